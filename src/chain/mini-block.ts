@@ -1,0 +1,118 @@
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes, bytesToHex, concatBytes, setLengthLeft } from '@ethereumjs/util'
+import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress, signHash } from '../execution/crypto.ts'
+import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, type RlpValue } from './rlp-fields.ts'
+import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
+import type { Hex, StateDiff } from './state-diff.ts'
+
+/**
+ * A mini-block: the 10 ms preconfirmation tier. Ordered transactions with their receipts and the state
+ * diff they produced, chained by parent hash and signed by the sequencer. No state root: merkleizing
+ * every 10 ms is what makes chains slow; the EVM block that contains it carries the root.
+ */
+export interface MiniBlock {
+  /** Global mini-block height, across EVM blocks. */
+  number: bigint
+  /** The EVM block this mini-block belongs to. */
+  blockNumber: bigint
+  /** Position within that EVM block (0-based). */
+  index: number
+  /** Production time, µs since the epoch. */
+  timestampUs: bigint
+  /** TIMESTAMP of the EVM block (seconds), which every transaction in it sees. */
+  blockTimestamp: bigint
+  parentHash: Uint8Array
+  /** Canonical transaction encodings (EIP-2718 typed bytes or legacy RLP). */
+  transactions: Uint8Array[]
+  receipts: TxReceipt[]
+  gasUsed: bigint
+  stateDiff: StateDiff
+  hash: Uint8Array
+  /** 65 bytes r ‖ s ‖ recoveryId over `signingHash(chainId, hash)`. */
+  signature: Uint8Array
+}
+
+export type UnsignedMiniBlock = Omit<MiniBlock, 'hash' | 'signature'>
+
+/** Keeps mini-block signatures from being valid as any other kind of signed message. */
+const SIGNING_DOMAIN = new TextEncoder().encode('megaeth-node/mini-block/v1')
+
+function bodyFields(block: UnsignedMiniBlock): RlpValue[] {
+  return [
+    bigIntToUnpaddedBytes(block.number),
+    bigIntToUnpaddedBytes(block.blockNumber),
+    bigIntToUnpaddedBytes(BigInt(block.index)),
+    bigIntToUnpaddedBytes(block.timestampUs),
+    bigIntToUnpaddedBytes(block.blockTimestamp),
+    block.parentHash,
+    block.transactions,
+    block.receipts.map(encodeReceipt),
+    bigIntToUnpaddedBytes(block.gasUsed),
+    encodeStateDiff(block.stateDiff),
+  ]
+}
+
+export function miniBlockHash(block: UnsignedMiniBlock): Uint8Array {
+  return keccak256(RLP.encode(bodyFields(block)))
+}
+
+export function miniBlockSigningHash(chainId: bigint, hash: Uint8Array): Uint8Array {
+  return keccak256(concatBytes(SIGNING_DOMAIN, setLengthLeft(bigIntToUnpaddedBytes(chainId), 32), hash))
+}
+
+export function sealMiniBlock(block: UnsignedMiniBlock, chainId: bigint, sequencerKey: Uint8Array): MiniBlock {
+  const hash = miniBlockHash(block)
+  const { signature, recoveryId } = signHash(miniBlockSigningHash(chainId, hash), sequencerKey)
+  return { ...block, hash, signature: concatBytes(signature, Uint8Array.of(recoveryId)) }
+}
+
+/** The address that signed `block`; throws `CodecError` for a malformed signature. */
+export function recoverMiniBlockSigner(block: MiniBlock, chainId: bigint): Hex {
+  if (block.signature.length !== 65) throw new CodecError('mini-block signature must be 65 bytes')
+  const recoveryId = block.signature[64]!
+  if (recoveryId > 1) throw new CodecError('mini-block signature recovery id must be 0 or 1')
+  try {
+    const publicKey = ecdsaRecoverPublicKey(block.signature.subarray(0, 64), recoveryId, miniBlockSigningHash(chainId, block.hash))
+    return bytesToHex(publicKeyToAddress(publicKey)) as Hex
+  } catch {
+    throw new CodecError('mini-block signature does not recover to a public key')
+  }
+}
+
+export function encodeMiniBlock(block: MiniBlock): Uint8Array {
+  return RLP.encode([...bodyFields(block), block.hash, block.signature])
+}
+
+/**
+ * Decodes and checks that the hash matches the content (so a tampered body cannot ride on a valid
+ * signature); signature verification against the expected sequencer is the caller's.
+ */
+export function decodeMiniBlock(bytes: Uint8Array): MiniBlock {
+  let decoded: RlpValue
+  try {
+    decoded = RLP.decode(bytes) as RlpValue
+  } catch (error) {
+    throw new CodecError(`mini-block: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
+  }
+  const f = asList(decoded, 12, 'mini-block')
+  const transactions = asList(f[6], undefined, 'transactions').map((tx, i) => asBytes(tx, `transaction ${i}`))
+  const receipts = asList(f[7], undefined, 'receipts').map((r) => decodeReceipt(r))
+  const block: MiniBlock = {
+    number: bytesToBigInt(asBytes(f[0], 'number')),
+    blockNumber: bytesToBigInt(asBytes(f[1], 'block number')),
+    index: Number(bytesToBigInt(asBytes(f[2], 'index'))),
+    timestampUs: bytesToBigInt(asBytes(f[3], 'timestamp')),
+    blockTimestamp: bytesToBigInt(asBytes(f[4], 'block timestamp')),
+    parentHash: asBytes(f[5], 'parent hash', 32),
+    transactions,
+    receipts,
+    gasUsed: bytesToBigInt(asBytes(f[8], 'gas used')),
+    stateDiff: decodeStateDiff(f[9]!),
+    hash: asBytes(f[10], 'hash', 32),
+    signature: asBytes(f[11], 'signature', 65),
+  }
+  if (receipts.length !== transactions.length) throw new CodecError('mini-block: receipts and transactions differ in count')
+  if (bytesToHex(miniBlockHash(block)) !== bytesToHex(block.hash)) throw new CodecError('mini-block: hash does not match its content')
+  return block
+}

@@ -1,0 +1,9 @@
+import { RLP } from '@ethereumjs/rlp'
+import { MerkleTrie } from '../execution/merkle/index.ts'
+
+/** Root of the trie `rlp(index) → item` that transactions, receipts and withdrawals roots use. */
+export function orderedTrieRoot(items: readonly Uint8Array[]): Uint8Array {
+  const trie = new MerkleTrie()
+  for (let i = 0; i < items.length; i++) trie.put(RLP.encode(i), items[i]!)
+  return trie.root()
+}

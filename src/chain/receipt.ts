@@ -1,0 +1,109 @@
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { Hex } from './state-diff.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, type RlpValue } from './rlp-fields.ts'
+
+export interface Log {
+  address: Hex
+  topics: Hex[]
+  data: Hex
+}
+
+/** A receipt with everything JSON-RPC returns about it, placed in its EVM block and mini-block. */
+export interface TxReceipt {
+  transactionHash: Hex
+  type: number
+  status: 0 | 1
+  /** Cumulative within the EVM block, as the receipts root commits to it. */
+  cumulativeGasUsed: bigint
+  gasUsed: bigint
+  effectiveGasPrice: bigint
+  logsBloom: Uint8Array
+  logs: Log[]
+  from: Hex
+  to: Hex | null
+  contractAddress: Hex | null
+  blockNumber: bigint
+  /** Position in the EVM block. */
+  transactionIndex: number
+  /** Block-wide index of this receipt's first log. */
+  logIndexStart: number
+  miniBlockNumber: bigint
+}
+
+/** The consensus encoding (EIP-2718 typed) that the receipts root commits to. */
+export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
+  const encoded = RLP.encode([
+    receipt.status === 1 ? Uint8Array.of(1) : new Uint8Array(0),
+    bigIntToUnpaddedBytes(receipt.cumulativeGasUsed),
+    receipt.logsBloom,
+    encodeLogs(receipt.logs),
+  ])
+  if (receipt.type === 0) return encoded
+  const typed = new Uint8Array(encoded.length + 1)
+  typed[0] = receipt.type
+  typed.set(encoded, 1)
+  return typed
+}
+
+/** Storage/wire encoding: every field, RLP. */
+export function encodeReceipt(r: TxReceipt): RlpValue[] {
+  return [
+    hexToBytes(r.transactionHash),
+    bigIntToUnpaddedBytes(BigInt(r.type)),
+    bigIntToUnpaddedBytes(BigInt(r.status)),
+    bigIntToUnpaddedBytes(r.cumulativeGasUsed),
+    bigIntToUnpaddedBytes(r.gasUsed),
+    bigIntToUnpaddedBytes(r.effectiveGasPrice),
+    r.logsBloom,
+    encodeLogs(r.logs),
+    hexToBytes(r.from),
+    r.to === null ? new Uint8Array(0) : hexToBytes(r.to),
+    r.contractAddress === null ? new Uint8Array(0) : hexToBytes(r.contractAddress),
+    bigIntToUnpaddedBytes(r.blockNumber),
+    bigIntToUnpaddedBytes(BigInt(r.transactionIndex)),
+    bigIntToUnpaddedBytes(BigInt(r.logIndexStart)),
+    bigIntToUnpaddedBytes(r.miniBlockNumber),
+  ]
+}
+
+export function decodeReceipt(value: RlpValue): TxReceipt {
+  const f = asList(value, 15, 'receipt')
+  const n = (i: number, what: string): bigint => bytesToBigInt(asBytes(f[i], what))
+  const optionalAddress = (i: number, what: string): Hex | null => {
+    const bytes = asBytes(f[i], what)
+    if (bytes.length === 0) return null
+    if (bytes.length !== 20) throw new CodecError(`${what}: expected 20 bytes`)
+    return bytesToHex(bytes) as Hex
+  }
+  return {
+    transactionHash: bytesToHex(asBytes(f[0], 'tx hash', 32)) as Hex,
+    type: Number(n(1, 'type')),
+    status: n(2, 'status') === 1n ? 1 : 0,
+    cumulativeGasUsed: n(3, 'cumulative gas'),
+    gasUsed: n(4, 'gas used'),
+    effectiveGasPrice: n(5, 'gas price'),
+    logsBloom: asBytes(f[6], 'bloom', 256),
+    logs: asList(f[7], undefined, 'logs').map(decodeLog),
+    from: bytesToHex(asBytes(f[8], 'from', 20)) as Hex,
+    to: optionalAddress(9, 'to'),
+    contractAddress: optionalAddress(10, 'contract address'),
+    blockNumber: n(11, 'block number'),
+    transactionIndex: Number(n(12, 'tx index')),
+    logIndexStart: Number(n(13, 'log index')),
+    miniBlockNumber: n(14, 'mini-block number'),
+  }
+}
+
+function encodeLogs(logs: readonly Log[]): RlpValue[] {
+  return logs.map((log) => [hexToBytes(log.address), log.topics.map((t) => hexToBytes(t)), hexToBytes(log.data)])
+}
+
+function decodeLog(value: RlpValue): Log {
+  const [address, topics, data] = asList(value, 3, 'log')
+  return {
+    address: bytesToHex(asBytes(address, 'log address', 20)) as Hex,
+    topics: asList(topics, undefined, 'log topics').map((t) => bytesToHex(asBytes(t, 'log topic', 32)) as Hex),
+    data: bytesToHex(asBytes(data, 'log data')) as Hex,
+  }
+}

@@ -1,0 +1,58 @@
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import type { AccountDiff, Hex, StateDiff } from './state-diff.ts'
+import { asBytes, asList, type RlpValue, bytesToBigInt, hexBytes } from './rlp-fields.ts'
+
+/**
+ * RLP: [ [address, account ([nonce, balance, codeHash] | []), cleared, [[slot, value]…]]…, [[codeHash, code]…] ].
+ * Deterministic order (insertion order of the maps), so a signed mini-block re-encodes to the same bytes.
+ */
+export function encodeStateDiff(diff: StateDiff): RlpValue {
+  const accounts: RlpValue[] = []
+  for (const [address, change] of diff.accounts) {
+    const account = change.account === null ? [] : [bigIntToUnpaddedBytes(change.account.nonce), bigIntToUnpaddedBytes(change.account.balance), change.account.codeHash]
+    const storage: RlpValue[] = []
+    for (const [slot, value] of change.storage) storage.push([hexBytes(slot), value])
+    accounts.push([hexBytes(address), account, change.storageCleared ? Uint8Array.of(1) : new Uint8Array(0), storage])
+  }
+  const codes: RlpValue[] = []
+  for (const [hash, code] of diff.codes) codes.push([hexBytes(hash), code])
+  return [accounts, codes]
+}
+
+export function decodeStateDiff(value: RlpValue): StateDiff {
+  const [accountsField, codesField] = asList(value, 2, 'state diff')
+  const accounts = new Map<Hex, AccountDiff>()
+  for (const entry of asList(accountsField, undefined, 'state diff accounts')) {
+    const [addressField, accountField, clearedField, storageField] = asList(entry, 4, 'account diff')
+    const address = hexOf(asBytes(addressField, 'address', 20))
+    const accountParts = asList(accountField, undefined, 'account')
+    if (accountParts.length !== 0 && accountParts.length !== 3) throw new Error('state diff: account must have 0 or 3 fields')
+    const storage = new Map<Hex, Uint8Array>()
+    for (const slotEntry of asList(storageField, undefined, 'storage')) {
+      const [slot, slotValue] = asList(slotEntry, 2, 'storage entry')
+      storage.set(hexOf(asBytes(slot, 'slot', 32)), asBytes(slotValue, 'slot value'))
+    }
+    accounts.set(address, {
+      account:
+        accountParts.length === 0
+          ? null
+          : {
+              nonce: bytesToBigInt(asBytes(accountParts[0], 'nonce')),
+              balance: bytesToBigInt(asBytes(accountParts[1], 'balance')),
+              codeHash: asBytes(accountParts[2], 'code hash', 32),
+            },
+      storageCleared: asBytes(clearedField, 'cleared flag').length > 0,
+      storage,
+    })
+  }
+  const codes = new Map<Hex, Uint8Array>()
+  for (const entry of asList(codesField, undefined, 'codes')) {
+    const [hash, code] = asList(entry, 2, 'code entry')
+    codes.set(hexOf(asBytes(hash, 'code hash', 32)), asBytes(code, 'code'))
+  }
+  return { accounts, codes }
+}
+
+function hexOf(bytes: Uint8Array): Hex {
+  return bytesToHex(bytes) as Hex
+}

@@ -1,0 +1,148 @@
+import type { Block } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { Capability, type TypedTransaction } from '@ethereumjs/tx'
+import { Address, bytesToHex, createAddressFromString, setLengthLeft, bigIntToBytes } from '@ethereumjs/util'
+import { runTx, type VM } from '@ethereumjs/vm'
+import type { Log, TxReceipt } from '../chain/receipt.ts'
+import type { Hex, StateDiff } from '../chain/state-diff.ts'
+import { blockForEnv, type BlockEnv } from './block-env.ts'
+import { JournaledState } from './state/journaled-state.ts'
+import type { StateReader } from './state/state-reader.ts'
+import { createExecutionVM, type BlockHashLookup } from './vm-factory.ts'
+
+/** EIP-4788 beacon-roots contract. */
+const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
+const HISTORICAL_ROOTS_LENGTH = 8191n
+const GWEI = 1_000_000_000n
+
+/** Where the next transaction lands in its EVM block. */
+export interface BlockCursor {
+  gasUsed: bigint
+  txIndex: number
+  logIndex: number
+  miniBlockNumber: bigint
+}
+
+export interface Withdrawal {
+  address: Hex
+  /** Gwei, as EIP-4895 defines it. */
+  amount: bigint
+}
+
+export type TxOutcome = { ok: true; receipt: TxReceipt } | { ok: false; error: Error }
+
+/**
+ * Executes transactions one after another against a journaled view of a `StateReader`.
+ *
+ * The same code serves the sequencer's mini-block loop, the block-test runner and (issue: replica)
+ * stateless verification; only the `StateReader` underneath differs.
+ */
+export class SequentialExecutor {
+  private block: Block | undefined
+  private blockEnv: BlockEnv | undefined
+
+  private constructor(
+    readonly common: Common,
+    readonly state: JournaledState,
+    private readonly vm: VM,
+  ) {}
+
+  static async create(common: Common, base: StateReader, blockHash: BlockHashLookup): Promise<SequentialExecutor> {
+    const state = new JournaledState(base)
+    const vm = await createExecutionVM(common, state, blockHash)
+    return new SequentialExecutor(common, state, vm)
+  }
+
+  /**
+   * Sets the block context for the transactions that follow. `block` may be given when a real block
+   * is at hand (block tests, verification); otherwise one is built from `env`.
+   */
+  setBlockEnv(env: BlockEnv, block?: Block): void {
+    if (this.blockEnv === env) return
+    this.blockEnv = env
+    this.block = block ?? blockForEnv(env, this.common)
+  }
+
+  /** The start-of-block system call of EIP-4788 (a no-op while the contract is not deployed). */
+  async applyBeaconRoot(env: BlockEnv): Promise<void> {
+    const code = await this.state.getCode(BEACON_ROOTS_ADDRESS)
+    if (code.length === 0) return
+    const index = env.timestamp % HISTORICAL_ROOTS_LENGTH
+    await this.state.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index), 32), bigIntToBytes(env.timestamp))
+    await this.state.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index + HISTORICAL_ROOTS_LENGTH), 32), env.parentBeaconBlockRoot)
+  }
+
+  /** EIP-4895 withdrawals: credit without execution; zero amounts still touch the account. */
+  async applyWithdrawals(withdrawals: readonly Withdrawal[]): Promise<void> {
+    for (const w of withdrawals) {
+      const address = createAddressFromString(w.address)
+      const account = (await this.state.getAccount(address)) ?? undefined
+      const nonce = account?.nonce ?? 0n
+      const balance = (account?.balance ?? 0n) + w.amount * GWEI
+      await this.state.modifyAccountFields(address, { nonce, balance })
+      await this.cleanupIfEmpty(address)
+    }
+  }
+
+  private async cleanupIfEmpty(address: Address): Promise<void> {
+    const account = await this.state.getAccount(address)
+    if (account !== undefined && account.isEmpty()) await this.state.deleteAccount(address)
+  }
+
+  /**
+   * Runs one transaction. A transaction that cannot be included (bad nonce, cannot pay, over the
+   * block's gas) leaves the state untouched and comes back as `{ ok: false }`.
+   */
+  async applyTx(tx: TypedTransaction, cursor: BlockCursor): Promise<TxOutcome> {
+    const block = this.block
+    const env = this.blockEnv
+    if (block === undefined || env === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
+    if (cursor.gasUsed + tx.gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+    let result
+    try {
+      result = await runTx(this.vm, { tx, block, blockGasUsed: cursor.gasUsed, skipHardForkValidation: true })
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) }
+    }
+    const logs: Log[] = result.receipt.logs.map(([address, topics, data]) => ({
+      address: bytesToHex(address) as Hex,
+      topics: topics.map((t) => bytesToHex(t) as Hex),
+      data: bytesToHex(data) as Hex,
+    }))
+    const gasUsed = result.totalGasSpent
+    const receipt: TxReceipt = {
+      transactionHash: bytesToHex(tx.hash()) as Hex,
+      type: tx.type,
+      status: 'status' in result.receipt ? result.receipt.status : 1,
+      cumulativeGasUsed: cursor.gasUsed + gasUsed,
+      gasUsed,
+      effectiveGasPrice: effectiveGasPrice(tx, env.baseFeePerGas),
+      logsBloom: result.bloom.bitvector,
+      logs,
+      from: tx.getSenderAddress().toString() as Hex,
+      to: tx.to === undefined ? null : (tx.to.toString() as Hex),
+      contractAddress: result.createdAddress === undefined ? null : (result.createdAddress.toString() as Hex),
+      blockNumber: env.number,
+      transactionIndex: cursor.txIndex,
+      logIndexStart: cursor.logIndex,
+      miniBlockNumber: cursor.miniBlockNumber,
+    }
+    cursor.gasUsed += gasUsed
+    cursor.txIndex += 1
+    cursor.logIndex += logs.length
+    return { ok: true, receipt }
+  }
+
+  takeDiff(): StateDiff {
+    return this.state.takeDiff()
+  }
+}
+
+export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
+  if (tx.supports(Capability.EIP1559FeeMarket)) {
+    const t = tx as TypedTransaction & { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
+    const tip = t.maxFeePerGas - baseFee < t.maxPriorityFeePerGas ? t.maxFeePerGas - baseFee : t.maxPriorityFeePerGas
+    return baseFee + tip
+  }
+  return (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
+}

@@ -1,0 +1,5 @@
+export { MerkleTrie } from './trie.ts'
+export type { MerkleTrieOptions, TrieNodeSource } from './trie.ts'
+export { StateTrie } from './state-trie.ts'
+export type { AccountProof, StateTrieAccount, StateTrieOptions, StorageProof } from './state-trie.ts'
+export { InvalidTrieNodeError, MissingTrieNodeError } from './errors.ts'

@@ -1,0 +1,274 @@
+/**
+ * In-memory trie nodes and their RLP encoding (yellow paper, appendix D).
+ *
+ * Nodes carry a cache of their own encoding and hash. A node whose `enc` is null is dirty: it (or
+ * something below it) changed since the encoding was computed. The trie keeps the invariant that a
+ * dirty node's ancestors are dirty too, so hashing only has to descend into dirty subtrees.
+ *
+ * Encoding is hand-written rather than going through `RLP.encode`: a branch is encoded once per
+ * dirty node per root computation, and building 17-element arrays for the generic encoder costs
+ * more than the encoding itself.
+ */
+import { RLP } from '@ethereumjs/rlp'
+import type { NestedUint8Array } from '@ethereumjs/rlp'
+import { InvalidTrieNodeError } from './errors.ts'
+import { decodeHexPrefix, hexPrefixLength, writeHexPrefix } from './nibbles.ts'
+
+export const BRANCH = 0
+export const EXTENSION = 1
+export const LEAF = 2
+/** A node known only by hash, loaded from the trie's source when first touched. */
+export const HASH_REF = 3
+
+abstract class CachedNode {
+  /** RLP encoding; null while dirty. Below 32 bytes it is embedded verbatim in the parent. */
+  enc: Uint8Array | null = null
+  /** keccak256(enc), set when enc is ≥ 32 bytes or the node was hashed as a root. */
+  hash: Uint8Array | null = null
+  /** Already persisted (read from a source, or returned by `commit()`); cleared on mutation. */
+  stored = false
+}
+
+export class LeafNode extends CachedNode {
+  readonly kind: typeof LEAF = LEAF
+  constructor(
+    public path: Uint8Array,
+    public value: Uint8Array,
+  ) {
+    super()
+  }
+}
+
+export class ExtensionNode extends CachedNode {
+  readonly kind: typeof EXTENSION = EXTENSION
+  constructor(
+    /** Never empty. */
+    public path: Uint8Array,
+    /** Always a branch (or a reference to one) in a well-formed trie. */
+    public child: TrieNode,
+  ) {
+    super()
+  }
+}
+
+export class BranchNode extends CachedNode {
+  readonly kind: typeof BRANCH = BRANCH
+  readonly children: Array<TrieNode | null> = emptyChildren()
+  /** Only tries with keys of differing lengths store values in branches; secure tries never do. */
+  value: Uint8Array | null = null
+}
+
+export class HashRefNode {
+  readonly kind: typeof HASH_REF = HASH_REF
+  constructor(readonly hash: Uint8Array) {}
+}
+
+export type ResolvedNode = LeafNode | ExtensionNode | BranchNode
+export type TrieNode = ResolvedNode | HashRefNode
+
+function emptyChildren(): Array<TrieNode | null> {
+  // A literal keeps the array in V8's packed-elements mode.
+  return [null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+function byteLength(n: number): number {
+  let len = 0
+  while (n > 0) {
+    len++
+    n = Math.floor(n / 256)
+  }
+  return len
+}
+
+function writeLength(n: number, len: number, out: Uint8Array, pos: number): number {
+  for (let i = len - 1; i >= 0; i--) {
+    out[pos + i] = n & 0xff
+    n = Math.floor(n / 256)
+  }
+  return pos + len
+}
+
+function rlpStringLength(b: Uint8Array): number {
+  const n = b.length
+  if (n === 1 && b[0] < 0x80) return 1
+  if (n < 56) return n + 1
+  return n + 1 + byteLength(n)
+}
+
+function writeRlpString(b: Uint8Array, out: Uint8Array, pos: number): number {
+  const n = b.length
+  if (n === 1 && b[0] < 0x80) {
+    out[pos] = b[0]
+    return pos + 1
+  }
+  if (n < 56) {
+    out[pos++] = 0x80 + n
+  } else {
+    const len = byteLength(n)
+    out[pos++] = 0xb7 + len
+    pos = writeLength(n, len, out, pos)
+  }
+  out.set(b, pos)
+  return pos + n
+}
+
+/** Encoded length of the hex-prefix path as an RLP string: a single flag byte is always < 0x80. */
+function pathItemLength(path: Uint8Array): number {
+  const hp = hexPrefixLength(path)
+  return hp === 1 ? 1 : hp + 1
+}
+
+function writePathItem(path: Uint8Array, leaf: boolean, out: Uint8Array, pos: number): number {
+  const hp = hexPrefixLength(path)
+  if (hp > 1) out[pos++] = 0x80 + hp
+  return writeHexPrefix(path, leaf, out, pos)
+}
+
+function sealedEncoding(node: ResolvedNode): Uint8Array {
+  const enc = node.enc
+  if (enc === null) throw new Error('trie invariant: child encoded before its parent')
+  return enc
+}
+
+function referenceHash(node: TrieNode): Uint8Array {
+  const hash = node.hash
+  if (hash === null) throw new Error('trie invariant: hashed child without a hash')
+  return hash
+}
+
+/** Bytes the reference to `child` takes inside its parent's encoding. */
+function refLength(child: TrieNode | null): number {
+  if (child === null) return 1
+  if (child.kind === HASH_REF) return 33
+  const enc = sealedEncoding(child)
+  return enc.length < 32 ? enc.length : 33
+}
+
+function writeRef(child: TrieNode | null, out: Uint8Array, pos: number): number {
+  if (child === null) {
+    out[pos] = 0x80
+    return pos + 1
+  }
+  if (child.kind !== HASH_REF) {
+    const enc = sealedEncoding(child)
+    if (enc.length < 32) {
+      out.set(enc, pos)
+      return pos + enc.length
+    }
+  }
+  out[pos++] = 0xa0
+  out.set(referenceHash(child), pos)
+  return pos + 32
+}
+
+function allocList(payload: number): { out: Uint8Array; pos: number } {
+  if (payload < 56) {
+    const out = new Uint8Array(payload + 1)
+    out[0] = 0xc0 + payload
+    return { out, pos: 1 }
+  }
+  const len = byteLength(payload)
+  const out = new Uint8Array(payload + 1 + len)
+  out[0] = 0xf7 + len
+  return { out, pos: writeLength(payload, len, out, 1) }
+}
+
+/** RLP of a node whose children are all already encoded (or hash references). */
+export function encodeNode(node: ResolvedNode): Uint8Array {
+  switch (node.kind) {
+    case LEAF:
+      return encodeLeaf(node)
+    case EXTENSION:
+      return encodeExtension(node)
+    case BRANCH:
+      return encodeBranch(node)
+  }
+}
+
+function encodeLeaf(node: LeafNode): Uint8Array {
+  const { out, pos } = allocList(pathItemLength(node.path) + rlpStringLength(node.value))
+  writeRlpString(node.value, out, writePathItem(node.path, true, out, pos))
+  return out
+}
+
+function encodeExtension(node: ExtensionNode): Uint8Array {
+  const { out, pos } = allocList(pathItemLength(node.path) + refLength(node.child))
+  writeRef(node.child, out, writePathItem(node.path, false, out, pos))
+  return out
+}
+
+function encodeBranch(node: BranchNode): Uint8Array {
+  const children = node.children
+  let payload = node.value === null ? 1 : rlpStringLength(node.value)
+  for (let i = 0; i < 16; i++) payload += refLength(children[i])
+  const alloc = allocList(payload)
+  const out = alloc.out
+  let pos = alloc.pos
+  for (let i = 0; i < 16; i++) pos = writeRef(children[i], out, pos)
+  if (node.value === null) out[pos] = 0x80
+  else writeRlpString(node.value, out, pos)
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding (cold path: only nodes loaded from a source)
+
+/** Decodes a hash-referenced node read from a source; the result counts as already persisted. */
+export function decodeNode(rlp: Uint8Array): ResolvedNode {
+  let decoded: Uint8Array | NestedUint8Array
+  try {
+    decoded = RLP.decode(rlp)
+  } catch (err) {
+    throw new InvalidTrieNodeError(err instanceof Error ? err.message : String(err))
+  }
+  if (decoded instanceof Uint8Array) throw new InvalidTrieNodeError('not an RLP list')
+  const node = nodeFromItems(decoded)
+  node.enc = rlp
+  node.stored = true
+  return node
+}
+
+function nodeFromItems(items: NestedUint8Array): ResolvedNode {
+  if (items.length === 17) return branchFromItems(items)
+  if (items.length !== 2) throw new InvalidTrieNodeError(`list of ${items.length} items`)
+  const pathItem = items[0]
+  if (!(pathItem instanceof Uint8Array)) throw new InvalidTrieNodeError('path is a list')
+  const hp = decodeHexPrefix(pathItem)
+  if (hp === undefined) throw new InvalidTrieNodeError('bad hex-prefix path')
+  if (hp.leaf) {
+    const value = items[1]
+    if (!(value instanceof Uint8Array)) throw new InvalidTrieNodeError('leaf value is a list')
+    return new LeafNode(hp.path, value)
+  }
+  if (hp.path.length === 0) throw new InvalidTrieNodeError('extension with an empty path')
+  const child = childFromItem(items[1])
+  if (child === null) throw new InvalidTrieNodeError('extension without a child')
+  return new ExtensionNode(hp.path, child)
+}
+
+function branchFromItems(items: NestedUint8Array): BranchNode {
+  const node = new BranchNode()
+  for (let i = 0; i < 16; i++) node.children[i] = childFromItem(items[i])
+  const value = items[16]
+  if (!(value instanceof Uint8Array)) throw new InvalidTrieNodeError('branch value is a list')
+  node.value = value.length === 0 ? null : value
+  return node
+}
+
+function childFromItem(item: Uint8Array | NestedUint8Array): TrieNode | null {
+  if (item instanceof Uint8Array) {
+    if (item.length === 0) return null
+    if (item.length === 32) return new HashRefNode(item)
+    throw new InvalidTrieNodeError(`child reference of ${item.length} bytes`)
+  }
+  // An inline child: its encoding sits verbatim in the parent's.
+  const node = nodeFromItems(item)
+  const enc = RLP.encode(item)
+  if (enc.length >= 32) throw new InvalidTrieNodeError('inline child of 32 bytes or more')
+  node.enc = enc
+  node.stored = true
+  return node
+}

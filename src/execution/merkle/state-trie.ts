@@ -1,0 +1,158 @@
+/**
+ * Ethereum world state as Merkle-Patricia tries: a secure account trie (key keccak256(address),
+ * value RLP([nonce, balance, storageRoot, codeHash])) plus one secure storage trie per account with
+ * storage (key keccak256(slot), value RLP(minimal big-endian value)). Everything stays in memory.
+ */
+import { RLP } from '@ethereumjs/rlp'
+import { KECCAK256_RLP, bigIntToUnpaddedBytes, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
+import { keccak256 } from '../crypto.ts'
+import { MerkleTrie } from './trie.ts'
+
+export interface StateTrieOptions {
+  /** Receives the RLP of pre-existing account- and storage-trie nodes read by updates (see `MerkleTrieOptions`). */
+  onNodeRead?: (rlp: Uint8Array) => void
+}
+
+export interface StateTrieAccount {
+  address: Uint8Array
+  account: AccountState
+  /** [slot (32 bytes), value (minimal big-endian bytes)]; zero values are skipped. */
+  storage: Iterable<[slot: Uint8Array, value: Uint8Array]>
+}
+
+export interface StorageProof {
+  /** The slot as requested. */
+  key: Uint8Array
+  /** Minimal big-endian value; empty when the slot is zero/absent. */
+  value: Uint8Array
+  proof: Uint8Array[]
+}
+
+export interface AccountProof {
+  accountProof: Uint8Array[]
+  storageHash: Uint8Array
+  storageProof: StorageProof[]
+}
+
+const EMPTY_BYTES = new Uint8Array(0)
+
+export class StateTrie {
+  private readonly accounts: MerkleTrie
+  /** Storage tries of accounts with at least one non-zero slot, by lowercase 0x address. */
+  private readonly storage = new Map<Hex, MerkleTrie>()
+  private readonly onNodeRead: ((rlp: Uint8Array) => void) | undefined
+
+  constructor(opts: StateTrieOptions = {}) {
+    this.onNodeRead = opts.onNodeRead
+    this.accounts = new MerkleTrie({ onNodeRead: opts.onNodeRead })
+  }
+
+  /** Builds the tries of a full state, e.g. when rebuilding from flat state at start-up. */
+  static fromAccounts(accounts: Iterable<StateTrieAccount>, opts: StateTrieOptions = {}): StateTrie {
+    const state = new StateTrie(opts)
+    for (const { address, account, storage } of accounts) {
+      const hex = bytesToHex(address)
+      let trie: MerkleTrie | undefined
+      for (const [slot, value] of storage) {
+        trie ??= state.newStorageTrie()
+        putSlot(trie, slot, value)
+      }
+      const storageRoot = state.keepStorageTrie(hex, trie)
+      state.accounts.put(keccak256(address), encodeAccount(account, storageRoot))
+    }
+    return state
+  }
+
+  /** Applies one block's (or mini-block's) changes and returns the new state root. */
+  applyDiff(diff: StateDiff): Uint8Array {
+    for (const [address, change] of diff.accounts) {
+      const key = keccak256(hexToBytes(address))
+      if (change.account === null) {
+        this.storage.delete(address)
+        this.accounts.del(key)
+        continue
+      }
+      let trie = change.storageCleared ? undefined : this.storage.get(address)
+      if (change.storage.size > 0) {
+        trie ??= this.newStorageTrie()
+        for (const [slot, value] of change.storage) putSlot(trie, hexToBytes(slot), value)
+      }
+      // The account leaf embeds the storage root, so storage must be settled first.
+      const storageRoot = this.keepStorageTrie(address, trie)
+      this.accounts.put(key, encodeAccount(change.account, storageRoot))
+    }
+    return this.accounts.root()
+  }
+
+  root(): Uint8Array {
+    return this.accounts.root()
+  }
+
+  storageRoot(address: Uint8Array): Uint8Array {
+    return this.storage.get(bytesToHex(address))?.root() ?? KECCAK256_RLP.slice()
+  }
+
+  /** EIP-1186 (`eth_getProof`) proof material. Reads done here are not reported to `onNodeRead`. */
+  getProof(address: Uint8Array, slots: Uint8Array[]): AccountProof {
+    const trie = this.storage.get(bytesToHex(address))
+    const storageProof = slots.map((slot): StorageProof => {
+      if (trie === undefined) return { key: slot, value: EMPTY_BYTES, proof: [] }
+      const { value, proof } = trie.prove(keccak256(setLengthLeft(slot, 32)))
+      return { key: slot, value: value === undefined ? EMPTY_BYTES : decodeStorageValue(value), proof }
+    })
+    return {
+      accountProof: this.accounts.proof(keccak256(address)),
+      storageHash: trie?.root() ?? KECCAK256_RLP.slice(),
+      storageProof,
+    }
+  }
+
+  private newStorageTrie(): MerkleTrie {
+    return new MerkleTrie({ onNodeRead: this.onNodeRead })
+  }
+
+  /** Records (or forgets, when empty) an account's storage trie and returns its root. */
+  private keepStorageTrie(address: Hex, trie: MerkleTrie | undefined): Uint8Array {
+    if (trie === undefined || trie.isEmpty()) {
+      this.storage.delete(address)
+      return KECCAK256_RLP
+    }
+    this.storage.set(address, trie)
+    return trie.root()
+  }
+}
+
+function putSlot(trie: MerkleTrie, slot: Uint8Array, value: Uint8Array): void {
+  const key = keccak256(slot.length === 32 ? slot : setLengthLeft(slot, 32))
+  const minimal = stripLeadingZeros(value)
+  if (minimal.length === 0) trie.del(key)
+  else trie.put(key, encodeStorageValue(minimal))
+}
+
+/** Values are specified minimal, but a stray leading zero would silently change the root. */
+function stripLeadingZeros(value: Uint8Array): Uint8Array {
+  let i = 0
+  while (i < value.length && value[i] === 0) i++
+  return i === 0 ? value : value.subarray(i)
+}
+
+/** RLP of a non-empty byte string of at most 55 bytes (storage values are ≤ 32). */
+function encodeStorageValue(value: Uint8Array): Uint8Array {
+  if (value.length === 1 && value[0] < 0x80) return value
+  if (value.length > 55) throw new RangeError(`storage value of ${value.length} bytes`)
+  const out = new Uint8Array(value.length + 1)
+  out[0] = 0x80 + value.length
+  out.set(value, 1)
+  return out
+}
+
+function decodeStorageValue(encoded: Uint8Array): Uint8Array {
+  const decoded = RLP.decode(encoded)
+  if (!(decoded instanceof Uint8Array)) throw new Error('storage leaf holds a list')
+  return decoded
+}
+
+function encodeAccount(account: AccountState, storageRoot: Uint8Array): Uint8Array {
+  return RLP.encode([bigIntToUnpaddedBytes(account.nonce), bigIntToUnpaddedBytes(account.balance), storageRoot, account.codeHash])
+}

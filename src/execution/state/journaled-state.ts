@@ -1,0 +1,301 @@
+import type { AccountFields, StateManagerInterface } from '@ethereumjs/common'
+import { Account, KECCAK256_NULL, KECCAK256_RLP, bytesToHex, type Address } from '@ethereumjs/util'
+import type { AccountDiff, AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
+import { keccak256 } from '../crypto.ts'
+import type { StateReader } from './state-reader.ts'
+
+const EMPTY = new Uint8Array(0)
+const KECCAK256_NULL_HEX = bytesToHex(KECCAK256_NULL) as Hex
+/**
+ * The EVM only asks whether an account's storage is empty (CREATE collision, EIP-7610); roots are
+ * computed by the merkleizer at seal time, so any non-empty marker answers it.
+ */
+const NON_EMPTY_STORAGE_ROOT = keccak256(new TextEncoder().encode('megaeth-node: non-empty storage'))
+
+interface StorageOverlay {
+  /** Storage was wiped: slots not in `slots` read as zero instead of falling through to the base. */
+  cleared: boolean
+  slots: Map<Hex, Uint8Array>
+}
+
+type Undo =
+  | { kind: 'account'; address: Hex; prev: AccountState | null | undefined }
+  | { kind: 'slot'; address: Hex; slot: Hex; prev: Uint8Array | undefined }
+  | { kind: 'storage'; address: Hex; prev: StorageOverlay | undefined }
+  | { kind: 'code'; codeHash: Hex }
+
+/** What one execution touched, for optimistic conflict detection and stateless witnesses. */
+export interface AccessRecorder {
+  onAccountRead(address: Hex): void
+  onStorageRead(address: Hex, slot: Hex): void
+}
+
+/**
+ * ethereumjs `StateManagerInterface` over a synchronous `StateReader`, with a write overlay and an
+ * undo journal.
+ *
+ * Why not `SimpleStateManager`: it copies every map on each checkpoint (one per call frame), which is
+ * O(state touched) per CALL; an undo log makes checkpoint O(1) and revert O(writes undone). The
+ * overlay is what one mini-block changed: `takeDiff()` hands it to the WAL and the merkleizer.
+ */
+export class JournaledState implements StateManagerInterface {
+  private accounts = new Map<Hex, AccountState | null>()
+  private storage = new Map<Hex, StorageOverlay>()
+  private codes = new Map<Hex, Uint8Array>()
+  private journal: Undo[] = []
+  private checkpoints: number[] = []
+  private originalSlots = new Map<string, Uint8Array>()
+  recorder: AccessRecorder | undefined
+
+  readonly originalStorageCache = {
+    get: async (address: Address, key: Uint8Array): Promise<Uint8Array> => {
+      // The EVM asks for the original value before the first SSTORE to a slot in a transaction, so
+      // the first read here is the value at transaction start (same contract as ethereumjs' cache).
+      const id = `${address.toString()}${bytesToHex(key)}`
+      let value = this.originalSlots.get(id)
+      if (value === undefined) {
+        value = this.readSlot(address.toString() as Hex, bytesToHex(key) as Hex)
+        this.originalSlots.set(id, value)
+      }
+      return value
+    },
+    clear: (): void => {
+      this.originalSlots.clear()
+    },
+  }
+
+  constructor(private base: StateReader) {}
+
+  /** Re-points the overlay at another base; only legal while the overlay is empty. */
+  setBase(base: StateReader): void {
+    if (this.accounts.size > 0 || this.storage.size > 0) throw new Error('JournaledState.setBase with pending writes')
+    this.base = base
+  }
+
+  // --- reads -------------------------------------------------------------------------------
+
+  readAccount(address: Hex): AccountState | undefined {
+    this.recorder?.onAccountRead(address)
+    const overlaid = this.accounts.get(address)
+    if (overlaid !== undefined) return overlaid ?? undefined
+    return this.base.getAccount(address)
+  }
+
+  readSlot(address: Hex, slot: Hex): Uint8Array {
+    this.recorder?.onStorageRead(address, slot)
+    const overlay = this.storage.get(address)
+    if (overlay !== undefined) {
+      const value = overlay.slots.get(slot)
+      if (value !== undefined) return value
+      if (overlay.cleared) return EMPTY
+    }
+    return this.base.getStorage(address, slot)
+  }
+
+  readCode(codeHash: Hex): Uint8Array {
+    if (codeHash === KECCAK256_NULL_HEX) return EMPTY
+    return this.codes.get(codeHash) ?? this.base.getCode(codeHash) ?? EMPTY
+  }
+
+  private hasStorage(address: Hex): boolean {
+    const overlay = this.storage.get(address)
+    if (overlay !== undefined) {
+      for (const value of overlay.slots.values()) if (value.length > 0) return true
+      if (overlay.cleared) return false
+    }
+    return this.base.hasStorage(address)
+  }
+
+  async getAccount(address: Address): Promise<Account | undefined> {
+    const key = address.toString() as Hex
+    const state = this.readAccount(key)
+    if (state === undefined) return undefined
+    const storageRoot = this.hasStorage(key) ? NON_EMPTY_STORAGE_ROOT : KECCAK256_RLP
+    return new Account(state.nonce, state.balance, storageRoot, state.codeHash)
+  }
+
+  async getCode(address: Address): Promise<Uint8Array> {
+    const account = this.readAccount(address.toString() as Hex)
+    if (account === undefined) return EMPTY
+    return this.readCode(bytesToHex(account.codeHash) as Hex)
+  }
+
+  async getCodeSize(address: Address): Promise<number> {
+    return (await this.getCode(address)).length
+  }
+
+  async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    return this.readSlot(address.toString() as Hex, bytesToHex(key) as Hex)
+  }
+
+  // --- writes ------------------------------------------------------------------------------
+
+  writeAccount(address: Hex, account: AccountState | null): void {
+    this.journal.push({ kind: 'account', address, prev: this.accounts.get(address) })
+    this.accounts.set(address, account)
+  }
+
+  async putAccount(address: Address, account?: Account): Promise<void> {
+    if (account === undefined) return this.deleteAccount(address)
+    this.writeAccount(address.toString() as Hex, { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash })
+  }
+
+  async deleteAccount(address: Address): Promise<void> {
+    const key = address.toString() as Hex
+    this.writeAccount(key, null)
+    this.wipeStorage(key)
+  }
+
+  async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
+    const key = address.toString() as Hex
+    const current = this.readAccount(key) ?? { nonce: 0n, balance: 0n, codeHash: KECCAK256_NULL }
+    this.writeAccount(key, {
+      nonce: fields.nonce ?? current.nonce,
+      balance: fields.balance ?? current.balance,
+      codeHash: fields.codeHash ?? current.codeHash,
+    })
+  }
+
+  async putCode(address: Address, value: Uint8Array): Promise<void> {
+    const codeHash = keccak256(value)
+    const hashHex = bytesToHex(codeHash) as Hex
+    if (value.length > 0 && !this.codes.has(hashHex)) {
+      this.journal.push({ kind: 'code', codeHash: hashHex })
+      this.codes.set(hashHex, value)
+    }
+    await this.modifyAccountFields(address, { codeHash })
+  }
+
+  async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const addr = address.toString() as Hex
+    const slot = bytesToHex(key) as Hex
+    let overlay = this.storage.get(addr)
+    if (overlay === undefined) {
+      overlay = { cleared: false, slots: new Map() }
+      this.journal.push({ kind: 'storage', address: addr, prev: undefined })
+      this.storage.set(addr, overlay)
+    }
+    this.journal.push({ kind: 'slot', address: addr, slot, prev: overlay.slots.get(slot) })
+    overlay.slots.set(slot, stripLeadingZeros(value))
+  }
+
+  async clearStorage(address: Address): Promise<void> {
+    this.wipeStorage(address.toString() as Hex)
+  }
+
+  private wipeStorage(address: Hex): void {
+    this.journal.push({ kind: 'storage', address, prev: this.storage.get(address) })
+    this.storage.set(address, { cleared: true, slots: new Map() })
+  }
+
+  // --- journal -----------------------------------------------------------------------------
+
+  async checkpoint(): Promise<void> {
+    this.checkpoints.push(this.journal.length)
+  }
+
+  async commit(): Promise<void> {
+    this.checkpoints.pop()
+    // Outside every checkpoint nothing can be reverted any more: drop the undo log.
+    if (this.checkpoints.length === 0) this.journal.length = 0
+  }
+
+  async revert(): Promise<void> {
+    const mark = this.checkpoints.pop() ?? 0
+    for (let i = this.journal.length - 1; i >= mark; i--) this.undo(this.journal[i]!)
+    this.journal.length = mark
+  }
+
+  private undo(entry: Undo): void {
+    switch (entry.kind) {
+      case 'account':
+        if (entry.prev === undefined) this.accounts.delete(entry.address)
+        else this.accounts.set(entry.address, entry.prev)
+        return
+      case 'slot': {
+        const overlay = this.storage.get(entry.address)!
+        if (entry.prev === undefined) overlay.slots.delete(entry.slot)
+        else overlay.slots.set(entry.slot, entry.prev)
+        return
+      }
+      case 'storage':
+        if (entry.prev === undefined) this.storage.delete(entry.address)
+        else this.storage.set(entry.address, entry.prev)
+        return
+      case 'code':
+        this.codes.delete(entry.codeHash)
+        return
+    }
+  }
+
+  /** Everything written since the last `takeDiff()`, and an empty overlay. */
+  takeDiff(): StateDiff {
+    if (this.checkpoints.length > 0) throw new Error('JournaledState.takeDiff inside a checkpoint')
+    const accounts = new Map<Hex, AccountDiff>()
+    const touched = new Set<Hex>([...this.accounts.keys(), ...this.storage.keys()])
+    for (const address of touched) {
+      const overlaid = this.accounts.get(address)
+      const account = overlaid === undefined ? (this.base.getAccount(address) ?? null) : overlaid
+      const overlay = this.storage.get(address)
+      if (overlay === undefined && overlaid !== undefined && sameAccount(overlaid, this.base.getAccount(address))) continue
+      accounts.set(address, {
+        account,
+        storageCleared: overlay?.cleared ?? false,
+        storage: overlay?.slots ?? new Map(),
+      })
+    }
+    const diff: StateDiff = { accounts, codes: this.codes }
+    this.accounts = new Map()
+    this.storage = new Map()
+    this.codes = new Map()
+    this.journal.length = 0
+    return diff
+  }
+
+  /** Drops everything written since the last `takeDiff()`. */
+  discard(): void {
+    this.accounts.clear()
+    this.storage.clear()
+    this.codes.clear()
+    this.journal.length = 0
+    this.checkpoints.length = 0
+  }
+
+  // --- parts of the interface a flat, root-less view does not have ------------------------
+
+  async getStateRoot(): Promise<Uint8Array> {
+    throw new Error('JournaledState has no state root: roots are computed by the merkleizer at seal time')
+  }
+
+  async setStateRoot(): Promise<void> {
+    throw new Error('JournaledState cannot switch state roots')
+  }
+
+  async hasStateRoot(): Promise<boolean> {
+    return false
+  }
+
+  clearCaches(): void {}
+
+  shallowCopy(): StateManagerInterface {
+    // ethereumjs only copies state managers for `runCall` previews; we build our own views.
+    throw new Error('JournaledState.shallowCopy is not supported')
+  }
+}
+
+function sameAccount(a: AccountState | null, b: AccountState | undefined): boolean {
+  if (a === null || b === undefined) return a === null && b === undefined
+  return a.nonce === b.nonce && a.balance === b.balance && equalBytes(a.codeHash, b.codeHash)
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export function stripLeadingZeros(value: Uint8Array): Uint8Array {
+  let i = 0
+  while (i < value.length && value[i] === 0) i++
+  return i === 0 ? value : value.subarray(i)
+}

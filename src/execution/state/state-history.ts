@@ -1,0 +1,123 @@
+import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
+import type { FlatState } from './flat-state.ts'
+import type { StateReader } from './state-reader.ts'
+
+const EMPTY = new Uint8Array(0)
+
+/** Values a block overwrote, as they were before the block: enough to read the state before it. */
+interface BlockUndo {
+  accounts: Map<Hex, AccountState | undefined>
+  slots: Map<Hex, Map<Hex, Uint8Array>>
+  /** Accounts whose storage the block wiped: their whole storage before the wipe. */
+  wipedStorage: Map<Hex, Map<Hex, Uint8Array>>
+}
+
+export class StateUnavailableError extends Error {
+  override name = 'StateUnavailableError'
+}
+
+/**
+ * Keeps the live state (the newest mini-block) plus per-block undo records for the last `retain`
+ * blocks, so `latest` reads hit the live maps and a recent block number costs one lookup per newer
+ * block. Same idea as geth's in-memory diff layers, inverted: the newest state is the flat one.
+ */
+export class StateHistory {
+  private readonly undos = new Map<bigint, BlockUndo>()
+  private oldestRetained: bigint
+
+  constructor(
+    readonly live: FlatState,
+    /** Blocks up to and including this one are fully in `live` (no undo needed to read them). */
+    private newestBlock: bigint,
+    private readonly retain = 128,
+  ) {
+    this.oldestRetained = newestBlock
+  }
+
+  /** Applies a mini-block's diff of `blockNumber` to the live state, recording what it overwrote. */
+  apply(blockNumber: bigint, diff: StateDiff): void {
+    let undo = this.undos.get(blockNumber)
+    if (undo === undefined) {
+      undo = { accounts: new Map(), slots: new Map(), wipedStorage: new Map() }
+      this.undos.set(blockNumber, undo)
+      if (blockNumber > this.newestBlock) this.newestBlock = blockNumber
+      this.prune()
+    }
+    for (const [address, change] of diff.accounts) {
+      if (!undo.accounts.has(address)) undo.accounts.set(address, this.live.getAccount(address))
+      if ((change.account === null || change.storageCleared) && !undo.wipedStorage.has(address)) {
+        const before = new Map(this.live.storage.get(address) ?? [])
+        for (const [slot, value] of undo.slots.get(address) ?? []) before.set(slot, value)
+        undo.wipedStorage.set(address, before)
+      }
+      let slots = undo.slots.get(address)
+      for (const slot of change.storage.keys()) {
+        if (slots === undefined) {
+          slots = new Map()
+          undo.slots.set(address, slots)
+        }
+        if (!slots.has(slot)) slots.set(slot, this.live.getStorage(address, slot))
+      }
+    }
+    this.live.apply(diff)
+  }
+
+  private prune(): void {
+    const floor = this.newestBlock - BigInt(this.retain)
+    for (const number of this.undos.keys()) if (number <= floor) this.undos.delete(number)
+    if (floor > this.oldestRetained) this.oldestRetained = floor
+  }
+
+  /** The state at the end of block `blockNumber`; throws `StateUnavailableError` past the retained window. */
+  at(blockNumber: bigint): StateReader {
+    if (blockNumber >= this.newestBlock) return this.live
+    if (blockNumber < this.oldestRetained) {
+      throw new StateUnavailableError(`state of block ${blockNumber} is no longer kept (this node retains the last ${this.retain} blocks)`)
+    }
+    const newer: BlockUndo[] = []
+    for (let b = blockNumber + 1n; b <= this.newestBlock; b++) {
+      const undo = this.undos.get(b)
+      if (undo !== undefined) newer.push(undo)
+    }
+    return new HistoricalState(this.live, newer)
+  }
+}
+
+/** Reads the oldest undo entry newer than the target block, else the live value. */
+class HistoricalState implements StateReader {
+  constructor(
+    private readonly live: FlatState,
+    /** Undo records of the blocks after the target, oldest first. */
+    private readonly newer: readonly BlockUndo[],
+  ) {}
+
+  getAccount(address: Hex): AccountState | undefined {
+    for (const undo of this.newer) if (undo.accounts.has(address)) return undo.accounts.get(address)
+    return this.live.getAccount(address)
+  }
+
+  getStorage(address: Hex, slot: Hex): Uint8Array {
+    for (const undo of this.newer) {
+      const wiped = undo.wipedStorage.get(address)
+      if (wiped !== undefined) return wiped.get(slot) ?? EMPTY
+      const value = undo.slots.get(address)?.get(slot)
+      if (value !== undefined) return value
+    }
+    return this.live.getStorage(address, slot)
+  }
+
+  hasStorage(address: Hex): boolean {
+    for (const undo of this.newer) {
+      const wiped = undo.wipedStorage.get(address)
+      if (wiped !== undefined) return [...wiped.values()].some((v) => v.length > 0)
+    }
+    // Approximate without a full merge: enough for the EVM's CREATE-collision question in eth_call.
+    if (this.live.hasStorage(address)) return true
+    for (const undo of this.newer) for (const value of undo.slots.get(address)?.values() ?? []) if (value.length > 0) return true
+    return false
+  }
+
+  getCode(codeHash: Hex): Uint8Array | undefined {
+    return this.live.getCode(codeHash)
+  }
+}

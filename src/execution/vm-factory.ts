@@ -1,0 +1,26 @@
+import type { Common } from '@ethereumjs/common'
+import { createVM, type VM } from '@ethereumjs/vm'
+import type { JournaledState } from './state/journaled-state.ts'
+
+/** Answers BLOCKHASH; may wait for a block whose hash is still being sealed. */
+export type BlockHashLookup = (number: bigint) => Promise<Uint8Array | undefined>
+
+const ZERO_HASH = new Uint8Array(32)
+
+/**
+ * One VM per executor, built once: `createVM` is expensive (precompiles, opcode tables) and
+ * ethereumjs keeps per-VM caches, so executors reuse theirs and swap state views underneath.
+ */
+export async function createExecutionVM(common: Common, state: JournaledState, blockHash: BlockHashLookup): Promise<VM> {
+  const blockchain = {
+    async getBlock(number: number) {
+      const hash = (await blockHash(BigInt(number))) ?? ZERO_HASH
+      return { hash: () => hash }
+    },
+    async putBlock() {},
+    shallowCopy() {
+      return blockchain
+    },
+  }
+  return createVM({ common, stateManager: state, blockchain })
+}

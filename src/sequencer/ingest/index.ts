@@ -1,0 +1,27 @@
+export {
+  TX_REJECTED_RPC_CODE,
+  TxRejectedError,
+  deserializeTxRejection,
+  isTxRejectedError,
+  rejectTx,
+  serializeTxRejection,
+  type SerializedTxRejection,
+  type TxRejectParams,
+  type TxRejectReason,
+} from './errors.ts'
+export {
+  DEFAULT_MAX_TX_BYTES,
+  decodeRawTransaction,
+  fromWireDecodedTx,
+  getTxCodec,
+  toDecodedTx,
+  toWireDecodedTx,
+  verifyRawTransaction,
+  type DecodeLimits,
+  type DecodedTx,
+  type TxCodec,
+  type VerifiedTx,
+  type WireDecodedTx,
+} from './decode.ts'
+export { DEFAULT_INGEST_MAX_BATCH, IngestPool, IngestPoolStoppedError, type DecodeOutcome, type IngestPoolOptions } from './pool.ts'
+export type { IngestTask, WireDecodeOutcome } from './worker.ts'

@@ -1,0 +1,93 @@
+import { createBlockHeaderFromRLP } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { SealedBlock } from '../chain/block.ts'
+import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
+import { asBytes, asList, bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
+import type { Hex } from '../chain/state-diff.ts'
+import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
+import { logIndexOps } from './log-index.ts'
+
+const HEAD_KEY = new TextEncoder().encode('head')
+
+export interface TxLocation {
+  blockNumber: bigint
+  index: number
+}
+
+/** Sealed EVM blocks: headers, bodies, receipts, and the hash / transaction / log indexes. */
+export class BlockStore {
+  constructor(
+    private readonly db: NodeDb,
+    private readonly common: Common,
+  ) {}
+
+  /** Everything one sealed block writes, including the new head pointer. */
+  sealOps(block: SealedBlock): BatchOp[] {
+    const number = block.header.number
+    const key = u64(number)
+    const hash = hexToBytes(block.hash)
+    const ops: BatchOp[] = [
+      this.db.put('headers', key, block.header.serialize()),
+      this.db.put('hashes', hash, key),
+      this.db.put('bodies', key, RLP.encode([block.transactions, bigIntToUnpaddedBytes(block.miniBlocks.first), bigIntToUnpaddedBytes(BigInt(block.miniBlocks.count))])),
+      this.db.put('receipts', key, RLP.encode(block.receipts.map(encodeReceipt))),
+      this.db.put('meta', HEAD_KEY, concat(key, hash)),
+    ]
+    block.receipts.forEach((receipt, index) => {
+      ops.push(this.db.put('txs', hexToBytes(receipt.transactionHash), RLP.encode([key, bigIntToUnpaddedBytes(BigInt(index))])))
+    })
+    ops.push(...logIndexOps(this.db, number, block.receipts))
+    return ops
+  }
+
+  async head(): Promise<{ number: bigint; hash: Hex } | undefined> {
+    const value = await this.db.get('meta', HEAD_KEY)
+    if (value === undefined) return undefined
+    return { number: readU64(value), hash: bytesToHex(value.subarray(8)) as Hex }
+  }
+
+  async numberOf(hash: Hex): Promise<bigint | undefined> {
+    const value = await this.db.get('hashes', hexToBytes(hash))
+    return value === undefined ? undefined : readU64(value)
+  }
+
+  async block(number: bigint): Promise<SealedBlock | undefined> {
+    const key = u64(number)
+    const [headerBytes, bodyBytes, receiptBytes] = await Promise.all([this.db.get('headers', key), this.db.get('bodies', key), this.db.get('receipts', key)])
+    if (headerBytes === undefined || bodyBytes === undefined || receiptBytes === undefined) return undefined
+    const header = createBlockHeaderFromRLP(headerBytes, { common: this.common, skipConsensusFormatValidation: true })
+    const [txs, first, count] = asList(RLP.decode(bodyBytes) as RlpValue, 3, 'block body')
+    return {
+      header,
+      hash: bytesToHex(header.hash()) as Hex,
+      transactions: asList(txs, undefined, 'transactions').map((tx, i) => asBytes(tx, `transaction ${i}`)),
+      receipts: decodeReceipts(receiptBytes),
+      miniBlocks: { first: bytesToBigInt(asBytes(first, 'first mini-block')), count: Number(bytesToBigInt(asBytes(count, 'mini-block count'))) },
+    }
+  }
+
+  async receipts(number: bigint): Promise<TxReceipt[] | undefined> {
+    const bytes = await this.db.get('receipts', u64(number))
+    return bytes === undefined ? undefined : decodeReceipts(bytes)
+  }
+
+  async txLocation(hash: Hex): Promise<TxLocation | undefined> {
+    const value = await this.db.get('txs', hexToBytes(hash))
+    if (value === undefined) return undefined
+    const [number, index] = asList(RLP.decode(value) as RlpValue, 2, 'tx location')
+    return { blockNumber: readU64(asBytes(number, 'block number', 8)), index: Number(bytesToBigInt(asBytes(index, 'tx index'))) }
+  }
+}
+
+function decodeReceipts(bytes: Uint8Array): TxReceipt[] {
+  return asList(RLP.decode(bytes) as RlpValue, undefined, 'receipts').map((r) => decodeReceipt(r))
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
+}

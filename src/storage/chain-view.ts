@@ -1,0 +1,131 @@
+import { EventEmitter } from 'node:events'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { SealedBlock } from '../chain/block.ts'
+import type { MiniBlock } from '../chain/mini-block.ts'
+import type { TxReceipt } from '../chain/receipt.ts'
+import type { Hex } from '../chain/state-diff.ts'
+import type { StateHistory } from '../execution/state/state-history.ts'
+import type { StateReader } from '../execution/state/state-reader.ts'
+import type { BlockStore } from './block-store.ts'
+
+/** A transaction as the RPC layer sees it: where it landed, and its receipt. */
+export interface IncludedTx {
+  tx: TypedTransaction
+  receipt: TxReceipt
+  /** `null` until its EVM block is sealed (MegaETH's realtime receipts do the same). */
+  blockHash: Hex | null
+}
+
+export interface ChainEventMap {
+  miniBlock: [block: MiniBlock, txs: readonly TypedTransaction[]]
+  block: [block: SealedBlock]
+}
+
+/** How many sealed blocks stay decoded in memory for RPC (the rest are read from LevelDB). */
+const RECENT_BLOCKS = 256
+
+/**
+ * The node's view of its chain: sealed blocks (LevelDB, with a window of recent ones decoded in
+ * memory), the unsealed mini-blocks on top, and the state at each. Shared by every role: the
+ * sequencer feeds it what it produces, a replica what it receives; JSON-RPC only reads it.
+ */
+export class ChainView {
+  readonly events = new EventEmitter<ChainEventMap>()
+  private readonly recent = new Map<bigint, SealedBlock>()
+  private readonly recentByHash = new Map<Hex, SealedBlock>()
+  private readonly pendingTxs = new Map<Hex, { tx: TypedTransaction; receipt: TxReceipt }>()
+  private pendingMiniBlocks: MiniBlock[] = []
+  private sealedHead: SealedBlock
+  private tip: MiniBlock | undefined
+
+  constructor(
+    private readonly blocks: BlockStore,
+    readonly genesisHash: Hex,
+    head: SealedBlock,
+    readonly state: StateHistory,
+  ) {
+    this.events.setMaxListeners(0)
+    this.sealedHead = head
+    this.remember(head)
+  }
+
+  /** The newest sealed EVM block. */
+  get head(): SealedBlock {
+    return this.sealedHead
+  }
+
+  /** The newest mini-block, sealed or not. */
+  get latestMiniBlock(): MiniBlock | undefined {
+    return this.tip
+  }
+
+  /** Mini-blocks not yet part of a sealed EVM block, oldest first. */
+  get unsealedMiniBlocks(): readonly MiniBlock[] {
+    return this.pendingMiniBlocks
+  }
+
+  /** The EVM block number mini-blocks are currently being added to. */
+  get pendingBlockNumber(): bigint {
+    return this.tip !== undefined && this.tip.blockNumber > this.sealedHead.header.number ? this.tip.blockNumber : this.sealedHead.header.number + 1n
+  }
+
+  addMiniBlock(block: MiniBlock, txs: readonly TypedTransaction[]): void {
+    this.pendingMiniBlocks.push(block)
+    this.tip = block
+    txs.forEach((tx, i) => this.pendingTxs.set(block.receipts[i]!.transactionHash, { tx, receipt: block.receipts[i]! }))
+    this.events.emit('miniBlock', block, txs)
+  }
+
+  addSealedBlock(block: SealedBlock): void {
+    const { first, count } = block.miniBlocks
+    const last = first + BigInt(count)
+    this.pendingMiniBlocks = this.pendingMiniBlocks.filter((mb) => mb.number < first || mb.number >= last)
+    for (const receipt of block.receipts) this.pendingTxs.delete(receipt.transactionHash)
+    this.sealedHead = block
+    this.remember(block)
+    this.events.emit('block', block)
+  }
+
+  private remember(block: SealedBlock): void {
+    this.recent.set(block.header.number, block)
+    this.recentByHash.set(block.hash, block)
+    const evict = block.header.number - BigInt(RECENT_BLOCKS)
+    const old = this.recent.get(evict)
+    if (old !== undefined) {
+      this.recent.delete(evict)
+      this.recentByHash.delete(old.hash)
+    }
+  }
+
+  async blockByNumber(number: bigint): Promise<SealedBlock | undefined> {
+    if (number > this.sealedHead.header.number) return undefined
+    return this.recent.get(number) ?? (await this.blocks.block(number))
+  }
+
+  async blockByHash(hash: Hex): Promise<SealedBlock | undefined> {
+    const cached = this.recentByHash.get(hash)
+    if (cached !== undefined) return cached
+    const number = await this.blocks.numberOf(hash)
+    return number === undefined ? undefined : this.blockByNumber(number)
+  }
+
+  async transaction(hash: Hex, decode: (raw: Uint8Array) => TypedTransaction): Promise<IncludedTx | undefined> {
+    const pending = this.pendingTxs.get(hash)
+    if (pending !== undefined) return { ...pending, blockHash: null }
+    const location = await this.blocks.txLocation(hash)
+    if (location === undefined) return undefined
+    const block = await this.blockByNumber(location.blockNumber)
+    if (block === undefined) return undefined
+    return { tx: decode(block.transactions[location.index]!), receipt: block.receipts[location.index]!, blockHash: block.hash }
+  }
+
+  /** State at the newest mini-block (`latest`/`pending`). */
+  latestState(): StateReader {
+    return this.state.live
+  }
+
+  /** State at the end of sealed block `number`. */
+  stateAtBlock(number: bigint): StateReader {
+    return this.state.at(number)
+  }
+}

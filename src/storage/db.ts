@@ -1,0 +1,82 @@
+import { Level } from 'level'
+import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level'
+
+export type Bytes = Uint8Array
+export type Sublevel = AbstractSublevel<Level<Bytes, Bytes>, Bytes | string | Buffer, Bytes, Bytes>
+export type BatchOp = AbstractBatchOperation<Level<Bytes, Bytes>, Bytes, Bytes>
+
+/** The names of the stores, one sublevel each, in the node's single LevelDB. */
+export const STORES = ['meta', 'headers', 'hashes', 'bodies', 'receipts', 'txs', 'logs', 'state', 'wal'] as const
+export type StoreName = (typeof STORES)[number]
+
+/**
+ * One LevelDB per node, a sublevel per store: a seal commits header, body, receipts, indexes, state
+ * and WAL truncation in one atomic batch across stores.
+ */
+export class NodeDb {
+  private constructor(
+    readonly level: Level<Bytes, Bytes>,
+    private readonly stores: Record<StoreName, Sublevel>,
+  ) {}
+
+  static async open(path: string): Promise<NodeDb> {
+    const level = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    await level.open()
+    const stores = {} as Record<StoreName, Sublevel>
+    for (const name of STORES) stores[name] = level.sublevel<Bytes, Bytes>(name, { keyEncoding: 'view', valueEncoding: 'view' }) as Sublevel
+    return new NodeDb(level, stores)
+  }
+
+  store(name: StoreName): Sublevel {
+    return this.stores[name]
+  }
+
+  put(name: StoreName, key: Bytes, value: Bytes): BatchOp {
+    return { type: 'put', key, value, sublevel: this.stores[name] } as BatchOp
+  }
+
+  del(name: StoreName, key: Bytes): BatchOp {
+    return { type: 'del', key, sublevel: this.stores[name] } as BatchOp
+  }
+
+  async get(name: StoreName, key: Bytes): Promise<Bytes | undefined> {
+    const value = await this.stores[name].get(key)
+    return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  }
+
+  /** `sync` fsyncs LevelDB's log before resolving: what a preconfirmation needs. */
+  async write(ops: BatchOp[], sync: boolean): Promise<void> {
+    if (ops.length === 0) return
+    await this.level.batch(ops, { sync })
+  }
+
+  async *range(name: StoreName, gte: Bytes, lt: Bytes): AsyncGenerator<[Bytes, Bytes]> {
+    for await (const [key, value] of this.stores[name].iterator({ gte, lt })) yield [key, value]
+  }
+
+  async close(): Promise<void> {
+    await this.level.close()
+  }
+}
+
+export function u64(n: bigint): Bytes {
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, n)
+  return out
+}
+
+export function readU64(bytes: Bytes, offset = 0): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(offset)
+}
+
+/** The smallest key greater than every key starting with `prefix`. */
+export function prefixEnd(prefix: Bytes): Bytes {
+  const end = Uint8Array.from(prefix)
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1
+      return end.subarray(0, i + 1)
+    }
+  }
+  return Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+}

@@ -1,0 +1,33 @@
+import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
+import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
+
+/**
+ * The mini-block write-ahead log. A mini-block is appended (fsynced) before any client sees its
+ * receipts; sealing its EVM block removes it in the same batch that writes the block.
+ */
+export class MiniBlockWal {
+  constructor(private readonly db: NodeDb) {}
+
+  async append(block: MiniBlock): Promise<void> {
+    await this.db.write([this.db.put('wal', u64(block.number), encodeMiniBlock(block))], true)
+  }
+
+  truncateOps(first: bigint, count: number): BatchOp[] {
+    const ops: BatchOp[] = []
+    for (let i = 0n; i < BigInt(count); i++) ops.push(this.db.del('wal', u64(first + i)))
+    return ops
+  }
+
+  /** Every logged mini-block in order; a corrupt entry stops recovery loudly rather than skipping data. */
+  async readAll(): Promise<MiniBlock[]> {
+    const blocks: MiniBlock[] = []
+    for await (const [key, value] of this.db.range('wal', u64(0n), u64(0xffffffffffffffffn))) {
+      try {
+        blocks.push(decodeMiniBlock(value))
+      } catch (error) {
+        throw new Error(`WAL entry ${readU64(key)} is corrupt: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+    return blocks
+  }
+}
