@@ -22,6 +22,8 @@ export interface MiniBlock {
   timestampUs: bigint
   /** TIMESTAMP of the EVM block (seconds), which every transaction in it sees. */
   blockTimestamp: bigint
+  /** BASEFEE of the EVM block. */
+  baseFeePerGas: bigint
   parentHash: Uint8Array
   /** Canonical transaction encodings (EIP-2718 typed bytes or legacy RLP). */
   transactions: Uint8Array[]
@@ -45,6 +47,7 @@ function bodyFields(block: UnsignedMiniBlock): RlpValue[] {
     bigIntToUnpaddedBytes(BigInt(block.index)),
     bigIntToUnpaddedBytes(block.timestampUs),
     bigIntToUnpaddedBytes(block.blockTimestamp),
+    bigIntToUnpaddedBytes(block.baseFeePerGas),
     block.parentHash,
     block.transactions,
     block.receipts.map(encodeReceipt),
@@ -95,22 +98,23 @@ export function decodeMiniBlock(bytes: Uint8Array): MiniBlock {
   } catch (error) {
     throw new CodecError(`mini-block: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
   }
-  const f = asList(decoded, 12, 'mini-block')
-  const transactions = asList(f[6], undefined, 'transactions').map((tx, i) => asBytes(tx, `transaction ${i}`))
-  const receipts = asList(f[7], undefined, 'receipts').map((r) => decodeReceipt(r))
+  const f = asList(decoded, 13, 'mini-block')
+  const transactions = asList(f[7], undefined, 'transactions').map((tx, i) => asBytes(tx, `transaction ${i}`))
+  const receipts = asList(f[8], undefined, 'receipts').map((r) => decodeReceipt(r))
   const block: MiniBlock = {
     number: bytesToBigInt(asBytes(f[0], 'number')),
     blockNumber: bytesToBigInt(asBytes(f[1], 'block number')),
     index: Number(bytesToBigInt(asBytes(f[2], 'index'))),
     timestampUs: bytesToBigInt(asBytes(f[3], 'timestamp')),
     blockTimestamp: bytesToBigInt(asBytes(f[4], 'block timestamp')),
-    parentHash: asBytes(f[5], 'parent hash', 32),
+    baseFeePerGas: bytesToBigInt(asBytes(f[5], 'base fee')),
+    parentHash: asBytes(f[6], 'parent hash', 32),
     transactions,
     receipts,
-    gasUsed: bytesToBigInt(asBytes(f[8], 'gas used')),
-    stateDiff: decodeStateDiff(f[9]!),
-    hash: asBytes(f[10], 'hash', 32),
-    signature: asBytes(f[11], 'signature', 65),
+    gasUsed: bytesToBigInt(asBytes(f[9], 'gas used')),
+    stateDiff: decodeStateDiff(f[10]!),
+    hash: asBytes(f[11], 'hash', 32),
+    signature: asBytes(f[12], 'signature', 65),
   }
   if (receipts.length !== transactions.length) throw new CodecError('mini-block: receipts and transactions differ in count')
   if (bytesToHex(miniBlockHash(block)) !== bytesToHex(block.hash)) throw new CodecError('mini-block: hash does not match its content')

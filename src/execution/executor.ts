@@ -2,7 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, bytesToHex, createAddressFromString, setLengthLeft, bigIntToBytes } from '@ethereumjs/util'
-import { runTx, type VM } from '@ethereumjs/vm'
+import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { blockForEnv, type BlockEnv } from './block-env.ts'
@@ -131,6 +131,21 @@ export class SequentialExecutor {
     cursor.txIndex += 1
     cursor.logIndex += logs.length
     return { ok: true, receipt }
+  }
+
+  /**
+   * Runs a transaction for its result only (eth_call, eth_estimateGas): no nonce or balance checks,
+   * no receipt; the caller discards the state it wrote.
+   */
+  async applyCall(tx: TypedTransaction): Promise<{ ok: true; result: RunTxResult } | { ok: false; error: Error }> {
+    if (this.block === undefined) throw new Error('SequentialExecutor.applyCall before setBlockEnv')
+    try {
+      const result = await runTx(this.vm, { tx, block: this.block, skipNonce: true, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+      return { ok: true, result }
+    } catch (error) {
+      await this.state.revertAll()
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) }
+    }
   }
 
   takeDiff(): StateDiff {

@@ -401,7 +401,15 @@ export class RpcServer {
     for (const conn of this.connections) conn.close(WsCloseCode.GoingAway, 'server shutting down')
     // Stops listening; fastify answers new requests on kept-alive sockets with 503 and lets in-flight ones finish.
     const closed = app.close().catch((err: unknown) => this.logger.warn({ err }, 'rpc server close failed'))
-    const graceful = await settlesWithin(Promise.all([closed, this.drain()]), this.options.shutdownTimeoutMs)
+    const graceful = await settlesWithin(
+      (async () => {
+        await this.drain()
+        // Requests that were in flight when close() ran kept their keep-alive sockets; those are idle now.
+        app.server.closeIdleConnections()
+        await closed
+      })(),
+      this.options.shutdownTimeoutMs,
+    )
     if (!graceful) {
       this.logger.warn(
         { inflight: this.inflight.size, wsConnections: this.connections.size },
@@ -443,7 +451,7 @@ export class RpcServer {
       forceCloseConnections: 'idle',
     })
 
-    // Lenient content types (see header comment): hand every body to the dispatcher as a string.
+    // Lenient content types (see header comment): every body reaches the dispatcher as a UTF-8 string.
     app.removeAllContentTypeParsers()
     app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
       done(null, body)
@@ -469,7 +477,18 @@ export class RpcServer {
       reply.code(404).send(httpErrorBody(404, 'Not Found', `${request.method} ${request.url} not found; JSON-RPC is served at POST /`))
     })
 
-    app.post('/', (request, reply) => this.onHttpRpc(request, reply))
+    app.post(
+      '/',
+      {
+        // The body is JSON whatever the header says. Dropping the header also covers values fastify
+        // would otherwise refuse with 415 before any parser runs (empty or malformed media types).
+        onRequest: (request, _reply, done) => {
+          delete request.headers['content-type']
+          done()
+        },
+      },
+      (request, reply) => this.onHttpRpc(request, reply),
+    )
     app.route({
       method: 'GET',
       url: '/',
@@ -503,6 +522,8 @@ export class RpcServer {
     }
     const json = await this.track(this.dispatcher.handle(text, ctx))
     reply.code(200)
+    // Finished during shutdown: don't leave a keep-alive socket behind that would hold close() open.
+    if (this.state === 'stopping') reply.header('connection', 'close')
     if (json === undefined) return reply.send()
     return reply.type('application/json; charset=utf-8').send(json)
   }

@@ -7,7 +7,7 @@ import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.t
 import { asBytes, asList, bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
-import { logIndexOps } from './log-index.ts'
+import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
 
 const HEAD_KEY = new TextEncoder().encode('head')
 
@@ -40,6 +40,11 @@ export class BlockStore {
     })
     ops.push(...logIndexOps(this.db, number, block.receipts))
     return ops
+  }
+
+  /** Sealed blocks in the query's range that may hold matching logs; undefined = every block. */
+  candidateLogBlocks(query: LogQuery): Promise<bigint[] | undefined> {
+    return candidateBlocks(this.db, query)
   }
 
   async head(): Promise<{ number: bigint; hash: Hex } | undefined> {

@@ -7,6 +7,7 @@ import type { Hex } from '../chain/state-diff.ts'
 import type { StateHistory } from '../execution/state/state-history.ts'
 import type { StateReader } from '../execution/state/state-reader.ts'
 import type { BlockStore } from './block-store.ts'
+import type { LogQuery } from './log-index.ts'
 
 /** A transaction as the RPC layer sees it: where it landed, and its receipt. */
 export interface IncludedTx {
@@ -117,6 +118,11 @@ export class ChainView {
     const block = await this.blockByNumber(location.blockNumber)
     if (block === undefined) return undefined
     return { tx: decode(block.transactions[location.index]!), receipt: block.receipts[location.index]!, blockHash: block.hash }
+  }
+
+  /** Sealed blocks that may hold logs matching `query` (log index); undefined = every block in range. */
+  candidateLogBlocks(query: LogQuery): Promise<bigint[] | undefined> {
+    return this.blocks.candidateLogBlocks(query)
   }
 
   /** State at the newest mini-block (`latest`/`pending`). */

@@ -9,7 +9,8 @@ import type { Hex } from '../../chain/state-diff.ts'
 import { nativeCrypto } from '../crypto.ts'
 import { SequentialExecutor, type BlockCursor } from '../executor.ts'
 import type { BlockEnv } from '../block-env.ts'
-import { FlatState } from '../state/flat-state.ts'
+import type { FlatState } from '../state/flat-state.ts'
+import { trieEntries } from '../state/trie-entries.ts'
 import { flatStateFromAlloc, type GenesisAccount } from '../../chain/genesis.ts'
 import { StateTrie } from '../merkle/index.ts'
 import type { BlockchainFixture, FixtureFile } from './fixture.ts'
@@ -171,17 +172,6 @@ function ancestorHashLookup(points: Map<Hex, ChainPoint>, parent: ChainPoint) {
     return undefined
   }
 }
-
-export function* trieEntries(state: FlatState) {
-  for (const { address, account, storage } of state.entries()) {
-    yield {
-      address: hexToBytes(address),
-      account,
-      storage: [...storage].map(([slot, value]): [Uint8Array, Uint8Array] => [hexToBytes(slot), value]),
-    }
-  }
-}
-
 function comparePostState(state: FlatState, expected: Record<Hex, GenesisAccount>): string | undefined {
   const want = flatStateFromAlloc(expected)
   for (const [address, account] of want.accounts) {

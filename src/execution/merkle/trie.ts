@@ -270,7 +270,7 @@ export class MerkleTrie {
     if (branch.value !== null) return branch
     // The surviving sibling has to be read to know whether it can absorb the branch's nibble, so a
     // stateless replay of this deletion needs it: `load` reports it.
-    const child = sibling.kind === HASH_REF ? this.resolve(sibling) : sibling
+    const child = this.load(sibling, false)
     if (child.kind === BRANCH) return new ExtensionNode(Uint8Array.of(only), child)
     child.path = prependNibble(only, child.path)
     invalidate(child)

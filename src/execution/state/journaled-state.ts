@@ -206,6 +206,11 @@ export class JournaledState implements StateManagerInterface {
     this.journal.length = mark
   }
 
+  /** Unwinds every open checkpoint (after an exception escaped the VM mid-transaction). */
+  async revertAll(): Promise<void> {
+    while (this.checkpoints.length > 0) await this.revert()
+  }
+
   private undo(entry: Undo): void {
     switch (entry.kind) {
       case 'account':

@@ -138,6 +138,52 @@ const LAYOUTS: Record<0 | 1 | 2, Layout> = {
   2: { length: 12, chainId: 0, nonce: 1, priorityFee: 2, maxFee: 3, gasLimit: 4, to: 5, data: 7, v: 9, r: 10, s: 11 },
 }
 
+/** tx list → access list → entry → storage keys: no valid tx nests lists deeper. */
+const MAX_RLP_DEPTH = 4
+/** The longest signed envelope (EIP-1559) has 12 fields. */
+const MAX_TX_FIELDS = 12
+
+/**
+ * Rejects shapes no valid tx has, reading RLP headers only (O(n), no recursion, no allocation),
+ * before ethereumjs' decoder sees them. That decoder recurses per nesting level and allocates per
+ * item: 120 KB of nested empty lists takes it ~2.4 s to end in a stack overflow, and 120 KB of
+ * one-byte fields ~200 ms, cheap ways to stall a decode worker. Malformed lengths are left for the
+ * real decoder to report.
+ * @returns what is wrong, or undefined
+ */
+function checkRlpShape(data: Uint8Array): string | undefined {
+  const ends: number[] = []
+  let fields = 0
+  let pos = 0
+  while (pos < data.length) {
+    while (ends.length > 0 && pos >= ends[ends.length - 1]!) ends.pop()
+    if (ends.length === 1 && ++fields > MAX_TX_FIELDS) return `more than ${MAX_TX_FIELDS} fields`
+    const prefix = data[pos]!
+    if (prefix < 0xc0) {
+      // A string: skip its header and payload.
+      if (prefix < 0x80) pos += 1
+      else if (prefix < 0xb8) pos += 1 + prefix - 0x80
+      else pos += 1 + (prefix - 0xb7) + readLength(data, pos + 1, prefix - 0xb7)
+      continue
+    }
+    const lengthOfLength = prefix < 0xf8 ? 0 : prefix - 0xf7
+    const length = prefix < 0xf8 ? prefix - 0xc0 : readLength(data, pos + 1, lengthOfLength)
+    const contentStart = pos + 1 + lengthOfLength
+    ends.push(contentStart + length)
+    if (ends.length > MAX_RLP_DEPTH) return `lists nested deeper than ${MAX_RLP_DEPTH}`
+    pos = contentStart
+  }
+  return undefined
+}
+
+/** Big-endian length field; anything that cannot fit the input saturates (the decoder rejects it). */
+function readLength(data: Uint8Array, offset: number, size: number): number {
+  if (size > 4) return Number.MAX_SAFE_INTEGER
+  let length = 0
+  for (let i = 0; i < size; i++) length = length * 256 + (data[offset + i] ?? 0)
+  return length
+}
+
 /** A tx that passed every stateless check, with its recovered sender. */
 export interface VerifiedTx {
   tx: TypedTransaction
@@ -163,9 +209,12 @@ export function verifyRawTransaction(raw: Uint8Array, codec: TxCodec, limits: De
   else if (first <= 0x7f) throw rejectTx('type-not-supported')
   else throw rejectTx('malformed', { detail: 'expected input list for legacy transaction' })
 
+  const payload = type === 0 ? raw : raw.subarray(1)
+  const shapeError = checkRlpShape(payload)
+  if (shapeError !== undefined) throw rejectTx('malformed', { detail: shapeError })
   let values: Uint8Array | NestedUint8Array
   try {
-    values = RLP.decode(type === 0 ? raw : raw.subarray(1))
+    values = RLP.decode(payload)
   } catch (err) {
     throw rejectTx('malformed', { detail: describe(err) })
   }

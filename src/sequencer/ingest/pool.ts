@@ -56,6 +56,8 @@ export class IngestPool {
   private queue: QueuedRaw[] = []
   private flushScheduled = false
   private readonly inflight = new Set<Promise<void>>()
+  private tasksRun = 0
+  private txsDecoded = 0
 
   constructor(opts: IngestPoolOptions) {
     this.workers = opts.workers ?? Math.max(1, availableParallelism() - 1)
@@ -101,6 +103,11 @@ export class IngestPool {
     const piscina = this.piscina
     this.piscina = undefined
     if (piscina !== undefined) await piscina.destroy()
+  }
+
+  /** Counters for metrics: worker tasks run and txs decoded (either path). */
+  stats(): { tasks: number; txs: number; queued: number; inflightTasks: number } {
+    return { tasks: this.tasksRun, txs: this.txsDecoded, queued: this.queue.length, inflightTasks: this.inflight.size }
   }
 
   /** Decodes one tx, coalesced with others submitted in the same event-loop turn. Rejects with `TxRejectedError`. */
@@ -154,6 +161,7 @@ export class IngestPool {
     this.queue = []
     if (items.length === 0) return
     const piscina = this.piscina
+    this.txsDecoded += items.length
     if (piscina === undefined) {
       for (const item of items) item.settle(this.decodeInThread(item.raw))
       return
@@ -168,6 +176,7 @@ export class IngestPool {
     const packed = new Uint8Array(offsets[items.length]!)
     for (let i = 0; i < items.length; i++) packed.set(items[i]!.raw, offsets[i]!)
     const task: IngestTask = { chain: this.chain, limits: this.limits, packed, offsets }
+    this.tasksRun++
     const done = piscina.run(task, { transferList: [packed.buffer] }).then(
       (results: WireDecodeOutcome[]) => {
         for (let i = 0; i < items.length; i++) {

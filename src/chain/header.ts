@@ -1,0 +1,73 @@
+import { createBlockHeader, type BlockHeader } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { hexToBytes, KECCAK256_RLP, KECCAK256_RLP_ARRAY } from '@ethereumjs/util'
+import type { Hex } from './state-diff.ts'
+
+export interface HeaderFields {
+  parentHash: Uint8Array
+  number: bigint
+  timestamp: bigint
+  gasLimit: bigint
+  gasUsed: bigint
+  baseFeePerGas: bigint
+  stateRoot: Uint8Array
+  transactionsRoot: Uint8Array
+  receiptsRoot: Uint8Array
+  logsBloom: Uint8Array
+  coinbase: Hex
+  prevRandao: Uint8Array
+  extraData: Uint8Array
+}
+
+/**
+ * A Cancun header: post-merge constants (no uncles, zero difficulty and nonce), no withdrawals or
+ * blobs on this L2, and no beacon chain (zero parent beacon root). Hashed by ethereumjs, i.e. by
+ * Ethereum's rules, so any client can verify it.
+ */
+export function buildHeader(fields: HeaderFields, common: Common): BlockHeader {
+  return createBlockHeader(
+    {
+      parentHash: fields.parentHash,
+      uncleHash: KECCAK256_RLP_ARRAY,
+      coinbase: hexToBytes(fields.coinbase),
+      stateRoot: fields.stateRoot,
+      transactionsTrie: fields.transactionsRoot,
+      receiptTrie: fields.receiptsRoot,
+      logsBloom: fields.logsBloom,
+      difficulty: 0n,
+      number: fields.number,
+      gasLimit: fields.gasLimit,
+      gasUsed: fields.gasUsed,
+      timestamp: fields.timestamp,
+      extraData: fields.extraData,
+      mixHash: fields.prevRandao,
+      nonce: new Uint8Array(8),
+      baseFeePerGas: fields.baseFeePerGas,
+      withdrawalsRoot: KECCAK256_RLP,
+      blobGasUsed: 0n,
+      excessBlobGas: 0n,
+      parentBeaconBlockRoot: new Uint8Array(32),
+    },
+    { common, skipConsensusFormatValidation: true },
+  )
+}
+
+/** EIP-1559 base fee of the block after `parent`, floored at `minBaseFee`. */
+export function nextBaseFee(parent: { gasUsed: bigint; gasLimit: bigint; baseFeePerGas: bigint }, elasticity: bigint, denominator: bigint, minBaseFee: bigint): bigint {
+  const target = parent.gasLimit / elasticity
+  let next = parent.baseFeePerGas
+  if (parent.gasUsed > target) {
+    const delta = (parent.baseFeePerGas * (parent.gasUsed - target)) / target / denominator
+    next = parent.baseFeePerGas + (delta > 1n ? delta : 1n)
+  } else if (parent.gasUsed < target) {
+    next = parent.baseFeePerGas - (parent.baseFeePerGas * (target - parent.gasUsed)) / target / denominator
+  }
+  return next < minBaseFee ? minBaseFee : next
+}
+
+/** OR of 256-byte blooms. */
+export function orBlooms(blooms: Iterable<Uint8Array>): Uint8Array {
+  const out = new Uint8Array(256)
+  for (const bloom of blooms) for (let i = 0; i < 256; i++) out[i]! |= bloom[i]!
+  return out
+}

@@ -1,0 +1,98 @@
+import pino, { type Logger } from 'pino'
+import { collectFixtureFiles, runBlockTestFile } from './execution/blocktest/runner.ts'
+import { ConfigError, helpText, parseCommand } from './config.ts'
+import { RoleNotAvailableError, startNode } from './node.ts'
+import type { NodeOptions } from './options.ts'
+import { DatadirError } from './storage/bootstrap.ts'
+
+const VERSION = '0.1.0'
+/** Exit code for bad configuration, like most CLIs (and what the product card asks for). */
+const EXIT_CONFIG = 2
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let command
+  try {
+    command = parseCommand(argv, process.env, process.stdout.isTTY === true)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`megaeth-node: ${error.message}\n`)
+      return EXIT_CONFIG
+    }
+    throw error
+  }
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(`${helpText()}\n`)
+      return 0
+    case 'version':
+      process.stdout.write(`megaeth-node ${VERSION}\n`)
+      return 0
+    case 'blocktest':
+      return blocktest(command.paths)
+    case 'run':
+      return run(command.options)
+  }
+}
+
+function createLogger(options: NodeOptions): Logger {
+  if (options.log.format === 'pretty') {
+    return pino({ level: options.log.level, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l' } } })
+  }
+  return pino({ level: options.log.level })
+}
+
+async function run(options: NodeOptions): Promise<number> {
+  const logger = createLogger(options)
+  let node
+  try {
+    node = await startNode(options, logger)
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof RoleNotAvailableError || error instanceof DatadirError) {
+      process.stderr.write(`megaeth-node: ${error.message}\n`)
+      logger.flush()
+      return EXIT_CONFIG
+    }
+    throw error
+  }
+  const running = node
+  return new Promise<number>((resolve) => {
+    let signals = 0
+    const shutdown = (signal: NodeJS.Signals): void => {
+      signals++
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting without a clean shutdown')
+        process.exit(1)
+      }
+      logger.info({ signal }, 'shutting down')
+      running.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed')
+          resolve(1)
+        },
+      )
+    }
+    process.on('SIGINT', shutdown)
+    process.on('SIGTERM', shutdown)
+  })
+}
+
+async function blocktest(paths: string[]): Promise<number> {
+  let passed = 0
+  let failed = 0
+  let skipped = 0
+  for (const file of await collectFixtureFiles(paths)) {
+    for (const result of await runBlockTestFile(file)) {
+      if (result.status === 'passed') passed++
+      else if (result.status === 'skipped') {
+        skipped++
+        process.stdout.write(`SKIP ${result.file} ${result.name}: ${result.reason}\n`)
+      } else {
+        failed++
+        process.stdout.write(`FAIL ${result.file} ${result.name}: ${result.reason}\n`)
+      }
+    }
+  }
+  process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`)
+  return failed === 0 ? 0 : 1
+}

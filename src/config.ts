@@ -1,0 +1,147 @@
+import { DEFAULT_NODE_OPTIONS, type LogFormat, type LogLevel, type NodeOptions, type Role } from './options.ts'
+import type { Hex } from './chain/state-diff.ts'
+
+/** One precise line for the operator; the CLI prints it and exits with code 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+interface FlagSpec {
+  help: string
+  /** Flags without a value (`--dev`); they also take `=true|false`. */
+  boolean?: boolean
+  apply(options: NodeOptions, value: string, flag: string): void
+}
+
+const ROLES: readonly Role[] = ['sequencer', 'replica', 'prover']
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty']
+
+/** The flags, geth/op-node style (`--rpc.port`); each is also read from `MEGAETH_<FLAG>` (e.g. MEGAETH_RPC_PORT). */
+export const FLAGS: Record<string, FlagSpec> = {
+  role: { help: 'sequencer | replica | prover', apply: (o, v, f) => (o.role = oneOf(v, ROLES, f)) },
+  datadir: { help: 'data directory (default with --dev: a fresh temporary directory)', apply: (o, v) => (o.datadir = v) },
+  dev: { help: 'dev chain: embedded genesis, prefunded test-mnemonic accounts, well-known sequencer key', boolean: true, apply: (o, v, f) => (o.dev = bool(v, f)) },
+  genesis: { help: 'path of a geth-style genesis.json', apply: (o, v) => (o.genesis = v) },
+  'rpc.addr': { help: 'JSON-RPC listen address (HTTP and WebSocket)', apply: (o, v) => (o.rpc.addr = v) },
+  'rpc.port': { help: 'JSON-RPC port, HTTP and WebSocket on the same port (0 = any free port)', apply: (o, v, f) => (o.rpc.port = port(v, f)) },
+  'rpc.gascap': { help: 'gas cap of eth_call and eth_estimateGas', apply: (o, v, f) => (o.rpc.gasCap = BigInt(int(v, f, 21_000))) },
+  'rpc.batch-limit': { help: 'most requests in one JSON-RPC batch', apply: (o, v, f) => (o.rpc.maxBatch = int(v, f, 1)) },
+  'rpc.body-limit': { help: 'largest HTTP request body, in bytes', apply: (o, v, f) => (o.rpc.maxBodyBytes = int(v, f, 1024)) },
+  'rpc.ws-connections': { help: 'most concurrent WebSocket connections', apply: (o, v, f) => (o.rpc.wsMaxConnections = int(v, f, 1)) },
+  'rpc.ws-subscriptions': { help: 'most subscriptions per WebSocket connection', apply: (o, v, f) => (o.rpc.wsMaxSubscriptions = int(v, f, 1)) },
+  'rpc.logs-range': { help: 'longest eth_getLogs block range', apply: (o, v, f) => (o.rpc.logsMaxRange = BigInt(int(v, f, 1))) },
+  'rpc.logs-results': { help: 'most logs one eth_getLogs returns', apply: (o, v, f) => (o.rpc.logsMaxResults = int(v, f, 1)) },
+  'rpc.sync-timeout-ms': { help: 'default wait of eth_sendRawTransactionSync (EIP-7966)', apply: (o, v, f) => (o.rpc.syncTimeoutMs = int(v, f, 1)) },
+  'metrics.port': { help: 'serve Prometheus /metrics on this port (off when unset)', apply: (o, v, f) => (o.metricsPort = port(v, f)) },
+  'p2p.port': { help: 'libp2p TCP port (used by the replica role)', apply: (o, v, f) => (o.p2p.port = port(v, f)) },
+  'p2p.bootnodes': { help: 'comma-separated multiaddrs to dial', apply: (o, v) => (o.p2p.bootnodes = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) },
+  'sequencer.key-file': { help: 'file holding the sequencer private key (hex)', apply: (o, v) => (o.sequencer.keyFile = v) },
+  'sequencer.address': { help: 'the sequencer address (checked against the key; replicas trust it)', apply: (o, v, f) => (o.sequencer.address = address(v, f)) },
+  'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
+  'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
+  workers: { help: 'worker threads for transaction decoding and signature recovery', apply: (o, v, f) => (o.workers = int(v, f, 0, 64)) },
+  'log.level': { help: 'trace | debug | info | warn | error | fatal', apply: (o, v, f) => (o.log.level = oneOf(v, LOG_LEVELS, f)) },
+  'log.format': { help: 'json | pretty', apply: (o, v, f) => (o.log.format = oneOf(v, LOG_FORMATS, f)) },
+}
+
+export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: NodeOptions } | { kind: 'blocktest'; paths: string[] }
+
+/**
+ * Flags beat environment variables beat defaults. Every problem is one `ConfigError` naming the flag
+ * or variable and what it accepts.
+ */
+export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, stdoutIsTty: boolean): ParsedCommand {
+  if (argv[0] === 'blocktest') return parseBlocktest(argv.slice(1))
+  const options = structuredClone(DEFAULT_NODE_OPTIONS) as NodeOptions
+  options.log.format = stdoutIsTty ? 'pretty' : 'json'
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const variable = envName(name)
+    const value = env[variable]
+    if (value !== undefined && value !== '') spec.apply(options, value, variable)
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--help' || arg === '-h') return { kind: 'help' }
+    if (arg === '--version') return { kind: 'version' }
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags look like --name=value (see --help)`)
+    const eq = arg.indexOf('=')
+    const name = arg.slice(2, eq === -1 ? undefined : eq)
+    const spec = FLAGS[name]
+    if (spec === undefined) throw new ConfigError(`unknown flag --${name} (see --help)`)
+    let value: string
+    if (eq !== -1) value = arg.slice(eq + 1)
+    else if (spec.boolean === true) value = 'true'
+    else {
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(`flag --${name} needs a value`)
+      value = next
+      i++
+    }
+    spec.apply(options, value, `--${name}`)
+  }
+  validate(options)
+  return { kind: 'run', options }
+}
+
+function parseBlocktest(argv: readonly string[]): ParsedCommand {
+  const paths = argv.filter((a) => !a.startsWith('--'))
+  const unknown = argv.find((a) => a.startsWith('--') && a !== '--executor=sequential')
+  if (unknown !== undefined) throw new ConfigError(`blocktest: unknown flag ${unknown} (supported: --executor=sequential)`)
+  if (paths.length === 0) throw new ConfigError('blocktest: give at least one fixture file or directory')
+  return { kind: 'blocktest', paths }
+}
+
+function validate(options: NodeOptions): void {
+  if (!options.dev && options.genesis === undefined) throw new ConfigError('--genesis is required unless --dev is set')
+  if (!options.dev && options.datadir === undefined) throw new ConfigError('--datadir is required unless --dev is set')
+  if (options.role === 'sequencer' && !options.dev && options.sequencer.keyFile === undefined) {
+    throw new ConfigError('--sequencer.key-file is required for --role=sequencer unless --dev is set')
+  }
+  if (options.blockMs < options.miniBlockMs) throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
+}
+
+export function envName(flag: string): string {
+  return `MEGAETH_${flag.replace(/[.-]/g, '_').toUpperCase()}`
+}
+
+export function helpText(): string {
+  const lines = [
+    'megaeth-node — real-time Ethereum L2 node (sequencer, replica, prover)',
+    '',
+    'usage: megaeth-node [--flag=value …]',
+    '       megaeth-node blocktest <fixture file or dir>…   run ethereum/tests BlockchainTests',
+    '',
+    'flags (each also read from MEGAETH_<FLAG>, e.g. --rpc.port → MEGAETH_RPC_PORT):',
+  ]
+  for (const [name, spec] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(22)} ${spec.help}`)
+  lines.push('  --help                   this text', '  --version                print the version')
+  return lines.join('\n')
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${flag}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`)
+  return value as T
+}
+
+function bool(value: string, flag: string): boolean {
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new ConfigError(`${flag}: expected true or false, got ${JSON.stringify(value)}`)
+}
+
+function int(value: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${flag}: expected a whole number, got ${JSON.stringify(value)}`)
+  const n = Number(value)
+  if (n < min || n > max) throw new ConfigError(`${flag}: ${n} is out of range [${min}, ${max}]`)
+  return n
+}
+
+function port(value: string, flag: string): number {
+  return int(value, flag, 0, 65_535)
+}
+
+function address(value: string, flag: string): Hex {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new ConfigError(`${flag}: ${JSON.stringify(value)} is not a 0x-prefixed 20-byte address`)
+  return value.toLowerCase() as Hex
+}

@@ -1,0 +1,195 @@
+import type { Common } from '@ethereumjs/common'
+import { createTx, type TypedTransaction } from '@ethereumjs/tx'
+import { Address, bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
+import type { Log } from '../chain/receipt.ts'
+import type { AccountState, Hex } from '../chain/state-diff.ts'
+import type { BlockEnv } from './block-env.ts'
+import { SequentialExecutor } from './executor.ts'
+import type { StateReader } from './state/state-reader.ts'
+import type { BlockHashLookup } from './vm-factory.ts'
+import { decodeRevertReason } from './revert.ts'
+
+/** An eth_call / eth_estimateGas message: a transaction nobody signed. */
+export interface CallMessage {
+  from?: Hex
+  to?: Hex
+  gas?: bigint
+  gasPrice?: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  value?: bigint
+  data?: Uint8Array
+  nonce?: bigint
+  accessList?: Array<{ address: Hex; storageKeys: Hex[] }>
+}
+
+export type CallOutcome =
+  | { kind: 'success'; returnData: Uint8Array; gasUsed: bigint; logs: Log[] }
+  | { kind: 'revert'; returnData: Uint8Array; gasUsed: bigint; reason?: string }
+  | { kind: 'halt'; error: string; gasUsed: bigint }
+  /** The message is not a valid transaction at all (intrinsic gas, gas over the cap, …). */
+  | { kind: 'invalid'; error: string }
+
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
+
+/**
+ * Runs calls against any `StateReader` without touching it: every write lands in the executor's
+ * overlay and is discarded. Executors are pooled because `createVM` costs milliseconds and a VM
+ * cannot run two calls at once (its journal is per VM).
+ */
+export class CallExecutorPool {
+  private readonly idle: SequentialExecutor[] = []
+  private readonly waiting: Array<(executor: SequentialExecutor) => void> = []
+  private created = 0
+
+  constructor(
+    private readonly common: Common,
+    private readonly blockHash: BlockHashLookup,
+    private readonly size = 4,
+  ) {}
+
+  private async acquire(state: StateReader): Promise<SequentialExecutor> {
+    let executor = this.idle.pop()
+    if (executor === undefined && this.created < this.size) {
+      this.created++
+      executor = await SequentialExecutor.create(this.common, state, this.blockHash)
+    }
+    executor ??= await new Promise<SequentialExecutor>((resolve) => this.waiting.push(resolve))
+    executor.state.setBase(state)
+    return executor
+  }
+
+  private release(executor: SequentialExecutor): void {
+    executor.state.discard()
+    const next = this.waiting.shift()
+    if (next !== undefined) next(executor)
+    else this.idle.push(executor)
+  }
+
+  async call(state: StateReader, env: BlockEnv, message: CallMessage): Promise<CallOutcome> {
+    const executor = await this.acquire(state)
+    try {
+      return await runMessage(executor, env, message, this.common)
+    } finally {
+      this.release(executor)
+    }
+  }
+}
+
+async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, common: Common): Promise<CallOutcome> {
+  const from = (message.from ?? ZERO_ADDRESS).toLowerCase() as Hex
+  const sender = executor.state.readAccount(from)
+  const pricedEnv = callEnv(env, message)
+  executor.setBlockEnv(pricedEnv)
+  let tx: TypedTransaction
+  try {
+    tx = unsignedTx(message, sender?.nonce ?? 0n, pricedEnv.gasLimit, common, from)
+  } catch (error) {
+    return { kind: 'invalid', error: error instanceof Error ? error.message : String(error) }
+  }
+  const outcome = await executor.applyCall(tx)
+  if (!outcome.ok) return { kind: 'invalid', error: outcome.error.message }
+  const { result } = outcome
+  const gasUsed = result.totalGasSpent
+  const returnData = result.execResult.returnValue
+  const error = result.execResult.exceptionError
+  if (error === undefined) {
+    return {
+      kind: 'success',
+      returnData,
+      gasUsed,
+      logs: (result.execResult.logs ?? []).map(([address, topics, data]) => ({
+        address: bytesToHex(address) as Hex,
+        topics: topics.map((t) => bytesToHex(t) as Hex),
+        data: bytesToHex(data) as Hex,
+      })),
+    }
+  }
+  if (error.error === 'revert') {
+    const reason = decodeRevertReason(returnData)
+    return reason === undefined ? { kind: 'revert', returnData, gasUsed } : { kind: 'revert', returnData, gasUsed, reason }
+  }
+  return { kind: 'halt', error: error.error, gasUsed }
+}
+
+/**
+ * geth's rule: a call that names no gas price runs with a zero base fee, so a zero-fee call is
+ * valid; one that names a price pays it (and must afford it).
+ */
+function callEnv(env: BlockEnv, message: CallMessage): BlockEnv {
+  const priced = message.gasPrice !== undefined || message.maxFeePerGas !== undefined || message.maxPriorityFeePerGas !== undefined
+  return priced ? env : { ...env, baseFeePerGas: 0n }
+}
+
+function unsignedTx(message: CallMessage, nonce: bigint, gasCap: bigint, common: Common, from: Hex): TypedTransaction {
+  const base = {
+    nonce: message.nonce ?? nonce,
+    gasLimit: message.gas ?? gasCap,
+    to: message.to === undefined ? undefined : createAddressFromString(message.to),
+    value: message.value ?? 0n,
+    data: message.data ?? new Uint8Array(0),
+  }
+  const accessList = message.accessList?.map((item) => ({ address: item.address, storageKeys: item.storageKeys }))
+  const tx =
+    message.gasPrice !== undefined
+      ? createTx({ ...base, type: accessList === undefined ? 0 : 1, gasPrice: message.gasPrice, ...(accessList === undefined ? {} : { accessList }) }, { common, freeze: false })
+      : createTx(
+          { ...base, type: 2, maxFeePerGas: message.maxFeePerGas ?? message.maxPriorityFeePerGas ?? 0n, maxPriorityFeePerGas: message.maxPriorityFeePerGas ?? 0n, accessList: accessList ?? [] },
+          { common, freeze: false },
+        )
+  const caller = new Address(hexToBytes(from))
+  // Calls are unsigned: present the requested sender to the VM the way an impersonating node does.
+  Object.defineProperty(tx, 'getSenderAddress', { value: () => caller })
+  return tx
+}
+
+/** A `StateReader` with eth_call state overrides (geth's `stateOverride` object) applied on top. */
+export interface AccountOverride {
+  balance?: bigint
+  nonce?: bigint
+  code?: Uint8Array
+  codeHash?: Uint8Array
+  /** Replaces the whole storage. */
+  state?: Map<Hex, Uint8Array>
+  /** Patches individual slots. */
+  stateDiff?: Map<Hex, Uint8Array>
+}
+
+export class OverriddenState implements StateReader {
+  constructor(
+    private readonly base: StateReader,
+    private readonly overrides: Map<Hex, AccountOverride>,
+    private readonly codes: Map<Hex, Uint8Array>,
+  ) {}
+
+  getAccount(address: Hex): AccountState | undefined {
+    const override = this.overrides.get(address)
+    const account = this.base.getAccount(address)
+    if (override === undefined) return account
+    return {
+      nonce: override.nonce ?? account?.nonce ?? 0n,
+      balance: override.balance ?? account?.balance ?? 0n,
+      codeHash: override.codeHash ?? account?.codeHash ?? EMPTY_CODE_HASH,
+    }
+  }
+
+  getStorage(address: Hex, slot: Hex): Uint8Array {
+    const override = this.overrides.get(address)
+    const patched = override?.stateDiff?.get(slot) ?? override?.state?.get(slot)
+    if (patched !== undefined) return patched
+    if (override?.state !== undefined) return new Uint8Array(0)
+    return this.base.getStorage(address, slot)
+  }
+
+  hasStorage(address: Hex): boolean {
+    const override = this.overrides.get(address)
+    if (override?.state !== undefined) return [...override.state.values()].some((v) => v.length > 0)
+    return this.base.hasStorage(address) || [...(override?.stateDiff?.values() ?? [])].some((v) => v.length > 0)
+  }
+
+  getCode(codeHash: Hex): Uint8Array | undefined {
+    return this.codes.get(codeHash) ?? this.base.getCode(codeHash)
+  }
+}
+
+const EMPTY_CODE_HASH = hexToBytes('0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')

@@ -1,0 +1,57 @@
+import type { Common } from '@ethereumjs/common'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { ChainConfig } from '../../chain/config.ts'
+import type { TxReceipt } from '../../chain/receipt.ts'
+import type { Hex } from '../../chain/state-diff.ts'
+import type { CallExecutorPool } from '../../execution/call.ts'
+import type { AccountProof } from '../../execution/merkle/index.ts'
+import type { ChainView } from '../../storage/chain-view.ts'
+
+/** What the eth/realtime/mega namespaces need from a role (sequencer now; replica forwards writes). */
+export interface EthBackend {
+  readonly chain: ChainView
+  readonly config: ChainConfig
+  readonly common: Common
+  readonly calls: CallExecutorPool
+  readonly options: EthRpcOptions
+  decode(raw: Uint8Array): TypedTransaction
+  /** Base fee of the EVM block currently being built. */
+  pendingBaseFee(): bigint
+  /** Next nonce counting pooled transactions (`eth_getTransactionCount(…, 'pending')`). */
+  pendingNonce(address: Hex): bigint
+  submit(raw: Uint8Array): Promise<Hex>
+  submitAndWait(raw: Uint8Array, timeoutMs: number): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }>
+  /** EIP-1186 proof at the newest sealed block, or undefined when `blockNumber` is not that block. */
+  proof(blockNumber: bigint, address: Hex, slots: Hex[]): AccountProof | undefined
+  /** Calls `listener` with each transaction hash as it enters the pool as executable; returns an unsubscribe. */
+  onPendingTransaction(listener: (hash: Hex) => void): () => void
+  nodeInfo(): Record<string, unknown>
+}
+
+export interface EthRpcOptions {
+  /** Gas cap for eth_call / eth_estimateGas (geth: 50M). */
+  gasCap: bigint
+  /** Longest eth_getLogs block range. */
+  maxLogsRange: bigint
+  /** Most logs one eth_getLogs returns. */
+  maxLogsResults: number
+  /** eth_sendRawTransactionSync default and maximum waits. */
+  syncSendTimeoutMs: number
+  maxSyncSendTimeoutMs: number
+  /** realtime_sendRawTransaction wait. */
+  realtimeTimeoutMs: number
+  /** Most filters installed at once (eth_newFilter …), and how long an unpolled one lives. */
+  maxFilters: number
+  filterTimeoutMs: number
+}
+
+export const DEFAULT_ETH_RPC_OPTIONS: Readonly<EthRpcOptions> = Object.freeze({
+  gasCap: 50_000_000n,
+  maxLogsRange: 10_000n,
+  maxLogsResults: 10_000,
+  syncSendTimeoutMs: 2_000,
+  maxSyncSendTimeoutMs: 60_000,
+  realtimeTimeoutMs: 10_000,
+  maxFilters: 10_000,
+  filterTimeoutMs: 5 * 60_000,
+})

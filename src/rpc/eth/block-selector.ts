@@ -1,0 +1,75 @@
+import type { SealedBlock } from '../../chain/block.ts'
+import type { BlockEnv } from '../../execution/block-env.ts'
+import { StateUnavailableError } from '../../execution/state/state-history.ts'
+import type { StateReader } from '../../execution/state/state-reader.ts'
+import type { ChainView } from '../../storage/chain-view.ts'
+import { invalidParams, resourceNotFound, resourceUnavailable } from '../errors.ts'
+import type { BlockSelector } from '../params.ts'
+import type { EthBackend } from './backend.ts'
+
+/**
+ * `latest`/`pending` name the newest mini-block for state reads (MegaETH's realtime rule) but the
+ * newest sealed EVM block for block reads; `safe`/`finalized` are the sealed head too (a single
+ * sequencer has no reorgs to wait out; L1 finality is tracked by the settlement layer).
+ */
+export async function resolveSealedBlock(chain: ChainView, selector: BlockSelector): Promise<SealedBlock | undefined> {
+  switch (selector.kind) {
+    case 'tag':
+      return selector.tag === 'earliest' ? chain.blockByNumber(0n) : chain.head
+    case 'number':
+      return chain.blockByNumber(selector.number)
+    case 'hash': {
+      const block = await chain.blockByHash(selector.hash)
+      if (block === undefined && selector.requireCanonical) throw resourceNotFound(`block ${selector.hash} not found`)
+      return block
+    }
+  }
+}
+
+/** The state a read at `selector` sees, and the block context an eth_call there runs in. */
+export async function resolveState(backend: EthBackend, selector: BlockSelector): Promise<{ state: StateReader; env: BlockEnv }> {
+  const chain = backend.chain
+  if (selector.kind === 'tag' && (selector.tag === 'latest' || selector.tag === 'pending')) {
+    const head = chain.head
+    return {
+      state: chain.latestState(),
+      env: {
+        number: chain.pendingBlockNumber,
+        timestamp: chain.latestMiniBlock?.blockTimestamp ?? head.header.timestamp + 1n,
+        coinbase: backend.config.feeRecipient,
+        baseFeePerGas: backend.pendingBaseFee(),
+        gasLimit: backend.config.blockGasLimit,
+        prevRandao: head.header.mixHash,
+        excessBlobGas: 0n,
+        parentBeaconBlockRoot: new Uint8Array(32),
+      },
+    }
+  }
+  const block = await resolveSealedBlock(chain, selector)
+  if (block === undefined) throw resourceNotFound(`header not found`)
+  try {
+    const h = block.header
+    return {
+      state: chain.stateAtBlock(h.number),
+      env: {
+        number: h.number,
+        timestamp: h.timestamp,
+        coinbase: h.coinbase.toString() as `0x${string}`,
+        baseFeePerGas: h.baseFeePerGas ?? 0n,
+        gasLimit: h.gasLimit,
+        prevRandao: h.mixHash,
+        excessBlobGas: 0n,
+        parentBeaconBlockRoot: new Uint8Array(32),
+      },
+    }
+  } catch (error) {
+    if (error instanceof StateUnavailableError) throw resourceUnavailable(error.message)
+    throw error
+  }
+}
+
+export function blockNumberOf(chain: ChainView, selector: BlockSelector, index: number): bigint {
+  if (selector.kind === 'number') return selector.number
+  if (selector.kind === 'tag') return selector.tag === 'earliest' ? 0n : selector.tag === 'pending' ? chain.pendingBlockNumber : chain.head.header.number
+  throw invalidParams(`invalid argument ${index}: a block hash is not allowed here`)
+}

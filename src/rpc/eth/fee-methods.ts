@@ -1,0 +1,93 @@
+import type { SealedBlock } from '../../chain/block.ts'
+import { invalidArgument } from '../params.ts'
+import type { MethodRegistry } from '../registry.ts'
+import { expectParams, parseBlockTag, parseQuantity, toQuantity } from '../params.ts'
+import type { EthBackend } from './backend.ts'
+import { blockNumberOf } from './block-selector.ts'
+
+/** Most blocks one eth_feeHistory call covers (geth: 1024). */
+const MAX_FEE_HISTORY = 1024n
+
+/**
+ * Inclusion here does not depend on tips (a single sequencer orders by arrival within a fee tier),
+ * so the suggested tip is zero; `eth_gasPrice` adds 25 % headroom over the base fee because a
+ * legacy transaction cannot adapt if the base fee rises before it lands.
+ */
+const SUGGESTED_TIP = 0n
+
+export function registerFeeMethods(registry: MethodRegistry, backend: EthBackend): void {
+  registry.registerAll({
+    eth_gasPrice: (params) => {
+      expectParams(params, 0)
+      const baseFee = backend.pendingBaseFee()
+      return toQuantity(baseFee + baseFee / 4n + SUGGESTED_TIP)
+    },
+    eth_maxPriorityFeePerGas: (params) => {
+      expectParams(params, 0)
+      return toQuantity(SUGGESTED_TIP)
+    },
+    eth_blobBaseFee: () => '0x1',
+    eth_feeHistory: async (params) => {
+      const [countParam, newestParam, percentilesParam] = expectParams(params, 2, 3)
+      // Clients send the count as a hex quantity or a plain number; geth takes both.
+      const requested = typeof countParam === 'number' && Number.isSafeInteger(countParam) && countParam >= 0 ? BigInt(countParam) : parseQuantity(countParam, 0)
+      const percentiles = parsePercentiles(percentilesParam)
+      const head = backend.chain.head.header.number
+      const selector = parseBlockTag(newestParam, 1)
+      const newestRequested = blockNumberOf(backend.chain, selector, 1)
+      const newest = newestRequested > head ? head : newestRequested
+      let count = requested > MAX_FEE_HISTORY ? MAX_FEE_HISTORY : requested
+      if (count > newest + 1n) count = newest + 1n
+      const oldest = newest - count + 1n
+      const baseFees: string[] = []
+      const ratios: number[] = []
+      const rewards: string[][] = []
+      for (let n = oldest; n <= newest && count > 0n; n++) {
+        const block = await backend.chain.blockByNumber(n)
+        if (block === undefined) break
+        baseFees.push(toQuantity(block.header.baseFeePerGas ?? 0n))
+        ratios.push(Number(block.header.gasUsed) / Number(block.header.gasLimit))
+        if (percentiles !== undefined) rewards.push(rewardPercentiles(block, percentiles))
+      }
+      // The base fee of the block after `newest` (Hardhat reads baseFeePerGas[1] of a 1-block history).
+      baseFees.push(toQuantity(newest === head ? backend.pendingBaseFee() : ((await backend.chain.blockByNumber(newest + 1n))?.header.baseFeePerGas ?? 0n)))
+      return {
+        oldestBlock: toQuantity(count === 0n ? newest + 1n : oldest),
+        baseFeePerGas: count === 0n ? [] : baseFees,
+        gasUsedRatio: ratios,
+        baseFeePerBlobGas: count === 0n ? [] : baseFees.map(() => '0x0'),
+        blobGasUsedRatio: ratios.map(() => 0),
+        ...(percentiles === undefined ? {} : { reward: rewards }),
+      }
+    },
+  })
+}
+
+function parsePercentiles(value: unknown): number[] | undefined {
+  if (value === undefined || value === null) return undefined
+  if (!Array.isArray(value)) throw invalidArgument(2, 'reward percentiles must be an array')
+  let previous = -1
+  return value.map((p) => {
+    if (typeof p !== 'number' || p < 0 || p > 100 || p < previous) throw invalidArgument(2, 'reward percentiles must be ascending numbers in [0, 100]')
+    previous = p
+    return p
+  })
+}
+
+/** Effective tips at the given gas-weighted percentiles, as geth computes them. */
+function rewardPercentiles(block: SealedBlock, percentiles: number[]): string[] {
+  const baseFee = block.header.baseFeePerGas ?? 0n
+  if (block.receipts.length === 0) return percentiles.map(() => '0x0')
+  const txs = block.receipts.map((r) => ({ tip: r.effectiveGasPrice - baseFee, gas: r.gasUsed })).sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
+  const totalGas = Number(block.header.gasUsed)
+  let index = 0
+  let sum = Number(txs[0]!.gas)
+  return percentiles.map((p) => {
+    const threshold = (totalGas * p) / 100
+    while (sum < threshold && index < txs.length - 1) {
+      index++
+      sum += Number(txs[index]!.gas)
+    }
+    return toQuantity(txs[index]!.tip)
+  })
+}

@@ -1,0 +1,126 @@
+import { RLP } from '@ethereumjs/rlp'
+import { Capability, type TypedTransaction } from '@ethereumjs/tx'
+import { bytesToHex } from '@ethereumjs/util'
+import type { SealedBlock } from '../../chain/block.ts'
+import type { Log, TxReceipt } from '../../chain/receipt.ts'
+import type { Hex } from '../../chain/state-diff.ts'
+import { toData, toQuantity } from '../params.ts'
+
+/** JSON-RPC shapes as geth returns them (what viem, ethers, Foundry and MetaMask parse). */
+export type RpcObject = Record<string, unknown>
+
+export interface TxPlacement {
+  blockHash: Hex | null
+  blockNumber: bigint
+  transactionIndex: number
+  /** What it paid per gas (its receipt's effectiveGasPrice): `gasPrice` of an included 1559 tx. */
+  effectiveGasPrice: bigint
+}
+
+export function formatBlock(block: SealedBlock, fullTransactions: boolean, decode: (raw: Uint8Array) => TypedTransaction): RpcObject {
+  const h = block.header
+  const placement = (i: number): TxPlacement => ({ blockHash: block.hash, blockNumber: h.number, transactionIndex: i, effectiveGasPrice: block.receipts[i]!.effectiveGasPrice })
+  return {
+    number: toQuantity(h.number),
+    hash: block.hash,
+    parentHash: toData(h.parentHash),
+    nonce: toData(h.nonce),
+    mixHash: toData(h.mixHash),
+    sha3Uncles: toData(h.uncleHash),
+    logsBloom: toData(h.logsBloom),
+    transactionsRoot: toData(h.transactionsTrie),
+    stateRoot: toData(h.stateRoot),
+    receiptsRoot: toData(h.receiptTrie),
+    miner: h.coinbase.toString(),
+    difficulty: '0x0',
+    totalDifficulty: '0x0',
+    extraData: toData(h.extraData),
+    size: toQuantity(RLP.encode([h.raw(), block.transactions, [], []]).length),
+    gasLimit: toQuantity(h.gasLimit),
+    gasUsed: toQuantity(h.gasUsed),
+    timestamp: toQuantity(h.timestamp),
+    baseFeePerGas: toQuantity(h.baseFeePerGas ?? 0n),
+    withdrawalsRoot: toData(h.withdrawalsRoot ?? new Uint8Array(32)),
+    withdrawals: [],
+    blobGasUsed: toQuantity(h.blobGasUsed ?? 0n),
+    excessBlobGas: toQuantity(h.excessBlobGas ?? 0n),
+    parentBeaconBlockRoot: toData(h.parentBeaconBlockRoot ?? new Uint8Array(32)),
+    uncles: [],
+    transactions: fullTransactions
+      ? block.transactions.map((raw, i) => formatTransaction(decode(raw), placement(i)))
+      : block.receipts.map((r) => r.transactionHash),
+    miniBlockCount: toQuantity(block.miniBlocks.count),
+  }
+}
+
+export function formatTransaction(tx: TypedTransaction, placement: TxPlacement | undefined): RpcObject {
+  const json = tx.toJSON()
+  const isFeeMarket = tx.supports(Capability.EIP1559FeeMarket)
+  const out: RpcObject = {
+    hash: bytesToHex(tx.hash()),
+    type: toQuantity(tx.type),
+    nonce: toQuantity(tx.nonce),
+    from: tx.getSenderAddress().toString(),
+    to: tx.to?.toString() ?? null,
+    value: toQuantity(tx.value),
+    gas: toQuantity(tx.gasLimit),
+    input: toData(tx.data),
+    blockHash: placement?.blockHash ?? null,
+    blockNumber: placement === undefined ? null : toQuantity(placement.blockNumber),
+    transactionIndex: placement === undefined ? null : toQuantity(placement.transactionIndex),
+    v: toQuantity(tx.v ?? 0n),
+    r: toQuantity(tx.r ?? 0n),
+    s: toQuantity(tx.s ?? 0n),
+  }
+  if (tx.type !== 0) {
+    out.chainId = json.chainId
+    out.accessList = json.accessList ?? []
+    out.yParity = toQuantity(tx.v ?? 0n)
+  } else if (tx.supports(Capability.EIP155ReplayProtection)) {
+    out.chainId = toQuantity(tx.common.chainId())
+  }
+  if (isFeeMarket) {
+    const maxFee = BigInt(json.maxFeePerGas ?? '0x0')
+    const tip = BigInt(json.maxPriorityFeePerGas ?? '0x0')
+    out.maxFeePerGas = toQuantity(maxFee)
+    out.maxPriorityFeePerGas = toQuantity(tip)
+    out.gasPrice = toQuantity(placement === undefined ? maxFee : placement.effectiveGasPrice)
+  } else {
+    out.gasPrice = json.gasPrice ?? '0x0'
+  }
+  return out
+}
+
+export function formatReceipt(receipt: TxReceipt, blockHash: Hex | null): RpcObject {
+  return {
+    transactionHash: receipt.transactionHash,
+    transactionIndex: toQuantity(receipt.transactionIndex),
+    blockHash,
+    blockNumber: toQuantity(receipt.blockNumber),
+    from: receipt.from,
+    to: receipt.to,
+    cumulativeGasUsed: toQuantity(receipt.cumulativeGasUsed),
+    gasUsed: toQuantity(receipt.gasUsed),
+    effectiveGasPrice: toQuantity(receipt.effectiveGasPrice),
+    contractAddress: receipt.contractAddress,
+    logs: receipt.logs.map((log, i) => formatLog(log, receipt, receipt.logIndexStart + i, blockHash)),
+    logsBloom: toData(receipt.logsBloom),
+    type: toQuantity(receipt.type),
+    status: toQuantity(receipt.status),
+    miniBlockNumber: toQuantity(receipt.miniBlockNumber),
+  }
+}
+
+export function formatLog(log: Log, receipt: TxReceipt, logIndex: number, blockHash: Hex | null): RpcObject {
+  return {
+    address: log.address,
+    topics: log.topics,
+    data: log.data,
+    blockNumber: toQuantity(receipt.blockNumber),
+    blockHash,
+    transactionHash: receipt.transactionHash,
+    transactionIndex: toQuantity(receipt.transactionIndex),
+    logIndex: toQuantity(logIndex),
+    removed: false,
+  }
+}

@@ -1,0 +1,209 @@
+import { bytesToHex, hexToBytes, KECCAK256_NULL, setLengthLeft } from '@ethereumjs/util'
+import type { Hex } from '../../chain/state-diff.ts'
+import { OverriddenState, type AccountOverride, type CallMessage, type CallOutcome } from '../../execution/call.ts'
+import { keccak256 } from '../../execution/crypto.ts'
+import type { BlockEnv } from '../../execution/block-env.ts'
+import type { StateReader } from '../../execution/state/state-reader.ts'
+import { stripLeadingZeros } from '../../execution/state/journaled-state.ts'
+import { executionReverted, invalidInput, invalidParams, resourceUnavailable } from '../errors.ts'
+import type { MethodRegistry } from '../registry.ts'
+import { expectParams, invalidArgument, parseAddress, parseBlockTag, parseBytes, parseQuantity, toData, toQuantity, type BlockSelector } from '../params.ts'
+import type { EthBackend } from './backend.ts'
+import { blockNumberOf, resolveState } from './block-selector.ts'
+
+const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' }
+
+/** Account state reads, eth_call, eth_estimateGas and eth_getProof. */
+export function registerStateMethods(registry: MethodRegistry, backend: EthBackend): void {
+  const stateAt = async (tag: unknown, index: number) => (await resolveState(backend, parseBlockTag(tag, index, LATEST))).state
+
+  registry.registerAll({
+    eth_getBalance: async (params) => {
+      const [address, tag] = expectParams(params, 1, 2)
+      const state = await stateAt(tag, 1)
+      return toQuantity(state.getAccount(lower(parseAddress(address, 0)))?.balance ?? 0n)
+    },
+    eth_getTransactionCount: async (params) => {
+      const [address, tag] = expectParams(params, 1, 2)
+      const addr = lower(parseAddress(address, 0))
+      const selector = parseBlockTag(tag, 1, LATEST)
+      if (selector.kind === 'tag' && selector.tag === 'pending') return toQuantity(backend.pendingNonce(addr))
+      const state = (await resolveState(backend, selector)).state
+      return toQuantity(state.getAccount(addr)?.nonce ?? 0n)
+    },
+    eth_getCode: async (params) => {
+      const [address, tag] = expectParams(params, 1, 2)
+      const state = await stateAt(tag, 1)
+      return toData(codeOf(state, lower(parseAddress(address, 0))))
+    },
+    eth_getStorageAt: async (params) => {
+      const [address, slot, tag] = expectParams(params, 2, 3)
+      const state = await stateAt(tag, 2)
+      const key = bytesToHex(setLengthLeft(bigintBytes(parseQuantity(slot, 1)), 32)) as Hex
+      return toData(setLengthLeft(state.getStorage(lower(parseAddress(address, 0)), key), 32))
+    },
+    eth_call: async (params) => {
+      const [call, tag, overrides] = expectParams(params, 1, 3)
+      const message = parseCallMessage(call, 0, backend.options.gasCap)
+      const { state, env } = await resolveState(backend, parseBlockTag(tag, 1, LATEST))
+      const outcome = await backend.calls.call(withOverrides(state, overrides, 2), env, message)
+      return callResult(outcome)
+    },
+    eth_estimateGas: async (params) => {
+      const [call, tag, overrides] = expectParams(params, 1, 3)
+      const message = parseCallMessage(call, 0, backend.options.gasCap)
+      const { state, env } = await resolveState(backend, parseBlockTag(tag, 1, LATEST))
+      return toQuantity(await estimateGas(backend, withOverrides(state, overrides, 2), env, message))
+    },
+    eth_getProof: async (params) => {
+      const [address, slots, tag] = expectParams(params, 3)
+      if (!Array.isArray(slots)) throw invalidArgument(1, 'expected an array of storage keys')
+      const addr = lower(parseAddress(address, 0))
+      const keys = slots.map((s, i) => bytesToHex(setLengthLeft(bigintBytes(parseQuantity(s, 1, { field: `[${i}]` })), 32)) as Hex)
+      const number = blockNumberOf(backend.chain, parseBlockTag(tag, 2), 2)
+      const proof = backend.proof(number, addr, keys)
+      if (proof === undefined) throw resourceUnavailable(`proofs are served for the newest sealed block (${backend.chain.head.header.number}) only`)
+      const state = backend.chain.stateAtBlock(number)
+      const account = state.getAccount(addr)
+      return {
+        address: addr,
+        accountProof: proof.accountProof.map(toData),
+        balance: toQuantity(account?.balance ?? 0n),
+        nonce: toQuantity(account?.nonce ?? 0n),
+        codeHash: toData(account?.codeHash ?? KECCAK256_NULL),
+        storageHash: toData(proof.storageHash),
+        storageProof: proof.storageProof.map((p, i) => ({ key: toQuantity(BigInt(keys[i]!)), value: toQuantity(BigInt(bytesToHex(p.value.length === 0 ? new Uint8Array(1) : p.value))), proof: p.proof.map(toData) })),
+      }
+    },
+  })
+}
+
+function lower(address: string): Hex {
+  return address.toLowerCase() as Hex
+}
+
+function bigintBytes(value: bigint): Uint8Array {
+  return value === 0n ? new Uint8Array(0) : hexToBytes(`0x${value.toString(16).padStart(Math.ceil(value.toString(16).length / 2) * 2, '0')}`)
+}
+
+function codeOf(state: StateReader, address: Hex): Uint8Array {
+  const account = state.getAccount(address)
+  if (account === undefined) return new Uint8Array(0)
+  return state.getCode(bytesToHex(account.codeHash) as Hex) ?? new Uint8Array(0)
+}
+
+function callResult(outcome: CallOutcome): Hex {
+  switch (outcome.kind) {
+    case 'success':
+      return toData(outcome.returnData)
+    case 'revert':
+      throw executionReverted(toData(outcome.returnData), outcome.reason)
+    case 'halt':
+      throw invalidInput(outcome.error)
+    case 'invalid':
+      throw invalidInput(outcome.error)
+  }
+}
+
+/**
+ * geth's search: run at the cap to learn whether the call can succeed at all, then binary-search
+ * the smallest gas limit that still succeeds, stopping within 1.5 % (geth's tolerance).
+ */
+async function estimateGas(backend: EthBackend, state: StateReader, env: BlockEnv, message: CallMessage): Promise<bigint> {
+  const cap = message.gas !== undefined && message.gas < backend.options.gasCap ? message.gas : backend.options.gasCap
+  const atCap = await backend.calls.call(state, env, { ...message, gas: cap })
+  if (atCap.kind === 'revert') throw executionReverted(toData(atCap.returnData), atCap.reason)
+  if (atCap.kind === 'halt') throw invalidInput(atCap.error === 'out of gas' ? `gas required exceeds allowance (${cap})` : atCap.error)
+  if (atCap.kind === 'invalid') throw invalidInput(atCap.error)
+  let lo = atCap.gasUsed - 1n
+  let hi = cap
+  // Most calls succeed with what they used plus the 1/64 every call frame withholds (EIP-150).
+  const guess = (atCap.gasUsed * 64n) / 63n + 2_300n
+  if (guess < hi) {
+    if ((await backend.calls.call(state, env, { ...message, gas: guess })).kind === 'success') hi = guess
+    else lo = guess
+  }
+  while (lo + 1n < hi && (hi - lo) * 1000n > hi * 15n) {
+    const mid = (lo + hi) / 2n
+    if ((await backend.calls.call(state, env, { ...message, gas: mid })).kind === 'success') hi = mid
+    else lo = mid
+  }
+  return hi
+}
+
+export function parseCallMessage(value: unknown, index: number, gasCap: bigint): CallMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(index, 'expected a call object')
+  const o = value as Record<string, unknown>
+  const quantity = (field: string): bigint | undefined => (o[field] === undefined || o[field] === null ? undefined : parseQuantity(o[field], index, { field }))
+  const address = (field: string): Hex | undefined => (o[field] === undefined || o[field] === null ? undefined : lower(parseAddress(o[field], index, { field })))
+  if (o.data !== undefined && o.input !== undefined && o.data !== o.input) {
+    throw invalidParams(`invalid argument ${index}: both "data" and "input" are set and differ; set one`)
+  }
+  const dataField = o.input ?? o.data
+  const message: CallMessage = {}
+  const from = address('from')
+  const to = address('to')
+  const gas = quantity('gas')
+  const gasPrice = quantity('gasPrice')
+  const maxFeePerGas = quantity('maxFeePerGas')
+  const maxPriorityFeePerGas = quantity('maxPriorityFeePerGas')
+  const callValue = quantity('value')
+  const nonce = quantity('nonce')
+  if (gasPrice !== undefined && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined)) {
+    throw invalidParams(`invalid argument ${index}: both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified`)
+  }
+  if (from !== undefined) message.from = from
+  if (to !== undefined) message.to = to
+  if (gas !== undefined) message.gas = gas > gasCap ? gasCap : gas
+  if (gasPrice !== undefined) message.gasPrice = gasPrice
+  if (maxFeePerGas !== undefined) message.maxFeePerGas = maxFeePerGas
+  if (maxPriorityFeePerGas !== undefined) message.maxPriorityFeePerGas = maxPriorityFeePerGas
+  if (callValue !== undefined) message.value = callValue
+  if (nonce !== undefined) message.nonce = nonce
+  if (dataField !== undefined && dataField !== null) message.data = parseBytes(dataField, index, { field: 'input' })
+  if (Array.isArray(o.accessList)) {
+    message.accessList = o.accessList.map((item: unknown, i: number) => {
+      const entry = item as { address?: unknown; storageKeys?: unknown }
+      if (!Array.isArray(entry?.storageKeys)) throw invalidArgument(index, `accessList[${i}].storageKeys must be an array`)
+      return { address: lower(parseAddress(entry.address, index, { field: `accessList[${i}].address` })), storageKeys: entry.storageKeys.map((k) => bytesToHex(parseBytes(k, index, { field: `accessList[${i}].storageKeys` })) as Hex) }
+    })
+  }
+  return message
+}
+
+/** geth's state-override set: `{ [address]: { balance, nonce, code, state, stateDiff } }`. */
+function withOverrides(state: StateReader, value: unknown, index: number): StateReader {
+  if (value === undefined || value === null) return state
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidArgument(index, 'expected a state override object')
+  const overrides = new Map<Hex, AccountOverride>()
+  const codes = new Map<Hex, Uint8Array>()
+  for (const [rawAddress, rawOverride] of Object.entries(value as Record<string, unknown>)) {
+    const address = lower(parseAddress(rawAddress, index))
+    if (typeof rawOverride !== 'object' || rawOverride === null) throw invalidArgument(index, `override of ${address} must be an object`)
+    const o = rawOverride as Record<string, unknown>
+    if (o.state !== undefined && o.stateDiff !== undefined) throw invalidArgument(index, `override of ${address} has both state and stateDiff`)
+    const override: AccountOverride = {}
+    if (o.balance !== undefined) override.balance = parseQuantity(o.balance, index, { field: `${address}.balance` })
+    if (o.nonce !== undefined) override.nonce = parseQuantity(o.nonce, index, { field: `${address}.nonce`, maxBits: 64 })
+    if (o.code !== undefined) {
+      const code = parseBytes(o.code, index, { field: `${address}.code` })
+      override.code = code
+      override.codeHash = code.length === 0 ? KECCAK256_NULL : keccak256(code)
+      if (code.length > 0) codes.set(bytesToHex(override.codeHash) as Hex, code)
+    }
+    if (o.state !== undefined) override.state = parseSlots(o.state, index, address)
+    if (o.stateDiff !== undefined) override.stateDiff = parseSlots(o.stateDiff, index, address)
+    overrides.set(address, override)
+  }
+  return new OverriddenState(state, overrides, codes)
+}
+
+function parseSlots(value: unknown, index: number, address: Hex): Map<Hex, Uint8Array> {
+  if (typeof value !== 'object' || value === null) throw invalidArgument(index, `storage override of ${address} must be an object`)
+  const slots = new Map<Hex, Uint8Array>()
+  for (const [slot, slotValue] of Object.entries(value as Record<string, unknown>)) {
+    const key = bytesToHex(setLengthLeft(parseBytes(slot, index, { field: `${address} slot` }), 32)) as Hex
+    slots.set(key, stripLeadingZeros(parseBytes(slotValue, index, { field: `${address} slot value` })))
+  }
+  return slots
+}

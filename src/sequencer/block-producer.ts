@@ -1,0 +1,283 @@
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { hexToBytes } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import type { ChainConfig } from '../chain/config.ts'
+import { nextBaseFee } from '../chain/header.ts'
+import { sealMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
+import type { TxReceipt } from '../chain/receipt.ts'
+import type { BlockEnv } from '../execution/block-env.ts'
+import { keccak256 } from '../execution/crypto.ts'
+import type { BlockCursor, SequentialExecutor } from '../execution/executor.ts'
+import type { OpenedChain } from '../storage/bootstrap.ts'
+import type { DecodedTx } from './ingest/index.ts'
+import type { SequencerMetrics } from './metrics.ts'
+import type { ProducerOptions } from './options.ts'
+import type { ClosedBlock, Sealer } from './sealer.ts'
+import type { TxPool } from './txpool/index.ts'
+
+interface OpenBlock {
+  env: BlockEnv
+  cursor: BlockCursor
+  firstMiniBlock: bigint
+  miniBlocks: MiniBlock[]
+  /** performance.now() at which the block closes. */
+  closesAt: number
+  /** The start-of-block system call ran (its writes ride in the first mini-block). */
+  systemCallsApplied: boolean
+}
+
+/** What the parent of the next EVM block looked like, for its base fee and timestamp. */
+interface ParentSummary {
+  number: bigint
+  timestamp: bigint
+  gasUsed: bigint
+  gasLimit: bigint
+  baseFeePerGas: bigint
+}
+
+/**
+ * The mini-block loop. Every `miniBlockMs` it takes executable transactions from the pool, runs them,
+ * logs the mini-block to the WAL (fsync), and only then publishes receipts; every `blockMs` it closes
+ * the EVM block and hands it to the sealer, which merkleizes behind the loop.
+ */
+export class BlockProducer {
+  private open: OpenBlock | undefined
+  private parent: ParentSummary
+  private lastMiniBlock: { number: bigint; hash: Uint8Array }
+  private timer: NodeJS.Timeout | undefined
+  private running = false
+  private tickInFlight: Promise<void> | undefined
+  private lastProducedAt: number | undefined
+
+  constructor(
+    private readonly opened: OpenedChain,
+    private readonly executor: SequentialExecutor,
+    private readonly pool: TxPool,
+    private readonly sealer: Sealer,
+    private readonly config: ChainConfig,
+    private readonly sequencerKey: Uint8Array,
+    private readonly options: ProducerOptions,
+    private readonly logger: Logger,
+    private readonly metrics: SequencerMetrics | undefined,
+  ) {
+    const head = opened.chain.head
+    this.parent = {
+      number: head.header.number,
+      timestamp: head.header.timestamp,
+      gasUsed: head.header.gasUsed,
+      gasLimit: head.header.gasLimit,
+      baseFeePerGas: head.header.baseFeePerGas ?? config.minBaseFee,
+    }
+    const nextMiniBlock = head.miniBlocks.first + BigInt(head.miniBlocks.count)
+    this.lastMiniBlock = { number: nextMiniBlock - 1n, hash: hexToBytes(head.hash) }
+  }
+
+  /** Base fee of the block mini-blocks currently go into (what the pool prices against). */
+  get currentBaseFee(): bigint {
+    return this.open?.env.baseFeePerGas ?? this.nextBlockBaseFee()
+  }
+
+  /** Replays WAL mini-blocks left by a crash, seals them, then starts the loop. */
+  async start(decode: (raw: Uint8Array) => TypedTransaction): Promise<void> {
+    await this.recover(decode)
+    this.running = true
+    this.schedule(0)
+  }
+
+  /** Stops after the mini-block in progress, closes the open EVM block and waits for it to seal. */
+  async stop(): Promise<void> {
+    this.running = false
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    await this.tickInFlight
+    if (this.open !== undefined) await this.closeBlock()
+    await this.sealer.drain()
+  }
+
+  private async recover(decode: (raw: Uint8Array) => TypedTransaction): Promise<void> {
+    const { unsealed, chain } = this.opened
+    if (unsealed.length === 0) return
+    this.logger.info({ miniBlocks: unsealed.length }, 'recovering unsealed mini-blocks from the WAL')
+    let pending: ClosedBlock | undefined
+    for (const mb of unsealed) {
+      if (pending !== undefined && pending.number !== mb.blockNumber) {
+        await this.sealRecovered(pending)
+        pending = undefined
+      }
+      pending ??= {
+        number: mb.blockNumber,
+        timestamp: mb.blockTimestamp,
+        baseFeePerGas: mb.baseFeePerGas,
+        prevRandao: prevRandaoAfter(mb.parentHash),
+        firstMiniBlock: mb.number,
+        miniBlocks: [],
+      }
+      chain.state.apply(mb.blockNumber, mb.stateDiff)
+      chain.addMiniBlock(mb, mb.transactions.map(decode))
+      pending.miniBlocks.push(mb)
+      this.lastMiniBlock = { number: mb.number, hash: mb.hash }
+    }
+    if (pending !== undefined) await this.sealRecovered(pending)
+  }
+
+  private async sealRecovered(block: ClosedBlock): Promise<void> {
+    const sealed = await this.sealer.seal(block)
+    this.parent = summarize(sealed.header)
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return
+    this.timer = setTimeout(() => {
+      this.tickInFlight = this.tick().finally(() => {
+        this.tickInFlight = undefined
+      })
+    }, delayMs)
+  }
+
+  private async tick(): Promise<void> {
+    const started = performance.now()
+    try {
+      if (this.sealer.failed !== undefined) {
+        this.running = false
+        return
+      }
+      if (this.open !== undefined && started >= this.open.closesAt) await this.closeBlock()
+      const block = this.open ?? this.openBlock(started)
+      await this.produceMiniBlock(block, started)
+    } catch (error) {
+      this.logger.error({ err: error }, 'mini-block production failed')
+    }
+    const elapsed = performance.now() - started
+    this.schedule(Math.max(0, this.options.miniBlockMs - elapsed))
+  }
+
+  private nextBlockBaseFee(): bigint {
+    return nextBaseFee(this.parent, this.config.elasticityMultiplier, this.config.baseFeeMaxChangeDenominator, this.config.minBaseFee)
+  }
+
+  private openBlock(now: number): OpenBlock {
+    const wallSeconds = BigInt(Math.floor(Date.now() / 1000))
+    const timestamp = wallSeconds > this.parent.timestamp ? wallSeconds : this.parent.timestamp + 1n
+    const env: BlockEnv = {
+      number: this.parent.number + 1n,
+      timestamp,
+      coinbase: this.config.feeRecipient,
+      baseFeePerGas: this.nextBlockBaseFee(),
+      gasLimit: this.config.blockGasLimit,
+      prevRandao: prevRandaoAfter(this.lastMiniBlock.hash),
+      excessBlobGas: 0n,
+      parentBeaconBlockRoot: new Uint8Array(32),
+    }
+    this.executor.setBlockEnv(env)
+    this.pool.setBaseFee(env.baseFeePerGas)
+    this.open = {
+      env,
+      cursor: { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: this.lastMiniBlock.number + 1n },
+      firstMiniBlock: this.lastMiniBlock.number + 1n,
+      miniBlocks: [],
+      closesAt: now + this.options.blockMs,
+      systemCallsApplied: false,
+    }
+    return this.open
+  }
+
+  private async closeBlock(): Promise<void> {
+    const block = this.open
+    if (block === undefined) return
+    this.open = undefined
+    this.parent = {
+      number: block.env.number,
+      timestamp: block.env.timestamp,
+      gasUsed: block.cursor.gasUsed,
+      gasLimit: block.env.gasLimit,
+      baseFeePerGas: block.env.baseFeePerGas,
+    }
+    const closed: ClosedBlock = {
+      number: block.env.number,
+      timestamp: block.env.timestamp,
+      baseFeePerGas: block.env.baseFeePerGas,
+      prevRandao: block.env.prevRandao,
+      firstMiniBlock: block.firstMiniBlock,
+      miniBlocks: block.miniBlocks,
+    }
+    // Not awaited: sealing runs behind the loop. Failures are recorded by the sealer and stop the loop.
+    this.sealer.seal(closed).catch(() => undefined)
+  }
+
+  private async produceMiniBlock(block: OpenBlock, started: number): Promise<void> {
+    if (!block.systemCallsApplied) {
+      await this.executor.applyBeaconRoot(block.env)
+      block.systemCallsApplied = true
+    }
+    const remainingGas = this.config.blockGasLimit - block.cursor.gasUsed
+    const picked = this.pool.pick({
+      maxCount: this.options.maxTxsPerMiniBlock,
+      maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
+      baseFee: block.env.baseFeePerGas,
+    })
+    const miniBlockNumber = this.lastMiniBlock.number + 1n
+    block.cursor.miniBlockNumber = miniBlockNumber
+    const included: DecodedTx[] = []
+    const receipts: TxReceipt[] = []
+    const miniStartGas = block.cursor.gasUsed
+    for (const tx of picked) {
+      const outcome = await this.executor.applyTx(tx.tx, block.cursor)
+      if (outcome.ok) {
+        included.push(tx)
+        receipts.push(outcome.receipt)
+      } else {
+        this.pool.markFailed(tx.hash, outcome.error.message)
+        this.metrics?.observeRejected(classifyExecutionError(outcome.error))
+      }
+    }
+    const stateDiff = this.executor.takeDiff()
+    if (included.length === 0 && stateDiff.accounts.size === 0) return
+
+    const mini = sealMiniBlock(
+      {
+        number: miniBlockNumber,
+        blockNumber: block.env.number,
+        index: block.miniBlocks.length,
+        timestampUs: BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)),
+        blockTimestamp: block.env.timestamp,
+        baseFeePerGas: block.env.baseFeePerGas,
+        parentHash: this.lastMiniBlock.hash,
+        transactions: included.map((tx) => tx.raw),
+        receipts,
+        gasUsed: block.cursor.gasUsed - miniStartGas,
+        stateDiff,
+      },
+      this.config.chainId,
+      this.sequencerKey,
+    )
+    const { chain, wal } = this.opened
+    chain.state.apply(block.env.number, stateDiff)
+    await wal.append(mini)
+    block.miniBlocks.push(mini)
+    this.lastMiniBlock = { number: mini.number, hash: mini.hash }
+    this.pool.markIncluded(included)
+    chain.addMiniBlock(mini, included.map((tx) => tx.tx))
+    const now = performance.now()
+    this.metrics?.observeMiniBlock(this.lastProducedAt === undefined ? undefined : (now - this.lastProducedAt) / 1000, (now - started) / 1000, included.length, mini.gasUsed)
+    this.lastProducedAt = now
+    const size = this.pool.size()
+    this.metrics?.setPool(size.pending, size.queued)
+  }
+}
+
+/** PREVRANDAO of a block: derived from the mini-block before it, so it is fixed (and replayable) at block open. */
+function prevRandaoAfter(miniBlockHash: Uint8Array): Uint8Array {
+  return keccak256(miniBlockHash)
+}
+
+function summarize(header: { number: bigint; timestamp: bigint; gasUsed: bigint; gasLimit: bigint; baseFeePerGas?: bigint }): ParentSummary {
+  return { number: header.number, timestamp: header.timestamp, gasUsed: header.gasUsed, gasLimit: header.gasLimit, baseFeePerGas: header.baseFeePerGas ?? 0n }
+}
+
+function classifyExecutionError(error: Error): string {
+  const message = error.message
+  if (message.includes('nonce')) return 'nonce'
+  if (message.includes('balance') || message.includes('funds')) return 'funds'
+  if (message.includes('gas limit')) return 'gas_limit'
+  if (message.includes('base fee') || message.includes('baseFee')) return 'base_fee'
+  return 'other'
+}

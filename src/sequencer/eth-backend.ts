@@ -1,0 +1,75 @@
+import type { Common } from '@ethereumjs/common'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { Hex } from '../chain/state-diff.ts'
+import type { CallExecutorPool } from '../execution/call.ts'
+import type { AccountProof, StateTrie } from '../execution/merkle/index.ts'
+import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
+import { RpcError } from '../rpc/errors.ts'
+import type { ChainView } from '../storage/chain-view.ts'
+import { isTxRejectedError } from './ingest/index.ts'
+import type { Sequencer } from './sequencer.ts'
+
+/** The sequencer as the JSON-RPC layer sees it: reads from its chain, writes into its pool. */
+export class SequencerEthBackend implements EthBackend {
+  constructor(
+    private readonly sequencer: Sequencer,
+    readonly chain: ChainView,
+    private readonly trie: StateTrie,
+    readonly common: Common,
+    readonly calls: CallExecutorPool,
+    readonly options: EthRpcOptions,
+    private readonly info: () => Record<string, unknown>,
+  ) {}
+
+  get config() {
+    return this.sequencer.config
+  }
+
+  decode = (raw: Uint8Array) => this.sequencer.decode(raw)
+
+  pendingBaseFee(): bigint {
+    return this.sequencer.baseFee
+  }
+
+  pendingNonce(address: Hex): bigint {
+    const stateNonce = this.chain.latestState().getAccount(address)?.nonce ?? 0n
+    const pooled = this.sequencer.pool.pendingNonce(address)
+    return pooled > stateNonce ? pooled : stateNonce
+  }
+
+  async submit(raw: Uint8Array): Promise<Hex> {
+    try {
+      return (await this.sequencer.submit(raw)).tx.hash
+    } catch (error) {
+      throw asRpcError(error)
+    }
+  }
+
+  async submitAndWait(raw: Uint8Array, timeoutMs: number) {
+    try {
+      return await this.sequencer.submitAndWait(raw, timeoutMs)
+    } catch (error) {
+      throw asRpcError(error)
+    }
+  }
+
+  proof(blockNumber: bigint, address: Hex, slots: Hex[]): AccountProof | undefined {
+    // The sealer advances the trie before the block is committed: serve only when they agree.
+    const head = this.chain.head.header
+    if (blockNumber !== head.number || bytesToHex(this.trie.root()) !== bytesToHex(head.stateRoot)) return undefined
+    return this.trie.getProof(hexToBytes(address), slots.map((s) => hexToBytes(s)))
+  }
+
+  onPendingTransaction(listener: (hash: Hex) => void): () => void {
+    return this.sequencer.pool.onPendingTx((tx) => listener(tx.hash))
+  }
+
+  nodeInfo(): Record<string, unknown> {
+    return this.info()
+  }
+}
+
+function asRpcError(error: unknown): unknown {
+  if (isTxRejectedError(error)) return new RpcError(error.code, error.message)
+  return error
+}

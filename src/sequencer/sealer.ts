@@ -1,0 +1,116 @@
+import type { Common } from '@ethereumjs/common'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import type { SealedBlock } from '../chain/block.ts'
+import type { ChainConfig } from '../chain/config.ts'
+import { buildHeader, orBlooms } from '../chain/header.ts'
+import type { MiniBlock } from '../chain/mini-block.ts'
+import { orderedTrieRoot } from '../chain/ordered-trie.ts'
+import { encodeConsensusReceipt } from '../chain/receipt.ts'
+import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../chain/state-diff.ts'
+import type { StateTrie } from '../execution/merkle/index.ts'
+import type { OpenedChain } from '../storage/bootstrap.ts'
+import type { SequencerMetrics } from './metrics.ts'
+
+/** An EVM block whose mini-blocks are all produced: everything but its roots and hash. */
+export interface ClosedBlock {
+  number: bigint
+  timestamp: bigint
+  baseFeePerGas: bigint
+  prevRandao: Uint8Array
+  /** Number of its first mini-block (the next one, for a block that has none). */
+  firstMiniBlock: bigint
+  miniBlocks: MiniBlock[]
+}
+
+/**
+ * Turns closed EVM blocks into sealed ones, strictly in order: merkleize the block's merged diff,
+ * compute the transactions and receipts roots, build the Ethereum header, and commit block, indexes,
+ * flat state and WAL truncation in one fsynced batch. Runs behind the mini-block loop, so the 10 ms
+ * cadence does not wait for the root of the previous second.
+ */
+export class Sealer {
+  private queue: Promise<void> = Promise.resolve()
+  private lastHash: Uint8Array
+  private failure: Error | undefined
+
+  constructor(
+    private readonly opened: OpenedChain,
+    private readonly trie: StateTrie,
+    private readonly config: ChainConfig,
+    private readonly common: Common,
+    private readonly logger: Logger,
+    private readonly metrics: SequencerMetrics | undefined,
+  ) {
+    this.lastHash = hexToBytes(opened.chain.head.hash)
+  }
+
+  /** Queues `block`; resolves with it sealed. A failed seal halts production (see `failed`). */
+  seal(block: ClosedBlock): Promise<SealedBlock> {
+    const sealed = this.queue.then(() => this.sealNow(block))
+    this.queue = sealed.then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure = error instanceof Error ? error : new Error(String(error))
+        this.logger.fatal({ err: this.failure, block: block.number.toString() }, 'sealing failed; block production halts')
+      },
+    )
+    return sealed
+  }
+
+  /** The error that stopped sealing, if one did: the producer must not build on an unsealable chain. */
+  get failed(): Error | undefined {
+    return this.failure
+  }
+
+  /** Resolves when every queued block is sealed. */
+  async drain(): Promise<void> {
+    await this.queue
+  }
+
+  private async sealNow(block: ClosedBlock): Promise<SealedBlock> {
+    const started = performance.now()
+    const diff: StateDiff = emptyStateDiff()
+    for (const mb of block.miniBlocks) mergeStateDiff(diff, mb.stateDiff)
+    const stateRoot = this.trie.applyDiff(diff)
+    const merkleized = performance.now()
+
+    const transactions = block.miniBlocks.flatMap((mb) => mb.transactions)
+    const receipts = block.miniBlocks.flatMap((mb) => mb.receipts)
+    const gasUsed = receipts.length === 0 ? 0n : receipts[receipts.length - 1]!.cumulativeGasUsed
+    const header = buildHeader(
+      {
+        parentHash: this.lastHash,
+        number: block.number,
+        timestamp: block.timestamp,
+        gasLimit: this.config.blockGasLimit,
+        gasUsed,
+        baseFeePerGas: block.baseFeePerGas,
+        stateRoot,
+        transactionsRoot: orderedTrieRoot(transactions),
+        receiptsRoot: orderedTrieRoot(receipts.map(encodeConsensusReceipt)),
+        logsBloom: orBlooms(receipts.map((r) => r.logsBloom)),
+        coinbase: this.config.feeRecipient,
+        prevRandao: block.prevRandao,
+        extraData: new Uint8Array(0),
+      },
+      this.common,
+    )
+    const first = block.firstMiniBlock
+    const sealed: SealedBlock = {
+      header,
+      hash: bytesToHex(header.hash()) as Hex,
+      transactions,
+      receipts,
+      miniBlocks: { first, count: block.miniBlocks.length },
+    }
+    const { db, blocks, stateStore, wal, chain } = this.opened
+    const ops = [...blocks.sealOps(sealed), ...(await stateStore.diffOps(diff)), ...wal.truncateOps(first, block.miniBlocks.length)]
+    await db.write(ops, true)
+    this.lastHash = header.hash()
+    chain.addSealedBlock(sealed)
+    this.metrics?.observeSeal((merkleized - started) / 1000, (performance.now() - started) / 1000, diff.accounts.size)
+    this.logger.debug({ number: block.number.toString(), txs: transactions.length, miniBlocks: block.miniBlocks.length, ms: Math.round(performance.now() - started) }, 'sealed block')
+    return sealed
+  }
+}

@@ -1,0 +1,148 @@
+import type { Common } from '@ethereumjs/common'
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import { hexToBytes } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { ChainConfig } from '../chain/config.ts'
+import type { TxReceipt } from '../chain/receipt.ts'
+import type { Hex } from '../chain/state-diff.ts'
+import { SequentialExecutor } from '../execution/executor.ts'
+import type { OpenedChain } from '../storage/bootstrap.ts'
+import { BlockProducer } from './block-producer.ts'
+import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
+import { createSequencerMetrics } from './metrics.ts'
+import type { SequencerOptions } from './options.ts'
+import { ReceiptWaiters } from './receipt-waiters.ts'
+import { Sealer } from './sealer.ts'
+import { TxPool, type AddResult } from './txpool/index.ts'
+
+export interface SequencerParams {
+  opened: OpenedChain
+  config: ChainConfig
+  common: Common
+  sequencerKey: Uint8Array
+  options: SequencerOptions
+  logger: Logger
+  metrics?: Registry
+}
+
+export type SubmitResult = AddResult & { tx: DecodedTx }
+
+/**
+ * The sequencer role's write side, composed: ingest workers → tx pool → mini-block producer →
+ * sealer, plus the waiters that turn inclusion into synchronous receipts.
+ */
+export class Sequencer {
+  readonly pool: TxPool
+  private readonly ingest: IngestPool
+  private readonly waiters = new ReceiptWaiters()
+  private readonly decodeStored: (raw: Uint8Array) => TypedTransaction
+  private pruneTimer: NodeJS.Timeout | undefined
+
+  private constructor(
+    private readonly params: SequencerParams,
+    private readonly producer: BlockProducer,
+    private readonly sealer: Sealer,
+    pool: TxPool,
+    ingest: IngestPool,
+  ) {
+    this.pool = pool
+    this.ingest = ingest
+    const codec = getTxCodec(params.common)
+    this.decodeStored = (raw) => createTxFromRLP(raw, codec.txOptions)
+    params.opened.chain.events.on('miniBlock', (block) => this.waiters.onMiniBlock(block))
+  }
+
+  static async create(params: SequencerParams): Promise<Sequencer> {
+    const { opened, config, common, options, logger } = params
+    const metrics = params.metrics === undefined ? undefined : createSequencerMetrics(params.metrics)
+    const live = opened.chain.state.live
+    const pool = new TxPool({
+      state: {
+        getNonce: (sender) => live.getAccount(sender)?.nonce ?? 0n,
+        getBalance: (sender) => live.getAccount(sender)?.balance ?? 0n,
+      },
+      baseFee: opened.chain.head.header.baseFeePerGas ?? config.minBaseFee,
+      options: options.txpool,
+      onListenerError: (err) => logger.error({ err }, 'txpool listener failed'),
+    })
+    const ingest = new IngestPool({
+      chain: config,
+      limits: { blockGasLimit: config.miniBlockGasLimit, ...(options.txpool.maxTxBytes === undefined ? {} : { maxTxBytes: options.txpool.maxTxBytes }) },
+      workers: options.ingestWorkers,
+    })
+    const sealer = new Sealer(opened, opened.trie, config, common, logger.child({ module: 'sealer' }), metrics)
+    const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
+      let block = await opened.chain.blockByNumber(number)
+      if (block === undefined && number < opened.chain.pendingBlockNumber) {
+        // BLOCKHASH of the block still being merkleized: wait for its seal rather than answer wrong.
+        await sealer.drain()
+        block = await opened.chain.blockByNumber(number)
+      }
+      return block === undefined ? undefined : hexToBytes(block.hash)
+    }
+    const executor = await SequentialExecutor.create(common, live, blockHash)
+    const producer = new BlockProducer(opened, executor, pool, sealer, config, params.sequencerKey, options, logger.child({ module: 'producer' }), metrics)
+    return new Sequencer(params, producer, sealer, pool, ingest)
+  }
+
+  async start(): Promise<void> {
+    await this.ingest.start()
+    await this.producer.start(this.decodeStored)
+    this.pruneTimer = setInterval(() => this.pool.prune(), 60_000)
+    this.pruneTimer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.pruneTimer)
+    await this.ingest.stop()
+    await this.producer.stop()
+  }
+
+  /** Decodes (in a worker) and pools a raw transaction; throws `TxRejectedError` with the standard message. */
+  async submit(raw: Uint8Array): Promise<SubmitResult> {
+    const tx = await this.ingest.decodeOne(raw)
+    return { ...this.pool.add(tx), tx }
+  }
+
+  /**
+   * Submits and waits until the transaction is in a durable mini-block. `undefined` after
+   * `timeoutMs`; `notReady` when the pool holds it behind a nonce gap.
+   */
+  async submitAndWait(raw: Uint8Array, timeoutMs: number): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }> {
+    const tx = await this.ingest.decodeOne(raw)
+    const waiter = this.waiters.wait(tx.hash, timeoutMs)
+    let result: AddResult
+    try {
+      result = this.pool.add(tx)
+    } catch (error) {
+      waiter.cancel()
+      // EIP-7966: a transaction that cannot execute yet is "not ready" (code 5), not a rejection.
+      if (isTxRejectedError(error) && error.reason === 'insufficient-funds') return { hash: tx.hash, receipt: undefined, notReady: error.message }
+      throw error
+    }
+    if (result.status === 'queued') {
+      waiter.cancel()
+      return { hash: tx.hash, receipt: undefined, notReady: `nonce gap: next nonce is ${this.pool.pendingNonce(tx.sender)}, transaction nonce is ${tx.nonce}` }
+    }
+    return { hash: tx.hash, receipt: await waiter.promise }
+  }
+
+  /** Decodes a stored (already validated) transaction for RPC. */
+  decode(raw: Uint8Array): TypedTransaction {
+    return this.decodeStored(raw)
+  }
+
+  /** Why block production stopped, if it did (a failed seal). */
+  get failure(): Error | undefined {
+    return this.sealer.failed
+  }
+
+  get baseFee(): bigint {
+    return this.producer.currentBaseFee
+  }
+
+  get config(): ChainConfig {
+    return this.params.config
+  }
+}

@@ -1,0 +1,119 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Common } from '@ethereumjs/common'
+import { bytesToHex, hexToBytes, KECCAK256_RLP } from '@ethereumjs/util'
+import type { SealedBlock } from '../chain/block.ts'
+import type { ChainConfig } from '../chain/config.ts'
+import { genesisState, type GenesisFile } from '../chain/genesis.ts'
+import { buildHeader } from '../chain/header.ts'
+import type { MiniBlock } from '../chain/mini-block.ts'
+import type { AccountDiff, Hex, StateDiff } from '../chain/state-diff.ts'
+import { StateTrie } from '../execution/merkle/index.ts'
+import type { FlatState } from '../execution/state/flat-state.ts'
+import { StateHistory } from '../execution/state/state-history.ts'
+import { trieEntries } from '../execution/state/trie-entries.ts'
+import { BlockStore } from './block-store.ts'
+import { ChainView } from './chain-view.ts'
+import { NodeDb } from './db.ts'
+import { StateStore } from './state-store.ts'
+import { MiniBlockWal } from './wal.ts'
+
+const GENESIS_KEY = new TextEncoder().encode('genesis')
+
+export class DatadirError extends Error {
+  override name = 'DatadirError'
+}
+
+export interface OpenedChain {
+  db: NodeDb
+  blocks: BlockStore
+  stateStore: StateStore
+  wal: MiniBlockWal
+  chain: ChainView
+  /** The state trie at the sealed head, ready to advance by the next block's diff. */
+  trie: StateTrie
+  /** Mini-blocks logged after the sealed head: replayed and sealed before production resumes. */
+  unsealed: MiniBlock[]
+}
+
+/**
+ * Opens (or initializes) a datadir. On restart it loads the sealed flat state, rebuilds the state
+ * trie from it and checks the root against the head header — a cheap integrity check that catches a
+ * torn or foreign datadir before the node serves a single read.
+ */
+export async function openChain(datadir: string, genesis: GenesisFile, config: ChainConfig, common: Common): Promise<OpenedChain> {
+  await mkdir(datadir, { recursive: true })
+  const db = await NodeDb.open(join(datadir, 'chaindata'))
+  try {
+    const blocks = new BlockStore(db, common)
+    const stateStore = new StateStore(db)
+    const wal = new MiniBlockWal(db)
+    const expectedGenesis = genesisBlock(genesis, config, common)
+    const storedGenesis = await db.get('meta', GENESIS_KEY)
+
+    let state: FlatState
+    let trie: StateTrie
+    let head: SealedBlock
+    if (storedGenesis === undefined) {
+      state = expectedGenesis.state
+      trie = expectedGenesis.trie
+      head = expectedGenesis.block
+      const ops = [...blocks.sealOps(head), ...(await stateStore.diffOps(fullStateDiff(state))), db.put('meta', GENESIS_KEY, hexToBytes(head.hash))]
+      await db.write(ops, true)
+    } else {
+      if (bytesToHex(storedGenesis) !== expectedGenesis.block.hash) {
+        throw new DatadirError(`datadir ${datadir} holds a chain with genesis ${bytesToHex(storedGenesis)}, but the configured genesis hashes to ${expectedGenesis.block.hash}; use another --datadir or the original genesis`)
+      }
+      const headRef = await blocks.head()
+      const stored = headRef === undefined ? undefined : await blocks.block(headRef.number)
+      if (stored === undefined) throw new DatadirError(`datadir ${datadir}: head block is missing`)
+      head = stored
+      state = await stateStore.load()
+      trie = StateTrie.fromAccounts(trieEntries(state))
+      const root = bytesToHex(trie.root())
+      if (root !== bytesToHex(head.header.stateRoot)) {
+        throw new DatadirError(`datadir ${datadir}: flat state root ${root} does not match head block ${head.header.number} state root ${bytesToHex(head.header.stateRoot)}`)
+      }
+    }
+    const headMiniBlockEnd = head.miniBlocks.first + BigInt(head.miniBlocks.count)
+    const unsealed = (await wal.readAll()).filter((mb) => mb.number >= headMiniBlockEnd)
+    const history = new StateHistory(state, head.header.number)
+    const chain = new ChainView(blocks, expectedGenesis.block.hash, head, history)
+    return { db, blocks, stateStore, wal, chain, trie, unsealed }
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+}
+
+function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common): { block: SealedBlock; state: FlatState; trie: StateTrie } {
+  const state = genesisState(genesis)
+  const trie = StateTrie.fromAccounts(trieEntries(state))
+  const header = buildHeader(
+    {
+      parentHash: new Uint8Array(32),
+      number: 0n,
+      timestamp: BigInt(genesis.timestamp ?? 0),
+      gasLimit: config.blockGasLimit,
+      gasUsed: 0n,
+      baseFeePerGas: genesis.baseFeePerGas === undefined ? config.minBaseFee : BigInt(genesis.baseFeePerGas),
+      stateRoot: trie.root(),
+      transactionsRoot: KECCAK256_RLP,
+      receiptsRoot: KECCAK256_RLP,
+      logsBloom: new Uint8Array(256),
+      coinbase: (genesis.coinbase ?? '0x0000000000000000000000000000000000000000').toLowerCase() as Hex,
+      prevRandao: genesis.mixHash === undefined ? new Uint8Array(32) : hexToBytes(genesis.mixHash),
+      extraData: genesis.extraData === undefined ? new Uint8Array(0) : hexToBytes(genesis.extraData),
+    },
+    common,
+  )
+  const block: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: [], receipts: [], miniBlocks: { first: 0n, count: 0 } }
+  return { block, state, trie }
+}
+
+/** The state as a diff from nothing: how genesis is written through the normal state-store path. */
+function fullStateDiff(state: FlatState): StateDiff {
+  const accounts = new Map<Hex, AccountDiff>()
+  for (const { address, account, storage } of state.entries()) accounts.set(address, { account, storageCleared: false, storage })
+  return { accounts, codes: new Map(state.codes) }
+}
