@@ -19,6 +19,8 @@ import { StateStore } from './state-store.ts'
 import { MiniBlockWal } from './wal.ts'
 
 const GENESIS_KEY = new TextEncoder().encode('genesis')
+/** Stored beside the genesis hash: the header does not commit to the chain id, so check it apart. */
+const CHAIN_ID_KEY = new TextEncoder().encode('chainId')
 
 export class DatadirError extends Error {
   override name = 'DatadirError'
@@ -58,11 +60,20 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
       state = expectedGenesis.state
       trie = expectedGenesis.trie
       head = expectedGenesis.block
-      const ops = [...blocks.sealOps(head), ...(await stateStore.diffOps(fullStateDiff(state))), db.put('meta', GENESIS_KEY, hexToBytes(head.hash))]
+      const ops = [
+        ...blocks.sealOps(head),
+        ...(await stateStore.diffOps(fullStateDiff(state))),
+        db.put('meta', GENESIS_KEY, hexToBytes(head.hash)),
+        db.put('meta', CHAIN_ID_KEY, new TextEncoder().encode(config.chainId.toString())),
+      ]
       await db.write(ops, true)
     } else {
       if (bytesToHex(storedGenesis) !== expectedGenesis.block.hash) {
         throw new DatadirError(`datadir ${datadir} holds a chain with genesis ${bytesToHex(storedGenesis)}, but the configured genesis hashes to ${expectedGenesis.block.hash}; use another --datadir or the original genesis`)
+      }
+      const storedChainId = new TextDecoder().decode((await db.get('meta', CHAIN_ID_KEY)) ?? new Uint8Array(0))
+      if (storedChainId !== config.chainId.toString()) {
+        throw new DatadirError(`datadir ${datadir} holds chain id ${storedChainId}, but the configured chain id is ${config.chainId}; use another --datadir or the original genesis`)
       }
       const headRef = await blocks.head()
       const stored = headRef === undefined ? undefined : await blocks.block(headRef.number)

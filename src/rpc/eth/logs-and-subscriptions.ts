@@ -23,7 +23,7 @@ export interface LogAndSubscriptionHooks {
  * Filter methods answer -32002 until the returned manager is started.
  */
 export function registerLogAndSubscriptionMethods(registry: MethodRegistry, backend: EthBackend, hooks: LogAndSubscriptionHooks = {}): FilterManager {
-  const filters = new FilterManager(backend, hooks.onListenerError === undefined ? {} : { onListenerError: hooks.onListenerError })
+  const filters = new FilterManager(backend, hooks)
   registry.registerAll({
     eth_getLogs: getLogsHandler(backend),
     ...filters.handlers(),

@@ -9,11 +9,11 @@
  *  - ethereumjs' constructors throw generic errors for several conditions clients need typed
  *    answers for (chain id mismatch, high s, tip > fee cap, init code size), so those fields are
  *    checked on the decoded RLP list before the tx object is built.
- *  - Sender recovery does not go through `tx.getSenderPublicKey()`: `nativeCrypto.ecrecover` in
- *    execution/crypto.ts rejects the yParity `v` (0/1) of typed txs, so typed txs would always be
- *    "Invalid Signature" there. We recover with the native addon directly and seed
- *    `tx.cache.senderPubKey` (and `tx.cache.hash`) — the caches ethereumjs consults before
- *    recovering/hashing — so later `getSenderAddress()`/`hash()` calls are free and correct.
+ *  - Sender recovery does not go through `tx.getSenderPublicKey()`: the recovery id is already
+ *    known from the chain-id check and the signing hash is re-encoded from the decoded list
+ *    (cheaper than ethereumjs' field-by-field re-serialization). We recover with the native addon
+ *    directly and seed `tx.cache.senderPubKey` and `tx.cache.hash` — the caches ethereumjs consults
+ *    before recovering/hashing — so later `getSenderAddress()`/`hash()` calls are free.
  */
 import { RLP, type NestedUint8Array } from '@ethereumjs/rlp'
 import {

@@ -1,0 +1,38 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { collectFixtureFiles, runBlockTestFile, type BlockTestResult } from '../../src/execution/blocktest/runner.ts'
+
+const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/ethereum-tests/BlockchainTests/ValidBlocks', import.meta.url))
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+
+test('every Cancun ValidBlocks fixture reproduces its state roots, receipts roots and post-state', async () => {
+  const results: BlockTestResult[] = []
+  for (const file of await collectFixtureFiles([FIXTURES])) results.push(...(await runBlockTestFile(file)))
+  const failed = results.filter((r) => r.status !== 'passed')
+  assert.ok(results.length >= 400, `expected the full fixture set, found ${results.length} tests`)
+  assert.deepEqual(failed.map((r) => `${r.name}: ${r.reason}`), [])
+})
+
+test('`megaeth-node blocktest` prints one summary line and exits 0 when all pass', () => {
+  const run = spawnSync(process.execPath, ['bin/megaeth-node', 'blocktest', `${FIXTURES}/bcExample`], { cwd: REPO, encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  assert.match(run.stdout.trim().split('\n').at(-1)!, /^\d+ passed, 0 failed, 0 skipped$/)
+})
+
+test('`megaeth-node blocktest` fails loudly on a fixture whose root it cannot reproduce', async () => {
+  const { mkdtemp, readFile, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const dir = await mkdtemp(`${tmpdir()}/blocktest-`)
+  const fixture = JSON.parse(await readFile(`${FIXTURES}/bcExample/basefeeExample.json`, 'utf8')) as Record<string, { postState: Record<string, { balance: string }> }>
+  const [name] = Object.keys(fixture)
+  const post = fixture[name!]!.postState
+  const someAccount = Object.keys(post)[0]!
+  post[someAccount]!.balance = '0x1234'
+  await writeFile(`${dir}/tampered.json`, JSON.stringify(fixture))
+  const run = spawnSync(process.execPath, ['bin/megaeth-node', 'blocktest', dir], { cwd: REPO, encoding: 'utf8' })
+  assert.equal(run.status, 1)
+  assert.match(run.stdout, /FAIL .*balance/)
+  assert.match(run.stdout.trim().split('\n').at(-1)!, /^0 passed, 1 failed, 0 skipped$/)
+})

@@ -1,0 +1,71 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
+import { DatadirError, openChain } from '../../src/storage/bootstrap.ts'
+import { NodeDb } from '../../src/storage/db.ts'
+
+async function withDatadir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'megaeth-bootstrap-'))
+  try {
+    await fn(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+test('a datadir initializes genesis once and reopens at the same head and state root', async () => {
+  await withDatadir(async (dir) => {
+    const genesis = devGenesis()
+    const config = chainConfigFromGenesis(genesis, 'test')
+    const common = createChainCommon(config)
+    const first = await openChain(dir, genesis, config, common)
+    const head = first.chain.head
+    const funded = first.chain.latestState().getAccount('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')
+    await first.db.close()
+    assert.equal(funded?.balance, 10_000n * 10n ** 18n)
+
+    const second = await openChain(dir, genesis, config, common)
+    assert.equal(second.chain.head.hash, head.hash)
+    assert.equal(second.chain.genesisHash, head.hash)
+    assert.deepEqual(second.trie.root(), head.header.stateRoot)
+    assert.equal(second.unsealed.length, 0)
+    await second.db.close()
+  })
+})
+
+test('opening a datadir with a different genesis is refused', async () => {
+  await withDatadir(async (dir) => {
+    const genesis = devGenesis()
+    const config = chainConfigFromGenesis(genesis, 'test')
+    const opened = await openChain(dir, genesis, config, createChainCommon(config))
+    await opened.db.close()
+    const other = devGenesis()
+    other.config.chainId = 777
+    const otherConfig = chainConfigFromGenesis(other, 'other')
+    await assert.rejects(openChain(dir, other, otherConfig, createChainCommon(otherConfig)), (e: unknown) => e instanceof DatadirError && /holds chain id 6342, but the configured chain id is 777/.test(e.message))
+  })
+})
+
+test('a flat state that does not hash to the head state root is detected at start-up', async () => {
+  await withDatadir(async (dir) => {
+    const genesis = devGenesis()
+    const config = chainConfigFromGenesis(genesis, 'test')
+    const common = createChainCommon(config)
+    const opened = await openChain(dir, genesis, config, common)
+    await opened.db.close()
+    // Corrupt one stored account behind the node's back.
+    const db = await NodeDb.open(join(dir, 'chaindata'))
+    const ops = []
+    for await (const [key] of db.range('state', Uint8Array.of(0x61), Uint8Array.of(0x62))) {
+      ops.push(db.del('state', Uint8Array.from(key)))
+      break
+    }
+    await db.write(ops, true)
+    await db.close()
+    await assert.rejects(openChain(dir, genesis, config, common), (e: unknown) => e instanceof DatadirError && /does not match head block 0 state root/.test(e.message))
+  })
+})

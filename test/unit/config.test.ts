@@ -1,0 +1,54 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ConfigError, envName, parseCommand } from '../../src/config.ts'
+
+const run = (argv: string[], env: Record<string, string> = {}) => {
+  const command = parseCommand(argv, env, false)
+  assert.equal(command.kind, 'run')
+  return command.kind === 'run' ? command.options : assert.fail()
+}
+
+test('--dev alone is a complete configuration with the documented defaults', () => {
+  const o = run(['--dev'])
+  assert.equal(o.role, 'sequencer')
+  assert.equal(o.rpc.addr, '127.0.0.1')
+  assert.equal(o.rpc.port, 8545)
+  assert.equal(o.miniBlockMs, 10)
+  assert.equal(o.blockMs, 1000)
+  assert.equal(o.datadir, undefined)
+})
+
+test('flags take both --name=value and --name value, and beat environment variables', () => {
+  const o = run(['--dev', '--rpc.port=9000', '--miniblock-ms', '20', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1,/ip4/127.0.0.1/tcp/2'], { MEGAETH_RPC_PORT: '7000', MEGAETH_BLOCK_MS: '500' })
+  assert.equal(o.rpc.port, 9000)
+  assert.equal(o.miniBlockMs, 20)
+  assert.equal(o.blockMs, 500)
+  assert.deepEqual(o.p2p.bootnodes, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
+  assert.equal(envName('sequencer.key-file'), 'MEGAETH_SEQUENCER_KEY_FILE')
+})
+
+test('every invalid configuration is one precise ConfigError', () => {
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [['--dev', '--rpc.port=abc'], {}, /--rpc\.port: expected a whole number, got "abc"/],
+    [['--dev', '--rpc.port=70000'], {}, /--rpc\.port: 70000 is out of range \[0, 65535\]/],
+    [['--dev', '--nope'], {}, /unknown flag --nope/],
+    [['--dev', '--role=miner'], {}, /--role: "miner" is not one of sequencer, replica, prover/],
+    [['--dev', '--log.level=loud'], {}, /--log\.level/],
+    [['--dev', '--sequencer.address=0x12'], {}, /not a 0x-prefixed 20-byte address/],
+    [['--dev', '--miniblock-ms=100', '--block-ms=50'], {}, /--block-ms \(50\) must be at least --miniblock-ms \(100\)/],
+    [['--datadir=/tmp/x'], {}, /--genesis is required unless --dev/],
+    [['--dev'], { MEGAETH_RPC_PORT: 'x' }, /MEGAETH_RPC_PORT: expected a whole number/],
+    [['--dev', '--rpc.port'], {}, /flag --rpc\.port needs a value/],
+    [['stray'], {}, /unexpected argument "stray"/],
+  ]
+  for (const [argv, env, message] of cases) {
+    assert.throws(() => parseCommand(argv, env, false), (e: unknown) => e instanceof ConfigError && message.test(e.message), argv.join(' '))
+  }
+})
+
+test('help, version and blocktest are their own commands', () => {
+  assert.equal(parseCommand(['--help'], {}, false).kind, 'help')
+  assert.equal(parseCommand(['--version'], {}, false).kind, 'version')
+  assert.deepEqual(parseCommand(['blocktest', 'a.json', 'dir'], {}, false), { kind: 'blocktest', paths: ['a.json', 'dir'] })
+  assert.throws(() => parseCommand(['blocktest'], {}, false), ConfigError)
+})

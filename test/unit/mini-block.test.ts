@@ -1,0 +1,76 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { bytesToHex, hexToBytes, KECCAK256_NULL } from '@ethereumjs/util'
+import { RLP } from '@ethereumjs/rlp'
+import { decodeMiniBlock, encodeMiniBlock, recoverMiniBlockSigner, sealMiniBlock, type UnsignedMiniBlock } from '../../src/chain/mini-block.ts'
+import { CodecError } from '../../src/chain/rlp-fields.ts'
+import type { Hex } from '../../src/chain/state-diff.ts'
+import { privateKeyToAddress } from '../../src/execution/crypto.ts'
+
+const KEY = hexToBytes('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d')
+const SIGNER = bytesToHex(privateKeyToAddress(KEY))
+
+function sample(): UnsignedMiniBlock {
+  return {
+    number: 42n,
+    blockNumber: 7n,
+    index: 3,
+    timestampUs: 1_700_000_000_123_456n,
+    blockTimestamp: 1_700_000_000n,
+    baseFeePerGas: 1_000_000n,
+    parentHash: new Uint8Array(32).fill(9),
+    transactions: [Uint8Array.of(2, 1, 2, 3)],
+    receipts: [
+      {
+        transactionHash: `0x${'ab'.repeat(32)}`,
+        type: 2,
+        status: 1,
+        cumulativeGasUsed: 42_000n,
+        gasUsed: 21_000n,
+        effectiveGasPrice: 1_000_000n,
+        logsBloom: new Uint8Array(256),
+        logs: [{ address: `0x${'11'.repeat(20)}`, topics: [`0x${'22'.repeat(32)}`], data: '0x1234' }],
+        from: `0x${'33'.repeat(20)}`,
+        to: null,
+        contractAddress: `0x${'44'.repeat(20)}`,
+        blockNumber: 7n,
+        transactionIndex: 1,
+        logIndexStart: 2,
+        miniBlockNumber: 42n,
+      },
+    ],
+    gasUsed: 21_000n,
+    stateDiff: {
+      accounts: new Map([
+        [`0x${'55'.repeat(20)}` as Hex, { account: { nonce: 1n, balance: 10n ** 18n, codeHash: KECCAK256_NULL }, storageCleared: false, storage: new Map([[`0x${'00'.repeat(31)}01` as Hex, Uint8Array.of(7)]]) }],
+        [`0x${'66'.repeat(20)}` as Hex, { account: null, storageCleared: true, storage: new Map() }],
+      ]),
+      codes: new Map([[`0x${'77'.repeat(32)}` as Hex, Uint8Array.of(0x60, 0x00)]]),
+    },
+  }
+}
+
+test('a sealed mini-block round-trips through its codec and recovers its signer', () => {
+  const block = sealMiniBlock(sample(), 6342n, KEY)
+  const decoded = decodeMiniBlock(encodeMiniBlock(block))
+  assert.deepEqual(decoded, block)
+  assert.equal(recoverMiniBlockSigner(decoded, 6342n), SIGNER)
+})
+
+test('the signature is bound to the chain id', () => {
+  const block = sealMiniBlock(sample(), 6342n, KEY)
+  assert.notEqual(recoverMiniBlockSigner(block, 1n), SIGNER)
+})
+
+test('a tampered body is rejected even though the signature is intact', () => {
+  const block = sealMiniBlock(sample(), 6342n, KEY)
+  const fields = RLP.decode(encodeMiniBlock(block)) as Uint8Array[]
+  fields[9] = Uint8Array.of(0x52, 0x09) // gas used
+  assert.throws(() => decodeMiniBlock(RLP.encode(fields)), (e: unknown) => e instanceof CodecError && /hash does not match/.test(e.message))
+})
+
+test('malformed bytes give a CodecError, never a crash', () => {
+  for (const bytes of [new Uint8Array(0), Uint8Array.of(0xc0), Uint8Array.of(0xff, 0xff), RLP.encode([Uint8Array.of(1)])]) {
+    assert.throws(() => decodeMiniBlock(bytes), CodecError)
+  }
+})
