@@ -164,16 +164,18 @@ function writeRef(child: TrieNode | null, out: Uint8Array, pos: number): number 
   return pos + 32
 }
 
-function allocList(payload: number): { out: Uint8Array; pos: number } {
+/** A list buffer of exactly the right size with its header written; the payload starts at `out.length - payload`. */
+function allocList(payload: number): Uint8Array {
   if (payload < 56) {
     const out = new Uint8Array(payload + 1)
     out[0] = 0xc0 + payload
-    return { out, pos: 1 }
+    return out
   }
   const len = byteLength(payload)
   const out = new Uint8Array(payload + 1 + len)
   out[0] = 0xf7 + len
-  return { out, pos: writeLength(payload, len, out, 1) }
+  writeLength(payload, len, out, 1)
+  return out
 }
 
 /** RLP of a node whose children are all already encoded (or hash references). */
@@ -189,14 +191,16 @@ export function encodeNode(node: ResolvedNode): Uint8Array {
 }
 
 function encodeLeaf(node: LeafNode): Uint8Array {
-  const { out, pos } = allocList(pathItemLength(node.path) + rlpStringLength(node.value))
-  writeRlpString(node.value, out, writePathItem(node.path, true, out, pos))
+  const payload = pathItemLength(node.path) + rlpStringLength(node.value)
+  const out = allocList(payload)
+  writeRlpString(node.value, out, writePathItem(node.path, true, out, out.length - payload))
   return out
 }
 
 function encodeExtension(node: ExtensionNode): Uint8Array {
-  const { out, pos } = allocList(pathItemLength(node.path) + refLength(node.child))
-  writeRef(node.child, out, writePathItem(node.path, false, out, pos))
+  const payload = pathItemLength(node.path) + refLength(node.child)
+  const out = allocList(payload)
+  writeRef(node.child, out, writePathItem(node.path, false, out, out.length - payload))
   return out
 }
 
@@ -204,9 +208,8 @@ function encodeBranch(node: BranchNode): Uint8Array {
   const children = node.children
   let payload = node.value === null ? 1 : rlpStringLength(node.value)
   for (let i = 0; i < 16; i++) payload += refLength(children[i])
-  const alloc = allocList(payload)
-  const out = alloc.out
-  let pos = alloc.pos
+  const out = allocList(payload)
+  let pos = out.length - payload
   for (let i = 0; i < 16; i++) pos = writeRef(children[i], out, pos)
   if (node.value === null) out[pos] = 0x80
   else writeRlpString(node.value, out, pos)

@@ -4,7 +4,7 @@
  * storage (key keccak256(slot), value RLP(minimal big-endian value)). Everything stays in memory.
  */
 import { RLP } from '@ethereumjs/rlp'
-import { KECCAK256_RLP, bigIntToUnpaddedBytes, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { KECCAK256_RLP, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
 import { keccak256 } from '../crypto.ts'
 import { MerkleTrie } from './trie.ts'
@@ -67,7 +67,7 @@ export class StateTrie {
   /** Applies one block's (or mini-block's) changes and returns the new state root. */
   applyDiff(diff: StateDiff): Uint8Array {
     for (const [address, change] of diff.accounts) {
-      const key = keccak256(hexToBytes(address))
+      const key = keccak256(parseHex(address))
       if (change.account === null) {
         this.storage.delete(address)
         this.accounts.del(key)
@@ -76,7 +76,7 @@ export class StateTrie {
       let trie = change.storageCleared ? undefined : this.storage.get(address)
       if (change.storage.size > 0) {
         trie ??= this.newStorageTrie()
-        for (const [slot, value] of change.storage) putSlot(trie, hexToBytes(slot), value)
+        for (const [slot, value] of change.storage) putSlot(trie, parseHex(slot), value)
       }
       // The account leaf embeds the storage root, so storage must be settled first.
       const storageRoot = this.keepStorageTrie(address, trie)
@@ -153,6 +153,84 @@ function decodeStorageValue(encoded: Uint8Array): Uint8Array {
   return decoded
 }
 
+/**
+ * RLP([nonce, balance, storageRoot, codeHash]) written straight into one buffer: this runs for
+ * every updated account, and the generic encoder's intermediate arrays showed up as GC time.
+ */
 function encodeAccount(account: AccountState, storageRoot: Uint8Array): Uint8Array {
-  return RLP.encode([bigIntToUnpaddedBytes(account.nonce), bigIntToUnpaddedBytes(account.balance), storageRoot, account.codeHash])
+  const { codeHash } = account
+  if (codeHash.length !== 32 || storageRoot.length !== 32) throw new RangeError('storage root and code hash must be 32 bytes')
+  const nonce = quantityHex(account.nonce)
+  const balance = quantityHex(account.balance)
+  const payload = quantityItemLength(nonce) + quantityItemLength(balance) + 66
+  // At most 9 + 33 + 66 bytes, so a long-list header has a single length byte.
+  const out = new Uint8Array(payload + (payload < 56 ? 1 : 2))
+  let pos = 0
+  if (payload < 56) {
+    out[pos++] = 0xc0 + payload
+  } else {
+    out[pos++] = 0xf8
+    out[pos++] = payload
+  }
+  pos = writeQuantity(nonce, out, pos)
+  pos = writeQuantity(balance, out, pos)
+  out[pos++] = 0xa0
+  out.set(storageRoot, pos)
+  out[pos + 32] = 0xa0
+  out.set(codeHash, pos + 33)
+  return out
+}
+
+/** Minimal big-endian hex of a non-negative quantity, even-length, empty for zero. */
+function quantityHex(value: bigint): string {
+  if (value < 0n || value >= 1n << 256n) throw new RangeError(`account quantity out of range: ${value}`)
+  if (value === 0n) return ''
+  const hex = value.toString(16)
+  return hex.length & 1 ? `0${hex}` : hex
+}
+
+function quantityItemLength(hex: string): number {
+  const len = hex.length >> 1
+  return len === 0 || (len === 1 && parseInt(hex, 16) < 0x80) ? 1 : len + 1
+}
+
+function writeQuantity(hex: string, out: Uint8Array, pos: number): number {
+  const len = hex.length >> 1
+  if (len === 0) {
+    out[pos] = 0x80
+    return pos + 1
+  }
+  if (len > 1 || parseInt(hex, 16) >= 0x80) out[pos++] = 0x80 + len
+  return writeHex(hex, 0, out, pos)
+}
+
+const HEX_DIGITS = ((): Int8Array => {
+  const table = new Int8Array(128).fill(-1)
+  for (let i = 0; i < 10; i++) table[48 + i] = i
+  for (let i = 0; i < 6; i++) {
+    table[65 + i] = 10 + i
+    table[97 + i] = 10 + i
+  }
+  return table
+})()
+
+function hexDigit(hex: string, at: number): number {
+  const code = hex.charCodeAt(at)
+  const digit = code < 128 ? HEX_DIGITS[code]! : -1
+  if (digit < 0) throw new SyntaxError(`invalid hex string: ${hex}`)
+  return digit
+}
+
+/** Writes the even-length hex digits `hex[from..]` as bytes at `out[pos..]`. */
+function writeHex(hex: string, from: number, out: Uint8Array, pos: number): number {
+  for (let i = from; i < hex.length; i += 2) out[pos++] = (hexDigit(hex, i) << 4) | hexDigit(hex, i + 1)
+  return pos
+}
+
+/** `hexToBytes` for the diff's 0x-prefixed addresses and slots, without the regex validation pass. */
+function parseHex(hex: Hex): Uint8Array {
+  if (hex.length & 1) throw new SyntaxError(`odd-length hex string: ${hex}`)
+  const out = new Uint8Array((hex.length - 2) >> 1)
+  writeHex(hex, 2, out, 0)
+  return out
 }

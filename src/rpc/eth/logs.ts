@@ -5,7 +5,7 @@ import type { MiniBlock } from '../../chain/mini-block.ts'
 import type { TxReceipt } from '../../chain/receipt.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
-import { invalidParams, limitExceeded, resourceNotFound } from '../errors.ts'
+import { invalidParams, limitExceeded, resourceNotFound, resourceUnavailable } from '../errors.ts'
 import { expectParams } from '../params.ts'
 import type { RpcHandler } from '../registry.ts'
 import type { EthBackend, EthRpcOptions } from './backend.ts'
@@ -101,8 +101,8 @@ export async function queryLogs(
       // A long scan reads LevelDB block by block: stop once the client is gone.
       signal?.throwIfAborted()
       const block = await chain.blockByNumber(number)
-      // Below the captured head, so it exists unless the datadir is damaged: skip rather than fail the whole query.
-      if (block === undefined) continue
+      // Below the captured head, so only a damaged datadir lacks it: fail rather than answer with a silent gap.
+      if (block === undefined) throw resourceUnavailable(`block ${number} is not available`)
       collector.addReceipts(block.receipts, block.hash)
     }
   }
