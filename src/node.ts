@@ -97,7 +97,9 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
   registerStateMethods(registry, backend)
   registerFeeMethods(registry, backend)
   registerSendMethods(registry, backend)
-  const filters = registerLogAndSubscriptionMethods(registry, backend)
+  const filters = registerLogAndSubscriptionMethods(registry, backend, {
+    onListenerError: (err, where) => logger.error({ err, where }, 'filter or subscription listener failed'),
+  })
   filters.start()
 
   const rpc = new RpcServer(

@@ -1,13 +1,16 @@
 /**
  * In-memory trie nodes and their RLP encoding (yellow paper, appendix D).
  *
- * Nodes carry a cache of their own encoding and hash. A node whose `enc` is null is dirty: it (or
- * something below it) changed since the encoding was computed. The trie keeps the invariant that a
- * dirty node's ancestors are dirty too, so hashing only has to descend into dirty subtrees.
+ * A clean node caches what its parent needs to reference it: its hash when its encoding is 32
+ * bytes or more, else the encoding itself (embedded verbatim in the parent). A node with neither
+ * is dirty. The trie keeps the invariant that a dirty node's ancestors are dirty too, so hashing
+ * only descends into dirty subtrees.
  *
- * Encoding is hand-written rather than going through `RLP.encode`: a branch is encoded once per
- * dirty node per root computation, and building 17-element arrays for the generic encoder costs
- * more than the encoding itself.
+ * Encodings of hashed nodes are not kept: they are hashed straight out of a scratch buffer and
+ * re-encoded on the rare occasions they are needed again (proofs, commits, witness reports).
+ * Keeping ~100-500 bytes per node alive made the trie larger and the GC busier than the hashing
+ * it saves. Encoding is hand-written: building 17-element arrays for `RLP.encode` costs more than
+ * the encoding itself.
  */
 import { RLP } from '@ethereumjs/rlp'
 import type { NestedUint8Array } from '@ethereumjs/rlp'
@@ -21,9 +24,9 @@ export const LEAF = 2
 export const HASH_REF = 3
 
 abstract class CachedNode {
-  /** RLP encoding; null while dirty. Below 32 bytes it is embedded verbatim in the parent. */
+  /** The encoding, kept only when shorter than 32 bytes (the parent embeds it). */
   enc: Uint8Array | null = null
-  /** keccak256(enc), set when enc is ≥ 32 bytes or the node was hashed as a root. */
+  /** keccak256 of the encoding when it is 32 bytes or more, or when the node was hashed as the root. */
   hash: Uint8Array | null = null
   /** Already persisted (read from a source, or returned by `commit()`); cleared on mutation. */
   stored = false
@@ -65,6 +68,17 @@ export class HashRefNode {
 
 export type ResolvedNode = LeafNode | ExtensionNode | BranchNode
 export type TrieNode = ResolvedNode | HashRefNode
+
+export function isDirty(node: ResolvedNode): boolean {
+  return node.hash === null && node.enc === null
+}
+
+/** Forgets the cached reference after `node` (or something below it) changed. */
+export function invalidate(node: ResolvedNode): void {
+  node.enc = null
+  node.hash = null
+  node.stored = false
+}
 
 function emptyChildren(): Array<TrieNode | null> {
   // A literal keeps the array in V8's packed-elements mode.
@@ -127,24 +141,11 @@ function writePathItem(path: Uint8Array, leaf: boolean, out: Uint8Array, pos: nu
   return writeHexPrefix(path, leaf, out, pos)
 }
 
-function sealedEncoding(node: ResolvedNode): Uint8Array {
-  const enc = node.enc
-  if (enc === null) throw new Error('trie invariant: child encoded before its parent')
-  return enc
-}
-
-function referenceHash(node: TrieNode): Uint8Array {
-  const hash = node.hash
-  if (hash === null) throw new Error('trie invariant: hashed child without a hash')
-  return hash
-}
-
 /** Bytes the reference to `child` takes inside its parent's encoding. */
 function refLength(child: TrieNode | null): number {
   if (child === null) return 1
-  if (child.kind === HASH_REF) return 33
-  const enc = sealedEncoding(child)
-  return enc.length < 32 ? enc.length : 33
+  if (child.kind !== HASH_REF && child.enc !== null) return child.enc.length
+  return 33
 }
 
 function writeRef(child: TrieNode | null, out: Uint8Array, pos: number): number {
@@ -152,74 +153,89 @@ function writeRef(child: TrieNode | null, out: Uint8Array, pos: number): number 
     out[pos] = 0x80
     return pos + 1
   }
-  if (child.kind !== HASH_REF) {
-    const enc = sealedEncoding(child)
-    if (enc.length < 32) {
-      out.set(enc, pos)
-      return pos + enc.length
-    }
+  if (child.kind !== HASH_REF && child.enc !== null) {
+    out.set(child.enc, pos)
+    return pos + child.enc.length
   }
-  out[pos++] = 0xa0
-  out.set(referenceHash(child), pos)
-  return pos + 32
+  const hash = child.hash
+  if (hash === null) throw new Error('trie invariant: a child is encoded after its parent')
+  out[pos] = 0xa0
+  out.set(hash, pos + 1)
+  return pos + 33
 }
 
-/** A list buffer of exactly the right size with its header written; the payload starts at `out.length - payload`. */
-function allocList(payload: number): Uint8Array {
-  if (payload < 56) {
-    const out = new Uint8Array(payload + 1)
-    out[0] = 0xc0 + payload
-    return out
-  }
-  const len = byteLength(payload)
-  const out = new Uint8Array(payload + 1 + len)
-  out[0] = 0xf7 + len
-  writeLength(payload, len, out, 1)
-  return out
-}
-
-/** RLP of a node whose children are all already encoded (or hash references). */
-export function encodeNode(node: ResolvedNode): Uint8Array {
+function payloadLength(node: ResolvedNode): number {
   switch (node.kind) {
     case LEAF:
-      return encodeLeaf(node)
+      return pathItemLength(node.path) + rlpStringLength(node.value)
     case EXTENSION:
-      return encodeExtension(node)
-    case BRANCH:
-      return encodeBranch(node)
+      return pathItemLength(node.path) + refLength(node.child)
+    case BRANCH: {
+      const children = node.children
+      let payload = node.value === null ? 1 : rlpStringLength(node.value)
+      for (let i = 0; i < 16; i++) payload += refLength(children[i])
+      return payload
+    }
   }
 }
 
-function encodeLeaf(node: LeafNode): Uint8Array {
-  const payload = pathItemLength(node.path) + rlpStringLength(node.value)
-  const out = allocList(payload)
-  writeRlpString(node.value, out, writePathItem(node.path, true, out, out.length - payload))
+function listLength(payload: number): number {
+  return payload < 56 ? payload + 1 : payload + 1 + byteLength(payload)
+}
+
+/** Writes the node's encoding at `out[0..]`; `payload` is `payloadLength(node)`. */
+function writeNode(node: ResolvedNode, payload: number, out: Uint8Array): void {
+  let pos: number
+  if (payload < 56) {
+    out[0] = 0xc0 + payload
+    pos = 1
+  } else {
+    const len = byteLength(payload)
+    out[0] = 0xf7 + len
+    pos = writeLength(payload, len, out, 1)
+  }
+  switch (node.kind) {
+    case LEAF:
+      writeRlpString(node.value, out, writePathItem(node.path, true, out, pos))
+      return
+    case EXTENSION:
+      writeRef(node.child, out, writePathItem(node.path, false, out, pos))
+      return
+    case BRANCH: {
+      const children = node.children
+      for (let i = 0; i < 16; i++) pos = writeRef(children[i], out, pos)
+      if (node.value === null) out[pos] = 0x80
+      else writeRlpString(node.value, out, pos)
+    }
+  }
+}
+
+/** RLP of a clean node, or of a dirty one whose children are all clean. */
+export function encodeNode(node: ResolvedNode): Uint8Array {
+  const payload = payloadLength(node)
+  const out = new Uint8Array(listLength(payload))
+  writeNode(node, payload, out)
   return out
 }
 
-function encodeExtension(node: ExtensionNode): Uint8Array {
-  const payload = pathItemLength(node.path) + refLength(node.child)
-  const out = allocList(payload)
-  writeRef(node.child, out, writePathItem(node.path, false, out, out.length - payload))
-  return out
-}
+let scratch = new Uint8Array(1024)
 
-function encodeBranch(node: BranchNode): Uint8Array {
-  const children = node.children
-  let payload = node.value === null ? 1 : rlpStringLength(node.value)
-  for (let i = 0; i < 16; i++) payload += refLength(children[i])
-  const out = allocList(payload)
-  let pos = out.length - payload
-  for (let i = 0; i < 16; i++) pos = writeRef(children[i], out, pos)
-  if (node.value === null) out[pos] = 0x80
-  else writeRlpString(node.value, out, pos)
-  return out
+/**
+ * `encodeNode` into a shared buffer, for encodings that are only hashed: the returned view is
+ * overwritten by the next call.
+ */
+export function encodeNodeTransient(node: ResolvedNode): Uint8Array {
+  const payload = payloadLength(node)
+  const length = listLength(payload)
+  if (length > scratch.length) scratch = new Uint8Array(length * 2)
+  writeNode(node, payload, scratch)
+  return scratch.subarray(0, length)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Decoding (cold path: only nodes loaded from a source)
 
-/** Decodes a hash-referenced node read from a source; the result counts as already persisted. */
+/** Decodes a node read from a source by hash (the caller sets `hash`); it counts as already persisted. */
 export function decodeNode(rlp: Uint8Array): ResolvedNode {
   let decoded: Uint8Array | NestedUint8Array
   try {
@@ -229,7 +245,8 @@ export function decodeNode(rlp: Uint8Array): ResolvedNode {
   }
   if (decoded instanceof Uint8Array) throw new InvalidTrieNodeError('not an RLP list')
   const node = nodeFromItems(decoded)
-  node.enc = rlp
+  // Only a root can be stored by hash while shorter than 32 bytes; like any short node it keeps its encoding.
+  if (rlp.length < 32) node.enc = rlp
   node.stored = true
   return node
 }

@@ -58,13 +58,6 @@ export function parseLogFilter(value: unknown, index: number): LogFilter {
   }
 }
 
-/** Parses only the criteria (address/topics) — for callers that handle block bounds themselves. */
-export function parseLogCriteria(value: unknown, index: number): LogCriteria {
-  if (value === undefined || value === null) return { addresses: [], topics: [] }
-  const filter = parseLogFilter(value, index)
-  return { addresses: filter.addresses, topics: filter.topics }
-}
-
 function isPresent(value: unknown): boolean {
   return value !== undefined && value !== null
 }
@@ -128,11 +121,6 @@ export function matchesLog(criteria: LogCriteria, log: Log): boolean {
     if (!wanted.includes(lower(log.topics[i]!))) return false
   }
   return true
-}
-
-/** Whether the criteria constrain anything (an empty filter matches every log). */
-export function isUnconstrained(criteria: LogCriteria): boolean {
-  return criteria.addresses.length === 0 && criteria.topics.every((t) => t === null)
 }
 
 // Stored logs are lower-case already (bytesToHex); this is a cheap guard against a producer that is not.
