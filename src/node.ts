@@ -83,7 +83,7 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
   let rpcAddress = { host: options.rpc.addr, port: options.rpc.port }
-  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.trie, common, new CallExecutorPool(common, blockHash), ethOptions, () => ({
+  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, common, new CallExecutorPool(common, blockHash), ethOptions, () => ({
     role: options.role,
     chainId: `0x${config.chainId.toString(16)}`,
     peerId: null,
@@ -140,7 +140,7 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
       filters.stop()
       await sequencer.stop()
       await metricsServer?.close()
-      await opened.db.close()
+      await opened.close()
       if (temporaryDatadir) await rm(datadir, { recursive: true, force: true })
       logger.info('stopped')
     },

@@ -2,7 +2,7 @@ import type { Common } from '@ethereumjs/common'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Hex } from '../chain/state-diff.ts'
 import type { CallExecutorPool } from '../execution/call.ts'
-import type { AccountProof, StateTrie } from '../execution/merkle/index.ts'
+import type { AccountProof, ThreadedMerkleizer } from '../execution/merkle/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
 import { RpcError } from '../rpc/errors.ts'
 import type { ChainView } from '../storage/chain-view.ts'
@@ -14,7 +14,7 @@ export class SequencerEthBackend implements EthBackend {
   constructor(
     private readonly sequencer: Sequencer,
     readonly chain: ChainView,
-    private readonly trie: StateTrie,
+    private readonly merkleizer: ThreadedMerkleizer,
     readonly common: Common,
     readonly calls: CallExecutorPool,
     readonly options: EthRpcOptions,
@@ -53,11 +53,12 @@ export class SequencerEthBackend implements EthBackend {
     }
   }
 
-  proof(blockNumber: bigint, address: Hex, slots: Hex[]): AccountProof | undefined {
+  async proof(blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined> {
     // The sealer advances the trie before the block is committed: serve only when they agree.
     const head = this.chain.head.header
-    if (blockNumber !== head.number || bytesToHex(this.trie.root()) !== bytesToHex(head.stateRoot)) return undefined
-    return this.trie.getProof(hexToBytes(address), slots.map((s) => hexToBytes(s)))
+    if (blockNumber !== head.number) return undefined
+    const [root, proof] = await Promise.all([this.merkleizer.root(), this.merkleizer.getProof(hexToBytes(address), slots.map((s) => hexToBytes(s)))])
+    return bytesToHex(root) === bytesToHex(head.stateRoot) ? proof : undefined
   }
 
   onPendingTransaction(listener: (hash: Hex) => void): () => void {

@@ -8,7 +8,7 @@ import type { MiniBlock } from '../chain/mini-block.ts'
 import { orderedTrieRoot } from '../chain/ordered-trie.ts'
 import { encodeConsensusReceipt } from '../chain/receipt.ts'
 import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../chain/state-diff.ts'
-import type { StateTrie } from '../execution/merkle/index.ts'
+import type { ThreadedMerkleizer } from '../execution/merkle/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import type { SequencerMetrics } from './metrics.ts'
 
@@ -36,7 +36,7 @@ export class Sealer {
 
   constructor(
     private readonly opened: OpenedChain,
-    private readonly trie: StateTrie,
+    private readonly merkleizer: ThreadedMerkleizer,
     private readonly config: ChainConfig,
     private readonly common: Common,
     private readonly logger: Logger,
@@ -72,7 +72,7 @@ export class Sealer {
     const started = performance.now()
     const diff: StateDiff = emptyStateDiff()
     for (const mb of block.miniBlocks) mergeStateDiff(diff, mb.stateDiff)
-    const stateRoot = this.trie.applyDiff(diff)
+    const stateRoot = await this.merkleizer.applyDiff(diff)
     const merkleized = performance.now()
 
     const transactions = block.miniBlocks.flatMap((mb) => mb.transactions)

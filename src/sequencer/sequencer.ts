@@ -71,7 +71,7 @@ export class Sequencer {
       limits: { blockGasLimit: config.miniBlockGasLimit, ...(options.txpool.maxTxBytes === undefined ? {} : { maxTxBytes: options.txpool.maxTxBytes }) },
       workers: options.ingestWorkers,
     })
-    const sealer = new Sealer(opened, opened.trie, config, common, logger.child({ module: 'sealer' }), metrics)
+    const sealer = new Sealer(opened, opened.merkleizer, config, common, logger.child({ module: 'sealer' }), metrics)
     const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
       let block = await opened.chain.blockByNumber(number)
       if (block === undefined && number < opened.chain.pendingBlockNumber) {

@@ -8,7 +8,7 @@ import { genesisState, type GenesisFile } from '../chain/genesis.ts'
 import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
 import type { AccountDiff, Hex, StateDiff } from '../chain/state-diff.ts'
-import { StateTrie } from '../execution/merkle/index.ts'
+import { StateTrie, ThreadedMerkleizer } from '../execution/merkle/index.ts'
 import type { FlatState } from '../execution/state/flat-state.ts'
 import { StateHistory } from '../execution/state/state-history.ts'
 import { trieEntries } from '../execution/state/trie-entries.ts'
@@ -32,10 +32,12 @@ export interface OpenedChain {
   stateStore: StateStore
   wal: MiniBlockWal
   chain: ChainView
-  /** The state trie at the sealed head, ready to advance by the next block's diff. */
-  trie: StateTrie
+  /** The state trie at the sealed head (in its own thread), ready to advance by the next block's diff. */
+  merkleizer: ThreadedMerkleizer
   /** Mini-blocks logged after the sealed head: replayed and sealed before production resumes. */
   unsealed: MiniBlock[]
+  /** Stops the merkleizer thread and closes the database. */
+  close(): Promise<void>
 }
 
 /**
@@ -54,11 +56,9 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
     const storedGenesis = await db.get('meta', GENESIS_KEY)
 
     let state: FlatState
-    let trie: StateTrie
     let head: SealedBlock
     if (storedGenesis === undefined) {
       state = expectedGenesis.state
-      trie = expectedGenesis.trie
       head = expectedGenesis.block
       const ops = [
         ...blocks.sealOps(head),
@@ -80,26 +80,30 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
       if (stored === undefined) throw new DatadirError(`datadir ${datadir}: head block is missing`)
       head = stored
       state = await stateStore.load()
-      trie = StateTrie.fromAccounts(trieEntries(state))
-      const root = bytesToHex(trie.root())
-      if (root !== bytesToHex(head.header.stateRoot)) {
-        throw new DatadirError(`datadir ${datadir}: flat state root ${root} does not match head block ${head.header.number} state root ${bytesToHex(head.header.stateRoot)}`)
-      }
+    }
+    const { merkleizer, root } = await ThreadedMerkleizer.start(trieEntries(state))
+    if (bytesToHex(root) !== bytesToHex(head.header.stateRoot)) {
+      await merkleizer.stop()
+      throw new DatadirError(`datadir ${datadir}: flat state root ${bytesToHex(root)} does not match head block ${head.header.number} state root ${bytesToHex(head.header.stateRoot)}`)
     }
     const headMiniBlockEnd = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     const unsealed = (await wal.readAll()).filter((mb) => mb.number >= headMiniBlockEnd)
     const history = new StateHistory(state, head.header.number)
     const chain = new ChainView(blocks, expectedGenesis.block.hash, head, history)
-    return { db, blocks, stateStore, wal, chain, trie, unsealed }
+    const close = async (): Promise<void> => {
+      await merkleizer.stop()
+      await db.close()
+    }
+    return { db, blocks, stateStore, wal, chain, merkleizer, unsealed, close }
   } catch (error) {
     await db.close()
     throw error
   }
 }
 
-function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common): { block: SealedBlock; state: FlatState; trie: StateTrie } {
+function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common): { block: SealedBlock; state: FlatState } {
   const state = genesisState(genesis)
-  const trie = StateTrie.fromAccounts(trieEntries(state))
+  const stateRoot = StateTrie.fromAccounts(trieEntries(state)).root()
   const header = buildHeader(
     {
       parentHash: new Uint8Array(32),
@@ -108,7 +112,7 @@ function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common)
       gasLimit: config.blockGasLimit,
       gasUsed: 0n,
       baseFeePerGas: genesis.baseFeePerGas === undefined ? config.minBaseFee : BigInt(genesis.baseFeePerGas),
-      stateRoot: trie.root(),
+      stateRoot,
       transactionsRoot: KECCAK256_RLP,
       receiptsRoot: KECCAK256_RLP,
       logsBloom: new Uint8Array(256),
@@ -119,7 +123,7 @@ function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common)
     common,
   )
   const block: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: [], receipts: [], miniBlocks: { first: 0n, count: 0 } }
-  return { block, state, trie }
+  return { block, state }
 }
 
 /** The state as a diff from nothing: how genesis is written through the normal state-store path. */

@@ -25,15 +25,15 @@ test('a datadir initializes genesis once and reopens at the same head and state 
     const first = await openChain(dir, genesis, config, common)
     const head = first.chain.head
     const funded = first.chain.latestState().getAccount('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')
-    await first.db.close()
+    await first.close()
     assert.equal(funded?.balance, 10_000n * 10n ** 18n)
 
     const second = await openChain(dir, genesis, config, common)
     assert.equal(second.chain.head.hash, head.hash)
     assert.equal(second.chain.genesisHash, head.hash)
-    assert.deepEqual(second.trie.root(), head.header.stateRoot)
+    assert.deepEqual(await second.merkleizer.root(), head.header.stateRoot)
     assert.equal(second.unsealed.length, 0)
-    await second.db.close()
+    await second.close()
   })
 })
 
@@ -42,7 +42,7 @@ test('opening a datadir with a different genesis is refused', async () => {
     const genesis = devGenesis()
     const config = chainConfigFromGenesis(genesis, 'test')
     const opened = await openChain(dir, genesis, config, createChainCommon(config))
-    await opened.db.close()
+    await opened.close()
     const other = devGenesis()
     other.config.chainId = 777
     const otherConfig = chainConfigFromGenesis(other, 'other')
@@ -56,7 +56,7 @@ test('a flat state that does not hash to the head state root is detected at star
     const config = chainConfigFromGenesis(genesis, 'test')
     const common = createChainCommon(config)
     const opened = await openChain(dir, genesis, config, common)
-    await opened.db.close()
+    await opened.close()
     // Corrupt one stored account behind the node's back.
     const db = await NodeDb.open(join(dir, 'chaindata'))
     const ops = []

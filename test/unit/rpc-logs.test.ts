@@ -331,7 +331,7 @@ class TestBackend implements EthBackend {
   submitAndWait(): Promise<{ hash: Hex; receipt: TxReceipt | undefined }> {
     throw new Error('unused')
   }
-  proof(): AccountProof | undefined {
+  proof(): Promise<AccountProof | undefined> {
     throw new Error('unused')
   }
   onPendingTransaction(listener: (hash: Hex) => void): () => void {
@@ -490,7 +490,7 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
   after(async () => {
     filters.stop()
     await server.stop()
-    await opened.db.close()
+    await opened.close()
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -858,7 +858,7 @@ describe('with a real sequencer producing mini-blocks and blocks', () => {
     filters.stop()
     await server.stop()
     await sequencer.stop()
-    await opened.db.close()
+    await opened.close()
     await rm(dir, { recursive: true, force: true })
   })
 

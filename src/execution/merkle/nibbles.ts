@@ -1,9 +1,8 @@
 /**
  * Nibble paths: a `Uint8Array` holding one 4-bit value (0..15) per element.
  *
- * Paths are never mutated after creation, so tries freely share them through `subarray` views
- * instead of copying: a leaf's path is usually a view into the nibble array of the key that
- * created it.
+ * Paths are never mutated after creation, so a trie may share them through `subarray` views
+ * (when splitting a path) instead of copying.
  */
 
 export const EMPTY_NIBBLES: Uint8Array = new Uint8Array(0)

@@ -6,11 +6,13 @@
  * is dirty. The trie keeps the invariant that a dirty node's ancestors are dirty too, so hashing
  * only descends into dirty subtrees.
  *
- * Encodings of hashed nodes are not kept: they are hashed straight out of a scratch buffer and
+ * Leaf and extension encodings are not kept: they are hashed straight out of a scratch buffer and
  * re-encoded on the rare occasions they are needed again (proofs, commits, witness reports).
- * Keeping ~100-500 bytes per node alive made the trie larger and the GC busier than the hashing
- * it saves. Encoding is hand-written: building 17-element arrays for `RLP.encode` costs more than
- * the encoding itself.
+ * Branches do keep theirs (`BranchNode.rlp`), because in a large trie re-encoding a branch from
+ * scratch means visiting sixteen children scattered across the heap, and those cache misses cost
+ * more than the hashing; with the old encoding at hand only the changed references are rewritten.
+ * Encoding is hand-written: building 17-element arrays for `RLP.encode` costs more than the
+ * encoding itself.
  */
 import { RLP } from '@ethereumjs/rlp'
 import type { NestedUint8Array } from '@ethereumjs/rlp'
@@ -54,11 +56,26 @@ export class ExtensionNode extends CachedNode {
   }
 }
 
+/** Bit of `BranchNode.changed` for the value slot; bits 0-15 are the children. */
+export const VALUE_SLOT = 16
+
 export class BranchNode extends CachedNode {
   readonly kind: typeof BRANCH = BRANCH
   readonly children: Array<TrieNode | null> = emptyChildren()
   /** Only tries with keys of differing lengths store values in branches; secure tries never do. */
   value: Uint8Array | null = null
+  /** The last complete encoding (null until first encoded); re-encoding patches it. */
+  rlp: Uint8Array | null = null
+  /** Slots (bit i: child i, bit VALUE_SLOT: value) changed since `rlp` was made. */
+  changed = 0
+  /** `rlp` was handed out (proof, commit, witness, or it came from a source), so it must not be patched in place. */
+  rlpShared = false
+}
+
+/** Records that child `index` (or, with VALUE_SLOT, the value) changed, dirtying the branch. */
+export function markChanged(branch: BranchNode, slot: number): void {
+  branch.changed |= 1 << slot
+  invalidate(branch)
 }
 
 export class HashRefNode {
@@ -183,17 +200,20 @@ function listLength(payload: number): number {
   return payload < 56 ? payload + 1 : payload + 1 + byteLength(payload)
 }
 
-/** Writes the node's encoding at `out[0..]`; `payload` is `payloadLength(node)`. */
-function writeNode(node: ResolvedNode, payload: number, out: Uint8Array): void {
-  let pos: number
+/** Writes a list header at `out[0..]` and returns where the payload starts. */
+function writeListHeader(payload: number, out: Uint8Array): number {
   if (payload < 56) {
     out[0] = 0xc0 + payload
-    pos = 1
-  } else {
-    const len = byteLength(payload)
-    out[0] = 0xf7 + len
-    pos = writeLength(payload, len, out, 1)
+    return 1
   }
+  const len = byteLength(payload)
+  out[0] = 0xf7 + len
+  return writeLength(payload, len, out, 1)
+}
+
+/** Writes the node's encoding at `out[0..]`; `payload` is `payloadLength(node)`. */
+function writeNode(node: ResolvedNode, payload: number, out: Uint8Array): void {
+  let pos = writeListHeader(payload, out)
   switch (node.kind) {
     case LEAF:
       writeRlpString(node.value, out, writePathItem(node.path, true, out, pos))
@@ -218,11 +238,91 @@ export function encodeNode(node: ResolvedNode): Uint8Array {
   return out
 }
 
+/**
+ * Brings `branch.rlp` up to date (its changed children must be clean) and returns it. Unchanged
+ * references are copied from the previous encoding; when no reference changed size and nobody
+ * else holds the old encoding, it is patched in place.
+ */
+export function encodeBranch(branch: BranchNode): Uint8Array {
+  const old = branch.rlp
+  const rlp = old === null ? encodeNode(branch) : patchBranch(branch, old)
+  branch.rlp = rlp
+  branch.changed = 0
+  return rlp
+}
+
+/** Offsets of the 17 items of the encoding being patched (and the end of the last one). */
+const itemStarts = new Int32Array(18)
+
+function patchBranch(branch: BranchNode, old: Uint8Array): Uint8Array {
+  let pos = old[0] < 0xf8 ? 1 : 1 + (old[0] - 0xf7)
+  for (let i = 0; i < 17; i++) {
+    itemStarts[i] = pos
+    pos += itemLength(old, pos)
+  }
+  itemStarts[17] = pos
+  const changed = branch.changed
+  let payload = pos - itemStarts[0]
+  let resized = false
+  for (let i = 0; i < 17; i++) {
+    if ((changed & (1 << i)) === 0) continue
+    const delta = slotLength(branch, i) - (itemStarts[i + 1] - itemStarts[i])
+    payload += delta
+    if (delta !== 0) resized = true
+  }
+  if (!resized && !branch.rlpShared) {
+    for (let i = 0; i < 17; i++) if ((changed & (1 << i)) !== 0) writeSlot(branch, i, old, itemStarts[i])
+    return old
+  }
+  const out = new Uint8Array(listLength(payload))
+  pos = writeListHeader(payload, out)
+  // Copy runs of unchanged slots in one go; rewrite the changed ones.
+  let runStart = itemStarts[0]
+  for (let i = 0; i < 17; i++) {
+    if ((changed & (1 << i)) === 0) continue
+    out.set(old.subarray(runStart, itemStarts[i]), pos)
+    pos += itemStarts[i] - runStart
+    pos = writeSlot(branch, i, out, pos)
+    runStart = itemStarts[i + 1]
+  }
+  out.set(old.subarray(runStart, itemStarts[17]), pos)
+  branch.rlpShared = false
+  return out
+}
+
+/** Length of the RLP item starting at `buf[pos]`. */
+function itemLength(buf: Uint8Array, pos: number): number {
+  const b = buf[pos]
+  if (b < 0x80) return 1
+  if (b < 0xb8) return 1 + b - 0x80
+  if (b < 0xc0) return 1 + (b - 0xb7) + readLength(buf, pos + 1, b - 0xb7)
+  if (b < 0xf8) return 1 + b - 0xc0
+  return 1 + (b - 0xf7) + readLength(buf, pos + 1, b - 0xf7)
+}
+
+function readLength(buf: Uint8Array, pos: number, len: number): number {
+  let n = 0
+  for (let i = 0; i < len; i++) n = n * 256 + buf[pos + i]
+  return n
+}
+
+function slotLength(branch: BranchNode, slot: number): number {
+  if (slot < 16) return refLength(branch.children[slot])
+  return branch.value === null ? 1 : rlpStringLength(branch.value)
+}
+
+function writeSlot(branch: BranchNode, slot: number, out: Uint8Array, pos: number): number {
+  if (slot < 16) return writeRef(branch.children[slot], out, pos)
+  if (branch.value !== null) return writeRlpString(branch.value, out, pos)
+  out[pos] = 0x80
+  return pos + 1
+}
+
 let scratch = new Uint8Array(1024)
 
 /**
- * `encodeNode` into a shared buffer, for encodings that are only hashed: the returned view is
- * overwritten by the next call.
+ * `encodeNode` into a shared buffer, for leaf and extension encodings that are only hashed: the
+ * returned view is overwritten by the next call.
  */
 export function encodeNodeTransient(node: ResolvedNode): Uint8Array {
   const payload = payloadLength(node)
@@ -247,6 +347,7 @@ export function decodeNode(rlp: Uint8Array): ResolvedNode {
   const node = nodeFromItems(decoded)
   // Only a root can be stored by hash while shorter than 32 bytes; like any short node it keeps its encoding.
   if (rlp.length < 32) node.enc = rlp
+  if (node.kind === BRANCH) keepRlp(node, rlp)
   node.stored = true
   return node
 }
@@ -289,6 +390,12 @@ function childFromItem(item: Uint8Array | NestedUint8Array): TrieNode | null {
   const enc = RLP.encode(item)
   if (enc.length >= 32) throw new InvalidTrieNodeError('inline child of 32 bytes or more')
   node.enc = enc
+  if (node.kind === BRANCH) keepRlp(node, enc)
   node.stored = true
   return node
+}
+
+function keepRlp(branch: BranchNode, rlp: Uint8Array): void {
+  branch.rlp = rlp
+  branch.rlpShared = true
 }

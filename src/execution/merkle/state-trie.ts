@@ -181,9 +181,11 @@ function encodeAccount(account: AccountState, storageRoot: Uint8Array): Uint8Arr
   return out
 }
 
+const UINT256_LIMIT = 1n << 256n
+
 /** Minimal big-endian hex of a non-negative quantity, even-length, empty for zero. */
 function quantityHex(value: bigint): string {
-  if (value < 0n || value >= 1n << 256n) throw new RangeError(`account quantity out of range: ${value}`)
+  if (value < 0n || value >= UINT256_LIMIT) throw new RangeError(`account quantity out of range: ${value}`)
   if (value === 0n) return ''
   const hex = value.toString(16)
   return hex.length & 1 ? `0${hex}` : hex

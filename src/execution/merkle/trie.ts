@@ -12,7 +12,7 @@ import { KECCAK256_RLP, bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../crypto.ts'
 import { InvalidTrieNodeError, MissingTrieNodeError } from './errors.ts'
 import { EMPTY_NIBBLES, bytesToNibbles, concatNibbles, matchesRest, matchingLength, prependNibble, startsWith } from './nibbles.ts'
-import { BRANCH, BranchNode, EXTENSION, ExtensionNode, HASH_REF, HashRefNode, LEAF, LeafNode, decodeNode, encodeNode } from './node.ts'
+import { BRANCH, BranchNode, EXTENSION, ExtensionNode, HASH_REF, HashRefNode, LEAF, LeafNode, VALUE_SLOT, decodeNode, encodeBranch, encodeNode, encodeNodeTransient, invalidate, isDirty, markChanged } from './node.ts'
 import type { ResolvedNode, TrieNode } from './node.ts'
 
 /** Synchronous lookup of an RLP-encoded node by its keccak256 hash. */
@@ -25,11 +25,11 @@ export interface MerkleTrieOptions {
   root?: Uint8Array
   source?: TrieNodeSource
   /**
-   * Receives the RLP of every pre-existing node an operation (`get`, `put`, `del`) reads: the root
-   * and every hash-referenced node on the key's path, plus the sibling a deletion folds into its
-   * parent. Nodes embedded in their parent (< 32 bytes) are covered by the parent's RLP and not
-   * reported separately. The same node is reported again each time it is read; consumers
-   * collecting a witness should key by hash.
+   * Receives the RLP of every pre-existing node (one already hashed by `root()`/`commit()`, or
+   * loaded from `source`) that `get`, `put` or `del` reads: the root and every hash-referenced node
+   * on the key's path, plus the sibling a deletion folds into its parent. Nodes embedded in their
+   * parent (< 32 bytes) are covered by the parent's RLP and not reported separately. Nodes are
+   * reported again each time they are read; a witness collector should key them by hash.
    */
   onNodeRead?: (rlp: Uint8Array) => void
 }
@@ -50,9 +50,9 @@ export class MerkleTrie {
       onNodeRead === undefined
         ? undefined
         : (node, isRoot) => {
-            const enc = node.enc
             // Dirty nodes were created by this batch, so a stateless replay recreates them itself.
-            if (enc !== null && (isRoot || enc.length >= 32)) onNodeRead(enc)
+            const rlp = referencedEncoding(node, isRoot)
+            if (rlp !== undefined) onNodeRead(rlp)
           }
   }
 
@@ -101,8 +101,8 @@ export class MerkleTrie {
     if (node !== null && node.kind !== HASH_REF) sealRoot(node)
     const proof: Uint8Array[] = []
     const value = this.lookup(bytesToNibbles(key), (visited, isRoot) => {
-      const enc = visited.enc
-      if (enc !== null && (isRoot || enc.length >= 32)) proof.push(enc)
+      const rlp = referencedEncoding(visited, isRoot)
+      if (rlp !== undefined) proof.push(rlp)
     })
     return { value, proof }
   }
@@ -187,7 +187,7 @@ export class MerkleTrie {
    * (writing a value that is already there must not dirty the path).
    */
   private insert(node: TrieNode | null, key: Uint8Array, off: number, value: Uint8Array): ResolvedNode {
-    if (node === null) return new LeafNode(key.subarray(off), value)
+    if (node === null) return new LeafNode(key.slice(off), value)
     const n = this.load(node, off === 0)
     switch (n.kind) {
       case LEAF:
@@ -197,20 +197,20 @@ export class MerkleTrie {
         if (m < n.path.length) return splitExtension(n, m, key, off, value)
         const child = this.insert(n.child, key, off + m, value)
         n.child = child
-        if (child.enc === null) invalidate(n)
+        if (isDirty(child)) invalidate(n)
         return n
       }
       case BRANCH: {
         if (off === key.length) {
           if (n.value !== null && sameBytes(n.value, value)) return n
           n.value = value
-          invalidate(n)
+          markChanged(n, VALUE_SLOT)
           return n
         }
         const index = key[off]
         const child = this.insert(n.children[index], key, off + 1, value)
         n.children[index] = child
-        if (child.enc === null) invalidate(n)
+        if (isDirty(child)) markChanged(n, index)
         return n
       }
     }
@@ -227,7 +227,7 @@ export class MerkleTrie {
         const child = this.remove(n.child, key, off + n.path.length)
         if (child === null) return null
         n.child = child
-        if (child.enc !== null) return n
+        if (!isDirty(child)) return n
         if (child.kind === BRANCH) {
           invalidate(n)
           return n
@@ -240,15 +240,16 @@ export class MerkleTrie {
         if (off === key.length) {
           if (n.value === null) return n
           n.value = null
+          markChanged(n, VALUE_SLOT)
         } else {
           const index = key[off]
           const child = n.children[index]
           if (child === null) return n
           const next = this.remove(child, key, off + 1)
           n.children[index] = next
-          if (next !== null && next.enc !== null) return n
+          if (next !== null && !isDirty(next)) return n
+          markChanged(n, index)
         }
-        invalidate(n)
         return this.collapse(n)
       }
     }
@@ -317,49 +318,73 @@ function splitExtension(ext: ExtensionNode, m: number, key: Uint8Array, off: num
 function attachNewKey(branch: BranchNode, m: number, key: Uint8Array, off: number, value: Uint8Array): ResolvedNode {
   const at = off + m
   if (at === key.length) branch.value = value
-  else branch.children[key[at]] = new LeafNode(key.subarray(at + 1), value)
+  // A copy rather than a view: a view costs a second object and pins the whole key's nibbles.
+  else branch.children[key[at]] = new LeafNode(key.slice(at + 1), value)
   return m === 0 ? branch : new ExtensionNode(key.subarray(off, at), branch)
 }
 
-function invalidate(node: ResolvedNode): void {
-  node.enc = null
-  node.hash = null
-  node.stored = false
+/** Encodes (and hashes, when referenced by hash) every dirty node under and including `node`. */
+function seal(node: ResolvedNode): void {
+  if (!isDirty(node)) return
+  if (node.kind === BRANCH) {
+    sealBranch(node)
+    return
+  }
+  if (node.kind === EXTENSION && node.child.kind !== HASH_REF) seal(node.child)
+  const enc = encodeNodeTransient(node)
+  // Copies: the scratch view is reused, and the digest's external buffer costs the GC more than 32 bytes on the heap.
+  if (enc.length < 32) node.enc = enc.slice()
+  else node.hash = keccak256(enc).slice()
 }
 
-/** Encodes (and hashes, when referenced by hash) every dirty node under and including `node`. */
-function seal(node: ResolvedNode): Uint8Array {
-  const cached = node.enc
-  if (cached !== null) return cached
-  if (node.kind === BRANCH) {
-    const children = node.children
-    for (let i = 0; i < 16; i++) {
-      const child = children[i]
-      if (child !== null && child.kind !== HASH_REF && child.enc === null) seal(child)
-    }
-  } else if (node.kind === EXTENSION) {
-    const child = node.child
-    if (child.kind !== HASH_REF) seal(child)
+function sealBranch(branch: BranchNode): void {
+  const children = branch.children
+  // A branch encoded before only needs its changed children visited; a new one needs all of them.
+  let pending = branch.rlp === null ? 0xffff : branch.changed & 0xffff
+  while (pending !== 0) {
+    const i = 31 - Math.clz32(pending & -pending)
+    pending &= pending - 1
+    const child = children[i]
+    if (child !== null && child.kind !== HASH_REF) seal(child)
   }
-  const enc = encodeNode(node)
-  node.enc = enc
-  if (enc.length >= 32) node.hash = keccak256(enc)
-  return enc
+  const rlp = encodeBranch(branch)
+  if (rlp.length < 32) {
+    branch.enc = rlp
+    branch.rlpShared = true
+  } else {
+    branch.hash = keccak256(rlp).slice()
+  }
 }
 
 /** The root is hashed whatever its size (a short root is not embedded anywhere). */
 function sealRoot(node: ResolvedNode): Uint8Array {
-  const enc = seal(node)
-  return node.hash ?? (node.hash = keccak256(enc))
+  seal(node)
+  if (node.hash !== null) return node.hash
+  const enc = node.enc
+  if (enc === null) throw new Error('trie invariant: sealed node without an encoding')
+  return (node.hash = keccak256(enc).slice())
+}
+
+/**
+ * The RLP under which a clean node is stored and proven: hashed nodes and the root. Undefined for
+ * dirty nodes and for nodes embedded in their parent.
+ */
+function referencedEncoding(node: ResolvedNode, isRoot: boolean): Uint8Array | undefined {
+  if (node.enc !== null) return isRoot ? node.enc : undefined
+  if (node.hash === null) return undefined
+  if (node.kind !== BRANCH || node.rlp === null) return encodeNode(node)
+  node.rlpShared = true
+  return node.rlp
 }
 
 function collectUnstored(node: TrieNode, isRoot: boolean, out: Array<[Uint8Array, Uint8Array]>): void {
   if (node.kind === HASH_REF || node.stored) return
-  const { enc, hash } = node
+  const hash = node.hash
+  const rlp = referencedEncoding(node, isRoot)
   // Embedded nodes (and, necessarily, everything below them) live inside their parent's RLP.
-  if (enc === null || hash === null || (!isRoot && enc.length < 32)) return
+  if (hash === null || rlp === undefined) return
   node.stored = true
-  out.push([hash, enc])
+  out.push([hash, rlp])
   if (node.kind === BRANCH) {
     for (const child of node.children) if (child !== null) collectUnstored(child, false, out)
   } else if (node.kind === EXTENSION) {

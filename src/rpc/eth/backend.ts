@@ -22,7 +22,7 @@ export interface EthBackend {
   submit(raw: Uint8Array): Promise<Hex>
   submitAndWait(raw: Uint8Array, timeoutMs: number): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }>
   /** EIP-1186 proof at the newest sealed block, or undefined when `blockNumber` is not that block. */
-  proof(blockNumber: bigint, address: Hex, slots: Hex[]): AccountProof | undefined
+  proof(blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined>
   /** Calls `listener` with each transaction hash as it enters the pool as executable; returns an unsubscribe. */
   onPendingTransaction(listener: (hash: Hex) => void): () => void
   nodeInfo(): Record<string, unknown>

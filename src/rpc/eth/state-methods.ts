@@ -61,7 +61,7 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       const addr = lower(parseAddress(address, 0))
       const keys = slots.map((s, i) => bytesToHex(setLengthLeft(bigintBytes(parseQuantity(s, 1, { field: `[${i}]` })), 32)) as Hex)
       const number = blockNumberOf(backend.chain, parseBlockTag(tag, 2), 2)
-      const proof = backend.proof(number, addr, keys)
+      const proof = await backend.proof(number, addr, keys)
       if (proof === undefined) throw resourceUnavailable(`proofs are served for the newest sealed block (${backend.chain.head.header.number}) only`)
       const state = backend.chain.stateAtBlock(number)
       const account = state.getAccount(addr)

@@ -1,0 +1,69 @@
+import { Worker } from 'node:worker_threads'
+import type { StateDiff } from '../../chain/state-diff.ts'
+import type { AccountProof, StateTrieAccount } from './state-trie.ts'
+import type { MerkleRequest, MerkleResponse } from './thread.ts'
+
+/**
+ * The state trie in its own thread. Sealing an EVM block merkleizes tens of thousands of accounts
+ * under load (tens of ms); on the main thread that would stall the 10 ms mini-block loop, so the
+ * trie lives in a worker and the sealer awaits roots while mini-blocks keep flowing.
+ */
+export class ThreadedMerkleizer {
+  private nextId = 0
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
+  private failure: Error | undefined
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (response: MerkleResponse) => {
+      const waiter = this.pending.get(response.id)
+      if (waiter === undefined) return
+      this.pending.delete(response.id)
+      if (response.ok) waiter.resolve(response.value)
+      else waiter.reject(new Error(`merkleizer: ${response.error}`))
+    })
+    const fail = (error: Error): void => {
+      this.failure = error
+      for (const waiter of this.pending.values()) waiter.reject(error)
+      this.pending.clear()
+    }
+    worker.on('error', (error) => fail(error))
+    worker.on('exit', (code) => fail(new Error(`merkleizer thread exited with code ${code}`)))
+  }
+
+  /** Starts the thread and builds the trie of `accounts` in it; resolves with the state root. */
+  static async start(accounts: Iterable<StateTrieAccount>): Promise<{ merkleizer: ThreadedMerkleizer; root: Uint8Array }> {
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url))
+    // An idle merkleizer must not keep the process alive (the owner stops it; this guards tests).
+    worker.unref()
+    const merkleizer = new ThreadedMerkleizer(worker)
+    const root = (await merkleizer.request({ kind: 'build', accounts: [...accounts] })) as Uint8Array
+    return { merkleizer, root }
+  }
+
+  /** Applies a block's diff; resolves with the new state root. Requests are served in order. */
+  async applyDiff(diff: StateDiff): Promise<Uint8Array> {
+    return (await this.request({ kind: 'apply', diff })) as Uint8Array
+  }
+
+  async root(): Promise<Uint8Array> {
+    return (await this.request({ kind: 'root' })) as Uint8Array
+  }
+
+  async getProof(address: Uint8Array, slots: Uint8Array[]): Promise<AccountProof> {
+    return (await this.request({ kind: 'proof', address, slots })) as AccountProof
+  }
+
+  async stop(): Promise<void> {
+    this.failure ??= new Error('merkleizer stopped')
+    await this.worker.terminate()
+  }
+
+  private request(body: MerkleRequest['body']): Promise<unknown> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ id, body } satisfies MerkleRequest)
+    })
+  }
+}
