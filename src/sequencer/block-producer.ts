@@ -15,6 +15,9 @@ import type { ProducerOptions } from './options.ts'
 import type { ClosedBlock, Sealer } from './sealer.ts'
 import type { TxPool } from './txpool/index.ts'
 
+/** Share of the mini-block interval spent executing; the rest covers signing, the WAL fsync and RPC. */
+const EXECUTION_BUDGET_SHARE = 0.7
+
 interface OpenBlock {
   env: BlockEnv
   cursor: BlockCursor
@@ -222,7 +225,11 @@ export class BlockProducer {
     // A failed transaction sends its sender's later ones back to the queue (they would fail on
     // nonce now): skip them for this mini-block instead of failing them too.
     const failedSenders = new Set<string>()
+    // Under a backlog, stop executing at the time budget so the mini-block still lands on cadence;
+    // what is left stays in the pool for the next tick (same throughput, bounded latency).
+    const deadline = started + this.options.miniBlockMs * EXECUTION_BUDGET_SHARE
     for (const tx of picked) {
+      if (included.length > 0 && performance.now() > deadline) break
       if (failedSenders.has(tx.sender)) continue
       const outcome = await this.executor.applyTx(tx.tx, block.cursor)
       if (outcome.ok) {

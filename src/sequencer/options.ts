@@ -24,7 +24,7 @@ export interface SequencerOptions extends ProducerOptions {
 export const DEFAULT_SEQUENCER_OPTIONS: Readonly<SequencerOptions> = Object.freeze({
   miniBlockMs: 10,
   blockMs: 1000,
-  maxTxsPerMiniBlock: 2_000,
+  maxTxsPerMiniBlock: 1_000,
   ingestWorkers: 1,
   syncSendTimeoutMs: 2_000,
   maxSyncSendTimeoutMs: 60_000,

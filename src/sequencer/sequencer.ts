@@ -66,6 +66,10 @@ export class Sequencer {
       options: options.txpool,
       onListenerError: (err) => logger.error({ err }, 'txpool listener failed'),
     })
+    pool.onDroppedTx((dropped) => {
+      metrics?.observeRejected(`pool_${dropped.reason}`)
+      logger.debug({ hash: dropped.hash, sender: dropped.sender, nonce: dropped.nonce.toString(), reason: dropped.reason, detail: dropped.detail }, 'transaction left the pool')
+    })
     const ingest = new IngestPool({
       chain: config,
       limits: { blockGasLimit: config.miniBlockGasLimit, ...(options.txpool.maxTxBytes === undefined ? {} : { maxTxBytes: options.txpool.maxTxBytes }) },
