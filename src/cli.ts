@@ -1,5 +1,8 @@
 import pino, { type Logger } from 'pino'
-import { collectFixtureFiles, runBlockTestFile } from './execution/blocktest/runner.ts'
+import { collectFixtureFiles, runBlockTestFile, type BlockTestOptions } from './execution/blocktest/runner.ts'
+import { ExecWorkerPool } from './execution/parallel/index.ts'
+import type { ExecutorMode } from './options.ts'
+import { defaultExecWorkers } from './sequencer/options.ts'
 import { ConfigError, helpText, parseCommand } from './config.ts'
 import { RoleNotAvailableError, startNode } from './node.ts'
 import type { NodeOptions } from './options.ts'
@@ -28,7 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`megaeth-node ${VERSION}\n`)
       return 0
     case 'blocktest':
-      return blocktest(command.paths)
+      return blocktest(command.paths, command.executor, command.workers)
     case 'run':
       return run(command.options)
   }
@@ -77,21 +80,43 @@ async function run(options: NodeOptions): Promise<number> {
   })
 }
 
-async function blocktest(paths: string[]): Promise<number> {
+async function blocktest(paths: string[], executor: ExecutorMode, workers: number | undefined): Promise<number> {
   let passed = 0
   let failed = 0
   let skipped = 0
-  for (const file of await collectFixtureFiles(paths)) {
-    for (const result of await runBlockTestFile(file)) {
-      if (result.status === 'passed') passed++
-      else if (result.status === 'skipped') {
-        skipped++
-        process.stdout.write(`SKIP ${result.file} ${result.name}: ${result.reason}\n`)
-      } else {
-        failed++
-        process.stdout.write(`FAIL ${result.file} ${result.name}: ${result.reason}\n`)
+  const options: BlockTestOptions = {}
+  const parallel = { blocks: 0, rounds: 0, mainTxs: 0, workerTxs: 0, reexecuted: 0 }
+  if (executor === 'parallel') {
+    options.pool = await ExecWorkerPool.start(workers ?? defaultExecWorkers(), { kind: 'mainnet-cancun' })
+    options.onParallelStats = (stats) => {
+      parallel.blocks++
+      parallel.rounds += stats.rounds
+      parallel.mainTxs += stats.mainTxs
+      parallel.workerTxs += stats.workerTxs
+      parallel.reexecuted += stats.reexecuted
+    }
+  }
+  try {
+    for (const file of await collectFixtureFiles(paths)) {
+      for (const result of await runBlockTestFile(file, options)) {
+        if (result.status === 'passed') passed++
+        else if (result.status === 'skipped') {
+          skipped++
+          process.stdout.write(`SKIP ${result.file} ${result.name}: ${result.reason}\n`)
+        } else {
+          failed++
+          process.stdout.write(`FAIL ${result.file} ${result.name}: ${result.reason}\n`)
+        }
       }
     }
+  } finally {
+    await options.pool?.close()
+  }
+  if (options.pool !== undefined) {
+    process.stdout.write(
+      `parallel executor (${options.pool.size} workers): ${parallel.rounds} parallel rounds over ${parallel.blocks} blocks; ` +
+        `${parallel.mainTxs} txs in the main thread's chunks, ${parallel.workerTxs} on workers, ${parallel.reexecuted} of those re-executed\n`,
+    )
   }
   process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`)
   return failed === 0 ? 0 : 1

@@ -1,4 +1,4 @@
-import { DEFAULT_NODE_OPTIONS, type LogFormat, type LogLevel, type NodeOptions, type Role } from './options.ts'
+import { DEFAULT_NODE_OPTIONS, type ExecutorMode, type LogFormat, type LogLevel, type NodeOptions, type Role } from './options.ts'
 import type { Hex } from './chain/state-diff.ts'
 
 /** One precise line for the operator; the CLI prints it and exits with code 2. */
@@ -16,6 +16,7 @@ interface FlagSpec {
 const ROLES: readonly Role[] = ['sequencer', 'replica', 'prover']
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty']
+const EXECUTORS: readonly ExecutorMode[] = ['parallel', 'sequential']
 
 /** The flags, geth/op-node style (`--rpc.port`); each is also read from `MEGAETH_<FLAG>` (e.g. MEGAETH_RPC_PORT). */
 export const FLAGS: Record<string, FlagSpec> = {
@@ -41,11 +42,18 @@ export const FLAGS: Record<string, FlagSpec> = {
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
   workers: { help: 'worker threads for transaction decoding and signature recovery', apply: (o, v, f) => (o.workers = int(v, f, 0, 64)) },
+  executor: { help: 'parallel | sequential: how mini-block transactions are executed (default parallel)', apply: (o, v, f) => (o.executor = oneOf(v, EXECUTORS, f)) },
+  'exec-workers': { help: 'execution worker threads of the parallel executor (default: cores - 1, at least 1)', apply: (o, v, f) => (o.execWorkers = int(v, f, 1, 64)) },
   'log.level': { help: 'trace | debug | info | warn | error | fatal', apply: (o, v, f) => (o.log.level = oneOf(v, LOG_LEVELS, f)) },
   'log.format': { help: 'json | pretty', apply: (o, v, f) => (o.log.format = oneOf(v, LOG_FORMATS, f)) },
 }
 
-export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: NodeOptions } | { kind: 'blocktest'; paths: string[] }
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; options: NodeOptions }
+  /** `workers`: execution workers for `executor: 'parallel'` (undefined = cores − 1, at least 1). */
+  | { kind: 'blocktest'; paths: string[]; executor: ExecutorMode; workers: number | undefined }
 
 /**
  * Flags beat environment variables beat defaults. Every problem is one `ConfigError` naming the flag
@@ -85,11 +93,32 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
 }
 
 function parseBlocktest(argv: readonly string[]): ParsedCommand {
-  const paths = argv.filter((a) => !a.startsWith('--'))
-  const unknown = argv.find((a) => a.startsWith('--') && a !== '--executor=sequential')
-  if (unknown !== undefined) throw new ConfigError(`blocktest: unknown flag ${unknown} (supported: --executor=sequential)`)
+  const paths: string[] = []
+  // The block-test default stays the reference (sequential) executor; --executor=parallel checks the other.
+  let executor: ExecutorMode = 'sequential'
+  let workers: number | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (!arg.startsWith('--')) {
+      paths.push(arg)
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const name = arg.slice(2, eq === -1 ? undefined : eq)
+    if (name !== 'executor' && name !== 'workers') throw new ConfigError(`blocktest: unknown flag ${arg} (supported: --executor=parallel|sequential, --workers=N)`)
+    let value: string
+    if (eq !== -1) value = arg.slice(eq + 1)
+    else {
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(`blocktest: flag --${name} needs a value`)
+      value = next
+      i++
+    }
+    if (name === 'executor') executor = oneOf(value, EXECUTORS, '--executor')
+    else workers = int(value, '--workers', 1, 64)
+  }
   if (paths.length === 0) throw new ConfigError('blocktest: give at least one fixture file or directory')
-  return { kind: 'blocktest', paths }
+  return { kind: 'blocktest', paths, executor, workers }
 }
 
 function validate(options: NodeOptions): void {
@@ -110,7 +139,8 @@ export function helpText(): string {
     'megaeth-node — real-time Ethereum L2 node (sequencer, replica, prover)',
     '',
     'usage: megaeth-node [--flag=value …]',
-    '       megaeth-node blocktest <fixture file or dir>…   run ethereum/tests BlockchainTests',
+    '       megaeth-node blocktest [--executor=sequential|parallel] [--workers=N] <fixture file or dir>…',
+    '                                                run ethereum/tests BlockchainTests',
     '',
     'flags (each also read from MEGAETH_<FLAG>, e.g. --rpc.port → MEGAETH_RPC_PORT):',
   ]

@@ -65,7 +65,15 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     config,
     common,
     sequencerKey,
-    options: { ...DEFAULT_SEQUENCER_OPTIONS, miniBlockMs: options.miniBlockMs, blockMs: options.blockMs, ingestWorkers: options.workers, syncSendTimeoutMs: options.rpc.syncTimeoutMs },
+    options: {
+      ...DEFAULT_SEQUENCER_OPTIONS,
+      miniBlockMs: options.miniBlockMs,
+      blockMs: options.blockMs,
+      ingestWorkers: options.workers,
+      syncSendTimeoutMs: options.rpc.syncTimeoutMs,
+      executor: options.executor,
+      execWorkers: options.execWorkers ?? DEFAULT_SEQUENCER_OPTIONS.execWorkers,
+    },
     logger,
     metrics,
   })

@@ -3,6 +3,7 @@ import type { Hex } from './chain/state-diff.ts'
 export type Role = 'sequencer' | 'replica' | 'prover'
 export type LogFormat = 'json' | 'pretty'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
+export type ExecutorMode = 'parallel' | 'sequential'
 
 /** Everything a node needs to start, validated. Defaults live in `DEFAULT_NODE_OPTIONS` only. */
 export interface NodeOptions {
@@ -31,6 +32,10 @@ export interface NodeOptions {
   miniBlockMs: number
   blockMs: number
   workers: number
+  /** How mini-block transactions are executed: worker-thread parallel EVM, or one after another. */
+  executor: ExecutorMode
+  /** Execution worker threads of the parallel executor; undefined = cores − 1, at least 1. */
+  execWorkers: number | undefined
   log: { level: LogLevel; format: LogFormat }
 }
 
@@ -57,5 +62,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   miniBlockMs: 10,
   blockMs: 1_000,
   workers: 1,
+  executor: 'parallel',
+  execWorkers: undefined,
   log: { level: 'info', format: 'json' },
 })

@@ -109,28 +109,19 @@ export class SequentialExecutor {
       topics: topics.map((t) => bytesToHex(t) as Hex),
       data: bytesToHex(data) as Hex,
     }))
-    const gasUsed = result.totalGasSpent
-    const receipt: TxReceipt = {
-      transactionHash: bytesToHex(tx.hash()) as Hex,
-      type: tx.type,
+    const receipt = placeReceipt(tx, env, cursor, {
+      gasUsed: result.totalGasSpent,
       status: 'status' in result.receipt ? result.receipt.status : 1,
-      cumulativeGasUsed: cursor.gasUsed + gasUsed,
-      gasUsed,
-      effectiveGasPrice: effectiveGasPrice(tx, env.baseFeePerGas),
-      logsBloom: result.bloom.bitvector,
       logs,
-      from: tx.getSenderAddress().toString() as Hex,
-      to: tx.to === undefined ? null : (tx.to.toString() as Hex),
+      logsBloom: result.bloom.bitvector,
       contractAddress: result.createdAddress === undefined ? null : (result.createdAddress.toString() as Hex),
-      blockNumber: env.number,
-      transactionIndex: cursor.txIndex,
-      logIndexStart: cursor.logIndex,
-      miniBlockNumber: cursor.miniBlockNumber,
-    }
-    cursor.gasUsed += gasUsed
-    cursor.txIndex += 1
-    cursor.logIndex += logs.length
+    })
     return { ok: true, receipt }
+  }
+
+  /** The block context set by `setBlockEnv`, if any. */
+  get env(): BlockEnv | undefined {
+    return this.blockEnv
   }
 
   /**
@@ -151,6 +142,43 @@ export class SequentialExecutor {
   takeDiff(): StateDiff {
     return this.state.takeDiff()
   }
+}
+
+/** What executing a transaction produced, before it is placed in its block. */
+export interface ExecutedTxParts {
+  gasUsed: bigint
+  status: 0 | 1
+  logs: Log[]
+  logsBloom: Uint8Array
+  contractAddress: Hex | null
+}
+
+/**
+ * The receipt of a transaction executed at `cursor`, and the cursor advanced past it. Shared by the
+ * sequential path and the parallel executor's commit step, so both place receipts identically.
+ */
+export function placeReceipt(tx: TypedTransaction, env: BlockEnv, cursor: BlockCursor, parts: ExecutedTxParts): TxReceipt {
+  const receipt: TxReceipt = {
+    transactionHash: bytesToHex(tx.hash()) as Hex,
+    type: tx.type,
+    status: parts.status,
+    cumulativeGasUsed: cursor.gasUsed + parts.gasUsed,
+    gasUsed: parts.gasUsed,
+    effectiveGasPrice: effectiveGasPrice(tx, env.baseFeePerGas),
+    logsBloom: parts.logsBloom,
+    logs: parts.logs,
+    from: tx.getSenderAddress().toString() as Hex,
+    to: tx.to === undefined ? null : (tx.to.toString() as Hex),
+    contractAddress: parts.contractAddress,
+    blockNumber: env.number,
+    transactionIndex: cursor.txIndex,
+    logIndexStart: cursor.logIndex,
+    miniBlockNumber: cursor.miniBlockNumber,
+  }
+  cursor.gasUsed += parts.gasUsed
+  cursor.txIndex += 1
+  cursor.logIndex += parts.logs.length
+  return receipt
 }
 
 export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {

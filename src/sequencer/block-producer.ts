@@ -7,7 +7,8 @@ import { sealMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { BlockEnv } from '../execution/block-env.ts'
 import { keccak256 } from '../execution/crypto.ts'
-import type { BlockCursor, SequentialExecutor } from '../execution/executor.ts'
+import type { BlockCursor } from '../execution/executor.ts'
+import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import type { DecodedTx } from './ingest/index.ts'
 import type { SequencerMetrics } from './metrics.ts'
@@ -54,7 +55,7 @@ export class BlockProducer {
 
   constructor(
     private readonly opened: OpenedChain,
-    private readonly executor: SequentialExecutor,
+    private readonly executor: MiniBlockExecutor,
     private readonly pool: TxPool,
     private readonly sealer: Sealer,
     private readonly config: ChainConfig,
@@ -223,20 +224,20 @@ export class BlockProducer {
     const receipts: TxReceipt[] = []
     const miniStartGas = block.cursor.gasUsed
     // A failed transaction sends its sender's later ones back to the queue (they would fail on
-    // nonce now): skip them for this mini-block instead of failing them too.
-    const failedSenders = new Set<string>()
+    // nonce now): the executor skips them for this mini-block instead of failing them too.
     // Under a backlog, stop executing at the time budget so the mini-block still lands on cadence;
     // what is left stays in the pool for the next tick (same throughput, bounded latency).
     const deadline = started + this.options.miniBlockMs * EXECUTION_BUDGET_SHARE
-    for (const tx of picked) {
-      if (included.length > 0 && performance.now() > deadline) break
-      if (failedSenders.has(tx.sender)) continue
-      const outcome = await this.executor.applyTx(tx.tx, block.cursor)
+    // `picked` items are BatchTx-shaped; their `tx` getter builds the ethereumjs object only when used.
+    const outcomes = await this.executor.executeBatch(picked, block.cursor, { deadline })
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]
+      if (outcome === undefined) continue
+      const tx = picked[i]!
       if (outcome.ok) {
         included.push(tx)
         receipts.push(outcome.receipt)
       } else {
-        failedSenders.add(tx.sender)
         this.pool.markFailed(tx.hash, outcome.error.message)
         this.metrics?.observeRejected(classifyExecutionError(outcome.error))
       }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import type { TxPoolOptions } from './txpool/index.ts'
 
 export interface ProducerOptions {
@@ -12,6 +13,10 @@ export interface ProducerOptions {
 export interface SequencerOptions extends ProducerOptions {
   /** Decode/ecrecover worker threads (0 = in the main thread). */
   ingestWorkers: number
+  /** Parallel EVM (worker threads, optimistic, results identical to sequential) or one tx after another. */
+  executor: 'parallel' | 'sequential'
+  /** Execution worker threads of the parallel executor (the main thread executes a chunk too). */
+  execWorkers: number
   /** Default wait of eth_sendRawTransactionSync when the client gives none (EIP-7966 suggests 2 s). */
   syncSendTimeoutMs: number
   /** Longest wait a client may ask eth_sendRawTransactionSync for. */
@@ -26,8 +31,15 @@ export const DEFAULT_SEQUENCER_OPTIONS: Readonly<SequencerOptions> = Object.free
   blockMs: 1000,
   maxTxsPerMiniBlock: 1_000,
   ingestWorkers: 1,
+  executor: 'parallel',
+  execWorkers: defaultExecWorkers(),
   syncSendTimeoutMs: 2_000,
   maxSyncSendTimeoutMs: 60_000,
   realtimeTimeoutMs: 10_000,
   txpool: {},
 })
+
+/** One execution worker per core, minus the main thread's (which executes a chunk too), at least 1. */
+export function defaultExecWorkers(): number {
+  return Math.max(1, availableParallelism() - 1)
+}

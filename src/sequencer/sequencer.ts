@@ -11,6 +11,8 @@ import type { OpenedChain } from '../storage/bootstrap.ts'
 import { BlockProducer } from './block-producer.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
 import { createSequencerMetrics } from './metrics.ts'
+import { createMiniBlockExecutor } from './parallel-executor.ts'
+import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { SequencerOptions } from './options.ts'
 import { ReceiptWaiters } from './receipt-waiters.ts'
 import { Sealer } from './sealer.ts'
@@ -45,6 +47,7 @@ export class Sequencer {
     private readonly sealer: Sealer,
     pool: TxPool,
     ingest: IngestPool,
+    private readonly executor: MiniBlockExecutor,
   ) {
     this.pool = pool
     this.ingest = ingest
@@ -85,9 +88,18 @@ export class Sequencer {
       }
       return block === undefined ? undefined : hexToBytes(block.hash)
     }
-    const executor = await SequentialExecutor.create(common, live, blockHash)
+    const sequential = await SequentialExecutor.create(common, live, blockHash)
+    const executor = await createMiniBlockExecutor({
+      mode: options.executor,
+      workers: options.execWorkers,
+      sequential,
+      base: live,
+      config,
+      ...(params.metrics === undefined ? {} : { registry: params.metrics }),
+      logger: logger.child({ module: 'executor' }),
+    })
     const producer = new BlockProducer(opened, executor, pool, sealer, config, params.sequencerKey, options, logger.child({ module: 'producer' }), metrics)
-    return new Sequencer(params, producer, sealer, pool, ingest)
+    return new Sequencer(params, producer, sealer, pool, ingest, executor)
   }
 
   async start(): Promise<void> {
@@ -101,6 +113,7 @@ export class Sequencer {
     clearInterval(this.pruneTimer)
     await this.ingest.stop()
     await this.producer.stop()
+    await this.executor.close()
   }
 
   /** Decodes (in a worker) and pools a raw transaction; throws `TxRejectedError` with the standard message. */

@@ -8,6 +8,7 @@ import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { nativeCrypto } from '../crypto.ts'
 import { SequentialExecutor, type BlockCursor } from '../executor.ts'
+import { ParallelExecutor, SequentialMiniBlockExecutor, type BatchTx, type ExecWorkerPool, type MiniBlockExecutor, type ParallelStats } from '../parallel/index.ts'
 import type { BlockEnv } from '../block-env.ts'
 import type { FlatState } from '../state/flat-state.ts'
 import { trieEntries } from '../state/trie-entries.ts'
@@ -52,11 +53,19 @@ export async function collectFixtureFiles(paths: readonly string[]): Promise<str
   return files
 }
 
-export async function runBlockTestFile(file: string): Promise<BlockTestResult[]> {
+/** How block transactions are executed: sequentially (the default, the reference) or on a parallel executor's workers. */
+export interface BlockTestOptions {
+  /** Execution workers (common spec `mainnet-cancun`): run every block's transactions on the parallel executor. */
+  pool?: ExecWorkerPool
+  /** Called with each parallel executor's counters after its block. */
+  onParallelStats?: (stats: ParallelStats) => void
+}
+
+export async function runBlockTestFile(file: string, options: BlockTestOptions = {}): Promise<BlockTestResult[]> {
   const fixtures = JSON.parse(await readFile(file, 'utf8')) as FixtureFile
   const results: BlockTestResult[] = []
   for (const [name, fixture] of Object.entries(fixtures)) {
-    results.push({ file, name, ...(await runFixture(fixture)) })
+    results.push({ file, name, ...(await runFixture(fixture, options)) })
   }
   return results
 }
@@ -75,19 +84,19 @@ function fixtureCommon(): Common {
   return new Common({ chain: Mainnet, hardfork: Hardfork.Cancun, customCrypto: { ...nativeCrypto, kzg: sidecarFreeKzg } })
 }
 
-async function runFixture(fixture: BlockchainFixture): Promise<{ status: BlockTestStatus; reason?: string }> {
+async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<{ status: BlockTestStatus; reason?: string }> {
   if (!SUPPORTED_NETWORKS.has(fixture.network)) {
     return { status: 'skipped', reason: `fork ${fixture.network} is not implemented (the executor runs Cancun rules)` }
   }
   try {
-    const reason = await checkFixture(fixture)
+    const reason = await checkFixture(fixture, options)
     return reason === undefined ? { status: 'passed' } : { status: 'failed', reason }
   } catch (error) {
     return { status: 'failed', reason: `threw: ${error instanceof Error ? error.message : String(error)}` }
   }
 }
 
-async function checkFixture(fixture: BlockchainFixture): Promise<string | undefined> {
+async function checkFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<string | undefined> {
   const common = fixtureCommon()
   const genesisState = flatStateFromAlloc(fixture.pre)
   const genesisTrie = StateTrie.fromAccounts(trieEntries(genesisState))
@@ -103,7 +112,7 @@ async function checkFixture(fixture: BlockchainFixture): Promise<string | undefi
     let outcome: { hash: Hex; point: ChainPoint } | string
     try {
       const block = createBlockFromRLP(hexToBytes(fixtureBlock.rlp), { common })
-      outcome = await applyFixtureBlock(block, points, common)
+      outcome = await applyFixtureBlock(block, points, common, options)
     } catch (error) {
       outcome = `block ${i} rejected: ${error instanceof Error ? error.message : String(error)}`
     }
@@ -121,12 +130,14 @@ async function checkFixture(fixture: BlockchainFixture): Promise<string | undefi
   return undefined
 }
 
-async function applyFixtureBlock(block: Block, points: Map<Hex, ChainPoint>, common: Common): Promise<{ hash: Hex; point: ChainPoint } | string> {
+async function applyFixtureBlock(block: Block, points: Map<Hex, ChainPoint>, common: Common, options: BlockTestOptions): Promise<{ hash: Hex; point: ChainPoint } | string> {
   const header = block.header
   const parent = points.get(bytesToHex(header.parentHash) as Hex)
   if (parent === undefined) return `unknown parent ${bytesToHex(header.parentHash)}`
   const state = parent.state.clone()
-  const executor = await SequentialExecutor.create(common, state, ancestorHashLookup(points, parent))
+  const sequential = await SequentialExecutor.create(common, state, ancestorHashLookup(points, parent))
+  // Parallel: every block with at least 2 transactions goes through the workers (the main thread takes the first).
+  const executor: MiniBlockExecutor = options.pool === undefined ? new SequentialMiniBlockExecutor(sequential) : new ParallelExecutor(options.pool, sequential, state, { minParallelTxs: 2 })
   const env: BlockEnv = {
     number: header.number,
     timestamp: header.timestamp,
@@ -137,17 +148,26 @@ async function applyFixtureBlock(block: Block, points: Map<Hex, ChainPoint>, com
     excessBlobGas: header.excessBlobGas ?? 0n,
     parentBeaconBlockRoot: header.parentBeaconBlockRoot ?? new Uint8Array(32),
   }
-  executor.setBlockEnv(env, block)
-  await executor.applyBeaconRoot(env)
+  let diff
   const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
   const receipts: TxReceipt[] = []
-  for (const tx of block.transactions) {
-    const outcome = await executor.applyTx(tx, cursor)
-    if (!outcome.ok) return `tx ${cursor.txIndex} invalid: ${outcome.error.message}`
-    receipts.push(outcome.receipt)
+  try {
+    executor.setBlockEnv(env, block)
+    await executor.applyBeaconRoot(env)
+    const txs: BatchTx[] = block.transactions.map((tx, i) => ({ tx, sender: senderOf(tx, i) }))
+    const outcomes = await executor.executeBatch(txs, cursor)
+    for (let i = 0; i < txs.length; i++) {
+      const outcome = outcomes[i]
+      if (outcome === undefined) return `tx ${i} invalid: not executed (an earlier transaction of its sender failed)`
+      if (!outcome.ok) return `tx ${i} invalid: ${outcome.error.message}`
+      receipts.push(outcome.receipt)
+    }
+    await executor.applyWithdrawals(block.withdrawals?.map((w) => ({ address: w.address.toString() as Hex, amount: w.amount })) ?? [])
+    diff = executor.takeDiff()
+  } finally {
+    if (executor instanceof ParallelExecutor) options.onParallelStats?.(executor.stats())
+    await executor.close()
   }
-  await executor.applyWithdrawals(block.withdrawals?.map((w) => ({ address: w.address.toString() as Hex, amount: w.amount })) ?? [])
-  const diff = executor.takeDiff()
   state.apply(diff)
 
   const trie = parent.trie ?? StateTrie.fromAccounts(trieEntries(parent.state))
@@ -158,6 +178,15 @@ async function applyFixtureBlock(block: Block, points: Map<Hex, ChainPoint>, com
   if (receiptsRoot !== bytesToHex(header.receiptTrie)) return `block ${header.number}: receipts root ${receiptsRoot}, expected ${bytesToHex(header.receiptTrie)}`
   if (cursor.gasUsed !== header.gasUsed) return `block ${header.number}: gas used ${cursor.gasUsed}, expected ${header.gasUsed}`
   return { hash: bytesToHex(block.hash()) as Hex, point: { state, block, trie } }
+}
+
+/** The sender for same-sender skipping; a transaction whose signature does not recover fails when executed. */
+function senderOf(tx: Block['transactions'][number], index: number): string {
+  try {
+    return tx.getSenderAddress().toString()
+  } catch {
+    return `unrecoverable-sender-${index}`
+  }
 }
 
 /** BLOCKHASH answers along the ancestry of the block being executed (forks have their own). */

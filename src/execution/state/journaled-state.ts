@@ -31,6 +31,35 @@ export interface AccessRecorder {
 }
 
 /**
+ * Told about every write to the overlay (reverted ones included: the listener re-reads current
+ * values). The parallel executor uses it to keep its workers' state replicas in step.
+ */
+export interface WriteListener {
+  onAccountWrite(address: Hex): void
+  onSlotWrite(address: Hex, slot: Hex): void
+  onStorageWipe(address: Hex): void
+  onCodeWrite(codeHash: Hex, code: Uint8Array): void
+}
+
+/** One address's storage writes in an overlay. */
+export interface StorageWrites {
+  /** Storage was wiped first: slots not in `slots` are zero. */
+  cleared: boolean
+  slots: Map<Hex, Uint8Array>
+}
+
+/**
+ * An overlay's raw contents, unfiltered and in first-write order (`takeWrites()`): what one
+ * transaction wrote, replayed in order onto another overlay by `applyWrites()`-style code so that
+ * map insertion order (and so the encoded `StateDiff`) matches direct execution.
+ */
+export interface OverlayWrites {
+  accounts: Map<Hex, AccountState | null>
+  storage: Map<Hex, StorageWrites>
+  codes: Map<Hex, Uint8Array>
+}
+
+/**
  * ethereumjs `StateManagerInterface` over a synchronous `StateReader`, with a write overlay and an
  * undo journal.
  *
@@ -46,6 +75,7 @@ export class JournaledState implements StateManagerInterface {
   private checkpoints: number[] = []
   private originalSlots = new Map<string, Uint8Array>()
   recorder: AccessRecorder | undefined
+  writeListener: WriteListener | undefined
 
   readonly originalStorageCache = {
     get: async (address: Address, key: Uint8Array): Promise<Uint8Array> => {
@@ -97,7 +127,8 @@ export class JournaledState implements StateManagerInterface {
     return this.codes.get(codeHash) ?? this.base.getCode(codeHash) ?? EMPTY
   }
 
-  private hasStorage(address: Hex): boolean {
+  /** Whether the account has a non-zero slot, as `getAccount`'s storage-root marker reports it. */
+  hasStorage(address: Hex): boolean {
     const overlay = this.storage.get(address)
     if (overlay !== undefined) {
       for (const value of overlay.slots.values()) if (value.length > 0) return true
@@ -133,6 +164,38 @@ export class JournaledState implements StateManagerInterface {
   writeAccount(address: Hex, account: AccountState | null): void {
     this.journal.push({ kind: 'account', address, prev: this.accounts.get(address) })
     this.accounts.set(address, account)
+    this.writeListener?.onAccountWrite(address)
+  }
+
+  /** `putStorage` with hex keys; `value` must already be minimal (no leading zeros). */
+  writeSlot(address: Hex, slot: Hex, value: Uint8Array): void {
+    let overlay = this.storage.get(address)
+    if (overlay === undefined) {
+      overlay = { cleared: false, slots: new Map() }
+      this.journal.push({ kind: 'storage', address, prev: undefined })
+      this.storage.set(address, overlay)
+    }
+    this.journal.push({ kind: 'slot', address, slot, prev: overlay.slots.get(slot) })
+    overlay.slots.set(slot, value)
+    this.writeListener?.onSlotWrite(address, slot)
+  }
+
+  /** `putCode` without the account update: records code by hash (a no-op if already written). */
+  writeCode(codeHash: Hex, code: Uint8Array): void {
+    if (code.length === 0 || this.codes.has(codeHash)) return
+    this.journal.push({ kind: 'code', codeHash })
+    this.codes.set(codeHash, code)
+    this.writeListener?.onCodeWrite(codeHash, code)
+  }
+
+  /** The overlay's entry for an account: a state, `null` (deleted) or `undefined` (not written). */
+  peekAccount(address: Hex): AccountState | null | undefined {
+    return this.accounts.get(address)
+  }
+
+  /** The overlay's storage writes for an account, if any (read-only view). */
+  peekStorage(address: Hex): Readonly<StorageWrites> | undefined {
+    return this.storage.get(address)
   }
 
   async putAccount(address: Address, account?: Account): Promise<void> {
@@ -158,34 +221,23 @@ export class JournaledState implements StateManagerInterface {
 
   async putCode(address: Address, value: Uint8Array): Promise<void> {
     const codeHash = keccak256(value)
-    const hashHex = bytesToHex(codeHash) as Hex
-    if (value.length > 0 && !this.codes.has(hashHex)) {
-      this.journal.push({ kind: 'code', codeHash: hashHex })
-      this.codes.set(hashHex, value)
-    }
+    this.writeCode(bytesToHex(codeHash) as Hex, value)
     await this.modifyAccountFields(address, { codeHash })
   }
 
   async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
-    const addr = address.toString() as Hex
-    const slot = bytesToHex(key) as Hex
-    let overlay = this.storage.get(addr)
-    if (overlay === undefined) {
-      overlay = { cleared: false, slots: new Map() }
-      this.journal.push({ kind: 'storage', address: addr, prev: undefined })
-      this.storage.set(addr, overlay)
-    }
-    this.journal.push({ kind: 'slot', address: addr, slot, prev: overlay.slots.get(slot) })
-    overlay.slots.set(slot, stripLeadingZeros(value))
+    this.writeSlot(address.toString() as Hex, bytesToHex(key) as Hex, stripLeadingZeros(value))
   }
 
   async clearStorage(address: Address): Promise<void> {
     this.wipeStorage(address.toString() as Hex)
   }
 
-  private wipeStorage(address: Hex): void {
+  /** Wipes an account's storage (slots written afterwards still apply). */
+  wipeStorage(address: Hex): void {
     this.journal.push({ kind: 'storage', address, prev: this.storage.get(address) })
     this.storage.set(address, { cleared: true, slots: new Map() })
+    this.writeListener?.onStorageWipe(address)
   }
 
   // --- journal -----------------------------------------------------------------------------
@@ -255,6 +307,20 @@ export class JournaledState implements StateManagerInterface {
     this.codes = new Map()
     this.journal.length = 0
     return diff
+  }
+
+  /**
+   * Everything written since the last `takeDiff()`/`takeWrites()`, raw (no filtering against the
+   * base, first-write order kept), and an empty overlay.
+   */
+  takeWrites(): OverlayWrites {
+    if (this.checkpoints.length > 0) throw new Error('JournaledState.takeWrites inside a checkpoint')
+    const writes: OverlayWrites = { accounts: this.accounts, storage: this.storage, codes: this.codes }
+    this.accounts = new Map()
+    this.storage = new Map()
+    this.codes = new Map()
+    this.journal.length = 0
+    return writes
   }
 
   /** Drops everything written since the last `takeDiff()`. */

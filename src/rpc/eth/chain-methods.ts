@@ -4,7 +4,7 @@ import type { MethodRegistry } from '../registry.ts'
 import { expectParams, parseBlockTag, parseBoolean, parseHash, parseQuantity, toQuantity, type BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'
 import { resolveSealedBlock } from './block-selector.ts'
-import { formatBlock, formatReceipt, formatTransaction, type RpcObject } from './format.ts'
+import { formatBlock, formatReceipt, formatTransaction, UNSEALED_BLOCK_HASH, type RpcObject } from './format.ts'
 
 export const CLIENT_VERSION = `megaeth-node/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -97,7 +97,7 @@ export function registerChainMethods(registry: MethodRegistry, backend: EthBacke
     eth_getTransactionReceipt: async (params) => {
       const [hash] = expectParams(params, 1)
       const found = await chain.transaction(parseHash(hash, 0), backend.decode)
-      return found === undefined ? null : formatReceipt(found.receipt, found.blockHash)
+      return found === undefined ? null : formatReceipt(found.receipt, found.blockHash ?? UNSEALED_BLOCK_HASH)
     },
     mega_nodeInfo: () => backend.nodeInfo(),
   })

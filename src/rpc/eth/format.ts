@@ -6,6 +6,15 @@ import type { Log, TxReceipt } from '../../chain/receipt.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { toData, toQuantity } from '../params.ts'
 
+/**
+ * `blockHash` of a receipt or log whose EVM block is not sealed yet, on the standard polling methods
+ * (eth_getTransactionReceipt, eth_getLogs, filters). MegaETH's realtime methods say `null` (and ours
+ * do too), but ethers v6 rejects a null receipt/log `blockHash` outright, which breaks `tx.wait()` and
+ * `contract.on()`; the zero hash is the pending sentinel ethers itself uses for transactions, and
+ * viem and MetaMask read `blockNumber`, not the hash. See docs/DESIGN.md.
+ */
+export const UNSEALED_BLOCK_HASH: Hex = `0x${'00'.repeat(32)}`
+
 /** JSON-RPC shapes as geth returns them (what viem, ethers, Foundry and MetaMask parse). */
 export type RpcObject = Record<string, unknown>
 

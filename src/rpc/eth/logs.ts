@@ -9,7 +9,7 @@ import { invalidParams, limitExceeded, resourceNotFound, resourceUnavailable } f
 import { expectParams } from '../params.ts'
 import type { RpcHandler } from '../registry.ts'
 import type { EthBackend, EthRpcOptions } from './backend.ts'
-import { formatLog, type RpcObject } from './format.ts'
+import { formatLog, UNSEALED_BLOCK_HASH, type RpcObject } from './format.ts'
 import { matchesLog, parseLogFilter, type BlockBound, type LogCriteria, type LogFilter } from './log-filter.ts'
 
 /**
@@ -107,7 +107,7 @@ export async function queryLogs(
     }
   }
   if (last > snapshot.headNumber) {
-    for (const mb of snapshot.unsealed) collector.addReceipts(mb.receipts, null, { from, to: last })
+    for (const mb of snapshot.unsealed) collector.addReceipts(mb.receipts, UNSEALED_BLOCK_HASH, { from, to: last })
   }
   return collector.logs
 }

@@ -1,0 +1,473 @@
+/**
+ * The parallel executor's coordinator (main thread).
+ *
+ * A round of a batch is split into contiguous chunks: the main thread executes the first chunk
+ * itself, directly on the committed state (the first transactions of a round always see exactly
+ * the committed state, so they need no validation), while each worker speculatively executes one
+ * later chunk against its replica plus its own chunk's earlier writes. Then, in preset order, each
+ * worker transaction is validated by value — every account, slot and storage-emptiness it read
+ * from below its own writes must still equal the committed value — and either its write set is
+ * replayed onto the committed overlay, or it is re-executed on the main thread's sequential
+ * executor (exact by construction). Receipts are placed at commit, so cumulative gas, transaction
+ * and log indices follow commit order.
+ *
+ * The fee recipient is credited lazily (as pevm does): see `applyRecordWrites` and
+ * `SpeculativeExecutor`.
+ */
+import type { Block } from '@ethereumjs/block'
+import type { Hex, StateDiff } from '../../chain/state-diff.ts'
+import type { BlockEnv } from '../block-env.ts'
+import { placeReceipt, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
+import type { FlatState } from '../state/flat-state.ts'
+import type { WriteListener } from '../state/journaled-state.ts'
+import {
+  newBatchProgress,
+  pastDeadline,
+  recordOutcome,
+  runSequentialRange,
+  type BatchOptions,
+  type BatchOutcomes,
+  type BatchProgress,
+  type BatchTx,
+  type MiniBlockExecutor,
+} from './mini-block-executor.ts'
+import type { ExecWorkerPool } from './pool.ts'
+import { REASON_NAMES, applyRecordWrites, indexRecords, readsStillValid, type RecordView } from './records.ts'
+import type { ChunkResult, PackedTxs } from './speculative.ts'
+import { WireReader, WireWriter, writeStateDiff } from './wire.ts'
+
+export interface ParallelExecutorOptions {
+  /** Workers of the pool to execute chunks on (all get syncs). Default: the pool's size. */
+  workers: number
+  /** Batches (or the rest of one) with fewer transactions run sequentially. Default: 2 × (workers + 1). */
+  minParallelTxs: number
+  /** Most transactions per round (a batch is split into rounds; replicas are synced between them). Default: unbounded. */
+  maxRoundTxs: number
+  /** A round whose worker transactions were re-executed above this share triggers a sequential back-off. */
+  maxReexecutionRate: number
+  /** Longest sequential back-off, in batches (it doubles while probes keep conflicting). */
+  maxBackoffBatches: number
+  /** Flush the dirty-key log to the workers at `takeDiff` once it holds this many keys (bounds memory while sequential). */
+  eagerSyncKeys: number
+}
+
+export const DEFAULT_PARALLEL_OPTIONS: Readonly<Omit<ParallelExecutorOptions, 'minParallelTxs' | 'workers'>> = Object.freeze({
+  maxRoundTxs: Number.POSITIVE_INFINITY,
+  maxReexecutionRate: 0.5,
+  maxBackoffBatches: 64,
+  eagerSyncKeys: 20_000,
+})
+
+/** What one round or sequential stretch did; the sequencer turns it into metrics. */
+export interface RoundReport {
+  mode: 'parallel' | 'sequential'
+  /** Why a stretch ran sequentially: `small`, `backoff`, `unavailable`; `speculative` for parallel rounds. */
+  reason: string
+  txs: number
+  /** Parallel rounds: transactions executed by the main thread as its chunk. */
+  mainTxs: number
+  /** Parallel rounds: worker transactions reached by the commit loop. */
+  workerTxs: number
+  /** Of those, re-executed on the main thread, by reason (`conflict` = a read no longer valid). */
+  reexecuted: Record<string, number>
+  /** Bytes and main-thread µs spent syncing replicas before the round. */
+  syncBytes: number
+  syncUs: number
+  wallUs: number
+}
+
+export interface ParallelExecutionObserver {
+  onRound(report: RoundReport): void
+  onWorkerFailure?(error: Error): void
+}
+
+export interface ParallelStats {
+  rounds: number
+  sequentialStretches: number
+  mainTxs: number
+  workerTxs: number
+  reexecuted: number
+  syncBytes: number
+  syncUs: number
+}
+
+const EWMA = 0.3
+
+/** Dirty-key log of the committed overlay: what the replicas have not seen yet. */
+class DirtyLog implements WriteListener {
+  accounts = new Set<Hex>()
+  slots = new Map<Hex, Set<Hex>>()
+  wiped = new Set<Hex>()
+  codes = new Map<Hex, Uint8Array>()
+  keys = 0
+
+  onAccountWrite(address: Hex): void {
+    if (!this.accounts.has(address)) {
+      this.accounts.add(address)
+      this.keys++
+    }
+  }
+
+  onSlotWrite(address: Hex, slot: Hex): void {
+    let slots = this.slots.get(address)
+    if (slots === undefined) {
+      slots = new Set()
+      this.slots.set(address, slots)
+    }
+    if (!slots.has(slot)) {
+      slots.add(slot)
+      this.keys++
+    }
+  }
+
+  onStorageWipe(address: Hex): void {
+    this.wiped.add(address)
+    this.keys++
+  }
+
+  onCodeWrite(codeHash: Hex, code: Uint8Array): void {
+    this.codes.set(codeHash, code)
+    this.keys++
+  }
+
+  clear(): void {
+    this.accounts = new Set()
+    this.slots = new Map()
+    this.wiped = new Set()
+    this.codes = new Map()
+    this.keys = 0
+  }
+}
+
+export class ParallelExecutor implements MiniBlockExecutor {
+  readonly mode = 'parallel' as const
+  private readonly options: ParallelExecutorOptions
+  private readonly dirty = new DirtyLog()
+  private replicasLoaded = false
+  private disabled: Error | undefined
+  private backoffLeft = 0
+  private backoffNext = 2
+  // Per-transaction cost estimates (µs), refined by measurement: they size the main thread's chunk.
+  private mainUs = 150
+  private workerUs = 180
+  private commitUs = 15
+  /** Wall µs per transaction of recent parallel rounds: sizes rounds under a deadline. */
+  private roundUsPerTx = 80
+  private reexecutionEwma = 0
+  private readonly totals: ParallelStats = { rounds: 0, sequentialStretches: 0, mainTxs: 0, workerTxs: 0, reexecuted: 0, syncBytes: 0, syncUs: 0 }
+
+  /**
+   * @param pool workers (may be shared by successive executors, e.g. one per block in block tests)
+   * @param main the sequential executor over `base`: the committed state, and the exact fallback
+   * @param base the flat state under `main`'s overlay (snapshotted to the workers on first use)
+   */
+  constructor(
+    private readonly pool: ExecWorkerPool,
+    readonly main: SequentialExecutor,
+    private readonly base: FlatState,
+    options: Partial<ParallelExecutorOptions> = {},
+    private readonly observer?: ParallelExecutionObserver,
+    private readonly ownsPool = false,
+  ) {
+    const workers = Math.min(options.workers ?? pool.size, pool.size)
+    this.options = { workers, minParallelTxs: 2 * (workers + 1), ...DEFAULT_PARALLEL_OPTIONS, ...options }
+    this.options.workers = workers
+    if (main.state.writeListener !== undefined) throw new Error('ParallelExecutor: the executor state already has a write listener')
+    main.state.writeListener = this.dirty
+  }
+
+  setBlockEnv(env: BlockEnv, block?: Block): void {
+    this.main.setBlockEnv(env, block)
+  }
+
+  applyBeaconRoot(env: BlockEnv): Promise<void> {
+    return this.main.applyBeaconRoot(env)
+  }
+
+  applyWithdrawals(withdrawals: readonly Withdrawal[]): Promise<void> {
+    return this.main.applyWithdrawals(withdrawals)
+  }
+
+  takeDiff(): StateDiff {
+    // The replicas need wipes made in this overlay; past this point they are only in `base`.
+    if (this.dirty.keys >= this.options.eagerSyncKeys && this.replicasLoaded && this.disabled === undefined) this.sync()
+    return this.main.takeDiff()
+  }
+
+  async close(): Promise<void> {
+    this.main.state.writeListener = undefined
+    if (this.ownsPool) await this.pool.close()
+  }
+
+  stats(): Readonly<ParallelStats> {
+    return { ...this.totals }
+  }
+
+  /** Smoothed share of worker transactions re-executed on the main thread. */
+  get reexecutionRate(): number {
+    return this.reexecutionEwma
+  }
+
+  async executeBatch(txs: readonly BatchTx[], cursor: BlockCursor, options?: BatchOptions): Promise<BatchOutcomes> {
+    const progress = newBatchProgress(options)
+    let next = 0
+    let backoffCounted = false
+    while (next < txs.length) {
+      if (pastDeadline(progress)) break
+      const remaining = txs.length - next
+      let sequentialReason: string | undefined
+      if (this.disabled !== undefined || this.pool.failure !== undefined) sequentialReason = 'unavailable'
+      else if (this.backoffLeft > 0) sequentialReason = 'backoff'
+      else if (remaining < this.options.minParallelTxs) sequentialReason = 'small'
+      let size = Math.min(remaining, this.options.maxRoundTxs)
+      if (sequentialReason === undefined && progress.deadline !== Number.POSITIVE_INFINITY) {
+        const budgetUs = (progress.deadline - performance.now()) * 1000
+        size = Math.min(size, Math.max(this.options.minParallelTxs, Math.floor(budgetUs / this.roundUsPerTx)))
+      }
+      if (sequentialReason !== undefined) {
+        if (sequentialReason === 'backoff' && !backoffCounted) {
+          this.backoffLeft--
+          backoffCounted = true
+        }
+        const started = performance.now()
+        const stoppedAt = await runSequentialRange(this.main, txs, next, txs.length, cursor, progress)
+        this.totals.sequentialStretches++
+        this.observer?.onRound({ mode: 'sequential', reason: sequentialReason, txs: stoppedAt - next, mainTxs: stoppedAt - next, workerTxs: 0, reexecuted: {}, syncBytes: 0, syncUs: 0, wallUs: (performance.now() - started) * 1000 })
+        next = stoppedAt
+        break
+      }
+      const stoppedAt = await this.runRound(txs, next, next + size, cursor, progress)
+      if (stoppedAt < next + size) break
+      next = stoppedAt
+    }
+    return progress.outcomes
+  }
+
+  /** Materializes the dirty-key log from the committed state and ships it to every replica. */
+  private sync(): { bytes: number; us: number } {
+    const started = performance.now()
+    let bytes = 0
+    if (!this.replicasLoaded) {
+      const w = new WireWriter(1 << 16)
+      writeStateDiff(w, snapshotDiff(this.base))
+      const data = w.finish()
+      bytes += data.length
+      void this.pool.snapshot(data).catch(() => undefined)
+      this.replicasLoaded = true
+    }
+    if (this.dirty.keys > 0) {
+      const w = new WireWriter(1 << 14)
+      writeStateDiff(w, this.materializeDirty())
+      const data = w.finish()
+      bytes += data.length
+      for (const done of this.pool.sync(data)) void done.catch(() => undefined)
+    }
+    const us = (performance.now() - started) * 1000
+    this.totals.syncBytes += bytes
+    this.totals.syncUs += us
+    return { bytes, us }
+  }
+
+  private materializeDirty(): StateDiff {
+    const state = this.main.state
+    const { accounts, slots, wiped, codes } = this.dirty
+    const diff: StateDiff = { accounts: new Map(), codes }
+    const addresses = new Set<Hex>([...accounts, ...slots.keys(), ...wiped])
+    for (const address of addresses) {
+      const account = state.readAccount(address) ?? null
+      if (wiped.has(address)) {
+        // Wiped since the last sync: send the whole current storage after a wipe.
+        const overlay = state.peekStorage(address)
+        const storage = new Map<Hex, Uint8Array>()
+        if (overlay?.cleared !== true) for (const [slot, value] of this.base.storage.get(address) ?? []) storage.set(slot, value)
+        if (overlay !== undefined) for (const [slot, value] of overlay.slots) storage.set(slot, value)
+        diff.accounts.set(address, { account, storageCleared: true, storage })
+        continue
+      }
+      const storage = new Map<Hex, Uint8Array>()
+      for (const slot of slots.get(address) ?? []) storage.set(slot, state.readSlot(address, slot))
+      diff.accounts.set(address, { account, storageCleared: false, storage })
+    }
+    this.dirty.clear()
+    return diff
+  }
+
+  /** How many of `n` transactions the main thread takes, so it and the workers finish together. */
+  private planChunks(n: number): { mainCount: number; workerCounts: number[] } {
+    const workers = this.options.workers
+    const perWorker = this.workerUs / workers
+    const c = Math.min(this.commitUs, perWorker * 0.9)
+    let mainCount = Math.round((n * (perWorker - c)) / (this.mainUs - c + perWorker))
+    mainCount = Math.max(1, Math.min(n - 1, mainCount))
+    const rest = n - mainCount
+    const used = Math.min(workers, rest)
+    const workerCounts: number[] = []
+    for (let k = 0; k < used; k++) workerCounts.push(Math.floor(rest / used) + (k < rest % used ? 1 : 0))
+    return { mainCount, workerCounts }
+  }
+
+  private async runRound(txs: readonly BatchTx[], from: number, to: number, cursor: BlockCursor, progress: BatchProgress): Promise<number> {
+    const started = performance.now()
+    const env = this.main.env
+    if (env === undefined) throw new Error('ParallelExecutor.executeBatch before setBlockEnv')
+    const { bytes: syncBytes, us: syncUs } = this.sync()
+    const { mainCount, workerCounts } = this.planChunks(to - from)
+
+    // Dispatch worker chunks first, so they run while the main thread executes its own.
+    const chunks: Array<{ from: number; to: number; result: Promise<ChunkResult> }> = []
+    const mainOnly = new Set<number>()
+    let at = from + mainCount
+    for (let k = 0; k < workerCounts.length; k++) {
+      const chunkFrom = at
+      at += workerCounts[k]!
+      const chunk = packChunk(txs, chunkFrom, at)
+      for (const i of chunk.mainOnly) mainOnly.add(i)
+      const result = this.pool.exec(k, env, chunk.packed)
+      result.catch(() => undefined) // observed below; a chunk abandoned at the deadline must not be unhandled
+      chunks.push({ from: chunkFrom, to: at, result })
+    }
+
+    const mainStarted = performance.now()
+    const mainStopped = await runSequentialRange(this.main, txs, from, from + mainCount, cursor, progress)
+    const mainTxs = mainStopped - from
+    if (mainTxs > 0) this.mainUs = ewma(this.mainUs, ((performance.now() - mainStarted) * 1000) / mainTxs)
+
+    const reexecuted: Record<string, number> = {}
+    let workerTxs = 0
+    let committedFromWorkers = 0
+    let commitTime = 0
+    let stoppedAt = mainStopped
+    if (mainStopped === from + mainCount) {
+      const coinbase = env.coinbase.toLowerCase() as Hex
+      stoppedAt = to
+      for (const chunk of chunks) {
+        let records: RecordView[] | undefined
+        let reader: WireReader | undefined
+        try {
+          const result = await chunk.result
+          reader = new WireReader(result.records)
+          records = indexRecords(reader, chunk.to - chunk.from)
+          this.workerUs = ewma(this.workerUs, result.execUs / (chunk.to - chunk.from))
+        } catch (error) {
+          this.disable(error instanceof Error ? error : new Error(String(error)))
+        }
+        const commitStarted = performance.now()
+        let reexecTime = 0
+        let stopped = false
+        for (let i = chunk.from; i < chunk.to; i++) {
+          if (pastDeadline(progress)) {
+            stoppedAt = i
+            stopped = true
+            break
+          }
+          const item = txs[i]!
+          workerTxs++
+          if (progress.failedSenders.has(item.sender)) {
+            progress.outcomes.push(undefined)
+            continue
+          }
+          const view = records?.[i - chunk.from]
+          let outcome: TxOutcome | undefined
+          // The block gas check comes first, exactly as `applyTx` orders it.
+          if (mainOnly.has(i)) count(reexecuted, 'sender')
+          else if (view !== undefined && reader !== undefined && cursor.gasUsed + item.tx.gasLimit <= env.gasLimit) {
+            if (view.kind !== 0) count(reexecuted, REASON_NAMES[view.kind] ?? 'internal')
+            else if (!readsStillValid(reader, view, this.main.state)) count(reexecuted, 'conflict')
+            else {
+              const parts = applyRecordWrites(reader, view, this.main.state, coinbase)
+              outcome = { ok: true, receipt: placeReceipt(item.tx, env, cursor, parts) }
+              committedFromWorkers++
+            }
+          } else if (view === undefined) count(reexecuted, 'worker_failed')
+          if (outcome === undefined) {
+            const t = performance.now()
+            outcome = await this.main.applyTx(item.tx, cursor)
+            reexecTime += performance.now() - t
+          }
+          recordOutcome(progress, item, outcome)
+        }
+        commitTime += performance.now() - commitStarted - reexecTime
+        if (stopped) break
+      }
+    }
+    if (committedFromWorkers > 0) this.commitUs = ewma(this.commitUs, (commitTime * 1000) / committedFromWorkers)
+    const reexecutedTotal = Object.values(reexecuted).reduce((a, b) => a + b, 0)
+    const wallUs = (performance.now() - started) * 1000
+    const roundTxs = stoppedAt - from
+    if (roundTxs > 0 && stoppedAt === to) this.roundUsPerTx = ewma(this.roundUsPerTx, wallUs / roundTxs)
+    this.afterRound(workerTxs, reexecutedTotal)
+    this.totals.rounds++
+    this.totals.mainTxs += mainTxs
+    this.totals.workerTxs += workerTxs
+    this.totals.reexecuted += reexecutedTotal
+    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, workerTxs, reexecuted, syncBytes, syncUs, wallUs })
+    return stoppedAt
+  }
+
+  /** Conflict back-off: a round that mostly re-executed makes the next batches sequential. */
+  private afterRound(workerTxs: number, reexecuted: number): void {
+    if (workerTxs === 0) return
+    const rate = reexecuted / workerTxs
+    this.reexecutionEwma = ewma(this.reexecutionEwma, rate)
+    if (rate > this.options.maxReexecutionRate) {
+      this.backoffLeft = this.backoffNext
+      this.backoffNext = Math.min(this.backoffNext * 2, this.options.maxBackoffBatches)
+    } else {
+      this.backoffNext = 2
+    }
+  }
+
+  private disable(error: Error): void {
+    if (this.disabled !== undefined) return
+    this.disabled = error
+    this.observer?.onWorkerFailure?.(error)
+  }
+}
+
+function ewma(previous: number, sample: number): number {
+  return previous + EWMA * (sample - previous)
+}
+
+function count(into: Record<string, number>, key: string): void {
+  into[key] = (into[key] ?? 0) + 1
+}
+
+/**
+ * Packs `txs[from, to)` into transferable buffers (see `PackedTxs`). A transaction whose sender
+ * cannot be recovered gets a zero key and is listed in `mainOnly`: the main thread executes it
+ * (and fails it exactly as sequential execution does).
+ */
+function packChunk(txs: readonly BatchTx[], from: number, to: number): { packed: PackedTxs; mainOnly: Set<number> } {
+  const raws: Uint8Array[] = []
+  let total = 0
+  for (let i = from; i < to; i++) {
+    const item = txs[i]!
+    const raw = item.raw ?? item.tx.serialize()
+    raws.push(raw)
+    total += raw.length
+  }
+  const raw = new Uint8Array(total)
+  const offsets = new Uint32Array(raws.length + 1)
+  const pubKeys = new Uint8Array(raws.length * 64)
+  const mainOnly = new Set<number>()
+  let offset = 0
+  for (let i = 0; i < raws.length; i++) {
+    raw.set(raws[i]!, offset)
+    offsets[i] = offset
+    offset += raws[i]!.length
+    try {
+      pubKeys.set(txs[from + i]!.tx.getSenderPublicKey(), i * 64)
+    } catch {
+      mainOnly.add(from + i)
+    }
+  }
+  offsets[raws.length] = offset
+  return { packed: { raw, offsets, pubKeys }, mainOnly }
+}
+
+/** A flat state as a diff from nothing (what a worker replica starts from). */
+function snapshotDiff(state: FlatState): StateDiff {
+  const accounts: StateDiff['accounts'] = new Map()
+  for (const { address, account, storage } of state.entries()) accounts.set(address, { account, storageCleared: false, storage })
+  return { accounts, codes: state.codes }
+}
