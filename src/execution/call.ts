@@ -23,8 +23,11 @@ export interface CallMessage {
   accessList?: Array<{ address: Hex; storageKeys: Hex[] }>
 }
 
+/** An EIP-2930 access list as JSON-RPC spells it. */
+export type AccessListJson = Array<{ address: Hex; storageKeys: Hex[] }>
+
 export type CallOutcome =
-  | { kind: 'success'; returnData: Uint8Array; gasUsed: bigint; logs: Log[] }
+  | { kind: 'success'; returnData: Uint8Array; gasUsed: bigint; logs: Log[]; accessList?: AccessListJson }
   | { kind: 'revert'; returnData: Uint8Array; gasUsed: bigint; reason?: string }
   | { kind: 'halt'; error: string; gasUsed: bigint }
   /** The message is not a valid transaction at all (intrinsic gas, gas over the cap, …). */
@@ -66,17 +69,18 @@ export class CallExecutorPool {
     else this.idle.push(executor)
   }
 
-  async call(state: StateReader, env: BlockEnv, message: CallMessage): Promise<CallOutcome> {
+  /** `reportAccessList`: also return the EIP-2930 access list the call touched (eth_createAccessList). */
+  async call(state: StateReader, env: BlockEnv, message: CallMessage, reportAccessList = false): Promise<CallOutcome> {
     const executor = await this.acquire(state)
     try {
-      return await runMessage(executor, env, message, this.common)
+      return await runMessage(executor, env, message, this.common, reportAccessList)
     } finally {
       this.release(executor)
     }
   }
 }
 
-async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, common: Common): Promise<CallOutcome> {
+async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, common: Common, reportAccessList: boolean): Promise<CallOutcome> {
   const from = (message.from ?? ZERO_ADDRESS).toLowerCase() as Hex
   const sender = executor.state.readAccount(from)
   const pricedEnv = callEnv(env, message)
@@ -87,23 +91,21 @@ async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: 
   } catch (error) {
     return { kind: 'invalid', error: error instanceof Error ? error.message : String(error) }
   }
-  const outcome = await executor.applyCall(tx)
+  const outcome = await executor.applyCall(tx, reportAccessList)
   if (!outcome.ok) return { kind: 'invalid', error: outcome.error.message }
   const { result } = outcome
   const gasUsed = result.totalGasSpent
   const returnData = result.execResult.returnValue
   const error = result.execResult.exceptionError
   if (error === undefined) {
-    return {
-      kind: 'success',
-      returnData,
-      gasUsed,
-      logs: (result.execResult.logs ?? []).map(([address, topics, data]) => ({
-        address: bytesToHex(address) as Hex,
-        topics: topics.map((t) => bytesToHex(t) as Hex),
-        data: bytesToHex(data) as Hex,
-      })),
-    }
+    const logs = (result.execResult.logs ?? []).map(([address, topics, data]) => ({
+      address: bytesToHex(address) as Hex,
+      topics: topics.map((t) => bytesToHex(t) as Hex),
+      data: bytesToHex(data) as Hex,
+    }))
+    if (result.accessList === undefined) return { kind: 'success', returnData, gasUsed, logs }
+    const accessList = result.accessList.map((item) => ({ address: item.address.toLowerCase() as Hex, storageKeys: item.storageKeys.map((k) => k.toLowerCase() as Hex) }))
+    return { kind: 'success', returnData, gasUsed, logs, accessList }
   }
   if (error.error === 'revert') {
     const reason = decodeRevertReason(returnData)

@@ -128,10 +128,10 @@ export class SequentialExecutor {
    * Runs a transaction for its result only (eth_call, eth_estimateGas): no nonce or balance checks,
    * no receipt; the caller discards the state it wrote.
    */
-  async applyCall(tx: TypedTransaction): Promise<{ ok: true; result: RunTxResult } | { ok: false; error: Error }> {
+  async applyCall(tx: TypedTransaction, reportAccessList = false): Promise<{ ok: true; result: RunTxResult } | { ok: false; error: Error }> {
     if (this.block === undefined) throw new Error('SequentialExecutor.applyCall before setBlockEnv')
     try {
-      const result = await runTx(this.vm, { tx, block: this.block, skipNonce: true, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+      const result = await runTx(this.vm, { tx, block: this.block, skipNonce: true, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true, reportAccessList })
       return { ok: true, result }
     } catch (error) {
       await this.state.revertAll()

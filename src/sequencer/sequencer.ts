@@ -105,6 +105,8 @@ export class Sequencer {
   async start(): Promise<void> {
     await this.ingest.start()
     await this.producer.start(this.decodeStored)
+    // After WAL recovery: the parallel executor's workers load the state now, not on the first busy tick.
+    await this.executor.prepare()
     this.pruneTimer = setInterval(() => this.pool.prune(), 60_000)
     this.pruneTimer.unref()
   }

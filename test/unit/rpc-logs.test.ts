@@ -26,7 +26,7 @@ import { DEFAULT_ETH_RPC_OPTIONS, type EthBackend, type EthRpcOptions } from '..
 import { FilterManager } from '../../src/rpc/eth/filters.ts'
 import { matchesLog, parseLogFilter, type LogCriteria } from '../../src/rpc/eth/log-filter.ts'
 import { registerLogAndSubscriptionMethods } from '../../src/rpc/eth/logs-and-subscriptions.ts'
-import { UNSEALED_BLOCK_HASH } from '../../src/rpc/eth/format.ts'
+import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 import { getTxCodec } from '../../src/sequencer/ingest/index.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
 import { Sequencer } from '../../src/sequencer/sequencer.ts'
@@ -519,10 +519,10 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
       assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{}])), ['3:0'])
     })
 
-    test('pending includes logs of unsealed mini-blocks, with the unsealed (zero) blockHash', async () => {
+    test('pending includes logs of unsealed mini-blocks, with the placeholder blockHash', async () => {
       const logs = await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x1', toBlock: 'pending', address: ADDR_A }])
       assert.deepEqual(positions(logs), ['1:0', '1:2', '3:0', '4:0'])
-      assert.equal(logs[3]!.blockHash, UNSEALED_BLOCK_HASH)
+      assert.notEqual(unsealedBlockNumber(logs[3]!.blockHash as `0x${string}`), undefined)
       assert.equal(logs[3]!.transactionHash, pendingLogTx)
       const only = await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: 'pending', toBlock: 'pending' }])
       assert.deepEqual(positions(only), ['4:0'])
@@ -559,7 +559,7 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
       const mb = driver.miniBlock([{ logs: [log(ADDR_A, T3), log(ADDR_B, T3)] }])
       const first = await http.result<RpcLog[]>('eth_getFilterChanges', [id])
       assert.deepEqual(positions(first), ['4:1'])
-      assert.equal(first[0]!.blockHash, UNSEALED_BLOCK_HASH)
+      assert.notEqual(unsealedBlockNumber(first[0]!.blockHash as `0x${string}`), undefined)
       assert.equal(first[0]!.transactionHash, mb.receipts[0]!.transactionHash)
       const block = await driver.seal()
       sealed.push(block)
@@ -884,7 +884,7 @@ describe('with a real sequencer producing mini-blocks and blocks', () => {
         const changes = await http.result<RpcLog[]>('eth_getFilterChanges', [filterId])
         assert.equal(changes.length, 1)
         assert.equal(changes[0]!.transactionHash, receipt.transactionHash)
-        assert.equal(changes[0]!.blockHash, UNSEALED_BLOCK_HASH)
+        assert.equal(unsealedBlockNumber(changes[0]!.blockHash as `0x${string}`), BigInt(changes[0]!.blockNumber))
         assert.equal(changes[0]!.logIndex, `0x${receipt.logIndexStart.toString(16)}`)
         assert.equal(changes[0]!.address, receipt.contractAddress)
       }

@@ -199,6 +199,17 @@ export class ParallelExecutor implements MiniBlockExecutor {
     if (this.ownsPool) await this.pool.close()
   }
 
+  /**
+   * Ships the state snapshot (and pending writes) to the workers now, instead of on the first
+   * parallel round, and waits until every replica has loaded it.
+   */
+  async prepare(): Promise<void> {
+    if (this.disabled !== undefined || this.pool.failure !== undefined) return
+    const loaded = this.replicasLoaded
+    this.sync()
+    if (!loaded) await this.pool.barrier()
+  }
+
   stats(): Readonly<ParallelStats> {
     return { ...this.totals }
   }
@@ -252,7 +263,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
       writeStateDiff(w, snapshotDiff(this.base))
       const data = w.finish()
       bytes += data.length
-      void this.pool.snapshot(data).catch(() => undefined)
+      this.pool.snapshot(data).catch(() => undefined)
       this.replicasLoaded = true
     }
     if (this.dirty.keys > 0) {
@@ -292,18 +303,39 @@ export class ParallelExecutor implements MiniBlockExecutor {
     return diff
   }
 
-  /** How many of `n` transactions the main thread takes, so it and the workers finish together. */
-  private planChunks(n: number): { mainCount: number; workerCounts: number[] } {
-    const workers = this.options.workers
-    const perWorker = this.workerUs / workers
+  /** How many of `n` transactions the main thread takes (a prefix), so it and the workers finish together. */
+  private mainShare(n: number): number {
+    const perWorker = this.workerUs / this.options.workers
+    // Main: mainCount × mainUs + (n − mainCount) × commitUs; each worker: (n − mainCount) × perWorker.
     const c = Math.min(this.commitUs, perWorker * 0.9)
-    let mainCount = Math.round((n * (perWorker - c)) / (this.mainUs - c + perWorker))
-    mainCount = Math.max(1, Math.min(n - 1, mainCount))
-    const rest = n - mainCount
-    const used = Math.min(workers, rest)
-    const workerCounts: number[] = []
-    for (let k = 0; k < used; k++) workerCounts.push(Math.floor(rest / used) + (k < rest % used ? 1 : 0))
-    return { mainCount, workerCounts }
+    const mainCount = Math.round((n * (perWorker - c)) / (this.mainUs - c + perWorker))
+    return Math.max(1, Math.min(n - 1, mainCount))
+  }
+
+  /**
+   * Assigns `txs[from, to)` to workers, keeping each sender's transactions on one worker (a nonce
+   * run, or a sender spending what it just received, then sees its own earlier writes), each new
+   * sender going to the least loaded worker. Each worker runs its share in preset order.
+   */
+  private assign(txs: readonly BatchTx[], from: number, to: number): { worker: Int32Array; slot: Int32Array; shares: number[][] } {
+    const workers = Math.min(this.options.workers, to - from)
+    const shares: number[][] = Array.from({ length: workers }, () => [])
+    const bySender = new Map<string, number>()
+    const worker = new Int32Array(to - from)
+    const slot = new Int32Array(to - from)
+    for (let i = from; i < to; i++) {
+      const sender = txs[i]!.sender
+      let k = bySender.get(sender)
+      if (k === undefined) {
+        k = 0
+        for (let j = 1; j < workers; j++) if (shares[j]!.length < shares[k]!.length) k = j
+        bySender.set(sender, k)
+      }
+      worker[i - from] = k
+      slot[i - from] = shares[k]!.length
+      shares[k]!.push(i)
+    }
+    return { worker, slot, shares: shares.filter((share) => share.length > 0) }
   }
 
   private async runRound(txs: readonly BatchTx[], from: number, to: number, cursor: BlockCursor, progress: BatchProgress): Promise<number> {
@@ -311,24 +343,22 @@ export class ParallelExecutor implements MiniBlockExecutor {
     const env = this.main.env
     if (env === undefined) throw new Error('ParallelExecutor.executeBatch before setBlockEnv')
     const { bytes: syncBytes, us: syncUs } = this.sync()
-    const { mainCount, workerCounts } = this.planChunks(to - from)
+    const mainCount = this.mainShare(to - from)
+    const workFrom = from + mainCount
 
-    // Dispatch worker chunks first, so they run while the main thread executes its own.
-    const chunks: Array<{ from: number; to: number; result: Promise<ChunkResult> }> = []
+    // Dispatch the workers' shares first, so they run while the main thread executes its prefix.
+    const { worker, slot, shares } = this.assign(txs, workFrom, to)
     const mainOnly = new Set<number>()
-    let at = from + mainCount
-    for (let k = 0; k < workerCounts.length; k++) {
-      const chunkFrom = at
-      at += workerCounts[k]!
-      const chunk = packChunk(txs, chunkFrom, at)
+    const results: Array<Promise<ChunkResult>> = shares.map((share, k) => {
+      const chunk = packShare(txs, share)
       for (const i of chunk.mainOnly) mainOnly.add(i)
       const result = this.pool.exec(k, env, chunk.packed)
-      result.catch(() => undefined) // observed below; a chunk abandoned at the deadline must not be unhandled
-      chunks.push({ from: chunkFrom, to: at, result })
-    }
+      result.catch(() => undefined) // observed below; a share abandoned at the deadline must not be unhandled
+      return result
+    })
 
     const mainStarted = performance.now()
-    const mainStopped = await runSequentialRange(this.main, txs, from, from + mainCount, cursor, progress)
+    const mainStopped = await runSequentialRange(this.main, txs, from, workFrom, cursor, progress)
     const mainTxs = mainStopped - from
     if (mainTxs > 0) this.mainUs = ewma(this.mainUs, ((performance.now() - mainStarted) * 1000) / mainTxs)
 
@@ -337,57 +367,54 @@ export class ParallelExecutor implements MiniBlockExecutor {
     let committedFromWorkers = 0
     let commitTime = 0
     let stoppedAt = mainStopped
-    if (mainStopped === from + mainCount) {
+    if (mainStopped === workFrom) {
       const coinbase = env.coinbase.toLowerCase() as Hex
+      const records: Array<{ reader: WireReader; views: RecordView[] } | null | undefined> = new Array(shares.length)
       stoppedAt = to
-      for (const chunk of chunks) {
-        let records: RecordView[] | undefined
-        let reader: WireReader | undefined
-        try {
-          const result = await chunk.result
-          reader = new WireReader(result.records)
-          records = indexRecords(reader, chunk.to - chunk.from)
-          this.workerUs = ewma(this.workerUs, result.execUs / (chunk.to - chunk.from))
-        } catch (error) {
-          this.disable(error instanceof Error ? error : new Error(String(error)))
+      for (let i = workFrom; i < to; i++) {
+        if (pastDeadline(progress)) {
+          stoppedAt = i
+          break
+        }
+        const item = txs[i]!
+        workerTxs++
+        if (progress.failedSenders.has(item.sender)) {
+          progress.outcomes.push(undefined)
+          continue
+        }
+        const k = worker[i - workFrom]!
+        let share = records[k]
+        if (share === undefined) {
+          try {
+            const result = await results[k]!
+            const reader = new WireReader(result.records)
+            share = { reader, views: indexRecords(reader, shares[k]!.length) }
+            this.workerUs = ewma(this.workerUs, result.execUs / shares[k]!.length)
+          } catch (error) {
+            this.disable(error instanceof Error ? error : new Error(String(error)))
+            share = null
+          }
+          records[k] = share
         }
         const commitStarted = performance.now()
-        let reexecTime = 0
-        let stopped = false
-        for (let i = chunk.from; i < chunk.to; i++) {
-          if (pastDeadline(progress)) {
-            stoppedAt = i
-            stopped = true
-            break
+        let outcome: TxOutcome | undefined
+        // The block gas check comes first, exactly as `applyTx` orders it.
+        if (mainOnly.has(i)) count(reexecuted, 'sender')
+        else if (share === null) count(reexecuted, 'worker_failed')
+        else if (cursor.gasUsed + item.tx.gasLimit <= env.gasLimit) {
+          const view = share.views[slot[i - workFrom]!]!
+          if (view.kind !== 0) count(reexecuted, REASON_NAMES[view.kind] ?? 'internal')
+          else if (!readsStillValid(share.reader, view, this.main.state)) count(reexecuted, 'conflict')
+          else {
+            const parts = applyRecordWrites(share.reader, view, this.main.state, coinbase)
+            outcome = { ok: true, receipt: placeReceipt(item.tx, env, cursor, parts) }
+            committedFromWorkers++
           }
-          const item = txs[i]!
-          workerTxs++
-          if (progress.failedSenders.has(item.sender)) {
-            progress.outcomes.push(undefined)
-            continue
-          }
-          const view = records?.[i - chunk.from]
-          let outcome: TxOutcome | undefined
-          // The block gas check comes first, exactly as `applyTx` orders it.
-          if (mainOnly.has(i)) count(reexecuted, 'sender')
-          else if (view !== undefined && reader !== undefined && cursor.gasUsed + item.tx.gasLimit <= env.gasLimit) {
-            if (view.kind !== 0) count(reexecuted, REASON_NAMES[view.kind] ?? 'internal')
-            else if (!readsStillValid(reader, view, this.main.state)) count(reexecuted, 'conflict')
-            else {
-              const parts = applyRecordWrites(reader, view, this.main.state, coinbase)
-              outcome = { ok: true, receipt: placeReceipt(item.tx, env, cursor, parts) }
-              committedFromWorkers++
-            }
-          } else if (view === undefined) count(reexecuted, 'worker_failed')
-          if (outcome === undefined) {
-            const t = performance.now()
-            outcome = await this.main.applyTx(item.tx, cursor)
-            reexecTime += performance.now() - t
-          }
-          recordOutcome(progress, item, outcome)
         }
-        commitTime += performance.now() - commitStarted - reexecTime
-        if (stopped) break
+        commitTime += performance.now() - commitStarted
+        // Re-executed on the committed state: exact by construction.
+        outcome ??= await this.main.applyTx(item.tx, cursor)
+        recordOutcome(progress, item, outcome)
       }
     }
     if (committedFromWorkers > 0) this.commitUs = ewma(this.commitUs, (commitTime * 1000) / committedFromWorkers)
@@ -433,32 +460,32 @@ function count(into: Record<string, number>, key: string): void {
 }
 
 /**
- * Packs `txs[from, to)` into transferable buffers (see `PackedTxs`). A transaction whose sender
- * cannot be recovered gets a zero key and is listed in `mainOnly`: the main thread executes it
- * (and fails it exactly as sequential execution does).
+ * Packs the transactions at `indices` into transferable buffers (see `PackedTxs`). A transaction
+ * whose sender cannot be recovered gets a zero key and is listed in `mainOnly`: the main thread
+ * executes it (and fails it exactly as sequential execution does).
  */
-function packChunk(txs: readonly BatchTx[], from: number, to: number): { packed: PackedTxs; mainOnly: Set<number> } {
-  const raws: Uint8Array[] = []
+function packShare(txs: readonly BatchTx[], indices: readonly number[]): { packed: PackedTxs; mainOnly: number[] } {
+  const raws: Uint8Array[] = new Array(indices.length)
   let total = 0
-  for (let i = from; i < to; i++) {
-    const item = txs[i]!
+  for (let j = 0; j < indices.length; j++) {
+    const item = txs[indices[j]!]!
     const raw = item.raw ?? item.tx.serialize()
-    raws.push(raw)
+    raws[j] = raw
     total += raw.length
   }
   const raw = new Uint8Array(total)
   const offsets = new Uint32Array(raws.length + 1)
   const pubKeys = new Uint8Array(raws.length * 64)
-  const mainOnly = new Set<number>()
+  const mainOnly: number[] = []
   let offset = 0
-  for (let i = 0; i < raws.length; i++) {
-    raw.set(raws[i]!, offset)
-    offsets[i] = offset
-    offset += raws[i]!.length
+  for (let j = 0; j < raws.length; j++) {
+    raw.set(raws[j]!, offset)
+    offsets[j] = offset
+    offset += raws[j]!.length
     try {
-      pubKeys.set(txs[from + i]!.tx.getSenderPublicKey(), i * 64)
+      pubKeys.set(txs[indices[j]!]!.tx.getSenderPublicKey(), j * 64)
     } catch {
-      mainOnly.add(from + i)
+      mainOnly.push(indices[j]!)
     }
   }
   offsets[raws.length] = offset

@@ -39,6 +39,8 @@ export interface MiniBlockExecutor {
   executeBatch(txs: readonly BatchTx[], cursor: BlockCursor, options?: BatchOptions): Promise<BatchOutcomes>
   applyWithdrawals(withdrawals: readonly Withdrawal[]): Promise<void>
   takeDiff(): StateDiff
+  /** Gets ready to execute (the parallel executor loads its workers' replicas); optional to call. */
+  prepare(): Promise<void>
   close(): Promise<void>
 }
 
@@ -109,6 +111,8 @@ export class SequentialMiniBlockExecutor implements MiniBlockExecutor {
   takeDiff(): StateDiff {
     return this.executor.takeDiff()
   }
+
+  async prepare(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

@@ -107,6 +107,11 @@ export class ExecWorkerPool {
     return this.threads.map((t) => t.request({ op: 'sync', data }).then(() => undefined))
   }
 
+  /** Resolves once every worker has served everything sent to it before. */
+  async barrier(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.request({ op: 'sync', data: new Uint8Array(0) })))
+  }
+
   async exec(worker: number, env: BlockEnv, txs: PackedTxs): Promise<ChunkResult> {
     const thread = this.threads[worker]
     if (thread === undefined) throw new RangeError(`no execution worker ${worker}`)

@@ -77,7 +77,7 @@ export class SpeculativeExecutor {
     const executor = new SpeculativeExecutor(commonFromSpec(spec))
     executor.vm = await createExecutionVM(executor.common, executor.state, async () => {
       // Workers do not see the chain; the main thread answers BLOCKHASH exactly.
-      void 0
+      executor.raise(MainThreadReason.blockhash)
       return undefined
     })
     executor.instrumentRunCall()

@@ -6,6 +6,7 @@ import type { ChainView } from '../../storage/chain-view.ts'
 import { invalidParams, resourceNotFound, resourceUnavailable } from '../errors.ts'
 import type { BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'
+import { unsealedBlockNumber } from './format.ts'
 
 /**
  * `latest`/`pending` name the newest mini-block for state reads (MegaETH's realtime rule) but the
@@ -19,7 +20,9 @@ export async function resolveSealedBlock(chain: ChainView, selector: BlockSelect
     case 'number':
       return chain.blockByNumber(selector.number)
     case 'hash': {
-      const block = await chain.blockByHash(selector.hash)
+      // The placeholder hash of a realtime receipt names its block by number (see format.ts).
+      const placeholder = unsealedBlockNumber(selector.hash)
+      const block = placeholder === undefined ? await chain.blockByHash(selector.hash) : await chain.blockByNumber(placeholder)
       if (block === undefined && selector.requireCanonical) throw resourceNotFound(`block ${selector.hash} not found`)
       return block
     }

@@ -4,7 +4,7 @@ import type { MethodRegistry } from '../registry.ts'
 import { expectParams, parseBlockTag, parseBoolean, parseHash, parseQuantity, toQuantity, type BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'
 import { resolveSealedBlock } from './block-selector.ts'
-import { formatBlock, formatReceipt, formatTransaction, UNSEALED_BLOCK_HASH, type RpcObject } from './format.ts'
+import { formatBlock, formatReceipt, formatTransaction, unsealedBlockHash, unsealedBlockNumber, type RpcObject } from './format.ts'
 
 export const CLIENT_VERSION = `megaeth-node/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -15,6 +15,13 @@ export function registerChainMethods(registry: MethodRegistry, backend: EthBacke
 
   const blockBy = async (selector: BlockSelector, full: boolean): Promise<RpcObject | null> => {
     if (selector.kind === 'tag' && selector.tag === 'pending') return pendingBlock(backend, full)
+    const placeholder = selector.kind === 'hash' ? unsealedBlockNumber(selector.hash) : undefined
+    if (placeholder !== undefined) {
+      // A placeholder from a realtime receipt: the block it names, sealed by now or still pending.
+      if (placeholder === chain.pendingBlockNumber) return pendingBlock(backend, full)
+      const sealed = await chain.blockByNumber(placeholder)
+      return sealed === undefined ? null : formatBlock(sealed, full, backend.decode)
+    }
     const block = await resolveSealedBlock(chain, selector)
     return block === undefined ? null : formatBlock(block, full, backend.decode)
   }
@@ -97,7 +104,7 @@ export function registerChainMethods(registry: MethodRegistry, backend: EthBacke
     eth_getTransactionReceipt: async (params) => {
       const [hash] = expectParams(params, 1)
       const found = await chain.transaction(parseHash(hash, 0), backend.decode)
-      return found === undefined ? null : formatReceipt(found.receipt, found.blockHash ?? UNSEALED_BLOCK_HASH)
+      return found === undefined ? null : formatReceipt(found.receipt, found.blockHash ?? unsealedBlockHash(found.receipt.blockNumber))
     },
     mega_nodeInfo: () => backend.nodeInfo(),
   })

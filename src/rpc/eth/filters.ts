@@ -18,7 +18,7 @@ import { expectParams, invalidArgument } from '../params.ts'
 import type { RpcHandler } from '../registry.ts'
 import { newSubscriptionId } from '../ws-connection.ts'
 import type { EthBackend } from './backend.ts'
-import { formatLog, UNSEALED_BLOCK_HASH, type RpcObject } from './format.ts'
+import { formatLog, unsealedBlockHash, type RpcObject } from './format.ts'
 import { matchesLog, parseLogFilter, type LogFilter } from './log-filter.ts'
 import { queryLogs } from './logs.ts'
 
@@ -317,7 +317,7 @@ export class FilterManager {
             state.pending = undefined
             continue
           }
-          formatted ??= formatLog(log, receipt, receipt.logIndexStart + i, blockHash ?? UNSEALED_BLOCK_HASH)
+          formatted ??= formatLog(log, receipt, receipt.logIndexStart + i, blockHash ?? unsealedBlockHash(receipt.blockNumber))
           state.pending.push(formatted)
         }
       })

@@ -8,12 +8,21 @@ import { toData, toQuantity } from '../params.ts'
 
 /**
  * `blockHash` of a receipt or log whose EVM block is not sealed yet, on the standard polling methods
- * (eth_getTransactionReceipt, eth_getLogs, filters). MegaETH's realtime methods say `null` (and ours
- * do too), but ethers v6 rejects a null receipt/log `blockHash` outright, which breaks `tx.wait()` and
- * `contract.on()`; the zero hash is the pending sentinel ethers itself uses for transactions, and
- * viem and MetaMask read `blockNumber`, not the hash. See docs/DESIGN.md.
+ * (eth_getTransactionReceipt, eth_getLogs, filters): the block number, zero-padded to 32 bytes.
+ * MegaETH's realtime methods say `null` (ours too), but ethers v6 rejects a null receipt/log
+ * `blockHash`, which breaks `tx.wait()` and `contract.on()`. A plain zero hash would be ambiguous when
+ * a client queries by it (eth_getLogs `{ blockHash }`, eth_getBlockByHash); a number-carrying
+ * placeholder resolves to exactly one EVM block, sealed or not, and cannot collide with a keccak hash
+ * in practice (24 leading zero bytes). See docs/DESIGN.md.
  */
-export const UNSEALED_BLOCK_HASH: Hex = `0x${'00'.repeat(32)}`
+export function unsealedBlockHash(blockNumber: bigint): Hex {
+  return `0x${blockNumber.toString(16).padStart(64, '0')}`
+}
+
+/** The block number an `unsealedBlockHash` placeholder stands for, or undefined for a real hash. */
+export function unsealedBlockNumber(hash: Hex): bigint | undefined {
+  return /^0x0{48}[0-9a-f]{16}$/i.test(hash) ? BigInt(hash) : undefined
+}
 
 /** JSON-RPC shapes as geth returns them (what viem, ethers, Foundry and MetaMask parse). */
 export type RpcObject = Record<string, unknown>

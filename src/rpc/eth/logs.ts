@@ -9,7 +9,7 @@ import { invalidParams, limitExceeded, resourceNotFound, resourceUnavailable } f
 import { expectParams } from '../params.ts'
 import type { RpcHandler } from '../registry.ts'
 import type { EthBackend, EthRpcOptions } from './backend.ts'
-import { formatLog, UNSEALED_BLOCK_HASH, type RpcObject } from './format.ts'
+import { formatLog, unsealedBlockHash, unsealedBlockNumber, type RpcObject } from './format.ts'
 import { matchesLog, parseLogFilter, type BlockBound, type LogCriteria, type LogFilter } from './log-filter.ts'
 
 /**
@@ -65,8 +65,8 @@ class LogCollector {
 
 /**
  * Runs a log query. Logs come in ascending (block, logIndex) order: sealed blocks first (all below
- * the pending ones), then unsealed mini-blocks in production order, with `blockHash: null` because
- * their EVM block has no hash yet (MegaETH's realtime convention).
+ * the pending ones), then unsealed mini-blocks in production order, whose EVM block has no hash yet:
+ * they carry the `unsealedBlockHash` placeholder (see format.ts).
  */
 export async function queryLogs(
   chain: ChainView,
@@ -76,7 +76,14 @@ export async function queryLogs(
 ): Promise<RpcObject[]> {
   const collector = new LogCollector(filter, options.maxLogsResults)
   if (filter.kind === 'hash') {
-    const block = await chain.blockByHash(filter.blockHash)
+    const placeholder = unsealedBlockNumber(filter.blockHash)
+    if (placeholder !== undefined && placeholder > chain.head.header.number) {
+      if (placeholder !== chain.pendingBlockNumber) throw resourceNotFound('unknown block')
+      // A realtime receipt's placeholder for a block still being built: its mini-blocks so far.
+      for (const mb of chain.unsealedMiniBlocks) if (mb.blockNumber === placeholder) collector.addReceipts(mb.receipts, filter.blockHash)
+      return collector.logs
+    }
+    const block = placeholder === undefined ? await chain.blockByHash(filter.blockHash) : await chain.blockByNumber(placeholder)
     if (block === undefined) throw resourceNotFound('unknown block')
     collector.addReceipts(block.receipts, block.hash)
     return collector.logs
@@ -107,7 +114,7 @@ export async function queryLogs(
     }
   }
   if (last > snapshot.headNumber) {
-    for (const mb of snapshot.unsealed) collector.addReceipts(mb.receipts, UNSEALED_BLOCK_HASH, { from, to: last })
+    for (const mb of snapshot.unsealed) collector.addReceipts(mb.receipts, unsealedBlockHash(mb.blockNumber), { from, to: last })
   }
   return collector.logs
 }

@@ -1,6 +1,6 @@
 import { bytesToHex, hexToBytes, KECCAK256_NULL, setLengthLeft } from '@ethereumjs/util'
 import type { Hex } from '../../chain/state-diff.ts'
-import { OverriddenState, type AccountOverride, type CallMessage, type CallOutcome } from '../../execution/call.ts'
+import { OverriddenState, type AccessListJson, type AccountOverride, type CallMessage, type CallOutcome } from '../../execution/call.ts'
 import { keccak256 } from '../../execution/crypto.ts'
 import type { BlockEnv } from '../../execution/block-env.ts'
 import type { StateReader } from '../../execution/state/state-reader.ts'
@@ -54,6 +54,12 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       const message = parseCallMessage(call, 0, backend.options.gasCap)
       const { state, env } = await resolveState(backend, parseBlockTag(tag, 1, LATEST))
       return toQuantity(await estimateGas(backend, withOverrides(state, overrides, 2), env, message))
+    },
+    eth_createAccessList: async (params) => {
+      const [call, tag] = expectParams(params, 1, 2)
+      const message = parseCallMessage(call, 0, backend.options.gasCap)
+      const { state, env } = await resolveState(backend, parseBlockTag(tag, 1, LATEST))
+      return createAccessList(backend, state, env, message)
     },
     eth_getProof: async (params) => {
       const [address, slots, tag] = expectParams(params, 3)
@@ -135,6 +141,25 @@ async function estimateGas(backend: EthBackend, state: StateReader, env: BlockEn
     else lo = mid
   }
   return hi
+}
+
+/**
+ * geth's algorithm: run, take the touched addresses and slots as the access list, and repeat with that
+ * list until it stops changing (warm accesses can change the path); report the gas used with it.
+ */
+async function createAccessList(backend: EthBackend, state: StateReader, env: BlockEnv, message: CallMessage): Promise<Record<string, unknown>> {
+  let accessList: AccessListJson = message.accessList ?? []
+  for (let round = 0; round < 8; round++) {
+    const outcome = await backend.calls.call(state, env, { ...message, accessList }, true)
+    if (outcome.kind !== 'success') {
+      const error = outcome.kind === 'revert' ? `execution reverted${outcome.reason === undefined ? '' : `: ${outcome.reason}`}` : outcome.error
+      return { accessList, gasUsed: toQuantity(outcome.kind === 'invalid' ? 0n : outcome.gasUsed), error }
+    }
+    const next = outcome.accessList ?? []
+    if (JSON.stringify(next) === JSON.stringify(accessList)) return { accessList, gasUsed: toQuantity(outcome.gasUsed) }
+    accessList = next
+  }
+  throw invalidInput('access list did not converge')
 }
 
 export function parseCallMessage(value: unknown, index: number, gasCap: bigint): CallMessage {
