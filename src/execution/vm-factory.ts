@@ -2,6 +2,8 @@ import type { Common } from '@ethereumjs/common'
 import { createVM, type VM } from '@ethereumjs/vm'
 // Side effect: memoized, natively hashed tx senders for every VM in this thread.
 import './tx-sender-cache.ts'
+// Side effect: memoized jump analysis and EIP lookups in ethereumjs' interpreter.
+import './evm-caches.ts'
 import type { JournaledState } from './state/journaled-state.ts'
 
 /** Answers BLOCKHASH; may wait for a block whose hash is still being sealed. */

@@ -1,0 +1,60 @@
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Common } from '@ethereumjs/common'
+
+/**
+ * Two ethereumjs hot spots, measured on ERC-20 transfers (see docs/DESIGN.md):
+ * - the interpreter re-analyses a contract's JUMPDESTs and PUSH constants on every call (~9 % of
+ *   execution time); the analysis is a pure function of the code bytes, which our state hands out as
+ *   stable objects, so it is memoized per code object;
+ * - `Common.isActivatedEIP` scans an array on every gas calculation (~5 %); a Set answers it.
+ * Both are optimizations only: if ethereumjs' internals move, the patch is skipped, not broken.
+ */
+type Analysis = unknown
+interface InterpreterPrototype {
+  _getValidJumpDestinations(this: object, code: Uint8Array): Analysis
+}
+
+async function memoizeJumpAnalysis(): Promise<void> {
+  try {
+    const require = createRequire(import.meta.url)
+    const esmDir = join(dirname(require.resolve('@ethereumjs/evm')), '..', 'esm')
+    const module = (await import(pathToFileURL(join(esmDir, 'interpreter.js')).href)) as { Interpreter?: { prototype: InterpreterPrototype } }
+    const prototype = module.Interpreter?.prototype
+    if (prototype === undefined || typeof prototype._getValidJumpDestinations !== 'function') return
+    const analyse = prototype._getValidJumpDestinations
+    const analyses = new WeakMap<Uint8Array, Analysis>()
+    prototype._getValidJumpDestinations = function (code: Uint8Array): Analysis {
+      let analysis = analyses.get(code)
+      if (analysis === undefined) {
+        analysis = analyse.call(this, code)
+        analyses.set(code, analysis)
+      }
+      return analysis
+    }
+  } catch {
+    // Internals moved: run unpatched.
+  }
+}
+
+function setBasedEipLookup(): void {
+  const eipSets = new WeakMap<object, { source: unknown; set: Set<number> }>()
+  Object.defineProperty(Common.prototype, 'isActivatedEIP', {
+    configurable: true,
+    writable: true,
+    value: function isActivatedEIP(this: { _activatedEIPsCache: number[] }, eip: number): boolean {
+      const source = this._activatedEIPsCache
+      let entry = eipSets.get(this)
+      // The cache array is replaced when the hardfork or EIPs change: rebuild the Set then.
+      if (entry === undefined || entry.source !== source) {
+        entry = { source, set: new Set(source) }
+        eipSets.set(this, entry)
+      }
+      return entry.set.has(eip)
+    },
+  })
+}
+
+setBasedEipLookup()
+await memoizeJumpAnalysis()
