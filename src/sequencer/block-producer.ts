@@ -52,6 +52,10 @@ export class BlockProducer {
   private running = false
   private tickInFlight: Promise<void> | undefined
   private lastProducedAt: number | undefined
+  /** Resolves once every mini-block produced so far is durable and published, in order. */
+  private published: Promise<void> = Promise.resolve()
+  private writesInFlight = 0
+  private walFailure: Error | undefined
 
   constructor(
     private readonly opened: OpenedChain,
@@ -76,6 +80,32 @@ export class BlockProducer {
     this.lastMiniBlock = { number: nextMiniBlock - 1n, hash: hexToBytes(head.hash) }
   }
 
+  /**
+   * Receipts leave only after their mini-block is fsynced (a returned receipt survives kill -9), and
+   * mini-blocks are published strictly in order; the loop meanwhile executes the next one.
+   */
+  private publishWhenDurable(mini: MiniBlock, txs: TypedTransaction[], durable: Promise<void>): void {
+    this.writesInFlight++
+    this.published = Promise.all([this.published, durable]).then(
+      () => {
+        this.writesInFlight--
+        this.opened.chain.addMiniBlock(mini, txs)
+      },
+      (error: unknown) => {
+        this.writesInFlight--
+        // Without a durable WAL no receipt may be released: halt production loudly.
+        this.walFailure ??= error instanceof Error ? error : new Error(String(error))
+        this.running = false
+        this.logger.fatal({ err: this.walFailure, miniBlock: mini.number.toString() }, 'WAL write failed; block production halts')
+      },
+    )
+  }
+
+  /** Why production stopped on its own (a failed WAL write), if it did. */
+  get failure(): Error | undefined {
+    return this.walFailure
+  }
+
   /** Base fee of the block mini-blocks currently go into (what the pool prices against). */
   get currentBaseFee(): bigint {
     return this.open?.env.baseFeePerGas ?? this.nextBlockBaseFee()
@@ -93,6 +123,7 @@ export class BlockProducer {
     this.running = false
     if (this.timer !== undefined) clearTimeout(this.timer)
     await this.tickInFlight
+    await this.published
     if (this.open !== undefined) await this.closeBlock()
     await this.sealer.drain()
   }
@@ -114,6 +145,7 @@ export class BlockProducer {
         prevRandao: prevRandaoAfter(mb.parentHash),
         firstMiniBlock: mb.number,
         miniBlocks: [],
+        durable: Promise.resolve(),
       }
       chain.state.apply(mb.blockNumber, mb.stateDiff)
       chain.addMiniBlock(mb, mb.transactions.map(decode))
@@ -140,7 +172,7 @@ export class BlockProducer {
   private async tick(): Promise<void> {
     const started = performance.now()
     try {
-      if (this.sealer.failed !== undefined) {
+      if (this.sealer.failed !== undefined || this.walFailure !== undefined) {
         this.running = false
         return
       }
@@ -202,6 +234,7 @@ export class BlockProducer {
       prevRandao: block.env.prevRandao,
       firstMiniBlock: block.firstMiniBlock,
       miniBlocks: block.miniBlocks,
+      durable: this.published,
     }
     // Not awaited: sealing runs behind the loop. Failures are recorded by the sealer and stop the loop.
     this.sealer.seal(closed).catch(() => undefined)
@@ -265,11 +298,11 @@ export class BlockProducer {
     )
     const { chain, wal } = this.opened
     chain.state.apply(block.env.number, stateDiff)
-    await wal.append(mini)
     block.miniBlocks.push(mini)
     this.lastMiniBlock = { number: mini.number, hash: mini.hash }
     this.pool.markIncluded(included)
-    chain.addMiniBlock(mini, included.map((tx) => tx.tx))
+    this.publishWhenDurable(mini, included.map((tx) => tx.tx), wal.append(mini))
+    if (this.writesInFlight > MAX_WAL_WRITES_IN_FLIGHT) await this.published
     const now = performance.now()
     this.metrics?.observeMiniBlock(this.lastProducedAt === undefined ? undefined : (now - this.lastProducedAt) / 1000, (now - started) / 1000, included.length, mini.gasUsed)
     this.lastProducedAt = now
@@ -277,6 +310,13 @@ export class BlockProducer {
     this.metrics?.setPool(size.pending, size.queued)
   }
 }
+
+/**
+ * Mini-blocks whose WAL write may be outstanding at once. The fsync of one overlaps the execution of
+ * the next (LevelDB group-commits queued writers), but a disk that cannot keep up must slow the loop
+ * rather than grow this queue.
+ */
+const MAX_WAL_WRITES_IN_FLIGHT = 4
 
 /** PREVRANDAO of a block: derived from the mini-block before it, so it is fixed (and replayable) at block open. */
 function prevRandaoAfter(miniBlockHash: Uint8Array): Uint8Array {

@@ -21,6 +21,8 @@ export interface ClosedBlock {
   /** Number of its first mini-block (the next one, for a block that has none). */
   firstMiniBlock: bigint
   miniBlocks: MiniBlock[]
+  /** Resolves when its mini-blocks are in the WAL: the seal batch truncates them. */
+  durable: Promise<void>
 }
 
 /**
@@ -69,6 +71,7 @@ export class Sealer {
   }
 
   private async sealNow(block: ClosedBlock): Promise<SealedBlock> {
+    await block.durable
     const started = performance.now()
     const diff: StateDiff = emptyStateDiff()
     for (const mb of block.miniBlocks) mergeStateDiff(diff, mb.stateDiff)

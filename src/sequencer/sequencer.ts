@@ -154,7 +154,7 @@ export class Sequencer {
 
   /** Why block production stopped, if it did (a failed seal). */
   get failure(): Error | undefined {
-    return this.sealer.failed
+    return this.sealer.failed ?? this.producer.failure
   }
 
   get baseFee(): bigint {
