@@ -62,7 +62,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   miniBlockMs: 10,
   blockMs: 1_000,
   workers: 1,
-  executor: 'parallel',
+  executor: 'sequential',
   execWorkers: undefined,
   log: { level: 'info', format: 'json' },
 })

@@ -16,6 +16,17 @@ test('--dev alone is a complete configuration with the documented defaults', () 
   assert.equal(o.miniBlockMs, 10)
   assert.equal(o.blockMs, 1000)
   assert.equal(o.datadir, undefined)
+  assert.equal(o.executor, 'sequential')
+  assert.equal(o.execWorkers, undefined)
+})
+
+test('--executor and --exec-workers choose the mini-block executor', () => {
+  const o = run(['--dev', '--executor=parallel', '--exec-workers=3'])
+  assert.equal(o.executor, 'parallel')
+  assert.equal(o.execWorkers, 3)
+  assert.equal(run(['--dev'], { MEGAETH_EXECUTOR: 'parallel' }).executor, 'parallel')
+  assert.throws(() => parseCommand(['--dev', '--executor=turbo'], {}, false), /--executor: "turbo" is not one of parallel, sequential/)
+  assert.throws(() => parseCommand(['--dev', '--exec-workers=0'], {}, false), /--exec-workers: 0 is out of range \[1, 64\]/)
 })
 
 test('flags take both --name=value and --name value, and beat environment variables', () => {
@@ -49,6 +60,9 @@ test('every invalid configuration is one precise ConfigError', () => {
 test('help, version and blocktest are their own commands', () => {
   assert.equal(parseCommand(['--help'], {}, false).kind, 'help')
   assert.equal(parseCommand(['--version'], {}, false).kind, 'version')
-  assert.deepEqual(parseCommand(['blocktest', 'a.json', 'dir'], {}, false), { kind: 'blocktest', paths: ['a.json', 'dir'] })
+  assert.deepEqual(parseCommand(['blocktest', 'a.json', 'dir'], {}, false), { kind: 'blocktest', paths: ['a.json', 'dir'], executor: 'sequential', workers: undefined })
+  assert.deepEqual(parseCommand(['blocktest', '--executor=parallel', '--workers', '3', 'dir'], {}, false), { kind: 'blocktest', paths: ['dir'], executor: 'parallel', workers: 3 })
   assert.throws(() => parseCommand(['blocktest'], {}, false), ConfigError)
+  assert.throws(() => parseCommand(['blocktest', '--executor=fast', 'dir'], {}, false), /--executor: "fast" is not one of parallel, sequential/)
+  assert.throws(() => parseCommand(['blocktest', '--jobs=2', 'dir'], {}, false), /unknown flag --jobs=2/)
 })
