@@ -26,6 +26,7 @@ import {
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
 import { DEV_CHAIN_ID, DEV_KEYS, rpc, rpcRaw, startAnvil, startNode, waitFor, type AnvilHandle, type NodeHandle } from '../helpers/node-process.ts'
+import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 
 const GAS_PRICE = 2_000_000_000n // ≥ both chains' base fee
 const DETERMINISTIC_DEPLOYER: Address = '0x4e59b44847b379578588920ca78fbf26c0b4956c'
@@ -220,7 +221,7 @@ describe('megaeth-node vs anvil: same signed txs', { timeout: 120_000 }, () => {
     // Storage roots (and account fields) via eth_getProof: our merkleizer vs anvil's. Proofs are
     // served at the sealed head, so first wait until the last tx's EVM block is sealed.
     const last = steps[steps.length - 1]!.hash
-    await waitFor('the last tx to be sealed', async () => (await rpc<RpcReceipt>(node.rpcUrl, 'eth_getTransactionReceipt', [last])).blockHash !== null, 10_000, 50)
+    await waitFor('the last tx to be sealed', async () => unsealedBlockNumber((await rpc<RpcReceipt>(node.rpcUrl, 'eth_getTransactionReceipt', [last])).blockHash as Hex) === undefined, 10_000, 50)
     const proofs = await waitFor('megaeth-node proofs at the sealed head', async () => {
       const head = await rpc<Hex>(node.rpcUrl, 'eth_blockNumber')
       const out = []
