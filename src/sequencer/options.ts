@@ -31,7 +31,7 @@ export const DEFAULT_SEQUENCER_OPTIONS: Readonly<SequencerOptions> = Object.free
   blockMs: 1000,
   maxTxsPerMiniBlock: 1_000,
   ingestWorkers: 1,
-  executor: 'parallel',
+  executor: 'sequential',
   execWorkers: defaultExecWorkers(),
   syncSendTimeoutMs: 2_000,
   maxSyncSendTimeoutMs: 60_000,

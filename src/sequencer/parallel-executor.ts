@@ -71,7 +71,14 @@ export interface MiniBlockExecutorParams {
 /** Builds the executor the block producer runs mini-blocks on (starting the workers for `parallel`). */
 export async function createMiniBlockExecutor(params: MiniBlockExecutorParams): Promise<MiniBlockExecutor> {
   if (params.mode === 'sequential') return new SequentialMiniBlockExecutor(params.sequential)
-  const pool = await ExecWorkerPool.start(params.workers, { kind: 'chain', chainId: params.config.chainId, name: params.config.name })
+  let pool: ExecWorkerPool
+  try {
+    pool = await ExecWorkerPool.start(params.workers, { kind: 'chain', chainId: params.config.chainId, name: params.config.name })
+  } catch (error) {
+    // Results are identical either way: keep producing blocks, sequentially, and say so loudly.
+    params.logger?.error({ err: error }, 'execution workers failed to start: executing sequentially')
+    return new SequentialMiniBlockExecutor(params.sequential)
+  }
   const observer = params.registry === undefined ? undefined : createExecutorMetrics(params.registry, params.logger)
   return new ParallelExecutor(pool, params.sequential, params.base, {}, observer, true)
 }

@@ -1,18 +1,18 @@
 /**
  * The parallel executor's coordinator (main thread).
  *
- * A round of a batch is split into contiguous chunks: the main thread executes the first chunk
- * itself, directly on the committed state (the first transactions of a round always see exactly
- * the committed state, so they need no validation), while each worker speculatively executes one
- * later chunk against its replica plus its own chunk's earlier writes. Then, in preset order, each
- * worker transaction is validated by value — every account, slot and storage-emptiness it read
- * from below its own writes must still equal the committed value — and either its write set is
- * replayed onto the committed overlay, or it is re-executed on the main thread's sequential
- * executor (exact by construction). Receipts are placed at commit, so cumulative gas, transaction
- * and log indices follow commit order.
+ * A round of a batch is split in two: the main thread executes a prefix itself, directly on the
+ * committed state (the first transactions of a round always see exactly the committed state, so
+ * they need no validation), while the workers speculatively execute the rest — each sender's
+ * transactions on one worker, in preset order, against its replica plus its share's earlier
+ * writes, sent in parts so results stream back. Then, in preset order, each worker transaction is
+ * validated by value — every account, slot and storage-emptiness it read from below its own writes
+ * must still equal the committed value — and either its write set is replayed onto the committed
+ * overlay, or it is re-executed on the main thread's sequential executor (exact by construction).
+ * Receipts are placed at commit, so cumulative gas, transaction and log indices follow commit order.
  *
- * The fee recipient is credited lazily (as pevm does): see `applyRecordWrites` and
- * `SpeculativeExecutor`.
+ * The fee recipient is credited lazily (as pevm does): see `ChunkRecords.applyWrites` and
+ * `SpeculativeExecutor`. Design notes and measurements: docs/DESIGN.md, "Parallel execution".
  */
 import type { Block } from '@ethereumjs/block'
 import type { Hex, StateDiff } from '../../chain/state-diff.ts'
@@ -32,9 +32,9 @@ import {
   type MiniBlockExecutor,
 } from './mini-block-executor.ts'
 import type { ExecWorkerPool } from './pool.ts'
-import { REASON_NAMES, applyRecordWrites, indexRecords, readsStillValid, type RecordView } from './records.ts'
+import { ChunkRecords, REASON_NAMES } from './records.ts'
 import type { ChunkResult, PackedTxs } from './speculative.ts'
-import { WireReader, WireWriter, writeStateDiff } from './wire.ts'
+import { WireWriter, writeStateDiff } from './wire.ts'
 
 export interface ParallelExecutorOptions {
   /** Workers of the pool to execute chunks on (all get syncs). Default: the pool's size. */
@@ -73,6 +73,9 @@ export interface RoundReport {
   /** Bytes and main-thread µs spent syncing replicas before the round. */
   syncBytes: number
   syncUs: number
+  /** Worker threads' CPU µs: executing their shares, and applying replica syncs (0 where the OS does not say). */
+  workerCpuUs: number
+  workerSyncCpuUs: number
   wallUs: number
 }
 
@@ -92,6 +95,10 @@ export interface ParallelStats {
 }
 
 const EWMA = 0.3
+/** A round is abandoned (workers skip the rest, the main thread executes it) once at least this many
+ * worker transactions were checked and more than `ABANDON_RATE` of them had to be re-executed. */
+const ABANDON_AFTER = 8
+const ABANDON_RATE = 0.75
 
 /** Dirty-key log of the committed overlay: what the replicas have not seen yet. */
 class DirtyLog implements WriteListener {
@@ -243,7 +250,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
         const started = performance.now()
         const stoppedAt = await runSequentialRange(this.main, txs, next, txs.length, cursor, progress)
         this.totals.sequentialStretches++
-        this.observer?.onRound({ mode: 'sequential', reason: sequentialReason, txs: stoppedAt - next, mainTxs: stoppedAt - next, workerTxs: 0, reexecuted: {}, syncBytes: 0, syncUs: 0, wallUs: (performance.now() - started) * 1000 })
+        this.observer?.onRound({ mode: 'sequential', reason: sequentialReason, txs: stoppedAt - next, mainTxs: stoppedAt - next, workerTxs: 0, reexecuted: {}, syncBytes: 0, syncUs: 0, workerCpuUs: 0, workerSyncCpuUs: 0, wallUs: (performance.now() - started) * 1000 })
         next = stoppedAt
         break
       }
@@ -348,13 +355,21 @@ export class ParallelExecutor implements MiniBlockExecutor {
 
     // Dispatch the workers' shares first, so they run while the main thread executes its prefix.
     const { worker, slot, shares } = this.assign(txs, workFrom, to)
+    // Each share goes out in parts, so the main thread can validate a share's first transactions
+    // while the worker still runs its last ones (the commit phase overlaps execution).
     const mainOnly = new Set<number>()
-    const results: Array<Promise<ChunkResult>> = shares.map((share, k) => {
-      const chunk = packShare(txs, share)
-      for (const i of chunk.mainOnly) mainOnly.add(i)
-      const result = this.pool.exec(k, env, chunk.packed)
-      result.catch(() => undefined) // observed below; a share abandoned at the deadline must not be unhandled
-      return result
+    const round = this.pool.nextRound()
+    const parts: Array<Array<Promise<ChunkResult>>> = shares.map((share, k) => {
+      const size = partSize(share.length)
+      const promises: Array<Promise<ChunkResult>> = []
+      for (let at = 0; at < share.length; at += size) {
+        const chunk = packShare(txs, share.slice(at, at + size))
+        for (const i of chunk.mainOnly) mainOnly.add(i)
+        const result = this.pool.exec(k, env, chunk.packed, at > 0, round)
+        result.catch(() => undefined) // observed below; a part abandoned at the deadline must not be unhandled
+        promises.push(result)
+      }
+      return promises
     })
 
     const mainStarted = performance.now()
@@ -366,10 +381,15 @@ export class ParallelExecutor implements MiniBlockExecutor {
     let workerTxs = 0
     let committedFromWorkers = 0
     let commitTime = 0
+    let workerCpuUs = 0
+    let workerSyncCpuUs = 0
     let stoppedAt = mainStopped
     if (mainStopped === workFrom) {
       const coinbase = env.coinbase.toLowerCase() as Hex
-      const records: Array<{ reader: WireReader; views: RecordView[] } | null | undefined> = new Array(shares.length)
+      const records: Array<Array<ChunkRecords | null | undefined>> = shares.map(() => [])
+      let abandoned = false
+      let checked = 0
+      let wasted = 0
       stoppedAt = to
       for (let i = workFrom; i < to; i++) {
         if (pastDeadline(progress)) {
@@ -382,41 +402,60 @@ export class ParallelExecutor implements MiniBlockExecutor {
           progress.outcomes.push(undefined)
           continue
         }
+        if (abandoned) {
+          // Conflict-heavy round: no point waiting for the rest of the speculation.
+          count(reexecuted, 'abandoned')
+          recordOutcome(progress, item, await this.main.applyTx(item.tx, cursor))
+          continue
+        }
         const k = worker[i - workFrom]!
-        let share = records[k]
-        if (share === undefined) {
+        const size = partSize(shares[k]!.length)
+        const at = slot[i - workFrom]!
+        const p = Math.floor(at / size)
+        let part = records[k]![p]
+        if (part === undefined) {
           try {
-            const result = await results[k]!
-            const reader = new WireReader(result.records)
-            share = { reader, views: indexRecords(reader, shares[k]!.length) }
-            this.workerUs = ewma(this.workerUs, result.execUs / shares[k]!.length)
+            const result = await parts[k]![p]!
+            part = new ChunkRecords(result.records, Math.min(size, shares[k]!.length - p * size))
+            this.workerUs = ewma(this.workerUs, result.execUs / Math.min(size, shares[k]!.length - p * size))
+            workerCpuUs += result.cpuUs
+            workerSyncCpuUs += result.syncCpuUs
           } catch (error) {
             this.disable(error instanceof Error ? error : new Error(String(error)))
-            share = null
+            part = null
           }
-          records[k] = share
+          records[k]![p] = part
         }
+        const share = part
+        const j = at - p * size
         const commitStarted = performance.now()
         let outcome: TxOutcome | undefined
         // The block gas check comes first, exactly as `applyTx` orders it.
         if (mainOnly.has(i)) count(reexecuted, 'sender')
         else if (share === null) count(reexecuted, 'worker_failed')
         else if (cursor.gasUsed + item.tx.gasLimit <= env.gasLimit) {
-          const view = share.views[slot[i - workFrom]!]!
-          if (view.kind !== 0) count(reexecuted, REASON_NAMES[view.kind] ?? 'internal')
-          else if (!readsStillValid(share.reader, view, this.main.state)) count(reexecuted, 'conflict')
+          const kind = share.kind(j)
+          if (kind !== 0) count(reexecuted, REASON_NAMES[kind] ?? 'internal')
+          else if (!share.readsStillValid(j, this.main.state)) count(reexecuted, 'conflict')
           else {
-            const parts = applyRecordWrites(share.reader, view, this.main.state, coinbase)
-            outcome = { ok: true, receipt: placeReceipt(item.tx, env, cursor, parts) }
+            outcome = { ok: true, receipt: placeReceipt(item.tx, env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
             committedFromWorkers++
           }
-        }
+        } else count(reexecuted, 'block_gas_limit')
         commitTime += performance.now() - commitStarted
+        checked++
+        if (outcome === undefined) wasted++
+        if (checked >= ABANDON_AFTER && wasted > checked * ABANDON_RATE && i + 1 < to) {
+          abandoned = true
+          this.pool.abandon(round)
+        }
         // Re-executed on the committed state: exact by construction.
         outcome ??= await this.main.applyTx(item.tx, cursor)
         recordOutcome(progress, item, outcome)
       }
     }
+    // Stopped early (the time budget): whatever the workers still have of this round is moot.
+    if (stoppedAt < to) this.pool.abandon(round)
     if (committedFromWorkers > 0) this.commitUs = ewma(this.commitUs, (commitTime * 1000) / committedFromWorkers)
     const reexecutedTotal = Object.values(reexecuted).reduce((a, b) => a + b, 0)
     const wallUs = (performance.now() - started) * 1000
@@ -427,7 +466,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
     this.totals.mainTxs += mainTxs
     this.totals.workerTxs += workerTxs
     this.totals.reexecuted += reexecutedTotal
-    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, workerTxs, reexecuted, syncBytes, syncUs, wallUs })
+    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, workerTxs, reexecuted, syncBytes, syncUs, workerCpuUs, workerSyncCpuUs, wallUs })
     return stoppedAt
   }
 
@@ -457,6 +496,11 @@ function ewma(previous: number, sample: number): number {
 
 function count(into: Record<string, number>, key: string): void {
   into[key] = (into[key] ?? 0) + 1
+}
+
+/** Transactions per part of a worker's share: small enough to overlap validation with execution. */
+function partSize(shareLength: number): number {
+  return Math.min(64, Math.max(8, Math.ceil(shareLength / 8)))
 }
 
 /**

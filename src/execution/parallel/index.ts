@@ -20,5 +20,3 @@ export {
   type MiniBlockExecutor,
 } from './mini-block-executor.ts'
 export { ExecWorkerError, ExecWorkerPool } from './pool.ts'
-
-export type ExecutorMode = 'parallel' | 'sequential'

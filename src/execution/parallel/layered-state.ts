@@ -13,7 +13,7 @@ export class ChunkLayer implements StateReader {
   private storage = new Map<Hex, StorageWrites>()
   private codes = new Map<Hex, Uint8Array>()
 
-  constructor(private readonly base: StateReader) {}
+  constructor(public base: StateReader) {}
 
   reset(): void {
     this.accounts = new Map()

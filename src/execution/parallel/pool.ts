@@ -35,8 +35,8 @@ class ExecThread {
     worker.on('exit', (code) => this.fail(new ExecWorkerError(`execution worker exited (code ${code})`)))
   }
 
-  static start(spec: CommonSpec): Promise<ExecThread> {
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { spec } satisfies WorkerInit })
+  static start(spec: CommonSpec, abandoned: Int32Array): Promise<ExecThread> {
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { spec, abandoned } satisfies WorkerInit })
     const thread = new ExecThread(worker)
     return new Promise((resolve, reject) => {
       thread.pending.set(READY_ID, { resolve: () => resolve(thread), reject })
@@ -71,17 +71,20 @@ class ExecThread {
  */
 export class ExecWorkerPool {
   private closed = false
+  private rounds = 0
 
   private constructor(
     private readonly threads: ExecThread[],
     readonly spec: CommonSpec,
+    private readonly abandoned: Int32Array,
   ) {}
 
   /** Starts `size` workers and waits until each has built its VM. */
   static async start(size: number, spec: CommonSpec): Promise<ExecWorkerPool> {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`execution workers must be a positive integer, got ${size}`)
-    const threads = await Promise.all(Array.from({ length: size }, () => ExecThread.start(spec)))
-    return new ExecWorkerPool(threads, spec)
+    const abandoned = new Int32Array(new SharedArrayBuffer(4))
+    const threads = await Promise.all(Array.from({ length: size }, () => ExecThread.start(spec, abandoned)))
+    return new ExecWorkerPool(threads, spec, abandoned)
   }
 
   get size(): number {
@@ -112,11 +115,26 @@ export class ExecWorkerPool {
     await Promise.all(this.threads.map((t) => t.request({ op: 'sync', data: new Uint8Array(0) })))
   }
 
-  async exec(worker: number, env: BlockEnv, txs: PackedTxs): Promise<ChunkResult> {
+  /**
+   * Executes `txs` on `worker` as part of `round` (a positive number, increasing); `continues`: they
+   * follow its previous call's in the same share.
+   */
+  async exec(worker: number, env: BlockEnv, txs: PackedTxs, continues = false, round = 0): Promise<ChunkResult> {
     const thread = this.threads[worker]
     if (thread === undefined) throw new RangeError(`no execution worker ${worker}`)
-    const response = await thread.request({ op: 'exec', env, txs }, [txs.raw.buffer as ArrayBuffer, txs.offsets.buffer as ArrayBuffer, txs.pubKeys.buffer as ArrayBuffer])
-    return { records: response.records!, execUs: response.execUs! }
+    const response = await thread.request({ op: 'exec', env, txs, continues, round }, [txs.raw.buffer as ArrayBuffer, txs.offsets.buffer as ArrayBuffer, txs.pubKeys.buffer as ArrayBuffer])
+    if (response.result === undefined) throw new ExecWorkerError('execution worker answered a chunk without a result')
+    return response.result
+  }
+
+  /** A new round number (rounds are numbered per pool, which executors may share). */
+  nextRound(): number {
+    return ++this.rounds
+  }
+
+  /** Tells every worker to skip what is left of rounds up to `round` (takes effect between transactions). */
+  abandon(round: number): void {
+    if (round > Atomics.load(this.abandoned, 0)) Atomics.store(this.abandoned, 0, round)
   }
 
   async close(): Promise<void> {

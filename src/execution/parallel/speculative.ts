@@ -5,9 +5,10 @@
  *
  * Pure logic (no thread plumbing) so tests can drive it in-thread; `worker.ts` wraps it.
  */
+import { readFileSync } from 'node:fs'
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP, type TxOptions } from '@ethereumjs/tx'
+import type { TxOptions } from '@ethereumjs/tx'
 import { runTx, type VM } from '@ethereumjs/vm'
 import type { Hex } from '../../chain/state-diff.ts'
 import { blockForEnv, type BlockEnv } from '../block-env.ts'
@@ -15,9 +16,10 @@ import { FlatState } from '../state/flat-state.ts'
 import { JournaledState } from '../state/journaled-state.ts'
 import { createExecutionVM } from '../vm-factory.ts'
 import { commonFromSpec, fastTxOptions, type CommonSpec } from './common-spec.ts'
+import { decodeWorkerTx } from './fast-tx.ts'
 import { ChunkLayer, RecordingReader } from './layered-state.ts'
-import { MainThreadReason, writeMainThreadRecord, writeSpeculatedRecord } from './records.ts'
-import { WireReader, WireWriter, readStateDiff } from './wire.ts'
+import { MainThreadReason, RecordEncoder } from './records.ts'
+import { WireReader, readStateDiff } from './wire.ts'
 
 /** A chunk's transactions, packed for transfer: raw bytes back to back, and sender public keys. */
 export interface PackedTxs {
@@ -33,6 +35,18 @@ export interface ChunkResult {
   records: Uint8Array
   /** Wall time spent executing, µs (for the coordinator's chunk sizing). */
   execUs: number
+  /** This thread's CPU time executing the chunk, and applying syncs since the previous chunk, µs (0 where the OS does not say). */
+  cpuUs: number
+  syncCpuUs: number
+}
+
+/** The calling thread's CPU time in µs (Linux schedstat), or 0 where unavailable. */
+export function threadCpuUs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]) / 1000
+  } catch {
+    return 0
+  }
 }
 
 type Phase = 'pre' | 'exec' | 'post'
@@ -49,14 +63,12 @@ export class SpeculativeExecutor {
   private coinbase: Hex = '0x'
   private phase: Phase = 'pre'
   private flag: MainThreadReason | undefined
+  private syncCpuUs = 0
+  /** Shared with the coordinator: rounds up to this number are abandoned (their transactions are skipped). */
+  abandoned: Int32Array | undefined
 
   private constructor(private readonly common: Common) {
-    this.layer = new ChunkLayer({
-      getAccount: (a) => this.replica.getAccount(a),
-      getStorage: (a, s) => this.replica.getStorage(a, s),
-      hasStorage: (a) => this.replica.hasStorage(a),
-      getCode: (h) => this.replica.getCode(h),
-    })
+    this.layer = new ChunkLayer(this.replica)
     this.reads = new RecordingReader(this.layer)
     this.state = new JournaledState(this.reads)
     this.txOptions = fastTxOptions(common)
@@ -116,12 +128,15 @@ export class SpeculativeExecutor {
   loadSnapshot(data: Uint8Array): void {
     this.replica = new FlatState()
     this.replica.apply(readStateDiff(new WireReader(data)))
+    this.layer.base = this.replica
   }
 
   /** Applies committed writes the main thread made since the last sync (encoded `StateDiff`s). */
   applySync(data: Uint8Array): void {
+    const cpu = threadCpuUs()
     const r = new WireReader(data)
-    while (!r.done) this.replica.apply(readStateDiff(r))
+    while (!r.done) applyWireDiff(r, this.replica)
+    this.syncCpuUs += threadCpuUs() - cpu
   }
 
   private setEnv(env: BlockEnv): void {
@@ -132,25 +147,39 @@ export class SpeculativeExecutor {
     this.reads.ignored = this.coinbase
   }
 
-  async executeChunk(env: BlockEnv, txs: PackedTxs): Promise<ChunkResult> {
+  /**
+   * Executes transactions in order against the replica plus the chunk's earlier writes.
+   * `continues`: these transactions follow the previous call's in the same share (a share is sent in
+   * parts so the main thread can validate early ones while later ones run); otherwise a new share.
+   */
+  async executeChunk(env: BlockEnv, txs: PackedTxs, continues = false, round = 0): Promise<ChunkResult> {
     const started = performance.now()
+    const cpu = threadCpuUs()
     this.setEnv(env)
-    this.layer.reset()
-    const out = new WireWriter(16_384)
+    if (!continues) this.layer.reset()
+    const out = new RecordEncoder()
     const count = txs.offsets.length - 1
     for (let i = 0; i < count; i++) {
+      // The coordinator gave up on this round (it mostly conflicts): leave the rest to the main thread.
+      if (this.abandoned !== undefined && round > 0 && Atomics.load(this.abandoned, 0) >= round) {
+        out.mainThread(MainThreadReason.abandoned)
+        continue
+      }
       await this.executeOne(txs.raw.subarray(txs.offsets[i]!, txs.offsets[i + 1]!), txs.pubKeys.subarray(i * 64, i * 64 + 64), out)
     }
-    return { records: out.finish(), execUs: (performance.now() - started) * 1000 }
+    const records = out.finish()
+    const syncCpuUs = this.syncCpuUs
+    this.syncCpuUs = 0
+    return { records, execUs: (performance.now() - started) * 1000, cpuUs: threadCpuUs() - cpu, syncCpuUs }
   }
 
-  private async executeOne(raw: Uint8Array, pubKey: Uint8Array, out: WireWriter): Promise<void> {
+  private async executeOne(raw: Uint8Array, pubKey: Uint8Array, out: RecordEncoder): Promise<void> {
     let tx
     try {
-      tx = createTxFromRLP(raw, this.txOptions)
+      tx = decodeWorkerTx(raw, this.txOptions)
       tx.cache.senderPubKey = pubKey
     } catch {
-      writeMainThreadRecord(out, MainThreadReason.decode)
+      out.mainThread(MainThreadReason.decode)
       return
     }
     this.phase = 'pre'
@@ -164,9 +193,9 @@ export class SpeculativeExecutor {
       await this.state.revertAll()
     }
     const writes = this.state.takeWrites()
-    if (this.flag !== undefined || result === undefined) writeMainThreadRecord(out, this.flag ?? MainThreadReason.internal)
+    if (this.flag !== undefined || result === undefined) out.mainThread(this.flag ?? MainThreadReason.internal)
     else {
-      writeSpeculatedRecord(out, {
+      out.speculated({
         reads: this.reads,
         writes,
         coinbaseCredit: result.minerValue,
@@ -180,6 +209,49 @@ export class SpeculativeExecutor {
     // Later transactions of the chunk see this one's writes, whatever becomes of it: if it is
     // re-executed differently, their recorded reads no longer match and they are re-executed too.
     this.layer.apply(writes)
+  }
+}
+
+/**
+ * `replica.apply(readStateDiff(r))` without the intermediate maps: a worker applies every committed
+ * write of every round, so this is on its critical path. Same semantics as `FlatState.apply`.
+ */
+function applyWireDiff(r: WireReader, replica: FlatState): void {
+  for (let n = r.u32(); n > 0; n--) {
+    const hash = r.hex(32)
+    replica.codes.set(hash, r.bytes())
+  }
+  for (let n = r.u32(); n > 0; n--) {
+    const address = r.hex(20)
+    const account = r.account()
+    const cleared = r.bool()
+    let count = r.u32()
+    if (account === undefined) {
+      replica.accounts.delete(address)
+      replica.storage.delete(address)
+      for (; count > 0; count--) {
+        r.skip(32)
+        r.skip(r.u32())
+      }
+      continue
+    }
+    replica.accounts.set(address, account)
+    let slots = replica.storage.get(address)
+    if (cleared && slots !== undefined) slots.clear()
+    for (; count > 0; count--) {
+      const slot = r.hex(32)
+      const value = r.bytes()
+      if (value.length === 0) {
+        slots?.delete(slot)
+        continue
+      }
+      if (slots === undefined) {
+        slots = new Map()
+        replica.storage.set(address, slots)
+      }
+      slots.set(slot, value)
+    }
+    if (slots !== undefined && slots.size === 0) replica.storage.delete(address)
   }
 }
 

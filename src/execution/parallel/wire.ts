@@ -17,6 +17,8 @@ const HEX_VALUES: Int8Array = (() => {
   return table
 })()
 
+const BYTE_HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
@@ -101,17 +103,23 @@ export class WireWriter {
     this.bytes(textEncoder.encode(s))
   }
 
+  /** Unsigned bigints up to 2^53 as a float; larger ones as packed hex digits (V8's toString(16) is fast). */
   big(v: bigint): void {
     if (v >= 0n && v <= 0x1fffffffffffffn) {
       this.u8(0)
       this.f64(Number(v))
-    } else if (v >= 0n) {
-      this.u8(1)
-      this.str(v.toString(16))
-    } else {
-      this.u8(2)
-      this.str((-v).toString(16))
+      return
     }
+    if (v < 0n) throw new Error('wire: negative bigint')
+    let hex = v.toString(16)
+    if (hex.length % 2 === 1) hex = `0${hex}`
+    const size = hex.length / 2
+    this.u8(size)
+    this.ensure(size)
+    const buf = this.buf
+    let pos = this.pos
+    for (let i = 0; i < hex.length; i += 2) buf[pos++] = (HEX_VALUES[hex.charCodeAt(i)]! << 4) | HEX_VALUES[hex.charCodeAt(i + 1)]!
+    this.pos = pos
   }
 
   bool(v: boolean): void {
@@ -192,10 +200,13 @@ export class WireReader {
   }
 
   big(): bigint {
-    const tag = this.u8()
-    if (tag === 0) return BigInt(this.f64())
-    const digits = this.str()
-    return tag === 1 ? BigInt(`0x${digits}`) : -BigInt(`0x${digits}`)
+    const size = this.u8()
+    if (size === 0) return BigInt(this.f64())
+    let hex = '0x'
+    const buf = this.buf
+    for (let i = this.pos; i < this.pos + size; i++) hex += BYTE_HEX[buf[i]!]!
+    this.pos += size
+    return BigInt(hex)
   }
 
   bool(): boolean {

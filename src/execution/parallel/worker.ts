@@ -5,18 +5,20 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { BlockEnv } from '../block-env.ts'
 import type { CommonSpec } from './common-spec.ts'
-import { SpeculativeExecutor, type PackedTxs } from './speculative.ts'
+import { SpeculativeExecutor, type ChunkResult, type PackedTxs } from './speculative.ts'
 
 export interface WorkerInit {
   spec: CommonSpec
+  /** Shared Int32: rounds up to this number are abandoned (see `ExecWorkerPool.abandon`). */
+  abandoned: Int32Array
 }
 
 export type WorkerRequest =
   | { id: number; op: 'snapshot'; data: Uint8Array }
   | { id: number; op: 'sync'; data: Uint8Array }
-  | { id: number; op: 'exec'; env: BlockEnv; txs: PackedTxs }
+  | { id: number; op: 'exec'; env: BlockEnv; txs: PackedTxs; continues: boolean; round: number }
 
-export type WorkerResponse = { id: number; ok: true; records?: Uint8Array; execUs?: number } | { id: number; ok: false; error: string }
+export type WorkerResponse = { id: number; ok: true; result?: ChunkResult } | { id: number; ok: false; error: string }
 
 /** Message id of the "ready" announcement a worker posts once its VM is built. */
 export const READY_ID = 0
@@ -24,8 +26,9 @@ export const READY_ID = 0
 export async function serveExecutionRequests(): Promise<void> {
   const port = parentPort
   if (port === null) throw new Error('execution worker started outside a worker thread')
-  const { spec } = workerData as WorkerInit
+  const { spec, abandoned } = workerData as WorkerInit
   const executor = await SpeculativeExecutor.create(spec)
+  executor.abandoned = abandoned
   let queue: Promise<void> = Promise.resolve()
   port.on('message', (request: WorkerRequest) => {
     queue = queue.then(async () => {
@@ -40,8 +43,8 @@ export async function serveExecutionRequests(): Promise<void> {
             port.postMessage({ id: request.id, ok: true } satisfies WorkerResponse)
             return
           case 'exec': {
-            const result = await executor.executeChunk(request.env, request.txs)
-            port.postMessage({ id: request.id, ok: true, records: result.records, execUs: result.execUs } satisfies WorkerResponse, [result.records.buffer as ArrayBuffer])
+            const result = await executor.executeChunk(request.env, request.txs, request.continues, request.round)
+            port.postMessage({ id: request.id, ok: true, result } satisfies WorkerResponse, [result.records.buffer as ArrayBuffer])
             return
           }
         }
