@@ -9,6 +9,7 @@ import { emptyStateDiff, mergeStateDiff } from '../../src/chain/state-diff.ts'
 import { keccak256 } from '../../src/execution/crypto.ts'
 import { StateTrie } from '../../src/execution/merkle/index.ts'
 import type { StateTrieAccount } from '../../src/execution/merkle/index.ts'
+import { rng } from '../helpers/rng.ts'
 
 const EMPTY_ROOT = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421'
 
@@ -22,18 +23,6 @@ interface ModelAccount {
 }
 type Model = Map<Hex, ModelAccount>
 
-function rng(seed: number): { int(n: number): number; bytes(n: number): Uint8Array; pick<T>(xs: readonly T[]): T } {
-  let s = seed >>> 0
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (n: number): number => Math.floor(next() * n)
-  return { int, bytes: (n) => Uint8Array.from({ length: n }, () => int(256)), pick: (xs) => xs[int(xs.length)]! }
-}
 type Rng = ReturnType<typeof rng>
 
 function modelAccounts(model: Model): StateTrieAccount[] {
