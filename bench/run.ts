@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N]]
  *
- * Scenarios: transfers, erc20, latency, miniblock, merkle (default: all). Before them, two short
+ * Scenarios: transfers, erc20, latency, miniblock, merkle, executor (default: all). Before them, two short
  * calibrations run: how fast the generator can sign (4 methods) and how fast it can submit to a
  * server that does nothing (its ceiling). Each scenario starts a fresh server per kind, measures,
  * stops it by pid, then starts the other: only one server is alive at a time.
@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runExecutorBench } from './executor.ts'
 import { runMerkleBench, type MerkleBenchResult } from './merkle.ts'
 import { isInterrupted } from './lib/procs.ts'
 import { barChartSvg, environment, writeJson, writeText, type Environment } from './lib/report.ts'
@@ -25,7 +26,7 @@ import { runLatency, type LatencyResult } from './scenarios/latency.ts'
 import { runMiniblock, type MiniBlockResult } from './scenarios/miniblock.ts'
 import { runThroughput, type ThroughputResult } from './scenarios/throughput.ts'
 
-const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle'] as const
+const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor'] as const
 type Scenario = (typeof ALL)[number]
 
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
   // Calibration: signing methods and the generator's submit ceiling.
   let signing: SignBenchResult | undefined
   let ceiling: CeilingPoint[] | undefined
-  if (args.calibrate && args.scenarios.some((s) => s !== 'merkle')) {
+  if (args.calibrate && args.scenarios.some((s) => s !== 'merkle' && s !== 'executor')) {
     log('\n== calibration: signing (4 methods) ==')
     signing = await runSignBench(args.quick ? 1_000 : 2_000)
     log(`  µs per tx: ${Object.entries(signing.usPerTx).map(([k, v]) => `${k} ${v}`).join(', ')} → using ${signing.chosen}${signing.identicalBytes ? ' (all four produce identical bytes)' : ' (WARNING: outputs differ)'}`)
@@ -181,6 +182,16 @@ async function main(): Promise<void> {
         log(`  merkle FAILED: ${message}`)
         failures.push(`merkle: ${message}`)
         results.merkle = { error: message }
+      }
+    } else if (scenario === 'executor') {
+      // Sequential vs parallel executor on the same pre-generated blocks: in-process, no servers;
+      // it writes bench/results/executor.json itself and stays out of the server summary table.
+      try {
+        await runExecutorBench({ blocks: args.quick ? 4 : 10, reps: args.quick ? 1 : 3, log: (l) => log(`  ${l}`) })
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`  executor FAILED: ${message}`)
+        failures.push(`executor: ${message}`)
       }
     }
     log(`  (${scenario}: ${((performance.now() - t) / 1000).toFixed(1)} s)`)
