@@ -1,8 +1,8 @@
 import type { AccountState, Hex } from '../../chain/state-diff.ts'
-import type { OverlayWrites, StorageWrites } from '../state/journaled-state.ts'
+import type { OverlayWrites } from '../state/journaled-state.ts'
+import { overlayAccount, overlayHasStorage, overlaySlot, type StorageWrites } from '../state/overlay-reads.ts'
 import type { StateReader } from '../state/state-reader.ts'
 
-const EMPTY = new Uint8Array(0)
 
 /**
  * A worker's view while it runs its chunk: the writes of the chunk's earlier transactions over the
@@ -36,28 +36,15 @@ export class ChunkLayer implements StateReader {
   }
 
   getAccount(address: Hex): AccountState | undefined {
-    const overlaid = this.accounts.get(address)
-    if (overlaid !== undefined) return overlaid ?? undefined
-    return this.base.getAccount(address)
+    return overlayAccount(this.accounts, this.base, address)
   }
 
   getStorage(address: Hex, slot: Hex): Uint8Array {
-    const overlay = this.storage.get(address)
-    if (overlay !== undefined) {
-      const value = overlay.slots.get(slot)
-      if (value !== undefined) return value
-      if (overlay.cleared) return EMPTY
-    }
-    return this.base.getStorage(address, slot)
+    return overlaySlot(this.storage, this.base, address, slot)
   }
 
   hasStorage(address: Hex): boolean {
-    const overlay = this.storage.get(address)
-    if (overlay !== undefined) {
-      for (const value of overlay.slots.values()) if (value.length > 0) return true
-      if (overlay.cleared) return false
-    }
-    return this.base.hasStorage(address)
+    return overlayHasStorage(this.storage, this.base, address)
   }
 
   getCode(codeHash: Hex): Uint8Array | undefined {

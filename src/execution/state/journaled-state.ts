@@ -3,6 +3,7 @@ import { Account, KECCAK256_NULL, KECCAK256_RLP, bytesToHex, type Address } from
 import type { AccountDiff, AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
 import { keccak256 } from '../crypto.ts'
 import type { StateReader } from './state-reader.ts'
+import { overlayAccount, overlayHasStorage, overlaySlot, type StorageWrites } from './overlay-reads.ts'
 
 const EMPTY = new Uint8Array(0)
 const KECCAK256_NULL_HEX = bytesToHex(KECCAK256_NULL) as Hex
@@ -42,11 +43,7 @@ export interface WriteListener {
 }
 
 /** One address's storage writes in an overlay. */
-export interface StorageWrites {
-  /** Storage was wiped first: slots not in `slots` are zero. */
-  cleared: boolean
-  slots: Map<Hex, Uint8Array>
-}
+export type { StorageWrites } from './overlay-reads.ts'
 
 /**
  * An overlay's raw contents, unfiltered and in first-write order (`takeWrites()`): what one
@@ -106,20 +103,12 @@ export class JournaledState implements StateManagerInterface {
 
   readAccount(address: Hex): AccountState | undefined {
     this.recorder?.onAccountRead(address)
-    const overlaid = this.accounts.get(address)
-    if (overlaid !== undefined) return overlaid ?? undefined
-    return this.base.getAccount(address)
+    return overlayAccount(this.accounts, this.base, address)
   }
 
   readSlot(address: Hex, slot: Hex): Uint8Array {
     this.recorder?.onStorageRead(address, slot)
-    const overlay = this.storage.get(address)
-    if (overlay !== undefined) {
-      const value = overlay.slots.get(slot)
-      if (value !== undefined) return value
-      if (overlay.cleared) return EMPTY
-    }
-    return this.base.getStorage(address, slot)
+    return overlaySlot(this.storage, this.base, address, slot)
   }
 
   readCode(codeHash: Hex): Uint8Array {
@@ -129,12 +118,7 @@ export class JournaledState implements StateManagerInterface {
 
   /** Whether the account has a non-zero slot, as `getAccount`'s storage-root marker reports it. */
   hasStorage(address: Hex): boolean {
-    const overlay = this.storage.get(address)
-    if (overlay !== undefined) {
-      for (const value of overlay.slots.values()) if (value.length > 0) return true
-      if (overlay.cleared) return false
-    }
-    return this.base.hasStorage(address)
+    return overlayHasStorage(this.storage, this.base, address)
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
