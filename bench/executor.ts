@@ -32,6 +32,7 @@ import { FlatState } from '../src/execution/state/flat-state.ts'
 import { decodeRawTransaction, type DecodedTx } from '../src/sequencer/ingest/decode.ts'
 import { compileBenchToken } from './contracts/compile.ts'
 import { signNative } from './load/sign.ts'
+import { rng } from '../test/helpers/rng.ts'
 
 export const EXECUTOR_SCENARIOS = ['transfers-disjoint', 'erc20-many-holders', 'amm-many-pools', 'hot-counter', 'mixed'] as const
 export type ExecutorScenario = (typeof EXECUTOR_SCENARIOS)[number]
@@ -234,16 +235,6 @@ function key(label: string): Key {
   return { priv, address: bytesToHex(privateKeyToAddress(priv)) as Hex }
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const fixedAddress = (tag: number, i: number): Hex => `0x${tag.toString(16).padStart(8, '0')}${i.toString(16).padStart(32, '0')}` as Hex
 const word = (v: bigint): Uint8Array => setLengthLeft(bigIntToBytes(v), 32)
@@ -299,7 +290,7 @@ interface Contracts {
  * nonce chains), the contracts, and `blocks` blocks of `perBlock` transactions from `pick`.
  */
 function workload(contracts: Contracts, senderCount: number, blocks: number, perBlock: number, seed: number, pick: (rand: () => number, sender: Key, senders: Key[]) => { to: Hex; data?: Uint8Array; value?: bigint; gas: bigint }): Workload {
-  const rand = prng(seed)
+  const rand = rng(seed).next
   const state = new FlatState()
   const senders = Array.from({ length: senderCount }, (_, i) => key(`sender/${i}`))
   for (const s of senders) state.accounts.set(s.address, { nonce: 0n, balance: 10n ** 21n, codeHash: KECCAK256_NULL })

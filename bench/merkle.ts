@@ -14,6 +14,7 @@ import { KECCAK256_NULL, KECCAK256_RLP, bigIntToUnpaddedBytes, bytesToHex, hexTo
 import type { AccountState, Hex, StateDiff } from '../src/chain/state-diff.ts'
 import { keccak256 } from '../src/execution/crypto.ts'
 import { MerkleTrie, StateTrie } from '../src/execution/merkle/index.ts'
+import { rng } from '../test/helpers/rng.ts'
 
 export interface MerkleBenchOptions {
   accounts?: number
@@ -37,17 +38,6 @@ export interface MerkleBenchResult {
 
 const RESULTS_FILE = new URL('./results/merkle.json', import.meta.url)
 
-/** Deterministic PRNG (mulberry32): both tries must see identical diffs, and runs must be comparable. */
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)
-  }
-}
 
 interface Population {
   addresses: Hex[]
@@ -97,7 +87,8 @@ export async function runMerkleBench(opts: MerkleBenchOptions = {}): Promise<Mer
   const diffCount = opts.diffs ?? 20
   const perDiff = opts.updatesPerDiff ?? 5_000
   const log = opts.log ?? ((line: string) => console.log(line))
-  const rand = prng(0x5eed)
+  // Seeded: both tries must see identical diffs, and runs must be comparable.
+  const rand = rng(0x5eed).int
 
   const pop = population(accounts, rand)
   const genesis = pop.states.map((account, i) => ({ address: hexToBytes(pop.addresses[i]!), account, storage: [] }))

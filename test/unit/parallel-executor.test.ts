@@ -26,6 +26,7 @@ import { FlatState } from '../../src/execution/state/flat-state.ts'
 import { trieEntries } from '../../src/execution/state/trie-entries.ts'
 import { decodeRawTransaction, type DecodedTx } from '../../src/sequencer/ingest/decode.ts'
 import { contract } from '../helpers/contracts.ts'
+import { rng } from '../helpers/rng.ts'
 
 const CHAIN_ID = 6342n
 const BASE_FEE = 1_000_000n
@@ -106,16 +107,6 @@ const ADDR = {
 
 // --- deterministic randomness and keys --------------------------------------------------------
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Key {
   priv: Uint8Array
@@ -198,7 +189,7 @@ function putContract(state: FlatState, address: Hex, code: Uint8Array, balance =
 }
 
 function buildWorld(seed: number): World {
-  const rand = prng(seed * 7919)
+  const rand = rng(seed * 7919).next
   const state = new FlatState()
   const few = rand() < 0.5
   const senderCount = few ? 2 + Math.floor(rand() * 4) : 20 + Math.floor(rand() * 40)
@@ -349,7 +340,7 @@ function envFor(world: World, number: bigint): BlockEnv {
 async function differential(seed: number, workerCounts: readonly number[], batches = 3, tweak?: (world: World) => void): Promise<{ workerTxs: number; reexecuted: number }> {
   const world = buildWorld(seed)
   tweak?.(world)
-  const rand = prng(seed)
+  const rand = rng(seed).next
   const reference = await lane(world, (seq) => new SequentialMiniBlockExecutor(seq))
   const parallel = await Promise.all(
     workerCounts.map((workers) =>
@@ -463,7 +454,7 @@ test('a zero-tip batch against an absent fee recipient leaves it exactly as sequ
 test('a failed worker pool falls back to sequential execution with the same results', async () => {
   const spare = await ExecWorkerPool.start(1, { kind: 'chain', chainId: CHAIN_ID, name: 'parallel-test' })
   const world = buildWorld(31)
-  const rand = prng(31)
+  const rand = rng(31).next
   const nonces = new Map<Hex, bigint>([...world.state.accounts].map(([a, acc]) => [a, acc.nonce]))
   const txs = randomBatch(rand, world, nonces)
   const ref = await lane(world, (seq) => new SequentialMiniBlockExecutor(seq))
@@ -490,7 +481,7 @@ test('the write-set replay keeps first-write order of accounts, slots and codes 
 
 test('workers decode EIP-1559 transactions to exactly what ethereumjs builds (fast path pinned to the constructor)', () => {
   const options = fastTxOptions(common)
-  const rand = prng(4242)
+  const rand = rng(4242).next
   let fast = 0
   for (let i = 0; i < 300; i++) {
     const from = key(90_000 + i)
@@ -527,7 +518,7 @@ test('workers decode EIP-1559 transactions to exactly what ethereumjs builds (fa
 test('a spent time budget stops both executors at the same place (after the first included transaction)', async () => {
   for (let seed = 30_001; seed <= 30_010; seed++) {
     const world = buildWorld(seed)
-    const rand = prng(seed)
+    const rand = rng(seed).next
     const nonces = new Map<Hex, bigint>([...world.state.accounts].map(([a, acc]) => [a, acc.nonce]))
     const txs = randomBatch(rand, world, nonces)
     const out: string[] = []

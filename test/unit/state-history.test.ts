@@ -4,15 +4,7 @@ import { KECCAK256_NULL } from '@ethereumjs/util'
 import type { AccountDiff, Hex, StateDiff } from '../../src/chain/state-diff.ts'
 import { FlatState } from '../../src/execution/state/flat-state.ts'
 import { StateHistory, StateUnavailableError } from '../../src/execution/state/state-history.ts'
-
-/** Small deterministic PRNG so failures reproduce from the seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
+import { rng } from '../helpers/rng.ts'
 
 const ADDRESSES = Array.from({ length: 8 }, (_, i) => `0x${i.toString(16).padStart(40, '0')}` as Hex)
 const SLOTS = Array.from({ length: 6 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}` as Hex)
@@ -46,7 +38,7 @@ function readAll(reader: { getAccount(a: Hex): { nonce: bigint; balance: bigint 
 
 test('reads at any retained block equal the state that block ended with (random differential)', () => {
   for (let seed = 1; seed <= 200; seed++) {
-    const next = rng(seed)
+    const next = rng(seed).next
     const live = new FlatState()
     const history = new StateHistory(live, 0n, 16)
     const expected = new Map<bigint, string>([[0n, snapshot(live)]])

@@ -7,6 +7,7 @@ import { createChainCommon } from '../../src/chain/config.ts'
 import { privateKeyToAddress } from '../../src/execution/crypto.ts'
 import { TxRejectedError, decodeRawTransaction, type DecodedTx } from '../../src/sequencer/ingest/index.ts'
 import { DEFAULT_TXPOOL_OPTIONS, TxPool, type DroppedTx, type PoolStateReader, type TxPoolOptions } from '../../src/sequencer/txpool/index.ts'
+import { rng } from '../helpers/rng.ts'
 
 const GWEI = 1_000_000_000n
 const ETH = 10n ** 18n
@@ -491,15 +492,6 @@ describe('TxPool with decoded txs', () => {
 })
 
 describe('TxPool invariants under random operations', () => {
-  /** Deterministic PRNG (mulberry32), so failures reproduce. */
-  function rng(seed: number): () => number {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    }
-  }
 
   /** The order `pick` must produce, by brute force over sender heads (tips are unique). */
   function referencePick(pool: TxPool, baseFee: bigint, maxCount = Infinity, maxGas = 10n ** 12n): Hex[] {
@@ -532,7 +524,7 @@ describe('TxPool invariants under random operations', () => {
   }
 
   test('pending runs stay contiguous, counts agree, pick matches a brute-force order', () => {
-    const random = rng(7)
+    const random = rng(7).next
     const senders = [A, B, C, D]
     const { pool, state, clock } = setup({ maxTotal: 40, maxPerSender: 15, maxNonceGap: 4, lifetimeMs: 1000 })
     let tipSeq = 0n
