@@ -20,6 +20,10 @@ if (files.length === 0) {
   process.stderr.write('no test files found\n')
   process.exit(1)
 }
+// Polyfills first (libp2p needs Promise.withResolvers on Node 20), by URL so the cwd does not matter.
+const polyfills = new URL('./polyfills.mjs', import.meta.url).href
 // One file at a time: e2e suites start real nodes and anvil, and the machine has two cores.
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' })
+const result = spawnSync(process.execPath, ['--import', polyfills, '--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+})
 process.exit(result.status ?? 1)

@@ -31,7 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`megaeth-node ${VERSION}\n`)
       return 0
     case 'blocktest':
-      return blocktest(command.paths, command.executor, command.workers)
+      return blocktest(command.paths, command.executor, command.workers, command.stateless)
     case 'run':
       return run(command.options)
   }
@@ -80,11 +80,11 @@ async function run(options: NodeOptions): Promise<number> {
   })
 }
 
-async function blocktest(paths: string[], executor: ExecutorMode, workers: number | undefined): Promise<number> {
+async function blocktest(paths: string[], executor: ExecutorMode, workers: number | undefined, stateless: boolean): Promise<number> {
   let passed = 0
   let failed = 0
   let skipped = 0
-  const options: BlockTestOptions = {}
+  const options: BlockTestOptions = { stateless }
   const parallel = { blocks: 0, rounds: 0, mainTxs: 0, workerTxs: 0, reexecuted: 0 }
   if (executor === 'parallel') {
     options.pool = await ExecWorkerPool.start(workers ?? defaultExecWorkers(), { kind: 'mainnet-cancun' })

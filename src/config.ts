@@ -53,7 +53,7 @@ export type ParsedCommand =
   | { kind: 'version' }
   | { kind: 'run'; options: NodeOptions }
   /** `workers`: execution workers for `executor: 'parallel'` (undefined = cores − 1, at least 1). */
-  | { kind: 'blocktest'; paths: string[]; executor: ExecutorMode; workers: number | undefined }
+  | { kind: 'blocktest'; paths: string[]; executor: ExecutorMode; workers: number | undefined; stateless: boolean }
 
 /**
  * Flags beat environment variables beat defaults. Every problem is one `ConfigError` naming the flag
@@ -97,15 +97,20 @@ function parseBlocktest(argv: readonly string[]): ParsedCommand {
   // The block-test default stays the reference (sequential) executor; --executor=parallel checks the other.
   let executor: ExecutorMode = 'sequential'
   let workers: number | undefined
+  let stateless = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (!arg.startsWith('--')) {
       paths.push(arg)
       continue
     }
+    if (arg === '--stateless') {
+      stateless = true
+      continue
+    }
     const eq = arg.indexOf('=')
     const name = arg.slice(2, eq === -1 ? undefined : eq)
-    if (name !== 'executor' && name !== 'workers') throw new ConfigError(`blocktest: unknown flag ${arg} (supported: --executor=parallel|sequential, --workers=N)`)
+    if (name !== 'executor' && name !== 'workers') throw new ConfigError(`blocktest: unknown flag ${arg} (supported: --executor=parallel|sequential, --workers=N, --stateless)`)
     let value: string
     if (eq !== -1) value = arg.slice(eq + 1)
     else {
@@ -118,7 +123,7 @@ function parseBlocktest(argv: readonly string[]): ParsedCommand {
     else workers = int(value, '--workers', 1, 64)
   }
   if (paths.length === 0) throw new ConfigError('blocktest: give at least one fixture file or directory')
-  return { kind: 'blocktest', paths, executor, workers }
+  return { kind: 'blocktest', paths, executor, workers, stateless }
 }
 
 function validate(options: NodeOptions): void {

@@ -20,6 +20,7 @@ import { registerFeeMethods } from './rpc/eth/fee-methods.ts'
 import { registerLogAndSubscriptionMethods } from './rpc/eth/logs-and-subscriptions.ts'
 import { registerSendMethods } from './rpc/eth/send-methods.ts'
 import { registerStateMethods } from './rpc/eth/state-methods.ts'
+import { registerDebugMethods } from './rpc/eth/debug-methods.ts'
 import { createRpcMetrics, MethodRegistry, RpcServer } from './rpc/index.ts'
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from './sequencer/options.ts'
@@ -91,7 +92,7 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
   let rpcAddress = { host: options.rpc.addr, port: options.rpc.port }
-  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, common, new CallExecutorPool(common, blockHash), ethOptions, () => ({
+  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, new CallExecutorPool(common, blockHash), ethOptions, () => ({
     role: options.role,
     chainId: `0x${config.chainId.toString(16)}`,
     peerId: null,
@@ -105,6 +106,7 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
   registerStateMethods(registry, backend)
   registerFeeMethods(registry, backend)
   registerSendMethods(registry, backend)
+  registerDebugMethods(registry, backend)
   const filters = registerLogAndSubscriptionMethods(registry, backend, {
     onListenerError: (err, where) => logger.error({ err, where }, 'filter or subscription listener failed'),
   })

@@ -1,4 +1,5 @@
 import type { BlockHeader } from '@ethereumjs/block'
+import { RLP } from '@ethereumjs/rlp'
 import type { TxReceipt } from './receipt.ts'
 import type { Hex } from './state-diff.ts'
 
@@ -11,4 +12,11 @@ export interface SealedBlock {
   receipts: TxReceipt[]
   /** The mini-blocks this EVM block is made of: numbers `first … first + count − 1`. */
   miniBlocks: { first: bigint; count: number }
+}
+
+/** The block as Ethereum encodes it (`debug_getRawBlock`): RLP([header, transactions, uncles, withdrawals]). */
+export function encodeBlock(block: SealedBlock): Uint8Array {
+  // Typed transactions are embedded as byte strings, legacy ones as the list they encode.
+  const txs = block.transactions.map((raw) => (raw[0]! >= 0xc0 ? RLP.decode(raw) : raw))
+  return RLP.encode([block.header.raw(), txs, [], []])
 }

@@ -7,8 +7,10 @@ import { sealMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { BlockEnv } from '../execution/block-env.ts'
 import { keccak256 } from '../execution/crypto.ts'
+import { executeBlockBody } from '../execution/block-execution.ts'
 import type { BlockCursor } from '../execution/executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
+import type { BlockAccess, BlockAccessRecorder } from '../stateless/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import type { DecodedTx } from './ingest/index.ts'
 import type { SequencerMetrics } from './metrics.ts'
@@ -60,6 +62,8 @@ export class BlockProducer {
   constructor(
     private readonly opened: OpenedChain,
     private readonly executor: MiniBlockExecutor,
+    /** Fed by the executor's state reads; taken at each block boundary for the block's witness. */
+    private readonly access: BlockAccessRecorder,
     private readonly pool: TxPool,
     private readonly sealer: Sealer,
     private readonly config: ChainConfig,
@@ -132,32 +136,55 @@ export class BlockProducer {
     const { unsealed, chain } = this.opened
     if (unsealed.length === 0) return
     this.logger.info({ miniBlocks: unsealed.length }, 'recovering unsealed mini-blocks from the WAL')
-    let pending: ClosedBlock | undefined
-    for (const mb of unsealed) {
-      if (pending !== undefined && pending.number !== mb.blockNumber) {
-        await this.sealRecovered(pending)
-        pending = undefined
-      }
-      pending ??= {
-        number: mb.blockNumber,
-        timestamp: mb.blockTimestamp,
-        baseFeePerGas: mb.baseFeePerGas,
-        prevRandao: prevRandaoAfter(mb.parentHash),
-        firstMiniBlock: mb.number,
-        miniBlocks: [],
+    const byBlock = new Map<bigint, MiniBlock[]>()
+    for (const mb of unsealed) byBlock.set(mb.blockNumber, [...(byBlock.get(mb.blockNumber) ?? []), mb])
+    for (const miniBlocks of byBlock.values()) {
+      const first = miniBlocks[0]!
+      const block: ClosedBlock = {
+        number: first.blockNumber,
+        timestamp: first.blockTimestamp,
+        baseFeePerGas: first.baseFeePerGas,
+        prevRandao: prevRandaoAfter(first.parentHash),
+        firstMiniBlock: first.number,
+        miniBlocks,
         durable: Promise.resolve(),
+        access: await this.reexecuteForAccess(first, miniBlocks.flatMap((mb) => mb.transactions.map(decode))),
       }
-      chain.state.apply(mb.blockNumber, mb.stateDiff)
-      chain.addMiniBlock(mb, mb.transactions.map(decode))
-      pending.miniBlocks.push(mb)
-      this.lastMiniBlock = { number: mb.number, hash: mb.hash }
+      for (const mb of miniBlocks) {
+        chain.state.apply(mb.blockNumber, mb.stateDiff)
+        chain.addMiniBlock(mb, mb.transactions.map(decode))
+        this.lastMiniBlock = { number: mb.number, hash: mb.hash }
+      }
+      const sealed = await this.sealer.seal(block)
+      this.parent = summarize(sealed.header)
     }
-    if (pending !== undefined) await this.sealRecovered(pending)
   }
 
-  private async sealRecovered(block: ClosedBlock): Promise<void> {
-    const sealed = await this.sealer.seal(block)
-    this.parent = summarize(sealed.header)
+  /**
+   * The witness of a block needs the keys its execution read, which died with the crashed process:
+   * execute the recovered block's transactions once more on its pre-state to record them. The WAL's
+   * diffs stay authoritative; this run's writes are discarded.
+   */
+  private async reexecuteForAccess(first: MiniBlock, txs: TypedTransaction[]): Promise<BlockAccess> {
+    this.access.take()
+    const env: BlockEnv = {
+      number: first.blockNumber,
+      timestamp: first.blockTimestamp,
+      coinbase: this.config.feeRecipient,
+      baseFeePerGas: first.baseFeePerGas,
+      gasLimit: this.config.blockGasLimit,
+      prevRandao: prevRandaoAfter(first.parentHash),
+      excessBlobGas: 0n,
+      parentBeaconBlockRoot: new Uint8Array(32),
+    }
+    try {
+      await executeBlockBody(this.executor, env, txs)
+    } catch (error) {
+      // The recorded reads still cover every transaction up to the failure; report, do not block recovery.
+      this.logger.error({ err: error, block: first.blockNumber.toString() }, 'recovered block did not re-execute cleanly; its witness may be incomplete')
+      this.executor.takeDiff()
+    }
+    return this.access.take()
   }
 
   private schedule(delayMs: number): void {
@@ -235,6 +262,7 @@ export class BlockProducer {
       firstMiniBlock: block.firstMiniBlock,
       miniBlocks: block.miniBlocks,
       durable: this.published,
+      access: this.access.take(),
     }
     // Not awaited: sealing runs behind the loop. Failures are recorded by the sealer and stop the loop.
     this.sealer.seal(closed).catch(() => undefined)

@@ -5,6 +5,8 @@ import type { CallExecutorPool } from '../execution/call.ts'
 import type { AccountProof, ThreadedMerkleizer } from '../execution/merkle/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
 import { RpcError } from '../rpc/errors.ts'
+import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
+import type { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import type { ChainView } from '../storage/chain-view.ts'
 import { isTxRejectedError } from './ingest/index.ts'
 import type { Sequencer } from './sequencer.ts'
@@ -15,6 +17,7 @@ export class SequencerEthBackend implements EthBackend {
     private readonly sequencer: Sequencer,
     readonly chain: ChainView,
     private readonly merkleizer: ThreadedMerkleizer,
+    private readonly artifacts: BlockArtifactStore,
     readonly common: Common,
     readonly calls: CallExecutorPool,
     readonly options: EthRpcOptions,
@@ -67,6 +70,11 @@ export class SequencerEthBackend implements EthBackend {
 
   nodeInfo(): Record<string, unknown> {
     return this.info()
+  }
+
+  async witness(number: bigint): Promise<ExecutionWitness | undefined> {
+    const bytes = await this.artifacts.witness(number)
+    return bytes === undefined ? undefined : decodeWitness(bytes)
   }
 }
 

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 export interface SequencerMetrics {
   observeMiniBlock(intervalSeconds: number | undefined, buildSeconds: number, txs: number, gasUsed: bigint): void
   observeRejected(reason: string): void
-  observeSeal(merkleSeconds: number, totalSeconds: number, accounts: number): void
+  observeSeal(merkleSeconds: number, totalSeconds: number, accounts: number, witnessBytes: number): void
   setPool(pending: number, queued: number): void
 }
 
@@ -17,6 +17,7 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
   const rejected = new Counter({ name: 'megaeth_transactions_dropped_total', help: 'Transactions dropped at execution', labelNames: ['reason'], registers: [registry] })
   const seal = new Histogram({ name: 'megaeth_seal_seconds', help: 'EVM block sealing time by phase', labelNames: ['phase'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] })
   const sealAccounts = new Histogram({ name: 'megaeth_seal_accounts', help: 'Accounts merkleized per EVM block', buckets: [1, 10, 100, 1000, 5000, 10000, 50000], registers: [registry] })
+  const witness = new Histogram({ name: 'megaeth_witness_bytes', help: 'Encoded state witness size per EVM block', buckets: [1e3, 1e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7], registers: [registry] })
   const pool = new Gauge({ name: 'megaeth_txpool_transactions', help: 'Transactions in the pool', labelNames: ['kind'], registers: [registry] })
   return {
     observeMiniBlock(intervalSeconds, buildSeconds, count, gasUsed) {
@@ -28,10 +29,11 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
     observeRejected(reason) {
       rejected.inc({ reason })
     },
-    observeSeal(merkleSeconds, totalSeconds, accounts) {
+    observeSeal(merkleSeconds, totalSeconds, accounts, witnessBytes) {
       seal.observe({ phase: 'merkleize' }, merkleSeconds)
       seal.observe({ phase: 'total' }, totalSeconds)
       sealAccounts.observe(accounts)
+      witness.observe(witnessBytes)
     },
     setPool(pending, queued) {
       pool.set({ kind: 'pending' }, pending)

@@ -9,6 +9,9 @@ import { orderedTrieRoot } from '../chain/ordered-trie.ts'
 import { encodeConsensusReceipt } from '../chain/receipt.ts'
 import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../chain/state-diff.ts'
 import type { ThreadedMerkleizer } from '../execution/merkle/index.ts'
+import { encodeWitness, type BlockAccess, type ExecutionWitness, type StateWitness } from '../stateless/index.ts'
+import { RLP } from '@ethereumjs/rlp'
+import { encodeStateDiff } from '../chain/state-diff-codec.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import type { SequencerMetrics } from './metrics.ts'
 
@@ -23,6 +26,8 @@ export interface ClosedBlock {
   miniBlocks: MiniBlock[]
   /** Resolves when its mini-blocks are in the WAL: the seal batch truncates them. */
   durable: Promise<void>
+  /** What executing the block read: its state witness is recorded from these keys and the diff. */
+  access: BlockAccess
 }
 
 /**
@@ -75,7 +80,8 @@ export class Sealer {
     const started = performance.now()
     const diff: StateDiff = emptyStateDiff()
     for (const mb of block.miniBlocks) mergeStateDiff(diff, mb.stateDiff)
-    const stateRoot = await this.merkleizer.applyDiff(diff)
+    const recorded = await this.merkleizer.applyDiffWithWitness(diff, block.access)
+    const stateRoot = recorded.root
     const merkleized = performance.now()
 
     const transactions = block.miniBlocks.flatMap((mb) => mb.transactions)
@@ -107,13 +113,40 @@ export class Sealer {
       receipts,
       miniBlocks: { first, count: block.miniBlocks.length },
     }
-    const { db, blocks, stateStore, wal, chain } = this.opened
-    const ops = [...blocks.sealOps(sealed), ...(await stateStore.diffOps(diff)), ...wal.truncateOps(first, block.miniBlocks.length)]
+    const { db, blocks, stateStore, wal, chain, artifacts } = this.opened
+    const witness = encodeWitness(await this.witness(block, recorded))
+    const ops = [
+      ...blocks.sealOps(sealed),
+      ...(await stateStore.diffOps(diff)),
+      ...wal.truncateOps(first, block.miniBlocks.length),
+      ...artifacts.sealOps(block.number, { witness, diff: RLP.encode(encodeStateDiff(diff)) }),
+    ]
     await db.write(ops, true)
     this.lastHash = header.hash()
     chain.addSealedBlock(sealed)
-    this.metrics?.observeSeal((merkleized - started) / 1000, (performance.now() - started) / 1000, diff.accounts.size)
+    this.metrics?.observeSeal((merkleized - started) / 1000, (performance.now() - started) / 1000, diff.accounts.size, witness.length)
     this.logger.debug({ number: block.number.toString(), txs: transactions.length, miniBlocks: block.miniBlocks.length, ms: Math.round(performance.now() - started) }, 'sealed block')
     return sealed
+  }
+
+  /** The block's whole witness: the merkleizer's trie nodes and keys, plus bytecode and ancestor headers from the chain. */
+  private async witness(block: ClosedBlock, recorded: StateWitness): Promise<ExecutionWitness> {
+    const { chain } = this.opened
+    const state = chain.latestState()
+    const codes = recorded.codeHashes.map((hash) => {
+      const code = state.getCode(hash)
+      if (code === undefined) throw new Error(`sealing block ${block.number}: bytecode ${hash} is not in the state`)
+      return code
+    })
+    // BLOCKHASH reads need their headers, and the headers must chain up to the parent to be checkable.
+    let oldest = block.number - 1n
+    for (const number of block.access.blockHashes) if (number < oldest) oldest = number
+    const headers: Uint8Array[] = []
+    for (let number = oldest; number < block.number; number++) {
+      const ancestor = await chain.blockByNumber(number)
+      if (ancestor === undefined) throw new Error(`sealing block ${block.number}: ancestor ${number} is not sealed`)
+      headers.push(ancestor.header.serialize())
+    }
+    return { state: recorded.nodes, codes, keys: recorded.keys, headers }
   }
 }

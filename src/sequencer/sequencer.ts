@@ -7,6 +7,7 @@ import type { ChainConfig } from '../chain/config.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
+import { BlockAccessRecorder } from '../stateless/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import { BlockProducer } from './block-producer.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
@@ -79,7 +80,9 @@ export class Sequencer {
       workers: options.ingestWorkers,
     })
     const sealer = new Sealer(opened, opened.merkleizer, config, common, logger.child({ module: 'sealer' }), metrics)
+    const access = new BlockAccessRecorder()
     const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
+      access.onBlockHashRead(number)
       let block = await opened.chain.blockByNumber(number)
       if (block === undefined && number < opened.chain.pendingBlockNumber) {
         // BLOCKHASH of the block still being merkleized: wait for its seal rather than answer wrong.
@@ -89,6 +92,7 @@ export class Sequencer {
       return block === undefined ? undefined : hexToBytes(block.hash)
     }
     const sequential = await SequentialExecutor.create(common, live, blockHash)
+    sequential.state.recorder = access
     const executor = await createMiniBlockExecutor({
       mode: options.executor,
       workers: options.execWorkers,
@@ -98,7 +102,7 @@ export class Sequencer {
       ...(params.metrics === undefined ? {} : { registry: params.metrics }),
       logger: logger.child({ module: 'executor' }),
     })
-    const producer = new BlockProducer(opened, executor, pool, sealer, config, params.sequencerKey, options, logger.child({ module: 'producer' }), metrics)
+    const producer = new BlockProducer(opened, executor, access, pool, sealer, config, params.sequencerKey, options, logger.child({ module: 'producer' }), metrics)
     return new Sequencer(params, producer, sealer, pool, ingest, executor)
   }
 

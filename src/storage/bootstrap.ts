@@ -12,6 +12,7 @@ import { StateTrie, ThreadedMerkleizer } from '../execution/merkle/index.ts'
 import type { FlatState } from '../execution/state/flat-state.ts'
 import { StateHistory } from '../execution/state/state-history.ts'
 import { trieEntries } from '../execution/state/trie-entries.ts'
+import { BlockArtifactStore } from './block-artifact-store.ts'
 import { BlockStore } from './block-store.ts'
 import { ChainView } from './chain-view.ts'
 import { NodeDb } from './db.ts'
@@ -31,6 +32,8 @@ export interface OpenedChain {
   blocks: BlockStore
   stateStore: StateStore
   wal: MiniBlockWal
+  /** Recent blocks' witnesses and state diffs. */
+  artifacts: BlockArtifactStore
   chain: ChainView
   /** The state trie at the sealed head (in its own thread), ready to advance by the next block's diff. */
   merkleizer: ThreadedMerkleizer
@@ -45,13 +48,19 @@ export interface OpenedChain {
  * trie from it and checks the root against the head header — a cheap integrity check that catches a
  * torn or foreign datadir before the node serves a single read.
  */
-export async function openChain(datadir: string, genesis: GenesisFile, config: ChainConfig, common: Common): Promise<OpenedChain> {
+export interface OpenChainOptions {
+  /** How many recent blocks keep their witness and state diff (default 10,000: ~3 h of 1 s blocks). */
+  retainArtifactBlocks?: bigint
+}
+
+export async function openChain(datadir: string, genesis: GenesisFile, config: ChainConfig, common: Common, options: OpenChainOptions = {}): Promise<OpenedChain> {
   await mkdir(datadir, { recursive: true })
   const db = await NodeDb.open(join(datadir, 'chaindata'))
   try {
     const blocks = new BlockStore(db, common)
     const stateStore = new StateStore(db)
     const wal = new MiniBlockWal(db)
+    const artifacts = new BlockArtifactStore(db, options.retainArtifactBlocks ?? 10_000n)
     const expectedGenesis = genesisBlock(genesis, config, common)
     const storedGenesis = await db.get('meta', GENESIS_KEY)
 
@@ -94,7 +103,7 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
       await merkleizer.stop()
       await db.close()
     }
-    return { db, blocks, stateStore, wal, chain, merkleizer, unsealed, close }
+    return { db, blocks, stateStore, wal, artifacts, chain, merkleizer, unsealed, close }
   } catch (error) {
     await db.close()
     throw error

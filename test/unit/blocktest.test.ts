@@ -15,6 +15,13 @@ test('every Cancun ValidBlocks fixture reproduces its state roots, receipts root
   assert.deepEqual(failed.map((r) => `${r.name}: ${r.reason}`), [])
 })
 
+test('the stateless verifier, fed witnesses recorded from each pre-state, reproduces every ValidBlocks fixture', async () => {
+  const results: BlockTestResult[] = []
+  for (const file of await collectFixtureFiles([FIXTURES])) results.push(...(await runBlockTestFile(file, { stateless: true })))
+  assert.ok(results.length >= 400, `expected the full fixture set, found ${results.length} tests`)
+  assert.deepEqual(results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.reason}`), [])
+})
+
 test('`megaeth-node blocktest` prints one summary line and exits 0 when all pass', () => {
   const run = spawnSync(process.execPath, ['bin/megaeth-node', 'blocktest', `${FIXTURES}/bcExample`], { cwd: REPO, encoding: 'utf8' })
   assert.equal(run.status, 0, run.stderr)

@@ -60,8 +60,8 @@ test('every invalid configuration is one precise ConfigError', () => {
 test('help, version and blocktest are their own commands', () => {
   assert.equal(parseCommand(['--help'], {}, false).kind, 'help')
   assert.equal(parseCommand(['--version'], {}, false).kind, 'version')
-  assert.deepEqual(parseCommand(['blocktest', 'a.json', 'dir'], {}, false), { kind: 'blocktest', paths: ['a.json', 'dir'], executor: 'sequential', workers: undefined })
-  assert.deepEqual(parseCommand(['blocktest', '--executor=parallel', '--workers', '3', 'dir'], {}, false), { kind: 'blocktest', paths: ['dir'], executor: 'parallel', workers: 3 })
+  assert.deepEqual(parseCommand(['blocktest', 'a.json', 'dir'], {}, false), { kind: 'blocktest', paths: ['a.json', 'dir'], executor: 'sequential', workers: undefined, stateless: false })
+  assert.deepEqual(parseCommand(['blocktest', '--executor=parallel', '--workers', '3', 'dir'], {}, false), { kind: 'blocktest', paths: ['dir'], executor: 'parallel', workers: 3, stateless: false })
   assert.throws(() => parseCommand(['blocktest'], {}, false), ConfigError)
   assert.throws(() => parseCommand(['blocktest', '--executor=fast', 'dir'], {}, false), /--executor: "fast" is not one of parallel, sequential/)
   assert.throws(() => parseCommand(['blocktest', '--jobs=2', 'dir'], {}, false), /unknown flag --jobs=2/)

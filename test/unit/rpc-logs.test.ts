@@ -342,6 +342,9 @@ class TestBackend implements EthBackend {
   nodeInfo(): Record<string, unknown> {
     return {}
   }
+  async witness(): Promise<undefined> {
+    return undefined
+  }
 }
 
 // --- JSON-RPC clients ---------------------------------------------------------------

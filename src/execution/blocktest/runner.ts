@@ -3,17 +3,18 @@ import { join } from 'node:path'
 import { createBlockFromRLP, type Block } from '@ethereumjs/block'
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { bytesToHex, hexToBytes, type KZG } from '@ethereumjs/util'
-import { encodeConsensusReceipt, type TxReceipt } from '../../chain/receipt.ts'
+import { encodeConsensusReceipt } from '../../chain/receipt.ts'
 import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { nativeCrypto } from '../crypto.ts'
-import { SequentialExecutor, type BlockCursor } from '../executor.ts'
-import { ParallelExecutor, SequentialMiniBlockExecutor, type BatchTx, type ExecWorkerPool, type MiniBlockExecutor, type ParallelStats } from '../parallel/index.ts'
-import type { BlockEnv } from '../block-env.ts'
+import { SequentialExecutor } from '../executor.ts'
+import { InvalidBlockTransactionError, blockEnvFromHeader, executeBlockBody, type ExecutedBlock } from '../block-execution.ts'
+import { ParallelExecutor, SequentialMiniBlockExecutor, type ExecWorkerPool, type MiniBlockExecutor, type ParallelStats } from '../parallel/index.ts'
 import type { FlatState } from '../state/flat-state.ts'
 import { trieEntries } from '../state/trie-entries.ts'
 import { flatStateFromAlloc, type GenesisAccount } from '../../chain/genesis.ts'
 import { StateTrie } from '../merkle/index.ts'
+import { BlockAccessRecorder, TrieNodeCollector, applyDiffRecordingWitness, verifyBlock, type ExecutionWitness, type StateWitness } from '../../stateless/index.ts'
 import type { BlockchainFixture, FixtureFile } from './fixture.ts'
 
 export type BlockTestStatus = 'passed' | 'failed' | 'skipped'
@@ -59,6 +60,11 @@ export interface BlockTestOptions {
   pool?: ExecWorkerPool
   /** Called with each parallel executor's counters after its block. */
   onParallelStats?: (stats: ParallelStats) => void
+  /**
+   * Also verify every block statelessly: record its witness from the pre-state while executing it,
+   * then re-execute it from nothing but that witness (the replica's verifier) and check the roots.
+   */
+  stateless?: boolean
 }
 
 export async function runBlockTestFile(file: string, options: BlockTestOptions = {}): Promise<BlockTestResult[]> {
@@ -99,7 +105,9 @@ async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions)
 async function checkFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<string | undefined> {
   const common = fixtureCommon()
   const genesisState = flatStateFromAlloc(fixture.pre)
-  const genesisTrie = StateTrie.fromAccounts(trieEntries(genesisState))
+  const collector = options.stateless === true ? new TrieNodeCollector() : undefined
+  const trieOptions = { onNodeRead: collector?.onNodeRead }
+  const genesisTrie = StateTrie.fromAccounts(trieEntries(genesisState), trieOptions)
   const genesisRoot = bytesToHex(genesisTrie.root())
   if (genesisRoot !== fixture.genesisBlockHeader.stateRoot) {
     return `genesis state root ${genesisRoot}, expected ${fixture.genesisBlockHeader.stateRoot}`
@@ -112,7 +120,7 @@ async function checkFixture(fixture: BlockchainFixture, options: BlockTestOption
     let outcome: { hash: Hex; point: ChainPoint } | string
     try {
       const block = createBlockFromRLP(hexToBytes(fixtureBlock.rlp), { common })
-      outcome = await applyFixtureBlock(block, points, common, options)
+      outcome = await applyFixtureBlock(block, points, common, options, collector)
     } catch (error) {
       outcome = `block ${i} rejected: ${error instanceof Error ? error.message : String(error)}`
     }
@@ -130,63 +138,90 @@ async function checkFixture(fixture: BlockchainFixture, options: BlockTestOption
   return undefined
 }
 
-async function applyFixtureBlock(block: Block, points: Map<Hex, ChainPoint>, common: Common, options: BlockTestOptions): Promise<{ hash: Hex; point: ChainPoint } | string> {
+async function applyFixtureBlock(
+  block: Block,
+  points: Map<Hex, ChainPoint>,
+  common: Common,
+  options: BlockTestOptions,
+  collector: TrieNodeCollector | undefined,
+): Promise<{ hash: Hex; point: ChainPoint } | string> {
   const header = block.header
   const parent = points.get(bytesToHex(header.parentHash) as Hex)
   if (parent === undefined) return `unknown parent ${bytesToHex(header.parentHash)}`
   const state = parent.state.clone()
-  const sequential = await SequentialExecutor.create(common, state, ancestorHashLookup(points, parent))
+  const access = collector === undefined ? undefined : new BlockAccessRecorder()
+  const lookup = ancestorHashLookup(points, parent)
+  const blockHash = access === undefined ? lookup : (number: bigint) => (access.onBlockHashRead(number), lookup(number))
+  const sequential = await SequentialExecutor.create(common, state, blockHash)
+  sequential.state.recorder = access
   // Parallel: every block with at least 2 transactions goes through the workers (the main thread takes the first).
   const executor: MiniBlockExecutor = options.pool === undefined ? new SequentialMiniBlockExecutor(sequential) : new ParallelExecutor(options.pool, sequential, state, { minParallelTxs: 2 })
-  const env: BlockEnv = {
-    number: header.number,
-    timestamp: header.timestamp,
-    coinbase: header.coinbase.toString() as Hex,
-    baseFeePerGas: header.baseFeePerGas ?? 0n,
-    gasLimit: header.gasLimit,
-    prevRandao: header.mixHash,
-    excessBlobGas: header.excessBlobGas ?? 0n,
-    parentBeaconBlockRoot: header.parentBeaconBlockRoot ?? new Uint8Array(32),
-  }
-  let diff
-  const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
-  const receipts: TxReceipt[] = []
+  let executed: ExecutedBlock
   try {
-    executor.setBlockEnv(env, block)
-    await executor.applyBeaconRoot(env)
-    const txs: BatchTx[] = block.transactions.map((tx, i) => ({ tx, sender: senderOf(tx, i) }))
-    const outcomes = await executor.executeBatch(txs, cursor)
-    for (let i = 0; i < txs.length; i++) {
-      const outcome = outcomes[i]
-      if (outcome === undefined) return `tx ${i} invalid: not executed (an earlier transaction of its sender failed)`
-      if (!outcome.ok) return `tx ${i} invalid: ${outcome.error.message}`
-      receipts.push(outcome.receipt)
-    }
-    await executor.applyWithdrawals(block.withdrawals?.map((w) => ({ address: w.address.toString() as Hex, amount: w.amount })) ?? [])
-    diff = executor.takeDiff()
+    executed = await executeBlockBody(executor, blockEnvFromHeader(header), block.transactions, {
+      block,
+      withdrawals: block.withdrawals?.map((w) => ({ address: w.address.toString() as Hex, amount: w.amount })) ?? [],
+    })
+  } catch (error) {
+    if (error instanceof InvalidBlockTransactionError) return error.message
+    throw error
   } finally {
     if (executor instanceof ParallelExecutor) options.onParallelStats?.(executor.stats())
     await executor.close()
   }
+  const { diff, receipts, gasUsed } = executed
   state.apply(diff)
 
-  const trie = parent.trie ?? StateTrie.fromAccounts(trieEntries(parent.state))
+  const trie = parent.trie ?? StateTrie.fromAccounts(trieEntries(parent.state), { onNodeRead: collector?.onNodeRead })
+  if (parent.trie === undefined) trie.root()
   parent.trie = undefined
-  const root = bytesToHex(trie.applyDiff(diff))
+  let root: Hex
+  if (collector === undefined || access === undefined) {
+    root = bytesToHex(trie.applyDiff(diff)) as Hex
+  } else {
+    const accessed = access.take()
+    const recorded = applyDiffRecordingWitness(trie, collector, diff, accessed)
+    root = bytesToHex(recorded.root) as Hex
+    const oldest = accessed.blockHashes.reduce((min, n) => (n < min ? n : min), parent.block.header.number)
+    const failure = await verifyFromWitness(block, recorded, ancestorHeaders(parent, points, oldest), parent.state, common)
+    if (failure !== undefined) return failure
+  }
   if (root !== bytesToHex(header.stateRoot)) return `block ${header.number}: state root ${root}, expected ${bytesToHex(header.stateRoot)}`
   const receiptsRoot = bytesToHex(orderedTrieRoot(receipts.map(encodeConsensusReceipt)))
   if (receiptsRoot !== bytesToHex(header.receiptTrie)) return `block ${header.number}: receipts root ${receiptsRoot}, expected ${bytesToHex(header.receiptTrie)}`
-  if (cursor.gasUsed !== header.gasUsed) return `block ${header.number}: gas used ${cursor.gasUsed}, expected ${header.gasUsed}`
+  if (gasUsed !== header.gasUsed) return `block ${header.number}: gas used ${gasUsed}, expected ${header.gasUsed}`
   return { hash: bytesToHex(block.hash()) as Hex, point: { state, block, trie } }
 }
 
-/** The sender for same-sender skipping; a transaction whose signature does not recover fails when executed. */
-function senderOf(tx: Block['transactions'][number], index: number): string {
-  try {
-    return tx.getSenderAddress().toString()
-  } catch {
-    return `unrecoverable-sender-${index}`
+/** Re-executes `block` from nothing but the witness recorded while executing it on the full state. */
+async function verifyFromWitness(block: Block, recorded: StateWitness, headers: Uint8Array[], preState: FlatState, common: Common): Promise<string | undefined> {
+  const witness: ExecutionWitness = {
+    state: recorded.nodes,
+    codes: recorded.codeHashes.map((hash) => preState.getCode(hash) ?? new Uint8Array()),
+    keys: recorded.keys,
+    headers,
   }
+  try {
+    await verifyBlock(
+      { header: block.header, transactions: block.transactions.map((tx) => tx.serialize()), withdrawals: block.withdrawals?.map((w) => ({ address: w.address.toString() as Hex, amount: w.amount })) ?? [] },
+      witness,
+      { common },
+    )
+    return undefined
+  } catch (error) {
+    return `block ${block.header.number}: stateless verification failed: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+/** Encoded headers of `parent` and its ancestors down to block `oldest`, oldest first (what BLOCKHASH may read). */
+function ancestorHeaders(parent: ChainPoint, points: Map<Hex, ChainPoint>, oldest: bigint): Uint8Array[] {
+  const headers: Uint8Array[] = []
+  let point: ChainPoint | undefined = parent
+  while (point !== undefined && point.block.header.number >= oldest) {
+    headers.push(point.block.header.serialize())
+    point = points.get(bytesToHex(point.block.header.parentHash) as Hex)
+  }
+  return headers.reverse()
 }
 
 /** BLOCKHASH answers along the ancestry of the block being executed (forks have their own). */

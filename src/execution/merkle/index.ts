@@ -1,6 +1,6 @@
 export { MerkleTrie } from './trie.ts'
 export type { MerkleTrieOptions, TrieNodeSource } from './trie.ts'
 export { StateTrie } from './state-trie.ts'
-export type { AccountProof, StateTrieAccount, StateTrieOptions, StorageProof } from './state-trie.ts'
+export type { AccountProof, StateTrieAccount, StateTrieOptions, StorageProof, TrieAccount } from './state-trie.ts'
 export { InvalidTrieNodeError, MissingTrieNodeError } from './errors.ts'
 export { ThreadedMerkleizer } from './merkleizer.ts'

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { StateDiff } from '../../chain/state-diff.ts'
+import type { BlockAccess } from '../../stateless/access-set.ts'
+import type { StateWitness } from '../../stateless/witness-builder.ts'
 import type { AccountProof, StateTrieAccount } from './state-trie.ts'
 import type { MerkleRequest, MerkleResponse } from './thread.ts'
 
@@ -43,6 +45,11 @@ export class ThreadedMerkleizer {
   /** Applies a block's diff; resolves with the new state root. Requests are served in order. */
   async applyDiff(diff: StateDiff): Promise<Uint8Array> {
     return (await this.request({ kind: 'apply', diff })) as Uint8Array
+  }
+
+  /** Applies a block's diff and records the state part of its witness (`access`: what its execution read). */
+  async applyDiffWithWitness(diff: StateDiff, access: BlockAccess): Promise<StateWitness> {
+    return (await this.request({ kind: 'applyWithWitness', diff, access })) as StateWitness
   }
 
   async root(): Promise<Uint8Array> {

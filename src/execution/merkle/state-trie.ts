@@ -4,14 +4,27 @@
  * storage (key keccak256(slot), value RLP(minimal big-endian value)). Everything stays in memory.
  */
 import { RLP } from '@ethereumjs/rlp'
-import { KECCAK256_RLP, bytesToHex, setLengthLeft } from '@ethereumjs/util'
+import { KECCAK256_RLP, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
 import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
 import { keccak256 } from '../crypto.ts'
-import { MerkleTrie } from './trie.ts'
+import { InvalidTrieNodeError } from './errors.ts'
+import { MerkleTrie, type TrieNodeSource } from './trie.ts'
 
 export interface StateTrieOptions {
-  /** Receives the RLP of pre-existing account- and storage-trie nodes read by updates (see `MerkleTrieOptions`). */
-  onNodeRead?: (rlp: Uint8Array) => void
+  /** Receives the RLP of pre-existing account- and storage-trie nodes read by reads and updates (see `MerkleTrieOptions`). */
+  onNodeRead?: (rlp: Uint8Array, identity: object) => void
+  /**
+   * Opens an existing state by its root, loading account- and storage-trie nodes from `source` as
+   * they are walked (a stateless verifier's partial trie). Without it the state starts empty and
+   * lives wholly in memory.
+   */
+  open?: { root: Uint8Array; source: TrieNodeSource }
+}
+
+/** An account as its trie leaf holds it. */
+export interface TrieAccount {
+  account: AccountState
+  storageRoot: Uint8Array
 }
 
 export interface StateTrieAccount {
@@ -41,11 +54,13 @@ export class StateTrie {
   private readonly accounts: MerkleTrie
   /** Storage tries of accounts with at least one non-zero slot, by lowercase 0x address. */
   private readonly storage = new Map<Hex, MerkleTrie>()
-  private readonly onNodeRead: ((rlp: Uint8Array) => void) | undefined
+  private readonly onNodeRead: ((rlp: Uint8Array, identity: object) => void) | undefined
+  private readonly source: TrieNodeSource | undefined
 
   constructor(opts: StateTrieOptions = {}) {
     this.onNodeRead = opts.onNodeRead
-    this.accounts = new MerkleTrie({ onNodeRead: opts.onNodeRead })
+    this.source = opts.open?.source
+    this.accounts = new MerkleTrie({ onNodeRead: opts.onNodeRead, ...opts.open })
   }
 
   /** Builds the tries of a full state, e.g. when rebuilding from flat state at start-up. */
@@ -73,7 +88,7 @@ export class StateTrie {
         this.accounts.del(key)
         continue
       }
-      let trie = change.storageCleared ? undefined : this.storage.get(address)
+      let trie = change.storageCleared ? undefined : this.storageTrie(address, key)
       if (change.storage.size > 0) {
         trie ??= this.newStorageTrie()
         for (const [slot, value] of change.storage) putSlot(trie, parseHex(slot), value)
@@ -87,6 +102,20 @@ export class StateTrie {
 
   root(): Uint8Array {
     return this.accounts.root()
+  }
+
+  /** The account at `address`, or undefined when absent. Reports the nodes walked to `onNodeRead`. */
+  account(address: Uint8Array): TrieAccount | undefined {
+    const leaf = this.accounts.get(keccak256(address))
+    return leaf === undefined ? undefined : decodeAccount(leaf)
+  }
+
+  /** A storage slot's value, minimal big-endian (empty when zero). Reports the nodes walked to `onNodeRead`. */
+  storageValue(address: Uint8Array, slot: Uint8Array): Uint8Array {
+    const trie = this.storageTrie(bytesToHex(address) as Hex, keccak256(address))
+    if (trie === undefined) return EMPTY_BYTES
+    const value = trie.get(keccak256(setLengthLeft(slot, 32)))
+    return value === undefined ? EMPTY_BYTES : decodeStorageValue(value)
   }
 
   storageRoot(address: Uint8Array): Uint8Array {
@@ -106,6 +135,22 @@ export class StateTrie {
       storageHash: trie?.root() ?? KECCAK256_RLP.slice(),
       storageProof,
     }
+  }
+
+  /**
+   * The storage trie of `address` (`key` is its hashed trie key). A trie opened from a root loads it
+   * on first use from the account leaf's storage root; a wholly in-memory one has it in the map.
+   */
+  private storageTrie(address: Hex, key: Uint8Array): MerkleTrie | undefined {
+    const known = this.storage.get(address)
+    if (known !== undefined || this.source === undefined) return known
+    const leaf = this.accounts.get(key)
+    if (leaf === undefined) return undefined
+    const { storageRoot } = decodeAccount(leaf)
+    if (equalsBytes(storageRoot, KECCAK256_RLP)) return undefined
+    const trie = new MerkleTrie({ root: storageRoot, source: this.source, onNodeRead: this.onNodeRead })
+    this.storage.set(address, trie)
+    return trie
   }
 
   private newStorageTrie(): MerkleTrie {
@@ -151,6 +196,16 @@ function decodeStorageValue(encoded: Uint8Array): Uint8Array {
   const decoded = RLP.decode(encoded)
   if (!(decoded instanceof Uint8Array)) throw new Error('storage leaf holds a list')
   return decoded
+}
+
+function decodeAccount(leaf: Uint8Array): TrieAccount {
+  const fields = RLP.decode(leaf)
+  if (!Array.isArray(fields) || fields.length !== 4 || !fields.every((f): f is Uint8Array => f instanceof Uint8Array)) {
+    throw new InvalidTrieNodeError('account leaf is not a list of four byte strings')
+  }
+  const [nonce, balance, storageRoot, codeHash] = fields
+  if (storageRoot.length !== 32 || codeHash.length !== 32) throw new InvalidTrieNodeError('account leaf with a malformed storage root or code hash')
+  return { account: { nonce: bytesToBigInt(nonce), balance: bytesToBigInt(balance), codeHash }, storageRoot }
 }
 
 /**

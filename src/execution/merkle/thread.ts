@@ -1,5 +1,8 @@
 import { parentPort } from 'node:worker_threads'
 import type { StateDiff } from '../../chain/state-diff.ts'
+// Only the builder: the thread must not load the verifier's execution stack.
+import type { BlockAccess } from '../../stateless/access-set.ts'
+import { TrieNodeCollector, applyDiffRecordingWitness } from '../../stateless/witness-builder.ts'
 import { StateTrie, type StateTrieAccount } from './state-trie.ts'
 
 export type MerkleRequest = {
@@ -7,6 +10,7 @@ export type MerkleRequest = {
   body:
     | { kind: 'build'; accounts: StateTrieAccount[] }
     | { kind: 'apply'; diff: StateDiff }
+    | { kind: 'applyWithWitness'; diff: StateDiff; access: BlockAccess }
     | { kind: 'root' }
     | { kind: 'proof'; address: Uint8Array; slots: Uint8Array[] }
 }
@@ -17,17 +21,23 @@ export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: nu
 export function serveMerkleRequests(): void {
   const port = parentPort
   if (port === null) throw new Error('merkleizer thread started outside a worker')
-  let trie = new StateTrie()
+  // Wired in from the start: a trie's node reporter is fixed when it is built, and idle reports cost one call.
+  const collector = new TrieNodeCollector()
+  const trieOptions = { onNodeRead: collector.onNodeRead }
+  let trie = new StateTrie(trieOptions)
   port.on('message', ({ id, body }: MerkleRequest) => {
     try {
       let value: unknown
       switch (body.kind) {
         case 'build':
-          trie = StateTrie.fromAccounts(body.accounts)
+          trie = StateTrie.fromAccounts(body.accounts, trieOptions)
           value = trie.root()
           break
         case 'apply':
           value = trie.applyDiff(body.diff)
+          break
+        case 'applyWithWitness':
+          value = applyDiffRecordingWitness(trie, collector, body.diff, body.access)
           break
         case 'root':
           value = trie.root()

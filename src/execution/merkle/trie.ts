@@ -29,9 +29,10 @@ export interface MerkleTrieOptions {
    * loaded from `source`) that `get`, `put` or `del` reads: the root and every hash-referenced node
    * on the key's path, plus the sibling a deletion folds into its parent. Nodes embedded in their
    * parent (< 32 bytes) are covered by the parent's RLP and not reported separately. Nodes are
-   * reported again each time they are read; a witness collector should key them by hash.
+   * reported again each time they are read; `identity` is the same object for every report of the
+   * same stored node, so a witness collector can dedupe without hashing.
    */
-  onNodeRead?: (rlp: Uint8Array) => void
+  onNodeRead?: (rlp: Uint8Array, identity: object) => void
 }
 
 type Visitor = (node: ResolvedNode, isRoot: boolean) => void
@@ -52,7 +53,7 @@ export class MerkleTrie {
         : (node, isRoot) => {
             // Dirty nodes were created by this batch, so a stateless replay recreates them itself.
             const rlp = referencedEncoding(node, isRoot)
-            if (rlp !== undefined) onNodeRead(rlp)
+            if (rlp !== undefined) onNodeRead(rlp, node)
           }
   }
 

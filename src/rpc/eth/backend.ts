@@ -5,6 +5,7 @@ import type { TxReceipt } from '../../chain/receipt.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import type { CallExecutorPool } from '../../execution/call.ts'
 import type { AccountProof } from '../../execution/merkle/index.ts'
+import type { ExecutionWitness } from '../../stateless/index.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
 
 /** What the eth/realtime/mega namespaces need from a role (sequencer now; replica forwards writes). */
@@ -26,6 +27,8 @@ export interface EthBackend {
   /** Calls `listener` with each transaction hash as it enters the pool as executable; returns an unsubscribe. */
   onPendingTransaction(listener: (hash: Hex) => void): () => void
   nodeInfo(): Record<string, unknown>
+  /** The state witness of sealed block `number`, while this node keeps it. */
+  witness(number: bigint): Promise<ExecutionWitness | undefined>
 }
 
 export interface EthRpcOptions {

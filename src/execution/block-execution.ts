@@ -1,0 +1,75 @@
+import type { Block, BlockHeader } from '@ethereumjs/block'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { TxReceipt } from '../chain/receipt.ts'
+import type { Hex, StateDiff } from '../chain/state-diff.ts'
+import type { BlockEnv } from './block-env.ts'
+import type { BlockCursor, Withdrawal } from './executor.ts'
+import type { BatchTx, MiniBlockExecutor } from './parallel/index.ts'
+
+/** A transaction of a block that cannot be included: the block is invalid. */
+export class InvalidBlockTransactionError extends Error {
+  override name = 'InvalidBlockTransactionError'
+
+  constructor(
+    readonly index: number,
+    reason: string,
+  ) {
+    super(`tx ${index} invalid: ${reason}`)
+  }
+}
+
+export interface ExecutedBlock {
+  receipts: TxReceipt[]
+  diff: StateDiff
+  gasUsed: bigint
+}
+
+/** The execution context a header defines. */
+export function blockEnvFromHeader(header: BlockHeader): BlockEnv {
+  return {
+    number: header.number,
+    timestamp: header.timestamp,
+    coinbase: header.coinbase.toString() as Hex,
+    baseFeePerGas: header.baseFeePerGas ?? 0n,
+    gasLimit: header.gasLimit,
+    prevRandao: header.mixHash,
+    excessBlobGas: header.excessBlobGas ?? 0n,
+    parentBeaconBlockRoot: header.parentBeaconBlockRoot ?? new Uint8Array(32),
+  }
+}
+
+/**
+ * Executes a whole block's body as the sequencer executes its mini-blocks: the EIP-4788 system call,
+ * every transaction in order (each must be includable), then withdrawals. Shared by the block-test
+ * runner and the stateless verifier so both check exactly the code that produces blocks.
+ */
+export async function executeBlockBody(
+  executor: MiniBlockExecutor,
+  env: BlockEnv,
+  transactions: readonly TypedTransaction[],
+  options: { block?: Block; withdrawals?: readonly Withdrawal[] } = {},
+): Promise<ExecutedBlock> {
+  const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
+  executor.setBlockEnv(env, options.block)
+  await executor.applyBeaconRoot(env)
+  const batch: BatchTx[] = transactions.map((tx, i) => ({ tx, sender: senderOf(tx, i) }))
+  const outcomes = await executor.executeBatch(batch, cursor)
+  const receipts: TxReceipt[] = []
+  for (let i = 0; i < batch.length; i++) {
+    const outcome = outcomes[i]
+    if (outcome === undefined) throw new InvalidBlockTransactionError(i, 'not executed (an earlier transaction of its sender failed)')
+    if (!outcome.ok) throw new InvalidBlockTransactionError(i, outcome.error.message)
+    receipts.push(outcome.receipt)
+  }
+  await executor.applyWithdrawals(options.withdrawals ?? [])
+  return { receipts, diff: executor.takeDiff(), gasUsed: cursor.gasUsed }
+}
+
+/** The sender for same-sender skipping; a transaction whose signature does not recover fails when executed. */
+function senderOf(tx: TypedTransaction, index: number): string {
+  try {
+    return tx.getSenderAddress().toString()
+  } catch {
+    return `unrecoverable-sender-${index}`
+  }
+}

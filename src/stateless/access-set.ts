@@ -1,0 +1,54 @@
+import type { Hex } from '../chain/state-diff.ts'
+import type { AccessRecorder } from '../execution/state/journaled-state.ts'
+
+/** What an EVM block's execution read, in the shape that crosses to the merkleizer thread. */
+export interface BlockAccess {
+  /** Accounts read (lowercase 0x addresses). */
+  accounts: Hex[]
+  /** Storage slots read, per account. */
+  slots: Array<[address: Hex, slots: Hex[]]>
+  /** Block numbers BLOCKHASH asked for. */
+  blockHashes: bigint[]
+}
+
+/**
+ * Collects the keys one EVM block's execution reads, for its witness: a stateless verifier
+ * re-executing the block must find every one of them in the partial trie (written keys are walked
+ * by the state-root update anyway). Recording at the state reader sees reads from every executor,
+ * the parallel executor's validation reads included.
+ */
+export class BlockAccessRecorder implements AccessRecorder {
+  private accounts = new Set<Hex>()
+  private slots = new Map<Hex, Set<Hex>>()
+  private blockHashes = new Set<bigint>()
+
+  onAccountRead(address: Hex): void {
+    this.accounts.add(address)
+  }
+
+  onStorageRead(address: Hex, slot: Hex): void {
+    let slots = this.slots.get(address)
+    if (slots === undefined) {
+      slots = new Set()
+      this.slots.set(address, slots)
+    }
+    slots.add(slot)
+  }
+
+  onBlockHashRead(number: bigint): void {
+    this.blockHashes.add(number)
+  }
+
+  /** What was read since the last `take()`, and a fresh start for the next block. */
+  take(): BlockAccess {
+    const access: BlockAccess = {
+      accounts: [...this.accounts],
+      slots: [...this.slots].map(([address, slots]) => [address, [...slots]]),
+      blockHashes: [...this.blockHashes],
+    }
+    this.accounts = new Set()
+    this.slots = new Map()
+    this.blockHashes = new Set()
+    return access
+  }
+}
