@@ -1,4 +1,4 @@
-import { DEFAULT_NODE_OPTIONS, type ExecutorMode, type LogFormat, type LogLevel, type NodeOptions, type Role } from './options.ts'
+import { DEFAULT_NODE_OPTIONS, type ExecutorMode, type LogFormat, type LogLevel, type NodeOptions, type ReplicaMode, type Role } from './options.ts'
 import type { Hex } from './chain/state-diff.ts'
 
 /** One precise line for the operator; the CLI prints it and exits with code 2. */
@@ -17,6 +17,7 @@ const ROLES: readonly Role[] = ['sequencer', 'replica', 'prover']
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty']
 const EXECUTORS: readonly ExecutorMode[] = ['parallel', 'sequential']
+const REPLICA_MODES: readonly ReplicaMode[] = ['full', 'validator']
 
 /** The flags, geth/op-node style (`--rpc.port`); each is also read from `MEGAETH_<FLAG>` (e.g. MEGAETH_RPC_PORT). */
 export const FLAGS: Record<string, FlagSpec> = {
@@ -35,10 +36,15 @@ export const FLAGS: Record<string, FlagSpec> = {
   'rpc.logs-results': { help: 'most logs one eth_getLogs returns', apply: (o, v, f) => (o.rpc.logsMaxResults = int(v, f, 1)) },
   'rpc.sync-timeout-ms': { help: 'default wait of eth_sendRawTransactionSync (EIP-7966)', apply: (o, v, f) => (o.rpc.syncTimeoutMs = int(v, f, 1)) },
   'metrics.port': { help: 'serve Prometheus /metrics on this port (off when unset)', apply: (o, v, f) => (o.metricsPort = port(v, f)) },
-  'p2p.port': { help: 'libp2p TCP port (used by the replica role)', apply: (o, v, f) => (o.p2p.port = port(v, f)) },
-  'p2p.bootnodes': { help: 'comma-separated multiaddrs to dial', apply: (o, v) => (o.p2p.bootnodes = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) },
+  'p2p.addr': { help: 'libp2p TCP listen address (0.0.0.0 to take peers from other hosts)', apply: (o, v) => (o.p2p.addr = v) },
+  'p2p.port': { help: 'libp2p TCP port (default 30303; with --dev any free port; mega_nodeInfo shows the bound multiaddrs)', apply: (o, v, f) => (o.p2p.port = port(v, f)) },
+  'p2p.bootnodes': { help: 'comma-separated multiaddrs to dial and keep dialling (a replica: the sequencer\'s, with /p2p/<peer id>)', apply: (o, v, f) => (o.p2p.bootnodes = multiaddrs(v, f)) },
+  'p2p.key-file': { help: 'file holding the node\'s p2p identity, created if missing (default <datadir>/p2p-key)', apply: (o, v) => (o.p2p.keyFile = v) },
   'sequencer.key-file': { help: 'file holding the sequencer private key (hex)', apply: (o, v) => (o.sequencer.keyFile = v) },
-  'sequencer.address': { help: 'the sequencer address (checked against the key; replicas trust it)', apply: (o, v, f) => (o.sequencer.address = address(v, f)) },
+  'sequencer.address': { help: 'the sequencer address (checked against the key; replicas accept only its signatures)', apply: (o, v, f) => (o.sequencer.address = address(v, f)) },
+  'sequencer.rpc': { help: 'replica: the sequencer\'s JSON-RPC URL to forward transactions to (default: the one it announces over p2p)', apply: (o, v, f) => (o.sequencer.rpc = url(v, f)) },
+  'replica.mode': { help: 'full (follows mini-blocks, serves JSON-RPC) | validator (stateless verification only, no state on disk)', apply: (o, v, f) => (o.replica.mode = oneOf(v, REPLICA_MODES, f)) },
+  'replica.verify-workers': { help: 'worker threads verifying blocks statelessly (default: cores - 1, at least 1)', apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)) },
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
   workers: { help: 'worker threads for transaction decoding and signature recovery', apply: (o, v, f) => (o.workers = int(v, f, 0, 64)) },
@@ -133,6 +139,11 @@ function validate(options: NodeOptions): void {
     throw new ConfigError('--sequencer.key-file is required for --role=sequencer unless --dev is set')
   }
   if (options.blockMs < options.miniBlockMs) throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
+  if (options.role === 'replica') {
+    if (options.p2p.bootnodes.length === 0) throw new ConfigError("--role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)")
+    if (!options.dev && options.sequencer.address === undefined) throw new ConfigError('--role=replica needs --sequencer.address unless --dev is set (with --dev the dev sequencer is implied)')
+    if (options.replica.mode === 'validator' && options.datadir !== undefined) throw new ConfigError('--replica.mode=validator keeps no chain data: drop --datadir (use --p2p.key-file to keep a stable peer id)')
+  }
 }
 
 export function envName(flag: string): string {
@@ -170,6 +181,26 @@ function int(value: string, flag: string, min: number, max = Number.MAX_SAFE_INT
   const n = Number(value)
   if (n < min || n > max) throw new ConfigError(`${flag}: ${n} is out of range [${min}, ${max}]`)
   return n
+}
+
+function multiaddrs(value: string, flag: string): string[] {
+  const addrs = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  for (const addr of addrs) {
+    if (!/^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(addr)) {
+      throw new ConfigError(`${flag}: ${JSON.stringify(addr)} is not a multiaddr like /ip4/127.0.0.1/tcp/30303/p2p/<peer id>`)
+    }
+  }
+  return addrs
+}
+
+function url(value: string, flag: string): string {
+  try {
+    const parsed = new URL(value)
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(`${flag}: expected an http(s) URL, got ${JSON.stringify(value)}`)
 }
 
 function port(value: string, flag: string): number {

@@ -2,10 +2,11 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Common } from '@ethereumjs/common'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { createChainCommon } from './chain/config.ts'
+import { createChainCommon, type ChainConfig } from './chain/config.ts'
 import { DEV_SEQUENCER_KEY } from './chain/dev.ts'
 import { chainConfigFromGenesis, devGenesis, type GenesisFile } from './chain/genesis.ts'
 import type { Hex } from './chain/state-diff.ts'
@@ -14,24 +15,32 @@ import { CallExecutorPool } from './execution/call.ts'
 import { privateKeyToAddress } from './execution/crypto.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
 import type { NodeOptions } from './options.ts'
-import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from './rpc/eth/backend.ts'
+import { P2pHost } from './p2p/index.ts'
+import { ReplicaEthBackend } from './replica/eth-backend.ts'
+import { defaultVerifyWorkers, type ReplicaOptions } from './replica/options.ts'
+import { Replica, type ReplicaStatus } from './replica/replica.ts'
+import { TxForwarder } from './replica/tx-forwarder.ts'
+import { Validator } from './replica/validator.ts'
+import { DEFAULT_ETH_RPC_OPTIONS, type EthBackend, type EthRpcOptions } from './rpc/eth/backend.ts'
 import { registerChainMethods } from './rpc/eth/chain-methods.ts'
+import { registerDebugMethods } from './rpc/eth/debug-methods.ts'
 import { registerFeeMethods } from './rpc/eth/fee-methods.ts'
 import { registerLogAndSubscriptionMethods } from './rpc/eth/logs-and-subscriptions.ts'
 import { registerSendMethods } from './rpc/eth/send-methods.ts'
 import { registerStateMethods } from './rpc/eth/state-methods.ts'
-import { registerDebugMethods } from './rpc/eth/debug-methods.ts'
 import { createRpcMetrics, MethodRegistry, RpcServer } from './rpc/index.ts'
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from './sequencer/options.ts'
+import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
-import { openChain } from './storage/bootstrap.ts'
+import { openChain, type OpenedChain } from './storage/bootstrap.ts'
 
 export interface RunningNode {
   rpcUrl: string
   wsUrl: string
   metricsUrl: string | undefined
-  datadir: string
+  /** undefined for a validator, which keeps no chain data. */
+  datadir: string | undefined
   stop(): Promise<void>
 }
 
@@ -40,27 +49,39 @@ export class RoleNotAvailableError extends Error {
   override name = 'RoleNotAvailableError'
 }
 
+/** What every role derives from the options before building its parts. */
+interface NodeBase {
+  options: NodeOptions
+  logger: Logger
+  genesis: GenesisFile
+  config: ChainConfig
+  common: Common
+  metrics: Registry
+}
+
 /**
  * The composition root: builds one role's components from validated options and starts them in
- * dependency order (storage → execution → production → RPC); `stop()` tears down in reverse.
+ * dependency order (storage → execution → p2p → production or following → RPC); `stop()` tears
+ * down in reverse.
  */
 export async function startNode(options: NodeOptions, logger: Logger): Promise<RunningNode> {
-  if (options.role !== 'sequencer') throw new RoleNotAvailableError(`--role=${options.role} is not available in this version yet; run --role=sequencer`)
+  if (options.role === 'prover') throw new RoleNotAvailableError(`--role=${options.role} is not available in this version yet; run --role=sequencer or --role=replica`)
   const genesis = await loadGenesis(options)
   const config = chainConfigFromGenesis(genesis, options.dev ? 'megaeth-dev' : 'megaeth')
-  const common = createChainCommon(config)
+  const base: NodeBase = { options, logger, genesis, config, common: createChainCommon(config), metrics: createMetricsRegistry(options.role) }
+  if (options.role === 'sequencer') return startSequencer(base)
+  return options.replica.mode === 'validator' ? startValidator(base) : startReplica(base)
+}
+
+async function startSequencer(base: NodeBase): Promise<RunningNode> {
+  const { options, logger, config, common, metrics } = base
   const sequencerKey = await loadSequencerKey(options)
   const sequencerAddress = bytesToHex(privateKeyToAddress(sequencerKey)) as Hex
   if (options.sequencer.address !== undefined && options.sequencer.address !== sequencerAddress) {
     throw new ConfigError(`--sequencer.address ${options.sequencer.address} does not match the key in --sequencer.key-file (${sequencerAddress})`)
   }
-
-  const temporaryDatadir = options.datadir === undefined
-  const datadir = options.datadir ?? (await mkdtemp(join(tmpdir(), 'megaeth-dev-')))
-  const metrics = createMetricsRegistry(options.role)
-  const opened = await openChain(datadir, genesis, config, common)
-  logger.info({ datadir, chainId: config.chainId.toString(), head: opened.chain.head.header.number.toString(), unsealedMiniBlocks: opened.unsealed.length }, 'opened chain')
-
+  const data = await openDatadir(base)
+  const { opened } = data
   const sequencer = await Sequencer.create({
     opened,
     config,
@@ -78,29 +99,159 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     logger,
     metrics,
   })
+  const host = await startP2p(base, data.datadir)
+  let rpcUrl = ''
+  const gossip = new SequencerP2pService(host, opened, config, sequencerKey, () => rpcUrl, logger.child({ module: 'p2p-service' }))
+  await gossip.start()
   await sequencer.start()
 
-  const ethOptions: EthRpcOptions = {
+  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, callPool(base, opened), ethRpcOptions(options), () => ({
+    ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
+    head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
+  }))
+  const rpc = await serveRpc(base, backend, () => (sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` }))
+  rpcUrl = rpc.rpcUrl
+  logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'sequencer running')
+  return running(base, rpc, data, 'closing RPC, finishing the mini-block in progress, sealing, closing the database', async () => {
+    await sequencer.stop()
+    gossip.stop()
+    await host.stop()
+  })
+}
+
+async function startReplica(base: NodeBase): Promise<RunningNode> {
+  const { options, logger, config, common, metrics } = base
+  const sequencerAddress = expectedSequencer(options)
+  const data = await openDatadir(base)
+  const { opened } = data
+  const host = await startP2p(base, data.datadir)
+  const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
+  await replica.start()
+  let rpcUrl = ''
+  const backend = new ReplicaEthBackend(opened, config, common, callPool(base, opened), ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), () => ({
+    ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
+    mode: 'full',
+    head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
+    ...verificationInfo(replica.status()),
+  }))
+  const rpc = await serveRpc(base, backend, () => replicaReadiness(replica.status(), host))
+  rpcUrl = rpc.rpcUrl
+  logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'replica running')
+  return running(base, rpc, data, 'closing RPC, stopping the follower and verifiers, closing the database', async () => {
+    await replica.stop()
+    await host.stop()
+  })
+}
+
+/** Validator mode: p2p, the stateless verifier and a minimal RPC (identity, health); nothing on disk. */
+async function startValidator(base: NodeBase): Promise<RunningNode> {
+  const { options, logger, config, common, metrics } = base
+  const sequencerAddress = expectedSequencer(options)
+  const host = await startP2p(base, undefined)
+  const validator = Validator.create({ config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
+  await validator.start()
+  let rpcUrl = ''
+  const registry = new MethodRegistry()
+  registry.registerAll({
+    eth_chainId: () => toHex(config.chainId),
+    eth_blockNumber: () => toHex(validator.status().verified),
+    mega_nodeInfo: () => ({ ...nodeIdentity(base, host, sequencerAddress, rpcUrl), mode: 'validator', ...verificationInfo(validator.status()) }),
+  })
+  const rpc = await serveRegistry(base, registry, () => replicaReadiness(validator.status(), host))
+  rpcUrl = rpc.rpcUrl
+  logger.info({ rpc: rpc.rpcUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'validator running')
+  return running(base, rpc, undefined, 'closing RPC, stopping the verifiers', async () => {
+    await validator.stop()
+    await host.stop()
+  })
+}
+
+// --- shared parts ---------------------------------------------------------------------------------
+
+interface Datadir {
+  datadir: string
+  temporary: boolean
+  opened: OpenedChain
+}
+
+async function openDatadir(base: NodeBase): Promise<Datadir> {
+  const { options, logger, genesis, config, common } = base
+  const temporary = options.datadir === undefined
+  const datadir = options.datadir ?? (await mkdtemp(join(tmpdir(), 'megaeth-dev-')))
+  const opened = await openChain(datadir, genesis, config, common)
+  logger.info({ datadir, chainId: config.chainId.toString(), head: opened.chain.head.header.number.toString(), unsealedMiniBlocks: opened.unsealed.length }, 'opened chain')
+  return { datadir, temporary, opened }
+}
+
+function startP2p(base: NodeBase, datadir: string | undefined): Promise<P2pHost> {
+  const { p2p, dev } = base.options
+  const port = p2p.port ?? (dev ? 0 : 30303)
+  const keyFile = p2p.keyFile ?? (datadir === undefined ? undefined : join(datadir, 'p2p-key'))
+  return P2pHost.start(
+    { listen: [`/ip4/${p2p.addr}/tcp/${port}`], bootnodes: p2p.bootnodes, ...(keyFile === undefined ? {} : { keyFile }) },
+    { logger: base.logger, registry: base.metrics },
+  )
+}
+
+/** With --dev the dev sequencer is implied; otherwise config validation required the flag. */
+function expectedSequencer(options: NodeOptions): Hex {
+  return options.sequencer.address ?? (bytesToHex(privateKeyToAddress(hexToBytes(DEV_SEQUENCER_KEY))) as Hex)
+}
+
+function replicaOptions(options: NodeOptions, sequencerAddress: Hex): ReplicaOptions {
+  return { mode: options.replica.mode, sequencerAddress, sequencerRpc: options.sequencer.rpc, verifyWorkers: options.replica.verifyWorkers ?? defaultVerifyWorkers() }
+}
+
+function nodeIdentity(base: NodeBase, host: P2pHost, sequencerAddress: Hex, rpcUrl: string): Record<string, unknown> {
+  return { role: base.options.role, chainId: toHex(base.config.chainId), peerId: host.peerId, p2pAddrs: host.multiaddrs(), peers: host.connectedPeers().length, sequencerAddress, rpc: rpcUrl }
+}
+
+function verificationInfo(status: ReplicaStatus): Record<string, unknown> {
+  const failure = status.failure
+  return {
+    verified: {
+      block: toHex(status.verified),
+      failures: failure === undefined ? 0 : 1,
+      ...(failure === undefined ? {} : { failure: { block: toHex(failure.block), code: failure.code, message: failure.message } }),
+    },
+  }
+}
+
+function replicaReadiness(status: ReplicaStatus, host: P2pHost): { ready: true } | { ready: false; reason: string } {
+  if (status.failure !== undefined) return { ready: false, reason: `verification failed at block ${status.failure.block}: ${status.failure.code}: ${status.failure.message}` }
+  if (host.connectedPeers().length === 0) return { ready: false, reason: 'not connected to the sequencer' }
+  if (!status.caughtUp) return { ready: false, reason: 'catching up with the sequencer' }
+  return { ready: true }
+}
+
+function callPool(base: NodeBase, opened: OpenedChain): CallExecutorPool {
+  const blockHash = async (n: bigint) => {
+    const block = await opened.chain.blockByNumber(n)
+    return block === undefined ? undefined : hexToBytes(block.hash)
+  }
+  return new CallExecutorPool(base.common, blockHash)
+}
+
+function ethRpcOptions(options: NodeOptions): EthRpcOptions {
+  return {
     ...DEFAULT_ETH_RPC_OPTIONS,
     gasCap: options.rpc.gasCap,
     maxLogsRange: options.rpc.logsMaxRange,
     maxLogsResults: options.rpc.logsMaxResults,
     syncSendTimeoutMs: options.rpc.syncTimeoutMs,
   }
-  const blockHash = async (n: bigint) => {
-    const block = await opened.chain.blockByNumber(n)
-    return block === undefined ? undefined : hexToBytes(block.hash)
-  }
-  let rpcAddress = { host: options.rpc.addr, port: options.rpc.port }
-  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, new CallExecutorPool(common, blockHash), ethOptions, () => ({
-    role: options.role,
-    chainId: `0x${config.chainId.toString(16)}`,
-    peerId: null,
-    p2pAddrs: [],
-    sequencerAddress,
-    head: { block: `0x${opened.chain.head.header.number.toString(16)}`, miniBlock: `0x${(opened.chain.latestMiniBlock?.number ?? 0n).toString(16)}` },
-    rpc: `http://${rpcAddress.host}:${rpcAddress.port}`,
-  }))
+}
+
+interface ServedRpc {
+  rpcUrl: string
+  wsUrl: string
+  metricsUrl: string | undefined
+  stop(): Promise<void>
+}
+
+/** The eth/realtime/mega/debug namespaces over `backend`, served with health probes and metrics. */
+async function serveRpc(base: NodeBase, backend: EthBackend, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
+  const { logger } = base
   const registry = new MethodRegistry()
   registerChainMethods(registry, backend)
   registerStateMethods(registry, backend)
@@ -111,7 +262,18 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     onListenerError: (err, where) => logger.error({ err, where }, 'filter or subscription listener failed'),
   })
   filters.start()
+  const served = await serveRegistry(base, registry, readyz)
+  return {
+    ...served,
+    async stop() {
+      await served.stop()
+      filters.stop()
+    },
+  }
+}
 
+async function serveRegistry(base: NodeBase, registry: MethodRegistry, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
+  const { options, logger, metrics } = base
   const rpc = new RpcServer(
     {
       host: options.rpc.addr,
@@ -122,39 +284,47 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
       maxSubscriptionsPerConnection: options.rpc.wsMaxSubscriptions,
     },
     registry,
-    {
-      logger: logger.child({ module: 'rpc' }),
-      metrics: createRpcMetrics(metrics),
-      health: {
-        healthz: () => true,
-        readyz: () => (sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` }),
-      },
-    },
+    { logger: logger.child({ module: 'rpc' }), metrics: createRpcMetrics(metrics), health: { healthz: () => true, readyz } },
   )
-  rpcAddress = await rpc.start()
+  const address = await rpc.start()
   const metricsServer = options.metricsPort === undefined ? undefined : await serveMetrics(metrics, options.rpc.addr, options.metricsPort)
-  const rpcUrl = `http://${rpcAddress.host}:${rpcAddress.port}`
-  logger.info({ rpc: rpcUrl, metrics: metricsServer?.url, sequencer: sequencerAddress }, 'sequencer running')
+  return {
+    rpcUrl: `http://${address.host}:${address.port}`,
+    wsUrl: `ws://${address.host}:${address.port}`,
+    metricsUrl: metricsServer?.url,
+    async stop() {
+      await rpc.stop()
+      await metricsServer?.close()
+    },
+  }
+}
 
+/** The handle `startNode` returns: stops RPC first (no new work), then the role, then storage. */
+function running(base: NodeBase, rpc: ServedRpc, data: Datadir | undefined, stopping: string, stopRole: () => Promise<void>): RunningNode {
+  const { logger } = base
   let stopped = false
   return {
-    rpcUrl,
-    wsUrl: `ws://${rpcAddress.host}:${rpcAddress.port}`,
-    metricsUrl: metricsServer?.url,
-    datadir,
+    rpcUrl: rpc.rpcUrl,
+    wsUrl: rpc.wsUrl,
+    metricsUrl: rpc.metricsUrl,
+    datadir: data?.datadir,
     async stop() {
       if (stopped) return
       stopped = true
-      logger.info('stopping: closing RPC, finishing the mini-block in progress, sealing, closing the database')
+      logger.info(`stopping: ${stopping}`)
       await rpc.stop()
-      filters.stop()
-      await sequencer.stop()
-      await metricsServer?.close()
-      await opened.close()
-      if (temporaryDatadir) await rm(datadir, { recursive: true, force: true })
+      await stopRole()
+      if (data !== undefined) {
+        await data.opened.close()
+        if (data.temporary) await rm(data.datadir, { recursive: true, force: true })
+      }
       logger.info('stopped')
     },
   }
+}
+
+function toHex(n: bigint): string {
+  return `0x${n.toString(16)}`
 }
 
 async function loadGenesis(options: NodeOptions): Promise<GenesisFile> {

@@ -4,6 +4,7 @@ export type Role = 'sequencer' | 'replica' | 'prover'
 export type LogFormat = 'json' | 'pretty'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 export type ExecutorMode = 'parallel' | 'sequential'
+export type ReplicaMode = 'full' | 'validator'
 
 /** Everything a node needs to start, validated. Defaults live in `DEFAULT_NODE_OPTIONS` only. */
 export interface NodeOptions {
@@ -27,8 +28,26 @@ export interface NodeOptions {
   }
   /** undefined = no metrics server. */
   metricsPort: number | undefined
-  p2p: { port: number; bootnodes: string[] }
-  sequencer: { keyFile: string | undefined; address: Hex | undefined }
+  p2p: {
+    /** Listen address of the libp2p TCP transport. */
+    addr: string
+    /** undefined = 30303, or any free port with `dev` (several dev nodes share a machine). */
+    port: number | undefined
+    bootnodes: string[]
+    /** Where the node's p2p identity is kept; undefined = `<datadir>/p2p-key` (a temporary dev datadir: a fresh identity). */
+    keyFile: string | undefined
+  }
+  sequencer: {
+    keyFile: string | undefined
+    address: Hex | undefined
+    /** The sequencer's JSON-RPC URL, where a replica forwards transactions; undefined = learnt over p2p. */
+    rpc: string | undefined
+  }
+  replica: {
+    mode: ReplicaMode
+    /** Stateless verification workers; undefined = cores − 1, at least 1. */
+    verifyWorkers: number | undefined
+  }
   miniBlockMs: number
   blockMs: number
   workers: number
@@ -57,8 +76,9 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     syncTimeoutMs: 2_000,
   },
   metricsPort: undefined,
-  p2p: { port: 30303, bootnodes: [] },
-  sequencer: { keyFile: undefined, address: undefined },
+  p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },
+  sequencer: { keyFile: undefined, address: undefined, rpc: undefined },
+  replica: { mode: 'full', verifyWorkers: undefined },
   miniBlockMs: 10,
   blockMs: 1_000,
   workers: 1,

@@ -1,6 +1,7 @@
 import { createBlockHeader, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { hexToBytes, KECCAK256_RLP, KECCAK256_RLP_ARRAY } from '@ethereumjs/util'
+import type { ChainConfig } from './config.ts'
 import type { Hex } from './state-diff.ts'
 
 export interface HeaderFields {
@@ -70,4 +71,21 @@ export function orBlooms(blooms: Iterable<Uint8Array>): Uint8Array {
   const out = new Uint8Array(256)
   for (const bloom of blooms) for (let i = 0; i < 256; i++) out[i]! |= bloom[i]!
   return out
+}
+
+/**
+ * The L2's own header rules, beyond Ethereum's: the sequencer's fee recipient and block gas limit,
+ * and the EIP-1559 base fee from the chain's parameters. Returns why `header` breaks them, if it does.
+ */
+export function checkChainHeaderRules(
+  config: Pick<ChainConfig, 'feeRecipient' | 'blockGasLimit' | 'elasticityMultiplier' | 'baseFeeMaxChangeDenominator' | 'minBaseFee'>,
+): (header: BlockHeader, parent: BlockHeader) => string | undefined {
+  return (header, parent) => {
+    if (header.coinbase.toString() !== config.feeRecipient.toLowerCase()) return `coinbase ${header.coinbase.toString()} is not the chain's fee recipient ${config.feeRecipient}`
+    if (header.gasLimit !== config.blockGasLimit) return `gas limit ${header.gasLimit} is not the chain's ${config.blockGasLimit}`
+    const parentFee = { gasUsed: parent.gasUsed, gasLimit: parent.gasLimit, baseFeePerGas: parent.baseFeePerGas ?? config.minBaseFee }
+    const expected = nextBaseFee(parentFee, config.elasticityMultiplier, config.baseFeeMaxChangeDenominator, config.minBaseFee)
+    if (header.baseFeePerGas !== expected) return `base fee ${header.baseFeePerGas} is not ${expected}, what EIP-1559 gives after the parent`
+    return undefined
+  }
 }

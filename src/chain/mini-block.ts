@@ -1,8 +1,9 @@
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToHex, concatBytes, setLengthLeft } from '@ethereumjs/util'
-import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress, signHash } from '../execution/crypto.ts'
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { keccak256 } from '../execution/crypto.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
 import { asBytes, asList, bytesToBigInt, CodecError, type RlpValue } from './rlp-fields.ts'
+import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
 import type { Hex, StateDiff } from './state-diff.ts'
 
@@ -60,27 +61,14 @@ export function miniBlockHash(block: UnsignedMiniBlock): Uint8Array {
   return keccak256(RLP.encode(bodyFields(block)))
 }
 
-export function miniBlockSigningHash(chainId: bigint, hash: Uint8Array): Uint8Array {
-  return keccak256(concatBytes(SIGNING_DOMAIN, setLengthLeft(bigIntToUnpaddedBytes(chainId), 32), hash))
-}
-
 export function sealMiniBlock(block: UnsignedMiniBlock, chainId: bigint, sequencerKey: Uint8Array): MiniBlock {
   const hash = miniBlockHash(block)
-  const { signature, recoveryId } = signHash(miniBlockSigningHash(chainId, hash), sequencerKey)
-  return { ...block, hash, signature: concatBytes(signature, Uint8Array.of(recoveryId)) }
+  return { ...block, hash, signature: signAsSequencer(SIGNING_DOMAIN, chainId, hash, sequencerKey) }
 }
 
 /** The address that signed `block`; throws `CodecError` for a malformed signature. */
 export function recoverMiniBlockSigner(block: MiniBlock, chainId: bigint): Hex {
-  if (block.signature.length !== 65) throw new CodecError('mini-block signature must be 65 bytes')
-  const recoveryId = block.signature[64]!
-  if (recoveryId > 1) throw new CodecError('mini-block signature recovery id must be 0 or 1')
-  try {
-    const publicKey = ecdsaRecoverPublicKey(block.signature.subarray(0, 64), recoveryId, miniBlockSigningHash(chainId, block.hash))
-    return bytesToHex(publicKeyToAddress(publicKey)) as Hex
-  } catch {
-    throw new CodecError('mini-block signature does not recover to a public key')
-  }
+  return recoverSequencer(SIGNING_DOMAIN, chainId, block.hash, block.signature, 'mini-block')
 }
 
 export function encodeMiniBlock(block: MiniBlock): Uint8Array {

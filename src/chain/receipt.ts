@@ -1,5 +1,6 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { keccak256 } from '../execution/crypto.ts'
 import type { Hex } from './state-diff.ts'
 import { asBytes, asList, bytesToBigInt, CodecError, type RlpValue } from './rlp-fields.ts'
 
@@ -106,4 +107,13 @@ function decodeLog(value: RlpValue): Log {
     topics: asList(topics, undefined, 'log topics').map((t) => bytesToHex(asBytes(t, 'log topic', 32)) as Hex),
     data: bytesToHex(asBytes(data, 'log data')) as Hex,
   }
+}
+
+/**
+ * A digest of every field of `receipts` that execution determines (all but the mini-block number,
+ * which is the sequencer's packing): what a verifier that re-executed a block compares with the
+ * receipts a replica serves.
+ */
+export function executionReceiptsDigest(receipts: readonly TxReceipt[]): Uint8Array {
+  return keccak256(RLP.encode(receipts.map((r) => encodeReceipt({ ...r, miniBlockNumber: 0n }))))
 }

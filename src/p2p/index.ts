@@ -15,4 +15,28 @@ export type { GossipValidationResult } from './gossip.ts'
 export { createP2pMetrics, noopP2pMetrics, type P2pMetrics, type RequestSide } from './metrics.ts'
 export { defaultP2pOptions, resolveP2pOptions, type P2pOptions } from './options.ts'
 export type { RequestHandler } from './reqresp.ts'
-export { topicName } from './topics.ts'
+export { topicName, blocksTopic, miniBlocksTopic } from './topics.ts'
+export {
+  decodeBlockAnnouncement,
+  encodeBlockAnnouncement,
+  recoverAnnouncementSigner,
+  signBlockAnnouncement,
+  type BlockAnnouncement,
+} from './block-announcement.ts'
+export {
+  MAX_BLOCKS_PER_REQUEST,
+  MAX_MINI_BLOCKS_PER_REQUEST,
+  decodeBlockBundles,
+  decodeMiniBlockList,
+  decodeSyncRequest,
+  decodeSyncStatus,
+  encodeBlockBundles,
+  encodeMiniBlockList,
+  encodeSyncRequest,
+  encodeSyncStatus,
+  syncProtocolId,
+  type BlockBundle,
+  type SyncRequest,
+  type SyncStatus,
+} from './sync-protocol.ts'
+export { peerIdOfMultiaddr } from './multiaddr.ts'

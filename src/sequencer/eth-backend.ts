@@ -1,5 +1,4 @@
 import type { Common } from '@ethereumjs/common'
-import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Hex } from '../chain/state-diff.ts'
 import type { CallExecutorPool } from '../execution/call.ts'
 import type { AccountProof, ThreadedMerkleizer } from '../execution/merkle/index.ts'
@@ -8,6 +7,7 @@ import { RpcError } from '../rpc/errors.ts'
 import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
 import type { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import type { ChainView } from '../storage/chain-view.ts'
+import { proofAtHead } from '../storage/head-proof.ts'
 import { isTxRejectedError } from './ingest/index.ts'
 import type { Sequencer } from './sequencer.ts'
 
@@ -56,12 +56,8 @@ export class SequencerEthBackend implements EthBackend {
     }
   }
 
-  async proof(blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined> {
-    // The sealer advances the trie before the block is committed: serve only when they agree.
-    const head = this.chain.head.header
-    if (blockNumber !== head.number) return undefined
-    const [root, proof] = await Promise.all([this.merkleizer.root(), this.merkleizer.getProof(hexToBytes(address), slots.map((s) => hexToBytes(s)))])
-    return bytesToHex(root) === bytesToHex(head.stateRoot) ? proof : undefined
+  proof(blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined> {
+    return proofAtHead({ chain: this.chain, merkleizer: this.merkleizer }, blockNumber, address, slots)
   }
 
   onPendingTransaction(listener: (hash: Hex) => void): () => void {

@@ -10,8 +10,6 @@ import { encodeConsensusReceipt } from '../chain/receipt.ts'
 import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../chain/state-diff.ts'
 import type { ThreadedMerkleizer } from '../execution/merkle/index.ts'
 import { encodeWitness, type BlockAccess, type ExecutionWitness, type StateWitness } from '../stateless/index.ts'
-import { RLP } from '@ethereumjs/rlp'
-import { encodeStateDiff } from '../chain/state-diff-codec.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import type { SequencerMetrics } from './metrics.ts'
 
@@ -119,7 +117,7 @@ export class Sealer {
       ...blocks.sealOps(sealed),
       ...(await stateStore.diffOps(diff)),
       ...wal.truncateOps(first, block.miniBlocks.length),
-      ...artifacts.sealOps(block.number, { witness, diff: RLP.encode(encodeStateDiff(diff)) }),
+      ...artifacts.sealOps(block.number, { witness, diff }),
     ]
     await db.write(ops, true)
     this.lastHash = header.hash()

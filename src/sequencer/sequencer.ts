@@ -15,7 +15,7 @@ import { createSequencerMetrics } from './metrics.ts'
 import { createMiniBlockExecutor } from './parallel-executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { SequencerOptions } from './options.ts'
-import { ReceiptWaiters } from './receipt-waiters.ts'
+import { ReceiptWaiters } from '../storage/receipt-waiters.ts'
 import { Sealer } from './sealer.ts'
 import { TxPool, type AddResult } from './txpool/index.ts'
 

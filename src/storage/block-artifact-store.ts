@@ -1,4 +1,10 @@
-import { u64, type BatchOp, type NodeDb } from './db.ts'
+import { RLP } from '@ethereumjs/rlp'
+import type { RlpValue } from '../chain/rlp-fields.ts'
+import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
+import type { StateDiff } from '../chain/state-diff.ts'
+import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
+
+const VERIFIED_KEY = new TextEncoder().encode('verified')
 
 /**
  * Per-block artifacts a sequencer keeps for others over a recent window: the block's state witness
@@ -12,20 +18,39 @@ export class BlockArtifactStore {
     private readonly retainBlocks: bigint,
   ) {}
 
-  /** Stores block `number`'s artifacts (already encoded) and drops those that left the window. */
-  sealOps(number: bigint, artifacts: { witness: Uint8Array; diff: Uint8Array }): BatchOp[] {
-    const key = u64(number)
-    const ops = [this.db.put('witnesses', key, artifacts.witness), this.db.put('diffs', key, artifacts.diff)]
+  /** Stores block `number`'s witness and state diff and drops those that left the window. */
+  sealOps(number: bigint, artifacts: { witness: Uint8Array; diff: StateDiff }): BatchOp[] {
+    return [this.db.put('witnesses', u64(number), artifacts.witness), ...this.diffOps(number, artifacts.diff)]
+  }
+
+  /** Stores block `number`'s state diff alone (a replica has no witness to keep) and prunes the window. */
+  diffOps(number: bigint, diff: StateDiff): BatchOp[] {
+    const ops = [this.db.put('diffs', u64(number), RLP.encode(encodeStateDiff(diff)))]
     const expired = number - this.retainBlocks
     if (expired >= 0n) ops.push(this.db.del('witnesses', u64(expired)), this.db.del('diffs', u64(expired)))
     return ops
+  }
+
+  /**
+   * A replica verified block `number` with `witness`: keep the witness to serve, and remember how far
+   * verification got so a restart re-verifies only what it had not.
+   */
+  async markVerified(number: bigint, witness: Uint8Array): Promise<void> {
+    await this.db.write([this.db.put('witnesses', u64(number), witness), this.db.put('meta', VERIFIED_KEY, u64(number))], false)
+  }
+
+  /** The newest block this replica verified, if it verified any. */
+  async verifiedHead(): Promise<bigint | undefined> {
+    const value = await this.db.get('meta', VERIFIED_KEY)
+    return value === undefined ? undefined : readU64(value)
   }
 
   witness(number: bigint): Promise<Uint8Array | undefined> {
     return this.db.get('witnesses', u64(number))
   }
 
-  diff(number: bigint): Promise<Uint8Array | undefined> {
-    return this.db.get('diffs', u64(number))
+  async diff(number: bigint): Promise<StateDiff | undefined> {
+    const bytes = await this.db.get('diffs', u64(number))
+    return bytes === undefined ? undefined : decodeStateDiff(RLP.decode(bytes) as RlpValue)
   }
 }

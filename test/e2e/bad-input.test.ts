@@ -86,6 +86,7 @@ before(async () => {
     badPort: runCli(['--dev', '--rpc.port=abc']),
     unknownFlag: runCli(['--dev', '--bogus=1']),
     replica: runCli(['--dev', '--role=replica', '--rpc.port=0']),
+    prover: runCli(['--dev', '--role=prover', '--rpc.port=0']),
     noGenesis: runCli(['--rpc.port=0']),
     portRange: runCli(['--dev', '--rpc.port=70000']),
     blockMs: runCli(['--dev', '--miniblock-ms=100', '--block-ms=50']),
@@ -487,7 +488,9 @@ describe('CLI config errors: exit 2 and one precise line on stderr', { timeout: 
   test('--rpc.port=abc', () => expectConfigError('badPort', 'megaeth-node: --rpc.port: expected a whole number, got "abc"'))
   test('--rpc.port=70000', () => expectConfigError('portRange', 'megaeth-node: --rpc.port: 70000 is out of range [0, 65535]'))
   test('unknown flag', () => expectConfigError('unknownFlag', 'megaeth-node: unknown flag --bogus (see --help)'))
-  test('--role=replica (not built yet)', () => expectConfigError('replica', 'megaeth-node: --role=replica is not available in this version yet; run --role=sequencer'))
+  test('--role=replica without bootnodes', () =>
+    expectConfigError('replica', "megaeth-node: --role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)"))
+  test('--role=prover (not built yet)', () => expectConfigError('prover', 'megaeth-node: --role=prover is not available in this version yet; run --role=sequencer or --role=replica'))
   test('missing --genesis without --dev', () => expectConfigError('noGenesis', 'megaeth-node: --genesis is required unless --dev is set'))
   test('--block-ms below --miniblock-ms', () => expectConfigError('blockMs', 'megaeth-node: --block-ms (50) must be at least --miniblock-ms (100)'))
 })

@@ -30,11 +30,11 @@ test('--executor and --exec-workers choose the mini-block executor', () => {
 })
 
 test('flags take both --name=value and --name value, and beat environment variables', () => {
-  const o = run(['--dev', '--rpc.port=9000', '--miniblock-ms', '20', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1,/ip4/127.0.0.1/tcp/2'], { MEGAETH_RPC_PORT: '7000', MEGAETH_BLOCK_MS: '500' })
+  const o = run(['--dev', '--rpc.port=9000', '--miniblock-ms', '20', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA,/ip4/127.0.0.1/tcp/2/p2p/12D3KooWK7Fr2AK2h6mVLMVd9uThJor7GdBX4Ly45mHRuPA5KhCg'], { MEGAETH_RPC_PORT: '7000', MEGAETH_BLOCK_MS: '500' })
   assert.equal(o.rpc.port, 9000)
   assert.equal(o.miniBlockMs, 20)
   assert.equal(o.blockMs, 500)
-  assert.deepEqual(o.p2p.bootnodes, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
+  assert.deepEqual(o.p2p.bootnodes, ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA', '/ip4/127.0.0.1/tcp/2/p2p/12D3KooWK7Fr2AK2h6mVLMVd9uThJor7GdBX4Ly45mHRuPA5KhCg'])
   assert.equal(envName('sequencer.key-file'), 'MEGAETH_SEQUENCER_KEY_FILE')
 })
 
@@ -51,6 +51,12 @@ test('every invalid configuration is one precise ConfigError', () => {
     [['--dev'], { MEGAETH_RPC_PORT: 'x' }, /MEGAETH_RPC_PORT: expected a whole number/],
     [['--dev', '--rpc.port'], {}, /flag --rpc\.port needs a value/],
     [['stray'], {}, /unexpected argument "stray"/],
+    [['--dev', '--role=replica'], {}, /--role=replica needs --p2p\.bootnodes/],
+    [['--datadir=/tmp/x', '--genesis=g.json', '--role=replica', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'], {}, /--role=replica needs --sequencer\.address unless --dev/],
+    [['--dev', '--role=replica', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1'], {}, /--p2p\.bootnodes: "\/ip4\/127\.0\.0\.1\/tcp\/1" is not a multiaddr like/],
+    [['--dev', '--role=replica', '--replica.mode=light', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'], {}, /--replica\.mode: "light" is not one of full, validator/],
+    [['--dev', '--role=replica', '--replica.mode=validator', '--datadir=/tmp/v', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'], {}, /--replica\.mode=validator keeps no chain data/],
+    [['--dev', '--sequencer.rpc=localhost:8545'], {}, /--sequencer\.rpc: expected an http\(s\) URL/],
   ]
   for (const [argv, env, message] of cases) {
     assert.throws(() => parseCommand(argv, env, false), (e: unknown) => e instanceof ConfigError && message.test(e.message), argv.join(' '))

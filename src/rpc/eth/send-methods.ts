@@ -5,8 +5,8 @@ import type { EthBackend } from './backend.ts'
 import { formatReceipt } from './format.ts'
 
 /** EIP-7966 error codes of eth_sendRawTransactionSync. */
-const SYNC_TIMEOUT_CODE = 4
-const SYNC_NOT_READY_CODE = 5
+export const SYNC_TIMEOUT_CODE = 4
+export const SYNC_NOT_READY_CODE = 5
 
 /** eth_sendRawTransaction and the realtime variants that answer with the receipt. */
 export function registerSendMethods(registry: MethodRegistry, backend: EthBackend): void {

@@ -32,8 +32,13 @@ export class ReceiptWaiters {
   }
 
   onMiniBlock(block: MiniBlock): void {
+    this.onReceipts(block.receipts)
+  }
+
+  /** Receipts that arrived without a mini-block event (a replica importing a whole block while catching up). */
+  onReceipts(receipts: readonly TxReceipt[]): void {
     if (this.waiting.size === 0) return
-    for (const receipt of block.receipts) {
+    for (const receipt of receipts) {
       const listeners = this.waiting.get(receipt.transactionHash)
       if (listeners === undefined) continue
       for (const listener of [...listeners]) listener(receipt)

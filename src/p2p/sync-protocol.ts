@@ -1,0 +1,129 @@
+/**
+ * The request/response protocol replicas sync by: the sequencer's status, sealed blocks (header
+ * announcement, body, receipts, state diff), unsealed mini-blocks, and block witnesses — the last
+ * can exceed gossip's size cap, so everything a replica fetches goes here, not over gossip.
+ *
+ * Wire format: request RLP([kind, from, count]); responses as below. Nothing in a response is
+ * trusted: announcements carry the sequencer's signature, mini-blocks theirs, and bodies, receipts,
+ * diffs and witnesses are checked against the signed header by the replica.
+ */
+import type { Common } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
+import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
+import { CodecError, asBytes, asList, bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
+import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
+import type { Hex, StateDiff } from '../chain/state-diff.ts'
+import { announcementFields, announcementFromFields, type BlockAnnouncement } from './block-announcement.ts'
+
+export function syncProtocolId(chainId: bigint): string {
+  return `/megaeth/${chainId}/sync/1`
+}
+
+/** Most sealed blocks one `blocks` request returns (bodies and diffs can be megabytes each). */
+export const MAX_BLOCKS_PER_REQUEST = 16
+/** Most mini-blocks one `miniBlocks` request returns (an open EVM block has ~100). */
+export const MAX_MINI_BLOCKS_PER_REQUEST = 512
+
+export type SyncRequest =
+  | { kind: 'status' }
+  | { kind: 'blocks'; from: bigint; count: number }
+  | { kind: 'miniBlocks'; from: bigint; count: number }
+  | { kind: 'witness'; block: bigint }
+
+const KIND_CODES = { status: 0, blocks: 1, miniBlocks: 2, witness: 3 } as const
+const KINDS = ['status', 'blocks', 'miniBlocks', 'witness'] as const
+
+export function encodeSyncRequest(request: SyncRequest): Uint8Array {
+  const from = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.from : request.kind === 'witness' ? request.block : 0n
+  const count = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.count : 0
+  return RLP.encode([bigIntToUnpaddedBytes(BigInt(KIND_CODES[request.kind])), bigIntToUnpaddedBytes(from), bigIntToUnpaddedBytes(BigInt(count))])
+}
+
+export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
+  const [kindBytes, fromBytes, countBytes] = asList(decodeRlp(bytes, 'sync request'), 3, 'sync request')
+  const kind = KINDS[Number(bytesToBigInt(asBytes(kindBytes, 'kind')))]
+  if (kind === undefined) throw new CodecError('sync request: unknown kind')
+  const from = bytesToBigInt(asBytes(fromBytes, 'from'))
+  const count = bytesToBigInt(asBytes(countBytes, 'count'))
+  switch (kind) {
+    case 'status':
+      return { kind }
+    case 'witness':
+      return { kind, block: from }
+    case 'blocks':
+      return { kind, from, count: clampCount(count, MAX_BLOCKS_PER_REQUEST) }
+    case 'miniBlocks':
+      return { kind, from, count: clampCount(count, MAX_MINI_BLOCKS_PER_REQUEST) }
+  }
+}
+
+/** What a replica needs to know where it stands. */
+export interface SyncStatus {
+  head: bigint
+  headHash: Hex
+  /** Newest published mini-block (its number), or the last of the head block's when none is newer. */
+  latestMiniBlock: bigint
+  /** Where the sequencer takes transactions (replicas forward to it unless told otherwise). */
+  rpcUrl: string
+}
+
+export function encodeSyncStatus(status: SyncStatus): Uint8Array {
+  return RLP.encode([bigIntToUnpaddedBytes(status.head), status.headHash, bigIntToUnpaddedBytes(status.latestMiniBlock), new TextEncoder().encode(status.rpcUrl)])
+}
+
+export function decodeSyncStatus(bytes: Uint8Array): SyncStatus {
+  const [head, hash, latest, url] = asList(decodeRlp(bytes, 'sync status'), 4, 'sync status')
+  return {
+    head: bytesToBigInt(asBytes(head, 'head')),
+    headHash: bytesToHex(asBytes(hash, 'head hash', 32)) as Hex,
+    latestMiniBlock: bytesToBigInt(asBytes(latest, 'latest mini-block')),
+    rpcUrl: new TextDecoder().decode(asBytes(url, 'rpc url')),
+  }
+}
+
+/** A sealed block with everything a full replica needs to import it without its mini-blocks. */
+export interface BlockBundle {
+  announcement: BlockAnnouncement
+  transactions: Uint8Array[]
+  receipts: TxReceipt[]
+  /** The block's merged state diff. */
+  diff: StateDiff
+}
+
+export function encodeBlockBundles(bundles: readonly BlockBundle[]): Uint8Array {
+  return RLP.encode(bundles.map((b) => [announcementFields(b.announcement), b.transactions, b.receipts.map(encodeReceipt), encodeStateDiff(b.diff)]))
+}
+
+export function decodeBlockBundles(bytes: Uint8Array, common: Common): BlockBundle[] {
+  return asList(decodeRlp(bytes, 'block bundles'), undefined, 'block bundles').map((value) => {
+    const [announcement, txs, receipts, diff] = asList(value, 4, 'block bundle')
+    return {
+      announcement: announcementFromFields(announcement!, common),
+      transactions: asList(txs, undefined, 'transactions').map((tx, i) => asBytes(tx, `transaction ${i}`)),
+      receipts: asList(receipts, undefined, 'receipts').map((r) => decodeReceipt(r)),
+      diff: decodeStateDiff(diff!),
+    }
+  })
+}
+
+export function encodeMiniBlockList(blocks: readonly MiniBlock[]): Uint8Array {
+  return RLP.encode(blocks.map(encodeMiniBlock))
+}
+
+export function decodeMiniBlockList(bytes: Uint8Array): MiniBlock[] {
+  return asList(decodeRlp(bytes, 'mini-blocks'), undefined, 'mini-blocks').map((item, i) => decodeMiniBlock(asBytes(item, `mini-block ${i}`)))
+}
+
+function clampCount(count: bigint, max: number): number {
+  return count > BigInt(max) ? max : Number(count)
+}
+
+function decodeRlp(bytes: Uint8Array, what: string): RlpValue {
+  try {
+    return RLP.decode(bytes) as RlpValue
+  } catch (error) {
+    throw new CodecError(`${what}: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
+  }
+}

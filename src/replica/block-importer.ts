@@ -1,0 +1,59 @@
+import type { BlockHeader } from '@ethereumjs/block'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import type { SealedBlock } from '../chain/block.ts'
+import { orBlooms } from '../chain/header.ts'
+import { orderedTrieRoot } from '../chain/ordered-trie.ts'
+import { encodeConsensusReceipt, type TxReceipt } from '../chain/receipt.ts'
+import type { Hex, StateDiff } from '../chain/state-diff.ts'
+import type { BlockAnnouncement } from '../p2p/index.ts'
+import type { OpenedChain } from '../storage/bootstrap.ts'
+import { ReplicaFailure } from './errors.ts'
+
+/** Verifies a block statelessly right away: its failure, or undefined when the header is right. */
+export type Diagnose = (header: BlockHeader, transactions: Uint8Array[]) => Promise<ReplicaFailure | undefined>
+
+export interface ImportableBlock {
+  announcement: BlockAnnouncement
+  transactions: Uint8Array[]
+  receipts: TxReceipt[]
+  diff: StateDiff
+  /** The block's mini-blocks were already applied to the live state as they arrived. */
+  appliedLive: boolean
+}
+
+/**
+ * Makes a block announced by the sequencer part of the replica's chain, after checking that what the
+ * replica serves matches the signed header: the body against the transactions root, the receipts
+ * (from mini-blocks or a sync bundle) against the receipts root, bloom and gas used, and the state
+ * diffs against the state root (merkleized here). Whether the header itself is right is the stateless
+ * verifier's question. The commit is one atomic batch, as on the sequencer.
+ */
+export async function importBlock(opened: OpenedChain, block: ImportableBlock, diagnose: Diagnose): Promise<SealedBlock> {
+  const { header, miniBlocks } = block.announcement
+  const { chain, merkleizer, blocks, stateStore, artifacts, db } = opened
+  const head = chain.head
+  const number = header.number
+  const fail = (code: ConstructorParameters<typeof ReplicaFailure>[0], message: string): never => {
+    throw new ReplicaFailure(code, number, `block ${number}: ${message}`)
+  }
+  if (number !== head.header.number + 1n || bytesToHex(header.parentHash) !== head.hash) {
+    fail('PARENT_MISMATCH', `does not extend the replica's head ${head.header.number} (${head.hash})`)
+  }
+  if (!equalsBytes(orderedTrieRoot(block.transactions), header.transactionsTrie)) fail('TRANSACTIONS_ROOT_MISMATCH', `its mini-blocks' transactions do not match the header's transactions root`)
+  if (!equalsBytes(orderedTrieRoot(block.receipts.map(encodeConsensusReceipt)), header.receiptTrie)) fail('RECEIPTS_ROOT_MISMATCH', `its mini-blocks' receipts do not match the header's receipts root`)
+  if (!equalsBytes(orBlooms(block.receipts.map((r) => r.logsBloom)), header.logsBloom)) fail('LOGS_BLOOM_MISMATCH', `its receipts' blooms do not match the header's logs bloom`)
+  const gasUsed = block.receipts.at(-1)?.cumulativeGasUsed ?? 0n
+  if (gasUsed !== header.gasUsed) fail('GAS_USED_MISMATCH', `its receipts use ${gasUsed} gas, the header says ${header.gasUsed}`)
+
+  const root = await merkleizer.applyDiff(block.diff)
+  if (!equalsBytes(root, header.stateRoot)) {
+    // Either the header's root or the diffs are wrong: executing the block from its witness tells which.
+    const failure = await diagnose(header, block.transactions)
+    throw failure ?? new ReplicaFailure('STATE_DIFF_MISMATCH', number, `block ${number}: its state diffs give state root ${bytesToHex(root)}, but executing it gives the header's ${bytesToHex(header.stateRoot)}`)
+  }
+  const sealed: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: block.transactions, receipts: block.receipts, miniBlocks }
+  await db.write([...blocks.sealOps(sealed), ...(await stateStore.diffOps(block.diff)), ...artifacts.diffOps(number, block.diff)], true)
+  if (!block.appliedLive) chain.state.apply(number, block.diff)
+  chain.addSealedBlock(sealed)
+  return sealed
+}

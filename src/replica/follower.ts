@@ -1,0 +1,233 @@
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { bytesToHex } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import type { MiniBlock } from '../chain/mini-block.ts'
+import { emptyStateDiff, mergeStateDiff } from '../chain/state-diff.ts'
+import type { BlockAnnouncement, BlockBundle } from '../p2p/index.ts'
+import type { OpenedChain } from '../storage/bootstrap.ts'
+import { importBlock, type ImportableBlock } from './block-importer.ts'
+import { ReplicaFailure } from './errors.ts'
+import type { ReplicaMetrics } from './metrics.ts'
+import type { SyncClient } from './sync-client.ts'
+import type { VerificationDriver } from './verification-driver.ts'
+
+/** How long a gap may stay open (mini-blocks or a block announcement missing) before the replica asks the sequencer. */
+const GAP_PATIENCE_MS = 300
+/** Pause between sync attempts while the sequencer is unreachable. */
+const SYNC_RETRY_MS = 500
+
+/**
+ * A full replica's view of the sequencer's chain: mini-blocks from gossip are applied to the live
+ * state in order (so reads and realtime subscriptions see them within milliseconds), signed block
+ * announcements seal them into EVM blocks once their state diffs merkleize to the header's root, and
+ * every imported block goes to the stateless verifier. Gaps (missed gossip, a restart) are filled
+ * over the sync protocol. All state changes run one at a time on a single queue.
+ */
+export class Follower {
+  /** Number of the next mini-block to apply. */
+  private expected: bigint
+  /** Hash of the last applied mini-block; unknown right after a block imported from a sync bundle. */
+  private lastHash: Uint8Array | undefined
+  /** Applied mini-blocks not yet sealed into an imported block. */
+  private applied: MiniBlock[] = []
+  private readonly ahead = new Map<bigint, MiniBlock>()
+  private readonly announcements = new Map<bigint, BlockAnnouncement>()
+  private queue: Promise<void> = Promise.resolve()
+  private gapTimer: NodeJS.Timeout | undefined
+  private halted: ReplicaFailure | undefined
+  private stopped = false
+  private synced = false
+
+  constructor(
+    private readonly opened: OpenedChain,
+    private readonly sync: SyncClient,
+    private readonly verifier: VerificationDriver,
+    private readonly decode: (raw: Uint8Array) => TypedTransaction,
+    private readonly onFailure: (failure: ReplicaFailure) => void,
+    private readonly logger: Logger,
+    private readonly metrics: ReplicaMetrics | undefined,
+  ) {
+    const head = opened.chain.head
+    this.expected = head.miniBlocks.first + BigInt(head.miniBlocks.count)
+    // At genesis the sequencer chains its first mini-block to the genesis hash; after that, a restart
+    // resumes mid-chain, where the previous mini-block's hash is not stored.
+    this.lastHash = head.header.number === 0n ? head.header.hash() : undefined
+    metrics?.setHead(head.header.number)
+  }
+
+  /** Starts by catching up with the sequencer (whatever happened while this replica was down). */
+  start(): void {
+    this.enqueue(() => this.catchUp())
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.gapTimer)
+    return this.queue
+  }
+
+  get failure(): ReplicaFailure | undefined {
+    return this.halted
+  }
+
+  /** Whether the replica has caught up with the sequencer at least once since it started. */
+  get caughtUp(): boolean {
+    return this.synced
+  }
+
+  /** A mini-block from gossip, already authenticated. */
+  onMiniBlock(block: MiniBlock): void {
+    this.enqueue(() => this.acceptMiniBlock(block))
+  }
+
+  /** A block announcement from gossip, already authenticated. */
+  onAnnouncement(announcement: BlockAnnouncement): void {
+    this.enqueue(async () => {
+      if (announcement.header.number <= this.opened.chain.head.header.number) return
+      this.announcements.set(announcement.header.number, announcement)
+      await this.importReady()
+    })
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.queue = this.queue.then(async () => {
+      if (this.halted !== undefined || this.stopped) return
+      try {
+        await step()
+      } catch (error) {
+        if (error instanceof ReplicaFailure) this.halt(error)
+        else this.logger.error({ err: error }, 'replica step failed')
+      }
+    })
+  }
+
+  /** Stops importing for good (a block failed a check here or in the verifier). */
+  halt(failure: ReplicaFailure): void {
+    if (this.halted !== undefined) return
+    this.halted = failure
+    clearTimeout(this.gapTimer)
+    this.onFailure(failure)
+  }
+
+  private async acceptMiniBlock(block: MiniBlock): Promise<void> {
+    if (block.number < this.expected) return
+    if (block.number > this.expected) {
+      this.ahead.set(block.number, block)
+      this.watchGap()
+      return
+    }
+    this.applyMiniBlock(block)
+    for (let next = this.ahead.get(this.expected); next !== undefined; next = this.ahead.get(this.expected)) {
+      this.ahead.delete(next.number)
+      this.applyMiniBlock(next)
+    }
+    await this.importReady()
+  }
+
+  private applyMiniBlock(block: MiniBlock): void {
+    if (this.lastHash !== undefined && bytesToHex(block.parentHash) !== bytesToHex(this.lastHash)) {
+      throw new ReplicaFailure('MINI_BLOCK_PARENT_MISMATCH', block.blockNumber, `mini-block ${block.number} does not extend mini-block ${block.number - 1n}: the sequencer signed two histories`)
+    }
+    const { chain } = this.opened
+    chain.state.apply(block.blockNumber, block.stateDiff)
+    chain.addMiniBlock(block, block.transactions.map(this.decode))
+    this.applied.push(block)
+    this.expected = block.number + 1n
+    this.lastHash = block.hash
+    this.metrics?.observeMiniBlock()
+  }
+
+  /** Imports announced blocks whose mini-blocks have all been applied, in order. */
+  private async importReady(): Promise<void> {
+    for (;;) {
+      const number = this.opened.chain.head.header.number + 1n
+      const announcement = this.announcements.get(number)
+      if (announcement === undefined) break
+      const { first, count } = announcement.miniBlocks
+      const end = first + BigInt(count)
+      if (this.expected < end) {
+        this.watchGap()
+        break
+      }
+      const miniBlocks = this.applied.filter((mb) => mb.number >= first && mb.number < end)
+      if (miniBlocks.length !== count || miniBlocks.some((mb) => mb.blockNumber !== number)) {
+        throw new ReplicaFailure('MINI_BLOCKS_MISMATCH', number, `block ${number}: announced as mini-blocks ${first}…${end - 1n}, which do not all belong to it`)
+      }
+      const diff = emptyStateDiff()
+      for (const mb of miniBlocks) mergeStateDiff(diff, mb.stateDiff)
+      await this.import({
+        announcement,
+        transactions: miniBlocks.flatMap((mb) => mb.transactions),
+        receipts: miniBlocks.flatMap((mb) => mb.receipts),
+        diff,
+        appliedLive: true,
+      })
+      this.applied = this.applied.filter((mb) => mb.number >= end)
+    }
+    if (this.ahead.size === 0 && ![...this.announcements.keys()].some((n) => n > this.opened.chain.head.header.number)) clearTimeout(this.gapTimer)
+  }
+
+  private async import(block: ImportableBlock): Promise<void> {
+    const sealed = await importBlock(this.opened, block, (header, transactions) => this.verifier.verifyNow({ header, transactions }))
+    const number = sealed.header.number
+    this.announcements.delete(number)
+    this.metrics?.setHead(number)
+    this.verifier.submit({ header: sealed.header, transactions: sealed.transactions, receipts: sealed.receipts })
+  }
+
+  /** Something is missing: give gossip a moment to deliver it, then ask the sequencer. */
+  private watchGap(): void {
+    if (this.gapTimer !== undefined) return
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined
+      this.enqueue(() => this.catchUp())
+    }, GAP_PATIENCE_MS)
+  }
+
+  /**
+   * Fetches sealed blocks the replica lacks (as bundles: body, receipts and merged state diff, all
+   * checked against the signed header), then the open block's mini-blocks published so far.
+   */
+  private async catchUp(): Promise<void> {
+    const { chain } = this.opened
+    let status
+    try {
+      status = await this.sync.status()
+      while (chain.head.header.number < status.head && !this.stopped) {
+        const bundles = await this.sync.blocks(chain.head.header.number + 1n)
+        if (bundles.length === 0) break
+        for (const bundle of bundles) await this.importBundle(bundle)
+        this.metrics?.observeSync('blocks', 'ok')
+      }
+      const pending = await this.sync.miniBlocks(this.expected)
+      for (const block of pending) await this.acceptMiniBlock(block)
+      this.metrics?.observeSync('miniBlocks', 'ok')
+    } catch (error) {
+      if (error instanceof ReplicaFailure) throw error
+      this.metrics?.observeSync(status === undefined ? 'status' : 'blocks', 'error')
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'sync with the sequencer failed; retrying')
+      setTimeout(() => this.enqueue(() => this.catchUp()), SYNC_RETRY_MS).unref()
+      return
+    }
+    if (!this.synced) this.logger.info({ head: chain.head.header.number.toString(), miniBlock: (this.expected - 1n).toString() }, 'caught up with the sequencer')
+    this.synced = true
+    // Gossip that arrived ahead of the gap may now be next in line.
+    const next = this.ahead.get(this.expected)
+    if (next !== undefined) await this.acceptMiniBlock(next)
+    await this.importReady()
+  }
+
+  private async importBundle(bundle: BlockBundle): Promise<void> {
+    const { first, count } = bundle.announcement.miniBlocks
+    const end = first + BigInt(count)
+    // Mini-blocks of this block applied from gossip are a prefix of it; the bundle's diff holds
+    // final values, so applying it over them gives the same state.
+    await this.import({ ...bundle, appliedLive: false })
+    this.applied = this.applied.filter((mb) => mb.number >= end)
+    for (const n of [...this.ahead.keys()]) if (n < end) this.ahead.delete(n)
+    if (this.expected < end) {
+      this.expected = end
+      this.lastHash = undefined
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { Common } from '@ethereumjs/common'
+import { createTxFromRLP } from '@ethereumjs/tx'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { ChainConfig } from '../chain/config.ts'
+import { blocksTopic, miniBlocksTopic, type P2pHost } from '../p2p/index.ts'
+import type { OpenedChain } from '../storage/bootstrap.ts'
+import type { ReplicaFailure } from './errors.ts'
+import { Follower } from './follower.ts'
+import { announcementSubscription, miniBlockSubscription } from './gossip.ts'
+import { createReplicaMetrics, type ReplicaMetrics } from './metrics.ts'
+import type { ReplicaOptions } from './options.ts'
+import { SequencerAuthenticator, SyncClient } from './sync-client.ts'
+import { VerificationDriver } from './verification-driver.ts'
+import { VerificationPool } from './verification-pool.ts'
+
+export interface ReplicaParams {
+  opened: OpenedChain
+  config: ChainConfig
+  common: Common
+  host: P2pHost
+  options: ReplicaOptions
+  bootnodes: readonly string[]
+  logger: Logger
+  metrics?: Registry
+}
+
+/** What a replica reports about itself (`mega_nodeInfo`, `/readyz`). */
+export interface ReplicaStatus {
+  /** Caught up with the sequencer once since start (a validator: reached its checkpoint). */
+  caughtUp: boolean
+  head: bigint
+  verified: bigint
+  failure: ReplicaFailure | undefined
+}
+
+/**
+ * A full replica: follows the sequencer's mini-blocks and blocks over p2p into its own chain (for
+ * JSON-RPC reads) and verifies every block statelessly in worker threads.
+ */
+export class Replica {
+  private halted: ReplicaFailure | undefined
+
+  private constructor(
+    private readonly params: ReplicaParams,
+    readonly sync: SyncClient,
+    private readonly auth: SequencerAuthenticator,
+    private readonly pool: VerificationPool,
+    private readonly verifier: VerificationDriver,
+    private readonly follower: Follower,
+    private readonly metrics: ReplicaMetrics | undefined,
+  ) {}
+
+  static async create(params: ReplicaParams): Promise<Replica> {
+    const { opened, config, common, host, options, logger } = params
+    const metrics = params.metrics === undefined ? undefined : createReplicaMetrics(params.metrics)
+    const auth = new SequencerAuthenticator(config, common, options.sequencerAddress)
+    const sync = new SyncClient(host, config, common, auth, params.bootnodes)
+    const pool = VerificationPool.start(config, options.verifyWorkers)
+    const verifiedHead = (await opened.artifacts.verifiedHead()) ?? 0n
+    let replica: Replica | undefined
+    const onFailure = (failure: ReplicaFailure): void => replica?.raiseAlarm(failure)
+    const verifier = new VerificationDriver(pool, sync, onFailure, logger.child({ module: 'verifier' }), metrics, verifiedHead, options.verifyWorkers * 2, (block, witness) =>
+      opened.artifacts.markVerified(block, witness),
+    )
+    const decode = (raw: Uint8Array) => createTxFromRLP(raw, { common })
+    const follower = new Follower(opened, sync, verifier, decode, onFailure, logger.child({ module: 'follower' }), metrics)
+    replica = new Replica(params, sync, auth, pool, verifier, follower, metrics)
+    return replica
+  }
+
+  async start(): Promise<void> {
+    const { opened, config, host } = this.params
+    // Blocks imported before a restart but not verified then are verified first.
+    for (let n = this.verifier.verifiedHead + 1n; n <= opened.chain.head.header.number; n++) {
+      const block = await opened.chain.blockByNumber(n)
+      if (block !== undefined) this.verifier.submit({ header: block.header, transactions: block.transactions, receipts: block.receipts })
+    }
+    host.subscribe(miniBlocksTopic(config.chainId), miniBlockSubscription(this.auth, (block) => this.follower.onMiniBlock(block)))
+    host.subscribe(blocksTopic(config.chainId), announcementSubscription(this.auth, (announcement) => this.follower.onAnnouncement(announcement)))
+    this.follower.start()
+  }
+
+  async stop(): Promise<void> {
+    this.verifier.stop()
+    await this.follower.stop()
+    await this.pool.stop()
+  }
+
+  status(): ReplicaStatus {
+    return { caughtUp: this.follower.caughtUp, head: this.params.opened.chain.head.header.number, verified: this.verifier.verifiedHead, failure: this.halted }
+  }
+
+  /** The sequencer's RPC URL as configured, or as its sync status gives it (asked for when not known yet). */
+  async sequencerRpcUrl(): Promise<string | undefined> {
+    const known = this.params.options.sequencerRpc ?? this.sync.lastStatus?.rpcUrl
+    if (known !== undefined) return known
+    try {
+      return (await this.sync.status()).rpcUrl
+    } catch {
+      return undefined
+    }
+  }
+
+  /** A block failed a check: stop following past it, and say so everywhere an operator looks. */
+  private raiseAlarm(failure: ReplicaFailure): void {
+    if (this.halted !== undefined) return
+    this.halted = failure
+    this.metrics?.observeFailure(failure.code)
+    this.verifier.stop()
+    this.follower.halt(failure)
+    this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the replica stops at the last good block')
+  }
+}

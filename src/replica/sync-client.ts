@@ -1,0 +1,124 @@
+import type { Common } from '@ethereumjs/common'
+import type { ChainConfig } from '../chain/config.ts'
+import { decodeMiniBlock, recoverMiniBlockSigner, type MiniBlock } from '../chain/mini-block.ts'
+import type { Hex } from '../chain/state-diff.ts'
+import {
+  MAX_BLOCKS_PER_REQUEST,
+  MAX_MINI_BLOCKS_PER_REQUEST,
+  decodeBlockAnnouncement,
+  decodeBlockBundles,
+  decodeMiniBlockList,
+  decodeSyncStatus,
+  encodeSyncRequest,
+  peerIdOfMultiaddr,
+  recoverAnnouncementSigner,
+  syncProtocolId,
+  type BlockAnnouncement,
+  type BlockBundle,
+  type P2pHost,
+  type SyncRequest,
+  type SyncStatus,
+} from '../p2p/index.ts'
+
+/** No peer to sync from is connected (the sequencer is down or not dialled yet). */
+export class NoSyncPeerError extends Error {
+  override name = 'NoSyncPeerError'
+}
+
+/**
+ * Checks what the sequencer signs: a mini-block or announcement from anyone but the configured
+ * sequencer is refused wherever it comes from (gossip or sync).
+ */
+export class SequencerAuthenticator {
+  constructor(
+    private readonly config: ChainConfig,
+    private readonly common: Common,
+    private readonly sequencer: Hex,
+  ) {}
+
+  /** Decodes a mini-block and checks its hash and signature; throws on any problem. */
+  miniBlock(bytes: Uint8Array): MiniBlock {
+    return this.checkMiniBlock(decodeMiniBlock(bytes))
+  }
+
+  checkMiniBlock(block: MiniBlock): MiniBlock {
+    const signer = recoverMiniBlockSigner(block, this.config.chainId)
+    if (signer !== this.sequencer) throw new Error(`mini-block ${block.number} is signed by ${signer}, not the sequencer ${this.sequencer}`)
+    return block
+  }
+
+  announcement(bytes: Uint8Array): BlockAnnouncement {
+    return this.checkAnnouncement(decodeBlockAnnouncement(bytes, this.common))
+  }
+
+  checkAnnouncement(announcement: BlockAnnouncement): BlockAnnouncement {
+    const signer = recoverAnnouncementSigner(announcement, this.config.chainId)
+    if (signer !== this.sequencer) throw new Error(`block ${announcement.header.number} announcement is signed by ${signer}, not the sequencer ${this.sequencer}`)
+    return announcement
+  }
+}
+
+/**
+ * Requests to the sequencer over the sync protocol, with every answer authenticated before it is
+ * returned; a peer that answers with forged or malformed data is penalized.
+ */
+export class SyncClient {
+  private readonly sequencerPeers: string[]
+  private latestStatus: SyncStatus | undefined
+
+  constructor(
+    private readonly host: P2pHost,
+    private readonly config: ChainConfig,
+    private readonly common: Common,
+    private readonly auth: SequencerAuthenticator,
+    bootnodes: readonly string[],
+  ) {
+    this.sequencerPeers = bootnodes.map(peerIdOfMultiaddr).filter((id): id is string => id !== undefined)
+  }
+
+  async status(): Promise<SyncStatus> {
+    this.latestStatus = await this.ask({ kind: 'status' }, decodeSyncStatus)
+    return this.latestStatus
+  }
+
+  /** The sequencer's last status answer, if any. */
+  get lastStatus(): SyncStatus | undefined {
+    return this.latestStatus
+  }
+
+  async blocks(from: bigint, count = MAX_BLOCKS_PER_REQUEST): Promise<BlockBundle[]> {
+    const bundles = await this.ask({ kind: 'blocks', from, count }, (bytes) => decodeBlockBundles(bytes, this.common))
+    bundles.forEach((bundle) => this.auth.checkAnnouncement(bundle.announcement))
+    return bundles
+  }
+
+  async miniBlocks(from: bigint, count = MAX_MINI_BLOCKS_PER_REQUEST): Promise<MiniBlock[]> {
+    const blocks = await this.ask({ kind: 'miniBlocks', from, count }, decodeMiniBlockList)
+    blocks.forEach((block) => this.auth.checkMiniBlock(block))
+    return blocks
+  }
+
+  /** A block's witness, as bytes; checked by verifying the block with it, not here. */
+  async witness(block: bigint): Promise<Uint8Array> {
+    return this.ask({ kind: 'witness', block }, (bytes) => bytes)
+  }
+
+  private async ask<T>(request: SyncRequest, decode: (bytes: Uint8Array) => T): Promise<T> {
+    const peer = this.peer()
+    const bytes = await this.host.request(peer, syncProtocolId(this.config.chainId), encodeSyncRequest(request))
+    try {
+      return decode(bytes)
+    } catch (error) {
+      this.host.penalize(peer, `bad ${request.kind} response: ${error instanceof Error ? error.message : String(error)}`)
+      throw error
+    }
+  }
+
+  /** The sequencer among the connected peers (a bootnode), else any connected peer. */
+  private peer(): string {
+    const connected = this.host.connectedPeers()
+    const peer = this.sequencerPeers.find((id) => connected.includes(id)) ?? connected[0]
+    if (peer === undefined) throw new NoSyncPeerError('no peer to sync from is connected (is the sequencer up and in --p2p.bootnodes?)')
+    return peer
+  }
+}

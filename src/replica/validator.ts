@@ -1,0 +1,142 @@
+import type { Common } from '@ethereumjs/common'
+import { bytesToHex } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { ChainConfig } from '../chain/config.ts'
+import type { Hex } from '../chain/state-diff.ts'
+import { blocksTopic, type BlockAnnouncement, type P2pHost } from '../p2p/index.ts'
+import { ReplicaFailure } from './errors.ts'
+import { announcementSubscription } from './gossip.ts'
+import { createReplicaMetrics, type ReplicaMetrics } from './metrics.ts'
+import type { ReplicaOptions } from './options.ts'
+import type { ReplicaStatus } from './replica.ts'
+import { SequencerAuthenticator, SyncClient } from './sync-client.ts'
+import { VerificationDriver } from './verification-driver.ts'
+import { VerificationPool } from './verification-pool.ts'
+
+export interface ValidatorParams {
+  config: ChainConfig
+  common: Common
+  host: P2pHost
+  options: ReplicaOptions
+  bootnodes: readonly string[]
+  logger: Logger
+  metrics?: Registry
+}
+
+const RETRY_MS = 500
+
+/**
+ * Validator mode: only the stateless verifier. It keeps no state and writes nothing: each announced
+ * block's body and witness are fetched from the sequencer, the block is verified in a worker, and
+ * the headers must chain. It starts from the sequencer's head at start-up (its trusted checkpoint,
+ * logged) — MegaETH's stateless validator in miniature.
+ */
+export class Validator {
+  /** Hash and number of the newest header handed to the verifier (the chain the next must extend). */
+  private tip: { number: bigint; hash: Hex } | undefined
+  private readonly announced = new Map<bigint, BlockAnnouncement>()
+  private queue: Promise<void> = Promise.resolve()
+  private halted: ReplicaFailure | undefined
+  private stopped = false
+
+  private constructor(
+    private readonly params: ValidatorParams,
+    private readonly sync: SyncClient,
+    private readonly auth: SequencerAuthenticator,
+    private readonly pool: VerificationPool,
+    private readonly verifier: VerificationDriver,
+    private readonly metrics: ReplicaMetrics | undefined,
+  ) {}
+
+  static create(params: ValidatorParams): Validator {
+    const { config, common, host, options, logger } = params
+    const metrics = params.metrics === undefined ? undefined : createReplicaMetrics(params.metrics)
+    const auth = new SequencerAuthenticator(config, common, options.sequencerAddress)
+    const sync = new SyncClient(host, config, common, auth, params.bootnodes)
+    const pool = VerificationPool.start(config, options.verifyWorkers)
+    let validator: Validator | undefined
+    const verifier = new VerificationDriver(pool, sync, (failure) => validator?.raiseAlarm(failure), logger.child({ module: 'verifier' }), metrics, 0n, options.verifyWorkers * 2)
+    validator = new Validator(params, sync, auth, pool, verifier, metrics)
+    return validator
+  }
+
+  async start(): Promise<void> {
+    this.params.host.subscribe(
+      blocksTopic(this.params.config.chainId),
+      announcementSubscription(this.auth, (announcement) => this.enqueue(() => this.onAnnouncement(announcement))),
+    )
+    this.enqueue(() => this.checkpoint())
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.verifier.stop()
+    await this.queue
+    await this.pool.stop()
+  }
+
+  status(): ReplicaStatus {
+    return { caughtUp: this.tip !== undefined, head: this.tip?.number ?? 0n, verified: this.verifier.verifiedHead, failure: this.halted }
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.queue = this.queue.then(async () => {
+      if (this.halted !== undefined || this.stopped) return
+      try {
+        await step()
+      } catch (error) {
+        if (error instanceof ReplicaFailure) this.raiseAlarm(error)
+        else this.params.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'validator step failed; retrying')
+      }
+    })
+  }
+
+  /** Trusts the sequencer's current head as the starting point; every later block is verified. */
+  private async checkpoint(): Promise<void> {
+    try {
+      const status = await this.sync.status()
+      this.tip = { number: status.head, hash: status.headHash }
+      this.params.logger.info({ block: status.head.toString(), hash: status.headHash }, 'validator checkpoint: verifying every block after this one')
+      this.metrics?.setHead(status.head)
+      await this.advance()
+    } catch (error) {
+      if (error instanceof ReplicaFailure) throw error
+      this.params.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'sequencer not reachable yet; retrying')
+      setTimeout(() => this.enqueue(() => this.checkpoint()), RETRY_MS).unref()
+    }
+  }
+
+  private async onAnnouncement(announcement: BlockAnnouncement): Promise<void> {
+    if (this.tip === undefined || announcement.header.number <= this.tip.number) return
+    this.announced.set(announcement.header.number, announcement)
+    await this.advance()
+  }
+
+  /** Hands every block after the tip that has been announced (or that gossip skipped) to the verifier, in order. */
+  private async advance(): Promise<void> {
+    const newest = Math.max(0, ...[...this.announced.keys()].map(Number))
+    while (this.tip !== undefined && this.tip.number < BigInt(newest)) {
+      const bundles = await this.sync.blocks(this.tip.number + 1n)
+      if (bundles.length === 0) return
+      for (const { announcement, transactions } of bundles) {
+        const { header } = announcement
+        if (bytesToHex(header.parentHash) !== this.tip.hash) {
+          throw new ReplicaFailure('PARENT_MISMATCH', header.number, `block ${header.number} does not extend block ${this.tip.number} (${this.tip.hash})`)
+        }
+        this.verifier.submit({ header, transactions })
+        this.tip = { number: header.number, hash: bytesToHex(header.hash()) as Hex }
+        this.announced.delete(header.number)
+        this.metrics?.setHead(header.number)
+      }
+    }
+  }
+
+  private raiseAlarm(failure: ReplicaFailure): void {
+    if (this.halted !== undefined) return
+    this.halted = failure
+    this.metrics?.observeFailure(failure.code)
+    this.verifier.stop()
+    this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the validator stops at the last good block')
+  }
+}

@@ -1,0 +1,36 @@
+import { createBlockHeaderFromRLP } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { createChainCommon, type ChainConfig } from '../chain/config.ts'
+import { checkChainHeaderRules } from '../chain/header.ts'
+import { executionReceiptsDigest } from '../chain/receipt.ts'
+import { BlockVerificationError, decodeWitness, verifyBlock, type BlockVerificationErrorCode } from '../stateless/index.ts'
+
+export interface VerifyTask {
+  config: ChainConfig
+  header: Uint8Array
+  transactions: Uint8Array[]
+  witness: Uint8Array
+}
+
+export type VerifyOutcome = { ok: true; stateRoot: string; receiptsDigest: Uint8Array; ms: number } | { ok: false; code: BlockVerificationErrorCode | 'WITNESS_MALFORMED'; message: string }
+
+let common: { chainId: bigint; common: Common } | undefined
+
+/** One block, verified statelessly in a worker thread: nothing but the task's bytes is used. */
+export default async function verifyTask(task: VerifyTask): Promise<VerifyOutcome> {
+  const started = performance.now()
+  if (common?.chainId !== task.config.chainId) common = { chainId: task.config.chainId, common: createChainCommon(task.config) }
+  try {
+    const header = createBlockHeaderFromRLP(task.header, { common: common.common, skipConsensusFormatValidation: true })
+    const verified = await verifyBlock({ header, transactions: task.transactions }, decodeWitness(task.witness), {
+      common: common.common,
+      checkHeader: checkChainHeaderRules(task.config),
+    })
+    return { ok: true, stateRoot: verified.stateRoot, receiptsDigest: executionReceiptsDigest(verified.receipts), ms: performance.now() - started }
+  } catch (error) {
+    if (error instanceof BlockVerificationError) return { ok: false, code: error.code, message: error.message }
+    // Undecodable witness bytes; anything else is a bug and propagates to the pool.
+    if (error instanceof Error && error.name === 'CodecError') return { ok: false, code: 'WITNESS_MALFORMED', message: error.message }
+    throw error
+  }
+}

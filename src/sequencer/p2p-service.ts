@@ -1,0 +1,95 @@
+import type { Logger } from 'pino'
+import type { SealedBlock } from '../chain/block.ts'
+import type { ChainConfig } from '../chain/config.ts'
+import { encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
+import {
+  blocksTopic,
+  decodeSyncRequest,
+  encodeBlockAnnouncement,
+  encodeBlockBundles,
+  encodeMiniBlockList,
+  encodeSyncStatus,
+  miniBlocksTopic,
+  signBlockAnnouncement,
+  syncProtocolId,
+  type BlockBundle,
+  type P2pHost,
+  type SyncRequest,
+} from '../p2p/index.ts'
+import type { OpenedChain } from '../storage/bootstrap.ts'
+
+/**
+ * The sequencer on the p2p network: gossips every durable mini-block and every sealed block's signed
+ * announcement as they happen, and serves replicas' sync requests (status, sealed blocks with their
+ * state diffs, unsealed mini-blocks, witnesses) from its stores.
+ */
+export class SequencerP2pService {
+  private readonly unsubscribe: Array<() => void> = []
+
+  constructor(
+    private readonly host: P2pHost,
+    private readonly opened: OpenedChain,
+    private readonly config: ChainConfig,
+    private readonly sequencerKey: Uint8Array,
+    /** Where replicas should forward transactions (known once the RPC server is listening). */
+    private readonly rpcUrl: () => string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const events = this.opened.chain.events
+    const onMiniBlock = (block: MiniBlock): void => this.publish(miniBlocksTopic(this.config.chainId), encodeMiniBlock(block))
+    const onBlock = (block: SealedBlock): void => this.publish(blocksTopic(this.config.chainId), encodeBlockAnnouncement(this.announce(block)))
+    events.on('miniBlock', onMiniBlock)
+    events.on('block', onBlock)
+    this.unsubscribe.push(
+      () => events.off('miniBlock', onMiniBlock),
+      () => events.off('block', onBlock),
+    )
+    await this.host.handle(syncProtocolId(this.config.chainId), async (request) => this.serve(decodeSyncRequest(request)))
+  }
+
+  stop(): void {
+    for (const off of this.unsubscribe.splice(0)) off()
+  }
+
+  private announce(block: SealedBlock) {
+    return signBlockAnnouncement(block.header, block.miniBlocks, this.config.chainId, this.sequencerKey)
+  }
+
+  private publish(topic: string, data: Uint8Array): void {
+    // Gossip is best effort: a replica that misses a message fetches it over sync.
+    this.host.publish(topic, data).catch((err: unknown) => this.logger.warn({ err, topic }, 'gossip publish failed'))
+  }
+
+  private async serve(request: SyncRequest): Promise<Uint8Array> {
+    const { chain, artifacts } = this.opened
+    switch (request.kind) {
+      case 'status': {
+        const head = chain.head
+        const latest = chain.latestMiniBlock?.number ?? head.miniBlocks.first + BigInt(head.miniBlocks.count) - 1n
+        return encodeSyncStatus({ head: head.header.number, headHash: head.hash, latestMiniBlock: latest, rpcUrl: this.rpcUrl() })
+      }
+      case 'blocks': {
+        const bundles: BlockBundle[] = []
+        for (let n = request.from; n < request.from + BigInt(request.count); n++) {
+          const block = await chain.blockByNumber(n)
+          if (block === undefined) break
+          const diff = await artifacts.diff(n)
+          if (diff === undefined) throw new Error(`the state diff of block ${n} is no longer kept; sync from a newer datadir snapshot`)
+          bundles.push({ announcement: this.announce(block), transactions: block.transactions, receipts: block.receipts, diff })
+        }
+        return encodeBlockBundles(bundles)
+      }
+      case 'miniBlocks': {
+        const end = request.from + BigInt(request.count)
+        return encodeMiniBlockList(chain.unsealedMiniBlocks.filter((mb) => mb.number >= request.from && mb.number < end))
+      }
+      case 'witness': {
+        const witness = await artifacts.witness(request.block)
+        if (witness === undefined) throw new Error(`no witness for block ${request.block} (not sealed yet, genesis, or no longer kept)`)
+        return witness
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { Hex } from '../chain/state-diff.ts'
+import type { AccountProof } from '../execution/merkle/index.ts'
+import type { OpenedChain } from './bootstrap.ts'
+
+/**
+ * EIP-1186 proof at the newest sealed block, or undefined when `blockNumber` is not that block. The
+ * merkleizer may already hold the next block's trie while its seal commits: serve only when its
+ * root is the head's.
+ */
+export async function proofAtHead(opened: Pick<OpenedChain, 'chain' | 'merkleizer'>, blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined> {
+  const head = opened.chain.head.header
+  if (blockNumber !== head.number) return undefined
+  const [root, proof] = await Promise.all([opened.merkleizer.root(), opened.merkleizer.getProof(hexToBytes(address), slots.map((s) => hexToBytes(s)))])
+  return bytesToHex(root) === bytesToHex(head.stateRoot) ? proof : undefined
+}
