@@ -1,0 +1,124 @@
+/**
+ * The replica-facing wire formats: block announcements (signed by the sequencer, bound to chain and
+ * mini-block range), sync requests and their responses. Every field must round-trip, and anything
+ * forged or malformed must be refused with a `CodecError` or a signer that is not the sequencer.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RLP } from '@ethereumjs/rlp'
+import { bytesToHex, hexToBytes, KECCAK256_NULL } from '@ethereumjs/util'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
+import { buildHeader } from '../../src/chain/header.ts'
+import { CodecError } from '../../src/chain/rlp-fields.ts'
+import type { Hex, StateDiff } from '../../src/chain/state-diff.ts'
+import { privateKeyToAddress } from '../../src/execution/crypto.ts'
+import {
+  decodeBlockAnnouncement,
+  decodeBlockBundles,
+  decodeSyncRequest,
+  decodeSyncStatus,
+  encodeBlockAnnouncement,
+  encodeBlockBundles,
+  encodeSyncRequest,
+  encodeSyncStatus,
+  MAX_BLOCKS_PER_REQUEST,
+  MAX_MINI_BLOCKS_PER_REQUEST,
+  peerIdOfMultiaddr,
+  recoverAnnouncementSigner,
+  signBlockAnnouncement,
+  type SyncRequest,
+} from '../../src/p2p/index.ts'
+
+const config = chainConfigFromGenesis(devGenesis(), 'megaeth-dev')
+const common = createChainCommon(config)
+const KEY = hexToBytes('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d')
+const SEQUENCER = bytesToHex(privateKeyToAddress(KEY))
+
+function header(number: bigint, stateRoot = new Uint8Array(32).fill(7)) {
+  return buildHeader(
+    {
+      parentHash: new Uint8Array(32).fill(1),
+      number,
+      timestamp: 1_700_000_000n + number,
+      gasLimit: config.blockGasLimit,
+      gasUsed: 21_000n,
+      baseFeePerGas: config.minBaseFee,
+      stateRoot,
+      transactionsRoot: new Uint8Array(32).fill(2),
+      receiptsRoot: new Uint8Array(32).fill(3),
+      logsBloom: new Uint8Array(256),
+      coinbase: config.feeRecipient,
+      prevRandao: new Uint8Array(32).fill(4),
+      extraData: new Uint8Array(0),
+    },
+    common,
+  )
+}
+
+test('a block announcement round-trips and recovers to the sequencer', () => {
+  const announcement = signBlockAnnouncement(header(5n), { first: 400n, count: 100 }, config.chainId, KEY)
+  const decoded = decodeBlockAnnouncement(encodeBlockAnnouncement(announcement), common)
+  assert.equal(bytesToHex(decoded.header.hash()), bytesToHex(announcement.header.hash()))
+  assert.deepEqual(decoded.miniBlocks, { first: 400n, count: 100 })
+  assert.equal(recoverAnnouncementSigner(decoded, config.chainId), SEQUENCER)
+})
+
+test('an announcement re-targeted in any signed field no longer recovers to the sequencer', () => {
+  const announcement = signBlockAnnouncement(header(5n), { first: 400n, count: 100 }, config.chainId, KEY)
+  const forgeries = [
+    { ...announcement, header: header(5n, new Uint8Array(32).fill(8)) },
+    { ...announcement, miniBlocks: { first: 401n, count: 100 } },
+    { ...announcement, miniBlocks: { first: 400n, count: 99 } },
+  ]
+  for (const forged of forgeries) assert.notEqual(recoverAnnouncementSigner(forged, config.chainId), SEQUENCER)
+  // Another chain id: a signature replayed across chains is not the sequencer's there.
+  assert.notEqual(recoverAnnouncementSigner(announcement, config.chainId + 1n), SEQUENCER)
+})
+
+test('malformed announcements are CodecErrors', () => {
+  const good = RLP.decode(encodeBlockAnnouncement(signBlockAnnouncement(header(5n), { first: 1n, count: 1 }, config.chainId, KEY))) as Uint8Array[]
+  const cases: Uint8Array[] = [
+    Uint8Array.of(0xff, 0x00),
+    RLP.encode(good.slice(0, 3)),
+    RLP.encode([Uint8Array.of(1, 2, 3), good[1]!, good[2]!, good[3]!]),
+    RLP.encode([good[0]!, good[1]!, good[2]!, new Uint8Array(64)]),
+  ]
+  for (const bytes of cases) assert.throws(() => decodeBlockAnnouncement(bytes, common), CodecError)
+  const badRecovery = { ...decodeBlockAnnouncement(RLP.encode(good), common) }
+  badRecovery.signature = Uint8Array.from(badRecovery.signature)
+  badRecovery.signature[64] = 7
+  assert.throws(() => recoverAnnouncementSigner(badRecovery, config.chainId), CodecError)
+})
+
+test('sync requests round-trip, clamp their counts, and refuse unknown kinds', () => {
+  const requests: SyncRequest[] = [{ kind: 'status' }, { kind: 'blocks', from: 12n, count: 3 }, { kind: 'miniBlocks', from: 9_000n, count: 77 }, { kind: 'witness', block: 41n }]
+  for (const request of requests) assert.deepEqual(decodeSyncRequest(encodeSyncRequest(request)), request)
+  assert.deepEqual(decodeSyncRequest(encodeSyncRequest({ kind: 'blocks', from: 1n, count: 1_000_000 })), { kind: 'blocks', from: 1n, count: MAX_BLOCKS_PER_REQUEST })
+  assert.deepEqual(decodeSyncRequest(encodeSyncRequest({ kind: 'miniBlocks', from: 1n, count: 1_000_000 })), { kind: 'miniBlocks', from: 1n, count: MAX_MINI_BLOCKS_PER_REQUEST })
+  assert.throws(() => decodeSyncRequest(RLP.encode([Uint8Array.of(9), new Uint8Array(0), new Uint8Array(0)])), /unknown kind/)
+  assert.throws(() => decodeSyncRequest(Uint8Array.of(0xc1)), CodecError)
+  assert.throws(() => decodeSyncRequest(RLP.encode([new Uint8Array(0)])), CodecError)
+})
+
+test('status and block bundles round-trip', () => {
+  const status = { head: 99n, headHash: `0x${'ab'.repeat(32)}` as Hex, latestMiniBlock: 9_912n, rpcUrl: 'http://127.0.0.1:8545' }
+  assert.deepEqual(decodeSyncStatus(encodeSyncStatus(status)), status)
+  const diff: StateDiff = {
+    accounts: new Map([[`0x${'12'.repeat(20)}` as Hex, { account: { nonce: 3n, balance: 10n ** 18n, codeHash: KECCAK256_NULL }, storageCleared: false, storage: new Map([[`0x${'00'.repeat(31)}01` as Hex, Uint8Array.of(5)]]) }]]),
+    codes: new Map(),
+  }
+  const bundle = { announcement: signBlockAnnouncement(header(6n), { first: 500n, count: 2 }, config.chainId, KEY), transactions: [Uint8Array.of(2, 9, 9)], receipts: [], diff }
+  const [decoded] = decodeBlockBundles(encodeBlockBundles([bundle]), common)
+  assert.ok(decoded !== undefined)
+  assert.equal(recoverAnnouncementSigner(decoded.announcement, config.chainId), SEQUENCER)
+  assert.deepEqual(decoded.transactions, bundle.transactions)
+  assert.deepEqual(decoded.diff, diff)
+})
+
+test('the peer id of a bootnode multiaddr', () => {
+  const id = '12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'
+  assert.equal(peerIdOfMultiaddr(`/ip4/127.0.0.1/tcp/30303/p2p/${id}`), id)
+  assert.equal(peerIdOfMultiaddr('/ip4/127.0.0.1/tcp/30303'), undefined)
+  assert.equal(peerIdOfMultiaddr('not a multiaddr'), undefined)
+})
