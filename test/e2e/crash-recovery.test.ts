@@ -12,6 +12,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
 import { DEV_CHAIN_ID, DEV_KEYS, JsonRpcCallError, makeTempDir, removeTempDir, rpc, rpcRaw, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
+import { fetchBlockWithWitness, verifyDevBlock } from '../helpers/witness.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
 
@@ -227,13 +228,16 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
       assert.equal(recipientBalance, VALUE * BigInt(included.length), `${s.recipient}: ${s.kind} balance = ${included.length} transfers`)
     }
 
-    // The chain is intact across the crash: parent hashes link block by block.
+    // The chain is intact across the crash: parent hashes link block by block, and every block —
+    // those sealed from the WAL after the restart included — verifies statelessly from its witness.
     const head = BigInt(await rpc<Hex>(second.rpcUrl, 'eth_blockNumber'))
     let parent = await rpc<Block>(second.rpcUrl, 'eth_getBlockByNumber', ['0x0', false])
     for (let n = 1n; n <= head; n++) {
       const b = await rpc<Block>(second.rpcUrl, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])
       assert.equal(b.parentHash, parent.hash, `block ${n} links to block ${n - 1n}`)
       parent = b
+      const { block, witness } = await fetchBlockWithWitness(second.rpcUrl, n)
+      await verifyDevBlock(block, witness)
     }
 
     // ...and continues: a new tx from every sender lands, new blocks are sealed.

@@ -10,34 +10,17 @@ import assert from 'node:assert/strict'
 import { createBlockFromRLP, createBlockHeader, type Block } from '@ethereumjs/block'
 import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { createChainCommon } from '../../src/chain/config.ts'
-import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { keccak256 } from '../../src/execution/crypto.ts'
 import { BlockVerificationError, verifyBlock, type BlockVerificationErrorCode, type ExecutionWitness } from '../../src/stateless/index.ts'
+import { devCommon, fetchBlockWithWitness, hexBytes, verifyDevBlock, type WitnessJson } from '../helpers/witness.ts'
 import { contract } from '../helpers/contracts.ts'
 import { DEV_CHAIN_ID, DEV_KEYS, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
 import { rng as seededRng } from '../helpers/rng.ts'
 
-const common = createChainCommon(chainConfigFromGenesis(devGenesis(), 'megaeth-dev'))
-
-interface WitnessJson {
-  state: Hex[]
-  codes: Hex[]
-  keys: Hex[]
-  headers: Hex[]
-}
-
-const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
-const fromJson = (w: WitnessJson): ExecutionWitness => ({ state: w.state.map(bytes), codes: w.codes.map(bytes), keys: w.keys.map(bytes), headers: w.headers.map(bytes) })
-
-async function fetchBlock(url: string, n: bigint): Promise<{ block: Block; witness: ExecutionWitness }> {
-  const [raw, witness] = await Promise.all([rpc<Hex>(url, 'debug_getRawBlock', [`0x${n.toString(16)}`]), rpc<WitnessJson>(url, 'debug_executionWitness', [`0x${n.toString(16)}`])])
-  return { block: createBlockFromRLP(bytes(raw), { common }), witness: fromJson(witness) }
-}
-
-function verify(block: Block, witness: ExecutionWitness) {
-  return verifyBlock({ header: block.header, transactions: block.transactions.map((tx) => tx.serialize()) }, witness, { common })
-}
+const common = devCommon
+const bytes = hexBytes
+const fetchBlock = fetchBlockWithWitness
+const verify = verifyDevBlock
 
 async function rejectsWith(promise: Promise<unknown>, code: BlockVerificationErrorCode): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
