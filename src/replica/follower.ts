@@ -9,6 +9,7 @@ import { importBlock, type ImportableBlock } from './block-importer.ts'
 import { ReplicaFailure } from './errors.ts'
 import type { ReplicaMetrics } from './metrics.ts'
 import type { SyncClient } from './sync-client.ts'
+import { StepQueue } from './step-queue.ts'
 import type { VerificationDriver } from './verification-driver.ts'
 
 /** How long a gap may stay open (mini-blocks or a block announcement missing) before the replica asks the sequencer. */
@@ -32,7 +33,7 @@ export class Follower {
   private applied: MiniBlock[] = []
   private readonly ahead = new Map<bigint, MiniBlock>()
   private readonly announcements = new Map<bigint, BlockAnnouncement>()
-  private queue: Promise<void> = Promise.resolve()
+  private readonly steps: StepQueue
   private gapTimer: NodeJS.Timeout | undefined
   private halted: ReplicaFailure | undefined
   private stopped = false
@@ -53,6 +54,10 @@ export class Follower {
     // resumes mid-chain, where the previous mini-block's hash is not stored.
     this.lastHash = head.header.number === 0n ? head.header.hash() : undefined
     metrics?.setHead(head.header.number)
+    this.steps = new StepQueue((error) => {
+      if (error instanceof ReplicaFailure) this.halt(error)
+      else this.logger.error({ err: error }, 'replica step failed')
+    })
   }
 
   /** Starts by catching up with the sequencer (whatever happened while this replica was down). */
@@ -63,7 +68,7 @@ export class Follower {
   stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.gapTimer)
-    return this.queue
+    return this.steps.close()
   }
 
   get failure(): ReplicaFailure | undefined {
@@ -90,15 +95,7 @@ export class Follower {
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.queue = this.queue.then(async () => {
-      if (this.halted !== undefined || this.stopped) return
-      try {
-        await step()
-      } catch (error) {
-        if (error instanceof ReplicaFailure) this.halt(error)
-        else this.logger.error({ err: error }, 'replica step failed')
-      }
-    })
+    this.steps.push(step)
   }
 
   /** Stops importing for good (a block failed a check here or in the verifier). */
@@ -106,6 +103,7 @@ export class Follower {
     if (this.halted !== undefined) return
     this.halted = failure
     clearTimeout(this.gapTimer)
+    void this.steps.close()
     this.onFailure(failure)
   }
 

@@ -1,28 +1,17 @@
-import type { Common } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
-import type { Logger } from 'pino'
-import type { Registry } from 'prom-client'
-import type { ChainConfig } from '../chain/config.ts'
 import type { Hex } from '../chain/state-diff.ts'
-import { blocksTopic, type BlockAnnouncement, type P2pHost } from '../p2p/index.ts'
+import { blocksTopic, type BlockAnnouncement } from '../p2p/index.ts'
 import { ReplicaFailure } from './errors.ts'
 import { announcementSubscription } from './gossip.ts'
 import { createReplicaMetrics, type ReplicaMetrics } from './metrics.ts'
-import type { ReplicaOptions } from './options.ts'
-import type { ReplicaStatus } from './replica.ts'
+import type { ReplicaParams, ReplicaStatus } from './replica.ts'
+import { StepQueue } from './step-queue.ts'
 import { SequencerAuthenticator, SyncClient } from './sync-client.ts'
 import { VerificationDriver } from './verification-driver.ts'
 import { VerificationPool } from './verification-pool.ts'
 
-export interface ValidatorParams {
-  config: ChainConfig
-  common: Common
-  host: P2pHost
-  options: ReplicaOptions
-  bootnodes: readonly string[]
-  logger: Logger
-  metrics?: Registry
-}
+/** A full replica's parts but its chain: a validator keeps none. */
+export type ValidatorParams = Omit<ReplicaParams, 'opened'>
 
 const RETRY_MS = 500
 
@@ -36,9 +25,8 @@ export class Validator {
   /** Hash and number of the newest header handed to the verifier (the chain the next must extend). */
   private tip: { number: bigint; hash: Hex } | undefined
   private readonly announced = new Map<bigint, BlockAnnouncement>()
-  private queue: Promise<void> = Promise.resolve()
+  private readonly steps: StepQueue
   private halted: ReplicaFailure | undefined
-  private stopped = false
 
   private constructor(
     private readonly params: ValidatorParams,
@@ -47,7 +35,12 @@ export class Validator {
     private readonly pool: VerificationPool,
     private readonly verifier: VerificationDriver,
     private readonly metrics: ReplicaMetrics | undefined,
-  ) {}
+  ) {
+    this.steps = new StepQueue((error) => {
+      if (error instanceof ReplicaFailure) this.raiseAlarm(error)
+      else this.params.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'validator step failed; retrying')
+    })
+  }
 
   static create(params: ValidatorParams): Validator {
     const { config, common, host, options, logger } = params
@@ -70,9 +63,8 @@ export class Validator {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
     this.verifier.stop()
-    await this.queue
+    await this.steps.close()
     await this.pool.stop()
   }
 
@@ -81,15 +73,7 @@ export class Validator {
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.queue = this.queue.then(async () => {
-      if (this.halted !== undefined || this.stopped) return
-      try {
-        await step()
-      } catch (error) {
-        if (error instanceof ReplicaFailure) this.raiseAlarm(error)
-        else this.params.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'validator step failed; retrying')
-      }
-    })
+    this.steps.push(step)
   }
 
   /** Trusts the sequencer's current head as the starting point; every later block is verified. */
@@ -137,6 +121,7 @@ export class Validator {
     this.halted = failure
     this.metrics?.observeFailure(failure.code)
     this.verifier.stop()
+    void this.steps.close()
     this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the validator stops at the last good block')
   }
 }
