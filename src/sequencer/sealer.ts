@@ -1,4 +1,5 @@
 import type { Common } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { SealedBlock } from '../chain/block.ts'
@@ -9,7 +10,8 @@ import { orderedTrieRoot } from '../chain/ordered-trie.ts'
 import { encodeConsensusReceipt } from '../chain/receipt.ts'
 import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../chain/state-diff.ts'
 import type { ThreadedMerkleizer } from '../execution/merkle/index.ts'
-import { encodeWitness, type BlockAccess, type ExecutionWitness, type StateWitness } from '../stateless/index.ts'
+import type { EncodedStateWitness } from '../execution/merkle/thread.ts'
+import { joinEncodedWitness, type BlockAccess } from '../stateless/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import type { SequencerMetrics } from './metrics.ts'
 
@@ -112,7 +114,7 @@ export class Sealer {
       miniBlocks: { first, count: block.miniBlocks.length },
     }
     const { db, blocks, stateStore, wal, chain, artifacts } = this.opened
-    const witness = encodeWitness(await this.witness(block, recorded))
+    const witness = await this.witness(block, recorded)
     const ops = [
       ...blocks.sealOps(sealed),
       ...(await stateStore.diffOps(diff)),
@@ -127,8 +129,8 @@ export class Sealer {
     return sealed
   }
 
-  /** The block's whole witness: the merkleizer's trie nodes and keys, plus bytecode and ancestor headers from the chain. */
-  private async witness(block: ClosedBlock, recorded: StateWitness): Promise<ExecutionWitness> {
+  /** The block's encoded witness: the merkleizer's trie nodes and keys, plus bytecode and ancestor headers from the chain. */
+  private async witness(block: ClosedBlock, recorded: EncodedStateWitness): Promise<Uint8Array> {
     const { chain } = this.opened
     const state = chain.latestState()
     const codes = recorded.codeHashes.map((hash) => {
@@ -145,6 +147,6 @@ export class Sealer {
       if (ancestor === undefined) throw new Error(`sealing block ${block.number}: ancestor ${number} is not sealed`)
       headers.push(ancestor.header.serialize())
     }
-    return { state: recorded.nodes, codes, keys: recorded.keys, headers }
+    return joinEncodedWitness({ state: recorded.encodedNodes, codes: RLP.encode(codes), keys: recorded.encodedKeys, headers: RLP.encode(headers) })
   }
 }

@@ -36,6 +36,32 @@ export function encodeWitness(witness: ExecutionWitness): Uint8Array {
   return RLP.encode([witness.state, witness.codes, witness.keys, witness.headers])
 }
 
+/**
+ * The same bytes as `encodeWitness`, from each list already RLP-encoded: the merkleizer thread
+ * encodes the large lists (nodes, keys) off the main thread, and they are joined here by copying.
+ */
+export function joinEncodedWitness(lists: { state: Uint8Array; codes: Uint8Array; keys: Uint8Array; headers: Uint8Array }): Uint8Array {
+  const parts = [lists.state, lists.codes, lists.keys, lists.headers]
+  const payload = parts.reduce((n, part) => n + part.length, 0)
+  const header = listHeader(payload)
+  const out = new Uint8Array(header.length + payload)
+  out.set(header)
+  let at = header.length
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
+
+/** RLP list prefix for a payload of `length` bytes. */
+function listHeader(length: number): Uint8Array {
+  if (length < 56) return Uint8Array.of(0xc0 + length)
+  const bytes: number[] = []
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256)
+  return Uint8Array.of(0xf7 + bytes.length, ...bytes)
+}
+
 export function decodeWitness(bytes: Uint8Array): ExecutionWitness {
   let decoded: RlpValue
   try {

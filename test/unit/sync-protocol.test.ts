@@ -29,6 +29,7 @@ import {
   signBlockAnnouncement,
   type SyncRequest,
 } from '../../src/p2p/index.ts'
+import { decodeWitness, encodeWitness, joinEncodedWitness } from '../../src/stateless/index.ts'
 
 const config = chainConfigFromGenesis(devGenesis(), 'megaeth-dev')
 const common = createChainCommon(config)
@@ -121,4 +122,17 @@ test('the peer id of a bootnode multiaddr', () => {
   assert.equal(peerIdOfMultiaddr(`/ip4/127.0.0.1/tcp/30303/p2p/${id}`), id)
   assert.equal(peerIdOfMultiaddr('/ip4/127.0.0.1/tcp/30303'), undefined)
   assert.equal(peerIdOfMultiaddr('not a multiaddr'), undefined)
+})
+
+test('a witness joined from pre-encoded lists is byte-identical to encoding it whole', () => {
+  const big = (n: number, size: number) => Array.from({ length: n }, (_, i) => new Uint8Array(size).fill(i & 0xff))
+  for (const witness of [
+    { state: [], codes: [], keys: [], headers: [] },
+    { state: big(3, 10), codes: [], keys: big(1, 20), headers: big(1, 5) },
+    { state: big(400, 532), codes: big(2, 3000), keys: big(300, 32), headers: big(2, 600) },
+  ]) {
+    const joined = joinEncodedWitness({ state: RLP.encode(witness.state), codes: RLP.encode(witness.codes), keys: RLP.encode(witness.keys), headers: RLP.encode(witness.headers) })
+    assert.deepEqual(joined, encodeWitness(witness))
+    assert.deepEqual(decodeWitness(joined), witness)
+  }
 })

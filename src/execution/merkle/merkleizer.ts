@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads'
 import type { StateDiff } from '../../chain/state-diff.ts'
 import type { BlockAccess } from '../../stateless/access-set.ts'
-import type { StateWitness } from '../../stateless/witness-builder.ts'
 import type { AccountProof, StateTrieAccount } from './state-trie.ts'
-import type { MerkleRequest, MerkleResponse } from './thread.ts'
+import type { EncodedStateWitness, MerkleRequest, MerkleResponse } from './thread.ts'
 
 /**
  * The state trie in its own thread. Sealing an EVM block merkleizes tens of thousands of accounts
@@ -48,8 +47,8 @@ export class ThreadedMerkleizer {
   }
 
   /** Applies a block's diff and records the state part of its witness (`access`: what its execution read). */
-  async applyDiffWithWitness(diff: StateDiff, access: BlockAccess): Promise<StateWitness> {
-    return (await this.request({ kind: 'applyWithWitness', diff, access })) as StateWitness
+  async applyDiffWithWitness(diff: StateDiff, access: BlockAccess): Promise<EncodedStateWitness> {
+    return (await this.request({ kind: 'applyWithWitness', diff, access })) as EncodedStateWitness
   }
 
   async root(): Promise<Uint8Array> {

@@ -1,8 +1,9 @@
 import { parentPort } from 'node:worker_threads'
+import { RLP } from '@ethereumjs/rlp'
 import type { StateDiff } from '../../chain/state-diff.ts'
 // Only the builder: the thread must not load the verifier's execution stack.
 import type { BlockAccess } from '../../stateless/access-set.ts'
-import { TrieNodeCollector, applyDiffRecordingWitness } from '../../stateless/witness-builder.ts'
+import { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from '../../stateless/witness-builder.ts'
 import { StateTrie, type StateTrieAccount } from './state-trie.ts'
 
 export type MerkleRequest = {
@@ -13,6 +14,14 @@ export type MerkleRequest = {
     | { kind: 'applyWithWitness'; diff: StateDiff; access: BlockAccess }
     | { kind: 'root' }
     | { kind: 'proof'; address: Uint8Array; slots: Uint8Array[] }
+}
+
+/** The state part of a block's witness, its lists RLP-encoded (see `joinEncodedWitness`). */
+export interface EncodedStateWitness {
+  root: Uint8Array
+  codeHashes: StateWitness['codeHashes']
+  encodedNodes: Uint8Array
+  encodedKeys: Uint8Array
 }
 
 export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string }
@@ -36,9 +45,12 @@ export function serveMerkleRequests(): void {
         case 'apply':
           value = trie.applyDiff(body.diff)
           break
-        case 'applyWithWitness':
-          value = applyDiffRecordingWitness(trie, collector, body.diff, body.access)
+        case 'applyWithWitness': {
+          // Encoded here, off the main thread: a busy block's witness runs to megabytes.
+          const { root, nodes, codeHashes, keys } = applyDiffRecordingWitness(trie, collector, body.diff, body.access)
+          value = { root, codeHashes, encodedNodes: RLP.encode(nodes), encodedKeys: RLP.encode(keys) } satisfies EncodedStateWitness
           break
+        }
         case 'root':
           value = trie.root()
           break
