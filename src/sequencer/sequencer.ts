@@ -1,6 +1,6 @@
 import type { Common } from '@ethereumjs/common'
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
-import { hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ChainConfig } from '../chain/config.ts'
@@ -71,6 +71,7 @@ export class Sequencer {
       onListenerError: (err) => logger.error({ err }, 'txpool listener failed'),
     })
     pool.onDroppedTx((dropped) => {
+      opened.poolJournal.remove([dropped.hash])
       metrics?.observeRejected(`pool_${dropped.reason}`)
       logger.debug({ hash: dropped.hash, sender: dropped.sender, nonce: dropped.nonce.toString(), reason: dropped.reason, detail: dropped.detail }, 'transaction left the pool')
     })
@@ -109,6 +110,7 @@ export class Sequencer {
   async start(): Promise<void> {
     await this.ingest.start()
     await this.producer.start(this.decodeStored)
+    await this.restorePool()
     // After WAL recovery: the parallel executor's workers load the state now, not on the first busy tick.
     await this.executor.prepare()
     this.pruneTimer = setInterval(() => this.pool.prune(), 60_000)
@@ -122,10 +124,35 @@ export class Sequencer {
     await this.executor.close()
   }
 
-  /** Decodes (in a worker) and pools a raw transaction; throws `TxRejectedError` with the standard message. */
+  /**
+   * Decodes (in a worker) and pools a raw transaction, journaled before it is acknowledged; throws
+   * `TxRejectedError` with the standard message.
+   */
   async submit(raw: Uint8Array): Promise<SubmitResult> {
     const tx = await this.ingest.decodeOne(raw)
-    return { ...this.pool.add(tx), tx }
+    const result = this.pool.add(tx)
+    await this.params.opened.poolJournal.add(tx.hash, raw)
+    return { ...result, tx }
+  }
+
+  /**
+   * Puts the transactions journaled before a crash or shutdown back into the pool. Those a recovered
+   * mini-block already holds, or that became invalid, are rejected and leave the journal.
+   */
+  private async restorePool(): Promise<void> {
+    const { poolJournal } = this.params.opened
+    const journaled = await poolJournal.load()
+    let restored = 0
+    for (const { hash, raw } of journaled) {
+      try {
+        this.pool.add(await this.ingest.decodeOne(raw))
+        restored++
+      } catch (error) {
+        if (!isTxRejectedError(error)) throw error
+        poolJournal.remove([bytesToHex(hash) as Hex])
+      }
+    }
+    if (journaled.length > 0) this.params.logger.info({ journaled: journaled.length, restored }, 'restored the transaction pool from its journal')
   }
 
   /**
@@ -138,6 +165,7 @@ export class Sequencer {
     let result: AddResult
     try {
       result = this.pool.add(tx)
+      await this.params.opened.poolJournal.add(tx.hash, raw)
     } catch (error) {
       waiter.cancel()
       // EIP-7966: a transaction that cannot execute yet is "not ready" (code 5), not a rejection.

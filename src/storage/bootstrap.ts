@@ -16,6 +16,7 @@ import { BlockArtifactStore } from './block-artifact-store.ts'
 import { BlockStore } from './block-store.ts'
 import { ChainView } from './chain-view.ts'
 import { NodeDb } from './db.ts'
+import { PoolJournal } from './pool-journal.ts'
 import { StateStore } from './state-store.ts'
 import { MiniBlockWal } from './wal.ts'
 
@@ -34,6 +35,8 @@ export interface OpenedChain {
   wal: MiniBlockWal
   /** Recent blocks' witnesses and state diffs. */
   artifacts: BlockArtifactStore
+  /** Transactions accepted into the pool and not yet in a mini-block. */
+  poolJournal: PoolJournal
   chain: ChainView
   /** The state trie at the sealed head (in its own thread), ready to advance by the next block's diff. */
   merkleizer: ThreadedMerkleizer
@@ -103,7 +106,7 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
       await merkleizer.stop()
       await db.close()
     }
-    return { db, blocks, stateStore, wal, artifacts, chain, merkleizer, unsealed, close }
+    return { db, blocks, stateStore, wal, artifacts, poolJournal: new PoolJournal(db), chain, merkleizer, unsealed, close }
   } catch (error) {
     await db.close()
     throw error

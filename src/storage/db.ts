@@ -6,7 +6,7 @@ export type Sublevel = AbstractSublevel<Level<Bytes, Bytes>, Bytes | string | Bu
 export type BatchOp = AbstractBatchOperation<Level<Bytes, Bytes>, Bytes, Bytes>
 
 /** The names of the stores, one sublevel each, in the node's single LevelDB. */
-export const STORES = ['meta', 'headers', 'hashes', 'bodies', 'receipts', 'txs', 'logs', 'state', 'wal', 'witnesses', 'diffs'] as const
+export const STORES = ['meta', 'headers', 'hashes', 'bodies', 'receipts', 'txs', 'logs', 'state', 'wal', 'witnesses', 'diffs', 'pool'] as const
 export type StoreName = (typeof STORES)[number]
 
 /**

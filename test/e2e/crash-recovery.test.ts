@@ -204,6 +204,16 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const block = await rpc<Block>(second.rpcUrl, 'eth_getBlockByHash', [sealedLast.blockHash, false])
     assert.ok(block.transactions.includes(lastReceived.transactionHash), 'the sealed block lists the recovered tx')
 
+    // A request cut by the crash may have been accepted (journaled) and is restored into the pool:
+    // let it land before counting.
+    await waitFor('the restored pool to drain', async () => {
+      for (const s of senders) {
+        const [latest, pending] = await Promise.all([rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'latest']), rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'pending'])])
+        if (latest !== pending) return false
+      }
+      return true
+    }, 10_000, 50)
+
     // Per sender: included txs are exactly a nonce prefix; balances account for exactly those.
     for (const s of senders) {
       const nonceAfter = Number(BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'latest'])))
@@ -248,6 +258,35 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
       assert.ok(BigInt(r.blockNumber) > BigInt(lastReceived.blockNumber), 'post-recovery txs go into later blocks')
     }
     await waitFor('a new block after the restart', async () => BigInt(await rpc<Hex>(second.rpcUrl, 'eth_blockNumber')) > head, 10_000, 100)
+    await second.stop()
+  })
+
+  test('kill -9 right after eth_sendRawTransaction answered: every acknowledged transaction still lands', async (t) => {
+    const datadir = await newDatadir()
+    // Slow mini-blocks: the crash lands while the acknowledged transactions are only in the pool.
+    const first = await start(datadir, ['--miniblock-ms=2000', '--block-ms=4000'])
+    const account = privateKeyToAccount(DEV_KEYS[8]!)
+    const recipient: Address = '0x000000000000000000000000000000000000c0fe'
+    const raws = await Promise.all(
+      Array.from({ length: 50 }, (_, nonce) => account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce, gas: 21_000n, to: recipient, value: 1n, ...FEE })),
+    )
+    // Wait out the first mini-block so the next one is ~2 s away, then submit one batch and crash at once.
+    await waitFor('a mini-block boundary', async () => BigInt((await rpc<{ head: { miniBlock: Hex } }>(first.rpcUrl, 'mega_nodeInfo')).head.miniBlock) > 0n, 10_000, 20)
+    const res = await fetch(first.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(raws.map((raw, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [raw] }))) })
+    const answers = (await res.json()) as Array<{ result?: Hex; error?: unknown }>
+    await first.kill9()
+    const hashes = answers.map((a) => a.result).filter((h): h is Hex => h !== undefined)
+    assert.equal(hashes.length, 50, `every transaction acknowledged: ${JSON.stringify(answers.find((a) => a.error !== undefined))}`)
+
+    const second = await start(datadir)
+    const restored = second.logs().stdout.split('\n').find((l) => l.includes('restored the transaction pool'))
+    t.diagnostic(restored ?? 'no pool restore logged')
+    assert.ok(restored !== undefined, 'the restart restored the pool from its journal')
+    for (const hash of hashes) {
+      const receipt = await waitFor(`receipt of acknowledged ${hash}`, () => rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), 10_000, 50)
+      assert.equal(receipt.status, '0x1')
+    }
+    assert.equal(BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getBalance', [recipient, 'latest'])), 50n)
     await second.stop()
   })
 
