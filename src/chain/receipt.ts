@@ -1,8 +1,8 @@
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import type { Hex } from './state-diff.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, type RlpValue } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, hexBytes, type RlpValue } from './rlp-fields.ts'
 
 export interface Log {
   address: Hex
@@ -50,7 +50,7 @@ export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
 /** Storage/wire encoding: every field, RLP. */
 export function encodeReceipt(r: TxReceipt): RlpValue[] {
   return [
-    hexToBytes(r.transactionHash),
+    hexBytes(r.transactionHash),
     bigIntToUnpaddedBytes(BigInt(r.type)),
     bigIntToUnpaddedBytes(BigInt(r.status)),
     bigIntToUnpaddedBytes(r.cumulativeGasUsed),
@@ -58,9 +58,9 @@ export function encodeReceipt(r: TxReceipt): RlpValue[] {
     bigIntToUnpaddedBytes(r.effectiveGasPrice),
     r.logsBloom,
     encodeLogs(r.logs),
-    hexToBytes(r.from),
-    r.to === null ? new Uint8Array(0) : hexToBytes(r.to),
-    r.contractAddress === null ? new Uint8Array(0) : hexToBytes(r.contractAddress),
+    hexBytes(r.from),
+    r.to === null ? new Uint8Array(0) : hexBytes(r.to),
+    r.contractAddress === null ? new Uint8Array(0) : hexBytes(r.contractAddress),
     bigIntToUnpaddedBytes(r.blockNumber),
     bigIntToUnpaddedBytes(BigInt(r.transactionIndex)),
     bigIntToUnpaddedBytes(BigInt(r.logIndexStart)),
@@ -97,7 +97,7 @@ export function decodeReceipt(value: RlpValue): TxReceipt {
 }
 
 function encodeLogs(logs: readonly Log[]): RlpValue[] {
-  return logs.map((log) => [hexToBytes(log.address), log.topics.map((t) => hexToBytes(t)), hexToBytes(log.data)])
+  return logs.map((log) => [hexBytes(log.address), log.topics.map((t) => hexBytes(t)), hexBytes(log.data)])
 }
 
 function decodeLog(value: RlpValue): Log {

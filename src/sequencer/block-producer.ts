@@ -329,7 +329,7 @@ export class BlockProducer {
     block.miniBlocks.push(mini)
     this.lastMiniBlock = { number: mini.number, hash: mini.hash }
     this.pool.markIncluded(included)
-    this.publishWhenDurable(mini, included.map((tx) => tx.tx), wal.append(mini, this.opened.poolJournal.includedOps(included.map((tx) => tx.hash))))
+    this.publishWhenDurable(mini, included.map((tx) => tx.tx), wal.append(mini))
     if (this.writesInFlight > MAX_WAL_WRITES_IN_FLIGHT) await this.published
     const now = performance.now()
     this.metrics?.observeMiniBlock(this.lastProducedAt === undefined ? undefined : (now - this.lastProducedAt) / 1000, (now - started) / 1000, included.length, mini.gasUsed)

@@ -1,13 +1,13 @@
 import type { Common } from '@ethereumjs/common'
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
-import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ChainConfig } from '../chain/config.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
-import { BlockAccessRecorder } from '../stateless/index.ts'
+import { BlockAccessRecorder, recordingReader } from '../stateless/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import { BlockProducer } from './block-producer.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
@@ -35,12 +35,16 @@ export type SubmitResult = AddResult & { tx: DecodedTx }
  * The sequencer role's write side, composed: ingest workers → tx pool → mini-block producer →
  * sealer, plus the waiters that turn inclusion into synchronous receipts.
  */
+/** How often the pool journal is rewritten with the pool's contents (older entries hold only included or dropped transactions). */
+const POOL_JOURNAL_ROTATE_MS = 5_000
+
 export class Sequencer {
   readonly pool: TxPool
   private readonly ingest: IngestPool
   private readonly waiters = new ReceiptWaiters()
   private readonly decodeStored: (raw: Uint8Array) => TypedTransaction
   private pruneTimer: NodeJS.Timeout | undefined
+  private journalTimer: NodeJS.Timeout | undefined
 
   private constructor(
     private readonly params: SequencerParams,
@@ -71,7 +75,6 @@ export class Sequencer {
       onListenerError: (err) => logger.error({ err }, 'txpool listener failed'),
     })
     pool.onDroppedTx((dropped) => {
-      opened.poolJournal.remove([dropped.hash])
       metrics?.observeRejected(`pool_${dropped.reason}`)
       logger.debug({ hash: dropped.hash, sender: dropped.sender, nonce: dropped.nonce.toString(), reason: dropped.reason, detail: dropped.detail }, 'transaction left the pool')
     })
@@ -92,8 +95,7 @@ export class Sequencer {
       }
       return block === undefined ? undefined : hexToBytes(block.hash)
     }
-    const sequential = await SequentialExecutor.create(common, live, blockHash)
-    sequential.state.recorder = access
+    const sequential = await SequentialExecutor.create(common, recordingReader(live, access), blockHash)
     const executor = await createMiniBlockExecutor({
       mode: options.executor,
       workers: options.execWorkers,
@@ -115,10 +117,15 @@ export class Sequencer {
     await this.executor.prepare()
     this.pruneTimer = setInterval(() => this.pool.prune(), 60_000)
     this.pruneTimer.unref()
+    this.journalTimer = setInterval(() => {
+      this.rotatePoolJournal().catch((err: unknown) => this.params.logger.error({ err }, 'rotating the pool journal failed'))
+    }, POOL_JOURNAL_ROTATE_MS)
+    this.journalTimer.unref()
   }
 
   async stop(): Promise<void> {
     clearInterval(this.pruneTimer)
+    clearInterval(this.journalTimer)
     await this.ingest.stop()
     await this.producer.stop()
     await this.executor.close()
@@ -131,7 +138,7 @@ export class Sequencer {
   async submit(raw: Uint8Array): Promise<SubmitResult> {
     const tx = await this.ingest.decodeOne(raw)
     const result = this.pool.add(tx)
-    await this.params.opened.poolJournal.add(tx.hash, raw)
+    await this.params.opened.poolJournal.add(raw)
     return { ...result, tx }
   }
 
@@ -143,16 +150,25 @@ export class Sequencer {
     const { poolJournal } = this.params.opened
     const journaled = await poolJournal.load()
     let restored = 0
-    for (const { hash, raw } of journaled) {
+    for (const raw of journaled) {
       try {
         this.pool.add(await this.ingest.decodeOne(raw))
         restored++
       } catch (error) {
+        // Included before the crash (stale nonce), already known, or invalid now: nothing to restore.
         if (!isTxRejectedError(error)) throw error
-        poolJournal.remove([bytesToHex(hash) as Hex])
       }
     }
     if (journaled.length > 0) this.params.logger.info({ journaled: journaled.length, restored }, 'restored the transaction pool from its journal')
+    await this.rotatePoolJournal()
+  }
+
+  /** Rewrites the journal with what the pool holds now, dropping everything included or gone since. */
+  private async rotatePoolJournal(): Promise<void> {
+    await this.params.opened.poolJournal.rotate(() => {
+      const { pending, queued } = this.pool.content()
+      return [...pending.values(), ...queued.values()].flatMap((txs) => txs.map((tx) => tx.raw))
+    })
   }
 
   /**
@@ -165,7 +181,7 @@ export class Sequencer {
     let result: AddResult
     try {
       result = this.pool.add(tx)
-      await this.params.opened.poolJournal.add(tx.hash, raw)
+      await this.params.opened.poolJournal.add(raw)
     } catch (error) {
       waiter.cancel()
       // EIP-7966: a transaction that cannot execute yet is "not ready" (code 5), not a rejection.

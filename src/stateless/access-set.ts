@@ -1,5 +1,6 @@
 import type { Hex } from '../chain/state-diff.ts'
 import type { AccessRecorder } from '../execution/state/journaled-state.ts'
+import type { StateReader } from '../execution/state/state-reader.ts'
 
 /** What an EVM block's execution read, in the shape that crosses to the merkleizer thread. */
 export interface BlockAccess {
@@ -14,8 +15,8 @@ export interface BlockAccess {
 /**
  * Collects the keys one EVM block's execution reads, for its witness: a stateless verifier
  * re-executing the block must find every one of them in the partial trie (written keys are walked
- * by the state-root update anyway). Recording at the state reader sees reads from every executor,
- * the parallel executor's validation reads included.
+ * by the state-root update anyway). Fed by `recordingReader` under the executor's overlay, it sees
+ * reads from every executor, the parallel executor's validation reads included.
  */
 export class BlockAccessRecorder implements AccessRecorder {
   private accounts = new Set<Hex>()
@@ -50,5 +51,30 @@ export class BlockAccessRecorder implements AccessRecorder {
     this.slots = new Map()
     this.blockHashes = new Set()
     return access
+  }
+}
+
+/**
+ * `base` with every read reported to `recorder`. Wrapping the state under an executor's write
+ * overlay records exactly the reads a witness needs (a key the block wrote earlier is answered by the
+ * overlay and needs none), at a fraction of the calls: the EVM re-reads the same few accounts dozens
+ * of times per transaction, nearly all from the overlay.
+ */
+export function recordingReader(base: StateReader, recorder: AccessRecorder): StateReader {
+  return {
+    getAccount(address) {
+      recorder.onAccountRead(address)
+      return base.getAccount(address)
+    },
+    getStorage(address, slot) {
+      recorder.onStorageRead(address, slot)
+      return base.getStorage(address, slot)
+    },
+    hasStorage(address) {
+      // Storage emptiness is read from the account's storage root.
+      recorder.onAccountRead(address)
+      return base.hasStorage(address)
+    },
+    getCode: (codeHash) => base.getCode(codeHash),
   }
 }

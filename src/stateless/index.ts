@@ -1,4 +1,4 @@
-export { BlockAccessRecorder, type BlockAccess } from './access-set.ts'
+export { BlockAccessRecorder, recordingReader, type BlockAccess } from './access-set.ts'
 export { BlockVerificationError, type BlockVerificationErrorCode } from './errors.ts'
 export { decodeWitness, encodeWitness, joinEncodedWitness, witnessByteLength, witnessToJson, type ExecutionWitness, type ExecutionWitnessJson } from './witness.ts'
 export { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from './witness-builder.ts'

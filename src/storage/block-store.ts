@@ -1,10 +1,10 @@
 import { createBlockHeaderFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
 import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
@@ -27,7 +27,7 @@ export class BlockStore {
   sealOps(block: SealedBlock): BatchOp[] {
     const number = block.header.number
     const key = u64(number)
-    const hash = hexToBytes(block.hash)
+    const hash = hexBytes(block.hash)
     const ops: BatchOp[] = [
       this.db.put('headers', key, block.header.serialize()),
       this.db.put('hashes', hash, key),
@@ -36,7 +36,7 @@ export class BlockStore {
       this.db.put('meta', HEAD_KEY, concat(key, hash)),
     ]
     block.receipts.forEach((receipt, index) => {
-      ops.push(this.db.put('txs', hexToBytes(receipt.transactionHash), RLP.encode([key, bigIntToUnpaddedBytes(BigInt(index))])))
+      ops.push(this.db.put('txs', hexBytes(receipt.transactionHash), RLP.encode([key, bigIntToUnpaddedBytes(BigInt(index))])))
     })
     ops.push(...logIndexOps(this.db, number, block.receipts))
     return ops
@@ -54,7 +54,7 @@ export class BlockStore {
   }
 
   async numberOf(hash: Hex): Promise<bigint | undefined> {
-    const value = await this.db.get('hashes', hexToBytes(hash))
+    const value = await this.db.get('hashes', hexBytes(hash))
     return value === undefined ? undefined : readU64(value)
   }
 
@@ -79,7 +79,7 @@ export class BlockStore {
   }
 
   async txLocation(hash: Hex): Promise<TxLocation | undefined> {
-    const value = await this.db.get('txs', hexToBytes(hash))
+    const value = await this.db.get('txs', hexBytes(hash))
     if (value === undefined) return undefined
     const [number, index] = asList(RLP.decode(value) as RlpValue, 2, 'tx location')
     return { blockNumber: readU64(asBytes(number, 'block number', 8)), index: Number(bytesToBigInt(asBytes(index, 'tx index'))) }

@@ -1,4 +1,4 @@
-import { hexToBytes } from '@ethereumjs/util'
+import { hexBytes } from '../chain/rlp-fields.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { prefixEnd, readU64, u64, type BatchOp, type NodeDb } from './db.ts'
@@ -24,7 +24,7 @@ export function logIndexOps(db: NodeDb, blockNumber: bigint, receipts: readonly 
 }
 
 function entryKey(tag: number, value: Hex, number: Uint8Array): Uint8Array {
-  const bytes = hexToBytes(value)
+  const bytes = hexBytes(value)
   const key = new Uint8Array(1 + bytes.length + number.length)
   key[0] = tag
   key.set(bytes, 1)

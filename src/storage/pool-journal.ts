@@ -1,53 +1,58 @@
-import { hexToBytes } from '@ethereumjs/util'
-import type { Hex } from '../chain/state-diff.ts'
-import type { BatchOp, NodeDb } from './db.ts'
+import { RLP } from '@ethereumjs/rlp'
+import { asBytes, asList, type RlpValue } from '../chain/rlp-fields.ts'
+import { u64, type NodeDb } from './db.ts'
 
 /**
- * The transactions the pool accepted but no mini-block holds yet, on disk: a hash returned by
- * `eth_sendRawTransaction` is a promise that the transaction is not forgotten, `kill -9` included.
+ * The transactions the pool accepted, on disk: a hash returned by `eth_sendRawTransaction` is a
+ * promise that the transaction is not forgotten, `kill -9` included.
  *
- * Writes are not fsynced (LevelDB hands them to the OS before resolving, which survives a process
- * crash; a power cut may lose the last few, as geth's journal does) and are coalesced: everything
- * accepted within one event-loop turn is one LevelDB write. An included transaction leaves the
- * journal in the same batch as the WAL entry of its mini-block.
+ * Appends are cheap because they are coarse: everything accepted within one event-loop turn is one
+ * LevelDB entry, written (not fsynced: LevelDB hands it to the OS before resolving, which survives a
+ * process crash; a power cut may lose the newest, as geth's journal does) before the hashes are
+ * returned. Nothing is deleted per transaction: the journal is periodically rewritten with what the
+ * pool still holds (`rotate`), like geth's. On start-up every entry is re-submitted; what a
+ * mini-block already included is rejected as stale.
  */
 export class PoolJournal {
-  private pending: BatchOp[] = []
+  private pending: Uint8Array[] = []
   private flush: Promise<void> | undefined
+  private nextSeq = 0n
 
   constructor(private readonly db: NodeDb) {}
 
   /** Resolves once `raw` is written. */
-  add(hash: Hex, raw: Uint8Array): Promise<void> {
-    this.pending.push(this.db.put('pool', hexToBytes(hash), raw))
-    return this.scheduleFlush()
-  }
-
-  /** Forgets transactions that left the pool without being included (replaced, evicted, failed). */
-  remove(hashes: Iterable<Hex>): void {
-    for (const hash of hashes) this.pending.push(this.db.del('pool', hexToBytes(hash)))
-    this.scheduleFlush().catch(() => undefined)
-  }
-
-  /** Batch operations removing included transactions (written with their mini-block). */
-  includedOps(hashes: Iterable<Hex>): BatchOp[] {
-    return [...hashes].map((hash) => this.db.del('pool', hexToBytes(hash)))
-  }
-
-  /** Every journaled transaction's raw bytes, in key order (the pool re-sorts by sender and nonce). */
-  async load(): Promise<Array<{ hash: Uint8Array; raw: Uint8Array }>> {
-    const out: Array<{ hash: Uint8Array; raw: Uint8Array }> = []
-    for await (const [key, value] of this.db.range('pool', new Uint8Array(0), new Uint8Array(33).fill(0xff))) out.push({ hash: Uint8Array.from(key), raw: Uint8Array.from(value) })
-    return out
-  }
-
-  private scheduleFlush(): Promise<void> {
+  add(raw: Uint8Array): Promise<void> {
+    this.pending.push(raw)
     this.flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const ops = this.pending
+      const raws = this.pending
       this.pending = []
       this.flush = undefined
-      return this.db.write(ops, false)
+      return this.db.write([this.db.put('pool', u64(this.nextSeq++), RLP.encode(raws))], false)
     })
     return this.flush
+  }
+
+  /**
+   * Replaces the journal with what the pool holds, in one atomic batch. `poolContents` is read only
+   * after pending appends are written, so every entry this deletes was pooled before the snapshot.
+   */
+  async rotate(poolContents: () => Uint8Array[]): Promise<void> {
+    await this.flush
+    const raws = poolContents()
+    const keep = raws.length === 0 ? [] : [this.db.put('pool', u64(this.nextSeq++), RLP.encode(raws))]
+    const stale = []
+    for await (const [key] of this.db.range('pool', u64(0n), u64(this.nextSeq - BigInt(keep.length)))) stale.push(this.db.del('pool', Uint8Array.from(key)))
+    await this.db.write([...stale, ...keep], false)
+  }
+
+  /** Every journaled transaction, oldest entry first; the next appends go after them. */
+  async load(): Promise<Uint8Array[]> {
+    const raws: Uint8Array[] = []
+    for await (const [key, value] of this.db.range('pool', u64(0n), u64(0xffffffffffffffffn))) {
+      for (const raw of asList(RLP.decode(Uint8Array.from(value)) as RlpValue, undefined, 'pool journal entry')) raws.push(asBytes(raw, 'journaled transaction'))
+      const seq = new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(0)
+      if (seq >= this.nextSeq) this.nextSeq = seq + 1n
+    }
+    return raws
   }
 }

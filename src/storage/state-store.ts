@@ -1,6 +1,6 @@
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { asBytes, asList, bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { asBytes, asList, bytesToBigInt, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { FlatState } from '../execution/state/flat-state.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
@@ -19,9 +19,9 @@ export class StateStore {
   /** Batch operations that apply `diff`; async because wiping an account's storage must list its keys. */
   async diffOps(diff: StateDiff): Promise<BatchOp[]> {
     const ops: BatchOp[] = []
-    for (const [hash, code] of diff.codes) ops.push(this.db.put('state', key(CODE, hexToBytes(hash)), code))
+    for (const [hash, code] of diff.codes) ops.push(this.db.put('state', key(CODE, hexBytes(hash)), code))
     for (const [address, change] of diff.accounts) {
-      const addr = hexToBytes(address)
+      const addr = hexBytes(address)
       if (change.account === null || change.storageCleared) {
         const prefix = key(SLOT, addr)
         for await (const [slotKey] of this.db.range('state', prefix, prefixEnd(prefix))) ops.push(this.db.del('state', Uint8Array.from(slotKey)))
@@ -33,7 +33,7 @@ export class StateStore {
       const { nonce, balance, codeHash } = change.account
       ops.push(this.db.put('state', key(ACCOUNT, addr), RLP.encode([bigIntToUnpaddedBytes(nonce), bigIntToUnpaddedBytes(balance), codeHash])))
       for (const [slot, value] of change.storage) {
-        const slotKey = key(SLOT, addr, hexToBytes(slot))
+        const slotKey = key(SLOT, addr, hexBytes(slot))
         ops.push(value.length === 0 ? this.db.del('state', slotKey) : this.db.put('state', slotKey, value))
       }
     }

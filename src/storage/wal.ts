@@ -8,9 +8,8 @@ import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
 export class MiniBlockWal {
   constructor(private readonly db: NodeDb) {}
 
-  /** Logs `block` durably; `alongside` are written in the same atomic batch. */
-  async append(block: MiniBlock, alongside: BatchOp[] = []): Promise<void> {
-    await this.db.write([this.db.put('wal', u64(block.number), encodeMiniBlock(block)), ...alongside], true)
+  async append(block: MiniBlock): Promise<void> {
+    await this.db.write([this.db.put('wal', u64(block.number), encodeMiniBlock(block))], true)
   }
 
   truncateOps(first: bigint, count: number): BatchOp[] {

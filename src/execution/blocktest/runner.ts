@@ -14,7 +14,7 @@ import type { FlatState } from '../state/flat-state.ts'
 import { trieEntries } from '../state/trie-entries.ts'
 import { flatStateFromAlloc, type GenesisAccount } from '../../chain/genesis.ts'
 import { StateTrie } from '../merkle/index.ts'
-import { BlockAccessRecorder, TrieNodeCollector, applyDiffRecordingWitness, verifyBlock, type ExecutionWitness, type StateWitness } from '../../stateless/index.ts'
+import { BlockAccessRecorder, TrieNodeCollector, recordingReader, applyDiffRecordingWitness, verifyBlock, type ExecutionWitness, type StateWitness } from '../../stateless/index.ts'
 import type { BlockchainFixture, FixtureFile } from './fixture.ts'
 
 export type BlockTestStatus = 'passed' | 'failed' | 'skipped'
@@ -152,8 +152,7 @@ async function applyFixtureBlock(
   const access = collector === undefined ? undefined : new BlockAccessRecorder()
   const lookup = ancestorHashLookup(points, parent)
   const blockHash = access === undefined ? lookup : (number: bigint) => (access.onBlockHashRead(number), lookup(number))
-  const sequential = await SequentialExecutor.create(common, state, blockHash)
-  sequential.state.recorder = access
+  const sequential = await SequentialExecutor.create(common, access === undefined ? state : recordingReader(state, access), blockHash)
   // Parallel: every block with at least 2 transactions goes through the workers (the main thread takes the first).
   const executor: MiniBlockExecutor = options.pool === undefined ? new SequentialMiniBlockExecutor(sequential) : new ParallelExecutor(options.pool, sequential, state, { minParallelTxs: 2 })
   let executed: ExecutedBlock
