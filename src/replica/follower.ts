@@ -67,7 +67,7 @@ export class Follower {
 
   stop(): Promise<void> {
     this.stopped = true
-    clearTimeout(this.gapTimer)
+    this.cancelGapTimer()
     return this.steps.close()
   }
 
@@ -102,7 +102,7 @@ export class Follower {
   halt(failure: ReplicaFailure): void {
     if (this.halted !== undefined) return
     this.halted = failure
-    clearTimeout(this.gapTimer)
+    this.cancelGapTimer()
     void this.steps.close()
     this.onFailure(failure)
   }
@@ -162,7 +162,10 @@ export class Follower {
       })
       this.applied = this.applied.filter((mb) => mb.number >= end)
     }
-    if (this.ahead.size === 0 && ![...this.announcements.keys()].some((n) => n > this.opened.chain.head.header.number)) clearTimeout(this.gapTimer)
+    // An announcement past the next block while the next one's is missing: that one was lost (gossip
+    // is best effort), and only the sequencer can fill the gap.
+    if ([...this.announcements.keys()].some((n) => n > this.opened.chain.head.header.number)) this.watchGap()
+    else if (this.ahead.size === 0) this.cancelGapTimer()
   }
 
   private async import(block: ImportableBlock): Promise<void> {
@@ -171,6 +174,12 @@ export class Follower {
     this.announcements.delete(number)
     this.metrics?.setHead(number)
     this.verifier.submit({ header: sealed.header, transactions: sealed.transactions, receipts: sealed.receipts })
+  }
+
+  /** The gap closed by itself: drop the timer, so that the next gap arms a new one. */
+  private cancelGapTimer(): void {
+    clearTimeout(this.gapTimer)
+    this.gapTimer = undefined
   }
 
   /** Something is missing: give gossip a moment to deliver it, then ask the sequencer. */
@@ -219,8 +228,10 @@ export class Follower {
     const { first, count } = bundle.announcement.miniBlocks
     const end = first + BigInt(count)
     // Mini-blocks of this block applied from gossip are a prefix of it; the bundle's diff holds
-    // final values, so applying it over them gives the same state.
-    await this.import({ ...bundle, appliedLive: false })
+    // final values, so applying it over them gives the same state. When all of them were applied
+    // (only the announcement was missed), mini-blocks of later blocks may be applied too: the live
+    // state already holds this block, and applying its diff again would undo theirs.
+    await this.import({ ...bundle, appliedLive: count > 0 && this.expected >= end })
     this.applied = this.applied.filter((mb) => mb.number >= end)
     for (const n of [...this.ahead.keys()]) if (n < end) this.ahead.delete(n)
     if (this.expected < end) {

@@ -126,6 +126,9 @@ export class VerificationDriver {
       while (this.queue.length > 0 && this.failed === undefined && !this.stopped) {
         const { block, outcome } = this.queue[0]!
         const result = await outcome
+        // Stopped meanwhile: stopping terminates the worker pool, which fails the verifications in
+        // flight ("Terminating worker thread"); that is no verdict on the block, so no alarm.
+        if (this.stopped) return
         this.queue.shift()
         const failure = result instanceof ReplicaFailure ? result : this.judge(block, result.outcome)
         if (failure !== undefined) {
