@@ -16,6 +16,11 @@ import type { VerificationDriver } from './verification-driver.ts'
 const GAP_PATIENCE_MS = 300
 /** Pause between sync attempts while the sequencer is unreachable. */
 const SYNC_RETRY_MS = 500
+/**
+ * Silence after which the replica asks the sequencer what it missed: mini-blocks come every 10 ms, so
+ * seconds without one mean gossip is not reaching us (or what reaches us is refused).
+ */
+const STALL_MS = 2_000
 
 /**
  * A full replica's view of the sequencer's chain: mini-blocks from gossip are applied to the live
@@ -35,6 +40,10 @@ export class Follower {
   private readonly announcements = new Map<bigint, BlockAnnouncement>()
   private readonly steps: StepQueue
   private gapTimer: NodeJS.Timeout | undefined
+  private stallTimer: NodeJS.Timeout | undefined
+  private lastProgressAt = Date.now()
+  /** A catch-up is queued and has not started: more reasons to catch up join it. */
+  private catchUpQueued = false
   private halted: ReplicaFailure | undefined
   private stopped = false
   private synced = false
@@ -62,11 +71,16 @@ export class Follower {
 
   /** Starts by catching up with the sequencer (whatever happened while this replica was down). */
   start(): void {
-    this.enqueue(() => this.catchUp())
+    this.scheduleCatchUp()
+    this.stallTimer = setInterval(() => {
+      if (Date.now() - this.lastProgressAt >= STALL_MS) this.scheduleCatchUp()
+    }, STALL_MS)
+    this.stallTimer.unref()
   }
 
   stop(): Promise<void> {
     this.stopped = true
+    clearInterval(this.stallTimer)
     this.cancelGapTimer()
     return this.steps.close()
   }
@@ -102,6 +116,7 @@ export class Follower {
   halt(failure: ReplicaFailure): void {
     if (this.halted !== undefined) return
     this.halted = failure
+    clearInterval(this.stallTimer)
     this.cancelGapTimer()
     void this.steps.close()
     this.onFailure(failure)
@@ -132,6 +147,7 @@ export class Follower {
     this.applied.push(block)
     this.expected = block.number + 1n
     this.lastHash = block.hash
+    this.lastProgressAt = Date.now()
     this.metrics?.observeMiniBlock()
   }
 
@@ -170,6 +186,7 @@ export class Follower {
 
   private async import(block: ImportableBlock): Promise<void> {
     const sealed = await importBlock(this.opened, block, (header, transactions) => this.verifier.verifyNow({ header, transactions }))
+    this.lastProgressAt = Date.now()
     const number = sealed.header.number
     this.announcements.delete(number)
     this.metrics?.setHead(number)
@@ -187,8 +204,17 @@ export class Follower {
     if (this.gapTimer !== undefined) return
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined
-      this.enqueue(() => this.catchUp())
+      this.scheduleCatchUp()
     }, GAP_PATIENCE_MS)
+  }
+
+  private scheduleCatchUp(): void {
+    if (this.catchUpQueued) return
+    this.catchUpQueued = true
+    this.enqueue(() => {
+      this.catchUpQueued = false
+      return this.catchUp()
+    })
   }
 
   /**
@@ -213,7 +239,7 @@ export class Follower {
       if (error instanceof ReplicaFailure) throw error
       this.metrics?.observeSync(status === undefined ? 'status' : 'blocks', 'error')
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'sync with the sequencer failed; retrying')
-      setTimeout(() => this.enqueue(() => this.catchUp()), SYNC_RETRY_MS).unref()
+      setTimeout(() => this.scheduleCatchUp(), SYNC_RETRY_MS).unref()
       return
     }
     if (!this.synced) this.logger.info({ head: chain.head.header.number.toString(), miniBlock: (this.expected - 1n).toString() }, 'caught up with the sequencer')

@@ -102,13 +102,18 @@ export class Replica {
     }
   }
 
-  /** A block failed a check: stop following past it, and say so everywhere an operator looks. */
+  /**
+   * A block failed a check: stop following past it, freeze what RPC serves at the last verified block
+   * (mini-blocks applied after it were never verified), and say so everywhere an operator looks.
+   */
   private raiseAlarm(failure: ReplicaFailure): void {
     if (this.halted !== undefined) return
     this.halted = failure
     this.metrics?.observeFailure(failure.code)
     this.verifier.stop()
     this.follower.halt(failure)
-    this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the replica stops at the last good block')
+    const { chain } = this.params.opened
+    chain.freezeAt(this.verifier.verifiedHead).catch((err: unknown) => this.params.logger.error({ err }, 'could not freeze the chain view at the last verified block'))
+    this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message, servingBlock: this.verifier.verifiedHead.toString() }, 'VERIFICATION FAILED: the replica stops at the last verified block')
   }
 }

@@ -87,15 +87,19 @@ export class SyncClient {
   }
 
   async blocks(from: bigint, count = MAX_BLOCKS_PER_REQUEST): Promise<BlockBundle[]> {
-    const bundles = await this.ask({ kind: 'blocks', from, count }, (bytes) => decodeBlockBundles(bytes, this.common))
-    bundles.forEach((bundle) => this.auth.checkAnnouncement(bundle.announcement))
-    return bundles
+    return this.ask({ kind: 'blocks', from, count }, (bytes) => {
+      const bundles = decodeBlockBundles(bytes, this.common)
+      bundles.forEach((bundle) => this.auth.checkAnnouncement(bundle.announcement))
+      return bundles
+    })
   }
 
   async miniBlocks(from: bigint, count = MAX_MINI_BLOCKS_PER_REQUEST): Promise<MiniBlock[]> {
-    const blocks = await this.ask({ kind: 'miniBlocks', from, count }, decodeMiniBlockList)
-    blocks.forEach((block) => this.auth.checkMiniBlock(block))
-    return blocks
+    return this.ask({ kind: 'miniBlocks', from, count }, (bytes) => {
+      const blocks = decodeMiniBlockList(bytes)
+      blocks.forEach((block) => this.auth.checkMiniBlock(block))
+      return blocks
+    })
   }
 
   /** A block's witness, as bytes; checked by verifying the block with it, not here. */
@@ -103,6 +107,7 @@ export class SyncClient {
     return this.ask({ kind: 'witness', block }, (bytes) => bytes)
   }
 
+  /** One request; an answer that does not decode or authenticate penalizes the peer that sent it. */
   private async ask<T>(request: SyncRequest, decode: (bytes: Uint8Array) => T): Promise<T> {
     const peer = this.peer()
     const bytes = await this.host.request(peer, syncProtocolId(this.config.chainId), encodeSyncRequest(request))

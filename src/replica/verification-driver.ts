@@ -25,9 +25,9 @@ interface InFlight {
   outcome: Promise<Checked | ReplicaFailure>
 }
 
-/** Attempts to fetch a witness before the block is declared unverifiable (the sequencer may be restarting). */
-const WITNESS_ATTEMPTS = 20
-const RETRY_MS = 250
+/** Backoff between witness fetch attempts: from the first to the cap, doubling. */
+const RETRY_FIRST_MS = 250
+const RETRY_MAX_MS = 5_000
 
 /**
  * Verifies imported blocks statelessly, several at once on the worker pool, and advances the verified
@@ -97,15 +97,16 @@ export class VerificationDriver {
 
   private async check(block: BlockToCheck): Promise<Checked | ReplicaFailure> {
     const number = block.header.number
+    // An unreachable sequencer says nothing about the block: keep asking (the replica shows as
+    // lagging meanwhile). Only stopping ends the wait.
     let witness: Uint8Array | undefined
-    for (let attempt = 1; witness === undefined; attempt++) {
+    for (let delay = RETRY_FIRST_MS; witness === undefined; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
       try {
         witness = await this.sync.witness(number)
       } catch (error) {
-        if (attempt >= WITNESS_ATTEMPTS || this.stopped) {
-          return new ReplicaFailure('WITNESS_UNAVAILABLE', number, `block ${number}: witness unavailable after ${attempt} attempts: ${error instanceof Error ? error.message : String(error)}`)
-        }
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS))
+        if (this.stopped) return new ReplicaFailure('WITNESS_UNAVAILABLE', number, `block ${number}: stopped while fetching its witness`)
+        if (delay === RETRY_MAX_MS) this.logger.warn({ block: number.toString(), err: error instanceof Error ? error.message : String(error) }, 'witness not available yet; retrying')
+        await new Promise((resolve) => setTimeout(resolve, delay))
       }
     }
     try {

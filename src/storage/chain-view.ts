@@ -38,6 +38,7 @@ export class ChainView {
   private pendingMiniBlocks: MiniBlock[] = []
   private sealedHead: SealedBlock
   private tip: MiniBlock | undefined
+  private frozen: SealedBlock | undefined
 
   constructor(
     private readonly blocks: BlockStore,
@@ -50,24 +51,36 @@ export class ChainView {
     this.remember(head)
   }
 
-  /** The newest sealed EVM block. */
+  /** The newest sealed EVM block (the freeze point, once frozen). */
   get head(): SealedBlock {
-    return this.sealedHead
+    return this.frozen ?? this.sealedHead
   }
 
-  /** The newest mini-block, sealed or not. */
+  /** The newest mini-block, sealed or not (none once frozen). */
   get latestMiniBlock(): MiniBlock | undefined {
-    return this.tip
+    return this.frozen === undefined ? this.tip : undefined
   }
 
   /** Mini-blocks not yet part of a sealed EVM block, oldest first. */
   get unsealedMiniBlocks(): readonly MiniBlock[] {
-    return this.pendingMiniBlocks
+    return this.frozen === undefined ? this.pendingMiniBlocks : []
   }
 
   /** The EVM block number mini-blocks are currently being added to. */
   get pendingBlockNumber(): bigint {
+    if (this.frozen !== undefined) return this.frozen.header.number + 1n
     return this.tip !== undefined && this.tip.blockNumber > this.sealedHead.header.number ? this.tip.blockNumber : this.sealedHead.header.number + 1n
+  }
+
+  /**
+   * From now on the view ends at sealed block `number`: later blocks, unsealed mini-blocks and their
+   * transactions disappear and `latest` state is that block's. A replica that refused a block
+   * freezes at its last verified one, so it never serves state it could not verify.
+   */
+  async freezeAt(number: bigint): Promise<void> {
+    const block = await this.blockByNumber(number)
+    if (block === undefined) throw new Error(`cannot freeze at block ${number}: not sealed`)
+    this.frozen = block
   }
 
   addMiniBlock(block: MiniBlock, txs: readonly TypedTransaction[]): void {
@@ -99,19 +112,19 @@ export class ChainView {
   }
 
   async blockByNumber(number: bigint): Promise<SealedBlock | undefined> {
-    if (number > this.sealedHead.header.number) return undefined
+    if (number > this.head.header.number) return undefined
     return this.recent.get(number) ?? (await this.blocks.block(number))
   }
 
   async blockByHash(hash: Hex): Promise<SealedBlock | undefined> {
     const cached = this.recentByHash.get(hash)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) return cached.header.number <= this.head.header.number ? cached : undefined
     const number = await this.blocks.numberOf(hash)
     return number === undefined ? undefined : this.blockByNumber(number)
   }
 
   async transaction(hash: Hex, decode: (raw: Uint8Array) => TypedTransaction): Promise<IncludedTx | undefined> {
-    const pending = this.pendingTxs.get(hash)
+    const pending = this.frozen === undefined ? this.pendingTxs.get(hash) : undefined
     if (pending !== undefined) return { ...pending, blockHash: null }
     const location = await this.blocks.txLocation(hash)
     if (location === undefined) return undefined
@@ -127,7 +140,7 @@ export class ChainView {
 
   /** State at the newest mini-block (`latest`/`pending`). */
   latestState(): StateReader {
-    return this.state.live
+    return this.frozen === undefined ? this.state.live : this.state.at(this.frozen.header.number)
   }
 
   /** State at the end of sealed block `number`. */

@@ -205,7 +205,7 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
         case 'forged-signature':
           return await refusesForgeries(setup)
         default:
-          return await detects(setup, scenario, EXPECTED_CODES[scenario], { importsPastBadBlock: scenario === 'witness-missing-node' || scenario === 'witness-bogus-node' })
+          return await detects(setup, scenario, EXPECTED_CODES[scenario], { foundByVerifier: scenario === 'witness-missing-node' || scenario === 'witness-bogus-node' })
       }
     } finally {
       // Stopped as soon as checked, leaving the CPU to the scenarios still running.
@@ -296,7 +296,7 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
   }
 
   /** The replica refuses the first tampered block with `expectedCode`, halts there, says so, and stays up. */
-  async function detects(setup: Setup, mode: TamperMode, expectedCode: string, { importsPastBadBlock }: { importsPastBadBlock: boolean }): Promise<void> {
+  async function detects(setup: Setup, mode: TamperMode, expectedCode: string, { foundByVerifier }: { foundByVerifier: boolean }): Promise<void> {
     const { relay, replica } = setup
     const honestVerified = await followsHonestly(setup)
     const first = relay.armAfterLatest(mode)
@@ -310,7 +310,7 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
           return info.verified.failures > 0
         },
         // A witness fault waits for the verifier to reach the block.
-        importsPastBadBlock ? 90_000 : 30_000,
+        foundByVerifier ? 90_000 : 30_000,
         100,
       )
     } catch (error) {
@@ -330,22 +330,27 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     // the block wherever the verifier is, and the verifier stops there.
     const verified = BigInt(info!.verified.block)
     assert.ok(verified >= honestVerified && verified < failed, `verified head ${verified} (was ${honestVerified} before tampering; refused ${failed})${ctx}`)
-    if (importsPastBadBlock) assert.equal(verified, failed - 1n, `verified head${ctx}`)
+    if (foundByVerifier) assert.equal(verified, failed - 1n, `verified head${ctx}`)
 
-    const headAtFailure = BigInt(info!.head.block)
-    if (importsPastBadBlock) {
-      // A witness fault is found by the stateless verifier, which runs behind the import (a block is
-      // imported once it matches its signed header, verified when its witness arrives): the bad block
-      // itself was imported, and so were the blocks that arrived while the verifier caught up to it.
-      assert.ok(headAtFailure >= failed, `head ${headAtFailure} vs refused ${failed}${ctx}`)
-    } else {
-      assert.ok(headAtFailure < failed, `head ${headAtFailure} reached the refused block ${failed}${ctx}`)
+    // What it serves is frozen at its last verified block: the chain view ends there (nothing from the
+    // refused block or the mini-blocks applied after it), whatever it had imported before the alarm.
+    const headAtFailure = await waitFor('the replica to serve its last verified block', async () => {
+      const now = await nodeInfo(replica.rpcUrl)
+      return now.head.block === now.verified.block ? BigInt(now.head.block) : undefined
+    }, 5_000, 20)
+    assert.equal(headAtFailure, verified, `head ${headAtFailure} vs verified ${verified}${ctx}`)
+    assert.ok(headAtFailure < failed, `head ${headAtFailure} reached the refused block ${failed}${ctx}`)
+    for (const key of [DEV_KEYS[1]!, DEV_KEYS[2]!]) {
+      const address = privateKeyToAccount(key).address
+      const [ours, theirs] = await Promise.all([rpc<Hex>(replica.rpcUrl, 'eth_getBalance', [address, 'latest']), rpc<Hex>(sequencer!.rpcUrl, 'eth_getBalance', [address, hex(headAtFailure)])])
+      assert.equal(ours, theirs, `${address}: the halted replica's latest balance is the sequencer's at block ${headAtFailure}${ctx}`)
     }
+    assert.equal(await rpc(replica.rpcUrl, 'eth_getBlockByNumber', [hex(failed), false]), null, `the refused block is not served${ctx}`)
     // It stays there: no more imports, nothing verified at or past the refused block.
     const target = (await sequencerHead()) + 3n
     await waitFor('the sequencer to seal 3 more blocks', async () => (await sequencerHead()) >= target, 15_000, 50)
     const later = await nodeInfo(replica.rpcUrl)
-    assert.equal(later.head.block, info!.head.block, `the halted replica kept importing${await setup.context()}`)
+    assert.equal(BigInt(later.head.block), headAtFailure, `the halted replica kept importing${await setup.context()}`)
     assert.ok(BigInt(later.verified.block) < failed, `verified ${later.verified.block} after the failure at ${failed}`)
     assert.deepEqual(later.verified.failure, failure)
     assert.equal(later.verified.failures, 1)
