@@ -51,22 +51,29 @@ export function applyDiffRecordingWitness(trie: StateTrie, collector: TrieNodeCo
   collector.begin()
   let root: Uint8Array
   try {
+    // A key the diff writes is walked by the root update itself: reading it first would walk the
+    // same path twice. Its code cannot have changed within the block (Cancun's SELFDESTRUCT only
+    // removes code created in the same transaction), so the post-state's code hash is the one read.
     const readAccount = (address: Hex): Uint8Array => {
       let bytes = keys.get(address)
       if (bytes !== undefined) return bytes
       bytes = hexToBytes(address)
       keys.set(address, bytes)
-      const found = trie.account(bytes)
-      if (found !== undefined && !equalsBytes(found.account.codeHash, KECCAK256_NULL)) codeHashes.add(bytesToHex(found.account.codeHash) as Hex)
+      const written = diff.accounts.get(address)?.account
+      const codeHash = written != null ? written.codeHash : trie.account(bytes)?.account.codeHash
+      if (codeHash !== undefined && !equalsBytes(codeHash, KECCAK256_NULL)) codeHashes.add(bytesToHex(codeHash) as Hex)
       return bytes
     }
     for (const address of access.accounts) readAccount(address)
     for (const [address, slots] of access.slots) {
       const addressBytes = readAccount(address)
+      const change = diff.accounts.get(address)
+      // Wiped storage is rebuilt from empty, so its old slots are walked only by reading them.
+      const rewritten = change === undefined || change.account === null || change.storageCleared ? undefined : change.storage
       for (const slot of slots) {
         const slotBytes = hexToBytes(slot)
         if (!keys.has(slot)) keys.set(slot, slotBytes)
-        trie.storageValue(addressBytes, slotBytes)
+        if (rewritten?.has(slot) !== true) trie.storageValue(addressBytes, slotBytes)
       }
     }
     root = trie.applyDiff(diff)
