@@ -3,12 +3,12 @@
  *
  *   npm run bench [-- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N]]
  *
- * Scenarios: transfers, erc20, latency, miniblock, merkle, executor (default: all). Before them, two short
+ * Scenarios: transfers, erc20, latency, miniblock, merkle, executor, replica (default: all). Before them, two short
  * calibrations run: how fast the generator can sign (4 methods) and how fast it can submit to a
  * server that does nothing (its ceiling). Each scenario starts a fresh server per kind, measures,
  * stops it by pid, then starts the other: only one server is alive at a time.
  *
- * Writes bench/results/<scenario>.json, summary.json, summary.md, transfers.svg, latency.svg.
+ * Writes bench/results/<scenario>.json, summary.json, summary.md, transfers.svg, latency.svg, replica.svg.
  */
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -24,9 +24,10 @@ import { runSignBench, type SignBenchResult } from './load/sign-bench.ts'
 import { fmt, round, type BenchContext } from './scenarios/context.ts'
 import { runLatency, type LatencyResult } from './scenarios/latency.ts'
 import { runMiniblock, type MiniBlockResult } from './scenarios/miniblock.ts'
+import { replicaParams, runReplica, type ReplicaResult } from './scenarios/replica.ts'
 import { runThroughput, type ThroughputResult } from './scenarios/throughput.ts'
 
-const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor'] as const
+const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor', 'replica'] as const
 type Scenario = (typeof ALL)[number]
 
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   // Calibration: signing methods and the generator's submit ceiling.
   let signing: SignBenchResult | undefined
   let ceiling: CeilingPoint[] | undefined
-  if (args.calibrate && args.scenarios.some((s) => s !== 'merkle' && s !== 'executor')) {
+  if (args.calibrate && args.scenarios.some((s) => s !== 'merkle' && s !== 'executor' && s !== 'replica')) {
     log('\n== calibration: signing (4 methods) ==')
     signing = await runSignBench(args.quick ? 1_000 : 2_000)
     log(`  µs per tx: ${Object.entries(signing.usPerTx).map(([k, v]) => `${k} ${v}`).join(', ')} → using ${signing.chosen}${signing.identicalBytes ? ' (all four produce identical bytes)' : ' (WARNING: outputs differ)'}`)
@@ -183,6 +184,48 @@ async function main(): Promise<void> {
         failures.push(`merkle: ${message}`)
         results.merkle = { error: message }
       }
+    } else if (scenario === 'replica') {
+      // megaeth-node only (anvil has no replicas): sequencer + full replica + validator on this machine.
+      if (!args.servers.includes('megaeth')) {
+        log('  skipped: megaeth-node is not among --servers')
+        continue
+      }
+      const params = replicaParams(args.quick)
+      let r: ReplicaResult | { error: string }
+      try {
+        r = await runReplica(ctx, params)
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`  replica FAILED: ${message}`)
+        failures.push(`replica: ${message}`)
+        r = { error: message }
+      }
+      const file: ScenarioFile<ReplicaResult> = {
+        ...env,
+        scenario,
+        parameters: {
+          ...params,
+          liveTxs: params.senders * params.liveRounds,
+          backlogTxs: params.senders * params.backlogRounds,
+          recipients: 'a distinct pre-existing genesis account per tx',
+          batchSize: ctx.batchSize,
+          concurrency: ctx.concurrency,
+          lagSampleMs: 100,
+          nodes: 'sequencer --genesis --datadir --sequencer.key-file --miniblock-ms=10 --block-ms=1000 --workers=1; full replica --role=replica --datadir; validator --role=replica --replica.mode=validator (default --replica.verify-workers)',
+        },
+        results: { megaeth: r },
+        notes: [
+          'production: sustainedTps = included txs / (first submit → first RPC sight of the block holding the last one), as in `transfers`; steadyTps counts the txs sealed between the first and the last loaded block',
+          'live verification: verifiedTps = the same txs / (first submit → the follower reports the last loaded block verified, mega_nodeInfo.verified.block); its ratio to production is ~1 when it keeps up, so capacity is measured separately:',
+          'capacity: (1) backlog: both followers are stopped, the sequencer alone produces more blocks at max load (sequencerAloneTps: the reference rate), then the full replica restarts on its datadir and syncs + verifies them with the sequencer idle (replica RPC up → last block verified); (2) verifyCpu: the fullest loaded block verified in the bench process by the verify worker\'s code, CPU time per tx → tx/s per core × workers; (3) workerCapacityTps: verified txs / in-worker verification seconds (wall, inflated by contention) × workers',
+          'lag = sequencer eth_blockNumber − follower verified block, sampled every 100 ms (a poll still in flight skips the next tick) from first submit to the last loaded block sealed; sealToVerifiedMs = first RPC sight of the sealed block (20 ms polls) → the follower\'s "block verified statelessly" log line',
+          'paced (A2): open-loop submission at half the live sustained rate, both followers verifying: the lag when the 2 cores are not saturated',
+          'witness bytes: debug_executionWitness of every loaded block (live, paced and backlog): state nodes + codes + keys + headers; encoded = RLP as stored and sent over p2p',
+          'RSS: VmHWM/VmRSS from /proc (all threads, verification workers included); disk: allocated bytes of the datadir (du), measured after a graceful stop',
+        ],
+      }
+      results.replica = file
+      writeJson('replica.json', file)
     } else if (scenario === 'executor') {
       // Sequential vs parallel executor on the same pre-generated blocks: in-process, no servers;
       // it writes bench/results/executor.json itself and stays out of the server summary table.
@@ -201,12 +244,17 @@ async function main(): Promise<void> {
   summary.failures = failures
   summary.totalSeconds = round((performance.now() - started) / 1000, 1)
   summary.loadavgAtEnd = loadavg().map((x) => round(x))
-  writeJson('summary.json', summary)
-  const md = markdown(env, args.quick, results, ceiling, signing, args.nodeArgs)
-  writeText('summary.md', md)
-  writeCharts(results)
-  log(`\n${md}`)
-  log(`wrote bench/results/ (${Object.keys(results).join(', ')}, summary.json, summary.md, svg charts) in ${summary.totalSeconds} s`)
+  // Scenarios outside the megaeth-vs-anvil table (executor, replica) write only their own files: run
+  // alone, they must not replace the summary of the last full run with an empty table.
+  const tableRun = args.scenarios.some((s) => s !== 'executor' && s !== 'replica')
+  if (tableRun) {
+    writeJson('summary.json', summary)
+    const md = markdown(env, args.quick, results, ceiling, signing, args.nodeArgs)
+    writeText('summary.md', md)
+    writeCharts(results)
+    log(`\n${md}`)
+  }
+  log(`wrote bench/results/ (${Object.keys(results).join(', ')}${tableRun ? ', summary.json, summary.md, svg charts' : ''}) in ${summary.totalSeconds} s`)
   if (failures.length > 0) {
     log(`${failures.length} failure(s):\n  ${failures.join('\n  ')}`)
     process.exitCode = 1

@@ -66,8 +66,8 @@ const FALLBACK = ['#2563eb', '#f97316', '#10b981', '#a855f7']
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** A grouped vertical bar chart as standalone SVG (no dependencies). */
-export function barChartSvg(opts: { title: string; subtitle?: string; unit: string; groups: BarGroup[]; series: string[] }): string {
-  const W = 720
+export function barChartSvg(opts: { title: string; subtitle?: string; unit: string; groups: BarGroup[]; series: string[]; width?: number }): string {
+  const W = opts.width ?? 720
   const H = 400
   const m = { top: 64, right: 24, bottom: 64, left: 72 }
   const plotW = W - m.left - m.right

@@ -20,10 +20,14 @@ let common: { chainId: bigint; common: Common } | undefined
 export default async function verifyTask(task: VerifyTask): Promise<VerifyOutcome> {
   const started = performance.now()
   if (common?.chainId !== task.config.chainId) common = { chainId: task.config.chainId, common: createChainCommon(task.config) }
+  // A copy per block (cheap: shallow, with its own event emitter): every ethereumjs EVM subscribes to
+  // its Common's 'hardforkChanged' event, so with one shared Common each block's VM — and through it
+  // the block's whole witness state — stayed reachable for the life of the worker (~10 KB per tx).
+  const blockCommon = common.common.copy()
   try {
-    const header = createBlockHeaderFromRLP(task.header, { common: common.common, skipConsensusFormatValidation: true })
+    const header = createBlockHeaderFromRLP(task.header, { common: blockCommon, skipConsensusFormatValidation: true })
     const verified = await verifyBlock({ header, transactions: task.transactions }, decodeWitness(task.witness), {
-      common: common.common,
+      common: blockCommon,
       checkHeader: checkChainHeaderRules(task.config),
     })
     return { ok: true, stateRoot: verified.stateRoot, receiptsDigest: executionReceiptsDigest(verified.receipts), ms: performance.now() - started }

@@ -1,0 +1,159 @@
+/**
+ * megaeth-node processes in any role (sequencer, full replica, validator) with arbitrary flags, for
+ * scenarios that run several nodes at once (bench/scenarios/replica.ts). Each gets fresh RPC and
+ * metrics ports, a log file under LOG_DIR, and is tracked so it is stopped by pid on exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import net from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { stopProcess, track } from './procs.ts'
+import { RpcClient } from './rpc.ts'
+import { LOG_DIR, freePort, readCpuSeconds, readStatusKb } from './servers.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface NodeProcess {
+  name: string
+  pid: number
+  rpcUrl: string
+  metricsUrl: string
+  rpc: RpcClient
+  /** `node bin/megaeth-node …` as started (ports included). */
+  command: string
+  logFile: string
+  /** Epoch ms of the spawn and of the first RPC answer. */
+  spawnedMs: number
+  readyMs: number
+  /** Peak resident set (VmHWM) so far, in KiB; 0 once exited. */
+  peakRssKb(): number
+  /** Current resident set (VmRSS), in KiB. */
+  rssKb(): number
+  /** User + system CPU seconds (all threads) so far. */
+  cpuSeconds(): number
+  exited(): boolean
+  /** SIGTERM (graceful: a node seals/flushes and closes its database), SIGKILL after 20 s. */
+  stop(): Promise<void>
+}
+
+let starts = 0
+
+/**
+ * A free TCP port below the kernel's ephemeral range. Nodes here take 5–30 s to bind (genesis state of
+ * 100,000 accounts), and other processes on a shared machine bind port 0 all the time: a port picked
+ * from the ephemeral range (what `freePort()` returns) can be taken in between.
+ */
+export async function stablePort(): Promise<number> {
+  let low = 32_768
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low
+  } catch {
+    /* not Linux: keep the default */
+  }
+  const from = 20_000
+  const to = Math.max(from + 1_000, low)
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from))
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer()
+      srv.unref()
+      srv.once('error', () => resolve(false))
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+  return freePort()
+}
+
+/**
+ * Spawns `node bin/megaeth-node --log.level=warn --log.format=json <args> --rpc.port --metrics.port` (flags
+ * apply in order, so `args` may override the log level) and waits until it answers eth_chainId.
+ */
+export async function startNode(name: string, args: string[], opts: { nodeDir?: string; timeoutMs?: number; port?: number } = {}): Promise<NodeProcess> {
+  const port = opts.port ?? (await stablePort())
+  const metricsPort = await stablePort()
+  mkdirSync(LOG_DIR, { recursive: true })
+  const logFile = join(LOG_DIR, `${String(++starts).padStart(2, '0')}-replica-bench-${name}.log`)
+  const dir = opts.nodeDir ?? ROOT
+  const full = [join(dir, 'bin/megaeth-node'), '--log.level=warn', '--log.format=json', ...args, `--rpc.port=${port}`, `--metrics.port=${metricsPort}`]
+  const spawnedMs = Date.now()
+  const child: ChildProcess = spawn(process.execPath, full, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+  track(child, name)
+  const log = createWriteStream(logFile)
+  child.stdout?.pipe(log)
+  child.stderr?.pipe(log)
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`${name} did not start`)
+  const rpcUrl = `http://127.0.0.1:${port}`
+  const rpc = new RpcClient(rpcUrl, 8)
+  const stop = async (): Promise<void> => {
+    rpc.close()
+    await stopProcess(child, 20_000)
+    log.end()
+  }
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during startup (code ${child.exitCode}, signal ${child.signalCode}); log: ${logFile}`)
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`${name} did not answer eth_chainId within ${opts.timeoutMs ?? 120_000} ms; log: ${logFile}`)
+    }
+    try {
+      await rpc.call<string>('eth_chainId', [], 1_000)
+      break
+    } catch {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  const readyMs = Date.now()
+  const rel = (a: string): string => (a.startsWith(dir) ? a.slice(dir.length).replace(/^\//, '') : a)
+  return {
+    name,
+    pid,
+    rpcUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    rpc,
+    command: `node ${full.map(rel).join(' ')}`,
+    logFile,
+    spawnedMs,
+    readyMs,
+    peakRssKb: () => readStatusKb(pid, 'VmHWM'),
+    rssKb: () => readStatusKb(pid, 'VmRSS'),
+    cpuSeconds: () => readCpuSeconds(pid),
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    stop,
+  }
+}
+
+/** Bytes under `dir`: apparent (file sizes) and allocated on disk (st_blocks × 512, what `du` shows). */
+export function diskUsage(dir: string): { files: number; apparentBytes: number; allocatedBytes: number } {
+  let files = 0
+  let apparentBytes = 0
+  let allocatedBytes = 0
+  const walk = (d: string): void => {
+    let entries: string[]
+    try {
+      entries = readdirSync(d)
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      const p = join(d, e)
+      let st
+      try {
+        st = lstatSync(p)
+      } catch {
+        continue
+      }
+      if (st.isDirectory()) walk(p)
+      else {
+        files++
+        apparentBytes += st.size
+        allocatedBytes += st.blocks * 512
+      }
+    }
+  }
+  walk(dir)
+  return { files, apparentBytes, allocatedBytes }
+}
