@@ -44,7 +44,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'sequencer.address': { help: 'the sequencer address (checked against the key; replicas accept only its signatures)', apply: (o, v, f) => (o.sequencer.address = address(v, f)) },
   'sequencer.rpc': { help: 'replica: the sequencer\'s JSON-RPC URL to forward transactions to (default: the one it announces over p2p)', apply: (o, v, f) => (o.sequencer.rpc = url(v, f)) },
   'replica.mode': { help: 'full (follows mini-blocks, serves JSON-RPC) | validator (stateless verification only, no state on disk)', apply: (o, v, f) => (o.replica.mode = oneOf(v, REPLICA_MODES, f)) },
-  'replica.verify-workers': { help: 'worker threads verifying blocks statelessly (default: cores - 1, at least 1)', apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)) },
+  'replica.verify-workers': { help: 'worker threads verifying blocks statelessly (default: one per core)', apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)) },
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
   workers: { help: 'worker threads for transaction decoding and signature recovery', apply: (o, v, f) => (o.workers = int(v, f, 0, 64)) },
@@ -134,7 +134,8 @@ function parseBlocktest(argv: readonly string[]): ParsedCommand {
 
 function validate(options: NodeOptions): void {
   if (!options.dev && options.genesis === undefined) throw new ConfigError('--genesis is required unless --dev is set')
-  if (!options.dev && options.datadir === undefined) throw new ConfigError('--datadir is required unless --dev is set')
+  const validator = options.role === 'replica' && options.replica.mode === 'validator'
+  if (!options.dev && !validator && options.datadir === undefined) throw new ConfigError('--datadir is required unless --dev is set')
   if (options.role === 'sequencer' && !options.dev && options.sequencer.keyFile === undefined) {
     throw new ConfigError('--sequencer.key-file is required for --role=sequencer unless --dev is set')
   }

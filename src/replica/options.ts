@@ -14,7 +14,11 @@ export interface ReplicaOptions {
   verifyWorkers: number
 }
 
-/** One verification worker per core but one (the main thread applies mini-blocks and serves RPC), at least 1. */
+/**
+ * One verification worker per core: verifying is what a replica is for, and its main thread's work
+ * (applying mini-block diffs, serving reads) is light next to re-executing blocks. Blocks verify
+ * independently, so workers scale until the cores run out.
+ */
 export function defaultVerifyWorkers(): number {
-  return Math.max(1, availableParallelism() - 1)
+  return Math.max(1, availableParallelism())
 }

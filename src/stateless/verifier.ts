@@ -1,6 +1,6 @@
 import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import { createTxFromRLP, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { orBlooms } from '../chain/header.ts'
 import { orderedTrieRoot } from '../chain/ordered-trie.ts'
@@ -10,7 +10,7 @@ import { InvalidBlockTransactionError, blockEnvFromHeader, executeBlockBody } fr
 import { keccak256 } from '../execution/crypto.ts'
 import { SequentialExecutor, type Withdrawal } from '../execution/executor.ts'
 import { StateTrie } from '../execution/merkle/index.ts'
-import { SequentialMiniBlockExecutor } from '../execution/parallel/index.ts'
+import { SequentialMiniBlockExecutor, fastTxOptions } from '../execution/parallel/index.ts'
 import { BlockVerificationError, witnessReadError } from './errors.ts'
 import type { ExecutionWitness } from './witness.ts'
 import { WitnessNodes } from './witness-nodes.ts'
@@ -57,7 +57,9 @@ export async function verifyBlock(block: BlockToVerify, witness: ExecutionWitnes
   if (!equalsBytes(transactionsRoot, header.transactionsTrie)) {
     throw new BlockVerificationError('TRANSACTIONS_ROOT_MISMATCH', `block ${header.number}: transactions root ${bytesToHex(transactionsRoot)}, header says ${bytesToHex(header.transactionsTrie)}`)
   }
-  const transactions = block.transactions.map((raw, i) => decodeTransaction(raw, i, common))
+  // One prepared Common for every transaction: ethereumjs' constructors otherwise copy it per transaction.
+  const txOptions = fastTxOptions(common)
+  const transactions = block.transactions.map((raw, i) => decodeTransaction(raw, i, txOptions))
 
   const nodes = new WitnessNodes(witness.state)
   const trie = new StateTrie({ open: { root: parent.stateRoot, source: nodes } })
@@ -128,9 +130,9 @@ function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, opti
   if (reason !== undefined) bad(reason)
 }
 
-function decodeTransaction(raw: Uint8Array, index: number, common: Common): TypedTransaction {
+function decodeTransaction(raw: Uint8Array, index: number, options: TxOptions): TypedTransaction {
   try {
-    return createTxFromRLP(raw, { common })
+    return createTxFromRLP(raw, options)
   } catch (error) {
     throw new BlockVerificationError('INVALID_TRANSACTION', `tx ${index} does not decode: ${error instanceof Error ? error.message : String(error)}`)
   }

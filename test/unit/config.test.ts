@@ -63,6 +63,14 @@ test('every invalid configuration is one precise ConfigError', () => {
   }
 })
 
+test('a validator keeps no datadir: it needs none, even without --dev', () => {
+  const bootnode = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'
+  const o = run(['--genesis=g.json', '--role=replica', '--replica.mode=validator', `--p2p.bootnodes=${bootnode}`, `--sequencer.address=0x${'12'.repeat(20)}`], {})
+  assert.equal(o.datadir, undefined)
+  assert.equal(o.replica.mode, 'validator')
+  assert.throws(() => parseCommand(['--genesis=g.json', '--role=replica', `--p2p.bootnodes=${bootnode}`, `--sequencer.address=0x${'12'.repeat(20)}`], {}, false), /--datadir is required/)
+})
+
 test('help, version and blocktest are their own commands', () => {
   assert.equal(parseCommand(['--help'], {}, false).kind, 'help')
   assert.equal(parseCommand(['--version'], {}, false).kind, 'version')
