@@ -31,6 +31,7 @@ import { DEV_SEQUENCER_KEY } from '../../src/chain/dev.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { privateKeyToAddress } from '../../src/execution/crypto.ts'
 import { loadOrCreateIdentity } from '../../src/p2p/identity.ts'
+import { defaultVerifyWorkers } from '../../src/replica/options.ts'
 import verifyTask from '../../src/replica/verify-worker.ts'
 import { encodeWitness } from '../../src/stateless/witness.ts'
 import { CORES, CpuMeter, type CpuWindow } from '../lib/cpu.ts'
@@ -835,11 +836,11 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
   }
 }
 
-/** The replica's verification worker count: the node's default (cores − 1, at least 1), unless overridden. */
+/** The replica's verification worker count: the node's default (one per core), unless overridden. */
 async function verifyWorkers(replica: NodeProcess): Promise<number> {
   const m = /--replica\.verify-workers=(\d+)/.exec(replica.command)
   if (m !== null) return Number(m[1])
-  return Math.max(1, CORES - 1)
+  return defaultVerifyWorkers()
 }
 
 /** bench/results/replica.svg from a result (also: regenerate it from replica.json). */
