@@ -3,12 +3,11 @@
  * scenarios that run several nodes at once (bench/scenarios/replica.ts). Each gets fresh RPC and
  * metrics ports, a log file under LOG_DIR, and is tracked so it is stopped by pid on exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { stopProcess, track } from './procs.ts'
+import { spawnServer, stopProcess } from './procs.ts'
 import { RpcClient } from './rpc.ts'
 import { LOG_DIR, freePort, readCpuSeconds, readStatusKb } from './servers.ts'
 
@@ -78,19 +77,13 @@ export async function startNode(name: string, args: string[], opts: { nodeDir?: 
   const dir = opts.nodeDir ?? ROOT
   const full = [join(dir, 'bin/megaeth-node'), '--log.level=warn', '--log.format=json', ...args, `--rpc.port=${port}`, `--metrics.port=${metricsPort}`]
   const spawnedMs = Date.now()
-  const child: ChildProcess = spawn(process.execPath, full, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
-  track(child, name)
-  const log = createWriteStream(logFile)
-  child.stdout?.pipe(log)
-  child.stderr?.pipe(log)
+  const child = spawnServer(process.execPath, full, dir, logFile, name)
   const pid = child.pid
-  if (pid === undefined) throw new Error(`${name} did not start`)
   const rpcUrl = `http://127.0.0.1:${port}`
   const rpc = new RpcClient(rpcUrl, 8)
   const stop = async (): Promise<void> => {
     rpc.close()
     await stopProcess(child, 20_000)
-    log.end()
   }
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
   for (;;) {

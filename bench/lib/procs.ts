@@ -2,7 +2,8 @@
  * Every process the benchmark starts is registered here and ended by pid on exit, error or
  * SIGINT/SIGTERM: no orphaned node or anvil keeps a port or a core after the run.
  */
-import type { ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 
 const live = new Map<number, { child: ChildProcess; name: string }>()
 let installed = false
@@ -14,6 +15,22 @@ export function track(child: ChildProcess, name: string): void {
   const pid = child.pid
   live.set(pid, { child, name })
   child.once('exit', () => live.delete(pid))
+}
+
+/**
+ * Starts a server process with stdout and stderr appended to `logFile`, tracked for cleanup, and
+ * without the parent's NODE_OPTIONS (the benchmark's own loader flags are not the server's).
+ */
+export function spawnServer(command: string, args: readonly string[], cwd: string, logFile: string, name: string): ChildProcess & { pid: number } {
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+  track(child, name)
+  const log = createWriteStream(logFile)
+  // Both streams feed one file: it is closed once the process and both pipes are done.
+  child.stdout?.pipe(log, { end: false })
+  child.stderr?.pipe(log, { end: false })
+  child.once('close', () => log.end())
+  if (child.pid === undefined) throw new Error(`${name} did not start`)
+  return child as ChildProcess & { pid: number }
 }
 
 export function isInterrupted(): boolean {

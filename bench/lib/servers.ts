@@ -2,14 +2,13 @@
  * Starting and stopping the two servers under test, one at a time: megaeth-node (--dev) and
  * anvil (--block-time 0.01). Each start gets fresh ports and a fresh chain.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RpcClient } from './rpc.ts'
-import { stopProcess, track } from './procs.ts'
+import { spawnServer, stopProcess } from './procs.ts'
 
 export type ServerKind = 'megaeth' | 'anvil'
 export const SERVER_KINDS: readonly ServerKind[] = ['megaeth', 'anvil']
@@ -106,7 +105,6 @@ export async function startServer(kind: ServerKind, tag: string, opts: ServerOpt
   const port = await freePort()
   mkdirSync(LOG_DIR, { recursive: true })
   const logFile = join(LOG_DIR, `${String(++startCount).padStart(2, '0')}-${tag}-${kind}.log`)
-  let child: ChildProcess
   let args: string[]
   let metricsUrl: string | undefined
   let bin: string
@@ -131,13 +129,8 @@ export async function startServer(kind: ServerKind, tag: string, opts: ServerOpt
     args = ['--port', String(port), '--accounts', '20', '--block-time', String(opts.anvilBlockTime ?? 0.01), '--silent']
   }
   // Started without `--import tsx` in its execArgv: bin/megaeth-node registers tsx itself.
-  child = spawn(bin, args, { cwd: opts.nodeDir ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
-  track(child, kind)
-  const log = createWriteStream(logFile)
-  child.stdout?.pipe(log)
-  child.stderr?.pipe(log)
+  const child = spawnServer(bin, args, opts.nodeDir ?? ROOT, logFile, kind)
   const pid = child.pid
-  if (pid === undefined) throw new Error(`${kind} did not start`)
   const dirs = [ROOT, `${opts.nodeDir ?? ROOT}/`.replace(/\/+$/, '/')]
   const rel = (a: string): string => dirs.reduce((x, d) => (x.startsWith(d) ? x.slice(d.length) : x), a)
   const command = `${kind === 'megaeth' ? 'node' : 'anvil'} ${args.map(rel).join(' ')}`
@@ -147,7 +140,6 @@ export async function startServer(kind: ServerKind, tag: string, opts: ServerOpt
   const stop = async (): Promise<void> => {
     rpc.close()
     await stopProcess(child, 15_000)
-    log.end()
   }
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) => reject(new Error(`${kind} exited during startup (code ${code}, signal ${signal}); log: ${logFile}`))),
