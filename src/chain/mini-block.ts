@@ -2,7 +2,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, type RlpValue } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, rlpListHeader, rlpListHeaderLength, type RlpValue } from './rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
 import type { Hex, StateDiff } from './state-diff.ts'
@@ -61,9 +61,28 @@ export function miniBlockHash(block: UnsignedMiniBlock): Uint8Array {
   return keccak256(RLP.encode(bodyFields(block)))
 }
 
+/**
+ * Encodings of the mini-blocks this process sealed or encoded: one mini-block goes to the WAL, to
+ * gossip and to sync answers, and encoding its receipts and state diff again each time showed up in
+ * profiles. Mini-blocks are immutable once sealed.
+ */
+const encodings = new WeakMap<MiniBlock, Uint8Array>()
+
 export function sealMiniBlock(block: UnsignedMiniBlock, chainId: bigint, sequencerKey: Uint8Array): MiniBlock {
-  const hash = miniBlockHash(block)
-  return { ...block, hash, signature: signAsSequencer(SIGNING_DOMAIN, chainId, hash, sequencerKey) }
+  const body = RLP.encode(bodyFields(block))
+  const hash = keccak256(body)
+  const sealed: MiniBlock = { ...block, hash, signature: signAsSequencer(SIGNING_DOMAIN, chainId, hash, sequencerKey) }
+  // The full encoding is the body's items followed by the hash and the signature: reuse the body's bytes.
+  const items = body.subarray(rlpListHeaderLength(body))
+  const pair = RLP.encode([sealed.hash, sealed.signature])
+  const tail = pair.subarray(rlpListHeaderLength(pair))
+  const header = rlpListHeader(items.length + tail.length)
+  const encoded = new Uint8Array(header.length + items.length + tail.length)
+  encoded.set(header)
+  encoded.set(items, header.length)
+  encoded.set(tail, header.length + items.length)
+  encodings.set(sealed, encoded)
+  return sealed
 }
 
 /** The address that signed `block`; throws `CodecError` for a malformed signature. */
@@ -72,7 +91,12 @@ export function recoverMiniBlockSigner(block: MiniBlock, chainId: bigint): Hex {
 }
 
 export function encodeMiniBlock(block: MiniBlock): Uint8Array {
-  return RLP.encode([...bodyFields(block), block.hash, block.signature])
+  let encoded = encodings.get(block)
+  if (encoded === undefined) {
+    encoded = RLP.encode([...bodyFields(block), block.hash, block.signature])
+    encodings.set(block, encoded)
+  }
+  return encoded
 }
 
 /**

@@ -32,3 +32,18 @@ export function hexBytes(hex: Hex): Uint8Array {
   if (buffer.length * 2 !== hex.length - 2) throw new CodecError(`invalid hex string: ${hex.length > 70 ? `${hex.slice(0, 70)}…` : hex}`)
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length)
 }
+
+/** The RLP prefix of a list whose items encode to `payloadLength` bytes. */
+export function rlpListHeader(payloadLength: number): Uint8Array {
+  if (payloadLength < 56) return Uint8Array.of(0xc0 + payloadLength)
+  const bytes: number[] = []
+  for (let n = payloadLength; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256)
+  return Uint8Array.of(0xf7 + bytes.length, ...bytes)
+}
+
+/** How many bytes the RLP list prefix at the start of `encoded` takes. */
+export function rlpListHeaderLength(encoded: Uint8Array): number {
+  const first = encoded[0]!
+  if (first < 0xc0) throw new CodecError('not an RLP list')
+  return first <= 0xf7 ? 1 : 1 + (first - 0xf7)
+}

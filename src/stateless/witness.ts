@@ -1,6 +1,6 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { CodecError, asBytes, asList, type RlpValue } from '../chain/rlp-fields.ts'
+import { CodecError, asBytes, asList, rlpListHeader, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 
 /**
@@ -43,7 +43,7 @@ export function encodeWitness(witness: ExecutionWitness): Uint8Array {
 export function joinEncodedWitness(lists: { state: Uint8Array; codes: Uint8Array; keys: Uint8Array; headers: Uint8Array }): Uint8Array {
   const parts = [lists.state, lists.codes, lists.keys, lists.headers]
   const payload = parts.reduce((n, part) => n + part.length, 0)
-  const header = listHeader(payload)
+  const header = rlpListHeader(payload)
   const out = new Uint8Array(header.length + payload)
   out.set(header)
   let at = header.length
@@ -52,14 +52,6 @@ export function joinEncodedWitness(lists: { state: Uint8Array; codes: Uint8Array
     at += part.length
   }
   return out
-}
-
-/** RLP list prefix for a payload of `length` bytes. */
-function listHeader(length: number): Uint8Array {
-  if (length < 56) return Uint8Array.of(0xc0 + length)
-  const bytes: number[] = []
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256)
-  return Uint8Array.of(0xf7 + bytes.length, ...bytes)
 }
 
 export function decodeWitness(bytes: Uint8Array): ExecutionWitness {

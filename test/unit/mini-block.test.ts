@@ -74,3 +74,13 @@ test('malformed bytes give a CodecError, never a crash', () => {
     assert.throws(() => decodeMiniBlock(bytes), CodecError)
   }
 })
+
+test('the encoding kept from sealing is byte-identical to encoding every field afresh', () => {
+  for (const txs of [0, 1, 40]) {
+    const unsigned = { ...sample(), transactions: Array.from({ length: txs }, (_, i) => Uint8Array.of(2, i, 7)), receipts: Array.from({ length: txs }, () => sample().receipts[0]!) }
+    const sealed = sealMiniBlock(unsigned, 6342n, KEY)
+    const copy = { ...sealed }
+    assert.deepEqual(encodeMiniBlock(sealed), encodeMiniBlock(copy))
+    assert.equal(bytesToHex(decodeMiniBlock(encodeMiniBlock(sealed)).hash), bytesToHex(sealed.hash))
+  }
+})
