@@ -14,6 +14,8 @@ import { VerificationPool } from './verification-pool.ts'
 export type ValidatorParams = Omit<ReplicaParams, 'opened'>
 
 const RETRY_MS = 500
+/** Seconds without a new block after which the validator asks the sequencer for its head. */
+const STALL_MS = 3_000
 
 /**
  * Validator mode: only the stateless verifier. It keeps no state and writes nothing: each announced
@@ -24,7 +26,10 @@ const RETRY_MS = 500
 export class Validator {
   /** Hash and number of the newest header handed to the verifier (the chain the next must extend). */
   private tip: { number: bigint; hash: Hex } | undefined
-  private readonly announced = new Map<bigint, BlockAnnouncement>()
+  /** The newest block number announced or reported by the sequencer. */
+  private newestKnown = 0n
+  private lastProgressAt = Date.now()
+  private stallTimer: NodeJS.Timeout | undefined
   private readonly steps: StepQueue
   private halted: ReplicaFailure | undefined
 
@@ -60,9 +65,15 @@ export class Validator {
       announcementSubscription(this.auth, (announcement) => this.enqueue(() => this.onAnnouncement(announcement))),
     )
     this.enqueue(() => this.checkpoint())
+    // Announcements come every block; silence means lost gossip or a failed fetch: ask the sequencer.
+    this.stallTimer = setInterval(() => {
+      if (this.tip !== undefined && Date.now() - this.lastProgressAt >= STALL_MS) this.enqueue(() => this.refresh())
+    }, STALL_MS)
+    this.stallTimer.unref()
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.stallTimer)
     this.verifier.stop()
     await this.steps.close()
     await this.pool.stop()
@@ -81,6 +92,7 @@ export class Validator {
     try {
       const status = await this.sync.status()
       this.tip = { number: status.head, hash: status.headHash }
+      this.newestKnown = status.head
       this.params.logger.info({ block: status.head.toString(), hash: status.headHash }, 'validator checkpoint: verifying every block after this one')
       this.metrics?.setHead(status.head)
       await this.advance()
@@ -93,14 +105,23 @@ export class Validator {
 
   private async onAnnouncement(announcement: BlockAnnouncement): Promise<void> {
     if (this.tip === undefined || announcement.header.number <= this.tip.number) return
-    this.announced.set(announcement.header.number, announcement)
+    if (announcement.header.number > this.newestKnown) this.newestKnown = announcement.header.number
     await this.advance()
   }
 
-  /** Hands every block after the tip that has been announced (or that gossip skipped) to the verifier, in order. */
+  private async refresh(): Promise<void> {
+    const { head } = await this.sync.status()
+    if (head > this.newestKnown) this.newestKnown = head
+    await this.advance()
+  }
+
+  /**
+   * Hands every block after the tip up to the newest known one to the verifier, in order: bodies come
+   * over sync (with their signed announcements), so a block whose gossip was lost is fetched too.
+   */
   private async advance(): Promise<void> {
-    const newest = Math.max(0, ...[...this.announced.keys()].map(Number))
-    while (this.tip !== undefined && this.tip.number < BigInt(newest)) {
+    this.lastProgressAt = Date.now()
+    while (this.tip !== undefined && this.tip.number < this.newestKnown) {
       const bundles = await this.sync.blocks(this.tip.number + 1n)
       if (bundles.length === 0) return
       for (const { announcement, transactions } of bundles) {
@@ -110,7 +131,7 @@ export class Validator {
         }
         this.verifier.submit({ header, transactions })
         this.tip = { number: header.number, hash: bytesToHex(header.hash()) as Hex }
-        this.announced.delete(header.number)
+        this.lastProgressAt = Date.now()
         this.metrics?.setHead(header.number)
       }
     }
@@ -120,6 +141,7 @@ export class Validator {
     if (this.halted !== undefined) return
     this.halted = failure
     this.metrics?.observeFailure(failure.code)
+    clearInterval(this.stallTimer)
     this.verifier.stop()
     void this.steps.close()
     this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the validator stops at the last good block')
