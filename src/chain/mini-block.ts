@@ -2,7 +2,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, rlpListHeader, rlpListHeaderLength, type RlpValue } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, rlpListHeader, rlpListHeaderLength, type RlpValue } from './rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
 import type { Hex, StateDiff } from './state-diff.ts'
@@ -104,12 +104,7 @@ export function encodeMiniBlock(block: MiniBlock): Uint8Array {
  * signature); signature verification against the expected sequencer is the caller's.
  */
 export function decodeMiniBlock(bytes: Uint8Array): MiniBlock {
-  let decoded: RlpValue
-  try {
-    decoded = RLP.decode(bytes) as RlpValue
-  } catch (error) {
-    throw new CodecError(`mini-block: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
-  }
+  const decoded = decodeRlp(bytes, 'mini-block')
   const f = asList(decoded, 13, 'mini-block')
   const transactions = asList(f[7], undefined, 'transactions').map((tx, i) => asBytes(tx, `transaction ${i}`))
   const receipts = asList(f[8], undefined, 'receipts').map((r) => decodeReceipt(r))

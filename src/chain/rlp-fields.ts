@@ -1,3 +1,4 @@
+import { RLP } from '@ethereumjs/rlp'
 import type { Hex } from './state-diff.ts'
 
 /** What `RLP.decode` yields and `RLP.encode` takes. */
@@ -6,6 +7,15 @@ export type RlpValue = Uint8Array | RlpValue[]
 /** Thrown for bytes that are not a valid encoding of what they claim to be (p2p input, a corrupt DB). */
 export class CodecError extends Error {
   override name = 'CodecError'
+}
+
+/** `RLP.decode` for untrusted bytes: malformed input is a `CodecError` naming `what`. */
+export function decodeRlp(bytes: Uint8Array, what: string): RlpValue {
+  try {
+    return RLP.decode(bytes) as RlpValue
+  } catch (error) {
+    throw new CodecError(`${what}: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
+  }
 }
 
 export function asList(value: RlpValue | undefined, length: number | undefined, what: string): RlpValue[] {

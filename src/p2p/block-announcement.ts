@@ -2,7 +2,7 @@ import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, concatBytes } from '@ethereumjs/util'
-import { CodecError, asBytes, asList, bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
+import { CodecError, asBytes, asList, bytesToBigInt, decodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from '../chain/sequencer-signature.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { u64 } from '../storage/db.ts'
@@ -43,12 +43,7 @@ export function announcementFields(announcement: BlockAnnouncement): RlpValue {
 }
 
 export function decodeBlockAnnouncement(bytes: Uint8Array, common: Common): BlockAnnouncement {
-  let decoded: RlpValue
-  try {
-    decoded = RLP.decode(bytes) as RlpValue
-  } catch (error) {
-    throw new CodecError(`block announcement: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
-  }
+  const decoded = decodeRlp(bytes, 'block announcement')
   return announcementFromFields(decoded, common)
 }
 

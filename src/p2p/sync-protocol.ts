@@ -12,7 +12,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { CodecError, asBytes, asList, bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
+import { CodecError, asBytes, asList, bytesToBigInt, decodeRlp } from '../chain/rlp-fields.ts'
 import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { announcementFields, announcementFromFields, type BlockAnnouncement } from './block-announcement.ts'
@@ -118,12 +118,4 @@ export function decodeMiniBlockList(bytes: Uint8Array): MiniBlock[] {
 
 function clampCount(count: bigint, max: number): number {
   return count > BigInt(max) ? max : Number(count)
-}
-
-function decodeRlp(bytes: Uint8Array, what: string): RlpValue {
-  try {
-    return RLP.decode(bytes) as RlpValue
-  } catch (error) {
-    throw new CodecError(`${what}: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
-  }
 }

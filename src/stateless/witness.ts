@@ -1,6 +1,6 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { CodecError, asBytes, asList, rlpListHeader, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, decodeRlp, rlpListHeader, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 
 /**
@@ -55,12 +55,7 @@ export function joinEncodedWitness(lists: { state: Uint8Array; codes: Uint8Array
 }
 
 export function decodeWitness(bytes: Uint8Array): ExecutionWitness {
-  let decoded: RlpValue
-  try {
-    decoded = RLP.decode(bytes) as RlpValue
-  } catch (error) {
-    throw new CodecError(`witness: invalid RLP (${error instanceof Error ? error.message : String(error)})`)
-  }
+  const decoded = decodeRlp(bytes, 'witness')
   const [state, codes, keys, headers] = asList(decoded, 4, 'witness')
   const items = (value: RlpValue | undefined, what: string): Uint8Array[] => asList(value, undefined, what).map((item, i) => asBytes(item, `${what} ${i}`))
   return { state: items(state, 'witness state node'), codes: items(codes, 'witness code'), keys: items(keys, 'witness key'), headers: items(headers, 'witness header') }
