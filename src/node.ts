@@ -128,7 +128,7 @@ async function startReplica(base: NodeBase): Promise<RunningNode> {
   const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
   await replica.start()
   let rpcUrl = ''
-  const backend = new ReplicaEthBackend(opened, config, common, callPool(base, opened), ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), () => ({
+  const backend = new ReplicaEthBackend(opened, config, common, callPool(base, opened), ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), replica.decode, () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     mode: 'full',
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },

@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { ChainConfig } from '../chain/config.ts'
 import { nextBaseFee } from '../chain/header.ts'
@@ -32,6 +32,7 @@ export class ReplicaEthBackend implements EthBackend {
     readonly calls: CallExecutorPool,
     readonly options: EthRpcOptions,
     private readonly forwarder: TxForwarder,
+    readonly decode: (raw: Uint8Array) => TypedTransaction,
     private readonly info: () => Record<string, unknown>,
   ) {
     opened.chain.events.on('miniBlock', (block) => this.waiters.onMiniBlock(block))
@@ -41,8 +42,6 @@ export class ReplicaEthBackend implements EthBackend {
   get chain() {
     return this.opened.chain
   }
-
-  decode = (raw: Uint8Array): TypedTransaction => createTxFromRLP(raw, { common: this.common })
 
   pendingBaseFee(): bigint {
     const { chain } = this.opened
