@@ -1,5 +1,6 @@
 import type { BlockHeader } from '@ethereumjs/block'
 import { RLP } from '@ethereumjs/rlp'
+import { encodeRlp } from './rlp-fields.ts'
 import type { TxReceipt } from './receipt.ts'
 import type { Hex } from './state-diff.ts'
 
@@ -18,5 +19,5 @@ export interface SealedBlock {
 export function encodeBlock(block: SealedBlock): Uint8Array {
   // Typed transactions are embedded as byte strings, legacy ones as the list they encode.
   const txs = block.transactions.map((raw) => (raw[0]! >= 0xc0 ? RLP.decode(raw) : raw))
-  return RLP.encode([block.header.raw(), txs, [], []])
+  return encodeRlp([block.header.raw(), txs, [], []])
 }

@@ -1,8 +1,7 @@
-import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, rlpListHeader, rlpListHeaderLength, type RlpValue } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, rlpListHeader, rlpListHeaderLength, type RlpValue } from './rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
 import type { Hex, StateDiff } from './state-diff.ts'
@@ -58,7 +57,7 @@ function bodyFields(block: UnsignedMiniBlock): RlpValue[] {
 }
 
 export function miniBlockHash(block: UnsignedMiniBlock): Uint8Array {
-  return keccak256(RLP.encode(bodyFields(block)))
+  return keccak256(encodeRlp(bodyFields(block)))
 }
 
 /**
@@ -69,12 +68,12 @@ export function miniBlockHash(block: UnsignedMiniBlock): Uint8Array {
 const encodings = new WeakMap<MiniBlock, Uint8Array>()
 
 export function sealMiniBlock(block: UnsignedMiniBlock, chainId: bigint, sequencerKey: Uint8Array): MiniBlock {
-  const body = RLP.encode(bodyFields(block))
+  const body = encodeRlp(bodyFields(block))
   const hash = keccak256(body)
   const sealed: MiniBlock = { ...block, hash, signature: signAsSequencer(SIGNING_DOMAIN, chainId, hash, sequencerKey) }
   // The full encoding is the body's items followed by the hash and the signature: reuse the body's bytes.
   const items = body.subarray(rlpListHeaderLength(body))
-  const pair = RLP.encode([sealed.hash, sealed.signature])
+  const pair = encodeRlp([sealed.hash, sealed.signature])
   const tail = pair.subarray(rlpListHeaderLength(pair))
   const header = rlpListHeader(items.length + tail.length)
   const encoded = new Uint8Array(header.length + items.length + tail.length)
@@ -93,7 +92,7 @@ export function recoverMiniBlockSigner(block: MiniBlock, chainId: bigint): Hex {
 export function encodeMiniBlock(block: MiniBlock): Uint8Array {
   let encoded = encodings.get(block)
   if (encoded === undefined) {
-    encoded = RLP.encode([...bodyFields(block), block.hash, block.signature])
+    encoded = encodeRlp([...bodyFields(block), block.hash, block.signature])
     encodings.set(block, encoded)
   }
   return encoded

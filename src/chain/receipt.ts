@@ -1,8 +1,7 @@
-import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import type { Hex } from './state-diff.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, hexBytes, type RlpValue } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, encodeRlp, hexBytes, type RlpValue } from './rlp-fields.ts'
 
 export interface Log {
   address: Hex
@@ -34,7 +33,7 @@ export interface TxReceipt {
 
 /** The consensus encoding (EIP-2718 typed) that the receipts root commits to. */
 export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
-  const encoded = RLP.encode([
+  const encoded = encodeRlp([
     receipt.status === 1 ? Uint8Array.of(1) : new Uint8Array(0),
     bigIntToUnpaddedBytes(receipt.cumulativeGasUsed),
     receipt.logsBloom,
@@ -115,5 +114,5 @@ function decodeLog(value: RlpValue): Log {
  * receipts a replica serves.
  */
 export function executionReceiptsDigest(receipts: readonly TxReceipt[]): Uint8Array {
-  return keccak256(RLP.encode(receipts.map((r) => encodeReceipt({ ...r, miniBlockNumber: 0n }))))
+  return keccak256(encodeRlp(receipts.map((r) => encodeReceipt({ ...r, miniBlockNumber: 0n }))))
 }

@@ -3,6 +3,8 @@ import type { Hex } from './state-diff.ts'
 
 /** What `RLP.decode` yields and `RLP.encode` takes. */
 export type RlpValue = Uint8Array | RlpValue[]
+/** What `encodeRlp` takes. */
+export type RlpInput = Uint8Array | readonly RlpInput[]
 
 /** Thrown for bytes that are not a valid encoding of what they claim to be (p2p input, a corrupt DB). */
 export class CodecError extends Error {
@@ -41,6 +43,70 @@ export function hexBytes(hex: Hex): Uint8Array {
   const buffer = Buffer.from(hex.slice(2), 'hex')
   if (buffer.length * 2 !== hex.length - 2) throw new CodecError(`invalid hex string: ${hex.length > 70 ? `${hex.slice(0, 70)}…` : hex}`)
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length)
+}
+
+/**
+ * RLP encoding of bytes and nested lists of bytes: the same output as `RLP.encode` for such input.
+ *
+ * `RLP.encode` concatenates every item's encoding into its parent's, so each byte is copied once
+ * per nesting level, and it formats every length through a hex string; on the sequencer's hot
+ * paths (mini-block bodies, receipts, block bodies, indexes) that was ~10 % of the main thread.
+ * This measures the tree once, then writes every byte once into a buffer of the exact size.
+ */
+export function encodeRlp(value: RlpInput): Uint8Array {
+  const listLengths: number[] = []
+  const out = new Uint8Array(measure(value, listLengths))
+  write(value, out, 0, listLengths, { next: 0 })
+  return out
+}
+
+/** Encoded size of `value`; appends each list's payload length to `listLengths` in pre-order. */
+function measure(value: RlpInput, listLengths: number[]): number {
+  if (value instanceof Uint8Array) {
+    const n = value.length
+    return n === 1 && value[0]! < 0x80 ? 1 : headerLength(n) + n
+  }
+  const slot = listLengths.length
+  listLengths.push(0)
+  let payload = 0
+  for (let i = 0; i < value.length; i++) payload += measure(value[i]!, listLengths)
+  listLengths[slot] = payload
+  return headerLength(payload) + payload
+}
+
+function headerLength(payloadLength: number): number {
+  if (payloadLength < 56) return 1
+  let size = 1
+  for (let n = payloadLength; n >= 256; n = Math.floor(n / 256)) size++
+  return 1 + size
+}
+
+/** Writes `value` at `pos`; returns the position after it. */
+function write(value: RlpInput, out: Uint8Array, pos: number, listLengths: number[], cursor: { next: number }): number {
+  if (value instanceof Uint8Array) {
+    const n = value.length
+    if (n === 1 && value[0]! < 0x80) {
+      out[pos] = value[0]!
+      return pos + 1
+    }
+    pos = writeHeader(out, pos, n, 0x80)
+    out.set(value, pos)
+    return pos + n
+  }
+  pos = writeHeader(out, pos, listLengths[cursor.next++]!, 0xc0)
+  for (let i = 0; i < value.length; i++) pos = write(value[i]!, out, pos, listLengths, cursor)
+  return pos
+}
+
+function writeHeader(out: Uint8Array, pos: number, length: number, offset: 0x80 | 0xc0): number {
+  if (length < 56) {
+    out[pos] = offset + length
+    return pos + 1
+  }
+  const size = headerLength(length) - 1
+  out[pos] = offset + 55 + size
+  for (let i = size, n = length; i > 0; i--, n = Math.floor(n / 256)) out[pos + i] = n % 256
+  return pos + 1 + size
 }
 
 /** The RLP prefix of a list whose items encode to `payloadLength` bytes. */

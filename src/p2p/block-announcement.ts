@@ -1,8 +1,7 @@
 import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, concatBytes } from '@ethereumjs/util'
-import { CodecError, asBytes, asList, bytesToBigInt, decodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from '../chain/sequencer-signature.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { u64 } from '../storage/db.ts'
@@ -34,7 +33,7 @@ export function recoverAnnouncementSigner(announcement: BlockAnnouncement, chain
 }
 
 export function encodeBlockAnnouncement(announcement: BlockAnnouncement): Uint8Array {
-  return RLP.encode(announcementFields(announcement))
+  return encodeRlp(announcementFields(announcement))
 }
 
 export function announcementFields(announcement: BlockAnnouncement): RlpValue {

@@ -8,11 +8,10 @@
  * diffs and witnesses are checked against the signed header by the replica.
  */
 import type { Common } from '@ethereumjs/common'
-import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { CodecError, asBytes, asList, bytesToBigInt, decodeRlp } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes } from '../chain/rlp-fields.ts'
 import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { announcementFields, announcementFromFields, type BlockAnnouncement } from './block-announcement.ts'
@@ -38,7 +37,7 @@ const KINDS = ['status', 'blocks', 'miniBlocks', 'witness'] as const
 export function encodeSyncRequest(request: SyncRequest): Uint8Array {
   const from = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.from : request.kind === 'witness' ? request.block : 0n
   const count = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.count : 0
-  return RLP.encode([bigIntToUnpaddedBytes(BigInt(KIND_CODES[request.kind])), bigIntToUnpaddedBytes(from), bigIntToUnpaddedBytes(BigInt(count))])
+  return encodeRlp([bigIntToUnpaddedBytes(BigInt(KIND_CODES[request.kind])), bigIntToUnpaddedBytes(from), bigIntToUnpaddedBytes(BigInt(count))])
 }
 
 export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
@@ -70,7 +69,7 @@ export interface SyncStatus {
 }
 
 export function encodeSyncStatus(status: SyncStatus): Uint8Array {
-  return RLP.encode([bigIntToUnpaddedBytes(status.head), status.headHash, bigIntToUnpaddedBytes(status.latestMiniBlock), new TextEncoder().encode(status.rpcUrl)])
+  return encodeRlp([bigIntToUnpaddedBytes(status.head), hexBytes(status.headHash), bigIntToUnpaddedBytes(status.latestMiniBlock), new TextEncoder().encode(status.rpcUrl)])
 }
 
 export function decodeSyncStatus(bytes: Uint8Array): SyncStatus {
@@ -93,7 +92,7 @@ export interface BlockBundle {
 }
 
 export function encodeBlockBundles(bundles: readonly BlockBundle[]): Uint8Array {
-  return RLP.encode(bundles.map((b) => [announcementFields(b.announcement), b.transactions, b.receipts.map(encodeReceipt), encodeStateDiff(b.diff)]))
+  return encodeRlp(bundles.map((b) => [announcementFields(b.announcement), b.transactions, b.receipts.map(encodeReceipt), encodeStateDiff(b.diff)]))
 }
 
 export function decodeBlockBundles(bytes: Uint8Array, common: Common): BlockBundle[] {
@@ -109,7 +108,7 @@ export function decodeBlockBundles(bytes: Uint8Array, common: Common): BlockBund
 }
 
 export function encodeMiniBlockList(blocks: readonly MiniBlock[]): Uint8Array {
-  return RLP.encode(blocks.map(encodeMiniBlock))
+  return encodeRlp(blocks.map(encodeMiniBlock))
 }
 
 export function decodeMiniBlockList(bytes: Uint8Array): MiniBlock[] {

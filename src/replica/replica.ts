@@ -1,6 +1,6 @@
 import type { Common } from '@ethereumjs/common'
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
-import { fastTxOptions } from '../execution/parallel/index.ts'
+import { fastTxOptions } from '../execution/validated-tx.ts'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ChainConfig } from '../chain/config.ts'

@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { RLP } from '@ethereumjs/rlp'
+import { encodeRlp } from '../chain/rlp-fields.ts'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { SealedBlock } from '../chain/block.ts'
@@ -147,6 +147,6 @@ export class Sealer {
       if (ancestor === undefined) throw new Error(`sealing block ${block.number}: ancestor ${number} is not sealed`)
       headers.push(ancestor.header.serialize())
     }
-    return joinEncodedWitness({ state: recorded.encodedNodes, codes: RLP.encode(codes), keys: recorded.encodedKeys, headers: RLP.encode(headers) })
+    return joinEncodedWitness({ state: recorded.encodedNodes, codes: encodeRlp(codes), keys: recorded.encodedKeys, headers: encodeRlp(headers) })
   }
 }

@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -7,6 +7,7 @@ import type { ChainConfig } from '../chain/config.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
+import { decodeValidatedTx } from '../execution/validated-tx.ts'
 import { BlockAccessRecorder, recordingReader } from '../stateless/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import { BlockProducer } from './block-producer.ts'
@@ -57,7 +58,7 @@ export class Sequencer {
     this.pool = pool
     this.ingest = ingest
     const codec = getTxCodec(params.common)
-    this.decodeStored = (raw) => createTxFromRLP(raw, codec.txOptions)
+    this.decodeStored = (raw) => decodeValidatedTx(raw, codec.txOptions)
     params.opened.chain.events.on('miniBlock', (block) => this.waiters.onMiniBlock(block))
   }
 

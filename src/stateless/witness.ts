@@ -1,6 +1,5 @@
-import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { asBytes, asList, decodeRlp, rlpListHeader, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, decodeRlp, encodeRlp, rlpListHeader, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 
 /**
@@ -33,7 +32,7 @@ export function witnessToJson(witness: ExecutionWitness): ExecutionWitnessJson {
 
 /** Bytes on the wire and on disk: RLP([state, codes, keys, headers]). */
 export function encodeWitness(witness: ExecutionWitness): Uint8Array {
-  return RLP.encode([witness.state, witness.codes, witness.keys, witness.headers])
+  return encodeRlp([witness.state, witness.codes, witness.keys, witness.headers])
 }
 
 /**

@@ -1,4 +1,5 @@
 import { RLP } from '@ethereumjs/rlp'
+import { encodeRlp } from '../chain/rlp-fields.ts'
 import type { RlpValue } from '../chain/rlp-fields.ts'
 import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
 import type { StateDiff } from '../chain/state-diff.ts'
@@ -25,7 +26,7 @@ export class BlockArtifactStore {
 
   /** Stores block `number`'s state diff alone (a replica has no witness to keep) and prunes the window. */
   diffOps(number: bigint, diff: StateDiff): BatchOp[] {
-    const ops = [this.db.put('diffs', u64(number), RLP.encode(encodeStateDiff(diff)))]
+    const ops = [this.db.put('diffs', u64(number), encodeRlp(encodeStateDiff(diff)))]
     const expired = number - this.retainBlocks
     if (expired >= 0n) ops.push(this.db.del('witnesses', u64(expired)), this.db.del('diffs', u64(expired)))
     return ops

@@ -4,7 +4,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
 import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
@@ -31,12 +31,12 @@ export class BlockStore {
     const ops: BatchOp[] = [
       this.db.put('headers', key, block.header.serialize()),
       this.db.put('hashes', hash, key),
-      this.db.put('bodies', key, RLP.encode([block.transactions, bigIntToUnpaddedBytes(block.miniBlocks.first), bigIntToUnpaddedBytes(BigInt(block.miniBlocks.count))])),
-      this.db.put('receipts', key, RLP.encode(block.receipts.map(encodeReceipt))),
+      this.db.put('bodies', key, encodeRlp([block.transactions, bigIntToUnpaddedBytes(block.miniBlocks.first), bigIntToUnpaddedBytes(BigInt(block.miniBlocks.count))])),
+      this.db.put('receipts', key, encodeRlp(block.receipts.map(encodeReceipt))),
       this.db.put('meta', HEAD_KEY, concat(key, hash)),
     ]
     block.receipts.forEach((receipt, index) => {
-      ops.push(this.db.put('txs', hexBytes(receipt.transactionHash), RLP.encode([key, bigIntToUnpaddedBytes(BigInt(index))])))
+      ops.push(this.db.put('txs', hexBytes(receipt.transactionHash), encodeRlp([key, bigIntToUnpaddedBytes(BigInt(index))])))
     })
     ops.push(...logIndexOps(this.db, number, block.receipts))
     return ops

@@ -1,9 +1,10 @@
 import { Level } from 'level'
-import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level'
+import type { AbstractSublevel } from 'abstract-level'
 
 export type Bytes = Uint8Array
 export type Sublevel = AbstractSublevel<Level<Bytes, Bytes>, Bytes | string | Buffer, Bytes, Bytes>
-export type BatchOp = AbstractBatchOperation<Level<Bytes, Bytes>, Bytes, Bytes>
+/** One write of an atomic batch, in a store. */
+export type BatchOp = { type: 'put'; store: StoreName; key: Bytes; value: Bytes } | { type: 'del'; store: StoreName; key: Bytes }
 
 /** The names of the stores, one sublevel each, in the node's single LevelDB. */
 export const STORES = ['meta', 'headers', 'hashes', 'bodies', 'receipts', 'txs', 'logs', 'state', 'wal', 'witnesses', 'diffs', 'pool'] as const
@@ -17,26 +18,32 @@ export class NodeDb {
   private constructor(
     readonly level: Level<Bytes, Bytes>,
     private readonly stores: Record<StoreName, Sublevel>,
+    /** Each store's key prefix in the root database (the sublevel's `!name!`). */
+    private readonly prefixes: Record<StoreName, Bytes>,
   ) {}
 
   static async open(path: string): Promise<NodeDb> {
     const level = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view' })
     await level.open()
     const stores = {} as Record<StoreName, Sublevel>
-    for (const name of STORES) stores[name] = level.sublevel<Bytes, Bytes>(name, { keyEncoding: 'view', valueEncoding: 'view' }) as Sublevel
-    return new NodeDb(level, stores)
+    const prefixes = {} as Record<StoreName, Bytes>
+    for (const name of STORES) {
+      stores[name] = level.sublevel<Bytes, Bytes>(name, { keyEncoding: 'view', valueEncoding: 'view' }) as Sublevel
+      prefixes[name] = new TextEncoder().encode(stores[name].prefix)
+    }
+    return new NodeDb(level, stores, prefixes)
   }
 
   store(name: StoreName): Sublevel {
     return this.stores[name]
   }
 
-  put(name: StoreName, key: Bytes, value: Bytes): BatchOp {
-    return { type: 'put', key, value, sublevel: this.stores[name] } as BatchOp
+  put(store: StoreName, key: Bytes, value: Bytes): BatchOp {
+    return { type: 'put', store, key, value }
   }
 
-  del(name: StoreName, key: Bytes): BatchOp {
-    return { type: 'del', key, sublevel: this.stores[name] } as BatchOp
+  del(store: StoreName, key: Bytes): BatchOp {
+    return { type: 'del', store, key }
   }
 
   async get(name: StoreName, key: Bytes): Promise<Bytes | undefined> {
@@ -44,10 +51,25 @@ export class NodeDb {
     return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
   }
 
-  /** `sync` fsyncs LevelDB's log before resolving: what a preconfirmation needs. */
-  async write(ops: BatchOp[], sync: boolean): Promise<void> {
+  /**
+   * Commits `ops` atomically; `sync` fsyncs LevelDB's log before resolving: what a preconfirmation
+   * needs. Keys are prefixed here and written through a chained batch on the root database: the
+   * array form with `sublevel` ops costs ~7 µs per op in abstract-level's per-op validation and
+   * prefixing and classic-level's array walk, the chained form ~1.5 µs (a seal writes several ops
+   * per transaction). The bytes on disk are the sublevels' own.
+   */
+  async write(ops: readonly BatchOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return
-    await this.level.batch(ops, { sync })
+    const batch = this.level.batch()
+    for (const op of ops) {
+      const prefix = this.prefixes[op.store]
+      const key = new Uint8Array(prefix.length + op.key.length)
+      key.set(prefix)
+      key.set(op.key, prefix.length)
+      if (op.type === 'put') batch.put(key, op.value)
+      else batch.del(key)
+    }
+    await batch.write({ sync })
   }
 
   async *range(name: StoreName, gte: Bytes, lt: Bytes): AsyncGenerator<[Bytes, Bytes]> {

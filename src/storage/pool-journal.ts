@@ -1,5 +1,5 @@
 import { RLP } from '@ethereumjs/rlp'
-import { asBytes, asList, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
 import { u64, type NodeDb } from './db.ts'
 
 /**
@@ -27,7 +27,7 @@ export class PoolJournal {
       const raws = this.pending
       this.pending = []
       this.flush = undefined
-      return this.db.write([this.db.put('pool', u64(this.nextSeq++), RLP.encode(raws))], false)
+      return this.db.write([this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))], false)
     })
     return this.flush
   }
@@ -39,7 +39,7 @@ export class PoolJournal {
   async rotate(poolContents: () => Uint8Array[]): Promise<void> {
     await this.flush
     const raws = poolContents()
-    const keep = raws.length === 0 ? [] : [this.db.put('pool', u64(this.nextSeq++), RLP.encode(raws))]
+    const keep = raws.length === 0 ? [] : [this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))]
     const stale = []
     for await (const [key] of this.db.range('pool', u64(0n), u64(this.nextSeq - BigInt(keep.length)))) stale.push(this.db.del('pool', Uint8Array.from(key)))
     await this.db.write([...stale, ...keep], false)

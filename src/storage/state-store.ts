@@ -1,6 +1,6 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
-import { asBytes, asList, bytesToBigInt, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { FlatState } from '../execution/state/flat-state.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
@@ -31,7 +31,7 @@ export class StateStore {
         continue
       }
       const { nonce, balance, codeHash } = change.account
-      ops.push(this.db.put('state', key(ACCOUNT, addr), RLP.encode([bigIntToUnpaddedBytes(nonce), bigIntToUnpaddedBytes(balance), codeHash])))
+      ops.push(this.db.put('state', key(ACCOUNT, addr), encodeRlp([bigIntToUnpaddedBytes(nonce), bigIntToUnpaddedBytes(balance), codeHash])))
       for (const [slot, value] of change.storage) {
         const slotKey = key(SLOT, addr, hexBytes(slot))
         ops.push(value.length === 0 ? this.db.del('state', slotKey) : this.db.put('state', slotKey, value))

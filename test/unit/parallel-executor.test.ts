@@ -19,8 +19,7 @@ import { keccak256, privateKeyToAddress } from '../../src/execution/crypto.ts'
 import { SequentialExecutor, type BlockCursor, type TxOutcome } from '../../src/execution/executor.ts'
 import { StateTrie } from '../../src/execution/merkle/index.ts'
 import { createTxFromRLP } from '@ethereumjs/tx'
-import { fastTxOptions } from '../../src/execution/parallel/common-spec.ts'
-import { decodeWorkerTx } from '../../src/execution/parallel/fast-tx.ts'
+import { decodeValidatedTx, fastTxOptions } from '../../src/execution/validated-tx.ts'
 import { ExecWorkerPool, ParallelExecutor, SequentialMiniBlockExecutor, type MiniBlockExecutor, type ParallelExecutionObserver } from '../../src/execution/parallel/index.ts'
 import { FlatState } from '../../src/execution/state/flat-state.ts'
 import { trieEntries } from '../../src/execution/state/trie-entries.ts'
@@ -497,7 +496,7 @@ test('workers decode EIP-1559 transactions to exactly what ethereumjs builds (fa
     }
     const raw = sign(spec)
     const reference = createTxFromRLP(raw, options)
-    const built = decodeWorkerTx(raw, options)
+    const built = decodeValidatedTx(raw, options)
     if (raw[0] === 2) fast++
     assert.equal(Object.getPrototypeOf(built), Object.getPrototypeOf(reference))
     assert.deepEqual(Object.keys(built), Object.keys(reference), 'same properties, same order')

@@ -15,6 +15,7 @@
  * encoding itself.
  */
 import { RLP } from '@ethereumjs/rlp'
+import { encodeRlp } from '../../chain/rlp-fields.ts'
 import type { NestedUint8Array } from '@ethereumjs/rlp'
 import { InvalidTrieNodeError } from './errors.ts'
 import { decodeHexPrefix, hexPrefixLength, writeHexPrefix } from './nibbles.ts'
@@ -387,7 +388,7 @@ function childFromItem(item: Uint8Array | NestedUint8Array): TrieNode | null {
   }
   // An inline child: its encoding sits verbatim in the parent's.
   const node = nodeFromItems(item)
-  const enc = RLP.encode(item)
+  const enc = encodeRlp(item)
   if (enc.length >= 32) throw new InvalidTrieNodeError('inline child of 32 bytes or more')
   node.enc = enc
   if (node.kind === BRANCH) keepRlp(node, enc)

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads'
-import { RLP } from '@ethereumjs/rlp'
+import { encodeRlp } from '../../chain/rlp-fields.ts'
 import type { StateDiff } from '../../chain/state-diff.ts'
 // Only the builder: the thread must not load the verifier's execution stack.
 import type { BlockAccess } from '../../stateless/access-set.ts'
@@ -48,7 +48,7 @@ export function serveMerkleRequests(): void {
         case 'applyWithWitness': {
           // Encoded here, off the main thread: a busy block's witness runs to megabytes.
           const { root, nodes, codeHashes, keys } = applyDiffRecordingWitness(trie, collector, body.diff, body.access)
-          value = { root, codeHashes, encodedNodes: RLP.encode(nodes), encodedKeys: RLP.encode(keys) } satisfies EncodedStateWitness
+          value = { root, codeHashes, encodedNodes: encodeRlp(nodes), encodedKeys: encodeRlp(keys) } satisfies EncodedStateWitness
           break
         }
         case 'root':

@@ -3,7 +3,7 @@
  * committing results identical to sequential execution in preset order. See docs/DESIGN.md
  * ("Parallel execution").
  */
-export { commonFromSpec, fastTxOptions, type CommonSpec } from './common-spec.ts'
+export { commonFromSpec, type CommonSpec } from './common-spec.ts'
 export {
   DEFAULT_PARALLEL_OPTIONS,
   ParallelExecutor,

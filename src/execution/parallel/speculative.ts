@@ -15,8 +15,8 @@ import { blockForEnv, type BlockEnv } from '../block-env.ts'
 import { FlatState } from '../state/flat-state.ts'
 import { JournaledState } from '../state/journaled-state.ts'
 import { createExecutionVM } from '../vm-factory.ts'
-import { commonFromSpec, fastTxOptions, type CommonSpec } from './common-spec.ts'
-import { decodeWorkerTx } from './fast-tx.ts'
+import { decodeValidatedTx, fastTxOptions } from '../validated-tx.ts'
+import { commonFromSpec, type CommonSpec } from './common-spec.ts'
 import { ChunkLayer, RecordingReader } from './layered-state.ts'
 import { MainThreadReason, RecordEncoder } from './records.ts'
 import { WireReader, readStateDiff } from './wire.ts'
@@ -176,7 +176,7 @@ export class SpeculativeExecutor {
   private async executeOne(raw: Uint8Array, pubKey: Uint8Array, out: RecordEncoder): Promise<void> {
     let tx
     try {
-      tx = decodeWorkerTx(raw, this.txOptions)
+      tx = decodeValidatedTx(raw, this.txOptions)
       tx.cache.senderPubKey = pubKey
     } catch {
       out.mainThread(MainThreadReason.decode)

@@ -1,8 +1,8 @@
-import { RLP } from '@ethereumjs/rlp'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../../chain/block.ts'
 import type { Log, TxReceipt } from '../../chain/receipt.ts'
+import { encodeRlp } from '../../chain/rlp-fields.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { toData, toQuantity } from '../params.ts'
 
@@ -53,7 +53,7 @@ export function formatBlock(block: SealedBlock, fullTransactions: boolean, decod
     difficulty: '0x0',
     totalDifficulty: '0x0',
     extraData: toData(h.extraData),
-    size: toQuantity(RLP.encode([h.raw(), block.transactions, [], []]).length),
+    size: toQuantity(encodeRlp([h.raw(), block.transactions, [], []]).length),
     gasLimit: toQuantity(h.gasLimit),
     gasUsed: toQuantity(h.gasUsed),
     timestamp: toQuantity(h.timestamp),

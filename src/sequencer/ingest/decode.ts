@@ -20,15 +20,15 @@ import {
   create1559FeeMarketTxFromBytesArray,
   createAccessList2930TxFromBytesArray,
   createLegacyTxFromBytesArray,
-  createTxFromRLP,
-  paramsTx,
   type TxOptions,
   type TypedTransaction,
 } from '@ethereumjs/tx'
 import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
+import { encodeRlp } from '../../chain/rlp-fields.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../execution/crypto.ts'
+import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
 import { TxRejectedError, rejectTx } from './errors.ts'
 
 /** geth's txMaxSize: 4 slots of 32 KiB. Bounds the memory a pool full of max-size txs can pin. */
@@ -85,9 +85,7 @@ export interface WireDecodedTx {
  *
  * Every ethereumjs tx constructor copies its Common and merges the tx params into it
  * (`updateParams(paramsTx)`, twice for legacy txs): ~16 µs of JSON cloning per tx, half the cost
- * of decoding. We merge them once into our own copy and hand the constructors `params: {}`, which
- * leaves only a cheap cache rebuild. (Common.copy() is shallow, so this also writes the tx params
- * into the caller's Common's param table — exactly what every tx constructor already does.)
+ * of decoding. The codec's transactions share one prepared Common instead (`fastTxOptions`).
  */
 export interface TxCodec {
   readonly common: Common
@@ -101,13 +99,13 @@ const codecs = new WeakMap<Common, TxCodec>()
 export function getTxCodec(common: Common): TxCodec {
   let codec = codecs.get(common)
   if (codec === undefined) {
-    const prepared = common.copy()
-    prepared.updateParams(paramsTx)
+    const txOptions = fastTxOptions(common)
+    const prepared = txOptions.common!
     codec = {
       common: prepared,
       chainId: prepared.chainId(),
       maxInitCodeSize: prepared.isActivatedEIP(3860) ? prepared.param('maxInitCodeSize') : 0n,
-      txOptions: { common: prepared, params: {}, freeze: true },
+      txOptions,
     }
     codecs.set(common, codec)
   }
@@ -331,9 +329,10 @@ export function toWireDecodedTx(raw: Uint8Array, verified: VerifiedTx): WireDeco
 /**
  * Rebuilds a `DecodedTx` from what a worker verified, without re-verifying anything.
  *
- * The ethereumjs object is built lazily, on first `.tx` access (~15 µs): the pool only needs the
- * scalar fields, so txs that are rejected by the pool, replaced or expired never pay for it, and
- * the cost moves off the RPC ingest path to the executor that actually needs it.
+ * The ethereumjs object is built lazily, on first `.tx` access, without re-validating the bytes
+ * (`decodeValidatedTx`): the pool only needs the scalar fields, so txs that are rejected by the
+ * pool, replaced or expired never pay for it, and the cost moves off the RPC ingest path to the
+ * executor that actually needs it.
  */
 export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: TxCodec): DecodedTx {
   let tx: TypedTransaction | undefined
@@ -351,7 +350,7 @@ export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: T
     get tx(): TypedTransaction {
       if (tx === undefined) {
         // Same bytes, same Common as the worker used: cannot throw unless the worker was lied to.
-        const built = createTxFromRLP(raw, codec.txOptions)
+        const built = decodeValidatedTx(raw, codec.txOptions)
         built.cache.senderPubKey = wire.senderPubKey
         built.cache.hash = hexToBytes(wire.hash)
         tx = built
@@ -380,7 +379,7 @@ function construct(type: 0 | 1 | 2, values: NestedUint8Array, opts: TxOptions): 
 function signingHash(type: 0 | 1 | 2, values: NestedUint8Array, v: bigint, chainId: bigint): Uint8Array {
   const unsigned = values.slice(0, values.length - 3)
   if (type !== 0) {
-    const body = RLP.encode(unsigned)
+    const body = encodeRlp(unsigned)
     const message = new Uint8Array(body.length + 1)
     message[0] = type
     message.set(body, 1)
@@ -388,7 +387,7 @@ function signingHash(type: 0 | 1 | 2, values: NestedUint8Array, v: bigint, chain
   }
   // EIP-155 appends [chainId, 0, 0]; unprotected legacy txs sign the six fields alone.
   if (v >= 35n) unsigned.push(bigIntToUnpaddedBytes(chainId), new Uint8Array(0), new Uint8Array(0))
-  return keccak256(RLP.encode(unsigned))
+  return keccak256(encodeRlp(unsigned))
 }
 
 function feeFields(tx: TypedTransaction): { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } {

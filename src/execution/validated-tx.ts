@@ -1,20 +1,35 @@
 /**
- * Transaction decoding for execution workers.
- *
- * A worker only ever decodes bytes the main thread already decoded and validated with ethereumjs'
- * full constructor (the ingest path or a block body), so it can skip the validation: for a plain
+ * Decoding of transactions already validated once (by the ingest path, or a stored block body):
+ * execution workers and the sequencer's pool rebuild ethereumjs objects from bytes that passed
+ * ethereumjs' full constructor before, so they can skip the validation. For a plain
  * EIP-1559 transaction (the common case) the object is built the way `FeeMarket1559Tx`'s constructor
  * builds it — same properties, same order, same values — without its generic field conversions and
  * checks (~7 µs of a ~40 µs transfer). Anything else goes through `createTxFromRLP`.
  * `test/unit/parallel-executor.test.ts` pins the result to ethereumjs' own, property by property.
  */
 import { RLP } from '@ethereumjs/rlp'
-import { FeeMarket1559Tx, createTxFromRLP, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
+import type { Common } from '@ethereumjs/common'
+import { FeeMarket1559Tx, createTxFromRLP, paramsTx, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, bytesToBigInt, toBytes } from '@ethereumjs/util'
 
 type Mutable = Record<string, unknown>
 
-export function decodeWorkerTx(raw: Uint8Array, opts: TxOptions): TypedTransaction {
+/**
+ * Tx options for decoding many transactions: every ethereumjs tx constructor copies its Common and
+ * rebuilds the params cache (`updateParams`), ~15 µs per transaction — half of a transfer's
+ * execution. These share one Common with the tx params merged in once: its `copy` returns itself
+ * and `updateParams` is a no-op. (Transactions only read their Common; this one is private to the
+ * decoder.)
+ */
+export function fastTxOptions(common: Common): TxOptions {
+  const shared = common.copy()
+  shared.updateParams(paramsTx)
+  Object.defineProperty(shared, 'copy', { value: () => shared })
+  Object.defineProperty(shared, 'updateParams', { value: () => shared })
+  return { common: shared, params: {}, freeze: true }
+}
+
+export function decodeValidatedTx(raw: Uint8Array, opts: TxOptions): TypedTransaction {
   if (raw[0] === 2) {
     const values = RLP.decode(raw.subarray(1)) as unknown
     if (Array.isArray(values) && values.length === 12 && Array.isArray(values[8]) && values[8].length === 0) {
