@@ -3,7 +3,7 @@
  * started with `--cpu-prof`, then prints the functions with the most self time (main thread; the
  * ingest worker writes its own profile too).
  *
- *   [NODE_DIR=<checkout>] node --import tsx bench/profile.ts [transfer|erc20] [senders] [rounds]
+ *   [NODE_DIR=<checkout>] [NODE_ARGS='--trace-gc …'] node --import tsx bench/profile.ts [transfer|erc20] [senders] [rounds]
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -94,7 +94,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const senders = Number(process.argv[3] ?? 2000)
   const rounds = Number(process.argv[4] ?? 10)
   const result = await runThroughput(
-    { quick: false, servers: ['megaeth'], generators: 1, concurrency: 4, batchSize: 100, serverOpts: { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`], ...(process.env.NODE_DIR === undefined ? {} : { nodeDir: process.env.NODE_DIR }) }, log: console.log },
+    { quick: false, servers: ['megaeth'], generators: 1, concurrency: 32, batchSize: 100, serverOpts: { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [])], ...(process.env.NODE_DIR === undefined ? {} : { nodeDir: process.env.NODE_DIR }) }, log: console.log },
     'megaeth',
     'profile',
     { kind, senders, rounds },

@@ -6,6 +6,7 @@ import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { blockForEnv, type BlockEnv } from './block-env.ts'
+import { applyNativeTransfer, supportsNativeTransfers } from './native-transfer.ts'
 import { JournaledState } from './state/journaled-state.ts'
 import type { StateReader } from './state/state-reader.ts'
 import { createExecutionVM, type BlockHashLookup } from './vm-factory.ts'
@@ -40,12 +41,18 @@ export type TxOutcome = { ok: true; receipt: TxReceipt } | { ok: false; error: E
 export class SequentialExecutor {
   private block: Block | undefined
   private blockEnv: BlockEnv | undefined
+  /** Plain transfers skip the interpreter (see native-transfer.ts); off only to compare the two paths. */
+  nativeTransfers: boolean
+  /** Transactions applied as native transfers so far. */
+  nativeTransferCount = 0
 
   private constructor(
     readonly common: Common,
     readonly state: JournaledState,
     private readonly vm: VM,
-  ) {}
+  ) {
+    this.nativeTransfers = supportsNativeTransfers(common)
+  }
 
   static async create(common: Common, base: StateReader, blockHash: BlockHashLookup): Promise<SequentialExecutor> {
     const state = new JournaledState(base)
@@ -98,10 +105,20 @@ export class SequentialExecutor {
     const env = this.blockEnv
     if (block === undefined || env === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
     if (cursor.gasUsed + tx.gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+    if (this.nativeTransfers) {
+      const transfer = applyNativeTransfer(this.state, tx, tx.getSenderAddress().toString() as Hex, env)
+      if (transfer !== undefined) {
+        this.nativeTransferCount++
+        return { ok: true, receipt: placeReceipt(tx, env, cursor, { gasUsed: transfer.gasUsed, status: 1, logs: [], logsBloom: new Uint8Array(256), contractAddress: null }) }
+      }
+    }
     let result
     try {
       result = await runTx(this.vm, { tx, block, blockGasUsed: cursor.gasUsed, skipHardForkValidation: true })
     } catch (error) {
+      // runTx reverts one checkpoint; an exception thrown deep in the EVM (not a failed call: a
+      // bug or a missing backend) leaves the inner ones open, and the next takeDiff would refuse.
+      await this.state.revertAll()
       return { ok: false, error: error instanceof Error ? error : new Error(String(error)) }
     }
     const logs: Log[] = result.receipt.logs.map(([address, topics, data]) => ({
