@@ -482,6 +482,12 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
       type Mode = { name: string; workers: number; lane: Lane; runs: SliceOutcome[]; reports: RoundReport[] }
       const modes: Mode[] = []
       modes.push({ name: 'sequential', workers: 0, lane: await Lane.open(work.state, (seq) => new SequentialMiniBlockExecutor(seq)), runs: [], reports: [] })
+      // The same sequential executor with every transfer through the interpreter: what native transfers save.
+      const interpreterOnly = (seq: SequentialExecutor): MiniBlockExecutor => {
+        seq.nativeTransfers = false
+        return new SequentialMiniBlockExecutor(seq)
+      }
+      modes.push({ name: 'sequential-interpreter', workers: 0, lane: await Lane.open(work.state, interpreterOnly), runs: [], reports: [] })
       for (const w of workerCounts) {
         const reports: RoundReport[] = []
         const lane = await Lane.open(work.state, (seq, state) => new ParallelExecutor(pools.get(w)!, seq, state, {}, { onRound: (r) => reports.push(r) }))
@@ -561,7 +567,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
         return result
       })
       for (const m of modeResults) {
-        const label = m.mode === 'sequential' ? 'sequential' : `parallel ×${m.workers}`
+        const label = m.mode === 'parallel' ? `parallel ×${m.workers}` : m.mode === 'sequential' ? 'sequential' : 'seq. interp.'
         const extra = m.mode === 'parallel' ? `, re-executed ${(100 * (m.reexecutionRate ?? 0)).toFixed(1)} % of worker txs ${JSON.stringify(m.reexecutedByReason)}, main thread ran ${m.mainThreadTxs}/${txs}, sync ${((m.syncBytes ?? 0) / 1024).toFixed(0)} KiB in ${m.syncMs} ms, worker cpu ${m.workerCpuMs} ms + sync ${m.workerSyncCpuMs} ms, thread-bound ×${m.threadBoundSpeedup}` : ''
         log(`  ${label.padEnd(13)} ${String(m.ms).padStart(8)} ms  ${String(m.txPerSec).padStart(6)} tx/s  ${String(m.mgasPerSec).padStart(7)} Mgas/s  ×${m.speedup}  [cpu: process ${m.processCpuMs} ms, main ${m.mainCpuMs} ms, main waited for a core ${m.mainRunQueueWaitMs} ms]${extra}`)
       }
@@ -582,6 +588,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
     notes: [
       'ms = executeBatch + takeDiff summed over the blocks (state applied between blocks off the clock); median of the interleaved runs',
       'parallel ×N = N worker threads plus the main thread, which executes the first share of each round itself and validates/commits the rest in order',
+      'sequential-interpreter = the sequential executor with native transfers off (every transfer through runTx); speedups are relative to sequential (native transfers on)',
       'every run is checked to produce the same receipts (cumulative gas, bloom, logs) and encoded state diffs as the sequential run',
       'the machine is shared with other engineers: see loadavg; speedups are ratios measured within one process, interleaved',
       'threadBoundSpeedup = sequential main-thread CPU / max(main CPU, workers CPU / workers): the speedup with a free core per thread (GC helper threads and other load ignored)',

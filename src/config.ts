@@ -47,9 +47,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   'replica.verify-workers': { help: 'worker threads verifying blocks statelessly (default: one per core)', apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)) },
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
-  workers: { help: 'worker threads for transaction decoding and signature recovery', apply: (o, v, f) => (o.workers = int(v, f, 0, 64)) },
   executor: { help: 'sequential | parallel: how mini-block transactions are executed (default sequential; parallel is experimental)', apply: (o, v, f) => (o.executor = oneOf(v, EXECUTORS, f)) },
-  'exec-workers': { help: 'execution worker threads of the parallel executor (default: cores - 1, at least 1)', apply: (o, v, f) => (o.execWorkers = int(v, f, 1, 64)) },
+  workers: { help: 'execution worker threads of the parallel executor (default: cores - 1, at least 1)', apply: (o, v, f) => (o.workers = int(v, f, 1, 64)) },
+  'ingest-workers': { help: 'worker threads decoding transactions and recovering senders (0: in the main thread)', apply: (o, v, f) => (o.ingestWorkers = int(v, f, 0, 64)) },
   'log.level': { help: 'trace | debug | info | warn | error | fatal', apply: (o, v, f) => (o.log.level = oneOf(v, LOG_LEVELS, f)) },
   'log.format': { help: 'json | pretty', apply: (o, v, f) => (o.log.format = oneOf(v, LOG_FORMATS, f)) },
 }

@@ -50,11 +50,12 @@ export interface NodeOptions {
   }
   miniBlockMs: number
   blockMs: number
-  workers: number
   /** How mini-block transactions are executed: worker-thread parallel EVM, or one after another. */
   executor: ExecutorMode
   /** Execution worker threads of the parallel executor; undefined = cores − 1, at least 1. */
-  execWorkers: number | undefined
+  workers: number | undefined
+  /** Threads decoding transactions and recovering senders; 0 = the main thread. */
+  ingestWorkers: number
   log: { level: LogLevel; format: LogFormat }
 }
 
@@ -81,8 +82,8 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   replica: { mode: 'full', verifyWorkers: undefined },
   miniBlockMs: 10,
   blockMs: 1_000,
-  workers: 1,
   executor: 'sequential',
-  execWorkers: undefined,
+  workers: undefined,
+  ingestWorkers: 1,
   log: { level: 'info', format: 'json' },
 })

@@ -31,7 +31,7 @@ export interface ServerOptions {
   /** Checkout whose bin/megaeth-node is started (default: this repository). */
   nodeDir?: string
   /** megaeth-node ingest workers (default 1). */
-  workers?: number
+  ingestWorkers?: number
   miniBlockMs?: number
   blockMs?: number
   /** Extra megaeth-node flags (e.g. --datadir=/dev/shm/x). */
@@ -120,7 +120,7 @@ export async function startServer(kind: ServerKind, tag: string, opts: ServerOpt
       `--metrics.port=${metricsPort}`,
       `--miniblock-ms=${opts.miniBlockMs ?? 10}`,
       `--block-ms=${opts.blockMs ?? 1000}`,
-      `--workers=${opts.workers ?? 1}`,
+      `--ingest-workers=${opts.ingestWorkers ?? 1}`,
       '--log.level=warn',
       ...(opts.extraArgs ?? []),
     ]

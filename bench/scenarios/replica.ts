@@ -480,7 +480,7 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const p2pKeyFile = join(work, 'sequencer-p2p.key')
     const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(p2pKeyFile)).toString()
     const bootnode = `/ip4/127.0.0.1/tcp/${await stablePort()}/p2p/${peerId}`
-    const seqArgs = [`--genesis=${genesisFile}`, `--datadir=${seqDir}`, `--sequencer.key-file=${keyFile}`, `--p2p.port=${bootnode.split('/')[4]}`, `--p2p.key-file=${p2pKeyFile}`, '--miniblock-ms=10', '--block-ms=1000', '--workers=1', ...(ctx.serverOpts.extraArgs ?? [])]
+    const seqArgs = [`--genesis=${genesisFile}`, `--datadir=${seqDir}`, `--sequencer.key-file=${keyFile}`, `--p2p.port=${bootnode.split('/')[4]}`, `--p2p.key-file=${p2pKeyFile}`, '--miniblock-ms=10', '--block-ms=1000', '--ingest-workers=1', ...(ctx.serverOpts.extraArgs ?? [])]
     const replicaArgs = ['--role=replica', `--genesis=${genesisFile}`, `--datadir=${repDir}`, `--sequencer.address=${sequencerAddress}`, '--p2p.port=0', `--p2p.bootnodes=${bootnode}`, '--log.level=debug']
     // --dev only because config validation demands --datadir of every non-dev node, which validator mode refuses;
     // with --genesis it runs this genesis (--dev implies the dev sequencer's address, which signs here).

@@ -17,16 +17,18 @@ test('--dev alone is a complete configuration with the documented defaults', () 
   assert.equal(o.blockMs, 1000)
   assert.equal(o.datadir, undefined)
   assert.equal(o.executor, 'sequential')
-  assert.equal(o.execWorkers, undefined)
+  assert.equal(o.workers, undefined)
+  assert.equal(o.ingestWorkers, 1)
 })
 
-test('--executor and --exec-workers choose the mini-block executor', () => {
-  const o = run(['--dev', '--executor=parallel', '--exec-workers=3'])
+test('--executor and --workers choose the mini-block executor; --ingest-workers the decoders', () => {
+  const o = run(['--dev', '--executor=parallel', '--workers=3', '--ingest-workers=0'])
   assert.equal(o.executor, 'parallel')
-  assert.equal(o.execWorkers, 3)
+  assert.equal(o.workers, 3)
+  assert.equal(o.ingestWorkers, 0)
   assert.equal(run(['--dev'], { MEGAETH_EXECUTOR: 'parallel' }).executor, 'parallel')
   assert.throws(() => parseCommand(['--dev', '--executor=turbo'], {}, false), /--executor: "turbo" is not one of parallel, sequential/)
-  assert.throws(() => parseCommand(['--dev', '--exec-workers=0'], {}, false), /--exec-workers: 0 is out of range \[1, 64\]/)
+  assert.throws(() => parseCommand(['--dev', '--workers=0'], {}, false), /--workers: 0 is out of range \[1, 64\]/)
 })
 
 test('flags take both --name=value and --name value, and beat environment variables', () => {

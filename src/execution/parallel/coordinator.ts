@@ -39,7 +39,10 @@ import { WireWriter, writeStateDiff } from './wire.ts'
 export interface ParallelExecutorOptions {
   /** Workers of the pool to execute chunks on (all get syncs). Default: the pool's size. */
   workers: number
-  /** Batches (or the rest of one) with fewer transactions run sequentially. Default: 2 × (workers + 1). */
+  /**
+   * Batches (or the rest of one) with fewer transactions that need the interpreter run
+   * sequentially. Default: 2 × (workers + 1).
+   */
   minParallelTxs: number
   /** Most transactions per round (a batch is split into rounds; replicas are synced between them). Default: unbounded. */
   maxRoundTxs: number
@@ -237,6 +240,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
       if (this.disabled !== undefined || this.pool.failure !== undefined) sequentialReason = 'unavailable'
       else if (this.backoffLeft > 0) sequentialReason = 'backoff'
       else if (remaining < this.options.minParallelTxs) sequentialReason = 'small'
+      else if (!hasInterpretedTxs(txs, next, this.options.minParallelTxs)) sequentialReason = 'transfers'
       let size = Math.min(remaining, this.options.maxRoundTxs)
       if (sequentialReason === undefined && progress.deadline !== Number.POSITIVE_INFINITY) {
         const budgetUs = (progress.deadline - performance.now()) * 1000
@@ -541,4 +545,19 @@ function snapshotDiff(state: FlatState): StateDiff {
   const accounts: StateDiff['accounts'] = new Map()
   for (const { address, account, storage } of state.entries()) accounts.set(address, { account, storageCleared: false, storage })
   return { accounts, codes: state.codes }
+}
+
+/**
+ * Whether `txs[from..]` holds at least `count` transactions that may need the interpreter. Plain
+ * value transfers (no data, not a creation) take the main thread's native path in a few µs, less
+ * than shipping them to a worker and committing its result; a batch of mostly transfers runs
+ * sequentially.
+ */
+function hasInterpretedTxs(txs: readonly BatchTx[], from: number, count: number): boolean {
+  let found = 0
+  for (let i = from; i < txs.length; i++) {
+    const { tx } = txs[i]!
+    if ((tx.to === undefined || tx.data.length > 0) && ++found >= count) return true
+  }
+  return false
 }
