@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     const t = performance.now()
     log(`\n== ${scenario} ==`)
     if (scenario === 'transfers' || scenario === 'erc20') {
-      const params = scenario === 'transfers' ? { kind: 'transfer' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 10 : 15 } : { kind: 'erc20' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 5 : 10 }
+      const params = scenario === 'transfers' ? { kind: 'transfer' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 10 : 30 } : { kind: 'erc20' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 5 : 10 }
       const res = await perServer(scenario, (kind) => runThroughput(ctx, kind, scenario, params))
       const a = ok<ThroughputResult>(res.megaeth)
       const b = ok<ThroughputResult>(res.anvil)

@@ -3,6 +3,7 @@
  * built from them (with native crypto plugged in).
  */
 import { Common, Hardfork, Mainnet, createCustomCommon } from '@ethereumjs/common'
+import { TransactionType, type TypedTransaction } from '@ethereumjs/tx'
 import { nativeCrypto } from '../execution/crypto.ts'
 
 export interface ChainConfig {
@@ -36,4 +37,14 @@ export function createChainCommon(config: Pick<ChainConfig, 'chainId' | 'name'>)
     Mainnet,
     { hardfork: Hardfork.Cancun, customCrypto: nativeCrypto },
   )
+}
+
+/**
+ * Transaction rules of the chain beyond what its Common decodes; returns a reason to reject. The L2
+ * has no blob data availability, so blob (type 3) transactions are never valid in its blocks. Ingest
+ * refuses them before decoding (`type-not-supported`); block verification needs this check because
+ * the chain's Common decodes them, carrying the KZG backend the 0x0a precompile needs.
+ */
+export function checkChainTransactionRules(tx: TypedTransaction): string | undefined {
+  return tx.type === TransactionType.BlobEIP4844 ? 'blob transactions are not valid on this chain' : undefined
 }

@@ -1,7 +1,7 @@
-import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, rlpListHeader, rlpListHeaderLength, type RlpValue } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, rlpListHeader, rlpListHeaderLength, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
 import type { Hex, StateDiff } from './state-diff.ts'
@@ -42,16 +42,16 @@ const SIGNING_DOMAIN = new TextEncoder().encode('megaeth-node/mini-block/v1')
 
 function bodyFields(block: UnsignedMiniBlock): RlpValue[] {
   return [
-    bigIntToUnpaddedBytes(block.number),
-    bigIntToUnpaddedBytes(block.blockNumber),
-    bigIntToUnpaddedBytes(BigInt(block.index)),
-    bigIntToUnpaddedBytes(block.timestampUs),
-    bigIntToUnpaddedBytes(block.blockTimestamp),
-    bigIntToUnpaddedBytes(block.baseFeePerGas),
+    unpaddedBytes(block.number),
+    unpaddedBytes(block.blockNumber),
+    unpaddedBytes(BigInt(block.index)),
+    unpaddedBytes(block.timestampUs),
+    unpaddedBytes(block.blockTimestamp),
+    unpaddedBytes(block.baseFeePerGas),
     block.parentHash,
     block.transactions,
     block.receipts.map(encodeReceipt),
-    bigIntToUnpaddedBytes(block.gasUsed),
+    unpaddedBytes(block.gasUsed),
     encodeStateDiff(block.stateDiff),
   ]
 }

@@ -1,7 +1,7 @@
-import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import type { Hex } from './state-diff.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, encodeRlp, hexBytes, type RlpValue } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
 
 export interface Log {
   address: Hex
@@ -33,16 +33,21 @@ export interface TxReceipt {
 
 /** The consensus encoding (EIP-2718 typed) that the receipts root commits to. */
 export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
-  const encoded = encodeRlp([
-    receipt.status === 1 ? Uint8Array.of(1) : new Uint8Array(0),
-    bigIntToUnpaddedBytes(receipt.cumulativeGasUsed),
-    receipt.logsBloom,
-    encodeLogs(receipt.logs),
-  ])
-  if (receipt.type === 0) return encoded
-  const typed = new Uint8Array(encoded.length + 1)
-  typed[0] = receipt.type
-  typed.set(encoded, 1)
+  return typedEnvelope(receipt.type, encodeRlp([unpaddedBytes(BigInt(receipt.status)), unpaddedBytes(receipt.cumulativeGasUsed), receipt.logsBloom, encodeLogs(receipt.logs)]))
+}
+
+/**
+ * Field positions of the storage encoding (`encodeReceipt`) whose items are, byte for byte, the
+ * consensus encoding's [status, cumulativeGasUsed, logsBloom, logs].
+ */
+export const STORED_RECEIPT_FIELDS = { transactionHash: 0, type: 1, consensus: [2, 3, 6, 7], logsBloom: 6, count: 15 } as const
+
+/** `payload` behind its EIP-2718 type byte (legacy, type 0: as is). */
+export function typedEnvelope(type: number, payload: Uint8Array): Uint8Array {
+  if (type === 0) return payload
+  const typed = new Uint8Array(payload.length + 1)
+  typed[0] = type
+  typed.set(payload, 1)
   return typed
 }
 
@@ -50,20 +55,20 @@ export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
 export function encodeReceipt(r: TxReceipt): RlpValue[] {
   return [
     hexBytes(r.transactionHash),
-    bigIntToUnpaddedBytes(BigInt(r.type)),
-    bigIntToUnpaddedBytes(BigInt(r.status)),
-    bigIntToUnpaddedBytes(r.cumulativeGasUsed),
-    bigIntToUnpaddedBytes(r.gasUsed),
-    bigIntToUnpaddedBytes(r.effectiveGasPrice),
+    unpaddedBytes(BigInt(r.type)),
+    unpaddedBytes(BigInt(r.status)),
+    unpaddedBytes(r.cumulativeGasUsed),
+    unpaddedBytes(r.gasUsed),
+    unpaddedBytes(r.effectiveGasPrice),
     r.logsBloom,
     encodeLogs(r.logs),
     hexBytes(r.from),
     r.to === null ? new Uint8Array(0) : hexBytes(r.to),
     r.contractAddress === null ? new Uint8Array(0) : hexBytes(r.contractAddress),
-    bigIntToUnpaddedBytes(r.blockNumber),
-    bigIntToUnpaddedBytes(BigInt(r.transactionIndex)),
-    bigIntToUnpaddedBytes(BigInt(r.logIndexStart)),
-    bigIntToUnpaddedBytes(r.miniBlockNumber),
+    unpaddedBytes(r.blockNumber),
+    unpaddedBytes(BigInt(r.transactionIndex)),
+    unpaddedBytes(BigInt(r.logIndexStart)),
+    unpaddedBytes(r.miniBlockNumber),
   ]
 }
 

@@ -35,6 +35,29 @@ export function asBytes(value: RlpValue | undefined, what: string, length?: numb
 export { bytesToBigInt } from '@ethereumjs/util'
 
 /**
+ * Big-endian bytes of a non-negative integer without leading zeros (empty for 0): RLP's integer
+ * form, what `bigIntToUnpaddedBytes` returns. That one goes through a hex string, a padded copy, a
+ * regex check and a strip per call, and receipts, diffs and indexes encode several integers per
+ * transaction; values below 2^53 (nonces, gas, indexes, most balances' neighbours) are written
+ * straight from a number here.
+ */
+export function unpaddedBytes(value: bigint): Uint8Array {
+  if (value < 0n) throw new RangeError(`unpaddedBytes: negative value ${value}`)
+  if (value <= 0x1f_ffff_ffff_ffffn) {
+    let n = Number(value)
+    let length = 0
+    for (let m = n; m > 0; m = Math.floor(m / 256)) length++
+    const out = new Uint8Array(length)
+    for (let i = length - 1; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256
+    return out
+  }
+  let hex = value.toString(16)
+  if (hex.length % 2 === 1) hex = `0${hex}`
+  const buffer = Buffer.from(hex, 'hex')
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length)
+}
+
+/**
  * The bytes of a 0x hex string the node produced itself (hashes, addresses, slots it formatted).
  * ethereumjs' `hexToBytes` re-validates every string with a regex, which showed up in profiles of
  * the seal path; this checks only that every digit was consumed.
@@ -107,6 +130,66 @@ function writeHeader(out: Uint8Array, pos: number, length: number, offset: 0x80 
   out[pos] = offset + 55 + size
   for (let i = size, n = length; i > 0; i--, n = Math.floor(n / 256)) out[pos + i] = n % 256
   return pos + 1 + size
+}
+
+/**
+ * The items of the RLP list `encoded`, each as a subarray of it holding the item's whole encoding
+ * (header included): lets bytes that are already encoded be regrouped without decoding them.
+ * @throws CodecError when `encoded` is not one well-formed list
+ */
+export function rlpListItems(encoded: Uint8Array, what: string): Uint8Array[] {
+  const [start, end] = rlpSpan(encoded, 0, what)
+  if (encoded[0]! < 0xc0) throw new CodecError(`${what}: expected a list`)
+  if (end !== encoded.length) throw new CodecError(`${what}: trailing bytes after the list`)
+  const items: Uint8Array[] = []
+  for (let pos = start; pos < end; ) {
+    const itemEnd = rlpSpan(encoded, pos, what)[1]
+    if (itemEnd > end) throw new CodecError(`${what}: item overruns the list`)
+    items.push(encoded.subarray(pos, itemEnd))
+    pos = itemEnd
+  }
+  return items
+}
+
+/** The contents of the RLP byte string `encoded` (an item from `rlpListItems`). */
+export function rlpStringPayload(encoded: Uint8Array, what: string): Uint8Array {
+  if (encoded.length === 0 || encoded[0]! >= 0xc0) throw new CodecError(`${what}: expected bytes`)
+  const [start, end] = rlpSpan(encoded, 0, what)
+  if (end !== encoded.length) throw new CodecError(`${what}: trailing bytes`)
+  return encoded.subarray(start, end)
+}
+
+/** [payload start, item end) of the item at `pos`. */
+function rlpSpan(encoded: Uint8Array, pos: number, what: string): [number, number] {
+  const prefix = encoded[pos]
+  if (prefix === undefined) throw new CodecError(`${what}: truncated`)
+  if (prefix < 0x80) return [pos, pos + 1]
+  const base = prefix < 0xc0 ? 0x80 : 0xc0
+  let length = prefix - base
+  let start = pos + 1
+  if (length > 55) {
+    const lengthOfLength = length - 55
+    length = 0
+    for (let i = 0; i < lengthOfLength; i++) length = length * 256 + (encoded[start + i] ?? 0)
+    start += lengthOfLength
+  }
+  if (start + length > encoded.length) throw new CodecError(`${what}: truncated`)
+  return [start, start + length]
+}
+
+/** An RLP list of items that are already RLP-encoded. */
+export function concatRlpList(encodedItems: readonly Uint8Array[]): Uint8Array {
+  let payload = 0
+  for (const item of encodedItems) payload += item.length
+  const header = rlpListHeader(payload)
+  const out = new Uint8Array(header.length + payload)
+  out.set(header)
+  let pos = header.length
+  for (const item of encodedItems) {
+    out.set(item, pos)
+    pos += item.length
+  }
+  return out
 }
 
 /** The RLP prefix of a list whose items encode to `payloadLength` bytes. */

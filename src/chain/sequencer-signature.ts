@@ -1,6 +1,6 @@
-import { bigIntToUnpaddedBytes, bytesToHex, concatBytes, setLengthLeft } from '@ethereumjs/util'
+import { bytesToHex, concatBytes, setLengthLeft } from '@ethereumjs/util'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress, signHash } from '../execution/crypto.ts'
-import { CodecError } from './rlp-fields.ts'
+import { CodecError, unpaddedBytes } from './rlp-fields.ts'
 import type { Hex } from './state-diff.ts'
 
 /**
@@ -9,7 +9,7 @@ import type { Hex } from './state-diff.ts'
  * another, and the chain id keeps it from being valid on another chain.
  */
 export function signingHash(domain: Uint8Array, chainId: bigint, hash: Uint8Array): Uint8Array {
-  return keccak256(concatBytes(domain, setLengthLeft(bigIntToUnpaddedBytes(chainId), 32), hash))
+  return keccak256(concatBytes(domain, setLengthLeft(unpaddedBytes(chainId), 32), hash))
 }
 
 /** 65 bytes: r ‖ s ‖ recoveryId. */

@@ -1,6 +1,6 @@
-import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
 import type { AccountDiff, Hex, StateDiff } from './state-diff.ts'
-import { asBytes, asList, type RlpValue, bytesToBigInt, hexBytes } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, hexBytes, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
 
 /**
  * RLP: [ [address, account ([nonce, balance, codeHash] | []), cleared, [[slot, value]…]]…, [[codeHash, code]…] ].
@@ -9,7 +9,7 @@ import { asBytes, asList, type RlpValue, bytesToBigInt, hexBytes } from './rlp-f
 export function encodeStateDiff(diff: StateDiff): RlpValue {
   const accounts: RlpValue[] = []
   for (const [address, change] of diff.accounts) {
-    const account = change.account === null ? [] : [bigIntToUnpaddedBytes(change.account.nonce), bigIntToUnpaddedBytes(change.account.balance), change.account.codeHash]
+    const account = change.account === null ? [] : [unpaddedBytes(change.account.nonce), unpaddedBytes(change.account.balance), change.account.codeHash]
     const storage: RlpValue[] = []
     for (const [slot, value] of change.storage) storage.push([hexBytes(slot), value])
     accounts.push([hexBytes(address), account, change.storageCleared ? Uint8Array.of(1) : new Uint8Array(0), storage])

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type { CustomCrypto } from '@ethereumjs/common'
+import { lazyKzg } from './kzg.ts'
 
 /** The `keccak` package's native sponge, below its stream wrapper. */
 interface NativeKeccakState {
@@ -101,10 +102,14 @@ export function privateKeyToAddress(privateKey: Uint8Array): Uint8Array {
   return publicKeyToAddress(secp256k1.publicKeyCreate(privateKey, false).subarray(1))
 }
 
-/** The hooks ethereumjs accepts through `Common({ customCrypto })`. */
+/**
+ * The hooks ethereumjs accepts through `Common({ customCrypto })`, for every Common this node builds.
+ * `kzg` is the exception to "native": pure JS, built on first use (see kzg.ts).
+ */
 export const nativeCrypto: CustomCrypto = {
   keccak256,
   sha256,
   ecrecover,
   ecdsaRecover: ecdsaRecoverUncompressed,
+  kzg: lazyKzg,
 }

@@ -15,6 +15,8 @@ import { createExecutionVM, type BlockHashLookup } from './vm-factory.ts'
 const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
 const HISTORICAL_ROOTS_LENGTH = 8191n
 const GWEI = 1_000_000_000n
+/** The bloom of a receipt without logs; shared by every native transfer's receipt (receipts are never mutated). */
+const EMPTY_LOGS_BLOOM = new Uint8Array(256)
 
 /** Where the next transaction lands in its EVM block. */
 export interface BlockCursor {
@@ -109,7 +111,7 @@ export class SequentialExecutor {
       const transfer = applyNativeTransfer(this.state, tx, tx.getSenderAddress().toString() as Hex, env)
       if (transfer !== undefined) {
         this.nativeTransferCount++
-        return { ok: true, receipt: placeReceipt(tx, env, cursor, { gasUsed: transfer.gasUsed, status: 1, logs: [], logsBloom: new Uint8Array(256), contractAddress: null }) }
+        return { ok: true, receipt: placeReceipt(tx, env, cursor, { gasUsed: transfer.gasUsed, status: 1, logs: [], logsBloom: EMPTY_LOGS_BLOOM, contractAddress: null }) }
       }
     }
     let result

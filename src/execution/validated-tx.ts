@@ -7,12 +7,15 @@
  * checks (~7 µs of a ~40 µs transfer). Anything else goes through `createTxFromRLP`.
  * `test/unit/parallel-executor.test.ts` pins the result to ethereumjs' own, property by property.
  */
-import { RLP } from '@ethereumjs/rlp'
 import type { Common } from '@ethereumjs/common'
 import { FeeMarket1559Tx, createTxFromRLP, paramsTx, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, bytesToBigInt, toBytes } from '@ethereumjs/util'
+import { rlpListItems, rlpStringPayload } from '../chain/rlp-fields.ts'
 
 type Mutable = Record<string, unknown>
+
+/** RLP of an empty list: an EIP-1559 transaction without an access list has it in field 8. */
+const EMPTY_LIST = 0xc0
 
 /**
  * Tx options for decoding many transactions: every ethereumjs tx constructor copies its Common and
@@ -31,15 +34,16 @@ export function fastTxOptions(common: Common): TxOptions {
 
 export function decodeValidatedTx(raw: Uint8Array, opts: TxOptions): TypedTransaction {
   if (raw[0] === 2) {
-    const values = RLP.decode(raw.subarray(1)) as unknown
-    if (Array.isArray(values) && values.length === 12 && Array.isArray(values[8]) && values[8].length === 0) {
-      return feeMarketTxFromValues(values as Uint8Array[], opts)
+    // Fields as views into `raw` (which the caller keeps anyway): RLP.decode copies every one.
+    const items = rlpListItems(raw.subarray(1), 'transaction')
+    if (items.length === 12 && items[8]!.length === 1 && items[8]![0] === EMPTY_LIST) {
+      return feeMarketTxFromValues(items.map((item, i) => (i === 8 ? [] : rlpStringPayload(item, 'transaction field'))), opts)
     }
   }
   return createTxFromRLP(raw, opts)
 }
 
-function feeMarketTxFromValues(values: Uint8Array[], opts: TxOptions): TypedTransaction {
+function feeMarketTxFromValues(values: ReadonlyArray<Uint8Array | Uint8Array[]>, opts: TxOptions): TypedTransaction {
   const [, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data, accessList, v, r, s] = values as [
     Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array[], Uint8Array, Uint8Array, Uint8Array,
   ]

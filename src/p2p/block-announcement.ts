@@ -1,7 +1,7 @@
 import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { bigIntToUnpaddedBytes, concatBytes } from '@ethereumjs/util'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
+import { concatBytes } from '@ethereumjs/util'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from '../chain/sequencer-signature.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { u64 } from '../storage/db.ts'
@@ -38,7 +38,7 @@ export function encodeBlockAnnouncement(announcement: BlockAnnouncement): Uint8A
 
 export function announcementFields(announcement: BlockAnnouncement): RlpValue {
   const { header, miniBlocks, signature } = announcement
-  return [header.serialize(), bigIntToUnpaddedBytes(miniBlocks.first), bigIntToUnpaddedBytes(BigInt(miniBlocks.count)), signature]
+  return [header.serialize(), unpaddedBytes(miniBlocks.first), unpaddedBytes(BigInt(miniBlocks.count)), signature]
 }
 
 export function decodeBlockAnnouncement(bytes: Uint8Array, common: Common): BlockAnnouncement {

@@ -8,10 +8,10 @@
  * diffs and witnesses are checked against the signed header by the replica.
  */
 import type { Common } from '@ethereumjs/common'
-import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
 import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes, unpaddedBytes } from '../chain/rlp-fields.ts'
 import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { announcementFields, announcementFromFields, type BlockAnnouncement } from './block-announcement.ts'
@@ -37,7 +37,7 @@ const KINDS = ['status', 'blocks', 'miniBlocks', 'witness'] as const
 export function encodeSyncRequest(request: SyncRequest): Uint8Array {
   const from = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.from : request.kind === 'witness' ? request.block : 0n
   const count = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.count : 0
-  return encodeRlp([bigIntToUnpaddedBytes(BigInt(KIND_CODES[request.kind])), bigIntToUnpaddedBytes(from), bigIntToUnpaddedBytes(BigInt(count))])
+  return encodeRlp([unpaddedBytes(BigInt(KIND_CODES[request.kind])), unpaddedBytes(from), unpaddedBytes(BigInt(count))])
 }
 
 export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
@@ -69,7 +69,7 @@ export interface SyncStatus {
 }
 
 export function encodeSyncStatus(status: SyncStatus): Uint8Array {
-  return encodeRlp([bigIntToUnpaddedBytes(status.head), hexBytes(status.headHash), bigIntToUnpaddedBytes(status.latestMiniBlock), new TextEncoder().encode(status.rpcUrl)])
+  return encodeRlp([unpaddedBytes(status.head), hexBytes(status.headHash), unpaddedBytes(status.latestMiniBlock), new TextEncoder().encode(status.rpcUrl)])
 }
 
 export function decodeSyncStatus(bytes: Uint8Array): SyncStatus {

@@ -7,6 +7,7 @@ import { encodeConsensusReceipt, type TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import type { BlockAnnouncement } from '../p2p/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
+import { storedContents } from '../storage/block-store.ts'
 import { ReplicaFailure } from './errors.ts'
 
 /** Verifies a block statelessly right away: its failure, or undefined when the header is right. */
@@ -52,7 +53,7 @@ export async function importBlock(opened: OpenedChain, block: ImportableBlock, d
     throw failure ?? new ReplicaFailure('STATE_DIFF_MISMATCH', number, `block ${number}: its state diffs give state root ${bytesToHex(root)}, but executing it gives the header's ${bytesToHex(header.stateRoot)}`)
   }
   const sealed: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: block.transactions, receipts: block.receipts, miniBlocks }
-  await db.write([...blocks.sealOps(sealed), ...(await stateStore.diffOps(block.diff)), ...artifacts.diffOps(number, block.diff)], true)
+  await db.write([...blocks.sealOps(sealed, storedContents(sealed)), ...(await stateStore.diffOps(block.diff)), ...artifacts.diffOps(number, block.diff)], true)
   if (!block.appliedLive) chain.state.apply(number, block.diff)
   chain.addSealedBlock(sealed)
   return sealed

@@ -1,6 +1,6 @@
 import { createBlockHeaderFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { createChainCommon, type ChainConfig } from '../chain/config.ts'
+import { checkChainTransactionRules, createChainCommon, type ChainConfig } from '../chain/config.ts'
 import { checkChainHeaderRules } from '../chain/header.ts'
 import { executionReceiptsDigest } from '../chain/receipt.ts'
 import { BlockVerificationError, decodeWitness, verifyBlock, type BlockVerificationErrorCode } from '../stateless/index.ts'
@@ -29,6 +29,7 @@ export default async function verifyTask(task: VerifyTask): Promise<VerifyOutcom
     const verified = await verifyBlock({ header, transactions: task.transactions }, decodeWitness(task.witness), {
       common: blockCommon,
       checkHeader: checkChainHeaderRules(task.config),
+      checkTransaction: checkChainTransactionRules,
     })
     return { ok: true, stateRoot: verified.stateRoot, receiptsDigest: executionReceiptsDigest(verified.receipts), ms: performance.now() - started }
   } catch (error) {

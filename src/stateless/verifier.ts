@@ -28,6 +28,8 @@ export interface VerifyOptions {
   common: Common
   /** Header rules of the chain beyond Ethereum's checks done here, e.g. the L2's EIP-1559 parameters; returns a reason to reject. */
   checkHeader?: (header: BlockHeader, parent: BlockHeader) => string | undefined
+  /** Transaction rules of the chain beyond what its Common decodes, e.g. no blob transactions on the L2; returns a reason to reject. */
+  checkTransaction?: (tx: TypedTransaction) => string | undefined
 }
 
 export interface VerifiedBlock {
@@ -60,7 +62,7 @@ export async function verifyBlock(block: BlockToVerify, witness: ExecutionWitnes
   }
   // One prepared Common for every transaction: ethereumjs' constructors otherwise copy it per transaction.
   const txOptions = fastTxOptions(common)
-  const transactions = block.transactions.map((raw, i) => decodeTransaction(raw, i, txOptions))
+  const transactions = block.transactions.map((raw, i) => decodeTransaction(raw, i, txOptions, options))
 
   const nodes = new WitnessNodes(witness.state)
   const trie = new StateTrie({ open: { root: parent.stateRoot, source: nodes } })
@@ -131,12 +133,16 @@ function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, opti
   if (reason !== undefined) bad(reason)
 }
 
-function decodeTransaction(raw: Uint8Array, index: number, options: TxOptions): TypedTransaction {
+function decodeTransaction(raw: Uint8Array, index: number, txOptions: TxOptions, options: VerifyOptions): TypedTransaction {
+  let tx: TypedTransaction
   try {
-    return createTxFromRLP(raw, options)
+    tx = createTxFromRLP(raw, txOptions)
   } catch (error) {
     throw new BlockVerificationError('INVALID_TRANSACTION', `tx ${index} does not decode: ${error instanceof Error ? error.message : String(error)}`)
   }
+  const reason = options.checkTransaction?.(tx)
+  if (reason !== undefined) throw new BlockVerificationError('INVALID_TRANSACTION', `tx ${index}: ${reason}`)
+  return tx
 }
 
 function compareResults(header: BlockHeader, stateRoot: Uint8Array, receipts: TxReceipt[], gasUsed: bigint): void {

@@ -19,14 +19,18 @@ export class BlockArtifactStore {
     private readonly retainBlocks: bigint,
   ) {}
 
-  /** Stores block `number`'s witness and state diff and drops those that left the window. */
-  sealOps(number: bigint, artifacts: { witness: Uint8Array; diff: StateDiff }): BatchOp[] {
-    return [this.db.put('witnesses', u64(number), artifacts.witness), ...this.diffOps(number, artifacts.diff)]
+  /** Stores block `number`'s witness and (RLP-encoded) state diff and drops those that left the window. */
+  sealOps(number: bigint, artifacts: { witness: Uint8Array; encodedDiff: Uint8Array }): BatchOp[] {
+    return [this.db.put('witnesses', u64(number), artifacts.witness), ...this.encodedDiffOps(number, artifacts.encodedDiff)]
   }
 
   /** Stores block `number`'s state diff alone (a replica has no witness to keep) and prunes the window. */
   diffOps(number: bigint, diff: StateDiff): BatchOp[] {
-    const ops = [this.db.put('diffs', u64(number), encodeRlp(encodeStateDiff(diff)))]
+    return this.encodedDiffOps(number, encodeRlp(encodeStateDiff(diff)))
+  }
+
+  private encodedDiffOps(number: bigint, encodedDiff: Uint8Array): BatchOp[] {
+    const ops = [this.db.put('diffs', u64(number), encodedDiff)]
     const expired = number - this.retainBlocks
     if (expired >= 0n) ops.push(this.db.del('witnesses', u64(expired)), this.db.del('diffs', u64(expired)))
     return ops

@@ -1,10 +1,11 @@
 import { createBlockHeaderFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
+import type { BlockContents } from '../chain/block-contents.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, concatRlpList, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
 import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
@@ -16,6 +17,16 @@ export interface TxLocation {
   index: number
 }
 
+/** The encodings a sealed block stores its body and receipts as (the sequencer's merkleizer thread computes them). */
+export type StoredBlockContents = Pick<BlockContents, 'encodedTransactions' | 'encodedReceipts' | 'transactionHashes'>
+
+/** `StoredBlockContents` of a block at hand, encoded in the calling thread. */
+export function storedContents(block: SealedBlock): StoredBlockContents {
+  const transactionHashes = new Uint8Array(32 * block.receipts.length)
+  block.receipts.forEach((r, i) => transactionHashes.set(hexBytes(r.transactionHash), 32 * i))
+  return { encodedTransactions: encodeRlp(block.transactions), encodedReceipts: encodeRlp(block.receipts.map(encodeReceipt)), transactionHashes }
+}
+
 /** Sealed EVM blocks: headers, bodies, receipts, and the hash / transaction / log indexes. */
 export class BlockStore {
   constructor(
@@ -24,20 +35,21 @@ export class BlockStore {
   ) {}
 
   /** Everything one sealed block writes, including the new head pointer. */
-  sealOps(block: SealedBlock): BatchOp[] {
+  sealOps(block: SealedBlock, contents: StoredBlockContents): BatchOp[] {
     const number = block.header.number
     const key = u64(number)
     const hash = hexBytes(block.hash)
     const ops: BatchOp[] = [
       this.db.put('headers', key, block.header.serialize()),
       this.db.put('hashes', hash, key),
-      this.db.put('bodies', key, encodeRlp([block.transactions, bigIntToUnpaddedBytes(block.miniBlocks.first), bigIntToUnpaddedBytes(BigInt(block.miniBlocks.count))])),
-      this.db.put('receipts', key, encodeRlp(block.receipts.map(encodeReceipt))),
+      this.db.put('bodies', key, concatRlpList([contents.encodedTransactions, encodeRlp(unpaddedBytes(block.miniBlocks.first)), encodeRlp(unpaddedBytes(BigInt(block.miniBlocks.count)))])),
+      this.db.put('receipts', key, contents.encodedReceipts),
       this.db.put('meta', HEAD_KEY, concat(key, hash)),
     ]
-    block.receipts.forEach((receipt, index) => {
-      ops.push(this.db.put('txs', hexBytes(receipt.transactionHash), encodeRlp([key, bigIntToUnpaddedBytes(BigInt(index))])))
-    })
+    const hashes = contents.transactionHashes
+    for (let index = 0; index < hashes.length / 32; index++) {
+      ops.push(this.db.put('txs', hashes.subarray(32 * index, 32 * index + 32), encodeRlp([key, unpaddedBytes(BigInt(index))])))
+    }
     ops.push(...logIndexOps(this.db, number, block.receipts))
     return ops
   }

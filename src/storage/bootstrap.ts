@@ -13,7 +13,7 @@ import type { FlatState } from '../execution/state/flat-state.ts'
 import { StateHistory } from '../execution/state/state-history.ts'
 import { trieEntries } from '../execution/state/trie-entries.ts'
 import { BlockArtifactStore } from './block-artifact-store.ts'
-import { BlockStore } from './block-store.ts'
+import { BlockStore, storedContents } from './block-store.ts'
 import { ChainView } from './chain-view.ts'
 import { NodeDb } from './db.ts'
 import { PoolJournal } from './pool-journal.ts'
@@ -73,7 +73,7 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
       state = expectedGenesis.state
       head = expectedGenesis.block
       const ops = [
-        ...blocks.sealOps(head),
+        ...blocks.sealOps(head, storedContents(head)),
         ...(await stateStore.diffOps(fullStateDiff(state))),
         db.put('meta', GENESIS_KEY, hexToBytes(head.hash)),
         db.put('meta', CHAIN_ID_KEY, new TextEncoder().encode(config.chainId.toString())),

@@ -1,6 +1,7 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
-import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue } from '../chain/rlp-fields.ts'
+import { bytesToHex } from '@ethereumjs/util'
+import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { FlatState } from '../execution/state/flat-state.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
@@ -8,6 +9,7 @@ import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
 const ACCOUNT = 0x61 // 'a' + address → RLP([nonce, balance, codeHash])
 const SLOT = 0x73 // 's' + address + slot → value
 const CODE = 0x63 // 'c' + codeHash → code
+const ACCOUNTS_PER_TURN = 4096
 
 /**
  * The durable flat state: the state as of the last sealed EVM block. Mini-blocks after it live in
@@ -20,7 +22,10 @@ export class StateStore {
   async diffOps(diff: StateDiff): Promise<BatchOp[]> {
     const ops: BatchOp[] = []
     for (const [hash, code] of diff.codes) ops.push(this.db.put('state', key(CODE, hexBytes(hash)), code))
+    let accounts = 0
     for (const [address, change] of diff.accounts) {
+      // A busy block changes tens of thousands of accounts: let the event loop in now and then.
+      if (++accounts % ACCOUNTS_PER_TURN === 0) await nextTurn()
       const addr = hexBytes(address)
       if (change.account === null || change.storageCleared) {
         const prefix = key(SLOT, addr)
@@ -31,7 +36,7 @@ export class StateStore {
         continue
       }
       const { nonce, balance, codeHash } = change.account
-      ops.push(this.db.put('state', key(ACCOUNT, addr), encodeRlp([bigIntToUnpaddedBytes(nonce), bigIntToUnpaddedBytes(balance), codeHash])))
+      ops.push(this.db.put('state', key(ACCOUNT, addr), encodeRlp([unpaddedBytes(nonce), unpaddedBytes(balance), codeHash])))
       for (const [slot, value] of change.storage) {
         const slotKey = key(SLOT, addr, hexBytes(slot))
         ops.push(value.length === 0 ? this.db.del('state', slotKey) : this.db.put('state', slotKey, value))

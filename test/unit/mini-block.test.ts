@@ -2,10 +2,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex, hexToBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
-import { decodeMiniBlock, encodeMiniBlock, recoverMiniBlockSigner, sealMiniBlock, type UnsignedMiniBlock } from '../../src/chain/mini-block.ts'
+import { blockContents } from '../../src/chain/block-contents.ts'
+import { orBlooms } from '../../src/chain/header.ts'
+import { decodeMiniBlock, encodeMiniBlock, recoverMiniBlockSigner, sealMiniBlock, type MiniBlock, type UnsignedMiniBlock } from '../../src/chain/mini-block.ts'
+import { orderedTrieRoot } from '../../src/chain/ordered-trie.ts'
+import { encodeConsensusReceipt, type TxReceipt } from '../../src/chain/receipt.ts'
 import { CodecError } from '../../src/chain/rlp-fields.ts'
 import type { Hex } from '../../src/chain/state-diff.ts'
 import { privateKeyToAddress } from '../../src/execution/crypto.ts'
+import { storedContents } from '../../src/storage/block-store.ts'
+import { rng } from '../helpers/rng.ts'
 
 const KEY = hexToBytes('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d')
 const SIGNER = bytesToHex(privateKeyToAddress(KEY))
@@ -83,4 +89,34 @@ test('the encoding kept from sealing is byte-identical to encoding every field a
     assert.deepEqual(encodeMiniBlock(sealed), encodeMiniBlock(copy))
     assert.equal(bytesToHex(decodeMiniBlock(encodeMiniBlock(sealed)).hash), bytesToHex(sealed.hash))
   }
+})
+
+test('blockContents from mini-block encodings equals the roots, bloom and stored encodings computed from the objects', () => {
+  const r = rng(5)
+  const receipt = (i: number, cumulative: bigint): TxReceipt => {
+    const logs = Array.from({ length: r.int(3) }, () => ({ address: bytesToHex(r.bytes(20)) as Hex, topics: Array.from({ length: r.int(4) }, () => bytesToHex(r.bytes(32)) as Hex), data: bytesToHex(r.bytes(r.int(70))) as Hex }))
+    const logsBloom = new Uint8Array(256)
+    for (let k = 0; k < 256; k++) if (logs.length > 0 && r.next() < 0.05) logsBloom[k] = 1 << r.int(8)
+    return { ...sample().receipts[0]!, transactionHash: bytesToHex(r.bytes(32)) as Hex, type: r.pick([0, 1, 2]), status: r.pick([0, 1] as const), cumulativeGasUsed: cumulative, logs, logsBloom, transactionIndex: i }
+  }
+  const miniBlocks: MiniBlock[] = []
+  let cumulative = 0n
+  let index = 0
+  for (let m = 0; m < 5; m++) {
+    const count = m === 2 ? 0 : 1 + r.int(40)
+    const transactions = Array.from({ length: count }, () => (r.next() < 0.3 ? RLP.encode([r.bytes(3), r.bytes(40)]) : Uint8Array.of(2, ...r.bytes(100))))
+    const receipts = transactions.map(() => receipt(index++, (cumulative += 21_000n + BigInt(r.int(50_000)))))
+    miniBlocks.push(sealMiniBlock({ ...sample(), index: m, transactions, receipts }, 6342n, KEY))
+  }
+  const transactions = miniBlocks.flatMap((mb) => mb.transactions)
+  const receipts = miniBlocks.flatMap((mb) => mb.receipts)
+  const contents = blockContents(miniBlocks.map(encodeMiniBlock))
+  assert.deepEqual(contents.transactionsRoot, orderedTrieRoot(transactions))
+  assert.deepEqual(contents.receiptsRoot, orderedTrieRoot(receipts.map(encodeConsensusReceipt)))
+  assert.deepEqual(contents.logsBloom, orBlooms(receipts.map((x) => x.logsBloom)))
+  const stored = storedContents({ header: undefined as never, hash: '0x', transactions, receipts, miniBlocks: { first: 0n, count: miniBlocks.length } })
+  assert.deepEqual(contents.encodedTransactions, stored.encodedTransactions)
+  assert.deepEqual(contents.encodedReceipts, stored.encodedReceipts)
+  assert.deepEqual(contents.transactionHashes, stored.transactionHashes)
+  assert.throws(() => blockContents([Uint8Array.of(0xc1, 0x80)]), CodecError)
 })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { RLP } from '@ethereumjs/rlp'
-import { encodeRlp, type RlpValue } from '../../src/chain/rlp-fields.ts'
+import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
+import { CodecError, encodeRlp, rlpListItems, rlpStringPayload, unpaddedBytes, type RlpValue } from '../../src/chain/rlp-fields.ts'
 import { rng } from '../helpers/rng.ts'
 
 /** Lengths around every boundary of RLP's header forms (1 byte, 0x80+n, 0xb7+len(len)). */
@@ -32,5 +33,32 @@ test('encodeRlp equals RLP.encode on random nested values', () => {
   for (let i = 0; i < 2000; i++) {
     const v = value(5)
     assert.deepEqual(encodeRlp(v), RLP.encode(v), `seed case ${i}`)
+  }
+})
+
+test('unpaddedBytes equals bigIntToUnpaddedBytes around every byte boundary and beyond 2^53', () => {
+  const values = [0n, 1n, 127n, 128n, 255n, 256n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n, 2n ** 256n - 1n]
+  for (let bits = 1n; bits <= 256n; bits++) values.push(2n ** bits - 1n, 2n ** bits, 2n ** bits + 1n)
+  const r = rng(11)
+  for (let i = 0; i < 2000; i++) values.push(BigInt(`0x${Buffer.from(r.bytes(1 + r.int(32))).toString('hex')}`))
+  for (const v of values) assert.deepEqual(unpaddedBytes(v), bigIntToUnpaddedBytes(v), `0x${v.toString(16)}`)
+  assert.throws(() => unpaddedBytes(-1n), RangeError)
+})
+
+test('rlpListItems slices a list into its items\' encodings; rlpStringPayload unwraps byte strings', () => {
+  const r = rng(3)
+  const value = (depth: number): RlpValue => (depth === 0 || r.next() < 0.6 ? r.bytes(r.next() < 0.3 ? 1 : r.int(r.next() < 0.1 ? 300 : 60)) : Array.from({ length: r.int(6) }, () => value(depth - 1)))
+  for (let i = 0; i < 500; i++) {
+    const list = Array.from({ length: r.int(r.next() < 0.1 ? 100 : 8) }, () => value(3))
+    const items = rlpListItems(encodeRlp(list), 'list')
+    assert.deepEqual(items, list.map((item) => encodeRlp(item)))
+    items.forEach((item, k) => {
+      const original = list[k]!
+      if (original instanceof Uint8Array) assert.deepEqual(rlpStringPayload(item, 'item'), original)
+      else assert.throws(() => rlpStringPayload(item, 'item'), CodecError)
+    })
+  }
+  for (const bad of [new Uint8Array(0), Uint8Array.of(0x80), Uint8Array.of(0xc2, 0x80), Uint8Array.of(0xc1, 0x80, 0x80), Uint8Array.of(0xc2, 0x82, 0x00), Uint8Array.of(0xf9, 0x01)]) {
+    assert.throws(() => rlpListItems(bad, 'bad'), CodecError, `0x${Buffer.from(bad).toString('hex')}`)
   }
 })

@@ -27,6 +27,7 @@ import { FilterManager } from '../../src/rpc/eth/filters.ts'
 import { matchesLog, parseLogFilter, type LogCriteria } from '../../src/rpc/eth/log-filter.ts'
 import { registerLogAndSubscriptionMethods } from '../../src/rpc/eth/logs-and-subscriptions.ts'
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
+import { storedContents } from '../../src/storage/block-store.ts'
 import { getTxCodec } from '../../src/sequencer/ingest/index.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
 import { Sequencer } from '../../src/sequencer/sequencer.ts'
@@ -299,7 +300,7 @@ class ChainDriver {
       receipts,
       miniBlocks: { first, count: this.minis.length },
     }
-    await db.write(blocks.sealOps(block), true)
+    await db.write(blocks.sealOps(block, storedContents(block)), true)
     chain.addSealedBlock(block)
     this.minis = []
     this.index = 0

@@ -1,15 +1,14 @@
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createBlockFromRLP, type Block } from '@ethereumjs/block'
-import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
-import { bytesToHex, hexToBytes, type KZG } from '@ethereumjs/util'
+import type { Common } from '@ethereumjs/common'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { encodeConsensusReceipt } from '../../chain/receipt.ts'
 import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
 import type { Hex } from '../../chain/state-diff.ts'
-import { nativeCrypto } from '../crypto.ts'
 import { SequentialExecutor } from '../executor.ts'
 import { InvalidBlockTransactionError, blockEnvFromHeader, executeBlockBody, type ExecutedBlock } from '../block-execution.ts'
-import { ParallelExecutor, SequentialMiniBlockExecutor, type ExecWorkerPool, type MiniBlockExecutor, type ParallelStats } from '../parallel/index.ts'
+import { ParallelExecutor, SequentialMiniBlockExecutor, commonFromSpec, type ExecWorkerPool, type MiniBlockExecutor, type ParallelStats } from '../parallel/index.ts'
 import type { FlatState } from '../state/flat-state.ts'
 import { trieEntries } from '../state/trie-entries.ts'
 import { flatStateFromAlloc, type GenesisAccount } from '../../chain/genesis.ts'
@@ -76,20 +75,6 @@ export async function runBlockTestFile(file: string, options: BlockTestOptions =
   return results
 }
 
-/**
- * Block bodies carry blob transactions without their sidecars, so no KZG math runs; ethereumjs still
- * insists on a KZG object before it will decode a type-3 transaction.
- */
-const sidecarFreeKzg: KZG = new Proxy({} as KZG, {
-  get: (_, method) => () => {
-    throw new Error(`KZG ${String(method)}: blob sidecars are not part of block bodies and are not supported`)
-  },
-})
-
-function fixtureCommon(): Common {
-  return new Common({ chain: Mainnet, hardfork: Hardfork.Cancun, customCrypto: { ...nativeCrypto, kzg: sidecarFreeKzg } })
-}
-
 async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<{ status: BlockTestStatus; reason?: string }> {
   if (!SUPPORTED_NETWORKS.has(fixture.network)) {
     return { status: 'skipped', reason: `fork ${fixture.network} is not implemented (the executor runs Cancun rules)` }
@@ -103,7 +88,7 @@ async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions)
 }
 
 async function checkFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<string | undefined> {
-  const common = fixtureCommon()
+  const common = commonFromSpec({ kind: 'mainnet-cancun' })
   const genesisState = flatStateFromAlloc(fixture.pre)
   const collector = options.stateless === true ? new TrieNodeCollector() : undefined
   const trieOptions = { onNodeRead: collector?.onNodeRead }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import type { BlockContents } from '../../chain/block-contents.ts'
 import type { StateDiff } from '../../chain/state-diff.ts'
 import type { BlockAccess } from '../../stateless/access-set.ts'
 import type { AccountProof, StateTrieAccount } from './state-trie.ts'
@@ -49,6 +50,11 @@ export class ThreadedMerkleizer {
   /** Applies a block's diff and records the state part of its witness (`access`: what its execution read). */
   async applyDiffWithWitness(diff: StateDiff, access: BlockAccess): Promise<EncodedStateWitness> {
     return (await this.request({ kind: 'applyWithWitness', diff, access })) as EncodedStateWitness
+  }
+
+  /** A block's transaction and receipt roots, bloom and stored encodings, from its mini-blocks' encodings. */
+  async blockContents(miniBlocks: Uint8Array[]): Promise<BlockContents> {
+    return (await this.request({ kind: 'blockContents', miniBlocks })) as BlockContents
   }
 
   async root(): Promise<Uint8Array> {

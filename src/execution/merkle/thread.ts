@@ -1,5 +1,7 @@
 import { parentPort } from 'node:worker_threads'
+import { blockContents } from '../../chain/block-contents.ts'
 import { encodeRlp } from '../../chain/rlp-fields.ts'
+import { encodeStateDiff } from '../../chain/state-diff-codec.ts'
 import type { StateDiff } from '../../chain/state-diff.ts'
 // Only the builder: the thread must not load the verifier's execution stack.
 import type { BlockAccess } from '../../stateless/access-set.ts'
@@ -12,6 +14,7 @@ export type MerkleRequest = {
     | { kind: 'build'; accounts: StateTrieAccount[] }
     | { kind: 'apply'; diff: StateDiff }
     | { kind: 'applyWithWitness'; diff: StateDiff; access: BlockAccess }
+    | { kind: 'blockContents'; miniBlocks: Uint8Array[] }
     | { kind: 'root' }
     | { kind: 'proof'; address: Uint8Array; slots: Uint8Array[] }
 }
@@ -22,6 +25,8 @@ export interface EncodedStateWitness {
   codeHashes: StateWitness['codeHashes']
   encodedNodes: Uint8Array
   encodedKeys: Uint8Array
+  /** The diff itself, RLP-encoded (`encodeStateDiff`), as the block's artifacts keep it. */
+  encodedDiff: Uint8Array
 }
 
 export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string }
@@ -48,9 +53,12 @@ export function serveMerkleRequests(): void {
         case 'applyWithWitness': {
           // Encoded here, off the main thread: a busy block's witness runs to megabytes.
           const { root, nodes, codeHashes, keys } = applyDiffRecordingWitness(trie, collector, body.diff, body.access)
-          value = { root, codeHashes, encodedNodes: encodeRlp(nodes), encodedKeys: encodeRlp(keys) } satisfies EncodedStateWitness
+          value = { root, codeHashes, encodedNodes: encodeRlp(nodes), encodedKeys: encodeRlp(keys), encodedDiff: encodeRlp(encodeStateDiff(body.diff)) } satisfies EncodedStateWitness
           break
         }
+        case 'blockContents':
+          value = blockContents(body.miniBlocks)
+          break
         case 'root':
           value = trie.root()
           break

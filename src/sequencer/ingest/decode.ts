@@ -23,9 +23,9 @@ import {
   type TxOptions,
   type TypedTransaction,
 } from '@ethereumjs/tx'
-import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
+import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bytesToBigInt } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
-import { encodeRlp } from '../../chain/rlp-fields.ts'
+import { encodeRlp, unpaddedBytes } from '../../chain/rlp-fields.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../execution/crypto.ts'
 import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
@@ -386,7 +386,7 @@ function signingHash(type: 0 | 1 | 2, values: NestedUint8Array, v: bigint, chain
     return keccak256(message)
   }
   // EIP-155 appends [chainId, 0, 0]; unprotected legacy txs sign the six fields alone.
-  if (v >= 35n) unsigned.push(bigIntToUnpaddedBytes(chainId), new Uint8Array(0), new Uint8Array(0))
+  if (v >= 35n) unsigned.push(unpaddedBytes(chainId), new Uint8Array(0), new Uint8Array(0))
   return keccak256(encodeRlp(unsigned))
 }
 
