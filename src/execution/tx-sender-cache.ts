@@ -10,6 +10,11 @@ import { keccak256 } from './crypto.ts'
  */
 const senders = new WeakMap<object, Address>()
 
+/** Records a sender already recovered elsewhere (an ingest worker), so `getSenderAddress()` does not hash again. */
+export function seedSenderAddress(tx: object, sender: Address): void {
+  senders.set(tx, sender)
+}
+
 for (const TxClass of [LegacyTx, AccessList2930Tx, FeeMarket1559Tx, Blob4844Tx, EOACode7702Tx]) {
   Object.defineProperty(TxClass.prototype, 'getSenderAddress', {
     configurable: true,

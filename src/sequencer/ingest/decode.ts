@@ -23,11 +23,12 @@ import {
   type TxOptions,
   type TypedTransaction,
 } from '@ethereumjs/tx'
-import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bytesToBigInt } from '@ethereumjs/util'
+import { Address, SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bytesToBigInt } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
 import { encodeRlp, unpaddedBytes } from '../../chain/rlp-fields.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../execution/crypto.ts'
+import { seedSenderAddress } from '../../execution/tx-sender-cache.ts'
 import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
 import { TxRejectedError, rejectTx } from './errors.ts'
 
@@ -353,6 +354,7 @@ export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: T
         const built = decodeValidatedTx(raw, codec.txOptions)
         built.cache.senderPubKey = wire.senderPubKey
         built.cache.hash = hexToBytes(wire.hash)
+        seedSenderAddress(built, new Address(hexToBytes(wire.sender)))
         tx = built
       }
       return tx
