@@ -1,7 +1,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, rlpListHeader, rlpListHeaderLength, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, decodeRlp, encodeRlp, rlpListHeaderLength, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
 import type { Hex, StateDiff } from './state-diff.ts'
@@ -72,14 +72,7 @@ export function sealMiniBlock(block: UnsignedMiniBlock, chainId: bigint, sequenc
   const hash = keccak256(body)
   const sealed: MiniBlock = { ...block, hash, signature: signAsSequencer(SIGNING_DOMAIN, chainId, hash, sequencerKey) }
   // The full encoding is the body's items followed by the hash and the signature: reuse the body's bytes.
-  const items = body.subarray(rlpListHeaderLength(body))
-  const pair = encodeRlp([sealed.hash, sealed.signature])
-  const tail = pair.subarray(rlpListHeaderLength(pair))
-  const header = rlpListHeader(items.length + tail.length)
-  const encoded = new Uint8Array(header.length + items.length + tail.length)
-  encoded.set(header)
-  encoded.set(items, header.length)
-  encoded.set(tail, header.length + items.length)
+  const encoded = concatRlpList([body.subarray(rlpListHeaderLength(body)), encodeRlp(sealed.hash), encodeRlp(sealed.signature)])
   encodings.set(sealed, encoded)
   return sealed
 }

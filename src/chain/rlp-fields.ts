@@ -193,7 +193,7 @@ export function concatRlpList(encodedItems: readonly Uint8Array[]): Uint8Array {
 }
 
 /** The RLP prefix of a list whose items encode to `payloadLength` bytes. */
-export function rlpListHeader(payloadLength: number): Uint8Array {
+function rlpListHeader(payloadLength: number): Uint8Array {
   if (payloadLength < 56) return Uint8Array.of(0xc0 + payloadLength)
   const bytes: number[] = []
   for (let n = payloadLength; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256)

@@ -142,7 +142,11 @@ export class P2pHost {
   /** Sends to the topic's peers; `recipients` is how many (0 when alone: not an error). */
   async publish(topic: string, data: Uint8Array): Promise<{ recipients: number }> {
     if (data.length > this.options.maxMessageBytes) throw new P2pMessageTooLargeError(topic, data.length, this.options.maxMessageBytes)
-    const { recipients } = await this.node.services.pubsub.publish(topic, data)
+    const pubsub = this.node.services.pubsub
+    // Alone on the topic (a sequencer without replicas): gossipsub would still hash the message and
+    // keep it in its caches, 100 times a second; a peer that subscribes later catches up over sync.
+    if (pubsub.getSubscribers(topic).length === 0) return { recipients: 0 }
+    const { recipients } = await pubsub.publish(topic, data)
     this.metrics.observePublished(topic, data.length)
     return { recipients: recipients.length }
   }

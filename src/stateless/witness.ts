@@ -1,5 +1,5 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { asBytes, asList, decodeRlp, encodeRlp, rlpListHeader, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, concatRlpList, decodeRlp, encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 
 /**
@@ -40,17 +40,7 @@ export function encodeWitness(witness: ExecutionWitness): Uint8Array {
  * encodes the large lists (nodes, keys) off the main thread, and they are joined here by copying.
  */
 export function joinEncodedWitness(lists: { state: Uint8Array; codes: Uint8Array; keys: Uint8Array; headers: Uint8Array }): Uint8Array {
-  const parts = [lists.state, lists.codes, lists.keys, lists.headers]
-  const payload = parts.reduce((n, part) => n + part.length, 0)
-  const header = rlpListHeader(payload)
-  const out = new Uint8Array(header.length + payload)
-  out.set(header)
-  let at = header.length
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
+  return concatRlpList([lists.state, lists.codes, lists.keys, lists.headers])
 }
 
 export function decodeWitness(bytes: Uint8Array): ExecutionWitness {
