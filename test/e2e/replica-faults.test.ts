@@ -409,15 +409,19 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     const target = first + 4n
     await waitFor('the sequencer to seal 4 blocks past the forgery point', async () => (await sequencerHead()) >= target, 15_000, 50)
     // The replica verifies every honest block it imported (normally all of them up to the forgery
-    // point) and then has nothing left to do: nothing forged reaches its chain or its verifier.
+    // point) and then has nothing left to do: nothing forged reaches its chain or its verifier. The
+    // relay also forges sync answers, and enough bad answers get it banned: when that happens before
+    // the replica fetched the witnesses of its last honest blocks (a busy machine), those wait for an
+    // honest peer, which this replica does not have — still no failure, and nothing forged applied.
     let info: NodeInfo | undefined
+    const bannedItsPeer = async (current: NodeInfo): Promise<boolean> => current.peers === 0 && (await metric(setup.metricsUrl, 'megaeth_p2p_peer_bans_total')) > 0
     try {
       await waitFor(
-        'the replica to verify every block it imported',
+        'the replica to verify every block it imported, or to have banned the forging relay',
         async () => {
           info = await nodeInfo(replica.rpcUrl)
           if (info.verified.failures !== 0) throw new Error(`verification failed: ${JSON.stringify(info.verified.failure)}`)
-          return info.verified.block === info.head.block
+          return info.verified.block === info.head.block || (await bannedItsPeer(info))
         },
         90_000,
         100,
@@ -432,7 +436,7 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     assert.ok(relay.stats.tampered.miniBlocks > 0 && relay.stats.tampered.announcements > 0, `the relay forged nothing${ctx}`)
     assert.ok(head <= first - 1n && head >= headAtArming, `head ${head} (${headAtArming} when the relay turned; forging from ${first})${ctx}`)
     assert.equal(later.head.block, info!.head.block, `head moved${ctx}`)
-    assert.equal(later.verified.block, later.head.block, `verified${ctx}`)
+    if (later.verified.block !== later.head.block) assert.ok(await bannedItsPeer(later), `verified ${BigInt(later.verified.block)} of ${head} imported blocks without having banned the forging relay${ctx}`)
     assert.ok(BigInt(later.verified.block) >= honestVerified)
     assert.equal(later.verified.failures, 0, ctx)
     assert.equal(later.verified.failure, undefined)
