@@ -5,6 +5,8 @@ export interface SequencerMetrics {
   observeRejected(reason: string): void
   observeSeal(merkleSeconds: number, totalSeconds: number, accounts: number, witnessBytes: number): void
   setPool(pending: number, queued: number): void
+  /** Reports the executor's count of transactions applied as native transfers (read at scrape time). */
+  trackNativeTransfers(count: () => number): void
 }
 
 const MS = [0.001, 0.002, 0.005, 0.008, 0.01, 0.011, 0.0125, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
@@ -19,6 +21,18 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
   const sealAccounts = new Histogram({ name: 'megaeth_seal_accounts', help: 'Accounts merkleized per EVM block', buckets: [1, 10, 100, 1000, 5000, 10000, 50000], registers: [registry] })
   const witness = new Histogram({ name: 'megaeth_witness_bytes', help: 'Encoded state witness size per EVM block', buckets: [1e3, 1e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7], registers: [registry] })
   const pool = new Gauge({ name: 'megaeth_txpool_transactions', help: 'Transactions in the pool', labelNames: ['kind'], registers: [registry] })
+  let nativeCount = (): number => 0
+  let nativeReported = 0
+  new Counter({
+    name: 'megaeth_native_transfers_total',
+    help: 'Transactions executed as plain value transfers, without the interpreter',
+    registers: [registry],
+    collect() {
+      const count = nativeCount()
+      this.inc(count - nativeReported)
+      nativeReported = count
+    },
+  })
   return {
     observeMiniBlock(intervalSeconds, buildSeconds, count, gasUsed) {
       if (intervalSeconds !== undefined) interval.observe(intervalSeconds)
@@ -38,6 +52,10 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
     setPool(pending, queued) {
       pool.set({ kind: 'pending' }, pending)
       pool.set({ kind: 'queued' }, queued)
+    },
+    trackNativeTransfers(count) {
+      nativeCount = count
+      nativeReported = count()
     },
   }
 }

@@ -97,6 +97,7 @@ export class Sequencer {
       return block === undefined ? undefined : hexToBytes(block.hash)
     }
     const sequential = await SequentialExecutor.create(common, recordingReader(live, access), blockHash)
+    metrics?.trackNativeTransfers(() => sequential.nativeTransferCount)
     const executor = await createMiniBlockExecutor({
       mode: options.executor,
       workers: options.execWorkers,

@@ -25,7 +25,7 @@ import {
 } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
-import { DEV_CHAIN_ID, DEV_KEYS, rpc, rpcRaw, startAnvil, startNode, waitFor, type AnvilHandle, type NodeHandle } from '../helpers/node-process.ts'
+import { DEV_CHAIN_ID, DEV_KEYS, freePort, rpc, rpcRaw, startAnvil, startNode, waitFor, type AnvilHandle, type NodeHandle } from '../helpers/node-process.ts'
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 
 const GAS_PRICE = 2_000_000_000n // ≥ both chains' base fee
@@ -107,10 +107,14 @@ async function both(method: string, params: unknown[]): Promise<{ node: { result
   return { node: n, anvil: a }
 }
 
+let metricsUrl = ''
+
 before(async () => {
   contract('Token')
+  const metricsPort = await freePort()
+  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
   ;[node, anvil] = await Promise.all([
-    startNode(),
+    startNode({ args: [`--metrics.port=${metricsPort}`] }),
     startAnvil(['--chain-id', String(DEV_CHAIN_ID), '--hardfork', 'cancun', '--block-base-fee-per-gas', '1000000', '--accounts', '20', '--quiet']),
   ])
 })
@@ -186,9 +190,12 @@ describe('megaeth-node vs anvil: same signed txs', { timeout: 120_000 }, () => {
       }
     }
     assert.deepEqual(mismatches, [], `receipts differ:\n${mismatches.join('\n')}`)
-    // Sanity: the sequence really exercised failures and creations.
+    // Sanity: the sequence really exercised failures and creations, and plain transfers took the
+    // node's native path (no interpreter) while anvil ran them through revm.
     assert.ok(steps.some((s) => receipts.node.get(s.name)!.status === '0x0'), 'some steps reverted')
     assert.ok(steps.filter((s) => receipts.node.get(s.name)!.contractAddress !== null).length >= 4, 'several contract creations')
+    const native = /^megaeth_native_transfers_total(?:\{[^}]*\})? (\S+)$/m.exec(await (await fetch(metricsUrl)).text())
+    assert.ok(native !== null && Number(native[1]) >= 2, `native transfers: ${native?.[1]}`)
   })
 
   test('final state agrees: balances, nonces, code, storage, storage roots', async () => {
