@@ -464,7 +464,10 @@ export class ParallelExecutor implements MiniBlockExecutor {
     const reexecutedTotal = Object.values(reexecuted).reduce((a, b) => a + b, 0)
     const wallUs = (performance.now() - started) * 1000
     const roundTxs = stoppedAt - from
-    if (roundTxs > 0 && stoppedAt === to) this.roundUsPerTx = ewma(this.roundUsPerTx, wallUs / roundTxs)
+    // Rounds cut short by the deadline count too (time per transaction actually done): learning only
+    // from complete rounds left an optimistic estimate in place whenever rounds were too large to
+    // complete, so they stayed too large and every worker share was thrown away.
+    if (roundTxs > 0) this.roundUsPerTx = ewma(this.roundUsPerTx, wallUs / roundTxs)
     this.afterRound(workerTxs, reexecutedTotal)
     this.totals.rounds++
     this.totals.mainTxs += mainTxs
