@@ -6,7 +6,7 @@ import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { blockForEnv, type BlockEnv } from './block-env.ts'
-import { applyNativeTransfer, supportsNativeTransfers } from './native-transfer.ts'
+import { applyNativeTransfer, plainTransferOf, supportsNativeTransfers, type PlainTransfer } from './native-transfer.ts'
 import { JournaledState } from './state/journaled-state.ts'
 import type { StateReader } from './state/state-reader.ts'
 import { createExecutionVM, type BlockHashLookup } from './vm-factory.ts'
@@ -103,17 +103,35 @@ export class SequentialExecutor {
    * block's gas) leaves the state untouched and comes back as `{ ok: false }`.
    */
   async applyTx(tx: TypedTransaction, cursor: BlockCursor): Promise<TxOutcome> {
-    const block = this.block
+    return this.applyBatchTx({ tx }, cursor)
+  }
+
+  /**
+   * `applyTx` for a transaction that may come with its `PlainTransfer` form already decoded (the
+   * sequencer's ingest workers provide it): a plain transfer then never needs the ethereumjs object.
+   */
+  async applyBatchTx(item: { readonly tx: TypedTransaction; readonly transfer?: PlainTransfer }, cursor: BlockCursor): Promise<TxOutcome> {
     const env = this.blockEnv
-    if (block === undefined || env === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
-    if (cursor.gasUsed + tx.gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+    if (env === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
     if (this.nativeTransfers) {
-      const transfer = applyNativeTransfer(this.state, tx, tx.getSenderAddress().toString() as Hex, env)
+      const transfer = item.transfer ?? plainTransferOf(item.tx, item.tx.getSenderAddress().toString() as Hex)
       if (transfer !== undefined) {
-        this.nativeTransferCount++
-        return { ok: true, receipt: placeReceipt(tx, env, cursor, { gasUsed: transfer.gasUsed, status: 1, logs: [], logsBloom: EMPTY_LOGS_BLOOM, contractAddress: null }) }
+        if (cursor.gasUsed + transfer.gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+        const applied = applyNativeTransfer(this.state, transfer, env)
+        if (applied !== undefined) {
+          this.nativeTransferCount++
+          const source = { transactionHash: transfer.hash, type: transfer.type, from: transfer.sender, to: transfer.to, effectiveGasPrice: applied.effectiveGasPrice }
+          return { ok: true, receipt: placeReceipt(source, env, cursor, { gasUsed: applied.gasUsed, status: 1, logs: [], logsBloom: EMPTY_LOGS_BLOOM, contractAddress: null }) }
+        }
       }
     }
+    return this.runTransaction(item.tx, cursor, env)
+  }
+
+  private async runTransaction(tx: TypedTransaction, cursor: BlockCursor, env: BlockEnv): Promise<TxOutcome> {
+    const block = this.block
+    if (block === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
+    if (cursor.gasUsed + tx.gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
     let result
     try {
       result = await runTx(this.vm, { tx, block, blockGasUsed: cursor.gasUsed, skipHardForkValidation: true })
@@ -128,7 +146,7 @@ export class SequentialExecutor {
       topics: topics.map((t) => bytesToHex(t) as Hex),
       data: bytesToHex(data) as Hex,
     }))
-    const receipt = placeReceipt(tx, env, cursor, {
+    const receipt = placeReceipt(receiptSource(tx, env.baseFeePerGas), env, cursor, {
       gasUsed: result.totalGasSpent,
       status: 'status' in result.receipt ? result.receipt.status : 1,
       logs,
@@ -172,22 +190,41 @@ export interface ExecutedTxParts {
   contractAddress: Hex | null
 }
 
+/** What a receipt says about the transaction itself. */
+export interface ReceiptSource {
+  transactionHash: Hex
+  type: number
+  from: Hex
+  to: Hex | null
+  effectiveGasPrice: bigint
+}
+
+export function receiptSource(tx: TypedTransaction, baseFee: bigint): ReceiptSource {
+  return {
+    transactionHash: bytesToHex(tx.hash()) as Hex,
+    type: tx.type,
+    from: tx.getSenderAddress().toString() as Hex,
+    to: tx.to === undefined ? null : (tx.to.toString() as Hex),
+    effectiveGasPrice: effectiveGasPrice(tx, baseFee),
+  }
+}
+
 /**
  * The receipt of a transaction executed at `cursor`, and the cursor advanced past it. Shared by the
  * sequential path and the parallel executor's commit step, so both place receipts identically.
  */
-export function placeReceipt(tx: TypedTransaction, env: BlockEnv, cursor: BlockCursor, parts: ExecutedTxParts): TxReceipt {
+export function placeReceipt(source: ReceiptSource, env: BlockEnv, cursor: BlockCursor, parts: ExecutedTxParts): TxReceipt {
   const receipt: TxReceipt = {
-    transactionHash: bytesToHex(tx.hash()) as Hex,
-    type: tx.type,
+    transactionHash: source.transactionHash,
+    type: source.type,
     status: parts.status,
     cumulativeGasUsed: cursor.gasUsed + parts.gasUsed,
     gasUsed: parts.gasUsed,
-    effectiveGasPrice: effectiveGasPrice(tx, env.baseFeePerGas),
+    effectiveGasPrice: source.effectiveGasPrice,
     logsBloom: parts.logsBloom,
     logs: parts.logs,
-    from: tx.getSenderAddress().toString() as Hex,
-    to: tx.to === undefined ? null : (tx.to.toString() as Hex),
+    from: source.from,
+    to: source.to,
     contractAddress: parts.contractAddress,
     blockNumber: env.number,
     transactionIndex: cursor.txIndex,

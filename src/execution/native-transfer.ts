@@ -16,17 +16,39 @@
 import type { Common } from '@ethereumjs/common'
 import { Hardfork } from '@ethereumjs/common'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
-import { KECCAK256_NULL } from '@ethereumjs/util'
+import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { AccountState, Hex } from '../chain/state-diff.ts'
 import type { BlockEnv } from './block-env.ts'
 import type { JournaledState } from './state/journaled-state.ts'
 
 /** G_transaction: the intrinsic gas of a transaction without data, access list or creation. */
 const TRANSFER_GAS = 21_000n
+const LOW_ADDRESS_PREFIX = `0x${'00'.repeat(19)}`
+
+/**
+ * A transaction that may be a plain transfer: no data, not a creation, no access list, a legacy,
+ * EIP-2930 or EIP-1559 envelope. Legacy and EIP-2930 transactions carry their gas price as both
+ * fee fields. Built from an ethereumjs transaction (`plainTransferOf`) or, without building one,
+ * from what the ingest workers decoded.
+ */
+export interface PlainTransfer {
+  /** Lowercase 0x hex, like every address below. */
+  hash: Hex
+  type: 0 | 1 | 2
+  sender: Hex
+  to: Hex
+  nonce: bigint
+  value: bigint
+  gasLimit: bigint
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+}
 
 /** What a native transfer produced: the gas it used (its receipt is otherwise fixed). */
 export interface NativeTransfer {
   gasUsed: bigint
+  /** The price per gas paid, as the receipt reports it. */
+  effectiveGasPrice: bigint
 }
 
 /** Whether `common`'s rules for a plain transfer are the ones this module implements (London to Cancun). */
@@ -34,47 +56,56 @@ export function supportsNativeTransfers(common: Common): boolean {
   return common.gteHardfork(Hardfork.London) && !common.gteHardfork(Hardfork.Prague)
 }
 
+/** `tx` as a `PlainTransfer`, if it has the shape of one. `sender` is the recovered sender, lowercase. */
+export function plainTransferOf(tx: TypedTransaction, sender: Hex): PlainTransfer | undefined {
+  if (tx.to === undefined || tx.data.length !== 0 || tx.type > 2) return undefined
+  if (tx.type !== 0 && (tx as TypedTransaction & { accessList: unknown[] }).accessList.length !== 0) return undefined
+  const fees = tx.supports(Capability.EIP1559FeeMarket)
+    ? (tx as TypedTransaction & { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint })
+    : { maxFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice, maxPriorityFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice }
+  return {
+    hash: bytesToHex(tx.hash()) as Hex,
+    type: tx.type as 0 | 1 | 2,
+    sender,
+    to: tx.to.toString() as Hex,
+    nonce: tx.nonce,
+    value: tx.value,
+    gasLimit: tx.gasLimit,
+    maxFeePerGas: fees.maxFeePerGas,
+    maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+  }
+}
+
 /**
- * Applies `tx` to `state` if it is a plain transfer that `runTx` would include; otherwise leaves
- * the state untouched and returns undefined (the caller runs `runTx`). `sender` is the recovered
- * sender (lowercase hex). The block gas limit is the caller's check, as for `runTx`.
+ * Applies `t` to `state` if `runTx` would include it as a plain transfer; otherwise leaves the state
+ * untouched and returns undefined (the caller runs `runTx`). The block gas limit is the caller's
+ * check, as for `runTx`.
  */
-export function applyNativeTransfer(state: JournaledState, tx: TypedTransaction, sender: Hex, env: BlockEnv): NativeTransfer | undefined {
-  if (tx.to === undefined || tx.data.length !== 0 || tx.gasLimit < TRANSFER_GAS) return undefined
-  if (tx.type !== 0 && (tx.type > 2 || (tx as TypedTransaction & { accessList: unknown[] }).accessList.length !== 0)) return undefined
-  const toBytes = tx.to.bytes
-  if (isLowAddress(toBytes)) return undefined // precompiles (and their neighbours) run code
-  const recipient = tx.to.toString() as Hex
+export function applyNativeTransfer(state: JournaledState, t: PlainTransfer, env: BlockEnv): NativeTransfer | undefined {
+  if (t.gasLimit < TRANSFER_GAS || isLowAddress(t.to)) return undefined // low addresses: precompiles (and their neighbours) run code
+  const { sender, to: recipient } = t
   const coinbase = env.coinbase
   if (recipient === sender || recipient === coinbase || sender === coinbase) return undefined
 
   const baseFee = env.baseFeePerGas
-  let maxFee: bigint
-  let gasPrice: bigint
-  if (tx.supports(Capability.EIP1559FeeMarket)) {
-    const t = tx as TypedTransaction & { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
-    maxFee = t.maxFeePerGas
-    if (maxFee < baseFee) return undefined
-    gasPrice = baseFee + (maxFee - baseFee < t.maxPriorityFeePerGas ? maxFee - baseFee : t.maxPriorityFeePerGas)
-  } else {
-    maxFee = (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
-    if (maxFee < baseFee) return undefined
-    gasPrice = maxFee
-  }
+  const maxFee = t.maxFeePerGas
+  if (maxFee < baseFee) return undefined
+  // min(fee cap, base fee + tip): for legacy and EIP-2930 envelopes (fee cap = tip = gas price) the gas price.
+  const gasPrice = baseFee + (maxFee - baseFee < t.maxPriorityFeePerGas ? maxFee - baseFee : t.maxPriorityFeePerGas)
 
   // Reads in runTx's order: sender, recipient, fee recipient.
   const from = state.readAccount(sender)
-  if (from === undefined || !isCodeless(from) || from.nonce !== tx.nonce) return undefined
-  if (from.balance < tx.value + tx.gasLimit * maxFee) return undefined // covers the upfront-cost check too
+  if (from === undefined || !isCodeless(from) || from.nonce !== t.nonce) return undefined
+  if (from.balance < t.value + t.gasLimit * maxFee) return undefined // covers the upfront-cost check too
   const to = state.readAccount(recipient)
   if (to !== undefined && !isCodeless(to)) return undefined
   // A zero-value transfer touches the recipient; if that leaves it empty, EIP-161 deletes it.
-  if (tx.value === 0n && (to === undefined || isEmpty(to))) return undefined
+  if (t.value === 0n && (to === undefined || isEmpty(to))) return undefined
   const miner = state.readAccount(coinbase)
   const minerValue = TRANSFER_GAS * (gasPrice - baseFee)
 
-  state.writeAccount(sender, { nonce: from.nonce + 1n, balance: from.balance - TRANSFER_GAS * gasPrice - tx.value, codeHash: from.codeHash })
-  state.writeAccount(recipient, { nonce: to?.nonce ?? 0n, balance: (to?.balance ?? 0n) + tx.value, codeHash: to?.codeHash ?? KECCAK256_NULL })
+  state.writeAccount(sender, { nonce: from.nonce + 1n, balance: from.balance - TRANSFER_GAS * gasPrice - t.value, codeHash: from.codeHash })
+  state.writeAccount(recipient, { nonce: to?.nonce ?? 0n, balance: (to?.balance ?? 0n) + t.value, codeHash: to?.codeHash ?? KECCAK256_NULL })
   state.writeAccount(coinbase, { nonce: miner?.nonce ?? 0n, balance: (miner?.balance ?? 0n) + minerValue, codeHash: miner?.codeHash ?? KECCAK256_NULL })
   // With a zero priority fee an absent or empty fee recipient is touched and left empty: the
   // journal's EIP-161 cleanup deletes it (account and storage), as runTx's last write.
@@ -82,12 +113,12 @@ export function applyNativeTransfer(state: JournaledState, tx: TypedTransaction,
     state.writeAccount(coinbase, null)
     state.wipeStorage(coinbase)
   }
-  return { gasUsed: TRANSFER_GAS }
+  return { gasUsed: TRANSFER_GAS, effectiveGasPrice: gasPrice }
 }
 
-function isLowAddress(address: Uint8Array): boolean {
-  for (let i = 0; i < 19; i++) if (address[i] !== 0) return false
-  return true
+/** 0x0000…00xx (19 zero bytes): the precompile range and its neighbours. */
+function isLowAddress(address: Hex): boolean {
+  return address.startsWith(LOW_ADDRESS_PREFIX)
 }
 
 function isCodeless(account: AccountState): boolean {

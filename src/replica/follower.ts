@@ -5,6 +5,7 @@ import type { MiniBlock } from '../chain/mini-block.ts'
 import { emptyStateDiff, mergeStateDiff } from '../chain/state-diff.ts'
 import type { BlockAnnouncement, BlockBundle } from '../p2p/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
+import { lazyTxSource } from '../storage/chain-view.ts'
 import { importBlock, type ImportableBlock } from './block-importer.ts'
 import { ReplicaFailure } from './errors.ts'
 import type { ReplicaMetrics } from './metrics.ts'
@@ -143,7 +144,7 @@ export class Follower {
     }
     const { chain } = this.opened
     chain.state.apply(block.blockNumber, block.stateDiff)
-    chain.addMiniBlock(block, block.transactions.map(this.decode))
+    chain.addMiniBlock(block, block.transactions.map((raw) => lazyTxSource(raw, this.decode)))
     this.applied.push(block)
     this.expected = block.number + 1n
     this.lastHash = block.hash

@@ -12,6 +12,7 @@ import type { BlockCursor } from '../execution/executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { BlockAccess, BlockAccessRecorder } from '../stateless/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
+import { lazyTxSource, type TxSource } from '../storage/chain-view.ts'
 import type { DecodedTx } from './ingest/index.ts'
 import type { SequencerMetrics } from './metrics.ts'
 import type { ProducerOptions } from './options.ts'
@@ -88,7 +89,7 @@ export class BlockProducer {
    * Receipts leave only after their mini-block is fsynced (a returned receipt survives kill -9), and
    * mini-blocks are published strictly in order; the loop meanwhile executes the next one.
    */
-  private publishWhenDurable(mini: MiniBlock, txs: TypedTransaction[], durable: Promise<void>): void {
+  private publishWhenDurable(mini: MiniBlock, txs: readonly TxSource[], durable: Promise<void>): void {
     this.writesInFlight++
     this.published = Promise.all([this.published, durable]).then(
       () => {
@@ -152,7 +153,7 @@ export class BlockProducer {
       }
       for (const mb of miniBlocks) {
         chain.state.apply(mb.blockNumber, mb.stateDiff)
-        chain.addMiniBlock(mb, mb.transactions.map(decode))
+        chain.addMiniBlock(mb, mb.transactions.map((raw) => lazyTxSource(raw, decode)))
         this.lastMiniBlock = { number: mb.number, hash: mb.hash }
       }
       const sealed = await this.sealer.seal(block)
@@ -329,7 +330,7 @@ export class BlockProducer {
     block.miniBlocks.push(mini)
     this.lastMiniBlock = { number: mini.number, hash: mini.hash }
     this.pool.markIncluded(included)
-    this.publishWhenDurable(mini, included.map((tx) => tx.tx), wal.append(mini))
+    this.publishWhenDurable(mini, included, wal.append(mini))
     if (this.writesInFlight > MAX_WAL_WRITES_IN_FLIGHT) await this.published
     const now = performance.now()
     this.metrics?.observeMiniBlock(this.lastProducedAt === undefined ? undefined : (now - this.lastProducedAt) / 1000, (now - started) / 1000, included.length, mini.gasUsed)

@@ -17,8 +17,28 @@ export interface IncludedTx {
   blockHash: Hex | null
 }
 
+/**
+ * A transaction of a mini-block, its ethereumjs object built on first `.tx` access: only RPC lookups
+ * and `miniBlocks` subscribers need one, and building it for every transaction cost the sequencer's
+ * main thread more than executing a transfer.
+ */
+export interface TxSource {
+  readonly tx: TypedTransaction
+}
+
+/** A `TxSource` that decodes `raw` on first use. */
+export function lazyTxSource(raw: Uint8Array, decode: (raw: Uint8Array) => TypedTransaction): TxSource {
+  let tx: TypedTransaction | undefined
+  return {
+    get tx(): TypedTransaction {
+      tx ??= decode(raw)
+      return tx
+    },
+  }
+}
+
 export interface ChainEventMap {
-  miniBlock: [block: MiniBlock, txs: readonly TypedTransaction[]]
+  miniBlock: [block: MiniBlock, txs: readonly TxSource[]]
   block: [block: SealedBlock]
 }
 
@@ -34,7 +54,7 @@ export class ChainView {
   readonly events = new EventEmitter<ChainEventMap>()
   private readonly recent = new Map<bigint, SealedBlock>()
   private readonly recentByHash = new Map<Hex, SealedBlock>()
-  private readonly pendingTxs = new Map<Hex, { tx: TypedTransaction; receipt: TxReceipt }>()
+  private readonly pendingTxs = new Map<Hex, { source: TxSource; receipt: TxReceipt }>()
   private pendingMiniBlocks: MiniBlock[] = []
   private sealedHead: SealedBlock
   private tip: MiniBlock | undefined
@@ -83,10 +103,10 @@ export class ChainView {
     this.frozen = block
   }
 
-  addMiniBlock(block: MiniBlock, txs: readonly TypedTransaction[]): void {
+  addMiniBlock(block: MiniBlock, txs: readonly TxSource[]): void {
     this.pendingMiniBlocks.push(block)
     this.tip = block
-    txs.forEach((tx, i) => this.pendingTxs.set(block.receipts[i]!.transactionHash, { tx, receipt: block.receipts[i]! }))
+    txs.forEach((source, i) => this.pendingTxs.set(block.receipts[i]!.transactionHash, { source, receipt: block.receipts[i]! }))
     this.events.emit('miniBlock', block, txs)
   }
 
@@ -125,7 +145,7 @@ export class ChainView {
 
   async transaction(hash: Hex, decode: (raw: Uint8Array) => TypedTransaction): Promise<IncludedTx | undefined> {
     const pending = this.frozen === undefined ? this.pendingTxs.get(hash) : undefined
-    if (pending !== undefined) return { ...pending, blockHash: null }
+    if (pending !== undefined) return { tx: pending.source.tx, receipt: pending.receipt, blockHash: null }
     const location = await this.blocks.txLocation(hash)
     if (location === undefined) return undefined
     const block = await this.blockByNumber(location.blockNumber)

@@ -291,7 +291,15 @@ describe('IngestPool', () => {
     for (let i = 0; i < 1000; i++) {
       const key = KEYS[i % KEYS.length]!
       const nonce = BigInt(Math.floor(i / KEYS.length))
-      const tx = i % 3 === 0 ? legacy({ nonce }, key) : i % 3 === 1 ? accessList({ nonce }, key) : feeMarket({ nonce, value: BigInt(i) }, key)
+      // Plain transfers in every envelope, and shapes that are not: an access list, data, a creation.
+      const shape = i % 6
+      const tx =
+        shape === 0 ? legacy({ nonce }, key)
+        : shape === 1 ? accessList({ nonce }, key)
+        : shape === 2 ? accessList({ nonce, accessList: [] }, key)
+        : shape === 3 ? feeMarket({ nonce, value: BigInt(i), data: '0x01', gasLimit: 30_000n }, key)
+        : shape === 4 ? feeMarket({ nonce, to: undefined, data: '0x00', gasLimit: 60_000n }, key)
+        : feeMarket({ nonce, value: BigInt(i) }, key)
       raws.push(tx.serialize())
     }
     // A few bad ones interleaved: their errors must come back in place.
@@ -325,6 +333,10 @@ describe('IngestPool', () => {
       for (const field of ['hash', 'sender', 'nonce', 'gasLimit', 'maxFeePerGas', 'maxPriorityFeePerGas', 'value', 'size', 'type'] as const) {
         assert.equal(tx[field], expected[field], `tx ${i} ${field}`)
       }
+      // The plain-transfer form the executor uses without an ethereumjs object: built from the
+      // worker's fields here, from the object in the in-thread path.
+      assert.deepEqual(tx.transfer, expected.transfer, `tx ${i} transfer`)
+      assert.equal(expected.transfer !== undefined, [0, 2, 5].includes(i % 6), `tx ${i}: plain transfer shape`)
       assert.equal(tx.raw, raw)
     })
   }

@@ -266,7 +266,7 @@ class ChainDriver {
     )
     this.parentMini = mb.hash
     this.minis.push(mb)
-    if (publish) this.opened.chain.addMiniBlock(mb, passTxs ? txs : [])
+    if (publish) this.opened.chain.addMiniBlock(mb, passTxs ? txs.map((tx) => ({ tx })) : [])
     return mb
   }
 

@@ -44,6 +44,7 @@ function mkTx(spec: TxSpec = {}): DecodedTx {
   return {
     hash: `0x${id}`,
     raw: new Uint8Array(0),
+    transfer: undefined,
     sender: spec.sender ?? A,
     nonce: spec.nonce ?? 0n,
     gasLimit: spec.gasLimit ?? 21_000n,

@@ -17,7 +17,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { Hex, StateDiff } from '../../chain/state-diff.ts'
 import type { BlockEnv } from '../block-env.ts'
-import { placeReceipt, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
+import { placeReceipt, receiptSource, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
 import type { FlatState } from '../state/flat-state.ts'
 import type { WriteListener } from '../state/journaled-state.ts'
 import {
@@ -442,7 +442,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
           if (kind !== 0) count(reexecuted, REASON_NAMES[kind] ?? 'internal')
           else if (!share.readsStillValid(j, this.main.state)) count(reexecuted, 'conflict')
           else {
-            outcome = { ok: true, receipt: placeReceipt(item.tx, env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
+            outcome = { ok: true, receipt: placeReceipt(receiptSource(item.tx, env.baseFeePerGas), env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
             committedFromWorkers++
           }
         } else count(reexecuted, 'block_gas_limit')
@@ -559,8 +559,9 @@ function snapshotDiff(state: FlatState): StateDiff {
 function hasInterpretedTxs(txs: readonly BatchTx[], from: number, count: number): boolean {
   let found = 0
   for (let i = from; i < txs.length; i++) {
-    const { tx } = txs[i]!
-    if ((tx.to === undefined || tx.data.length > 0) && ++found >= count) return true
+    const item = txs[i]!
+    if (item.transfer !== undefined) continue
+    if ((item.tx.to === undefined || item.tx.data.length > 0) && ++found >= count) return true
   }
   return false
 }

@@ -3,6 +3,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import type { StateDiff } from '../../chain/state-diff.ts'
 import type { BlockEnv } from '../block-env.ts'
 import type { BlockCursor, SequentialExecutor, TxOutcome, Withdrawal } from '../executor.ts'
+import type { PlainTransfer } from '../native-transfer.ts'
 
 /** One transaction of a batch, in preset order. */
 export interface BatchTx {
@@ -11,6 +12,8 @@ export interface BatchTx {
   sender: string
   /** The tx's encoding if the caller has it (saves re-serializing it for a worker). */
   raw?: Uint8Array
+  /** Its plain-transfer form when the caller decoded one: run natively without building `tx`. */
+  transfer?: PlainTransfer
 }
 
 export interface BatchOptions {
@@ -79,7 +82,7 @@ export async function runSequentialRange(executor: SequentialExecutor, txs: read
       progress.outcomes.push(undefined)
       continue
     }
-    recordOutcome(progress, item, await executor.applyTx(item.tx, cursor))
+    recordOutcome(progress, item, await executor.applyBatchTx(item, cursor))
   }
   return to
 }

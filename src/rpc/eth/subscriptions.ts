@@ -18,6 +18,7 @@ import { RpcError, RpcErrorCode } from '../errors.ts'
 import { expectParams, invalidArgument, parseAddress, toData, toQuantity } from '../params.ts'
 import type { RpcContext, RpcHandler } from '../registry.ts'
 import type { WsConnection } from '../ws-connection.ts'
+import type { TxSource } from '../../storage/chain-view.ts'
 import type { EthBackend } from './backend.ts'
 import { guardListener, watchLiveReceipts, type ListenerErrorHandler } from './filters.ts'
 import { formatBlock, formatLog, formatReceipt, formatTransaction, type RpcObject } from './format.ts'
@@ -164,7 +165,7 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
   }
 
   const miniBlockStream: Attach = (emit) => {
-    const listener = guardListener('subscriptions: miniBlocks', onError, (block: MiniBlock, txs: readonly TypedTransaction[]) => emit(miniBlockOf(block, txs)))
+    const listener = guardListener('subscriptions: miniBlocks', onError, (block: MiniBlock, txs: readonly TxSource[]) => emit(miniBlockOf(block, txs.map((source) => source.tx))))
     chain.events.on('miniBlock', listener)
     return () => chain.events.off('miniBlock', listener)
   }

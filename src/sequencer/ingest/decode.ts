@@ -28,6 +28,7 @@ import type { Common } from '@ethereumjs/common'
 import { encodeRlp, unpaddedBytes } from '../../chain/rlp-fields.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../execution/crypto.ts'
+import { plainTransferOf, type PlainTransfer } from '../../execution/native-transfer.ts'
 import { seedSenderAddress } from '../../execution/tx-sender-cache.ts'
 import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
 import { TxRejectedError, rejectTx } from './errors.ts'
@@ -61,6 +62,8 @@ export interface DecodedTx {
   readonly type: number
   /** The ethereumjs tx, with sender public key and hash pre-cached (see file comment). */
   readonly tx: TypedTransaction
+  /** Set when the tx has a plain transfer's shape: the executor can apply it without `tx`. */
+  readonly transfer: PlainTransfer | undefined
 }
 
 /**
@@ -79,6 +82,10 @@ export interface WireDecodedTx {
   value: bigint
   size: number
   type: number
+  /** The recipient, lowercase; null for a contract creation. */
+  to: Hex | null
+  /** No data and no access list (with a recipient: a plain transfer's shape). */
+  bare: boolean
 }
 
 /**
@@ -296,6 +303,7 @@ export function toDecodedTx(raw: Uint8Array, verified: VerifiedTx): DecodedTx {
   const { tx } = verified
   const fees = feeFields(tx)
   return {
+    transfer: plainTransferOf(tx, verified.sender),
     hash: toHex(verified.hash),
     raw,
     sender: verified.sender,
@@ -324,6 +332,8 @@ export function toWireDecodedTx(raw: Uint8Array, verified: VerifiedTx): WireDeco
     value: tx.value,
     size: raw.length,
     type: tx.type,
+    to: tx.to === undefined ? null : (tx.to.toString() as Hex),
+    bare: tx.data.length === 0 && (tx.type === 0 || (tx as TypedTransaction & { accessList: unknown[] }).accessList.length === 0),
   }
 }
 
@@ -337,7 +347,12 @@ export function toWireDecodedTx(raw: Uint8Array, verified: VerifiedTx): WireDeco
  */
 export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: TxCodec): DecodedTx {
   let tx: TypedTransaction | undefined
+  const transfer: PlainTransfer | undefined =
+    wire.bare && wire.to !== null && wire.type <= 2
+      ? { hash: wire.hash, type: wire.type as 0 | 1 | 2, sender: wire.sender, to: wire.to, nonce: wire.nonce, value: wire.value, gasLimit: wire.gasLimit, maxFeePerGas: wire.maxFeePerGas, maxPriorityFeePerGas: wire.maxPriorityFeePerGas }
+      : undefined
   return {
+    transfer,
     hash: wire.hash,
     raw,
     sender: wire.sender,
