@@ -112,26 +112,21 @@ export class SequentialExecutor {
    */
   async applyBatchTx(item: { readonly tx: TypedTransaction; readonly transfer?: PlainTransfer }, cursor: BlockCursor): Promise<TxOutcome> {
     const env = this.blockEnv
-    if (env === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
-    if (this.nativeTransfers) {
-      const transfer = item.transfer ?? plainTransferOf(item.tx, item.tx.getSenderAddress().toString() as Hex)
-      if (transfer !== undefined) {
-        if (cursor.gasUsed + transfer.gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
-        const applied = applyNativeTransfer(this.state, transfer, env)
-        if (applied !== undefined) {
-          this.nativeTransferCount++
-          const source = { transactionHash: transfer.hash, type: transfer.type, from: transfer.sender, to: transfer.to, effectiveGasPrice: applied.effectiveGasPrice }
-          return { ok: true, receipt: placeReceipt(source, env, cursor, { gasUsed: applied.gasUsed, status: 1, logs: [], logsBloom: EMPTY_LOGS_BLOOM, contractAddress: null }) }
-        }
-      }
+    const block = this.block
+    if (env === undefined || block === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
+    const transfer = this.nativeTransfers ? (item.transfer ?? plainTransferOf(item.tx, item.tx.getSenderAddress().toString() as Hex)) : undefined
+    if (cursor.gasUsed + (transfer?.gasLimit ?? item.tx.gasLimit) > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+    const applied = transfer === undefined ? undefined : applyNativeTransfer(this.state, transfer, env)
+    if (transfer !== undefined && applied !== undefined) {
+      this.nativeTransferCount++
+      const source = { transactionHash: transfer.hash, type: transfer.type, from: transfer.sender, to: transfer.to, effectiveGasPrice: applied.effectiveGasPrice }
+      return { ok: true, receipt: placeReceipt(source, env, cursor, { gasUsed: applied.gasUsed, status: 1, logs: [], logsBloom: EMPTY_LOGS_BLOOM, contractAddress: null }) }
     }
-    return this.runTransaction(item.tx, cursor, env)
+    return this.runTransaction(item.tx, block, cursor, env)
   }
 
-  private async runTransaction(tx: TypedTransaction, cursor: BlockCursor, env: BlockEnv): Promise<TxOutcome> {
-    const block = this.block
-    if (block === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
-    if (cursor.gasUsed + tx.gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+  /** `runTx` and the receipt of what it did; the block gas check is the caller's. */
+  private async runTransaction(tx: TypedTransaction, block: Block, cursor: BlockCursor, env: BlockEnv): Promise<TxOutcome> {
     let result
     try {
       result = await runTx(this.vm, { tx, block, blockGasUsed: cursor.gasUsed, skipHardForkValidation: true })
