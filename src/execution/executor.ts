@@ -114,7 +114,7 @@ export class SequentialExecutor {
     const env = this.blockEnv
     const block = this.block
     if (env === undefined || block === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
-    const transfer = this.nativeTransfers ? (item.transfer ?? plainTransferOf(item.tx, item.tx.getSenderAddress().toString() as Hex)) : undefined
+    const transfer = this.nativeTransfers ? (item.transfer ?? plainTransferOf(item.tx)) : undefined
     if (cursor.gasUsed + (transfer?.gasLimit ?? item.tx.gasLimit) > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
     const applied = transfer === undefined ? undefined : applyNativeTransfer(this.state, transfer, env)
     if (transfer !== undefined && applied !== undefined) {

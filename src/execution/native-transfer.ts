@@ -56,17 +56,25 @@ export function supportsNativeTransfers(common: Common): boolean {
   return common.gteHardfork(Hardfork.London) && !common.gteHardfork(Hardfork.Prague)
 }
 
-/** `tx` as a `PlainTransfer`, if it has the shape of one. `sender` is the recovered sender, lowercase. */
-export function plainTransferOf(tx: TypedTransaction, sender: Hex): PlainTransfer | undefined {
-  if (tx.to === undefined || tx.data.length !== 0 || tx.type > 2) return undefined
-  if (tx.type !== 0 && (tx as TypedTransaction & { accessList: unknown[] }).accessList.length !== 0) return undefined
+/** A recipient, no data, no access list, a legacy, EIP-2930 or EIP-1559 envelope. */
+export function hasPlainTransferShape(tx: TypedTransaction): boolean {
+  if (tx.to === undefined || tx.data.length !== 0 || tx.type > 2) return false
+  return tx.type === 0 || (tx as TypedTransaction & { accessList: unknown[] }).accessList.length === 0
+}
+
+/**
+ * `tx` as a `PlainTransfer`, if it has the shape of one. `sender` is the recovered sender, lowercase
+ * (derived from `tx` when not given).
+ */
+export function plainTransferOf(tx: TypedTransaction, sender?: Hex): PlainTransfer | undefined {
+  if (tx.to === undefined || !hasPlainTransferShape(tx)) return undefined
   const fees = tx.supports(Capability.EIP1559FeeMarket)
     ? (tx as TypedTransaction & { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint })
     : { maxFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice, maxPriorityFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice }
   return {
     hash: bytesToHex(tx.hash()) as Hex,
     type: tx.type as 0 | 1 | 2,
-    sender,
+    sender: sender ?? (tx.getSenderAddress().toString() as Hex),
     to: tx.to.toString() as Hex,
     nonce: tx.nonce,
     value: tx.value,

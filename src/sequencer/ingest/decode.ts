@@ -28,7 +28,7 @@ import type { Common } from '@ethereumjs/common'
 import { encodeRlp, unpaddedBytes } from '../../chain/rlp-fields.ts'
 import type { Hex } from '../../chain/state-diff.ts'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../execution/crypto.ts'
-import { plainTransferOf, type PlainTransfer } from '../../execution/native-transfer.ts'
+import { hasPlainTransferShape, plainTransferOf, type PlainTransfer } from '../../execution/native-transfer.ts'
 import { seedSenderAddress } from '../../execution/tx-sender-cache.ts'
 import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
 import { TxRejectedError, rejectTx } from './errors.ts'
@@ -84,8 +84,8 @@ export interface WireDecodedTx {
   type: number
   /** The recipient, lowercase; null for a contract creation. */
   to: Hex | null
-  /** No data and no access list (with a recipient: a plain transfer's shape). */
-  bare: boolean
+  /** `hasPlainTransferShape`: the main thread builds the `PlainTransfer` from these fields. */
+  plainTransferShape: boolean
 }
 
 /**
@@ -333,7 +333,7 @@ export function toWireDecodedTx(raw: Uint8Array, verified: VerifiedTx): WireDeco
     size: raw.length,
     type: tx.type,
     to: tx.to === undefined ? null : (tx.to.toString() as Hex),
-    bare: tx.data.length === 0 && (tx.type === 0 || (tx as TypedTransaction & { accessList: unknown[] }).accessList.length === 0),
+    plainTransferShape: hasPlainTransferShape(tx),
   }
 }
 
@@ -348,7 +348,7 @@ export function toWireDecodedTx(raw: Uint8Array, verified: VerifiedTx): WireDeco
 export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: TxCodec): DecodedTx {
   let tx: TypedTransaction | undefined
   const transfer: PlainTransfer | undefined =
-    wire.bare && wire.to !== null && wire.type <= 2
+    wire.plainTransferShape && wire.to !== null
       ? { hash: wire.hash, type: wire.type as 0 | 1 | 2, sender: wire.sender, to: wire.to, nonce: wire.nonce, value: wire.value, gasLimit: wire.gasLimit, maxFeePerGas: wire.maxFeePerGas, maxPriorityFeePerGas: wire.maxPriorityFeePerGas }
       : undefined
   return {
