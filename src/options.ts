@@ -1,4 +1,5 @@
 import type { Hex } from './chain/state-diff.ts'
+import { defaultIngestWorkers } from './sequencer/options.ts'
 
 export type Role = 'sequencer' | 'replica' | 'prover'
 export type LogFormat = 'json' | 'pretty'
@@ -84,6 +85,6 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   blockMs: 1_000,
   executor: 'sequential',
   workers: undefined,
-  ingestWorkers: 1,
+  ingestWorkers: defaultIngestWorkers(),
   log: { level: 'info', format: 'json' },
 })

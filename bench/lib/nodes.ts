@@ -7,7 +7,7 @@ import { lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { spawnServer, stopProcess } from './procs.ts'
+import { launcherNodeFlags, spawnServer, stopProcess } from './procs.ts'
 import { RpcClient } from './rpc.ts'
 import { LOG_DIR, freePort, readCpuSeconds, readStatusKb } from './servers.ts'
 
@@ -66,7 +66,7 @@ export async function stablePort(): Promise<number> {
 }
 
 /**
- * Spawns `node bin/megaeth-node --log.level=warn --log.format=json <args> --rpc.port --metrics.port` (flags
+ * Spawns `node <launcher flags> bin/megaeth-node --log.level=warn --log.format=json <args> --rpc.port --metrics.port` (flags
  * apply in order, so `args` may override the log level) and waits until it answers eth_chainId.
  */
 export async function startNode(name: string, args: string[], opts: { nodeDir?: string; timeoutMs?: number; port?: number } = {}): Promise<NodeProcess> {
@@ -75,7 +75,8 @@ export async function startNode(name: string, args: string[], opts: { nodeDir?: 
   mkdirSync(LOG_DIR, { recursive: true })
   const logFile = join(LOG_DIR, `${String(++starts).padStart(2, '0')}-replica-bench-${name}.log`)
   const dir = opts.nodeDir ?? ROOT
-  const full = [join(dir, 'bin/megaeth-node'), '--log.level=warn', '--log.format=json', ...args, `--rpc.port=${port}`, `--metrics.port=${metricsPort}`]
+  const launcher = join(dir, 'bin/megaeth-node')
+  const full = [...launcherNodeFlags(launcher), launcher, '--log.level=warn', '--log.format=json', ...args, `--rpc.port=${port}`, `--metrics.port=${metricsPort}`]
   const spawnedMs = Date.now()
   const child = spawnServer(process.execPath, full, dir, logFile, name)
   const pid = child.pid

@@ -3,7 +3,7 @@
  * SIGINT/SIGTERM: no orphaned node or anvil keeps a port or a core after the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 
 const live = new Map<number, { child: ChildProcess; name: string }>()
 let installed = false
@@ -31,6 +31,18 @@ export function spawnServer(command: string, args: readonly string[], cwd: strin
   child.once('close', () => log.end())
   if (child.pid === undefined) throw new Error(`${name} did not start`)
   return child as ChildProcess & { pid: number }
+}
+
+/**
+ * The node flags on `bin/megaeth-node`'s `#!/usr/bin/env -S node …` line (none on older checkouts): the benchmark starts the
+ * launcher as `node <flags> <launcher>` (to add its own flags, such as --cpu-prof) and must run it
+ * with the flags operators get.
+ */
+export function launcherNodeFlags(launcher: string): string[] {
+  const shebang = readFileSync(launcher, 'utf8').split('\n', 1)[0] ?? ''
+  const m = /^#!\/usr\/bin\/env (?:-S )?node((?: +\S+)*)\s*$/.exec(shebang)
+  if (m === null) throw new Error(`${launcher}: expected a "#!/usr/bin/env [-S] node [flags]" line, found ${JSON.stringify(shebang)}`)
+  return m[1]!.split(' ').filter((f) => f !== '')
 }
 
 export function isInterrupted(): boolean {

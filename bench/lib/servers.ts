@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RpcClient } from './rpc.ts'
-import { spawnServer, stopProcess } from './procs.ts'
+import { launcherNodeFlags, spawnServer, stopProcess } from './procs.ts'
 
 export type ServerKind = 'megaeth' | 'anvil'
 export const SERVER_KINDS: readonly ServerKind[] = ['megaeth', 'anvil']
@@ -30,8 +30,6 @@ export const FEES: Record<ServerKind, FeeParams> = {
 export interface ServerOptions {
   /** Checkout whose bin/megaeth-node is started (default: this repository). */
   nodeDir?: string
-  /** megaeth-node ingest workers (default 1). */
-  ingestWorkers?: number
   miniBlockMs?: number
   blockMs?: number
   /** Extra megaeth-node flags (e.g. --datadir=/dev/shm/x). */
@@ -112,15 +110,16 @@ export async function startServer(kind: ServerKind, tag: string, opts: ServerOpt
     const metricsPort = await freePort()
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
     bin = process.execPath
+    const launcher = join(opts.nodeDir ?? ROOT, 'bin/megaeth-node')
     args = [
+      ...launcherNodeFlags(launcher),
       ...(opts.nodeArgs ?? []),
-      join(opts.nodeDir ?? ROOT, 'bin/megaeth-node'),
+      launcher,
       '--dev',
       `--rpc.port=${port}`,
       `--metrics.port=${metricsPort}`,
       `--miniblock-ms=${opts.miniBlockMs ?? 10}`,
       `--block-ms=${opts.blockMs ?? 1000}`,
-      `--ingest-workers=${opts.ingestWorkers ?? 1}`,
       '--log.level=warn',
       ...(opts.extraArgs ?? []),
     ]

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConfigError, envName, parseCommand } from '../../src/config.ts'
@@ -18,7 +19,7 @@ test('--dev alone is a complete configuration with the documented defaults', () 
   assert.equal(o.datadir, undefined)
   assert.equal(o.executor, 'sequential')
   assert.equal(o.workers, undefined)
-  assert.equal(o.ingestWorkers, 1)
+  assert.equal(o.ingestWorkers, availableParallelism())
 })
 
 test('--executor and --workers choose the mini-block executor; --ingest-workers the decoders', () => {

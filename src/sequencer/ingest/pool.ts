@@ -8,9 +8,9 @@
  *
  * With `workers: 0` the same API decodes in the calling thread (tests, tiny deployments).
  */
-import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
+import { defaultIngestWorkers } from '../options.ts'
 import { type DecodeLimits, type DecodedTx, type TxCodec, fromWireDecodedTx, getTxCodec, toDecodedTx, verifyRawTransaction } from './decode.ts'
 import { TxRejectedError, deserializeTxRejection, rejectTx } from './errors.ts'
 import type { IngestTask, WireDecodeOutcome } from './worker.ts'
@@ -21,8 +21,7 @@ export interface IngestPoolOptions {
   chain: Pick<ChainConfig, 'chainId' | 'name'>
   limits: DecodeLimits
   /**
-   * Worker threads; 0 decodes in the calling thread. Default: one per core minus one for the main
-   * thread (which runs RPC, the pool and execution), at least 1.
+   * Worker threads; 0 decodes in the calling thread. Default: one per core (`defaultIngestWorkers`).
    */
   workers?: number
   /** Most txs per worker task. Default 256: ~15 ms of work, small enough to keep latency low. */
@@ -60,7 +59,7 @@ export class IngestPool {
   private txsDecoded = 0
 
   constructor(opts: IngestPoolOptions) {
-    this.workers = opts.workers ?? Math.max(1, availableParallelism() - 1)
+    this.workers = opts.workers ?? defaultIngestWorkers()
     this.maxBatch = opts.maxBatch ?? DEFAULT_INGEST_MAX_BATCH
     if (!Number.isInteger(this.workers) || this.workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${this.workers}`)
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${this.maxBatch}`)

@@ -4,9 +4,11 @@
  *
  * Also importable in-thread (tests, benchmarks): `decodeBatch` is a pure function of its task.
  */
+import { isMainThread } from 'node:worker_threads'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
 import { type DecodeLimits, type TxCodec, type WireDecodedTx, getTxCodec, toWireDecodedTx, verifyRawTransaction } from './decode.ts'
 import { type SerializedTxRejection, isTxRejectedError, rejectTx, serializeTxRejection } from './errors.ts'
+import { yieldToMainThread } from './thread-priority.ts'
 
 export interface IngestTask {
   chain: Pick<ChainConfig, 'chainId' | 'name'>
@@ -51,3 +53,5 @@ export function decodeBatch(task: IngestTask): WireDecodeOutcome[] {
 }
 
 export default decodeBatch
+
+if (!isMainThread) yieldToMainThread()
