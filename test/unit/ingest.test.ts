@@ -12,10 +12,14 @@ import {
   TX_REJECTED_RPC_CODE,
   TxRejectedError,
   decodeRawTransaction,
+  getTxCodec,
   rejectTx,
+  toWireDecodedTx,
+  verifyRawTransaction,
   type DecodeLimits,
   type DecodedTx,
 } from '../../src/sequencer/ingest/index.ts'
+import { rng, type Rng } from '../helpers/rng.ts'
 
 const CHAIN = { chainId: 6342n, name: 'test' }
 const common = createChainCommon(CHAIN)
@@ -276,6 +280,43 @@ describe('decodeRawTransaction', () => {
     rejects(tx.serialize(), 'max initcode size exceeded: code size 49153, limit 49152', 'initcode-too-large')
   })
 
+  test('the plain-call fast path accepts exactly what ethereumjs accepts, with the same fields', () => {
+    // Random EIP-1559 txs whose fields are drawn around every bound the constructor enforces, run
+    // through the decoder twice: as configured (plain calls skip the constructor) and with the fast
+    // path off. Both runs must reject with the same message or accept with the same fields.
+    const fast = getTxCodec(common)
+    const slow = { ...fast, plainCallGas: undefined }
+    const outcome = (raw: Uint8Array, codec: typeof fast): unknown => {
+      try {
+        const verified = verifyRawTransaction(raw, codec, limits)
+        return { ok: true, viaConstructor: verified.tx !== undefined, wire: toWireDecodedTx(raw, verified) }
+      } catch (err) {
+        assert.ok(err instanceof TxRejectedError, String(err))
+        return { ok: false, reason: err.reason, message: err.message }
+      }
+    }
+    let fastAccepted = 0
+    let constructorAccepted = 0
+    let rejected = 0
+    for (let seed = 0; seed < 3_000; seed++) {
+      const raw = randomFeeMarketCall(rng(seed))
+      const got = outcome(raw, fast) as { ok: boolean; viaConstructor?: boolean }
+      const want = outcome(raw, slow) as { ok: boolean; viaConstructor?: boolean }
+      if (got.ok && want.ok) {
+        assert.equal(want.viaConstructor, true)
+        if (got.viaConstructor === false) fastAccepted++
+        else constructorAccepted++
+        assert.deepEqual({ ...got, viaConstructor: true }, want, `seed ${seed}`)
+      } else {
+        assert.deepEqual(got, want, `seed ${seed}`)
+        rejected++
+      }
+    }
+    assert.ok(fastAccepted > 800, `only ${fastAccepted} txs took the fast path`)
+    assert.ok(constructorAccepted > 40, `only ${constructorAccepted} valid txs (creations, access lists) took the constructor`)
+    assert.ok(rejected > 800, `only ${rejected} txs were rejected`)
+  })
+
   test('rejection messages and codes', () => {
     const err = rejectTx('nonce-too-low', { next: 5n, nonce: 3n })
     assert.equal(err.message, 'nonce too low: next nonce 5, tx nonce 3')
@@ -394,3 +435,45 @@ describe('IngestPool', () => {
     }
   })
 })
+
+/**
+ * A natively signed EIP-1559 tx whose fields straddle the bounds a decoder must check: leading
+ * zeros, 2^64 − 1 nonces and gas limits, 33-byte integers, fee × gas overflow, gas at and below
+ * intrinsic, 19- to 21-byte recipients, creations, access lists, lists where bytes belong.
+ */
+function randomFeeMarketCall(r: Rng): Uint8Array {
+  const maybe = <T>(p: number, odd: () => T, usual: () => T): T => (r.next() < p ? odd() : usual())
+  const scalar = (usual: () => bigint): Uint8Array | Uint8Array[] =>
+    r.pick<() => Uint8Array | Uint8Array[]>([
+      () => int(usual()),
+      () => int(usual()),
+      () => int(usual()),
+      () => concatBytes(new Uint8Array([0]), int(usual())),
+      () => r.bytes(33),
+      () => r.bytes(32),
+      () => [],
+    ])()
+  const data = maybe(0.5, () => Uint8Array.from(r.bytes(r.int(40)), (b) => (b < 100 ? 0 : b)), () => new Uint8Array(0))
+  const intrinsic = 21_000n + [...data].reduce((g, b) => g + (b === 0 ? 4n : 16n), 0n)
+  const gasLimit = maybe(
+    0.3,
+    () => r.pick([int(intrinsic - 1n), int(2n ** 64n - 1n), concatBytes(new Uint8Array([0]), int(intrinsic)), r.bytes(9), []]),
+    () => int(intrinsic + (r.next() < 0.3 ? 0n : BigInt(r.int(100_000)))),
+  )
+  const maxFee = maybe(0.1, () => (r.next() < 0.5 ? 2n ** 256n - 1n : 2n ** 250n), () => BigInt(1 + r.int(10)) * GWEI)
+  const unsigned: Array<Uint8Array | Uint8Array[] | Array<Array<Uint8Array | Uint8Array[]>>> = [
+    int(CHAIN.chainId),
+    maybe(0.2, () => scalar(() => r.pick([0n, 2n ** 64n - 2n, 2n ** 64n - 1n, 2n ** 64n])), () => int(BigInt(r.int(1_000)))),
+    maybe(0.1, () => scalar(() => BigInt(r.int(5)) * GWEI), () => int(BigInt(r.int(2)) * GWEI)),
+    maybe(0.1, () => scalar(() => maxFee), () => int(maxFee)),
+    gasLimit,
+    maybe(0.15, () => r.pick([new Uint8Array(0), r.bytes(19), r.bytes(21), []]), () => r.bytes(20)),
+    maybe(0.15, () => scalar(() => BigInt(r.int(1_000))), () => int(BigInt(r.int(1_000)))),
+    data,
+    maybe(0.1, () => r.pick([[[r.bytes(20), [r.bytes(32)]]], [[r.bytes(20), []]]]), () => []),
+  ]
+  const { signature, recoveryId } = signHash(keccak256(concatBytes(new Uint8Array([2]), RLP.encode(unsigned))), KEY)
+  const sig = [int(BigInt(recoveryId)), int(bytesToBigInt(signature.subarray(0, 32))), int(bytesToBigInt(signature.subarray(32)))]
+  if (r.next() < 0.05) sig[0] = concatBytes(new Uint8Array([0]), sig[0]!)
+  return concatBytes(new Uint8Array([2]), RLP.encode([...unsigned, ...sig]))
+}

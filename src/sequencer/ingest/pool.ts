@@ -195,7 +195,7 @@ export class IngestPool {
 
   private decodeInThread(raw: Uint8Array): DecodeOutcome {
     try {
-      return { ok: true, tx: toDecodedTx(raw, verifyRawTransaction(raw, this.codec, this.limits)) }
+      return { ok: true, tx: toDecodedTx(raw, verifyRawTransaction(raw, this.codec, this.limits), this.codec) }
     } catch (err) {
       if (err instanceof TxRejectedError) return { ok: false, error: err }
       return { ok: false, error: rejectTx('malformed', { detail: err instanceof Error ? err.message : String(err) }) }
