@@ -1,7 +1,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, decodeRlp, encodeRlp, rlpListHeaderLength, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, decodeRlp, encodeRlp, rlpListHeaderLength, type RlpInput, unpaddedBytes } from './rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
 import type { Hex, StateDiff } from './state-diff.ts'
@@ -40,7 +40,7 @@ export type UnsignedMiniBlock = Omit<MiniBlock, 'hash' | 'signature'>
 /** Keeps mini-block signatures from being valid as any other kind of signed message. */
 const SIGNING_DOMAIN = new TextEncoder().encode('megaeth-node/mini-block/v1')
 
-function bodyFields(block: UnsignedMiniBlock): RlpValue[] {
+function bodyFields(block: UnsignedMiniBlock): RlpInput[] {
   return [
     unpaddedBytes(block.number),
     unpaddedBytes(block.blockNumber),

@@ -1,7 +1,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
 import type { Hex } from './state-diff.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, encodeRlp, type RlpInput, type RlpValue } from './rlp-fields.ts'
 
 export interface Log {
   address: Hex
@@ -33,7 +33,7 @@ export interface TxReceipt {
 
 /** The consensus encoding (EIP-2718 typed) that the receipts root commits to. */
 export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
-  return typedEnvelope(receipt.type, encodeRlp([unpaddedBytes(BigInt(receipt.status)), unpaddedBytes(receipt.cumulativeGasUsed), receipt.logsBloom, encodeLogs(receipt.logs)]))
+  return typedEnvelope(receipt.type, encodeRlp([receipt.status, receipt.cumulativeGasUsed, receipt.logsBloom, encodeLogs(receipt.logs)]))
 }
 
 /**
@@ -51,24 +51,26 @@ export function typedEnvelope(type: number, payload: Uint8Array): Uint8Array {
   return typed
 }
 
-/** Storage/wire encoding: every field, RLP. */
-export function encodeReceipt(r: TxReceipt): RlpValue[] {
+const EMPTY = new Uint8Array(0)
+
+/** Storage/wire encoding: every field, RLP (fields as `encodeRlp` shorthands: no array per field). */
+export function encodeReceipt(r: TxReceipt): RlpInput[] {
   return [
-    hexBytes(r.transactionHash),
-    unpaddedBytes(BigInt(r.type)),
-    unpaddedBytes(BigInt(r.status)),
-    unpaddedBytes(r.cumulativeGasUsed),
-    unpaddedBytes(r.gasUsed),
-    unpaddedBytes(r.effectiveGasPrice),
+    r.transactionHash,
+    r.type,
+    r.status,
+    r.cumulativeGasUsed,
+    r.gasUsed,
+    r.effectiveGasPrice,
     r.logsBloom,
     encodeLogs(r.logs),
-    hexBytes(r.from),
-    r.to === null ? new Uint8Array(0) : hexBytes(r.to),
-    r.contractAddress === null ? new Uint8Array(0) : hexBytes(r.contractAddress),
-    unpaddedBytes(r.blockNumber),
-    unpaddedBytes(BigInt(r.transactionIndex)),
-    unpaddedBytes(BigInt(r.logIndexStart)),
-    unpaddedBytes(r.miniBlockNumber),
+    r.from,
+    r.to ?? EMPTY,
+    r.contractAddress ?? EMPTY,
+    r.blockNumber,
+    r.transactionIndex,
+    r.logIndexStart,
+    r.miniBlockNumber,
   ]
 }
 
@@ -100,8 +102,8 @@ export function decodeReceipt(value: RlpValue): TxReceipt {
   }
 }
 
-function encodeLogs(logs: readonly Log[]): RlpValue[] {
-  return logs.map((log) => [hexBytes(log.address), log.topics.map((t) => hexBytes(t)), hexBytes(log.data)])
+function encodeLogs(logs: readonly Log[]): RlpInput[] {
+  return logs.map((log) => [log.address, log.topics, log.data])
 }
 
 function decodeLog(value: RlpValue): Log {

@@ -3,8 +3,13 @@ import type { Hex } from './state-diff.ts'
 
 /** What `RLP.decode` yields and `RLP.encode` takes. */
 export type RlpValue = Uint8Array | RlpValue[]
-/** What `encodeRlp` takes. */
-export type RlpInput = Uint8Array | readonly RlpInput[]
+/**
+ * What `encodeRlp` takes: bytes and lists, plus two shorthands it writes straight into its output,
+ * so hot encoders (receipts, state diffs: ~15 fields per transaction) allocate no array per field:
+ * a non-negative integer (`bigint`, or a safe-integer `number`) stands for its RLP integer form
+ * (`unpaddedBytes`), a `Hex` string for its bytes (`hexBytes`).
+ */
+export type RlpInput = Uint8Array | bigint | number | Hex | readonly RlpInput[]
 
 /** Thrown for bytes that are not a valid encoding of what they claim to be (p2p input, a corrupt DB). */
 export class CodecError extends Error {
@@ -64,7 +69,7 @@ export function unpaddedBytes(value: bigint): Uint8Array {
  */
 export function hexBytes(hex: Hex): Uint8Array {
   const buffer = Buffer.from(hex.slice(2), 'hex')
-  if (buffer.length * 2 !== hex.length - 2) throw new CodecError(`invalid hex string: ${hex.length > 70 ? `${hex.slice(0, 70)}…` : hex}`)
+  if (buffer.length * 2 !== hex.length - 2) throw new CodecError(`invalid hex string: ${clip(hex)}`)
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length)
 }
 
@@ -77,24 +82,69 @@ export function hexBytes(hex: Hex): Uint8Array {
  * This measures the tree once, then writes every byte once into a buffer of the exact size.
  */
 export function encodeRlp(value: RlpInput): Uint8Array {
-  const listLengths: number[] = []
-  const out = new Uint8Array(measure(value, listLengths))
-  write(value, out, 0, listLengths, { next: 0 })
+  lengths.count = 0
+  const out = new Uint8Array(measure(value))
+  write(value, { out, next: 0, hexView: undefined }, 0)
   return out
 }
 
-/** Encoded size of `value`; appends each list's payload length to `listLengths` in pre-order. */
-function measure(value: RlpInput, listLengths: number[]): number {
+/**
+ * Each list's payload length and each integer's and hex string's byte length, in pre-order, as
+ * `measure` finds them and `write` consumes them. One growing buffer for every call (encoding is
+ * synchronous and each thread has its own module): a mini-block body has thousands of entries.
+ */
+const lengths = { values: new Int32Array(1024), count: 0 }
+
+function pushLength(n: number): number {
+  if (lengths.count === lengths.values.length) {
+    const grown = new Int32Array(lengths.values.length * 2)
+    grown.set(lengths.values)
+    lengths.values = grown
+  }
+  lengths.values[lengths.count] = n
+  return lengths.count++
+}
+
+/** One `encodeRlp` call's output and its position in `lengths`. */
+interface Writer {
+  out: Uint8Array
+  next: number
+  /** A Buffer over `out`, made on first need, for native hex writes. */
+  hexView: Buffer | undefined
+}
+
+/** Encoded size of `value`; records the lengths `write` needs in `lengths`, in pre-order. */
+function measure(value: RlpInput): number {
   if (value instanceof Uint8Array) {
     const n = value.length
     return n === 1 && value[0]! < 0x80 ? 1 : headerLength(n) + n
   }
-  const slot = listLengths.length
-  listLengths.push(0)
+  if (typeof value === 'bigint' || typeof value === 'number') {
+    const n = integerLength(value)
+    pushLength(n)
+    return n === 1 && value < 0x80 ? 1 : headerLength(n) + n
+  }
+  if (typeof value === 'string') {
+    if (value.length % 2 !== 0 || !value.startsWith('0x')) throw new CodecError(`invalid hex string: ${clip(value)}`)
+    const n = (value.length - 2) / 2
+    pushLength(n)
+    return n === 1 && Number(value) < 0x80 ? 1 : headerLength(n) + n
+  }
+  const slot = pushLength(0)
   let payload = 0
-  for (let i = 0; i < value.length; i++) payload += measure(value[i]!, listLengths)
-  listLengths[slot] = payload
+  for (let i = 0; i < value.length; i++) payload += measure(value[i]!)
+  lengths.values[slot] = payload
   return headerLength(payload) + payload
+}
+
+function integerLength(value: bigint | number): number {
+  if (typeof value === 'number' ? !Number.isSafeInteger(value) || value < 0 : value < 0n) throw new RangeError(`RLP integer must be a non-negative (safe) integer, got ${value}`)
+  if (value <= Number.MAX_SAFE_INTEGER) {
+    let length = 0
+    for (let m = Number(value); m > 0; m = Math.floor(m / 256)) length++
+    return length
+  }
+  return (value.toString(16).length + 1) >> 1
 }
 
 function headerLength(payloadLength: number): number {
@@ -105,7 +155,9 @@ function headerLength(payloadLength: number): number {
 }
 
 /** Writes `value` at `pos`; returns the position after it. */
-function write(value: RlpInput, out: Uint8Array, pos: number, listLengths: number[], cursor: { next: number }): number {
+function write(value: RlpInput, w: Writer, pos: number): number {
+  const { out } = w
+  const measured = lengths.values
   if (value instanceof Uint8Array) {
     const n = value.length
     if (n === 1 && value[0]! < 0x80) {
@@ -116,9 +168,48 @@ function write(value: RlpInput, out: Uint8Array, pos: number, listLengths: numbe
     out.set(value, pos)
     return pos + n
   }
-  pos = writeHeader(out, pos, listLengths[cursor.next++]!, 0xc0)
-  for (let i = 0; i < value.length; i++) pos = write(value[i]!, out, pos, listLengths, cursor)
+  if (typeof value === 'bigint' || typeof value === 'number') {
+    const n = measured[w.next++]!
+    if (n === 1 && value < 0x80) {
+      out[pos] = Number(value)
+      return pos + 1
+    }
+    pos = writeHeader(out, pos, n, 0x80)
+    if (value <= Number.MAX_SAFE_INTEGER) {
+      for (let i = pos + n - 1, m = Number(value); i >= pos; i--, m = Math.floor(m / 256)) out[i] = m % 256
+    } else {
+      const hex = value.toString(16)
+      writeHexDigits(w, hex.length % 2 === 0 ? hex : `0${hex}`, pos, n)
+    }
+    return pos + n
+  }
+  if (typeof value === 'string') {
+    const n = measured[w.next++]!
+    if (n === 1) {
+      // Number() of a 0x string is NaN unless every digit is hex (parseInt would stop early).
+      const byte = Number(value)
+      if (byte < 0x80) {
+        out[pos] = byte
+        return pos + 1
+      }
+    }
+    pos = writeHeader(out, pos, n, 0x80)
+    writeHexDigits(w, value.slice(2), pos, n)
+    return pos + n
+  }
+  pos = writeHeader(out, pos, measured[w.next++]!, 0xc0)
+  for (let i = 0; i < value.length; i++) pos = write(value[i]!, w, pos)
   return pos
+}
+
+function writeHexDigits(w: Writer, digits: string, pos: number, n: number): void {
+  w.hexView ??= Buffer.from(w.out.buffer, w.out.byteOffset, w.out.byteLength)
+  // Buffer's hex decoder stops at the first character that is not a hex digit.
+  if (w.hexView.write(digits, pos, n, 'hex') !== n) throw new CodecError(`invalid hex string: 0x${clip(digits)}`)
+}
+
+function clip(text: string): string {
+  return text.length > 70 ? `${text.slice(0, 70)}…` : text
 }
 
 function writeHeader(out: Uint8Array, pos: number, length: number, offset: 0x80 | 0xc0): number {

@@ -1,21 +1,21 @@
 import { bytesToHex } from '@ethereumjs/util'
 import type { AccountDiff, Hex, StateDiff } from './state-diff.ts'
-import { asBytes, asList, bytesToBigInt, hexBytes, type RlpValue, unpaddedBytes } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, type RlpInput, type RlpValue } from './rlp-fields.ts'
 
 /**
  * RLP: [ [address, account ([nonce, balance, codeHash] | []), cleared, [[slot, value]…]]…, [[codeHash, code]…] ].
  * Deterministic order (insertion order of the maps), so a signed mini-block re-encodes to the same bytes.
  */
-export function encodeStateDiff(diff: StateDiff): RlpValue {
-  const accounts: RlpValue[] = []
+export function encodeStateDiff(diff: StateDiff): RlpInput {
+  const accounts: RlpInput[] = []
   for (const [address, change] of diff.accounts) {
-    const account = change.account === null ? [] : [unpaddedBytes(change.account.nonce), unpaddedBytes(change.account.balance), change.account.codeHash]
-    const storage: RlpValue[] = []
-    for (const [slot, value] of change.storage) storage.push([hexBytes(slot), value])
-    accounts.push([hexBytes(address), account, change.storageCleared ? Uint8Array.of(1) : new Uint8Array(0), storage])
+    const account = change.account === null ? [] : [change.account.nonce, change.account.balance, change.account.codeHash]
+    const storage: RlpInput[] = []
+    for (const [slot, value] of change.storage) storage.push([slot, value])
+    accounts.push([address, account, change.storageCleared ? 1 : 0, storage])
   }
-  const codes: RlpValue[] = []
-  for (const [hash, code] of diff.codes) codes.push([hexBytes(hash), code])
+  const codes: RlpInput[] = []
+  for (const [hash, code] of diff.codes) codes.push([hash, code])
   return [accounts, codes]
 }
 

@@ -11,6 +11,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_NULL, bigIntToBytes, bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import secp256k1 from 'secp256k1'
 import { createChainCommon } from '../../src/chain/config.ts'
+import { encodeRlp } from '../../src/chain/rlp-fields.ts'
 import type { Hex } from '../../src/chain/state-diff.ts'
 import { encodeStateDiff } from '../../src/chain/state-diff-codec.ts'
 import type { BlockEnv } from '../../src/execution/block-env.ts'
@@ -166,7 +167,7 @@ test('native transfers equal runTx: outcomes, receipts and encoded state diffs o
         total++
       }
       const diffs = lanes.map((l) => l.takeDiff())
-      assert.equal(bytesToHex(RLP.encode(encodeStateDiff(diffs[0]!))), bytesToHex(RLP.encode(encodeStateDiff(diffs[1]!))), `seed ${seed} batch ${batch}: encoded state diffs differ`)
+      assert.equal(bytesToHex(encodeRlp(encodeStateDiff(diffs[0]!))), bytesToHex(encodeRlp(encodeStateDiff(diffs[1]!))), `seed ${seed} batch ${batch}: encoded state diffs differ`)
       diffs.forEach((diff, i) => bases[i]!.apply(diff))
     }
   }

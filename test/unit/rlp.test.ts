@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
-import { CodecError, encodeRlp, rlpListItems, rlpStringPayload, unpaddedBytes, type RlpValue } from '../../src/chain/rlp-fields.ts'
+import { CodecError, encodeRlp, rlpListItems, rlpStringPayload, unpaddedBytes, type RlpInput, type RlpValue } from '../../src/chain/rlp-fields.ts'
 import { rng } from '../helpers/rng.ts'
 
 /** Lengths around every boundary of RLP's header forms (1 byte, 0x80+n, 0xb7+len(len)). */
@@ -43,6 +43,43 @@ test('unpaddedBytes equals bigIntToUnpaddedBytes around every byte boundary and 
   for (let i = 0; i < 2000; i++) values.push(BigInt(`0x${Buffer.from(r.bytes(1 + r.int(32))).toString('hex')}`))
   for (const v of values) assert.deepEqual(unpaddedBytes(v), bigIntToUnpaddedBytes(v), `0x${v.toString(16)}`)
   assert.throws(() => unpaddedBytes(-1n), RangeError)
+})
+
+test('encodeRlp writes integers and hex strings as the bytes they stand for', () => {
+  // Each shorthand beside its byte form, in random nesting: the two encodings must be identical.
+  const r = rng(19)
+  const integer = (): bigint => {
+    const bits = r.pick([0, 1, 7, 8, 52, 53, 54, 64, 200, 256])
+    return bits === 0 ? 0n : BigInt(`0x${Buffer.from(r.bytes(Math.ceil(bits / 8))).toString('hex')}`) >> BigInt((8 - (bits % 8)) % 8)
+  }
+  const pair = (depth: number): [RlpInput, RlpValue] => {
+    const kind = depth === 0 ? r.int(4) : r.int(5)
+    if (kind === 0) {
+      const v = integer()
+      return [v, unpaddedBytes(v)]
+    }
+    if (kind === 1) {
+      const v = integer()
+      return v <= BigInt(Number.MAX_SAFE_INTEGER) ? [Number(v), unpaddedBytes(v)] : [v, unpaddedBytes(v)]
+    }
+    if (kind === 2) {
+      const bytes = r.bytes(r.pick([0, 1, 1, 20, 32, 55, 56, 300]))
+      const hex = Buffer.from(bytes).toString('hex')
+      return [`0x${r.next() < 0.5 ? hex : hex.toUpperCase()}`, bytes]
+    }
+    if (kind === 3) {
+      const bytes = r.bytes(r.int(60))
+      return [bytes, bytes]
+    }
+    const items = Array.from({ length: r.int(8) }, () => pair(depth - 1))
+    return [items.map(([input]) => input), items.map(([, bytes]) => bytes)]
+  }
+  for (let i = 0; i < 2000; i++) {
+    const [input, bytes] = pair(4)
+    assert.deepEqual(encodeRlp(input), RLP.encode(bytes), `case ${i}`)
+  }
+  for (const bad of ['0x1', '12', '0xzz', '0x7z', '0x00zz']) assert.throws(() => encodeRlp([bad as `0x${string}`]), CodecError, bad)
+  for (const bad of [-1n, -1, 1.5, 2 ** 53]) assert.throws(() => encodeRlp([bad]), RangeError, String(bad))
 })
 
 test('rlpListItems slices a list into its items\' encodings; rlpStringPayload unwraps byte strings', () => {
