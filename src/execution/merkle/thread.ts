@@ -6,6 +6,7 @@ import type { StateDiff } from '../../chain/state-diff.ts'
 // Only the builder: the thread must not load the verifier's execution stack.
 import type { BlockAccess } from '../../stateless/access-set.ts'
 import { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from '../../stateless/witness-builder.ts'
+import { yieldToMainThread } from '../../util/thread-priority.ts'
 import { StateTrie, type StateTrieAccount } from './state-trie.ts'
 
 export type MerkleRequest = {
@@ -35,6 +36,8 @@ export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: nu
 export function serveMerkleRequests(): void {
   const port = parentPort
   if (port === null) throw new Error('merkleizer thread started outside a worker')
+  // Block sealing and proofs are background work next to the main thread's (see thread-priority.ts).
+  yieldToMainThread()
   // Wired in from the start: a trie's node reporter is fixed when it is built, and idle reports cost one call.
   const collector = new TrieNodeCollector()
   const trieOptions = { onNodeRead: collector.onNodeRead }

@@ -8,7 +8,7 @@ import { isMainThread } from 'node:worker_threads'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
 import { type DecodeLimits, type TxCodec, type WireDecodedTx, getTxCodec, toWireDecodedTx, verifyRawTransaction } from './decode.ts'
 import { type SerializedTxRejection, isTxRejectedError, rejectTx, serializeTxRejection } from './errors.ts'
-import { yieldToMainThread } from './thread-priority.ts'
+import { yieldToMainThread } from '../../util/thread-priority.ts'
 
 export interface IngestTask {
   chain: Pick<ChainConfig, 'chainId' | 'name'>
