@@ -55,6 +55,8 @@ export interface ModeResult {
   txPerSec: number
   mgasPerSec: number
   speedup: number
+  /** parallel-interpreter only: sequential-interpreter ms / this lane's ms. */
+  speedupOverInterpreter?: number
   /** Median slice: CPU ms of all threads, of the main thread, and the main thread's wait for a CPU (contention from other processes). */
   processCpuMs: number
   mainCpuMs: number
@@ -493,6 +495,18 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
         const lane = await Lane.open(work.state, (seq, state) => new ParallelExecutor(pools.get(w)!, seq, state, {}, { onRound: (r) => reports.push(r) }))
         modes.push({ name: 'parallel', workers: w, lane, runs: [], reports })
       }
+      if (scenario === 'transfers-disjoint') {
+        // Native transfers take ~2 µs, less than a worker round trip, so the parallel executor runs
+        // them on the main thread and both lanes above do the same work. This lane measures the
+        // parallel engine itself on disjoint transfers: interpreter against interpreter.
+        const reports: RoundReport[] = []
+        const w = workerCounts[0]!
+        const lane = await Lane.open(work.state, (seq, state) => {
+          seq.nativeTransfers = false
+          return new ParallelExecutor(pools.get(w)!, seq, state, {}, { onRound: (r) => reports.push(r) })
+        })
+        modes.push({ name: 'parallel-interpreter', workers: w, lane, runs: [], reports })
+      }
       for (let slice = 0; slice <= reps; slice++) {
         const slab = work.blocks.slice(slice * blocks, (slice + 1) * blocks)
         for (const mode of modes) {
@@ -509,6 +523,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
       const reference = modes[0]!.runs[0]!
       const txs = blocks * perBlock
       const seqMs = median(modes[0]!.runs.map((r) => r.ms))
+      const seqInterpreterMs = median(modes[1]!.runs.map((r) => r.ms))
       const modeResults: ModeResult[] = modes.map((mode) => {
         const ms = median(mode.runs.map((r) => r.ms))
         const result: ModeResult = {
@@ -523,7 +538,8 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
           mainRunQueueWaitMs: round2(median(mode.runs.map((r) => r.mainWaitMs))),
           allRunsMs: mode.runs.map((r) => round2(r.ms)),
         }
-        if (mode.name === 'parallel') {
+        if (mode.name === 'parallel-interpreter') result.speedupOverInterpreter = round2(seqInterpreterMs / ms)
+        if (mode.name.startsWith('parallel')) {
           const reasons: Record<string, number> = {}
           let workerTxs = 0
           let mainTxs = 0
@@ -560,16 +576,18 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
             workerCpuMs: round2(workerCpuUs / 1000 / reps),
             workerSyncCpuMs: round2(workerSyncCpuUs / 1000 / reps),
           })
-          const seqMainCpu = median(modes[0]!.runs.map((r) => r.mainCpuMs))
+          // Against the sequential lane doing the same work: the interpreter one for parallel-interpreter.
+          const seqMainCpu = median(modes[mode.name === 'parallel-interpreter' ? 1 : 0]!.runs.map((r) => r.mainCpuMs))
           const busiest = Math.max(result.mainCpuMs, (workerCpuUs + workerSyncCpuUs) / 1000 / reps / mode.workers)
           result.threadBoundSpeedup = round2(seqMainCpu / busiest)
         }
         return result
       })
       for (const m of modeResults) {
-        const label = m.mode === 'parallel' ? `parallel ×${m.workers}` : m.mode === 'sequential' ? 'sequential' : 'seq. interp.'
-        const extra = m.mode === 'parallel' ? `, re-executed ${(100 * (m.reexecutionRate ?? 0)).toFixed(1)} % of worker txs ${JSON.stringify(m.reexecutedByReason)}, main thread ran ${m.mainThreadTxs}/${txs}, sync ${((m.syncBytes ?? 0) / 1024).toFixed(0)} KiB in ${m.syncMs} ms, worker cpu ${m.workerCpuMs} ms + sync ${m.workerSyncCpuMs} ms, thread-bound ×${m.threadBoundSpeedup}` : ''
-        log(`  ${label.padEnd(13)} ${String(m.ms).padStart(8)} ms  ${String(m.txPerSec).padStart(6)} tx/s  ${String(m.mgasPerSec).padStart(7)} Mgas/s  ×${m.speedup}  [cpu: process ${m.processCpuMs} ms, main ${m.mainCpuMs} ms, main waited for a core ${m.mainRunQueueWaitMs} ms]${extra}`)
+        const label = m.mode === 'parallel' ? `parallel ×${m.workers}` : m.mode === 'parallel-interpreter' ? `par. interp. ×${m.workers}` : m.mode === 'sequential' ? 'sequential' : 'seq. interp.'
+        const versus = m.speedupOverInterpreter === undefined ? '' : ` (×${m.speedupOverInterpreter} over seq. interp.)`
+        const extra = m.mode.startsWith('parallel') ? `, re-executed ${(100 * (m.reexecutionRate ?? 0)).toFixed(1)} % of worker txs ${JSON.stringify(m.reexecutedByReason)}, main thread ran ${m.mainThreadTxs}/${txs}, sync ${((m.syncBytes ?? 0) / 1024).toFixed(0)} KiB in ${m.syncMs} ms, worker cpu ${m.workerCpuMs} ms + sync ${m.workerSyncCpuMs} ms, thread-bound ×${m.threadBoundSpeedup}` : ''
+        log(`  ${label.padEnd(13)} ${String(m.ms).padStart(8)} ms  ${String(m.txPerSec).padStart(6)} tx/s  ${String(m.mgasPerSec).padStart(7)} Mgas/s  ×${m.speedup}${versus}  [cpu: process ${m.processCpuMs} ms, main ${m.mainCpuMs} ms, main waited for a core ${m.mainRunQueueWaitMs} ms]${extra}`)
       }
       results.push({ scenario, txs, blocks, txsPerBlock: perBlock, gasUsed: reference.gasUsed.toString(), modes: modeResults })
     }
@@ -589,6 +607,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
       'ms = executeBatch + takeDiff summed over the blocks (state applied between blocks off the clock); median of the interleaved runs',
       'parallel ×N = N worker threads plus the main thread, which executes the first share of each round itself and validates/commits the rest in order',
       'sequential-interpreter = the sequential executor with native transfers off (every transfer through runTx); speedups are relative to sequential (native transfers on)',
+      'parallel-interpreter (transfers-disjoint only) = the parallel executor with native transfers off, so workers run the transfers; speedupOverInterpreter is against sequential-interpreter',
       'every run is checked to produce the same receipts (cumulative gas, bloom, logs) and encoded state diffs as the sequential run',
       'the machine is shared with other engineers: see loadavg; speedups are ratios measured within one process, interleaved',
       'threadBoundSpeedup = sequential main-thread CPU / max(main CPU, workers CPU / workers): the speedup with a free core per thread (GC helper threads and other load ignored)',

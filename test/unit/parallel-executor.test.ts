@@ -13,11 +13,13 @@ import { encodeFunctionData, type Abi } from 'viem'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { BEACON_ROOTS_ADDRESS, devGenesis } from '../../src/chain/genesis.ts'
 import type { Hex, StateDiff } from '../../src/chain/state-diff.ts'
+import { encodeRlp } from '../../src/chain/rlp-fields.ts'
 import { encodeStateDiff } from '../../src/chain/state-diff-codec.ts'
 import type { BlockEnv } from '../../src/execution/block-env.ts'
 import { keccak256, privateKeyToAddress } from '../../src/execution/crypto.ts'
 import { SequentialExecutor, type BlockCursor, type TxOutcome } from '../../src/execution/executor.ts'
 import { StateTrie } from '../../src/execution/merkle/index.ts'
+import { supportsNativeTransfers } from '../../src/execution/native-transfer.ts'
 import { createTxFromRLP } from '@ethereumjs/tx'
 import { decodeValidatedTx, fastTxOptions } from '../../src/execution/validated-tx.ts'
 import { ExecWorkerPool, ParallelExecutor, SequentialMiniBlockExecutor, type MiniBlockExecutor, type ParallelExecutionObserver } from '../../src/execution/parallel/index.ts'
@@ -169,6 +171,8 @@ interface World {
   noBackoff: boolean
   maxRoundTxs: number
   zeroTips: boolean
+  /** Only value transfers, all through the interpreter (as under rules the native path does not cover). */
+  interpretedTransfersOnly: boolean
 }
 
 const ONE_ETH = 10n ** 18n
@@ -219,7 +223,7 @@ function buildWorld(seed: number): World {
     state.accounts.set(coinbase, { nonce: 0n, balance: kind === 2 ? 0n : ONE_ETH, codeHash: KECCAK256_NULL })
   }
   const gasLimit = rand() < 0.15 ? 300_000n + BigInt(Math.floor(rand() * 600_000)) : 30_000_000n
-  return { state, senders, holders, coinbase, gasLimit, noBackoff: rand() < 0.7, maxRoundTxs: rand() < 0.3 ? 3 + Math.floor(rand() * 10) : Number.POSITIVE_INFINITY, zeroTips: false }
+  return { state, senders, holders, coinbase, gasLimit, noBackoff: rand() < 0.7, maxRoundTxs: rand() < 0.3 ? 3 + Math.floor(rand() * 10) : Number.POSITIVE_INFINITY, zeroTips: false, interpretedTransfersOnly: false }
 }
 
 const abi = (name: 'Token' | 'Counter' | 'Factory' | 'Reverter'): Abi => contract(name).abi
@@ -235,7 +239,7 @@ function randomTx(rand: () => number, world: World, nonces: Map<Hex, bigint>, se
   const someone = (): Hex => (rand() < 0.5 ? pick(others) : rand() < 0.5 ? pick(hot) : addr(5000 + Math.floor(rand() * 50)))
   const r = rand()
   let spec: TxSpec
-  if (r < 0.22) spec = { ...base, to: someone(), value: BigInt(Math.floor(rand() * 3)) * 10n ** 15n }
+  if (r < 0.22 || world.interpretedTransfersOnly) spec = { ...base, to: someone(), value: BigInt(Math.floor(rand() * 3)) * 10n ** 15n }
   else if (r < 0.25) spec = { ...base, to: world.coinbase, value: BigInt(Math.floor(rand() * 2)) * 1000n }
   else if (r < 0.27) spec = { ...base, to: addr(7000 + Math.floor(rand() * 1e6)), value: 0n } // touch a fresh account with nothing
   else if (r < 0.4) {
@@ -294,7 +298,7 @@ function comparable(outcomes: Array<TxOutcome | undefined>): Comparable[] {
   return outcomes.map((o) => (o === undefined ? 'skipped' : o.ok ? { ok: true, receipt: o.receipt } : { ok: false, message: o.error.message }))
 }
 
-const encodeDiff = (diff: StateDiff): string => bytesToHex(RLP.encode(encodeStateDiff(diff) as never))
+const encodeDiff = (diff: StateDiff): string => bytesToHex(encodeRlp(encodeStateDiff(diff)))
 const blockHash = async (n: bigint): Promise<Uint8Array> => keccak256(bigIntToBytes(n + 1n))
 
 interface Lane {
@@ -314,6 +318,7 @@ async function lane(world: World, make: (seq: SequentialExecutor, state: FlatSta
     seq = spare
     seq.state.setBase(state)
   }
+  seq.nativeTransfers = !world.interpretedTransfersOnly && supportsNativeTransfers(common)
   return { state, executor: make(seq, state) }
 }
 
@@ -448,6 +453,20 @@ test('a zero-tip batch against an absent fee recipient leaves it exactly as sequ
       world.noBackoff = true
     })
   }
+})
+
+test('without the native path (rules it does not cover), transfer batches run on the workers and equal sequential', async () => {
+  const transferRounds = (): number => reasons.get('round:sequential:transfers') ?? 0
+  const before = transferRounds()
+  let workerTxs = 0
+  for (let seed = 30_001; seed <= 30_010; seed++) {
+    workerTxs += (await differential(seed, [2], 3, (world) => {
+      world.interpretedTransfersOnly = true
+      world.noBackoff = true
+    })).workerTxs
+  }
+  assert.equal(transferRounds(), before, 'batches were kept on the main thread for a native path that was off')
+  assert.ok(workerTxs > 100, `only ${workerTxs} transfers ran on workers`)
 })
 
 test('a failed worker pool falls back to sequential execution with the same results', async () => {

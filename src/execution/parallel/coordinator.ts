@@ -240,7 +240,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
       if (this.disabled !== undefined || this.pool.failure !== undefined) sequentialReason = 'unavailable'
       else if (this.backoffLeft > 0) sequentialReason = 'backoff'
       else if (remaining < this.options.minParallelTxs) sequentialReason = 'small'
-      else if (!hasInterpretedTxs(txs, next, this.options.minParallelTxs)) sequentialReason = 'transfers'
+      else if (this.main.nativeTransfers && !hasInterpretedTxs(txs, next, this.options.minParallelTxs)) sequentialReason = 'transfers'
       let size = Math.min(remaining, this.options.maxRoundTxs)
       if (sequentialReason === undefined && progress.deadline !== Number.POSITIVE_INFINITY) {
         const budgetUs = (progress.deadline - performance.now()) * 1000
@@ -554,7 +554,8 @@ function snapshotDiff(state: FlatState): StateDiff {
  * Whether `txs[from..]` holds at least `count` transactions that may need the interpreter. Plain
  * value transfers (no data, not a creation) take the main thread's native path in a few µs, less
  * than shipping them to a worker and committing its result; a batch of mostly transfers runs
- * sequentially.
+ * sequentially. (Only where that path exists: under rules it does not implement, or with it
+ * switched off, transfers run through the interpreter like any call.)
  */
 function hasInterpretedTxs(txs: readonly BatchTx[], from: number, count: number): boolean {
   let found = 0
