@@ -60,7 +60,10 @@ export interface DecodedTx {
   /** Encoded size in bytes. */
   readonly size: number
   readonly type: number
-  /** The ethereumjs tx, with sender public key and hash pre-cached (see file comment). */
+  /**
+   * The ethereumjs tx, with sender public key and hash pre-cached (see file comment); built on first
+   * access unless verification built it.
+   */
   readonly tx: TypedTransaction
   /** Set when the tx has a plain transfer's shape: the executor can apply it without `tx`. */
   readonly transfer: PlainTransfer | undefined
@@ -315,9 +318,9 @@ export function verifyRawTransaction(raw: Uint8Array, codec: TxCodec, limits: De
   return { hash, senderPubKey, sender: toHex(publicKeyToAddress(senderPubKey)), scalars, tx }
 }
 
-/** 2^256 − 1 and 2^64 − 1: the bounds ethereumjs' constructors enforce. */
+/** ethereumjs' constructors bound fee × gas by 2^256 − 1, and nonces and gas limits by 2^64 − 1 (8 bytes). */
 const MAX_UINT256 = (1n << 256n) - 1n
-const MAX_NONCE_BYTES = 8
+const MAX_UINT64_BYTES = 8
 
 /**
  * The scalars of an EIP-1559 call with no access list (what wallets send), checked the way
@@ -338,7 +341,7 @@ function plainCallScalars(values: NestedUint8Array, codec: TxCodec): TxScalars |
     if (!(field instanceof Uint8Array) || field.length > 32 || (field.length > 0 && field[0] === 0)) return undefined
   }
   // EIP-2681: a nonce below 2^64 − 1; geth's gas limit bound: at most 2^64 − 1.
-  if ((nonce as Uint8Array).length > MAX_NONCE_BYTES || (gasLimit as Uint8Array).length > MAX_NONCE_BYTES) return undefined
+  if ((nonce as Uint8Array).length > MAX_UINT64_BYTES || (gasLimit as Uint8Array).length > MAX_UINT64_BYTES) return undefined
   const scalars: TxScalars = {
     nonce: bytesToBigInt(nonce as Uint8Array),
     gasLimit: bytesToBigInt(gasLimit as Uint8Array),
