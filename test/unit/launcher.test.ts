@@ -15,7 +15,7 @@ test('bin/megaeth-node runs as a command, with the node flags on its shebang lin
   assert.equal(run.status, 0, run.stderr)
   assert.match(run.stdout, /^megaeth-node \d+\.\d+\.\d+/)
   const execArgv = JSON.parse(run.stderr.trim().split('\n')[0]!) as string[]
-  assert.ok(execArgv.includes('--max-semi-space-size=64'), `execArgv: ${JSON.stringify(execArgv)}`)
+  assert.ok(execArgv.includes('--max-semi-space-size=32'), `execArgv: ${JSON.stringify(execArgv)}`)
   // The benchmark starts the node with the same flags (it adds its own, so it cannot exec the file).
   assert.deepEqual(launcherNodeFlags(LAUNCHER), execArgv.filter((flag) => !flag.startsWith('--import')))
 })
