@@ -26,6 +26,9 @@ export interface SequencerOptions extends ProducerOptions {
   txpool: Partial<TxPoolOptions>
 }
 
+/** See `defaultIngestWorkers`. */
+const MAX_DEFAULT_INGEST_WORKERS = 4
+
 export const DEFAULT_SEQUENCER_OPTIONS: Readonly<SequencerOptions> = Object.freeze({
   miniBlockMs: 10,
   blockMs: 1000,
@@ -48,8 +51,9 @@ export function defaultExecWorkers(): number {
  * One decode worker per core, not per core minus one: recovering a sender (~46 µs) is the heaviest
  * per-tx step, and the main thread is busy only in bursts (RPC, sealing, GC). With one thread fewer
  * than cores the decoder idles whenever the main thread does; one per core lets the OS fill those
- * gaps (+15–20 % transfers/s on 2 cores, see docs/DESIGN.md). Idle workers cost nothing.
+ * gaps (+15–20 % transfers/s on 2 cores, see docs/DESIGN.md). At most four: they decode ~60,000
+ * tx/s, more than the main thread admits (~40 µs per transfer), and each holds a V8 heap.
  */
 export function defaultIngestWorkers(): number {
-  return Math.max(1, availableParallelism())
+  return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_INGEST_WORKERS))
 }

@@ -19,7 +19,7 @@ test('--dev alone is a complete configuration with the documented defaults', () 
   assert.equal(o.datadir, undefined)
   assert.equal(o.executor, 'sequential')
   assert.equal(o.workers, undefined)
-  assert.equal(o.ingestWorkers, availableParallelism())
+  assert.equal(o.ingestWorkers, Math.min(availableParallelism(), 4))
 })
 
 test('--executor and --workers choose the mini-block executor; --ingest-workers the decoders', () => {
