@@ -1,8 +1,8 @@
 /**
  * Lets the main thread win the CPU over background threads when the cores are all busy.
  *
- * The main thread is the node's one serial stage (RPC, pool, mini-blocks). The decode workers (as
- * many as cores) and the merkleizer thread (a second of state and receipts once per EVM block) do
+ * The main thread is the node's one serial stage (RPC, pool, mini-blocks). The decode workers (one
+ * per core) and the merkleizer thread (a second of state and receipts once per EVM block) do
  * work nothing waits on within the next mini-block, yet with equal priorities the OS preempts the
  * main thread for them about as often as not, and every request then waits. At niceness 5 such a
  * thread gets a third of a contended core against the main thread's share and all of an idle one:

@@ -21,7 +21,7 @@ export interface IngestPoolOptions {
   chain: Pick<ChainConfig, 'chainId' | 'name'>
   limits: DecodeLimits
   /**
-   * Worker threads; 0 decodes in the calling thread. Default: one per core (`defaultIngestWorkers`).
+   * Worker threads; 0 decodes in the calling thread. Default: one per core, at most four (`defaultIngestWorkers`).
    */
   workers?: number
   /** Most txs per worker task. Default 256: ~15 ms of work, small enough to keep latency low. */
