@@ -5,6 +5,8 @@ export interface SequencerMetrics {
   observeRejected(reason: string): void
   observeSeal(merkleSeconds: number, totalSeconds: number, accounts: number, witnessBytes: number): void
   setPool(pending: number, queued: number): void
+  /** Transactions the producer takes from the pool for the next mini-block (see `BlockProducer`). */
+  setPickLimit(count: number): void
   /** Reports the executor's count of transactions applied as native transfers (read at scrape time). */
   trackNativeTransfers(count: () => number): void
 }
@@ -21,6 +23,7 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
   const sealAccounts = new Histogram({ name: 'megaeth_seal_accounts', help: 'Accounts merkleized per EVM block', buckets: [1, 10, 100, 1000, 5000, 10000, 50000], registers: [registry] })
   const witness = new Histogram({ name: 'megaeth_witness_bytes', help: 'Encoded state witness size per EVM block', buckets: [1e3, 1e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7], registers: [registry] })
   const pool = new Gauge({ name: 'megaeth_txpool_transactions', help: 'Transactions in the pool', labelNames: ['kind'], registers: [registry] })
+  const pickLimit = new Gauge({ name: 'megaeth_miniblock_pick_limit', help: 'Transactions taken from the pool per mini-block: the execution budget fits about 2/3 of it', registers: [registry] })
   let nativeCount = (): number => 0
   let nativeReported = 0
   new Counter({
@@ -52,6 +55,9 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
     setPool(pending, queued) {
       pool.set({ kind: 'pending' }, pending)
       pool.set({ kind: 'queued' }, queued)
+    },
+    setPickLimit(count) {
+      pickLimit.set(count)
     },
     trackNativeTransfers(count) {
       nativeCount = count

@@ -1,0 +1,68 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { hexToBytes } from '@ethereumjs/util'
+import { pino } from 'pino'
+import { Registry } from 'prom-client'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../../src/chain/dev.ts'
+import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
+import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
+import { Sequencer } from '../../src/sequencer/sequencer.ts'
+import { openChain } from '../../src/storage/bootstrap.ts'
+
+/** Init code that counts down from 1,000 (~26,000 gas of JUMPI loop) and deploys nothing: a slow transaction. */
+const SLOW_INIT_CODE = hexToBytes('0x6103e85b600190038060035700')
+
+test('under a backlog of slow transactions the producer picks about what it executes, then returns to the maximum', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'megaeth-producer-'))
+  const genesis = devGenesis()
+  const config = chainConfigFromGenesis(genesis, 'dev')
+  const common = createChainCommon(config)
+  const opened = await openChain(dir, genesis, config, common)
+  const registry = new Registry()
+  const sequencer = await Sequencer.create({
+    opened,
+    config,
+    common,
+    sequencerKey: hexToBytes(DEV_SEQUENCER_KEY),
+    options: { ...DEFAULT_SEQUENCER_OPTIONS, ingestWorkers: 0 },
+    logger: pino({ level: 'silent' }),
+    metrics: registry,
+  })
+  await sequencer.start()
+  const pickLimit = async (): Promise<number | undefined> => (await registry.getSingleMetric('megaeth_miniblock_pick_limit')?.get())?.values[0]?.value
+  try {
+    const senders = deriveDevAccounts(4)
+    const raws = senders.flatMap((sender) =>
+      Array.from({ length: 30 }, (_, nonce) =>
+        createFeeMarket1559Tx({ nonce: BigInt(nonce), maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gasLimit: 200_000n, data: SLOW_INIT_CODE, chainId: config.chainId }, { common }).sign(hexToBytes(sender.privateKey)).serialize(),
+      ),
+    )
+    const waits = raws.map((raw) => sequencer.submitAndWait(raw, 60_000))
+    let lowest = Number.POSITIVE_INFINITY
+    let settled = false
+    const all = Promise.all(waits).finally(() => (settled = true))
+    while (!settled) {
+      lowest = Math.min(lowest, (await pickLimit()) ?? Number.POSITIVE_INFINITY)
+      await sleep(5)
+    }
+    const results = await all
+    // Nothing lost or reordered by picking less: every transaction included once, each successfully.
+    assert.equal(results.length, 120)
+    assert.ok(results.every((r) => r.receipt?.status === 1), 'every slow transaction succeeded')
+    assert.equal(new Set(results.map((r) => r.hash)).size, 120)
+    assert.ok(lowest < 64, `the pick limit stayed at ${lowest} with ${raws.length} slow transactions queued`)
+    // Idle mini-blocks execute everything they pick (nothing), so the limit doubles back to the maximum.
+    await sleep(300)
+    assert.equal(await pickLimit(), DEFAULT_SEQUENCER_OPTIONS.maxTxsPerMiniBlock)
+  } finally {
+    await sequencer.stop()
+    await opened.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
