@@ -47,19 +47,10 @@ export { bytesToBigInt } from '@ethereumjs/util'
  * straight from a number here.
  */
 export function unpaddedBytes(value: bigint): Uint8Array {
-  if (value < 0n) throw new RangeError(`unpaddedBytes: negative value ${value}`)
-  if (value <= 0x1f_ffff_ffff_ffffn) {
-    let n = Number(value)
-    let length = 0
-    for (let m = n; m > 0; m = Math.floor(m / 256)) length++
-    const out = new Uint8Array(length)
-    for (let i = length - 1; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256
-    return out
-  }
-  let hex = value.toString(16)
-  if (hex.length % 2 === 1) hex = `0${hex}`
-  const buffer = Buffer.from(hex, 'hex')
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length)
+  const n = integerLength(value)
+  const out = new Uint8Array(n)
+  writeInteger(out, 0, n, value)
+  return out
 }
 
 /**
@@ -109,7 +100,7 @@ function pushLength(n: number): number {
 interface Writer {
   out: Uint8Array
   next: number
-  /** A Buffer over `out`, made on first need, for native hex writes. */
+  /** A Buffer over `out`, made on first need, for native writes of `Hex` strings. */
   hexView: Buffer | undefined
 }
 
@@ -147,6 +138,16 @@ function integerLength(value: bigint | number): number {
   return (value.toString(16).length + 1) >> 1
 }
 
+/** Writes the `n` (= `integerLength`) big-endian bytes of `value` at `pos`. */
+function writeInteger(out: Uint8Array, pos: number, n: number, value: bigint | number): void {
+  if (value <= Number.MAX_SAFE_INTEGER) {
+    for (let i = pos + n - 1, m = Number(value); i >= pos; i--, m = Math.floor(m / 256)) out[i] = m % 256
+    return
+  }
+  const hex = value.toString(16)
+  Buffer.from(out.buffer, out.byteOffset + pos, n).write(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex')
+}
+
 function headerLength(payloadLength: number): number {
   if (payloadLength < 56) return 1
   let size = 1
@@ -175,12 +176,7 @@ function write(value: RlpInput, w: Writer, pos: number): number {
       return pos + 1
     }
     pos = writeHeader(out, pos, n, 0x80)
-    if (value <= Number.MAX_SAFE_INTEGER) {
-      for (let i = pos + n - 1, m = Number(value); i >= pos; i--, m = Math.floor(m / 256)) out[i] = m % 256
-    } else {
-      const hex = value.toString(16)
-      writeHexDigits(w, hex.length % 2 === 0 ? hex : `0${hex}`, pos, n)
-    }
+    writeInteger(out, pos, n, value)
     return pos + n
   }
   if (typeof value === 'string') {
