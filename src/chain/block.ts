@@ -12,7 +12,18 @@ export interface SealedBlock {
   transactions: Uint8Array[]
   receipts: TxReceipt[]
   /** The mini-blocks this EVM block is made of: numbers `first … first + count − 1`. */
-  miniBlocks: { first: bigint; count: number }
+  miniBlocks: MiniBlockRange
+}
+
+export interface MiniBlockRange {
+  first: bigint
+  count: number
+  /**
+   * Hash of the block's last mini-block (genesis: the genesis hash), which the next mini-block's
+   * parent hash extends, across restarts too. Absent where it is not known: a block a replica
+   * imported from a sync bundle, or one stored before the field existed.
+   */
+  lastHash?: Hex
 }
 
 /** The block as Ethereum encodes it (`debug_getRawBlock`): RLP([header, transactions, uncles, withdrawals]). */

@@ -1,8 +1,8 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { MiniBlock } from '../chain/mini-block.ts'
-import { emptyStateDiff, mergeStateDiff } from '../chain/state-diff.ts'
+import { emptyStateDiff, mergeStateDiff, type Hex } from '../chain/state-diff.ts'
 import type { BlockAnnouncement, BlockBundle } from '../p2p/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import { lazyTxSource } from '../storage/chain-view.ts'
@@ -60,9 +60,8 @@ export class Follower {
   ) {
     const head = opened.chain.head
     this.expected = head.miniBlocks.first + BigInt(head.miniBlocks.count)
-    // At genesis the sequencer chains its first mini-block to the genesis hash; after that, a restart
-    // resumes mid-chain, where the previous mini-block's hash is not stored.
-    this.lastHash = head.header.number === 0n ? head.header.hash() : undefined
+    // Unknown when the head came from a sync bundle: the next mini-block is then taken unchecked.
+    this.lastHash = head.miniBlocks.lastHash === undefined ? undefined : hexToBytes(head.miniBlocks.lastHash)
     metrics?.setHead(head.header.number)
     this.steps = new StepQueue((error) => {
       if (error instanceof ReplicaFailure) this.halt(error)
@@ -176,6 +175,7 @@ export class Follower {
         receipts: miniBlocks.flatMap((mb) => mb.receipts),
         diff,
         appliedLive: true,
+        lastMiniBlockHash: miniBlocks.length === 0 ? undefined : (bytesToHex(miniBlocks.at(-1)!.hash) as Hex),
       })
       this.applied = this.applied.filter((mb) => mb.number >= end)
     }

@@ -92,7 +92,8 @@ export class BlockProducer {
       baseFeePerGas: head.header.baseFeePerGas ?? config.minBaseFee,
     }
     const nextMiniBlock = head.miniBlocks.first + BigInt(head.miniBlocks.count)
-    this.lastMiniBlock = { number: nextMiniBlock - 1n, hash: hexToBytes(head.hash) }
+    // Datadirs from before the last mini-block's hash was stored resume the chain at the block hash.
+    this.lastMiniBlock = { number: nextMiniBlock - 1n, hash: hexToBytes(head.miniBlocks.lastHash ?? head.hash) }
   }
 
   /**

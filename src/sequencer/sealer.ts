@@ -111,7 +111,7 @@ export class Sealer {
       hash: bytesToHex(header.hash()) as Hex,
       transactions,
       receipts,
-      miniBlocks: { first, count: block.miniBlocks.length },
+      miniBlocks: { first, count: block.miniBlocks.length, lastHash: bytesToHex(block.miniBlocks.at(-1)!.hash) as Hex },
     }
     const { db, blocks, stateStore, wal, chain, artifacts } = this.opened
     const witness = await this.witness(block, recorded)

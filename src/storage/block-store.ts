@@ -2,10 +2,10 @@ import { createBlockHeaderFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import type { SealedBlock } from '../chain/block.ts'
+import type { MiniBlockRange, SealedBlock } from '../chain/block.ts'
 import type { BlockContents } from '../chain/block-contents.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, concatRlpList, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, encodeRlp, hexBytes, type RlpInput, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
 import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
@@ -42,7 +42,7 @@ export class BlockStore {
     const ops: BatchOp[] = [
       this.db.put('headers', key, block.header.serialize()),
       this.db.put('hashes', hash, key),
-      this.db.put('bodies', key, concatRlpList([contents.encodedTransactions, encodeRlp(unpaddedBytes(block.miniBlocks.first)), encodeRlp(unpaddedBytes(BigInt(block.miniBlocks.count)))])),
+      this.db.put('bodies', key, concatRlpList([contents.encodedTransactions, ...miniBlockRangeFields(block.miniBlocks).map((field) => encodeRlp(field))])),
       this.db.put('receipts', key, contents.encodedReceipts),
       this.db.put('meta', HEAD_KEY, concat(key, hash)),
     ]
@@ -75,13 +75,13 @@ export class BlockStore {
     const [headerBytes, bodyBytes, receiptBytes] = await Promise.all([this.db.get('headers', key), this.db.get('bodies', key), this.db.get('receipts', key)])
     if (headerBytes === undefined || bodyBytes === undefined || receiptBytes === undefined) return undefined
     const header = createBlockHeaderFromRLP(headerBytes, { common: this.common, skipConsensusFormatValidation: true })
-    const [txs, first, count] = asList(RLP.decode(bodyBytes) as RlpValue, 3, 'block body')
+    const [txs, ...range] = asList(RLP.decode(bodyBytes) as RlpValue, undefined, 'block body')
     return {
       header,
       hash: bytesToHex(header.hash()) as Hex,
       transactions: asList(txs, undefined, 'transactions').map((tx, i) => asBytes(tx, `transaction ${i}`)),
       receipts: decodeReceipts(receiptBytes),
-      miniBlocks: { first: bytesToBigInt(asBytes(first, 'first mini-block')), count: Number(bytesToBigInt(asBytes(count, 'mini-block count'))) },
+      miniBlocks: decodeMiniBlockRange(range),
     }
   }
 
@@ -96,6 +96,19 @@ export class BlockStore {
     const [number, index] = asList(RLP.decode(value) as RlpValue, 2, 'tx location')
     return { blockNumber: readU64(asBytes(number, 'block number', 8)), index: Number(bytesToBigInt(asBytes(index, 'tx index'))) }
   }
+}
+
+/** The body's tail: first, count, then the last mini-block's hash when known (bodies stored before it have two fields). */
+function miniBlockRangeFields({ first, count, lastHash }: MiniBlockRange): RlpInput[] {
+  return lastHash === undefined ? [first, count] : [first, count, lastHash]
+}
+
+function decodeMiniBlockRange(fields: RlpValue[]): MiniBlockRange {
+  if (fields.length !== 2 && fields.length !== 3) throw new CodecError(`block body: expected 3 or 4 fields, got ${fields.length + 1}`)
+  const [first, count, lastHash] = fields
+  const range: MiniBlockRange = { first: bytesToBigInt(asBytes(first, 'first mini-block')), count: Number(bytesToBigInt(asBytes(count, 'mini-block count'))) }
+  if (lastHash !== undefined) range.lastHash = bytesToHex(asBytes(lastHash, 'last mini-block hash', 32)) as Hex
+  return range
 }
 
 function decodeReceipts(bytes: Uint8Array): TxReceipt[] {

@@ -134,7 +134,9 @@ function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common)
     },
     common,
   )
-  const block: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: [], receipts: [], miniBlocks: { first: 0n, count: 0 } }
+  const hash = bytesToHex(header.hash()) as Hex
+  // The first mini-block chains to the genesis hash.
+  const block: SealedBlock = { header, hash, transactions: [], receipts: [], miniBlocks: { first: 0n, count: 0, lastHash: hash } }
   return { block, state }
 }
 

@@ -5,26 +5,27 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
-import { hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../../src/chain/dev.ts'
+import type { MiniBlock } from '../../src/chain/mini-block.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
 import { Sequencer } from '../../src/sequencer/sequencer.ts'
-import { openChain } from '../../src/storage/bootstrap.ts'
+import { openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
 
 /** Init code that counts down from 1,000 (~26,000 gas of JUMPI loop) and deploys nothing: a slow transaction. */
 const SLOW_INIT_CODE = hexToBytes('0x6103e85b600190038060035700')
 
-test('under a backlog of slow transactions the producer picks about what it executes, then returns to the maximum', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'megaeth-producer-'))
-  const genesis = devGenesis()
-  const config = chainConfigFromGenesis(genesis, 'dev')
-  const common = createChainCommon(config)
+const genesis = devGenesis()
+const config = chainConfigFromGenesis(genesis, 'dev')
+const common = createChainCommon(config)
+
+/** A sequencer on `dir` (opened, or reopened on what a previous one left there), started. */
+async function startSequencer(dir: string, registry = new Registry()): Promise<{ sequencer: Sequencer; opened: OpenedChain }> {
   const opened = await openChain(dir, genesis, config, common)
-  const registry = new Registry()
   const sequencer = await Sequencer.create({
     opened,
     config,
@@ -35,6 +36,13 @@ test('under a backlog of slow transactions the producer picks about what it exec
     metrics: registry,
   })
   await sequencer.start()
+  return { sequencer, opened }
+}
+
+test('under a backlog of slow transactions the producer picks about what it executes, then returns to the maximum', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'megaeth-producer-'))
+  const registry = new Registry()
+  const { sequencer, opened } = await startSequencer(dir, registry)
   const pickLimit = async (): Promise<number | undefined> => (await registry.getSingleMetric('megaeth_miniblock_pick_limit')?.get())?.values[0]?.value
   try {
     const senders = deriveDevAccounts(4)
@@ -63,6 +71,31 @@ test('under a backlog of slow transactions the producer picks about what it exec
   } finally {
     await sequencer.stop()
     await opened.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('the mini-block chain continues across a restart: the first new mini-block extends the last one before the stop', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'megaeth-producer-'))
+  try {
+    let { sequencer, opened } = await startSequencer(dir)
+    let last: MiniBlock | undefined
+    opened.chain.events.on('miniBlock', (block: MiniBlock) => (last = block))
+    await sleep(100)
+    await sequencer.stop()
+    const head = opened.chain.head
+    await opened.close()
+    assert.ok(last !== undefined && last.blockNumber === head.header.number, 'the graceful stop sealed the open block')
+    assert.equal(head.miniBlocks.lastHash, bytesToHex(last.hash))
+
+    ;({ sequencer, opened } = await startSequencer(dir))
+    assert.equal(opened.chain.head.miniBlocks.lastHash, bytesToHex(last.hash), 'the stored head keeps its last mini-block hash')
+    const next = await new Promise<MiniBlock>((resolve) => opened.chain.events.once('miniBlock', resolve))
+    await sequencer.stop()
+    await opened.close()
+    assert.equal(next.number, last.number + 1n)
+    assert.equal(bytesToHex(next.parentHash), bytesToHex(last.hash))
+  } finally {
     await rm(dir, { recursive: true, force: true })
   }
 })

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { RLP } from '@ethereumjs/rlp'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { DatadirError, openChain } from '../../src/storage/bootstrap.ts'
-import { NodeDb } from '../../src/storage/db.ts'
+import { NodeDb, u64 } from '../../src/storage/db.ts'
 
 async function withDatadir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-bootstrap-'))
@@ -67,5 +68,25 @@ test('a flat state that does not hash to the head state root is detected at star
     await db.write(ops, true)
     await db.close()
     await assert.rejects(openChain(dir, genesis, config, common), (e: unknown) => e instanceof DatadirError && /does not match head block 0 state root/.test(e.message))
+  })
+})
+
+test('the head keeps its last mini-block hash; a body stored before that field existed still opens, without it', async () => {
+  await withDatadir(async (dir) => {
+    const genesis = devGenesis()
+    const config = chainConfigFromGenesis(genesis, 'test')
+    const common = createChainCommon(config)
+    const opened = await openChain(dir, genesis, config, common)
+    const head = opened.chain.head
+    await opened.close()
+    // Genesis chains its first mini-block to its own hash.
+    assert.equal(head.miniBlocks.lastHash, head.hash)
+
+    const db = await NodeDb.open(join(dir, 'chaindata'))
+    await db.write([db.put('bodies', u64(0n), RLP.encode([[], new Uint8Array(0), new Uint8Array(0)]))], true)
+    await db.close()
+    const legacy = await openChain(dir, genesis, config, common)
+    assert.deepEqual(legacy.chain.head.miniBlocks, { first: 0n, count: 0 })
+    await legacy.close()
   })
 })
