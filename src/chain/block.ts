@@ -20,8 +20,8 @@ export interface MiniBlockRange {
   count: number
   /**
    * Hash of the block's last mini-block (genesis: the genesis hash), which the next mini-block's
-   * parent hash extends, across restarts too. Absent where it is not known: a block a replica
-   * imported from a sync bundle, or one stored before the field existed.
+   * parent hash extends, across restarts too; signed in the block announcement. Absent only for a
+   * block stored before blocks kept it.
    */
   lastHash?: Hex
 }

@@ -20,8 +20,6 @@ export interface ImportableBlock {
   diff: StateDiff
   /** The block's mini-blocks were already applied to the live state as they arrived. */
   appliedLive: boolean
-  /** Hash of the block's last mini-block, when the replica received its mini-blocks (not from a bundle). */
-  lastMiniBlockHash?: Hex
 }
 
 /**
@@ -54,8 +52,7 @@ export async function importBlock(opened: OpenedChain, block: ImportableBlock, d
     const failure = await diagnose(header, block.transactions)
     throw failure ?? new ReplicaFailure('STATE_DIFF_MISMATCH', number, `block ${number}: its state diffs give state root ${bytesToHex(root)}, but executing it gives the header's ${bytesToHex(header.stateRoot)}`)
   }
-  const range = block.lastMiniBlockHash === undefined ? miniBlocks : { ...miniBlocks, lastHash: block.lastMiniBlockHash }
-  const sealed: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: block.transactions, receipts: block.receipts, miniBlocks: range }
+  const sealed: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: block.transactions, receipts: block.receipts, miniBlocks }
   await db.write([...blocks.sealOps(sealed, storedContents(sealed)), ...(await stateStore.diffOps(block.diff)), ...artifacts.diffOps(number, block.diff)], true)
   if (!block.appliedLive) chain.state.apply(number, block.diff)
   chain.addSealedBlock(sealed)

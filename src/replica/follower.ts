@@ -2,12 +2,13 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { MiniBlock } from '../chain/mini-block.ts'
-import { emptyStateDiff, mergeStateDiff, type Hex } from '../chain/state-diff.ts'
+import { emptyStateDiff, mergeStateDiff } from '../chain/state-diff.ts'
 import type { BlockAnnouncement, BlockBundle } from '../p2p/index.ts'
 import type { OpenedChain } from '../storage/bootstrap.ts'
 import { lazyTxSource } from '../storage/chain-view.ts'
 import { importBlock, type ImportableBlock } from './block-importer.ts'
 import { ReplicaFailure } from './errors.ts'
+import { checkAnnouncedLastHash } from './mini-block-chain.ts'
 import type { ReplicaMetrics } from './metrics.ts'
 import type { SyncClient } from './sync-client.ts'
 import { StepQueue } from './step-queue.ts'
@@ -60,7 +61,7 @@ export class Follower {
   ) {
     const head = opened.chain.head
     this.expected = head.miniBlocks.first + BigInt(head.miniBlocks.count)
-    // Unknown when the head came from a sync bundle: the next mini-block is then taken unchecked.
+    // Unknown only for a head stored before blocks kept it: the next mini-block is then taken unchecked.
     this.lastHash = head.miniBlocks.lastHash === undefined ? undefined : hexToBytes(head.miniBlocks.lastHash)
     metrics?.setHead(head.header.number)
     this.steps = new StepQueue((error) => {
@@ -167,6 +168,7 @@ export class Follower {
       if (miniBlocks.length !== count || miniBlocks.some((mb) => mb.blockNumber !== number)) {
         throw new ReplicaFailure('MINI_BLOCKS_MISMATCH', number, `block ${number}: announced as mini-blocks ${first}…${end - 1n}, which do not all belong to it`)
       }
+      checkAnnouncedLastHash(announcement, miniBlocks)
       const diff = emptyStateDiff()
       for (const mb of miniBlocks) mergeStateDiff(diff, mb.stateDiff)
       await this.import({
@@ -175,7 +177,6 @@ export class Follower {
         receipts: miniBlocks.flatMap((mb) => mb.receipts),
         diff,
         appliedLive: true,
-        lastMiniBlockHash: miniBlocks.length === 0 ? undefined : (bytesToHex(miniBlocks.at(-1)!.hash) as Hex),
       })
       this.applied = this.applied.filter((mb) => mb.number >= end)
     }
@@ -254,6 +255,7 @@ export class Follower {
   private async importBundle(bundle: BlockBundle): Promise<void> {
     const { first, count } = bundle.announcement.miniBlocks
     const end = first + BigInt(count)
+    checkAnnouncedLastHash(bundle.announcement, this.applied)
     // Mini-blocks of this block applied from gossip are a prefix of it; the bundle's diff holds
     // final values, so applying it over them gives the same state. When all of them were applied
     // (only the announcement was missed), mini-blocks of later blocks may be applied too: the live
@@ -262,8 +264,10 @@ export class Follower {
     this.applied = this.applied.filter((mb) => mb.number >= end)
     for (const n of [...this.ahead.keys()]) if (n < end) this.ahead.delete(n)
     if (this.expected < end) {
+      // Skipped past mini-blocks never received: the signed announcement says what the next one extends.
       this.expected = end
-      this.lastHash = undefined
+      const { lastHash } = bundle.announcement.miniBlocks
+      this.lastHash = lastHash === undefined ? undefined : hexToBytes(lastHash)
     }
   }
 }

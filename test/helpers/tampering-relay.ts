@@ -28,7 +28,7 @@ import { pino, type Logger } from 'pino'
 import { createChainCommon, DEV_CHAIN_ID } from '../../src/chain/config.ts'
 import { DEV_SEQUENCER_KEY } from '../../src/chain/dev.ts'
 import { decodeMiniBlock, encodeMiniBlock, sealMiniBlock, type MiniBlock, type UnsignedMiniBlock } from '../../src/chain/mini-block.ts'
-import type { StateDiff } from '../../src/chain/state-diff.ts'
+import type { Hex, StateDiff } from '../../src/chain/state-diff.ts'
 import { keccak256 } from '../../src/execution/crypto.ts'
 import {
   P2pHost,
@@ -368,13 +368,20 @@ export class TamperingRelay {
     this.seen(number)
     // Signatures are deterministic (RFC 6979): gossip and sync get byte-identical tampered announcements.
     let out = original
+    // A rewritten last mini-block is announced as such (re-signed), as a sequencer signing the
+    // rewritten history would: the replica's own checks, not this link, are what each mode tests.
+    const { lastHash } = original.miniBlocks
+    const relinked = lastHash === undefined ? undefined : this.rewritten.get(lastHash)
+    const miniBlocks = relinked === undefined ? original.miniBlocks : { ...original.miniBlocks, lastHash: bytesToHex(relinked) as Hex }
     if (this.tampers(number) && this.mode === 'wrong-state-root') {
       const header = withStateRoot(original.header, keccak256(original.header.stateRoot), this.common)
-      out = signBlockAnnouncement(header, original.miniBlocks, this.chainId, this.sequencerKey)
+      out = signBlockAnnouncement(header, miniBlocks, this.chainId, this.sequencerKey)
       this.markTampered(number, 'announcements')
     } else if (this.tampers(number) && this.mode === 'forged-signature') {
-      out = signBlockAnnouncement(original.header, original.miniBlocks, this.chainId, this.forgeryKey)
+      out = signBlockAnnouncement(original.header, miniBlocks, this.chainId, this.forgeryKey)
       this.markTampered(number, 'announcements')
+    } else if (relinked !== undefined) {
+      out = signBlockAnnouncement(original.header, miniBlocks, this.chainId, this.sequencerKey)
     }
     return out
   }

@@ -29,7 +29,10 @@ import {
   signBlockAnnouncement,
   type SyncRequest,
 } from '../../src/p2p/index.ts'
+import { checkAnnouncedLastHash } from '../../src/replica/mini-block-chain.ts'
+import { ReplicaFailure } from '../../src/replica/errors.ts'
 import { decodeWitness, encodeWitness, joinEncodedWitness } from '../../src/stateless/index.ts'
+import type { MiniBlockRange } from '../../src/chain/block.ts'
 
 const config = chainConfigFromGenesis(devGenesis(), 'megaeth-dev')
 const common = createChainCommon(config)
@@ -57,33 +60,53 @@ function header(number: bigint, stateRoot = new Uint8Array(32).fill(7)) {
   )
 }
 
-test('a block announcement round-trips and recovers to the sequencer', () => {
-  const announcement = signBlockAnnouncement(header(5n), { first: 400n, count: 100 }, config.chainId, KEY)
-  const decoded = decodeBlockAnnouncement(encodeBlockAnnouncement(announcement), common)
-  assert.equal(bytesToHex(decoded.header.hash()), bytesToHex(announcement.header.hash()))
-  assert.deepEqual(decoded.miniBlocks, { first: 400n, count: 100 })
-  assert.equal(recoverAnnouncementSigner(decoded, config.chainId), SEQUENCER)
+const LAST_HASH = `0x${'5c'.repeat(32)}` as Hex
+
+test('a block announcement round-trips and recovers to the sequencer, with or without the last mini-block hash', () => {
+  for (const miniBlocks of [{ first: 400n, count: 100, lastHash: LAST_HASH }, { first: 400n, count: 100 }]) {
+    const announcement = signBlockAnnouncement(header(5n), miniBlocks, config.chainId, KEY)
+    const decoded = decodeBlockAnnouncement(encodeBlockAnnouncement(announcement), common)
+    assert.equal(bytesToHex(decoded.header.hash()), bytesToHex(announcement.header.hash()))
+    assert.deepEqual(decoded.miniBlocks, miniBlocks)
+    assert.equal(recoverAnnouncementSigner(decoded, config.chainId), SEQUENCER)
+  }
 })
 
 test('an announcement re-targeted in any signed field no longer recovers to the sequencer', () => {
-  const announcement = signBlockAnnouncement(header(5n), { first: 400n, count: 100 }, config.chainId, KEY)
+  const announcement = signBlockAnnouncement(header(5n), { first: 400n, count: 100, lastHash: LAST_HASH }, config.chainId, KEY)
   const forgeries = [
     { ...announcement, header: header(5n, new Uint8Array(32).fill(8)) },
-    { ...announcement, miniBlocks: { first: 401n, count: 100 } },
-    { ...announcement, miniBlocks: { first: 400n, count: 99 } },
+    { ...announcement, miniBlocks: { first: 401n, count: 100, lastHash: LAST_HASH } },
+    { ...announcement, miniBlocks: { first: 400n, count: 99, lastHash: LAST_HASH } },
+    { ...announcement, miniBlocks: { first: 400n, count: 100, lastHash: `0x${'5d'.repeat(32)}` as Hex } },
+    { ...announcement, miniBlocks: { first: 400n, count: 100 } },
   ]
   for (const forged of forgeries) assert.notEqual(recoverAnnouncementSigner(forged, config.chainId), SEQUENCER)
   // Another chain id: a signature replayed across chains is not the sequencer's there.
   assert.notEqual(recoverAnnouncementSigner(announcement, config.chainId + 1n), SEQUENCER)
 })
 
+test('a replica refuses a block whose announced last mini-block hash is not the mini-block it applied', () => {
+  const applied = [{ number: 498n, hash: new Uint8Array(32).fill(0x11) }, { number: 499n, hash: hexToBytes(LAST_HASH) }]
+  const announce = (miniBlocks: MiniBlockRange) => signBlockAnnouncement(header(5n), miniBlocks, config.chainId, KEY)
+  // The named hash is the applied last one; or nothing to compare (not applied here, or no hash announced).
+  checkAnnouncedLastHash(announce({ first: 400n, count: 100, lastHash: LAST_HASH }), applied)
+  checkAnnouncedLastHash(announce({ first: 400n, count: 101, lastHash: LAST_HASH }), applied)
+  checkAnnouncedLastHash(announce({ first: 400n, count: 100 }), applied)
+  assert.throws(
+    () => checkAnnouncedLastHash(announce({ first: 400n, count: 99, lastHash: LAST_HASH }), applied),
+    (error: unknown) => error instanceof ReplicaFailure && error.code === 'MINI_BLOCKS_MISMATCH' && error.block === 5n && /mini-block 498/.test(error.message),
+  )
+})
+
 test('malformed announcements are CodecErrors', () => {
-  const good = RLP.decode(encodeBlockAnnouncement(signBlockAnnouncement(header(5n), { first: 1n, count: 1 }, config.chainId, KEY))) as Uint8Array[]
+  const good = RLP.decode(encodeBlockAnnouncement(signBlockAnnouncement(header(5n), { first: 1n, count: 1, lastHash: LAST_HASH }, config.chainId, KEY))) as Uint8Array[]
   const cases: Uint8Array[] = [
     Uint8Array.of(0xff, 0x00),
-    RLP.encode(good.slice(0, 3)),
-    RLP.encode([Uint8Array.of(1, 2, 3), good[1]!, good[2]!, good[3]!]),
-    RLP.encode([good[0]!, good[1]!, good[2]!, new Uint8Array(64)]),
+    RLP.encode(good.slice(0, 4)),
+    RLP.encode([Uint8Array.of(1, 2, 3), good[1]!, good[2]!, good[3]!, good[4]!]),
+    RLP.encode([good[0]!, good[1]!, good[2]!, new Uint8Array(31), good[4]!]),
+    RLP.encode([good[0]!, good[1]!, good[2]!, good[3]!, new Uint8Array(64)]),
   ]
   for (const bytes of cases) assert.throws(() => decodeBlockAnnouncement(bytes, common), CodecError)
   const badRecovery = { ...decodeBlockAnnouncement(RLP.encode(good), common) }
@@ -109,10 +132,11 @@ test('status and block bundles round-trip', () => {
     accounts: new Map([[`0x${'12'.repeat(20)}` as Hex, { account: { nonce: 3n, balance: 10n ** 18n, codeHash: KECCAK256_NULL }, storageCleared: false, storage: new Map([[`0x${'00'.repeat(31)}01` as Hex, Uint8Array.of(5)]]) }]]),
     codes: new Map(),
   }
-  const bundle = { announcement: signBlockAnnouncement(header(6n), { first: 500n, count: 2 }, config.chainId, KEY), transactions: [Uint8Array.of(2, 9, 9)], receipts: [], diff }
+  const bundle = { announcement: signBlockAnnouncement(header(6n), { first: 500n, count: 2, lastHash: LAST_HASH }, config.chainId, KEY), transactions: [Uint8Array.of(2, 9, 9)], receipts: [], diff }
   const [decoded] = decodeBlockBundles(encodeBlockBundles([bundle]), common)
   assert.ok(decoded !== undefined)
   assert.equal(recoverAnnouncementSigner(decoded.announcement, config.chainId), SEQUENCER)
+  assert.equal(decoded.announcement.miniBlocks.lastHash, LAST_HASH)
   assert.deepEqual(decoded.transactions, bundle.transactions)
   assert.deepEqual(decoded.diff, diff)
 })
