@@ -106,12 +106,16 @@ export class Sealer {
       this.common,
     )
     const first = block.firstMiniBlock
+    // A block closed without mini-blocks (production failed for its whole second) ends where its
+    // parent, the chain's head until this seal, ended.
+    const last = block.miniBlocks.at(-1)
+    const lastHash = last === undefined ? this.opened.chain.head.miniBlocks.lastHash : (bytesToHex(last.hash) as Hex)
     const sealed: SealedBlock = {
       header,
       hash: bytesToHex(header.hash()) as Hex,
       transactions,
       receipts,
-      miniBlocks: { first, count: block.miniBlocks.length, lastHash: bytesToHex(block.miniBlocks.at(-1)!.hash) as Hex },
+      miniBlocks: { first, count: block.miniBlocks.length, lastHash },
     }
     const { db, blocks, stateStore, wal, chain, artifacts } = this.opened
     const witness = await this.witness(block, recorded)
