@@ -6,8 +6,17 @@ import { join } from 'node:path'
 import { RLP } from '@ethereumjs/rlp'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
-import { DatadirError, openChain } from '../../src/storage/bootstrap.ts'
+import { DatadirError, openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
 import { NodeDb, u64 } from '../../src/storage/db.ts'
+
+const genesis = devGenesis()
+const config = chainConfigFromGenesis(genesis, 'test')
+const common = createChainCommon(config)
+
+/** The dev chain's datadir at `dir`, opened (or initialized). */
+function open(dir: string): Promise<OpenedChain> {
+  return openChain(dir, genesis, config, common)
+}
 
 async function withDatadir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-bootstrap-'))
@@ -20,16 +29,13 @@ async function withDatadir(fn: (dir: string) => Promise<void>): Promise<void> {
 
 test('a datadir initializes genesis once and reopens at the same head and state root', async () => {
   await withDatadir(async (dir) => {
-    const genesis = devGenesis()
-    const config = chainConfigFromGenesis(genesis, 'test')
-    const common = createChainCommon(config)
-    const first = await openChain(dir, genesis, config, common)
+    const first = await open(dir)
     const head = first.chain.head
     const funded = first.chain.latestState().getAccount('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')
     await first.close()
     assert.equal(funded?.balance, 10_000n * 10n ** 18n)
 
-    const second = await openChain(dir, genesis, config, common)
+    const second = await open(dir)
     assert.equal(second.chain.head.hash, head.hash)
     assert.equal(second.chain.genesisHash, head.hash)
     assert.deepEqual(await second.merkleizer.root(), head.header.stateRoot)
@@ -40,9 +46,7 @@ test('a datadir initializes genesis once and reopens at the same head and state 
 
 test('opening a datadir with a different genesis is refused', async () => {
   await withDatadir(async (dir) => {
-    const genesis = devGenesis()
-    const config = chainConfigFromGenesis(genesis, 'test')
-    const opened = await openChain(dir, genesis, config, createChainCommon(config))
+    const opened = await open(dir)
     await opened.close()
     const other = devGenesis()
     other.config.chainId = 777
@@ -53,10 +57,7 @@ test('opening a datadir with a different genesis is refused', async () => {
 
 test('a flat state that does not hash to the head state root is detected at start-up', async () => {
   await withDatadir(async (dir) => {
-    const genesis = devGenesis()
-    const config = chainConfigFromGenesis(genesis, 'test')
-    const common = createChainCommon(config)
-    const opened = await openChain(dir, genesis, config, common)
+    const opened = await open(dir)
     await opened.close()
     // Corrupt one stored account behind the node's back.
     const db = await NodeDb.open(join(dir, 'chaindata'))
@@ -67,16 +68,13 @@ test('a flat state that does not hash to the head state root is detected at star
     }
     await db.write(ops, true)
     await db.close()
-    await assert.rejects(openChain(dir, genesis, config, common), (e: unknown) => e instanceof DatadirError && /does not match head block 0 state root/.test(e.message))
+    await assert.rejects(open(dir), (e: unknown) => e instanceof DatadirError && /does not match head block 0 state root/.test(e.message))
   })
 })
 
 test('the head keeps its last mini-block hash; a body stored before that field existed still opens, without it', async () => {
   await withDatadir(async (dir) => {
-    const genesis = devGenesis()
-    const config = chainConfigFromGenesis(genesis, 'test')
-    const common = createChainCommon(config)
-    const opened = await openChain(dir, genesis, config, common)
+    const opened = await open(dir)
     const head = opened.chain.head
     await opened.close()
     // Genesis chains its first mini-block to its own hash.
@@ -85,7 +83,7 @@ test('the head keeps its last mini-block hash; a body stored before that field e
     const db = await NodeDb.open(join(dir, 'chaindata'))
     await db.write([db.put('bodies', u64(0n), RLP.encode([[], new Uint8Array(0), new Uint8Array(0)]))], true)
     await db.close()
-    const legacy = await openChain(dir, genesis, config, common)
+    const legacy = await open(dir)
     assert.deepEqual(legacy.chain.head.miniBlocks, { first: 0n, count: 0 })
     await legacy.close()
   })
