@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { collectFixtureFiles, runBlockTestFile, type BlockTestResult } from '../../src/execution/blocktest/runner.ts'
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/ethereum-tests/BlockchainTests/ValidBlocks', import.meta.url))
+const INVALID_FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/ethereum-tests/BlockchainTests/InvalidBlocks', import.meta.url))
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 test('every Cancun ValidBlocks fixture reproduces its state roots, receipts roots and post-state', async () => {
@@ -19,6 +20,15 @@ test('the stateless verifier, fed witnesses recorded from each pre-state, reprod
   const results: BlockTestResult[] = []
   for (const file of await collectFixtureFiles([FIXTURES])) results.push(...(await runBlockTestFile(file, { stateless: true })))
   assert.ok(results.length >= 400, `expected the full fixture set, found ${results.length} tests`)
+  assert.deepEqual(results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.reason}`), [])
+})
+
+test('every Cancun InvalidBlocks fixture: each invalid block is refused and the chain of valid ones reaches the expected post-state', async () => {
+  // Header rules (number, gas limit bounds, base fee), body commitments (transactions and
+  // withdrawals roots) and the logs bloom are among the reasons: each has fixtures only it refuses.
+  const results: BlockTestResult[] = []
+  for (const file of await collectFixtureFiles([INVALID_FIXTURES])) results.push(...(await runBlockTestFile(file)))
+  assert.ok(results.length >= 120, `expected the full fixture set, found ${results.length} tests`)
   assert.deepEqual(results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.reason}`), [])
 })
 

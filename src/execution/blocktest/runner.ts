@@ -2,7 +2,8 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createBlockFromRLP, type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { orBlooms } from '../../chain/header.ts'
 import { encodeConsensusReceipt } from '../../chain/receipt.ts'
 import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
 import type { Hex } from '../../chain/state-diff.ts'
@@ -15,6 +16,7 @@ import { flatStateFromAlloc, type GenesisAccount } from '../../chain/genesis.ts'
 import { StateTrie } from '../merkle/index.ts'
 import { BlockAccessRecorder, TrieNodeCollector, recordingReader, applyDiffRecordingWitness, verifyBlock, type ExecutionWitness, type StateWitness } from '../../stateless/index.ts'
 import type { BlockchainFixture, FixtureFile } from './fixture.ts'
+import { checkBodyCommitments, checkHeaderAgainstParent } from './header-rules.ts'
 
 export type BlockTestStatus = 'passed' | 'failed' | 'skipped'
 
@@ -133,6 +135,8 @@ async function applyFixtureBlock(
   const header = block.header
   const parent = points.get(bytesToHex(header.parentHash) as Hex)
   if (parent === undefined) return `unknown parent ${bytesToHex(header.parentHash)}`
+  const badHeader = checkHeaderAgainstParent(header, parent.block.header, common)
+  if (badHeader !== undefined) return badHeader
   const state = parent.state.clone()
   const access = collector === undefined ? undefined : new BlockAccessRecorder()
   const lookup = ancestorHashLookup(points, parent)
@@ -153,6 +157,11 @@ async function applyFixtureBlock(
     if (executor instanceof ParallelExecutor) options.onParallelStats?.(executor.stats())
     await executor.close()
   }
+  // The body is checked against the header's commitments after execution, not before as geth
+  // does: fixtures of invalid transactions often come in blocks whose header commits to no
+  // transactions, and executing first makes them exercise the executor's refusal of the transaction.
+  const badBody = checkBodyCommitments(block)
+  if (badBody !== undefined) return badBody
   const { diff, receipts, gasUsed } = executed
   state.apply(diff)
 
@@ -174,6 +183,7 @@ async function applyFixtureBlock(
   const receiptsRoot = bytesToHex(orderedTrieRoot(receipts.map(encodeConsensusReceipt)))
   if (receiptsRoot !== bytesToHex(header.receiptTrie)) return `block ${header.number}: receipts root ${receiptsRoot}, expected ${bytesToHex(header.receiptTrie)}`
   if (gasUsed !== header.gasUsed) return `block ${header.number}: gas used ${gasUsed}, expected ${header.gasUsed}`
+  if (!equalsBytes(orBlooms(receipts.map((r) => r.logsBloom)), header.logsBloom)) return `block ${header.number}: the receipts' logs bloom differs from the header's`
   return { hash: bytesToHex(block.hash()) as Hex, point: { state, block, trie } }
 }
 

@@ -1,0 +1,64 @@
+import type { Block, BlockHeader } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { bigIntToUnpaddedBytes, bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { encodeRlp } from '../../chain/rlp-fields.ts'
+import { nextBaseFee } from '../../chain/header.ts'
+import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
+
+/**
+ * Ethereum mainnet's header rules that executing a block does not check by itself, as geth's
+ * consensus engine verifies them before execution (`VerifyHeader`, `VerifyGaslimit`,
+ * `VerifyEIP1559Header`, `VerifyEIP4844Header`) and its block validator checks the body against
+ * the header's commitments. The block-test runner applies them so an invalid fixture block is
+ * refused for the reason the fixture names. (The L2's own chain rules are `checkChainHeaderRules`.)
+ */
+
+/** geth's params.MaxGasLimit and MinGasLimit; the gas limit moves by less than 1/1024 of the parent's per block. */
+const MAX_GAS_LIMIT = 2n ** 63n - 1n
+const MIN_GAS_LIMIT = 5000n
+const GAS_LIMIT_BOUND_DIVISOR = 1024n
+/** EIP-1559 on Ethereum: elasticity 2, base fee moves by at most 1/8 per block, no floor. */
+const ELASTICITY = 2n
+const BASE_FEE_CHANGE_DENOMINATOR = 8n
+/** EIP-4844 under Cancun: 3 blobs of 2^17 gas per block is the target the excess is measured against. */
+const CANCUN_TARGET_BLOB_GAS = 393_216n
+
+/** Why `header` may not follow `parent`, or undefined. */
+export function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, common: Common): string | undefined {
+  const n = header.number
+  if (n !== parent.number + 1n) return `block number ${n} does not follow the parent's ${parent.number}`
+  if (header.timestamp <= parent.timestamp) return `block ${n}: timestamp ${header.timestamp} is not after the parent's ${parent.timestamp}`
+  if (header.gasLimit > MAX_GAS_LIMIT) return `block ${n}: gas limit ${header.gasLimit} is above the maximum ${MAX_GAS_LIMIT}`
+  if (header.gasLimit < MIN_GAS_LIMIT) return `block ${n}: gas limit ${header.gasLimit} is below the minimum ${MIN_GAS_LIMIT}`
+  const change = header.gasLimit > parent.gasLimit ? header.gasLimit - parent.gasLimit : parent.gasLimit - header.gasLimit
+  const bound = parent.gasLimit / GAS_LIMIT_BOUND_DIVISOR
+  if (change >= bound) return `block ${n}: gas limit ${header.gasLimit} moves ${change} from the parent's ${parent.gasLimit}; the bound is below ${bound}`
+  if (header.gasUsed > header.gasLimit) return `block ${n}: gas used ${header.gasUsed} exceeds the gas limit ${header.gasLimit}`
+  if (parent.baseFeePerGas !== undefined) {
+    const expected = nextBaseFee({ gasUsed: parent.gasUsed, gasLimit: parent.gasLimit, baseFeePerGas: parent.baseFeePerGas }, ELASTICITY, BASE_FEE_CHANGE_DENOMINATOR, 0n)
+    if (header.baseFeePerGas !== expected) return `block ${n}: base fee ${header.baseFeePerGas}, EIP-1559 gives ${expected} after the parent`
+  }
+  if (common.isActivatedEIP(4844) && parent.excessBlobGas !== undefined && parent.blobGasUsed !== undefined) {
+    const excess = parent.excessBlobGas + parent.blobGasUsed
+    const expected = excess > CANCUN_TARGET_BLOB_GAS ? excess - CANCUN_TARGET_BLOB_GAS : 0n
+    if (header.excessBlobGas !== expected) return `block ${n}: excess blob gas ${header.excessBlobGas}, EIP-4844 gives ${expected} after the parent`
+  }
+  return undefined
+}
+
+/** Why the block's body does not match its header's commitments (transactions, withdrawals), or undefined. */
+export function checkBodyCommitments(block: Block): string | undefined {
+  const { header } = block
+  const transactionsRoot = orderedTrieRoot(block.transactions.map((tx) => tx.serialize()))
+  if (!equalsBytes(transactionsRoot, header.transactionsTrie)) {
+    return `block ${header.number}: transactions root ${bytesToHex(transactionsRoot)}, header says ${bytesToHex(header.transactionsTrie)}`
+  }
+  if (block.withdrawals !== undefined && header.withdrawalsRoot !== undefined) {
+    const encoded = block.withdrawals.map((w) => encodeRlp([bigIntToUnpaddedBytes(w.index), bigIntToUnpaddedBytes(w.validatorIndex), w.address.bytes, bigIntToUnpaddedBytes(w.amount)]))
+    const withdrawalsRoot = orderedTrieRoot(encoded)
+    if (!equalsBytes(withdrawalsRoot, header.withdrawalsRoot)) {
+      return `block ${header.number}: withdrawals root ${bytesToHex(withdrawalsRoot)}, header says ${bytesToHex(header.withdrawalsRoot)}`
+    }
+  }
+  return undefined
+}
