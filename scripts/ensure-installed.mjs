@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { patchDependenciesOrExit } from './patch-dependencies.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const lockfile = join(root, 'package-lock.json')
@@ -23,3 +24,6 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
   }
   writeFileSync(stamp, wanted)
 }
+
+// Also after an install made with --ignore-scripts (no postinstall): cheap when already applied.
+patchDependenciesOrExit()

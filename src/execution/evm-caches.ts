@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { Common } from '@ethereumjs/common'
+import { importEvmInternal } from './evm-internals.ts'
 
 /**
  * Two ethereumjs hot spots, measured on ERC-20 transfers (see docs/DESIGN.md):
@@ -17,24 +15,19 @@ interface InterpreterPrototype {
 }
 
 async function memoizeJumpAnalysis(): Promise<void> {
-  try {
-    const require = createRequire(import.meta.url)
-    const esmDir = join(dirname(require.resolve('@ethereumjs/evm')), '..', 'esm')
-    const module = (await import(pathToFileURL(join(esmDir, 'interpreter.js')).href)) as { Interpreter?: { prototype: InterpreterPrototype } }
-    const prototype = module.Interpreter?.prototype
-    if (prototype === undefined || typeof prototype._getValidJumpDestinations !== 'function') return
-    const analyse = prototype._getValidJumpDestinations
-    const analyses = new WeakMap<Uint8Array, Analysis>()
-    prototype._getValidJumpDestinations = function (code: Uint8Array): Analysis {
-      let analysis = analyses.get(code)
-      if (analysis === undefined) {
-        analysis = analyse.call(this, code)
-        analyses.set(code, analysis)
-      }
-      return analysis
+  const module = await importEvmInternal<{ Interpreter: { prototype: InterpreterPrototype } }>('interpreter.js')
+  const prototype = module?.Interpreter?.prototype
+  // Internals moved: run unpatched.
+  if (prototype === undefined || typeof prototype._getValidJumpDestinations !== 'function') return
+  const analyse = prototype._getValidJumpDestinations
+  const analyses = new WeakMap<Uint8Array, Analysis>()
+  prototype._getValidJumpDestinations = function (code: Uint8Array): Analysis {
+    let analysis = analyses.get(code)
+    if (analysis === undefined) {
+      analysis = analyse.call(this, code)
+      analyses.set(code, analysis)
     }
-  } catch {
-    // Internals moved: run unpatched.
+    return analysis
   }
 }
 

@@ -4,6 +4,8 @@ import { createVM, type VM } from '@ethereumjs/vm'
 import './tx-sender-cache.ts'
 // Side effect: memoized jump analysis and EIP lookups in ethereumjs' interpreter.
 import './evm-caches.ts'
+// Side effect: synchronous interpreter steps for static-gas opcodes.
+import './interpreter-sync-steps.ts'
 import type { JournaledState } from './state/journaled-state.ts'
 
 /** Answers BLOCKHASH; may wait for a block whose hash is still being sealed. */

@@ -1,0 +1,81 @@
+// Applies our source patches to installed dependencies, as patch-package does: speed-ups in
+// ethereumjs functions that are module-private ESM bindings, which no run-time patch can reach (the
+// prototype-level patches live in src/execution/). Each patch swaps one exact snippet for one with the
+// same observable behaviour; docs/DESIGN.md ("ethereumjs hot paths we patch") has the measurements.
+//
+// Runs as `postinstall` and from ensure-installed.mjs, and is idempotent. A snippet found neither
+// patched nor unpatched means the dependency changed under a patch: that fails the install loudly
+// instead of running unpatched unnoticed. `--check` only reports.
+//
+// Plain JS: it runs before tsx exists.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const NODE_MODULES = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules')
+
+// setLength pads by spreading both arrays into a JS array and copying that into a new Uint8Array:
+// ~1 µs per 32-byte word, on every MSTORE, SLOAD, SSTORE and LOG topic.
+const setLengthBefore = `        return right
+            ? new Uint8Array([...msg, ...new Uint8Array(length - msg.length)])
+            : new Uint8Array([...new Uint8Array(length - msg.length), ...msg]);`
+const setLengthAfter = `        // megaeth-node patch (scripts/patch-dependencies.mjs): pad without array spreads.
+        const padded = new Uint8Array(length);
+        padded.set(msg, right ? 0 : length - msg.length);
+        return padded;`
+
+// bigIntToBytes prefixes the hex with 0x only for hexToBytes to check the prefix with a regular
+// expression and strip it again, on every stack value turned into bytes (the same bytes without).
+const bigIntToBytesBefore = '    const bytes = hexToBytes(`0x${padToEven(num.toString(16))}`);'
+const bigIntToBytesAfter = `    // megaeth-node patch (scripts/patch-dependencies.mjs): no 0x prefix to add, check and strip.
+    const bytes = unprefixedHexToBytes(padToEven(num.toString(16)));`
+
+/** @type {Array<{ file: string, before: string, after: string }>} */
+export const PATCHES = [
+  { file: '@ethereumjs/util/dist/esm/bytes.js', before: setLengthBefore, after: setLengthAfter },
+  { file: '@ethereumjs/util/dist/cjs/bytes.js', before: setLengthBefore, after: setLengthAfter },
+  { file: '@ethereumjs/util/dist/esm/bytes.js', before: bigIntToBytesBefore, after: bigIntToBytesAfter },
+]
+
+/** Applies every patch not applied yet; returns what it did, throws on a snippet it cannot find. */
+export function patchDependencies({ check = false, nodeModules = NODE_MODULES, patches = PATCHES } = {}) {
+  const report = []
+  for (const { file, before, after } of patches) {
+    const path = join(nodeModules, file)
+    const source = readFileSync(path, 'utf8')
+    if (source.includes(after)) {
+      report.push(`${file}: patched`)
+      continue
+    }
+    if (!source.includes(before)) {
+      throw new Error(`${file}: the code this patch replaces is not there (did the dependency change?). Update or drop the patch in scripts/patch-dependencies.mjs.`)
+    }
+    if (check) {
+      report.push(`${file}: NOT patched`)
+      continue
+    }
+    writeFileSync(path, source.replace(before, after))
+    report.push(`${file}: patched now`)
+  }
+  return report
+}
+
+/** For scripts: applies the patches, or says why it could not and exits with 1. */
+export function patchDependenciesOrExit() {
+  try {
+    patchDependencies()
+  } catch (error) {
+    process.stderr.write(`megaeth-node: patching dependencies failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--check')) {
+    const report = patchDependencies({ check: true })
+    for (const line of report) process.stdout.write(`${line}\n`)
+    if (report.some((line) => line.endsWith('NOT patched'))) process.exitCode = 1
+  } else {
+    patchDependenciesOrExit()
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The source patches scripts/patch-dependencies.mjs applies to ethereumjs at install time: they
+ * are in place, they behave exactly as the code they replace (checked against that code's own
+ * construction on random inputs), and the patcher is idempotent and refuses a dependency that
+ * changed under a patch.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft, setLengthRight } from '@ethereumjs/util'
+import { PATCHES, patchDependencies } from '../../scripts/patch-dependencies.mjs'
+import { rng } from '../helpers/rng.ts'
+
+test('every dependency patch is applied in this install', () => {
+  const report = patchDependencies({ check: true })
+  assert.equal(report.length, PATCHES.length)
+  for (const line of report) assert.match(line, /: patched$/)
+})
+
+test('patched setLengthLeft/Right and bigIntToBytes give what the unpatched code gives', () => {
+  const rand = rng(4242).next
+  for (let i = 0; i < 5000; i++) {
+    const msg = Uint8Array.from({ length: Math.floor(rand() * 33) }, () => Math.floor(rand() * 256))
+    const length = msg.length + Math.floor(rand() * 8)
+    const zeros = new Uint8Array(length - msg.length)
+    assert.deepEqual(setLengthLeft(msg, length), new Uint8Array([...zeros, ...msg]))
+    assert.deepEqual(setLengthRight(msg, length), new Uint8Array([...msg, ...zeros]))
+    const bits = 1 + Math.floor(rand() * 256)
+    const value = BigInt.asUintN(bits, BigInt(bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(rand() * 256)))))
+    const hex = value.toString(16)
+    assert.deepEqual(bigIntToBytes(value), hexToBytes(`0x${hex.length % 2 === 0 ? hex : `0${hex}`}`))
+  }
+  assert.deepEqual(bigIntToBytes(0n), Uint8Array.of(0))
+  assert.throws(() => setLengthLeft(new Uint8Array(33), 32), /exceeds target length/)
+})
+
+test('the patcher applies a patch once, leaves it on re-runs and refuses code it does not recognise', () => {
+  const nodeModules = mkdtempSync(join(tmpdir(), 'patch-deps-'))
+  mkdirSync(join(nodeModules, 'dep'))
+  const file = join(nodeModules, 'dep', 'index.js')
+  const patches = [{ file: 'dep/index.js', before: 'slow()', after: 'fast()' }]
+  writeFileSync(file, 'export const f = () => slow()\n')
+  assert.deepEqual(patchDependencies({ check: true, nodeModules, patches }), ['dep/index.js: NOT patched'])
+  assert.deepEqual(patchDependencies({ nodeModules, patches }), ['dep/index.js: patched now'])
+  assert.equal(readFileSync(file, 'utf8'), 'export const f = () => fast()\n')
+  assert.deepEqual(patchDependencies({ nodeModules, patches }), ['dep/index.js: patched'])
+  writeFileSync(file, 'export const f = () => rewritten()\n')
+  assert.throws(() => patchDependencies({ nodeModules, patches }), /dep\/index\.js: the code this patch replaces is not there/)
+})
