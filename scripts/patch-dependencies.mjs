@@ -8,11 +8,19 @@
 // instead of running unpatched unnoticed. `--check` only reports.
 //
 // Plain JS: it runs before tsx exists.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const NODE_MODULES = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules')
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** The node_modules that holds `file`: ours, or an ancestor's where a package manager hoisted it. */
+function nodeModulesHolding(file) {
+  for (let dir = ROOT; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules', file))) return join(dir, 'node_modules')
+    if (dirname(dir) === dir) return join(ROOT, 'node_modules')
+  }
+}
 
 // setLength pads by spreading both arrays into a JS array and copying that into a new Uint8Array:
 // ~1 µs per 32-byte word, on every MSTORE, SLOAD, SSTORE and LOG topic.
@@ -38,10 +46,10 @@ export const PATCHES = [
 ]
 
 /** Applies every patch not applied yet; returns what it did, throws on a snippet it cannot find. */
-export function patchDependencies({ check = false, nodeModules = NODE_MODULES, patches = PATCHES } = {}) {
+export function patchDependencies({ check = false, nodeModules = undefined, patches = PATCHES } = {}) {
   const report = []
   for (const { file, before, after } of patches) {
-    const path = join(nodeModules, file)
+    const path = join(nodeModules ?? nodeModulesHolding(file), file)
     const source = readFileSync(path, 'utf8')
     if (source.includes(after)) {
       report.push(`${file}: patched`)

@@ -57,6 +57,7 @@ const SYNC_STEPS = Symbol('megaeth.syncSteps')
 const EOF_MAGIC = 0xef
 const JUMP = 0x56
 const JUMPI = 0x57
+/** The retired JUMPSUB (MCOPY under Cancun): ethereumjs' loop still starts the jump analysis on it, so ours does too. */
 const JUMPSUB = 0x5e
 
 async function installSyncSteps(): Promise<boolean> {
