@@ -10,9 +10,10 @@
  * Measured: `executeBatch` + `takeDiff` per block (what the mini-block loop waits for), state applied
  * between blocks outside the clock. The workload is `reps + 1` slices of `blocks` blocks; every mode
  * keeps one executor over its own state for the whole run (as a sequencer does) and runs each slice
- * in turn, interleaved with the other modes so a load spike from the machine's other users hits all
- * of them; slice 0 warms up, the median slice is reported. Signing, decoding and worker start-up are
- * outside the clock, as is the initial replica snapshot (`prepare()`); per-round replica syncs are in.
+ * in turn, interleaved with the other modes (each slice starting with the next one) so a load spike
+ * from the machine's other users hits all of them; slice 0 warms up, the median slice is reported.
+ * Signing, decoding and worker start-up are outside the clock, as is the initial replica snapshot
+ * (`prepare()`); per-round replica syncs are in.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -509,7 +510,10 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
       }
       for (let slice = 0; slice <= reps; slice++) {
         const slab = work.blocks.slice(slice * blocks, (slice + 1) * blocks)
-        for (const mode of modes) {
+        // Each slice starts with the next mode: the lane that runs first pays for the garbage the
+        // block generator (or the previous slice's last lane) left, and that must not always be the same one.
+        for (let k = 0; k < modes.length; k++) {
+          const mode = modes[(slice + k) % modes.length]!
           const outcome = await mode.lane.run(slab)
           if (slice === 0) mode.reports.length = 0
           else mode.runs.push(outcome)
