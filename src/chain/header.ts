@@ -74,6 +74,17 @@ export function orBlooms(blooms: Iterable<Uint8Array>): Uint8Array {
 }
 
 /**
+ * Why `header` cannot follow `parent` by the rules every chain here shares (number, time, gas used
+ * within the limit), or undefined. The stateless verifier and the block-test runner both apply it.
+ */
+export function checkHeaderSequence(header: BlockHeader, parent: BlockHeader): string | undefined {
+  if (header.number !== parent.number + 1n) return `number does not follow parent ${parent.number}`
+  if (header.timestamp <= parent.timestamp) return `timestamp ${header.timestamp} is not after the parent's ${parent.timestamp}`
+  if (header.gasUsed > header.gasLimit) return `gas used ${header.gasUsed} exceeds the gas limit ${header.gasLimit}`
+  return undefined
+}
+
+/**
  * The L2's own header rules, beyond Ethereum's: the sequencer's fee recipient and block gas limit,
  * and the EIP-1559 base fee from the chain's parameters. Returns why `header` breaks them, if it does.
  */

@@ -2,4 +2,4 @@ export { BlockAccessRecorder, recordingReader, type BlockAccess } from './access
 export { BlockVerificationError, type BlockVerificationErrorCode } from './errors.ts'
 export { decodeWitness, encodeWitness, joinEncodedWitness, witnessByteLength, witnessToJson, type ExecutionWitness, type ExecutionWitnessJson } from './witness.ts'
 export { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from './witness-builder.ts'
-export { verifyBlock, type BlockToVerify, type VerifiedBlock, type VerifyOptions } from './verifier.ts'
+export { executionMismatch, verifyBlock, type BlockToVerify, type VerifiedBlock, type VerifyOptions } from './verifier.ts'

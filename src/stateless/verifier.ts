@@ -2,7 +2,7 @@ import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { createTxFromRLP, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
-import { orBlooms } from '../chain/header.ts'
+import { checkHeaderSequence, orBlooms } from '../chain/header.ts'
 import { orderedTrieRoot } from '../chain/ordered-trie.ts'
 import { encodeConsensusReceipt, type TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
@@ -126,10 +126,7 @@ function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, opti
   const bad = (reason: string): never => {
     throw new BlockVerificationError('BAD_HEADER', `block ${header.number}: ${reason}`)
   }
-  if (header.number !== parent.number + 1n) bad(`number does not follow parent ${parent.number}`)
-  if (header.timestamp <= parent.timestamp) bad(`timestamp ${header.timestamp} is not after the parent's ${parent.timestamp}`)
-  if (header.gasUsed > header.gasLimit) bad(`gas used ${header.gasUsed} exceeds the gas limit ${header.gasLimit}`)
-  const reason = options.checkHeader?.(header, parent)
+  const reason = checkHeaderSequence(header, parent) ?? options.checkHeader?.(header, parent)
   if (reason !== undefined) bad(reason)
 }
 
@@ -146,15 +143,22 @@ function decodeTransaction(raw: Uint8Array, index: number, txOptions: TxOptions,
 }
 
 function compareResults(header: BlockHeader, stateRoot: Uint8Array, receipts: TxReceipt[], gasUsed: bigint): void {
+  const mismatch = executionMismatch(header, stateRoot, receipts, gasUsed)
+  if (mismatch !== undefined) throw mismatch
+}
+
+/** The first way an execution's results (state root, receipts root, logs bloom, gas used) differ from `header`'s, or undefined. */
+export function executionMismatch(header: BlockHeader, stateRoot: Uint8Array, receipts: readonly TxReceipt[], gasUsed: bigint): BlockVerificationError | undefined {
   const n = header.number
   if (!equalsBytes(stateRoot, header.stateRoot)) {
-    throw new BlockVerificationError('STATE_ROOT_MISMATCH', `block ${n}: execution gives state root ${bytesToHex(stateRoot)}, header says ${bytesToHex(header.stateRoot)}`)
+    return new BlockVerificationError('STATE_ROOT_MISMATCH', `block ${n}: execution gives state root ${bytesToHex(stateRoot)}, header says ${bytesToHex(header.stateRoot)}`)
   }
   const receiptsRoot = orderedTrieRoot(receipts.map(encodeConsensusReceipt))
   if (!equalsBytes(receiptsRoot, header.receiptTrie)) {
-    throw new BlockVerificationError('RECEIPTS_ROOT_MISMATCH', `block ${n}: execution gives receipts root ${bytesToHex(receiptsRoot)}, header says ${bytesToHex(header.receiptTrie)}`)
+    return new BlockVerificationError('RECEIPTS_ROOT_MISMATCH', `block ${n}: execution gives receipts root ${bytesToHex(receiptsRoot)}, header says ${bytesToHex(header.receiptTrie)}`)
   }
   const bloom = orBlooms(receipts.map((r) => r.logsBloom))
-  if (!equalsBytes(bloom, header.logsBloom)) throw new BlockVerificationError('LOGS_BLOOM_MISMATCH', `block ${n}: execution's logs bloom differs from the header's`)
-  if (gasUsed !== header.gasUsed) throw new BlockVerificationError('GAS_USED_MISMATCH', `block ${n}: execution uses ${gasUsed} gas, header says ${header.gasUsed}`)
+  if (!equalsBytes(bloom, header.logsBloom)) return new BlockVerificationError('LOGS_BLOOM_MISMATCH', `block ${n}: execution's logs bloom differs from the header's`)
+  if (gasUsed !== header.gasUsed) return new BlockVerificationError('GAS_USED_MISMATCH', `block ${n}: execution uses ${gasUsed} gas, header says ${header.gasUsed}`)
+  return undefined
 }

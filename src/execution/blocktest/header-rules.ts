@@ -2,7 +2,7 @@ import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bigIntToUnpaddedBytes, bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { encodeRlp } from '../../chain/rlp-fields.ts'
-import { nextBaseFee } from '../../chain/header.ts'
+import { checkHeaderSequence, nextBaseFee } from '../../chain/header.ts'
 import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
 
 /**
@@ -26,14 +26,13 @@ const CANCUN_TARGET_BLOB_GAS = 393_216n
 /** Why `header` may not follow `parent`, or undefined. */
 export function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, common: Common): string | undefined {
   const n = header.number
-  if (n !== parent.number + 1n) return `block number ${n} does not follow the parent's ${parent.number}`
-  if (header.timestamp <= parent.timestamp) return `block ${n}: timestamp ${header.timestamp} is not after the parent's ${parent.timestamp}`
+  const outOfSequence = checkHeaderSequence(header, parent)
+  if (outOfSequence !== undefined) return `block ${n}: ${outOfSequence}`
   if (header.gasLimit > MAX_GAS_LIMIT) return `block ${n}: gas limit ${header.gasLimit} is above the maximum ${MAX_GAS_LIMIT}`
   if (header.gasLimit < MIN_GAS_LIMIT) return `block ${n}: gas limit ${header.gasLimit} is below the minimum ${MIN_GAS_LIMIT}`
   const change = header.gasLimit > parent.gasLimit ? header.gasLimit - parent.gasLimit : parent.gasLimit - header.gasLimit
   const bound = parent.gasLimit / GAS_LIMIT_BOUND_DIVISOR
   if (change >= bound) return `block ${n}: gas limit ${header.gasLimit} moves ${change} from the parent's ${parent.gasLimit}; the bound is below ${bound}`
-  if (header.gasUsed > header.gasLimit) return `block ${n}: gas used ${header.gasUsed} exceeds the gas limit ${header.gasLimit}`
   if (parent.baseFeePerGas !== undefined) {
     const expected = nextBaseFee({ gasUsed: parent.gasUsed, gasLimit: parent.gasLimit, baseFeePerGas: parent.baseFeePerGas }, ELASTICITY, BASE_FEE_CHANGE_DENOMINATOR, 0n)
     if (header.baseFeePerGas !== expected) return `block ${n}: base fee ${header.baseFeePerGas}, EIP-1559 gives ${expected} after the parent`

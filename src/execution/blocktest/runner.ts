@@ -2,10 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createBlockFromRLP, type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import { orBlooms } from '../../chain/header.ts'
-import { encodeConsensusReceipt } from '../../chain/receipt.ts'
-import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Hex } from '../../chain/state-diff.ts'
 import { SequentialExecutor } from '../executor.ts'
 import { InvalidBlockTransactionError, blockEnvFromHeader, executeBlockBody, type ExecutedBlock } from '../block-execution.ts'
@@ -14,7 +11,7 @@ import type { FlatState } from '../state/flat-state.ts'
 import { trieEntries } from '../state/trie-entries.ts'
 import { flatStateFromAlloc, type GenesisAccount } from '../../chain/genesis.ts'
 import { StateTrie } from '../merkle/index.ts'
-import { BlockAccessRecorder, TrieNodeCollector, recordingReader, applyDiffRecordingWitness, verifyBlock, type ExecutionWitness, type StateWitness } from '../../stateless/index.ts'
+import { BlockAccessRecorder, TrieNodeCollector, recordingReader, applyDiffRecordingWitness, executionMismatch, verifyBlock, type ExecutionWitness, type StateWitness } from '../../stateless/index.ts'
 import type { BlockchainFixture, FixtureFile } from './fixture.ts'
 import { checkBodyCommitments, checkHeaderAgainstParent } from './header-rules.ts'
 
@@ -168,22 +165,19 @@ async function applyFixtureBlock(
   const trie = parent.trie ?? StateTrie.fromAccounts(trieEntries(parent.state), { onNodeRead: collector?.onNodeRead })
   if (parent.trie === undefined) trie.root()
   parent.trie = undefined
-  let root: Hex
+  let root: Uint8Array
   if (collector === undefined || access === undefined) {
-    root = bytesToHex(trie.applyDiff(diff)) as Hex
+    root = trie.applyDiff(diff)
   } else {
     const accessed = access.take()
     const recorded = applyDiffRecordingWitness(trie, collector, diff, accessed)
-    root = bytesToHex(recorded.root) as Hex
+    root = recorded.root
     const oldest = accessed.blockHashes.reduce((min, n) => (n < min ? n : min), parent.block.header.number)
     const failure = await verifyFromWitness(block, recorded, ancestorHeaders(parent, points, oldest), parent.state, common)
     if (failure !== undefined) return failure
   }
-  if (root !== bytesToHex(header.stateRoot)) return `block ${header.number}: state root ${root}, expected ${bytesToHex(header.stateRoot)}`
-  const receiptsRoot = bytesToHex(orderedTrieRoot(receipts.map(encodeConsensusReceipt)))
-  if (receiptsRoot !== bytesToHex(header.receiptTrie)) return `block ${header.number}: receipts root ${receiptsRoot}, expected ${bytesToHex(header.receiptTrie)}`
-  if (gasUsed !== header.gasUsed) return `block ${header.number}: gas used ${gasUsed}, expected ${header.gasUsed}`
-  if (!equalsBytes(orBlooms(receipts.map((r) => r.logsBloom)), header.logsBloom)) return `block ${header.number}: the receipts' logs bloom differs from the header's`
+  const mismatch = executionMismatch(header, root, receipts, gasUsed)
+  if (mismatch !== undefined) return mismatch.message
   return { hash: bytesToHex(block.hash()) as Hex, point: { state, block, trie } }
 }
 
