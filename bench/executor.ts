@@ -66,6 +66,8 @@ export interface ModeResult {
   reexecutionRate?: number
   reexecutedByReason?: Record<string, number>
   mainThreadTxs?: number
+  /** Transactions kept off the workers and run by the main thread at their turn (contended contract, or sender in its chunk). */
+  deferredTxs?: number
   workerTxs?: number
   parallelRounds?: number
   sequentialRounds?: number
@@ -547,6 +549,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
           const reasons: Record<string, number> = {}
           let workerTxs = 0
           let mainTxs = 0
+          let deferredTxs = 0
           let reexecuted = 0
           let syncBytes = 0
           let syncUs = 0
@@ -557,6 +560,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
           for (const report of mode.reports) {
             workerTxs += report.workerTxs
             mainTxs += report.mainTxs
+            deferredTxs += report.deferredTxs
             syncBytes += report.syncBytes
             syncUs += report.syncUs
             workerCpuUs += report.workerCpuUs
@@ -572,6 +576,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
             reexecutionRate: workerTxs === 0 ? 0 : round2(reexecuted / workerTxs),
             reexecutedByReason: reasons,
             mainThreadTxs: Math.round(mainTxs / reps),
+            deferredTxs: Math.round(deferredTxs / reps),
             workerTxs: Math.round(workerTxs / reps),
             parallelRounds: Math.round(parallelRounds / reps),
             sequentialRounds: Math.round(sequentialRounds / reps),
@@ -590,7 +595,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
       for (const m of modeResults) {
         const label = m.mode === 'parallel' ? `parallel ×${m.workers}` : m.mode === 'parallel-interpreter' ? `par. interp. ×${m.workers}` : m.mode === 'sequential' ? 'sequential' : 'seq. interp.'
         const versus = m.speedupOverInterpreter === undefined ? '' : ` (×${m.speedupOverInterpreter} over seq. interp.)`
-        const extra = m.mode.startsWith('parallel') ? `, re-executed ${(100 * (m.reexecutionRate ?? 0)).toFixed(1)} % of worker txs ${JSON.stringify(m.reexecutedByReason)}, main thread ran ${m.mainThreadTxs}/${txs}, sync ${((m.syncBytes ?? 0) / 1024).toFixed(0)} KiB in ${m.syncMs} ms, worker cpu ${m.workerCpuMs} ms + sync ${m.workerSyncCpuMs} ms, thread-bound ×${m.threadBoundSpeedup}` : ''
+        const extra = m.mode.startsWith('parallel') ? `, re-executed ${(100 * (m.reexecutionRate ?? 0)).toFixed(1)} % of worker txs ${JSON.stringify(m.reexecutedByReason)}, main thread ran ${m.mainThreadTxs}/${txs} + ${m.deferredTxs} deferred, sync ${((m.syncBytes ?? 0) / 1024).toFixed(0)} KiB in ${m.syncMs} ms, worker cpu ${m.workerCpuMs} ms + sync ${m.workerSyncCpuMs} ms, thread-bound ×${m.threadBoundSpeedup}` : ''
         log(`  ${label.padEnd(13)} ${String(m.ms).padStart(8)} ms  ${String(m.txPerSec).padStart(6)} tx/s  ${String(m.mgasPerSec).padStart(7)} Mgas/s  ×${m.speedup}${versus}  [cpu: process ${m.processCpuMs} ms, main ${m.mainCpuMs} ms, main waited for a core ${m.mainRunQueueWaitMs} ms]${extra}`)
       }
       results.push({ scenario, txs, blocks, txsPerBlock: perBlock, gasUsed: reference.gasUsed.toString(), modes: modeResults })

@@ -39,6 +39,31 @@ const bigIntToBytesBefore = '    const bytes = hexToBytes(`0x${padToEven(num.toS
 const bigIntToBytesAfter = `    // megaeth-node patch (scripts/patch-dependencies.mjs): no 0x prefix to add, check and strip.
     const bytes = unprefixedHexToBytes(padToEven(num.toString(16)));`
 
+// bytesToHex appends two characters per byte: a 32-byte word becomes a rope of ~33 string objects
+// (~1 KB of garbage), and every Map lookup keyed by it walks the rope. Hex keys name every account
+// and slot the state is read by, so this was ~30 % of AMM swap execution. The patched version
+// writes the characters into an ASCII scratch buffer and decodes that into one flat string.
+const bytesToHexBefore = `export const bytesToHex = (bytes) => {
+    // Using deprecated bytesToUnprefixedHex for performance: bytesToHex is a wrapper that adds the 0x prefix.
+    // Using bytesToUnprefixedHex directly avoids creating an intermediate prefixed string and then stripping it.
+    const unprefixedHex = bytesToUnprefixedHex(bytes);
+    return \`0x\${unprefixedHex}\`;
+};`
+const bytesToHexAfter = `// megaeth-node patch (scripts/patch-dependencies.mjs): one flat string, not a rope of pairs.
+const HEX_SCRATCH_BYTES = 1024;
+const hexScratch = Buffer.allocUnsafeSlow(2 + 2 * HEX_SCRATCH_BYTES);
+hexScratch.write('0x', 0, 'latin1');
+const hexScratchPairs = new Uint16Array(hexScratch.buffer, hexScratch.byteOffset, hexScratch.length >> 1);
+const HEX_PAIRS = new Uint16Array(256);
+for (let i = 0; i < 256; i++) Buffer.from(HEX_PAIRS.buffer).write(i.toString(16).padStart(2, '0'), 2 * i, 'latin1');
+export const bytesToHex = (bytes) => {
+    if (!(bytes instanceof Uint8Array)) return \`0x\${bytesToUnprefixedHex(bytes)}\`;
+    const n = bytes.length;
+    if (n > HEX_SCRATCH_BYTES) return \`0x\${Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('hex')}\`;
+    for (let i = 0; i < n; i++) hexScratchPairs[i + 1] = HEX_PAIRS[bytes[i]];
+    return hexScratch.toString('latin1', 0, 2 + 2 * n);
+};`
+
 // Object spreads V8 takes a slow path on, once per call frame: a nested literal spread before a
 // Message (~20–30 µs) and three run-state objects merged into one (~35 µs). The same objects, with
 // the same keys in the same order, built without those spreads.
@@ -64,6 +89,7 @@ export const PATCHES = [
   { file: '@ethereumjs/util/dist/esm/bytes.js', before: setLengthBefore, after: setLengthAfter },
   { file: '@ethereumjs/util/dist/cjs/bytes.js', before: setLengthBefore, after: setLengthAfter },
   { file: '@ethereumjs/util/dist/esm/bytes.js', before: bigIntToBytesBefore, after: bigIntToBytesAfter },
+  { file: '@ethereumjs/util/dist/esm/bytes.js', before: bytesToHexBefore, after: bytesToHexAfter },
   { file: '@ethereumjs/evm/dist/esm/evm.js', before: interpreterMessageBefore, after: interpreterMessageAfter },
   { file: '@ethereumjs/evm/dist/esm/evm.js', before: frameRunStateBefore, after: frameRunStateAfter },
 ]

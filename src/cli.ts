@@ -85,13 +85,14 @@ async function blocktest(paths: string[], executor: ExecutorMode, workers: numbe
   let failed = 0
   let skipped = 0
   const options: BlockTestOptions = { stateless }
-  const parallel = { blocks: 0, rounds: 0, mainTxs: 0, workerTxs: 0, reexecuted: 0 }
+  const parallel = { blocks: 0, rounds: 0, mainTxs: 0, deferredTxs: 0, workerTxs: 0, reexecuted: 0 }
   if (executor === 'parallel') {
     options.pool = await ExecWorkerPool.start(workers ?? defaultExecWorkers(), { kind: 'mainnet-cancun' })
     options.onParallelStats = (stats) => {
       parallel.blocks++
       parallel.rounds += stats.rounds
       parallel.mainTxs += stats.mainTxs
+      parallel.deferredTxs += stats.deferredTxs
       parallel.workerTxs += stats.workerTxs
       parallel.reexecuted += stats.reexecuted
     }
@@ -115,7 +116,7 @@ async function blocktest(paths: string[], executor: ExecutorMode, workers: numbe
   if (options.pool !== undefined) {
     process.stdout.write(
       `parallel executor (${options.pool.size} workers): ${parallel.rounds} parallel rounds over ${parallel.blocks} blocks; ` +
-        `${parallel.mainTxs} txs in the main thread's chunks, ${parallel.workerTxs} on workers, ${parallel.reexecuted} of those re-executed\n`,
+        `${parallel.mainTxs} txs in the main thread's chunks, ${parallel.deferredTxs} deferred to it, ${parallel.workerTxs} on workers, ${parallel.reexecuted} of those re-executed\n`,
     )
   }
   process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`)

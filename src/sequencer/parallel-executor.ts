@@ -21,8 +21,8 @@ import type { FlatState } from '../execution/state/flat-state.ts'
  * keeping the worker replicas in step costs.
  */
 export function createExecutorMetrics(registry: Registry, logger?: Logger): ParallelExecutionObserver & { rate(): number } {
-  const rounds = new Counter({ name: 'megaeth_executor_rounds_total', help: 'Execution rounds by mode (parallel | sequential) and reason (speculative | small | transfers | backoff | unavailable)', labelNames: ['mode', 'reason'], registers: [registry] })
-  const txs = new Counter({ name: 'megaeth_executor_transactions_total', help: 'Transactions by execution path: main (sequential or the main thread chunk), worker_committed, reexecuted', labelNames: ['path'], registers: [registry] })
+  const rounds = new Counter({ name: 'megaeth_executor_rounds_total', help: 'Execution rounds by mode (parallel | sequential) and reason (speculative | small | transfers | contended | backoff | unavailable)', labelNames: ['mode', 'reason'], registers: [registry] })
+  const txs = new Counter({ name: 'megaeth_executor_transactions_total', help: 'Transactions by execution path: main (sequential or the main thread chunk), deferred (kept off the workers: a contended contract or a sender the main thread chunk has), worker_committed, reexecuted', labelNames: ['path'], registers: [registry] })
   const reexecuted = new Counter({ name: 'megaeth_executor_reexecutions_total', help: 'Worker transactions re-executed on the main thread, by reason', labelNames: ['reason'], registers: [registry] })
   const rate = new Gauge({ name: 'megaeth_executor_reexecution_rate', help: 'Smoothed share of worker transactions re-executed on the main thread', registers: [registry] })
   const syncBytes = new Counter({ name: 'megaeth_executor_sync_bytes_total', help: 'Bytes of committed state shipped to execution worker replicas', registers: [registry] })
@@ -38,6 +38,7 @@ export function createExecutorMetrics(registry: Registry, logger?: Logger): Para
         again += n
       }
       txs.inc({ path: 'main' }, report.mainTxs)
+      if (report.deferredTxs > 0) txs.inc({ path: 'deferred' }, report.deferredTxs)
       if (report.workerTxs > 0) {
         txs.inc({ path: 'worker_committed' }, report.workerTxs - again)
         txs.inc({ path: 'reexecuted' }, again)

@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { bigIntToBytes, bytesToHex, hexToBytes, setLengthLeft, setLengthRight } from '@ethereumjs/util'
+import { bigIntToBytes, bytesToHex, bytesToUnprefixedHex, hexToBytes, setLengthLeft, setLengthRight } from '@ethereumjs/util'
 import { PATCHES, patchDependencies } from '../../scripts/patch-dependencies.mjs'
 import { rng } from '../helpers/rng.ts'
 
@@ -34,6 +34,24 @@ test('patched setLengthLeft/Right and bigIntToBytes give what the unpatched code
   }
   assert.deepEqual(bigIntToBytes(0n), Uint8Array.of(0))
   assert.throws(() => setLengthLeft(new Uint8Array(33), 32), /exceeds target length/)
+})
+
+test('patched bytesToHex gives what the unpatched code gives, for any length and view', () => {
+  const rand = rng(4343).next
+  const backing = Uint8Array.from({ length: 4096 }, () => Math.floor(rand() * 256))
+  for (let i = 0; i < 5000; i++) {
+    // Short words (the scratch-buffer path), long code (the Buffer path), and views at an offset.
+    const length = i % 10 === 0 ? 1000 + Math.floor(rand() * 2000) : Math.floor(rand() * 65)
+    const offset = Math.floor(rand() * (backing.length - length))
+    const bytes = backing.subarray(offset, offset + length)
+    assert.equal(bytesToHex(bytes), `0x${bytesToUnprefixedHex(bytes)}`)
+  }
+  assert.equal(bytesToHex(Buffer.from('00ff10', 'hex')), '0x00ff10')
+  // Results do not share the scratch buffer: an earlier string keeps its value.
+  const first = bytesToHex(Uint8Array.of(1, 2))
+  bytesToHex(Uint8Array.of(3, 4))
+  assert.equal(first, '0x0102')
+  assert.throws(() => bytesToHex([1, 2] as unknown as Uint8Array), /expected Uint8Array/)
 })
 
 test('the patcher applies a patch once, leaves it on re-runs and refuses code it does not recognise', () => {

@@ -16,10 +16,11 @@
  */
 import type { Block } from '@ethereumjs/block'
 import type { Hex, StateDiff } from '../../chain/state-diff.ts'
+import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { BlockEnv } from '../block-env.ts'
 import { placeReceipt, receiptSource, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
 import type { FlatState } from '../state/flat-state.ts'
-import type { WriteListener } from '../state/journaled-state.ts'
+import type { JournaledState, WriteListener } from '../state/journaled-state.ts'
 import {
   newBatchProgress,
   pastDeadline,
@@ -31,10 +32,11 @@ import {
   type BatchTx,
   type MiniBlockExecutor,
 } from './mini-block-executor.ts'
+import { ContentionForecast } from './contention-forecast.ts'
 import type { ExecWorkerPool } from './pool.ts'
 import { ChunkRecords, REASON_NAMES } from './records.ts'
 import type { ChunkResult, PackedTxs } from './speculative.ts'
-import { WireWriter, writeStateDiff } from './wire.ts'
+import { WireWriter, equalBytes, writeStateDiff } from './wire.ts'
 
 export interface ParallelExecutorOptions {
   /** Workers of the pool to execute chunks on (all get syncs). Default: the pool's size. */
@@ -64,12 +66,17 @@ export const DEFAULT_PARALLEL_OPTIONS: Readonly<Omit<ParallelExecutorOptions, 'm
 /** What one round or sequential stretch did; the sequencer turns it into metrics. */
 export interface RoundReport {
   mode: 'parallel' | 'sequential'
-  /** Why a stretch ran sequentially: `small`, `backoff`, `unavailable`; `speculative` for parallel rounds. */
+  /** Why a stretch ran sequentially: `small`, `transfers`, `contended`, `backoff`, `unavailable`; `speculative` for parallel rounds. */
   reason: string
   txs: number
   /** Parallel rounds: transactions executed by the main thread as its chunk. */
   mainTxs: number
-  /** Parallel rounds: worker transactions reached by the commit loop. */
+  /**
+   * Parallel rounds: transactions kept off the workers and executed by the main thread at their
+   * turn, because they call a contended contract an earlier transaction of its chunk called.
+   */
+  deferredTxs: number
+  /** Parallel rounds: worker transactions reached by the commit loop (deferred ones not included). */
   workerTxs: number
   /** Of those, re-executed on the main thread, by reason (`conflict` = a read no longer valid). */
   reexecuted: Record<string, number>
@@ -91,6 +98,7 @@ export interface ParallelStats {
   rounds: number
   sequentialStretches: number
   mainTxs: number
+  deferredTxs: number
   workerTxs: number
   reexecuted: number
   syncBytes: number
@@ -164,7 +172,8 @@ export class ParallelExecutor implements MiniBlockExecutor {
   /** Wall µs per transaction of recent parallel rounds: sizes rounds under a deadline. */
   private roundUsPerTx = 80
   private reexecutionEwma = 0
-  private readonly totals: ParallelStats = { rounds: 0, sequentialStretches: 0, mainTxs: 0, workerTxs: 0, reexecuted: 0, syncBytes: 0, syncUs: 0 }
+  private readonly contention = new ContentionForecast()
+  private readonly totals: ParallelStats = { rounds: 0, sequentialStretches: 0, mainTxs: 0, deferredTxs: 0, workerTxs: 0, reexecuted: 0, syncBytes: 0, syncUs: 0 }
 
   /**
    * @param pool workers (may be shared by successive executors, e.g. one per block in block tests)
@@ -251,11 +260,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
           this.backoffLeft--
           backoffCounted = true
         }
-        const started = performance.now()
-        const stoppedAt = await runSequentialRange(this.main, txs, next, txs.length, cursor, progress)
-        this.totals.sequentialStretches++
-        this.observer?.onRound({ mode: 'sequential', reason: sequentialReason, txs: stoppedAt - next, mainTxs: stoppedAt - next, workerTxs: 0, reexecuted: {}, syncBytes: 0, syncUs: 0, workerCpuUs: 0, workerSyncCpuUs: 0, wallUs: (performance.now() - started) * 1000 })
-        next = stoppedAt
+        await this.runSequentialStretch(txs, next, txs.length, cursor, progress, sequentialReason)
         break
       }
       const stoppedAt = await this.runRound(txs, next, next + size, cursor, progress)
@@ -324,41 +329,82 @@ export class ParallelExecutor implements MiniBlockExecutor {
   }
 
   /**
-   * Assigns `txs[from, to)` to workers, keeping each sender's transactions on one worker (a nonce
-   * run, or a sender spending what it just received, then sees its own earlier writes), each new
-   * sender going to the least loaded worker. Each worker runs its share in preset order.
+   * Assigns the worker part of a round, `txs[workFrom, to)`, to workers. Each sender's
+   * transactions stay on one lane (a nonce run, or a sender spending what it just received, then
+   * sees its own earlier writes), each new sender going to the least loaded worker. Calls to a
+   * contract the forecast judges contended follow the round's first call to it. A transaction
+   * whose lane is the main thread's chunk is kept off the workers altogether (`deferred`: the main
+   * thread runs it at its turn, instead of a worker running it only to fail validation). Each
+   * worker runs its share in preset order.
    */
-  private assign(txs: readonly BatchTx[], from: number, to: number): { worker: Int32Array; slot: Int32Array; shares: number[][] } {
-    const workers = Math.min(this.options.workers, to - from)
+  private assign(txs: readonly BatchTx[], from: number, workFrom: number, to: number): RoundPlan {
+    const workers = Math.min(this.options.workers, to - workFrom)
     const shares: number[][] = Array.from({ length: workers }, () => [])
     const bySender = new Map<string, number>()
-    const worker = new Int32Array(to - from)
-    const slot = new Int32Array(to - from)
-    for (let i = from; i < to; i++) {
-      const sender = txs[i]!.sender
-      let k = bySender.get(sender)
+    const worker = new Int32Array(to - workFrom)
+    const slot = new Int32Array(to - workFrom)
+    const deferred = new Set<number>()
+    const samples = new Map<number, Hex>()
+    const targets = new ContractTargets(this.main.state)
+    // Lane of the round's first call to each contract: MAIN_LANE for the main thread's chunk.
+    const firstLane = new Map<Hex, number>()
+    for (let i = from; i < workFrom; i++) {
+      const item = txs[i]!
+      bySender.set(item.sender, MAIN_LANE)
+      const target = targets.of(item)
+      if (target !== undefined && !firstLane.has(target.address)) firstLane.set(target.address, MAIN_LANE)
+    }
+    for (let i = workFrom; i < to; i++) {
+      const item = txs[i]!
+      const target = targets.of(item)
+      const lane = target === undefined ? undefined : firstLane.get(target.address)
+      let k = bySender.get(item.sender)
+      if (lane !== undefined && this.contention.isContended(target!.codeHash)) k = lane
+      // A sender with a transaction in the main thread's chunk would find a stale nonce on a
+      // worker: its later transactions stay with the main thread as well.
+      if (k === MAIN_LANE) {
+        deferred.add(i)
+        worker[i - workFrom] = MAIN_LANE
+        continue
+      }
       if (k === undefined) {
         k = 0
         for (let j = 1; j < workers; j++) if (shares[j]!.length < shares[k]!.length) k = j
-        bySender.set(sender, k)
       }
-      worker[i - from] = k
-      slot[i - from] = shares[k]!.length
+      if (!bySender.has(item.sender)) bySender.set(item.sender, k)
+      if (target !== undefined) {
+        if (lane === undefined) firstLane.set(target.address, k)
+        else if (lane !== k) samples.set(i, target.codeHash)
+      }
+      worker[i - workFrom] = k
+      slot[i - workFrom] = shares[k]!.length
       shares[k]!.push(i)
     }
-    return { worker, slot, shares: shares.filter((share) => share.length > 0) }
+    return { worker, slot, shares, deferred, samples }
+  }
+
+  private async runSequentialStretch(txs: readonly BatchTx[], from: number, to: number, cursor: BlockCursor, progress: BatchProgress, reason: string): Promise<number> {
+    const started = performance.now()
+    const stoppedAt = await runSequentialRange(this.main, txs, from, to, cursor, progress)
+    this.totals.sequentialStretches++
+    this.observer?.onRound({ mode: 'sequential', reason, txs: stoppedAt - from, mainTxs: stoppedAt - from, deferredTxs: 0, workerTxs: 0, reexecuted: {}, syncBytes: 0, syncUs: 0, workerCpuUs: 0, workerSyncCpuUs: 0, wallUs: (performance.now() - started) * 1000 })
+    return stoppedAt
   }
 
   private async runRound(txs: readonly BatchTx[], from: number, to: number, cursor: BlockCursor, progress: BatchProgress): Promise<number> {
     const started = performance.now()
     const env = this.main.env
     if (env === undefined) throw new Error('ParallelExecutor.executeBatch before setBlockEnv')
-    const { bytes: syncBytes, us: syncUs } = this.sync()
     const mainCount = this.mainShare(to - from)
     const workFrom = from + mainCount
+    this.contention.nextRound()
+    const { worker, slot, shares, deferred, samples } = this.assign(txs, from, workFrom, to)
+    // Calls to one contended contract (a shared counter) leave the workers next to nothing: not
+    // worth a round.
+    if (to - workFrom - deferred.size < this.options.minParallelTxs) return this.runSequentialStretch(txs, from, to, cursor, progress, 'contended')
+    const { bytes: syncBytes, us: syncUs } = this.sync()
 
     // Dispatch the workers' shares first, so they run while the main thread executes its prefix.
-    const { worker, slot, shares } = this.assign(txs, workFrom, to)
     // Each share goes out in parts, so the main thread can validate a share's first transactions
     // while the worker still runs its last ones (the commit phase overlaps execution).
     const mainOnly = new Set<number>()
@@ -383,6 +429,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
 
     const reexecuted: Record<string, number> = {}
     let workerTxs = 0
+    let deferredTxs = 0
     let committedFromWorkers = 0
     let commitTime = 0
     let workerCpuUs = 0
@@ -401,11 +448,16 @@ export class ParallelExecutor implements MiniBlockExecutor {
           break
         }
         const item = txs[i]!
-        workerTxs++
         if (progress.failedSenders.has(item.sender)) {
           progress.outcomes.push(undefined)
           continue
         }
+        if (deferred.has(i)) {
+          deferredTxs++
+          recordOutcome(progress, item, await this.main.applyTx(item.tx, cursor))
+          continue
+        }
+        workerTxs++
         if (abandoned) {
           // Conflict-heavy round: no point waiting for the rest of the speculation.
           count(reexecuted, 'abandoned')
@@ -440,8 +492,13 @@ export class ParallelExecutor implements MiniBlockExecutor {
         else if (cursor.gasUsed + item.tx.gasLimit <= env.gasLimit) {
           const kind = share.kind(j)
           if (kind !== 0) count(reexecuted, REASON_NAMES[kind] ?? 'internal')
-          else if (!share.readsStillValid(j, this.main.state)) count(reexecuted, 'conflict')
-          else {
+          else if (!share.readsStillValid(j, this.main.state)) {
+            count(reexecuted, 'conflict')
+            const codeHash = samples.get(i)
+            if (codeHash !== undefined) this.contention.observe(codeHash, true)
+          } else {
+            const codeHash = samples.get(i)
+            if (codeHash !== undefined) this.contention.observe(codeHash, false)
             outcome = { ok: true, receipt: placeReceipt(receiptSource(item.tx, env.baseFeePerGas), env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
             committedFromWorkers++
           }
@@ -471,9 +528,10 @@ export class ParallelExecutor implements MiniBlockExecutor {
     this.afterRound(workerTxs, reexecutedTotal)
     this.totals.rounds++
     this.totals.mainTxs += mainTxs
+    this.totals.deferredTxs += deferredTxs
     this.totals.workerTxs += workerTxs
     this.totals.reexecuted += reexecutedTotal
-    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, workerTxs, reexecuted, syncBytes, syncUs, workerCpuUs, workerSyncCpuUs, wallUs })
+    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, deferredTxs, workerTxs, reexecuted, syncBytes, syncUs, workerCpuUs, workerSyncCpuUs, wallUs })
     return stoppedAt
   }
 
@@ -494,6 +552,41 @@ export class ParallelExecutor implements MiniBlockExecutor {
     if (this.disabled !== undefined) return
     this.disabled = error
     this.observer?.onWorkerFailure?.(error)
+  }
+}
+
+/** The lane of the main thread's chunk in a round plan. */
+const MAIN_LANE = -1
+
+interface RoundPlan {
+  /** Per worker transaction of the round (index − workFrom): its worker, or MAIN_LANE if deferred. */
+  worker: Int32Array
+  /** Its position in that worker's share. */
+  slot: Int32Array
+  /** Per worker, the round's transactions it runs, in preset order (some may be empty). */
+  shares: number[][]
+  /** Transactions the main thread runs at their turn (a contended contract its chunk called). */
+  deferred: Set<number>
+  /** Transactions whose validation teaches the forecast: they call, by code hash, a contract another lane called first. */
+  samples: Map<number, Hex>
+}
+
+/** The contract a transaction calls, by address and code hash (committed state, memoized per round). */
+class ContractTargets {
+  private readonly codeHashes = new Map<Hex, Hex | null>()
+
+  constructor(private readonly state: JournaledState) {}
+
+  of(item: BatchTx): { address: Hex; codeHash: Hex } | undefined {
+    if (item.transfer !== undefined || item.tx.to === undefined) return undefined
+    const address = item.tx.to.toString() as Hex
+    let codeHash = this.codeHashes.get(address)
+    if (codeHash === undefined) {
+      const account = this.state.readAccount(address)
+      codeHash = account === undefined || equalBytes(account.codeHash, KECCAK256_NULL) ? null : (bytesToHex(account.codeHash) as Hex)
+      this.codeHashes.set(address, codeHash)
+    }
+    return codeHash === null ? undefined : { address, codeHash }
   }
 }
 
