@@ -73,7 +73,8 @@ export interface RoundReport {
   mainTxs: number
   /**
    * Parallel rounds: transactions kept off the workers and executed by the main thread at their
-   * turn, because they call a contended contract an earlier transaction of its chunk called.
+   * turn, because its chunk has an earlier transaction of their sender or an earlier call to the
+   * contended contract they call.
    */
   deferredTxs: number
   /** Parallel rounds: worker transactions reached by the commit loop (deferred ones not included). */
@@ -492,15 +493,15 @@ export class ParallelExecutor implements MiniBlockExecutor {
         else if (cursor.gasUsed + item.tx.gasLimit <= env.gasLimit) {
           const kind = share.kind(j)
           if (kind !== 0) count(reexecuted, REASON_NAMES[kind] ?? 'internal')
-          else if (!share.readsStillValid(j, this.main.state)) {
-            count(reexecuted, 'conflict')
+          else {
+            const valid = share.readsStillValid(j, this.main.state)
             const codeHash = samples.get(i)
-            if (codeHash !== undefined) this.contention.observe(codeHash, true)
-          } else {
-            const codeHash = samples.get(i)
-            if (codeHash !== undefined) this.contention.observe(codeHash, false)
-            outcome = { ok: true, receipt: placeReceipt(receiptSource(item.tx, env.baseFeePerGas), env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
-            committedFromWorkers++
+            if (codeHash !== undefined) this.contention.observe(codeHash, !valid)
+            if (!valid) count(reexecuted, 'conflict')
+            else {
+              outcome = { ok: true, receipt: placeReceipt(receiptSource(item.tx, env.baseFeePerGas), env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
+              committedFromWorkers++
+            }
           }
         } else count(reexecuted, 'block_gas_limit')
         commitTime += performance.now() - commitStarted
@@ -565,7 +566,7 @@ interface RoundPlan {
   slot: Int32Array
   /** Per worker, the round's transactions it runs, in preset order (some may be empty). */
   shares: number[][]
-  /** Transactions the main thread runs at their turn (a contended contract its chunk called). */
+  /** Transactions the main thread runs at their turn (its chunk has their sender, or their contended contract). */
   deferred: Set<number>
   /** Transactions whose validation teaches the forecast: they call, by code hash, a contract another lane called first. */
   samples: Map<number, Hex>
