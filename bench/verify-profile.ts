@@ -17,8 +17,9 @@ import { DEV_SEQUENCER_KEY } from '../src/chain/dev.ts'
 import { chainConfigFromGenesis, devGenesis } from '../src/chain/genesis.ts'
 import { encodeWitness } from '../src/stateless/witness.ts'
 import verifyTask from '../src/replica/verify-worker.ts'
+import { freePort } from '../test/helpers/ports.ts'
 import { writeBigGenesis } from './lib/genesis.ts'
-import { stablePort, startNode } from './lib/nodes.ts'
+import { startNode } from './lib/nodes.ts'
 import { toHex } from './lib/rpc.ts'
 import { CHAIN_ID, FEES } from './lib/servers.ts'
 import { summarize } from './lib/stats.ts'
@@ -45,7 +46,7 @@ async function capture(txs: number): Promise<Sample> {
   ])
   const keyFile = join(work, 'sequencer.key')
   writeFileSync(keyFile, `${DEV_SEQUENCER_KEY}\n`)
-  const port = await stablePort()
+  const port = await freePort()
   const pool = GeneratorPool.prepare(
     {
       url: `http://127.0.0.1:${port}`,

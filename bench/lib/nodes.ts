@@ -3,13 +3,13 @@
  * scenarios that run several nodes at once (bench/scenarios/replica.ts). Each gets fresh RPC and
  * metrics ports, a log file under LOG_DIR, and is tracked so it is stopped by pid on exit.
  */
-import { lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
-import net from 'node:net'
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launcherNodeFlags, spawnServer, stopProcess } from './procs.ts'
 import { RpcClient } from './rpc.ts'
-import { LOG_DIR, freePort, readCpuSeconds, readStatusKb } from './servers.ts'
+import { freePort } from '../../test/helpers/ports.ts'
+import { LOG_DIR, readCpuSeconds, readStatusKb } from './servers.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -39,39 +39,12 @@ export interface NodeProcess {
 let starts = 0
 
 /**
- * A free TCP port below the kernel's ephemeral range. Nodes here take 5–30 s to bind (genesis state of
- * 100,000 accounts), and other processes on a shared machine bind port 0 all the time: a port picked
- * from the ephemeral range (what `freePort()` returns) can be taken in between.
- */
-export async function stablePort(): Promise<number> {
-  let low = 32_768
-  try {
-    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low
-  } catch {
-    /* not Linux: keep the default */
-  }
-  const from = 20_000
-  const to = Math.max(from + 1_000, low)
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = from + Math.floor(Math.random() * (to - from))
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer()
-      srv.unref()
-      srv.once('error', () => resolve(false))
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
-    })
-    if (free) return port
-  }
-  return freePort()
-}
-
-/**
  * Spawns `node <launcher flags> bin/megaeth-node --log.level=warn --log.format=json <args> --rpc.port --metrics.port` (flags
  * apply in order, so `args` may override the log level) and waits until it answers eth_chainId.
  */
 export async function startNode(name: string, args: string[], opts: { nodeDir?: string; timeoutMs?: number; port?: number } = {}): Promise<NodeProcess> {
-  const port = opts.port ?? (await stablePort())
-  const metricsPort = await stablePort()
+  const port = opts.port ?? (await freePort())
+  const metricsPort = await freePort()
   mkdirSync(LOG_DIR, { recursive: true })
   const logFile = join(LOG_DIR, `${String(++starts).padStart(2, '0')}-replica-bench-${name}.log`)
   const dir = opts.nodeDir ?? ROOT

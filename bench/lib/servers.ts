@@ -3,10 +3,10 @@
  * anvil (--block-time 0.01). Each start gets fresh ports and a fresh chain.
  */
 import { mkdirSync, readFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../test/helpers/ports.ts'
 import { RpcClient } from './rpc.ts'
 import { launcherNodeFlags, spawnServer, stopProcess } from './procs.ts'
 
@@ -62,19 +62,6 @@ export interface Server {
   /** User + system CPU seconds the server process has used so far. */
   cpuSeconds(): number
   stop(): Promise<void>
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 export function readStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {

@@ -34,10 +34,11 @@ import { loadOrCreateIdentity } from '../../src/p2p/identity.ts'
 import { defaultVerifyWorkers } from '../../src/replica/options.ts'
 import verifyTask from '../../src/replica/verify-worker.ts'
 import { encodeWitness } from '../../src/stateless/witness.ts'
+import { freePort } from '../../test/helpers/ports.ts'
 import { CORES, CpuMeter, type CpuWindow } from '../lib/cpu.ts'
 import { counterDelta, histogramDelta, scrape, type Samples } from '../lib/metrics.ts'
 import { writeBigGenesis } from '../lib/genesis.ts'
-import { diskUsage, stablePort, startNode, type NodeProcess } from '../lib/nodes.ts'
+import { diskUsage, startNode, type NodeProcess } from '../lib/nodes.ts'
 import { barChartSvg, writeText } from '../lib/report.ts'
 import { hexNum, toHex } from '../lib/rpc.ts'
 import { CHAIN_ID, FEES } from '../lib/servers.ts'
@@ -470,7 +471,7 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const repDir = join(work, 'replica')
 
     // Signing runs in the generator processes while the nodes start.
-    const seqPort = await stablePort()
+    const seqPort = await freePort()
     const seqUrl = `http://127.0.0.1:${seqPort}`
     const preparing = GeneratorPool.prepare(spec(seqUrl, p, p.liveRounds, 0, 0, ctx.concurrency, ctx.batchSize), 1)
     preparing.then((pool) => pools.push(pool), () => undefined)
@@ -479,7 +480,7 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     // accounts each) overlap.
     const p2pKeyFile = join(work, 'sequencer-p2p.key')
     const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(p2pKeyFile)).toString()
-    const bootnode = `/ip4/127.0.0.1/tcp/${await stablePort()}/p2p/${peerId}`
+    const bootnode = `/ip4/127.0.0.1/tcp/${await freePort()}/p2p/${peerId}`
     const seqArgs = [`--genesis=${genesisFile}`, `--datadir=${seqDir}`, `--sequencer.key-file=${keyFile}`, `--p2p.port=${bootnode.split('/')[4]}`, `--p2p.key-file=${p2pKeyFile}`, '--miniblock-ms=10', '--block-ms=1000', '--ingest-workers=1', ...(ctx.serverOpts.extraArgs ?? [])]
     const replicaArgs = ['--role=replica', `--genesis=${genesisFile}`, `--datadir=${repDir}`, `--sequencer.address=${sequencerAddress}`, '--p2p.port=0', `--p2p.bootnodes=${bootnode}`, '--log.level=debug']
     // --dev only because config validation demands --datadir of every non-dev node, which validator mode refuses;
