@@ -194,6 +194,39 @@ export interface ReceiptSource {
   effectiveGasPrice: bigint
 }
 
+/**
+ * What committing a transaction reads of it besides its effects: the block gas check and its
+ * receipt. Decoded without the ethereumjs object by the sequencer's ingest, so the parallel
+ * executor commits a worker's result without building that object on the main thread.
+ */
+export interface TxHeader {
+  /** Lowercase 0x hex, like the addresses below. */
+  readonly hash: Hex
+  readonly type: number
+  readonly sender: Hex
+  /** Null for a contract creation. */
+  readonly to: Hex | null
+  readonly gasLimit: bigint
+  /** Legacy and EIP-2930 transactions carry their gas price as both fee fields. */
+  readonly maxFeePerGas: bigint
+  readonly maxPriorityFeePerGas: bigint
+  /** 64-byte uncompressed public key without the 0x04 prefix (what a worker runs the sender as). */
+  readonly senderPubKey: Uint8Array
+}
+
+/** `receiptSource` from a decoded header: the same fields, with no ethereumjs object involved. */
+export function headerReceiptSource(header: TxHeader, baseFee: bigint): ReceiptSource {
+  // With a legacy price as both fee fields this is the price itself: baseFee + min(price − baseFee, price).
+  const headroom = header.maxFeePerGas - baseFee
+  return {
+    transactionHash: header.hash,
+    type: header.type,
+    from: header.sender,
+    to: header.to,
+    effectiveGasPrice: baseFee + (headroom < header.maxPriorityFeePerGas ? headroom : header.maxPriorityFeePerGas),
+  }
+}
+
 export function receiptSource(tx: TypedTransaction, baseFee: bigint): ReceiptSource {
   return {
     transactionHash: bytesToHex(tx.hash()) as Hex,

@@ -38,7 +38,7 @@ interface TxSpec {
   size?: number
 }
 
-/** A DecodedTx without an ethereumjs object: the pool must never need one. */
+/** A DecodedTx without an ethereumjs object or a commit header: the pool must never need either. */
 function mkTx(spec: TxSpec = {}): DecodedTx {
   const id = (++counter).toString(16).padStart(64, '0')
   return {
@@ -55,6 +55,9 @@ function mkTx(spec: TxSpec = {}): DecodedTx {
     type: 2,
     get tx(): never {
       throw new Error('the pool must not build ethereumjs txs')
+    },
+    get header(): never {
+      throw new Error('the pool must not read the commit header')
     },
   }
 }

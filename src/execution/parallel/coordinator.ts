@@ -18,7 +18,7 @@ import type { Block } from '@ethereumjs/block'
 import type { Hex, StateDiff } from '../../chain/state-diff.ts'
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { BlockEnv } from '../block-env.ts'
-import { placeReceipt, receiptSource, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
+import { headerReceiptSource, placeReceipt, receiptSource, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
 import type { FlatState } from '../state/flat-state.ts'
 import type { JournaledState, WriteListener } from '../state/journaled-state.ts'
 import {
@@ -455,14 +455,14 @@ export class ParallelExecutor implements MiniBlockExecutor {
         }
         if (deferred.has(i)) {
           deferredTxs++
-          recordOutcome(progress, item, await this.main.applyTx(item.tx, cursor))
+          recordOutcome(progress, item, await this.main.applyBatchTx(item, cursor))
           continue
         }
         workerTxs++
         if (abandoned) {
           // Conflict-heavy round: no point waiting for the rest of the speculation.
           count(reexecuted, 'abandoned')
-          recordOutcome(progress, item, await this.main.applyTx(item.tx, cursor))
+          recordOutcome(progress, item, await this.main.applyBatchTx(item, cursor))
           continue
         }
         const k = worker[i - workFrom]!
@@ -490,7 +490,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
         // The block gas check comes first, exactly as `applyTx` orders it.
         if (mainOnly.has(i)) count(reexecuted, 'sender')
         else if (share === null) count(reexecuted, 'worker_failed')
-        else if (cursor.gasUsed + item.tx.gasLimit <= env.gasLimit) {
+        else if (cursor.gasUsed + (item.header?.gasLimit ?? item.tx.gasLimit) <= env.gasLimit) {
           const kind = share.kind(j)
           if (kind !== 0) count(reexecuted, REASON_NAMES[kind] ?? 'internal')
           else {
@@ -499,7 +499,8 @@ export class ParallelExecutor implements MiniBlockExecutor {
             if (codeHash !== undefined) this.contention.observe(codeHash, !valid)
             if (!valid) count(reexecuted, 'conflict')
             else {
-              outcome = { ok: true, receipt: placeReceipt(receiptSource(item.tx, env.baseFeePerGas), env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
+              const source = item.header === undefined ? receiptSource(item.tx, env.baseFeePerGas) : headerReceiptSource(item.header, env.baseFeePerGas)
+              outcome = { ok: true, receipt: placeReceipt(source, env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
               committedFromWorkers++
             }
           }
@@ -512,7 +513,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
           this.pool.abandon(round)
         }
         // Re-executed on the committed state: exact by construction.
-        outcome ??= await this.main.applyTx(item.tx, cursor)
+        outcome ??= await this.main.applyBatchTx(item, cursor)
         recordOutcome(progress, item, outcome)
       }
     }
@@ -579,8 +580,9 @@ class ContractTargets {
   constructor(private readonly state: JournaledState) {}
 
   of(item: BatchTx): { address: Hex; codeHash: Hex } | undefined {
-    if (item.transfer !== undefined || item.tx.to === undefined) return undefined
-    const address = item.tx.to.toString() as Hex
+    if (item.transfer !== undefined) return undefined
+    const address = item.header === undefined ? (item.tx.to?.toString() as Hex | undefined) : (item.header.to ?? undefined)
+    if (address === undefined) return undefined
     let codeHash = this.codeHashes.get(address)
     if (codeHash === undefined) {
       const account = this.state.readAccount(address)
@@ -628,7 +630,8 @@ function packShare(txs: readonly BatchTx[], indices: readonly number[]): { packe
     offsets[j] = offset
     offset += raws[j]!.length
     try {
-      pubKeys.set(txs[indices[j]!]!.tx.getSenderPublicKey(), j * 64)
+      const item = txs[indices[j]!]!
+      pubKeys.set(item.header?.senderPubKey ?? item.tx.getSenderPublicKey(), j * 64)
     } catch {
       mainOnly.push(indices[j]!)
     }

@@ -2,7 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { StateDiff } from '../../chain/state-diff.ts'
 import type { BlockEnv } from '../block-env.ts'
-import type { BlockCursor, SequentialExecutor, TxOutcome, Withdrawal } from '../executor.ts'
+import type { BlockCursor, SequentialExecutor, TxHeader, TxOutcome, Withdrawal } from '../executor.ts'
 import type { PlainTransfer } from '../native-transfer.ts'
 
 /** One transaction of a batch, in preset order. */
@@ -14,6 +14,8 @@ export interface BatchTx {
   raw?: Uint8Array
   /** Its plain-transfer form when the caller decoded one: run natively without building `tx`. */
   transfer?: PlainTransfer
+  /** Its header when the caller decoded one: a worker's result for it then commits without building `tx`. */
+  header?: TxHeader
 }
 
 export interface BatchOptions {

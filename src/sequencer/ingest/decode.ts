@@ -30,6 +30,7 @@ import type { Hex } from '../../chain/state-diff.ts'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../execution/crypto.ts'
 import { hasPlainTransferShape, supportsNativeTransfers, type PlainTransfer } from '../../execution/native-transfer.ts'
 import { seedSenderAddress } from '../../execution/tx-sender-cache.ts'
+import type { TxHeader } from '../../execution/executor.ts'
 import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
 import { TxRejectedError, rejectTx } from './errors.ts'
 
@@ -67,6 +68,8 @@ export interface DecodedTx {
   readonly tx: TypedTransaction
   /** Set when the tx has a plain transfer's shape: the executor can apply it without `tx`. */
   readonly transfer: PlainTransfer | undefined
+  /** What committing it reads: the parallel executor commits a worker's result for it without `tx`. */
+  readonly header: TxHeader
 }
 
 /**
@@ -405,8 +408,19 @@ export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: T
     wire.plainTransferShape && wire.to !== null
       ? { hash: wire.hash, type: wire.type as 0 | 1 | 2, sender: wire.sender, to: wire.to, nonce: wire.nonce, value: wire.value, gasLimit: wire.gasLimit, maxFeePerGas: wire.maxFeePerGas, maxPriorityFeePerGas: wire.maxPriorityFeePerGas }
       : undefined
+  const header: TxHeader = {
+    hash: wire.hash,
+    type: wire.type,
+    sender: wire.sender,
+    to: wire.to,
+    gasLimit: wire.gasLimit,
+    maxFeePerGas: wire.maxFeePerGas,
+    maxPriorityFeePerGas: wire.maxPriorityFeePerGas,
+    senderPubKey: wire.senderPubKey,
+  }
   return {
     transfer,
+    header,
     hash: wire.hash,
     raw,
     sender: wire.sender,
