@@ -12,6 +12,7 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type { CustomCrypto } from '@ethereumjs/common'
 import { lazyKzg } from './kzg.ts'
+import { ShortKeccakCache } from './short-keccak-cache.ts'
 
 /** The `keccak` package's native sponge, below its stream wrapper. */
 interface NativeKeccakState {
@@ -102,12 +103,15 @@ export function privateKeyToAddress(privateKey: Uint8Array): Uint8Array {
   return publicKeyToAddress(secp256k1.publicKeyCreate(privateKey, false).subarray(1))
 }
 
+/** One per thread (module state): the EVM's short hashes repeat (see short-keccak-cache.ts). */
+const shortKeccak = new ShortKeccakCache(keccak256)
+
 /**
  * The hooks ethereumjs accepts through `Common({ customCrypto })`, for every Common this node builds.
  * `kzg` is the exception to "native": pure JS, built on first use (see kzg.ts).
  */
 export const nativeCrypto: CustomCrypto = {
-  keccak256,
+  keccak256: (data) => shortKeccak.keccak256(data),
   sha256,
   ecrecover,
   ecdsaRecover: ecdsaRecoverUncompressed,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
 import { keccak256, keccak256ViaStream, privateKeyToAddress, signHash, ecdsaRecoverPublicKey, publicKeyToAddress } from '../../src/execution/crypto.ts'
+import { SHORT_INPUT_MAX_BYTES, ShortKeccakCache } from '../../src/execution/short-keccak-cache.ts'
 
 test('keccak256 (native sponge) equals the keccak package and the known vectors', () => {
   assert.equal(bytesToHex(keccak256(new Uint8Array(0))), '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')
@@ -23,4 +24,36 @@ test('signHash and ecdsaRecoverPublicKey round-trip to the signer address', () =
   const hash = keccak256(Uint8Array.of(9, 9, 9))
   const { signature, recoveryId } = signHash(hash, key)
   assert.deepEqual(publicKeyToAddress(ecdsaRecoverPublicKey(signature, recoveryId, hash)), privateKeyToAddress(key))
+})
+
+test('the short-input keccak cache returns the hash of every input, in a fresh array at offset 0, within its bound', () => {
+  let hashed = 0
+  const cache = new ShortKeccakCache((data) => {
+    hashed++
+    return keccak256(data)
+  }, 8)
+  // Views at odd offsets into a shared buffer, of lengths around an address, a word and the cut-off.
+  const pool = randomBytes(4096)
+  const lengths = [0, 1, 19, 20, 31, 32, 33, SHORT_INPUT_MAX_BYTES - 1, SHORT_INPUT_MAX_BYTES, SHORT_INPUT_MAX_BYTES + 1, 100]
+  const inputs = Array.from({ length: 40 }, (_, i) => new Uint8Array(pool.buffer, pool.byteOffset + i * 37, lengths[i % lengths.length]!))
+  for (let round = 0; round < 3; round++) {
+    for (const data of inputs) {
+      const digest = cache.keccak256(data)
+      assert.deepEqual(digest, keccak256ViaStream(data), `length ${data.length}`)
+      // ethereumjs' bloom reads the digest through `new DataView(digest.buffer)`.
+      assert.equal(digest.byteOffset, 0)
+      assert.equal(digest.buffer.byteLength, 32)
+      digest.fill(0) // a caller scribbling on its copy must not corrupt the next answer
+    }
+  }
+  // 40 inputs through two generations of 8: most were evicted between passes and hashed again.
+  assert.ok(hashed > 2 * inputs.length, `${hashed} hashes: entries beyond two generations must age out`)
+  const repeated = new Uint8Array(32).fill(7)
+  const long = new Uint8Array(SHORT_INPUT_MAX_BYTES + 1)
+  const before = hashed
+  for (let i = 0; i < 5; i++) {
+    cache.keccak256(repeated)
+    cache.keccak256(long)
+  }
+  assert.equal(hashed, before + 1 + 5, 'a repeated short input is hashed once, a long one every time')
 })
