@@ -84,6 +84,28 @@ const frameRunStateBefore = `            runState: {
 const frameRunStateAfter = `            // megaeth-node patch (scripts/patch-dependencies.mjs): one copy, not three spreads.
             runState: Object.assign({}, interpreterRes.runState, result, interpreter._env),`
 
+// Every call frame's memory starts as a zeroed 8 KiB array (an off-heap backing store, so each one
+// also weighs on the GC as external memory), though most frames use a few hundred bytes: an AMM
+// swap's frames allocate ~50 KiB. The patched memory starts at 1 KiB and doubles as it grows
+// (never less than the word-rounded size asked for); reads, writes and their zero fill are unchanged.
+const memoryInitBefore = `    constructor() {
+        this._store = new Uint8Array(CONTAINER_SIZE);
+    }`
+const memoryInitAfter = `    constructor() {
+        // megaeth-node patch (scripts/patch-dependencies.mjs): start small, grow by doubling.
+        this._store = new Uint8Array(1024);
+    }`
+const memoryGrowBefore = `        if (sizeDiff > 0) {
+            const expandBy = Math.ceil(sizeDiff / CONTAINER_SIZE) * CONTAINER_SIZE;
+            this._store = concatBytes(this._store, new Uint8Array(expandBy));
+        }`
+const memoryGrowAfter = `        if (sizeDiff > 0) {
+            // megaeth-node patch (scripts/patch-dependencies.mjs): double, or to the size asked for.
+            const grown = new Uint8Array(Math.max(newSize, this._store.length * 2));
+            grown.set(this._store);
+            this._store = grown;
+        }`
+
 /** @type {Array<{ file: string, before: string, after: string }>} */
 export const PATCHES = [
   { file: '@ethereumjs/util/dist/esm/bytes.js', before: setLengthBefore, after: setLengthAfter },
@@ -92,6 +114,8 @@ export const PATCHES = [
   { file: '@ethereumjs/util/dist/esm/bytes.js', before: bytesToHexBefore, after: bytesToHexAfter },
   { file: '@ethereumjs/evm/dist/esm/evm.js', before: interpreterMessageBefore, after: interpreterMessageAfter },
   { file: '@ethereumjs/evm/dist/esm/evm.js', before: frameRunStateBefore, after: frameRunStateAfter },
+  { file: '@ethereumjs/evm/dist/esm/memory.js', before: memoryInitBefore, after: memoryInitAfter },
+  { file: '@ethereumjs/evm/dist/esm/memory.js', before: memoryGrowBefore, after: memoryGrowAfter },
 ]
 
 /** Applies every patch not applied yet; returns what it did, throws on a snippet it cannot find. */

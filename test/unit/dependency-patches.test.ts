@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { test } from 'node:test'
 import { bigIntToBytes, bytesToHex, bytesToUnprefixedHex, hexToBytes, setLengthLeft, setLengthRight } from '@ethereumjs/util'
 import { PATCHES, patchDependencies } from '../../scripts/patch-dependencies.mjs'
@@ -52,6 +54,34 @@ test('patched bytesToHex gives what the unpatched code gives, for any length and
   bytesToHex(Uint8Array.of(3, 4))
   assert.equal(first, '0x0102')
   assert.throws(() => bytesToHex([1, 2] as unknown as Uint8Array), /expected Uint8Array/)
+})
+
+test('patched EVM memory reads and writes what a zero-filled, word-rounded memory holds', async () => {
+  // Not exported by the package: load the installed (patched) module file itself.
+  const evmIndex = createRequire(import.meta.url).resolve('@ethereumjs/evm')
+  const { Memory } = (await import(pathToFileURL(join(dirname(evmIndex), '..', 'esm', 'memory.js')).href)) as {
+    Memory: new () => { _store: Uint8Array; write(offset: number, size: number, value: Uint8Array): void; read(offset: number, size: number, avoidCopy?: boolean): Uint8Array }
+  }
+  const rand = rng(4444).next
+  for (let frame = 0; frame < 200; frame++) {
+    const memory = new Memory()
+    const model: number[] = []
+    for (let op = 0; op < 40; op++) {
+      // Mostly the low kilobytes (Solidity's scratch space and free memory pointer), sometimes far out.
+      const offset = rand() < 0.9 ? Math.floor(rand() * 2048) : Math.floor(rand() * 70_000)
+      const size = rand() < 0.1 ? 0 : Math.floor(rand() * (rand() < 0.8 ? 64 : 5000))
+      if (rand() < 0.5) {
+        const value = Uint8Array.from({ length: size }, () => Math.floor(rand() * 256))
+        memory.write(offset, size, value)
+        for (let i = 0; i < size; i++) model[offset + i] = value[i]!
+      } else {
+        const read = memory.read(offset, size, rand() < 0.5)
+        assert.deepEqual([...read], Array.from({ length: size }, (_, i) => model[offset + i] ?? 0))
+      }
+      if (size > 0) assert.ok(memory._store.length >= Math.ceil((offset + size) / 32) * 32, 'memory covers every word touched')
+    }
+  }
+  assert.throws(() => new Memory().write(0, 2, Uint8Array.of(1)), /Invalid value size/)
 })
 
 test('the patcher applies a patch once, leaves it on re-runs and refuses code it does not recognise', () => {
