@@ -8,7 +8,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createBlockFromRLP, createBlockHeader, type Block } from '@ethereumjs/block'
-import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Hex, type TransactionReceipt } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { keccak256 } from '../../src/execution/crypto.ts'
 import { BlockVerificationError, verifyBlock, type BlockVerificationErrorCode, type ExecutionWitness } from '../../src/stateless/index.ts'
@@ -51,7 +51,20 @@ describe('state witnesses from a live sequencer', { timeout: 180_000 }, () => {
     const factory = await deploy('Factory')
     const random = seededRng(7)
     const hashes: Hex[] = []
+    /** Waits for the receipts of everything sent so far and for the EVM block holding the last one to be sealed. */
+    const sealSent = async (): Promise<{ receipts: TransactionReceipt[]; sealed: bigint }> => {
+      const receipts = await Promise.all(hashes.map((hash) => client.waitForTransactionReceipt({ hash })))
+      const last = receipts.reduce((max, r) => (r.blockNumber > max ? r.blockNumber : max), 0n)
+      const sealed = await waitFor('the last workload block to be sealed', async () => {
+        const n = BigInt(await rpc<Hex>(node.rpcUrl, 'eth_blockNumber'))
+        return n >= last ? n : undefined
+      })
+      return { receipts, sealed }
+    }
     for (let round = 0; round < 6; round++) {
+      // Every second round goes out once the blocks holding the earlier ones are sealed: the
+      // workload spans at least three blocks however fast the node includes it.
+      if (round > 0 && round % 2 === 0) await sealSent()
       const newcomer = `0x${Buffer.from(random.bytes(20)).toString('hex')}` as Address
       hashes.push(
         await wallets[1]!.sendTransaction({ to: newcomer, value: parseEther('0.5') }),
@@ -61,14 +74,10 @@ describe('state witnesses from a live sequencer', { timeout: 180_000 }, () => {
         await wallets[0]!.writeContract({ address: factory, abi: contract('Factory').abi, functionName: 'deploy', args: [`0x${round.toString(16).padStart(64, '0')}`, BigInt(round)], gas: 1_000_000n }),
       )
     }
-    const receipts = await Promise.all(hashes.map((hash) => client.waitForTransactionReceipt({ hash })))
+    const { receipts, sealed } = await sealSent()
+    head = sealed
     // Explicit gas limits: Counter writes block.number, so an estimate made one block early can fall short.
     assert.deepEqual(receipts.filter((r) => r.status !== 'success').map((r) => r.transactionHash), [])
-    const last = receipts.reduce((max, r) => (r.blockNumber > max ? r.blockNumber : max), 0n)
-    head = await waitFor('the last workload block to be sealed', async () => {
-      const n = BigInt(await rpc<Hex>(node.rpcUrl, 'eth_blockNumber'))
-      return n >= last ? n : undefined
-    })
     const counterCall = receipts.find((r) => r.to?.toLowerCase() === counter.toLowerCase())!
     contractBlock = await fetchBlock(node.rpcUrl, counterCall.blockNumber)
   })
