@@ -6,6 +6,7 @@ import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../chain/state-diff.ts'
 import { blockForEnv, type BlockEnv } from './block-env.ts'
+import { effectiveTip, type FeeCaps } from './fees.ts'
 import { applyNativeTransfer, plainTransferOf, supportsNativeTransfers, type PlainTransfer } from './native-transfer.ts'
 import { JournaledState } from './state/journaled-state.ts'
 import type { StateReader } from './state/state-reader.ts'
@@ -199,7 +200,7 @@ export interface ReceiptSource {
  * receipt. Decoded without the ethereumjs object by the sequencer's ingest, so the parallel
  * executor commits a worker's result without building that object on the main thread.
  */
-export interface TxHeader {
+export interface TxHeader extends FeeCaps {
   /** Lowercase 0x hex, like the addresses below. */
   readonly hash: Hex
   readonly type: number
@@ -207,24 +208,13 @@ export interface TxHeader {
   /** Null for a contract creation. */
   readonly to: Hex | null
   readonly gasLimit: bigint
-  /** Legacy and EIP-2930 transactions carry their gas price as both fee fields. */
-  readonly maxFeePerGas: bigint
-  readonly maxPriorityFeePerGas: bigint
   /** 64-byte uncompressed public key without the 0x04 prefix (what a worker runs the sender as). */
   readonly senderPubKey: Uint8Array
 }
 
 /** `receiptSource` from a decoded header: the same fields, with no ethereumjs object involved. */
 export function headerReceiptSource(header: TxHeader, baseFee: bigint): ReceiptSource {
-  // With a legacy price as both fee fields this is the price itself: baseFee + min(price − baseFee, price).
-  const headroom = header.maxFeePerGas - baseFee
-  return {
-    transactionHash: header.hash,
-    type: header.type,
-    from: header.sender,
-    to: header.to,
-    effectiveGasPrice: baseFee + (headroom < header.maxPriorityFeePerGas ? headroom : header.maxPriorityFeePerGas),
-  }
+  return { transactionHash: header.hash, type: header.type, from: header.sender, to: header.to, effectiveGasPrice: baseFee + effectiveTip(header, baseFee) }
 }
 
 export function receiptSource(tx: TypedTransaction, baseFee: bigint): ReceiptSource {
@@ -267,9 +257,7 @@ export function placeReceipt(source: ReceiptSource, env: BlockEnv, cursor: Block
 
 export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
   if (tx.supports(Capability.EIP1559FeeMarket)) {
-    const t = tx as TypedTransaction & { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
-    const tip = t.maxFeePerGas - baseFee < t.maxPriorityFeePerGas ? t.maxFeePerGas - baseFee : t.maxPriorityFeePerGas
-    return baseFee + tip
+    return baseFee + effectiveTip(tx as TypedTransaction & FeeCaps, baseFee)
   }
   return (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
 }

@@ -19,6 +19,7 @@ import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { AccountState, Hex } from '../chain/state-diff.ts'
 import type { BlockEnv } from './block-env.ts'
+import { effectiveTip } from './fees.ts'
 import type { JournaledState } from './state/journaled-state.ts'
 
 /** G_transaction: the intrinsic gas of a transaction without data, access list or creation. */
@@ -99,7 +100,7 @@ export function applyNativeTransfer(state: JournaledState, t: PlainTransfer, env
   const maxFee = t.maxFeePerGas
   if (maxFee < baseFee) return undefined
   // min(fee cap, base fee + tip): for legacy and EIP-2930 envelopes (fee cap = tip = gas price) the gas price.
-  const gasPrice = baseFee + (maxFee - baseFee < t.maxPriorityFeePerGas ? maxFee - baseFee : t.maxPriorityFeePerGas)
+  const gasPrice = baseFee + effectiveTip(t, baseFee)
 
   // Reads in runTx's order: sender, recipient, fee recipient.
   const from = state.readAccount(sender)

@@ -1,7 +1,6 @@
 export { DEFAULT_TXPOOL_OPTIONS, resolveTxPoolOptions, type TxPoolOptions } from './options.ts'
 export {
   TxPool,
-  effectiveTip,
   type AddResult,
   type DropReason,
   type DroppedTx,
@@ -11,3 +10,4 @@ export {
   type TxPoolInit,
 } from './txpool.ts'
 export { IndexedHeap, type HeapSlot } from './heap.ts'
+export { effectiveTip } from '../../execution/fees.ts'

@@ -14,6 +14,7 @@
  * by the effective tip of their next tx: picking k txs costs O(k log senders), not a full sort.
  */
 import type { Hex } from '../../chain/state-diff.ts'
+import { effectiveTip } from '../../execution/fees.ts'
 import type { DecodedTx } from '../ingest/decode.ts'
 import { rejectTx } from '../ingest/errors.ts'
 import { IndexedHeap } from './heap.ts'
@@ -523,12 +524,6 @@ export class TxPool {
 /** The most the tx can cost its sender: gasLimit * maxFeePerGas + value (geth's `tx.Cost()`). */
 function txCost(tx: DecodedTx): bigint {
   return tx.gasLimit * tx.maxFeePerGas + tx.value
-}
-
-/** What the block producer earns per gas: min(tip, maxFee - baseFee); negative if it cannot pay baseFee. */
-export function effectiveTip(tx: Pick<DecodedTx, 'maxFeePerGas' | 'maxPriorityFeePerGas'>, baseFee: bigint): bigint {
-  const headroom = tx.maxFeePerGas - baseFee
-  return tx.maxPriorityFeePerGas < headroom ? tx.maxPriorityFeePerGas : headroom
 }
 
 function dropInfo(tx: DecodedTx, reason: DropReason, detail?: string): DroppedTx {
