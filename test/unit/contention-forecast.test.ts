@@ -12,8 +12,8 @@ const TOKEN = '0x02' as Hex
 
 test('a contract whose cross-lane calls mostly conflict is contended; one whose calls rarely do is not', () => {
   const forecast = new ContentionForecast()
-  for (let i = 0; i < 5; i++) forecast.observe(PAIR, true)
-  assert.equal(forecast.isContended(PAIR), false, 'five samples are not enough for a verdict')
+  for (let i = 0; i < 4; i++) forecast.observe(PAIR, true)
+  assert.equal(forecast.isContended(PAIR), false, 'four samples are not enough for a verdict')
   forecast.observe(PAIR, true)
   assert.equal(forecast.isContended(PAIR), true)
   for (let i = 0; i < 200; i++) forecast.observe(TOKEN, i % 10 === 0)
@@ -34,11 +34,11 @@ test('old samples fade: a contract that starts conflicting is judged contended a
 
 test('a contended verdict expires after enough rounds and is learnt again', () => {
   const forecast = new ContentionForecast()
-  for (let i = 0; i < 6; i++) forecast.observe(PAIR, true)
+  for (let i = 0; i < 5; i++) forecast.observe(PAIR, true)
   for (let round = 0; round < 255; round++) forecast.nextRound()
   assert.equal(forecast.isContended(PAIR), true)
   forecast.nextRound()
   assert.equal(forecast.isContended(PAIR), false)
-  for (let i = 0; i < 5; i++) forecast.observe(PAIR, true)
+  for (let i = 0; i < 4; i++) forecast.observe(PAIR, true)
   assert.equal(forecast.isContended(PAIR), false, 'the old tally is gone: the verdict needs new samples')
 })

@@ -172,6 +172,11 @@ interface World {
   /** Re-executions never trigger the sequential back-off (more parallel coverage). */
   noBackoff: boolean
   maxRoundTxs: number
+  /**
+   * Cores the parallel lanes are told the machine has: with 2, lanes of 2 or more workers leave the
+   * main thread no prefix; with 64 every lane has one. Random, so both paths are covered on any machine.
+   */
+  cores: number
   zeroTips: boolean
   /** Only value transfers, all through the interpreter (as under rules the native path does not cover). */
   interpretedTransfersOnly: boolean
@@ -234,7 +239,7 @@ function buildWorld(seed: number): World {
     state.accounts.set(coinbase, { nonce: 0n, balance: kind === 2 ? 0n : ONE_ETH, codeHash: KECCAK256_NULL })
   }
   const gasLimit = rand() < 0.15 ? 300_000n + BigInt(Math.floor(rand() * 600_000)) : 30_000_000n
-  return { state, senders, holders, coinbase, gasLimit, noBackoff: rand() < 0.7, maxRoundTxs: rand() < 0.3 ? 3 + Math.floor(rand() * 10) : Number.POSITIVE_INFINITY, zeroTips: false, interpretedTransfersOnly: false, counterOnly: false, tracedReference: false }
+  return { state, senders, holders, coinbase, gasLimit, noBackoff: rand() < 0.7, maxRoundTxs: rand() < 0.3 ? 3 + Math.floor(rand() * 10) : Number.POSITIVE_INFINITY, cores: rand() < 0.5 ? 2 : 64, zeroTips: false, interpretedTransfersOnly: false, counterOnly: false, tracedReference: false }
 }
 
 const abi = (name: 'Token' | 'Counter' | 'Factory' | 'Reverter'): Abi => contract(name).abi
@@ -361,7 +366,7 @@ async function differential(seed: number, workerCounts: readonly number[], batch
   const untrace = world.tracedReference ? traceSteps(reference) : undefined
   const parallel = await Promise.all(
     workerCounts.map((workers) =>
-      lane(world, (seq, state) => new ParallelExecutor(pool, seq, state, { workers, minParallelTxs: 2, maxRoundTxs: world.maxRoundTxs, ...(world.noBackoff ? { maxReexecutionRate: 2 } : {}) }, coverage)),
+      lane(world, (seq, state) => new ParallelExecutor(pool, seq, state, { workers, cores: world.cores, minParallelTxs: 2, maxRoundTxs: world.maxRoundTxs, ...(world.noBackoff ? { maxReexecutionRate: 2 } : {}) }, coverage)),
     ),
   )
   const nonces = new Map<Hex, bigint>()
@@ -488,7 +493,7 @@ test('calls to a contended contract stop going to the workers once it is learnt 
       world.noBackoff = true // without the forecast, every round would speculate and re-execute
       world.maxRoundTxs = Number.POSITIVE_INFINITY
     })
-    // Learning costs six conflicting calls checked (a round abandoned after eight checks throws
+    // Learning costs five conflicting calls checked (a round abandoned after eight checks throws
     // away at most the rest of one 40-transaction batch), plus the few invalid transactions the
     // generator mixes in; after that the counter's calls are deferred to the main thread, or whole
     // rounds run sequentially, and nothing is re-executed any more. Without the forecast every
@@ -613,4 +618,50 @@ test('a spent time budget stops both executors at the same place (after the firs
     }
     assert.equal(out[1], out[0], `seed ${seed}`)
   }
+})
+
+test('every replica sync is reported, including those shipped ahead at the end of a batch', async () => {
+  const world = buildWorld(40_001)
+  world.noBackoff = true
+  const rand = rng(40_001).next
+  const nonces = new Map<Hex, bigint>([...world.state.accounts].map(([a, acc]) => [a, acc.nonce]))
+  let reported = 0
+  let parallelRounds = 0
+  const observer: ParallelExecutionObserver = {
+    onRound(report) {
+      reported += report.syncBytes
+      if (report.mode === 'parallel') parallelRounds++
+    },
+  }
+  const l = await lane(world, (seq, state) => new ParallelExecutor(pool, seq, state, { workers: 2, minParallelTxs: 2, maxReexecutionRate: 2 }, observer))
+  const executor = l.executor as ParallelExecutor
+  for (let b = 0; b < 4; b++) {
+    executor.setBlockEnv(envFor(world, BigInt(2 + b)))
+    const roundsBefore = parallelRounds
+    await executor.executeBatch(randomBatch(rand, world, nonces), { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: BigInt(b) })
+    const syncedBefore = executor.stats().syncBytes
+    l.state.apply(executor.takeDiff())
+    // After a parallel round the replicas get the batch's writes with its diff, not at the next round.
+    if (parallelRounds > roundsBefore) assert.ok(executor.stats().syncBytes > syncedBefore, `batch ${b}: nothing shipped at takeDiff`)
+    for (const s of world.senders) nonces.set(s.address, l.state.getAccount(s.address)?.nonce ?? 0n)
+  }
+  // The last batch's sync went out with its diff; the next report (a one-transaction batch runs as a
+  // sequential stretch) carries it.
+  executor.setBlockEnv(envFor(world, 6n))
+  await executor.executeBatch(randomBatch(rand, world, nonces).slice(0, 1), { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 4n })
+  assert.ok(parallelRounds > 0, 'no parallel round ran')
+  assert.ok(executor.stats().syncBytes > 0, 'nothing was synced')
+  assert.equal(reported, executor.stats().syncBytes)
+  executor.takeDiff() // a spare executor must come back without pending writes
+  await release(l)
+})
+
+test('on one core every batch runs sequentially (reason single_core), with the same results', async () => {
+  const parallelRounds = (): number => reasons.get('round:parallel:speculative') ?? 0
+  const before = parallelRounds()
+  await differential(50_001, [1, 2], 3, (world) => {
+    world.cores = 1
+  })
+  assert.equal(parallelRounds(), before, 'a parallel round ran on one core')
+  assert.ok((reasons.get('round:sequential:single_core') ?? 0) > 0, 'no stretch was reported as single_core')
 })

@@ -17,7 +17,7 @@
 import type { Hex } from '../../chain/state-diff.ts'
 
 /** Samples before a verdict: a contract is contended once this many cross-lane calls were checked. */
-const MIN_SAMPLES = 6
+const MIN_SAMPLES = 5
 /** Share of cross-lane calls that failed validation above which a contract counts as contended. */
 const CONTENDED_RATE = 0.5
 /** Rounds a "contended" verdict lasts before it is learnt again. */

@@ -14,6 +14,7 @@
  * The fee recipient is credited lazily (as pevm does): see `ChunkRecords.applyWrites` and
  * `SpeculativeExecutor`. Design notes and measurements: docs/DESIGN.md, "Parallel execution".
  */
+import { availableParallelism } from 'node:os'
 import type { Block } from '@ethereumjs/block'
 import type { Hex, StateDiff } from '../../chain/state-diff.ts'
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
@@ -42,6 +43,11 @@ export interface ParallelExecutorOptions {
   /** Workers of the pool to execute chunks on (all get syncs). Default: the pool's size. */
   workers: number
   /**
+   * CPU cores the process may use. With a worker on every core the main thread executes no prefix
+   * of its own and only commits. Default: `availableParallelism()`.
+   */
+  cores: number
+  /**
    * Batches (or the rest of one) with fewer transactions that need the interpreter run
    * sequentially. Default: 2 × (workers + 1).
    */
@@ -56,7 +62,7 @@ export interface ParallelExecutorOptions {
   eagerSyncKeys: number
 }
 
-export const DEFAULT_PARALLEL_OPTIONS: Readonly<Omit<ParallelExecutorOptions, 'minParallelTxs' | 'workers'>> = Object.freeze({
+export const DEFAULT_PARALLEL_OPTIONS: Readonly<Omit<ParallelExecutorOptions, 'minParallelTxs' | 'workers' | 'cores'>> = Object.freeze({
   maxRoundTxs: Number.POSITIVE_INFINITY,
   maxReexecutionRate: 0.5,
   maxBackoffBatches: 64,
@@ -66,7 +72,10 @@ export const DEFAULT_PARALLEL_OPTIONS: Readonly<Omit<ParallelExecutorOptions, 'm
 /** What one round or sequential stretch did; the sequencer turns it into metrics. */
 export interface RoundReport {
   mode: 'parallel' | 'sequential'
-  /** Why a stretch ran sequentially: `small`, `transfers`, `contended`, `backoff`, `unavailable`; `speculative` for parallel rounds. */
+  /**
+   * Why a stretch ran sequentially: `small`, `transfers`, `contended`, `backoff`, `unavailable`,
+   * `single_core` (workers and main thread would share one core); `speculative` for parallel rounds.
+   */
   reason: string
   txs: number
   /** Parallel rounds: transactions executed by the main thread as its chunk. */
@@ -81,7 +90,10 @@ export interface RoundReport {
   workerTxs: number
   /** Of those, re-executed on the main thread, by reason (`conflict` = a read no longer valid). */
   reexecuted: Record<string, number>
-  /** Bytes and main-thread µs spent syncing replicas before the round. */
+  /**
+   * Bytes and main-thread µs spent syncing replicas since the previous report: before this round,
+   * and at the end of earlier batches (see `takeDiff`).
+   */
   syncBytes: number
   syncUs: number
   /** Worker threads' CPU µs: executing their shares, and applying replica syncs (0 where the OS does not say). */
@@ -163,6 +175,10 @@ export class ParallelExecutor implements MiniBlockExecutor {
   private readonly options: ParallelExecutorOptions
   private readonly dirty = new DirtyLog()
   private replicasLoaded = false
+  /** A parallel round ran since the last replica sync: the next round will likely want one too. */
+  private syncDue = false
+  /** Replica syncs not yet in a round report. */
+  private unreportedSync = { bytes: 0, us: 0 }
   private disabled: Error | undefined
   private backoffLeft = 0
   private backoffNext = 2
@@ -190,7 +206,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
     private readonly ownsPool = false,
   ) {
     const workers = Math.min(options.workers ?? pool.size, pool.size)
-    this.options = { workers, minParallelTxs: 2 * (workers + 1), ...DEFAULT_PARALLEL_OPTIONS, ...options }
+    this.options = { workers, minParallelTxs: 2 * (workers + 1), cores: availableParallelism(), ...DEFAULT_PARALLEL_OPTIONS, ...options }
     this.options.workers = workers
     if (main.state.writeListener !== undefined) throw new Error('ParallelExecutor: the executor state already has a write listener')
     main.state.writeListener = this.dirty
@@ -209,8 +225,11 @@ export class ParallelExecutor implements MiniBlockExecutor {
   }
 
   takeDiff(): StateDiff {
-    // The replicas need wipes made in this overlay; past this point they are only in `base`.
-    if (this.dirty.keys >= this.options.eagerSyncKeys && this.replicasLoaded && this.disabled === undefined) this.sync()
+    // After a parallel round, the replicas get this batch's writes now rather than at the next
+    // round's start: they apply them while the main thread seals, instead of while their next
+    // shares wait. (And the replicas need wipes made in this overlay; past this point they are only
+    // in `base`.)
+    if ((this.syncDue || this.dirty.keys >= this.options.eagerSyncKeys) && this.replicasLoaded && this.disabled === undefined) this.sync()
     return this.main.takeDiff()
   }
 
@@ -248,6 +267,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
       const remaining = txs.length - next
       let sequentialReason: string | undefined
       if (this.disabled !== undefined || this.pool.failure !== undefined) sequentialReason = 'unavailable'
+      else if (this.options.cores < 2) sequentialReason = 'single_core'
       else if (this.backoffLeft > 0) sequentialReason = 'backoff'
       else if (remaining < this.options.minParallelTxs) sequentialReason = 'small'
       else if (this.main.nativeTransfers && !hasInterpretedTxs(txs, next, this.options.minParallelTxs)) sequentialReason = 'transfers'
@@ -272,9 +292,10 @@ export class ParallelExecutor implements MiniBlockExecutor {
   }
 
   /** Materializes the dirty-key log from the committed state and ships it to every replica. */
-  private sync(): { bytes: number; us: number } {
+  private sync(): void {
     const started = performance.now()
     let bytes = 0
+    this.syncDue = false
     if (!this.replicasLoaded) {
       const w = new WireWriter(1 << 16)
       writeStateDiff(w, snapshotDiff(this.base))
@@ -293,7 +314,15 @@ export class ParallelExecutor implements MiniBlockExecutor {
     const us = (performance.now() - started) * 1000
     this.totals.syncBytes += bytes
     this.totals.syncUs += us
-    return { bytes, us }
+    this.unreportedSync.bytes += bytes
+    this.unreportedSync.us += us
+  }
+
+  /** Syncs since the previous round report, for the next one. */
+  private takeSyncReport(): { syncBytes: number; syncUs: number } {
+    const { bytes, us } = this.unreportedSync
+    this.unreportedSync = { bytes: 0, us: 0 }
+    return { syncBytes: bytes, syncUs: us }
   }
 
   private materializeDirty(): StateDiff {
@@ -322,6 +351,10 @@ export class ParallelExecutor implements MiniBlockExecutor {
 
   /** How many of `n` transactions the main thread takes (a prefix), so it and the workers finish together. */
   private mainShare(n: number): number {
+    // No core of its own: a prefix would take a worker's core, and three busy threads on two cores
+    // got through a round slower than two workers with a main thread that only commits
+    // (docs/DESIGN.md, "Parallel execution").
+    if (this.options.workers >= this.options.cores) return 0
     const perWorker = this.workerUs / this.options.workers
     // Main: mainCount × mainUs + (n − mainCount) × commitUs; each worker: (n − mainCount) × perWorker.
     const c = Math.min(this.commitUs, perWorker * 0.9)
@@ -349,6 +382,8 @@ export class ParallelExecutor implements MiniBlockExecutor {
     const targets = new ContractTargets(this.main.state)
     // Lane of the round's first call to each contract: MAIN_LANE for the main thread's chunk.
     const firstLane = new Map<Hex, number>()
+    // Contracts called from more than one lane so far this round.
+    const crossLane = new Set<Hex>()
     for (let i = from; i < workFrom; i++) {
       const item = txs[i]!
       bySender.set(item.sender, MAIN_LANE)
@@ -375,7 +410,10 @@ export class ParallelExecutor implements MiniBlockExecutor {
       if (!bySender.has(item.sender)) bySender.set(item.sender, k)
       if (target !== undefined) {
         if (lane === undefined) firstLane.set(target.address, k)
-        else if (lane !== k) samples.set(i, target.codeHash)
+        else if (lane !== k || crossLane.has(target.address)) {
+          samples.set(i, target.codeHash)
+          crossLane.add(target.address)
+        }
       }
       worker[i - workFrom] = k
       slot[i - workFrom] = shares[k]!.length
@@ -388,7 +426,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
     const started = performance.now()
     const stoppedAt = await runSequentialRange(this.main, txs, from, to, cursor, progress)
     this.totals.sequentialStretches++
-    this.observer?.onRound({ mode: 'sequential', reason, txs: stoppedAt - from, mainTxs: stoppedAt - from, deferredTxs: 0, workerTxs: 0, reexecuted: {}, syncBytes: 0, syncUs: 0, workerCpuUs: 0, workerSyncCpuUs: 0, wallUs: (performance.now() - started) * 1000 })
+    this.observer?.onRound({ mode: 'sequential', reason, txs: stoppedAt - from, mainTxs: stoppedAt - from, deferredTxs: 0, workerTxs: 0, reexecuted: {}, ...this.takeSyncReport(), workerCpuUs: 0, workerSyncCpuUs: 0, wallUs: (performance.now() - started) * 1000 })
     return stoppedAt
   }
 
@@ -400,28 +438,35 @@ export class ParallelExecutor implements MiniBlockExecutor {
     const workFrom = from + mainCount
     this.contention.nextRound()
     const { worker, slot, shares, deferred, samples } = this.assign(txs, from, workFrom, to)
-    // Calls to one contended contract (a shared counter) leave the workers next to nothing: not
-    // worth a round.
-    if (to - workFrom - deferred.size < this.options.minParallelTxs) return this.runSequentialStretch(txs, from, to, cursor, progress, 'contended')
-    const { bytes: syncBytes, us: syncUs } = this.sync()
+    // Calls to one contended contract (a shared counter) leave the workers next to nothing, or all
+    // of it to one lane: not worth a round.
+    const lanes = (mainCount > 0 ? 1 : 0) + shares.filter((share) => share.length > 0).length
+    if (to - workFrom - deferred.size < this.options.minParallelTxs || lanes < 2) return this.runSequentialStretch(txs, from, to, cursor, progress, 'contended')
+    this.sync()
 
     // Dispatch the workers' shares first, so they run while the main thread executes its prefix.
     // Each share goes out in parts, so the main thread can validate a share's first transactions
-    // while the worker still runs its last ones (the commit phase overlaps execution).
+    // while the worker still runs its last ones (the commit phase overlaps execution). Parts go out
+    // round-robin (every worker's first part before any second one): no worker waits while another's
+    // whole share is packed.
     const mainOnly = new Set<number>()
     const round = this.pool.nextRound()
-    const parts: Array<Array<Promise<ChunkResult>>> = shares.map((share, k) => {
-      const size = partSize(share.length)
-      const promises: Array<Promise<ChunkResult>> = []
-      for (let at = 0; at < share.length; at += size) {
-        const chunk = packShare(txs, share.slice(at, at + size))
+    const sizes = shares.map((share) => partSize(share.length))
+    const parts: Array<Array<Promise<ChunkResult>>> = shares.map(() => [])
+    for (let p = 0, more = true; more; p++) {
+      more = false
+      for (let k = 0; k < shares.length; k++) {
+        const at = p * sizes[k]!
+        if (at >= shares[k]!.length) continue
+        more = true
+        const chunk = packShare(txs, shares[k]!.slice(at, at + sizes[k]!))
         for (const i of chunk.mainOnly) mainOnly.add(i)
-        const result = this.pool.exec(k, env, chunk.packed, at > 0, round)
+        const result = this.pool.exec(k, env, chunk.packed, p > 0, round)
         result.catch(() => undefined) // observed below; a part abandoned at the deadline must not be unhandled
-        promises.push(result)
+        parts[k]!.push(result)
       }
-      return promises
-    })
+    }
+    this.syncDue = true
 
     const mainStarted = performance.now()
     const mainStopped = await runSequentialRange(this.main, txs, from, workFrom, cursor, progress)
@@ -466,7 +511,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
           continue
         }
         const k = worker[i - workFrom]!
-        const size = partSize(shares[k]!.length)
+        const size = sizes[k]!
         const at = slot[i - workFrom]!
         const p = Math.floor(at / size)
         let part = records[k]![p]
@@ -533,7 +578,7 @@ export class ParallelExecutor implements MiniBlockExecutor {
     this.totals.deferredTxs += deferredTxs
     this.totals.workerTxs += workerTxs
     this.totals.reexecuted += reexecutedTotal
-    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, deferredTxs, workerTxs, reexecuted, syncBytes, syncUs, workerCpuUs, workerSyncCpuUs, wallUs })
+    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, deferredTxs, workerTxs, reexecuted, ...this.takeSyncReport(), workerCpuUs, workerSyncCpuUs, wallUs })
     return stoppedAt
   }
 
