@@ -3,6 +3,10 @@
  * transactions, every receipt, log, gas figure and the encoded state diff of every mini-block (hence
  * the state root) must equal the sequential executor's, bit for bit, with 1, 2, 4 or 8 workers.
  */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
@@ -664,4 +668,32 @@ test('on one core every batch runs sequentially (reason single_core), with the s
   })
   assert.equal(parallelRounds(), before, 'a parallel round ran on one core')
   assert.ok((reasons.get('round:sequential:single_core') ?? 0) > 0, 'no stretch was reported as single_core')
+})
+
+test('closing a pool with a request in flight settles, with nothing else keeping the process alive', () => {
+  // In a process of its own: in this one, the test runner keeps the event loop alive regardless. The
+  // hang needed the answer to arrive after close() began (most runs): five rounds make it near certain.
+  const script = [
+    `import { ExecWorkerPool } from ${JSON.stringify(new URL('../../src/execution/parallel/pool.ts', import.meta.url).href)}`,
+    'for (let i = 0; i < 5; i++) {',
+    `  const pool = await ExecWorkerPool.start(1, { kind: 'chain', chainId: 1n, name: 'close-test' })`,
+    '  await pool.barrier()',
+    '  for (const done of pool.sync(new Uint8Array(0))) done.catch(() => undefined)',
+    '  await pool.close()',
+    '}',
+    "console.log('closed')",
+  ].join('\n')
+  // A file, not --eval: workers inherit the process's flags, and --input-type breaks theirs.
+  const dir = mkdtempSync(join(tmpdir(), 'pool-close-'))
+  try {
+    writeFileSync(join(dir, 'close.mjs'), script)
+    const polyfills = new URL('../../scripts/polyfills.mjs', import.meta.url).href
+    // The runner's NODE_TEST_CONTEXT is left out: children that inherited it never showed the hang.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env
+    const run = spawnSync(process.execPath, ['--import', polyfills, '--import', 'tsx', join(dir, 'close.mjs')], { encoding: 'utf8', timeout: 60_000, env })
+    assert.equal(run.stdout.trim(), 'closed', run.stderr)
+    assert.equal(run.status, 0)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

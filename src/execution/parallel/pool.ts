@@ -27,7 +27,9 @@ class ExecThread {
       const pending = this.pending.get(response.id)
       if (pending === undefined) return
       this.pending.delete(response.id)
-      if (this.pending.size === 0) this.worker.unref()
+      // Not while terminating: an unref'd worker lets the process exit before its 'exit' (and
+      // close() would never settle).
+      if (this.pending.size === 0 && this.failure === undefined) this.worker.unref()
       if (response.ok) pending.resolve(response)
       else pending.reject(new ExecWorkerError(`execution worker: ${response.error}`))
     })
@@ -61,6 +63,7 @@ class ExecThread {
 
   async terminate(): Promise<void> {
     this.failure ??= new ExecWorkerError('execution worker pool closed')
+    this.worker.ref()
     await this.worker.terminate()
   }
 }
