@@ -614,7 +614,7 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
     scenarios: results,
     notes: [
       'ms = executeBatch + takeDiff summed over the blocks (state applied between blocks off the clock); median of the interleaved runs',
-      'parallel ×N = N worker threads plus the main thread, which executes the first share of each round itself and validates/commits the rest in order',
+      'parallel ×N = N worker threads plus the main thread, which executes the first share of each round itself when it has a core of its own (N < cores) and validates/commits the rest in order',
       'sequential-interpreter = the sequential executor with native transfers off (every transfer through runTx); speedups are relative to sequential (native transfers on)',
       'parallel-interpreter (transfers-disjoint only) = the parallel executor with native transfers off, so workers run the transfers; speedupOverInterpreter is against sequential-interpreter',
       'every run is checked to produce the same receipts (cumulative gas, bloom, logs) and encoded state diffs as the sequential run',
