@@ -38,22 +38,30 @@ test('patched setLengthLeft/Right and bigIntToBytes give what the unpatched code
   assert.throws(() => setLengthLeft(new Uint8Array(33), 32), /exceeds target length/)
 })
 
-test('patched bytesToHex gives what the unpatched code gives, for any length and view', () => {
+test('patched bytesToHex and bytesToUnprefixedHex give what the unpatched code gives, for any length and view', () => {
   const rand = rng(4343).next
   const backing = Uint8Array.from({ length: 4096 }, () => Math.floor(rand() * 256))
   for (let i = 0; i < 5000; i++) {
-    // Short words (the scratch-buffer path), long code (the Buffer path), and views at an offset.
+    // Short words (the scratch-buffer path), long code (the fallback path), and views at an offset.
     const length = i % 10 === 0 ? 1000 + Math.floor(rand() * 2000) : Math.floor(rand() * 65)
     const offset = Math.floor(rand() * (backing.length - length))
     const bytes = backing.subarray(offset, offset + length)
-    assert.equal(bytesToHex(bytes), `0x${bytesToUnprefixedHex(bytes)}`)
+    // Node's own encoder as the reference: both patched functions replace noble's pair-by-pair one.
+    const expected = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
+    assert.equal(bytesToUnprefixedHex(bytes), expected)
+    assert.equal(bytesToHex(bytes), `0x${expected}`)
   }
   assert.equal(bytesToHex(Buffer.from('00ff10', 'hex')), '0x00ff10')
+  assert.equal(bytesToUnprefixedHex(Buffer.from('00ff10', 'hex')), '00ff10')
   // Results do not share the scratch buffer: an earlier string keeps its value.
   const first = bytesToHex(Uint8Array.of(1, 2))
+  const firstUnprefixed = bytesToUnprefixedHex(Uint8Array.of(5, 6))
   bytesToHex(Uint8Array.of(3, 4))
+  bytesToUnprefixedHex(Uint8Array.of(7, 8))
   assert.equal(first, '0x0102')
+  assert.equal(firstUnprefixed, '0506')
   assert.throws(() => bytesToHex([1, 2] as unknown as Uint8Array), /expected Uint8Array/)
+  assert.throws(() => bytesToUnprefixedHex([1, 2] as unknown as Uint8Array), /expected Uint8Array/)
 })
 
 test('patched EVM memory reads and writes what a zero-filled, word-rounded memory holds', async () => {
