@@ -15,7 +15,7 @@
  * Signing, decoding and worker start-up are outside the clock, as is the initial replica snapshot
  * (`prepare()`); per-round replica syncs are in.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -30,6 +30,7 @@ import { keccak256, privateKeyToAddress } from '../src/execution/crypto.ts'
 import { SequentialExecutor, type BlockCursor } from '../src/execution/executor.ts'
 import { ExecWorkerPool, ParallelExecutor, SequentialMiniBlockExecutor, type MiniBlockExecutor, type RoundReport } from '../src/execution/parallel/index.ts'
 import { FlatState } from '../src/execution/state/flat-state.ts'
+import { threadSchedstat } from '../src/util/thread-schedstat.ts'
 import { decodeRawTransaction, type DecodedTx } from '../src/sequencer/ingest/decode.ts'
 import { compileBenchToken } from './contracts/compile.ts'
 import { signNative } from './load/sign.ts'
@@ -381,16 +382,6 @@ function scenarioPick(scenario: ExecutorScenario, contracts: Contracts): Pick {
 
 // --- running ------------------------------------------------------------------------------------
 
-/** This thread's CPU time and run-queue wait (ns) from the kernel's schedstat; zeros where unavailable. */
-function threadSched(): { cpuNs: number; waitNs: number } {
-  try {
-    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')
-    return { cpuNs: Number(cpu), waitNs: Number(wait) }
-  } catch {
-    return { cpuNs: 0, waitNs: 0 }
-  }
-}
-
 interface SliceOutcome {
   ms: number
   /** CPU of the whole process (all threads) and of the main thread, and the main thread's run-queue wait, during the timed regions. */
@@ -430,12 +421,12 @@ class Lane {
       this.executor.setBlockEnv(envFor(number))
       const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: number }
       const cpu0 = process.cpuUsage()
-      const sched0 = threadSched()
+      const sched0 = threadSchedstat()
       const started = performance.now()
       const outcomes = await this.executor.executeBatch(block, cursor)
       const diff = this.executor.takeDiff()
       ms += performance.now() - started
-      const sched1 = threadSched()
+      const sched1 = threadSchedstat()
       const cpu1 = process.cpuUsage(cpu0)
       processCpuMs += (cpu1.user + cpu1.system) / 1000
       mainCpuMs += (sched1.cpuNs - sched0.cpuNs) / 1e6

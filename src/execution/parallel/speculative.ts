@@ -5,7 +5,6 @@
  *
  * Pure logic (no thread plumbing) so tests can drive it in-thread; `worker.ts` wraps it.
  */
-import { openSync, readSync } from 'node:fs'
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { TxOptions } from '@ethereumjs/tx'
@@ -18,6 +17,7 @@ import { createExecutionVM } from '../vm-factory.ts'
 import { decodeValidatedTx, fastTxOptions } from '../validated-tx.ts'
 import { commonFromSpec, type CommonSpec } from './common-spec.ts'
 import { ChunkLayer, RecordingReader } from './layered-state.ts'
+import { threadSchedstat } from '../../util/thread-schedstat.ts'
 import { MainThreadReason, RecordEncoder } from './records.ts'
 import { WireReader, readStateDiff } from './wire.ts'
 
@@ -40,27 +40,9 @@ export interface ChunkResult {
   syncCpuUs: number
 }
 
-/**
- * This thread's schedstat file, opened once (null: none here): a read at offset 0 costs ~1 µs, opening
- * it ~8. Kept open until the process exits: one per execution thread, and pools live as long as the node.
- */
-let schedstatFd: number | null | undefined
-const schedstatBuf = Buffer.alloc(64)
-
 /** The calling thread's CPU time in µs (Linux schedstat), or 0 where unavailable. */
 export function threadCpuUs(): number {
-  if (schedstatFd === undefined) {
-    try {
-      // `thread-self` resolves when opened: the descriptor stays this thread's (module state is per thread).
-      schedstatFd = openSync('/proc/thread-self/schedstat', 'r')
-    } catch {
-      schedstatFd = null
-    }
-  }
-  if (schedstatFd === null) return 0
-  const n = readSync(schedstatFd, schedstatBuf, 0, schedstatBuf.length, 0)
-  const end = schedstatBuf.indexOf(0x20)
-  return Number(schedstatBuf.toString('latin1', 0, end < 0 || end > n ? n : end)) / 1000
+  return threadSchedstat().cpuNs / 1000
 }
 
 type Phase = 'pre' | 'exec' | 'post'
