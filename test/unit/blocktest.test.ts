@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { collectFixtureFiles, runBlockTestFile, type BlockTestResult } from '../../src/execution/blocktest/runner.ts'
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/ethereum-tests/BlockchainTests/ValidBlocks', import.meta.url))
-const INVALID_FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/ethereum-tests/BlockchainTests/InvalidBlocks', import.meta.url))
+const FIXTURES = fileURLToPath(new URL('../fixtures/ethereum-tests/BlockchainTests/ValidBlocks', import.meta.url))
+const INVALID_FIXTURES = fileURLToPath(new URL('../fixtures/ethereum-tests/BlockchainTests/InvalidBlocks', import.meta.url))
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 test('every Cancun ValidBlocks fixture reproduces its state roots, receipts roots and post-state', async () => {

@@ -9,7 +9,7 @@ import { InvalidTrieNodeError, MerkleTrie, MissingTrieNodeError } from '../../sr
 import type { TrieNodeSource } from '../../src/execution/merkle/index.ts'
 import { rng } from '../helpers/rng.ts'
 
-const FIXTURES = new URL('../../../shared/fixtures/ethereum-tests/TrieTests/', import.meta.url)
+const FIXTURES = new URL('../fixtures/ethereum-tests/TrieTests/', import.meta.url)
 const EMPTY_ROOT = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421'
 
 // ---------------------------------------------------------------------------------------------
