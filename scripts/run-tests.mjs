@@ -1,10 +1,11 @@
 // Runs node:test over test files found under the given folders (Node 20's --test takes no globs).
-// Usage: node scripts/run-tests.mjs [folder …]   (default: test/unit test/e2e)
+// Usage: node scripts/run-tests.mjs [folder or test file …]   (default: test/unit test/e2e)
 import { readdirSync, statSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 
 function collect(dir) {
+  if (!statSync(dir).isDirectory()) return [dir]
   return readdirSync(dir)
     .sort()
     .flatMap((name) => {
