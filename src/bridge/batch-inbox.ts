@@ -1,4 +1,4 @@
-import { concat, keccak256, slice, toHex, type Address } from 'viem'
+import { concat, getAddress, keccak256, slice, toHex, type Address } from 'viem'
 
 /**
  * The batch inbox of an L2 chain by OP's convention (op-deployer's `chainIdToBatchInboxAddress`): a version byte 0
@@ -7,5 +7,5 @@ import { concat, keccak256, slice, toHex, type Address } from 'viem'
 export function batchInboxAddress(chainId: bigint | number): Address {
   const id = BigInt(chainId)
   if (id <= 0n || id >= 2n ** 256n) throw new RangeError(`batchInboxAddress: chain id ${id} is not a positive uint256`)
-  return concat(['0x00', slice(keccak256(toHex(id, { size: 32 })), 0, 19)])
+  return getAddress(concat(['0x00', slice(keccak256(toHex(id, { size: 32 })), 0, 19)]))
 }

@@ -3,6 +3,7 @@
  * one before it) — from one account, waiting for each receipt. The dev mode runs it against its spawned anvil.
  */
 import {
+  getAddress,
   pad,
   zeroAddress,
   type Abi,
@@ -64,9 +65,9 @@ export class L1DeployError extends Error {
   override name = 'L1DeployError'
 }
 
-/** `bytes32(uint256(uint160(batcher)))`: version 0 of the batcher hash. */
+/** `bytes32(uint256(uint160(batcher)))`: version 0 of the batcher hash (lower-case hex, as a bytes32 reads back). */
 export function batcherHash(batcher: Address): Hex {
-  return pad(batcher, { size: 32 })
+  return pad(batcher.toLowerCase() as Hex, { size: 32 })
 }
 
 export async function deployL1Contracts({ l1Client, deployer, params }: DeployL1ContractsParameters): Promise<L1Deployment> {
@@ -111,5 +112,5 @@ async function deploy(
   if (receipt.status !== 'success' || receipt.contractAddress == null) {
     throw new L1DeployError(`deploying ${name} failed: transaction ${hash} ${receipt.status}, gas used ${receipt.gasUsed}`)
   }
-  return { address: receipt.contractAddress, blockNumber: receipt.blockNumber }
+  return { address: getAddress(receipt.contractAddress), blockNumber: receipt.blockNumber }
 }
