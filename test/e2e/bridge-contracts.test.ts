@@ -475,7 +475,7 @@ describe('L2 predeploys from l2PredeployAlloc()', () => {
     assert.equal(await c.public.getBalance({ address: passer }), 0n)
   })
 
-  test('L1Block takes the depositor’s packed Ecotone and Isthmus calldata and rejects anyone else', async () => {
+  test('L1Block takes the depositor’s packed Ecotone, Isthmus and Jovian calldata and rejects anyone else', async () => {
     const attributes = {
       baseFeeScalar: 1368,
       blobBaseFeeScalar: 810_949,
@@ -516,6 +516,12 @@ describe('L2 predeploys from l2PredeployAlloc()', () => {
     await mined(await c.wallet.sendTransaction({ account: DEPOSITOR_ACCOUNT, chain: null, to: L1_BLOCK_ADDRESS, data: isthmus }))
     assert.deepEqual(await Promise.all(['operatorFeeScalar', 'operatorFeeConstant', 'number'].map(read)), [9, 555n, attributes.number])
     assert.equal(hexToBigInt((await slot(8))!), (9n << 64n) | 555n)
+
+    const jovian = concat([toFunctionSelector('setL1BlockValuesJovian()'), isthmus.slice(10) as Hex, encodePacked(['uint16'], [400])])
+    assert.equal(jovian.slice(0, 10), '0x3db6be2b')
+    await mined(await c.wallet.sendTransaction({ account: DEPOSITOR_ACCOUNT, chain: null, to: L1_BLOCK_ADDRESS, data: jovian }))
+    assert.deepEqual(await Promise.all(['daFootprintGasScalar', 'operatorFeeScalar', 'operatorFeeConstant'].map(read)), [400, 9, 555n])
+    assert.equal(hexToBigInt((await slot(8))!), (400n << 96n) | (9n << 64n) | 555n)
     await c.test.stopImpersonatingAccount({ address: DEPOSITOR_ACCOUNT })
   })
 })
