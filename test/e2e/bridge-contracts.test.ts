@@ -319,6 +319,28 @@ describe('deposits through viem’s depositTransaction', () => {
     const overCap = toHex(new Uint8Array(120_001).fill(0xab))
     assert.equal(await depositRevert({ to: recipient, gas: gasAtCap + 40n, data: overCap }), 'OptimismPortal_CalldataTooLarge')
   })
+
+  test('the deposits of one L1 block buy at most 20,000,000 L2 gas together (OP’s maxResourceLimit)', async () => {
+    assert.equal(await depositRevert({ to: recipient, gas: 20_000_001n, data: '0x' }), 'OptimismPortal_DepositGasExceeded')
+    const deposit = (gas: bigint) =>
+      c.wallet.depositTransaction({ account: user, chain: null, portalAddress: deployment.optimismPortal, request: { to: recipient, gas }, gas: 300_000n })
+    await c.test.setAutomine(false)
+    let hashes: Hex[]
+    try {
+      hashes = [await deposit(15_000_000n), await deposit(5_000_000n), await deposit(1n + 21_000n)]
+      await c.test.mine({ blocks: 1 })
+    } finally {
+      await c.test.setAutomine(true)
+    }
+    const receipts = await Promise.all(hashes.map((hash) => c.public.waitForTransactionReceipt({ hash })))
+    assert.equal(new Set(receipts.map((r) => r.blockNumber)).size, 1, 'all three in one L1 block')
+    assert.deepEqual(receipts.map((r) => r.status), ['success', 'success', 'reverted'])
+    const [blockNumber, bought] = await c.public.readContract({ address: deployment.optimismPortal, abi: optimismPortal2Abi, functionName: 'depositGas' })
+    assert.deepEqual([blockNumber, bought], [receipts[0]!.blockNumber, 20_000_000n])
+    // The next L1 block starts from zero again.
+    const next = await mined(await deposit(20_000_000n))
+    assertDeposits(next, [{ from: user.address, to: recipient, mint: 0n, value: 0n, gasLimit: 20_000_000n, isCreation: false, data: '0x' }])
+  })
 })
 
 describe('guardian pause', () => {
