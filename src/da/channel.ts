@@ -2,12 +2,18 @@
  * Channels: frames in, compressed channel data out (assembly), and the batch stream inside a channel.
  *
  * Assembly follows Holocene's strict ordering (OP specs `holocene/derivation.md`, "Frame Queue" and
- * "Channel Bank"; op-node `rollup/derive/channel_assembler.go`): at most one staging channel; a
- * frame numbered 0 always opens a new channel, dropping an incomplete one; any other frame must be
- * the staging channel's next one (same id, number = frames so far) or it is dropped; the closing
- * frame completes the channel. The staging channel times out when the current L1 block is more
- * than `channelTimeout` blocks past the block that opened it, and is dropped once its frames weigh
- * more than `maxRlpBytesPerChannel` (frame data + 200 bytes of overhead each, op-node's `frameSize`).
+ * "Channel Bank"; op-node `rollup/derive/frame_queue.go`, `channel_assembler.go`), in two steps per
+ * batcher transaction:
+ * - the frame queue prunes the transaction's frames among themselves: a frame after a closing frame
+ *   of its channel, or not numbered one past its predecessor of the same channel, is dropped; a
+ *   non-first frame of another channel is dropped; a first frame of another channel drops the
+ *   unclosed frames before it;
+ * - the assembler keeps at most one staging channel: a frame numbered 0 always opens a new channel,
+ *   dropping an incomplete one; any other frame must be the staging channel's next one (same id,
+ *   number = frames so far) or it is dropped; the closing frame completes the channel. The staging
+ *   channel times out when the current L1 block is more than `channelTimeout` blocks past the block
+ *   that opened it, and is dropped once its frames weigh more than `maxRlpBytesPerChannel` (frame
+ *   data + 200 bytes each, op-node's `frameSize`).
  *
  * Channel content (`derivation.md`, "Channel Format"): `compress(rlp(batch₀) ‖ rlp(batch₁) ‖ …)`,
  * each batch an RLP byte string holding `batch_type ‖ content`.
@@ -48,7 +54,12 @@ export interface ReadyChannel {
 export type ChannelEvent =
   | { readonly kind: 'ready'; readonly channel: ReadyChannel }
   | { readonly kind: 'channel-dropped'; readonly id: Uint8Array; readonly reason: 'timed-out' | 'replaced' | 'too-large' }
-  | { readonly kind: 'frame-dropped'; readonly frame: Frame; readonly reason: 'no-channel' | 'other-channel' | 'out-of-order' }
+  | {
+      readonly kind: 'frame-dropped'
+      readonly frame: Frame
+      /** `superseded`: an unclosed frame followed, in its transaction, by the first frame of another channel. */
+      readonly reason: 'no-channel' | 'other-channel' | 'out-of-order' | 'superseded'
+    }
 
 export interface AssemblyStep {
   readonly staging: StagingChannel | undefined
@@ -56,24 +67,58 @@ export interface AssemblyStep {
 }
 
 /**
- * Feeds one frame, read from the data of L1 block `l1Block`, to the assembly. Frames must be fed in
- * the order they appear on L1 (transactions in block order, frames in transaction order).
+ * Feeds the frames of one batcher transaction, read from the data of L1 block `l1Block`, to the
+ * assembly. Transactions must be fed in L1 order; the frame-queue pruning applies within each one.
  */
-export function assembleFrame(staging: StagingChannel | undefined, frame: Frame, l1Block: number, params: ChannelAssemblyParams): AssemblyStep {
+export function assembleFrames(staging: StagingChannel | undefined, frames: readonly Frame[], l1Block: number, params: ChannelAssemblyParams): AssemblyStep {
   const events: ChannelEvent[] = []
+  let current = staging
+  for (const frame of pruneFrames(frames, events)) current = assembleFrame(current, frame, l1Block, params, events)
+  return { staging: current, events }
+}
+
+/** op-node's Holocene `pruneFrameQueue` over one transaction's frames (it loads one transaction at a time). */
+function pruneFrames(frames: readonly Frame[], events: ChannelEvent[]): Frame[] {
+  const kept = [...frames]
+  for (let i = 0; i < kept.length - 1; ) {
+    const current = kept[i]!
+    const next = kept[i + 1]!
+    if (sameId(current.channelId, next.channelId)) {
+      if (current.isLast || next.frameNumber !== current.frameNumber + 1) {
+        events.push({ kind: 'frame-dropped', frame: next, reason: 'out-of-order' })
+        kept.splice(i + 1, 1)
+        continue
+      }
+    } else if (next.frameNumber === 0 && !current.isLast) {
+      events.push({ kind: 'frame-dropped', frame: current, reason: 'superseded' })
+      kept.splice(i, 1)
+      // the unclosed channel's earlier frames go too
+      if (i > 0) i--
+      continue
+    } else if (next.frameNumber !== 0) {
+      events.push({ kind: 'frame-dropped', frame: next, reason: 'other-channel' })
+      kept.splice(i + 1, 1)
+      continue
+    }
+    i++
+  }
+  return kept
+}
+
+function assembleFrame(staging: StagingChannel | undefined, frame: Frame, l1Block: number, params: ChannelAssemblyParams, events: ChannelEvent[]): StagingChannel | undefined {
   let current = expireChannel(staging, l1Block, params, events)
   if (frame.frameNumber === 0) {
     if (current !== undefined) events.push({ kind: 'channel-dropped', id: current.id, reason: 'replaced' })
     current = { id: frame.channelId, openL1Block: l1Block, frames: [], weight: 0 }
   } else if (current === undefined) {
     events.push({ kind: 'frame-dropped', frame, reason: 'no-channel' })
-    return { staging: undefined, events }
+    return undefined
   } else if (!sameId(current.id, frame.channelId)) {
     events.push({ kind: 'frame-dropped', frame, reason: 'other-channel' })
-    return { staging: current, events }
+    return current
   } else if (frame.frameNumber !== current.frames.length) {
     events.push({ kind: 'frame-dropped', frame, reason: 'out-of-order' })
-    return { staging: current, events }
+    return current
   }
   const next: StagingChannel = {
     ...current,
@@ -82,14 +127,14 @@ export function assembleFrame(staging: StagingChannel | undefined, frame: Frame,
   }
   if (next.weight > params.maxRlpBytesPerChannel) {
     events.push({ kind: 'channel-dropped', id: next.id, reason: 'too-large' })
-    return { staging: undefined, events }
+    return undefined
   }
-  if (!frame.isLast) return { staging: next, events }
+  if (!frame.isLast) return next
   events.push({ kind: 'ready', channel: { id: next.id, openL1Block: next.openL1Block, data: concatBytes(next.frames) } })
-  return { staging: undefined, events }
+  return undefined
 }
 
-/** Drops the staging channel if it timed out by L1 block `l1Block` (op-node checks this as each L1 block is read). */
+/** Drops the staging channel if it timed out by L1 block `l1Block`; the pipeline also calls it when an L1 block brings no frame. */
 export function expireChannel(staging: StagingChannel | undefined, l1Block: number, params: ChannelAssemblyParams, events: ChannelEvent[] = []): StagingChannel | undefined {
   if (staging === undefined || staging.openL1Block + params.channelTimeout >= l1Block) return staging
   events.push({ kind: 'channel-dropped', id: staging.id, reason: 'timed-out' })

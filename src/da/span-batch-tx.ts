@@ -114,7 +114,12 @@ export function toSpanTx(raw: Uint8Array, chainId: bigint): SpanTx {
 export function fromSpanTx(tx: SpanTx, chainId: bigint): Uint8Array {
   const layout = LAYOUT[tx.type]
   const body = tx.type === 0 ? tx.data : tx.data.subarray(1)
-  const kept = rlpListItems(body, 'span tx data')
+  let kept: Uint8Array[]
+  try {
+    kept = rlpListItems(body, 'span tx data')
+  } catch (error) {
+    throw new DaCodecError('span-batch-bad-tx', (error as Error).message)
+  }
   if (kept.length !== layout.kept.length) throw new DaCodecError('span-batch-bad-tx', `type-${tx.type} tx data with ${kept.length} fields`)
   if (tx.type === 4 && tx.to === undefined) throw new DaCodecError('span-batch-bad-tx', 'a type-4 transaction cannot create a contract')
   const items: Uint8Array[] = new Array(layout.fields)

@@ -4,7 +4,7 @@ import { brotliCompressSync, constants, deflateSync } from 'node:zlib'
 import fc from 'fast-check'
 import { RLP } from '@ethereumjs/rlp'
 import {
-  assembleFrame,
+  assembleFrames,
   type ChannelAssemblyParams,
   type ChannelEvent,
   decodeChannel,
@@ -23,12 +23,12 @@ const idA = new Uint8Array(16).fill(0xa)
 const idB = new Uint8Array(16).fill(0xb)
 const frame = (id: Uint8Array, frameNumber: number, isLast = false, data = Uint8Array.of(frameNumber)): Frame => ({ channelId: id, frameNumber, data, isLast })
 
-/** Feeds frames (each with its L1 block) and collects every event. */
-function feed(frames: [Frame, number][], start?: StagingChannel): { staging: StagingChannel | undefined; events: ChannelEvent[] } {
-  let staging = start
+/** Feeds frames, each in its own batcher transaction of the given L1 block, and collects every event. */
+function feed(frames: [Frame, number][]): { staging: StagingChannel | undefined; events: ChannelEvent[] } {
+  let staging: StagingChannel | undefined
   const events: ChannelEvent[] = []
   for (const [f, l1] of frames) {
-    const step = assembleFrame(staging, f, l1, params)
+    const step = assembleFrames(staging, [f], l1, params)
     staging = step.staging
     events.push(...step.events)
   }
@@ -76,6 +76,26 @@ test('Holocene ordering: out-of-order, duplicate, foreign and orphan frames are 
   assert.deepEqual(kinds(feed([[frame(idA, 0, true), 1], [frame(idA, 1), 1]]).events), ['ready', 'frame-dropped:no-channel'])
 })
 
+test('Holocene frame-queue pruning within one batcher transaction, as op-node pruneFrameQueue', () => {
+  const tx = (frames: Frame[]) => {
+    const step = assembleFrames(undefined, frames, 1, params)
+    return { kinds: kinds([...step.events]), frames: step.events.flatMap((e) => (e.kind === 'frame-dropped' ? [`${e.frame.channelId[0]!.toString(16)}${e.frame.frameNumber}`] : [])) }
+  }
+  // a repeated first frame of the same channel in the same transaction is out of order (not a restart)
+  assert.deepEqual(tx([frame(idA, 0), frame(idA, 1), frame(idA, 0)]), { kinds: ['frame-dropped:out-of-order'], frames: ['a0'] })
+  // anything after a closing frame of the same channel is dropped
+  assert.deepEqual(tx([frame(idA, 0, true), frame(idA, 1)]), { kinds: ['frame-dropped:out-of-order', 'ready'], frames: ['a1'] })
+  // a first frame of another channel drops every unclosed frame before it, backwards
+  const superseded = tx([frame(idA, 0), frame(idA, 1), frame(idB, 0), frame(idB, 1, true)])
+  assert.deepEqual(superseded, { kinds: ['frame-dropped:superseded', 'frame-dropped:superseded', 'ready'], frames: ['a1', 'a0'] })
+  // a non-first frame of another channel is dropped, the rest goes on
+  assert.deepEqual(tx([frame(idA, 0), frame(idB, 5), frame(idA, 1, true)]), { kinds: ['frame-dropped:other-channel', 'ready'], frames: ['b5'] })
+  // a closed channel followed by the next channel's first frame: both kept
+  const step = assembleFrames(undefined, [frame(idA, 0, true), frame(idB, 0)], 1, params)
+  assert.deepEqual(kinds([...step.events]), ['ready'])
+  assert.deepEqual(step.staging?.id, idB)
+})
+
 test('the staging channel times out after channelTimeout L1 blocks, inclusive', () => {
   // opened at 100, timeout 50: block 150 still accepts, 151 drops the channel
   assert.deepEqual(kinds(feed([[frame(idA, 0), 100], [frame(idA, 1, true), 150]]).events), ['ready'])
@@ -86,9 +106,9 @@ test('the staging channel times out after channelTimeout L1 blocks, inclusive', 
 
 test('a staging channel heavier than maxRlpBytesPerChannel (data + 200 per frame) is dropped', () => {
   const small: ChannelAssemblyParams = { channelTimeout: 50, maxRlpBytesPerChannel: 1000 }
-  let step = assembleFrame(undefined, frame(idA, 0, false, new Uint8Array(600)), 1, small)
+  let step = assembleFrames(undefined, [frame(idA, 0, false, new Uint8Array(600))], 1, small)
   assert.equal(step.staging?.weight, 800)
-  step = assembleFrame(step.staging, frame(idA, 1, true, new Uint8Array(1)), 1, small)
+  step = assembleFrames(step.staging, [frame(idA, 1, true, new Uint8Array(1))], 1, small)
   assert.deepEqual(kinds([...step.events]), ['channel-dropped:too-large'])
   assert.equal(step.staging, undefined)
 })
@@ -104,8 +124,10 @@ test('channels round-trip through brotli and zlib, split into frames and reassem
       else assert.ok([8, 15].includes(compressed[0]! & 0x0f))
       let staging: StagingChannel | undefined
       let data: Uint8Array | undefined
-      for (const f of channelToFrames(idA, compressed, frameSize)) {
-        const step = assembleFrame(staging, f, 7, params)
+      // frames spread over batcher transactions of up to three frames
+      const frames = channelToFrames(idA, compressed, frameSize)
+      for (let i = 0; i < frames.length; i += 3) {
+        const step = assembleFrames(staging, frames.slice(i, i + 3), 7, params)
         staging = step.staging
         for (const e of step.events) if (e.kind === 'ready') data = e.channel.data
       }
