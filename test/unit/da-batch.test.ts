@@ -83,17 +83,35 @@ async function sampleBlocks(seed: number, blockCount: number, kinds: readonly Tx
 
 const ALL_KINDS: readonly TxKind[] = ['legacy-unprotected', 'legacy', 'eip2930', 'eip1559', 'eip7702', 'create']
 
-test('span batches round-trip byte for byte with every transaction type (legacy ± EIP-155, 2930, 1559, 7702, creations)', async () => {
-  for (let seed = 1; seed <= 12; seed++) {
-    const blocks = await sampleBlocks(seed, 1 + (seed % 6), ALL_KINDS)
-    const span = spanBatchFromBlocks(blocks, seed % 2 === 0)
-    const encoded = encodeSpanBatch(span, params)
-    assert.equal(encoded[0], 1)
-    const decoded = decodeBatch(encoded, params)
-    assert.ok(decoded.ok && decoded.value.type === 'span', decoded.ok ? '' : decoded.error.message)
-    assert.deepEqual(decoded.value.batch, span, `seed ${seed}`)
-    assert.deepEqual(encodeSpanBatch(decoded.value.batch, params), encoded)
-  }
+test('span batches round-trip byte for byte with every transaction type (legacy ± EIP-155, 2930, 1559, 7702, creations)', async (t) => {
+  t.diagnostic(`fast-check seed ${SEED}`)
+  const shapeArb = fc.record({
+    seed: fc.nat(),
+    txCounts: fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 6 }),
+    epochSteps: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+    firstBlockStartsEpoch: fc.boolean(),
+  })
+  await fc.assert(
+    fc.asyncProperty(shapeArb, async ({ seed, txCounts, epochSteps, firstBlockStartsEpoch }) => {
+      const r = rng(seed)
+      let epoch = 1_000n
+      const blocks = []
+      for (const [i, count] of txCounts.entries()) {
+        if (i > 0 && epochSteps[i]) epoch++
+        const transactions: Uint8Array[] = []
+        for (let j = 0; j < count; j++) transactions.push(await signedTx(r.pick(ALL_KINDS), CHAIN_ID, r))
+        blocks.push({ timestamp: params.genesisTimestamp + 100n + BigInt(i), epochNumber: epoch, transactions, parentHash: bytesToHex(r.bytes(32)) as Hex, epochHash: bytesToHex(r.bytes(32)) as Hex })
+      }
+      const span = spanBatchFromBlocks(blocks, firstBlockStartsEpoch)
+      const encoded = encodeSpanBatch(span, params)
+      assert.equal(encoded[0], 1)
+      const decoded = decodeBatch(encoded, params)
+      assert.ok(decoded.ok && decoded.value.type === 'span', decoded.ok ? '' : decoded.error.message)
+      assert.deepEqual(decoded.value.batch, span)
+      assert.deepEqual(encodeSpanBatch(decoded.value.batch, params), encoded)
+    }),
+    { seed: SEED, numRuns: 40 },
+  )
 })
 
 test('span batch layout: prefix, origin bits, tx counts and bit lists as the Delta spec writes them', () => {
