@@ -57,12 +57,23 @@ export interface DaCodecBenchResult {
 }
 
 /** A signed EIP-155 legacy transfer, built like `signNative` (RLP + native secp256k1 and keccak). */
-function signLegacy(fields: { nonce: number; gasPrice: bigint; to: Uint8Array; value: bigint }, privateKey: Uint8Array): Uint8Array {
+function signLegacy(
+  fields: { nonce: number; gasPrice: bigint; to: Uint8Array; value: bigint },
+  privateKey: Uint8Array,
+): Uint8Array {
   const int = (n: bigint | number) => (BigInt(n) === 0n ? new Uint8Array(0) : bigIntToUnpaddedBytes(BigInt(n)))
   const body = [int(fields.nonce), int(fields.gasPrice), int(21_000), fields.to, int(fields.value), new Uint8Array(0)]
-  const { signature, recid } = secp256k1.ecdsaSign(keccak256(RLP.encode([...body, int(CHAIN_ID), new Uint8Array(0), new Uint8Array(0)])), privateKey)
+  const { signature, recid } = secp256k1.ecdsaSign(
+    keccak256(RLP.encode([...body, int(CHAIN_ID), new Uint8Array(0), new Uint8Array(0)])),
+    privateKey,
+  )
   const strip = (b: Uint8Array) => b.subarray(b.findIndex((x) => x !== 0) === -1 ? b.length : b.findIndex((x) => x !== 0))
-  return RLP.encode([...body, int(CHAIN_ID * 2n + 35n + BigInt(recid)), strip(signature.subarray(0, 32)), strip(signature.subarray(32))])
+  return RLP.encode([
+    ...body,
+    int(CHAIN_ID * 2n + 35n + BigInt(recid)),
+    strip(signature.subarray(0, 32)),
+    strip(signature.subarray(32)),
+  ])
 }
 
 function transfers(count: number, type: '1559' | 'legacy'): Uint8Array[] {
@@ -76,10 +87,25 @@ function transfers(count: number, type: '1559' | 'legacy'): Uint8Array[] {
     nonces.set(sender.index, nonce + 1)
     const to = r.bytes(20)
     const value = BigInt(1 + r.int(999)) * 10n ** 15n
-    if (type === 'legacy') out.push(signLegacy({ nonce, gasPrice: GWEI + BigInt(r.int(3)) * GWEI / 10n, to, value }, sender.privateKey))
+    if (type === 'legacy')
+      out.push(signLegacy({ nonce, gasPrice: GWEI + (BigInt(r.int(3)) * GWEI) / 10n, to, value }, sender.privateKey))
     else {
-      const tip = BigInt(r.pick([0, 1, 1, 2])) * GWEI / 1000n
-      out.push(signNative({ chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: tip, maxFeePerGas: 2n * GWEI + tip, gasLimit: 21_000n, to, value, data: new Uint8Array(0) }, sender.privateKey))
+      const tip = (BigInt(r.pick([0, 1, 1, 2])) * GWEI) / 1000n
+      out.push(
+        signNative(
+          {
+            chainId: CHAIN_ID,
+            nonce,
+            maxPriorityFeePerGas: tip,
+            maxFeePerGas: 2n * GWEI + tip,
+            gasLimit: 21_000n,
+            to,
+            value,
+            data: new Uint8Array(0),
+          },
+          sender.privateKey,
+        ),
+      )
     }
   }
   return out
@@ -91,7 +117,10 @@ function daBytes(channel: Uint8Array): number {
   return frames.reduce((n, f) => n + encodeBatcherData([f]).length, 0)
 }
 
-export function runDaCodecBench(options: DaCodecBenchOptions = {}, log: (line: string) => void = console.log): DaCodecBenchResult {
+export function runDaCodecBench(
+  options: DaCodecBenchOptions = {},
+  log: (line: string) => void = console.log,
+): DaCodecBenchResult {
   const txCount = options.txs ?? 1000
   const blockCount = options.blocks ?? 10
   const type = options.type ?? '1559'
@@ -104,7 +133,13 @@ export function runDaCodecBench(options: DaCodecBenchOptions = {}, log: (line: s
   const epochHash = hash()
   let parentHash = hash()
   const blocks = Array.from({ length: blockCount }, (_, i) => {
-    const block = { parentHash, epochNumber: 20_000_000n, epochHash, timestamp: params.genesisTimestamp + 1000n + BigInt(i), transactions: txs.slice(i * perBlock, (i + 1) * perBlock) }
+    const block = {
+      parentHash,
+      epochNumber: 20_000_000n,
+      epochHash,
+      timestamp: params.genesisTimestamp + 1000n + BigInt(i),
+      transactions: txs.slice(i * perBlock, (i + 1) * perBlock),
+    }
     parentHash = hash()
     return block
   })
@@ -126,12 +161,24 @@ export function runDaCodecBench(options: DaCodecBenchOptions = {}, log: (line: s
       const channel = encodeChannel(batches, options)
       const encodeMs = performance.now() - started
       const decoded = decodeChannel(channel, { maxBytes: 100_000_000, fjord: true })
-      if (decoded.error !== undefined || decoded.batches.length !== batches.length) throw new Error(`channel did not round-trip: ${decoded.error?.message}`)
+      if (decoded.error !== undefined || decoded.batches.length !== batches.length)
+        throw new Error(`channel did not round-trip: ${decoded.error?.message}`)
       const da = daBytes(channel)
-      rows.push({ batches: name, compression, uncompressedBytes, compressedBytes: channel.length, daBytes: da, daBytesPerTx: da / txCount, ratioVsRawTxs: rawTxBytes / da, encodeMs })
+      rows.push({
+        batches: name,
+        compression,
+        uncompressedBytes,
+        compressedBytes: channel.length,
+        daBytes: da,
+        daBytesPerTx: da / txCount,
+        ratioVsRawTxs: rawTxBytes / da,
+        encodeMs,
+      })
     }
   }
-  log(`${txCount} ETH transfers (type ${type}) to fresh addresses in ${blockCount} blocks: raw RLP ${rawTxBytes} B (${(rawTxBytes / txCount).toFixed(1)} B/tx)`)
+  log(
+    `${txCount} ETH transfers (type ${type}) to fresh addresses in ${blockCount} blocks: raw RLP ${rawTxBytes} B (${(rawTxBytes / txCount).toFixed(1)} B/tx)`,
+  )
   log('batches   compression  uncompressed  DA bytes  DA B/tx  raw/DA  encode ms')
   for (const row of rows) {
     log(

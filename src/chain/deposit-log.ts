@@ -13,7 +13,9 @@ import type { Hex } from './state-diff.ts'
 import { type DepositTransaction, DepositTxError, fixedBytes, uint256Word, userDepositSourceHash } from './deposit-tx.ts'
 
 /** topic0 of `TransactionDeposited(address,address,uint256,bytes)`. */
-export const TRANSACTION_DEPOSITED_TOPIC: Hex = bytesToHex(keccak256(new TextEncoder().encode('TransactionDeposited(address,address,uint256,bytes)')))
+export const TRANSACTION_DEPOSITED_TOPIC: Hex = bytesToHex(
+  keccak256(new TextEncoder().encode('TransactionDeposited(address,address,uint256,bytes)')),
+)
 
 /** What the deposit derivation needs of an L1 log (the shape of viem's `Log`, undecoded). */
 export interface DepositLog {
@@ -40,7 +42,8 @@ const OPAQUE_HEADER_LENGTH = 73
 export function depositFromLog(log: DepositLog): DepositTransaction {
   if (log.topics.length !== 4) throw new DepositTxError('bad-log', `expected 4 topics, got ${log.topics.length}`)
   const [selector, fromTopic, toTopic, versionTopic] = log.topics as [Hex, Hex, Hex, Hex]
-  if (selector.toLowerCase() !== TRANSACTION_DEPOSITED_TOPIC) throw new DepositTxError('bad-log', `not a TransactionDeposited log: ${selector}`)
+  if (selector.toLowerCase() !== TRANSACTION_DEPOSITED_TOPIC)
+    throw new DepositTxError('bad-log', `not a TransactionDeposited log: ${selector}`)
   const data = logBytes(log.data, 'log data')
   if (data.length < 64) throw new DepositTxError('bad-log', `opaqueData header incomplete (${data.length} bytes)`)
   if (data.length % 32 !== 0) throw new DepositTxError('bad-log', `log data is not a multiple of 32 bytes (${data.length})`)
@@ -48,7 +51,8 @@ export function depositFromLog(log: DepositLog): DepositTransaction {
   const length = bytesToBigInt(data.subarray(32, 64))
   const room = BigInt(data.length - 64)
   // The length must fit, and the padding after it must be shorter than a word (op-node's rule).
-  if (length > room || length + 32n <= room) throw new DepositTxError('bad-log', `opaqueData length ${length} does not match ${room} bytes of data`)
+  if (length > room || length + 32n <= room)
+    throw new DepositTxError('bad-log', `opaqueData length ${length} does not match ${room} bytes of data`)
   const version = bytesToBigInt(fixedBytes(versionTopic, 32, 'version topic'))
   if (version !== 0n) throw new DepositTxError('unsupported-version', `deposit version ${version}`)
   const opaque = decodeOpaqueData(data.subarray(64, 64 + Number(length)))
@@ -69,7 +73,8 @@ export function depositFromLog(log: DepositLog): DepositTransaction {
  * only ever writes 0 or 1). @throws DepositTxError
  */
 export function decodeOpaqueData(opaque: Uint8Array): DepositOpaqueData {
-  if (opaque.length < OPAQUE_HEADER_LENGTH) throw new DepositTxError('bad-opaque-data', `opaqueData of ${opaque.length} bytes, need ≥ ${OPAQUE_HEADER_LENGTH}`)
+  if (opaque.length < OPAQUE_HEADER_LENGTH)
+    throw new DepositTxError('bad-opaque-data', `opaqueData of ${opaque.length} bytes, need ≥ ${OPAQUE_HEADER_LENGTH}`)
   return {
     mint: bytesToBigInt(opaque.subarray(0, 32)),
     value: bytesToBigInt(opaque.subarray(32, 64)),

@@ -9,7 +9,7 @@
  */
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { keccak256 } from '../execution/crypto.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, type RlpValue } from './rlp-fields.ts'
 import type { Hex } from './state-diff.ts'
 
 export const DEPOSIT_TX_TYPE = 0x7e
@@ -76,8 +76,9 @@ export function encodeDepositTx(tx: DepositTransaction): Uint8Array {
 
 /** Parses `0x7E ‖ rlp(fields)` strictly. @throws DepositTxError */
 export function decodeDepositTx(encoded: Uint8Array): DepositTransaction {
-  if (encoded[0] !== DEPOSIT_TX_TYPE) throw new DepositTxError('not-a-deposit', `expected type 0x7e, got ${describeType(encoded)}`)
-  let fields
+  if (encoded[0] !== DEPOSIT_TX_TYPE)
+    throw new DepositTxError('not-a-deposit', `expected type 0x7e, got ${describeType(encoded)}`)
+  let fields: RlpValue[]
   try {
     fields = asList(decodeRlp(encoded.subarray(1), 'deposit tx'), 8, 'deposit tx')
   } catch (error) {
@@ -92,7 +93,8 @@ export function decodeDepositTx(encoded: Uint8Array): DepositTransaction {
     }
   }
   const to = field(() => asBytes(fields[2], 'deposit to'))
-  if (to.length !== 0 && to.length !== 20) throw new DepositTxError('bad-field', `deposit to: expected 0 or 20 bytes, got ${to.length}`)
+  if (to.length !== 0 && to.length !== 20)
+    throw new DepositTxError('bad-field', `deposit to: expected 0 or 20 bytes, got ${to.length}`)
   const isSystemTx = field(() => asBytes(fields[6], 'deposit isSystemTx'))
   if (isSystemTx.length > 1 || (isSystemTx.length === 1 && isSystemTx[0] !== 1)) {
     throw new DepositTxError('bad-field', 'deposit isSystemTx: expected 0x80 or 0x01')
@@ -101,9 +103,21 @@ export function decodeDepositTx(encoded: Uint8Array): DepositTransaction {
     sourceHash: bytesToHex(field(() => asBytes(fields[0], 'deposit sourceHash', 32))),
     from: bytesToHex(field(() => asBytes(fields[1], 'deposit from', 20))),
     to: to.length === 0 ? null : bytesToHex(to),
-    mint: canonicalInteger(field(() => asBytes(fields[3], 'deposit mint')), 32, 'mint'),
-    value: canonicalInteger(field(() => asBytes(fields[4], 'deposit value')), 32, 'value'),
-    gas: canonicalInteger(field(() => asBytes(fields[5], 'deposit gas')), 8, 'gas'),
+    mint: canonicalInteger(
+      field(() => asBytes(fields[3], 'deposit mint')),
+      32,
+      'mint',
+    ),
+    value: canonicalInteger(
+      field(() => asBytes(fields[4], 'deposit value')),
+      32,
+      'value',
+    ),
+    gas: canonicalInteger(
+      field(() => asBytes(fields[5], 'deposit gas')),
+      8,
+      'gas',
+    ),
     isSystemTx: isSystemTx.length === 1,
     data: bytesToHex(field(() => asBytes(fields[7], 'deposit data'))),
   }
@@ -170,7 +184,8 @@ function anyBytes(hex: Hex, what: string): Uint8Array {
 }
 
 function boundedInteger(value: bigint, max: bigint, what: string): bigint {
-  if (typeof value !== 'bigint' || value < 0n || value > max) throw new DepositTxError('bad-field', `${what}: ${value} out of range`)
+  if (typeof value !== 'bigint' || value < 0n || value > max)
+    throw new DepositTxError('bad-field', `${what}: ${value} out of range`)
   return value
 }
 

@@ -70,9 +70,14 @@ export function encodeL1InfoIsthmus(info: L1BlockInfoIsthmus): Uint8Array {
 export function decodeL1Info(calldata: Uint8Array): L1BlockInfo | L1BlockInfoIsthmus {
   const selectorHex = bytesToHex(calldata.subarray(0, 4))
   const expected =
-    selectorHex === SET_L1_BLOCK_VALUES_ECOTONE_SELECTOR ? L1_INFO_ECOTONE_LENGTH : selectorHex === SET_L1_BLOCK_VALUES_ISTHMUS_SELECTOR ? L1_INFO_ISTHMUS_LENGTH : undefined
+    selectorHex === SET_L1_BLOCK_VALUES_ECOTONE_SELECTOR
+      ? L1_INFO_ECOTONE_LENGTH
+      : selectorHex === SET_L1_BLOCK_VALUES_ISTHMUS_SELECTOR
+        ? L1_INFO_ISTHMUS_LENGTH
+        : undefined
   if (expected === undefined) throw new DepositTxError('bad-l1-info', `unknown L1-info selector ${selectorHex}`)
-  if (calldata.length !== expected) throw new DepositTxError('bad-l1-info', `L1-info calldata of ${calldata.length} bytes, expected ${expected}`)
+  if (calldata.length !== expected)
+    throw new DepositTxError('bad-l1-info', `L1-info calldata of ${calldata.length} bytes, expected ${expected}`)
   const uint = (offset: number, size: number): bigint => bytesToBigInt(calldata.subarray(offset, offset + size))
   const info: L1BlockInfo = {
     baseFeeScalar: Number(uint(4, 4)),
@@ -118,6 +123,7 @@ function writeEcotoneFields(out: Uint8Array, selectorBytes: Uint8Array, info: L1
 
 /** Writes `value` big-endian into `size` bytes at `offset`. @throws DepositTxError when it does not fit */
 function writeUint(out: Uint8Array, offset: number, size: number, value: bigint, what: string): void {
-  if (value < 0n || value >= 1n << BigInt(8 * size)) throw new DepositTxError('bad-field', `${what}: ${value} does not fit ${size} bytes`)
+  if (value < 0n || value >= 1n << BigInt(8 * size))
+    throw new DepositTxError('bad-field', `${what}: ${value} does not fit ${size} bytes`)
   out.set(uint256Word(value, what).subarray(32 - size), offset)
 }

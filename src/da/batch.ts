@@ -10,7 +10,7 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { encodeRlp } from '../chain/rlp-fields.ts'
+import { encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
 import { DaCodecError, type DaResult, tryDecode } from './errors.ts'
 import { fixedBytes, rlpBytes, rlpList, rlpUint } from './rlp-items.ts'
@@ -30,7 +30,9 @@ export interface SingularBatch {
   readonly transactions: readonly Uint8Array[]
 }
 
-export type Batch = { readonly type: 'singular'; readonly batch: SingularBatch } | { readonly type: 'span'; readonly batch: SpanBatch }
+export type Batch =
+  | { readonly type: 'singular'; readonly batch: SingularBatch }
+  | { readonly type: 'span'; readonly batch: SpanBatch }
 
 /** `0x00 ‖ rlp([parent_hash, epoch_number, epoch_hash, timestamp, transaction_list])`. @throws DaCodecError */
 export function encodeSingularBatch(batch: SingularBatch): Uint8Array {
@@ -49,14 +51,16 @@ export function encodeSingularBatch(batch: SingularBatch): Uint8Array {
 
 /** Decodes type-0 content (the bytes after the type byte). @throws DaCodecError */
 export function decodeSingularBatchContent(content: Uint8Array): SingularBatch {
-  let value
+  let value: RlpValue
   try {
-    value = RLP.decode(content, true).data as Uint8Array | Uint8Array[]
+    value = RLP.decode(content, true).data as RlpValue
   } catch (error) {
     throw new DaCodecError('batch-malformed', `singular batch: invalid RLP (${(error as Error).message})`)
   }
   const fields = rlpList(value, 5, 'singular batch')
-  const transactions = rlpList(fields[4], undefined, 'singular batch transactions').map((tx, i) => rlpBytes(tx, `singular batch tx ${i}`))
+  const transactions = rlpList(fields[4], undefined, 'singular batch transactions').map((tx, i) =>
+    rlpBytes(tx, `singular batch tx ${i}`),
+  )
   return {
     parentHash: bytesToHex(rlpBytes(fields[0], 'parent hash', 32)),
     epochNumber: rlpUint(fields[1], 8, 'epoch number'),

@@ -22,7 +22,8 @@ export const MAX_BLOB_DATA_SIZE = ROUNDS * ROUND_BYTES - HEADER_BYTES
 
 /** One blob holding `data` (≤ 130,044 bytes). @throws DaCodecError ('blob-input-too-large') */
 export function encodeBlob(data: Uint8Array): Uint8Array {
-  if (data.length > MAX_BLOB_DATA_SIZE) throw new DaCodecError('blob-input-too-large', `${data.length} bytes do not fit a blob (max ${MAX_BLOB_DATA_SIZE})`)
+  if (data.length > MAX_BLOB_DATA_SIZE)
+    throw new DaCodecError('blob-input-too-large', `${data.length} bytes do not fit a blob (max ${MAX_BLOB_DATA_SIZE})`)
   const stream = new Uint8Array(HEADER_BYTES + data.length)
   stream[0] = BLOB_ENCODING_VERSION
   stream[1] = data.length >>> 16
@@ -56,9 +57,11 @@ export function decodeBlob(blob: Uint8Array): DaResult<Uint8Array> {
     if (blob.length !== BLOB_SIZE) throw new DaCodecError('blob-bad-size', `blob of ${blob.length} bytes, expected ${BLOB_SIZE}`)
     if (blob[1] !== BLOB_ENCODING_VERSION) throw new DaCodecError('blob-bad-version', `blob encoding version ${blob[1]}`)
     const length = (blob[2]! << 16) | (blob[3]! << 8) | blob[4]!
-    if (length > MAX_BLOB_DATA_SIZE) throw new DaCodecError('blob-bad-length', `blob announces ${length} bytes (max ${MAX_BLOB_DATA_SIZE})`)
+    if (length > MAX_BLOB_DATA_SIZE)
+      throw new DaCodecError('blob-bad-length', `blob announces ${length} bytes (max ${MAX_BLOB_DATA_SIZE})`)
     for (let fe = 0; fe < BLOB_SIZE; fe += 32) {
-      if ((blob[fe]! & 0b1100_0000) !== 0) throw new DaCodecError('blob-bad-field-element', `field element ${fe / 32} has a high bit set`)
+      if ((blob[fe]! & 0b1100_0000) !== 0)
+        throw new DaCodecError('blob-bad-field-element', `field element ${fe / 32} has a high bit set`)
     }
     const stream = new Uint8Array(ROUNDS * ROUND_BYTES)
     for (let round = 0; round < ROUNDS; round++) {
@@ -75,7 +78,8 @@ export function decodeBlob(blob: Uint8Array): DaResult<Uint8Array> {
     }
     const end = HEADER_BYTES + length
     for (let i = end; i < stream.length; i++) {
-      if (stream[i] !== 0) throw new DaCodecError('blob-extraneous-data', `non-zero byte ${i - HEADER_BYTES} after ${length} bytes of data`)
+      if (stream[i] !== 0)
+        throw new DaCodecError('blob-extraneous-data', `non-zero byte ${i - HEADER_BYTES} after ${length} bytes of data`)
     }
     return stream.slice(HEADER_BYTES, end)
   })

@@ -19,7 +19,13 @@
  * each batch an RLP byte string holding `batch_type ‖ content`.
  */
 import { RLP } from '@ethereumjs/rlp'
-import { type CompressOptions, compressChannel, type DecompressOptions, decompressChannel, type CompressionAlgorithm } from './compression.ts'
+import {
+  type CompressOptions,
+  compressChannel,
+  type DecompressOptions,
+  decompressChannel,
+  type CompressionAlgorithm,
+} from './compression.ts'
 import { DaCodecError, tryDecode } from './errors.ts'
 import type { Frame } from './frame.ts'
 import { rlpItemSpan } from './rlp-items.ts'
@@ -70,7 +76,12 @@ export interface AssemblyStep {
  * Feeds the frames of one batcher transaction, read from the data of L1 block `l1Block`, to the
  * assembly. Transactions must be fed in L1 order; the frame-queue pruning applies within each one.
  */
-export function assembleFrames(staging: StagingChannel | undefined, frames: readonly Frame[], l1Block: number, params: ChannelAssemblyParams): AssemblyStep {
+export function assembleFrames(
+  staging: StagingChannel | undefined,
+  frames: readonly Frame[],
+  l1Block: number,
+  params: ChannelAssemblyParams,
+): AssemblyStep {
   const events: ChannelEvent[] = []
   let current = staging
   for (const frame of pruneFrames(frames, events)) current = assembleFrame(current, frame, l1Block, params, events)
@@ -105,7 +116,13 @@ function pruneFrames(frames: readonly Frame[], events: ChannelEvent[]): Frame[] 
   return kept
 }
 
-function assembleFrame(staging: StagingChannel | undefined, frame: Frame, l1Block: number, params: ChannelAssemblyParams, events: ChannelEvent[]): StagingChannel | undefined {
+function assembleFrame(
+  staging: StagingChannel | undefined,
+  frame: Frame,
+  l1Block: number,
+  params: ChannelAssemblyParams,
+  events: ChannelEvent[],
+): StagingChannel | undefined {
   let current = expireChannel(staging, l1Block, params, events)
   if (frame.frameNumber === 0) {
     if (current !== undefined) events.push({ kind: 'channel-dropped', id: current.id, reason: 'replaced' })
@@ -135,7 +152,12 @@ function assembleFrame(staging: StagingChannel | undefined, frame: Frame, l1Bloc
 }
 
 /** Drops the staging channel if it timed out by L1 block `l1Block`; the pipeline also calls it when an L1 block brings no frame. */
-export function expireChannel(staging: StagingChannel | undefined, l1Block: number, params: ChannelAssemblyParams, events: ChannelEvent[] = []): StagingChannel | undefined {
+export function expireChannel(
+  staging: StagingChannel | undefined,
+  l1Block: number,
+  params: ChannelAssemblyParams,
+  events: ChannelEvent[] = [],
+): StagingChannel | undefined {
   if (staging === undefined || staging.openL1Block + params.channelTimeout >= l1Block) return staging
   events.push({ kind: 'channel-dropped', id: staging.id, reason: 'timed-out' })
   return undefined
@@ -174,7 +196,8 @@ export function readBatchStream(stream: Uint8Array): { batches: Uint8Array[]; er
   while (pos < stream.length) {
     const item = tryDecode(() => rlpItemSpan(stream, pos, stream.length, `batch at offset ${pos}`))
     if (!item.ok) return { batches, error: item.error }
-    if (item.value.kind === 'list') return { batches, error: new DaCodecError('batch-malformed', `batch at offset ${pos} is an RLP list, not a string`) }
+    if (item.value.kind === 'list')
+      return { batches, error: new DaCodecError('batch-malformed', `batch at offset ${pos} is an RLP list, not a string`) }
     batches.push(stream.slice(item.value.start, item.value.end))
     pos = item.value.end
   }

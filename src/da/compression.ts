@@ -62,21 +62,31 @@ export function decompressChannel(channel: Uint8Array, options: DecompressOption
   try {
     if (nibble === 8 || nibble === 15) {
       const rlpBatches = inflateSync(channel, { ...bounded, finishFlush: constants.Z_SYNC_FLUSH })
-      return { ok: true, value: { algorithm: 'zlib', rlpBatches: new Uint8Array(rlpBatches.buffer, rlpBatches.byteOffset, rlpBatches.length) } }
+      return {
+        ok: true,
+        value: { algorithm: 'zlib', rlpBatches: new Uint8Array(rlpBatches.buffer, rlpBatches.byteOffset, rlpBatches.length) },
+      }
     }
     if (first === CHANNEL_VERSION_BROTLI) {
       if (!options.fjord) return failure('brotli-before-fjord', 'Brotli channel before Fjord')
       const rlpBatches = brotliDecompressSync(channel.subarray(1), { ...bounded, finishFlush: constants.BROTLI_OPERATION_FLUSH })
-      return { ok: true, value: { algorithm: 'brotli', rlpBatches: new Uint8Array(rlpBatches.buffer, rlpBatches.byteOffset, rlpBatches.length) } }
+      return {
+        ok: true,
+        value: { algorithm: 'brotli', rlpBatches: new Uint8Array(rlpBatches.buffer, rlpBatches.byteOffset, rlpBatches.length) },
+      }
     }
   } catch (error) {
     const code = (error as { code?: unknown }).code
-    if (code === 'ERR_BUFFER_TOO_LARGE') return failure('channel-too-large', `channel decompresses to more than ${options.maxBytes} bytes`)
+    if (code === 'ERR_BUFFER_TOO_LARGE')
+      return failure('channel-too-large', `channel decompresses to more than ${options.maxBytes} bytes`)
     return failure('decompression-failed', `corrupt compressed channel: ${(error as Error).message}`)
   }
   return failure('unknown-compression', `unknown channel compression byte 0x${first.toString(16).padStart(2, '0')}`)
 }
 
-function failure(code: 'unknown-compression' | 'brotli-before-fjord' | 'channel-too-large' | 'decompression-failed', message: string): DaResult<never> {
+function failure(
+  code: 'unknown-compression' | 'brotli-before-fjord' | 'channel-too-large' | 'decompression-failed',
+  message: string,
+): DaResult<never> {
   return { ok: false, error: new DaCodecError(code, message) }
 }

@@ -51,7 +51,8 @@ export function encodeBatcherData(frames: readonly Frame[]): Uint8Array {
 export function parseBatcherData(data: Uint8Array): DaResult<Frame[]> {
   return tryDecode(() => {
     if (data.length === 0) throw new DaCodecError('empty-batcher-data', 'batcher data is empty')
-    if (data[0] !== BATCHER_DATA_VERSION_FRAMES) throw new DaCodecError('unknown-batcher-version', `unknown batcher data version ${data[0]}`)
+    if (data[0] !== BATCHER_DATA_VERSION_FRAMES)
+      throw new DaCodecError('unknown-batcher-version', `unknown batcher data version ${data[0]}`)
     const frames: Frame[] = []
     let pos = 1
     while (pos < data.length) {
@@ -71,9 +72,14 @@ function readFrame(data: Uint8Array, pos: number, index: number): [Frame, number
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
   const frameNumber = view.getUint16(pos + CHANNEL_ID_LENGTH)
   const length = view.getUint32(pos + CHANNEL_ID_LENGTH + 2)
-  if (length > MAX_FRAME_DATA_LENGTH) throw new DaCodecError('frame-too-large', `frame ${index}: frame_data_length ${length} > ${MAX_FRAME_DATA_LENGTH}`)
+  if (length > MAX_FRAME_DATA_LENGTH)
+    throw new DaCodecError('frame-too-large', `frame ${index}: frame_data_length ${length} > ${MAX_FRAME_DATA_LENGTH}`)
   const dataEnd = headerEnd + length
-  if (dataEnd + 1 > data.length) throw new DaCodecError('frame-truncated', `frame ${index}: ${length} bytes of data announced, ${data.length - headerEnd} left`)
+  if (dataEnd + 1 > data.length)
+    throw new DaCodecError(
+      'frame-truncated',
+      `frame ${index}: ${length} bytes of data announced, ${data.length - headerEnd} left`,
+    )
   const isLast = data[dataEnd]!
   if (isLast > 1) throw new DaCodecError('frame-bad-is-last', `frame ${index}: is_last byte ${isLast}`)
   const frame: Frame = {
@@ -86,11 +92,13 @@ function readFrame(data: Uint8Array, pos: number, index: number): [Frame, number
 }
 
 function writeFrame(out: Uint8Array, pos: number, frame: Frame): number {
-  if (frame.channelId.length !== CHANNEL_ID_LENGTH) throw new DaCodecError('bad-input', `channel id of ${frame.channelId.length} bytes`)
+  if (frame.channelId.length !== CHANNEL_ID_LENGTH)
+    throw new DaCodecError('bad-input', `channel id of ${frame.channelId.length} bytes`)
   if (!Number.isInteger(frame.frameNumber) || frame.frameNumber < 0 || frame.frameNumber > 0xffff) {
     throw new DaCodecError('bad-input', `frame number ${frame.frameNumber} is not a uint16`)
   }
-  if (frame.data.length > MAX_FRAME_DATA_LENGTH) throw new DaCodecError('bad-input', `frame data of ${frame.data.length} bytes > ${MAX_FRAME_DATA_LENGTH}`)
+  if (frame.data.length > MAX_FRAME_DATA_LENGTH)
+    throw new DaCodecError('bad-input', `frame data of ${frame.data.length} bytes > ${MAX_FRAME_DATA_LENGTH}`)
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
   out.set(frame.channelId, pos)
   view.setUint16(pos + CHANNEL_ID_LENGTH, frame.frameNumber)

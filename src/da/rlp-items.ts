@@ -9,20 +9,23 @@ import { DaCodecError } from './errors.ts'
 
 export function rlpList(value: RlpValue | undefined, length: number | undefined, what: string): RlpValue[] {
   if (!Array.isArray(value)) throw new DaCodecError('batch-malformed', `${what}: expected a list`)
-  if (length !== undefined && value.length !== length) throw new DaCodecError('batch-malformed', `${what}: expected ${length} fields, got ${value.length}`)
+  if (length !== undefined && value.length !== length)
+    throw new DaCodecError('batch-malformed', `${what}: expected ${length} fields, got ${value.length}`)
   return value
 }
 
 export function rlpBytes(value: RlpValue | undefined, what: string, length?: number): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new DaCodecError('batch-malformed', `${what}: expected bytes`)
-  if (length !== undefined && value.length !== length) throw new DaCodecError('batch-malformed', `${what}: expected ${length} bytes, got ${value.length}`)
+  if (length !== undefined && value.length !== length)
+    throw new DaCodecError('batch-malformed', `${what}: expected ${length} bytes, got ${value.length}`)
   return value
 }
 
 /** A canonical RLP integer of at most `maxBytes` bytes (8 for uint64, 32 for uint256). */
 export function rlpUint(value: RlpValue | undefined, maxBytes: number, what: string): bigint {
   const bytes = rlpBytes(value, what)
-  if (bytes.length > maxBytes) throw new DaCodecError('batch-malformed', `${what}: integer of ${bytes.length} bytes, at most ${maxBytes}`)
+  if (bytes.length > maxBytes)
+    throw new DaCodecError('batch-malformed', `${what}: integer of ${bytes.length} bytes, at most ${maxBytes}`)
   if (bytes[0] === 0) throw new DaCodecError('batch-malformed', `${what}: non-canonical integer (leading zero)`)
   return bytesToBigInt(bytes)
 }
@@ -70,7 +73,9 @@ export function rlpItemSpan(stream: Uint8Array, pos: number, maxPayload: number,
   } else if (kind === 'string' && length === 1 && (stream[start] ?? 0x80) < 0x80) {
     throw new DaCodecError('batch-malformed', `${what}: non-canonical single byte`)
   }
-  if (length > maxPayload) throw new DaCodecError('span-batch-too-big', `${what}: ${length} bytes exceed the limit of ${maxPayload}`)
-  if (start + length > stream.length) throw new DaCodecError('batch-malformed', `${what}: ${length} bytes announced, ${stream.length - start} left`)
+  if (length > maxPayload)
+    throw new DaCodecError('span-batch-too-big', `${what}: ${length} bytes exceed the limit of ${maxPayload}`)
+  if (start + length > stream.length)
+    throw new DaCodecError('batch-malformed', `${what}: ${length} bytes announced, ${stream.length - start} left`)
   return { kind, start, end: start + length }
 }

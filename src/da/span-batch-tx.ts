@@ -63,7 +63,8 @@ export function toSpanTx(raw: Uint8Array, chainId: bigint): SpanTx {
   } catch (error) {
     throw badInput(`malformed transaction: ${(error as Error).message}`)
   }
-  if (items.length !== layout.fields) throw badInput(`type-${type} transaction with ${items.length} fields, expected ${layout.fields}`)
+  if (items.length !== layout.fields)
+    throw badInput(`type-${type} transaction with ${items.length} fields, expected ${layout.fields}`)
   const field = <T>(read: () => T): T => {
     try {
       return read()
@@ -95,7 +96,12 @@ export function toSpanTx(raw: Uint8Array, chainId: bigint): SpanTx {
     yParity = Number(parity) as 0 | 1
   }
   const kept = layout.kept.map((i) => items[i]!)
-  field(() => checkKeptFields(type, kept.map((_, k) => values[layout.kept[k]!]!)))
+  field(() =>
+    checkKeptFields(
+      type,
+      kept.map((_, k) => values[layout.kept[k]!]!),
+    ),
+  )
   const listBytes = concatRlpList(kept)
   return {
     type,
@@ -120,8 +126,10 @@ export function fromSpanTx(tx: SpanTx, chainId: bigint): Uint8Array {
   } catch (error) {
     throw new DaCodecError('span-batch-bad-tx', (error as Error).message)
   }
-  if (kept.length !== layout.kept.length) throw new DaCodecError('span-batch-bad-tx', `type-${tx.type} tx data with ${kept.length} fields`)
-  if (tx.type === 4 && tx.to === undefined) throw new DaCodecError('span-batch-bad-tx', 'a type-4 transaction cannot create a contract')
+  if (kept.length !== layout.kept.length)
+    throw new DaCodecError('span-batch-bad-tx', `type-${tx.type} tx data with ${kept.length} fields`)
+  if (tx.type === 4 && tx.to === undefined)
+    throw new DaCodecError('span-batch-bad-tx', 'a type-4 transaction cannot create a contract')
   const items: Uint8Array[] = new Array(layout.fields)
   layout.kept.forEach((at, k) => {
     items[at] = kept[k]!
@@ -129,7 +137,8 @@ export function fromSpanTx(tx: SpanTx, chainId: bigint): Uint8Array {
   items[layout.nonce] = encodeRlp(tx.nonce)
   items[layout.gas] = encodeRlp(tx.gas)
   items[layout.to] = encodeRlp(tx.to ?? new Uint8Array(0))
-  const v = tx.type !== 0 ? BigInt(tx.yParity) : tx.isProtected ? chainId * 2n + 35n + BigInt(tx.yParity) : 27n + BigInt(tx.yParity)
+  const v =
+    tx.type !== 0 ? BigInt(tx.yParity) : tx.isProtected ? chainId * 2n + 35n + BigInt(tx.yParity) : 27n + BigInt(tx.yParity)
   items[layout.sig] = encodeRlp(v)
   items[layout.sig + 1] = encodeRlp(bytesToBigInt(tx.r))
   items[layout.sig + 2] = encodeRlp(bytesToBigInt(tx.s))

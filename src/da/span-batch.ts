@@ -62,9 +62,11 @@ export function encodeSpanBatch(batch: SpanBatch, params: SpanBatchParams): Uint
   for (let i = 1; i < blocks.length; i++) {
     const block = blocks[i]!
     const previous = blocks[i - 1]!
-    if (block.timestamp !== previous.timestamp + params.blockTime) throw badInput(`block ${i}: timestamp ${block.timestamp} does not follow ${previous.timestamp}`)
+    if (block.timestamp !== previous.timestamp + params.blockTime)
+      throw badInput(`block ${i}: timestamp ${block.timestamp} does not follow ${previous.timestamp}`)
     const step = block.epochNumber - previous.epochNumber
-    if (step !== 0n && step !== 1n) throw badInput(`block ${i}: L1 origin moves from ${previous.epochNumber} to ${block.epochNumber}`)
+    if (step !== 0n && step !== 1n)
+      throw badInput(`block ${i}: L1 origin moves from ${previous.epochNumber} to ${block.epochNumber}`)
     originBits[i] = step === 1n
   }
   const txs: SpanTx[] = []
@@ -111,7 +113,8 @@ export function decodeSpanBatch(content: Uint8Array, params: SpanBatchParams): S
     const count = r.count('block_tx_count')
     txCounts.push(count)
     totalTxs += count
-    if (totalTxs > MAX_SPAN_BATCH_ELEMENT_COUNT) throw new DaCodecError('span-batch-too-big', `more than ${MAX_SPAN_BATCH_ELEMENT_COUNT} transactions`)
+    if (totalTxs > MAX_SPAN_BATCH_ELEMENT_COUNT)
+      throw new DaCodecError('span-batch-too-big', `more than ${MAX_SPAN_BATCH_ELEMENT_COUNT} transactions`)
   }
   const creationBits = r.bits(totalTxs, 'contract_creation_bits')
   const parityBits = r.bits(totalTxs, 'y_parity_bits')
@@ -254,7 +257,8 @@ class ByteReader {
   /** A count bounded by `MAX_SPAN_BATCH_ELEMENT_COUNT`. */
   count(what: string): number {
     const value = this.uvarint(what)
-    if (value > BigInt(MAX_SPAN_BATCH_ELEMENT_COUNT)) throw new DaCodecError('span-batch-too-big', `span batch ${what} ${value} > ${MAX_SPAN_BATCH_ELEMENT_COUNT}`)
+    if (value > BigInt(MAX_SPAN_BATCH_ELEMENT_COUNT))
+      throw new DaCodecError('span-batch-too-big', `span batch ${what} ${value} > ${MAX_SPAN_BATCH_ELEMENT_COUNT}`)
     return Number(value)
   }
 
@@ -263,7 +267,8 @@ class ByteReader {
     const bytes = this.bytes(size, what)
     // Padding bits above the list must be zero (op-node: "bitfield has N bits, but expected no more than M").
     const spare = size * 8 - count
-    if (spare > 0 && bytes[0]! >> (8 - spare) !== 0) throw new DaCodecError('batch-malformed', `span batch ${what}: bits set beyond ${count}`)
+    if (spare > 0 && bytes[0]! >> (8 - spare) !== 0)
+      throw new DaCodecError('batch-malformed', `span batch ${what}: bits set beyond ${count}`)
     const out = new Array<boolean>(count)
     for (let i = 0; i < count; i++) out[i] = ((bytes[size - 1 - (i >> 3)]! >> (i & 7)) & 1) === 1
     return out
@@ -276,7 +281,8 @@ class ByteReader {
     if (first === undefined) throw new DaCodecError('batch-malformed', `span batch tx_data ${index}: truncated`)
     let type: SpanTxType = 0
     if (first <= 0x7f) {
-      if (first !== 1 && first !== 2 && first !== 4) throw new DaCodecError('span-batch-bad-tx', `span batch tx_data ${index}: unsupported type ${first}`)
+      if (first !== 1 && first !== 2 && first !== 4)
+        throw new DaCodecError('span-batch-bad-tx', `span batch tx_data ${index}: unsupported type ${first}`)
       type = first
       this.pos++
     }

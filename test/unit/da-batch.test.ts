@@ -6,7 +6,14 @@ import { bytesToHex } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import { decodeBatch, encodeSingularBatch, type SingularBatch } from '../../src/da/batch.ts'
 import { DaCodecError } from '../../src/da/errors.ts'
-import { decodeSpanBatch, encodeSpanBatch, MAX_SPAN_BATCH_ELEMENT_COUNT, type SpanBatch, type SpanBatchParams, spanBatchFromBlocks } from '../../src/da/span-batch.ts'
+import {
+  decodeSpanBatch,
+  encodeSpanBatch,
+  MAX_SPAN_BATCH_ELEMENT_COUNT,
+  type SpanBatch,
+  type SpanBatchParams,
+  spanBatchFromBlocks,
+} from '../../src/da/span-batch.ts'
 import { rng } from '../helpers/rng.ts'
 import { signedTx, type TxKind } from '../helpers/signed-txs.ts'
 
@@ -31,13 +38,16 @@ test('singular batches round-trip: 0x00 ‖ rlp([parent_hash, epoch_number, epoc
     fc.property(singularArb, (batch) => {
       const encoded = encodeSingularBatch(batch)
       assert.equal(encoded[0], 0)
-      assert.deepEqual(RLP.decode(encoded.subarray(1)), [
-        Buffer.from(batch.parentHash.slice(2), 'hex'),
-        batch.epochNumber === 0n ? new Uint8Array(0) : RLP.decode(RLP.encode(batch.epochNumber)),
-        Buffer.from(batch.epochHash.slice(2), 'hex'),
-        batch.timestamp === 0n ? new Uint8Array(0) : RLP.decode(RLP.encode(batch.timestamp)),
-        batch.transactions,
-      ].map((x) => (x instanceof Buffer ? new Uint8Array(x) : x)))
+      assert.deepEqual(
+        RLP.decode(encoded.subarray(1)),
+        [
+          Buffer.from(batch.parentHash.slice(2), 'hex'),
+          batch.epochNumber === 0n ? new Uint8Array(0) : RLP.decode(RLP.encode(batch.epochNumber)),
+          Buffer.from(batch.epochHash.slice(2), 'hex'),
+          batch.timestamp === 0n ? new Uint8Array(0) : RLP.decode(RLP.encode(batch.timestamp)),
+          batch.transactions,
+        ].map((x) => (x instanceof Buffer ? new Uint8Array(x) : x)),
+      )
       const decoded = decodeBatch(encoded, params)
       assert.ok(decoded.ok && decoded.value.type === 'singular')
       assert.deepEqual(decoded.value.batch, batch)
@@ -49,7 +59,8 @@ test('singular batches round-trip: 0x00 ‖ rlp([parent_hash, epoch_number, epoc
 test('singular batch decoding is strict on fields and lenient on trailing bytes, as op-node', () => {
   const hash = new Uint8Array(32).fill(1)
   const good = [hash, Uint8Array.of(5), hash, Uint8Array.of(9), [Uint8Array.of(2, 3)]]
-  const enc = (fields: unknown[], trailing: number[] = []) => Uint8Array.from([0, ...RLP.encode(fields as Uint8Array[]), ...trailing])
+  const enc = (fields: unknown[], trailing: number[] = []) =>
+    Uint8Array.from([0, ...RLP.encode(fields as Uint8Array[]), ...trailing])
   const code = (bytes: Uint8Array) => {
     const r = decodeBatch(bytes, params)
     return r.ok ? 'ok' : r.error.code
@@ -76,7 +87,13 @@ async function sampleBlocks(seed: number, blockCount: number, kinds: readonly Tx
     if (i > 0 && r.next() < 0.3) epoch++
     const transactions: Uint8Array[] = []
     for (let j = r.int(5); j > 0; j--) transactions.push(await signedTx(r.pick(kinds), CHAIN_ID, r))
-    blocks.push({ timestamp: params.genesisTimestamp + 100n + BigInt(i), epochNumber: epoch, transactions, parentHash: bytesToHex(r.bytes(32)) as Hex, epochHash: bytesToHex(r.bytes(32)) as Hex })
+    blocks.push({
+      timestamp: params.genesisTimestamp + 100n + BigInt(i),
+      epochNumber: epoch,
+      transactions,
+      parentHash: bytesToHex(r.bytes(32)) as Hex,
+      epochHash: bytesToHex(r.bytes(32)) as Hex,
+    })
   }
   return blocks
 }
@@ -100,7 +117,13 @@ test('span batches round-trip byte for byte with every transaction type (legacy 
         if (i > 0 && epochSteps[i]) epoch++
         const transactions: Uint8Array[] = []
         for (let j = 0; j < count; j++) transactions.push(await signedTx(r.pick(ALL_KINDS), CHAIN_ID, r))
-        blocks.push({ timestamp: params.genesisTimestamp + 100n + BigInt(i), epochNumber: epoch, transactions, parentHash: bytesToHex(r.bytes(32)) as Hex, epochHash: bytesToHex(r.bytes(32)) as Hex })
+        blocks.push({
+          timestamp: params.genesisTimestamp + 100n + BigInt(i),
+          epochNumber: epoch,
+          transactions,
+          parentHash: bytesToHex(r.bytes(32)) as Hex,
+          epochHash: bytesToHex(r.bytes(32)) as Hex,
+        })
       }
       const span = spanBatchFromBlocks(blocks, firstBlockStartsEpoch)
       const encoded = encodeSpanBatch(span, params)
@@ -121,7 +144,11 @@ test('span batch layout: prefix, origin bits, tx counts and bit lists as the Del
     firstBlockStartsEpoch: true,
     blocks: [
       // 9 blocks: origin bits need two bytes; epochs 7,7,8,8,8,9,9,9,10 → bits 0 (carried), 2, 5, 8 set
-      ...[7n, 7n, 8n, 8n, 8n, 9n, 9n, 9n, 10n].map((epochNumber, i) => ({ timestamp: params.genesisTimestamp + 300n + BigInt(i), epochNumber, transactions: [] })),
+      ...[7n, 7n, 8n, 8n, 8n, 9n, 9n, 9n, 10n].map((epochNumber, i) => ({
+        timestamp: params.genesisTimestamp + 300n + BigInt(i),
+        epochNumber,
+        transactions: [],
+      })),
     ],
   }
   const encoded = encodeSpanBatch(span, params)
@@ -142,7 +169,15 @@ test('span batch layout: prefix, origin bits, tx counts and bit lists as the Del
 
 test('span batch decoding refuses what op-node refuses', async () => {
   const [block] = await sampleBlocks(99, 1, ['eip1559', 'legacy'])
-  const span = spanBatchFromBlocks([{ ...block!, transactions: block!.transactions.length ? block!.transactions : [await signedTx('legacy', CHAIN_ID, rng(5))] }], true)
+  const span = spanBatchFromBlocks(
+    [
+      {
+        ...block!,
+        transactions: block!.transactions.length ? block!.transactions : [await signedTx('legacy', CHAIN_ID, rng(5))],
+      },
+    ],
+    true,
+  )
   const good = encodeSpanBatch(span, params)
   const code = (bytes: Uint8Array) => {
     const r = decodeBatch(bytes, params)
@@ -170,13 +205,26 @@ test('span batch encoding refuses what it cannot express', async () => {
   const err = (f: () => unknown, code: string) => assert.throws(f, (e) => e instanceof DaCodecError && e.code === code)
   err(() => encodeSpanBatch(spanBatchFromBlocks([a!, { ...b!, timestamp: b!.timestamp + 1n }], true), params), 'bad-input')
   err(() => encodeSpanBatch(spanBatchFromBlocks([a!, { ...b!, epochNumber: a!.epochNumber + 2n }], true), params), 'bad-input')
-  err(() => encodeSpanBatch({ parentCheck: `0x${'00'.repeat(20)}`, l1OriginCheck: `0x${'00'.repeat(20)}`, firstBlockStartsEpoch: true, blocks: [] }, params), 'span-batch-empty')
+  err(
+    () =>
+      encodeSpanBatch(
+        { parentCheck: `0x${'00'.repeat(20)}`, l1OriginCheck: `0x${'00'.repeat(20)}`, firstBlockStartsEpoch: true, blocks: [] },
+        params,
+      ),
+    'span-batch-empty',
+  )
   const otherChain = await signedTx('eip1559', CHAIN_ID + 1, rng(3))
   err(() => encodeSpanBatch(spanBatchFromBlocks([{ ...a!, transactions: [otherChain] }], true), params), 'bad-input')
   const otherLegacy = await signedTx('legacy', CHAIN_ID + 1, rng(3))
   err(() => encodeSpanBatch(spanBatchFromBlocks([{ ...a!, transactions: [otherLegacy] }], true), params), 'bad-input')
-  err(() => encodeSpanBatch(spanBatchFromBlocks([{ ...a!, transactions: [Uint8Array.of(0x7e, 0xc0)] }], true), params), 'bad-input')
-  err(() => encodeSpanBatch(spanBatchFromBlocks([{ ...a!, transactions: [Uint8Array.of(0x03, 0xc0)] }], true), params), 'bad-input')
+  err(
+    () => encodeSpanBatch(spanBatchFromBlocks([{ ...a!, transactions: [Uint8Array.of(0x7e, 0xc0)] }], true), params),
+    'bad-input',
+  )
+  err(
+    () => encodeSpanBatch(spanBatchFromBlocks([{ ...a!, transactions: [Uint8Array.of(0x03, 0xc0)] }], true), params),
+    'bad-input',
+  )
 })
 
 test('decoding random and mutated batches never throws anything but a typed result', async (t) => {
@@ -184,14 +232,20 @@ test('decoding random and mutated batches never throws anything but a typed resu
   const blocks = await sampleBlocks(42, 3, ALL_KINDS)
   const valid = encodeSpanBatch(spanBatchFromBlocks(blocks, true), params)
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 500 }), fc.constantFrom(0, 1), fc.nat(), fc.integer({ min: 1, max: 255 }), (bytes, type, at, flip) => {
-      const r = decodeBatch(Uint8Array.from([type, ...bytes]), params)
-      if (!r.ok) assert.ok(r.error instanceof DaCodecError)
-      const mutated = valid.slice()
-      mutated[1 + (at % (mutated.length - 1))]! ^= flip
-      const m = decodeBatch(mutated, params)
-      if (!m.ok) assert.ok(m.error instanceof DaCodecError)
-    }),
+    fc.property(
+      fc.uint8Array({ maxLength: 500 }),
+      fc.constantFrom(0, 1),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (bytes, type, at, flip) => {
+        const r = decodeBatch(Uint8Array.from([type, ...bytes]), params)
+        if (!r.ok) assert.ok(r.error instanceof DaCodecError)
+        const mutated = valid.slice()
+        mutated[1 + (at % (mutated.length - 1))]! ^= flip
+        const m = decodeBatch(mutated, params)
+        if (!m.ok) assert.ok(m.error instanceof DaCodecError)
+      },
+    ),
     { seed: SEED, numRuns: 3000 },
   )
 })

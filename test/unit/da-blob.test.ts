@@ -25,7 +25,10 @@ test('blob boundaries: 0 bytes, 130,044 bytes, and 130,045 refused', () => {
   const blob = encodeBlob(max)
   assert.equal(blob.length, 131_072)
   assert.deepEqual(decoded(blob), max)
-  assert.throws(() => encodeBlob(new Uint8Array(MAX_BLOB_DATA_SIZE + 1)), (e) => e instanceof DaCodecError && e.code === 'blob-input-too-large')
+  assert.throws(
+    () => encodeBlob(new Uint8Array(MAX_BLOB_DATA_SIZE + 1)),
+    (e) => e instanceof DaCodecError && e.code === 'blob-input-too-large',
+  )
 })
 
 // Vectors of ethereum-optimism/optimism op-service/eth/blob_test.go (TestEncodeTestVectors, TestDecodeTestVectors).
@@ -39,8 +42,14 @@ test('blob encoding matches op-service test vectors', () => {
   assert.deepEqual(decoded(blobOf([0, 0, 0, 0, 1])), new Uint8Array(1))
   assert.deepEqual(decoded(blobOf([0, 0, 0x01, 0xfb, 0xfc])), new Uint8Array(MAX_BLOB_DATA_SIZE))
   assert.equal(decoded(blobOf([0, 0, 0x01, 0xfb, 0xfd])), 'blob-bad-length')
-  assert.deepEqual(decoded(blobOf([0, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff])), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff))
-  assert.deepEqual(decoded(blobOf([0x3f, 0, 0, 0, 0x20, ...new Array(27).fill(0xff), 0x30, 0xff, 0xff, 0xff, 0xff])), new Uint8Array(32).fill(0xff))
+  assert.deepEqual(
+    decoded(blobOf([0, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff])),
+    Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff),
+  )
+  assert.deepEqual(
+    decoded(blobOf([0x3f, 0, 0, 0, 0x20, ...new Array(27).fill(0xff), 0x30, 0xff, 0xff, 0xff, 0xff])),
+    new Uint8Array(32).fill(0xff),
+  )
 })
 
 test('blob decoding refuses a bad version, a high bit, and any non-zero byte after the data', () => {
@@ -74,7 +83,9 @@ test('blobs round-trip random data of every length class; random blobs decode to
   )
   fc.assert(
     fc.property(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat({ max: BLOB_SIZE - 1 }), (seed, value, at) => {
-      const blob = rng(seed).bytes(BLOB_SIZE).map((b, i) => (i % 32 === 0 ? b & 0x3f : b))
+      const blob = rng(seed)
+        .bytes(BLOB_SIZE)
+        .map((b, i) => (i % 32 === 0 ? b & 0x3f : b))
       blob[at] = value
       const r = decodeBlob(blob)
       if (!r.ok) assert.ok(r.error instanceof DaCodecError)

@@ -21,7 +21,12 @@ const SEED = 0xc4a7
 const params: ChannelAssemblyParams = { channelTimeout: 50, maxRlpBytesPerChannel: 100_000 }
 const idA = new Uint8Array(16).fill(0xa)
 const idB = new Uint8Array(16).fill(0xb)
-const frame = (id: Uint8Array, frameNumber: number, isLast = false, data = Uint8Array.of(frameNumber)): Frame => ({ channelId: id, frameNumber, data, isLast })
+const frame = (id: Uint8Array, frameNumber: number, isLast = false, data = Uint8Array.of(frameNumber)): Frame => ({
+  channelId: id,
+  frameNumber,
+  data,
+  isLast,
+})
 
 /** Feeds frames, each in its own batcher transaction of the given L1 block, and collects every event. */
 function feed(frames: [Frame, number][]): { staging: StagingChannel | undefined; events: ChannelEvent[] } {
@@ -52,9 +57,34 @@ test('frames in order assemble into the channel data, ready at the closing frame
 
 test('Holocene ordering: out-of-order, duplicate, foreign and orphan frames are dropped; a first frame replaces an open channel', () => {
   assert.deepEqual(kinds(feed([[frame(idA, 1), 1]]).events), ['frame-dropped:no-channel'])
-  assert.deepEqual(kinds(feed([[frame(idA, 0), 1], [frame(idA, 2), 1]]).events), ['frame-dropped:out-of-order'])
-  assert.deepEqual(kinds(feed([[frame(idA, 0), 1], [frame(idA, 1), 1], [frame(idA, 1), 1]]).events), ['frame-dropped:out-of-order'])
-  assert.deepEqual(kinds(feed([[frame(idA, 0), 1], [frame(idB, 1), 1]]).events), ['frame-dropped:other-channel'])
+  assert.deepEqual(
+    kinds(
+      feed([
+        [frame(idA, 0), 1],
+        [frame(idA, 2), 1],
+      ]).events,
+    ),
+    ['frame-dropped:out-of-order'],
+  )
+  assert.deepEqual(
+    kinds(
+      feed([
+        [frame(idA, 0), 1],
+        [frame(idA, 1), 1],
+        [frame(idA, 1), 1],
+      ]).events,
+    ),
+    ['frame-dropped:out-of-order'],
+  )
+  assert.deepEqual(
+    kinds(
+      feed([
+        [frame(idA, 0), 1],
+        [frame(idB, 1), 1],
+      ]).events,
+    ),
+    ['frame-dropped:other-channel'],
+  )
   const replaced = feed([
     [frame(idA, 0), 1],
     [frame(idB, 0), 1],
@@ -73,13 +103,26 @@ test('Holocene ordering: out-of-order, duplicate, foreign and orphan frames are 
   assert.ok(ready.kind === 'ready')
   assert.deepEqual(ready.channel.data, Uint8Array.of(2, 3))
   // frames after a closing frame have no channel
-  assert.deepEqual(kinds(feed([[frame(idA, 0, true), 1], [frame(idA, 1), 1]]).events), ['ready', 'frame-dropped:no-channel'])
+  assert.deepEqual(
+    kinds(
+      feed([
+        [frame(idA, 0, true), 1],
+        [frame(idA, 1), 1],
+      ]).events,
+    ),
+    ['ready', 'frame-dropped:no-channel'],
+  )
 })
 
 test('Holocene frame-queue pruning within one batcher transaction, as op-node pruneFrameQueue', () => {
   const tx = (frames: Frame[]) => {
     const step = assembleFrames(undefined, frames, 1, params)
-    return { kinds: kinds([...step.events]), frames: step.events.flatMap((e) => (e.kind === 'frame-dropped' ? [`${e.frame.channelId[0]!.toString(16)}${e.frame.frameNumber}`] : [])) }
+    return {
+      kinds: kinds([...step.events]),
+      frames: step.events.flatMap((e) =>
+        e.kind === 'frame-dropped' ? [`${e.frame.channelId[0]!.toString(16)}${e.frame.frameNumber}`] : [],
+      ),
+    }
   }
   // a repeated first frame of the same channel in the same transaction is out of order (not a restart)
   assert.deepEqual(tx([frame(idA, 0), frame(idA, 1), frame(idA, 0)]), { kinds: ['frame-dropped:out-of-order'], frames: ['a0'] })
@@ -89,7 +132,10 @@ test('Holocene frame-queue pruning within one batcher transaction, as op-node pr
   const superseded = tx([frame(idA, 0), frame(idA, 1), frame(idB, 0), frame(idB, 1, true)])
   assert.deepEqual(superseded, { kinds: ['frame-dropped:superseded', 'frame-dropped:superseded', 'ready'], frames: ['a1', 'a0'] })
   // a non-first frame of another channel is dropped, the rest goes on
-  assert.deepEqual(tx([frame(idA, 0), frame(idB, 5), frame(idA, 1, true)]), { kinds: ['frame-dropped:other-channel', 'ready'], frames: ['b5'] })
+  assert.deepEqual(tx([frame(idA, 0), frame(idB, 5), frame(idA, 1, true)]), {
+    kinds: ['frame-dropped:other-channel', 'ready'],
+    frames: ['b5'],
+  })
   // a closed channel followed by the next channel's first frame: both kept
   const step = assembleFrames(undefined, [frame(idA, 0, true), frame(idB, 0)], 1, params)
   assert.deepEqual(kinds([...step.events]), ['ready'])
@@ -98,10 +144,34 @@ test('Holocene frame-queue pruning within one batcher transaction, as op-node pr
 
 test('the staging channel times out after channelTimeout L1 blocks, inclusive', () => {
   // opened at 100, timeout 50: block 150 still accepts, 151 drops the channel
-  assert.deepEqual(kinds(feed([[frame(idA, 0), 100], [frame(idA, 1, true), 150]]).events), ['ready'])
-  assert.deepEqual(kinds(feed([[frame(idA, 0), 100], [frame(idA, 1, true), 151]]).events), ['channel-dropped:timed-out', 'frame-dropped:no-channel'])
+  assert.deepEqual(
+    kinds(
+      feed([
+        [frame(idA, 0), 100],
+        [frame(idA, 1, true), 150],
+      ]).events,
+    ),
+    ['ready'],
+  )
+  assert.deepEqual(
+    kinds(
+      feed([
+        [frame(idA, 0), 100],
+        [frame(idA, 1, true), 151],
+      ]).events,
+    ),
+    ['channel-dropped:timed-out', 'frame-dropped:no-channel'],
+  )
   // a new first frame at the timeout block still starts a fresh channel
-  assert.deepEqual(kinds(feed([[frame(idA, 0), 100], [frame(idB, 0, true), 151]]).events), ['channel-dropped:timed-out', 'ready'])
+  assert.deepEqual(
+    kinds(
+      feed([
+        [frame(idA, 0), 100],
+        [frame(idB, 0, true), 151],
+      ]).events,
+    ),
+    ['channel-dropped:timed-out', 'ready'],
+  )
 })
 
 test('a staging channel heavier than maxRlpBytesPerChannel (data + 200 per frame) is dropped', () => {
@@ -118,25 +188,30 @@ const batchesArb = fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { m
 test('channels round-trip through brotli and zlib, split into frames and reassembled', (t) => {
   t.diagnostic(`fast-check seed ${SEED}`)
   fc.assert(
-    fc.property(batchesArb, fc.constantFrom('brotli' as const, 'zlib' as const), fc.integer({ min: 1, max: 500 }), (batches, algorithm, frameSize) => {
-      const compressed = encodeChannel(batches, { algorithm })
-      if (algorithm === 'brotli') assert.equal(compressed[0], 1)
-      else assert.ok([8, 15].includes(compressed[0]! & 0x0f))
-      let staging: StagingChannel | undefined
-      let data: Uint8Array | undefined
-      // frames spread over batcher transactions of up to three frames
-      const frames = channelToFrames(idA, compressed, frameSize)
-      for (let i = 0; i < frames.length; i += 3) {
-        const step = assembleFrames(staging, frames.slice(i, i + 3), 7, params)
-        staging = step.staging
-        for (const e of step.events) if (e.kind === 'ready') data = e.channel.data
-      }
-      assert.deepEqual(data, compressed)
-      const decoded = decodeChannel(data!, { maxBytes: 1_000_000, fjord: true })
-      assert.equal(decoded.error, undefined)
-      assert.equal(decoded.algorithm, algorithm)
-      assert.deepEqual(decoded.batches, batches)
-    }),
+    fc.property(
+      batchesArb,
+      fc.constantFrom('brotli' as const, 'zlib' as const),
+      fc.integer({ min: 1, max: 500 }),
+      (batches, algorithm, frameSize) => {
+        const compressed = encodeChannel(batches, { algorithm })
+        if (algorithm === 'brotli') assert.equal(compressed[0], 1)
+        else assert.ok([8, 15].includes(compressed[0]! & 0x0f))
+        let staging: StagingChannel | undefined
+        let data: Uint8Array | undefined
+        // frames spread over batcher transactions of up to three frames
+        const frames = channelToFrames(idA, compressed, frameSize)
+        for (let i = 0; i < frames.length; i += 3) {
+          const step = assembleFrames(staging, frames.slice(i, i + 3), 7, params)
+          staging = step.staging
+          for (const e of step.events) if (e.kind === 'ready') data = e.channel.data
+        }
+        assert.deepEqual(data, compressed)
+        const decoded = decodeChannel(data!, { maxBytes: 1_000_000, fjord: true })
+        assert.equal(decoded.error, undefined)
+        assert.equal(decoded.algorithm, algorithm)
+        assert.deepEqual(decoded.batches, batches)
+      },
+    ),
     { seed: SEED, numRuns: 100 },
   )
 })
@@ -182,7 +257,10 @@ test('a decompression bomb is refused at the bound without allocating its size',
   const exact = encodeBatchStream([new Uint8Array(9995)])
   assert.equal(exact.length, 9998)
   assert.equal(decodeChannel(compressChannel(exact, { algorithm: 'brotli' }), { maxBytes: 9998, fjord: true }).error, undefined)
-  assert.equal(decodeChannel(compressChannel(exact, { algorithm: 'brotli' }), { maxBytes: 9997, fjord: true }).error?.code, 'channel-too-large')
+  assert.equal(
+    decodeChannel(compressChannel(exact, { algorithm: 'brotli' }), { maxBytes: 9997, fjord: true }).error?.code,
+    'channel-too-large',
+  )
 })
 
 test('a truncated compressed stream yields the batches it completed; a malformed stream keeps those before the fault', () => {
@@ -194,7 +272,11 @@ test('a truncated compressed stream yields the batches it completed; a malformed
   assert.equal(truncated.error?.code, 'batch-malformed') // the last, partial batch
 
   const list = RLP.encode([Uint8Array.of(1)])
-  const stream = Uint8Array.from([...encodeBatchStream([Uint8Array.of(0, 7)]), ...list, ...encodeBatchStream([Uint8Array.of(0, 8)])])
+  const stream = Uint8Array.from([
+    ...encodeBatchStream([Uint8Array.of(0, 7)]),
+    ...list,
+    ...encodeBatchStream([Uint8Array.of(0, 8)]),
+  ])
   const read = readBatchStream(stream)
   assert.deepEqual(read.batches, [Uint8Array.of(0, 7)])
   assert.equal(read.error?.code, 'batch-malformed')

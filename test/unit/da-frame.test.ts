@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { DaCodecError } from '../../src/da/errors.ts'
-import { channelToFrames, encodeBatcherData, encodeFrame, type Frame, FRAME_OVERHEAD, MAX_FRAME_DATA_LENGTH, parseBatcherData } from '../../src/da/frame.ts'
+import {
+  channelToFrames,
+  encodeBatcherData,
+  encodeFrame,
+  type Frame,
+  FRAME_OVERHEAD,
+  MAX_FRAME_DATA_LENGTH,
+  parseBatcherData,
+} from '../../src/da/frame.ts'
 
 const SEED = 0xf4a3e
 const frameArb: fc.Arbitrary<Frame> = fc
@@ -30,8 +38,16 @@ test('batcher data round-trips any list of frames', (t) => {
 })
 
 test('frame layout: channel_id ‖ frame_number u16 BE ‖ length u32 BE ‖ data ‖ is_last', () => {
-  const frame: Frame = { channelId: Uint8Array.from({ length: 16 }, (_, i) => i), frameNumber: 0x0102, data: Uint8Array.of(0xaa, 0xbb, 0xcc), isLast: true }
-  assert.equal(Buffer.from(encodeFrame(frame)).toString('hex'), '000102030405060708090a0b0c0d0e0f' + '0102' + '00000003' + 'aabbcc' + '01')
+  const frame: Frame = {
+    channelId: Uint8Array.from({ length: 16 }, (_, i) => i),
+    frameNumber: 0x0102,
+    data: Uint8Array.of(0xaa, 0xbb, 0xcc),
+    isLast: true,
+  }
+  assert.equal(
+    Buffer.from(encodeFrame(frame)).toString('hex'),
+    '000102030405060708090a0b0c0d0e0f' + '0102' + '00000003' + 'aabbcc' + '01',
+  )
 })
 
 /** The error code parseBatcherData gives for `data`, or 'ok'. */
@@ -48,7 +64,8 @@ test('batcher data parsing follows op-node: version, truncation, is_last, length
   assert.equal(outcome(Uint8Array.of(0)), 'no-frames')
   const good: Frame = { channelId: new Uint8Array(16).fill(7), frameNumber: 0, data: Uint8Array.of(1, 2, 3), isLast: false }
   const encoded = encodeBatcherData([good])
-  for (let cut = 2; cut < encoded.length; cut++) assert.equal(outcome(encoded.subarray(0, cut)), 'frame-truncated', `cut at ${cut}`)
+  for (let cut = 2; cut < encoded.length; cut++)
+    assert.equal(outcome(encoded.subarray(0, cut)), 'frame-truncated', `cut at ${cut}`)
   for (const bad of [2, 0xff]) {
     const copy = encoded.slice()
     copy[copy.length - 1] = bad
@@ -83,19 +100,28 @@ test('parsing random bytes never throws and never hangs: a typed result every ti
   )
   // Mutations of valid data (the likelier junk: a real batcher tx with a flipped byte).
   fc.assert(
-    fc.property(fc.array(frameArb, { minLength: 1, maxLength: 3 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (frames, at, flip) => {
-      const data = encodeBatcherData(frames)
-      data[at % data.length]! ^= flip
-      const parsed = parseBatcherData(data)
-      if (!parsed.ok) assert.ok(parsed.error instanceof DaCodecError)
-    }),
+    fc.property(
+      fc.array(frameArb, { minLength: 1, maxLength: 3 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (frames, at, flip) => {
+        const data = encodeBatcherData(frames)
+        data[at % data.length]! ^= flip
+        const parsed = parseBatcherData(data)
+        if (!parsed.ok) assert.ok(parsed.error instanceof DaCodecError)
+      },
+    ),
     { seed: SEED, numRuns: 2000 },
   )
 })
 
 test('channelToFrames numbers frames from 0, caps their data and closes the last', () => {
   const id = new Uint8Array(16).fill(9)
-  const frames = channelToFrames(id, new Uint8Array(2500).map((_, i) => i & 0xff), 1000)
+  const frames = channelToFrames(
+    id,
+    new Uint8Array(2500).map((_, i) => i & 0xff),
+    1000,
+  )
   assert.deepEqual(
     frames.map((f) => [f.frameNumber, f.data.length, f.isLast]),
     [
@@ -104,6 +130,9 @@ test('channelToFrames numbers frames from 0, caps their data and closes the last
       [2, 500, true],
     ],
   )
-  assert.deepEqual(channelToFrames(id, new Uint8Array(0), 1000).map((f) => [f.frameNumber, f.data.length, f.isLast]), [[0, 0, true]])
+  assert.deepEqual(
+    channelToFrames(id, new Uint8Array(0), 1000).map((f) => [f.frameNumber, f.data.length, f.isLast]),
+    [[0, 0, true]],
+  )
   assert.throws(() => channelToFrames(id, new Uint8Array(10), 0), DaCodecError)
 })
