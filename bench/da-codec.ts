@@ -146,6 +146,8 @@ export function runDaCodecBench(
   const singular = blocks.map((b) => encodeSingularBatch(b satisfies SingularBatch))
   const span = [encodeSpanBatch(spanBatchFromBlocks(blocks, false), params)]
   const compressions: [string, CompressOptions][] = [
+    ['brotli-5', { algorithm: 'brotli', level: 5 }],
+    ['brotli-9', { algorithm: 'brotli', level: 9 }],
     ['brotli-10', { algorithm: 'brotli', level: 10 }],
     ['brotli-11', { algorithm: 'brotli', level: 11 }],
     ['zlib-9', { algorithm: 'zlib', level: 9 }],
