@@ -84,12 +84,15 @@ export function assembleFrames(
 ): AssemblyStep {
   const events: ChannelEvent[] = []
   let current = staging
-  for (const frame of pruneFrames(frames, events)) current = assembleFrame(current, frame, l1Block, params, events)
+  for (const frame of pruneTxFrames(frames, events)) current = assembleFrame(current, frame, l1Block, params, events)
   return { staging: current, events }
 }
 
-/** op-node's Holocene `pruneFrameQueue` over one transaction's frames (it loads one transaction at a time). */
-function pruneFrames(frames: readonly Frame[], events: ChannelEvent[]): Frame[] {
+/**
+ * op-node's Holocene `pruneFrameQueue` over one transaction's frames (its frame queue loads one
+ * transaction at a time): the frames that survive, in order; the others are reported in `events`.
+ */
+export function pruneTxFrames(frames: readonly Frame[], events: ChannelEvent[] = []): Frame[] {
   const kept = [...frames]
   for (let i = 0; i < kept.length - 1; ) {
     const current = kept[i]!

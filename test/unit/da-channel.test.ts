@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { RLP } from '@ethereumjs/rlp'
 import {
   assembleFrames,
+  pruneTxFrames,
   type ChannelAssemblyParams,
   type ChannelEvent,
   decodeChannel,
@@ -140,6 +141,84 @@ test('Holocene frame-queue pruning within one batcher transaction, as op-node pr
   const step = assembleFrames(undefined, [frame(idA, 0, true), frame(idB, 0)], 1, params)
   assert.deepEqual(kinds([...step.events]), ['ready'])
   assert.deepEqual(step.staging?.id, idB)
+})
+
+/** op-node's test notation: "a:2:data!" is channel a, frame 2, data "data", closing. */
+function testFrame(notation: string): Frame {
+  const [id, number, rest] = notation.split(':') as [string, string, string]
+  const isLast = rest.endsWith('!')
+  const channelId = new Uint8Array(16)
+  channelId.set(new TextEncoder().encode(id))
+  return { channelId, frameNumber: Number(number), data: new TextEncoder().encode(isLast ? rest.slice(0, -1) : rest), isLast }
+}
+
+// Every case of TestPruneFrameQueue in ethereum-optimism/optimism op-node/rollup/derive/frame_queue_test.go.
+test('frame-queue pruning reproduces op-node TestPruneFrameQueue', () => {
+  const cases: [string[], string[]][] = [
+    [[], []],
+    [['a:2:'], ['a:2:']],
+    [['a:2:!'], ['a:2:!']],
+    [
+      ['a:2:!', 'b:0:'],
+      ['a:2:!', 'b:0:'],
+    ],
+    [['a:2:!', 'b:1:'], ['a:2:!']],
+    [['b:1:', 'a:2:!'], ['b:1:']],
+    [['b:1:', 'a:0:'], ['a:0:']],
+    [
+      ['b:1:!', 'a:0:'],
+      ['b:1:!', 'a:0:'],
+    ],
+    [['b:1:!', 'b:2:'], ['b:1:!']],
+    [['b:1:', 'b:3:'], ['b:1:']],
+    [['b:1:', 'c:3:'], ['b:1:']],
+    [
+      ['b:1:', 'c:3:', 'b:2:!'],
+      ['b:1:', 'b:2:!'],
+    ],
+    [
+      ['b:1:', 'b:3:!', 'b:2:', 'b:3:!'],
+      ['b:1:', 'b:2:', 'b:3:!'],
+    ],
+    [['c:0:', 'c:1:', 'c:2:', 'd:0:', 'c:3:!'], ['d:0:']],
+    [
+      ['b:1:', 'b:2:!', 'a:0:', 'c:1:!', 'a:1:', 'a:2:!', 'c:0:', 'c:1:', 'd:0:', 'c:2:!', 'e:0:'],
+      ['b:1:', 'b:2:!', 'a:0:', 'a:1:', 'a:2:!', 'e:0:'],
+    ],
+  ]
+  for (const [input, expected] of cases) {
+    assert.deepEqual(pruneTxFrames(input.map(testFrame)), expected.map(testFrame), input.join(' '))
+  }
+})
+
+// The cases of TestChannelStage_NextData in op-node/rollup/derive/channel_assembler_test.go: each inner
+// list is one batcher transaction; the expected channel data after each, and the staging channel's id.
+test('channel assembly reproduces op-node TestChannelStage_NextData', () => {
+  const cases: { frames: string[][]; data: string[]; staging: string[]; max?: number }[] = [
+    { frames: [['a:0:first!']], data: ['first'], staging: [''] },
+    { frames: [['a:0:first', 'a:1:second!']], data: ['firstsecond'], staging: [''] },
+    {
+      frames: [['a:0:first', 'b:1:foo'], ['a:1:second', 'c:1:bar!'], ['a:2:third!']],
+      data: ['', '', 'firstsecondthird'],
+      staging: ['a', 'a', ''],
+    },
+    { frames: [['a:1:foo']], data: [''], staging: [''] },
+    { frames: [['b:0:foo'], ['a:0:first!']], data: ['', 'first'], staging: ['b', ''] },
+    { frames: [['a:0:foo'], ['a:1:bar!', 'a:2:baz!']], data: ['', 'foobar'], staging: ['a', ''] },
+    { frames: [['a:0:0123456789!']], data: ['0123456789'], staging: [''], max: 200 + 10 },
+    { frames: [['a:0:0123456789x!']], data: [''], staging: [''], max: 200 + 10 },
+  ]
+  for (const c of cases) {
+    const limits = { channelTimeout: 50, maxRlpBytesPerChannel: c.max ?? 100_000_000 }
+    let staging: StagingChannel | undefined
+    c.frames.forEach((tx, i) => {
+      const step = assembleFrames(staging, tx.map(testFrame), 0, limits)
+      staging = step.staging
+      const ready = step.events.flatMap((e) => (e.kind === 'ready' ? [new TextDecoder().decode(e.channel.data)] : []))
+      assert.deepEqual(ready, c.data[i] === '' ? [] : [c.data[i]], `${c.frames.flat().join(' ')} after tx ${i}`)
+      assert.equal(staging === undefined ? '' : new TextDecoder().decode(staging.id.subarray(0, 1)), c.staging[i])
+    })
+  }
 })
 
 test('the staging channel times out after channelTimeout L1 blocks, inclusive', () => {
