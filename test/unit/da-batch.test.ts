@@ -198,6 +198,8 @@ test('span batch decoding refuses what op-node refuses', async () => {
   assert.equal(code(Uint8Array.from([...oneTx, 3, 0xc0, 0, 0, 0])), 'span-batch-bad-tx')
   assert.equal(code(Uint8Array.from([...oneTx, 0x80, 0, 0, 0])), 'span-batch-bad-tx') // an RLP string, not a list
   assert.equal(code(Uint8Array.from([...oneTx, 2, 0xc0, 0, 0])), 'span-batch-bad-tx') // type 2 with 0 fields
+  // a tx_data list announcing more than MAX_SPAN_BATCH_ELEMENT_COUNT bytes (op-node TestSpanBatchMaxTxData)
+  assert.equal(code(Uint8Array.from([...oneTx, 2, 0xfa, 0x98, 0x96, 0x81, 0xc0])), 'span-batch-too-big')
 })
 
 test('span batch encoding refuses what it cannot express', async () => {
