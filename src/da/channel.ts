@@ -197,7 +197,7 @@ export function readBatchStream(stream: Uint8Array): { batches: Uint8Array[]; er
   const batches: Uint8Array[] = []
   let pos = 0
   while (pos < stream.length) {
-    const item = tryDecode(() => rlpItemSpan(stream, pos, stream.length, `batch at offset ${pos}`))
+    const item = tryDecode(() => rlpItemSpan(stream, pos, Number.MAX_SAFE_INTEGER, `batch at offset ${pos}`))
     if (!item.ok) return { batches, error: item.error }
     if (item.value.kind === 'list')
       return { batches, error: new DaCodecError('batch-malformed', `batch at offset ${pos} is an RLP list, not a string`) }
