@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url'
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
 import secp256k1 from 'secp256k1'
-import { type SingularBatch, encodeSingularBatch } from '../src/da/batch.ts'
+import { decodeBatch, encodeSingularBatch, type SingularBatch } from '../src/da/batch.ts'
 import { decodeChannel, encodeChannel } from '../src/da/channel.ts'
 import type { CompressOptions } from '../src/da/compression.ts'
 import { channelToFrames, encodeBatcherData, MAX_FRAME_DATA_LENGTH } from '../src/da/frame.ts'
@@ -44,7 +44,10 @@ export interface DaCodecRow {
   daBytesPerTx: number
   /** raw RLP bytes of the transactions / DA bytes. */
   ratioVsRawTxs: number
+  /** Batch encoding (the span split for span batches) + compression. */
   encodeMs: number
+  /** Decompression + decoding every batch back to its transactions. */
+  decodeMs: number
 }
 
 export interface DaCodecBenchResult {
@@ -143,8 +146,12 @@ export function runDaCodecBench(
     parentHash = hash()
     return block
   })
-  const singular = blocks.map((b) => encodeSingularBatch(b satisfies SingularBatch))
-  const span = [encodeSpanBatch(spanBatchFromBlocks(blocks, false), params)]
+  const timed = <T>(run: () => T): [T, number] => {
+    const started = performance.now()
+    return [run(), performance.now() - started]
+  }
+  const [singular, singularMs] = timed(() => blocks.map((b) => encodeSingularBatch(b satisfies SingularBatch)))
+  const [span, spanMs] = timed(() => [encodeSpanBatch(spanBatchFromBlocks(blocks, false), params)])
   const compressions: [string, CompressOptions][] = [
     ['brotli-5', { algorithm: 'brotli', level: 5 }],
     ['brotli-9', { algorithm: 'brotli', level: 9 }],
@@ -153,18 +160,24 @@ export function runDaCodecBench(
     ['zlib-9', { algorithm: 'zlib', level: 9 }],
   ]
   const rows: DaCodecRow[] = []
-  for (const [name, batches] of [
-    ['singular', singular],
-    ['span', span],
+  for (const [name, batches, batchMs] of [
+    ['singular', singular, singularMs],
+    ['span', span, spanMs],
   ] as const) {
     const uncompressedBytes = batches.reduce((n, b) => n + RLP.encode(b).length, 0)
     for (const [compression, options] of compressions) {
-      const started = performance.now()
-      const channel = encodeChannel(batches, options)
-      const encodeMs = performance.now() - started
-      const decoded = decodeChannel(channel, { maxBytes: 100_000_000, fjord: true })
-      if (decoded.error !== undefined || decoded.batches.length !== batches.length)
-        throw new Error(`channel did not round-trip: ${decoded.error?.message}`)
+      const [channel, compressMs] = timed(() => encodeChannel(batches, options))
+      const [decoded, decodeMs] = timed(() => {
+        const { batches: encoded, error } = decodeChannel(channel, { maxBytes: 100_000_000, fjord: true })
+        if (error !== undefined) throw new Error(`channel did not decode: ${error.message}`)
+        return encoded.map((b) => decodeBatch(b, params))
+      })
+      const txsBack = decoded.reduce((n, b) => {
+        if (!b.ok) throw new Error(`batch did not decode: ${b.error.message}`)
+        const blocksBack = b.value.type === 'span' ? b.value.batch.blocks : [b.value.batch]
+        return n + blocksBack.reduce((m, block) => m + block.transactions.length, 0)
+      }, 0)
+      if (txsBack !== txCount) throw new Error(`${txsBack} transactions decoded, expected ${txCount}`)
       const da = daBytes(channel)
       rows.push({
         batches: name,
@@ -174,17 +187,18 @@ export function runDaCodecBench(
         daBytes: da,
         daBytesPerTx: da / txCount,
         ratioVsRawTxs: rawTxBytes / da,
-        encodeMs,
+        encodeMs: batchMs + compressMs,
+        decodeMs,
       })
     }
   }
   log(
     `${txCount} ETH transfers (type ${type}) to fresh addresses in ${blockCount} blocks: raw RLP ${rawTxBytes} B (${(rawTxBytes / txCount).toFixed(1)} B/tx)`,
   )
-  log('batches   compression  uncompressed  DA bytes  DA B/tx  raw/DA  encode ms')
+  log('batches   compression  uncompressed  DA bytes  DA B/tx  raw/DA  encode ms  decode ms')
   for (const row of rows) {
     log(
-      `${row.batches.padEnd(9)} ${row.compression.padEnd(12)} ${String(row.uncompressedBytes).padStart(12)}  ${String(row.daBytes).padStart(8)}  ${row.daBytesPerTx.toFixed(1).padStart(7)}  ${row.ratioVsRawTxs.toFixed(2).padStart(6)}  ${row.encodeMs.toFixed(1).padStart(9)}`,
+      `${row.batches.padEnd(9)} ${row.compression.padEnd(12)} ${String(row.uncompressedBytes).padStart(12)}  ${String(row.daBytes).padStart(8)}  ${row.daBytesPerTx.toFixed(1).padStart(7)}  ${row.ratioVsRawTxs.toFixed(2).padStart(6)}  ${row.encodeMs.toFixed(1).padStart(9)}  ${row.decodeMs.toFixed(1).padStart(9)}`,
     )
   }
   return { txs: txCount, blocks: blockCount, type, rawTxBytes, rawBytesPerTx: rawTxBytes / txCount, rows }
