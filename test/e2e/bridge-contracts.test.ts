@@ -62,7 +62,6 @@ import {
   readDepositEvents,
   superchainConfigAbi,
   systemConfigAbi,
-  userDepositSourceHash,
   type Deposit,
   type L1Deployment,
 } from '../../src/bridge/index.ts'
@@ -132,10 +131,10 @@ function depositRevert(args: { to: Address; gas: bigint; isCreation?: boolean; d
  * parser give the same fields, and viem's L2 transaction hash is the hash of the deposit transaction built from our
  * decoding (so derivation and viem's `getL2TransactionHashes` will name the same L2 transaction).
  */
-function assertDeposits(receipt: TransactionReceipt, expected: Array<Omit<Deposit, 'l1BlockHash' | 'logIndex'>>): Deposit[] {
+function assertDeposits(receipt: TransactionReceipt, expected: Array<Omit<Deposit, 'sourceHash' | 'l1BlockHash' | 'logIndex'>>): Deposit[] {
   const ours = readDepositEvents(receipt.logs, deployment.optimismPortal)
   assert.deepEqual(
-    ours.map(({ l1BlockHash: _h, logIndex: _i, ...rest }) => rest),
+    ours.map(({ sourceHash: _s, l1BlockHash: _h, logIndex: _i, ...rest }) => rest),
     expected,
   )
   const viemLogs = extractTransactionDepositedLogs({ logs: receipt.logs as Log[] })
@@ -153,7 +152,7 @@ function assertDeposits(receipt: TransactionReceipt, expected: Array<Omit<Deposi
     assert.equal(deposit.logIndex, viemLog.logIndex)
     const l2Tx = serializeTransaction({
       type: 'deposit',
-      sourceHash: userDepositSourceHash(deposit),
+      sourceHash: deposit.sourceHash,
       from: deposit.from,
       ...(deposit.to === null ? {} : { to: deposit.to }),
       mint: deposit.mint,

@@ -1,29 +1,28 @@
 /**
- * Pure parts of src/bridge: the `TransactionDeposited` decoder (op-node's acceptance rules), the user-deposit source
- * hash (against viem's `getSourceHash`), the batch inbox convention and the predeploy alloc.
+ * Pure parts of src/bridge: picking the portal's `TransactionDeposited` logs and their decoded fields (the decoder's
+ * refusals are tested in deposit-tx.test.ts), the source hash (against viem's `getSourceHash`), the batch inbox convention and the predeploy alloc.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { concat, encodeAbiParameters, getAddress, encodeEventTopics, encodePacked, keccak256, pad, size, toHex, type Address, type Hex } from 'viem'
+import { encodeAbiParameters, getAddress, encodeEventTopics, encodePacked, keccak256, pad, size, toHex, type Address, type Hex } from 'viem'
 import { getSourceHash } from 'viem/op-stack'
 import {
   batchInboxAddress,
   decodeDepositLog,
-  DepositLogError,
   l2PredeployAlloc,
   L1_BLOCK_ADDRESS,
   L2_TO_L1_MESSAGE_PASSER_ADDRESS,
   optimismPortal2Abi,
   readDepositEvents,
-  userDepositSourceHash,
   type DepositLog,
 } from '../../src/bridge/index.ts'
 import { l1BlockDeployedBytecode } from '../../src/bridge/generated/L1Block.ts'
+import { DepositTxError } from '../../src/chain/deposit-tx.ts'
 
 const PORTAL: Address = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
 const FROM: Address = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const TO: Address = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
-const BLOCK_HASH: Hex = '0x7f3c9e5d1a2b4c6d8e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7'
+const BLOCK_HASH: Hex = '0x7f3c9e5d1a2b4c6d8e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f'
 
 function depositLog(opts: { opaque?: Hex; data?: Hex; version?: bigint; to?: Address; topics?: Hex[] } = {}): DepositLog {
   const opaque = opts.opaque ?? encodePacked(['uint256', 'uint256', 'uint64', 'bool', 'bytes'], [10n ** 18n, 5n, 100_000n, false, '0xdeadbeef'])
@@ -43,6 +42,7 @@ describe('decodeDepositLog', () => {
       gasLimit: 100_000n,
       isCreation: false,
       data: '0xdeadbeef',
+      sourceHash: getSourceHash({ domain: 'userDeposit', l1BlockHash: BLOCK_HASH, l1LogIndex: 3 }),
       l1BlockHash: BLOCK_HASH,
       logIndex: 3,
     })
@@ -57,21 +57,9 @@ describe('decodeDepositLog', () => {
     assert.equal(deposit.mint, 0n)
   })
 
-  test('rejects what op-node rejects, saying why', () => {
-    const valid = depositLog()
-    const cases: Array<[string, DepositLog, RegExp]> = [
-      ['3 topics', { ...valid, topics: valid.topics.slice(0, 3) }, /3 topics, expected 4/],
-      ['version 1', depositLog({ version: 1n }), /unknown deposit version 1/],
-      ['offset 64', { ...valid, data: concat([pad(toHex(64)), valid.data.slice(66) as Hex]) }, /offset 64, expected 32/],
-      ['short opaqueData', depositLog({ opaque: '0x00' }), /opaqueData is 1 bytes, at least 73 needed/],
-      ['length past the data', { ...valid, data: concat([valid.data.slice(0, 66) as Hex, pad(toHex(1000)), `0x${valid.data.slice(130)}`]) }, /length 1000 exceeds/],
-      ['a whole extra word', { ...valid, data: concat([valid.data, pad('0x00')]) }, /at most 31 of padding/],
-      ['not word-aligned', { ...valid, data: concat([valid.data, '0x00']) }, /not ABI-encoded bytes/],
-      ['pending', { ...valid, blockHash: null }, /pending/],
-    ]
-    for (const [name, log, message] of cases) {
-      assert.throws(() => decodeDepositLog(log), (err: unknown) => err instanceof DepositLogError && message.test(err.message), name)
-    }
+  test('a pending log (no block hash) is refused; malformed logs are refused by chain/deposit-log (deposit-tx.test.ts)', () => {
+    assert.throws(() => decodeDepositLog({ ...depositLog(), blockHash: null }), (err: unknown) => err instanceof DepositTxError && /pending/.test(err.message))
+    assert.throws(() => decodeDepositLog(depositLog({ version: 1n })), DepositTxError)
   })
 
   test('readDepositEvents keeps only the portal’s TransactionDeposited logs, in order', () => {
@@ -83,9 +71,9 @@ describe('decodeDepositLog', () => {
   })
 })
 
-test('userDepositSourceHash equals viem’s getSourceHash (domain 0)', () => {
+test('a decoded deposit carries viem’s getSourceHash (domain 0) for its block hash and log index', () => {
   for (const logIndex of [0, 1, 255, 65_537]) {
-    assert.equal(userDepositSourceHash({ l1BlockHash: BLOCK_HASH, logIndex }), getSourceHash({ domain: 'userDeposit', l1BlockHash: BLOCK_HASH, l1LogIndex: logIndex }))
+    assert.equal(decodeDepositLog({ ...depositLog(), logIndex }).sourceHash, getSourceHash({ domain: 'userDeposit', l1BlockHash: BLOCK_HASH, l1LogIndex: logIndex }))
   }
 })
 
