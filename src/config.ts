@@ -34,6 +34,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   'rpc.ws-subscriptions': { help: 'most subscriptions per WebSocket connection', apply: (o, v, f) => (o.rpc.wsMaxSubscriptions = int(v, f, 1)) },
   'rpc.logs-range': { help: 'longest eth_getLogs block range', apply: (o, v, f) => (o.rpc.logsMaxRange = BigInt(int(v, f, 1))) },
   'rpc.logs-results': { help: 'most logs one eth_getLogs returns', apply: (o, v, f) => (o.rpc.logsMaxResults = int(v, f, 1)) },
+  'rpc.filters': { help: 'most polling filters (eth_newFilter, eth_newBlockFilter, …) installed at once', apply: (o, v, f) => (o.rpc.filtersMax = int(v, f, 1)) },
+  'rpc.filters-per-client': { help: 'most polling filters one client (peer address) has installed at once', apply: (o, v, f) => (o.rpc.filtersMaxPerClient = int(v, f, 1)) },
   'rpc.sync-timeout-ms': { help: 'default wait of eth_sendRawTransactionSync (EIP-7966)', apply: (o, v, f) => (o.rpc.syncTimeoutMs = int(v, f, 1)) },
   'metrics.port': { help: 'serve Prometheus /metrics on this port (off when unset)', apply: (o, v, f) => (o.metricsPort = port(v, f)) },
   'p2p.addr': { help: 'libp2p TCP listen address (0.0.0.0 to take peers from other hosts)', apply: (o, v) => (o.p2p.addr = v) },

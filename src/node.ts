@@ -239,6 +239,8 @@ function ethRpcOptions(options: NodeOptions): EthRpcOptions {
     maxLogsRange: options.rpc.logsMaxRange,
     maxLogsResults: options.rpc.logsMaxResults,
     syncSendTimeoutMs: options.rpc.syncTimeoutMs,
+    maxFilters: options.rpc.filtersMax,
+    maxFiltersPerClient: options.rpc.filtersMaxPerClient,
   }
 }
 

@@ -26,6 +26,9 @@ export interface NodeOptions {
     logsMaxRange: bigint
     logsMaxResults: number
     syncTimeoutMs: number
+    /** Polling filters installed at once, in total and by one client (peer address). */
+    filtersMax: number
+    filtersMaxPerClient: number
   }
   /** undefined = no metrics server. */
   metricsPort: number | undefined
@@ -76,6 +79,8 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     logsMaxRange: 10_000n,
     logsMaxResults: 10_000,
     syncTimeoutMs: 2_000,
+    filtersMax: 10_000,
+    filtersMaxPerClient: 1_000,
   },
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },
