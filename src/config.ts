@@ -30,6 +30,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'rpc.gascap': { help: 'gas cap of eth_call and eth_estimateGas', apply: (o, v, f) => (o.rpc.gasCap = BigInt(int(v, f, 21_000))) },
   'rpc.batch-limit': { help: 'most requests in one JSON-RPC batch', apply: (o, v, f) => (o.rpc.maxBatch = int(v, f, 1)) },
   'rpc.body-limit': { help: 'largest HTTP request body, in bytes', apply: (o, v, f) => (o.rpc.maxBodyBytes = int(v, f, 1024)) },
+  'rpc.response-limit': { help: 'largest JSON-RPC response, and a batch\'s responses together, in bytes (-32005 beyond)', apply: (o, v, f) => (o.rpc.maxResponseBytes = int(v, f, 1024)) },
   'rpc.ws-connections': { help: 'most concurrent WebSocket connections', apply: (o, v, f) => (o.rpc.wsMaxConnections = int(v, f, 1)) },
   'rpc.ws-subscriptions': { help: 'most subscriptions per WebSocket connection', apply: (o, v, f) => (o.rpc.wsMaxSubscriptions = int(v, f, 1)) },
   'rpc.logs-range': { help: 'longest eth_getLogs block range', apply: (o, v, f) => (o.rpc.logsMaxRange = BigInt(int(v, f, 1))) },

@@ -282,6 +282,7 @@ async function serveRegistry(base: NodeBase, registry: MethodRegistry, readyz: (
       port: options.rpc.port,
       maxBatchSize: options.rpc.maxBatch,
       maxBodyBytes: options.rpc.maxBodyBytes,
+      maxResponseBytes: options.rpc.maxResponseBytes,
       maxWsConnections: options.rpc.wsMaxConnections,
       maxSubscriptionsPerConnection: options.rpc.wsMaxSubscriptions,
     },

@@ -21,6 +21,8 @@ export interface NodeOptions {
     gasCap: bigint
     maxBatch: number
     maxBodyBytes: number
+    /** Largest response, and a batch's responses together (-32005 beyond). */
+    maxResponseBytes: number
     wsMaxConnections: number
     wsMaxSubscriptions: number
     logsMaxRange: bigint
@@ -74,6 +76,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     gasCap: 50_000_000n,
     maxBatch: 500,
     maxBodyBytes: 5 * 1024 * 1024,
+    maxResponseBytes: 25_000_000,
     wsMaxConnections: 1_000,
     wsMaxSubscriptions: 128,
     logsMaxRange: 10_000n,

@@ -20,6 +20,10 @@
  * - A notification-only request/batch produces no response at all: HTTP 200
  *   with an empty body; nothing on WS.
  * - HTTP status is 200 for every JSON-RPC-level error; 413 for oversized bodies.
+ * - A response longer than `maxResponseBytes` is replaced by a -32005 `response too large` error;
+ *   in a batch the responses share that budget, and the calls that would overflow it get the error
+ *   (geth's batch response limit; geth's code is -32003). A serialization that overflows V8's
+ *   longest string (`RangeError: Invalid string length`) is answered the same way.
  * - Any Content-Type is accepted on `POST /` and the body is parsed as JSON
  *   (curl's default form content type works). Not a CSRF concern beyond what
  *   the CORS policy already allows: no cookies or ambient credentials are used.
@@ -37,6 +41,7 @@ import {
   internalError,
   invalidParams,
   invalidRequest,
+  limitExceeded,
   methodNotFound,
   parseError,
   resourceUnavailable,
@@ -140,17 +145,47 @@ export type CallRunner = (run: () => Promise<CallOutcome>) => Promise<CallOutcom
 
 const runDirect: CallRunner = (run) => run()
 
+/**
+ * How many characters of JSON one payload's responses may still take: each call's encoded response
+ * is charged as it completes, so a batch never holds more than the limit (plus one response being
+ * encoded). Characters, not UTF-8 bytes: responses are ASCII but for strings echoed from input.
+ */
+class ResponseBudget {
+  constructor(
+    readonly limit: number,
+    private remaining: number,
+    readonly batch: boolean,
+  ) {}
+
+  static single(limit: number): ResponseBudget {
+    return new ResponseBudget(limit, limit, false)
+  }
+
+  static batch(limit: number): ResponseBudget {
+    return new ResponseBudget(limit, limit, true)
+  }
+
+  /** Takes `size` from the budget; false (and nothing taken) when it does not fit. */
+  charge(size: number): boolean {
+    if (size > this.remaining) return false
+    this.remaining -= size
+    return true
+  }
+}
+
 export class Dispatcher {
   private readonly registry: MethodRegistry
   private readonly logger: Logger
   private readonly metrics: RpcMetrics | undefined
   private readonly maxBatchSize: number
+  private readonly maxResponseBytes: number
 
-  constructor(registry: MethodRegistry, logger: Logger, metrics: RpcMetrics | undefined, maxBatchSize: number) {
+  constructor(registry: MethodRegistry, logger: Logger, metrics: RpcMetrics | undefined, maxBatchSize: number, maxResponseBytes: number) {
     this.registry = registry
     this.logger = logger
     this.metrics = metrics
     this.maxBatchSize = maxBatchSize
+    this.maxResponseBytes = maxResponseBytes
   }
 
   /**
@@ -176,7 +211,7 @@ export class Dispatcher {
       const detail = text.trim() === '' ? 'empty body' : err instanceof Error ? err.message : undefined
       return encodeError(null, parseError(detail))
     }
-    if (!Array.isArray(payload)) return this.handleOne(payload, ctx, runner)
+    if (!Array.isArray(payload)) return this.handleOne(payload, ctx, runner, ResponseBudget.single(this.maxResponseBytes))
 
     if (payload.length === 0) return encodeError(null, new RpcError(RpcErrorCode.InvalidRequest, 'empty batch'))
     if (payload.length > this.maxBatchSize) {
@@ -187,19 +222,20 @@ export class Dispatcher {
     // is what keeps consecutive-nonce eth_sendRawTransaction calls ordered (each hands its bytes to
     // the decode queue before yielding), while a 100-transaction batch costs one decode round trip
     // instead of one per transaction.
-    const parts = (await Promise.all(payload.map((item) => this.handleOne(item, ctx, runner)))).filter((part): part is string => part !== undefined)
+    const budget = ResponseBudget.batch(this.maxResponseBytes)
+    const parts = (await Promise.all(payload.map((item) => this.handleOne(item, ctx, runner, budget)))).filter((part): part is string => part !== undefined)
     // Batch of notifications only: JSON-RPC says return nothing at all.
     return parts.length === 0 ? undefined : `[${parts.join(',')}]`
   }
 
-  private async handleOne(raw: unknown, ctx: RpcContext, runner: CallRunner): Promise<string | undefined> {
+  private async handleOne(raw: unknown, ctx: RpcContext, runner: CallRunner, budget: ResponseBudget): Promise<string | undefined> {
     const request = validateRequest(raw)
     if (request.kind === 'invalid') return encodeError(request.id, request.error)
-    const outcome = await runner(() => this.execute(request, ctx))
+    const outcome = await runner(() => this.execute(request, ctx, budget))
     return outcome.json
   }
 
-  private async execute(request: ValidRequest, ctx: RpcContext): Promise<CallOutcome> {
+  private async execute(request: ValidRequest, ctx: RpcContext, budget: ResponseBudget): Promise<CallOutcome> {
     const started = performance.now()
     const { method } = request
     const handler = this.registry.get(method)
@@ -222,27 +258,44 @@ export class Dispatcher {
     if (request.id === undefined) {
       outcome = { json: undefined, ok: error === undefined }
     } else if (error !== undefined) {
-      outcome = this.encode(errorResponse(request.id, error), method)
+      outcome = this.encode(errorResponse(request.id, error), method, budget)
     } else {
       // A handler returning nothing means JSON null (geth does the same for void methods).
-      outcome = this.encode({ jsonrpc: '2.0', id: request.id, result: result === undefined ? null : result }, method)
+      outcome = this.encode({ jsonrpc: '2.0', id: request.id, result: result === undefined ? null : result }, method, budget)
     }
     this.observe(handler === undefined ? OTHER_METHOD_LABEL : method, (performance.now() - started) / 1000, outcome.ok)
     return outcome
   }
 
   /**
-   * JSON.stringify without a replacer (fast for big eth_getLogs responses).
-   * It throws on bigint and cycles; that is a handler bug, reported as an
-   * internal error for this call only rather than failing the whole batch.
+   * JSON.stringify without a replacer (fast for big eth_getLogs responses), charged to `budget`.
+   * Past V8's longest string it throws a RangeError: that is a response too large, like one over the
+   * budget. Anything else it throws (bigint, cycles) is a handler bug, reported as an internal error
+   * for this call only rather than failing the whole batch.
    */
-  private encode(response: JsonRpcResponse, method: string): CallOutcome {
+  private encode(response: JsonRpcResponse, method: string, budget: ResponseBudget): CallOutcome {
+    let json: string
     try {
-      return { json: JSON.stringify(response), ok: !('error' in response) }
+      json = JSON.stringify(response)
     } catch (err) {
+      if (err instanceof RangeError) return this.tooLarge(response.id, budget, method, undefined)
       this.logger.error({ err, method }, 'rpc response is not JSON-serializable (a bigint must be hex-encoded first)')
-      return { json: encodeError(response.id, internalError('internal error: response is not JSON-serializable')), ok: false }
+      json = encodeError(response.id, internalError('internal error: response is not JSON-serializable'))
+      budget.charge(json.length)
+      return { json, ok: false }
     }
+    if (!budget.charge(json.length)) return this.tooLarge(response.id, budget, method, json.length)
+    return { json, ok: !('error' in response) }
+  }
+
+  /** The -32005 answer that replaces a response over the budget (small: never charged). */
+  private tooLarge(id: JsonRpcId, budget: ResponseBudget, method: string, size: number | undefined): CallOutcome {
+    this.logger.debug({ method, size, limit: budget.limit }, 'rpc response too large')
+    const what = size === undefined ? 'longer than the longest string this node can build' : `${size} bytes`
+    const message = budget.batch
+      ? `response too large: ${what}, and the batch's responses together may take at most ${budget.limit} bytes; split the batch or narrow the request`
+      : `response too large: ${what}, max ${budget.limit} bytes; narrow the request`
+    return { json: encodeError(id, limitExceeded(message)), ok: false }
   }
 
   private toRpcError(err: unknown, method: string, ctx: RpcContext): RpcError {
@@ -339,7 +392,7 @@ export class RpcServer {
     this.registry = registry
     this.logger = deps.logger.child({ module: 'rpc' })
     this.health = deps.health
-    this.dispatcher = new Dispatcher(registry, this.logger, deps.metrics, this.options.maxBatchSize)
+    this.dispatcher = new Dispatcher(registry, this.logger, deps.metrics, this.options.maxBatchSize, this.options.maxResponseBytes)
     this.corsAny = this.options.corsOrigins.includes('*')
     this.corsOrigins = new Set(this.options.corsOrigins)
     // One listener per in-flight HTTP request (see requestAborter): no leak warning at 11.
