@@ -2,7 +2,7 @@ import type { SealedBlock } from '../../chain/block.ts'
 import { invalidParams } from '../errors.ts'
 import { invalidArgument } from '../params.ts'
 import type { MethodRegistry } from '../registry.ts'
-import { expectParams, parseBlockTag, parseQuantity, toQuantity } from '../params.ts'
+import { expectParams, parseBlockTag, parseHexOrDecimal64, toQuantity } from '../params.ts'
 import type { EthBackend } from './backend.ts'
 import { blockNumberOf } from './block-selector.ts'
 
@@ -30,8 +30,8 @@ export function registerFeeMethods(registry: MethodRegistry, backend: EthBackend
     eth_blobBaseFee: () => '0x1',
     eth_feeHistory: async (params) => {
       const [countParam, newestParam, percentilesParam] = expectParams(params, 2, 3)
-      // Clients send the count as a hex quantity or a plain number; geth takes both.
-      const requested = typeof countParam === 'number' && Number.isSafeInteger(countParam) && countParam >= 0 ? BigInt(countParam) : parseQuantity(countParam, 0)
+      // Clients send the count as a hex quantity or a plain number; geth takes both, and decimal strings.
+      const requested = parseHexOrDecimal64(countParam, 0)
       const percentiles = parsePercentiles(percentilesParam)
       const head = backend.chain.head.header.number
       const selector = parseBlockTag(newestParam, 1)
