@@ -28,7 +28,7 @@ import { registerFeeMethods } from './rpc/eth/fee-methods.ts'
 import { registerLogAndSubscriptionMethods } from './rpc/eth/logs-and-subscriptions.ts'
 import { registerSendMethods } from './rpc/eth/send-methods.ts'
 import { registerStateMethods } from './rpc/eth/state-methods.ts'
-import { createRpcMetrics, MethodRegistry, RpcServer } from './rpc/index.ts'
+import { createRpcMetrics, MethodRegistry, registerIntrospectionMethods, RpcServer } from './rpc/index.ts'
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from './sequencer/options.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
@@ -276,6 +276,7 @@ async function serveRpc(base: NodeBase, backend: EthBackend, readyz: () => { rea
 
 async function serveRegistry(base: NodeBase, registry: MethodRegistry, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
   const { options, logger, metrics } = base
+  registerIntrospectionMethods(registry)
   const rpc = new RpcServer(
     {
       host: options.rpc.addr,

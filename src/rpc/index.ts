@@ -38,6 +38,7 @@ export {
 export type { BlockSelector, BlockTagName, ParamLocation, QuantityOptions, StorageKey } from './params.ts'
 
 export { MethodRegistry } from './registry.ts'
+export { registerIntrospectionMethods } from './introspection.ts'
 export type { RpcContext, RpcHandler } from './registry.ts'
 
 export { WsConnection, WsCloseCode, newSubscriptionId } from './ws-connection.ts'
