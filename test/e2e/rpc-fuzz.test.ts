@@ -183,6 +183,7 @@ before(async () => {
   const listed = await rpc<{ methods: string[] }>(node.rpcUrl, 'rpc_methods')
   methods = listed.methods
   assert.ok(methods.length > 40, `rpc_methods lists ${methods.length} methods`)
+  console.log(`fuzzing ${methods.length} methods × ${RUNS_PER_METHOD} parameter lists, then ${BATCH_RUNS} batches`)
   // Two sealed blocks, so block-number and fee-history paths see a chain.
   await waitFor('block 2', async () => BigInt(await rpc<Hex>(node.rpcUrl, 'eth_blockNumber')) >= 2n, 30_000)
   watch = watchNode(node)
@@ -265,6 +266,9 @@ test('reproduction, receipts: a transaction\'s receipt from its mini-block, then
   const hash = keccak256(raw)
   const [sent] = await send(request('eth_sendRawTransactionSync', [raw]))
   assert.equal((sent!['result'] as { transactionHash: string }).transactionHash, hash)
+  // Right away: usually from its mini-block (placeholder block hash), or already sealed.
+  const [early] = await send(request('eth_getTransactionReceipt', [hash]))
+  assert.equal((early!['result'] as { transactionHash: string } | null)?.transactionHash, hash)
   const sealed = await waitFor('the receipt from the sealed block', async () => {
     const [r] = await send(request('eth_getTransactionReceipt', [hash]))
     const receipt = r!['result'] as { blockHash: Hex; blockNumber: Hex } | null

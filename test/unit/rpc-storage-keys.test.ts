@@ -125,6 +125,12 @@ describe('storage reads by key', () => {
     assert.equal(rpcError(() => parseCallMessage({ accessList: 'none' }, 0, 1_000_000n)).code, -32602)
   })
 
+  test('call gas defaults to the gas cap and is capped by it (geth)', () => {
+    assert.equal(parseCallMessage({ to: CONTRACT }, 0, 1_000_000n).gas, 1_000_000n)
+    assert.equal(parseCallMessage({ to: CONTRACT, gas: '0x5208' }, 0, 1_000_000n).gas, 21_000n)
+    assert.equal(parseCallMessage({ to: CONTRACT, gas: '0xffffffff' }, 0, 1_000_000n).gas, 1_000_000n)
+  })
+
   test('call nonce and gas are 64-bit quantities (geth hexutil.Uint64)', () => {
     assert.equal(parseCallMessage({ nonce: '0xffffffffffffffff' }, 0, 1_000_000n).nonce, 0xffffffffffffffffn)
     assert.match(rpcError(() => parseCallMessage({ nonce: '0x10000000000000000' }, 0, 1_000_000n)).message, /> 64 bits/)

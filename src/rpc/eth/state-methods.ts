@@ -184,7 +184,8 @@ export function parseCallMessage(value: unknown, index: number, gasCap: bigint):
   }
   if (from !== undefined) message.from = from
   if (to !== undefined) message.to = to
-  if (gas !== undefined) message.gas = gas > gasCap ? gasCap : gas
+  // geth: the gas cap is also the default; without it a call given no gas ran with the block gas limit (2 billion on the dev chain).
+  message.gas = gas === undefined || gas > gasCap ? gasCap : gas
   if (gasPrice !== undefined) message.gasPrice = gasPrice
   if (maxFeePerGas !== undefined) message.maxFeePerGas = maxFeePerGas
   if (maxPriorityFeePerGas !== undefined) message.maxPriorityFeePerGas = maxPriorityFeePerGas
