@@ -151,18 +151,14 @@ const runDirect: CallRunner = (run) => run()
  * encoded). Characters, not UTF-8 bytes: responses are ASCII but for strings echoed from input.
  */
 class ResponseBudget {
+  private remaining: number
+
   constructor(
     readonly limit: number,
-    private remaining: number,
+    /** Shared by the calls of a batch (for the error message). */
     readonly batch: boolean,
-  ) {}
-
-  static single(limit: number): ResponseBudget {
-    return new ResponseBudget(limit, limit, false)
-  }
-
-  static batch(limit: number): ResponseBudget {
-    return new ResponseBudget(limit, limit, true)
+  ) {
+    this.remaining = limit
   }
 
   /** Takes `size` from the budget; false (and nothing taken) when it does not fit. */
@@ -211,7 +207,7 @@ export class Dispatcher {
       const detail = text.trim() === '' ? 'empty body' : err instanceof Error ? err.message : undefined
       return encodeError(null, parseError(detail))
     }
-    if (!Array.isArray(payload)) return this.handleOne(payload, ctx, runner, ResponseBudget.single(this.maxResponseBytes))
+    if (!Array.isArray(payload)) return this.handleOne(payload, ctx, runner, new ResponseBudget(this.maxResponseBytes, false))
 
     if (payload.length === 0) return encodeError(null, new RpcError(RpcErrorCode.InvalidRequest, 'empty batch'))
     if (payload.length > this.maxBatchSize) {
@@ -222,7 +218,7 @@ export class Dispatcher {
     // is what keeps consecutive-nonce eth_sendRawTransaction calls ordered (each hands its bytes to
     // the decode queue before yielding), while a 100-transaction batch costs one decode round trip
     // instead of one per transaction.
-    const budget = ResponseBudget.batch(this.maxResponseBytes)
+    const budget = new ResponseBudget(this.maxResponseBytes, true)
     const parts = (await Promise.all(payload.map((item) => this.handleOne(item, ctx, runner, budget)))).filter((part): part is string => part !== undefined)
     // Batch of notifications only: JSON-RPC says return nothing at all.
     return parts.length === 0 ? undefined : `[${parts.join(',')}]`

@@ -86,7 +86,7 @@ export function watchLiveReceipts(chain: ChainView, listener: (receipts: readonl
  * filter costs a few bytes, not its cap (reserving the cap up front made 10,000 idle block filters
  * hold 800 MB).
  */
-export class RingBuffer<T> {
+class RingBuffer<T> {
   private slots: Array<T | undefined> = []
   private start = 0
   private length = 0
@@ -94,10 +94,6 @@ export class RingBuffer<T> {
   dropped = 0
 
   constructor(private readonly capacity: number) {}
-
-  get size(): number {
-    return this.length
-  }
 
   push(item: T): void {
     if (this.length === this.slots.length && this.length < this.capacity) this.grow()
