@@ -27,7 +27,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   genesis: { help: 'path of a geth-style genesis.json', apply: (o, v) => (o.genesis = v) },
   'rpc.addr': { help: 'JSON-RPC listen address (HTTP and WebSocket)', apply: (o, v) => (o.rpc.addr = v) },
   'rpc.port': { help: 'JSON-RPC port, HTTP and WebSocket on the same port (0 = any free port)', apply: (o, v, f) => (o.rpc.port = port(v, f)) },
-  'rpc.gascap': { help: 'gas cap of eth_call and eth_estimateGas', apply: (o, v, f) => (o.rpc.gasCap = BigInt(int(v, f, 21_000))) },
+  'rpc.gascap': { help: 'gas cap of eth_call, eth_estimateGas and eth_createAccessList, and their gas when a call gives none', apply: (o, v, f) => (o.rpc.gasCap = BigInt(int(v, f, 21_000))) },
   'rpc.batch-limit': { help: 'most requests in one JSON-RPC batch', apply: (o, v, f) => (o.rpc.maxBatch = int(v, f, 1)) },
   'rpc.body-limit': { help: 'largest HTTP request body, in bytes', apply: (o, v, f) => (o.rpc.maxBodyBytes = int(v, f, 1024)) },
   'rpc.response-limit': { help: 'largest JSON-RPC response, and a batch\'s responses together, in bytes (-32005 beyond)', apply: (o, v, f) => (o.rpc.maxResponseBytes = int(v, f, 1024)) },
