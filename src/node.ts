@@ -28,7 +28,7 @@ import { registerFeeMethods } from './rpc/eth/fee-methods.ts'
 import { registerLogAndSubscriptionMethods } from './rpc/eth/logs-and-subscriptions.ts'
 import { registerSendMethods } from './rpc/eth/send-methods.ts'
 import { registerStateMethods } from './rpc/eth/state-methods.ts'
-import { createRpcMetrics, MethodRegistry, RpcServer } from './rpc/index.ts'
+import { createRpcMetrics, MethodRegistry, registerIntrospectionMethods, RpcServer } from './rpc/index.ts'
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from './sequencer/options.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
@@ -239,6 +239,8 @@ function ethRpcOptions(options: NodeOptions): EthRpcOptions {
     maxLogsRange: options.rpc.logsMaxRange,
     maxLogsResults: options.rpc.logsMaxResults,
     syncSendTimeoutMs: options.rpc.syncTimeoutMs,
+    maxFilters: options.rpc.filtersMax,
+    maxFiltersPerClient: options.rpc.filtersMaxPerClient,
   }
 }
 
@@ -274,12 +276,14 @@ async function serveRpc(base: NodeBase, backend: EthBackend, readyz: () => { rea
 
 async function serveRegistry(base: NodeBase, registry: MethodRegistry, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
   const { options, logger, metrics } = base
+  registerIntrospectionMethods(registry)
   const rpc = new RpcServer(
     {
       host: options.rpc.addr,
       port: options.rpc.port,
       maxBatchSize: options.rpc.maxBatch,
       maxBodyBytes: options.rpc.maxBodyBytes,
+      maxResponseBytes: options.rpc.maxResponseBytes,
       maxWsConnections: options.rpc.wsMaxConnections,
       maxSubscriptionsPerConnection: options.rpc.wsMaxSubscriptions,
     },

@@ -21,11 +21,16 @@ export interface NodeOptions {
     gasCap: bigint
     maxBatch: number
     maxBodyBytes: number
+    /** Largest response, and a batch's responses together (-32005 beyond). */
+    maxResponseBytes: number
     wsMaxConnections: number
     wsMaxSubscriptions: number
     logsMaxRange: bigint
     logsMaxResults: number
     syncTimeoutMs: number
+    /** Polling filters installed at once, in total and by one client (peer address). */
+    filtersMax: number
+    filtersMaxPerClient: number
   }
   /** undefined = no metrics server. */
   metricsPort: number | undefined
@@ -71,11 +76,14 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     gasCap: 50_000_000n,
     maxBatch: 500,
     maxBodyBytes: 5 * 1024 * 1024,
+    maxResponseBytes: 25_000_000,
     wsMaxConnections: 1_000,
     wsMaxSubscriptions: 128,
     logsMaxRange: 10_000n,
     logsMaxResults: 10_000,
     syncTimeoutMs: 2_000,
+    filtersMax: 10_000,
+    filtersMaxPerClient: 1_000,
   },
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },

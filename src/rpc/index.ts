@@ -26,6 +26,8 @@ export {
   parseQuantity,
   parseAddress,
   parseHash,
+  parseStorageKey,
+  parseHexOrDecimal64,
   parseBytes,
   parseBoolean,
   parseBlockTag,
@@ -33,9 +35,10 @@ export {
   toQuantity,
   toData,
 } from './params.ts'
-export type { BlockSelector, BlockTagName, ParamLocation, QuantityOptions } from './params.ts'
+export type { BlockSelector, BlockTagName, ParamLocation, QuantityOptions, StorageKey } from './params.ts'
 
 export { MethodRegistry } from './registry.ts'
+export { registerIntrospectionMethods } from './introspection.ts'
 export type { RpcContext, RpcHandler } from './registry.ts'
 
 export { WsConnection, WsCloseCode, newSubscriptionId } from './ws-connection.ts'

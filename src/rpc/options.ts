@@ -17,6 +17,8 @@ export interface RpcServerOptions {
   maxBodyBytes: number
   /** Max requests per batch (HTTP or WS). */
   maxBatchSize: number
+  /** Max size of one response, and of a batch's responses together; beyond it calls are answered -32005. */
+  maxResponseBytes: number
   /** Max concurrent WebSocket connections. */
   maxWsConnections: number
   /** Max live subscriptions per WebSocket connection. */
@@ -40,6 +42,8 @@ export const DEFAULT_RPC_SERVER_OPTIONS: Readonly<RpcServerOptions> = Object.fre
   port: 8545,
   maxBodyBytes: 5 * MiB,
   maxBatchSize: 500,
+  // geth's --rpc.batch-response-max-size.
+  maxResponseBytes: 25_000_000,
   maxWsConnections: 1000,
   maxSubscriptionsPerConnection: 128,
   maxWsMessageBytes: 5 * MiB,
@@ -53,6 +57,7 @@ export const DEFAULT_RPC_SERVER_OPTIONS: Readonly<RpcServerOptions> = Object.fre
 const POSITIVE_INT_KEYS = [
   'maxBodyBytes',
   'maxBatchSize',
+  'maxResponseBytes',
   'maxWsConnections',
   'maxSubscriptionsPerConnection',
   'maxWsMessageBytes',

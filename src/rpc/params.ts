@@ -101,6 +101,44 @@ export function parseHash(value: unknown, index: number, location: ParamLocation
   return parseFixedHex(value, index, 32, 'hash', location)
 }
 
+/** A storage key as given: the 32-byte key it names, and how many bytes the input spelled out. */
+export interface StorageKey {
+  key: Hash
+  /** Bytes in the input (`0x1` → 1): eth_getProof echoes a 32-byte key as data, a shorter one as a quantity (geth). */
+  inputLength: number
+}
+
+/**
+ * A storage key (or any 32-byte word clients spell loosely) as geth's `decodeStorageKey` takes it:
+ * data, not a quantity — up to 32 bytes, leading zeros welcome, left-padded; odd length and a missing
+ * `0x` are accepted for compatibility (`0x0`, `0x01` and `0x0000…0001` all name slot 0 or 1).
+ */
+export function parseStorageKey(value: unknown, index: number, location: ParamLocation = {}): StorageKey {
+  if (typeof value !== 'string') throw invalidArgument(index, `expected a storage key as a hex string, got ${describe(value)}`, location)
+  let digits = value.startsWith('0x') || value.startsWith('0X') ? value.slice(2) : value
+  if (digits.length % 2 !== 0) digits = `0${digits}`
+  if (digits.length > 64) throw invalidArgument(index, 'storage key too long (want at most 32 bytes)', location)
+  if (!HEX_DIGITS.test(digits)) throw invalidArgument(index, 'invalid hex in storage key', location)
+  return { key: `0x${digits.toLowerCase().padStart(64, '0')}`, inputLength: digits.length / 2 }
+}
+
+/**
+ * A count as geth's `math.HexOrDecimal64` takes it (eth_feeHistory's block count): a JSON number, or
+ * a string in decimal or in hex with `0x` (leading zeros allowed), at most 64 bits.
+ */
+export function parseHexOrDecimal64(value: unknown, index: number): bigint {
+  const max = (1n << 64n) - 1n
+  let parsed: bigint | undefined
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) parsed = BigInt(value)
+  else if (typeof value === 'string' && value.length <= 66) {
+    if (/^0[xX][0-9a-fA-F]+$/.test(value)) parsed = BigInt(`0x${value.slice(2)}`)
+    else if (/^[0-9]+$/.test(value)) parsed = BigInt(value)
+  }
+  if (parsed === undefined) throw invalidArgument(index, 'expected a hex or decimal number')
+  if (parsed > max) throw invalidArgument(index, 'number > 64 bits')
+  return parsed
+}
+
 /** Arbitrary-length hex data (`0x` allowed = empty) → a fresh `Uint8Array`. */
 export function parseBytes(value: unknown, index: number, location: ParamLocation = {}): Uint8Array {
   const digits = stripHexPrefix(value, index, 'data', location)

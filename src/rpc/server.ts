@@ -20,6 +20,10 @@
  * - A notification-only request/batch produces no response at all: HTTP 200
  *   with an empty body; nothing on WS.
  * - HTTP status is 200 for every JSON-RPC-level error; 413 for oversized bodies.
+ * - A response longer than `maxResponseBytes` is replaced by a -32005 `response too large` error;
+ *   in a batch the responses share that budget, and the calls that would overflow it get the error
+ *   (geth's batch response limit; geth's code is -32003). A serialization that overflows V8's
+ *   longest string (`RangeError: Invalid string length`) is answered the same way.
  * - Any Content-Type is accepted on `POST /` and the body is parsed as JSON
  *   (curl's default form content type works). Not a CSRF concern beyond what
  *   the CORS policy already allows: no cookies or ambient credentials are used.
@@ -27,6 +31,7 @@
 import websocket from '@fastify/websocket'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { setMaxListeners } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
@@ -36,6 +41,7 @@ import {
   internalError,
   invalidParams,
   invalidRequest,
+  limitExceeded,
   methodNotFound,
   parseError,
   resourceUnavailable,
@@ -139,17 +145,43 @@ export type CallRunner = (run: () => Promise<CallOutcome>) => Promise<CallOutcom
 
 const runDirect: CallRunner = (run) => run()
 
+/**
+ * How many characters of JSON one payload's responses may still take: each call's encoded response
+ * is charged as it completes, so a batch never holds more than the limit (plus one response being
+ * encoded). Characters, not UTF-8 bytes: responses are ASCII but for strings echoed from input.
+ */
+class ResponseBudget {
+  private remaining: number
+
+  constructor(
+    readonly limit: number,
+    /** Shared by the calls of a batch (for the error message). */
+    readonly batch: boolean,
+  ) {
+    this.remaining = limit
+  }
+
+  /** Takes `size` from the budget; false (and nothing taken) when it does not fit. */
+  charge(size: number): boolean {
+    if (size > this.remaining) return false
+    this.remaining -= size
+    return true
+  }
+}
+
 export class Dispatcher {
   private readonly registry: MethodRegistry
   private readonly logger: Logger
   private readonly metrics: RpcMetrics | undefined
   private readonly maxBatchSize: number
+  private readonly maxResponseBytes: number
 
-  constructor(registry: MethodRegistry, logger: Logger, metrics: RpcMetrics | undefined, maxBatchSize: number) {
+  constructor(registry: MethodRegistry, logger: Logger, metrics: RpcMetrics | undefined, maxBatchSize: number, maxResponseBytes: number) {
     this.registry = registry
     this.logger = logger
     this.metrics = metrics
     this.maxBatchSize = maxBatchSize
+    this.maxResponseBytes = maxResponseBytes
   }
 
   /**
@@ -175,7 +207,7 @@ export class Dispatcher {
       const detail = text.trim() === '' ? 'empty body' : err instanceof Error ? err.message : undefined
       return encodeError(null, parseError(detail))
     }
-    if (!Array.isArray(payload)) return this.handleOne(payload, ctx, runner)
+    if (!Array.isArray(payload)) return this.handleOne(payload, ctx, runner, new ResponseBudget(this.maxResponseBytes, false))
 
     if (payload.length === 0) return encodeError(null, new RpcError(RpcErrorCode.InvalidRequest, 'empty batch'))
     if (payload.length > this.maxBatchSize) {
@@ -186,19 +218,20 @@ export class Dispatcher {
     // is what keeps consecutive-nonce eth_sendRawTransaction calls ordered (each hands its bytes to
     // the decode queue before yielding), while a 100-transaction batch costs one decode round trip
     // instead of one per transaction.
-    const parts = (await Promise.all(payload.map((item) => this.handleOne(item, ctx, runner)))).filter((part): part is string => part !== undefined)
+    const budget = new ResponseBudget(this.maxResponseBytes, true)
+    const parts = (await Promise.all(payload.map((item) => this.handleOne(item, ctx, runner, budget)))).filter((part): part is string => part !== undefined)
     // Batch of notifications only: JSON-RPC says return nothing at all.
     return parts.length === 0 ? undefined : `[${parts.join(',')}]`
   }
 
-  private async handleOne(raw: unknown, ctx: RpcContext, runner: CallRunner): Promise<string | undefined> {
+  private async handleOne(raw: unknown, ctx: RpcContext, runner: CallRunner, budget: ResponseBudget): Promise<string | undefined> {
     const request = validateRequest(raw)
     if (request.kind === 'invalid') return encodeError(request.id, request.error)
-    const outcome = await runner(() => this.execute(request, ctx))
+    const outcome = await runner(() => this.execute(request, ctx, budget))
     return outcome.json
   }
 
-  private async execute(request: ValidRequest, ctx: RpcContext): Promise<CallOutcome> {
+  private async execute(request: ValidRequest, ctx: RpcContext, budget: ResponseBudget): Promise<CallOutcome> {
     const started = performance.now()
     const { method } = request
     const handler = this.registry.get(method)
@@ -221,27 +254,44 @@ export class Dispatcher {
     if (request.id === undefined) {
       outcome = { json: undefined, ok: error === undefined }
     } else if (error !== undefined) {
-      outcome = this.encode(errorResponse(request.id, error), method)
+      outcome = this.encode(errorResponse(request.id, error), method, budget)
     } else {
       // A handler returning nothing means JSON null (geth does the same for void methods).
-      outcome = this.encode({ jsonrpc: '2.0', id: request.id, result: result === undefined ? null : result }, method)
+      outcome = this.encode({ jsonrpc: '2.0', id: request.id, result: result === undefined ? null : result }, method, budget)
     }
     this.observe(handler === undefined ? OTHER_METHOD_LABEL : method, (performance.now() - started) / 1000, outcome.ok)
     return outcome
   }
 
   /**
-   * JSON.stringify without a replacer (fast for big eth_getLogs responses).
-   * It throws on bigint and cycles; that is a handler bug, reported as an
-   * internal error for this call only rather than failing the whole batch.
+   * JSON.stringify without a replacer (fast for big eth_getLogs responses), charged to `budget`.
+   * Past V8's longest string it throws a RangeError: that is a response too large, like one over the
+   * budget. Anything else it throws (bigint, cycles) is a handler bug, reported as an internal error
+   * for this call only rather than failing the whole batch.
    */
-  private encode(response: JsonRpcResponse, method: string): CallOutcome {
+  private encode(response: JsonRpcResponse, method: string, budget: ResponseBudget): CallOutcome {
+    let json: string
     try {
-      return { json: JSON.stringify(response), ok: !('error' in response) }
+      json = JSON.stringify(response)
     } catch (err) {
+      if (err instanceof RangeError) return this.tooLarge(response.id, budget, method, undefined)
       this.logger.error({ err, method }, 'rpc response is not JSON-serializable (a bigint must be hex-encoded first)')
-      return { json: encodeError(response.id, internalError('internal error: response is not JSON-serializable')), ok: false }
+      json = encodeError(response.id, internalError('internal error: response is not JSON-serializable'))
+      budget.charge(json.length)
+      return { json, ok: false }
     }
+    if (!budget.charge(json.length)) return this.tooLarge(response.id, budget, method, json.length)
+    return { json, ok: !('error' in response) }
+  }
+
+  /** The -32005 answer that replaces a response over the budget (small: never charged). */
+  private tooLarge(id: JsonRpcId, budget: ResponseBudget, method: string, size: number | undefined): CallOutcome {
+    this.logger.debug({ method, size, limit: budget.limit }, 'rpc response too large')
+    const what = size === undefined ? 'longer than the longest string this node can build' : `${size} bytes`
+    const message = budget.batch
+      ? `response too large: ${what}, and the batch's responses together may take at most ${budget.limit} bytes; split the batch or narrow the request`
+      : `response too large: ${what}, max ${budget.limit} bytes; narrow the request`
+    return { json: encodeError(id, limitExceeded(message)), ok: false }
   }
 
   private toRpcError(err: unknown, method: string, ctx: RpcContext): RpcError {
@@ -338,9 +388,11 @@ export class RpcServer {
     this.registry = registry
     this.logger = deps.logger.child({ module: 'rpc' })
     this.health = deps.health
-    this.dispatcher = new Dispatcher(registry, this.logger, deps.metrics, this.options.maxBatchSize)
+    this.dispatcher = new Dispatcher(registry, this.logger, deps.metrics, this.options.maxBatchSize, this.options.maxResponseBytes)
     this.corsAny = this.options.corsOrigins.includes('*')
     this.corsOrigins = new Set(this.options.corsOrigins)
+    // One listener per in-flight HTTP request (see requestAborter): no leak warning at 11.
+    setMaxListeners(0, this.shutdown.signal)
   }
 
   /** Number of open WebSocket connections. */
@@ -509,21 +561,41 @@ export class RpcServer {
 
   private async onHttpRpc(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const text = typeof request.body === 'string' ? request.body : ''
-    const clientGone = new AbortController()
+    const aborter = this.requestAborter()
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) clientGone.abort(new Error('client disconnected'))
+      if (!reply.raw.writableFinished) aborter.abort(new Error('client disconnected'))
     })
-    const ctx: RpcContext = {
-      transport: 'http',
-      signal: AbortSignal.any([clientGone.signal, this.shutdown.signal]),
-      remoteAddress: request.ip,
+    const ctx: RpcContext = { transport: 'http', signal: aborter.signal, remoteAddress: request.ip }
+    let json: string | undefined
+    try {
+      json = await this.track(this.dispatcher.handle(text, ctx))
+    } finally {
+      aborter.release()
     }
-    const json = await this.track(this.dispatcher.handle(text, ctx))
     reply.code(200)
     // Finished during shutdown: don't leave a keep-alive socket behind that would hold close() open.
     if (this.state === 'stopping') reply.header('connection', 'close')
     if (json === undefined) return reply.send()
     return reply.type('application/json; charset=utf-8').send(json)
+  }
+
+  /**
+   * One request's abort signal: aborted when its client leaves or when `stop()` gives up waiting.
+   * Wired by hand rather than with `AbortSignal.any([clientGone, shutdown])`: on Node 20 a source
+   * signal keeps every signal derived from it (nodejs/node#55351), so the server-lifetime shutdown
+   * signal would hold one per request ever served. `release()` unhooks it once the request is done.
+   */
+  private requestAborter(): { signal: AbortSignal; abort(reason: Error): void; release(): void } {
+    const controller = new AbortController()
+    const shutdown = this.shutdown.signal
+    const onShutdown = (): void => controller.abort(shutdown.reason)
+    if (shutdown.aborted) onShutdown()
+    else shutdown.addEventListener('abort', onShutdown, { once: true })
+    return {
+      signal: controller.signal,
+      abort: (reason) => controller.abort(reason),
+      release: () => shutdown.removeEventListener('abort', onShutdown),
+    }
   }
 
   /** Errors raised by fastify before our handler runs (body limit, bad content-length, …), as JSON-RPC bodies. */

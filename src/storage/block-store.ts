@@ -5,8 +5,9 @@ import { bytesToHex } from '@ethereumjs/util'
 import type { MiniBlockRange, SealedBlock } from '../chain/block.ts'
 import type { BlockContents } from '../chain/block-contents.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, encodeRlp, hexBytes, type RlpInput, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, encodeRlp, hexBytes, rlpListItems, type RlpInput, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
 import type { Hex } from '../chain/state-diff.ts'
+import { keccak256 } from '../execution/crypto.ts'
 import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
 import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
 
@@ -15,6 +16,8 @@ const HEAD_KEY = new TextEncoder().encode('head')
 export interface TxLocation {
   blockNumber: bigint
   index: number
+  /** The transaction's receipt, kept beside its location; absent from index entries written before it was. */
+  receipt?: TxReceipt
 }
 
 /** The encodings a sealed block stores its body and receipts as (the sequencer's merkleizer thread computes them). */
@@ -46,9 +49,14 @@ export class BlockStore {
       this.db.put('receipts', key, contents.encodedReceipts),
       this.db.put('meta', HEAD_KEY, concat(key, hash)),
     ]
+    // Each transaction's index entry carries its stored receipt (the block's receipt item, not re-encoded), so a
+    // receipt lookup reads one small entry instead of decoding a block of thousands (see docs/DESIGN.md).
     const hashes = contents.transactionHashes
+    const receiptItems = rlpListItems(contents.encodedReceipts, 'receipts')
+    const encodedNumber = encodeRlp(key)
     for (let index = 0; index < hashes.length / 32; index++) {
-      ops.push(this.db.put('txs', hashes.subarray(32 * index, 32 * index + 32), encodeRlp([key, unpaddedBytes(BigInt(index))])))
+      const location = concatRlpList([encodedNumber, encodeRlp(unpaddedBytes(BigInt(index))), receiptItems[index]!])
+      ops.push(this.db.put('txs', hashes.subarray(32 * index, 32 * index + 32), location))
     }
     ops.push(...logIndexOps(this.db, number, block.receipts))
     return ops
@@ -93,8 +101,18 @@ export class BlockStore {
   async txLocation(hash: Hex): Promise<TxLocation | undefined> {
     const value = await this.db.get('txs', hexBytes(hash))
     if (value === undefined) return undefined
-    const [number, index] = asList(RLP.decode(value) as RlpValue, 2, 'tx location')
-    return { blockNumber: readU64(asBytes(number, 'block number', 8)), index: Number(bytesToBigInt(asBytes(index, 'tx index'))) }
+    const fields = asList(RLP.decode(value) as RlpValue, undefined, 'tx location')
+    if (fields.length !== 2 && fields.length !== 3) throw new CodecError(`tx location: expected 2 or 3 fields, got ${fields.length}`)
+    const [number, index, receipt] = fields
+    const location: TxLocation = { blockNumber: readU64(asBytes(number, 'block number', 8)), index: Number(bytesToBigInt(asBytes(index, 'tx index'))) }
+    if (receipt !== undefined) location.receipt = decodeReceipt(receipt)
+    return location
+  }
+
+  /** The hash of sealed block `number`: its stored header hashed, nothing decoded. */
+  async hashOf(number: bigint): Promise<Hex | undefined> {
+    const header = await this.db.get('headers', u64(number))
+    return header === undefined ? undefined : (bytesToHex(keccak256(header)) as Hex)
   }
 }
 

@@ -153,6 +153,25 @@ export class ChainView {
     return { tx: decode(block.transactions[location.index]!), receipt: block.receipts[location.index]!, blockHash: block.hash }
   }
 
+  /**
+   * A transaction's receipt and its block's hash (`null` until sealed), without decoding its block: the
+   * index entry carries the receipt. Entries written before it did are answered through the block.
+   */
+  async receipt(hash: Hex): Promise<{ receipt: TxReceipt; blockHash: Hex | null } | undefined> {
+    const pending = this.frozen === undefined ? this.pendingTxs.get(hash) : undefined
+    if (pending !== undefined) return { receipt: pending.receipt, blockHash: null }
+    const location = await this.blocks.txLocation(hash)
+    if (location === undefined || location.blockNumber > this.head.header.number) return undefined
+    const recent = this.recent.get(location.blockNumber)
+    if (recent !== undefined) return { receipt: recent.receipts[location.index]!, blockHash: recent.hash }
+    if (location.receipt === undefined) {
+      const block = await this.blockByNumber(location.blockNumber)
+      return block === undefined ? undefined : { receipt: block.receipts[location.index]!, blockHash: block.hash }
+    }
+    const blockHash = await this.blocks.hashOf(location.blockNumber)
+    return blockHash === undefined ? undefined : { receipt: location.receipt, blockHash }
+  }
+
   /** Sealed blocks that may hold logs matching `query` (log index); undefined = every block in range. */
   candidateLogBlocks(query: LogQuery): Promise<bigint[] | undefined> {
     return this.blocks.candidateLogBlocks(query)

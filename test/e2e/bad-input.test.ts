@@ -255,15 +255,15 @@ describe('bad params', { timeout: 60_000 }, () => {
       ['eth_getBlockByNumber', ['0x1', 'yes'], 'invalid argument 1: expected boolean, got string'],
       ['eth_getBlockByNumber', [true, false], 'invalid argument 0: expected a block number, tag or hash, got boolean'],
       ['eth_getTransactionReceipt', ['0x1234'], 'invalid argument 0: hex string has length 4, want 64 for hash'],
-      ['eth_getStorageAt', [ADDRESS, '0xzz', 'latest'], 'invalid argument 1: invalid hex string'],
-      ['eth_getStorageAt', [ADDRESS, `0x1${'0'.repeat(64)}`, 'latest'], 'invalid argument 1: hex number > 256 bits'],
+      ['eth_getStorageAt', [ADDRESS, '0xzz', 'latest'], 'invalid argument 1: invalid hex in storage key'],
+      ['eth_getStorageAt', [ADDRESS, `0x1${'0'.repeat(64)}`, 'latest'], 'invalid argument 1: storage key too long (want at most 32 bytes)'],
       ['eth_sendRawTransaction', ['0xabc'], 'invalid argument 0: hex string of odd length'],
       ['eth_sendRawTransaction', ['f86b'], 'invalid argument 0: hex string without 0x prefix'],
       ['eth_call', [{ to: '0x1234' }, 'latest'], 'invalid argument 0: to: hex string has length 4, want 40 for address'],
       ['eth_call', ['not an object'], 'invalid argument 0: expected a call object'],
       ['eth_call', [{ to: ADDRESS, gasPrice: '0x1', maxFeePerGas: '0x1' }], 'invalid argument 0: both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified'],
       ['eth_getLogs', [{ fromBlock: '0x5', toBlock: '0x1' }], 'invalid block range params'],
-      ['eth_feeHistory', ['0x1', 'latest', [50, 10]], 'invalid argument 2: reward percentiles must be ascending numbers in [0, 100]'],
+      ['eth_feeHistory', ['0x1', 'latest', [50, 10]], 'invalid reward percentile: #0:50.000000 >= #1:10.000000'],
     ]
     const wrong: string[] = []
     for (const [method, params, message] of cases) {

@@ -1,6 +1,5 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { EventEmitter } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -17,12 +16,10 @@ import { buildHeader } from '../../src/chain/header.ts'
 import { sealMiniBlock, type MiniBlock } from '../../src/chain/mini-block.ts'
 import type { Log, TxReceipt } from '../../src/chain/receipt.ts'
 import { emptyStateDiff, type Hex, type StateDiff } from '../../src/chain/state-diff.ts'
-import type { CallExecutorPool } from '../../src/execution/call.ts'
-import type { AccountProof } from '../../src/execution/merkle/index.ts'
 import { MethodRegistry } from '../../src/rpc/registry.ts'
 import { RpcServer } from '../../src/rpc/server.ts'
 import { RpcError } from '../../src/rpc/errors.ts'
-import { DEFAULT_ETH_RPC_OPTIONS, type EthBackend, type EthRpcOptions } from '../../src/rpc/eth/backend.ts'
+import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from '../../src/rpc/eth/backend.ts'
 import { FilterManager } from '../../src/rpc/eth/filters.ts'
 import { matchesLog, parseLogFilter, type LogCriteria } from '../../src/rpc/eth/log-filter.ts'
 import { registerLogAndSubscriptionMethods } from '../../src/rpc/eth/logs-and-subscriptions.ts'
@@ -32,6 +29,7 @@ import { getTxCodec } from '../../src/sequencer/ingest/index.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
 import { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
+import { TestBackend } from '../helpers/eth-backend.ts'
 
 // --- ws client (no type declarations for `ws` are installed: describe what we use) ---
 
@@ -56,6 +54,8 @@ const T1 = topic(1)
 const T2 = topic(2)
 const T3 = topic(3)
 const log = (address: Hex, ...topics: Hex[]): Log => ({ address, topics, data: '0x' })
+/** The peer address filters installed directly (not over RPC) are accounted to. */
+const CLIENT = '127.0.0.1'
 
 // --- log-filter unit tests ----------------------------------------------------------
 
@@ -305,46 +305,6 @@ class ChainDriver {
     this.minis = []
     this.index = 0
     return block
-  }
-}
-
-/** The EthBackend interface built from real parts; what these methods do not use throws. */
-class TestBackend implements EthBackend {
-  readonly pendingTxs = new EventEmitter<{ tx: [Hex] }>()
-  constructor(
-    readonly chain: OpenedChain['chain'],
-    readonly config: ChainConfig,
-    readonly common: ReturnType<typeof createChainCommon>,
-    readonly options: EthRpcOptions,
-    readonly decode: (raw: Uint8Array) => TypedTransaction,
-  ) {}
-  get calls(): CallExecutorPool {
-    throw new Error('not used by logs/filters/subscriptions')
-  }
-  pendingBaseFee(): bigint {
-    throw new Error('unused')
-  }
-  pendingNonce(): bigint {
-    throw new Error('unused')
-  }
-  submit(): Promise<Hex> {
-    throw new Error('unused')
-  }
-  submitAndWait(): Promise<{ hash: Hex; receipt: TxReceipt | undefined }> {
-    throw new Error('unused')
-  }
-  proof(): Promise<AccountProof | undefined> {
-    throw new Error('unused')
-  }
-  onPendingTransaction(listener: (hash: Hex) => void): () => void {
-    this.pendingTxs.on('tx', listener)
-    return () => this.pendingTxs.off('tx', listener)
-  }
-  nodeInfo(): Record<string, unknown> {
-    return {}
-  }
-  async witness(): Promise<undefined> {
-    return undefined
   }
 }
 
@@ -613,8 +573,8 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
       const shortLived = new FilterManager(new TestBackend(opened.chain, backend.config, backend.common, { ...backend.options, filterTimeoutMs: 200 }, driver.decode))
       shortLived.start()
       try {
-        const polled = shortLived.newBlockFilter()
-        const idle = shortLived.newBlockFilter()
+        const polled = shortLived.newBlockFilter(CLIENT)
+        const idle = shortLived.newBlockFilter(CLIENT)
         for (let i = 0; i < 10; i++) {
           await sleep(40)
           shortLived.changes(polled)
@@ -629,12 +589,12 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
 
     test('maxFilters caps installs (-32005); a manager that is not started refuses (-32002)', () => {
       const capped = new FilterManager(new TestBackend(opened.chain, backend.config, backend.common, { ...backend.options, maxFilters: 2 }, driver.decode))
-      assert.equal(rpcCode(() => capped.newBlockFilter()).code, -32002)
+      assert.equal(rpcCode(() => capped.newBlockFilter(CLIENT)).code, -32002)
       capped.start()
       try {
-        capped.newBlockFilter()
-        capped.newPendingTransactionFilter()
-        const err = rpcCode(() => capped.newBlockFilter())
+        capped.newBlockFilter(CLIENT)
+        capped.newPendingTransactionFilter(CLIENT)
+        const err = rpcCode(() => capped.newBlockFilter(CLIENT))
         assert.equal(err.code, -32005)
         assert.match(err.message, /max 2/)
       } finally {
@@ -647,8 +607,8 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
       const small = new FilterManager(smallBackend)
       small.start()
       try {
-        const logsId = small.newLogFilter(parseLogFilter({ address: ADDR_B }, 0))
-        const txsId = small.newPendingTransactionFilter()
+        const logsId = small.newLogFilter(parseLogFilter({ address: ADDR_B }, 0), CLIENT)
+        const txsId = small.newPendingTransactionFilter(CLIENT)
         driver.miniBlock([{ logs: [log(ADDR_B, T1), log(ADDR_B, T2), log(ADDR_B, T3)] }])
         for (const n of [1, 2, 3]) smallBackend.pendingTxs.emit('tx', topic(n))
         assert.deepEqual(small.changes(txsId), [topic(2), topic(3)])

@@ -43,8 +43,9 @@ export interface EthRpcOptions {
   maxSyncSendTimeoutMs: number
   /** realtime_sendRawTransaction wait. */
   realtimeTimeoutMs: number
-  /** Most filters installed at once (eth_newFilter …), and how long an unpolled one lives. */
+  /** Most filters installed at once (eth_newFilter …), by one client (peer address) and in total, and how long an unpolled one lives. */
   maxFilters: number
+  maxFiltersPerClient: number
   filterTimeoutMs: number
 }
 
@@ -56,5 +57,6 @@ export const DEFAULT_ETH_RPC_OPTIONS: Readonly<EthRpcOptions> = Object.freeze({
   maxSyncSendTimeoutMs: 60_000,
   realtimeTimeoutMs: 10_000,
   maxFilters: 10_000,
+  maxFiltersPerClient: 1_000,
   filterTimeoutMs: 5 * 60_000,
 })

@@ -103,7 +103,7 @@ export function registerChainMethods(registry: MethodRegistry, backend: EthBacke
     },
     eth_getTransactionReceipt: async (params) => {
       const [hash] = expectParams(params, 1)
-      const found = await chain.transaction(parseHash(hash, 0), backend.decode)
+      const found = await chain.receipt(parseHash(hash, 0))
       return found === undefined ? null : formatReceipt(found.receipt, found.blockHash ?? unsealedBlockHash(found.receipt.blockNumber))
     },
     mega_nodeInfo: () => backend.nodeInfo(),

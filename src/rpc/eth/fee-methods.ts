@@ -1,7 +1,8 @@
 import type { SealedBlock } from '../../chain/block.ts'
+import { invalidParams } from '../errors.ts'
 import { invalidArgument } from '../params.ts'
 import type { MethodRegistry } from '../registry.ts'
-import { expectParams, parseBlockTag, parseQuantity, toQuantity } from '../params.ts'
+import { expectParams, parseBlockTag, parseHexOrDecimal64, toQuantity } from '../params.ts'
 import type { EthBackend } from './backend.ts'
 import { blockNumberOf } from './block-selector.ts'
 
@@ -29,8 +30,8 @@ export function registerFeeMethods(registry: MethodRegistry, backend: EthBackend
     eth_blobBaseFee: () => '0x1',
     eth_feeHistory: async (params) => {
       const [countParam, newestParam, percentilesParam] = expectParams(params, 2, 3)
-      // Clients send the count as a hex quantity or a plain number; geth takes both.
-      const requested = typeof countParam === 'number' && Number.isSafeInteger(countParam) && countParam >= 0 ? BigInt(countParam) : parseQuantity(countParam, 0)
+      // Clients send the count as a hex quantity or a plain number; geth takes both, and decimal strings.
+      const requested = parseHexOrDecimal64(countParam, 0)
       const percentiles = parsePercentiles(percentilesParam)
       const head = backend.chain.head.header.number
       const selector = parseBlockTag(newestParam, 1)
@@ -63,15 +64,29 @@ export function registerFeeMethods(registry: MethodRegistry, backend: EthBackend
   })
 }
 
+/** Most reward percentiles one eth_feeHistory call takes (geth's maxQueryLimit). */
+const MAX_PERCENTILES = 100
+
+/**
+ * geth's rules and messages: at most 100 percentiles, each in [0, 100], strictly ascending. Without
+ * the cap, 50,000 percentiles × 1,024 blocks made a 139 MB answer.
+ */
 function parsePercentiles(value: unknown): number[] | undefined {
   if (value === undefined || value === null) return undefined
   if (!Array.isArray(value)) throw invalidArgument(2, 'reward percentiles must be an array')
-  let previous = -1
-  return value.map((p) => {
-    if (typeof p !== 'number' || p < 0 || p > 100 || p < previous) throw invalidArgument(2, 'reward percentiles must be ascending numbers in [0, 100]')
-    previous = p
-    return p
+  if (value.length > MAX_PERCENTILES) throw invalidParams(`invalid reward percentile: over the query limit ${MAX_PERCENTILES}`)
+  if (!value.every((p): p is number => typeof p === 'number')) throw invalidArgument(2, 'reward percentiles must be numbers')
+  value.forEach((p, i) => {
+    if (p < 0 || p > 100) throw invalidParams(`invalid reward percentile: ${goFloat(p)}`)
+    const previous = value[i - 1] as number | undefined
+    if (previous !== undefined && p <= previous) throw invalidParams(`invalid reward percentile: #${i - 1}:${goFloat(previous)} >= #${i}:${goFloat(p)}`)
   })
+  return value
+}
+
+/** Go's `%f`: six decimals. */
+function goFloat(value: number): string {
+  return value.toFixed(6)
 }
 
 /** Effective tips at the given gas-weighted percentiles, as geth computes them. */

@@ -80,41 +80,50 @@ export function watchLiveReceipts(chain: ChainView, listener: (receipts: readonl
   }
 }
 
-/** Fixed-capacity FIFO that overwrites its oldest entry when full (O(1) per push). */
+/**
+ * FIFO of at most `capacity` entries that overwrites its oldest entry when full (O(1) per push).
+ * Storage grows with what it holds (doubling, up to `capacity`) and is let go when drained: an idle
+ * filter costs a few bytes, not its cap (reserving the cap up front made 10,000 idle block filters
+ * hold 800 MB).
+ */
 class RingBuffer<T> {
-  private readonly slots: Array<T | undefined>
+  private slots: Array<T | undefined> = []
   private start = 0
   private length = 0
   /** Entries overwritten since the last drain. */
   dropped = 0
 
-  constructor(capacity: number) {
-    this.slots = new Array<T | undefined>(capacity)
-  }
+  constructor(private readonly capacity: number) {}
 
   push(item: T): void {
-    const capacity = this.slots.length
-    if (this.length === capacity) {
+    if (this.length === this.slots.length && this.length < this.capacity) this.grow()
+    const room = this.slots.length
+    if (this.length === room) {
       this.slots[this.start] = item
-      this.start = (this.start + 1) % capacity
+      this.start = (this.start + 1) % room
       this.dropped++
       return
     }
-    this.slots[(this.start + this.length) % capacity] = item
+    this.slots[(this.start + this.length) % room] = item
     this.length++
   }
 
   drain(): T[] {
     const out: T[] = new Array<T>(this.length)
-    for (let i = 0; i < this.length; i++) {
-      const slot = (this.start + i) % this.slots.length
-      out[i] = this.slots[slot] as T
-      this.slots[slot] = undefined
-    }
+    for (let i = 0; i < this.length; i++) out[i] = this.slots[(this.start + i) % this.slots.length] as T
+    this.slots = []
     this.start = 0
     this.length = 0
     this.dropped = 0
     return out
+  }
+
+  /** Doubles the storage (at least 16, at most `capacity`), unrolling the ring so it starts at 0. */
+  private grow(): void {
+    const next = new Array<T | undefined>(Math.min(this.capacity, Math.max(16, this.slots.length * 2)))
+    for (let i = 0; i < this.length; i++) next[i] = this.slots[(this.start + i) % this.slots.length]
+    this.slots = next
+    this.start = 0
   }
 }
 
@@ -135,7 +144,8 @@ interface HashFilterState {
   lastPolled: number
 }
 
-type FilterState = LogFilterState | HashFilterState
+/** Who installed a filter (the peer's address): installs are capped per client. */
+type FilterState = (LogFilterState | HashFilterState) & { client: string }
 
 export interface FilterManagerOptions {
   onListenerError?: ListenerErrorHandler
@@ -157,10 +167,13 @@ export function filterNotFound(): RpcError {
  *   (then it is gone), because silently skipping logs would corrupt the client's view; it can
  *   reinstall and recover the gap with eth_getLogs.
  * Filters not polled within `filterTimeoutMs` are removed, so an abandoned one costs at most
- * one buffer for that long.
+ * one buffer for that long. At most `maxFilters` are installed at once, `maxFiltersPerClient` of them
+ * by one client (its peer address, over HTTP and WebSocket alike), so one client cannot take them all.
  */
 export class FilterManager {
   private readonly filters = new Map<Hex, FilterState>()
+  /** Installed filters per client. */
+  private readonly perClient = new Map<string, number>()
   private readonly onListenerError: ListenerErrorHandler
   private readonly now: () => number
   private readonly capacity: number
@@ -207,11 +220,13 @@ export class FilterManager {
     this.sweepTimer = undefined
     for (const detach of this.detach.splice(0)) detach()
     this.filters.clear()
+    this.perClient.clear()
   }
 
-  newLogFilter(filter: LogFilter): Hex {
+  /** `client`: who installs it (the peer address), for the per-client cap. */
+  newLogFilter(filter: LogFilter, client: string): Hex {
     if (filter.kind !== 'range') throw invalidArgument(0, 'blockHash is not supported by eth_newFilter; use eth_getLogs')
-    return this.install({
+    return this.install(client, {
       kind: 'logs',
       filter,
       minBlock: filter.fromBlock.kind === 'number' ? filter.fromBlock.number : undefined,
@@ -221,12 +236,12 @@ export class FilterManager {
     })
   }
 
-  newBlockFilter(): Hex {
-    return this.install({ kind: 'blocks', pending: new RingBuffer<Hex>(this.capacity), lastPolled: this.now() })
+  newBlockFilter(client: string): Hex {
+    return this.install(client, { kind: 'blocks', pending: new RingBuffer<Hex>(this.capacity), lastPolled: this.now() })
   }
 
-  newPendingTransactionFilter(): Hex {
-    return this.install({ kind: 'pendingTransactions', pending: new RingBuffer<Hex>(this.capacity), lastPolled: this.now() })
+  newPendingTransactionFilter(client: string): Hex {
+    return this.install(client, { kind: 'pendingTransactions', pending: new RingBuffer<Hex>(this.capacity), lastPolled: this.now() })
   }
 
   /** What accumulated since the last poll: logs, block hashes or transaction hashes. */
@@ -235,7 +250,7 @@ export class FilterManager {
     state.lastPolled = this.now()
     if (state.kind !== 'logs') return state.pending.drain()
     if (state.pending === undefined) {
-      this.filters.delete(id as Hex)
+      this.remove(id as Hex, state)
       throw limitExceeded(`filter overflowed: more than ${this.capacity} logs since the last poll; install a new filter and use eth_getLogs to recover the gap`)
     }
     const out = state.pending
@@ -252,30 +267,33 @@ export class FilterManager {
   }
 
   uninstall(id: string): boolean {
-    return this.filters.delete(id as Hex)
+    const state = this.filters.get(id as Hex)
+    if (state === undefined) return false
+    this.remove(id as Hex, state)
+    return true
   }
 
   /** Removes filters not polled within `filterTimeoutMs` (runs on the sweep timer; public for tests and shutdown paths). */
   expire(): void {
     const deadline = this.now() - this.backend.options.filterTimeoutMs
-    for (const [id, state] of this.filters) if (state.lastPolled < deadline) this.filters.delete(id)
+    for (const [id, state] of this.filters) if (state.lastPolled < deadline) this.remove(id, state)
   }
 
   /** JSON-RPC handlers for the filter family. */
   handlers(): Record<string, RpcHandler> {
     return {
-      eth_newFilter: (params) => {
+      eth_newFilter: (params, ctx) => {
         const [filter] = expectParams(params, 1)
-        return this.newLogFilter(parseLogFilter(filter, 0))
+        return this.newLogFilter(parseLogFilter(filter, 0), ctx.remoteAddress)
       },
-      eth_newBlockFilter: (params) => {
+      eth_newBlockFilter: (params, ctx) => {
         expectParams(params, 0)
-        return this.newBlockFilter()
+        return this.newBlockFilter(ctx.remoteAddress)
       },
-      eth_newPendingTransactionFilter: (params) => {
+      eth_newPendingTransactionFilter: (params, ctx) => {
         // geth accepts an optional `fullTx` flag; hashes are all the pool exposes to RPC, so it is accepted and ignored.
         expectParams(params, 0, 1)
-        return this.newPendingTransactionFilter()
+        return this.newPendingTransactionFilter(ctx.remoteAddress)
       },
       eth_getFilterChanges: (params) => this.changes(parseFilterId(params)),
       eth_getFilterLogs: (params, ctx) => this.filterLogs(parseFilterId(params), ctx.signal),
@@ -283,14 +301,25 @@ export class FilterManager {
     }
   }
 
-  private install(state: FilterState): Hex {
+  private install(client: string, filter: LogFilterState | HashFilterState): Hex {
     // A wiring mistake (never started) would otherwise look like a chain without activity.
     if (!this.running) throw resourceUnavailable('filters are not available: the filter manager is not running')
-    if (this.filters.size >= this.backend.options.maxFilters) throw limitExceeded(`too many filters (max ${this.backend.options.maxFilters})`)
+    const { maxFilters, maxFiltersPerClient } = this.backend.options
+    if (this.filters.size >= maxFilters) throw limitExceeded(`limit exceeded: ${this.filters.size} filters installed (max ${maxFilters})`)
+    const installed = this.perClient.get(client) ?? 0
+    if (installed >= maxFiltersPerClient) throw limitExceeded(`limit exceeded: ${installed} filters installed by this client (max ${maxFiltersPerClient})`)
     let id = newSubscriptionId()
     while (this.filters.has(id)) id = newSubscriptionId()
-    this.filters.set(id, state)
+    this.filters.set(id, { ...filter, client })
+    this.perClient.set(client, installed + 1)
     return id
+  }
+
+  private remove(id: Hex, state: FilterState): void {
+    this.filters.delete(id)
+    const left = (this.perClient.get(state.client) ?? 1) - 1
+    if (left > 0) this.perClient.set(state.client, left)
+    else this.perClient.delete(state.client)
   }
 
   private lookup(id: string): FilterState {

@@ -7,7 +7,7 @@ import type { StateReader } from '../../execution/state/state-reader.ts'
 import { stripLeadingZeros } from '../../execution/state/journaled-state.ts'
 import { executionReverted, invalidInput, invalidParams, resourceUnavailable } from '../errors.ts'
 import type { MethodRegistry } from '../registry.ts'
-import { expectParams, invalidArgument, parseAddress, parseBlockTag, parseBytes, parseQuantity, toData, toQuantity, type BlockSelector } from '../params.ts'
+import { expectParams, invalidArgument, parseAddress, parseBlockTag, parseBytes, parseHash, parseQuantity, parseStorageKey, toData, toQuantity, type BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'
 import { blockNumberOf, resolveState } from './block-selector.ts'
 
@@ -39,7 +39,7 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
     eth_getStorageAt: async (params) => {
       const [address, slot, tag] = expectParams(params, 2, 3)
       const state = await stateAt(tag, 2)
-      const key = bytesToHex(setLengthLeft(bigintBytes(parseQuantity(slot, 1)), 32)) as Hex
+      const { key } = parseStorageKey(slot, 1)
       return toData(setLengthLeft(state.getStorage(lower(parseAddress(address, 0)), key), 32))
     },
     eth_call: async (params) => {
@@ -65,7 +65,8 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       const [address, slots, tag] = expectParams(params, 3)
       if (!Array.isArray(slots)) throw invalidArgument(1, 'expected an array of storage keys')
       const addr = lower(parseAddress(address, 0))
-      const keys = slots.map((s, i) => bytesToHex(setLengthLeft(bigintBytes(parseQuantity(s, 1, { field: `[${i}]` })), 32)) as Hex)
+      const storageKeys = slots.map((s, i) => parseStorageKey(s, 1, { field: `[${i}]` }))
+      const keys = storageKeys.map((k) => k.key)
       const number = blockNumberOf(backend.chain, parseBlockTag(tag, 2), 2)
       const proof = await backend.proof(number, addr, keys)
       if (proof === undefined) throw resourceUnavailable(`proofs are served for the newest sealed block (${backend.chain.head.header.number}) only`)
@@ -78,7 +79,8 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
         nonce: toQuantity(account?.nonce ?? 0n),
         codeHash: toData(account?.codeHash ?? KECCAK256_NULL),
         storageHash: toData(proof.storageHash),
-        storageProof: proof.storageProof.map((p, i) => ({ key: toQuantity(BigInt(keys[i]!)), value: toQuantity(BigInt(bytesToHex(p.value.length === 0 ? new Uint8Array(1) : p.value))), proof: p.proof.map(toData) })),
+        // geth echoes a key given as 32 bytes as data and a shorter one as a quantity.
+        storageProof: proof.storageProof.map((p, i) => ({ key: storageKeys[i]!.inputLength === 32 ? keys[i]! : toQuantity(BigInt(keys[i]!)), value: toQuantity(BigInt(bytesToHex(p.value.length === 0 ? new Uint8Array(1) : p.value))), proof: p.proof.map(toData) })),
       }
     },
   })
@@ -86,10 +88,6 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
 
 function lower(address: string): Hex {
   return address.toLowerCase() as Hex
-}
-
-function bigintBytes(value: bigint): Uint8Array {
-  return value === 0n ? new Uint8Array(0) : hexToBytes(`0x${value.toString(16).padStart(Math.ceil(value.toString(16).length / 2) * 2, '0')}`)
 }
 
 function codeOf(state: StateReader, address: Hex): Uint8Array {
@@ -165,7 +163,8 @@ async function createAccessList(backend: EthBackend, state: StateReader, env: Bl
 export function parseCallMessage(value: unknown, index: number, gasCap: bigint): CallMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(index, 'expected a call object')
   const o = value as Record<string, unknown>
-  const quantity = (field: string): bigint | undefined => (o[field] === undefined || o[field] === null ? undefined : parseQuantity(o[field], index, { field }))
+  // gas and nonce are 64-bit (geth's hexutil.Uint64), the rest uint256.
+  const quantity = (field: string, maxBits = 256): bigint | undefined => (o[field] === undefined || o[field] === null ? undefined : parseQuantity(o[field], index, { field, maxBits }))
   const address = (field: string): Hex | undefined => (o[field] === undefined || o[field] === null ? undefined : lower(parseAddress(o[field], index, { field })))
   if (o.data !== undefined && o.input !== undefined && o.data !== o.input) {
     throw invalidParams(`invalid argument ${index}: both "data" and "input" are set and differ; set one`)
@@ -174,36 +173,39 @@ export function parseCallMessage(value: unknown, index: number, gasCap: bigint):
   const message: CallMessage = {}
   const from = address('from')
   const to = address('to')
-  const gas = quantity('gas')
+  const gas = quantity('gas', 64)
   const gasPrice = quantity('gasPrice')
   const maxFeePerGas = quantity('maxFeePerGas')
   const maxPriorityFeePerGas = quantity('maxPriorityFeePerGas')
   const callValue = quantity('value')
-  const nonce = quantity('nonce')
+  const nonce = quantity('nonce', 64)
   if (gasPrice !== undefined && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined)) {
     throw invalidParams(`invalid argument ${index}: both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified`)
   }
   if (from !== undefined) message.from = from
   if (to !== undefined) message.to = to
-  if (gas !== undefined) message.gas = gas > gasCap ? gasCap : gas
+  // geth: the gas cap is also the default; without it a call given no gas ran with the block gas limit (2 billion on the dev chain).
+  message.gas = gas === undefined || gas > gasCap ? gasCap : gas
   if (gasPrice !== undefined) message.gasPrice = gasPrice
   if (maxFeePerGas !== undefined) message.maxFeePerGas = maxFeePerGas
   if (maxPriorityFeePerGas !== undefined) message.maxPriorityFeePerGas = maxPriorityFeePerGas
   if (callValue !== undefined) message.value = callValue
   if (nonce !== undefined) message.nonce = nonce
   if (dataField !== undefined && dataField !== null) message.data = parseBytes(dataField, index, { field: 'input' })
-  if (Array.isArray(o.accessList)) {
+  if (o.accessList !== undefined && o.accessList !== null) {
+    if (!Array.isArray(o.accessList)) throw invalidArgument(index, 'accessList must be an array')
     message.accessList = o.accessList.map((item: unknown, i: number) => {
       const entry = item as { address?: unknown; storageKeys?: unknown }
       if (!Array.isArray(entry?.storageKeys)) throw invalidArgument(index, `accessList[${i}].storageKeys must be an array`)
-      return { address: lower(parseAddress(entry.address, index, { field: `accessList[${i}].address` })), storageKeys: entry.storageKeys.map((k) => bytesToHex(parseBytes(k, index, { field: `accessList[${i}].storageKeys` })) as Hex) }
+      // 32-byte hashes exactly, as geth's access-list JSON (common.Hash) takes them.
+      return { address: lower(parseAddress(entry.address, index, { field: `accessList[${i}].address` })), storageKeys: entry.storageKeys.map((k) => parseHash(k, index, { field: `accessList[${i}].storageKeys` })) }
     })
   }
   return message
 }
 
 /** geth's state-override set: `{ [address]: { balance, nonce, code, state, stateDiff } }`. */
-function withOverrides(state: StateReader, value: unknown, index: number): StateReader {
+export function withOverrides(state: StateReader, value: unknown, index: number): StateReader {
   if (value === undefined || value === null) return state
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidArgument(index, 'expected a state override object')
   const overrides = new Map<Hex, AccountOverride>()
@@ -232,9 +234,11 @@ function withOverrides(state: StateReader, value: unknown, index: number): State
 function parseSlots(value: unknown, index: number, address: Hex): Map<Hex, Uint8Array> {
   if (typeof value !== 'object' || value === null) throw invalidArgument(index, `storage override of ${address} must be an object`)
   const slots = new Map<Hex, Uint8Array>()
+  // Slots and values are 32-byte words (geth: common.Hash); shorter spellings are left-padded as storage keys are,
+  // longer ones refused (they used to be truncated to their last 32 bytes).
   for (const [slot, slotValue] of Object.entries(value as Record<string, unknown>)) {
-    const key = bytesToHex(setLengthLeft(parseBytes(slot, index, { field: `${address} slot` }), 32)) as Hex
-    slots.set(key, stripLeadingZeros(parseBytes(slotValue, index, { field: `${address} slot value` })))
+    const { key } = parseStorageKey(slot, index, { field: `${address} slot` })
+    slots.set(key, stripLeadingZeros(hexToBytes(parseStorageKey(slotValue, index, { field: `${address} slot value` }).key)))
   }
   return slots
 }
