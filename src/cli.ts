@@ -6,7 +6,7 @@ import { defaultExecWorkers } from './sequencer/options.ts'
 import { ConfigError, helpText, parseCommand } from './config.ts'
 import { RoleNotAvailableError, startNode } from './node.ts'
 import type { NodeOptions } from './options.ts'
-import { DatadirError } from './storage/bootstrap.ts'
+import { DatadirError } from './node/bootstrap.ts'
 
 const VERSION = '0.1.0'
 /** Exit code for bad configuration, like most CLIs (and what the product card asks for). */

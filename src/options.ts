@@ -1,4 +1,4 @@
-import type { Hex } from './chain/state-diff.ts'
+import type { Hex } from './primitives/state-diff.ts'
 import { defaultIngestWorkers } from './sequencer/options.ts'
 
 export type Role = 'sequencer' | 'replica' | 'prover'

@@ -9,7 +9,7 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
 import secp256k1 from 'secp256k1'
-import { keccak256 } from '../../src/execution/crypto.ts'
+import { keccak256 } from '../../src/crypto/native.ts'
 
 export interface TxFields {
   chainId: bigint

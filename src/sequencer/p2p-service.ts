@@ -16,7 +16,7 @@ import {
   type P2pHost,
   type SyncRequest,
 } from '../p2p/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
+import type { OpenedChain } from '../node/bootstrap.ts'
 
 /**
  * The sequencer on the p2p network: gossips every durable mini-block and every sealed block's signed

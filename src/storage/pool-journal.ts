@@ -1,5 +1,5 @@
 import { RLP } from '@ethereumjs/rlp'
-import { asBytes, asList, encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
+import { asBytes, asList, encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
 import { u64, type NodeDb } from './db.ts'
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { RLP } from '@ethereumjs/rlp'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
-import { DatadirError, openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
+import { DatadirError, openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { NodeDb, u64 } from '../../src/storage/db.ts'
 
 const genesis = devGenesis()

@@ -1,4 +1,4 @@
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 
 /** The JSON shape of an ethereum/tests BlockchainTests fixture (the parts we use). */
 import type { GenesisAccount } from '../../chain/genesis.ts'

@@ -1,7 +1,7 @@
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { Hex } from '../chain/state-diff.ts'
-import type { AccountProof } from '../execution/merkle/index.ts'
-import type { OpenedChain } from './bootstrap.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
+import type { AccountProof } from '../../trie/index.ts'
+import type { OpenedChain } from '../../node/bootstrap.ts'
 
 /**
  * EIP-1186 proof at the newest sealed block, or undefined when `blockNumber` is not that block. The

@@ -1,6 +1,6 @@
-import type { Hex } from '../chain/state-diff.ts'
-import type { AccessRecorder } from '../execution/state/journaled-state.ts'
-import type { StateReader } from '../execution/state/state-reader.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import type { AccessRecorder } from './journaled-state.ts'
+import type { StateReader } from './state-reader.ts'
 
 /** What an EVM block's execution read, in the shape that crosses to the merkleizer thread. */
 export interface BlockAccess {
