@@ -1,7 +1,7 @@
 import { KECCAK256_NULL, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import type { BlockAccess } from '../primitives/block-access.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { StateTrie } from './index.ts'
-import type { BlockAccess } from '../state/access-set.ts'
 
 /**
  * Collects the pre-existing trie nodes a `StateTrie` reads while recording. Wire `onNodeRead` into

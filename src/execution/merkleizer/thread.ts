@@ -4,7 +4,7 @@ import { encodeRlp } from '../../primitives/rlp-fields.ts'
 import { encodeStateDiff } from '../../primitives/state-diff-codec.ts'
 import type { StateDiff } from '../../primitives/state-diff.ts'
 // Only the builder: the thread must not load the verifier's execution stack.
-import type { BlockAccess } from '../../state/access-set.ts'
+import type { BlockAccess } from '../../primitives/block-access.ts'
 import { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from '../../trie/witness-builder.ts'
 import { yieldToMainThread } from '../../util/thread-priority.ts'
 import { StateTrie, type StateTrieAccount } from '../../trie/state-trie.ts'
