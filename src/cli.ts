@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino'
-import { collectFixtureFiles, runBlockTestFile, type BlockTestOptions } from './execution/blocktest/runner.ts'
+import { collectFixtureFiles, runBlockTestFile, type BlockTestOptions } from './blocktest/runner.ts'
 import { ExecWorkerPool } from './execution/parallel/index.ts'
 import type { ExecutorMode } from './options.ts'
 import { defaultExecWorkers } from './sequencer/options.ts'
