@@ -12,8 +12,8 @@ import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
 import { SYNC_NOT_READY_CODE, SYNC_TIMEOUT_CODE } from '../rpc/eth/send-methods.ts'
 import { RpcError } from '../rpc/errors.ts'
 import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
-import type { OpenedChain } from '../node/bootstrap.ts'
-import { proofAtHead } from '../rpc/eth/head-proof.ts'
+import type { BlockReader } from '../storage/chain-stores.ts'
+import { proofAtHead, type HeadStateView } from '../rpc/eth/head-proof.ts'
 import { ReceiptWaiters } from '../storage/receipt-waiters.ts'
 import type { TxForwarder } from './tx-forwarder.ts'
 
@@ -26,7 +26,7 @@ export class ReplicaEthBackend implements EthBackend {
   private readonly waiters = new ReceiptWaiters()
 
   constructor(
-    private readonly opened: OpenedChain,
+    private readonly opened: BlockReader & HeadStateView,
     readonly config: ChainConfig,
     readonly common: Common,
     readonly calls: CallExecutorPool,

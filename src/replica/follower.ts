@@ -4,9 +4,8 @@ import type { Logger } from 'pino'
 import type { MiniBlock } from '../chain/mini-block.ts'
 import { emptyStateDiff, mergeStateDiff } from '../primitives/state-diff.ts'
 import type { BlockAnnouncement, BlockBundle } from '../p2p/index.ts'
-import type { OpenedChain } from '../node/bootstrap.ts'
 import { lazyTxSource } from '../storage/chain-view.ts'
-import { importBlock, type ImportableBlock } from './block-importer.ts'
+import { importBlock, type ReplicaChain, type ImportableBlock } from './block-importer.ts'
 import { ReplicaFailure } from './errors.ts'
 import { checkAnnouncedLastHash } from './mini-block-chain.ts'
 import type { ReplicaMetrics } from './metrics.ts'
@@ -51,7 +50,7 @@ export class Follower {
   private synced = false
 
   constructor(
-    private readonly opened: OpenedChain,
+    private readonly opened: ReplicaChain,
     private readonly sync: SyncClient,
     private readonly verifier: VerificationDriver,
     private readonly decode: (raw: Uint8Array) => TypedTransaction,

@@ -5,8 +5,8 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ChainConfig } from '../chain/config.ts'
 import { blocksTopic, miniBlocksTopic, type P2pHost } from '../p2p/index.ts'
-import type { OpenedChain } from '../node/bootstrap.ts'
 import type { ReplicaFailure } from './errors.ts'
+import type { ReplicaChain } from './block-importer.ts'
 import { Follower } from './follower.ts'
 import { announcementSubscription, miniBlockSubscription } from './gossip.ts'
 import { createReplicaMetrics, type ReplicaMetrics } from './metrics.ts'
@@ -16,7 +16,7 @@ import { VerificationDriver } from './verification-driver.ts'
 import { VerificationPool } from './verification-pool.ts'
 
 export interface ReplicaParams {
-  opened: OpenedChain
+  opened: ReplicaChain
   config: ChainConfig
   common: Common
   host: P2pHost

@@ -12,7 +12,7 @@ import type { BlockCursor } from '../execution/executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { BlockAccess } from '../primitives/block-access.ts'
 import type { BlockAccessRecorder } from '../state/access-set.ts'
-import type { OpenedChain } from '../node/bootstrap.ts'
+import type { SequencerChain } from './sequencer.ts'
 import { lazyTxSource, type TxSource } from '../storage/chain-view.ts'
 import type { DecodedTx } from './ingest/index.ts'
 import type { SequencerMetrics } from './metrics.ts'
@@ -70,7 +70,7 @@ export class BlockProducer {
   private walFailure: Error | undefined
 
   constructor(
-    private readonly opened: OpenedChain,
+    private readonly opened: Pick<SequencerChain, 'chain' | 'wal' | 'unsealed'>,
     private readonly executor: MiniBlockExecutor,
     /** Fed by the executor's state reads; taken at each block boundary for the block's witness. */
     private readonly access: BlockAccessRecorder,

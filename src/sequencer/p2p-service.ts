@@ -16,7 +16,7 @@ import {
   type P2pHost,
   type SyncRequest,
 } from '../p2p/index.ts'
-import type { OpenedChain } from '../node/bootstrap.ts'
+import type { BlockReader } from '../storage/chain-stores.ts'
 
 /**
  * The sequencer on the p2p network: gossips every durable mini-block and every sealed block's signed
@@ -28,7 +28,7 @@ export class SequencerP2pService {
 
   constructor(
     private readonly host: P2pHost,
-    private readonly opened: OpenedChain,
+    private readonly opened: BlockReader,
     private readonly config: ChainConfig,
     private readonly sequencerKey: Uint8Array,
     /** Where replicas should forward transactions (known once the RPC server is listening). */

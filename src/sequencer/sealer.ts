@@ -11,7 +11,7 @@ import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import type { EncodedStateWitness } from '../execution/merkleizer/thread.ts'
 import type { BlockAccess } from '../primitives/block-access.ts'
 import { joinEncodedWitness } from '../stateless/index.ts'
-import type { OpenedChain } from '../node/bootstrap.ts'
+import type { ChainWriter } from '../storage/chain-stores.ts'
 import type { SequencerMetrics } from './metrics.ts'
 
 /** An EVM block whose mini-blocks are all produced: everything but its roots and hash. */
@@ -41,7 +41,7 @@ export class Sealer {
   private failure: Error | undefined
 
   constructor(
-    private readonly opened: OpenedChain,
+    private readonly opened: ChainWriter,
     private readonly merkleizer: ThreadedMerkleizer,
     private readonly config: ChainConfig,
     private readonly common: Common,

@@ -9,7 +9,10 @@ import type { Hex } from '../primitives/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
 import { decodeValidatedTx } from '../execution/validated-tx.ts'
 import { BlockAccessRecorder, recordingReader } from '../state/access-set.ts'
-import type { OpenedChain } from '../node/bootstrap.ts'
+import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
+import type { MiniBlock } from '../chain/mini-block.ts'
+import type { ChainWriter } from '../storage/chain-stores.ts'
+import type { PoolJournal } from '../storage/pool-journal.ts'
 import { BlockProducer } from './block-producer.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
 import { createSequencerMetrics } from './metrics.ts'
@@ -20,8 +23,15 @@ import { ReceiptWaiters } from '../storage/receipt-waiters.ts'
 import { Sealer } from './sealer.ts'
 import { TxPool, type AddResult } from './txpool/index.ts'
 
+/** The chain as the sequencer writes it: the stores, the state trie at the sealed head, the pool journal and the mini-blocks logged after the head. */
+export interface SequencerChain extends ChainWriter {
+  readonly merkleizer: ThreadedMerkleizer
+  readonly poolJournal: PoolJournal
+  readonly unsealed: readonly MiniBlock[]
+}
+
 export interface SequencerParams {
-  opened: OpenedChain
+  opened: SequencerChain
   config: ChainConfig
   common: Common
   sequencerKey: Uint8Array

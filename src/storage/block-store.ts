@@ -7,7 +7,8 @@ import type { BlockContents } from '../chain/block-contents.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
 import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, encodeRlp, hexBytes, type RlpInput, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
 import type { Hex } from '../primitives/state-diff.ts'
-import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
+import { readU64, u64 } from '../primitives/u64.ts'
+import type { BatchOp, NodeDb } from './db.ts'
 import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
 
 const HEAD_KEY = new TextEncoder().encode('head')
