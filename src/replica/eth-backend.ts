@@ -17,6 +17,19 @@ import { proofAtHead, type HeadStateView } from '../rpc/eth/head-proof.ts'
 import { ReceiptWaiters } from '../storage/receipt-waiters.ts'
 import type { TxForwarder } from './tx-forwarder.ts'
 
+/** What a full replica's JSON-RPC backend reads and forwards through (its options apart: `EthRpcOptions`). */
+export interface ReplicaEthBackendModules {
+  opened: BlockReader & HeadStateView
+  config: ChainConfig
+  common: Common
+  calls: CallExecutorPool
+  /** Where sends go: the sequencer. */
+  forwarder: TxForwarder
+  decode: (raw: Uint8Array) => TypedTransaction
+  /** `mega_nodeInfo`'s answer, built when asked. */
+  info: () => Record<string, unknown>
+}
+
 /**
  * A full replica as the JSON-RPC layer sees it: reads from its own chain (mini-block state for
  * `latest`, as on the sequencer), writes forwarded to the sequencer. A synchronous send returns once
@@ -24,17 +37,26 @@ import type { TxForwarder } from './tx-forwarder.ts'
  */
 export class ReplicaEthBackend implements EthBackend {
   private readonly waiters = new ReceiptWaiters()
+  readonly config: ChainConfig
+  readonly common: Common
+  readonly calls: CallExecutorPool
+  readonly decode: (raw: Uint8Array) => TypedTransaction
+  private readonly opened: BlockReader & HeadStateView
+  private readonly forwarder: TxForwarder
+  private readonly info: () => Record<string, unknown>
 
   constructor(
-    private readonly opened: BlockReader & HeadStateView,
-    readonly config: ChainConfig,
-    readonly common: Common,
-    readonly calls: CallExecutorPool,
     readonly options: EthRpcOptions,
-    private readonly forwarder: TxForwarder,
-    readonly decode: (raw: Uint8Array) => TypedTransaction,
-    private readonly info: () => Record<string, unknown>,
+    modules: ReplicaEthBackendModules,
   ) {
+    const { opened } = modules
+    this.opened = opened
+    this.config = modules.config
+    this.common = modules.common
+    this.calls = modules.calls
+    this.decode = modules.decode
+    this.forwarder = modules.forwarder
+    this.info = modules.info
     opened.chain.events.on('miniBlock', (block) => this.waiters.onMiniBlock(block))
     opened.chain.events.on('block', (block) => this.waiters.onReceipts(block.receipts))
   }

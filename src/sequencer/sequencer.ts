@@ -117,7 +117,7 @@ export class Sequencer {
       ...(params.metrics === undefined ? {} : { registry: params.metrics }),
       logger: logger.child({ module: 'executor' }),
     })
-    const producer = new BlockProducer(opened, executor, access, pool, sealer, config, params.sequencerKey, options, logger.child({ module: 'producer' }), metrics)
+    const producer = new BlockProducer(options, { opened, executor, access, pool, sealer, config, sequencerKey: params.sequencerKey, logger: logger.child({ module: 'producer' }), metrics })
     return new Sequencer(params, producer, sealer, pool, ingest, executor)
   }
 

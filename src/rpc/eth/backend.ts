@@ -38,10 +38,11 @@ export interface EthRpcOptions {
   maxLogsRange: bigint
   /** Most logs one eth_getLogs returns. */
   maxLogsResults: number
-  /** eth_sendRawTransactionSync default and maximum waits. */
+  /** Default wait of eth_sendRawTransactionSync when the client gives none (EIP-7966 suggests 2 s). */
   syncSendTimeoutMs: number
+  /** Longest wait a client may ask eth_sendRawTransactionSync for. */
   maxSyncSendTimeoutMs: number
-  /** realtime_sendRawTransaction wait. */
+  /** How long realtime_sendRawTransaction waits before "realtime transaction expired". */
   realtimeTimeoutMs: number
   /** Most filters installed at once (eth_newFilter …), and how long an unpolled one lives. */
   maxFilters: number
