@@ -90,7 +90,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   const sequencer = await Sequencer.create({ opened, config, common, sequencerKey, options: sequencerOptions(options), logger, metrics })
   const host = await startP2p(base, services, data.datadir)
   let rpcUrl = ''
-  await services.start('p2p gossip', new SequencerP2pService(host, opened, config, sequencerKey, () => rpcUrl, logger.child({ module: 'p2p-service' })))
+  await services.start('p2p gossip', new SequencerP2pService({ host, opened, config, sequencerKey, rpcUrl: () => rpcUrl, logger: logger.child({ module: 'p2p-service' }) }))
   // Stopping it finishes the mini-block in progress and seals it before the database closes.
   await services.start('sequencer', sequencer)
 

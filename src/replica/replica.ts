@@ -69,7 +69,7 @@ export class Replica {
     // Transactions here come in signed mini-blocks; one prepared Common spares ethereumjs a copy per transaction.
     const txOptions = fastTxOptions(common)
     const decode = (raw: Uint8Array): TypedTransaction => createTxFromRLP(raw, txOptions)
-    const follower = new Follower(opened, sync, verifier, decode, onFailure, logger.child({ module: 'follower' }), metrics)
+    const follower = new Follower({ opened, sync, verifier, decode, onFailure, logger: logger.child({ module: 'follower' }), metrics })
     replica = new Replica(params, sync, auth, pool, verifier, follower, metrics, decode)
     return replica
   }

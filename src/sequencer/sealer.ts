@@ -29,6 +29,16 @@ export interface ClosedBlock {
   access: BlockAccess
 }
 
+/** What sealing works with: the stores one seal commits to, the state trie it advances, and the chain's rules. */
+export interface SealerModules {
+  opened: ChainWriter
+  merkleizer: ThreadedMerkleizer
+  config: ChainConfig
+  common: Common
+  logger: Logger
+  metrics: SequencerMetrics | undefined
+}
+
 /**
  * Turns closed EVM blocks into sealed ones, strictly in order: merkleize the block's merged diff,
  * compute the transactions and receipts roots, build the Ethereum header, and commit block, indexes,
@@ -40,14 +50,21 @@ export class Sealer {
   private lastHash: Uint8Array
   private failure: Error | undefined
 
-  constructor(
-    private readonly opened: ChainWriter,
-    private readonly merkleizer: ThreadedMerkleizer,
-    private readonly config: ChainConfig,
-    private readonly common: Common,
-    private readonly logger: Logger,
-    private readonly metrics: SequencerMetrics | undefined,
-  ) {
+  private readonly opened: ChainWriter
+  private readonly merkleizer: ThreadedMerkleizer
+  private readonly config: ChainConfig
+  private readonly common: Common
+  private readonly logger: Logger
+  private readonly metrics: SequencerMetrics | undefined
+
+  constructor(modules: SealerModules) {
+    const { opened } = modules
+    this.opened = opened
+    this.merkleizer = modules.merkleizer
+    this.config = modules.config
+    this.common = modules.common
+    this.logger = modules.logger
+    this.metrics = modules.metrics
     this.lastHash = hexToBytes(opened.chain.head.hash)
   }
 

@@ -42,13 +42,13 @@ export interface SequencerParams {
 
 export type SubmitResult = AddResult & { tx: DecodedTx }
 
+/** How often the pool journal is rewritten with the pool's contents (older entries hold only included or dropped transactions). */
+const POOL_JOURNAL_ROTATE_MS = 5_000
+
 /**
  * The sequencer role's write side, composed: ingest workers → tx pool → mini-block producer →
  * sealer, plus the waiters that turn inclusion into synchronous receipts.
  */
-/** How often the pool journal is rewritten with the pool's contents (older entries hold only included or dropped transactions). */
-const POOL_JOURNAL_ROTATE_MS = 5_000
-
 export class Sequencer {
   readonly pool: TxPool
   private readonly ingest: IngestPool
@@ -94,7 +94,7 @@ export class Sequencer {
       limits: { blockGasLimit: config.miniBlockGasLimit, ...(options.txpool.maxTxBytes === undefined ? {} : { maxTxBytes: options.txpool.maxTxBytes }) },
       workers: options.ingestWorkers,
     })
-    const sealer = new Sealer(opened, opened.merkleizer, config, common, logger.child({ module: 'sealer' }), metrics)
+    const sealer = new Sealer({ opened, merkleizer: opened.merkleizer, config, common, logger: logger.child({ module: 'sealer' }), metrics })
     const access = new BlockAccessRecorder()
     const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
       access.onBlockHashRead(number)
