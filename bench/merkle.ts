@@ -11,9 +11,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createMPT } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_NULL, KECCAK256_RLP, bigIntToUnpaddedBytes, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { AccountState, Hex, StateDiff } from '../src/chain/state-diff.ts'
-import { keccak256 } from '../src/execution/crypto.ts'
-import { MerkleTrie, StateTrie } from '../src/execution/merkle/index.ts'
+import type { AccountState, Hex, StateDiff } from '../src/primitives/state-diff.ts'
+import { keccak256 } from '../src/crypto/native.ts'
+import { MerkleTrie, StateTrie } from '../src/trie/index.ts'
 import { rng } from '../test/helpers/rng.ts'
 
 export interface MerkleBenchOptions {

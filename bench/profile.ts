@@ -48,10 +48,10 @@ export function topSelfTime(profile: Profile, n = 25, window?: [number, number])
 
 /** Phases of the main thread, by the first matching frame on each sample's stack (inclusive time). */
 const PHASES: Array<[phase: string, frame: RegExp]> = [
-  ['EVM block sealing: merkleize, roots, block write (sealer.sealNow)', /^sealNow src\/sequencer\/sealer|src\/execution\/merkle\/|src\/storage\/block-store|src\/chain\/ordered-trie/],
+  ['EVM block sealing: merkleize, roots, block write (sealer.sealNow)', /^sealNow src\/sequencer\/sealer|src\/trie\/|src\/execution\/merkleizer\/|src\/storage\/block-store/],
   ['mini-block: hash + sign (sealMiniBlock)', /^sealMiniBlock src\/chain\/mini-block/],
   ['mini-block: WAL encode + write (wal.append)', /^append src\/storage\/wal/],
-  ['EVM execution (executor, @ethereumjs/vm+evm, state)', /^applyTx src\/execution\/executor|node_modules\/@ethereumjs\/(vm|evm)\/|src\/execution\/state\//],
+  ['EVM execution (executor, @ethereumjs/vm+evm, state)', /^applyTx src\/execution\/executor|node_modules\/@ethereumjs\/(vm|evm)\/|src\/state\//],
   ['mini-block: rest of produceMiniBlock', /^produceMiniBlock src\/sequencer\/block-producer/],
   ['ingest hand-off to workers (ingest/pool.ts, piscina)', /src\/sequencer\/ingest\/|node_modules\/piscina\//],
   ['RPC + txpool (rpc/, fastify, txpool)', /src\/rpc\/|node_modules\/(fastify|@fastify|light-my-request|find-my-way)\/|src\/sequencer\/txpool\//],

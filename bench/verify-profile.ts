@@ -102,10 +102,10 @@ const STEPS: Array<[string, RegExp]> = [
   ['decode txs (createTxFromRLP: RLP + Common param copies)', /^(createTxFromRLP|decodeTransaction) /],
   ['index witness nodes by keccak (WitnessNodes constructor)', /^WitnessNodes src\/stateless\/witness-nodes/],
   ['witness reachability walk (assertAllReachable)', /^(assertAllReachable|walk|visitNode|visitReference|accountStorageRoot|\(anonymous\)) src\/stateless\/witness-nodes/],
-  ['state root: applyDiff on the partial trie (updates, node decode, keccak)', /^applyDiff src\/execution\/merkle/],
+  ['state root: applyDiff on the partial trie (updates, node decode, keccak)', /^applyDiff src\/trie\//],
   ['receipts root / bloom / receipts digest', /^(compareResults|executionReceiptsDigest|orBlooms) |^orderedTrieRoot /],
   ['witness state reads (partial-trie lookups of accounts)', /src\/stateless\/witness-state/],
-  ['EVM execution (runTx, evm, journaled state, receipts)', /node_modules\/@ethereumjs\/(vm|evm)\/|src\/execution\/(executor|block-execution|state\/)/],
+  ['EVM execution (runTx, evm, journaled state, receipts)', /node_modules\/@ethereumjs\/(vm|evm)\/|src\/execution\/(executor|block-execution)|src\/state\//],
   ['decode witness RLP', /^decodeWitness /],
 ]
 

@@ -1,12 +1,12 @@
 import pino, { type Logger } from 'pino'
-import { collectFixtureFiles, runBlockTestFile, type BlockTestOptions } from './execution/blocktest/runner.ts'
+import { collectFixtureFiles, runBlockTestFile, type BlockTestOptions } from './blocktest/runner.ts'
 import { ExecWorkerPool } from './execution/parallel/index.ts'
 import type { ExecutorMode } from './options.ts'
 import { defaultExecWorkers } from './sequencer/options.ts'
 import { ConfigError, helpText, parseCommand } from './config.ts'
 import { RoleNotAvailableError, startNode } from './node.ts'
 import type { NodeOptions } from './options.ts'
-import { DatadirError } from './storage/bootstrap.ts'
+import { DatadirError } from './node/bootstrap.ts'
 
 const VERSION = '0.1.0'
 /** Exit code for bad configuration, like most CLIs (and what the product card asks for). */

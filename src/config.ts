@@ -1,5 +1,5 @@
 import { DEFAULT_NODE_OPTIONS, type ExecutorMode, type LogFormat, type LogLevel, type NodeOptions, type ReplicaMode, type Role } from './options.ts'
-import type { Hex } from './chain/state-diff.ts'
+import type { Hex } from './primitives/state-diff.ts'
 
 /** One precise line for the operator; the CLI prints it and exits with code 2. */
 export class ConfigError extends Error {

@@ -9,19 +9,18 @@ import type { Registry } from 'prom-client'
 import { createChainCommon, type ChainConfig } from './chain/config.ts'
 import { DEV_SEQUENCER_KEY } from './chain/dev.ts'
 import { chainConfigFromGenesis, devGenesis, type GenesisFile } from './chain/genesis.ts'
-import type { Hex } from './chain/state-diff.ts'
+import type { Hex } from './primitives/state-diff.ts'
 import { ConfigError } from './config.ts'
 import { CallExecutorPool } from './execution/call.ts'
-import { privateKeyToAddress } from './execution/crypto.ts'
+import { privateKeyToAddress } from './crypto/native.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
-import type { NodeOptions } from './options.ts'
+import { ethRpcOptions, replicaOptions, rpcServerOptions, sequencerOptions, type NodeOptions } from './options.ts'
 import { P2pHost } from './p2p/index.ts'
 import { ReplicaEthBackend } from './replica/eth-backend.ts'
-import { defaultVerifyWorkers, type ReplicaOptions } from './replica/options.ts'
 import { Replica, type ReplicaStatus } from './replica/replica.ts'
 import { TxForwarder } from './replica/tx-forwarder.ts'
 import { Validator } from './replica/validator.ts'
-import { DEFAULT_ETH_RPC_OPTIONS, type EthBackend, type EthRpcOptions } from './rpc/eth/backend.ts'
+import type { EthBackend } from './rpc/eth/backend.ts'
 import { registerChainMethods } from './rpc/eth/chain-methods.ts'
 import { registerDebugMethods } from './rpc/eth/debug-methods.ts'
 import { registerFeeMethods } from './rpc/eth/fee-methods.ts'
@@ -30,10 +29,10 @@ import { registerSendMethods } from './rpc/eth/send-methods.ts'
 import { registerStateMethods } from './rpc/eth/state-methods.ts'
 import { createRpcMetrics, MethodRegistry, registerIntrospectionMethods, RpcServer } from './rpc/index.ts'
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
-import { DEFAULT_SEQUENCER_OPTIONS } from './sequencer/options.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
-import { openChain, type OpenedChain } from './storage/bootstrap.ts'
+import { openChain, type OpenedChain } from './node/bootstrap.ts'
+import { Services } from './node/services.ts'
 
 export interface RunningNode {
   rpcUrl: string
@@ -60,96 +59,81 @@ interface NodeBase {
 }
 
 /**
- * The composition root: builds one role's components from validated options and starts them in
- * dependency order (storage → execution → p2p → production or following → RPC); `stop()` tears
- * down in reverse.
+ * The composition root: builds one role's services from validated options and starts them in
+ * dependency order (datadir → p2p → production or following → RPC); `stop()` stops them in reverse,
+ * so intake closes first and the database last.
  */
 export async function startNode(options: NodeOptions, logger: Logger): Promise<RunningNode> {
   if (options.role === 'prover') throw new RoleNotAvailableError(`--role=${options.role} is not available in this version yet; run --role=sequencer or --role=replica`)
   const genesis = await loadGenesis(options)
   const config = chainConfigFromGenesis(genesis, options.dev ? 'megaeth-dev' : 'megaeth')
   const base: NodeBase = { options, logger, genesis, config, common: createChainCommon(config), metrics: createMetricsRegistry(options.role) }
-  if (options.role === 'sequencer') return startSequencer(base)
-  return options.replica.mode === 'validator' ? startValidator(base) : startReplica(base)
+  const services = new Services()
+  try {
+    if (options.role === 'sequencer') return await startSequencer(base, services)
+    return options.replica.mode === 'validator' ? await startValidator(base, services) : await startReplica(base, services)
+  } catch (error) {
+    await services.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stopping a partly started node failed'))
+    throw error
+  }
 }
 
-async function startSequencer(base: NodeBase): Promise<RunningNode> {
+async function startSequencer(base: NodeBase, services: Services): Promise<RunningNode> {
   const { options, logger, config, common, metrics } = base
   const sequencerKey = await loadSequencerKey(options)
   const sequencerAddress = bytesToHex(privateKeyToAddress(sequencerKey)) as Hex
   if (options.sequencer.address !== undefined && options.sequencer.address !== sequencerAddress) {
     throw new ConfigError(`--sequencer.address ${options.sequencer.address} does not match the key in --sequencer.key-file (${sequencerAddress})`)
   }
-  const data = await openDatadir(base)
+  const data = await openDatadir(base, services)
   const { opened } = data
-  const sequencer = await Sequencer.create({
-    opened,
-    config,
-    common,
-    sequencerKey,
-    options: {
-      ...DEFAULT_SEQUENCER_OPTIONS,
-      miniBlockMs: options.miniBlockMs,
-      blockMs: options.blockMs,
-      ingestWorkers: options.ingestWorkers,
-      syncSendTimeoutMs: options.rpc.syncTimeoutMs,
-      executor: options.executor,
-      execWorkers: options.workers ?? DEFAULT_SEQUENCER_OPTIONS.execWorkers,
-    },
-    logger,
-    metrics,
-  })
-  const host = await startP2p(base, data.datadir)
+  const sequencer = await Sequencer.create({ opened, config, common, sequencerKey, options: sequencerOptions(options), logger, metrics })
+  const host = await startP2p(base, services, data.datadir)
   let rpcUrl = ''
-  const gossip = new SequencerP2pService(host, opened, config, sequencerKey, () => rpcUrl, logger.child({ module: 'p2p-service' }))
-  await gossip.start()
-  await sequencer.start()
+  await services.start('p2p gossip', new SequencerP2pService({ host, opened, config, sequencerKey, rpcUrl: () => rpcUrl, logger: logger.child({ module: 'p2p-service' }) }))
+  // Stopping it finishes the mini-block in progress and seals it before the database closes.
+  await services.start('sequencer', sequencer)
 
-  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, callPool(base, opened), ethRpcOptions(options), () => ({
+  const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
-  }))
-  const rpc = await serveRpc(base, backend, () => (sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` }))
+  })
+  const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls: callPool(base, opened), info })
+  const rpc = await serveRpc(base, services, backend, () => (sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` }))
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'sequencer running')
-  return running(base, rpc, data, 'closing RPC, finishing the mini-block in progress, sealing, closing the database', async () => {
-    await sequencer.stop()
-    gossip.stop()
-    await host.stop()
-  })
+  return running(base, rpc, data, services)
 }
 
-async function startReplica(base: NodeBase): Promise<RunningNode> {
+async function startReplica(base: NodeBase, services: Services): Promise<RunningNode> {
   const { options, logger, config, common, metrics } = base
   const sequencerAddress = expectedSequencer(options)
-  const data = await openDatadir(base)
+  const data = await openDatadir(base, services)
   const { opened } = data
-  const host = await startP2p(base, data.datadir)
+  const host = await startP2p(base, services, data.datadir)
   const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
-  await replica.start()
+  await services.start('follower and verifiers', replica)
   let rpcUrl = ''
-  const backend = new ReplicaEthBackend(opened, config, common, callPool(base, opened), ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), replica.decode, () => ({
+  const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     mode: 'full',
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
     ...verificationInfo(replica.status()),
-  }))
-  const rpc = await serveRpc(base, backend, () => replicaReadiness(replica.status(), host))
+  })
+  const forwarder = new TxForwarder(() => replica.sequencerRpcUrl())
+  const backend = new ReplicaEthBackend(ethRpcOptions(options), { opened, config, common, calls: callPool(base, opened), forwarder, decode: replica.decode, info })
+  const rpc = await serveRpc(base, services, backend, () => replicaReadiness(replica.status(), host))
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'replica running')
-  return running(base, rpc, data, 'closing RPC, stopping the follower and verifiers, closing the database', async () => {
-    await replica.stop()
-    await host.stop()
-  })
+  return running(base, rpc, data, services)
 }
 
 /** Validator mode: p2p, the stateless verifier and a minimal RPC (identity, health); nothing on disk. */
-async function startValidator(base: NodeBase): Promise<RunningNode> {
+async function startValidator(base: NodeBase, services: Services): Promise<RunningNode> {
   const { options, logger, config, common, metrics } = base
   const sequencerAddress = expectedSequencer(options)
-  const host = await startP2p(base, undefined)
-  const validator = Validator.create({ config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
-  await validator.start()
+  const host = await startP2p(base, services, undefined)
+  const validator = await services.start('verifiers', Validator.create({ config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics }))
   let rpcUrl = ''
   const registry = new MethodRegistry()
   registry.registerAll({
@@ -157,49 +141,50 @@ async function startValidator(base: NodeBase): Promise<RunningNode> {
     eth_blockNumber: () => toHex(validator.status().verified),
     mega_nodeInfo: () => ({ ...nodeIdentity(base, host, sequencerAddress, rpcUrl), mode: 'validator', ...verificationInfo(validator.status()) }),
   })
-  const rpc = await serveRegistry(base, registry, () => replicaReadiness(validator.status(), host))
+  const rpc = await serveRegistry(base, services, registry, () => replicaReadiness(validator.status(), host))
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'validator running')
-  return running(base, rpc, undefined, 'closing RPC, stopping the verifiers', async () => {
-    await validator.stop()
-    await host.stop()
-  })
+  return running(base, rpc, undefined, services)
 }
 
 // --- shared parts ---------------------------------------------------------------------------------
 
 interface Datadir {
   datadir: string
-  temporary: boolean
   opened: OpenedChain
 }
 
-async function openDatadir(base: NodeBase): Promise<Datadir> {
+/** Opens the datadir (a temporary one with --dev and no --datadir, removed on stop): the first service, closed last. */
+async function openDatadir(base: NodeBase, services: Services): Promise<Datadir> {
   const { options, logger, genesis, config, common } = base
   const temporary = options.datadir === undefined
   const datadir = options.datadir ?? (await mkdtemp(join(tmpdir(), 'megaeth-dev-')))
-  const opened = await openChain(datadir, genesis, config, common)
+  const removeTemporary = () => (temporary ? rm(datadir, { recursive: true, force: true }) : undefined)
+  const opened = await services.open('database', () => openChain(datadir, genesis, config, common).catch(async (error: unknown) => {
+    await removeTemporary()
+    throw error
+  }), async (chain) => {
+    await chain.close()
+    await removeTemporary()
+  })
   logger.info({ datadir, chainId: config.chainId.toString(), head: opened.chain.head.header.number.toString(), unsealedMiniBlocks: opened.unsealed.length }, 'opened chain')
-  return { datadir, temporary, opened }
+  return { datadir, opened }
 }
 
-function startP2p(base: NodeBase, datadir: string | undefined): Promise<P2pHost> {
+function startP2p(base: NodeBase, services: Services, datadir: string | undefined): Promise<P2pHost> {
   const { p2p, dev } = base.options
   const port = p2p.port ?? (dev ? 0 : 30303)
   const keyFile = p2p.keyFile ?? (datadir === undefined ? undefined : join(datadir, 'p2p-key'))
-  return P2pHost.start(
+  const open = () => P2pHost.start(
     { listen: [`/ip4/${p2p.addr}/tcp/${port}`], bootnodes: p2p.bootnodes, ...(keyFile === undefined ? {} : { keyFile }) },
     { logger: base.logger, registry: base.metrics },
   )
+  return services.open('p2p host', open, (host) => host.stop())
 }
 
 /** With --dev the dev sequencer is implied; otherwise config validation required the flag. */
 function expectedSequencer(options: NodeOptions): Hex {
   return options.sequencer.address ?? (bytesToHex(privateKeyToAddress(hexToBytes(DEV_SEQUENCER_KEY))) as Hex)
-}
-
-function replicaOptions(options: NodeOptions, sequencerAddress: Hex): ReplicaOptions {
-  return { mode: options.replica.mode, sequencerAddress, sequencerRpc: options.sequencer.rpc, verifyWorkers: options.replica.verifyWorkers ?? defaultVerifyWorkers() }
 }
 
 function nodeIdentity(base: NodeBase, host: P2pHost, sequencerAddress: Hex, rpcUrl: string): Record<string, unknown> {
@@ -232,27 +217,14 @@ function callPool(base: NodeBase, opened: OpenedChain): CallExecutorPool {
   return new CallExecutorPool(base.common, blockHash)
 }
 
-function ethRpcOptions(options: NodeOptions): EthRpcOptions {
-  return {
-    ...DEFAULT_ETH_RPC_OPTIONS,
-    gasCap: options.rpc.gasCap,
-    maxLogsRange: options.rpc.logsMaxRange,
-    maxLogsResults: options.rpc.logsMaxResults,
-    syncSendTimeoutMs: options.rpc.syncTimeoutMs,
-    maxFilters: options.rpc.filtersMax,
-    maxFiltersPerClient: options.rpc.filtersMaxPerClient,
-  }
-}
-
 interface ServedRpc {
   rpcUrl: string
   wsUrl: string
   metricsUrl: string | undefined
-  stop(): Promise<void>
 }
 
 /** The eth/realtime/mega/debug namespaces over `backend`, served with health probes and metrics. */
-async function serveRpc(base: NodeBase, backend: EthBackend, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
+async function serveRpc(base: NodeBase, services: Services, backend: EthBackend, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
   const { logger } = base
   const registry = new MethodRegistry()
   registerChainMethods(registry, backend)
@@ -263,48 +235,22 @@ async function serveRpc(base: NodeBase, backend: EthBackend, readyz: () => { rea
   const filters = registerLogAndSubscriptionMethods(registry, backend, {
     onListenerError: (err, where) => logger.error({ err, where }, 'filter or subscription listener failed'),
   })
-  filters.start()
-  const served = await serveRegistry(base, registry, readyz)
-  return {
-    ...served,
-    async stop() {
-      await served.stop()
-      filters.stop()
-    },
-  }
+  await services.start('filters and subscriptions', filters)
+  return serveRegistry(base, services, registry, readyz)
 }
 
-async function serveRegistry(base: NodeBase, registry: MethodRegistry, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
+async function serveRegistry(base: NodeBase, services: Services, registry: MethodRegistry, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
   const { options, logger, metrics } = base
   registerIntrospectionMethods(registry)
-  const rpc = new RpcServer(
-    {
-      host: options.rpc.addr,
-      port: options.rpc.port,
-      maxBatchSize: options.rpc.maxBatch,
-      maxBodyBytes: options.rpc.maxBodyBytes,
-      maxResponseBytes: options.rpc.maxResponseBytes,
-      maxWsConnections: options.rpc.wsMaxConnections,
-      maxSubscriptionsPerConnection: options.rpc.wsMaxSubscriptions,
-    },
-    registry,
-    { logger: logger.child({ module: 'rpc' }), metrics: createRpcMetrics(metrics), health: { healthz: () => true, readyz } },
-  )
-  const address = await rpc.start()
-  const metricsServer = options.metricsPort === undefined ? undefined : await serveMetrics(metrics, options.rpc.addr, options.metricsPort)
-  return {
-    rpcUrl: `http://${address.host}:${address.port}`,
-    wsUrl: `ws://${address.host}:${address.port}`,
-    metricsUrl: metricsServer?.url,
-    async stop() {
-      await rpc.stop()
-      await metricsServer?.close()
-    },
-  }
+  const metricsPort = options.metricsPort
+  const metricsServer = metricsPort === undefined ? undefined : await services.open('metrics server', () => serveMetrics(metrics, options.rpc.addr, metricsPort), (server) => server.close())
+  const rpc = new RpcServer(rpcServerOptions(options), registry, { logger: logger.child({ module: 'rpc' }), metrics: createRpcMetrics(metrics), health: { healthz: () => true, readyz } })
+  const address = await services.open('RPC', () => rpc.start(), () => rpc.stop())
+  return { rpcUrl: `http://${address.host}:${address.port}`, wsUrl: `ws://${address.host}:${address.port}`, metricsUrl: metricsServer?.url }
 }
 
-/** The handle `startNode` returns: stops RPC first (no new work), then the role, then storage. */
-function running(base: NodeBase, rpc: ServedRpc, data: Datadir | undefined, stopping: string, stopRole: () => Promise<void>): RunningNode {
+/** The handle `startNode` returns: stops the role's services in reverse (RPC first: no new work; the database last). */
+function running(base: NodeBase, rpc: ServedRpc, data: Datadir | undefined, services: Services): RunningNode {
   const { logger } = base
   let stopped = false
   return {
@@ -315,13 +261,8 @@ function running(base: NodeBase, rpc: ServedRpc, data: Datadir | undefined, stop
     async stop() {
       if (stopped) return
       stopped = true
-      logger.info(`stopping: ${stopping}`)
-      await rpc.stop()
-      await stopRole()
-      if (data !== undefined) {
-        await data.opened.close()
-        if (data.temporary) await rm(data.datadir, { recursive: true, force: true })
-      }
+      logger.info(`stopping: ${services.stopOrder().join(', ')}`)
+      await services.stop()
       logger.info('stopped')
     },
   }

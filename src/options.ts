@@ -1,13 +1,22 @@
-import type { Hex } from './chain/state-diff.ts'
-import { defaultIngestWorkers } from './sequencer/options.ts'
+import type { Hex } from './primitives/state-diff.ts'
+import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
+import { defaultVerifyWorkers } from './replica/options.ts'
+import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from './rpc/eth/backend.ts'
+import { DEFAULT_RPC_SERVER_OPTIONS, type RpcServerOptions } from './rpc/options.ts'
+import { DEFAULT_SEQUENCER_OPTIONS, type ExecutorMode, type SequencerOptions } from './sequencer/options.ts'
 
+export type { ExecutorMode } from './sequencer/options.ts'
+export type { ReplicaMode } from './replica/options.ts'
 export type Role = 'sequencer' | 'replica' | 'prover'
 export type LogFormat = 'json' | 'pretty'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
-export type ExecutorMode = 'parallel' | 'sequential'
-export type ReplicaMode = 'full' | 'validator'
 
-/** Everything a node needs to start, validated. Defaults live in `DEFAULT_NODE_OPTIONS` only. */
+/**
+ * Everything a node needs to start, validated: the operator's view (one field per flag). Each default
+ * is its subsystem's (`DEFAULT_RPC_SERVER_OPTIONS`, `DEFAULT_ETH_RPC_OPTIONS`, `DEFAULT_SEQUENCER_OPTIONS`),
+ * and the functions below turn these options back into each subsystem's: this file is the one place
+ * where the two meet.
+ */
 export interface NodeOptions {
   role: Role
   /** undefined with `dev`: a fresh temporary datadir per run, like anvil. */
@@ -51,7 +60,7 @@ export interface NodeOptions {
   }
   replica: {
     mode: ReplicaMode
-    /** Stateless verification workers; undefined = cores − 1, at least 1. */
+    /** Stateless verification workers; undefined = one per core. */
     verifyWorkers: number | undefined
   }
   miniBlockMs: number
@@ -71,28 +80,67 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   dev: false,
   genesis: undefined,
   rpc: {
-    addr: '127.0.0.1',
-    port: 8545,
-    gasCap: 50_000_000n,
-    maxBatch: 500,
-    maxBodyBytes: 5 * 1024 * 1024,
-    maxResponseBytes: 25_000_000,
-    wsMaxConnections: 1_000,
-    wsMaxSubscriptions: 128,
-    logsMaxRange: 10_000n,
-    logsMaxResults: 10_000,
-    syncTimeoutMs: 2_000,
-    filtersMax: 10_000,
-    filtersMaxPerClient: 1_000,
+    addr: DEFAULT_RPC_SERVER_OPTIONS.host,
+    port: DEFAULT_RPC_SERVER_OPTIONS.port,
+    gasCap: DEFAULT_ETH_RPC_OPTIONS.gasCap,
+    maxBatch: DEFAULT_RPC_SERVER_OPTIONS.maxBatchSize,
+    maxBodyBytes: DEFAULT_RPC_SERVER_OPTIONS.maxBodyBytes,
+    maxResponseBytes: DEFAULT_RPC_SERVER_OPTIONS.maxResponseBytes,
+    wsMaxConnections: DEFAULT_RPC_SERVER_OPTIONS.maxWsConnections,
+    wsMaxSubscriptions: DEFAULT_RPC_SERVER_OPTIONS.maxSubscriptionsPerConnection,
+    logsMaxRange: DEFAULT_ETH_RPC_OPTIONS.maxLogsRange,
+    logsMaxResults: DEFAULT_ETH_RPC_OPTIONS.maxLogsResults,
+    syncTimeoutMs: DEFAULT_ETH_RPC_OPTIONS.syncSendTimeoutMs,
+    filtersMax: DEFAULT_ETH_RPC_OPTIONS.maxFilters,
+    filtersMaxPerClient: DEFAULT_ETH_RPC_OPTIONS.maxFiltersPerClient,
   },
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },
   sequencer: { keyFile: undefined, address: undefined, rpc: undefined },
   replica: { mode: 'full', verifyWorkers: undefined },
-  miniBlockMs: 10,
-  blockMs: 1_000,
-  executor: 'sequential',
+  miniBlockMs: DEFAULT_SEQUENCER_OPTIONS.miniBlockMs,
+  blockMs: DEFAULT_SEQUENCER_OPTIONS.blockMs,
+  executor: DEFAULT_SEQUENCER_OPTIONS.executor,
   workers: undefined,
-  ingestWorkers: defaultIngestWorkers(),
+  ingestWorkers: DEFAULT_SEQUENCER_OPTIONS.ingestWorkers,
   log: { level: 'info', format: 'json' },
 })
+
+export function sequencerOptions(options: NodeOptions): SequencerOptions {
+  return {
+    ...DEFAULT_SEQUENCER_OPTIONS,
+    miniBlockMs: options.miniBlockMs,
+    blockMs: options.blockMs,
+    ingestWorkers: options.ingestWorkers,
+    executor: options.executor,
+    execWorkers: options.workers ?? DEFAULT_SEQUENCER_OPTIONS.execWorkers,
+  }
+}
+
+export function replicaOptions(options: NodeOptions, sequencerAddress: Hex): ReplicaOptions {
+  return { mode: options.replica.mode, sequencerAddress, sequencerRpc: options.sequencer.rpc, verifyWorkers: options.replica.verifyWorkers ?? defaultVerifyWorkers() }
+}
+
+export function ethRpcOptions(options: NodeOptions): EthRpcOptions {
+  return {
+    ...DEFAULT_ETH_RPC_OPTIONS,
+    gasCap: options.rpc.gasCap,
+    maxLogsRange: options.rpc.logsMaxRange,
+    maxLogsResults: options.rpc.logsMaxResults,
+    syncSendTimeoutMs: options.rpc.syncTimeoutMs,
+    maxFilters: options.rpc.filtersMax,
+    maxFiltersPerClient: options.rpc.filtersMaxPerClient,
+  }
+}
+
+export function rpcServerOptions(options: NodeOptions): Partial<RpcServerOptions> {
+  return {
+    host: options.rpc.addr,
+    port: options.rpc.port,
+    maxBatchSize: options.rpc.maxBatch,
+    maxBodyBytes: options.rpc.maxBodyBytes,
+    maxResponseBytes: options.rpc.maxResponseBytes,
+    maxWsConnections: options.rpc.wsMaxConnections,
+    maxSubscriptionsPerConnection: options.rpc.wsMaxSubscriptions,
+  }
+}

@@ -1,7 +1,7 @@
 /** Deterministic bench accounts: key i = keccak256("megaeth-bench/<set>/<i>"). */
 import { bytesToHex } from '@ethereumjs/util'
 import { deriveDevAccounts, type DevAccount } from '../../src/chain/dev.ts'
-import { keccak256, privateKeyToAddress } from '../../src/execution/crypto.ts'
+import { keccak256, privateKeyToAddress } from '../../src/crypto/native.ts'
 
 export interface BenchAccount {
   index: number

@@ -11,7 +11,7 @@ import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import secp256k1 from 'secp256k1'
 import { signTransaction } from 'viem/accounts'
-import { nativeCrypto } from '../../src/execution/crypto.ts'
+import { nativeCrypto } from '../../src/crypto/native.ts'
 import { benchAccounts } from './keys.ts'
 import { signNative, toHexString, type TxFields } from './sign.ts'
 

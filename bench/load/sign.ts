@@ -3,13 +3,13 @@
  *
  * Four ways were measured (see `sign-bench.ts`, results in bench/results/signing.json); the
  * generator uses `signNative`: RLP by @ethereumjs/rlp, keccak and ECDSA through the native addons
- * (`keccak`, `secp256k1`) that `src/execution/crypto.ts` wraps. Its output is checked byte-for-byte
+ * (`keccak`, `secp256k1`) that `src/crypto/native.ts` wraps. Its output is checked byte-for-byte
  * against @ethereumjs/tx (RFC 6979 signatures are deterministic).
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
 import secp256k1 from 'secp256k1'
-import { keccak256 } from '../../src/execution/crypto.ts'
+import { keccak256 } from '../../src/crypto/native.ts'
 
 export interface TxFields {
   chainId: bigint

@@ -8,7 +8,7 @@
  * gets a preconfirmed TPS: to the moment /metrics counts every tx included in a mini-block.
  */
 import { hexToBytes } from '@ethereumjs/util'
-import { keccak256 } from '../../src/execution/crypto.ts'
+import { keccak256 } from '../../src/crypto/native.ts'
 import { CORES, CpuMeter, type CpuWindow } from '../lib/cpu.ts'
 import { counterDelta, histogramDelta, scrape, type HistogramDelta, type Samples } from '../lib/metrics.ts'
 import { CHAIN_ID, FEES, startServer, type Server, type ServerKind } from '../lib/servers.ts'

@@ -6,9 +6,9 @@
  * receipts are the mini-blocks' own item encodings regrouped. For a busy block this used to stall
  * the sequencer's event loop for ~100 ms once a second.
  */
-import { orderedTrieRoot } from './ordered-trie.ts'
+import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { STORED_RECEIPT_FIELDS, typedEnvelope } from './receipt.ts'
-import { CodecError, concatRlpList, rlpListItems, rlpStringPayload } from './rlp-fields.ts'
+import { CodecError, concatRlpList, rlpListItems, rlpStringPayload } from '../primitives/rlp-fields.ts'
 
 /** Positions in a mini-block's RLP (see `mini-block.ts`: body fields, then hash and signature). */
 const MINI_BLOCK_FIELDS = 13

@@ -1,8 +1,8 @@
 import type { BlockHeader } from '@ethereumjs/block'
 import { RLP } from '@ethereumjs/rlp'
-import { encodeRlp } from './rlp-fields.ts'
+import { encodeRlp } from '../primitives/rlp-fields.ts'
 import type { TxReceipt } from './receipt.ts'
-import type { Hex } from './state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /** An EVM block (the 1 s tier): a standard Ethereum header and body, hashed by Ethereum rules. */
 export interface SealedBlock {

@@ -4,7 +4,7 @@
  */
 import { Common, Hardfork, Mainnet, createCustomCommon } from '@ethereumjs/common'
 import { TransactionType, type TypedTransaction } from '@ethereumjs/tx'
-import { nativeCrypto } from '../execution/crypto.ts'
+import { nativeCrypto } from '../crypto/native.ts'
 
 export interface ChainConfig {
   chainId: bigint

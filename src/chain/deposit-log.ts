@@ -7,9 +7,9 @@
  * `from` is taken as emitted: L1 already aliased a contract sender.
  */
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { keccak256 } from '../execution/crypto.ts'
-import { bytesToBigInt } from './rlp-fields.ts'
-import type { Hex } from './state-diff.ts'
+import { keccak256 } from '../crypto/native.ts'
+import { bytesToBigInt } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { type DepositTransaction, DepositTxError, fixedBytes, uint256Word, userDepositSourceHash } from './deposit-tx.ts'
 
 /** topic0 of `TransactionDeposited(address,address,uint256,bytes)`. */

@@ -8,9 +8,9 @@
  * keccak of the whole encoding, what viem's `getL2TransactionHash` computes.
  */
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { keccak256 } from '../execution/crypto.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, type RlpValue } from './rlp-fields.ts'
-import type { Hex } from './state-diff.ts'
+import { keccak256 } from '../crypto/native.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 export const DEPOSIT_TX_TYPE = 0x7e
 

@@ -1,8 +1,8 @@
 import { pbkdf2Sync } from 'node:crypto'
 import { HDKey } from 'viem/accounts'
 import { bytesToHex } from '@ethereumjs/util'
-import { keccak256, privateKeyToAddress } from '../execution/crypto.ts'
-import type { Hex } from './state-diff.ts'
+import { keccak256, privateKeyToAddress } from '../crypto/native.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /** The mnemonic anvil, Hardhat and Foundry prefund: every wallet and tool can import its keys. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'

@@ -1,10 +1,10 @@
 import { bytesToHex, hexToBytes, KECCAK256_NULL } from '@ethereumjs/util'
-import { keccak256 } from '../execution/crypto.ts'
-import { FlatState } from '../execution/state/flat-state.ts'
-import { stripLeadingZeros } from '../execution/state/journaled-state.ts'
+import { keccak256 } from '../crypto/native.ts'
+import { FlatState } from '../state/flat-state.ts'
+import { stripLeadingZeros } from '../state/journaled-state.ts'
 import { DEV_CHAIN_ID, type ChainConfig } from './config.ts'
 import { DEV_ACCOUNT_BALANCE, deriveDevAccounts } from './dev.ts'
-import type { Hex } from './state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /** One account of a geth-style `genesis.json` alloc. */
 export interface GenesisAccount {

@@ -2,7 +2,7 @@ import { createBlockHeader, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { hexToBytes, KECCAK256_RLP, KECCAK256_RLP_ARRAY } from '@ethereumjs/util'
 import type { ChainConfig } from './config.ts'
-import type { Hex } from './state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 export interface HeaderFields {
   parentHash: Uint8Array

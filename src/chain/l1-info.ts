@@ -8,9 +8,9 @@
  * big-endian in as many bytes as their type. Gas limit 1,000,000 and `isSystemTx` false since Regolith.
  */
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { keccak256 } from '../execution/crypto.ts'
-import { bytesToBigInt } from './rlp-fields.ts'
-import type { Hex } from './state-diff.ts'
+import { keccak256 } from '../crypto/native.ts'
+import { bytesToBigInt } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { type DepositTransaction, DepositTxError, fixedBytes, l1InfoDepositSourceHash, uint256Word } from './deposit-tx.ts'
 
 export const L1_INFO_DEPOSITOR_ADDRESS: Hex = '0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001'

@@ -1,10 +1,10 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { keccak256 } from '../execution/crypto.ts'
+import { keccak256 } from '../crypto/native.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, decodeRlp, encodeRlp, rlpListHeaderLength, type RlpInput, unpaddedBytes } from './rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, decodeRlp, encodeRlp, rlpListHeaderLength, type RlpInput, unpaddedBytes } from '../primitives/rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
-import { decodeStateDiff, encodeStateDiff } from './state-diff-codec.ts'
-import type { Hex, StateDiff } from './state-diff.ts'
+import { decodeStateDiff, encodeStateDiff } from '../primitives/state-diff-codec.ts'
+import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 
 /**
  * A mini-block: the 10 ms preconfirmation tier. Ordered transactions with their receipts and the state

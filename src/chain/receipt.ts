@@ -1,7 +1,7 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { keccak256 } from '../execution/crypto.ts'
-import type { Hex } from './state-diff.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, encodeRlp, type RlpInput, type RlpValue } from './rlp-fields.ts'
+import { keccak256 } from '../crypto/native.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, encodeRlp, type RlpInput, type RlpValue } from '../primitives/rlp-fields.ts'
 
 export interface Log {
   address: Hex

@@ -1,7 +1,7 @@
 import { bytesToHex, concatBytes, setLengthLeft } from '@ethereumjs/util'
-import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress, signHash } from '../execution/crypto.ts'
-import { CodecError, unpaddedBytes } from './rlp-fields.ts'
-import type { Hex } from './state-diff.ts'
+import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress, signHash } from '../crypto/native.ts'
+import { CodecError, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /**
  * Signatures by the sequencer key over `keccak256(domain ‖ chainId ‖ hash)`: the domain keeps a

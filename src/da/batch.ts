@@ -10,8 +10,8 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
-import type { Hex } from '../chain/state-diff.ts'
+import { encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { DaCodecError, type DaResult, tryDecode } from './errors.ts'
 import { fixedBytes, rlpBytes, rlpList, rlpUint } from './rlp-items.ts'
 import { decodeSpanBatch, type SpanBatch, type SpanBatchParams } from './span-batch.ts'

@@ -3,8 +3,8 @@
  * integers (canonical: no leading zero byte, bounded size), so that what we accept op-node accepts.
  */
 import { hexToBytes } from '@ethereumjs/util'
-import { bytesToBigInt, type RlpValue } from '../chain/rlp-fields.ts'
-import type { Hex } from '../chain/state-diff.ts'
+import { bytesToBigInt, type RlpValue } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { DaCodecError } from './errors.ts'
 
 export function rlpList(value: RlpValue | undefined, length: number | undefined, what: string): RlpValue[] {

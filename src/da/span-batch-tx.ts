@@ -16,7 +16,7 @@
  * integers, 20-byte addresses, 32-byte storage keys), so we never write what op-node would refuse.
  */
 import { RLP } from '@ethereumjs/rlp'
-import { bytesToBigInt, concatRlpList, encodeRlp, rlpListItems, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
+import { bytesToBigInt, concatRlpList, encodeRlp, rlpListItems, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
 import { DaCodecError } from './errors.ts'
 import { rlpBytes, rlpList, rlpUint } from './rlp-items.ts'
 

@@ -17,7 +17,7 @@
  * `MAX_SPAN_BATCH_ELEMENT_COUNT` (10,000,000) caps the block count, each block's tx count and the total.
  */
 import { bytesToHex } from '@ethereumjs/util'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { DaCodecError } from './errors.ts'
 import { fixedBytes, rlpItemSpan } from './rlp-items.ts'
 import { checkSpanTxData, fromSpanTx, type SpanTx, type SpanTxType, toSpanTx } from './span-batch-tx.ts'

@@ -1,7 +1,7 @@
 import { createBlock, type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { hexToBytes } from '@ethereumjs/util'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /** The block context transactions execute in: what NUMBER, TIMESTAMP, BASEFEE, COINBASE … return. */
 export interface BlockEnv {

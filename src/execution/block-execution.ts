@@ -1,7 +1,7 @@
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { TxReceipt } from '../chain/receipt.ts'
-import type { Hex, StateDiff } from '../chain/state-diff.ts'
+import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { BlockEnv } from './block-env.ts'
 import type { BlockCursor, Withdrawal } from './executor.ts'
 import type { BatchTx, MiniBlockExecutor } from './parallel/index.ts'

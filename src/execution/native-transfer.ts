@@ -17,10 +17,10 @@ import type { Common } from '@ethereumjs/common'
 import { Hardfork } from '@ethereumjs/common'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
-import type { AccountState, Hex } from '../chain/state-diff.ts'
+import type { AccountState, Hex } from '../primitives/state-diff.ts'
 import type { BlockEnv } from './block-env.ts'
 import { effectiveTip } from './fees.ts'
-import type { JournaledState } from './state/journaled-state.ts'
+import type { JournaledState } from '../state/journaled-state.ts'
 
 /** G_transaction: the intrinsic gas of a transaction without data, access list or creation. */
 const TRANSFER_GAS = 21_000n

@@ -1,6 +1,6 @@
 import { AccessList2930Tx, Blob4844Tx, EOACode7702Tx, FeeMarket1559Tx, LegacyTx } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
-import { keccak256 } from './crypto.ts'
+import { keccak256 } from '../crypto/native.ts'
 
 /**
  * ethereumjs derives `getSenderAddress()` afresh on every call, hashing the public key with noble's

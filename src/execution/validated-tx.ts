@@ -10,7 +10,7 @@
 import type { Common } from '@ethereumjs/common'
 import { FeeMarket1559Tx, createTxFromRLP, paramsTx, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, bytesToBigInt, toBytes } from '@ethereumjs/util'
-import { rlpListItems, rlpStringPayload } from '../chain/rlp-fields.ts'
+import { rlpListItems, rlpStringPayload } from '../primitives/rlp-fields.ts'
 
 type Mutable = Record<string, unknown>
 

@@ -6,7 +6,7 @@ import './tx-sender-cache.ts'
 import './evm-caches.ts'
 // Side effect: synchronous interpreter steps for static-gas opcodes.
 import './interpreter-sync-steps.ts'
-import type { JournaledState } from './state/journaled-state.ts'
+import type { JournaledState } from '../state/journaled-state.ts'
 
 /** Answers BLOCKHASH; may wait for a block whose hash is still being sealed. */
 export type BlockHashLookup = (number: bigint) => Promise<Uint8Array | undefined>

@@ -2,10 +2,10 @@ import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, concatBytes } from '@ethereumjs/util'
 import type { MiniBlockRange } from '../chain/block.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from '../chain/sequencer-signature.ts'
-import type { Hex } from '../chain/state-diff.ts'
-import { u64 } from '../storage/db.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import { u64 } from '../primitives/u64.ts'
 
 /** Keeps announcement signatures from being valid as any other signed message. */
 const SIGNING_DOMAIN = new TextEncoder().encode('megaeth-node/block-announcement/v2')

@@ -11,9 +11,9 @@ import type { Common } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
 import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes, unpaddedBytes } from '../chain/rlp-fields.ts'
-import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
-import type { Hex, StateDiff } from '../chain/state-diff.ts'
+import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import { decodeStateDiff, encodeStateDiff } from '../primitives/state-diff-codec.ts'
+import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import { announcementFields, announcementFromFields, type BlockAnnouncement } from './block-announcement.ts'
 
 export function syncProtocolId(chainId: bigint): string {

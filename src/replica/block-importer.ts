@@ -2,16 +2,22 @@ import type { BlockHeader } from '@ethereumjs/block'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import { orBlooms } from '../chain/header.ts'
-import { orderedTrieRoot } from '../chain/ordered-trie.ts'
+import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { encodeConsensusReceipt, type TxReceipt } from '../chain/receipt.ts'
-import type { Hex, StateDiff } from '../chain/state-diff.ts'
+import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { BlockAnnouncement } from '../p2p/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
+import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
+import type { ChainWriter } from '../storage/chain-stores.ts'
 import { storedContents } from '../storage/block-store.ts'
 import { ReplicaFailure } from './errors.ts'
 
 /** Verifies a block statelessly right away: its failure, or undefined when the header is right. */
 export type Diagnose = (header: BlockHeader, transactions: Uint8Array[]) => Promise<ReplicaFailure | undefined>
+
+/** What importing a block takes: the stores it commits to and the state trie it advances. */
+export interface ReplicaChain extends ChainWriter {
+  readonly merkleizer: ThreadedMerkleizer
+}
 
 export interface ImportableBlock {
   announcement: BlockAnnouncement
@@ -29,7 +35,7 @@ export interface ImportableBlock {
  * diffs against the state root (merkleized here). Whether the header itself is right is the stateless
  * verifier's question. The commit is one atomic batch, as on the sequencer.
  */
-export async function importBlock(opened: OpenedChain, block: ImportableBlock, diagnose: Diagnose): Promise<SealedBlock> {
+export async function importBlock(opened: ReplicaChain, block: ImportableBlock, diagnose: Diagnose): Promise<SealedBlock> {
   const { header, miniBlocks } = block.announcement
   const { chain, merkleizer, blocks, stateStore, artifacts, db } = opened
   const head = chain.head

@@ -4,18 +4,31 @@ import { bytesToHex } from '@ethereumjs/util'
 import type { ChainConfig } from '../chain/config.ts'
 import { nextBaseFee } from '../chain/header.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import type { CallExecutorPool } from '../execution/call.ts'
-import { keccak256 } from '../execution/crypto.ts'
-import type { AccountProof } from '../execution/merkle/index.ts'
+import { keccak256 } from '../crypto/native.ts'
+import type { AccountProof } from '../trie/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
 import { SYNC_NOT_READY_CODE, SYNC_TIMEOUT_CODE } from '../rpc/eth/send-methods.ts'
 import { RpcError } from '../rpc/errors.ts'
 import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
-import { proofAtHead } from '../storage/head-proof.ts'
+import type { BlockReader } from '../storage/chain-stores.ts'
+import { proofAtHead, type HeadStateView } from '../rpc/eth/head-proof.ts'
 import { ReceiptWaiters } from '../storage/receipt-waiters.ts'
 import type { TxForwarder } from './tx-forwarder.ts'
+
+/** What a full replica's JSON-RPC backend reads and forwards through (its options apart: `EthRpcOptions`). */
+export interface ReplicaEthBackendModules {
+  opened: BlockReader & HeadStateView
+  config: ChainConfig
+  common: Common
+  calls: CallExecutorPool
+  /** Where sends go: the sequencer. */
+  forwarder: TxForwarder
+  decode: (raw: Uint8Array) => TypedTransaction
+  /** `mega_nodeInfo`'s answer, built when asked. */
+  info: () => Record<string, unknown>
+}
 
 /**
  * A full replica as the JSON-RPC layer sees it: reads from its own chain (mini-block state for
@@ -24,17 +37,26 @@ import type { TxForwarder } from './tx-forwarder.ts'
  */
 export class ReplicaEthBackend implements EthBackend {
   private readonly waiters = new ReceiptWaiters()
+  readonly config: ChainConfig
+  readonly common: Common
+  readonly calls: CallExecutorPool
+  readonly decode: (raw: Uint8Array) => TypedTransaction
+  private readonly opened: BlockReader & HeadStateView
+  private readonly forwarder: TxForwarder
+  private readonly info: () => Record<string, unknown>
 
   constructor(
-    private readonly opened: OpenedChain,
-    readonly config: ChainConfig,
-    readonly common: Common,
-    readonly calls: CallExecutorPool,
     readonly options: EthRpcOptions,
-    private readonly forwarder: TxForwarder,
-    readonly decode: (raw: Uint8Array) => TypedTransaction,
-    private readonly info: () => Record<string, unknown>,
+    modules: ReplicaEthBackendModules,
   ) {
+    const { opened } = modules
+    this.opened = opened
+    this.config = modules.config
+    this.common = modules.common
+    this.calls = modules.calls
+    this.decode = modules.decode
+    this.forwarder = modules.forwarder
+    this.info = modules.info
     opened.chain.events.on('miniBlock', (block) => this.waiters.onMiniBlock(block))
     opened.chain.events.on('block', (block) => this.waiters.onReceipts(block.receipts))
   }

@@ -2,11 +2,10 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { MiniBlock } from '../chain/mini-block.ts'
-import { emptyStateDiff, mergeStateDiff } from '../chain/state-diff.ts'
+import { emptyStateDiff, mergeStateDiff } from '../primitives/state-diff.ts'
 import type { BlockAnnouncement, BlockBundle } from '../p2p/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
 import { lazyTxSource } from '../storage/chain-view.ts'
-import { importBlock, type ImportableBlock } from './block-importer.ts'
+import { importBlock, type ReplicaChain, type ImportableBlock } from './block-importer.ts'
 import { ReplicaFailure } from './errors.ts'
 import { checkAnnouncedLastHash } from './mini-block-chain.ts'
 import type { ReplicaMetrics } from './metrics.ts'
@@ -23,6 +22,19 @@ const SYNC_RETRY_MS = 500
  * seconds without one mean gossip is not reaching us (or what reaches us is refused).
  */
 const STALL_MS = 2_000
+
+/** What following the sequencer works with. */
+export interface FollowerModules {
+  /** The chain it imports into. */
+  opened: ReplicaChain
+  sync: SyncClient
+  verifier: VerificationDriver
+  decode: (raw: Uint8Array) => TypedTransaction
+  /** Called once, when the replica halts on a failure. */
+  onFailure: (failure: ReplicaFailure) => void
+  logger: Logger
+  metrics: ReplicaMetrics | undefined
+}
 
 /**
  * A full replica's view of the sequencer's chain: mini-blocks from gossip are applied to the live
@@ -50,15 +62,23 @@ export class Follower {
   private stopped = false
   private synced = false
 
-  constructor(
-    private readonly opened: OpenedChain,
-    private readonly sync: SyncClient,
-    private readonly verifier: VerificationDriver,
-    private readonly decode: (raw: Uint8Array) => TypedTransaction,
-    private readonly onFailure: (failure: ReplicaFailure) => void,
-    private readonly logger: Logger,
-    private readonly metrics: ReplicaMetrics | undefined,
-  ) {
+  private readonly opened: ReplicaChain
+  private readonly sync: SyncClient
+  private readonly verifier: VerificationDriver
+  private readonly decode: (raw: Uint8Array) => TypedTransaction
+  private readonly onFailure: (failure: ReplicaFailure) => void
+  private readonly logger: Logger
+  private readonly metrics: ReplicaMetrics | undefined
+
+  constructor(modules: FollowerModules) {
+    const { opened, metrics } = modules
+    this.opened = opened
+    this.sync = modules.sync
+    this.verifier = modules.verifier
+    this.decode = modules.decode
+    this.onFailure = modules.onFailure
+    this.logger = modules.logger
+    this.metrics = metrics
     const head = opened.chain.head
     this.expected = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     // Unknown only for a head stored before blocks kept it: the next mini-block is then taken unchecked.

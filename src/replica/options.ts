@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 export type ReplicaMode = 'full' | 'validator'
 

@@ -5,8 +5,8 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ChainConfig } from '../chain/config.ts'
 import { blocksTopic, miniBlocksTopic, type P2pHost } from '../p2p/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
 import type { ReplicaFailure } from './errors.ts'
+import type { ReplicaChain } from './block-importer.ts'
 import { Follower } from './follower.ts'
 import { announcementSubscription, miniBlockSubscription } from './gossip.ts'
 import { createReplicaMetrics, type ReplicaMetrics } from './metrics.ts'
@@ -16,7 +16,7 @@ import { VerificationDriver } from './verification-driver.ts'
 import { VerificationPool } from './verification-pool.ts'
 
 export interface ReplicaParams {
-  opened: OpenedChain
+  opened: ReplicaChain
   config: ChainConfig
   common: Common
   host: P2pHost
@@ -69,7 +69,7 @@ export class Replica {
     // Transactions here come in signed mini-blocks; one prepared Common spares ethereumjs a copy per transaction.
     const txOptions = fastTxOptions(common)
     const decode = (raw: Uint8Array): TypedTransaction => createTxFromRLP(raw, txOptions)
-    const follower = new Follower(opened, sync, verifier, decode, onFailure, logger.child({ module: 'follower' }), metrics)
+    const follower = new Follower({ opened, sync, verifier, decode, onFailure, logger: logger.child({ module: 'follower' }), metrics })
     replica = new Replica(params, sync, auth, pool, verifier, follower, metrics, decode)
     return replica
   }

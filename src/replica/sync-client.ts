@@ -1,7 +1,7 @@
 import type { Common } from '@ethereumjs/common'
 import type { ChainConfig } from '../chain/config.ts'
 import { decodeMiniBlock, recoverMiniBlockSigner, type MiniBlock } from '../chain/mini-block.ts'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import {
   MAX_BLOCKS_PER_REQUEST,
   MAX_MINI_BLOCKS_PER_REQUEST,

@@ -1,5 +1,5 @@
 import { bytesToHex } from '@ethereumjs/util'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { RpcError, resourceUnavailable } from '../rpc/errors.ts'
 
 /**

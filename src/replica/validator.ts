@@ -1,5 +1,5 @@
 import { bytesToHex } from '@ethereumjs/util'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { blocksTopic, type BlockAnnouncement } from '../p2p/index.ts'
 import { ReplicaFailure } from './errors.ts'
 import { announcementSubscription } from './gossip.ts'

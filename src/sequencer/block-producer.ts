@@ -6,12 +6,13 @@ import { nextBaseFee } from '../chain/header.ts'
 import { sealMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { BlockEnv } from '../execution/block-env.ts'
-import { keccak256 } from '../execution/crypto.ts'
+import { keccak256 } from '../crypto/native.ts'
 import { executeBlockBody } from '../execution/block-execution.ts'
 import type { BlockCursor } from '../execution/executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
-import type { BlockAccess, BlockAccessRecorder } from '../stateless/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
+import type { BlockAccess } from '../primitives/block-access.ts'
+import type { BlockAccessRecorder } from '../state/access-set.ts'
+import type { SequencerChain } from './sequencer.ts'
 import { lazyTxSource, type TxSource } from '../storage/chain-view.ts'
 import type { DecodedTx } from './ingest/index.ts'
 import type { SequencerMetrics } from './metrics.ts'
@@ -42,6 +43,20 @@ interface ParentSummary {
   baseFeePerGas: bigint
 }
 
+/** What the mini-block loop works with (its options apart: `ProducerOptions`). */
+export interface BlockProducerModules {
+  opened: Pick<SequencerChain, 'chain' | 'wal' | 'unsealed'>
+  executor: MiniBlockExecutor
+  /** Fed by the executor's state reads; taken at each block boundary for the block's witness. */
+  access: BlockAccessRecorder
+  pool: TxPool
+  sealer: Sealer
+  config: ChainConfig
+  sequencerKey: Uint8Array
+  logger: Logger
+  metrics: SequencerMetrics | undefined
+}
+
 /**
  * The mini-block loop. Every `miniBlockMs` it takes executable transactions from the pool, runs them,
  * logs the mini-block to the WAL (fsync), and only then publishes receipts; every `blockMs` it closes
@@ -68,19 +83,30 @@ export class BlockProducer {
   private pickLimit: number
   private walFailure: Error | undefined
 
+  private readonly opened: BlockProducerModules['opened']
+  private readonly executor: MiniBlockExecutor
+  private readonly access: BlockAccessRecorder
+  private readonly pool: TxPool
+  private readonly sealer: Sealer
+  private readonly config: ChainConfig
+  private readonly sequencerKey: Uint8Array
+  private readonly logger: Logger
+  private readonly metrics: SequencerMetrics | undefined
+
   constructor(
-    private readonly opened: OpenedChain,
-    private readonly executor: MiniBlockExecutor,
-    /** Fed by the executor's state reads; taken at each block boundary for the block's witness. */
-    private readonly access: BlockAccessRecorder,
-    private readonly pool: TxPool,
-    private readonly sealer: Sealer,
-    private readonly config: ChainConfig,
-    private readonly sequencerKey: Uint8Array,
     private readonly options: ProducerOptions,
-    private readonly logger: Logger,
-    private readonly metrics: SequencerMetrics | undefined,
+    modules: BlockProducerModules,
   ) {
+    const { opened, config, metrics } = modules
+    this.opened = opened
+    this.executor = modules.executor
+    this.access = modules.access
+    this.pool = modules.pool
+    this.sealer = modules.sealer
+    this.config = config
+    this.sequencerKey = modules.sequencerKey
+    this.logger = modules.logger
+    this.metrics = metrics
     this.pickLimit = options.maxTxsPerMiniBlock
     metrics?.setPickLimit(this.pickLimit)
     const head = opened.chain.head

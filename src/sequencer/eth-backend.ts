@@ -1,28 +1,49 @@
 import type { Common } from '@ethereumjs/common'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import type { CallExecutorPool } from '../execution/call.ts'
-import type { AccountProof, ThreadedMerkleizer } from '../execution/merkle/index.ts'
+import type { AccountProof } from '../trie/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
 import { RpcError } from '../rpc/errors.ts'
 import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
 import type { BlockArtifactStore } from '../storage/block-artifact-store.ts'
+import type { BlockReader } from '../storage/chain-stores.ts'
 import type { ChainView } from '../storage/chain-view.ts'
-import { proofAtHead } from '../storage/head-proof.ts'
+import { proofAtHead, type HeadStateView } from '../rpc/eth/head-proof.ts'
 import { isTxRejectedError } from './ingest/index.ts'
 import type { Sequencer } from './sequencer.ts'
 
+/** What the sequencer's JSON-RPC backend reads and writes through (its options apart: `EthRpcOptions`). */
+export interface SequencerEthBackendModules {
+  sequencer: Sequencer
+  opened: BlockReader & HeadStateView
+  common: Common
+  calls: CallExecutorPool
+  /** `mega_nodeInfo`'s answer, built when asked. */
+  info: () => Record<string, unknown>
+}
+
 /** The sequencer as the JSON-RPC layer sees it: reads from its chain, writes into its pool. */
 export class SequencerEthBackend implements EthBackend {
+  readonly chain: ChainView
+  readonly common: Common
+  readonly calls: CallExecutorPool
+  private readonly sequencer: Sequencer
+  private readonly merkleizer: HeadStateView['merkleizer']
+  private readonly artifacts: BlockArtifactStore
+  private readonly info: () => Record<string, unknown>
+
   constructor(
-    private readonly sequencer: Sequencer,
-    readonly chain: ChainView,
-    private readonly merkleizer: ThreadedMerkleizer,
-    private readonly artifacts: BlockArtifactStore,
-    readonly common: Common,
-    readonly calls: CallExecutorPool,
     readonly options: EthRpcOptions,
-    private readonly info: () => Record<string, unknown>,
-  ) {}
+    modules: SequencerEthBackendModules,
+  ) {
+    this.sequencer = modules.sequencer
+    this.chain = modules.opened.chain
+    this.merkleizer = modules.opened.merkleizer
+    this.artifacts = modules.opened.artifacts
+    this.common = modules.common
+    this.calls = modules.calls
+    this.info = modules.info
+  }
 
   get config() {
     return this.sequencer.config

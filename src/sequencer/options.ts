@@ -10,19 +10,15 @@ export interface ProducerOptions {
   maxTxsPerMiniBlock: number
 }
 
+export type ExecutorMode = 'parallel' | 'sequential'
+
 export interface SequencerOptions extends ProducerOptions {
   /** Decode/ecrecover worker threads (0 = in the main thread). */
   ingestWorkers: number
   /** Parallel EVM (worker threads, optimistic, results identical to sequential) or one tx after another. */
-  executor: 'parallel' | 'sequential'
+  executor: ExecutorMode
   /** Execution worker threads of the parallel executor (the main thread executes a chunk too). */
   execWorkers: number
-  /** Default wait of eth_sendRawTransactionSync when the client gives none (EIP-7966 suggests 2 s). */
-  syncSendTimeoutMs: number
-  /** Longest wait a client may ask eth_sendRawTransactionSync for. */
-  maxSyncSendTimeoutMs: number
-  /** How long realtime_sendRawTransaction waits before "realtime transaction expired". */
-  realtimeTimeoutMs: number
   txpool: Partial<TxPoolOptions>
 }
 
@@ -36,9 +32,6 @@ export const DEFAULT_SEQUENCER_OPTIONS: Readonly<SequencerOptions> = Object.free
   ingestWorkers: defaultIngestWorkers(),
   executor: 'sequential',
   execWorkers: defaultExecWorkers(),
-  syncSendTimeoutMs: 2_000,
-  maxSyncSendTimeoutMs: 60_000,
-  realtimeTimeoutMs: 10_000,
   txpool: {},
 })
 

@@ -16,7 +16,19 @@ import {
   type P2pHost,
   type SyncRequest,
 } from '../p2p/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
+import type { BlockReader } from '../storage/chain-stores.ts'
+
+/** What the sequencer's p2p side works with. */
+export interface SequencerP2pModules {
+  host: P2pHost
+  /** What it gossips and serves to syncing replicas. */
+  opened: BlockReader
+  config: ChainConfig
+  sequencerKey: Uint8Array
+  /** Where replicas should forward transactions (known once the RPC server is listening). */
+  rpcUrl: () => string
+  logger: Logger
+}
 
 /**
  * The sequencer on the p2p network: gossips every durable mini-block and every sealed block's signed
@@ -26,15 +38,21 @@ import type { OpenedChain } from '../storage/bootstrap.ts'
 export class SequencerP2pService {
   private readonly unsubscribe: Array<() => void> = []
 
-  constructor(
-    private readonly host: P2pHost,
-    private readonly opened: OpenedChain,
-    private readonly config: ChainConfig,
-    private readonly sequencerKey: Uint8Array,
-    /** Where replicas should forward transactions (known once the RPC server is listening). */
-    private readonly rpcUrl: () => string,
-    private readonly logger: Logger,
-  ) {}
+  private readonly host: P2pHost
+  private readonly opened: BlockReader
+  private readonly config: ChainConfig
+  private readonly sequencerKey: Uint8Array
+  private readonly rpcUrl: () => string
+  private readonly logger: Logger
+
+  constructor(modules: SequencerP2pModules) {
+    this.host = modules.host
+    this.opened = modules.opened
+    this.config = modules.config
+    this.sequencerKey = modules.sequencerKey
+    this.rpcUrl = modules.rpcUrl
+    this.logger = modules.logger
+  }
 
   async start(): Promise<void> {
     const events = this.opened.chain.events

@@ -13,7 +13,7 @@ import {
   type ParallelExecutionObserver,
   type RoundReport,
 } from '../execution/parallel/index.ts'
-import type { FlatState } from '../execution/state/flat-state.ts'
+import type { FlatState } from '../state/flat-state.ts'
 
 /**
  * prom-client metrics of the parallel executor: the sequential/parallel choice per stretch and

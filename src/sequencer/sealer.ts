@@ -1,16 +1,17 @@
 import type { Common } from '@ethereumjs/common'
-import { encodeRlp } from '../chain/rlp-fields.ts'
+import { encodeRlp } from '../primitives/rlp-fields.ts'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { SealedBlock } from '../chain/block.ts'
 import type { ChainConfig } from '../chain/config.ts'
 import { buildHeader } from '../chain/header.ts'
 import { encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
-import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../chain/state-diff.ts'
-import type { ThreadedMerkleizer } from '../execution/merkle/index.ts'
-import type { EncodedStateWitness } from '../execution/merkle/thread.ts'
-import { joinEncodedWitness, type BlockAccess } from '../stateless/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
+import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../primitives/state-diff.ts'
+import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
+import type { EncodedStateWitness } from '../execution/merkleizer/thread.ts'
+import type { BlockAccess } from '../primitives/block-access.ts'
+import { joinEncodedWitness } from '../stateless/index.ts'
+import type { ChainWriter } from '../storage/chain-stores.ts'
 import type { SequencerMetrics } from './metrics.ts'
 
 /** An EVM block whose mini-blocks are all produced: everything but its roots and hash. */
@@ -28,6 +29,16 @@ export interface ClosedBlock {
   access: BlockAccess
 }
 
+/** What sealing works with: the stores one seal commits to, the state trie it advances, and the chain's rules. */
+export interface SealerModules {
+  opened: ChainWriter
+  merkleizer: ThreadedMerkleizer
+  config: ChainConfig
+  common: Common
+  logger: Logger
+  metrics: SequencerMetrics | undefined
+}
+
 /**
  * Turns closed EVM blocks into sealed ones, strictly in order: merkleize the block's merged diff,
  * compute the transactions and receipts roots, build the Ethereum header, and commit block, indexes,
@@ -39,14 +50,21 @@ export class Sealer {
   private lastHash: Uint8Array
   private failure: Error | undefined
 
-  constructor(
-    private readonly opened: OpenedChain,
-    private readonly merkleizer: ThreadedMerkleizer,
-    private readonly config: ChainConfig,
-    private readonly common: Common,
-    private readonly logger: Logger,
-    private readonly metrics: SequencerMetrics | undefined,
-  ) {
+  private readonly opened: ChainWriter
+  private readonly merkleizer: ThreadedMerkleizer
+  private readonly config: ChainConfig
+  private readonly common: Common
+  private readonly logger: Logger
+  private readonly metrics: SequencerMetrics | undefined
+
+  constructor(modules: SealerModules) {
+    const { opened } = modules
+    this.opened = opened
+    this.merkleizer = modules.merkleizer
+    this.config = modules.config
+    this.common = modules.common
+    this.logger = modules.logger
+    this.metrics = modules.metrics
     this.lastHash = hexToBytes(opened.chain.head.hash)
   }
 

@@ -5,11 +5,14 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ChainConfig } from '../chain/config.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
 import { decodeValidatedTx } from '../execution/validated-tx.ts'
-import { BlockAccessRecorder, recordingReader } from '../stateless/index.ts'
-import type { OpenedChain } from '../storage/bootstrap.ts'
+import { BlockAccessRecorder, recordingReader } from '../state/access-set.ts'
+import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
+import type { MiniBlock } from '../chain/mini-block.ts'
+import type { ChainWriter } from '../storage/chain-stores.ts'
+import type { PoolJournal } from '../storage/pool-journal.ts'
 import { BlockProducer } from './block-producer.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
 import { createSequencerMetrics } from './metrics.ts'
@@ -20,8 +23,15 @@ import { ReceiptWaiters } from '../storage/receipt-waiters.ts'
 import { Sealer } from './sealer.ts'
 import { TxPool, type AddResult } from './txpool/index.ts'
 
+/** The chain as the sequencer writes it: the stores, the state trie at the sealed head, the pool journal and the mini-blocks logged after the head. */
+export interface SequencerChain extends ChainWriter {
+  readonly merkleizer: ThreadedMerkleizer
+  readonly poolJournal: PoolJournal
+  readonly unsealed: readonly MiniBlock[]
+}
+
 export interface SequencerParams {
-  opened: OpenedChain
+  opened: SequencerChain
   config: ChainConfig
   common: Common
   sequencerKey: Uint8Array
@@ -32,13 +42,13 @@ export interface SequencerParams {
 
 export type SubmitResult = AddResult & { tx: DecodedTx }
 
+/** How often the pool journal is rewritten with the pool's contents (older entries hold only included or dropped transactions). */
+const POOL_JOURNAL_ROTATE_MS = 5_000
+
 /**
  * The sequencer role's write side, composed: ingest workers → tx pool → mini-block producer →
  * sealer, plus the waiters that turn inclusion into synchronous receipts.
  */
-/** How often the pool journal is rewritten with the pool's contents (older entries hold only included or dropped transactions). */
-const POOL_JOURNAL_ROTATE_MS = 5_000
-
 export class Sequencer {
   readonly pool: TxPool
   private readonly ingest: IngestPool
@@ -84,7 +94,7 @@ export class Sequencer {
       limits: { blockGasLimit: config.miniBlockGasLimit, ...(options.txpool.maxTxBytes === undefined ? {} : { maxTxBytes: options.txpool.maxTxBytes }) },
       workers: options.ingestWorkers,
     })
-    const sealer = new Sealer(opened, opened.merkleizer, config, common, logger.child({ module: 'sealer' }), metrics)
+    const sealer = new Sealer({ opened, merkleizer: opened.merkleizer, config, common, logger: logger.child({ module: 'sealer' }), metrics })
     const access = new BlockAccessRecorder()
     const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
       access.onBlockHashRead(number)
@@ -107,7 +117,7 @@ export class Sequencer {
       ...(params.metrics === undefined ? {} : { registry: params.metrics }),
       logger: logger.child({ module: 'executor' }),
     })
-    const producer = new BlockProducer(opened, executor, access, pool, sealer, config, params.sequencerKey, options, logger.child({ module: 'producer' }), metrics)
+    const producer = new BlockProducer(options, { opened, executor, access, pool, sealer, config, sequencerKey: params.sequencerKey, logger: logger.child({ module: 'producer' }), metrics })
     return new Sequencer(params, producer, sealer, pool, ingest, executor)
   }
 

@@ -1,5 +1,5 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { InvalidTrieNodeError, MissingTrieNodeError } from '../execution/merkle/index.ts'
+import { InvalidTrieNodeError, MissingTrieNodeError } from '../trie/index.ts'
 
 /**
  * Why a block failed stateless verification. `WITNESS_*` codes blame the witness (the block may

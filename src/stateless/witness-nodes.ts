@@ -1,9 +1,9 @@
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, bytesToHex, equalsBytes } from '@ethereumjs/util'
-import type { RlpValue } from '../chain/rlp-fields.ts'
-import type { Hex } from '../chain/state-diff.ts'
-import { keccak256 } from '../execution/crypto.ts'
-import type { TrieNodeSource } from '../execution/merkle/index.ts'
+import type { RlpValue } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import { keccak256 } from '../crypto/native.ts'
+import type { TrieNodeSource } from '../trie/index.ts'
 import { BlockVerificationError } from './errors.ts'
 
 /** A witness's trie nodes by hash: the source a partial trie loads nodes from. */

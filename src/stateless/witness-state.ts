@@ -1,7 +1,7 @@
 import { KECCAK256_RLP, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import type { AccountState, Hex } from '../chain/state-diff.ts'
-import type { StateTrie, TrieAccount } from '../execution/merkle/index.ts'
-import type { StateReader } from '../execution/state/state-reader.ts'
+import type { AccountState, Hex } from '../primitives/state-diff.ts'
+import type { StateTrie, TrieAccount } from '../trie/index.ts'
+import type { StateReader } from '../state/state-reader.ts'
 import { BlockVerificationError, witnessReadError } from './errors.ts'
 
 /**

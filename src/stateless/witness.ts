@@ -1,6 +1,6 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { asBytes, asList, concatRlpList, decodeRlp, encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
-import type { Hex } from '../chain/state-diff.ts'
+import { asBytes, asList, concatRlpList, decodeRlp, encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /**
  * Everything a stateless verifier needs to re-execute one EVM block, in the shape of reth's and

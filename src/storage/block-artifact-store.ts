@@ -1,9 +1,10 @@
 import { RLP } from '@ethereumjs/rlp'
-import { encodeRlp } from '../chain/rlp-fields.ts'
-import type { RlpValue } from '../chain/rlp-fields.ts'
-import { decodeStateDiff, encodeStateDiff } from '../chain/state-diff-codec.ts'
-import type { StateDiff } from '../chain/state-diff.ts'
-import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
+import { encodeRlp } from '../primitives/rlp-fields.ts'
+import type { RlpValue } from '../primitives/rlp-fields.ts'
+import { decodeStateDiff, encodeStateDiff } from '../primitives/state-diff-codec.ts'
+import type { StateDiff } from '../primitives/state-diff.ts'
+import { readU64, u64 } from '../primitives/u64.ts'
+import type { BatchOp, NodeDb } from './db.ts'
 
 const VERIFIED_KEY = new TextEncoder().encode('verified')
 

@@ -89,16 +89,6 @@ export class NodeDb {
   }
 }
 
-export function u64(n: bigint): Bytes {
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, n)
-  return out
-}
-
-export function readU64(bytes: Bytes, offset = 0): bigint {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(offset)
-}
-
 /** The smallest key greater than every key starting with `prefix`. */
 export function prefixEnd(prefix: Bytes): Bytes {
   const end = Uint8Array.from(prefix)

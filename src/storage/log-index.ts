@@ -1,7 +1,8 @@
-import { hexBytes } from '../chain/rlp-fields.ts'
+import { hexBytes } from '../primitives/rlp-fields.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
-import type { Hex } from '../chain/state-diff.ts'
-import { prefixEnd, readU64, u64, type BatchOp, type NodeDb } from './db.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import { readU64, u64 } from '../primitives/u64.ts'
+import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
 
 const ADDRESS_TAG = 0x61 // 'a'
 const TOPIC_TAG = 0x74 // 't'

@@ -1,6 +1,7 @@
 import { RLP } from '@ethereumjs/rlp'
-import { asBytes, asList, encodeRlp, type RlpValue } from '../chain/rlp-fields.ts'
-import { u64, type NodeDb } from './db.ts'
+import { asBytes, asList, encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
+import { u64 } from '../primitives/u64.ts'
+import type { NodeDb } from './db.ts'
 
 /**
  * The transactions the pool accepted, on disk: a hash returned by `eth_sendRawTransaction` is a

@@ -1,6 +1,6 @@
 import type { MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
-import type { Hex } from '../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /**
  * Clients blocked in eth_sendRawTransactionSync / realtime_sendRawTransaction, by tx hash. Resolved

@@ -1,9 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../chain/rlp-fields.ts'
-import type { Hex, StateDiff } from '../chain/state-diff.ts'
-import { FlatState } from '../execution/state/flat-state.ts'
+import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import type { Hex, StateDiff } from '../primitives/state-diff.ts'
+import { FlatState } from '../state/flat-state.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
 
 const ACCOUNT = 0x61 // 'a' + address → RLP([nonce, balance, codeHash])

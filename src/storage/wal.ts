@@ -1,5 +1,6 @@
 import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
-import { readU64, u64, type BatchOp, type NodeDb } from './db.ts'
+import { readU64, u64 } from '../primitives/u64.ts'
+import type { BatchOp, NodeDb } from './db.ts'
 
 /**
  * The mini-block write-ahead log. A mini-block is appended (fsynced) before any client sees its

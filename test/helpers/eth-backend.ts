@@ -6,11 +6,11 @@ import { EventEmitter } from 'node:events'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { ChainConfig, createChainCommon } from '../../src/chain/config.ts'
 import type { TxReceipt } from '../../src/chain/receipt.ts'
-import type { Hex } from '../../src/chain/state-diff.ts'
+import type { Hex } from '../../src/primitives/state-diff.ts'
 import type { CallExecutorPool } from '../../src/execution/call.ts'
-import type { AccountProof } from '../../src/execution/merkle/index.ts'
+import type { AccountProof } from '../../src/trie/index.ts'
 import type { EthBackend, EthRpcOptions } from '../../src/rpc/eth/backend.ts'
-import type { OpenedChain } from '../../src/storage/bootstrap.ts'
+import type { OpenedChain } from '../../src/node/bootstrap.ts'
 
 export class TestBackend implements EthBackend {
   readonly pendingTxs = new EventEmitter<{ tx: [Hex] }>()

@@ -28,8 +28,8 @@ import { pino, type Logger } from 'pino'
 import { createChainCommon, DEV_CHAIN_ID } from '../../src/chain/config.ts'
 import { DEV_SEQUENCER_KEY } from '../../src/chain/dev.ts'
 import { decodeMiniBlock, encodeMiniBlock, sealMiniBlock, type MiniBlock, type UnsignedMiniBlock } from '../../src/chain/mini-block.ts'
-import type { Hex, StateDiff } from '../../src/chain/state-diff.ts'
-import { keccak256 } from '../../src/execution/crypto.ts'
+import type { Hex, StateDiff } from '../../src/primitives/state-diff.ts'
+import { keccak256 } from '../../src/crypto/native.ts'
 import {
   P2pHost,
   blocksTopic,

@@ -14,7 +14,7 @@ import type { MiniBlock } from '../../src/chain/mini-block.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
 import { Sequencer } from '../../src/sequencer/sequencer.ts'
-import { openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
+import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 
 /** Init code that counts down from 1,000 (~26,000 gas of JUMPI loop) and deploys nothing: a slow transaction. */
 const SLOW_INIT_CODE = hexToBytes('0x6103e85b600190038060035700')

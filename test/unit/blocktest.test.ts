@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { collectFixtureFiles, runBlockTestFile, type BlockTestResult } from '../../src/execution/blocktest/runner.ts'
+import { collectFixtureFiles, runBlockTestFile, type BlockTestResult } from '../../src/blocktest/runner.ts'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/ethereum-tests/BlockchainTests/ValidBlocks', import.meta.url))
 const INVALID_FIXTURES = fileURLToPath(new URL('../fixtures/ethereum-tests/BlockchainTests/InvalidBlocks', import.meta.url))

@@ -6,8 +6,9 @@ import { join } from 'node:path'
 import { RLP } from '@ethereumjs/rlp'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
-import { DatadirError, openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
-import { NodeDb, u64 } from '../../src/storage/db.ts'
+import { DatadirError, openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
+import { u64 } from '../../src/primitives/u64.ts'
+import { NodeDb } from '../../src/storage/db.ts'
 
 const genesis = devGenesis()
 const config = chainConfigFromGenesis(genesis, 'test')

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Hex } from '../../src/chain/state-diff.ts'
+import type { Hex } from '../../src/primitives/state-diff.ts'
 import { ContentionForecast } from '../../src/execution/parallel/contention-forecast.ts'
 
 const PAIR = '0x01' as Hex

@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
-import { keccak256, keccak256ViaStream, privateKeyToAddress, signHash, ecdsaRecoverPublicKey, publicKeyToAddress } from '../../src/execution/crypto.ts'
-import { SHORT_INPUT_MAX_BYTES, ShortKeccakCache } from '../../src/execution/short-keccak-cache.ts'
+import { keccak256, keccak256ViaStream, privateKeyToAddress, signHash, ecdsaRecoverPublicKey, publicKeyToAddress } from '../../src/crypto/native.ts'
+import { SHORT_INPUT_MAX_BYTES, ShortKeccakCache } from '../../src/crypto/short-keccak-cache.ts'
 
 test('keccak256 (native sponge) equals the keccak package and the known vectors', () => {
   assert.equal(bytesToHex(keccak256(new Uint8Array(0))), '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')

@@ -5,7 +5,7 @@ import { createTx, type TypedTransaction } from '@ethereumjs/tx'
 import { SECP256K1_ORDER, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, concatBytes, hexToBytes } from '@ethereumjs/util'
 import secp256k1 from 'secp256k1'
 import { createChainCommon } from '../../src/chain/config.ts'
-import { keccak256, privateKeyToAddress, signHash } from '../../src/execution/crypto.ts'
+import { keccak256, privateKeyToAddress, signHash } from '../../src/crypto/native.ts'
 import {
   IngestPool,
   IngestPoolStoppedError,

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs'
 import { createMPT, createMerkleProof, verifyMerkleProof } from '@ethereumjs/mpt'
 import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@ethereumjs/util'
-import { keccak256 } from '../../src/execution/crypto.ts'
-import { InvalidTrieNodeError, MerkleTrie, MissingTrieNodeError } from '../../src/execution/merkle/index.ts'
-import type { TrieNodeSource } from '../../src/execution/merkle/index.ts'
+import { keccak256 } from '../../src/crypto/native.ts'
+import { InvalidTrieNodeError, MerkleTrie, MissingTrieNodeError } from '../../src/trie/index.ts'
+import type { TrieNodeSource } from '../../src/trie/index.ts'
 import { rng } from '../helpers/rng.ts'
 
 const FIXTURES = new URL('../fixtures/ethereum-tests/TrieTests/', import.meta.url)

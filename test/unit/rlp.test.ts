@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
-import { CodecError, encodeRlp, rlpListItems, rlpStringPayload, unpaddedBytes, type RlpInput, type RlpValue } from '../../src/chain/rlp-fields.ts'
+import { CodecError, encodeRlp, rlpListItems, rlpStringPayload, unpaddedBytes, type RlpInput, type RlpValue } from '../../src/primitives/rlp-fields.ts'
 import { rng } from '../helpers/rng.ts'
 
 /** Lengths around every boundary of RLP's header forms (1 byte, 0x80+n, 0xb7+len(len)). */

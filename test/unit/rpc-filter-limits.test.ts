@@ -14,11 +14,11 @@ import { runInNewContext } from 'node:vm'
 import { createTxFromRLP } from '@ethereumjs/tx'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
-import type { Hex } from '../../src/chain/state-diff.ts'
+import type { Hex } from '../../src/primitives/state-diff.ts'
 import { RpcError } from '../../src/rpc/errors.ts'
 import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from '../../src/rpc/eth/backend.ts'
 import { FilterManager } from '../../src/rpc/eth/filters.ts'
-import { openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
+import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { TestBackend } from '../helpers/eth-backend.ts'
 
 setFlagsFromString('--expose-gc')

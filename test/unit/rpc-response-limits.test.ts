@@ -18,7 +18,7 @@ import { RpcError } from '../../src/rpc/errors.ts'
 import { DEFAULT_ETH_RPC_OPTIONS } from '../../src/rpc/eth/backend.ts'
 import { registerFeeMethods } from '../../src/rpc/eth/fee-methods.ts'
 import { Dispatcher, MethodRegistry, type RpcContext } from '../../src/rpc/index.ts'
-import { openChain, type OpenedChain } from '../../src/storage/bootstrap.ts'
+import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { TestBackend } from '../helpers/eth-backend.ts'
 
 const CTX: RpcContext = { transport: 'http', signal: new AbortController().signal, remoteAddress: '127.0.0.1' }

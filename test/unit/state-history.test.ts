@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { KECCAK256_NULL } from '@ethereumjs/util'
-import type { AccountDiff, Hex, StateDiff } from '../../src/chain/state-diff.ts'
-import { FlatState } from '../../src/execution/state/flat-state.ts'
-import { StateHistory, StateUnavailableError } from '../../src/execution/state/state-history.ts'
+import type { AccountDiff, Hex, StateDiff } from '../../src/primitives/state-diff.ts'
+import { FlatState } from '../../src/state/flat-state.ts'
+import { StateHistory, StateUnavailableError } from '../../src/state/state-history.ts'
 import { rng } from '../helpers/rng.ts'
 
 const ADDRESSES = Array.from({ length: 8 }, (_, i) => `0x${i.toString(16).padStart(40, '0')}` as Hex)

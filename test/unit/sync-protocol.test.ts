@@ -10,9 +10,9 @@ import { bytesToHex, hexToBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { buildHeader } from '../../src/chain/header.ts'
-import { CodecError } from '../../src/chain/rlp-fields.ts'
-import type { Hex, StateDiff } from '../../src/chain/state-diff.ts'
-import { privateKeyToAddress } from '../../src/execution/crypto.ts'
+import { CodecError } from '../../src/primitives/rlp-fields.ts'
+import type { Hex, StateDiff } from '../../src/primitives/state-diff.ts'
+import { privateKeyToAddress } from '../../src/crypto/native.ts'
 import {
   decodeBlockAnnouncement,
   decodeBlockBundles,

@@ -1,6 +1,6 @@
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { createChainCommon } from '../../chain/config.ts'
-import { nativeCrypto } from '../crypto.ts'
+import { nativeCrypto } from '../../crypto/native.ts'
 
 /**
  * How a worker rebuilds the main thread's `Common` (a `Common` does not cross threads): the L2's

@@ -14,7 +14,7 @@
  * no new samples arrive for it; the verdict expires after `EXPIRE_ROUNDS` rounds and is learnt
  * again, in case the workload changed.
  */
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 
 /** Samples before a verdict: a contract is contended once this many cross-lane calls were checked. */
 const MIN_SAMPLES = 5

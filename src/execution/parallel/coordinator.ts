@@ -16,12 +16,12 @@
  */
 import { availableParallelism } from 'node:os'
 import type { Block } from '@ethereumjs/block'
-import type { Hex, StateDiff } from '../../chain/state-diff.ts'
+import type { Hex, StateDiff } from '../../primitives/state-diff.ts'
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { BlockEnv } from '../block-env.ts'
 import { headerReceiptSource, placeReceipt, receiptSource, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
-import type { FlatState } from '../state/flat-state.ts'
-import type { JournaledState, WriteListener } from '../state/journaled-state.ts'
+import type { FlatState } from '../../state/flat-state.ts'
+import type { JournaledState, WriteListener } from '../../state/journaled-state.ts'
 import {
   newBatchProgress,
   pastDeadline,

@@ -1,7 +1,7 @@
-import type { AccountState, Hex } from '../../chain/state-diff.ts'
-import type { OverlayWrites } from '../state/journaled-state.ts'
-import { overlayAccount, overlayHasStorage, overlaySlot, type StorageWrites } from '../state/overlay-reads.ts'
-import type { StateReader } from '../state/state-reader.ts'
+import type { AccountState, Hex } from '../../primitives/state-diff.ts'
+import type { OverlayWrites } from '../../state/journaled-state.ts'
+import { overlayAccount, overlayHasStorage, overlaySlot, type StorageWrites } from '../../state/overlay-reads.ts'
+import type { StateReader } from '../../state/state-reader.ts'
 
 
 /**

@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import type { StateDiff } from '../../chain/state-diff.ts'
+import type { StateDiff } from '../../primitives/state-diff.ts'
 import type { BlockEnv } from '../block-env.ts'
 import type { BlockCursor, SequentialExecutor, TxHeader, TxOutcome, Withdrawal } from '../executor.ts'
 import type { PlainTransfer } from '../native-transfer.ts'

@@ -22,9 +22,9 @@
  */
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { Log } from '../../chain/receipt.ts'
-import type { AccountState, Hex } from '../../chain/state-diff.ts'
+import type { AccountState, Hex } from '../../primitives/state-diff.ts'
 import type { ExecutedTxParts } from '../executor.ts'
-import type { JournaledState, OverlayWrites } from '../state/journaled-state.ts'
+import type { JournaledState, OverlayWrites } from '../../state/journaled-state.ts'
 import type { RecordingReader } from './layered-state.ts'
 import { WireReader, WireWriter, equalBytes, sameAccount } from './wire.ts'
 

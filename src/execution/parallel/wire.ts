@@ -5,7 +5,7 @@
  * growable buffer and transferred.
  */
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
-import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
+import type { AccountState, Hex, StateDiff } from '../../primitives/state-diff.ts'
 
 const HEX_VALUES: Int8Array = (() => {
   const table = new Int8Array(128).fill(-1)

@@ -2,9 +2,9 @@ import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { ChainConfig } from '../../chain/config.ts'
 import type { TxReceipt } from '../../chain/receipt.ts'
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 import type { CallExecutorPool } from '../../execution/call.ts'
-import type { AccountProof } from '../../execution/merkle/index.ts'
+import type { AccountProof } from '../../trie/index.ts'
 import type { ExecutionWitness } from '../../stateless/index.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
 
@@ -38,10 +38,11 @@ export interface EthRpcOptions {
   maxLogsRange: bigint
   /** Most logs one eth_getLogs returns. */
   maxLogsResults: number
-  /** eth_sendRawTransactionSync default and maximum waits. */
+  /** Default wait of eth_sendRawTransactionSync when the client gives none (EIP-7966 suggests 2 s). */
   syncSendTimeoutMs: number
+  /** Longest wait a client may ask eth_sendRawTransactionSync for. */
   maxSyncSendTimeoutMs: number
-  /** realtime_sendRawTransaction wait. */
+  /** How long realtime_sendRawTransaction waits before "realtime transaction expired". */
   realtimeTimeoutMs: number
   /** Most filters installed at once (eth_newFilter …), by one client (peer address) and in total, and how long an unpolled one lives. */
   maxFilters: number

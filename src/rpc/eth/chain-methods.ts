@@ -1,5 +1,5 @@
 import type { SealedBlock } from '../../chain/block.ts'
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 import type { MethodRegistry } from '../registry.ts'
 import { expectParams, parseBlockTag, parseBoolean, parseHash, parseQuantity, toQuantity, type BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'

@@ -2,8 +2,8 @@ import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../../chain/block.ts'
 import type { Log, TxReceipt } from '../../chain/receipt.ts'
-import { encodeRlp } from '../../chain/rlp-fields.ts'
-import type { Hex } from '../../chain/state-diff.ts'
+import { encodeRlp } from '../../primitives/rlp-fields.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 import { toData, toQuantity } from '../params.ts'
 
 /**

@@ -4,7 +4,7 @@
  * same logs here.
  */
 import type { Log } from '../../chain/receipt.ts'
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 import { invalidArgument, parseAddress, parseBlockTag, parseHash, type BlockTagName } from '../params.ts'
 
 /** A `fromBlock`/`toBlock` bound: a tag resolved at query time, or a fixed number. */

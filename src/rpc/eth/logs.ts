@@ -3,7 +3,7 @@
  */
 import type { MiniBlock } from '../../chain/mini-block.ts'
 import type { TxReceipt } from '../../chain/receipt.ts'
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
 import { invalidParams, limitExceeded, resourceNotFound, resourceUnavailable } from '../errors.ts'
 import { expectParams } from '../params.ts'

@@ -13,7 +13,7 @@
  * `pick` runs every mini-block (10 ms) with thousands of pending txs, so senders sit in a heap keyed
  * by the effective tip of their next tx: picking k txs costs O(k log senders), not a full sort.
  */
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../../primitives/state-diff.ts'
 import { effectiveTip } from '../../execution/fees.ts'
 import type { DecodedTx } from '../ingest/decode.ts'
 import { rejectTx } from '../ingest/errors.ts'

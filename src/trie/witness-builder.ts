@@ -1,7 +1,7 @@
 import { KECCAK256_NULL, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import type { Hex, StateDiff } from '../chain/state-diff.ts'
-import type { StateTrie } from '../execution/merkle/index.ts'
-import type { BlockAccess } from './access-set.ts'
+import type { BlockAccess } from '../primitives/block-access.ts'
+import type { Hex, StateDiff } from '../primitives/state-diff.ts'
+import type { StateTrie } from './index.ts'
 
 /**
  * Collects the pre-existing trie nodes a `StateTrie` reads while recording. Wire `onNodeRead` into

@@ -1,5 +1,5 @@
 import { bytesToHex } from '@ethereumjs/util'
-import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
+import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { StateReader } from './state-reader.ts'
 
 const EMPTY = new Uint8Array(0)

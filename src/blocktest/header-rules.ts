@@ -1,9 +1,9 @@
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bigIntToUnpaddedBytes, bytesToHex, equalsBytes } from '@ethereumjs/util'
-import { encodeRlp } from '../../chain/rlp-fields.ts'
-import { checkHeaderSequence, nextBaseFee } from '../../chain/header.ts'
-import { orderedTrieRoot } from '../../chain/ordered-trie.ts'
+import { encodeRlp } from '../primitives/rlp-fields.ts'
+import { checkHeaderSequence, nextBaseFee } from '../chain/header.ts'
+import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 
 /**
  * Ethereum mainnet's header rules that executing a block does not check by itself, as geth's

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads'
 import type { BlockContents } from '../../chain/block-contents.ts'
-import type { StateDiff } from '../../chain/state-diff.ts'
-import type { BlockAccess } from '../../stateless/access-set.ts'
-import type { AccountProof, StateTrieAccount } from './state-trie.ts'
+import type { StateDiff } from '../../primitives/state-diff.ts'
+import type { BlockAccess } from '../../primitives/block-access.ts'
+import type { AccountProof, StateTrieAccount } from '../../trie/state-trie.ts'
 import type { EncodedStateWitness, MerkleRequest, MerkleResponse } from './thread.ts'
 
 /**

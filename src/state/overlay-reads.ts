@@ -1,4 +1,4 @@
-import type { AccountState, Hex } from '../../chain/state-diff.ts'
+import type { AccountState, Hex } from '../primitives/state-diff.ts'
 import type { StateReader } from './state-reader.ts'
 
 const EMPTY = new Uint8Array(0)

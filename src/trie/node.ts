@@ -15,7 +15,7 @@
  * encoding itself.
  */
 import { RLP } from '@ethereumjs/rlp'
-import { encodeRlp } from '../../chain/rlp-fields.ts'
+import { encodeRlp } from '../primitives/rlp-fields.ts'
 import type { NestedUint8Array } from '@ethereumjs/rlp'
 import { InvalidTrieNodeError } from './errors.ts'
 import { decodeHexPrefix, hexPrefixLength, writeHexPrefix } from './nibbles.ts'

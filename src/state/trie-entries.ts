@@ -1,5 +1,5 @@
 import { hexToBytes } from '@ethereumjs/util'
-import type { StateTrieAccount } from '../merkle/index.ts'
+import type { StateTrieAccount } from '../trie/index.ts'
 import type { FlatState } from './flat-state.ts'
 
 /** A flat state in the shape `StateTrie.fromAccounts` builds a trie from. */

@@ -1,5 +1,5 @@
-import { MerkleTrie } from '../execution/merkle/index.ts'
-import { encodeRlp, unpaddedBytes } from './rlp-fields.ts'
+import { MerkleTrie } from './index.ts'
+import { encodeRlp, unpaddedBytes } from '../primitives/rlp-fields.ts'
 
 /** Root of the trie `rlp(index) → item` that transactions, receipts and withdrawals roots use. */
 export function orderedTrieRoot(items: readonly Uint8Array[]): Uint8Array {

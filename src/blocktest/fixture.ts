@@ -1,7 +1,7 @@
-import type { Hex } from '../../chain/state-diff.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /** The JSON shape of an ethereum/tests BlockchainTests fixture (the parts we use). */
-import type { GenesisAccount } from '../../chain/genesis.ts'
+import type { GenesisAccount } from '../chain/genesis.ts'
 
 export type FixtureAccount = GenesisAccount
 

@@ -1,13 +1,13 @@
 import { parentPort } from 'node:worker_threads'
 import { blockContents } from '../../chain/block-contents.ts'
-import { encodeRlp } from '../../chain/rlp-fields.ts'
-import { encodeStateDiff } from '../../chain/state-diff-codec.ts'
-import type { StateDiff } from '../../chain/state-diff.ts'
+import { encodeRlp } from '../../primitives/rlp-fields.ts'
+import { encodeStateDiff } from '../../primitives/state-diff-codec.ts'
+import type { StateDiff } from '../../primitives/state-diff.ts'
 // Only the builder: the thread must not load the verifier's execution stack.
-import type { BlockAccess } from '../../stateless/access-set.ts'
-import { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from '../../stateless/witness-builder.ts'
+import type { BlockAccess } from '../../primitives/block-access.ts'
+import { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from '../../trie/witness-builder.ts'
 import { yieldToMainThread } from '../../util/thread-priority.ts'
-import { StateTrie, type StateTrieAccount } from './state-trie.ts'
+import { StateTrie, type StateTrieAccount } from '../../trie/state-trie.ts'
 
 export type MerkleRequest = {
   id: number

@@ -1,4 +1,4 @@
-import type { AccountState, Hex } from '../../chain/state-diff.ts'
+import type { AccountState, Hex } from '../primitives/state-diff.ts'
 
 /**
  * Synchronous read access to a world state. Every executor reads through this: the sequencer's live

@@ -7,18 +7,20 @@ import type { ChainConfig } from '../chain/config.ts'
 import { genesisState, type GenesisFile } from '../chain/genesis.ts'
 import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
-import type { AccountDiff, Hex, StateDiff } from '../chain/state-diff.ts'
-import { StateTrie, ThreadedMerkleizer } from '../execution/merkle/index.ts'
-import type { FlatState } from '../execution/state/flat-state.ts'
-import { StateHistory } from '../execution/state/state-history.ts'
-import { trieEntries } from '../execution/state/trie-entries.ts'
-import { BlockArtifactStore } from './block-artifact-store.ts'
-import { BlockStore, storedContents } from './block-store.ts'
-import { ChainView } from './chain-view.ts'
-import { NodeDb } from './db.ts'
-import { PoolJournal } from './pool-journal.ts'
-import { StateStore } from './state-store.ts'
-import { MiniBlockWal } from './wal.ts'
+import type { AccountDiff, Hex, StateDiff } from '../primitives/state-diff.ts'
+import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
+import { StateTrie } from '../trie/index.ts'
+import type { FlatState } from '../state/flat-state.ts'
+import { StateHistory } from '../state/state-history.ts'
+import { trieEntries } from '../state/trie-entries.ts'
+import { BlockArtifactStore } from '../storage/block-artifact-store.ts'
+import { BlockStore, storedContents } from '../storage/block-store.ts'
+import type { ChainWriter } from '../storage/chain-stores.ts'
+import { ChainView } from '../storage/chain-view.ts'
+import { NodeDb } from '../storage/db.ts'
+import { PoolJournal } from '../storage/pool-journal.ts'
+import { StateStore } from '../storage/state-store.ts'
+import { MiniBlockWal } from '../storage/wal.ts'
 
 const GENESIS_KEY = new TextEncoder().encode('genesis')
 /** Stored beside the genesis hash: the header does not commit to the chain id, so check it apart. */
@@ -28,16 +30,14 @@ export class DatadirError extends Error {
   override name = 'DatadirError'
 }
 
-export interface OpenedChain {
-  db: NodeDb
-  blocks: BlockStore
-  stateStore: StateStore
-  wal: MiniBlockWal
-  /** Recent blocks' witnesses and state diffs. */
-  artifacts: BlockArtifactStore
+/**
+ * An opened datadir, as the composition root hands it to a role: the stores (`ChainWriter`), the state
+ * trie at the sealed head in its own thread, the pool journal and the unsealed mini-blocks. Roles take
+ * only the part they read (`BlockReader`, `ChainWriter`, `HeadStateView`, `SequencerChain`, `ReplicaChain`).
+ */
+export interface OpenedChain extends ChainWriter {
   /** Transactions accepted into the pool and not yet in a mini-block. */
   poolJournal: PoolJournal
-  chain: ChainView
   /** The state trie at the sealed head (in its own thread), ready to advance by the next block's diff. */
   merkleizer: ThreadedMerkleizer
   /** Mini-blocks logged after the sealed head: replayed and sealed before production resumes. */
@@ -46,16 +46,16 @@ export interface OpenedChain {
   close(): Promise<void>
 }
 
-/**
- * Opens (or initializes) a datadir. On restart it loads the sealed flat state, rebuilds the state
- * trie from it and checks the root against the head header — a cheap integrity check that catches a
- * torn or foreign datadir before the node serves a single read.
- */
 export interface OpenChainOptions {
   /** How many recent blocks keep their witness and state diff (default 10,000: ~3 h of 1 s blocks). */
   retainArtifactBlocks?: bigint
 }
 
+/**
+ * Opens (or initializes) a datadir. On restart it loads the sealed flat state, rebuilds the state
+ * trie from it and checks the root against the head header — a cheap integrity check that catches a
+ * torn or foreign datadir before the node serves a single read.
+ */
 export async function openChain(datadir: string, genesis: GenesisFile, config: ChainConfig, common: Common, options: OpenChainOptions = {}): Promise<OpenedChain> {
   await mkdir(datadir, { recursive: true })
   const db = await NodeDb.open(join(datadir, 'chaindata'))

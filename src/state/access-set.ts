@@ -1,16 +1,7 @@
-import type { Hex } from '../chain/state-diff.ts'
-import type { AccessRecorder } from '../execution/state/journaled-state.ts'
-import type { StateReader } from '../execution/state/state-reader.ts'
-
-/** What an EVM block's execution read, in the shape that crosses to the merkleizer thread. */
-export interface BlockAccess {
-  /** Accounts read (lowercase 0x addresses). */
-  accounts: Hex[]
-  /** Storage slots read, per account. */
-  slots: Array<[address: Hex, slots: Hex[]]>
-  /** Block numbers BLOCKHASH asked for. */
-  blockHashes: bigint[]
-}
+import type { BlockAccess } from '../primitives/block-access.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import type { AccessRecorder } from './journaled-state.ts'
+import type { StateReader } from './state-reader.ts'
 
 /**
  * Collects the keys one EVM block's execution reads, for its witness: a stateless verifier

@@ -1,7 +1,7 @@
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common'
 import { Account, KECCAK256_NULL, KECCAK256_RLP, bytesToHex, type Address } from '@ethereumjs/util'
-import type { AccountDiff, AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
-import { keccak256 } from '../crypto.ts'
+import type { AccountDiff, AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
+import { keccak256 } from '../crypto/native.ts'
 import type { StateReader } from './state-reader.ts'
 import { overlayAccount, overlayHasStorage, overlaySlot, type StorageWrites } from './overlay-reads.ts'
 

@@ -5,8 +5,8 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
-import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
-import { keccak256 } from '../crypto.ts'
+import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
+import { keccak256 } from '../crypto/native.ts'
 import { InvalidTrieNodeError } from './errors.ts'
 import { MerkleTrie, type TrieNodeSource } from './trie.ts'
 

@@ -1,4 +1,4 @@
-import type { AccountState, Hex, StateDiff } from '../../chain/state-diff.ts'
+import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { FlatState } from './flat-state.ts'
 import type { StateReader } from './state-reader.ts'
 

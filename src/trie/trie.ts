@@ -9,7 +9,7 @@
  * Values are kept by reference: callers must not mutate a value array after handing it to `put`.
  */
 import { KECCAK256_RLP, bytesToHex } from '@ethereumjs/util'
-import { keccak256 } from '../crypto.ts'
+import { keccak256 } from '../crypto/native.ts'
 import { InvalidTrieNodeError, MissingTrieNodeError } from './errors.ts'
 import { EMPTY_NIBBLES, bytesToNibbles, concatNibbles, matchesRest, matchingLength, prependNibble, startsWith } from './nibbles.ts'
 import { BRANCH, BranchNode, EXTENSION, ExtensionNode, HASH_REF, HashRefNode, LEAF, LeafNode, VALUE_SLOT, decodeNode, encodeBranch, encodeNode, encodeNodeTransient, invalidate, isDirty, markChanged } from './node.ts'
