@@ -394,7 +394,7 @@ async function differential(seed: number, workerCounts: readonly number[], batch
         cursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: BigInt(b) }
         cursors.set(l, cursor)
         l.executor.setBlockEnv(envFor(world, number))
-        await l.executor.applyBeaconRoot(envFor(world, number))
+        await l.executor.applySystemCalls(envFor(world, number))
       }
       cursor.miniBlockNumber = BigInt(b)
       const outcomes = await l.executor.executeBatch(txs, cursor)
