@@ -24,8 +24,9 @@ import type { JournaledState } from './state/journaled-state.ts'
 
 /** G_transaction: the intrinsic gas of a transaction without data, access list or creation. */
 const TRANSFER_GAS = 21_000n
-/** 18 zero bytes: addresses up to 0xffff, the precompiles (P256VERIFY is 0x100 from Osaka) and their neighbours. */
-const LOW_ADDRESS_PREFIX = `0x${'00'.repeat(18)}`
+const LOW_ADDRESS_PREFIX = `0x${'00'.repeat(19)}`
+/** 0x0100–0x01ff: P256VERIFY (0x100, Osaka) and its neighbours. */
+const P256_RANGE_PREFIX = `0x${'00'.repeat(18)}01`
 
 /**
  * A transaction that may be a plain transfer: no data, not a creation, no access list, a legacy,
@@ -131,9 +132,9 @@ export function applyNativeTransfer(state: JournaledState, t: PlainTransfer, env
   return { gasUsed: TRANSFER_GAS, effectiveGasPrice: gasPrice }
 }
 
-/** 0x0000…xxxx (18 zero bytes): the precompile range and its neighbours. */
+/** 0x0000…00xx (19 zero bytes) and 0x0000…01xx: the precompile ranges and their neighbours. */
 function isLowAddress(address: Hex): boolean {
-  return address.startsWith(LOW_ADDRESS_PREFIX)
+  return address.startsWith(LOW_ADDRESS_PREFIX) || address.startsWith(P256_RANGE_PREFIX)
 }
 
 function isCodeless(account: AccountState): boolean {

@@ -14,10 +14,12 @@ export function txGasLimitCapError(common: Common, gasLimit: bigint): string | u
   return `transaction gas limit too high (cap: ${TX_GAS_LIMIT_CAP}, tx: ${gasLimit})`
 }
 
-/** geth's `ErrEmptyAuthList`. */
-export const EMPTY_AUTH_LIST_ERROR = 'EIP-7702 transaction with empty auth list'
-/** geth's `ErrSetCodeTxCreate`. */
-export const SET_CODE_TX_CREATE_ERROR = 'EIP-7702 transaction cannot be used to create contract'
+/** EIP-7623 (Prague): 21,000 plus 10 gas per calldata token (a zero byte is 1 token, any other byte 4). */
+export function calldataFloorGas(data: Uint8Array): bigint {
+  let tokens = 0
+  for (let i = 0; i < data.length; i++) tokens += data[i] === 0 ? 1 : 4
+  return 21_000n + 10n * BigInt(tokens)
+}
 
 /** The gas eth_call and eth_estimateGas give a message that names none: the block's limit, within the fork's cap. */
 export function defaultCallGas(common: Common, blockGasLimit: bigint): bigint {
