@@ -8,8 +8,14 @@ export interface BlockAccess {
   accounts: Hex[]
   /** Storage slots read, per account. */
   slots: Array<[address: Hex, slots: Hex[]]>
-  /** Block numbers BLOCKHASH asked for. */
+  /** Block numbers BLOCKHASH (and the EIP-2935 system call) asked for. */
   blockHashes: bigint[]
+  /**
+   * Code hashes whose bytecode was loaded from the pre-state. The witness builder adds the code of
+   * every read account as the block leaves it; from Prague an account's code can change within the
+   * block (an EIP-7702 re-delegation or clearing), so the code that was actually run must be recorded.
+   */
+  codeHashes: Hex[]
 }
 
 /**
@@ -22,6 +28,7 @@ export class BlockAccessRecorder implements AccessRecorder {
   private accounts = new Set<Hex>()
   private slots = new Map<Hex, Set<Hex>>()
   private blockHashes = new Set<bigint>()
+  private codeHashes = new Set<Hex>()
 
   onAccountRead(address: Hex): void {
     this.accounts.add(address)
@@ -40,16 +47,22 @@ export class BlockAccessRecorder implements AccessRecorder {
     this.blockHashes.add(number)
   }
 
+  onCodeRead(codeHash: Hex): void {
+    this.codeHashes.add(codeHash)
+  }
+
   /** What was read since the last `take()`, and a fresh start for the next block. */
   take(): BlockAccess {
     const access: BlockAccess = {
       accounts: [...this.accounts],
       slots: [...this.slots].map(([address, slots]) => [address, [...slots]]),
       blockHashes: [...this.blockHashes],
+      codeHashes: [...this.codeHashes],
     }
     this.accounts = new Set()
     this.slots = new Map()
     this.blockHashes = new Set()
+    this.codeHashes = new Set()
     return access
   }
 }
@@ -75,6 +88,9 @@ export function recordingReader(base: StateReader, recorder: AccessRecorder): St
       recorder.onAccountRead(address)
       return base.hasStorage(address)
     },
-    getCode: (codeHash) => base.getCode(codeHash),
+    getCode(codeHash) {
+      recorder.onCodeRead?.(codeHash)
+      return base.getCode(codeHash)
+    },
   }
 }
