@@ -87,7 +87,7 @@ async function blocktest(paths: string[], executor: ExecutorMode, workers: numbe
   const options: BlockTestOptions = { stateless }
   const parallel = { blocks: 0, rounds: 0, mainTxs: 0, deferredTxs: 0, workerTxs: 0, reexecuted: 0 }
   if (executor === 'parallel') {
-    options.pool = await ExecWorkerPool.start(workers ?? defaultExecWorkers(), { kind: 'mainnet-cancun' })
+    options.pool = await ExecWorkerPool.start(workers ?? defaultExecWorkers(), { kind: 'test-network', network: 'Cancun' })
     options.onParallelStats = (stats) => {
       parallel.blocks++
       parallel.rounds += stats.rounds

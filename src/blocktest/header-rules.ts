@@ -20,8 +20,6 @@ const GAS_LIMIT_BOUND_DIVISOR = 1024n
 /** EIP-1559 on Ethereum: elasticity 2, base fee moves by at most 1/8 per block, no floor. */
 const ELASTICITY = 2n
 const BASE_FEE_CHANGE_DENOMINATOR = 8n
-/** EIP-4844 under Cancun: 3 blobs of 2^17 gas per block is the target the excess is measured against. */
-const CANCUN_TARGET_BLOB_GAS = 393_216n
 
 /** Why `header` may not follow `parent`, or undefined. */
 export function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, common: Common): string | undefined {
@@ -38,8 +36,8 @@ export function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeade
     if (header.baseFeePerGas !== expected) return `block ${n}: base fee ${header.baseFeePerGas}, EIP-1559 gives ${expected} after the parent`
   }
   if (common.isActivatedEIP(4844) && parent.excessBlobGas !== undefined && parent.blobGasUsed !== undefined) {
-    const excess = parent.excessBlobGas + parent.blobGasUsed
-    const expected = excess > CANCUN_TARGET_BLOB_GAS ? excess - CANCUN_TARGET_BLOB_GAS : 0n
+    // The child's fork sets the target (EIP-7691 in Prague) and the reserve-price rule (EIP-7918 in Osaka).
+    const expected = parent.calcNextExcessBlobGas(header.common)
     if (header.excessBlobGas !== expected) return `block ${n}: excess blob gas ${header.excessBlobGas}, EIP-4844 gives ${expected} after the parent`
   }
   return undefined

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { createBlockFromRLP, type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { forkScheduleOfTestNetwork } from '../chain/forks.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
 import { InvalidBlockTransactionError, blockEnvFromHeader, executeBlockBody, type ExecutedBlock } from '../execution/block-execution.ts'
@@ -27,8 +28,6 @@ export interface BlockTestResult {
   reason?: string
 }
 
-/** The forks this executor implements; fixtures of other forks are skipped with that reason. */
-const SUPPORTED_NETWORKS = new Set(['Cancun'])
 
 interface ChainPoint {
   state: FlatState
@@ -56,7 +55,10 @@ export async function collectFixtureFiles(paths: readonly string[]): Promise<str
 
 /** How block transactions are executed: sequentially (the default, the reference) or on a parallel executor's workers. */
 export interface BlockTestOptions {
-  /** Execution workers (common spec `mainnet-cancun`): run every block's transactions on the parallel executor. */
+  /**
+   * Execution workers: run every block's transactions on the parallel executor. Their common spec
+   * (`test-network`) fixes one network; fixtures of another run sequentially.
+   */
   pool?: ExecWorkerPool
   /** Called with each parallel executor's counters after its block. */
   onParallelStats?: (stats: ParallelStats) => void
@@ -77,8 +79,8 @@ export async function runBlockTestFile(file: string, options: BlockTestOptions =
 }
 
 async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<{ status: BlockTestStatus; reason?: string }> {
-  if (!SUPPORTED_NETWORKS.has(fixture.network)) {
-    return { status: 'skipped', reason: `fork ${fixture.network} is not implemented (the executor runs Cancun rules)` }
+  if (forkScheduleOfTestNetwork(fixture.network) === undefined) {
+    return { status: 'skipped', reason: `network ${fixture.network} is not implemented (the executor runs Cancun, Prague and Osaka rules)` }
   }
   try {
     const reason = await checkFixture(fixture, options)
@@ -89,7 +91,9 @@ async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions)
 }
 
 async function checkFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<string | undefined> {
-  const common = commonFromSpec({ kind: 'mainnet-cancun' })
+  const common = commonFromSpec({ kind: 'test-network', network: fixture.network })
+  const poolSpec = options.pool?.spec
+  if (poolSpec !== undefined && (poolSpec.kind !== 'test-network' || poolSpec.network !== fixture.network)) options = { ...options, pool: undefined }
   const genesisState = flatStateFromAlloc(fixture.pre)
   const collector = options.stateless === true ? new TrieNodeCollector() : undefined
   const trieOptions = { onNodeRead: collector?.onNodeRead }
@@ -98,14 +102,15 @@ async function checkFixture(fixture: BlockchainFixture, options: BlockTestOption
   if (genesisRoot !== fixture.genesisBlockHeader.stateRoot) {
     return `genesis state root ${genesisRoot}, expected ${fixture.genesisBlockHeader.stateRoot}`
   }
-  const genesis = createBlockFromRLP(hexToBytes(fixture.genesisRLP), { common })
+  // `setHardfork`: each block's fork from its timestamp (transition networks change fork mid-chain).
+  const genesis = createBlockFromRLP(hexToBytes(fixture.genesisRLP), { common, setHardfork: true })
   const points = new Map<Hex, ChainPoint>([[bytesToHex(genesis.hash()) as Hex, { state: genesisState, block: genesis, trie: genesisTrie }]])
 
   for (const [i, fixtureBlock] of fixture.blocks.entries()) {
     const expectInvalid = fixtureBlock.expectException !== undefined
     let outcome: { hash: Hex; point: ChainPoint } | string
     try {
-      const block = createBlockFromRLP(hexToBytes(fixtureBlock.rlp), { common })
+      const block = createBlockFromRLP(hexToBytes(fixtureBlock.rlp), { common, setHardfork: true })
       outcome = await applyFixtureBlock(block, points, common, options, collector)
     } catch (error) {
       outcome = `block ${i} rejected: ${error instanceof Error ? error.message : String(error)}`

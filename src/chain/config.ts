@@ -2,19 +2,20 @@
  * Chain configuration: the parameters every role must agree on, and the ethereumjs `Common`
  * built from them (with native crypto plugged in).
  */
-import { Common, Hardfork, Mainnet, createCustomCommon } from '@ethereumjs/common'
+import { type Common, Mainnet, createCustomCommon } from '@ethereumjs/common'
 import { TransactionType, type TypedTransaction } from '@ethereumjs/tx'
 import { nativeCrypto } from '../crypto/native.ts'
+import { OSAKA_FROM_GENESIS, chainHardforks, latestScheduledFork, type ForkSchedule } from './forks.ts'
 
 export interface ChainConfig {
   chainId: bigint
   /** Human-readable name, shown by `web3_clientVersion` and logs. */
   name: string
   /**
-   * The L2 executes Cancun rules: the fork the official consensus fixtures we test against use,
-   * and the one every wallet and library supports. See docs/DESIGN.md.
+   * When Prague and Osaka activate (Cancun applies from genesis): part of the genesis, so a datadir
+   * keeps the rules it was created with. See src/chain/forks.ts.
    */
-  hardfork: typeof Hardfork.Cancun
+  forks: ForkSchedule
   /** Address that receives priority fees (the sequencer's fee vault). */
   feeRecipient: `0x${string}`
   /** Gas limit of an EVM block (the 1 s tier). */
@@ -31,11 +32,17 @@ export interface ChainConfig {
 /** The dev chain id: distinct from anvil/Hardhat (31337), geth --dev (1337) and MegaETH's 4326/6343. */
 export const DEV_CHAIN_ID = 6342n
 
-export function createChainCommon(config: Pick<ChainConfig, 'chainId' | 'name'>): Common {
+/**
+ * The chain's `Common`: its hardfork list follows `config.forks` (default: Osaka from genesis), and it
+ * is set to the latest scheduled fork, the rules new transactions are decoded by. Whatever executes or
+ * hashes a block switches its own copy to the block's fork (`setHardforkBy` / `setHardfork: true`).
+ */
+export function createChainCommon(config: Pick<ChainConfig, 'chainId' | 'name'> & { forks?: ForkSchedule }): Common {
+  const forks = config.forks ?? OSAKA_FROM_GENESIS
   return createCustomCommon(
-    { chainId: Number(config.chainId), name: config.name },
+    { chainId: Number(config.chainId), name: config.name, hardforks: chainHardforks(forks) },
     Mainnet,
-    { hardfork: Hardfork.Cancun, customCrypto: nativeCrypto },
+    { hardfork: latestScheduledFork(forks), customCrypto: nativeCrypto },
   )
 }
 

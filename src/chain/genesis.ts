@@ -4,6 +4,7 @@ import { FlatState } from '../state/flat-state.ts'
 import { stripLeadingZeros } from '../state/journaled-state.ts'
 import { DEV_CHAIN_ID, type ChainConfig } from './config.ts'
 import { DEV_ACCOUNT_BALANCE, deriveDevAccounts } from './dev.ts'
+import { OSAKA_FROM_GENESIS, ForkScheduleError, forkScheduleFromGenesisConfig, forkScheduleToGenesisConfig } from './forks.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 
 /** One account of a geth-style `genesis.json` alloc. */
@@ -14,9 +15,12 @@ export interface GenesisAccount {
   storage?: Record<string, string>
 }
 
-/** The subset of geth's `genesis.json` this node reads (unknown fields are ignored, as geth does). */
+/**
+ * The subset of geth's `genesis.json` this node reads (unknown fields are ignored, as geth does).
+ * `config.pragueTime` / `config.osakaTime` schedule the forks (src/chain/forks.ts).
+ */
 export interface GenesisFile {
-  config: { chainId: number | string; [key: string]: unknown }
+  config: { chainId: number | string; pragueTime?: number | string; osakaTime?: number | string; [key: string]: unknown }
   alloc: Record<string, GenesisAccount>
   gasLimit?: string
   timestamp?: string
@@ -40,19 +44,29 @@ const DETERMINISTIC_DEPLOYER_CODE =
 export const BEACON_ROOTS_ADDRESS = '0x000f3df6d732807ef1319fb7b8bb8522d0beac02'
 const BEACON_ROOTS_CODE =
   '0x3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff810690815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500'
+/**
+ * EIP-2935 history-storage contract (Prague): serves the last 8191 block hashes, written by the
+ * start-of-block system call (src/execution/system-calls.ts). A custom genesis that schedules Prague
+ * must allocate it too (the runtime code below, nonce 1), as L1 deployed it before the fork.
+ */
+export const HISTORY_STORAGE_ADDRESS = '0x0000f90827f1c53a10cb7a02335b175320002935'
+export const HISTORY_STORAGE_CODE =
+  '0x3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35600143038111604257611fff81430311604257611fff9006545f5260205ff35b5f5ffd5b5f35611fff60014303065500'
 
 export const DEFAULT_BLOCK_GAS_LIMIT = 2_000_000_000n
 export const DEFAULT_MINI_BLOCK_GAS_LIMIT = 200_000_000n
 export const DEFAULT_MIN_BASE_FEE = 1_000_000n
 
+/** The dev chain: Osaka from genesis, with the system contracts its forks call. */
 export function devGenesis(): GenesisFile {
   const alloc: Record<string, GenesisAccount> = {
     [DETERMINISTIC_DEPLOYER]: { balance: '0x0', nonce: '0x1', code: DETERMINISTIC_DEPLOYER_CODE },
     [BEACON_ROOTS_ADDRESS]: { balance: '0x0', nonce: '0x1', code: BEACON_ROOTS_CODE },
+    [HISTORY_STORAGE_ADDRESS]: { balance: '0x0', nonce: '0x1', code: HISTORY_STORAGE_CODE },
   }
   for (const account of deriveDevAccounts()) alloc[account.address] = { balance: `0x${DEV_ACCOUNT_BALANCE.toString(16)}` }
   return {
-    config: { chainId: Number(DEV_CHAIN_ID) },
+    config: { chainId: Number(DEV_CHAIN_ID), ...forkScheduleToGenesisConfig(OSAKA_FROM_GENESIS) },
     alloc,
     gasLimit: `0x${DEFAULT_BLOCK_GAS_LIMIT.toString(16)}`,
     timestamp: '0x0',
@@ -66,10 +80,16 @@ export function chainConfigFromGenesis(genesis: GenesisFile, name: string): Chai
   if (chainId <= 0n) throw new GenesisError('genesis config.chainId must be positive')
   const blockGasLimit = genesis.gasLimit === undefined ? DEFAULT_BLOCK_GAS_LIMIT : parseBigInt(genesis.gasLimit, 'gasLimit')
   const miniBlockGasLimit = genesis.megaeth?.miniBlockGasLimit === undefined ? DEFAULT_MINI_BLOCK_GAS_LIMIT : parseBigInt(genesis.megaeth.miniBlockGasLimit, 'megaeth.miniBlockGasLimit')
+  let forks
+  try {
+    forks = forkScheduleFromGenesisConfig(genesis.config)
+  } catch (error) {
+    throw error instanceof ForkScheduleError ? new GenesisError(error.message) : error
+  }
   return {
     chainId,
     name,
-    hardfork: 'cancun',
+    forks,
     feeRecipient: (genesis.megaeth?.feeRecipient ?? genesis.coinbase ?? '0x4200000000000000000000000000000000000011').toLowerCase() as Hex,
     blockGasLimit,
     miniBlockGasLimit: miniBlockGasLimit < blockGasLimit ? miniBlockGasLimit : blockGasLimit,

@@ -21,9 +21,10 @@ export interface HeaderFields {
 }
 
 /**
- * A Cancun header: post-merge constants (no uncles, zero difficulty and nonce), no withdrawals or
- * blobs on this L2, and no beacon chain (zero parent beacon root). Hashed by ethereumjs, i.e. by
- * Ethereum's rules, so any client can verify it.
+ * A post-merge header of the block's fork: constants (no uncles, zero difficulty and nonce), no
+ * withdrawals or blobs on this L2, no beacon chain (zero parent beacon root) and, from Prague, no
+ * execution-layer requests (`requestsHash` of the empty list, as OP Isthmus). Hashed by ethereumjs,
+ * i.e. by Ethereum's rules, so any client can verify it.
  */
 export function buildHeader(fields: HeaderFields, common: Common): BlockHeader {
   return createBlockHeader(
@@ -49,7 +50,8 @@ export function buildHeader(fields: HeaderFields, common: Common): BlockHeader {
       excessBlobGas: 0n,
       parentBeaconBlockRoot: new Uint8Array(32),
     },
-    { common, skipConsensusFormatValidation: true },
+    // `setHardfork`: the header's fields (Prague adds `requestsHash`) follow its fork by timestamp.
+    { common, skipConsensusFormatValidation: true, setHardfork: true },
   )
 }
 

@@ -39,7 +39,7 @@ export function blockEnvFromHeader(header: BlockHeader): BlockEnv {
 }
 
 /**
- * Executes a whole block's body as the sequencer executes its mini-blocks: the EIP-4788 system call,
+ * Executes a whole block's body as the sequencer executes its mini-blocks: the start-of-block system calls,
  * every transaction in order (each must be includable), then withdrawals. Shared by the block-test
  * runner and the stateless verifier so both check exactly the code that produces blocks.
  */
@@ -51,7 +51,7 @@ export async function executeBlockBody(
 ): Promise<ExecutedBlock> {
   const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
   executor.setBlockEnv(env, options.block)
-  await executor.applyBeaconRoot(env)
+  await executor.applySystemCalls(env)
   const batch: BatchTx[] = transactions.map((tx, i) => ({ tx, sender: senderOf(tx, i) }))
   const outcomes = await executor.executeBatch(batch, cursor)
   const receipts: TxReceipt[] = []

@@ -8,6 +8,7 @@ import { SequentialExecutor } from './executor.ts'
 import type { StateReader } from '../state/state-reader.ts'
 import type { BlockHashLookup } from './vm-factory.ts'
 import { decodeRevertReason } from './revert.ts'
+import { defaultCallGas } from './tx-rules.ts'
 
 /** An eth_call / eth_estimateGas message: a transaction nobody signed. */
 export interface CallMessage {
@@ -21,6 +22,18 @@ export interface CallMessage {
   data?: Uint8Array
   nonce?: bigint
   accessList?: Array<{ address: Hex; storageKeys: Hex[] }>
+  /** EIP-7702 authorizations (signed): the message runs as a set-code transaction. */
+  authorizationList?: AuthorizationJson[]
+}
+
+/** A signed EIP-7702 authorization as JSON-RPC spells it (quantities as 0x hex). */
+export interface AuthorizationJson {
+  chainId: Hex
+  address: Hex
+  nonce: Hex
+  yParity: Hex
+  r: Hex
+  s: Hex
 }
 
 /** An EIP-2930 access list as JSON-RPC spells it. */
@@ -73,21 +86,25 @@ export class CallExecutorPool {
   async call(state: StateReader, env: BlockEnv, message: CallMessage, reportAccessList = false): Promise<CallOutcome> {
     const executor = await this.acquire(state)
     try {
-      return await runMessage(executor, env, message, this.common, reportAccessList)
+      return await runMessage(executor, env, message, reportAccessList)
     } finally {
       this.release(executor)
     }
   }
 }
 
-async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, common: Common, reportAccessList: boolean): Promise<CallOutcome> {
+async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, reportAccessList: boolean): Promise<CallOutcome> {
   const from = (message.from ?? ZERO_ADDRESS).toLowerCase() as Hex
   const sender = executor.state.readAccount(from)
   const pricedEnv = callEnv(env, message)
+  // Also switches the executor's Common to the block's fork: the message is built under its rules.
   executor.setBlockEnv(pricedEnv)
+  const { common } = executor
+  // From Osaka no transaction may ask for more than 2^24 gas (EIP-7825): calls run within that cap.
+  const gasCap = defaultCallGas(common, pricedEnv.gasLimit)
   let tx: TypedTransaction
   try {
-    tx = unsignedTx(message, sender?.nonce ?? 0n, pricedEnv.gasLimit, common, from)
+    tx = unsignedTx(message.gas !== undefined && message.gas > gasCap ? { ...message, gas: gasCap } : message, sender?.nonce ?? 0n, gasCap, common, from)
   } catch (error) {
     return { kind: 'invalid', error: error instanceof Error ? error.message : String(error) }
   }
@@ -132,8 +149,21 @@ function unsignedTx(message: CallMessage, nonce: bigint, gasCap: bigint, common:
     data: message.data ?? new Uint8Array(0),
   }
   const accessList = message.accessList?.map((item) => ({ address: item.address, storageKeys: item.storageKeys }))
+  const authorizationList = message.authorizationList
   const tx =
-    message.gasPrice !== undefined
+    authorizationList !== undefined
+      ? createTx(
+          {
+            ...base,
+            type: 4,
+            maxFeePerGas: message.maxFeePerGas ?? message.gasPrice ?? message.maxPriorityFeePerGas ?? 0n,
+            maxPriorityFeePerGas: message.maxPriorityFeePerGas ?? message.gasPrice ?? 0n,
+            accessList: accessList ?? [],
+            authorizationList,
+          },
+          { common, freeze: false },
+        )
+      : message.gasPrice !== undefined
       ? createTx({ ...base, type: accessList === undefined ? 0 : 1, gasPrice: message.gasPrice, ...(accessList === undefined ? {} : { accessList }) }, { common, freeze: false })
       : createTx(
           { ...base, type: 2, maxFeePerGas: message.maxFeePerGas ?? message.maxPriorityFeePerGas ?? 0n, maxPriorityFeePerGas: message.maxPriorityFeePerGas ?? 0n, accessList: accessList ?? [] },

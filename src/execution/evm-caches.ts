@@ -11,7 +11,7 @@ import { importEvmInternal } from './evm-internals.ts'
  */
 type Analysis = unknown
 interface InterpreterPrototype {
-  _getValidJumpDestinations(this: object, code: Uint8Array): Analysis
+  _getValidJumpDestinations(this: { _evm: { common: { hardfork(): string } } }, code: Uint8Array): Analysis
 }
 
 async function memoizeJumpAnalysis(): Promise<void> {
@@ -20,8 +20,16 @@ async function memoizeJumpAnalysis(): Promise<void> {
   // Internals moved: run unpatched.
   if (prototype === undefined || typeof prototype._getValidJumpDestinations !== 'function') return
   const analyse = prototype._getValidJumpDestinations
-  const analyses = new WeakMap<Uint8Array, Analysis>()
+  // The analysis also caches each position's opcode entry, which is the fork's (CLZ is an opcode from
+  // Osaka, INVALID before): one memo per fork, since VMs of several forks share code objects.
+  const analysesByFork = new Map<string, WeakMap<Uint8Array, Analysis>>()
   prototype._getValidJumpDestinations = function (code: Uint8Array): Analysis {
+    const fork = this._evm.common.hardfork()
+    let analyses = analysesByFork.get(fork)
+    if (analyses === undefined) {
+      analyses = new WeakMap()
+      analysesByFork.set(fork, analyses)
+    }
     let analysis = analyses.get(code)
     if (analysis === undefined) {
       analysis = analyse.call(this, code)

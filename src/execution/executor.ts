@@ -1,7 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
-import { Address, bytesToHex, createAddressFromString, setLengthLeft, bigIntToBytes } from '@ethereumjs/util'
+import { Address, bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
@@ -10,11 +10,10 @@ import { effectiveTip, type FeeCaps } from './fees.ts'
 import { applyNativeTransfer, plainTransferOf, supportsNativeTransfers, type PlainTransfer } from './native-transfer.ts'
 import { JournaledState } from '../state/journaled-state.ts'
 import type { StateReader } from '../state/state-reader.ts'
+import { applyBlockStartSystemCalls, needsParentHash } from './system-calls.ts'
+import { txGasLimitCapError } from './tx-rules.ts'
 import { createExecutionVM, type BlockHashLookup } from './vm-factory.ts'
 
-/** EIP-4788 beacon-roots contract. */
-const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
-const HISTORICAL_ROOTS_LENGTH = 8191n
 const GWEI = 1_000_000_000n
 /** The bloom of a receipt without logs; shared by every native transfer's receipt (receipts are never mutated). */
 const EMPTY_LOGS_BLOOM = new Uint8Array(256)
@@ -45,41 +44,52 @@ export class SequentialExecutor {
   private block: Block | undefined
   private blockEnv: BlockEnv | undefined
   /** Plain transfers skip the interpreter (see native-transfer.ts); off only to compare the two paths. */
-  nativeTransfers: boolean
+  nativeTransfers = true
+  /** Whether the current block's fork has the plain-transfer rules native-transfer.ts implements. */
+  private nativeTransferRules: boolean
   /** Transactions applied as native transfers so far. */
   nativeTransferCount = 0
 
   private constructor(
+    /** This executor's own Common: `setBlockEnv` switches it (and the VM's rules) to each block's fork. */
     readonly common: Common,
     readonly state: JournaledState,
     private readonly vm: VM,
+    private readonly blockHash: BlockHashLookup,
   ) {
-    this.nativeTransfers = supportsNativeTransfers(common)
+    this.nativeTransferRules = supportsNativeTransfers(common)
   }
 
-  static async create(common: Common, base: StateReader, blockHash: BlockHashLookup): Promise<SequentialExecutor> {
+  static async create(chainCommon: Common, base: StateReader, blockHash: BlockHashLookup): Promise<SequentialExecutor> {
+    const common = chainCommon.copy()
     const state = new JournaledState(base)
     const vm = await createExecutionVM(common, state, blockHash)
-    return new SequentialExecutor(common, state, vm)
+    return new SequentialExecutor(common, state, vm, blockHash)
   }
 
   /**
-   * Sets the block context for the transactions that follow. `block` may be given when a real block
-   * is at hand (block tests, verification); otherwise one is built from `env`.
+   * Sets the block context for the transactions that follow, and the rules of the block's fork (by its
+   * timestamp, from the chain's schedule). `block` may be given when a real block is at hand (block
+   * tests, verification); otherwise one is built from `env`.
    */
   setBlockEnv(env: BlockEnv, block?: Block): void {
     if (this.blockEnv === env) return
     this.blockEnv = env
+    const previous = this.common.hardfork()
+    if (this.common.setHardforkBy({ blockNumber: env.number, timestamp: env.timestamp }) !== previous) {
+      this.nativeTransferRules = supportsNativeTransfers(this.common)
+    }
     this.block = block ?? blockForEnv(env, this.common)
   }
 
-  /** The start-of-block system call of EIP-4788 (a no-op while the contract is not deployed). */
-  async applyBeaconRoot(env: BlockEnv): Promise<void> {
-    const code = await this.state.getCode(BEACON_ROOTS_ADDRESS)
-    if (code.length === 0) return
-    const index = env.timestamp % HISTORICAL_ROOTS_LENGTH
-    await this.state.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index), 32), bigIntToBytes(env.timestamp))
-    await this.state.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index + HISTORICAL_ROOTS_LENGTH), 32), env.parentBeaconBlockRoot)
+  /**
+   * The start-of-block system calls (EIP-4788, and EIP-2935 from Prague; see system-calls.ts): once
+   * per EVM block, before its first transaction. The parent hash comes from the executor's
+   * BLOCKHASH lookup.
+   */
+  async applySystemCalls(env: BlockEnv): Promise<void> {
+    const parentHash = needsParentHash(this.common) && env.number > 0n ? await this.blockHash(env.number - 1n) : undefined
+    await applyBlockStartSystemCalls(this.state, this.common, env, parentHash)
   }
 
   /** EIP-4895 withdrawals: credit without execution; zero amounts still touch the account. */
@@ -115,8 +125,13 @@ export class SequentialExecutor {
     const env = this.blockEnv
     const block = this.block
     if (env === undefined || block === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
-    const transfer = this.nativeTransfers ? (item.transfer ?? plainTransferOf(item.tx)) : undefined
-    if (cursor.gasUsed + (transfer?.gasLimit ?? item.tx.gasLimit) > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+    const transfer = this.nativeTransfers && this.nativeTransferRules ? (item.transfer ?? plainTransferOf(item.tx)) : undefined
+    const gasLimit = transfer?.gasLimit ?? item.tx.gasLimit
+    if (cursor.gasUsed + gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+    // EIP-7825: ethereumjs checks the cap in the transaction's constructor, which transactions decoded
+    // once already (validated-tx.ts) or under another fork's Common skip: the block's fork decides.
+    const capError = txGasLimitCapError(this.common, gasLimit)
+    if (capError !== undefined) return { ok: false, error: new Error(capError) }
     const applied = transfer === undefined ? undefined : applyNativeTransfer(this.state, transfer, env)
     if (transfer !== undefined && applied !== undefined) {
       this.nativeTransferCount++

@@ -25,6 +25,8 @@ import type { JournaledState } from '../state/journaled-state.ts'
 /** G_transaction: the intrinsic gas of a transaction without data, access list or creation. */
 const TRANSFER_GAS = 21_000n
 const LOW_ADDRESS_PREFIX = `0x${'00'.repeat(19)}`
+/** 0x0100–0x01ff: P256VERIFY (0x100, Osaka) and its neighbours. */
+const P256_RANGE_PREFIX = `0x${'00'.repeat(18)}01`
 
 /**
  * A transaction that may be a plain transfer: no data, not a creation, no access list, a legacy,
@@ -52,9 +54,14 @@ export interface NativeTransfer {
   effectiveGasPrice: bigint
 }
 
-/** Whether `common`'s rules for a plain transfer are the ones this module implements (London to Cancun). */
+/**
+ * Whether `common`'s rules for a plain transfer are the ones this module implements (London to Osaka).
+ * Prague and Osaka change nothing for one: EIP-7623's calldata floor is 21,000 without data, a sender
+ * or recipient with an EIP-7702 delegation has code (so `runTx` takes it), the EIP-7825 cap is checked
+ * by the executor before this path, and the new precompiles (0x0b–0x11, 0x100) are low addresses.
+ */
 export function supportsNativeTransfers(common: Common): boolean {
-  return common.gteHardfork(Hardfork.London) && !common.gteHardfork(Hardfork.Prague)
+  return common.gteHardfork(Hardfork.London) && !common.gteHardfork(Hardfork.Amsterdam)
 }
 
 /** A recipient, no data, no access list, a legacy, EIP-2930 or EIP-1559 envelope. */
@@ -125,9 +132,9 @@ export function applyNativeTransfer(state: JournaledState, t: PlainTransfer, env
   return { gasUsed: TRANSFER_GAS, effectiveGasPrice: gasPrice }
 }
 
-/** 0x0000…00xx (19 zero bytes): the precompile range and its neighbours. */
+/** 0x0000…00xx (19 zero bytes) and 0x0000…01xx: the precompile ranges and their neighbours. */
 function isLowAddress(address: Hex): boolean {
-  return address.startsWith(LOW_ADDRESS_PREFIX)
+  return address.startsWith(LOW_ADDRESS_PREFIX) || address.startsWith(P256_RANGE_PREFIX)
 }
 
 function isCodeless(account: AccountState): boolean {

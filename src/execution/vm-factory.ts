@@ -1,4 +1,5 @@
 import type { Common } from '@ethereumjs/common'
+import { NobleBLS } from '@ethereumjs/evm'
 import { createVM, type VM } from '@ethereumjs/vm'
 // Side effect: memoized, natively hashed tx senders for every VM in this thread.
 import './tx-sender-cache.ts'
@@ -28,5 +29,11 @@ export async function createExecutionVM(common: Common, state: JournaledState, b
       return blockchain
     },
   }
-  return createVM({ common, stateManager: state, blockchain })
+  const vm = await createVM({ common, stateManager: state, blockchain })
+  // ethereumjs builds the EIP-2537 backend only when the VM is created under Prague: a VM created
+  // earlier on a chain that schedules Prague would reach the fork without one. noble is its default
+  // backend (mcl-wasm, the other one it supports, is not a dependency).
+  const evm = vm.evm as unknown as { _bls?: unknown }
+  evm._bls ??= new NobleBLS()
+  return vm
 }

@@ -54,7 +54,7 @@ export function announcementFromFields(value: RlpValue, common: Common): BlockAn
   const [headerBytes, first, count, lastHash, signature] = asList(value, 5, 'block announcement')
   let header: BlockHeader
   try {
-    header = createBlockHeaderFromRLP(asBytes(headerBytes, 'header'), { common, skipConsensusFormatValidation: true })
+    header = createBlockHeaderFromRLP(asBytes(headerBytes, 'header'), { common, skipConsensusFormatValidation: true, setHardfork: true })
   } catch (error) {
     if (error instanceof CodecError) throw error
     throw new CodecError(`block announcement: header does not decode (${error instanceof Error ? error.message : String(error)})`)

@@ -6,6 +6,12 @@ export interface BlockAccess {
   accounts: Hex[]
   /** Storage slots read, per account. */
   slots: Array<[address: Hex, slots: Hex[]]>
-  /** Block numbers BLOCKHASH asked for. */
+  /** Block numbers BLOCKHASH (and the EIP-2935 system call) asked for. */
   blockHashes: bigint[]
+  /**
+   * Code hashes whose bytecode was loaded from the pre-state. The witness builder adds the code of
+   * every read account as the block leaves it; from Prague an account's code can change within the
+   * block (an EIP-7702 re-delegation or clearing), so the code that was actually run must be recorded.
+   */
+  codeHashes: Hex[]
 }

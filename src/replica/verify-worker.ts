@@ -25,7 +25,7 @@ export default async function verifyTask(task: VerifyTask): Promise<VerifyOutcom
   // the block's whole witness state — stayed reachable for the life of the worker (~10 KB per tx).
   const blockCommon = common.common.copy()
   try {
-    const header = createBlockHeaderFromRLP(task.header, { common: blockCommon, skipConsensusFormatValidation: true })
+    const header = createBlockHeaderFromRLP(task.header, { common: blockCommon, skipConsensusFormatValidation: true, setHardfork: true })
     const verified = await verifyBlock({ header, transactions: task.transactions }, decodeWitness(task.witness), {
       common: blockCommon,
       checkHeader: checkChainHeaderRules(task.config),

@@ -2,6 +2,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { ChainConfig } from '../chain/config.ts'
+import { forkActiveAt } from '../chain/forks.ts'
 import { nextBaseFee } from '../chain/header.ts'
 import { sealMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
@@ -30,7 +31,7 @@ interface OpenBlock {
   miniBlocks: MiniBlock[]
   /** performance.now() at which the block closes. */
   closesAt: number
-  /** The start-of-block system call ran (its writes ride in the first mini-block). */
+  /** The start-of-block system calls ran (their writes ride in the mini-block that first carries transactions). */
   systemCallsApplied: boolean
 }
 
@@ -82,6 +83,8 @@ export class BlockProducer {
    */
   private pickLimit: number
   private walFailure: Error | undefined
+  /** The highest block number whose seal (and so whose hash) is known: the EIP-2935 system call needs the parent's. */
+  private sealedNumber: bigint
 
   private readonly opened: BlockProducerModules['opened']
   private readonly executor: MiniBlockExecutor
@@ -110,6 +113,7 @@ export class BlockProducer {
     this.pickLimit = options.maxTxsPerMiniBlock
     metrics?.setPickLimit(this.pickLimit)
     const head = opened.chain.head
+    this.sealedNumber = head.header.number
     this.parent = {
       number: head.header.number,
       timestamp: head.header.timestamp,
@@ -194,6 +198,7 @@ export class BlockProducer {
         this.lastMiniBlock = { number: mb.number, hash: mb.hash }
       }
       const sealed = await this.sealer.seal(block)
+      this.sealedNumber = sealed.header.number
       this.parent = summarize(sealed.header)
     }
   }
@@ -284,6 +289,7 @@ export class BlockProducer {
   private async closeBlock(): Promise<void> {
     const block = this.open
     if (block === undefined) return
+    if (!block.systemCallsApplied) await this.produceMiniBlock(block, performance.now(), true)
     this.open = undefined
     this.parent = {
       number: block.env.number,
@@ -303,16 +309,34 @@ export class BlockProducer {
       access: this.access.take(),
     }
     // Not awaited: sealing runs behind the loop. Failures are recorded by the sealer and stop the loop.
-    this.sealer.seal(closed).catch(() => undefined)
+    this.sealer.seal(closed).then(
+      (sealed) => {
+        this.sealedNumber = sealed.header.number
+      },
+      () => undefined,
+    )
   }
 
-  private async produceMiniBlock(block: OpenBlock, started: number): Promise<void> {
-    if (!block.systemCallsApplied) {
-      await this.executor.applyBeaconRoot(block.env)
-      block.systemCallsApplied = true
-    }
+  /**
+   * Whether this mini-block may carry transactions: the block's system calls come first, and from
+   * Prague they write the parent block's hash, known only once the sealer (which runs behind the loop)
+   * has merkleized the parent. Until then the block's first mini-blocks stay empty rather than stall
+   * the 10 ms cadence; a block closing without them gets one more mini-block that waits for the seal
+   * (`closing`), so every block has its system calls. See docs/DESIGN.md.
+   */
+  private async readyForTransactions(block: OpenBlock, closing: boolean): Promise<boolean> {
+    if (block.systemCallsApplied) return true
+    const parentUnsealed = this.sealedNumber < block.env.number - 1n
+    if (parentUnsealed && !closing && forkActiveAt(this.config.forks, 'prague', block.env.timestamp)) return false
+    await this.executor.applySystemCalls(block.env)
+    block.systemCallsApplied = true
+    return true
+  }
+
+  private async produceMiniBlock(block: OpenBlock, started: number, closing = false): Promise<void> {
+    const ready = await this.readyForTransactions(block, closing)
     const remainingGas = this.config.blockGasLimit - block.cursor.gasUsed
-    const picked = this.pool.pick({
+    const picked = !ready ? [] : this.pool.pick({
       maxCount: this.pickLimit,
       maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
       baseFee: block.env.baseFeePerGas,

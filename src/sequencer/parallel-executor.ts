@@ -64,7 +64,7 @@ export interface MiniBlockExecutorParams {
   sequential: SequentialExecutor
   /** The flat state under `sequential`'s overlay. */
   base: FlatState
-  config: Pick<ChainConfig, 'chainId' | 'name'>
+  config: Pick<ChainConfig, 'chainId' | 'name' | 'forks'>
   registry?: Registry
   logger?: Logger
 }
@@ -74,7 +74,7 @@ export async function createMiniBlockExecutor(params: MiniBlockExecutorParams): 
   if (params.mode === 'sequential') return new SequentialMiniBlockExecutor(params.sequential)
   let pool: ExecWorkerPool
   try {
-    pool = await ExecWorkerPool.start(params.workers, { kind: 'chain', chainId: params.config.chainId, name: params.config.name })
+    pool = await ExecWorkerPool.start(params.workers, { kind: 'chain', chainId: params.config.chainId, name: params.config.name, forks: params.config.forks })
   } catch (error) {
     // Results are identical either way: keep producing blocks, sequentially, and say so loudly.
     params.logger?.error({ err: error }, 'execution workers failed to start: executing sequentially')

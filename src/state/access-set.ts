@@ -13,6 +13,7 @@ export class BlockAccessRecorder implements AccessRecorder {
   private accounts = new Set<Hex>()
   private slots = new Map<Hex, Set<Hex>>()
   private blockHashes = new Set<bigint>()
+  private codeHashes = new Set<Hex>()
 
   onAccountRead(address: Hex): void {
     this.accounts.add(address)
@@ -31,16 +32,22 @@ export class BlockAccessRecorder implements AccessRecorder {
     this.blockHashes.add(number)
   }
 
+  onCodeRead(codeHash: Hex): void {
+    this.codeHashes.add(codeHash)
+  }
+
   /** What was read since the last `take()`, and a fresh start for the next block. */
   take(): BlockAccess {
     const access: BlockAccess = {
       accounts: [...this.accounts],
       slots: [...this.slots].map(([address, slots]) => [address, [...slots]]),
       blockHashes: [...this.blockHashes],
+      codeHashes: [...this.codeHashes],
     }
     this.accounts = new Set()
     this.slots = new Map()
     this.blockHashes = new Set()
+    this.codeHashes = new Set()
     return access
   }
 }
@@ -66,6 +73,9 @@ export function recordingReader(base: StateReader, recorder: AccessRecorder): St
       recorder.onAccountRead(address)
       return base.hasStorage(address)
     },
-    getCode: (codeHash) => base.getCode(codeHash),
+    getCode(codeHash) {
+      recorder.onCodeRead?.(codeHash)
+      return base.getCode(codeHash)
+    },
   }
 }

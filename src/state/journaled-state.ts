@@ -29,6 +29,8 @@ type Undo =
 export interface AccessRecorder {
   onAccountRead(address: Hex): void
   onStorageRead(address: Hex, slot: Hex): void
+  /** Bytecode loaded by hash from the state under the overlay. */
+  onCodeRead?(codeHash: Hex): void
 }
 
 /**

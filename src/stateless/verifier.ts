@@ -106,7 +106,7 @@ export async function verifyBlock(block: BlockToVerify, witness: ExecutionWitnes
 function decodeAncestors(encoded: readonly Uint8Array[], common: Common): BlockHeader[] {
   const headers = encoded.map((rlp, i) => {
     try {
-      return createBlockHeaderFromRLP(rlp, { common, skipConsensusFormatValidation: true })
+      return createBlockHeaderFromRLP(rlp, { common, skipConsensusFormatValidation: true, setHardfork: true })
     } catch (error) {
       throw new BlockVerificationError('WITNESS_MALFORMED', `witness header ${i} does not decode: ${error instanceof Error ? error.message : String(error)}`)
     }

@@ -83,7 +83,7 @@ export class BlockStore {
     const key = u64(number)
     const [headerBytes, bodyBytes, receiptBytes] = await Promise.all([this.db.get('headers', key), this.db.get('bodies', key), this.db.get('receipts', key)])
     if (headerBytes === undefined || bodyBytes === undefined || receiptBytes === undefined) return undefined
-    const header = createBlockHeaderFromRLP(headerBytes, { common: this.common, skipConsensusFormatValidation: true })
+    const header = createBlockHeaderFromRLP(headerBytes, { common: this.common, skipConsensusFormatValidation: true, setHardfork: true })
     const [txs, ...range] = asList(RLP.decode(bodyBytes) as RlpValue, undefined, 'block body')
     return {
       header,

@@ -3,6 +3,8 @@ import type { BlockAccess } from '../primitives/block-access.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { StateTrie } from './index.ts'
 
+const EMPTY_CODE_HASH = bytesToHex(KECCAK256_NULL) as Hex
+
 /**
  * Collects the pre-existing trie nodes a `StateTrie` reads while recording. Wire `onNodeRead` into
  * the trie's options; outside `begin()`…`end()` reads cost one call and are dropped.
@@ -52,8 +54,9 @@ export function applyDiffRecordingWitness(trie: StateTrie, collector: TrieNodeCo
   let root: Uint8Array
   try {
     // A key the diff writes is walked by the root update itself: reading it first would walk the
-    // same path twice. Its code cannot have changed within the block (Cancun's SELFDESTRUCT only
-    // removes code created in the same transaction), so the post-state's code hash is the one read.
+    // same path twice. Its post-state code hash is the one read unless the code changed within the
+    // block (an EIP-7702 delegation; Cancun's SELFDESTRUCT only removes code created in the same
+    // transaction): code loaded from the pre-state is recorded apart (`access.codeHashes`).
     const readAccount = (address: Hex): Uint8Array => {
       let bytes = keys.get(address)
       if (bytes !== undefined) return bytes
@@ -65,6 +68,7 @@ export function applyDiffRecordingWitness(trie: StateTrie, collector: TrieNodeCo
       return bytes
     }
     for (const address of access.accounts) readAccount(address)
+    for (const codeHash of access.codeHashes) if (codeHash !== EMPTY_CODE_HASH) codeHashes.add(codeHash)
     for (const [address, slots] of access.slots) {
       const addressBytes = readAccount(address)
       const change = diff.accounts.get(address)

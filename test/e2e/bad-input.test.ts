@@ -328,7 +328,9 @@ describe('invalid transactions over RPC', { timeout: 60_000 }, () => {
   test('gas and fee checks: intrinsic gas, block gas limit, tip > cap, below base fee', async () => {
     assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 20_000n })), { code: -32000, message: 'intrinsic gas too low: gas 20000, minimum needed 21000' })
     assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 21_000n, data: '0x01' })), { code: -32000, message: 'intrinsic gas too low: gas 21000, minimum needed 21016' })
-    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 3_000_000_000n })), { code: -32000, message: 'gas limit exceeds block gas limit' })
+    // Osaka's 2^24 transaction cap (EIP-7825) is below the mini-block gas limit: it is the limit a dev-chain transaction meets.
+    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 3_000_000_000n })), { code: -32000, message: 'transaction gas limit too high (cap: 16777216, tx: 3000000000)' })
+    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 16_777_217n })), { code: -32000, message: 'transaction gas limit too high (cap: 16777216, tx: 16777217)' })
     assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, { nonce: 0n, maxPriorityFeePerGas: 2n * FEE.maxFeePerGas, maxFeePerGas: FEE.maxFeePerGas, gas: 21_000n, to: ADDRESS, value: 1n })), { code: -32000, message: 'max priority fee per gas higher than max fee per gas' })
     const low = await sendError(await signTx(sender, { nonce: 0, maxFeePerGas: 1n, maxPriorityFeePerGas: 0n }))
     assert.equal(low.code, -32000)

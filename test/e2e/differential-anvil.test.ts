@@ -1,5 +1,5 @@
 /**
- * Differential test: the same signed transactions go to megaeth-node and to anvil (Cancun, chain
+ * Differential test: the same signed transactions go to megaeth-node and to anvil (Osaka, chain
  * id 6342, auto-mining), then everything that does not depend on block layout must agree:
  * receipts (status, gasUsed, logs, contractAddress, effectiveGasPrice), balances, nonces, code,
  * storage, storage roots, `eth_call` results and errors, `eth_estimateGas`.
@@ -115,7 +115,7 @@ before(async () => {
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
   ;[node, anvil] = await Promise.all([
     startNode({ args: [`--metrics.port=${metricsPort}`] }),
-    startAnvil(['--chain-id', String(DEV_CHAIN_ID), '--hardfork', 'cancun', '--block-base-fee-per-gas', '1000000', '--accounts', '20', '--quiet']),
+    startAnvil(['--chain-id', String(DEV_CHAIN_ID), '--hardfork', 'osaka', '--block-base-fee-per-gas', '1000000', '--accounts', '20', '--quiet']),
   ])
 })
 

@@ -682,6 +682,9 @@ describe('sealed blocks verify by Ethereum rules', { timeout: 60_000 }, () => {
         q('difficulty'), q('number'), q('gasLimit'), q('gasUsed'), q('timestamp'), block['extraData'], block['mixHash'], block['nonce'],
         q('baseFeePerGas'), block['withdrawalsRoot'], q('blobGasUsed'), q('excessBlobGas'), block['parentBeaconBlockRoot'],
       ] as Hex[]
+      // The dev chain runs Osaka: Prague headers end with the EIP-7685 requests hash (of no requests).
+      assert.equal(block['requestsHash'], '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', `block ${n}: requestsHash of the empty request list`)
+      header.push(block['requestsHash'] as Hex)
       assert.equal(keccak256(toRlp(header)), block['hash'], `block ${n}: hash is keccak256(rlp(header))`)
 
       const txTrie = new MerklePatriciaTrie()

@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
 import { createTx, type TypedTransaction } from '@ethereumjs/tx'
-import { SECP256K1_ORDER, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, concatBytes, hexToBytes } from '@ethereumjs/util'
+import { SECP256K1_ORDER, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, concatBytes, eoaCode7702SignAuthorization, hexToBytes } from '@ethereumjs/util'
 import secp256k1 from 'secp256k1'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { keccak256, privateKeyToAddress, signHash } from '../../src/crypto/native.ts'
@@ -23,6 +23,8 @@ import { rng, type Rng } from '../helpers/rng.ts'
 
 const CHAIN = { chainId: 6342n, name: 'test' }
 const common = createChainCommon(CHAIN)
+/** The same chain before Prague: no set-code transactions, no calldata floor, no gas cap. */
+const cancun = createChainCommon({ ...CHAIN, forks: {} })
 const otherChain = createChainCommon({ chainId: 1n, name: 'mainnet-like' })
 const limits: DecodeLimits = { blockGasLimit: 30_000_000n }
 const KEY = hexToBytes(`0x${'11'.repeat(32)}`)
@@ -41,6 +43,18 @@ const feeMarket = (data: Record<string, unknown> = {}, key = KEY, c = common): T
   signed({ type: 2, nonce: 0n, maxFeePerGas: 3n * GWEI, maxPriorityFeePerGas: GWEI, ...data }, key, c)
 
 const int = (x: bigint): Uint8Array => bigIntToUnpaddedBytes(x)
+
+/** An EIP-7702 transaction whose one authorization (signed by `KEY` itself) delegates to `TO`. */
+const setCode = (data: Record<string, unknown> = {}): TypedTransaction => {
+  const authorization = eoaCode7702SignAuthorization({ chainId: `0x${CHAIN.chainId.toString(16)}`, address: TO, nonce: '0x1' }, KEY)
+  return signed({ type: 4, nonce: 0n, gasLimit: 60_000n, maxFeePerGas: 3n * GWEI, maxPriorityFeePerGas: GWEI, authorizationList: [authorization], ...data })
+}
+
+/** Signs typed-transaction list items natively (no ethereumjs validation) and encodes the envelope. */
+function signRawFields(type: number, unsigned: Array<Uint8Array | Uint8Array[]>): Uint8Array {
+  const { signature, recoveryId } = signHash(keccak256(concatBytes(new Uint8Array([type]), RLP.encode(unsigned))), KEY)
+  return concatBytes(new Uint8Array([type]), RLP.encode([...unsigned, int(BigInt(recoveryId)), signature.subarray(0, 32), signature.subarray(32)]))
+}
 
 interface Sig {
   v: bigint
@@ -77,9 +91,9 @@ function craftUnprotectedLegacy(): Uint8Array {
   return RLP.encode([...unsigned, int(27n + BigInt(recoveryId)), signature.subarray(0, 32), signature.subarray(32)])
 }
 
-function rejects(raw: Uint8Array, message: string | RegExp, reason?: TxRejectedError['reason'], decodeLimits: DecodeLimits = limits): void {
+function rejects(raw: Uint8Array, message: string | RegExp, reason?: TxRejectedError['reason'], decodeLimits: DecodeLimits = limits, c = common): void {
   assert.throws(
-    () => decodeRawTransaction(raw, common, decodeLimits),
+    () => decodeRawTransaction(raw, c, decodeLimits),
     (err: unknown) => {
       assert.ok(err instanceof TxRejectedError, `expected TxRejectedError, got ${String(err)}`)
       assert.equal(err.code, TX_REJECTED_RPC_CODE)
@@ -146,9 +160,46 @@ describe('decodeRawTransaction', () => {
     rejects(huge, `oversized data: transaction size ${128 * 1024 + 1}, limit ${128 * 1024}`, 'oversized')
   })
 
-  test('rejects blob (type 3), set-code (type 4) and unknown tx types', () => {
+  test('rejects blob (type 3), set-code (type 4) before Prague and unknown tx types', () => {
     const body = feeMarket().serialize().subarray(1)
-    for (const type of [3, 4, 5, 0x7f]) rejects(concatBytes(new Uint8Array([type]), body), 'transaction type not supported', 'type-not-supported')
+    for (const type of [3, 5, 0x7f]) rejects(concatBytes(new Uint8Array([type]), body), 'transaction type not supported', 'type-not-supported')
+    rejects(setCode().serialize(), 'transaction type not supported', 'type-not-supported', limits, cancun)
+  })
+
+  test('decodes an EIP-7702 set-code transaction with its authorization list (Prague)', () => {
+    const tx = setCode()
+    const decoded = decodeRawTransaction(tx.serialize(), common, limits)
+    assert.equal(decoded.type, 4)
+    assert.equal(decoded.sender, SENDER)
+    assert.equal(decoded.transfer, undefined, 'a set-code transaction is never a native transfer')
+    assert.equal(bytesToHex(decoded.tx.hash()), bytesToHex(tx.hash()))
+    assert.deepEqual((decoded.tx as TypedTransaction & { authorizationList: unknown[] }).authorizationList, (tx as TypedTransaction & { authorizationList: unknown[] }).authorizationList)
+  })
+
+  test('rejects set-code transactions without authorizations or recipient, with geth\'s messages', () => {
+    const fields = RLP.decode(setCode().serialize().subarray(1)) as Array<Uint8Array | Uint8Array[]>
+    const resigned = (edit: (f: Array<Uint8Array | Uint8Array[]>) => void): Uint8Array => {
+      const f = [...fields]
+      edit(f)
+      return signRawFields(4, f.slice(0, 10))
+    }
+    rejects(resigned((f) => (f[9] = [])), 'EIP-7702 transaction with empty auth list', 'empty-auth-list')
+    rejects(resigned((f) => (f[5] = new Uint8Array(0))), 'EIP-7702 transaction cannot be used to create contract', 'set-code-create')
+  })
+
+  test('rejects a gas limit over the EIP-7825 cap (Osaka) with geth\'s message', () => {
+    const big = { blockGasLimit: 100_000_000n }
+    rejects(craft1559({ gasLimit: 16_777_217n }), 'transaction gas limit too high (cap: 16777216, tx: 16777217)', 'gas-limit-too-high', big)
+    assert.equal(decodeRawTransaction(feeMarket({ gasLimit: 16_777_216n }).serialize(), common, big).gasLimit, 16_777_216n)
+    assert.equal(decodeRawTransaction(feeMarket({ gasLimit: 16_777_217n }, KEY, cancun).serialize(), cancun, big).gasLimit, 16_777_217n)
+  })
+
+  test('rejects a gas limit below the EIP-7623 calldata floor (Prague), on the fast path and the constructor path', () => {
+    const data = new Uint8Array(1000).fill(1) // 4,000 tokens: floor 61,000 gas; intrinsic 37,000
+    rejects(feeMarket({ data, gasLimit: 60_999n }).serialize(), 'insufficient gas for floor data gas cost: gas 60999, minimum needed 61000', 'floor-data-gas')
+    rejects(legacy({ data, gasLimit: 60_999n }).serialize(), 'insufficient gas for floor data gas cost: gas 60999, minimum needed 61000', 'floor-data-gas')
+    assert.equal(decodeRawTransaction(feeMarket({ data, gasLimit: 61_000n }).serialize(), common, limits).gasLimit, 61_000n)
+    assert.equal(decodeRawTransaction(feeMarket({ data, gasLimit: 37_000n }, KEY, cancun).serialize(), cancun, limits).gasLimit, 37_000n)
   })
 
   test('rejects a tx signed for another chain id', () => {
@@ -246,7 +297,7 @@ describe('decodeRawTransaction', () => {
     wide.set([0xfa, 0x01, 0xd4, 0xc0])
     const started = performance.now()
     rejects(concatBytes(new Uint8Array([2]), nested), 'rlp: lists nested deeper than 4', 'malformed')
-    rejects(wide, 'rlp: more than 12 fields', 'malformed')
+    rejects(wide, 'rlp: more than 13 fields', 'malformed')
     assert.ok(performance.now() - started < 100)
   })
 
@@ -267,8 +318,9 @@ describe('decodeRawTransaction', () => {
   })
 
   test('rejects a gas limit above the block gas limit', () => {
-    rejects(feeMarket({ gasLimit: 30_000_001n }).serialize(), 'gas limit exceeds block gas limit', 'gas-limit')
-    assert.equal(decodeRawTransaction(feeMarket({ gasLimit: 30_000_000n }).serialize(), common, limits).gasLimit, 30_000_000n)
+    const small = { blockGasLimit: 1_000_000n }
+    rejects(feeMarket({ gasLimit: 1_000_001n }).serialize(), 'gas limit exceeds block gas limit', 'gas-limit', small)
+    assert.equal(decodeRawTransaction(feeMarket({ gasLimit: 1_000_000n }).serialize(), common, small).gasLimit, 1_000_000n)
   })
 
   test('rejects a tip above the fee cap', () => {

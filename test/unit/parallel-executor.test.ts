@@ -147,6 +147,15 @@ interface TxSpec {
   gasLimit: bigint
   tip: bigint
   legacy: boolean
+  /** An EIP-7702 set-code transaction: `authority` delegates to `target` (zero address: clears). */
+  authorization?: { authority: Key; target: Hex; nonce: bigint }
+}
+
+/** An EIP-7702 authorization tuple [chainId, address, nonce, yParity, r, s], signed over 0x05 ‖ rlp([chainId, address, nonce]). */
+function signAuthorization(a: NonNullable<TxSpec['authorization']>): Uint8Array[] {
+  const tuple = [unpadded(CHAIN_ID), hexToBytes(a.target), unpadded(a.nonce)]
+  const { signature, recid } = secp256k1.ecdsaSign(keccak256(Uint8Array.of(5, ...RLP.encode(tuple))), a.authority.priv)
+  return [...tuple, unpadded(BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))]
 }
 
 function sign(spec: TxSpec): Uint8Array {
@@ -157,11 +166,12 @@ function sign(spec: TxSpec): Uint8Array {
     const { signature, recid } = secp256k1.ecdsaSign(keccak256(RLP.encode([...fields, unpadded(CHAIN_ID), new Uint8Array(0), new Uint8Array(0)])), spec.from.priv)
     return RLP.encode([...fields, unpadded(CHAIN_ID * 2n + 35n + BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))])
   }
-  const fields = [unpadded(CHAIN_ID), unpadded(spec.nonce), unpadded(spec.tip), unpadded(BASE_FEE * 2n + spec.tip), unpadded(spec.gasLimit), to, unpadded(spec.value), spec.data, []]
+  const type = spec.authorization === undefined ? 2 : 4
+  const fields = [unpadded(CHAIN_ID), unpadded(spec.nonce), unpadded(spec.tip), unpadded(BASE_FEE * 2n + spec.tip), unpadded(spec.gasLimit), to, unpadded(spec.value), spec.data, [], ...(spec.authorization === undefined ? [] : [[signAuthorization(spec.authorization)]])]
   const unsigned = RLP.encode(fields)
-  const { signature, recid } = secp256k1.ecdsaSign(keccak256(Uint8Array.of(2, ...unsigned)), spec.from.priv)
+  const { signature, recid } = secp256k1.ecdsaSign(keccak256(Uint8Array.of(type, ...unsigned)), spec.from.priv)
   const signed = RLP.encode([...fields, unpadded(BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))])
-  return Uint8Array.of(2, ...signed)
+  return Uint8Array.of(type, ...signed)
 }
 
 // --- the world --------------------------------------------------------------------------------
@@ -290,7 +300,18 @@ function randomTx(rand: () => number, world: World, nonces: Map<Hex, bigint>, se
   else if (r < 0.84) spec = { ...base, to: ADDR.blockhash, gasLimit: 60_000n }
   else if (r < 0.87) spec = { ...base, to: ADDR.selfBalance, gasLimit: 60_000n, value: BigInt(Math.floor(rand() * 3)) }
   else if (r < 0.9) spec = { ...base, to: ADDR.counter, gasLimit: 30_000n, data: hexToBytes(encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' })) } // out of gas
-  else spec = { ...base, to: someone(), value: 1n }
+  else if (r < 0.95 && !world.interpretedTransfersOnly) {
+    // EIP-7702: another sender (or the sender itself) delegates its EOA to a contract, or clears its
+    // delegation; the transaction then calls the authority, running its new code. Later transfers
+    // to it, and its own transactions, meet a delegated EOA.
+    const authority = rand() < 0.2 ? sender : pick(world.senders)
+    const authorityNonce = (nonces.get(authority.address) ?? 0n) + (authority === sender ? 1n : 0n)
+    const target = pick([ADDR.keyedCounter, ADDR.counter, ADDR.selfBalance, ADDR.proxy, `0x${'00'.repeat(20)}` as Hex])
+    // A stale nonce now and then: the authorization is skipped, the transaction still runs.
+    const nonceUsed = rand() < 0.1 ? authorityNonce + 1n : authorityNonce
+    spec = { ...base, to: authority.address, gasLimit: 150_000n, value: BigInt(Math.floor(rand() * 2)), data: setLengthLeft(bigIntToBytes(BigInt(Math.floor(rand() * 3))), 32), authorization: { authority, target, nonce: nonceUsed } }
+    if (nonceUsed === authorityNonce && authority !== sender) nonces.set(authority.address, authorityNonce + 1n)
+  } else spec = { ...base, to: someone(), value: 1n }
   // Invalid ones: a nonce gap, or more value than anyone has (their sender's later txs are skipped).
   const bad = rand()
   if (bad < 0.025) return { ...spec, nonce: nonce + 1n }
@@ -362,7 +383,7 @@ function envFor(world: World, number: bigint): BlockEnv {
 }
 
 /** Runs one seed's batches on the reference and on each parallel lane; returns what the parallel lanes did. */
-async function differential(seed: number, workerCounts: readonly number[], batches = 3, tweak?: (world: World) => void): Promise<{ workerTxs: number; reexecuted: number; reexecutedByBatch: number[] }> {
+async function differential(seed: number, workerCounts: readonly number[], batches = 3, tweak?: (world: World) => void): Promise<{ workerTxs: number; reexecuted: number; reexecutedByBatch: number[]; delegated: number }> {
   const world = buildWorld(seed)
   tweak?.(world)
   const rand = rng(seed).next
@@ -394,7 +415,7 @@ async function differential(seed: number, workerCounts: readonly number[], batch
         cursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: BigInt(b) }
         cursors.set(l, cursor)
         l.executor.setBlockEnv(envFor(world, number))
-        await l.executor.applyBeaconRoot(envFor(world, number))
+        await l.executor.applySystemCalls(envFor(world, number))
       }
       cursor.miniBlockNumber = BigInt(b)
       const outcomes = await l.executor.executeBatch(txs, cursor)
@@ -424,8 +445,10 @@ async function differential(seed: number, workerCounts: readonly number[], batch
     await release(l)
   }
   if (untrace !== undefined) assert.ok(untrace() > 0, `seed ${seed}: the traced reference ran no interpreter steps`)
+  // Senders whose EOA ends the run delegated (EIP-7702 designator code).
+  const delegated = world.senders.filter((s) => reference.state.getCode(bytesToHex(reference.state.getAccount(s.address)?.codeHash ?? KECCAK256_NULL) as Hex)?.[0] === 0xef).length
   await release(reference)
-  return { workerTxs, reexecuted, reexecutedByBatch }
+  return { workerTxs, reexecuted, reexecutedByBatch, delegated }
 }
 
 /** Attaches a step listener to a sequential lane's VM; the returned function detaches it and says how many steps it saw. */
@@ -464,14 +487,17 @@ after(async () => {
   await pool.close()
 })
 
-test(`parallel results equal sequential on ${SEEDS} random seeds (transfers, ERC-20 hot holders, counters, CREATE/CREATE2, SELFDESTRUCT, reverts, nested calls, coinbase and balance reads, nonce runs)`, async () => {
+test(`parallel results equal sequential on ${SEEDS} random seeds (transfers, ERC-20 hot holders, counters, CREATE/CREATE2, SELFDESTRUCT, reverts, nested calls, coinbase and balance reads, nonce runs, EIP-7702 delegations)`, async () => {
   let workerTxs = 0
   let reexecuted = 0
+  let delegated = 0
   for (let seed = 1; seed <= SEEDS; seed++) {
     const r = await differential(seed, [WORKER_COUNTS[seed % WORKER_COUNTS.length]!])
     workerTxs += r.workerTxs
     reexecuted += r.reexecuted
+    delegated += r.delegated
   }
+  assert.ok(delegated > 0, 'no EOA ended a run delegated: the EIP-7702 transactions never took effect')
   // The point is parallelism: most worker transactions must commit from their speculation.
   assert.ok(workerTxs > SEEDS * 10, `only ${workerTxs} transactions ran on workers`)
   assert.ok(reexecuted < workerTxs * 0.8, `${reexecuted} of ${workerTxs} worker transactions were re-executed`)

@@ -216,8 +216,8 @@ export class ParallelExecutor implements MiniBlockExecutor {
     this.main.setBlockEnv(env, block)
   }
 
-  applyBeaconRoot(env: BlockEnv): Promise<void> {
-    return this.main.applyBeaconRoot(env)
+  applySystemCalls(env: BlockEnv): Promise<void> {
+    return this.main.applySystemCalls(env)
   }
 
   applyWithdrawals(withdrawals: readonly Withdrawal[]): Promise<void> {

@@ -40,7 +40,8 @@ export type BatchOutcomes = Array<TxOutcome | undefined>
 export interface MiniBlockExecutor {
   readonly mode: 'sequential' | 'parallel'
   setBlockEnv(env: BlockEnv, block?: Block): void
-  applyBeaconRoot(env: BlockEnv): Promise<void>
+  /** The start-of-block system calls (EIP-4788, EIP-2935): once per EVM block, before its first transaction. */
+  applySystemCalls(env: BlockEnv): Promise<void>
   executeBatch(txs: readonly BatchTx[], cursor: BlockCursor, options?: BatchOptions): Promise<BatchOutcomes>
   applyWithdrawals(withdrawals: readonly Withdrawal[]): Promise<void>
   takeDiff(): StateDiff
@@ -99,8 +100,8 @@ export class SequentialMiniBlockExecutor implements MiniBlockExecutor {
     this.executor.setBlockEnv(env, block)
   }
 
-  applyBeaconRoot(env: BlockEnv): Promise<void> {
-    return this.executor.applyBeaconRoot(env)
+  applySystemCalls(env: BlockEnv): Promise<void> {
+    return this.executor.applySystemCalls(env)
   }
 
   async executeBatch(txs: readonly BatchTx[], cursor: BlockCursor, options?: BatchOptions): Promise<BatchOutcomes> {

@@ -138,6 +138,8 @@ export class SpeculativeExecutor {
   private setEnv(env: BlockEnv): void {
     if (this.env !== undefined && sameEnv(this.env, env)) return
     this.env = env
+    // The block's fork, as the main thread's executor sets it (the worker's Common is its own).
+    this.common.setHardforkBy({ blockNumber: env.number, timestamp: env.timestamp })
     this.block = blockForEnv(env, this.common)
     this.coinbase = env.coinbase.toLowerCase() as Hex
     this.reads.ignored = this.coinbase

@@ -1,4 +1,4 @@
-import { Capability, type TypedTransaction } from '@ethereumjs/tx'
+import { Capability, TransactionType, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../../chain/block.ts'
 import type { Log, TxReceipt } from '../../chain/receipt.ts'
@@ -63,6 +63,8 @@ export function formatBlock(block: SealedBlock, fullTransactions: boolean, decod
     blobGasUsed: toQuantity(h.blobGasUsed ?? 0n),
     excessBlobGas: toQuantity(h.excessBlobGas ?? 0n),
     parentBeaconBlockRoot: toData(h.parentBeaconBlockRoot ?? new Uint8Array(32)),
+    // Prague headers commit to the EIP-7685 requests (always none on this L2: see docs/DESIGN.md).
+    ...(h.requestsHash === undefined ? {} : { requestsHash: toData(h.requestsHash) }),
     uncles: [],
     transactions: fullTransactions
       ? block.transactions.map((raw, i) => formatTransaction(decode(raw), placement(i)))
@@ -96,6 +98,19 @@ export function formatTransaction(tx: TypedTransaction, placement: TxPlacement |
     out.yParity = toQuantity(tx.v ?? 0n)
   } else if (tx.supports(Capability.EIP155ReplayProtection)) {
     out.chainId = toQuantity(tx.common.chainId())
+  }
+  if (tx.type === TransactionType.EOACodeEIP7702) {
+    // geth's shape: quantities without leading zeros, the signature's parity as `yParity`.
+    const authorizations = (json as { authorizationList?: Array<Record<string, string>> }).authorizationList ?? []
+    const quantity = (hex: string | undefined): string => toQuantity(hex === undefined || hex === '0x' ? 0n : BigInt(hex))
+    out.authorizationList = authorizations.map((a) => ({
+      chainId: quantity(a.chainId),
+      address: a.address,
+      nonce: quantity(a.nonce),
+      yParity: quantity(a.yParity),
+      r: quantity(a.r),
+      s: quantity(a.s),
+    }))
   }
   if (isFeeMarket) {
     const maxFee = BigInt(json.maxFeePerGas ?? '0x0')

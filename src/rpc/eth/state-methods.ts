@@ -201,6 +201,21 @@ export function parseCallMessage(value: unknown, index: number, gasCap: bigint):
       return { address: lower(parseAddress(entry.address, index, { field: `accessList[${i}].address` })), storageKeys: entry.storageKeys.map((k) => parseHash(k, index, { field: `accessList[${i}].storageKeys` })) }
     })
   }
+  if (Array.isArray(o.authorizationList)) {
+    message.authorizationList = o.authorizationList.map((item: unknown, i: number) => {
+      if (typeof item !== 'object' || item === null) throw invalidArgument(index, `authorizationList[${i}] must be an object`)
+      const entry = item as Record<string, unknown>
+      const field = (name: string): Hex => toQuantity(parseQuantity(entry[name] ?? (name === 'yParity' ? entry.v : undefined), index, { field: `authorizationList[${i}].${name}` })) as Hex
+      return {
+        chainId: field('chainId'),
+        address: lower(parseAddress(entry.address, index, { field: `authorizationList[${i}].address` })),
+        nonce: field('nonce'),
+        yParity: field('yParity'),
+        r: field('r'),
+        s: field('s'),
+      }
+    })
+  }
   return message
 }
 

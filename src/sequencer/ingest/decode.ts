@@ -19,6 +19,7 @@ import { RLP, type NestedUint8Array } from '@ethereumjs/rlp'
 import {
   create1559FeeMarketTxFromBytesArray,
   createAccessList2930TxFromBytesArray,
+  createEOACode7702TxFromBytesArray,
   createLegacyTxFromBytesArray,
   type TxOptions,
   type TypedTransaction,
@@ -31,6 +32,7 @@ import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../cryp
 import { hasPlainTransferShape, supportsNativeTransfers, type PlainTransfer } from '../../execution/native-transfer.ts'
 import { seedSenderAddress } from '../../execution/tx-sender-cache.ts'
 import type { TxHeader } from '../../execution/executor.ts'
+import { TX_GAS_LIMIT_CAP, calldataFloorGas } from '../../execution/tx-rules.ts'
 import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
 import { TxRejectedError, rejectTx } from './errors.ts'
 
@@ -106,8 +108,14 @@ export interface TxCodec {
   readonly chainId: bigint
   readonly maxInitCodeSize: bigint
   readonly txOptions: TxOptions
-  /** Gas prices `plainCallScalars` charges; undefined outside London–Cancun (it is not used there). */
+  /** Gas prices `plainCallScalars` charges; undefined outside London–Osaka (it is not used there). */
   readonly plainCallGas: { base: bigint; zeroByte: bigint; nonZeroByte: bigint } | undefined
+  /** EIP-7702 (Prague): set-code (type 4) transactions decode. */
+  readonly setCodeTxs: boolean
+  /** EIP-7623 (Prague): the gas limit must also cover the calldata floor. */
+  readonly calldataFloor: boolean
+  /** EIP-7825 (Osaka): the per-transaction gas cap, if the fork has one. */
+  readonly txGasLimitCap: bigint | undefined
 }
 
 const codecs = new WeakMap<Common, TxCodec>()
@@ -125,6 +133,9 @@ export function getTxCodec(common: Common): TxCodec {
       plainCallGas: supportsNativeTransfers(prepared)
         ? { base: prepared.param('txGas'), zeroByte: prepared.param('txDataZeroGas'), nonZeroByte: prepared.param('txDataNonZeroGas') }
         : undefined,
+      setCodeTxs: prepared.isActivatedEIP(7702),
+      calldataFloor: prepared.isActivatedEIP(7623),
+      txGasLimitCap: prepared.isActivatedEIP(7825) ? TX_GAS_LIMIT_CAP : undefined,
     }
     codecs.set(common, codec)
   }
@@ -146,19 +157,27 @@ interface Layout {
   s: number
 }
 
-const LAYOUTS: Record<0 | 1 | 2, Layout> = {
+/** Signed envelopes this node decodes: legacy, EIP-2930, EIP-1559 and (from Prague) EIP-7702 set-code. */
+type DecodedType = 0 | 1 | 2 | 4
+
+const LAYOUTS: Record<DecodedType, Layout> = {
   // [nonce, gasPrice, gasLimit, to, value, data, v, r, s]
   0: { length: 9, chainId: -1, nonce: 0, priorityFee: 1, maxFee: 1, gasLimit: 2, to: 3, data: 5, v: 6, r: 7, s: 8 },
   // [chainId, nonce, gasPrice, gasLimit, to, value, data, accessList, yParity, r, s]
   1: { length: 11, chainId: 0, nonce: 1, priorityFee: 2, maxFee: 2, gasLimit: 3, to: 4, data: 6, v: 8, r: 9, s: 10 },
   // [chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data, accessList, yParity, r, s]
   2: { length: 12, chainId: 0, nonce: 1, priorityFee: 2, maxFee: 3, gasLimit: 4, to: 5, data: 7, v: 9, r: 10, s: 11 },
+  // [chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data, accessList, authorizationList, yParity, r, s]
+  4: { length: 13, chainId: 0, nonce: 1, priorityFee: 2, maxFee: 3, gasLimit: 4, to: 5, data: 7, v: 10, r: 11, s: 12 },
 }
 
-/** tx list → access list → entry → storage keys: no valid tx nests lists deeper. */
+/** Position of the authorization list in a set-code transaction's RLP list. */
+const AUTHORIZATION_LIST_FIELD = 9
+
+/** tx list → access list → entry → storage keys: no valid tx nests lists deeper (authorization tuples are shallower). */
 const MAX_RLP_DEPTH = 4
-/** The longest signed envelope (EIP-1559) has 12 fields. */
-const MAX_TX_FIELDS = 12
+/** The longest signed envelope (EIP-7702) has 13 fields. */
+const MAX_TX_FIELDS = 13
 
 /**
  * Rejects shapes no valid tx has, reading RLP headers only (O(n), no recursion, no allocation),
@@ -233,10 +252,11 @@ export function verifyRawTransaction(raw: Uint8Array, codec: TxCodec, limits: De
   if (raw.length === 0) throw rejectTx('malformed', { detail: 'empty transaction' })
 
   const first = raw[0]!
-  let type: 0 | 1 | 2
+  let type: DecodedType
   if (first >= 0xc0) type = 0
   else if (first === 1 || first === 2) type = first
-  // 3 = blob txs (no blob DA on this L2), 4 = EIP-7702 (not active under Cancun), others unknown.
+  else if (first === 4 && codec.setCodeTxs) type = 4
+  // 3 = blob txs (no blob DA on this L2), 4 before Prague, others unknown.
   else if (first <= 0x7f) throw rejectTx('type-not-supported')
   else throw rejectTx('malformed', { detail: 'expected input list for legacy transaction' })
 
@@ -276,9 +296,18 @@ export function verifyRawTransaction(raw: Uint8Array, codec: TxCodec, limits: De
     recoveryId = Number(v)
   }
 
-  if (integer(values, layout.gasLimit) > limits.blockGasLimit) throw rejectTx('gas-limit')
+  const gasLimit = integer(values, layout.gasLimit)
+  // geth checks the fork's cap (EIP-7825) before the block's limit.
+  if (codec.txGasLimitCap !== undefined && gasLimit > codec.txGasLimitCap) throw rejectTx('gas-limit-too-high', { cap: codec.txGasLimitCap, gas: gasLimit })
+  if (gasLimit > limits.blockGasLimit) throw rejectTx('gas-limit')
   if (integer(values, layout.priorityFee) > integer(values, layout.maxFee)) throw rejectTx('tip-above-fee-cap')
   const data = bytes(values, layout.data)
+  if (type === 4) {
+    // geth's messages (ErrSetCodeTxCreate, ErrEmptyAuthList); ethereumjs' constructor would refuse both generically.
+    if (bytes(values, layout.to).length === 0) throw rejectTx('set-code-create')
+    const authorizations = values[AUTHORIZATION_LIST_FIELD]
+    if (Array.isArray(authorizations) && authorizations.length === 0) throw rejectTx('empty-auth-list')
+  }
   if (bytes(values, layout.to).length === 0 && codec.maxInitCodeSize > 0n && BigInt(data.length) > codec.maxInitCodeSize) {
     throw rejectTx('initcode-too-large', { size: data.length, limit: codec.maxInitCodeSize })
   }
@@ -302,6 +331,10 @@ export function verifyRawTransaction(raw: Uint8Array, codec: TxCodec, limits: De
     const intrinsic = tx.getIntrinsicGas()
     if (tx.gasLimit < intrinsic) throw rejectTx('intrinsic-gas', { gas: tx.gasLimit, minimum: intrinsic })
     scalars = scalarsOf(tx)
+  }
+  if (codec.calldataFloor) {
+    const floor = calldataFloorGas(data)
+    if (scalars.gasLimit < floor) throw rejectTx('floor-data-gas', { gas: scalars.gasLimit, minimum: floor })
   }
 
   const signature = new Uint8Array(64)
@@ -445,7 +478,7 @@ export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: T
   }
 }
 
-function construct(type: 0 | 1 | 2, values: NestedUint8Array, opts: TxOptions): TypedTransaction {
+function construct(type: DecodedType, values: NestedUint8Array, opts: TxOptions): TypedTransaction {
   switch (type) {
     case 0:
       return createLegacyTxFromBytesArray(values as Parameters<typeof createLegacyTxFromBytesArray>[0], opts)
@@ -453,6 +486,8 @@ function construct(type: 0 | 1 | 2, values: NestedUint8Array, opts: TxOptions): 
       return createAccessList2930TxFromBytesArray(values as Parameters<typeof createAccessList2930TxFromBytesArray>[0], opts)
     case 2:
       return create1559FeeMarketTxFromBytesArray(values as Parameters<typeof create1559FeeMarketTxFromBytesArray>[0], opts)
+    case 4:
+      return createEOACode7702TxFromBytesArray(values as Parameters<typeof createEOACode7702TxFromBytesArray>[0], opts)
   }
 }
 
@@ -461,7 +496,7 @@ function construct(type: 0 | 1 | 2, values: NestedUint8Array, opts: TxOptions): 
  * `tx.getHashedMessageToSign()` (the decoded list is canonical, checked by the constructor), minus
  * ethereumjs' bigint → bytes round trip of every field, which costs ~7 µs per tx.
  */
-function signingHash(type: 0 | 1 | 2, values: NestedUint8Array, v: bigint, chainId: bigint): Uint8Array {
+function signingHash(type: DecodedType, values: NestedUint8Array, v: bigint, chainId: bigint): Uint8Array {
   const unsigned = values.slice(0, values.length - 3)
   if (type !== 0) {
     const body = encodeRlp(unsigned)

@@ -14,7 +14,7 @@ const REJECT_MESSAGES = {
   /** Bytes that are not a well-formed transaction (bad RLP, wrong field count, leading zeros, unsigned...). */
   malformed: (p: { detail: string }) => `rlp: ${p.detail}`,
   oversized: (p: { size: number; limit: number }) => `oversized data: transaction size ${p.size}, limit ${p.limit}`,
-  /** Blob (type 3) and set-code (type 4) txs, and unknown types. Blobs need a DA path this L2 does not have. */
+  /** Blob (type 3) txs, set-code (type 4) txs before Prague, and unknown types. Blobs need a DA path this L2 does not have. */
   'type-not-supported': () => 'transaction type not supported',
   'invalid-chain-id': (p: { have: bigint; want: bigint }) => `invalid chain id: have ${p.have}, want ${p.want}`,
   /** Pre-EIP-155 legacy tx (v = 27/28): replayable on any chain, so refused over RPC like geth's default. */
@@ -25,6 +25,13 @@ const REJECT_MESSAGES = {
   'invalid-sender': () => 'invalid sender',
   'intrinsic-gas': (p: { gas: bigint; minimum: bigint }) => `intrinsic gas too low: gas ${p.gas}, minimum needed ${p.minimum}`,
   'gas-limit': () => 'gas limit exceeds block gas limit',
+  /** EIP-7825 (Osaka): geth's ErrGasLimitTooHigh. */
+  'gas-limit-too-high': (p: { cap: bigint; gas: bigint }) => `transaction gas limit too high (cap: ${p.cap}, tx: ${p.gas})`,
+  /** EIP-7623 (Prague): geth's ErrFloorDataGas. */
+  'floor-data-gas': (p: { gas: bigint; minimum: bigint }) => `insufficient gas for floor data gas cost: gas ${p.gas}, minimum needed ${p.minimum}`,
+  /** EIP-7702: geth's ErrEmptyAuthList and ErrSetCodeTxCreate. */
+  'empty-auth-list': () => 'EIP-7702 transaction with empty auth list',
+  'set-code-create': () => 'EIP-7702 transaction cannot be used to create contract',
   'tip-above-fee-cap': () => 'max priority fee per gas higher than max fee per gas',
   /** EIP-3860: creation txs carry at most 49,152 bytes of init code. */
   'initcode-too-large': (p: { size: number; limit: bigint }) => `max initcode size exceeded: code size ${p.size}, limit ${p.limit}`,
