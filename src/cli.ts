@@ -11,8 +11,11 @@ import { isNodeError, type NodeError } from './primitives/errors.ts'
 const VERSION = '0.1.0'
 /** Exit code for bad configuration, like most CLIs (and what the product card asks for). */
 const EXIT_CONFIG = 2
-/** Errors the operator fixes by changing the command line, the genesis, the datadir or the key files. */
-const OPERATOR_ERRORS = ['CONFIG_INVALID', 'ROLE_NOT_AVAILABLE', 'DATADIR_INVALID', 'GENESIS_INVALID', 'P2P_KEY_FILE_INVALID'] as const
+/**
+ * Errors the operator fixes by changing the command line, the genesis or the datadir, all raised
+ * before the node starts serving (a later one would leave servers running behind the exit code).
+ */
+const OPERATOR_ERRORS = ['CONFIG_INVALID', 'ROLE_NOT_AVAILABLE', 'DATADIR_INVALID', 'GENESIS_INVALID'] as const
 
 /** One line for the operator, and what to do about it when the error says. */
 function reportOperatorError(error: NodeError): void {
