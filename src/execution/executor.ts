@@ -181,7 +181,13 @@ export class SequentialExecutor {
     if (tx.getIntrinsicGas() > tx.gasLimit) return 'TX_INTRINSIC_GAS'
     const maxFee = tx.supports(Capability.EIP1559FeeMarket) ? (tx as TypedTransaction & FeeCaps).maxFeePerGas : (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
     if (maxFee < env.baseFeePerGas) return 'TX_FEE_CAP_BELOW_BASE_FEE'
-    const sender = this.state.readAccount(tx.getSenderAddress().toString() as Hex)
+    let senderAddress: Hex
+    try {
+      senderAddress = tx.getSenderAddress().toString() as Hex
+    } catch {
+      return 'TX_INVALID' // no sender recovers from the signature: what runTx failed on next
+    }
+    const sender = this.state.readAccount(senderAddress)
     if (sender !== undefined && !equalsBytes(sender.codeHash, KECCAK256_NULL)) return 'TX_SENDER_NOT_EOA'
     // runTx's upfront-cost and max-cost checks together: value plus the gas limit at the fee cap.
     if ((sender?.balance ?? 0n) < tx.value + tx.gasLimit * maxFee) return 'TX_INSUFFICIENT_FUNDS'
