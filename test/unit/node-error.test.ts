@@ -5,11 +5,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { createBlockHeader } from '@ethereumjs/block'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { CodecError } from '../../src/chain/rlp-fields.ts'
 import { MissingTrieNodeError } from '../../src/execution/merkle/index.ts'
 import { P2pTimeoutError } from '../../src/p2p/index.ts'
 import { NodeError, fromPlainError, isNodeError, toPlainError, type PlainError } from '../../src/primitives/errors.ts'
 import { ReplicaFailure } from '../../src/replica/errors.ts'
+import { VerificationPool } from '../../src/replica/verification-pool.ts'
 import { isRpcError, methodNotFound } from '../../src/rpc/errors.ts'
 import { isTxRejectedError, rejectTx } from '../../src/sequencer/ingest/index.ts'
 import { BlockVerificationError } from '../../src/stateless/index.ts'
@@ -134,4 +138,23 @@ test('a transaction rejection crosses from an ingest worker as a rejection, by i
   // A JSON-RPC error is not a rejection, though both are NodeErrors.
   assert.equal(isTxRejectedError(methodNotFound('x')), false)
   assert.ok(isRpcError(methodNotFound('x')))
+})
+
+test('a verify worker thread reports undecodable witness bytes as WITNESS_MALFORMED, with the codec error as its cause', async () => {
+  const config = chainConfigFromGenesis(devGenesis(), 'megaeth-dev')
+  const header = createBlockHeader({ number: 1n, gasLimit: 30_000_000n, baseFeePerGas: 7n, timestamp: 1n }, { common: createChainCommon(config) })
+  const pool = VerificationPool.start(config, 1)
+  try {
+    const outcome = await pool.verify(header.serialize(), [], Uint8Array.of(0xc3, 0x01))
+    assert.equal(outcome.ok, false)
+    if (outcome.ok) return
+    assert.equal(outcome.error.code, 'WITNESS_MALFORMED')
+    const error = fromPlainError(outcome.error)
+    assert.ok(isNodeError(error, 'WITNESS_MALFORMED'))
+    assert.equal(error.severity, 'temporary')
+    assert.ok(isNodeError(error.cause, 'CODEC_INVALID'), String(error.cause))
+    assert.equal(error.message, (error.cause as Error).message)
+  } finally {
+    await pool.stop()
+  }
 })
