@@ -8,7 +8,7 @@ import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
 import type { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import type { ChainView } from '../storage/chain-view.ts'
 import { proofAtHead } from '../storage/head-proof.ts'
-import { TX_REJECTED_RPC_CODE, isTxRejectedError } from './ingest/index.ts'
+import { isTxRejectedError, txRejectionToJsonRpc } from './ingest/index.ts'
 import type { Sequencer } from './sequencer.ts'
 
 /** The sequencer as the JSON-RPC layer sees it: reads from its chain, writes into its pool. */
@@ -75,6 +75,7 @@ export class SequencerEthBackend implements EthBackend {
 }
 
 function asRpcError(error: unknown): unknown {
-  if (isTxRejectedError(error)) return new RpcError(TX_REJECTED_RPC_CODE, error.message)
-  return error
+  if (!isTxRejectedError(error)) return error
+  const { code, message } = txRejectionToJsonRpc(error)
+  return new RpcError(code, message)
 }
