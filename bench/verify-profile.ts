@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const n = task.transactions.length
   console.log(`block ${sample.number}: ${n} transfers, witness ${(task.witness.length / 1e6).toFixed(2)} MB (${Math.round(task.witness.length / n)} bytes/tx); verifying ${runs}× in this process (one thread)`)
   const first = await verifyTask(task)
-  if (!first.ok) throw new Error(`verification failed: ${first.code}: ${first.message}`)
+  if (!first.ok) throw new Error(`verification failed: ${first.error.code}: ${first.error.message}`)
   const ms: number[] = []
   const cpu: number[] = []
   for (let i = 0; i < runs; i++) {
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     ms.push(performance.now() - t)
     const c = process.cpuUsage(c0)
     cpu.push((c.user + c.system) / 1000)
-    if (!r.ok) throw new Error(`verification failed: ${r.code}`)
+    if (!r.ok) throw new Error(`verification failed: ${r.error.code}`)
   }
   const s = summarize(ms, 1)
   const c = summarize(cpu, 1)

@@ -3,22 +3,32 @@ import { collectFixtureFiles, runBlockTestFile, type BlockTestOptions } from './
 import { ExecWorkerPool } from './execution/parallel/index.ts'
 import type { ExecutorMode } from './options.ts'
 import { defaultExecWorkers } from './sequencer/options.ts'
-import { ConfigError, helpText, parseCommand } from './config.ts'
-import { RoleNotAvailableError, startNode } from './node.ts'
+import { helpText, parseCommand } from './config.ts'
+import { startNode } from './node.ts'
 import type { NodeOptions } from './options.ts'
-import { DatadirError } from './node/bootstrap.ts'
+import { isNodeError, type NodeError } from './primitives/errors.ts'
 
 const VERSION = '0.1.0'
 /** Exit code for bad configuration, like most CLIs (and what the product card asks for). */
 const EXIT_CONFIG = 2
+/**
+ * Errors the operator fixes by changing the command line, the genesis or the datadir, all raised
+ * before the node starts serving (a later one would leave servers running behind the exit code).
+ */
+const OPERATOR_ERRORS = ['CONFIG_INVALID', 'ROLE_NOT_AVAILABLE', 'DATADIR_INVALID', 'GENESIS_INVALID'] as const
+
+/** One line for the operator, and what to do about it when the error says. */
+function reportOperatorError(error: NodeError): void {
+  process.stderr.write(`megaeth-node: ${error.message}\n${error.hint === undefined ? '' : `megaeth-node: hint: ${error.hint}\n`}`)
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   let command
   try {
     command = parseCommand(argv, process.env, process.stdout.isTTY === true)
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`megaeth-node: ${error.message}\n`)
+    if (isNodeError(error, 'CONFIG_INVALID')) {
+      reportOperatorError(error)
       return EXIT_CONFIG
     }
     throw error
@@ -50,8 +60,8 @@ async function run(options: NodeOptions): Promise<number> {
   try {
     node = await startNode(options, logger)
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof RoleNotAvailableError || error instanceof DatadirError) {
-      process.stderr.write(`megaeth-node: ${error.message}\n`)
+    if (isNodeError(error, OPERATOR_ERRORS)) {
+      reportOperatorError(error)
       logger.flush()
       return EXIT_CONFIG
     }

@@ -1,9 +1,13 @@
 import { DEFAULT_NODE_OPTIONS, type ExecutorMode, type LogFormat, type LogLevel, type NodeOptions, type ReplicaMode, type Role } from './options.ts'
 import type { Hex } from './primitives/state-diff.ts'
+import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 
 /** One precise line for the operator; the CLI prints it and exits with code 2. */
-export class ConfigError extends Error {
-  override name = 'ConfigError'
+export class ConfigError extends NodeError<'CONFIG_INVALID', undefined> {
+  override readonly name = 'ConfigError'
+  constructor(message: string, options?: NodeErrorOptions) {
+    super('CONFIG_INVALID', message, { severity: 'critical', ...options })
+  }
 }
 
 interface FlagSpec {

@@ -33,6 +33,7 @@ import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from './node/bootstrap.ts'
 import { Services } from './node/services.ts'
+import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 
 export interface RunningNode {
   rpcUrl: string
@@ -44,8 +45,11 @@ export interface RunningNode {
 }
 
 /** Roles that are not built yet: the CLI reports them and exits with code 2. */
-export class RoleNotAvailableError extends Error {
-  override name = 'RoleNotAvailableError'
+export class RoleNotAvailableError extends NodeError<'ROLE_NOT_AVAILABLE', undefined> {
+  override readonly name = 'RoleNotAvailableError'
+  constructor(message: string, options?: NodeErrorOptions) {
+    super('ROLE_NOT_AVAILABLE', message, { severity: 'critical', ...options })
+  }
 }
 
 /** What every role derives from the options before building its parts. */
@@ -197,13 +201,13 @@ function verificationInfo(status: ReplicaStatus): Record<string, unknown> {
     verified: {
       block: toHex(status.verified),
       failures: failure === undefined ? 0 : 1,
-      ...(failure === undefined ? {} : { failure: { block: toHex(failure.block), code: failure.code, message: failure.message } }),
+      ...(failure === undefined ? {} : { failure: { block: toHex(failure.data.block), code: failure.code, message: failure.message } }),
     },
   }
 }
 
 function replicaReadiness(status: ReplicaStatus, host: P2pHost): { ready: true } | { ready: false; reason: string } {
-  if (status.failure !== undefined) return { ready: false, reason: `verification failed at block ${status.failure.block}: ${status.failure.code}: ${status.failure.message}` }
+  if (status.failure !== undefined) return { ready: false, reason: `verification failed at block ${status.failure.data.block}: ${status.failure.code}: ${status.failure.message}` }
   if (host.connectedPeers().length === 0) return { ready: false, reason: 'not connected to the sequencer' }
   if (!status.caughtUp) return { ready: false, reason: 'catching up with the sequencer' }
   return { ready: true }

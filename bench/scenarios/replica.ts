@@ -401,7 +401,7 @@ async function verifyCpu(seq: NodeProcess, number: number, witness: Uint8Array, 
   const [header, transactions] = RLP.decode(hexToBytes(raw as `0x${string}`)) as unknown as [Uint8Array[], Uint8Array[]]
   const task = { config: chainConfigFromGenesis(devGenesis(), 'megaeth'), header: RLP.encode(header), transactions, witness }
   const check = await verifyTask(task)
-  if (!check.ok) throw new Error(`in-process verification of block ${number} failed: ${check.code}: ${check.message}`)
+  if (!check.ok) throw new Error(`in-process verification of block ${number} failed: ${check.error.code}: ${check.error.message}`)
   const wall: number[] = []
   const cpu: number[] = []
   for (let i = 0; i < runs; i++) {

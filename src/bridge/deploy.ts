@@ -19,6 +19,7 @@ import { batchInboxAddress } from './batch-inbox.ts'
 import { optimismPortal2Abi, optimismPortal2Bytecode } from './generated/OptimismPortal2.ts'
 import { superchainConfigAbi, superchainConfigBytecode } from './generated/SuperchainConfig.ts'
 import { systemConfigAbi, systemConfigBytecode } from './generated/SystemConfig.ts'
+import { NodeError } from '../primitives/errors.ts'
 
 /** The rollup's L1-side configuration. */
 export interface L1DeployParams {
@@ -61,8 +62,11 @@ export interface DeployL1ContractsParameters {
 }
 
 /** A deployment transaction failed or created no contract. */
-export class L1DeployError extends Error {
+export class L1DeployError extends NodeError<'L1_DEPLOY_FAILED', undefined> {
   override name = 'L1DeployError'
+  constructor(message: string) {
+    super('L1_DEPLOY_FAILED', message)
+  }
 }
 
 /** `bytes32(uint256(uint160(batcher)))`: version 0 of the batcher hash (lower-case hex, as a bytes32 reads back). */

@@ -11,6 +11,7 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { keccak256 } from '../crypto/native.ts'
 import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
 import type { Hex } from '../primitives/state-diff.ts'
+import { NodeError } from '../primitives/errors.ts'
 
 export const DEPOSIT_TX_TYPE = 0x7e
 
@@ -42,14 +43,8 @@ export type DepositTxErrorCode =
   | 'bad-l1-info'
 
 /** Bytes that are not a valid deposit (or deposit log, or L1-info calldata), or fields that cannot be encoded. */
-export class DepositTxError extends Error {
+export class DepositTxError extends NodeError<DepositTxErrorCode, undefined> {
   override name = 'DepositTxError'
-  constructor(
-    readonly code: DepositTxErrorCode,
-    message: string,
-  ) {
-    super(message)
-  }
 }
 
 const UINT64_MAX = 2n ** 64n - 1n

@@ -11,6 +11,7 @@
  * switches forks itself; no EIP is enabled by hand.
  */
 import { Hardfork, type HardforkTransitionConfig } from '@ethereumjs/common'
+import { NodeError } from '../primitives/errors.ts'
 
 export interface ForkSchedule {
   /** Unix seconds from which Prague applies; undefined: never. */
@@ -35,8 +36,12 @@ const GENESIS_FORKS = [
   Hardfork.ArrowGlacier, Hardfork.GrayGlacier, Hardfork.Paris, Hardfork.Shanghai, Hardfork.Cancun,
 ] as const
 
-export class ForkScheduleError extends Error {
+/** A genesis `config` whose fork times cannot be read or are out of order. */
+export class ForkScheduleError extends NodeError<'FORK_SCHEDULE_INVALID', undefined> {
   override name = 'ForkScheduleError'
+  constructor(message: string) {
+    super('FORK_SCHEDULE_INVALID', message, { hint: 'set pragueTime and osakaTime in genesis.json config as seconds, Prague at or before Osaka' })
+  }
 }
 
 /**

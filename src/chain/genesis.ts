@@ -6,6 +6,7 @@ import { DEV_CHAIN_ID, type ChainConfig } from './config.ts'
 import { DEV_ACCOUNT_BALANCE, deriveDevAccounts } from './dev.ts'
 import { OSAKA_FROM_GENESIS, ForkScheduleError, forkScheduleFromGenesisConfig, forkScheduleToGenesisConfig } from './forks.ts'
 import type { Hex } from '../primitives/state-diff.ts'
+import { NodeError, type NodeErrorOptions } from '../primitives/errors.ts'
 
 /** One account of a geth-style `genesis.json` alloc. */
 export interface GenesisAccount {
@@ -32,8 +33,11 @@ export interface GenesisFile {
   megaeth?: { feeRecipient?: Hex; miniBlockGasLimit?: string; minBaseFee?: string }
 }
 
-export class GenesisError extends Error {
-  override name = 'GenesisError'
+export class GenesisError extends NodeError<'GENESIS_INVALID', undefined> {
+  override readonly name = 'GenesisError'
+  constructor(message: string, options?: NodeErrorOptions) {
+    super('GENESIS_INVALID', message, { severity: 'critical', ...options })
+  }
 }
 
 /** Arachnid's deterministic deployment proxy (CREATE2 factory Foundry scripts use). */

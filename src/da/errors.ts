@@ -3,6 +3,7 @@
  * untrusted: parsers return these (or throw only these), with a `code` the derivation pipeline can
  * count and log before it skips the data, as op-node's rules say.
  */
+import { NodeError } from '../primitives/errors.ts'
 export type DaCodecErrorCode =
   // batcher transactions and frames
   | 'empty-batcher-data'
@@ -32,14 +33,8 @@ export type DaCodecErrorCode =
   // encoder inputs that cannot be represented
   | 'bad-input'
 
-export class DaCodecError extends Error {
+export class DaCodecError extends NodeError<DaCodecErrorCode, undefined> {
   override name = 'DaCodecError'
-  constructor(
-    readonly code: DaCodecErrorCode,
-    message: string,
-  ) {
-    super(message)
-  }
 }
 
 /** A parse that never throws: data from strangers comes back as a value the caller logs and skips. */

@@ -4,17 +4,15 @@ import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { BlockEnv } from './block-env.ts'
 import type { BlockCursor, Withdrawal } from './executor.ts'
+import { NodeError } from '../primitives/errors.ts'
 import type { BatchTx, MiniBlockExecutor } from './parallel/index.ts'
 
 /** A transaction of a block that cannot be included: the block is invalid. */
-export class InvalidBlockTransactionError extends Error {
-  override name = 'InvalidBlockTransactionError'
+export class InvalidBlockTransactionError extends NodeError<'BLOCK_TX_INVALID', { index: number }> {
+  override readonly name = 'InvalidBlockTransactionError'
 
-  constructor(
-    readonly index: number,
-    reason: string,
-  ) {
-    super(`tx ${index} invalid: ${reason}`)
+  constructor(index: number, reason: string, options?: { cause?: unknown }) {
+    super('BLOCK_TX_INVALID', `tx ${index} invalid: ${reason}`, { data: { index }, cause: options?.cause, severity: 'critical' })
   }
 }
 
@@ -58,7 +56,7 @@ export async function executeBlockBody(
   for (let i = 0; i < batch.length; i++) {
     const outcome = outcomes[i]
     if (outcome === undefined) throw new InvalidBlockTransactionError(i, 'not executed (an earlier transaction of its sender failed)')
-    if (!outcome.ok) throw new InvalidBlockTransactionError(i, outcome.error.message)
+    if (!outcome.ok) throw new InvalidBlockTransactionError(i, outcome.error.message, { cause: outcome.error })
     receipts.push(outcome.receipt)
   }
   await executor.applyWithdrawals(options.withdrawals ?? [])

@@ -1,10 +1,11 @@
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
-import { Address, bytesToHex, createAddressFromString } from '@ethereumjs/util'
+import { Address, KECCAK256_NULL, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util'
 import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
+import { NodeError, errorMessage } from '../primitives/errors.ts'
 import { blockForEnv, type BlockEnv } from './block-env.ts'
 import { effectiveTip, type FeeCaps } from './fees.ts'
 import { applyNativeTransfer, plainTransferOf, supportsNativeTransfers, type PlainTransfer } from './native-transfer.ts'
@@ -32,7 +33,29 @@ export interface Withdrawal {
   amount: bigint
 }
 
-export type TxOutcome = { ok: true; receipt: TxReceipt } | { ok: false; error: Error }
+export type TxOutcome = { ok: true; receipt: TxReceipt } | { ok: false; error: TxExecutionError }
+
+/**
+ * Why a transaction could not be included. `TX_INVALID` is anything else `runTx` refused (or an
+ * exception from inside the EVM); the message is `runTx`'s own, which the sequencer reports to the sender.
+ */
+export type TxExecutionErrorCode =
+  | 'TX_BLOCK_GAS_LIMIT'
+  /** Over the fork's per-transaction gas cap (EIP-7825, Osaka). */
+  | 'TX_GAS_LIMIT_CAP'
+  | 'TX_INTRINSIC_GAS'
+  | 'TX_FEE_CAP_BELOW_BASE_FEE'
+  | 'TX_SENDER_NOT_EOA'
+  | 'TX_INSUFFICIENT_FUNDS'
+  | 'TX_NONCE_MISMATCH'
+  | 'TX_INVALID'
+
+export class TxExecutionError extends NodeError<TxExecutionErrorCode, undefined> {
+  override readonly name = 'TxExecutionError'
+  constructor(code: TxExecutionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
 
 /**
  * Executes transactions one after another against a journaled view of a `StateReader`.
@@ -127,11 +150,11 @@ export class SequentialExecutor {
     if (env === undefined || block === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
     const transfer = this.nativeTransfers && this.nativeTransferRules ? (item.transfer ?? plainTransferOf(item.tx)) : undefined
     const gasLimit = transfer?.gasLimit ?? item.tx.gasLimit
-    if (cursor.gasUsed + gasLimit > env.gasLimit) return { ok: false, error: new Error('gas limit reached') }
+    if (cursor.gasUsed + gasLimit > env.gasLimit) return { ok: false, error: new TxExecutionError('TX_BLOCK_GAS_LIMIT', 'gas limit reached') }
     // EIP-7825: ethereumjs checks the cap in the transaction's constructor, which transactions decoded
     // once already (validated-tx.ts) or under another fork's Common skip: the block's fork decides.
     const capError = txGasLimitCapError(this.common, gasLimit)
-    if (capError !== undefined) return { ok: false, error: new Error(capError) }
+    if (capError !== undefined) return { ok: false, error: new TxExecutionError('TX_GAS_LIMIT_CAP', capError) }
     const applied = transfer === undefined ? undefined : applyNativeTransfer(this.state, transfer, env)
     if (transfer !== undefined && applied !== undefined) {
       this.nativeTransferCount++
@@ -150,7 +173,7 @@ export class SequentialExecutor {
       // runTx reverts one checkpoint; an exception thrown deep in the EVM (not a failed call: a
       // bug or a missing backend) leaves the inner ones open, and the next takeDiff would refuse.
       await this.state.revertAll()
-      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) }
+      return { ok: false, error: new TxExecutionError(this.whyRefused(tx, env), errorMessage(error), { cause: error }) }
     }
     const logs: Log[] = result.receipt.logs.map(([address, topics, data]) => ({
       address: bytesToHex(address) as Hex,
@@ -165,6 +188,28 @@ export class SequentialExecutor {
       contractAddress: result.createdAddress === undefined ? null : (result.createdAddress.toString() as Hex),
     })
     return { ok: true, receipt }
+  }
+
+  /**
+   * Why `runTx` refused `tx`, read from the facts (the state it ran on is restored) in `runTx`'s own
+   * order of checks: its errors carry no code, and their wording is not ours to depend on.
+   */
+  private whyRefused(tx: TypedTransaction, env: BlockEnv): TxExecutionErrorCode {
+    if (tx.getIntrinsicGas() > tx.gasLimit) return 'TX_INTRINSIC_GAS'
+    const maxFee = tx.supports(Capability.EIP1559FeeMarket) ? (tx as TypedTransaction & FeeCaps).maxFeePerGas : (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
+    if (maxFee < env.baseFeePerGas) return 'TX_FEE_CAP_BELOW_BASE_FEE'
+    let senderAddress: Hex
+    try {
+      senderAddress = tx.getSenderAddress().toString() as Hex
+    } catch {
+      return 'TX_INVALID' // no sender recovers from the signature: what runTx failed on next
+    }
+    const sender = this.state.readAccount(senderAddress)
+    if (sender !== undefined && !equalsBytes(sender.codeHash, KECCAK256_NULL)) return 'TX_SENDER_NOT_EOA'
+    // runTx's upfront-cost and max-cost checks together: value plus the gas limit at the fee cap.
+    if ((sender?.balance ?? 0n) < tx.value + tx.gasLimit * maxFee) return 'TX_INSUFFICIENT_FUNDS'
+    if ((sender?.nonce ?? 0n) !== tx.nonce) return 'TX_NONCE_MISMATCH'
+    return 'TX_INVALID'
   }
 
   /** The block context set by `setBlockEnv`, if any. */

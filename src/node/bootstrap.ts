@@ -21,13 +21,18 @@ import { NodeDb } from '../storage/db.ts'
 import { PoolJournal } from '../storage/pool-journal.ts'
 import { StateStore } from '../storage/state-store.ts'
 import { MiniBlockWal } from '../storage/wal.ts'
+import { NodeError, type NodeErrorOptions } from '../primitives/errors.ts'
 
 const GENESIS_KEY = new TextEncoder().encode('genesis')
 /** Stored beside the genesis hash: the header does not commit to the chain id, so check it apart. */
 const CHAIN_ID_KEY = new TextEncoder().encode('chainId')
 
-export class DatadirError extends Error {
-  override name = 'DatadirError'
+/** The datadir holds another chain, or a torn one: the operator must pick another datadir or genesis. */
+export class DatadirError extends NodeError<'DATADIR_INVALID', undefined> {
+  override readonly name = 'DatadirError'
+  constructor(message: string, options?: NodeErrorOptions) {
+    super('DATADIR_INVALID', message, { severity: 'critical', ...options })
+  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { NodeError, errorMessage } from '../primitives/errors.ts'
+
 /**
  * Typed P2P errors. Callers branch on `code` (stable strings) or `instanceof`; messages are for logs.
  * Failures caused by the remote are always one of these, never a raw libp2p or stream error.
@@ -15,80 +17,67 @@ export const P2pErrorCode = {
 
 export type P2pErrorCode = (typeof P2pErrorCode)[keyof typeof P2pErrorCode]
 
-export abstract class P2pError extends Error {
-  abstract readonly code: P2pErrorCode
-}
+export abstract class P2pError<Data = undefined> extends NodeError<P2pErrorCode, Data> {}
 
-/** The remote's handler failed; `remoteMessage` is what it reported. */
-export class P2pRequestError extends P2pError {
+/** The remote's handler failed; `data.remoteMessage` is what it reported. */
+export class P2pRequestError extends P2pError<{ protocol: string; remoteMessage: string }> {
   override readonly name = 'P2pRequestError'
-  readonly code = P2pErrorCode.RequestFailed
-  constructor(
-    readonly protocol: string,
-    readonly remoteMessage: string,
-  ) {
-    super(`${protocol}: remote error: ${remoteMessage}`)
+  constructor(protocol: string, remoteMessage: string) {
+    super(P2pErrorCode.RequestFailed, `${protocol}: remote error: ${remoteMessage}`, { data: { protocol, remoteMessage } })
   }
 }
 
 /** The response grew past `maxResponseBytes`; the stream was reset. */
-export class P2pResponseTooLargeError extends P2pError {
+export class P2pResponseTooLargeError extends P2pError<{ protocol: string; limit: number }> {
   override readonly name = 'P2pResponseTooLargeError'
-  readonly code = P2pErrorCode.ResponseTooLarge
-  constructor(
-    readonly protocol: string,
-    readonly limit: number,
-  ) {
-    super(`${protocol}: response exceeds ${limit} bytes`)
+  constructor(protocol: string, limit: number) {
+    super(P2pErrorCode.ResponseTooLarge, `${protocol}: response exceeds ${limit} bytes`, { data: { protocol, limit } })
   }
 }
 
 /** The request (dial included) did not complete within its deadline. */
-export class P2pTimeoutError extends P2pError {
+export class P2pTimeoutError extends P2pError<{ protocol: string; timeoutMs: number }> {
   override readonly name = 'P2pTimeoutError'
-  readonly code = P2pErrorCode.Timeout
-  constructor(
-    readonly protocol: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`${protocol}: no complete response within ${timeoutMs} ms`)
+  constructor(protocol: string, timeoutMs: number) {
+    super(P2pErrorCode.Timeout, `${protocol}: no complete response within ${timeoutMs} ms`, { data: { protocol, timeoutMs }, severity: 'temporary' })
   }
 }
 
 /** The peer could not be reached (no known address, refused, banned, handshake failed). */
-export class P2pDialError extends P2pError {
+export class P2pDialError extends P2pError<{ peer: string }> {
   override readonly name = 'P2pDialError'
-  readonly code = P2pErrorCode.DialFailed
   constructor(peer: string, options: { cause: unknown }) {
-    super(`cannot reach peer ${peer}: ${errorMessage(options.cause)}`, options)
+    super(P2pErrorCode.DialFailed, `cannot reach peer ${peer}: ${errorMessage(options.cause)}`, { data: { peer }, cause: options.cause, severity: 'temporary' })
   }
 }
 
 /** The remote broke the request/response protocol: malformed frame, truncated response, protocol not supported. */
 export class P2pProtocolError extends P2pError {
   override readonly name = 'P2pProtocolError'
-  readonly code = P2pErrorCode.ProtocolError
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(P2pErrorCode.ProtocolError, message, { cause: options?.cause })
+  }
 }
 
 /** `publish()` was given more than `maxMessageBytes`: every peer would reject it. */
-export class P2pMessageTooLargeError extends P2pError {
+export class P2pMessageTooLargeError extends P2pError<{ topic: string; size: number; limit: number }> {
   override readonly name = 'P2pMessageTooLargeError'
-  readonly code = P2pErrorCode.MessageTooLarge
-  constructor(
-    readonly topic: string,
-    readonly size: number,
-    readonly limit: number,
-  ) {
-    super(`${topic}: message of ${size} bytes exceeds ${limit}`)
+  constructor(topic: string, size: number, limit: number) {
+    super(P2pErrorCode.MessageTooLarge, `${topic}: message of ${size} bytes exceeds ${limit}`, { data: { topic, size, limit } })
   }
 }
 
 /** The identity key file exists but does not hold a key. Never overwritten: that would silently change the peer id. */
-export class P2pKeyFileError extends P2pError {
+export class P2pKeyFileError extends P2pError<{ keyFile: string }> {
   override readonly name = 'P2pKeyFileError'
-  readonly code = P2pErrorCode.KeyFileInvalid
+  constructor(keyFile: string, cause: unknown) {
+    super(P2pErrorCode.KeyFileInvalid, `p2p key file ${keyFile} does not hold a libp2p private key (${errorMessage(cause)})`, {
+      data: { keyFile },
+      hint: 'delete it to generate a new identity',
+      cause,
+      severity: 'critical',
+    })
+  }
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
+export { errorMessage }

@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { P2pKeyFileError, errorMessage } from './errors.ts'
+import { P2pKeyFileError } from './errors.ts'
 
 /** Loads the key from `keyFile`, creating the file with a new key if it does not exist; no file: a fresh key. */
 export async function loadOrCreateIdentity(keyFile: string | undefined): Promise<PrivateKey> {
@@ -27,7 +27,7 @@ export async function loadOrCreateIdentity(keyFile: string | undefined): Promise
     if (!/^([0-9a-f]{2})+$/i.test(hex)) throw new Error('not hex')
     return privateKeyFromProtobuf(Buffer.from(hex, 'hex'))
   } catch (err) {
-    throw new P2pKeyFileError(`p2p key file ${keyFile} does not hold a libp2p private key (${errorMessage(err)}); delete it to generate a new identity`)
+    throw new P2pKeyFileError(keyFile, err)
   }
 }
 

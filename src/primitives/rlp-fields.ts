@@ -1,5 +1,6 @@
 import { RLP } from '@ethereumjs/rlp'
 import type { Hex } from './state-diff.ts'
+import { NodeError, type NodeErrorOptions } from './errors.ts'
 
 /** What `RLP.decode` yields and `RLP.encode` takes. */
 export type RlpValue = Uint8Array | RlpValue[]
@@ -12,8 +13,11 @@ export type RlpValue = Uint8Array | RlpValue[]
 export type RlpInput = Uint8Array | bigint | number | Hex | readonly RlpInput[]
 
 /** Thrown for bytes that are not a valid encoding of what they claim to be (p2p input, a corrupt DB). */
-export class CodecError extends Error {
-  override name = 'CodecError'
+export class CodecError extends NodeError<'CODEC_INVALID', undefined> {
+  override readonly name = 'CodecError'
+  constructor(message: string, options?: NodeErrorOptions) {
+    super('CODEC_INVALID', message, options)
+  }
 }
 
 /** `RLP.decode` for untrusted bytes: malformed input is a `CodecError` naming `what`. */

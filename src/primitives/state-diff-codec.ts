@@ -1,6 +1,6 @@
 import { bytesToHex } from '@ethereumjs/util'
 import type { AccountDiff, Hex, StateDiff } from './state-diff.ts'
-import { asBytes, asList, bytesToBigInt, type RlpInput, type RlpValue } from './rlp-fields.ts'
+import { CodecError, asBytes, asList, bytesToBigInt, type RlpInput, type RlpValue } from './rlp-fields.ts'
 
 /**
  * RLP: [ [address, account ([nonce, balance, codeHash] | []), cleared, [[slot, value]…]]…, [[codeHash, code]…] ].
@@ -26,7 +26,7 @@ export function decodeStateDiff(value: RlpValue): StateDiff {
     const [addressField, accountField, clearedField, storageField] = asList(entry, 4, 'account diff')
     const address = hexOf(asBytes(addressField, 'address', 20))
     const accountParts = asList(accountField, undefined, 'account')
-    if (accountParts.length !== 0 && accountParts.length !== 3) throw new Error('state diff: account must have 0 or 3 fields')
+    if (accountParts.length !== 0 && accountParts.length !== 3) throw new CodecError('state diff: account must have 0 or 3 fields')
     const storage = new Map<Hex, Uint8Array>()
     for (const slotEntry of asList(storageField, undefined, 'storage')) {
       const [slot, slotValue] = asList(slotEntry, 2, 'storage entry')

@@ -1,3 +1,4 @@
+import { NodeError } from '../primitives/errors.ts'
 import type { BlockVerificationErrorCode } from '../stateless/index.ts'
 
 /** What made a replica stop following: the block it refused and why, with a precise code. */
@@ -11,14 +12,11 @@ export type ReplicaFailureCode =
   | 'WITNESS_UNAVAILABLE'
   | 'VERIFIER_FAILED'
 
-export class ReplicaFailure extends Error {
-  override name = 'ReplicaFailure'
+/** Always `critical`: the replica halts at its last verified block and raises the alarm. */
+export class ReplicaFailure extends NodeError<ReplicaFailureCode, { block: bigint }> {
+  override readonly name = 'ReplicaFailure'
 
-  constructor(
-    readonly code: ReplicaFailureCode,
-    readonly block: bigint,
-    message: string,
-  ) {
-    super(message)
+  constructor(code: ReplicaFailureCode, block: bigint, message: string, options?: { cause?: unknown }) {
+    super(code, message, { data: { block }, severity: 'critical', cause: options?.cause })
   }
 }

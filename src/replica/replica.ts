@@ -119,6 +119,6 @@ export class Replica {
     this.follower.halt(failure)
     const { chain } = this.params.opened
     chain.freezeAt(this.verifier.verifiedHead).catch((err: unknown) => this.params.logger.error({ err }, 'could not freeze the chain view at the last verified block'))
-    this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message, servingBlock: this.verifier.verifiedHead.toString() }, 'VERIFICATION FAILED: the replica stops at the last verified block')
+    this.params.logger.error({ code: failure.code, block: failure.data.block.toString(), reason: failure.message, servingBlock: this.verifier.verifiedHead.toString() }, 'VERIFICATION FAILED: the replica stops at the last verified block')
   }
 }

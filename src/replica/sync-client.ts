@@ -19,10 +19,22 @@ import {
   type SyncRequest,
   type SyncStatus,
 } from '../p2p/index.ts'
+import { NodeError } from '../primitives/errors.ts'
 
 /** No peer to sync from is connected (the sequencer is down or not dialled yet). */
-export class NoSyncPeerError extends Error {
-  override name = 'NoSyncPeerError'
+export class NoSyncPeerError extends NodeError<'NO_SYNC_PEER', undefined> {
+  override readonly name = 'NoSyncPeerError'
+  constructor(message: string) {
+    super('NO_SYNC_PEER', message, { severity: 'temporary' })
+  }
+}
+
+/** A mini-block or block announcement signed by someone other than the configured sequencer. */
+export class ForeignSignerError extends NodeError<'FOREIGN_SIGNER', { signer: Hex; sequencer: Hex }> {
+  override readonly name = 'ForeignSignerError'
+  constructor(what: string, signer: Hex, sequencer: Hex) {
+    super('FOREIGN_SIGNER', `${what} is signed by ${signer}, not the sequencer ${sequencer}`, { data: { signer, sequencer } })
+  }
 }
 
 /**
@@ -43,7 +55,7 @@ export class SequencerAuthenticator {
 
   checkMiniBlock(block: MiniBlock): MiniBlock {
     const signer = recoverMiniBlockSigner(block, this.config.chainId)
-    if (signer !== this.sequencer) throw new Error(`mini-block ${block.number} is signed by ${signer}, not the sequencer ${this.sequencer}`)
+    if (signer !== this.sequencer) throw new ForeignSignerError(`mini-block ${block.number}`, signer, this.sequencer)
     return block
   }
 
@@ -53,7 +65,7 @@ export class SequencerAuthenticator {
 
   checkAnnouncement(announcement: BlockAnnouncement): BlockAnnouncement {
     const signer = recoverAnnouncementSigner(announcement, this.config.chainId)
-    if (signer !== this.sequencer) throw new Error(`block ${announcement.header.number} announcement is signed by ${signer}, not the sequencer ${this.sequencer}`)
+    if (signer !== this.sequencer) throw new ForeignSignerError(`block ${announcement.header.number} announcement`, signer, this.sequencer)
     return announcement
   }
 }

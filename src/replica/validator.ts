@@ -144,6 +144,6 @@ export class Validator {
     clearInterval(this.stallTimer)
     this.verifier.stop()
     void this.steps.close()
-    this.params.logger.error({ code: failure.code, block: failure.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the validator stops at the last good block')
+    this.params.logger.error({ code: failure.code, block: failure.data.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the validator stops at the last good block')
   }
 }

@@ -2,6 +2,7 @@ import type { BlockHeader } from '@ethereumjs/block'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { executionReceiptsDigest, type TxReceipt } from '../chain/receipt.ts'
+import { fromPlainError } from '../primitives/errors.ts'
 import { ReplicaFailure } from './errors.ts'
 import type { ReplicaMetrics } from './metrics.ts'
 import type { SyncClient } from './sync-client.ts'
@@ -152,7 +153,7 @@ export class VerificationDriver {
 
   private judge(block: BlockToCheck, outcome: VerifyOutcome): ReplicaFailure | undefined {
     const number = block.header.number
-    if (!outcome.ok) return new ReplicaFailure(outcome.code, number, outcome.message)
+    if (!outcome.ok) return new ReplicaFailure(outcome.error.code, number, outcome.error.message, { cause: fromPlainError(outcome.error) })
     if (block.receipts !== undefined && !equalsBytes(executionReceiptsDigest(block.receipts), outcome.receiptsDigest)) {
       return new ReplicaFailure('RECEIPTS_MISMATCH', number, `block ${number}: the receipts served from its mini-blocks differ from what executing it gives`)
     }

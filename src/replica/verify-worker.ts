@@ -3,6 +3,7 @@ import type { Common } from '@ethereumjs/common'
 import { checkChainTransactionRules, createChainCommon, type ChainConfig } from '../chain/config.ts'
 import { checkChainHeaderRules } from '../chain/header.ts'
 import { executionReceiptsDigest } from '../chain/receipt.ts'
+import { isNodeError, toPlainError, type PlainError } from '../primitives/errors.ts'
 import { BlockVerificationError, decodeWitness, verifyBlock, type BlockVerificationErrorCode } from '../stateless/index.ts'
 
 export interface VerifyTask {
@@ -12,7 +13,7 @@ export interface VerifyTask {
   witness: Uint8Array
 }
 
-export type VerifyOutcome = { ok: true; stateRoot: string; receiptsDigest: Uint8Array; ms: number } | { ok: false; code: BlockVerificationErrorCode | 'WITNESS_MALFORMED'; message: string }
+export type VerifyOutcome = { ok: true; stateRoot: string; receiptsDigest: Uint8Array; ms: number } | { ok: false; error: PlainError<BlockVerificationErrorCode> & { code: BlockVerificationErrorCode } }
 
 let common: { chainId: bigint; common: Common } | undefined
 
@@ -33,9 +34,9 @@ export default async function verifyTask(task: VerifyTask): Promise<VerifyOutcom
     })
     return { ok: true, stateRoot: verified.stateRoot, receiptsDigest: executionReceiptsDigest(verified.receipts), ms: performance.now() - started }
   } catch (error) {
-    if (error instanceof BlockVerificationError) return { ok: false, code: error.code, message: error.message }
+    if (error instanceof BlockVerificationError) return { ok: false, error: toPlainError(error) }
     // Undecodable witness bytes; anything else is a bug and propagates to the pool.
-    if (error instanceof Error && error.name === 'CodecError') return { ok: false, code: 'WITNESS_MALFORMED', message: error.message }
+    if (isNodeError(error, 'CODEC_INVALID')) return { ok: false, error: toPlainError(new BlockVerificationError('WITNESS_MALFORMED', error.message, { cause: error })) }
     throw error
   }
 }

@@ -11,6 +11,7 @@
  * (e.g. `the method X does not exist/is not available`, `execution reverted`).
  */
 import type { Hex } from 'viem'
+import { NodeError } from '../primitives/errors.ts'
 
 export const RpcErrorCode = {
   // JSON-RPC 2.0
@@ -39,16 +40,15 @@ export interface JsonRpcErrorObject {
   data?: unknown
 }
 
-export class RpcError extends Error {
+/**
+ * A JSON-RPC error. Its `code` is the wire number (any number: a forwarded sequencer error keeps its
+ * own), its `message` the wire text, its `data` the wire `data`.
+ */
+export class RpcError extends NodeError<number, unknown> {
   override readonly name = 'RpcError'
-  readonly code: number
-  readonly data?: unknown
 
   constructor(code: number, message: string, data?: unknown, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-    // Only set when present so the serialized error has no `"data": undefined` key.
-    if (data !== undefined) this.data = data
+    super(code, message, { data, cause: options?.cause })
   }
 
   /** The object that goes on the wire (no stack, no cause). */

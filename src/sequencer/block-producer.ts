@@ -9,7 +9,7 @@ import type { TxReceipt } from '../chain/receipt.ts'
 import type { BlockEnv } from '../execution/block-env.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { executeBlockBody } from '../execution/block-execution.ts'
-import type { BlockCursor } from '../execution/executor.ts'
+import type { BlockCursor, TxExecutionErrorCode } from '../execution/executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { BlockAccess } from '../primitives/block-access.ts'
 import type { BlockAccessRecorder } from '../state/access-set.ts'
@@ -363,7 +363,7 @@ export class BlockProducer {
         receipts.push(outcome.receipt)
       } else {
         this.pool.markFailed(tx.hash, outcome.error.message)
-        this.metrics?.observeRejected(classifyExecutionError(outcome.error))
+        this.metrics?.observeRejected(REJECTED_LABELS[outcome.error.code])
       }
     }
     // Empty mini-blocks are produced too: realtime consumers get a steady 10 ms heartbeat (MegaETH's
@@ -432,11 +432,14 @@ function summarize(header: { number: bigint; timestamp: bigint; gasUsed: bigint;
   return { number: header.number, timestamp: header.timestamp, gasUsed: header.gasUsed, gasLimit: header.gasLimit, baseFeePerGas: header.baseFeePerGas ?? 0n }
 }
 
-function classifyExecutionError(error: Error): string {
-  const message = error.message
-  if (message.includes('nonce')) return 'nonce'
-  if (message.includes('balance') || message.includes('funds')) return 'funds'
-  if (message.includes('gas limit')) return 'gas_limit'
-  if (message.includes('base fee') || message.includes('baseFee')) return 'base_fee'
-  return 'other'
+/** The `reason` label of the rejected-transactions metric for each execution failure (the label values predate the codes). */
+const REJECTED_LABELS: Record<TxExecutionErrorCode, string> = {
+  TX_NONCE_MISMATCH: 'nonce',
+  TX_INSUFFICIENT_FUNDS: 'funds',
+  TX_BLOCK_GAS_LIMIT: 'gas_limit',
+  TX_GAS_LIMIT_CAP: 'gas_limit',
+  TX_INTRINSIC_GAS: 'gas_limit',
+  TX_FEE_CAP_BELOW_BASE_FEE: 'base_fee',
+  TX_SENDER_NOT_EOA: 'other',
+  TX_INVALID: 'other',
 }

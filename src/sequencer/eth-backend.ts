@@ -9,7 +9,7 @@ import type { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import type { BlockReader } from '../storage/chain-stores.ts'
 import type { ChainView } from '../storage/chain-view.ts'
 import { proofAtHead, type HeadStateView } from '../rpc/eth/head-proof.ts'
-import { isTxRejectedError } from './ingest/index.ts'
+import { isTxRejectedError, txRejectionToJsonRpc } from './ingest/index.ts'
 import type { Sequencer } from './sequencer.ts'
 
 /** What the sequencer's JSON-RPC backend reads and writes through (its options apart: `EthRpcOptions`). */
@@ -96,6 +96,7 @@ export class SequencerEthBackend implements EthBackend {
 }
 
 function asRpcError(error: unknown): unknown {
-  if (isTxRejectedError(error)) return new RpcError(error.code, error.message)
-  return error
+  if (!isTxRejectedError(error)) return error
+  const { code, message } = txRejectionToJsonRpc(error)
+  return new RpcError(code, message)
 }

@@ -17,6 +17,7 @@ import {
   type SyncRequest,
 } from '../p2p/index.ts'
 import type { BlockReader } from '../storage/chain-stores.ts'
+import { NodeError } from '../primitives/errors.ts'
 
 /** What the sequencer's p2p side works with. */
 export interface SequencerP2pModules {
@@ -94,7 +95,7 @@ export class SequencerP2pService {
           const block = await chain.blockByNumber(n)
           if (block === undefined) break
           const diff = await artifacts.diff(n)
-          if (diff === undefined) throw new Error(`the state diff of block ${n} is no longer kept; sync from a newer datadir snapshot`)
+          if (diff === undefined) throw new SyncUnavailableError(`the state diff of block ${n} is no longer kept; sync from a newer datadir snapshot`)
           bundles.push({ announcement: this.announce(block), transactions: block.transactions, receipts: block.receipts, diff })
         }
         return encodeBlockBundles(bundles)
@@ -105,9 +106,17 @@ export class SequencerP2pService {
       }
       case 'witness': {
         const witness = await artifacts.witness(request.block)
-        if (witness === undefined) throw new Error(`no witness for block ${request.block} (not sealed yet, genesis, or no longer kept)`)
+        if (witness === undefined) throw new SyncUnavailableError(`no witness for block ${request.block} (not sealed yet, genesis, or no longer kept)`)
         return witness
       }
     }
+  }
+}
+
+/** What a sync request asked for is not kept here; the peer gets the message as a remote error. */
+export class SyncUnavailableError extends NodeError<'SYNC_UNAVAILABLE', undefined> {
+  override readonly name = 'SyncUnavailableError'
+  constructor(message: string) {
+    super('SYNC_UNAVAILABLE', message)
   }
 }

@@ -197,7 +197,7 @@ export class Sequencer {
     } catch (error) {
       waiter.cancel()
       // EIP-7966: a transaction that cannot execute yet is "not ready" (code 5), not a rejection.
-      if (isTxRejectedError(error) && error.reason === 'insufficient-funds') return { hash: tx.hash, receipt: undefined, notReady: error.message }
+      if (isTxRejectedError(error) && error.code === 'insufficient-funds') return { hash: tx.hash, receipt: undefined, notReady: error.message }
       throw error
     }
     if (result.status === 'queued') {

@@ -1,4 +1,5 @@
 import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
+import { NodeError } from '../primitives/errors.ts'
 import type { FlatState } from './flat-state.ts'
 import type { StateReader } from './state-reader.ts'
 
@@ -12,8 +13,12 @@ interface BlockUndo {
   wipedStorage: Map<Hex, Map<Hex, Uint8Array>>
 }
 
-export class StateUnavailableError extends Error {
-  override name = 'StateUnavailableError'
+/** The state of a block older than the retained window: not kept any more (JSON-RPC -32002). */
+export class StateUnavailableError extends NodeError<'STATE_UNAVAILABLE', undefined> {
+  override readonly name = 'StateUnavailableError'
+  constructor(message: string) {
+    super('STATE_UNAVAILABLE', message)
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import { CodecError, asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import { FlatState } from '../state/flat-state.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
@@ -78,7 +78,7 @@ export class StateStore {
           state.codes.set(hex(k.subarray(1)), value)
           break
         default:
-          throw new Error(`state store: unknown key tag ${k[0]}`)
+          throw new CodecError(`state store: unknown key tag ${k[0]}`)
       }
     }
     return state

@@ -1,6 +1,7 @@
 import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import { readU64, u64 } from '../primitives/u64.ts'
 import type { BatchOp, NodeDb } from './db.ts'
+import { CodecError } from '../primitives/rlp-fields.ts'
 
 /**
  * The mini-block write-ahead log. A mini-block is appended (fsynced) before any client sees its
@@ -26,7 +27,7 @@ export class MiniBlockWal {
       try {
         blocks.push(decodeMiniBlock(value))
       } catch (error) {
-        throw new Error(`WAL entry ${readU64(key)} is corrupt: ${error instanceof Error ? error.message : String(error)}`)
+        throw new CodecError(`WAL entry ${readU64(key)} is corrupt: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
       }
     }
     return blocks

@@ -194,7 +194,7 @@ function encodeStorageValue(value: Uint8Array): Uint8Array {
 
 function decodeStorageValue(encoded: Uint8Array): Uint8Array {
   const decoded = RLP.decode(encoded)
-  if (!(decoded instanceof Uint8Array)) throw new Error('storage leaf holds a list')
+  if (!(decoded instanceof Uint8Array)) throw new InvalidTrieNodeError('storage leaf holds a list')
   return decoded
 }
 

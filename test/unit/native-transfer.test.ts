@@ -16,7 +16,7 @@ import type { Hex } from '../../src/primitives/state-diff.ts'
 import { encodeStateDiff } from '../../src/primitives/state-diff-codec.ts'
 import type { BlockEnv } from '../../src/execution/block-env.ts'
 import { keccak256, privateKeyToAddress } from '../../src/crypto/native.ts'
-import { SequentialExecutor, type BlockCursor, type TxOutcome } from '../../src/execution/executor.ts'
+import { SequentialExecutor, type BlockCursor, type TxExecutionErrorCode, type TxOutcome } from '../../src/execution/executor.ts'
 import { FlatState } from '../../src/state/flat-state.ts'
 import { decodeRawTransaction } from '../../src/sequencer/ingest/decode.ts'
 import { rng, type Rng } from '../helpers/rng.ts'
@@ -136,11 +136,19 @@ function envFor(world: World): BlockEnv {
   }
 }
 
-const describe = (o: TxOutcome): unknown => (o.ok ? { ok: true, receipt: o.receipt } : { ok: false })
+const describe = (o: TxOutcome): unknown => (o.ok ? { ok: true, receipt: o.receipt } : { ok: false, code: o.error.code })
+
+/** What runTx says for each code the executor derives from the facts: the code must name runTx's real reason. */
+const RUN_TX_WORDING: Partial<Record<TxExecutionErrorCode, RegExp>> = {
+  TX_NONCE_MISMATCH: /doesn't have the correct nonce/,
+  TX_INSUFFICIENT_FUNDS: /doesn't have enough funds/,
+  TX_FEE_CAP_BELOW_BASE_FEE: /is less than the block's baseFeePerGas/,
+}
 
 test('native transfers equal runTx: outcomes, receipts and encoded state diffs over random sequences', async () => {
   let native = 0
   let total = 0
+  const refusals = new Map<TxExecutionErrorCode, number>()
   for (let seed = 1; seed <= 60; seed++) {
     const r = rng(seed)
     const world = buildWorld(r)
@@ -163,6 +171,11 @@ test('native transfers equal runTx: outcomes, receipts and encoded state diffs o
         const [withNative, withEvm] = [await lanes[0]!.applyTx(tx, cursors[0]!), await lanes[1]!.applyTx(tx, cursors[1]!)]
         assert.deepEqual(describe(withNative!), describe(withEvm!), `seed ${seed} batch ${batch} tx ${i}: ${JSON.stringify(spec, (_, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? bytesToHex(v) : v))}`)
         if (withEvm!.ok) nonces.set(spec.from.address, spec.nonce + 1n)
+        else {
+          const { code, message } = withEvm!.error
+          refusals.set(code, (refusals.get(code) ?? 0) + 1)
+          assert.match(message, RUN_TX_WORDING[code] ?? /^$/, `seed ${seed} batch ${batch} tx ${i}: refused as ${code}`)
+        }
         if (lanes[0]!.nativeTransferCount > before) native++
         total++
       }
@@ -174,4 +187,5 @@ test('native transfers equal runTx: outcomes, receipts and encoded state diffs o
   // The generator must exercise both paths substantially.
   assert.ok(native > total * 0.25, `native path taken for ${native} of ${total} transactions`)
   assert.ok(native < total * 0.9, `fallback taken for ${total - native} of ${total} transactions`)
+  for (const code of Object.keys(RUN_TX_WORDING) as TxExecutionErrorCode[]) assert.ok((refusals.get(code) ?? 0) > 5, `only ${refusals.get(code) ?? 0} refusals as ${code}`)
 })

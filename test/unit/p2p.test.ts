@@ -182,7 +182,7 @@ describe('request/response', () => {
     await assert.rejects(client.request(server.peerId, '/test/fail/1', bytes('?')), (err) => {
       assert.ok(err instanceof P2pRequestError)
       assert.equal(err.code, 'P2P_REQUEST_FAILED')
-      assert.equal(err.remoteMessage, 'no such block 42')
+      assert.equal(err.data.remoteMessage, 'no such block 42')
       return true
     })
   })

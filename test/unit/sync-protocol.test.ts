@@ -95,7 +95,7 @@ test('a replica refuses a block whose announced last mini-block hash is not the 
   checkAnnouncedLastHash(announce({ first: 400n, count: 100 }), applied)
   assert.throws(
     () => checkAnnouncedLastHash(announce({ first: 400n, count: 99, lastHash: LAST_HASH }), applied),
-    (error: unknown) => error instanceof ReplicaFailure && error.code === 'MINI_BLOCKS_MISMATCH' && error.block === 5n && /mini-block 498/.test(error.message),
+    (error: unknown) => error instanceof ReplicaFailure && error.code === 'MINI_BLOCKS_MISMATCH' && error.data.block === 5n && /mini-block 498/.test(error.message),
   )
 })
 

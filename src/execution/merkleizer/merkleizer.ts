@@ -2,8 +2,17 @@ import { Worker } from 'node:worker_threads'
 import type { BlockContents } from '../../chain/block-contents.ts'
 import type { StateDiff } from '../../primitives/state-diff.ts'
 import type { BlockAccess } from '../../primitives/block-access.ts'
+import { NodeError, fromPlainError } from '../../primitives/errors.ts'
 import type { AccountProof, StateTrieAccount } from '../../trie/state-trie.ts'
 import type { EncodedStateWitness, MerkleRequest, MerkleResponse } from './thread.ts'
+
+/** The merkleizer thread failed a request (`cause`: its error, code and data kept) or is gone. */
+export class MerkleizerError extends NodeError<'MERKLEIZER_FAILED', undefined> {
+  override readonly name = 'MerkleizerError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MERKLEIZER_FAILED', message, { cause: options?.cause, severity: 'critical' })
+  }
+}
 
 /**
  * The state trie in its own thread. Sealing an EVM block merkleizes tens of thousands of accounts
@@ -21,7 +30,7 @@ export class ThreadedMerkleizer {
       if (waiter === undefined) return
       this.pending.delete(response.id)
       if (response.ok) waiter.resolve(response.value)
-      else waiter.reject(new Error(`merkleizer: ${response.error}`))
+      else waiter.reject(new MerkleizerError(`merkleizer: ${response.error.message}`, { cause: fromPlainError(response.error) }))
     })
     const fail = (error: Error): void => {
       this.failure = error
@@ -29,7 +38,7 @@ export class ThreadedMerkleizer {
       this.pending.clear()
     }
     worker.on('error', (error) => fail(error))
-    worker.on('exit', (code) => fail(new Error(`merkleizer thread exited with code ${code}`)))
+    worker.on('exit', (code) => fail(new MerkleizerError(`merkleizer thread exited with code ${code}`)))
   }
 
   /** Starts the thread and builds the trie of `accounts` in it; resolves with the state root. */
@@ -66,7 +75,7 @@ export class ThreadedMerkleizer {
   }
 
   async stop(): Promise<void> {
-    this.failure ??= new Error('merkleizer stopped')
+    this.failure ??= new MerkleizerError('merkleizer stopped')
     await this.worker.terminate()
   }
 

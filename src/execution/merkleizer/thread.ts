@@ -6,6 +6,7 @@ import type { StateDiff } from '../../primitives/state-diff.ts'
 // Only the builder: the thread must not load the verifier's execution stack.
 import type { BlockAccess } from '../../primitives/block-access.ts'
 import { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from '../../trie/witness-builder.ts'
+import { toPlainError, type PlainError } from '../../primitives/errors.ts'
 import { yieldToMainThread } from '../../util/thread-priority.ts'
 import { StateTrie, type StateTrieAccount } from '../../trie/state-trie.ts'
 
@@ -30,7 +31,7 @@ export interface EncodedStateWitness {
   encodedDiff: Uint8Array
 }
 
-export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string }
+export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: PlainError }
 
 /** The worker side of `ThreadedMerkleizer`: one state trie, requests served strictly in order. */
 export function serveMerkleRequests(): void {
@@ -71,7 +72,7 @@ export function serveMerkleRequests(): void {
       }
       port.postMessage({ id, ok: true, value } satisfies MerkleResponse)
     } catch (error) {
-      port.postMessage({ id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies MerkleResponse)
+      port.postMessage({ id, ok: false, error: toPlainError(error) } satisfies MerkleResponse)
     }
   })
 }

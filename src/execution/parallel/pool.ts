@@ -1,12 +1,16 @@
 import { Worker } from 'node:worker_threads'
+import { NodeError, fromPlainError } from '../../primitives/errors.ts'
 import type { BlockEnv } from '../block-env.ts'
 import type { CommonSpec } from './common-spec.ts'
 import type { ChunkResult, PackedTxs } from './speculative.ts'
 import { READY_ID, type WorkerInit, type WorkerRequest, type WorkerResponse } from './worker.ts'
 
-export class ExecWorkerError extends Error {
-  override name = 'ExecWorkerError'
-  readonly code = 'EXEC_WORKER_FAILED'
+/** An execution worker failed a request (`cause`: its error, carried across as plain data) or is gone. */
+export class ExecWorkerError extends NodeError<'EXEC_WORKER_FAILED', undefined> {
+  override readonly name = 'ExecWorkerError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EXEC_WORKER_FAILED', message, options)
+  }
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
@@ -31,7 +35,7 @@ class ExecThread {
       // close() would never settle).
       if (this.pending.size === 0 && this.failure === undefined) this.worker.unref()
       if (response.ok) pending.resolve(response)
-      else pending.reject(new ExecWorkerError(`execution worker: ${response.error}`))
+      else pending.reject(new ExecWorkerError(`execution worker: ${response.error.message}`, { cause: fromPlainError(response.error) }))
     })
     worker.on('error', (error) => this.fail(error))
     worker.on('exit', (code) => this.fail(new ExecWorkerError(`execution worker exited (code ${code})`)))
@@ -46,7 +50,7 @@ class ExecThread {
   }
 
   private fail(error: Error): void {
-    this.failure ??= error instanceof ExecWorkerError ? error : new ExecWorkerError(`execution worker failed: ${error.message}`)
+    this.failure ??= error instanceof ExecWorkerError ? error : new ExecWorkerError(`execution worker failed: ${error.message}`, { cause: error })
     for (const pending of this.pending.values()) pending.reject(this.failure)
     this.pending.clear()
   }

@@ -3,6 +3,7 @@
  * order (a chunk always runs against the syncs sent before it).
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { toPlainError, type PlainError } from '../../primitives/errors.ts'
 import type { BlockEnv } from '../block-env.ts'
 import type { CommonSpec } from './common-spec.ts'
 import { SpeculativeExecutor, type ChunkResult, type PackedTxs } from './speculative.ts'
@@ -18,7 +19,7 @@ export type WorkerRequest =
   | { id: number; op: 'sync'; data: Uint8Array }
   | { id: number; op: 'exec'; env: BlockEnv; txs: PackedTxs; continues: boolean; round: number }
 
-export type WorkerResponse = { id: number; ok: true; result?: ChunkResult } | { id: number; ok: false; error: string }
+export type WorkerResponse = { id: number; ok: true; result?: ChunkResult } | { id: number; ok: false; error: PlainError }
 
 /** Message id of the "ready" announcement a worker posts once its VM is built. */
 export const READY_ID = 0
@@ -49,7 +50,7 @@ export async function serveExecutionRequests(): Promise<void> {
           }
         }
       } catch (error) {
-        port.postMessage({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies WorkerResponse)
+        port.postMessage({ id: request.id, ok: false, error: toPlainError(error) } satisfies WorkerResponse)
       }
     })
   })

@@ -34,7 +34,7 @@ import { seedSenderAddress } from '../../execution/tx-sender-cache.ts'
 import type { TxHeader } from '../../execution/executor.ts'
 import { TX_GAS_LIMIT_CAP, calldataFloorGas } from '../../execution/tx-rules.ts'
 import { decodeValidatedTx, fastTxOptions } from '../../execution/validated-tx.ts'
-import { TxRejectedError, rejectTx } from './errors.ts'
+import { isTxRejectedError, rejectTx } from './errors.ts'
 
 /** geth's txMaxSize: 4 slots of 32 KiB. Bounds the memory a pool full of max-size txs can pin. */
 export const DEFAULT_MAX_TX_BYTES = 128 * 1024
@@ -527,7 +527,7 @@ function integer(values: NestedUint8Array, index: number): bigint {
 
 /** ethereumjs errors end in a long " (tx type=... hash=...)" context postfix; clients need the first part. */
 function describe(err: unknown): string {
-  if (err instanceof TxRejectedError) return err.message
+  if (isTxRejectedError(err)) return err.message
   const message = err instanceof Error ? err.message : String(err)
   const postfix = message.indexOf(' (tx type=')
   return postfix === -1 ? message : message.slice(0, postfix)

@@ -6,6 +6,7 @@
  * JSON-RPC code -32000. So the wording is part of our API: build messages only through `rejectTx`,
  * never as ad-hoc strings at call sites.
  */
+import { NodeError, isNodeError } from '../../primitives/errors.ts'
 
 /** geth's generic server-error code; used for every tx rejection. */
 export const TX_REJECTED_RPC_CODE = -32000
@@ -54,43 +55,29 @@ export type TxRejectReason = keyof typeof REJECT_MESSAGES
 /** The parameters each reason's message needs (none for the fixed strings). */
 export type TxRejectParams<R extends TxRejectReason> = Parameters<(typeof REJECT_MESSAGES)[R]>
 
-export class TxRejectedError extends Error {
+/** A transaction rejection, whether built here or rebuilt by `fromPlainError` after crossing from an ingest worker. */
+export type TxRejection = NodeError<TxRejectReason, undefined>
+
+/** A refused transaction: `code` is the reason, `message` geth's text for it. Answered with `TX_REJECTED_RPC_CODE`. */
+export class TxRejectedError<R extends TxRejectReason = TxRejectReason> extends NodeError<R, undefined> {
   override readonly name = 'TxRejectedError'
-  /** JSON-RPC error code to answer with. */
-  readonly code: number = TX_REJECTED_RPC_CODE
-
-  constructor(
-    readonly reason: TxRejectReason,
-    message: string,
-  ) {
-    super(message)
-  }
-
-  toJsonRpcError(): { code: number; message: string } {
-    return { code: this.code, message: this.message }
-  }
 }
 
 /** Builds the rejection for `reason`, e.g. `rejectTx('nonce-too-low', { next: 5n, nonce: 3n })`. */
-export function rejectTx<R extends TxRejectReason>(reason: R, ...params: TxRejectParams<R>): TxRejectedError {
+export function rejectTx<R extends TxRejectReason>(reason: R, ...params: TxRejectParams<R>): TxRejectedError<R> {
   const build = REJECT_MESSAGES[reason] as (...p: TxRejectParams<R>) => string
   return new TxRejectedError(reason, build(...params))
 }
 
-export function isTxRejectedError(err: unknown): err is TxRejectedError {
-  return err instanceof TxRejectedError
+/**
+ * Whether `err` is a transaction rejection, by its code: true as well for one rebuilt by
+ * `fromPlainError` after crossing from an ingest worker.
+ */
+export function isTxRejectedError(err: unknown): err is TxRejection {
+  return isNodeError(err) && typeof err.code === 'string' && Object.hasOwn(REJECT_MESSAGES, err.code)
 }
 
-/** Worker threads hand errors back as plain data; this is that shape. */
-export interface SerializedTxRejection {
-  reason: TxRejectReason
-  message: string
-}
-
-export function serializeTxRejection(err: TxRejectedError): SerializedTxRejection {
-  return { reason: err.reason, message: err.message }
-}
-
-export function deserializeTxRejection(s: SerializedTxRejection): TxRejectedError {
-  return new TxRejectedError(s.reason, s.message)
+/** The JSON-RPC error object a rejection is answered with. */
+export function txRejectionToJsonRpc(err: TxRejection): { code: number; message: string } {
+  return { code: TX_REJECTED_RPC_CODE, message: err.message }
 }

@@ -1,11 +1,10 @@
 export {
   TX_REJECTED_RPC_CODE,
   TxRejectedError,
-  deserializeTxRejection,
   isTxRejectedError,
   rejectTx,
-  serializeTxRejection,
-  type SerializedTxRejection,
+  txRejectionToJsonRpc,
+  type TxRejection,
   type TxRejectParams,
   type TxRejectReason,
 } from './errors.ts'

@@ -12,10 +12,11 @@ import { Piscina } from 'piscina'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
 import { defaultIngestWorkers } from '../options.ts'
 import { type DecodeLimits, type DecodedTx, type TxCodec, fromWireDecodedTx, getTxCodec, toDecodedTx, verifyRawTransaction } from './decode.ts'
-import { TxRejectedError, deserializeTxRejection, rejectTx } from './errors.ts'
+import { NodeError, fromPlainError } from '../../primitives/errors.ts'
+import { type TxRejection, isTxRejectedError, rejectTx } from './errors.ts'
 import type { IngestTask, WireDecodeOutcome } from './worker.ts'
 
-export type DecodeOutcome = { ok: true; tx: DecodedTx } | { ok: false; error: TxRejectedError }
+export type DecodeOutcome = { ok: true; tx: DecodedTx } | { ok: false; error: TxRejection }
 
 export interface IngestPoolOptions {
   chain: Pick<ChainConfig, 'chainId' | 'name'>
@@ -38,11 +39,10 @@ export const DEFAULT_INGEST_MAX_BATCH = 256
  */
 const TASKS_QUEUED_PER_WORKER = 4
 
-export class IngestPoolStoppedError extends Error {
+export class IngestPoolStoppedError extends NodeError<'INGEST_POOL_STOPPED', undefined> {
   override readonly name = 'IngestPoolStoppedError'
-  readonly code = 'INGEST_POOL_STOPPED'
   constructor() {
-    super('ingest pool is not running')
+    super('INGEST_POOL_STOPPED', 'ingest pool is not running')
   }
 }
 
@@ -188,7 +188,13 @@ export class IngestPool {
         for (let i = 0; i < items.length; i++) {
           const item = items[i]!
           const result = results[i]!
-          item.settle(result.ok ? { ok: true, tx: fromWireDecodedTx(item.raw, result.tx, this.codec) } : { ok: false, error: deserializeTxRejection(result.error) })
+          if (result.ok) {
+            item.settle({ ok: true, tx: fromWireDecodedTx(item.raw, result.tx, this.codec) })
+            continue
+          }
+          const error = fromPlainError(result.error)
+          if (isTxRejectedError(error)) item.settle({ ok: false, error })
+          else item.fail(error)
         }
       },
       (err: unknown) => {
@@ -204,7 +210,7 @@ export class IngestPool {
     try {
       return { ok: true, tx: toDecodedTx(raw, verifyRawTransaction(raw, this.codec, this.limits), this.codec) }
     } catch (err) {
-      if (err instanceof TxRejectedError) return { ok: false, error: err }
+      if (isTxRejectedError(err)) return { ok: false, error: err }
       return { ok: false, error: rejectTx('malformed', { detail: err instanceof Error ? err.message : String(err) }) }
     }
   }

@@ -7,7 +7,8 @@
 import { isMainThread } from 'node:worker_threads'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
 import { type DecodeLimits, type TxCodec, type WireDecodedTx, getTxCodec, toWireDecodedTx, verifyRawTransaction } from './decode.ts'
-import { type SerializedTxRejection, isTxRejectedError, rejectTx, serializeTxRejection } from './errors.ts'
+import { type PlainError, toPlainError } from '../../primitives/errors.ts'
+import { isTxRejectedError, rejectTx } from './errors.ts'
 import { yieldToMainThread } from '../../util/thread-priority.ts'
 
 export interface IngestTask {
@@ -22,7 +23,7 @@ export interface IngestTask {
   offsets: Uint32Array
 }
 
-export type WireDecodeOutcome = { ok: true; tx: WireDecodedTx } | { ok: false; error: SerializedTxRejection }
+export type WireDecodeOutcome = { ok: true; tx: WireDecodedTx } | { ok: false; error: PlainError }
 
 const codecs = new Map<string, TxCodec>()
 
@@ -46,7 +47,7 @@ export function decodeBatch(task: IngestTask): WireDecodeOutcome[] {
       out[i] = { ok: true, tx: toWireDecodedTx(raw, verifyRawTransaction(raw, codec, task.limits)) }
     } catch (err) {
       const rejection = isTxRejectedError(err) ? err : rejectTx('malformed', { detail: err instanceof Error ? err.message : String(err) })
-      out[i] = { ok: false, error: serializeTxRejection(rejection) }
+      out[i] = { ok: false, error: toPlainError(rejection) }
     }
   }
   return out
