@@ -15,11 +15,11 @@ import { createTxFromRLP } from '@ethereumjs/tx'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
-import { RpcError } from '../../src/rpc/errors.ts'
 import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from '../../src/rpc/eth/backend.ts'
 import { FilterManager } from '../../src/rpc/eth/filters.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { TestBackend } from '../helpers/eth-backend.ts'
+import { rpcError } from '../helpers/rpc-error.ts'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -28,16 +28,6 @@ function heapUsed(): number {
   gc()
   gc()
   return process.memoryUsage().heapUsed
-}
-
-function rpcError(fn: () => unknown): RpcError {
-  try {
-    fn()
-  } catch (error) {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`)
-    return error
-  }
-  assert.fail('expected an error')
 }
 
 const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`

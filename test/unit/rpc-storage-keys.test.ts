@@ -24,6 +24,7 @@ import { MethodRegistry, type RpcContext } from '../../src/rpc/index.ts'
 import { parseStorageKey } from '../../src/rpc/params.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { TestBackend } from '../helpers/eth-backend.ts'
+import { rpcError } from '../helpers/rpc-error.ts'
 
 const CTX: RpcContext = { transport: 'http', signal: new AbortController().signal, remoteAddress: '127.0.0.1' }
 const CONTRACT = '0x1000000000000000000000000000000000000001'
@@ -35,16 +36,6 @@ const MAPPING_SLOT = (() => {
     if (slot.startsWith('0x0')) return slot
   }
 })()
-
-function rpcError(fn: () => unknown): RpcError {
-  try {
-    fn()
-  } catch (error) {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`)
-    return error
-  }
-  assert.fail('expected an error')
-}
 
 describe('parseStorageKey (geth decodeStorageKey)', () => {
   test('hex of up to 32 bytes, any leading zeros, odd length and a missing 0x accepted, left-padded', () => {
