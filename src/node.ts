@@ -11,7 +11,7 @@ import { DEV_SEQUENCER_KEY } from './chain/dev.ts'
 import { chainConfigFromGenesis, devGenesis, type GenesisFile } from './chain/genesis.ts'
 import type { Hex } from './chain/state-diff.ts'
 import { ConfigError } from './config.ts'
-import { CallExecutorPool } from './execution/call.ts'
+import { CallWorkerPool, defaultCallWorkers } from './execution/calls/pool.ts'
 import { privateKeyToAddress } from './execution/crypto.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
 import type { NodeOptions } from './options.ts'
@@ -105,7 +105,8 @@ async function startSequencer(base: NodeBase): Promise<RunningNode> {
   await gossip.start()
   await sequencer.start()
 
-  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, callPool(base, opened), ethRpcOptions(options), () => ({
+  const calls = callPool(base, opened)
+  const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, calls, ethRpcOptions(options), () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
   }))
@@ -113,6 +114,7 @@ async function startSequencer(base: NodeBase): Promise<RunningNode> {
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'sequencer running')
   return running(base, rpc, data, 'closing RPC, finishing the mini-block in progress, sealing, closing the database', async () => {
+    await calls.close()
     await sequencer.stop()
     gossip.stop()
     await host.stop()
@@ -128,7 +130,8 @@ async function startReplica(base: NodeBase): Promise<RunningNode> {
   const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
   await replica.start()
   let rpcUrl = ''
-  const backend = new ReplicaEthBackend(opened, config, common, callPool(base, opened), ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), replica.decode, () => ({
+  const calls = callPool(base, opened)
+  const backend = new ReplicaEthBackend(opened, config, common, calls, ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), replica.decode, () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     mode: 'full',
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
@@ -138,6 +141,7 @@ async function startReplica(base: NodeBase): Promise<RunningNode> {
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'replica running')
   return running(base, rpc, data, 'closing RPC, stopping the follower and verifiers, closing the database', async () => {
+    await calls.close()
     await replica.stop()
     await host.stop()
   })
@@ -224,12 +228,18 @@ function replicaReadiness(status: ReplicaStatus, host: P2pHost): { ready: true }
   return { ready: true }
 }
 
-function callPool(base: NodeBase, opened: OpenedChain): CallExecutorPool {
+function callPool(base: NodeBase, opened: OpenedChain): CallWorkerPool {
   const blockHash = async (n: bigint) => {
     const block = await opened.chain.blockByNumber(n)
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
-  return new CallExecutorPool(base.common, blockHash)
+  const { rpc } = base.options
+  return new CallWorkerPool({ kind: 'chain', chainId: base.config.chainId, name: base.config.name }, blockHash, {
+    workers: rpc.callWorkers ?? defaultCallWorkers(),
+    timeoutMs: rpc.evmTimeoutMs,
+    maxPerClient: rpc.callsPerClient,
+    maxInFlight: rpc.callsInFlight,
+  })
 }
 
 function ethRpcOptions(options: NodeOptions): EthRpcOptions {

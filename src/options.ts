@@ -26,6 +26,14 @@ export interface NodeOptions {
     logsMaxRange: bigint
     logsMaxResults: number
     syncTimeoutMs: number
+    /** Wall-clock limit of eth_call / eth_estimateGas / eth_createAccessList (geth's --rpc.evmtimeout); 0 = none. */
+    evmTimeoutMs: number
+    /** Worker threads running those calls; undefined = cores, between 2 and 4. */
+    callWorkers: number | undefined
+    /** Calls one client (by address) may have running or queued. */
+    callsPerClient: number
+    /** Calls running or queued, all clients together. */
+    callsInFlight: number
   }
   /** undefined = no metrics server. */
   metricsPort: number | undefined
@@ -76,6 +84,10 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     logsMaxRange: 10_000n,
     logsMaxResults: 10_000,
     syncTimeoutMs: 2_000,
+    evmTimeoutMs: 5_000,
+    callWorkers: undefined,
+    callsPerClient: 8,
+    callsInFlight: 64,
   },
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },

@@ -5,7 +5,7 @@ import type { ChainConfig } from '../chain/config.ts'
 import { nextBaseFee } from '../chain/header.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../chain/state-diff.ts'
-import type { CallExecutorPool } from '../execution/call.ts'
+import type { CallWorkerPool } from '../execution/calls/pool.ts'
 import { keccak256 } from '../execution/crypto.ts'
 import type { AccountProof } from '../execution/merkle/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
@@ -29,7 +29,7 @@ export class ReplicaEthBackend implements EthBackend {
     private readonly opened: OpenedChain,
     readonly config: ChainConfig,
     readonly common: Common,
-    readonly calls: CallExecutorPool,
+    readonly calls: CallWorkerPool,
     readonly options: EthRpcOptions,
     private readonly forwarder: TxForwarder,
     readonly decode: (raw: Uint8Array) => TypedTransaction,

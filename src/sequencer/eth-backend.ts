@@ -1,6 +1,6 @@
 import type { Common } from '@ethereumjs/common'
 import type { Hex } from '../chain/state-diff.ts'
-import type { CallExecutorPool } from '../execution/call.ts'
+import type { CallWorkerPool } from '../execution/calls/pool.ts'
 import type { AccountProof, ThreadedMerkleizer } from '../execution/merkle/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
 import { RpcError } from '../rpc/errors.ts'
@@ -19,7 +19,7 @@ export class SequencerEthBackend implements EthBackend {
     private readonly merkleizer: ThreadedMerkleizer,
     private readonly artifacts: BlockArtifactStore,
     readonly common: Common,
-    readonly calls: CallExecutorPool,
+    readonly calls: CallWorkerPool,
     readonly options: EthRpcOptions,
     private readonly info: () => Record<string, unknown>,
   ) {}

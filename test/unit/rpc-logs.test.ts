@@ -17,7 +17,7 @@ import { buildHeader } from '../../src/chain/header.ts'
 import { sealMiniBlock, type MiniBlock } from '../../src/chain/mini-block.ts'
 import type { Log, TxReceipt } from '../../src/chain/receipt.ts'
 import { emptyStateDiff, type Hex, type StateDiff } from '../../src/chain/state-diff.ts'
-import type { CallExecutorPool } from '../../src/execution/call.ts'
+import type { CallWorkerPool } from '../../src/execution/calls/pool.ts'
 import type { AccountProof } from '../../src/execution/merkle/index.ts'
 import { MethodRegistry } from '../../src/rpc/registry.ts'
 import { RpcServer } from '../../src/rpc/server.ts'
@@ -318,7 +318,7 @@ class TestBackend implements EthBackend {
     readonly options: EthRpcOptions,
     readonly decode: (raw: Uint8Array) => TypedTransaction,
   ) {}
-  get calls(): CallExecutorPool {
+  get calls(): CallWorkerPool {
     throw new Error('not used by logs/filters/subscriptions')
   }
   pendingBaseFee(): bigint {

@@ -1,6 +1,6 @@
 import type { SealedBlock } from '../../chain/block.ts'
 import type { BlockEnv } from '../../execution/block-env.ts'
-import { StateUnavailableError } from '../../execution/state/state-history.ts'
+import { StateUnavailableError, type PinnedState } from '../../execution/state/state-history.ts'
 import type { StateReader } from '../../execution/state/state-reader.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
 import { invalidParams, resourceNotFound, resourceUnavailable } from '../errors.ts'
@@ -30,12 +30,26 @@ export async function resolveSealedBlock(chain: ChainView, selector: BlockSelect
 }
 
 /** The state a read at `selector` sees, and the block context an eth_call there runs in. */
-export async function resolveState(backend: EthBackend, selector: BlockSelector): Promise<{ state: StateReader; env: BlockEnv }> {
+export function resolveState(backend: EthBackend, selector: BlockSelector): Promise<{ state: StateReader; env: BlockEnv }> {
+  const chain = backend.chain
+  return resolveStateWith(backend, selector, (number) => (number === undefined ? chain.latestState() : chain.stateAtBlock(number)))
+}
+
+/**
+ * `resolveState` for a read that outlives the moment (an eth_call in a worker): the state stays as it
+ * is now while mini-blocks commit; `state.release()` when done.
+ */
+export function resolvePinnedState(backend: EthBackend, selector: BlockSelector): Promise<{ state: PinnedState; env: BlockEnv }> {
+  return resolveStateWith(backend, selector, (number) => backend.chain.pinState(number))
+}
+
+/** `stateAt(undefined)`: the newest mini-block's state; `stateAt(n)`: sealed block n's. */
+async function resolveStateWith<S extends StateReader>(backend: EthBackend, selector: BlockSelector, stateAt: (number: bigint | undefined) => S): Promise<{ state: S; env: BlockEnv }> {
   const chain = backend.chain
   if (selector.kind === 'tag' && (selector.tag === 'latest' || selector.tag === 'pending')) {
     const head = chain.head
     return {
-      state: chain.latestState(),
+      state: stateAt(undefined),
       env: {
         number: chain.pendingBlockNumber,
         timestamp: chain.latestMiniBlock?.blockTimestamp ?? head.header.timestamp + 1n,
@@ -53,7 +67,7 @@ export async function resolveState(backend: EthBackend, selector: BlockSelector)
   try {
     const h = block.header
     return {
-      state: chain.stateAtBlock(h.number),
+      state: stateAt(h.number),
       env: {
         number: h.number,
         timestamp: h.timestamp,

@@ -1,0 +1,286 @@
+import { availableParallelism } from 'node:os'
+import { MessageChannel, Worker } from 'node:worker_threads'
+import { formatDurationMs } from '../../util/duration.ts'
+import type { BlockEnv } from '../block-env.ts'
+import type { CommonSpec } from '../parallel/common-spec.ts'
+import type { StateReader } from '../state/state-reader.ts'
+import type { BlockHashLookup } from '../vm-factory.ts'
+import { createCallSignal, StateRequestServer } from './state-channel.ts'
+import type { CallTask, CallTaskOutcome } from './tasks.ts'
+import type { CallWorkerInit, CallWorkerRequest, CallWorkerResponse } from './worker.ts'
+
+export interface CallPoolOptions {
+  /** Worker threads running calls. */
+  workers: number
+  /** Wall-clock limit of one task, queueing included (geth's `--rpc.evmtimeout`); 0 = none. */
+  timeoutMs: number
+  /** Tasks one client may have running or queued at once. */
+  maxPerClient: number
+  /** Tasks running or queued at once, all clients together. */
+  maxInFlight: number
+}
+
+/**
+ * One per core, at least 2 (one looping call must not hold every call up for its whole time limit)
+ * and at most 4 (calls are short; each worker holds a VM and ~50 MB).
+ */
+export function defaultCallWorkers(): number {
+  return Math.min(4, Math.max(2, availableParallelism()))
+}
+
+/** How long a worker may take to stop after its deadline before it is terminated and replaced. */
+const ABORT_GRACE_MS = 500
+
+/** A task refused at admission: its client, or the node, has too many calls in flight. */
+export class CallLimitError extends Error {
+  override name = 'CallLimitError'
+}
+
+/** geth's `execution aborted (timeout = 5s)`. */
+export class CallTimeoutError extends Error {
+  override name = 'CallTimeoutError'
+  constructor(timeoutMs: number) {
+    super(`execution aborted (timeout = ${formatDurationMs(timeoutMs)})`)
+  }
+}
+
+export class CallWorkerError extends Error {
+  override name = 'CallWorkerError'
+}
+
+/** What a task reads and runs in; `release` is called once the task is over, however it ends. */
+export interface CallRequest {
+  /** Who sent it (the client's address): the unit of the per-client bound and of fair queueing. */
+  client: string
+  state: StateReader
+  release(): void
+  env: BlockEnv
+  task: CallTask
+}
+
+interface Job extends CallRequest {
+  id: number
+  deadline: number
+  timer: NodeJS.Timeout | undefined
+  settled: boolean
+  resolve(outcome: CallTaskOutcome): void
+  reject(error: Error): void
+}
+
+/** One worker thread, the main-thread end of its state channel, and the job it runs. */
+class CallThread {
+  job: Job | undefined
+  ready = false
+  private graceTimer: NodeJS.Timeout | undefined
+
+  private constructor(
+    readonly worker: Worker,
+    readonly server: StateRequestServer,
+  ) {}
+
+  static spawn(spec: CommonSpec): CallThread {
+    const { port1, port2 } = new MessageChannel()
+    const signal = createCallSignal()
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      workerData: { spec, port: port2, signal } satisfies CallWorkerInit,
+      transferList: [port2],
+    })
+    // Only a worker with a job keeps the process alive (see `dispatch`), so a forgotten pool cannot hang exit.
+    worker.unref()
+    return new CallThread(worker, new StateRequestServer(port1, signal))
+  }
+
+  /** After the deadline: stop at the next read or interpreter check, or be terminated after the grace. */
+  abort(job: Job, onStuck: () => void): void {
+    this.server.abort(job.id)
+    this.graceTimer = setTimeout(() => {
+      if (this.job === job) onStuck()
+    }, ABORT_GRACE_MS)
+    this.graceTimer.unref()
+  }
+
+  /** Ref'd first: an unref'd worker lets the process exit before its 'exit' event. */
+  async terminate(): Promise<void> {
+    this.worker.ref()
+    await this.worker.terminate()
+  }
+
+  finish(): void {
+    clearTimeout(this.graceTimer)
+    this.server.close()
+    this.job = undefined
+    this.worker.unref()
+  }
+}
+
+/**
+ * Runs eth_call, eth_estimateGas and eth_createAccessList in worker threads, so no call stalls the
+ * mini-block loop or other clients. Each task reads its pinned state over a state channel (see
+ * state-channel.ts), stops at its deadline (checked in the interpreter and on every read; a worker
+ * that misses it is terminated and replaced), and waits in a per-client round-robin queue when
+ * every worker is busy, so one client's calls do not starve another's.
+ */
+export class CallWorkerPool {
+  private readonly threads: CallThread[]
+  /** Queued jobs per client; Map order is the round-robin order. */
+  private readonly queued = new Map<string, Job[]>()
+  private readonly perClient = new Map<string, number>()
+  private inFlight = 0
+  private nextId = 1
+  private closed = false
+
+  constructor(
+    private readonly spec: CommonSpec,
+    private readonly blockHash: BlockHashLookup,
+    private readonly options: CallPoolOptions,
+  ) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`call workers must be a positive integer, got ${options.workers}`)
+    // Started now, not awaited: calls that arrive before a worker is ready wait in the queue.
+    this.threads = Array.from({ length: options.workers }, () => this.spawn())
+  }
+
+  get size(): number {
+    return this.threads.length
+  }
+
+  /** Tasks running or queued. */
+  get pending(): number {
+    return this.inFlight
+  }
+
+  /**
+   * Runs `request.task`; rejects with `CallLimitError` at once when its client or the node is over
+   * its bound, with `CallTimeoutError` at the deadline. `request.release()` is called in every case.
+   */
+  run(request: CallRequest): Promise<CallTaskOutcome> {
+    const { client } = request
+    const clientCount = this.perClient.get(client) ?? 0
+    let refusal: Error | undefined
+    if (this.closed) refusal = new CallWorkerError('call workers are shut down')
+    else if (clientCount >= this.options.maxPerClient) refusal = new CallLimitError(`too many concurrent calls from this client (limit ${this.options.maxPerClient})`)
+    else if (this.inFlight >= this.options.maxInFlight) refusal = new CallLimitError(`too many concurrent calls on this node (limit ${this.options.maxInFlight})`)
+    if (refusal !== undefined) {
+      request.release()
+      return Promise.reject(refusal)
+    }
+    this.perClient.set(client, clientCount + 1)
+    this.inFlight++
+    return new Promise<CallTaskOutcome>((resolve, reject) => {
+      const { timeoutMs } = this.options
+      const job: Job = { ...request, id: this.nextId++, deadline: timeoutMs === 0 ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs, timer: undefined, settled: false, resolve, reject }
+      if (timeoutMs > 0) job.timer = setTimeout(() => this.expire(job), timeoutMs)
+      const queue = this.queued.get(client)
+      if (queue === undefined) this.queued.set(client, [job])
+      else queue.push(job)
+      this.dispatch()
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const queue of this.queued.values()) for (const job of queue) this.settle(job, new CallWorkerError('call workers are shut down'))
+    this.queued.clear()
+    for (const thread of this.threads) if (thread.job !== undefined) this.settle(thread.job, new CallWorkerError('call workers are shut down'))
+    await Promise.all(this.threads.map((t) => t.terminate()))
+  }
+
+  private spawn(): CallThread {
+    const thread = CallThread.spawn(this.spec)
+    thread.worker.on('message', (response: CallWorkerResponse) => this.onResponse(thread, response))
+    thread.worker.on('error', (error) => this.onExit(thread, new CallWorkerError(`call worker failed: ${error.message}`)))
+    thread.worker.on('exit', (code) => this.onExit(thread, new CallWorkerError(`call worker exited (code ${code})`)))
+    return thread
+  }
+
+  private onResponse(thread: CallThread, response: CallWorkerResponse): void {
+    if ('ready' in response) {
+      thread.ready = true
+      this.dispatch()
+      return
+    }
+    const job = thread.job
+    if (job === undefined || job.id !== response.id) return
+    thread.finish()
+    if (response.ok) this.settle(job, response.outcome)
+    // An aborted task was already answered by `expire`.
+    else if (!response.aborted) this.settle(job, new CallWorkerError(`call worker: ${response.error}`))
+    this.dispatch()
+  }
+
+  /** A worker died (terminated after a missed deadline, or crashed): answer its job and replace it. */
+  private onExit(thread: CallThread, error: Error): void {
+    const index = this.threads.indexOf(thread)
+    if (index === -1) return
+    const job = thread.job
+    thread.finish()
+    if (job !== undefined) this.settle(job, error)
+    if (this.closed) return
+    // A worker that never became ready would fail the same way again: keep the slot empty then.
+    if (!thread.ready) {
+      this.threads.splice(index, 1)
+      if (this.threads.length === 0) this.failQueued(error)
+      return
+    }
+    this.threads[index] = this.spawn()
+  }
+
+  private failQueued(error: Error): void {
+    for (const queue of this.queued.values()) for (const job of queue) this.settle(job, error)
+    this.queued.clear()
+  }
+
+  private expire(job: Job): void {
+    job.timer = undefined
+    const thread = this.threads.find((t) => t.job === job)
+    if (thread === undefined) this.unqueue(job)
+    else thread.abort(job, () => void thread.terminate())
+    this.settle(job, new CallTimeoutError(this.options.timeoutMs))
+  }
+
+  private unqueue(job: Job): void {
+    const queue = this.queued.get(job.client)
+    if (queue === undefined) return
+    const index = queue.indexOf(job)
+    if (index !== -1) queue.splice(index, 1)
+    if (queue.length === 0) this.queued.delete(job.client)
+  }
+
+  /** Hands queued jobs to idle ready workers, one client after another. */
+  private dispatch(): void {
+    for (const thread of this.threads) {
+      if (!thread.ready || thread.job !== undefined) continue
+      const job = this.nextQueued()
+      if (job === undefined) return
+      thread.job = job
+      thread.server.open(job.id, job.state, this.blockHash)
+      thread.worker.ref()
+      thread.worker.postMessage({ id: job.id, env: job.env, task: job.task, deadline: job.deadline } satisfies CallWorkerRequest)
+    }
+  }
+
+  private nextQueued(): Job | undefined {
+    for (const [client, queue] of this.queued) {
+      const job = queue.shift()
+      this.queued.delete(client)
+      // Back of the line: the next free worker serves another client first.
+      if (queue.length > 0) this.queued.set(client, queue)
+      if (job !== undefined) return job
+    }
+    return undefined
+  }
+
+  private settle(job: Job, result: CallTaskOutcome | Error): void {
+    if (job.settled) return
+    job.settled = true
+    clearTimeout(job.timer)
+    job.release()
+    const count = (this.perClient.get(job.client) ?? 1) - 1
+    if (count === 0) this.perClient.delete(job.client)
+    else this.perClient.set(job.client, count)
+    this.inFlight--
+    if (result instanceof Error) job.reject(result)
+    else job.resolve(result)
+  }
+}
+
