@@ -99,13 +99,15 @@ async function startSequencer(base: NodeBase): Promise<RunningNode> {
     logger,
     metrics,
   })
+  // Booting the call workers (a VM each) overlaps the rest of start-up; RPC waits for them below.
+  const calls = callPool(base, opened)
   const host = await startP2p(base, data.datadir)
   let rpcUrl = ''
   const gossip = new SequencerP2pService(host, opened, config, sequencerKey, () => rpcUrl, logger.child({ module: 'p2p-service' }))
   await gossip.start()
   await sequencer.start()
 
-  const calls = callPool(base, opened)
+  await calls.whenReady()
   const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, calls, ethRpcOptions(options), () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
@@ -126,11 +128,12 @@ async function startReplica(base: NodeBase): Promise<RunningNode> {
   const sequencerAddress = expectedSequencer(options)
   const data = await openDatadir(base)
   const { opened } = data
+  const calls = callPool(base, opened)
   const host = await startP2p(base, data.datadir)
   const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
   await replica.start()
   let rpcUrl = ''
-  const calls = callPool(base, opened)
+  await calls.whenReady()
   const backend = new ReplicaEthBackend(opened, config, common, calls, ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), replica.decode, () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     mode: 'full',

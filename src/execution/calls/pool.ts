@@ -70,13 +70,27 @@ interface Job extends CallRequest {
 /** One worker thread, the main-thread end of its state channel, and the job it runs. */
 class CallThread {
   job: Job | undefined
-  ready = false
+  isReady = false
+  /** Settles when the worker has built its VM, or has died trying. */
+  readonly ready: Promise<void>
+  private markReady!: () => void
   private graceTimer: NodeJS.Timeout | undefined
 
   private constructor(
     readonly worker: Worker,
     readonly server: StateRequestServer,
-  ) {}
+  ) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve))
+  }
+
+  onReady(): void {
+    this.isReady = true
+    this.markReady()
+  }
+
+  onDeath(): void {
+    this.markReady()
+  }
 
   static spawn(spec: CommonSpec): CallThread {
     const { port1, port2 } = new MessageChannel()
@@ -118,16 +132,23 @@ class CallThread {
  * mini-block loop or other clients. Each task reads its pinned state over a state channel (see
  * state-channel.ts), stops at its deadline (checked in the interpreter and on every read; a worker
  * that misses it is terminated and replaced), and waits in a per-client round-robin queue when
- * every worker is busy, so one client's calls do not starve another's.
+ * every worker is busy. A client never holds more than all workers but one, so while one client
+ * floods the pool with looping calls another's call still runs at once.
  */
 export class CallWorkerPool {
   private readonly threads: CallThread[]
   /** Queued jobs per client; Map order is the round-robin order. */
   private readonly queued = new Map<string, Job[]>()
   private readonly perClient = new Map<string, number>()
+  /** Workers busy with each client's tasks (a timed-out task counts until its worker stops). */
+  private readonly runningPerClient = new Map<string, number>()
+  /** One worker is always left to the other clients, so no client can hold every worker. */
+  private readonly maxRunningPerClient: number
   private inFlight = 0
   private nextId = 1
   private closed = false
+  /** Workers terminated because they missed a deadline by more than the grace (the interrupt failed them). */
+  terminated = 0
 
   constructor(
     private readonly spec: CommonSpec,
@@ -135,12 +156,18 @@ export class CallWorkerPool {
     private readonly options: CallPoolOptions,
   ) {
     if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`call workers must be a positive integer, got ${options.workers}`)
+    this.maxRunningPerClient = Math.max(1, options.workers - 1)
     // Started now, not awaited: calls that arrive before a worker is ready wait in the queue.
     this.threads = Array.from({ length: options.workers }, () => this.spawn())
   }
 
   get size(): number {
     return this.threads.length
+  }
+
+  /** Resolves once every worker has built its VM (calls sent before simply wait in the queue). */
+  async whenReady(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.ready))
   }
 
   /** Tasks running or queued. */
@@ -195,13 +222,13 @@ export class CallWorkerPool {
 
   private onResponse(thread: CallThread, response: CallWorkerResponse): void {
     if ('ready' in response) {
-      thread.ready = true
+      thread.onReady()
       this.dispatch()
       return
     }
     const job = thread.job
     if (job === undefined || job.id !== response.id) return
-    thread.finish()
+    this.finish(thread, job)
     if (response.ok) this.settle(job, response.outcome)
     // An aborted task was already answered by `expire`.
     else if (!response.aborted) this.settle(job, new CallWorkerError(`call worker: ${response.error}`))
@@ -210,14 +237,17 @@ export class CallWorkerPool {
 
   /** A worker died (terminated after a missed deadline, or crashed): answer its job and replace it. */
   private onExit(thread: CallThread, error: Error): void {
+    thread.onDeath()
     const index = this.threads.indexOf(thread)
     if (index === -1) return
     const job = thread.job
-    thread.finish()
-    if (job !== undefined) this.settle(job, error)
+    if (job !== undefined) {
+      this.finish(thread, job)
+      this.settle(job, error)
+    }
     if (this.closed) return
     // A worker that never became ready would fail the same way again: keep the slot empty then.
-    if (!thread.ready) {
+    if (!thread.isReady) {
       this.threads.splice(index, 1)
       if (this.threads.length === 0) this.failQueued(error)
       return
@@ -234,7 +264,12 @@ export class CallWorkerPool {
     job.timer = undefined
     const thread = this.threads.find((t) => t.job === job)
     if (thread === undefined) this.unqueue(job)
-    else thread.abort(job, () => void thread.terminate())
+    else {
+      thread.abort(job, () => {
+        this.terminated++
+        void thread.terminate()
+      })
+    }
     this.settle(job, new CallTimeoutError(this.options.timeoutMs))
   }
 
@@ -249,10 +284,11 @@ export class CallWorkerPool {
   /** Hands queued jobs to idle ready workers, one client after another. */
   private dispatch(): void {
     for (const thread of this.threads) {
-      if (!thread.ready || thread.job !== undefined) continue
+      if (!thread.isReady || thread.job !== undefined) continue
       const job = this.nextQueued()
       if (job === undefined) return
       thread.job = job
+      this.runningPerClient.set(job.client, (this.runningPerClient.get(job.client) ?? 0) + 1)
       thread.server.open(job.id, job.state, this.blockHash)
       thread.worker.ref()
       thread.worker.postMessage({ id: job.id, env: job.env, task: job.task, deadline: job.deadline } satisfies CallWorkerRequest)
@@ -261,6 +297,7 @@ export class CallWorkerPool {
 
   private nextQueued(): Job | undefined {
     for (const [client, queue] of this.queued) {
+      if ((this.runningPerClient.get(client) ?? 0) >= this.maxRunningPerClient) continue
       const job = queue.shift()
       this.queued.delete(client)
       // Back of the line: the next free worker serves another client first.
@@ -270,17 +307,27 @@ export class CallWorkerPool {
     return undefined
   }
 
+  /** `thread` is free again. */
+  private finish(thread: CallThread, job: Job): void {
+    thread.finish()
+    decrement(this.runningPerClient, job.client)
+  }
+
   private settle(job: Job, result: CallTaskOutcome | Error): void {
     if (job.settled) return
     job.settled = true
     clearTimeout(job.timer)
     job.release()
-    const count = (this.perClient.get(job.client) ?? 1) - 1
-    if (count === 0) this.perClient.delete(job.client)
-    else this.perClient.set(job.client, count)
+    decrement(this.perClient, job.client)
     this.inFlight--
     if (result instanceof Error) job.reject(result)
     else job.resolve(result)
   }
 }
 
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const count = (counts.get(key) ?? 1) - 1
+  if (count === 0) counts.delete(key)
+  else counts.set(key, count)
+}

@@ -1,0 +1,149 @@
+/**
+ * The call worker pool with real worker threads over a real `StateHistory`: a call reads one
+ * consistent (pinned) state while mini-blocks commit, stops at its time limit with geth's error,
+ * leaves the pool usable, and a client over its bound is refused while another is served.
+ */
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { Hex, StateDiff } from '../../src/chain/state-diff.ts'
+import type { BlockEnv } from '../../src/execution/block-env.ts'
+import { CallLimitError, CallTimeoutError, CallWorkerPool, type CallPoolOptions } from '../../src/execution/calls/pool.ts'
+import type { CallTaskOutcome } from '../../src/execution/calls/tasks.ts'
+import { keccak256 } from '../../src/execution/crypto.ts'
+import { FlatState } from '../../src/execution/state/flat-state.ts'
+import { StateHistory } from '../../src/execution/state/state-history.ts'
+import type { StateReader } from '../../src/execution/state/state-reader.ts'
+
+const SPEC = { kind: 'chain', chainId: 6342n, name: 'megaeth-dev' } as const
+const CONTRACT = '0x00000000000000000000000000000000000c0de1' as Hex
+/** SLOAD(0) → mem[0..32], SLOAD(1) → mem[32..64], RETURN both. */
+const READ_TWO_SLOTS = hexToBytes('0x60005460005260015460205260406000f3')
+/** JUMPDEST; PUSH1 0; JUMP — runs until the gas cap. */
+const JUMPDEST_LOOP = hexToBytes('0x5b600056')
+/** Far more gas than the loop can burn within any limit here (~25 s of looping). */
+const LOOP_GAS = 2_000_000_000n
+const slot = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
+const word = (n: number) => n.toString(16).padStart(64, '0')
+
+const ENV: BlockEnv = {
+  number: 1n,
+  timestamp: 1_700_000_000n,
+  coinbase: '0x0000000000000000000000000000000000000000',
+  baseFeePerGas: 0n,
+  gasLimit: 30_000_000n,
+  prevRandao: new Uint8Array(32),
+  excessBlobGas: 0n,
+  parentBeaconBlockRoot: new Uint8Array(32),
+}
+
+function chainState(): StateHistory {
+  const live = new FlatState()
+  const codeHash = keccak256(READ_TWO_SLOTS)
+  live.apply({
+    accounts: new Map([[CONTRACT, { account: { nonce: 1n, balance: 0n, codeHash }, storageCleared: false, storage: new Map([[slot(0), Uint8Array.of(0x11)], [slot(1), Uint8Array.of(0x22)]]) }]]),
+    codes: new Map([[bytesToHex(codeHash) as Hex, READ_TWO_SLOTS]]),
+  })
+  return new StateHistory(live, 1n)
+}
+
+const NEW_VALUES: StateDiff = {
+  accounts: new Map([[CONTRACT, { account: { nonce: 1n, balance: 5n, codeHash: keccak256(READ_TWO_SLOTS) }, storageCleared: false, storage: new Map([[slot(0), Uint8Array.of(0x33)], [slot(1), Uint8Array.of(0x44)]]) }]]),
+  codes: new Map(),
+}
+
+/** Commits `diff` as a mini-block right after the call's first storage read: mid-call, deterministically. */
+function commitAfterFirstRead(inner: StateReader, history: StateHistory, diff: StateDiff): StateReader {
+  let committed = false
+  return {
+    getAccount: (address) => inner.getAccount(address),
+    hasStorage: (address) => inner.hasStorage(address),
+    getCode: (hash) => inner.getCode(hash),
+    getStorage(address, key) {
+      const value = inner.getStorage(address, key)
+      if (!committed) {
+        committed = true
+        history.apply(1n, diff)
+      }
+      return value
+    },
+  }
+}
+
+const pools: CallWorkerPool[] = []
+async function startPool(options: Partial<CallPoolOptions> = {}): Promise<CallWorkerPool> {
+  const pool = new CallWorkerPool(SPEC, async () => undefined, { workers: 2, timeoutMs: 10_000, maxPerClient: 8, maxInFlight: 64, ...options })
+  pools.push(pool)
+  await pool.whenReady()
+  return pool
+}
+after(() => Promise.all(pools.map((p) => p.close())))
+
+function returned(outcome: CallTaskOutcome): string {
+  assert.equal(outcome.kind, 'success', JSON.stringify(outcome, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+  return outcome.kind === 'success' ? bytesToHex(outcome.returnData) : ''
+}
+
+test('a call started before a mini-block commits reads the old values even when the commit lands mid-call', async () => {
+  const pool = await startPool()
+  const history = chainState()
+  const pinned = history.pin()
+  const outcome = await pool.run({ client: 'a', state: commitAfterFirstRead(pinned, history, NEW_VALUES), release: () => pinned.release(), env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`, 'both slots as they were when the call started')
+  assert.equal(history.pinCount, 0, 'the pool released the pin when the call ended')
+  assert.equal(bytesToHex(history.live.getStorage(CONTRACT, slot(1))), '0x44', 'the commit did land')
+
+  // Control: the same call over the unpinned live state mixes the two states, which is what pinning prevents.
+  const unpinned = chainState()
+  const mixed = await pool.run({ client: 'a', state: commitAfterFirstRead(unpinned.live, unpinned, NEW_VALUES), release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  assert.equal(returned(mixed), `0x${word(0x11)}${word(0x44)}`)
+})
+
+test('a looping call stops at the time limit with geth\'s error, and the pool stays usable', async () => {
+  const pool = await startPool({ timeoutMs: 300 })
+  const history = chainState()
+  const pinned = history.pin()
+  const started = performance.now()
+  await assert.rejects(
+    pool.run({ client: 'a', state: pinned, release: () => pinned.release(), env: ENV, task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } }),
+    (error: unknown) => error instanceof CallTimeoutError && error.message === 'execution aborted (timeout = 300ms)',
+  )
+  const elapsed = performance.now() - started
+  assert.ok(elapsed >= 290 && elapsed < 2_000, `answered at the limit, after ${elapsed.toFixed(0)} ms`)
+  assert.equal(history.pinCount, 0, 'the timed-out call released its pin')
+  // Both workers serve calls again (the looping one stopped itself at its next interpreter check).
+  const again = await Promise.all([0, 1].map(() => pool.run({ client: 'b', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })))
+  for (const outcome of again) assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
+  assert.equal(pool.pending, 0)
+  assert.equal(pool.terminated, 0, 'the interpreter check stopped the loop: no worker had to be terminated')
+})
+
+test('a client over its bound is refused at once while another client is still served', async () => {
+  const pool = await startPool({ timeoutMs: 1_500, maxPerClient: 2 })
+  const history = chainState()
+  const loop = () => pool.run({ client: 'greedy', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } })
+  const loops = [loop(), loop()]
+  for (const running of loops) running.catch(() => undefined)
+  await assert.rejects(loop(), (error: unknown) => error instanceof CallLimitError && /too many concurrent calls from this client \(limit 2\)/.test(error.message))
+  // The greedy client holds at most one of the two workers: another client's call runs at once.
+  const started = performance.now()
+  const served = await pool.run({ client: 'polite', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  assert.equal(returned(served), `0x${word(0x11)}${word(0x22)}`)
+  assert.ok(performance.now() - started < 1_000, `served in ${(performance.now() - started).toFixed(0)} ms, before the greedy calls' limit`)
+  for (const running of loops) await assert.rejects(running, CallTimeoutError)
+})
+
+test('the node-wide bound refuses calls beyond it', async () => {
+  const pool = await startPool({ timeoutMs: 1_000, maxInFlight: 1 })
+  const history = chainState()
+  const first = pool.run({ client: 'a', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } })
+  first.catch(() => undefined)
+  let released = false
+  await assert.rejects(
+    pool.run({ client: 'b', state: history.live, release: () => (released = true), env: ENV, task: { kind: 'call', message: { to: CONTRACT } } }),
+    (error: unknown) => error instanceof CallLimitError && /on this node \(limit 1\)/.test(error.message),
+  )
+  assert.ok(released, 'a refused call releases its state at once')
+  await assert.rejects(first, CallTimeoutError)
+})
+
