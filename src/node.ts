@@ -99,7 +99,7 @@ async function startSequencer(base: NodeBase): Promise<RunningNode> {
     logger,
     metrics,
   })
-  // Booting the call workers (a VM each) overlaps the rest of start-up; RPC waits for them below.
+  // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
   const calls = callPool(base, opened)
   const host = await startP2p(base, data.datadir)
   let rpcUrl = ''
@@ -107,7 +107,6 @@ async function startSequencer(base: NodeBase): Promise<RunningNode> {
   await gossip.start()
   await sequencer.start()
 
-  await calls.whenReady()
   const backend = new SequencerEthBackend(sequencer, opened.chain, opened.merkleizer, opened.artifacts, common, calls, ethRpcOptions(options), () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
@@ -128,12 +127,12 @@ async function startReplica(base: NodeBase): Promise<RunningNode> {
   const sequencerAddress = expectedSequencer(options)
   const data = await openDatadir(base)
   const { opened } = data
+  // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
   const calls = callPool(base, opened)
   const host = await startP2p(base, data.datadir)
   const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
   await replica.start()
   let rpcUrl = ''
-  await calls.whenReady()
   const backend = new ReplicaEthBackend(opened, config, common, calls, ethRpcOptions(options), new TxForwarder(() => replica.sequencerRpcUrl()), replica.decode, () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     mode: 'full',

@@ -79,6 +79,14 @@ async function startPool(options: Partial<CallPoolOptions> = {}): Promise<CallWo
 }
 after(() => Promise.all(pools.map((p) => p.close())))
 
+async function waitUntil(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 function returned(outcome: CallTaskOutcome): string {
   assert.equal(outcome.kind, 'success', JSON.stringify(outcome, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
   return outcome.kind === 'success' ? bytesToHex(outcome.returnData) : ''
@@ -99,6 +107,18 @@ test('a call started before a mini-block commits reads the old values even when 
   assert.equal(returned(mixed), `0x${word(0x11)}${word(0x44)}`)
 })
 
+test("a call sent while the workers boot waits for them without its clock running", async () => {
+  const pool = new CallWorkerPool(SPEC, async () => undefined, { workers: 2, timeoutMs: 500, maxPerClient: 8, maxInFlight: 64 })
+  pools.push(pool)
+  const history = chainState()
+  assert.equal(pool.readyWorkers, 0)
+  const started = performance.now()
+  const outcome = await pool.run({ client: 'a', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
+  // Booting a worker (tsx, ethereumjs, a VM) takes over a second.
+  assert.ok(performance.now() - started > 500, 'the boot took longer than the limit, yet the call was answered')
+})
+
 test('a looping call stops at the time limit with geth\'s error, and the pool stays usable', async () => {
   const pool = await startPool({ timeoutMs: 300 })
   const history = chainState()
@@ -116,6 +136,34 @@ test('a looping call stops at the time limit with geth\'s error, and the pool st
   for (const outcome of again) assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
   assert.equal(pool.pending, 0)
   assert.equal(pool.terminated, 0, 'the interpreter check stopped the loop: no worker had to be terminated')
+})
+
+test('a worker stuck where the interpreter check cannot see it is terminated after the grace and replaced', async () => {
+  const pool = await startPool({ timeoutMs: 1_000 })
+  const history = chainState()
+  // MODEXP of three 32 KiB numbers: one synchronous bigint computation of ~30 s in the precompile,
+  // with no interpreter step and no state read in it.
+  const modexp = (size: number) => {
+    const data = new Uint8Array(96 + 3 * size).fill(0xff)
+    data.fill(0, 0, 96)
+    // Base below the modulus (all 0xff), or the result is 0 at once.
+    data.fill(0x7f, 96, 96 + size)
+    for (const offset of [28, 60, 92]) new DataView(data.buffer).setUint32(offset, size)
+    return { to: '0x0000000000000000000000000000000000000005' as Hex, data, gas: 10n ** 15n }
+  }
+  // Warm both workers up on a small one, so the big one is inside the precompile well before its deadline.
+  await Promise.all(['w1', 'w2'].map((client) => pool.run({ client, state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: modexp(64) } })))
+  const started = performance.now()
+  await assert.rejects(
+    pool.run({ client: 'a', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: modexp(32 * 1024) } }),
+    (error: unknown) => error instanceof CallTimeoutError && error.message === 'execution aborted (timeout = 1s)',
+  )
+  assert.ok(performance.now() - started < 2_500, 'answered at the limit, not when the computation ended')
+  await waitUntil('the stuck worker is terminated', () => pool.terminated === 1)
+  await waitUntil('its replacement is ready', () => pool.readyWorkers === 2)
+  // Both workers serve again (two clients, as one client never holds both).
+  const outcomes = await Promise.all(['b', 'c'].map((client) => pool.run({ client, state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })))
+  for (const outcome of outcomes) assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
 })
 
 test('a client over its bound is refused at once while another client is still served', async () => {

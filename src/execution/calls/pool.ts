@@ -147,6 +147,12 @@ export class CallWorkerPool {
   private inFlight = 0
   private nextId = 1
   private closed = false
+  /**
+   * Whether a worker has ever been ready. Until then calls wait without their clock running: booting
+   * the workers (a VM each, seconds on a loaded machine) is not the call's time, and start-up does not
+   * wait for it.
+   */
+  private booted = false
   /** Workers terminated because they missed a deadline by more than the grace (the interrupt failed them). */
   terminated = 0
 
@@ -165,6 +171,11 @@ export class CallWorkerPool {
     return this.threads.length
   }
 
+  /** Workers that have built their VM and are alive. */
+  get readyWorkers(): number {
+    return this.threads.filter((t) => t.isReady).length
+  }
+
   /** Resolves once every worker has built its VM (calls sent before simply wait in the queue). */
   async whenReady(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.ready))
@@ -177,7 +188,8 @@ export class CallWorkerPool {
 
   /**
    * Runs `request.task`; rejects with `CallLimitError` at once when its client or the node is over
-   * its bound, with `CallTimeoutError` at the deadline. `request.release()` is called in every case.
+   * its bound, with `CallTimeoutError` at the deadline (the limit counts queueing, but not the
+   * workers' first boot). `request.release()` is called in every case.
    */
   run(request: CallRequest): Promise<CallTaskOutcome> {
     const { client } = request
@@ -193,9 +205,8 @@ export class CallWorkerPool {
     this.perClient.set(client, clientCount + 1)
     this.inFlight++
     return new Promise<CallTaskOutcome>((resolve, reject) => {
-      const { timeoutMs } = this.options
-      const job: Job = { ...request, id: this.nextId++, deadline: timeoutMs === 0 ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs, timer: undefined, settled: false, resolve, reject }
-      if (timeoutMs > 0) job.timer = setTimeout(() => this.expire(job), timeoutMs)
+      const job: Job = { ...request, id: this.nextId++, deadline: Number.MAX_SAFE_INTEGER, timer: undefined, settled: false, resolve, reject }
+      if (this.booted) this.startClock(job)
       const queue = this.queued.get(client)
       if (queue === undefined) this.queued.set(client, [job])
       else queue.push(job)
@@ -223,6 +234,10 @@ export class CallWorkerPool {
   private onResponse(thread: CallThread, response: CallWorkerResponse): void {
     if ('ready' in response) {
       thread.onReady()
+      if (!this.booted) {
+        this.booted = true
+        for (const queue of this.queued.values()) for (const job of queue) this.startClock(job)
+      }
       this.dispatch()
       return
     }
@@ -258,6 +273,14 @@ export class CallWorkerPool {
   private failQueued(error: Error): void {
     for (const queue of this.queued.values()) for (const job of queue) this.settle(job, error)
     this.queued.clear()
+  }
+
+  /** The time limit runs from now (geth's: from the start of the call). */
+  private startClock(job: Job): void {
+    const { timeoutMs } = this.options
+    if (timeoutMs === 0) return
+    job.deadline = Date.now() + timeoutMs
+    job.timer = setTimeout(() => this.expire(job), timeoutMs)
   }
 
   private expire(job: Job): void {
