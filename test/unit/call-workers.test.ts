@@ -95,15 +95,22 @@ function returned(outcome: CallTaskOutcome): string {
 test('a call started before a mini-block commits reads the old values even when the commit lands mid-call', async () => {
   const pool = await startPool()
   const history = chainState()
-  const pinned = history.pin()
-  const outcome = await pool.run({ client: 'a', state: commitAfterFirstRead(pinned, history, NEW_VALUES), release: () => pinned.release(), env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  const outcome = await pool.run({
+    client: 'a',
+    // What the RPC layer does: pin when the call starts running.
+    open: () => {
+      const pinned = history.pin()
+      return { state: commitAfterFirstRead(pinned, history, NEW_VALUES), env: ENV, release: () => pinned.release() }
+    },
+    task: { kind: 'call', message: { to: CONTRACT } },
+  })
   assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`, 'both slots as they were when the call started')
   assert.equal(history.pinCount, 0, 'the pool released the pin when the call ended')
   assert.equal(bytesToHex(history.live.getStorage(CONTRACT, slot(1))), '0x44', 'the commit did land')
 
   // Control: the same call over the unpinned live state mixes the two states, which is what pinning prevents.
   const unpinned = chainState()
-  const mixed = await pool.run({ client: 'a', state: commitAfterFirstRead(unpinned.live, unpinned, NEW_VALUES), release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  const mixed = await pool.run({ client: 'a', open: () => ({ state: commitAfterFirstRead(unpinned.live, unpinned, NEW_VALUES), env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })
   assert.equal(returned(mixed), `0x${word(0x11)}${word(0x44)}`)
 })
 
@@ -113,7 +120,7 @@ test("a call sent while the workers boot waits for them without its clock runnin
   const history = chainState()
   assert.equal(pool.readyWorkers, 0)
   const started = performance.now()
-  const outcome = await pool.run({ client: 'a', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  const outcome = await pool.run({ client: 'a', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })
   assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
   // Booting a worker (tsx, ethereumjs, a VM) takes over a second.
   assert.ok(performance.now() - started > 500, 'the boot took longer than the limit, yet the call was answered')
@@ -122,17 +129,16 @@ test("a call sent while the workers boot waits for them without its clock runnin
 test('a looping call stops at the time limit with geth\'s error, and the pool stays usable', async () => {
   const pool = await startPool({ timeoutMs: 300 })
   const history = chainState()
-  const pinned = history.pin()
   const started = performance.now()
   await assert.rejects(
-    pool.run({ client: 'a', state: pinned, release: () => pinned.release(), env: ENV, task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } }),
+    pool.run({ client: 'a', open: () => { const pinned = history.pin(); return { state: pinned, env: ENV, release: () => pinned.release() } }, task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } }),
     (error: unknown) => error instanceof CallTimeoutError && error.message === 'execution aborted (timeout = 300ms)',
   )
   const elapsed = performance.now() - started
   assert.ok(elapsed >= 290 && elapsed < 2_000, `answered at the limit, after ${elapsed.toFixed(0)} ms`)
   assert.equal(history.pinCount, 0, 'the timed-out call released its pin')
   // Both workers serve calls again (the looping one stopped itself at its next interpreter check).
-  const again = await Promise.all([0, 1].map(() => pool.run({ client: 'b', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })))
+  const again = await Promise.all([0, 1].map(() => pool.run({ client: 'b', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })))
   for (const outcome of again) assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
   assert.equal(pool.pending, 0)
   assert.equal(pool.terminated, 0, 'the interpreter check stopped the loop: no worker had to be terminated')
@@ -152,46 +158,58 @@ test('a worker stuck where the interpreter check cannot see it is terminated aft
     return { to: '0x0000000000000000000000000000000000000005' as Hex, data, gas: 10n ** 15n }
   }
   // Warm both workers up on a small one, so the big one is inside the precompile well before its deadline.
-  await Promise.all(['w1', 'w2'].map((client) => pool.run({ client, state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: modexp(64) } })))
+  await Promise.all(['w1', 'w2'].map((client) => pool.run({ client, open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: modexp(64) } })))
   const started = performance.now()
   await assert.rejects(
-    pool.run({ client: 'a', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: modexp(32 * 1024) } }),
+    pool.run({ client: 'a', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: modexp(32 * 1024) } }),
     (error: unknown) => error instanceof CallTimeoutError && error.message === 'execution aborted (timeout = 1s)',
   )
   assert.ok(performance.now() - started < 2_500, 'answered at the limit, not when the computation ended')
   await waitUntil('the stuck worker is terminated', () => pool.terminated === 1)
   await waitUntil('its replacement is ready', () => pool.readyWorkers === 2)
   // Both workers serve again (two clients, as one client never holds both).
-  const outcomes = await Promise.all(['b', 'c'].map((client) => pool.run({ client, state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })))
+  const outcomes = await Promise.all(['b', 'c'].map((client) => pool.run({ client, open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })))
   for (const outcome of outcomes) assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
 })
 
 test('a client over its bound is refused at once while another client is still served', async () => {
   const pool = await startPool({ timeoutMs: 1_500, maxPerClient: 2 })
   const history = chainState()
-  const loop = () => pool.run({ client: 'greedy', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } })
+  const loop = () => pool.run({ client: 'greedy', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } })
   const loops = [loop(), loop()]
   for (const running of loops) running.catch(() => undefined)
   await assert.rejects(loop(), (error: unknown) => error instanceof CallLimitError && /too many concurrent calls from this client \(limit 2\)/.test(error.message))
   // The greedy client holds at most one of the two workers: another client's call runs at once.
   const started = performance.now()
-  const served = await pool.run({ client: 'polite', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { to: CONTRACT } } })
+  const served = await pool.run({ client: 'polite', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })
   assert.equal(returned(served), `0x${word(0x11)}${word(0x22)}`)
   assert.ok(performance.now() - started < 1_000, `served in ${(performance.now() - started).toFixed(0)} ms, before the greedy calls' limit`)
   for (const running of loops) await assert.rejects(running, CallTimeoutError)
 })
 
+test('a call whose state cannot open is answered with that error, and the pool goes on', async () => {
+  const pool = await startPool()
+  const history = chainState()
+  await assert.rejects(
+    pool.run({ client: 'a', open: () => { throw new Error('state of block 1 is no longer kept') }, task: { kind: 'call', message: { to: CONTRACT } } }),
+    /no longer kept/,
+  )
+  const outcome = await pool.run({ client: 'a', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })
+  assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
+  assert.equal(pool.pending, 0)
+})
+
 test('the node-wide bound refuses calls beyond it', async () => {
   const pool = await startPool({ timeoutMs: 1_000, maxInFlight: 1 })
   const history = chainState()
-  const first = pool.run({ client: 'a', state: history.live, release: () => undefined, env: ENV, task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } })
+  const first = pool.run({ client: 'a', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } })
   first.catch(() => undefined)
-  let released = false
+  let opened = false
   await assert.rejects(
-    pool.run({ client: 'b', state: history.live, release: () => (released = true), env: ENV, task: { kind: 'call', message: { to: CONTRACT } } }),
+    pool.run({ client: 'b', open: () => ((opened = true), { state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } }),
     (error: unknown) => error instanceof CallLimitError && /on this node \(limit 1\)/.test(error.message),
   )
-  assert.ok(released, 'a refused call releases its state at once')
+  assert.equal(opened, false, 'a refused call never pins a state')
   await assert.rejects(first, CallTimeoutError)
 })
 

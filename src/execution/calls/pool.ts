@@ -48,17 +48,26 @@ export class CallWorkerError extends Error {
   override name = 'CallWorkerError'
 }
 
-/** What a task reads and runs in; `release` is called once the task is over, however it ends. */
+/** The state a task reads and the block it runs in; `release` is called once the task is over, however it ends. */
+export interface OpenedCall {
+  state: StateReader
+  env: BlockEnv
+  release(): void
+}
+
 export interface CallRequest {
   /** Who sent it (the client's address): the unit of the per-client bound and of fair queueing. */
   client: string
-  state: StateReader
-  release(): void
-  env: BlockEnv
+  /**
+   * Called when a worker takes the task: a pinned state costs every mini-block while it is held, so
+   * only running tasks hold one, not queued ones. What it throws answers the task.
+   */
+  open(): OpenedCall
   task: CallTask
 }
 
 interface Job extends CallRequest {
+  opened: OpenedCall | undefined
   id: number
   deadline: number
   timer: NodeJS.Timeout | undefined
@@ -189,7 +198,7 @@ export class CallWorkerPool {
   /**
    * Runs `request.task`; rejects with `CallLimitError` at once when its client or the node is over
    * its bound, with `CallTimeoutError` at the deadline (the limit counts queueing, but not the
-   * workers' first boot). `request.release()` is called in every case.
+   * workers' first boot). What `request.open()` returned is released in every case.
    */
   run(request: CallRequest): Promise<CallTaskOutcome> {
     const { client } = request
@@ -198,14 +207,11 @@ export class CallWorkerPool {
     if (this.closed) refusal = new CallWorkerError('call workers are shut down')
     else if (clientCount >= this.options.maxPerClient) refusal = new CallLimitError(`too many concurrent calls from this client (limit ${this.options.maxPerClient})`)
     else if (this.inFlight >= this.options.maxInFlight) refusal = new CallLimitError(`too many concurrent calls on this node (limit ${this.options.maxInFlight})`)
-    if (refusal !== undefined) {
-      request.release()
-      return Promise.reject(refusal)
-    }
+    if (refusal !== undefined) return Promise.reject(refusal)
     this.perClient.set(client, clientCount + 1)
     this.inFlight++
     return new Promise<CallTaskOutcome>((resolve, reject) => {
-      const job: Job = { ...request, id: this.nextId++, deadline: Number.MAX_SAFE_INTEGER, timer: undefined, settled: false, resolve, reject }
+      const job: Job = { ...request, opened: undefined, id: this.nextId++, deadline: Number.MAX_SAFE_INTEGER, timer: undefined, settled: false, resolve, reject }
       if (this.booted) this.startClock(job)
       const queue = this.queued.get(client)
       if (queue === undefined) this.queued.set(client, [job])
@@ -308,13 +314,29 @@ export class CallWorkerPool {
   private dispatch(): void {
     for (const thread of this.threads) {
       if (!thread.isReady || thread.job !== undefined) continue
-      const job = this.nextQueued()
-      if (job === undefined) return
+      const next = this.openNext()
+      if (next === undefined) return
+      const { job, opened } = next
       thread.job = job
       this.runningPerClient.set(job.client, (this.runningPerClient.get(job.client) ?? 0) + 1)
-      thread.server.open(job.id, job.state, this.blockHash)
+      thread.server.open(job.id, opened.state, this.blockHash)
       thread.worker.ref()
-      thread.worker.postMessage({ id: job.id, env: job.env, task: job.task, deadline: job.deadline } satisfies CallWorkerRequest)
+      thread.worker.postMessage({ id: job.id, env: opened.env, task: job.task, deadline: job.deadline } satisfies CallWorkerRequest)
+    }
+  }
+
+  /** The next queued job, its state opened; a job whose state cannot open is answered with the error. */
+  private openNext(): { job: Job; opened: OpenedCall } | undefined {
+    for (;;) {
+      const job = this.nextQueued()
+      if (job === undefined) return undefined
+      try {
+        const opened = job.open()
+        job.opened = opened
+        return { job, opened }
+      } catch (error) {
+        this.settle(job, error instanceof Error ? error : new Error(String(error)))
+      }
     }
   }
 
@@ -340,7 +362,7 @@ export class CallWorkerPool {
     if (job.settled) return
     job.settled = true
     clearTimeout(job.timer)
-    job.release()
+    job.opened?.release()
     decrement(this.perClient, job.client)
     this.inFlight--
     if (result instanceof Error) job.reject(result)

@@ -10,7 +10,7 @@ import { executionReverted, invalidInput, invalidParams, limitExceeded, resource
 import type { MethodRegistry, RpcContext } from '../registry.ts'
 import { expectParams, invalidArgument, parseAddress, parseBlockTag, parseBytes, parseQuantity, toData, toQuantity, type BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'
-import { blockNumberOf, resolvePinnedState, resolveState } from './block-selector.ts'
+import { blockNumberOf, pinnedStateOpener, resolveState } from './block-selector.ts'
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' }
 
@@ -97,13 +97,17 @@ function codeOf(state: StateReader, address: Hex): Uint8Array {
 }
 
 /**
- * Runs `task` in a call worker against the state at `selector` as it is now (pinned: mini-blocks
- * committing meanwhile do not change what the call sees), with `overrides` on top.
+ * Runs `task` in a call worker against the state at `selector` as it is when the task starts (pinned:
+ * mini-blocks committing meanwhile do not change what the call sees), with `overrides` on top.
  */
 async function runCall(backend: EthBackend, ctx: RpcContext, selector: BlockSelector, overrides: StateOverrides | undefined, task: CallTask): Promise<CallTaskOutcome> {
-  const { state, env } = await resolvePinnedState(backend, selector)
+  const pin = await pinnedStateOpener(backend, selector)
+  const open = () => {
+    const { state, env } = pin()
+    return { state: overrides === undefined ? state : new OverriddenState(state, overrides.accounts, overrides.codes), env, release: () => state.release() }
+  }
   try {
-    return await backend.calls.run({ client: ctx.remoteAddress, state: overrides === undefined ? state : new OverriddenState(state, overrides.accounts, overrides.codes), release: () => state.release(), env, task })
+    return await backend.calls.run({ client: ctx.remoteAddress, open, task })
   } catch (error) {
     if (error instanceof CallLimitError) throw limitExceeded(error.message)
     // geth answers its timeout as a plain -32000 error.
