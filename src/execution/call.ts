@@ -32,7 +32,8 @@ export type CallOutcome =
   /** The message is not a valid transaction at all (intrinsic gas, gas over the cap, …). */
   | { kind: 'invalid'; error: string }
 
-const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
+/** The sender of a call that names none. */
+export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000' as Hex
 
 /**
  * Runs one message on `executor` for its result only: every write lands in the executor's overlay and

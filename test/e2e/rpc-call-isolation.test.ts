@@ -34,7 +34,7 @@ const CHAIN_ID_LIMIT_MS = 500
 let node: NodeHandle
 
 before(async () => {
-  node = await startNode({ env: { MEGAETH_RPC_EVMTIMEOUT: '1s', MEGAETH_RPC_CALL_WORKERS: '2', MEGAETH_RPC_CALLS_PER_CLIENT: '2' } })
+  node = await startNode({ env: { MEGAETH_RPC_EVMTIMEOUT: '1s', MEGAETH_RPC_CALL_WORKERS: '3', MEGAETH_RPC_CALLS_PER_CLIENT: '2' } })
   // Answered once the call workers have booted (start-up does not wait for them).
   await rpc(node.rpcUrl, 'eth_call', [{ to: EOA }, 'latest'])
 })

@@ -167,19 +167,19 @@ test('a worker stuck where the interpreter check cannot see it is terminated aft
   assert.ok(performance.now() - started < 2_500, 'answered at the limit, not when the computation ended')
   await waitUntil('the stuck worker is terminated', () => pool.terminated === 1)
   await waitUntil('its replacement is ready', () => pool.readyWorkers === 2)
-  // Both workers serve again (two clients, as one client never holds both).
+  // Both workers serve again.
   const outcomes = await Promise.all(['b', 'c'].map((client) => pool.run({ client, open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })))
   for (const outcome of outcomes) assert.equal(returned(outcome), `0x${word(0x11)}${word(0x22)}`)
 })
 
 test('a client over its bound is refused at once while another client is still served', async () => {
-  const pool = await startPool({ timeoutMs: 1_500, maxPerClient: 2 })
+  const pool = await startPool({ workers: 3, timeoutMs: 1_500, maxPerClient: 2 })
   const history = chainState()
   const loop = () => pool.run({ client: 'greedy', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { data: JUMPDEST_LOOP, gas: LOOP_GAS } } })
   const loops = [loop(), loop()]
   for (const running of loops) running.catch(() => undefined)
   await assert.rejects(loop(), (error: unknown) => error instanceof CallLimitError && /too many concurrent calls from this client \(limit 2\)/.test(error.message))
-  // The greedy client holds at most one of the two workers: another client's call runs at once.
+  // The greedy client holds at most two of the three workers: another client's call runs at once.
   const started = performance.now()
   const served = await pool.run({ client: 'polite', open: () => ({ state: history.live, env: ENV, release: () => undefined }), task: { kind: 'call', message: { to: CONTRACT } } })
   assert.equal(returned(served), `0x${word(0x11)}${word(0x22)}`)

@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os'
 import { MessageChannel, Worker } from 'node:worker_threads'
 import { formatDurationMs } from '../../util/duration.ts'
+import type { Hex } from '../../chain/state-diff.ts'
 import type { BlockEnv } from '../block-env.ts'
+import { ZERO_ADDRESS } from '../call.ts'
 import type { CommonSpec } from '../parallel/common-spec.ts'
 import type { StateReader } from '../state/state-reader.ts'
 import type { BlockHashLookup } from '../vm-factory.ts'
-import { createCallSignal, StateRequestServer } from './state-channel.ts'
+import { createCallSignal, prefetch, StateRequestServer } from './state-channel.ts'
 import type { CallTask, CallTaskOutcome } from './tasks.ts'
 import type { CallWorkerInit, CallWorkerRequest, CallWorkerResponse } from './worker.ts'
 
@@ -141,8 +143,8 @@ class CallThread {
  * mini-block loop or other clients. Each task reads its pinned state over a state channel (see
  * state-channel.ts), stops at its deadline (checked in the interpreter and on every read; a worker
  * that misses it is terminated and replaced), and waits in a per-client round-robin queue when
- * every worker is busy. A client never holds more than all workers but one, so while one client
- * floods the pool with looping calls another's call still runs at once.
+ * every worker is busy. With three workers or more a client never holds all of them, so while one
+ * client floods the pool with looping calls another's call still runs at once.
  */
 export class CallWorkerPool {
   private readonly threads: CallThread[]
@@ -151,7 +153,7 @@ export class CallWorkerPool {
   private readonly perClient = new Map<string, number>()
   /** Workers busy with each client's tasks (a timed-out task counts until its worker stops). */
   private readonly runningPerClient = new Map<string, number>()
-  /** One worker is always left to the other clients, so no client can hold every worker. */
+  /** From three workers on, one is always left to the other clients, so no client can hold every worker. */
   private readonly maxRunningPerClient: number
   private inFlight = 0
   private nextId = 1
@@ -171,7 +173,8 @@ export class CallWorkerPool {
     private readonly options: CallPoolOptions,
   ) {
     if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`call workers must be a positive integer, got ${options.workers}`)
-    this.maxRunningPerClient = Math.max(1, options.workers - 1)
+    // With two workers, holding one back would halve one client's throughput (a batch of reads runs one at a time).
+    this.maxRunningPerClient = options.workers >= 3 ? options.workers - 1 : options.workers
     // Started now, not awaited: calls that arrive before a worker is ready wait in the queue.
     this.threads = Array.from({ length: options.workers }, () => this.spawn())
   }
@@ -321,7 +324,9 @@ export class CallWorkerPool {
       this.runningPerClient.set(job.client, (this.runningPerClient.get(job.client) ?? 0) + 1)
       thread.server.open(job.id, opened.state, this.blockHash)
       thread.worker.ref()
-      thread.worker.postMessage({ id: job.id, env: opened.env, task: job.task, deadline: job.deadline } satisfies CallWorkerRequest)
+      const { message } = job.task
+      const prefetched = prefetch(opened.state, [message.from ?? ZERO_ADDRESS, ...(message.to === undefined ? [] : [message.to]), opened.env.coinbase.toLowerCase() as Hex])
+      thread.worker.postMessage({ id: job.id, env: opened.env, task: job.task, deadline: job.deadline, prefetched } satisfies CallWorkerRequest)
     }
   }
 

@@ -9,6 +9,7 @@
  * about four keys), and the worker caches what it read for the rest of the call.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import { bytesToHex } from '@ethereumjs/util'
 import type { AccountState, Hex } from '../../chain/state-diff.ts'
 import type { StateReader } from '../state/state-reader.ts'
 import type { BlockHashLookup } from '../vm-factory.ts'
@@ -37,6 +38,30 @@ type StateRequest = StateQuery & { seq: number; call: number }
 type StateValue = AccountState | Uint8Array | boolean | undefined
 type StateReply = { seq: number; aborted: false; value: StateValue } | { seq: number; aborted: true }
 
+/**
+ * Reads every call makes, sent with the task (the caller's and callee's accounts, the callee's code, the
+ * fee recipient's account): each read over the channel waits for a main-thread turn, which the mini-block
+ * in progress may hold for milliseconds, so an ERC-20 `balanceOf` then needs one round trip instead of five.
+ */
+export interface Prefetched {
+  accounts: Array<[Hex, AccountState | undefined]>
+  codes: Array<[Hex, Uint8Array]>
+}
+
+/** The reads of `addresses` and their code, from `state` (main thread, at dispatch). */
+export function prefetch(state: StateReader, addresses: readonly Hex[]): Prefetched {
+  const out: Prefetched = { accounts: [], codes: [] }
+  for (const address of new Set(addresses)) {
+    const account = state.getAccount(address)
+    out.accounts.push([address, account])
+    if (account === undefined) continue
+    const hash = bytesToHex(account.codeHash) as Hex
+    const code = state.getCode(hash)
+    if (code !== undefined && code.length > 0) out.codes.push([hash, code])
+  }
+  return out
+}
+
 /** Thrown in the worker once the main thread gave up on the call (its time limit). */
 export class CallAbortedError extends Error {
   override name = 'CallAbortedError'
@@ -56,12 +81,14 @@ export class RemoteState implements StateReader {
     private readonly signal: Int32Array,
   ) {}
 
-  /** Starts call `call`: what the previous call read belongs to another state. */
-  begin(call: number): void {
+  /** Starts call `call`: what the previous call read belongs to another state; `prefetched` is this one's. */
+  begin(call: number, prefetched: Prefetched): void {
     this.call = call
     this.accounts.clear()
     this.slots.clear()
     this.withStorage.clear()
+    for (const [address, account] of prefetched.accounts) this.accounts.set(address, account)
+    for (const [hash, code] of prefetched.codes) this.cacheCode(hash, code)
   }
 
   /** Whether the main thread aborted the current call. */
@@ -99,11 +126,14 @@ export class RemoteState implements StateReader {
     if (this.codes.has(codeHash)) return this.codes.get(codeHash)
     const code = this.request({ op: 'code', codeHash }) as Uint8Array | undefined
     // Only found code is cached: a hash unknown now may be deployed by a later mini-block.
-    if (code !== undefined) {
-      if (this.codes.size >= CODE_CACHE_ENTRIES) this.codes.delete(this.codes.keys().next().value as Hex)
-      this.codes.set(codeHash, code)
-    }
+    if (code !== undefined) this.cacheCode(codeHash, code)
     return code
+  }
+
+  private cacheCode(codeHash: Hex, code: Uint8Array): void {
+    if (this.codes.has(codeHash)) return
+    if (this.codes.size >= CODE_CACHE_ENTRIES) this.codes.delete(this.codes.keys().next().value as Hex)
+    this.codes.set(codeHash, code)
   }
 
   /** BLOCKHASH: the main thread may wait for a block still being sealed. */

@@ -8,7 +8,7 @@ import type { BlockEnv } from '../block-env.ts'
 import { SequentialExecutor } from '../executor.ts'
 import { setStepInterrupt } from '../interpreter-sync-steps.ts'
 import { commonFromSpec, type CommonSpec } from '../parallel/common-spec.ts'
-import { CallAbortedError, RemoteState } from './state-channel.ts'
+import { CallAbortedError, RemoteState, type Prefetched } from './state-channel.ts'
 import { runCallTask, type CallTask, type CallTaskOutcome } from './tasks.ts'
 
 /** Message id of the "ready" announcement a worker posts once its VM is built. */
@@ -22,7 +22,7 @@ export interface CallWorkerInit {
 }
 
 /** `deadline`: wall-clock ms (`Date.now()`) after which the task stops by itself. */
-export type CallWorkerRequest = { id: number; env: BlockEnv; task: CallTask; deadline: number }
+export type CallWorkerRequest = { id: number; env: BlockEnv; task: CallTask; deadline: number; prefetched: Prefetched }
 
 export type CallWorkerResponse =
   | { id: number; ok: true; outcome: CallTaskOutcome }
@@ -44,7 +44,7 @@ export async function serveCalls(): Promise<void> {
     if (stopped()) throw new CallAbortedError('call aborted')
   })
   parent.on('message', (request: CallWorkerRequest) => {
-    state.begin(request.id)
+    state.begin(request.id, request.prefetched)
     deadline = request.deadline
     runCallTask(executor, state, request.env, request.task).then(
       (outcome) => {
