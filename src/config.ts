@@ -1,6 +1,7 @@
 import { DEFAULT_NODE_OPTIONS, type ExecutorMode, type LogFormat, type LogLevel, type NodeOptions, type ReplicaMode, type Role } from './options.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
+import { parseDurationMs } from './util/duration.ts'
 
 /** One precise line for the operator; the CLI prints it and exits with code 2. */
 export class ConfigError extends NodeError<'CONFIG_INVALID', undefined> {
@@ -42,6 +43,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   'rpc.filters': { help: 'most polling filters (eth_newFilter, eth_newBlockFilter, …) installed at once', apply: (o, v, f) => (o.rpc.filtersMax = int(v, f, 1)) },
   'rpc.filters-per-client': { help: 'most polling filters one client (peer address) has installed at once', apply: (o, v, f) => (o.rpc.filtersMaxPerClient = int(v, f, 1)) },
   'rpc.sync-timeout-ms': { help: 'default wait of eth_sendRawTransactionSync (EIP-7966)', apply: (o, v, f) => (o.rpc.syncTimeoutMs = int(v, f, 1)) },
+  'rpc.evmtimeout': { help: 'wall-clock limit of eth_call, eth_estimateGas, eth_createAccessList: ms or a duration like 5s, 1m (0 = none)', apply: (o, v, f) => (o.rpc.evmTimeoutMs = duration(v, f)) },
+  'rpc.call-workers': { help: 'worker threads running eth_call, eth_estimateGas, eth_createAccessList (default: cores, 2 to 4)', apply: (o, v, f) => (o.rpc.callWorkers = int(v, f, 1, 64)) },
+  'rpc.calls-per-client': { help: 'calls (eth_call, eth_estimateGas, eth_createAccessList) one client address may have running or queued', apply: (o, v, f) => (o.rpc.callsPerClient = int(v, f, 1)) },
+  'rpc.calls-in-flight': { help: 'calls running or queued, all clients together (beyond: -32005)', apply: (o, v, f) => (o.rpc.callsInFlight = int(v, f, 1)) },
   'metrics.port': { help: 'serve Prometheus /metrics on this port (off when unset)', apply: (o, v, f) => (o.metricsPort = port(v, f)) },
   'p2p.addr': { help: 'libp2p TCP listen address (0.0.0.0 to take peers from other hosts)', apply: (o, v) => (o.p2p.addr = v) },
   'p2p.port': { help: 'libp2p TCP port (default 30303; with --dev any free port; mega_nodeInfo shows the bound multiaddrs)', apply: (o, v, f) => (o.p2p.port = port(v, f)) },
@@ -189,6 +194,12 @@ function int(value: string, flag: string, min: number, max = Number.MAX_SAFE_INT
   const n = Number(value)
   if (n < min || n > max) throw new ConfigError(`${flag}: ${n} is out of range [${min}, ${max}]`)
   return n
+}
+
+function duration(value: string, flag: string): number {
+  const ms = parseDurationMs(value)
+  if (ms === undefined) throw new ConfigError(`${flag}: expected milliseconds or a duration like 5s, 500ms, 1m30s, got ${JSON.stringify(value)}`)
+  return ms
 }
 
 function multiaddrs(value: string, flag: string): string[] {

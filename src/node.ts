@@ -11,7 +11,7 @@ import { DEV_SEQUENCER_KEY } from './chain/dev.ts'
 import { chainConfigFromGenesis, devGenesis, type GenesisFile } from './chain/genesis.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import { ConfigError } from './config.ts'
-import { CallExecutorPool } from './execution/call.ts'
+import { CallWorkerPool, defaultCallWorkers } from './execution/calls/pool.ts'
 import { privateKeyToAddress } from './crypto/native.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
 import { ethRpcOptions, replicaOptions, rpcServerOptions, sequencerOptions, type NodeOptions } from './options.ts'
@@ -92,6 +92,8 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   const data = await openDatadir(base, services)
   const { opened } = data
   const sequencer = await Sequencer.create({ opened, config, common, sequencerKey, options: sequencerOptions(options), logger, metrics })
+  // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
+  const calls = await openCallPool(base, services, opened)
   const host = await startP2p(base, services, data.datadir)
   let rpcUrl = ''
   await services.start('p2p gossip', new SequencerP2pService({ host, opened, config, sequencerKey, rpcUrl: () => rpcUrl, logger: logger.child({ module: 'p2p-service' }) }))
@@ -102,7 +104,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
   })
-  const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls: callPool(base, opened), info })
+  const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls, info })
   const rpc = await serveRpc(base, services, backend, () => (sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` }))
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'sequencer running')
@@ -114,6 +116,8 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
   const sequencerAddress = expectedSequencer(options)
   const data = await openDatadir(base, services)
   const { opened } = data
+  // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
+  const calls = await openCallPool(base, services, opened)
   const host = await startP2p(base, services, data.datadir)
   const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
   await services.start('follower and verifiers', replica)
@@ -125,7 +129,7 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
     ...verificationInfo(replica.status()),
   })
   const forwarder = new TxForwarder(() => replica.sequencerRpcUrl())
-  const backend = new ReplicaEthBackend(ethRpcOptions(options), { opened, config, common, calls: callPool(base, opened), forwarder, decode: replica.decode, info })
+  const backend = new ReplicaEthBackend(ethRpcOptions(options), { opened, config, common, calls, forwarder, decode: replica.decode, info })
   const rpc = await serveRpc(base, services, backend, () => replicaReadiness(replica.status(), host))
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'replica running')
@@ -213,12 +217,22 @@ function replicaReadiness(status: ReplicaStatus, host: P2pHost): { ready: true }
   return { ready: true }
 }
 
-function callPool(base: NodeBase, opened: OpenedChain): CallExecutorPool {
+/** The eth_call workers, a service: closed after the RPC server (no new calls) and before the chain they read. */
+function openCallPool(base: NodeBase, services: Services, opened: OpenedChain): Promise<CallWorkerPool> {
   const blockHash = async (n: bigint) => {
     const block = await opened.chain.blockByNumber(n)
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
-  return new CallExecutorPool(base.common, blockHash)
+  const { rpc } = base.options
+  const { chainId, name, forks } = base.config
+  const open = async () =>
+    new CallWorkerPool({ kind: 'chain', chainId, name, forks }, blockHash, {
+      workers: rpc.callWorkers ?? defaultCallWorkers(),
+      timeoutMs: rpc.evmTimeoutMs,
+      maxPerClient: rpc.callsPerClient,
+      maxInFlight: rpc.callsInFlight,
+    })
+  return services.open('call workers', open, (pool) => pool.close())
 }
 
 interface ServedRpc {

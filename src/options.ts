@@ -1,3 +1,4 @@
+import { DEFAULT_CALL_POOL_LIMITS } from './execution/calls/pool.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
 import { defaultVerifyWorkers } from './replica/options.ts'
@@ -40,6 +41,14 @@ export interface NodeOptions {
     /** Polling filters installed at once, in total and by one client (peer address). */
     filtersMax: number
     filtersMaxPerClient: number
+    /** Wall-clock limit of eth_call / eth_estimateGas / eth_createAccessList (geth's --rpc.evmtimeout); 0 = none. */
+    evmTimeoutMs: number
+    /** Worker threads running those calls; undefined = cores, between 2 and 4. */
+    callWorkers: number | undefined
+    /** Calls one client (by address) may have running or queued. */
+    callsPerClient: number
+    /** Calls running or queued, all clients together. */
+    callsInFlight: number
   }
   /** undefined = no metrics server. */
   metricsPort: number | undefined
@@ -93,6 +102,10 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     syncTimeoutMs: DEFAULT_ETH_RPC_OPTIONS.syncSendTimeoutMs,
     filtersMax: DEFAULT_ETH_RPC_OPTIONS.maxFilters,
     filtersMaxPerClient: DEFAULT_ETH_RPC_OPTIONS.maxFiltersPerClient,
+    evmTimeoutMs: DEFAULT_CALL_POOL_LIMITS.timeoutMs,
+    callWorkers: undefined,
+    callsPerClient: DEFAULT_CALL_POOL_LIMITS.maxPerClient,
+    callsInFlight: DEFAULT_CALL_POOL_LIMITS.maxInFlight,
   },
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },

@@ -4,9 +4,8 @@ import { Address, bytesToHex, createAddressFromString, hexToBytes } from '@ether
 import type { Log } from '../chain/receipt.ts'
 import type { AccountState, Hex } from '../primitives/state-diff.ts'
 import type { BlockEnv } from './block-env.ts'
-import { SequentialExecutor } from './executor.ts'
+import type { SequentialExecutor } from './executor.ts'
 import type { StateReader } from '../state/state-reader.ts'
-import type { BlockHashLookup } from './vm-factory.ts'
 import { decodeRevertReason } from './revert.ts'
 import { defaultCallGas } from './tx-rules.ts'
 
@@ -46,50 +45,19 @@ export type CallOutcome =
   /** The message is not a valid transaction at all (intrinsic gas, gas over the cap, …). */
   | { kind: 'invalid'; error: string }
 
-const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
+/** The sender of a call that names none. */
+export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000' as Hex
 
 /**
- * Runs calls against any `StateReader` without touching it: every write lands in the executor's
- * overlay and is discarded. Executors are pooled because `createVM` costs milliseconds and a VM
- * cannot run two calls at once (its journal is per VM).
+ * Runs one message on `executor` for its result only: every write lands in the executor's overlay and
+ * is discarded. `reportAccessList`: also return the EIP-2930 access list the call touched
+ * (eth_createAccessList).
  */
-export class CallExecutorPool {
-  private readonly idle: SequentialExecutor[] = []
-  private readonly waiting: Array<(executor: SequentialExecutor) => void> = []
-  private created = 0
-
-  constructor(
-    private readonly common: Common,
-    private readonly blockHash: BlockHashLookup,
-    private readonly size = 4,
-  ) {}
-
-  private async acquire(state: StateReader): Promise<SequentialExecutor> {
-    let executor = this.idle.pop()
-    if (executor === undefined && this.created < this.size) {
-      this.created++
-      executor = await SequentialExecutor.create(this.common, state, this.blockHash)
-    }
-    executor ??= await new Promise<SequentialExecutor>((resolve) => this.waiting.push(resolve))
-    executor.state.setBase(state)
-    return executor
-  }
-
-  private release(executor: SequentialExecutor): void {
+export async function runCall(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, reportAccessList = false): Promise<CallOutcome> {
+  try {
+    return await runMessage(executor, env, message, reportAccessList)
+  } finally {
     executor.state.discard()
-    const next = this.waiting.shift()
-    if (next !== undefined) next(executor)
-    else this.idle.push(executor)
-  }
-
-  /** `reportAccessList`: also return the EIP-2930 access list the call touched (eth_createAccessList). */
-  async call(state: StateReader, env: BlockEnv, message: CallMessage, reportAccessList = false): Promise<CallOutcome> {
-    const executor = await this.acquire(state)
-    try {
-      return await runMessage(executor, env, message, reportAccessList)
-    } finally {
-      this.release(executor)
-    }
   }
 }
 

@@ -54,6 +54,20 @@ interface Interpreter {
 }
 
 const SYNC_STEPS = Symbol('megaeth.syncSteps')
+/** Interpreter steps between two calls of the step interrupt (a power of two, for the mask). */
+const INTERRUPT_EVERY = 1024
+
+let stepInterrupt: (() => void) | undefined
+let stepCount = 0
+
+/**
+ * Calls `check` every 1,024 interpreter steps of this thread, across frames (undefined: never, the
+ * default); `check` throws to stop the execution. The call workers' wall-clock limit: a JUMPDEST loop
+ * reads no state, so nothing else would notice its deadline. Costs a step one comparison.
+ */
+export function setStepInterrupt(check: (() => void) | undefined): void {
+  stepInterrupt = check
+}
 const EOF_MAGIC = 0xef
 const JUMP = 0x56
 const JUMPI = 0x57
@@ -129,6 +143,7 @@ async function installSyncSteps(): Promise<boolean> {
         opCode = entry.opcodeInfo.code
       }
       runState.opCode = opCode
+      if (stepInterrupt !== undefined && (++stepCount & (INTERRUPT_EVERY - 1)) === 0) stepInterrupt()
       try {
         const pending = this.runStep(entry)
         if (pending !== undefined) await pending

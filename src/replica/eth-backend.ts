@@ -5,7 +5,7 @@ import type { ChainConfig } from '../chain/config.ts'
 import { nextBaseFee } from '../chain/header.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../primitives/state-diff.ts'
-import type { CallExecutorPool } from '../execution/call.ts'
+import type { CallWorkerPool } from '../execution/calls/pool.ts'
 import { keccak256 } from '../crypto/native.ts'
 import type { AccountProof } from '../trie/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
@@ -22,7 +22,7 @@ export interface ReplicaEthBackendModules {
   opened: BlockReader & HeadStateView
   config: ChainConfig
   common: Common
-  calls: CallExecutorPool
+  calls: CallWorkerPool
   /** Where sends go: the sequencer. */
   forwarder: TxForwarder
   decode: (raw: Uint8Array) => TypedTransaction
@@ -39,7 +39,7 @@ export class ReplicaEthBackend implements EthBackend {
   private readonly waiters = new ReceiptWaiters()
   readonly config: ChainConfig
   readonly common: Common
-  readonly calls: CallExecutorPool
+  readonly calls: CallWorkerPool
   readonly decode: (raw: Uint8Array) => TypedTransaction
   private readonly opened: BlockReader & HeadStateView
   private readonly forwarder: TxForwarder

@@ -1,6 +1,6 @@
 import type { Common } from '@ethereumjs/common'
 import type { Hex } from '../primitives/state-diff.ts'
-import type { CallExecutorPool } from '../execution/call.ts'
+import type { CallWorkerPool } from '../execution/calls/pool.ts'
 import type { AccountProof } from '../trie/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
 import { RpcError } from '../rpc/errors.ts'
@@ -17,7 +17,7 @@ export interface SequencerEthBackendModules {
   sequencer: Sequencer
   opened: BlockReader & HeadStateView
   common: Common
-  calls: CallExecutorPool
+  calls: CallWorkerPool
   /** `mega_nodeInfo`'s answer, built when asked. */
   info: () => Record<string, unknown>
 }
@@ -26,7 +26,7 @@ export interface SequencerEthBackendModules {
 export class SequencerEthBackend implements EthBackend {
   readonly chain: ChainView
   readonly common: Common
-  readonly calls: CallExecutorPool
+  readonly calls: CallWorkerPool
   private readonly sequencer: Sequencer
   private readonly merkleizer: HeadStateView['merkleizer']
   private readonly artifacts: BlockArtifactStore

@@ -28,6 +28,7 @@ export class StateUnavailableError extends NodeError<'STATE_UNAVAILABLE', undefi
  */
 export class StateHistory {
   private readonly undos = new Map<bigint, BlockUndo>()
+  private readonly pins = new Set<BlockUndo>()
   private oldestRetained: bigint
 
   constructor(
@@ -43,27 +44,13 @@ export class StateHistory {
   apply(blockNumber: bigint, diff: StateDiff): void {
     let undo = this.undos.get(blockNumber)
     if (undo === undefined) {
-      undo = { accounts: new Map(), slots: new Map(), wipedStorage: new Map() }
+      undo = emptyUndo()
       this.undos.set(blockNumber, undo)
       if (blockNumber > this.newestBlock) this.newestBlock = blockNumber
       this.prune()
     }
-    for (const [address, change] of diff.accounts) {
-      if (!undo.accounts.has(address)) undo.accounts.set(address, this.live.getAccount(address))
-      if ((change.account === null || change.storageCleared) && !undo.wipedStorage.has(address)) {
-        const before = new Map(this.live.storage.get(address) ?? [])
-        for (const [slot, value] of undo.slots.get(address) ?? []) before.set(slot, value)
-        undo.wipedStorage.set(address, before)
-      }
-      let slots = undo.slots.get(address)
-      for (const slot of change.storage.keys()) {
-        if (slots === undefined) {
-          slots = new Map()
-          undo.slots.set(address, slots)
-        }
-        if (!slots.has(slot)) slots.set(slot, this.live.getStorage(address, slot))
-      }
-    }
+    recordOverwrites(undo, this.live, diff)
+    for (const pin of this.pins) recordOverwrites(pin, this.live, diff)
     this.live.apply(diff)
   }
 
@@ -76,6 +63,30 @@ export class StateHistory {
   /** The state at the end of block `blockNumber`; throws `StateUnavailableError` past the retained window. */
   at(blockNumber: bigint): StateReader {
     if (blockNumber >= this.newestBlock) return this.live
+    return new HistoricalState(this.live, this.undosAfter(blockNumber))
+  }
+
+  /**
+   * The live state (`blockNumber` undefined) or the state at the end of `blockNumber`, as it is now,
+   * kept that way while later diffs are applied: each `apply` first copies what it overwrites into
+   * every pin (copy-on-write), so reads stay one map lookup per layer. Long reads (an `eth_call` in a
+   * worker thread) use one; `release` it when done, or every later diff keeps paying for it.
+   */
+  pin(blockNumber?: bigint): PinnedState {
+    const newer = blockNumber === undefined || blockNumber >= this.newestBlock ? [] : this.undosAfter(blockNumber)
+    const undo = emptyUndo()
+    this.pins.add(undo)
+    // The pin's undo is the newest layer: it holds what live had when pinned, for keys changed since.
+    return new PinnedState(this.live, [...newer, undo], () => this.pins.delete(undo))
+  }
+
+  /** How many pins are held (a leak shows here). */
+  get pinCount(): number {
+    return this.pins.size
+  }
+
+  /** Undo records of the blocks after `blockNumber`, oldest first. */
+  private undosAfter(blockNumber: bigint): BlockUndo[] {
     if (blockNumber < this.oldestRetained) {
       throw new StateUnavailableError(`state of block ${blockNumber} is no longer kept (this node retains the last ${this.retain} blocks)`)
     }
@@ -84,7 +95,31 @@ export class StateHistory {
       const undo = this.undos.get(b)
       if (undo !== undefined) newer.push(undo)
     }
-    return new HistoricalState(this.live, newer)
+    return newer
+  }
+}
+
+function emptyUndo(): BlockUndo {
+  return { accounts: new Map(), slots: new Map(), wipedStorage: new Map() }
+}
+
+/** Copies into `undo` what `diff` is about to overwrite in `live`, for keys `undo` does not hold yet. */
+function recordOverwrites(undo: BlockUndo, live: FlatState, diff: StateDiff): void {
+  for (const [address, change] of diff.accounts) {
+    if (!undo.accounts.has(address)) undo.accounts.set(address, live.getAccount(address))
+    if ((change.account === null || change.storageCleared) && !undo.wipedStorage.has(address)) {
+      const before = new Map(live.storage.get(address) ?? [])
+      for (const [slot, value] of undo.slots.get(address) ?? []) before.set(slot, value)
+      undo.wipedStorage.set(address, before)
+    }
+    let slots = undo.slots.get(address)
+    for (const slot of change.storage.keys()) {
+      if (slots === undefined) {
+        slots = new Map()
+        undo.slots.set(address, slots)
+      }
+      if (!slots.has(slot)) slots.set(slot, live.getStorage(address, slot))
+    }
   }
 }
 
@@ -124,5 +159,21 @@ class HistoricalState implements StateReader {
 
   getCode(codeHash: Hex): Uint8Array | undefined {
     return this.live.getCode(codeHash)
+  }
+}
+
+/** A `StateReader` frozen at the moment `StateHistory.pin` was called; see there. */
+export class PinnedState extends HistoricalState {
+  private released = false
+
+  constructor(live: FlatState, newer: readonly BlockUndo[], private readonly unpin: () => void) {
+    super(live, newer)
+  }
+
+  /** Stops recording for this pin; reads after this are no longer consistent. Idempotent. */
+  release(): void {
+    if (this.released) return
+    this.released = true
+    this.unpin()
   }
 }

@@ -4,7 +4,7 @@ import type { SealedBlock } from '../chain/block.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../primitives/state-diff.ts'
-import type { StateHistory } from '../state/state-history.ts'
+import type { PinnedState, StateHistory } from '../state/state-history.ts'
 import type { StateReader } from '../state/state-reader.ts'
 import type { BlockStore } from './block-store.ts'
 import type { LogQuery } from './log-index.ts'
@@ -185,5 +185,13 @@ export class ChainView {
   /** State at the end of sealed block `number`. */
   stateAtBlock(number: bigint): StateReader {
     return this.state.at(number)
+  }
+
+  /**
+   * `latestState()` (no `number`) or `stateAtBlock(number)` as it is now, unchanged by the
+   * mini-blocks applied until it is released (see `StateHistory.pin`).
+   */
+  pinState(number?: bigint): PinnedState {
+    return this.state.pin(number ?? this.frozen?.header.number)
   }
 }

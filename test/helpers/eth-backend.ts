@@ -7,7 +7,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import type { ChainConfig, createChainCommon } from '../../src/chain/config.ts'
 import type { TxReceipt } from '../../src/chain/receipt.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
-import type { CallExecutorPool } from '../../src/execution/call.ts'
+import type { CallWorkerPool } from '../../src/execution/calls/pool.ts'
 import type { AccountProof } from '../../src/trie/index.ts'
 import type { EthBackend, EthRpcOptions } from '../../src/rpc/eth/backend.ts'
 import type { OpenedChain } from '../../src/node/bootstrap.ts'
@@ -21,7 +21,7 @@ export class TestBackend implements EthBackend {
     readonly options: EthRpcOptions,
     readonly decode: (raw: Uint8Array) => TypedTransaction,
   ) {}
-  get calls(): CallExecutorPool {
+  get calls(): CallWorkerPool {
     throw new Error('not used by these tests')
   }
   /** The head's base fee: no block is being built. */

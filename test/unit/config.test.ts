@@ -83,3 +83,18 @@ test('help, version and blocktest are their own commands', () => {
   assert.throws(() => parseCommand(['blocktest', '--executor=fast', 'dir'], {}, false), /--executor: "fast" is not one of parallel, sequential/)
   assert.throws(() => parseCommand(['blocktest', '--jobs=2', 'dir'], {}, false), /unknown flag --jobs=2/)
 })
+
+test('--rpc.evmtimeout takes milliseconds or a geth duration; the call limits take counts', () => {
+  const defaults = run(['--dev'])
+  assert.equal(defaults.rpc.evmTimeoutMs, 5_000)
+  assert.equal(defaults.rpc.callWorkers, undefined)
+  assert.equal(defaults.rpc.callsPerClient, 64)
+  assert.equal(defaults.rpc.callsInFlight, 256)
+  assert.equal(run(['--dev', '--rpc.evmtimeout=1m30s']).rpc.evmTimeoutMs, 90_000)
+  assert.equal(run(['--dev', '--rpc.evmtimeout=750']).rpc.evmTimeoutMs, 750)
+  assert.equal(run(['--dev'], { MEGAETH_RPC_EVMTIMEOUT: '0' }).rpc.evmTimeoutMs, 0)
+  const o = run(['--dev', '--rpc.call-workers=3', '--rpc.calls-per-client=2', '--rpc.calls-in-flight=10'])
+  assert.deepEqual([o.rpc.callWorkers, o.rpc.callsPerClient, o.rpc.callsInFlight], [3, 2, 10])
+  assert.throws(() => parseCommand(['--dev', '--rpc.evmtimeout=5 seconds'], {}, false), /--rpc\.evmtimeout: expected milliseconds or a duration like 5s/)
+  assert.throws(() => parseCommand(['--dev', '--rpc.calls-per-client=0'], {}, false), /--rpc\.calls-per-client: 0 is out of range/)
+})

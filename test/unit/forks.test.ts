@@ -11,7 +11,7 @@ import { GenesisError, HISTORY_STORAGE_ADDRESS, HISTORY_STORAGE_CODE, chainConfi
 import { buildHeader } from '../../src/chain/header.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import type { BlockEnv } from '../../src/execution/block-env.ts'
-import { CallExecutorPool } from '../../src/execution/call.ts'
+import { runCall } from '../../src/execution/call.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import { SequentialExecutor } from '../../src/execution/executor.ts'
 import { FlatState } from '../../src/state/flat-state.ts'
@@ -53,14 +53,14 @@ test('headers follow their fork: requestsHash from Prague on, none before', () =
 })
 
 test('one executor runs each block under its fork: CLZ is invalid before Osaka and counts zeros after', async () => {
-  const calls = new CallExecutorPool(common, async () => undefined, 1)
+  const executor = await SequentialExecutor.create(common, new FlatState(), async () => undefined)
   const clzOfOne = { data: hexToBytes('0x60011e5f5260205ff3') } // PUSH1 1 CLZ PUSH0 MSTORE PUSH1 32 PUSH0 RETURN, as init code
-  const before = await calls.call(new FlatState(), envAt(1n, 150n), clzOfOne)
+  const before = await runCall(executor, envAt(1n, 150n), clzOfOne)
   assert.equal(before.kind, 'halt', 'Prague: 0x1e is not an opcode')
-  const after = await calls.call(new FlatState(), envAt(2n, 250n), clzOfOne)
+  const after = await runCall(executor, envAt(2n, 250n), clzOfOne)
   assert.equal(after.kind, 'success')
   assert.equal(after.kind === 'success' ? BigInt(bytesToHex(after.returnData)) : -1n, 255n)
-  const again = await calls.call(new FlatState(), envAt(1n, 150n), clzOfOne)
+  const again = await runCall(executor, envAt(1n, 150n), clzOfOne)
   assert.equal(again.kind, 'halt', 'and back: the executor follows each block, not the last one')
 })
 

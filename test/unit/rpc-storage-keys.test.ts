@@ -19,7 +19,9 @@ import type { Hex } from '../../src/primitives/state-diff.ts'
 import { RpcError } from '../../src/rpc/errors.ts'
 import { DEFAULT_ETH_RPC_OPTIONS } from '../../src/rpc/eth/backend.ts'
 import { registerFeeMethods } from '../../src/rpc/eth/fee-methods.ts'
-import { parseCallMessage, registerStateMethods, withOverrides } from '../../src/rpc/eth/state-methods.ts'
+import { parseCallMessage, parseOverrides, registerStateMethods } from '../../src/rpc/eth/state-methods.ts'
+import { OverriddenState } from '../../src/execution/call.ts'
+import type { StateReader } from '../../src/state/state-reader.ts'
 import { MethodRegistry, type RpcContext } from '../../src/rpc/index.ts'
 import { parseStorageKey } from '../../src/rpc/params.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
@@ -130,6 +132,10 @@ describe('storage reads by key', () => {
 
   test('state-override slots and values are words of up to 32 bytes; longer ones are refused, not truncated', () => {
     const state = opened.chain.latestState()
+    const withOverrides = (base: StateReader, value: unknown, index: number): StateReader => {
+      const overrides = parseOverrides(value, index)
+      return overrides === undefined ? base : new OverriddenState(base, overrides.accounts, overrides.codes)
+    }
     const overridden = withOverrides(state, { [CONTRACT]: { stateDiff: { '0x01': '0x05', [MAPPING_SLOT]: word(6n) } } }, 2)
     assert.equal(BigInt(`0x${Buffer.from(overridden.getStorage(CONTRACT, word(1n))).toString('hex') || '0'}`), 5n)
     assert.equal(BigInt(`0x${Buffer.from(overridden.getStorage(CONTRACT, MAPPING_SLOT)).toString('hex') || '0'}`), 6n)

@@ -3,7 +3,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import type { ChainConfig } from '../../chain/config.ts'
 import type { TxReceipt } from '../../chain/receipt.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
-import type { CallExecutorPool } from '../../execution/call.ts'
+import type { CallWorkerPool } from '../../execution/calls/pool.ts'
 import type { AccountProof } from '../../trie/index.ts'
 import type { ExecutionWitness } from '../../stateless/index.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
@@ -13,7 +13,7 @@ export interface EthBackend {
   readonly chain: ChainView
   readonly config: ChainConfig
   readonly common: Common
-  readonly calls: CallExecutorPool
+  readonly calls: CallWorkerPool
   readonly options: EthRpcOptions
   decode(raw: Uint8Array): TypedTransaction
   /** Base fee of the EVM block currently being built. */

@@ -1,6 +1,6 @@
 import type { SealedBlock } from '../../chain/block.ts'
 import type { BlockEnv } from '../../execution/block-env.ts'
-import { StateUnavailableError } from '../../state/state-history.ts'
+import { StateUnavailableError, type PinnedState } from '../../state/state-history.ts'
 import type { StateReader } from '../../state/state-reader.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
 import { invalidParams, resourceNotFound, resourceUnavailable } from '../errors.ts'
@@ -32,42 +32,60 @@ export async function resolveSealedBlock(chain: ChainView, selector: BlockSelect
 /** The state a read at `selector` sees, and the block context an eth_call there runs in. */
 export async function resolveState(backend: EthBackend, selector: BlockSelector): Promise<{ state: StateReader; env: BlockEnv }> {
   const chain = backend.chain
+  const open = await stateOpener(backend, selector, (number) => (number === undefined ? chain.latestState() : chain.stateAtBlock(number)))
+  return open()
+}
+
+/**
+ * `resolveState` for a read that outlives the moment (an eth_call in a worker), in two steps: the
+ * block is looked up now; the returned function pins the state (it stays as it is while mini-blocks
+ * commit; `state.release()` when done) when the call starts running.
+ */
+export function pinnedStateOpener(backend: EthBackend, selector: BlockSelector): Promise<() => { state: PinnedState; env: BlockEnv }> {
+  return stateOpener(backend, selector, (number) => backend.chain.pinState(number))
+}
+
+/** `stateAt(undefined)`: the newest mini-block's state; `stateAt(n)`: sealed block n's. */
+async function stateOpener<S extends StateReader>(backend: EthBackend, selector: BlockSelector, stateAt: (number: bigint | undefined) => S): Promise<() => { state: S; env: BlockEnv }> {
+  const chain = backend.chain
   if (selector.kind === 'tag' && (selector.tag === 'latest' || selector.tag === 'pending')) {
-    const head = chain.head
-    return {
-      state: chain.latestState(),
-      env: {
-        number: chain.pendingBlockNumber,
-        timestamp: chain.latestMiniBlock?.blockTimestamp ?? head.header.timestamp + 1n,
-        coinbase: backend.config.feeRecipient,
-        baseFeePerGas: backend.pendingBaseFee(),
-        gasLimit: backend.config.blockGasLimit,
-        prevRandao: head.header.mixHash,
-        excessBlobGas: 0n,
-        parentBeaconBlockRoot: new Uint8Array(32),
-      },
+    return () => {
+      const head = chain.head
+      return {
+        state: stateAt(undefined),
+        env: {
+          number: chain.pendingBlockNumber,
+          timestamp: chain.latestMiniBlock?.blockTimestamp ?? head.header.timestamp + 1n,
+          coinbase: backend.config.feeRecipient,
+          baseFeePerGas: backend.pendingBaseFee(),
+          gasLimit: backend.config.blockGasLimit,
+          prevRandao: head.header.mixHash,
+          excessBlobGas: 0n,
+          parentBeaconBlockRoot: new Uint8Array(32),
+        },
+      }
     }
   }
   const block = await resolveSealedBlock(chain, selector)
   if (block === undefined) throw resourceNotFound(`header not found`)
-  try {
-    const h = block.header
-    return {
-      state: chain.stateAtBlock(h.number),
-      env: {
-        number: h.number,
-        timestamp: h.timestamp,
-        coinbase: h.coinbase.toString() as `0x${string}`,
-        baseFeePerGas: h.baseFeePerGas ?? 0n,
-        gasLimit: h.gasLimit,
-        prevRandao: h.mixHash,
-        excessBlobGas: 0n,
-        parentBeaconBlockRoot: new Uint8Array(32),
-      },
+  const h = block.header
+  const env: BlockEnv = {
+    number: h.number,
+    timestamp: h.timestamp,
+    coinbase: h.coinbase.toString() as `0x${string}`,
+    baseFeePerGas: h.baseFeePerGas ?? 0n,
+    gasLimit: h.gasLimit,
+    prevRandao: h.mixHash,
+    excessBlobGas: 0n,
+    parentBeaconBlockRoot: new Uint8Array(32),
+  }
+  return () => {
+    try {
+      return { state: stateAt(h.number), env }
+    } catch (error) {
+      if (error instanceof StateUnavailableError) throw resourceUnavailable(error.message)
+      throw error
     }
-  } catch (error) {
-    if (error instanceof StateUnavailableError) throw resourceUnavailable(error.message)
-    throw error
   }
 }
 

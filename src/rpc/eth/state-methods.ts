@@ -1,15 +1,16 @@
 import { bytesToHex, hexToBytes, KECCAK256_NULL, setLengthLeft } from '@ethereumjs/util'
 import type { Hex } from '../../primitives/state-diff.ts'
-import { OverriddenState, type AccessListJson, type AccountOverride, type CallMessage, type CallOutcome } from '../../execution/call.ts'
+import { OverriddenState, type AccountOverride, type CallMessage } from '../../execution/call.ts'
+import { CallLimitError, CallTimeoutError } from '../../execution/calls/pool.ts'
+import type { CallTask, CallTaskOutcome } from '../../execution/calls/tasks.ts'
 import { keccak256 } from '../../crypto/native.ts'
-import type { BlockEnv } from '../../execution/block-env.ts'
 import type { StateReader } from '../../state/state-reader.ts'
 import { stripLeadingZeros } from '../../state/journaled-state.ts'
-import { executionReverted, invalidInput, invalidParams, resourceUnavailable } from '../errors.ts'
-import type { MethodRegistry } from '../registry.ts'
+import { executionReverted, invalidInput, invalidParams, limitExceeded, resourceUnavailable } from '../errors.ts'
+import type { MethodRegistry, RpcContext } from '../registry.ts'
 import { expectParams, invalidArgument, parseAddress, parseBlockTag, parseBytes, parseHash, parseQuantity, parseStorageKey, toData, toQuantity, type BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'
-import { blockNumberOf, resolveState } from './block-selector.ts'
+import { blockNumberOf, pinnedStateOpener, resolveState } from './block-selector.ts'
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' }
 
@@ -42,24 +43,21 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       const { key } = parseStorageKey(slot, 1)
       return toData(setLengthLeft(state.getStorage(lower(parseAddress(address, 0)), key), 32))
     },
-    eth_call: async (params) => {
+    eth_call: async (params, ctx) => {
       const [call, tag, overrides] = expectParams(params, 1, 3)
       const message = parseCallMessage(call, 0, backend.options.gasCap)
-      const { state, env } = await resolveState(backend, parseBlockTag(tag, 1, LATEST))
-      const outcome = await backend.calls.call(withOverrides(state, overrides, 2), env, message)
-      return callResult(outcome)
+      return callResult(await runCall(backend, ctx, parseBlockTag(tag, 1, LATEST), parseOverrides(overrides, 2), { kind: 'call', message }))
     },
-    eth_estimateGas: async (params) => {
+    eth_estimateGas: async (params, ctx) => {
       const [call, tag, overrides] = expectParams(params, 1, 3)
       const message = parseCallMessage(call, 0, backend.options.gasCap)
-      const { state, env } = await resolveState(backend, parseBlockTag(tag, 1, LATEST))
-      return toQuantity(await estimateGas(backend, withOverrides(state, overrides, 2), env, message))
+      const task: CallTask = { kind: 'estimateGas', message, gasCap: backend.options.gasCap }
+      return estimateResult(await runCall(backend, ctx, parseBlockTag(tag, 1, LATEST), parseOverrides(overrides, 2), task))
     },
-    eth_createAccessList: async (params) => {
+    eth_createAccessList: async (params, ctx) => {
       const [call, tag] = expectParams(params, 1, 2)
       const message = parseCallMessage(call, 0, backend.options.gasCap)
-      const { state, env } = await resolveState(backend, parseBlockTag(tag, 1, LATEST))
-      return createAccessList(backend, state, env, message)
+      return accessListResult(await runCall(backend, ctx, parseBlockTag(tag, 1, LATEST), undefined, { kind: 'createAccessList', message }))
     },
     eth_getProof: async (params) => {
       const [address, slots, tag] = expectParams(params, 3)
@@ -96,68 +94,52 @@ function codeOf(state: StateReader, address: Hex): Uint8Array {
   return state.getCode(bytesToHex(account.codeHash) as Hex) ?? new Uint8Array(0)
 }
 
-function callResult(outcome: CallOutcome): Hex {
+/**
+ * Runs `task` in a call worker against the state at `selector` as it is when the task starts (pinned:
+ * mini-blocks committing meanwhile do not change what the call sees), with `overrides` on top.
+ */
+async function runCall(backend: EthBackend, ctx: RpcContext, selector: BlockSelector, overrides: StateOverrides | undefined, task: CallTask): Promise<CallTaskOutcome> {
+  const pin = await pinnedStateOpener(backend, selector)
+  const open = () => {
+    const { state, env } = pin()
+    return { state: overrides === undefined ? state : new OverriddenState(state, overrides.accounts, overrides.codes), env, release: () => state.release() }
+  }
+  try {
+    return await backend.calls.run({ client: ctx.remoteAddress, open, task })
+  } catch (error) {
+    if (error instanceof CallLimitError) throw limitExceeded(error.message)
+    // geth answers its timeout as a plain -32000 error.
+    if (error instanceof CallTimeoutError) throw invalidInput(error.message)
+    throw error
+  }
+}
+
+function callResult(outcome: CallTaskOutcome): Hex {
   switch (outcome.kind) {
     case 'success':
       return toData(outcome.returnData)
     case 'revert':
       throw executionReverted(toData(outcome.returnData), outcome.reason)
     case 'halt':
-      throw invalidInput(outcome.error)
     case 'invalid':
       throw invalidInput(outcome.error)
+    default:
+      throw new Error(`eth_call answered with a ${outcome.kind} outcome`)
   }
 }
 
-/**
- * geth's search: run at the cap to learn whether the call can succeed at all, then binary-search
- * the smallest gas limit that still succeeds. Exact (anvil's answer, not geth's 1.5 % tolerance):
- * a call costs well under a millisecond here, and an exact estimate is what tests compare.
- */
-async function estimateGas(backend: EthBackend, state: StateReader, env: BlockEnv, message: CallMessage): Promise<bigint> {
-  const cap = message.gas !== undefined && message.gas < backend.options.gasCap ? message.gas : backend.options.gasCap
-  // A plain transfer to an account without code costs exactly the intrinsic 21,000 (geth's shortcut).
-  if (message.to !== undefined && (message.data === undefined || message.data.length === 0) && codeOf(state, message.to).length === 0 && cap >= 21_000n) {
-    const plain = await backend.calls.call(state, env, { ...message, gas: 21_000n })
-    if (plain.kind === 'success') return 21_000n
-  }
-  const atCap = await backend.calls.call(state, env, { ...message, gas: cap })
-  if (atCap.kind === 'revert') throw executionReverted(toData(atCap.returnData), atCap.reason)
-  if (atCap.kind === 'halt') throw invalidInput(atCap.error === 'out of gas' ? `gas required exceeds allowance (${cap})` : atCap.error)
-  if (atCap.kind === 'invalid') throw invalidInput(atCap.error)
-  let lo = atCap.gasUsed - 1n
-  let hi = cap
-  // Most calls succeed with what they used plus the 1/64 every call frame withholds (EIP-150).
-  const guess = (atCap.gasUsed * 64n) / 63n + 2_300n
-  if (guess < hi) {
-    if ((await backend.calls.call(state, env, { ...message, gas: guess })).kind === 'success') hi = guess
-    else lo = guess
-  }
-  while (lo + 1n < hi) {
-    const mid = (lo + hi) / 2n
-    if ((await backend.calls.call(state, env, { ...message, gas: mid })).kind === 'success') hi = mid
-    else lo = mid
-  }
-  return hi
+function estimateResult(outcome: CallTaskOutcome): Hex {
+  if (outcome.kind === 'estimate') return toQuantity(outcome.gas)
+  if (outcome.kind === 'success') throw new Error('eth_estimateGas answered with a call outcome')
+  return callResult(outcome)
 }
 
-/**
- * geth's algorithm: run, take the touched addresses and slots as the access list, and repeat with that
- * list until it stops changing (warm accesses can change the path); report the gas used with it.
- */
-async function createAccessList(backend: EthBackend, state: StateReader, env: BlockEnv, message: CallMessage): Promise<Record<string, unknown>> {
-  let accessList: AccessListJson = message.accessList ?? []
-  for (let round = 0; round < 8; round++) {
-    const outcome = await backend.calls.call(state, env, { ...message, accessList }, true)
-    if (outcome.kind !== 'success') {
-      const error = outcome.kind === 'revert' ? `execution reverted${outcome.reason === undefined ? '' : `: ${outcome.reason}`}` : outcome.error
-      return { accessList, gasUsed: toQuantity(outcome.kind === 'invalid' ? 0n : outcome.gasUsed), error }
-    }
-    const next = outcome.accessList ?? []
-    if (JSON.stringify(next) === JSON.stringify(accessList)) return { accessList, gasUsed: toQuantity(outcome.gasUsed) }
-    accessList = next
-  }
-  throw invalidInput('access list did not converge')
+function accessListResult(outcome: CallTaskOutcome): Record<string, unknown> {
+  if (outcome.kind === 'invalid') throw invalidInput(outcome.error)
+  if (outcome.kind !== 'accessList') throw new Error(`eth_createAccessList answered with a ${outcome.kind} outcome`)
+  const result: Record<string, unknown> = { accessList: outcome.accessList, gasUsed: toQuantity(outcome.gasUsed) }
+  if (outcome.error !== undefined) result.error = outcome.error
+  return result
 }
 
 export function parseCallMessage(value: unknown, index: number, gasCap: bigint): CallMessage {
@@ -219,9 +201,14 @@ export function parseCallMessage(value: unknown, index: number, gasCap: bigint):
   return message
 }
 
+export interface StateOverrides {
+  accounts: Map<Hex, AccountOverride>
+  codes: Map<Hex, Uint8Array>
+}
+
 /** geth's state-override set: `{ [address]: { balance, nonce, code, state, stateDiff } }`. */
-export function withOverrides(state: StateReader, value: unknown, index: number): StateReader {
-  if (value === undefined || value === null) return state
+export function parseOverrides(value: unknown, index: number): StateOverrides | undefined {
+  if (value === undefined || value === null) return undefined
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidArgument(index, 'expected a state override object')
   const overrides = new Map<Hex, AccountOverride>()
   const codes = new Map<Hex, Uint8Array>()
@@ -243,7 +230,7 @@ export function withOverrides(state: StateReader, value: unknown, index: number)
     if (o.stateDiff !== undefined) override.stateDiff = parseSlots(o.stateDiff, index, address)
     overrides.set(address, override)
   }
-  return new OverriddenState(state, overrides, codes)
+  return { accounts: overrides, codes }
 }
 
 function parseSlots(value: unknown, index: number, address: Hex): Map<Hex, Uint8Array> {
