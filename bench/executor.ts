@@ -28,7 +28,13 @@ import { encodeStateDiff } from '../src/primitives/state-diff-codec.ts'
 import type { BlockEnv } from '../src/execution/block-env.ts'
 import { keccak256, privateKeyToAddress } from '../src/crypto/native.ts'
 import { SequentialExecutor, type BlockCursor } from '../src/execution/executor.ts'
-import { ExecWorkerPool, ParallelExecutor, SequentialMiniBlockExecutor, type MiniBlockExecutor, type RoundReport } from '../src/execution/parallel/index.ts'
+import {
+  ExecWorkerPool,
+  ParallelExecutor,
+  SequentialMiniBlockExecutor,
+  type MiniBlockExecutor,
+  type RoundReport,
+} from '../src/execution/parallel/index.ts'
 import { FlatState } from '../src/state/flat-state.ts'
 import { threadSchedstat } from '../src/util/thread-schedstat.ts'
 import { decodeRawTransaction, type DecodedTx } from '../src/sequencer/ingest/decode.ts'
@@ -197,7 +203,11 @@ function compileAmm(): Record<'AmmToken' | 'AmmPair' | 'HotCounter', Compiled> {
   const input = {
     language: 'Solidity',
     sources: { 'Amm.sol': { content: AMM_SOURCE } },
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun', outputSelection: { '*': { '*': ['abi', 'evm.deployedBytecode.object'] } } },
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      evmVersion: 'cancun',
+      outputSelection: { '*': { '*': ['abi', 'evm.deployedBytecode.object'] } },
+    },
   }
   const out = JSON.parse(solc.compile(JSON.stringify(input))) as {
     errors?: Array<{ severity: string; formattedMessage: string }>
@@ -221,7 +231,23 @@ async function benchTokenRuntime(): Promise<{ abi: Abi; runtime: Uint8Array }> {
   const executor = await SequentialExecutor.create(common, state, async () => undefined)
   executor.setBlockEnv(envFor(1n))
   const data = new Uint8Array([...hexToBytes(bytecode as Hex), ...setLengthLeft(bigIntToBytes(1n), 32)])
-  const tx = decodeRawTransaction(signNative({ chainId: CHAIN_ID, nonce: 0, maxPriorityFeePerGas: 0n, maxFeePerGas: BASE_FEE * 2n, gasLimit: 3_000_000n, to: new Uint8Array(0), value: 0n, data }, deployer.priv), common, LIMITS)
+  const tx = decodeRawTransaction(
+    signNative(
+      {
+        chainId: CHAIN_ID,
+        nonce: 0,
+        maxPriorityFeePerGas: 0n,
+        maxFeePerGas: BASE_FEE * 2n,
+        gasLimit: 3_000_000n,
+        to: new Uint8Array(0),
+        value: 0n,
+        data,
+      },
+      deployer.priv,
+    ),
+    common,
+    LIMITS,
+  )
   const outcome = await executor.applyTx(tx.tx, { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n })
   if (!outcome.ok || outcome.receipt.contractAddress === null) throw new Error('BenchToken deployment failed')
   const diff = executor.takeDiff()
@@ -241,11 +267,12 @@ function key(label: string): Key {
   return { priv, address: bytesToHex(privateKeyToAddress(priv)) as Hex }
 }
 
-
-const fixedAddress = (tag: number, i: number): Hex => `0x${tag.toString(16).padStart(8, '0')}${i.toString(16).padStart(32, '0')}` as Hex
+const fixedAddress = (tag: number, i: number): Hex =>
+  `0x${tag.toString(16).padStart(8, '0')}${i.toString(16).padStart(32, '0')}` as Hex
 const word = (v: bigint): Uint8Array => setLengthLeft(bigIntToBytes(v), 32)
 const slot = (n: bigint): Hex => bytesToHex(word(n)) as Hex
-const mapSlot = (k: Hex, index: bigint): Hex => bytesToHex(keccak256(new Uint8Array([...setLengthLeft(hexToBytes(k), 32), ...word(index)]))) as Hex
+const mapSlot = (k: Hex, index: bigint): Hex =>
+  bytesToHex(keccak256(new Uint8Array([...setLengthLeft(hexToBytes(k), 32), ...word(index)]))) as Hex
 
 function setStorage(state: FlatState, address: Hex, slotKey: Hex, value: bigint): void {
   let slots = state.storage.get(address)
@@ -295,7 +322,14 @@ interface Contracts {
  * Builds a workload: `senders` funded EOAs (each sends at most once per block, so blocks have no
  * nonce chains), the contracts, and `blocks` blocks of `perBlock` transactions from `pick`.
  */
-function workload(contracts: Contracts, senderCount: number, blocks: number, perBlock: number, seed: number, pick: (rand: () => number, sender: Key, senders: Key[]) => { to: Hex; data?: Uint8Array; value?: bigint; gas: bigint }): Workload {
+function workload(
+  contracts: Contracts,
+  senderCount: number,
+  blocks: number,
+  perBlock: number,
+  seed: number,
+  pick: (rand: () => number, sender: Key, senders: Key[]) => { to: Hex; data?: Uint8Array; value?: bigint; gas: bigint },
+): Workload {
   const rand = rng(seed).next
   const state = new FlatState()
   const senders = Array.from({ length: senderCount }, (_, i) => key(`sender/${i}`))
@@ -338,7 +372,19 @@ function workload(contracts: Contracts, senderCount: number, blocks: number, per
       const nonce = nonces.get(sender.address) ?? 0
       nonces.set(sender.address, nonce + 1)
       const tip = rand() < 0.5 ? 0n : 1000n
-      const raw = signNative({ chainId: CHAIN_ID, nonce, maxPriorityFeePerGas: tip, maxFeePerGas: BASE_FEE * 2n + tip, gasLimit: gas, to: hexToBytes(to), value: value ?? 0n, data: data ?? new Uint8Array(0) }, sender.priv)
+      const raw = signNative(
+        {
+          chainId: CHAIN_ID,
+          nonce,
+          maxPriorityFeePerGas: tip,
+          maxFeePerGas: BASE_FEE * 2n + tip,
+          gasLimit: gas,
+          to: hexToBytes(to),
+          value: value ?? 0n,
+          data: data ?? new Uint8Array(0),
+        },
+        sender.priv,
+      )
       block.push(decodeRawTransaction(raw, common, LIMITS))
     }
     out.push(block)
@@ -356,10 +402,22 @@ function picks(contracts: Contracts): Record<Exclude<ExecutorScenario, 'mixed'>,
   const increment = hexToBytes(encodeFunctionData({ abi: contracts.amm.HotCounter.abi, functionName: 'increment' }))
   return {
     // Distinct senders and distinct, existing recipients: nothing shared but the fee recipient.
-    'transfers-disjoint': (_rand, sender) => ({ to: fixedAddress(0xa0, Number.parseInt(sender.address.slice(-8), 16)), value: 1000n, gas: 21_000n }),
+    'transfers-disjoint': (_rand, sender) => ({
+      to: fixedAddress(0xa0, Number.parseInt(sender.address.slice(-8), 16)),
+      value: 1000n,
+      gas: 21_000n,
+    }),
     // Token transfers to 100,000 holders (senders hold tokens too): collisions are rare but real.
-    'erc20-many-holders': (rand) => ({ to: TOKEN, data: transfer([fixedAddress(0xa1, Math.floor(rand() * 100_000)), BigInt(1 + Math.floor(rand() * 1000))]), gas: 80_000n }),
-    'amm-many-pools': (rand) => ({ to: POOL(Math.floor(rand() * POOLS)), data: swap([BigInt(1 + Math.floor(rand() * 10 ** 6)) * 10n ** 12n, rand() < 0.5, 0n]), gas: 200_000n }),
+    'erc20-many-holders': (rand) => ({
+      to: TOKEN,
+      data: transfer([fixedAddress(0xa1, Math.floor(rand() * 100_000)), BigInt(1 + Math.floor(rand() * 1000))]),
+      gas: 80_000n,
+    }),
+    'amm-many-pools': (rand) => ({
+      to: POOL(Math.floor(rand() * POOLS)),
+      data: swap([BigInt(1 + Math.floor(rand() * 10 ** 6)) * 10n ** 12n, rand() < 0.5, 0n]),
+      gas: 200_000n,
+    }),
     'hot-counter': () => ({ to: COUNTER, data: increment, gas: 60_000n }),
   }
 }
@@ -432,12 +490,28 @@ class Lane {
       mainCpuMs += (sched1.cpuNs - sched0.cpuNs) / 1e6
       mainWaitMs += (sched1.waitNs - sched0.waitNs) / 1e6
       gasUsed += cursor.gasUsed
-      if (outcomes.length !== block.length || outcomes.some((o) => o === undefined || !o.ok)) throw new Error(`block ${number}: not every transaction succeeded`)
+      if (outcomes.length !== block.length || outcomes.some((o) => o === undefined || !o.ok))
+        throw new Error(`block ${number}: not every transaction succeeded`)
       this.state.apply(diff)
-      const receipts = outcomes.map((o) => (o !== undefined && o.ok ? [bigIntToUnpaddedBytes(o.receipt.cumulativeGasUsed), o.receipt.logsBloom, o.receipt.logs.map((l) => [hexToBytes(l.address), l.topics.map((t) => hexToBytes(t)), hexToBytes(l.data)])] : []))
+      const receipts = outcomes.map((o) =>
+        o?.ok
+          ? [
+              bigIntToUnpaddedBytes(o.receipt.cumulativeGasUsed),
+              o.receipt.logsBloom,
+              o.receipt.logs.map((l) => [hexToBytes(l.address), l.topics.map((t) => hexToBytes(t)), hexToBytes(l.data)]),
+            ]
+          : [],
+      )
       fingerprint.push(keccak256(RLP.encode([receipts, encodeStateDiff(diff as StateDiff)] as never)))
     }
-    return { ms, processCpuMs, mainCpuMs, mainWaitMs, gasUsed, fingerprint: bytesToHex(keccak256(new Uint8Array(fingerprint.flatMap((f) => [...f])))) }
+    return {
+      ms,
+      processCpuMs,
+      mainCpuMs,
+      mainWaitMs,
+      gasUsed,
+      fingerprint: bytesToHex(keccak256(new Uint8Array(fingerprint.flatMap((f) => [...f])))),
+    }
   }
 
   close(): Promise<void> {
@@ -460,33 +534,63 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
   const workerCounts = options.workers ?? [1, 2]
   const reps = options.reps ?? 3
   const loadStart = loadavg().map(round2)
-  log(`executor bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadStart.join(' ')}`)
-  log(`${blocks} blocks × ${perBlock} txs per scenario, ${reps} interleaved runs per mode (median), parallel with ${workerCounts.join(' and ')} worker(s)`)
-  if (loadStart[0]! > cpus().length) log(`WARNING: load average ${loadStart[0]} exceeds the ${cpus().length} cores: other processes compete for CPU; numbers are lower and noisier than on an idle machine.`)
+  log(
+    `executor bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadStart.join(' ')}`,
+  )
+  log(
+    `${blocks} blocks × ${perBlock} txs per scenario, ${reps} interleaved runs per mode (median), parallel with ${workerCounts.join(' and ')} worker(s)`,
+  )
+  if (loadStart[0]! > cpus().length)
+    log(
+      `WARNING: load average ${loadStart[0]} exceeds the ${cpus().length} cores: other processes compete for CPU; numbers are lower and noisier than on an idle machine.`,
+    )
 
   const contracts: Contracts = { token: await benchTokenRuntime(), amm: compileAmm() }
   const pools = new Map<number, ExecWorkerPool>()
-  for (const w of workerCounts) pools.set(w, await ExecWorkerPool.start(w, { kind: 'chain', chainId: CHAIN_ID, name: 'bench-executor' }))
+  for (const w of workerCounts)
+    pools.set(w, await ExecWorkerPool.start(w, { kind: 'chain', chainId: CHAIN_ID, name: 'bench-executor' }))
   const results: ScenarioResult[] = []
   try {
     for (const scenario of scenarios) {
       const t = performance.now()
-      const work = workload(contracts, Math.max(2 * perBlock, 2000), blocks * (reps + 1), perBlock, 0x5eed + scenario.length, scenarioPick(scenario, contracts))
+      const work = workload(
+        contracts,
+        Math.max(2 * perBlock, 2000),
+        blocks * (reps + 1),
+        perBlock,
+        0x5eed + scenario.length,
+        scenarioPick(scenario, contracts),
+      )
       log(`\n== ${scenario} == (${blocks * perBlock * (reps + 1)} txs generated in ${Math.round(performance.now() - t)} ms)`)
       // Slice 0 warms up (JIT, worker VMs); slices 1..reps are timed. Every mode runs every slice
       // on its own state, interleaved, so the state (and the replicas) carry over as in a sequencer.
       type Mode = { name: string; workers: number; lane: Lane; runs: SliceOutcome[]; reports: RoundReport[] }
       const modes: Mode[] = []
-      modes.push({ name: 'sequential', workers: 0, lane: await Lane.open(work.state, (seq) => new SequentialMiniBlockExecutor(seq)), runs: [], reports: [] })
+      modes.push({
+        name: 'sequential',
+        workers: 0,
+        lane: await Lane.open(work.state, (seq) => new SequentialMiniBlockExecutor(seq)),
+        runs: [],
+        reports: [],
+      })
       // The same sequential executor with every transfer through the interpreter: what native transfers save.
       const interpreterOnly = (seq: SequentialExecutor): MiniBlockExecutor => {
         seq.nativeTransfers = false
         return new SequentialMiniBlockExecutor(seq)
       }
-      modes.push({ name: 'sequential-interpreter', workers: 0, lane: await Lane.open(work.state, interpreterOnly), runs: [], reports: [] })
+      modes.push({
+        name: 'sequential-interpreter',
+        workers: 0,
+        lane: await Lane.open(work.state, interpreterOnly),
+        runs: [],
+        reports: [],
+      })
       for (const w of workerCounts) {
         const reports: RoundReport[] = []
-        const lane = await Lane.open(work.state, (seq, state) => new ParallelExecutor(pools.get(w)!, seq, state, {}, { onRound: (r) => reports.push(r) }))
+        const lane = await Lane.open(
+          work.state,
+          (seq, state) => new ParallelExecutor(pools.get(w)!, seq, state, {}, { onRound: (r) => reports.push(r) }),
+        )
         modes.push({ name: 'parallel', workers: w, lane, runs: [], reports })
       }
       if (scenario === 'transfers-disjoint') {
@@ -513,7 +617,10 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
         }
         const reference = modes[0]!.runs.at(-1)
         for (const mode of modes) {
-          if (slice > 0 && mode.runs.at(-1)!.fingerprint !== reference!.fingerprint) throw new Error(`${scenario}: ${mode.name}/${mode.workers} produced different receipts or state diffs than sequential`)
+          if (slice > 0 && mode.runs.at(-1)!.fingerprint !== reference!.fingerprint)
+            throw new Error(
+              `${scenario}: ${mode.name}/${mode.workers} produced different receipts or state diffs than sequential`,
+            )
         }
       }
       for (const mode of modes) await mode.lane.close()
@@ -584,10 +691,21 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
         return result
       })
       for (const m of modeResults) {
-        const label = m.mode === 'parallel' ? `parallel ×${m.workers}` : m.mode === 'parallel-interpreter' ? `par. interp. ×${m.workers}` : m.mode === 'sequential' ? 'sequential' : 'seq. interp.'
+        const label =
+          m.mode === 'parallel'
+            ? `parallel ×${m.workers}`
+            : m.mode === 'parallel-interpreter'
+              ? `par. interp. ×${m.workers}`
+              : m.mode === 'sequential'
+                ? 'sequential'
+                : 'seq. interp.'
         const versus = m.speedupOverInterpreter === undefined ? '' : ` (×${m.speedupOverInterpreter} over seq. interp.)`
-        const extra = m.mode.startsWith('parallel') ? `, re-executed ${(100 * (m.reexecutionRate ?? 0)).toFixed(1)} % of worker txs ${JSON.stringify(m.reexecutedByReason)}, main thread ran ${m.mainThreadTxs}/${txs} + ${m.deferredTxs} deferred, sync ${((m.syncBytes ?? 0) / 1024).toFixed(0)} KiB in ${m.syncMs} ms, worker cpu ${m.workerCpuMs} ms + sync ${m.workerSyncCpuMs} ms, thread-bound ×${m.threadBoundSpeedup}` : ''
-        log(`  ${label.padEnd(13)} ${String(m.ms).padStart(8)} ms  ${String(m.txPerSec).padStart(6)} tx/s  ${String(m.mgasPerSec).padStart(7)} Mgas/s  ×${m.speedup}${versus}  [cpu: process ${m.processCpuMs} ms, main ${m.mainCpuMs} ms, main waited for a core ${m.mainRunQueueWaitMs} ms]${extra}`)
+        const extra = m.mode.startsWith('parallel')
+          ? `, re-executed ${(100 * (m.reexecutionRate ?? 0)).toFixed(1)} % of worker txs ${JSON.stringify(m.reexecutedByReason)}, main thread ran ${m.mainThreadTxs}/${txs} + ${m.deferredTxs} deferred, sync ${((m.syncBytes ?? 0) / 1024).toFixed(0)} KiB in ${m.syncMs} ms, worker cpu ${m.workerCpuMs} ms + sync ${m.workerSyncCpuMs} ms, thread-bound ×${m.threadBoundSpeedup}`
+          : ''
+        log(
+          `  ${label.padEnd(13)} ${String(m.ms).padStart(8)} ms  ${String(m.txPerSec).padStart(6)} tx/s  ${String(m.mgasPerSec).padStart(7)} Mgas/s  ×${m.speedup}${versus}  [cpu: process ${m.processCpuMs} ms, main ${m.mainCpuMs} ms, main waited for a core ${m.mainRunQueueWaitMs} ms]${extra}`,
+        )
       }
       results.push({ scenario, txs, blocks, txsPerBlock: perBlock, gasUsed: reference.gasUsed.toString(), modes: modeResults })
     }

@@ -38,7 +38,6 @@ export interface MerkleBenchResult {
 
 const RESULTS_FILE = new URL('./results/merkle.json', import.meta.url)
 
-
 interface Population {
   addresses: Hex[]
   states: AccountState[]
@@ -79,7 +78,12 @@ function transferDiffs(pop: Population, diffs: number, perDiff: number, rand: (n
 }
 
 function accountRlp(account: AccountState): Uint8Array {
-  return RLP.encode([bigIntToUnpaddedBytes(account.nonce), bigIntToUnpaddedBytes(account.balance), KECCAK256_RLP, account.codeHash])
+  return RLP.encode([
+    bigIntToUnpaddedBytes(account.nonce),
+    bigIntToUnpaddedBytes(account.balance),
+    KECCAK256_RLP,
+    account.codeHash,
+  ])
 }
 
 export async function runMerkleBench(opts: MerkleBenchOptions = {}): Promise<MerkleBenchResult> {
@@ -115,7 +119,9 @@ export async function runMerkleBench(opts: MerkleBenchOptions = {}): Promise<Mer
   let oursRoot = ''
   for (const diff of diffs) oursRoot = bytesToHex(ours.applyDiff(diff))
   const oursMs = performance.now() - t
-  log(`ours:       ${updates} updates in ${oursMs.toFixed(0)} ms (${(oursMs / diffCount).toFixed(1)} ms per ${perDiff}-account diff)`)
+  log(
+    `ours:       ${updates} updates in ${oursMs.toFixed(0)} ms (${(oursMs / diffCount).toFixed(1)} ms per ${perDiff}-account diff)`,
+  )
 
   t = performance.now()
   for (const diff of diffs) {
@@ -137,7 +143,9 @@ export async function runMerkleBench(opts: MerkleBenchOptions = {}): Promise<Mer
     date: new Date().toISOString(),
     node: process.version,
   }
-  log(`updates/s: ours ${result.updatesPerSec.ours}, ethereumjs ${result.updatesPerSec.ethereumjs}, ratio ${result.ratio}x (roots match)`)
+  log(
+    `updates/s: ours ${result.updatesPerSec.ours}, ethereumjs ${result.updatesPerSec.ethereumjs}, ratio ${result.ratio}x (roots match)`,
+  )
   if (opts.writeResults ?? true) {
     mkdirSync(new URL('./', RESULTS_FILE), { recursive: true })
     writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`)

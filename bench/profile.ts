@@ -23,7 +23,11 @@ interface Profile {
 }
 
 /** Self time per function, only for samples inside `window` (CLOCK_MONOTONIC µs) when given. */
-export function topSelfTime(profile: Profile, n = 25, window?: [number, number]): Array<{ fn: string; ms: number; share: number }> {
+export function topSelfTime(
+  profile: Profile,
+  n = 25,
+  window?: [number, number],
+): Array<{ fn: string; ms: number; share: number }> {
   const byId = new Map(profile.nodes.map((x) => [x.id, x]))
   const self = new Map<string, number>()
   let total = 0
@@ -48,20 +52,30 @@ export function topSelfTime(profile: Profile, n = 25, window?: [number, number])
 
 /** Phases of the main thread, by the first matching frame on each sample's stack (inclusive time). */
 const PHASES: Array<[phase: string, frame: RegExp]> = [
-  ['EVM block sealing: merkleize, roots, block write (sealer.sealNow)', /^sealNow src\/sequencer\/sealer|src\/trie\/|src\/execution\/merkleizer\/|src\/storage\/block-store/],
+  [
+    'EVM block sealing: merkleize, roots, block write (sealer.sealNow)',
+    /^sealNow src\/sequencer\/sealer|src\/trie\/|src\/execution\/merkleizer\/|src\/storage\/block-store/,
+  ],
   ['mini-block: hash + sign (sealMiniBlock)', /^sealMiniBlock src\/chain\/mini-block/],
   ['mini-block: WAL encode + write (wal.append)', /^append src\/storage\/wal/],
-  ['EVM execution (executor, @ethereumjs/vm+evm, state)', /^applyTx src\/execution\/executor|node_modules\/@ethereumjs\/(vm|evm)\/|src\/state\//],
+  [
+    'EVM execution (executor, @ethereumjs/vm+evm, state)',
+    /^applyTx src\/execution\/executor|node_modules\/@ethereumjs\/(vm|evm)\/|src\/state\//,
+  ],
   ['mini-block: rest of produceMiniBlock', /^produceMiniBlock src\/sequencer\/block-producer/],
   ['ingest hand-off to workers (ingest/pool.ts, piscina)', /src\/sequencer\/ingest\/|node_modules\/piscina\//],
-  ['RPC + txpool (rpc/, fastify, txpool)', /src\/rpc\/|node_modules\/(fastify|@fastify|light-my-request|find-my-way)\/|src\/sequencer\/txpool\//],
+  [
+    'RPC + txpool (rpc/, fastify, txpool)',
+    /src\/rpc\/|node_modules\/(fastify|@fastify|light-my-request|find-my-way)\/|src\/sequencer\/txpool\//,
+  ],
   ['level DB writes (other)', /node_modules\/(classic-level|abstract-level)\//],
   ['subscriptions / chain view', /src\/(storage\/chain-view|rpc\/eth\/subscriptions)/],
 ]
 
 export function phaseBreakdown(profile: Profile, window?: [number, number]): Array<{ phase: string; ms: number; share: number }> {
   const parent = new Map<number, number>()
-  for (const node of profile.nodes as Array<ProfileNode & { children?: number[] }>) for (const c of node.children ?? []) parent.set(c, node.id)
+  for (const node of profile.nodes as Array<ProfileNode & { children?: number[] }>)
+    for (const c of node.children ?? []) parent.set(c, node.id)
   const byId = new Map(profile.nodes.map((x) => [x.id, x]))
   const totals = new Map<string, number>()
   let total = 0
@@ -74,18 +88,26 @@ export function phaseBreakdown(profile: Profile, window?: [number, number]): Arr
     const frames: string[] = []
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame
-      frames.push(`${f.functionName === '' ? '(anonymous)' : f.functionName} ${f.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')}`)
+      frames.push(
+        `${f.functionName === '' ? '(anonymous)' : f.functionName} ${f.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')}`,
+      )
     }
     const leaf = frames[0] ?? ''
     let phase = leaf.startsWith('(idle)') ? 'idle' : leaf.startsWith('(garbage collector)') ? 'garbage collection' : undefined
     if (phase === undefined) {
       // Outermost match wins, so e.g. execution inside produceMiniBlock counts as execution.
-      for (const [name, re] of PHASES) if (frames.some((fr) => re.test(fr))) { phase = name; break }
+      for (const [name, re] of PHASES)
+        if (frames.some((fr) => re.test(fr))) {
+          phase = name
+          break
+        }
     }
     phase ??= 'other'
     totals.set(phase, (totals.get(phase) ?? 0) + dt)
   })
-  return [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([phase, ms]) => ({ phase, ms: Math.round(ms), share: Number(((ms / total) * 100).toFixed(1)) }))
+  return [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([phase, ms]) => ({ phase, ms: Math.round(ms), share: Number(((ms / total) * 100).toFixed(1)) }))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -94,7 +116,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const senders = Number(process.argv[3] ?? 2000)
   const rounds = Number(process.argv[4] ?? 10)
   const result = await runThroughput(
-    { quick: false, servers: ['megaeth'], generators: 1, concurrency: 32, batchSize: 100, serverOpts: { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [])], ...(process.env.NODE_DIR === undefined ? {} : { nodeDir: process.env.NODE_DIR }) }, log: console.log },
+    {
+      quick: false,
+      servers: ['megaeth'],
+      generators: 1,
+      concurrency: 32,
+      batchSize: 100,
+      serverOpts: {
+        nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [])],
+        ...(process.env.NODE_DIR === undefined ? {} : { nodeDir: process.env.NODE_DIR }),
+      },
+      log: console.log,
+    },
     'megaeth',
     'profile',
     { kind, senders, rounds },
@@ -103,11 +136,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const prof = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile
     const totalMs = prof.timeDeltas.reduce((a, b) => a + b, 0) / 1000
     const w = result.monotonicWindowUs
-    console.log(`\n${f} (${(totalMs / 1000).toFixed(1)} s sampled; below: the ${((w[1] - w[0]) / 1e6).toFixed(1)} s load window only)`)
+    console.log(
+      `\n${f} (${(totalMs / 1000).toFixed(1)} s sampled; below: the ${((w[1] - w[0]) / 1e6).toFixed(1)} s load window only)`,
+    )
     console.log('phases:')
-    for (const r of phaseBreakdown(prof, w)) console.log(`${String(r.share).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.phase}`)
+    for (const r of phaseBreakdown(prof, w))
+      console.log(`${String(r.share).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.phase}`)
     console.log('top self time:')
-    for (const r of topSelfTime(prof, 25, w)) console.log(`${String(r.share).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.fn}`)
+    for (const r of topSelfTime(prof, 25, w))
+      console.log(`${String(r.share).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.fn}`)
   }
   console.log(`\nprofiles in ${dir}; load window (CLOCK_MONOTONIC µs) ${result.monotonicWindowUs.join(',')}`)
   process.exit(0)

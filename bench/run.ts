@@ -35,7 +35,16 @@ const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth
 --node-args: extra megaeth-node flags, e.g. --node-args="--executor=sequential"
 scenarios: ${ALL.join(', ')} (default: all)`
 
-function parseArgs(argv: string[]): { scenarios: Scenario[]; quick: boolean; servers: ServerKind[]; generators: number; concurrency: number; calibrate: boolean; nodeDir: string | undefined; nodeArgs: string[] } {
+function parseArgs(argv: string[]): {
+  scenarios: Scenario[]
+  quick: boolean
+  servers: ServerKind[]
+  generators: number
+  concurrency: number
+  calibrate: boolean
+  nodeDir: string | undefined
+  nodeArgs: string[]
+} {
   let nodeDir: string | undefined
   let nodeArgs: string[] = []
   let quick = false
@@ -47,11 +56,19 @@ function parseArgs(argv: string[]): { scenarios: Scenario[]; quick: boolean; ser
   for (const a of argv) {
     if (a === '--quick') quick = true
     else if (a === '--skip-calibration') calibrate = false
-    else if (a.startsWith('--servers=')) servers = a.slice(10).split(',').map((s) => s.trim()) as ServerKind[]
+    else if (a.startsWith('--servers='))
+      servers = a
+        .slice(10)
+        .split(',')
+        .map((s) => s.trim()) as ServerKind[]
     else if (a.startsWith('--generators=')) generators = Number(a.slice(13))
     else if (a.startsWith('--concurrency=')) concurrency = Number(a.slice(14))
     else if (a.startsWith('--node-dir=')) nodeDir = resolve(a.slice(11))
-    else if (a.startsWith('--node-args=')) nodeArgs = a.slice(12).split(/\s+/).filter((x) => x !== '')
+    else if (a.startsWith('--node-args='))
+      nodeArgs = a
+        .slice(12)
+        .split(/\s+/)
+        .filter((x) => x !== '')
     else if (a === '--help' || a === '-h') {
       console.log(HELP)
       process.exit(0)
@@ -63,7 +80,16 @@ function parseArgs(argv: string[]): { scenarios: Scenario[]; quick: boolean; ser
   }
   for (const s of servers) if (!SERVER_KINDS.includes(s)) throw new Error(`unknown server ${s}`)
   if (!Number.isInteger(generators) || generators < 1) throw new Error('--generators must be ≥ 1')
-  return { scenarios: scenarios.length === 0 ? [...ALL] : scenarios, quick, servers, generators, concurrency, calibrate, nodeDir, nodeArgs }
+  return {
+    scenarios: scenarios.length === 0 ? [...ALL] : scenarios,
+    quick,
+    servers,
+    generators,
+    concurrency,
+    calibrate,
+    nodeDir,
+    nodeArgs,
+  }
 }
 
 type PerServer<T> = Partial<Record<ServerKind, T | { error: string }>>
@@ -76,7 +102,8 @@ interface ScenarioFile<T> extends Environment {
   notes: string[]
 }
 
-const ok = <T>(r: T | { error: string } | undefined): T | undefined => (r === undefined || (typeof r === 'object' && r !== null && 'error' in r) ? undefined : (r as T))
+const ok = <T>(r: T | { error: string } | undefined): T | undefined =>
+  r === undefined || (typeof r === 'object' && r !== null && 'error' in r) ? undefined : (r as T)
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
@@ -85,11 +112,31 @@ async function main(): Promise<void> {
   const env = environment(command, pkg.version, args.nodeDir ?? fileURLToPath(new URL('../', import.meta.url)))
   const started = performance.now()
   const log = (line: string): void => console.log(line)
-  const ctx: BenchContext = { quick: args.quick, servers: args.servers, generators: args.generators, concurrency: args.concurrency, batchSize: 100, serverOpts: { ...(args.nodeDir === undefined ? {} : { nodeDir: args.nodeDir }), ...(args.nodeArgs.length === 0 ? {} : { extraArgs: args.nodeArgs }) }, log }
-  log(`megaeth-node bench — ${env.date}, node ${env.node}, ${env.machine.cores} cores (${env.machine.cpuModel}), load average ${env.machine.loadavgAtStart.join(' ')}`)
-  log(`megaeth-node source: ${env.source.dir} at ${env.source.commit}${env.source.dirtySrcFiles > 0 ? ` + ${env.source.dirtySrcFiles} uncommitted file(s) under src/ bin/` : ''}`)
-  log(`scenarios: ${args.scenarios.join(', ')}; servers: ${args.servers.join(', ')}${args.quick ? '; --quick' : ''}; server logs in ${LOG_DIR}`)
-  if (env.machine.loadavgAtStart[0]! > env.machine.cores) log(`WARNING: load average ${env.machine.loadavgAtStart[0]} exceeds the ${env.machine.cores} cores: other processes compete with the servers and the numbers will be lower and noisier.`)
+  const ctx: BenchContext = {
+    quick: args.quick,
+    servers: args.servers,
+    generators: args.generators,
+    concurrency: args.concurrency,
+    batchSize: 100,
+    serverOpts: {
+      ...(args.nodeDir === undefined ? {} : { nodeDir: args.nodeDir }),
+      ...(args.nodeArgs.length === 0 ? {} : { extraArgs: args.nodeArgs }),
+    },
+    log,
+  }
+  log(
+    `megaeth-node bench — ${env.date}, node ${env.node}, ${env.machine.cores} cores (${env.machine.cpuModel}), load average ${env.machine.loadavgAtStart.join(' ')}`,
+  )
+  log(
+    `megaeth-node source: ${env.source.dir} at ${env.source.commit}${env.source.dirtySrcFiles > 0 ? ` + ${env.source.dirtySrcFiles} uncommitted file(s) under src/ bin/` : ''}`,
+  )
+  log(
+    `scenarios: ${args.scenarios.join(', ')}; servers: ${args.servers.join(', ')}${args.quick ? '; --quick' : ''}; server logs in ${LOG_DIR}`,
+  )
+  if (env.machine.loadavgAtStart[0]! > env.machine.cores)
+    log(
+      `WARNING: load average ${env.machine.loadavgAtStart[0]} exceeds the ${env.machine.cores} cores: other processes compete with the servers and the numbers will be lower and noisier.`,
+    )
 
   const summary: Record<string, unknown> = { ...env, quick: args.quick }
   const failures: string[] = []
@@ -100,9 +147,21 @@ async function main(): Promise<void> {
   if (args.calibrate && args.scenarios.some((s) => s !== 'merkle' && s !== 'executor' && s !== 'replica')) {
     log('\n== calibration: signing (4 methods) ==')
     signing = await runSignBench(args.quick ? 1_000 : 2_000)
-    log(`  µs per tx: ${Object.entries(signing.usPerTx).map(([k, v]) => `${k} ${v}`).join(', ')} → using ${signing.chosen}${signing.identicalBytes ? ' (all four produce identical bytes)' : ' (WARNING: outputs differ)'}`)
+    log(
+      `  µs per tx: ${Object.entries(signing.usPerTx)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ', ',
+        )} → using ${signing.chosen}${signing.identicalBytes ? ' (all four produce identical bytes)' : ' (WARNING: outputs differ)'}`,
+    )
     log('\n== calibration: generator ceiling against a do-nothing server ==')
-    ceiling = await runCeiling({ txs: args.quick ? 50_000 : 100_000, generatorCounts: args.quick ? [1] : [1, 2], concurrency: args.concurrency, batchSize: 100, log })
+    ceiling = await runCeiling({
+      txs: args.quick ? 50_000 : 100_000,
+      generatorCounts: args.quick ? [1] : [1, 2],
+      concurrency: args.concurrency,
+      batchSize: 100,
+      log,
+    })
     writeJson('calibration.json', { ...env, scenario: 'calibration', signing, generatorCeiling: ceiling })
     summary.signing = signing
     summary.generatorCeiling = ceiling
@@ -130,14 +189,28 @@ async function main(): Promise<void> {
     const t = performance.now()
     log(`\n== ${scenario} ==`)
     if (scenario === 'transfers' || scenario === 'erc20') {
-      const params = scenario === 'transfers' ? { kind: 'transfer' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 10 : 30 } : { kind: 'erc20' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 5 : 10 }
+      const params =
+        scenario === 'transfers'
+          ? { kind: 'transfer' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 10 : 30 }
+          : { kind: 'erc20' as const, senders: args.quick ? 1_000 : 2_000, rounds: args.quick ? 5 : 10 }
       const res = await perServer(scenario, (kind) => runThroughput(ctx, kind, scenario, params))
       const a = ok<ThroughputResult>(res.megaeth)
       const b = ok<ThroughputResult>(res.anvil)
       const file: ScenarioFile<ThroughputResult> = {
         ...env,
         scenario,
-        parameters: { ...params, txs: params.senders * params.rounds, recipients: 'senders (sender i, round r → sender i+r+1)', batchSize: ctx.batchSize, generators: ctx.generators, concurrency: ctx.concurrency, serverOptions: { megaeth: ['--dev --miniblock-ms=10 --block-ms=1000', ...args.nodeArgs].join(' '), anvil: '--block-time 0.01 --accounts 20' } },
+        parameters: {
+          ...params,
+          txs: params.senders * params.rounds,
+          recipients: 'senders (sender i, round r → sender i+r+1)',
+          batchSize: ctx.batchSize,
+          generators: ctx.generators,
+          concurrency: ctx.concurrency,
+          serverOptions: {
+            megaeth: ['--dev --miniblock-ms=10 --block-ms=1000', ...args.nodeArgs].join(' '),
+            anvil: '--block-time 0.01 --accounts 20',
+          },
+        },
         results: res,
         ratio: a !== undefined && b !== undefined ? round(a.sustainedTps / b.sustainedTps) : null,
         notes: [
@@ -154,9 +227,17 @@ async function main(): Promise<void> {
       const file: ScenarioFile<LatencyResult> = {
         ...env,
         scenario,
-        parameters: { idleCalls: args.quick ? 100 : 200, loadedCalls: args.quick ? 200 : 500, backgroundRate: 500, backgroundBatch: 2 },
+        parameters: {
+          idleCalls: args.quick ? 100 : 200,
+          loadedCalls: args.quick ? 200 : 500,
+          backgroundRate: 500,
+          backgroundBatch: 2,
+        },
         results: res,
-        notes: ['one call at a time from one sender; round trip measured at the client over a keep-alive HTTP connection', 'background: open-loop eth_sendRawTransaction from 500 other senders, 2 txs per request every 4 ms'],
+        notes: [
+          'one call at a time from one sender; round trip measured at the client over a keep-alive HTTP connection',
+          'background: open-loop eth_sendRawTransaction from 500 other senders, 2 txs per request every 4 ms',
+        ],
       }
       results.latency = file
       writeJson('latency.json', file)
@@ -176,7 +257,11 @@ async function main(): Promise<void> {
       writeJson('miniblock.json', file)
     } else if (scenario === 'merkle') {
       try {
-        const r = await runMerkleBench({ accounts: args.quick ? 20_000 : 100_000, diffs: args.quick ? 5 : 20, log: (l) => log(`  ${l}`) })
+        const r = await runMerkleBench({
+          accounts: args.quick ? 20_000 : 100_000,
+          diffs: args.quick ? 5 : 20,
+          log: (l) => log(`  ${l}`),
+        })
         results.merkle = r
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
@@ -211,13 +296,14 @@ async function main(): Promise<void> {
           batchSize: ctx.batchSize,
           concurrency: ctx.concurrency,
           lagSampleMs: 100,
-          nodes: 'sequencer --genesis --datadir --sequencer.key-file --miniblock-ms=10 --block-ms=1000 --ingest-workers=1; full replica --role=replica --datadir; validator --role=replica --replica.mode=validator (default --replica.verify-workers)',
+          nodes:
+            'sequencer --genesis --datadir --sequencer.key-file --miniblock-ms=10 --block-ms=1000 --ingest-workers=1; full replica --role=replica --datadir; validator --role=replica --replica.mode=validator (default --replica.verify-workers)',
         },
         results: { megaeth: r },
         notes: [
           'production: sustainedTps = included txs / (first submit → first RPC sight of the block holding the last one), as in `transfers`; steadyTps counts the txs sealed between the first and the last loaded block',
           'live verification: verifiedTps = the same txs / (first submit → the follower reports the last loaded block verified, mega_nodeInfo.verified.block); its ratio to production is ~1 when it keeps up, so capacity is measured separately:',
-          'capacity: (1) backlog: both followers are stopped, the sequencer alone produces more blocks at max load (sequencerAloneTps: the reference rate), then the full replica restarts on its datadir and syncs + verifies them with the sequencer idle (replica RPC up → last block verified); (2) verifyCpu: the fullest loaded block verified in the bench process by the verify worker\'s code, CPU time per tx → tx/s per core × workers; (3) workerCapacityTps: verified txs / in-worker verification seconds (wall, inflated by contention) × workers',
+          "capacity: (1) backlog: both followers are stopped, the sequencer alone produces more blocks at max load (sequencerAloneTps: the reference rate), then the full replica restarts on its datadir and syncs + verifies them with the sequencer idle (replica RPC up → last block verified); (2) verifyCpu: the fullest loaded block verified in the bench process by the verify worker's code, CPU time per tx → tx/s per core × workers; (3) workerCapacityTps: verified txs / in-worker verification seconds (wall, inflated by contention) × workers",
           'lag = sequencer eth_blockNumber − follower verified block, sampled every 100 ms (a poll still in flight skips the next tick) from first submit to the last loaded block sealed; sealToVerifiedMs = first RPC sight of the sealed block (20 ms polls) → the follower\'s "block verified statelessly" log line',
           'paced (A2): open-loop submission at half the live sustained rate, both followers verifying: the lag when the 2 cores are not saturated',
           'witness bytes: debug_executionWitness of every loaded block (live, paced and backlog): state nodes + codes + keys + headers; encoded = RLP as stored and sent over p2p',
@@ -254,7 +340,9 @@ async function main(): Promise<void> {
     writeCharts(results)
     log(`\n${md}`)
   }
-  log(`wrote bench/results/ (${Object.keys(results).join(', ')}${tableRun ? ', summary.json, summary.md, svg charts' : ''}) in ${summary.totalSeconds} s`)
+  log(
+    `wrote bench/results/ (${Object.keys(results).join(', ')}${tableRun ? ', summary.json, summary.md, svg charts' : ''}) in ${summary.totalSeconds} s`,
+  )
   if (failures.length > 0) {
     log(`${failures.length} failure(s):\n  ${failures.join('\n  ')}`)
     process.exitCode = 1
@@ -277,10 +365,18 @@ function res<T>(results: Results, s: Scenario, kind: ServerKind): T | undefined 
   return f === undefined || !('results' in f) ? undefined : ok<T>(f.results[kind])
 }
 
-function markdown(env: Environment, quick: boolean, results: Results, ceiling: CeilingPoint[] | undefined, signing: SignBenchResult | undefined, nodeArgs: string[]): string {
+function markdown(
+  env: Environment,
+  quick: boolean,
+  results: Results,
+  ceiling: CeilingPoint[] | undefined,
+  signing: SignBenchResult | undefined,
+  nodeArgs: string[],
+): string {
   const args = { nodeArgs }
   const rows: string[][] = []
-  const ratio = (a: number | undefined, b: number | undefined, higherIsBetter = true): string => (a === undefined || b === undefined || b === 0 ? '' : `${(higherIsBetter ? a / b : b / a).toFixed(2)}×`)
+  const ratio = (a: number | undefined, b: number | undefined, higherIsBetter = true): string =>
+    a === undefined || b === undefined || b === 0 ? '' : `${(higherIsBetter ? a / b : b / a).toFixed(2)}×`
   const cell = (v: number | undefined, digits = 0): string => (v === undefined ? 'n/a' : fmt(v, digits))
   for (const s of ['transfers', 'erc20'] as const) {
     const a = res<ThroughputResult>(results, s, 'megaeth')
@@ -288,16 +384,37 @@ function markdown(env: Environment, quick: boolean, results: Results, ceiling: C
     if (a === undefined && b === undefined) continue
     const txs = (a ?? b)!.txs
     const label = s === 'transfers' ? 'ETH transfers' : 'ERC-20 transfers'
-    rows.push([`${label}: sustained TPS (${fmt(txs)} txs, to last block)`, cell(a?.sustainedTps) + (a?.complete === false ? ' (incomplete)' : ''), cell(b?.sustainedTps) + (b?.complete === false ? ' (incomplete)' : ''), ratio(a?.sustainedTps, b?.sustainedTps)])
-    if (a?.preconfirmedTps !== null && a?.preconfirmedTps !== undefined) rows.push([`${label}: TPS to preconfirmation (mini-block)`, cell(a.preconfirmedTps), '—', ''])
-    rows.push([`${label}: server CPU per tx (µs)`, cell(a?.serverCpuUsPerTx), cell(b?.serverCpuUsPerTx), ratio(a?.serverCpuUsPerTx, b?.serverCpuUsPerTx, false)])
+    rows.push([
+      `${label}: sustained TPS (${fmt(txs)} txs, to last block)`,
+      cell(a?.sustainedTps) + (a?.complete === false ? ' (incomplete)' : ''),
+      cell(b?.sustainedTps) + (b?.complete === false ? ' (incomplete)' : ''),
+      ratio(a?.sustainedTps, b?.sustainedTps),
+    ])
+    if (a?.preconfirmedTps !== null && a?.preconfirmedTps !== undefined)
+      rows.push([`${label}: TPS to preconfirmation (mini-block)`, cell(a.preconfirmedTps), '—', ''])
+    rows.push([
+      `${label}: server CPU per tx (µs)`,
+      cell(a?.serverCpuUsPerTx),
+      cell(b?.serverCpuUsPerTx),
+      ratio(a?.serverCpuUsPerTx, b?.serverCpuUsPerTx, false),
+    ])
     rows.push([`${label}: server peak RSS (MB)`, cell(a?.peakRssMb), cell(b?.peakRssMb), ''])
   }
   const la = res<LatencyResult>(results, 'latency', 'megaeth')
   const lb = res<LatencyResult>(results, 'latency', 'anvil')
   if (la !== undefined || lb !== undefined) {
-    rows.push(['`eth_sendRawTransactionSync` p50 / p99, idle (ms)', la === undefined ? 'n/a' : `${la.idleMs.p50} / ${la.idleMs.p99}`, lb === undefined ? 'n/a' : `${lb.idleMs.p50} / ${lb.idleMs.p99}`, ratio(la?.idleMs.p50, lb?.idleMs.p50, false)])
-    rows.push(['`eth_sendRawTransactionSync` p50 / p99 at ~500 tx/s (ms)', la === undefined ? 'n/a' : `${la.loadedMs.p50} / ${la.loadedMs.p99}`, lb === undefined ? 'n/a' : `${lb.loadedMs.p50} / ${lb.loadedMs.p99}`, ratio(la?.loadedMs.p50, lb?.loadedMs.p50, false)])
+    rows.push([
+      '`eth_sendRawTransactionSync` p50 / p99, idle (ms)',
+      la === undefined ? 'n/a' : `${la.idleMs.p50} / ${la.idleMs.p99}`,
+      lb === undefined ? 'n/a' : `${lb.idleMs.p50} / ${lb.idleMs.p99}`,
+      ratio(la?.idleMs.p50, lb?.idleMs.p50, false),
+    ])
+    rows.push([
+      '`eth_sendRawTransactionSync` p50 / p99 at ~500 tx/s (ms)',
+      la === undefined ? 'n/a' : `${la.loadedMs.p50} / ${la.loadedMs.p99}`,
+      lb === undefined ? 'n/a' : `${lb.loadedMs.p50} / ${lb.loadedMs.p99}`,
+      ratio(la?.loadedMs.p50, lb?.loadedMs.p50, false),
+    ])
   }
   const ma = res<MiniBlockResult>(results, 'miniblock', 'megaeth')
   const mb = res<MiniBlockResult>(results, 'miniblock', 'anvil')
@@ -305,7 +422,9 @@ function markdown(env: Environment, quick: boolean, results: Results, ceiling: C
     const iv = (p: MiniBlockResult['idle'] | undefined): string => {
       if (p === undefined) return 'n/a'
       const s = p.intervalMs ?? p.arrivalIntervalMs
-      return Number.isNaN(s.p50) ? `${p.blocks} in ${p.seconds} s` : `${s.p50} / ${s.p99} (mean ${fmt((p.seconds * 1000) / Math.max(1, p.blocks), 1)})`
+      return Number.isNaN(s.p50)
+        ? `${p.blocks} in ${p.seconds} s`
+        : `${s.p50} / ${s.p99} (mean ${fmt((p.seconds * 1000) / Math.max(1, p.blocks), 1)})`
     }
     rows.push(['Mini-block (anvil: block) interval p50 / p99 (mean), idle (ms)', iv(ma?.idle), iv(mb?.idle), ''])
     rows.push(['Mini-block (anvil: block) interval p50 / p99 (mean) at ~500 tx/s (ms)', iv(ma?.loaded), iv(mb?.loaded), ''])
@@ -318,9 +437,16 @@ function markdown(env: Environment, quick: boolean, results: Results, ceiling: C
     }
     return vals.length === 0 ? undefined : Math.max(...vals)
   }
-  if (rss('megaeth') !== undefined || rss('anvil') !== undefined) rows.push(['Server peak RSS, highest over the scenarios (MB, VmHWM)', cell(rss('megaeth')), cell(rss('anvil')), ''])
+  if (rss('megaeth') !== undefined || rss('anvil') !== undefined)
+    rows.push(['Server peak RSS, highest over the scenarios (MB, VmHWM)', cell(rss('megaeth')), cell(rss('anvil')), ''])
   const mk = results.merkle as MerkleBenchResult | { error: string } | undefined
-  if (mk !== undefined && !('error' in mk)) rows.push([`Merkleization: account updates/s (${fmt(mk.accounts)} accounts; vs @ethereumjs/mpt)`, fmt(mk.updatesPerSec.ours), `${fmt(mk.updatesPerSec.ethereumjs)} (ethereumjs)`, `${mk.ratio}×`])
+  if (mk !== undefined && !('error' in mk))
+    rows.push([
+      `Merkleization: account updates/s (${fmt(mk.accounts)} accounts; vs @ethereumjs/mpt)`,
+      fmt(mk.updatesPerSec.ours),
+      `${fmt(mk.updatesPerSec.ethereumjs)} (ethereumjs)`,
+      `${mk.ratio}×`,
+    ])
 
   const lines: string[] = []
   lines.push(`| Benchmark | megaeth-node | anvil 1.7.1 | megaeth-node vs anvil |`)
@@ -328,13 +454,21 @@ function markdown(env: Environment, quick: boolean, results: Results, ceiling: C
   for (const r of rows) lines.push(`| ${r.join(' | ')} |`)
   lines.push('')
   const others: number[] = []
-  for (const s of ['transfers', 'erc20'] as const) for (const k of SERVER_KINDS) { const r = res<ThroughputResult>(results, s, k); if (r !== undefined) others.push(r.otherCores) }
+  for (const s of ['transfers', 'erc20'] as const)
+    for (const k of SERVER_KINDS) {
+      const r = res<ThroughputResult>(results, s, k)
+      if (r !== undefined) others.push(r.otherCores)
+    }
   const c1 = ceiling?.find((c) => c.generators === 1)
   lines.push(
     `${env.date.slice(0, 10)}, megaeth-node ${env.source.commit}${env.source.dirtySrcFiles > 0 ? '+uncommitted changes' : ''}, Node ${env.node}, ${env.machine.cores} cores (${env.machine.cpuModel}), load average at start ${env.machine.loadavgAtStart[0]}${quick ? ', `--quick`' : ''}.` +
-      (others.length === 0 ? '' : ` The machine is shared: during the throughput runs other processes kept ${Math.min(...others).toFixed(1)}–${Math.max(...others).toFixed(1)} of the ${env.machine.cores} cores busy, so compare the servers within a run, and see CPU µs per tx.`) +
+      (others.length === 0
+        ? ''
+        : ` The machine is shared: during the throughput runs other processes kept ${Math.min(...others).toFixed(1)}–${Math.max(...others).toFixed(1)} of the ${env.machine.cores} cores busy, so compare the servers within a run, and see CPU µs per tx.`) +
       ` megaeth-node \`--dev --miniblock-ms=10 --block-ms=1000${args.nodeArgs.length === 0 ? '' : ` ${args.nodeArgs.join(' ')}`}\` (other flags at their defaults); anvil \`--block-time 0.01\`. One server process at a time, same pre-signed load for both.` +
-      (c1 === undefined ? '' : ` Load generator ceiling (do-nothing server, batches of 100): ${fmt(c1.tps)} tx/s from one process${signing === undefined ? '' : `; txs pre-signed with native secp256k1 (${signing.usPerTx.native} µs/tx)`}.`) +
+      (c1 === undefined
+        ? ''
+        : ` Load generator ceiling (do-nothing server, batches of 100): ${fmt(c1.tps)} tx/s from one process${signing === undefined ? '' : `; txs pre-signed with native secp256k1 (${signing.usPerTx.native} µs/tx)`}.`) +
       ` Generated by \`${env.command}\`; details in \`bench/results/*.json\`.`,
   )
   return `${lines.join('\n')}\n`
@@ -373,13 +507,36 @@ function writeCharts(results: Results): void {
         unit: 'ms',
         series: [SERVER_LABEL.megaeth, SERVER_LABEL.anvil],
         groups: [
-          { label: 'p50 idle', bars: [{ series: SERVER_LABEL.megaeth, value: la?.idleMs.p50 ?? null }, { series: SERVER_LABEL.anvil, value: lb?.idleMs.p50 ?? null }] },
-          { label: 'p99 idle', bars: [{ series: SERVER_LABEL.megaeth, value: la?.idleMs.p99 ?? null }, { series: SERVER_LABEL.anvil, value: lb?.idleMs.p99 ?? null }] },
-          { label: 'p50 @ ~500 tx/s', bars: [{ series: SERVER_LABEL.megaeth, value: la?.loadedMs.p50 ?? null }, { series: SERVER_LABEL.anvil, value: lb?.loadedMs.p50 ?? null }] },
-          { label: 'p99 @ ~500 tx/s', bars: [{ series: SERVER_LABEL.megaeth, value: la?.loadedMs.p99 ?? null }, { series: SERVER_LABEL.anvil, value: lb?.loadedMs.p99 ?? null }] },
+          {
+            label: 'p50 idle',
+            bars: [
+              { series: SERVER_LABEL.megaeth, value: la?.idleMs.p50 ?? null },
+              { series: SERVER_LABEL.anvil, value: lb?.idleMs.p50 ?? null },
+            ],
+          },
+          {
+            label: 'p99 idle',
+            bars: [
+              { series: SERVER_LABEL.megaeth, value: la?.idleMs.p99 ?? null },
+              { series: SERVER_LABEL.anvil, value: lb?.idleMs.p99 ?? null },
+            ],
+          },
+          {
+            label: 'p50 @ ~500 tx/s',
+            bars: [
+              { series: SERVER_LABEL.megaeth, value: la?.loadedMs.p50 ?? null },
+              { series: SERVER_LABEL.anvil, value: lb?.loadedMs.p50 ?? null },
+            ],
+          },
+          {
+            label: 'p99 @ ~500 tx/s',
+            bars: [
+              { series: SERVER_LABEL.megaeth, value: la?.loadedMs.p99 ?? null },
+              { series: SERVER_LABEL.anvil, value: lb?.loadedMs.p99 ?? null },
+            ],
+          },
         ],
       }),
     )
   }
 }
-

@@ -66,7 +66,11 @@ async function capture(txs: number): Promise<Sample> {
     },
     1,
   )
-  const seq = await startNode('verify-profile-sequencer', [`--genesis=${genesis.path}`, `--datadir=${join(work, 'data')}`, `--sequencer.key-file=${keyFile}`, '--p2p.port=0'], { port })
+  const seq = await startNode(
+    'verify-profile-sequencer',
+    [`--genesis=${genesis.path}`, `--datadir=${join(work, 'data')}`, `--sequencer.key-file=${keyFile}`, '--p2p.port=0'],
+    { port },
+  )
   const p = await pool
   try {
     const watcher = await BlockWatcher.start(seq.rpc, 20)
@@ -76,7 +80,11 @@ async function capture(txs: number): Promise<Sample> {
     watcher.stop()
     const best = [...watcher.blocks].sort((a, b) => b.txs - a.txs)[0]!
     const raw = await seq.rpc.call<string>('debug_getRawBlock', [toHex(best.number)])
-    const w = await seq.rpc.call<{ state: string[]; codes: string[]; keys: string[]; headers: string[] }>('debug_executionWitness', [toHex(best.number)], 60_000)
+    const w = await seq.rpc.call<{ state: string[]; codes: string[]; keys: string[]; headers: string[] }>(
+      'debug_executionWitness',
+      [toHex(best.number)],
+      60_000,
+    )
     const [header, transactions] = RLP.decode(hexToBytes(raw as `0x${string}`)) as unknown as [Uint8Array[], Uint8Array[]]
     const b = (items: string[]): Uint8Array[] => items.map((h) => hexToBytes(h as `0x${string}`))
     return {
@@ -101,11 +109,17 @@ const STEPS: Array<[string, RegExp]> = [
   ['sender recovery (ecrecover + keccak of the signing hash)', /^(ecrecover|ecdsaRecover|getSenderPublicKey) /],
   ['decode txs (createTxFromRLP: RLP + Common param copies)', /^(createTxFromRLP|decodeTransaction) /],
   ['index witness nodes by keccak (WitnessNodes constructor)', /^WitnessNodes src\/stateless\/witness-nodes/],
-  ['witness reachability walk (assertAllReachable)', /^(assertAllReachable|walk|visitNode|visitReference|accountStorageRoot|\(anonymous\)) src\/stateless\/witness-nodes/],
+  [
+    'witness reachability walk (assertAllReachable)',
+    /^(assertAllReachable|walk|visitNode|visitReference|accountStorageRoot|\(anonymous\)) src\/stateless\/witness-nodes/,
+  ],
   ['state root: applyDiff on the partial trie (updates, node decode, keccak)', /^applyDiff src\/trie\//],
   ['receipts root / bloom / receipts digest', /^(compareResults|executionReceiptsDigest|orBlooms) |^orderedTrieRoot /],
   ['witness state reads (partial-trie lookups of accounts)', /src\/stateless\/witness-state/],
-  ['EVM execution (runTx, evm, journaled state, receipts)', /node_modules\/@ethereumjs\/(vm|evm)\/|src\/execution\/(executor|block-execution)|src\/state\//],
+  [
+    'EVM execution (runTx, evm, journaled state, receipts)',
+    /node_modules\/@ethereumjs\/(vm|evm)\/|src\/execution\/(executor|block-execution)|src\/state\//,
+  ],
   ['decode witness RLP', /^decodeWitness /],
 ]
 
@@ -127,21 +141,28 @@ function steps(profile: Profile): Array<{ step: string; ms: number; share: numbe
     const frames: string[] = []
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame
-      frames.push(`${f.functionName === '' ? '(anonymous)' : f.functionName} ${f.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')}`)
+      frames.push(
+        `${f.functionName === '' ? '(anonymous)' : f.functionName} ${f.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')}`,
+      )
     }
     const leaf = frames[0] ?? ''
     if (leaf.startsWith('(idle)') || leaf.startsWith('(program)')) return
-    let step = leaf.startsWith('(garbage collector)') ? 'garbage collection' : STEPS.find(([, re]) => frames.some((fr) => re.test(fr)))?.[0]
+    let step = leaf.startsWith('(garbage collector)')
+      ? 'garbage collection'
+      : STEPS.find(([, re]) => frames.some((fr) => re.test(fr)))?.[0]
     if (step === '(profiler)') return
     total += dt
     step ??= 'other'
     totals.set(step, (totals.get(step) ?? 0) + dt)
   })
-  return [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([step, ms]) => ({ step, ms: Math.round(ms), share: Number(((ms / total) * 100).toFixed(1)) }))
+  return [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([step, ms]) => ({ step, ms: Math.round(ms), share: Number(((ms / total) * 100).toFixed(1)) }))
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string, dflt: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt)
+  const arg = (name: string, dflt: number): number =>
+    Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt)
   const runs = arg('runs', 5)
   const txs = arg('txs', 4_000)
   mkdirSync(CACHE, { recursive: true })
@@ -158,7 +179,9 @@ async function main(): Promise<void> {
     witness: hexToBytes(sample.witness as `0x${string}`),
   }
   const n = task.transactions.length
-  console.log(`block ${sample.number}: ${n} transfers, witness ${(task.witness.length / 1e6).toFixed(2)} MB (${Math.round(task.witness.length / n)} bytes/tx); verifying ${runs}× in this process (one thread)`)
+  console.log(
+    `block ${sample.number}: ${n} transfers, witness ${(task.witness.length / 1e6).toFixed(2)} MB (${Math.round(task.witness.length / n)} bytes/tx); verifying ${runs}× in this process (one thread)`,
+  )
   const first = await verifyTask(task)
   if (!first.ok) throw new Error(`verification failed: ${first.error.code}: ${first.error.message}`)
   const ms: number[] = []
@@ -174,7 +197,9 @@ async function main(): Promise<void> {
   }
   const s = summarize(ms, 1)
   const c = summarize(cpu, 1)
-  console.log(`first run ${first.ms.toFixed(0)} ms; warm: p50 ${s.p50} ms (CPU ${c.p50} ms) → ${Math.round((s.p50 * 1000) / n)} µs/tx, ${Math.round((n * 1000) / s.p50)} tx/s per worker`)
+  console.log(
+    `first run ${first.ms.toFixed(0)} ms; warm: p50 ${s.p50} ms (CPU ${c.p50} ms) → ${Math.round((s.p50 * 1000) / n)} µs/tx, ${Math.round((n * 1000) / s.p50)} tx/s per worker`,
+  )
 
   const session = new Session()
   session.connect()
@@ -187,7 +212,8 @@ async function main(): Promise<void> {
   console.log('\nsteps (inclusive, outermost match):')
   for (const r of steps(profile)) console.log(`${String(r.share).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.step}`)
   console.log('\ntop self time:')
-  for (const r of topSelfTime(profile, 30)) console.log(`${String(r.share).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.fn}`)
+  for (const r of topSelfTime(profile, 30))
+    console.log(`${String(r.share).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.fn}`)
   const dir = mkdtempSync(join(tmpdir(), 'megaeth-verify-prof-'))
   writeFileSync(join(dir, 'verify.cpuprofile'), JSON.stringify(profile))
   console.log(`\nprofile: ${join(dir, 'verify.cpuprofile')}`)

@@ -152,5 +152,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   mkdirSync(GENERATED_DIR, { recursive: true })
   for (const [path, content] of Object.entries(bindings)) writeFileSync(join(ROOT, path), content)
   const names = Object.keys(bindings).map((p) => posix.basename(p, '.ts'))
-  process.stdout.write(`compiled ${names.join(', ')} with solc ${solc.version()} in ${Date.now() - started} ms → src/bridge/generated/\n`)
+  process.stdout.write(
+    `compiled ${names.join(', ')} with solc ${solc.version()} in ${Date.now() - started} ms → src/bridge/generated/\n`,
+  )
 }

@@ -39,7 +39,7 @@ const SOURCE = /\.(ts|mts|mjs|js)$/
 const URL_REFERENCE = /new\s+URL\(\s*(['"])(\.{1,2}\/[^'"]+)\1\s*,\s*import\.meta\.url\s*\)/g
 
 /** Every relative module a source file refers to: static and type imports, re-exports, `import()`, and `new URL(…, import.meta.url)`. */
-export function relativeImports(fileName, text) {
+export function relativeImports(_fileName, text) {
   const { importedFiles } = ts.preProcessFile(text, true, true)
   const specifiers = importedFiles.map((f) => f.fileName)
   for (const match of text.matchAll(URL_REFERENCE)) specifiers.push(match[2])
@@ -81,7 +81,9 @@ export function checkLayers(files, layers = LAYERS) {
     const from = folderOf(file)
     if (!level.has(from)) undeclared.add(from)
     for (const specifier of relativeImports(file, text)) {
-      const target = normalize(join(dirname(file), specifier)).split(sep).join('/')
+      const target = normalize(join(dirname(file), specifier))
+        .split(sep)
+        .join('/')
       if (target.startsWith('../')) {
         problems.push(`${file}: imports ${specifier}, outside src/`)
         continue
@@ -97,7 +99,12 @@ export function checkLayers(files, layers = LAYERS) {
   for (const [key, imports] of edges) {
     const [from, to] = key.split(' -> ')
     if (!level.has(from) || !level.has(to)) continue
-    const relation = level.get(to) === level.get(from) ? 'a folder of its own level' : level.get(to) > level.get(from) ? 'a higher layer' : undefined
+    const relation =
+      level.get(to) === level.get(from)
+        ? 'a folder of its own level'
+        : level.get(to) > level.get(from)
+          ? 'a higher layer'
+          : undefined
     if (relation === undefined) continue
     for (const line of imports) problems.push(`${line}: ${from}/ imports ${to}/, ${relation}`)
   }

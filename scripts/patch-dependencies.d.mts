@@ -7,5 +7,9 @@ export interface DependencyPatch {
   after: string
 }
 export declare const PATCHES: readonly DependencyPatch[]
-export declare function patchDependencies(options?: { check?: boolean; nodeModules?: string; patches?: readonly DependencyPatch[] }): string[]
+export declare function patchDependencies(options?: {
+  check?: boolean
+  nodeModules?: string
+  patches?: readonly DependencyPatch[]
+}): string[]
 export declare function patchDependenciesOrExit(): void

@@ -35,6 +35,7 @@ const setLengthAfter = `        // megaeth-node patch (scripts/patch-dependencie
 
 // bigIntToBytes prefixes the hex with 0x only for hexToBytes to check the prefix with a regular
 // expression and strip it again, on every stack value turned into bytes (the same bytes without).
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the dependency's source text, matched as written
 const bigIntToBytesBefore = '    const bytes = hexToBytes(`0x${padToEven(num.toString(16))}`);'
 const bigIntToBytesAfter = `    // megaeth-node patch (scripts/patch-dependencies.mjs): no 0x prefix to add, check and strip.
     const bytes = unprefixedHexToBytes(padToEven(num.toString(16)));`
@@ -144,7 +145,9 @@ export function patchDependencies({ check = false, nodeModules = undefined, patc
       continue
     }
     if (!source.includes(before)) {
-      throw new Error(`${file}: the code this patch replaces is not there (did the dependency change?). Update or drop the patch in scripts/patch-dependencies.mjs.`)
+      throw new Error(
+        `${file}: the code this patch replaces is not there (did the dependency change?). Update or drop the patch in scripts/patch-dependencies.mjs.`,
+      )
     }
     if (check) {
       report.push(`${file}: NOT patched`)
@@ -161,7 +164,9 @@ export function patchDependenciesOrExit() {
   try {
     patchDependencies()
   } catch (error) {
-    process.stderr.write(`megaeth-node: patching dependencies failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(
+      `megaeth-node: patching dependencies failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
     process.exit(1)
   }
 }

@@ -24,7 +24,11 @@ if (files.length === 0) {
 // Polyfills first (libp2p needs Promise.withResolvers on Node 20), by URL so the cwd does not matter.
 const polyfills = new URL('./polyfills.mjs', import.meta.url).href
 // One file at a time: e2e suites start real nodes and anvil, and the machine has two cores.
-const result = spawnSync(process.execPath, ['--import', polyfills, '--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
-  stdio: 'inherit',
-})
+const result = spawnSync(
+  process.execPath,
+  ['--import', polyfills, '--import', 'tsx', '--test', '--test-concurrency=1', ...files],
+  {
+    stdio: 'inherit',
+  },
+)
 process.exit(result.status ?? 1)

@@ -49,7 +49,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function createLogger(options: NodeOptions): Logger {
   if (options.log.format === 'pretty') {
-    return pino({ level: options.log.level, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l' } } })
+    return pino({
+      level: options.log.level,
+      transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l' } },
+    })
   }
   return pino({ level: options.log.level })
 }
@@ -90,7 +93,12 @@ async function run(options: NodeOptions): Promise<number> {
   })
 }
 
-async function blocktest(paths: string[], executor: ExecutorMode, workers: number | undefined, stateless: boolean): Promise<number> {
+async function blocktest(
+  paths: string[],
+  executor: ExecutorMode,
+  workers: number | undefined,
+  stateless: boolean,
+): Promise<number> {
   let passed = 0
   let failed = 0
   let skipped = 0

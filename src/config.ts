@@ -1,4 +1,12 @@
-import { DEFAULT_NODE_OPTIONS, type ExecutorMode, type LogFormat, type LogLevel, type NodeOptions, type ReplicaMode, type Role } from './options.ts'
+import {
+  DEFAULT_NODE_OPTIONS,
+  type ExecutorMode,
+  type LogFormat,
+  type LogLevel,
+  type NodeOptions,
+  type ReplicaMode,
+  type Role,
+} from './options.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 import { parseDurationMs } from './util/duration.ts'
@@ -28,41 +36,117 @@ const REPLICA_MODES: readonly ReplicaMode[] = ['full', 'validator']
 export const FLAGS: Record<string, FlagSpec> = {
   role: { help: 'sequencer | replica | prover', apply: (o, v, f) => (o.role = oneOf(v, ROLES, f)) },
   datadir: { help: 'data directory (default with --dev: a fresh temporary directory)', apply: (o, v) => (o.datadir = v) },
-  dev: { help: 'dev chain: embedded genesis, prefunded test-mnemonic accounts, well-known sequencer key', boolean: true, apply: (o, v, f) => (o.dev = bool(v, f)) },
+  dev: {
+    help: 'dev chain: embedded genesis, prefunded test-mnemonic accounts, well-known sequencer key',
+    boolean: true,
+    apply: (o, v, f) => (o.dev = bool(v, f)),
+  },
   genesis: { help: 'path of a geth-style genesis.json', apply: (o, v) => (o.genesis = v) },
   'rpc.addr': { help: 'JSON-RPC listen address (HTTP and WebSocket)', apply: (o, v) => (o.rpc.addr = v) },
-  'rpc.port': { help: 'JSON-RPC port, HTTP and WebSocket on the same port (0 = any free port)', apply: (o, v, f) => (o.rpc.port = port(v, f)) },
-  'rpc.gascap': { help: 'gas cap of eth_call, eth_estimateGas and eth_createAccessList, and their gas when a call gives none', apply: (o, v, f) => (o.rpc.gasCap = BigInt(int(v, f, 21_000))) },
+  'rpc.port': {
+    help: 'JSON-RPC port, HTTP and WebSocket on the same port (0 = any free port)',
+    apply: (o, v, f) => (o.rpc.port = port(v, f)),
+  },
+  'rpc.gascap': {
+    help: 'gas cap of eth_call, eth_estimateGas and eth_createAccessList, and their gas when a call gives none',
+    apply: (o, v, f) => (o.rpc.gasCap = BigInt(int(v, f, 21_000))),
+  },
   'rpc.batch-limit': { help: 'most requests in one JSON-RPC batch', apply: (o, v, f) => (o.rpc.maxBatch = int(v, f, 1)) },
   'rpc.body-limit': { help: 'largest HTTP request body, in bytes', apply: (o, v, f) => (o.rpc.maxBodyBytes = int(v, f, 1024)) },
-  'rpc.response-limit': { help: 'largest JSON-RPC response, and a batch\'s responses together, in bytes (-32005 beyond)', apply: (o, v, f) => (o.rpc.maxResponseBytes = int(v, f, 1024)) },
-  'rpc.ws-connections': { help: 'most concurrent WebSocket connections', apply: (o, v, f) => (o.rpc.wsMaxConnections = int(v, f, 1)) },
-  'rpc.ws-subscriptions': { help: 'most subscriptions per WebSocket connection', apply: (o, v, f) => (o.rpc.wsMaxSubscriptions = int(v, f, 1)) },
+  'rpc.response-limit': {
+    help: "largest JSON-RPC response, and a batch's responses together, in bytes (-32005 beyond)",
+    apply: (o, v, f) => (o.rpc.maxResponseBytes = int(v, f, 1024)),
+  },
+  'rpc.ws-connections': {
+    help: 'most concurrent WebSocket connections',
+    apply: (o, v, f) => (o.rpc.wsMaxConnections = int(v, f, 1)),
+  },
+  'rpc.ws-subscriptions': {
+    help: 'most subscriptions per WebSocket connection',
+    apply: (o, v, f) => (o.rpc.wsMaxSubscriptions = int(v, f, 1)),
+  },
   'rpc.logs-range': { help: 'longest eth_getLogs block range', apply: (o, v, f) => (o.rpc.logsMaxRange = BigInt(int(v, f, 1))) },
   'rpc.logs-results': { help: 'most logs one eth_getLogs returns', apply: (o, v, f) => (o.rpc.logsMaxResults = int(v, f, 1)) },
-  'rpc.filters': { help: 'most polling filters (eth_newFilter, eth_newBlockFilter, …) installed at once', apply: (o, v, f) => (o.rpc.filtersMax = int(v, f, 1)) },
-  'rpc.filters-per-client': { help: 'most polling filters one client (peer address) has installed at once', apply: (o, v, f) => (o.rpc.filtersMaxPerClient = int(v, f, 1)) },
-  'rpc.sync-timeout-ms': { help: 'default wait of eth_sendRawTransactionSync (EIP-7966)', apply: (o, v, f) => (o.rpc.syncTimeoutMs = int(v, f, 1)) },
-  'rpc.evmtimeout': { help: 'wall-clock limit of eth_call, eth_estimateGas, eth_createAccessList: ms or a duration like 5s, 1m (0 = none)', apply: (o, v, f) => (o.rpc.evmTimeoutMs = duration(v, f)) },
-  'rpc.call-workers': { help: 'worker threads running eth_call, eth_estimateGas, eth_createAccessList (default: cores, 2 to 4)', apply: (o, v, f) => (o.rpc.callWorkers = int(v, f, 1, 64)) },
-  'rpc.calls-per-client': { help: 'calls (eth_call, eth_estimateGas, eth_createAccessList) one client address may have running or queued', apply: (o, v, f) => (o.rpc.callsPerClient = int(v, f, 1)) },
-  'rpc.calls-in-flight': { help: 'calls running or queued, all clients together (beyond: -32005)', apply: (o, v, f) => (o.rpc.callsInFlight = int(v, f, 1)) },
-  'metrics.port': { help: 'serve Prometheus /metrics on this port (off when unset)', apply: (o, v, f) => (o.metricsPort = port(v, f)) },
+  'rpc.filters': {
+    help: 'most polling filters (eth_newFilter, eth_newBlockFilter, …) installed at once',
+    apply: (o, v, f) => (o.rpc.filtersMax = int(v, f, 1)),
+  },
+  'rpc.filters-per-client': {
+    help: 'most polling filters one client (peer address) has installed at once',
+    apply: (o, v, f) => (o.rpc.filtersMaxPerClient = int(v, f, 1)),
+  },
+  'rpc.sync-timeout-ms': {
+    help: 'default wait of eth_sendRawTransactionSync (EIP-7966)',
+    apply: (o, v, f) => (o.rpc.syncTimeoutMs = int(v, f, 1)),
+  },
+  'rpc.evmtimeout': {
+    help: 'wall-clock limit of eth_call, eth_estimateGas, eth_createAccessList: ms or a duration like 5s, 1m (0 = none)',
+    apply: (o, v, f) => (o.rpc.evmTimeoutMs = duration(v, f)),
+  },
+  'rpc.call-workers': {
+    help: 'worker threads running eth_call, eth_estimateGas, eth_createAccessList (default: cores, 2 to 4)',
+    apply: (o, v, f) => (o.rpc.callWorkers = int(v, f, 1, 64)),
+  },
+  'rpc.calls-per-client': {
+    help: 'calls (eth_call, eth_estimateGas, eth_createAccessList) one client address may have running or queued',
+    apply: (o, v, f) => (o.rpc.callsPerClient = int(v, f, 1)),
+  },
+  'rpc.calls-in-flight': {
+    help: 'calls running or queued, all clients together (beyond: -32005)',
+    apply: (o, v, f) => (o.rpc.callsInFlight = int(v, f, 1)),
+  },
+  'metrics.port': {
+    help: 'serve Prometheus /metrics on this port (off when unset)',
+    apply: (o, v, f) => (o.metricsPort = port(v, f)),
+  },
   'p2p.addr': { help: 'libp2p TCP listen address (0.0.0.0 to take peers from other hosts)', apply: (o, v) => (o.p2p.addr = v) },
-  'p2p.port': { help: 'libp2p TCP port (default 30303; with --dev any free port; mega_nodeInfo shows the bound multiaddrs)', apply: (o, v, f) => (o.p2p.port = port(v, f)) },
-  'p2p.bootnodes': { help: 'comma-separated multiaddrs to dial and keep dialling (a replica: the sequencer\'s, with /p2p/<peer id>)', apply: (o, v, f) => (o.p2p.bootnodes = multiaddrs(v, f)) },
-  'p2p.key-file': { help: 'file holding the node\'s p2p identity, created if missing (default <datadir>/p2p-key)', apply: (o, v) => (o.p2p.keyFile = v) },
+  'p2p.port': {
+    help: 'libp2p TCP port (default 30303; with --dev any free port; mega_nodeInfo shows the bound multiaddrs)',
+    apply: (o, v, f) => (o.p2p.port = port(v, f)),
+  },
+  'p2p.bootnodes': {
+    help: "comma-separated multiaddrs to dial and keep dialling (a replica: the sequencer's, with /p2p/<peer id>)",
+    apply: (o, v, f) => (o.p2p.bootnodes = multiaddrs(v, f)),
+  },
+  'p2p.key-file': {
+    help: "file holding the node's p2p identity, created if missing (default <datadir>/p2p-key)",
+    apply: (o, v) => (o.p2p.keyFile = v),
+  },
   'sequencer.key-file': { help: 'file holding the sequencer private key (hex)', apply: (o, v) => (o.sequencer.keyFile = v) },
-  'sequencer.address': { help: 'the sequencer address (checked against the key; replicas accept only its signatures)', apply: (o, v, f) => (o.sequencer.address = address(v, f)) },
-  'sequencer.rpc': { help: 'replica: the sequencer\'s JSON-RPC URL to forward transactions to (default: the one it announces over p2p)', apply: (o, v, f) => (o.sequencer.rpc = url(v, f)) },
-  'replica.mode': { help: 'full (follows mini-blocks, serves JSON-RPC) | validator (stateless verification only, no state on disk)', apply: (o, v, f) => (o.replica.mode = oneOf(v, REPLICA_MODES, f)) },
-  'replica.verify-workers': { help: 'worker threads verifying blocks statelessly (default: one per core)', apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)) },
+  'sequencer.address': {
+    help: 'the sequencer address (checked against the key; replicas accept only its signatures)',
+    apply: (o, v, f) => (o.sequencer.address = address(v, f)),
+  },
+  'sequencer.rpc': {
+    help: "replica: the sequencer's JSON-RPC URL to forward transactions to (default: the one it announces over p2p)",
+    apply: (o, v, f) => (o.sequencer.rpc = url(v, f)),
+  },
+  'replica.mode': {
+    help: 'full (follows mini-blocks, serves JSON-RPC) | validator (stateless verification only, no state on disk)',
+    apply: (o, v, f) => (o.replica.mode = oneOf(v, REPLICA_MODES, f)),
+  },
+  'replica.verify-workers': {
+    help: 'worker threads verifying blocks statelessly (default: one per core)',
+    apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)),
+  },
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
-  executor: { help: 'sequential | parallel: how mini-block transactions are executed (default sequential; parallel is experimental)', apply: (o, v, f) => (o.executor = oneOf(v, EXECUTORS, f)) },
-  workers: { help: 'execution worker threads of the parallel executor (default: cores - 1, at least 1)', apply: (o, v, f) => (o.workers = int(v, f, 1, 64)) },
-  'ingest-workers': { help: 'worker threads decoding transactions and recovering senders (0: in the main thread)', apply: (o, v, f) => (o.ingestWorkers = int(v, f, 0, 64)) },
-  'log.level': { help: 'trace | debug | info | warn | error | fatal', apply: (o, v, f) => (o.log.level = oneOf(v, LOG_LEVELS, f)) },
+  executor: {
+    help: 'sequential | parallel: how mini-block transactions are executed (default sequential; parallel is experimental)',
+    apply: (o, v, f) => (o.executor = oneOf(v, EXECUTORS, f)),
+  },
+  workers: {
+    help: 'execution worker threads of the parallel executor (default: cores - 1, at least 1)',
+    apply: (o, v, f) => (o.workers = int(v, f, 1, 64)),
+  },
+  'ingest-workers': {
+    help: 'worker threads decoding transactions and recovering senders (0: in the main thread)',
+    apply: (o, v, f) => (o.ingestWorkers = int(v, f, 0, 64)),
+  },
+  'log.level': {
+    help: 'trace | debug | info | warn | error | fatal',
+    apply: (o, v, f) => (o.log.level = oneOf(v, LOG_LEVELS, f)),
+  },
   'log.format': { help: 'json | pretty', apply: (o, v, f) => (o.log.format = oneOf(v, LOG_FORMATS, f)) },
 }
 
@@ -77,7 +161,11 @@ export type ParsedCommand =
  * Flags beat environment variables beat defaults. Every problem is one `ConfigError` naming the flag
  * or variable and what it accepts.
  */
-export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, stdoutIsTty: boolean): ParsedCommand {
+export function parseCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  stdoutIsTty: boolean,
+): ParsedCommand {
   if (argv[0] === 'blocktest') return parseBlocktest(argv.slice(1))
   const options = structuredClone(DEFAULT_NODE_OPTIONS) as NodeOptions
   options.log.format = stdoutIsTty ? 'pretty' : 'json'
@@ -90,7 +178,8 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
     const arg = argv[i]!
     if (arg === '--help' || arg === '-h') return { kind: 'help' }
     if (arg === '--version') return { kind: 'version' }
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags look like --name=value (see --help)`)
+    if (!arg.startsWith('--'))
+      throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags look like --name=value (see --help)`)
     const eq = arg.indexOf('=')
     const name = arg.slice(2, eq === -1 ? undefined : eq)
     const spec = FLAGS[name]
@@ -128,7 +217,10 @@ function parseBlocktest(argv: readonly string[]): ParsedCommand {
     }
     const eq = arg.indexOf('=')
     const name = arg.slice(2, eq === -1 ? undefined : eq)
-    if (name !== 'executor' && name !== 'workers') throw new ConfigError(`blocktest: unknown flag ${arg} (supported: --executor=parallel|sequential, --workers=N, --stateless)`)
+    if (name !== 'executor' && name !== 'workers')
+      throw new ConfigError(
+        `blocktest: unknown flag ${arg} (supported: --executor=parallel|sequential, --workers=N, --stateless)`,
+      )
     let value: string
     if (eq !== -1) value = arg.slice(eq + 1)
     else {
@@ -147,15 +239,26 @@ function parseBlocktest(argv: readonly string[]): ParsedCommand {
 function validate(options: NodeOptions): void {
   if (!options.dev && options.genesis === undefined) throw new ConfigError('--genesis is required unless --dev is set')
   const validator = options.role === 'replica' && options.replica.mode === 'validator'
-  if (!options.dev && !validator && options.datadir === undefined) throw new ConfigError('--datadir is required unless --dev is set')
+  if (!options.dev && !validator && options.datadir === undefined)
+    throw new ConfigError('--datadir is required unless --dev is set')
   if (options.role === 'sequencer' && !options.dev && options.sequencer.keyFile === undefined) {
     throw new ConfigError('--sequencer.key-file is required for --role=sequencer unless --dev is set')
   }
-  if (options.blockMs < options.miniBlockMs) throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
+  if (options.blockMs < options.miniBlockMs)
+    throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
   if (options.role === 'replica') {
-    if (options.p2p.bootnodes.length === 0) throw new ConfigError("--role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)")
-    if (!options.dev && options.sequencer.address === undefined) throw new ConfigError('--role=replica needs --sequencer.address unless --dev is set (with --dev the dev sequencer is implied)')
-    if (options.replica.mode === 'validator' && options.datadir !== undefined) throw new ConfigError('--replica.mode=validator keeps no chain data: drop --datadir (use --p2p.key-file to keep a stable peer id)')
+    if (options.p2p.bootnodes.length === 0)
+      throw new ConfigError(
+        "--role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)",
+      )
+    if (!options.dev && options.sequencer.address === undefined)
+      throw new ConfigError(
+        '--role=replica needs --sequencer.address unless --dev is set (with --dev the dev sequencer is implied)',
+      )
+    if (options.replica.mode === 'validator' && options.datadir !== undefined)
+      throw new ConfigError(
+        '--replica.mode=validator keeps no chain data: drop --datadir (use --p2p.key-file to keep a stable peer id)',
+      )
   }
 }
 
@@ -179,7 +282,8 @@ export function helpText(): string {
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${flag}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`)
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ConfigError(`${flag}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`)
   return value as T
 }
 
@@ -198,12 +302,16 @@ function int(value: string, flag: string, min: number, max = Number.MAX_SAFE_INT
 
 function duration(value: string, flag: string): number {
   const ms = parseDurationMs(value)
-  if (ms === undefined) throw new ConfigError(`${flag}: expected milliseconds or a duration like 5s, 500ms, 1m30s, got ${JSON.stringify(value)}`)
+  if (ms === undefined)
+    throw new ConfigError(`${flag}: expected milliseconds or a duration like 5s, 500ms, 1m30s, got ${JSON.stringify(value)}`)
   return ms
 }
 
 function multiaddrs(value: string, flag: string): string[] {
-  const addrs = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  const addrs = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
   for (const addr of addrs) {
     if (!/^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(addr)) {
       throw new ConfigError(`${flag}: ${JSON.stringify(addr)} is not a multiaddr like /ip4/127.0.0.1/tcp/30303/p2p/<peer id>`)
@@ -227,6 +335,7 @@ function port(value: string, flag: string): number {
 }
 
 function address(value: string, flag: string): Hex {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new ConfigError(`${flag}: ${JSON.stringify(value)} is not a 0x-prefixed 20-byte address`)
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value))
+    throw new ConfigError(`${flag}: ${JSON.stringify(value)} is not a 0x-prefixed 20-byte address`)
   return value.toLowerCase() as Hex
 }

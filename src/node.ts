@@ -68,10 +68,20 @@ interface NodeBase {
  * so intake closes first and the database last.
  */
 export async function startNode(options: NodeOptions, logger: Logger): Promise<RunningNode> {
-  if (options.role === 'prover') throw new RoleNotAvailableError(`--role=${options.role} is not available in this version yet; run --role=sequencer or --role=replica`)
+  if (options.role === 'prover')
+    throw new RoleNotAvailableError(
+      `--role=${options.role} is not available in this version yet; run --role=sequencer or --role=replica`,
+    )
   const genesis = await loadGenesis(options)
   const config = chainConfigFromGenesis(genesis, options.dev ? 'megaeth-dev' : 'megaeth')
-  const base: NodeBase = { options, logger, genesis, config, common: createChainCommon(config), metrics: createMetricsRegistry(options.role) }
+  const base: NodeBase = {
+    options,
+    logger,
+    genesis,
+    config,
+    common: createChainCommon(config),
+    metrics: createMetricsRegistry(options.role),
+  }
   const services = new Services()
   try {
     if (options.role === 'sequencer') return await startSequencer(base, services)
@@ -87,16 +97,36 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   const sequencerKey = await loadSequencerKey(options)
   const sequencerAddress = bytesToHex(privateKeyToAddress(sequencerKey)) as Hex
   if (options.sequencer.address !== undefined && options.sequencer.address !== sequencerAddress) {
-    throw new ConfigError(`--sequencer.address ${options.sequencer.address} does not match the key in --sequencer.key-file (${sequencerAddress})`)
+    throw new ConfigError(
+      `--sequencer.address ${options.sequencer.address} does not match the key in --sequencer.key-file (${sequencerAddress})`,
+    )
   }
   const data = await openDatadir(base, services)
   const { opened } = data
-  const sequencer = await Sequencer.create({ opened, config, common, sequencerKey, options: sequencerOptions(options), logger, metrics })
+  const sequencer = await Sequencer.create({
+    opened,
+    config,
+    common,
+    sequencerKey,
+    options: sequencerOptions(options),
+    logger,
+    metrics,
+  })
   // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
   const calls = await openCallPool(base, services, opened)
   const host = await startP2p(base, services, data.datadir)
   let rpcUrl = ''
-  await services.start('p2p gossip', new SequencerP2pService({ host, opened, config, sequencerKey, rpcUrl: () => rpcUrl, logger: logger.child({ module: 'p2p-service' }) }))
+  await services.start(
+    'p2p gossip',
+    new SequencerP2pService({
+      host,
+      opened,
+      config,
+      sequencerKey,
+      rpcUrl: () => rpcUrl,
+      logger: logger.child({ module: 'p2p-service' }),
+    }),
+  )
   // Stopping it finishes the mini-block in progress and seals it before the database closes.
   await services.start('sequencer', sequencer)
 
@@ -105,9 +135,14 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
   })
   const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls, info })
-  const rpc = await serveRpc(base, services, backend, () => (sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` }))
+  const rpc = await serveRpc(base, services, backend, () =>
+    sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` },
+  )
   rpcUrl = rpc.rpcUrl
-  logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'sequencer running')
+  logger.info(
+    { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() },
+    'sequencer running',
+  )
   return running(base, rpc, data, services)
 }
 
@@ -119,7 +154,16 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
   // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
   const calls = await openCallPool(base, services, opened)
   const host = await startP2p(base, services, data.datadir)
-  const replica = await Replica.create({ opened, config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics })
+  const replica = await Replica.create({
+    opened,
+    config,
+    common,
+    host,
+    options: replicaOptions(options, sequencerAddress),
+    bootnodes: options.p2p.bootnodes,
+    logger,
+    metrics,
+  })
   await services.start('follower and verifiers', replica)
   let rpcUrl = ''
   const info = () => ({
@@ -129,10 +173,21 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
     ...verificationInfo(replica.status()),
   })
   const forwarder = new TxForwarder(() => replica.sequencerRpcUrl())
-  const backend = new ReplicaEthBackend(ethRpcOptions(options), { opened, config, common, calls, forwarder, decode: replica.decode, info })
+  const backend = new ReplicaEthBackend(ethRpcOptions(options), {
+    opened,
+    config,
+    common,
+    calls,
+    forwarder,
+    decode: replica.decode,
+    info,
+  })
   const rpc = await serveRpc(base, services, backend, () => replicaReadiness(replica.status(), host))
   rpcUrl = rpc.rpcUrl
-  logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'replica running')
+  logger.info(
+    { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() },
+    'replica running',
+  )
   return running(base, rpc, data, services)
 }
 
@@ -141,13 +196,28 @@ async function startValidator(base: NodeBase, services: Services): Promise<Runni
   const { options, logger, config, common, metrics } = base
   const sequencerAddress = expectedSequencer(options)
   const host = await startP2p(base, services, undefined)
-  const validator = await services.start('verifiers', Validator.create({ config, common, host, options: replicaOptions(options, sequencerAddress), bootnodes: options.p2p.bootnodes, logger, metrics }))
+  const validator = await services.start(
+    'verifiers',
+    Validator.create({
+      config,
+      common,
+      host,
+      options: replicaOptions(options, sequencerAddress),
+      bootnodes: options.p2p.bootnodes,
+      logger,
+      metrics,
+    }),
+  )
   let rpcUrl = ''
   const registry = new MethodRegistry()
   registry.registerAll({
     eth_chainId: () => toHex(config.chainId),
     eth_blockNumber: () => toHex(validator.status().verified),
-    mega_nodeInfo: () => ({ ...nodeIdentity(base, host, sequencerAddress, rpcUrl), mode: 'validator', ...verificationInfo(validator.status()) }),
+    mega_nodeInfo: () => ({
+      ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
+      mode: 'validator',
+      ...verificationInfo(validator.status()),
+    }),
   })
   const rpc = await serveRegistry(base, services, registry, () => replicaReadiness(validator.status(), host))
   rpcUrl = rpc.rpcUrl
@@ -168,14 +238,27 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
   const temporary = options.datadir === undefined
   const datadir = options.datadir ?? (await mkdtemp(join(tmpdir(), 'megaeth-dev-')))
   const removeTemporary = () => (temporary ? rm(datadir, { recursive: true, force: true }) : undefined)
-  const opened = await services.open('database', () => openChain(datadir, genesis, config, common).catch(async (error: unknown) => {
-    await removeTemporary()
-    throw error
-  }), async (chain) => {
-    await chain.close()
-    await removeTemporary()
-  })
-  logger.info({ datadir, chainId: config.chainId.toString(), head: opened.chain.head.header.number.toString(), unsealedMiniBlocks: opened.unsealed.length }, 'opened chain')
+  const opened = await services.open(
+    'database',
+    () =>
+      openChain(datadir, genesis, config, common).catch(async (error: unknown) => {
+        await removeTemporary()
+        throw error
+      }),
+    async (chain) => {
+      await chain.close()
+      await removeTemporary()
+    },
+  )
+  logger.info(
+    {
+      datadir,
+      chainId: config.chainId.toString(),
+      head: opened.chain.head.header.number.toString(),
+      unsealedMiniBlocks: opened.unsealed.length,
+    },
+    'opened chain',
+  )
   return { datadir, opened }
 }
 
@@ -183,10 +266,11 @@ function startP2p(base: NodeBase, services: Services, datadir: string | undefine
   const { p2p, dev } = base.options
   const port = p2p.port ?? (dev ? 0 : 30303)
   const keyFile = p2p.keyFile ?? (datadir === undefined ? undefined : join(datadir, 'p2p-key'))
-  const open = () => P2pHost.start(
-    { listen: [`/ip4/${p2p.addr}/tcp/${port}`], bootnodes: p2p.bootnodes, ...(keyFile === undefined ? {} : { keyFile }) },
-    { logger: base.logger, registry: base.metrics },
-  )
+  const open = () =>
+    P2pHost.start(
+      { listen: [`/ip4/${p2p.addr}/tcp/${port}`], bootnodes: p2p.bootnodes, ...(keyFile === undefined ? {} : { keyFile }) },
+      { logger: base.logger, registry: base.metrics },
+    )
   return services.open('p2p host', open, (host) => host.stop())
 }
 
@@ -196,7 +280,15 @@ function expectedSequencer(options: NodeOptions): Hex {
 }
 
 function nodeIdentity(base: NodeBase, host: P2pHost, sequencerAddress: Hex, rpcUrl: string): Record<string, unknown> {
-  return { role: base.options.role, chainId: toHex(base.config.chainId), peerId: host.peerId, p2pAddrs: host.multiaddrs(), peers: host.connectedPeers().length, sequencerAddress, rpc: rpcUrl }
+  return {
+    role: base.options.role,
+    chainId: toHex(base.config.chainId),
+    peerId: host.peerId,
+    p2pAddrs: host.multiaddrs(),
+    peers: host.connectedPeers().length,
+    sequencerAddress,
+    rpc: rpcUrl,
+  }
 }
 
 function verificationInfo(status: ReplicaStatus): Record<string, unknown> {
@@ -205,13 +297,19 @@ function verificationInfo(status: ReplicaStatus): Record<string, unknown> {
     verified: {
       block: toHex(status.verified),
       failures: failure === undefined ? 0 : 1,
-      ...(failure === undefined ? {} : { failure: { block: toHex(failure.data.block), code: failure.code, message: failure.message } }),
+      ...(failure === undefined
+        ? {}
+        : { failure: { block: toHex(failure.data.block), code: failure.code, message: failure.message } }),
     },
   }
 }
 
 function replicaReadiness(status: ReplicaStatus, host: P2pHost): { ready: true } | { ready: false; reason: string } {
-  if (status.failure !== undefined) return { ready: false, reason: `verification failed at block ${status.failure.data.block}: ${status.failure.code}: ${status.failure.message}` }
+  if (status.failure !== undefined)
+    return {
+      ready: false,
+      reason: `verification failed at block ${status.failure.data.block}: ${status.failure.code}: ${status.failure.message}`,
+    }
   if (host.connectedPeers().length === 0) return { ready: false, reason: 'not connected to the sequencer' }
   if (!status.caughtUp) return { ready: false, reason: 'catching up with the sequencer' }
   return { ready: true }
@@ -242,7 +340,12 @@ interface ServedRpc {
 }
 
 /** The eth/realtime/mega/debug namespaces over `backend`, served with health probes and metrics. */
-async function serveRpc(base: NodeBase, services: Services, backend: EthBackend, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
+async function serveRpc(
+  base: NodeBase,
+  services: Services,
+  backend: EthBackend,
+  readyz: () => { ready: true } | { ready: false; reason: string },
+): Promise<ServedRpc> {
   const { logger } = base
   const registry = new MethodRegistry()
   registerChainMethods(registry, backend)
@@ -257,14 +360,38 @@ async function serveRpc(base: NodeBase, services: Services, backend: EthBackend,
   return serveRegistry(base, services, registry, readyz)
 }
 
-async function serveRegistry(base: NodeBase, services: Services, registry: MethodRegistry, readyz: () => { ready: true } | { ready: false; reason: string }): Promise<ServedRpc> {
+async function serveRegistry(
+  base: NodeBase,
+  services: Services,
+  registry: MethodRegistry,
+  readyz: () => { ready: true } | { ready: false; reason: string },
+): Promise<ServedRpc> {
   const { options, logger, metrics } = base
   registerIntrospectionMethods(registry)
   const metricsPort = options.metricsPort
-  const metricsServer = metricsPort === undefined ? undefined : await services.open('metrics server', () => serveMetrics(metrics, options.rpc.addr, metricsPort), (server) => server.close())
-  const rpc = new RpcServer(rpcServerOptions(options), registry, { logger: logger.child({ module: 'rpc' }), metrics: createRpcMetrics(metrics), health: { healthz: () => true, readyz } })
-  const address = await services.open('RPC', () => rpc.start(), () => rpc.stop())
-  return { rpcUrl: `http://${address.host}:${address.port}`, wsUrl: `ws://${address.host}:${address.port}`, metricsUrl: metricsServer?.url }
+  const metricsServer =
+    metricsPort === undefined
+      ? undefined
+      : await services.open(
+          'metrics server',
+          () => serveMetrics(metrics, options.rpc.addr, metricsPort),
+          (server) => server.close(),
+        )
+  const rpc = new RpcServer(rpcServerOptions(options), registry, {
+    logger: logger.child({ module: 'rpc' }),
+    metrics: createRpcMetrics(metrics),
+    health: { healthz: () => true, readyz },
+  })
+  const address = await services.open(
+    'RPC',
+    () => rpc.start(),
+    () => rpc.stop(),
+  )
+  return {
+    rpcUrl: `http://${address.host}:${address.port}`,
+    wsUrl: `ws://${address.host}:${address.port}`,
+    metricsUrl: metricsServer?.url,
+  }
 }
 
 /** The handle `startNode` returns: stops the role's services in reverse (RPC first: no new work; the database last). */
@@ -305,7 +432,9 @@ async function loadGenesis(options: NodeOptions): Promise<GenesisFile> {
     }
     return parsed
   } catch (error) {
-    throw new ConfigError(`--genesis ${options.genesis}: not a genesis file (${error instanceof Error ? error.message : String(error)})`)
+    throw new ConfigError(
+      `--genesis ${options.genesis}: not a genesis file (${error instanceof Error ? error.message : String(error)})`,
+    )
   }
 }
 
@@ -315,10 +444,13 @@ async function loadSequencerKey(options: NodeOptions): Promise<Uint8Array> {
   try {
     text = (await readFile(options.sequencer.keyFile, 'utf8')).trim()
   } catch (error) {
-    throw new ConfigError(`--sequencer.key-file ${options.sequencer.keyFile}: cannot read (${error instanceof Error ? error.message : String(error)})`)
+    throw new ConfigError(
+      `--sequencer.key-file ${options.sequencer.keyFile}: cannot read (${error instanceof Error ? error.message : String(error)})`,
+    )
   }
   const hex = text.startsWith('0x') ? text : `0x${text}`
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new ConfigError(`--sequencer.key-file ${options.sequencer.keyFile}: expected 32 bytes of hex`)
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex))
+    throw new ConfigError(`--sequencer.key-file ${options.sequencer.keyFile}: expected 32 bytes of hex`)
   return hexToBytes(hex as Hex)
 }
 

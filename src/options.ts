@@ -131,7 +131,12 @@ export function sequencerOptions(options: NodeOptions): SequencerOptions {
 }
 
 export function replicaOptions(options: NodeOptions, sequencerAddress: Hex): ReplicaOptions {
-  return { mode: options.replica.mode, sequencerAddress, sequencerRpc: options.sequencer.rpc, verifyWorkers: options.replica.verifyWorkers ?? defaultVerifyWorkers() }
+  return {
+    mode: options.replica.mode,
+    sequencerAddress,
+    sequencerRpc: options.sequencer.rpc,
+    verifyWorkers: options.replica.verifyWorkers ?? defaultVerifyWorkers(),
+  }
 }
 
 export function ethRpcOptions(options: NodeOptions): EthRpcOptions {

@@ -25,11 +25,20 @@ export function compileBenchToken(): Compiled {
   const input = {
     language: 'Solidity',
     sources: { 'BenchToken.sol': { content: source } },
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      evmVersion: 'cancun',
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+    },
   }
   const out = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
   const errors = (out.errors ?? []).filter((e) => e.severity === 'error')
   if (errors.length > 0) throw new Error(`solc: ${errors.map((e) => e.formattedMessage).join('\n')}`)
   const c = out.contracts['BenchToken.sol']!.BenchToken!
-  return { bytecode: `0x${c.evm.bytecode.object}`, abi: c.abi, solcVersion: solc.version(), compileMs: Math.round(performance.now() - t) }
+  return {
+    bytecode: `0x${c.evm.bytecode.object}`,
+    abi: c.abi,
+    solcVersion: solc.version(),
+    compileMs: Math.round(performance.now() - t),
+  }
 }

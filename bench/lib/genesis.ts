@@ -23,7 +23,8 @@ export function benchAddresses(set: string, count: number): string[] {
     try {
       const cached = JSON.parse(readFileSync(file, 'utf8')) as string[]
       // Spot-check the cache against a fresh derivation (a stale or foreign file must not slip in).
-      if (cached.length === count && [0, count - 1].every((i) => cached[i] === benchAccount(set, i).addressHex.toLowerCase())) return cached
+      if (cached.length === count && [0, count - 1].every((i) => cached[i] === benchAccount(set, i).addressHex.toLowerCase()))
+        return cached
     } catch {
       /* rebuilt below */
     }

@@ -10,7 +10,11 @@ export async function scrape(url: string): Promise<Samples> {
     if (line === '' || line.startsWith('#')) continue
     const sp = line.lastIndexOf(' ')
     // Drop the constant role label so keys are stable.
-    const key = line.slice(0, sp).replace(/,?role="[^"]*"/, '').replace('{,', '{').replace('{}', '')
+    const key = line
+      .slice(0, sp)
+      .replace(/,?role="[^"]*"/, '')
+      .replace('{,', '{')
+      .replace('{}', '')
     out.set(key, Number(line.slice(sp + 1)))
   }
   return out

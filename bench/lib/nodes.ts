@@ -42,14 +42,26 @@ let starts = 0
  * Spawns `node <launcher flags> bin/megaeth-node --log.level=warn --log.format=json <args> --rpc.port --metrics.port` (flags
  * apply in order, so `args` may override the log level) and waits until it answers eth_chainId.
  */
-export async function startNode(name: string, args: string[], opts: { nodeDir?: string; timeoutMs?: number; port?: number } = {}): Promise<NodeProcess> {
+export async function startNode(
+  name: string,
+  args: string[],
+  opts: { nodeDir?: string; timeoutMs?: number; port?: number } = {},
+): Promise<NodeProcess> {
   const port = opts.port ?? (await freePort())
   const metricsPort = await freePort()
   mkdirSync(LOG_DIR, { recursive: true })
   const logFile = join(LOG_DIR, `${String(++starts).padStart(2, '0')}-replica-bench-${name}.log`)
   const dir = opts.nodeDir ?? ROOT
   const launcher = join(dir, 'bin/megaeth-node')
-  const full = [...launcherNodeFlags(launcher), launcher, '--log.level=warn', '--log.format=json', ...args, `--rpc.port=${port}`, `--metrics.port=${metricsPort}`]
+  const full = [
+    ...launcherNodeFlags(launcher),
+    launcher,
+    '--log.level=warn',
+    '--log.format=json',
+    ...args,
+    `--rpc.port=${port}`,
+    `--metrics.port=${metricsPort}`,
+  ]
   const spawnedMs = Date.now()
   const child = spawnServer(process.execPath, full, dir, logFile, name)
   const pid = child.pid
@@ -61,7 +73,8 @@ export async function startNode(name: string, args: string[], opts: { nodeDir?: 
   }
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during startup (code ${child.exitCode}, signal ${child.signalCode}); log: ${logFile}`)
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${name} exited during startup (code ${child.exitCode}, signal ${child.signalCode}); log: ${logFile}`)
     if (Date.now() > deadline) {
       await stop()
       throw new Error(`${name} did not answer eth_chainId within ${opts.timeoutMs ?? 120_000} ms; log: ${logFile}`)

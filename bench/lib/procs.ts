@@ -21,7 +21,13 @@ export function track(child: ChildProcess, name: string): void {
  * Starts a server process with stdout and stderr appended to `logFile`, tracked for cleanup, and
  * without the parent's NODE_OPTIONS (the benchmark's own loader flags are not the server's).
  */
-export function spawnServer(command: string, args: readonly string[], cwd: string, logFile: string, name: string): ChildProcess & { pid: number } {
+export function spawnServer(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  logFile: string,
+  name: string,
+): ChildProcess & { pid: number } {
   const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
   track(child, name)
   const log = createWriteStream(logFile)
@@ -41,7 +47,8 @@ export function spawnServer(command: string, args: readonly string[], cwd: strin
 export function launcherNodeFlags(launcher: string): string[] {
   const shebang = readFileSync(launcher, 'utf8').split('\n', 1)[0] ?? ''
   const m = /^#!\/usr\/bin\/env (?:-S )?node((?: +\S+)*)\s*$/.exec(shebang)
-  if (m === null) throw new Error(`${launcher}: expected a "#!/usr/bin/env [-S] node [flags]" line, found ${JSON.stringify(shebang)}`)
+  if (m === null)
+    throw new Error(`${launcher}: expected a "#!/usr/bin/env [-S] node [flags]" line, found ${JSON.stringify(shebang)}`)
   return m[1]!.split(' ').filter((f) => f !== '')
 }
 

@@ -63,7 +63,8 @@ export class RpcClient {
           res.on('data', (c: Buffer) => chunks.push(c))
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8')
-            if (res.statusCode !== 200 && !text.startsWith('{') && !text.startsWith('[')) reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`))
+            if (res.statusCode !== 200 && !text.startsWith('{') && !text.startsWith('['))
+              reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`))
             else resolve(text)
           })
           res.on('error', reject)
@@ -83,7 +84,10 @@ export class RpcClient {
   }
 
   /** One HTTP request carrying a JSON-RPC batch; responses come back in request order. */
-  async batch<T = unknown>(calls: Array<[method: string, params: unknown[]]>, timeoutMs?: number): Promise<Array<RpcResponse<T>>> {
+  async batch<T = unknown>(
+    calls: Array<[method: string, params: unknown[]]>,
+    timeoutMs?: number,
+  ): Promise<Array<RpcResponse<T>>> {
     if (calls.length === 0) return []
     const base = this.nextId
     this.nextId += calls.length
@@ -92,7 +96,9 @@ export class RpcClient {
     if (!Array.isArray(res)) throw new Error(`batch rejected: ${res.error?.message ?? JSON.stringify(res).slice(0, 200)}`)
     const byId = new Map<unknown, RpcResponse<T>>()
     for (const r of res) byId.set(r.id, r)
-    return calls.map((_, i) => byId.get(base + i) ?? { id: base + i, error: { code: -1, message: 'missing from batch response' } })
+    return calls.map(
+      (_, i) => byId.get(base + i) ?? { id: base + i, error: { code: -1, message: 'missing from batch response' } },
+    )
   }
 
   close(): void {

@@ -128,7 +128,9 @@ export async function startServer(kind: ServerKind, tag: string, opts: ServerOpt
     await stopProcess(child, 15_000)
   }
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => reject(new Error(`${kind} exited during startup (code ${code}, signal ${signal}); log: ${logFile}`))),
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${kind} exited during startup (code ${code}, signal ${signal}); log: ${logFile}`)),
+    ),
   )
   exited.catch(() => undefined)
   const deadline = Date.now() + 60_000

@@ -6,7 +6,7 @@
  * block became visible over RPC (± one poll interval). MiniBlockWatcher follows megaeth-node's
  * `miniBlocks` WebSocket subscription (preconfirmation: the tx is in a durable mini-block).
  */
-import { RpcClient, hexNum, toHex } from './rpc.ts'
+import { type RpcClient, hexNum, toHex } from './rpc.ts'
 import { WsRpc } from './ws.ts'
 
 export interface BlockSeen {
@@ -62,7 +62,8 @@ export class BlockWatcher {
         const res = await this.rpc.batch<string>(nums.map((n) => ['eth_getBlockTransactionCountByNumber', [toHex(n)]]))
         for (let i = 0; i < nums.length; i++) {
           const r = res[i]!
-          if (r.error !== undefined || r.result === undefined || r.result === null) throw new Error(`block ${nums[i]}: ${r.error?.message ?? 'missing'}`)
+          if (r.error !== undefined || r.result === undefined || r.result === null)
+            throw new Error(`block ${nums[i]}: ${r.error?.message ?? 'missing'}`)
           const txs = hexNum(r.result)
           this.total += txs
           this.blocks.push({ number: nums[i]!, txs, cumulative: this.total, seenMs })
@@ -90,7 +91,11 @@ export class BlockWatcher {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done)
-        reject(new Error(`only ${this.total} of ${target} txs included after ${timeoutMs} ms${this.failure === undefined ? '' : ` (last poll error: ${this.failure.message})`}`))
+        reject(
+          new Error(
+            `only ${this.total} of ${target} txs included after ${timeoutMs} ms${this.failure === undefined ? '' : ` (last poll error: ${this.failure.message})`}`,
+          ),
+        )
       }, timeoutMs)
       const done = (b: BlockSeen): void => {
         clearTimeout(timer)
@@ -151,7 +156,10 @@ export class MiniBlockWatcher {
       return Promise.resolve(this.miniBlocks.find((m) => (c += m.txs) >= target)!)
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${this.total} of ${target} txs in mini-blocks after ${timeoutMs} ms`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`only ${this.total} of ${target} txs in mini-blocks after ${timeoutMs} ms`)),
+        timeoutMs,
+      )
       this.waiters.push({
         target,
         resolve: (m) => {

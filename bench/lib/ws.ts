@@ -29,7 +29,13 @@ export class WsRpc {
   private constructor(private readonly socket: WsSocket) {
     socket.on('message', (data) => {
       const at = performance.now()
-      const msg = JSON.parse(data.toString('utf8')) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: { subscription: string; result: unknown } }
+      const msg = JSON.parse(data.toString('utf8')) as {
+        id?: number
+        result?: unknown
+        error?: { message: string }
+        method?: string
+        params?: { subscription: string; result: unknown }
+      }
       if (msg.method === 'eth_subscription' && msg.params !== undefined) {
         this.handlers.get(msg.params.subscription)?.({ subscription: msg.params.subscription, result: msg.params.result, at })
         return

@@ -21,8 +21,18 @@ export interface CeilingPoint {
   serverCores: number
 }
 
-export async function runCeiling(opts: { txs: number; generatorCounts: number[]; concurrency: number; batchSize: number; log: (s: string) => void }): Promise<CeilingPoint[]> {
-  const child = fork(fileURLToPath(new URL('./trivial-server.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' } })
+export async function runCeiling(opts: {
+  txs: number
+  generatorCounts: number[]
+  concurrency: number
+  batchSize: number
+  log: (s: string) => void
+}): Promise<CeilingPoint[]> {
+  const child = fork(fileURLToPath(new URL('./trivial-server.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  })
   track(child, 'trivial-server')
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port))
@@ -67,7 +77,9 @@ export async function runCeiling(opts: { txs: number; generatorCounts: number[];
         generatorCores: Number((rep.generatorCpuSeconds / wall).toFixed(2)),
         serverCores: Number((serverCpu / wall).toFixed(2)),
       }
-      opts.log(`  ceiling: ${generators} generator(s) → ${point.tps.toLocaleString('en-US')} tx/s (generator ${point.generatorCores} cores, ${point.generatorCpuPerTxUs} µs CPU/tx; trivial server ${point.serverCores} cores)`)
+      opts.log(
+        `  ceiling: ${generators} generator(s) → ${point.tps.toLocaleString('en-US')} tx/s (generator ${point.generatorCores} cores, ${point.generatorCpuPerTxUs} µs CPU/tx; trivial server ${point.serverCores} cores)`,
+      )
       points.push(point)
     }
   } finally {

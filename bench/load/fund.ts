@@ -14,8 +14,20 @@ export interface SignedTx {
   hash: string
 }
 
-export function sign(server: Server, from: BenchAccount, fields: Omit<TxFields, 'chainId' | 'maxFeePerGas' | 'maxPriorityFeePerGas'>): SignedTx {
-  const raw = signNative({ ...fields, chainId: server.chainId, maxFeePerGas: server.fees.maxFeePerGas, maxPriorityFeePerGas: server.fees.maxPriorityFeePerGas }, from.privateKey)
+export function sign(
+  server: Server,
+  from: BenchAccount,
+  fields: Omit<TxFields, 'chainId' | 'maxFeePerGas' | 'maxPriorityFeePerGas'>,
+): SignedTx {
+  const raw = signNative(
+    {
+      ...fields,
+      chainId: server.chainId,
+      maxFeePerGas: server.fees.maxFeePerGas,
+      maxPriorityFeePerGas: server.fees.maxPriorityFeePerGas,
+    },
+    from.privateKey,
+  )
   return { raw: toHexString(raw), hash: txHash(raw) }
 }
 
@@ -48,13 +60,19 @@ export async function submitAll(rpc: RpcClient, txs: SignedTx[], batchSize = 100
 }
 
 /** Waits until every hash has a successful receipt. */
-export async function waitReceipts(rpc: RpcClient, hashes: string[], timeoutMs = 60_000): Promise<Array<{ blockNumber: number; contractAddress: string | null }>> {
+export async function waitReceipts(
+  rpc: RpcClient,
+  hashes: string[],
+  timeoutMs = 60_000,
+): Promise<Array<{ blockNumber: number; contractAddress: string | null }>> {
   const deadline = Date.now() + timeoutMs
   const out = new Map<string, { blockNumber: number; contractAddress: string | null }>()
   while (out.size < hashes.length) {
     const missing = hashes.filter((h) => !out.has(h))
     for (let i = 0; i < missing.length; i += 200) {
-      const res = await rpc.batch<{ status: string; blockNumber: string; contractAddress: string | null } | null>(missing.slice(i, i + 200).map((h) => ['eth_getTransactionReceipt', [h]]))
+      const res = await rpc.batch<{ status: string; blockNumber: string; contractAddress: string | null } | null>(
+        missing.slice(i, i + 200).map((h) => ['eth_getTransactionReceipt', [h]]),
+      )
       res.forEach((r, k) => {
         const rc = r.result
         if (rc === null || rc === undefined) return
@@ -94,7 +112,15 @@ export async function fundAccounts(server: Server, set: string, count: number, a
     for (let d = 0; d < dev.length; d++) {
       const i = r * dev.length + d
       if (i >= count) break
-      txs.push(sign(server, dev[d]!, { nonce: nonces[d]!++, gasLimit: 21_000n, to: accounts[i]!.address, value: amountWei, data: new Uint8Array(0) }))
+      txs.push(
+        sign(server, dev[d]!, {
+          nonce: nonces[d]!++,
+          gasLimit: 21_000n,
+          to: accounts[i]!.address,
+          value: amountWei,
+          data: new Uint8Array(0),
+        }),
+      )
     }
   }
   await submitAll(server.rpc, txs)

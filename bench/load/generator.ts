@@ -46,7 +46,14 @@ function prepare(spec: LoadSpec): Prepared {
   const senders = benchAccounts(spec.senders.set, spec.senders.from, spec.senders.count)
   const shared = spec.recipients.set === spec.senders.set
   // Disjoint recipients: each of this generator's txs gets its own slice of the recipient set.
-  const recipients = shared && spec.recipients.from === spec.senders.from && spec.recipients.count === spec.senders.count ? senders : benchAccounts(spec.recipients.set, spec.recipients.from + (shared ? 0 : spec.senders.from * spec.rounds), shared ? spec.recipients.count : spec.senders.count * spec.rounds)
+  const recipients =
+    shared && spec.recipients.from === spec.senders.from && spec.recipients.count === spec.senders.count
+      ? senders
+      : benchAccounts(
+          spec.recipients.set,
+          spec.recipients.from + (shared ? 0 : spec.senders.from * spec.rounds),
+          shared ? spec.recipients.count : spec.senders.count * spec.rounds,
+        )
   const chainId = BigInt(spec.chainId)
   const maxFeePerGas = BigInt(spec.maxFeePerGas)
   const maxPriorityFeePerGas = BigInt(spec.maxPriorityFeePerGas)
@@ -60,9 +67,16 @@ function prepare(spec: LoadSpec): Prepared {
   for (let r = 0; r < spec.rounds; r++) {
     for (let i = 0; i < senders.length; i++) {
       const s = senders[i]!
-      const rcpt = shared ? recipients[(i + r + 1) % recipients.length]! : recipients[(r * senders.length + i) % recipients.length]!
+      const rcpt = shared
+        ? recipients[(i + r + 1) % recipients.length]!
+        : recipients[(r * senders.length + i) % recipients.length]!
       if (spec.dummy === true) {
-        raws.push('0x02f86c8218c680808477359400825208940000000000000000000000000000000000000000018080c080a0' + '11'.repeat(32) + 'a0' + '22'.repeat(32))
+        raws.push(
+          '0x02f86c8218c680808477359400825208940000000000000000000000000000000000000000018080c080a0' +
+            '11'.repeat(32) +
+            'a0' +
+            '22'.repeat(32),
+        )
         continue
       }
       const raw = signNative(
@@ -93,10 +107,14 @@ function prepare(spec: LoadSpec): Prepared {
 
 /** "nonce too low: next nonce 5, tx nonce 3" → "nonce too low: next nonce N, tx nonce N" */
 function normalize(message: string): string {
-  return message.replace(/0x[0-9a-fA-F]+/g, '0x…').replace(/\d+/g, 'N').slice(0, 120)
+  return message
+    .replace(/0x[0-9a-fA-F]+/g, '0x…')
+    .replace(/\d+/g, 'N')
+    .slice(0, 120)
 }
 
-const RETRYABLE = /txpool is full|nonce too high|account limit|missing from batch|timed out|ECONNRESET|EPIPE|socket hang up|HTTP 5|too many|rate limit|exceeds|queue/i
+const RETRYABLE =
+  /txpool is full|nonce too high|account limit|missing from batch|timed out|ECONNRESET|EPIPE|socket hang up|HTTP 5|too many|rate limit|exceeds|queue/i
 const DONE_ALREADY = /already known|already imported|nonce too low/i
 
 function percentile(sorted: number[], p: number): number {
@@ -191,7 +209,9 @@ async function run(p: Prepared): Promise<LoadReport> {
       retried += batch.length
       for (let k = 0; k < batch.length; k += spec.batchSize) {
         const indices = batch.slice(k, k + spec.batchSize)
-        const body = Buffer.from(`[${indices.map((i) => `{"jsonrpc":"2.0","id":${i},"method":"eth_sendRawTransaction","params":["${p.raws[i]}"]}`).join(',')}]`)
+        const body = Buffer.from(
+          `[${indices.map((i) => `{"jsonrpc":"2.0","id":${i},"method":"eth_sendRawTransaction","params":["${p.raws[i]}"]}`).join(',')}]`,
+        )
         handle(await post(body), 0, 0, false, indices)
       }
     }
@@ -229,7 +249,11 @@ async function run(p: Prepared): Promise<LoadReport> {
     lastSubmitMs,
     lastResponseMs,
     requests,
-    requestMs: { p50: Number(percentile(requestMs, 50).toFixed(2)), p99: Number(percentile(requestMs, 99).toFixed(2)), max: Number((requestMs.at(-1) ?? 0).toFixed(2)) },
+    requestMs: {
+      p50: Number(percentile(requestMs, 50).toFixed(2)),
+      p99: Number(percentile(requestMs, 99).toFixed(2)),
+      max: Number((requestMs.at(-1) ?? 0).toFixed(2)),
+    },
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     wallSeconds: (performance.now() - t0) / 1000,
     lastHashes: p.lastHashes,
@@ -243,7 +267,13 @@ process.on('message', (msg: ToChild) => {
       if (msg.type === 'prepare') {
         const t = performance.now()
         prepared = prepare(msg.spec)
-        send({ type: 'ready', txs: prepared.raws.length, bodies: prepared.bodies.length, prepMs: performance.now() - t, bodyBytes: prepared.bodies.reduce((a, b) => a + b.length, 0) })
+        send({
+          type: 'ready',
+          txs: prepared.raws.length,
+          bodies: prepared.bodies.length,
+          prepMs: performance.now() - t,
+          bodyBytes: prepared.bodies.reduce((a, b) => a + b.length, 0),
+        })
       } else if (msg.type === 'go') {
         if (prepared === undefined) throw new Error('go before prepare')
         const report = await run(prepared)

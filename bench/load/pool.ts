@@ -52,7 +52,11 @@ export class GeneratorPool {
         rate: spec.rate === undefined ? undefined : spec.rate / n,
         concurrency: Math.max(1, Math.round(spec.concurrency / n)),
       }
-      const child = fork(ENTRY, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' } })
+      const child = fork(ENTRY, [], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, NODE_OPTIONS: '' },
+      })
       track(child, `generator-${c}`)
       pool.children.push(child)
       ready.push(

@@ -40,23 +40,58 @@ export async function runSignBench(count = 2_000): Promise<SignBenchResult> {
     const to = accounts[(i + 1) % accounts.length]!
     fields.push({
       key: from.privateKey,
-      tx: { chainId, nonce: Math.floor(i / accounts.length), maxPriorityFeePerGas: 0n, maxFeePerGas: 2_000_000_000n, gasLimit: 21_000n, to: to.address, value: 1n, data: new Uint8Array(0) },
+      tx: {
+        chainId,
+        nonce: Math.floor(i / accounts.length),
+        maxPriorityFeePerGas: 0n,
+        maxFeePerGas: 2_000_000_000n,
+        gasLimit: 21_000n,
+        to: to.address,
+        value: 1n,
+        data: new Uint8Array(0),
+      },
     })
   }
-  const commonNative = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: Hardfork.Cancun, customCrypto: nativeCrypto })
+  const commonNative = createCustomCommon({ chainId: Number(chainId) }, Mainnet, {
+    hardfork: Hardfork.Cancun,
+    customCrypto: nativeCrypto,
+  })
   // ethereumjs' hook has noble's signature type; ours is call-compatible for the (hash, key) it passes.
   const ecsign = nativeEcsign as unknown as NonNullable<typeof nativeCrypto.ecsign>
-  const commonEcsign = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: Hardfork.Cancun, customCrypto: { ...nativeCrypto, ecsign } })
-  const ethjsData = (tx: TxFields) => ({ chainId: tx.chainId, nonce: BigInt(tx.nonce), maxPriorityFeePerGas: tx.maxPriorityFeePerGas, maxFeePerGas: tx.maxFeePerGas, gasLimit: tx.gasLimit, to: tx.to, value: tx.value, data: tx.data })
+  const commonEcsign = createCustomCommon({ chainId: Number(chainId) }, Mainnet, {
+    hardfork: Hardfork.Cancun,
+    customCrypto: { ...nativeCrypto, ecsign },
+  })
+  const ethjsData = (tx: TxFields) => ({
+    chainId: tx.chainId,
+    nonce: BigInt(tx.nonce),
+    maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
+    maxFeePerGas: tx.maxFeePerGas,
+    gasLimit: tx.gasLimit,
+    to: tx.to,
+    value: tx.value,
+    data: tx.data,
+  })
 
   const ways: Record<string, (f: { tx: TxFields; key: Uint8Array }) => Promise<string> | string> = {
     viem: ({ tx, key }) =>
       signTransaction({
         privateKey: toHexString(key) as `0x${string}`,
-        transaction: { type: 'eip1559', chainId: Number(tx.chainId), nonce: tx.nonce, maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas, gas: tx.gasLimit, to: toHexString(tx.to) as `0x${string}`, value: tx.value },
+        transaction: {
+          type: 'eip1559',
+          chainId: Number(tx.chainId),
+          nonce: tx.nonce,
+          maxFeePerGas: tx.maxFeePerGas,
+          maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
+          gas: tx.gasLimit,
+          to: toHexString(tx.to) as `0x${string}`,
+          value: tx.value,
+        },
       }),
-    'ethjs-native': ({ tx, key }) => toHexString(createFeeMarket1559Tx(ethjsData(tx), { common: commonNative }).sign(key, false).serialize()),
-    'ethjs-ecsign': ({ tx, key }) => toHexString(createFeeMarket1559Tx(ethjsData(tx), { common: commonEcsign }).sign(key, false).serialize()),
+    'ethjs-native': ({ tx, key }) =>
+      toHexString(createFeeMarket1559Tx(ethjsData(tx), { common: commonNative }).sign(key, false).serialize()),
+    'ethjs-ecsign': ({ tx, key }) =>
+      toHexString(createFeeMarket1559Tx(ethjsData(tx), { common: commonEcsign }).sign(key, false).serialize()),
     native: ({ tx, key }) => toHexString(signNative(tx, key)),
   }
   const usPerTx: Record<string, number> = {}

@@ -13,7 +13,13 @@ export interface Background {
  * Funds `senders` accounts of `set` and pre-signs enough txs for `seconds` at `rate`. Batches of 2
  * every 4 ms (at 500 tx/s) so every 10 ms mini-block tick sees new txs, as with real users.
  */
-export async function prepareBackground(server: Server, set: string, rate: number, seconds: number, senders = 500): Promise<GeneratorPool> {
+export async function prepareBackground(
+  server: Server,
+  set: string,
+  rate: number,
+  seconds: number,
+  senders = 500,
+): Promise<GeneratorPool> {
   const rounds = Math.ceil((rate * seconds) / senders)
   await fundAccounts(server, set, senders, 10n ** 18n)
   return GeneratorPool.prepare(

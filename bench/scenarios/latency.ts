@@ -23,7 +23,13 @@ export interface LatencyResult {
   peakRssMb: number
 }
 
-async function measure(server: Server, rpc: RpcClient, txs: SignedTx[], mode: 'sync' | 'poll', timeoutMs: number): Promise<{ ms: number[]; timeouts: number }> {
+async function measure(
+  server: Server,
+  rpc: RpcClient,
+  txs: SignedTx[],
+  mode: 'sync' | 'poll',
+  timeoutMs: number,
+): Promise<{ ms: number[]; timeouts: number }> {
   const ms: number[] = []
   let timeouts = 0
   for (const tx of txs) {
@@ -61,9 +67,10 @@ export async function runLatency(ctx: BenchContext, kind: ServerKind): Promise<L
   try {
     const [sender] = await fundAccounts(server, 'latency-fg', 1, 10n ** 18n)
     const txs: SignedTx[] = []
-    for (let n = 0; n < idleN + loadedN + 20; n++) txs.push(sign(server, sender!, { nonce: n, gasLimit: 21_000n, to: sender!.address, value: 0n, data: new Uint8Array(0) }))
+    for (let n = 0; n < idleN + loadedN + 20; n++)
+      txs.push(sign(server, sender!, { nonce: n, gasLimit: 21_000n, to: sender!.address, value: 0n, data: new Uint8Array(0) }))
     // Longest expected run: loadedN calls at ≤ 60 ms each, plus warm-up.
-    const bgPool = await prepareBackground(server, 'latency-bg', rate, Math.ceil((loadedN * 0.06) + 15))
+    const bgPool = await prepareBackground(server, 'latency-bg', rate, Math.ceil(loadedN * 0.06 + 15))
     let mode: 'sync' | 'poll' = 'sync'
     try {
       await rpc.call('eth_sendRawTransactionSync', [txs[0]!.raw], 15_000)
@@ -78,14 +85,18 @@ export async function runLatency(ctx: BenchContext, kind: ServerKind): Promise<L
     await measure(server, rpc, txs.slice(1, 20), mode, 10_000)
     const idle = await measure(server, rpc, txs.slice(20, 20 + idleN), mode, 10_000)
     const idleMs = summarize(idle.ms)
-    log(`    idle: ${idleN} × ${mode === 'sync' ? 'eth_sendRawTransactionSync' : 'send+poll'}: p50 ${idleMs.p50} ms, p99 ${idleMs.p99} ms`)
+    log(
+      `    idle: ${idleN} × ${mode === 'sync' ? 'eth_sendRawTransactionSync' : 'send+poll'}: p50 ${idleMs.p50} ms, p99 ${idleMs.p99} ms`,
+    )
     const bg = startBackground(bgPool)
     await sleep(1_000)
     const loaded = await measure(server, rpc, txs.slice(20 + idleN), mode, 10_000)
     const bgRep = await bg.stop()
     const bgTps = Math.round(bgRep.accepted / ((bgRep.lastSubmitMs - bgRep.firstSubmitMs) / 1000))
     const loadedMs = summarize(loaded.ms)
-    log(`    under ~${rate} tx/s background (${fmt(bgTps)} tx/s achieved): p50 ${loadedMs.p50} ms, p99 ${loadedMs.p99} ms${loaded.timeouts + idle.timeouts > 0 ? `, ${loaded.timeouts + idle.timeouts} timeouts` : ''}`)
+    log(
+      `    under ~${rate} tx/s background (${fmt(bgTps)} tx/s achieved): p50 ${loadedMs.p50} ms, p99 ${loadedMs.p99} ms${loaded.timeouts + idle.timeouts > 0 ? `, ${loaded.timeouts + idle.timeouts} timeouts` : ''}`,
+    )
     const rejected = Object.values(bgRep.errors).reduce((a, b) => a + b, 0)
     if (rejected > 0) log(`    background rejections: ${JSON.stringify(bgRep.errors)}`)
     return {

@@ -82,14 +82,22 @@ export async function runMiniblock(ctx: BenchContext, kind: ServerKind): Promise
       if (before !== undefined && after !== undefined) {
         const iv = histogramDelta(before, after, 'megaeth_miniblock_interval_seconds')
         const b = histogramDelta(before, after, 'megaeth_miniblock_build_seconds')
-        p.metricsIntervalMs = { p50: round(iv.p50 * 1000), p99: round(iv.p99 * 1000), mean: round(iv.mean * 1000), count: iv.count }
+        p.metricsIntervalMs = {
+          p50: round(iv.p50 * 1000),
+          p99: round(iv.p99 * 1000),
+          mean: round(iv.mean * 1000),
+          count: iv.count,
+        }
         p.metricsBuildMs = { p50: round(b.p50 * 1000), p99: round(b.p99 * 1000), mean: round(b.mean * 1000) }
       }
       return p
     }
     const describe = (p: CadencePhase): string => {
       const iv = p.intervalMs ?? p.arrivalIntervalMs
-      return `${fmt(p.blocks)} ${kind === 'megaeth' ? 'mini-blocks' : 'blocks'} in ${p.seconds} s, interval p50 ${iv.p50} ms p99 ${iv.p99} ms` + (p.metricsBuildMs === undefined ? '' : ` (build p50 ${p.metricsBuildMs.p50} ms p99 ${p.metricsBuildMs.p99} ms)`)
+      return (
+        `${fmt(p.blocks)} ${kind === 'megaeth' ? 'mini-blocks' : 'blocks'} in ${p.seconds} s, interval p50 ${iv.p50} ms p99 ${iv.p99} ms` +
+        (p.metricsBuildMs === undefined ? '' : ` (build p50 ${p.metricsBuildMs.p50} ms p99 ${p.metricsBuildMs.p99} ms)`)
+      )
     }
     await sleep(500)
     const idle = await phase(idleSeconds)
@@ -99,11 +107,16 @@ export async function runMiniblock(ctx: BenchContext, kind: ServerKind): Promise
     const loaded = await phase(loadedSeconds)
     const bgRep = await bg.stop()
     const bgTps = Math.round(bgRep.accepted / ((bgRep.lastSubmitMs - bgRep.firstSubmitMs) / 1000))
-    log(`    at ~${rate} tx/s (${fmt(bgTps)} achieved): ${describe(loaded)}${loaded.txsPerBlock === null ? '' : `, ${loaded.txsPerBlock} txs each`}`)
+    log(
+      `    at ~${rate} tx/s (${fmt(bgTps)} achieved): ${describe(loaded)}${loaded.txsPerBlock === null ? '' : `, ${loaded.txsPerBlock} txs each`}`,
+    )
     return {
       server: server.label,
       command: server.command,
-      source: kind === 'megaeth' ? 'WS miniBlocks: mini_block_timestamp deltas; /metrics histograms' : 'WS newHeads: client arrival deltas (anvil has no mini-blocks)',
+      source:
+        kind === 'megaeth'
+          ? 'WS miniBlocks: mini_block_timestamp deltas; /metrics histograms'
+          : 'WS newHeads: client arrival deltas (anvil has no mini-blocks)',
       idle,
       loaded,
       backgroundTps: bgTps,

@@ -61,7 +61,13 @@ export interface ReplicaParams {
 }
 
 export function replicaParams(quick: boolean): ReplicaParams {
-  return { accounts: 100_000, senders: 2_000, liveRounds: quick ? 6 : 15, backlogRounds: quick ? 4 : 8, pacedSeconds: quick ? 8 : 15 }
+  return {
+    accounts: 100_000,
+    senders: 2_000,
+    liveRounds: quick ? 6 : 15,
+    backlogRounds: quick ? 4 : 8,
+    pacedSeconds: quick ? 8 : 15,
+  }
 }
 
 interface LagStats extends Summary {
@@ -144,7 +150,14 @@ export interface ReplicaResult {
   server: string
   commands: { sequencer: string; replica: string; validator: string }
   verifyWorkers: number
-  genesis: { accounts: number; devAndPredeploys: number; senders: number; recipientsUsed: number; sequencerStartSeconds: number; replicaStartSeconds: number }
+  genesis: {
+    accounts: number
+    devAndPredeploys: number
+    senders: number
+    recipientsUsed: number
+    sequencerStartSeconds: number
+    replicaStartSeconds: number
+  }
   live: {
     txs: number
     included: number
@@ -213,7 +226,16 @@ export interface ReplicaResult {
   witness: WitnessStats
   verifyCpu: VerifyCpu | undefined
   /** RSS before the load (caught up, idle), peak (VmHWM) over the run, and after the live phase */
-  memory: { sequencerIdleRssMb: number; sequencerPeakRssMb: number; replicaIdleRssMb: number; replicaPeakRssMb: number; replicaRssMb: number; validatorIdleRssMb: number; validatorPeakRssMb: number; validatorRssMb: number }
+  memory: {
+    sequencerIdleRssMb: number
+    sequencerPeakRssMb: number
+    replicaIdleRssMb: number
+    replicaPeakRssMb: number
+    replicaRssMb: number
+    validatorIdleRssMb: number
+    validatorPeakRssMb: number
+    validatorRssMb: number
+  }
   disk: {
     replicaDatadirMb: number
     replicaDatadirApparentMb: number
@@ -281,13 +303,24 @@ class LagSampler {
     this.busy = true
     try {
       const t0 = Date.now()
-      const [head, r, v] = await Promise.all([this.seq.rpc.call<string>('eth_blockNumber', [], 2_000).catch(() => undefined), this.info(this.followers.replica), this.info(this.followers.validator)])
+      const [head, r, v] = await Promise.all([
+        this.seq.rpc.call<string>('eth_blockNumber', [], 2_000).catch(() => undefined),
+        this.info(this.followers.replica),
+        this.info(this.followers.validator),
+      ])
       if (head === undefined) return
-      const num = (i: NodeInfo | undefined): number | undefined => (i?.verified === undefined ? undefined : hexNum(i.verified.block))
+      const num = (i: NodeInfo | undefined): number | undefined =>
+        i?.verified === undefined ? undefined : hexNum(i.verified.block)
       this.failures.replica = Math.max(this.failures.replica, r?.verified?.failures ?? 0)
       this.failures.validator = Math.max(this.failures.validator, v?.verified?.failures ?? 0)
       const rss = (n: NodeProcess | undefined): number => (n === undefined || n.exited() ? 0 : n.rssKb())
-      this.samples.push({ t: (t0 + Date.now()) / 2, seq: hexNum(head), replica: num(r), validator: num(v), rssKb: [rss(this.seq), rss(this.followers.replica), rss(this.followers.validator)] })
+      this.samples.push({
+        t: (t0 + Date.now()) / 2,
+        seq: hexNum(head),
+        replica: num(r),
+        validator: num(v),
+        rssKb: [rss(this.seq), rss(this.followers.replica), rss(this.followers.validator)],
+      })
     } finally {
       this.busy = false
     }
@@ -306,13 +339,15 @@ async function waitVerified(node: NodeProcess, n: number, timeoutMs: number, pol
   for (;;) {
     try {
       const info = await node.rpc.call<NodeInfo>('mega_nodeInfo', [], 2_000)
-      if ((info.verified?.failures ?? 0) > 0) throw new Error(`${node.name} refused a block: ${JSON.stringify(info.verified?.failure)}`)
+      if ((info.verified?.failures ?? 0) > 0)
+        throw new Error(`${node.name} refused a block: ${JSON.stringify(info.verified?.failure)}`)
       last = info.verified === undefined ? -1 : hexNum(info.verified.block)
       if (last >= n) return Date.now()
     } catch (error) {
       if (error instanceof Error && error.message.includes('refused a block')) throw error
     }
-    if (Date.now() > deadline) throw new Error(`${node.name} verified only up to block ${last} of ${n} after ${timeoutMs} ms; log: ${node.logFile}`)
+    if (Date.now() > deadline)
+      throw new Error(`${node.name} verified only up to block ${last} of ${n} after ${timeoutMs} ms; log: ${node.logFile}`)
     await sleep(pollMs)
   }
 }
@@ -348,19 +383,31 @@ function lagStats(values: number[]): LagStats {
 const mb = (bytes: number): number => round(bytes / 2 ** 20, 1)
 const kbToMb = (kb: number): number => round(kb / 1024, 1)
 
-async function witnessStats(seq: NodeProcess, blocks: BlockSeen[]): Promise<WitnessStats & { fullest?: { number: number; witness: Uint8Array } }> {
+async function witnessStats(
+  seq: NodeProcess,
+  blocks: BlockSeen[],
+): Promise<WitnessStats & { fullest?: { number: number; witness: Uint8Array } }> {
   let fullest: { number: number; txs: number; witness: Uint8Array } | undefined
   const perBlock: WitnessStats['perBlock'] = []
   const sums = { stateNodes: 0, state: 0, codes: 0, keys: 0, headers: 0, encoded: 0, txs: 0 }
   const len = (items: string[]): number => items.reduce((a, h) => a + (h.length - 2) / 2, 0)
   for (const b of blocks) {
-    const w = await seq.rpc.call<{ state: string[]; codes: string[]; keys: string[]; headers: string[] }>('debug_executionWitness', [toHex(b.number)], 60_000)
+    const w = await seq.rpc.call<{ state: string[]; codes: string[]; keys: string[]; headers: string[] }>(
+      'debug_executionWitness',
+      [toHex(b.number)],
+      60_000,
+    )
     const state = len(w.state)
     const codes = len(w.codes)
     const keys = len(w.keys)
     const headers = len(w.headers)
     const toBytes = (items: string[]): Uint8Array[] => items.map((h) => hexToBytes(h as `0x${string}`))
-    const encodedBytes = encodeWitness({ state: toBytes(w.state), codes: toBytes(w.codes), keys: toBytes(w.keys), headers: toBytes(w.headers) })
+    const encodedBytes = encodeWitness({
+      state: toBytes(w.state),
+      codes: toBytes(w.codes),
+      keys: toBytes(w.keys),
+      headers: toBytes(w.headers),
+    })
     const encoded = encodedBytes.length
     if (fullest === undefined || b.txs > fullest.txs) fullest = { number: b.number, txs: b.txs, witness: encodedBytes }
     sums.stateNodes += w.state.length
@@ -370,7 +417,13 @@ async function witnessStats(seq: NodeProcess, blocks: BlockSeen[]): Promise<Witn
     sums.headers += headers
     sums.encoded += encoded
     sums.txs += b.txs
-    perBlock.push({ number: b.number, txs: b.txs, stateNodes: w.state.length, bytes: state + codes + keys + headers, encodedBytes: encoded })
+    perBlock.push({
+      number: b.number,
+      txs: b.txs,
+      stateNodes: w.state.length,
+      bytes: state + codes + keys + headers,
+      encodedBytes: encoded,
+    })
   }
   const total = sums.state + sums.codes + sums.keys + sums.headers
   const maxTxs = Math.max(0, ...perBlock.map((b) => b.txs))
@@ -384,8 +437,18 @@ async function witnessStats(seq: NodeProcess, blocks: BlockSeen[]): Promise<Witn
     bytesPerTx: per(total),
     encodedBytesPerTx: per(sums.encoded),
     stateNodesPerTx: sums.txs === 0 ? 0 : round(sums.stateNodes / sums.txs),
-    breakdownBytesPerTx: { stateNodes: per(sums.state), codes: per(sums.codes), keys: per(sums.keys), headers: per(sums.headers) },
-    fullBlocks: { blocks: full.length, txsPerBlock: full.length === 0 ? 0 : Math.round(fullTxs / full.length), bytesPerTx: fullTxs === 0 ? 0 : Math.round(fullBytes / fullTxs), bytesPerBlock: full.length === 0 ? 0 : Math.round(fullBytes / full.length) },
+    breakdownBytesPerTx: {
+      stateNodes: per(sums.state),
+      codes: per(sums.codes),
+      keys: per(sums.keys),
+      headers: per(sums.headers),
+    },
+    fullBlocks: {
+      blocks: full.length,
+      txsPerBlock: full.length === 0 ? 0 : Math.round(fullTxs / full.length),
+      bytesPerTx: fullTxs === 0 ? 0 : Math.round(fullBytes / fullTxs),
+      bytesPerBlock: full.length === 0 ? 0 : Math.round(fullBytes / full.length),
+    },
     perBlock,
     ...(fullest === undefined ? {} : { fullest: { number: fullest.number, witness: fullest.witness } }),
   }
@@ -396,7 +459,12 @@ async function witnessStats(seq: NodeProcess, blocks: BlockSeen[]): Promise<Witn
  * task function in this process, `runs` times after a warm-up: CPU time per tx, which other
  * processes on the machine inflate far less than the in-worker wall time the nodes report.
  */
-async function verifyCpu(seq: NodeProcess, number: number, witness: Uint8Array, runs: number): Promise<Omit<VerifyCpu, 'ratioToProduction' | 'ratioToSequencerAlone'>> {
+async function verifyCpu(
+  seq: NodeProcess,
+  number: number,
+  witness: Uint8Array,
+  runs: number,
+): Promise<Omit<VerifyCpu, 'ratioToProduction' | 'ratioToSequencerAlone'>> {
   const raw = await seq.rpc.call<string>('debug_getRawBlock', [toHex(number)], 60_000)
   const [header, transactions] = RLP.decode(hexToBytes(raw as `0x${string}`)) as unknown as [Uint8Array[], Uint8Array[]]
   const task = { config: chainConfigFromGenesis(devGenesis(), 'megaeth'), header: RLP.encode(header), transactions, witness }
@@ -414,10 +482,27 @@ async function verifyCpu(seq: NodeProcess, number: number, witness: Uint8Array, 
   }
   const cpuMs = summarize(cpu).p50
   const cpuUsPerTx = Math.round((cpuMs * 1000) / Math.max(1, transactions.length))
-  return { block: number, txs: transactions.length, witnessBytes: witness.length, runs, wallMs: summarize(wall, 1).p50, cpuMs: round(cpuMs, 1), cpuUsPerTx, txPerCoreSecond: Math.round(1e6 / Math.max(1, cpuUsPerTx)) }
+  return {
+    block: number,
+    txs: transactions.length,
+    witnessBytes: witness.length,
+    runs,
+    wallMs: summarize(wall, 1).p50,
+    cpuMs: round(cpuMs, 1),
+    cpuUsPerTx,
+    txPerCoreSecond: Math.round(1e6 / Math.max(1, cpuUsPerTx)),
+  }
 }
 
-function spec(url: string, p: ReplicaParams, rounds: number, startNonce: number, recipientsFrom: number, concurrency: number, batchSize: number): LoadSpec {
+function spec(
+  url: string,
+  p: ReplicaParams,
+  rounds: number,
+  startNonce: number,
+  recipientsFrom: number,
+  concurrency: number,
+  batchSize: number,
+): LoadSpec {
   return {
     url,
     chainId: CHAIN_ID.megaeth.toString(),
@@ -456,14 +541,17 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     // Paced phase: at most ~2,000 tx/s × pacedSeconds (its rate is half the live one, known later).
     const maxPacedTxs = p.senders * Math.ceil((2_000 * p.pacedSeconds) / p.senders)
     const recipientsUsed = liveTxs + maxPacedTxs + backlogTxs
-    if (p.senders + recipientsUsed > p.accounts) throw new Error(`${p.senders} senders + ${recipientsUsed} recipients exceed the ${p.accounts} genesis accounts`)
+    if (p.senders + recipientsUsed > p.accounts)
+      throw new Error(`${p.senders} senders + ${recipientsUsed} recipients exceed the ${p.accounts} genesis accounts`)
     const t = performance.now()
     const genesisFile = join(work, 'genesis.json')
     const g = writeBigGenesis(genesisFile, [
       { set: SENDERS, count: p.senders, balanceWei: 10n ** 18n },
       { set: RECIPIENTS, count: p.accounts - p.senders, balanceWei: 10n ** 16n },
     ])
-    log(`  genesis: dev chain + ${fmt(g.accounts)} funded accounts (${fmt(p.senders)} senders; ${fmt(g.devAccounts)} dev accounts and predeploys on top) in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    log(
+      `  genesis: dev chain + ${fmt(g.accounts)} funded accounts (${fmt(p.senders)} senders; ${fmt(g.devAccounts)} dev accounts and predeploys on top) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    )
     const keyFile = join(work, 'sequencer.key')
     writeFileSync(keyFile, `${DEV_SEQUENCER_KEY}\n`, { mode: 0o600 })
     const sequencerAddress = bytesToHex(privateKeyToAddress(hexToBytes(DEV_SEQUENCER_KEY)))
@@ -474,26 +562,59 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const seqPort = await freePort()
     const seqUrl = `http://127.0.0.1:${seqPort}`
     const preparing = GeneratorPool.prepare(spec(seqUrl, p, p.liveRounds, 0, 0, ctx.concurrency, ctx.batchSize), 1)
-    preparing.then((pool) => pools.push(pool), () => undefined)
+    preparing.then(
+      (pool) => pools.push(pool),
+      () => undefined,
+    )
     // The sequencer's p2p identity and port are fixed up front, so the followers can start with it
     // (they keep dialling until it is up): the three nodes' start-ups (genesis state of 100,000
     // accounts each) overlap.
     const p2pKeyFile = join(work, 'sequencer-p2p.key')
     const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(p2pKeyFile)).toString()
     const bootnode = `/ip4/127.0.0.1/tcp/${await freePort()}/p2p/${peerId}`
-    const seqArgs = [`--genesis=${genesisFile}`, `--datadir=${seqDir}`, `--sequencer.key-file=${keyFile}`, `--p2p.port=${bootnode.split('/')[4]}`, `--p2p.key-file=${p2pKeyFile}`, '--miniblock-ms=10', '--block-ms=1000', '--ingest-workers=1', ...(ctx.serverOpts.extraArgs ?? [])]
-    const replicaArgs = ['--role=replica', `--genesis=${genesisFile}`, `--datadir=${repDir}`, `--sequencer.address=${sequencerAddress}`, '--p2p.port=0', `--p2p.bootnodes=${bootnode}`, '--log.level=debug']
+    const seqArgs = [
+      `--genesis=${genesisFile}`,
+      `--datadir=${seqDir}`,
+      `--sequencer.key-file=${keyFile}`,
+      `--p2p.port=${bootnode.split('/')[4]}`,
+      `--p2p.key-file=${p2pKeyFile}`,
+      '--miniblock-ms=10',
+      '--block-ms=1000',
+      '--ingest-workers=1',
+      ...(ctx.serverOpts.extraArgs ?? []),
+    ]
+    const replicaArgs = [
+      '--role=replica',
+      `--genesis=${genesisFile}`,
+      `--datadir=${repDir}`,
+      `--sequencer.address=${sequencerAddress}`,
+      '--p2p.port=0',
+      `--p2p.bootnodes=${bootnode}`,
+      '--log.level=debug',
+    ]
     // --dev only because config validation demands --datadir of every non-dev node, which validator mode refuses;
     // with --genesis it runs this genesis (--dev implies the dev sequencer's address, which signs here).
-    const validatorArgs = ['--dev', '--role=replica', '--replica.mode=validator', `--genesis=${genesisFile}`, `--p2p.bootnodes=${bootnode}`, '--log.level=debug']
-    const started = await Promise.allSettled([startNode('sequencer', seqArgs, { ...nodeDir, port: seqPort }), startNode('replica', replicaArgs, nodeDir), startNode('validator', validatorArgs, nodeDir)])
+    const validatorArgs = [
+      '--dev',
+      '--role=replica',
+      '--replica.mode=validator',
+      `--genesis=${genesisFile}`,
+      `--p2p.bootnodes=${bootnode}`,
+      '--log.level=debug',
+    ]
+    const started = await Promise.allSettled([
+      startNode('sequencer', seqArgs, { ...nodeDir, port: seqPort }),
+      startNode('replica', replicaArgs, nodeDir),
+      startNode('validator', validatorArgs, nodeDir),
+    ])
     for (const r of started) if (r.status === 'fulfilled') nodes.push(r.value)
     for (const r of started) if (r.status === 'rejected') throw r.reason
     const [seq, replica, validator] = nodes as [NodeProcess, NodeProcess, NodeProcess]
     const sequencerStartSeconds = (seq.readyMs - seq.spawnedMs) / 1000
     const replicaStartSeconds = (replica.readyMs - replica.spawnedMs) / 1000
     const info = await seq.rpc.call<{ p2pAddrs: string[]; chainId: string }>('mega_nodeInfo')
-    if (BigInt(info.chainId) !== CHAIN_ID.megaeth) throw new Error(`sequencer chain id ${info.chainId}, expected ${CHAIN_ID.megaeth}`)
+    if (BigInt(info.chainId) !== CHAIN_ID.megaeth)
+      throw new Error(`sequencer chain id ${info.chainId}, expected ${CHAIN_ID.megaeth}`)
     if (!info.p2pAddrs.includes(bootnode)) throw new Error(`sequencer listens on ${info.p2pAddrs.join(', ')}, not ${bootnode}`)
     // Both followers connected and verifying before the load starts: a block sealed after they came up is verified by both.
     let head0 = hexNum(await seq.rpc.call<string>('eth_blockNumber'))
@@ -506,7 +627,9 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const workers = await verifyWorkers(replica)
     const idleRss = { seq: seq.rssKb(), rep: replica.rssKb(), val: validator.rssKb() }
     const poolA = await preparing
-    log(`  nodes up (started together): sequencer in ${sequencerStartSeconds.toFixed(1)} s, full replica in ${replicaStartSeconds.toFixed(1)} s, validator in ${((validator.readyMs - validator.spawnedMs) / 1000).toFixed(1)} s; both followers verified block ${head0}; ${workers} verify worker(s) each; ${fmt(liveTxs)} live txs signed in ${(poolA.prepMs / 1000).toFixed(1)} s`)
+    log(
+      `  nodes up (started together): sequencer in ${sequencerStartSeconds.toFixed(1)} s, full replica in ${replicaStartSeconds.toFixed(1)} s, validator in ${((validator.readyMs - validator.spawnedMs) / 1000).toFixed(1)} s; both followers verified block ${head0}; ${workers} verify worker(s) each; ${fmt(liveTxs)} live txs signed in ${(poolA.prepMs / 1000).toFixed(1)} s`,
+    )
     const setupSeconds = (performance.now() - t0) / 1000
 
     // --- A. live: max load, both followers verifying --------------------------------------------
@@ -515,13 +638,19 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     sampler = new LagSampler(seq, { replica, validator })
     sampler.start(100)
     watcher = await BlockWatcher.start(seq.rpc, 20)
-    const [sBefore, rBefore, vBefore] = await Promise.all([scrape(seq.metricsUrl), scrape(replica.metricsUrl), scrape(validator.metricsUrl)])
+    const [sBefore, rBefore, vBefore] = await Promise.all([
+      scrape(seq.metricsUrl),
+      scrape(replica.metricsUrl),
+      scrape(validator.metricsUrl),
+    ])
     const cpu0 = { seq: seq.cpuSeconds(), rep: replica.cpuSeconds(), val: validator.cpuSeconds() }
     const meter = new CpuMeter()
     const goMs = Date.now()
     poolA.go()
     const rep: CombinedReport = await poolA.finished()
-    log(`    submitted ${fmt(rep.accepted)}/${fmt(liveTxs)} in ${((rep.lastResponseMs - rep.firstSubmitMs) / 1000).toFixed(1)} s (${fmt(rep.submitTps)} tx/s accepted${rep.retried > 0 ? `, ${fmt(rep.retried)} resubmitted` : ''}${rep.failed > 0 ? `, ${fmt(rep.failed)} FAILED` : ''})`)
+    log(
+      `    submitted ${fmt(rep.accepted)}/${fmt(liveTxs)} in ${((rep.lastResponseMs - rep.firstSubmitMs) / 1000).toFixed(1)} s (${fmt(rep.submitTps)} tx/s accepted${rep.retried > 0 ? `, ${fmt(rep.retried)} resubmitted` : ''}${rep.failed > 0 ? `, ${fmt(rep.failed)} FAILED` : ''})`,
+    )
     let complete = true
     let last: BlockSeen | undefined
     try {
@@ -533,12 +662,23 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     }
     const endMs = last?.seenMs ?? Date.now()
     const cpuWindow = meter.finish()
-    const cpuAtSeal = { seq: seq.cpuSeconds() - cpu0.seq, rep: replica.cpuSeconds() - cpu0.rep, val: validator.cpuSeconds() - cpu0.val }
+    const cpuAtSeal = {
+      seq: seq.cpuSeconds() - cpu0.seq,
+      rep: replica.cpuSeconds() - cpu0.rep,
+      val: validator.cpuSeconds() - cpu0.val,
+    }
     const lastBlock = last?.number ?? hexNum(await seq.rpc.call<string>('eth_blockNumber'))
-    const [repDone, valDone] = await Promise.all([waitVerified(replica, lastBlock, 120_000), waitVerified(validator, lastBlock, 120_000)])
+    const [repDone, valDone] = await Promise.all([
+      waitVerified(replica, lastBlock, 120_000),
+      waitVerified(validator, lastBlock, 120_000),
+    ])
     await sleep(300)
     sampler.stop()
-    const [sAfter, rAfter, vAfter] = await Promise.all([scrape(seq.metricsUrl), scrape(replica.metricsUrl), scrape(validator.metricsUrl)])
+    const [sAfter, rAfter, vAfter] = await Promise.all([
+      scrape(seq.metricsUrl),
+      scrape(replica.metricsUrl),
+      scrape(validator.metricsUrl),
+    ])
     const cpuFollow = { rep: replica.cpuSeconds() - cpu0.rep, val: validator.cpuSeconds() - cpu0.val }
     watcher.stop()
     const loaded = watcher.blocks.filter((b) => b.txs > 0 && b.number <= lastBlock)
@@ -552,15 +692,31 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
       return Math.round(txs / ((to - from) / 1000))
     }
     const steadyTps = steady(firstLoaded?.seenMs, last?.seenMs)
-    const blocksPerSec = firstLoaded !== undefined && last !== undefined && last.seenMs > firstLoaded.seenMs ? round((last.number - firstLoaded.number) / ((last.seenMs - firstLoaded.seenMs) / 1000), 3) : 0
+    const blocksPerSec =
+      firstLoaded !== undefined && last !== undefined && last.seenMs > firstLoaded.seenMs
+        ? round((last.number - firstLoaded.number) / ((last.seenMs - firstLoaded.seenMs) / 1000), 3)
+        : 0
     const seqMetrics = summarizeNodeMetrics(sBefore, sAfter, seconds)
-    const otherCores = round(Math.max(0, cpuWindow.machineCores - (cpuAtSeal.seq + cpuAtSeal.rep + cpuAtSeal.val + rep.generatorCpuSeconds) / cpuWindow.wallSeconds))
+    const otherCores = round(
+      Math.max(
+        0,
+        cpuWindow.machineCores -
+          (cpuAtSeal.seq + cpuAtSeal.rep + cpuAtSeal.val + rep.generatorCpuSeconds) / cpuWindow.wallSeconds,
+      ),
+    )
     log(
       `    sequencer: ${fmt(sustainedTps)} tx/s sustained (${fmt(included)} txs in ${loaded.length} blocks, ${seconds.toFixed(1)} s to the last one), ${fmt(steadyTps)} tx/s between the first and last loaded seals, ${blocksPerSec} blocks/s; ` +
         `${fmt((cpuAtSeal.seq / Math.max(1, included)) * 1e6)} µs CPU/tx, ${round(cpuAtSeal.seq / cpuWindow.wallSeconds)} cores; machine ${cpuWindow.machineCores}/${CORES} busy (other processes ${otherCores})`,
     )
 
-    const follower = (who: 'replica' | 'validator', node: NodeProcess, before: Samples, after: Samples, cpuSeconds: number, doneMs: number): FollowerLive => {
+    const follower = (
+      who: 'replica' | 'validator',
+      node: NodeProcess,
+      before: Samples,
+      after: Samples,
+      cpuSeconds: number,
+      doneMs: number,
+    ): FollowerLive => {
       const windowSamples = sampler!.samples.filter((s) => s.t >= goMs && s.t <= endMs && s[who] !== undefined)
       const lags = windowSamples.map((s) => Math.max(0, s.seq - s[who]!))
       const perBlock = verifiedFromLog(node.logFile)
@@ -583,15 +739,33 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
         lagBlocks: lagStats(lags),
         verifiedTps,
         steadyVerifiedTps: steady(verifiedAtFirst, sampler!.verifiedAt(who, lastBlock, goMs)),
-        verifiedBlocksPerSec: verifiedAtFirst === undefined || doneMs <= verifiedAtFirst || firstLoaded === undefined ? 0 : round((lastBlock - firstLoaded.number) / ((doneMs - verifiedAtFirst) / 1000), 3),
+        verifiedBlocksPerSec:
+          verifiedAtFirst === undefined || doneMs <= verifiedAtFirst || firstLoaded === undefined
+            ? 0
+            : round((lastBlock - firstLoaded.number) / ((doneMs - verifiedAtFirst) / 1000), 3),
         ratioToProduction: round(verifiedTps / Math.max(1, sustainedTps)),
         tailSeconds: round((doneMs - endMs) / 1000),
         cpuSeconds: round(cpuSeconds),
         cpuUsPerTx: Math.round((cpuSeconds / Math.max(1, included)) * 1e6),
         cores: round(cpuSeconds / ((doneMs - goMs) / 1000)),
-        verifySeconds: { blocks: vs.count, sum: round(vs.sum, 3), meanMs: round(vs.mean * 1000, 1), p50Ms: round(vs.p50 * 1000, 1), p99Ms: round(vs.p99 * 1000, 1) },
+        verifySeconds: {
+          blocks: vs.count,
+          sum: round(vs.sum, 3),
+          meanMs: round(vs.mean * 1000, 1),
+          p50Ms: round(vs.p50 * 1000, 1),
+          p99Ms: round(vs.p99 * 1000, 1),
+        },
         perBlockVerifyMs: summarize(loadedMs, 0),
-        verifyUsPerTx: loadedMs.length === 0 ? 0 : Math.round((loadedVerifyMsSum * 1000) / Math.max(1, loaded.filter((b) => perBlock.has(b.number)).reduce((a, b) => a + b.txs, 0))),
+        verifyUsPerTx:
+          loadedMs.length === 0
+            ? 0
+            : Math.round(
+                (loadedVerifyMsSum * 1000) /
+                  Math.max(
+                    1,
+                    loaded.filter((b) => perBlock.has(b.number)).reduce((a, b) => a + b.txs, 0),
+                  ),
+              ),
         workerCapacityTps: Math.round(workerTps * workers),
         workerCapacityRatio: round((workerTps * workers) / Math.max(1, sustainedTps)),
         verifyTimePerBlockInterval: loadedMs.length === 0 ? 0 : round(loadedVerifyMsSum / loadedMs.length / blockIntervalMs, 3),
@@ -603,7 +777,10 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     }
     const liveReplica = follower('replica', replica, rBefore, rAfter, cpuFollow.rep, repDone)
     const liveValidator = follower('validator', validator, vBefore, vAfter, cpuFollow.val, valDone)
-    for (const [name, f] of [['full replica', liveReplica], ['validator', liveValidator]] as const) {
+    for (const [name, f] of [
+      ['full replica', liveReplica],
+      ['validator', liveValidator],
+    ] as const) {
       log(
         `    ${name}: verified ${fmt(f.verifiedTps)} tx/s (${f.ratioToProduction}× production; steady ${fmt(f.steadyVerifiedTps)} tx/s, ${f.verifiedBlocksPerSec} blocks/s), lag p50 ${f.lagBlocks.p50} p99 ${f.lagBlocks.p99} max ${f.lagBlocks.max} blocks, seal→verified p50 ${fmt(f.sealToVerifiedMs.p50)} ms p99 ${fmt(f.sealToVerifiedMs.p99)} ms; ` +
           `in-worker verify ${fmt(f.perBlockVerifyMs.mean)} ms/block mean (${f.verifyUsPerTx} µs/tx → worker capacity ${fmt(f.workerCapacityTps)} tx/s = ${f.workerCapacityRatio}×); CPU ${f.cpuUsPerTx} µs/tx (${f.cores} cores); RSS peak ${fmt(f.peakRssMb)} MB`,
@@ -617,11 +794,18 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const pacedRounds = Math.max(1, Math.ceil((pacedRate * p.pacedSeconds) / p.senders))
     const pacedTxs = pacedRounds * p.senders
     const poolPaced = await GeneratorPool.prepare(
-      { ...spec(seqUrl, p, pacedRounds, p.liveRounds, liveTxs, 1, Math.max(1, Math.round(pacedRate / 100))), mode: 'rate', rate: pacedRate, retryDeadlineMs: 0 },
+      {
+        ...spec(seqUrl, p, pacedRounds, p.liveRounds, liveTxs, 1, Math.max(1, Math.round(pacedRate / 100))),
+        mode: 'rate',
+        rate: pacedRate,
+        retryDeadlineMs: 0,
+      },
       1,
     )
     pools.push(poolPaced)
-    log(`  A2. paced: ${fmt(pacedTxs)} transfers open-loop at ${fmt(pacedRate)} tx/s (half the live max), both followers verifying`)
+    log(
+      `  A2. paced: ${fmt(pacedTxs)} transfers open-loop at ${fmt(pacedRate)} tx/s (half the live max), both followers verifying`,
+    )
     await sleep(1_500)
     sampler.start(100)
     watcher = await BlockWatcher.start(seq.rpc, 20)
@@ -634,18 +818,29 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const cpuWindowP = meterP.finish()
     const cpuP = seq.cpuSeconds() - cpuP0.seq + replica.cpuSeconds() - cpuP0.rep + validator.cpuSeconds() - cpuP0.val
     watcher.stop()
-    const [repDoneP, valDoneP] = await Promise.all([waitVerified(replica, lastP.number, 120_000), waitVerified(validator, lastP.number, 120_000)])
+    const [repDoneP, valDoneP] = await Promise.all([
+      waitVerified(replica, lastP.number, 120_000),
+      waitVerified(validator, lastP.number, 120_000),
+    ])
     await sleep(300)
     sampler.stop()
     const pacedLoaded = watcher.blocks.filter((b) => b.txs > 0 && b.number <= lastP.number)
     const pacedFollower = (who: 'replica' | 'validator', node: NodeProcess, doneMs: number): PacedFollower => {
       const perBlock = verifiedFromLog(node.logFile)
-      const lags = sampler!.samples.filter((x) => x.t >= goP && x.t <= lastP.seenMs && x[who] !== undefined).map((x) => Math.max(0, x.seq - x[who]!))
-      const latencies = pacedLoaded.map((b) => (perBlock.get(b.number)?.time ?? Number.NaN) - b.seenMs).filter((x) => Number.isFinite(x)).map((x) => Math.max(0, x))
+      const lags = sampler!.samples
+        .filter((x) => x.t >= goP && x.t <= lastP.seenMs && x[who] !== undefined)
+        .map((x) => Math.max(0, x.seq - x[who]!))
+      const latencies = pacedLoaded
+        .map((b) => (perBlock.get(b.number)?.time ?? Number.NaN) - b.seenMs)
+        .filter((x) => Number.isFinite(x))
+        .map((x) => Math.max(0, x))
       return {
         lagBlocks: lagStats(lags),
         sealToVerifiedMs: summarize(latencies, 0),
-        perBlockVerifyMs: summarize(pacedLoaded.map((b) => perBlock.get(b.number)?.ms).filter((x): x is number => x !== undefined), 0),
+        perBlockVerifyMs: summarize(
+          pacedLoaded.map((b) => perBlock.get(b.number)?.ms).filter((x): x is number => x !== undefined),
+          0,
+        ),
         verifiedTps: Math.round(repP.accepted / ((doneMs - repP.firstSubmitMs) / 1000)),
         tailSeconds: round((doneMs - lastP.seenMs) / 1000),
       }
@@ -659,8 +854,13 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
       replica: pacedFollower('replica', replica, repDoneP),
       validator: pacedFollower('validator', validator, valDoneP),
     }
-    for (const [name, f] of [['full replica', paced.replica], ['validator', paced.validator]] as const) {
-      log(`    ${name}: lag p50 ${f.lagBlocks.p50} p99 ${f.lagBlocks.p99} max ${f.lagBlocks.max} blocks, seal→verified p50 ${fmt(f.sealToVerifiedMs.p50)} ms p99 ${fmt(f.sealToVerifiedMs.p99)} ms, in-worker ${fmt(f.perBlockVerifyMs.mean)} ms/block; verified ${fmt(f.verifiedTps)} tx/s (sequencer ${fmt(paced.sustainedTps)} tx/s; machine ${paced.machineCores}/${CORES} busy, other processes ${paced.otherCores})`)
+    for (const [name, f] of [
+      ['full replica', paced.replica],
+      ['validator', paced.validator],
+    ] as const) {
+      log(
+        `    ${name}: lag p50 ${f.lagBlocks.p50} p99 ${f.lagBlocks.p99} max ${f.lagBlocks.max} blocks, seal→verified p50 ${fmt(f.sealToVerifiedMs.p50)} ms p99 ${fmt(f.sealToVerifiedMs.p99)} ms, in-worker ${fmt(f.perBlockVerifyMs.mean)} ms/block; verified ${fmt(f.verifiedTps)} tx/s (sequencer ${fmt(paced.sustainedTps)} tx/s; machine ${paced.machineCores}/${CORES} busy, other processes ${paced.otherCores})`,
+      )
     }
 
     // --- B. backlog: followers down, the sequencer alone at max load ----------------------------
@@ -668,8 +868,13 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const validatorMemory = { peak: validator.peakRssKb(), rss: validator.rssKb() }
     await Promise.all([replica.stop(), validator.stop()])
     const du = diskUsage(repDir)
-    log(`  B. backlog: followers stopped (full replica at verified block ${verifiedAtStop}, datadir ${fmt(mb(du.allocatedBytes), 1)} MB on disk); ${fmt(backlogTxs)} more transfers at max rate, the sequencer alone`)
-    const poolB = await GeneratorPool.prepare(spec(seqUrl, p, p.backlogRounds, p.liveRounds + pacedRounds, liveTxs + pacedTxs, ctx.concurrency, ctx.batchSize), 1)
+    log(
+      `  B. backlog: followers stopped (full replica at verified block ${verifiedAtStop}, datadir ${fmt(mb(du.allocatedBytes), 1)} MB on disk); ${fmt(backlogTxs)} more transfers at max rate, the sequencer alone`,
+    )
+    const poolB = await GeneratorPool.prepare(
+      spec(seqUrl, p, p.backlogRounds, p.liveRounds + pacedRounds, liveTxs + pacedTxs, ctx.concurrency, ctx.batchSize),
+      1,
+    )
     pools.push(poolB)
     await sleep(500)
     watcher = await BlockWatcher.start(seq.rpc, 20)
@@ -685,15 +890,25 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const includedB = Math.min(watcher.included, repB.accepted)
     const tpsB = Math.round(includedB / ((lastB.seenMs - repB.firstSubmitMs) / 1000))
     const firstB = backlogLoaded[0]
-    const steadyB = firstB !== undefined && lastB.seenMs > firstB.seenMs ? Math.round(backlogLoaded.filter((b) => b.number > firstB.number).reduce((a, b) => a + b.txs, 0) / ((lastB.seenMs - firstB.seenMs) / 1000)) : 0
-    log(`    sequencer alone: ${fmt(tpsB)} tx/s sustained (${fmt(steadyB)} tx/s between the first and last loaded seals), ${fmt((cpuB / Math.max(1, includedB)) * 1e6)} µs CPU/tx, ${round(cpuB / cpuWindowB.wallSeconds)} cores; machine ${cpuWindowB.machineCores}/${CORES} busy`)
+    const steadyB =
+      firstB !== undefined && lastB.seenMs > firstB.seenMs
+        ? Math.round(
+            backlogLoaded.filter((b) => b.number > firstB.number).reduce((a, b) => a + b.txs, 0) /
+              ((lastB.seenMs - firstB.seenMs) / 1000),
+          )
+        : 0
+    log(
+      `    sequencer alone: ${fmt(tpsB)} tx/s sustained (${fmt(steadyB)} tx/s between the first and last loaded seals), ${fmt((cpuB / Math.max(1, includedB)) * 1e6)} µs CPU/tx, ${round(cpuB / cpuWindowB.wallSeconds)} cores; machine ${cpuWindowB.machineCores}/${CORES} busy`,
+    )
 
     // --- C. catch-up: the replica restarts and verifies the backlog ------------------------------
     await sleep(1_200)
     const target = hexNum(await seq.rpc.call<string>('eth_blockNumber'))
     const backlogBlocks = target - verifiedAtStop
     const backlogTxsInBlocks = backlogLoaded.reduce((a, b) => a + b.txs, 0)
-    log(`  C. catch-up: restarting the full replica: ${backlogBlocks} blocks (${backlogLoaded.length} with ${fmt(backlogTxsInBlocks)} txs) to sync and verify`)
+    log(
+      `  C. catch-up: restarting the full replica: ${backlogBlocks} blocks (${backlogLoaded.length} with ${fmt(backlogTxsInBlocks)} txs) to sync and verify`,
+    )
     const replica2 = await startNode('replica-restart', replicaArgs, nodeDir)
     nodes.push(replica2)
     const rC0 = await scrape(replica2.metricsUrl)
@@ -716,14 +931,17 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const firstC = backlogLoaded[0] === undefined ? undefined : perBlockC.get(backlogLoaded[0].number)?.time
     const lastC = backlogLoaded.at(-1) === undefined ? undefined : perBlockC.get(backlogLoaded.at(-1)!.number)?.time
     const steadyTxsC = backlogLoaded.slice(1).reduce((a, b) => a + b.txs, 0)
-    const steadyTpsC = firstC !== undefined && lastC !== undefined && lastC > firstC ? Math.round(steadyTxsC / ((lastC - firstC) / 1000)) : 0
+    const steadyTpsC =
+      firstC !== undefined && lastC !== undefined && lastC > firstC ? Math.round(steadyTxsC / ((lastC - firstC) / 1000)) : 0
     const backlog: ReplicaResult['backlog'] = {
       txs: backlogTxs,
       sequencerAloneTps: tpsB,
       sequencerAloneSteadyTps: steadyB,
       sequencerAloneCpuUsPerTx: Math.round((cpuB / Math.max(1, includedB)) * 1e6),
       sequencerAloneMachineCores: cpuWindowB.machineCores,
-      sequencerAloneOtherCores: round(Math.max(0, cpuWindowB.machineCores - (cpuB + repB.generatorCpuSeconds) / cpuWindowB.wallSeconds)),
+      sequencerAloneOtherCores: round(
+        Math.max(0, cpuWindowB.machineCores - (cpuB + repB.generatorCpuSeconds) / cpuWindowB.wallSeconds),
+      ),
       catchUpOtherCores: round(Math.max(0, cpuWindowC.machineCores - (cpuC + seqCpuC) / cpuWindowC.wallSeconds)),
       blocks: backlogBlocks,
       blocksWithTxs: backlogLoaded.length,
@@ -751,7 +969,9 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     const duAfter = diskUsage(repDir)
 
     // --- witnesses of the loaded blocks ----------------------------------------------------------
-    log(`  witnesses: reading debug_executionWitness of ${loaded.length + pacedLoaded.length + backlogLoaded.length} loaded blocks`)
+    log(
+      `  witnesses: reading debug_executionWitness of ${loaded.length + pacedLoaded.length + backlogLoaded.length} loaded blocks`,
+    )
     const { fullest, ...witness } = await witnessStats(seq, [...loaded, ...pacedLoaded, ...backlogLoaded])
     log(
       `    ${fmt(witness.bytesPerTx)} bytes per transfer (${fmt(witness.encodedBytesPerTx)} RLP-encoded; state nodes ${fmt(witness.breakdownBytesPerTx.stateNodes)}, keys ${witness.breakdownBytesPerTx.keys}, codes ${witness.breakdownBytesPerTx.codes}, headers ${witness.breakdownBytesPerTx.headers}; ${witness.stateNodesPerTx} nodes/tx); ` +
@@ -760,7 +980,11 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
     let cpuCheck: VerifyCpu | undefined
     if (fullest !== undefined) {
       const v = await verifyCpu(seq, fullest.number, fullest.witness, 3)
-      cpuCheck = { ...v, ratioToProduction: round((v.txPerCoreSecond * workers) / Math.max(1, sustainedTps)), ratioToSequencerAlone: round((v.txPerCoreSecond * workers) / Math.max(1, tpsB)) }
+      cpuCheck = {
+        ...v,
+        ratioToProduction: round((v.txPerCoreSecond * workers) / Math.max(1, sustainedTps)),
+        ratioToSequencerAlone: round((v.txPerCoreSecond * workers) / Math.max(1, tpsB)),
+      }
       log(
         `  verification CPU (block ${v.block}, ${fmt(v.txs)} txs, verified ${v.runs}× in the bench process by the verify worker's code): ${fmt(v.cpuMs)} ms CPU (${fmt(v.wallMs)} ms wall) = ${v.cpuUsPerTx} µs/tx → ${fmt(v.txPerCoreSecond)} tx/s per core; ` +
           `× ${workers} worker = ${cpuCheck.ratioToSequencerAlone}× the sequencer alone, ${cpuCheck.ratioToProduction}× the live production rate`,
@@ -771,7 +995,14 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
       server: 'megaeth-node',
       commands: { sequencer: seq.command, replica: replica.command, validator: validator.command },
       verifyWorkers: workers,
-      genesis: { accounts: g.accounts, devAndPredeploys: g.devAccounts, senders: p.senders, recipientsUsed, sequencerStartSeconds: round(sequencerStartSeconds, 1), replicaStartSeconds: round(replicaStartSeconds, 1) },
+      genesis: {
+        accounts: g.accounts,
+        devAndPredeploys: g.devAccounts,
+        senders: p.senders,
+        recipientsUsed,
+        sequencerStartSeconds: round(sequencerStartSeconds, 1),
+        replicaStartSeconds: round(replicaStartSeconds, 1),
+      },
       live: {
         txs: liveTxs,
         included,
@@ -780,11 +1011,20 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
         steadyTps,
         blocksPerSec,
         loadedBlocks: loaded.length,
-        txsPerBlock: summarize(loaded.map((b) => b.txs), 0),
+        txsPerBlock: summarize(
+          loaded.map((b) => b.txs),
+          0,
+        ),
         secondsToLastBlock: round(seconds, 3),
         submitTps: rep.submitTps,
         errors: rep.errors,
-        sequencer: { cpuSeconds: round(cpuAtSeal.seq), cpuUsPerTx: Math.round((cpuAtSeal.seq / Math.max(1, included)) * 1e6), cores: round(cpuAtSeal.seq / cpuWindow.wallSeconds), peakRssMb: kbToMb(seq.peakRssKb()), metrics: seqMetrics },
+        sequencer: {
+          cpuSeconds: round(cpuAtSeal.seq),
+          cpuUsPerTx: Math.round((cpuAtSeal.seq / Math.max(1, included)) * 1e6),
+          cores: round(cpuAtSeal.seq / cpuWindow.wallSeconds),
+          peakRssMb: kbToMb(seq.peakRssKb()),
+          metrics: seqMetrics,
+        },
         generatorCores: round(rep.generatorCpuSeconds / cpuWindow.wallSeconds),
         otherCores,
         cpu: cpuWindow,
@@ -814,11 +1054,20 @@ export async function runReplica(ctx: BenchContext, p: ReplicaParams): Promise<R
         replicaDatadirAfterCatchUpMb: mb(duAfter.allocatedBytes),
         sequencerDatadirMb: mb(seqDisk.allocatedBytes),
         validatorMb: 0,
-        validatorNote: 'validator mode has no datadir and writes nothing; its p2p identity is in memory (with --p2p.key-file: one ~140-byte key file)',
+        validatorNote:
+          'validator mode has no datadir and writes nothing; its p2p identity is in memory (with --p2p.key-file: one ~140-byte key file)',
       },
       timeline: sampler.samples
         .filter((s, i) => s.t >= goMs - 1_000 && s.t <= Math.max(repDone, valDone) + 500 && i % 5 === 0)
-        .map((s) => [round((s.t - rep.firstSubmitMs) / 1000, 2), s.seq, s.replica ?? null, s.validator ?? null, kbToMb(s.rssKb[0]), kbToMb(s.rssKb[1]), kbToMb(s.rssKb[2])]),
+        .map((s) => [
+          round((s.t - rep.firstSubmitMs) / 1000, 2),
+          s.seq,
+          s.replica ?? null,
+          s.validator ?? null,
+          kbToMb(s.rssKb[0]),
+          kbToMb(s.rssKb[1]),
+          kbToMb(s.rssKb[2]),
+        ]),
       setupSeconds: round(setupSeconds, 1),
       totalSeconds: round((performance.now() - t0) / 1000, 1),
     }
@@ -859,9 +1108,34 @@ export function writeChart(r: ReplicaResult): void {
         { label: 'sequencer alone', bars: [{ series: 'megaeth-node', value: r.backlog.sequencerAloneTps }] },
         { label: 'replica, live', bars: [{ series: 'megaeth-node', value: r.live.replica.verifiedTps }] },
         { label: 'validator, live', bars: [{ series: 'megaeth-node', value: r.live.validator.verifiedTps }] },
-        { label: 'replica catch-up', bars: [{ series: 'megaeth-node', value: r.backlog.verifiedTps, note: `${r.backlog.ratioToSequencerAlone}× alone` }] },
-        { label: 'catch-up, steady', bars: [{ series: 'megaeth-node', value: r.backlog.steadyVerifiedTps, note: `${r.backlog.steadyRatioToSequencerAlone}× alone` }] },
-        ...(r.verifyCpu === undefined ? [] : [{ label: `CPU, ${r.verifyWorkers} worker`, bars: [{ series: 'megaeth-node', value: r.verifyCpu.txPerCoreSecond * r.verifyWorkers, note: `${r.verifyCpu.ratioToSequencerAlone}× alone` }] }]),
+        {
+          label: 'replica catch-up',
+          bars: [{ series: 'megaeth-node', value: r.backlog.verifiedTps, note: `${r.backlog.ratioToSequencerAlone}× alone` }],
+        },
+        {
+          label: 'catch-up, steady',
+          bars: [
+            {
+              series: 'megaeth-node',
+              value: r.backlog.steadyVerifiedTps,
+              note: `${r.backlog.steadyRatioToSequencerAlone}× alone`,
+            },
+          ],
+        },
+        ...(r.verifyCpu === undefined
+          ? []
+          : [
+              {
+                label: `CPU, ${r.verifyWorkers} worker`,
+                bars: [
+                  {
+                    series: 'megaeth-node',
+                    value: r.verifyCpu.txPerCoreSecond * r.verifyWorkers,
+                    note: `${r.verifyCpu.ratioToSequencerAlone}× alone`,
+                  },
+                ],
+              },
+            ]),
       ],
     }),
   )

@@ -91,13 +91,19 @@ export interface ThroughputResult {
 async function checkReceipts(server: Server, hashes: string[]): Promise<{ checked: number; success: number }> {
   let success = 0
   for (let i = 0; i < hashes.length; i += 200) {
-    const res = await server.rpc.batch<{ status: string } | null>(hashes.slice(i, i + 200).map((h) => ['eth_getTransactionReceipt', [h]]))
+    const res = await server.rpc.batch<{ status: string } | null>(
+      hashes.slice(i, i + 200).map((h) => ['eth_getTransactionReceipt', [h]]),
+    )
     for (const r of res) if (r.result?.status === '0x1') success++
   }
   return { checked: hashes.length, success }
 }
 
-const ms = (h: HistogramDelta): { mean: number; p50: number; p99: number } => ({ mean: round(h.mean * 1000), p50: round(h.p50 * 1000), p99: round(h.p99 * 1000) })
+const ms = (h: HistogramDelta): { mean: number; p50: number; p99: number } => ({
+  mean: round(h.mean * 1000),
+  p50: round(h.p50 * 1000),
+  p99: round(h.p99 * 1000),
+})
 
 export function summarizeNodeMetrics(before: Samples, after: Samples, wallSeconds: number): NodeMetricsSummary {
   const build = histogramDelta(before, after, 'megaeth_miniblock_build_seconds')
@@ -135,7 +141,13 @@ async function deployToken(server: Server, holders: Uint8Array[], log: (s: strin
   const deployer = devAccounts()[0]!
   let nonce = await nonceOf(server.rpc, deployer.addressHex)
   const supply = (10n ** 30n).toString(16).padStart(64, '0')
-  const deploy = sign(server, deployer, { nonce: nonce++, gasLimit: 3_000_000n, to: new Uint8Array(0), value: 0n, data: hexToBytes(`${token.bytecode}${supply}` as `0x${string}`) })
+  const deploy = sign(server, deployer, {
+    nonce: nonce++,
+    gasLimit: 3_000_000n,
+    to: new Uint8Array(0),
+    value: 0n,
+    data: hexToBytes(`${token.bytecode}${supply}` as `0x${string}`),
+  })
   await submitAll(server.rpc, [deploy])
   const [rc] = await waitReceipts(server.rpc, [deploy.hash])
   const address = rc!.contractAddress
@@ -150,10 +162,15 @@ async function deployToken(server: Server, holders: Uint8Array[], log: (s: strin
     data.set(hexToBytes(`0x${(10n ** 21n).toString(16).padStart(64, '0')}`), 4 + 32) // value: 1000 tokens
     data.set(hexToBytes(`0x${chunk.length.toString(16).padStart(64, '0')}`), 4 + 64)
     chunk.forEach((a, k) => data.set(a, 4 + 96 + 32 * k + 12))
-    airdrops.push(sign(server, deployer, { nonce: nonce++, gasLimit: 8_000_000n, to: hexToBytes(address as `0x${string}`), value: 0n, data }))
+    airdrops.push(
+      sign(server, deployer, { nonce: nonce++, gasLimit: 8_000_000n, to: hexToBytes(address as `0x${string}`), value: 0n, data }),
+    )
   }
   await submitAll(server.rpc, airdrops, 10)
-  const receipts = await waitReceipts(server.rpc, airdrops.map((a) => a.hash))
+  const receipts = await waitReceipts(
+    server.rpc,
+    airdrops.map((a) => a.hash),
+  )
   await waitBlock(server.rpc, Math.max(...receipts.map((r) => r.blockNumber)))
   log(`    deployed token ${address}, airdropped to ${holders.length} holders in ${airdrops.length} txs`)
   return address
@@ -163,7 +180,12 @@ function sigHash(signature: string): string {
   return Buffer.from(keccak256(new TextEncoder().encode(signature)).subarray(0, 4)).toString('hex')
 }
 
-export async function runThroughput(ctx: BenchContext, kind: ServerKind, tag: string, params: ThroughputParams): Promise<ThroughputResult> {
+export async function runThroughput(
+  ctx: BenchContext,
+  kind: ServerKind,
+  tag: string,
+  params: ThroughputParams,
+): Promise<ThroughputResult> {
   const { log } = ctx
   const set = `${tag}-senders`
   const txs = params.senders * params.rounds
@@ -177,7 +199,10 @@ export async function runThroughput(ctx: BenchContext, kind: ServerKind, tag: st
     gasLimit: params.kind === 'erc20' ? 80_000 : 21_000,
     kind: params.kind,
     senders: { set, from: 0, count: params.senders },
-    recipients: params.recipients === 'disjoint' ? { set: `${tag}-recipients`, from: 0, count: params.senders * params.rounds } : { set, from: 0, count: params.senders },
+    recipients:
+      params.recipients === 'disjoint'
+        ? { set: `${tag}-recipients`, from: 0, count: params.senders * params.rounds }
+        : { set, from: 0, count: params.senders },
     rounds: params.rounds,
     startNonce: 0,
     batchSize: ctx.batchSize,
@@ -192,8 +217,16 @@ export async function runThroughput(ctx: BenchContext, kind: ServerKind, tag: st
     let token: string | undefined
     const accounts = await fundAccounts(server, set, params.senders, 10n ** 18n)
     log(`    funded ${fmt(params.senders)} senders with 1 ETH each`)
-    if (params.kind === 'erc20') token = await deployToken(server, accounts.map((a) => a.address), log)
-    pool = await GeneratorPool.prepare({ ...specBase, url: server.rpcUrl, ...(token === undefined ? {} : { token }) }, ctx.generators)
+    if (params.kind === 'erc20')
+      token = await deployToken(
+        server,
+        accounts.map((a) => a.address),
+        log,
+      )
+    pool = await GeneratorPool.prepare(
+      { ...specBase, url: server.rpcUrl, ...(token === undefined ? {} : { token }) },
+      ctx.generators,
+    )
     const setupSeconds = (performance.now() - t0) / 1000
     log(`    ready after ${setupSeconds.toFixed(1)} s (signing ${(pool.prepMs / 1000).toFixed(1)} s); submitting…`)
 
@@ -219,7 +252,9 @@ export async function runThroughput(ctx: BenchContext, kind: ServerKind, tag: st
       }
     })()
     const rep: CombinedReport = await pool.finished()
-    log(`    submitted ${fmt(rep.accepted)}/${fmt(txs)} in ${((rep.lastResponseMs - rep.firstSubmitMs) / 1000).toFixed(2)} s (${fmt(rep.submitTps)} tx/s accepted, batch round trip p50 ${rep.requestMsP50} ms p99 ${rep.requestMsP99} ms${rep.retried > 0 ? `, ${fmt(rep.retried)} resubmitted` : ''}${rep.failed > 0 ? `, ${fmt(rep.failed)} FAILED` : ''})`)
+    log(
+      `    submitted ${fmt(rep.accepted)}/${fmt(txs)} in ${((rep.lastResponseMs - rep.firstSubmitMs) / 1000).toFixed(2)} s (${fmt(rep.submitTps)} tx/s accepted, batch round trip p50 ${rep.requestMsP50} ms p99 ${rep.requestMsP99} ms${rep.retried > 0 ? `, ${fmt(rep.retried)} resubmitted` : ''}${rep.failed > 0 ? `, ${fmt(rep.failed)} FAILED` : ''})`,
+    )
     if (Object.keys(rep.errors).length > 0) log(`    rejections: ${JSON.stringify(rep.errors)}`)
     let complete = true
     const timeoutMs = Math.max(60_000, (txs / 500) * 1000)
@@ -248,7 +283,8 @@ export async function runThroughput(ctx: BenchContext, kind: ServerKind, tag: st
       timeline[sec]! += b.txs
     }
     const lastTxReceipts = await checkReceipts(server, rep.lastHashes)
-    if (lastTxReceipts.success !== lastTxReceipts.checked) log(`    WARNING: only ${lastTxReceipts.success} of ${lastTxReceipts.checked} last-tx receipts are successful`)
+    if (lastTxReceipts.success !== lastTxReceipts.checked)
+      log(`    WARNING: only ${lastTxReceipts.success} of ${lastTxReceipts.checked} last-tx receipts are successful`)
     const result: ThroughputResult = {
       server: server.label,
       command: server.command,
@@ -286,8 +322,15 @@ export async function runThroughput(ctx: BenchContext, kind: ServerKind, tag: st
     )
     if (result.nodeMetrics !== undefined) {
       const m = result.nodeMetrics
-      log(`    /metrics: ${fmt(m.miniBlocks)} mini-blocks, build p50 ${m.miniBlockBuildMs.p50} ms p99 ${m.miniBlockBuildMs.p99} ms (busy ${(m.buildBusyShare * 100).toFixed(0)}% of wall); ${m.seals} seals, merkleize mean ${m.sealMerkleizeMs.mean} ms, seal total mean ${m.sealTotalMs.mean} ms, ${fmt(m.accountsPerSealMean)} accounts/seal; dropped ${m.dropped}`)
-      if (Object.keys(m.executor).length > 0) log(`    executor: ${Object.entries(m.executor).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+      log(
+        `    /metrics: ${fmt(m.miniBlocks)} mini-blocks, build p50 ${m.miniBlockBuildMs.p50} ms p99 ${m.miniBlockBuildMs.p99} ms (busy ${(m.buildBusyShare * 100).toFixed(0)}% of wall); ${m.seals} seals, merkleize mean ${m.sealMerkleizeMs.mean} ms, seal total mean ${m.sealTotalMs.mean} ms, ${fmt(m.accountsPerSealMean)} accounts/seal; dropped ${m.dropped}`,
+      )
+      if (Object.keys(m.executor).length > 0)
+        log(
+          `    executor: ${Object.entries(m.executor)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        )
     }
     return result
   } finally {

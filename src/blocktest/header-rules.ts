@@ -30,15 +30,23 @@ export function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeade
   if (header.gasLimit < MIN_GAS_LIMIT) return `block ${n}: gas limit ${header.gasLimit} is below the minimum ${MIN_GAS_LIMIT}`
   const change = header.gasLimit > parent.gasLimit ? header.gasLimit - parent.gasLimit : parent.gasLimit - header.gasLimit
   const bound = parent.gasLimit / GAS_LIMIT_BOUND_DIVISOR
-  if (change >= bound) return `block ${n}: gas limit ${header.gasLimit} moves ${change} from the parent's ${parent.gasLimit}; the bound is below ${bound}`
+  if (change >= bound)
+    return `block ${n}: gas limit ${header.gasLimit} moves ${change} from the parent's ${parent.gasLimit}; the bound is below ${bound}`
   if (parent.baseFeePerGas !== undefined) {
-    const expected = nextBaseFee({ gasUsed: parent.gasUsed, gasLimit: parent.gasLimit, baseFeePerGas: parent.baseFeePerGas }, ELASTICITY, BASE_FEE_CHANGE_DENOMINATOR, 0n)
-    if (header.baseFeePerGas !== expected) return `block ${n}: base fee ${header.baseFeePerGas}, EIP-1559 gives ${expected} after the parent`
+    const expected = nextBaseFee(
+      { gasUsed: parent.gasUsed, gasLimit: parent.gasLimit, baseFeePerGas: parent.baseFeePerGas },
+      ELASTICITY,
+      BASE_FEE_CHANGE_DENOMINATOR,
+      0n,
+    )
+    if (header.baseFeePerGas !== expected)
+      return `block ${n}: base fee ${header.baseFeePerGas}, EIP-1559 gives ${expected} after the parent`
   }
   if (common.isActivatedEIP(4844) && parent.excessBlobGas !== undefined && parent.blobGasUsed !== undefined) {
     // The child's fork sets the target (EIP-7691 in Prague) and the reserve-price rule (EIP-7918 in Osaka).
     const expected = parent.calcNextExcessBlobGas(header.common)
-    if (header.excessBlobGas !== expected) return `block ${n}: excess blob gas ${header.excessBlobGas}, EIP-4844 gives ${expected} after the parent`
+    if (header.excessBlobGas !== expected)
+      return `block ${n}: excess blob gas ${header.excessBlobGas}, EIP-4844 gives ${expected} after the parent`
   }
   return undefined
 }
@@ -51,7 +59,14 @@ export function checkBodyCommitments(block: Block): string | undefined {
     return `block ${header.number}: transactions root ${bytesToHex(transactionsRoot)}, header says ${bytesToHex(header.transactionsTrie)}`
   }
   if (block.withdrawals !== undefined && header.withdrawalsRoot !== undefined) {
-    const encoded = block.withdrawals.map((w) => encodeRlp([bigIntToUnpaddedBytes(w.index), bigIntToUnpaddedBytes(w.validatorIndex), w.address.bytes, bigIntToUnpaddedBytes(w.amount)]))
+    const encoded = block.withdrawals.map((w) =>
+      encodeRlp([
+        bigIntToUnpaddedBytes(w.index),
+        bigIntToUnpaddedBytes(w.validatorIndex),
+        w.address.bytes,
+        bigIntToUnpaddedBytes(w.amount),
+      ]),
+    )
     const withdrawalsRoot = orderedTrieRoot(encoded)
     if (!equalsBytes(withdrawalsRoot, header.withdrawalsRoot)) {
       return `block ${header.number}: withdrawals root ${bytesToHex(withdrawalsRoot)}, header says ${bytesToHex(header.withdrawalsRoot)}`

@@ -6,8 +6,20 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { forkScheduleOfTestNetwork } from '../chain/forks.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
-import { InvalidBlockTransactionError, blockEnvFromHeader, executeBlockBody, type ExecutedBlock } from '../execution/block-execution.ts'
-import { ParallelExecutor, SequentialMiniBlockExecutor, commonFromSpec, type ExecWorkerPool, type MiniBlockExecutor, type ParallelStats } from '../execution/parallel/index.ts'
+import {
+  InvalidBlockTransactionError,
+  blockEnvFromHeader,
+  executeBlockBody,
+  type ExecutedBlock,
+} from '../execution/block-execution.ts'
+import {
+  ParallelExecutor,
+  SequentialMiniBlockExecutor,
+  commonFromSpec,
+  type ExecWorkerPool,
+  type MiniBlockExecutor,
+  type ParallelStats,
+} from '../execution/parallel/index.ts'
 import type { FlatState } from '../state/flat-state.ts'
 import { trieEntries } from '../state/trie-entries.ts'
 import { flatStateFromAlloc, type GenesisAccount } from '../chain/genesis.ts'
@@ -27,7 +39,6 @@ export interface BlockTestResult {
   /** Why it failed or was skipped. */
   reason?: string
 }
-
 
 interface ChainPoint {
   state: FlatState
@@ -78,9 +89,15 @@ export async function runBlockTestFile(file: string, options: BlockTestOptions =
   return results
 }
 
-async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<{ status: BlockTestStatus; reason?: string }> {
+async function runFixture(
+  fixture: BlockchainFixture,
+  options: BlockTestOptions,
+): Promise<{ status: BlockTestStatus; reason?: string }> {
   if (forkScheduleOfTestNetwork(fixture.network) === undefined) {
-    return { status: 'skipped', reason: `network ${fixture.network} is not implemented (the executor runs Cancun, Prague and Osaka rules)` }
+    return {
+      status: 'skipped',
+      reason: `network ${fixture.network} is not implemented (the executor runs Cancun, Prague and Osaka rules)`,
+    }
   }
   try {
     const reason = await checkFixture(fixture, options)
@@ -93,7 +110,8 @@ async function runFixture(fixture: BlockchainFixture, options: BlockTestOptions)
 async function checkFixture(fixture: BlockchainFixture, options: BlockTestOptions): Promise<string | undefined> {
   const common = commonFromSpec({ kind: 'test-network', network: fixture.network })
   const poolSpec = options.pool?.spec
-  if (poolSpec !== undefined && (poolSpec.kind !== 'test-network' || poolSpec.network !== fixture.network)) options = { ...options, pool: undefined }
+  if (poolSpec !== undefined && (poolSpec.kind !== 'test-network' || poolSpec.network !== fixture.network))
+    options = { ...options, pool: undefined }
   const genesisState = flatStateFromAlloc(fixture.pre)
   const collector = options.stateless === true ? new TrieNodeCollector() : undefined
   const trieOptions = { onNodeRead: collector?.onNodeRead }
@@ -104,7 +122,9 @@ async function checkFixture(fixture: BlockchainFixture, options: BlockTestOption
   }
   // `setHardfork`: each block's fork from its timestamp (transition networks change fork mid-chain).
   const genesis = createBlockFromRLP(hexToBytes(fixture.genesisRLP), { common, setHardfork: true })
-  const points = new Map<Hex, ChainPoint>([[bytesToHex(genesis.hash()) as Hex, { state: genesisState, block: genesis, trie: genesisTrie }]])
+  const points = new Map<Hex, ChainPoint>([
+    [bytesToHex(genesis.hash()) as Hex, { state: genesisState, block: genesis, trie: genesisTrie }],
+  ])
 
   for (const [i, fixtureBlock] of fixture.blocks.entries()) {
     const expectInvalid = fixtureBlock.expectException !== undefined
@@ -144,10 +164,23 @@ async function applyFixtureBlock(
   const state = parent.state.clone()
   const access = collector === undefined ? undefined : new BlockAccessRecorder()
   const lookup = ancestorHashLookup(points, parent)
-  const blockHash = access === undefined ? lookup : (number: bigint) => (access.onBlockHashRead(number), lookup(number))
-  const sequential = await SequentialExecutor.create(common, access === undefined ? state : recordingReader(state, access), blockHash)
+  const blockHash =
+    access === undefined
+      ? lookup
+      : (number: bigint) => {
+          access.onBlockHashRead(number)
+          return lookup(number)
+        }
+  const sequential = await SequentialExecutor.create(
+    common,
+    access === undefined ? state : recordingReader(state, access),
+    blockHash,
+  )
   // Parallel: every block with at least 2 transactions goes through the workers (the main thread takes the first).
-  const executor: MiniBlockExecutor = options.pool === undefined ? new SequentialMiniBlockExecutor(sequential) : new ParallelExecutor(options.pool, sequential, state, { minParallelTxs: 2 })
+  const executor: MiniBlockExecutor =
+    options.pool === undefined
+      ? new SequentialMiniBlockExecutor(sequential)
+      : new ParallelExecutor(options.pool, sequential, state, { minParallelTxs: 2 })
   let executed: ExecutedBlock
   try {
     executed = await executeBlockBody(executor, blockEnvFromHeader(header), block.transactions, {
@@ -189,7 +222,13 @@ async function applyFixtureBlock(
 }
 
 /** Re-executes `block` from nothing but the witness recorded while executing it on the full state. */
-async function verifyFromWitness(block: Block, recorded: StateWitness, headers: Uint8Array[], preState: FlatState, common: Common): Promise<string | undefined> {
+async function verifyFromWitness(
+  block: Block,
+  recorded: StateWitness,
+  headers: Uint8Array[],
+  preState: FlatState,
+  common: Common,
+): Promise<string | undefined> {
   const witness: ExecutionWitness = {
     state: recorded.nodes,
     codes: recorded.codeHashes.map((hash) => preState.getCode(hash) ?? new Uint8Array()),
@@ -198,7 +237,11 @@ async function verifyFromWitness(block: Block, recorded: StateWitness, headers: 
   }
   try {
     await verifyBlock(
-      { header: block.header, transactions: block.transactions.map((tx) => tx.serialize()), withdrawals: block.withdrawals?.map((w) => ({ address: w.address.toString() as Hex, amount: w.amount })) ?? [] },
+      {
+        header: block.header,
+        transactions: block.transactions.map((tx) => tx.serialize()),
+        withdrawals: block.withdrawals?.map((w) => ({ address: w.address.toString() as Hex, amount: w.amount })) ?? [],
+      },
       witness,
       { common },
     )
@@ -242,7 +285,8 @@ function comparePostState(state: FlatState, expected: Record<Hex, GenesisAccount
     const wantSlots = want.storage.get(address) ?? new Map<Hex, Uint8Array>()
     const gotSlots = state.storage.get(address) ?? new Map<Hex, Uint8Array>()
     for (const [slot, value] of wantSlots) {
-      if (bytesToHex(gotSlots.get(slot) ?? new Uint8Array()) !== bytesToHex(value)) return `post-state: ${address} slot ${slot} differs`
+      if (bytesToHex(gotSlots.get(slot) ?? new Uint8Array()) !== bytesToHex(value))
+        return `post-state: ${address} slot ${slot} differs`
     }
     if (gotSlots.size !== wantSlots.size) return `post-state: ${address} has ${gotSlots.size} slots, expected ${wantSlots.size}`
   }

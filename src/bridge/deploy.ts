@@ -76,8 +76,12 @@ export function batcherHash(batcher: Address): Hex {
 
 export async function deployL1Contracts({ l1Client, deployer, params }: DeployL1ContractsParameters): Promise<L1Deployment> {
   const batchInbox = params.batchInbox ?? batchInboxAddress(params.l2ChainId)
-  const superchainConfig = await deploy(l1Client, deployer, 'SuperchainConfig', superchainConfigAbi, superchainConfigBytecode, [params.guardian])
-  const optimismPortal = await deploy(l1Client, deployer, 'OptimismPortal2', optimismPortal2Abi, optimismPortal2Bytecode, [superchainConfig.address])
+  const superchainConfig = await deploy(l1Client, deployer, 'SuperchainConfig', superchainConfigAbi, superchainConfigBytecode, [
+    params.guardian,
+  ])
+  const optimismPortal = await deploy(l1Client, deployer, 'OptimismPortal2', optimismPortal2Abi, optimismPortal2Bytecode, [
+    superchainConfig.address,
+  ])
   const systemConfig = await deploy(l1Client, deployer, 'SystemConfig', systemConfigAbi, systemConfigBytecode, [
     {
       owner: params.owner,

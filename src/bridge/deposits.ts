@@ -51,7 +51,8 @@ export function readDepositEvents(logs: readonly DepositLog[], portal: Address):
 /** Decodes one `TransactionDeposited` log of a mined block; throws `DepositTxError` saying what is wrong. */
 export function decodeDepositLog(log: DepositLog): Deposit {
   const { blockHash, logIndex } = log
-  if (blockHash === null || logIndex === null) throw new DepositTxError('bad-log', 'deposit log has no block hash or index (pending)')
+  if (blockHash === null || logIndex === null)
+    throw new DepositTxError('bad-log', 'deposit log has no block hash or index (pending)')
   const tx = depositFromLog({ topics: log.topics, data: log.data, blockHash, logIndex })
   return {
     from: getAddress(tx.from),

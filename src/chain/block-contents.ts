@@ -33,7 +33,8 @@ export function blockContents(miniBlocks: readonly Uint8Array[]): BlockContents 
   const receiptItems: Uint8Array[] = []
   for (const encoded of miniBlocks) {
     const fields = rlpListItems(encoded, 'mini-block')
-    if (fields.length !== MINI_BLOCK_FIELDS) throw new CodecError(`mini-block: expected ${MINI_BLOCK_FIELDS} fields, got ${fields.length}`)
+    if (fields.length !== MINI_BLOCK_FIELDS)
+      throw new CodecError(`mini-block: expected ${MINI_BLOCK_FIELDS} fields, got ${fields.length}`)
     txItems.push(...rlpListItems(fields[TRANSACTIONS]!, 'transactions'))
     receiptItems.push(...rlpListItems(fields[RECEIPTS]!, 'receipts'))
   }
@@ -41,11 +42,13 @@ export function blockContents(miniBlocks: readonly Uint8Array[]): BlockContents 
   const transactionHashes = new Uint8Array(32 * receiptItems.length)
   const consensusReceipts = receiptItems.map((item, i) => {
     const fields = rlpListItems(item, 'receipt')
-    if (fields.length !== STORED_RECEIPT_FIELDS.count) throw new CodecError(`receipt: expected ${STORED_RECEIPT_FIELDS.count} fields, got ${fields.length}`)
+    if (fields.length !== STORED_RECEIPT_FIELDS.count)
+      throw new CodecError(`receipt: expected ${STORED_RECEIPT_FIELDS.count} fields, got ${fields.length}`)
     const hash = rlpStringPayload(fields[STORED_RECEIPT_FIELDS.transactionHash]!, 'transaction hash')
     const bloom = rlpStringPayload(fields[STORED_RECEIPT_FIELDS.logsBloom]!, 'logs bloom')
     const type = rlpStringPayload(fields[STORED_RECEIPT_FIELDS.type]!, 'receipt type')
-    if (hash.length !== 32 || bloom.length !== 256 || type.length > 1) throw new CodecError('receipt: malformed hash, bloom or type')
+    if (hash.length !== 32 || bloom.length !== 256 || type.length > 1)
+      throw new CodecError('receipt: malformed hash, bloom or type')
     transactionHashes.set(hash, 32 * i)
     for (let b = 0; b < 256; b++) logsBloom[b]! |= bloom[b]!
     return typedEnvelope(type.length === 0 ? 0 : type[0]!, concatRlpList(STORED_RECEIPT_FIELDS.consensus.map((f) => fields[f]!)))

@@ -39,11 +39,10 @@ export const DEV_CHAIN_ID = 6342n
  */
 export function createChainCommon(config: Pick<ChainConfig, 'chainId' | 'name'> & { forks?: ForkSchedule }): Common {
   const forks = config.forks ?? OSAKA_FROM_GENESIS
-  return createCustomCommon(
-    { chainId: Number(config.chainId), name: config.name, hardforks: chainHardforks(forks) },
-    Mainnet,
-    { hardfork: latestScheduledFork(forks), customCrypto: nativeCrypto },
-  )
+  return createCustomCommon({ chainId: Number(config.chainId), name: config.name, hardforks: chainHardforks(forks) }, Mainnet, {
+    hardfork: latestScheduledFork(forks),
+    customCrypto: nativeCrypto,
+  })
 }
 
 /**

@@ -31,16 +31,32 @@ const SCHEDULED = [
 
 /** Forks active at block 0 on every chain (post-merge, Cancun included). */
 const GENESIS_FORKS = [
-  Hardfork.Chainstart, Hardfork.Homestead, Hardfork.Dao, Hardfork.TangerineWhistle, Hardfork.SpuriousDragon, Hardfork.Byzantium,
-  Hardfork.Constantinople, Hardfork.Petersburg, Hardfork.Istanbul, Hardfork.MuirGlacier, Hardfork.Berlin, Hardfork.London,
-  Hardfork.ArrowGlacier, Hardfork.GrayGlacier, Hardfork.Paris, Hardfork.Shanghai, Hardfork.Cancun,
+  Hardfork.Chainstart,
+  Hardfork.Homestead,
+  Hardfork.Dao,
+  Hardfork.TangerineWhistle,
+  Hardfork.SpuriousDragon,
+  Hardfork.Byzantium,
+  Hardfork.Constantinople,
+  Hardfork.Petersburg,
+  Hardfork.Istanbul,
+  Hardfork.MuirGlacier,
+  Hardfork.Berlin,
+  Hardfork.London,
+  Hardfork.ArrowGlacier,
+  Hardfork.GrayGlacier,
+  Hardfork.Paris,
+  Hardfork.Shanghai,
+  Hardfork.Cancun,
 ] as const
 
 /** A genesis `config` whose fork times cannot be read or are out of order. */
 export class ForkScheduleError extends NodeError<'FORK_SCHEDULE_INVALID', undefined> {
   override name = 'ForkScheduleError'
   constructor(message: string) {
-    super('FORK_SCHEDULE_INVALID', message, { hint: 'set pragueTime and osakaTime in genesis.json config as seconds, Prague at or before Osaka' })
+    super('FORK_SCHEDULE_INVALID', message, {
+      hint: 'set pragueTime and osakaTime in genesis.json config as seconds, Prague at or before Osaka',
+    })
   }
 }
 
@@ -58,7 +74,9 @@ export function forkScheduleFromGenesisConfig(config: Record<string, unknown>): 
       if (typeof raw !== 'number' && typeof raw !== 'string') throw new Error('not a number')
       time = BigInt(raw)
     } catch {
-      throw new ForkScheduleError(`genesis config.${key}: ${JSON.stringify(raw)} is not a timestamp (use decimal or 0x-hex seconds)`)
+      throw new ForkScheduleError(
+        `genesis config.${key}: ${JSON.stringify(raw)} is not a timestamp (use decimal or 0x-hex seconds)`,
+      )
     }
     if (time < 0n) throw new ForkScheduleError(`genesis config.${key}: ${time} is negative`)
     schedule[key] = time
@@ -123,7 +141,11 @@ export function forkScheduleOfTestNetwork(network: string): ForkSchedule | undef
 }
 
 /** Whether `fork` (Prague or Osaka) applies at `timestamp`. */
-export function forkActiveAt(schedule: ForkSchedule, fork: typeof Hardfork.Prague | typeof Hardfork.Osaka, timestamp: bigint): boolean {
+export function forkActiveAt(
+  schedule: ForkSchedule,
+  fork: typeof Hardfork.Prague | typeof Hardfork.Osaka,
+  timestamp: bigint,
+): boolean {
   const time = fork === Hardfork.Prague ? schedule.pragueTime : schedule.osakaTime
   return time !== undefined && time <= timestamp
 }

@@ -83,7 +83,10 @@ export function chainConfigFromGenesis(genesis: GenesisFile, name: string): Chai
   const chainId = parseBigInt(genesis.config.chainId, 'config.chainId')
   if (chainId <= 0n) throw new GenesisError('genesis config.chainId must be positive')
   const blockGasLimit = genesis.gasLimit === undefined ? DEFAULT_BLOCK_GAS_LIMIT : parseBigInt(genesis.gasLimit, 'gasLimit')
-  const miniBlockGasLimit = genesis.megaeth?.miniBlockGasLimit === undefined ? DEFAULT_MINI_BLOCK_GAS_LIMIT : parseBigInt(genesis.megaeth.miniBlockGasLimit, 'megaeth.miniBlockGasLimit')
+  const miniBlockGasLimit =
+    genesis.megaeth?.miniBlockGasLimit === undefined
+      ? DEFAULT_MINI_BLOCK_GAS_LIMIT
+      : parseBigInt(genesis.megaeth.miniBlockGasLimit, 'megaeth.miniBlockGasLimit')
   let forks
   try {
     forks = forkScheduleFromGenesisConfig(genesis.config)
@@ -94,12 +97,19 @@ export function chainConfigFromGenesis(genesis: GenesisFile, name: string): Chai
     chainId,
     name,
     forks,
-    feeRecipient: (genesis.megaeth?.feeRecipient ?? genesis.coinbase ?? '0x4200000000000000000000000000000000000011').toLowerCase() as Hex,
+    feeRecipient: (
+      genesis.megaeth?.feeRecipient ??
+      genesis.coinbase ??
+      '0x4200000000000000000000000000000000000011'
+    ).toLowerCase() as Hex,
     blockGasLimit,
     miniBlockGasLimit: miniBlockGasLimit < blockGasLimit ? miniBlockGasLimit : blockGasLimit,
     elasticityMultiplier: 2n,
     baseFeeMaxChangeDenominator: 8n,
-    minBaseFee: genesis.megaeth?.minBaseFee === undefined ? DEFAULT_MIN_BASE_FEE : parseBigInt(genesis.megaeth.minBaseFee, 'megaeth.minBaseFee'),
+    minBaseFee:
+      genesis.megaeth?.minBaseFee === undefined
+        ? DEFAULT_MIN_BASE_FEE
+        : parseBigInt(genesis.megaeth.minBaseFee, 'megaeth.minBaseFee'),
   }
 }
 

@@ -56,7 +56,12 @@ export function buildHeader(fields: HeaderFields, common: Common): BlockHeader {
 }
 
 /** EIP-1559 base fee of the block after `parent`, floored at `minBaseFee`. */
-export function nextBaseFee(parent: { gasUsed: bigint; gasLimit: bigint; baseFeePerGas: bigint }, elasticity: bigint, denominator: bigint, minBaseFee: bigint): bigint {
+export function nextBaseFee(
+  parent: { gasUsed: bigint; gasLimit: bigint; baseFeePerGas: bigint },
+  elasticity: bigint,
+  denominator: bigint,
+  minBaseFee: bigint,
+): bigint {
   const target = parent.gasLimit / elasticity
   let next = parent.baseFeePerGas
   if (parent.gasUsed > target) {
@@ -91,14 +96,23 @@ export function checkHeaderSequence(header: BlockHeader, parent: BlockHeader): s
  * and the EIP-1559 base fee from the chain's parameters. Returns why `header` breaks them, if it does.
  */
 export function checkChainHeaderRules(
-  config: Pick<ChainConfig, 'feeRecipient' | 'blockGasLimit' | 'elasticityMultiplier' | 'baseFeeMaxChangeDenominator' | 'minBaseFee'>,
+  config: Pick<
+    ChainConfig,
+    'feeRecipient' | 'blockGasLimit' | 'elasticityMultiplier' | 'baseFeeMaxChangeDenominator' | 'minBaseFee'
+  >,
 ): (header: BlockHeader, parent: BlockHeader) => string | undefined {
   return (header, parent) => {
-    if (header.coinbase.toString() !== config.feeRecipient.toLowerCase()) return `coinbase ${header.coinbase.toString()} is not the chain's fee recipient ${config.feeRecipient}`
+    if (header.coinbase.toString() !== config.feeRecipient.toLowerCase())
+      return `coinbase ${header.coinbase.toString()} is not the chain's fee recipient ${config.feeRecipient}`
     if (header.gasLimit !== config.blockGasLimit) return `gas limit ${header.gasLimit} is not the chain's ${config.blockGasLimit}`
-    const parentFee = { gasUsed: parent.gasUsed, gasLimit: parent.gasLimit, baseFeePerGas: parent.baseFeePerGas ?? config.minBaseFee }
+    const parentFee = {
+      gasUsed: parent.gasUsed,
+      gasLimit: parent.gasLimit,
+      baseFeePerGas: parent.baseFeePerGas ?? config.minBaseFee,
+    }
     const expected = nextBaseFee(parentFee, config.elasticityMultiplier, config.baseFeeMaxChangeDenominator, config.minBaseFee)
-    if (header.baseFeePerGas !== expected) return `base fee ${header.baseFeePerGas} is not ${expected}, what EIP-1559 gives after the parent`
+    if (header.baseFeePerGas !== expected)
+      return `base fee ${header.baseFeePerGas} is not ${expected}, what EIP-1559 gives after the parent`
     return undefined
   }
 }

@@ -1,7 +1,18 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../crypto/native.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from './receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, decodeRlp, encodeRlp, rlpListHeaderLength, type RlpInput, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import {
+  asBytes,
+  asList,
+  bytesToBigInt,
+  CodecError,
+  concatRlpList,
+  decodeRlp,
+  encodeRlp,
+  rlpListHeaderLength,
+  type RlpInput,
+  unpaddedBytes,
+} from '../primitives/rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from './sequencer-signature.ts'
 import { decodeStateDiff, encodeStateDiff } from '../primitives/state-diff-codec.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
@@ -116,6 +127,7 @@ export function decodeMiniBlock(bytes: Uint8Array): MiniBlock {
     signature: asBytes(f[12], 'signature', 65),
   }
   if (receipts.length !== transactions.length) throw new CodecError('mini-block: receipts and transactions differ in count')
-  if (bytesToHex(miniBlockHash(block)) !== bytesToHex(block.hash)) throw new CodecError('mini-block: hash does not match its content')
+  if (bytesToHex(miniBlockHash(block)) !== bytesToHex(block.hash))
+    throw new CodecError('mini-block: hash does not match its content')
   return block
 }

@@ -33,7 +33,10 @@ export interface TxReceipt {
 
 /** The consensus encoding (EIP-2718 typed) that the receipts root commits to. */
 export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
-  return typedEnvelope(receipt.type, encodeRlp([receipt.status, receipt.cumulativeGasUsed, receipt.logsBloom, encodeLogs(receipt.logs)]))
+  return typedEnvelope(
+    receipt.type,
+    encodeRlp([receipt.status, receipt.cumulativeGasUsed, receipt.logsBloom, encodeLogs(receipt.logs)]),
+  )
 }
 
 /**

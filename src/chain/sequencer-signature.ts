@@ -19,7 +19,13 @@ export function signAsSequencer(domain: Uint8Array, chainId: bigint, hash: Uint8
 }
 
 /** The address that signed; throws `CodecError` (naming `what`) for a malformed signature. */
-export function recoverSequencer(domain: Uint8Array, chainId: bigint, hash: Uint8Array, signature: Uint8Array, what: string): Hex {
+export function recoverSequencer(
+  domain: Uint8Array,
+  chainId: bigint,
+  hash: Uint8Array,
+  signature: Uint8Array,
+  what: string,
+): Hex {
   if (signature.length !== 65) throw new CodecError(`${what} signature must be 65 bytes`)
   const recoveryId = signature[64]!
   if (recoveryId > 1) throw new CodecError(`${what} signature recovery id must be 0 or 1`)

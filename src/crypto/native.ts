@@ -56,7 +56,11 @@ export function keccak256(data: Uint8Array): Uint8Array {
 
 /** The reference path, kept for the test that pins the fast path to it. */
 export function keccak256ViaStream(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createKeccakHash('keccak256').update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest())
+  return new Uint8Array(
+    createKeccakHash('keccak256')
+      .update(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+      .digest(),
+  )
 }
 
 export function sha256(data: Uint8Array): Uint8Array {

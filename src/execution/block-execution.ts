@@ -55,7 +55,8 @@ export async function executeBlockBody(
   const receipts: TxReceipt[] = []
   for (let i = 0; i < batch.length; i++) {
     const outcome = outcomes[i]
-    if (outcome === undefined) throw new InvalidBlockTransactionError(i, 'not executed (an earlier transaction of its sender failed)')
+    if (outcome === undefined)
+      throw new InvalidBlockTransactionError(i, 'not executed (an earlier transaction of its sender failed)')
     if (!outcome.ok) throw new InvalidBlockTransactionError(i, outcome.error.message, { cause: outcome.error })
     receipts.push(outcome.receipt)
   }

@@ -53,7 +53,12 @@ export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000' as Hex
  * is discarded. `reportAccessList`: also return the EIP-2930 access list the call touched
  * (eth_createAccessList).
  */
-export async function runCall(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, reportAccessList = false): Promise<CallOutcome> {
+export async function runCall(
+  executor: SequentialExecutor,
+  env: BlockEnv,
+  message: CallMessage,
+  reportAccessList = false,
+): Promise<CallOutcome> {
   try {
     return await runMessage(executor, env, message, reportAccessList)
   } finally {
@@ -61,7 +66,12 @@ export async function runCall(executor: SequentialExecutor, env: BlockEnv, messa
   }
 }
 
-async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: CallMessage, reportAccessList: boolean): Promise<CallOutcome> {
+async function runMessage(
+  executor: SequentialExecutor,
+  env: BlockEnv,
+  message: CallMessage,
+  reportAccessList: boolean,
+): Promise<CallOutcome> {
   const from = (message.from ?? ZERO_ADDRESS).toLowerCase() as Hex
   const sender = executor.state.readAccount(from)
   const pricedEnv = callEnv(env, message)
@@ -72,7 +82,13 @@ async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: 
   const gasCap = defaultCallGas(common, pricedEnv.gasLimit)
   let tx: TypedTransaction
   try {
-    tx = unsignedTx(message.gas !== undefined && message.gas > gasCap ? { ...message, gas: gasCap } : message, sender?.nonce ?? 0n, gasCap, common, from)
+    tx = unsignedTx(
+      message.gas !== undefined && message.gas > gasCap ? { ...message, gas: gasCap } : message,
+      sender?.nonce ?? 0n,
+      gasCap,
+      common,
+      from,
+    )
   } catch (error) {
     return { kind: 'invalid', error: error instanceof Error ? error.message : String(error) }
   }
@@ -89,7 +105,10 @@ async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: 
       data: bytesToHex(data) as Hex,
     }))
     if (result.accessList === undefined) return { kind: 'success', returnData, gasUsed, logs }
-    const accessList = result.accessList.map((item) => ({ address: item.address.toLowerCase() as Hex, storageKeys: item.storageKeys.map((k) => k.toLowerCase() as Hex) }))
+    const accessList = result.accessList.map((item) => ({
+      address: item.address.toLowerCase() as Hex,
+      storageKeys: item.storageKeys.map((k) => k.toLowerCase() as Hex),
+    }))
     return { kind: 'success', returnData, gasUsed, logs, accessList }
   }
   if (error.error === 'revert') {
@@ -104,7 +123,8 @@ async function runMessage(executor: SequentialExecutor, env: BlockEnv, message: 
  * valid; one that names a price pays it (and must afford it).
  */
 function callEnv(env: BlockEnv, message: CallMessage): BlockEnv {
-  const priced = message.gasPrice !== undefined || message.maxFeePerGas !== undefined || message.maxPriorityFeePerGas !== undefined
+  const priced =
+    message.gasPrice !== undefined || message.maxFeePerGas !== undefined || message.maxPriorityFeePerGas !== undefined
   return priced ? env : { ...env, baseFeePerGas: 0n }
 }
 
@@ -132,11 +152,25 @@ function unsignedTx(message: CallMessage, nonce: bigint, gasCap: bigint, common:
           { common, freeze: false },
         )
       : message.gasPrice !== undefined
-      ? createTx({ ...base, type: accessList === undefined ? 0 : 1, gasPrice: message.gasPrice, ...(accessList === undefined ? {} : { accessList }) }, { common, freeze: false })
-      : createTx(
-          { ...base, type: 2, maxFeePerGas: message.maxFeePerGas ?? message.maxPriorityFeePerGas ?? 0n, maxPriorityFeePerGas: message.maxPriorityFeePerGas ?? 0n, accessList: accessList ?? [] },
-          { common, freeze: false },
-        )
+        ? createTx(
+            {
+              ...base,
+              type: accessList === undefined ? 0 : 1,
+              gasPrice: message.gasPrice,
+              ...(accessList === undefined ? {} : { accessList }),
+            },
+            { common, freeze: false },
+          )
+        : createTx(
+            {
+              ...base,
+              type: 2,
+              maxFeePerGas: message.maxFeePerGas ?? message.maxPriorityFeePerGas ?? 0n,
+              maxPriorityFeePerGas: message.maxPriorityFeePerGas ?? 0n,
+              accessList: accessList ?? [],
+            },
+            { common, freeze: false },
+          )
   const caller = new Address(hexToBytes(from))
   // Calls are unsigned: present the requested sender to the VM the way an impersonating node does.
   Object.defineProperty(tx, 'getSenderAddress', { value: () => caller })

@@ -1,7 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
-import { Address, KECCAK256_NULL, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util'
+import { type Address, KECCAK256_NULL, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util'
 import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
@@ -129,7 +129,7 @@ export class SequentialExecutor {
 
   private async cleanupIfEmpty(address: Address): Promise<void> {
     const account = await this.state.getAccount(address)
-    if (account !== undefined && account.isEmpty()) await this.state.deleteAccount(address)
+    if (account?.isEmpty()) await this.state.deleteAccount(address)
   }
 
   /**
@@ -144,13 +144,17 @@ export class SequentialExecutor {
    * `applyTx` for a transaction that may come with its `PlainTransfer` form already decoded (the
    * sequencer's ingest workers provide it): a plain transfer then never needs the ethereumjs object.
    */
-  async applyBatchTx(item: { readonly tx: TypedTransaction; readonly transfer?: PlainTransfer }, cursor: BlockCursor): Promise<TxOutcome> {
+  async applyBatchTx(
+    item: { readonly tx: TypedTransaction; readonly transfer?: PlainTransfer },
+    cursor: BlockCursor,
+  ): Promise<TxOutcome> {
     const env = this.blockEnv
     const block = this.block
     if (env === undefined || block === undefined) throw new Error('SequentialExecutor.applyTx before setBlockEnv')
     const transfer = this.nativeTransfers && this.nativeTransferRules ? (item.transfer ?? plainTransferOf(item.tx)) : undefined
     const gasLimit = transfer?.gasLimit ?? item.tx.gasLimit
-    if (cursor.gasUsed + gasLimit > env.gasLimit) return { ok: false, error: new TxExecutionError('TX_BLOCK_GAS_LIMIT', 'gas limit reached') }
+    if (cursor.gasUsed + gasLimit > env.gasLimit)
+      return { ok: false, error: new TxExecutionError('TX_BLOCK_GAS_LIMIT', 'gas limit reached') }
     // EIP-7825: ethereumjs checks the cap in the transaction's constructor, which transactions decoded
     // once already (validated-tx.ts) or under another fork's Common skip: the block's fork decides.
     const capError = txGasLimitCapError(this.common, gasLimit)
@@ -158,8 +162,23 @@ export class SequentialExecutor {
     const applied = transfer === undefined ? undefined : applyNativeTransfer(this.state, transfer, env)
     if (transfer !== undefined && applied !== undefined) {
       this.nativeTransferCount++
-      const source = { transactionHash: transfer.hash, type: transfer.type, from: transfer.sender, to: transfer.to, effectiveGasPrice: applied.effectiveGasPrice }
-      return { ok: true, receipt: placeReceipt(source, env, cursor, { gasUsed: applied.gasUsed, status: 1, logs: [], logsBloom: EMPTY_LOGS_BLOOM, contractAddress: null }) }
+      const source = {
+        transactionHash: transfer.hash,
+        type: transfer.type,
+        from: transfer.sender,
+        to: transfer.to,
+        effectiveGasPrice: applied.effectiveGasPrice,
+      }
+      return {
+        ok: true,
+        receipt: placeReceipt(source, env, cursor, {
+          gasUsed: applied.gasUsed,
+          status: 1,
+          logs: [],
+          logsBloom: EMPTY_LOGS_BLOOM,
+          contractAddress: null,
+        }),
+      }
     }
     return this.runTransaction(item.tx, block, cursor, env)
   }
@@ -196,7 +215,9 @@ export class SequentialExecutor {
    */
   private whyRefused(tx: TypedTransaction, env: BlockEnv): TxExecutionErrorCode {
     if (tx.getIntrinsicGas() > tx.gasLimit) return 'TX_INTRINSIC_GAS'
-    const maxFee = tx.supports(Capability.EIP1559FeeMarket) ? (tx as TypedTransaction & FeeCaps).maxFeePerGas : (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
+    const maxFee = tx.supports(Capability.EIP1559FeeMarket)
+      ? (tx as TypedTransaction & FeeCaps).maxFeePerGas
+      : (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
     if (maxFee < env.baseFeePerGas) return 'TX_FEE_CAP_BELOW_BASE_FEE'
     let senderAddress: Hex
     try {
@@ -221,10 +242,21 @@ export class SequentialExecutor {
    * Runs a transaction for its result only (eth_call, eth_estimateGas): no nonce or balance checks,
    * no receipt; the caller discards the state it wrote.
    */
-  async applyCall(tx: TypedTransaction, reportAccessList = false): Promise<{ ok: true; result: RunTxResult } | { ok: false; error: Error }> {
+  async applyCall(
+    tx: TypedTransaction,
+    reportAccessList = false,
+  ): Promise<{ ok: true; result: RunTxResult } | { ok: false; error: Error }> {
     if (this.block === undefined) throw new Error('SequentialExecutor.applyCall before setBlockEnv')
     try {
-      const result = await runTx(this.vm, { tx, block: this.block, skipNonce: true, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true, reportAccessList })
+      const result = await runTx(this.vm, {
+        tx,
+        block: this.block,
+        skipNonce: true,
+        skipBalance: true,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+        reportAccessList,
+      })
       return { ok: true, result }
     } catch (error) {
       await this.state.revertAll()
@@ -274,7 +306,13 @@ export interface TxHeader extends FeeCaps {
 
 /** `receiptSource` from a decoded header: the same fields, with no ethereumjs object involved. */
 export function headerReceiptSource(header: TxHeader, baseFee: bigint): ReceiptSource {
-  return { transactionHash: header.hash, type: header.type, from: header.sender, to: header.to, effectiveGasPrice: baseFee + effectiveTip(header, baseFee) }
+  return {
+    transactionHash: header.hash,
+    type: header.type,
+    from: header.sender,
+    to: header.to,
+    effectiveGasPrice: baseFee + effectiveTip(header, baseFee),
+  }
 }
 
 export function receiptSource(tx: TypedTransaction, baseFee: bigint): ReceiptSource {

@@ -78,7 +78,10 @@ export function plainTransferOf(tx: TypedTransaction, sender?: Hex): PlainTransf
   if (tx.to === undefined || !hasPlainTransferShape(tx)) return undefined
   const fees = tx.supports(Capability.EIP1559FeeMarket)
     ? (tx as TypedTransaction & { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint })
-    : { maxFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice, maxPriorityFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice }
+    : {
+        maxFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice,
+        maxPriorityFeePerGas: (tx as TypedTransaction & { gasPrice: bigint }).gasPrice,
+      }
   return {
     hash: bytesToHex(tx.hash()) as Hex,
     type: tx.type as 0 | 1 | 2,
@@ -120,9 +123,21 @@ export function applyNativeTransfer(state: JournaledState, t: PlainTransfer, env
   const miner = state.readAccount(coinbase)
   const minerValue = TRANSFER_GAS * (gasPrice - baseFee)
 
-  state.writeAccount(sender, { nonce: from.nonce + 1n, balance: from.balance - TRANSFER_GAS * gasPrice - t.value, codeHash: from.codeHash })
-  state.writeAccount(recipient, { nonce: to?.nonce ?? 0n, balance: (to?.balance ?? 0n) + t.value, codeHash: to?.codeHash ?? KECCAK256_NULL })
-  state.writeAccount(coinbase, { nonce: miner?.nonce ?? 0n, balance: (miner?.balance ?? 0n) + minerValue, codeHash: miner?.codeHash ?? KECCAK256_NULL })
+  state.writeAccount(sender, {
+    nonce: from.nonce + 1n,
+    balance: from.balance - TRANSFER_GAS * gasPrice - t.value,
+    codeHash: from.codeHash,
+  })
+  state.writeAccount(recipient, {
+    nonce: to?.nonce ?? 0n,
+    balance: (to?.balance ?? 0n) + t.value,
+    codeHash: to?.codeHash ?? KECCAK256_NULL,
+  })
+  state.writeAccount(coinbase, {
+    nonce: miner?.nonce ?? 0n,
+    balance: (miner?.balance ?? 0n) + minerValue,
+    codeHash: miner?.codeHash ?? KECCAK256_NULL,
+  })
   // With a zero priority fee an absent or empty fee recipient is touched and left empty: the
   // journal's EIP-161 cleanup deletes it (account and storage), as runTx's last write.
   if (minerValue === 0n && (miner === undefined || isEmpty(miner))) {

@@ -30,14 +30,20 @@ export function needsParentHash(common: Common): boolean {
  * Applies the system calls active at `common`'s fork for the block `env`. `parentHash` is the hash of
  * block `env.number - 1`; only EIP-2935 reads it.
  */
-export async function applyBlockStartSystemCalls(state: JournaledState, common: Common, env: BlockEnv, parentHash: Uint8Array | undefined): Promise<void> {
+export async function applyBlockStartSystemCalls(
+  state: JournaledState,
+  common: Common,
+  env: BlockEnv,
+  parentHash: Uint8Array | undefined,
+): Promise<void> {
   if (common.isActivatedEIP(4788) && (await state.getCode(BEACON_ROOTS_CONTRACT)).length > 0) {
     const index = env.timestamp % HISTORICAL_ROOTS_LENGTH
     await state.putStorage(BEACON_ROOTS_CONTRACT, slotKey(index), bigIntToBytes(env.timestamp))
     await state.putStorage(BEACON_ROOTS_CONTRACT, slotKey(index + HISTORICAL_ROOTS_LENGTH), env.parentBeaconBlockRoot)
   }
   if (needsParentHash(common) && env.number > 0n && (await state.getCode(HISTORY_STORAGE_CONTRACT)).length > 0) {
-    if (parentHash === undefined) throw new Error(`EIP-2935 system call of block ${env.number} needs the hash of block ${env.number - 1n}`)
+    if (parentHash === undefined)
+      throw new Error(`EIP-2935 system call of block ${env.number} needs the hash of block ${env.number - 1n}`)
     await state.putStorage(HISTORY_STORAGE_CONTRACT, slotKey((env.number - 1n) % HISTORY_SERVE_WINDOW), parentHash)
   }
 }

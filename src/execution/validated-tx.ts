@@ -37,7 +37,10 @@ export function decodeValidatedTx(raw: Uint8Array, opts: TxOptions): TypedTransa
     // Fields as views into `raw` (which the caller keeps anyway): RLP.decode copies every one.
     const items = rlpListItems(raw.subarray(1), 'transaction')
     if (items.length === 12 && items[8]!.length === 1 && items[8]![0] === EMPTY_LIST) {
-      return feeMarketTxFromValues(items.map((item, i) => (i === 8 ? [] : rlpStringPayload(item, 'transaction field'))), opts)
+      return feeMarketTxFromValues(
+        items.map((item, i) => (i === 8 ? [] : rlpStringPayload(item, 'transaction field'))),
+        opts,
+      )
     }
   }
   return createTxFromRLP(raw, opts)
@@ -45,7 +48,18 @@ export function decodeValidatedTx(raw: Uint8Array, opts: TxOptions): TypedTransa
 
 function feeMarketTxFromValues(values: ReadonlyArray<Uint8Array | Uint8Array[]>, opts: TxOptions): TypedTransaction {
   const [, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data, accessList, v, r, s] = values as [
-    Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array[], Uint8Array, Uint8Array, Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array[],
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
   ]
   const common = opts.common!.copy()
   const tx = Object.create(FeeMarket1559Tx.prototype) as Mutable

@@ -61,7 +61,13 @@ export interface OpenChainOptions {
  * trie from it and checks the root against the head header — a cheap integrity check that catches a
  * torn or foreign datadir before the node serves a single read.
  */
-export async function openChain(datadir: string, genesis: GenesisFile, config: ChainConfig, common: Common, options: OpenChainOptions = {}): Promise<OpenedChain> {
+export async function openChain(
+  datadir: string,
+  genesis: GenesisFile,
+  config: ChainConfig,
+  common: Common,
+  options: OpenChainOptions = {},
+): Promise<OpenedChain> {
   await mkdir(datadir, { recursive: true })
   const db = await NodeDb.open(join(datadir, 'chaindata'))
   try {
@@ -86,11 +92,15 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
       await db.write(ops, true)
     } else {
       if (bytesToHex(storedGenesis) !== expectedGenesis.block.hash) {
-        throw new DatadirError(`datadir ${datadir} holds a chain with genesis ${bytesToHex(storedGenesis)}, but the configured genesis hashes to ${expectedGenesis.block.hash}; use another --datadir or the original genesis`)
+        throw new DatadirError(
+          `datadir ${datadir} holds a chain with genesis ${bytesToHex(storedGenesis)}, but the configured genesis hashes to ${expectedGenesis.block.hash}; use another --datadir or the original genesis`,
+        )
       }
       const storedChainId = new TextDecoder().decode((await db.get('meta', CHAIN_ID_KEY)) ?? new Uint8Array(0))
       if (storedChainId !== config.chainId.toString()) {
-        throw new DatadirError(`datadir ${datadir} holds chain id ${storedChainId}, but the configured chain id is ${config.chainId}; use another --datadir or the original genesis`)
+        throw new DatadirError(
+          `datadir ${datadir} holds chain id ${storedChainId}, but the configured chain id is ${config.chainId}; use another --datadir or the original genesis`,
+        )
       }
       const headRef = await blocks.head()
       const stored = headRef === undefined ? undefined : await blocks.block(headRef.number)
@@ -101,7 +111,9 @@ export async function openChain(datadir: string, genesis: GenesisFile, config: C
     const { merkleizer, root } = await ThreadedMerkleizer.start(trieEntries(state))
     if (bytesToHex(root) !== bytesToHex(head.header.stateRoot)) {
       await merkleizer.stop()
-      throw new DatadirError(`datadir ${datadir}: flat state root ${bytesToHex(root)} does not match head block ${head.header.number} state root ${bytesToHex(head.header.stateRoot)}`)
+      throw new DatadirError(
+        `datadir ${datadir}: flat state root ${bytesToHex(root)} does not match head block ${head.header.number} state root ${bytesToHex(head.header.stateRoot)}`,
+      )
     }
     const headMiniBlockEnd = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     const unsealed = (await wal.readAll()).filter((mb) => mb.number >= headMiniBlockEnd)

@@ -2,7 +2,17 @@ import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, concatBytes } from '@ethereumjs/util'
 import type { MiniBlockRange } from '../chain/block.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import {
+  asBytes,
+  asList,
+  bytesToBigInt,
+  CodecError,
+  decodeRlp,
+  encodeRlp,
+  hexBytes,
+  type RlpValue,
+  unpaddedBytes,
+} from '../primitives/rlp-fields.ts'
 import { recoverSequencer, signAsSequencer } from '../chain/sequencer-signature.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { u64 } from '../primitives/u64.ts'
@@ -23,15 +33,31 @@ export interface BlockAnnouncement {
 }
 
 function signedHash(header: BlockHeader, { first, count, lastHash }: MiniBlockRange): Uint8Array {
-  return concatBytes(header.hash(), u64(first), u64(BigInt(count)), lastHash === undefined ? new Uint8Array(0) : hexBytes(lastHash))
+  return concatBytes(
+    header.hash(),
+    u64(first),
+    u64(BigInt(count)),
+    lastHash === undefined ? new Uint8Array(0) : hexBytes(lastHash),
+  )
 }
 
-export function signBlockAnnouncement(header: BlockHeader, miniBlocks: MiniBlockRange, chainId: bigint, key: Uint8Array): BlockAnnouncement {
+export function signBlockAnnouncement(
+  header: BlockHeader,
+  miniBlocks: MiniBlockRange,
+  chainId: bigint,
+  key: Uint8Array,
+): BlockAnnouncement {
   return { header, miniBlocks, signature: signAsSequencer(SIGNING_DOMAIN, chainId, signedHash(header, miniBlocks), key) }
 }
 
 export function recoverAnnouncementSigner(announcement: BlockAnnouncement, chainId: bigint): Hex {
-  return recoverSequencer(SIGNING_DOMAIN, chainId, signedHash(announcement.header, announcement.miniBlocks), announcement.signature, 'block announcement')
+  return recoverSequencer(
+    SIGNING_DOMAIN,
+    chainId,
+    signedHash(announcement.header, announcement.miniBlocks),
+    announcement.signature,
+    'block announcement',
+  )
 }
 
 export function encodeBlockAnnouncement(announcement: BlockAnnouncement): Uint8Array {
@@ -54,7 +80,11 @@ export function announcementFromFields(value: RlpValue, common: Common): BlockAn
   const [headerBytes, first, count, lastHash, signature] = asList(value, 5, 'block announcement')
   let header: BlockHeader
   try {
-    header = createBlockHeaderFromRLP(asBytes(headerBytes, 'header'), { common, skipConsensusFormatValidation: true, setHardfork: true })
+    header = createBlockHeaderFromRLP(asBytes(headerBytes, 'header'), {
+      common,
+      skipConsensusFormatValidation: true,
+      setHardfork: true,
+    })
   } catch (error) {
     if (error instanceof CodecError) throw error
     throw new CodecError(`block announcement: header does not decode (${error instanceof Error ? error.message : String(error)})`)
@@ -63,7 +93,8 @@ export function announcementFromFields(value: RlpValue, common: Common): BlockAn
   if (miniBlockCount > 1_000_000n) throw new CodecError('block announcement: implausible mini-block count')
   const miniBlocks: MiniBlockRange = { first: bytesToBigInt(asBytes(first, 'first mini-block')), count: Number(miniBlockCount) }
   const lastHashBytes = asBytes(lastHash, 'last mini-block hash')
-  if (lastHashBytes.length !== 0 && lastHashBytes.length !== 32) throw new CodecError(`block announcement: last mini-block hash: expected 0 or 32 bytes, got ${lastHashBytes.length}`)
+  if (lastHashBytes.length !== 0 && lastHashBytes.length !== 32)
+    throw new CodecError(`block announcement: last mini-block hash: expected 0 or 32 bytes, got ${lastHashBytes.length}`)
   if (lastHashBytes.length === 32) miniBlocks.lastHash = bytesToHex(lastHashBytes) as Hex
   return { header, miniBlocks, signature: asBytes(signature, 'signature', 65) }
 }

@@ -60,7 +60,10 @@ export class BootnodeDialer {
         .catch((err: unknown) => {
           if (this.abort.signal.aborted || node.logged === 'unreachable') return
           node.logged = 'unreachable'
-          this.logger.info({ addr: node.addr.toString(), err: errorMessage(err) }, `bootnode unreachable, retrying every ${this.intervalMs} ms`)
+          this.logger.info(
+            { addr: node.addr.toString(), err: errorMessage(err) },
+            `bootnode unreachable, retrying every ${this.intervalMs} ms`,
+          )
         })
         .finally(() => this.dialing.delete(node))
     }

@@ -39,7 +39,10 @@ export class P2pResponseTooLargeError extends P2pError<{ protocol: string; limit
 export class P2pTimeoutError extends P2pError<{ protocol: string; timeoutMs: number }> {
   override readonly name = 'P2pTimeoutError'
   constructor(protocol: string, timeoutMs: number) {
-    super(P2pErrorCode.Timeout, `${protocol}: no complete response within ${timeoutMs} ms`, { data: { protocol, timeoutMs }, severity: 'temporary' })
+    super(P2pErrorCode.Timeout, `${protocol}: no complete response within ${timeoutMs} ms`, {
+      data: { protocol, timeoutMs },
+      severity: 'temporary',
+    })
   }
 }
 
@@ -47,7 +50,11 @@ export class P2pTimeoutError extends P2pError<{ protocol: string; timeoutMs: num
 export class P2pDialError extends P2pError<{ peer: string }> {
   override readonly name = 'P2pDialError'
   constructor(peer: string, options: { cause: unknown }) {
-    super(P2pErrorCode.DialFailed, `cannot reach peer ${peer}: ${errorMessage(options.cause)}`, { data: { peer }, cause: options.cause, severity: 'temporary' })
+    super(P2pErrorCode.DialFailed, `cannot reach peer ${peer}: ${errorMessage(options.cause)}`, {
+      data: { peer },
+      cause: options.cause,
+      severity: 'temporary',
+    })
   }
 }
 

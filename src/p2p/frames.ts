@@ -30,7 +30,10 @@ export type ResponseBody = Uint8Array | AsyncIterable<Uint8Array>
  * The response frames (without length prefixes) for whatever `produce` returns; a throw, before or
  * while streaming, becomes an ERROR frame. `onError` sees the thrown value (for logs and metrics).
  */
-export async function* responseFrames(produce: () => Promise<ResponseBody>, onError: (err: unknown) => void): AsyncGenerator<Uint8ArrayList> {
+export async function* responseFrames(
+  produce: () => Promise<ResponseBody>,
+  onError: (err: unknown) => void,
+): AsyncGenerator<Uint8ArrayList> {
   try {
     const body = await produce()
     for await (const part of body instanceof Uint8Array ? [body] : body) {
@@ -52,7 +55,11 @@ export async function* responseFrames(produce: () => Promise<ResponseBody>, onEr
  * `P2pRequestError` for an ERROR frame, `P2pResponseTooLargeError` past `maxBytes`, and
  * `P2pProtocolError` for anything malformed, including frames ending without END.
  */
-export async function readResponse(frames: AsyncIterable<Uint8ArrayList>, protocol: string, maxBytes: number): Promise<Uint8Array> {
+export async function readResponse(
+  frames: AsyncIterable<Uint8ArrayList>,
+  protocol: string,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let total = 0
   for await (const frame of frames) {

@@ -66,7 +66,12 @@ export class P2pHost {
     private readonly metrics: P2pMetrics,
   ) {
     this.peerId = node.peerId.toString()
-    this.bootnodes = new BootnodeDialer(node, options.bootnodes.map((addr) => multiaddr(addr)), options.redialIntervalMs, logger)
+    this.bootnodes = new BootnodeDialer(
+      node,
+      options.bootnodes.map((addr) => multiaddr(addr)),
+      options.redialIntervalMs,
+      logger,
+    )
     node.addEventListener('peer:connect', (event) => this.onConnectionChange(event.detail, this.connectedListeners))
     node.addEventListener('peer:disconnect', (event) => this.onConnectionChange(event.detail, this.disconnectedListeners))
     node.services.pubsub.addEventListener('gossipsub:message', (event) => this.deliver(event.detail))
@@ -76,7 +81,11 @@ export class P2pHost {
   static async start(options: Partial<P2pOptions>, deps: P2pHostDeps): Promise<P2pHost> {
     const opts = resolveP2pOptions(options)
     const privateKey = await loadOrCreateIdentity(opts.keyFile)
-    const penalties = new PeerPenalties({ threshold: opts.penaltyThreshold, windowMs: opts.penaltyWindowMs, banMs: opts.banDurationMs })
+    const penalties = new PeerPenalties({
+      threshold: opts.penaltyThreshold,
+      windowMs: opts.penaltyWindowMs,
+      banMs: opts.banDurationMs,
+    })
     const isBanned = (peer: PeerId): boolean => penalties.isBanned(peer.toString())
     const node = await createLibp2p({
       // Not started by createLibp2p: listeners are attached first so no early connection goes unseen.
@@ -86,14 +95,24 @@ export class P2pHost {
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionGater: { denyDialPeer: isBanned, denyInboundEncryptedConnection: isBanned, denyOutboundEncryptedConnection: isBanned },
+      connectionGater: {
+        denyDialPeer: isBanned,
+        denyInboundEncryptedConnection: isBanned,
+        denyOutboundEncryptedConnection: isBanned,
+      },
       services: {
         identify: identify(),
         pubsub: gossipService({ maxMessageBytes: opts.maxMessageBytes, appSpecificScore: (peer) => -penalties.active(peer) }),
       },
     })
     const logger = deps.logger.child({ module: 'p2p' })
-    const host = new P2pHost(node, opts, penalties, logger, deps.registry === undefined ? noopP2pMetrics : createP2pMetrics(deps.registry))
+    const host = new P2pHost(
+      node,
+      opts,
+      penalties,
+      logger,
+      deps.registry === undefined ? noopP2pMetrics : createP2pMetrics(deps.registry),
+    )
     await node.start()
     host.bootnodes.start()
     logger.info({ peerId: host.peerId, addrs: host.multiaddrs() }, 'p2p listening')
@@ -141,7 +160,8 @@ export class P2pHost {
 
   /** Sends to the topic's peers; `recipients` is how many (0 when alone: not an error). */
   async publish(topic: string, data: Uint8Array): Promise<{ recipients: number }> {
-    if (data.length > this.options.maxMessageBytes) throw new P2pMessageTooLargeError(topic, data.length, this.options.maxMessageBytes)
+    if (data.length > this.options.maxMessageBytes)
+      throw new P2pMessageTooLargeError(topic, data.length, this.options.maxMessageBytes)
     const pubsub = this.node.services.pubsub
     // Alone on the topic (a sequencer without replicas): gossipsub would still hash the message and
     // keep it in its caches, 100 times a second; a peer that subscribes later catches up over sync.
@@ -161,7 +181,12 @@ export class P2pHost {
     return this.node.services.pubsub.getScore(peer)
   }
 
-  private async validate(topic: string, subscription: GossipSubscription, peer: PeerId, message: Message): Promise<TopicValidatorResult> {
+  private async validate(
+    topic: string,
+    subscription: GossipSubscription,
+    peer: PeerId,
+    message: Message,
+  ): Promise<TopicValidatorResult> {
     const from = peer.toString()
     let result: GossipValidationResult
     if (message.data.length > this.options.maxMessageBytes) {
@@ -207,7 +232,12 @@ export class P2pHost {
       this.metrics.observeRequest(protocol, 'outbound', 'ok', seconds(started))
       return response
     } catch (err) {
-      this.metrics.observeRequest(protocol, 'outbound', err instanceof P2pError ? err.code : P2pErrorCode.ProtocolError, seconds(started))
+      this.metrics.observeRequest(
+        protocol,
+        'outbound',
+        err instanceof P2pError ? err.code : P2pErrorCode.ProtocolError,
+        seconds(started),
+      )
       throw err
     }
   }
@@ -243,7 +273,9 @@ export class P2pHost {
     this.metrics.observePenalty(banned)
     this.logger.warn({ peer, reason, banned }, banned ? 'peer banned' : 'peer penalized')
     if (!banned) return
-    this.node.hangUp(peerIdFromString(peer)).catch((err: unknown) => this.logger.debug({ peer, err: errorMessage(err) }, 'hang up failed'))
+    this.node
+      .hangUp(peerIdFromString(peer))
+      .catch((err: unknown) => this.logger.debug({ peer, err: errorMessage(err) }, 'hang up failed'))
   }
 
   private onConnectionChange(peer: PeerId, listeners: Set<PeerListener>): void {

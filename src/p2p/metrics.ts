@@ -38,8 +38,18 @@ export function createP2pMetrics(registry: Registry): P2pMetrics {
     labelNames: ['topic', 'result'],
     registers,
   })
-  const published = new Counter({ name: 'megaeth_p2p_gossip_published_total', help: 'Gossip messages published, by topic', labelNames: ['topic'], registers })
-  const publishedBytes = new Counter({ name: 'megaeth_p2p_gossip_published_bytes_total', help: 'Gossip bytes published, by topic', labelNames: ['topic'], registers })
+  const published = new Counter({
+    name: 'megaeth_p2p_gossip_published_total',
+    help: 'Gossip messages published, by topic',
+    labelNames: ['topic'],
+    registers,
+  })
+  const publishedBytes = new Counter({
+    name: 'megaeth_p2p_gossip_published_bytes_total',
+    help: 'Gossip bytes published, by topic',
+    labelNames: ['topic'],
+    registers,
+  })
   const requests = new Counter({
     name: 'megaeth_p2p_requests_total',
     help: 'Requests served (inbound) and made (outbound), by protocol and outcome (ok or error code)',
@@ -53,8 +63,16 @@ export function createP2pMetrics(registry: Registry): P2pMetrics {
     buckets: REQUEST_BUCKETS,
     registers,
   })
-  const penalties = new Counter({ name: 'megaeth_p2p_peer_penalties_total', help: 'Application penalties applied to peers', registers })
-  const bans = new Counter({ name: 'megaeth_p2p_peer_bans_total', help: 'Peers disconnected and banned for accumulated penalties', registers })
+  const penalties = new Counter({
+    name: 'megaeth_p2p_peer_penalties_total',
+    help: 'Application penalties applied to peers',
+    registers,
+  })
+  const bans = new Counter({
+    name: 'megaeth_p2p_peer_bans_total',
+    help: 'Peers disconnected and banned for accumulated penalties',
+    registers,
+  })
   return {
     setConnectedPeers(count) {
       peers.set(count)

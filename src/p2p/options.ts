@@ -77,7 +77,8 @@ export function resolveP2pOptions(overrides: Partial<P2pOptions> = {}): P2pOptio
   if (opts.listen.length === 0) throw new RangeError('p2p: listen must name at least one multiaddr')
   for (const addr of opts.listen) parseMultiaddr('listen', addr)
   for (const addr of opts.bootnodes) {
-    if (parseMultiaddr('bootnodes', addr).getPeerId() === null) throw new TypeError(`p2p: bootnode ${addr} must end in /p2p/<peerId>`)
+    if (parseMultiaddr('bootnodes', addr).getPeerId() === null)
+      throw new TypeError(`p2p: bootnode ${addr} must end in /p2p/<peerId>`)
   }
   if (opts.keyFile !== undefined && opts.keyFile === '') throw new TypeError('p2p: keyFile must be a non-empty path')
   return opts

@@ -23,11 +23,24 @@ export interface ServeLimits {
  * throws a `P2pError` if the exchange itself failed (bad or late request, stream reset), after
  * resetting the stream.
  */
-export async function serveRequest(stream: Stream, protocol: string, from: string, handler: RequestHandler, limits: ServeLimits): Promise<unknown> {
+export async function serveRequest(
+  stream: Stream,
+  protocol: string,
+  from: string,
+  handler: RequestHandler,
+  limits: ServeLimits,
+): Promise<unknown> {
   try {
     const request = await readRequest(stream, protocol, limits)
     let handlerError: unknown
-    await stream.sink(lp.encode(responseFrames(() => handler(request, from), (err) => (handlerError = err))))
+    await stream.sink(
+      lp.encode(
+        responseFrames(
+          () => handler(request, from),
+          (err) => (handlerError = err),
+        ),
+      ),
+    )
     return handlerError
   } catch (err) {
     const error = asP2pError(err, protocol)
@@ -53,7 +66,13 @@ export interface RequestLimits {
 }
 
 /** Sends one request to `peer` (dialling it if needed) and returns the reassembled response. */
-export async function sendRequest(libp2p: Libp2p, peer: PeerId, protocol: string, data: Uint8Array, limits: RequestLimits): Promise<Uint8Array> {
+export async function sendRequest(
+  libp2p: Libp2p,
+  peer: PeerId,
+  protocol: string,
+  data: Uint8Array,
+  limits: RequestLimits,
+): Promise<Uint8Array> {
   const controller = new AbortController()
   const timeout = (): P2pTimeoutError => new P2pTimeoutError(protocol, limits.timeoutMs)
   let stream: Stream | undefined
@@ -73,7 +92,11 @@ export async function sendRequest(libp2p: Libp2p, peer: PeerId, protocol: string
       throw new P2pDialError(peer.toString(), { cause: err })
     }
     await stream.sink([lp.encode.single(data)])
-    const response = await readResponse(lp.decode(stream.source, { maxDataLength: MAX_RESPONSE_FRAME_BYTES }), protocol, limits.maxResponseBytes)
+    const response = await readResponse(
+      lp.decode(stream.source, { maxDataLength: MAX_RESPONSE_FRAME_BYTES }),
+      protocol,
+      limits.maxResponseBytes,
+    )
     await stream.close({ signal: controller.signal })
     return response
   } catch (err) {

@@ -11,7 +11,16 @@ import type { Common } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
 import { decodeMiniBlock, encodeMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, decodeRlp, encodeRlp, hexBytes, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import {
+  asBytes,
+  asList,
+  bytesToBigInt,
+  CodecError,
+  decodeRlp,
+  encodeRlp,
+  hexBytes,
+  unpaddedBytes,
+} from '../primitives/rlp-fields.ts'
 import { decodeStateDiff, encodeStateDiff } from '../primitives/state-diff-codec.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import { announcementFields, announcementFromFields, type BlockAnnouncement } from './block-announcement.ts'
@@ -35,7 +44,8 @@ const KIND_CODES = { status: 0, blocks: 1, miniBlocks: 2, witness: 3 } as const
 const KINDS = ['status', 'blocks', 'miniBlocks', 'witness'] as const
 
 export function encodeSyncRequest(request: SyncRequest): Uint8Array {
-  const from = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.from : request.kind === 'witness' ? request.block : 0n
+  const from =
+    request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.from : request.kind === 'witness' ? request.block : 0n
   const count = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.count : 0
   return encodeRlp([unpaddedBytes(BigInt(KIND_CODES[request.kind])), unpaddedBytes(from), unpaddedBytes(BigInt(count))])
 }
@@ -69,7 +79,12 @@ export interface SyncStatus {
 }
 
 export function encodeSyncStatus(status: SyncStatus): Uint8Array {
-  return encodeRlp([unpaddedBytes(status.head), hexBytes(status.headHash), unpaddedBytes(status.latestMiniBlock), new TextEncoder().encode(status.rpcUrl)])
+  return encodeRlp([
+    unpaddedBytes(status.head),
+    hexBytes(status.headHash),
+    unpaddedBytes(status.latestMiniBlock),
+    new TextEncoder().encode(status.rpcUrl),
+  ])
 }
 
 export function decodeSyncStatus(bytes: Uint8Array): SyncStatus {
@@ -92,7 +107,14 @@ export interface BlockBundle {
 }
 
 export function encodeBlockBundles(bundles: readonly BlockBundle[]): Uint8Array {
-  return encodeRlp(bundles.map((b) => [announcementFields(b.announcement), b.transactions, b.receipts.map(encodeReceipt), encodeStateDiff(b.diff)]))
+  return encodeRlp(
+    bundles.map((b) => [
+      announcementFields(b.announcement),
+      b.transactions,
+      b.receipts.map(encodeReceipt),
+      encodeStateDiff(b.diff),
+    ]),
+  )
 }
 
 export function decodeBlockBundles(bytes: Uint8Array, common: Common): BlockBundle[] {
@@ -112,7 +134,9 @@ export function encodeMiniBlockList(blocks: readonly MiniBlock[]): Uint8Array {
 }
 
 export function decodeMiniBlockList(bytes: Uint8Array): MiniBlock[] {
-  return asList(decodeRlp(bytes, 'mini-blocks'), undefined, 'mini-blocks').map((item, i) => decodeMiniBlock(asBytes(item, `mini-block ${i}`)))
+  return asList(decodeRlp(bytes, 'mini-blocks'), undefined, 'mini-blocks').map((item, i) =>
+    decodeMiniBlock(asBytes(item, `mini-block ${i}`)),
+  )
 }
 
 function clampCount(count: bigint, max: number): number {

@@ -47,7 +47,10 @@ export class NodeError<Code extends ErrorCode = ErrorCode, Data = unknown> exten
 
   constructor(code: Code, shortMessage: string, ...[options]: NodeErrorArgs<Data>) {
     const details = options?.details
-    super(details === undefined ? shortMessage : `${shortMessage}: ${details}`, options?.cause === undefined ? undefined : { cause: options.cause })
+    super(
+      details === undefined ? shortMessage : `${shortMessage}: ${details}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.code = code
     this.shortMessage = shortMessage
     this.details = details

@@ -31,13 +31,15 @@ export function decodeRlp(bytes: Uint8Array, what: string): RlpValue {
 
 export function asList(value: RlpValue | undefined, length: number | undefined, what: string): RlpValue[] {
   if (!Array.isArray(value)) throw new CodecError(`${what}: expected a list`)
-  if (length !== undefined && value.length !== length) throw new CodecError(`${what}: expected ${length} fields, got ${value.length}`)
+  if (length !== undefined && value.length !== length)
+    throw new CodecError(`${what}: expected ${length} fields, got ${value.length}`)
   return value
 }
 
 export function asBytes(value: RlpValue | undefined, what: string, length?: number): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new CodecError(`${what}: expected bytes`)
-  if (length !== undefined && value.length !== length) throw new CodecError(`${what}: expected ${length} bytes, got ${value.length}`)
+  if (length !== undefined && value.length !== length)
+    throw new CodecError(`${what}: expected ${length} bytes, got ${value.length}`)
   return value
 }
 
@@ -133,7 +135,8 @@ function measure(value: RlpInput): number {
 }
 
 function integerLength(value: bigint | number): number {
-  if (typeof value === 'number' ? !Number.isSafeInteger(value) || value < 0 : value < 0n) throw new RangeError(`RLP integer must be a non-negative (safe) integer, got ${value}`)
+  if (typeof value === 'number' ? !Number.isSafeInteger(value) || value < 0 : value < 0n)
+    throw new RangeError(`RLP integer must be a non-negative (safe) integer, got ${value}`)
   if (value <= Number.MAX_SAFE_INTEGER) {
     let length = 0
     for (let m = Number(value); m > 0; m = Math.floor(m / 256)) length++

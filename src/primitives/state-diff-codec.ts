@@ -26,7 +26,8 @@ export function decodeStateDiff(value: RlpValue): StateDiff {
     const [addressField, accountField, clearedField, storageField] = asList(entry, 4, 'account diff')
     const address = hexOf(asBytes(addressField, 'address', 20))
     const accountParts = asList(accountField, undefined, 'account')
-    if (accountParts.length !== 0 && accountParts.length !== 3) throw new CodecError('state diff: account must have 0 or 3 fields')
+    if (accountParts.length !== 0 && accountParts.length !== 3)
+      throw new CodecError('state diff: account must have 0 or 3 fields')
     const storage = new Map<Hex, Uint8Array>()
     for (const slotEntry of asList(storageField, undefined, 'storage')) {
       const [slot, slotValue] = asList(slotEntry, 2, 'storage entry')

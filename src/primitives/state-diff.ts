@@ -40,7 +40,11 @@ export function mergeStateDiff(into: StateDiff, next: StateDiff): void {
   for (const [address, change] of next.accounts) {
     const prior = into.accounts.get(address)
     if (prior === undefined || change.storageCleared) {
-      into.accounts.set(address, { account: change.account, storageCleared: change.storageCleared || (prior?.storageCleared ?? false), storage: new Map(change.storage) })
+      into.accounts.set(address, {
+        account: change.account,
+        storageCleared: change.storageCleared || (prior?.storageCleared ?? false),
+        storage: new Map(change.storage),
+      })
       continue
     }
     prior.account = change.account

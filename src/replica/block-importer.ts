@@ -46,9 +46,12 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
   if (number !== head.header.number + 1n || bytesToHex(header.parentHash) !== head.hash) {
     fail('PARENT_MISMATCH', `does not extend the replica's head ${head.header.number} (${head.hash})`)
   }
-  if (!equalsBytes(orderedTrieRoot(block.transactions), header.transactionsTrie)) fail('TRANSACTIONS_ROOT_MISMATCH', `its mini-blocks' transactions do not match the header's transactions root`)
-  if (!equalsBytes(orderedTrieRoot(block.receipts.map(encodeConsensusReceipt)), header.receiptTrie)) fail('RECEIPTS_ROOT_MISMATCH', `its mini-blocks' receipts do not match the header's receipts root`)
-  if (!equalsBytes(orBlooms(block.receipts.map((r) => r.logsBloom)), header.logsBloom)) fail('LOGS_BLOOM_MISMATCH', `its receipts' blooms do not match the header's logs bloom`)
+  if (!equalsBytes(orderedTrieRoot(block.transactions), header.transactionsTrie))
+    fail('TRANSACTIONS_ROOT_MISMATCH', `its mini-blocks' transactions do not match the header's transactions root`)
+  if (!equalsBytes(orderedTrieRoot(block.receipts.map(encodeConsensusReceipt)), header.receiptTrie))
+    fail('RECEIPTS_ROOT_MISMATCH', `its mini-blocks' receipts do not match the header's receipts root`)
+  if (!equalsBytes(orBlooms(block.receipts.map((r) => r.logsBloom)), header.logsBloom))
+    fail('LOGS_BLOOM_MISMATCH', `its receipts' blooms do not match the header's logs bloom`)
   const gasUsed = block.receipts.at(-1)?.cumulativeGasUsed ?? 0n
   if (gasUsed !== header.gasUsed) fail('GAS_USED_MISMATCH', `its receipts use ${gasUsed} gas, the header says ${header.gasUsed}`)
 
@@ -56,10 +59,30 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
   if (!equalsBytes(root, header.stateRoot)) {
     // Either the header's root or the diffs are wrong: executing the block from its witness tells which.
     const failure = await diagnose(header, block.transactions)
-    throw failure ?? new ReplicaFailure('STATE_DIFF_MISMATCH', number, `block ${number}: its state diffs give state root ${bytesToHex(root)}, but executing it gives the header's ${bytesToHex(header.stateRoot)}`)
+    throw (
+      failure ??
+      new ReplicaFailure(
+        'STATE_DIFF_MISMATCH',
+        number,
+        `block ${number}: its state diffs give state root ${bytesToHex(root)}, but executing it gives the header's ${bytesToHex(header.stateRoot)}`,
+      )
+    )
   }
-  const sealed: SealedBlock = { header, hash: bytesToHex(header.hash()) as Hex, transactions: block.transactions, receipts: block.receipts, miniBlocks }
-  await db.write([...blocks.sealOps(sealed, storedContents(sealed)), ...(await stateStore.diffOps(block.diff)), ...artifacts.diffOps(number, block.diff)], true)
+  const sealed: SealedBlock = {
+    header,
+    hash: bytesToHex(header.hash()) as Hex,
+    transactions: block.transactions,
+    receipts: block.receipts,
+    miniBlocks,
+  }
+  await db.write(
+    [
+      ...blocks.sealOps(sealed, storedContents(sealed)),
+      ...(await stateStore.diffOps(block.diff)),
+      ...artifacts.diffOps(number, block.diff),
+    ],
+    true,
+  )
   if (!block.appliedLive) chain.state.apply(number, block.diff)
   chain.addSealedBlock(sealed)
   return sealed

@@ -83,14 +83,18 @@ export class ReplicaEthBackend implements EthBackend {
     return this.forwarder.sendRaw(raw)
   }
 
-  async submitAndWait(raw: Uint8Array, timeoutMs: number): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }> {
+  async submitAndWait(
+    raw: Uint8Array,
+    timeoutMs: number,
+  ): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }> {
     const hash = bytesToHex(keccak256(raw)) as Hex
     const waiter = this.waiters.wait(hash, timeoutMs)
     try {
       await this.forwarder.sendRawSync(raw, timeoutMs)
     } catch (error) {
       waiter.cancel()
-      if (error instanceof RpcError && error.code === SYNC_NOT_READY_CODE) return { hash, receipt: undefined, notReady: error.message.replace(/^transaction not ready: /, '') }
+      if (error instanceof RpcError && error.code === SYNC_NOT_READY_CODE)
+        return { hash, receipt: undefined, notReady: error.message.replace(/^transaction not ready: /, '') }
       if (error instanceof RpcError && error.code === SYNC_TIMEOUT_CODE) return { hash, receipt: undefined }
       throw error
     }

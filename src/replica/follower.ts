@@ -160,11 +160,18 @@ export class Follower {
 
   private applyMiniBlock(block: MiniBlock): void {
     if (this.lastHash !== undefined && bytesToHex(block.parentHash) !== bytesToHex(this.lastHash)) {
-      throw new ReplicaFailure('MINI_BLOCK_PARENT_MISMATCH', block.blockNumber, `mini-block ${block.number} does not extend mini-block ${block.number - 1n}: the sequencer signed two histories`)
+      throw new ReplicaFailure(
+        'MINI_BLOCK_PARENT_MISMATCH',
+        block.blockNumber,
+        `mini-block ${block.number} does not extend mini-block ${block.number - 1n}: the sequencer signed two histories`,
+      )
     }
     const { chain } = this.opened
     chain.state.apply(block.blockNumber, block.stateDiff)
-    chain.addMiniBlock(block, block.transactions.map((raw) => lazyTxSource(raw, this.decode)))
+    chain.addMiniBlock(
+      block,
+      block.transactions.map((raw) => lazyTxSource(raw, this.decode)),
+    )
     this.applied.push(block)
     this.expected = block.number + 1n
     this.lastHash = block.hash
@@ -186,7 +193,11 @@ export class Follower {
       }
       const miniBlocks = this.applied.filter((mb) => mb.number >= first && mb.number < end)
       if (miniBlocks.length !== count || miniBlocks.some((mb) => mb.blockNumber !== number)) {
-        throw new ReplicaFailure('MINI_BLOCKS_MISMATCH', number, `block ${number}: announced as mini-blocks ${first}…${end - 1n}, which do not all belong to it`)
+        throw new ReplicaFailure(
+          'MINI_BLOCKS_MISMATCH',
+          number,
+          `block ${number}: announced as mini-blocks ${first}…${end - 1n}, which do not all belong to it`,
+        )
       }
       checkAnnouncedLastHash(announcement, miniBlocks)
       const diff = emptyStateDiff()
@@ -207,7 +218,9 @@ export class Follower {
   }
 
   private async import(block: ImportableBlock): Promise<void> {
-    const sealed = await importBlock(this.opened, block, (header, transactions) => this.verifier.verifyNow({ header, transactions }))
+    const sealed = await importBlock(this.opened, block, (header, transactions) =>
+      this.verifier.verifyNow({ header, transactions }),
+    )
     this.lastProgressAt = Date.now()
     const number = sealed.header.number
     this.announcements.delete(number)
@@ -260,11 +273,18 @@ export class Follower {
     } catch (error) {
       if (error instanceof ReplicaFailure) throw error
       this.metrics?.observeSync(status === undefined ? 'status' : 'blocks', 'error')
-      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'sync with the sequencer failed; retrying')
+      this.logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'sync with the sequencer failed; retrying',
+      )
       setTimeout(() => this.scheduleCatchUp(), SYNC_RETRY_MS).unref()
       return
     }
-    if (!this.synced) this.logger.info({ head: chain.head.header.number.toString(), miniBlock: (this.expected - 1n).toString() }, 'caught up with the sequencer')
+    if (!this.synced)
+      this.logger.info(
+        { head: chain.head.header.number.toString(), miniBlock: (this.expected - 1n).toString() },
+        'caught up with the sequencer',
+      )
     this.synced = true
     // Gossip that arrived ahead of the gap may now be next in line.
     const next = this.ahead.get(this.expected)

@@ -28,6 +28,9 @@ export function miniBlockSubscription(auth: SequencerAuthenticator, deliver: (bl
   return authenticated((bytes) => auth.miniBlock(bytes), deliver)
 }
 
-export function announcementSubscription(auth: SequencerAuthenticator, deliver: (announcement: BlockAnnouncement) => void): GossipSubscription {
+export function announcementSubscription(
+  auth: SequencerAuthenticator,
+  deliver: (announcement: BlockAnnouncement) => void,
+): GossipSubscription {
   return authenticated((bytes) => auth.announcement(bytes), deliver)
 }

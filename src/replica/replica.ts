@@ -63,13 +63,28 @@ export class Replica {
     const verifiedHead = (await opened.artifacts.verifiedHead()) ?? 0n
     let replica: Replica | undefined
     const onFailure = (failure: ReplicaFailure): void => replica?.raiseAlarm(failure)
-    const verifier = new VerificationDriver(pool, sync, onFailure, logger.child({ module: 'verifier' }), metrics, verifiedHead, options.verifyWorkers * 2, (block, witness) =>
-      opened.artifacts.markVerified(block, witness),
+    const verifier = new VerificationDriver(
+      pool,
+      sync,
+      onFailure,
+      logger.child({ module: 'verifier' }),
+      metrics,
+      verifiedHead,
+      options.verifyWorkers * 2,
+      (block, witness) => opened.artifacts.markVerified(block, witness),
     )
     // Transactions here come in signed mini-blocks; one prepared Common spares ethereumjs a copy per transaction.
     const txOptions = fastTxOptions(common)
     const decode = (raw: Uint8Array): TypedTransaction => createTxFromRLP(raw, txOptions)
-    const follower = new Follower({ opened, sync, verifier, decode, onFailure, logger: logger.child({ module: 'follower' }), metrics })
+    const follower = new Follower({
+      opened,
+      sync,
+      verifier,
+      decode,
+      onFailure,
+      logger: logger.child({ module: 'follower' }),
+      metrics,
+    })
     replica = new Replica(params, sync, auth, pool, verifier, follower, metrics, decode)
     return replica
   }
@@ -79,10 +94,17 @@ export class Replica {
     // Blocks imported before a restart but not verified then are verified first.
     for (let n = this.verifier.verifiedHead + 1n; n <= opened.chain.head.header.number; n++) {
       const block = await opened.chain.blockByNumber(n)
-      if (block !== undefined) this.verifier.submit({ header: block.header, transactions: block.transactions, receipts: block.receipts })
+      if (block !== undefined)
+        this.verifier.submit({ header: block.header, transactions: block.transactions, receipts: block.receipts })
     }
-    host.subscribe(miniBlocksTopic(config.chainId), miniBlockSubscription(this.auth, (block) => this.follower.onMiniBlock(block)))
-    host.subscribe(blocksTopic(config.chainId), announcementSubscription(this.auth, (announcement) => this.follower.onAnnouncement(announcement)))
+    host.subscribe(
+      miniBlocksTopic(config.chainId),
+      miniBlockSubscription(this.auth, (block) => this.follower.onMiniBlock(block)),
+    )
+    host.subscribe(
+      blocksTopic(config.chainId),
+      announcementSubscription(this.auth, (announcement) => this.follower.onAnnouncement(announcement)),
+    )
     this.follower.start()
   }
 
@@ -93,7 +115,12 @@ export class Replica {
   }
 
   status(): ReplicaStatus {
-    return { caughtUp: this.follower.caughtUp, head: this.params.opened.chain.head.header.number, verified: this.verifier.verifiedHead, failure: this.halted }
+    return {
+      caughtUp: this.follower.caughtUp,
+      head: this.params.opened.chain.head.header.number,
+      verified: this.verifier.verifiedHead,
+      failure: this.halted,
+    }
   }
 
   /** The sequencer's RPC URL as configured, or as its sync status gives it (asked for when not known yet). */
@@ -118,7 +145,17 @@ export class Replica {
     this.verifier.stop()
     this.follower.halt(failure)
     const { chain } = this.params.opened
-    chain.freezeAt(this.verifier.verifiedHead).catch((err: unknown) => this.params.logger.error({ err }, 'could not freeze the chain view at the last verified block'))
-    this.params.logger.error({ code: failure.code, block: failure.data.block.toString(), reason: failure.message, servingBlock: this.verifier.verifiedHead.toString() }, 'VERIFICATION FAILED: the replica stops at the last verified block')
+    chain
+      .freezeAt(this.verifier.verifiedHead)
+      .catch((err: unknown) => this.params.logger.error({ err }, 'could not freeze the chain view at the last verified block'))
+    this.params.logger.error(
+      {
+        code: failure.code,
+        block: failure.data.block.toString(),
+        reason: failure.message,
+        servingBlock: this.verifier.verifiedHead.toString(),
+      },
+      'VERIFICATION FAILED: the replica stops at the last verified block',
+    )
   }
 }

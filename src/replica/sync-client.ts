@@ -65,7 +65,8 @@ export class SequencerAuthenticator {
 
   checkAnnouncement(announcement: BlockAnnouncement): BlockAnnouncement {
     const signer = recoverAnnouncementSigner(announcement, this.config.chainId)
-    if (signer !== this.sequencer) throw new ForeignSignerError(`block ${announcement.header.number} announcement`, signer, this.sequencer)
+    if (signer !== this.sequencer)
+      throw new ForeignSignerError(`block ${announcement.header.number} announcement`, signer, this.sequencer)
     return announcement
   }
 }
@@ -135,7 +136,8 @@ export class SyncClient {
   private peer(): string {
     const connected = this.host.connectedPeers()
     const peer = this.sequencerPeers.find((id) => connected.includes(id)) ?? connected[0]
-    if (peer === undefined) throw new NoSyncPeerError('no peer to sync from is connected (is the sequencer up and in --p2p.bootnodes?)')
+    if (peer === undefined)
+      throw new NoSyncPeerError('no peer to sync from is connected (is the sequencer up and in --p2p.bootnodes?)')
     return peer
   }
 }

@@ -26,7 +26,8 @@ export class TxForwarder {
 
   private async call(method: string, params: unknown[]): Promise<unknown> {
     const url = await this.url()
-    if (url === undefined) throw resourceUnavailable('the sequencer endpoint is not known yet (set --sequencer.rpc, or wait for p2p sync)')
+    if (url === undefined)
+      throw resourceUnavailable('the sequencer endpoint is not known yet (set --sequencer.rpc, or wait for p2p sync)')
     let body: { result?: unknown; error?: { code: number; message: string; data?: unknown } }
     try {
       const response = await fetch(url, {
@@ -37,7 +38,9 @@ export class TxForwarder {
       })
       body = (await response.json()) as typeof body
     } catch (error) {
-      throw resourceUnavailable(`the sequencer at ${url} did not answer: ${error instanceof Error ? error.message : String(error)}`)
+      throw resourceUnavailable(
+        `the sequencer at ${url} did not answer: ${error instanceof Error ? error.message : String(error)}`,
+      )
     }
     if (body.error !== undefined) throw new RpcError(body.error.code, body.error.message, body.error.data)
     return body.result

@@ -43,7 +43,11 @@ export class Validator {
   ) {
     this.steps = new StepQueue((error) => {
       if (error instanceof ReplicaFailure) this.raiseAlarm(error)
-      else this.params.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'validator step failed; retrying')
+      else
+        this.params.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'validator step failed; retrying',
+        )
     })
   }
 
@@ -54,7 +58,15 @@ export class Validator {
     const sync = new SyncClient(host, config, common, auth, params.bootnodes)
     const pool = VerificationPool.start(config, options.verifyWorkers)
     let validator: Validator | undefined
-    const verifier = new VerificationDriver(pool, sync, (failure) => validator?.raiseAlarm(failure), logger.child({ module: 'verifier' }), metrics, 0n, options.verifyWorkers * 2)
+    const verifier = new VerificationDriver(
+      pool,
+      sync,
+      (failure) => validator?.raiseAlarm(failure),
+      logger.child({ module: 'verifier' }),
+      metrics,
+      0n,
+      options.verifyWorkers * 2,
+    )
     validator = new Validator(params, sync, auth, pool, verifier, metrics)
     return validator
   }
@@ -80,7 +92,12 @@ export class Validator {
   }
 
   status(): ReplicaStatus {
-    return { caughtUp: this.tip !== undefined, head: this.tip?.number ?? 0n, verified: this.verifier.verifiedHead, failure: this.halted }
+    return {
+      caughtUp: this.tip !== undefined,
+      head: this.tip?.number ?? 0n,
+      verified: this.verifier.verifiedHead,
+      failure: this.halted,
+    }
   }
 
   private enqueue(step: () => Promise<void>): void {
@@ -93,12 +110,18 @@ export class Validator {
       const status = await this.sync.status()
       this.tip = { number: status.head, hash: status.headHash }
       this.newestKnown = status.head
-      this.params.logger.info({ block: status.head.toString(), hash: status.headHash }, 'validator checkpoint: verifying every block after this one')
+      this.params.logger.info(
+        { block: status.head.toString(), hash: status.headHash },
+        'validator checkpoint: verifying every block after this one',
+      )
       this.metrics?.setHead(status.head)
       await this.advance()
     } catch (error) {
       if (error instanceof ReplicaFailure) throw error
-      this.params.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'sequencer not reachable yet; retrying')
+      this.params.logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'sequencer not reachable yet; retrying',
+      )
       setTimeout(() => this.enqueue(() => this.checkpoint()), RETRY_MS).unref()
     }
   }
@@ -127,7 +150,11 @@ export class Validator {
       for (const { announcement, transactions } of bundles) {
         const { header } = announcement
         if (bytesToHex(header.parentHash) !== this.tip.hash) {
-          throw new ReplicaFailure('PARENT_MISMATCH', header.number, `block ${header.number} does not extend block ${this.tip.number} (${this.tip.hash})`)
+          throw new ReplicaFailure(
+            'PARENT_MISMATCH',
+            header.number,
+            `block ${header.number} does not extend block ${this.tip.number} (${this.tip.hash})`,
+          )
         }
         this.verifier.submit({ header, transactions })
         this.tip = { number: header.number, hash: bytesToHex(header.hash()) as Hex }
@@ -144,6 +171,9 @@ export class Validator {
     clearInterval(this.stallTimer)
     this.verifier.stop()
     void this.steps.close()
-    this.params.logger.error({ code: failure.code, block: failure.data.block.toString(), reason: failure.message }, 'VERIFICATION FAILED: the validator stops at the last good block')
+    this.params.logger.error(
+      { code: failure.code, block: failure.data.block.toString(), reason: failure.message },
+      'VERIFICATION FAILED: the validator stops at the last good block',
+    )
   }
 }

@@ -105,8 +105,13 @@ export class VerificationDriver {
       try {
         witness = await this.sync.witness(number)
       } catch (error) {
-        if (this.stopped) return new ReplicaFailure('WITNESS_UNAVAILABLE', number, `block ${number}: stopped while fetching its witness`)
-        if (delay === RETRY_MAX_MS) this.logger.warn({ block: number.toString(), err: error instanceof Error ? error.message : String(error) }, 'witness not available yet; retrying')
+        if (this.stopped)
+          return new ReplicaFailure('WITNESS_UNAVAILABLE', number, `block ${number}: stopped while fetching its witness`)
+        if (delay === RETRY_MAX_MS)
+          this.logger.warn(
+            { block: number.toString(), err: error instanceof Error ? error.message : String(error) },
+            'witness not available yet; retrying',
+          )
         await new Promise((resolve) => setTimeout(resolve, delay))
       }
     }
@@ -115,7 +120,11 @@ export class VerificationDriver {
       return { outcome, witness }
     } catch (error) {
       // A worker crash is a bug, not a verdict on the block: stop verifying and say so.
-      return new ReplicaFailure('VERIFIER_FAILED', number, `block ${number}: verification worker failed: ${error instanceof Error ? error.message : String(error)}`)
+      return new ReplicaFailure(
+        'VERIFIER_FAILED',
+        number,
+        `block ${number}: verification worker failed: ${error instanceof Error ? error.message : String(error)}`,
+      )
     }
   }
 
@@ -140,9 +149,14 @@ export class VerificationDriver {
         if (!(result instanceof ReplicaFailure) && result.outcome.ok) {
           this.verified = block.header.number
           this.metrics?.observeVerified(block.transactions.length, result.outcome.ms / 1000, result.witness.length)
-          await this.onVerified?.(this.verified, result.witness).catch((err: unknown) => this.logger.warn({ err }, 'could not keep a verified witness'))
+          await this.onVerified?.(this.verified, result.witness).catch((err: unknown) =>
+            this.logger.warn({ err }, 'could not keep a verified witness'),
+          )
           this.metrics?.setVerified(this.verified, BigInt(this.pending))
-          this.logger.debug({ block: this.verified.toString(), txs: block.transactions.length, ms: Math.round(result.outcome.ms) }, 'block verified statelessly')
+          this.logger.debug(
+            { block: this.verified.toString(), txs: block.transactions.length, ms: Math.round(result.outcome.ms) },
+            'block verified statelessly',
+          )
         }
         this.fill()
       }
@@ -153,12 +167,21 @@ export class VerificationDriver {
 
   private judge(block: BlockToCheck, outcome: VerifyOutcome): ReplicaFailure | undefined {
     const number = block.header.number
-    if (!outcome.ok) return new ReplicaFailure(outcome.error.code, number, outcome.error.message, { cause: fromPlainError(outcome.error) })
+    if (!outcome.ok)
+      return new ReplicaFailure(outcome.error.code, number, outcome.error.message, { cause: fromPlainError(outcome.error) })
     if (block.receipts !== undefined && !equalsBytes(executionReceiptsDigest(block.receipts), outcome.receiptsDigest)) {
-      return new ReplicaFailure('RECEIPTS_MISMATCH', number, `block ${number}: the receipts served from its mini-blocks differ from what executing it gives`)
+      return new ReplicaFailure(
+        'RECEIPTS_MISMATCH',
+        number,
+        `block ${number}: the receipts served from its mini-blocks differ from what executing it gives`,
+      )
     }
     if (outcome.stateRoot !== bytesToHex(block.header.stateRoot)) {
-      return new ReplicaFailure('STATE_ROOT_MISMATCH', number, `block ${number}: verified state root ${outcome.stateRoot} differs from the header`)
+      return new ReplicaFailure(
+        'STATE_ROOT_MISMATCH',
+        number,
+        `block ${number}: verified state root ${outcome.stateRoot} differs from the header`,
+      )
     }
     return undefined
   }

@@ -13,7 +13,12 @@ export class VerificationPool {
   ) {}
 
   static start(config: ChainConfig, workers: number): VerificationPool {
-    const piscina = new Piscina({ filename: new URL('./verify-worker-entry.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: Number.POSITIVE_INFINITY })
+    const piscina = new Piscina({
+      filename: new URL('./verify-worker-entry.mjs', import.meta.url).href,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+    })
     return new VerificationPool(piscina, config)
   }
 

@@ -13,7 +13,9 @@ export interface VerifyTask {
   witness: Uint8Array
 }
 
-export type VerifyOutcome = { ok: true; stateRoot: string; receiptsDigest: Uint8Array; ms: number } | { ok: false; error: PlainError<BlockVerificationErrorCode> & { code: BlockVerificationErrorCode } }
+export type VerifyOutcome =
+  | { ok: true; stateRoot: string; receiptsDigest: Uint8Array; ms: number }
+  | { ok: false; error: PlainError<BlockVerificationErrorCode> & { code: BlockVerificationErrorCode } }
 
 let common: { chainId: bigint; common: Common } | undefined
 
@@ -26,17 +28,27 @@ export default async function verifyTask(task: VerifyTask): Promise<VerifyOutcom
   // the block's whole witness state — stayed reachable for the life of the worker (~10 KB per tx).
   const blockCommon = common.common.copy()
   try {
-    const header = createBlockHeaderFromRLP(task.header, { common: blockCommon, skipConsensusFormatValidation: true, setHardfork: true })
+    const header = createBlockHeaderFromRLP(task.header, {
+      common: blockCommon,
+      skipConsensusFormatValidation: true,
+      setHardfork: true,
+    })
     const verified = await verifyBlock({ header, transactions: task.transactions }, decodeWitness(task.witness), {
       common: blockCommon,
       checkHeader: checkChainHeaderRules(task.config),
       checkTransaction: checkChainTransactionRules,
     })
-    return { ok: true, stateRoot: verified.stateRoot, receiptsDigest: executionReceiptsDigest(verified.receipts), ms: performance.now() - started }
+    return {
+      ok: true,
+      stateRoot: verified.stateRoot,
+      receiptsDigest: executionReceiptsDigest(verified.receipts),
+      ms: performance.now() - started,
+    }
   } catch (error) {
     if (error instanceof BlockVerificationError) return { ok: false, error: toPlainError(error) }
     // Undecodable witness bytes; anything else is a bug and propagates to the pool.
-    if (isNodeError(error, 'CODEC_INVALID')) return { ok: false, error: toPlainError(new BlockVerificationError('WITNESS_MALFORMED', error.message, { cause: error })) }
+    if (isNodeError(error, 'CODEC_INVALID'))
+      return { ok: false, error: toPlainError(new BlockVerificationError('WITNESS_MALFORMED', error.message, { cause: error })) }
     throw error
   }
 }

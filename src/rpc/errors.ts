@@ -72,10 +72,7 @@ export function parseError(detail?: string): RpcError {
 
 /** -32600: valid JSON, but not a valid request object (or batch). */
 export function invalidRequest(detail?: string): RpcError {
-  return new RpcError(
-    RpcErrorCode.InvalidRequest,
-    detail === undefined ? 'invalid request' : `invalid request: ${detail}`,
-  )
+  return new RpcError(RpcErrorCode.InvalidRequest, detail === undefined ? 'invalid request' : `invalid request: ${detail}`)
 }
 
 /** -32601 with geth's exact wording (some tooling matches on it). */

@@ -46,7 +46,10 @@ export function createRpcMetrics(registry: Registry): RpcMetrics {
   // One child per (method, status): observing through a labels object hashes the labels on every
   // call, once per transaction of a busy eth_sendRawTransaction batch.
   const children = new Map<string, { ok: { observe(v: number): void }; error: { observe(v: number): void } }>()
-  const child = (method: string) => ({ ok: histogram.labels({ method, status: 'ok' }), error: histogram.labels({ method, status: 'error' }) })
+  const child = (method: string) => ({
+    ok: histogram.labels({ method, status: 'ok' }),
+    error: histogram.labels({ method, status: 'error' }),
+  })
   return {
     observeRequest(method, seconds, ok) {
       let pair = children.get(method)

@@ -9,7 +9,7 @@
  * not silently get different semantics here.
  */
 import type { Address, Hash, Hex } from 'viem'
-import { RpcError, invalidParams } from './errors.ts'
+import { type RpcError, invalidParams } from './errors.ts'
 
 /** Where a value sits inside the params: the argument index and, for fields of an object argument, the field name. */
 export interface ParamLocation {
@@ -114,7 +114,8 @@ export interface StorageKey {
  * `0x` are accepted for compatibility (`0x0`, `0x01` and `0x0000…0001` all name slot 0 or 1).
  */
 export function parseStorageKey(value: unknown, index: number, location: ParamLocation = {}): StorageKey {
-  if (typeof value !== 'string') throw invalidArgument(index, `expected a storage key as a hex string, got ${describe(value)}`, location)
+  if (typeof value !== 'string')
+    throw invalidArgument(index, `expected a storage key as a hex string, got ${describe(value)}`, location)
   let digits = value.startsWith('0x') || value.startsWith('0X') ? value.slice(2) : value
   if (digits.length % 2 !== 0) digits = `0${digits}`
   if (digits.length > 64) throw invalidArgument(index, 'storage key too long (want at most 32 bytes)', location)
@@ -146,7 +147,8 @@ export function parseBytes(value: unknown, index: number, location: ParamLocatio
   // Decoded natively straight into a plain Uint8Array (never a view into Node's shared Buffer
   // pool). Buffer's hex decoder stops at the first bad digit, so a short count means bad input.
   const bytes = new Uint8Array(digits.length / 2)
-  if (Buffer.from(bytes.buffer).write(digits, 'hex') !== bytes.length) throw invalidArgument(index, 'invalid hex string', location)
+  if (Buffer.from(bytes.buffer).write(digits, 'hex') !== bytes.length)
+    throw invalidArgument(index, 'invalid hex string', location)
   return bytes
 }
 

@@ -176,7 +176,13 @@ export class Dispatcher {
   private readonly maxBatchSize: number
   private readonly maxResponseBytes: number
 
-  constructor(registry: MethodRegistry, logger: Logger, metrics: RpcMetrics | undefined, maxBatchSize: number, maxResponseBytes: number) {
+  constructor(
+    registry: MethodRegistry,
+    logger: Logger,
+    metrics: RpcMetrics | undefined,
+    maxBatchSize: number,
+    maxResponseBytes: number,
+  ) {
     this.registry = registry
     this.logger = logger
     this.metrics = metrics
@@ -219,12 +225,19 @@ export class Dispatcher {
     // the decode queue before yielding), while a 100-transaction batch costs one decode round trip
     // instead of one per transaction.
     const budget = new ResponseBudget(this.maxResponseBytes, true)
-    const parts = (await Promise.all(payload.map((item) => this.handleOne(item, ctx, runner, budget)))).filter((part): part is string => part !== undefined)
+    const parts = (await Promise.all(payload.map((item) => this.handleOne(item, ctx, runner, budget)))).filter(
+      (part): part is string => part !== undefined,
+    )
     // Batch of notifications only: JSON-RPC says return nothing at all.
     return parts.length === 0 ? undefined : `[${parts.join(',')}]`
   }
 
-  private async handleOne(raw: unknown, ctx: RpcContext, runner: CallRunner, budget: ResponseBudget): Promise<string | undefined> {
+  private async handleOne(
+    raw: unknown,
+    ctx: RpcContext,
+    runner: CallRunner,
+    budget: ResponseBudget,
+  ): Promise<string | undefined> {
     const request = validateRequest(raw)
     if (request.kind === 'invalid') return encodeError(request.id, request.error)
     const outcome = await runner(() => this.execute(request, ctx, budget))
@@ -347,7 +360,11 @@ function wsDataToString(data: WsRawData): string {
 }
 
 /** fastify-style error body for non-RPC routes. */
-function httpErrorBody(statusCode: number, error: string, message: string): { statusCode: number; error: string; message: string } {
+function httpErrorBody(
+  statusCode: number,
+  error: string,
+  message: string,
+): { statusCode: number; error: string; message: string } {
   return { statusCode, error, message }
 }
 
@@ -358,7 +375,13 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     timer = setTimeout(resolve, ms, false)
   })
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout])
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ])
   } finally {
     clearTimeout(timer)
   }
@@ -388,7 +411,13 @@ export class RpcServer {
     this.registry = registry
     this.logger = deps.logger.child({ module: 'rpc' })
     this.health = deps.health
-    this.dispatcher = new Dispatcher(registry, this.logger, deps.metrics, this.options.maxBatchSize, this.options.maxResponseBytes)
+    this.dispatcher = new Dispatcher(
+      registry,
+      this.logger,
+      deps.metrics,
+      this.options.maxBatchSize,
+      this.options.maxResponseBytes,
+    )
     this.corsAny = this.options.corsOrigins.includes('*')
     this.corsOrigins = new Set(this.options.corsOrigins)
     // One listener per in-flight HTTP request (see requestAborter): no leak warning at 11.
@@ -524,7 +553,9 @@ export class RpcServer {
 
     app.setErrorHandler((error: unknown, request, reply) => this.onHttpError(error, request, reply))
     app.setNotFoundHandler((request, reply) => {
-      reply.code(404).send(httpErrorBody(404, 'Not Found', `${request.method} ${request.url} not found; JSON-RPC is served at POST /`))
+      reply
+        .code(404)
+        .send(httpErrorBody(404, 'Not Found', `${request.method} ${request.url} not found; JSON-RPC is served at POST /`))
     })
 
     app.post(
@@ -703,7 +734,9 @@ export class RpcServer {
       return false
     }
     if (this.connections.size >= this.options.maxWsConnections) {
-      reply.code(503).send(httpErrorBody(503, 'Service Unavailable', `too many connections (max ${this.options.maxWsConnections})`))
+      reply
+        .code(503)
+        .send(httpErrorBody(503, 'Service Unavailable', `too many connections (max ${this.options.maxWsConnections})`))
       return false
     }
     return true

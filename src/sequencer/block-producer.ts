@@ -190,11 +190,17 @@ export class BlockProducer {
         firstMiniBlock: first.number,
         miniBlocks,
         durable: Promise.resolve(),
-        access: await this.reexecuteForAccess(first, miniBlocks.flatMap((mb) => mb.transactions.map(decode))),
+        access: await this.reexecuteForAccess(
+          first,
+          miniBlocks.flatMap((mb) => mb.transactions.map(decode)),
+        ),
       }
       for (const mb of miniBlocks) {
         chain.state.apply(mb.blockNumber, mb.stateDiff)
-        chain.addMiniBlock(mb, mb.transactions.map((raw) => lazyTxSource(raw, decode)))
+        chain.addMiniBlock(
+          mb,
+          mb.transactions.map((raw) => lazyTxSource(raw, decode)),
+        )
         this.lastMiniBlock = { number: mb.number, hash: mb.hash }
       }
       const sealed = await this.sealer.seal(block)
@@ -224,7 +230,10 @@ export class BlockProducer {
       await executeBlockBody(this.executor, env, txs)
     } catch (error) {
       // The recorded reads still cover every transaction up to the failure; report, do not block recovery.
-      this.logger.error({ err: error, block: first.blockNumber.toString() }, 'recovered block did not re-execute cleanly; its witness may be incomplete')
+      this.logger.error(
+        { err: error, block: first.blockNumber.toString() },
+        'recovered block did not re-execute cleanly; its witness may be incomplete',
+      )
       this.executor.takeDiff()
     }
     return this.access.take()
@@ -257,7 +266,12 @@ export class BlockProducer {
   }
 
   private nextBlockBaseFee(): bigint {
-    return nextBaseFee(this.parent, this.config.elasticityMultiplier, this.config.baseFeeMaxChangeDenominator, this.config.minBaseFee)
+    return nextBaseFee(
+      this.parent,
+      this.config.elasticityMultiplier,
+      this.config.baseFeeMaxChangeDenominator,
+      this.config.minBaseFee,
+    )
   }
 
   private openBlock(now: number): OpenBlock {
@@ -336,11 +350,13 @@ export class BlockProducer {
   private async produceMiniBlock(block: OpenBlock, started: number, closing = false): Promise<void> {
     const ready = await this.readyForTransactions(block, closing)
     const remainingGas = this.config.blockGasLimit - block.cursor.gasUsed
-    const picked = !ready ? [] : this.pool.pick({
-      maxCount: this.pickLimit,
-      maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
-      baseFee: block.env.baseFeePerGas,
-    })
+    const picked = !ready
+      ? []
+      : this.pool.pick({
+          maxCount: this.pickLimit,
+          maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
+          baseFee: block.env.baseFeePerGas,
+        })
     const miniBlockNumber = this.lastMiniBlock.number + 1n
     block.cursor.miniBlockNumber = miniBlockNumber
     const included: DecodedTx[] = []
@@ -395,7 +411,12 @@ export class BlockProducer {
     this.publishWhenDurable(mini, included, wal.append(mini))
     if (this.writesInFlight > MAX_WAL_WRITES_IN_FLIGHT) await this.published
     const now = performance.now()
-    this.metrics?.observeMiniBlock(this.lastProducedAt === undefined ? undefined : (now - this.lastProducedAt) / 1000, (now - started) / 1000, included.length, mini.gasUsed)
+    this.metrics?.observeMiniBlock(
+      this.lastProducedAt === undefined ? undefined : (now - this.lastProducedAt) / 1000,
+      (now - started) / 1000,
+      included.length,
+      mini.gasUsed,
+    )
     this.lastProducedAt = now
     const size = this.pool.size()
     this.metrics?.setPool(size.pending, size.queued)
@@ -428,8 +449,20 @@ function prevRandaoAfter(miniBlockHash: Uint8Array): Uint8Array {
   return keccak256(miniBlockHash)
 }
 
-function summarize(header: { number: bigint; timestamp: bigint; gasUsed: bigint; gasLimit: bigint; baseFeePerGas?: bigint }): ParentSummary {
-  return { number: header.number, timestamp: header.timestamp, gasUsed: header.gasUsed, gasLimit: header.gasLimit, baseFeePerGas: header.baseFeePerGas ?? 0n }
+function summarize(header: {
+  number: bigint
+  timestamp: bigint
+  gasUsed: bigint
+  gasLimit: bigint
+  baseFeePerGas?: bigint
+}): ParentSummary {
+  return {
+    number: header.number,
+    timestamp: header.timestamp,
+    gasUsed: header.gasUsed,
+    gasLimit: header.gasLimit,
+    baseFeePerGas: header.baseFeePerGas ?? 0n,
+  }
 }
 
 /** The `reason` label of the rejected-transactions metric for each execution failure (the label values predate the codes). */

@@ -14,16 +14,60 @@ export interface SequencerMetrics {
 const MS = [0.001, 0.002, 0.005, 0.008, 0.01, 0.011, 0.0125, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
 export function createSequencerMetrics(registry: Registry): SequencerMetrics {
-  const interval = new Histogram({ name: 'megaeth_miniblock_interval_seconds', help: 'Time between consecutive mini-blocks', buckets: MS, registers: [registry] })
-  const build = new Histogram({ name: 'megaeth_miniblock_build_seconds', help: 'Execution plus WAL fsync time of one mini-block', buckets: MS, registers: [registry] })
-  const txs = new Counter({ name: 'megaeth_transactions_included_total', help: 'Transactions included in mini-blocks (rate() gives tx/s)', registers: [registry] })
+  const interval = new Histogram({
+    name: 'megaeth_miniblock_interval_seconds',
+    help: 'Time between consecutive mini-blocks',
+    buckets: MS,
+    registers: [registry],
+  })
+  const build = new Histogram({
+    name: 'megaeth_miniblock_build_seconds',
+    help: 'Execution plus WAL fsync time of one mini-block',
+    buckets: MS,
+    registers: [registry],
+  })
+  const txs = new Counter({
+    name: 'megaeth_transactions_included_total',
+    help: 'Transactions included in mini-blocks (rate() gives tx/s)',
+    registers: [registry],
+  })
   const gas = new Counter({ name: 'megaeth_gas_used_total', help: 'Gas used by included transactions', registers: [registry] })
-  const rejected = new Counter({ name: 'megaeth_transactions_dropped_total', help: 'Transactions dropped at execution', labelNames: ['reason'], registers: [registry] })
-  const seal = new Histogram({ name: 'megaeth_seal_seconds', help: 'EVM block sealing time by phase', labelNames: ['phase'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] })
-  const sealAccounts = new Histogram({ name: 'megaeth_seal_accounts', help: 'Accounts merkleized per EVM block', buckets: [1, 10, 100, 1000, 5000, 10000, 50000], registers: [registry] })
-  const witness = new Histogram({ name: 'megaeth_witness_bytes', help: 'Encoded state witness size per EVM block', buckets: [1e3, 1e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7], registers: [registry] })
-  const pool = new Gauge({ name: 'megaeth_txpool_transactions', help: 'Transactions in the pool', labelNames: ['kind'], registers: [registry] })
-  const pickLimit = new Gauge({ name: 'megaeth_miniblock_pick_limit', help: 'Transactions taken from the pool per mini-block: the execution budget fits about 2/3 of it', registers: [registry] })
+  const rejected = new Counter({
+    name: 'megaeth_transactions_dropped_total',
+    help: 'Transactions dropped at execution',
+    labelNames: ['reason'],
+    registers: [registry],
+  })
+  const seal = new Histogram({
+    name: 'megaeth_seal_seconds',
+    help: 'EVM block sealing time by phase',
+    labelNames: ['phase'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const sealAccounts = new Histogram({
+    name: 'megaeth_seal_accounts',
+    help: 'Accounts merkleized per EVM block',
+    buckets: [1, 10, 100, 1000, 5000, 10000, 50000],
+    registers: [registry],
+  })
+  const witness = new Histogram({
+    name: 'megaeth_witness_bytes',
+    help: 'Encoded state witness size per EVM block',
+    buckets: [1e3, 1e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7],
+    registers: [registry],
+  })
+  const pool = new Gauge({
+    name: 'megaeth_txpool_transactions',
+    help: 'Transactions in the pool',
+    labelNames: ['kind'],
+    registers: [registry],
+  })
+  const pickLimit = new Gauge({
+    name: 'megaeth_miniblock_pick_limit',
+    help: 'Transactions taken from the pool per mini-block: the execution budget fits about 2/3 of it',
+    registers: [registry],
+  })
   let nativeCount = (): number => 0
   let nativeReported = 0
   new Counter({

@@ -58,7 +58,8 @@ export class SequencerP2pService {
   async start(): Promise<void> {
     const events = this.opened.chain.events
     const onMiniBlock = (block: MiniBlock): void => this.publish(miniBlocksTopic(this.config.chainId), encodeMiniBlock(block))
-    const onBlock = (block: SealedBlock): void => this.publish(blocksTopic(this.config.chainId), encodeBlockAnnouncement(this.announce(block)))
+    const onBlock = (block: SealedBlock): void =>
+      this.publish(blocksTopic(this.config.chainId), encodeBlockAnnouncement(this.announce(block)))
     events.on('miniBlock', onMiniBlock)
     events.on('block', onBlock)
     this.unsubscribe.push(
@@ -95,7 +96,8 @@ export class SequencerP2pService {
           const block = await chain.blockByNumber(n)
           if (block === undefined) break
           const diff = await artifacts.diff(n)
-          if (diff === undefined) throw new SyncUnavailableError(`the state diff of block ${n} is no longer kept; sync from a newer datadir snapshot`)
+          if (diff === undefined)
+            throw new SyncUnavailableError(`the state diff of block ${n} is no longer kept; sync from a newer datadir snapshot`)
           bundles.push({ announcement: this.announce(block), transactions: block.transactions, receipts: block.receipts, diff })
         }
         return encodeBlockBundles(bundles)
@@ -106,7 +108,8 @@ export class SequencerP2pService {
       }
       case 'witness': {
         const witness = await artifacts.witness(request.block)
-        if (witness === undefined) throw new SyncUnavailableError(`no witness for block ${request.block} (not sealed yet, genesis, or no longer kept)`)
+        if (witness === undefined)
+          throw new SyncUnavailableError(`no witness for block ${request.block} (not sealed yet, genesis, or no longer kept)`)
         return witness
       }
     }

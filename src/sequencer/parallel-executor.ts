@@ -21,13 +21,45 @@ import type { FlatState } from '../state/flat-state.ts'
  * keeping the worker replicas in step costs.
  */
 export function createExecutorMetrics(registry: Registry, logger?: Logger): ParallelExecutionObserver & { rate(): number } {
-  const rounds = new Counter({ name: 'megaeth_executor_rounds_total', help: 'Execution rounds by mode (parallel | sequential) and reason (speculative | small | transfers | contended | backoff | unavailable)', labelNames: ['mode', 'reason'], registers: [registry] })
-  const txs = new Counter({ name: 'megaeth_executor_transactions_total', help: 'Transactions by execution path: main (sequential or the main thread chunk), deferred (kept off the workers: a contended contract or a sender the main thread chunk has), worker_committed, reexecuted', labelNames: ['path'], registers: [registry] })
-  const reexecuted = new Counter({ name: 'megaeth_executor_reexecutions_total', help: 'Worker transactions re-executed on the main thread, by reason', labelNames: ['reason'], registers: [registry] })
-  const rate = new Gauge({ name: 'megaeth_executor_reexecution_rate', help: 'Smoothed share of worker transactions re-executed on the main thread', registers: [registry] })
-  const syncBytes = new Counter({ name: 'megaeth_executor_sync_bytes_total', help: 'Bytes of committed state shipped to execution worker replicas', registers: [registry] })
-  const syncSeconds = new Histogram({ name: 'megaeth_executor_sync_seconds', help: 'Main-thread time to encode and post a replica sync', buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers: [registry] })
-  const workerFailures = new Counter({ name: 'megaeth_executor_worker_failures_total', help: 'Execution worker failures (the executor falls back to sequential)', registers: [registry] })
+  const rounds = new Counter({
+    name: 'megaeth_executor_rounds_total',
+    help: 'Execution rounds by mode (parallel | sequential) and reason (speculative | small | transfers | contended | backoff | unavailable)',
+    labelNames: ['mode', 'reason'],
+    registers: [registry],
+  })
+  const txs = new Counter({
+    name: 'megaeth_executor_transactions_total',
+    help: 'Transactions by execution path: main (sequential or the main thread chunk), deferred (kept off the workers: a contended contract or a sender the main thread chunk has), worker_committed, reexecuted',
+    labelNames: ['path'],
+    registers: [registry],
+  })
+  const reexecuted = new Counter({
+    name: 'megaeth_executor_reexecutions_total',
+    help: 'Worker transactions re-executed on the main thread, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  })
+  const rate = new Gauge({
+    name: 'megaeth_executor_reexecution_rate',
+    help: 'Smoothed share of worker transactions re-executed on the main thread',
+    registers: [registry],
+  })
+  const syncBytes = new Counter({
+    name: 'megaeth_executor_sync_bytes_total',
+    help: 'Bytes of committed state shipped to execution worker replicas',
+    registers: [registry],
+  })
+  const syncSeconds = new Histogram({
+    name: 'megaeth_executor_sync_seconds',
+    help: 'Main-thread time to encode and post a replica sync',
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [registry],
+  })
+  const workerFailures = new Counter({
+    name: 'megaeth_executor_worker_failures_total',
+    help: 'Execution worker failures (the executor falls back to sequential)',
+    registers: [registry],
+  })
   let smoothed = 0
   return {
     onRound(report: RoundReport) {
@@ -74,7 +106,12 @@ export async function createMiniBlockExecutor(params: MiniBlockExecutorParams): 
   if (params.mode === 'sequential') return new SequentialMiniBlockExecutor(params.sequential)
   let pool: ExecWorkerPool
   try {
-    pool = await ExecWorkerPool.start(params.workers, { kind: 'chain', chainId: params.config.chainId, name: params.config.name, forks: params.config.forks })
+    pool = await ExecWorkerPool.start(params.workers, {
+      kind: 'chain',
+      chainId: params.config.chainId,
+      name: params.config.name,
+      forks: params.config.forks,
+    })
   } catch (error) {
     // Results are identical either way: keep producing blocks, sequentially, and say so loudly.
     params.logger?.error({ err: error }, 'execution workers failed to start: executing sequentially')

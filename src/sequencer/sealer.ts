@@ -98,7 +98,10 @@ export class Sealer {
     for (const mb of block.miniBlocks) mergeStateDiff(diff, mb.stateDiff)
     // Roots, bloom and stored encodings come from the merkleizer thread too: computed here, they
     // stalled the event loop (RPC, ingest, the mini-block cadence) for ~100 ms per busy block.
-    const [recorded, contents] = await Promise.all([this.merkleizer.applyDiffWithWitness(diff, block.access), this.merkleizer.blockContents(block.miniBlocks.map(encodeMiniBlock))])
+    const [recorded, contents] = await Promise.all([
+      this.merkleizer.applyDiffWithWitness(diff, block.access),
+      this.merkleizer.blockContents(block.miniBlocks.map(encodeMiniBlock)),
+    ])
     const stateRoot = recorded.root
     const merkleized = performance.now()
 
@@ -146,8 +149,21 @@ export class Sealer {
     await db.write(ops, true)
     this.lastHash = header.hash()
     chain.addSealedBlock(sealed)
-    this.metrics?.observeSeal((merkleized - started) / 1000, (performance.now() - started) / 1000, diff.accounts.size, witness.length)
-    this.logger.debug({ number: block.number.toString(), txs: transactions.length, miniBlocks: block.miniBlocks.length, ms: Math.round(performance.now() - started) }, 'sealed block')
+    this.metrics?.observeSeal(
+      (merkleized - started) / 1000,
+      (performance.now() - started) / 1000,
+      diff.accounts.size,
+      witness.length,
+    )
+    this.logger.debug(
+      {
+        number: block.number.toString(),
+        txs: transactions.length,
+        miniBlocks: block.miniBlocks.length,
+        ms: Math.round(performance.now() - started),
+      },
+      'sealed block',
+    )
     return sealed
   }
 
@@ -169,6 +185,11 @@ export class Sealer {
       if (ancestor === undefined) throw new Error(`sealing block ${block.number}: ancestor ${number} is not sealed`)
       headers.push(ancestor.header.serialize())
     }
-    return joinEncodedWitness({ state: recorded.encodedNodes, codes: encodeRlp(codes), keys: recorded.encodedKeys, headers: encodeRlp(headers) })
+    return joinEncodedWitness({
+      state: recorded.encodedNodes,
+      codes: encodeRlp(codes),
+      keys: recorded.encodedKeys,
+      headers: encodeRlp(headers),
+    })
   }
 }

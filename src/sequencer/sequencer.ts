@@ -87,14 +87,33 @@ export class Sequencer {
     })
     pool.onDroppedTx((dropped) => {
       metrics?.observeRejected(`pool_${dropped.reason}`)
-      logger.debug({ hash: dropped.hash, sender: dropped.sender, nonce: dropped.nonce.toString(), reason: dropped.reason, detail: dropped.detail }, 'transaction left the pool')
+      logger.debug(
+        {
+          hash: dropped.hash,
+          sender: dropped.sender,
+          nonce: dropped.nonce.toString(),
+          reason: dropped.reason,
+          detail: dropped.detail,
+        },
+        'transaction left the pool',
+      )
     })
     const ingest = new IngestPool({
       chain: config,
-      limits: { blockGasLimit: config.miniBlockGasLimit, ...(options.txpool.maxTxBytes === undefined ? {} : { maxTxBytes: options.txpool.maxTxBytes }) },
+      limits: {
+        blockGasLimit: config.miniBlockGasLimit,
+        ...(options.txpool.maxTxBytes === undefined ? {} : { maxTxBytes: options.txpool.maxTxBytes }),
+      },
       workers: options.ingestWorkers,
     })
-    const sealer = new Sealer({ opened, merkleizer: opened.merkleizer, config, common, logger: logger.child({ module: 'sealer' }), metrics })
+    const sealer = new Sealer({
+      opened,
+      merkleizer: opened.merkleizer,
+      config,
+      common,
+      logger: logger.child({ module: 'sealer' }),
+      metrics,
+    })
     const access = new BlockAccessRecorder()
     const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
       access.onBlockHashRead(number)
@@ -117,7 +136,17 @@ export class Sequencer {
       ...(params.metrics === undefined ? {} : { registry: params.metrics }),
       logger: logger.child({ module: 'executor' }),
     })
-    const producer = new BlockProducer(options, { opened, executor, access, pool, sealer, config, sequencerKey: params.sequencerKey, logger: logger.child({ module: 'producer' }), metrics })
+    const producer = new BlockProducer(options, {
+      opened,
+      executor,
+      access,
+      pool,
+      sealer,
+      config,
+      sequencerKey: params.sequencerKey,
+      logger: logger.child({ module: 'producer' }),
+      metrics,
+    })
     return new Sequencer(params, producer, sealer, pool, ingest, executor)
   }
 
@@ -171,7 +200,8 @@ export class Sequencer {
         if (!isTxRejectedError(error)) throw error
       }
     }
-    if (journaled.length > 0) this.params.logger.info({ journaled: journaled.length, restored }, 'restored the transaction pool from its journal')
+    if (journaled.length > 0)
+      this.params.logger.info({ journaled: journaled.length, restored }, 'restored the transaction pool from its journal')
     await this.rotatePoolJournal()
   }
 
@@ -187,7 +217,10 @@ export class Sequencer {
    * Submits and waits until the transaction is in a durable mini-block. `undefined` after
    * `timeoutMs`; `notReady` when the pool holds it behind a nonce gap.
    */
-  async submitAndWait(raw: Uint8Array, timeoutMs: number): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }> {
+  async submitAndWait(
+    raw: Uint8Array,
+    timeoutMs: number,
+  ): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }> {
     const tx = await this.ingest.decodeOne(raw)
     const waiter = this.waiters.wait(tx.hash, timeoutMs)
     let result: AddResult
@@ -197,12 +230,17 @@ export class Sequencer {
     } catch (error) {
       waiter.cancel()
       // EIP-7966: a transaction that cannot execute yet is "not ready" (code 5), not a rejection.
-      if (isTxRejectedError(error) && error.code === 'insufficient-funds') return { hash: tx.hash, receipt: undefined, notReady: error.message }
+      if (isTxRejectedError(error) && error.code === 'insufficient-funds')
+        return { hash: tx.hash, receipt: undefined, notReady: error.message }
       throw error
     }
     if (result.status === 'queued') {
       waiter.cancel()
-      return { hash: tx.hash, receipt: undefined, notReady: `nonce gap: next nonce is ${this.pool.pendingNonce(tx.sender)}, transaction nonce is ${tx.nonce}` }
+      return {
+        hash: tx.hash,
+        receipt: undefined,
+        notReady: `nonce gap: next nonce is ${this.pool.pendingNonce(tx.sender)}, transaction nonce is ${tx.nonce}`,
+      }
     }
     return { hash: tx.hash, receipt: await waiter.promise }
   }

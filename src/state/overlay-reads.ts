@@ -15,7 +15,11 @@ export interface StorageWrites {
  * on and the worker-side chunk layer of the parallel executor: a written account (or its deletion)
  * hides the base; a wiped storage reads zero below its new writes.
  */
-export function overlayAccount(accounts: Map<Hex, AccountState | null>, base: StateReader, address: Hex): AccountState | undefined {
+export function overlayAccount(
+  accounts: Map<Hex, AccountState | null>,
+  base: StateReader,
+  address: Hex,
+): AccountState | undefined {
   const overlaid = accounts.get(address)
   if (overlaid !== undefined) return overlaid ?? undefined
   return base.getAccount(address)

@@ -88,7 +88,9 @@ export class StateHistory {
   /** Undo records of the blocks after `blockNumber`, oldest first. */
   private undosAfter(blockNumber: bigint): BlockUndo[] {
     if (blockNumber < this.oldestRetained) {
-      throw new StateUnavailableError(`state of block ${blockNumber} is no longer kept (this node retains the last ${this.retain} blocks)`)
+      throw new StateUnavailableError(
+        `state of block ${blockNumber} is no longer kept (this node retains the last ${this.retain} blocks)`,
+      )
     }
     const newer: BlockUndo[] = []
     for (let b = blockNumber + 1n; b <= this.newestBlock; b++) {
@@ -166,7 +168,11 @@ class HistoricalState implements StateReader {
 export class PinnedState extends HistoricalState {
   private released = false
 
-  constructor(live: FlatState, newer: readonly BlockUndo[], private readonly unpin: () => void) {
+  constructor(
+    live: FlatState,
+    newer: readonly BlockUndo[],
+    private readonly unpin: () => void,
+  ) {
     super(live, newer)
   }
 

@@ -47,8 +47,13 @@ function blamesWitness(code: BlockVerificationErrorCode): boolean {
 export function witnessReadError(error: unknown, what: string): unknown {
   if (error instanceof BlockVerificationError) return error
   if (error instanceof MissingTrieNodeError) {
-    return new BlockVerificationError('WITNESS_MISSING_NODE', `witness lacks trie node ${bytesToHex(error.data.hash)}, needed to ${what}`, { cause: error })
+    return new BlockVerificationError(
+      'WITNESS_MISSING_NODE',
+      `witness lacks trie node ${bytesToHex(error.data.hash)}, needed to ${what}`,
+      { cause: error },
+    )
   }
-  if (error instanceof InvalidTrieNodeError) return new BlockVerificationError('WITNESS_INVALID_NODE', `${error.message} (while trying to ${what})`, { cause: error })
+  if (error instanceof InvalidTrieNodeError)
+    return new BlockVerificationError('WITNESS_INVALID_NODE', `${error.message} (while trying to ${what})`, { cause: error })
   return error
 }

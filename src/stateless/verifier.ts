@@ -49,7 +49,11 @@ export interface VerifiedBlock {
  * root, logs bloom and gas used. Throws
  * `BlockVerificationError` with the first discrepancy; any other exception is a bug.
  */
-export async function verifyBlock(block: BlockToVerify, witness: ExecutionWitness, options: VerifyOptions): Promise<VerifiedBlock> {
+export async function verifyBlock(
+  block: BlockToVerify,
+  witness: ExecutionWitness,
+  options: VerifyOptions,
+): Promise<VerifiedBlock> {
   const { header } = block
   const { common } = options
   const ancestors = decodeAncestors(witness.headers, common)
@@ -58,7 +62,10 @@ export async function verifyBlock(block: BlockToVerify, witness: ExecutionWitnes
   checkHeaderAgainstParent(header, parent, options)
   const transactionsRoot = orderedTrieRoot(block.transactions)
   if (!equalsBytes(transactionsRoot, header.transactionsTrie)) {
-    throw new BlockVerificationError('TRANSACTIONS_ROOT_MISMATCH', `block ${header.number}: transactions root ${bytesToHex(transactionsRoot)}, header says ${bytesToHex(header.transactionsTrie)}`)
+    throw new BlockVerificationError(
+      'TRANSACTIONS_ROOT_MISMATCH',
+      `block ${header.number}: transactions root ${bytesToHex(transactionsRoot)}, header says ${bytesToHex(header.transactionsTrie)}`,
+    )
   }
   // One prepared Common for every transaction: ethereumjs' constructors otherwise copy it per transaction.
   const txOptions = fastTxOptions(common)
@@ -71,18 +78,25 @@ export async function verifyBlock(block: BlockToVerify, witness: ExecutionWitnes
   const hashes = new Map<bigint, Uint8Array>(ancestors.map((h) => [h.number, h.hash()]))
   const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
     const hash = hashes.get(number)
-    if (hash === undefined) throw new BlockVerificationError('WITNESS_MISSING_HEADER', `witness lacks the header of block ${number}, which BLOCKHASH reads`)
+    if (hash === undefined)
+      throw new BlockVerificationError(
+        'WITNESS_MISSING_HEADER',
+        `witness lacks the header of block ${number}, which BLOCKHASH reads`,
+      )
     return hash
   }
 
   const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(common, state, blockHash))
   let executed
   try {
-    executed = await executeBlockBody(executor, blockEnvFromHeader(header), transactions, { withdrawals: block.withdrawals ?? [] })
+    executed = await executeBlockBody(executor, blockEnvFromHeader(header), transactions, {
+      withdrawals: block.withdrawals ?? [],
+    })
   } catch (error) {
     // A witness failure can surface as a failed transaction or an exception: it is the cause either way.
     if (state.failure !== undefined) throw state.failure
-    if (error instanceof InvalidBlockTransactionError) throw new BlockVerificationError('INVALID_TRANSACTION', `block ${header.number}: ${error.message}`)
+    if (error instanceof InvalidBlockTransactionError)
+      throw new BlockVerificationError('INVALID_TRANSACTION', `block ${header.number}: ${error.message}`)
     throw error
   } finally {
     await executor.close()
@@ -99,7 +113,13 @@ export async function verifyBlock(block: BlockToVerify, witness: ExecutionWitnes
   // Last: a node the block needed but the witness lacks is the more useful report, and a node that
   // hashes into nothing was never read by execution anyway.
   nodes.assertAllReachable(parent.stateRoot)
-  return { number: header.number, hash: bytesToHex(header.hash()) as Hex, stateRoot: bytesToHex(stateRoot) as Hex, receipts: executed.receipts, diff: executed.diff }
+  return {
+    number: header.number,
+    hash: bytesToHex(header.hash()) as Hex,
+    stateRoot: bytesToHex(stateRoot) as Hex,
+    receipts: executed.receipts,
+    diff: executed.diff,
+  }
 }
 
 /** The witness's headers, checked to form a hash chain (oldest first). */
@@ -108,12 +128,18 @@ function decodeAncestors(encoded: readonly Uint8Array[], common: Common): BlockH
     try {
       return createBlockHeaderFromRLP(rlp, { common, skipConsensusFormatValidation: true, setHardfork: true })
     } catch (error) {
-      throw new BlockVerificationError('WITNESS_MALFORMED', `witness header ${i} does not decode: ${error instanceof Error ? error.message : String(error)}`)
+      throw new BlockVerificationError(
+        'WITNESS_MALFORMED',
+        `witness header ${i} does not decode: ${error instanceof Error ? error.message : String(error)}`,
+      )
     }
   })
   for (let i = 1; i < headers.length; i++) {
     if (!equalsBytes(headers[i]!.parentHash, headers[i - 1]!.hash())) {
-      throw new BlockVerificationError('WITNESS_MALFORMED', `witness header of block ${headers[i]!.number} does not follow the one before it`)
+      throw new BlockVerificationError(
+        'WITNESS_MALFORMED',
+        `witness header of block ${headers[i]!.number} does not follow the one before it`,
+      )
     }
   }
   return headers
@@ -121,7 +147,10 @@ function decodeAncestors(encoded: readonly Uint8Array[], common: Common): BlockH
 
 function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, options: VerifyOptions): void {
   if (!equalsBytes(header.parentHash, parent.hash())) {
-    throw new BlockVerificationError('BAD_PARENT', `block ${header.number}'s parent is ${bytesToHex(header.parentHash)}, the witness ends at ${bytesToHex(parent.hash())}`)
+    throw new BlockVerificationError(
+      'BAD_PARENT',
+      `block ${header.number}'s parent is ${bytesToHex(header.parentHash)}, the witness ends at ${bytesToHex(parent.hash())}`,
+    )
   }
   const bad = (reason: string): never => {
     throw new BlockVerificationError('BAD_HEADER', `block ${header.number}: ${reason}`)
@@ -135,7 +164,10 @@ function decodeTransaction(raw: Uint8Array, index: number, txOptions: TxOptions,
   try {
     tx = createTxFromRLP(raw, txOptions)
   } catch (error) {
-    throw new BlockVerificationError('INVALID_TRANSACTION', `tx ${index} does not decode: ${error instanceof Error ? error.message : String(error)}`)
+    throw new BlockVerificationError(
+      'INVALID_TRANSACTION',
+      `tx ${index} does not decode: ${error instanceof Error ? error.message : String(error)}`,
+    )
   }
   const reason = options.checkTransaction?.(tx)
   if (reason !== undefined) throw new BlockVerificationError('INVALID_TRANSACTION', `tx ${index}: ${reason}`)
@@ -148,17 +180,33 @@ function compareResults(header: BlockHeader, stateRoot: Uint8Array, receipts: Tx
 }
 
 /** The first way an execution's results (state root, receipts root, logs bloom, gas used) differ from `header`'s, or undefined. */
-export function executionMismatch(header: BlockHeader, stateRoot: Uint8Array, receipts: readonly TxReceipt[], gasUsed: bigint): BlockVerificationError | undefined {
+export function executionMismatch(
+  header: BlockHeader,
+  stateRoot: Uint8Array,
+  receipts: readonly TxReceipt[],
+  gasUsed: bigint,
+): BlockVerificationError | undefined {
   const n = header.number
   if (!equalsBytes(stateRoot, header.stateRoot)) {
-    return new BlockVerificationError('STATE_ROOT_MISMATCH', `block ${n}: execution gives state root ${bytesToHex(stateRoot)}, header says ${bytesToHex(header.stateRoot)}`)
+    return new BlockVerificationError(
+      'STATE_ROOT_MISMATCH',
+      `block ${n}: execution gives state root ${bytesToHex(stateRoot)}, header says ${bytesToHex(header.stateRoot)}`,
+    )
   }
   const receiptsRoot = orderedTrieRoot(receipts.map(encodeConsensusReceipt))
   if (!equalsBytes(receiptsRoot, header.receiptTrie)) {
-    return new BlockVerificationError('RECEIPTS_ROOT_MISMATCH', `block ${n}: execution gives receipts root ${bytesToHex(receiptsRoot)}, header says ${bytesToHex(header.receiptTrie)}`)
+    return new BlockVerificationError(
+      'RECEIPTS_ROOT_MISMATCH',
+      `block ${n}: execution gives receipts root ${bytesToHex(receiptsRoot)}, header says ${bytesToHex(header.receiptTrie)}`,
+    )
   }
   const bloom = orBlooms(receipts.map((r) => r.logsBloom))
-  if (!equalsBytes(bloom, header.logsBloom)) return new BlockVerificationError('LOGS_BLOOM_MISMATCH', `block ${n}: execution's logs bloom differs from the header's`)
-  if (gasUsed !== header.gasUsed) return new BlockVerificationError('GAS_USED_MISMATCH', `block ${n}: execution uses ${gasUsed} gas, header says ${header.gasUsed}`)
+  if (!equalsBytes(bloom, header.logsBloom))
+    return new BlockVerificationError('LOGS_BLOOM_MISMATCH', `block ${n}: execution's logs bloom differs from the header's`)
+  if (gasUsed !== header.gasUsed)
+    return new BlockVerificationError(
+      'GAS_USED_MISMATCH',
+      `block ${n}: execution uses ${gasUsed} gas, header says ${header.gasUsed}`,
+    )
   return undefined
 }

@@ -59,7 +59,11 @@ function assertAllReachable(byHash: ReadonlyMap<Hex, Uint8Array>, stateRoot: Uin
   const visitReference = (ref: RlpValue, isAccountTrie: boolean, owner: Hex): void => {
     if (ref instanceof Uint8Array) {
       if (ref.length === 32) walk(ref, isAccountTrie)
-      else if (ref.length !== 0) throw new BlockVerificationError('WITNESS_INVALID_NODE', `witness node ${owner} holds a ${ref.length}-byte child reference`)
+      else if (ref.length !== 0)
+        throw new BlockVerificationError(
+          'WITNESS_INVALID_NODE',
+          `witness node ${owner} holds a ${ref.length}-byte child reference`,
+        )
       return
     }
     visitNode(ref, isAccountTrie, owner)
@@ -73,7 +77,10 @@ function assertAllReachable(byHash: ReadonlyMap<Hex, Uint8Array>, stateRoot: Uin
     }
     const [path, child] = node
     if (node.length !== 2 || !(path instanceof Uint8Array) || path.length === 0 || child === undefined) {
-      throw new BlockVerificationError('WITNESS_INVALID_NODE', `witness node ${owner} is neither a branch, an extension nor a leaf`)
+      throw new BlockVerificationError(
+        'WITNESS_INVALID_NODE',
+        `witness node ${owner} is neither a branch, an extension nor a leaf`,
+      )
     }
     const isLeaf = path[0]! >> 4 >= 2
     if (!isLeaf) {
@@ -89,7 +96,10 @@ function assertAllReachable(byHash: ReadonlyMap<Hex, Uint8Array>, stateRoot: Uin
   walk(stateRoot, true)
   for (const key of byHash.keys()) {
     if (!reached.has(key)) {
-      throw new BlockVerificationError('WITNESS_BOGUS_NODE', `witness node ${key} does not hash into the state under parent root ${bytesToHex(stateRoot)}`)
+      throw new BlockVerificationError(
+        'WITNESS_BOGUS_NODE',
+        `witness node ${key} does not hash into the state under parent root ${bytesToHex(stateRoot)}`,
+      )
     }
   }
 }

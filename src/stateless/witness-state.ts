@@ -39,7 +39,8 @@ export class WitnessState implements StateReader {
 
   getCode(codeHash: Hex): Uint8Array | undefined {
     const code = this.codes.get(codeHash)
-    if (code === undefined) throw this.fail(new BlockVerificationError('WITNESS_MISSING_CODE', `witness lacks the bytecode with hash ${codeHash}`))
+    if (code === undefined)
+      throw this.fail(new BlockVerificationError('WITNESS_MISSING_CODE', `witness lacks the bytecode with hash ${codeHash}`))
     return code
   }
 

@@ -39,15 +39,26 @@ export function encodeWitness(witness: ExecutionWitness): Uint8Array {
  * The same bytes as `encodeWitness`, from each list already RLP-encoded: the merkleizer thread
  * encodes the large lists (nodes, keys) off the main thread, and they are joined here by copying.
  */
-export function joinEncodedWitness(lists: { state: Uint8Array; codes: Uint8Array; keys: Uint8Array; headers: Uint8Array }): Uint8Array {
+export function joinEncodedWitness(lists: {
+  state: Uint8Array
+  codes: Uint8Array
+  keys: Uint8Array
+  headers: Uint8Array
+}): Uint8Array {
   return concatRlpList([lists.state, lists.codes, lists.keys, lists.headers])
 }
 
 export function decodeWitness(bytes: Uint8Array): ExecutionWitness {
   const decoded = decodeRlp(bytes, 'witness')
   const [state, codes, keys, headers] = asList(decoded, 4, 'witness')
-  const items = (value: RlpValue | undefined, what: string): Uint8Array[] => asList(value, undefined, what).map((item, i) => asBytes(item, `${what} ${i}`))
-  return { state: items(state, 'witness state node'), codes: items(codes, 'witness code'), keys: items(keys, 'witness key'), headers: items(headers, 'witness header') }
+  const items = (value: RlpValue | undefined, what: string): Uint8Array[] =>
+    asList(value, undefined, what).map((item, i) => asBytes(item, `${what} ${i}`))
+  return {
+    state: items(state, 'witness state node'),
+    codes: items(codes, 'witness code'),
+    keys: items(keys, 'witness key'),
+    headers: items(headers, 'witness header'),
+  }
 }
 
 /** Size of a witness's contents (what the per-transaction figures count). */

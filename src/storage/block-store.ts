@@ -5,7 +5,19 @@ import { bytesToHex } from '@ethereumjs/util'
 import type { MiniBlockRange, SealedBlock } from '../chain/block.ts'
 import type { BlockContents } from '../chain/block-contents.ts'
 import { decodeReceipt, encodeReceipt, type TxReceipt } from '../chain/receipt.ts'
-import { asBytes, asList, bytesToBigInt, CodecError, concatRlpList, encodeRlp, hexBytes, rlpListItems, type RlpInput, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import {
+  asBytes,
+  asList,
+  bytesToBigInt,
+  CodecError,
+  concatRlpList,
+  encodeRlp,
+  hexBytes,
+  rlpListItems,
+  type RlpInput,
+  type RlpValue,
+  unpaddedBytes,
+} from '../primitives/rlp-fields.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { readU64, u64 } from '../primitives/u64.ts'
 import { keccak256 } from '../crypto/native.ts'
@@ -28,7 +40,11 @@ export type StoredBlockContents = Pick<BlockContents, 'encodedTransactions' | 'e
 export function storedContents(block: SealedBlock): StoredBlockContents {
   const transactionHashes = new Uint8Array(32 * block.receipts.length)
   block.receipts.forEach((r, i) => transactionHashes.set(hexBytes(r.transactionHash), 32 * i))
-  return { encodedTransactions: encodeRlp(block.transactions), encodedReceipts: encodeRlp(block.receipts.map(encodeReceipt)), transactionHashes }
+  return {
+    encodedTransactions: encodeRlp(block.transactions),
+    encodedReceipts: encodeRlp(block.receipts.map(encodeReceipt)),
+    transactionHashes,
+  }
 }
 
 /** Sealed EVM blocks: headers, bodies, receipts, and the hash / transaction / log indexes. */
@@ -46,7 +62,11 @@ export class BlockStore {
     const ops: BatchOp[] = [
       this.db.put('headers', key, block.header.serialize()),
       this.db.put('hashes', hash, key),
-      this.db.put('bodies', key, concatRlpList([contents.encodedTransactions, ...miniBlockRangeFields(block.miniBlocks).map((field) => encodeRlp(field))])),
+      this.db.put(
+        'bodies',
+        key,
+        concatRlpList([contents.encodedTransactions, ...miniBlockRangeFields(block.miniBlocks).map((field) => encodeRlp(field))]),
+      ),
       this.db.put('receipts', key, contents.encodedReceipts),
       this.db.put('meta', HEAD_KEY, concat(key, hash)),
     ]
@@ -81,9 +101,17 @@ export class BlockStore {
 
   async block(number: bigint): Promise<SealedBlock | undefined> {
     const key = u64(number)
-    const [headerBytes, bodyBytes, receiptBytes] = await Promise.all([this.db.get('headers', key), this.db.get('bodies', key), this.db.get('receipts', key)])
+    const [headerBytes, bodyBytes, receiptBytes] = await Promise.all([
+      this.db.get('headers', key),
+      this.db.get('bodies', key),
+      this.db.get('receipts', key),
+    ])
     if (headerBytes === undefined || bodyBytes === undefined || receiptBytes === undefined) return undefined
-    const header = createBlockHeaderFromRLP(headerBytes, { common: this.common, skipConsensusFormatValidation: true, setHardfork: true })
+    const header = createBlockHeaderFromRLP(headerBytes, {
+      common: this.common,
+      skipConsensusFormatValidation: true,
+      setHardfork: true,
+    })
     const [txs, ...range] = asList(RLP.decode(bodyBytes) as RlpValue, undefined, 'block body')
     return {
       header,
@@ -103,9 +131,13 @@ export class BlockStore {
     const value = await this.db.get('txs', hexBytes(hash))
     if (value === undefined) return undefined
     const fields = asList(RLP.decode(value) as RlpValue, undefined, 'tx location')
-    if (fields.length !== 2 && fields.length !== 3) throw new CodecError(`tx location: expected 2 or 3 fields, got ${fields.length}`)
+    if (fields.length !== 2 && fields.length !== 3)
+      throw new CodecError(`tx location: expected 2 or 3 fields, got ${fields.length}`)
     const [number, index, receipt] = fields
-    const location: TxLocation = { blockNumber: readU64(asBytes(number, 'block number', 8)), index: Number(bytesToBigInt(asBytes(index, 'tx index'))) }
+    const location: TxLocation = {
+      blockNumber: readU64(asBytes(number, 'block number', 8)),
+      index: Number(bytesToBigInt(asBytes(index, 'tx index'))),
+    }
     if (receipt !== undefined) location.receipt = decodeReceipt(receipt)
     return location
   }
@@ -123,9 +155,13 @@ function miniBlockRangeFields({ first, count, lastHash }: MiniBlockRange): RlpIn
 }
 
 function decodeMiniBlockRange(fields: RlpValue[]): MiniBlockRange {
-  if (fields.length !== 2 && fields.length !== 3) throw new CodecError(`block body: expected 3 or 4 fields, got ${fields.length + 1}`)
+  if (fields.length !== 2 && fields.length !== 3)
+    throw new CodecError(`block body: expected 3 or 4 fields, got ${fields.length + 1}`)
   const [first, count, lastHash] = fields
-  const range: MiniBlockRange = { first: bytesToBigInt(asBytes(first, 'first mini-block')), count: Number(bytesToBigInt(asBytes(count, 'mini-block count'))) }
+  const range: MiniBlockRange = {
+    first: bytesToBigInt(asBytes(first, 'first mini-block')),
+    count: Number(bytesToBigInt(asBytes(count, 'mini-block count'))),
+  }
   if (lastHash !== undefined) range.lastHash = bytesToHex(asBytes(lastHash, 'last mini-block hash', 32)) as Hex
   return range
 }

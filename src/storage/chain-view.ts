@@ -89,7 +89,9 @@ export class ChainView {
   /** The EVM block number mini-blocks are currently being added to. */
   get pendingBlockNumber(): bigint {
     if (this.frozen !== undefined) return this.frozen.header.number + 1n
-    return this.tip !== undefined && this.tip.blockNumber > this.sealedHead.header.number ? this.tip.blockNumber : this.sealedHead.header.number + 1n
+    return this.tip !== undefined && this.tip.blockNumber > this.sealedHead.header.number
+      ? this.tip.blockNumber
+      : this.sealedHead.header.number + 1n
   }
 
   /**

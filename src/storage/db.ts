@@ -11,7 +11,20 @@ export type BatchOp = { type: 'put'; store: StoreName; key: Bytes; value: Bytes 
 /** Ops added to a batch per event-loop turn: a seal writes tens of thousands, ~1.5 µs each. */
 const OPS_PER_TURN = 4096
 
-export const STORES = ['meta', 'headers', 'hashes', 'bodies', 'receipts', 'txs', 'logs', 'state', 'wal', 'witnesses', 'diffs', 'pool'] as const
+export const STORES = [
+  'meta',
+  'headers',
+  'hashes',
+  'bodies',
+  'receipts',
+  'txs',
+  'logs',
+  'state',
+  'wal',
+  'witnesses',
+  'diffs',
+  'pool',
+] as const
 export type StoreName = (typeof STORES)[number]
 
 /**

@@ -42,7 +42,8 @@ export class PoolJournal {
     const raws = poolContents()
     const keep = raws.length === 0 ? [] : [this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))]
     const stale = []
-    for await (const [key] of this.db.range('pool', u64(0n), u64(this.nextSeq - BigInt(keep.length)))) stale.push(this.db.del('pool', Uint8Array.from(key)))
+    for await (const [key] of this.db.range('pool', u64(0n), u64(this.nextSeq - BigInt(keep.length))))
+      stale.push(this.db.del('pool', Uint8Array.from(key)))
     await this.db.write([...stale, ...keep], false)
   }
 
@@ -50,7 +51,8 @@ export class PoolJournal {
   async load(): Promise<Uint8Array[]> {
     const raws: Uint8Array[] = []
     for await (const [key, value] of this.db.range('pool', u64(0n), u64(0xffffffffffffffffn))) {
-      for (const raw of asList(RLP.decode(Uint8Array.from(value)) as RlpValue, undefined, 'pool journal entry')) raws.push(asBytes(raw, 'journaled transaction'))
+      for (const raw of asList(RLP.decode(Uint8Array.from(value)) as RlpValue, undefined, 'pool journal entry'))
+        raws.push(asBytes(raw, 'journaled transaction'))
       const seq = new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(0)
       if (seq >= this.nextSeq) this.nextSeq = seq + 1n
     }

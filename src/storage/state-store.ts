@@ -1,7 +1,16 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
-import { CodecError, asBytes, asList, bytesToBigInt, encodeRlp, hexBytes, type RlpValue, unpaddedBytes } from '../primitives/rlp-fields.ts'
+import {
+  CodecError,
+  asBytes,
+  asList,
+  bytesToBigInt,
+  encodeRlp,
+  hexBytes,
+  type RlpValue,
+  unpaddedBytes,
+} from '../primitives/rlp-fields.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import { FlatState } from '../state/flat-state.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
@@ -29,7 +38,8 @@ export class StateStore {
       const addr = hexBytes(address)
       if (change.account === null || change.storageCleared) {
         const prefix = key(SLOT, addr)
-        for await (const [slotKey] of this.db.range('state', prefix, prefixEnd(prefix))) ops.push(this.db.del('state', Uint8Array.from(slotKey)))
+        for await (const [slotKey] of this.db.range('state', prefix, prefixEnd(prefix)))
+          ops.push(this.db.del('state', Uint8Array.from(slotKey)))
       }
       if (change.account === null) {
         ops.push(this.db.del('state', key(ACCOUNT, addr)))

@@ -27,7 +27,9 @@ export class MiniBlockWal {
       try {
         blocks.push(decodeMiniBlock(value))
       } catch (error) {
-        throw new CodecError(`WAL entry ${readU64(key)} is corrupt: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+        throw new CodecError(`WAL entry ${readU64(key)} is corrupt: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        })
       }
     }
     return blocks

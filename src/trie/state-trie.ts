@@ -204,7 +204,8 @@ function decodeAccount(leaf: Uint8Array): TrieAccount {
     throw new InvalidTrieNodeError('account leaf is not a list of four byte strings')
   }
   const [nonce, balance, storageRoot, codeHash] = fields
-  if (storageRoot.length !== 32 || codeHash.length !== 32) throw new InvalidTrieNodeError('account leaf with a malformed storage root or code hash')
+  if (storageRoot.length !== 32 || codeHash.length !== 32)
+    throw new InvalidTrieNodeError('account leaf with a malformed storage root or code hash')
   return { account: { nonce: bytesToBigInt(nonce), balance: bytesToBigInt(balance), codeHash }, storageRoot }
 }
 

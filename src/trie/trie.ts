@@ -11,8 +11,33 @@
 import { KECCAK256_RLP, bytesToHex } from '@ethereumjs/util'
 import { keccak256 } from '../crypto/native.ts'
 import { InvalidTrieNodeError, MissingTrieNodeError } from './errors.ts'
-import { EMPTY_NIBBLES, bytesToNibbles, concatNibbles, matchesRest, matchingLength, prependNibble, startsWith } from './nibbles.ts'
-import { BRANCH, BranchNode, EXTENSION, ExtensionNode, HASH_REF, HashRefNode, LEAF, LeafNode, VALUE_SLOT, decodeNode, encodeBranch, encodeNode, encodeNodeTransient, invalidate, isDirty, markChanged } from './node.ts'
+import {
+  EMPTY_NIBBLES,
+  bytesToNibbles,
+  concatNibbles,
+  matchesRest,
+  matchingLength,
+  prependNibble,
+  startsWith,
+} from './nibbles.ts'
+import {
+  BRANCH,
+  BranchNode,
+  EXTENSION,
+  ExtensionNode,
+  HASH_REF,
+  HashRefNode,
+  LEAF,
+  LeafNode,
+  VALUE_SLOT,
+  decodeNode,
+  encodeBranch,
+  encodeNode,
+  encodeNodeTransient,
+  invalidate,
+  isDirty,
+  markChanged,
+} from './node.ts'
 import type { ResolvedNode, TrieNode } from './node.ts'
 
 /** Synchronous lookup of an RLP-encoded node by its keccak256 hash. */

@@ -47,7 +47,12 @@ export interface StateWitness {
  * every written path and the siblings that deletions fold into their parents. `collector` must be
  * the one wired into `trie`.
  */
-export function applyDiffRecordingWitness(trie: StateTrie, collector: TrieNodeCollector, diff: StateDiff, access: BlockAccess): StateWitness {
+export function applyDiffRecordingWitness(
+  trie: StateTrie,
+  collector: TrieNodeCollector,
+  diff: StateDiff,
+  access: BlockAccess,
+): StateWitness {
   const keys = new Map<Hex, Uint8Array>()
   const codeHashes = new Set<Hex>()
   collector.begin()

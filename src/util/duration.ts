@@ -3,7 +3,7 @@
  * mirror a geth flag take the same text, and errors that mirror a geth error print the same text.
  */
 
-const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }
+const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }
 const GO_DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/
 const TERM = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g
 
@@ -23,7 +23,13 @@ export function formatDurationMs(ms: number): string {
   const hours = Math.floor(ms / 3_600_000)
   const minutes = Math.floor((ms % 3_600_000) / 60_000)
   const rest = ms % 60_000
-  const seconds = `${Math.floor(rest / 1_000)}${rest % 1_000 === 0 ? '' : `.${String(rest % 1_000).padStart(3, '0').replace(/0+$/, '')}`}s`
+  const seconds = `${Math.floor(rest / 1_000)}${
+    rest % 1_000 === 0
+      ? ''
+      : `.${String(rest % 1_000)
+          .padStart(3, '0')
+          .replace(/0+$/, '')}`
+  }s`
   if (hours > 0) return `${hours}h${minutes}m${seconds}`
   if (minutes > 0) return `${minutes}m${seconds}`
   return seconds

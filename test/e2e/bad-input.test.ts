@@ -42,7 +42,10 @@ async function assertHealthy(target: NodeHandle = node): Promise<void> {
   }
 }
 
-async function post(body: string | Uint8Array, target: NodeHandle = node): Promise<{ status: number; json: unknown; text: string }> {
+async function post(
+  body: string | Uint8Array,
+  target: NodeHandle = node,
+): Promise<{ status: number; json: unknown; text: string }> {
   const { status, text } = await postRaw(target.rpcUrl, body)
   let json: unknown
   try {
@@ -59,9 +62,23 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
  * A type-2 tx built by hand (viem's serializer refuses some of the invalid ones we need), signed
  * with `key` unless `signature` overrides r/s/yParity.
  */
-async function rawEip1559(key: Hex, fields: { nonce: bigint; maxPriorityFeePerGas: bigint; maxFeePerGas: bigint; gas: bigint; to: Hex; value: bigint; data?: Hex }, signature?: { r: bigint; s: bigint; yParity: number }): Promise<Hex> {
+async function rawEip1559(
+  key: Hex,
+  fields: { nonce: bigint; maxPriorityFeePerGas: bigint; maxFeePerGas: bigint; gas: bigint; to: Hex; value: bigint; data?: Hex },
+  signature?: { r: bigint; s: bigint; yParity: number },
+): Promise<Hex> {
   const q = (n: bigint): Hex => (n === 0n ? '0x' : numberToHex(n))
-  const unsigned = [q(BigInt(DEV_CHAIN_ID)), q(fields.nonce), q(fields.maxPriorityFeePerGas), q(fields.maxFeePerGas), q(fields.gas), fields.to, q(fields.value), fields.data ?? '0x', []] as const
+  const unsigned = [
+    q(BigInt(DEV_CHAIN_ID)),
+    q(fields.nonce),
+    q(fields.maxPriorityFeePerGas),
+    q(fields.maxFeePerGas),
+    q(fields.gas),
+    fields.to,
+    q(fields.value),
+    fields.data ?? '0x',
+    [],
+  ] as const
   let sig = signature
   if (sig === undefined) {
     const signed = await sign({ hash: keccak256(concat(['0x02', toRlp(unsigned as never)])), privateKey: key })
@@ -71,7 +88,15 @@ async function rawEip1559(key: Hex, fields: { nonce: bigint; maxPriorityFeePerGa
 }
 
 function signTx(account: PrivateKeyAccount, tx: Record<string, unknown>): Promise<Hex> {
-  return account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', to: '0x000000000000000000000000000000000000dEaD', value: 1n, gas: 21_000n, ...FEE, ...tx } as never)
+  return account.signTransaction({
+    chainId: DEV_CHAIN_ID,
+    type: 'eip1559',
+    to: '0x000000000000000000000000000000000000dEaD',
+    value: 1n,
+    gas: 21_000n,
+    ...FEE,
+    ...tx,
+  } as never)
 }
 
 async function sendError(raw: Hex): Promise<{ code: number; message: string }> {
@@ -129,7 +154,11 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
       [{ id: 8, method: 'eth_chainId' }, 8, 'invalid request: jsonrpc must be "2.0"'],
       [{ jsonrpc: '2.0', id: 9, method: 5 }, 9, 'invalid request: method must be a string'],
       [{ jsonrpc: '2.0', id: 'x', params: [] }, 'x', 'invalid request: method must be a string'],
-      [{ jsonrpc: '2.0', id: { nested: true }, method: 'eth_chainId' }, null, 'invalid request: id must be a string, number or null'],
+      [
+        { jsonrpc: '2.0', id: { nested: true }, method: 'eth_chainId' },
+        null,
+        'invalid request: id must be a string, number or null',
+      ],
       [{ jsonrpc: '2.0', id: 10, method: 'eth_chainId', params: 'abc' }, 10, 'invalid request: params must be an array'],
     ]
     for (const [body, id, message] of cases) {
@@ -137,7 +166,8 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
       assert.deepEqual(r, { jsonrpc: '2.0', id, error: { code: -32600, message } }, `answer to ${JSON.stringify(body)}`)
     }
     // By-name params are valid JSON-RPC but not Ethereum: -32602 for that call.
-    const named = (await post(JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'eth_getBalance', params: { address: ADDRESS } }))).json as RpcResponse
+    const named = (await post(JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'eth_getBalance', params: { address: ADDRESS } })))
+      .json as RpcResponse
     assert.equal(named.error?.code, -32602)
     assert.equal(named.id, 11)
     const emptyBatch = (await post('[]')).json as RpcResponse
@@ -162,7 +192,12 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
     assert.equal(r[2]!.error?.code, -32601)
     assert.equal(r[3]!.id, 3)
     assert.equal(r[3]!.error?.code, -32602)
-    const onlyNotifications = await post(JSON.stringify([{ jsonrpc: '2.0', method: 'eth_chainId' }, { jsonrpc: '2.0', method: 'eth_blockNumber' }]))
+    const onlyNotifications = await post(
+      JSON.stringify([
+        { jsonrpc: '2.0', method: 'eth_chainId' },
+        { jsonrpc: '2.0', method: 'eth_blockNumber' },
+      ]),
+    )
     assert.equal(onlyNotifications.status, 200)
     assert.equal(onlyNotifications.text, '', 'notification-only batch: empty body')
     const single = await post(JSON.stringify({ jsonrpc: '2.0', method: 'eth_chainId' }))
@@ -171,7 +206,12 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
   })
 
   test('oversized body (default limit 5 MiB) → HTTP 413 with a -32600 body', async () => {
-    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: ADDRESS, data: `0x${'ab'.repeat(2.7 * 1024 * 1024)}` }, 'latest'] })
+    const big = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_call',
+      params: [{ to: ADDRESS, data: `0x${'ab'.repeat(2.7 * 1024 * 1024)}` }, 'latest'],
+    })
     assert.ok(big.length > 5 * 1024 * 1024, 'body is over 5 MiB')
     let result: { status: number; json: unknown } | undefined
     try {
@@ -182,10 +222,19 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
     }
     if (result !== undefined) {
       assert.equal(result.status, 413)
-      assert.deepEqual(result.json, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request body too large (max 5242880 bytes)' } })
+      assert.deepEqual(result.json, {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'request body too large (max 5242880 bytes)' },
+      })
     }
     // Just under the limit is processed (and fails on its merits, not its size).
-    const under = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_call', params: [{ to: ADDRESS, data: `0x${'ab'.repeat(2 * 1024 * 1024)}` }, 'latest'] })
+    const under = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'eth_call',
+      params: [{ to: ADDRESS, data: `0x${'ab'.repeat(2 * 1024 * 1024)}` }, 'latest'],
+    })
     const ok = await post(under)
     assert.equal(ok.status, 200)
     assert.equal((ok.json as RpcResponse).id, 2)
@@ -198,12 +247,20 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
     assert.deepEqual(tooMany, [{ jsonrpc: '2.0', id: 100, error: { code: -32600, message: 'batch too large (max 500)' } }])
     const max = (await post(JSON.stringify(Array.from({ length: 500 }, (_, i) => call(i))))).json as RpcResponse[]
     assert.equal(max.length, 500)
-    assert.ok(max.every((r, i) => r.id === i && r.result === '0x18c6'), 'all 500 answered in order')
+    assert.ok(
+      max.every((r, i) => r.id === i && r.result === '0x18c6'),
+      'all 500 answered in order',
+    )
     await assertHealthy()
   })
 
   test('limits are configurable: --rpc.batch-limit and --rpc.body-limit', async () => {
-    const batch = (await post(JSON.stringify(Array.from({ length: 11 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_chainId' }))), limited)).json as RpcResponse[]
+    const batch = (
+      await post(
+        JSON.stringify(Array.from({ length: 11 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_chainId' }))),
+        limited,
+      )
+    ).json as RpcResponse[]
     assert.deepEqual(batch, [{ jsonrpc: '2.0', id: 0, error: { code: -32600, message: 'batch too large (max 10)' } }])
     const body = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: ['x'.repeat(5000)] }), limited)
     assert.equal(body.status, 413)
@@ -211,7 +268,7 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
     await assertHealthy(limited)
   })
 
-  test('unknown method → -32601 with geth\'s wording; eth_subscribe over HTTP → -32601 notifications not supported', async () => {
+  test("unknown method → -32601 with geth's wording; eth_subscribe over HTTP → -32601 notifications not supported", async () => {
     const err = await rpcError(node.rpcUrl, 'eth_doesNotExist', [])
     assert.deepEqual(err, { code: -32601, message: 'the method eth_doesNotExist does not exist/is not available' })
     const huge = await rpcError(node.rpcUrl, 'x'.repeat(10_000), [])
@@ -231,7 +288,9 @@ describe('malformed JSON-RPC', { timeout: 60_000 }, () => {
     const health = await fetch(`${node.rpcUrl}/healthz`)
     assert.equal(health.status, 200)
     // Any content type is parsed as JSON (curl's default form type).
-    const form = await postRaw(node.rpcUrl, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId' }), { 'content-type': 'application/x-www-form-urlencoded' })
+    const form = await postRaw(node.rpcUrl, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId' }), {
+      'content-type': 'application/x-www-form-urlencoded',
+    })
     assert.deepEqual(JSON.parse(form.text), { jsonrpc: '2.0', id: 1, result: '0x18c6' })
     await assertHealthy()
   })
@@ -244,11 +303,19 @@ describe('bad params', { timeout: 60_000 }, () => {
       ['eth_getBalance', [ADDRESS.slice(2), 'latest'], 'invalid argument 0: hex string without 0x prefix'],
       ['eth_getBalance', [`0x${'zz'.repeat(20)}`, 'latest'], 'invalid argument 0: invalid hex string'],
       ['eth_getBalance', [12345, 'latest'], 'invalid argument 0: expected address as a 0x-prefixed hex string, got number'],
-      ['eth_getBalance', [ADDRESS, 'latestt'], 'invalid argument 1: invalid block tag: expected a hex block number, a block hash or one of latest, pending, safe, finalized, earliest'],
+      [
+        'eth_getBalance',
+        [ADDRESS, 'latestt'],
+        'invalid argument 1: invalid block tag: expected a hex block number, a block hash or one of latest, pending, safe, finalized, earliest',
+      ],
       ['eth_getBalance', [ADDRESS, '0x01'], 'invalid argument 1: hex number with leading zero digits'],
       ['eth_getBalance', [ADDRESS, '0x'], 'invalid argument 1: empty hex string'],
       ['eth_getBalance', [ADDRESS, '0x10000000000000000'], 'invalid argument 1: hex number > 64 bits'],
-      ['eth_getBalance', [ADDRESS, { blockNumber: '0x0', blockHash: `0x${'00'.repeat(32)}` }], 'invalid argument 1: cannot specify both blockHash and blockNumber, choose one or the other'],
+      [
+        'eth_getBalance',
+        [ADDRESS, { blockNumber: '0x0', blockHash: `0x${'00'.repeat(32)}` }],
+        'invalid argument 1: cannot specify both blockHash and blockNumber, choose one or the other',
+      ],
       ['eth_getBalance', [], 'missing value for required argument 0'],
       ['eth_blockNumber', [1], 'too many arguments, want at most 0'],
       ['eth_getBlockByNumber', ['0x1'], 'missing value for required argument 1'],
@@ -256,12 +323,20 @@ describe('bad params', { timeout: 60_000 }, () => {
       ['eth_getBlockByNumber', [true, false], 'invalid argument 0: expected a block number, tag or hash, got boolean'],
       ['eth_getTransactionReceipt', ['0x1234'], 'invalid argument 0: hex string has length 4, want 64 for hash'],
       ['eth_getStorageAt', [ADDRESS, '0xzz', 'latest'], 'invalid argument 1: invalid hex in storage key'],
-      ['eth_getStorageAt', [ADDRESS, `0x1${'0'.repeat(64)}`, 'latest'], 'invalid argument 1: storage key too long (want at most 32 bytes)'],
+      [
+        'eth_getStorageAt',
+        [ADDRESS, `0x1${'0'.repeat(64)}`, 'latest'],
+        'invalid argument 1: storage key too long (want at most 32 bytes)',
+      ],
       ['eth_sendRawTransaction', ['0xabc'], 'invalid argument 0: hex string of odd length'],
       ['eth_sendRawTransaction', ['f86b'], 'invalid argument 0: hex string without 0x prefix'],
       ['eth_call', [{ to: '0x1234' }, 'latest'], 'invalid argument 0: to: hex string has length 4, want 40 for address'],
       ['eth_call', ['not an object'], 'invalid argument 0: expected a call object'],
-      ['eth_call', [{ to: ADDRESS, gasPrice: '0x1', maxFeePerGas: '0x1' }], 'invalid argument 0: both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified'],
+      [
+        'eth_call',
+        [{ to: ADDRESS, gasPrice: '0x1', maxFeePerGas: '0x1' }],
+        'invalid argument 0: both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified',
+      ],
       ['eth_getLogs', [{ fromBlock: '0x5', toBlock: '0x1' }], 'invalid block range params'],
       ['eth_feeHistory', ['0x1', 'latest', [50, 10]], 'invalid reward percentile: #0:50.000000 >= #1:10.000000'],
     ]
@@ -269,7 +344,9 @@ describe('bad params', { timeout: 60_000 }, () => {
     for (const [method, params, message] of cases) {
       const r = await rpcRaw(node.rpcUrl, method, params)
       if (r.error?.code !== -32602 || r.error.message !== message) {
-        wrong.push(`${method}(${JSON.stringify(params).slice(0, 80)}): got ${JSON.stringify(r.error ?? r.result)}, want -32602 ${JSON.stringify(message)}`)
+        wrong.push(
+          `${method}(${JSON.stringify(params).slice(0, 80)}): got ${JSON.stringify(r.error ?? r.result)}, want -32602 ${JSON.stringify(message)}`,
+        )
       }
     }
     assert.deepEqual(wrong, [], wrong.join('\n'))
@@ -289,7 +366,7 @@ describe('bad params', { timeout: 60_000 }, () => {
 describe('invalid transactions over RPC', { timeout: 60_000 }, () => {
   const sender = privateKeyToAccount(DEV_KEYS[17]!)
 
-  test('garbage bytes, unsupported types, wrong chain id, unprotected, bad signature → -32000 with geth\'s messages', async () => {
+  test("garbage bytes, unsupported types, wrong chain id, unprotected, bad signature → -32000 with geth's messages", async () => {
     assert.deepEqual(await sendError('0x'), { code: -32000, message: 'rlp: empty transaction' })
     const garbage = await sendError('0xdeadbeef')
     assert.equal(garbage.code, -32000)
@@ -300,24 +377,70 @@ describe('invalid transactions over RPC', { timeout: 60_000 }, () => {
     assert.equal(list.code, -32000)
     assert.match(list.message, /^rlp: /)
 
-    const wrongChain = await sender.signTransaction({ chainId: 1, type: 'eip1559', to: ADDRESS, value: 1n, gas: 21_000n, nonce: 0, ...FEE })
+    const wrongChain = await sender.signTransaction({
+      chainId: 1,
+      type: 'eip1559',
+      to: ADDRESS,
+      value: 1n,
+      gas: 21_000n,
+      nonce: 0,
+      ...FEE,
+    })
     assert.deepEqual(await sendError(wrongChain), { code: -32000, message: 'invalid chain id: have 1, want 6342' })
-    const wrongLegacyChain = await sender.signTransaction({ chainId: 5, type: 'legacy', to: ADDRESS, value: 1n, gas: 21_000n, nonce: 0, gasPrice: 10_000_000_000n })
+    const wrongLegacyChain = await sender.signTransaction({
+      chainId: 5,
+      type: 'legacy',
+      to: ADDRESS,
+      value: 1n,
+      gas: 21_000n,
+      nonce: 0,
+      gasPrice: 10_000_000_000n,
+    })
     assert.deepEqual(await sendError(wrongLegacyChain), { code: -32000, message: 'invalid chain id: have 5, want 6342' })
-    const unprotected = await sender.signTransaction({ type: 'legacy', to: ADDRESS, value: 1n, gas: 21_000n, nonce: 0, gasPrice: 10_000_000_000n })
-    assert.deepEqual(await sendError(unprotected), { code: -32000, message: 'only replay-protected (EIP-155) transactions allowed over RPC' })
+    const unprotected = await sender.signTransaction({
+      type: 'legacy',
+      to: ADDRESS,
+      value: 1n,
+      gas: 21_000n,
+      nonce: 0,
+      gasPrice: 10_000_000_000n,
+    })
+    assert.deepEqual(await sendError(unprotected), {
+      code: -32000,
+      message: 'only replay-protected (EIP-155) transactions allowed over RPC',
+    })
 
     // Signature values out of range: r = 0, and high s (EIP-2 malleability).
-    const base = { nonce: 0n, maxPriorityFeePerGas: 0n, maxFeePerGas: FEE.maxFeePerGas, gas: 21_000n, to: ADDRESS as Hex, value: 1n }
+    const base = {
+      nonce: 0n,
+      maxPriorityFeePerGas: 0n,
+      maxFeePerGas: FEE.maxFeePerGas,
+      gas: 21_000n,
+      to: ADDRESS as Hex,
+      value: 1n,
+    }
     const valid = await rawEip1559(DEV_KEYS[17]!, base)
-    assert.equal(await rpc(node.rpcUrl, 'eth_call', [{ from: sender.address, to: ADDRESS, value: '0x1' }]), '0x', 'the hand-built tx fields are sane')
+    assert.equal(
+      await rpc(node.rpcUrl, 'eth_call', [{ from: sender.address, to: ADDRESS, value: '0x1' }]),
+      '0x',
+      'the hand-built tx fields are sane',
+    )
     const parts = fromRlp(`0x${valid.slice(4)}`, 'hex') as Hex[]
     const r = hexToBigInt(parts[10]!)
     const sv = hexToBigInt(parts[11]!)
     const yParity = parts[9] === '0x' ? 0 : 1
-    assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, base, { r: 0n, s: sv, yParity })), { code: -32000, message: 'invalid sender: invalid transaction v, r, s values' })
-    assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, base, { r, s: SECP256K1_N - sv, yParity: 1 - yParity })), { code: -32000, message: 'invalid sender: invalid transaction v, r, s values' })
-    assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, base, { r, s: sv, yParity: 2 })), { code: -32000, message: 'invalid sender: invalid transaction v, r, s values' })
+    assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, base, { r: 0n, s: sv, yParity })), {
+      code: -32000,
+      message: 'invalid sender: invalid transaction v, r, s values',
+    })
+    assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, base, { r, s: SECP256K1_N - sv, yParity: 1 - yParity })), {
+      code: -32000,
+      message: 'invalid sender: invalid transaction v, r, s values',
+    })
+    assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, base, { r, s: sv, yParity: 2 })), {
+      code: -32000,
+      message: 'invalid sender: invalid transaction v, r, s values',
+    })
     // A different but well-formed signature recovers some other (unfunded) sender: a state error, not a format one.
     const other = await sendError(await rawEip1559(DEV_KEYS[17]!, base, { r, s: sv - 1n, yParity }))
     assert.equal(other.code, -32000)
@@ -326,15 +449,44 @@ describe('invalid transactions over RPC', { timeout: 60_000 }, () => {
   })
 
   test('gas and fee checks: intrinsic gas, block gas limit, tip > cap, below base fee', async () => {
-    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 20_000n })), { code: -32000, message: 'intrinsic gas too low: gas 20000, minimum needed 21000' })
-    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 21_000n, data: '0x01' })), { code: -32000, message: 'intrinsic gas too low: gas 21000, minimum needed 21016' })
+    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 20_000n })), {
+      code: -32000,
+      message: 'intrinsic gas too low: gas 20000, minimum needed 21000',
+    })
+    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 21_000n, data: '0x01' })), {
+      code: -32000,
+      message: 'intrinsic gas too low: gas 21000, minimum needed 21016',
+    })
     // Osaka's 2^24 transaction cap (EIP-7825) is below the mini-block gas limit: it is the limit a dev-chain transaction meets.
-    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 3_000_000_000n })), { code: -32000, message: 'transaction gas limit too high (cap: 16777216, tx: 3000000000)' })
-    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 16_777_217n })), { code: -32000, message: 'transaction gas limit too high (cap: 16777216, tx: 16777217)' })
-    assert.deepEqual(await sendError(await rawEip1559(DEV_KEYS[17]!, { nonce: 0n, maxPriorityFeePerGas: 2n * FEE.maxFeePerGas, maxFeePerGas: FEE.maxFeePerGas, gas: 21_000n, to: ADDRESS, value: 1n })), { code: -32000, message: 'max priority fee per gas higher than max fee per gas' })
+    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 3_000_000_000n })), {
+      code: -32000,
+      message: 'transaction gas limit too high (cap: 16777216, tx: 3000000000)',
+    })
+    assert.deepEqual(await sendError(await signTx(sender, { nonce: 0, gas: 16_777_217n })), {
+      code: -32000,
+      message: 'transaction gas limit too high (cap: 16777216, tx: 16777217)',
+    })
+    assert.deepEqual(
+      await sendError(
+        await rawEip1559(DEV_KEYS[17]!, {
+          nonce: 0n,
+          maxPriorityFeePerGas: 2n * FEE.maxFeePerGas,
+          maxFeePerGas: FEE.maxFeePerGas,
+          gas: 21_000n,
+          to: ADDRESS,
+          value: 1n,
+        }),
+      ),
+      { code: -32000, message: 'max priority fee per gas higher than max fee per gas' },
+    )
     const low = await sendError(await signTx(sender, { nonce: 0, maxFeePerGas: 1n, maxPriorityFeePerGas: 0n }))
     assert.equal(low.code, -32000)
-    assert.match(low.message, new RegExp(`^max fee per gas less than block base fee: address ${sender.address.toLowerCase()}, maxFeePerGas: 1, baseFee: \\d+$`))
+    assert.match(
+      low.message,
+      new RegExp(
+        `^max fee per gas less than block base fee: address ${sender.address.toLowerCase()}, maxFeePerGas: 1, baseFee: \\d+$`,
+      ),
+    )
     await assertHealthy()
   })
 
@@ -342,24 +494,47 @@ describe('invalid transactions over RPC', { timeout: 60_000 }, () => {
     const broke = privateKeyToAccount(generatePrivateKey())
     const poor = await sendError(await signTx(broke, { nonce: 0, value: parseEther('1') }))
     assert.equal(poor.code, -32000)
-    assert.equal(poor.message, `insufficient funds for gas * price + value: balance 0, tx cost ${21_000n * FEE.maxFeePerGas + parseEther('1')}`)
+    assert.equal(
+      poor.message,
+      `insufficient funds for gas * price + value: balance 0, tx cost ${21_000n * FEE.maxFeePerGas + parseEther('1')}`,
+    )
 
     const fresh = privateKeyToAccount(DEV_KEYS[18]!)
     const first = await rpc<{ status: Hex }>(node.rpcUrl, 'eth_sendRawTransactionSync', [await signTx(fresh, { nonce: 0 })])
     assert.equal(first.status, '0x1')
-    assert.deepEqual(await sendError(await signTx(fresh, { nonce: 0, value: 2n })), { code: -32000, message: 'nonce too low: next nonce 1, tx nonce 0' })
+    assert.deepEqual(await sendError(await signTx(fresh, { nonce: 0, value: 2n })), {
+      code: -32000,
+      message: 'nonce too low: next nonce 1, tx nonce 0',
+    })
     assert.deepEqual(await sendError(await signTx(fresh, { nonce: 1_000 })), { code: -32000, message: 'nonce too high' })
 
     // A gapped (queued) tx stays in the pool: replace it too cheaply, then resend it verbatim.
     const queued = await signTx(fresh, { nonce: 5 })
     assert.equal(await rpc(node.rpcUrl, 'eth_sendRawTransaction', [queued]), keccak256(queued))
     assert.deepEqual(await sendError(queued), { code: -32000, message: 'already known' })
-    assert.deepEqual(await sendError(await signTx(fresh, { nonce: 5, value: 99n })), { code: -32000, message: 'replacement transaction underpriced' })
-    assert.deepEqual(await sendError(await signTx(fresh, { nonce: 5, value: 99n, maxFeePerGas: FEE.maxFeePerGas + FEE.maxFeePerGas / 20n, maxPriorityFeePerGas: 0n })), { code: -32000, message: 'replacement transaction underpriced' })
+    assert.deepEqual(await sendError(await signTx(fresh, { nonce: 5, value: 99n })), {
+      code: -32000,
+      message: 'replacement transaction underpriced',
+    })
+    assert.deepEqual(
+      await sendError(
+        await signTx(fresh, {
+          nonce: 5,
+          value: 99n,
+          maxFeePerGas: FEE.maxFeePerGas + FEE.maxFeePerGas / 20n,
+          maxPriorityFeePerGas: 0n,
+        }),
+      ),
+      { code: -32000, message: 'replacement transaction underpriced' },
+    )
     // Raising both fee cap and tip by ≥ 10 % (and strictly) replaces it, as geth.
     const bumped = await signTx(fresh, { nonce: 5, value: 99n, maxFeePerGas: FEE.maxFeePerGas * 2n, maxPriorityFeePerGas: 1n })
     assert.equal(await rpc(node.rpcUrl, 'eth_sendRawTransaction', [bumped]), keccak256(bumped))
-    assert.deepEqual(await sendError(queued), { code: -32000, message: 'replacement transaction underpriced' }, 'the replaced tx is no longer known; resending it is an underpriced replacement')
+    assert.deepEqual(
+      await sendError(queued),
+      { code: -32000, message: 'replacement transaction underpriced' },
+      'the replaced tx is no longer known; resending it is an underpriced replacement',
+    )
     await assertHealthy()
   })
 
@@ -369,7 +544,10 @@ describe('invalid transactions over RPC', { timeout: 60_000 }, () => {
     const batch = raws.map((raw, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_sendRawTransaction', params: [raw] }))
     const r = (await post(JSON.stringify(batch))).json as RpcResponse[]
     assert.equal(r.length, 100)
-    assert.ok(r.every((x, i) => x.id === i && x.error?.code === -32000 && /insufficient funds/.test(x.error.message)), 'every item: insufficient funds')
+    assert.ok(
+      r.every((x, i) => x.id === i && x.error?.code === -32000 && /insufficient funds/.test(x.error.message)),
+      'every item: insufficient funds',
+    )
     assert.equal(await rpc(node.rpcUrl, 'eth_getTransactionCount', [broke.address, 'pending']), '0x0')
     await assertHealthy()
   })
@@ -459,7 +637,12 @@ describe('WebSocket abuse', { timeout: 90_000 }, () => {
       await Promise.all(open.map((s) => s.close()))
     }
     // Slots are released: a new connection gets in.
-    const again = await waitFor('a connection after the others closed', () => WsRpc.connect(limited.wsUrl).catch(() => undefined), 5_000, 100)
+    const again = await waitFor(
+      'a connection after the others closed',
+      () => WsRpc.connect(limited.wsUrl).catch(() => undefined),
+      5_000,
+      100,
+    )
     assert.equal(await again.call('eth_chainId'), '0x18c6')
     await again.close()
     await assertHealthy(limited)
@@ -491,8 +674,17 @@ describe('CLI config errors: exit 2 and one precise line on stderr', { timeout: 
   test('--rpc.port=70000', () => expectConfigError('portRange', 'megaeth-node: --rpc.port: 70000 is out of range [0, 65535]'))
   test('unknown flag', () => expectConfigError('unknownFlag', 'megaeth-node: unknown flag --bogus (see --help)'))
   test('--role=replica without bootnodes', () =>
-    expectConfigError('replica', "megaeth-node: --role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)"))
-  test('--role=prover (not built yet)', () => expectConfigError('prover', 'megaeth-node: --role=prover is not available in this version yet; run --role=sequencer or --role=replica'))
-  test('missing --genesis without --dev', () => expectConfigError('noGenesis', 'megaeth-node: --genesis is required unless --dev is set'))
-  test('--block-ms below --miniblock-ms', () => expectConfigError('blockMs', 'megaeth-node: --block-ms (50) must be at least --miniblock-ms (100)'))
+    expectConfigError(
+      'replica',
+      "megaeth-node: --role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)",
+    ))
+  test('--role=prover (not built yet)', () =>
+    expectConfigError(
+      'prover',
+      'megaeth-node: --role=prover is not available in this version yet; run --role=sequencer or --role=replica',
+    ))
+  test('missing --genesis without --dev', () =>
+    expectConfigError('noGenesis', 'megaeth-node: --genesis is required unless --dev is set'))
+  test('--block-ms below --miniblock-ms', () =>
+    expectConfigError('blockMs', 'megaeth-node: --block-ms (50) must be at least --miniblock-ms (100)'))
 })

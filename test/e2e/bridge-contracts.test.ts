@@ -131,7 +131,10 @@ function depositRevert(args: { to: Address; gas: bigint; isCreation?: boolean; d
  * parser give the same fields, and viem's L2 transaction hash is the hash of the deposit transaction built from our
  * decoding (so derivation and viem's `getL2TransactionHashes` will name the same L2 transaction).
  */
-function assertDeposits(receipt: TransactionReceipt, expected: Array<Omit<Deposit, 'sourceHash' | 'l1BlockHash' | 'logIndex'>>): Deposit[] {
+function assertDeposits(
+  receipt: TransactionReceipt,
+  expected: Array<Omit<Deposit, 'sourceHash' | 'l1BlockHash' | 'logIndex'>>,
+): Deposit[] {
   const ours = readDepositEvents(receipt.logs, deployment.optimismPortal)
   assert.deepEqual(
     ours.map(({ sourceHash: _s, l1BlockHash: _h, logIndex: _i, ...rest }) => rest),
@@ -194,7 +197,8 @@ after(async () => {
 
 describe('deployL1Contracts', () => {
   test('wires the three contracts together and records the configuration', async () => {
-    const read = <T>(address: Address, abi: Abi, functionName: string) => c.public.readContract({ address, abi, functionName }) as Promise<T>
+    const read = <T>(address: Address, abi: Abi, functionName: string) =>
+      c.public.readContract({ address, abi, functionName }) as Promise<T>
     const sc = deployment.systemConfig
     assert.equal(deployment.batchInbox, batchInboxAddress(L2_CHAIN_ID))
     assert.equal(await read(sc, systemConfigAbi, 'batchInbox'), deployment.batchInbox)
@@ -212,7 +216,11 @@ describe('deployL1Contracts', () => {
     const signerSlot = await c.public.getStorageAt({ address: sc, slot: keccak256(toHex('systemconfig.unsafeblocksigner')) })
     assert.equal(signerSlot, pad(unsafeBlockSigner.toLowerCase() as Hex, { size: 32 }))
     assert.equal(await read(deployment.optimismPortal, optimismPortal2Abi, 'guardian'), guardian.address)
-    assert.deepEqual(await c.public.getPortalVersion({ portalAddress: deployment.optimismPortal }), { major: 3, minor: 0, patch: 0 })
+    assert.deepEqual(await c.public.getPortalVersion({ portalAddress: deployment.optimismPortal }), {
+      major: 3,
+      minor: 0,
+      patch: 0,
+    })
   })
 
   test('the deployment logs the initial configuration as ConfigUpdates, in UpdateType order', async () => {
@@ -240,13 +248,25 @@ describe('deposits through viem’s depositTransaction', () => {
     })
     const receipt = await mined(hash)
     assertDeposits(receipt, [
-      { from: user.address, to: recipient, mint: parseEther('1'), value: parseEther('0.25'), gasLimit: 50_000n, isCreation: false, data: '0xabcdef' },
+      {
+        from: user.address,
+        to: recipient,
+        mint: parseEther('1'),
+        value: parseEther('0.25'),
+        gasLimit: 50_000n,
+        isCreation: false,
+        data: '0xabcdef',
+      },
     ])
     assert.equal(await c.public.getBalance({ address: deployment.optimismPortal }), parseEther('1'))
   })
 
   test('from a contract: the L2 sender is the aliased address', async () => {
-    const data = encodeFunctionData({ abi: optimismPortal2Abi, functionName: 'depositTransaction', args: [recipient, 7n, 30_000n, false, '0x01'] })
+    const data = encodeFunctionData({
+      abi: optimismPortal2Abi,
+      functionName: 'depositTransaction',
+      args: [recipient, 7n, 30_000n, false, '0x01'],
+    })
     const hash = await c.wallet.writeContract({
       account: user,
       chain: null,
@@ -257,12 +277,18 @@ describe('deposits through viem’s depositTransaction', () => {
       value: 7n,
     })
     const aliased = getAddress(toHex((hexToBigInt(forwarder.address) + ALIAS_OFFSET) % 2n ** 160n, { size: 20 }))
-    assertDeposits(await mined(hash), [{ from: aliased, to: recipient, mint: 7n, value: 7n, gasLimit: 30_000n, isCreation: false, data: '0x01' }])
+    assertDeposits(await mined(hash), [
+      { from: aliased, to: recipient, mint: 7n, value: 7n, gasLimit: 30_000n, isCreation: false, data: '0x01' },
+    ])
   })
 
   test('from an EIP-7702 delegated EOA called by another account: not aliased (the key still controls it)', async () => {
     const authorization = await c.wallet.signAuthorization({ account: delegator, contractAddress: forwarder.address })
-    const data = encodeFunctionData({ abi: optimismPortal2Abi, functionName: 'depositTransaction', args: [recipient, 0n, 21_000n, false, '0x'] })
+    const data = encodeFunctionData({
+      abi: optimismPortal2Abi,
+      functionName: 'depositTransaction',
+      args: [recipient, 0n, 21_000n, false, '0x'],
+    })
     const hash = await c.wallet.writeContract({
       account: user,
       chain: null,
@@ -273,13 +299,20 @@ describe('deposits through viem’s depositTransaction', () => {
       authorizationList: [authorization],
     })
     const receipt = await mined(hash)
-    assert.equal(await c.public.getCode({ address: delegator.address }), concat(['0xef0100', forwarder.address.toLowerCase() as Hex]))
-    assertDeposits(receipt, [{ from: delegator.address, to: recipient, mint: 0n, value: 0n, gasLimit: 21_000n, isCreation: false, data: '0x' }])
+    assert.equal(
+      await c.public.getCode({ address: delegator.address }),
+      concat(['0xef0100', forwarder.address.toLowerCase() as Hex]),
+    )
+    assertDeposits(receipt, [
+      { from: delegator.address, to: recipient, mint: 0n, value: 0n, gasLimit: 21_000n, isCreation: false, data: '0x' },
+    ])
   })
 
   test('ETH sent to receive() deposits to the sender with a 100,000 gas limit', async () => {
     const hash = await c.wallet.sendTransaction({ account: user, chain: null, to: deployment.optimismPortal, value: 12_345n })
-    assertDeposits(await mined(hash), [{ from: user.address, to: user.address, mint: 12_345n, value: 12_345n, gasLimit: 100_000n, isCreation: false, data: '0x' }])
+    assertDeposits(await mined(hash), [
+      { from: user.address, to: user.address, mint: 12_345n, value: 12_345n, gasLimit: 100_000n, isCreation: false, data: '0x' },
+    ])
   })
 
   test('a creation deposit has no recipient; one that names a recipient reverts with OptimismPortal_BadTarget', async () => {
@@ -290,18 +323,35 @@ describe('deposits through viem’s depositTransaction', () => {
       portalAddress: deployment.optimismPortal,
       request: { isCreation: true, gas: 100_000n, data: initCode },
     })
-    assertDeposits(await mined(hash), [{ from: user.address, to: null, mint: 0n, value: 0n, gasLimit: 100_000n, isCreation: true, data: initCode }])
-    assert.equal(await depositRevert({ to: recipient, gas: 100_000n, isCreation: true, data: initCode }), 'OptimismPortal_BadTarget')
+    assertDeposits(await mined(hash), [
+      { from: user.address, to: null, mint: 0n, value: 0n, gasLimit: 100_000n, isCreation: true, data: initCode },
+    ])
+    assert.equal(
+      await depositRevert({ to: recipient, gas: 100_000n, isCreation: true, data: initCode }),
+      'OptimismPortal_BadTarget',
+    )
   })
 
   test('the minimum gas limit is 21,000 + 40 per data byte', async () => {
     const data = toHex(new Uint8Array(100).fill(1))
-    const minimum = await c.public.readContract({ address: deployment.optimismPortal, abi: optimismPortal2Abi, functionName: 'minimumGasLimit', args: [100n] })
+    const minimum = await c.public.readContract({
+      address: deployment.optimismPortal,
+      abi: optimismPortal2Abi,
+      functionName: 'minimumGasLimit',
+      args: [100n],
+    })
     assert.equal(minimum, 25_000n)
     assert.equal(await depositRevert({ to: recipient, gas: 24_999n, data }), 'OptimismPortal_GasLimitTooLow')
     assert.equal(await depositRevert({ to: recipient, gas: 20_999n, data: '0x' }), 'OptimismPortal_GasLimitTooLow')
-    const hash = await c.wallet.depositTransaction({ account: user, chain: null, portalAddress: deployment.optimismPortal, request: { to: recipient, gas: 25_000n, data } })
-    assertDeposits(await mined(hash), [{ from: user.address, to: recipient, mint: 0n, value: 0n, gasLimit: 25_000n, isCreation: false, data }])
+    const hash = await c.wallet.depositTransaction({
+      account: user,
+      chain: null,
+      portalAddress: deployment.optimismPortal,
+      request: { to: recipient, gas: 25_000n, data },
+    })
+    assertDeposits(await mined(hash), [
+      { from: user.address, to: recipient, mint: 0n, value: 0n, gasLimit: 25_000n, isCreation: false, data },
+    ])
   })
 
   test('data is capped at 120,000 bytes: the cap passes, one byte more reverts with OptimismPortal_CalldataTooLarge', async () => {
@@ -313,7 +363,9 @@ describe('deposits through viem’s depositTransaction', () => {
       portalAddress: deployment.optimismPortal,
       request: { to: recipient, gas: gasAtCap, data: atCap },
     })
-    const [deposit] = assertDeposits(await mined(hash), [{ from: user.address, to: recipient, mint: 0n, value: 0n, gasLimit: gasAtCap, isCreation: false, data: atCap }])
+    const [deposit] = assertDeposits(await mined(hash), [
+      { from: user.address, to: recipient, mint: 0n, value: 0n, gasLimit: gasAtCap, isCreation: false, data: atCap },
+    ])
     assert.equal(deposit!.data.length, 2 + 2 * 120_000)
     const overCap = toHex(new Uint8Array(120_001).fill(0xab))
     assert.equal(await depositRevert({ to: recipient, gas: gasAtCap + 40n, data: overCap }), 'OptimismPortal_CalldataTooLarge')
@@ -322,7 +374,13 @@ describe('deposits through viem’s depositTransaction', () => {
   test('the deposits of one L1 block buy at most 20,000,000 L2 gas together (OP’s maxResourceLimit)', async () => {
     assert.equal(await depositRevert({ to: recipient, gas: 20_000_001n, data: '0x' }), 'OptimismPortal_DepositGasExceeded')
     const deposit = (gas: bigint) =>
-      c.wallet.depositTransaction({ account: user, chain: null, portalAddress: deployment.optimismPortal, request: { to: recipient, gas }, gas: 300_000n })
+      c.wallet.depositTransaction({
+        account: user,
+        chain: null,
+        portalAddress: deployment.optimismPortal,
+        request: { to: recipient, gas },
+        gas: 300_000n,
+      })
     await c.test.setAutomine(false)
     let hashes: Hex[]
     try {
@@ -333,12 +391,21 @@ describe('deposits through viem’s depositTransaction', () => {
     }
     const receipts = await Promise.all(hashes.map((hash) => c.public.waitForTransactionReceipt({ hash })))
     assert.equal(new Set(receipts.map((r) => r.blockNumber)).size, 1, 'all three in one L1 block')
-    assert.deepEqual(receipts.map((r) => r.status), ['success', 'success', 'reverted'])
-    const [blockNumber, bought] = await c.public.readContract({ address: deployment.optimismPortal, abi: optimismPortal2Abi, functionName: 'depositGas' })
+    assert.deepEqual(
+      receipts.map((r) => r.status),
+      ['success', 'success', 'reverted'],
+    )
+    const [blockNumber, bought] = await c.public.readContract({
+      address: deployment.optimismPortal,
+      abi: optimismPortal2Abi,
+      functionName: 'depositGas',
+    })
     assert.deepEqual([blockNumber, bought], [receipts[0]!.blockNumber, 20_000_000n])
     // The next L1 block starts from zero again.
     const next = await mined(await deposit(20_000_000n))
-    assertDeposits(next, [{ from: user.address, to: recipient, mint: 0n, value: 0n, gasLimit: 20_000_000n, isCreation: false, data: '0x' }])
+    assertDeposits(next, [
+      { from: user.address, to: recipient, mint: 0n, value: 0n, gasLimit: 20_000_000n, isCreation: false, data: '0x' },
+    ])
   })
 })
 
@@ -346,25 +413,62 @@ describe('guardian pause', () => {
   test('only the guardian pauses and unpauses; as in OP, deposits go through while paused (they must not be censorable)', async () => {
     const sc = deployment.superchainConfig
     assert.equal(
-      await revertName(c.public.simulateContract({ account: user, address: sc, abi: superchainConfigAbi, functionName: 'pause', args: ['x'] })),
+      await revertName(
+        c.public.simulateContract({ account: user, address: sc, abi: superchainConfigAbi, functionName: 'pause', args: ['x'] }),
+      ),
       'SuperchainConfig_OnlyGuardian',
     )
-    const paused = await mined(await c.wallet.writeContract({ account: guardian, chain: null, address: sc, abi: superchainConfigAbi, functionName: 'pause', args: ['incident-42'] }))
+    const paused = await mined(
+      await c.wallet.writeContract({
+        account: guardian,
+        chain: null,
+        address: sc,
+        abi: superchainConfigAbi,
+        functionName: 'pause',
+        args: ['incident-42'],
+      }),
+    )
     const pausedEvent = decodeEventLog({ abi: superchainConfigAbi, ...paused.logs[0]! })
     assert.deepEqual(pausedEvent, { eventName: 'Paused', args: { identifier: 'incident-42' } })
-    assert.equal(await c.public.readContract({ address: deployment.optimismPortal, abi: optimismPortal2Abi, functionName: 'paused' }), true)
-    assert.equal(await c.public.readContract({ address: deployment.systemConfig, abi: systemConfigAbi, functionName: 'paused' }), true)
+    assert.equal(
+      await c.public.readContract({ address: deployment.optimismPortal, abi: optimismPortal2Abi, functionName: 'paused' }),
+      true,
+    )
+    assert.equal(
+      await c.public.readContract({ address: deployment.systemConfig, abi: systemConfigAbi, functionName: 'paused' }),
+      true,
+    )
 
-    const hash = await c.wallet.depositTransaction({ account: user, chain: null, portalAddress: deployment.optimismPortal, request: { to: recipient, mint: 1n, gas: 21_000n } })
-    assertDeposits(await mined(hash), [{ from: user.address, to: recipient, mint: 1n, value: 1n, gasLimit: 21_000n, isCreation: false, data: '0x' }])
+    const hash = await c.wallet.depositTransaction({
+      account: user,
+      chain: null,
+      portalAddress: deployment.optimismPortal,
+      request: { to: recipient, mint: 1n, gas: 21_000n },
+    })
+    assertDeposits(await mined(hash), [
+      { from: user.address, to: recipient, mint: 1n, value: 1n, gasLimit: 21_000n, isCreation: false, data: '0x' },
+    ])
 
     assert.equal(
-      await revertName(c.public.simulateContract({ account: user, address: sc, abi: superchainConfigAbi, functionName: 'unpause' })),
+      await revertName(
+        c.public.simulateContract({ account: user, address: sc, abi: superchainConfigAbi, functionName: 'unpause' }),
+      ),
       'SuperchainConfig_OnlyGuardian',
     )
-    const unpaused = await mined(await c.wallet.writeContract({ account: guardian, chain: null, address: sc, abi: superchainConfigAbi, functionName: 'unpause' }))
+    const unpaused = await mined(
+      await c.wallet.writeContract({
+        account: guardian,
+        chain: null,
+        address: sc,
+        abi: superchainConfigAbi,
+        functionName: 'unpause',
+      }),
+    )
     assert.equal(decodeEventLog({ abi: superchainConfigAbi, ...unpaused.logs[0]! }).eventName, 'Unpaused')
-    assert.equal(await c.public.readContract({ address: deployment.optimismPortal, abi: optimismPortal2Abi, functionName: 'paused' }), false)
+    assert.equal(
+      await c.public.readContract({ address: deployment.optimismPortal, abi: optimismPortal2Abi, functionName: 'paused' }),
+      false,
+    )
   })
 })
 
@@ -372,13 +476,15 @@ describe('guardian pause', () => {
 async function configUpdates(fromBlock: bigint, toBlock?: bigint): Promise<Array<{ updateType: bigint; data: Hex }>> {
   const topic = keccak256(toHex('ConfigUpdate(uint256,uint8,bytes)'))
   const logs = await c.public.getLogs({ address: deployment.systemConfig, fromBlock, toBlock: toBlock ?? 'latest' })
-  return logs.filter((log) => log.topics[0] === topic).map((log) => {
-    const topics = log.topics as Hex[]
-    assert.equal(topics.length, 3)
-    assert.equal(hexToBigInt(topics[1]!), 0n, 'ConfigUpdate version')
-    const [data] = decodeAbiParameters([{ type: 'bytes' }], log.data)
-    return { updateType: hexToBigInt(topics[2]!), data }
-  })
+  return logs
+    .filter((log) => log.topics[0] === topic)
+    .map((log) => {
+      const topics = log.topics as Hex[]
+      assert.equal(topics.length, 3)
+      assert.equal(hexToBigInt(topics[1]!), 0n, 'ConfigUpdate version')
+      const [data] = decodeAbiParameters([{ type: 'bytes' }], log.data)
+      return { updateType: hexToBigInt(topics[2]!), data }
+    })
 }
 
 /** The Ecotone scalar: byte 0 version, bytes 24..27 blob base fee scalar, bytes 28..31 base fee scalar. */
@@ -389,7 +495,14 @@ function ecotoneScalars(scalar: bigint) {
 describe('SystemConfig setters', () => {
   async function set(functionName: string, args: readonly unknown[]): Promise<{ updateType: bigint; data: Hex }> {
     const receipt = await mined(
-      await c.wallet.writeContract({ account: owner, chain: null, address: deployment.systemConfig, abi: systemConfigAbi, functionName, args } as never),
+      await c.wallet.writeContract({
+        account: owner,
+        chain: null,
+        address: deployment.systemConfig,
+        abi: systemConfigAbi,
+        functionName,
+        args,
+      } as never),
     )
     const updates = await configUpdates(receipt.blockNumber, receipt.blockNumber)
     assert.equal(updates.length, 1)
@@ -427,16 +540,37 @@ describe('SystemConfig setters', () => {
     u = await set('setDAFootprintGasScalar', [400])
     assert.deepEqual([u.updateType, ...decodeAbiParameters([{ type: 'uint16' }], u.data)], [7n, 400])
 
-    const read = (functionName: string) => c.public.readContract({ address: deployment.systemConfig, abi: systemConfigAbi, functionName } as never)
+    const read = (functionName: string) =>
+      c.public.readContract({ address: deployment.systemConfig, abi: systemConfigAbi, functionName } as never)
     assert.deepEqual(
-      await Promise.all(['basefeeScalar', 'blobbasefeeScalar', 'gasLimit', 'eip1559Denominator', 'eip1559Elasticity', 'operatorFeeScalar', 'operatorFeeConstant', 'minBaseFee', 'daFootprintGasScalar'].map(read)),
+      await Promise.all(
+        [
+          'basefeeScalar',
+          'blobbasefeeScalar',
+          'gasLimit',
+          'eip1559Denominator',
+          'eip1559Elasticity',
+          'operatorFeeScalar',
+          'operatorFeeConstant',
+          'minBaseFee',
+          'daFootprintGasScalar',
+        ].map(read),
+      ),
       [1000, 2000, 30_000_000n, 250, 6, 7, 123_456_789n, 1_000_000n, 400],
     )
   })
 
   test('refuses strangers and out-of-range values with custom errors', async () => {
     const simulate = (account: typeof owner, functionName: string, args: readonly unknown[]) =>
-      revertName(c.public.simulateContract({ account, address: deployment.systemConfig, abi: systemConfigAbi, functionName, args } as never))
+      revertName(
+        c.public.simulateContract({
+          account,
+          address: deployment.systemConfig,
+          abi: systemConfigAbi,
+          functionName,
+          args,
+        } as never),
+      )
     assert.equal(await simulate(user, 'setGasLimit', [30_000_000n]), 'SystemConfig_OnlyOwner')
     assert.equal(await simulate(user, 'transferOwnership', [user.address]), 'SystemConfig_OnlyOwner')
     assert.equal(await simulate(owner, 'setGasLimit', [20_999_999n]), 'SystemConfig_GasLimitOutOfRange')
@@ -448,9 +582,12 @@ describe('SystemConfig setters', () => {
 
 describe('L2 predeploys from l2PredeployAlloc()', () => {
   before(async () => {
-    for (const [address, account] of Object.entries(l2PredeployAlloc()) as Array<[Address, { code?: Hex; storage?: Record<string, string> }]>) {
+    for (const [address, account] of Object.entries(l2PredeployAlloc()) as Array<
+      [Address, { code?: Hex; storage?: Record<string, string> }]
+    >) {
       await c.test.setCode({ address, bytecode: account.code! })
-      for (const [slot, value] of Object.entries(account.storage ?? {})) await c.test.setStorageAt({ address, index: slot as Hex, value: value as Hex })
+      for (const [slot, value] of Object.entries(account.storage ?? {}))
+        await c.test.setStorageAt({ address, index: slot as Hex, value: value as Hex })
     }
   })
 
@@ -465,7 +602,14 @@ describe('L2 predeploys from l2PredeployAlloc()', () => {
       const nonce = (1n << 240n) | BigInt(i)
       const expectedHash = keccak256(
         encodeAbiParameters(
-          [{ type: 'uint256' }, { type: 'address' }, { type: 'address' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes' }],
+          [
+            { type: 'uint256' },
+            { type: 'address' },
+            { type: 'address' },
+            { type: 'uint256' },
+            { type: 'uint256' },
+            { type: 'bytes' },
+          ],
           [nonce, user.address, request.to, request.value, request.gas, request.data],
         ),
       )
@@ -481,17 +625,38 @@ describe('L2 predeploys from l2PredeployAlloc()', () => {
       const slot = getWithdrawalHashStorageSlot({ withdrawalHash: expectedHash })
       assert.equal(slot, keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [expectedHash, 0n])))
       assert.equal(await c.public.getStorageAt({ address: passer, slot }), pad('0x01', { size: 32 }))
-      assert.equal(await c.public.readContract({ address: passer, abi: l2ToL1MessagePasserAbi, functionName: 'sentMessages', args: [expectedHash] }), true)
+      assert.equal(
+        await c.public.readContract({
+          address: passer,
+          abi: l2ToL1MessagePasserAbi,
+          functionName: 'sentMessages',
+          args: [expectedHash],
+        }),
+        true,
+      )
     }
-    assert.equal(await c.public.readContract({ address: passer, abi: l2ToL1MessagePasserAbi, functionName: 'messageNonce' }), (1n << 240n) | 2n)
+    assert.equal(
+      await c.public.readContract({ address: passer, abi: l2ToL1MessagePasserAbi, functionName: 'messageNonce' }),
+      (1n << 240n) | 2n,
+    )
   })
 
   test('burn() destroys the ETH withdrawn so far', async () => {
     const passer = L2_TO_L1_MESSAGE_PASSER_ADDRESS
     const held = await c.public.getBalance({ address: passer })
     assert.ok(held > 0n)
-    const receipt = await mined(await c.wallet.writeContract({ account: user, chain: null, address: passer, abi: l2ToL1MessagePasserAbi, functionName: 'burn' }))
-    const burnt = receipt.logs.map((log) => decodeEventLog({ abi: l2ToL1MessagePasserAbi, ...log })).find((e) => e.eventName === 'WithdrawerBalanceBurnt')
+    const receipt = await mined(
+      await c.wallet.writeContract({
+        account: user,
+        chain: null,
+        address: passer,
+        abi: l2ToL1MessagePasserAbi,
+        functionName: 'burn',
+      }),
+    )
+    const burnt = receipt.logs
+      .map((log) => decodeEventLog({ abi: l2ToL1MessagePasserAbi, ...log }))
+      .find((e) => e.eventName === 'WithdrawerBalanceBurnt')
     assert.deepEqual(burnt?.args, { amount: held })
     assert.equal(await c.public.getBalance({ address: passer }), 0n)
   })
@@ -512,36 +677,84 @@ describe('L2 predeploys from l2PredeployAlloc()', () => {
       toFunctionSelector('setL1BlockValuesEcotone()'),
       encodePacked(
         ['uint32', 'uint32', 'uint64', 'uint64', 'uint64', 'uint256', 'uint256', 'bytes32', 'bytes32'],
-        [attributes.baseFeeScalar, attributes.blobBaseFeeScalar, attributes.sequenceNumber, attributes.timestamp, attributes.number, attributes.basefee, attributes.blobBaseFee, attributes.hash, attributes.batcherHash],
+        [
+          attributes.baseFeeScalar,
+          attributes.blobBaseFeeScalar,
+          attributes.sequenceNumber,
+          attributes.timestamp,
+          attributes.number,
+          attributes.basefee,
+          attributes.blobBaseFee,
+          attributes.hash,
+          attributes.batcherHash,
+        ],
       ),
     ])
     assert.equal(ecotone.slice(0, 10), '0x440a5e20')
     assert.equal((ecotone.length - 2) / 2, 164)
 
-    assert.equal(await revertName(c.public.call({ account: user.address, to: L1_BLOCK_ADDRESS, data: ecotone }).then(() => undefined).catch(decodeL1BlockError)), 'NotDepositor')
+    assert.equal(
+      await revertName(
+        c.public
+          .call({ account: user.address, to: L1_BLOCK_ADDRESS, data: ecotone })
+          .then(() => undefined)
+          .catch(decodeL1BlockError),
+      ),
+      'NotDepositor',
+    )
 
     await c.test.impersonateAccount({ address: DEPOSITOR_ACCOUNT })
     await c.test.setBalance({ address: DEPOSITOR_ACCOUNT, value: parseEther('1') })
     await mined(await c.wallet.sendTransaction({ account: DEPOSITOR_ACCOUNT, chain: null, to: L1_BLOCK_ADDRESS, data: ecotone }))
-    const read = (functionName: string) => c.public.readContract({ address: L1_BLOCK_ADDRESS, abi: l1BlockAbi, functionName } as never)
-    const names = ['baseFeeScalar', 'blobBaseFeeScalar', 'sequenceNumber', 'timestamp', 'number', 'basefee', 'blobBaseFee', 'hash', 'batcherHash'] as const
-    assert.deepEqual(await Promise.all(names.map(read)), names.map((n) => attributes[n]))
+    const read = (functionName: string) =>
+      c.public.readContract({ address: L1_BLOCK_ADDRESS, abi: l1BlockAbi, functionName } as never)
+    const names = [
+      'baseFeeScalar',
+      'blobBaseFeeScalar',
+      'sequenceNumber',
+      'timestamp',
+      'number',
+      'basefee',
+      'blobBaseFee',
+      'hash',
+      'batcherHash',
+    ] as const
+    assert.deepEqual(
+      await Promise.all(names.map(read)),
+      names.map((n) => attributes[n]),
+    )
     // Execution clients read the fee inputs from fixed slots: basefee 1, scalars packed in 3, blobBaseFee 7.
     const slot = (i: number) => c.public.getStorageAt({ address: L1_BLOCK_ADDRESS, slot: toHex(i, { size: 32 }) })
     assert.equal(hexToBigInt((await slot(1))!), attributes.basefee)
     assert.equal(hexToBigInt((await slot(3))!), (1368n << 96n) | (810_949n << 64n) | 3n)
     assert.equal(hexToBigInt((await slot(7))!), attributes.blobBaseFee)
 
-    const isthmus = concat([toFunctionSelector('setL1BlockValuesIsthmus()'), ecotone.slice(10) as Hex, encodePacked(['uint32', 'uint64'], [9, 555n])])
+    const isthmus = concat([
+      toFunctionSelector('setL1BlockValuesIsthmus()'),
+      ecotone.slice(10) as Hex,
+      encodePacked(['uint32', 'uint64'], [9, 555n]),
+    ])
     assert.equal(isthmus.slice(0, 10), '0x098999be')
     await mined(await c.wallet.sendTransaction({ account: DEPOSITOR_ACCOUNT, chain: null, to: L1_BLOCK_ADDRESS, data: isthmus }))
-    assert.deepEqual(await Promise.all(['operatorFeeScalar', 'operatorFeeConstant', 'number'].map(read)), [9, 555n, attributes.number])
+    assert.deepEqual(await Promise.all(['operatorFeeScalar', 'operatorFeeConstant', 'number'].map(read)), [
+      9,
+      555n,
+      attributes.number,
+    ])
     assert.equal(hexToBigInt((await slot(8))!), (9n << 64n) | 555n)
 
-    const jovian = concat([toFunctionSelector('setL1BlockValuesJovian()'), isthmus.slice(10) as Hex, encodePacked(['uint16'], [400])])
+    const jovian = concat([
+      toFunctionSelector('setL1BlockValuesJovian()'),
+      isthmus.slice(10) as Hex,
+      encodePacked(['uint16'], [400]),
+    ])
     assert.equal(jovian.slice(0, 10), '0x3db6be2b')
     await mined(await c.wallet.sendTransaction({ account: DEPOSITOR_ACCOUNT, chain: null, to: L1_BLOCK_ADDRESS, data: jovian }))
-    assert.deepEqual(await Promise.all(['daFootprintGasScalar', 'operatorFeeScalar', 'operatorFeeConstant'].map(read)), [400, 9, 555n])
+    assert.deepEqual(await Promise.all(['daFootprintGasScalar', 'operatorFeeScalar', 'operatorFeeConstant'].map(read)), [
+      400,
+      9,
+      555n,
+    ])
     assert.equal(hexToBigInt((await slot(8))!), (400n << 96n) | (9n << 64n) | 555n)
     await c.test.stopImpersonatingAccount({ address: DEPOSITOR_ACCOUNT })
   })
@@ -549,7 +762,10 @@ describe('L2 predeploys from l2PredeployAlloc()', () => {
 
 /** Re-throws a raw `eth_call` revert as the decoded L1Block error, for `revertName`. */
 function decodeL1BlockError(err: unknown): never {
-  const data = err instanceof BaseError ? (err.walk((e) => typeof (e as { data?: unknown }).data === 'string') as { data?: Hex } | null)?.data : undefined
+  const data =
+    err instanceof BaseError
+      ? (err.walk((e) => typeof (e as { data?: unknown }).data === 'string') as { data?: Hex } | null)?.data
+      : undefined
   if (data === undefined) throw err
   throw new ContractFunctionRevertedError({ abi: l1BlockAbi, data, functionName: 'setL1BlockValuesEcotone' })
 }

@@ -9,7 +9,20 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { concat, createPublicClient, createWalletClient, defineChain, encodePacked, http, keccak256, pad, parseEther, toFunctionSelector, toHex, type Hex } from 'viem'
+import {
+  concat,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodePacked,
+  http,
+  keccak256,
+  pad,
+  parseEther,
+  toFunctionSelector,
+  toHex,
+  type Hex,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { chainConfig, getWithdrawalHashStorageSlot, getWithdrawals, walletActionsL2 } from 'viem/op-stack'
 import { devGenesis } from '../../src/chain/genesis.ts'
@@ -43,10 +56,19 @@ test('the genesis carries the predeploys’ runtime code', async () => {
 })
 
 test('viem’s initiateWithdrawal runs on our L2 and sets sentMessages[hash] at the slot the portal proves', async () => {
-  const chain = defineChain({ id: Number(DEV_CHAIN_ID), name: 'megaeth-dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [node.rpcUrl] } }, contracts: chainConfig.contracts })
+  const chain = defineChain({
+    id: Number(DEV_CHAIN_ID),
+    name: 'megaeth-dev',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [node.rpcUrl] } },
+    contracts: chainConfig.contracts,
+  })
   const wallet = createWalletClient({ chain, transport: http(node.rpcUrl) }).extend(walletActionsL2())
   const client = createPublicClient({ chain, transport: http(node.rpcUrl) })
-  const hash = await wallet.initiateWithdrawal({ account: user, request: { to: user.address, gas: 100_000n, value: parseEther('1'), data: '0x' } })
+  const hash = await wallet.initiateWithdrawal({
+    account: user,
+    request: { to: user.address, gas: 100_000n, value: parseEther('1'), data: '0x' },
+  })
   const receipt = await client.waitForTransactionReceipt({ hash })
   assert.equal(receipt.status, 'success')
   const [withdrawal] = getWithdrawals(receipt)
@@ -65,7 +87,10 @@ test('L1Block’s setL1BlockValuesEcotone runs for the depositor account and rev
       [1368, 810_949, 0n, 1_765_000_000n, 21_000_000n, 7n * 10n ** 9n, 1n, keccak256(toHex('l1')), pad('0x01', { size: 32 })],
     ),
   ])
-  const asDepositor = await rpcRaw<Hex>(node.rpcUrl, 'eth_call', [{ from: DEPOSITOR_ACCOUNT, to: L1_BLOCK_ADDRESS, data }, 'latest'])
+  const asDepositor = await rpcRaw<Hex>(node.rpcUrl, 'eth_call', [
+    { from: DEPOSITOR_ACCOUNT, to: L1_BLOCK_ADDRESS, data },
+    'latest',
+  ])
   assert.equal(asDepositor.error, undefined, JSON.stringify(asDepositor.error))
   assert.equal(asDepositor.result, '0x')
   const asUser = await rpcRaw<Hex>(node.rpcUrl, 'eth_call', [{ from: user.address, to: L1_BLOCK_ADDRESS, data }, 'latest'])

@@ -10,7 +10,18 @@ import assert from 'node:assert/strict'
 import { encodeDeployData, encodeFunctionData, keccak256, type Address, type Hex } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
-import { DEV_CHAIN_ID, DEV_KEYS, JsonRpcCallError, makeTempDir, removeTempDir, rpc, rpcRaw, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import {
+  DEV_CHAIN_ID,
+  DEV_KEYS,
+  JsonRpcCallError,
+  makeTempDir,
+  removeTempDir,
+  rpc,
+  rpcRaw,
+  startNode,
+  waitFor,
+  type NodeHandle,
+} from '../helpers/node-process.ts'
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 import { fetchBlockWithWitness, verifyDevBlock } from '../helpers/witness.ts'
 
@@ -104,12 +115,32 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const deployer = privateKeyToAccount(DEV_KEYS[0]!)
     let deployerNonce = 0
     const signed = (account: PrivateKeyAccount, nonce: number, tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint }) =>
-      account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce, gas: tx.gas, value: tx.value ?? 0n, ...(tx.to === undefined ? {} : { to: tx.to }), ...(tx.data === undefined ? {} : { data: tx.data }), ...FEE })
-    const deployed = await rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [await signed(deployer, deployerNonce++, { data: encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Crash', 'CR', 10n ** 24n] }), gas: 2_000_000n })])
+      account.signTransaction({
+        chainId: DEV_CHAIN_ID,
+        type: 'eip1559',
+        nonce,
+        gas: tx.gas,
+        value: tx.value ?? 0n,
+        ...(tx.to === undefined ? {} : { to: tx.to }),
+        ...(tx.data === undefined ? {} : { data: tx.data }),
+        ...FEE,
+      })
+    const deployed = await rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
+      await signed(deployer, deployerNonce++, {
+        data: encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Crash', 'CR', 10n ** 24n] }),
+        gas: 2_000_000n,
+      }),
+    ])
     const tokenAddress = deployed.contractAddress!
     const tokenSenders = [4, 5, 6].map((i) => privateKeyToAccount(DEV_KEYS[i]!))
     for (const s of tokenSenders) {
-      const r = await rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [await signed(deployer, deployerNonce++, { to: tokenAddress, data: encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [s.address, 10n ** 21n] }), gas: 100_000n })])
+      const r = await rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
+        await signed(deployer, deployerNonce++, {
+          to: tokenAddress,
+          data: encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [s.address, 10n ** 21n] }),
+          gas: 100_000n,
+        }),
+      ])
       assert.equal(r.status, '0x1', 'token funding')
     }
 
@@ -124,7 +155,14 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
       received: Receipt[]
     }
     const senders: Sender[] = []
-    for (const [i, kind] of [[1, 'eth'], [2, 'eth'], [3, 'eth'], [4, 'token'], [5, 'token'], [6, 'token']] as const) {
+    for (const [i, kind] of [
+      [1, 'eth'],
+      [2, 'eth'],
+      [3, 'eth'],
+      [4, 'token'],
+      [5, 'token'],
+      [6, 'token'],
+    ] as const) {
       const account = privateKeyToAccount(DEV_KEYS[i]!)
       senders.push({
         account,
@@ -141,9 +179,17 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const loops = senders.map(async (s) => {
       let nonce = s.startNonce
       while (!stopLoad.signal.aborted) {
-        const raw = await signed(s.account, nonce, s.kind === 'eth'
-          ? { to: s.recipient, value: VALUE, gas: 21_000n }
-          : { to: tokenAddress, data: encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [s.recipient, VALUE] }), gas: 100_000n })
+        const raw = await signed(
+          s.account,
+          nonce,
+          s.kind === 'eth'
+            ? { to: s.recipient, value: VALUE, gas: 21_000n }
+            : {
+                to: tokenAddress,
+                data: encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [s.recipient, VALUE] }),
+                gas: 100_000n,
+              },
+        )
         s.sent.push({ nonce, hash: keccak256(raw) })
         try {
           const receipt = await syncSend(first.rpcUrl, raw, stopLoad.signal)
@@ -157,23 +203,41 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     })
 
     const loadStarted = Date.now()
-    await waitFor('load to produce receipts', () => senders.every((s) => s.received.length >= 5) && Date.now() - loadStarted > 1_500, 30_000, 20)
+    await waitFor(
+      'load to produce receipts',
+      () => senders.every((s) => s.received.length >= 5) && Date.now() - loadStarted > 1_500,
+      30_000,
+      20,
+    )
     // Crash while clients hold receipts of the unsealed block (only in the WAL).
     let headBeforeCrash = 0n
-    await waitFor('received receipts above the sealed head', async () => {
-      headBeforeCrash = BigInt(await rpc<Hex>(first.rpcUrl, 'eth_blockNumber'))
-      return senders.some((s) => s.received.some((r) => BigInt(r.blockNumber) > headBeforeCrash))
-    }, 10_000, 5)
+    await waitFor(
+      'received receipts above the sealed head',
+      async () => {
+        headBeforeCrash = BigInt(await rpc<Hex>(first.rpcUrl, 'eth_blockNumber'))
+        return senders.some((s) => s.received.some((r) => BigInt(r.blockNumber) > headBeforeCrash))
+      },
+      10_000,
+      5,
+    )
     await first.kill9()
     stopLoad.abort()
     await Promise.all(loops)
     const received = senders.flatMap((s) => s.received)
-    t.diagnostic(`received ${received.length} receipts before kill -9 (sealed head was ${headBeforeCrash}); ${senders.reduce((n, s) => n + s.sent.length, 0)} txs sent`)
+    t.diagnostic(
+      `received ${received.length} receipts before kill -9 (sealed head was ${headBeforeCrash}); ${senders.reduce((n, s) => n + s.sent.length, 0)} txs sent`,
+    )
     assert.ok(received.length >= 30, `enough load before the crash (${received.length} receipts)`)
-    assert.ok(received.some((r) => BigInt(r.blockNumber) > headBeforeCrash), 'some received receipts were in the unsealed block (only in the WAL) at the crash')
+    assert.ok(
+      received.some((r) => BigInt(r.blockNumber) > headBeforeCrash),
+      'some received receipts were in the unsealed block (only in the WAL) at the crash',
+    )
 
     const second = await start(datadir)
-    const opened = second.logs().stdout.split('\n').find((l) => l.includes('"opened chain"'))
+    const opened = second
+      .logs()
+      .stdout.split('\n')
+      .find((l) => l.includes('"opened chain"'))
     assert.ok(opened !== undefined, 'the restarted node logged "opened chain"')
     const { unsealedMiniBlocks } = JSON.parse(opened) as { unsealedMiniBlocks: number }
     t.diagnostic(`restart replayed ${unsealedMiniBlocks} unsealed mini-blocks from the WAL`)
@@ -183,36 +247,53 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     for (const r of received) {
       const after = await rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [r.transactionHash])
       if (after === null) {
-        mismatches.push(`${r.transactionHash}: missing after restart (was in block ${BigInt(r.blockNumber)}, mini-block ${r.miniBlockNumber})`)
+        mismatches.push(
+          `${r.transactionHash}: missing after restart (was in block ${BigInt(r.blockNumber)}, mini-block ${r.miniBlockNumber})`,
+        )
         continue
       }
       try {
         assert.deepEqual(durableFields(after), durableFields(r))
       } catch {
-        mismatches.push(`${r.transactionHash}: differs\n  before ${JSON.stringify(durableFields(r))}\n  after  ${JSON.stringify(durableFields(after))}`)
+        mismatches.push(
+          `${r.transactionHash}: differs\n  before ${JSON.stringify(durableFields(r))}\n  after  ${JSON.stringify(durableFields(after))}`,
+        )
       }
     }
     assert.deepEqual(mismatches, [], `receipts lost or changed by the crash:\n${mismatches.slice(0, 10).join('\n')}`)
 
     // Recovery seals the WAL's mini-blocks: received receipts now have a block hash, and the block lists them.
     const lastReceived = received.reduce((a, b) => (BigInt(a.blockNumber) > BigInt(b.blockNumber) ? a : b))
-    const sealedLast = await waitFor('the last received receipt to be sealed', async () => {
-      const r = await rpc<Receipt>(second.rpcUrl, 'eth_getTransactionReceipt', [lastReceived.transactionHash])
-      // Unsealed receipts carry a placeholder block hash (the zero-padded block number).
-      return unsealedBlockNumber(r.blockHash as `0x${string}`) !== undefined ? undefined : r
-    }, 10_000, 50)
+    const sealedLast = await waitFor(
+      'the last received receipt to be sealed',
+      async () => {
+        const r = await rpc<Receipt>(second.rpcUrl, 'eth_getTransactionReceipt', [lastReceived.transactionHash])
+        // Unsealed receipts carry a placeholder block hash (the zero-padded block number).
+        return unsealedBlockNumber(r.blockHash as `0x${string}`) !== undefined ? undefined : r
+      },
+      10_000,
+      50,
+    )
     const block = await rpc<Block>(second.rpcUrl, 'eth_getBlockByHash', [sealedLast.blockHash, false])
     assert.ok(block.transactions.includes(lastReceived.transactionHash), 'the sealed block lists the recovered tx')
 
     // A request cut by the crash may have been accepted (journaled) and is restored into the pool:
     // let it land before counting.
-    await waitFor('the restored pool to drain', async () => {
-      for (const s of senders) {
-        const [latest, pending] = await Promise.all([rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'latest']), rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'pending'])])
-        if (latest !== pending) return false
-      }
-      return true
-    }, 10_000, 50)
+    await waitFor(
+      'the restored pool to drain',
+      async () => {
+        for (const s of senders) {
+          const [latest, pending] = await Promise.all([
+            rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'latest']),
+            rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'pending']),
+          ])
+          if (latest !== pending) return false
+        }
+        return true
+      },
+      10_000,
+      50,
+    )
 
     // Per sender: included txs are exactly a nonce prefix; balances account for exactly those.
     for (const s of senders) {
@@ -221,21 +302,44 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
       for (const { nonce, hash } of s.sent) {
         const r = await rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash])
         if (nonce < nonceAfter) {
-          assert.ok(r !== null, `${s.account.address}: nonce ${nonce} < account nonce ${nonceAfter} but its tx ${hash} has no receipt`)
+          assert.ok(
+            r !== null,
+            `${s.account.address}: nonce ${nonce} < account nonce ${nonceAfter} but its tx ${hash} has no receipt`,
+          )
           included.push(r)
         } else {
           assert.equal(r, null, `${s.account.address}: tx at nonce ${nonce} ≥ account nonce ${nonceAfter} has a receipt`)
         }
       }
-      assert.ok(nonceAfter - s.startNonce >= s.received.length, `${s.account.address}: nonce ${nonceAfter} does not cover the ${s.received.length} received receipts`)
+      assert.ok(
+        nonceAfter - s.startNonce >= s.received.length,
+        `${s.account.address}: nonce ${nonceAfter} does not cover the ${s.received.length} received receipts`,
+      )
       for (const r of included) assert.equal(r.status, '0x1', `load tx ${r.transactionHash} succeeded`)
       const fees = included.reduce((sum, r) => sum + BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice), 0n)
       const spentValue = s.kind === 'eth' ? VALUE * BigInt(included.length) : 0n
-      assert.equal(BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getBalance', [s.account.address, 'latest'])), s.startBalance - fees - spentValue, `${s.account.address}: ETH balance`)
-      const recipientBalance = s.kind === 'eth'
-        ? BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getBalance', [s.recipient, 'latest']))
-        : BigInt(await rpc<Hex>(second.rpcUrl, 'eth_call', [{ to: tokenAddress, data: encodeFunctionData({ abi: token.abi, functionName: 'balanceOf', args: [s.recipient] }) }, 'latest']))
-      assert.equal(recipientBalance, VALUE * BigInt(included.length), `${s.recipient}: ${s.kind} balance = ${included.length} transfers`)
+      assert.equal(
+        BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getBalance', [s.account.address, 'latest'])),
+        s.startBalance - fees - spentValue,
+        `${s.account.address}: ETH balance`,
+      )
+      const recipientBalance =
+        s.kind === 'eth'
+          ? BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getBalance', [s.recipient, 'latest']))
+          : BigInt(
+              await rpc<Hex>(second.rpcUrl, 'eth_call', [
+                {
+                  to: tokenAddress,
+                  data: encodeFunctionData({ abi: token.abi, functionName: 'balanceOf', args: [s.recipient] }),
+                },
+                'latest',
+              ]),
+            )
+      assert.equal(
+        recipientBalance,
+        VALUE * BigInt(included.length),
+        `${s.recipient}: ${s.kind} balance = ${included.length} transfers`,
+      )
     }
 
     // The chain is intact across the crash: parent hashes link block by block, and every block —
@@ -253,11 +357,18 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     // ...and continues: a new tx from every sender lands, new blocks are sealed.
     for (const s of senders) {
       const nonce = Number(BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'pending'])))
-      const r = await rpc<Receipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [await signed(s.account, nonce, { to: s.recipient, value: 1n, gas: 21_000n })])
+      const r = await rpc<Receipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [
+        await signed(s.account, nonce, { to: s.recipient, value: 1n, gas: 21_000n }),
+      ])
       assert.equal(r.status, '0x1', 'post-recovery tx succeeded')
       assert.ok(BigInt(r.blockNumber) > BigInt(lastReceived.blockNumber), 'post-recovery txs go into later blocks')
     }
-    await waitFor('a new block after the restart', async () => BigInt(await rpc<Hex>(second.rpcUrl, 'eth_blockNumber')) > head, 10_000, 100)
+    await waitFor(
+      'a new block after the restart',
+      async () => BigInt(await rpc<Hex>(second.rpcUrl, 'eth_blockNumber')) > head,
+      10_000,
+      100,
+    )
     await second.stop()
   })
 
@@ -268,22 +379,53 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const account = privateKeyToAccount(DEV_KEYS[8]!)
     const recipient: Address = '0x000000000000000000000000000000000000c0fe'
     const raws = await Promise.all(
-      Array.from({ length: 50 }, (_, nonce) => account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce, gas: 21_000n, to: recipient, value: 1n, ...FEE })),
+      Array.from({ length: 50 }, (_, nonce) =>
+        account.signTransaction({
+          chainId: DEV_CHAIN_ID,
+          type: 'eip1559',
+          nonce,
+          gas: 21_000n,
+          to: recipient,
+          value: 1n,
+          ...FEE,
+        }),
+      ),
     )
     // Wait out the first mini-block so the next one is ~2 s away, then submit one batch and crash at once.
-    await waitFor('a mini-block boundary', async () => BigInt((await rpc<{ head: { miniBlock: Hex } }>(first.rpcUrl, 'mega_nodeInfo')).head.miniBlock) > 0n, 10_000, 20)
-    const res = await fetch(first.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(raws.map((raw, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [raw] }))) })
+    await waitFor(
+      'a mini-block boundary',
+      async () => BigInt((await rpc<{ head: { miniBlock: Hex } }>(first.rpcUrl, 'mega_nodeInfo')).head.miniBlock) > 0n,
+      10_000,
+      20,
+    )
+    const res = await fetch(first.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(raws.map((raw, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [raw] }))),
+    })
     const answers = (await res.json()) as Array<{ result?: Hex; error?: unknown }>
     await first.kill9()
     const hashes = answers.map((a) => a.result).filter((h): h is Hex => h !== undefined)
-    assert.equal(hashes.length, 50, `every transaction acknowledged: ${JSON.stringify(answers.find((a) => a.error !== undefined))}`)
+    assert.equal(
+      hashes.length,
+      50,
+      `every transaction acknowledged: ${JSON.stringify(answers.find((a) => a.error !== undefined))}`,
+    )
 
     const second = await start(datadir)
-    const restored = second.logs().stdout.split('\n').find((l) => l.includes('restored the transaction pool'))
+    const restored = second
+      .logs()
+      .stdout.split('\n')
+      .find((l) => l.includes('restored the transaction pool'))
     t.diagnostic(restored ?? 'no pool restore logged')
     assert.ok(restored !== undefined, 'the restart restored the pool from its journal')
     for (const hash of hashes) {
-      const receipt = await waitFor(`receipt of acknowledged ${hash}`, () => rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), 10_000, 50)
+      const receipt = await waitFor(
+        `receipt of acknowledged ${hash}`,
+        () => rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined),
+        10_000,
+        50,
+      )
       assert.equal(receipt.status, '0x1')
     }
     assert.equal(BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getBalance', [recipient, 'latest'])), 50n)
@@ -298,10 +440,22 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const account = privateKeyToAccount(DEV_KEYS[7]!)
     let nonce = 0
     const send = async (tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint }) =>
-      rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [await account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce: nonce++, gas: tx.gas, value: tx.value ?? 0n, ...(tx.to === undefined ? {} : { to: tx.to }), ...(tx.data === undefined ? {} : { data: tx.data }), ...FEE })])
+      rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
+        await account.signTransaction({
+          chainId: DEV_CHAIN_ID,
+          type: 'eip1559',
+          nonce: nonce++,
+          gas: tx.gas,
+          value: tx.value ?? 0n,
+          ...(tx.to === undefined ? {} : { to: tx.to }),
+          ...(tx.data === undefined ? {} : { data: tx.data }),
+          ...FEE,
+        }),
+      ])
     const deployed = await send({ data: counter.bytecode, gas: 500_000n })
     const counterAddress = deployed.contractAddress!
-    for (let i = 0; i < 5; i++) await send({ to: counterAddress, data: encodeFunctionData({ abi: counter.abi, functionName: 'increment' }), gas: 100_000n })
+    for (let i = 0; i < 5; i++)
+      await send({ to: counterAddress, data: encodeFunctionData({ abi: counter.abi, functionName: 'increment' }), gas: 100_000n })
     const recipient: Address = '0x000000000000000000000000000000000000beef'
     const last = await send({ to: recipient, value: 12_345n, gas: 21_000n })
 
@@ -319,15 +473,26 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const stopStarted = Date.now()
     const exit = await first.stop()
     t.diagnostic(`graceful stop took ${Date.now() - stopStarted} ms`)
-    assert.equal(exit.code, 0, `clean exit code (got ${exit.code}, signal ${exit.signal}); stderr: ${first.logs().stderr.slice(-500)}`)
+    assert.equal(
+      exit.code,
+      0,
+      `clean exit code (got ${exit.code}, signal ${exit.signal}); stderr: ${first.logs().stderr.slice(-500)}`,
+    )
     // The last block the stopping node sealed.
-    const sealedNumbers = first.logs().stdout.split('\n').filter((l) => l.includes('"sealed block"')).map((l) => BigInt((JSON.parse(l) as { number: string }).number))
+    const sealedNumbers = first
+      .logs()
+      .stdout.split('\n')
+      .filter((l) => l.includes('"sealed block"'))
+      .map((l) => BigInt((JSON.parse(l) as { number: string }).number))
     assert.ok(sealedNumbers.length > 0, 'the sealer logged its blocks at debug level')
     const finalHead = sealedNumbers[sealedNumbers.length - 1]!
     assert.ok(finalHead >= BigInt(headBefore.number), 'stop seals at least up to the head seen before it')
 
     const second = await start(datadir, ['--log.level=debug'])
-    const opened = second.logs().stdout.split('\n').find((l) => l.includes('"opened chain"'))
+    const opened = second
+      .logs()
+      .stdout.split('\n')
+      .find((l) => l.includes('"opened chain"'))
     assert.ok(opened !== undefined, 'the restarted node logged "opened chain"')
     const openedInfo = JSON.parse(opened) as { head: string; unsealedMiniBlocks: number }
     assert.equal(BigInt(openedInfo.head), finalHead, 'restart resumes at the head sealed at shutdown')
@@ -342,10 +507,25 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     assert.equal(unsealedBlockNumber(receipt.blockHash as `0x${string}`), undefined, 'the last receipt is sealed')
 
     // The chain continues from there.
-    const more = await rpc<Receipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [await account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce: nonce++, gas: 21_000n, to: recipient, value: 1n, ...FEE })])
+    const more = await rpc<Receipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [
+      await account.signTransaction({
+        chainId: DEV_CHAIN_ID,
+        type: 'eip1559',
+        nonce: nonce++,
+        gas: 21_000n,
+        to: recipient,
+        value: 1n,
+        ...FEE,
+      }),
+    ])
     assert.equal(more.status, '0x1', 'a tx after the restart lands')
     assert.ok(BigInt(more.blockNumber) > finalHead, 'in a block after the restored head')
-    await waitFor('a block above the restored head', async () => BigInt(await rpc<Hex>(second.rpcUrl, 'eth_blockNumber')) > finalHead, 10_000, 100)
+    await waitFor(
+      'a block above the restored head',
+      async () => BigInt(await rpc<Hex>(second.rpcUrl, 'eth_blockNumber')) > finalHead,
+      10_000,
+      100,
+    )
     const r = await rpcRaw<Hex>(second.rpcUrl, 'eth_getBalance', [recipient, 'latest'])
     assert.equal(BigInt(r.result!), 12_346n)
   })

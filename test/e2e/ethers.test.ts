@@ -25,7 +25,6 @@ import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 let node: NodeHandle
 let provider: JsonRpcProvider
 
-
 function wallet(i: number): Wallet {
   return new Wallet(DEV_KEYS[i]!, provider)
 }
@@ -44,12 +43,17 @@ function randomAddress(): string {
 
 /** Resolves when the tx's EVM block is sealed (ethers' `getTransactionReceipt` needs a blockHash). */
 async function sealed(hash: string): Promise<TransactionReceipt> {
-  return waitFor(`sealed receipt of ${hash}`, async () => {
-    const raw = (await provider.send('eth_getTransactionReceipt', [hash])) as { blockHash: string } | null
-    // Before its EVM block seals a receipt carries the placeholder hash (the zero-padded block number).
-    if (raw === null || unsealedBlockNumber(raw.blockHash as `0x${string}`) !== undefined) return undefined
-    return (await provider.getTransactionReceipt(hash)) ?? undefined
-  }, 10_000, 100)
+  return waitFor(
+    `sealed receipt of ${hash}`,
+    async () => {
+      const raw = (await provider.send('eth_getTransactionReceipt', [hash])) as { blockHash: string } | null
+      // Before its EVM block seals a receipt carries the placeholder hash (the zero-padded block number).
+      if (raw === null || unsealedBlockNumber(raw.blockHash as `0x${string}`) !== undefined) return undefined
+      return (await provider.getTransactionReceipt(hash)) ?? undefined
+    },
+    10_000,
+    100,
+  )
 }
 
 before(async () => {
@@ -112,8 +116,14 @@ describe('ethers v6 provider', { timeout: 60_000 }, () => {
       await provider.off('debug', onDebug)
     }
     const batches = payloads.filter((p): p is unknown[] => Array.isArray(p) && p.length > 1)
-    assert.ok(batches.length >= 1, `ethers sent a JSON-RPC batch (payload sizes: ${payloads.map((p) => (Array.isArray(p) ? p.length : 1)).join(',')})`)
-    assert.ok(batches.some((b) => b.length >= 20), 'the 20 concurrent getBalance calls went out as one batch')
+    assert.ok(
+      batches.length >= 1,
+      `ethers sent a JSON-RPC batch (payload sizes: ${payloads.map((p) => (Array.isArray(p) ? p.length : 1)).join(',')})`,
+    )
+    assert.ok(
+      batches.some((b) => b.length >= 20),
+      'the 20 concurrent getBalance calls went out as one batch',
+    )
     assert.equal(balances.length, 20)
     for (const b of balances) assert.ok(b > 0n, 'every dev account is funded')
     for (const c of counts) assert.ok(c >= 0, 'nonce')
@@ -124,10 +134,24 @@ describe('ethers v6 provider', { timeout: 60_000 }, () => {
     const start = await provider.getTransactionCount(w.address, 'pending')
     const to = randomAddress()
     const signed = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => w.signTransaction({ to, value: 1n, nonce: start + i, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n, chainId: DEV_CHAIN_ID, type: 2 })),
+      Array.from({ length: 10 }, (_, i) =>
+        w.signTransaction({
+          to,
+          value: 1n,
+          nonce: start + i,
+          gasLimit: 21_000n,
+          maxFeePerGas: 10_000_000_000n,
+          maxPriorityFeePerGas: 0n,
+          chainId: DEV_CHAIN_ID,
+          type: 2,
+        }),
+      ),
     )
     const sent = await Promise.all(signed.map((raw) => provider.broadcastTransaction(raw)))
-    assert.deepEqual(sent.map((t) => t.hash), signed.map((raw) => keccak256(raw)))
+    assert.deepEqual(
+      sent.map((t) => t.hash),
+      signed.map((raw) => keccak256(raw)),
+    )
     await waitFor('all 10 transfers', async () => (await provider.getBalance(to)) === 10n, 10_000)
     // Raw call: ethers caches identical requests for 250 ms (cacheTimeout), and the previous test asked this one.
     assert.equal(Number(BigInt(await provider.send('eth_getTransactionCount', [w.address, 'latest']))), start + 10)
@@ -162,8 +186,17 @@ describe('ethers v6 wallet', { timeout: 60_000 }, () => {
     const to = randomAddress()
     const tx = await w.sendTransaction({ to, value: 1n })
     // The receipt exists ~10-20 ms after sending, with the placeholder block hash until the 1 s block seals.
-    const raw = await waitFor('the realtime receipt', async () => ((await provider.send('eth_getTransactionReceipt', [tx.hash])) as { blockHash: string } | null) ?? undefined, 5_000, 10)
-    assert.notEqual(unsealedBlockNumber(raw.blockHash as `0x${string}`), undefined, 'this test needs the unsealed window (the block sealed too early; rerun)')
+    const raw = await waitFor(
+      'the realtime receipt',
+      async () => ((await provider.send('eth_getTransactionReceipt', [tx.hash])) as { blockHash: string } | null) ?? undefined,
+      5_000,
+      10,
+    )
+    assert.notEqual(
+      unsealedBlockNumber(raw.blockHash as `0x${string}`),
+      undefined,
+      'this test needs the unsealed window (the block sealed too early; rerun)',
+    )
     const receipt = await provider.getTransactionReceipt(tx.hash)
     assert.equal(receipt?.status, 1)
     const waited = await tx.wait()
@@ -208,7 +241,11 @@ describe('ethers v6 contracts', { timeout: 60_000 }, () => {
     const to = randomAddress()
     const tx = (await token.getFunction('transfer')(to, 55n)) as ContractTransactionResponse
     const receipt = await sealed(tx.hash)
-    const events = (await token.queryFilter(token.filters['Transfer']!(null, to), receipt.blockNumber, receipt.blockNumber)) as EventLog[]
+    const events = (await token.queryFilter(
+      token.filters['Transfer']!(null, to),
+      receipt.blockNumber,
+      receipt.blockNumber,
+    )) as EventLog[]
     assert.equal(events.length, 1)
     assert.equal(events[0]!.transactionHash, tx.hash)
     assert.equal(events[0]!.blockHash, receipt.blockHash)
@@ -236,7 +273,12 @@ describe('ethers v6 contracts', { timeout: 60_000 }, () => {
       // Let the subscribers install their filters first (eth_newFilter on the next poll).
       await new Promise((r) => setTimeout(r, 500))
       const tx = (await token.getFunction('transfer')(to, 66n)) as ContractTransactionResponse
-      await waitFor('contract.on to deliver the Transfer to both listeners', () => byName.length > 0 && byFilter.length > 0, 15_000, 100)
+      await waitFor(
+        'contract.on to deliver the Transfer to both listeners',
+        () => byName.length > 0 && byFilter.length > 0,
+        15_000,
+        100,
+      )
       assert.equal(byName[0]!.value, 66n)
       assert.equal(byName[0]!.log.transactionHash, tx.hash)
       assert.equal(byFilter.length, 1, 'the filter matches only the transfer to its recipient')

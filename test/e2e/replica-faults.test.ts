@@ -77,14 +77,26 @@ async function startLoad(url: string): Promise<Load> {
   const deployer = privateKeyToAccount(DEV_KEYS[0]!)
   const fees = { maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 6n }
   const deployNonce = BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [deployer.address, 'pending']))
-  const deployTx = await deployer.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce: Number(deployNonce), gas: 1_000_000n, data: contract('Counter').bytecode, ...fees })
-  const receipt = await rpc<{ status: Hex; contractAddress: Address; blockNumber: Hex }>(url, 'eth_sendRawTransactionSync', [deployTx, 10_000])
+  const deployTx = await deployer.signTransaction({
+    chainId: DEV_CHAIN_ID,
+    type: 'eip1559',
+    nonce: Number(deployNonce),
+    gas: 1_000_000n,
+    data: contract('Counter').bytecode,
+    ...fees,
+  })
+  const receipt = await rpc<{ status: Hex; contractAddress: Address; blockNumber: Hex }>(url, 'eth_sendRawTransactionSync', [
+    deployTx,
+    10_000,
+  ])
   assert.equal(receipt.status, '0x1', 'Counter deployment failed')
   const counter = receipt.contractAddress
   const increment = encodeFunctionData({ abi: contract('Counter').abi, functionName: 'increment' })
 
   const senders = [privateKeyToAccount(DEV_KEYS[1]!), privateKeyToAccount(DEV_KEYS[2]!)]
-  const nonces = await Promise.all(senders.map(async (s) => BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [s.address, 'pending']))))
+  const nonces = await Promise.all(
+    senders.map(async (s) => BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [s.address, 'pending']))),
+  )
   let sent = 0
   const errors: string[] = []
   let stopped = false
@@ -97,14 +109,22 @@ async function startLoad(url: string): Promise<Load> {
       for (const { i, tx } of txs) {
         const sender = senders[i]!
         try {
-          const raw = await sender.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce: Number(nonces[i]!), ...fees, ...tx })
+          const raw = await sender.signTransaction({
+            chainId: DEV_CHAIN_ID,
+            type: 'eip1559',
+            nonce: Number(nonces[i]!),
+            ...fees,
+            ...tx,
+          })
           await rpc(url, 'eth_sendRawTransaction', [raw])
           nonces[i]!++
           sent++
         } catch (error) {
           if (stopped) break
           errors.push(error instanceof Error ? error.message : String(error))
-          nonces[i] = BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [sender.address, 'pending']).catch(() => hex(nonces[i]!)))
+          nonces[i] = BigInt(
+            await rpc<Hex>(url, 'eth_getTransactionCount', [sender.address, 'pending']).catch(() => hex(nonces[i]!)),
+          )
         }
       }
       await sleep(100)
@@ -128,7 +148,15 @@ async function startLoad(url: string): Promise<Load> {
  * from genesis, so the shorter the chain the better); the import-time faults, refused as soon as the
  * replica imports up to the tampering point whatever its verifier does, after them.
  */
-const SCENARIOS = ['witness-missing-node', 'witness-bogus-node', 'forged-signature', 'honest', 'wrong-state-root', 'tampered-state-diff', 'tampered-transaction'] as const satisfies readonly TamperMode[]
+const SCENARIOS = [
+  'witness-missing-node',
+  'witness-bogus-node',
+  'forged-signature',
+  'honest',
+  'wrong-state-root',
+  'tampered-state-diff',
+  'tampered-transaction',
+] as const satisfies readonly TamperMode[]
 type Scenario = (typeof SCENARIOS)[number]
 /** Scenarios (each a relay and a replica process) running at once. */
 const PARALLEL_SCENARIOS = 4
@@ -191,7 +219,8 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     await sequencer?.stop()
   })
 
-  const outcome = (scenario: Scenario): Promise<void> => outcomes.get(scenario) ?? Promise.reject(new Error(`${scenario} never started (see the before hook)`))
+  const outcome = (scenario: Scenario): Promise<void> =>
+    outcomes.get(scenario) ?? Promise.reject(new Error(`${scenario} never started (see the before hook)`))
 
   const sequencerHead = async (): Promise<bigint> => BigInt(await rpc<Hex>(sequencer!.rpcUrl, 'eth_blockNumber'))
 
@@ -205,7 +234,9 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
         case 'forged-signature':
           return await refusesForgeries(setup)
         default:
-          return await detects(setup, scenario, EXPECTED_CODES[scenario], { foundByVerifier: scenario === 'witness-missing-node' || scenario === 'witness-bogus-node' })
+          return await detects(setup, scenario, EXPECTED_CODES[scenario], {
+            foundByVerifier: scenario === 'witness-missing-node' || scenario === 'witness-bogus-node',
+          })
       }
     } finally {
       // Stopped as soon as checked, leaving the CPU to the scenarios still running.
@@ -220,7 +251,14 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     const metricsPort = await freePort()
     let replica: NodeHandle
     try {
-      replica = await startNode({ args: ['--role=replica', `--p2p.bootnodes=${relay.bootnode}`, '--replica.verify-workers=1', `--metrics.port=${metricsPort}`] })
+      replica = await startNode({
+        args: [
+          '--role=replica',
+          `--p2p.bootnodes=${relay.bootnode}`,
+          '--replica.verify-workers=1',
+          `--metrics.port=${metricsPort}`,
+        ],
+      })
     } catch (error) {
       await relay.stop()
       throw error
@@ -240,7 +278,13 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
       const sequencerAt = await sequencerHead().then(String, (e: unknown) => String(e))
       const { stdout, stderr } = replica.logs()
       const { mode, from } = relay.currentMode
-      const stats = { ...relay.stats, tamperedBlocks: [...relay.stats.tamperedBlocks].map(String), firstTamperedMiniBlock: String(relay.stats.firstTamperedMiniBlock), mode, from: String(from) }
+      const stats = {
+        ...relay.stats,
+        tamperedBlocks: [...relay.stats.tamperedBlocks].map(String),
+        firstTamperedMiniBlock: String(relay.stats.firstTamperedMiniBlock),
+        mode,
+        from: String(from),
+      }
       return `\n[${scenario}] sequencer head ${sequencerAt}; replica: ${info}\nrelay: ${JSON.stringify(stats)}\nload: sent ${load?.sent()}, errors ${JSON.stringify(load?.errors().slice(-3))}\n--- replica stderr:\n${stderr.slice(-2_000)}\n--- replica stdout:\n${stdout.slice(-4_000)}`
     }
     return { relay, replica, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, context }
@@ -258,7 +302,7 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     let head = 0n
     try {
       await waitFor(
-        'the replica to import up to the sequencer\'s head',
+        "the replica to import up to the sequencer's head",
         async () => {
           const [info, sequencerAt] = await Promise.all([nodeInfo(setup.replica.rpcUrl), sequencerHead()])
           head = BigInt(info.head.block)
@@ -289,14 +333,21 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
         50,
       )
     } catch (error) {
-      assert.fail(`verifying up to block ${wanted}: ${error instanceof Error ? error.message : String(error)}${await setup.context()}`)
+      assert.fail(
+        `verifying up to block ${wanted}: ${error instanceof Error ? error.message : String(error)}${await setup.context()}`,
+      )
     }
     assert.equal(last!.verified.failures, 0)
     return BigInt(last!.verified.block)
   }
 
   /** The replica refuses the first tampered block with `expectedCode`, halts there, says so, and stays up. */
-  async function detects(setup: Setup, mode: TamperMode, expectedCode: string, { foundByVerifier }: { foundByVerifier: boolean }): Promise<void> {
+  async function detects(
+    setup: Setup,
+    mode: TamperMode,
+    expectedCode: string,
+    { foundByVerifier }: { foundByVerifier: boolean },
+  ): Promise<void> {
     const { relay, replica } = setup
     const honestVerified = await followsHonestly(setup)
     const first = relay.armAfterLatest(mode)
@@ -324,28 +375,51 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     assert.equal(failure.code, expectedCode, `${failure.message}${ctx}`)
     // Honest blocks are never refused: the refused block is the first one the relay altered.
     assert.ok(failed >= first, `refused honest block ${failed} (tampering starts at ${first})${ctx}`)
-    assert.equal(failed, minOf(relay.stats.tamperedBlocks), `refused block ${failed}, but the first tampered one is ${minOf(relay.stats.tamperedBlocks)}${ctx}`)
+    assert.equal(
+      failed,
+      minOf(relay.stats.tamperedBlocks),
+      `refused block ${failed}, but the first tampered one is ${minOf(relay.stats.tamperedBlocks)}${ctx}`,
+    )
     // Honest blocks were verified, nothing from the refused one on. The verifier works in block order:
     // for a witness fault it verified every block before the refused one; an import check refuses
     // the block wherever the verifier is, and the verifier stops there.
     const verified = BigInt(info!.verified.block)
-    assert.ok(verified >= honestVerified && verified < failed, `verified head ${verified} (was ${honestVerified} before tampering; refused ${failed})${ctx}`)
+    assert.ok(
+      verified >= honestVerified && verified < failed,
+      `verified head ${verified} (was ${honestVerified} before tampering; refused ${failed})${ctx}`,
+    )
     if (foundByVerifier) assert.equal(verified, failed - 1n, `verified head${ctx}`)
 
     // What it serves is frozen at its last verified block: the chain view ends there (nothing from the
     // refused block or the mini-blocks applied after it), whatever it had imported before the alarm.
-    const headAtFailure = await waitFor('the replica to serve its last verified block', async () => {
-      const now = await nodeInfo(replica.rpcUrl)
-      return now.head.block === now.verified.block ? BigInt(now.head.block) : undefined
-    }, 5_000, 20)
+    const headAtFailure = await waitFor(
+      'the replica to serve its last verified block',
+      async () => {
+        const now = await nodeInfo(replica.rpcUrl)
+        return now.head.block === now.verified.block ? BigInt(now.head.block) : undefined
+      },
+      5_000,
+      20,
+    )
     assert.equal(headAtFailure, verified, `head ${headAtFailure} vs verified ${verified}${ctx}`)
     assert.ok(headAtFailure < failed, `head ${headAtFailure} reached the refused block ${failed}${ctx}`)
     for (const key of [DEV_KEYS[1]!, DEV_KEYS[2]!]) {
       const address = privateKeyToAccount(key).address
-      const [ours, theirs] = await Promise.all([rpc<Hex>(replica.rpcUrl, 'eth_getBalance', [address, 'latest']), rpc<Hex>(sequencer!.rpcUrl, 'eth_getBalance', [address, hex(headAtFailure)])])
-      assert.equal(ours, theirs, `${address}: the halted replica's latest balance is the sequencer's at block ${headAtFailure}${ctx}`)
+      const [ours, theirs] = await Promise.all([
+        rpc<Hex>(replica.rpcUrl, 'eth_getBalance', [address, 'latest']),
+        rpc<Hex>(sequencer!.rpcUrl, 'eth_getBalance', [address, hex(headAtFailure)]),
+      ])
+      assert.equal(
+        ours,
+        theirs,
+        `${address}: the halted replica's latest balance is the sequencer's at block ${headAtFailure}${ctx}`,
+      )
     }
-    assert.equal(await rpc(replica.rpcUrl, 'eth_getBlockByNumber', [hex(failed), false]), null, `the refused block is not served${ctx}`)
+    assert.equal(
+      await rpc(replica.rpcUrl, 'eth_getBlockByNumber', [hex(failed), false]),
+      null,
+      `the refused block is not served${ctx}`,
+    )
     // It stays there: no more imports, nothing verified at or past the refused block.
     const target = (await sequencerHead()) + 3n
     await waitFor('the sequencer to seal 3 more blocks', async () => (await sequencerHead()) >= target, 15_000, 50)
@@ -356,7 +430,11 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     assert.equal(later.verified.failures, 1)
 
     // What it imported is the sequencer's own chain.
-    const [ours, theirs] = await Promise.all([replica.rpcUrl, sequencer!.rpcUrl].map((url) => rpc<{ hash: Hex }>(url, 'eth_getBlockByNumber', [hex(headAtFailure), false])))
+    const [ours, theirs] = await Promise.all(
+      [replica.rpcUrl, sequencer!.rpcUrl].map((url) =>
+        rpc<{ hash: Hex }>(url, 'eth_getBlockByNumber', [hex(headAtFailure), false]),
+      ),
+    )
     assert.equal(ours!.hash, theirs!.hash, `block ${headAtFailure}${ctx}`)
 
     // Every place an operator looks says so.
@@ -392,12 +470,18 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     // The same blocks as the sequencer's, carrying the load's transactions.
     let transactions = 0
     for (let n = verified - 4n; n <= verified; n++) {
-      const [ours, theirs] = await Promise.all([setup.replica.rpcUrl, sequencer!.rpcUrl].map((url) => rpc<{ hash: Hex; transactions: Hex[] }>(url, 'eth_getBlockByNumber', [hex(n), false])))
+      const [ours, theirs] = await Promise.all(
+        [setup.replica.rpcUrl, sequencer!.rpcUrl].map((url) =>
+          rpc<{ hash: Hex; transactions: Hex[] }>(url, 'eth_getBlockByNumber', [hex(n), false]),
+        ),
+      )
       assert.equal(ours!.hash, theirs!.hash)
       transactions += ours!.transactions.length
     }
     assert.ok(transactions > 0, `no transactions in blocks ${verified - 4n}…${verified}${await setup.context()}`)
-    console.log(`# honest: verified blocks 1…${verified} (${transactions} transactions in the last 5), failures 0, relay published ${JSON.stringify(setup.relay.stats.published)}`)
+    console.log(
+      `# honest: verified blocks 1…${verified} (${transactions} transactions in the last 5), failures 0, relay published ${JSON.stringify(setup.relay.stats.published)}`,
+    )
   }
 
   async function refusesForgeries(setup: Setup): Promise<void> {
@@ -407,14 +491,20 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     const rejectedBefore = await metric(setup.metricsUrl, 'megaeth_p2p_gossip_received_total', { result: 'reject' })
     const first = relay.armAfterLatest('forged-signature')
     const target = first + 4n
-    await waitFor('the sequencer to seal 4 blocks past the forgery point', async () => (await sequencerHead()) >= target, 15_000, 50)
+    await waitFor(
+      'the sequencer to seal 4 blocks past the forgery point',
+      async () => (await sequencerHead()) >= target,
+      15_000,
+      50,
+    )
     // The replica verifies every honest block it imported (normally all of them up to the forgery
     // point) and then has nothing left to do: nothing forged reaches its chain or its verifier. The
     // relay also forges sync answers, and enough bad answers get it banned: when that happens before
     // the replica fetched the witnesses of its last honest blocks (a busy machine), those wait for an
     // honest peer, which this replica does not have — still no failure, and nothing forged applied.
     let info: NodeInfo | undefined
-    const bannedItsPeer = async (current: NodeInfo): Promise<boolean> => current.peers === 0 && (await metric(setup.metricsUrl, 'megaeth_p2p_peer_bans_total')) > 0
+    const bannedItsPeer = async (current: NodeInfo): Promise<boolean> =>
+      current.peers === 0 && (await metric(setup.metricsUrl, 'megaeth_p2p_peer_bans_total')) > 0
     try {
       await waitFor(
         'the replica to verify every block it imported, or to have banned the forging relay',
@@ -434,22 +524,34 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     const ctx = await setup.context()
     const head = BigInt(later.head.block)
     assert.ok(relay.stats.tampered.miniBlocks > 0 && relay.stats.tampered.announcements > 0, `the relay forged nothing${ctx}`)
-    assert.ok(head <= first - 1n && head >= headAtArming, `head ${head} (${headAtArming} when the relay turned; forging from ${first})${ctx}`)
+    assert.ok(
+      head <= first - 1n && head >= headAtArming,
+      `head ${head} (${headAtArming} when the relay turned; forging from ${first})${ctx}`,
+    )
     assert.equal(later.head.block, info!.head.block, `head moved${ctx}`)
-    if (later.verified.block !== later.head.block) assert.ok(await bannedItsPeer(later), `verified ${BigInt(later.verified.block)} of ${head} imported blocks without having banned the forging relay${ctx}`)
+    if (later.verified.block !== later.head.block)
+      assert.ok(
+        await bannedItsPeer(later),
+        `verified ${BigInt(later.verified.block)} of ${head} imported blocks without having banned the forging relay${ctx}`,
+      )
     assert.ok(BigInt(later.verified.block) >= honestVerified)
     assert.equal(later.verified.failures, 0, ctx)
     assert.equal(later.verified.failure, undefined)
     // No forged mini-block was applied: the newest one the replica has precedes the first forged one.
     const firstForged = relay.stats.firstTamperedMiniBlock!
-    assert.ok(BigInt(later.head.miniBlock) < firstForged, `replica's newest mini-block ${BigInt(later.head.miniBlock)}, first forged ${firstForged}${ctx}`)
+    assert.ok(
+      BigInt(later.head.miniBlock) < firstForged,
+      `replica's newest mini-block ${BigInt(later.head.miniBlock)}, first forged ${firstForged}${ctx}`,
+    )
     const rejected = await metric(setup.metricsUrl, 'megaeth_p2p_gossip_received_total', { result: 'reject' })
     assert.ok(rejected > rejectedBefore, `gossip rejections ${rejectedBefore} → ${rejected}${ctx}`)
     assert.equal(await metric(setup.metricsUrl, 'megaeth_replica_verification_failures_total'), 0)
     // Alive and answering.
     assert.equal(replica.exited, false)
     assert.equal(BigInt(await rpc<Hex>(replica.rpcUrl, 'eth_blockNumber')), head)
-    console.log(`# forged-signature: head and verified stay at ${head} (forged from ${first}), ${rejected - rejectedBefore} gossip messages rejected, no failure recorded`)
+    console.log(
+      `# forged-signature: head and verified stay at ${head} (forged from ${first}), ${rejected - rejectedBefore} gossip messages rejected, no failure recorded`,
+    )
   }
 
   test('honest relay: the replica follows and verifies, no failure', () => outcome('honest'))
@@ -467,7 +569,8 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
 
   test('witness with a node that hashes into nothing → WITNESS_BOGUS_NODE', () => outcome('witness-bogus-node'))
 
-  test('forged signatures: nothing forged is applied, gossip is rejected, no verification failure', () => outcome('forged-signature'))
+  test('forged signatures: nothing forged is applied, gossip is rejected, no verification failure', () =>
+    outcome('forged-signature'))
 })
 
 /** Runs at most `limit` of the functions given to it at once, in the order given. */

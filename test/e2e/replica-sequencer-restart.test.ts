@@ -8,7 +8,17 @@ import { test, describe, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { DEV_CHAIN_ID, DEV_KEYS, freePort, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import {
+  DEV_CHAIN_ID,
+  DEV_KEYS,
+  freePort,
+  makeTempDir,
+  removeTempDir,
+  rpc,
+  startNode,
+  waitFor,
+  type NodeHandle,
+} from '../helpers/node-process.ts'
 
 interface NodeInfo {
   p2pAddrs: string[]
@@ -49,25 +59,44 @@ describe('a replica across sequencer restarts (slow)', { timeout: 180_000 }, () 
     const send = async (count: number): Promise<bigint> => {
       let block = 0n
       for (let i = 0; i < count; i++) {
-        const raw = await account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce: nonce++, gas: 21_000n, to: `0x${(0xdead00 + i).toString(16).padStart(40, '0')}`, value: 1n, ...FEES })
+        const raw = await account.signTransaction({
+          chainId: DEV_CHAIN_ID,
+          type: 'eip1559',
+          nonce: nonce++,
+          gas: 21_000n,
+          to: `0x${(0xdead00 + i).toString(16).padStart(40, '0')}`,
+          value: 1n,
+          ...FEES,
+        })
         block = BigInt((await rpc<{ blockNumber: Hex }>(sequencer.rpcUrl, 'eth_sendRawTransactionSync', [raw])).blockNumber)
       }
       return block
     }
     /** Waits until the replica has verified block `target` (sealed on the sequencer by then) with no failure. */
     const caughtUp = async (what: string, target: bigint): Promise<bigint> => {
-      return waitFor(what, async () => {
-        const info = await rpc<NodeInfo>(replica.rpcUrl, 'mega_nodeInfo').catch(() => undefined)
-        if (info?.verified?.failures !== 0 && info?.verified !== undefined) throw new Error(`verification failed: ${JSON.stringify(info.verified.failure)}`)
-        return info !== undefined && BigInt(info.verified!.block) >= target ? BigInt(info.verified!.block) : undefined
-      }, 60_000, 100)
+      return waitFor(
+        what,
+        async () => {
+          const info = await rpc<NodeInfo>(replica.rpcUrl, 'mega_nodeInfo').catch(() => undefined)
+          if (info?.verified?.failures !== 0 && info?.verified !== undefined)
+            throw new Error(`verification failed: ${JSON.stringify(info.verified.failure)}`)
+          return info !== undefined && BigInt(info.verified!.block) >= target ? BigInt(info.verified!.block) : undefined
+        },
+        60_000,
+        100,
+      )
     }
 
     await caughtUp('the replica to verify the first blocks', await send(10))
 
     // 1. Graceful stop: everything sealed; the replica waits, then reconnects by itself.
     assert.equal((await sequencer.stop()).code, 0)
-    await waitFor('the replica to notice the sequencer is gone', async () => (await rpc<NodeInfo>(replica.rpcUrl, 'mega_nodeInfo')).peers === 0, 15_000, 100)
+    await waitFor(
+      'the replica to notice the sequencer is gone',
+      async () => (await rpc<NodeInfo>(replica.rpcUrl, 'mega_nodeInfo')).peers === 0,
+      15_000,
+      100,
+    )
     sequencer = await startSequencer()
     await caughtUp('the replica to catch up after a graceful restart', await send(10))
 
@@ -79,12 +108,19 @@ describe('a replica across sequencer restarts (slow)', { timeout: 180_000 }, () 
 
     // Same chain, block by block, and the replica's state matches at the newest verified block.
     for (let n = 1n; n <= verified; n++) {
-      const [ours, theirs] = await Promise.all([replica.rpcUrl, sequencer.rpcUrl].map((url) => rpc<{ hash: Hex; stateRoot: Hex }>(url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])))
+      const [ours, theirs] = await Promise.all(
+        [replica.rpcUrl, sequencer.rpcUrl].map((url) =>
+          rpc<{ hash: Hex; stateRoot: Hex }>(url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false]),
+        ),
+      )
       assert.equal(ours!.hash, theirs!.hash, `block ${n}`)
     }
-    const [a, b] = await Promise.all([rpc(replica.rpcUrl, 'eth_getTransactionCount', [account.address, `0x${verified.toString(16)}`]), rpc(sequencer.rpcUrl, 'eth_getTransactionCount', [account.address, `0x${verified.toString(16)}`])])
+    const [a, b] = await Promise.all([
+      rpc(replica.rpcUrl, 'eth_getTransactionCount', [account.address, `0x${verified.toString(16)}`]),
+      rpc(sequencer.rpcUrl, 'eth_getTransactionCount', [account.address, `0x${verified.toString(16)}`]),
+    ])
     assert.equal(a, b)
-    assert.equal(BigInt(a as Hex), 30n, 'all 30 transactions are in the replica\'s verified chain')
+    assert.equal(BigInt(a as Hex), 30n, "all 30 transactions are in the replica's verified chain")
     const info = await rpc<NodeInfo>(replica.rpcUrl, 'mega_nodeInfo')
     assert.equal(info.verified?.failures, 0)
     assert.equal((await fetch(`${replica.rpcUrl}/readyz`)).status, 200)

@@ -72,7 +72,14 @@ interface ValidatorHandle extends HasLogs {
 
 async function startValidator(bootnode: string): Promise<ValidatorHandle> {
   const port = await freePort()
-  const args = ['--dev', '--role=replica', '--replica.mode=validator', '--replica.verify-workers=1', `--rpc.port=${port}`, `--p2p.bootnodes=${bootnode}`]
+  const args = [
+    '--dev',
+    '--role=replica',
+    '--replica.mode=validator',
+    '--replica.verify-workers=1',
+    `--rpc.port=${port}`,
+    `--p2p.bootnodes=${bootnode}`,
+  ]
   const { child, stdout, stderr } = spawnNodeProcess(args)
   const handle: ValidatorHandle = {
     rpcUrl: `http://127.0.0.1:${port}`,
@@ -93,7 +100,8 @@ async function startValidator(bootnode: string): Promise<ValidatorHandle> {
     await waitFor(
       'the validator to answer eth_chainId',
       async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`validator exited (code ${child.exitCode}, signal ${child.signalCode})`)
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`validator exited (code ${child.exitCode}, signal ${child.signalCode})`)
         return (await rpc<Hex>(handle.rpcUrl, 'eth_chainId')) === hex(DEV_CHAIN_ID)
       },
       60_000,
@@ -142,7 +150,10 @@ const nodeInfo = (url: string): Promise<NodeInfo> => rpc<NodeInfo>(url, 'mega_no
 const blockNumber = async (url: string): Promise<bigint> => BigInt(await rpc<Hex>(url, 'eth_blockNumber'))
 
 /** One JSON-RPC batch; answers in call order (with their ids stripped, for exact comparison). */
-async function batch(url: string, calls: ReadonlyArray<readonly [string, unknown[]]>): Promise<Array<Omit<RpcResponse, 'id' | 'jsonrpc'>>> {
+async function batch(
+  url: string,
+  calls: ReadonlyArray<readonly [string, unknown[]]>,
+): Promise<Array<Omit<RpcResponse, 'id' | 'jsonrpc'>>> {
   const out: Array<Omit<RpcResponse, 'id' | 'jsonrpc'>> = []
   for (let start = 0; start < calls.length; start += 200) {
     const chunk = calls.slice(start, start + 200)
@@ -153,7 +164,10 @@ async function batch(url: string, calls: ReadonlyArray<readonly [string, unknown
       signal: AbortSignal.timeout(20_000),
     })
     const answers = (await res.json()) as RpcResponse[]
-    assert.ok(Array.isArray(answers) && answers.length === chunk.length, `batch of ${chunk.length} to ${url}: HTTP ${res.status}, got ${JSON.stringify(answers).slice(0, 300)}`)
+    assert.ok(
+      Array.isArray(answers) && answers.length === chunk.length,
+      `batch of ${chunk.length} to ${url}: HTTP ${res.status}, got ${JSON.stringify(answers).slice(0, 300)}`,
+    )
     const byId = new Map(answers.map((a) => [a.id, a]))
     for (let i = 0; i < chunk.length; i++) {
       const answer = byId.get(i)
@@ -228,11 +242,16 @@ describe('replicas follow the sequencer under load, verify every block and survi
   const checkers = new Map<string, Checker>()
 
   const slot = (name: 'replicaA' | 'replicaB'): ReplicaSlot => slots.get(name)!
-  const allLogs = (): string => logTail('sequencer', sequencer) + [...slots.values()].map((s) => logTail(s.name, s.handle)).join('')
+  const allLogs = (): string =>
+    logTail('sequencer', sequencer) + [...slots.values()].map((s) => logTail(s.name, s.handle)).join('')
 
   // --- signing and sending ---
 
-  async function sign(account: PrivateKeyAccount, nonce: number, tx: { to: Address | null; value?: bigint; data?: Hex; gas: bigint }): Promise<Hex> {
+  async function sign(
+    account: PrivateKeyAccount,
+    nonce: number,
+    tx: { to: Address | null; value?: bigint; data?: Hex; gas: bigint },
+  ): Promise<Hex> {
     return account.signTransaction({
       chainId: DEV_CHAIN_ID,
       type: 'eip1559',
@@ -247,7 +266,12 @@ describe('replicas follow the sequencer under load, verify every block and survi
   }
 
   async function waitReceipt(url: string, hash: Hex, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    return waitFor(`receipt of ${hash} at ${url}`, () => rpc<Record<string, unknown> | null>(url, 'eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), timeoutMs, 50)
+    return waitFor(
+      `receipt of ${hash} at ${url}`,
+      () => rpc<Record<string, unknown> | null>(url, 'eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined),
+      timeoutMs,
+      50,
+    )
   }
 
   /** One sender's loop: a random mix of transactions, each send awaited (so nonces arrive in order). */
@@ -257,14 +281,23 @@ describe('replicas follow the sequencer under load, verify every block and survi
     while (!loadStop) {
       const roll = random.next()
       const kind: Kind = roll < 0.4 ? 'eth' : roll < 0.75 ? 'erc20' : 'counter'
-      const recipient: Address = random.next() < 0.5 ? (`0x${Buffer.from(random.bytes(20)).toString('hex')}` as Address) : random.pick(existing)
+      const recipient: Address =
+        random.next() < 0.5 ? (`0x${Buffer.from(random.bytes(20)).toString('hex')}` as Address) : random.pick(existing)
       const raw = await sign(
         sender.account,
         sender.nonce,
         kind === 'eth'
           ? { to: recipient, value: BigInt(1 + random.int(1_000_000)) * 1_000_000_000n, gas: 21_000n }
           : kind === 'erc20'
-            ? { to: token, data: encodeFunctionData({ abi: TOKEN.abi, functionName: 'transfer', args: [recipient, BigInt(1 + random.int(1000))] }), gas: 120_000n }
+            ? {
+                to: token,
+                data: encodeFunctionData({
+                  abi: TOKEN.abi,
+                  functionName: 'transfer',
+                  args: [recipient, BigInt(1 + random.int(1000))],
+                }),
+                gas: 120_000n,
+              }
             : { to: counter, data: encodeFunctionData({ abi: COUNTER.abi, functionName: 'increment' }), gas: 200_000n },
       )
       const method = sender.methods[count % sender.methods.length]!
@@ -281,10 +314,15 @@ describe('replicas follow the sequencer under load, verify every block and survi
           // The realtime sends answer once the receipt is in the chain of the node asked.
           assert.equal(answer.status, '0x1', `${method} via ${via}: ${hash} failed`)
           const local = await rpc<{ status: Hex } | null>(url, 'eth_getTransactionReceipt', [hash])
-          assert.ok(local !== null, `${method} via ${via} returned ${hash}'s receipt, but that node's eth_getTransactionReceipt right after says null`)
+          assert.ok(
+            local !== null,
+            `${method} via ${via} returned ${hash}'s receipt, but that node's eth_getTransactionReceipt right after says null`,
+          )
         }
       } catch (error) {
-        loadErrors.push(`sender ${index} (${sender.account.address}) nonce ${sender.nonce} ${kind} via ${via} ${method}: ${error instanceof Error ? error.message : String(error)}`)
+        loadErrors.push(
+          `sender ${index} (${sender.account.address}) nonce ${sender.nonce} ${kind} via ${via} ${method}: ${error instanceof Error ? error.message : String(error)}`,
+        )
         return
       } finally {
         if (target !== undefined) target.inFlight--
@@ -298,7 +336,10 @@ describe('replicas follow the sequencer under load, verify every block and survi
   // --- block-by-block comparison ---
 
   /** The questions asked about block n, built once from the sequencer's block and receipts. */
-  const questions = new Map<bigint, Promise<{ calls: Array<readonly [string, unknown[]]>; answers: Array<Omit<RpcResponse, 'id' | 'jsonrpc'>> }>>()
+  const questions = new Map<
+    bigint,
+    Promise<{ calls: Array<readonly [string, unknown[]]>; answers: Array<Omit<RpcResponse, 'id' | 'jsonrpc'>> }>
+  >()
 
   function sequencerAnswers(n: bigint) {
     let entry = questions.get(n)
@@ -309,11 +350,17 @@ describe('replicas follow the sequencer under load, verify every block and survi
           ['eth_getBlockReceipts', [hex(n)]],
         ])
         const block = blockAnswer!.result as { miner: Address; transactions: Hex[] } | null
-        const receipts = receiptsAnswer!.result as Array<{ from: Address; to: Address | null; logs: Array<{ address: Address; topics: Hex[] }> }> | null
+        const receipts = receiptsAnswer!.result as Array<{
+          from: Address
+          to: Address | null
+          logs: Array<{ address: Address; topics: Hex[] }>
+        }> | null
         assert.ok(block !== null && receipts !== null, `the sequencer has no block ${n}: ${JSON.stringify(blockAnswer)}`)
         // What the block touched (plus a few fixed accounts, so blocks without transactions are read too).
         const lower = (a: string): string => a.toLowerCase()
-        const touched = new Set<string>([block.miner, deployer.address, token, counter, existing[Number(n % BigInt(existing.length))]!].map(lower))
+        const touched = new Set<string>(
+          [block.miner, deployer.address, token, counter, existing[Number(n % BigInt(existing.length))]!].map(lower),
+        )
         const nonces = new Set<string>([lower(deployer.address)])
         const holders = new Set<string>([lower(deployer.address)])
         for (const r of receipts) {
@@ -322,7 +369,8 @@ describe('replicas follow the sequencer under load, verify every block and survi
           if (r.to !== null) touched.add(lower(r.to))
           for (const log of r.logs) {
             // Token Transfer(from, to, value): both token balances changed.
-            if (lower(log.address) === lower(token) && log.topics.length === 3) holders.add(`0x${log.topics[1]!.slice(26)}`).add(`0x${log.topics[2]!.slice(26)}`)
+            if (lower(log.address) === lower(token) && log.topics.length === 3)
+              holders.add(`0x${log.topics[1]!.slice(26)}`).add(`0x${log.topics[2]!.slice(26)}`)
           }
         }
         const at = hex(n)
@@ -330,14 +378,22 @@ describe('replicas follow the sequencer under load, verify every block and survi
         for (const a of [...touched].sort()) calls.push(['eth_getBalance', [a, at]])
         for (const a of [...nonces].sort()) calls.push(['eth_getTransactionCount', [a, at]])
         for (const a of [...holders].sort().slice(0, 16)) {
-          calls.push(['eth_call', [{ to: token, data: encodeFunctionData({ abi: TOKEN.abi, functionName: 'balanceOf', args: [a as Address] }) }, at]])
+          calls.push([
+            'eth_call',
+            [{ to: token, data: encodeFunctionData({ abi: TOKEN.abi, functionName: 'balanceOf', args: [a as Address] }) }, at],
+          ])
         }
         calls.push(['eth_call', [{ to: counter, data: encodeFunctionData({ abi: COUNTER.abi, functionName: 'count' }) }, at]])
-        calls.push(['eth_call', [{ to: counter, data: encodeFunctionData({ abi: COUNTER.abi, functionName: 'lastBlockNumber' }) }, at]])
+        calls.push([
+          'eth_call',
+          [{ to: counter, data: encodeFunctionData({ abi: COUNTER.abi, functionName: 'lastBlockNumber' }) }, at],
+        ])
         for (const h of block.transactions) calls.push(['eth_getTransactionReceipt', [h]])
         calls.push(['eth_getLogs', [{ fromBlock: at, toBlock: at }]])
         const answers = await batch(sequencer.rpcUrl, calls)
-        answers.forEach((a, i) => assert.ok(a.error === undefined, `the sequencer failed ${JSON.stringify(calls[i])}: ${JSON.stringify(a.error)}`))
+        answers.forEach((a, i) =>
+          assert.ok(a.error === undefined, `the sequencer failed ${JSON.stringify(calls[i])}: ${JSON.stringify(a.error)}`),
+        )
         return { calls, answers }
       })()
       questions.set(n, entry)
@@ -378,14 +434,23 @@ describe('replicas follow the sequencer under load, verify every block and survi
             const mine = await batch(handle.rpcUrl, calls)
             for (let i = 0; i < calls.length; i++) {
               const method = calls[i]![0]
-              if (n < replicaSlot.stateFloor && STATE_READS.has(method) && mine[i]!.error?.code === -32002 && /no longer kept/.test(mine[i]!.error!.message)) {
+              if (
+                n < replicaSlot.stateFloor &&
+                STATE_READS.has(method) &&
+                mine[i]!.error?.code === -32002 &&
+                /no longer kept/.test(mine[i]!.error!.message)
+              ) {
                 // Imported before this process started: a restarted node has no state history for
                 // it (blocks, receipts and logs are still compared).
                 this.stateReadsSkipped++
                 continue
               }
               if (!isDeepStrictEqual(mine[i], answers[i])) {
-                assert.deepEqual(mine[i], answers[i], `${this.name} answers ${calls[i]![0]}(${JSON.stringify(calls[i]![1])}) for block ${n} differently from the sequencer${logTail(this.name, handle)}`)
+                assert.deepEqual(
+                  mine[i],
+                  answers[i],
+                  `${this.name} answers ${calls[i]![0]}(${JSON.stringify(calls[i]![1])}) for block ${n} differently from the sequencer${logTail(this.name, handle)}`,
+                )
               }
             }
             this.checkedUpTo = n
@@ -424,7 +489,9 @@ describe('replicas follow the sequencer under load, verify every block and survi
           (i) => JSON.stringify({ head: i.head, verified: i.verified, peers: i.peers }),
           (e: unknown) => `unavailable: ${String(e)}`,
         )
-        throw new Error(`${error instanceof Error ? error.message : String(error)} (compared up to ${checker.checkedUpTo}; its mega_nodeInfo: ${info})${logTail(name, handle)}`)
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)} (compared up to ${checker.checkedUpTo}; its mega_nodeInfo: ${info})${logTail(name, handle)}`,
+        )
       })
     }
   }
@@ -441,7 +508,11 @@ describe('replicas follow the sequencer under load, verify every block and survi
         `${name} to verify every block up to ${upTo}`,
         async () => {
           last = await nodeInfo(url)
-          assert.equal(last.verified?.failures, 0, `${name} reports a verification failure: ${JSON.stringify(last.verified)}${logTail(name, node)}`)
+          assert.equal(
+            last.verified?.failures,
+            0,
+            `${name} reports a verification failure: ${JSON.stringify(last.verified)}${logTail(name, node)}`,
+          )
           return BigInt(last.verified!.block) >= upTo ? last : undefined
         },
         timeoutMs,
@@ -449,7 +520,9 @@ describe('replicas follow the sequencer under load, verify every block and survi
       )
     } catch (error) {
       if (error instanceof assert.AssertionError) throw error
-      throw new Error(`${error instanceof Error ? error.message : String(error)}; last mega_nodeInfo: ${JSON.stringify(last)}${logTail(name, node)}`)
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}; last mega_nodeInfo: ${JSON.stringify(last)}${logTail(name, node)}`,
+      )
     }
   }
 
@@ -476,16 +549,38 @@ describe('replicas follow the sequencer under load, verify every block and survi
     if (b.status === 'fulfilled') handles.push(b.value)
     if (v.status === 'fulfilled') validator = v.value
     for (const r of [a, b, v]) if (r.status === 'rejected') throw r.reason
-    slots.set('replicaA', { name: 'replicaA', handle: (a as PromiseFulfilledResult<NodeHandle>).value, up: true, send: true, inFlight: 0, stateFloor: 0n })
-    slots.set('replicaB', { name: 'replicaB', handle: (b as PromiseFulfilledResult<NodeHandle>).value, up: true, send: true, inFlight: 0, stateFloor: 0n })
+    slots.set('replicaA', {
+      name: 'replicaA',
+      handle: (a as PromiseFulfilledResult<NodeHandle>).value,
+      up: true,
+      send: true,
+      inFlight: 0,
+      stateFloor: 0n,
+    })
+    slots.set('replicaB', {
+      name: 'replicaB',
+      handle: (b as PromiseFulfilledResult<NodeHandle>).value,
+      up: true,
+      send: true,
+      inFlight: 0,
+      stateFloor: 0n,
+    })
 
     // Contracts, and tokens for every sender (all from the deployer, through the sequencer).
     let nonce = Number(BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_getTransactionCount', [deployer.address, 'pending'])))
     token = getContractAddress({ from: deployer.address, nonce: BigInt(nonce) })
     counter = getContractAddress({ from: deployer.address, nonce: BigInt(nonce + 1) })
     const setup: Hex[] = [
-      await sign(deployer, nonce++, { to: null, data: encodeDeployData({ abi: TOKEN.abi, bytecode: TOKEN.bytecode, args: ['Replica', 'REP', 10n ** 24n] }), gas: 2_000_000n }),
-      await sign(deployer, nonce++, { to: null, data: encodeDeployData({ abi: COUNTER.abi, bytecode: COUNTER.bytecode }), gas: 1_000_000n }),
+      await sign(deployer, nonce++, {
+        to: null,
+        data: encodeDeployData({ abi: TOKEN.abi, bytecode: TOKEN.bytecode, args: ['Replica', 'REP', 10n ** 24n] }),
+        gas: 2_000_000n,
+      }),
+      await sign(deployer, nonce++, {
+        to: null,
+        data: encodeDeployData({ abi: COUNTER.abi, bytecode: COUNTER.bytecode }),
+        gas: 1_000_000n,
+      }),
     ]
     const plan: Array<{ key: number; prefer: Via; methods: SendMethod[] }> = [
       { key: 1, prefer: 'sequencer', methods: ['eth_sendRawTransaction'] },
@@ -497,8 +592,19 @@ describe('replicas follow the sequencer under load, verify every block and survi
     ]
     for (const { key, prefer, methods } of plan) {
       const account = privateKeyToAccount(DEV_KEYS[key]!)
-      senders.push({ account, nonce: Number(BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_getTransactionCount', [account.address, 'pending']))), prefer, methods })
-      setup.push(await sign(deployer, nonce++, { to: token, data: encodeFunctionData({ abi: TOKEN.abi, functionName: 'transfer', args: [account.address, 10n ** 21n] }), gas: 120_000n }))
+      senders.push({
+        account,
+        nonce: Number(BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_getTransactionCount', [account.address, 'pending']))),
+        prefer,
+        methods,
+      })
+      setup.push(
+        await sign(deployer, nonce++, {
+          to: token,
+          data: encodeFunctionData({ abi: TOKEN.abi, functionName: 'transfer', args: [account.address, 10n ** 21n] }),
+          gas: 120_000n,
+        }),
+      )
     }
     const hashes: Hex[] = []
     for (const raw of setup) hashes.push(await rpc<Hex>(sequencer.rpcUrl, 'eth_sendRawTransaction', [raw]))
@@ -549,14 +655,23 @@ describe('replicas follow the sequencer under load, verify every block and survi
     for (const checker of checkers.values()) checker.assertClean()
     for (const s of slots.values()) {
       const { verified } = await nodeInfo(s.handle.rpcUrl)
-      assert.equal(verified?.failures, 0, `${s.name} failed to verify a block: ${JSON.stringify(verified)}${logTail(s.name, s.handle)}`)
+      assert.equal(
+        verified?.failures,
+        0,
+        `${s.name} failed to verify a block: ${JSON.stringify(verified)}${logTail(s.name, s.handle)}`,
+      )
     }
     const head = await blockNumber(sequencer.rpcUrl)
-    assert.ok(head - startHead >= BigInt(Math.floor(LOAD_MS / BLOCK_MS / 2)), `the sequencer sealed only ${head - startHead} blocks in ${LOAD_MS} ms`)
+    assert.ok(
+      head - startHead >= BigInt(Math.floor(LOAD_MS / BLOCK_MS / 2)),
+      `the sequencer sealed only ${head - startHead} blocks in ${LOAD_MS} ms`,
+    )
     // Both replicas keep up: every block sealed by now is compared within a few seconds.
     await waitChecked(head, 20_000)
     const checkedTxs = [...checkers.values()].map((c) => c.transactionsChecked)
-    t.diagnostic(`blocks ${startHead}…${head} sealed under load; ${sent.length} transactions sent so far; receipts compared per replica: ${checkedTxs.join(', ')}`)
+    t.diagnostic(
+      `blocks ${startHead}…${head} sealed under load; ${sent.length} transactions sent so far; receipts compared per replica: ${checkedTxs.join(', ')}`,
+    )
     assert.ok(
       checkedTxs.every((n) => n >= 50),
       `too little load reached the comparison: ${checkedTxs.join(', ')} transactions compared (${sent.length} sent)`,
@@ -574,7 +689,12 @@ describe('replicas follow the sequencer under load, verify every block and survi
     // history of the blocks it imports from then on, not of those before its restart.
     // B keeps importing meanwhile, so this waits for the checker to be level with B's head itself.
     const seqHead = await blockNumber(sequencer.rpcUrl)
-    await waitFor(`replica B to reach block ${seqHead} before it is killed`, async () => (await blockNumber(b.handle.rpcUrl)) >= seqHead, 30_000, 100)
+    await waitFor(
+      `replica B to reach block ${seqHead} before it is killed`,
+      async () => (await blockNumber(b.handle.rpcUrl)) >= seqHead,
+      30_000,
+      100,
+    )
     const checkerB = checkers.get('replicaB')!
     const headBeforeKill = await waitFor(
       "replica B's checker to be level with B's head",
@@ -590,7 +710,12 @@ describe('replicas follow the sequencer under load, verify every block and survi
     await b.handle.kill9()
     const killedAt = await blockNumber(sequencer.rpcUrl)
 
-    await waitFor(`the sequencer to seal ${BLOCKS_WHILE_DOWN} blocks while replica B is down`, async () => (await blockNumber(sequencer.rpcUrl)) >= killedAt + BigInt(BLOCKS_WHILE_DOWN), 20_000, 100)
+    await waitFor(
+      `the sequencer to seal ${BLOCKS_WHILE_DOWN} blocks while replica B is down`,
+      async () => (await blockNumber(sequencer.rpcUrl)) >= killedAt + BigInt(BLOCKS_WHILE_DOWN),
+      20_000,
+      100,
+    )
     assert.deepEqual(loadErrors, [], `load errors while replica B is down${allLogs()}`)
 
     const restarted = await startNode({ args: ['--role=replica', `--p2p.bootnodes=${bootnode}`], datadir: datadirB })
@@ -598,18 +723,28 @@ describe('replicas follow the sequencer under load, verify every block and survi
     b.handle = restarted
     t.diagnostic(`replica B killed at block ${killedAt}; restarted (answering RPC) after ${since()}`)
     const gapEnd = await blockNumber(sequencer.rpcUrl)
-    const opened = await waitFor('replica B to log the chain it opened', () =>
-      restarted
-        .logs()
-        .stdout.split('\n')
-        .filter((l) => l.includes('"opened chain"'))
-        .map((l) => JSON.parse(l) as { head: string })[0],
+    const opened = await waitFor(
+      'replica B to log the chain it opened',
+      () =>
+        restarted
+          .logs()
+          .stdout.split('\n')
+          .filter((l) => l.includes('"opened chain"'))
+          .map((l) => JSON.parse(l) as { head: string })[0],
     ).catch(() => undefined)
-    assert.ok(opened !== undefined && BigInt(opened.head) >= headBeforeKill, `replica B resumed from its datadir at block ${opened?.head}, before the kill it had ${headBeforeKill}${logTail('replicaB', restarted)}`)
+    assert.ok(
+      opened !== undefined && BigInt(opened.head) >= headBeforeKill,
+      `replica B resumed from its datadir at block ${opened?.head}, before the kill it had ${headBeforeKill}${logTail('replicaB', restarted)}`,
+    )
     b.stateFloor = BigInt(opened.head)
 
     await waitReady('replicaB (restarted)', restarted.rpcUrl, restarted, 30_000)
-    await waitFor(`restarted replica B to reach block ${gapEnd}`, async () => (await blockNumber(restarted.rpcUrl)) >= gapEnd, 20_000, 100).catch((error: unknown) => {
+    await waitFor(
+      `restarted replica B to reach block ${gapEnd}`,
+      async () => (await blockNumber(restarted.rpcUrl)) >= gapEnd,
+      20_000,
+      100,
+    ).catch((error: unknown) => {
       throw new Error(`${error instanceof Error ? error.message : String(error)}${logTail('replicaB', restarted)}`)
     })
     t.diagnostic(`replica B ready and at block ${gapEnd} after ${since()}`)
@@ -619,7 +754,9 @@ describe('replicas follow the sequencer under load, verify every block and survi
     t.diagnostic(`replica B verified blocks up to ${gapEnd} after ${since()}`)
     // The checker resumes where it was and compares every block B missed.
     await waitChecked(gapEnd, 30_000)
-    t.diagnostic(`replica B's answers for blocks ${killedAt + 1n}…${gapEnd} compared after ${since()} (state reads before its restart head ${b.stateFloor} skipped: ${checkers.get('replicaB')!.stateReadsSkipped})`)
+    t.diagnostic(
+      `replica B's answers for blocks ${killedAt + 1n}…${gapEnd} compared after ${since()} (state reads before its restart head ${b.stateFloor} skipped: ${checkers.get('replicaB')!.stateReadsSkipped})`,
+    )
     assert.ok(killedAt + BigInt(BLOCKS_WHILE_DOWN) <= gapEnd)
     assert.deepEqual(loadErrors, [], `load errors${allLogs()}`)
   })
@@ -630,11 +767,19 @@ describe('replicas follow the sequencer under load, verify every block and survi
     await stopLoad()
     assert.deepEqual(loadErrors, [], `load errors${allLogs()}`)
     const byVia = (via: Via) => sent.filter((t) => t.via === via)
-    for (const via of ['sequencer', 'replicaA', 'replicaB'] as const) assert.ok(byVia(via).length >= 10, `only ${byVia(via).length} transactions were sent via ${via}`)
+    for (const via of ['sequencer', 'replicaA', 'replicaB'] as const)
+      assert.ok(byVia(via).length >= 10, `only ${byVia(via).length} transactions were sent via ${via}`)
     for (const method of ['eth_sendRawTransaction', 'eth_sendRawTransactionSync', 'realtime_sendRawTransaction'] as const) {
-      assert.ok(sent.some((t) => t.via !== 'sequencer' && t.method === method), `no ${method} was sent to a replica`)
+      assert.ok(
+        sent.some((t) => t.via !== 'sequencer' && t.method === method),
+        `no ${method} was sent to a replica`,
+      )
     }
-    for (const kind of ['eth', 'erc20', 'counter'] as const) assert.ok(sent.some((t) => t.kind === kind), `no ${kind} transaction was sent`)
+    for (const kind of ['eth', 'erc20', 'counter'] as const)
+      assert.ok(
+        sent.some((t) => t.kind === kind),
+        `no ${kind} transaction was sent`,
+      )
 
     type Receipt = { status: Hex; from: Address; blockNumber: Hex; blockHash: Hex | null; transactionHash: Hex }
     /** Receipts of `txs` at `url` once all are sealed there (one batch per poll). */
@@ -644,36 +789,62 @@ describe('replicas follow the sequencer under load, verify every block and survi
         return await waitFor(
           `${name} to hold sealed receipts of all ${txs.length} transactions`,
           async () => {
-            const answers = await batch(url, txs.map((t) => ['eth_getTransactionReceipt', [t.hash]] as const))
+            const answers = await batch(
+              url,
+              txs.map((t) => ['eth_getTransactionReceipt', [t.hash]] as const),
+            )
             const receipts = answers.map((a) => a.result as Receipt | null)
             // Until its block is sealed a receipt carries a null or placeholder blockHash (the block number, zero-padded).
-            missing = txs.filter((_, i) => receipts[i] === null || receipts[i]!.blockHash === null || /^0x0{48}/.test(receipts[i]!.blockHash!))
+            missing = txs.filter(
+              (_, i) => receipts[i] === null || receipts[i]!.blockHash === null || /^0x0{48}/.test(receipts[i]!.blockHash!),
+            )
             return missing.length === 0 ? (receipts as Receipt[]) : undefined
           },
           20_000,
           200,
         )
       } catch (error) {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}; missing: ${missing.slice(0, 5).map((t) => `${t.hash} (${t.kind} via ${t.via}, ${t.method})`).join(', ')}${allLogs()}`)
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}; missing: ${missing
+            .slice(0, 5)
+            .map((t) => `${t.hash} (${t.kind} via ${t.via}, ${t.method})`)
+            .join(', ')}${allLogs()}`,
+        )
       }
     }
     const onSequencer = await sealedReceipts('the sequencer', sequencer.rpcUrl, sent)
     let last = 0n
     sent.forEach((tx, i) => {
       const receipt = onSequencer[i]!
-      assert.equal(receipt.status, '0x1', `${tx.kind} ${tx.hash} sent via ${tx.via} (${tx.method}) failed on the sequencer: ${JSON.stringify(receipt)}`)
+      assert.equal(
+        receipt.status,
+        '0x1',
+        `${tx.kind} ${tx.hash} sent via ${tx.via} (${tx.method}) failed on the sequencer: ${JSON.stringify(receipt)}`,
+      )
       assert.equal(receipt.from.toLowerCase(), tx.from.toLowerCase(), `sender of ${tx.hash}`)
       assert.equal(receipt.transactionHash, tx.hash)
       if (BigInt(receipt.blockNumber) > last) last = BigInt(receipt.blockNumber)
     })
     for (const via of ['replicaA', 'replicaB'] as const) {
       const indexes = sent.flatMap((t, i) => (t.via === via ? [i] : []))
-      const onReplica = await sealedReceipts(via, slot(via).handle.rpcUrl, indexes.map((i) => sent[i]!))
-      indexes.forEach((i, k) => assert.deepEqual(onReplica[k], onSequencer[i], `receipt of ${sent[i]!.hash} (sent via ${via}, ${sent[i]!.method}) on ${via} vs the sequencer`))
+      const onReplica = await sealedReceipts(
+        via,
+        slot(via).handle.rpcUrl,
+        indexes.map((i) => sent[i]!),
+      )
+      indexes.forEach((i, k) =>
+        assert.deepEqual(
+          onReplica[k],
+          onSequencer[i],
+          `receipt of ${sent[i]!.hash} (sent via ${via}, ${sent[i]!.method}) on ${via} vs the sequencer`,
+        ),
+      )
     }
     // Every block up to the last one with load was compared on both replicas.
     await waitChecked(last, 30_000)
-    t.diagnostic(`${sent.length} transactions (${byVia('sequencer').length} to the sequencer, ${byVia('replicaA').length} via replica A, ${byVia('replicaB').length} via replica B) in blocks up to ${last}`)
+    t.diagnostic(
+      `${sent.length} transactions (${byVia('sequencer').length} to the sequencer, ${byVia('replicaA').length} via replica A, ${byVia('replicaB').length} via replica B) in blocks up to ${last}`,
+    )
   })
 
   test('every node verifies every sealed block statelessly, with no failure', async () => {
@@ -690,10 +861,22 @@ describe('replicas follow the sequencer under load, verify every block and survi
       const line = metrics.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
       return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
     }
-    assert.ok((gauge('megaeth_replica_verified_block') ?? 0) >= Number(last), `replica A metrics: megaeth_replica_verified_block ${gauge('megaeth_replica_verified_block')} < ${last}`)
-    assert.ok(!/^megaeth_replica_verification_failures_total\{[^}]*\} [1-9]/m.test(metrics), `replica A metrics count verification failures:\n${metrics.split('\n').filter((l) => l.includes('failures')).join('\n')}`)
+    assert.ok(
+      (gauge('megaeth_replica_verified_block') ?? 0) >= Number(last),
+      `replica A metrics: megaeth_replica_verified_block ${gauge('megaeth_replica_verified_block')} < ${last}`,
+    )
+    assert.ok(
+      !/^megaeth_replica_verification_failures_total\{[^}]*\} [1-9]/m.test(metrics),
+      `replica A metrics count verification failures:\n${metrics
+        .split('\n')
+        .filter((l) => l.includes('failures'))
+        .join('\n')}`,
+    )
     // Replica A ran throughout, so it verified every block from 1 and every transaction of the load.
-    assert.ok((gauge('megaeth_replica_verified_blocks_total') ?? 0) >= Number(last), `replica A metrics: megaeth_replica_verified_blocks_total ${gauge('megaeth_replica_verified_blocks_total')} < ${last}`)
+    assert.ok(
+      (gauge('megaeth_replica_verified_blocks_total') ?? 0) >= Number(last),
+      `replica A metrics: megaeth_replica_verified_blocks_total ${gauge('megaeth_replica_verified_blocks_total')} < ${last}`,
+    )
     assert.ok(
       (gauge('megaeth_replica_verified_transactions_total') ?? 0) >= sent.length,
       `replica A metrics: megaeth_replica_verified_transactions_total ${gauge('megaeth_replica_verified_transactions_total')} < ${sent.length} transactions sent`,
@@ -703,7 +886,10 @@ describe('replicas follow the sequencer under load, verify every block and survi
   test('the validator verifies every block produced while it runs', async () => {
     const last = await blockNumber(sequencer.rpcUrl)
     assert.ok(validatorCheckpoint !== undefined, 'the validator checkpoint is known')
-    assert.ok(last > validatorCheckpoint + 10n, `the load ran past the validator's checkpoint ${validatorCheckpoint} (head ${last})`)
+    assert.ok(
+      last > validatorCheckpoint + 10n,
+      `the load ran past the validator's checkpoint ${validatorCheckpoint} (head ${last})`,
+    )
     const info = await waitVerified('validator', validator!.rpcUrl, validator!, last, 30_000)
     assert.ok(BigInt(info.verified!.block) > validatorCheckpoint)
     const served = await blockNumber(validator!.rpcUrl)

@@ -11,7 +11,11 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { hexToBigInt, type Hex } from 'viem'
+import { devGenesis } from '../../src/chain/genesis.ts'
 import { rpc, rpcRaw, startNode, WsRpc, type NodeHandle, type RpcResponse } from '../helpers/node-process.ts'
 
 /** JUMPDEST; PUSH1 0; JUMP: loops until the gas runs out. */
@@ -32,20 +36,41 @@ const IDLE_MARGIN = 3
 const CHAIN_ID_LIMIT_MS = 500
 
 let node: NodeHandle
+let genesisDir: string
 
 before(async () => {
-  node = await startNode({ env: { MEGAETH_RPC_EVMTIMEOUT: '1s', MEGAETH_RPC_CALL_WORKERS: '3', MEGAETH_RPC_CALLS_PER_CLIENT: '2' } })
+  // The dev chain on Prague without Osaka: Osaka's per-transaction cap (EIP-7825, 2^24 gas) also bounds a call, and
+  // these loops burn 2^24 gas in under a second; the time limit is what must stop a call on a chain without that
+  // cap, so the node here runs one, with a gas cap as large as its blocks (what the loop got before: the block's limit).
+  genesisDir = await mkdtemp(join(tmpdir(), 'megaeth-call-isolation-'))
+  const genesis = devGenesis()
+  const { osakaTime: _osaka, ...pragueOnly } = genesis.config
+  const genesisFile = join(genesisDir, 'genesis.json')
+  await writeFile(genesisFile, JSON.stringify({ ...genesis, config: pragueOnly }))
+  node = await startNode({
+    env: {
+      MEGAETH_GENESIS: genesisFile,
+      MEGAETH_RPC_GASCAP: '2000000000',
+      MEGAETH_RPC_EVMTIMEOUT: '1s',
+      MEGAETH_RPC_CALL_WORKERS: '3',
+      MEGAETH_RPC_CALLS_PER_CLIENT: '2',
+    },
+  })
   // Answered once the call workers have booted (start-up does not wait for them).
   await rpc(node.rpcUrl, 'eth_call', [{ to: EOA }, 'latest'])
 })
 
 after(async () => {
   await node?.stop()
+  await rm(genesisDir, { recursive: true, force: true })
 })
 
 /** Sorted intervals between consecutive µs timestamps, in ms. */
 function intervalsOf(timestampsUs: readonly number[]): number[] {
-  return timestampsUs.slice(1).map((us, i) => (us - timestampsUs[i]!) / 1000).sort((a, b) => a - b)
+  return timestampsUs
+    .slice(1)
+    .map((us, i) => (us - timestampsUs[i]!) / 1000)
+    .sort((a, b) => a - b)
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -57,12 +82,22 @@ function rpcFrom(localAddress: string, method: string, params: unknown[]): Promi
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
   const url = new URL(node.rpcUrl)
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (text += chunk))
-      res.on('end', () => resolve(JSON.parse(text) as RpcResponse))
-    })
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/',
+        localAddress,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (text += chunk))
+        res.on('end', () => resolve(JSON.parse(text) as RpcResponse))
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -80,7 +115,9 @@ describe('a looping call does not stall the node', () => {
       try {
         const subscription = await ws.subscribe(['miniBlocks'])
         const producedBetween = (fromUs: number, toUs: number) =>
-          (ws.resultsOf(subscription) as Array<{ mini_block_timestamp: Hex }>).map((mb) => Number(hexToBigInt(mb.mini_block_timestamp))).filter((us) => us >= fromUs && us <= toUs)
+          (ws.resultsOf(subscription) as Array<{ mini_block_timestamp: Hex }>)
+            .map((mb) => Number(hexToBigInt(mb.mini_block_timestamp)))
+            .filter((us) => us >= fromUs && us <= toUs)
         // The same node idle for a second first: on a loaded machine the bar is what it manages idle.
         const idleFromUs = Date.now() * 1000
         await new Promise((resolve) => setTimeout(resolve, 1_000))
@@ -112,7 +149,10 @@ describe('a looping call does not stall the node', () => {
         assert.deepEqual(response.error, { code: -32000, message: TIMEOUT_MESSAGE }, context)
         assert.ok(windowMs >= 950 && windowMs < 3_000, `answered at the 1 s limit: ${context}`)
         assert.ok(p99 < bar, `p99 interval under ${bar.toFixed(1)} ms: ${context}`)
-        assert.ok(chainIdMs.length >= 3 && Math.max(...chainIdMs) < CHAIN_ID_LIMIT_MS, `eth_chainId answered promptly: ${context}`)
+        assert.ok(
+          chainIdMs.length >= 3 && Math.max(...chainIdMs) < CHAIN_ID_LIMIT_MS,
+          `eth_chainId answered promptly: ${context}`,
+        )
       } finally {
         await ws.close()
       }
@@ -121,7 +161,10 @@ describe('a looping call does not stall the node', () => {
 
   test('eth_estimateGas on the JUMPDEST loop ends: out of gas at the 50M cap, or the limit on a slow machine', async () => {
     const response = await rpcRaw(node.rpcUrl, 'eth_estimateGas', [{ data: JUMPDEST_LOOP }, 'latest'])
-    assert.ok(response.error?.message === 'gas required exceeds allowance (50000000)' || response.error?.message === TIMEOUT_MESSAGE, JSON.stringify(response))
+    assert.ok(
+      response.error?.message === 'gas required exceeds allowance (50000000)' || response.error?.message === TIMEOUT_MESSAGE,
+      JSON.stringify(response),
+    )
   })
 })
 

@@ -58,7 +58,9 @@ function watchNode(target: NodeHandle): Watch {
         await res.text()
         if (res.status !== 200) failures.push(`healthz answered ${res.status}`)
       } catch (error) {
-        failures.push(`healthz: ${error instanceof Error ? error.message : String(error)} after ${Math.round(performance.now() - started)} ms`)
+        failures.push(
+          `healthz: ${error instanceof Error ? error.message : String(error)} after ${Math.round(performance.now() - started)} ms`,
+        )
       }
       const elapsed = performance.now() - started
       probes++
@@ -93,7 +95,8 @@ function request(method: string, params: unknown[]): Request {
 /** Checks one response object against its request; returns what is wrong with it, or undefined. */
 function problem(req: Request, value: unknown): string | undefined {
   const where = `${req.method}(${JSON.stringify(req.params).slice(0, 200)})`
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${where}: not an object: ${JSON.stringify(value)?.slice(0, 200)}`
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `${where}: not an object: ${JSON.stringify(value)?.slice(0, 200)}`
   const r = value as Record<string, unknown>
   if (r['jsonrpc'] !== '2.0') return `${where}: jsonrpc is ${JSON.stringify(r['jsonrpc'])}`
   if (r['id'] !== req.id) return `${where}: id ${JSON.stringify(r['id'])}, sent ${req.id}`
@@ -120,7 +123,10 @@ async function send(body: Request | Request[]): Promise<Record<string, unknown>[
   }
   const requests = Array.isArray(body) ? body : [body]
   const responses = Array.isArray(body) ? parsed : [parsed]
-  assert.ok(Array.isArray(responses) && responses.length === requests.length, `expected ${requests.length} responses, got ${text.slice(0, 300)}`)
+  assert.ok(
+    Array.isArray(responses) && responses.length === requests.length,
+    `expected ${requests.length} responses, got ${text.slice(0, 300)}`,
+  )
   const wrong = requests.map((req, i) => problem(req, responses[i])).filter((p): p is string => p !== undefined)
   assert.deepEqual(wrong, [], wrong.join('\n'))
   return responses as Record<string, unknown>[]
@@ -196,7 +202,11 @@ after(async () => {
 // First, while no generated call has installed a filter yet: the count below is exact.
 test('reproduction, filters: installs past the per-client cap are -32005, not memory', async () => {
   const batch = Array.from({ length: 400 }, () => request('eth_newBlockFilter', []))
-  const answers = [...(await send(batch)), ...(await send(batch.map(() => request('eth_newPendingTransactionFilter', [])))), ...(await send(batch.map(() => request('eth_newBlockFilter', []))))]
+  const answers = [
+    ...(await send(batch)),
+    ...(await send(batch.map(() => request('eth_newPendingTransactionFilter', [])))),
+    ...(await send(batch.map(() => request('eth_newBlockFilter', [])))),
+  ]
   const refused = answers.filter((a) => (a['error'] as { code?: number } | undefined)?.code === -32005)
   assert.equal(answers.length - refused.length, 1_000, 'the default cap of 1,000 filters per client')
   assert.match((refused[0]!['error'] as { message: string }).message, /^limit exceeded/)
@@ -237,7 +247,10 @@ test('reproduction, eth_feeHistory: 50,000 percentiles are refused, a batch of t
   const tooLarge = big.filter((r) => (r['error'] as { code?: number } | undefined)?.code === -32005)
   assert.ok(tooLarge.length > 0, 'some calls of the batch are over the budget')
   assert.match((tooLarge[0]!['error'] as { message: string }).message, /^response too large/)
-  assert.ok(big.some((r) => 'result' in r), 'the calls within the budget are answered')
+  assert.ok(
+    big.some((r) => 'result' in r),
+    'the calls within the budget are answered',
+  )
 })
 
 test('reproduction, storage keys: 0x0, 0x01, 32-byte keys with leading zeros and keccak slots starting with 0', async () => {
@@ -256,24 +269,39 @@ test('reproduction, storage keys: 0x0, 0x01, 32-byte keys with leading zeros and
     const [r] = await send(request('eth_getProof', [address, keys, head]))
     return 'result' in r! ? (r['result'] as { storageProof: { key: string }[] }) : undefined
   })
-  assert.deepEqual(proof.storageProof.map((p) => p.key), ['0x0', '0x1', padHex('0x1', { size: 32 }), mappingSlot])
+  assert.deepEqual(
+    proof.storageProof.map((p) => p.key),
+    ['0x0', '0x1', padHex('0x1', { size: 32 }), mappingSlot],
+  )
 })
 
-test('reproduction, receipts: a transaction\'s receipt from its mini-block, then from its sealed block', async () => {
+test("reproduction, receipts: a transaction's receipt from its mini-block, then from its sealed block", async () => {
   const account = privateKeyToAccount(DEV_KEYS[7]!)
   const nonce = BigInt(await rpc<Hex>(node.rpcUrl, 'eth_getTransactionCount', [account.address, 'pending']))
-  const raw = await account.signTransaction({ chainId: DEV_CHAIN_ID, to: account.address, value: 1n, nonce: Number(nonce), gas: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n })
+  const raw = await account.signTransaction({
+    chainId: DEV_CHAIN_ID,
+    to: account.address,
+    value: 1n,
+    nonce: Number(nonce),
+    gas: 21_000n,
+    maxFeePerGas: 10_000_000_000n,
+    maxPriorityFeePerGas: 0n,
+  })
   const hash = keccak256(raw)
   const [sent] = await send(request('eth_sendRawTransactionSync', [raw]))
   assert.equal((sent!['result'] as { transactionHash: string }).transactionHash, hash)
   // Right away: usually from its mini-block (placeholder block hash), or already sealed.
   const [early] = await send(request('eth_getTransactionReceipt', [hash]))
   assert.equal((early!['result'] as { transactionHash: string } | null)?.transactionHash, hash)
-  const sealed = await waitFor('the receipt from the sealed block', async () => {
-    const [r] = await send(request('eth_getTransactionReceipt', [hash]))
-    const receipt = r!['result'] as { blockHash: Hex; blockNumber: Hex } | null
-    return receipt !== null && !/^0x0{48}/.test(receipt.blockHash) ? receipt : undefined
-  }, 10_000)
+  const sealed = await waitFor(
+    'the receipt from the sealed block',
+    async () => {
+      const [r] = await send(request('eth_getTransactionReceipt', [hash]))
+      const receipt = r!['result'] as { blockHash: Hex; blockNumber: Hex } | null
+      return receipt !== null && !/^0x0{48}/.test(receipt.blockHash) ? receipt : undefined
+    },
+    10_000,
+  )
   const block = await rpc<{ hash: Hex }>(node.rpcUrl, 'eth_getBlockByNumber', [sealed.blockNumber, false])
   assert.equal(sealed.blockHash, block.hash)
 })
@@ -284,9 +312,14 @@ test('reproduction, HTTP requests: a burst of 3,000 leaves the node healthy', as
 
 test(`health answered within ${HEALTH_DEADLINE_MS} ms throughout; RSS grew by less than ${RSS_GROWTH_LIMIT_MB} MB`, async (t) => {
   const { probes, slowest, failures, rssBaseline, rssPeak } = await watch.stop()
-  t.diagnostic(`${probes} /healthz probes, slowest ${Math.round(slowest)} ms; VmRSS ${Math.round(rssBaseline)} → peak ${Math.round(rssPeak)} MB`)
+  t.diagnostic(
+    `${probes} /healthz probes, slowest ${Math.round(slowest)} ms; VmRSS ${Math.round(rssBaseline)} → peak ${Math.round(rssPeak)} MB`,
+  )
   assert.equal(node.exited, false)
   assert.ok(probes > 10, `${probes} probes`)
   assert.deepEqual(failures, [])
-  assert.ok(rssPeak - rssBaseline < RSS_GROWTH_LIMIT_MB, `RSS grew ${Math.round(rssPeak - rssBaseline)} MB (${Math.round(rssBaseline)} → ${Math.round(rssPeak)})`)
+  assert.ok(
+    rssPeak - rssBaseline < RSS_GROWTH_LIMIT_MB,
+    `RSS grew ${Math.round(rssPeak - rssBaseline)} MB (${Math.round(rssBaseline)} → ${Math.round(rssPeak)})`,
+  )
 })

@@ -38,7 +38,17 @@ import {
 } from 'viem'
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
-import { DEV_CHAIN_ID, DEV_KEYS, rpc, rpcError, rpcRaw, startNode, waitFor, WsRpc, type NodeHandle } from '../helpers/node-process.ts'
+import {
+  DEV_CHAIN_ID,
+  DEV_KEYS,
+  rpc,
+  rpcError,
+  rpcRaw,
+  startNode,
+  waitFor,
+  WsRpc,
+  type NodeHandle,
+} from '../helpers/node-process.ts'
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 
 const DETERMINISTIC_DEPLOYER: Address = '0x4e59b44847b379578588920ca78fbf26c0b4956c'
@@ -67,11 +77,16 @@ function randomAddress(): Address {
 
 /** Waits until the EVM block holding `receipt` is sealed; returns the receipt as served then. */
 async function sealedReceipt(hash: Hash): Promise<TransactionReceipt> {
-  return waitFor(`sealed receipt of ${hash}`, async () => {
-    const r = await pub.getTransactionReceipt({ hash })
-    // Until its EVM block seals, a receipt's blockHash is the placeholder (the zero-padded block number).
-    return unsealedBlockNumber(r.blockHash) !== undefined ? undefined : r
-  }, 10_000, 100)
+  return waitFor(
+    `sealed receipt of ${hash}`,
+    async () => {
+      const r = await pub.getTransactionReceipt({ hash })
+      // Until its EVM block seals, a receipt's blockHash is the placeholder (the zero-padded block number).
+      return unsealedBlockNumber(r.blockHash) !== undefined ? undefined : r
+    },
+    10_000,
+    100,
+  )
 }
 
 /** Finds the viem error in a thrown chain of the given class. */
@@ -112,7 +127,10 @@ describe('chain basics', { timeout: 60_000 }, () => {
     // One sequencer, no reorgs: safe and finalized are the sealed head; earliest is genesis.
     for (const blockTag of ['safe', 'finalized'] as const) {
       const [tagged, latest] = await Promise.all([pub.getBlock({ blockTag }), pub.getBlock({ blockTag: 'latest' })])
-      assert.ok(tagged.number === latest.number || tagged.number + 1n === latest.number || tagged.number === latest.number + 1n, `${blockTag} (${tagged.number}) is the sealed head (${latest.number})`)
+      assert.ok(
+        tagged.number === latest.number || tagged.number + 1n === latest.number || tagged.number === latest.number + 1n,
+        `${blockTag} (${tagged.number}) is the sealed head (${latest.number})`,
+      )
     }
     assert.equal((await pub.getBlock({ blockTag: 'earliest' })).number, 0n)
   })
@@ -171,7 +189,14 @@ describe('transfers', { timeout: 60_000 }, () => {
 
 describe('ERC-20 contract', { timeout: 60_000 }, () => {
   let token: Address
-  const { abi, bytecode } = { get abi() { return contract('Token').abi }, get bytecode() { return contract('Token').bytecode } }
+  const { abi, bytecode } = {
+    get abi() {
+      return contract('Token').abi
+    },
+    get bytecode() {
+      return contract('Token').bytecode
+    },
+  }
   const supply = 1_000_000n * 10n ** 18n
   const owner = accounts[0]!
   const spender = accounts[3]!
@@ -181,7 +206,10 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
     const receipt = await pub.waitForTransactionReceipt({ hash, timeout: 10_000 })
     assert.equal(receipt.status, 'success')
     assert.ok(receipt.contractAddress, 'deploy receipt has contractAddress')
-    assert.equal(receipt.contractAddress, getContractAddress({ from: owner.address, nonce: BigInt((await pub.getTransaction({ hash })).nonce) }).toLowerCase())
+    assert.equal(
+      receipt.contractAddress,
+      getContractAddress({ from: owner.address, nonce: BigInt((await pub.getTransaction({ hash })).nonce) }).toLowerCase(),
+    )
     token = receipt.contractAddress
   })
 
@@ -206,20 +234,43 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
     assert.equal(transfer.address, token.toLowerCase())
     assert.equal(await pub.readContract({ address: token, abi, functionName: 'balanceOf', args: [to] }), 1_000n)
 
-    const approve = await pub.waitForTransactionReceipt({ hash: await w.writeContract({ address: token, abi, functionName: 'approve', args: [spender.address, 500n] }), timeout: 10_000 })
+    const approve = await pub.waitForTransactionReceipt({
+      hash: await w.writeContract({ address: token, abi, functionName: 'approve', args: [spender.address, 500n] }),
+      timeout: 10_000,
+    })
     const [approval] = parseEventLogs({ abi, logs: approve.logs, eventName: 'Approval' })
     assert.deepEqual(approval?.args, { owner: owner.address, spender: spender.address, value: 500n })
-    const pulled = await wallet(spender).writeContractSync({ address: token, abi, functionName: 'transferFrom', args: [owner.address, to, 300n] })
+    const pulled = await wallet(spender).writeContractSync({
+      address: token,
+      abi,
+      functionName: 'transferFrom',
+      args: [owner.address, to, 300n],
+    })
     assert.equal(pulled.status, 'success')
-    assert.equal(await pub.readContract({ address: token, abi, functionName: 'allowance', args: [owner.address, spender.address] }), 200n)
+    assert.equal(
+      await pub.readContract({ address: token, abi, functionName: 'allowance', args: [owner.address, spender.address] }),
+      200n,
+    )
     assert.equal(await pub.readContract({ address: token, abi, functionName: 'balanceOf', args: [to] }), 1_300n)
   })
 
   test('estimateGas: 21000 for a plain transfer; a contract call estimate suffices and is close to gasUsed', async () => {
     assert.equal(await pub.estimateGas({ account: owner, to: randomAddress(), value: 1n }), 21_000n)
     const to = randomAddress()
-    const estimate = await pub.estimateContractGas({ address: token, abi, functionName: 'transfer', args: [to, 5n], account: owner })
-    const hash = await wallet(owner).writeContract({ address: token, abi, functionName: 'transfer', args: [to, 5n], gas: estimate })
+    const estimate = await pub.estimateContractGas({
+      address: token,
+      abi,
+      functionName: 'transfer',
+      args: [to, 5n],
+      account: owner,
+    })
+    const hash = await wallet(owner).writeContract({
+      address: token,
+      abi,
+      functionName: 'transfer',
+      args: [to, 5n],
+      gas: estimate,
+    })
     const receipt = await pub.waitForTransactionReceipt({ hash, timeout: 10_000 })
     assert.equal(receipt.status, 'success')
     assert.ok(estimate >= receipt.gasUsed, `estimate ${estimate} < gasUsed ${receipt.gasUsed}`)
@@ -229,7 +280,11 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
 
   test('eth_createAccessList lists the token and both balance slots', async () => {
     const to = randomAddress()
-    const result = await pub.createAccessList({ account: owner, to: token, data: encodeFunctionData({ abi, functionName: 'transfer', args: [to, 1n] }) })
+    const result = await pub.createAccessList({
+      account: owner,
+      to: token,
+      data: encodeFunctionData({ abi, functionName: 'transfer', args: [to, 1n] }),
+    })
     const entry = result.accessList.find((e) => e.address.toLowerCase() === token.toLowerCase())
     assert.ok(entry !== undefined, 'the token is in the access list')
     assert.ok(entry.storageKeys.length >= 2, 'both balance slots are in the access list')
@@ -238,7 +293,13 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
 
   test('a reverting estimate surfaces the revert reason', async () => {
     await assert.rejects(
-      pub.estimateContractGas({ address: token, abi, functionName: 'transfer', args: [randomAddress(), supply * 10n], account: spender }),
+      pub.estimateContractGas({
+        address: token,
+        abi,
+        functionName: 'transfer',
+        args: [randomAddress(), supply * 10n],
+        account: spender,
+      }),
       (error: unknown) => {
         assert.ok(error instanceof BaseError, 'error instanceof BaseError')
         assert.match(error.message, /ERC20: transfer amount exceeds balance/)
@@ -251,7 +312,14 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
     const to = randomAddress()
     // Poll-based watcher (HTTP transport → eth_newFilter + eth_getFilterChanges).
     const seen: Log[] = []
-    const unwatch = pub.watchContractEvent({ address: token, abi, eventName: 'Transfer', args: { to } as never, pollingInterval: 50, onLogs: (logs) => seen.push(...logs) })
+    const unwatch = pub.watchContractEvent({
+      address: token,
+      abi,
+      eventName: 'Transfer',
+      args: { to } as never,
+      pollingInterval: 50,
+      onLogs: (logs) => seen.push(...logs),
+    })
     const filter = await pub.createContractEventFilter({ address: token, abi, eventName: 'Transfer', args: { to } as never })
     // Let the watcher install its filter before the event happens.
     await sleep(300)
@@ -269,7 +337,13 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
       assert.equal((changes[0] as unknown as { args: { value: bigint } }).args.value, 77n)
 
       const sealed = await sealedReceipt(hash)
-      const logs = (await pub.getLogs({ address: token, event: abi.find((x) => x.type === 'event' && x.name === 'Transfer') as never, args: { to } as never, fromBlock: sealed.blockNumber, toBlock: sealed.blockNumber })) as unknown as Log[]
+      const logs = (await pub.getLogs({
+        address: token,
+        event: abi.find((x) => x.type === 'event' && x.name === 'Transfer') as never,
+        args: { to } as never,
+        fromBlock: sealed.blockNumber,
+        toBlock: sealed.blockNumber,
+      })) as unknown as Log[]
       assert.equal(logs.length, 1)
       const log = logs[0]!
       assert.equal(log.transactionHash, hash)
@@ -279,12 +353,27 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
       assert.deepEqual((log as unknown as { args: unknown }).args, { from: owner.address, to, value: 77n })
 
       const byHash = await pub.getLogs({ address: token, blockHash: sealed.blockHash })
-      assert.ok(byHash.some((l) => l.transactionHash === hash), 'eth_getLogs by blockHash finds it')
-      const events = await pub.getContractEvents({ address: token, abi, eventName: 'Transfer', fromBlock: sealed.blockNumber, toBlock: sealed.blockNumber })
-      assert.ok(events.some((e) => e.transactionHash === hash), 'events.some((e) => e.transactionHash === hash)')
+      assert.ok(
+        byHash.some((l) => l.transactionHash === hash),
+        'eth_getLogs by blockHash finds it',
+      )
+      const events = await pub.getContractEvents({
+        address: token,
+        abi,
+        eventName: 'Transfer',
+        fromBlock: sealed.blockNumber,
+        toBlock: sealed.blockNumber,
+      })
+      assert.ok(
+        events.some((e) => e.transactionHash === hash),
+        'events.some((e) => e.transactionHash === hash)',
+      )
       // Filter logs (eth_getFilterLogs) include it too.
       const filterLogs = await pub.getFilterLogs({ filter })
-      assert.ok(filterLogs.some((e) => e.transactionHash === hash), 'filterLogs.some((e) => e.transactionHash === hash)')
+      assert.ok(
+        filterLogs.some((e) => e.transactionHash === hash),
+        'filterLogs.some((e) => e.transactionHash === hash)',
+      )
     } finally {
       unwatch()
       await pub.uninstallFilter({ filter })
@@ -296,17 +385,28 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
     try {
       const to = randomAddress()
       const toTopic = pad(to.toLowerCase() as Hex, { size: 32 })
-      const sub = await ws.subscribe(['logs', { address: token, topics: [null, null, toTopic], fromBlock: 'pending', toBlock: 'pending' }])
+      const sub = await ws.subscribe([
+        'logs',
+        { address: token, topics: [null, null, toTopic], fromBlock: 'pending', toBlock: 'pending' },
+      ])
       // The standard logs subscription: delivered once the EVM block is sealed, with its hash.
       const sealedSub = await ws.subscribe(['logs', { address: token, topics: [null, null, toTopic] }])
       const pendingTxs = await ws.subscribe(['newPendingTransactions'])
       const receipt = await wallet(owner).writeContractSync({ address: token, abi, functionName: 'transfer', args: [to, 9n] })
-      const logs = (await waitFor('realtime log', () => (ws.resultsOf(sub).length > 0 ? ws.resultsOf(sub) : undefined), 5_000)) as Array<Record<string, unknown>>
+      const logs = (await waitFor(
+        'realtime log',
+        () => (ws.resultsOf(sub).length > 0 ? ws.resultsOf(sub) : undefined),
+        5_000,
+      )) as Array<Record<string, unknown>>
       assert.equal(logs.length, 1)
       assert.equal(logs[0]!['transactionHash'], receipt.transactionHash)
       assert.equal((logs[0]!['address'] as string).toLowerCase(), token.toLowerCase())
       assert.equal(hexToBigInt(logs[0]!['data'] as Hex), 9n)
-      const sealedLogs = (await waitFor('sealed log', () => (ws.resultsOf(sealedSub).length > 0 ? ws.resultsOf(sealedSub) : undefined), 5_000)) as Array<Record<string, unknown>>
+      const sealedLogs = (await waitFor(
+        'sealed log',
+        () => (ws.resultsOf(sealedSub).length > 0 ? ws.resultsOf(sealedSub) : undefined),
+        5_000,
+      )) as Array<Record<string, unknown>>
       assert.equal(sealedLogs.length, 1)
       assert.equal(sealedLogs[0]!['transactionHash'], receipt.transactionHash)
       const sealed = await sealedReceipt(receipt.transactionHash)
@@ -320,19 +420,28 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
   test('eth_getProof: the account proof verifies against the block stateRoot; a storage proof against storageHash', async () => {
     // Proofs are served for the newest sealed block: retry if a block seals in between.
     const slot = keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [owner.address, 3n])) // balanceOf is slot 3
-    const { proof, eoa, block } = await waitFor('proofs at the head', async () => {
-      const head = await pub.getBlock({ blockTag: 'latest' })
-      try {
-        const [proof, eoa] = await Promise.all([
-          pub.getProof({ address: token, storageKeys: [slot], blockNumber: head.number }),
-          pub.getProof({ address: owner.address, storageKeys: [], blockNumber: head.number }),
-        ])
-        return { proof, eoa, block: head }
-      } catch {
-        return undefined
-      }
-    }, 10_000, 20)
-    const value = await verifyMerkleProof(hexToBytes(token), proof.accountProof.map((n) => hexToBytes(n)), { root: hexToBytes(block.stateRoot), useKeyHashing: true })
+    const { proof, eoa, block } = await waitFor(
+      'proofs at the head',
+      async () => {
+        const head = await pub.getBlock({ blockTag: 'latest' })
+        try {
+          const [proof, eoa] = await Promise.all([
+            pub.getProof({ address: token, storageKeys: [slot], blockNumber: head.number }),
+            pub.getProof({ address: owner.address, storageKeys: [], blockNumber: head.number }),
+          ])
+          return { proof, eoa, block: head }
+        } catch {
+          return undefined
+        }
+      },
+      10_000,
+      20,
+    )
+    const value = await verifyMerkleProof(
+      hexToBytes(token),
+      proof.accountProof.map((n) => hexToBytes(n)),
+      { root: hexToBytes(block.stateRoot), useKeyHashing: true },
+    )
     assert.ok(value !== null, 'account exists in the trie')
     const [nonce, balance, storageRoot, codeHash] = fromRlp(toHex(value), 'hex') as Hex[]
     assert.equal(hexToBigInt(nonce! === '0x' ? '0x0' : nonce!), BigInt(proof.nonce))
@@ -342,15 +451,32 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
     assert.equal(codeHash, keccak256(contract('Token').deployedBytecode))
 
     const storage = proof.storageProof[0]!
-    const proven = await verifyMerkleProof(hexToBytes(slot), storage.proof.map((n) => hexToBytes(n)), { root: hexToBytes(proof.storageHash), useKeyHashing: true })
+    const proven = await verifyMerkleProof(
+      hexToBytes(slot),
+      storage.proof.map((n) => hexToBytes(n)),
+      { root: hexToBytes(proof.storageHash), useKeyHashing: true },
+    )
     assert.ok(proven !== null, 'proven !== null')
     const provenValue = hexToBigInt(fromRlp(toHex(proven), 'hex') as Hex)
     assert.equal(provenValue, storage.value)
-    assert.equal(provenValue, hexToBigInt(await pub.getStorageAt({ address: token, slot, blockNumber: block.number }) as Hex))
-    assert.equal(provenValue, await pub.readContract({ address: token, abi, functionName: 'balanceOf', args: [owner.address], blockNumber: block.number }))
+    assert.equal(provenValue, hexToBigInt((await pub.getStorageAt({ address: token, slot, blockNumber: block.number })) as Hex))
+    assert.equal(
+      provenValue,
+      await pub.readContract({
+        address: token,
+        abi,
+        functionName: 'balanceOf',
+        args: [owner.address],
+        blockNumber: block.number,
+      }),
+    )
 
     // An EOA's proof too (storageHash = empty trie root, codeHash = keccak of nothing).
-    const acct = await verifyMerkleProof(hexToBytes(owner.address), eoa.accountProof.map((n) => hexToBytes(n)), { root: hexToBytes(block.stateRoot), useKeyHashing: true })
+    const acct = await verifyMerkleProof(
+      hexToBytes(owner.address),
+      eoa.accountProof.map((n) => hexToBytes(n)),
+      { root: hexToBytes(block.stateRoot), useKeyHashing: true },
+    )
     assert.ok(acct !== null, 'the EOA exists in the trie')
     const [, eoaBalance, eoaStorageRoot] = fromRlp(toHex(acct), 'hex') as Hex[]
     assert.equal(hexToBigInt(eoaBalance!), eoa.balance)
@@ -374,15 +500,21 @@ describe('reverts', { timeout: 60_000 }, () => {
   })
 
   test('revert with a reason string: viem message has the reason; raw error is code 3 with Error(string) data', async () => {
-    await assert.rejects(pub.readContract({ address: reverter, abi: abi(), functionName: 'revertWithReason' }), (error: unknown) => {
-      assert.ok(error instanceof BaseError, 'error instanceof BaseError')
-      assert.match(error.message, /Reverter: nope/)
-      const reverted = walkTo(error, ContractFunctionRevertedError)
-      assert.ok(reverted, 'a ContractFunctionRevertedError is in the chain')
-      assert.equal(reverted.reason, 'Reverter: nope')
-      return true
-    })
-    const err = await rpcError(node.rpcUrl, 'eth_call', [{ to: reverter, data: encodeFunctionData({ abi: abi(), functionName: 'revertWithReason' }) }, 'latest'])
+    await assert.rejects(
+      pub.readContract({ address: reverter, abi: abi(), functionName: 'revertWithReason' }),
+      (error: unknown) => {
+        assert.ok(error instanceof BaseError, 'error instanceof BaseError')
+        assert.match(error.message, /Reverter: nope/)
+        const reverted = walkTo(error, ContractFunctionRevertedError)
+        assert.ok(reverted, 'a ContractFunctionRevertedError is in the chain')
+        assert.equal(reverted.reason, 'Reverter: nope')
+        return true
+      },
+    )
+    const err = await rpcError(node.rpcUrl, 'eth_call', [
+      { to: reverter, data: encodeFunctionData({ abi: abi(), functionName: 'revertWithReason' }) },
+      'latest',
+    ])
     assert.equal(err.code, 3)
     assert.equal(err.message, 'execution reverted: Reverter: nope')
     const decoded = decodeErrorResult({ abi: abi(), data: err.data as Hex })
@@ -391,24 +523,32 @@ describe('reverts', { timeout: 60_000 }, () => {
   })
 
   test('require with a reason', async () => {
-    await assert.rejects(pub.readContract({ address: reverter, abi: abi(), functionName: 'requireAbove', args: [3n] }), (error: unknown) => {
-      assert.equal(walkTo(error, ContractFunctionRevertedError)?.reason, 'Reverter: x must exceed 10')
-      return true
-    })
+    await assert.rejects(
+      pub.readContract({ address: reverter, abi: abi(), functionName: 'requireAbove', args: [3n] }),
+      (error: unknown) => {
+        assert.equal(walkTo(error, ContractFunctionRevertedError)?.reason, 'Reverter: x must exceed 10')
+        return true
+      },
+    )
     assert.equal(await pub.readContract({ address: reverter, abi: abi(), functionName: 'requireAbove', args: [11n] }), 11n)
   })
 
   test('custom error decodes with its arguments', async () => {
     const caller = accounts[4]!.address
-    await assert.rejects(pub.readContract({ address: reverter, abi: abi(), functionName: 'revertCustom', args: [7n], account: caller }), (error: unknown) => {
-      const reverted = walkTo(error, ContractFunctionRevertedError)
-      assert.ok(reverted, 'reverted')
-      assert.equal(reverted.data?.errorName, 'Unauthorized')
-      assert.deepEqual(reverted.data?.args, [caller, 7n])
-      assert.match((error as Error).message, /Unauthorized/)
-      return true
-    })
-    const err = await rpcError(node.rpcUrl, 'eth_call', [{ from: caller, to: reverter, data: encodeFunctionData({ abi: abi(), functionName: 'revertCustom', args: [7n] }) }])
+    await assert.rejects(
+      pub.readContract({ address: reverter, abi: abi(), functionName: 'revertCustom', args: [7n], account: caller }),
+      (error: unknown) => {
+        const reverted = walkTo(error, ContractFunctionRevertedError)
+        assert.ok(reverted, 'reverted')
+        assert.equal(reverted.data?.errorName, 'Unauthorized')
+        assert.deepEqual(reverted.data?.args, [caller, 7n])
+        assert.match((error as Error).message, /Unauthorized/)
+        return true
+      },
+    )
+    const err = await rpcError(node.rpcUrl, 'eth_call', [
+      { from: caller, to: reverter, data: encodeFunctionData({ abi: abi(), functionName: 'revertCustom', args: [7n] }) },
+    ])
     assert.equal(err.code, 3)
     assert.equal(err.message, 'execution reverted')
     const decoded = decodeErrorResult({ abi: abi(), data: err.data as Hex })
@@ -423,14 +563,20 @@ describe('reverts', { timeout: 60_000 }, () => {
       assert.deepEqual(reverted?.data?.args, [1n])
       return true
     })
-    await assert.rejects(pub.readContract({ address: reverter, abi: abi(), functionName: 'divide', args: [1n, 0n] }), (error: unknown) => {
-      const reverted = walkTo(error, ContractFunctionRevertedError)
-      assert.equal(reverted?.data?.errorName, 'Panic')
-      assert.deepEqual(reverted?.data?.args, [0x12n])
-      return true
-    })
+    await assert.rejects(
+      pub.readContract({ address: reverter, abi: abi(), functionName: 'divide', args: [1n, 0n] }),
+      (error: unknown) => {
+        const reverted = walkTo(error, ContractFunctionRevertedError)
+        assert.equal(reverted?.data?.errorName, 'Panic')
+        assert.deepEqual(reverted?.data?.args, [0x12n])
+        return true
+      },
+    )
     assert.equal(await pub.readContract({ address: reverter, abi: abi(), functionName: 'divide', args: [10n, 2n] }), 5n)
-    const err = await rpcError(node.rpcUrl, 'eth_call', [{ to: reverter, data: encodeFunctionData({ abi: abi(), functionName: 'revertEmpty' }) }, 'latest'])
+    const err = await rpcError(node.rpcUrl, 'eth_call', [
+      { to: reverter, data: encodeFunctionData({ abi: abi(), functionName: 'revertEmpty' }) },
+      'latest',
+    ])
     assert.equal(err.code, 3)
     assert.equal(err.message, 'execution reverted')
     assert.equal(err.data, '0x')
@@ -438,7 +584,13 @@ describe('reverts', { timeout: 60_000 }, () => {
 
   test('a reverting transaction is included with status reverted, its state and logs rolled back', async () => {
     const sender = accounts[4]!
-    const receipt = await wallet(sender).writeContractSync({ address: reverter, abi: abi(), functionName: 'store', args: [99n, true], gas: 100_000n })
+    const receipt = await wallet(sender).writeContractSync({
+      address: reverter,
+      abi: abi(),
+      functionName: 'store',
+      args: [99n, true],
+      gas: 100_000n,
+    })
     assert.equal(receipt.status, 'reverted')
     assert.equal(receipt.logs.length, 0)
     assert.ok(receipt.gasUsed > 21_000n && receipt.gasUsed < 100_000n, 'receipt.gasUsed > 21_000n && receipt.gasUsed < 100_000n')
@@ -457,7 +609,9 @@ describe('contracts see the EVM block they land in', { timeout: 60_000 }, () => 
     const deployed = await pub.waitForTransactionReceipt({ hash: await w.deployContract({ abi, bytecode }), timeout: 10_000 })
     const counter = deployed.contractAddress!
     const receipt = await w.writeContractSync({ address: counter, abi, functionName: 'increment' })
-    const [event] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Incremented' }) as unknown as Array<{ args: { newCount: bigint; blockNumber: bigint; timestamp: bigint } }>
+    const [event] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Incremented' }) as unknown as Array<{
+      args: { newCount: bigint; blockNumber: bigint; timestamp: bigint }
+    }>
     assert.ok(event, 'event')
     assert.equal(event.args.newCount, 1n)
     assert.equal(event.args.blockNumber, receipt.blockNumber)
@@ -465,7 +619,11 @@ describe('contracts see the EVM block they land in', { timeout: 60_000 }, () => 
     const block = await pub.getBlock({ blockNumber: sealed.blockNumber })
     assert.equal(event.args.timestamp, block.timestamp)
     assert.equal(await pub.readContract({ address: counter, abi, functionName: 'count' }), 1n)
-    const [number, , chainId, baseFee, coinbase] = (await pub.readContract({ address: counter, abi, functionName: 'env' })) as readonly [bigint, bigint, bigint, bigint, Address]
+    const [number, , chainId, baseFee, coinbase] = (await pub.readContract({
+      address: counter,
+      abi,
+      functionName: 'env',
+    })) as readonly [bigint, bigint, bigint, bigint, Address]
     assert.equal(chainId, BigInt(DEV_CHAIN_ID))
     assert.ok(number >= sealed.blockNumber, `eth_call's block.number ${number} is at least the tx's block ${sealed.blockNumber}`)
     // As geth: a call without a gas price runs with BASEFEE 0 (so fee-cap < base-fee cannot fail it).
@@ -495,7 +653,10 @@ describe('fees', { timeout: 60_000 }, () => {
     assert.equal(history.reward?.length, 4)
     for (const r of history.reward ?? []) assert.equal(r.length, 2)
     const head = await pub.getBlock({ blockTag: 'latest' })
-    assert.ok(history.oldestBlock >= head.number - 4n && history.oldestBlock <= head.number, 'history.oldestBlock >= head.number - 4n && history.oldestBlock <= head.number')
+    assert.ok(
+      history.oldestBlock >= head.number - 4n && history.oldestBlock <= head.number,
+      'history.oldestBlock >= head.number - 4n && history.oldestBlock <= head.number',
+    )
     const nextBaseFee = history.baseFeePerGas[4]!
     const gasPrice = await pub.getGasPrice()
     assert.equal(gasPrice, nextBaseFee + nextBaseFee / 4n)
@@ -539,25 +700,53 @@ describe('WebSocket', { timeout: 60_000 }, () => {
       let nonce = await pub.getTransactionCount({ address: sender.address, blockTag: 'pending' })
       const sent: Hash[] = []
       for (let i = 0; i < 25; i++) {
-        const raw = await w.signTransaction({ to: randomAddress(), value: 1n, nonce: nonce++, gas: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n })
+        const raw = await w.signTransaction({
+          to: randomAddress(),
+          value: 1n,
+          nonce: nonce++,
+          gas: 21_000n,
+          maxFeePerGas: 10_000_000_000n,
+          maxPriorityFeePerGas: 0n,
+        })
         sent.push(await rpc<Hash>(node.rpcUrl, 'eth_sendRawTransaction', [raw]))
         await sleep(7)
       }
       const want = new Set(sent)
       const seen = new Set<string>()
-      await waitFor('all sent txs in miniBlocks notifications', () => {
-        for (const mb of ws.resultsOf(sub) as Array<{ receipts: Array<{ transactionHash: string }> }>) for (const r of mb.receipts) seen.add(r.transactionHash)
-        return [...want].every((h) => seen.has(h)) && ws.resultsOf(sub).length >= 5
-      }, 10_000)
+      await waitFor(
+        'all sent txs in miniBlocks notifications',
+        () => {
+          for (const mb of ws.resultsOf(sub) as Array<{ receipts: Array<{ transactionHash: string }> }>)
+            for (const r of mb.receipts) seen.add(r.transactionHash)
+          return [...want].every((h) => seen.has(h)) && ws.resultsOf(sub).length >= 5
+        },
+        10_000,
+      )
       const minis = ws.resultsOf(sub) as Array<Record<string, unknown>>
-      for (const key of ['block_number', 'block_timestamp', 'index', 'mini_block_number', 'mini_block_timestamp', 'gas_used', 'transactions', 'receipts']) {
+      for (const key of [
+        'block_number',
+        'block_timestamp',
+        'index',
+        'mini_block_number',
+        'mini_block_timestamp',
+        'gas_used',
+        'transactions',
+        'receipts',
+      ]) {
         assert.ok(key in minis[0]!, `miniBlocks payload has ${key}`)
       }
       for (let i = 1; i < minis.length; i++) {
         const prev = minis[i - 1]!
         const cur = minis[i]!
-        assert.equal(hexToBigInt(cur['mini_block_number'] as Hex), hexToBigInt(prev['mini_block_number'] as Hex) + 1n, 'mini_block_number is consecutive')
-        assert.ok(hexToBigInt(cur['mini_block_timestamp'] as Hex) > hexToBigInt(prev['mini_block_timestamp'] as Hex), 'µs timestamps increase')
+        assert.equal(
+          hexToBigInt(cur['mini_block_number'] as Hex),
+          hexToBigInt(prev['mini_block_number'] as Hex) + 1n,
+          'mini_block_number is consecutive',
+        )
+        assert.ok(
+          hexToBigInt(cur['mini_block_timestamp'] as Hex) > hexToBigInt(prev['mini_block_timestamp'] as Hex),
+          'µs timestamps increase',
+        )
         const sameBlock = cur['block_number'] === prev['block_number']
         if (sameBlock) assert.equal(hexToBigInt(cur['index'] as Hex), hexToBigInt(prev['index'] as Hex) + 1n)
         else {
@@ -568,7 +757,10 @@ describe('WebSocket', { timeout: 60_000 }, () => {
         const receipts = cur['receipts'] as Array<{ transactionHash: string; gasUsed: Hex }>
         assert.equal(txs.length, receipts.length)
         txs.forEach((tx, j) => assert.equal(tx.hash, receipts[j]!.transactionHash))
-        assert.equal(hexToBigInt(cur['gas_used'] as Hex), receipts.reduce((s, r) => s + hexToBigInt(r.gasUsed), 0n))
+        assert.equal(
+          hexToBigInt(cur['gas_used'] as Hex),
+          receipts.reduce((s, r) => s + hexToBigInt(r.gasUsed), 0n),
+        )
       }
     } finally {
       await ws.close()
@@ -582,7 +774,11 @@ describe('WebSocket', { timeout: 60_000 }, () => {
       const sub = await ws.subscribe(['stateChanges', [to]])
       const receipt = await wallet(accounts[8]!).sendTransactionSync({ to, value: 4242n })
       assert.equal(receipt.status, 'success')
-      const changes = (await waitFor('a state change', () => (ws.resultsOf(sub).length > 0 ? ws.resultsOf(sub) : undefined), 5_000)) as Array<Record<string, unknown>>
+      const changes = (await waitFor(
+        'a state change',
+        () => (ws.resultsOf(sub).length > 0 ? ws.resultsOf(sub) : undefined),
+        5_000,
+      )) as Array<Record<string, unknown>>
       assert.equal(changes.length, 1)
       assert.equal((changes[0]!['address'] as string).toLowerCase(), to.toLowerCase())
       assert.equal(hexToBigInt(changes[0]!['balance'] as Hex), 4242n)
@@ -598,7 +794,16 @@ describe('realtime sends', { timeout: 60_000 }, () => {
   const sender = () => accounts[9]!
   async function signTransfer(account: PrivateKeyAccount, opts: { nonce?: number; value?: bigint } = {}): Promise<Hex> {
     const nonce = opts.nonce ?? (await pub.getTransactionCount({ address: account.address, blockTag: 'pending' }))
-    return account.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', to: randomAddress(), value: opts.value ?? 1n, nonce, gas: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n })
+    return account.signTransaction({
+      chainId: DEV_CHAIN_ID,
+      type: 'eip1559',
+      to: randomAddress(),
+      value: opts.value ?? 1n,
+      nonce,
+      gas: 21_000n,
+      maxFeePerGas: 10_000_000_000n,
+      maxPriorityFeePerGas: 0n,
+    })
   }
 
   test('realtime_sendRawTransaction returns the receipt; eth_getTransactionReceipt has it right away', async () => {
@@ -638,7 +843,14 @@ describe('realtime sends', { timeout: 60_000 }, () => {
     }
     assert.ok(timedOut, 'a 1 ms wait timed out at least once in 5 tries')
     assert.equal(timedOut.data, timedOut.hash)
-    const receipt = await waitFor('the timed-out tx to land', () => rpc<Record<string, unknown> | null>(node.rpcUrl, 'eth_getTransactionReceipt', [timedOut!.hash]).then((r) => r ?? undefined), 5_000)
+    const receipt = await waitFor(
+      'the timed-out tx to land',
+      () =>
+        rpc<Record<string, unknown> | null>(node.rpcUrl, 'eth_getTransactionReceipt', [timedOut!.hash]).then(
+          (r) => r ?? undefined,
+        ),
+      5_000,
+    )
     assert.equal(receipt['status'], '0x1')
   })
 
@@ -669,27 +881,65 @@ describe('sealed blocks verify by Ethereum rules', { timeout: 60_000 }, () => {
     // Make sure the last block has a few typed txs with logs.
     const w = wallet(accounts[10]!)
     const legacy = await w.sendTransaction({ to: randomAddress(), value: 3n, type: 'legacy' })
-    const last = await w.sendTransactionSync({ to: randomAddress(), value: 4n, type: 'eip2930', accessList: [{ address: randomAddress(), storageKeys: [pad('0x01', { size: 32 })] }] })
+    const last = await w.sendTransactionSync({
+      to: randomAddress(),
+      value: 4n,
+      type: 'eip2930',
+      accessList: [{ address: randomAddress(), storageKeys: [pad('0x01', { size: 32 })] }],
+    })
     await sealedReceipt(legacy)
     const sealedLast = await sealedReceipt(last.transactionHash)
     const head = sealedLast.blockNumber
     let checkedTxs = 0
     for (let n = 0n; n <= head; n++) {
-      const block = await rpc<Record<string, unknown> & { transactions: Array<{ hash: Hash }> }>(node.rpcUrl, 'eth_getBlockByNumber', [toHex(n), true])
+      const block = await rpc<Record<string, unknown> & { transactions: Array<{ hash: Hash }> }>(
+        node.rpcUrl,
+        'eth_getBlockByNumber',
+        [toHex(n), true],
+      )
       const q = (field: string): Hex => (hexToBigInt(block[field] as Hex) === 0n ? '0x' : toHex(hexToBigInt(block[field] as Hex)))
       const header = [
-        block['parentHash'], block['sha3Uncles'], block['miner'], block['stateRoot'], block['transactionsRoot'], block['receiptsRoot'], block['logsBloom'],
-        q('difficulty'), q('number'), q('gasLimit'), q('gasUsed'), q('timestamp'), block['extraData'], block['mixHash'], block['nonce'],
-        q('baseFeePerGas'), block['withdrawalsRoot'], q('blobGasUsed'), q('excessBlobGas'), block['parentBeaconBlockRoot'],
+        block['parentHash'],
+        block['sha3Uncles'],
+        block['miner'],
+        block['stateRoot'],
+        block['transactionsRoot'],
+        block['receiptsRoot'],
+        block['logsBloom'],
+        q('difficulty'),
+        q('number'),
+        q('gasLimit'),
+        q('gasUsed'),
+        q('timestamp'),
+        block['extraData'],
+        block['mixHash'],
+        block['nonce'],
+        q('baseFeePerGas'),
+        block['withdrawalsRoot'],
+        q('blobGasUsed'),
+        q('excessBlobGas'),
+        block['parentBeaconBlockRoot'],
       ] as Hex[]
       // The dev chain runs Osaka: Prague headers end with the EIP-7685 requests hash (of no requests).
-      assert.equal(block['requestsHash'], '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', `block ${n}: requestsHash of the empty request list`)
+      assert.equal(
+        block['requestsHash'],
+        '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        `block ${n}: requestsHash of the empty request list`,
+      )
       header.push(block['requestsHash'] as Hex)
       assert.equal(keccak256(toRlp(header)), block['hash'], `block ${n}: hash is keccak256(rlp(header))`)
 
       const txTrie = new MerklePatriciaTrie()
       const receiptTrie = new MerklePatriciaTrie()
-      const receipts = await rpc<Array<{ type: Hex; status: Hex; cumulativeGasUsed: Hex; logsBloom: Hex; logs: Array<{ address: Hex; topics: Hex[]; data: Hex }> }>>(node.rpcUrl, 'eth_getBlockReceipts', [toHex(n)])
+      const receipts = await rpc<
+        Array<{
+          type: Hex
+          status: Hex
+          cumulativeGasUsed: Hex
+          logsBloom: Hex
+          logs: Array<{ address: Hex; topics: Hex[]; data: Hex }>
+        }>
+      >(node.rpcUrl, 'eth_getBlockReceipts', [toHex(n)])
       assert.equal(receipts.length, block.transactions.length, `block ${n}: one receipt per tx`)
       let bloom = 0n
       for (let i = 0; i < block.transactions.length; i++) {
@@ -698,7 +948,12 @@ describe('sealed blocks verify by Ethereum rules', { timeout: 60_000 }, () => {
         assert.equal(keccak256(raw), block.transactions[i]!.hash)
         await txTrie.put(key, hexToBytes(raw))
         const r = receipts[i]!
-        const body = toRlp([r.status === '0x1' ? '0x01' : '0x', toHex(hexToBigInt(r.cumulativeGasUsed)), r.logsBloom, r.logs.map((l) => [l.address, l.topics, l.data])] as never)
+        const body = toRlp([
+          r.status === '0x1' ? '0x01' : '0x',
+          toHex(hexToBigInt(r.cumulativeGasUsed)),
+          r.logsBloom,
+          r.logs.map((l) => [l.address, l.topics, l.data]),
+        ] as never)
         await receiptTrie.put(key, hexToBytes(r.type === '0x0' ? body : concat([toHex(hexToBigInt(r.type), { size: 1 }), body])))
         bloom |= hexToBigInt(r.logsBloom)
         checkedTxs++

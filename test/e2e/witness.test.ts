@@ -8,10 +8,24 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createBlockFromRLP, createBlockHeader, type Block } from '@ethereumjs/block'
-import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Hex, type TransactionReceipt } from 'viem'
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  parseEther,
+  type Address,
+  type Hex,
+  type TransactionReceipt,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { keccak256 } from '../../src/crypto/native.ts'
-import { BlockVerificationError, verifyBlock, type BlockVerificationErrorCode, type ExecutionWitness } from '../../src/stateless/index.ts'
+import {
+  BlockVerificationError,
+  verifyBlock,
+  type BlockVerificationErrorCode,
+  type ExecutionWitness,
+} from '../../src/stateless/index.ts'
 import { devCommon, fetchBlockWithWitness, hexBytes, verifyDevBlock, type WitnessJson } from '../helpers/witness.ts'
 import { contract } from '../helpers/contracts.ts'
 import { DEV_CHAIN_ID, DEV_KEYS, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
@@ -38,9 +52,16 @@ describe('state witnesses from a live sequencer', { timeout: 180_000 }, () => {
 
   before(async () => {
     node = await startNode({ args: ['--block-ms=300'] })
-    const chain = defineChain({ id: DEV_CHAIN_ID, name: 'megaeth-dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [node.rpcUrl] } } })
+    const chain = defineChain({
+      id: DEV_CHAIN_ID,
+      name: 'megaeth-dev',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [node.rpcUrl] } },
+    })
     const client = createPublicClient({ chain, transport: http(node.rpcUrl), pollingInterval: 50 })
-    const wallets = DEV_KEYS.slice(0, 4).map((key) => createWalletClient({ account: privateKeyToAccount(key), chain, transport: http(node.rpcUrl) }))
+    const wallets = DEV_KEYS.slice(0, 4).map((key) =>
+      createWalletClient({ account: privateKeyToAccount(key), chain, transport: http(node.rpcUrl) }),
+    )
     const deploy = async (name: 'Counter' | 'Token' | 'Factory', args: unknown[] = []): Promise<Address> => {
       const { abi, bytecode } = contract(name)
       const hash = await wallets[0]!.deployContract({ abi, bytecode, args })
@@ -69,15 +90,35 @@ describe('state witnesses from a live sequencer', { timeout: 180_000 }, () => {
       hashes.push(
         await wallets[1]!.sendTransaction({ to: newcomer, value: parseEther('0.5') }),
         await wallets[2]!.sendTransaction({ to: wallets[3]!.account.address, value: 12345n }),
-        await wallets[0]!.writeContract({ address: counter, abi: contract('Counter').abi, functionName: 'increment', gas: 300_000n }),
-        await wallets[0]!.writeContract({ address: token, abi: contract('Token').abi, functionName: 'transfer', args: [newcomer, 1000n + BigInt(round)], gas: 300_000n }),
-        await wallets[0]!.writeContract({ address: factory, abi: contract('Factory').abi, functionName: 'deploy', args: [`0x${round.toString(16).padStart(64, '0')}`, BigInt(round)], gas: 1_000_000n }),
+        await wallets[0]!.writeContract({
+          address: counter,
+          abi: contract('Counter').abi,
+          functionName: 'increment',
+          gas: 300_000n,
+        }),
+        await wallets[0]!.writeContract({
+          address: token,
+          abi: contract('Token').abi,
+          functionName: 'transfer',
+          args: [newcomer, 1000n + BigInt(round)],
+          gas: 300_000n,
+        }),
+        await wallets[0]!.writeContract({
+          address: factory,
+          abi: contract('Factory').abi,
+          functionName: 'deploy',
+          args: [`0x${round.toString(16).padStart(64, '0')}`, BigInt(round)],
+          gas: 1_000_000n,
+        }),
       )
     }
     const { receipts, sealed } = await sealSent()
     head = sealed
     // Explicit gas limits: Counter writes block.number, so an estimate made one block early can fall short.
-    assert.deepEqual(receipts.filter((r) => r.status !== 'success').map((r) => r.transactionHash), [])
+    assert.deepEqual(
+      receipts.filter((r) => r.status !== 'success').map((r) => r.transactionHash),
+      [],
+    )
     const counterCall = receipts.find((r) => r.to?.toLowerCase() === counter.toLowerCase())!
     contractBlock = await fetchBlock(node.rpcUrl, counterCall.blockNumber)
   })
@@ -106,7 +147,10 @@ describe('state witnesses from a live sequencer', { timeout: 180_000 }, () => {
     const byNumber = await rpc<WitnessJson>(node.rpcUrl, 'mega_getBlockWitness', [{ blockNumber: `0x${n.toString(16)}` }])
     const byHash = await rpc<WitnessJson>(node.rpcUrl, 'mega_getBlockWitness', [{ blockHash: hash }])
     assert.deepEqual(byHash, byNumber)
-    assert.equal(await rpc(node.rpcUrl, 'mega_getBlockWitness', [{ blockNumber: `0x${n.toString(16)}`, blockHash: `0x${'11'.repeat(32)}` }]), null)
+    assert.equal(
+      await rpc(node.rpcUrl, 'mega_getBlockWitness', [{ blockNumber: `0x${n.toString(16)}`, blockHash: `0x${'11'.repeat(32)}` }]),
+      null,
+    )
     assert.equal(await rpc(node.rpcUrl, 'debug_executionWitness', ['0xffffff']), null)
     assert.ok(byNumber.codes.length > 0, 'a block calling contracts carries their bytecode')
   })
@@ -114,7 +158,10 @@ describe('state witnesses from a live sequencer', { timeout: 180_000 }, () => {
   test('a witness without its root node fails with WITNESS_MISSING_NODE', async () => {
     const { block, witness } = contractBlock
     const root = block.header.stateRoot
-    const parentRoot = createBlockFromRLP(bytes(await rpc<Hex>(node.rpcUrl, 'debug_getRawBlock', [`0x${(block.header.number - 1n).toString(16)}`])), { common }).header.stateRoot
+    const parentRoot = createBlockFromRLP(
+      bytes(await rpc<Hex>(node.rpcUrl, 'debug_getRawBlock', [`0x${(block.header.number - 1n).toString(16)}`])),
+      { common },
+    ).header.stateRoot
     assert.notDeepEqual(root, parentRoot)
     const state = witness.state.filter((rlp) => Buffer.compare(Buffer.from(keccak256(rlp)), Buffer.from(parentRoot)) !== 0)
     assert.equal(state.length, witness.state.length - 1)
@@ -137,9 +184,15 @@ describe('state witnesses from a live sequencer', { timeout: 180_000 }, () => {
   test('a tampered transaction list or header root is a block failure, not a witness failure', async () => {
     const { block, witness } = contractBlock
     const txs = block.transactions.map((tx) => tx.serialize())
-    await rejectsWith(verifyBlock({ header: block.header, transactions: txs.slice(1) }, witness, { common }), 'TRANSACTIONS_ROOT_MISMATCH')
-    const lying = createBlockFromRLP(bytes(await rpc<Hex>(node.rpcUrl, 'debug_getRawBlock', [`0x${block.header.number.toString(16)}`])), { common })
-    const forged = { ...lying.header.toJSON(), stateRoot: bytes(`0x${"ab".repeat(32)}`) }
+    await rejectsWith(
+      verifyBlock({ header: block.header, transactions: txs.slice(1) }, witness, { common }),
+      'TRANSACTIONS_ROOT_MISMATCH',
+    )
+    const lying = createBlockFromRLP(
+      bytes(await rpc<Hex>(node.rpcUrl, 'debug_getRawBlock', [`0x${block.header.number.toString(16)}`])),
+      { common },
+    )
+    const forged = { ...lying.header.toJSON(), stateRoot: bytes(`0x${'ab'.repeat(32)}`) }
     const header = createBlockHeader(forged, { common, skipConsensusFormatValidation: true })
     await rejectsWith(verifyBlock({ header, transactions: txs }, witness, { common }), 'STATE_ROOT_MISMATCH')
   })

@@ -34,7 +34,8 @@ export const DEV_KEYS: readonly `0x${string}`[] = (() => {
   const keys: `0x${string}`[] = []
   for (let i = 0; i < 20; i++) keys.push(`0x${Buffer.from(master.derive(`m/44'/60'/0'/0/${i}`).privateKey!).toString('hex')}`)
   // anvil's well-known account 0 (address 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266).
-  if (keys[0] !== '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80') throw new Error('dev key derivation is wrong')
+  if (keys[0] !== '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+    throw new Error('dev key derivation is wrong')
   return keys
 })()
 
@@ -123,13 +124,20 @@ function waitExit(child: ChildProcess): Promise<{ code: number | null; signal: N
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
 }
 
-async function waitExitWithin(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+async function waitExitWithin(
+  child: ChildProcess,
+  ms: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
   const timer = sleep(ms, undefined, { ref: false })
   return Promise.race([waitExit(child), timer])
 }
 
 /** Sends `signal` to the child by pid; waits `graceMs` for it to exit, then SIGKILLs it. */
-async function terminate(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+async function terminate(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  graceMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (exited(child)) return { code: child.exitCode, signal: child.signalCode }
   if (child.pid !== undefined) {
     try {
@@ -168,7 +176,11 @@ export interface RpcResponse<T = unknown> {
 let nextId = 1
 
 /** POSTs `body` verbatim; returns the HTTP status and the raw text (for malformed-input tests). */
-export async function postRaw(url: string, body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; text: string }> {
+export async function postRaw(
+  url: string,
+  body: string | Uint8Array,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { method: 'POST', headers, body })
   return { status: res.status, text: await res.text() }
 }
@@ -201,19 +213,26 @@ export class JsonRpcCallError extends Error {
 /** One JSON-RPC call; returns the result or throws `JsonRpcCallError`. */
 export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
   const response = await rpcRaw<T>(url, method, params)
-  if (response.error !== undefined) throw new JsonRpcCallError(method, response.error.code, response.error.message, response.error.data)
+  if (response.error !== undefined)
+    throw new JsonRpcCallError(method, response.error.code, response.error.message, response.error.data)
   return response.result as T
 }
 
 /** Calls `rpc` expecting an error; returns it (fails if the call succeeds). */
 export async function rpcError(url: string, method: string, params: unknown[] = []): Promise<RpcErrorObject> {
   const response = await rpcRaw(url, method, params)
-  if (response.error === undefined) throw new Error(`${method}: expected an error, got result ${JSON.stringify(response.result)?.slice(0, 300)}`)
+  if (response.error === undefined)
+    throw new Error(`${method}: expected an error, got result ${JSON.stringify(response.result)?.slice(0, 300)}`)
   return response.error
 }
 
 /** Polls `fn` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   for (;;) {
@@ -280,7 +299,10 @@ export interface NodeHandle {
 }
 
 /** `node bin/megaeth-node` with the repo as cwd; the launcher registers tsx itself. */
-export function spawnNodeProcess(args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; stdout: Tail; stderr: Tail } {
+export function spawnNodeProcess(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; stdout: Tail; stderr: Tail } {
   const child = spawn(process.execPath, ['bin/megaeth-node', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
@@ -295,12 +317,18 @@ export function spawnNodeProcess(args: readonly string[], env: Record<string, st
 }
 
 /** Runs the CLI to completion (for config-error tests): exit code, stdout, stderr. Bounded by `timeoutMs`. */
-export async function runCli(args: readonly string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: readonly string[],
+  timeoutMs = 30_000,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const { child, stdout, stderr } = spawnNodeProcess(args, env)
   const result = await waitExitWithin(child, timeoutMs)
   if (result === undefined) {
     await terminate(child, 'SIGKILL', 5_000)
-    throw new Error(`megaeth-node ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr.toString().slice(-2000)}`)
+    throw new Error(
+      `megaeth-node ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr.toString().slice(-2000)}`,
+    )
   }
   return { ...result, stdout: stdout.toString(), stderr: stderr.toString() }
 }
@@ -326,7 +354,9 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
   for (;;) {
     if (exited(child)) {
       await cleanup()
-      throw new Error(`megaeth-node exited before it answered (code ${child.exitCode}, signal ${child.signalCode}); args: ${args.join(' ')}\nstderr:\n${stderr.toString().slice(-4000)}\nstdout:\n${stdout.toString().slice(-4000)}`)
+      throw new Error(
+        `megaeth-node exited before it answered (code ${child.exitCode}, signal ${child.signalCode}); args: ${args.join(' ')}\nstderr:\n${stderr.toString().slice(-4000)}\nstdout:\n${stdout.toString().slice(-4000)}`,
+      )
     }
     try {
       const res = await fetch(rpcUrl, {
@@ -343,7 +373,9 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
     if (Date.now() > deadline) {
       await terminate(child, 'SIGKILL', 5_000)
       await cleanup()
-      throw new Error(`megaeth-node did not answer eth_chainId within ${readyTimeoutMs} ms; args: ${args.join(' ')}\nstderr:\n${stderr.toString().slice(-4000)}\nstdout:\n${stdout.toString().slice(-4000)}`)
+      throw new Error(
+        `megaeth-node did not answer eth_chainId within ${readyTimeoutMs} ms; args: ${args.join(' ')}\nstderr:\n${stderr.toString().slice(-4000)}\nstdout:\n${stdout.toString().slice(-4000)}`,
+      )
     }
     await sleep(100)
   }
@@ -418,7 +450,10 @@ export async function startAnvil(args: readonly string[] = [], readyTimeoutMs = 
   const rpcUrl = `http://127.0.0.1:${port}`
   const deadline = Date.now() + readyTimeoutMs
   for (;;) {
-    if (exited(child)) throw new Error(`anvil exited early (code ${child.exitCode}); args: ${fullArgs.join(' ')}\nstderr:\n${stderr.toString().slice(-4000)}`)
+    if (exited(child))
+      throw new Error(
+        `anvil exited early (code ${child.exitCode}); args: ${fullArgs.join(' ')}\nstderr:\n${stderr.toString().slice(-4000)}`,
+      )
     try {
       const res = await rpcRaw(rpcUrl, 'eth_chainId')
       if (res.result !== undefined) break

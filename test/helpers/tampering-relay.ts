@@ -27,7 +27,13 @@ import { randomBytes } from 'node:crypto'
 import { pino, type Logger } from 'pino'
 import { createChainCommon, DEV_CHAIN_ID } from '../../src/chain/config.ts'
 import { DEV_SEQUENCER_KEY } from '../../src/chain/dev.ts'
-import { decodeMiniBlock, encodeMiniBlock, sealMiniBlock, type MiniBlock, type UnsignedMiniBlock } from '../../src/chain/mini-block.ts'
+import {
+  decodeMiniBlock,
+  encodeMiniBlock,
+  sealMiniBlock,
+  type MiniBlock,
+  type UnsignedMiniBlock,
+} from '../../src/chain/mini-block.ts'
 import type { Hex, StateDiff } from '../../src/primitives/state-diff.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import {
@@ -146,7 +152,10 @@ export class TamperingRelay {
     const logger = options.logger ?? pino({ level: 'silent' })
     const sequencerPeer = peerIdOfMultiaddr(options.sequencer)
     if (sequencerPeer === undefined) throw new Error(`tampering relay: ${options.sequencer} does not end in /p2p/<peerId>`)
-    const upstream = await P2pHost.start({ bootnodes: [options.sequencer], redialIntervalMs: 250 }, { logger: logger.child({ relay: 'upstream' }) })
+    const upstream = await P2pHost.start(
+      { bootnodes: [options.sequencer], redialIntervalMs: 250 },
+      { logger: logger.child({ relay: 'upstream' }) },
+    )
     let downstream: P2pHost | undefined
     try {
       downstream = await P2pHost.start({}, { logger: logger.child({ relay: 'downstream' }) })
@@ -372,7 +381,8 @@ export class TamperingRelay {
     // rewritten history would: the replica's own checks, not this link, are what each mode tests.
     const { lastHash } = original.miniBlocks
     const relinked = lastHash === undefined ? undefined : this.rewritten.get(lastHash)
-    const miniBlocks = relinked === undefined ? original.miniBlocks : { ...original.miniBlocks, lastHash: bytesToHex(relinked) as Hex }
+    const miniBlocks =
+      relinked === undefined ? original.miniBlocks : { ...original.miniBlocks, lastHash: bytesToHex(relinked) as Hex }
     if (this.tampers(number) && this.mode === 'wrong-state-root') {
       const header = withStateRoot(original.header, keccak256(original.header.stateRoot), this.common)
       out = signBlockAnnouncement(header, miniBlocks, this.chainId, this.sequencerKey)
@@ -409,7 +419,9 @@ export class TamperingRelay {
     const witness = decodeWitness(answer)
     const parentRlp = witness.headers.at(-1)
     if (parentRlp === undefined) throw new Error(`tampering relay: witness of block ${block} has no parent header`)
-    const parentRoot = bytesToHex(createBlockHeaderFromRLP(parentRlp, { common: this.common, skipConsensusFormatValidation: true }).stateRoot)
+    const parentRoot = bytesToHex(
+      createBlockHeaderFromRLP(parentRlp, { common: this.common, skipConsensusFormatValidation: true }).stateRoot,
+    )
     const rootIndex = witness.state.findIndex((node) => bytesToHex(keccak256(node)) === parentRoot)
     if (rootIndex < 0) throw new Error(`tampering relay: witness of block ${block} lacks its root node ${parentRoot}`)
     let tampered: ExecutionWitness
@@ -450,7 +462,10 @@ function bumpBalances(diff: StateDiff): StateDiff | undefined {
     [...diff.accounts].map(([address, change]) => {
       if (change.account === null) return [address, change] as const
       bumped = true
-      return [address, { ...change, account: { ...change.account, balance: change.account.balance + 1n }, storage: new Map(change.storage) }] as const
+      return [
+        address,
+        { ...change, account: { ...change.account, balance: change.account.balance + 1n }, storage: new Map(change.storage) },
+      ] as const
     }),
   )
   return bumped ? { accounts, codes: new Map(diff.codes) } : undefined

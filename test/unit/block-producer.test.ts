@@ -27,7 +27,11 @@ const common = createChainCommon(config)
  * A sequencer on `dir` (opened, or reopened on what a previous one left there), started;
  * `onMiniBlock` is subscribed before it starts, so it sees the very first mini-block.
  */
-async function startSequencer(dir: string, registry = new Registry(), onMiniBlock?: (block: MiniBlock) => void): Promise<{ sequencer: Sequencer; opened: OpenedChain }> {
+async function startSequencer(
+  dir: string,
+  registry = new Registry(),
+  onMiniBlock?: (block: MiniBlock) => void,
+): Promise<{ sequencer: Sequencer; opened: OpenedChain }> {
   const opened = await openChain(dir, genesis, config, common)
   if (onMiniBlock !== undefined) opened.chain.events.on('miniBlock', onMiniBlock)
   const sequencer = await Sequencer.create({
@@ -47,12 +51,25 @@ test('under a backlog of slow transactions the producer picks about what it exec
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-producer-'))
   const registry = new Registry()
   const { sequencer, opened } = await startSequencer(dir, registry)
-  const pickLimit = async (): Promise<number | undefined> => (await registry.getSingleMetric('megaeth_miniblock_pick_limit')?.get())?.values[0]?.value
+  const pickLimit = async (): Promise<number | undefined> =>
+    (await registry.getSingleMetric('megaeth_miniblock_pick_limit')?.get())?.values[0]?.value
   try {
     const senders = deriveDevAccounts(4)
     const raws = senders.flatMap((sender) =>
       Array.from({ length: 30 }, (_, nonce) =>
-        createFeeMarket1559Tx({ nonce: BigInt(nonce), maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gasLimit: 200_000n, data: SLOW_INIT_CODE, chainId: config.chainId }, { common }).sign(hexToBytes(sender.privateKey)).serialize(),
+        createFeeMarket1559Tx(
+          {
+            nonce: BigInt(nonce),
+            maxFeePerGas: 10n ** 10n,
+            maxPriorityFeePerGas: 1n,
+            gasLimit: 200_000n,
+            data: SLOW_INIT_CODE,
+            chainId: config.chainId,
+          },
+          { common },
+        )
+          .sign(hexToBytes(sender.privateKey))
+          .serialize(),
       ),
     )
     const waits = raws.map((raw) => sequencer.submitAndWait(raw, 60_000))
@@ -66,7 +83,10 @@ test('under a backlog of slow transactions the producer picks about what it exec
     const results = await all
     // Nothing lost or reordered by picking less: every transaction included once, each successfully.
     assert.equal(results.length, 120)
-    assert.ok(results.every((r) => r.receipt?.status === 1), 'every slow transaction succeeded')
+    assert.ok(
+      results.every((r) => r.receipt?.status === 1),
+      'every slow transaction succeeded',
+    )
     assert.equal(new Set(results.map((r) => r.hash)).size, 120)
     assert.ok(lowest < 64, `the pick limit stayed at ${lowest} with ${raws.length} slow transactions queued`)
     // Idle mini-blocks execute everything they pick (nothing), so the limit doubles back to the maximum.

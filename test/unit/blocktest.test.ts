@@ -13,14 +13,20 @@ test('every Cancun ValidBlocks fixture reproduces its state roots, receipts root
   for (const file of await collectFixtureFiles([FIXTURES])) results.push(...(await runBlockTestFile(file)))
   const failed = results.filter((r) => r.status !== 'passed')
   assert.ok(results.length >= 400, `expected the full fixture set, found ${results.length} tests`)
-  assert.deepEqual(failed.map((r) => `${r.name}: ${r.reason}`), [])
+  assert.deepEqual(
+    failed.map((r) => `${r.name}: ${r.reason}`),
+    [],
+  )
 })
 
 test('the stateless verifier, fed witnesses recorded from each pre-state, reproduces every ValidBlocks fixture', async () => {
   const results: BlockTestResult[] = []
   for (const file of await collectFixtureFiles([FIXTURES])) results.push(...(await runBlockTestFile(file, { stateless: true })))
   assert.ok(results.length >= 400, `expected the full fixture set, found ${results.length} tests`)
-  assert.deepEqual(results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.reason}`), [])
+  assert.deepEqual(
+    results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.reason}`),
+    [],
+  )
 })
 
 test('every Cancun InvalidBlocks fixture: each invalid block is refused and the chain of valid ones reaches the expected post-state', async () => {
@@ -29,11 +35,17 @@ test('every Cancun InvalidBlocks fixture: each invalid block is refused and the 
   const results: BlockTestResult[] = []
   for (const file of await collectFixtureFiles([INVALID_FIXTURES])) results.push(...(await runBlockTestFile(file)))
   assert.ok(results.length >= 120, `expected the full fixture set, found ${results.length} tests`)
-  assert.deepEqual(results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.reason}`), [])
+  assert.deepEqual(
+    results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.reason}`),
+    [],
+  )
 })
 
 test('`megaeth-node blocktest` prints one summary line and exits 0 when all pass', () => {
-  const run = spawnSync(process.execPath, ['bin/megaeth-node', 'blocktest', `${FIXTURES}/bcExample`], { cwd: REPO, encoding: 'utf8' })
+  const run = spawnSync(process.execPath, ['bin/megaeth-node', 'blocktest', `${FIXTURES}/bcExample`], {
+    cwd: REPO,
+    encoding: 'utf8',
+  })
   assert.equal(run.status, 0, run.stderr)
   assert.match(run.stdout.trim().split('\n').at(-1)!, /^\d+ passed, 0 failed, 0 skipped$/)
 })
@@ -42,7 +54,10 @@ test('`megaeth-node blocktest` fails loudly on a fixture whose root it cannot re
   const { mkdtemp, readFile, writeFile } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')
   const dir = await mkdtemp(`${tmpdir()}/blocktest-`)
-  const fixture = JSON.parse(await readFile(`${FIXTURES}/bcExample/basefeeExample.json`, 'utf8')) as Record<string, { postState: Record<string, { balance: string }> }>
+  const fixture = JSON.parse(await readFile(`${FIXTURES}/bcExample/basefeeExample.json`, 'utf8')) as Record<
+    string,
+    { postState: Record<string, { balance: string }> }
+  >
   const [name] = Object.keys(fixture)
   const post = fixture[name!]!.postState
   const someAccount = Object.keys(post)[0]!

@@ -52,7 +52,10 @@ test('opening a datadir with a different genesis is refused', async () => {
     const other = devGenesis()
     other.config.chainId = 777
     const otherConfig = chainConfigFromGenesis(other, 'other')
-    await assert.rejects(openChain(dir, other, otherConfig, createChainCommon(otherConfig)), (e: unknown) => e instanceof DatadirError && /holds chain id 6342, but the configured chain id is 777/.test(e.message))
+    await assert.rejects(
+      openChain(dir, other, otherConfig, createChainCommon(otherConfig)),
+      (e: unknown) => e instanceof DatadirError && /holds chain id 6342, but the configured chain id is 777/.test(e.message),
+    )
   })
 })
 
@@ -69,7 +72,10 @@ test('a flat state that does not hash to the head state root is detected at star
     }
     await db.write(ops, true)
     await db.close()
-    await assert.rejects(open(dir), (e: unknown) => e instanceof DatadirError && /does not match head block 0 state root/.test(e.message))
+    await assert.rejects(
+      open(dir),
+      (e: unknown) => e instanceof DatadirError && /does not match head block 0 state root/.test(e.message),
+    )
   })
 })
 

@@ -4,7 +4,18 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeAbiParameters, getAddress, encodeEventTopics, encodePacked, keccak256, pad, size, toHex, type Address, type Hex } from 'viem'
+import {
+  encodeAbiParameters,
+  getAddress,
+  encodeEventTopics,
+  encodePacked,
+  keccak256,
+  pad,
+  size,
+  toHex,
+  type Address,
+  type Hex,
+} from 'viem'
 import { getSourceHash } from 'viem/op-stack'
 import {
   batchInboxAddress,
@@ -25,11 +36,23 @@ const TO: Address = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
 const BLOCK_HASH: Hex = '0x7f3c9e5d1a2b4c6d8e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f'
 
 function depositLog(opts: { opaque?: Hex; data?: Hex; version?: bigint; to?: Address; topics?: Hex[] } = {}): DepositLog {
-  const opaque = opts.opaque ?? encodePacked(['uint256', 'uint256', 'uint64', 'bool', 'bytes'], [10n ** 18n, 5n, 100_000n, false, '0xdeadbeef'])
+  const opaque =
+    opts.opaque ??
+    encodePacked(['uint256', 'uint256', 'uint64', 'bool', 'bytes'], [10n ** 18n, 5n, 100_000n, false, '0xdeadbeef'])
   const topics =
     opts.topics ??
-    (encodeEventTopics({ abi: optimismPortal2Abi, eventName: 'TransactionDeposited', args: { from: FROM, to: opts.to ?? TO, version: opts.version ?? 0n } }) as Hex[])
-  return { address: PORTAL, topics, data: opts.data ?? encodeAbiParameters([{ type: 'bytes' }], [opaque]), blockHash: BLOCK_HASH, logIndex: 3 }
+    (encodeEventTopics({
+      abi: optimismPortal2Abi,
+      eventName: 'TransactionDeposited',
+      args: { from: FROM, to: opts.to ?? TO, version: opts.version ?? 0n },
+    }) as Hex[])
+  return {
+    address: PORTAL,
+    topics,
+    data: opts.data ?? encodeAbiParameters([{ type: 'bytes' }], [opaque]),
+    blockHash: BLOCK_HASH,
+    logIndex: 3,
+  }
 }
 
 describe('decodeDepositLog', () => {
@@ -58,22 +81,34 @@ describe('decodeDepositLog', () => {
   })
 
   test('a pending log (no block hash) is refused; malformed logs are refused by chain/deposit-log (deposit-tx.test.ts)', () => {
-    assert.throws(() => decodeDepositLog({ ...depositLog(), blockHash: null }), (err: unknown) => err instanceof DepositTxError && /pending/.test(err.message))
+    assert.throws(
+      () => decodeDepositLog({ ...depositLog(), blockHash: null }),
+      (err: unknown) => err instanceof DepositTxError && /pending/.test(err.message),
+    )
     assert.throws(() => decodeDepositLog(depositLog({ version: 1n })), DepositTxError)
   })
 
   test('readDepositEvents keeps only the portal’s TransactionDeposited logs, in order', () => {
     const other = { ...depositLog(), address: TO }
-    const unrelated = { ...depositLog(), topics: [keccak256(toHex('Transfer(address,address,uint256)')), ...depositLog().topics.slice(1)] }
+    const unrelated = {
+      ...depositLog(),
+      topics: [keccak256(toHex('Transfer(address,address,uint256)')), ...depositLog().topics.slice(1)],
+    }
     const second = { ...depositLog(), logIndex: 9 }
     const deposits = readDepositEvents([other, depositLog(), unrelated, second], PORTAL.toLowerCase() as Address)
-    assert.deepEqual(deposits.map((d) => d.logIndex), [3, 9])
+    assert.deepEqual(
+      deposits.map((d) => d.logIndex),
+      [3, 9],
+    )
   })
 })
 
 test('a decoded deposit carries viem’s getSourceHash (domain 0) for its block hash and log index', () => {
   for (const logIndex of [0, 1, 255, 65_537]) {
-    assert.equal(decodeDepositLog({ ...depositLog(), logIndex }).sourceHash, getSourceHash({ domain: 'userDeposit', l1BlockHash: BLOCK_HASH, l1LogIndex: logIndex }))
+    assert.equal(
+      decodeDepositLog({ ...depositLog(), logIndex }).sourceHash,
+      getSourceHash({ domain: 'userDeposit', l1BlockHash: BLOCK_HASH, l1LogIndex: logIndex }),
+    )
   }
 })
 

@@ -28,16 +28,31 @@ test('--executor and --workers choose the mini-block executor; --ingest-workers 
   assert.equal(o.workers, 3)
   assert.equal(o.ingestWorkers, 0)
   assert.equal(run(['--dev'], { MEGAETH_EXECUTOR: 'parallel' }).executor, 'parallel')
-  assert.throws(() => parseCommand(['--dev', '--executor=turbo'], {}, false), /--executor: "turbo" is not one of parallel, sequential/)
+  assert.throws(
+    () => parseCommand(['--dev', '--executor=turbo'], {}, false),
+    /--executor: "turbo" is not one of parallel, sequential/,
+  )
   assert.throws(() => parseCommand(['--dev', '--workers=0'], {}, false), /--workers: 0 is out of range \[1, 64\]/)
 })
 
 test('flags take both --name=value and --name value, and beat environment variables', () => {
-  const o = run(['--dev', '--rpc.port=9000', '--miniblock-ms', '20', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA,/ip4/127.0.0.1/tcp/2/p2p/12D3KooWK7Fr2AK2h6mVLMVd9uThJor7GdBX4Ly45mHRuPA5KhCg'], { MEGAETH_RPC_PORT: '7000', MEGAETH_BLOCK_MS: '500' })
+  const o = run(
+    [
+      '--dev',
+      '--rpc.port=9000',
+      '--miniblock-ms',
+      '20',
+      '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA,/ip4/127.0.0.1/tcp/2/p2p/12D3KooWK7Fr2AK2h6mVLMVd9uThJor7GdBX4Ly45mHRuPA5KhCg',
+    ],
+    { MEGAETH_RPC_PORT: '7000', MEGAETH_BLOCK_MS: '500' },
+  )
   assert.equal(o.rpc.port, 9000)
   assert.equal(o.miniBlockMs, 20)
   assert.equal(o.blockMs, 500)
-  assert.deepEqual(o.p2p.bootnodes, ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA', '/ip4/127.0.0.1/tcp/2/p2p/12D3KooWK7Fr2AK2h6mVLMVd9uThJor7GdBX4Ly45mHRuPA5KhCg'])
+  assert.deepEqual(o.p2p.bootnodes, [
+    '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA',
+    '/ip4/127.0.0.1/tcp/2/p2p/12D3KooWK7Fr2AK2h6mVLMVd9uThJor7GdBX4Ly45mHRuPA5KhCg',
+  ])
   assert.equal(envName('sequencer.key-file'), 'MEGAETH_SEQUENCER_KEY_FILE')
 })
 
@@ -55,32 +70,100 @@ test('every invalid configuration is one precise ConfigError', () => {
     [['--dev', '--rpc.port'], {}, /flag --rpc\.port needs a value/],
     [['stray'], {}, /unexpected argument "stray"/],
     [['--dev', '--role=replica'], {}, /--role=replica needs --p2p\.bootnodes/],
-    [['--datadir=/tmp/x', '--genesis=g.json', '--role=replica', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'], {}, /--role=replica needs --sequencer\.address unless --dev/],
-    [['--dev', '--role=replica', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1'], {}, /--p2p\.bootnodes: "\/ip4\/127\.0\.0\.1\/tcp\/1" is not a multiaddr like/],
-    [['--dev', '--role=replica', '--replica.mode=light', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'], {}, /--replica\.mode: "light" is not one of full, validator/],
-    [['--dev', '--role=replica', '--replica.mode=validator', '--datadir=/tmp/v', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'], {}, /--replica\.mode=validator keeps no chain data/],
+    [
+      [
+        '--datadir=/tmp/x',
+        '--genesis=g.json',
+        '--role=replica',
+        '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA',
+      ],
+      {},
+      /--role=replica needs --sequencer\.address unless --dev/,
+    ],
+    [
+      ['--dev', '--role=replica', '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1'],
+      {},
+      /--p2p\.bootnodes: "\/ip4\/127\.0\.0\.1\/tcp\/1" is not a multiaddr like/,
+    ],
+    [
+      [
+        '--dev',
+        '--role=replica',
+        '--replica.mode=light',
+        '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA',
+      ],
+      {},
+      /--replica\.mode: "light" is not one of full, validator/,
+    ],
+    [
+      [
+        '--dev',
+        '--role=replica',
+        '--replica.mode=validator',
+        '--datadir=/tmp/v',
+        '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA',
+      ],
+      {},
+      /--replica\.mode=validator keeps no chain data/,
+    ],
     [['--dev', '--sequencer.rpc=localhost:8545'], {}, /--sequencer\.rpc: expected an http\(s\) URL/],
   ]
   for (const [argv, env, message] of cases) {
-    assert.throws(() => parseCommand(argv, env, false), (e: unknown) => e instanceof ConfigError && message.test(e.message), argv.join(' '))
+    assert.throws(
+      () => parseCommand(argv, env, false),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      argv.join(' '),
+    )
   }
 })
 
 test('a validator keeps no datadir: it needs none, even without --dev', () => {
   const bootnode = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA'
-  const o = run(['--genesis=g.json', '--role=replica', '--replica.mode=validator', `--p2p.bootnodes=${bootnode}`, `--sequencer.address=0x${'12'.repeat(20)}`], {})
+  const o = run(
+    [
+      '--genesis=g.json',
+      '--role=replica',
+      '--replica.mode=validator',
+      `--p2p.bootnodes=${bootnode}`,
+      `--sequencer.address=0x${'12'.repeat(20)}`,
+    ],
+    {},
+  )
   assert.equal(o.datadir, undefined)
   assert.equal(o.replica.mode, 'validator')
-  assert.throws(() => parseCommand(['--genesis=g.json', '--role=replica', `--p2p.bootnodes=${bootnode}`, `--sequencer.address=0x${'12'.repeat(20)}`], {}, false), /--datadir is required/)
+  assert.throws(
+    () =>
+      parseCommand(
+        ['--genesis=g.json', '--role=replica', `--p2p.bootnodes=${bootnode}`, `--sequencer.address=0x${'12'.repeat(20)}`],
+        {},
+        false,
+      ),
+    /--datadir is required/,
+  )
 })
 
 test('help, version and blocktest are their own commands', () => {
   assert.equal(parseCommand(['--help'], {}, false).kind, 'help')
   assert.equal(parseCommand(['--version'], {}, false).kind, 'version')
-  assert.deepEqual(parseCommand(['blocktest', 'a.json', 'dir'], {}, false), { kind: 'blocktest', paths: ['a.json', 'dir'], executor: 'sequential', workers: undefined, stateless: false })
-  assert.deepEqual(parseCommand(['blocktest', '--executor=parallel', '--workers', '3', 'dir'], {}, false), { kind: 'blocktest', paths: ['dir'], executor: 'parallel', workers: 3, stateless: false })
+  assert.deepEqual(parseCommand(['blocktest', 'a.json', 'dir'], {}, false), {
+    kind: 'blocktest',
+    paths: ['a.json', 'dir'],
+    executor: 'sequential',
+    workers: undefined,
+    stateless: false,
+  })
+  assert.deepEqual(parseCommand(['blocktest', '--executor=parallel', '--workers', '3', 'dir'], {}, false), {
+    kind: 'blocktest',
+    paths: ['dir'],
+    executor: 'parallel',
+    workers: 3,
+    stateless: false,
+  })
   assert.throws(() => parseCommand(['blocktest'], {}, false), ConfigError)
-  assert.throws(() => parseCommand(['blocktest', '--executor=fast', 'dir'], {}, false), /--executor: "fast" is not one of parallel, sequential/)
+  assert.throws(
+    () => parseCommand(['blocktest', '--executor=fast', 'dir'], {}, false),
+    /--executor: "fast" is not one of parallel, sequential/,
+  )
   assert.throws(() => parseCommand(['blocktest', '--jobs=2', 'dir'], {}, false), /unknown flag --jobs=2/)
 })
 
@@ -95,6 +178,12 @@ test('--rpc.evmtimeout takes milliseconds or a geth duration; the call limits ta
   assert.equal(run(['--dev'], { MEGAETH_RPC_EVMTIMEOUT: '0' }).rpc.evmTimeoutMs, 0)
   const o = run(['--dev', '--rpc.call-workers=3', '--rpc.calls-per-client=2', '--rpc.calls-in-flight=10'])
   assert.deepEqual([o.rpc.callWorkers, o.rpc.callsPerClient, o.rpc.callsInFlight], [3, 2, 10])
-  assert.throws(() => parseCommand(['--dev', '--rpc.evmtimeout=5 seconds'], {}, false), /--rpc\.evmtimeout: expected milliseconds or a duration like 5s/)
-  assert.throws(() => parseCommand(['--dev', '--rpc.calls-per-client=0'], {}, false), /--rpc\.calls-per-client: 0 is out of range/)
+  assert.throws(
+    () => parseCommand(['--dev', '--rpc.evmtimeout=5 seconds'], {}, false),
+    /--rpc\.evmtimeout: expected milliseconds or a duration like 5s/,
+  )
+  assert.throws(
+    () => parseCommand(['--dev', '--rpc.calls-per-client=0'], {}, false),
+    /--rpc\.calls-per-client: 0 is out of range/,
+  )
 })

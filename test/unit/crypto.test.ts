@@ -2,12 +2,22 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
-import { keccak256, keccak256ViaStream, privateKeyToAddress, signHash, ecdsaRecoverPublicKey, publicKeyToAddress } from '../../src/crypto/native.ts'
+import {
+  keccak256,
+  keccak256ViaStream,
+  privateKeyToAddress,
+  signHash,
+  ecdsaRecoverPublicKey,
+  publicKeyToAddress,
+} from '../../src/crypto/native.ts'
 import { SHORT_INPUT_MAX_BYTES, ShortKeccakCache } from '../../src/crypto/short-keccak-cache.ts'
 
 test('keccak256 (native sponge) equals the keccak package and the known vectors', () => {
   assert.equal(bytesToHex(keccak256(new Uint8Array(0))), '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')
-  assert.equal(bytesToHex(keccak256(new TextEncoder().encode('abc'))), '0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45')
+  assert.equal(
+    bytesToHex(keccak256(new TextEncoder().encode('abc'))),
+    '0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45',
+  )
   for (let length = 0; length < 700; length += 7) {
     const data = randomBytes(length)
     assert.deepEqual(keccak256(data), keccak256ViaStream(data), `length ${length}`)
@@ -35,7 +45,10 @@ test('the short-input keccak cache returns the hash of every input, in a fresh a
   // Views at odd offsets into a shared buffer, of lengths around an address, a word and the cut-off.
   const pool = randomBytes(4096)
   const lengths = [0, 1, 19, 20, 31, 32, 33, SHORT_INPUT_MAX_BYTES - 1, SHORT_INPUT_MAX_BYTES, SHORT_INPUT_MAX_BYTES + 1, 100]
-  const inputs = Array.from({ length: 40 }, (_, i) => new Uint8Array(pool.buffer, pool.byteOffset + i * 37, lengths[i % lengths.length]!))
+  const inputs = Array.from(
+    { length: 40 },
+    (_, i) => new Uint8Array(pool.buffer, pool.byteOffset + i * 37, lengths[i % lengths.length]!),
+  )
   for (let round = 0; round < 3; round++) {
     for (const data of inputs) {
       const digest = cache.keccak256(data)

@@ -68,7 +68,11 @@ test('patched EVM memory reads and writes what a zero-filled, word-rounded memor
   // Not exported by the package: load the installed (patched) module file itself.
   const evmIndex = createRequire(import.meta.url).resolve('@ethereumjs/evm')
   const { Memory } = (await import(pathToFileURL(join(dirname(evmIndex), '..', 'esm', 'memory.js')).href)) as {
-    Memory: new () => { _store: Uint8Array; write(offset: number, size: number, value: Uint8Array): void; read(offset: number, size: number, avoidCopy?: boolean): Uint8Array }
+    Memory: new () => {
+      _store: Uint8Array
+      write(offset: number, size: number, value: Uint8Array): void
+      read(offset: number, size: number, avoidCopy?: boolean): Uint8Array
+    }
   }
   const rand = rng(4444).next
   for (let frame = 0; frame < 200; frame++) {
@@ -84,7 +88,10 @@ test('patched EVM memory reads and writes what a zero-filled, word-rounded memor
         for (let i = 0; i < size; i++) model[offset + i] = value[i]!
       } else {
         const read = memory.read(offset, size, rand() < 0.5)
-        assert.deepEqual([...read], Array.from({ length: size }, (_, i) => model[offset + i] ?? 0))
+        assert.deepEqual(
+          [...read],
+          Array.from({ length: size }, (_, i) => model[offset + i] ?? 0),
+        )
       }
       if (size > 0) assert.ok(memory._store.length >= Math.ceil((offset + size) / 32) * 32, 'memory covers every word touched')
     }

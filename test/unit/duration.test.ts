@@ -15,6 +15,16 @@ test('durations parse as geth takes them, and bare numbers as milliseconds', () 
 })
 
 test("durations print as Go's Duration.String(), which geth's timeout error carries", () => {
-  const cases: Array<[number, string]> = [[0, '0s'], [300, '300ms'], [1_000, '1s'], [5_000, '5s'], [1_500, '1.5s'], [1_050, '1.05s'], [60_000, '1m0s'], [90_500, '1m30.5s'], [3_723_000, '1h2m3s']]
+  const cases: Array<[number, string]> = [
+    [0, '0s'],
+    [300, '300ms'],
+    [1_000, '1s'],
+    [5_000, '5s'],
+    [1_500, '1.5s'],
+    [1_050, '1.05s'],
+    [60_000, '1m0s'],
+    [90_500, '1m30.5s'],
+    [3_723_000, '1h2m3s'],
+  ]
   for (const [ms, text] of cases) assert.equal(formatDurationMs(ms), text)
 })

@@ -9,7 +9,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createTx, type TypedTransaction } from '@ethereumjs/tx'
-import { KECCAK256_NULL, bigIntToBytes, bytesToHex, concatBytes, eoaCode7702SignAuthorization, hexToBytes } from '@ethereumjs/util'
+import {
+  KECCAK256_NULL,
+  bigIntToBytes,
+  bytesToHex,
+  concatBytes,
+  eoaCode7702SignAuthorization,
+  hexToBytes,
+} from '@ethereumjs/util'
 import { createChainCommon } from '../../src/chain/config.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import { encodeStateDiff } from '../../src/primitives/state-diff-codec.ts'
@@ -69,8 +76,13 @@ const env: BlockEnv = {
 function blockTxs(): TypedTransaction[] {
   const fees = { maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, gasLimit: 200_000n }
   const call = createTx({ type: 2, nonce: 0n, to: EOA, value: 5n, ...fees }, { common }).sign(SENDER_KEY)
-  const authorization = eoaCode7702SignAuthorization({ chainId: `0x${CHAIN_ID.toString(16)}`, address: DELEGATE_B, nonce: '0x1' }, EOA_KEY)
-  const redelegate = createTx({ type: 4, nonce: 1n, to: EOA, authorizationList: [authorization], ...fees }, { common }).sign(SENDER_KEY)
+  const authorization = eoaCode7702SignAuthorization(
+    { chainId: `0x${CHAIN_ID.toString(16)}`, address: DELEGATE_B, nonce: '0x1' },
+    EOA_KEY,
+  )
+  const redelegate = createTx({ type: 4, nonce: 1n, to: EOA, authorizationList: [authorization], ...fees }, { common }).sign(
+    SENDER_KEY,
+  )
   return [call, redelegate]
 }
 
@@ -95,18 +107,28 @@ test('a block that runs a delegated EOA and then re-delegates it verifies from i
   const eoaAfter = diff.accounts.get(EOA)?.account
   assert.ok(eoaAfter != null)
   assert.equal(bytesToHex(eoaAfter.codeHash), bytesToHex(keccak256(designator(DELEGATE_B))), 'the EOA now delegates to B')
-  assert.equal(eoaAfter.nonce, 2n, 'the authorization bumped the authority\'s nonce')
-  assert.equal(bytesToHex(diff.accounts.get(EOA)!.storage.get(`0x${'00'.repeat(32)}` as Hex)!), SENDER, 'delegate A ran in the EOA')
+  assert.equal(eoaAfter.nonce, 2n, "the authorization bumped the authority's nonce")
+  assert.equal(
+    bytesToHex(diff.accounts.get(EOA)!.storage.get(`0x${'00'.repeat(32)}` as Hex)!),
+    SENDER,
+    'delegate A ran in the EOA',
+  )
 
   const collector = new TrieNodeCollector()
   const trie = StateTrie.fromAccounts(trieEntries(state), { onNodeRead: collector.onNodeRead })
   const root = trie.root()
   const recorded = applyDiffRecordingWitness(trie, collector, diff, access.take())
   const codes = recorded.codeHashes.map((hash) => state.getCode(hash) ?? diff.codes.get(hash)!)
-  assert.ok(recorded.codeHashes.includes(bytesToHex(keccak256(designator(DELEGATE_A))) as Hex), 'the designator that ran is in the witness')
+  assert.ok(
+    recorded.codeHashes.includes(bytesToHex(keccak256(designator(DELEGATE_A))) as Hex),
+    'the designator that ran is in the witness',
+  )
   assert.ok(recorded.codeHashes.includes(bytesToHex(keccak256(CODE_A)) as Hex), 'the delegate that ran is in the witness')
 
-  const witnessState = new WitnessState(new StateTrie({ open: { root, source: new WitnessNodes(recorded.nodes) } }), new Map(codes.map((c) => [bytesToHex(keccak256(c)) as Hex, c])))
+  const witnessState = new WitnessState(
+    new StateTrie({ open: { root, source: new WitnessNodes(recorded.nodes) } }),
+    new Map(codes.map((c) => [bytesToHex(keccak256(c)) as Hex, c])),
+  )
   const verifier = await SequentialExecutor.create(common, witnessState, async () => undefined)
   const reexecuted = await run(verifier)
   assert.equal(witnessState.failure, undefined, `witness read failed: ${String(witnessState.failure)}`)
@@ -115,7 +137,10 @@ test('a block that runs a delegated EOA and then re-delegates it verifies from i
 })
 
 test('a value transfer to a delegated EOA runs its delegate: the native path refuses it', async () => {
-  const transfer = createTx({ type: 2, nonce: 0n, to: EOA, value: 5n, maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, gasLimit: 100_000n }, { common }).sign(SENDER_KEY)
+  const transfer = createTx(
+    { type: 2, nonce: 0n, to: EOA, value: 5n, maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, gasLimit: 100_000n },
+    { common },
+  ).sign(SENDER_KEY)
   const executor = await SequentialExecutor.create(common, preState(), async () => undefined)
   executor.setBlockEnv(env)
   const outcome = await executor.applyTx(transfer, { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 1n })

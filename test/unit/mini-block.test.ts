@@ -4,7 +4,14 @@ import { bytesToHex, hexToBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
 import { blockContents } from '../../src/chain/block-contents.ts'
 import { orBlooms } from '../../src/chain/header.ts'
-import { decodeMiniBlock, encodeMiniBlock, recoverMiniBlockSigner, sealMiniBlock, type MiniBlock, type UnsignedMiniBlock } from '../../src/chain/mini-block.ts'
+import {
+  decodeMiniBlock,
+  encodeMiniBlock,
+  recoverMiniBlockSigner,
+  sealMiniBlock,
+  type MiniBlock,
+  type UnsignedMiniBlock,
+} from '../../src/chain/mini-block.ts'
 import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { encodeConsensusReceipt, type TxReceipt } from '../../src/chain/receipt.ts'
 import { CodecError } from '../../src/primitives/rlp-fields.ts'
@@ -48,7 +55,14 @@ function sample(): UnsignedMiniBlock {
     gasUsed: 21_000n,
     stateDiff: {
       accounts: new Map([
-        [`0x${'55'.repeat(20)}` as Hex, { account: { nonce: 1n, balance: 10n ** 18n, codeHash: KECCAK256_NULL }, storageCleared: false, storage: new Map([[`0x${'00'.repeat(31)}01` as Hex, Uint8Array.of(7)]]) }],
+        [
+          `0x${'55'.repeat(20)}` as Hex,
+          {
+            account: { nonce: 1n, balance: 10n ** 18n, codeHash: KECCAK256_NULL },
+            storageCleared: false,
+            storage: new Map([[`0x${'00'.repeat(31)}01` as Hex, Uint8Array.of(7)]]),
+          },
+        ],
         [`0x${'66'.repeat(20)}` as Hex, { account: null, storageCleared: true, storage: new Map() }],
       ]),
       codes: new Map([[`0x${'77'.repeat(32)}` as Hex, Uint8Array.of(0x60, 0x00)]]),
@@ -72,7 +86,10 @@ test('a tampered body is rejected even though the signature is intact', () => {
   const block = sealMiniBlock(sample(), 6342n, KEY)
   const fields = RLP.decode(encodeMiniBlock(block)) as Uint8Array[]
   fields[9] = Uint8Array.of(0x52, 0x09) // gas used
-  assert.throws(() => decodeMiniBlock(RLP.encode(fields)), (e: unknown) => e instanceof CodecError && /hash does not match/.test(e.message))
+  assert.throws(
+    () => decodeMiniBlock(RLP.encode(fields)),
+    (e: unknown) => e instanceof CodecError && /hash does not match/.test(e.message),
+  )
 })
 
 test('malformed bytes give a CodecError, never a crash', () => {
@@ -83,7 +100,11 @@ test('malformed bytes give a CodecError, never a crash', () => {
 
 test('the encoding kept from sealing is byte-identical to encoding every field afresh', () => {
   for (const txs of [0, 1, 40]) {
-    const unsigned = { ...sample(), transactions: Array.from({ length: txs }, (_, i) => Uint8Array.of(2, i, 7)), receipts: Array.from({ length: txs }, () => sample().receipts[0]!) }
+    const unsigned = {
+      ...sample(),
+      transactions: Array.from({ length: txs }, (_, i) => Uint8Array.of(2, i, 7)),
+      receipts: Array.from({ length: txs }, () => sample().receipts[0]!),
+    }
     const sealed = sealMiniBlock(unsigned, 6342n, KEY)
     const copy = { ...sealed }
     assert.deepEqual(encodeMiniBlock(sealed), encodeMiniBlock(copy))
@@ -94,17 +115,32 @@ test('the encoding kept from sealing is byte-identical to encoding every field a
 test('blockContents from mini-block encodings equals the roots, bloom and stored encodings computed from the objects', () => {
   const r = rng(5)
   const receipt = (i: number, cumulative: bigint): TxReceipt => {
-    const logs = Array.from({ length: r.int(3) }, () => ({ address: bytesToHex(r.bytes(20)) as Hex, topics: Array.from({ length: r.int(4) }, () => bytesToHex(r.bytes(32)) as Hex), data: bytesToHex(r.bytes(r.int(70))) as Hex }))
+    const logs = Array.from({ length: r.int(3) }, () => ({
+      address: bytesToHex(r.bytes(20)) as Hex,
+      topics: Array.from({ length: r.int(4) }, () => bytesToHex(r.bytes(32)) as Hex),
+      data: bytesToHex(r.bytes(r.int(70))) as Hex,
+    }))
     const logsBloom = new Uint8Array(256)
     for (let k = 0; k < 256; k++) if (logs.length > 0 && r.next() < 0.05) logsBloom[k] = 1 << r.int(8)
-    return { ...sample().receipts[0]!, transactionHash: bytesToHex(r.bytes(32)) as Hex, type: r.pick([0, 1, 2]), status: r.pick([0, 1] as const), cumulativeGasUsed: cumulative, logs, logsBloom, transactionIndex: i }
+    return {
+      ...sample().receipts[0]!,
+      transactionHash: bytesToHex(r.bytes(32)) as Hex,
+      type: r.pick([0, 1, 2]),
+      status: r.pick([0, 1] as const),
+      cumulativeGasUsed: cumulative,
+      logs,
+      logsBloom,
+      transactionIndex: i,
+    }
   }
   const miniBlocks: MiniBlock[] = []
   let cumulative = 0n
   let index = 0
   for (let m = 0; m < 5; m++) {
     const count = m === 2 ? 0 : 1 + r.int(40)
-    const transactions = Array.from({ length: count }, () => (r.next() < 0.3 ? RLP.encode([r.bytes(3), r.bytes(40)]) : Uint8Array.of(2, ...r.bytes(100))))
+    const transactions = Array.from({ length: count }, () =>
+      r.next() < 0.3 ? RLP.encode([r.bytes(3), r.bytes(40)]) : Uint8Array.of(2, ...r.bytes(100)),
+    )
     const receipts = transactions.map(() => receipt(index++, (cumulative += 21_000n + BigInt(r.int(50_000)))))
     miniBlocks.push(sealMiniBlock({ ...sample(), index: m, transactions, receipts }, 6342n, KEY))
   }
@@ -114,7 +150,13 @@ test('blockContents from mini-block encodings equals the roots, bloom and stored
   assert.deepEqual(contents.transactionsRoot, orderedTrieRoot(transactions))
   assert.deepEqual(contents.receiptsRoot, orderedTrieRoot(receipts.map(encodeConsensusReceipt)))
   assert.deepEqual(contents.logsBloom, orBlooms(receipts.map((x) => x.logsBloom)))
-  const stored = storedContents({ header: undefined as never, hash: '0x', transactions, receipts, miniBlocks: { first: 0n, count: miniBlocks.length } })
+  const stored = storedContents({
+    header: undefined as never,
+    hash: '0x',
+    transactions,
+    receipts,
+    miniBlocks: { first: 0n, count: miniBlocks.length },
+  })
   assert.deepEqual(contents.encodedTransactions, stored.encodedTransactions)
   assert.deepEqual(contents.encodedReceipts, stored.encodedReceipts)
   assert.deepEqual(contents.transactionHashes, stored.transactionHashes)

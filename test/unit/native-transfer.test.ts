@@ -60,16 +60,58 @@ function sign(spec: TxSpec): Uint8Array {
   const to = hexToBytes(spec.to)
   const accessList = spec.accessList ? [[to, [new Uint8Array(32)]]] : []
   if (spec.type === 0) {
-    const fields = [unpadded(spec.nonce), unpadded(spec.maxFee), unpadded(spec.gasLimit), to, unpadded(spec.value), new Uint8Array(0)]
-    const { signature, recid } = secp256k1.ecdsaSign(keccak256(RLP.encode([...fields, unpadded(CHAIN_ID), new Uint8Array(0), new Uint8Array(0)])), spec.from.priv)
-    return RLP.encode([...fields, unpadded(CHAIN_ID * 2n + 35n + BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))])
+    const fields = [
+      unpadded(spec.nonce),
+      unpadded(spec.maxFee),
+      unpadded(spec.gasLimit),
+      to,
+      unpadded(spec.value),
+      new Uint8Array(0),
+    ]
+    const { signature, recid } = secp256k1.ecdsaSign(
+      keccak256(RLP.encode([...fields, unpadded(CHAIN_ID), new Uint8Array(0), new Uint8Array(0)])),
+      spec.from.priv,
+    )
+    return RLP.encode([
+      ...fields,
+      unpadded(CHAIN_ID * 2n + 35n + BigInt(recid)),
+      stripZeros(signature.subarray(0, 32)),
+      stripZeros(signature.subarray(32)),
+    ])
   }
   const fields =
     spec.type === 1
-      ? [unpadded(CHAIN_ID), unpadded(spec.nonce), unpadded(spec.maxFee), unpadded(spec.gasLimit), to, unpadded(spec.value), new Uint8Array(0), accessList]
-      : [unpadded(CHAIN_ID), unpadded(spec.nonce), unpadded(spec.tip), unpadded(spec.maxFee), unpadded(spec.gasLimit), to, unpadded(spec.value), new Uint8Array(0), accessList]
+      ? [
+          unpadded(CHAIN_ID),
+          unpadded(spec.nonce),
+          unpadded(spec.maxFee),
+          unpadded(spec.gasLimit),
+          to,
+          unpadded(spec.value),
+          new Uint8Array(0),
+          accessList,
+        ]
+      : [
+          unpadded(CHAIN_ID),
+          unpadded(spec.nonce),
+          unpadded(spec.tip),
+          unpadded(spec.maxFee),
+          unpadded(spec.gasLimit),
+          to,
+          unpadded(spec.value),
+          new Uint8Array(0),
+          accessList,
+        ]
   const { signature, recid } = secp256k1.ecdsaSign(keccak256(Uint8Array.of(spec.type, ...RLP.encode(fields))), spec.from.priv)
-  return Uint8Array.of(spec.type, ...RLP.encode([...fields, unpadded(BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))]))
+  return Uint8Array.of(
+    spec.type,
+    ...RLP.encode([
+      ...fields,
+      unpadded(BigInt(recid)),
+      stripZeros(signature.subarray(0, 32)),
+      stripZeros(signature.subarray(32)),
+    ]),
+  )
 }
 
 interface World {
@@ -85,7 +127,12 @@ const CONTRACT_CODE = Uint8Array.of(0x60, 0x01, 0x60, 0x00, 0x55, 0x00) // SSTOR
 function buildWorld(r: Rng): World {
   const state = new FlatState()
   const senders = Array.from({ length: 2 + r.int(8) }, (_, i) => key(r.int(1_000_000) * 16 + i))
-  for (const s of senders) state.accounts.set(s.address, { nonce: BigInt(r.int(3)), balance: r.next() < 0.15 ? 21_000n * BASE_FEE * 3n : 10n ** 18n, codeHash: KECCAK256_NULL })
+  for (const s of senders)
+    state.accounts.set(s.address, {
+      nonce: BigInt(r.int(3)),
+      balance: r.next() < 0.15 ? 21_000n * BASE_FEE * 3n : 10n ** 18n,
+      codeHash: KECCAK256_NULL,
+    })
   const funded = addr(0x1000 + r.int(100))
   state.accounts.set(funded, { nonce: 0n, balance: 5n, codeHash: KECCAK256_NULL })
   const empty = addr(0x2000)
@@ -94,10 +141,20 @@ function buildWorld(r: Rng): World {
   state.codes.set(bytesToHex(codeHash) as Hex, CONTRACT_CODE)
   const contractAddress = addr(0x3000)
   state.accounts.set(contractAddress, { nonce: 1n, balance: 0n, codeHash })
-  const recipients = [funded, empty, contractAddress, addr(0x4000 + r.int(4)), addr(1), addr(4), addr(0x0a), ...senders.map((s) => s.address)]
+  const recipients = [
+    funded,
+    empty,
+    contractAddress,
+    addr(0x4000 + r.int(4)),
+    addr(1),
+    addr(4),
+    addr(0x0a),
+    ...senders.map((s) => s.address),
+  ]
   // Fee recipient: absent, empty, funded, a contract, or one of the senders.
   const kind = r.int(5)
-  const coinbase = kind === 0 ? addr(0x5000) : kind === 1 ? empty : kind === 2 ? funded : kind === 3 ? contractAddress : senders[0]!.address
+  const coinbase =
+    kind === 0 ? addr(0x5000) : kind === 1 ? empty : kind === 2 ? funded : kind === 3 ? contractAddress : senders[0]!.address
   recipients.push(coinbase)
   return { state, senders, recipients, coinbase }
 }
@@ -169,7 +226,11 @@ test('native transfers equal runTx: outcomes, receipts and encoded state diffs o
         const tx = decodeRawTransaction(sign(spec), common, LIMITS).tx
         const before = lanes[0]!.nativeTransferCount
         const [withNative, withEvm] = [await lanes[0]!.applyTx(tx, cursors[0]!), await lanes[1]!.applyTx(tx, cursors[1]!)]
-        assert.deepEqual(describe(withNative!), describe(withEvm!), `seed ${seed} batch ${batch} tx ${i}: ${JSON.stringify(spec, (_, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? bytesToHex(v) : v))}`)
+        assert.deepEqual(
+          describe(withNative!),
+          describe(withEvm!),
+          `seed ${seed} batch ${batch} tx ${i}: ${JSON.stringify(spec, (_, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? bytesToHex(v) : v))}`,
+        )
         if (withEvm!.ok) nonces.set(spec.from.address, spec.nonce + 1n)
         else {
           const { code, message } = withEvm!.error
@@ -180,12 +241,17 @@ test('native transfers equal runTx: outcomes, receipts and encoded state diffs o
         total++
       }
       const diffs = lanes.map((l) => l.takeDiff())
-      assert.equal(bytesToHex(encodeRlp(encodeStateDiff(diffs[0]!))), bytesToHex(encodeRlp(encodeStateDiff(diffs[1]!))), `seed ${seed} batch ${batch}: encoded state diffs differ`)
+      assert.equal(
+        bytesToHex(encodeRlp(encodeStateDiff(diffs[0]!))),
+        bytesToHex(encodeRlp(encodeStateDiff(diffs[1]!))),
+        `seed ${seed} batch ${batch}: encoded state diffs differ`,
+      )
       diffs.forEach((diff, i) => bases[i]!.apply(diff))
     }
   }
   // The generator must exercise both paths substantially.
   assert.ok(native > total * 0.25, `native path taken for ${native} of ${total} transactions`)
   assert.ok(native < total * 0.9, `fallback taken for ${total - native} of ${total} transactions`)
-  for (const code of Object.keys(RUN_TX_WORDING) as TxExecutionErrorCode[]) assert.ok((refusals.get(code) ?? 0) > 5, `only ${refusals.get(code) ?? 0} refusals as ${code}`)
+  for (const code of Object.keys(RUN_TX_WORDING) as TxExecutionErrorCode[])
+    assert.ok((refusals.get(code) ?? 0) > 5, `only ${refusals.get(code) ?? 0} refusals as ${code}`)
 })

@@ -63,7 +63,10 @@ test('message, shortMessage, details and hint', () => {
   assert.ok(!detailed.message.includes('stop the other node'))
   // JSON-RPC texts are a compatibility promise: byte-identical, nothing appended.
   assert.equal(rejectTx('nonce-too-low', { next: 5n, nonce: 3n }).message, 'nonce too low: next nonce 5, tx nonce 3')
-  assert.deepEqual(methodNotFound('eth_foo').toObject(), { code: -32601, message: 'the method eth_foo does not exist/is not available' })
+  assert.deepEqual(methodNotFound('eth_foo').toObject(), {
+    code: -32601,
+    message: 'the method eth_foo does not exist/is not available',
+  })
 })
 
 test('cause is kept, as the standard Error cause', () => {
@@ -103,7 +106,13 @@ test('structured clone alone drops the code and data; the plain form keeps them'
 test('the plain form round-trips every field, bytes and bigints in data, and the cause chain', async () => {
   const hash = new Uint8Array(32).fill(0xab)
   const inner = new MissingTrieNodeError(hash)
-  const outer = new NodeError('OUTER', 'sealing failed', { details: 'trie read', hint: 'restart', severity: 'reset', data: { block: 3n }, cause: inner })
+  const outer = new NodeError('OUTER', 'sealing failed', {
+    details: 'trie read',
+    hint: 'restart',
+    severity: 'reset',
+    data: { block: 3n },
+    cause: inner,
+  })
   const plain: PlainError = structuredClone(toPlainError(outer))
   const back = fromPlainError(plain)
   assert.ok(isNodeError(back, 'OUTER'))
@@ -142,7 +151,10 @@ test('a transaction rejection crosses from an ingest worker as a rejection, by i
 
 test('a verify worker thread reports undecodable witness bytes as WITNESS_MALFORMED, with the codec error as its cause', async () => {
   const config = chainConfigFromGenesis(devGenesis(), 'megaeth-dev')
-  const header = createBlockHeader({ number: 1n, gasLimit: 30_000_000n, baseFeePerGas: 7n, timestamp: 1n }, { common: createChainCommon(config) })
+  const header = createBlockHeader(
+    { number: 1n, gasLimit: 30_000_000n, baseFeePerGas: 7n, timestamp: 1n },
+    { common: createChainCommon(config) },
+  )
   const pool = VerificationPool.start(config, 1)
   try {
     const outcome = await pool.verify(header.serialize(), [], Uint8Array.of(0xc3, 0x01))

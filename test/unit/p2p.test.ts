@@ -94,7 +94,12 @@ describe('gossip', () => {
     atC = recorder(c)
     await waitFor('gossip mesh A-B-C', () => {
       const bMesh = b.meshPeers(TOPIC)
-      return a.meshPeers(TOPIC).includes(b.peerId) && bMesh.includes(a.peerId) && bMesh.includes(c.peerId) && c.meshPeers(TOPIC).includes(b.peerId)
+      return (
+        a.meshPeers(TOPIC).includes(b.peerId) &&
+        bMesh.includes(a.peerId) &&
+        bMesh.includes(c.peerId) &&
+        c.meshPeers(TOPIC).includes(b.peerId)
+      )
     })
     assert.ok(!a.connectedPeers().includes(c.peerId), 'A and C must only be linked through B')
   })
@@ -215,7 +220,10 @@ describe('request/response', () => {
   test('served requests are counted by protocol and outcome', async () => {
     const metrics = await registry.metrics()
     assert.match(metrics, /megaeth_p2p_requests_total\{protocol="\/test\/echo\/1",side="inbound",outcome="ok"\} 2\n/)
-    assert.match(metrics, /megaeth_p2p_requests_total\{protocol="\/test\/fail\/1",side="inbound",outcome="P2P_REQUEST_FAILED"\} 1\n/)
+    assert.match(
+      metrics,
+      /megaeth_p2p_requests_total\{protocol="\/test\/fail\/1",side="inbound",outcome="P2P_REQUEST_FAILED"\} 1\n/,
+    )
     assert.match(metrics, /megaeth_p2p_connected_peers 2\n/)
   })
 })
@@ -227,7 +235,10 @@ describe('response frames', () => {
     })()
 
   test('malformed or truncated responses → P2pProtocolError', async () => {
-    assert.deepEqual(await readResponse(frames([FrameKind.Chunk, 1, 2], [FrameKind.Chunk, 3], [FrameKind.End]), '/p', 10), Uint8Array.of(1, 2, 3))
+    assert.deepEqual(
+      await readResponse(frames([FrameKind.Chunk, 1, 2], [FrameKind.Chunk, 3], [FrameKind.End]), '/p', 10),
+      Uint8Array.of(1, 2, 3),
+    )
     await assert.rejects(readResponse(frames([FrameKind.Chunk, 1]), '/p', 10), /without an END frame/)
     await assert.rejects(readResponse(frames([7, 1]), '/p', 10), P2pProtocolError)
     await assert.rejects(readResponse(frames([]), '/p', 10), P2pProtocolError)

@@ -28,7 +28,13 @@ import { supportsNativeTransfers } from '../../src/execution/native-transfer.ts'
 import { createTxFromRLP } from '@ethereumjs/tx'
 import type { VM } from '@ethereumjs/vm'
 import { decodeValidatedTx, fastTxOptions } from '../../src/execution/validated-tx.ts'
-import { ExecWorkerPool, ParallelExecutor, SequentialMiniBlockExecutor, type MiniBlockExecutor, type ParallelExecutionObserver } from '../../src/execution/parallel/index.ts'
+import {
+  ExecWorkerPool,
+  ParallelExecutor,
+  SequentialMiniBlockExecutor,
+  type MiniBlockExecutor,
+  type ParallelExecutionObserver,
+} from '../../src/execution/parallel/index.ts'
 import { FlatState } from '../../src/state/flat-state.ts'
 import { trieEntries } from '../../src/state/trie-entries.ts'
 import { decodeRawTransaction, type DecodedTx } from '../../src/sequencer/ingest/decode.ts'
@@ -45,10 +51,38 @@ const WORKER_COUNTS = [1, 2, 4, 8] as const
 // --- a tiny assembler for hand-written contracts ------------------------------------------------
 
 const OP = {
-  STOP: 0x00, ADD: 0x01, SUB: 0x03, ISZERO: 0x15, BALANCE: 0x31, CALLER: 0x33, CALLVALUE: 0x34, CALLDATALOAD: 0x35, CALLDATASIZE: 0x36,
-  CALLDATACOPY: 0x37, BLOCKHASH: 0x40, COINBASE: 0x41, NUMBER: 0x43, SELFBALANCE: 0x47, POP: 0x50, MSTORE: 0x52, SLOAD: 0x54, SSTORE: 0x55,
-  JUMPI: 0x57, GAS: 0x5a, JUMPDEST: 0x5b, PUSH0: 0x5f, PUSH1: 0x60, PUSH2: 0x61, DUP1: 0x80, DUP3: 0x82, SWAP1: 0x90, LOG1: 0xa1,
-  CREATE: 0xf0, CALL: 0xf1, REVERT: 0xfd, SELFDESTRUCT: 0xff,
+  STOP: 0x00,
+  ADD: 0x01,
+  SUB: 0x03,
+  ISZERO: 0x15,
+  BALANCE: 0x31,
+  CALLER: 0x33,
+  CALLVALUE: 0x34,
+  CALLDATALOAD: 0x35,
+  CALLDATASIZE: 0x36,
+  CALLDATACOPY: 0x37,
+  BLOCKHASH: 0x40,
+  COINBASE: 0x41,
+  NUMBER: 0x43,
+  SELFBALANCE: 0x47,
+  POP: 0x50,
+  MSTORE: 0x52,
+  SLOAD: 0x54,
+  SSTORE: 0x55,
+  JUMPI: 0x57,
+  GAS: 0x5a,
+  JUMPDEST: 0x5b,
+  PUSH0: 0x5f,
+  PUSH1: 0x60,
+  PUSH2: 0x61,
+  DUP1: 0x80,
+  DUP3: 0x82,
+  SWAP1: 0x90,
+  LOG1: 0xa1,
+  CREATE: 0xf0,
+  CALL: 0xf1,
+  REVERT: 0xfd,
+  SELFDESTRUCT: 0xff,
 } as const
 
 type AsmItem = number | { label: string } | { ref: string }
@@ -72,21 +106,75 @@ function asm(items: AsmItem[]): Uint8Array {
 
 const CODE = {
   /** storage[calldata[0]] += 1, LOG1(topic = key) */
-  keyedCounter: asm([OP.PUSH0, OP.CALLDATALOAD, OP.DUP1, OP.SLOAD, OP.PUSH1, 1, OP.ADD, OP.SWAP1, OP.SSTORE, OP.PUSH0, OP.CALLDATALOAD, OP.PUSH0, OP.PUSH0, OP.LOG1, OP.STOP]),
+  keyedCounter: asm([
+    OP.PUSH0,
+    OP.CALLDATALOAD,
+    OP.DUP1,
+    OP.SLOAD,
+    OP.PUSH1,
+    1,
+    OP.ADD,
+    OP.SWAP1,
+    OP.SSTORE,
+    OP.PUSH0,
+    OP.CALLDATALOAD,
+    OP.PUSH0,
+    OP.PUSH0,
+    OP.LOG1,
+    OP.STOP,
+  ]),
   /** storage[a] = BALANCE(a), a = calldata[0] */
   balanceProbe: asm([OP.PUSH0, OP.CALLDATALOAD, OP.DUP1, OP.BALANCE, OP.SWAP1, OP.SSTORE, OP.STOP]),
   /** storage[0] = BALANCE(COINBASE) */
   coinbaseProbe: asm([OP.COINBASE, OP.BALANCE, OP.PUSH0, OP.SSTORE, OP.STOP]),
   /** CALL(calldata[0], value, calldata[32:]); revert if it failed */
   proxy: asm([
-    OP.CALLDATASIZE, OP.PUSH1, 32, OP.SWAP1, OP.SUB, OP.DUP1, OP.PUSH1, 32, OP.PUSH0, OP.CALLDATACOPY,
-    OP.PUSH0, OP.PUSH0, OP.DUP3, OP.PUSH0, OP.CALLVALUE, OP.PUSH0, OP.CALLDATALOAD, OP.GAS, OP.CALL,
-    OP.ISZERO, { ref: 'fail' }, OP.JUMPI, OP.STOP, { label: 'fail' }, OP.PUSH0, OP.PUSH0, OP.REVERT,
+    OP.CALLDATASIZE,
+    OP.PUSH1,
+    32,
+    OP.SWAP1,
+    OP.SUB,
+    OP.DUP1,
+    OP.PUSH1,
+    32,
+    OP.PUSH0,
+    OP.CALLDATACOPY,
+    OP.PUSH0,
+    OP.PUSH0,
+    OP.DUP3,
+    OP.PUSH0,
+    OP.CALLVALUE,
+    OP.PUSH0,
+    OP.CALLDATALOAD,
+    OP.GAS,
+    OP.CALL,
+    OP.ISZERO,
+    { ref: 'fail' },
+    OP.JUMPI,
+    OP.STOP,
+    { label: 'fail' },
+    OP.PUSH0,
+    OP.PUSH0,
+    OP.REVERT,
   ]),
   /** SELFDESTRUCT(calldata[0]) — not created in the same transaction: only moves the balance (EIP-6780) */
   destructor: asm([OP.PUSH0, OP.CALLDATALOAD, OP.SELFDESTRUCT]),
   /** CREATE a child whose constructor self-destructs to its creator (created and deleted in one tx) */
-  createDestroy: asm([OP.PUSH2, 0x33, 0xff, OP.PUSH0, OP.MSTORE, OP.PUSH1, 2, OP.PUSH1, 30, OP.CALLVALUE, OP.CREATE, OP.POP, OP.STOP]),
+  createDestroy: asm([
+    OP.PUSH2,
+    0x33,
+    0xff,
+    OP.PUSH0,
+    OP.MSTORE,
+    OP.PUSH1,
+    2,
+    OP.PUSH1,
+    30,
+    OP.CALLVALUE,
+    OP.CREATE,
+    OP.POP,
+    OP.STOP,
+  ]),
   /** storage[0] = BLOCKHASH(NUMBER - 1) */
   blockhash: asm([OP.PUSH1, 1, OP.NUMBER, OP.SUB, OP.BLOCKHASH, OP.PUSH0, OP.SSTORE, OP.STOP]),
   /** storage[1] = SELFBALANCE: its own balance changes with value sent to it */
@@ -113,7 +201,6 @@ const ADDR = {
 }
 
 // --- deterministic randomness and keys --------------------------------------------------------
-
 
 interface Key {
   priv: Uint8Array
@@ -163,14 +250,38 @@ function sign(spec: TxSpec): Uint8Array {
   if (spec.legacy) {
     const gasPrice = BASE_FEE + spec.tip
     const fields = [unpadded(spec.nonce), unpadded(gasPrice), unpadded(spec.gasLimit), to, unpadded(spec.value), spec.data]
-    const { signature, recid } = secp256k1.ecdsaSign(keccak256(RLP.encode([...fields, unpadded(CHAIN_ID), new Uint8Array(0), new Uint8Array(0)])), spec.from.priv)
-    return RLP.encode([...fields, unpadded(CHAIN_ID * 2n + 35n + BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))])
+    const { signature, recid } = secp256k1.ecdsaSign(
+      keccak256(RLP.encode([...fields, unpadded(CHAIN_ID), new Uint8Array(0), new Uint8Array(0)])),
+      spec.from.priv,
+    )
+    return RLP.encode([
+      ...fields,
+      unpadded(CHAIN_ID * 2n + 35n + BigInt(recid)),
+      stripZeros(signature.subarray(0, 32)),
+      stripZeros(signature.subarray(32)),
+    ])
   }
   const type = spec.authorization === undefined ? 2 : 4
-  const fields = [unpadded(CHAIN_ID), unpadded(spec.nonce), unpadded(spec.tip), unpadded(BASE_FEE * 2n + spec.tip), unpadded(spec.gasLimit), to, unpadded(spec.value), spec.data, [], ...(spec.authorization === undefined ? [] : [[signAuthorization(spec.authorization)]])]
+  const fields = [
+    unpadded(CHAIN_ID),
+    unpadded(spec.nonce),
+    unpadded(spec.tip),
+    unpadded(BASE_FEE * 2n + spec.tip),
+    unpadded(spec.gasLimit),
+    to,
+    unpadded(spec.value),
+    spec.data,
+    [],
+    ...(spec.authorization === undefined ? [] : [[signAuthorization(spec.authorization)]]),
+  ]
   const unsigned = RLP.encode(fields)
   const { signature, recid } = secp256k1.ecdsaSign(keccak256(Uint8Array.of(type, ...unsigned)), spec.from.priv)
-  const signed = RLP.encode([...fields, unpadded(BigInt(recid)), stripZeros(signature.subarray(0, 32)), stripZeros(signature.subarray(32))])
+  const signed = RLP.encode([
+    ...fields,
+    unpadded(BigInt(recid)),
+    stripZeros(signature.subarray(0, 32)),
+    stripZeros(signature.subarray(32)),
+  ])
   return Uint8Array.of(type, ...signed)
 }
 
@@ -210,7 +321,10 @@ let beaconCode: Uint8Array | undefined
 /** The EIP-4788 contract, so block opens write state on the main thread (derived once: devGenesis derives keys). */
 const BEACON_CODE = (): Uint8Array => (beaconCode ??= hexToBytes(devGenesis().alloc[BEACON_ROOTS_ADDRESS]!.code!))
 const slotHex = (n: bigint): Hex => bytesToHex(setLengthLeft(bigIntToBytes(n), 32)) as Hex
-const mappingSlot = (holder: Hex, index: bigint): Hex => bytesToHex(keccak256(new Uint8Array([...setLengthLeft(hexToBytes(holder), 32), ...setLengthLeft(bigIntToBytes(index), 32)]))) as Hex
+const mappingSlot = (holder: Hex, index: bigint): Hex =>
+  bytesToHex(
+    keccak256(new Uint8Array([...setLengthLeft(hexToBytes(holder), 32), ...setLengthLeft(bigIntToBytes(index), 32)])),
+  ) as Hex
 
 function putContract(state: FlatState, address: Hex, code: Uint8Array, balance = 0n, storage: Record<Hex, bigint> = {}): void {
   const codeHash = keccak256(code)
@@ -234,7 +348,14 @@ function buildWorld(seed: number): World {
     const balance = rand() < 0.1 ? 30_000n * BASE_FEE * 3n : ONE_ETH * 10n
     state.accounts.set(k.address, { nonce: BigInt(Math.floor(rand() * 3)), balance, codeHash: KECCAK256_NULL })
   }
-  for (const [name, code] of Object.entries(CODE)) putContract(state, ADDR[name as keyof typeof CODE], code, name === 'destructor' || name === 'selfBalance' ? 12345n : 0n, name === 'keyedCounter' ? { [slotHex(1n)]: 5n } : {})
+  for (const [name, code] of Object.entries(CODE))
+    putContract(
+      state,
+      ADDR[name as keyof typeof CODE],
+      code,
+      name === 'destructor' || name === 'selfBalance' ? 12345n : 0n,
+      name === 'keyedCounter' ? { [slotHex(1n)]: 5n } : {},
+    )
   const holders = [...senders.map((s) => s.address)]
   const tokenStorage: Record<Hex, bigint> = { [slotHex(2n)]: 10n ** 30n }
   for (const h of holders) tokenStorage[mappingSlot(h, 3n)] = 10n ** 24n
@@ -253,7 +374,20 @@ function buildWorld(seed: number): World {
     state.accounts.set(coinbase, { nonce: 0n, balance: kind === 2 ? 0n : ONE_ETH, codeHash: KECCAK256_NULL })
   }
   const gasLimit = rand() < 0.15 ? 300_000n + BigInt(Math.floor(rand() * 600_000)) : 30_000_000n
-  return { state, senders, holders, coinbase, gasLimit, noBackoff: rand() < 0.7, maxRoundTxs: rand() < 0.3 ? 3 + Math.floor(rand() * 10) : Number.POSITIVE_INFINITY, cores: rand() < 0.5 ? 2 : 64, zeroTips: false, interpretedTransfersOnly: false, counterOnly: false, tracedReference: false }
+  return {
+    state,
+    senders,
+    holders,
+    coinbase,
+    gasLimit,
+    noBackoff: rand() < 0.7,
+    maxRoundTxs: rand() < 0.3 ? 3 + Math.floor(rand() * 10) : Number.POSITIVE_INFINITY,
+    cores: rand() < 0.5 ? 2 : 64,
+    zeroTips: false,
+    interpretedTransfersOnly: false,
+    counterOnly: false,
+    tracedReference: false,
+  }
 }
 
 const abi = (name: 'Token' | 'Counter' | 'Factory' | 'Reverter'): Abi => contract(name).abi
@@ -264,42 +398,125 @@ function randomTx(rand: () => number, world: World, nonces: Map<Hex, bigint>, se
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
   const nonce = nonces.get(sender.address) ?? 0n
   const tip = world.zeroTips || rand() < 0.4 ? 0n : BigInt(1 + Math.floor(rand() * 5000))
-  const base: TxSpec = { from: sender, nonce, to: undefined, value: 0n, data: new Uint8Array(0), gasLimit: 21_000n, tip, legacy: rand() < 0.08 }
+  const base: TxSpec = {
+    from: sender,
+    nonce,
+    to: undefined,
+    value: 0n,
+    data: new Uint8Array(0),
+    gasLimit: 21_000n,
+    tip,
+    legacy: rand() < 0.08,
+  }
   const hot = world.holders.slice(0, 2)
   const someone = (): Hex => (rand() < 0.5 ? pick(others) : rand() < 0.5 ? pick(hot) : addr(5000 + Math.floor(rand() * 50)))
   const r = rand()
   let spec: TxSpec
-  if (world.counterOnly) spec = { ...base, to: ADDR.counter, gasLimit: 120_000n, data: hexToBytes(encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' })) }
-  else if (r < 0.22 || world.interpretedTransfersOnly) spec = { ...base, to: someone(), value: BigInt(Math.floor(rand() * 3)) * 10n ** 15n }
+  if (world.counterOnly)
+    spec = {
+      ...base,
+      to: ADDR.counter,
+      gasLimit: 120_000n,
+      data: hexToBytes(encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' })),
+    }
+  else if (r < 0.22 || world.interpretedTransfersOnly)
+    spec = { ...base, to: someone(), value: BigInt(Math.floor(rand() * 3)) * 10n ** 15n }
   else if (r < 0.25) spec = { ...base, to: world.coinbase, value: BigInt(Math.floor(rand() * 2)) * 1000n }
-  else if (r < 0.27) spec = { ...base, to: addr(7000 + Math.floor(rand() * 1e6)), value: 0n } // touch a fresh account with nothing
+  else if (r < 0.27)
+    spec = { ...base, to: addr(7000 + Math.floor(rand() * 1e6)), value: 0n } // touch a fresh account with nothing
   else if (r < 0.4) {
-    spec = { ...base, to: ADDR.token, gasLimit: 100_000n, data: hexToBytes(encodeFunctionData({ abi: abi('Token'), functionName: 'transfer', args: [rand() < 0.6 ? pick(hot) : someone(), BigInt(Math.floor(rand() * 1000))] })) }
-  } else if (r < 0.47) spec = { ...base, to: ADDR.counter, gasLimit: 120_000n, data: hexToBytes(encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' })) }
-  else if (r < 0.55) spec = { ...base, to: ADDR.keyedCounter, gasLimit: 60_000n, data: setLengthLeft(bigIntToBytes(BigInt(Math.floor(rand() * (rand() < 0.5 ? 3 : 1000)))), 32) }
-  else if (r < 0.59) spec = { ...base, to: ADDR.balanceProbe, gasLimit: 60_000n, data: word(rand() < 0.5 ? pick(others) : sender.address) }
+    spec = {
+      ...base,
+      to: ADDR.token,
+      gasLimit: 100_000n,
+      data: hexToBytes(
+        encodeFunctionData({
+          abi: abi('Token'),
+          functionName: 'transfer',
+          args: [rand() < 0.6 ? pick(hot) : someone(), BigInt(Math.floor(rand() * 1000))],
+        }),
+      ),
+    }
+  } else if (r < 0.47)
+    spec = {
+      ...base,
+      to: ADDR.counter,
+      gasLimit: 120_000n,
+      data: hexToBytes(encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' })),
+    }
+  else if (r < 0.55)
+    spec = {
+      ...base,
+      to: ADDR.keyedCounter,
+      gasLimit: 60_000n,
+      data: setLengthLeft(bigIntToBytes(BigInt(Math.floor(rand() * (rand() < 0.5 ? 3 : 1000)))), 32),
+    }
+  else if (r < 0.59)
+    spec = { ...base, to: ADDR.balanceProbe, gasLimit: 60_000n, data: word(rand() < 0.5 ? pick(others) : sender.address) }
   else if (r < 0.61) spec = { ...base, to: ADDR.coinbaseProbe, gasLimit: 60_000n }
   else if (r < 0.64) {
     // CREATE2 with a small salt space (repeats collide) or plain CREATE from the factory.
     const data =
       rand() < 0.5
-        ? encodeFunctionData({ abi: abi('Factory'), functionName: 'deploy', args: [slotHex(BigInt(Math.floor(rand() * 4))), BigInt(Math.floor(rand() * 3))] })
+        ? encodeFunctionData({
+            abi: abi('Factory'),
+            functionName: 'deploy',
+            args: [slotHex(BigInt(Math.floor(rand() * 4))), BigInt(Math.floor(rand() * 3))],
+          })
         : encodeFunctionData({ abi: abi('Factory'), functionName: 'deployPlain', args: [BigInt(Math.floor(rand() * 9))] })
     spec = { ...base, to: ADDR.factory, gasLimit: 400_000n, data: hexToBytes(data) }
   } else if (r < 0.66) spec = { ...base, to: undefined, gasLimit: 400_000n, data: hexToBytes(contract('Counter').bytecode) }
-  else if (r < 0.7) spec = { ...base, to: ADDR.reverter, gasLimit: 80_000n, data: hexToBytes(encodeFunctionData({ abi: abi('Reverter'), functionName: 'store', args: [BigInt(Math.floor(rand() * 100)), rand() < 0.5] })) }
+  else if (r < 0.7)
+    spec = {
+      ...base,
+      to: ADDR.reverter,
+      gasLimit: 80_000n,
+      data: hexToBytes(
+        encodeFunctionData({
+          abi: abi('Reverter'),
+          functionName: 'store',
+          args: [BigInt(Math.floor(rand() * 100)), rand() < 0.5],
+        }),
+      ),
+    }
   else if (r < 0.76) {
-    const inner = rand() < 0.4
-      ? { target: ADDR.counter, data: encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' }) }
-      : rand() < 0.5
-        ? { target: ADDR.reverter, data: encodeFunctionData({ abi: abi('Reverter'), functionName: 'store', args: [3n, rand() < 0.5] }) }
-        : { target: ADDR.keyedCounter, data: bytesToHex(setLengthLeft(bigIntToBytes(BigInt(Math.floor(rand() * 4))), 32)) as Hex }
-    spec = { ...base, to: ADDR.proxy, gasLimit: 200_000n, value: rand() < 0.2 ? 5n : 0n, data: new Uint8Array([...word(inner.target), ...hexToBytes(inner.data)]) }
-  } else if (r < 0.79) spec = { ...base, to: ADDR.destructor, gasLimit: 60_000n, value: BigInt(Math.floor(rand() * 3)), data: word(rand() < 0.3 ? world.coinbase : someone()) }
+    const inner =
+      rand() < 0.4
+        ? { target: ADDR.counter, data: encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' }) }
+        : rand() < 0.5
+          ? {
+              target: ADDR.reverter,
+              data: encodeFunctionData({ abi: abi('Reverter'), functionName: 'store', args: [3n, rand() < 0.5] }),
+            }
+          : {
+              target: ADDR.keyedCounter,
+              data: bytesToHex(setLengthLeft(bigIntToBytes(BigInt(Math.floor(rand() * 4))), 32)) as Hex,
+            }
+    spec = {
+      ...base,
+      to: ADDR.proxy,
+      gasLimit: 200_000n,
+      value: rand() < 0.2 ? 5n : 0n,
+      data: new Uint8Array([...word(inner.target), ...hexToBytes(inner.data)]),
+    }
+  } else if (r < 0.79)
+    spec = {
+      ...base,
+      to: ADDR.destructor,
+      gasLimit: 60_000n,
+      value: BigInt(Math.floor(rand() * 3)),
+      data: word(rand() < 0.3 ? world.coinbase : someone()),
+    }
   else if (r < 0.82) spec = { ...base, to: ADDR.createDestroy, gasLimit: 150_000n, value: BigInt(Math.floor(rand() * 2)) }
   else if (r < 0.84) spec = { ...base, to: ADDR.blockhash, gasLimit: 60_000n }
   else if (r < 0.87) spec = { ...base, to: ADDR.selfBalance, gasLimit: 60_000n, value: BigInt(Math.floor(rand() * 3)) }
-  else if (r < 0.9) spec = { ...base, to: ADDR.counter, gasLimit: 30_000n, data: hexToBytes(encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' })) } // out of gas
+  else if (r < 0.9)
+    spec = {
+      ...base,
+      to: ADDR.counter,
+      gasLimit: 30_000n,
+      data: hexToBytes(encodeFunctionData({ abi: abi('Counter'), functionName: 'increment' })),
+    } // out of gas
   else if (r < 0.95 && !world.interpretedTransfersOnly) {
     // EIP-7702: another sender (or the sender itself) delegates its EOA to a contract, or clears its
     // delegation; the transaction then calls the authority, running its new code. Later transfers
@@ -309,7 +526,14 @@ function randomTx(rand: () => number, world: World, nonces: Map<Hex, bigint>, se
     const target = pick([ADDR.keyedCounter, ADDR.counter, ADDR.selfBalance, ADDR.proxy, `0x${'00'.repeat(20)}` as Hex])
     // A stale nonce now and then: the authorization is skipped, the transaction still runs.
     const nonceUsed = rand() < 0.1 ? authorityNonce + 1n : authorityNonce
-    spec = { ...base, to: authority.address, gasLimit: 150_000n, value: BigInt(Math.floor(rand() * 2)), data: setLengthLeft(bigIntToBytes(BigInt(Math.floor(rand() * 3))), 32), authorization: { authority, target, nonce: nonceUsed } }
+    spec = {
+      ...base,
+      to: authority.address,
+      gasLimit: 150_000n,
+      value: BigInt(Math.floor(rand() * 2)),
+      data: setLengthLeft(bigIntToBytes(BigInt(Math.floor(rand() * 3))), 32),
+      authorization: { authority, target, nonce: nonceUsed },
+    }
     if (nonceUsed === authorityNonce && authority !== sender) nonces.set(authority.address, authorityNonce + 1n)
   } else spec = { ...base, to: someone(), value: 1n }
   // Invalid ones: a nonce gap, or more value than anyone has (their sender's later txs are skipped).
@@ -326,7 +550,10 @@ function randomBatch(rand: () => number, world: World, nonces: Map<Hex, bigint>)
   const txs: DecodedTx[] = []
   for (let i = 0; i < size; i++) {
     // Runs of one sender (nonce sequences) as well as interleavings.
-    const sender = rand() < 0.3 && i > 0 ? world.senders.find((s) => s.address === txs[i - 1]!.sender)! : world.senders[Math.floor(rand() * world.senders.length)]!
+    const sender =
+      rand() < 0.3 && i > 0
+        ? world.senders.find((s) => s.address === txs[i - 1]!.sender)!
+        : world.senders[Math.floor(rand() * world.senders.length)]!
     txs.push(decodeRawTransaction(sign(randomTx(rand, world, nonces, sender, others)), common, LIMITS))
   }
   return txs
@@ -337,7 +564,9 @@ function randomBatch(rand: () => number, world: World, nonces: Map<Hex, bigint>)
 type Comparable = { ok: true; receipt: unknown } | { ok: false; message: string } | 'skipped'
 
 function comparable(outcomes: Array<TxOutcome | undefined>): Comparable[] {
-  return outcomes.map((o) => (o === undefined ? 'skipped' : o.ok ? { ok: true, receipt: o.receipt } : { ok: false, message: o.error.message }))
+  return outcomes.map((o) =>
+    o === undefined ? 'skipped' : o.ok ? { ok: true, receipt: o.receipt } : { ok: false, message: o.error.message },
+  )
 }
 
 const encodeDiff = (diff: StateDiff): string => bytesToHex(encodeRlp(encodeStateDiff(diff)))
@@ -366,7 +595,9 @@ async function lane(world: World, make: (seq: SequentialExecutor, state: FlatSta
 
 async function release(l: Lane): Promise<void> {
   await l.executor.close()
-  spareExecutors.push(l.executor instanceof ParallelExecutor ? l.executor.main : (l.executor as SequentialMiniBlockExecutor).executor)
+  spareExecutors.push(
+    l.executor instanceof ParallelExecutor ? l.executor.main : (l.executor as SequentialMiniBlockExecutor).executor,
+  )
 }
 
 function envFor(world: World, number: bigint): BlockEnv {
@@ -383,7 +614,12 @@ function envFor(world: World, number: bigint): BlockEnv {
 }
 
 /** Runs one seed's batches on the reference and on each parallel lane; returns what the parallel lanes did. */
-async function differential(seed: number, workerCounts: readonly number[], batches = 3, tweak?: (world: World) => void): Promise<{ workerTxs: number; reexecuted: number; reexecutedByBatch: number[]; delegated: number }> {
+async function differential(
+  seed: number,
+  workerCounts: readonly number[],
+  batches = 3,
+  tweak?: (world: World) => void,
+): Promise<{ workerTxs: number; reexecuted: number; reexecutedByBatch: number[]; delegated: number }> {
   const world = buildWorld(seed)
   tweak?.(world)
   const rand = rng(seed).next
@@ -391,7 +627,23 @@ async function differential(seed: number, workerCounts: readonly number[], batch
   const untrace = world.tracedReference ? traceSteps(reference) : undefined
   const parallel = await Promise.all(
     workerCounts.map((workers) =>
-      lane(world, (seq, state) => new ParallelExecutor(pool, seq, state, { workers, cores: world.cores, minParallelTxs: 2, maxRoundTxs: world.maxRoundTxs, ...(world.noBackoff ? { maxReexecutionRate: 2 } : {}) }, coverage)),
+      lane(
+        world,
+        (seq, state) =>
+          new ParallelExecutor(
+            pool,
+            seq,
+            state,
+            {
+              workers,
+              cores: world.cores,
+              minParallelTxs: 2,
+              maxRoundTxs: world.maxRoundTxs,
+              ...(world.noBackoff ? { maxReexecutionRate: 2 } : {}),
+            },
+            coverage,
+          ),
+      ),
     ),
   )
   const nonces = new Map<Hex, bigint>()
@@ -421,12 +673,17 @@ async function differential(seed: number, workerCounts: readonly number[], batch
       const outcomes = await l.executor.executeBatch(txs, cursor)
       const diff = l.executor.takeDiff()
       l.state.apply(diff)
-      results.push(JSON.stringify(comparable(outcomes), (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? bytesToHex(v) : v)))
+      results.push(
+        JSON.stringify(comparable(outcomes), (_, v) =>
+          typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? bytesToHex(v) : v,
+        ),
+      )
       diffs.push(encodeDiff(diff))
     }
     for (let i = 1; i < results.length; i++) {
       const where = `seed ${seed}, batch ${b} (${txs.length} txs), ${workerCounts[i - 1]} workers`
-      if (results[i] !== results[0]) assert.deepEqual(JSON.parse(results[i]!), JSON.parse(results[0]!), `outcomes differ: ${where}`)
+      if (results[i] !== results[0])
+        assert.deepEqual(JSON.parse(results[i]!), JSON.parse(results[0]!), `outcomes differ: ${where}`)
       if (diffs[i] !== diffs[0]) assert.equal(diffs[i], diffs[0], `state diff differs: ${where}`)
     }
     reexecutedByBatch.push(reexecutedSoFar() - reexecutedByBatch.reduce((a, b) => a + b, 0))
@@ -446,7 +703,10 @@ async function differential(seed: number, workerCounts: readonly number[], batch
   }
   if (untrace !== undefined) assert.ok(untrace() > 0, `seed ${seed}: the traced reference ran no interpreter steps`)
   // Senders whose EOA ends the run delegated (EIP-7702 designator code).
-  const delegated = world.senders.filter((s) => reference.state.getCode(bytesToHex(reference.state.getAccount(s.address)?.codeHash ?? KECCAK256_NULL) as Hex)?.[0] === 0xef).length
+  const delegated = world.senders.filter(
+    (s) =>
+      reference.state.getCode(bytesToHex(reference.state.getAccount(s.address)?.codeHash ?? KECCAK256_NULL) as Hex)?.[0] === 0xef,
+  ).length
   await release(reference)
   return { workerTxs, reexecuted, reexecutedByBatch, delegated }
 }
@@ -504,7 +764,17 @@ test(`parallel results equal sequential on ${SEEDS} random seeds (transfers, ERC
   // Every way back to the main thread was taken somewhere (read conflicts, fee recipient access,
   // BLOCKHASH, rejected transactions), and multi-round batches and conflict back-off happened.
   const seen = Object.fromEntries(reasons)
-  for (const reason of ['conflict', 'coinbase', 'blockhash', 'failed', 'deferred', 'round:parallel:speculative', 'round:sequential:small', 'round:sequential:backoff', 'round:sequential:contended']) {
+  for (const reason of [
+    'conflict',
+    'coinbase',
+    'blockhash',
+    'failed',
+    'deferred',
+    'round:parallel:speculative',
+    'round:sequential:small',
+    'round:sequential:backoff',
+    'round:sequential:contended',
+  ]) {
     assert.ok((reasons.get(reason) ?? 0) > 0, `never exercised: ${reason} (${JSON.stringify(seen)})`)
   }
 })
@@ -549,17 +819,22 @@ test('without the native path (rules it does not cover), transfer batches run on
   const before = transferRounds()
   let workerTxs = 0
   for (let seed = 30_001; seed <= 30_010; seed++) {
-    workerTxs += (await differential(seed, [2], 3, (world) => {
-      world.interpretedTransfersOnly = true
-      world.noBackoff = true
-    })).workerTxs
+    workerTxs += (
+      await differential(seed, [2], 3, (world) => {
+        world.interpretedTransfersOnly = true
+        world.noBackoff = true
+      })
+    ).workerTxs
   }
   assert.equal(transferRounds(), before, 'batches were kept on the main thread for a native path that was off')
   assert.ok(workerTxs > 100, `only ${workerTxs} transfers ran on workers`)
 })
 
 test("synchronous interpreter steps give exactly what ethereumjs' own loop gives (reference lane traced)", async () => {
-  assert.ok(syncStepsInstalled, 'the synchronous-steps patch skipped itself: ethereumjs internals moved (src/execution/interpreter-sync-steps.ts)')
+  assert.ok(
+    syncStepsInstalled,
+    'the synchronous-steps patch skipped itself: ethereumjs internals moved (src/execution/interpreter-sync-steps.ts)',
+  )
   for (let seed = 40_001; seed <= 40_020; seed++) {
     await differential(seed, [1], 3, (world) => {
       world.tracedReference = true
@@ -580,7 +855,11 @@ test('a failed worker pool falls back to sequential execution with the same resu
   for (const l of [ref, par]) {
     l.executor.setBlockEnv(envFor(world, 2n))
     const outcomes = await l.executor.executeBatch(txs, { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n })
-    out.push(JSON.stringify(comparable(outcomes), (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? bytesToHex(v) : v)) + encodeDiff(l.executor.takeDiff()))
+    out.push(
+      JSON.stringify(comparable(outcomes), (_, v) =>
+        typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? bytesToHex(v) : v,
+      ) + encodeDiff(l.executor.takeDiff()),
+    )
   }
   assert.equal(out[1], out[0])
 })
@@ -594,7 +873,6 @@ test('the write-set replay keeps first-write order of accounts, slots and codes 
   })
 })
 
-
 test('workers decode EIP-1559 transactions to exactly what ethereumjs builds (fast path pinned to the constructor)', () => {
   const options = fastTxOptions(common)
   const rand = rng(4242).next
@@ -606,7 +884,8 @@ test('workers decode EIP-1559 transactions to exactly what ethereumjs builds (fa
       nonce: BigInt(Math.floor(rand() * 2 ** 40)),
       to: rand() < 0.2 ? undefined : addr(Math.floor(rand() * 1e6)),
       value: rand() < 0.3 ? 0n : BigInt(Math.floor(rand() * 2 ** 52)) * 10n ** BigInt(Math.floor(rand() * 20)),
-      data: rand() < 0.5 ? new Uint8Array(0) : Uint8Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)),
+      data:
+        rand() < 0.5 ? new Uint8Array(0) : Uint8Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)),
       gasLimit: 21_000n + BigInt(Math.floor(rand() * 10_000_000)),
       tip: rand() < 0.3 ? 0n : BigInt(Math.floor(rand() * 2 ** 50)),
       legacy: rand() < 0.1,
@@ -619,7 +898,11 @@ test('workers decode EIP-1559 transactions to exactly what ethereumjs builds (fa
     assert.deepEqual(Object.keys(built), Object.keys(reference), 'same properties, same order')
     for (const name of Object.keys(reference)) {
       if (name === 'common' || name === 'txOptions' || name === 'cache') continue
-      assert.deepEqual((built as unknown as Record<string, unknown>)[name], (reference as unknown as Record<string, unknown>)[name], name)
+      assert.deepEqual(
+        (built as unknown as Record<string, unknown>)[name],
+        (reference as unknown as Record<string, unknown>)[name],
+        name,
+      )
     }
     assert.equal(Object.isFrozen(built), Object.isFrozen(reference))
     assert.equal(bytesToHex(built.hash()), bytesToHex(reference.hash()))
@@ -638,12 +921,26 @@ test('a spent time budget stops both executors at the same place (after the firs
     const nonces = new Map<Hex, bigint>([...world.state.accounts].map(([a, acc]) => [a, acc.nonce]))
     const txs = randomBatch(rand, world, nonces)
     const out: string[] = []
-    for (const make of [(seq: SequentialExecutor) => new SequentialMiniBlockExecutor(seq), (seq: SequentialExecutor, state: FlatState) => new ParallelExecutor(pool, seq, state, { minParallelTxs: 2 })]) {
+    for (const make of [
+      (seq: SequentialExecutor) => new SequentialMiniBlockExecutor(seq),
+      (seq: SequentialExecutor, state: FlatState) => new ParallelExecutor(pool, seq, state, { minParallelTxs: 2 }),
+    ]) {
       const l = await lane(world, make)
       l.executor.setBlockEnv(envFor(world, 2n))
-      const outcomes = await l.executor.executeBatch(txs, { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }, { deadline: 0 })
-      assert.ok(outcomes.length >= 1 && outcomes.filter((o) => o?.ok === true).length <= 1, `seed ${seed}: at most one inclusion past the deadline`)
-      out.push(JSON.stringify(comparable(outcomes), (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? bytesToHex(v) : v)) + encodeDiff(l.executor.takeDiff()))
+      const outcomes = await l.executor.executeBatch(
+        txs,
+        { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n },
+        { deadline: 0 },
+      )
+      assert.ok(
+        outcomes.length >= 1 && outcomes.filter((o) => o?.ok === true).length <= 1,
+        `seed ${seed}: at most one inclusion past the deadline`,
+      )
+      out.push(
+        JSON.stringify(comparable(outcomes), (_, v) =>
+          typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? bytesToHex(v) : v,
+        ) + encodeDiff(l.executor.takeDiff()),
+      )
       await release(l)
     }
     assert.equal(out[1], out[0], `seed ${seed}`)
@@ -663,22 +960,36 @@ test('every replica sync is reported, including those shipped ahead at the end o
       if (report.mode === 'parallel') parallelRounds++
     },
   }
-  const l = await lane(world, (seq, state) => new ParallelExecutor(pool, seq, state, { workers: 2, minParallelTxs: 2, maxReexecutionRate: 2 }, observer))
+  const l = await lane(
+    world,
+    (seq, state) => new ParallelExecutor(pool, seq, state, { workers: 2, minParallelTxs: 2, maxReexecutionRate: 2 }, observer),
+  )
   const executor = l.executor as ParallelExecutor
   for (let b = 0; b < 4; b++) {
     executor.setBlockEnv(envFor(world, BigInt(2 + b)))
     const roundsBefore = parallelRounds
-    await executor.executeBatch(randomBatch(rand, world, nonces), { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: BigInt(b) })
+    await executor.executeBatch(randomBatch(rand, world, nonces), {
+      gasUsed: 0n,
+      txIndex: 0,
+      logIndex: 0,
+      miniBlockNumber: BigInt(b),
+    })
     const syncedBefore = executor.stats().syncBytes
     l.state.apply(executor.takeDiff())
     // After a parallel round the replicas get the batch's writes with its diff, not at the next round.
-    if (parallelRounds > roundsBefore) assert.ok(executor.stats().syncBytes > syncedBefore, `batch ${b}: nothing shipped at takeDiff`)
+    if (parallelRounds > roundsBefore)
+      assert.ok(executor.stats().syncBytes > syncedBefore, `batch ${b}: nothing shipped at takeDiff`)
     for (const s of world.senders) nonces.set(s.address, l.state.getAccount(s.address)?.nonce ?? 0n)
   }
   // The last batch's sync went out with its diff; the next report (a one-transaction batch runs as a
   // sequential stretch) carries it.
   executor.setBlockEnv(envFor(world, 6n))
-  await executor.executeBatch(randomBatch(rand, world, nonces).slice(0, 1), { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 4n })
+  await executor.executeBatch(randomBatch(rand, world, nonces).slice(0, 1), {
+    gasUsed: 0n,
+    txIndex: 0,
+    logIndex: 0,
+    miniBlockNumber: 4n,
+  })
   assert.ok(parallelRounds > 0, 'no parallel round ran')
   assert.ok(executor.stats().syncBytes > 0, 'nothing was synced')
   assert.equal(reported, executor.stats().syncBytes)
@@ -716,7 +1027,11 @@ test('closing a pool with a request in flight settles, with nothing else keeping
     const polyfills = new URL('../../scripts/polyfills.mjs', import.meta.url).href
     // The runner's NODE_TEST_CONTEXT is left out: children that inherited it never showed the hang.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env
-    const run = spawnSync(process.execPath, ['--import', polyfills, '--import', 'tsx', join(dir, 'close.mjs')], { encoding: 'utf8', timeout: 60_000, env })
+    const run = spawnSync(process.execPath, ['--import', polyfills, '--import', 'tsx', join(dir, 'close.mjs')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env,
+    })
     assert.equal(run.stdout.trim(), 'closed', run.stderr)
     assert.equal(run.status, 0)
   } finally {

@@ -40,7 +40,18 @@ const txHash = (block: bigint, i: number): Hex => `0x${block.toString(16).padSta
 /** One real signed transaction's bytes, shared by every synthetic receipt (lookups decode none of them after the fix). */
 const RAW_TX = (() => {
   const dev = deriveDevAccounts()[0]!
-  const tx = createFeeMarket1559Tx({ nonce: 0n, maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 1n, gasLimit: 21_000n, to: dev.address, value: 1n, chainId: config.chainId }, { common })
+  const tx = createFeeMarket1559Tx(
+    {
+      nonce: 0n,
+      maxFeePerGas: 10n ** 9n,
+      maxPriorityFeePerGas: 1n,
+      gasLimit: 21_000n,
+      to: dev.address,
+      value: 1n,
+      chainId: config.chainId,
+    },
+    { common },
+  )
   return tx.sign(hexToBytes(dev.privateKey)).serialize()
 })()
 
@@ -55,7 +66,11 @@ function blockOf(parent: SealedBlock, count: number): SealedBlock {
     gasUsed: 30_000n,
     effectiveGasPrice: 1_000_001n + BigInt(i),
     logsBloom: new Uint8Array(256),
-    logs: [0, 1].map((l) => ({ address: '0x00000000000000000000000000000000000000aa', topics: [txHash(number, l)], data: '0x01' })),
+    logs: [0, 1].map((l) => ({
+      address: '0x00000000000000000000000000000000000000aa',
+      topics: [txHash(number, l)],
+      data: '0x01',
+    })),
     from: '0x00000000000000000000000000000000000000bb',
     to: '0x00000000000000000000000000000000000000cc',
     contractAddress: null,
@@ -83,7 +98,13 @@ function blockOf(parent: SealedBlock, count: number): SealedBlock {
     common,
   )
   const first = parent.miniBlocks.first + BigInt(parent.miniBlocks.count)
-  return { header, hash: bytesToHex(header.hash()) as Hex, transactions: receipts.map(() => RAW_TX), receipts, miniBlocks: { first, count: 1 } }
+  return {
+    header,
+    hash: bytesToHex(header.hash()) as Hex,
+    transactions: receipts.map(() => RAW_TX),
+    receipts,
+    miniBlocks: { first, count: 1 },
+  }
 }
 
 describe('eth_getTransactionReceipt reads O(1) in the size of its block', () => {
@@ -123,7 +144,8 @@ describe('eth_getTransactionReceipt reads O(1) in the size of its block', () => 
     await rm(dir, { recursive: true, force: true })
   })
 
-  const receipt = async (hash: Hex): Promise<Record<string, unknown>> => (await registry.get('eth_getTransactionReceipt')!([hash], CTX)) as Record<string, unknown>
+  const receipt = async (hash: Hex): Promise<Record<string, unknown>> =>
+    (await registry.get('eth_getTransactionReceipt')!([hash], CTX)) as Record<string, unknown>
 
   /** Bytes read from LevelDB per lookup, over `lookups` receipts spread across block `block`, and the rate. */
   async function measure(block: SealedBlock, lookups: number): Promise<{ bytesPerLookup: number; perSecond: number }> {
@@ -138,16 +160,26 @@ describe('eth_getTransactionReceipt reads O(1) in the size of its block', () => 
   test('a lookup in a 1,000-transaction block reads no more than one in a 10-transaction block', async (t) => {
     const small = await measure(sealed[0]!, 200)
     const large = await measure(sealed[1]!, 200)
-    t.diagnostic(`10-tx block: ${Math.round(small.bytesPerLookup)} bytes read per lookup, ${Math.round(small.perSecond)} lookups/s`)
-    t.diagnostic(`1,000-tx block: ${Math.round(large.bytesPerLookup)} bytes read per lookup, ${Math.round(large.perSecond)} lookups/s`)
+    t.diagnostic(
+      `10-tx block: ${Math.round(small.bytesPerLookup)} bytes read per lookup, ${Math.round(small.perSecond)} lookups/s`,
+    )
+    t.diagnostic(
+      `1,000-tx block: ${Math.round(large.bytesPerLookup)} bytes read per lookup, ${Math.round(large.perSecond)} lookups/s`,
+    )
     // Decoding the whole block read its body and receipts: ~100× more here.
-    assert.ok(large.bytesPerLookup < small.bytesPerLookup * 1.5 + 256, `${Math.round(large.bytesPerLookup)} vs ${Math.round(small.bytesPerLookup)} bytes per lookup`)
+    assert.ok(
+      large.bytesPerLookup < small.bytesPerLookup * 1.5 + 256,
+      `${Math.round(large.bytesPerLookup)} vs ${Math.round(small.bytesPerLookup)} bytes per lookup`,
+    )
     assert.ok(large.bytesPerLookup < 2_000, `${Math.round(large.bytesPerLookup)} bytes per lookup`)
   })
 
   test('the receipt is the one eth_getBlockReceipts serves: block hash, cumulative gas, log indexes, gas price', async () => {
     const block = sealed[1]!
-    const all = (await registry.get('eth_getBlockReceipts')!([`0x${block.header.number.toString(16)}`], CTX)) as Record<string, unknown>[]
+    const all = (await registry.get('eth_getBlockReceipts')!([`0x${block.header.number.toString(16)}`], CTX)) as Record<
+      string,
+      unknown
+    >[]
     for (const i of [0, 1, 499, 999]) {
       const one = await receipt(txHash(block.header.number, i))
       assert.deepEqual(one, all[i], `receipt ${i}`)

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
-import { CodecError, encodeRlp, rlpListItems, rlpStringPayload, unpaddedBytes, type RlpInput, type RlpValue } from '../../src/primitives/rlp-fields.ts'
+import {
+  CodecError,
+  encodeRlp,
+  rlpListItems,
+  rlpStringPayload,
+  unpaddedBytes,
+  type RlpInput,
+  type RlpValue,
+} from '../../src/primitives/rlp-fields.ts'
 import { rng } from '../helpers/rng.ts'
 
 /** Lengths around every boundary of RLP's header forms (1 byte, 0x80+n, 0xb7+len(len)). */
@@ -50,7 +58,9 @@ test('encodeRlp writes integers and hex strings as the bytes they stand for', ()
   const r = rng(19)
   const integer = (): bigint => {
     const bits = r.pick([0, 1, 7, 8, 52, 53, 54, 64, 200, 256])
-    return bits === 0 ? 0n : BigInt(`0x${Buffer.from(r.bytes(Math.ceil(bits / 8))).toString('hex')}`) >> BigInt((8 - (bits % 8)) % 8)
+    return bits === 0
+      ? 0n
+      : BigInt(`0x${Buffer.from(r.bytes(Math.ceil(bits / 8))).toString('hex')}`) >> BigInt((8 - (bits % 8)) % 8)
   }
   const pair = (depth: number): [RlpInput, RlpValue] => {
     const kind = depth === 0 ? r.int(4) : r.int(5)
@@ -78,24 +88,38 @@ test('encodeRlp writes integers and hex strings as the bytes they stand for', ()
     const [input, bytes] = pair(4)
     assert.deepEqual(encodeRlp(input), RLP.encode(bytes), `case ${i}`)
   }
-  for (const bad of ['0x1', '12', '0xzz', '0x7z', '0x00zz']) assert.throws(() => encodeRlp([bad as `0x${string}`]), CodecError, bad)
+  for (const bad of ['0x1', '12', '0xzz', '0x7z', '0x00zz'])
+    assert.throws(() => encodeRlp([bad as `0x${string}`]), CodecError, bad)
   for (const bad of [-1n, -1, 1.5, 2 ** 53]) assert.throws(() => encodeRlp([bad]), RangeError, String(bad))
 })
 
-test('rlpListItems slices a list into its items\' encodings; rlpStringPayload unwraps byte strings', () => {
+test("rlpListItems slices a list into its items' encodings; rlpStringPayload unwraps byte strings", () => {
   const r = rng(3)
-  const value = (depth: number): RlpValue => (depth === 0 || r.next() < 0.6 ? r.bytes(r.next() < 0.3 ? 1 : r.int(r.next() < 0.1 ? 300 : 60)) : Array.from({ length: r.int(6) }, () => value(depth - 1)))
+  const value = (depth: number): RlpValue =>
+    depth === 0 || r.next() < 0.6
+      ? r.bytes(r.next() < 0.3 ? 1 : r.int(r.next() < 0.1 ? 300 : 60))
+      : Array.from({ length: r.int(6) }, () => value(depth - 1))
   for (let i = 0; i < 500; i++) {
     const list = Array.from({ length: r.int(r.next() < 0.1 ? 100 : 8) }, () => value(3))
     const items = rlpListItems(encodeRlp(list), 'list')
-    assert.deepEqual(items, list.map((item) => encodeRlp(item)))
+    assert.deepEqual(
+      items,
+      list.map((item) => encodeRlp(item)),
+    )
     items.forEach((item, k) => {
       const original = list[k]!
       if (original instanceof Uint8Array) assert.deepEqual(rlpStringPayload(item, 'item'), original)
       else assert.throws(() => rlpStringPayload(item, 'item'), CodecError)
     })
   }
-  for (const bad of [new Uint8Array(0), Uint8Array.of(0x80), Uint8Array.of(0xc2, 0x80), Uint8Array.of(0xc1, 0x80, 0x80), Uint8Array.of(0xc2, 0x82, 0x00), Uint8Array.of(0xf9, 0x01)]) {
+  for (const bad of [
+    new Uint8Array(0),
+    Uint8Array.of(0x80),
+    Uint8Array.of(0xc2, 0x80),
+    Uint8Array.of(0xc1, 0x80, 0x80),
+    Uint8Array.of(0xc2, 0x82, 0x00),
+    Uint8Array.of(0xf9, 0x01),
+  ]) {
     assert.throws(() => rlpListItems(bad, 'bad'), CodecError, `0x${Buffer.from(bad).toString('hex')}`)
   }
 })

@@ -39,7 +39,9 @@ describe('filter limits', () => {
     const genesis = devGenesis()
     const config = chainConfigFromGenesis(genesis, 'dev')
     const common = createChainCommon(config)
-    return new TestBackend(opened.chain, config, common, { ...DEFAULT_ETH_RPC_OPTIONS, ...options }, (raw) => createTxFromRLP(raw, { common }))
+    return new TestBackend(opened.chain, config, common, { ...DEFAULT_ETH_RPC_OPTIONS, ...options }, (raw) =>
+      createTxFromRLP(raw, { common }),
+    )
   }
 
   before(async () => {
@@ -97,7 +99,11 @@ describe('filter limits', () => {
     const filters = new FilterManager(backendWith({ maxFilters: 100, maxFiltersPerClient: 3 }))
     filters.start()
     try {
-      const ids = [filters.newBlockFilter('10.0.0.1'), filters.newPendingTransactionFilter('10.0.0.1'), filters.newBlockFilter('10.0.0.1')]
+      const ids = [
+        filters.newBlockFilter('10.0.0.1'),
+        filters.newPendingTransactionFilter('10.0.0.1'),
+        filters.newBlockFilter('10.0.0.1'),
+      ]
       const refused = rpcError(() => filters.newBlockFilter('10.0.0.1'))
       assert.equal(refused.code, -32005)
       assert.equal(refused.message, 'limit exceeded: 3 filters installed by this client (max 3)')
@@ -112,7 +118,9 @@ describe('filter limits', () => {
 
   test('the total cap holds across clients (-32005), and expired filters free their client slots', () => {
     let now = 0
-    const filters = new FilterManager(backendWith({ maxFilters: 4, maxFiltersPerClient: 2, filterTimeoutMs: 1_000 }), { now: () => now })
+    const filters = new FilterManager(backendWith({ maxFilters: 4, maxFiltersPerClient: 2, filterTimeoutMs: 1_000 }), {
+      now: () => now,
+    })
     filters.start()
     try {
       filters.newBlockFilter('10.0.0.1')

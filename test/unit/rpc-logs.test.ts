@@ -150,7 +150,18 @@ describe('log-filter: matchesLog (Ethereum topic semantics)', () => {
     assert.equal(matchesLog(criteria({ topics: [T2] }), l), false)
     assert.equal(matchesLog(criteria({ topics: [null, T2] }), l), true)
     assert.equal(matchesLog(criteria({ topics: [null, T1] }), l), false)
-    assert.equal(matchesLog(criteria({ topics: [[T3, T1], [T2, T3]] }), l), true)
+    assert.equal(
+      matchesLog(
+        criteria({
+          topics: [
+            [T3, T1],
+            [T2, T3],
+          ],
+        }),
+        l,
+      ),
+      true,
+    )
     assert.equal(matchesLog(criteria({ topics: [[T3, T2]] }), l), false)
   })
 
@@ -209,7 +220,15 @@ class ChainDriver {
 
   private signTx(): TypedTransaction {
     const tx = createFeeMarket1559Tx(
-      { nonce: this.nonce++, maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 1n, gasLimit: 21_000n, to: ADDR_C, value: 1n, chainId: this.config.chainId },
+      {
+        nonce: this.nonce++,
+        maxFeePerGas: 10n ** 9n,
+        maxPriorityFeePerGas: 1n,
+        gasLimit: 21_000n,
+        to: ADDR_C,
+        value: 1n,
+        chainId: this.config.chainId,
+      },
       { common: this.common },
     )
     return tx.sign(hexToBytes(DEV.privateKey))
@@ -219,7 +238,14 @@ class ChainDriver {
    * `passTxs: false` publishes without decoded transactions; `publish: false` keeps the mini-block
    * from ChainView (as a replica that only receives the sealed block would), so only `seal()` shows it.
    */
-  miniBlock(specs: TxSpec[], { stateDiff = emptyStateDiff(), passTxs = true, publish = true }: { stateDiff?: StateDiff; passTxs?: boolean; publish?: boolean } = {}): MiniBlock {
+  miniBlock(
+    specs: TxSpec[],
+    {
+      stateDiff = emptyStateDiff(),
+      passTxs = true,
+      publish = true,
+    }: { stateDiff?: StateDiff; passTxs?: boolean; publish?: boolean } = {},
+  ): MiniBlock {
     const blockNumber = this.blockNumber
     const earlier = this.minis.flatMap((mb) => mb.receipts)
     let logIndex = earlier.reduce((n, r) => n + r.logs.length, 0)
@@ -310,7 +336,15 @@ class ChainDriver {
 
 // --- JSON-RPC clients ---------------------------------------------------------------
 
-type RpcLog = { address: Hex; topics: Hex[]; blockNumber: Hex; blockHash: Hex | null; logIndex: Hex; transactionIndex: Hex; transactionHash: Hex }
+type RpcLog = {
+  address: Hex
+  topics: Hex[]
+  blockNumber: Hex
+  blockHash: Hex | null
+  logIndex: Hex
+  transactionIndex: Hex
+  transactionHash: Hex
+}
 interface RpcReply {
   result?: unknown
   error?: { code: number; message: string }
@@ -320,7 +354,11 @@ class HttpClient {
   private id = 0
   constructor(private readonly url: string) {}
   async call(method: string, params: unknown[] = []): Promise<RpcReply> {
-    const res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++this.id, method, params }) })
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++this.id, method, params }),
+    })
     return (await res.json()) as RpcReply
   }
   async result<T>(method: string, params: unknown[] = []): Promise<T> {
@@ -346,7 +384,11 @@ class WsRpc {
   private constructor(private readonly socket: WsClient) {
     this.closed = new Promise((resolve) => socket.on('close', () => resolve()))
     socket.on('message', (data) => {
-      const msg = JSON.parse(data.toString('utf8')) as { id?: number; method?: string; params?: { subscription: string; result: unknown } } & RpcReply
+      const msg = JSON.parse(data.toString('utf8')) as {
+        id?: number
+        method?: string
+        params?: { subscription: string; result: unknown }
+      } & RpcReply
       if (msg.method === 'eth_subscription' && msg.params !== undefined) {
         const list = this.notifications.get(msg.params.subscription) ?? []
         list.push(msg.params.result)
@@ -465,20 +507,41 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
     test('by address, ascending (block, logIndex), with block hash and transaction index', async () => {
       const logs = await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x0', address: ADDR_A }])
       assert.deepEqual(positions(logs), ['1:0', '1:2', '3:0'])
-      assert.deepEqual(logs.map((l) => l.blockHash), [sealed[0]!.hash, sealed[0]!.hash, sealed[2]!.hash])
-      assert.deepEqual(logs.map((l) => BigInt(l.transactionIndex)), [0n, 1n, 1n])
+      assert.deepEqual(
+        logs.map((l) => l.blockHash),
+        [sealed[0]!.hash, sealed[0]!.hash, sealed[2]!.hash],
+      )
+      assert.deepEqual(
+        logs.map((l) => BigInt(l.transactionIndex)),
+        [0n, 1n, 1n],
+      )
       assert.equal(logs[2]!.transactionHash, sealed[2]!.receipts[1]!.transactionHash)
     })
 
     test('by topics: position-wise, OR-lists and wildcards', async () => {
-      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x1', topics: [T1] }])), ['1:0', '1:1', '3:0'])
-      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x1', topics: [[T2, T3]] }])), ['1:2', '2:0'])
-      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: 'earliest', topics: [null, T2] }])), ['1:0'])
-      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x1', address: [ADDR_B], topics: [T1] }])), ['1:1'])
+      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x1', topics: [T1] }])), [
+        '1:0',
+        '1:1',
+        '3:0',
+      ])
+      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x1', topics: [[T2, T3]] }])), [
+        '1:2',
+        '2:0',
+      ])
+      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: 'earliest', topics: [null, T2] }])), [
+        '1:0',
+      ])
+      assert.deepEqual(
+        positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x1', address: [ADDR_B], topics: [T1] }])),
+        ['1:1'],
+      )
     })
 
     test('by range, and latest excludes the unsealed mini-block', async () => {
-      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x2', toBlock: '0x3' }])), ['2:0', '3:0'])
+      assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x2', toBlock: '0x3' }])), [
+        '2:0',
+        '3:0',
+      ])
       assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x3', toBlock: 'latest' }])), ['3:0'])
       assert.deepEqual(positions(await http.result<RpcLog[]>('eth_getLogs', [{}])), ['3:0'])
     })
@@ -503,7 +566,10 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
     })
 
     test('reversed range is -32602; over maxLogsRange is -32005 naming the limit', async () => {
-      assert.deepEqual(await http.error('eth_getLogs', [{ fromBlock: '0x3', toBlock: '0x1' }]), { code: -32602, message: 'invalid block range params' })
+      assert.deepEqual(await http.error('eth_getLogs', [{ fromBlock: '0x3', toBlock: '0x1' }]), {
+        code: -32602,
+        message: 'invalid block range params',
+      })
       const tooWide = await http.error('eth_getLogs', [{ fromBlock: '0x0', toBlock: 'pending', address: ADDR_A }])
       assert.equal(tooWide.code, -32005)
       assert.match(tooWide.message, /max 4\b/)
@@ -570,7 +636,15 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
     })
 
     test('unpolled filters expire; polled ones live', async () => {
-      const shortLived = new FilterManager(new TestBackend(opened.chain, backend.config, backend.common, { ...backend.options, filterTimeoutMs: 200 }, driver.decode))
+      const shortLived = new FilterManager(
+        new TestBackend(
+          opened.chain,
+          backend.config,
+          backend.common,
+          { ...backend.options, filterTimeoutMs: 200 },
+          driver.decode,
+        ),
+      )
       shortLived.start()
       try {
         const polled = shortLived.newBlockFilter(CLIENT)
@@ -580,7 +654,10 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
           shortLived.changes(polled)
         }
         assert.deepEqual(shortLived.changes(polled), [])
-        assert.throws(() => shortLived.changes(idle), (e: unknown) => e instanceof RpcError && e.code === -32000 && e.message === 'filter not found')
+        assert.throws(
+          () => shortLived.changes(idle),
+          (e: unknown) => e instanceof RpcError && e.code === -32000 && e.message === 'filter not found',
+        )
         assert.equal(shortLived.size, 1)
       } finally {
         shortLived.stop()
@@ -588,7 +665,9 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
     })
 
     test('maxFilters caps installs (-32005); a manager that is not started refuses (-32002)', () => {
-      const capped = new FilterManager(new TestBackend(opened.chain, backend.config, backend.common, { ...backend.options, maxFilters: 2 }, driver.decode))
+      const capped = new FilterManager(
+        new TestBackend(opened.chain, backend.config, backend.common, { ...backend.options, maxFilters: 2 }, driver.decode),
+      )
       assert.equal(rpcCode(() => capped.newBlockFilter(CLIENT)).code, -32002)
       capped.start()
       try {
@@ -603,7 +682,13 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
     })
 
     test('buffers are bounded: a log filter that overflows fails loudly once, hash filters keep the newest', () => {
-      const smallBackend = new TestBackend(opened.chain, backend.config, backend.common, { ...backend.options, maxLogsResults: 2 }, driver.decode)
+      const smallBackend = new TestBackend(
+        opened.chain,
+        backend.config,
+        backend.common,
+        { ...backend.options, maxLogsResults: 2 },
+        driver.decode,
+      )
       const small = new FilterManager(smallBackend)
       small.start()
       try {
@@ -694,13 +779,19 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
         assert.equal(payload!['gas_used'], hex(mb.gasUsed))
         const txs = payload!['transactions'] as Array<Record<string, unknown>>
         const receipts = payload!['receipts'] as Array<Record<string, unknown>>
-        assert.deepEqual(txs.map((t) => t['hash']), mb.receipts.map((r) => r.transactionHash))
+        assert.deepEqual(
+          txs.map((t) => t['hash']),
+          mb.receipts.map((r) => r.transactionHash),
+        )
         assert.equal(txs[0]!['from'], DEV.address)
         assert.equal(txs[0]!['blockHash'], null)
         assert.equal(txs[1]!['transactionIndex'], hex(mb.receipts[1]!.transactionIndex))
         assert.equal(receipts[0]!['blockHash'], null)
         assert.equal((receipts[0]!['logs'] as RpcLog[])[0]!.address, ADDR_A)
-        assert.deepEqual((second!['transactions'] as Array<Record<string, unknown>>).map((t) => t['hash']), [bare.receipts[0]!.transactionHash])
+        assert.deepEqual(
+          (second!['transactions'] as Array<Record<string, unknown>>).map((t) => t['hash']),
+          [bare.receipts[0]!.transactionHash],
+        )
       } finally {
         await ws.close()
       }
@@ -711,8 +802,19 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
       try {
         const id = await ws.subscribe(['stateChanges', [ADDR_A, ADDR_B]])
         const diff = emptyStateDiff()
-        diff.accounts.set(ADDR_A, { account: { nonce: 5n, balance: 1000n, codeHash: KECCAK256_NULL }, storageCleared: false, storage: new Map([[topic(1), Uint8Array.of(0x2a)], [topic(2), new Uint8Array(0)]]) })
-        diff.accounts.set(ADDR_C, { account: { nonce: 1n, balance: 1n, codeHash: KECCAK256_NULL }, storageCleared: false, storage: new Map() })
+        diff.accounts.set(ADDR_A, {
+          account: { nonce: 5n, balance: 1000n, codeHash: KECCAK256_NULL },
+          storageCleared: false,
+          storage: new Map([
+            [topic(1), Uint8Array.of(0x2a)],
+            [topic(2), new Uint8Array(0)],
+          ]),
+        })
+        diff.accounts.set(ADDR_C, {
+          account: { nonce: 1n, balance: 1n, codeHash: KECCAK256_NULL },
+          storageCleared: false,
+          storage: new Map(),
+        })
         driver.miniBlock([], { stateDiff: diff })
         const deleted = emptyStateDiff()
         deleted.accounts.set(ADDR_B, { account: null, storageCleared: true, storage: new Map() })
@@ -744,8 +846,16 @@ describe('logs, filters and subscriptions on a real chain and server', () => {
 
     test('eth_unsubscribe and socket close detach every listener', async () => {
       const events = opened.chain.events
-      const baseline = { block: events.listenerCount('block'), miniBlock: events.listenerCount('miniBlock'), pending: backend.pendingTxs.listenerCount('tx') }
-      const count = (): typeof baseline => ({ block: events.listenerCount('block'), miniBlock: events.listenerCount('miniBlock'), pending: backend.pendingTxs.listenerCount('tx') })
+      const baseline = {
+        block: events.listenerCount('block'),
+        miniBlock: events.listenerCount('miniBlock'),
+        pending: backend.pendingTxs.listenerCount('tx'),
+      }
+      const count = (): typeof baseline => ({
+        block: events.listenerCount('block'),
+        miniBlock: events.listenerCount('miniBlock'),
+        pending: backend.pendingTxs.listenerCount('tx'),
+      })
       const ws = await WsRpc.connect(wsUrl)
       const ids = [
         await ws.subscribe(['newHeads']),
@@ -837,7 +947,17 @@ describe('with a real sequencer producing mini-blocks and blocks', () => {
       const key = hexToBytes(DEV.privateKey)
       const receipts: TxReceipt[] = []
       for (let nonce = 0n; nonce < 3n; nonce++) {
-        const raw = createFeeMarket1559Tx({ nonce, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gasLimit: 200_000n, data: INIT_CODE, chainId: config.chainId }, { common })
+        const raw = createFeeMarket1559Tx(
+          {
+            nonce,
+            maxFeePerGas: 10n ** 10n,
+            maxPriorityFeePerGas: 1n,
+            gasLimit: 200_000n,
+            data: INIT_CODE,
+            chainId: config.chainId,
+          },
+          { common },
+        )
           .sign(key)
           .serialize()
         const { receipt } = await sequencer.submitAndWait(raw, 5_000)
@@ -859,11 +979,20 @@ describe('with a real sequencer producing mini-blocks and blocks', () => {
         await ws.waitFor(heads, ws.received(heads).length + 1, 5_000)
       }
       assert.deepEqual(await http.result<RpcLog[]>('eth_getFilterChanges', [filterId]), [], 'the seal does not repeat logs')
-      assert.deepEqual((ws.received(live) as RpcLog[]).map((l) => l.transactionHash), receipts.map((r) => r.transactionHash))
-      assert.deepEqual(ws.received(pendingTxs), receipts.map((r) => r.transactionHash))
+      assert.deepEqual(
+        (ws.received(live) as RpcLog[]).map((l) => l.transactionHash),
+        receipts.map((r) => r.transactionHash),
+      )
+      assert.deepEqual(
+        ws.received(pendingTxs),
+        receipts.map((r) => r.transactionHash),
+      )
 
       const logs = await http.result<RpcLog[]>('eth_getLogs', [{ fromBlock: '0x0', topics: [EVENT] }])
-      assert.deepEqual(logs.map((l) => l.transactionHash), receipts.map((r) => r.transactionHash))
+      assert.deepEqual(
+        logs.map((l) => l.transactionHash),
+        receipts.map((r) => r.transactionHash),
+      )
       for (const [i, l] of logs.entries()) {
         const block = await opened.chain.blockByNumber(receipts[i]!.blockNumber)
         assert.equal(l.blockHash, block!.hash)

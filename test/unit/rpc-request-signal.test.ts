@@ -38,7 +38,10 @@ test('finished HTTP requests leave no listener or derived signal on the shutdown
     for (let i = 0; i < requests; i += 30) {
       await Promise.all(
         Array.from({ length: 30 }, async (_, j) => {
-          const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: i + j, method: 'probe' }) })
+          const res = await fetch(`http://127.0.0.1:${port}/`, {
+            method: 'POST',
+            body: JSON.stringify({ jsonrpc: '2.0', id: i + j, method: 'probe' }),
+          })
           assert.deepEqual(await res.json(), { jsonrpc: '2.0', id: i + j, result: false })
         }),
       )
@@ -46,7 +49,11 @@ test('finished HTTP requests leave no listener or derived signal on the shutdown
     assert.ok(seenDuringRequest >= 1, 'a request in flight is hooked to the shutdown signal')
     const signal = shutdownSignal(server)
     assert.equal(dependantSignals(signal), 0, `signals derived from the shutdown signal after ${requests} requests`)
-    assert.equal(getEventListeners(signal, 'abort').length, 0, `abort listeners left on the shutdown signal after ${requests} requests`)
+    assert.equal(
+      getEventListeners(signal, 'abort').length,
+      0,
+      `abort listeners left on the shutdown signal after ${requests} requests`,
+    )
   } finally {
     await server.stop()
   }

@@ -35,9 +35,14 @@ describe('response size limit', () => {
   const registry = new MethodRegistry()
     .register('sized', (params) => 'x'.repeat(Number(params[0])))
     // What JSON.stringify throws past V8's longest string (~512 MB), without building one here.
-    .register('unserializable', () => ({ toJSON: () => { throw new RangeError('Invalid string length') } }))
+    .register('unserializable', () => ({
+      toJSON: () => {
+        throw new RangeError('Invalid string length')
+      },
+    }))
   const dispatcher = new Dispatcher(registry, pino({ level: 'silent' }), undefined, 500, limit)
-  const call = async (body: unknown): Promise<unknown> => JSON.parse((await dispatcher.handle(JSON.stringify(body), CTX))!) as unknown
+  const call = async (body: unknown): Promise<unknown> =>
+    JSON.parse((await dispatcher.handle(JSON.stringify(body), CTX))!) as unknown
 
   test('a response over the limit is -32005 naming the limit; one under it is answered', async () => {
     const ok = (await call({ jsonrpc: '2.0', id: 1, method: 'sized', params: [limit - 100] })) as Reply
@@ -57,7 +62,10 @@ describe('response size limit', () => {
   test("a batch's responses together are bounded: the calls past the budget get -32005, in batch order", async () => {
     const third = Math.floor(limit * 0.4)
     const batch = (await call([1, 2, 3].map((id) => ({ jsonrpc: '2.0', id, method: 'sized', params: [third] })))) as Reply[]
-    assert.deepEqual(batch.map((r) => r.id), [1, 2, 3])
+    assert.deepEqual(
+      batch.map((r) => r.id),
+      [1, 2, 3],
+    )
     assert.equal(typeof batch[0]!.result, 'string')
     assert.equal(typeof batch[1]!.result, 'string')
     assert.equal(batch[2]!.error?.code, -32005)
@@ -77,7 +85,10 @@ describe('eth_feeHistory reward percentiles (geth rules)', () => {
     const common = createChainCommon(config)
     opened = await openChain(dir, genesis, config, common)
     const registry = new MethodRegistry()
-    registerFeeMethods(registry, new TestBackend(opened.chain, config, common, DEFAULT_ETH_RPC_OPTIONS, (raw) => createTxFromRLP(raw, { common })))
+    registerFeeMethods(
+      registry,
+      new TestBackend(opened.chain, config, common, DEFAULT_ETH_RPC_OPTIONS, (raw) => createTxFromRLP(raw, { common })),
+    )
     const handler = registry.get('eth_feeHistory')!
     feeHistory = async (percentiles) => handler(['0x400', 'latest', percentiles], CTX)
   })
@@ -97,7 +108,10 @@ describe('eth_feeHistory reward percentiles (geth rules)', () => {
   }
 
   test('more than 100 percentiles are refused (the 50,000-zero request answered 139 MB)', async () => {
-    await rejects(new Array(101).fill(0).map((_, i) => i / 2), 'invalid reward percentile: over the query limit 100')
+    await rejects(
+      new Array(101).fill(0).map((_, i) => i / 2),
+      'invalid reward percentile: over the query limit 100',
+    )
     await rejects(new Array(50_000).fill(0), 'invalid reward percentile: over the query limit 100')
   })
 

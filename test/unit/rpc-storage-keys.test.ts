@@ -58,9 +58,15 @@ describe('parseStorageKey (geth decodeStorageKey)', () => {
     assert.equal(parseStorageKey(word(1n), 1).inputLength, 32)
   })
 
-  test('longer than 32 bytes, bad digits and non-strings are -32602 with geth\'s messages', () => {
-    assert.equal(rpcError(() => parseStorageKey(`0x00${word(1n).slice(2)}`, 1)).message, 'invalid argument 1: storage key too long (want at most 32 bytes)')
-    assert.equal(rpcError(() => parseStorageKey('0x' + 'f'.repeat(1_000_000), 1)).message, 'invalid argument 1: storage key too long (want at most 32 bytes)')
+  test("longer than 32 bytes, bad digits and non-strings are -32602 with geth's messages", () => {
+    assert.equal(
+      rpcError(() => parseStorageKey(`0x00${word(1n).slice(2)}`, 1)).message,
+      'invalid argument 1: storage key too long (want at most 32 bytes)',
+    )
+    assert.equal(
+      rpcError(() => parseStorageKey(`0x${'f'.repeat(1_000_000)}`, 1)).message,
+      'invalid argument 1: storage key too long (want at most 32 bytes)',
+    )
     assert.equal(rpcError(() => parseStorageKey('0xzz', 1)).message, 'invalid argument 1: invalid hex in storage key')
     assert.equal(rpcError(() => parseStorageKey(1, 1)).code, -32602)
   })
@@ -74,12 +80,18 @@ describe('storage reads by key', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'megaeth-storage-keys-'))
     const genesis = devGenesis()
-    genesis.alloc[CONTRACT] = { balance: '0x0', code: '0x00', storage: { [word(0n)]: word(7n), [word(1n)]: word(8n), [MAPPING_SLOT]: word(9n) } }
+    genesis.alloc[CONTRACT] = {
+      balance: '0x0',
+      code: '0x00',
+      storage: { [word(0n)]: word(7n), [word(1n)]: word(8n), [MAPPING_SLOT]: word(9n) },
+    }
     const config = chainConfigFromGenesis(genesis, 'dev')
     const common = createChainCommon(config)
     opened = await openChain(dir, genesis, config, common)
     registry = new MethodRegistry()
-    const backend = new TestBackend(opened.chain, config, common, DEFAULT_ETH_RPC_OPTIONS, (raw) => createTxFromRLP(raw, { common }))
+    const backend = new TestBackend(opened.chain, config, common, DEFAULT_ETH_RPC_OPTIONS, (raw) =>
+      createTxFromRLP(raw, { common }),
+    )
     registerStateMethods(registry, backend)
     registerFeeMethods(registry, backend)
   })
@@ -107,14 +119,29 @@ describe('storage reads by key', () => {
   })
 
   test('eth_getStorageAt: a key over 32 bytes is -32602', async () => {
-    await assert.rejects(call('eth_getStorageAt', [CONTRACT, `0x01${word(0n).slice(2)}`, 'latest']), (e: unknown) => e instanceof RpcError && e.code === -32602 && /too long/.test(e.message))
+    await assert.rejects(
+      call('eth_getStorageAt', [CONTRACT, `0x01${word(0n).slice(2)}`, 'latest']),
+      (e: unknown) => e instanceof RpcError && e.code === -32602 && /too long/.test(e.message),
+    )
   })
 
   test('access-list storage keys are 32-byte hashes, as geth decodes them', () => {
-    const message = parseCallMessage({ to: CONTRACT, accessList: [{ address: CONTRACT, storageKeys: [word(1n)] }] }, 0, 1_000_000n)
+    const message = parseCallMessage(
+      { to: CONTRACT, accessList: [{ address: CONTRACT, storageKeys: [word(1n)] }] },
+      0,
+      1_000_000n,
+    )
     assert.deepEqual(message.accessList, [{ address: CONTRACT, storageKeys: [word(1n)] }])
-    assert.equal(rpcError(() => parseCallMessage({ accessList: [{ address: CONTRACT, storageKeys: ['0x01'] }] }, 0, 1_000_000n)).code, -32602)
-    assert.equal(rpcError(() => parseCallMessage({ accessList: [{ address: CONTRACT, storageKeys: [`0x00${word(1n).slice(2)}`] }] }, 0, 1_000_000n)).code, -32602)
+    assert.equal(
+      rpcError(() => parseCallMessage({ accessList: [{ address: CONTRACT, storageKeys: ['0x01'] }] }, 0, 1_000_000n)).code,
+      -32602,
+    )
+    assert.equal(
+      rpcError(() =>
+        parseCallMessage({ accessList: [{ address: CONTRACT, storageKeys: [`0x00${word(1n).slice(2)}`] }] }, 0, 1_000_000n),
+      ).code,
+      -32602,
+    )
     assert.equal(rpcError(() => parseCallMessage({ accessList: 'none' }, 0, 1_000_000n)).code, -32602)
   })
 
@@ -150,6 +177,9 @@ describe('storage reads by key', () => {
       assert.equal(result.gasUsedRatio.length, 1, String(count))
     }
     await assert.rejects(call('eth_feeHistory', ['-1', 'latest']), (e: unknown) => e instanceof RpcError && e.code === -32602)
-    await assert.rejects(call('eth_feeHistory', ['0x10000000000000000', 'latest']), (e: unknown) => e instanceof RpcError && e.code === -32602)
+    await assert.rejects(
+      call('eth_feeHistory', ['0x10000000000000000', 'latest']),
+      (e: unknown) => e instanceof RpcError && e.code === -32602,
+    )
   })
 })

@@ -71,7 +71,11 @@ interface HttpResult {
   json: unknown
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<HttpResult> {
+async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<HttpResult> {
   const res = await fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) })
   const text = await res.text()
   return { status: res.status, headers: res.headers, text, json: text === '' ? undefined : (JSON.parse(text) as unknown) }
@@ -90,7 +94,10 @@ interface Resp {
 }
 
 function asResp(value: unknown): Resp {
-  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `expected a response object, got ${JSON.stringify(value)}`)
+  assert.ok(
+    typeof value === 'object' && value !== null && !Array.isArray(value),
+    `expected a response object, got ${JSON.stringify(value)}`,
+  )
   const r = value as Resp
   assert.equal(r.jsonrpc, '2.0')
   return r
@@ -294,11 +301,20 @@ describe('params: parseQuantity', () => {
     assertInvalidParams(() => parseQuantity('10', 2), 'invalid argument 2: hex string without 0x prefix')
     assertInvalidParams(() => parseQuantity('', 0), 'invalid argument 0: hex string without 0x prefix')
     assertInvalidParams(() => parseQuantity('0xzz', 0), 'invalid argument 0: invalid hex string')
-    assertInvalidParams(() => parseQuantity(16, 0), 'invalid argument 0: expected quantity as a 0x-prefixed hex string, got number')
+    assertInvalidParams(
+      () => parseQuantity(16, 0),
+      'invalid argument 0: expected quantity as a 0x-prefixed hex string, got number',
+    )
     assertInvalidParams(() => parseQuantity(null, 0), /got null$/)
     assertInvalidParams(() => parseQuantity(`0x1${'0'.repeat(64)}`, 0), 'invalid argument 0: hex number > 256 bits')
-    assertInvalidParams(() => parseQuantity('0x10000000000000000', 0, { maxBits: 64 }), 'invalid argument 0: hex number > 64 bits')
-    assertInvalidParams(() => parseQuantity('0x01', 0, { field: 'gas' }), 'invalid argument 0: gas: hex number with leading zero digits')
+    assertInvalidParams(
+      () => parseQuantity('0x10000000000000000', 0, { maxBits: 64 }),
+      'invalid argument 0: hex number > 64 bits',
+    )
+    assertInvalidParams(
+      () => parseQuantity('0x01', 0, { field: 'gas' }),
+      'invalid argument 0: gas: hex number with leading zero digits',
+    )
   })
   test('bounds work on huge inputs', () => {
     assertInvalidParams(() => parseQuantity(`0x1${'0'.repeat(1_000_000)}`, 0), /> 256 bits/)
@@ -306,21 +322,24 @@ describe('params: parseQuantity', () => {
 })
 
 describe('params: fixed-size hex', () => {
-  const addr = '0x' + 'aB'.repeat(20)
+  const addr = `0x${'aB'.repeat(20)}`
   test('parseAddress accepts any case and normalizes to lower case', () => {
     assert.equal(parseAddress(addr, 0), addr.toLowerCase())
   })
   test('parseAddress rejects wrong lengths and bad digits', () => {
-    assertInvalidParams(() => parseAddress(addr + 'ab', 0), 'invalid argument 0: hex string has length 42, want 40 for address')
+    assertInvalidParams(() => parseAddress(`${addr}ab`, 0), 'invalid argument 0: hex string has length 42, want 40 for address')
     assertInvalidParams(() => parseAddress('0x1234', 0), 'invalid argument 0: hex string has length 4, want 40 for address')
-    assertInvalidParams(() => parseAddress('0x' + 'g'.repeat(40), 0), 'invalid argument 0: invalid hex string')
+    assertInvalidParams(() => parseAddress(`0x${'g'.repeat(40)}`, 0), 'invalid argument 0: invalid hex string')
     assertInvalidParams(() => parseAddress('ab'.repeat(20), 0), 'invalid argument 0: hex string without 0x prefix')
     assertInvalidParams(() => parseAddress(undefined, 3), /^invalid argument 3: expected address .* got undefined$/)
   })
   test('parseHash requires exactly 32 bytes', () => {
-    const hash = '0x' + '11'.repeat(32)
+    const hash = `0x${'11'.repeat(32)}`
     assert.equal(parseHash(hash.toUpperCase().replace('0X', '0x'), 0), hash)
-    assertInvalidParams(() => parseHash('0x' + '11'.repeat(31), 0), 'invalid argument 0: hex string has length 62, want 64 for hash')
+    assertInvalidParams(
+      () => parseHash(`0x${'11'.repeat(31)}`, 0),
+      'invalid argument 0: hex string has length 62, want 64 for hash',
+    )
   })
 })
 
@@ -345,7 +364,7 @@ describe('params: parseBytes / parseBoolean', () => {
 })
 
 describe('params: parseBlockTag', () => {
-  const hash = '0x' + 'ab'.repeat(32)
+  const hash = `0x${'ab'.repeat(32)}`
   test('tags, numbers and hashes', () => {
     for (const tag of ['latest', 'pending', 'safe', 'finalized', 'earliest'] as const) {
       assert.deepEqual(parseBlockTag(tag, 0), { kind: 'tag', tag })
@@ -358,7 +377,11 @@ describe('params: parseBlockTag', () => {
     assert.deepEqual(parseBlockTag({ blockNumber: '0x10' }, 1), { kind: 'number', number: 16n })
     assert.deepEqual(parseBlockTag({ blockNumber: 'finalized' }, 1), { kind: 'tag', tag: 'finalized' })
     assert.deepEqual(parseBlockTag({ blockHash: hash }, 1), { kind: 'hash', hash, requireCanonical: false })
-    assert.deepEqual(parseBlockTag({ blockHash: hash, requireCanonical: true }, 1), { kind: 'hash', hash, requireCanonical: true })
+    assert.deepEqual(parseBlockTag({ blockHash: hash, requireCanonical: true }, 1), {
+      kind: 'hash',
+      hash,
+      requireCanonical: true,
+    })
   })
   test('fallback for an omitted optional argument', () => {
     assert.deepEqual(parseBlockTag(undefined, 1, { kind: 'tag', tag: 'latest' }), { kind: 'tag', tag: 'latest' })
@@ -369,8 +392,14 @@ describe('params: parseBlockTag', () => {
     assertInvalidParams(() => parseBlockTag('0x8000000000000000', 1), 'invalid argument 1: block number larger than int64')
     assertInvalidParams(() => parseBlockTag({ blockHash: hash, blockNumber: '0x1' }, 1), /cannot specify both/)
     assertInvalidParams(() => parseBlockTag({}, 1), /expected an object with blockNumber or blockHash/)
-    assertInvalidParams(() => parseBlockTag({ blockHash: '0x12' }, 1), 'invalid argument 1: blockHash: hex string has length 2, want 64 for hash')
-    assertInvalidParams(() => parseBlockTag({ blockHash: hash, requireCanonical: 'yes' }, 1), 'invalid argument 1: requireCanonical: expected boolean, got string')
+    assertInvalidParams(
+      () => parseBlockTag({ blockHash: '0x12' }, 1),
+      'invalid argument 1: blockHash: hex string has length 2, want 64 for hash',
+    )
+    assertInvalidParams(
+      () => parseBlockTag({ blockHash: hash, requireCanonical: 'yes' }, 1),
+      'invalid argument 1: requireCanonical: expected boolean, got string',
+    )
     assertInvalidParams(() => parseBlockTag(5, 0), /got number$/)
     assertInvalidParams(() => parseBlockTag(undefined, 0), /got undefined$/)
   })
@@ -413,7 +442,12 @@ describe('errors', () => {
   })
   test('validateRequest', () => {
     assert.deepEqual(validateRequest({ jsonrpc: '2.0', method: 'a' }), { kind: 'valid', id: undefined, method: 'a', params: [] })
-    assert.deepEqual(validateRequest({ jsonrpc: '2.0', id: null, method: 'a', params: null }), { kind: 'valid', id: null, method: 'a', params: [] })
+    assert.deepEqual(validateRequest({ jsonrpc: '2.0', id: null, method: 'a', params: null }), {
+      kind: 'valid',
+      id: null,
+      method: 'a',
+      params: [],
+    })
     assert.equal(validateRequest({ jsonrpc: '2.0', id: [1], method: 'a' }).kind, 'invalid')
   })
   test('options validation', () => {
@@ -836,7 +870,11 @@ describe('RpcServer', () => {
       assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/)
       assert.equal(pre.headers.get('access-control-allow-headers'), 'content-type, x-wallet-sdk')
       await pre.arrayBuffer()
-      const res = await post(url, { jsonrpc: '2.0', id: 1, method: 'echo' }, { 'content-type': 'application/json', origin: 'https://dapp.example' })
+      const res = await post(
+        url,
+        { jsonrpc: '2.0', id: 1, method: 'echo' },
+        { 'content-type': 'application/json', origin: 'https://dapp.example' },
+      )
       assert.equal(res.headers.get('access-control-allow-origin'), '*')
     })
 
@@ -855,7 +893,11 @@ describe('RpcServer', () => {
     test('single, batch and ctx.connection', async () => {
       const ws = await TestWs.open(wsUrl)
       try {
-        assert.deepEqual(await ws.call({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] }), { jsonrpc: '2.0', id: 1, result: [1] })
+        assert.deepEqual(await ws.call({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] }), {
+          jsonrpc: '2.0',
+          id: 1,
+          result: [1],
+        })
         const batch = asBatch(
           await ws.call([
             { jsonrpc: '2.0', id: 'a', method: 'add', params: ['0x1', '0x2'] },
@@ -913,7 +955,10 @@ describe('RpcServer', () => {
           result: true,
         })
         assert.equal(cleanups.count, cleanupsBefore + 1)
-        assert.equal(asResp(await ws.call({ jsonrpc: '2.0', id: 3, method: 'test_unsubscribe', params: [sub.result] })).result, false)
+        assert.equal(
+          asResp(await ws.call({ jsonrpc: '2.0', id: 3, method: 'test_unsubscribe', params: [sub.result] })).result,
+          false,
+        )
       } finally {
         await ws.close()
       }
@@ -1016,11 +1061,17 @@ describe('RpcServer limits and lifecycle', () => {
     const { port } = await server.start()
     const url = `http://127.0.0.1:${port}/`
     try {
-      const good = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://good.example', 'access-control-request-method': 'POST' } })
+      const good = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://good.example', 'access-control-request-method': 'POST' },
+      })
       assert.equal(good.status, 204)
       assert.equal(good.headers.get('access-control-allow-origin'), 'https://good.example')
       assert.match(good.headers.get('vary') ?? '', /Origin/)
-      const bad = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })
+      const bad = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      })
       assert.equal(bad.status, 403)
       assert.equal(bad.headers.get('access-control-allow-origin'), null)
       await Promise.all([good.arrayBuffer(), bad.arrayBuffer()])

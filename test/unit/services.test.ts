@@ -19,7 +19,11 @@ function recorder(log: string[], name: string, failStop = false): Service {
 test('services stop in the reverse of their start order, opened resources included', async () => {
   const log: string[] = []
   const services = new Services()
-  const db = await services.open('database', async () => ({ name: 'db' }), (opened) => void log.push(`close ${opened.name}`))
+  const db = await services.open(
+    'database',
+    async () => ({ name: 'db' }),
+    (opened) => void log.push(`close ${opened.name}`),
+  )
   assert.equal(db.name, 'db')
   await services.start('sequencer', recorder(log, 'sequencer'))
   await services.start('RPC', recorder(log, 'RPC'))

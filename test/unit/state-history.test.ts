@@ -15,9 +15,15 @@ function randomDiff(next: () => number): StateDiff {
     if (next() < 0.5) continue
     const roll = next()
     const storage = new Map<Hex, Uint8Array>()
-    for (const slot of SLOTS) if (next() < 0.3) storage.set(slot, next() < 0.3 ? new Uint8Array(0) : Uint8Array.of(1 + Math.floor(next() * 200)))
+    for (const slot of SLOTS)
+      if (next() < 0.3) storage.set(slot, next() < 0.3 ? new Uint8Array(0) : Uint8Array.of(1 + Math.floor(next() * 200)))
     if (roll < 0.1) accounts.set(address, { account: null, storageCleared: true, storage: new Map() })
-    else accounts.set(address, { account: { nonce: BigInt(Math.floor(next() * 10)), balance: BigInt(Math.floor(next() * 1e9)), codeHash: KECCAK256_NULL }, storageCleared: roll < 0.2, storage })
+    else
+      accounts.set(address, {
+        account: { nonce: BigInt(Math.floor(next() * 10)), balance: BigInt(Math.floor(next() * 1e9)), codeHash: KECCAK256_NULL },
+        storageCleared: roll < 0.2,
+        storage,
+      })
   }
   return { accounts, codes: new Map() }
 }
@@ -32,7 +38,10 @@ function snapshot(state: FlatState): string {
   return out.join(',')
 }
 
-function readAll(reader: { getAccount(a: Hex): { nonce: bigint; balance: bigint } | undefined; getStorage(a: Hex, s: Hex): Uint8Array }): string {
+function readAll(reader: {
+  getAccount(a: Hex): { nonce: bigint; balance: bigint } | undefined
+  getStorage(a: Hex, s: Hex): Uint8Array
+}): string {
   return snapshot(reader as unknown as FlatState)
 }
 
@@ -56,7 +65,10 @@ test('blocks older than the retention window are refused with a clear error', ()
   const live = new FlatState()
   const history = new StateHistory(live, 0n, 4)
   for (let b = 1n; b <= 10n; b++) history.apply(b, { accounts: new Map(), codes: new Map() })
-  assert.throws(() => history.at(2n), (e: unknown) => e instanceof StateUnavailableError && /retains the last 4 blocks/.test(e.message))
+  assert.throws(
+    () => history.at(2n),
+    (e: unknown) => e instanceof StateUnavailableError && /retains the last 4 blocks/.test(e.message),
+  )
   assert.doesNotThrow(() => history.at(7n))
 })
 
@@ -71,7 +83,8 @@ test('a pinned state keeps reading what it read when pinned while later mini-blo
       const miniBlocks = 1 + Math.floor(next() * 4)
       for (let m = 0; m < miniBlocks; m++) {
         // Pins taken mid-block: of the live state, and of an earlier sealed block.
-        if (next() < 0.4) pins.push({ reader: history.pin(), expected: snapshot(live), what: `live before mini-block ${m} of block ${b}` })
+        if (next() < 0.4)
+          pins.push({ reader: history.pin(), expected: snapshot(live), what: `live before mini-block ${m} of block ${b}` })
         if (next() < 0.3 && b > 1n) {
           const at = BigInt(Math.floor(next() * Number(b - 1n)))
           pins.push({ reader: history.pin(at), expected: expectedAt.get(at)!, what: `block ${at} pinned during block ${b}` })

@@ -95,7 +95,10 @@ function randomAccountDiff(r: Rng, prior: ModelAccount | undefined): AccountDiff
     // Destroyed and re-created in the same diff.
     return { account: randomAccount(r), storageCleared: true, storage: randomStorage(r, undefined, r.int(4)) }
   }
-  const account = prior === undefined || roll < 5 ? randomAccount(r) : { ...prior.account, balance: prior.account.balance + BigInt(1 + r.int(1e6)) }
+  const account =
+    prior === undefined || roll < 5
+      ? randomAccount(r)
+      : { ...prior.account, balance: prior.account.balance + BigInt(1 + r.int(1e6)) }
   return { account, storageCleared: false, storage: r.int(2) === 0 ? new Map() : randomStorage(r, prior?.storage, 1 + r.int(6)) }
 }
 
@@ -116,7 +119,9 @@ function applyToModel(model: Model, diff: StateDiff): void {
       model.delete(address)
       continue
     }
-    const storage = change.storageCleared ? new Map<Hex, Uint8Array>() : (model.get(address)?.storage ?? new Map<Hex, Uint8Array>())
+    const storage = change.storageCleared
+      ? new Map<Hex, Uint8Array>()
+      : (model.get(address)?.storage ?? new Map<Hex, Uint8Array>())
     for (const [slot, value] of change.storage) {
       if (value.length === 0) storage.delete(slot)
       else storage.set(slot, value)
@@ -145,7 +150,15 @@ describe('StateTrie', () => {
 
   test('one account with one slot matches the reference encoding', async () => {
     const address = hexToBytes('0x095e7baea6a6c7c4c2dfeb977efac326af552d87')
-    const model: Model = new Map([[bytesToHex(address), { account: { nonce: 1n, balance: 10n ** 18n, codeHash: keccak256(Uint8Array.of(0x60)) }, storage: new Map<Hex, Uint8Array>([[bytesToHex(new Uint8Array(32)), Uint8Array.of(0x2a)]]) }]])
+    const model: Model = new Map([
+      [
+        bytesToHex(address),
+        {
+          account: { nonce: 1n, balance: 10n ** 18n, codeHash: keccak256(Uint8Array.of(0x60)) },
+          storage: new Map<Hex, Uint8Array>([[bytesToHex(new Uint8Array(32)), Uint8Array.of(0x2a)]]),
+        },
+      ],
+    ])
     const ours = StateTrie.fromAccounts(modelAccounts(model))
     const reference = await referenceOf(model)
     assert.equal(bytesToHex(ours.root()), bytesToHex(reference.accounts.root()))
@@ -218,9 +231,19 @@ describe('StateTrie', () => {
       const stateRoot = ours.root()
       for (const address of [...pool.slice(0, 8), bytesToHex(r.bytes(20))]) {
         const slots = [...(model.get(address)?.storage.keys() ?? [])].slice(0, 3).concat([randomSlot(r)])
-        const proof = ours.getProof(hexToBytes(address), slots.map((s) => hexToBytes(s)))
-        assert.deepEqual(proof.accountProof.map((n) => bytesToHex(n)), withoutEmbedded(await createMerkleProof(reference.accounts, hexToBytes(address))))
-        const account = await verifyMerkleProof(hexToBytes(address), proof.accountProof, { root: stateRoot, useKeyHashing: true, useKeyHashingFunction: keccak256 })
+        const proof = ours.getProof(
+          hexToBytes(address),
+          slots.map((s) => hexToBytes(s)),
+        )
+        assert.deepEqual(
+          proof.accountProof.map((n) => bytesToHex(n)),
+          withoutEmbedded(await createMerkleProof(reference.accounts, hexToBytes(address))),
+        )
+        const account = await verifyMerkleProof(hexToBytes(address), proof.accountProof, {
+          root: stateRoot,
+          useKeyHashing: true,
+          useKeyHashingFunction: keccak256,
+        })
         assert.equal(account === null, !model.has(address))
 
         const storageTrie = reference.storage.get(address)
@@ -230,7 +253,10 @@ describe('StateTrie', () => {
           const expected = model.get(address)?.storage.get(slots[i]!) ?? new Uint8Array(0)
           assert.equal(bytesToHex(entry.value), bytesToHex(expected))
           const referenceProof = storageTrie === undefined ? [] : await createMerkleProof(storageTrie, hexToBytes(slots[i]!))
-          assert.deepEqual(entry.proof.map((n) => bytesToHex(n)), withoutEmbedded(referenceProof))
+          assert.deepEqual(
+            entry.proof.map((n) => bytesToHex(n)),
+            withoutEmbedded(referenceProof),
+          )
           storageProofs++
         }
       }
@@ -244,13 +270,45 @@ describe('StateTrie', () => {
     const account: AccountState = { nonce: 1n, balance: 5n, codeHash: KECCAK256_NULL }
     const state = new StateTrie()
     const diff = (change: AccountDiff): StateDiff => ({ accounts: new Map([[address, change]]), codes: new Map() })
-    const expectRoot = (model: Model): void => assert.equal(bytesToHex(state.root()), bytesToHex(StateTrie.fromAccounts(modelAccounts(model)).root()))
+    const expectRoot = (model: Model): void =>
+      assert.equal(bytesToHex(state.root()), bytesToHex(StateTrie.fromAccounts(modelAccounts(model)).root()))
 
-    state.applyDiff(diff({ account, storageCleared: false, storage: new Map([[slot(1), Uint8Array.of(7)], [slot(2), Uint8Array.of(8)]]) }))
-    expectRoot(new Map([[address, { account, storage: new Map([[slot(1), Uint8Array.of(7)], [slot(2), Uint8Array.of(8)]]) }]]))
+    state.applyDiff(
+      diff({
+        account,
+        storageCleared: false,
+        storage: new Map([
+          [slot(1), Uint8Array.of(7)],
+          [slot(2), Uint8Array.of(8)],
+        ]),
+      }),
+    )
+    expectRoot(
+      new Map([
+        [
+          address,
+          {
+            account,
+            storage: new Map([
+              [slot(1), Uint8Array.of(7)],
+              [slot(2), Uint8Array.of(8)],
+            ]),
+          },
+        ],
+      ]),
+    )
 
     // Writing zero deletes; a value with a stray leading zero is stored minimally.
-    state.applyDiff(diff({ account, storageCleared: false, storage: new Map([[slot(1), new Uint8Array(0)], [slot(2), Uint8Array.of(0, 8)]]) }))
+    state.applyDiff(
+      diff({
+        account,
+        storageCleared: false,
+        storage: new Map([
+          [slot(1), new Uint8Array(0)],
+          [slot(2), Uint8Array.of(0, 8)],
+        ]),
+      }),
+    )
     expectRoot(new Map([[address, { account, storage: new Map([[slot(2), Uint8Array.of(8)]]) }]]))
 
     // Clearing with nothing written leaves the empty storage root.
@@ -273,7 +331,11 @@ describe('StateTrie', () => {
       const storage = randomStorage(r, undefined, 20)
       for (const [k, v] of storage) if (v.length === 0) storage.delete(k)
       model.set(address, { account: randomAccount(r), storage })
-      return { address: hexToBytes(address), account: model.get(address)!.account, storage: [...storage].map(([k, v]): [Uint8Array, Uint8Array] => [hexToBytes(k), v]) }
+      return {
+        address: hexToBytes(address),
+        account: model.get(address)!.account,
+        storage: [...storage].map(([k, v]): [Uint8Array, Uint8Array] => [hexToBytes(k), v]),
+      }
     })
     const state = StateTrie.fromAccounts(accounts, { onNodeRead: (rlp) => seen.push(rlp) })
     state.root()
@@ -282,7 +344,12 @@ describe('StateTrie', () => {
     const slot = [...entry.storage.keys()][0]!
     const before = state.getProof(hexToBytes(address), [hexToBytes(slot)])
     assert.equal(seen.length, 0, 'proofs are not reported as reads')
-    state.applyDiff({ accounts: new Map([[address, { account: entry.account, storageCleared: false, storage: new Map([[slot, new Uint8Array(0)]]) }]]), codes: new Map() })
+    state.applyDiff({
+      accounts: new Map([
+        [address, { account: entry.account, storageCleared: false, storage: new Map([[slot, new Uint8Array(0)]]) }],
+      ]),
+      codes: new Map(),
+    })
     const reported = new Set(seen.map((rlp) => bytesToHex(rlp)))
     // Every pre-existing node on the account's path and on the slot's path was read.
     for (const node of [...before.accountProof, ...before.storageProof[0]!.proof]) assert.ok(reported.has(bytesToHex(node)))

@@ -63,7 +63,10 @@ function header(number: bigint, stateRoot = new Uint8Array(32).fill(7)) {
 const LAST_HASH = `0x${'5c'.repeat(32)}` as Hex
 
 test('a block announcement round-trips and recovers to the sequencer, with or without the last mini-block hash', () => {
-  for (const miniBlocks of [{ first: 400n, count: 100, lastHash: LAST_HASH }, { first: 400n, count: 100 }]) {
+  for (const miniBlocks of [
+    { first: 400n, count: 100, lastHash: LAST_HASH },
+    { first: 400n, count: 100 },
+  ]) {
     const announcement = signBlockAnnouncement(header(5n), miniBlocks, config.chainId, KEY)
     const decoded = decodeBlockAnnouncement(encodeBlockAnnouncement(announcement), common)
     assert.equal(bytesToHex(decoded.header.hash()), bytesToHex(announcement.header.hash()))
@@ -87,7 +90,10 @@ test('an announcement re-targeted in any signed field no longer recovers to the 
 })
 
 test('a replica refuses a block whose announced last mini-block hash is not the mini-block it applied', () => {
-  const applied = [{ number: 498n, hash: new Uint8Array(32).fill(0x11) }, { number: 499n, hash: hexToBytes(LAST_HASH) }]
+  const applied = [
+    { number: 498n, hash: new Uint8Array(32).fill(0x11) },
+    { number: 499n, hash: hexToBytes(LAST_HASH) },
+  ]
   const announce = (miniBlocks: MiniBlockRange) => signBlockAnnouncement(header(5n), miniBlocks, config.chainId, KEY)
   // The named hash is the applied last one; or nothing to compare (not applied here, or no hash announced).
   checkAnnouncedLastHash(announce({ first: 400n, count: 100, lastHash: LAST_HASH }), applied)
@@ -95,12 +101,18 @@ test('a replica refuses a block whose announced last mini-block hash is not the 
   checkAnnouncedLastHash(announce({ first: 400n, count: 100 }), applied)
   assert.throws(
     () => checkAnnouncedLastHash(announce({ first: 400n, count: 99, lastHash: LAST_HASH }), applied),
-    (error: unknown) => error instanceof ReplicaFailure && error.code === 'MINI_BLOCKS_MISMATCH' && error.data.block === 5n && /mini-block 498/.test(error.message),
+    (error: unknown) =>
+      error instanceof ReplicaFailure &&
+      error.code === 'MINI_BLOCKS_MISMATCH' &&
+      error.data.block === 5n &&
+      /mini-block 498/.test(error.message),
   )
 })
 
 test('malformed announcements are CodecErrors', () => {
-  const good = RLP.decode(encodeBlockAnnouncement(signBlockAnnouncement(header(5n), { first: 1n, count: 1, lastHash: LAST_HASH }, config.chainId, KEY))) as Uint8Array[]
+  const good = RLP.decode(
+    encodeBlockAnnouncement(signBlockAnnouncement(header(5n), { first: 1n, count: 1, lastHash: LAST_HASH }, config.chainId, KEY)),
+  ) as Uint8Array[]
   const cases: Uint8Array[] = [
     Uint8Array.of(0xff, 0x00),
     RLP.encode(good.slice(0, 4)),
@@ -116,10 +128,23 @@ test('malformed announcements are CodecErrors', () => {
 })
 
 test('sync requests round-trip, clamp their counts, and refuse unknown kinds', () => {
-  const requests: SyncRequest[] = [{ kind: 'status' }, { kind: 'blocks', from: 12n, count: 3 }, { kind: 'miniBlocks', from: 9_000n, count: 77 }, { kind: 'witness', block: 41n }]
+  const requests: SyncRequest[] = [
+    { kind: 'status' },
+    { kind: 'blocks', from: 12n, count: 3 },
+    { kind: 'miniBlocks', from: 9_000n, count: 77 },
+    { kind: 'witness', block: 41n },
+  ]
   for (const request of requests) assert.deepEqual(decodeSyncRequest(encodeSyncRequest(request)), request)
-  assert.deepEqual(decodeSyncRequest(encodeSyncRequest({ kind: 'blocks', from: 1n, count: 1_000_000 })), { kind: 'blocks', from: 1n, count: MAX_BLOCKS_PER_REQUEST })
-  assert.deepEqual(decodeSyncRequest(encodeSyncRequest({ kind: 'miniBlocks', from: 1n, count: 1_000_000 })), { kind: 'miniBlocks', from: 1n, count: MAX_MINI_BLOCKS_PER_REQUEST })
+  assert.deepEqual(decodeSyncRequest(encodeSyncRequest({ kind: 'blocks', from: 1n, count: 1_000_000 })), {
+    kind: 'blocks',
+    from: 1n,
+    count: MAX_BLOCKS_PER_REQUEST,
+  })
+  assert.deepEqual(decodeSyncRequest(encodeSyncRequest({ kind: 'miniBlocks', from: 1n, count: 1_000_000 })), {
+    kind: 'miniBlocks',
+    from: 1n,
+    count: MAX_MINI_BLOCKS_PER_REQUEST,
+  })
   assert.throws(() => decodeSyncRequest(RLP.encode([Uint8Array.of(9), new Uint8Array(0), new Uint8Array(0)])), /unknown kind/)
   assert.throws(() => decodeSyncRequest(Uint8Array.of(0xc1)), CodecError)
   assert.throws(() => decodeSyncRequest(RLP.encode([new Uint8Array(0)])), CodecError)
@@ -129,10 +154,24 @@ test('status and block bundles round-trip', () => {
   const status = { head: 99n, headHash: `0x${'ab'.repeat(32)}` as Hex, latestMiniBlock: 9_912n, rpcUrl: 'http://127.0.0.1:8545' }
   assert.deepEqual(decodeSyncStatus(encodeSyncStatus(status)), status)
   const diff: StateDiff = {
-    accounts: new Map([[`0x${'12'.repeat(20)}` as Hex, { account: { nonce: 3n, balance: 10n ** 18n, codeHash: KECCAK256_NULL }, storageCleared: false, storage: new Map([[`0x${'00'.repeat(31)}01` as Hex, Uint8Array.of(5)]]) }]]),
+    accounts: new Map([
+      [
+        `0x${'12'.repeat(20)}` as Hex,
+        {
+          account: { nonce: 3n, balance: 10n ** 18n, codeHash: KECCAK256_NULL },
+          storageCleared: false,
+          storage: new Map([[`0x${'00'.repeat(31)}01` as Hex, Uint8Array.of(5)]]),
+        },
+      ],
+    ]),
     codes: new Map(),
   }
-  const bundle = { announcement: signBlockAnnouncement(header(6n), { first: 500n, count: 2, lastHash: LAST_HASH }, config.chainId, KEY), transactions: [Uint8Array.of(2, 9, 9)], receipts: [], diff }
+  const bundle = {
+    announcement: signBlockAnnouncement(header(6n), { first: 500n, count: 2, lastHash: LAST_HASH }, config.chainId, KEY),
+    transactions: [Uint8Array.of(2, 9, 9)],
+    receipts: [],
+    diff,
+  }
   const [decoded] = decodeBlockBundles(encodeBlockBundles([bundle]), common)
   assert.ok(decoded !== undefined)
   assert.equal(recoverAnnouncementSigner(decoded.announcement, config.chainId), SEQUENCER)
@@ -155,7 +194,12 @@ test('a witness joined from pre-encoded lists is byte-identical to encoding it w
     { state: big(3, 10), codes: [], keys: big(1, 20), headers: big(1, 5) },
     { state: big(400, 532), codes: big(2, 3000), keys: big(300, 32), headers: big(2, 600) },
   ]) {
-    const joined = joinEncodedWitness({ state: RLP.encode(witness.state), codes: RLP.encode(witness.codes), keys: RLP.encode(witness.keys), headers: RLP.encode(witness.headers) })
+    const joined = joinEncodedWitness({
+      state: RLP.encode(witness.state),
+      codes: RLP.encode(witness.codes),
+      keys: RLP.encode(witness.keys),
+      headers: RLP.encode(witness.headers),
+    })
     assert.deepEqual(joined, encodeWitness(witness))
     assert.deepEqual(decodeWitness(joined), witness)
   }

@@ -6,7 +6,13 @@ import type { Hex } from '../../src/primitives/state-diff.ts'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { privateKeyToAddress } from '../../src/crypto/native.ts'
 import { TxRejectedError, decodeRawTransaction, type DecodedTx } from '../../src/sequencer/ingest/index.ts'
-import { DEFAULT_TXPOOL_OPTIONS, TxPool, type DroppedTx, type PoolStateReader, type TxPoolOptions } from '../../src/sequencer/txpool/index.ts'
+import {
+  DEFAULT_TXPOOL_OPTIONS,
+  TxPool,
+  type DroppedTx,
+  type PoolStateReader,
+  type TxPoolOptions,
+} from '../../src/sequencer/txpool/index.ts'
 import { rng } from '../helpers/rng.ts'
 
 const GWEI = 1_000_000_000n
@@ -83,7 +89,17 @@ const hashes = (txs: readonly DecodedTx[]): Hex[] => txs.map((t) => t.hash)
 
 describe('TxPool admission', () => {
   test('defaults', () => {
-    assert.deepEqual({ ...DEFAULT_TXPOOL_OPTIONS }, { maxTotal: 50_000, maxPerSender: 1_000, maxNonceGap: 64, priceBumpPercent: 10, lifetimeMs: 3 * 3600_000, maxTxBytes: 128 * 1024 })
+    assert.deepEqual(
+      { ...DEFAULT_TXPOOL_OPTIONS },
+      {
+        maxTotal: 50_000,
+        maxPerSender: 1_000,
+        maxNonceGap: 64,
+        priceBumpPercent: 10,
+        lifetimeMs: 3 * 3600_000,
+        maxTxBytes: 128 * 1024,
+      },
+    )
   })
 
   test('a tx at the state nonce is pending, a gapped one queued until the gap fills', () => {
@@ -142,7 +158,11 @@ describe('TxPool admission', () => {
   test('insufficient funds: gas * fee cap + value against the current balance', () => {
     const { pool, state } = setup()
     state.balances.set(A, 21_000n * 10n * GWEI + 5n)
-    rejects(() => pool.add(mkTx({ value: 6n })), `insufficient funds for gas * price + value: balance ${21_000n * 10n * GWEI + 5n}, tx cost ${21_000n * 10n * GWEI + 6n}`, 'insufficient-funds')
+    rejects(
+      () => pool.add(mkTx({ value: 6n })),
+      `insufficient funds for gas * price + value: balance ${21_000n * 10n * GWEI + 5n}, tx cost ${21_000n * 10n * GWEI + 6n}`,
+      'insufficient-funds',
+    )
     assert.equal(pool.add(mkTx({ value: 5n })).status, 'pending')
   })
 
@@ -184,7 +204,10 @@ describe('TxPool admission', () => {
     assert.equal(pool.has(original.hash), false)
     assert.deepEqual(hashes(pickAll(pool)), [replacement.hash])
     assert.deepEqual(pool.size(), { pending: 1, queued: 0 })
-    assert.deepEqual(dropped.map((d) => [d.hash, d.reason]), [[original.hash, 'replaced']])
+    assert.deepEqual(
+      dropped.map((d) => [d.hash, d.reason]),
+      [[original.hash, 'replaced']],
+    )
   })
 
   test('replacing a queued tx keeps it queued', () => {
@@ -219,7 +242,10 @@ describe('TxPool admission', () => {
     const newcomer = mkTx({ sender: C, tip: 2n })
     assert.equal(pool.add(newcomer).status, 'pending')
     assert.equal(pool.has(cheapQueued.hash), false)
-    assert.deepEqual(dropped.map((d) => [d.hash, d.reason]), [[cheapQueued.hash, 'evicted']])
+    assert.deepEqual(
+      dropped.map((d) => [d.hash, d.reason]),
+      [[cheapQueued.hash, 'evicted']],
+    )
     // Pending txs are never evicted: only `queued` (tip 3 gwei) is left to evict.
     rejects(() => pool.add(mkTx({ sender: D, tip: 3n * GWEI })), 'txpool is full', 'pool-full')
     pool.add(mkTx({ sender: D, tip: 4n * GWEI }))
@@ -240,9 +266,15 @@ describe('TxPool.pick', () => {
     // Fee cap only 0.5 gwei above the base fee: effective tip 0.5 gwei despite a 50 gwei tip.
     const c0 = mkTx({ sender: C, nonce: 0n, maxFee: GWEI + GWEI / 2n, tip: 50n * GWEI })
     for (const tx of [a2, a1, a0, b1, b0, c0]) pool.add(tx)
-    assert.deepEqual(hashes(pickAll(pool)), [b0, b1, a0, a1, a2, c0].map((t) => t.hash))
+    assert.deepEqual(
+      hashes(pickAll(pool)),
+      [b0, b1, a0, a1, a2, c0].map((t) => t.hash),
+    )
     // Non-destructive, and repeatable.
-    assert.deepEqual(hashes(pickAll(pool)), [b0, b1, a0, a1, a2, c0].map((t) => t.hash))
+    assert.deepEqual(
+      hashes(pickAll(pool)),
+      [b0, b1, a0, a1, a2, c0].map((t) => t.hash),
+    )
     assert.deepEqual(pool.size(), { pending: 6, queued: 0 })
   })
 
@@ -263,7 +295,10 @@ describe('TxPool.pick', () => {
     assert.deepEqual(hashes(pickAll(pool, 3n * GWEI)), [b0.hash])
     assert.deepEqual(pool.size(), { pending: 4, queued: 0 })
     // Base fee back down: the order is recomputed.
-    assert.deepEqual(hashes(pickAll(pool, GWEI)), [a0, a1, b0, b1].map((t) => t.hash))
+    assert.deepEqual(
+      hashes(pickAll(pool, GWEI)),
+      [a0, a1, b0, b1].map((t) => t.hash),
+    )
   })
 
   test('base fee changes re-rank senders by effective tip', () => {
@@ -301,7 +336,7 @@ describe('TxPool.pick', () => {
     const { pool } = setup({ maxTotal: 20_000 })
     for (let s = 0; s < 2000; s++) {
       const sender = `0x${s.toString(16).padStart(40, '0')}` as Hex
-      for (let n = 0n; n < 5n; n++) pool.add(mkTx({ sender, nonce: n, tip: BigInt((s * 7919) % 1000) * GWEI / 100n + n }))
+      for (let n = 0n; n < 5n; n++) pool.add(mkTx({ sender, nonce: n, tip: (BigInt((s * 7919) % 1000) * GWEI) / 100n + n }))
     }
     pickAll(pool, GWEI) // warm up
     // CPU time, not wall time: the test machine may be shared.
@@ -362,7 +397,10 @@ describe('TxPool state changes', () => {
     assert.equal(pool.has(a0.hash), false)
     assert.equal(pool.has(b0.hash), true, 'B was not reported as changed')
     assert.deepEqual(events, [a0.hash, b0.hash, a2.hash])
-    assert.deepEqual(dropped.map((d) => [d.hash, d.reason]), [[a0.hash, 'stale']])
+    assert.deepEqual(
+      dropped.map((d) => [d.hash, d.reason]),
+      [[a0.hash, 'stale']],
+    )
     pool.onStateChanged()
     assert.equal(pool.has(b0.hash), false)
     assert.deepEqual(hashes(pickAll(pool)), [a2.hash])
@@ -376,7 +414,10 @@ describe('TxPool state changes', () => {
     const dropped: DroppedTx[] = []
     pool.onDroppedTx((d) => dropped.push(d))
     pool.onStateChanged([A])
-    assert.deepEqual(dropped.map((d) => [d.hash, d.reason]), [[txs[1]!.hash, 'unaffordable']])
+    assert.deepEqual(
+      dropped.map((d) => [d.hash, d.reason]),
+      [[txs[1]!.hash, 'unaffordable']],
+    )
     assert.deepEqual(pool.size(), { pending: 1, queued: 1 })
     assert.equal(pool.pendingNonce(A), 1n)
   })
@@ -401,7 +442,9 @@ describe('TxPool state changes', () => {
     pool.onDroppedTx((d) => dropped.push(d))
     assert.equal(pool.markFailed(txs[1]!.hash, 'out of gas for intrinsic'), true)
     assert.equal(pool.markFailed(txs[1]!.hash, 'again'), false)
-    assert.deepEqual(dropped, [{ hash: txs[1]!.hash, sender: A, nonce: 1n, reason: 'failed', detail: 'out of gas for intrinsic' }])
+    assert.deepEqual(dropped, [
+      { hash: txs[1]!.hash, sender: A, nonce: 1n, reason: 'failed', detail: 'out of gas for intrinsic' },
+    ])
     assert.deepEqual(pool.size(), { pending: 1, queued: 2 })
     assert.equal(pool.pendingNonce(A), 1n)
     assert.deepEqual(hashes(pickAll(pool)), [txs[0]!.hash])
@@ -423,7 +466,10 @@ describe('TxPool state changes', () => {
     const dropped: DroppedTx[] = []
     pool.onDroppedTx((d) => dropped.push(d))
     assert.equal(pool.prune(clock.now + 30_000), 1)
-    assert.deepEqual(dropped.map((d) => [d.hash, d.reason]), [[oldQueued.hash, 'expired']])
+    assert.deepEqual(
+      dropped.map((d) => [d.hash, d.reason]),
+      [[oldQueued.hash, 'expired']],
+    )
     assert.equal(pool.prune(clock.now + 10 * 60_000), 1)
     assert.deepEqual(pool.size(), { pending: 1, queued: 0 })
     assert.equal(pool.has(pending.hash), true)
@@ -437,7 +483,10 @@ describe('TxPool state changes', () => {
     const b2 = mkTx({ sender: B, nonce: 2n })
     for (const tx of [a1, a0, a5, b2]) pool.add(tx)
     const content = pool.content()
-    assert.deepEqual([...content.pending.entries()].map(([k, v]) => [k, hashes(v)]), [[A, [a0.hash, a1.hash]]])
+    assert.deepEqual(
+      [...content.pending.entries()].map(([k, v]) => [k, hashes(v)]),
+      [[A, [a0.hash, a1.hash]]],
+    )
     assert.deepEqual(
       [...content.queued.entries()].map(([k, v]) => [k, hashes(v)]),
       [
@@ -471,7 +520,12 @@ describe('TxPool with decoded txs', () => {
     const pool = new TxPool({ state, baseFee: GWEI })
     const decoded = [2n, 0n, 1n].map((nonce) =>
       decodeRawTransaction(
-        createTx({ type: 2, nonce, maxFeePerGas: 2n * GWEI, maxPriorityFeePerGas: GWEI, gasLimit: 21_000n, to: `0x${'01'.repeat(20)}` }, { common }).sign(key).serialize(),
+        createTx(
+          { type: 2, nonce, maxFeePerGas: 2n * GWEI, maxPriorityFeePerGas: GWEI, gasLimit: 21_000n, to: `0x${'01'.repeat(20)}` },
+          { common },
+        )
+          .sign(key)
+          .serialize(),
         common,
         { blockGasLimit: 30_000_000n },
       ),
@@ -495,7 +549,6 @@ describe('TxPool with decoded txs', () => {
 })
 
 describe('TxPool invariants under random operations', () => {
-
   /** The order `pick` must produce, by brute force over sender heads (tips are unique). */
   function referencePick(pool: TxPool, baseFee: bigint, maxCount = Infinity, maxGas = 10n ** 12n): Hex[] {
     let runs = [...pool.content().pending.values()].map((txs) => [...txs])
@@ -554,7 +607,8 @@ describe('TxPool invariants under random operations', () => {
         const picked = pool.pick({ maxCount: 1 + Math.floor(random() * 5), maxGas: 10n ** 9n, baseFee: GWEI })
         pickedTotal += picked.length
         pool.markIncluded(picked.filter(() => random() < 0.8))
-        if (random() < 0.3) for (const tx of picked) if (tx.nonce >= state.getNonce(tx.sender)) state.nonces.set(tx.sender, tx.nonce + 1n)
+        if (random() < 0.3)
+          for (const tx of picked) if (tx.nonce >= state.getNonce(tx.sender)) state.nonces.set(tx.sender, tx.nonce + 1n)
       } else if (op < 0.82) {
         const victims = live()
         if (victims.length > 0) pool.markFailed(victims[Math.floor(random() * victims.length)]!.hash, 'test')
@@ -574,29 +628,43 @@ describe('TxPool invariants under random operations', () => {
       let queuedCount = 0
       for (const [address, txs] of content.pending) {
         pendingCount += txs.length
-        txs.forEach((tx, i) => assert.equal(tx.nonce, txs[0]!.nonce + BigInt(i), `step ${step}: pending run of ${address} not contiguous`))
+        txs.forEach((tx, i) =>
+          assert.equal(tx.nonce, txs[0]!.nonce + BigInt(i), `step ${step}: pending run of ${address} not contiguous`),
+        )
         assert.equal(pool.pendingNonce(address), txs.at(-1)!.nonce + 1n, `step ${step}: pendingNonce`)
       }
       for (const [address, txs] of content.queued) {
         queuedCount += txs.length
         const pendingNonce = pool.pendingNonce(address)
         for (const tx of txs) assert.ok(tx.nonce > pendingNonce, `step ${step}: queued tx at or below the pending nonce`)
-        assert.equal(content.pending.get(address)?.[0]?.nonce ?? pendingNonce, pendingNonce - BigInt(content.pending.get(address)?.length ?? 0))
+        assert.equal(
+          content.pending.get(address)?.[0]?.nonce ?? pendingNonce,
+          pendingNonce - BigInt(content.pending.get(address)?.length ?? 0),
+        )
       }
       assert.deepEqual(pool.size(), { pending: pendingCount, queued: queuedCount }, `step ${step}: size`)
       assert.ok(pendingCount + queuedCount <= 40)
       for (const tx of live()) assert.equal(pool.get(tx.hash), tx)
       if (step % 10 === 0) {
         for (const baseFee of [0n, GWEI, 2n * GWEI]) {
-          assert.deepEqual(hashes(pickAll(pool, baseFee)), referencePick(pool, baseFee), `step ${step}: pick order at base fee ${baseFee}`)
+          assert.deepEqual(
+            hashes(pickAll(pool, baseFee)),
+            referencePick(pool, baseFee),
+            `step ${step}: pick order at base fee ${baseFee}`,
+          )
           const maxCount = 1 + Math.floor(random() * 10)
           const maxGas = BigInt(Math.floor(random() * 400_000))
-          assert.deepEqual(hashes(pool.pick({ maxCount, maxGas, baseFee })), referencePick(pool, baseFee, maxCount, maxGas), `step ${step}: bounded pick`)
+          assert.deepEqual(
+            hashes(pool.pick({ maxCount, maxGas, baseFee })),
+            referencePick(pool, baseFee, maxCount, maxGas),
+            `step ${step}: bounded pick`,
+          )
         }
       }
     }
     // The walk exercised the interesting paths.
     assert.ok(added > 400 && pickedTotal > 200, `added ${added}, picked ${pickedTotal}`)
-    for (const reason of ['nonce-too-low', 'nonce-too-high', 'replacement-underpriced', 'fee-cap-below-base-fee']) assert.ok(reasons.has(reason), `never saw ${reason}: ${[...reasons].join(', ')}`)
+    for (const reason of ['nonce-too-low', 'nonce-too-high', 'replacement-underpriced', 'fee-cap-below-base-fee'])
+      assert.ok(reasons.has(reason), `never saw ${reason}: ${[...reasons].join(', ')}`)
   })
 })

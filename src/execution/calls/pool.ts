@@ -24,7 +24,10 @@ export interface CallPoolOptions {
 }
 
 /** The limits' defaults: geth's 5 s `--rpc.evmtimeout`; a JSON-RPC batch of reads runs its members concurrently. */
-export const DEFAULT_CALL_POOL_LIMITS = { timeoutMs: 5_000, maxPerClient: 64, maxInFlight: 256 } as const satisfies Omit<CallPoolOptions, 'workers'>
+export const DEFAULT_CALL_POOL_LIMITS = { timeoutMs: 5_000, maxPerClient: 64, maxInFlight: 256 } as const satisfies Omit<
+  CallPoolOptions,
+  'workers'
+>
 
 /**
  * One per core, at least 2 (one looping call must not hold every call up for its whole time limit)
@@ -183,7 +186,8 @@ export class CallWorkerPool {
     private readonly blockHash: BlockHashLookup,
     private readonly options: CallPoolOptions,
   ) {
-    if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`call workers must be a positive integer, got ${options.workers}`)
+    if (!Number.isInteger(options.workers) || options.workers < 1)
+      throw new RangeError(`call workers must be a positive integer, got ${options.workers}`)
     // With two workers, holding one back would halve one client's throughput (a batch of reads runs one at a time).
     this.maxRunningPerClient = options.workers >= 3 ? options.workers - 1 : options.workers
     // Started now, not awaited: calls that arrive before a worker is ready wait in the queue.
@@ -219,13 +223,24 @@ export class CallWorkerPool {
     const clientCount = this.perClient.get(client) ?? 0
     let refusal: Error | undefined
     if (this.closed) refusal = new CallWorkerError('call workers are shut down')
-    else if (clientCount >= this.options.maxPerClient) refusal = new CallLimitError(`too many concurrent calls from this client (limit ${this.options.maxPerClient})`)
-    else if (this.inFlight >= this.options.maxInFlight) refusal = new CallLimitError(`too many concurrent calls on this node (limit ${this.options.maxInFlight})`)
+    else if (clientCount >= this.options.maxPerClient)
+      refusal = new CallLimitError(`too many concurrent calls from this client (limit ${this.options.maxPerClient})`)
+    else if (this.inFlight >= this.options.maxInFlight)
+      refusal = new CallLimitError(`too many concurrent calls on this node (limit ${this.options.maxInFlight})`)
     if (refusal !== undefined) return Promise.reject(refusal)
     this.perClient.set(client, clientCount + 1)
     this.inFlight++
     return new Promise<CallTaskOutcome>((resolve, reject) => {
-      const job: Job = { ...request, opened: undefined, id: this.nextId++, deadline: Number.MAX_SAFE_INTEGER, timer: undefined, settled: false, resolve, reject }
+      const job: Job = {
+        ...request,
+        opened: undefined,
+        id: this.nextId++,
+        deadline: Number.MAX_SAFE_INTEGER,
+        timer: undefined,
+        settled: false,
+        resolve,
+        reject,
+      }
       if (this.booted) this.startClock(job)
       const queue = this.queued.get(client)
       if (queue === undefined) this.queued.set(client, [job])
@@ -237,9 +252,11 @@ export class CallWorkerPool {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const queue of this.queued.values()) for (const job of queue) this.settle(job, new CallWorkerError('call workers are shut down'))
+    for (const queue of this.queued.values())
+      for (const job of queue) this.settle(job, new CallWorkerError('call workers are shut down'))
     this.queued.clear()
-    for (const thread of this.threads) if (thread.job !== undefined) this.settle(thread.job, new CallWorkerError('call workers are shut down'))
+    for (const thread of this.threads)
+      if (thread.job !== undefined) this.settle(thread.job, new CallWorkerError('call workers are shut down'))
     await Promise.all(this.threads.map((t) => t.terminate()))
   }
 
@@ -336,8 +353,18 @@ export class CallWorkerPool {
       thread.server.open(job.id, opened.state, this.blockHash)
       thread.worker.ref()
       const { message } = job.task
-      const prefetched = prefetch(opened.state, [message.from ?? ZERO_ADDRESS, ...(message.to === undefined ? [] : [message.to]), opened.env.coinbase.toLowerCase() as Hex])
-      thread.worker.postMessage({ id: job.id, env: opened.env, task: job.task, deadline: job.deadline, prefetched } satisfies CallWorkerRequest)
+      const prefetched = prefetch(opened.state, [
+        message.from ?? ZERO_ADDRESS,
+        ...(message.to === undefined ? [] : [message.to]),
+        opened.env.coinbase.toLowerCase() as Hex,
+      ])
+      thread.worker.postMessage({
+        id: job.id,
+        env: opened.env,
+        task: job.task,
+        deadline: job.deadline,
+        prefetched,
+      } satisfies CallWorkerRequest)
     }
   }
 
@@ -385,7 +412,6 @@ export class CallWorkerPool {
     else job.resolve(result)
   }
 }
-
 
 function decrement(counts: Map<string, number>, key: string): void {
   const count = (counts.get(key) ?? 1) - 1

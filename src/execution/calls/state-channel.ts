@@ -200,13 +200,17 @@ export class StateRequestServer {
     const { state } = current
     switch (request.op) {
       case 'account':
-        return this.answer(request.seq, state.getAccount(request.address))
+        this.answer(request.seq, state.getAccount(request.address))
+        return
       case 'storage':
-        return this.answer(request.seq, state.getStorage(request.address, request.slot))
+        this.answer(request.seq, state.getStorage(request.address, request.slot))
+        return
       case 'hasStorage':
-        return this.answer(request.seq, state.hasStorage(request.address))
+        this.answer(request.seq, state.hasStorage(request.address))
+        return
       case 'code':
-        return this.answer(request.seq, state.getCode(request.codeHash))
+        this.answer(request.seq, state.getCode(request.codeHash))
+        return
       case 'blockHash':
         current.blockHash(request.number).then(
           (hash) => this.answer(request.seq, hash),

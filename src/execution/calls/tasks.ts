@@ -12,11 +12,18 @@ export type CallTask =
   | { kind: 'createAccessList'; message: CallMessage }
 
 export type EstimateOutcome = { kind: 'estimate'; gas: bigint } | Exclude<CallOutcome, { kind: 'success' }>
-export type AccessListOutcome = { kind: 'accessList'; accessList: AccessListJson; gasUsed: bigint; error?: string } | { kind: 'invalid'; error: string }
+export type AccessListOutcome =
+  | { kind: 'accessList'; accessList: AccessListJson; gasUsed: bigint; error?: string }
+  | { kind: 'invalid'; error: string }
 export type CallTaskOutcome = CallOutcome | EstimateOutcome | AccessListOutcome
 
 /** Runs `task` on `executor`, whose base is `state` (the pinned state the task reads). */
-export function runCallTask(executor: SequentialExecutor, state: StateReader, env: BlockEnv, task: CallTask): Promise<CallTaskOutcome> {
+export function runCallTask(
+  executor: SequentialExecutor,
+  state: StateReader,
+  env: BlockEnv,
+  task: CallTask,
+): Promise<CallTaskOutcome> {
   switch (task.kind) {
     case 'call':
       return runCall(executor, env, task.message)
@@ -32,10 +39,21 @@ export function runCallTask(executor: SequentialExecutor, state: StateReader, en
  * the smallest gas limit that still succeeds. Exact (anvil's answer, not geth's 1.5 % tolerance):
  * a call costs well under a millisecond here, and an exact estimate is what tests compare.
  */
-async function estimateGas(executor: SequentialExecutor, state: StateReader, env: BlockEnv, message: CallMessage, gasCap: bigint): Promise<EstimateOutcome> {
+async function estimateGas(
+  executor: SequentialExecutor,
+  state: StateReader,
+  env: BlockEnv,
+  message: CallMessage,
+  gasCap: bigint,
+): Promise<EstimateOutcome> {
   const cap = message.gas !== undefined && message.gas < gasCap ? message.gas : gasCap
   // A plain transfer to an account without code costs exactly the intrinsic 21,000 (geth's shortcut).
-  if (message.to !== undefined && (message.data === undefined || message.data.length === 0) && !hasCode(state, message.to) && cap >= 21_000n) {
+  if (
+    message.to !== undefined &&
+    (message.data === undefined || message.data.length === 0) &&
+    !hasCode(state, message.to) &&
+    cap >= 21_000n
+  ) {
     const plain = await runCall(executor, env, { ...message, gas: 21_000n })
     if (plain.kind === 'success') return { kind: 'estimate', gas: 21_000n }
   }
@@ -67,7 +85,10 @@ async function createAccessList(executor: SequentialExecutor, env: BlockEnv, mes
   for (let round = 0; round < 8; round++) {
     const outcome = await runCall(executor, env, { ...message, accessList }, true)
     if (outcome.kind !== 'success') {
-      const error = outcome.kind === 'revert' ? `execution reverted${outcome.reason === undefined ? '' : `: ${outcome.reason}`}` : outcome.error
+      const error =
+        outcome.kind === 'revert'
+          ? `execution reverted${outcome.reason === undefined ? '' : `: ${outcome.reason}`}`
+          : outcome.error
       return { kind: 'accessList', accessList, gasUsed: outcome.kind === 'invalid' ? 0n : outcome.gasUsed, error }
     }
     const next = outcome.accessList ?? []

@@ -49,12 +49,19 @@ export async function serveCalls(): Promise<void> {
     runCallTask(executor, state, request.env, request.task).then(
       (outcome) => {
         // ethereumjs may turn the interrupt into a failed frame and carry on: the flag decides.
-        const response: CallWorkerResponse = stopped() ? { id: request.id, ok: false, aborted: true, error: 'call aborted' } : { id: request.id, ok: true, outcome }
+        const response: CallWorkerResponse = stopped()
+          ? { id: request.id, ok: false, aborted: true, error: 'call aborted' }
+          : { id: request.id, ok: true, outcome }
         parent.postMessage(response)
       },
       (error: unknown) => {
         const aborted = error instanceof CallAbortedError || stopped()
-        parent.postMessage({ id: request.id, ok: false, aborted, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies CallWorkerResponse)
+        parent.postMessage({
+          id: request.id,
+          ok: false,
+          aborted,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        } satisfies CallWorkerResponse)
       },
     )
   })

@@ -57,7 +57,13 @@ export function serveMerkleRequests(): void {
         case 'applyWithWitness': {
           // Encoded here, off the main thread: a busy block's witness runs to megabytes.
           const { root, nodes, codeHashes, keys } = applyDiffRecordingWitness(trie, collector, body.diff, body.access)
-          value = { root, codeHashes, encodedNodes: encodeRlp(nodes), encodedKeys: encodeRlp(keys), encodedDiff: encodeRlp(encodeStateDiff(body.diff)) } satisfies EncodedStateWitness
+          value = {
+            root,
+            codeHashes,
+            encodedNodes: encodeRlp(nodes),
+            encodedKeys: encodeRlp(keys),
+            encodedDiff: encodeRlp(encodeStateDiff(body.diff)),
+          } satisfies EncodedStateWitness
           break
         }
         case 'blockContents':

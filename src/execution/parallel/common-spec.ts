@@ -7,7 +7,9 @@ import { forkScheduleOfTestNetwork, type ForkSchedule } from '../../chain/forks.
  * chain config with its fork schedule, or mainnet (chain id 1) with the schedule of an
  * ethereum/tests fixture network (`Cancun`, `Prague`, `Osaka`, `CancunToPragueAtTime15k`, …).
  */
-export type CommonSpec = { kind: 'chain'; chainId: bigint; name: string; forks?: ForkSchedule } | { kind: 'test-network'; network: string }
+export type CommonSpec =
+  | { kind: 'chain'; chainId: bigint; name: string; forks?: ForkSchedule }
+  | { kind: 'test-network'; network: string }
 
 export function commonFromSpec(spec: CommonSpec): Common {
   if (spec.kind === 'chain') return createChainCommon(spec)

@@ -66,7 +66,8 @@ export class ContentionForecast {
     }
     tally.samples++
     if (conflicted) tally.conflicts++
-    if (tally.samples >= MIN_SAMPLES && tally.contendedSince < 0 && tally.conflicts > tally.samples * CONTENDED_RATE) tally.contendedSince = this.round
+    if (tally.samples >= MIN_SAMPLES && tally.contendedSince < 0 && tally.conflicts > tally.samples * CONTENDED_RATE)
+      tally.contendedSince = this.round
   }
 
   private forgetUncontended(): void {

@@ -19,7 +19,15 @@ import type { Block } from '@ethereumjs/block'
 import type { Hex, StateDiff } from '../../primitives/state-diff.ts'
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { BlockEnv } from '../block-env.ts'
-import { headerReceiptSource, placeReceipt, receiptSource, type BlockCursor, type SequentialExecutor, type TxOutcome, type Withdrawal } from '../executor.ts'
+import {
+  headerReceiptSource,
+  placeReceipt,
+  receiptSource,
+  type BlockCursor,
+  type SequentialExecutor,
+  type TxOutcome,
+  type Withdrawal,
+} from '../executor.ts'
 import type { FlatState } from '../../state/flat-state.ts'
 import type { JournaledState, WriteListener } from '../../state/journaled-state.ts'
 import {
@@ -62,12 +70,13 @@ export interface ParallelExecutorOptions {
   eagerSyncKeys: number
 }
 
-export const DEFAULT_PARALLEL_OPTIONS: Readonly<Omit<ParallelExecutorOptions, 'minParallelTxs' | 'workers' | 'cores'>> = Object.freeze({
-  maxRoundTxs: Number.POSITIVE_INFINITY,
-  maxReexecutionRate: 0.5,
-  maxBackoffBatches: 64,
-  eagerSyncKeys: 20_000,
-})
+export const DEFAULT_PARALLEL_OPTIONS: Readonly<Omit<ParallelExecutorOptions, 'minParallelTxs' | 'workers' | 'cores'>> =
+  Object.freeze({
+    maxRoundTxs: Number.POSITIVE_INFINITY,
+    maxReexecutionRate: 0.5,
+    maxBackoffBatches: 64,
+    eagerSyncKeys: 20_000,
+  })
 
 /** What one round or sequential stretch did; the sequencer turns it into metrics. */
 export interface RoundReport {
@@ -190,7 +199,16 @@ export class ParallelExecutor implements MiniBlockExecutor {
   private roundUsPerTx = 80
   private reexecutionEwma = 0
   private readonly contention = new ContentionForecast()
-  private readonly totals: ParallelStats = { rounds: 0, sequentialStretches: 0, mainTxs: 0, deferredTxs: 0, workerTxs: 0, reexecuted: 0, syncBytes: 0, syncUs: 0 }
+  private readonly totals: ParallelStats = {
+    rounds: 0,
+    sequentialStretches: 0,
+    mainTxs: 0,
+    deferredTxs: 0,
+    workerTxs: 0,
+    reexecuted: 0,
+    syncBytes: 0,
+    syncUs: 0,
+  }
 
   /**
    * @param pool workers (may be shared by successive executors, e.g. one per block in block tests)
@@ -206,9 +224,16 @@ export class ParallelExecutor implements MiniBlockExecutor {
     private readonly ownsPool = false,
   ) {
     const workers = Math.min(options.workers ?? pool.size, pool.size)
-    this.options = { workers, minParallelTxs: 2 * (workers + 1), cores: availableParallelism(), ...DEFAULT_PARALLEL_OPTIONS, ...options }
+    this.options = {
+      workers,
+      minParallelTxs: 2 * (workers + 1),
+      cores: availableParallelism(),
+      ...DEFAULT_PARALLEL_OPTIONS,
+      ...options,
+    }
     this.options.workers = workers
-    if (main.state.writeListener !== undefined) throw new Error('ParallelExecutor: the executor state already has a write listener')
+    if (main.state.writeListener !== undefined)
+      throw new Error('ParallelExecutor: the executor state already has a write listener')
     main.state.writeListener = this.dirty
   }
 
@@ -229,7 +254,8 @@ export class ParallelExecutor implements MiniBlockExecutor {
     // round's start: they apply them while the main thread seals, instead of while their next
     // shares wait. (And the replicas need wipes made in this overlay; past this point they are only
     // in `base`.)
-    if ((this.syncDue || this.dirty.keys >= this.options.eagerSyncKeys) && this.replicasLoaded && this.disabled === undefined) this.sync()
+    if ((this.syncDue || this.dirty.keys >= this.options.eagerSyncKeys) && this.replicasLoaded && this.disabled === undefined)
+      this.sync()
     return this.main.takeDiff()
   }
 
@@ -270,7 +296,8 @@ export class ParallelExecutor implements MiniBlockExecutor {
       else if (this.options.cores < 2) sequentialReason = 'single_core'
       else if (this.backoffLeft > 0) sequentialReason = 'backoff'
       else if (remaining < this.options.minParallelTxs) sequentialReason = 'small'
-      else if (this.main.nativeTransfers && !hasInterpretedTxs(txs, next, this.options.minParallelTxs)) sequentialReason = 'transfers'
+      else if (this.main.nativeTransfers && !hasInterpretedTxs(txs, next, this.options.minParallelTxs))
+        sequentialReason = 'transfers'
       let size = Math.min(remaining, this.options.maxRoundTxs)
       if (sequentialReason === undefined && progress.deadline !== Number.POSITIVE_INFINITY) {
         const budgetUs = (progress.deadline - performance.now()) * 1000
@@ -422,15 +449,40 @@ export class ParallelExecutor implements MiniBlockExecutor {
     return { worker, slot, shares, deferred, samples }
   }
 
-  private async runSequentialStretch(txs: readonly BatchTx[], from: number, to: number, cursor: BlockCursor, progress: BatchProgress, reason: string): Promise<number> {
+  private async runSequentialStretch(
+    txs: readonly BatchTx[],
+    from: number,
+    to: number,
+    cursor: BlockCursor,
+    progress: BatchProgress,
+    reason: string,
+  ): Promise<number> {
     const started = performance.now()
     const stoppedAt = await runSequentialRange(this.main, txs, from, to, cursor, progress)
     this.totals.sequentialStretches++
-    this.observer?.onRound({ mode: 'sequential', reason, txs: stoppedAt - from, mainTxs: stoppedAt - from, deferredTxs: 0, workerTxs: 0, reexecuted: {}, ...this.takeSyncReport(), workerCpuUs: 0, workerSyncCpuUs: 0, wallUs: (performance.now() - started) * 1000 })
+    this.observer?.onRound({
+      mode: 'sequential',
+      reason,
+      txs: stoppedAt - from,
+      mainTxs: stoppedAt - from,
+      deferredTxs: 0,
+      workerTxs: 0,
+      reexecuted: {},
+      ...this.takeSyncReport(),
+      workerCpuUs: 0,
+      workerSyncCpuUs: 0,
+      wallUs: (performance.now() - started) * 1000,
+    })
     return stoppedAt
   }
 
-  private async runRound(txs: readonly BatchTx[], from: number, to: number, cursor: BlockCursor, progress: BatchProgress): Promise<number> {
+  private async runRound(
+    txs: readonly BatchTx[],
+    from: number,
+    to: number,
+    cursor: BlockCursor,
+    progress: BatchProgress,
+  ): Promise<number> {
     const started = performance.now()
     const env = this.main.env
     if (env === undefined) throw new Error('ParallelExecutor.executeBatch before setBlockEnv')
@@ -441,7 +493,8 @@ export class ParallelExecutor implements MiniBlockExecutor {
     // Calls to one contended contract (a shared counter) leave the workers next to nothing, or all
     // of it to one lane: not worth a round.
     const lanes = (mainCount > 0 ? 1 : 0) + shares.filter((share) => share.length > 0).length
-    if (to - workFrom - deferred.size < this.options.minParallelTxs || lanes < 2) return this.runSequentialStretch(txs, from, to, cursor, progress, 'contended')
+    if (to - workFrom - deferred.size < this.options.minParallelTxs || lanes < 2)
+      return this.runSequentialStretch(txs, from, to, cursor, progress, 'contended')
     this.sync()
 
     // Dispatch the workers' shares first, so they run while the main thread executes its prefix.
@@ -544,7 +597,10 @@ export class ParallelExecutor implements MiniBlockExecutor {
             if (codeHash !== undefined) this.contention.observe(codeHash, !valid)
             if (!valid) count(reexecuted, 'conflict')
             else {
-              const source = item.header === undefined ? receiptSource(item.tx, env.baseFeePerGas) : headerReceiptSource(item.header, env.baseFeePerGas)
+              const source =
+                item.header === undefined
+                  ? receiptSource(item.tx, env.baseFeePerGas)
+                  : headerReceiptSource(item.header, env.baseFeePerGas)
               outcome = { ok: true, receipt: placeReceipt(source, env, cursor, share.applyWrites(j, this.main.state, coinbase)) }
               committedFromWorkers++
             }
@@ -578,7 +634,19 @@ export class ParallelExecutor implements MiniBlockExecutor {
     this.totals.deferredTxs += deferredTxs
     this.totals.workerTxs += workerTxs
     this.totals.reexecuted += reexecutedTotal
-    this.observer?.onRound({ mode: 'parallel', reason: 'speculative', txs: roundTxs, mainTxs, deferredTxs, workerTxs, reexecuted, ...this.takeSyncReport(), workerCpuUs, workerSyncCpuUs, wallUs })
+    this.observer?.onRound({
+      mode: 'parallel',
+      reason: 'speculative',
+      txs: roundTxs,
+      mainTxs,
+      deferredTxs,
+      workerTxs,
+      reexecuted,
+      ...this.takeSyncReport(),
+      workerCpuUs,
+      workerSyncCpuUs,
+      wallUs,
+    })
     return stoppedAt
   }
 
@@ -631,7 +699,8 @@ class ContractTargets {
     let codeHash = this.codeHashes.get(address)
     if (codeHash === undefined) {
       const account = this.state.readAccount(address)
-      codeHash = account === undefined || equalBytes(account.codeHash, KECCAK256_NULL) ? null : (bytesToHex(account.codeHash) as Hex)
+      codeHash =
+        account === undefined || equalBytes(account.codeHash, KECCAK256_NULL) ? null : (bytesToHex(account.codeHash) as Hex)
       this.codeHashes.set(address, codeHash)
     }
     return codeHash === null ? undefined : { address, codeHash }

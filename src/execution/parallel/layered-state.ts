@@ -3,7 +3,6 @@ import type { OverlayWrites } from '../../state/journaled-state.ts'
 import { overlayAccount, overlayHasStorage, overlaySlot, type StorageWrites } from '../../state/overlay-reads.ts'
 import type { StateReader } from '../../state/state-reader.ts'
 
-
 /**
  * A worker's view while it runs its chunk: the writes of the chunk's earlier transactions over the
  * replica of the mini-block's start state. (Same read rules as `JournaledState`'s overlay.)

@@ -77,7 +77,14 @@ export function recordOutcome(progress: BatchProgress, item: BatchTx, outcome: T
  * Runs `txs[from, to)` one after another on `executor` (the exact reference path). Returns the
  * index it stopped at (`to` unless the deadline stopped it).
  */
-export async function runSequentialRange(executor: SequentialExecutor, txs: readonly BatchTx[], from: number, to: number, cursor: BlockCursor, progress: BatchProgress): Promise<number> {
+export async function runSequentialRange(
+  executor: SequentialExecutor,
+  txs: readonly BatchTx[],
+  from: number,
+  to: number,
+  cursor: BlockCursor,
+  progress: BatchProgress,
+): Promise<number> {
   for (let i = from; i < to; i++) {
     if (pastDeadline(progress)) return i
     const item = txs[i]!

@@ -35,14 +35,19 @@ class ExecThread {
       // close() would never settle).
       if (this.pending.size === 0 && this.failure === undefined) this.worker.unref()
       if (response.ok) pending.resolve(response)
-      else pending.reject(new ExecWorkerError(`execution worker: ${response.error.message}`, { cause: fromPlainError(response.error) }))
+      else
+        pending.reject(
+          new ExecWorkerError(`execution worker: ${response.error.message}`, { cause: fromPlainError(response.error) }),
+        )
     })
     worker.on('error', (error) => this.fail(error))
     worker.on('exit', (code) => this.fail(new ExecWorkerError(`execution worker exited (code ${code})`)))
   }
 
   static start(spec: CommonSpec, abandoned: Int32Array): Promise<ExecThread> {
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { spec, abandoned } satisfies WorkerInit })
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      workerData: { spec, abandoned } satisfies WorkerInit,
+    })
     const thread = new ExecThread(worker)
     return new Promise((resolve, reject) => {
       thread.pending.set(READY_ID, { resolve: () => resolve(thread), reject })
@@ -50,7 +55,10 @@ class ExecThread {
   }
 
   private fail(error: Error): void {
-    this.failure ??= error instanceof ExecWorkerError ? error : new ExecWorkerError(`execution worker failed: ${error.message}`, { cause: error })
+    this.failure ??=
+      error instanceof ExecWorkerError
+        ? error
+        : new ExecWorkerError(`execution worker failed: ${error.message}`, { cause: error })
     for (const pending of this.pending.values()) pending.reject(this.failure)
     this.pending.clear()
   }
@@ -129,7 +137,11 @@ export class ExecWorkerPool {
   async exec(worker: number, env: BlockEnv, txs: PackedTxs, continues = false, round = 0): Promise<ChunkResult> {
     const thread = this.threads[worker]
     if (thread === undefined) throw new RangeError(`no execution worker ${worker}`)
-    const response = await thread.request({ op: 'exec', env, txs, continues, round }, [txs.raw.buffer as ArrayBuffer, txs.offsets.buffer as ArrayBuffer, txs.pubKeys.buffer as ArrayBuffer])
+    const response = await thread.request({ op: 'exec', env, txs, continues, round }, [
+      txs.raw.buffer as ArrayBuffer,
+      txs.offsets.buffer as ArrayBuffer,
+      txs.pubKeys.buffer as ArrayBuffer,
+    ])
     if (response.result === undefined) throw new ExecWorkerError('execution worker answered a chunk without a result')
     return response.result
   }

@@ -109,7 +109,8 @@ export class SpeculativeExecutor {
         depth--
         if (depth === 0) {
           // Writes to the recipient always follow a read, but check anyway before fee payment.
-          if (this.state.peekAccount(this.coinbase) !== undefined || this.state.peekStorage(this.coinbase) !== undefined) this.raise(MainThreadReason.coinbase)
+          if (this.state.peekAccount(this.coinbase) !== undefined || this.state.peekStorage(this.coinbase) !== undefined)
+            this.raise(MainThreadReason.coinbase)
           this.phase = 'post'
         }
       }
@@ -163,7 +164,11 @@ export class SpeculativeExecutor {
         out.mainThread(MainThreadReason.abandoned)
         continue
       }
-      await this.executeOne(txs.raw.subarray(txs.offsets[i]!, txs.offsets[i + 1]!), txs.pubKeys.subarray(i * 64, i * 64 + 64), out)
+      await this.executeOne(
+        txs.raw.subarray(txs.offsets[i]!, txs.offsets[i + 1]!),
+        txs.pubKeys.subarray(i * 64, i * 64 + 64),
+        out,
+      )
     }
     const records = out.finish()
     const syncCpuUs = this.syncCpuUs

@@ -118,7 +118,8 @@ export class WireWriter {
     this.ensure(size)
     const buf = this.buf
     let pos = this.pos
-    for (let i = 0; i < hex.length; i += 2) buf[pos++] = (HEX_VALUES[hex.charCodeAt(i)]! << 4) | HEX_VALUES[hex.charCodeAt(i + 1)]!
+    for (let i = 0; i < hex.length; i += 2)
+      buf[pos++] = (HEX_VALUES[hex.charCodeAt(i)]! << 4) | HEX_VALUES[hex.charCodeAt(i + 1)]!
     this.pos = pos
   }
 

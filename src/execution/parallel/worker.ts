@@ -45,7 +45,9 @@ export async function serveExecutionRequests(): Promise<void> {
             return
           case 'exec': {
             const result = await executor.executeChunk(request.env, request.txs, request.continues, request.round)
-            port.postMessage({ id: request.id, ok: true, result } satisfies WorkerResponse, [result.records.buffer as ArrayBuffer])
+            port.postMessage({ id: request.id, ok: true, result } satisfies WorkerResponse, [
+              result.records.buffer as ArrayBuffer,
+            ])
             return
           }
         }

@@ -32,7 +32,9 @@ export async function resolveSealedBlock(chain: ChainView, selector: BlockSelect
 /** The state a read at `selector` sees, and the block context an eth_call there runs in. */
 export async function resolveState(backend: EthBackend, selector: BlockSelector): Promise<{ state: StateReader; env: BlockEnv }> {
   const chain = backend.chain
-  const open = await stateOpener(backend, selector, (number) => (number === undefined ? chain.latestState() : chain.stateAtBlock(number)))
+  const open = await stateOpener(backend, selector, (number) =>
+    number === undefined ? chain.latestState() : chain.stateAtBlock(number),
+  )
   return open()
 }
 
@@ -41,12 +43,19 @@ export async function resolveState(backend: EthBackend, selector: BlockSelector)
  * block is looked up now; the returned function pins the state (it stays as it is while mini-blocks
  * commit; `state.release()` when done) when the call starts running.
  */
-export function pinnedStateOpener(backend: EthBackend, selector: BlockSelector): Promise<() => { state: PinnedState; env: BlockEnv }> {
+export function pinnedStateOpener(
+  backend: EthBackend,
+  selector: BlockSelector,
+): Promise<() => { state: PinnedState; env: BlockEnv }> {
   return stateOpener(backend, selector, (number) => backend.chain.pinState(number))
 }
 
 /** `stateAt(undefined)`: the newest mini-block's state; `stateAt(n)`: sealed block n's. */
-async function stateOpener<S extends StateReader>(backend: EthBackend, selector: BlockSelector, stateAt: (number: bigint | undefined) => S): Promise<() => { state: S; env: BlockEnv }> {
+async function stateOpener<S extends StateReader>(
+  backend: EthBackend,
+  selector: BlockSelector,
+  stateAt: (number: bigint | undefined) => S,
+): Promise<() => { state: S; env: BlockEnv }> {
   const chain = backend.chain
   if (selector.kind === 'tag' && (selector.tag === 'latest' || selector.tag === 'pending')) {
     return () => {
@@ -91,6 +100,7 @@ async function stateOpener<S extends StateReader>(backend: EthBackend, selector:
 
 export function blockNumberOf(chain: ChainView, selector: BlockSelector, index: number): bigint {
   if (selector.kind === 'number') return selector.number
-  if (selector.kind === 'tag') return selector.tag === 'earliest' ? 0n : selector.tag === 'pending' ? chain.pendingBlockNumber : chain.head.header.number
+  if (selector.kind === 'tag')
+    return selector.tag === 'earliest' ? 0n : selector.tag === 'pending' ? chain.pendingBlockNumber : chain.head.header.number
   throw invalidParams(`invalid argument ${index}: a block hash is not allowed here`)
 }

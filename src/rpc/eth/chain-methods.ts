@@ -4,7 +4,14 @@ import type { MethodRegistry } from '../registry.ts'
 import { expectParams, parseBlockTag, parseBoolean, parseHash, parseQuantity, toQuantity, type BlockSelector } from '../params.ts'
 import type { EthBackend } from './backend.ts'
 import { resolveSealedBlock } from './block-selector.ts'
-import { formatBlock, formatReceipt, formatTransaction, unsealedBlockHash, unsealedBlockNumber, type RpcObject } from './format.ts'
+import {
+  formatBlock,
+  formatReceipt,
+  formatTransaction,
+  unsealedBlockHash,
+  unsealedBlockNumber,
+  type RpcObject,
+} from './format.ts'
 
 export const CLIENT_VERSION = `megaeth-node/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -104,7 +111,9 @@ export function registerChainMethods(registry: MethodRegistry, backend: EthBacke
     eth_getTransactionReceipt: async (params) => {
       const [hash] = expectParams(params, 1)
       const found = await chain.receipt(parseHash(hash, 0))
-      return found === undefined ? null : formatReceipt(found.receipt, found.blockHash ?? unsealedBlockHash(found.receipt.blockNumber))
+      return found === undefined
+        ? null
+        : formatReceipt(found.receipt, found.blockHash ?? unsealedBlockHash(found.receipt.blockNumber))
     },
     mega_nodeInfo: () => backend.nodeInfo(),
   })
@@ -148,7 +157,14 @@ function pendingBlock(backend: EthBackend, full: boolean): RpcObject {
     baseFeePerGas: toQuantity(baseFee),
     logsBloom: null,
     transactions: full
-      ? raws.map((raw, i) => formatTransaction(backend.decode(raw), { blockHash: null, blockNumber: number, transactionIndex: i, effectiveGasPrice: receipts[i]!.effectiveGasPrice }))
+      ? raws.map((raw, i) =>
+          formatTransaction(backend.decode(raw), {
+            blockHash: null,
+            blockNumber: number,
+            transactionIndex: i,
+            effectiveGasPrice: receipts[i]!.effectiveGasPrice,
+          }),
+        )
       : receipts.map((r) => r.transactionHash as Hex),
     uncles: [],
     withdrawals: [],

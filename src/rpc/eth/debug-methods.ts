@@ -12,14 +12,18 @@ import { resolveSealedBlock } from './block-selector.ts'
  * `debug_executionWitness`, MegaETH's `mega_getBlockWitness`): what a stateless verifier needs.
  */
 export function registerDebugMethods(registry: MethodRegistry, backend: EthBackend): void {
-  const sealed = async (tag: unknown): Promise<SealedBlock | undefined> => resolveSealedBlock(backend.chain, parseBlockTag(tag, 0))
+  const sealed = async (tag: unknown): Promise<SealedBlock | undefined> =>
+    resolveSealedBlock(backend.chain, parseBlockTag(tag, 0))
 
   const witnessOf = async (block: SealedBlock | undefined): Promise<ExecutionWitnessJson | null> => {
     if (block === undefined) return null
     const number = block.header.number
     if (number === 0n) throw resourceUnavailable('block 0 has no witness: genesis is not executed')
     const witness = await backend.witness(number)
-    if (witness === undefined) throw resourceUnavailable(`the witness of block ${number} is no longer kept (this node keeps the most recent blocks' witnesses only)`)
+    if (witness === undefined)
+      throw resourceUnavailable(
+        `the witness of block ${number} is no longer kept (this node keeps the most recent blocks' witnesses only)`,
+      )
     return witnessToJson(witness)
   }
 
@@ -45,10 +49,14 @@ export function registerDebugMethods(registry: MethodRegistry, backend: EthBacke
     },
     mega_getBlockWitness: async (params) => {
       const [query] = expectParams(params, 1)
-      if (typeof query !== 'object' || query === null || Array.isArray(query)) throw invalidArgument(0, 'expected an object { blockNumber?, blockHash? }')
+      if (typeof query !== 'object' || query === null || Array.isArray(query))
+        throw invalidArgument(0, 'expected an object { blockNumber?, blockHash? }')
       const { blockNumber, blockHash } = query as { blockNumber?: unknown; blockHash?: unknown }
       if (blockNumber === undefined && blockHash === undefined) throw invalidArgument(0, 'give blockNumber, blockHash or both')
-      const byNumber = blockNumber === undefined ? undefined : await backend.chain.blockByNumber(parseQuantity(blockNumber, 0, { field: 'blockNumber', maxBits: 64 }))
+      const byNumber =
+        blockNumber === undefined
+          ? undefined
+          : await backend.chain.blockByNumber(parseQuantity(blockNumber, 0, { field: 'blockNumber', maxBits: 64 }))
       if (blockHash === undefined) return witnessOf(byNumber)
       const hash = parseHash(blockHash, 0, { field: 'blockHash' })
       if (blockNumber !== undefined && byNumber?.hash !== hash) return null

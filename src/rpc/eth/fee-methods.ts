@@ -51,7 +51,13 @@ export function registerFeeMethods(registry: MethodRegistry, backend: EthBackend
         if (percentiles !== undefined) rewards.push(rewardPercentiles(block, percentiles))
       }
       // The base fee of the block after `newest` (Hardhat reads baseFeePerGas[1] of a 1-block history).
-      baseFees.push(toQuantity(newest === head ? backend.pendingBaseFee() : ((await backend.chain.blockByNumber(newest + 1n))?.header.baseFeePerGas ?? 0n)))
+      baseFees.push(
+        toQuantity(
+          newest === head
+            ? backend.pendingBaseFee()
+            : ((await backend.chain.blockByNumber(newest + 1n))?.header.baseFeePerGas ?? 0n),
+        ),
+      )
       return {
         oldestBlock: toQuantity(count === 0n ? newest + 1n : oldest),
         baseFeePerGas: count === 0n ? [] : baseFees,
@@ -79,7 +85,8 @@ function parsePercentiles(value: unknown): number[] | undefined {
   value.forEach((p, i) => {
     if (p < 0 || p > 100) throw invalidParams(`invalid reward percentile: ${goFloat(p)}`)
     const previous = value[i - 1] as number | undefined
-    if (previous !== undefined && p <= previous) throw invalidParams(`invalid reward percentile: #${i - 1}:${goFloat(previous)} >= #${i}:${goFloat(p)}`)
+    if (previous !== undefined && p <= previous)
+      throw invalidParams(`invalid reward percentile: #${i - 1}:${goFloat(previous)} >= #${i}:${goFloat(p)}`)
   })
   return value
 }
@@ -93,7 +100,9 @@ function goFloat(value: number): string {
 function rewardPercentiles(block: SealedBlock, percentiles: number[]): string[] {
   const baseFee = block.header.baseFeePerGas ?? 0n
   if (block.receipts.length === 0) return percentiles.map(() => '0x0')
-  const txs = block.receipts.map((r) => ({ tip: r.effectiveGasPrice - baseFee, gas: r.gasUsed })).sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
+  const txs = block.receipts
+    .map((r) => ({ tip: r.effectiveGasPrice - baseFee, gas: r.gasUsed }))
+    .sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
   const totalGas = Number(block.header.gasUsed)
   let index = 0
   let sum = Number(txs[0]!.gas)

@@ -13,7 +13,7 @@ import type { MiniBlock } from '../../chain/mini-block.ts'
 import type { TxReceipt } from '../../chain/receipt.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
-import { RpcError, invalidInput, invalidParams, limitExceeded, resourceUnavailable } from '../errors.ts'
+import { type RpcError, invalidInput, invalidParams, limitExceeded, resourceUnavailable } from '../errors.ts'
 import { expectParams, invalidArgument } from '../params.ts'
 import type { RpcHandler } from '../registry.ts'
 import { newSubscriptionId } from '../ws-connection.ts'
@@ -29,7 +29,11 @@ export type ListenerErrorHandler = (error: unknown, where: string) => void
  * Wraps a chain-event listener: ChainView emits synchronously from the producer's and sealer's
  * paths, so an exception escaping here would fail block production, not just this RPC feature.
  */
-export function guardListener<A extends unknown[]>(where: string, onError: ListenerErrorHandler, fn: (...args: A) => void): (...args: A) => void {
+export function guardListener<A extends unknown[]>(
+  where: string,
+  onError: ListenerErrorHandler,
+  fn: (...args: A) => void,
+): (...args: A) => void {
   return (...args) => {
     try {
       fn(...args)
@@ -57,7 +61,10 @@ function lastMiniBlockNumber(chain: ChainView): bigint {
  * a replica catching up from sealed blocks — when its EVM block is sealed (`blockHash` set).
  * Relies on mini-block numbers being published in ascending order. Returns the detach function.
  */
-export function watchLiveReceipts(chain: ChainView, listener: (receipts: readonly TxReceipt[], blockHash: Hex | null) => void): () => void {
+export function watchLiveReceipts(
+  chain: ChainView,
+  listener: (receipts: readonly TxReceipt[], blockHash: Hex | null) => void,
+): () => void {
   let lastSeen = lastMiniBlockNumber(chain)
   const onMiniBlock = (block: MiniBlock): void => {
     if (block.number <= lastSeen) return
@@ -202,11 +209,24 @@ export class FilterManager {
   start(): void {
     if (this.running) return
     const { chain } = this.backend
-    this.detach.push(watchLiveReceipts(chain, guardListener('filters: logs', this.onListenerError, (receipts, blockHash) => this.onReceipts(receipts, blockHash))))
-    const onBlock = guardListener('filters: blocks', this.onListenerError, (block: SealedBlock) => this.pushHash('blocks', block.hash))
+    this.detach.push(
+      watchLiveReceipts(
+        chain,
+        guardListener('filters: logs', this.onListenerError, (receipts, blockHash) => this.onReceipts(receipts, blockHash)),
+      ),
+    )
+    const onBlock = guardListener('filters: blocks', this.onListenerError, (block: SealedBlock) =>
+      this.pushHash('blocks', block.hash),
+    )
     chain.events.on('block', onBlock)
     this.detach.push(() => chain.events.off('block', onBlock))
-    this.detach.push(this.backend.onPendingTransaction(guardListener('filters: pending transactions', this.onListenerError, (hash: Hex) => this.pushHash('pendingTransactions', hash))))
+    this.detach.push(
+      this.backend.onPendingTransaction(
+        guardListener('filters: pending transactions', this.onListenerError, (hash: Hex) =>
+          this.pushHash('pendingTransactions', hash),
+        ),
+      ),
+    )
     const timeout = this.backend.options.filterTimeoutMs
     // A few sweeps per timeout bounds how long past its deadline a filter lingers.
     const interval = Math.min(Math.max(Math.floor(timeout / 4), 10), 60_000)
@@ -241,7 +261,11 @@ export class FilterManager {
   }
 
   newPendingTransactionFilter(client: string): Hex {
-    return this.install(client, { kind: 'pendingTransactions', pending: new RingBuffer<Hex>(this.capacity), lastPolled: this.now() })
+    return this.install(client, {
+      kind: 'pendingTransactions',
+      pending: new RingBuffer<Hex>(this.capacity),
+      lastPolled: this.now(),
+    })
   }
 
   /** What accumulated since the last poll: logs, block hashes or transaction hashes. */
@@ -251,7 +275,9 @@ export class FilterManager {
     if (state.kind !== 'logs') return state.pending.drain()
     if (state.pending === undefined) {
       this.remove(id as Hex, state)
-      throw limitExceeded(`filter overflowed: more than ${this.capacity} logs since the last poll; install a new filter and use eth_getLogs to recover the gap`)
+      throw limitExceeded(
+        `filter overflowed: more than ${this.capacity} logs since the last poll; install a new filter and use eth_getLogs to recover the gap`,
+      )
     }
     const out = state.pending
     state.pending = []
@@ -305,9 +331,11 @@ export class FilterManager {
     // A wiring mistake (never started) would otherwise look like a chain without activity.
     if (!this.running) throw resourceUnavailable('filters are not available: the filter manager is not running')
     const { maxFilters, maxFiltersPerClient } = this.backend.options
-    if (this.filters.size >= maxFilters) throw limitExceeded(`limit exceeded: ${this.filters.size} filters installed (max ${maxFilters})`)
+    if (this.filters.size >= maxFilters)
+      throw limitExceeded(`limit exceeded: ${this.filters.size} filters installed (max ${maxFilters})`)
     const installed = this.perClient.get(client) ?? 0
-    if (installed >= maxFiltersPerClient) throw limitExceeded(`limit exceeded: ${installed} filters installed by this client (max ${maxFiltersPerClient})`)
+    if (installed >= maxFiltersPerClient)
+      throw limitExceeded(`limit exceeded: ${installed} filters installed by this client (max ${maxFiltersPerClient})`)
     let id = newSubscriptionId()
     while (this.filters.has(id)) id = newSubscriptionId()
     this.filters.set(id, { ...filter, client })
@@ -355,7 +383,10 @@ export class FilterManager {
 }
 
 function inLiveRange(state: LogFilterState, blockNumber: bigint): boolean {
-  return (state.minBlock === undefined || blockNumber >= state.minBlock) && (state.maxBlock === undefined || blockNumber <= state.maxBlock)
+  return (
+    (state.minBlock === undefined || blockNumber >= state.minBlock) &&
+    (state.maxBlock === undefined || blockNumber <= state.maxBlock)
+  )
 }
 
 /** Filter ids are opaque strings; ours are lower-case hex, so case is normalized for lenient clients. */

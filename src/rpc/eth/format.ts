@@ -35,9 +35,18 @@ export interface TxPlacement {
   effectiveGasPrice: bigint
 }
 
-export function formatBlock(block: SealedBlock, fullTransactions: boolean, decode: (raw: Uint8Array) => TypedTransaction): RpcObject {
+export function formatBlock(
+  block: SealedBlock,
+  fullTransactions: boolean,
+  decode: (raw: Uint8Array) => TypedTransaction,
+): RpcObject {
   const h = block.header
-  const placement = (i: number): TxPlacement => ({ blockHash: block.hash, blockNumber: h.number, transactionIndex: i, effectiveGasPrice: block.receipts[i]!.effectiveGasPrice })
+  const placement = (i: number): TxPlacement => ({
+    blockHash: block.hash,
+    blockNumber: h.number,
+    transactionIndex: i,
+    effectiveGasPrice: block.receipts[i]!.effectiveGasPrice,
+  })
   return {
     number: toQuantity(h.number),
     hash: block.hash,

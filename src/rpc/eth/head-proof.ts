@@ -15,9 +15,20 @@ export interface HeadStateView {
  * merkleizer may already hold the next block's trie while its seal commits: serve only when its
  * root is the head's.
  */
-export async function proofAtHead(opened: HeadStateView, blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined> {
+export async function proofAtHead(
+  opened: HeadStateView,
+  blockNumber: bigint,
+  address: Hex,
+  slots: Hex[],
+): Promise<AccountProof | undefined> {
   const head = opened.chain.head.header
   if (blockNumber !== head.number) return undefined
-  const [root, proof] = await Promise.all([opened.merkleizer.root(), opened.merkleizer.getProof(hexToBytes(address), slots.map((s) => hexToBytes(s)))])
+  const [root, proof] = await Promise.all([
+    opened.merkleizer.root(),
+    opened.merkleizer.getProof(
+      hexToBytes(address),
+      slots.map((s) => hexToBytes(s)),
+    ),
+  ])
   return bytesToHex(root) === bytesToHex(head.stateRoot) ? proof : undefined
 }

@@ -77,14 +77,16 @@ function parseAddresses(value: unknown, index: number): Hex[] {
   if (!isPresent(value)) return []
   if (typeof value === 'string') return [parseAddress(value, index, { field: 'address' })]
   if (!Array.isArray(value)) throw invalidArgument(index, 'expected an address or an array of addresses', { field: 'address' })
-  if (value.length > MAX_FILTER_ADDRESSES) throw invalidArgument(index, `exceed max addresses (${MAX_FILTER_ADDRESSES})`, { field: 'address' })
+  if (value.length > MAX_FILTER_ADDRESSES)
+    throw invalidArgument(index, `exceed max addresses (${MAX_FILTER_ADDRESSES})`, { field: 'address' })
   return dedupe(value.map((a) => parseAddress(a, index, { field: 'address' })))
 }
 
 function parseTopics(value: unknown, index: number): Array<Hex[] | null> {
   if (!isPresent(value)) return []
   if (!Array.isArray(value)) throw invalidArgument(index, 'expected an array of topics', { field: 'topics' })
-  if (value.length > MAX_TOPIC_POSITIONS) throw invalidArgument(index, `exceed max topics (${MAX_TOPIC_POSITIONS})`, { field: 'topics' })
+  if (value.length > MAX_TOPIC_POSITIONS)
+    throw invalidArgument(index, `exceed max topics (${MAX_TOPIC_POSITIONS})`, { field: 'topics' })
   return value.map((position: unknown) => parseTopicPosition(position, index))
 }
 
@@ -93,7 +95,8 @@ function parseTopicPosition(position: unknown, index: number): Hex[] | null {
   if (!isPresent(position)) return null
   if (typeof position === 'string') return [parseHash(position, index, { field: 'topics' })]
   if (!Array.isArray(position)) throw invalidArgument(index, 'expected a topic, null or an array of topics', { field: 'topics' })
-  if (position.length > MAX_SUB_TOPICS) throw invalidArgument(index, `exceed max topics (${MAX_SUB_TOPICS} per position)`, { field: 'topics' })
+  if (position.length > MAX_SUB_TOPICS)
+    throw invalidArgument(index, `exceed max topics (${MAX_SUB_TOPICS} per position)`, { field: 'topics' })
   const topics: Hex[] = []
   for (const topic of position as unknown[]) {
     if (!isPresent(topic)) return null

@@ -22,7 +22,11 @@ export interface LogAndSubscriptionHooks {
  * eth_getFilterChanges, eth_getFilterLogs, eth_uninstallFilter, eth_subscribe and eth_unsubscribe.
  * Filter methods answer -32002 until the returned manager is started.
  */
-export function registerLogAndSubscriptionMethods(registry: MethodRegistry, backend: EthBackend, hooks: LogAndSubscriptionHooks = {}): FilterManager {
+export function registerLogAndSubscriptionMethods(
+  registry: MethodRegistry,
+  backend: EthBackend,
+  hooks: LogAndSubscriptionHooks = {},
+): FilterManager {
   const filters = new FilterManager(backend, hooks)
   registry.registerAll({
     eth_getLogs: getLogsHandler(backend),

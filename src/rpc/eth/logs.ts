@@ -24,7 +24,11 @@ export interface ChainSnapshot {
 }
 
 export function snapshotChain(chain: ChainView): ChainSnapshot {
-  return { headNumber: chain.head.header.number, pendingNumber: chain.pendingBlockNumber, unsealed: [...chain.unsealedMiniBlocks] }
+  return {
+    headNumber: chain.head.header.number,
+    pendingNumber: chain.pendingBlockNumber,
+    unsealed: [...chain.unsealedMiniBlocks],
+  }
 }
 
 /**
@@ -80,7 +84,8 @@ export async function queryLogs(
     if (placeholder !== undefined && placeholder > chain.head.header.number) {
       if (placeholder !== chain.pendingBlockNumber) throw resourceNotFound('unknown block')
       // A realtime receipt's placeholder for a block still being built: its mini-blocks so far.
-      for (const mb of chain.unsealedMiniBlocks) if (mb.blockNumber === placeholder) collector.addReceipts(mb.receipts, filter.blockHash)
+      for (const mb of chain.unsealedMiniBlocks)
+        if (mb.blockNumber === placeholder) collector.addReceipts(mb.receipts, filter.blockHash)
       return collector.logs
     }
     const block = placeholder === undefined ? await chain.blockByHash(filter.blockHash) : await chain.blockByNumber(placeholder)
@@ -103,7 +108,12 @@ export async function queryLogs(
 
   const sealedTo = last < snapshot.headNumber ? last : snapshot.headNumber
   if (from <= sealedTo) {
-    const candidates = await chain.candidateLogBlocks({ fromBlock: from, toBlock: sealedTo, addresses: filter.addresses, topics: filter.topics })
+    const candidates = await chain.candidateLogBlocks({
+      fromBlock: from,
+      toBlock: sealedTo,
+      addresses: filter.addresses,
+      topics: filter.topics,
+    })
     for (const number of candidates ?? rangeOf(from, sealedTo)) {
       // A long scan reads LevelDB block by block: stop once the client is gone.
       signal?.throwIfAborted()

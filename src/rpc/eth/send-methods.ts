@@ -20,9 +20,14 @@ export function registerSendMethods(registry: MethodRegistry, backend: EthBacken
       const [raw, timeout] = expectParams(params, 1, 2)
       const timeoutMs = syncTimeout(timeout, options.syncSendTimeoutMs, options.maxSyncSendTimeoutMs)
       const outcome = await backend.submitAndWait(parseBytes(raw, 0), timeoutMs)
-      if (outcome.notReady !== undefined) throw new RpcError(SYNC_NOT_READY_CODE, `transaction not ready: ${outcome.notReady}`, outcome.hash)
+      if (outcome.notReady !== undefined)
+        throw new RpcError(SYNC_NOT_READY_CODE, `transaction not ready: ${outcome.notReady}`, outcome.hash)
       if (outcome.receipt === undefined) {
-        throw new RpcError(SYNC_TIMEOUT_CODE, `the transaction was added to the transaction pool but wasn't processed in ${timeoutMs}ms`, outcome.hash)
+        throw new RpcError(
+          SYNC_TIMEOUT_CODE,
+          `the transaction was added to the transaction pool but wasn't processed in ${timeoutMs}ms`,
+          outcome.hash,
+        )
       }
       return formatReceipt(outcome.receipt, null)
     },
@@ -46,4 +51,3 @@ export function syncTimeout(value: unknown, fallback: number, max: number): numb
   if (ms === undefined || ms <= 0) ms = fallback
   return ms > max ? max : ms
 }
-

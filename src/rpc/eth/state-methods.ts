@@ -8,7 +8,19 @@ import type { StateReader } from '../../state/state-reader.ts'
 import { stripLeadingZeros } from '../../state/journaled-state.ts'
 import { executionReverted, invalidInput, invalidParams, limitExceeded, resourceUnavailable } from '../errors.ts'
 import type { MethodRegistry, RpcContext } from '../registry.ts'
-import { expectParams, invalidArgument, parseAddress, parseBlockTag, parseBytes, parseHash, parseQuantity, parseStorageKey, toData, toQuantity, type BlockSelector } from '../params.ts'
+import {
+  expectParams,
+  invalidArgument,
+  parseAddress,
+  parseBlockTag,
+  parseBytes,
+  parseHash,
+  parseQuantity,
+  parseStorageKey,
+  toData,
+  toQuantity,
+  type BlockSelector,
+} from '../params.ts'
 import type { EthBackend } from './backend.ts'
 import { blockNumberOf, pinnedStateOpener, resolveState } from './block-selector.ts'
 
@@ -46,7 +58,9 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
     eth_call: async (params, ctx) => {
       const [call, tag, overrides] = expectParams(params, 1, 3)
       const message = parseCallMessage(call, 0, backend.options.gasCap)
-      return callResult(await runCall(backend, ctx, parseBlockTag(tag, 1, LATEST), parseOverrides(overrides, 2), { kind: 'call', message }))
+      return callResult(
+        await runCall(backend, ctx, parseBlockTag(tag, 1, LATEST), parseOverrides(overrides, 2), { kind: 'call', message }),
+      )
     },
     eth_estimateGas: async (params, ctx) => {
       const [call, tag, overrides] = expectParams(params, 1, 3)
@@ -57,7 +71,9 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
     eth_createAccessList: async (params, ctx) => {
       const [call, tag] = expectParams(params, 1, 2)
       const message = parseCallMessage(call, 0, backend.options.gasCap)
-      return accessListResult(await runCall(backend, ctx, parseBlockTag(tag, 1, LATEST), undefined, { kind: 'createAccessList', message }))
+      return accessListResult(
+        await runCall(backend, ctx, parseBlockTag(tag, 1, LATEST), undefined, { kind: 'createAccessList', message }),
+      )
     },
     eth_getProof: async (params) => {
       const [address, slots, tag] = expectParams(params, 3)
@@ -67,7 +83,8 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       const keys = storageKeys.map((k) => k.key)
       const number = blockNumberOf(backend.chain, parseBlockTag(tag, 2), 2)
       const proof = await backend.proof(number, addr, keys)
-      if (proof === undefined) throw resourceUnavailable(`proofs are served for the newest sealed block (${backend.chain.head.header.number}) only`)
+      if (proof === undefined)
+        throw resourceUnavailable(`proofs are served for the newest sealed block (${backend.chain.head.header.number}) only`)
       const state = backend.chain.stateAtBlock(number)
       const account = state.getAccount(addr)
       return {
@@ -78,7 +95,11 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
         codeHash: toData(account?.codeHash ?? KECCAK256_NULL),
         storageHash: toData(proof.storageHash),
         // geth echoes a key given as 32 bytes as data and a shorter one as a quantity.
-        storageProof: proof.storageProof.map((p, i) => ({ key: storageKeys[i]!.inputLength === 32 ? keys[i]! : toQuantity(BigInt(keys[i]!)), value: toQuantity(BigInt(bytesToHex(p.value.length === 0 ? new Uint8Array(1) : p.value))), proof: p.proof.map(toData) })),
+        storageProof: proof.storageProof.map((p, i) => ({
+          key: storageKeys[i]!.inputLength === 32 ? keys[i]! : toQuantity(BigInt(keys[i]!)),
+          value: toQuantity(BigInt(bytesToHex(p.value.length === 0 ? new Uint8Array(1) : p.value))),
+          proof: p.proof.map(toData),
+        })),
       }
     },
   })
@@ -98,11 +119,21 @@ function codeOf(state: StateReader, address: Hex): Uint8Array {
  * Runs `task` in a call worker against the state at `selector` as it is when the task starts (pinned:
  * mini-blocks committing meanwhile do not change what the call sees), with `overrides` on top.
  */
-async function runCall(backend: EthBackend, ctx: RpcContext, selector: BlockSelector, overrides: StateOverrides | undefined, task: CallTask): Promise<CallTaskOutcome> {
+async function runCall(
+  backend: EthBackend,
+  ctx: RpcContext,
+  selector: BlockSelector,
+  overrides: StateOverrides | undefined,
+  task: CallTask,
+): Promise<CallTaskOutcome> {
   const pin = await pinnedStateOpener(backend, selector)
   const open = () => {
     const { state, env } = pin()
-    return { state: overrides === undefined ? state : new OverriddenState(state, overrides.accounts, overrides.codes), env, release: () => state.release() }
+    return {
+      state: overrides === undefined ? state : new OverriddenState(state, overrides.accounts, overrides.codes),
+      env,
+      release: () => state.release(),
+    }
   }
   try {
     return await backend.calls.run({ client: ctx.remoteAddress, open, task })
@@ -146,8 +177,10 @@ export function parseCallMessage(value: unknown, index: number, gasCap: bigint):
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(index, 'expected a call object')
   const o = value as Record<string, unknown>
   // gas and nonce are 64-bit (geth's hexutil.Uint64), the rest uint256.
-  const quantity = (field: string, maxBits = 256): bigint | undefined => (o[field] === undefined || o[field] === null ? undefined : parseQuantity(o[field], index, { field, maxBits }))
-  const address = (field: string): Hex | undefined => (o[field] === undefined || o[field] === null ? undefined : lower(parseAddress(o[field], index, { field })))
+  const quantity = (field: string, maxBits = 256): bigint | undefined =>
+    o[field] === undefined || o[field] === null ? undefined : parseQuantity(o[field], index, { field, maxBits })
+  const address = (field: string): Hex | undefined =>
+    o[field] === undefined || o[field] === null ? undefined : lower(parseAddress(o[field], index, { field }))
   if (o.data !== undefined && o.input !== undefined && o.data !== o.input) {
     throw invalidParams(`invalid argument ${index}: both "data" and "input" are set and differ; set one`)
   }
@@ -180,14 +213,22 @@ export function parseCallMessage(value: unknown, index: number, gasCap: bigint):
       const entry = item as { address?: unknown; storageKeys?: unknown }
       if (!Array.isArray(entry?.storageKeys)) throw invalidArgument(index, `accessList[${i}].storageKeys must be an array`)
       // 32-byte hashes exactly, as geth's access-list JSON (common.Hash) takes them.
-      return { address: lower(parseAddress(entry.address, index, { field: `accessList[${i}].address` })), storageKeys: entry.storageKeys.map((k) => parseHash(k, index, { field: `accessList[${i}].storageKeys` })) }
+      return {
+        address: lower(parseAddress(entry.address, index, { field: `accessList[${i}].address` })),
+        storageKeys: entry.storageKeys.map((k) => parseHash(k, index, { field: `accessList[${i}].storageKeys` })),
+      }
     })
   }
   if (Array.isArray(o.authorizationList)) {
     message.authorizationList = o.authorizationList.map((item: unknown, i: number) => {
       if (typeof item !== 'object' || item === null) throw invalidArgument(index, `authorizationList[${i}] must be an object`)
       const entry = item as Record<string, unknown>
-      const field = (name: string): Hex => toQuantity(parseQuantity(entry[name] ?? (name === 'yParity' ? entry.v : undefined), index, { field: `authorizationList[${i}].${name}` })) as Hex
+      const field = (name: string): Hex =>
+        toQuantity(
+          parseQuantity(entry[name] ?? (name === 'yParity' ? entry.v : undefined), index, {
+            field: `authorizationList[${i}].${name}`,
+          }),
+        ) as Hex
       return {
         chainId: field('chainId'),
         address: lower(parseAddress(entry.address, index, { field: `authorizationList[${i}].address` })),
@@ -214,9 +255,11 @@ export function parseOverrides(value: unknown, index: number): StateOverrides | 
   const codes = new Map<Hex, Uint8Array>()
   for (const [rawAddress, rawOverride] of Object.entries(value as Record<string, unknown>)) {
     const address = lower(parseAddress(rawAddress, index))
-    if (typeof rawOverride !== 'object' || rawOverride === null) throw invalidArgument(index, `override of ${address} must be an object`)
+    if (typeof rawOverride !== 'object' || rawOverride === null)
+      throw invalidArgument(index, `override of ${address} must be an object`)
     const o = rawOverride as Record<string, unknown>
-    if (o.state !== undefined && o.stateDiff !== undefined) throw invalidArgument(index, `override of ${address} has both state and stateDiff`)
+    if (o.state !== undefined && o.stateDiff !== undefined)
+      throw invalidArgument(index, `override of ${address} has both state and stateDiff`)
     const override: AccountOverride = {}
     if (o.balance !== undefined) override.balance = parseQuantity(o.balance, index, { field: `${address}.balance` })
     if (o.nonce !== undefined) override.nonce = parseQuantity(o.nonce, index, { field: `${address}.nonce`, maxBits: 64 })
@@ -234,7 +277,8 @@ export function parseOverrides(value: unknown, index: number): StateOverrides | 
 }
 
 function parseSlots(value: unknown, index: number, address: Hex): Map<Hex, Uint8Array> {
-  if (typeof value !== 'object' || value === null) throw invalidArgument(index, `storage override of ${address} must be an object`)
+  if (typeof value !== 'object' || value === null)
+    throw invalidArgument(index, `storage override of ${address} must be an object`)
   const slots = new Map<Hex, Uint8Array>()
   // Slots and values are 32-byte words (geth: common.Hash); shorter spellings are left-padded as storage keys are,
   // longer ones refused (they used to be truncated to their last 32 bytes).

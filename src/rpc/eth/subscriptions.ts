@@ -57,7 +57,12 @@ export function formatMiniBlock(block: MiniBlock, txs: readonly TypedTransaction
     transactions: txs.map((tx, i) => {
       // A mini-block carries one receipt per transaction (its codec checks that).
       const receipt = block.receipts[i]!
-      return formatTransaction(tx, { blockHash: null, blockNumber: block.blockNumber, transactionIndex: receipt.transactionIndex, effectiveGasPrice: receipt.effectiveGasPrice })
+      return formatTransaction(tx, {
+        blockHash: null,
+        blockNumber: block.blockNumber,
+        transactionIndex: receipt.transactionIndex,
+        effectiveGasPrice: receipt.effectiveGasPrice,
+      })
     }),
     receipts: block.receipts.map((r) => formatReceipt(r, null)),
   }
@@ -148,10 +153,18 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
     }
     const realtime = isPendingTag(filter.fromBlock) && isPendingTag(filter.toBlock)
     if (realtime) {
-      return (emit) => watchLiveReceipts(chain, guardListener('subscriptions: realtime logs', onError, (receipts, blockHash) => emitMatching(emit, receipts, blockHash)))
+      return (emit) =>
+        watchLiveReceipts(
+          chain,
+          guardListener('subscriptions: realtime logs', onError, (receipts, blockHash) =>
+            emitMatching(emit, receipts, blockHash),
+          ),
+        )
     }
     return (emit) => {
-      const listener = guardListener('subscriptions: logs', onError, (block: SealedBlock) => emitMatching(emit, block.receipts, block.hash))
+      const listener = guardListener('subscriptions: logs', onError, (block: SealedBlock) =>
+        emitMatching(emit, block.receipts, block.hash),
+      )
       chain.events.on('block', listener)
       return () => chain.events.off('block', listener)
     }
@@ -161,11 +174,19 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
     // `true` asks for full transaction objects (geth ≥ 1.11). The pool exposes only hashes to RPC, so
     // the flag is accepted and hashes are sent either way.
     if (arg !== undefined && typeof arg !== 'boolean') throw invalidArgument(1, 'expected a boolean (full transactions)')
-    return (emit) => backend.onPendingTransaction(guardListener('subscriptions: newPendingTransactions', onError, (hash: Hex) => emit(hash)))
+    return (emit) =>
+      backend.onPendingTransaction(guardListener('subscriptions: newPendingTransactions', onError, (hash: Hex) => emit(hash)))
   }
 
   const miniBlockStream: Attach = (emit) => {
-    const listener = guardListener('subscriptions: miniBlocks', onError, (block: MiniBlock, txs: readonly TxSource[]) => emit(miniBlockOf(block, txs.map((source) => source.tx))))
+    const listener = guardListener('subscriptions: miniBlocks', onError, (block: MiniBlock, txs: readonly TxSource[]) =>
+      emit(
+        miniBlockOf(
+          block,
+          txs.map((source) => source.tx),
+        ),
+      ),
+    )
     chain.events.on('miniBlock', listener)
     return () => chain.events.off('miniBlock', listener)
   }
@@ -204,7 +225,10 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
         case 'stateChanges':
           return subscribe(conn, stateChanges(arg))
         default:
-          throw invalidArgument(0, `unsupported subscription type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : type)}; supported: ${SUBSCRIPTION_TYPES.join(', ')}`)
+          throw invalidArgument(
+            0,
+            `unsupported subscription type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : type)}; supported: ${SUBSCRIPTION_TYPES.join(', ')}`,
+          )
       }
     },
     eth_unsubscribe: (params, ctx) => {

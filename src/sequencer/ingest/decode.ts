@@ -131,7 +131,11 @@ export function getTxCodec(common: Common): TxCodec {
       maxInitCodeSize: prepared.isActivatedEIP(3860) ? prepared.param('maxInitCodeSize') : 0n,
       txOptions,
       plainCallGas: supportsNativeTransfers(prepared)
-        ? { base: prepared.param('txGas'), zeroByte: prepared.param('txDataZeroGas'), nonZeroByte: prepared.param('txDataNonZeroGas') }
+        ? {
+            base: prepared.param('txGas'),
+            zeroByte: prepared.param('txDataZeroGas'),
+            nonZeroByte: prepared.param('txDataNonZeroGas'),
+          }
         : undefined,
       setCodeTxs: prepared.isActivatedEIP(7702),
       calldataFloor: prepared.isActivatedEIP(7623),
@@ -298,7 +302,8 @@ export function verifyRawTransaction(raw: Uint8Array, codec: TxCodec, limits: De
 
   const gasLimit = integer(values, layout.gasLimit)
   // geth checks the fork's cap (EIP-7825) before the block's limit.
-  if (codec.txGasLimitCap !== undefined && gasLimit > codec.txGasLimitCap) throw rejectTx('gas-limit-too-high', { cap: codec.txGasLimitCap, gas: gasLimit })
+  if (codec.txGasLimitCap !== undefined && gasLimit > codec.txGasLimitCap)
+    throw rejectTx('gas-limit-too-high', { cap: codec.txGasLimitCap, gas: gasLimit })
   if (gasLimit > limits.blockGasLimit) throw rejectTx('gas-limit')
   if (integer(values, layout.priorityFee) > integer(values, layout.maxFee)) throw rejectTx('tip-above-fee-cap')
   const data = bytes(values, layout.data)
@@ -423,7 +428,13 @@ export function toDecodedTx(raw: Uint8Array, verified: VerifiedTx, codec: TxCode
 }
 
 export function toWireDecodedTx(raw: Uint8Array, verified: VerifiedTx): WireDecodedTx {
-  return { hash: toHex(verified.hash), sender: verified.sender, senderPubKey: verified.senderPubKey, size: raw.length, ...verified.scalars }
+  return {
+    hash: toHex(verified.hash),
+    sender: verified.sender,
+    senderPubKey: verified.senderPubKey,
+    size: raw.length,
+    ...verified.scalars,
+  }
 }
 
 /**
@@ -439,7 +450,17 @@ export function fromWireDecodedTx(raw: Uint8Array, wire: WireDecodedTx, codec: T
   if (tx !== undefined) seedSenderAddress(tx, new Address(hexToBytes(wire.sender)))
   const transfer: PlainTransfer | undefined =
     wire.plainTransferShape && wire.to !== null
-      ? { hash: wire.hash, type: wire.type as 0 | 1 | 2, sender: wire.sender, to: wire.to, nonce: wire.nonce, value: wire.value, gasLimit: wire.gasLimit, maxFeePerGas: wire.maxFeePerGas, maxPriorityFeePerGas: wire.maxPriorityFeePerGas }
+      ? {
+          hash: wire.hash,
+          type: wire.type as 0 | 1 | 2,
+          sender: wire.sender,
+          to: wire.to,
+          nonce: wire.nonce,
+          value: wire.value,
+          gasLimit: wire.gasLimit,
+          maxFeePerGas: wire.maxFeePerGas,
+          maxPriorityFeePerGas: wire.maxPriorityFeePerGas,
+        }
       : undefined
   const header: TxHeader = {
     hash: wire.hash,

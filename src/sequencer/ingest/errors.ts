@@ -29,13 +29,15 @@ const REJECT_MESSAGES = {
   /** EIP-7825 (Osaka): geth's ErrGasLimitTooHigh. */
   'gas-limit-too-high': (p: { cap: bigint; gas: bigint }) => `transaction gas limit too high (cap: ${p.cap}, tx: ${p.gas})`,
   /** EIP-7623 (Prague): geth's ErrFloorDataGas. */
-  'floor-data-gas': (p: { gas: bigint; minimum: bigint }) => `insufficient gas for floor data gas cost: gas ${p.gas}, minimum needed ${p.minimum}`,
+  'floor-data-gas': (p: { gas: bigint; minimum: bigint }) =>
+    `insufficient gas for floor data gas cost: gas ${p.gas}, minimum needed ${p.minimum}`,
   /** EIP-7702: geth's ErrEmptyAuthList and ErrSetCodeTxCreate. */
   'empty-auth-list': () => 'EIP-7702 transaction with empty auth list',
   'set-code-create': () => 'EIP-7702 transaction cannot be used to create contract',
   'tip-above-fee-cap': () => 'max priority fee per gas higher than max fee per gas',
   /** EIP-3860: creation txs carry at most 49,152 bytes of init code. */
-  'initcode-too-large': (p: { size: number; limit: bigint }) => `max initcode size exceeded: code size ${p.size}, limit ${p.limit}`,
+  'initcode-too-large': (p: { size: number; limit: bigint }) =>
+    `max initcode size exceeded: code size ${p.size}, limit ${p.limit}`,
   'nonce-too-low': (p: { next: bigint; nonce: bigint }) => `nonce too low: next nonce ${p.next}, tx nonce ${p.nonce}`,
   /** Further ahead of the sender's pending nonce than the pool's max gap. */
   'nonce-too-high': () => 'nonce too high',

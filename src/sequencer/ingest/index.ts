@@ -22,5 +22,11 @@ export {
   type VerifiedTx,
   type WireDecodedTx,
 } from './decode.ts'
-export { DEFAULT_INGEST_MAX_BATCH, IngestPool, IngestPoolStoppedError, type DecodeOutcome, type IngestPoolOptions } from './pool.ts'
+export {
+  DEFAULT_INGEST_MAX_BATCH,
+  IngestPool,
+  IngestPoolStoppedError,
+  type DecodeOutcome,
+  type IngestPoolOptions,
+} from './pool.ts'
 export type { IngestTask, WireDecodeOutcome } from './worker.ts'

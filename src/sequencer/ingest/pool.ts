@@ -11,7 +11,15 @@
 import { Piscina } from 'piscina'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
 import { defaultIngestWorkers } from '../options.ts'
-import { type DecodeLimits, type DecodedTx, type TxCodec, fromWireDecodedTx, getTxCodec, toDecodedTx, verifyRawTransaction } from './decode.ts'
+import {
+  type DecodeLimits,
+  type DecodedTx,
+  type TxCodec,
+  fromWireDecodedTx,
+  getTxCodec,
+  toDecodedTx,
+  verifyRawTransaction,
+} from './decode.ts'
 import { NodeError, fromPlainError } from '../../primitives/errors.ts'
 import { type TxRejection, isTxRejectedError, rejectTx } from './errors.ts'
 import type { IngestTask, WireDecodeOutcome } from './worker.ts'
@@ -69,8 +77,10 @@ export class IngestPool {
   constructor(opts: IngestPoolOptions) {
     this.workers = opts.workers ?? defaultIngestWorkers()
     this.maxBatch = opts.maxBatch ?? DEFAULT_INGEST_MAX_BATCH
-    if (!Number.isInteger(this.workers) || this.workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${this.workers}`)
-    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${this.maxBatch}`)
+    if (!Number.isInteger(this.workers) || this.workers < 0)
+      throw new RangeError(`workers must be a non-negative integer, got ${this.workers}`)
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
+      throw new RangeError(`maxBatch must be a positive integer, got ${this.maxBatch}`)
     this.chain = { chainId: opts.chain.chainId, name: opts.chain.name }
     this.limits = { ...opts.limits }
     this.codec = getTxCodec(createChainCommon(this.chain))
@@ -88,7 +98,12 @@ export class IngestPool {
         concurrentTasksPerWorker: TASKS_QUEUED_PER_WORKER,
       })
       this.piscina = piscina
-      const warmup: IngestTask = { chain: this.chain, limits: this.limits, packed: new Uint8Array(0), offsets: new Uint32Array([0]) }
+      const warmup: IngestTask = {
+        chain: this.chain,
+        limits: this.limits,
+        packed: new Uint8Array(0),
+        offsets: new Uint32Array([0]),
+      }
       try {
         await Promise.all(Array.from({ length: this.workers * TASKS_QUEUED_PER_WORKER }, () => piscina.run(warmup)))
       } catch (err) {

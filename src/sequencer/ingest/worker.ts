@@ -6,7 +6,14 @@
  */
 import { isMainThread } from 'node:worker_threads'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
-import { type DecodeLimits, type TxCodec, type WireDecodedTx, getTxCodec, toWireDecodedTx, verifyRawTransaction } from './decode.ts'
+import {
+  type DecodeLimits,
+  type TxCodec,
+  type WireDecodedTx,
+  getTxCodec,
+  toWireDecodedTx,
+  verifyRawTransaction,
+} from './decode.ts'
 import { type PlainError, toPlainError } from '../../primitives/errors.ts'
 import { isTxRejectedError, rejectTx } from './errors.ts'
 import { yieldToMainThread } from '../../util/thread-priority.ts'
@@ -46,7 +53,9 @@ export function decodeBatch(task: IngestTask): WireDecodeOutcome[] {
     try {
       out[i] = { ok: true, tx: toWireDecodedTx(raw, verifyRawTransaction(raw, codec, task.limits)) }
     } catch (err) {
-      const rejection = isTxRejectedError(err) ? err : rejectTx('malformed', { detail: err instanceof Error ? err.message : String(err) })
+      const rejection = isTxRejectedError(err)
+        ? err
+        : rejectTx('malformed', { detail: err instanceof Error ? err.message : String(err) })
       out[i] = { ok: false, error: toPlainError(rejection) }
     }
   }

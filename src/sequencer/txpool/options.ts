@@ -38,8 +38,10 @@ export function resolveTxPoolOptions(overrides: Partial<TxPoolOptions> = {}): Tx
     if (value !== undefined) options[key] = value
   }
   for (const [key, value] of Object.entries(options)) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`txpool option ${key} must be a non-negative integer, got ${value}`)
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new RangeError(`txpool option ${key} must be a non-negative integer, got ${value}`)
   }
-  if (options.maxTotal < 1 || options.maxPerSender < 1) throw new RangeError('txpool maxTotal and maxPerSender must be at least 1')
+  if (options.maxTotal < 1 || options.maxPerSender < 1)
+    throw new RangeError('txpool maxTotal and maxPerSender must be at least 1')
   return options
 }

@@ -130,13 +130,16 @@ export class TxPool {
     this.admissionBaseFee = init.baseFee
     this.heapBaseFee = init.baseFee
     this.now = init.now ?? Date.now
-    this.onListenerError = init.onListenerError ?? ((err) => process.emitWarning(err instanceof Error ? err : String(err), 'TxPoolListenerError'))
-    this.senders = new IndexedHeap<Account>(
-      (a, b) => a.key > b.key || (a.key === b.key && a.keySeq < b.keySeq),
-      { get: (a) => a.heapIndex, set: (a, i) => (a.heapIndex = i) },
-    )
+    this.onListenerError =
+      init.onListenerError ?? ((err) => process.emitWarning(err instanceof Error ? err : String(err), 'TxPoolListenerError'))
+    this.senders = new IndexedHeap<Account>((a, b) => a.key > b.key || (a.key === b.key && a.keySeq < b.keySeq), {
+      get: (a) => a.heapIndex,
+      set: (a, i) => (a.heapIndex = i),
+    })
     this.queued = new IndexedHeap<Entry>(
-      (a, b) => a.tx.maxPriorityFeePerGas < b.tx.maxPriorityFeePerGas || (a.tx.maxPriorityFeePerGas === b.tx.maxPriorityFeePerGas && a.seq > b.seq),
+      (a, b) =>
+        a.tx.maxPriorityFeePerGas < b.tx.maxPriorityFeePerGas ||
+        (a.tx.maxPriorityFeePerGas === b.tx.maxPriorityFeePerGas && a.seq > b.seq),
       { get: (e) => e.queuedIndex, set: (e, i) => (e.queuedIndex = i) },
     )
   }
@@ -168,7 +171,11 @@ export class TxPool {
     const stateNonce = account?.stateNonce ?? this.state.getNonce(tx.sender)
     if (tx.nonce < stateNonce) throw rejectTx('nonce-too-low', { next: stateNonce, nonce: tx.nonce })
     if (tx.maxFeePerGas < this.admissionBaseFee) {
-      throw rejectTx('fee-cap-below-base-fee', { address: tx.sender, maxFeePerGas: tx.maxFeePerGas, baseFee: this.admissionBaseFee })
+      throw rejectTx('fee-cap-below-base-fee', {
+        address: tx.sender,
+        maxFeePerGas: tx.maxFeePerGas,
+        baseFee: this.admissionBaseFee,
+      })
     }
     const balance = this.state.getBalance(tx.sender)
     const cost = txCost(tx)
@@ -289,7 +296,8 @@ export class TxPool {
     const promoted: DecodedTx[] = []
     const dropped: DroppedTx[] = []
     for (const account of targets) {
-      if (this.accounts.get(account.address) === account) this.refresh(account, this.state.getNonce(account.address), promoted, dropped)
+      if (this.accounts.get(account.address) === account)
+        this.refresh(account, this.state.getNonce(account.address), promoted, dropped)
     }
     this.emit(promoted, dropped)
   }
@@ -308,7 +316,8 @@ export class TxPool {
     const dropped: DroppedTx[] = [dropInfo(entry.tx, 'failed', reason)]
     const promoted: DecodedTx[] = []
     const account = entry.account
-    if (this.accounts.get(account.address) === account) this.refresh(account, this.state.getNonce(account.address), promoted, dropped)
+    if (this.accounts.get(account.address) === account)
+      this.refresh(account, this.state.getNonce(account.address), promoted, dropped)
     this.emit(promoted, dropped)
     return true
   }
@@ -318,7 +327,10 @@ export class TxPool {
     const cutoff = now - this.options.lifetimeMs
     const expired = this.queued.values().filter((e) => e.queuedSince <= cutoff)
     for (const entry of expired) this.removeEntry(entry)
-    this.emit([], expired.map((e) => dropInfo(e.tx, 'expired')))
+    this.emit(
+      [],
+      expired.map((e) => dropInfo(e.tx, 'expired')),
+    )
     return expired.length
   }
 
@@ -393,7 +405,11 @@ export class TxPool {
   /** Makes room for `tx` by evicting the cheapest queued tx of another sender, if `tx` pays more. */
   private evictFor(tx: DecodedTx): DroppedTx {
     const victim = this.queued.peek()
-    if (victim === undefined || victim.account.address === tx.sender || tx.maxPriorityFeePerGas <= victim.tx.maxPriorityFeePerGas) {
+    if (
+      victim === undefined ||
+      victim.account.address === tx.sender ||
+      tx.maxPriorityFeePerGas <= victim.tx.maxPriorityFeePerGas
+    ) {
       throw rejectTx('pool-full')
     }
     this.removeEntry(victim)
@@ -401,7 +417,17 @@ export class TxPool {
   }
 
   private createAccount(address: Hex, stateNonce: bigint): Account {
-    const account: Account = { address, stateNonce, pendingEnd: stateNonce, txs: new Map(), heapIndex: -1, cursor: stateNonce, key: 0, keySeq: 0, pickEpoch: 0 }
+    const account: Account = {
+      address,
+      stateNonce,
+      pendingEnd: stateNonce,
+      txs: new Map(),
+      heapIndex: -1,
+      cursor: stateNonce,
+      key: 0,
+      keySeq: 0,
+      pickEpoch: 0,
+    }
     this.accounts.set(address, account)
     return account
   }
