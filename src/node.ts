@@ -112,7 +112,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     logger,
     metrics,
   })
-  // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
+  // The eth_call workers boot (a VM each) on the first call; calls sent before one is ready wait.
   const calls = await openCallPool(base, services, opened)
   const host = await startP2p(base, services, data.datadir)
   let rpcUrl = ''
@@ -151,7 +151,7 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
   const sequencerAddress = expectedSequencer(options)
   const data = await openDatadir(base, services)
   const { opened } = data
-  // The call workers boot (a VM each) while the rest starts; calls sent before they are ready wait.
+  // The eth_call workers boot (a VM each) on the first call; calls sent before one is ready wait.
   const calls = await openCallPool(base, services, opened)
   const host = await startP2p(base, services, data.datadir)
   const replica = await Replica.create({

@@ -161,7 +161,9 @@ class CallThread {
  * client floods the pool with looping calls another's call still runs at once.
  */
 export class CallWorkerPool {
-  private readonly threads: CallThread[]
+  private threads: CallThread[] = []
+  /** Whether the workers were spawned: on the first call, not at start-up (see `start`). */
+  private started = false
   /** Queued jobs per client; Map order is the round-robin order. */
   private readonly queued = new Map<string, Job[]>()
   private readonly perClient = new Map<string, number>()
@@ -190,12 +192,23 @@ export class CallWorkerPool {
       throw new RangeError(`call workers must be a positive integer, got ${options.workers}`)
     // With two workers, holding one back would halve one client's throughput (a batch of reads runs one at a time).
     this.maxRunningPerClient = options.workers >= 3 ? options.workers - 1 : options.workers
-    // Started now, not awaited: calls that arrive before a worker is ready wait in the queue.
-    this.threads = Array.from({ length: options.workers }, () => this.spawn())
+  }
+
+  /**
+   * Spawns the workers, once: on the first call (or `whenReady`), not when the node starts. Each boots
+   * tsx, ethereumjs and a VM (~1 s of CPU, ~50 MB); a node that serves no call — a validator's
+   * neighbour, most of a test suite's replicas — should not pay that, and several nodes starting on
+   * one machine slowed each other into missed deadlines when every one booted its workers at once.
+   * The first call waits for a worker without its clock running.
+   */
+  private start(): void {
+    if (this.started || this.closed) return
+    this.started = true
+    this.threads = Array.from({ length: this.options.workers }, () => this.spawn())
   }
 
   get size(): number {
-    return this.threads.length
+    return this.options.workers
   }
 
   /** Workers that have built their VM and are alive. */
@@ -205,6 +218,7 @@ export class CallWorkerPool {
 
   /** Resolves once every worker has built its VM (calls sent before simply wait in the queue). */
   async whenReady(): Promise<void> {
+    this.start()
     await Promise.all(this.threads.map((t) => t.ready))
   }
 
@@ -241,6 +255,7 @@ export class CallWorkerPool {
         resolve,
         reject,
       }
+      this.start()
       if (this.booted) this.startClock(job)
       const queue = this.queued.get(client)
       if (queue === undefined) this.queued.set(client, [job])
