@@ -26,6 +26,7 @@ import {
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
 import {
+  DEV_CHAIN_ANVIL_ARGS,
   DEV_CHAIN_ID,
   DEV_KEYS,
   freePort,
@@ -149,20 +150,7 @@ before(async () => {
   contract('Token')
   const metricsPort = await freePort()
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
-  ;[node, anvil] = await Promise.all([
-    startNode({ args: [`--metrics.port=${metricsPort}`] }),
-    startAnvil([
-      '--chain-id',
-      String(DEV_CHAIN_ID),
-      '--hardfork',
-      'osaka',
-      '--block-base-fee-per-gas',
-      '1000000',
-      '--accounts',
-      '20',
-      '--quiet',
-    ]),
-  ])
+  ;[node, anvil] = await Promise.all([startNode({ args: [`--metrics.port=${metricsPort}`] }), startAnvil(DEV_CHAIN_ANVIL_ARGS)])
 })
 
 after(async () => {

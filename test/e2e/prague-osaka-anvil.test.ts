@@ -25,6 +25,7 @@ import {
 } from 'viem'
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import {
+  DEV_CHAIN_ANVIL_ARGS,
   DEV_CHAIN_ID,
   DEV_KEYS,
   rpc,
@@ -145,20 +146,7 @@ async function sameCall(name: string, to: Address | undefined, data: Hex): Promi
 }
 
 before(async () => {
-  ;[node, anvil] = await Promise.all([
-    startNode(),
-    startAnvil([
-      '--chain-id',
-      String(DEV_CHAIN_ID),
-      '--hardfork',
-      'osaka',
-      '--block-base-fee-per-gas',
-      '1000000',
-      '--accounts',
-      '20',
-      '--quiet',
-    ]),
-  ])
+  ;[node, anvil] = await Promise.all([startNode(), startAnvil(DEV_CHAIN_ANVIL_ARGS)])
 })
 
 after(async () => {

@@ -41,6 +41,22 @@ export const DEV_KEYS: readonly `0x${string}`[] = (() => {
 
 export const DEV_CHAIN_ID = 6342
 
+/**
+ * anvil as the dev chain's twin in differential tests: its chain id, Osaka (the dev chain's fork; pinned, not
+ * anvil's default), a base fee the dev genesis also starts at, the same 20 test-mnemonic accounts.
+ */
+export const DEV_CHAIN_ANVIL_ARGS: readonly string[] = [
+  '--chain-id',
+  String(DEV_CHAIN_ID),
+  '--hardfork',
+  'osaka',
+  '--block-base-fee-per-gas',
+  '1000000',
+  '--accounts',
+  '20',
+  '--quiet',
+]
+
 // --- child tracking -----------------------------------------------------------------------------
 
 const live = new Set<ChildProcess>()
