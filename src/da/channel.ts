@@ -19,6 +19,7 @@
  * each batch an RLP byte string holding `batch_type ‖ content`.
  */
 import { RLP } from '@ethereumjs/rlp'
+import { concatBytes } from '@ethereumjs/util'
 import {
   type CompressOptions,
   compressChannel,
@@ -150,7 +151,7 @@ function assembleFrame(
     return undefined
   }
   if (!frame.isLast) return next
-  events.push({ kind: 'ready', channel: { id: next.id, openL1Block: next.openL1Block, data: concatBytes(next.frames) } })
+  events.push({ kind: 'ready', channel: { id: next.id, openL1Block: next.openL1Block, data: concatBytes(...next.frames) } })
   return undefined
 }
 
@@ -173,7 +174,7 @@ export function encodeChannel(batches: readonly Uint8Array[], compression: Compr
 
 /** The uncompressed channel content: each encoded batch as an RLP byte string, concatenated. */
 export function encodeBatchStream(batches: readonly Uint8Array[]): Uint8Array {
-  return concatBytes(batches.map((batch) => RLP.encode(batch)))
+  return concatBytes(...batches.map((batch) => RLP.encode(batch)))
 }
 
 export interface DecodedChannel {
@@ -211,16 +212,4 @@ function sameId(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0
-  for (const part of parts) size += part.length
-  const out = new Uint8Array(size)
-  let pos = 0
-  for (const part of parts) {
-    out.set(part, pos)
-    pos += part.length
-  }
-  return out
 }
