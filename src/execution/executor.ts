@@ -226,7 +226,12 @@ export class SequentialExecutor {
       return 'TX_INVALID' // no sender recovers from the signature: what runTx failed on next
     }
     const sender = this.state.readAccount(senderAddress)
-    if (sender !== undefined && !equalsBytes(sender.codeHash, KECCAK256_NULL)) return 'TX_SENDER_NOT_EOA'
+    if (
+      sender !== undefined &&
+      !equalsBytes(sender.codeHash, KECCAK256_NULL) &&
+      !isDelegationDesignator(this.state.readCode(bytesToHex(sender.codeHash) as Hex))
+    )
+      return 'TX_SENDER_NOT_EOA'
     // runTx's upfront-cost and max-cost checks together: value plus the gas limit at the fee cap.
     if ((sender?.balance ?? 0n) < tx.value + tx.gasLimit * maxFee) return 'TX_INSUFFICIENT_FUNDS'
     if ((sender?.nonce ?? 0n) !== tx.nonce) return 'TX_NONCE_MISMATCH'
@@ -358,4 +363,9 @@ export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint
     return baseFee + effectiveTip(tx as TypedTransaction & FeeCaps, baseFee)
   }
   return (tx as TypedTransaction & { gasPrice: bigint }).gasPrice
+}
+
+/** EIP-7702: `0xef0100 ‖ address`, the code of a delegated EOA, which may still send transactions. */
+function isDelegationDesignator(code: Uint8Array): boolean {
+  return code.length === 23 && code[0] === 0xef && code[1] === 0x01 && code[2] === 0x00
 }
