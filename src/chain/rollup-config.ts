@@ -95,7 +95,8 @@ export function parseRollupConfig(json: unknown): RollupConfig {
   const operator = sc['operatorFeeParams'] === undefined ? 0n : BigInt(hex(sc['operatorFeeParams'], 'operatorFeeParams', 32))
   for (const fork of OP_FORKS_FROM_GENESIS) {
     const at = root[fork]
-    if (at !== undefined && at !== 0) throw new RollupConfigError(`${fork}: ${String(at)}; this node runs every OP fork from genesis (0)`)
+    if (at !== undefined && at !== 0)
+      throw new RollupConfigError(`${fork}: ${String(at)}; this node runs every OP fork from genesis (0)`)
   }
   return {
     genesis: {
@@ -134,7 +135,8 @@ function operatorFeeParams(scalar: number, constant: bigint): Hex {
 }
 
 function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RollupConfigError(`${what}: expected an object`)
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RollupConfigError(`${what}: expected an object`)
   return value as Record<string, unknown>
 }
 

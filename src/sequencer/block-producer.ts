@@ -3,7 +3,9 @@ import { hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { ChainConfig } from '../chain/config.ts'
 import { forkActiveAt } from '../chain/forks.ts'
+import { encodeDepositTx } from '../chain/deposit-tx.ts'
 import { nextBaseFee } from '../chain/header.ts'
+import { blockDeposits, blockL1Info } from '../chain/l2-block-attributes.ts'
 import { sealMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { BlockEnv } from '../execution/block-env.ts'
@@ -18,6 +20,7 @@ import { lazyTxSource, type TxSource } from '../storage/chain-view.ts'
 import type { DecodedTx } from './ingest/index.ts'
 import type { SequencerMetrics } from './metrics.ts'
 import type { ProducerOptions } from './options.ts'
+import { parentEpochOf, selectEpoch, type BlockEpoch, type L1Anchoring, type ParentEpoch } from './epoch.ts'
 import type { ClosedBlock, Sealer } from './sealer.ts'
 import type { TxPool } from './txpool/index.ts'
 
@@ -33,6 +36,10 @@ interface OpenBlock {
   closesAt: number
   /** The start-of-block system calls ran (their writes ride in the mini-block that first carries transactions). */
   systemCallsApplied: boolean
+  /** With L1: the block's origin and sequence number (its deposits open it). */
+  epoch: BlockEpoch | undefined
+  /** Deposits executed with the system calls, waiting to open the mini-block being produced. */
+  deposits: { raws: Uint8Array[]; receipts: TxReceipt[] } | undefined
 }
 
 /** What the parent of the next EVM block looked like, for its base fee and timestamp. */
@@ -42,6 +49,8 @@ interface ParentSummary {
   gasUsed: bigint
   gasLimit: bigint
   baseFeePerGas: bigint
+  /** With L1: the parent's origin and sequence number. */
+  epoch: ParentEpoch | undefined
 }
 
 /** What the mini-block loop works with (its options apart: `ProducerOptions`). */
@@ -56,6 +65,11 @@ export interface BlockProducerModules {
   sequencerKey: Uint8Array
   logger: Logger
   metrics: SequencerMetrics | undefined
+  /**
+   * With L1 (a rollup config): every EVM block is anchored to an L1 origin, opens with its deposits and
+   * takes timestamps exactly `blockTime` apart (see `openBlock`). Without: the pure-L2 chain.
+   */
+  l1: L1Anchoring | undefined
 }
 
 /**
@@ -95,6 +109,11 @@ export class BlockProducer {
   private readonly sequencerKey: Uint8Array
   private readonly logger: Logger
   private readonly metrics: SequencerMetrics | undefined
+  private readonly l1: L1Anchoring | undefined
+  /** Decodes stored transactions (deposits included) for the chain view; set by `start`. */
+  private decode: ((raw: Uint8Array) => TypedTransaction) | undefined
+  /** Why the last block could not open (logged once per reason). */
+  private blockedReason: string | undefined
 
   constructor(
     private readonly options: ProducerOptions,
@@ -110,6 +129,7 @@ export class BlockProducer {
     this.sequencerKey = modules.sequencerKey
     this.logger = modules.logger
     this.metrics = metrics
+    this.l1 = modules.l1
     this.pickLimit = options.maxTxsPerMiniBlock
     metrics?.setPickLimit(this.pickLimit)
     const head = opened.chain.head
@@ -120,6 +140,7 @@ export class BlockProducer {
       gasUsed: head.header.gasUsed,
       gasLimit: head.header.gasLimit,
       baseFeePerGas: head.header.baseFeePerGas ?? config.minBaseFee,
+      epoch: this.epochOf(head.transactions),
     }
     const nextMiniBlock = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     // Datadirs from before the last mini-block's hash was stored resume the chain at the block hash.
@@ -159,6 +180,7 @@ export class BlockProducer {
 
   /** Replays WAL mini-blocks left by a crash, seals them, then starts the loop. */
   async start(decode: (raw: Uint8Array) => TypedTransaction): Promise<void> {
+    this.decode = decode
     await this.recover(decode)
     this.running = true
     this.schedule(0)
@@ -182,16 +204,22 @@ export class BlockProducer {
     for (const mb of unsealed) byBlock.set(mb.blockNumber, [...(byBlock.get(mb.blockNumber) ?? []), mb])
     for (const miniBlocks of byBlock.values()) {
       const first = miniBlocks[0]!
+      const epoch = this.epochOf(miniBlocks.flatMap((mb) => mb.transactions))
+      const prevRandao =
+        this.l1 === undefined || epoch === undefined
+          ? prevRandaoAfter(first.parentHash)
+          : hexToBytes((await this.l1.origins.originByHash(epoch.hash)).mixHash)
       const block: ClosedBlock = {
         number: first.blockNumber,
         timestamp: first.blockTimestamp,
         baseFeePerGas: first.baseFeePerGas,
-        prevRandao: prevRandaoAfter(first.parentHash),
+        prevRandao,
         firstMiniBlock: first.number,
         miniBlocks,
         durable: Promise.resolve(),
         access: await this.reexecuteForAccess(
           first,
+          prevRandao,
           miniBlocks.flatMap((mb) => mb.transactions.map(decode)),
         ),
       }
@@ -205,7 +233,7 @@ export class BlockProducer {
       }
       const sealed = await this.sealer.seal(block)
       this.sealedNumber = sealed.header.number
-      this.parent = summarize(sealed.header)
+      this.parent = { ...summarize(sealed.header), epoch }
     }
   }
 
@@ -214,7 +242,7 @@ export class BlockProducer {
    * execute the recovered block's transactions once more on its pre-state to record them. The WAL's
    * diffs stay authoritative; this run's writes are discarded.
    */
-  private async reexecuteForAccess(first: MiniBlock, txs: TypedTransaction[]): Promise<BlockAccess> {
+  private async reexecuteForAccess(first: MiniBlock, prevRandao: Uint8Array, txs: TypedTransaction[]): Promise<BlockAccess> {
     this.access.take()
     const env: BlockEnv = {
       number: first.blockNumber,
@@ -222,7 +250,7 @@ export class BlockProducer {
       coinbase: this.config.feeRecipient,
       baseFeePerGas: first.baseFeePerGas,
       gasLimit: this.config.blockGasLimit,
-      prevRandao: prevRandaoAfter(first.parentHash),
+      prevRandao,
       excessBlobGas: 0n,
       parentBeaconBlockRoot: new Uint8Array(32),
     }
@@ -257,7 +285,7 @@ export class BlockProducer {
       }
       if (this.open !== undefined && started >= this.open.closesAt) await this.closeBlock()
       const block = this.open ?? this.openBlock(started)
-      await this.produceMiniBlock(block, started)
+      if (block !== undefined) await this.produceMiniBlock(block, started)
     } catch (error) {
       this.logger.error({ err: error }, 'mini-block production failed')
     }
@@ -274,16 +302,42 @@ export class BlockProducer {
     )
   }
 
-  private openBlock(now: number): OpenBlock {
-    const wallSeconds = BigInt(Math.floor(Date.now() / 1000))
-    const timestamp = wallSeconds > this.parent.timestamp ? wallSeconds : this.parent.timestamp + 1n
+  /**
+   * Opens the next EVM block. Without L1, its timestamp is the wall clock's second (at least the
+   * parent's + 1) and it closes `blockMs` later. With L1 it is exactly the parent's + `blockTime` —
+   * span batches and derivation assume no gaps — and it closes when the wall clock reaches the end of
+   * its second: a sequencer that was down catches up with blocks that close after one mini-block.
+   * Undefined when the block's L1 origin is not available yet (no block opens; see `blockedReason`).
+   */
+  private openBlock(now: number): OpenBlock | undefined {
+    let timestamp: bigint
+    let closesAt: number
+    let epoch: BlockEpoch | undefined
+    if (this.l1 === undefined) {
+      const wallSeconds = BigInt(Math.floor(Date.now() / 1000))
+      timestamp = wallSeconds > this.parent.timestamp ? wallSeconds : this.parent.timestamp + 1n
+      closesAt = now + this.options.blockMs
+    } else {
+      const { blockTime } = this.l1.rollup
+      timestamp = this.parent.timestamp + blockTime
+      const choice = selectEpoch(this.l1, parentEpochOf(this.l1.rollup, this.parent.epoch), timestamp)
+      if (!choice.ok) {
+        if (this.blockedReason !== choice.reason)
+          this.logger.warn({ reason: choice.reason }, 'waiting for L1 before the next block')
+        this.blockedReason = choice.reason
+        return undefined
+      }
+      this.blockedReason = undefined
+      epoch = choice.epoch
+      closesAt = now + Math.max(0, Number(timestamp + blockTime) * 1000 - Date.now())
+    }
     const env: BlockEnv = {
       number: this.parent.number + 1n,
       timestamp,
       coinbase: this.config.feeRecipient,
       baseFeePerGas: this.nextBlockBaseFee(),
       gasLimit: this.config.blockGasLimit,
-      prevRandao: prevRandaoAfter(this.lastMiniBlock.hash),
+      prevRandao: epoch === undefined ? prevRandaoAfter(this.lastMiniBlock.hash) : hexToBytes(epoch.origin.mixHash),
       excessBlobGas: 0n,
       parentBeaconBlockRoot: new Uint8Array(32),
     }
@@ -294,8 +348,10 @@ export class BlockProducer {
       cursor: { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: this.lastMiniBlock.number + 1n },
       firstMiniBlock: this.lastMiniBlock.number + 1n,
       miniBlocks: [],
-      closesAt: now + this.options.blockMs,
+      closesAt,
       systemCallsApplied: false,
+      epoch,
+      deposits: undefined,
     }
     return this.open
   }
@@ -311,6 +367,10 @@ export class BlockProducer {
       gasUsed: block.cursor.gasUsed,
       gasLimit: block.env.gasLimit,
       baseFeePerGas: block.env.baseFeePerGas,
+      epoch:
+        block.epoch === undefined
+          ? undefined
+          : { number: block.epoch.origin.number, hash: block.epoch.origin.hash, sequenceNumber: block.epoch.sequenceNumber },
     }
     const closed: ClosedBlock = {
       number: block.env.number,
@@ -343,22 +403,31 @@ export class BlockProducer {
     const parentUnsealed = this.sealedNumber < block.env.number - 1n
     if (parentUnsealed && !closing && forkActiveAt(this.config.forks, 'prague', block.env.timestamp)) return false
     await this.executor.applySystemCalls(block.env)
+    if (block.epoch !== undefined) {
+      // OP's order: the L1-attributes deposit, the origin's user deposits, then sequenced transactions.
+      const deposits = blockDeposits(block.epoch.origin, block.epoch.sequenceNumber)
+      const receipts = await this.executor.applyDeposits(deposits, block.cursor)
+      block.deposits = { raws: deposits.map(encodeDepositTx), receipts }
+    }
     block.systemCallsApplied = true
     return true
   }
 
   private async produceMiniBlock(block: OpenBlock, started: number, closing = false): Promise<void> {
-    const ready = await this.readyForTransactions(block, closing)
-    const remainingGas = this.config.blockGasLimit - block.cursor.gasUsed
-    const picked = !ready
-      ? []
-      : this.pool.pick({
-          maxCount: this.pickLimit,
-          maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
-          baseFee: block.env.baseFeePerGas,
-        })
     const miniBlockNumber = this.lastMiniBlock.number + 1n
     block.cursor.miniBlockNumber = miniBlockNumber
+    const ready = await this.readyForTransactions(block, closing)
+    const deposits = block.deposits
+    block.deposits = undefined
+    const remainingGas = this.config.blockGasLimit - block.cursor.gasUsed
+    const picked =
+      !ready || block.epoch?.transactionsAllowed === false
+        ? []
+        : this.pool.pick({
+            maxCount: this.pickLimit,
+            maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
+            baseFee: block.env.baseFeePerGas,
+          })
     const included: DecodedTx[] = []
     const receipts: TxReceipt[] = []
     const miniStartGas = block.cursor.gasUsed
@@ -395,8 +464,8 @@ export class BlockProducer {
         blockTimestamp: block.env.timestamp,
         baseFeePerGas: block.env.baseFeePerGas,
         parentHash: this.lastMiniBlock.hash,
-        transactions: included.map((tx) => tx.raw),
-        receipts,
+        transactions: deposits === undefined ? included.map((tx) => tx.raw) : [...deposits.raws, ...included.map((tx) => tx.raw)],
+        receipts: deposits === undefined ? receipts : [...deposits.receipts, ...receipts],
         gasUsed: block.cursor.gasUsed - miniStartGas,
         stateDiff,
       },
@@ -408,7 +477,11 @@ export class BlockProducer {
     block.miniBlocks.push(mini)
     this.lastMiniBlock = { number: mini.number, hash: mini.hash }
     this.pool.markIncluded(included)
-    this.publishWhenDurable(mini, included, wal.append(mini))
+    this.publishWhenDurable(
+      mini,
+      deposits === undefined ? included : [...this.depositSources(deposits.raws), ...included],
+      wal.append(mini),
+    )
     if (this.writesInFlight > MAX_WAL_WRITES_IN_FLIGHT) await this.published
     const now = performance.now()
     this.metrics?.observeMiniBlock(
@@ -420,6 +493,23 @@ export class BlockProducer {
     this.lastProducedAt = now
     const size = this.pool.size()
     this.metrics?.setPool(size.pending, size.queued)
+  }
+
+  /** The deposits of a mini-block as the chain view's transaction sources (decoded on first RPC use). */
+  private depositSources(raws: readonly Uint8Array[]): TxSource[] {
+    const decode = this.decode
+    if (decode === undefined) throw new Error('BlockProducer: deposits produced before start')
+    return raws.map((raw) => lazyTxSource(raw, decode))
+  }
+
+  /** The epoch a block with these transactions leaves for its child (undefined without L1). */
+  private epochOf(transactions: readonly Uint8Array[]): ParentEpoch | undefined {
+    if (this.l1 === undefined) return undefined
+    const info = blockL1Info(transactions)
+    return parentEpochOf(
+      this.l1.rollup,
+      info === undefined ? undefined : { number: info.number, hash: info.hash, sequenceNumber: info.sequenceNumber },
+    )
   }
 
   /** See `pickLimit`. `executed` < `picked`: the time budget stopped the executor. */
@@ -455,7 +545,7 @@ function summarize(header: {
   gasUsed: bigint
   gasLimit: bigint
   baseFeePerGas?: bigint
-}): ParentSummary {
+}): Omit<ParentSummary, 'epoch'> {
   return {
     number: header.number,
     timestamp: header.timestamp,

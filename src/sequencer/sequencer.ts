@@ -14,6 +14,7 @@ import type { MiniBlock } from '../chain/mini-block.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 import type { PoolJournal } from '../storage/pool-journal.ts'
 import { BlockProducer } from './block-producer.ts'
+import type { L1Anchoring } from './epoch.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
 import { createSequencerMetrics } from './metrics.ts'
 import { createMiniBlockExecutor } from './parallel-executor.ts'
@@ -38,6 +39,8 @@ export interface SequencerParams {
   options: SequencerOptions
   logger: Logger
   metrics?: Registry
+  /** The rollup's L1 side; absent for the pure-L2 chain. */
+  l1?: L1Anchoring
 }
 
 export type SubmitResult = AddResult & { tx: DecodedTx }
@@ -146,6 +149,7 @@ export class Sequencer {
       sequencerKey: params.sequencerKey,
       logger: logger.child({ module: 'producer' }),
       metrics,
+      l1: params.l1,
     })
     return new Sequencer(params, producer, sealer, pool, ingest, executor)
   }
