@@ -59,6 +59,7 @@ export class ChainView {
   private sealedHead: SealedBlock
   private tip: MiniBlock | undefined
   private frozen: SealedBlock | undefined
+  private l1Heads: { safe: bigint; finalized: bigint } | undefined
 
   constructor(
     private readonly blocks: BlockStore,
@@ -74,6 +75,25 @@ export class ChainView {
   /** The newest sealed EVM block (the freeze point, once frozen). */
   get head(): SealedBlock {
     return this.frozen ?? this.sealedHead
+  }
+
+  /**
+   * With L1: the newest block derived from L1 (`safe`) and from finalized L1 blocks (`finalized`), as
+   * derivation reports them. Without L1 (or before derivation reports) both tags name the sealed head:
+   * a pure-L2 chain has nothing else to wait for.
+   */
+  setL1Heads(heads: { safe: bigint; finalized: bigint }): void {
+    this.l1Heads = heads
+  }
+
+  /** The block number the `safe` tag names. */
+  get safeNumber(): bigint {
+    return minBigint(this.l1Heads?.safe ?? this.head.header.number, this.head.header.number)
+  }
+
+  /** The block number the `finalized` tag names. */
+  get finalizedNumber(): bigint {
+    return minBigint(this.l1Heads?.finalized ?? this.head.header.number, this.safeNumber)
   }
 
   /** The newest mini-block, sealed or not (none once frozen). */
@@ -196,4 +216,8 @@ export class ChainView {
   pinState(number?: bigint): PinnedState {
     return this.state.pin(number ?? this.frozen?.header.number)
   }
+}
+
+function minBigint(a: bigint, b: bigint): bigint {
+  return a < b ? a : b
 }

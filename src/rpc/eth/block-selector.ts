@@ -10,13 +10,22 @@ import { unsealedBlockNumber } from './format.ts'
 
 /**
  * `latest`/`pending` name the newest mini-block for state reads (MegaETH's realtime rule) but the
- * newest sealed EVM block for block reads; `safe`/`finalized` are the sealed head too (a single
- * sequencer has no reorgs to wait out; L1 finality is tracked by the settlement layer).
+ * newest sealed EVM block for block reads; `safe`/`finalized` are the newest blocks derived from L1
+ * and from finalized L1 (the sealed head on a chain without L1, which has nothing else to wait for).
  */
 export async function resolveSealedBlock(chain: ChainView, selector: BlockSelector): Promise<SealedBlock | undefined> {
   switch (selector.kind) {
     case 'tag':
-      return selector.tag === 'earliest' ? chain.blockByNumber(0n) : chain.head
+      switch (selector.tag) {
+        case 'earliest':
+          return chain.blockByNumber(0n)
+        case 'safe':
+          return chain.blockByNumber(chain.safeNumber)
+        case 'finalized':
+          return chain.blockByNumber(chain.finalizedNumber)
+        default:
+          return chain.head
+      }
     case 'number':
       return chain.blockByNumber(selector.number)
     case 'hash': {
