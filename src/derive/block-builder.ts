@@ -1,0 +1,127 @@
+/**
+ * Turns derived `L2BlockAttributes` into the chain's next sealed block: execute the deposits and the
+ * batch's transactions on the head state, merkleize, build the header by the same rules the sequencer
+ * seals with, and commit block, flat state and diff in one fsynced batch. A `--sync=l1` replica (and
+ * the prover) rebuild the chain this way, from L1 alone.
+ */
+import type { Common } from '@ethereumjs/common'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { bytesToHex } from '@ethereumjs/util'
+import type { SealedBlock } from '../chain/block.ts'
+import type { ChainConfig } from '../chain/config.ts'
+import { buildHeader, nextBaseFee, orBlooms } from '../chain/header.ts'
+import { attributesTransactions, type L2BlockAttributes } from '../chain/l2-block-attributes.ts'
+import { encodeConsensusReceipt } from '../chain/receipt.ts'
+import type { BlockEnv } from '../execution/block-env.ts'
+import { executeBlockBody, InvalidBlockTransactionError, type ExecutedBlock } from '../execution/block-execution.ts'
+import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
+import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import { orderedTrieRoot } from '../trie/ordered-trie.ts'
+import { storedContents } from '../storage/block-store.ts'
+import type { ChainWriter } from '../storage/chain-stores.ts'
+
+/** The stores a derived block commits to and the state trie it advances. */
+export interface DerivedChain extends ChainWriter {
+  readonly merkleizer: ThreadedMerkleizer
+}
+
+export interface BlockBuilderModules {
+  opened: DerivedChain
+  /** Executes on the chain's live state (the head's). */
+  executor: MiniBlockExecutor
+  config: ChainConfig
+  common: Common
+  /** Decodes a block body's transactions, deposits included. */
+  decode: (raw: Uint8Array) => TypedTransaction
+}
+
+export interface BuiltBlock {
+  block: SealedBlock
+  /**
+   * The batch's transactions could not all be included, so the block holds its deposits only
+   * (Holocene's rule: an invalid payload is replaced by its deposit-only twin, never skipped).
+   */
+  depositsOnly: boolean
+}
+
+/** Builds, commits and returns the block `attributes` describe, on top of the chain's head. */
+export async function buildDerivedBlock(modules: BlockBuilderModules, attributes: L2BlockAttributes): Promise<BuiltBlock> {
+  const { opened, executor, config } = modules
+  const parent = opened.chain.head
+  const env: BlockEnv = {
+    number: parent.header.number + 1n,
+    timestamp: attributes.timestamp,
+    coinbase: config.feeRecipient,
+    baseFeePerGas: nextBaseFee(
+      {
+        gasUsed: parent.header.gasUsed,
+        gasLimit: parent.header.gasLimit,
+        baseFeePerGas: parent.header.baseFeePerGas ?? config.minBaseFee,
+      },
+      config.elasticityMultiplier,
+      config.baseFeeMaxChangeDenominator,
+      config.minBaseFee,
+    ),
+    gasLimit: config.blockGasLimit,
+    prevRandao: attributes.prevRandao,
+    excessBlobGas: 0n,
+    parentBeaconBlockRoot: new Uint8Array(32),
+  }
+  let raws = attributesTransactions(attributes)
+  let depositsOnly = false
+  let executed: ExecutedBlock
+  try {
+    executed = await executeBlockBody(executor, env, raws.map(modules.decode))
+  } catch (error) {
+    if (!(error instanceof InvalidBlockTransactionError)) throw error
+    // Nothing of the failed attempt reaches the state: its writes are taken and dropped.
+    executor.takeDiff()
+    depositsOnly = true
+    raws = raws.slice(0, attributes.deposits.length)
+    executed = await executeBlockBody(executor, env, raws.map(modules.decode))
+  }
+  const stateRoot = await opened.merkleizer.applyDiff(executed.diff)
+  const header = buildHeader(
+    {
+      parentHash: parent.header.hash(),
+      number: env.number,
+      timestamp: env.timestamp,
+      gasLimit: env.gasLimit,
+      gasUsed: executed.gasUsed,
+      baseFeePerGas: env.baseFeePerGas,
+      stateRoot,
+      transactionsRoot: orderedTrieRoot(raws),
+      receiptsRoot: orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt)),
+      logsBloom: orBlooms(executed.receipts.map((r) => r.logsBloom)),
+      coinbase: config.feeRecipient,
+      prevRandao: env.prevRandao,
+      extraData: new Uint8Array(0),
+    },
+    modules.common,
+  )
+  const block: SealedBlock = {
+    header,
+    hash: bytesToHex(header.hash()) as Hex,
+    transactions: raws,
+    receipts: executed.receipts,
+    // No mini-blocks: L1 carries EVM blocks only. The range stays where the parent's ended.
+    miniBlocks: {
+      first: parent.miniBlocks.first + BigInt(parent.miniBlocks.count),
+      count: 0,
+      ...(parent.miniBlocks.lastHash === undefined ? {} : { lastHash: parent.miniBlocks.lastHash }),
+    },
+  }
+  const { db, blocks, stateStore, artifacts, chain } = opened
+  await db.write(
+    [
+      ...blocks.sealOps(block, storedContents(block)),
+      ...(await stateStore.diffOps(executed.diff)),
+      ...artifacts.diffOps(env.number, executed.diff),
+    ],
+    true,
+  )
+  chain.state.apply(env.number, executed.diff)
+  chain.addSealedBlock(block)
+  return { block, depositsOnly }
+}
