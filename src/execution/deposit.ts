@@ -84,6 +84,8 @@ export async function executeDeposit(ctx: DepositContext, deposit: DepositTransa
   const from = new Address(hexToBytes(fromHex))
   const data = hexToBytes(deposit.data)
   const creation = deposit.to === null
+  // As runTx starts a transaction: the previous one's touched empty accounts go (EIP-161), warm sets reset.
+  await evm.journal.cleanup()
 
   // 1. The mint, outside any checkpoint: nothing below undoes it.
   const before = state.readAccount(fromHex)
@@ -107,10 +109,8 @@ export async function executeDeposit(ctx: DepositContext, deposit: DepositTransa
     return { status: 0, gasUsed: deposit.gas, logs: [], logsBloom: EMPTY_BLOOM, contractAddress, depositNonce }
   }
 
-  // 3. The message call, set up as runTx sets up a transaction's: the previous transaction's touched
-  // empty accounts removed (EIP-161) and the warm set reset, then the sender, the callee, the
+  // 3. The message call, set up as runTx sets up a transaction's: the sender, the callee, the
   // precompiles and (EIP-3651) the fee recipient warm.
-  await evm.journal.cleanup()
   if (common.isActivatedEIP(2929)) {
     for (const address of evm.precompiles.keys()) evm.journal.addAlwaysWarmAddress(address)
     evm.journal.addAlwaysWarmAddress(fromHex)
@@ -133,8 +133,9 @@ export async function executeDeposit(ctx: DepositContext, deposit: DepositTransa
     })
     const exec = result.execResult
     // EIP-6780 (every fork this chain runs): only contracts created in this transaction are deleted.
-    for (const address of exec.selfdestruct?.keys() ?? []) {
-      if (exec.createdAddresses?.has(address) === true) await evm.journal.deleteAccount(new Address(hexToBytes(address as Hex)))
+    for (const key of exec.selfdestruct?.keys() ?? []) {
+      const address = new Address(hexToBytes(key as Hex))
+      if (exec.createdAddresses?.has(address.toString()) === true) await evm.journal.deleteAccount(address)
     }
     await evm.journal.commit()
     let gasUsed = intrinsic + exec.executionGasUsed

@@ -60,6 +60,8 @@ test('deposits report the gas, status and contract address anvil reports for the
       what: 'calldata floor (EIP-7623)',
     },
     { to: COUNTER, value: 0n, data: increment, gas: 30_000n, what: 'out of gas' },
+    // Init code CALLER SELFDESTRUCT: created and destroyed in one transaction (EIP-6780 deletes it).
+    { to: null, value: 5n, data: '0x33ff', gas: 100_000n, what: 'creation that self-destructs' },
   ]
 
   // anvil: the contracts as our state holds them, the sender funded as the mint would, then each message.
@@ -149,6 +151,9 @@ test('deposits report the gas, status and contract address anvil reports for the
   }
   // And the sender's balance is what anvil's is: nothing paid for gas on either side.
   const diff = executor.takeDiff()
+  const destroyed = expected[expected.length - 1]!.contractAddress as Hex
+  assert.equal(await rpc(anvil.rpcUrl, 'eth_getCode', [destroyed, 'latest']), '0x')
+  assert.equal(diff.accounts.get(destroyed)?.account ?? null, null, 'the self-destructed contract is gone')
   const balance = BigInt(await rpc<Hex>(anvil.rpcUrl, 'eth_getBalance', [SENDER, 'latest']))
   assert.equal(diff.accounts.get(SENDER)?.account?.balance, balance)
 })
