@@ -6,8 +6,9 @@
  * op-geth's state transition does around it for a deposit:
  *
  * 1. mint `mint` wei to `from` — kept whatever happens next;
- * 2. check the deposit is valid at the consensus level (intrinsic gas and, from Prague, the EIP-7623
- *    calldata floor within `gas`; `value` within the balance after the mint; init code size). An
+ * 2. check the deposit is valid at the consensus level (not a pre-Regolith system deposit; intrinsic
+ *    gas and, from Prague, the EIP-7623 calldata floor within `gas`; `value` within the balance after
+ *    the mint; init code size). An
  *    invalid deposit is still included: only `from`'s nonce is incremented, the receipt has status 0
  *    and uses its whole gas limit;
  * 3. otherwise increment `from`'s nonce (the nonce before is the receipt's `depositNonce`, and a
@@ -98,6 +99,8 @@ export async function executeDeposit(ctx: DepositContext, deposit: DepositTransa
   const intrinsic = depositIntrinsicGas(data, creation)
   const floor = common.isActivatedEIP(7623) ? calldataFloorGas(data) : 0n
   const invalid =
+    // System deposits ended with Regolith (every OP fork runs from genesis here): op-geth fails them.
+    deposit.isSystemTx ||
     intrinsic > deposit.gas ||
     floor > deposit.gas ||
     deposit.value > balance ||

@@ -207,18 +207,20 @@ describe('deposit execution', () => {
     const to = addr(0xb5)
     const overdrawn = deposit({ from, to, mint: ETH, value: 2n * ETH, gas: 90_000n })
     const underGassed = deposit({ from, to: COUNTER, data: INCREMENT(), gas: 21_000n })
+    const system = deposit({ from, to, value: 1n, gas: 40_000n, isSystemTx: true }) // gone since Regolith
     const fine = deposit({ from, to, value: ETH / 2n, gas: 50_000n })
-    const { receipts, diff, cursor } = await run(world(), [overdrawn, underGassed, fine])
+    const { receipts, diff, cursor } = await run(world(), [overdrawn, underGassed, system, fine])
     assert.deepEqual(
       receipts.map((r) => [r.status, r.gasUsed, r.depositNonce, r.cumulativeGasUsed]),
       [
         [0, 90_000n, 0n, 90_000n],
         [0, 21_000n, 1n, 111_000n],
-        [1, 21_000n, 2n, 132_000n],
+        [0, 40_000n, 2n, 151_000n],
+        [1, 21_000n, 3n, 172_000n],
       ],
     )
-    assert.equal(cursor.gasUsed, 132_000n)
-    assert.deepEqual(accountOf(diff, from), { nonce: 3n, balance: ETH / 2n, codeHash: KECCAK256_NULL })
+    assert.equal(cursor.gasUsed, 172_000n)
+    assert.deepEqual(accountOf(diff, from), { nonce: 4n, balance: ETH / 2n, codeHash: KECCAK256_NULL })
     assert.equal(accountOf(diff, to)?.balance, ETH / 2n)
     assert.equal(diff.accounts.has(COUNTER), false)
   })
