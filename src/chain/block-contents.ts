@@ -42,7 +42,8 @@ export function blockContents(miniBlocks: readonly Uint8Array[]): BlockContents 
   const transactionHashes = new Uint8Array(32 * receiptItems.length)
   const consensusReceipts = receiptItems.map((item, i) => {
     const fields = rlpListItems(item, 'receipt')
-    if (fields.length !== STORED_RECEIPT_FIELDS.count)
+    const deposit = fields.length === STORED_RECEIPT_FIELDS.depositCount
+    if (fields.length !== STORED_RECEIPT_FIELDS.count && !deposit)
       throw new CodecError(`receipt: expected ${STORED_RECEIPT_FIELDS.count} fields, got ${fields.length}`)
     const hash = rlpStringPayload(fields[STORED_RECEIPT_FIELDS.transactionHash]!, 'transaction hash')
     const bloom = rlpStringPayload(fields[STORED_RECEIPT_FIELDS.logsBloom]!, 'logs bloom')
@@ -51,7 +52,9 @@ export function blockContents(miniBlocks: readonly Uint8Array[]): BlockContents 
       throw new CodecError('receipt: malformed hash, bloom or type')
     transactionHashes.set(hash, 32 * i)
     for (let b = 0; b < 256; b++) logsBloom[b]! |= bloom[b]!
-    return typedEnvelope(type.length === 0 ? 0 : type[0]!, concatRlpList(STORED_RECEIPT_FIELDS.consensus.map((f) => fields[f]!)))
+    // A deposit receipt (stored with its nonce and version) commits to them too: see encodeConsensusReceipt.
+    const consensus = deposit ? STORED_RECEIPT_FIELDS.depositConsensus : STORED_RECEIPT_FIELDS.consensus
+    return typedEnvelope(type.length === 0 ? 0 : type[0]!, concatRlpList(consensus.map((f) => fields[f]!)))
   })
   return {
     transactionsRoot: orderedTrieRoot(txItems.map((item) => rlpStringPayload(item, 'transaction'))),

@@ -29,21 +29,40 @@ export interface TxReceipt {
   /** Block-wide index of this receipt's first log. */
   logIndexStart: number
   miniBlockNumber: bigint
+  /**
+   * Deposit (type 0x7E) receipts only: the sender's nonce before the deposit incremented it (OP's
+   * Regolith rule; a creation deposit's contract address derives from it).
+   */
+  depositNonce?: bigint
+  /** Deposit receipts only: 1 since Canyon, which commits `depositNonce` and this into the consensus encoding. */
+  depositReceiptVersion?: 1
 }
+
+/** OP's deposit transaction type: receipts of this type carry `depositNonce` (see deposit-tx.ts). */
+const DEPOSIT_RECEIPT_TYPE = 0x7e
 
 /** The consensus encoding (EIP-2718 typed) that the receipts root commits to. */
 export function encodeConsensusReceipt(receipt: TxReceipt): Uint8Array {
-  return typedEnvelope(
-    receipt.type,
-    encodeRlp([receipt.status, receipt.cumulativeGasUsed, receipt.logsBloom, encodeLogs(receipt.logs)]),
-  )
+  const fields: RlpInput[] = [receipt.status, receipt.cumulativeGasUsed, receipt.logsBloom, encodeLogs(receipt.logs)]
+  // Canyon's deposit receipt: the deposit nonce and receipt version follow the usual four fields.
+  if (receipt.depositNonce !== undefined) fields.push(receipt.depositNonce, receipt.depositReceiptVersion ?? 1)
+  return typedEnvelope(receipt.type, encodeRlp(fields))
 }
 
 /**
  * Field positions of the storage encoding (`encodeReceipt`) whose items are, byte for byte, the
- * consensus encoding's [status, cumulativeGasUsed, logsBloom, logs].
+ * consensus encoding's [status, cumulativeGasUsed, logsBloom, logs] — and for a deposit receipt,
+ * which has `depositCount` stored fields, [..., depositNonce, depositReceiptVersion] too.
  */
-export const STORED_RECEIPT_FIELDS = { transactionHash: 0, type: 1, consensus: [2, 3, 6, 7], logsBloom: 6, count: 15 } as const
+export const STORED_RECEIPT_FIELDS = {
+  transactionHash: 0,
+  type: 1,
+  consensus: [2, 3, 6, 7],
+  logsBloom: 6,
+  count: 15,
+  depositConsensus: [2, 3, 6, 7, 15, 16],
+  depositCount: 17,
+} as const
 
 /** `payload` behind its EIP-2718 type byte (legacy, type 0: as is). */
 export function typedEnvelope(type: number, payload: Uint8Array): Uint8Array {
@@ -74,11 +93,16 @@ export function encodeReceipt(r: TxReceipt): RlpInput[] {
     r.transactionIndex,
     r.logIndexStart,
     r.miniBlockNumber,
+    ...(r.depositNonce === undefined ? [] : [r.depositNonce, r.depositReceiptVersion ?? 1]),
   ]
 }
 
 export function decodeReceipt(value: RlpValue): TxReceipt {
-  const f = asList(value, 15, 'receipt')
+  const f = asList(value, undefined, 'receipt')
+  if (f.length !== STORED_RECEIPT_FIELDS.count && f.length !== STORED_RECEIPT_FIELDS.depositCount)
+    throw new CodecError(
+      `receipt: expected ${STORED_RECEIPT_FIELDS.count} or ${STORED_RECEIPT_FIELDS.depositCount} fields, got ${f.length}`,
+    )
   const n = (i: number, what: string): bigint => bytesToBigInt(asBytes(f[i], what))
   const optionalAddress = (i: number, what: string): Hex | null => {
     const bytes = asBytes(f[i], what)
@@ -86,7 +110,7 @@ export function decodeReceipt(value: RlpValue): TxReceipt {
     if (bytes.length !== 20) throw new CodecError(`${what}: expected 20 bytes`)
     return bytesToHex(bytes) as Hex
   }
-  return {
+  const receipt: TxReceipt = {
     transactionHash: bytesToHex(asBytes(f[0], 'tx hash', 32)) as Hex,
     type: Number(n(1, 'type')),
     status: n(2, 'status') === 1n ? 1 : 0,
@@ -103,6 +127,13 @@ export function decodeReceipt(value: RlpValue): TxReceipt {
     logIndexStart: Number(n(13, 'log index')),
     miniBlockNumber: n(14, 'mini-block number'),
   }
+  if (f.length === STORED_RECEIPT_FIELDS.depositCount) {
+    if (receipt.type !== DEPOSIT_RECEIPT_TYPE) throw new CodecError(`receipt: deposit fields on a type ${receipt.type} receipt`)
+    if (n(16, 'deposit receipt version') !== 1n) throw new CodecError('receipt: unsupported deposit receipt version')
+    receipt.depositNonce = n(15, 'deposit nonce')
+    receipt.depositReceiptVersion = 1
+  }
+  return receipt
 }
 
 function encodeLogs(logs: readonly Log[]): RlpInput[] {

@@ -1,5 +1,7 @@
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
+import type { DepositTransaction } from '../chain/deposit-tx.ts'
+import { isDepositTx, type L2Transaction } from '../chain/l2-transaction.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { BlockEnv } from './block-env.ts'
@@ -38,26 +40,35 @@ export function blockEnvFromHeader(header: BlockHeader): BlockEnv {
 
 /**
  * Executes a whole block's body as the sequencer executes its mini-blocks: the start-of-block system calls,
- * every transaction in order (each must be includable), then withdrawals. Shared by the block-test
- * runner and the stateless verifier so both check exactly the code that produces blocks.
+ * the OP deposits the body opens with (always included), every other transaction in order (each must
+ * be includable), then withdrawals. Shared by the block-test runner and the stateless verifier so both
+ * check exactly the code that produces blocks. A deposit after a non-deposit makes the block invalid.
  */
 export async function executeBlockBody(
   executor: MiniBlockExecutor,
   env: BlockEnv,
-  transactions: readonly TypedTransaction[],
+  transactions: readonly L2Transaction[],
   options: { block?: Block; withdrawals?: readonly Withdrawal[] } = {},
 ): Promise<ExecutedBlock> {
   const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
   executor.setBlockEnv(env, options.block)
   await executor.applySystemCalls(env)
-  const batch: BatchTx[] = transactions.map((tx, i) => ({ tx, sender: senderOf(tx, i) }))
+  const deposits: DepositTransaction[] = []
+  const sequenced: TypedTransaction[] = []
+  for (const [i, tx] of transactions.entries()) {
+    if (!isDepositTx(tx)) sequenced.push(tx)
+    else if (sequenced.length > 0) throw new InvalidBlockTransactionError(i, 'deposit after a non-deposit transaction')
+    else deposits.push(tx.fields)
+  }
+  const receipts: TxReceipt[] = deposits.length === 0 ? [] : await executor.applyDeposits(deposits, cursor)
+  const batch: BatchTx[] = sequenced.map((tx, i) => ({ tx, sender: senderOf(tx, deposits.length + i) }))
   const outcomes = await executor.executeBatch(batch, cursor)
-  const receipts: TxReceipt[] = []
   for (let i = 0; i < batch.length; i++) {
     const outcome = outcomes[i]
+    const index = deposits.length + i
     if (outcome === undefined)
-      throw new InvalidBlockTransactionError(i, 'not executed (an earlier transaction of its sender failed)')
-    if (!outcome.ok) throw new InvalidBlockTransactionError(i, outcome.error.message, { cause: outcome.error })
+      throw new InvalidBlockTransactionError(index, 'not executed (an earlier transaction of its sender failed)')
+    if (!outcome.ok) throw new InvalidBlockTransactionError(index, outcome.error.message, { cause: outcome.error })
     receipts.push(outcome.receipt)
   }
   await executor.applyWithdrawals(options.withdrawals ?? [])

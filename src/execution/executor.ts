@@ -3,10 +3,12 @@ import type { Common } from '@ethereumjs/common'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import { type Address, KECCAK256_NULL, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util'
 import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
+import { DEPOSIT_TX_TYPE, depositTxHash, type DepositTransaction } from '../chain/deposit-tx.ts'
 import type { Log, TxReceipt } from '../chain/receipt.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import { NodeError, errorMessage } from '../primitives/errors.ts'
 import { blockForEnv, type BlockEnv } from './block-env.ts'
+import { executeDeposit } from './deposit.ts'
 import { effectiveTip, type FeeCaps } from './fees.ts'
 import { applyNativeTransfer, plainTransferOf, supportsNativeTransfers, type PlainTransfer } from './native-transfer.ts'
 import { JournaledState } from '../state/journaled-state.ts'
@@ -236,6 +238,29 @@ export class SequentialExecutor {
     if ((sender?.balance ?? 0n) < tx.value + tx.gasLimit * maxFee) return 'TX_INSUFFICIENT_FUNDS'
     if ((sender?.nonce ?? 0n) !== tx.nonce) return 'TX_NONCE_MISMATCH'
     return 'TX_INVALID'
+  }
+
+  /**
+   * Runs one OP deposit (type 0x7E, see deposit.ts). A deposit is never refused: an invalid one is
+   * a status-0 receipt that used its whole gas limit, and it counts toward the block's gas whatever
+   * the block's limit. The receipt carries the deposit nonce (Canyon's receipt version 1).
+   */
+  async applyDeposit(deposit: DepositTransaction, cursor: BlockCursor): Promise<TxReceipt> {
+    const env = this.blockEnv
+    const block = this.block
+    if (env === undefined || block === undefined) throw new Error('SequentialExecutor.applyDeposit before setBlockEnv')
+    const result = await executeDeposit({ evm: this.vm.evm, state: this.state, common: this.common, block }, deposit)
+    const source: ReceiptSource = {
+      transactionHash: depositTxHash(deposit),
+      type: DEPOSIT_TX_TYPE,
+      from: deposit.from.toLowerCase() as Hex,
+      to: deposit.to === null ? null : (deposit.to.toLowerCase() as Hex),
+      effectiveGasPrice: 0n,
+    }
+    const receipt = placeReceipt(source, env, cursor, result)
+    receipt.depositNonce = result.depositNonce
+    receipt.depositReceiptVersion = 1
+    return receipt
   }
 
   /** The block context set by `setBlockEnv`, if any. */

@@ -10,6 +10,8 @@
 import type { Common } from '@ethereumjs/common'
 import { FeeMarket1559Tx, createTxFromRLP, paramsTx, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, bytesToBigInt, toBytes } from '@ethereumjs/util'
+import { DEPOSIT_TX_TYPE } from '../chain/deposit-tx.ts'
+import { DepositTx, type L2Transaction } from '../chain/l2-transaction.ts'
 import { rlpListItems, rlpStringPayload } from '../primitives/rlp-fields.ts'
 
 type Mutable = Record<string, unknown>
@@ -86,4 +88,13 @@ function feeMarketTxFromValues(values: ReadonlyArray<Uint8Array | Uint8Array[]>,
   tx.maxPriorityFeePerGas = bytesToBigInt(maxPriorityFeePerGas)
   if (opts.freeze ?? true) Object.freeze(tx)
   return tx as unknown as TypedTransaction
+}
+
+/**
+ * `decodeValidatedTx` for any stored L2 transaction, OP deposits (type 0x7E) included: what the RPC
+ * and block readers of a role decode block bodies with. Execution paths keep `decodeValidatedTx`:
+ * deposits never reach them (they run through `applyDeposits`).
+ */
+export function decodeValidatedL2Tx(raw: Uint8Array, opts: TxOptions): L2Transaction {
+  return raw[0] === DEPOSIT_TX_TYPE ? DepositTx.fromRaw(raw) : decodeValidatedTx(raw, opts)
 }

@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import type { TypedTransaction } from '@ethereumjs/tx'
+import type { L2Transaction } from '../chain/l2-transaction.ts'
 import { bytesToHex } from '@ethereumjs/util'
 import type { ChainConfig } from '../chain/config.ts'
 import { nextBaseFee } from '../chain/header.ts'
@@ -25,7 +25,7 @@ export interface ReplicaEthBackendModules {
   calls: CallWorkerPool
   /** Where sends go: the sequencer. */
   forwarder: TxForwarder
-  decode: (raw: Uint8Array) => TypedTransaction
+  decode: (raw: Uint8Array) => L2Transaction
   /** `mega_nodeInfo`'s answer, built when asked. */
   info: () => Record<string, unknown>
 }
@@ -40,7 +40,7 @@ export class ReplicaEthBackend implements EthBackend {
   readonly config: ChainConfig
   readonly common: Common
   readonly calls: CallWorkerPool
-  readonly decode: (raw: Uint8Array) => TypedTransaction
+  readonly decode: (raw: Uint8Array) => L2Transaction
   private readonly opened: BlockReader & HeadStateView
   private readonly forwarder: TxForwarder
   private readonly info: () => Record<string, unknown>

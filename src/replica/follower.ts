@@ -1,4 +1,4 @@
-import type { TypedTransaction } from '@ethereumjs/tx'
+import type { L2Transaction } from '../chain/l2-transaction.ts'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { MiniBlock } from '../chain/mini-block.ts'
@@ -29,7 +29,7 @@ export interface FollowerModules {
   opened: ReplicaChain
   sync: SyncClient
   verifier: VerificationDriver
-  decode: (raw: Uint8Array) => TypedTransaction
+  decode: (raw: Uint8Array) => L2Transaction
   /** Called once, when the replica halts on a failure. */
   onFailure: (failure: ReplicaFailure) => void
   logger: Logger
@@ -65,7 +65,7 @@ export class Follower {
   private readonly opened: ReplicaChain
   private readonly sync: SyncClient
   private readonly verifier: VerificationDriver
-  private readonly decode: (raw: Uint8Array) => TypedTransaction
+  private readonly decode: (raw: Uint8Array) => L2Transaction
   private readonly onFailure: (failure: ReplicaFailure) => void
   private readonly logger: Logger
   private readonly metrics: ReplicaMetrics | undefined

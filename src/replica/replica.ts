@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import { decodeL2Transaction, type L2Transaction } from '../chain/l2-transaction.ts'
 import { fastTxOptions } from '../execution/validated-tx.ts'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -51,7 +51,7 @@ export class Replica {
     private readonly follower: Follower,
     private readonly metrics: ReplicaMetrics | undefined,
     /** Decodes the transactions of this replica's chain (mini-blocks applied, RPC reads). */
-    readonly decode: (raw: Uint8Array) => TypedTransaction,
+    readonly decode: (raw: Uint8Array) => L2Transaction,
   ) {}
 
   static async create(params: ReplicaParams): Promise<Replica> {
@@ -75,7 +75,7 @@ export class Replica {
     )
     // Transactions here come in signed mini-blocks; one prepared Common spares ethereumjs a copy per transaction.
     const txOptions = fastTxOptions(common)
-    const decode = (raw: Uint8Array): TypedTransaction => createTxFromRLP(raw, txOptions)
+    const decode = (raw: Uint8Array): L2Transaction => decodeL2Transaction(raw, txOptions)
     const follower = new Follower({
       opened,
       sync,

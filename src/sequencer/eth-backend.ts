@@ -1,4 +1,6 @@
 import type { Common } from '@ethereumjs/common'
+import { DEPOSIT_TX_TYPE } from '../chain/deposit-tx.ts'
+import { DepositTx, type L2Transaction } from '../chain/l2-transaction.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import type { CallWorkerPool } from '../execution/calls/pool.ts'
 import type { AccountProof } from '../trie/index.ts'
@@ -49,7 +51,8 @@ export class SequencerEthBackend implements EthBackend {
     return this.sequencer.config
   }
 
-  decode = (raw: Uint8Array) => this.sequencer.decode(raw)
+  /** Stored transactions: OP deposits here (`Sequencer.decode` is the executor's decoder, which knows none), the rest as stored. */
+  decode = (raw: Uint8Array): L2Transaction => (raw[0] === DEPOSIT_TX_TYPE ? DepositTx.fromRaw(raw) : this.sequencer.decode(raw))
 
   pendingBaseFee(): bigint {
     return this.sequencer.baseFee

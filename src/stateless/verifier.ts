@@ -1,10 +1,11 @@
 import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { createTxFromRLP, type TxOptions, type TypedTransaction } from '@ethereumjs/tx'
+import type { TxOptions, TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { checkHeaderSequence, orBlooms } from '../chain/header.ts'
 import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { encodeConsensusReceipt, type TxReceipt } from '../chain/receipt.ts'
+import { decodeL2Transaction, isDepositTx, type L2Transaction } from '../chain/l2-transaction.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import { InvalidBlockTransactionError, blockEnvFromHeader, executeBlockBody } from '../execution/block-execution.ts'
 import { keccak256 } from '../crypto/native.ts'
@@ -159,16 +160,18 @@ function checkHeaderAgainstParent(header: BlockHeader, parent: BlockHeader, opti
   if (reason !== undefined) bad(reason)
 }
 
-function decodeTransaction(raw: Uint8Array, index: number, txOptions: TxOptions, options: VerifyOptions): TypedTransaction {
-  let tx: TypedTransaction
+/** One transaction of the body: an OP deposit (0x7E) or a typed transaction the chain's rules accept. */
+function decodeTransaction(raw: Uint8Array, index: number, txOptions: TxOptions, options: VerifyOptions): L2Transaction {
+  let tx: L2Transaction
   try {
-    tx = createTxFromRLP(raw, txOptions)
+    tx = decodeL2Transaction(raw, txOptions)
   } catch (error) {
     throw new BlockVerificationError(
       'INVALID_TRANSACTION',
       `tx ${index} does not decode: ${error instanceof Error ? error.message : String(error)}`,
     )
   }
+  if (isDepositTx(tx)) return tx
   const reason = options.checkTransaction?.(tx)
   if (reason !== undefined) throw new BlockVerificationError('INVALID_TRANSACTION', `tx ${index}: ${reason}`)
   return tx

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
-import type { TypedTransaction } from '@ethereumjs/tx'
 import type { SealedBlock } from '../chain/block.ts'
+import type { L2Transaction } from '../chain/l2-transaction.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../primitives/state-diff.ts'
@@ -11,7 +11,7 @@ import type { LogQuery } from './log-index.ts'
 
 /** A transaction as the RPC layer sees it: where it landed, and its receipt. */
 export interface IncludedTx {
-  tx: TypedTransaction
+  tx: L2Transaction
   receipt: TxReceipt
   /** `null` until its EVM block is sealed (MegaETH's realtime receipts do the same). */
   blockHash: Hex | null
@@ -23,14 +23,14 @@ export interface IncludedTx {
  * main thread more than executing a transfer.
  */
 export interface TxSource {
-  readonly tx: TypedTransaction
+  readonly tx: L2Transaction
 }
 
 /** A `TxSource` that decodes `raw` on first use. */
-export function lazyTxSource(raw: Uint8Array, decode: (raw: Uint8Array) => TypedTransaction): TxSource {
-  let tx: TypedTransaction | undefined
+export function lazyTxSource(raw: Uint8Array, decode: (raw: Uint8Array) => L2Transaction): TxSource {
+  let tx: L2Transaction | undefined
   return {
-    get tx(): TypedTransaction {
+    get tx(): L2Transaction {
       tx ??= decode(raw)
       return tx
     },
@@ -165,7 +165,7 @@ export class ChainView {
     return number === undefined ? undefined : this.blockByNumber(number)
   }
 
-  async transaction(hash: Hex, decode: (raw: Uint8Array) => TypedTransaction): Promise<IncludedTx | undefined> {
+  async transaction(hash: Hex, decode: (raw: Uint8Array) => L2Transaction): Promise<IncludedTx | undefined> {
     const pending = this.frozen === undefined ? this.pendingTxs.get(hash) : undefined
     if (pending !== undefined) return { tx: pending.source.tx, receipt: pending.receipt, blockHash: null }
     const location = await this.blocks.txLocation(hash)

@@ -112,7 +112,7 @@ test('the encoding kept from sealing is byte-identical to encoding every field a
   }
 })
 
-test('blockContents from mini-block encodings equals the roots, bloom and stored encodings computed from the objects', () => {
+test('blockContents from mini-block encodings (deposit receipts among them) equals the roots, bloom and stored encodings computed from the objects', () => {
   const r = rng(5)
   const receipt = (i: number, cumulative: bigint): TxReceipt => {
     const logs = Array.from({ length: r.int(3) }, () => ({
@@ -122,10 +122,15 @@ test('blockContents from mini-block encodings equals the roots, bloom and stored
     }))
     const logsBloom = new Uint8Array(256)
     for (let k = 0; k < 256; k++) if (logs.length > 0 && r.next() < 0.05) logsBloom[k] = 1 << r.int(8)
+    // OP deposit receipts (0x7E) carry their nonce and version into the consensus encoding.
+    const type = r.pick([0, 1, 2, 0x7e])
     return {
       ...sample().receipts[0]!,
+      ...(type === 0x7e
+        ? { depositNonce: BigInt(r.int(3) === 0 ? 0 : r.int(1_000_000)), depositReceiptVersion: 1 as const }
+        : {}),
       transactionHash: bytesToHex(r.bytes(32)) as Hex,
-      type: r.pick([0, 1, 2]),
+      type,
       status: r.pick([0, 1] as const),
       cumulativeGasUsed: cumulative,
       logs,

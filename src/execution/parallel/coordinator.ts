@@ -16,6 +16,8 @@
  */
 import { availableParallelism } from 'node:os'
 import type { Block } from '@ethereumjs/block'
+import type { DepositTransaction } from '../../chain/deposit-tx.ts'
+import type { TxReceipt } from '../../chain/receipt.ts'
 import type { Hex, StateDiff } from '../../primitives/state-diff.ts'
 import { KECCAK256_NULL, bytesToHex } from '@ethereumjs/util'
 import type { BlockEnv } from '../block-env.ts'
@@ -31,6 +33,7 @@ import {
 import type { FlatState } from '../../state/flat-state.ts'
 import type { JournaledState, WriteListener } from '../../state/journaled-state.ts'
 import {
+  applyDepositsOn,
   newBatchProgress,
   pastDeadline,
   recordOutcome,
@@ -247,6 +250,15 @@ export class ParallelExecutor implements MiniBlockExecutor {
 
   applyWithdrawals(withdrawals: readonly Withdrawal[]): Promise<void> {
     return this.main.applyWithdrawals(withdrawals)
+  }
+
+  /**
+   * Deposits run on the main executor, like the system calls: their writes land in its committed
+   * overlay, whose write listener (the dirty log) ships them to the workers' replicas at the next
+   * sync, which every parallel round starts with.
+   */
+  applyDeposits(deposits: readonly DepositTransaction[], cursor: BlockCursor): Promise<TxReceipt[]> {
+    return applyDepositsOn(this.main, deposits, cursor)
   }
 
   takeDiff(): StateDiff {

@@ -1,5 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
+import type { DepositTransaction } from '../../chain/deposit-tx.ts'
+import type { TxReceipt } from '../../chain/receipt.ts'
 import type { StateDiff } from '../../primitives/state-diff.ts'
 import type { BlockEnv } from '../block-env.ts'
 import type { BlockCursor, SequentialExecutor, TxHeader, TxOutcome, Withdrawal } from '../executor.ts'
@@ -42,6 +44,11 @@ export interface MiniBlockExecutor {
   setBlockEnv(env: BlockEnv, block?: Block): void
   /** The start-of-block system calls (EIP-4788, EIP-2935): once per EVM block, before its first transaction. */
   applySystemCalls(env: BlockEnv): Promise<void>
+  /**
+   * The block's OP deposits (type 0x7E), in order: after the system calls, before any other
+   * transaction of the block. Each is always included (see deposit.ts); one receipt per deposit.
+   */
+  applyDeposits(deposits: readonly DepositTransaction[], cursor: BlockCursor): Promise<TxReceipt[]>
   executeBatch(txs: readonly BatchTx[], cursor: BlockCursor, options?: BatchOptions): Promise<BatchOutcomes>
   applyWithdrawals(withdrawals: readonly Withdrawal[]): Promise<void>
   takeDiff(): StateDiff
@@ -97,6 +104,17 @@ export async function runSequentialRange(
   return to
 }
 
+/** Runs `deposits` one after another on `executor`: the only path deposits take, sequential or parallel. */
+export async function applyDepositsOn(
+  executor: SequentialExecutor,
+  deposits: readonly DepositTransaction[],
+  cursor: BlockCursor,
+): Promise<TxReceipt[]> {
+  const receipts: TxReceipt[] = []
+  for (const deposit of deposits) receipts.push(await executor.applyDeposit(deposit, cursor))
+  return receipts
+}
+
 /** The reference executor: every transaction on the calling thread, in order. */
 export class SequentialMiniBlockExecutor implements MiniBlockExecutor {
   readonly mode = 'sequential' as const
@@ -109,6 +127,10 @@ export class SequentialMiniBlockExecutor implements MiniBlockExecutor {
 
   applySystemCalls(env: BlockEnv): Promise<void> {
     return this.executor.applySystemCalls(env)
+  }
+
+  applyDeposits(deposits: readonly DepositTransaction[], cursor: BlockCursor): Promise<TxReceipt[]> {
+    return applyDepositsOn(this.executor, deposits, cursor)
   }
 
   async executeBatch(txs: readonly BatchTx[], cursor: BlockCursor, options?: BatchOptions): Promise<BatchOutcomes> {

@@ -1,6 +1,6 @@
 import type { Common } from '@ethereumjs/common'
-import type { TypedTransaction } from '@ethereumjs/tx'
 import type { ChainConfig } from '../../chain/config.ts'
+import type { L2Transaction } from '../../chain/l2-transaction.ts'
 import type { TxReceipt } from '../../chain/receipt.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
 import type { CallWorkerPool } from '../../execution/calls/pool.ts'
@@ -15,7 +15,8 @@ export interface EthBackend {
   readonly common: Common
   readonly calls: CallWorkerPool
   readonly options: EthRpcOptions
-  decode(raw: Uint8Array): TypedTransaction
+  /** Decodes a stored transaction of a block (deposits included: see `decodeL2Transaction`). */
+  decode(raw: Uint8Array): L2Transaction
   /** Base fee of the EVM block currently being built. */
   pendingBaseFee(): bigint
   /** Next nonce counting pooled transactions (`eth_getTransactionCount(…, 'pending')`). */

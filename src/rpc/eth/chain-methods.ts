@@ -8,6 +8,7 @@ import {
   formatBlock,
   formatReceipt,
   formatTransaction,
+  placementOf,
   unsealedBlockHash,
   unsealedBlockNumber,
   type RpcObject,
@@ -87,13 +88,7 @@ export function registerChainMethods(registry: MethodRegistry, backend: EthBacke
       const [hash] = expectParams(params, 1)
       const found = await chain.transaction(parseHash(hash, 0), backend.decode)
       if (found === undefined) return null
-      const { receipt } = found
-      return formatTransaction(found.tx, {
-        blockHash: found.blockHash,
-        blockNumber: receipt.blockNumber,
-        transactionIndex: receipt.transactionIndex,
-        effectiveGasPrice: receipt.effectiveGasPrice,
-      })
+      return formatTransaction(found.tx, placementOf(found.receipt, found.blockHash))
     },
     eth_getTransactionByBlockNumberAndIndex: async (params) => {
       const [tag, index] = expectParams(params, 2)
@@ -122,12 +117,7 @@ export function registerChainMethods(registry: MethodRegistry, backend: EthBacke
 function transactionAt(block: SealedBlock | undefined, index: bigint, backend: EthBackend): RpcObject | null {
   if (block === undefined || index >= BigInt(block.transactions.length)) return null
   const i = Number(index)
-  return formatTransaction(backend.decode(block.transactions[i]!), {
-    blockHash: block.hash,
-    blockNumber: block.header.number,
-    transactionIndex: i,
-    effectiveGasPrice: block.receipts[i]!.effectiveGasPrice,
-  })
+  return formatTransaction(backend.decode(block.transactions[i]!), placementOf(block.receipts[i]!, block.hash))
 }
 
 /**
@@ -157,14 +147,7 @@ function pendingBlock(backend: EthBackend, full: boolean): RpcObject {
     baseFeePerGas: toQuantity(baseFee),
     logsBloom: null,
     transactions: full
-      ? raws.map((raw, i) =>
-          formatTransaction(backend.decode(raw), {
-            blockHash: null,
-            blockNumber: number,
-            transactionIndex: i,
-            effectiveGasPrice: receipts[i]!.effectiveGasPrice,
-          }),
-        )
+      ? raws.map((raw, i) => formatTransaction(backend.decode(raw), { ...placementOf(receipts[i]!, null), transactionIndex: i }))
       : receipts.map((r) => r.transactionHash as Hex),
     uncles: [],
     withdrawals: [],

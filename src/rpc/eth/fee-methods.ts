@@ -1,4 +1,5 @@
 import type { SealedBlock } from '../../chain/block.ts'
+import { DEPOSIT_TX_TYPE } from '../../chain/deposit-tx.ts'
 import { invalidParams } from '../errors.ts'
 import { invalidArgument } from '../params.ts'
 import type { MethodRegistry } from '../registry.ts'
@@ -97,11 +98,12 @@ function goFloat(value: number): string {
 }
 
 /** Effective tips at the given gas-weighted percentiles, as geth computes them. */
-function rewardPercentiles(block: SealedBlock, percentiles: number[]): string[] {
+export function rewardPercentiles(block: SealedBlock, percentiles: number[]): string[] {
   const baseFee = block.header.baseFeePerGas ?? 0n
   if (block.receipts.length === 0) return percentiles.map(() => '0x0')
   const txs = block.receipts
-    .map((r) => ({ tip: r.effectiveGasPrice - baseFee, gas: r.gasUsed }))
+    // A deposit pays no fee (its effectiveGasPrice is 0): op-geth counts its tip as 0, not −baseFee.
+    .map((r) => ({ tip: r.type === DEPOSIT_TX_TYPE ? 0n : r.effectiveGasPrice - baseFee, gas: r.gasUsed }))
     .sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
   const totalGas = Number(block.header.gasUsed)
   let index = 0

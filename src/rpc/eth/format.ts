@@ -1,6 +1,7 @@
 import { Capability, TransactionType, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../../chain/block.ts'
+import { isDepositTx, type DepositTx, type L2Transaction } from '../../chain/l2-transaction.ts'
 import type { Log, TxReceipt } from '../../chain/receipt.ts'
 import { encodeRlp } from '../../primitives/rlp-fields.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
@@ -33,12 +34,25 @@ export interface TxPlacement {
   transactionIndex: number
   /** What it paid per gas (its receipt's effectiveGasPrice): `gasPrice` of an included 1559 tx. */
   effectiveGasPrice: bigint
+  /** A deposit's receipt's `depositNonce`: what op-geth reports as the deposit's `nonce`. */
+  depositNonce?: bigint | undefined
+}
+
+/** The placement of the transaction whose receipt is `receipt`, in the block `blockHash` (null: not sealed). */
+export function placementOf(receipt: TxReceipt, blockHash: Hex | null): TxPlacement {
+  return {
+    blockHash,
+    blockNumber: receipt.blockNumber,
+    transactionIndex: receipt.transactionIndex,
+    effectiveGasPrice: receipt.effectiveGasPrice,
+    depositNonce: receipt.depositNonce,
+  }
 }
 
 export function formatBlock(
   block: SealedBlock,
   fullTransactions: boolean,
-  decode: (raw: Uint8Array) => TypedTransaction,
+  decode: (raw: Uint8Array) => L2Transaction,
 ): RpcObject {
   const h = block.header
   const placement = (i: number): TxPlacement => ({
@@ -46,6 +60,7 @@ export function formatBlock(
     blockNumber: h.number,
     transactionIndex: i,
     effectiveGasPrice: block.receipts[i]!.effectiveGasPrice,
+    depositNonce: block.receipts[i]!.depositNonce,
   })
   return {
     number: toQuantity(h.number),
@@ -82,7 +97,41 @@ export function formatBlock(
   }
 }
 
-export function formatTransaction(tx: TypedTransaction, placement: TxPlacement | undefined): RpcObject {
+export function formatTransaction(tx: L2Transaction, placement: TxPlacement | undefined): RpcObject {
+  return isDepositTx(tx) ? formatDepositTransaction(tx, placement) : formatTypedTransaction(tx, placement)
+}
+
+/**
+ * op-geth's shape of a deposit (what viem's `viem/op-stack` formatters parse): no fee fields but a
+ * zero `gasPrice`, a zero signature, no `chainId`; `sourceHash`, `mint`, `isSystemTx`; `nonce` is
+ * the deposit nonce its receipt recorded (0 while it is unknown).
+ */
+function formatDepositTransaction(tx: DepositTx, placement: TxPlacement | undefined): RpcObject {
+  const d = tx.fields
+  return {
+    hash: tx.hashHex(),
+    type: toQuantity(tx.type),
+    sourceHash: d.sourceHash,
+    nonce: toQuantity(placement?.depositNonce ?? 0n),
+    from: d.from.toLowerCase(),
+    to: d.to === null ? null : d.to.toLowerCase(),
+    mint: toQuantity(d.mint),
+    value: toQuantity(d.value),
+    gas: toQuantity(d.gas),
+    gasPrice: '0x0',
+    input: d.data,
+    isSystemTx: d.isSystemTx,
+    blockHash: placement?.blockHash ?? null,
+    blockNumber: placement === undefined ? null : toQuantity(placement.blockNumber),
+    transactionIndex: placement === undefined ? null : toQuantity(placement.transactionIndex),
+    v: '0x0',
+    r: '0x0',
+    s: '0x0',
+    ...(placement?.depositNonce === undefined ? {} : { depositReceiptVersion: '0x1' }),
+  }
+}
+
+function formatTypedTransaction(tx: TypedTransaction, placement: TxPlacement | undefined): RpcObject {
   const json = tx.toJSON()
   const isFeeMarket = tx.supports(Capability.EIP1559FeeMarket)
   const out: RpcObject = {
@@ -150,6 +199,12 @@ export function formatReceipt(receipt: TxReceipt, blockHash: Hex | null): RpcObj
     type: toQuantity(receipt.type),
     status: toQuantity(receipt.status),
     miniBlockNumber: toQuantity(receipt.miniBlockNumber),
+    ...(receipt.depositNonce === undefined
+      ? {}
+      : {
+          depositNonce: toQuantity(receipt.depositNonce),
+          depositReceiptVersion: toQuantity(receipt.depositReceiptVersion ?? 1),
+        }),
   }
 }
 

@@ -8,7 +8,7 @@
  * Payloads shared by all subscribers of one event (a header, a mini-block) are built once per
  * event and cached on the event object, not once per subscriber.
  */
-import type { TypedTransaction } from '@ethereumjs/tx'
+import type { L2Transaction } from '../../chain/l2-transaction.ts'
 import { setLengthLeft } from '@ethereumjs/util'
 import type { SealedBlock } from '../../chain/block.ts'
 import type { MiniBlock } from '../../chain/mini-block.ts'
@@ -21,7 +21,7 @@ import type { WsConnection } from '../ws-connection.ts'
 import type { TxSource } from '../../storage/chain-view.ts'
 import type { EthBackend } from './backend.ts'
 import { guardListener, watchLiveReceipts, type ListenerErrorHandler } from './filters.ts'
-import { formatBlock, formatLog, formatReceipt, formatTransaction, type RpcObject } from './format.ts'
+import { formatBlock, formatLog, formatReceipt, formatTransaction, placementOf, type RpcObject } from './format.ts'
 import { MAX_FILTER_ADDRESSES, matchesLog, parseLogFilter, type BlockBound } from './log-filter.ts'
 
 export const SUBSCRIPTION_TYPES = ['newHeads', 'logs', 'newPendingTransactions', 'miniBlocks', 'stateChanges'] as const
@@ -39,14 +39,14 @@ export function notificationsNotSupported(): RpcError {
 /** Header fields of `newHeads`: a block minus its body (as geth's RPCMarshalHeader), plus MegaETH's `miniBlockCount`. */
 const NON_HEADER_FIELDS = ['transactions', 'uncles', 'size', 'withdrawals', 'totalDifficulty'] as const
 
-export function formatHeader(block: SealedBlock, decode: (raw: Uint8Array) => TypedTransaction): RpcObject {
+export function formatHeader(block: SealedBlock, decode: (raw: Uint8Array) => L2Transaction): RpcObject {
   const out = formatBlock(block, false, decode)
   for (const field of NON_HEADER_FIELDS) delete out[field]
   return out
 }
 
 /** MegaETH's `miniBlocks` payload: snake_case, quantities in hex, transactions and receipts in full. */
-export function formatMiniBlock(block: MiniBlock, txs: readonly TypedTransaction[]): RpcObject {
+export function formatMiniBlock(block: MiniBlock, txs: readonly L2Transaction[]): RpcObject {
   return {
     block_number: toQuantity(block.blockNumber),
     block_timestamp: toQuantity(block.blockTimestamp),
@@ -57,12 +57,7 @@ export function formatMiniBlock(block: MiniBlock, txs: readonly TypedTransaction
     transactions: txs.map((tx, i) => {
       // A mini-block carries one receipt per transaction (its codec checks that).
       const receipt = block.receipts[i]!
-      return formatTransaction(tx, {
-        blockHash: null,
-        blockNumber: block.blockNumber,
-        transactionIndex: receipt.transactionIndex,
-        effectiveGasPrice: receipt.effectiveGasPrice,
-      })
+      return formatTransaction(tx, placementOf(receipt, null))
     }),
     receipts: block.receipts.map((r) => formatReceipt(r, null)),
   }
@@ -122,7 +117,7 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
     if (header === undefined) headers.set(block, (header = formatHeader(block, backend.decode)))
     return header
   }
-  const miniBlockOf = (block: MiniBlock, txs: readonly TypedTransaction[]): RpcObject => {
+  const miniBlockOf = (block: MiniBlock, txs: readonly L2Transaction[]): RpcObject => {
     let payload = miniBlocks.get(block)
     if (payload === undefined) {
       // The event carries decoded transactions; a producer that did not pass them still gets full objects.

@@ -26,6 +26,7 @@ import {
 } from '@ethereumjs/tx'
 import { Address, MAX_UINT64, SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bytesToBigInt } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
+import { DEPOSIT_TX_TYPE } from '../../chain/deposit-tx.ts'
 import { encodeRlp, unpaddedBytes } from '../../primitives/rlp-fields.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
 import { ecdsaRecoverPublicKey, keccak256, publicKeyToAddress } from '../../crypto/native.ts'
@@ -260,6 +261,7 @@ export function verifyRawTransaction(raw: Uint8Array, codec: TxCodec, limits: De
   if (first >= 0xc0) type = 0
   else if (first === 1 || first === 2) type = first
   else if (first === 4 && codec.setCodeTxs) type = 4
+  else if (first === DEPOSIT_TX_TYPE) throw rejectTx('deposit-tx')
   // 3 = blob txs (no blob DA on this L2), 4 before Prague, others unknown.
   else if (first <= 0x7f) throw rejectTx('type-not-supported')
   else throw rejectTx('malformed', { detail: 'expected input list for legacy transaction' })

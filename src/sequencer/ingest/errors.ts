@@ -17,6 +17,8 @@ const REJECT_MESSAGES = {
   oversized: (p: { size: number; limit: number }) => `oversized data: transaction size ${p.size}, limit ${p.limit}`,
   /** Blob (type 3) txs, set-code (type 4) txs before Prague, and unknown types. Blobs need a DA path this L2 does not have. */
   'type-not-supported': () => 'transaction type not supported',
+  /** OP deposits (type 0x7E) are derived from L1 deposit events: nobody may submit one (RPC or p2p). */
+  'deposit-tx': () => 'deposit transactions come from L1 only',
   'invalid-chain-id': (p: { have: bigint; want: bigint }) => `invalid chain id: have ${p.have}, want ${p.want}`,
   /** Pre-EIP-155 legacy tx (v = 27/28): replayable on any chain, so refused over RPC like geth's default. */
   unprotected: () => 'only replay-protected (EIP-155) transactions allowed over RPC',
