@@ -1,9 +1,9 @@
-import type { TypedTransaction } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { ChainConfig } from '../chain/config.ts'
 import { forkActiveAt } from '../chain/forks.ts'
 import { encodeDepositTx } from '../chain/deposit-tx.ts'
+import type { L2Transaction } from '../chain/l2-transaction.ts'
 import { nextBaseFee } from '../chain/header.ts'
 import { blockDeposits, blockL1Info } from '../chain/l2-block-attributes.ts'
 import { sealMiniBlock, type MiniBlock } from '../chain/mini-block.ts'
@@ -111,7 +111,7 @@ export class BlockProducer {
   private readonly metrics: SequencerMetrics | undefined
   private readonly l1: L1Anchoring | undefined
   /** Decodes stored transactions (deposits included) for the chain view; set by `start`. */
-  private decode: ((raw: Uint8Array) => TypedTransaction) | undefined
+  private decode: ((raw: Uint8Array) => L2Transaction) | undefined
   /** Why the last block could not open (logged once per reason). */
   private blockedReason: string | undefined
 
@@ -179,7 +179,7 @@ export class BlockProducer {
   }
 
   /** Replays WAL mini-blocks left by a crash, seals them, then starts the loop. */
-  async start(decode: (raw: Uint8Array) => TypedTransaction): Promise<void> {
+  async start(decode: (raw: Uint8Array) => L2Transaction): Promise<void> {
     this.decode = decode
     await this.recover(decode)
     this.running = true
@@ -196,7 +196,7 @@ export class BlockProducer {
     await this.sealer.drain()
   }
 
-  private async recover(decode: (raw: Uint8Array) => TypedTransaction): Promise<void> {
+  private async recover(decode: (raw: Uint8Array) => L2Transaction): Promise<void> {
     const { unsealed, chain } = this.opened
     if (unsealed.length === 0) return
     this.logger.info({ miniBlocks: unsealed.length }, 'recovering unsealed mini-blocks from the WAL')
@@ -242,7 +242,7 @@ export class BlockProducer {
    * execute the recovered block's transactions once more on its pre-state to record them. The WAL's
    * diffs stay authoritative; this run's writes are discarded.
    */
-  private async reexecuteForAccess(first: MiniBlock, prevRandao: Uint8Array, txs: TypedTransaction[]): Promise<BlockAccess> {
+  private async reexecuteForAccess(first: MiniBlock, prevRandao: Uint8Array, txs: L2Transaction[]): Promise<BlockAccess> {
     this.access.take()
     const env: BlockEnv = {
       number: first.blockNumber,

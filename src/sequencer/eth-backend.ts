@@ -1,6 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { DEPOSIT_TX_TYPE } from '../chain/deposit-tx.ts'
-import { DepositTx, type L2Transaction } from '../chain/l2-transaction.ts'
+import type { L2Transaction } from '../chain/l2-transaction.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import type { CallWorkerPool } from '../execution/calls/pool.ts'
 import type { AccountProof } from '../trie/index.ts'
@@ -52,7 +51,7 @@ export class SequencerEthBackend implements EthBackend {
   }
 
   /** Stored transactions: OP deposits here (`Sequencer.decode` is the executor's decoder, which knows none), the rest as stored. */
-  decode = (raw: Uint8Array): L2Transaction => (raw[0] === DEPOSIT_TX_TYPE ? DepositTx.fromRaw(raw) : this.sequencer.decode(raw))
+  decode = (raw: Uint8Array): L2Transaction => this.sequencer.decode(raw)
 
   pendingBaseFee(): bigint {
     return this.sequencer.baseFee

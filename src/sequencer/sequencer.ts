@@ -1,5 +1,4 @@
 import type { Common } from '@ethereumjs/common'
-import type { TypedTransaction } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -7,7 +6,8 @@ import type { ChainConfig } from '../chain/config.ts'
 import type { TxReceipt } from '../chain/receipt.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
-import { decodeValidatedTx } from '../execution/validated-tx.ts'
+import { decodeValidatedL2Tx } from '../execution/validated-tx.ts'
+import type { L2Transaction } from '../chain/l2-transaction.ts'
 import { BlockAccessRecorder, recordingReader } from '../state/access-set.ts'
 import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
@@ -56,7 +56,7 @@ export class Sequencer {
   readonly pool: TxPool
   private readonly ingest: IngestPool
   private readonly waiters = new ReceiptWaiters()
-  private readonly decodeStored: (raw: Uint8Array) => TypedTransaction
+  private readonly decodeStored: (raw: Uint8Array) => L2Transaction
   private pruneTimer: NodeJS.Timeout | undefined
   private journalTimer: NodeJS.Timeout | undefined
 
@@ -71,7 +71,7 @@ export class Sequencer {
     this.pool = pool
     this.ingest = ingest
     const codec = getTxCodec(params.common)
-    this.decodeStored = (raw) => decodeValidatedTx(raw, codec.txOptions)
+    this.decodeStored = (raw) => decodeValidatedL2Tx(raw, codec.txOptions)
     params.opened.chain.events.on('miniBlock', (block) => this.waiters.onMiniBlock(block))
   }
 
@@ -250,7 +250,7 @@ export class Sequencer {
   }
 
   /** Decodes a stored (already validated) transaction for RPC. */
-  decode(raw: Uint8Array): TypedTransaction {
+  decode(raw: Uint8Array): L2Transaction {
     return this.decodeStored(raw)
   }
 

@@ -3,7 +3,7 @@
  * namespaces without a sequencer; what those tests do not use throws.
  */
 import { EventEmitter } from 'node:events'
-import type { TypedTransaction } from '@ethereumjs/tx'
+import type { L2Transaction } from '../../src/chain/l2-transaction.ts'
 import type { ChainConfig, createChainCommon } from '../../src/chain/config.ts'
 import type { TxReceipt } from '../../src/chain/receipt.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
@@ -19,7 +19,7 @@ export class TestBackend implements EthBackend {
     readonly config: ChainConfig,
     readonly common: ReturnType<typeof createChainCommon>,
     readonly options: EthRpcOptions,
-    readonly decode: (raw: Uint8Array) => TypedTransaction,
+    readonly decode: (raw: Uint8Array) => L2Transaction,
   ) {}
   get calls(): CallWorkerPool {
     throw new Error('not used by these tests')
