@@ -1,3 +1,4 @@
+import { DEFAULT_L1_WATCHER_OPTIONS, DEV_L1_POLL_MS } from './bridge/l1-watcher-options.ts'
 import { DEFAULT_CALL_POOL_LIMITS } from './execution/calls/pool.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
@@ -189,8 +190,9 @@ export function l1Options(options: NodeOptions): L1Options | undefined {
     rpc: dev ? undefined : options.l1.rpc,
     beacon: options.l1.beacon,
     rollupConfigPath: dev ? undefined : options.l1.rollupConfig,
-    confirmations: options.l1.confirmations ?? (dev ? 0 : 4),
-    pollMs: options.l1.pollMs ?? (options.dev ? 250 : 1000),
+    // The dev L1 does not reorg (anvil), so its blocks are used at once.
+    confirmations: options.l1.confirmations ?? (dev ? 0 : DEFAULT_L1_WATCHER_OPTIONS.confirmations),
+    pollMs: options.l1.pollMs ?? (options.dev ? DEV_L1_POLL_MS : DEFAULT_L1_WATCHER_OPTIONS.pollMs),
     devBlockTime: options.l1.devBlockTime,
     // auto (op-batcher's fee-driven choice) needs readers able to fetch blobs; the dev L1 has no beacon API.
     batcher: { keyFile: options.batcher.keyFile, daType: options.batcher.daType ?? (dev ? 'calldata' : 'auto') },

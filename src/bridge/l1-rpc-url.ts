@@ -17,36 +17,43 @@ export function redactL1Url(url: string): string {
   }
 }
 
-/** A function that replaces every spelling of `url` and its secret parts in a text with the redacted form. */
+/** A function that replaces every spelling of `url` (by the redacted form) and its secret parts (by `…`) in a text. */
 export function l1UrlScrubber(url: string): (text: string) => string {
   const redacted = redactL1Url(url)
-  const secrets = new Set<string>([url])
+  const spellings = new Set<string>([url])
+  const parts = new Set<string>()
   try {
     const parsed = new URL(url)
-    secrets.add(parsed.href)
+    spellings.add(parsed.href)
     const bare = new URL(parsed.href)
     bare.username = ''
     bare.password = ''
-    secrets.add(bare.href)
-    secrets.add(bare.href.replace(/\/$/, ''))
-    const secretParts = [parsed.username, parsed.password, decodeURIComponent(parsed.password), parsed.search]
-    if (parsed.pathname.length > 1) secretParts.push(parsed.pathname, parsed.pathname.slice(1))
-    for (const part of secretParts) if (part.length > 0) secrets.add(part)
+    spellings.add(bare.href)
+    spellings.add(bare.href.replace(/\/$/, ''))
+    for (const part of [parsed.username, parsed.password, decodeURIComponent(parsed.password), parsed.search])
+      if (part.length > 0) parts.add(part)
+    if (parsed.pathname.length > 1) parts.add(parsed.pathname).add(parsed.pathname.slice(1))
   } catch {
     // not a URL: only the verbatim text is known
   }
   // Longest first, so a URL is replaced whole before its parts are.
-  const ordered = [...secrets].sort((a, b) => b.length - a.length)
+  const replacements = [
+    ...[...spellings].map((secret) => [secret, redacted] as const),
+    ...[...parts].map((secret) => [secret, '…'] as const),
+  ].sort((a, b) => b[0].length - a[0].length)
   return (text) => {
     let out = text
-    for (const secret of ordered) out = out.split(secret).join(secret.length >= 12 || secret === url ? redacted : '…')
+    for (const [secret, replacement] of replacements) out = out.split(secret).join(replacement)
     return out
   }
 }
 
-/** viem transport for an L1 RPC URL (http(s) or ws(s)), with userinfo moved into a basic Authorization header. */
+/** viem transport for an L1 RPC URL (http(s) or ws(s)); over HTTP, userinfo moves into a basic Authorization header. */
 export function l1Transport(url: string, options: { timeoutMs?: number } = {}): Transport {
   const parsed = new URL(url)
+  const timeout = options.timeoutMs ?? 10_000
+  // The WebSocket client sends userinfo as basic auth itself.
+  if (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') return webSocket(url, { timeout, retryCount: 0 })
   const headers: Record<string, string> = {}
   if (parsed.username !== '' || parsed.password !== '') {
     const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`
@@ -54,8 +61,6 @@ export function l1Transport(url: string, options: { timeoutMs?: number } = {}): 
     parsed.username = ''
     parsed.password = ''
   }
-  const timeout = options.timeoutMs ?? 10_000
-  if (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') return webSocket(parsed.href, { timeout, retryCount: 0 })
   // No retries inside viem: the watcher's own backoff decides when to try again.
   return http(parsed.href, { timeout, retryCount: 0, fetchOptions: { headers } })
 }
