@@ -228,6 +228,22 @@ interface SpawnedAnvil {
   stop(): Promise<void>
 }
 
+/**
+ * Runs anvil under a small POSIX shell guard that holds the read end of a pipe from this process: when the node
+ * process dies in any way (SIGKILL and crashes included), the pipe closes and the guard stops anvil, so no
+ * orphan keeps the port. The guard forwards SIGTERM (anvil then writes its state) and prints anvil's pid.
+ */
+const GUARD_SCRIPT = [
+  'exec 3<&0',
+  '"$@" >/dev/null <&- 3<&- &',
+  'child=$!',
+  'echo "$child"',
+  '( cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null ) &',
+  'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT',
+  'wait "$child"',
+  'wait "$child"',
+].join('\n')
+
 /** anvil on a free port, answering; killed with the node process. A port lost to a race is retried. */
 async function spawnAnvil(statePath: string | undefined, logger: Logger): Promise<SpawnedAnvil> {
   const { command, prefixArgs } = anvilCommand()
@@ -237,11 +253,15 @@ async function spawnAnvil(statePath: string | undefined, logger: Logger): Promis
     const args = [...prefixArgs, '--host', '127.0.0.1', '--port', String(port), '--chain-id', String(DEV_L1_CHAIN_ID), '--quiet']
     // Dumped every 10 s as well as on exit, so a node that dies without stopping anvil loses little.
     if (statePath !== undefined) args.push('--state', statePath, '--state-interval', '10')
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const guarded = process.platform !== 'win32'
+    const child = guarded
+      ? spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'anvil-guard', command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000)
     })
+    const anvilPid = guarded ? firstLine(child) : Promise.resolve(child.pid)
     const killOnExit = (): void => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     }
@@ -249,15 +269,30 @@ async function spawnAnvil(statePath: string | undefined, logger: Logger): Promis
     const stop = async (): Promise<void> => {
       process.removeListener('exit', killOnExit)
       await terminate(child)
+      child.stdin?.destroy()
     }
     if (await answers(port, child)) {
-      logger.debug({ pid: child.pid, port }, 'dev L1 (anvil) answering')
-      return { port, pid: child.pid!, stop }
+      const pid = Number(await anvilPid)
+      logger.debug({ pid, port }, 'dev L1 (anvil) answering')
+      return { port, pid, stop }
     }
     await stop()
     lastError = stderr.trim()
   }
   throw new DevL1Error(`anvil did not start: ${lastError || 'no answer on its port'}`)
+}
+
+/** The guard's first output line: anvil's pid. */
+function firstLine(child: ChildProcess): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let text = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString()
+      const end = text.indexOf('\n')
+      if (end !== -1) resolve(text.slice(0, end).trim())
+    })
+    child.once('exit', () => resolve(undefined))
+  })
 }
 
 async function answers(port: number, child: ChildProcess): Promise<boolean> {

@@ -271,4 +271,11 @@ describe('a --dev node with its dev L1', () => {
     const l1 = createPublicClient({ transport: http(restarted.l1!.rpc) })
     assert.equal((await l1.getBlock({ blockNumber: rollup.genesis.l1.number })).hash, rollup.genesis.l1.hash)
   })
+
+  test('a node killed with SIGKILL leaves no anvil behind', async () => {
+    const pid = (await rpc<NodeInfo>(node.rpcUrl, 'mega_nodeInfo')).l1!.pid
+    assert.ok(alive(pid))
+    await node.kill9()
+    await waitFor('the orphaned anvil to exit', () => !alive(pid), 15_000)
+  })
 })
