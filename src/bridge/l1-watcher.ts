@@ -266,13 +266,16 @@ export class L1Watcher extends EventEmitter<L1WatcherEvents> {
     })
   }
 
-  /** `safe` / `finalized` as the L1 reports them; undefined where the L1 has no such block yet. */
+  /**
+   * `safe` / `finalized` as the L1 reports them; undefined where the L1 has no such block yet. An L1 that refuses
+   * the tag (a pre-merge chain) must not stop the watcher: the last value stays (the `latest` read has succeeded).
+   */
   private async optionalTag(tag: 'safe' | 'finalized'): Promise<L1BlockRef | undefined> {
     try {
       return await fetchL1BlockRef(this.client, tag)
     } catch (error) {
       if (error instanceof L1BlockNotFoundError) return undefined
-      throw error
+      return tag === 'safe' ? this.safeRef : this.finalizedRef
     }
   }
 
