@@ -34,7 +34,7 @@ import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from './node/bootstrap.ts'
 import { Services } from './node/services.ts'
-import { genesisSafeHead, type L1Services, startL1Services } from './node/l1-services.ts'
+import type { L1Services } from './node/l1-services.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 
 export interface RunningNode {
@@ -235,6 +235,8 @@ async function startValidator(base: NodeBase, services: Services): Promise<Runni
 async function openL1(base: Omit<NodeBase, 'l1'>, services: Services): Promise<L1Services | undefined> {
   const l1 = l1Options(base.options)
   if (l1 === undefined) return undefined
+  // Loaded only when used: viem and the bridge stay out of a pure-L2 node's start-up.
+  const { startL1Services } = await import('./node/l1-services.ts')
   return services.open(
     'L1',
     () =>
@@ -385,11 +387,8 @@ async function serveRpc(
     chain: backend.chain,
     rollup: base.l1?.rollup,
     l1: base.l1?.watcher,
-    // Until derivation runs, the safe and finalized L2 heads are genesis.
-    safeHead:
-      base.l1 === undefined
-        ? { safe: () => 0n, finalized: () => 0n, currentL1: () => undefined }
-        : genesisSafeHead(base.l1.rollup, base.l1.watcher),
+    // Until derivation runs, the safe and finalized L2 heads are genesis (see genesisSafeHead).
+    safeHead: base.l1?.safeHead ?? { safe: () => 0n, finalized: () => 0n, currentL1: () => undefined },
   })
   const filters = registerLogAndSubscriptionMethods(registry, backend, {
     onListenerError: (err, where) => logger.error({ err, where }, 'filter or subscription listener failed'),

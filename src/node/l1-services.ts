@@ -19,9 +19,9 @@ import { createL1WatcherMetrics } from '../bridge/l1-watcher-metrics.ts'
 import { L1Watcher } from '../bridge/l1-watcher.ts'
 import type { ChainConfig } from '../chain/config.ts'
 import type { GenesisFile } from '../chain/genesis.ts'
-import type { L1BlockRef } from '../chain/l1-origin.ts'
 import { parseRollupConfig, type RollupConfig } from '../chain/rollup-config.ts'
 import { NodeError } from '../primitives/errors.ts'
+import type { SafeHeadSource } from '../rpc/optimism-methods.ts'
 import { type DevL1, startDevL1 } from './dev-l1.ts'
 import { genesisHash } from './bootstrap.ts'
 
@@ -70,6 +70,11 @@ export interface L1Services {
   /** The batcher's key: dev key #1 with the dev L1, `--batcher.key-file` otherwise, undefined when not asked for. */
   batcherKey: Hex | undefined
   beacon: string | undefined
+  /**
+   * The L2 safe/finalized heads and derivation's L1 block for `optimism_syncStatus`: genesis until derivation runs
+   * (`genesisSafeHead`); the integrator replaces it with derivation's.
+   */
+  safeHead: SafeHeadSource
   /** What `mega_nodeInfo` may show: the dev L1's chain id, URL and pid. Never an external L1 (its URL is a secret). */
   publicInfo: { chainId: string; rpc: string; pid: number } | undefined
   stop(): Promise<void>
@@ -152,6 +157,7 @@ export async function startL1Services(params: L1ServicesParams): Promise<L1Servi
       devL1,
       batcherKey,
       beacon: options.beacon,
+      safeHead: genesisSafeHead(rollup, watcher),
       publicInfo:
         devL1 === undefined ? undefined : { chainId: `0x${devL1.chainId.toString(16)}`, rpc: devL1.rpcUrl, pid: devL1.pid },
       async stop() {
@@ -169,14 +175,7 @@ export async function startL1Services(params: L1ServicesParams): Promise<L1Servi
  * The `SafeHeadSource` of a node without derivation: the safe and finalized L2 heads stay at genesis and the
  * derivation L1 at the rollup's genesis L1 block. Derivation replaces it.
  */
-export function genesisSafeHead(
-  rollup: RollupConfig,
-  watcher: Pick<L1Watcher, 'origin'>,
-): {
-  safe(): bigint
-  finalized(): bigint
-  currentL1(): L1BlockRef | undefined
-} {
+export function genesisSafeHead(rollup: RollupConfig, watcher: Pick<L1Watcher, 'origin'>): SafeHeadSource {
   return {
     safe: () => 0n,
     finalized: () => 0n,
