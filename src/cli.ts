@@ -15,7 +15,7 @@ const EXIT_CONFIG = 2
  * Errors the operator fixes by changing the command line, the genesis or the datadir, all raised
  * before the node starts serving (a later one would leave servers running behind the exit code).
  */
-const OPERATOR_ERRORS = ['CONFIG_INVALID', 'ROLE_NOT_AVAILABLE', 'DATADIR_INVALID', 'GENESIS_INVALID'] as const
+const OPERATOR_ERRORS = ['CONFIG_INVALID', 'ROLE_NOT_AVAILABLE', 'DATADIR_INVALID', 'GENESIS_INVALID', 'DEV_L1_FAILED'] as const
 
 /** One line for the operator, and what to do about it when the error says. */
 function reportOperatorError(error: NodeError): void {

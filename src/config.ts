@@ -1,4 +1,5 @@
 import {
+  type BatcherDaType,
   DEFAULT_NODE_OPTIONS,
   type ExecutorMode,
   type LogFormat,
@@ -6,6 +7,8 @@ import {
   type NodeOptions,
   type ReplicaMode,
   type Role,
+  spawnsDevL1,
+  type SyncMode,
 } from './options.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
@@ -31,6 +34,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'erro
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty']
 const EXECUTORS: readonly ExecutorMode[] = ['parallel', 'sequential']
 const REPLICA_MODES: readonly ReplicaMode[] = ['full', 'validator']
+const DA_TYPES: readonly BatcherDaType[] = ['calldata', 'blobs', 'auto']
+const SYNC_MODES: readonly SyncMode[] = ['p2p', 'l1']
 
 /** The flags, geth/op-node style (`--rpc.port`); each is also read from `MEGAETH_<FLAG>` (e.g. MEGAETH_RPC_PORT). */
 export const FLAGS: Record<string, FlagSpec> = {
@@ -128,6 +133,47 @@ export const FLAGS: Record<string, FlagSpec> = {
   'replica.verify-workers': {
     help: 'worker threads verifying blocks statelessly (default: one per core)',
     apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)),
+  },
+  sync: {
+    help: 'replica: p2p (follow the sequencer’s mini-blocks) | l1 (derive the chain from L1 batches; needs --l1.rpc, --rollup.config)',
+    apply: (o, v, f) => (o.replica.sync = oneOf(v, SYNC_MODES, f)),
+  },
+  'l1.rpc': {
+    help: 'L1 JSON-RPC URL, http(s) or ws(s) (a secret: never logged or echoed; logs show scheme://host:port/…)',
+    apply: (o, v, f) => (o.l1.rpc = secretUrl(v, f)),
+  },
+  'l1.beacon': {
+    help: 'L1 beacon API URL, to read blob batches (without it: calldata batches only)',
+    apply: (o, v, f) => (o.l1.beacon = secretUrl(v, f, ['http:', 'https:'])),
+  },
+  'rollup.config': {
+    help: 'op-node’s rollup.json of the chain (the dev L1 writes <datadir>/rollup.json; optimism_rollupConfig returns it)',
+    apply: (o, v) => (o.l1.rollupConfig = v),
+  },
+  'l1.confirmations': {
+    help: 'L1 blocks below the head before an L1 block is used (default 0 with the dev L1, else 4)',
+    apply: (o, v, f) => (o.l1.confirmations = int(v, f, 0, 1024)),
+  },
+  'l1.poll-interval': {
+    help: 'how often the L1 head is polled: ms or a duration like 1s (default 250ms with --dev, else 1s)',
+    apply: (o, v, f) => (o.l1.pollMs = positiveDuration(v, f)),
+  },
+  'dev.l1': {
+    help: 'with --dev: spawn a dev L1 (anvil, chain id 900) with the rollup contracts (default for a --dev sequencer); false = pure L2',
+    boolean: true,
+    apply: (o, v, f) => (o.l1.devL1 = bool(v, f)),
+  },
+  'dev.l1.block-time': {
+    help: 'seconds between dev L1 blocks',
+    apply: (o, v, f) => (o.l1.devBlockTime = int(v, f, 1, 60)),
+  },
+  'batcher.key-file': {
+    help: 'file holding the batcher’s private key (32 bytes hex; default with the dev L1: test-mnemonic key #1)',
+    apply: (o, v) => (o.batcher.keyFile = v),
+  },
+  'batcher.data-availability-type': {
+    help: 'calldata | blobs | auto (op-batcher’s: the cheaper on L1 at the time; default auto, calldata with the dev L1)',
+    apply: (o, v, f) => (o.batcher.daType = oneOf(v, DA_TYPES, f)),
   },
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
@@ -244,6 +290,7 @@ function validate(options: NodeOptions): void {
   if (options.role === 'sequencer' && !options.dev && options.sequencer.keyFile === undefined) {
     throw new ConfigError('--sequencer.key-file is required for --role=sequencer unless --dev is set')
   }
+  validateL1(options)
   if (options.blockMs < options.miniBlockMs)
     throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
   if (options.role === 'replica') {
@@ -262,6 +309,52 @@ function validate(options: NodeOptions): void {
   }
 }
 
+/** The L1 flags go together: each combination that cannot work is named with what to do instead. */
+function validateL1(options: NodeOptions): void {
+  const { l1, batcher } = options
+  const dev = spawnsDevL1(options)
+  if (l1.devL1 === true) {
+    if (!options.dev) throw new ConfigError('--dev.l1 needs --dev (a real chain takes --l1.rpc and --rollup.config)')
+    if (options.role !== 'sequencer')
+      throw new ConfigError(
+        "--dev.l1: only a sequencer spawns the dev L1; a replica takes the sequencer's: --l1.rpc (its mega_nodeInfo.l1.rpc) and --rollup.config (<its datadir>/rollup.json)",
+      )
+    if (l1.rpc !== undefined || l1.rollupConfig !== undefined)
+      throw new ConfigError('--dev.l1 spawns and deploys its own L1: drop --l1.rpc and --rollup.config, or set --dev.l1=false')
+  }
+  if (!dev) {
+    if (l1.rpc !== undefined && l1.rollupConfig === undefined)
+      throw new ConfigError('--l1.rpc needs --rollup.config (op-node’s rollup.json of this chain)')
+    if (l1.rollupConfig !== undefined && l1.rpc === undefined)
+      throw new ConfigError('--rollup.config needs --l1.rpc (the L1 the rollup settles on)')
+  }
+  const hasL1 = dev || l1.rpc !== undefined
+  if (options.replica.sync === 'l1') {
+    if (options.role !== 'replica') throw new ConfigError('--sync applies to --role=replica only')
+    if (!hasL1)
+      throw new ConfigError('--role=replica --sync=l1 needs --l1.rpc and --rollup.config: derivation reads the chain from L1')
+  }
+  if (!hasL1) {
+    const stray = (
+      [
+        ['--l1.beacon', l1.beacon],
+        ['--l1.confirmations', l1.confirmations],
+        ['--l1.poll-interval', l1.pollMs],
+        ['--batcher.key-file', batcher.keyFile],
+        ['--batcher.data-availability-type', batcher.daType],
+      ] as const
+    ).find(([, value]) => value !== undefined)
+    if (stray !== undefined)
+      throw new ConfigError(
+        `${stray[0]} needs an L1: --l1.rpc with --rollup.config${options.dev ? ', or the dev L1 (--dev.l1)' : ''}`,
+      )
+  }
+  if (options.role !== 'sequencer' && (batcher.keyFile !== undefined || batcher.daType !== undefined))
+    throw new ConfigError('--batcher.* flags apply to --role=sequencer only (the sequencer runs the batcher)')
+  if (options.role === 'sequencer' && hasL1 && !dev && !options.dev && batcher.keyFile === undefined)
+    throw new ConfigError('--batcher.key-file is required for a sequencer with an L1 unless --dev is set')
+}
+
 export function envName(flag: string): string {
   return `MEGAETH_${flag.replace(/[.-]/g, '_').toUpperCase()}`
 }
@@ -276,7 +369,7 @@ export function helpText(): string {
     '',
     'flags (each also read from MEGAETH_<FLAG>, e.g. --rpc.port → MEGAETH_RPC_PORT):',
   ]
-  for (const [name, spec] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(22)} ${spec.help}`)
+  for (const [name, spec] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(30)} ${spec.help}`)
   lines.push('  --help                   this text', '  --version                print the version')
   return lines.join('\n')
 }
@@ -328,6 +421,24 @@ function url(value: string, flag: string): string {
     // reported below
   }
   throw new ConfigError(`${flag}: expected an http(s) URL, got ${JSON.stringify(value)}`)
+}
+
+/** A URL that may carry credentials or an API key: checked, never quoted back. */
+function secretUrl(value: string, flag: string, protocols = ['http:', 'https:', 'ws:', 'wss:']): string {
+  try {
+    if (protocols.includes(new URL(value).protocol)) return value
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(
+    `${flag}: expected an ${protocols.map((p) => p.slice(0, -1)).join(', ')} URL (the value is not shown: it may hold credentials)`,
+  )
+}
+
+function positiveDuration(value: string, flag: string): number {
+  const ms = duration(value, flag)
+  if (ms <= 0) throw new ConfigError(`${flag}: must be more than 0`)
+  return ms
 }
 
 function port(value: string, flag: string): number {

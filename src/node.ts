@@ -14,7 +14,7 @@ import { ConfigError } from './config.ts'
 import { CallWorkerPool, defaultCallWorkers } from './execution/calls/pool.ts'
 import { privateKeyToAddress } from './crypto/native.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
-import { ethRpcOptions, replicaOptions, rpcServerOptions, sequencerOptions, type NodeOptions } from './options.ts'
+import { ethRpcOptions, l1Options, replicaOptions, rpcServerOptions, sequencerOptions, type NodeOptions } from './options.ts'
 import { P2pHost } from './p2p/index.ts'
 import { ReplicaEthBackend } from './replica/eth-backend.ts'
 import { Replica, type ReplicaStatus } from './replica/replica.ts'
@@ -27,12 +27,14 @@ import { registerFeeMethods } from './rpc/eth/fee-methods.ts'
 import { registerLogAndSubscriptionMethods } from './rpc/eth/logs-and-subscriptions.ts'
 import { registerSendMethods } from './rpc/eth/send-methods.ts'
 import { registerStateMethods } from './rpc/eth/state-methods.ts'
+import { registerOptimismMethods } from './rpc/optimism-methods.ts'
 import { createRpcMetrics, MethodRegistry, registerIntrospectionMethods, RpcServer } from './rpc/index.ts'
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from './node/bootstrap.ts'
 import { Services } from './node/services.ts'
+import type { L1Services } from './node/l1-services.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 
 export interface RunningNode {
@@ -60,6 +62,8 @@ interface NodeBase {
   config: ChainConfig
   common: Common
   metrics: Registry
+  /** The node's L1 (dev L1 or external) with its rollup config and watcher; undefined for a chain without L1. */
+  l1: L1Services | undefined
 }
 
 /**
@@ -72,18 +76,15 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     throw new RoleNotAvailableError(
       `--role=${options.role} is not available in this version yet; run --role=sequencer or --role=replica`,
     )
-  const genesis = await loadGenesis(options)
-  const config = chainConfigFromGenesis(genesis, options.dev ? 'megaeth-dev' : 'megaeth')
-  const base: NodeBase = {
-    options,
-    logger,
-    genesis,
-    config,
-    common: createChainCommon(config),
-    metrics: createMetricsRegistry(options.role),
-  }
+  const loaded = await loadGenesis(options)
+  const config = chainConfigFromGenesis(loaded, options.dev ? 'megaeth-dev' : 'megaeth')
+  const common = createChainCommon(config)
+  const metrics = createMetricsRegistry(options.role)
   const services = new Services()
   try {
+    // The L1 first: with --dev the L2 genesis is anchored to the rollup (see node/l1-services.ts).
+    const l1 = await openL1({ options, logger, genesis: loaded, config, common, metrics }, services)
+    const base: NodeBase = { options, logger, genesis: l1?.genesis ?? loaded, config, common, metrics, l1 }
     if (options.role === 'sequencer') return await startSequencer(base, services)
     return options.replica.mode === 'validator' ? await startValidator(base, services) : await startReplica(base, services)
   } catch (error) {
@@ -227,6 +228,33 @@ async function startValidator(base: NodeBase, services: Services): Promise<Runni
 
 // --- shared parts ---------------------------------------------------------------------------------
 
+/**
+ * The L1 services (dev L1 or external L1, rollup config, watcher) when the options ask for an L1: a service
+ * started before the datadir and stopped after it. The roles' L1 wiring (origins, batcher, derivation) builds on it.
+ */
+async function openL1(base: Omit<NodeBase, 'l1'>, services: Services): Promise<L1Services | undefined> {
+  const l1 = l1Options(base.options)
+  if (l1 === undefined) return undefined
+  // Loaded only when used: viem and the bridge stay out of a pure-L2 node's start-up.
+  const { startL1Services } = await import('./node/l1-services.ts')
+  return services.open(
+    'L1',
+    () =>
+      startL1Services({
+        options: l1,
+        dev: base.options.dev,
+        datadir: base.options.datadir,
+        genesis: base.genesis,
+        config: base.config,
+        common: base.common,
+        logger: base.logger,
+        metrics: base.metrics,
+        batcherKey: base.options.role === 'sequencer',
+      }),
+    (opened) => opened.stop(),
+  )
+}
+
 interface Datadir {
   datadir: string
   opened: OpenedChain
@@ -288,6 +316,8 @@ function nodeIdentity(base: NodeBase, host: P2pHost, sequencerAddress: Hex, rpcU
     peers: host.connectedPeers().length,
     sequencerAddress,
     rpc: rpcUrl,
+    // Only the dev L1 the node spawned: an external --l1.rpc is a secret and never echoed.
+    ...(base.l1?.publicInfo === undefined ? {} : { l1: base.l1.publicInfo }),
   }
 }
 
@@ -353,6 +383,13 @@ async function serveRpc(
   registerFeeMethods(registry, backend)
   registerSendMethods(registry, backend)
   registerDebugMethods(registry, backend)
+  registerOptimismMethods(registry, {
+    chain: backend.chain,
+    rollup: base.l1?.rollup,
+    l1: base.l1?.watcher,
+    // Until derivation runs, the safe and finalized L2 heads are genesis (see genesisSafeHead).
+    safeHead: base.l1?.safeHead ?? { safe: () => 0n, finalized: () => 0n, currentL1: () => undefined },
+  })
   const filters = registerLogAndSubscriptionMethods(registry, backend, {
     onListenerError: (err, where) => logger.error({ err, where }, 'filter or subscription listener failed'),
   })

@@ -1,3 +1,4 @@
+import { DEFAULT_L1_WATCHER_OPTIONS, DEV_L1_POLL_MS } from './bridge/l1-watcher-options.ts'
 import { DEFAULT_CALL_POOL_LIMITS } from './execution/calls/pool.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
@@ -9,6 +10,10 @@ import { DEFAULT_SEQUENCER_OPTIONS, type ExecutorMode, type SequencerOptions } f
 export type { ExecutorMode } from './sequencer/options.ts'
 export type { ReplicaMode } from './replica/options.ts'
 export type Role = 'sequencer' | 'replica' | 'prover'
+/** How the batcher posts: OP's `--data-availability-type`. */
+export type BatcherDaType = 'calldata' | 'blobs' | 'auto'
+/** Where a replica takes the chain from: the sequencer's mini-blocks over p2p, or derivation from L1. */
+export type SyncMode = 'p2p' | 'l1'
 export type LogFormat = 'json' | 'pretty'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 
@@ -71,6 +76,29 @@ export interface NodeOptions {
     mode: ReplicaMode
     /** Stateless verification workers; undefined = one per core. */
     verifyWorkers: number | undefined
+    sync: SyncMode
+  }
+  l1: {
+    /** The L1 JSON-RPC URL: a secret (API keys, credentials), never logged or echoed; see `redactL1Url`. */
+    rpc: string | undefined
+    /** Beacon API URL for blob reads; undefined = calldata batches only. */
+    beacon: string | undefined
+    /** Path of op-node's rollup.json. */
+    rollupConfig: string | undefined
+    /** undefined = 0 with the dev L1, else 4. */
+    confirmations: number | undefined
+    /** undefined = 250 ms with `--dev`, else 1 s. */
+    pollMs: number | undefined
+    /** Spawn the dev L1 (anvil); undefined = yes for a `--dev` sequencer given no `--l1.rpc`. */
+    devL1: boolean | undefined
+    /** Seconds between dev L1 blocks. */
+    devBlockTime: number
+  }
+  batcher: {
+    /** File with the batcher's hex private key (a secret); undefined with the dev L1 = dev key #1. */
+    keyFile: string | undefined
+    /** undefined = calldata with the dev L1 (it serves no beacon API to read blobs back), else auto. */
+    daType: BatcherDaType | undefined
   }
   miniBlockMs: number
   blockMs: number
@@ -110,7 +138,17 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },
   sequencer: { keyFile: undefined, address: undefined, rpc: undefined },
-  replica: { mode: 'full', verifyWorkers: undefined },
+  replica: { mode: 'full', verifyWorkers: undefined, sync: 'p2p' },
+  l1: {
+    rpc: undefined,
+    beacon: undefined,
+    rollupConfig: undefined,
+    confirmations: undefined,
+    pollMs: undefined,
+    devL1: undefined,
+    devBlockTime: 2,
+  },
+  batcher: { keyFile: undefined, daType: undefined },
   miniBlockMs: DEFAULT_SEQUENCER_OPTIONS.miniBlockMs,
   blockMs: DEFAULT_SEQUENCER_OPTIONS.blockMs,
   executor: DEFAULT_SEQUENCER_OPTIONS.executor,
@@ -118,6 +156,49 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   ingestWorkers: DEFAULT_SEQUENCER_OPTIONS.ingestWorkers,
   log: { level: 'info', format: 'json' },
 })
+
+/** The node's L1, resolved from the flags: the dev L1 it spawns, or an external one with its rollup config. */
+export interface L1Options {
+  source: 'dev' | 'external'
+  /** The external L1's RPC URL (a secret); undefined for the dev L1 (its URL is known once it runs). */
+  rpc: string | undefined
+  beacon: string | undefined
+  /** The rollup.json to read (external L1); the dev L1 writes `<datadir>/rollup.json` itself. */
+  rollupConfigPath: string | undefined
+  confirmations: number
+  pollMs: number
+  devBlockTime: number
+  batcher: { keyFile: string | undefined; daType: BatcherDaType }
+  /** Where this node takes its chain from (replicas): p2p, or L1 derivation. */
+  sync: SyncMode
+}
+
+/** Whether the node spawns the dev L1: asked for, or by default a `--dev` sequencer given no L1 of its own. */
+export function spawnsDevL1(options: NodeOptions): boolean {
+  return (
+    options.l1.devL1 ??
+    (options.dev && options.role === 'sequencer' && options.l1.rpc === undefined && options.l1.rollupConfig === undefined)
+  )
+}
+
+/** The resolved L1 options, or undefined for a node without L1 (the pure-L2 dev chain, or no `--l1.rpc`). */
+export function l1Options(options: NodeOptions): L1Options | undefined {
+  const dev = spawnsDevL1(options)
+  if (!dev && options.l1.rpc === undefined) return undefined
+  return {
+    source: dev ? 'dev' : 'external',
+    rpc: dev ? undefined : options.l1.rpc,
+    beacon: options.l1.beacon,
+    rollupConfigPath: dev ? undefined : options.l1.rollupConfig,
+    // The dev L1 does not reorg (anvil), so its blocks are used at once.
+    confirmations: options.l1.confirmations ?? (dev ? 0 : DEFAULT_L1_WATCHER_OPTIONS.confirmations),
+    pollMs: options.l1.pollMs ?? (options.dev ? DEV_L1_POLL_MS : DEFAULT_L1_WATCHER_OPTIONS.pollMs),
+    devBlockTime: options.l1.devBlockTime,
+    // auto (op-batcher's fee-driven choice) needs readers able to fetch blobs; the dev L1 has no beacon API.
+    batcher: { keyFile: options.batcher.keyFile, daType: options.batcher.daType ?? (dev ? 'calldata' : 'auto') },
+    sync: options.replica.sync,
+  }
+}
 
 export function sequencerOptions(options: NodeOptions): SequencerOptions {
   return {

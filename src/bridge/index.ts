@@ -14,3 +14,22 @@ export { superchainConfigAbi } from './generated/SuperchainConfig.ts'
 export { systemConfigAbi } from './generated/SystemConfig.ts'
 export { l1BlockAbi } from './generated/L1Block.ts'
 export { l2ToL1MessagePasserAbi } from './generated/L2ToL1MessagePasser.ts'
+export {
+  applyConfigUpdate,
+  applyConfigUpdates,
+  type BatcherTransaction,
+  blobBaseFeeOf,
+  CONFIG_UPDATE_TOPIC,
+  fakeExponential,
+  fetchBatcherTransactions,
+  fetchL1BlockRef,
+  fetchL1Origin,
+  fetchRollupLogs,
+  L1BlockNotFoundError,
+  type L1Client,
+  l1OriginFromBlock,
+} from './l1-fetch.ts'
+export { L1OriginUnavailableError, type L1Reorg, L1Watcher, L1WatcherError, type L1WatcherDeps } from './l1-watcher.ts'
+export { DEFAULT_L1_WATCHER_OPTIONS, DEV_L1_POLL_MS, type L1WatcherOptions } from './l1-watcher-options.ts'
+export { createL1WatcherMetrics, type L1WatcherMetrics } from './l1-watcher-metrics.ts'
+export { l1Transport, l1UrlScrubber, redactL1Url } from './l1-rpc-url.ts'

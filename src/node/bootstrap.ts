@@ -130,6 +130,11 @@ export async function openChain(
   }
 }
 
+/** The hash of the genesis block `genesis` makes (what `openChain` writes, without a datadir). */
+export function genesisHash(genesis: GenesisFile, config: ChainConfig, common: Common): Hex {
+  return genesisBlock(genesis, config, common).block.hash
+}
+
 function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common): { block: SealedBlock; state: FlatState } {
   const state = genesisState(genesis)
   const stateRoot = StateTrie.fromAccounts(trieEntries(state)).root()

@@ -80,6 +80,25 @@ export class StateHistory {
     return new PinnedState(this.live, [...newer, undo], () => this.pins.delete(undo))
   }
 
+  /**
+   * Every non-zero storage slot of `address` at the end of `blockNumber` (a storage root needs them all, e.g. the
+   * message passer's for an output root): the live slots with the newer blocks' undo records applied newest first.
+   * Throws `StateUnavailableError` past the retained window.
+   */
+  storageAt(blockNumber: bigint, address: Hex): Map<Hex, Uint8Array> {
+    let slots = new Map(this.live.storage.get(address) ?? [])
+    const newer = blockNumber >= this.newestBlock ? [] : this.undosAfter(blockNumber)
+    for (let i = newer.length - 1; i >= 0; i--) {
+      const undo = newer[i]!
+      // A wiped account's record holds its whole storage as the block found it.
+      const wiped = undo.wipedStorage.get(address)
+      if (wiped !== undefined) slots = new Map(wiped)
+      else for (const [slot, value] of undo.slots.get(address) ?? []) slots.set(slot, value)
+    }
+    for (const [slot, value] of slots) if (value.length === 0) slots.delete(slot)
+    return slots
+  }
+
   /** How many pins are held (a leak shows here). */
   get pinCount(): number {
     return this.pins.size

@@ -297,6 +297,11 @@ export interface StartNodeOptions {
   /** How long to wait for `eth_chainId` to answer. */
   readyTimeoutMs?: number
   env?: Record<string, string>
+  /**
+   * Spawn the dev L1 (anvil with the rollup contracts), as `--dev` does by default. Off unless asked:
+   * `--dev.l1=false` keeps the pure-L2 dev chain most suites test (no L1, no deposits, no anvil).
+   */
+  l1?: boolean
 }
 
 export interface NodeHandle {
@@ -355,7 +360,13 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
   const datadir = options.datadir ?? (await mkdtemp(join(tmpdir(), 'megaeth-e2e-')))
   if (ownsDatadir) tempDirs.add(datadir)
   const port = options.port ?? (await freePort())
-  const args = ['--dev', `--rpc.port=${port}`, `--datadir=${datadir}`, ...(options.args ?? [])]
+  const args = [
+    '--dev',
+    `--rpc.port=${port}`,
+    `--datadir=${datadir}`,
+    ...(options.l1 === true ? [] : ['--dev.l1=false']),
+    ...(options.args ?? []),
+  ]
   const { child, stdout, stderr } = spawnNodeProcess(args, options.env)
   const rpcUrl = `http://127.0.0.1:${port}`
   const wsUrl = `ws://127.0.0.1:${port}`

@@ -99,3 +99,36 @@ test('a pinned state keeps reading what it read when pinned while later mini-blo
     assert.equal(history.pinCount, 0, 'released pins stop recording')
   }
 })
+
+test('storageAt: an account’s whole storage at any retained block equals the storage that block ended with', () => {
+  const slotsOf = (state: FlatState, address: Hex): string =>
+    [...(state.storage.get(address) ?? new Map<Hex, Uint8Array>())]
+      .filter(([, value]) => value.length > 0)
+      .map(([slot, value]) => `${slot}=${Buffer.from(value).toString('hex')}`)
+      .sort()
+      .join(',')
+  const fromHistory = (slots: Map<Hex, Uint8Array>): string =>
+    [...slots]
+      .map(([slot, value]) => `${slot}=${Buffer.from(value).toString('hex')}`)
+      .sort()
+      .join(',')
+  for (let seed = 1; seed <= 200; seed++) {
+    const next = rng(seed).next
+    const live = new FlatState()
+    const history = new StateHistory(live, 0n, 16)
+    const expected = new Map<bigint, string[]>([[0n, ADDRESSES.map((a) => slotsOf(live, a))]])
+    const blocks = 5 + Math.floor(next() * 10)
+    for (let b = 1n; b <= BigInt(blocks); b++) {
+      const miniBlocks = 1 + Math.floor(next() * 4)
+      for (let m = 0; m < miniBlocks; m++) history.apply(b, randomDiff(next))
+      expected.set(
+        b,
+        ADDRESSES.map((a) => slotsOf(live, a)),
+      )
+    }
+    for (const [block, perAddress] of expected)
+      ADDRESSES.forEach((address, i) =>
+        assert.equal(fromHistory(history.storageAt(block, address)), perAddress[i], `seed ${seed}, block ${block}, ${address}`),
+      )
+  }
+})
