@@ -112,6 +112,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     options: sequencerOptions(options),
     logger,
     metrics,
+    ...(base.l1 === undefined ? {} : { l1: { rollup: base.l1.rollup, origins: base.l1.watcher } }),
   })
   // The eth_call workers boot (a VM each) on the first call; calls sent before one is ready wait.
   const calls = await openCallPool(base, services, opened)

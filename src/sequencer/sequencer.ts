@@ -121,8 +121,10 @@ export class Sequencer {
     const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
       access.onBlockHashRead(number)
       let block = await opened.chain.blockByNumber(number)
-      if (block === undefined && number < opened.chain.pendingBlockNumber) {
-        // BLOCKHASH of the block still being merkleized: wait for its seal rather than answer wrong.
+      if (block === undefined && number > opened.chain.head.header.number) {
+        // A block closed but still being merkleized (or queued behind one): wait for its seal rather
+        // than answer wrong. A block closes before the next one's first mini-block lands, so the
+        // chain view's pending number may not have moved past it yet.
         await sealer.drain()
         block = await opened.chain.blockByNumber(number)
       }
