@@ -143,7 +143,9 @@ export class BatchStage {
     const first = span.blocks[0]!
     const nextTimestamp = parent.timestamp + this.rollup.blockTime
     let overlapParent: SafeBlockRef | undefined
-    if (first.timestamp < nextTimestamp && first.timestamp <= parent.timestamp) {
+    const last = span.blocks[span.blocks.length - 1]!
+    // Only a span batch that overlaps the safe chain and reaches past it needs the block it builds on.
+    if (first.timestamp <= parent.timestamp && last.timestamp >= nextTimestamp) {
       const back = (parent.timestamp - first.timestamp) / this.rollup.blockTime
       overlapParent = await l2BlockAt(parent.number - back - 1n)
     }

@@ -38,6 +38,7 @@ import { nextOriginChoice } from '../../src/chain/l2-block-attributes.ts'
 import type { RollupConfig } from '../../src/chain/rollup-config.ts'
 import { encodeBlob } from '../../src/da/blob.ts'
 import {
+  anvilBlobSource,
   beaconBlobSource,
   DerivationPipeline,
   type DerivedBlock,
@@ -225,6 +226,7 @@ describe('derivation from a real L1 (anvil)', () => {
     assert.ok(first.some((b) => b.attributes.origin.number === depositReceipts[0]!.blockNumber))
     // A stranger's well-formed frames for the same blocks: ignored (not the batcher).
     await postCalldata(batcherData(channelFrames(singularBatches(first))), stranger)
+    await postCalldata(Uint8Array.of(0, 0xde, 0xad), stranger)
     const spanReceipt = await postCalldata(batcherData(channelFrames([spanBatch(rollup, first)])))
     const second = await plan(refOf(first[first.length - 1]!), 3, 2)
     const blob = encodeBlob(batcherData(channelFrames(singularBatches(second))))
@@ -237,6 +239,10 @@ describe('derivation from a real L1 (anvil)', () => {
         maxFeePerBlobGas: parseGwei('30'),
       }),
     )
+    // anvil's two ways to read a blob back agree with what was posted.
+    const blobRef = (await reader.blockRef(blobReceipt.blockNumber))!
+    const hashes = (await clients.public.getTransaction({ hash: blobReceipt.transactionHash })).blobVersionedHashes!
+    assert.deepEqual(await anvilBlobSource(anvil.rpcUrl, false).blobs(blobRef, hashes), [blob])
     const derived = await drive()
     assertDerived(derived, [...first, ...second])
     assert.ok(derived.slice(0, 5).every((d) => d.derivedFrom.number === spanReceipt.blockNumber))

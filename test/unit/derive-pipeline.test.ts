@@ -342,4 +342,29 @@ describe('derivation pipeline (in-memory L1)', () => {
       await assert.rejects(pipeline.step(), (e: unknown) => isNodeError(e, 'DERIVE_L1_UNAVAILABLE') && e.severity === 'temporary')
     assertDerivedEqual(await drive(pipeline, safe), planned)
   })
+
+  it('a restarted pipeline resumes from the safe head and still reads a channel opened in the L1 block its head came from', async () => {
+    const { l1, rollup, safe, pipeline } = setup()
+    l1.mine({ deposits: 1 })
+    const planned = planBlocks(
+      rollup,
+      genesisRef(rollup),
+      autoOrigins(l1, rollup, genesisRef(rollup), 4).map((origin) => ({ origin })),
+    )
+    const later = channelFrames(singularBatches(planned.slice(2)), 40)
+    assert.ok(later.length >= 2)
+    // L1 block 2: the channel of blocks 1–2, then the first frame of the channel of blocks 3–4.
+    l1.mine({
+      txs: [
+        batcherTx(batcherData(channelFrames(singularBatches(planned.slice(0, 2))))),
+        batcherTx(batcherData(later.slice(0, 1))),
+      ],
+    })
+    assertDerivedEqual(await drive(pipeline, safe), planned.slice(0, 2))
+    // A new pipeline over the same safe chain (a node restart): its head came from L1 block 2, whose
+    // second transaction it must read again to complete the next channel in block 3.
+    const restarted = new DerivationPipeline({ confirmations: 0n }, { rollup, l1, safe, logger: pino({ level: 'silent' }) })
+    l1.mine({ txs: [batcherTx(batcherData(later.slice(1)))] })
+    assertDerivedEqual(await drive(restarted, safe), planned.slice(2))
+  })
 })
