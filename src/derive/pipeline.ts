@@ -78,6 +78,7 @@ export class DerivationPipeline {
   private readonly source: BatchSource
   private head: SafeBlockRef | undefined
   private pending: DerivedBlock | undefined
+  private stepping = false
   /** The blocks derived since the last reset, by number (ascending insertion). */
   private readonly derived = new Map<bigint, DerivedRecord>()
   /** Blocks up to this number were derived from L1 blocks older than any the traversal remembers. */
@@ -126,6 +127,16 @@ export class DerivationPipeline {
   async step(): Promise<DerivedBlock | 'idle' | 'reset'> {
     if (this.pending !== undefined)
       throw new Error('DerivationPipeline: step() before advanceSafeHead() of the block it returned')
+    if (this.stepping) throw new Error('DerivationPipeline: step() called while another step() runs')
+    this.stepping = true
+    try {
+      return await this.derive()
+    } finally {
+      this.stepping = false
+    }
+  }
+
+  private async derive(): Promise<DerivedBlock | 'idle' | 'reset'> {
     try {
       if (this.head === undefined) await this.start(await this.safe.safeHead())
       for (;;) {

@@ -19,10 +19,12 @@ import { ChannelReader } from '../../src/derive/channel-reader.ts'
 import { NO_METRICS } from '../../src/derive/metrics.ts'
 import {
   applyConfigUpdate,
+  blobBaseFee,
   checkSingularBatch,
   checkSpanBatchPrefix,
   CONFIG_UPDATE_TOPIC,
   emptyBatch,
+  PRAGUE_BLOB_BASE_FEE_UPDATE_FRACTION,
   spanBatchBlocks,
   type SafeBlockRef,
 } from '../../src/derive/index.ts'
@@ -284,5 +286,17 @@ describe('SystemConfig ConfigUpdate logs', () => {
       () => applyConfigUpdate(c, log(0, '0x01')),
       (e: unknown) => isNodeError(e, 'DERIVE_BAD_L1_DATA') && e.severity === 'critical',
     )
+  })
+})
+
+describe('L1 origin fields', () => {
+  it('blob base fee is EIP-4844’s fake_exponential with Prague’s update fraction', () => {
+    const cases: [bigint, bigint][] = [
+      [0n, 1n],
+      [5_007_716n, 2n],
+      [50_000_000n, 21_689n],
+      [123_456_789n, 50_909_368_837n],
+    ]
+    for (const [excess, fee] of cases) assert.equal(blobBaseFee(excess, PRAGUE_BLOB_BASE_FEE_UPDATE_FRACTION), fee)
   })
 })
