@@ -33,6 +33,9 @@ export interface L1Reader {
   origin(ref: L1BlockRef, configBefore: SystemConfigValues): Promise<L1Origin>
   /** Transactions of block `ref` to `inbox` from `batcher`, in block order (type-4 transactions excluded). */
   batcherTransactions(ref: L1BlockRef, inbox: Hex, batcher: Hex): Promise<BatcherTransaction[]>
-  /** Optional: without it the pipeline reads calldata batches only and reports blob batches as unreadable. */
-  readonly blobSource?: BlobSource | undefined
+  /**
+   * Optional: the blobs of `versionedHashes` in block `ref`, in that order, each checked against its hash
+   * (a `BlobSource`). Without it the pipeline reads calldata batches only and reports blob batches as unreadable.
+   */
+  readonly blobs?: ((ref: L1BlockRef, versionedHashes: readonly Hex[]) => Promise<Uint8Array[]>) | undefined
 }

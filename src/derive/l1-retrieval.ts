@@ -39,8 +39,8 @@ export class L1Retrieval {
     )
     const blobHashes = txs.flatMap((tx) => tx.blobHashes ?? [])
     let blobs: Uint8Array[] = []
-    const source = this.l1.blobSource
-    if (blobHashes.length > 0 && source === undefined) {
+    const readBlobs = this.l1.blobs
+    if (blobHashes.length > 0 && readBlobs === undefined) {
       if (!this.warnedNoBlobs)
         this.logger.error(
           { l1Block: origin.number, blobs: blobHashes.length },
@@ -48,8 +48,8 @@ export class L1Retrieval {
         )
       this.warnedNoBlobs = true
       for (const _ of blobHashes) this.metrics.observeSkippedData('blob-unavailable')
-    } else if (blobHashes.length > 0 && source !== undefined) {
-      blobs = await readL1(`${blobHashes.length} blobs of L1 block ${origin.number}`, () => source.blobs(origin, blobHashes))
+    } else if (blobHashes.length > 0 && readBlobs !== undefined) {
+      blobs = await readL1(`${blobHashes.length} blobs of L1 block ${origin.number}`, () => readBlobs(origin, blobHashes))
     }
     const out: Uint8Array[] = []
     let blobIndex = 0

@@ -27,7 +27,7 @@ export interface ViemL1ReaderOptions {
 }
 
 export class ViemL1Reader implements L1Reader {
-  readonly blobSource: BlobSource | undefined
+  readonly blobs: ((ref: L1BlockRef, versionedHashes: readonly Hex[]) => Promise<Uint8Array[]>) | undefined
   private readonly fraction: bigint
   private readonly portal: Hex
   private readonly systemConfig: Hex
@@ -37,7 +37,8 @@ export class ViemL1Reader implements L1Reader {
     rollup: Pick<RollupConfig, 'depositContractAddress' | 'l1SystemConfigAddress'>,
     options: ViemL1ReaderOptions = {},
   ) {
-    this.blobSource = options.blobSource
+    const source = options.blobSource
+    this.blobs = source === undefined ? undefined : (ref, hashes) => source.blobs(ref, hashes)
     this.fraction = options.blobBaseFeeUpdateFraction ?? PRAGUE_BLOB_BASE_FEE_UPDATE_FRACTION
     this.portal = rollup.depositContractAddress.toLowerCase() as Hex
     this.systemConfig = rollup.l1SystemConfigAddress.toLowerCase() as Hex

@@ -3,19 +3,22 @@ import { keccak256, toHex } from 'viem'
 import type { L1BlockRef, L1Origin, SystemConfigValues } from '../../src/chain/l1-origin.ts'
 import type { DepositTransaction } from '../../src/chain/deposit-tx.ts'
 import { userDepositSourceHash } from '../../src/chain/deposit-tx.ts'
-import type { BatcherTransaction, BlobSource, L1Reader } from '../../src/derive/index.ts'
+import type { BatcherTransaction, L1Reader } from '../../src/derive/index.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 
 export interface MemoryTx {
   readonly from: Hex
   readonly to: Hex
   readonly calldata: Uint8Array
+  /** A type-3 transaction's blobs (its calldata is then ignored by derivation). */
+  readonly blobs?: readonly Uint8Array[]
 }
 
 export class MemoryL1 implements L1Reader {
   readonly chain: { origin: L1Origin; txs: MemoryTx[] }[] = []
   readonly byHash = new Map<Hex, { origin: L1Origin; txs: MemoryTx[] }>()
-  blobSource: BlobSource | undefined = undefined
+  blobs: ((ref: L1BlockRef, hashes: readonly Hex[]) => Promise<Uint8Array[]>) | undefined = undefined
+  private readonly blobStore = new Map<Hex, Uint8Array>()
   /** Reads that fail once when set (to test temporary errors). */
   failNext = 0
   private salt = 0
@@ -124,6 +127,19 @@ export class MemoryL1 implements L1Reader {
     if (block === undefined) throw new Error(`unknown block ${ref.hash}`)
     return block.txs
       .filter((tx) => tx.to === inbox && tx.from === batcher)
-      .map((tx, i) => ({ hash: keccak256(toHex(`${ref.hash}-${i}`)), calldata: tx.calldata, blobHashes: undefined }))
+      .map((tx, i) => ({
+        hash: keccak256(toHex(`${ref.hash}-${i}`)),
+        calldata: tx.calldata,
+        blobHashes: tx.blobs?.map((blob) => {
+          const hash = keccak256(blob)
+          this.blobStore.set(hash, blob)
+          return hash
+        }),
+      }))
+  }
+
+  /** Serves the blobs of mined transactions (a beacon node). */
+  enableBlobs(): void {
+    this.blobs = async (_ref, hashes) => hashes.map((hash) => this.blobStore.get(hash)!)
   }
 }

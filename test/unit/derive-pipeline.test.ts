@@ -11,6 +11,7 @@ import pino from 'pino'
 import { keccak256, toHex } from 'viem'
 import type { L1Origin } from '../../src/chain/l1-origin.ts'
 import type { RollupConfig } from '../../src/chain/rollup-config.ts'
+import { encodeBlob } from '../../src/da/blob.ts'
 import { isNodeError } from '../../src/primitives/errors.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import { DerivationPipeline, type DerivationMetrics, type DerivedBlock } from '../../src/derive/index.ts'
@@ -366,5 +367,40 @@ describe('derivation pipeline (in-memory L1)', () => {
     const restarted = new DerivationPipeline({ confirmations: 0n }, { rollup, l1, safe, logger: pino({ level: 'silent' }) })
     l1.mine({ txs: [batcherTx(batcherData(later.slice(1)))] })
     assertDerivedEqual(await drive(restarted, safe), planned.slice(2))
+  })
+
+  it('reads batcher data from blobs when it can, and reports blob batches as unreadable once when it cannot', async () => {
+    for (const withBlobs of [true, false]) {
+      const { l1, rollup, safe, pipeline, counts } = setup()
+      const errors: string[] = []
+      const logger = pino({ level: 'error' }, { write: (line: string) => errors.push(line) })
+      const p = withBlobs
+        ? pipeline
+        : new DerivationPipeline({ confirmations: 0n }, { rollup, l1, safe, logger, metrics: undefined })
+      if (withBlobs) l1.enableBlobs()
+      l1.mine()
+      const planned = planBlocks(
+        rollup,
+        genesisRef(rollup),
+        autoOrigins(l1, rollup, genesisRef(rollup), 4).map((origin) => ({ origin })),
+      )
+      const blob = encodeBlob(batcherData(channelFrames(singularBatches(planned.slice(0, 2)))))
+      // A type-3 transaction whose calldata would parse (it must be ignored), then a calldata batch.
+      const decoy = batcherData(
+        channelFrames(singularBatches([{ ...planned[0]!, batch: { ...planned[0]!.batch, transactions: await txs(1, 9) } }])),
+      )
+      l1.mine({ txs: [{ ...batcherTx(decoy), blobs: [blob, encodeBlob(new Uint8Array())] }, batcherTx(Uint8Array.of(0))] })
+      l1.mine({ txs: [{ ...batcherTx(new Uint8Array()), blobs: [blob] }] })
+      l1.mine({ txs: [batcherTx(batcherData(channelFrames(singularBatches(planned.slice(2)))))] })
+      const derived = await drive(p, safe)
+      if (withBlobs) {
+        assertDerivedEqual(derived, planned)
+        assert.equal(counts.get('skipped:empty-batcher-data'), 1, 'the empty blob')
+        assert.equal(counts.get('skipped:no-frames'), 1, 'the version byte alone')
+      } else {
+        assert.deepEqual(derived, [], 'blocks 1–2 are only in blobs, so 3–4 do not link up')
+        assert.equal(errors.filter((line) => line.includes('no blob source')).length, 1, 'said once')
+      }
+    }
   })
 })
