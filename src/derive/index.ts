@@ -1,0 +1,16 @@
+export {
+  DEFAULT_DERIVATION_OPTIONS,
+  DerivationPipeline,
+  depositOnlyAttributes,
+  type AdvanceOptions,
+  type DerivationModules,
+  type DerivationOptions,
+} from './pipeline.ts'
+export type { DerivedBlock, SafeBlockRef, SafeChain } from './safe-chain.ts'
+export type { BatcherTransaction, BlobSource, L1Reader } from './l1-reader.ts'
+export { ViemL1Reader, blobBaseFee, PRAGUE_BLOB_BASE_FEE_UPDATE_FRACTION, type ViemL1ReaderOptions } from './viem-l1-reader.ts'
+export { anvilBlobSource, beaconBlobSource, blobVersionedHash, type BeaconBlobSourceOptions } from './blob-source.ts'
+export { applyConfigUpdate, CONFIG_UPDATE_TOPIC } from './system-config-log.ts'
+export { DerivationError, type DerivationErrorCode } from './errors.ts'
+export { createDerivationMetrics, type DerivationMetrics } from './metrics.ts'
+export { checkSingularBatch, checkSpanBatchPrefix, emptyBatch, spanBatchBlocks, type BatchValidity } from './batch-validity.ts'

@@ -1,0 +1,53 @@
+/** Derivation counters: what was read from L1, what was dropped and why, what was derived. */
+import { Counter, Gauge, type Registry } from 'prom-client'
+
+export interface DerivationMetrics {
+  observeL1Block(number: bigint): void
+  /** Batcher data skipped before frames: a stranger's, malformed, an unreadable blob. */
+  observeSkippedData(reason: string): void
+  observeDroppedFrame(reason: string): void
+  observeDroppedChannel(reason: string): void
+  observeDroppedBatch(reason: string): void
+  observeDerivedBlock(source: 'batch' | 'sequencing-window', number: bigint): void
+  observeReset(kind: 'reorg' | 'requested'): void
+}
+
+export function createDerivationMetrics(registry: Registry): DerivationMetrics {
+  const l1 = new Gauge({
+    name: 'megaeth_derive_l1_block',
+    help: 'L1 block the derivation pipeline has read',
+    registers: [registry],
+  })
+  const safe = new Gauge({ name: 'megaeth_derive_safe_block', help: 'Newest L2 block derived from L1', registers: [registry] })
+  const counter = (name: string, help: string, label: string) =>
+    new Counter({ name: `megaeth_derive_${name}_total`, help, labelNames: [label], registers: [registry] })
+  const skipped = counter('skipped_data', 'Batcher data skipped before frame decoding', 'reason')
+  const frames = counter('dropped_frames', 'Frames dropped by the Holocene frame rules', 'reason')
+  const channels = counter('dropped_channels', 'Channels dropped (timed out, replaced, too large, undecodable)', 'reason')
+  const batches = counter('dropped_batches', 'Batches dropped by the batch validity rules', 'reason')
+  const derived = counter('blocks', 'L2 blocks derived', 'source')
+  const resets = counter('resets', 'Pipeline resets', 'kind')
+  return {
+    observeL1Block: (n) => l1.set(Number(n)),
+    observeSkippedData: (reason) => skipped.inc({ reason }),
+    observeDroppedFrame: (reason) => frames.inc({ reason }),
+    observeDroppedChannel: (reason) => channels.inc({ reason }),
+    observeDroppedBatch: (reason) => batches.inc({ reason }),
+    observeDerivedBlock: (source, n) => {
+      derived.inc({ source })
+      safe.set(Number(n))
+    },
+    observeReset: (kind) => resets.inc({ kind }),
+  }
+}
+
+/** For a pipeline built without a registry. */
+export const NO_METRICS: DerivationMetrics = {
+  observeL1Block: () => {},
+  observeSkippedData: () => {},
+  observeDroppedFrame: () => {},
+  observeDroppedChannel: () => {},
+  observeDroppedBatch: () => {},
+  observeDerivedBlock: () => {},
+  observeReset: () => {},
+}
