@@ -33,8 +33,13 @@ import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from './node/bootstrap.ts'
-import { Services } from './node/services.ts'
+import { Services, type Service } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
+import { createDerivation } from './node/derivation.ts'
+import type { DerivationDriver } from './derive/driver.ts'
+import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
+import { L1SyncConsumer } from './replica/l1-sync.ts'
+import { decodeL2Transaction } from './chain/l2-transaction.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 
 export interface RunningNode {
@@ -86,7 +91,8 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     const l1 = await openL1({ options, logger, genesis: loaded, config, common, metrics }, services)
     const base: NodeBase = { options, logger, genesis: l1?.genesis ?? loaded, config, common, metrics, l1 }
     if (options.role === 'sequencer') return await startSequencer(base, services)
-    return options.replica.mode === 'validator' ? await startValidator(base, services) : await startReplica(base, services)
+    if (options.replica.mode === 'validator') return await startValidator(base, services)
+    return base.l1 !== undefined && options.replica.sync === 'l1' ? await startL1Replica(base, base.l1, services) : await startReplica(base, services)
   } catch (error) {
     await services.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stopping a partly started node failed'))
     throw error
@@ -104,6 +110,30 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   }
   const data = await openDatadir(base, services)
   const { opened } = data
+  // With L1: blocks derived from L1 are checked against the sequencer's own (its safe head), and
+  // blocks L1 forced while it was away are adopted before it produces again.
+  let consolidation: SequencerConsolidation | undefined
+  const derivation =
+    base.l1 === undefined
+      ? undefined
+      : await createDerivation({
+          l1: base.l1,
+          opened,
+          config,
+          common,
+          logger,
+          metrics,
+          start: 0n,
+          consumer: ({ safeChain, build }) => (consolidation = new SequencerConsolidation(opened.chain, safeChain, build)),
+        })
+  const catchUpWithL1 = async (): Promise<void> => {
+    try {
+      await derivation?.driver.runUntilIdle()
+    } catch (err) {
+      logger.warn({ err }, 'could not derive from L1 before producing; derivation keeps trying in the background')
+    }
+    consolidation?.stopAdopting()
+  }
   const sequencer = await Sequencer.create({
     opened,
     config,
@@ -112,7 +142,9 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     options: sequencerOptions(options),
     logger,
     metrics,
-    ...(base.l1 === undefined ? {} : { l1: { rollup: base.l1.rollup, origins: base.l1.watcher } }),
+    ...(base.l1 === undefined
+      ? {}
+      : { l1: { rollup: base.l1.rollup, origins: base.l1.watcher }, beforeProduction: catchUpWithL1 }),
   })
   // The eth_call workers boot (a VM each) on the first call; calls sent before one is ready wait.
   const calls = await openCallPool(base, services, opened)
@@ -131,13 +163,14 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   )
   // Stopping it finishes the mini-block in progress and seals it before the database closes.
   await services.start('sequencer', sequencer)
+  if (derivation !== undefined) await services.start('derivation', derivationService(derivation.driver))
 
   const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
   })
   const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls, info })
-  const rpc = await serveRpc(base, services, backend, () =>
+  const rpc = await serveRpc(withSafeHead(base, derivation?.driver), services, backend, () =>
     sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` },
   )
   rpcUrl = rpc.rpcUrl
@@ -191,6 +224,69 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
     'replica running',
   )
   return running(base, rpc, data, services)
+}
+
+/**
+ * `--sync=l1`: a replica that trusts nothing but L1. No p2p: every block is derived from the batches
+ * and deposits on L1 and built here; transactions sent to it go to `--sequencer.rpc` if one is set.
+ */
+async function startL1Replica(base: NodeBase, l1: L1Services, services: Services): Promise<RunningNode> {
+  const { options, logger, config, common, metrics } = base
+  const data = await openDatadir(base, services)
+  const { opened } = data
+  const calls = await openCallPool(base, services, opened)
+  const derivation = await createDerivation({
+    l1,
+    opened,
+    config,
+    common,
+    logger,
+    metrics,
+    start: opened.chain.head.header.number,
+    consumer: ({ safeChain, build }) => new L1SyncConsumer(opened.chain, safeChain, build),
+  })
+  await services.start('derivation', derivationService(derivation.driver))
+  let rpcUrl = ''
+  const info = () => ({
+    role: options.role,
+    mode: 'l1',
+    chainId: toHex(config.chainId),
+    rpc: rpcUrl,
+    ...(l1.publicInfo === undefined ? {} : { l1: l1.publicInfo }),
+    head: { block: toHex(opened.chain.head.header.number) },
+    safe: toHex(derivation.driver.safe()),
+    finalized: toHex(derivation.driver.finalized()),
+    ...(derivation.driver.failure === undefined ? {} : { derivationFailure: derivation.driver.failure.message }),
+  })
+  const sequencerRpc = options.sequencer.rpc
+  const forwarder = new TxForwarder(async () => sequencerRpc)
+  const txOptions = { common }
+  const backend = new ReplicaEthBackend(ethRpcOptions(options), {
+    opened,
+    config,
+    common,
+    calls,
+    forwarder,
+    decode: (raw) => decodeL2Transaction(raw, txOptions),
+    info,
+  })
+  const rpc = await serveRpc(withSafeHead(base, derivation.driver), services, backend, () => {
+    const failure = derivation.driver.failure
+    return failure === undefined ? { ready: true } : { ready: false, reason: `deriving from L1: ${failure.message}` }
+  })
+  rpcUrl = rpc.rpcUrl
+  logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() }, 'L1-derived replica running')
+  return running(base, rpc, data, services)
+}
+
+/** The derivation driver as a service: stopped before the chain it writes is closed. */
+function derivationService(driver: DerivationDriver): Service {
+  return { start: () => driver.start(), stop: () => driver.stop() }
+}
+
+/** `base` with derivation's safe and finalized heads for `optimism_syncStatus` (genesis without derivation). */
+function withSafeHead(base: NodeBase, driver: DerivationDriver | undefined): NodeBase {
+  return driver === undefined || base.l1 === undefined ? base : { ...base, l1: { ...base.l1, safeHead: driver } }
 }
 
 /** Validator mode: p2p, the stateless verifier and a minimal RPC (identity, health); nothing on disk. */
@@ -388,7 +484,7 @@ async function serveRpc(
     chain: backend.chain,
     rollup: base.l1?.rollup,
     l1: base.l1?.watcher,
-    // Until derivation runs, the safe and finalized L2 heads are genesis (see genesisSafeHead).
+    // Derivation's heads (`withSafeHead`); genesis for a role that does not derive (see genesisSafeHead).
     safeHead: base.l1?.safeHead ?? { safe: () => 0n, finalized: () => 0n, currentL1: () => undefined },
   })
   const filters = registerLogAndSubscriptionMethods(registry, backend, {

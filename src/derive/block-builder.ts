@@ -5,7 +5,7 @@
  * the prover) rebuild the chain this way, from L1 alone.
  */
 import type { Common } from '@ethereumjs/common'
-import type { TypedTransaction } from '@ethereumjs/tx'
+import type { L2Transaction } from '../chain/l2-transaction.ts'
 import { bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import type { ChainConfig } from '../chain/config.ts'
@@ -33,7 +33,7 @@ export interface BlockBuilderModules {
   config: ChainConfig
   common: Common
   /** Decodes a block body's transactions, deposits included. */
-  decode: (raw: Uint8Array) => TypedTransaction
+  decode: (raw: Uint8Array) => L2Transaction
 }
 
 export interface BuiltBlock {

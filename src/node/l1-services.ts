@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises'
 import type { Common } from '@ethereumjs/common'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { createPublicClient, http, type Hex } from 'viem'
+import { createPublicClient, http, type Hex, type PublicClient } from 'viem'
 import { l2PredeployAlloc } from '../bridge/predeploys.ts'
 import { l1Transport, l1UrlScrubber, redactL1Url } from '../bridge/l1-rpc-url.ts'
 import { createL1WatcherMetrics } from '../bridge/l1-watcher-metrics.ts'
@@ -42,7 +42,7 @@ export interface L1ServiceOptions {
   confirmations: number
   pollMs: number
   devBlockTime: number
-  batcher: { keyFile: string | undefined }
+  batcher: { keyFile: string | undefined; daType: 'calldata' | 'blobs' | 'auto' }
 }
 
 export interface L1ServicesParams {
@@ -66,6 +66,14 @@ export interface L1Services {
   /** The L2 genesis the node must run: anchored to the rollup with `--dev`, else the one given. */
   genesis: GenesisFile
   watcher: L1Watcher
+  /** The L1 RPC client (derivation and the batcher read L1 through it too). */
+  client: PublicClient
+  /** The L1 RPC URL, for clients that sign (the batcher). A secret unless it is the dev L1's: never log it. */
+  rpcUrl: string
+  /** L1 blocks to stay behind L1's head (`--l1.confirmations`). */
+  confirmations: number
+  /** What this node does with the batcher key: the data-availability type it posts with. */
+  daType: L1ServiceOptions['batcher']['daType']
   devL1: DevL1 | undefined
   /** The batcher's key: dev key #1 with the dev L1, `--batcher.key-file` otherwise, undefined when not asked for. */
   batcherKey: Hex | undefined
@@ -154,6 +162,10 @@ export async function startL1Services(params: L1ServicesParams): Promise<L1Servi
       rollup,
       genesis,
       watcher,
+      client,
+      rpcUrl,
+      confirmations: options.confirmations,
+      daType: options.batcher.daType,
       devL1,
       batcherKey,
       beacon: options.beacon,

@@ -132,19 +132,29 @@ export class BlockProducer {
     this.l1 = modules.l1
     this.pickLimit = options.maxTxsPerMiniBlock
     metrics?.setPickLimit(this.pickLimit)
-    const head = opened.chain.head
-    this.sealedNumber = head.header.number
-    this.parent = {
-      number: head.header.number,
-      timestamp: head.header.timestamp,
-      gasUsed: head.header.gasUsed,
-      gasLimit: head.header.gasLimit,
-      baseFeePerGas: head.header.baseFeePerGas ?? config.minBaseFee,
-      epoch: this.epochOf(head.transactions),
-    }
+    const { sealedNumber, parent, lastMiniBlock } = this.positionAtHead()
+    this.sealedNumber = sealedNumber
+    this.parent = parent
+    this.lastMiniBlock = lastMiniBlock
+  }
+
+  /** Where production continues from: the chain's sealed head. */
+  private positionAtHead(): { sealedNumber: bigint; parent: ParentSummary; lastMiniBlock: { number: bigint; hash: Uint8Array } } {
+    const head = this.opened.chain.head
     const nextMiniBlock = head.miniBlocks.first + BigInt(head.miniBlocks.count)
-    // Datadirs from before the last mini-block's hash was stored resume the chain at the block hash.
-    this.lastMiniBlock = { number: nextMiniBlock - 1n, hash: hexToBytes(head.miniBlocks.lastHash ?? head.hash) }
+    return {
+      sealedNumber: head.header.number,
+      parent: {
+        number: head.header.number,
+        timestamp: head.header.timestamp,
+        gasUsed: head.header.gasUsed,
+        gasLimit: head.header.gasLimit,
+        baseFeePerGas: head.header.baseFeePerGas ?? this.config.minBaseFee,
+        epoch: this.epochOf(head.transactions),
+      },
+      // Datadirs from before the last mini-block's hash was stored resume the chain at the block hash.
+      lastMiniBlock: { number: nextMiniBlock - 1n, hash: hexToBytes(head.miniBlocks.lastHash ?? head.hash) },
+    }
   }
 
   /**
@@ -178,10 +188,21 @@ export class BlockProducer {
     return this.open?.env.baseFeePerGas ?? this.nextBlockBaseFee()
   }
 
-  /** Replays WAL mini-blocks left by a crash, seals them, then starts the loop. */
-  async start(decode: (raw: Uint8Array) => L2Transaction): Promise<void> {
+  /**
+   * Replays WAL mini-blocks left by a crash and seals them, runs `beforeLoop` (with L1: blocks L1
+   * forced while the sequencer was away are adopted there, extending the chain), then starts the
+   * loop on the chain's head.
+   */
+  async start(decode: (raw: Uint8Array) => L2Transaction, beforeLoop?: () => Promise<void>): Promise<void> {
     this.decode = decode
     await this.recover(decode)
+    if (beforeLoop !== undefined) {
+      await beforeLoop()
+      const { sealedNumber, parent, lastMiniBlock } = this.positionAtHead()
+      this.sealedNumber = sealedNumber
+      this.parent = parent
+      this.lastMiniBlock = lastMiniBlock
+    }
     this.running = true
     this.schedule(0)
   }

@@ -47,7 +47,6 @@ export interface SealerModules {
  */
 export class Sealer {
   private queue: Promise<void> = Promise.resolve()
-  private lastHash: Uint8Array
   private failure: Error | undefined
 
   private readonly opened: ChainWriter
@@ -65,7 +64,6 @@ export class Sealer {
     this.common = modules.common
     this.logger = modules.logger
     this.metrics = modules.metrics
-    this.lastHash = hexToBytes(opened.chain.head.hash)
   }
 
   /** Queues `block`; resolves with it sealed. A failed seal halts production (see `failed`). */
@@ -110,7 +108,8 @@ export class Sealer {
     const gasUsed = receipts.length === 0 ? 0n : receipts[receipts.length - 1]!.cumulativeGasUsed
     const header = buildHeader(
       {
-        parentHash: this.lastHash,
+        // Seals run one at a time and each ends by making its block the head: the head is the parent.
+        parentHash: hexToBytes(this.opened.chain.head.hash),
         number: block.number,
         timestamp: block.timestamp,
         gasLimit: this.config.blockGasLimit,
@@ -147,7 +146,6 @@ export class Sealer {
       ...artifacts.sealOps(block.number, { witness, encodedDiff: recorded.encodedDiff }),
     ]
     await db.write(ops, true)
-    this.lastHash = header.hash()
     chain.addSealedBlock(sealed)
     this.metrics?.observeSeal(
       (merkleized - started) / 1000,

@@ -41,6 +41,8 @@ export interface SequencerParams {
   metrics?: Registry
   /** The rollup's L1 side; absent for the pure-L2 chain. */
   l1?: L1Anchoring
+  /** Runs after WAL recovery, before the first mini-block (with L1: adopting blocks L1 forced meanwhile). */
+  beforeProduction?: () => Promise<void>
 }
 
 export type SubmitResult = AddResult & { tx: DecodedTx }
@@ -158,7 +160,7 @@ export class Sequencer {
 
   async start(): Promise<void> {
     await this.ingest.start()
-    await this.producer.start(this.decodeStored)
+    await this.producer.start(this.decodeStored, this.params.beforeProduction)
     await this.restorePool()
     // After WAL recovery: the parallel executor's workers load the state now, not on the first busy tick.
     await this.executor.prepare()

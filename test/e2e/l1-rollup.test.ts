@@ -1,0 +1,112 @@
+/**
+ * The L2 on its L1, end to end with real processes: a `--dev` sequencer with its dev L1 (anvil); viem's
+ * `viem/op-stack` `depositTransaction`, unmodified, credits an L2 account within seconds and
+ * `getL2TransactionHashes` of the L1 receipt finds the deposit's L2 receipt; the L1-attributes deposit
+ * opens every block and names its L1 origin.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { chainConfig, getL2TransactionHashes, publicActionsL2, walletActionsL1 } from 'viem/op-stack'
+import { DEV_CHAIN_ID, DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+
+interface NodeInfo {
+  l1: { chainId: string; rpc: string; pid: number }
+}
+interface RollupJson {
+  deposit_contract_address: Hex
+  l1_chain_id: number
+}
+
+let datadir: string
+let sequencer: NodeHandle
+let info: NodeInfo
+let rollup: RollupJson
+
+const l2Chain = defineChain({
+  ...chainConfig,
+  id: DEV_CHAIN_ID,
+  name: 'megaeth-dev',
+  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  rpcUrls: { default: { http: ['http://127.0.0.1'] } },
+})
+
+before(async () => {
+  datadir = await makeTempDir('megaeth-l1-rollup-')
+  sequencer = await startNode({ l1: true, datadir })
+  info = await rpc<NodeInfo>(sequencer.rpcUrl, 'mega_nodeInfo')
+  rollup = await rpc<RollupJson>(sequencer.rpcUrl, 'optimism_rollupConfig')
+})
+
+after(async () => {
+  await sequencer?.stop()
+  if (datadir !== undefined) await removeTempDir(datadir)
+})
+
+describe('deposits from L1', () => {
+  test('viem depositTransaction credits the L2 account and getL2TransactionHashes finds its receipt', async () => {
+    const l1Chain = defineChain({
+      id: rollup.l1_chain_id,
+      name: 'dev-l1',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [info.l1.rpc] } },
+    })
+    const account = privateKeyToAccount(DEV_KEYS[5]!)
+    const l1Wallet = createWalletClient({ account, chain: l1Chain, transport: http(info.l1.rpc) }).extend(walletActionsL1())
+    const l1 = createPublicClient({ chain: l1Chain, transport: http(info.l1.rpc) })
+    const l2 = createPublicClient({ chain: l2Chain, transport: http(sequencer.rpcUrl) }).extend(publicActionsL2())
+    const recipient = privateKeyToAccount(`0x${'42'.repeat(32)}`).address
+    const started = Date.now()
+    const hash = await l1Wallet.depositTransaction({
+      portalAddress: rollup.deposit_contract_address,
+      request: { to: recipient, mint: parseEther('1.5'), value: parseEther('0.5'), gas: 100_000n },
+    })
+    const l1Receipt = await l1.waitForTransactionReceipt({ hash })
+    assert.equal(l1Receipt.status, 'success')
+    const [l2Hash] = getL2TransactionHashes(l1Receipt)
+    assert.ok(l2Hash !== undefined, 'the L1 receipt holds a TransactionDeposited log')
+    const l2Receipt = await waitFor(
+      'the deposit on L2',
+      async () => await l2.getTransactionReceipt({ hash: l2Hash }).catch(() => undefined),
+      30_000,
+      200,
+    )
+    const seconds = (Date.now() - started) / 1000
+    assert.ok(seconds < 30, `credited after ${seconds} s`)
+    assert.equal(l2Receipt.status, 'success')
+    // viem's OP receipt formatter leaves the type as the node sent it.
+    assert.equal(l2Receipt.type, '0x7e')
+    // The sender is the L1 EOA itself (not aliased); it kept mint − value on L2, the recipient got value.
+    assert.equal(await l2.getBalance({ address: recipient }), parseEther('0.5'))
+    const tx = await l2.getTransaction({ hash: l2Hash })
+    assert.equal(tx.type, 'deposit')
+    assert.equal(tx.mint, parseEther('1.5'))
+    assert.equal(tx.from.toLowerCase(), account.address.toLowerCase())
+    // A user deposit comes right after the block's L1-attributes deposit, in the first block of its epoch.
+    const block = await l2.getBlock({ blockHash: l2Receipt.blockHash, includeTransactions: true })
+    const first = block.transactions[0]!
+    assert.equal(first.type, 'deposit')
+    assert.equal(first.to, '0x4200000000000000000000000000000000000015')
+    assert.ok(block.transactions.findIndex((t) => t.hash === l2Hash) >= 1)
+  })
+
+  test('every block opens with the L1-attributes deposit naming an L1 origin that anvil has', async () => {
+    const l2 = createPublicClient({ chain: l2Chain, transport: http(sequencer.rpcUrl) })
+    const l1 = createPublicClient({ transport: http(info.l1.rpc) })
+    const head = await l2.getBlockNumber()
+    for (let n = head > 5n ? head - 5n : 1n; n <= head; n++) {
+      const block = await l2.getBlock({ blockNumber: n, includeTransactions: true })
+      const info0 = block.transactions[0]!
+      assert.equal(info0.type, 'deposit', `block ${n} opens with a deposit`)
+      // Isthmus L1-attributes calldata: L1 number at bytes 28..36, hash at 100..132.
+      const data = info0.input.slice(2)
+      const l1Number = BigInt(`0x${data.slice(56, 72)}`)
+      const l1Hash = `0x${data.slice(200, 264)}` as Hex
+      const l1Block = await l1.getBlock({ blockNumber: l1Number })
+      assert.equal(l1Block.hash, l1Hash, `block ${n}'s L1 origin is on anvil`)
+      assert.equal(block.mixHash, l1Block.mixHash, `block ${n}'s PREVRANDAO is its origin's`)
+      assert.ok(block.timestamp >= l1Block.timestamp)
+    }
+  })
+})
