@@ -1,0 +1,358 @@
+/**
+ * The batcher against a real L1 (anvil, 1 s blocks, Prague: blob transactions with version-0
+ * sidecars): it posts sealed L2 blocks as calldata and as blobs, the inbox data read back from L1
+ * decodes to the same blocks; a transaction stuck under a base-fee spike is replaced and lands; a
+ * reorg that drops posted data makes it post again; a stranger's transactions to the inbox change
+ * nothing.
+ */
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { Writable } from 'node:stream'
+import { after, describe, it } from 'node:test'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { pino } from 'pino'
+import { createPublicClient, createWalletClient, type Hex, http, type PublicClient } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import type { SealedBlock } from '../../src/chain/block.ts'
+import { depositCount } from '../../src/chain/l2-block-attributes.ts'
+import type { RollupConfig } from '../../src/chain/rollup-config.ts'
+import { decodeBatch } from '../../src/da/batch.ts'
+import { Batcher, type BlockSource } from '../../src/da/batcher/batcher.ts'
+import { blockBatch, spanBatchParams } from '../../src/da/batcher/channel-builder.ts'
+import type { BatcherOptions } from '../../src/da/batcher/options.ts'
+import { decodeBlob } from '../../src/da/blob.ts'
+import { assembleFrames, decodeChannel, type StagingChannel } from '../../src/da/channel.ts'
+import { parseBatcherData } from '../../src/da/frame.ts'
+import { makeBlocks, testRollupConfig } from '../helpers/l2-blocks.ts'
+import { type AnvilHandle, DEV_KEYS, rpc, startAnvil, waitFor } from '../helpers/node-process.ts'
+
+const BATCHER_KEY = DEV_KEYS[1]!
+const STRANGER_KEY = DEV_KEYS[2]!
+const rollup: RollupConfig = testRollupConfig()
+
+/** A sealed chain that grows when the test says so. */
+class TestChain implements BlockSource {
+  readonly events = new EventEmitter<{ block: [SealedBlock] }>()
+  private sealed: SealedBlock[] = []
+  constructor(private readonly all: readonly SealedBlock[]) {}
+  get head(): { header: { number: bigint } } {
+    return { header: { number: BigInt(this.sealed.length) } }
+  }
+  async blockByNumber(n: bigint): Promise<SealedBlock | undefined> {
+    return n >= 1n && n <= BigInt(this.sealed.length) ? this.sealed[Number(n) - 1] : undefined
+  }
+  seal(count: number): void {
+    for (const block of this.all.slice(this.sealed.length, this.sealed.length + count)) {
+      this.sealed.push(block)
+      this.events.emit('block', block)
+    }
+  }
+}
+
+interface LogLine {
+  msg: string
+  [key: string]: unknown
+}
+
+function captureLogger(): { logger: pino.Logger; lines: LogLine[] } {
+  const lines: LogLine[] = []
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as LogLine)
+      done()
+    },
+  })
+  return { logger: pino({ level: 'info' }, stream), lines }
+}
+
+interface InboxTx {
+  hash: Hex
+  blockNumber: bigint
+  type: string
+  data: Uint8Array[]
+  gasUsed: bigint
+  blobGasUsed: bigint
+  versionedHashes: readonly Hex[]
+}
+
+/** The batcher's transactions to the inbox in the canonical chain, with their data (calldata or the blobs anvil kept). */
+async function inboxTxs(l1: PublicClient, url: string, from: Hex): Promise<InboxTx[]> {
+  const head = await l1.getBlock({ blockTag: 'latest' })
+  const out: InboxTx[] = []
+  for (let n = 0n; n <= head.number; n++) {
+    const block = await l1.getBlock({ blockNumber: n, includeTransactions: true })
+    for (const tx of block.transactions) {
+      if (tx.to?.toLowerCase() !== rollup.batchInboxAddress || tx.from.toLowerCase() !== from.toLowerCase()) continue
+      const receipt = await l1.getTransactionReceipt({ hash: tx.hash })
+      let data: Uint8Array[]
+      if (tx.type === 'eip4844') {
+        assert.equal(tx.input, '0x', 'a blob transaction carries no calldata')
+        const blobs = await rpc<Hex[]>(url, 'anvil_getBlobsByTransactionHash', [tx.hash])
+        assert.equal(blobs.length, tx.blobVersionedHashes?.length)
+        data = blobs.map((blob) => {
+          const decoded = decodeBlob(hexToBytes(blob))
+          assert.ok(decoded.ok)
+          return decoded.value
+        })
+      } else data = [hexToBytes(tx.input)]
+      out.push({
+        hash: tx.hash,
+        blockNumber: n,
+        type: tx.type,
+        data,
+        gasUsed: receipt.gasUsed,
+        blobGasUsed: receipt.blobGasUsed ?? 0n,
+        versionedHashes: tx.blobVersionedHashes ?? [],
+      })
+    }
+  }
+  return out
+}
+
+interface DecodedBlock {
+  timestamp: bigint
+  epochNumber: bigint
+  transactions: Hex[]
+}
+
+/** What derivation would read from the batcher's data, in L1 order: the blocks of every completed channel. */
+function decodeInbox(txs: readonly InboxTx[]): DecodedBlock[] {
+  const params = spanBatchParams(rollup)
+  let staging: StagingChannel | undefined
+  const blocks: DecodedBlock[] = []
+  for (const tx of txs) {
+    for (const data of tx.data) {
+      const frames = parseBatcherData(data)
+      assert.ok(frames.ok)
+      const step = assembleFrames(staging, frames.value, Number(tx.blockNumber), {
+        channelTimeout: 50,
+        maxRlpBytesPerChannel: 100_000_000,
+      })
+      staging = step.staging
+      for (const event of step.events) {
+        assert.equal(event.kind, 'ready', `unexpected ${event.kind}`)
+        if (event.kind !== 'ready') continue
+        const channel = decodeChannel(event.channel.data, { maxBytes: 100_000_000, fjord: true })
+        assert.equal(channel.error, undefined)
+        for (const encoded of channel.batches) {
+          const batch = decodeBatch(encoded, params)
+          assert.ok(batch.ok)
+          const list = batch.value.type === 'span' ? batch.value.batch.blocks : [batch.value.batch]
+          for (const b of list)
+            blocks.push({
+              timestamp: b.timestamp,
+              epochNumber: b.epochNumber,
+              transactions: b.transactions.map((t) => bytesToHex(t) as Hex),
+            })
+        }
+      }
+    }
+  }
+  return blocks
+}
+
+/** The blocks, after dropping re-posted duplicates (derivation keeps the first batch per timestamp). */
+function distinct(blocks: readonly DecodedBlock[]): DecodedBlock[] {
+  const seen = new Map<bigint, DecodedBlock>()
+  for (const block of blocks) if (!seen.has(block.timestamp)) seen.set(block.timestamp, block)
+  return [...seen.values()].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1))
+}
+
+function expected(blocks: readonly SealedBlock[]): DecodedBlock[] {
+  return blocks.map((block) => ({
+    timestamp: block.header.timestamp,
+    epochNumber: blockBatch(block).epochNumber,
+    transactions: block.transactions.slice(depositCount(block.transactions)).map((t) => bytesToHex(t) as Hex),
+  }))
+}
+
+function compare(decoded: readonly DecodedBlock[], blocks: readonly SealedBlock[]): void {
+  const want = expected(blocks)
+  assert.equal(decoded.length, want.length)
+  for (let i = 0; i < want.length; i++) {
+    assert.equal(decoded[i]!.timestamp, want[i]!.timestamp)
+    assert.equal(decoded[i]!.epochNumber, want[i]!.epochNumber)
+    assert.deepEqual(decoded[i]!.transactions, want[i]!.transactions, `block ${i + 1}`)
+  }
+}
+
+const anvils: AnvilHandle[] = []
+after(async () => {
+  for (const anvil of anvils) await anvil.stop()
+})
+
+async function setup(options: Partial<BatcherOptions>, count = 50) {
+  const anvil = await startAnvil(['--block-time', '1', '--hardfork', 'prague', '--quiet'])
+  anvils.push(anvil)
+  const l1 = createPublicClient({ transport: http(anvil.rpcUrl), cacheTime: 0 }) as PublicClient
+  const wallet = createWalletClient({ account: privateKeyToAccount(BATCHER_KEY), transport: http(anvil.rpcUrl) })
+  const blocks = await makeBlocks(rollup, { count, seed: 11, txsPerBlock: (_, r) => r.int(6) })
+  const chain = new TestChain(blocks)
+  const { logger, lines } = captureLogger()
+  const batcher = new Batcher(
+    {
+      pollIntervalMs: 200,
+      maxChannelDuration: 2,
+      ...options,
+      txManager: { pollIntervalMs: 200, resubmitAfterBlocks: 2, ...options.txManager },
+    },
+    { l1, wallet, rollup, blocks: chain, logger },
+  )
+  return { anvil, l1, wallet, blocks, chain, batcher, lines }
+}
+
+async function waitPosted(batcher: Batcher, through: bigint, timeoutMs = 40_000): Promise<void> {
+  await waitFor(`postedThrough ≥ ${through}`, () => batcher.postedThrough >= through, timeoutMs, 100)
+}
+
+function costs(label: string, txs: readonly InboxTx[], blocks: readonly SealedBlock[]): Record<string, number> {
+  const l2Txs = blocks.reduce((n, b) => n + b.transactions.length - depositCount(b.transactions), 0)
+  const rawBytes = blocks.reduce(
+    (n, b) => n + b.transactions.slice(depositCount(b.transactions)).reduce((m, t) => m + t.length, 0),
+    0,
+  )
+  const dataBytes = txs.reduce((n, tx) => n + tx.data.reduce((m, d) => m + d.length, 0), 0)
+  const gas = txs.reduce((n, tx) => n + tx.gasUsed, 0n)
+  const blobGas = txs.reduce((n, tx) => n + tx.blobGasUsed, 0n)
+  const numbers = {
+    l2Txs,
+    l1Txs: txs.length,
+    bytesPerL2Tx: dataBytes / l2Txs,
+    compressionRatio: rawBytes / dataBytes,
+    l1GasPerL2Tx: Number(gas) / l2Txs,
+    blobGasPerL2Tx: Number(blobGas) / l2Txs,
+  }
+  console.log(`# ${label}: ${JSON.stringify(numbers)}`)
+  return numbers
+}
+
+describe('batcher against anvil', { timeout: 120_000 }, () => {
+  it('posts 50 blocks as calldata; the inbox data decodes to the same blocks; a stranger’s inbox transactions change nothing', async () => {
+    const { anvil, l1, blocks, chain, batcher } = await setup({ dataAvailabilityType: 'calldata' })
+    const stranger = createWalletClient({ account: privateKeyToAccount(STRANGER_KEY), transport: http(anvil.rpcUrl) })
+    const chainDef = {
+      id: 31337,
+      name: 'anvil',
+      nativeCurrency: { name: 'E', symbol: 'E', decimals: 18 },
+      rpcUrls: { default: { http: [anvil.rpcUrl] } },
+    }
+    batcher.start()
+    try {
+      for (let i = 0; i < 5; i++) {
+        chain.seal(10)
+        // garbage, and a well-formed frame of a channel that never completes
+        await stranger.sendTransaction({
+          chain: chainDef,
+          to: rollup.batchInboxAddress,
+          data: i % 2 === 0 ? '0x00deadbeef' : `0x00${'11'.repeat(16)}0000000000050102030405${'00'}`,
+        })
+        await new Promise((r) => setTimeout(r, 700))
+      }
+      await waitPosted(batcher, 50n)
+    } finally {
+      await batcher.stop()
+    }
+    const txs = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+    assert.ok(txs.length >= 2, `${txs.length} batcher txs: blocks arrived over several channels`)
+    for (const tx of txs) assert.equal(tx.type, 'eip1559')
+    compare(distinct(decodeInbox(txs)), blocks)
+    const numbers = costs('calldata', txs, blocks)
+    assert.ok(numbers.bytesPerL2Tx < 200)
+  })
+
+  it('posts 50 blocks in blobs (auto picks blobs at anvil’s fees); blobs read back with anvil_getBlobsByTransactionHash', async () => {
+    const { anvil, l1, blocks, chain, batcher } = await setup({ dataAvailabilityType: 'auto' })
+    batcher.start()
+    try {
+      chain.seal(25)
+      await new Promise((r) => setTimeout(r, 1500))
+      chain.seal(25)
+      await waitPosted(batcher, 50n, 60_000)
+    } finally {
+      await batcher.stop()
+    }
+    const txs = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+    assert.ok(txs.length >= 1)
+    for (const tx of txs) {
+      assert.equal(tx.type, 'eip4844')
+      assert.ok(tx.versionedHashes.length >= 1)
+      assert.ok(tx.blobGasUsed > 0n)
+    }
+    // The beacon API anvil serves has the same blobs.
+    const beacon = (await (await fetch(`${anvil.rpcUrl}/eth/v1/beacon/blobs/${txs[0]!.blockNumber}`)).json()) as { data: Hex[] }
+    const first = decodeBlob(hexToBytes(beacon.data[0]!))
+    assert.ok(first.ok)
+    assert.deepEqual(first.value, txs[0]!.data[0])
+    compare(distinct(decodeInbox(txs)), blocks)
+    costs('blobs', txs, blocks)
+  })
+
+  it('replaces a transaction stuck under a base-fee spike with bumped fees; it lands', async () => {
+    const { anvil, l1, blocks, chain, batcher, lines } = await setup({ dataAvailabilityType: 'calldata' }, 10)
+    await rpc(anvil.rpcUrl, 'evm_setIntervalMining', [0])
+    chain.seal(10)
+    batcher.start()
+    // L1 stands still: no channel would time out, so close it now.
+    batcher.flush()
+    try {
+      const pending = await waitFor(
+        'the batcher tx in the pool',
+        async () => {
+          const content = await rpc<{ pending: Record<string, Record<string, { hash: Hex; maxFeePerGas: Hex; nonce: Hex }>> }>(
+            anvil.rpcUrl,
+            'txpool_content',
+          )
+          const mine = Object.entries(content.pending).find(([from]) => from.toLowerCase() === batcher.address)
+          return mine === undefined ? undefined : Object.values(mine[1])[0]
+        },
+        20_000,
+        100,
+      )
+      // Every block from now on costs 100 gwei base fee for a while (it decays 12.5 % per empty block).
+      await rpc(anvil.rpcUrl, 'anvil_setNextBlockBaseFeePerGas', ['0x174876e800'])
+      await rpc(anvil.rpcUrl, 'evm_mine')
+      assert.ok(BigInt(pending.maxFeePerGas) < 100_000_000_000n / 2n, 'the first version is below the spike')
+      await rpc(anvil.rpcUrl, 'evm_setIntervalMining', [1])
+      await waitPosted(batcher, 10n)
+      const txs = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+      assert.equal(txs.length, 1)
+      assert.notEqual(txs[0]!.hash, pending.hash, 'a replacement landed')
+      const landed = await l1.getTransaction({ hash: txs[0]!.hash })
+      assert.equal(landed.nonce, Number(BigInt(pending.nonce)), 'same nonce')
+      assert.ok(landed.maxFeePerGas! >= (BigInt(pending.maxFeePerGas) * 110n) / 100n)
+      assert.equal(await l1.getTransactionReceipt({ hash: pending.hash }).catch(() => null), null)
+      assert.ok(lines.some((l) => l.msg === 'batcher tx sent' && l['replacement'] === true))
+      compare(distinct(decodeInbox(txs)), blocks)
+    } finally {
+      await batcher.stop()
+    }
+  })
+
+  it('an L1 reorg that drops posted batches makes the batcher post them again', async () => {
+    const { anvil, l1, blocks, chain, batcher, lines } = await setup({ dataAvailabilityType: 'calldata' }, 20)
+    batcher.start()
+    try {
+      chain.seal(20)
+      await waitPosted(batcher, 20n)
+      const before = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+      assert.ok(before.length >= 1)
+      const head = await l1.getBlock({ blockTag: 'latest' })
+      const depth = Number(head.number - before[0]!.blockNumber + 1n)
+      await rpc(anvil.rpcUrl, 'anvil_reorg', [depth, []])
+      assert.equal((await inboxTxs(l1, anvil.rpcUrl, batcher.address)).length, 0, 'the reorg dropped every batcher tx')
+      await waitFor(
+        'the batcher to see the reorg',
+        () => lines.some((l) => l.msg === 'L1 reorg dropped posted batches; re-posting'),
+        20_000,
+        100,
+      )
+      assert.ok(batcher.postedThrough < 20n || lines.some((l) => l.msg === 'batcher reset: rebuilding channels'))
+      await waitPosted(batcher, 20n)
+      const again = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+      assert.ok(again.length >= 1, 'posted again')
+      compare(distinct(decodeInbox(again)), blocks)
+    } finally {
+      await batcher.stop()
+    }
+  })
+})
