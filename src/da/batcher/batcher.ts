@@ -457,7 +457,7 @@ export class Batcher {
   private report(l1Head: bigint): void {
     const l2Head = this.modules.blocks.head.header.number
     this.metrics?.setLag(l2Head - this.confirmedThrough)
-    const oldest = this.outgoing[0]?.channel.oldestEpoch
+    const oldest = this.outgoing[0]?.channel.oldestEpoch ?? this.open?.builder.firstEpoch
     if (oldest === undefined) {
       this.metrics?.setOldestEpochAge(0n)
       return

@@ -224,6 +224,11 @@ export class ChannelBuilder {
     }
   }
 
+  /** The epoch of the channel's first block (the oldest), if it has one. */
+  get firstEpoch(): bigint | undefined {
+    return this.batches[0]?.epochNumber
+  }
+
   private oldestEpoch(): bigint {
     return this.batches[0]?.epochNumber ?? 0n
   }

@@ -22,6 +22,7 @@ import {
   type PublicClient,
   toBlobSidecars,
   type TransactionReceipt,
+  TransactionReceiptNotFoundError,
   type TransactionSerializable,
   type WalletClient,
 } from 'viem'
@@ -154,6 +155,8 @@ export class TxManager {
   private nextNonce: number | undefined
   /** Serializes nonce assignment (a fetch may be in flight). */
   private nonceLock: Promise<unknown> = Promise.resolve()
+  /** Settles once the latest `send` broadcast its first version (or gave up). */
+  private lastFirstBroadcast: Promise<void> = Promise.resolve()
   private stopped = false
   private readonly account: Account & { signTransaction: NonNullable<Account['signTransaction']> }
   private readonly options: TxManagerOptions
@@ -206,9 +209,30 @@ export class TxManager {
    *   `BATCHER_STOPPED`; RPC failures are retried, never thrown
    */
   async send(candidate: TxCandidate): Promise<ConfirmedTx> {
-    const nonce = await this.takeNonce()
+    // Broadcast in nonce order too: a blob transaction's proofs take a while, and geth's blob pool
+    // refuses a nonce gap, so each transaction goes out only after the previous one went out once.
+    const previous = this.lastFirstBroadcast
+    let release = (): void => undefined
+    this.lastFirstBroadcast = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    try {
+      const nonce = await this.takeNonce()
+      const blob = candidate.kind === 'blobs' ? await this.blobFields(candidate.blobs) : undefined
+      await previous
+      return await this.sendWithNonce(candidate, nonce, blob, release)
+    } finally {
+      release()
+    }
+  }
+
+  private async sendWithNonce(
+    candidate: TxCandidate,
+    nonce: number,
+    blob: BlobFields | undefined,
+    broadcastOnce: () => void,
+  ): Promise<ConfirmedTx> {
     const { logger } = this.modules
-    const blob = candidate.kind === 'blobs' ? await this.blobFields(candidate.blobs) : undefined
     const gas = candidate.kind === 'blobs' ? BLOB_TX_GAS : calldataGas(candidate.data)
     const hashes: Hex[] = []
     let fees: TxFees | undefined
@@ -239,7 +263,11 @@ export class TxManager {
             sentAt = head
             forceResend = false
             if (!hashes.includes(hash)) hashes.push(hash)
-            await this.broadcast(raw, nonce, hashes, candidate, replacement)
+            try {
+              await this.broadcast(raw, nonce, hashes, candidate, replacement)
+            } finally {
+              broadcastOnce()
+            }
             logger.info(
               {
                 nonce,
@@ -286,9 +314,11 @@ export class TxManager {
   /** The receipt of whichever version was mined, if one was. */
   private async minedVersion(hashes: readonly Hex[]): Promise<TransactionReceipt | undefined> {
     for (const hash of hashes) {
-      const receipt = await this.modules.l1.request({ method: 'eth_getTransactionReceipt', params: [hash] })
-      if (receipt !== null && receipt.blockNumber !== null)
-        return this.modules.l1.getTransactionReceipt({ hash }).catch(() => undefined)
+      try {
+        return await this.modules.l1.getTransactionReceipt({ hash })
+      } catch (error) {
+        if (!(error instanceof TransactionReceiptNotFoundError)) throw error
+      }
     }
     return undefined
   }
