@@ -6,48 +6,26 @@
  * nothing.
  */
 import assert from 'node:assert/strict'
-import { EventEmitter } from 'node:events'
 import { Writable } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { pino } from 'pino'
-import { createPublicClient, createWalletClient, type Hex, http, type PublicClient } from 'viem'
+import { createPublicClient, createWalletClient, custom, type EIP1193RequestFn, type Hex, http, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { SealedBlock } from '../../src/chain/block.ts'
 import { depositCount } from '../../src/chain/l2-block-attributes.ts'
 import type { RollupConfig } from '../../src/chain/rollup-config.ts'
-import { decodeBatch } from '../../src/da/batch.ts'
-import { Batcher, type BlockSource } from '../../src/da/batcher/batcher.ts'
-import { blockBatch, spanBatchParams } from '../../src/da/batcher/channel-builder.ts'
+import { Batcher } from '../../src/da/batcher/batcher.ts'
+import { blockBatch } from '../../src/da/batcher/channel-builder.ts'
 import type { BatcherOptions } from '../../src/da/batcher/options.ts'
 import { decodeBlob } from '../../src/da/blob.ts'
-import { assembleFrames, decodeChannel, type StagingChannel } from '../../src/da/channel.ts'
-import { parseBatcherData } from '../../src/da/frame.ts'
+import { type DecodedBlock, decodeInbox, type InboxTx, inboxTxs, TestChain } from '../helpers/batcher.ts'
 import { makeBlocks, testRollupConfig } from '../helpers/l2-blocks.ts'
 import { type AnvilHandle, DEV_KEYS, rpc, startAnvil, waitFor } from '../helpers/node-process.ts'
 
 const BATCHER_KEY = DEV_KEYS[1]!
 const STRANGER_KEY = DEV_KEYS[2]!
 const rollup: RollupConfig = testRollupConfig()
-
-/** A sealed chain that grows when the test says so. */
-class TestChain implements BlockSource {
-  readonly events = new EventEmitter<{ block: [SealedBlock] }>()
-  private sealed: SealedBlock[] = []
-  constructor(private readonly all: readonly SealedBlock[]) {}
-  get head(): { header: { number: bigint } } {
-    return { header: { number: BigInt(this.sealed.length) } }
-  }
-  async blockByNumber(n: bigint): Promise<SealedBlock | undefined> {
-    return n >= 1n && n <= BigInt(this.sealed.length) ? this.sealed[Number(n) - 1] : undefined
-  }
-  seal(count: number): void {
-    for (const block of this.all.slice(this.sealed.length, this.sealed.length + count)) {
-      this.sealed.push(block)
-      this.events.emit('block', block)
-    }
-  }
-}
 
 interface LogLine {
   msg: string
@@ -63,92 +41,6 @@ function captureLogger(): { logger: pino.Logger; lines: LogLine[] } {
     },
   })
   return { logger: pino({ level: 'info' }, stream), lines }
-}
-
-interface InboxTx {
-  hash: Hex
-  blockNumber: bigint
-  type: string
-  data: Uint8Array[]
-  gasUsed: bigint
-  blobGasUsed: bigint
-  versionedHashes: readonly Hex[]
-}
-
-/** The batcher's transactions to the inbox in the canonical chain, with their data (calldata or the blobs anvil kept). */
-async function inboxTxs(l1: PublicClient, url: string, from: Hex): Promise<InboxTx[]> {
-  const head = await l1.getBlock({ blockTag: 'latest' })
-  const out: InboxTx[] = []
-  for (let n = 0n; n <= head.number; n++) {
-    const block = await l1.getBlock({ blockNumber: n, includeTransactions: true })
-    for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== rollup.batchInboxAddress || tx.from.toLowerCase() !== from.toLowerCase()) continue
-      const receipt = await l1.getTransactionReceipt({ hash: tx.hash })
-      let data: Uint8Array[]
-      if (tx.type === 'eip4844') {
-        assert.equal(tx.input, '0x', 'a blob transaction carries no calldata')
-        const blobs = await rpc<Hex[]>(url, 'anvil_getBlobsByTransactionHash', [tx.hash])
-        assert.equal(blobs.length, tx.blobVersionedHashes?.length)
-        data = blobs.map((blob) => {
-          const decoded = decodeBlob(hexToBytes(blob))
-          assert.ok(decoded.ok)
-          return decoded.value
-        })
-      } else data = [hexToBytes(tx.input)]
-      out.push({
-        hash: tx.hash,
-        blockNumber: n,
-        type: tx.type,
-        data,
-        gasUsed: receipt.gasUsed,
-        blobGasUsed: receipt.blobGasUsed ?? 0n,
-        versionedHashes: tx.blobVersionedHashes ?? [],
-      })
-    }
-  }
-  return out
-}
-
-interface DecodedBlock {
-  timestamp: bigint
-  epochNumber: bigint
-  transactions: Hex[]
-}
-
-/** What derivation would read from the batcher's data, in L1 order: the blocks of every completed channel. */
-function decodeInbox(txs: readonly InboxTx[]): DecodedBlock[] {
-  const params = spanBatchParams(rollup)
-  let staging: StagingChannel | undefined
-  const blocks: DecodedBlock[] = []
-  for (const tx of txs) {
-    for (const data of tx.data) {
-      const frames = parseBatcherData(data)
-      assert.ok(frames.ok)
-      const step = assembleFrames(staging, frames.value, Number(tx.blockNumber), {
-        channelTimeout: 50,
-        maxRlpBytesPerChannel: 100_000_000,
-      })
-      staging = step.staging
-      for (const event of step.events) {
-        assert.equal(event.kind, 'ready', `unexpected ${event.kind}`)
-        if (event.kind !== 'ready') continue
-        const channel = decodeChannel(event.channel.data, { maxBytes: 100_000_000, fjord: true })
-        assert.equal(channel.error, undefined)
-        for (const encoded of channel.batches) {
-          const batch = decodeBatch(encoded, params)
-          assert.ok(batch.ok)
-          const list = batch.value.type === 'span' ? batch.value.batch.blocks : [batch.value.batch]
-          for (const b of list)
-            blocks.push({
-              timestamp: b.timestamp,
-              epochNumber: b.epochNumber,
-              transactions: b.transactions.map((t) => bytesToHex(t) as Hex),
-            })
-        }
-      }
-    }
-  }
-  return blocks
 }
 
 /** The blocks, after dropping re-posted duplicates (derivation keeps the first batch per timestamp). */
@@ -252,10 +144,10 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
     } finally {
       await batcher.stop()
     }
-    const txs = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+    const txs = await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)
     assert.ok(txs.length >= 2, `${txs.length} batcher txs: blocks arrived over several channels`)
     for (const tx of txs) assert.equal(tx.type, 'eip1559')
-    compare(distinct(decodeInbox(txs)), blocks)
+    compare(distinct(decodeInbox(rollup, txs)), blocks)
     const numbers = costs('calldata', txs, blocks)
     assert.ok(numbers.bytesPerL2Tx < 200)
   })
@@ -271,7 +163,7 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
     } finally {
       await batcher.stop()
     }
-    const txs = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+    const txs = await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)
     assert.ok(txs.length >= 1)
     for (const tx of txs) {
       assert.equal(tx.type, 'eip4844')
@@ -283,7 +175,7 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
     const first = decodeBlob(hexToBytes(beacon.data[0]!))
     assert.ok(first.ok)
     assert.deepEqual(first.value, txs[0]!.data[0])
-    compare(distinct(decodeInbox(txs)), blocks)
+    compare(distinct(decodeInbox(rollup, txs)), blocks)
     costs('blobs', txs, blocks)
   })
 
@@ -314,7 +206,7 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
       assert.ok(BigInt(pending.maxFeePerGas) < 100_000_000_000n / 2n, 'the first version is below the spike')
       await rpc(anvil.rpcUrl, 'evm_setIntervalMining', [1])
       await waitPosted(batcher, 10n)
-      const txs = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+      const txs = await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)
       assert.equal(txs.length, 1)
       assert.notEqual(txs[0]!.hash, pending.hash, 'a replacement landed')
       const landed = await l1.getTransaction({ hash: txs[0]!.hash })
@@ -322,10 +214,54 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
       assert.ok(landed.maxFeePerGas! >= (BigInt(pending.maxFeePerGas) * 110n) / 100n)
       assert.equal(await l1.getTransactionReceipt({ hash: pending.hash }).catch(() => null), null)
       assert.ok(lines.some((l) => l.msg === 'batcher tx sent' && l['replacement'] === true))
-      compare(distinct(decodeInbox(txs)), blocks)
+      compare(distinct(decodeInbox(rollup, txs)), blocks)
     } finally {
       await batcher.stop()
     }
+  })
+
+  it('survives an L1 RPC outage: pauses with an alarm, resumes, posts everything', async () => {
+    const anvil = await startAnvil(['--block-time', '1', '--hardfork', 'prague', '--quiet'])
+    anvils.push(anvil)
+    const direct = createPublicClient({ transport: http(anvil.rpcUrl), cacheTime: 0 }) as PublicClient
+    let down = false
+    let refused = 0
+    // Every L1 call the batcher makes goes through here; while `down`, each fails like a dead endpoint.
+    const flaky = custom({
+      request: (async ({ method, params }) => {
+        if (down) {
+          refused++
+          throw new Error('connect ECONNREFUSED (test outage)')
+        }
+        return direct.request({ method, params } as Parameters<typeof direct.request>[0])
+      }) as EIP1193RequestFn,
+    })
+    const l1 = createPublicClient({ transport: flaky, cacheTime: 0 }) as PublicClient
+    const wallet = createWalletClient({ account: privateKeyToAccount(BATCHER_KEY), transport: flaky })
+    const blocks = await makeBlocks(rollup, { count: 30, seed: 12 })
+    const chain = new TestChain(blocks)
+    const { logger, lines } = captureLogger()
+    const batcher = new Batcher(
+      { dataAvailabilityType: 'calldata', pollIntervalMs: 200, txManager: { pollIntervalMs: 200, resubmitAfterBlocks: 2 } },
+      { l1, wallet, rollup, blocks: chain, logger },
+    )
+    batcher.start()
+    try {
+      chain.seal(10)
+      await waitPosted(batcher, 10n)
+      down = true
+      chain.seal(20)
+      await new Promise((r) => setTimeout(r, 3000))
+      assert.equal(batcher.postedThrough, 10n, 'nothing confirmed while L1 is unreachable')
+      assert.ok(lines.some((l) => l.msg.startsWith('batcher paused') && l['alarm'] === true))
+      down = false
+      await waitPosted(batcher, 30n)
+      assert.ok(lines.some((l) => l.msg === 'batcher resumed'))
+      assert.ok(refused > 0)
+    } finally {
+      await batcher.stop()
+    }
+    compare(distinct(decodeInbox(rollup, await inboxTxs(rollup, direct, anvil.rpcUrl, batcher.address))), blocks)
   })
 
   it('an L1 reorg that drops posted batches makes the batcher post them again', async () => {
@@ -334,12 +270,12 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
     try {
       chain.seal(20)
       await waitPosted(batcher, 20n)
-      const before = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+      const before = await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)
       assert.ok(before.length >= 1)
       const head = await l1.getBlock({ blockTag: 'latest' })
       const depth = Number(head.number - before[0]!.blockNumber + 1n)
       await rpc(anvil.rpcUrl, 'anvil_reorg', [depth, []])
-      assert.equal((await inboxTxs(l1, anvil.rpcUrl, batcher.address)).length, 0, 'the reorg dropped every batcher tx')
+      assert.equal((await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)).length, 0, 'the reorg dropped every batcher tx')
       await waitFor(
         'the batcher to see the reorg',
         () => lines.some((l) => l.msg === 'L1 reorg dropped posted batches; re-posting'),
@@ -348,9 +284,9 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
       )
       assert.ok(batcher.postedThrough < 20n || lines.some((l) => l.msg === 'batcher reset: rebuilding channels'))
       await waitPosted(batcher, 20n)
-      const again = await inboxTxs(l1, anvil.rpcUrl, batcher.address)
+      const again = await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)
       assert.ok(again.length >= 1, 'posted again')
-      compare(distinct(decodeInbox(again)), blocks)
+      compare(distinct(decodeInbox(rollup, again)), blocks)
     } finally {
       await batcher.stop()
     }

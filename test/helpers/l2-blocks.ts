@@ -75,6 +75,8 @@ export interface MakeBlocksOptions {
   firstEpoch?: bigint
   seed?: number
   kinds?: readonly TxKind[]
+  /** The ordinary transactions of block i (instead of random signed ones). */
+  transactions?: (i: number) => Uint8Array[]
 }
 
 /** `count` sealed blocks on top of the rollup config's genesis. */
@@ -89,9 +91,11 @@ export async function makeBlocks(rollup: RollupConfig, options: MakeBlocksOption
     const number = BigInt(i + 1)
     const origin = testOrigin(firstEpoch + BigInt(Math.floor(i / perEpoch)), rollup)
     const sequenceNumber = BigInt(i % perEpoch)
-    const count = options.txsPerBlock?.(i, r) ?? r.int(5)
-    const txs: Uint8Array[] = []
-    for (let j = 0; j < count; j++) txs.push(await signedTx(r.pick(kinds), Number(rollup.l2ChainId), r))
+    const txs: Uint8Array[] = options.transactions?.(i) ?? []
+    if (options.transactions === undefined) {
+      const count = options.txsPerBlock?.(i, r) ?? r.int(5)
+      for (let j = 0; j < count; j++) txs.push(await signedTx(r.pick(kinds), Number(rollup.l2ChainId), r))
+    }
     const timestamp = rollup.genesis.l2Time + number * rollup.blockTime
     const attributes = blockAttributes(origin, sequenceNumber, timestamp, txs)
     const transactions = attributesTransactions(attributes)
