@@ -10,6 +10,7 @@ import { Writable } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { pino } from 'pino'
+import { Registry } from 'prom-client'
 import { createPublicClient, createWalletClient, custom, type EIP1193RequestFn, type Hex, http, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { SealedBlock } from '../../src/chain/block.ts'
@@ -17,6 +18,7 @@ import { depositCount } from '../../src/chain/l2-block-attributes.ts'
 import type { RollupConfig } from '../../src/chain/rollup-config.ts'
 import { Batcher } from '../../src/da/batcher/batcher.ts'
 import { blockBatch } from '../../src/da/batcher/channel-builder.ts'
+import { type BatcherMetrics, createBatcherMetrics } from '../../src/da/batcher/metrics.ts'
 import type { BatcherOptions } from '../../src/da/batcher/options.ts'
 import { decodeBlob } from '../../src/da/blob.ts'
 import { type DecodedBlock, decodeInbox, type InboxTx, inboxTxs, TestChain } from '../helpers/batcher.ts'
@@ -73,7 +75,7 @@ after(async () => {
   for (const anvil of anvils) await anvil.stop()
 })
 
-async function setup(options: Partial<BatcherOptions>, count = 50) {
+async function setup(options: Partial<BatcherOptions>, count = 50, metrics?: BatcherMetrics) {
   const anvil = await startAnvil(['--block-time', '1', '--hardfork', 'prague', '--quiet'])
   anvils.push(anvil)
   const l1 = createPublicClient({ transport: http(anvil.rpcUrl), cacheTime: 0 }) as PublicClient
@@ -88,7 +90,7 @@ async function setup(options: Partial<BatcherOptions>, count = 50) {
       ...options,
       txManager: { pollIntervalMs: 200, resubmitAfterBlocks: 2, ...options.txManager },
     },
-    { l1, wallet, rollup, blocks: chain, logger },
+    { l1, wallet, rollup, blocks: chain, logger, metrics },
   )
   return { anvil, l1, wallet, blocks, chain, batcher, lines }
 }
@@ -120,7 +122,12 @@ function costs(label: string, txs: readonly InboxTx[], blocks: readonly SealedBl
 
 describe('batcher against anvil', { timeout: 120_000 }, () => {
   it('posts 50 blocks as calldata; the inbox data decodes to the same blocks; a stranger’s inbox transactions change nothing', async () => {
-    const { anvil, l1, blocks, chain, batcher } = await setup({ dataAvailabilityType: 'calldata' })
+    const registry = new Registry()
+    const { anvil, l1, blocks, chain, batcher } = await setup(
+      { dataAvailabilityType: 'calldata' },
+      50,
+      createBatcherMetrics(registry),
+    )
     const stranger = createWalletClient({ account: privateKeyToAccount(STRANGER_KEY), transport: http(anvil.rpcUrl) })
     const chainDef = {
       id: 31337,
@@ -150,6 +157,13 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
     compare(distinct(decodeInbox(rollup, txs)), blocks)
     const numbers = costs('calldata', txs, blocks)
     assert.ok(numbers.bytesPerL2Tx < 200)
+    const metric = async (name: string): Promise<number> =>
+      (await registry.getSingleMetric(name)!.get()).values.reduce((n, v) => n + v.value, 0)
+    assert.equal(await metric('megaeth_batcher_l2_txs_posted_total'), numbers.l2Txs)
+    assert.equal(await metric('megaeth_batcher_posted_through'), 50)
+    assert.equal(await metric('megaeth_batcher_txs_sent_total'), txs.length)
+    assert.ok((await metric('megaeth_batcher_channels_total')) >= 2)
+    assert.equal(await metric('megaeth_batcher_l1_gas_total'), Number(txs.reduce((n, tx) => n + tx.gasUsed, 0n)))
   })
 
   it('posts 50 blocks in blobs (auto picks blobs at anvil’s fees); blobs read back with anvil_getBlobsByTransactionHash', async () => {

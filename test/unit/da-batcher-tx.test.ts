@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { blobsToCommitments, blobsToProofs, commitmentsToVersionedHashes } from 'viem'
-import { blobsCheaper } from '../../src/da/batcher/batcher.ts'
+import { type BlockSource, blobsCheaper } from '../../src/da/batcher/batcher.ts'
+import type { ChainView } from '../../src/storage/chain-view.ts'
 import { KzgWorker, viemKzg } from '../../src/da/batcher/kzg.ts'
 import { broadcastErrorKind, bump, calldataGas, replacementFees } from '../../src/da/batcher/tx-manager.ts'
 import { encodeBlob } from '../../src/da/blob.ts'
@@ -29,8 +30,15 @@ describe('batcher transactions', () => {
     assert.ok(bumped.maxPriorityFeePerGas * 100n >= previous.maxPriorityFeePerGas * 110n)
     assert.ok(bumped.maxFeePerBlobGas! >= previous.maxFeePerBlobGas * 2n)
     const spike = { maxFeePerGas: 90_000n, maxPriorityFeePerGas: 100n, maxFeePerBlobGas: 400n }
-    assert.deepEqual(replacementFees(previous, spike), { maxFeePerGas: 90_000n, maxPriorityFeePerGas: 110n, maxFeePerBlobGas: 400n })
-    const calldataOnly = replacementFees({ maxFeePerGas: 10n, maxPriorityFeePerGas: 10n }, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n })
+    assert.deepEqual(replacementFees(previous, spike), {
+      maxFeePerGas: 90_000n,
+      maxPriorityFeePerGas: 110n,
+      maxFeePerBlobGas: 400n,
+    })
+    const calldataOnly = replacementFees(
+      { maxFeePerGas: 10n, maxPriorityFeePerGas: 10n },
+      { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
+    )
     assert.equal(calldataOnly.maxFeePerBlobGas, undefined)
     assert.ok(calldataOnly.maxFeePerGas >= calldataOnly.maxPriorityFeePerGas)
   })
@@ -57,9 +65,15 @@ describe('batcher transactions', () => {
     try {
       const { commitments, proofs } = await worker.prove(blobs)
       const viaViem = blobsToCommitments({ blobs, kzg: viemKzg })
-      assert.deepEqual(commitments.map((c) => Buffer.from(c).toString('hex')), viaViem.map((c) => Buffer.from(c).toString('hex')))
+      assert.deepEqual(
+        commitments.map((c) => Buffer.from(c).toString('hex')),
+        viaViem.map((c) => Buffer.from(c).toString('hex')),
+      )
       const viemProofs = blobsToProofs({ blobs, commitments: viaViem, kzg: viemKzg })
-      assert.deepEqual(proofs.map((p) => Buffer.from(p).toString('hex')), viemProofs.map((p) => Buffer.from(p).toString('hex')))
+      assert.deepEqual(
+        proofs.map((p) => Buffer.from(p).toString('hex')),
+        viemProofs.map((p) => Buffer.from(p).toString('hex')),
+      )
       const [versioned] = commitmentsToVersionedHashes({ commitments, to: 'hex' })
       assert.match(versioned!, /^0x01[0-9a-f]{62}$/)
     } finally {
@@ -67,3 +81,8 @@ describe('batcher transactions', () => {
     }
   })
 })
+
+/** The node's ChainView is a BlockSource as is (compile-time check). */
+export function chainViewIsABlockSource(view: ChainView): BlockSource {
+  return view
+}
