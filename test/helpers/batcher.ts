@@ -5,17 +5,20 @@
  */
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { depositCount } from '../../src/chain/l2-block-attributes.ts'
+import { blockBatch, spanBatchParams } from '../../src/da/batcher/channel-builder.ts'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Hex, PublicClient } from 'viem'
 import type { SealedBlock } from '../../src/chain/block.ts'
 import type { RollupConfig } from '../../src/chain/rollup-config.ts'
 import { decodeBatch } from '../../src/da/batch.ts'
-import type { BlockSource } from '../../src/da/batcher/batcher.ts'
-import { spanBatchParams } from '../../src/da/batcher/channel-builder.ts'
+import type { Batcher, BlockSource } from '../../src/da/batcher/batcher.ts'
 import { decodeBlob } from '../../src/da/blob.ts'
 import { assembleFrames, decodeChannel, type StagingChannel } from '../../src/da/channel.ts'
 import { parseBatcherData } from '../../src/da/frame.ts'
-import { rpc } from './node-process.ts'
+import { rpc, waitFor } from './node-process.ts'
 
 /** A sealed chain that grows when the test says so. */
 export class TestChain implements BlockSource {
@@ -120,4 +123,50 @@ export function decodeInbox(rollup: RollupConfig, txs: readonly InboxTx[]): Deco
     }
   }
   return blocks
+}
+
+export interface LogLine {
+  msg: string
+  [key: string]: unknown
+}
+
+export function captureLogger(): { logger: pino.Logger; lines: LogLine[] } {
+  const lines: LogLine[] = []
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as LogLine)
+      done()
+    },
+  })
+  return { logger: pino({ level: 'info' }, stream), lines }
+}
+
+/** The blocks, after dropping re-posted duplicates (derivation keeps the first batch per timestamp). */
+export function distinct(blocks: readonly DecodedBlock[]): DecodedBlock[] {
+  const seen = new Map<bigint, DecodedBlock>()
+  for (const block of blocks) if (!seen.has(block.timestamp)) seen.set(block.timestamp, block)
+  return [...seen.values()].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1))
+}
+
+export function expected(blocks: readonly SealedBlock[]): DecodedBlock[] {
+  return blocks.map((block) => ({
+    timestamp: block.header.timestamp,
+    epochNumber: blockBatch(block).epochNumber,
+    transactions: block.transactions.slice(depositCount(block.transactions)).map((t) => bytesToHex(t) as Hex),
+  }))
+}
+
+export function compare(decoded: readonly DecodedBlock[], blocks: readonly SealedBlock[]): void {
+  const want = expected(blocks)
+  assert.equal(decoded.length, want.length)
+  for (let i = 0; i < want.length; i++) {
+    assert.equal(decoded[i]!.timestamp, want[i]!.timestamp)
+    assert.equal(decoded[i]!.epochNumber, want[i]!.epochNumber)
+    assert.deepEqual(decoded[i]!.transactions, want[i]!.transactions, `block ${i + 1}`)
+  }
+}
+
+/** Waits until the batcher has confirmed every block through `through`. */
+export async function waitPosted(batcher: Batcher, through: bigint, timeoutMs = 40_000): Promise<void> {
+  await waitFor(`postedThrough ≥ ${through}`, () => batcher.postedThrough >= through, timeoutMs, 100)
 }
