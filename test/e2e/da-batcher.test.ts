@@ -40,7 +40,12 @@ after(async () => {
   for (const anvil of anvils) await anvil.stop()
 })
 
-async function setup(options: Partial<BatcherOptions>, count = 50, metrics?: BatcherMetrics) {
+async function setup(
+  options: Partial<BatcherOptions>,
+  count = 50,
+  metrics?: BatcherMetrics,
+  extra: { rollup?: RollupConfig; safeHead?: () => bigint } = {},
+) {
   const anvil = await startAnvil(['--block-time', '1', '--hardfork', 'prague', '--quiet'])
   anvils.push(anvil)
   const l1 = createPublicClient({ transport: http(anvil.rpcUrl), cacheTime: 0 }) as PublicClient
@@ -55,7 +60,7 @@ async function setup(options: Partial<BatcherOptions>, count = 50, metrics?: Bat
       ...options,
       txManager: { pollIntervalMs: 200, resubmitAfterBlocks: 2, ...options.txManager },
     },
-    { l1, wallet, rollup, blocks: chain, logger, metrics },
+    { l1, wallet, rollup: extra.rollup ?? rollup, blocks: chain, logger, metrics, safeHead: extra.safeHead },
   )
   return { anvil, l1, wallet, blocks, chain, batcher, lines }
 }
@@ -224,5 +229,36 @@ describe('batcher against anvil', { timeout: 120_000 }, () => {
     } finally {
       await batcher.stop()
     }
+  })
+
+  it('a safe head that stays behind the posted blocks for longer than the channel timeout makes the batcher post again from it', async () => {
+    // Derivation "never" accepts anything: safe head stuck at genesis, channel timeout 3 L1 blocks.
+    const { anvil, l1, blocks, chain, batcher, lines } = await setup({ dataAvailabilityType: 'calldata' }, 10, undefined, {
+      rollup: testRollupConfig({ channelTimeout: 3n }),
+      safeHead: () => 0n,
+    })
+    chain.seal(10)
+    batcher.start()
+    try {
+      await waitPosted(batcher, 10n)
+      await waitFor(
+        'the lag rule',
+        () => lines.some((l) => l.msg === 'safe head stays behind posted batches; re-posting from it'),
+        20_000,
+        100,
+      )
+      await waitFor(
+        'a second posting',
+        async () => (await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)).length >= 2,
+        20_000,
+        200,
+      )
+    } finally {
+      await batcher.stop()
+    }
+    const txs = await inboxTxs(rollup, l1, anvil.rpcUrl, batcher.address)
+    const decoded = decodeInbox(rollup, txs)
+    assert.ok(decoded.length >= 20, `${decoded.length} blocks decoded: everything twice`)
+    compare(distinct(decoded), blocks)
   })
 })
