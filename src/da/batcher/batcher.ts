@@ -74,7 +74,7 @@ interface Outgoing {
   readonly confirmed: (ConfirmedTx | undefined)[]
 }
 
-/** A channel whose transactions are all confirmed, watched for reorgs for `reorgWatchDepth` L1 blocks. */
+/** A channel whose transactions are all confirmed, watched for reorgs for `reorgWatchDepth` L1 blocks (and until the safe head covers it). */
 interface Posted {
   readonly firstBlock: bigint
   readonly lastBlock: bigint
@@ -100,8 +100,6 @@ export class Batcher {
   private resetReason: string | undefined
   private flushRequested = false
   private paused = false
-  /** The L1 block at which `safeHead` was first seen behind `postedThrough` (the lag rule). */
-  private lagSince: bigint | undefined
 
   constructor(
     options: Partial<BatcherOptions>,
@@ -277,24 +275,25 @@ export class Batcher {
     }
   }
 
-  /** op-batcher's rule: a safe head behind what was confirmed for more than the channel timeout means the data did not count. */
+  /**
+   * op-batcher's rule: a posted channel that the safe head still does not cover `channelTimeout` L1
+   * blocks after it landed did not count (derivation dropped it, or read another chain): re-post
+   * from the safe head.
+   */
   private checkSafeHeadLag(l1Head: bigint): void {
     const safeHead = this.modules.safeHead
     if (safeHead === undefined) return
     const safe = safeHead()
-    if (safe >= this.confirmedThrough) {
-      this.lagSince = undefined
-      return
-    }
-    this.lagSince ??= l1Head
-    if (l1Head - this.lagSince <= this.modules.rollup.channelTimeout) return
+    const waiting = this.posted.find((p) => p.lastBlock > safe)
+    if (waiting === undefined) return
+    const landed = waiting.txs.reduce((n, tx) => (tx.blockNumber > n ? tx.blockNumber : n), 0n)
+    if (l1Head - landed <= this.modules.rollup.channelTimeout) return
     this.logger.warn(
-      { safeHead: safe.toString(), postedThrough: this.confirmedThrough.toString(), alarm: true },
+      { safeHead: safe.toString(), postedThrough: this.confirmedThrough.toString(), landedAt: landed.toString(), alarm: true },
       'safe head stays behind posted batches; re-posting from it',
     )
     this.posted = this.posted.filter((p) => p.lastBlock <= safe)
-    this.confirmedThrough = safe
-    this.lagSince = undefined
+    if (safe < this.confirmedThrough) this.confirmedThrough = safe
     this.requestReset('safe head lag')
   }
 
@@ -451,7 +450,11 @@ export class Batcher {
 
   private prunePosted(l1Head: bigint): void {
     const horizon = l1Head - BigInt(this.options.reorgWatchDepth)
-    while (this.posted.length > 1 && this.posted[0]!.txs.every((tx) => tx.blockNumber < horizon)) this.posted.shift()
+    // Kept while the safe head does not cover them either (the lag rule reads them).
+    const safe = this.modules.safeHead?.()
+    const done = (p: Posted): boolean =>
+      p.txs.every((tx) => tx.blockNumber < horizon) && (safe === undefined || p.lastBlock <= safe)
+    while (this.posted.length > 1 && done(this.posted[0]!)) this.posted.shift()
   }
 
   private report(l1Head: bigint): void {
