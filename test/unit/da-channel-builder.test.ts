@@ -12,6 +12,7 @@ import {
   spanBatchParams,
 } from '../../src/da/batcher/channel-builder.ts'
 import { assembleFrames, decodeChannel, type StagingChannel } from '../../src/da/channel.ts'
+import { compressChannel, compressChannelAsync } from '../../src/da/compression.ts'
 import { encodeBatcherData, parseBatcherData } from '../../src/da/frame.ts'
 import { makeBlocks, testRollupConfig } from '../helpers/l2-blocks.ts'
 
@@ -79,6 +80,12 @@ async function fill(builder: ChannelBuilder, batches: readonly BlockBatch[]): Pr
 }
 
 describe('channel builder', () => {
+  it('compressChannelAsync (thread pool) writes the same bytes as compressChannel', async () => {
+    const input = new Uint8Array(50_000).map((_, i) => ((i * 7) % 251) ^ (i >> 9))
+    for (const options of [{ algorithm: 'brotli', level: 9 }, { algorithm: 'brotli' }, { algorithm: 'zlib', level: 6 }] as const)
+      assert.deepEqual(await compressChannelAsync(input, options), compressChannel(input, options))
+  })
+
   it('round trip: blocks → frames → assembled, decoded span batch: the same epochs, timestamps and transactions, deposits left out', async () => {
     const blocks = await makeBlocks(rollup, { count: 30, seed: 3 })
     const batches = blocks.map(blockBatch)
