@@ -357,7 +357,7 @@ export class Batcher {
     if (type !== 'auto') return type
     const [blobBaseFee, tip] = await Promise.all([
       this.modules.l1.getBlobBaseFee(),
-      this.modules.l1.request({ method: 'eth_maxPriorityFeePerGas' }).then(BigInt),
+      this.modules.l1.request({ method: 'eth_maxPriorityFeePerGas' }).then(BigInt, () => 0n),
     ])
     return blobsCheaper(baseFee + tip, blobBaseFee, this.options.blobsPerTx) ? 'blobs' : 'calldata'
   }

@@ -194,7 +194,8 @@ export class TxManager {
     const { l1 } = this.modules
     const [block, suggestedTip, blobBaseFee] = await Promise.all([
       l1.getBlock({ blockTag: 'latest' }),
-      l1.request({ method: 'eth_maxPriorityFeePerGas' }).then(BigInt),
+      // Not every L1 node serves it; the block fetch beside it tells a dead endpoint apart.
+      l1.request({ method: 'eth_maxPriorityFeePerGas' }).then(BigInt, () => this.options.minTipCap),
       blobs ? l1.getBlobBaseFee() : Promise.resolve(0n),
     ])
     const baseFee = block.baseFeePerGas ?? GWEI
