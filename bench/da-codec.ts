@@ -79,7 +79,8 @@ function signLegacy(
   ])
 }
 
-function transfers(count: number, type: '1559' | 'legacy'): Uint8Array[] {
+/** `count` signed ETH transfers to fresh addresses from 100 senders (also used by bench/da.ts). */
+export function transfers(count: number, type: '1559' | 'legacy'): Uint8Array[] {
   const r = rng(0xda)
   const senders = benchAccounts('da-codec', 0, 100)
   const nonces = new Map<number, number>()

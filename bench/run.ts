@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N]]
  *
- * Scenarios: transfers, erc20, latency, miniblock, merkle, executor, replica (default: all). Before them, two short
+ * Scenarios: transfers, erc20, latency, miniblock, merkle, executor, replica, da (default: all). Before them, two short
  * calibrations run: how fast the generator can sign (4 methods) and how fast it can submit to a
  * server that does nothing (its ceiling). Each scenario starts a fresh server per kind, measures,
  * stops it by pid, then starts the other: only one server is alive at a time.
@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runDaBench } from './da.ts'
 import { runExecutorBench } from './executor.ts'
 import { runMerkleBench, type MerkleBenchResult } from './merkle.ts'
 import { isInterrupted } from './lib/procs.ts'
@@ -27,7 +28,7 @@ import { runMiniblock, type MiniBlockResult } from './scenarios/miniblock.ts'
 import { replicaParams, runReplica, type ReplicaResult } from './scenarios/replica.ts'
 import { runThroughput, type ThroughputResult } from './scenarios/throughput.ts'
 
-const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor', 'replica'] as const
+const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor', 'replica', 'da'] as const
 type Scenario = (typeof ALL)[number]
 
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   // Calibration: signing methods and the generator's submit ceiling.
   let signing: SignBenchResult | undefined
   let ceiling: CeilingPoint[] | undefined
-  if (args.calibrate && args.scenarios.some((s) => s !== 'merkle' && s !== 'executor' && s !== 'replica')) {
+  if (args.calibrate && args.scenarios.some((s) => s !== 'merkle' && s !== 'executor' && s !== 'replica' && s !== 'da')) {
     log('\n== calibration: signing (4 methods) ==')
     signing = await runSignBench(args.quick ? 1_000 : 2_000)
     log(
@@ -322,6 +323,16 @@ async function main(): Promise<void> {
         log(`  executor FAILED: ${message}`)
         failures.push(`executor: ${message}`)
       }
+    } else if (scenario === 'da') {
+      // The batcher posting transfers to anvil as calldata and as blobs: in-process, writes bench/results/da.json.
+      try {
+        const rows = await runDaBench({ txs: args.quick ? 1000 : 5000, blocks: args.quick ? 10 : 20 }, (l) => log(`  ${l}`))
+        writeJson('da.json', rows)
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`  da FAILED: ${message}`)
+        failures.push(`da: ${message}`)
+      }
     }
     log(`  (${scenario}: ${((performance.now() - t) / 1000).toFixed(1)} s)`)
   }
@@ -330,9 +341,9 @@ async function main(): Promise<void> {
   summary.failures = failures
   summary.totalSeconds = round((performance.now() - started) / 1000, 1)
   summary.loadavgAtEnd = loadavg().map((x) => round(x))
-  // Scenarios outside the megaeth-vs-anvil table (executor, replica) write only their own files: run
+  // Scenarios outside the megaeth-vs-anvil table (executor, replica, da) write only their own files: run
   // alone, they must not replace the summary of the last full run with an empty table.
-  const tableRun = args.scenarios.some((s) => s !== 'executor' && s !== 'replica')
+  const tableRun = args.scenarios.some((s) => s !== 'executor' && s !== 'replica' && s !== 'da')
   if (tableRun) {
     writeJson('summary.json', summary)
     const md = markdown(env, args.quick, results, ceiling, signing, args.nodeArgs)
