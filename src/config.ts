@@ -294,7 +294,7 @@ function validate(options: NodeOptions): void {
   if (options.blockMs < options.miniBlockMs)
     throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
   if (options.role === 'replica') {
-    if (options.p2p.bootnodes.length === 0)
+    if (options.p2p.bootnodes.length === 0 && options.replica.sync !== 'l1')
       throw new ConfigError(
         "--role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)",
       )

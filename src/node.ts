@@ -36,6 +36,7 @@ import { openChain, type OpenedChain } from './node/bootstrap.ts'
 import { Services, type Service } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
+import { createBatcher } from './node/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
 import { L1SyncConsumer } from './replica/l1-sync.ts'
@@ -164,6 +165,17 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   // Stopping it finishes the mini-block in progress and seals it before the database closes.
   await services.start('sequencer', sequencer)
   if (derivation !== undefined) await services.start('derivation', derivationService(derivation.driver))
+  if (base.l1?.batcherKey !== undefined && derivation !== undefined) {
+    const batcher = createBatcher({
+      l1: base.l1,
+      batcherKey: base.l1.batcherKey,
+      chain: opened.chain,
+      safeHead: () => derivation.driver.safe(),
+      logger,
+      metrics,
+    })
+    await services.start('batcher', batcher)
+  }
 
   const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),

@@ -2,8 +2,11 @@
  * The L2 on its L1, end to end with real processes: a `--dev` sequencer with its dev L1 (anvil); viem's
  * `viem/op-stack` `depositTransaction`, unmodified, credits an L2 account within seconds and
  * `getL2TransactionHashes` of the L1 receipt finds the deposit's L2 receipt; the L1-attributes deposit
- * opens every block and names its L1 origin.
+ * opens every block and names its L1 origin; the sequencer's batcher posts the chain to L1 and a
+ * `--sync=l1` replica started from the rollup config alone (no p2p) rebuilds it hash for hash, state root
+ * for state root, receipt for receipt, and keeps following; the sequencer's `safe` head is what L1 holds.
  */
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from 'viem'
@@ -107,6 +110,87 @@ describe('deposits from L1', () => {
       assert.equal(l1Block.hash, l1Hash, `block ${n}'s L1 origin is on anvil`)
       assert.equal(block.mixHash, l1Block.mixHash, `block ${n}'s PREVRANDAO is its origin's`)
       assert.ok(block.timestamp >= l1Block.timestamp)
+    }
+  })
+})
+
+interface RpcBlock {
+  hash: Hex
+  number: Hex
+  stateRoot: Hex
+  receiptsRoot: Hex
+  transactions: Hex[]
+}
+interface SyncStatus {
+  safe_l2: { number: number; hash: Hex }
+  unsafe_l2: { number: number; hash: Hex }
+}
+
+describe('derivation from L1', () => {
+  test('a --sync=l1 replica rebuilds the sequencer chain from L1 alone, and both agree on safe', async () => {
+    const replicaDir = await makeTempDir('megaeth-l1-replica-')
+    const replica = await startNode({
+      datadir: replicaDir,
+      args: [
+        '--role=replica',
+        '--sync=l1',
+        `--l1.rpc=${info.l1.rpc}`,
+        `--rollup.config=${join(datadir, 'rollup.json')}`,
+        '--l1.confirmations=0',
+      ],
+    })
+    try {
+      // A few ordinary transactions too, so batches carry more than deposits.
+      const account = privateKeyToAccount(DEV_KEYS[6]!)
+      const l2Wallet = createWalletClient({ account, chain: l2Chain, transport: http(sequencer.rpcUrl) })
+      for (let i = 0; i < 5; i++) await l2Wallet.sendTransaction({ to: `0x${'77'.repeat(20)}`, value: BigInt(i + 1) })
+      const target = BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_blockNumber'))
+      const safe = await waitFor(
+        'the sequencer safe head past the transactions',
+        async () => {
+          const status = await rpc<SyncStatus>(sequencer.rpcUrl, 'optimism_syncStatus')
+          return BigInt(status.safe_l2.number) >= target ? BigInt(status.safe_l2.number) : undefined
+        },
+        60_000,
+        500,
+      )
+      await waitFor(
+        'the replica at the safe head',
+        async () => BigInt(await rpc<Hex>(replica.rpcUrl, 'eth_blockNumber')) >= safe,
+        60_000,
+        500,
+      )
+      for (let n = 1n; n <= safe; n++) {
+        const tag = `0x${n.toString(16)}`
+        const [ours, theirs] = await Promise.all([
+          rpc<RpcBlock>(sequencer.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
+          rpc<RpcBlock>(replica.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
+        ])
+        assert.equal(theirs.hash, ours.hash, `block ${n} hash`)
+        assert.equal(theirs.stateRoot, ours.stateRoot)
+        assert.equal(theirs.receiptsRoot, ours.receiptsRoot)
+        assert.deepEqual(theirs.transactions, ours.transactions)
+      }
+      // Receipts as RPC serves them, on both — but the mini-block number, which L1 does not carry.
+      const last = await rpc<RpcBlock>(sequencer.rpcUrl, 'eth_getBlockByNumber', [`0x${safe.toString(16)}`, false])
+      const withoutMiniBlock = (receipts: Array<Record<string, unknown>>) =>
+        receipts.map(({ miniBlockNumber: _, ...rest }) => rest)
+      const replicaReceipts = await rpc<Array<Record<string, unknown>>>(replica.rpcUrl, 'eth_getBlockReceipts', [last.hash])
+      const sequencerReceipts = await rpc<Array<Record<string, unknown>>>(sequencer.rpcUrl, 'eth_getBlockReceipts', [last.hash])
+      assert.ok(sequencerReceipts.length >= 1)
+      assert.deepEqual(withoutMiniBlock(replicaReceipts), withoutMiniBlock(sequencerReceipts))
+      // It keeps following: more blocks get posted and derived.
+      await waitFor(
+        'the replica following on',
+        async () => BigInt(await rpc<Hex>(replica.rpcUrl, 'eth_blockNumber')) > safe + 3n,
+        60_000,
+        500,
+      )
+      const replicaSafe = await rpc<{ number: Hex }>(replica.rpcUrl, 'eth_getBlockByNumber', ['safe', false])
+      assert.ok(BigInt(replicaSafe.number) > safe)
+    } finally {
+      await replica.stop()
+      await removeTempDir(replicaDir)
     }
   })
 })
