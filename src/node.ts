@@ -37,6 +37,7 @@ import { Services, type Service } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
 import { createBatcher } from './node/batcher.ts'
+import type { Batcher } from './da/batcher/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
 import { L1SyncConsumer } from './replica/l1-sync.ts'
@@ -93,7 +94,9 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     const base: NodeBase = { options, logger, genesis: l1?.genesis ?? loaded, config, common, metrics, l1 }
     if (options.role === 'sequencer') return await startSequencer(base, services)
     if (options.replica.mode === 'validator') return await startValidator(base, services)
-    return base.l1 !== undefined && options.replica.sync === 'l1' ? await startL1Replica(base, base.l1, services) : await startReplica(base, services)
+    return base.l1 !== undefined && options.replica.sync === 'l1'
+      ? await startL1Replica(base, base.l1, services)
+      : await startReplica(base, services)
   } catch (error) {
     await services.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stopping a partly started node failed'))
     throw error
@@ -131,7 +134,9 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     try {
       await derivation?.driver.runUntilIdle()
     } catch (err) {
-      logger.warn({ err }, 'could not derive from L1 before producing; derivation keeps trying in the background')
+      if (derivation?.driver.failure === undefined)
+        logger.warn({ err }, 'could not derive from L1 before producing; derivation keeps trying in the background')
+      else logger.error({ err }, 'DERIVATION STOPPED before production: the chain is no longer checked against L1')
     }
     consolidation?.stopAdopting()
   }
@@ -162,11 +167,23 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
       logger: logger.child({ module: 'p2p-service' }),
     }),
   )
+  // The batcher starts once derivation knows the safe head (it posts what follows it), but is stopped
+  // after the sequencer: a graceful stop posts the last sealed blocks too (see `drain`).
+  let batcher: Batcher | undefined
+  await services.start('batcher', {
+    start: () => undefined,
+    stop: async () => {
+      if (batcher === undefined) return
+      if (!(await batcher.drain(BATCHER_DRAIN_MS)))
+        logger.warn({ postedThrough: batcher.postedThrough.toString() }, 'stopping with blocks not yet posted to L1')
+      await batcher.stop()
+    },
+  })
   // Stopping it finishes the mini-block in progress and seals it before the database closes.
   await services.start('sequencer', sequencer)
   if (derivation !== undefined) await services.start('derivation', derivationService(derivation.driver))
   if (base.l1?.batcherKey !== undefined && derivation !== undefined) {
-    const batcher = createBatcher({
+    batcher = createBatcher({
       l1: base.l1,
       batcherKey: base.l1.batcherKey,
       chain: opened.chain,
@@ -174,7 +191,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
       logger,
       metrics,
     })
-    await services.start('batcher', batcher)
+    batcher.start()
   }
 
   const info = () => ({
@@ -287,9 +304,15 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     return failure === undefined ? { ready: true } : { ready: false, reason: `deriving from L1: ${failure.message}` }
   })
   rpcUrl = rpc.rpcUrl
-  logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() }, 'L1-derived replica running')
+  logger.info(
+    { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() },
+    'L1-derived replica running',
+  )
   return running(base, rpc, data, services)
 }
+
+/** How long a stopping sequencer waits for its last blocks to land on L1. */
+const BATCHER_DRAIN_MS = 15_000
 
 /** The derivation driver as a service: stopped before the chain it writes is closed. */
 function derivationService(driver: DerivationDriver): Service {

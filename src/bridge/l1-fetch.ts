@@ -24,6 +24,8 @@ export const CONFIG_UPDATE_TOPIC: Hex = bytesToHex(
 
 /** SystemConfig's `UpdateType`s this node applies (OP's numbering); the others do not affect L2 blocks here. */
 export const CONFIG_UPDATE_TYPE = { batcher: 0n, feeScalars: 1n, gasLimit: 2n, operatorFeeParams: 5n } as const
+/** The highest `UpdateType` SystemConfig defines (`contracts/L1/SystemConfig.sol`). */
+const KNOWN_UPDATE_TYPES = 7n
 
 /** EIP-4844's blob base fee update fraction before Prague (Cancun), and from Prague on (EIP-7691; Osaka keeps it). */
 export const BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN = 3_338_477n
@@ -219,7 +221,9 @@ export function applyConfigUpdate(config: SystemConfigValues, log: Pick<L1Log, '
       return { ...config, operatorFeeScalar: readUint(word, 20, 4), operatorFeeConstant: readBig(word, 24, 8) }
     }
     default:
-      return `update type ${type} does not affect L2 blocks here`
+      // UNSAFE_BLOCK_SIGNER (3), EIP_1559_PARAMS (4), MIN_BASE_FEE (6), DA_FOOTPRINT_GAS_SCALAR (7): SystemConfig
+      // emits them (the signer at deployment), and L2 blocks here do not depend on them.
+      return type !== undefined && type <= KNOWN_UPDATE_TYPES ? config : `unknown update type ${String(type)}`
   }
 }
 

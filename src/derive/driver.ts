@@ -85,16 +85,22 @@ export class DerivationDriver {
     return this.lastFailure
   }
 
-  /** Derives until L1 has nothing more (or the consumer waits). @throws on a critical failure */
+  /** Derives until L1 has nothing more (or the consumer waits). @throws on a critical failure, which also stops the driver for good */
   async runUntilIdle(): Promise<void> {
-    for (;;) {
-      const outcome = await this.stepOnce()
-      if (outcome !== 'progress') return
+    try {
+      for (;;) {
+        const outcome = await this.stepOnce()
+        if (outcome !== 'progress') return
+      }
+    } catch (error) {
+      if (isNodeError(error) && error.severity === 'critical') this.lastFailure = error
+      throw error
     }
   }
 
   start(): void {
-    if (this.running) return
+    // After a critical failure derivation stays stopped: `failure` keeps saying why.
+    if (this.running || (isNodeError(this.lastFailure) && this.lastFailure.severity === 'critical')) return
     this.running = true
     this.loop = this.run()
   }

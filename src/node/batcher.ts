@@ -10,7 +10,7 @@ import { l1Transport } from '../bridge/l1-rpc-url.ts'
 import { Batcher } from '../da/batcher/batcher.ts'
 import { createBatcherMetrics } from '../da/batcher/metrics.ts'
 import type { ChainView } from '../storage/chain-view.ts'
-import type { L1Services } from './l1-services.ts'
+import { L1ConfigError, type L1Services } from './l1-services.ts'
 
 export function createBatcher(params: {
   l1: L1Services
@@ -21,6 +21,16 @@ export function createBatcher(params: {
   metrics: Registry
 }): Batcher {
   const { l1 } = params
+  // The sequencer derives its own safe head from what it posts: blobs it could not read back would
+  // leave that head behind for good.
+  const readsBlobs = l1.beacon !== undefined || l1.devL1 !== undefined
+  if (l1.daType === 'blobs' && !readsBlobs)
+    throw new L1ConfigError(
+      '--batcher.data-availability-type=blobs needs --l1.beacon: the sequencer reads its own batches back to find its safe head',
+      'pass --l1.beacon, or post calldata (--batcher.data-availability-type=calldata or auto)',
+    )
+  const daType = l1.daType === 'auto' && !readsBlobs ? 'calldata' : l1.daType
+  if (daType !== l1.daType) params.logger.info('no --l1.beacon: the batcher posts calldata only (blobs could not be read back)')
   const chain = defineChain({
     id: Number(l1.rollup.l1ChainId),
     name: 'L1',
@@ -34,7 +44,7 @@ export function createBatcher(params: {
     transport: l1.devL1 === undefined ? l1Transport(l1.rpcUrl) : http(l1.rpcUrl, { retryCount: 0 }),
   })
   return new Batcher(
-    { dataAvailabilityType: l1.daType },
+    { dataAvailabilityType: daType },
     {
       l1: l1.client,
       wallet,

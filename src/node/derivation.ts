@@ -31,7 +31,10 @@ export interface DerivationParams {
   metrics: Registry
   /** The newest block already derived (a `--sync=l1` replica's head after a restart), or genesis. */
   start: bigint
-  consumer: (parts: { safeChain: ChainSafeChain; build: (attributes: L2BlockAttributes) => Promise<BuiltBlock> }) => DerivedBlockConsumer
+  consumer: (parts: {
+    safeChain: ChainSafeChain
+    build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>
+  }) => DerivedBlockConsumer
 }
 
 export interface Derivation {

@@ -20,7 +20,7 @@ import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { createPublicClient, createWalletClient, getAddress, http, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, getAddress, http, type Hex, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { batcherHash, deployL1Contracts, type L1Deployment } from '../bridge/deploy.ts'
 import { fetchL1BlockRef } from '../bridge/l1-fetch.ts'
@@ -114,8 +114,7 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
     const rpcUrl = `http://127.0.0.1:${anvil.port}`
     const transport = http(rpcUrl, { retryCount: 0 })
     const publicClient = createPublicClient({ transport })
-    const [deployerAccount, batcherAccount] = deriveDevAccounts(2)
-    const deployer = privateKeyToAccount(deployerAccount!.privateKey)
+    const [, batcherAccount] = deriveDevAccounts(2)
     let rollup: RollupConfig
     let deployment: L1Deployment
     if (hadRollup && rollupPath !== undefined) {
@@ -134,45 +133,12 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
       }
       logger.info({ l1: rpcUrl, genesisL1: rollup.genesis.l1.number.toString() }, 'dev L1 restarted from its state')
     } else {
-      deployment = await deployL1Contracts({
-        l1Client: createWalletClient({ transport }),
-        deployer,
-        params: {
-          l2ChainId: options.l2ChainId,
-          guardian: deployer.address,
-          owner: deployer.address,
-          batcher: batcherAccount!.address,
-          unsafeBlockSigner: privateKeyToAccount(DEV_SEQUENCER_KEY).address,
-          gasLimit: options.l2GasLimit,
-          basefeeScalar: DEV_BASE_FEE_SCALAR,
-          blobbasefeeScalar: DEV_BLOB_BASE_FEE_SCALAR,
-        },
-      })
-      const start = await fetchL1BlockRef(publicClient, deployment.startBlock)
-      rollup = {
-        genesis: {
-          l1: { number: start.number, hash: start.hash },
-          l2: { number: 0n, hash: (await options.l2GenesisHash(start.timestamp)).toLowerCase() as Hex },
-          l2Time: start.timestamp,
-          systemConfig: {
-            batcherHash: batcherHash(batcherAccount!.address),
-            baseFeeScalar: DEV_BASE_FEE_SCALAR,
-            blobBaseFeeScalar: DEV_BLOB_BASE_FEE_SCALAR,
-            operatorFeeScalar: 0,
-            operatorFeeConstant: 0n,
-            gasLimit: options.l2GasLimit,
-          },
-        },
-        blockTime: 1n,
-        maxSequencerDrift: 600n,
-        seqWindowSize: 40n,
-        channelTimeout: 20n,
-        l1ChainId: DEV_L1_CHAIN_ID,
+      ;({ rollup, deployment } = await deployDevRollup(publicClient, {
+        rpcUrl,
         l2ChainId: options.l2ChainId,
-        batchInboxAddress: deployment.batchInbox.toLowerCase() as Hex,
-        depositContractAddress: deployment.optimismPortal.toLowerCase() as Hex,
-        l1SystemConfigAddress: deployment.systemConfig.toLowerCase() as Hex,
-      }
+        l2GasLimit: options.l2GasLimit,
+        l2GenesisHash: options.l2GenesisHash,
+      }))
       if (rollupPath !== undefined) {
         await writeFile(`${rollupPath}.tmp`, `${JSON.stringify(rollupConfigToJson(rollup), null, 2)}\n`)
         await rename(`${rollupPath}.tmp`, rollupPath)
@@ -182,7 +148,7 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
           l1: rpcUrl,
           portal: deployment.optimismPortal,
           systemConfig: deployment.systemConfig,
-          genesisL1: start.number.toString(),
+          genesisL1: rollup.genesis.l1.number.toString(),
         },
         'dev L1 started and the rollup contracts deployed',
       )
@@ -202,6 +168,60 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
     await anvil.stop()
     throw error
   }
+}
+
+/**
+ * Deploys the rollup contracts from dev key #0 (batcher: dev key #1) on the L1 at `rpcUrl`, and the
+ * dev rollup config anchored at the deployment block: what the dev L1 runs on its own anvil, and what
+ * tests run on an anvil they own (to stop the sequencer while L1 goes on).
+ */
+export async function deployDevRollup(
+  publicClient: PublicClient,
+  params: { rpcUrl: string; l2ChainId: bigint; l2GasLimit: bigint; l2GenesisHash: (l2Time: bigint) => Hex | Promise<Hex> },
+): Promise<{ rollup: RollupConfig; deployment: L1Deployment }> {
+  const transport = http(params.rpcUrl, { retryCount: 0 })
+  const [deployerAccount, batcherAccount] = deriveDevAccounts(2)
+  const deployer = privateKeyToAccount(deployerAccount!.privateKey)
+  const deployment = await deployL1Contracts({
+    l1Client: createWalletClient({ transport }),
+    deployer,
+    params: {
+      l2ChainId: params.l2ChainId,
+      guardian: deployer.address,
+      owner: deployer.address,
+      batcher: batcherAccount!.address,
+      unsafeBlockSigner: privateKeyToAccount(DEV_SEQUENCER_KEY).address,
+      gasLimit: params.l2GasLimit,
+      basefeeScalar: DEV_BASE_FEE_SCALAR,
+      blobbasefeeScalar: DEV_BLOB_BASE_FEE_SCALAR,
+    },
+  })
+  const start = await fetchL1BlockRef(publicClient, deployment.startBlock)
+  const rollup: RollupConfig = {
+    genesis: {
+      l1: { number: start.number, hash: start.hash },
+      l2: { number: 0n, hash: (await params.l2GenesisHash(start.timestamp)).toLowerCase() as Hex },
+      l2Time: start.timestamp,
+      systemConfig: {
+        batcherHash: batcherHash(batcherAccount!.address),
+        baseFeeScalar: DEV_BASE_FEE_SCALAR,
+        blobBaseFeeScalar: DEV_BLOB_BASE_FEE_SCALAR,
+        operatorFeeScalar: 0,
+        operatorFeeConstant: 0n,
+        gasLimit: params.l2GasLimit,
+      },
+    },
+    blockTime: 1n,
+    maxSequencerDrift: 600n,
+    seqWindowSize: 40n,
+    channelTimeout: 20n,
+    l1ChainId: DEV_L1_CHAIN_ID,
+    l2ChainId: params.l2ChainId,
+    batchInboxAddress: deployment.batchInbox.toLowerCase() as Hex,
+    depositContractAddress: deployment.optimismPortal.toLowerCase() as Hex,
+    l1SystemConfigAddress: deployment.systemConfig.toLowerCase() as Hex,
+  }
+  return { rollup, deployment }
 }
 
 /** rollup.json from an earlier run, checked against the L1 that came back and the node's L2 genesis. */

@@ -55,7 +55,8 @@ export class SequencerConsolidation implements DerivedBlockConsumer {
 /** How `block` differs from what derivation says it must be, if it does. */
 function differenceFrom(block: SealedBlock, derived: DerivedBlock): string | undefined {
   const { attributes } = derived
-  if (block.header.timestamp !== attributes.timestamp) return `timestamp ${block.header.timestamp}, L1 says ${attributes.timestamp}`
+  if (block.header.timestamp !== attributes.timestamp)
+    return `timestamp ${block.header.timestamp}, L1 says ${attributes.timestamp}`
   if (bytesToHex(block.header.parentHash) !== derived.parentHash) return `parent ${bytesToHex(block.header.parentHash)}`
   if (!equalsBytes(block.header.mixHash, attributes.prevRandao)) return 'PREVRANDAO differs from its L1 origin'
   const expected = attributesTransactions(attributes)

@@ -22,6 +22,7 @@
  * L1 RPC failures pause the loop (alarm in the log and the `paused` gauge) and it resumes where it
  * was: nothing advances before the call it depends on succeeded.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { PublicClient, WalletClient } from 'viem'
 import type { SealedBlock } from '../../chain/block.ts'
@@ -36,6 +37,9 @@ import { type BlobProver, KzgWorker } from './kzg.ts'
 import type { BatcherMetrics, DaKind } from './metrics.ts'
 import { type BatcherOptions, DEFAULT_BATCHER_OPTIONS } from './options.ts'
 import { calldataGas, type ConfirmedTx, type TxCandidate, TxManager } from './tx-manager.ts'
+
+/** How often `drain` looks whether everything is posted. */
+const DRAIN_POLL_MS = 100
 
 /** The sealed L2 chain the batcher reads: `ChainView` satisfies it as is. */
 export interface BlockSource {
@@ -150,6 +154,22 @@ export class Batcher {
     this.txManager.stop()
     await this.tickInFlight
     await this.prover.stop()
+  }
+
+  /**
+   * Posts every block sealed so far and waits until L1 confirms them, for at most `timeoutMs` (a
+   * graceful stop: blocks left unposted become unsafe blocks L1 may overrule once their sequencing
+   * window ends). Resolves whether everything got posted.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const target = this.modules.blocks.head.header.number
+    const deadline = Date.now() + timeoutMs
+    while (this.confirmedThrough < target) {
+      if (!this.running || Date.now() > deadline) return false
+      this.flush()
+      await sleep(DRAIN_POLL_MS)
+    }
+    return true
   }
 
   /** Close the open channel at the next round, whatever its size and age. */

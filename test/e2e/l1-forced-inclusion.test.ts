@@ -1,0 +1,159 @@
+/**
+ * Forced inclusion, with the adversary being the sequencer's absence: the sequencer's batches land,
+ * it stops; a deposit is made on L1 and L1 moves past the sequencing window. A `--sync=l1` replica
+ * then derives blocks that include the deposit without any batch; the restarted sequencer adopts
+ * exactly those blocks (same number, same hash) and the chain goes on from there. The L1 is an anvil
+ * this test owns, so it keeps running while the sequencer is down.
+ */
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
+import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { rollupConfigToJson, type RollupConfig } from '../../src/chain/rollup-config.ts'
+import { genesisHash } from '../../src/node/bootstrap.ts'
+import { deployDevRollup } from '../../src/node/dev-l1.ts'
+import { anchoredDevGenesis } from '../../src/node/l1-services.ts'
+import {
+  DEV_KEYS,
+  makeTempDir,
+  removeTempDir,
+  rpc,
+  startAnvil,
+  startNode,
+  waitFor,
+  type AnvilHandle,
+  type NodeHandle,
+} from '../helpers/node-process.ts'
+
+interface SyncStatus {
+  safe_l2: { number: number }
+  unsafe_l2: { number: number }
+}
+interface RpcReceipt {
+  blockNumber: Hex
+  blockHash: Hex
+  status: Hex
+}
+
+let dir: string
+let anvil: AnvilHandle
+let rollup: RollupConfig
+const nodes: NodeHandle[] = []
+
+before(async () => {
+  dir = await makeTempDir('megaeth-forced-')
+  anvil = await startAnvil(['--chain-id', '900', '--block-time', '1'])
+  const genesis = devGenesis()
+  const config = chainConfigFromGenesis(genesis, 'megaeth-dev')
+  const common = createChainCommon(config)
+  ;({ rollup } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
+    rpcUrl: anvil.rpcUrl,
+    l2ChainId: config.chainId,
+    l2GasLimit: config.blockGasLimit,
+    l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
+  }))
+  await writeFile(join(dir, 'rollup.json'), JSON.stringify(rollupConfigToJson(rollup)))
+  await writeFile(join(dir, 'batcher.key'), DEV_KEYS[1]!)
+})
+
+after(async () => {
+  for (const node of nodes) await node.stop()
+  await anvil?.stop()
+  if (dir !== undefined) await removeTempDir(dir)
+})
+
+function l1Args(): string[] {
+  return [
+    `--l1.rpc=${anvil.rpcUrl}`,
+    `--rollup.config=${join(dir, 'rollup.json')}`,
+    '--l1.confirmations=0',
+    '--l1.poll-interval=200',
+  ]
+}
+
+async function startSequencer(): Promise<NodeHandle> {
+  const node = await startNode({
+    datadir: join(dir, 'sequencer'),
+    args: [...l1Args(), `--batcher.key-file=${join(dir, 'batcher.key')}`, '--batcher.data-availability-type=calldata'],
+  })
+  nodes.push(node)
+  return node
+}
+
+test('a deposit the sequencer never saw is forced in after the sequencing window, and the restarted sequencer adopts it', async () => {
+  let sequencer = await startSequencer()
+  // Let batches land: the safe head is what L1 holds of the sequencer's chain.
+  await waitFor(
+    'a safe head of a few blocks',
+    async () => (await rpc<SyncStatus>(sequencer.rpcUrl, 'optimism_syncStatus')).safe_l2.number >= 4,
+    60_000,
+    250,
+  )
+  await sequencer.stop() // a graceful stop posts the last sealed blocks (the batcher drains)
+
+  const l1Chain = defineChain({
+    id: 900,
+    name: 'l1',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+  })
+  const account = privateKeyToAccount(DEV_KEYS[7]!)
+  const l1 = createPublicClient({ chain: l1Chain, transport: http(anvil.rpcUrl) })
+  const wallet = createWalletClient({ account, chain: l1Chain, transport: http(anvil.rpcUrl) }).extend(walletActionsL1())
+  const recipient = privateKeyToAccount(`0x${'24'.repeat(32)}`).address
+  const hash = await wallet.depositTransaction({
+    portalAddress: rollup.depositContractAddress,
+    request: { to: recipient, mint: parseEther('2'), value: parseEther('1'), gas: 100_000n },
+  })
+  const [l2Hash] = getL2TransactionHashes(await l1.waitForTransactionReceipt({ hash }))
+  assert.ok(l2Hash !== undefined)
+  // Past the window: every epoch up to the deposit's must now be derived without batches.
+  await rpc(anvil.rpcUrl, 'anvil_mine', [`0x${(rollup.seqWindowSize + 5n).toString(16)}`])
+
+  const replica = await startNode({ datadir: join(dir, 'replica'), args: ['--role=replica', '--sync=l1', ...l1Args()] })
+  nodes.push(replica)
+  const forced = await waitFor(
+    'the replica deriving the forced deposit',
+    async () => (await rpc<RpcReceipt | null>(replica.rpcUrl, 'eth_getTransactionReceipt', [l2Hash])) ?? undefined,
+    90_000,
+    250,
+  )
+  assert.equal(forced.status, '0x1')
+  assert.equal(BigInt(await rpc<Hex>(replica.rpcUrl, 'eth_getBalance', [recipient, forced.blockNumber])), parseEther('1'))
+
+  sequencer = await startSequencer()
+  const adopted = await waitFor(
+    'the restarted sequencer holding the deposit',
+    async () => (await rpc<RpcReceipt | null>(sequencer.rpcUrl, 'eth_getTransactionReceipt', [l2Hash])) ?? undefined,
+    60_000,
+    250,
+  )
+
+  assert.equal(adopted.blockNumber, forced.blockNumber)
+  assert.equal(adopted.blockHash, forced.blockHash, 'the same block, hash for hash')
+  // The chain goes on past the forced blocks, and the replica follows it there.
+  const next = BigInt(forced.blockNumber) + 3n
+  await waitFor(
+    'the sequencer producing on top',
+    async () => BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_blockNumber')) >= next,
+    60_000,
+    250,
+  )
+  await waitFor(
+    'the replica following the restarted sequencer',
+    async () => BigInt(await rpc<Hex>(replica.rpcUrl, 'eth_blockNumber')) >= next,
+    90_000,
+    250,
+  )
+  const tag = `0x${next.toString(16)}`
+  const [ours, theirs] = await Promise.all([
+    rpc<{ hash: Hex }>(sequencer.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
+    rpc<{ hash: Hex }>(replica.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
+  ])
+  assert.equal(theirs.hash, ours.hash)
+})
