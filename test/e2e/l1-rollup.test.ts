@@ -12,7 +12,16 @@ import assert from 'node:assert/strict'
 import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { chainConfig, getL2TransactionHashes, publicActionsL2, walletActionsL1 } from 'viem/op-stack'
-import { DEV_CHAIN_ID, DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import {
+  DEV_CHAIN_ID,
+  DEV_KEYS,
+  makeTempDir,
+  removeTempDir,
+  rpc,
+  startNode,
+  waitFor,
+  type NodeHandle,
+} from '../helpers/node-process.ts'
 
 interface NodeInfo {
   l1: { chainId: string; rpc: string; pid: number }
