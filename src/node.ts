@@ -128,6 +128,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
           logger,
           metrics,
           start: 0n,
+          verifyBlobs: false,
           consumer: ({ safeChain, build }) => (consolidation = new SequencerConsolidation(opened.chain, safeChain, build)),
         })
   const catchUpWithL1 = async (): Promise<void> => {
@@ -272,6 +273,7 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     logger,
     metrics,
     start: opened.chain.head.header.number,
+    verifyBlobs: true,
     consumer: ({ safeChain, build }) => new L1SyncConsumer(opened.chain, safeChain, build),
   })
   await services.start('derivation', derivationService(derivation.driver))

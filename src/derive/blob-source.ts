@@ -35,8 +35,8 @@ export interface BeaconBlobSourceOptions {
   readonly url: string
   /**
    * The `block_id` of an L1 block. Default: its slot, `(timestamp − genesis_time) / secondsPerSlot` with
-   * `genesis_time` from `/eth/v1/beacon/genesis`. anvil numbers its "slots" by execution block: pass
-   * `(ref) => ref.number.toString()`.
+   * `genesis_time` from `/eth/v1/beacon/genesis` and `SECONDS_PER_SLOT` from `/eth/v1/config/spec`; a node
+   * without a spec (anvil) is asked by the execution block's hash.
    */
   readonly blockId?: (ref: L1BlockRef) => string | Promise<string>
   readonly secondsPerSlot?: bigint
@@ -50,11 +50,23 @@ export interface BeaconBlobSourceOptions {
 export function beaconBlobSource(options: BeaconBlobSourceOptions): BlobSource {
   const base = options.url.replace(/\/$/, '')
   let genesisTime: Promise<bigint> | undefined
+  // A beacon node states its slot length in its spec; anvil, which also serves the blobs endpoint,
+  // has no spec and addresses blocks by their execution hash instead of a slot.
+  let slotSeconds: Promise<bigint | undefined> | undefined
   const slotOf = async (ref: L1BlockRef): Promise<string> => {
+    slotSeconds ??=
+      options.secondsPerSlot !== undefined
+        ? Promise.resolve(options.secondsPerSlot)
+        : getJson(`${base}/eth/v1/config/spec`).then(
+            (body) => BigInt((body as { data: { SECONDS_PER_SLOT: string } }).data.SECONDS_PER_SLOT),
+            () => undefined,
+          )
+    const seconds = await slotSeconds
+    if (seconds === undefined) return ref.hash
     genesisTime ??= getJson(`${base}/eth/v1/beacon/genesis`).then((body) =>
       BigInt((body as { data: { genesis_time: string } }).data.genesis_time),
     )
-    return ((ref.timestamp - (await genesisTime)) / (options.secondsPerSlot ?? 12n)).toString()
+    return ((ref.timestamp - (await genesisTime)) / seconds).toString()
   }
   return {
     async blobs(ref, hashes) {

@@ -31,6 +31,12 @@ export interface DerivationParams {
   metrics: Registry
   /** The newest block already derived (a `--sync=l1` replica's head after a restart), or genesis. */
   start: bigint
+  /**
+   * Check each blob against its versioned hash (a KZG commitment, ~2.4 s per blob in pure JS, on this
+   * thread). A `--sync=l1` replica must; the sequencer reads back blobs it posted itself, and a 2 s stall
+   * of its mini-block loop per blob is worse than trusting its own L1 node for its safe head.
+   */
+  verifyBlobs: boolean
   consumer: (parts: {
     safeChain: ChainSafeChain
     build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>
@@ -46,9 +52,9 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
   const { l1, opened, config, common, logger } = params
   const blobSource =
     l1.beacon !== undefined
-      ? beaconBlobSource({ url: l1.beacon })
+      ? beaconBlobSource({ url: l1.beacon, verify: params.verifyBlobs })
       : l1.devL1 !== undefined
-        ? anvilBlobSource(l1.devL1.rpcUrl)
+        ? anvilBlobSource(l1.devL1.rpcUrl, params.verifyBlobs)
         : undefined
   const reader = new ViemL1Reader(l1.client, l1.rollup, blobSource === undefined ? {} : { blobSource })
   const safeChain = new ChainSafeChain(opened.chain, l1.rollup)

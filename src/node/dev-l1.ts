@@ -270,7 +270,20 @@ async function spawnAnvil(statePath: string | undefined, logger: Logger): Promis
   let lastError = ''
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
-    const args = [...prefixArgs, '--host', '127.0.0.1', '--port', String(port), '--chain-id', String(DEV_L1_CHAIN_ID), '--quiet']
+    // Prague, not anvil's default Osaka: Osaka's blob transactions need PeerDAS cell proofs, which the
+    // batcher's KZG does not make; Prague takes the version-0 sidecars it does.
+    const args = [
+      ...prefixArgs,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--chain-id',
+      String(DEV_L1_CHAIN_ID),
+      '--hardfork',
+      'prague',
+      '--quiet',
+    ]
     // Dumped every 10 s as well as on exit, so a node that dies without stopping anvil loses little.
     if (statePath !== undefined) args.push('--state', statePath, '--state-interval', '10')
     const guarded = process.platform !== 'win32'

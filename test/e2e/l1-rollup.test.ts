@@ -28,6 +28,7 @@ interface NodeInfo {
 }
 interface RollupJson {
   deposit_contract_address: Hex
+  batch_inbox_address: Hex
   l1_chain_id: number
 }
 
@@ -46,7 +47,9 @@ const l2Chain = defineChain({
 
 before(async () => {
   datadir = await makeTempDir('megaeth-l1-rollup-')
-  sequencer = await startNode({ l1: true, datadir })
+  // Batches in blobs here (the forced-inclusion suite posts calldata): the replica reads them through anvil's
+  // beacon-style blobs endpoint (`--l1.beacon`) and checks each against its versioned hash.
+  sequencer = await startNode({ l1: true, datadir, args: ['--batcher.data-availability-type=blobs'] })
   info = await rpc<NodeInfo>(sequencer.rpcUrl, 'mega_nodeInfo')
   rollup = await rpc<RollupJson>(sequencer.rpcUrl, 'optimism_rollupConfig')
 })
@@ -145,6 +148,7 @@ describe('derivation from L1', () => {
         '--sync=l1',
         `--l1.rpc=${info.l1.rpc}`,
         `--rollup.config=${join(datadir, 'rollup.json')}`,
+        `--l1.beacon=${info.l1.rpc}`,
         '--l1.confirmations=0',
       ],
     })
@@ -197,6 +201,15 @@ describe('derivation from L1', () => {
       )
       const replicaSafe = await rpc<{ number: Hex }>(replica.rpcUrl, 'eth_getBlockByNumber', ['safe', false])
       assert.ok(BigInt(replicaSafe.number) > safe)
+      // The batches it derived from were blob transactions to the inbox.
+      const l1 = createPublicClient({ transport: http(info.l1.rpc) })
+      const l1Head = await l1.getBlockNumber()
+      let blobTxs = 0
+      for (let n = 0n; n <= l1Head; n++) {
+        const block = await l1.getBlock({ blockNumber: n, includeTransactions: true })
+        blobTxs += block.transactions.filter((tx) => tx.to === rollup.batch_inbox_address && tx.type === 'eip4844').length
+      }
+      assert.ok(blobTxs > 0, 'the batcher posted blob transactions')
     } finally {
       await replica.stop()
       await removeTempDir(replicaDir)
