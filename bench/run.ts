@@ -15,6 +15,7 @@ import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runDaBench } from './da.ts'
+import { runDeriveBench } from './derive.ts'
 import { runExecutorBench } from './executor.ts'
 import { runMerkleBench, type MerkleBenchResult } from './merkle.ts'
 import { isInterrupted } from './lib/procs.ts'
@@ -324,10 +325,12 @@ async function main(): Promise<void> {
         failures.push(`executor: ${message}`)
       }
     } else if (scenario === 'da') {
-      // The batcher posting transfers to anvil as calldata and as blobs: in-process, writes bench/results/da.json.
+      // The batcher posting transfers to anvil as calldata and as blobs (in-process), then a --sync=l1 replica
+      // rebuilding a loaded dev chain from its L1 (processes): writes bench/results/da.json.
       try {
         const rows = await runDaBench({ txs: args.quick ? 1000 : 5000, blocks: args.quick ? 10 : 20 }, (l) => log(`  ${l}`))
-        writeJson('da.json', rows)
+        const derivation = await runDeriveBench({ txs: args.quick ? 1000 : 4000 }, (l) => log(`  ${l}`))
+        writeJson('da.json', { ...env, scenario, posting: rows, derivation })
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
         log(`  da FAILED: ${message}`)

@@ -62,5 +62,60 @@ export function l1Transport(url: string, options: { timeoutMs?: number } = {}): 
     parsed.password = ''
   }
   // No retries inside viem: the watcher's own backoff decides when to try again.
-  return http(parsed.href, { timeout, retryCount: 0, fetchOptions: { headers } })
+  return scrubbingTransport(http(parsed.href, { timeout, retryCount: 0, fetchOptions: { headers } }), l1UrlScrubber(url))
+}
+
+/**
+ * An L1 RPC failure with every spelling of the L1 URL taken out of its text: viem quotes the request URL
+ * (and so an API key in its path) in its errors, and whoever logs an L1 error — the watcher, derivation,
+ * the batcher — must not have to remember to scrub it. Keeps the JSON-RPC `code`, which viem maps to
+ * its error classes.
+ */
+export class L1RpcError extends Error {
+  override readonly name = 'L1RpcError'
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message)
+  }
+}
+
+function scrubbingTransport(transport: Transport, scrub: (text: string) => string): Transport {
+  return (params) => {
+    const inner = transport(params)
+    return {
+      ...inner,
+      request: (async (args: unknown, options: unknown) => {
+        try {
+          return await (inner.request as (a: unknown, o: unknown) => Promise<unknown>)(args, options)
+        } catch (error) {
+          throw new L1RpcError(scrub(errorText(error)), errorCode(error))
+        }
+      }) as typeof inner.request,
+    }
+  }
+}
+
+/** The messages and details of an error and its causes, joined. */
+function errorText(error: unknown): string {
+  const parts: string[] = []
+  let current: unknown = error
+  for (let i = 0; i < 8 && current instanceof Error; i++) {
+    const details = (current as { details?: unknown }).details
+    parts.push(current.message, typeof details === 'string' ? details : '')
+    current = current.cause
+  }
+  if (parts.length === 0) parts.push(String(error))
+  return parts.filter((p) => p.length > 0).join(' | ')
+}
+
+function errorCode(error: unknown): number | undefined {
+  let current: unknown = error
+  for (let i = 0; i < 8 && current instanceof Error; i++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'number') return code
+    current = current.cause
+  }
+  return undefined
 }

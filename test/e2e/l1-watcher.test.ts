@@ -149,11 +149,13 @@ describe('L1 fetch (pure parts)', () => {
         { topics: topics(1), data: bytesArg(pad('0x0'), scalar) },
         { topics: topics(2), data: bytesArg(pad('0x5f5e100')) },
         { topics: topics(5), data: bytesArg(pad(`0x${((3n << 64n) | 77n).toString(16)}`)) },
-        // ignored: wrong length, a version-2 scalar, a gas limit over 64 bits, an unsafe-signer update, a bad version topic
+        // taken silently, changing nothing here: an unsafe-signer update (SystemConfig emits one at deployment)
+        { topics: topics(3), data: bytesArg(newBatcher) },
+        // ignored: wrong length, a version-2 scalar, a gas limit over 64 bits, an unknown update type, a bad version topic
         { topics: topics(2), data: bytesArg(pad('0x1'), pad('0x2')) },
         { topics: topics(1), data: bytesArg(pad('0x0'), `0x02${'00'.repeat(31)}`) },
         { topics: topics(2), data: bytesArg(`0x01${'00'.repeat(31)}`) },
-        { topics: topics(3), data: bytesArg(newBatcher) },
+        { topics: topics(9), data: bytesArg(newBatcher) },
         { topics: [CONFIG_UPDATE_TOPIC, pad('0x1'), pad('0x2')], data: bytesArg(pad('0x1')) },
       ],
       (_log, reason) => ignored.push(reason),
