@@ -1,3 +1,4 @@
+import type { BatcherDaType, L1ServiceOptions } from './node/l1-services.ts'
 import { DEFAULT_L1_WATCHER_OPTIONS, DEV_L1_POLL_MS } from './bridge/l1-watcher-options.ts'
 import { DEFAULT_CALL_POOL_LIMITS } from './execution/calls/pool.ts'
 import type { Hex } from './primitives/state-diff.ts'
@@ -10,8 +11,7 @@ import { DEFAULT_SEQUENCER_OPTIONS, type ExecutorMode, type SequencerOptions } f
 export type { ExecutorMode } from './sequencer/options.ts'
 export type { ReplicaMode } from './replica/options.ts'
 export type Role = 'sequencer' | 'replica' | 'prover'
-/** How the batcher posts: OP's `--data-availability-type`. */
-export type BatcherDaType = 'calldata' | 'blobs' | 'auto'
+export type { BatcherDaType }
 /** Where a replica takes the chain from: the sequencer's mini-blocks over p2p, or derivation from L1. */
 export type SyncMode = 'p2p' | 'l1'
 export type LogFormat = 'json' | 'pretty'
@@ -157,18 +157,8 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   log: { level: 'info', format: 'json' },
 })
 
-/** The node's L1, resolved from the flags: the dev L1 it spawns, or an external one with its rollup config. */
-export interface L1Options {
-  source: 'dev' | 'external'
-  /** The external L1's RPC URL (a secret); undefined for the dev L1 (its URL is known once it runs). */
-  rpc: string | undefined
-  beacon: string | undefined
-  /** The rollup.json to read (external L1); the dev L1 writes `<datadir>/rollup.json` itself. */
-  rollupConfigPath: string | undefined
-  confirmations: number
-  pollMs: number
-  devBlockTime: number
-  batcher: { keyFile: string | undefined; daType: BatcherDaType }
+/** The node's L1, resolved from the flags (`L1ServiceOptions`), and where a replica takes its chain from. */
+export interface L1Options extends L1ServiceOptions {
   /** Where this node takes its chain from (replicas): p2p, or L1 derivation. */
   sync: SyncMode
 }

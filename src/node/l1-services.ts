@@ -33,16 +33,21 @@ export class L1ConfigError extends NodeError<'CONFIG_INVALID', undefined> {
   }
 }
 
-/** What `startL1Services` needs of the node options (`l1Options(options)` resolves them). */
+/** How the batcher posts: OP's `--data-availability-type`. */
+export type BatcherDaType = 'calldata' | 'blobs' | 'auto'
+
+/** What `startL1Services` needs of the node options (`l1Options(options)` in src/options.ts resolves them). */
 export interface L1ServiceOptions {
   source: 'dev' | 'external'
+  /** The external L1's RPC URL (a secret); undefined for the dev L1 (its URL is known once it runs). */
   rpc: string | undefined
   beacon: string | undefined
+  /** The rollup.json to read (external L1); the dev L1 writes `<datadir>/rollup.json` itself. */
   rollupConfigPath: string | undefined
   confirmations: number
   pollMs: number
   devBlockTime: number
-  batcher: { keyFile: string | undefined; daType: 'calldata' | 'blobs' | 'auto' }
+  batcher: { keyFile: string | undefined; daType: BatcherDaType }
 }
 
 export interface L1ServicesParams {
@@ -73,7 +78,7 @@ export interface L1Services {
   /** L1 blocks to stay behind L1's head (`--l1.confirmations`). */
   confirmations: number
   /** What this node does with the batcher key: the data-availability type it posts with. */
-  daType: L1ServiceOptions['batcher']['daType']
+  daType: BatcherDaType
   devL1: DevL1 | undefined
   /** The batcher's key: dev key #1 with the dev L1, `--batcher.key-file` otherwise, undefined when not asked for. */
   batcherKey: Hex | undefined

@@ -7,28 +7,12 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
-import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
-import { createChainCommon } from '../../src/chain/config.ts'
-import { rollupConfigToJson, type RollupConfig } from '../../src/chain/rollup-config.ts'
-import { genesisHash } from '../../src/node/bootstrap.ts'
-import { deployDevRollup } from '../../src/node/dev-l1.ts'
-import { anchoredDevGenesis } from '../../src/node/l1-services.ts'
-import {
-  DEV_KEYS,
-  makeTempDir,
-  removeTempDir,
-  rpc,
-  startAnvil,
-  startNode,
-  waitFor,
-  type AnvilHandle,
-  type NodeHandle,
-} from '../helpers/node-process.ts'
+import { DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
 
 interface SyncStatus {
   safe_l2: { number: number }
@@ -41,46 +25,22 @@ interface RpcReceipt {
 }
 
 let dir: string
-let anvil: AnvilHandle
-let rollup: RollupConfig
+let l1: RollupL1
 const nodes: NodeHandle[] = []
 
 before(async () => {
   dir = await makeTempDir('megaeth-forced-')
-  anvil = await startAnvil(['--chain-id', '900', '--block-time', '1'])
-  const genesis = devGenesis()
-  const config = chainConfigFromGenesis(genesis, 'megaeth-dev')
-  const common = createChainCommon(config)
-  ;({ rollup } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
-    rpcUrl: anvil.rpcUrl,
-    l2ChainId: config.chainId,
-    l2GasLimit: config.blockGasLimit,
-    l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
-  }))
-  await writeFile(join(dir, 'rollup.json'), JSON.stringify(rollupConfigToJson(rollup)))
-  await writeFile(join(dir, 'batcher.key'), DEV_KEYS[1]!)
+  l1 = await startRollupL1(dir)
 })
 
 after(async () => {
   for (const node of nodes) await node.stop()
-  await anvil?.stop()
+  await l1?.anvil.stop()
   if (dir !== undefined) await removeTempDir(dir)
 })
 
-function l1Args(): string[] {
-  return [
-    `--l1.rpc=${anvil.rpcUrl}`,
-    `--rollup.config=${join(dir, 'rollup.json')}`,
-    '--l1.confirmations=0',
-    '--l1.poll-interval=200',
-  ]
-}
-
 async function startSequencer(): Promise<NodeHandle> {
-  const node = await startNode({
-    datadir: join(dir, 'sequencer'),
-    args: [...l1Args(), `--batcher.key-file=${join(dir, 'batcher.key')}`, '--batcher.data-availability-type=calldata'],
-  })
+  const node = await startNode({ datadir: join(dir, 'sequencer'), args: [...l1.l1Args(0), ...l1.batcherArgs()] })
   nodes.push(node)
   return node
 }
@@ -100,22 +60,22 @@ test('a deposit the sequencer never saw is forced in after the sequencing window
     id: 900,
     name: 'l1',
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+    rpcUrls: { default: { http: [l1.anvil.rpcUrl] } },
   })
   const account = privateKeyToAccount(DEV_KEYS[7]!)
-  const l1 = createPublicClient({ chain: l1Chain, transport: http(anvil.rpcUrl) })
-  const wallet = createWalletClient({ account, chain: l1Chain, transport: http(anvil.rpcUrl) }).extend(walletActionsL1())
+  const l1Client = createPublicClient({ chain: l1Chain, transport: http(l1.anvil.rpcUrl) })
+  const wallet = createWalletClient({ account, chain: l1Chain, transport: http(l1.anvil.rpcUrl) }).extend(walletActionsL1())
   const recipient = privateKeyToAccount(`0x${'24'.repeat(32)}`).address
   const hash = await wallet.depositTransaction({
-    portalAddress: rollup.depositContractAddress,
+    portalAddress: l1.rollup.depositContractAddress,
     request: { to: recipient, mint: parseEther('2'), value: parseEther('1'), gas: 100_000n },
   })
-  const [l2Hash] = getL2TransactionHashes(await l1.waitForTransactionReceipt({ hash }))
+  const [l2Hash] = getL2TransactionHashes(await l1Client.waitForTransactionReceipt({ hash }))
   assert.ok(l2Hash !== undefined)
   // Past the window: every epoch up to the deposit's must now be derived without batches.
-  await rpc(anvil.rpcUrl, 'anvil_mine', [`0x${(rollup.seqWindowSize + 5n).toString(16)}`])
+  await rpc(l1.anvil.rpcUrl, 'anvil_mine', [`0x${(l1.rollup.seqWindowSize + 5n).toString(16)}`])
 
-  const replica = await startNode({ datadir: join(dir, 'replica'), args: ['--role=replica', '--sync=l1', ...l1Args()] })
+  const replica = await startNode({ datadir: join(dir, 'replica'), args: ['--role=replica', '--sync=l1', ...l1.l1Args(0)] })
   nodes.push(replica)
   const forced = await waitFor(
     'the replica deriving the forced deposit',

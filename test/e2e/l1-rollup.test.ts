@@ -25,6 +25,8 @@ import {
 
 interface NodeInfo {
   l1: { chainId: string; rpc: string; pid: number }
+  p2pAddrs: string[]
+  verified?: { block: Hex; failures: number }
 }
 interface RollupJson {
   deposit_contract_address: Hex
@@ -213,6 +215,37 @@ describe('derivation from L1', () => {
     } finally {
       await replica.stop()
       await removeTempDir(replicaDir)
+    }
+  })
+})
+
+describe('p2p replicas of an L1-anchored chain', () => {
+  test('a replica following over libp2p verifies statelessly the blocks that carry deposits', async () => {
+    const replica = await startNode({ args: ['--role=replica', `--p2p.bootnodes=${info.p2pAddrs[0]!}`] })
+    try {
+      const target = BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_blockNumber')) + 3n
+      const verified = await waitFor(
+        'the replica verifying past the current head',
+        async () => {
+          const status = await rpc<NodeInfo>(replica.rpcUrl, 'mega_nodeInfo')
+          assert.equal(status.verified?.failures, 0, 'no verification failure')
+          return status.verified !== undefined && BigInt(status.verified.block) >= target
+            ? BigInt(status.verified.block)
+            : undefined
+        },
+        60_000,
+        250,
+      )
+      // Every block verified opens with its L1-attributes deposit; the deposit block of the first test is among them.
+      const block = await rpc<{ hash: Hex; transactions: Array<{ type: Hex }> }>(replica.rpcUrl, 'eth_getBlockByNumber', [
+        `0x${verified.toString(16)}`,
+        true,
+      ])
+      assert.equal(block.transactions[0]!.type, '0x7e')
+      const ours = await rpc<{ hash: Hex }>(sequencer.rpcUrl, 'eth_getBlockByNumber', [`0x${verified.toString(16)}`, false])
+      assert.equal(block.hash, ours.hash)
+    } finally {
+      await replica.stop()
     }
   })
 })
