@@ -41,6 +41,10 @@ const SYNC_MODES: readonly SyncMode[] = ['p2p', 'l1']
 export const FLAGS: Record<string, FlagSpec> = {
   role: { help: 'sequencer | replica | prover', apply: (o, v, f) => (o.role = oneOf(v, ROLES, f)) },
   datadir: { help: 'data directory (default with --dev: a fresh temporary directory)', apply: (o, v) => (o.datadir = v) },
+  'state.history': {
+    help: 'recent blocks whose state stays readable by block number (kept in memory as undo layers)',
+    apply: (o, v, f) => (o.stateHistoryBlocks = int(v, f, 1)),
+  },
   dev: {
     help: 'dev chain: embedded genesis, prefunded test-mnemonic accounts, well-known sequencer key',
     boolean: true,

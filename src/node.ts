@@ -403,10 +403,12 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
   const opened = await services.open(
     'database',
     () =>
-      openChain(datadir, genesis, config, common).catch(async (error: unknown) => {
-        await removeTemporary()
-        throw error
-      }),
+      openChain(datadir, genesis, config, common, { stateHistoryBlocks: options.stateHistoryBlocks }).catch(
+        async (error: unknown) => {
+          await removeTemporary()
+          throw error
+        },
+      ),
     async (chain) => {
       await chain.close()
       await removeTemporary()

@@ -27,6 +27,8 @@ export interface NodeOptions {
   role: Role
   /** undefined with `dev`: a fresh temporary datadir per run, like anvil. */
   datadir: string | undefined
+  /** Recent blocks whose state stays readable (`eth_getBalance(…, n)`, `eth_call` at n, output roots), as geth's `--history.state`. */
+  stateHistoryBlocks: number
   dev: boolean
   /** Path of a geth-style genesis.json; undefined with `dev` = the embedded dev genesis. */
   genesis: string | undefined
@@ -114,6 +116,7 @@ export interface NodeOptions {
 export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOptions>({
   role: 'sequencer',
   datadir: undefined,
+  stateHistoryBlocks: 128,
   dev: false,
   genesis: undefined,
   rpc: {

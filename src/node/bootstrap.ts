@@ -54,6 +54,8 @@ export interface OpenedChain extends ChainWriter {
 export interface OpenChainOptions {
   /** How many recent blocks keep their witness and state diff (default 10,000: ~3 h of 1 s blocks). */
   retainArtifactBlocks?: bigint
+  /** How many recent blocks' state stays readable (default 128). */
+  stateHistoryBlocks?: number
 }
 
 /**
@@ -117,7 +119,7 @@ export async function openChain(
     }
     const headMiniBlockEnd = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     const unsealed = (await wal.readAll()).filter((mb) => mb.number >= headMiniBlockEnd)
-    const history = new StateHistory(state, head.header.number)
+    const history = new StateHistory(state, head.header.number, options.stateHistoryBlocks)
     const chain = new ChainView(blocks, expectedGenesis.block.hash, head, history)
     const close = async (): Promise<void> => {
       await merkleizer.stop()

@@ -193,7 +193,9 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
   let ending = false
 
   before(async () => {
-    sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`, `--miniblock-ms=${MINI_BLOCK_MS}`] })
+    // Each scenario compares the halted replica with the sequencer's state at the replica's last verified
+    // block, which a fresh replica's slow verifier may leave hundreds of 300 ms blocks behind.
+    sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`, `--miniblock-ms=${MINI_BLOCK_MS}`, '--state.history=4096'] })
     sequencerAddr = (await nodeInfo(sequencer.rpcUrl)).p2pAddrs[0]!
     load = await startLoad(sequencer.rpcUrl)
     const slot = semaphore(PARALLEL_SCENARIOS)
