@@ -221,7 +221,15 @@ describe('derivation from L1', () => {
 
 describe('p2p replicas of an L1-anchored chain', () => {
   test('a replica following over libp2p verifies statelessly the blocks that carry deposits', async () => {
-    const replica = await startNode({ args: ['--role=replica', `--p2p.bootnodes=${info.p2pAddrs[0]!}`] })
+    // The L1 and the rollup config give it the chain's genesis (anchored to the rollup); blocks come over p2p.
+    const replica = await startNode({
+      args: [
+        '--role=replica',
+        `--p2p.bootnodes=${info.p2pAddrs[0]!}`,
+        `--l1.rpc=${info.l1.rpc}`,
+        `--rollup.config=${join(datadir, 'rollup.json')}`,
+      ],
+    })
     try {
       const target = BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_blockNumber')) + 3n
       const verified = await waitFor(
