@@ -7,24 +7,21 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import pino from 'pino'
-import { encodeAbiParameters, keccak256, pad, toHex } from 'viem'
+import { keccak256, pad, toHex } from 'viem'
 import type { L1Origin, SystemConfigValues } from '../../src/chain/l1-origin.ts'
 import { encodeDepositTx } from '../../src/chain/deposit-tx.ts'
 import type { RollupConfig } from '../../src/chain/rollup-config.ts'
 import { decodeBatch, type SingularBatch } from '../../src/da/batch.ts'
+import { blobBaseFeeOf } from '../../src/bridge/l1-fetch.ts'
 import { decodeSpanBatch } from '../../src/da/span-batch.ts'
 import { batchAttributes } from '../../src/derive/attributes.ts'
 import { ChannelAssembler } from '../../src/derive/channel-assembler.ts'
 import { ChannelReader } from '../../src/derive/channel-reader.ts'
 import { NO_METRICS } from '../../src/derive/metrics.ts'
 import {
-  applyConfigUpdate,
-  blobBaseFee,
   checkSingularBatch,
   checkSpanBatchPrefix,
-  CONFIG_UPDATE_TOPIC,
   emptyBatch,
-  PRAGUE_BLOB_BASE_FEE_UPDATE_FRACTION,
   spanBatchBlocks,
   type SafeBlockRef,
 } from '../../src/derive/index.ts'
@@ -265,31 +262,9 @@ describe('channel stages', () => {
   })
 })
 
-describe('SystemConfig ConfigUpdate logs', () => {
-  const log = (type: number, data: Hex) => ({
-    topics: [CONFIG_UPDATE_TOPIC, pad('0x00'), pad(toHex(type))] as Hex[],
-    data: encodeAbiParameters([{ type: 'bytes' }], [data]),
-  })
-  it('applies batcher, fee scalars, gas limit and operator fee updates; ignores the rest', () => {
-    const batcher = '0x00000000000000000000000000000000000000cd'
-    let c = applyConfigUpdate(CONFIG, log(0, pad(batcher)))
-    assert.equal(c.batcherHash, pad(batcher))
-    const scalar = (1n << 248n) | (7n << 32n) | 9n
-    c = applyConfigUpdate(c, log(1, encodeAbiParameters([{ type: 'uint256' }, { type: 'uint256' }], [0n, scalar])))
-    assert.deepEqual([c.baseFeeScalar, c.blobBaseFeeScalar], [9, 7])
-    c = applyConfigUpdate(c, log(2, encodeAbiParameters([{ type: 'uint64' }], [60_000_000n])))
-    assert.equal(c.gasLimit, 60_000_000n)
-    c = applyConfigUpdate(c, log(5, encodeAbiParameters([{ type: 'uint256' }], [(5n << 64n) | 11n])))
-    assert.deepEqual([c.operatorFeeScalar, c.operatorFeeConstant], [5, 11n])
-    assert.deepEqual(applyConfigUpdate(c, log(3, pad(batcher))), c)
-    assert.throws(
-      () => applyConfigUpdate(c, log(0, '0x01')),
-      (e: unknown) => isNodeError(e, 'DERIVE_BAD_L1_DATA') && e.severity === 'critical',
-    )
-  })
-})
-
 describe('L1 origin fields', () => {
+  // Origins are read by bridge/l1-fetch.ts for derivation and the sequencer alike (its ConfigUpdate rules are tested
+  // with the L1 watcher); the blob base fee against EIP-4844's values:
   it('blob base fee is EIP-4844’s fake_exponential with Prague’s update fraction', () => {
     const cases: [bigint, bigint][] = [
       [0n, 1n],
@@ -297,6 +272,7 @@ describe('L1 origin fields', () => {
       [50_000_000n, 21_689n],
       [123_456_789n, 50_909_368_837n],
     ]
-    for (const [excess, fee] of cases) assert.equal(blobBaseFee(excess, PRAGUE_BLOB_BASE_FEE_UPDATE_FRACTION), fee)
+    for (const [excess, fee] of cases)
+      assert.equal(blobBaseFeeOf({ excessBlobGas: excess, requestsHash: `0x${'00'.repeat(32)}` }), fee)
   })
 })
