@@ -1,10 +1,8 @@
 import pino, { type Logger } from 'pino'
-import { collectFixtureFiles, runBlockTestFile, type BlockTestOptions } from './blocktest/runner.ts'
-import { ExecWorkerPool } from './execution/parallel/index.ts'
+import type { BlockTestOptions } from './blocktest/runner.ts'
 import type { ExecutorMode } from './options.ts'
 import { defaultExecWorkers } from './sequencer/options.ts'
 import { helpText, parseCommand } from './config.ts'
-import { startNode } from './node.ts'
 import type { NodeOptions } from './options.ts'
 import { isNodeError, type NodeError } from './primitives/errors.ts'
 
@@ -61,6 +59,8 @@ async function run(options: NodeOptions): Promise<number> {
   const logger = createLogger(options)
   let node
   try {
+    // Loaded only once the command line is valid: a config error answers without compiling the node.
+    const { startNode } = await import('./node.ts')
     node = await startNode(options, logger)
   } catch (error) {
     if (isNodeError(error, OPERATOR_ERRORS)) {
@@ -102,6 +102,10 @@ async function blocktest(
   let passed = 0
   let failed = 0
   let skipped = 0
+  const [{ collectFixtureFiles, runBlockTestFile }, { ExecWorkerPool }] = await Promise.all([
+    import('./blocktest/runner.ts'),
+    import('./execution/parallel/index.ts'),
+  ])
   const options: BlockTestOptions = { stateless }
   const parallel = { blocks: 0, rounds: 0, mainTxs: 0, deferredTxs: 0, workerTxs: 0, reexecuted: 0 }
   if (executor === 'parallel') {
