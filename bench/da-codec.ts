@@ -2,7 +2,7 @@
  * DA codec benchmark: how many bytes of L1 data a plain ETH transfer to a fresh address costs, in a
  * channel of singular batches and in a channel holding one span batch, under brotli (Fjord) and zlib.
  *
- *   node --import tsx bench/da-codec.ts [--txs=1000] [--blocks=10] [--type=1559|legacy]
+ *   node --import tsx bench/da-codec.ts [--txs=1000] [--blocks=10] [--type=1559|legacy|erc20]
  *
  * The transfers are signed for real (native secp256k1, as the load generator does): 100 senders
  * with consecutive nonces, each to a fresh random address, 0.001–1 ETH, 21,000 gas, wallet-like
@@ -32,8 +32,16 @@ const GWEI = 10n ** 9n
 export interface DaCodecBenchOptions {
   txs?: number
   blocks?: number
-  type?: '1559' | 'legacy'
+  /** `erc20`: EIP-1559 calls of `transfer(address,uint256)` on one token to fresh holders. */
+  type?: TransferKind
 }
+
+export type TransferKind = '1559' | 'legacy' | 'erc20'
+
+/** The token every `erc20` transfer calls (any fixed address: only the bytes matter here). */
+const TOKEN = new Uint8Array(20).fill(0x7e)
+/** `transfer(address,uint256)` */
+const TRANSFER_SELECTOR = keccak256(new TextEncoder().encode('transfer(address,uint256)')).subarray(0, 4)
 
 export interface DaCodecRow {
   batches: 'singular' | 'span'
@@ -80,7 +88,7 @@ function signLegacy(
 }
 
 /** `count` signed ETH transfers to fresh addresses from 100 senders (also used by bench/da.ts). */
-export function transfers(count: number, type: '1559' | 'legacy'): Uint8Array[] {
+export function transfers(count: number, type: TransferKind): Uint8Array[] {
   const r = rng(0xda)
   const senders = benchAccounts('da-codec', 0, 100)
   const nonces = new Map<number, number>()
@@ -93,7 +101,30 @@ export function transfers(count: number, type: '1559' | 'legacy'): Uint8Array[] 
     const value = BigInt(1 + r.int(999)) * 10n ** 15n
     if (type === 'legacy')
       out.push(signLegacy({ nonce, gasPrice: GWEI + (BigInt(r.int(3)) * GWEI) / 10n, to, value }, sender.privateKey))
-    else {
+    else if (type === 'erc20') {
+      const tip = (BigInt(r.pick([0, 1, 1, 2])) * GWEI) / 1000n
+      // selector ‖ the holder left-padded to 32 bytes ‖ the amount as a 32-byte word
+      const data = new Uint8Array(68)
+      const amount = bigIntToUnpaddedBytes(value)
+      data.set(TRANSFER_SELECTOR, 0)
+      data.set(to, 16)
+      data.set(amount, 68 - amount.length)
+      out.push(
+        signNative(
+          {
+            chainId: CHAIN_ID,
+            nonce,
+            maxPriorityFeePerGas: tip,
+            maxFeePerGas: 2n * GWEI + tip,
+            gasLimit: 60_000n,
+            to: TOKEN,
+            value: 0n,
+            data,
+          },
+          sender.privateKey,
+        ),
+      )
+    } else {
       const tip = (BigInt(r.pick([0, 1, 1, 2])) * GWEI) / 1000n
       out.push(
         signNative(
@@ -194,7 +225,7 @@ export function runDaCodecBench(
     }
   }
   log(
-    `${txCount} ETH transfers (type ${type}) to fresh addresses in ${blockCount} blocks: raw RLP ${rawTxBytes} B (${(rawTxBytes / txCount).toFixed(1)} B/tx)`,
+    `${txCount} transfers (type ${type}) to fresh addresses in ${blockCount} blocks: raw RLP ${rawTxBytes} B (${(rawTxBytes / txCount).toFixed(1)} B/tx)`,
   )
   log('batches   compression  uncompressed  DA bytes  DA B/tx  raw/DA  encode ms  decode ms')
   for (const row of rows) {
@@ -207,7 +238,7 @@ export function runDaCodecBench(
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
-  const results = (['1559', 'legacy'] as const)
+  const results = (['1559', 'legacy', 'erc20'] as const)
     .filter((type) => arg('type') === undefined || arg('type') === type)
     .map((type) => runDaCodecBench({ txs: Number(arg('txs') ?? 1000), blocks: Number(arg('blocks') ?? 10), type }))
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
