@@ -88,6 +88,16 @@ function signLegacy(
 }
 
 /** `count` signed ETH transfers to fresh addresses from 100 senders (also used by bench/da.ts). */
+/** `transfer(holder, amount)` calldata: the selector, the holder left-padded to 32 bytes, the amount as a 32-byte word. */
+function erc20TransferData(holder: Uint8Array, amount: bigint): Uint8Array {
+  const data = new Uint8Array(68)
+  const word = bigIntToUnpaddedBytes(amount)
+  data.set(TRANSFER_SELECTOR, 0)
+  data.set(holder, 16)
+  data.set(word, 68 - word.length)
+  return data
+}
+
 export function transfers(count: number, type: TransferKind): Uint8Array[] {
   const r = rng(0xda)
   const senders = benchAccounts('da-codec', 0, 100)
@@ -101,14 +111,9 @@ export function transfers(count: number, type: TransferKind): Uint8Array[] {
     const value = BigInt(1 + r.int(999)) * 10n ** 15n
     if (type === 'legacy')
       out.push(signLegacy({ nonce, gasPrice: GWEI + (BigInt(r.int(3)) * GWEI) / 10n, to, value }, sender.privateKey))
-    else if (type === 'erc20') {
+    else {
       const tip = (BigInt(r.pick([0, 1, 1, 2])) * GWEI) / 1000n
-      // selector ‖ the holder left-padded to 32 bytes ‖ the amount as a 32-byte word
-      const data = new Uint8Array(68)
-      const amount = bigIntToUnpaddedBytes(value)
-      data.set(TRANSFER_SELECTOR, 0)
-      data.set(to, 16)
-      data.set(amount, 68 - amount.length)
+      const erc20 = type === 'erc20'
       out.push(
         signNative(
           {
@@ -116,27 +121,10 @@ export function transfers(count: number, type: TransferKind): Uint8Array[] {
             nonce,
             maxPriorityFeePerGas: tip,
             maxFeePerGas: 2n * GWEI + tip,
-            gasLimit: 60_000n,
-            to: TOKEN,
-            value: 0n,
-            data,
-          },
-          sender.privateKey,
-        ),
-      )
-    } else {
-      const tip = (BigInt(r.pick([0, 1, 1, 2])) * GWEI) / 1000n
-      out.push(
-        signNative(
-          {
-            chainId: CHAIN_ID,
-            nonce,
-            maxPriorityFeePerGas: tip,
-            maxFeePerGas: 2n * GWEI + tip,
-            gasLimit: 21_000n,
-            to,
-            value,
-            data: new Uint8Array(0),
+            gasLimit: erc20 ? 60_000n : 21_000n,
+            to: erc20 ? TOKEN : to,
+            value: erc20 ? 0n : value,
+            data: erc20 ? erc20TransferData(to, value) : new Uint8Array(0),
           },
           sender.privateKey,
         ),
