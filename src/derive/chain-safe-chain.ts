@@ -14,7 +14,7 @@ import type { ChainView } from '../storage/chain-view.ts'
 import type { SafeBlockRef, SafeChain } from './safe-chain.ts'
 
 export class ChainSafeChain implements SafeChain {
-  /** The L1 block each safe block was derived from (in memory: after a restart derivation starts over from genesis). */
+  /** The L1 block a safe block was derived from, where known (the starting block's: its origin). */
   private readonly derived = new Map<bigint, BlockId>()
   private safe = 0n
 
@@ -23,33 +23,10 @@ export class ChainSafeChain implements SafeChain {
     private readonly rollup: RollupConfig,
   ) {}
 
-  /** The newest safe block's number. */
-  get safeNumber(): bigint {
-    return this.safe
-  }
-
-  /** Block `number` is derived from L1 block `from`. */
+  /** Derivation starts after block `number`, derived from L1 block `from` (a restarted `--sync=l1` replica's head). */
   markSafe(number: bigint, from: BlockId): void {
     this.safe = number
     this.derived.set(number, from)
-  }
-
-  /** The newest safe block derived from an L1 block at or below `l1Number` (the finalized head, for `l1Number` = L1's finalized). */
-  newestDerivedBy(l1Number: bigint): bigint {
-    let best = 0n
-    for (const [number, from] of this.derived) if (from.number <= l1Number && number > best) best = number
-    return best
-  }
-
-  /** Forgets safe blocks above `number` (an L1 reorg took the data they were derived from). */
-  rewindTo(number: bigint): void {
-    this.safe = number
-    for (const n of this.derived.keys()) if (n > number) this.derived.delete(n)
-  }
-
-  /** Drops the derivation sources of blocks below `number` (bounded memory; finality needs only recent ones). */
-  pruneBelow(number: bigint): void {
-    for (const n of this.derived.keys()) if (n < number) this.derived.delete(n)
   }
 
   async safeHead(): Promise<SafeBlockRef> {
