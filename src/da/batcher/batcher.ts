@@ -205,7 +205,11 @@ export class Batcher {
     try {
       const head = await this.modules.l1.getBlock({ blockTag: 'latest' })
       const l1Head = { number: head.number, hash: head.hash.toLowerCase() as Hex }
-      if (this.lastHead !== undefined && !(await this.extendsLastHead(head))) await this.checkPosted()
+      // A transaction can confirm in a block newer than the last head a round saw; a reorg of that
+      // block before the next round leaves a head that still extends the last one, so such blocks
+      // are checked by number too.
+      if (this.lastHead !== undefined && (this.confirmedPast(this.lastHead.number) || !(await this.extendsLastHead(head))))
+        await this.checkPosted()
       this.lastHead = l1Head
       this.checkSafeHeadLag(l1Head.number)
       if (this.resetReason !== undefined) {
@@ -251,6 +255,12 @@ export class Batcher {
       current = await this.modules.l1.getBlock({ blockHash: current.parentHash })
     }
     return current.parentHash.toLowerCase() === last.hash
+  }
+
+  /** Whether a posted or confirmed batcher transaction landed in an L1 block after `number`. */
+  private confirmedPast(number: bigint): boolean {
+    const past = (tx: ConfirmedTx | undefined): boolean => tx !== undefined && tx.blockNumber > number
+    return this.posted.some((p) => p.txs.some(past)) || this.outgoing.some((o) => o.confirmed.some(past))
   }
 
   /**
