@@ -147,7 +147,7 @@ describe('dashboard in headless Chromium', { skip, timeout: 120_000 }, () => {
 
   it('loads, and its block number and TPS move while load runs', async () => {
     await page.goto(`${node.rpcUrl}/dashboard`)
-    await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live', undefined, { timeout: 15_000 })
+    await page.locator('#conn', { hasText: /^live$/ }).waitFor({ timeout: 15_000 })
     const number = async (id: string): Promise<number> => Number(await page.locator(`#${id}`).textContent())
     const firstBlock = await waitFor('a block number on the page', async () => {
       const n = await number('block-number')
