@@ -37,7 +37,8 @@ export interface DeployL1Options {
 /** The subcommand's flags, through the node's parser: `--dev --l1.rpc=… --rollup.config=… --batcher.key-file=…`. */
 export function parseDeployL1(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): DeployL1Options {
   const command = parseCommand(argv, env, false)
-  if (command.kind !== 'run') throw new ConfigError('deploy-l1: takes the flags --dev --l1.rpc --rollup.config --batcher.key-file')
+  if (command.kind !== 'run')
+    throw new ConfigError('deploy-l1: takes the flags --dev --l1.rpc --rollup.config --batcher.key-file')
   const { options } = command
   if (!options.dev) throw new ConfigError('deploy-l1: only the dev rollup is deployed this way: add --dev')
   if (options.role !== 'sequencer') throw new ConfigError('deploy-l1: --role does not apply')
@@ -63,7 +64,10 @@ export async function deployL1(options: DeployL1Options, logger: Logger): Promis
         'the L1 was reset: remove rollup.json and the nodes’ datadirs (a new deployment is a new chain)',
       )
     deployed = false
-    logger.info({ rollup: options.rollupPath, genesisL1: rollup.genesis.l1.number.toString() }, 'rollup already deployed on this L1')
+    logger.info(
+      { rollup: options.rollupPath, genesisL1: rollup.genesis.l1.number.toString() },
+      'rollup already deployed on this L1',
+    )
   } else {
     const genesis = devGenesis()
     const config = chainConfigFromGenesis(genesis, 'megaeth-dev')
