@@ -22,6 +22,8 @@ import {
   type BlockSelector,
 } from '../params.ts'
 import type { EthBackend } from './backend.ts'
+import { ProofStateUnavailableError } from './state-proof.ts'
+import type { AccountProof } from '../../trie/index.ts'
 import { blockNumberOf, pinnedStateOpener, resolveState } from './block-selector.ts'
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' }
@@ -82,11 +84,9 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       const storageKeys = slots.map((s, i) => parseStorageKey(s, 1, { field: `[${i}]` }))
       const keys = storageKeys.map((k) => k.key)
       const number = blockNumberOf(backend.chain, parseBlockTag(tag, 2), 2)
-      const proof = await backend.proof(number, addr, keys)
-      if (proof === undefined)
-        throw resourceUnavailable(`proofs are served for the newest sealed block (${backend.chain.head.header.number}) only`)
-      const state = backend.chain.stateAtBlock(number)
-      const account = state.getAccount(addr)
+      const proof = await provenAccount(backend, number, addr, keys)
+      // The account fields come from the proven leaf itself, so they always match the proof.
+      const account = proof.account
       return {
         address: addr,
         accountProof: proof.accountProof.map(toData),
@@ -103,6 +103,24 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       }
     },
   })
+}
+
+/** `backend.proof`, its misses turned into JSON-RPC errors. */
+async function provenAccount(backend: EthBackend, number: bigint, address: Hex, keys: Hex[]): Promise<AccountProof> {
+  let proof: AccountProof | undefined
+  try {
+    proof = await backend.proof(number, address, keys)
+  } catch (error) {
+    // geth answers a pruned state with -32000 ("missing trie node" / "historical state not available").
+    if (error instanceof ProofStateUnavailableError)
+      throw invalidInput(error.message, { oldestBlock: toQuantity(error.data.oldest) })
+    throw error
+  }
+  if (proof === undefined)
+    throw resourceUnavailable(
+      `block ${number} is not sealed yet: proofs are served for sealed blocks (the newest is ${backend.chain.head.header.number})`,
+    )
+  return proof
 }
 
 function lower(address: string): Hex {
