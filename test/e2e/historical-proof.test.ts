@@ -52,6 +52,13 @@ after(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true })
 })
 
+interface WithdrawalProof {
+  outputRootProof: { version: Hex; stateRoot: Hex; messagePasserStorageRoot: Hex; latestBlockhash: Hex }
+  outputRoot: Hex
+  withdrawalProof: Hex[]
+  l2BlockNumber: Hex
+}
+
 interface Proven {
   exists: boolean
   nonce: bigint
@@ -152,6 +159,31 @@ test('eth_getProof at past blocks verifies against their state roots and proves 
   assert.notEqual(before.storageHash, at.storageHash)
   assert.notEqual(at.storageHash, EMPTY_ROOT)
   assert.equal(at.balance - before.balance, parseEther('1'))
+
+  // mega_getWithdrawalProof: what the portal's proveWithdrawalTransaction takes, at the withdrawal's block.
+  const hexBlock = `0x${withdrawalBlock.toString(16)}`
+  const wp = await rpc<WithdrawalProof>(node.rpcUrl, 'mega_getWithdrawalProof', [withdrawal!.withdrawalHash, hexBlock])
+  const header = await client.getBlock({ blockNumber: withdrawalBlock })
+  assert.deepEqual(wp.outputRootProof, {
+    version: `0x${'00'.repeat(32)}`,
+    stateRoot: header.stateRoot,
+    messagePasserStorageRoot: at.storageHash,
+    latestBlockhash: header.hash,
+  })
+  assert.equal(wp.l2BlockNumber, hexBlock)
+  const output = await rpc<{ outputRoot: Hex }>(node.rpcUrl, 'optimism_outputAtBlock', [hexBlock])
+  assert.equal(wp.outputRoot, output.outputRoot)
+  const sent = await verifyMerkleProof(
+    hexToBytes(slot),
+    wp.withdrawalProof.map((n) => hexToBytes(n)),
+    { root: hexToBytes(wp.outputRootProof.messagePasserStorageRoot), useKeyHashing: true },
+  )
+  assert.deepEqual(sent, Uint8Array.of(1))
+  const notYet = await rpcRaw(node.rpcUrl, 'mega_getWithdrawalProof', [
+    withdrawal!.withdrawalHash,
+    `0x${(withdrawalBlock - 1n).toString(16)}`,
+  ])
+  assert.equal(notYet.error?.code, -32001)
 
   // Each recipient: absent before its block, funded at it; the sender's nonce steps block by block.
   const head = await client.getBlockNumber({ cacheTime: 0 })

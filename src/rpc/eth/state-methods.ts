@@ -6,7 +6,7 @@ import type { CallTask, CallTaskOutcome } from '../../execution/calls/tasks.ts'
 import { keccak256 } from '../../crypto/native.ts'
 import type { StateReader } from '../../state/state-reader.ts'
 import { stripLeadingZeros } from '../../state/journaled-state.ts'
-import { executionReverted, invalidInput, invalidParams, limitExceeded, resourceUnavailable } from '../errors.ts'
+import { executionReverted, invalidInput, invalidParams, limitExceeded } from '../errors.ts'
 import type { MethodRegistry, RpcContext } from '../registry.ts'
 import {
   expectParams,
@@ -22,8 +22,8 @@ import {
   type BlockSelector,
 } from '../params.ts'
 import type { EthBackend } from './backend.ts'
-import { ProofStateUnavailableError } from './state-proof.ts'
-import type { AccountProof } from '../../trie/index.ts'
+import { provenAccount } from './state-proof.ts'
+import { registerWithdrawalProofMethods } from './withdrawal-proof.ts'
 import { blockNumberOf, pinnedStateOpener, resolveState } from './block-selector.ts'
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' }
@@ -103,24 +103,7 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       }
     },
   })
-}
-
-/** `backend.proof`, its misses turned into JSON-RPC errors. */
-async function provenAccount(backend: EthBackend, number: bigint, address: Hex, keys: Hex[]): Promise<AccountProof> {
-  let proof: AccountProof | undefined
-  try {
-    proof = await backend.proof(number, address, keys)
-  } catch (error) {
-    // geth answers a pruned state with -32000 ("missing trie node" / "historical state not available").
-    if (error instanceof ProofStateUnavailableError)
-      throw invalidInput(error.message, { oldestBlock: toQuantity(error.data.oldest) })
-    throw error
-  }
-  if (proof === undefined)
-    throw resourceUnavailable(
-      `block ${number} is not sealed yet: proofs are served for sealed blocks (the newest is ${backend.chain.head.header.number})`,
-    )
-  return proof
+  registerWithdrawalProofMethods(registry, backend)
 }
 
 function lower(address: string): Hex {

@@ -5,6 +5,9 @@ import type { AccountProof } from '../../trie/index.ts'
 import type { ThreadedMerkleizer } from '../../execution/merkleizer/merkleizer.ts'
 import { HISTORY_SLACK_BLOCKS } from '../../execution/merkleizer/history.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
+import { invalidInput, resourceUnavailable } from '../errors.ts'
+import { toQuantity } from '../params.ts'
+import type { EthBackend } from './backend.ts'
 
 /** What serving `eth_getProof` takes: the chain's headers and the merkleizer's trie and its history. */
 export interface StateProofView {
@@ -66,4 +69,22 @@ async function oldestProvable(
   }
   // Not found only when the chain moved under us: the head is always provable.
   return head
+}
+
+/** `backend.proof`, its misses turned into JSON-RPC errors. */
+export async function provenAccount(backend: EthBackend, number: bigint, address: Hex, keys: Hex[]): Promise<AccountProof> {
+  let proof: AccountProof | undefined
+  try {
+    proof = await backend.proof(number, address, keys)
+  } catch (error) {
+    // geth answers a pruned state with -32000 ("missing trie node" / "historical state not available").
+    if (error instanceof ProofStateUnavailableError)
+      throw invalidInput(error.message, { oldestBlock: toQuantity(error.data.oldest) })
+    throw error
+  }
+  if (proof === undefined)
+    throw resourceUnavailable(
+      `block ${number} is not sealed yet: proofs are served for sealed blocks (the newest is ${backend.chain.head.header.number})`,
+    )
+  return proof
 }
