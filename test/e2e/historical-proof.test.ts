@@ -134,13 +134,15 @@ test('eth_getProof at past blocks verifies against their state roots and proves 
   for (let i = 0; i < 3; i++) {
     const to = privateKeyToAccount(generatePrivateKey()).address
     const value = parseEther('0.01') * BigInt(i + 1)
-    const hash = await wallet.sendTransaction({ account: user, to, value, chain })
+    // Gas given: no eth_estimateGas, whose first call starts the call workers (seconds on a loaded machine).
+    const hash = await wallet.sendTransaction({ account: user, to, value, chain, gas: 21_000n })
     const receipt = await client.waitForTransactionReceipt({ hash })
     recipients.push({ to, value, block: receipt.blockNumber })
     await sealed(receipt.blockNumber + 1n)
   }
   const hash = await wallet.initiateWithdrawal({
     account: user,
+    gas: 300_000n,
     request: { to: user.address, gas: 100_000n, value: parseEther('1'), data: '0x' },
   })
   const receipt = await client.waitForTransactionReceipt({ hash })
