@@ -79,8 +79,8 @@ export class MerkleTrie {
         : (node, isRoot) => {
             // Dirty nodes were created by this batch, so a stateless replay recreates them itself.
             const rlp = referencedEncoding(node, isRoot)
-            // A referenced encoding exists only for hashed nodes (and the root, hashed by `sealRoot`).
-            if (rlp !== undefined && node.hash !== null) onNodeRead(rlp, node, node.hash)
+            // Hashed nodes and the root (hashed by `sealRoot`) carry their hash; hashing is a fallback only.
+            if (rlp !== undefined) onNodeRead(rlp, node, node.hash ?? keccak256(rlp))
           }
   }
 
