@@ -23,7 +23,8 @@ for (let i = 0; i < accounts; i++) {
   addresses.push(bytesToHex(keccak256(seed).subarray(12)))
   states.push({ nonce: 0n, balance: 10n ** 18n + BigInt(r.int(1e9)), codeHash: KECCAK256_NULL })
 }
-const population = () => addresses.map((a, i) => ({ address: Uint8Array.from(Buffer.from(a.slice(2), 'hex')), account: states[i]!, storage: [] }))
+const population = () =>
+  addresses.map((a, i) => ({ address: Uint8Array.from(Buffer.from(a.slice(2), 'hex')), account: states[i]!, storage: [] }))
 
 function blockDiff(): { diff: StateDiff; reads: Hex[] } {
   const diff: StateDiff = { accounts: new Map(), codes: new Map() }
