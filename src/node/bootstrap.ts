@@ -38,7 +38,7 @@ export class DatadirError extends NodeError<'DATADIR_INVALID', undefined> {
 /**
  * An opened datadir, as the composition root hands it to a role: the stores (`ChainWriter`), the state
  * trie at the sealed head in its own thread, the pool journal and the unsealed mini-blocks. Roles take
- * only the part they read (`BlockReader`, `ChainWriter`, `HeadStateView`, `SequencerChain`, `ReplicaChain`).
+ * only the part they read (`BlockReader`, `ChainWriter`, `StateProofView`, `SequencerChain`, `ReplicaChain`).
  */
 export interface OpenedChain extends ChainWriter {
   /** Transactions accepted into the pool and not yet in a mini-block. */
@@ -110,7 +110,9 @@ export async function openChain(
       head = stored
       state = await stateStore.load()
     }
-    const { merkleizer, root } = await ThreadedMerkleizer.start(trieEntries(state))
+    const { merkleizer, root } = await ThreadedMerkleizer.start(trieEntries(state), {
+      historyBlocks: options.stateHistoryBlocks,
+    })
     if (bytesToHex(root) !== bytesToHex(head.header.stateRoot)) {
       await merkleizer.stop()
       throw new DatadirError(

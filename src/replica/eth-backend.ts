@@ -13,13 +13,13 @@ import { SYNC_NOT_READY_CODE, SYNC_TIMEOUT_CODE } from '../rpc/eth/send-methods.
 import { RpcError } from '../rpc/errors.ts'
 import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
 import type { BlockReader } from '../storage/chain-stores.ts'
-import { proofAtHead, type HeadStateView } from '../rpc/eth/head-proof.ts'
+import { proofAtBlock, type StateProofView } from '../rpc/eth/state-proof.ts'
 import { ReceiptWaiters } from '../storage/receipt-waiters.ts'
 import type { TxForwarder } from './tx-forwarder.ts'
 
 /** What a full replica's JSON-RPC backend reads and forwards through (its options apart: `EthRpcOptions`). */
 export interface ReplicaEthBackendModules {
-  opened: BlockReader & HeadStateView
+  opened: BlockReader & StateProofView
   config: ChainConfig
   common: Common
   calls: CallWorkerPool
@@ -41,7 +41,7 @@ export class ReplicaEthBackend implements EthBackend {
   readonly common: Common
   readonly calls: CallWorkerPool
   readonly decode: (raw: Uint8Array) => L2Transaction
-  private readonly opened: BlockReader & HeadStateView
+  private readonly opened: BlockReader & StateProofView
   private readonly forwarder: TxForwarder
   private readonly info: () => Record<string, unknown>
 
@@ -102,7 +102,7 @@ export class ReplicaEthBackend implements EthBackend {
   }
 
   proof(blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined> {
-    return proofAtHead(this.opened, blockNumber, address, slots)
+    return proofAtBlock(this.opened, blockNumber, address, slots)
   }
 
   /** Replicas keep no pool, so no transaction is ever pending here. */

@@ -9,14 +9,14 @@ import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
 import type { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import type { BlockReader } from '../storage/chain-stores.ts'
 import type { ChainView } from '../storage/chain-view.ts'
-import { proofAtHead, type HeadStateView } from '../rpc/eth/head-proof.ts'
+import { proofAtBlock, type StateProofView } from '../rpc/eth/state-proof.ts'
 import { isTxRejectedError, txRejectionToJsonRpc } from './ingest/index.ts'
 import type { Sequencer } from './sequencer.ts'
 
 /** What the sequencer's JSON-RPC backend reads and writes through (its options apart: `EthRpcOptions`). */
 export interface SequencerEthBackendModules {
   sequencer: Sequencer
-  opened: BlockReader & HeadStateView
+  opened: BlockReader & StateProofView
   common: Common
   calls: CallWorkerPool
   /** `mega_nodeInfo`'s answer, built when asked. */
@@ -29,7 +29,7 @@ export class SequencerEthBackend implements EthBackend {
   readonly common: Common
   readonly calls: CallWorkerPool
   private readonly sequencer: Sequencer
-  private readonly merkleizer: HeadStateView['merkleizer']
+  private readonly merkleizer: StateProofView['merkleizer']
   private readonly artifacts: BlockArtifactStore
   private readonly info: () => Record<string, unknown>
 
@@ -80,7 +80,7 @@ export class SequencerEthBackend implements EthBackend {
   }
 
   proof(blockNumber: bigint, address: Hex, slots: Hex[]): Promise<AccountProof | undefined> {
-    return proofAtHead({ chain: this.chain, merkleizer: this.merkleizer }, blockNumber, address, slots)
+    return proofAtBlock({ chain: this.chain, merkleizer: this.merkleizer }, blockNumber, address, slots)
   }
 
   onPendingTransaction(listener: (hash: Hex) => void): () => void {

@@ -8,11 +8,18 @@ import { KECCAK256_RLP, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } 
 import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { InvalidTrieNodeError } from './errors.ts'
+import { proveEncoded, type EncodedNodeLookup } from './encoded-proof.ts'
+import type { HistoricalNodes, TrieHistory } from './trie-history.ts'
 import { MerkleTrie, type TrieNodeSource } from './trie.ts'
 
 export interface StateTrieOptions {
   /** Receives the RLP of pre-existing account- and storage-trie nodes read by reads and updates (see `MerkleTrieOptions`). */
-  onNodeRead?: (rlp: Uint8Array, identity: object) => void
+  onNodeRead?: (rlp: Uint8Array, identity: object, hash: Uint8Array) => void
+  /**
+   * Records what each `applyDiff` displaces, so `getProofAt` can prove against the roots of the
+   * recorded blocks. For a wholly in-memory state (not `open`).
+   */
+  history?: TrieHistory
   /**
    * Opens an existing state by its root, loading account- and storage-trie nodes from `source` as
    * they are walked (a stateless verifier's partial trie). Without it the state starts empty and
@@ -43,6 +50,8 @@ export interface StorageProof {
 }
 
 export interface AccountProof {
+  /** The account the proof's leaf holds (undefined when absent). */
+  account: AccountState | undefined
   accountProof: Uint8Array[]
   storageHash: Uint8Array
   storageProof: StorageProof[]
@@ -54,13 +63,15 @@ export class StateTrie {
   private readonly accounts: MerkleTrie
   /** Storage tries of accounts with at least one non-zero slot, by lowercase 0x address. */
   private readonly storage = new Map<Hex, MerkleTrie>()
-  private readonly onNodeRead: ((rlp: Uint8Array, identity: object) => void) | undefined
+  private readonly onNodeRead: ((rlp: Uint8Array, identity: object, hash: Uint8Array) => void) | undefined
   private readonly source: TrieNodeSource | undefined
+  private readonly history: TrieHistory | undefined
 
   constructor(opts: StateTrieOptions = {}) {
-    this.onNodeRead = opts.onNodeRead
+    this.history = opts.history
+    this.onNodeRead = withHistory(opts.onNodeRead, opts.history)
     this.source = opts.open?.source
-    this.accounts = new MerkleTrie({ onNodeRead: opts.onNodeRead, ...opts.open })
+    this.accounts = new MerkleTrie({ onNodeRead: this.onNodeRead, ...opts.open })
   }
 
   /** Builds the tries of a full state, e.g. when rebuilding from flat state at start-up. */
@@ -81,12 +92,37 @@ export class StateTrie {
 
   /** Applies one block's (or mini-block's) changes and returns the new state root. */
   applyDiff(diff: StateDiff): Uint8Array {
+    const history = this.history
+    if (history === undefined) return this.applyChanges(diff)
+    history.begin(this.accounts.root())
+    let root: Uint8Array
+    try {
+      root = this.applyChanges(diff)
+    } catch (error) {
+      // The trie stopped half-way: what was recorded no longer describes how it got here.
+      history.clear()
+      throw error
+    }
+    history.end()
+    return root
+  }
+
+  private applyChanges(diff: StateDiff): Uint8Array {
+    const history = this.history
     for (const [address, change] of diff.accounts) {
       const key = keccak256(parseHex(address))
       if (change.account === null) {
-        this.storage.delete(address)
+        const dropped = this.storage.get(address)
+        if (dropped !== undefined) {
+          history?.storageDropped(address, dropped)
+          this.storage.delete(address)
+        }
         this.accounts.del(key)
         continue
+      }
+      if (change.storageCleared && history !== undefined) {
+        const dropped = this.storage.get(address)
+        if (dropped !== undefined) history.storageDropped(address, dropped)
       }
       let trie = change.storageCleared ? undefined : this.storageTrie(address, key)
       if (change.storage.size > 0) {
@@ -130,11 +166,37 @@ export class StateTrie {
       const { value, proof } = trie.prove(keccak256(setLengthLeft(slot, 32)))
       return { key: slot, value: value === undefined ? EMPTY_BYTES : decodeStorageValue(value), proof }
     })
+    const { value: leaf, proof: accountProof } = this.accounts.prove(keccak256(address))
     return {
-      accountProof: this.accounts.proof(keccak256(address)),
+      account: leaf === undefined ? undefined : decodeAccount(leaf).account,
+      accountProof,
       storageHash: trie?.root() ?? KECCAK256_RLP.slice(),
       storageProof,
     }
+  }
+
+  /**
+   * `getProof` against the state whose root is `root`: the current one, or one before a block the
+   * `history` still holds the record of; undefined when neither. Byte for byte the proof a trie of
+   * that state would give: its nodes are those of the old root, taken from the history records or,
+   * where unchanged since, from the live tries at the same place (checked by hash).
+   */
+  getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[]): AccountProof | undefined {
+    if (equalsBytes(root, this.accounts.root())) return this.getProof(address, slots)
+    const past = this.history?.since(root)
+    if (past === undefined) return undefined
+    const { value: leaf, proof: accountProof } = proveEncoded(root, keccak256(address), nodeLookup(past, [this.accounts]))
+    const decoded = leaf === undefined ? undefined : decodeAccount(leaf)
+    const storageHash = decoded?.storageRoot ?? KECCAK256_RLP
+    const hex = bytesToHex(address) as Hex
+    const live = this.storage.get(hex)
+    const storageLookup = nodeLookup(past, live === undefined ? past.droppedStorage(hex) : [...past.droppedStorage(hex), live])
+    const storageProof = slots.map((slot): StorageProof => {
+      if (equalsBytes(storageHash, KECCAK256_RLP)) return { key: slot, value: EMPTY_BYTES, proof: [] }
+      const { value, proof } = proveEncoded(storageHash, keccak256(setLengthLeft(slot, 32)), storageLookup)
+      return { key: slot, value: value === undefined ? EMPTY_BYTES : decodeStorageValue(value), proof }
+    })
+    return { account: decoded?.account, accountProof, storageHash: storageHash.slice(), storageProof }
   }
 
   /**
@@ -165,6 +227,32 @@ export class StateTrie {
     }
     this.storage.set(address, trie)
     return trie.root()
+  }
+}
+
+/** Nodes of an old root: from the blocks that displaced them, else where they still sit in one of `tries`. */
+function nodeLookup(past: HistoricalNodes, tries: MerkleTrie[]): EncodedNodeLookup {
+  return (hash, nibbles, depth) => {
+    const displaced = past.node(hash)
+    if (displaced !== undefined) return displaced
+    for (const trie of tries) {
+      const rlp = trie.encodedNodeAt(nibbles, depth, hash)
+      if (rlp !== undefined) return rlp
+    }
+    return undefined
+  }
+}
+
+function withHistory(
+  onNodeRead: StateTrieOptions['onNodeRead'],
+  history: TrieHistory | undefined,
+): StateTrieOptions['onNodeRead'] {
+  if (history === undefined) return onNodeRead
+  if (onNodeRead === undefined) return history.onNodeRead
+  const record = history.onNodeRead
+  return (rlp, identity, hash) => {
+    onNodeRead(rlp, identity, hash)
+    record(rlp, identity, hash)
   }
 }
 

@@ -55,9 +55,10 @@ export interface MerkleTrieOptions {
    * on the key's path, plus the sibling a deletion folds into its parent. Nodes embedded in their
    * parent (< 32 bytes) are covered by the parent's RLP and not reported separately. Nodes are
    * reported again each time they are read; `identity` is the same object for every report of the
-   * same stored node, so a witness collector can dedupe without hashing.
+   * same stored node, so a witness collector can dedupe without hashing. `hash` is the node's
+   * keccak256 (already known: no hashing is done to report it).
    */
-  onNodeRead?: (rlp: Uint8Array, identity: object) => void
+  onNodeRead?: (rlp: Uint8Array, identity: object, hash: Uint8Array) => void
 }
 
 type Visitor = (node: ResolvedNode, isRoot: boolean) => void
@@ -78,7 +79,8 @@ export class MerkleTrie {
         : (node, isRoot) => {
             // Dirty nodes were created by this batch, so a stateless replay recreates them itself.
             const rlp = referencedEncoding(node, isRoot)
-            if (rlp !== undefined) onNodeRead(rlp, node)
+            // Hashed nodes and the root (hashed by `sealRoot`) carry their hash; hashing is a fallback only.
+            if (rlp !== undefined) onNodeRead(rlp, node, node.hash ?? keccak256(rlp))
           }
   }
 
@@ -131,6 +133,41 @@ export class MerkleTrie {
       if (rlp !== undefined) proof.push(rlp)
     })
     return { value, proof }
+  }
+
+  /**
+   * The stored encoding of the node that starts `depth` nibbles down the path of `nibbles` (a key's
+   * nibbles), if this trie has one there whose hash is `hash`; undefined otherwise. A historical
+   * proof uses it to take the nodes an old root shares with this trie from where they still sit,
+   * without an index by hash. The trie must be hashed (`root()`) since its last change; the hash
+   * compared is the node's cached one, so the answer is the node `hash` names or nothing.
+   */
+  encodedNodeAt(nibbles: Uint8Array, depth: number, hash: Uint8Array): Uint8Array | undefined {
+    let node: TrieNode | null = this.rootNode
+    let off = 0
+    while (node !== null && off < depth) {
+      if (node.kind === HASH_REF) node = this.source === undefined ? null : this.resolve(node)
+      if (node === null) return undefined
+      switch (node.kind) {
+        case LEAF:
+          return undefined
+        case EXTENSION:
+          if (off + node.path.length > depth || !startsWith(nibbles, off, node.path)) return undefined
+          off += node.path.length
+          node = node.child
+          break
+        case BRANCH:
+          node = node.children[nibbles[off++]]
+          break
+      }
+    }
+    if (node === null || off !== depth) return undefined
+    if (node.kind === HASH_REF) {
+      if (this.source === undefined || !sameBytes(node.hash, hash)) return undefined
+      node = this.resolve(node)
+    }
+    if (node.hash === null || !sameBytes(node.hash, hash)) return undefined
+    return referencedEncoding(node, depth === 0)
   }
 
   /**

@@ -483,9 +483,9 @@ describe('ERC-20 contract', { timeout: 60_000 }, () => {
     assert.equal(eoa.balance, await pub.getBalance({ address: owner.address, blockNumber: block.number }))
     assert.equal(eoaStorageRoot, '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421')
     assert.equal(eoa.codeHash, keccak256('0x'))
-    // A proof for an older block is refused rather than wrong.
+    // A proof for a block older than the retained history is refused (-32000) rather than wrong.
     const old = await rpcRaw(node.rpcUrl, 'eth_getProof', [owner.address, [], '0x1'])
-    if (old.error !== undefined) assert.equal(old.error.code, -32002)
+    if (old.error !== undefined) assert.equal(old.error.code, -32000)
   })
 })
 

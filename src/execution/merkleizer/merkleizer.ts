@@ -4,7 +4,15 @@ import type { StateDiff } from '../../primitives/state-diff.ts'
 import type { BlockAccess } from '../../primitives/block-access.ts'
 import { NodeError, fromPlainError } from '../../primitives/errors.ts'
 import type { AccountProof, StateTrieAccount } from '../../trie/state-trie.ts'
-import type { EncodedStateWitness, MerkleRequest, MerkleResponse } from './thread.ts'
+import type { EncodedStateWitness, MerkleRequest, MerkleResponse, ProofAtRoot, TrieHistoryStats } from './thread.ts'
+
+export interface MerkleizerStartOptions {
+  /**
+   * How many blocks behind the newest one `getProofAt` can still prove (`--state.history`, default
+   * 128): the thread keeps, per block, the trie nodes the block replaced.
+   */
+  historyBlocks?: number
+}
 
 /** The merkleizer thread failed a request (`cause`: its error, code and data kept) or is gone. */
 export class MerkleizerError extends NodeError<'MERKLEIZER_FAILED', undefined> {
@@ -42,12 +50,19 @@ export class ThreadedMerkleizer {
   }
 
   /** Starts the thread and builds the trie of `accounts` in it; resolves with the state root. */
-  static async start(accounts: Iterable<StateTrieAccount>): Promise<{ merkleizer: ThreadedMerkleizer; root: Uint8Array }> {
+  static async start(
+    accounts: Iterable<StateTrieAccount>,
+    options: MerkleizerStartOptions = {},
+  ): Promise<{ merkleizer: ThreadedMerkleizer; root: Uint8Array }> {
     const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url))
     // An idle merkleizer must not keep the process alive (the owner stops it; this guards tests).
     worker.unref()
     const merkleizer = new ThreadedMerkleizer(worker)
-    const root = (await merkleizer.request({ kind: 'build', accounts: [...accounts] })) as Uint8Array
+    const root = (await merkleizer.request({
+      kind: 'build',
+      accounts: [...accounts],
+      historyBlocks: options.historyBlocks,
+    })) as Uint8Array
     return { merkleizer, root }
   }
 
@@ -72,6 +87,20 @@ export class ThreadedMerkleizer {
 
   async getProof(address: Uint8Array, slots: Uint8Array[]): Promise<AccountProof> {
     return (await this.request({ kind: 'proof', address, slots })) as AccountProof
+  }
+
+  /**
+   * EIP-1186 proof against state root `root`: the trie's current one or one it had within the
+   * retained history (whatever block the thread is on when the request is served). When `root` is
+   * not retained, `proof` is undefined and `oldestRoot` names the oldest root that is.
+   */
+  async getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[]): Promise<ProofAtRoot> {
+    return (await this.request({ kind: 'proofAt', root, address, slots })) as ProofAtRoot
+  }
+
+  /** What the proof history holds (blocks, nodes, bytes): for benchmarks and metrics. */
+  async historyStats(): Promise<TrieHistoryStats> {
+    return (await this.request({ kind: 'historyStats' })) as TrieHistoryStats
   }
 
   async stop(): Promise<void> {

@@ -8,18 +8,35 @@ import type { BlockAccess } from '../../primitives/block-access.ts'
 import { TrieNodeCollector, applyDiffRecordingWitness, type StateWitness } from '../../trie/witness-builder.ts'
 import { toPlainError, type PlainError } from '../../primitives/errors.ts'
 import { yieldToMainThread } from '../../util/thread-priority.ts'
-import { StateTrie, type StateTrieAccount } from '../../trie/state-trie.ts'
+import { StateTrie, type AccountProof, type StateTrieAccount } from '../../trie/state-trie.ts'
+import { TrieHistory, type TrieHistoryStats } from '../../trie/trie-history.ts'
+import { DEFAULT_HISTORY_BLOCKS, HISTORY_SLACK_BLOCKS } from './history.ts'
 
 export type MerkleRequest = {
   id: number
   body:
-    | { kind: 'build'; accounts: StateTrieAccount[] }
+    | { kind: 'build'; accounts: StateTrieAccount[]; historyBlocks?: number }
     | { kind: 'apply'; diff: StateDiff }
     | { kind: 'applyWithWitness'; diff: StateDiff; access: BlockAccess }
     | { kind: 'blockContents'; miniBlocks: Uint8Array[] }
     | { kind: 'root' }
     | { kind: 'proof'; address: Uint8Array; slots: Uint8Array[] }
+    | { kind: 'proofAt'; root: Uint8Array; address: Uint8Array; slots: Uint8Array[] }
+    | { kind: 'historyStats' }
 }
+
+/** A proof at a past root, or, when that root is no longer retained, the oldest root that is. */
+export type ProofAtRoot =
+  | { proof: AccountProof }
+  | {
+      proof: undefined
+      /** The oldest root proofs can be made at (the current one when no history is kept yet). */
+      oldestRoot: Uint8Array
+      /** Blocks of history held: the oldest root is that many blocks behind the thread's current block. */
+      blocks: number
+    }
+
+export type { TrieHistoryStats }
 
 /** The state part of a block's witness, its lists RLP-encoded (see `joinEncodedWitness`). */
 export interface EncodedStateWitness {
@@ -41,14 +58,16 @@ export function serveMerkleRequests(): void {
   yieldToMainThread()
   // Wired in from the start: a trie's node reporter is fixed when it is built, and idle reports cost one call.
   const collector = new TrieNodeCollector()
-  const trieOptions = { onNodeRead: collector.onNodeRead }
-  let trie = new StateTrie(trieOptions)
+  let history = new TrieHistory(DEFAULT_HISTORY_BLOCKS + HISTORY_SLACK_BLOCKS)
+  let trie = new StateTrie({ onNodeRead: collector.onNodeRead, history })
   port.on('message', ({ id, body }: MerkleRequest) => {
     try {
       let value: unknown
       switch (body.kind) {
         case 'build':
-          trie = StateTrie.fromAccounts(body.accounts, trieOptions)
+          // A rebuilt trie starts its history afresh: the old records describe another trie's past.
+          history = new TrieHistory((body.historyBlocks ?? history.retain - HISTORY_SLACK_BLOCKS) + HISTORY_SLACK_BLOCKS)
+          trie = StateTrie.fromAccounts(body.accounts, { onNodeRead: collector.onNodeRead, history })
           value = trie.root()
           break
         case 'apply':
@@ -74,6 +93,18 @@ export function serveMerkleRequests(): void {
           break
         case 'proof':
           value = trie.getProof(body.address, body.slots)
+          break
+        case 'proofAt': {
+          const proof = trie.getProofAt(body.root, body.address, body.slots)
+          value = (
+            proof === undefined
+              ? { proof, oldestRoot: history.oldestRoot() ?? trie.root(), blocks: history.stats().blocks }
+              : { proof }
+          ) satisfies ProofAtRoot
+          break
+        }
+        case 'historyStats':
+          value = history.stats() satisfies TrieHistoryStats
           break
       }
       port.postMessage({ id, ok: true, value } satisfies MerkleResponse)

@@ -6,7 +6,7 @@ import type { CallTask, CallTaskOutcome } from '../../execution/calls/tasks.ts'
 import { keccak256 } from '../../crypto/native.ts'
 import type { StateReader } from '../../state/state-reader.ts'
 import { stripLeadingZeros } from '../../state/journaled-state.ts'
-import { executionReverted, invalidInput, invalidParams, limitExceeded, resourceUnavailable } from '../errors.ts'
+import { executionReverted, invalidInput, invalidParams, limitExceeded } from '../errors.ts'
 import type { MethodRegistry, RpcContext } from '../registry.ts'
 import {
   expectParams,
@@ -22,6 +22,8 @@ import {
   type BlockSelector,
 } from '../params.ts'
 import type { EthBackend } from './backend.ts'
+import { provenAccount } from './state-proof.ts'
+import { registerWithdrawalProofMethods } from './withdrawal-proof.ts'
 import { blockNumberOf, pinnedStateOpener, resolveState } from './block-selector.ts'
 
 const LATEST: BlockSelector = { kind: 'tag', tag: 'latest' }
@@ -82,11 +84,9 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       const storageKeys = slots.map((s, i) => parseStorageKey(s, 1, { field: `[${i}]` }))
       const keys = storageKeys.map((k) => k.key)
       const number = blockNumberOf(backend.chain, parseBlockTag(tag, 2), 2)
-      const proof = await backend.proof(number, addr, keys)
-      if (proof === undefined)
-        throw resourceUnavailable(`proofs are served for the newest sealed block (${backend.chain.head.header.number}) only`)
-      const state = backend.chain.stateAtBlock(number)
-      const account = state.getAccount(addr)
+      const proof = await provenAccount(backend, number, addr, keys)
+      // The account fields come from the proven leaf itself, so they always match the proof.
+      const account = proof.account
       return {
         address: addr,
         accountProof: proof.accountProof.map(toData),
@@ -103,6 +103,7 @@ export function registerStateMethods(registry: MethodRegistry, backend: EthBacke
       }
     },
   })
+  registerWithdrawalProofMethods(registry, backend)
 }
 
 function lower(address: string): Hex {
