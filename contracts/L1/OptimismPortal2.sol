@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import { SuperchainConfig } from "./SuperchainConfig.sol";
+import { AnchorStateRegistry } from "./AnchorStateRegistry.sol";
 import { AddressAliasHelper } from "../libraries/AddressAliasHelper.sol";
 import { EOA } from "../libraries/EOA.sol";
 import { GameStatus } from "../libraries/DisputeTypes.sol";
@@ -176,6 +177,17 @@ contract OptimismPortal2 {
     /// @notice The game type withdrawals are proven against (the registry's).
     function respectedGameType() external view returns (uint32) {
         return anchorStateRegistry.respectedGameType();
+    }
+
+    /// @notice Seconds a resolved game waits before it is final (the registry's).
+    function disputeGameFinalityDelaySeconds() external view returns (uint256) {
+        return AnchorStateRegistry(address(anchorStateRegistry)).disputeGameFinalityDelaySeconds();
+    }
+
+    /// @notice Whether the guardian blacklisted `_game` (the registry's list).
+    /// @param _game The game.
+    function disputeGameBlacklist(address _game) external view returns (bool) {
+        return AnchorStateRegistry(address(anchorStateRegistry)).disputeGameBlacklist(_game);
     }
 
     /// @notice Number of proofs of `_withdrawalHash` (repeats included).

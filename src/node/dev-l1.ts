@@ -42,6 +42,7 @@ import {
 import { fetchL1BlockRef } from '../bridge/l1-fetch.ts'
 import { disputeGameFactoryAbi } from '../bridge/generated/DisputeGameFactory.ts'
 import { faultDisputeGameAbi } from '../bridge/generated/FaultDisputeGame.ts'
+import { multicall3DeployedBytecode } from '../bridge/generated/Multicall3.ts'
 import { optimismPortal2Abi } from '../bridge/generated/OptimismPortal2.ts'
 import { systemConfigAbi } from '../bridge/generated/SystemConfig.ts'
 import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../chain/dev.ts'
@@ -73,6 +74,9 @@ export const DEV_DISPUTE: Omit<DisputeDeployParams, 'anchor'> = {
   proofMaturityDelaySeconds: 12n,
   disputeGameFinalityDelaySeconds: 6n,
 }
+
+/** Multicall3's canonical address, where the dev L1 installs our `aggregate3` (viem's op-stack `getGames` needs it). */
+export const MULTICALL3_ADDRESS = '0xcA11bde05977b3631167028862bE2a173976CA11'
 
 export class DevL1Error extends NodeError<'DEV_L1_FAILED', undefined> {
   override readonly name = 'DevL1Error'
@@ -260,6 +264,11 @@ export async function deployDevRollup(
             },
           }),
     },
+  })
+  // anvil has no Multicall3; viem's withdrawal actions read games through it at its canonical address.
+  await publicClient.request({
+    method: 'anvil_setCode' as 'eth_chainId',
+    params: [MULTICALL3_ADDRESS, multicall3DeployedBytecode] as unknown as undefined,
   })
   const start = await fetchL1BlockRef(publicClient, deployment.startBlock)
   const rollup: RollupConfig = {

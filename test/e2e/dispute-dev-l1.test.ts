@@ -14,7 +14,7 @@ import { optimismPortal2Abi } from '../../src/bridge/generated/OptimismPortal2.t
 import { systemConfigAbi } from '../../src/bridge/generated/SystemConfig.ts'
 import { unprovableVMAbi } from '../../src/bridge/generated/UnprovableVM.ts'
 import { parseRollupConfig } from '../../src/chain/rollup-config.ts'
-import { DEV_DISPUTE } from '../../src/node/dev-l1.ts'
+import { DEV_DISPUTE, MULTICALL3_ADDRESS } from '../../src/node/dev-l1.ts'
 import { makeTempDir, removeTempDir, rpc, startNode, type NodeHandle } from '../helpers/node-process.ts'
 
 let datadir: string
@@ -101,5 +101,7 @@ describe('the dev L1 dispute contracts', () => {
       value: DEV_DISPUTE.bondBase,
     })
     assert.notEqual(BigInt(result), 0n)
+    const code = await l1.getCode({ address: MULTICALL3_ADDRESS })
+    assert.ok(code !== undefined && code.length > 2, "Multicall3 at its canonical address (viem's getGames reads through it)")
   })
 })

@@ -279,6 +279,10 @@ describe('withdrawals against a dispute game', () => {
     // A proof must be newer than the game (anvil may give consecutive blocks the same timestamp).
     await s.warp(1)
     assert.equal(await status(w, withdrawalBlock), 'ready-to-prove')
+    const portalRead = (functionName: 'disputeGameFinalityDelaySeconds' | 'proofMaturityDelaySeconds') =>
+      s.client.readContract({ address: s.deployment.optimismPortal, abi: optimismPortal2Abi, functionName })
+    assert.equal(await portalRead('disputeGameFinalityDelaySeconds'), TEST_DISPUTE.disputeGameFinalityDelaySeconds)
+    assert.equal(await portalRead('proofMaturityDelaySeconds'), TEST_DISPUTE.proofMaturityDelaySeconds)
 
     // Refused proofs: a wrong output root preimage, a proof of a withdrawal the trie does not hold, the guardian's pause.
     const nodes = await storageProof(trie, w)

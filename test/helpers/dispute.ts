@@ -21,6 +21,8 @@ import {
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { compileFiles } from '../../scripts/compile-contracts.mjs'
 import { deployL1Contracts, type DisputeDeployParams, type L1Deployment } from '../../src/bridge/deploy.ts'
+import { multicall3DeployedBytecode } from '../../src/bridge/generated/Multicall3.ts'
+import { MULTICALL3_ADDRESS } from '../../src/node/dev-l1.ts'
 import { DEV_KEYS, startAnvil, type AnvilHandle } from './node-process.ts'
 
 export const L2_CHAIN_ID = 6342n
@@ -94,7 +96,11 @@ export async function startDisputeStack(options: {
   }
   const helper = privateKeyToAccount(DEV_KEYS[9]!)
   const vm = await deployed(helper, 'TestVM')
-  const multicall3 = await deployed(helper, 'Multicall3')
+  const multicall3 = MULTICALL3_ADDRESS
+  await bootstrap.request({
+    method: 'anvil_setCode' as 'eth_chainId',
+    params: [multicall3, multicall3DeployedBytecode] as unknown as undefined,
+  })
   const deployment: L1Deployment = await deployL1Contracts({
     l1Client: wallet,
     deployer,

@@ -17,6 +17,7 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
     'src/bridge/generated/FaultDisputeGame.ts',
     'src/bridge/generated/L1Block.ts',
     'src/bridge/generated/L2ToL1MessagePasser.ts',
+    'src/bridge/generated/Multicall3.ts',
     'src/bridge/generated/OptimismPortal2.ts',
     'src/bridge/generated/SuperchainConfig.ts',
     'src/bridge/generated/SystemConfig.ts',

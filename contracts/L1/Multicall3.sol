@@ -2,8 +2,9 @@
 pragma solidity ^0.8.24;
 
 /// @title Multicall3
-/// @notice `aggregate3` with Multicall3's ABI, for tests: viem's `getGames` reads games through multicall and anvil
-///         has none deployed.
+/// @notice Multicall3's `aggregate3` (its ABI, our code): viem's op-stack `getGames` (behind `waitToProve` and
+///         `getWithdrawalStatus`) reads the games through multicall, and anvil has no Multicall3. The dev L1 installs
+///         this runtime at Multicall3's canonical address, so chain definitions that name it work unchanged.
 contract Multicall3 {
     struct Call3 {
         address target;
@@ -19,6 +20,8 @@ contract Multicall3 {
     error CallFailed(uint256 index);
 
     /// @notice Runs each call, reverting on a failure that is not allowed.
+    /// @param _calls Target, whether its failure is allowed, and calldata of each call.
+    /// @return results_ Success and return data of each call.
     function aggregate3(Call3[] calldata _calls) external payable returns (Result[] memory results_) {
         results_ = new Result[](_calls.length);
         for (uint256 i = 0; i < _calls.length; i++) {
