@@ -375,6 +375,26 @@ describe('withdrawals against a dispute game', () => {
     assert.equal(await status(w, withdrawalBlock), 'finalized')
     await rejectsWith(finalizeRaw(w), 'OptimismPortal_AlreadyFinalized')
 
+    // The valid, final game becomes the anchor new games start from; an older or equal one cannot replace it.
+    const setAnchor = (game: Address) =>
+      s.wallet.writeContract({
+        account: relayer,
+        address: s.dispute.anchorStateRegistry,
+        abi: anchorStateRegistryAbi,
+        functionName: 'setAnchorState',
+        args: [game],
+      })
+    await s.mined(await setAnchor(g.address))
+    assert.deepEqual(
+      await s.client.readContract({
+        address: s.dispute.anchorStateRegistry,
+        abi: anchorStateRegistryAbi,
+        functionName: 'getAnchorRoot',
+      }),
+      [outputRoot(proof), ANCHOR_BLOCK + 20n],
+    )
+    await rejectsWith(setAnchor(g.address), 'AnchorStateRegistry_InvalidAnchorGame')
+
     // The probe sees the withdrawal's L2 sender during the call and at least its gas limit; 0xdEaD after.
     const done = await s.mined(await finalizeRaw(other))
     assert.equal(await finalizedOther(), true)
