@@ -11,4 +11,9 @@ library Hashing {
     function hashWithdrawal(Types.WithdrawalTransaction memory _tx) internal pure returns (bytes32) {
         return keccak256(abi.encode(_tx.nonce, _tx.sender, _tx.target, _tx.value, _tx.gasLimit, _tx.data));
     }
+
+    /// @notice An output root: `keccak256(abi.encode(version, stateRoot, messagePasserStorageRoot, latestBlockhash))`.
+    function hashOutputRootProof(Types.OutputRootProof memory _proof) internal pure returns (bytes32) {
+        return keccak256(abi.encode(_proof.version, _proof.stateRoot, _proof.messagePasserStorageRoot, _proof.latestBlockhash));
+    }
 }

@@ -14,4 +14,13 @@ library Types {
         uint256 gasLimit;
         bytes data;
     }
+
+    /// @notice The preimage of an output root (version 0), in OP's field order: the portal checks a withdrawal's
+    ///         storage proof against `messagePasserStorageRoot` once this hashes to a game's root claim.
+    struct OutputRootProof {
+        bytes32 version;
+        bytes32 stateRoot;
+        bytes32 messagePasserStorageRoot;
+        bytes32 latestBlockhash;
+    }
 }

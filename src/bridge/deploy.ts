@@ -1,9 +1,14 @@
 /**
- * Deploys the bridge's L1 contracts — SuperchainConfig, OptimismPortal2, SystemConfig, in that order (each takes the
- * one before it) — from one account, waiting for each receipt. The dev mode runs it against its spawned anvil.
+ * Deploys the bridge's L1 contracts from one account, waiting for each receipt: SuperchainConfig, then (with dispute
+ * parameters) the DisputeGameFactory, OptimismPortal2, SystemConfig, and after it the AnchorStateRegistry (anchored
+ * at an output the caller computes from the SystemConfig block: the L2 genesis is timed by it), the step verifier and
+ * the FaultDisputeGame implementation, registered in the factory with its bond. The portal takes the registry's
+ * address before the registry exists (configuration is immutable): it is predicted from the deployer's nonce and
+ * checked once deployed. The dev mode runs this against its spawned anvil.
  */
 import {
   getAddress,
+  getContractAddress,
   pad,
   zeroAddress,
   type Abi,
@@ -14,8 +19,12 @@ import {
   type Hex,
   type Transport,
 } from 'viem'
-import { deployContract, waitForTransactionReceipt } from 'viem/actions'
+import { deployContract, getTransactionCount, waitForTransactionReceipt, writeContract } from 'viem/actions'
 import { batchInboxAddress } from './batch-inbox.ts'
+import { anchorStateRegistryAbi, anchorStateRegistryBytecode } from './generated/AnchorStateRegistry.ts'
+import { disputeGameFactoryAbi, disputeGameFactoryBytecode } from './generated/DisputeGameFactory.ts'
+import { faultDisputeGameAbi, faultDisputeGameBytecode } from './generated/FaultDisputeGame.ts'
+import { unprovableVMAbi, unprovableVMBytecode } from './generated/UnprovableVM.ts'
 import { optimismPortal2Abi, optimismPortal2Bytecode } from './generated/OptimismPortal2.ts'
 import { superchainConfigAbi, superchainConfigBytecode } from './generated/SuperchainConfig.ts'
 import { systemConfigAbi, systemConfigBytecode } from './generated/SystemConfig.ts'
@@ -40,8 +49,48 @@ export interface L1DeployParams {
   blobbasefeeScalar: number
   /** Defaults to `batchInboxAddress(l2ChainId)`. */
   batchInbox?: Address
-  /** Defaults to the zero address (no dispute games yet). */
-  disputeGameFactory?: Address
+  /** The dispute contracts; without them the portal takes deposits only (its withdrawal functions revert). */
+  dispute?: DisputeDeployParams
+}
+
+/** Output root and L2 block number the AnchorStateRegistry starts from. */
+export interface DisputeAnchor {
+  root: Hex
+  l2BlockNumber: bigint
+}
+
+/**
+ * The dispute game's configuration (every client reads these from the contracts; none is hard-coded elsewhere).
+ * Times are seconds.
+ */
+export interface DisputeDeployParams {
+  /** The starting anchor, given the L1 block of the SystemConfig deployment (the L2 genesis time is its timestamp). */
+  anchor: (startBlock: bigint) => DisputeAnchor | Promise<DisputeAnchor>
+  /** Game type of the FaultDisputeGame, respected by the registry (0 = OP's CANNON slot). */
+  gameType: number
+  /** Commitment to the execution trace's first state. */
+  absolutePrestate: Hex
+  maxGameDepth: bigint
+  splitDepth: bigint
+  clockExtension: bigint
+  maxClockDuration: bigint
+  /** Bond of a depth-0 claim in wei; the root's (the factory's init bond) is the same. */
+  bondBase: bigint
+  /** Seconds after a game resolves before its credits can be claimed. */
+  creditDelaySeconds: bigint
+  proofMaturityDelaySeconds: bigint
+  disputeGameFinalityDelaySeconds: bigint
+  /** The step verifier; defaults to a freshly deployed `UnprovableVM` (every step reverts). */
+  vm?: Address
+}
+
+/** Where the dispute contracts landed. */
+export interface DisputeDeployment {
+  disputeGameFactory: Address
+  anchorStateRegistry: Address
+  faultDisputeGame: Address
+  vm: Address
+  gameType: number
 }
 
 /** Where the contracts landed. */
@@ -52,6 +101,8 @@ export interface L1Deployment {
   batchInbox: Address
   /** L1 block of the SystemConfig deployment: derivation reads config and deposits from here on. */
   startBlock: bigint
+  /** The dispute contracts, when deployed. */
+  dispute?: DisputeDeployment
 }
 
 export interface DeployL1ContractsParameters {
@@ -79,8 +130,24 @@ export async function deployL1Contracts({ l1Client, deployer, params }: DeployL1
   const superchainConfig = await deploy(l1Client, deployer, 'SuperchainConfig', superchainConfigAbi, superchainConfigBytecode, [
     params.guardian,
   ])
+  const dispute = params.dispute
+  let factory: Address = zeroAddress
+  let predictedRegistry: Address = zeroAddress
+  if (dispute !== undefined) {
+    factory = (
+      await deploy(l1Client, deployer, 'DisputeGameFactory', disputeGameFactoryAbi, disputeGameFactoryBytecode, [
+        typeof deployer === 'string' ? deployer : deployer.address,
+      ])
+    ).address
+    // Portal (nonce n), SystemConfig (n + 1), then the registry (n + 2).
+    const nonce = await getTransactionCount(l1Client, { address: accountAddress(deployer), blockTag: 'pending' })
+    predictedRegistry = getContractAddress({ from: accountAddress(deployer), nonce: BigInt(nonce + 2) })
+  }
   const optimismPortal = await deploy(l1Client, deployer, 'OptimismPortal2', optimismPortal2Abi, optimismPortal2Bytecode, [
     superchainConfig.address,
+    factory,
+    predictedRegistry,
+    dispute?.proofMaturityDelaySeconds ?? 0n,
   ])
   const systemConfig = await deploy(l1Client, deployer, 'SystemConfig', systemConfigAbi, systemConfigBytecode, [
     {
@@ -93,17 +160,122 @@ export async function deployL1Contracts({ l1Client, deployer, params }: DeployL1
       batchInbox,
       l2ChainId: params.l2ChainId,
       optimismPortal: optimismPortal.address,
-      disputeGameFactory: params.disputeGameFactory ?? zeroAddress,
+      disputeGameFactory: factory,
       superchainConfig: superchainConfig.address,
     },
   ])
-  return {
+  const deployment: L1Deployment = {
     superchainConfig: superchainConfig.address,
     optimismPortal: optimismPortal.address,
     systemConfig: systemConfig.address,
     batchInbox,
     startBlock: systemConfig.blockNumber,
   }
+  if (dispute !== undefined) {
+    deployment.dispute = await deployDisputeContracts(l1Client, deployer, {
+      params: dispute,
+      l2ChainId: params.l2ChainId,
+      superchainConfig: superchainConfig.address,
+      factory,
+      expectedRegistry: predictedRegistry,
+      startBlock: systemConfig.blockNumber,
+    })
+  }
+  return deployment
+}
+
+/**
+ * The registry (anchored now that the SystemConfig block is known), the step verifier, the game implementation, and
+ * the factory's registration of it. The registry must land at `expectedRegistry`, the address the portal was given.
+ */
+async function deployDisputeContracts(
+  client: Client<Transport, Chain | undefined, Account | undefined>,
+  deployer: Account | Address,
+  args: {
+    params: DisputeDeployParams
+    l2ChainId: bigint
+    superchainConfig: Address
+    factory: Address
+    expectedRegistry: Address
+    startBlock: bigint
+  },
+): Promise<DisputeDeployment> {
+  const { params } = args
+  const anchor = await params.anchor(args.startBlock)
+  const registry = await deploy(client, deployer, 'AnchorStateRegistry', anchorStateRegistryAbi, anchorStateRegistryBytecode, [
+    args.superchainConfig,
+    args.factory,
+    anchor.root,
+    anchor.l2BlockNumber,
+    params.gameType,
+    params.disputeGameFinalityDelaySeconds,
+  ])
+  if (registry.address !== getAddress(args.expectedRegistry))
+    throw new L1DeployError(
+      `AnchorStateRegistry landed at ${registry.address}, not at ${args.expectedRegistry} the portal was given: another transaction from the deployer interleaved`,
+    )
+  const vm = params.vm ?? (await deploy(client, deployer, 'UnprovableVM', unprovableVMAbi, unprovableVMBytecode, [])).address
+  const game = await deploy(client, deployer, 'FaultDisputeGame', faultDisputeGameAbi, faultDisputeGameBytecode, [
+    {
+      gameType: params.gameType,
+      absolutePrestate: params.absolutePrestate,
+      maxGameDepth: params.maxGameDepth,
+      splitDepth: params.splitDepth,
+      clockExtension: params.clockExtension,
+      maxClockDuration: params.maxClockDuration,
+      vm,
+      anchorStateRegistry: registry.address,
+      l2ChainId: args.l2ChainId,
+      bondBase: params.bondBase,
+      creditDelaySeconds: params.creditDelaySeconds,
+    },
+  ])
+  const chain = client.chain ?? null
+  await confirmed(
+    client,
+    'setImplementation',
+    await writeContract(client, {
+      address: args.factory,
+      abi: disputeGameFactoryAbi,
+      functionName: 'setImplementation',
+      args: [params.gameType, game.address],
+      account: deployer,
+      chain,
+    }),
+  )
+  await confirmed(
+    client,
+    'setInitBond',
+    await writeContract(client, {
+      address: args.factory,
+      abi: disputeGameFactoryAbi,
+      functionName: 'setInitBond',
+      args: [params.gameType, params.bondBase],
+      account: deployer,
+      chain,
+    }),
+  )
+  return {
+    disputeGameFactory: args.factory,
+    anchorStateRegistry: registry.address,
+    faultDisputeGame: game.address,
+    vm: getAddress(vm),
+    gameType: params.gameType,
+  }
+}
+
+function accountAddress(account: Account | Address): Address {
+  return typeof account === 'string' ? account : account.address
+}
+
+/** Waits for a transaction; throws `L1DeployError` unless it succeeded. */
+async function confirmed(
+  client: Client<Transport, Chain | undefined, Account | undefined>,
+  what: string,
+  hash: Hex,
+): Promise<void> {
+  const receipt = await waitForTransactionReceipt(client, { hash })
+  if (receipt.status !== 'success') throw new L1DeployError(`${what} failed: transaction ${hash} ${receipt.status}`)
 }
 
 /** Sends one creation transaction and waits for it; throws `L1DeployError` unless it created the contract. */

@@ -4,9 +4,16 @@ export {
   deployL1Contracts,
   L1DeployError,
   type DeployL1ContractsParameters,
+  type DisputeAnchor,
+  type DisputeDeployment,
+  type DisputeDeployParams,
   type L1DeployParams,
   type L1Deployment,
 } from './deploy.ts'
+export { anchorStateRegistryAbi } from './generated/AnchorStateRegistry.ts'
+export { disputeGameFactoryAbi } from './generated/DisputeGameFactory.ts'
+export { faultDisputeGameAbi } from './generated/FaultDisputeGame.ts'
+export { unprovableVMAbi } from './generated/UnprovableVM.ts'
 export { decodeDepositLog, readDepositEvents, TRANSACTION_DEPOSITED_TOPIC, type Deposit, type DepositLog } from './deposits.ts'
 export { DEPOSITOR_ACCOUNT, L1_BLOCK_ADDRESS, L2_TO_L1_MESSAGE_PASSER_ADDRESS, l2PredeployAlloc } from './predeploys.ts'
 export { optimismPortal2Abi } from './generated/OptimismPortal2.ts'

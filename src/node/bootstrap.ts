@@ -22,6 +22,8 @@ import { PoolJournal } from '../storage/pool-journal.ts'
 import { StateStore } from '../storage/state-store.ts'
 import { MiniBlockWal } from '../storage/wal.ts'
 import { NodeError, type NodeErrorOptions } from '../primitives/errors.ts'
+import { L2_TO_L1_MESSAGE_PASSER_ADDRESS } from '../bridge/predeploys.ts'
+import { outputRootV0 } from '../rpc/optimism-methods.ts'
 
 const GENESIS_KEY = new TextEncoder().encode('genesis')
 /** Stored beside the genesis hash: the header does not commit to the chain id, so check it apart. */
@@ -137,6 +139,13 @@ export async function openChain(
 /** The hash of the genesis block `genesis` makes (what `openChain` writes, without a datadir). */
 export function genesisHash(genesis: GenesisFile, config: ChainConfig, common: Common): Hex {
   return genesisBlock(genesis, config, common).block.hash
+}
+
+/** The output root (v0) of the genesis block `genesis` makes: where the dev L1's dispute games start bisecting. */
+export function genesisOutputRoot(genesis: GenesisFile, config: ChainConfig, common: Common): Hex {
+  const { block, state } = genesisBlock(genesis, config, common)
+  const passerStorageRoot = StateTrie.fromAccounts(trieEntries(state)).storageRoot(hexToBytes(L2_TO_L1_MESSAGE_PASSER_ADDRESS))
+  return bytesToHex(outputRootV0(block.header.stateRoot, passerStorageRoot, hexToBytes(block.hash))) as Hex
 }
 
 function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common): { block: SealedBlock; state: FlatState } {

@@ -20,10 +20,30 @@ import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { createPublicClient, createWalletClient, getAddress, http, type Hex, type PublicClient } from 'viem'
+import {
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+  http,
+  keccak256,
+  parseEther,
+  stringToHex,
+  type Hex,
+  type PublicClient,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { batcherHash, deployL1Contracts, type L1Deployment } from '../bridge/deploy.ts'
+import {
+  batcherHash,
+  deployL1Contracts,
+  type DisputeDeployParams,
+  type DisputeDeployment,
+  type L1Deployment,
+} from '../bridge/deploy.ts'
 import { fetchL1BlockRef } from '../bridge/l1-fetch.ts'
+import { disputeGameFactoryAbi } from '../bridge/generated/DisputeGameFactory.ts'
+import { faultDisputeGameAbi } from '../bridge/generated/FaultDisputeGame.ts'
+import { multicall3DeployedBytecode } from '../bridge/generated/Multicall3.ts'
+import { optimismPortal2Abi } from '../bridge/generated/OptimismPortal2.ts'
 import { systemConfigAbi } from '../bridge/generated/SystemConfig.ts'
 import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../chain/dev.ts'
 import { parseRollupConfig, type RollupConfig, rollupConfigToJson } from '../chain/rollup-config.ts'
@@ -34,6 +54,29 @@ export const DEV_L1_CHAIN_ID = 900n
 /** OP mainnet's Ecotone fee scalars: the dev chain's L1 data fees look like a real chain's. */
 export const DEV_BASE_FEE_SCALAR = 1368
 export const DEV_BLOB_BASE_FEE_SCALAR = 810_949
+
+/**
+ * The dev chain's dispute game: OP mainnet's tree (73 levels, outputs above 30) with clocks and delays short enough
+ * to watch a withdrawal or a dispute end in minutes, and small bonds (0.001 ETH at the root, 750x at max depth).
+ * Every client reads these from the contracts. The step verifier is `UnprovableVM` until the transaction step
+ * verifier exists (so no max-depth claim can be stepped against yet); the absolute prestate is a placeholder named
+ * for that.
+ */
+export const DEV_DISPUTE: Omit<DisputeDeployParams, 'anchor'> = {
+  gameType: 0,
+  absolutePrestate: keccak256(stringToHex('megaeth-node: no step verifier yet')),
+  maxGameDepth: 73n,
+  splitDepth: 30n,
+  clockExtension: 10n,
+  maxClockDuration: 120n,
+  bondBase: parseEther('0.001'),
+  creditDelaySeconds: 4n,
+  proofMaturityDelaySeconds: 12n,
+  disputeGameFinalityDelaySeconds: 6n,
+}
+
+/** Multicall3's canonical address, where the dev L1 installs our `aggregate3` (viem's op-stack `getGames` needs it). */
+export const MULTICALL3_ADDRESS = '0xcA11bde05977b3631167028862bE2a173976CA11'
 
 export class DevL1Error extends NodeError<'DEV_L1_FAILED', undefined> {
   override readonly name = 'DevL1Error'
@@ -50,6 +93,8 @@ export interface DevL1Options {
   l2GasLimit: bigint
   /** The hash of the node's L2 genesis block when its timestamp is `l2Time`. */
   l2GenesisHash: (l2Time: bigint) => Hex | Promise<Hex>
+  /** The output root of that block: the dispute games' starting anchor (no dispute contracts without it). */
+  l2GenesisOutputRoot?: (l2Time: bigint) => Hex | Promise<Hex>
   logger: Logger
   /** Seconds between L1 blocks (default 2). */
   blockTime?: number
@@ -131,6 +176,8 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
         batchInbox: getAddress(rollup.batchInboxAddress),
         startBlock: rollup.genesis.l1.number,
       }
+      const dispute = await readDisputeDeployment(publicClient, deployment.optimismPortal)
+      if (dispute !== undefined) deployment.dispute = dispute
       logger.info({ l1: rpcUrl, genesisL1: rollup.genesis.l1.number.toString() }, 'dev L1 restarted from its state')
     } else {
       ;({ rollup, deployment } = await deployDevRollup(publicClient, {
@@ -138,6 +185,7 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
         l2ChainId: options.l2ChainId,
         l2GasLimit: options.l2GasLimit,
         l2GenesisHash: options.l2GenesisHash,
+        ...(options.l2GenesisOutputRoot === undefined ? {} : { l2GenesisOutputRoot: options.l2GenesisOutputRoot }),
       }))
       if (rollupPath !== undefined) {
         await writeFile(`${rollupPath}.tmp`, `${JSON.stringify(rollupConfigToJson(rollup), null, 2)}\n`)
@@ -148,6 +196,7 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
           l1: rpcUrl,
           portal: deployment.optimismPortal,
           systemConfig: deployment.systemConfig,
+          disputeGameFactory: deployment.dispute?.disputeGameFactory,
           genesisL1: rollup.genesis.l1.number.toString(),
         },
         'dev L1 started and the rollup contracts deployed',
@@ -173,15 +222,23 @@ export async function startDevL1(options: DevL1Options): Promise<DevL1> {
 /**
  * Deploys the rollup contracts from dev key #0 (batcher: dev key #1) on the L1 at `rpcUrl`, and the
  * dev rollup config anchored at the deployment block: what the dev L1 runs on its own anvil, and what
- * tests run on an anvil they own (to stop the sequencer while L1 goes on).
+ * tests run on an anvil they own (to stop the sequencer while L1 goes on). With `l2GenesisOutputRoot`, the
+ * dispute contracts too (`DEV_DISPUTE`), anchored at the L2 genesis output.
  */
 export async function deployDevRollup(
   publicClient: PublicClient,
-  params: { rpcUrl: string; l2ChainId: bigint; l2GasLimit: bigint; l2GenesisHash: (l2Time: bigint) => Hex | Promise<Hex> },
+  params: {
+    rpcUrl: string
+    l2ChainId: bigint
+    l2GasLimit: bigint
+    l2GenesisHash: (l2Time: bigint) => Hex | Promise<Hex>
+    l2GenesisOutputRoot?: (l2Time: bigint) => Hex | Promise<Hex>
+  },
 ): Promise<{ rollup: RollupConfig; deployment: L1Deployment }> {
   const transport = http(params.rpcUrl, { retryCount: 0 })
   const [deployerAccount, batcherAccount] = deriveDevAccounts(2)
   const deployer = privateKeyToAccount(deployerAccount!.privateKey)
+  const outputRootAt = params.l2GenesisOutputRoot
   const deployment = await deployL1Contracts({
     l1Client: createWalletClient({ transport }),
     deployer,
@@ -194,7 +251,24 @@ export async function deployDevRollup(
       gasLimit: params.l2GasLimit,
       basefeeScalar: DEV_BASE_FEE_SCALAR,
       blobbasefeeScalar: DEV_BLOB_BASE_FEE_SCALAR,
+      ...(outputRootAt === undefined
+        ? {}
+        : {
+            dispute: {
+              ...DEV_DISPUTE,
+              // The L2 genesis is timed by the SystemConfig block, so its output is known only once that is mined.
+              anchor: async (startBlock: bigint) => ({
+                root: await outputRootAt((await fetchL1BlockRef(publicClient, startBlock)).timestamp),
+                l2BlockNumber: 0n,
+              }),
+            },
+          }),
     },
+  })
+  // anvil has no Multicall3; viem's withdrawal actions read games through it at its canonical address.
+  await publicClient.request({
+    method: 'anvil_setCode' as 'eth_chainId',
+    params: [MULTICALL3_ADDRESS, multicall3DeployedBytecode] as unknown as undefined,
   })
   const start = await fetchL1BlockRef(publicClient, deployment.startBlock)
   const rollup: RollupConfig = {
@@ -222,6 +296,28 @@ export async function deployDevRollup(
     l1SystemConfigAddress: deployment.systemConfig.toLowerCase() as Hex,
   }
   return { rollup, deployment }
+}
+
+/** The dispute contracts a restarted dev L1 holds, found from the portal (none if it was deployed without them). */
+async function readDisputeDeployment(client: PublicClient, portal: Hex): Promise<DisputeDeployment | undefined> {
+  const factory = await client.readContract({ address: portal, abi: optimismPortal2Abi, functionName: 'disputeGameFactory' })
+  if (BigInt(factory) === 0n) return undefined
+  const registry = await client.readContract({ address: portal, abi: optimismPortal2Abi, functionName: 'anchorStateRegistry' })
+  const gameType = await client.readContract({ address: portal, abi: optimismPortal2Abi, functionName: 'respectedGameType' })
+  const game = await client.readContract({
+    address: factory,
+    abi: disputeGameFactoryAbi,
+    functionName: 'gameImpls',
+    args: [gameType],
+  })
+  const vm = await client.readContract({ address: game, abi: faultDisputeGameAbi, functionName: 'vm' })
+  return {
+    disputeGameFactory: getAddress(factory),
+    anchorStateRegistry: getAddress(registry),
+    faultDisputeGame: getAddress(game),
+    vm: getAddress(vm),
+    gameType,
+  }
 }
 
 /** rollup.json from an earlier run, checked against the L1 that came back and the node's L2 genesis. */

@@ -23,7 +23,7 @@ import { parseRollupConfig, type RollupConfig } from '../chain/rollup-config.ts'
 import { NodeError } from '../primitives/errors.ts'
 import type { SafeHeadSource } from '../rpc/optimism-methods.ts'
 import { type DevL1, startDevL1 } from './dev-l1.ts'
-import { genesisHash } from './bootstrap.ts'
+import { genesisHash, genesisOutputRoot } from './bootstrap.ts'
 
 /** A flag combination or file the node refuses (same code as the CLI's config errors: exit 2). */
 export class L1ConfigError extends NodeError<'CONFIG_INVALID', undefined> {
@@ -109,6 +109,8 @@ export async function startL1Services(params: L1ServicesParams): Promise<L1Servi
       l2ChainId: params.config.chainId,
       l2GasLimit: params.config.blockGasLimit,
       l2GenesisHash: hashAt,
+      l2GenesisOutputRoot: (l2Time) =>
+        genesisOutputRoot(anchoredDevGenesis(params.genesis, l2Time), params.config, params.common),
       logger: logger.child({ module: 'dev-l1' }),
       blockTime: options.devBlockTime,
     })

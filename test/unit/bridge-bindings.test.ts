@@ -12,11 +12,16 @@ import { REPO_ROOT } from '../helpers/node-process.ts'
 test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts/L2', () => {
   const fresh = generatedBindings()
   assert.deepEqual(Object.keys(fresh).sort(), [
+    'src/bridge/generated/AnchorStateRegistry.ts',
+    'src/bridge/generated/DisputeGameFactory.ts',
+    'src/bridge/generated/FaultDisputeGame.ts',
     'src/bridge/generated/L1Block.ts',
     'src/bridge/generated/L2ToL1MessagePasser.ts',
+    'src/bridge/generated/Multicall3.ts',
     'src/bridge/generated/OptimismPortal2.ts',
     'src/bridge/generated/SuperchainConfig.ts',
     'src/bridge/generated/SystemConfig.ts',
+    'src/bridge/generated/UnprovableVM.ts',
   ])
   for (const [path, content] of Object.entries(fresh)) {
     let committed: string
