@@ -112,7 +112,9 @@ export function keyLines(text: string): Map<string, number> {
       prefix = splitKey(header[1]!)
       return
     }
-    const assignment = /^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$/.exec(raw)
+    const assignment = /^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$/.exec(
+      raw,
+    )
     if (assignment === null) return
     const key = [...prefix, ...splitKey(assignment[1]!)].join('.')
     if (!lines.has(key)) lines.set(key, index + 1)

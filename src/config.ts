@@ -538,7 +538,8 @@ export function helpText(): string {
     for (const name of group.flags) {
       const spec = FLAGS[name]!
       const value = DEFAULT_OF[name]?.(DEFAULT_NODE_OPTIONS)
-      const fallback = value === undefined ? '' : ` (default: ${String(value)})`
+      // Flags whose help already explains a computed default (`default: cores - 1`) keep their words.
+      const fallback = value === undefined || /\bdefault\b/.test(spec.help) ? '' : ` (default: ${String(value)})`
       lines.push(`  --${name.padEnd(32)} ${spec.help}${fallback}`)
     }
   }

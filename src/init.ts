@@ -87,7 +87,9 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
       // 'wx': created here or not at all, so an existing chain's keys are never replaced.
       const handle = await open(path, 'wx', mode).catch((error: unknown) => {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-          throw new ConfigError(`init: ${path} exists: ${datadir} already holds a chain (init never overwrites; pick a new --datadir)`)
+          throw new ConfigError(
+            `init: ${path} exists: ${datadir} already holds a chain (init never overwrites; pick a new --datadir)`,
+          )
         throw error
       })
       written.push(path)

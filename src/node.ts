@@ -313,7 +313,15 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() },
     'L1-derived replica running',
   )
-  await serveAdmin({ ...base, services, datadir: data.datadir, sequencer: undefined, host: undefined, head: headOf(opened), info })
+  await serveAdmin({
+    ...base,
+    services,
+    datadir: data.datadir,
+    sequencer: undefined,
+    host: undefined,
+    head: headOf(opened),
+    info,
+  })
   return running(base, rpc, data, services)
 }
 
