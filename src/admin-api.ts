@@ -93,9 +93,12 @@ function adminControls(wiring: AdminWiring): AdminControls {
     logLevel: {
       level: () => logger.level as ReturnType<AdminControls['logLevel']['level']>,
       setLevel: (level) => {
-        // Logged at the old level too, so the change shows in the log either way.
-        logger.warn({ from: logger.level, to: level }, 'log level changed by admin_setLogLevel')
-        setLogLevel(logger, level)
+        // Logged under the more verbose of the two levels, so the change shows whenever either shows warnings.
+        const from = logger.level
+        const louder = logger.levels.values[level]! < logger.levelVal
+        if (louder) setLogLevel(logger, level)
+        logger.warn({ from, to: level }, 'log level changed by admin_setLogLevel')
+        if (!louder) setLogLevel(logger, level)
       },
     },
     nodeInfo: () => {
