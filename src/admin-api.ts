@@ -68,18 +68,27 @@ export async function serveAdmin(wiring: AdminWiring): Promise<string | undefine
 
 function adminControls(wiring: AdminWiring): AdminControls {
   const { sequencer, host, head, logger, options } = wiring
+  // A stop seals the open block before it resolves; a start meanwhile would run the loop beside it.
+  let stopping = false
   const sequencerControl: SequencerControl | undefined =
     sequencer === undefined || head === undefined
       ? undefined
       : {
           active: () => sequencer.producing,
           stop: async () => {
-            const hash = await sequencer.pause()
-            logger.warn({ head: hash }, 'sequencer stopped by admin_stopSequencer; transactions stay in the pool')
-            return hash
+            stopping = true
+            try {
+              const hash = await sequencer.pause()
+              logger.warn({ head: hash }, 'sequencer stopped by admin_stopSequencer; transactions stay in the pool')
+              return hash
+            } finally {
+              stopping = false
+            }
           },
           start: () => {
+            if (stopping) throw new Error('the sequencer is still stopping (sealing its last block); retry')
             sequencer.resume()
+            if (!sequencer.producing) throw new Error('block production halted after a failure and cannot restart')
             logger.warn({ head: head().hash }, 'sequencer started by admin_startSequencer')
           },
           headHash: () => head().hash,

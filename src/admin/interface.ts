@@ -12,7 +12,7 @@ export interface SequencerControl {
   active(): boolean
   /** Stops after the mini-block in progress and the open EVM block are sealed; the sealed head's hash. */
   stop(): Promise<Hex>
-  /** Starts producing again on the current head. */
+  /** Starts producing again on the current head; throws (with the reason) when it cannot. */
   start(): void
   /** Hash of the sealed head (what `admin_startSequencer` must name). */
   headHash(): Hex

@@ -52,7 +52,11 @@ export function registerAdminMethods(registry: MethodRegistry, controls: AdminCo
         throw new RpcError(RpcErrorCode.InvalidParams, `block hash ${hash} is not the head ${head}: start on the current head`, {
           head,
         })
-      sequencer.start()
+      try {
+        sequencer.start()
+      } catch (err) {
+        throw refused(`cannot start the sequencer: ${err instanceof Error ? err.message : String(err)}`)
+      }
       return null
     },
     admin_setLogLevel: (params) => {

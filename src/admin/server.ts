@@ -24,6 +24,7 @@ export class AdminServer {
   private server: Server | undefined
   private readonly dispatcher: Dispatcher
   private readonly now: () => number
+  private readonly refusals: RefusalLog
 
   constructor(
     private readonly options: AdminServerOptions,
@@ -32,6 +33,7 @@ export class AdminServer {
   ) {
     this.dispatcher = new Dispatcher(registry, deps.logger, deps.metrics, MAX_BATCH, 16 * 1024 * 1024)
     this.now = deps.now ?? (() => Date.now() / 1000)
+    this.refusals = new RefusalLog(deps.logger)
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -67,7 +69,7 @@ export class AdminServer {
     const reason = this.authenticate(req.headers.authorization)
     if (reason !== undefined) {
       // The reason and who asked, never the token: a log reader must not be able to replay it.
-      this.deps.logger.warn({ reason, remote }, 'admin request refused')
+      this.refusals.log(reason, remote)
       this.deps.metrics?.observeUnauthorized()
       req.resume()
       send(res, 401, { error: `unauthorized: ${reason}` })
@@ -114,4 +116,35 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | u
     if (!over) chunks.push(chunk)
   }
   return over ? undefined : Buffer.concat(chunks).toString('utf8')
+}
+
+/** Per window, at most this many refused requests are logged one by one; the rest as a count. */
+const REFUSALS_LOGGED_PER_WINDOW = 20
+const REFUSAL_WINDOW_MS = 60_000
+
+/**
+ * Logs refused requests without letting a client that hammers the port fill the disk: each one up to
+ * a limit per minute, then one line with how many more there were (the metric counts them all).
+ */
+class RefusalLog {
+  private windowStart = 0
+  private logged = 0
+  private suppressed = 0
+
+  constructor(private readonly logger: Logger) {}
+
+  log(reason: string, remote: string): void {
+    const now = Date.now()
+    if (now - this.windowStart >= REFUSAL_WINDOW_MS) {
+      if (this.suppressed > 0)
+        this.logger.warn({ suppressed: this.suppressed }, 'admin requests refused and not logged in the last minute')
+      this.windowStart = now
+      this.logged = 0
+      this.suppressed = 0
+    }
+    if (this.logged < REFUSALS_LOGGED_PER_WINDOW) {
+      this.logged++
+      this.logger.warn({ reason, remote }, 'admin request refused')
+    } else this.suppressed++
+  }
 }
