@@ -20,7 +20,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { parseJwtSecret, signJwt } from '../../src/admin/jwt.ts'
+import { loadOrCreateIdentity } from '../../src/p2p/identity.ts'
 import {
   DEV_CHAIN_ID,
   DEV_KEYS,
@@ -80,17 +82,29 @@ describe('admin API', { timeout: 120_000 }, () => {
     seqAdmin = `http://127.0.0.1:${adminPort}`
     repAdmin = `http://127.0.0.1:${replicaAdminPort}`
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
-    sequencer = await startNode({
-      datadir: seqDir,
-      args: ['--block-ms=500', `--admin.port=${adminPort}`, `--metrics.port=${metricsPort}`],
-    })
+    // The sequencer's identity made here, so both nodes start at once (the replica knows its bootnode).
+    const keyFile = join(seqDir, 'p2p-key')
+    const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(keyFile)).toString()
+    const p2pPort = await freePort()
+    ;[sequencer, replica] = await Promise.all([
+      startNode({
+        datadir: seqDir,
+        args: ['--block-ms=500', `--admin.port=${adminPort}`, `--metrics.port=${metricsPort}`, `--p2p.port=${p2pPort}`],
+      }),
+      startNode({
+        datadir: repDir,
+        args: [
+          '--role=replica',
+          `--p2p.bootnodes=/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`,
+          `--admin.port=${replicaAdminPort}`,
+        ],
+      }),
+    ])
+    // The admin server starts after the public RPC (the last service): wait until it answers too.
+    for (const url of [seqAdmin, repAdmin])
+      await waitFor(`admin API at ${url}`, async () => (await fetch(url, { method: 'POST' })).status === 401 || undefined, 30_000)
     secretText = readFileSync(join(seqDir, 'admin-jwt.hex'), 'utf8')
     secret = parseJwtSecret(secretText)
-    const info = await rpc<{ p2pAddrs: string[] }>(sequencer.rpcUrl, 'mega_nodeInfo')
-    replica = await startNode({
-      datadir: repDir,
-      args: ['--role=replica', `--p2p.bootnodes=${info.p2pAddrs[0]}`, `--admin.port=${replicaAdminPort}`],
-    })
     replicaSecret = parseJwtSecret(readFileSync(join(repDir, 'admin-jwt.hex'), 'utf8'))
   })
 

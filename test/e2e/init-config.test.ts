@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
@@ -22,6 +23,7 @@ import {
   spawnNodeProcess,
   waitFor,
 } from '../helpers/node-process.ts'
+import { loadOrCreateIdentity } from '../../src/p2p/identity.ts'
 
 interface Proc {
   child: ChildProcess
@@ -95,26 +97,33 @@ describe('init → --config → a chain a replica follows', { timeout: 180_000 }
       freePort(),
     ])
     const config = join(chain, 'config.toml')
-    sequencer = await spawnNode(
-      ['--config', config, `--rpc.port=${rpcPort}`, `--p2p.port=${p2pPort}`, `--admin.port=${adminPort}`, '--block-ms=500'],
-      rpcPort,
-    )
+    // The sequencer's p2p identity made here (where it would create it), so both nodes start at once.
+    const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(chain, 'p2p-key'))).toString()
+    ;[sequencer, replica] = await Promise.all([
+      spawnNode(
+        ['--config', config, `--rpc.port=${rpcPort}`, `--p2p.port=${p2pPort}`, `--admin.port=${adminPort}`, '--block-ms=500'],
+        rpcPort,
+      ),
+      spawnNode(
+        [
+          '--config',
+          config,
+          '--role=replica',
+          `--datadir=${join(root, 'replica')}`,
+          `--rpc.port=${replicaRpc}`,
+          `--p2p.port=${replicaP2p}`,
+          `--p2p.bootnodes=/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`,
+        ],
+        replicaRpc,
+      ),
+    ])
     assert.equal(await rpc<string>(sequencer.rpcUrl, 'eth_chainId'), `0x${(918273).toString(16)}`)
-    const info = await rpc<{ p2pAddrs: string[]; sequencerAddress: string }>(sequencer.rpcUrl, 'mega_nodeInfo')
+    // The admin port from the flag, with init's secret from the file: a request without a token is refused.
+    const adminUrl = `http://127.0.0.1:${adminPort}`
+    await waitFor('the admin API', async () => (await fetch(adminUrl, { method: 'POST' })).status === 401 || undefined, 30_000)
+    const info = await rpc<{ p2pAddrs: string[]; sequencerAddress: string; peerId: string }>(sequencer.rpcUrl, 'mega_nodeInfo')
+    assert.equal(info.peerId, peerId)
     assert.ok(initOutput.includes(info.sequencerAddress), 'init printed the sequencer address the node runs with')
-
-    replica = await spawnNode(
-      [
-        '--config',
-        config,
-        '--role=replica',
-        `--datadir=${join(root, 'replica')}`,
-        `--rpc.port=${replicaRpc}`,
-        `--p2p.port=${replicaP2p}`,
-        `--p2p.bootnodes=${info.p2pAddrs[0]}`,
-      ],
-      replicaRpc,
-    )
     const raw = await funder.signTransaction({
       type: 'eip1559',
       chainId: 918273,
