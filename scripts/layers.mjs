@@ -25,7 +25,7 @@ export const LAYERS = [
   ['storage'], // level stores (no engine inside)
   ['execution'], // VM factory, executors, eth_call, the merkleizer thread
   ['stateless'], // witnesses and stateless verification
-  ['p2p', 'rpc', 'blocktest'], // transports, and the consensus-test runner that drives execution + stateless
+  ['p2p', 'rpc', 'blocktest', 'dashboard'], // transports, the consensus-test runner that drives execution + stateless, the dashboard's files
   ['bridge'], // L1 contract bindings, L1 watcher
   ['da'], // batch codec, L1 reader / writer
   ['derive'], // derivation pipeline

@@ -23,6 +23,7 @@ function reportOperatorError(error: NodeError): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'deploy-l1') return deployL1Command(argv.slice(1))
   let command
   try {
     command = parseCommand(argv, process.env, process.stdout.isTTY === true)
@@ -126,6 +127,32 @@ async function run(options: NodeOptions): Promise<number> {
     process.on('SIGINT', shutdown)
     process.on('SIGTERM', shutdown)
   })
+}
+
+/** `megaeth-node deploy-l1 …` (src/deploy-l1.ts): the devnet's one-shot contract deployment. */
+async function deployL1Command(argv: readonly string[]): Promise<number> {
+  const { parseDeployL1, deployL1 } = await import('./deploy-l1.ts')
+  let options
+  try {
+    options = parseDeployL1(argv, process.env)
+  } catch (error) {
+    if (isNodeError(error, 'CONFIG_INVALID')) {
+      reportOperatorError(error)
+      return EXIT_CONFIG
+    }
+    throw error
+  }
+  const logger = createLevelledLogger({ level: 'info' })
+  try {
+    await deployL1(options, logger)
+    return 0
+  } catch (error) {
+    if (isNodeError(error, OPERATOR_ERRORS)) {
+      reportOperatorError(error)
+      return EXIT_CONFIG
+    }
+    throw error
+  }
 }
 
 async function blocktest(

@@ -526,6 +526,8 @@ export function helpText(): string {
     'usage: megaeth-node [--config file.toml] [--flag=value …]',
     '       megaeth-node init --datadir=<dir> [--chain-id=N] [--prefund=<address>,…]',
     '                                                write a new chain: genesis, keys, admin secret, config.toml',
+    '       megaeth-node deploy-l1 --dev --l1.rpc=<url> --rollup.config=<file> --batcher.key-file=<file>',
+    '                                                deploy the dev rollup on an external L1 (the Docker devnet)',
     '       megaeth-node blocktest [--executor=sequential|parallel] [--workers=N] <fixture file or dir>…',
     '                                                run ethereum/tests BlockchainTests',
     '',

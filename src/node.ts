@@ -44,6 +44,7 @@ import { L1SyncConsumer } from './replica/l1-sync.ts'
 import { decodeL2Transaction } from './chain/l2-transaction.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 import { serveAdmin } from './admin-api.ts'
+import { loadDashboardAssets } from './dashboard/assets.ts'
 
 export interface RunningNode {
   rpcUrl: string
@@ -199,6 +200,8 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
+    // For the dashboard (geth's txpool_status counts): transactions waiting, executable and nonce-gapped.
+    txpool: sequencer.pool.size(),
   })
   const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls, info })
   const rpc = await serveRpc(withSafeHead(base, derivation?.driver), services, backend, () =>
@@ -568,6 +571,8 @@ async function serveRegistry(
     logger: logger.child({ module: 'rpc' }),
     metrics: createRpcMetrics(metrics),
     health: { healthz: () => true, readyz },
+    // The live dashboard at /dashboard: static files that use the public RPC above (src/dashboard/).
+    assets: await loadDashboardAssets(),
   })
   const address = await services.open(
     'RPC',

@@ -51,4 +51,4 @@ export { createRpcMetrics, OTHER_METHOD_LABEL, RPC_REQUEST_DURATION_METRIC } fro
 export type { RpcMetrics } from './metrics.ts'
 
 export { RpcServer, Dispatcher, validateRequest } from './server.ts'
-export type { HealthProbe, JsonRpcId, JsonRpcResponse, RpcServerDeps } from './server.ts'
+export type { HealthProbe, JsonRpcId, JsonRpcResponse, RpcServerDeps, StaticAsset } from './server.ts'

@@ -340,10 +340,22 @@ export interface HealthProbe {
   readyz(): { ready: boolean; reason?: string }
 }
 
+/**
+ * A fixed HTTP resource served next to JSON-RPC (the dashboard's files): its bytes and every header
+ * it is sent with (content type, CSP, cache policy). `etag` lets a browser revalidate with a 304.
+ */
+export interface StaticAsset {
+  body: Buffer
+  etag: string
+  headers: Readonly<Record<string, string>>
+}
+
 export interface RpcServerDeps {
   logger: Logger
   metrics?: RpcMetrics
   health?: HealthProbe
+  /** Extra GET routes (path → asset), e.g. `/dashboard`. They never shadow `/`, `/healthz` or `/readyz`. */
+  assets?: ReadonlyMap<string, StaticAsset>
 }
 
 type ServerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
@@ -357,6 +369,14 @@ function wsDataToString(data: WsRawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8')
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
   return Buffer.from(data).toString('utf8')
+}
+
+/** One static asset: 304 when the browser's copy is current (If-None-Match), else the bytes. */
+function serveAsset(asset: StaticAsset, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.headers(asset.headers).header('etag', asset.etag)
+  const cached = request.headers['if-none-match']
+  if (typeof cached === 'string' && cached.split(',').some((tag) => tag.trim() === asset.etag)) return reply.code(304).send()
+  return reply.code(200).send(asset.body)
 }
 
 /** fastify-style error body for non-RPC routes. */
@@ -392,6 +412,7 @@ export class RpcServer {
   private readonly registry: MethodRegistry
   private readonly logger: Logger
   private readonly health: HealthProbe | undefined
+  private readonly assets: ReadonlyMap<string, StaticAsset>
   private readonly dispatcher: Dispatcher
   private readonly corsAny: boolean
   private readonly corsOrigins: ReadonlySet<string>
@@ -411,6 +432,7 @@ export class RpcServer {
     this.registry = registry
     this.logger = deps.logger.child({ module: 'rpc' })
     this.health = deps.health
+    this.assets = deps.assets ?? new Map()
     this.dispatcher = new Dispatcher(
       registry,
       this.logger,
@@ -585,6 +607,10 @@ export class RpcServer {
     app.options('*', (request, reply) => this.onPreflight(request, reply))
     app.get('/healthz', (_request, reply) => this.onHealthz(reply))
     app.get('/readyz', (_request, reply) => this.onReadyz(reply))
+    for (const [url, asset] of this.assets) {
+      if (url === '/' || url === '/healthz' || url === '/readyz') throw new Error(`rpc server: asset route ${url} is reserved`)
+      app.get(url, (request, reply) => serveAsset(asset, request, reply))
+    }
     return app
   }
 
