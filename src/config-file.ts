@@ -5,7 +5,8 @@
  * flag is also a prefix of another (`--dev` and `--dev.l1`) TOML cannot hold both as tables, so the
  * longer one takes the quoted form (`"dev.l1" = false`). Values are TOML strings, integers, floats
  * or booleans (checked by the flag's own parser, as on the command line); `p2p.bootnodes` also takes
- * an array of strings.
+ * an array of strings. Relative paths in the file (datadir, genesis, key files, …) are relative to
+ * the file's directory (config.ts resolves them); on the command line, to the working directory.
  *
  * Every error names the file and the line: TOML syntax errors by smol-toml's position, unknown keys
  * and bad values by the line their key is on (found by a small scan of the text, since the parser

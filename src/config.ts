@@ -16,6 +16,7 @@ import { parseDurationMs } from './util/duration.ts'
 import { ConfigFileProblem, nearestKey, parseConfigFile } from './config-file.ts'
 import type { InitOptions } from './init.ts'
 import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
 
 /** One precise line for the operator; the CLI prints it and exits with code 2. */
 export class ConfigError extends NodeError<'CONFIG_INVALID', undefined> {
@@ -372,6 +373,17 @@ function configFileOf(argv: readonly string[], env: Readonly<Record<string, stri
 
 const CONFIG_ENV = 'MEGAETH_CONFIG'
 
+/** Flags that name a file or directory: relative values in a config file are resolved against its directory. */
+const PATH_KEYS: ReadonlySet<string> = new Set([
+  'datadir',
+  'genesis',
+  'p2p.key-file',
+  'sequencer.key-file',
+  'rollup.config',
+  'batcher.key-file',
+  'admin.jwt-secret',
+])
+
 function nonEmpty(value: string, flag: string): string {
   if (value === '') throw new ConfigError(`${flag} needs a value`)
   return value
@@ -394,8 +406,10 @@ function applyConfigFile(options: NodeOptions, path: string): void {
   }
   for (const entry of entries) {
     const location = entry.line > 0 ? `${path}:${entry.line}` : path
+    // A relative path in the file is relative to the file, so a chain directory with its config moves as one.
+    const value = PATH_KEYS.has(entry.key) && !isAbsolute(entry.value) ? resolve(dirname(path), entry.value) : entry.value
     // The flag parsers' messages start with the name they are given: here the key and where it is.
-    FLAGS[entry.key]!.apply(options, entry.value, `${location}: ${entry.key}`)
+    FLAGS[entry.key]!.apply(options, value, `${location}: ${entry.key}`)
   }
 }
 
@@ -533,7 +547,7 @@ export function helpText(): string {
     '',
     'Each flag is also read from MEGAETH_<FLAG> (--rpc.port → MEGAETH_RPC_PORT) and from the --config file',
     '(MEGAETH_CONFIG), where --rpc.port is `port` under `[rpc]`, or `"rpc.port" = …`. Flags beat the',
-    'environment, which beats the file, which beats the defaults.',
+    'environment, which beats the file, which beats the defaults. Relative paths in the file are relative to it.',
   ]
   for (const group of FLAG_GROUPS) {
     lines.push('', `${group.title}:`)

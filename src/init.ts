@@ -109,13 +109,15 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
 }
 
 function configToml(datadir: string, files: InitResult['files'], addresses: InitResult['addresses']): string {
-  const q = (text: string) => JSON.stringify(text)
-  return `# megaeth-node configuration, written by \`megaeth-node init\`. Run: megaeth-node --config ${q(files.config)}
+  // Paths relative to the file (config.ts resolves them so): the directory can be moved or mounted elsewhere.
+  const q = (text: string) => JSON.stringify(text.startsWith(`${datadir}/`) ? text.slice(datadir.length + 1) : text)
+  return `# megaeth-node configuration, written by \`megaeth-node init\`. Run: megaeth-node --config ${JSON.stringify(files.config)}
 # Keys are the flag names (see megaeth-node --help): --rpc.port is \`port\` under [rpc].
+# Relative paths are relative to this file's directory.
 # Flags and MEGAETH_* variables override what is here.
 
 role = "sequencer"
-datadir = ${q(datadir)}
+datadir = "."
 genesis = ${q(files.genesis)}
 
 [sequencer]

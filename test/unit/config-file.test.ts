@@ -5,7 +5,7 @@
  * every flag has a key and a --help section, and `init`'s command line.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -153,5 +153,23 @@ describe('config file', () => {
     assert.match(configError(['init']), /--datadir is required/)
     assert.match(configError(['init', '--datadir=d', '--l1.rpc=http://x']), /writes the L2 side only/)
     assert.match(configError(['init', '--datadir=d', '--prefund=0x12']), /--prefund: "0x12" is not a 0x-prefixed 20-byte address/)
+  })
+})
+
+describe('config file paths', () => {
+  it('resolves relative paths against the file’s directory; flags stay relative to the working directory', () => {
+    const sub = join(dir, 'chain')
+    mkdirSync(sub)
+    const path = join(sub, 'config.toml')
+    writeFileSync(
+      path,
+      'datadir = "."\ngenesis = "genesis.json"\nsequencer.key-file = "/abs/key"\n[admin]\njwt-secret = "../s.hex"\n',
+    )
+    const options = run([`--config=${path}`, '--sequencer.address=0x0000000000000000000000000000000000000001'])
+    assert.equal(options.datadir, sub)
+    assert.equal(options.genesis, join(sub, 'genesis.json'))
+    assert.equal(options.sequencer.keyFile, '/abs/key')
+    assert.equal(options.admin.jwtSecret, join(dir, 's.hex'))
+    assert.equal(run([`--config=${path}`, '--genesis=g.json']).genesis, 'g.json')
   })
 })
