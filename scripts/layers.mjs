@@ -30,6 +30,7 @@ export const LAYERS = [
   ['da'], // batch codec, L1 reader / writer
   ['derive'], // derivation pipeline
   ['sequencer', 'replica', 'prover'], // roles: never import each other
+  ['admin'], // the admin API: acts on the roles through interfaces it defines (node.ts adapts the roles)
   ['node'], // composition: bootstrap (datadir, genesis, merkleizer), services per role
   [ROOT_FILES], // cli.ts, config.ts, options.ts, node.ts: flags → options → a composed role
 ]

@@ -1,10 +1,12 @@
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
 import type { BlockTestOptions } from './blocktest/runner.ts'
 import type { ExecutorMode } from './options.ts'
 import { defaultExecWorkers } from './sequencer/options.ts'
 import { helpText, parseCommand } from './config.ts'
 import type { NodeOptions } from './options.ts'
 import { isNodeError, type NodeError } from './primitives/errors.ts'
+import { createLevelledLogger } from './util/log-level.ts'
+import type { InitOptions } from './init.ts'
 
 const VERSION = '0.1.0'
 /** Exit code for bad configuration, like most CLIs (and what the product card asks for). */
@@ -39,6 +41,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'version':
       process.stdout.write(`megaeth-node ${VERSION}\n`)
       return 0
+    case 'init':
+      return init(command.init)
     case 'blocktest':
       return blocktest(command.paths, command.executor, command.workers, command.stateless)
     case 'run':
@@ -46,14 +50,45 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The root logger; `admin_setLogLevel` changes its level and its children's (see util/log-level.ts). */
 function createLogger(options: NodeOptions): Logger {
   if (options.log.format === 'pretty') {
-    return pino({
+    return createLevelledLogger({
       level: options.log.level,
       transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l' } },
     })
   }
-  return pino({ level: options.log.level })
+  return createLevelledLogger({ level: options.log.level })
+}
+
+/** Writes a new chain's files and prints what an operator needs next: paths and addresses, never a key. */
+async function init(options: InitOptions): Promise<number> {
+  const { runInit } = await import('./init.ts')
+  try {
+    const result = await runInit(options)
+    const { files, addresses } = result
+    process.stdout.write(
+      [
+        `new chain ${result.chainId} in ${result.datadir}`,
+        `  genesis            ${files.genesis}`,
+        `  config             ${files.config}`,
+        `  sequencer key      ${files.sequencerKey} (address ${addresses.sequencer})`,
+        `  batcher key        ${files.batcherKey} (address ${addresses.batcher})`,
+        `  proposer key       ${files.proposerKey} (address ${addresses.proposer})`,
+        `  admin JWT secret   ${files.adminJwt}`,
+        'keys and the secret are 0600 files; no L1 contracts were deployed (the config runs a pure-L2 chain)',
+        `run: megaeth-node --config ${files.config}`,
+        '',
+      ].join('\n'),
+    )
+    return 0
+  } catch (error) {
+    if (isNodeError(error, 'CONFIG_INVALID')) {
+      reportOperatorError(error)
+      return EXIT_CONFIG
+    }
+    throw error
+  }
 }
 
 async function run(options: NodeOptions): Promise<number> {
@@ -107,7 +142,7 @@ async function deployL1Command(argv: readonly string[]): Promise<number> {
     }
     throw error
   }
-  const logger = pino({ level: 'info' })
+  const logger = createLevelledLogger({ level: 'info' })
   try {
     await deployL1(options, logger)
     return 0

@@ -13,6 +13,10 @@ import {
 import type { Hex } from './primitives/state-diff.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 import { parseDurationMs } from './util/duration.ts'
+import { ConfigFileProblem, nearestKey, parseConfigFile } from './config-file.ts'
+import type { InitOptions } from './init.ts'
+import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
 
 /** One precise line for the operator; the CLI prints it and exits with code 2. */
 export class ConfigError extends NodeError<'CONFIG_INVALID', undefined> {
@@ -198,10 +202,101 @@ export const FLAGS: Record<string, FlagSpec> = {
     apply: (o, v, f) => (o.log.level = oneOf(v, LOG_LEVELS, f)),
   },
   'log.format': { help: 'json | pretty', apply: (o, v, f) => (o.log.format = oneOf(v, LOG_FORMATS, f)) },
+  'admin.port': {
+    help: 'serve the admin API (JWT-authenticated JSON-RPC: admin_stopSequencer, admin_peers, …) on this port (off when unset)',
+    apply: (o, v, f) => (o.admin.port = port(v, f)),
+  },
+  'admin.addr': { help: 'admin API listen address', apply: (o, v) => (o.admin.addr = v) },
+  'admin.jwt-secret': {
+    help: 'file holding the admin API’s 32-byte hex HS256 secret (required with --admin.port; with --dev <datadir>/admin-jwt.hex, generated if absent)',
+    apply: (o, v) => (o.admin.jwtSecret = v),
+  },
+}
+
+/** --help's sections, by role; every flag is in exactly one (a unit test checks). */
+export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[] = [
+  { title: 'common', flags: ['role', 'datadir', 'genesis', 'state.history', 'log.level', 'log.format'] },
+  {
+    title: 'sequencer',
+    flags: ['sequencer.key-file', 'sequencer.address', 'miniblock-ms', 'block-ms', 'executor', 'workers', 'ingest-workers'],
+  },
+  { title: 'replica', flags: ['replica.mode', 'replica.verify-workers', 'sync', 'sequencer.rpc'] },
+  {
+    title: 'L1 / batcher',
+    flags: [
+      'l1.rpc',
+      'l1.beacon',
+      'rollup.config',
+      'l1.confirmations',
+      'l1.poll-interval',
+      'batcher.key-file',
+      'batcher.data-availability-type',
+    ],
+  },
+  {
+    title: 'RPC',
+    flags: [
+      'rpc.addr',
+      'rpc.port',
+      'rpc.gascap',
+      'rpc.batch-limit',
+      'rpc.body-limit',
+      'rpc.response-limit',
+      'rpc.ws-connections',
+      'rpc.ws-subscriptions',
+      'rpc.logs-range',
+      'rpc.logs-results',
+      'rpc.filters',
+      'rpc.filters-per-client',
+      'rpc.sync-timeout-ms',
+      'rpc.evmtimeout',
+      'rpc.call-workers',
+      'rpc.calls-per-client',
+      'rpc.calls-in-flight',
+    ],
+  },
+  { title: 'admin', flags: ['admin.port', 'admin.addr', 'admin.jwt-secret'] },
+  { title: 'p2p', flags: ['p2p.addr', 'p2p.port', 'p2p.bootnodes', 'p2p.key-file'] },
+  { title: 'metrics', flags: ['metrics.port'] },
+  { title: 'dev', flags: ['dev', 'dev.l1', 'dev.l1.block-time'] },
+]
+
+/** The default --help prints for a flag, read from `DEFAULT_NODE_OPTIONS` (flags whose default depends on others say so in their help). */
+const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>> = {
+  role: (o) => o.role,
+  'state.history': (o) => o.stateHistoryBlocks,
+  dev: (o) => o.dev,
+  'rpc.addr': (o) => o.rpc.addr,
+  'rpc.port': (o) => o.rpc.port,
+  'rpc.gascap': (o) => o.rpc.gasCap,
+  'rpc.batch-limit': (o) => o.rpc.maxBatch,
+  'rpc.body-limit': (o) => o.rpc.maxBodyBytes,
+  'rpc.response-limit': (o) => o.rpc.maxResponseBytes,
+  'rpc.ws-connections': (o) => o.rpc.wsMaxConnections,
+  'rpc.ws-subscriptions': (o) => o.rpc.wsMaxSubscriptions,
+  'rpc.logs-range': (o) => o.rpc.logsMaxRange,
+  'rpc.logs-results': (o) => o.rpc.logsMaxResults,
+  'rpc.filters': (o) => o.rpc.filtersMax,
+  'rpc.filters-per-client': (o) => o.rpc.filtersMaxPerClient,
+  'rpc.sync-timeout-ms': (o) => o.rpc.syncTimeoutMs,
+  'rpc.evmtimeout': (o) => o.rpc.evmTimeoutMs,
+  'rpc.calls-per-client': (o) => o.rpc.callsPerClient,
+  'rpc.calls-in-flight': (o) => o.rpc.callsInFlight,
+  'p2p.addr': (o) => o.p2p.addr,
+  'replica.mode': (o) => o.replica.mode,
+  sync: (o) => o.replica.sync,
+  'dev.l1.block-time': (o) => o.l1.devBlockTime,
+  'miniblock-ms': (o) => o.miniBlockMs,
+  'block-ms': (o) => o.blockMs,
+  executor: (o) => o.executor,
+  'ingest-workers': (o) => o.ingestWorkers,
+  'log.level': (o) => o.log.level,
+  'admin.addr': (o) => o.admin.addr,
 }
 
 export type ParsedCommand =
   | { kind: 'help' }
+  | { kind: 'init'; init: InitOptions }
   | { kind: 'version' }
   | { kind: 'run'; options: NodeOptions }
   /** `workers`: execution workers for `executor: 'parallel'` (undefined = cores − 1, at least 1). */
@@ -217,8 +312,12 @@ export function parseCommand(
   stdoutIsTty: boolean,
 ): ParsedCommand {
   if (argv[0] === 'blocktest') return parseBlocktest(argv.slice(1))
+  if (argv[0] === 'init') return parseInit(argv.slice(1))
   const options = structuredClone(DEFAULT_NODE_OPTIONS) as NodeOptions
   options.log.format = stdoutIsTty ? 'pretty' : 'json'
+  // Defaults, then the file, then the environment, then the flags: each overrides the one before.
+  const configFile = configFileOf(argv, env)
+  if (configFile !== undefined) applyConfigFile(options, configFile)
   for (const [name, spec] of Object.entries(FLAGS)) {
     const variable = envName(name)
     const value = env[variable]
@@ -232,8 +331,16 @@ export function parseCommand(
       throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags look like --name=value (see --help)`)
     const eq = arg.indexOf('=')
     const name = arg.slice(2, eq === -1 ? undefined : eq)
+    if (name === 'config') {
+      // Read before the other sources (see configFileOf); here only skipped.
+      if (eq === -1) i++
+      continue
+    }
     const spec = FLAGS[name]
-    if (spec === undefined) throw new ConfigError(`unknown flag --${name} (see --help)`)
+    if (spec === undefined) {
+      const nearest = nearestKey(name, Object.keys(FLAGS))
+      throw new ConfigError(`unknown flag --${name}${nearest === undefined ? '' : ` (did you mean --${nearest}?)`} (see --help)`)
+    }
     let value: string
     if (eq !== -1) value = arg.slice(eq + 1)
     else if (spec.boolean === true) value = 'true'
@@ -247,6 +354,63 @@ export function parseCommand(
   }
   validate(options)
   return { kind: 'run', options }
+}
+
+/** `--config <file>` (or `--config=<file>`) from the command line, else `MEGAETH_CONFIG`. */
+function configFileOf(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg.startsWith('--config=')) return nonEmpty(arg.slice('--config='.length), '--config')
+    if (arg === '--config') {
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--')) throw new ConfigError('flag --config needs a value: a TOML file')
+      return next
+    }
+  }
+  const fromEnv = env[CONFIG_ENV]
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv
+}
+
+const CONFIG_ENV = 'MEGAETH_CONFIG'
+
+/** Flags that name a file or directory: relative values in a config file are resolved against its directory. */
+const PATH_KEYS: ReadonlySet<string> = new Set([
+  'datadir',
+  'genesis',
+  'p2p.key-file',
+  'sequencer.key-file',
+  'rollup.config',
+  'batcher.key-file',
+  'admin.jwt-secret',
+])
+
+function nonEmpty(value: string, flag: string): string {
+  if (value === '') throw new ConfigError(`${flag} needs a value`)
+  return value
+}
+
+/** Applies the file's keys to `options`; every error names the file, the line and the key. */
+function applyConfigFile(options: NodeOptions, path: string): void {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: cannot read (${error instanceof Error ? error.message : String(error)})`)
+  }
+  let entries
+  try {
+    entries = parseConfigFile(path, text, Object.keys(FLAGS))
+  } catch (error) {
+    if (error instanceof ConfigFileProblem) throw new ConfigError(error.message)
+    throw error
+  }
+  for (const entry of entries) {
+    const location = entry.line > 0 ? `${path}:${entry.line}` : path
+    // A relative path in the file is relative to the file, so a chain directory with its config moves as one.
+    const value = PATH_KEYS.has(entry.key) && !isAbsolute(entry.value) ? resolve(dirname(path), entry.value) : entry.value
+    // The flag parsers' messages start with the name they are given: here the key and where it is.
+    FLAGS[entry.key]!.apply(options, value, `${location}: ${entry.key}`)
+  }
 }
 
 function parseBlocktest(argv: readonly string[]): ParsedCommand {
@@ -295,6 +459,12 @@ function validate(options: NodeOptions): void {
     throw new ConfigError('--sequencer.key-file is required for --role=sequencer unless --dev is set')
   }
   validateL1(options)
+  if (options.admin.port !== undefined && options.admin.jwtSecret === undefined && !options.dev)
+    throw new ConfigError(
+      '--admin.port needs --admin.jwt-secret: a file with a 32-byte hex secret (the admin API is never served without authentication)',
+    )
+  if (options.admin.port !== undefined && options.admin.jwtSecret === undefined && options.datadir === undefined && validator)
+    throw new ConfigError('--admin.port on a validator (no datadir) needs --admin.jwt-secret, even with --dev')
   if (options.blockMs < options.miniBlockMs)
     throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
   if (options.role === 'replica') {
@@ -367,15 +537,70 @@ export function helpText(): string {
   const lines = [
     'megaeth-node — real-time Ethereum L2 node (sequencer, replica, prover)',
     '',
-    'usage: megaeth-node [--flag=value …]',
+    'usage: megaeth-node [--config file.toml] [--flag=value …]',
+    '       megaeth-node init --datadir=<dir> [--chain-id=N] [--prefund=<address>,…]',
+    '                                                write a new chain: genesis, keys, admin secret, config.toml',
+    '       megaeth-node deploy-l1 --dev --l1.rpc=<url> --rollup.config=<file> --batcher.key-file=<file>',
+    '                                                deploy the dev rollup on an external L1 (the Docker devnet)',
     '       megaeth-node blocktest [--executor=sequential|parallel] [--workers=N] <fixture file or dir>…',
     '                                                run ethereum/tests BlockchainTests',
     '',
-    'flags (each also read from MEGAETH_<FLAG>, e.g. --rpc.port → MEGAETH_RPC_PORT):',
+    'Each flag is also read from MEGAETH_<FLAG> (--rpc.port → MEGAETH_RPC_PORT) and from the --config file',
+    '(MEGAETH_CONFIG), where --rpc.port is `port` under `[rpc]`, or `"rpc.port" = …`. Flags beat the',
+    'environment, which beats the file, which beats the defaults. Relative paths in the file are relative to it.',
   ]
-  for (const [name, spec] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(30)} ${spec.help}`)
-  lines.push('  --help                   this text', '  --version                print the version')
+  for (const group of FLAG_GROUPS) {
+    lines.push('', `${group.title}:`)
+    for (const name of group.flags) {
+      const spec = FLAGS[name]!
+      const value = DEFAULT_OF[name]?.(DEFAULT_NODE_OPTIONS)
+      // Flags whose help already explains a computed default (`default: cores - 1`) keep their words.
+      const fallback = value === undefined || /\bdefault\b/.test(spec.help) ? '' : ` (default: ${String(value)})`
+      lines.push(`  --${name.padEnd(32)} ${spec.help}${fallback}`)
+    }
+  }
+  lines.push(
+    '',
+    'other:',
+    `  --${'config'.padEnd(32)} a TOML file of flag values (keys: the flag names)`,
+    `  --${'help'.padEnd(32)} this text`,
+    `  --${'version'.padEnd(32)} print the version`,
+  )
   return lines.join('\n')
+}
+
+/**
+ * `megaeth-node init`: where to write the new chain and its chain id. Without --chain-id a random
+ * one (printed), so two chains made by `init` do not share replay protection by accident.
+ */
+function parseInit(argv: readonly string[]): ParsedCommand {
+  const init: InitOptions = { datadir: '', chainId: undefined, prefund: [] }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--help' || arg === '-h') return { kind: 'help' }
+    if (!arg.startsWith('--')) throw new ConfigError(`init: unexpected argument ${JSON.stringify(arg)}`)
+    const eq = arg.indexOf('=')
+    const name = arg.slice(2, eq === -1 ? undefined : eq)
+    let value: string
+    if (eq !== -1) value = arg.slice(eq + 1)
+    else {
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(`init: flag --${name} needs a value`)
+      value = next
+      i++
+    }
+    if (name === 'datadir') init.datadir = nonEmpty(value, '--datadir')
+    else if (name === 'chain-id') init.chainId = BigInt(int(value, '--chain-id', 1))
+    else if (name === 'prefund') init.prefund = value.split(',').map((a) => address(a.trim(), '--prefund'))
+    else if (name === 'l1.rpc' || name === 'rollup.config')
+      throw new ConfigError(
+        `init: --${name}: init writes the L2 side only (genesis, keys, config) and deploys no L1 contracts; ` +
+          'deploy the rollup, then add l1.rpc and rollup.config to the written config.toml (or run --dev for a dev L1)',
+      )
+    else throw new ConfigError(`init: unknown flag --${name} (supported: --datadir, --chain-id, --prefund)`)
+  }
+  if (init.datadir === '') throw new ConfigError('init: --datadir is required (the directory the new chain is written to)')
+  return { kind: 'init', init }
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {

@@ -43,6 +43,7 @@ import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
 import { L1SyncConsumer } from './replica/l1-sync.ts'
 import { decodeL2Transaction } from './chain/l2-transaction.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
+import { serveAdmin } from './admin-api.ts'
 import { loadDashboardAssets } from './dashboard/assets.ts'
 
 export interface RunningNode {
@@ -211,6 +212,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() },
     'sequencer running',
   )
+  await serveAdmin({ ...base, services, datadir: data.datadir, sequencer, host, head: headOf(opened), info })
   return running(base, rpc, data, services)
 }
 
@@ -256,6 +258,7 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
     { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() },
     'replica running',
   )
+  await serveAdmin({ ...base, services, datadir: data.datadir, sequencer: undefined, host, head: headOf(opened), info })
   return running(base, rpc, data, services)
 }
 
@@ -313,6 +316,15 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() },
     'L1-derived replica running',
   )
+  await serveAdmin({
+    ...base,
+    services,
+    datadir: data.datadir,
+    sequencer: undefined,
+    host: undefined,
+    head: headOf(opened),
+    info,
+  })
   return running(base, rpc, data, services)
 }
 
@@ -348,18 +360,20 @@ async function startValidator(base: NodeBase, services: Services): Promise<Runni
   )
   let rpcUrl = ''
   const registry = new MethodRegistry()
+  const info = () => ({
+    ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
+    mode: 'validator',
+    ...verificationInfo(validator.status()),
+  })
   registry.registerAll({
     eth_chainId: () => toHex(config.chainId),
     eth_blockNumber: () => toHex(validator.status().verified),
-    mega_nodeInfo: () => ({
-      ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
-      mode: 'validator',
-      ...verificationInfo(validator.status()),
-    }),
+    mega_nodeInfo: info,
   })
   const rpc = await serveRegistry(base, services, registry, () => replicaReadiness(validator.status(), host))
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, sequencer: sequencerAddress, p2p: host.multiaddrs() }, 'validator running')
+  await serveAdmin({ ...base, services, datadir: undefined, sequencer: undefined, host, head: undefined, info })
   return running(base, rpc, undefined, services)
 }
 
@@ -589,6 +603,11 @@ function running(base: NodeBase, rpc: ServedRpc, data: Datadir | undefined, serv
       logger.info('stopped')
     },
   }
+}
+
+/** The sealed head, for the admin API (admin_startSequencer names it). */
+function headOf(opened: OpenedChain): () => { number: bigint; hash: Hex } {
+  return () => ({ number: opened.chain.head.header.number, hash: opened.chain.head.hash })
 }
 
 function toHex(n: bigint): string {

@@ -2,6 +2,7 @@ import type { BatcherDaType, L1ServiceOptions } from './node/l1-services.ts'
 import { DEFAULT_L1_WATCHER_OPTIONS, DEV_L1_POLL_MS } from './bridge/l1-watcher-options.ts'
 import { DEFAULT_CALL_POOL_LIMITS } from './execution/calls/pool.ts'
 import type { Hex } from './primitives/state-diff.ts'
+import { DEFAULT_ADMIN_ADDR } from './admin/options.ts'
 import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
 import { defaultVerifyWorkers } from './replica/options.ts'
 import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from './rpc/eth/backend.ts'
@@ -111,6 +112,13 @@ export interface NodeOptions {
   /** Threads decoding transactions and recovering senders; 0 = the main thread. */
   ingestWorkers: number
   log: { level: LogLevel; format: LogFormat }
+  admin: {
+    /** undefined = no admin API (the default). */
+    port: number | undefined
+    addr: string
+    /** File with the 32-byte hex HS256 secret; undefined with `dev` = `<datadir>/admin-jwt.hex`, generated if absent. */
+    jwtSecret: string | undefined
+  }
 }
 
 export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOptions>({
@@ -158,6 +166,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   workers: undefined,
   ingestWorkers: DEFAULT_SEQUENCER_OPTIONS.ingestWorkers,
   log: { level: 'info', format: 'json' },
+  admin: { port: undefined, addr: DEFAULT_ADMIN_ADDR, jwtSecret: undefined },
 })
 
 /** The node's L1, resolved from the flags (`L1ServiceOptions`), and where a replica takes its chain from. */

@@ -41,6 +41,28 @@ export class BootnodeDialer {
     this.timer = setInterval(() => this.tick(), this.intervalMs)
   }
 
+  /**
+   * Adds a static peer at run time (admin_addPeer), dialled now and kept like a bootnode; one already
+   * kept under the same peer id takes the new address. Resolves once the first dial settles.
+   */
+  async add(addr: Multiaddr): Promise<void> {
+    const peer = peerIdFromString(addr.getPeerId() as string)
+    const index = this.bootnodes.findIndex((node) => node.peer.equals(peer))
+    const node: Bootnode = { addr, peer, logged: undefined }
+    if (index === -1) this.bootnodes.push(node)
+    else this.bootnodes[index] = node
+    if (this.timer === undefined) this.timer = setInterval(() => this.tick(), this.intervalMs)
+    await this.libp2p.dial(addr, { signal: this.abort.signal })
+  }
+
+  /** Stops keeping `peer` connected (admin_removePeer); true when it was kept. */
+  remove(peer: PeerId): boolean {
+    const index = this.bootnodes.findIndex((node) => node.peer.equals(peer))
+    if (index === -1) return false
+    this.bootnodes.splice(index, 1)
+    return true
+  }
+
   /** Stops retrying and aborts dials in flight. */
   stop(): void {
     clearInterval(this.timer)

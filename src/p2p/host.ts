@@ -263,6 +263,48 @@ export class P2pHost {
 
   // --- peers ---
 
+  /** Connected peers with the remote addresses and direction of their connections (admin_peers). */
+  peers(): { id: string; addrs: string[]; direction: string }[] {
+    return this.node.getPeers().map((peer) => {
+      const connections = this.node.getConnections(peer)
+      return {
+        id: peer.toString(),
+        addrs: connections.map((c) => c.remoteAddr.toString()),
+        direction: connections[0]?.direction ?? 'unknown',
+      }
+    })
+  }
+
+  /**
+   * Connects to `addr` (a multiaddr with `/p2p/<peer id>`) and keeps it connected like a bootnode
+   * (admin_addPeer). Rejects with `P2pDialError` when the first dial fails; retries go on regardless.
+   */
+  async addPeer(addr: string): Promise<string> {
+    let parsed: ReturnType<typeof multiaddr>
+    try {
+      parsed = multiaddr(addr)
+    } catch (err) {
+      throw new P2pDialError(addr, { cause: err })
+    }
+    const peer = parsed.getPeerId()
+    if (peer === null) throw new P2pDialError(addr, { cause: new Error('the multiaddr names no /p2p/<peer id>') })
+    try {
+      await this.bootnodes.add(parsed)
+    } catch (err) {
+      throw new P2pDialError(peer, { cause: err })
+    }
+    return peer
+  }
+
+  /** Disconnects `peer` and stops keeping it connected (admin_removePeer); false when it was neither. */
+  async removePeer(peer: string): Promise<boolean> {
+    const id = parsePeerId(peer)
+    const kept = this.bootnodes.remove(id)
+    const connected = this.node.getConnections(id).length > 0
+    if (connected) await this.node.hangUp(id)
+    return kept || connected
+  }
+
   /**
    * Application-level penalty (e.g. a response that failed validation). Enough of them within the
    * penalty window disconnect the peer and refuse it, both directions, for `banDurationMs`. Active

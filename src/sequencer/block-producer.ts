@@ -217,6 +217,22 @@ export class BlockProducer {
     await this.sealer.drain()
   }
 
+  /**
+   * Starts the loop again after `stop` (admin_startSequencer): production continues on the sealed
+   * head, and transactions pooled meanwhile go into the next mini-block. A halted loop (failed WAL
+   * write or seal) does not restart.
+   */
+  resume(): void {
+    if (this.running || this.walFailure !== undefined || this.sealer.failed !== undefined) return
+    this.running = true
+    this.schedule(0)
+  }
+
+  /** Whether the loop is producing (false before `start`, after `stop`, and once it halted). */
+  get active(): boolean {
+    return this.running
+  }
+
   private async recover(decode: (raw: Uint8Array) => L2Transaction): Promise<void> {
     const { unsealed, chain } = this.opened
     if (unsealed.length === 0) return

@@ -181,6 +181,27 @@ export class Sequencer {
   }
 
   /**
+   * Stops producing (admin_stopSequencer) while everything else keeps running: the mini-block in
+   * progress is finished and the open EVM block closed and sealed. Transactions keep being accepted
+   * into the pool (and its journal) and are included once `resume` is called. Resolves to the hash
+   * of the sealed head, the one `resume`'s caller names.
+   */
+  async pause(): Promise<Hex> {
+    await this.producer.stop()
+    return this.params.opened.chain.head.hash
+  }
+
+  /** Resumes production after `pause`, on the sealed head. */
+  resume(): void {
+    this.producer.resume()
+  }
+
+  /** Whether mini-blocks are being produced (not paused, not halted by a failure). */
+  get producing(): boolean {
+    return this.producer.active
+  }
+
+  /**
    * Decodes (in a worker) and pools a raw transaction, journaled before it is acknowledged; throws
    * `TxRejectedError` with the standard message.
    */
