@@ -33,7 +33,12 @@ export class BlockArtifactStore {
    * `state/reverse-diff.ts`) in the block's own seal batch, and drops the one that left the window.
    */
   reverseDiffOps(number: bigint, reverse: StateDiff): BatchOp[] {
-    const ops = [this.db.put('undo', u64(number), encodeRlp(encodeStateDiff(reverse)))]
+    return this.encodedReverseDiffOps(number, encodeRlp(encodeStateDiff(reverse)))
+  }
+
+  /** `reverseDiffOps` with the reverse diff already RLP-encoded (as `encodeStateDiff` lays it out). */
+  encodedReverseDiffOps(number: bigint, encoded: Uint8Array): BatchOp[] {
+    const ops = [this.db.put('undo', u64(number), encoded)]
     const expired = number - this.rewindDepth
     if (expired >= 0n) ops.push(this.db.del('undo', u64(expired)))
     return ops

@@ -9,11 +9,14 @@
  * one. The trie and the in-memory state move before and after it; a crash loses neither (both are
  * rebuilt from the flat state at start-up, and checked against the head's state root).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { bytesToHex } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import { DEPOSIT_TX_TYPE } from '../chain/deposit-tx.ts'
 import { NodeError } from '../primitives/errors.ts'
-import type { Hex, StateDiff } from '../primitives/state-diff.ts'
+import { concatRlpList, encodeRlp, type RlpInput } from '../primitives/rlp-fields.ts'
+import { encodeStateDiff } from '../primitives/state-diff-codec.ts'
+import { emptyStateDiff, type Hex, type StateDiff } from '../primitives/state-diff.ts'
 import { foldReverseDiffs } from '../state/reverse-diff.ts'
 import { StateUnavailableError } from '../state/state-history.ts'
 import type { ChainWriter } from './chain-stores.ts'
@@ -64,20 +67,42 @@ export interface RewindOptions {
   requeue?: boolean
 }
 
+/** Accounts reversed and encoded per event-loop turn at seal time: a few ms, so the 10 ms mini-block loop keeps its cadence. */
+const REVERSE_ACCOUNTS_PER_TURN = 512
+
 /**
  * The seal-batch ops that keep block `number`'s reverse diff (`diff` is the block's merged diff): read
  * from the in-memory state history (the state before the block is there for recent blocks), else from
- * the stored flat state, which a seal finds at the block's parent.
+ * the stored flat state, which a seal finds at the block's parent. A busy block's diff (tens of thousands
+ * of accounts) is reversed and RLP-encoded in slices, yielding between them, like the seal's other work
+ * on the main thread.
  */
 export async function reverseDiffOps(chain: ChainWriter, number: bigint, diff: StateDiff): Promise<BatchOp[]> {
-  let reverse: StateDiff
+  const entries: Uint8Array[] = []
+  let slice = emptyStateDiff()
+  const flush = async (): Promise<void> => {
+    const [accounts] = encodeStateDiff(await reverseOf(chain, number, slice)) as [RlpInput[], RlpInput]
+    for (const entry of accounts) entries.push(encodeRlp(entry))
+    slice = emptyStateDiff()
+  }
+  for (const [address, change] of diff.accounts) {
+    slice.accounts.set(address, change)
+    if (slice.accounts.size === REVERSE_ACCOUNTS_PER_TURN) {
+      await flush()
+      await nextTurn()
+    }
+  }
+  await flush()
+  return chain.artifacts.encodedReverseDiffOps(number, concatRlpList([concatRlpList(entries), concatRlpList([])]))
+}
+
+async function reverseOf(chain: ChainWriter, number: bigint, diff: StateDiff): Promise<StateDiff> {
   try {
-    reverse = chain.chain.state.reverseDiff(number, diff)
+    return chain.chain.state.reverseDiff(number, diff)
   } catch (error) {
     if (!(error instanceof StateUnavailableError)) throw error
-    reverse = await chain.stateStore.reverseDiff(diff)
+    return chain.stateStore.reverseDiff(diff)
   }
-  return chain.artifacts.reverseDiffOps(number, reverse)
 }
 
 /** Rewinds `chain` to sealed block `to` (a no-op at or above the head); see the file comment. */
