@@ -49,6 +49,10 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: 'recent blocks whose state stays readable by block number (kept in memory as undo layers)',
     apply: (o, v, f) => (o.stateHistoryBlocks = int(v, f, 1)),
   },
+  'state.rewind-depth': {
+    help: 'recent blocks whose reverse diff is kept on disk: how far the chain can rewind when L1 overrules it (default 10000)',
+    apply: (o, v, f) => (o.stateRewindDepth = int(v, f, 1)),
+  },
   dev: {
     help: 'dev chain: embedded genesis, prefunded test-mnemonic accounts, well-known sequencer key',
     boolean: true,

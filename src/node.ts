@@ -131,7 +131,8 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
           metrics,
           start: 0n,
           verifyBlobs: false,
-          consumer: ({ safeChain, build }) => (consolidation = new SequencerConsolidation(opened.chain, safeChain, build)),
+          consumer: ({ safeChain, build }) =>
+            (consolidation = new SequencerConsolidation(opened, safeChain, build, logger.child({ module: 'consolidation' }))),
         })
   const catchUpWithL1 = async (): Promise<void> => {
     try {
@@ -280,7 +281,7 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     metrics,
     start: opened.chain.head.header.number,
     verifyBlobs: true,
-    consumer: ({ safeChain, build }) => new L1SyncConsumer(opened.chain, safeChain, build),
+    consumer: ({ safeChain, build }) => new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' })),
   })
   await services.start('derivation', derivationService(derivation.driver))
   let rpcUrl = ''
@@ -420,12 +421,13 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
   const opened = await services.open(
     'database',
     () =>
-      openChain(datadir, genesis, config, common, { stateHistoryBlocks: options.stateHistoryBlocks }).catch(
-        async (error: unknown) => {
-          await removeTemporary()
-          throw error
-        },
-      ),
+      openChain(datadir, genesis, config, common, {
+        stateHistoryBlocks: options.stateHistoryBlocks,
+        rewindDepth: BigInt(options.stateRewindDepth),
+      }).catch(async (error: unknown) => {
+        await removeTemporary()
+        throw error
+      }),
     async (chain) => {
       await chain.close()
       await removeTemporary()

@@ -30,6 +30,8 @@ export interface NodeOptions {
   datadir: string | undefined
   /** Recent blocks whose state stays readable (`eth_getBalance(…, n)`, `eth_call` at n, output roots), as geth's `--history.state`. */
   stateHistoryBlocks: number
+  /** Recent blocks whose reverse diff is kept: how deep a rewind to what L1 says can go (`storage/chain-rewind.ts`). */
+  stateRewindDepth: number
   dev: boolean
   /** Path of a geth-style genesis.json; undefined with `dev` = the embedded dev genesis. */
   genesis: string | undefined
@@ -125,6 +127,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   role: 'sequencer',
   datadir: undefined,
   stateHistoryBlocks: 128,
+  stateRewindDepth: 10_000,
   dev: false,
   genesis: undefined,
   rpc: {

@@ -19,6 +19,7 @@ import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { storedContents } from '../storage/block-store.ts'
+import { reverseDiffOps } from '../storage/chain-rewind.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 
 /** The stores a derived block commits to and the state trie it advances. */
@@ -118,6 +119,7 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
       ...blocks.sealOps(block, storedContents(block)),
       ...(await stateStore.diffOps(executed.diff)),
       ...artifacts.diffOps(env.number, executed.diff),
+      ...(await reverseDiffOps(opened, env.number, executed.diff)),
     ],
     true,
   )

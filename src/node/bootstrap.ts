@@ -58,6 +58,8 @@ export interface OpenChainOptions {
   retainArtifactBlocks?: bigint
   /** How many recent blocks' state stays readable (default 128). */
   stateHistoryBlocks?: number
+  /** How many recent blocks keep their reverse diff, i.e. how far the chain can be rewound (default `DEFAULT_REWIND_DEPTH`). */
+  rewindDepth?: bigint
 }
 
 /**
@@ -78,7 +80,7 @@ export async function openChain(
     const blocks = new BlockStore(db, common)
     const stateStore = new StateStore(db)
     const wal = new MiniBlockWal(db)
-    const artifacts = new BlockArtifactStore(db, options.retainArtifactBlocks ?? 10_000n)
+    const artifacts = new BlockArtifactStore(db, options.retainArtifactBlocks ?? 10_000n, options.rewindDepth)
     const expectedGenesis = genesisBlock(genesis, config, common)
     const storedGenesis = await db.get('meta', GENESIS_KEY)
 

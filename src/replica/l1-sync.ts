@@ -1,9 +1,12 @@
 /**
  * A `--sync=l1` replica's side of derivation: it trusts nothing but L1, so every derived block is
  * built here (executed on the replica's own state) and becomes the chain. An L1 reorg that takes the
- * data of blocks already built cannot be undone (the state does not roll back): the replica reads L1
- * only `--l1.confirmations` blocks behind its head, and a deeper reorg stops it with a clear error.
+ * data of blocks already built rewinds the chain to the newest block L1 still backs (`rewindChain`:
+ * stores, flat state and state trie) and the pipeline rebuilds from there on the new L1 chain. Past
+ * `--state.rewind-depth` blocks the rewind fails with a critical error naming the fix.
  */
+import type { Logger } from 'pino'
+import { rewindChain, type RewindableChain } from '../storage/chain-rewind.ts'
 import type { ChainView } from '../storage/chain-view.ts'
 import type { BuiltBlock } from '../derive/block-builder.ts'
 import type { ChainSafeChain } from '../derive/chain-safe-chain.ts'
@@ -13,11 +16,16 @@ import type { DerivedBlock, SafeBlockRef } from '../derive/safe-chain.ts'
 import type { L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 
 export class L1SyncConsumer implements DerivedBlockConsumer {
+  private readonly chain: ChainView
+
   constructor(
-    private readonly chain: ChainView,
+    private readonly opened: RewindableChain,
     private readonly safeChain: ChainSafeChain,
     private readonly build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>,
-  ) {}
+    private readonly logger: Logger,
+  ) {
+    this.chain = opened.chain
+  }
 
   async apply(derived: DerivedBlock): Promise<ConsumerResult> {
     const head = this.chain.head
@@ -31,11 +39,20 @@ export class L1SyncConsumer implements DerivedBlockConsumer {
   }
 
   async rewind(to: SafeBlockRef): Promise<void> {
-    const head = this.chain.head.header.number
-    if (to.number < head)
+    if (to.number >= this.chain.head.header.number) return
+    const result = await rewindChain(this.opened, to.number)
+    if (result.head.hash !== to.hash)
       throw criticalError(
         'DERIVE_RESET_FAILED',
-        `an L1 reorg took the data of blocks ${to.number + 1n}–${head}, which this replica already built; it cannot roll back — restart it on a fresh datadir, and run with more --l1.confirmations`,
+        `rewound to block ${to.number} (${result.head.hash}), derivation expects ${to.hash}`,
       )
+    this.logger.warn(
+      {
+        alarm: true,
+        rewoundTo: { number: to.number.toString(), hash: to.hash },
+        dropped: result.dropped.map((block) => ({ number: block.number.toString(), hash: block.hash, txs: block.transactions })),
+      },
+      `an L1 reorg took the batches of blocks ${result.dropped[0]?.number}–${result.dropped.at(-1)?.number}: rewound to block ${to.number}, rebuilding from the new L1 chain`,
+    )
   }
 }

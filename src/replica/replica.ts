@@ -154,8 +154,14 @@ export class Replica {
         block: failure.data.block.toString(),
         reason: failure.message,
         servingBlock: this.verifier.verifiedHead.toString(),
+        ...(REWIND_SIGNS.has(failure.code) ? { hint: SEQUENCER_REWIND_HINT } : {}),
       },
       'VERIFICATION FAILED: the replica stops at the last verified block',
     )
   }
 }
+
+/** Failures a sequencer's start-up rewind shows up as on a replica that held the dropped blocks. */
+const REWIND_SIGNS = new Set<string>(['PARENT_MISMATCH', 'MINI_BLOCK_PARENT_MISMATCH', 'MINI_BLOCKS_MISMATCH'])
+const SEQUENCER_REWIND_HINT =
+  'the sequencer may have rewound its chain to follow L1 (blocks whose batches never reached L1 within the sequencing window were replaced by L1-derived ones; its log says "L1 overruled sequencer blocks"): this replica holds dropped blocks — resync it on a fresh datadir'

@@ -1,14 +1,24 @@
 /**
  * The sequencer's side of derivation (op-node's "consolidation"): every block derived from L1 is
- * compared with the block the sequencer sealed at that height. Equal: the block is safe. Different:
- * L1 says another chain than the one the sequencer served — the alarm is raised and derivation stops
- * checking (the sequencer's chain can no longer become safe). Before production starts, blocks L1
- * forced past the sequencer's head (sequencing window expired while it was away) are built and
- * adopted, so the sequencer continues the chain everyone else derives.
+ * compared with the block the sequencer sealed at that height. Equal: the block is safe.
+ *
+ * Before production starts (`adopting`), L1 wins, as op-node reorgs its unsafe chain to the safe one:
+ * a derived block that differs from the sequencer's own (its batch never reached L1 and the sequencing
+ * window replaced it with a deposit-only block while the sequencer was away) makes the sequencer rewind
+ * to the block's parent, journal the dropped blocks' user transactions for the pool (the pool re-checks
+ * them: what no longer applies is dropped), and build the derived block; blocks L1 forced past the head
+ * are built and adopted the same way. Receipts clients held for the dropped blocks are void: those
+ * blocks were only unsafe (preconfirmed), never safe.
+ *
+ * During production a difference stays the critical alarm: the running sequencer's batches are being
+ * rejected by L1, which needs an operator (rewinding under live production would drop preconfirmed
+ * blocks every few seconds without fixing the cause).
  */
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import type { Logger } from 'pino'
 import type { SealedBlock } from '../chain/block.ts'
 import { attributesTransactions } from '../chain/l2-block-attributes.ts'
+import { rewindChain, type RewindableChain } from '../storage/chain-rewind.ts'
 import type { ChainView } from '../storage/chain-view.ts'
 import type { BuiltBlock } from '../derive/block-builder.ts'
 import type { ChainSafeChain } from '../derive/chain-safe-chain.ts'
@@ -20,12 +30,16 @@ import type { L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 export class SequencerConsolidation implements DerivedBlockConsumer {
   /** Until production starts, forced blocks past the head are built here (see `adopt`). */
   private adopting = true
+  private readonly chain: ChainView
 
   constructor(
-    private readonly chain: ChainView,
+    private readonly opened: RewindableChain,
     private readonly safeChain: ChainSafeChain,
     private readonly build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>,
-  ) {}
+    private readonly logger: Logger,
+  ) {
+    this.chain = opened.chain
+  }
 
   /** Production starts: from now on the sequencer's own blocks are the only ones the chain takes. */
   stopAdopting(): void {
@@ -40,12 +54,35 @@ export class SequencerConsolidation implements DerivedBlockConsumer {
       return { ref: this.safeChain.refOf(built.block), depositOnly: built.depositsOnly }
     }
     const difference = differenceFrom(own, derived)
-    if (difference !== undefined)
+    if (difference === undefined) return { ref: this.safeChain.refOf(own) }
+    if (!this.adopting)
       throw criticalError(
         'DERIVE_INCONSISTENT',
         `block ${derived.number}: the sequencer's block ${own.hash} is not the one L1 derives (${difference})`,
       )
-    return { ref: this.safeChain.refOf(own) }
+    await this.rewindTo(derived, difference)
+    const built = await this.build(derived.attributes)
+    return { ref: this.safeChain.refOf(built.block), depositOnly: built.depositsOnly }
+  }
+
+  /** L1 overruled the sequencer's blocks from `derived.number` on: drop them (see the file comment). */
+  private async rewindTo(derived: DerivedBlock, difference: string): Promise<void> {
+    const result = await rewindChain(this.opened, derived.number - 1n, { requeue: true })
+    if (result.head.hash !== derived.parentHash)
+      throw criticalError(
+        'DERIVE_INCONSISTENT',
+        `block ${derived.number}: L1 derives it on parent ${derived.parentHash}, the sequencer's block ${result.head.header.number} is ${result.head.hash}`,
+      )
+    this.logger.error(
+      {
+        alarm: true,
+        reason: difference,
+        rewoundTo: { number: result.head.header.number.toString(), hash: result.head.hash },
+        dropped: result.dropped.map((block) => ({ number: block.number.toString(), hash: block.hash, txs: block.transactions })),
+        requeuedTransactions: result.userTransactions.length,
+      },
+      `L1 overruled sequencer blocks ${result.dropped[0]?.number}–${result.dropped.at(-1)?.number} (their batches never landed within the sequencing window): rewound to block ${result.head.header.number}; their user transactions go back to the pool`,
+    )
   }
 
   /** The sequencer's blocks stay as they are; only the safe head moved back (derivation re-checks them). */

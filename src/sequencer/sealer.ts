@@ -11,6 +11,7 @@ import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import type { EncodedStateWitness } from '../execution/merkleizer/thread.ts'
 import type { BlockAccess } from '../primitives/block-access.ts'
 import { joinEncodedWitness } from '../stateless/index.ts'
+import { reverseDiffOps } from '../storage/chain-rewind.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 import type { SequencerMetrics } from './metrics.ts'
 
@@ -144,6 +145,7 @@ export class Sealer {
       ...(await stateStore.diffOps(diff)),
       ...wal.truncateOps(first, block.miniBlocks.length),
       ...artifacts.sealOps(block.number, { witness, encodedDiff: recorded.encodedDiff }),
+      ...(await reverseDiffOps(this.opened, block.number, diff)),
     ]
     await db.write(ops, true)
     chain.addSealedBlock(sealed)

@@ -1,6 +1,7 @@
 import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { NodeError } from '../primitives/errors.ts'
 import type { FlatState } from './flat-state.ts'
+import { reverseDiff } from './reverse-diff.ts'
 import type { StateReader } from './state-reader.ts'
 
 const EMPTY = new Uint8Array(0)
@@ -97,6 +98,29 @@ export class StateHistory {
     }
     for (const [slot, value] of slots) if (value.length === 0) slots.delete(slot)
     return slots
+  }
+
+  /**
+   * The reverse diff of block `blockNumber` whose (merged) diff is `diff`, read from the state before it:
+   * the live state while the block is not applied yet (a derived block, built then applied), else the
+   * retained history (the sequencer's seal, which runs after the block's mini-blocks were applied).
+   */
+  reverseDiff(blockNumber: bigint, diff: StateDiff): StateDiff {
+    const parent = blockNumber - 1n
+    return reverseDiff({ reader: this.at(parent), storageOf: (address) => this.storageAt(parent, address) }, diff)
+  }
+
+  /**
+   * The chain was rewound to block `to`: `reverse` (the folded reverse diffs of the blocks after it)
+   * takes the live state back to `to`'s, and those blocks' undo records go. Pinned readers keep what
+   * they saw, as for any other write.
+   */
+  rewind(to: bigint, reverse: StateDiff): void {
+    for (const pin of this.pins) recordOverwrites(pin, this.live, reverse)
+    this.live.apply(reverse)
+    for (const number of this.undos.keys()) if (number > to) this.undos.delete(number)
+    this.newestBlock = to
+    if (this.oldestRetained > to) this.oldestRetained = to
   }
 
   /** How many pins are held (a leak shows here). */

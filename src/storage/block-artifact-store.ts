@@ -9,6 +9,12 @@ import type { BatchOp, NodeDb } from './db.ts'
 const VERIFIED_KEY = new TextEncoder().encode('verified')
 
 /**
+ * Blocks a rewind can undo by default (`--state.rewind-depth`): ~3 h of 1 s blocks, the artifacts' window; the dev
+ * chain's sequencing window is 40 L1 blocks of 2 s (80 L2 blocks). OP's mainnet window (3,600 L1 blocks, 12 h) needs 43,200.
+ */
+export const DEFAULT_REWIND_DEPTH = 10_000n
+
+/**
  * Per-block artifacts a sequencer keeps for others over a recent window: the block's state witness
  * (replicas verify with it; `debug_executionWitness` serves it) and its merged state diff (replicas
  * catching up apply it instead of replaying mini-blocks). Both are large next to a block, so they are
@@ -18,7 +24,40 @@ export class BlockArtifactStore {
   constructor(
     private readonly db: NodeDb,
     private readonly retainBlocks: bigint,
+    /** How many recent blocks keep their reverse diff (how deep `rewindChain` can go). */
+    readonly rewindDepth: bigint = DEFAULT_REWIND_DEPTH,
   ) {}
+
+  /**
+   * Stores block `number`'s reverse diff (the prior value of everything it changed; see
+   * `state/reverse-diff.ts`) in the block's own seal batch, and drops the one that left the window.
+   */
+  reverseDiffOps(number: bigint, reverse: StateDiff): BatchOp[] {
+    return this.encodedReverseDiffOps(number, encodeRlp(encodeStateDiff(reverse)))
+  }
+
+  /** `reverseDiffOps` with the reverse diff already RLP-encoded (as `encodeStateDiff` lays it out). */
+  encodedReverseDiffOps(number: bigint, encoded: Uint8Array): BatchOp[] {
+    const ops = [this.db.put('undo', u64(number), encoded)]
+    const expired = number - this.rewindDepth
+    if (expired >= 0n) ops.push(this.db.del('undo', u64(expired)))
+    return ops
+  }
+
+  /** Block `number`'s reverse diff, if it is still kept. */
+  async reverseDiff(number: bigint): Promise<StateDiff | undefined> {
+    const bytes = await this.db.get('undo', u64(number))
+    return bytes === undefined ? undefined : decodeStateDiff(RLP.decode(bytes) as RlpValue)
+  }
+
+  /** Everything kept for block `number`, removed (a rewind dropped the block); the verified mark moves back to `newHead`. */
+  async dropOps(number: bigint, newHead: bigint): Promise<BatchOp[]> {
+    const key = u64(number)
+    const ops = [this.db.del('witnesses', key), this.db.del('diffs', key), this.db.del('undo', key)]
+    const verified = await this.verifiedHead()
+    if (verified !== undefined && verified > newHead) ops.push(this.db.put('meta', VERIFIED_KEY, u64(newHead)))
+    return ops
+  }
 
   /** Stores block `number`'s witness and (RLP-encoded) state diff and drops those that left the window. */
   sealOps(number: bigint, artifacts: { witness: Uint8Array; encodedDiff: Uint8Array }): BatchOp[] {

@@ -83,6 +83,28 @@ export class BlockStore {
     return ops
   }
 
+  /**
+   * Everything `sealOps` wrote for `block`, deleted (the head pointer aside: see `headOps`). The log
+   * index entries are found again from the block's receipts, as `sealOps` made them.
+   */
+  dropOps(block: SealedBlock): BatchOp[] {
+    const key = u64(block.header.number)
+    const ops: BatchOp[] = [
+      this.db.del('headers', key),
+      this.db.del('hashes', hexBytes(block.hash)),
+      this.db.del('bodies', key),
+      this.db.del('receipts', key),
+    ]
+    for (const receipt of block.receipts) ops.push(this.db.del('txs', hexBytes(receipt.transactionHash)))
+    for (const op of logIndexOps(this.db, block.header.number, block.receipts)) ops.push(this.db.del('logs', op.key))
+    return ops
+  }
+
+  /** The head pointer set to block `number` (`hash`). */
+  headOps(number: bigint, hash: Hex): BatchOp[] {
+    return [this.db.put('meta', HEAD_KEY, concat(u64(number), hexBytes(hash)))]
+  }
+
   /** Sealed blocks in the query's range that may hold matching logs; undefined = every block. */
   candidateLogBlocks(query: LogQuery): Promise<bigint[] | undefined> {
     return candidateBlocks(this.db, query)

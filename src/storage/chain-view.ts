@@ -40,6 +40,8 @@ export function lazyTxSource(raw: Uint8Array, decode: (raw: Uint8Array) => L2Tra
 export interface ChainEventMap {
   miniBlock: [block: MiniBlock, txs: readonly TxSource[]]
   block: [block: SealedBlock]
+  /** The chain was rewound: `head` is the new head, the blocks after it are gone (see `storage/chain-rewind.ts`). */
+  rewind: [head: SealedBlock]
 }
 
 /** How many sealed blocks stay decoded in memory for RPC (the rest are read from LevelDB). */
@@ -140,6 +142,26 @@ export class ChainView {
     this.sealedHead = block
     this.remember(block)
     this.events.emit('block', block)
+  }
+
+  /**
+   * The stores were rewound to `head` (`rewindChain`): the view forgets the blocks after it and any
+   * unsealed mini-blocks (they were built on the dropped blocks), and serves `head` as the newest block.
+   */
+  rewindTo(head: SealedBlock): void {
+    const number = head.header.number
+    for (const [n, block] of this.recent) {
+      if (n <= number) continue
+      this.recent.delete(n)
+      this.recentByHash.delete(block.hash)
+    }
+    this.pendingMiniBlocks = []
+    this.pendingTxs.clear()
+    this.tip = undefined
+    if (this.frozen !== undefined && this.frozen.header.number > number) this.frozen = head
+    this.sealedHead = head
+    this.remember(head)
+    this.events.emit('rewind', head)
   }
 
   private remember(block: SealedBlock): void {

@@ -24,6 +24,7 @@ export const STORES = [
   'witnesses',
   'diffs',
   'pool',
+  'undo',
 ] as const
 export type StoreName = (typeof STORES)[number]
 

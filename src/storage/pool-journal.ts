@@ -1,7 +1,7 @@
 import { RLP } from '@ethereumjs/rlp'
 import { asBytes, asList, encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
-import { u64 } from '../primitives/u64.ts'
-import type { NodeDb } from './db.ts'
+import { readU64, u64 } from '../primitives/u64.ts'
+import type { BatchOp, NodeDb } from './db.ts'
 
 /**
  * The transactions the pool accepted, on disk: a hash returned by `eth_sendRawTransaction` is a
@@ -45,6 +45,20 @@ export class PoolJournal {
     for await (const [key] of this.db.range('pool', u64(0n), u64(this.nextSeq - BigInt(keep.length))))
       stale.push(this.db.del('pool', Uint8Array.from(key)))
     await this.db.write([...stale, ...keep], false)
+  }
+
+  /**
+   * A journal entry holding `raws`, as ops for a caller's own batch (a rewind re-queues the dropped
+   * blocks' transactions in the batch that drops them), keyed after every entry on disk.
+   */
+  async appendOps(raws: readonly Uint8Array[]): Promise<BatchOp[]> {
+    if (raws.length === 0) return []
+    await this.flush
+    for await (const key of this.db.store('pool').keys({ reverse: true, limit: 1 })) {
+      const seq = readU64(key)
+      if (seq >= this.nextSeq) this.nextSeq = seq + 1n
+    }
+    return [this.db.put('pool', u64(this.nextSeq++), encodeRlp([...raws]))]
   }
 
   /** Every journaled transaction, oldest entry first; the next appends go after them. */

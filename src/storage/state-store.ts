@@ -11,14 +11,17 @@ import {
   type RlpValue,
   unpaddedBytes,
 } from '../primitives/rlp-fields.ts'
-import type { Hex, StateDiff } from '../primitives/state-diff.ts'
+import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { FlatState } from '../state/flat-state.ts'
+import { reverseDiff } from '../state/reverse-diff.ts'
+import type { StateReader } from '../state/state-reader.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
 
 const ACCOUNT = 0x61 // 'a' + address → RLP([nonce, balance, codeHash])
 const SLOT = 0x73 // 's' + address + slot → value
 const CODE = 0x63 // 'c' + codeHash → code
 const ACCOUNTS_PER_TURN = 4096
+const EMPTY = new Uint8Array(0)
 
 /**
  * The durable flat state: the state as of the last sealed EVM block. Mini-blocks after it live in
@@ -55,6 +58,39 @@ export class StateStore {
     return ops
   }
 
+  /**
+   * The reverse of `diff` (see `state/reverse-diff.ts`) read from the stored state, which must be the
+   * state before it: the slow path, for a block whose parent state the in-memory history no longer holds.
+   */
+  async reverseDiff(diff: StateDiff): Promise<StateDiff> {
+    const accounts = new Map<Hex, AccountState | undefined>()
+    const slots = new Map<Hex, Map<Hex, Uint8Array>>()
+    const full = new Map<Hex, Map<Hex, Uint8Array>>()
+    for (const [address, change] of diff.accounts) {
+      const addr = hexBytes(address)
+      const stored = await this.db.get('state', key(ACCOUNT, addr))
+      accounts.set(address, stored === undefined ? undefined : decodeAccount(stored))
+      const values = new Map<Hex, Uint8Array>()
+      for (const slot of change.storage.keys())
+        values.set(slot, (await this.db.get('state', key(SLOT, addr, hexBytes(slot)))) ?? EMPTY)
+      slots.set(address, values)
+      if (change.account === null || change.storageCleared) {
+        const all = new Map<Hex, Uint8Array>()
+        const prefix = key(SLOT, addr)
+        for await (const [k, v] of this.db.range('state', prefix, prefixEnd(prefix)))
+          all.set(hex(k.subarray(21)), Uint8Array.from(v))
+        full.set(address, all)
+      }
+    }
+    const reader: StateReader = {
+      getAccount: (address) => accounts.get(address),
+      getStorage: (address, slot) => slots.get(address)?.get(slot) ?? EMPTY,
+      hasStorage: () => false,
+      getCode: () => undefined,
+    }
+    return reverseDiff({ reader, storageOf: (address) => full.get(address) ?? new Map() }, diff)
+  }
+
   async isEmpty(): Promise<boolean> {
     for await (const _ of this.db.range('state', Uint8Array.of(0), Uint8Array.of(0xff))) return false
     return true
@@ -65,15 +101,9 @@ export class StateStore {
     for await (const [k, v] of this.db.range('state', Uint8Array.of(0), Uint8Array.of(0xff))) {
       const value = Uint8Array.from(v)
       switch (k[0]) {
-        case ACCOUNT: {
-          const [nonce, balance, codeHash] = asList(RLP.decode(value) as RlpValue, 3, 'stored account')
-          state.accounts.set(hex(k.subarray(1)), {
-            nonce: bytesToBigInt(asBytes(nonce, 'nonce')),
-            balance: bytesToBigInt(asBytes(balance, 'balance')),
-            codeHash: asBytes(codeHash, 'code hash', 32),
-          })
+        case ACCOUNT:
+          state.accounts.set(hex(k.subarray(1)), decodeAccount(value))
           break
-        }
         case SLOT: {
           const address = hex(k.subarray(1, 21))
           let slots = state.storage.get(address)
@@ -92,6 +122,15 @@ export class StateStore {
       }
     }
     return state
+  }
+}
+
+function decodeAccount(value: Uint8Array): AccountState {
+  const [nonce, balance, codeHash] = asList(RLP.decode(value) as RlpValue, 3, 'stored account')
+  return {
+    nonce: bytesToBigInt(asBytes(nonce, 'nonce')),
+    balance: bytesToBigInt(asBytes(balance, 'balance')),
+    codeHash: asBytes(codeHash, 'code hash', 32),
   }
 }
 

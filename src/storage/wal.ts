@@ -20,6 +20,14 @@ export class MiniBlockWal {
     return ops
   }
 
+  /** Deletes every logged mini-block numbered `from` or later (a rewind drops what was built on the dropped blocks). */
+  async truncateFromOps(from: bigint): Promise<BatchOp[]> {
+    const ops: BatchOp[] = []
+    for await (const [key] of this.db.range('wal', u64(from), u64(0xffffffffffffffffn)))
+      ops.push(this.db.del('wal', Uint8Array.from(key)))
+    return ops
+  }
+
   /** Every logged mini-block in order; a corrupt entry stops recovery loudly rather than skipping data. */
   async readAll(): Promise<MiniBlock[]> {
     const blocks: MiniBlock[] = []

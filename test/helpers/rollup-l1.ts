@@ -23,17 +23,19 @@ export interface RollupL1 {
   batcherArgs(): string[]
 }
 
-export async function startRollupL1(dir: string): Promise<RollupL1> {
+/** `seqWindowSize`: a shorter sequencing window than the dev rollup's 40 L1 blocks, for suites that wait it out. */
+export async function startRollupL1(dir: string, overrides: { seqWindowSize?: bigint } = {}): Promise<RollupL1> {
   const anvil = await startAnvil(['--chain-id', '900', '--block-time', '1'])
   const genesis = devGenesis()
   const config = chainConfigFromGenesis(genesis, 'megaeth-dev')
   const common = createChainCommon(config)
-  const { rollup } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
+  const { rollup: deployed } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
     rpcUrl: anvil.rpcUrl,
     l2ChainId: config.chainId,
     l2GasLimit: config.blockGasLimit,
     l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
   })
+  const rollup: RollupConfig = { ...deployed, ...overrides }
   const rollupPath = join(dir, 'rollup.json')
   const keyPath = join(dir, 'batcher.key')
   await writeFile(rollupPath, JSON.stringify(rollupConfigToJson(rollup)))
