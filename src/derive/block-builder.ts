@@ -13,9 +13,14 @@ import { buildHeader, nextBaseFee, orBlooms } from '../chain/header.ts'
 import { attributesTransactions, type L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 import { encodeConsensusReceipt } from '../chain/receipt.ts'
 import type { BlockEnv } from '../execution/block-env.ts'
-import { executeBlockBody, InvalidBlockTransactionError, type ExecutedBlock } from '../execution/block-execution.ts'
+import {
+  type BodyTransaction,
+  executeBlockBody,
+  InvalidBlockTransactionError,
+  type ExecutedBlock,
+} from '../execution/block-execution.ts'
 import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
-import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
+import type { BatchTx, MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { storedContents } from '../storage/block-store.ts'
@@ -34,6 +39,11 @@ export interface BlockBuilderModules {
   common: Common
   /** Decodes a block body's transactions, deposits included. */
   decode: (raw: Uint8Array) => L2Transaction
+  /**
+   * The sequenced transactions decoded and sender-recovered elsewhere (`TxPrefetcher.take`), one entry
+   * per raw; `undefined` entries (and all of them without this) are decoded with `decode`.
+   */
+  prepared?: (raws: readonly Uint8Array[]) => Promise<ReadonlyArray<BatchTx | undefined>>
 }
 
 export interface BuiltBlock {
@@ -69,16 +79,23 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     parentBeaconBlockRoot: new Uint8Array(32),
   }
   let raws = attributesTransactions(attributes)
+  const depositCount = attributes.deposits.length
+  const prepared = modules.prepared === undefined ? [] : await modules.prepared(attributes.transactions)
+  // In body order, as before: a transaction that does not decode throws here just as it did without
+  // the prepared ones (the fast decoder accepts nothing ethereumjs' constructor refuses).
+  const body: BodyTransaction[] = raws.map(
+    (raw, i) => (i >= depositCount ? prepared[i - depositCount] : undefined) ?? modules.decode(raw),
+  )
   let depositsOnly = false
   let executed: ExecutedBlock
   try {
-    executed = await executeBlockBody(executor, env, raws.map(modules.decode))
+    executed = await executeBlockBody(executor, env, body)
   } catch (error) {
     if (!(error instanceof InvalidBlockTransactionError)) throw error
     // Nothing of the failed attempt reaches the state: its writes are taken and dropped.
     executor.takeDiff()
     depositsOnly = true
-    raws = raws.slice(0, attributes.deposits.length)
+    raws = raws.slice(0, depositCount)
     executed = await executeBlockBody(executor, env, raws.map(modules.decode))
   }
   const stateRoot = await opened.merkleizer.applyDiff(executed.diff)
