@@ -44,6 +44,31 @@ export interface BlockBuilderModules {
    * per raw; `undefined` entries (and all of them without this) are decoded with `decode`.
    */
   prepared?: (raws: readonly Uint8Array[]) => Promise<ReadonlyArray<BatchTx | undefined>>
+  /**
+   * Whether this block's commit is fsynced (default: every one). Each block is one atomic batch either
+   * way; see `fsyncAtMostEvery`.
+   */
+  fsync?: () => boolean
+}
+
+/**
+ * An fsync policy for a consumer that builds every derived block: the first commit after `ms` have
+ * passed since the last fsync is fsynced, the others are not. A derived block is re-derivable from L1,
+ * so its durability needs are weaker than a preconfirmation's: a power loss (not a process crash: the
+ * OS still holds the writes) can take the blocks of the last `ms`, and since every block commits in one
+ * atomic batch, the datadir reopens at an earlier, consistent head, from which the replica derives them
+ * again, identical. One fsync per block cost more than executing a block of transfers under disk
+ * contention. Unsynced LevelDB writes reach the disk with the next synced one, or with the OS's
+ * writeback.
+ */
+export function fsyncAtMostEvery(ms: number, now: () => number = () => performance.now()): () => boolean {
+  let last = Number.NEGATIVE_INFINITY
+  return () => {
+    const t = now()
+    if (t - last < ms) return false
+    last = t
+    return true
+  }
 }
 
 export interface BuiltBlock {
@@ -136,7 +161,7 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
       ...(await stateStore.diffOps(executed.diff)),
       ...artifacts.diffOps(env.number, executed.diff),
     ],
-    true,
+    modules.fsync?.() ?? true,
   )
   chain.state.apply(env.number, executed.diff)
   chain.addSealedBlock(block)

@@ -22,11 +22,17 @@ import { IngestPool } from '../sequencer/ingest/index.ts'
 import type { Service } from './services.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
 import { SequentialMiniBlockExecutor } from '../execution/parallel/index.ts'
-import { buildDerivedBlock, type BuiltBlock, type DerivedChain } from '../derive/block-builder.ts'
+import { buildDerivedBlock, type BuiltBlock, type DerivedChain, fsyncAtMostEvery } from '../derive/block-builder.ts'
 import { ChainSafeChain } from '../derive/chain-safe-chain.ts'
 import { DerivationDriver, type DerivedBlockConsumer } from '../derive/driver.ts'
 import { anvilBlobSource, beaconBlobSource, createDerivationMetrics, DerivationPipeline, ViemL1Reader } from '../derive/index.ts'
 import type { L1Services } from './l1-services.ts'
+
+/**
+ * A consumer that builds every derived block fsyncs at most this often (`fsyncAtMostEvery`): a power
+ * loss costs at most this much re-derivation, never consistency.
+ */
+const DERIVED_FSYNC_MS = 1000
 
 /** Polling when L1 has nothing new, and the longest backoff while it fails. */
 const DRIVER_OPTIONS = { pollMs: 500, maxBackoffMs: 10_000 }
@@ -120,7 +126,9 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     config,
     common,
     decode: (raw: Uint8Array) => decodeL2Transaction(raw, txOptions),
-    ...(prefetcher === undefined ? {} : { prepared: (raws: readonly Uint8Array[]) => prefetcher.take(raws) }),
+    ...(prefetcher === undefined
+      ? {}
+      : { prepared: (raws: readonly Uint8Array[]) => prefetcher.take(raws), fsync: fsyncAtMostEvery(DERIVED_FSYNC_MS) }),
   }
   const build = (attributes: L2BlockAttributes): Promise<BuiltBlock> => buildDerivedBlock(modules, attributes)
   const driver = new DerivationDriver(

@@ -22,7 +22,7 @@ import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import type { L1Origin } from '../../src/chain/l1-origin.ts'
 import { blockAttributes } from '../../src/chain/l2-block-attributes.ts'
 import { decodeL2Transaction } from '../../src/chain/l2-transaction.ts'
-import { buildDerivedBlock, type BlockBuilderModules, type BuiltBlock } from '../../src/derive/block-builder.ts'
+import { buildDerivedBlock, type BlockBuilderModules, type BuiltBlock, fsyncAtMostEvery } from '../../src/derive/block-builder.ts'
 import { TxPrefetcher } from '../../src/derive/tx-prefetch.ts'
 import { SequentialExecutor } from '../../src/execution/executor.ts'
 import { type BatchTx, SequentialMiniBlockExecutor } from '../../src/execution/parallel/index.ts'
@@ -254,5 +254,18 @@ describe('derived blocks: transactions prepared by decode workers ahead of execu
       await fast.opened.close()
       await slow.opened.close()
     }
+  })
+})
+
+describe('fsyncAtMostEvery', () => {
+  it('fsyncs the first commit, then the first one after each interval', () => {
+    let now = 0
+    const fsync = fsyncAtMostEvery(1000, () => now)
+    const answers: boolean[] = []
+    for (const t of [0, 10, 999, 1000, 1500, 1999, 2000, 5000]) {
+      now = t
+      answers.push(fsync())
+    }
+    assert.deepEqual(answers, [true, false, false, true, false, false, true, true])
   })
 })
