@@ -33,7 +33,7 @@ import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from './node/bootstrap.ts'
-import { Services, type Service } from './node/services.ts'
+import { Services } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
 import { createBatcher } from './node/batcher.ts'
@@ -185,7 +185,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   })
   // Stopping it finishes the mini-block in progress and seals it before the database closes.
   await services.start('sequencer', sequencer)
-  if (derivation !== undefined) await services.start('derivation', derivationService(derivation.driver))
+  if (derivation !== undefined) await services.start('derivation', derivation.service)
   if (base.l1?.batcherKey !== undefined && derivation !== undefined) {
     batcher = createBatcher({
       l1: base.l1,
@@ -281,9 +281,10 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     metrics,
     start: opened.chain.head.header.number,
     verifyBlobs: true,
+    prepareTxs: true,
     consumer: ({ safeChain, build }) => new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' })),
   })
-  await services.start('derivation', derivationService(derivation.driver))
+  await services.start('derivation', derivation.service)
   let rpcUrl = ''
   const info = () => ({
     role: options.role,
@@ -333,10 +334,6 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
 const BATCHER_DRAIN_MS = 15_000
 
 /** The derivation driver as a service: stopped before the chain it writes is closed. */
-function derivationService(driver: DerivationDriver): Service {
-  return { start: () => driver.start(), stop: () => driver.stop() }
-}
-
 /** `base` with derivation's safe and finalized heads for `optimism_syncStatus` (genesis without derivation). */
 function withSafeHead(base: NodeBase, driver: DerivationDriver | undefined): NodeBase {
   return driver === undefined || base.l1 === undefined ? base : { ...base, l1: { ...base.l1, safeHead: driver } }

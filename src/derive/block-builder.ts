@@ -13,9 +13,14 @@ import { buildHeader, nextBaseFee, orBlooms } from '../chain/header.ts'
 import { attributesTransactions, type L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 import { encodeConsensusReceipt } from '../chain/receipt.ts'
 import type { BlockEnv } from '../execution/block-env.ts'
-import { executeBlockBody, InvalidBlockTransactionError, type ExecutedBlock } from '../execution/block-execution.ts'
+import {
+  type BodyTransaction,
+  executeBlockBody,
+  InvalidBlockTransactionError,
+  type ExecutedBlock,
+} from '../execution/block-execution.ts'
 import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
-import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
+import type { BatchTx, MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { Hex } from '../primitives/state-diff.ts'
 import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { storedContents } from '../storage/block-store.ts'
@@ -35,6 +40,36 @@ export interface BlockBuilderModules {
   common: Common
   /** Decodes a block body's transactions, deposits included. */
   decode: (raw: Uint8Array) => L2Transaction
+  /**
+   * The sequenced transactions decoded and sender-recovered elsewhere (`TxPrefetcher.take`), one entry
+   * per raw; `undefined` entries (and all of them without this) are decoded with `decode`.
+   */
+  prepared?: (raws: readonly Uint8Array[]) => Promise<ReadonlyArray<BatchTx | undefined>>
+  /**
+   * Whether this block's commit is fsynced (default: every one). Each block is one atomic batch either
+   * way; see `fsyncAtMostEvery`.
+   */
+  fsync?: () => boolean
+}
+
+/**
+ * An fsync policy for a consumer that builds every derived block: the first commit after `ms` have
+ * passed since the last fsync is fsynced, the others are not. A derived block is re-derivable from L1,
+ * so its durability needs are weaker than a preconfirmation's: a power loss (not a process crash: the
+ * OS still holds the writes) can take the blocks of the last `ms`, and since every block commits in one
+ * atomic batch, the datadir reopens at an earlier, consistent head, from which the replica derives them
+ * again, identical. One fsync per block cost more than executing a block of transfers under disk
+ * contention. Unsynced LevelDB writes reach the disk with the next synced one, or with the OS's
+ * writeback.
+ */
+export function fsyncAtMostEvery(ms: number, now: () => number = () => performance.now()): () => boolean {
+  let last = Number.NEGATIVE_INFINITY
+  return () => {
+    const t = now()
+    if (t - last < ms) return false
+    last = t
+    return true
+  }
 }
 
 export interface BuiltBlock {
@@ -70,16 +105,23 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     parentBeaconBlockRoot: new Uint8Array(32),
   }
   let raws = attributesTransactions(attributes)
+  const depositCount = attributes.deposits.length
+  const prepared = modules.prepared === undefined ? [] : await modules.prepared(attributes.transactions)
+  // In body order, as before: a transaction that does not decode throws here just as it did without
+  // the prepared ones (the fast decoder accepts nothing ethereumjs' constructor refuses).
+  const body: BodyTransaction[] = raws.map(
+    (raw, i) => (i >= depositCount ? prepared[i - depositCount] : undefined) ?? modules.decode(raw),
+  )
   let depositsOnly = false
   let executed: ExecutedBlock
   try {
-    executed = await executeBlockBody(executor, env, raws.map(modules.decode))
+    executed = await executeBlockBody(executor, env, body)
   } catch (error) {
     if (!(error instanceof InvalidBlockTransactionError)) throw error
     // Nothing of the failed attempt reaches the state: its writes are taken and dropped.
     executor.takeDiff()
     depositsOnly = true
-    raws = raws.slice(0, attributes.deposits.length)
+    raws = raws.slice(0, depositCount)
     executed = await executeBlockBody(executor, env, raws.map(modules.decode))
   }
   const stateRoot = await opened.merkleizer.applyDiff(executed.diff)
@@ -121,7 +163,7 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
       ...artifacts.diffOps(env.number, executed.diff),
       ...(await reverseDiffOps(opened, env.number, executed.diff)),
     ],
-    true,
+    modules.fsync?.() ?? true,
   )
   chain.state.apply(env.number, executed.diff)
   chain.addSealedBlock(block)

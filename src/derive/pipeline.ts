@@ -19,6 +19,7 @@ import type { Logger } from 'pino'
 import type { BlockId, L1BlockRef, L1Origin } from '../chain/l1-origin.ts'
 import type { L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 import type { RollupConfig } from '../chain/rollup-config.ts'
+import type { Batch } from '../da/batch.ts'
 import { batchAttributes } from './attributes.ts'
 import { BatchStage, type BatchSource } from './batch-stage.ts'
 import { ChannelAssembler } from './channel-assembler.ts'
@@ -43,6 +44,12 @@ export interface DerivationModules {
   readonly safe: SafeChain
   readonly logger: Logger
   readonly metrics?: DerivationMetrics | undefined
+  /**
+   * Told the sequenced transactions of each batch as it is read from its channel, before its blocks are
+   * derived (a span batch: all its blocks' at once): the consumer can start decoding them
+   * (`TxPrefetcher`). The arrays are the ones the derived blocks' attributes carry.
+   */
+  readonly onBatchRead?: ((transactions: readonly Uint8Array[]) => void) | undefined
 }
 
 /** What `advanceSafeHead` may be told about how the consumer applied a derived block. */
@@ -57,6 +64,11 @@ export interface AdvanceOptions {
 /** Holocene's replacement for attributes whose block is invalid: the same block with its deposits only. */
 export function depositOnlyAttributes(attributes: L2BlockAttributes): L2BlockAttributes {
   return { ...attributes, transactions: [] }
+}
+
+/** A batch's sequenced transactions, every block's of a span batch, in order. */
+function batchTransactions(batch: Batch): readonly Uint8Array[] {
+  return batch.type === 'singular' ? batch.batch.transactions : batch.batch.blocks.flatMap((block) => block.transactions)
 }
 
 interface DerivedRecord {
@@ -99,11 +111,16 @@ export class DerivationPipeline {
     this.reader = new ChannelReader(this.rollup, this.logger, this.metrics)
     this.batches = new BatchStage(this.rollup, this.logger, this.metrics)
     const { traversal, retrieval, assembler, reader } = this
+    const onBatchRead = modules.onBatchRead
     this.source = {
       get origin() {
         return traversal.current
       },
-      next: () => reader.next(() => assembler.next(() => retrieval.next(), traversal.current.number)),
+      next: () => {
+        const batch = reader.next(() => assembler.next(() => retrieval.next(), traversal.current.number))
+        if (batch !== undefined && onBatchRead !== undefined) onBatchRead(batchTransactions(batch))
+        return batch
+      },
       flushChannel: () => reader.flush(),
     }
   }

@@ -39,6 +39,17 @@ export function blockEnvFromHeader(header: BlockHeader): BlockEnv {
 }
 
 /**
+ * A body transaction: decoded here (`L2Transaction`), or already prepared as a batch item (a sequenced
+ * transaction decoded and sender-recovered elsewhere, e.g. by decode workers ahead of execution).
+ */
+export type BodyTransaction = L2Transaction | BatchTx
+
+function isPrepared(item: BodyTransaction): item is BatchTx {
+  // Neither an ethereumjs transaction nor a `DepositTx` has a `sender` property; a `BatchTx` always has.
+  return typeof (item as Partial<BatchTx>).sender === 'string'
+}
+
+/**
  * Executes a whole block's body as the sequencer executes its mini-blocks: the start-of-block system calls,
  * the OP deposits the body opens with (always included), every other transaction in order (each must
  * be includable), then withdrawals. Shared by the block-test runner and the stateless verifier so both
@@ -47,21 +58,21 @@ export function blockEnvFromHeader(header: BlockHeader): BlockEnv {
 export async function executeBlockBody(
   executor: MiniBlockExecutor,
   env: BlockEnv,
-  transactions: readonly L2Transaction[],
+  transactions: readonly BodyTransaction[],
   options: { block?: Block; withdrawals?: readonly Withdrawal[] } = {},
 ): Promise<ExecutedBlock> {
   const cursor: BlockCursor = { gasUsed: 0n, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
   executor.setBlockEnv(env, options.block)
   await executor.applySystemCalls(env)
   const deposits: DepositTransaction[] = []
-  const sequenced: TypedTransaction[] = []
+  const sequenced: Array<TypedTransaction | BatchTx> = []
   for (const [i, tx] of transactions.entries()) {
-    if (!isDepositTx(tx)) sequenced.push(tx)
+    if (isPrepared(tx) || !isDepositTx(tx)) sequenced.push(tx)
     else if (sequenced.length > 0) throw new InvalidBlockTransactionError(i, 'deposit after a non-deposit transaction')
     else deposits.push(tx.fields)
   }
   const receipts: TxReceipt[] = deposits.length === 0 ? [] : await executor.applyDeposits(deposits, cursor)
-  const batch: BatchTx[] = sequenced.map((tx, i) => ({ tx, sender: senderOf(tx, deposits.length + i) }))
+  const batch: BatchTx[] = sequenced.map((tx, i) => (isPrepared(tx) ? tx : { tx, sender: senderOf(tx, deposits.length + i) }))
   const outcomes = await executor.executeBatch(batch, cursor)
   for (let i = 0; i < batch.length; i++) {
     const outcome = outcomes[i]

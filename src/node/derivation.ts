@@ -3,6 +3,10 @@
  * the dev anvil, which serves them), the node's chain as the safe chain, a driver feeding the role's
  * consumer, and the block builder the consumers build with. The `safe`/`finalized` tags and
  * `optimism_syncStatus` follow the driver.
+ *
+ * A consumer that builds every block (`prepareTxs`: a `--sync=l1` replica) decodes and recovers the
+ * senders of each batch's transactions in the sequencer's ingest workers as soon as the pipeline reads
+ * the batch, ahead of execution, and executes plain transfers natively from what the workers decoded.
  */
 import type { Common } from '@ethereumjs/common'
 import { hexToBytes } from '@ethereumjs/util'
@@ -11,13 +15,24 @@ import type { Registry } from 'prom-client'
 import type { ChainConfig } from '../chain/config.ts'
 import type { L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 import { decodeL2Transaction } from '../chain/l2-transaction.ts'
+import { fastTxOptions } from '../execution/validated-tx.ts'
+import type { BatchTx } from '../execution/parallel/index.ts'
+import { TxPrefetcher } from '../derive/tx-prefetch.ts'
+import { IngestPool } from '../sequencer/ingest/index.ts'
+import type { Service } from './services.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
 import { SequentialMiniBlockExecutor } from '../execution/parallel/index.ts'
-import { buildDerivedBlock, type BuiltBlock, type DerivedChain } from '../derive/block-builder.ts'
+import { buildDerivedBlock, type BuiltBlock, type DerivedChain, fsyncAtMostEvery } from '../derive/block-builder.ts'
 import { ChainSafeChain } from '../derive/chain-safe-chain.ts'
 import { DerivationDriver, type DerivedBlockConsumer } from '../derive/driver.ts'
 import { anvilBlobSource, beaconBlobSource, createDerivationMetrics, DerivationPipeline, ViemL1Reader } from '../derive/index.ts'
 import type { L1Services } from './l1-services.ts'
+
+/**
+ * A consumer that builds every derived block fsyncs at most this often (`fsyncAtMostEvery`): a power
+ * loss costs at most this much re-derivation, never consistency.
+ */
+const DERIVED_FSYNC_MS = 1000
 
 /** Polling when L1 has nothing new, and the longest backoff while it fails. */
 const DRIVER_OPTIONS = { pollMs: 500, maxBackoffMs: 10_000 }
@@ -37,6 +52,11 @@ export interface DerivationParams {
    * of its mini-block loop per blob is worse than trusting its own L1 node for its safe head.
    */
   verifyBlobs: boolean
+  /**
+   * Decode and recover senders in worker threads, ahead of execution (a consumer that builds every
+   * derived block). Off for the sequencer, which builds only the rare blocks L1 forced.
+   */
+  prepareTxs?: boolean
   consumer: (parts: {
     safeChain: ChainSafeChain
     build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>
@@ -46,6 +66,17 @@ export interface DerivationParams {
 export interface Derivation {
   driver: DerivationDriver
   safeChain: ChainSafeChain
+  /** Starts the decode workers (if any), then the driver; stops them the other way round. */
+  service: Service
+}
+
+/**
+ * Transactions a block may hold that a transaction pool refuses: the decode workers apply no pool
+ * policy of their own beyond these (anything they still refuse is decoded in place, with the block
+ * rules' verdict). No size limit but the channel's, unprotected legacy transactions allowed.
+ */
+function blockLimits(config: ChainConfig): { blockGasLimit: bigint; maxTxBytes: number; allowUnprotectedTxs: boolean } {
+  return { blockGasLimit: config.blockGasLimit, maxTxBytes: Number.MAX_SAFE_INTEGER, allowUnprotectedTxs: true }
 }
 
 export async function createDerivation(params: DerivationParams): Promise<Derivation> {
@@ -62,6 +93,13 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     const head = await opened.chain.blockByNumber(params.start)
     if (head !== undefined) safeChain.markSafe(params.start, safeChain.refOf(head).l1Origin)
   }
+  const ingest = params.prepareTxs === true ? new IngestPool({ chain: config, limits: blockLimits(config) }) : undefined
+  const prefetcher =
+    ingest === undefined
+      ? undefined
+      : new TxPrefetcher(async (raws) =>
+          (await ingest.decode(raws)).map((outcome): BatchTx | undefined => (outcome.ok ? outcome.tx : undefined)),
+        )
   const pipeline = new DerivationPipeline(
     { confirmations: BigInt(l1.confirmations) },
     {
@@ -70,6 +108,7 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
       safe: safeChain,
       logger: logger.child({ module: 'derivation' }),
       metrics: createDerivationMetrics(params.metrics),
+      ...(prefetcher === undefined ? {} : { onBatchRead: (raws: readonly Uint8Array[]) => prefetcher.prefetch(raws) }),
     },
   )
   // Derived blocks execute on the head state; the sequencer builds them only before it produces.
@@ -78,9 +117,20 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
   const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(common, opened.chain.state.live, blockHash))
-  const txOptions = { common }
-  const build = (attributes: L2BlockAttributes): Promise<BuiltBlock> =>
-    buildDerivedBlock({ opened, executor, config, common, decode: (raw) => decodeL2Transaction(raw, txOptions) }, attributes)
+  // One prepared Common for every transaction (the stateless verifier's choice too): ethereumjs'
+  // constructors otherwise copy the Common and rebuild its params per transaction. Validation is unchanged.
+  const txOptions = fastTxOptions(common)
+  const modules = {
+    opened,
+    executor,
+    config,
+    common,
+    decode: (raw: Uint8Array) => decodeL2Transaction(raw, txOptions),
+    ...(prefetcher === undefined
+      ? {}
+      : { prepared: (raws: readonly Uint8Array[]) => prefetcher.take(raws), fsync: fsyncAtMostEvery(DERIVED_FSYNC_MS) }),
+  }
+  const build = (attributes: L2BlockAttributes): Promise<BuiltBlock> => buildDerivedBlock(modules, attributes)
   const driver = new DerivationDriver(
     DRIVER_OPTIONS,
     {
@@ -92,5 +142,15 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     },
     params.start,
   )
-  return { driver, safeChain }
+  const service: Service = {
+    start: async () => {
+      await ingest?.start()
+      driver.start()
+    },
+    stop: async () => {
+      await driver.stop()
+      await ingest?.stop()
+    },
+  }
+  return { driver, safeChain, service }
 }
