@@ -8,11 +8,10 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from 'viem'
+import { parseEther, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
-import { DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
-import { startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
+import { makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { depositOnL1, startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
 
 interface SyncStatus {
   safe_l2: { number: number }
@@ -56,22 +55,8 @@ test('a deposit the sequencer never saw is forced in after the sequencing window
   )
   await sequencer.stop() // a graceful stop posts the last sealed blocks (the batcher drains)
 
-  const l1Chain = defineChain({
-    id: 900,
-    name: 'l1',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [l1.anvil.rpcUrl] } },
-  })
-  const account = privateKeyToAccount(DEV_KEYS[7]!)
-  const l1Client = createPublicClient({ chain: l1Chain, transport: http(l1.anvil.rpcUrl) })
-  const wallet = createWalletClient({ account, chain: l1Chain, transport: http(l1.anvil.rpcUrl) }).extend(walletActionsL1())
   const recipient = privateKeyToAccount(`0x${'24'.repeat(32)}`).address
-  const hash = await wallet.depositTransaction({
-    portalAddress: l1.rollup.depositContractAddress,
-    request: { to: recipient, mint: parseEther('2'), value: parseEther('1'), gas: 100_000n },
-  })
-  const [l2Hash] = getL2TransactionHashes(await l1Client.waitForTransactionReceipt({ hash }))
-  assert.ok(l2Hash !== undefined)
+  const { l2Hash } = await depositOnL1(l1, 7, recipient)
   // Past the window: every epoch up to the deposit's must now be derived without batches.
   await rpc(l1.anvil.rpcUrl, 'anvil_mine', [`0x${(l1.rollup.seqWindowSize + 5n).toString(16)}`])
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
-import { startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
+import { assertSameBlocks, startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
 
 interface SyncStatus {
   safe_l2: { number: number }
@@ -51,13 +51,6 @@ test('the sequencer and an L1-derived replica ride out an L1 reorg and keep one 
     90_000,
     250,
   )
-  for (let n = 1n; n <= target; n++) {
-    const tag = `0x${n.toString(16)}`
-    const [ours, theirs] = await Promise.all([
-      rpc<{ hash: Hex }>(sequencer.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
-      rpc<{ hash: Hex }>(replica.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
-    ])
-    assert.equal(theirs.hash, ours.hash, `block ${n}`)
-  }
+  await assertSameBlocks(sequencer.rpcUrl, replica.rpcUrl, target)
   for (const node of [sequencer, replica]) assert.ok(!node.logs().stdout.includes('DERIVATION STOPPED'), 'no derivation alarm')
 })

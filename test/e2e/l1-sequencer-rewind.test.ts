@@ -8,11 +8,10 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Hex } from 'viem'
+import { createWalletClient, defineChain, http, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
 import { DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
-import { startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
+import { depositOnL1, startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
 
 interface RpcReceipt {
   blockNumber: Hex
@@ -70,26 +69,11 @@ test('a sequencer whose unbatched blocks L1 replaced rewinds to L1, adopts its b
   const dropped = await rpc<{ hash: Hex }>(sequencer.rpcUrl, 'eth_getBlockByNumber', [preconfirmed.blockNumber, false])
   await sequencer.kill9()
 
-  const l1Chain = defineChain({
-    id: 900,
-    name: 'l1',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [l1.anvil.rpcUrl] } },
-  })
-  const account = privateKeyToAccount(DEV_KEYS[7]!)
-  const l1Client = createPublicClient({ chain: l1Chain, transport: http(l1.anvil.rpcUrl) })
-  const wallet = createWalletClient({ account, chain: l1Chain, transport: http(l1.anvil.rpcUrl) }).extend(walletActionsL1())
   const recipient = privateKeyToAccount(`0x${'25'.repeat(32)}`).address
-  const hash = await wallet.depositTransaction({
-    portalAddress: l1.rollup.depositContractAddress,
-    request: { to: recipient, mint: parseEther('2'), value: parseEther('1'), gas: 100_000n },
-  })
-  const [deposit] = getL2TransactionHashes(await l1Client.waitForTransactionReceipt({ hash }))
-  assert.ok(deposit !== undefined)
-  const depositBlock = (await l1Client.getTransactionReceipt({ hash })).blockNumber
+  const { l1Block: depositBlock, l2Hash: deposit } = await depositOnL1(l1, 7, recipient)
   await waitFor(
     'L1 past the sequencing window of the deposit',
-    async () => (await l1Client.getBlockNumber()) > depositBlock + l1.rollup.seqWindowSize + 2n,
+    async () => BigInt(await rpc<Hex>(l1.anvil.rpcUrl, 'eth_blockNumber')) > depositBlock + l1.rollup.seqWindowSize + 2n,
     60_000,
     500,
   )

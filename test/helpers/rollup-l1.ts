@@ -3,16 +3,19 @@
  * deploys it: for suites that must keep L1 running while the sequencer is down or L1 misbehaves. Nodes
  * join it with `l1Args` (the rollup.json and the batcher key are written into the test's directory).
  */
+import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createPublicClient, http } from 'viem'
+import { type Address, createPublicClient, createWalletClient, defineChain, type Hex, http, parseEther } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { rollupConfigToJson, type RollupConfig } from '../../src/chain/rollup-config.ts'
 import { genesisHash } from '../../src/node/bootstrap.ts'
 import { deployDevRollup } from '../../src/node/dev-l1.ts'
 import { anchoredDevGenesis } from '../../src/node/l1-services.ts'
-import { DEV_KEYS, startAnvil, type AnvilHandle } from './node-process.ts'
+import { DEV_KEYS, rpc, startAnvil, type AnvilHandle } from './node-process.ts'
 
 export interface RollupL1 {
   anvil: AnvilHandle
@@ -50,5 +53,42 @@ export async function startRollupL1(dir: string, overrides: { seqWindowSize?: bi
       '--l1.poll-interval=200',
     ],
     batcherArgs: () => [`--batcher.key-file=${keyPath}`, '--batcher.data-availability-type=calldata'],
+  }
+}
+
+/**
+ * A user deposit made with viem's op-stack `depositTransaction` on `l1` from dev key `keyIndex`: mints
+ * 2 ETH on L2 and sends 1 ETH of it to `recipient`. Returns the L1 receipt's block and the deposit's L2
+ * transaction hash.
+ */
+export async function depositOnL1(l1: RollupL1, keyIndex: number, recipient: Address): Promise<{ l1Block: bigint; l2Hash: Hex }> {
+  const chain = defineChain({
+    id: Number(l1.rollup.l1ChainId),
+    name: 'l1',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [l1.anvil.rpcUrl] } },
+  })
+  const client = createPublicClient({ chain, transport: http(l1.anvil.rpcUrl) })
+  const account = privateKeyToAccount(DEV_KEYS[keyIndex]!)
+  const wallet = createWalletClient({ account, chain, transport: http(l1.anvil.rpcUrl) }).extend(walletActionsL1())
+  const hash = await wallet.depositTransaction({
+    portalAddress: l1.rollup.depositContractAddress,
+    request: { to: recipient, mint: parseEther('2'), value: parseEther('1'), gas: 100_000n },
+  })
+  const receipt = await client.waitForTransactionReceipt({ hash })
+  const [l2Hash] = getL2TransactionHashes(receipt)
+  assert.ok(l2Hash !== undefined, 'the L1 receipt carries a deposit')
+  return { l1Block: receipt.blockNumber, l2Hash }
+}
+
+/** Asserts that two nodes hold the same blocks 1…`through` (by hash). */
+export async function assertSameBlocks(a: string, b: string, through: bigint): Promise<void> {
+  for (let n = 1n; n <= through; n++) {
+    const tag = `0x${n.toString(16)}`
+    const [ours, theirs] = await Promise.all([
+      rpc<{ hash: Hex }>(a, 'eth_getBlockByNumber', [tag, false]),
+      rpc<{ hash: Hex }>(b, 'eth_getBlockByNumber', [tag, false]),
+    ])
+    assert.equal(theirs.hash, ours.hash, `block ${n}`)
   }
 }
