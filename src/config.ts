@@ -50,7 +50,7 @@ export const FLAGS: Record<string, FlagSpec> = {
     apply: (o, v, f) => (o.stateHistoryBlocks = int(v, f, 1)),
   },
   'state.rewind-depth': {
-    help: 'recent blocks whose reverse diff is kept on disk: how far the chain can rewind when L1 overrules it (default 10000)',
+    help: 'recent blocks whose reverse diff is kept on disk: how far the chain can rewind when L1 overrules it',
     apply: (o, v, f) => (o.stateRewindDepth = int(v, f, 1)),
   },
   dev: {
@@ -219,7 +219,7 @@ export const FLAGS: Record<string, FlagSpec> = {
 
 /** --help's sections, by role; every flag is in exactly one (a unit test checks). */
 export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[] = [
-  { title: 'common', flags: ['role', 'datadir', 'genesis', 'state.history', 'log.level', 'log.format'] },
+  { title: 'common', flags: ['role', 'datadir', 'genesis', 'state.history', 'state.rewind-depth', 'log.level', 'log.format'] },
   {
     title: 'sequencer',
     flags: ['sequencer.key-file', 'sequencer.address', 'miniblock-ms', 'block-ms', 'executor', 'workers', 'ingest-workers'],
@@ -269,6 +269,7 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
 const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>> = {
   role: (o) => o.role,
   'state.history': (o) => o.stateHistoryBlocks,
+  'state.rewind-depth': (o) => o.stateRewindDepth,
   dev: (o) => o.dev,
   'rpc.addr': (o) => o.rpc.addr,
   'rpc.port': (o) => o.rpc.port,
