@@ -420,7 +420,8 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
     () =>
       openChain(datadir, genesis, config, common, {
         stateHistoryBlocks: options.stateHistoryBlocks,
-        rewindDepth: BigInt(options.stateRewindDepth),
+        // Only L1 can overrule blocks: a chain without one never rewinds, so it keeps no reverse diffs.
+        rewindDepth: base.l1 === undefined ? 0n : BigInt(options.stateRewindDepth),
       }).catch(async (error: unknown) => {
         await removeTemporary()
         throw error

@@ -24,7 +24,7 @@ export class BlockArtifactStore {
   constructor(
     private readonly db: NodeDb,
     private readonly retainBlocks: bigint,
-    /** How many recent blocks keep their reverse diff (how deep `rewindChain` can go). */
+    /** How many recent blocks keep their reverse diff (how deep `rewindChain` can go); 0: none kept (a chain without L1). */
     readonly rewindDepth: bigint = DEFAULT_REWIND_DEPTH,
   ) {}
 

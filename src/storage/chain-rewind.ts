@@ -75,9 +75,10 @@ const REVERSE_ACCOUNTS_PER_TURN = 512
  * from the in-memory state history (the state before the block is there for recent blocks), else from
  * the stored flat state, which a seal finds at the block's parent. A busy block's diff (tens of thousands
  * of accounts) is reversed and RLP-encoded in slices, yielding between them, like the seal's other work
- * on the main thread.
+ * on the main thread. None with a rewind depth of 0.
  */
 export async function reverseDiffOps(chain: ChainWriter, number: bigint, diff: StateDiff): Promise<BatchOp[]> {
+  if (chain.artifacts.rewindDepth === 0n) return []
   const entries: Uint8Array[] = []
   let slice = emptyStateDiff()
   const flush = async (): Promise<void> => {
