@@ -72,8 +72,11 @@ export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
 export interface SyncStatus {
   head: bigint
   headHash: Hex
-  /** Newest published mini-block (its number), or the last of the head block's when none is newer. */
-  latestMiniBlock: bigint
+  /**
+   * Mini-blocks published so far: the newest is number `miniBlocks − 1`. A count, not the newest
+   * number, because a fresh chain has none (and RLP integers cannot say −1).
+   */
+  miniBlocks: bigint
   /** Where the sequencer takes transactions (replicas forward to it unless told otherwise). */
   rpcUrl: string
 }
@@ -82,17 +85,17 @@ export function encodeSyncStatus(status: SyncStatus): Uint8Array {
   return encodeRlp([
     unpaddedBytes(status.head),
     hexBytes(status.headHash),
-    unpaddedBytes(status.latestMiniBlock),
+    unpaddedBytes(status.miniBlocks),
     new TextEncoder().encode(status.rpcUrl),
   ])
 }
 
 export function decodeSyncStatus(bytes: Uint8Array): SyncStatus {
-  const [head, hash, latest, url] = asList(decodeRlp(bytes, 'sync status'), 4, 'sync status')
+  const [head, hash, miniBlocks, url] = asList(decodeRlp(bytes, 'sync status'), 4, 'sync status')
   return {
     head: bytesToBigInt(asBytes(head, 'head')),
     headHash: bytesToHex(asBytes(hash, 'head hash', 32)) as Hex,
-    latestMiniBlock: bytesToBigInt(asBytes(latest, 'latest mini-block')),
+    miniBlocks: bytesToBigInt(asBytes(miniBlocks, 'mini-block count')),
     rpcUrl: new TextDecoder().decode(asBytes(url, 'rpc url')),
   }
 }

@@ -87,8 +87,9 @@ export class SequencerP2pService {
     switch (request.kind) {
       case 'status': {
         const head = chain.head
-        const latest = chain.latestMiniBlock?.number ?? head.miniBlocks.first + BigInt(head.miniBlocks.count) - 1n
-        return encodeSyncStatus({ head: head.header.number, headHash: head.hash, latestMiniBlock: latest, rpcUrl: this.rpcUrl() })
+        const newest = chain.latestMiniBlock
+        const miniBlocks = newest !== undefined ? newest.number + 1n : head.miniBlocks.first + BigInt(head.miniBlocks.count)
+        return encodeSyncStatus({ head: head.header.number, headHash: head.hash, miniBlocks, rpcUrl: this.rpcUrl() })
       }
       case 'blocks': {
         const bundles: BlockBundle[] = []
