@@ -165,6 +165,11 @@ test('eth_getProof at past blocks verifies against their state roots and proves 
   // mega_getWithdrawalProof: what the portal's proveWithdrawalTransaction takes, at the withdrawal's block.
   const hexBlock = `0x${withdrawalBlock.toString(16)}`
   const wp = await rpc<WithdrawalProof>(node.rpcUrl, 'mega_getWithdrawalProof', [withdrawal!.withdrawalHash, hexBlock])
+  assert.deepEqual(
+    await rpc<WithdrawalProof>(node.rpcUrl, 'eth_getWithdrawalProof', [withdrawal!.withdrawalHash, hexBlock]),
+    wp,
+    'eth_getWithdrawalProof is the same method',
+  )
   const header = await client.getBlock({ blockNumber: withdrawalBlock })
   assert.deepEqual(wp.outputRootProof, {
     version: `0x${'00'.repeat(32)}`,
