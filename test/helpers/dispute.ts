@@ -131,6 +131,10 @@ export async function startDisputeStack(options: {
   })
   const client = createPublicClient({ chain, transport })
   const test = createTestClient({ chain, mode: 'anvil', transport })
+  // OP's rule retires every game created at or before the registry's retirement timestamp, which its
+  // deployment sets to that block's time: a game in the same second would be refused. One second on.
+  await test.increaseTime({ seconds: 1 })
+  await test.mine({ blocks: 1 })
   const dispute = deployment.dispute!
   return {
     anvil,
