@@ -123,12 +123,16 @@ export class Replica {
     }
   }
 
-  /** The sequencer's RPC URL as configured, or as its sync status gives it (asked for when not known yet). */
+  /**
+   * The sequencer's RPC URL as configured, or as its sync status gives it (asked for when not known
+   * yet). A sequencer answers status before its RPC server listens, with an empty URL: that is "not
+   * known yet", asked again at the next forward.
+   */
   async sequencerRpcUrl(): Promise<string | undefined> {
-    const known = this.params.options.sequencerRpc ?? this.sync.lastStatus?.rpcUrl
+    const known = this.params.options.sequencerRpc ?? urlOrUndefined(this.sync.lastStatus?.rpcUrl)
     if (known !== undefined) return known
     try {
-      return (await this.sync.status()).rpcUrl
+      return urlOrUndefined((await this.sync.status()).rpcUrl)
     } catch {
       return undefined
     }
@@ -165,3 +169,8 @@ export class Replica {
 const REWIND_SIGNS = new Set<string>(['PARENT_MISMATCH', 'MINI_BLOCK_PARENT_MISMATCH', 'MINI_BLOCKS_MISMATCH'])
 const SEQUENCER_REWIND_HINT =
   'the sequencer may have rewound its chain to follow L1 (blocks whose batches never reached L1 within the sequencing window were replaced by L1-derived ones; its log says "L1 overruled sequencer blocks"): this replica holds dropped blocks — resync it on a fresh datadir'
+
+/** An advertised URL, or undefined for the empty one a sequencer gives before its RPC server listens. */
+function urlOrUndefined(url: string | undefined): string | undefined {
+  return url === '' ? undefined : url
+}
