@@ -258,6 +258,8 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
           '--role=replica',
           `--p2p.bootnodes=${relay.bootnode}`,
           '--replica.verify-workers=1',
+          // Its `latest` after a refusal is the freeze point, as far behind its newest block as the sequencer's.
+          '--state.history=4096',
           `--metrics.port=${metricsPort}`,
         ],
       })

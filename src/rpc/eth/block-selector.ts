@@ -70,7 +70,8 @@ async function stateOpener<S extends StateReader>(
     return () => {
       const head = chain.head
       return {
-        state: stateAt(undefined),
+        // A frozen replica's `latest` is its freeze point, which can fall out of the retained history.
+        state: available(() => stateAt(undefined)),
         env: {
           number: chain.pendingBlockNumber,
           timestamp: chain.latestMiniBlock?.blockTimestamp ?? head.header.timestamp + 1n,
@@ -97,13 +98,16 @@ async function stateOpener<S extends StateReader>(
     excessBlobGas: 0n,
     parentBeaconBlockRoot: new Uint8Array(32),
   }
-  return () => {
-    try {
-      return { state: stateAt(h.number), env }
-    } catch (error) {
-      if (error instanceof StateUnavailableError) throw resourceUnavailable(error.message)
-      throw error
-    }
+  return () => ({ state: available(() => stateAt(h.number)), env })
+}
+
+/** `open()`, with state past the retained history answered as -32002 (resource unavailable), not an internal error. */
+function available<S>(open: () => S): S {
+  try {
+    return open()
+  } catch (error) {
+    if (error instanceof StateUnavailableError) throw resourceUnavailable(error.message)
+    throw error
   }
 }
 
