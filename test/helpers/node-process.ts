@@ -463,8 +463,24 @@ export interface AnvilHandle {
   logs(): { stdout: string; stderr: string }
 }
 
-/** Starts anvil on 127.0.0.1 and a free port with `args` (e.g. `['--chain-id', '6342']`); waits until it answers. */
+/**
+ * Starts anvil on 127.0.0.1 and a free port with `args` (e.g. `['--chain-id', '6342']`); waits until it answers.
+ * One anvil in CI once stayed silent for 30 s (no exit, nothing on stderr) while the suite's other anvils started:
+ * a start that does not answer is killed and tried once more on a fresh port before the test fails.
+ */
 export async function startAnvil(args: readonly string[] = [], readyTimeoutMs = 30_000): Promise<AnvilHandle> {
+  try {
+    return await startAnvilOnce(args, readyTimeoutMs)
+  } catch (err) {
+    if (!(err instanceof AnvilSilentError)) throw err
+    console.error(`startAnvil: retrying on a fresh port: ${err.message}`)
+    return startAnvilOnce(args, readyTimeoutMs)
+  }
+}
+
+class AnvilSilentError extends Error {}
+
+async function startAnvilOnce(args: readonly string[], readyTimeoutMs: number): Promise<AnvilHandle> {
   const port = await freePort()
   const { command, prefixArgs } = anvilCommand()
   const fullArgs = [...prefixArgs, '--host', '127.0.0.1', '--port', String(port), ...args]
@@ -481,15 +497,20 @@ export async function startAnvil(args: readonly string[] = [], readyTimeoutMs = 
       throw new Error(
         `anvil exited early (code ${child.exitCode}); args: ${fullArgs.join(' ')}\nstderr:\n${stderr.toString().slice(-4000)}`,
       )
+    let lastAnswer = 'no answer yet'
     try {
       const res = await rpcRaw(rpcUrl, 'eth_chainId')
       if (res.result !== undefined) break
-    } catch {
-      // not yet
+      lastAnswer = `answered without a result: ${JSON.stringify(res).slice(0, 300)}`
+    } catch (err) {
+      lastAnswer = (err as Error).message // not listening yet
     }
     if (Date.now() > deadline) {
       await terminate(child, 'SIGKILL', 5_000)
-      throw new Error(`anvil did not answer within ${readyTimeoutMs} ms\nstderr:\n${stderr.toString().slice(-4000)}`)
+      throw new AnvilSilentError(
+        `anvil on port ${port} did not answer within ${readyTimeoutMs} ms (last: ${lastAnswer})\n` +
+          `stdout:\n${stdout.toString().slice(-2000)}\nstderr:\n${stderr.toString().slice(-4000)}`,
+      )
     }
     await sleep(50)
   }
