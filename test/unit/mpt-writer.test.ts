@@ -531,7 +531,7 @@ async function differentialRun(space: Space, seed: number, size: number, ops: nu
 describe('MerkleTrieWriter: differential against @ethereumjs/mpt', () => {
   test('secure tries of 1 to 2,000 keys', async () => {
     const stats = newStats()
-    const sizes = [0, 1, 2, 3, 16, 17, 100, 600, 2000]
+    const sizes = [0, 1, 2, 3, 16, 17, 100, 2000]
     for (const [i, size] of sizes.entries()) await differentialRun(secureSpace, 1000 + i, size, size > 500 ? 40 : 25, stats)
     console.log(JSON.stringify({ space: 'secure', ...stats }))
     assert.ok(stats.inserts > 20 && stats.updates > 20 && stats.removes > 10 && stats.siblings > 5)
@@ -549,7 +549,7 @@ describe('MerkleTrieWriter: differential against @ethereumjs/mpt', () => {
 
   test('prefix-sharing raw keys: values in branches, embedded leaves and branches', async () => {
     const stats = newStats()
-    for (let seed = 0; seed < 25; seed++) await differentialRun(prefixSpace, 3000 + seed, 3 + seed * 3, 25, stats)
+    for (let seed = 0; seed < 18; seed++) await differentialRun(prefixSpace, 3000 + seed, 3 + seed * 4, 25, stats)
     console.log(JSON.stringify({ space: 'prefix', ...stats }))
     assert.ok(stats.branchValues > 10, 'values read and written in a branch value slot')
     assert.ok(stats.inserts > 50 && stats.updates > 50 && stats.removes > 30 && stats.siblings > 0)
@@ -643,7 +643,7 @@ describe('MerkleTrieWriter: gas', () => {
     const samples = { get: [] as Gas[], update: [] as Gas[], insert: [] as Gas[], remove: [] as Gas[] }
     const depths: number[] = []
     const proofBytes: number[] = []
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 4; i++) {
       const key = r.pick(keys)
       const proof = hexes(trie.proof(key))
       depths.push(proof.length)
