@@ -9,12 +9,14 @@ import { RLPWriter } from "./RLPWriter.sol";
 ///
 ///         Proof format: `eth_getProof`'s. The nodes on the key's path from the root, in order, each one the node its
 ///         parent references by hash. Nodes shorter than 32 bytes are embedded in their parent and are NOT separate
-///         proof elements: they are read from the parent (only the root is hashed whatever its size). For a key that
-///         is absent, the path ends where the key diverges: at a branch whose slot for the key's next nibble is empty
-///         (or whose value slot is empty when the key ends there), or at the leaf or extension whose path differs from
-///         the key's. The empty trie (root = EMPTY_TRIE_ROOT) has the empty proof (or `[0x80]`, its root node).
+///         proof elements: they are read from the parent and written back into it (only the root is hashed whatever
+///         its size), so every shape works, including the short keys and values of the rlp(index)-keyed transactions
+///         and receipts tries, whose leaves and even branches are often embedded. For a key that is absent, the path
+///         ends where the key diverges: at a branch whose slot for the key's next nibble is empty (or whose value slot
+///         is empty when the key ends there), or at the leaf or extension whose path differs from the key's. The empty
+///         trie (root = EMPTY_TRIE_ROOT) has the empty proof (or `[0x80]`, its root node).
 ///
-///         The walk is strict, so a key has exactly one accepted proof under a root: a node that does not hash to its
+///         The walk is strict, so a key has one accepted proof under a root (the empty trie aside): a node that does not hash to its
 ///         parent's reference, a hashed node under 32 bytes, a proof that stops early, or one with nodes past the end
 ///         of the path reverts. Keys are raw: a secure trie's caller passes keccak256(key).
 ///
@@ -27,9 +29,10 @@ library MerkleTrieWriter {
     /// @notice A proof node does not hash to the reference its parent (or the root) holds, or is a hashed node
     ///         shorter than 32 bytes (those are embedded in their parent instead).
     error MerkleTrieWriter_BadNodeReference();
-    /// @notice A node is not a trie node: malformed RLP, not a 2- or 17-item list, a bad hex-prefix path, a reference
-    ///         that is neither empty, nor a 32-byte hash, nor an embedded node under 32 bytes, an empty or list value,
-    ///         or a shape no trie has (an extension without a path or above a leaf, a branch with a single entry).
+    /// @notice A node is not a trie node: malformed or non-canonical RLP, not a 2- or 17-item list, a bad hex-prefix
+    ///         path, a followed reference that is neither a 32-byte hash nor an embedded node under 32 bytes, an empty
+    ///         or list value, an extension without a path, or (found by `remove`, which relies on them) a leaf under
+    ///         an extension or a branch with a single entry.
     error MerkleTrieWriter_BadNode();
     /// @notice The proof ends before the key's path does.
     error MerkleTrieWriter_MissingProofNode();
