@@ -551,18 +551,18 @@ describe('MerkleTrieWriter: differential against @ethereumjs/mpt', () => {
   test('rlp(i)-keyed tries of 1 to 300 items', async () => {
     const stats = newStats()
     const sizes = [0, 1, 2, 15, 16, 17, 127, 128, 129, 300]
-    for (const [i, size] of sizes.entries()) await differentialRun(rlpSpace, 2000 + i, size, 30, stats)
+    for (const [i, size] of sizes.entries()) await differentialRun(rlpSpace, 2000 + i, size, 20, stats)
     console.log(JSON.stringify({ space: 'rlp', ...stats }))
-    assert.ok(stats.inserts > 20 && stats.updates > 20 && stats.removes > 10)
+    assert.ok(stats.inserts > 10 && stats.updates > 20 && stats.removes > 10)
     assert.ok(stats.embedded > 10, 'proofs crossing embedded nodes')
   })
 
   test('prefix-sharing raw keys: values in branches, embedded leaves and branches', async () => {
     const stats = newStats()
-    for (let seed = 0; seed < 18; seed++) await differentialRun(prefixSpace, 3000 + seed, 3 + seed * 4, 25, stats)
+    for (let seed = 0; seed < 12; seed++) await differentialRun(prefixSpace, 3000 + seed, 3 + seed * 6, 25, stats)
     console.log(JSON.stringify({ space: 'prefix', ...stats }))
     assert.ok(stats.branchValues > 10, 'values read and written in a branch value slot')
-    assert.ok(stats.inserts > 50 && stats.updates > 50 && stats.removes > 30 && stats.siblings > 0)
+    assert.ok(stats.inserts > 30 && stats.updates > 50 && stats.removes > 20 && stats.siblings > 0)
   })
 })
 
