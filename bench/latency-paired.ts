@@ -10,6 +10,7 @@
  */
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
+import { histogramDelta, scrape, type Samples } from './lib/metrics.ts'
 import { RpcClient } from './lib/rpc.ts'
 import { startServer, type Server, type ServerKind } from './lib/servers.ts'
 import { sleep, summarize, type Summary } from './lib/stats.ts'
@@ -30,6 +31,8 @@ interface Lane {
   next: number
   idle: number[]
   loaded: number[]
+  /** /metrics at the start of idle, the start of loaded and the end (megaeth-node only). */
+  scrapes: Samples[]
 }
 
 function parse(argv: string[]): { samples: number; rate: number; nodeDir: string | undefined; configs: Config[] } {
@@ -86,6 +89,10 @@ async function alternate(lanes: Lane[], n: number, phase: 'idle' | 'loaded'): Pr
 
 const f2 = (n: number): string => n.toFixed(2)
 
+async function scrapeAll(lanes: Lane[]): Promise<void> {
+  for (const lane of lanes) if (lane.server.metricsUrl !== undefined) lane.scrapes.push(await scrape(lane.server.metricsUrl))
+}
+
 async function main(): Promise<void> {
   const { samples, rate, nodeDir, configs } = parse(process.argv.slice(2))
   const log = (line: string): void => console.log(line)
@@ -101,7 +108,7 @@ async function main(): Promise<void> {
         ...(config.flags.length === 0 ? {} : { extraArgs: config.flags }),
       })
       const rpc = new RpcClient(server.rpcUrl, 1)
-      lanes.push({ config, server, rpc, txs: [], next: 0, idle: [], loaded: [] })
+      lanes.push({ config, server, rpc, txs: [], next: 0, idle: [], loaded: [], scrapes: [] })
       const lane = lanes.at(-1)!
       const [sender] = await fundAccounts(server, 'paired-fg', 1, 10n ** 18n)
       for (let n = 0; n < 2 * samples + 20; n++)
@@ -114,12 +121,19 @@ async function main(): Promise<void> {
       pools.push(await prepareBackground(lane.server, 'paired-bg', rate, Math.ceil(samples * lanes.length * 0.06 + 15)))
     const warm: number[] = []
     for (const lane of lanes) for (let i = 0; i < 20; i++) await sample(lane, warm)
+    const phaseAt: number[] = [performance.now()]
+    await scrapeAll(lanes)
     await alternate(lanes, samples, 'idle')
+    await scrapeAll(lanes)
+    phaseAt.push(performance.now())
     loadAt.push(loadavg()[0]!)
     const backgrounds = pools.map((p) => startBackground(p))
     await sleep(1_000)
+    phaseAt.push(performance.now())
     await alternate(lanes, samples, 'loaded')
     const reports = await Promise.all(backgrounds.map((b) => b.stop()))
+    await scrapeAll(lanes)
+    phaseAt.push(performance.now())
     loadAt.push(loadavg()[0]!)
     log(`load average at start / after idle / after loaded: ${loadAt.map(f2).join(' / ')}`)
     log('| config | idle p50 | idle p99 | ~rate p50 | ~rate p99 | background tx/s |')
@@ -132,6 +146,21 @@ async function main(): Promise<void> {
       log(`| ${lane.config.label} | ${idle.p50} | ${idle.p99} | ${loaded.p50} | ${loaded.p99} | ${tps} |`)
       return [idle.p50, idle.p99, loaded.p50, loaded.p99]
     })
+    log(
+      'inside megaeth-node (/metrics): megaeth_sync_send_seconds p50 / p99 (ms, bucket-interpolated), mini-blocks per second, mean mini-block build (ms)',
+    )
+    for (const lane of lanes) {
+      if (lane.scrapes.length < 3) continue
+      const [a, b, c] = lane.scrapes as [Samples, Samples, Samples]
+      const phase = (before: Samples, after: Samples, seconds: number): string => {
+        const send = histogramDelta(before, after, 'megaeth_sync_send_seconds', 'decode="inline"')
+        const build = histogramDelta(before, after, 'megaeth_miniblock_build_seconds')
+        return `sync send ${f2(send.p50 * 1000)} / ${f2(send.p99 * 1000)} ms (${send.count} inline), ${(build.count / seconds).toFixed(0)} mini-blocks/s, build ${f2(build.mean * 1000)} ms`
+      }
+      log(
+        `  ${lane.config.label}: idle ${phase(a, b, (phaseAt[1]! - phaseAt[0]!) / 1000)}; loaded ${phase(b, c, (phaseAt[3]! - phaseAt[1]!) / 1000)}`,
+      )
+    }
     log(`ratios to ${lanes[0]!.config.label} (median or percentile divided by its; > 1 = slower):`)
     rows.forEach((row, i) => log(`  ${lanes[i]!.config.label}: ${row.map((v, k) => f2(v / rows[0]![k]!)).join(', ')}`))
   } finally {
