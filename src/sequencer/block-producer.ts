@@ -91,8 +91,13 @@ export class BlockProducer {
   private timerDueAt: number | undefined
   /** A transaction became pending while a tick ran: the next mini-block starts eagerly. */
   private workArrived = false
-  /** The last mini-block was cut short by the time budget or the pick limit: more is waiting. */
-  private backlog = false
+  /**
+   * The last mini-block was cut short by the execution time budget: the pool holds more than a
+   * mini-block can execute. Eager starts pause then, and the tick paces production as before a
+   * flood: the 30 % of each interval left to RPC, ingest and GC stays theirs, and a backlog gains
+   * nothing from starting earlier, since every mini-block is full anyway.
+   */
+  private cutShort = false
   /**
    * Whether the open block takes transactions now. False while its system calls wait for the parent's
    * seal (from Prague), while no block can open (waiting for L1) and while L1 forbids transactions:
@@ -270,7 +275,7 @@ export class BlockProducer {
       this.workArrived = true
       return
     }
-    if (this.acceptingTxs) this.startEarly()
+    if (this.acceptingTxs && !this.cutShort) this.startEarly()
   }
 
   /** Moves the waiting tick to `eagerMiniBlockMs` after the last tick's start, if it is due later. */
@@ -372,7 +377,6 @@ export class BlockProducer {
     const started = performance.now()
     this.lastTickAt = started
     this.workArrived = false
-    this.backlog = false
     try {
       if (this.sealer.failed !== undefined || this.walFailure !== undefined) {
         this.running = false
@@ -386,9 +390,9 @@ export class BlockProducer {
       this.logger.error({ err: error }, 'mini-block production failed')
     }
     const elapsed = performance.now() - started
-    // Eager: transactions that arrived after this mini-block picked, or that it left in the pool,
-    // start the next one `eagerMiniBlockMs` after this one started; the tick stays the upper bound.
-    const waiting = this.eager && this.acceptingTxs && (this.workArrived || this.backlog)
+    // Eager: transactions that arrived after this mini-block picked start the next one
+    // `eagerMiniBlockMs` after this one started; the tick stays the upper bound.
+    const waiting = this.eager && this.acceptingTxs && !this.cutShort && this.workArrived
     const interval = waiting ? this.options.eagerMiniBlockMs : this.options.miniBlockMs
     this.schedule(Math.max(0, interval - elapsed))
   }
@@ -545,7 +549,7 @@ export class BlockProducer {
     // `picked` items are BatchTx-shaped; their `tx` getter builds the ethereumjs object only when used.
     const outcomes = await this.executor.executeBatch(picked, block.cursor, { deadline })
     this.adaptPickLimit(picked.length, outcomes.length)
-    this.backlog = picked.length > 0 && (outcomes.length < picked.length || picked.length >= maxCount)
+    this.cutShort = outcomes.length < picked.length
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]
       if (outcome === undefined) continue
