@@ -73,9 +73,10 @@ export interface BlockProducerModules {
 }
 
 /**
- * The mini-block loop. Every `miniBlockMs` it takes executable transactions from the pool, runs them,
- * logs the mini-block to the WAL (fsync), and only then publishes receipts; every `blockMs` it closes
- * the EVM block and hands it to the sealer, which merkleizes behind the loop.
+ * The mini-block loop. Every `miniBlockMs` at the latest (sooner when a transaction arrives: eager
+ * mini-blocks, `eagerMiniBlockMs` after the previous start) it takes executable transactions from
+ * the pool, runs them, logs the mini-block to the WAL (fsync), and only then publishes receipts;
+ * every `blockMs` it closes the EVM block and hands it to the sealer, which merkleizes behind the loop.
  */
 export class BlockProducer {
   private open: OpenBlock | undefined
