@@ -188,6 +188,10 @@ export const FLAGS: Record<string, FlagSpec> = {
     apply: (o, v, f) => (o.batcher.daType = oneOf(v, DA_TYPES, f)),
   },
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
+  'miniblock-eager-ms': {
+    help: 'a transaction waiting starts a mini-block once the previous one is this many ms old, before the --miniblock-ms tick; at least --miniblock-ms turns eager mini-blocks off',
+    apply: (o, v, f) => (o.eagerMiniBlockMs = int(v, f, 0, 10_000)),
+  },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
   executor: {
     help: 'sequential | parallel: how mini-block transactions are executed (default sequential; parallel is experimental)',
@@ -222,7 +226,16 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
   { title: 'common', flags: ['role', 'datadir', 'genesis', 'state.history', 'state.rewind-depth', 'log.level', 'log.format'] },
   {
     title: 'sequencer',
-    flags: ['sequencer.key-file', 'sequencer.address', 'miniblock-ms', 'block-ms', 'executor', 'workers', 'ingest-workers'],
+    flags: [
+      'sequencer.key-file',
+      'sequencer.address',
+      'miniblock-ms',
+      'miniblock-eager-ms',
+      'block-ms',
+      'executor',
+      'workers',
+      'ingest-workers',
+    ],
   },
   { title: 'replica', flags: ['replica.mode', 'replica.verify-workers', 'sync', 'sequencer.rpc'] },
   {
@@ -292,6 +305,7 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
   sync: (o) => o.replica.sync,
   'dev.l1.block-time': (o) => o.l1.devBlockTime,
   'miniblock-ms': (o) => o.miniBlockMs,
+  'miniblock-eager-ms': (o) => o.eagerMiniBlockMs,
   'block-ms': (o) => o.blockMs,
   executor: (o) => o.executor,
   'ingest-workers': (o) => o.ingestWorkers,

@@ -106,6 +106,8 @@ export interface NodeOptions {
     daType: BatcherDaType | undefined
   }
   miniBlockMs: number
+  /** See `ProducerOptions.eagerMiniBlockMs`. */
+  eagerMiniBlockMs: number
   blockMs: number
   /** How mini-block transactions are executed: worker-thread parallel EVM, or one after another. */
   executor: ExecutorMode
@@ -164,6 +166,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   },
   batcher: { keyFile: undefined, daType: undefined },
   miniBlockMs: DEFAULT_SEQUENCER_OPTIONS.miniBlockMs,
+  eagerMiniBlockMs: DEFAULT_SEQUENCER_OPTIONS.eagerMiniBlockMs,
   blockMs: DEFAULT_SEQUENCER_OPTIONS.blockMs,
   executor: DEFAULT_SEQUENCER_OPTIONS.executor,
   workers: undefined,
@@ -209,6 +212,7 @@ export function sequencerOptions(options: NodeOptions): SequencerOptions {
   return {
     ...DEFAULT_SEQUENCER_OPTIONS,
     miniBlockMs: options.miniBlockMs,
+    eagerMiniBlockMs: options.eagerMiniBlockMs,
     blockMs: options.blockMs,
     ingestWorkers: options.ingestWorkers,
     executor: options.executor,
