@@ -135,8 +135,9 @@ describe('eager mini-blocks', () => {
       assert.ok(receipt !== undefined && receipt.status === 1)
       assert.equal(receipt.miniBlockNumber, tick.number + 1n)
       const carrier = h.published.find((mb) => mb.number === receipt.miniBlockNumber)!
-      // setTimeout never fires early: the tick-produced mini-block is a whole interval later (minus the timestamp's jitter).
-      assert.ok(gapMs(tick, carrier) >= TICK_MS * 0.9, `produced ${gapMs(tick, carrier)} ms after the tick's mini-block`)
+      // setTimeout never fires early: the tick-produced mini-block is about a whole interval later. Timestamps are
+      // taken after execution, which a loaded machine can delay by a lot: half the interval still tells it from 2 ms.
+      assert.ok(gapMs(tick, carrier) >= TICK_MS / 2, `produced ${gapMs(tick, carrier)} ms after the tick's mini-block`)
     } finally {
       await h.close()
     }
@@ -168,9 +169,9 @@ describe('eager mini-blocks', () => {
       const produced = h.published.filter((mb) => mb.number >= firstNumber)
       for (let i = 1; i < produced.length; i++) {
         assert.equal(produced[i]!.number, produced[i - 1]!.number + 1n, 'published in order, without gaps')
-        // Timestamps are taken after execution, so allow half the interval of jitter.
+        // Timestamps are taken after execution, so allow three quarters of the interval of jitter (a loaded machine).
         assert.ok(
-          gapMs(produced[i - 1]!, produced[i]!) >= eagerMs / 2,
+          gapMs(produced[i - 1]!, produced[i]!) >= eagerMs / 4,
           `two mini-blocks ${gapMs(produced[i - 1]!, produced[i]!)} ms apart`,
         )
       }
