@@ -583,6 +583,8 @@ export function helpText(): string {
     '                                                write a new chain: genesis, keys, admin secret, config.toml',
     '       megaeth-node deploy-l1 --dev --l1.rpc=<url> --rollup.config=<file> --batcher.key-file=<file>',
     '                                                deploy the dev rollup on an external L1 (the Docker devnet)',
+    '       megaeth-node withdraw status|prove|finalize --tx=<L2 tx hash> --l1.rpc=<url> --l2.rpc=<url> [--key-file=<file>]',
+    '                                                a withdrawal to L1: where it stands, prove it, finalize it',
     '       megaeth-node blocktest [--executor=sequential|parallel] [--workers=N] <fixture file or dir>…',
     '                                                run ethereum/tests BlockchainTests',
     '',

@@ -34,9 +34,13 @@ import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame
 import { optimismPortal2Abi } from '../../src/bridge/generated/OptimismPortal2.ts'
 import { parseRollupConfig } from '../../src/chain/rollup-config.ts'
 import { DEV_PROPOSER_KEY } from '../../src/node/proposer.ts'
-import { DEV_CHAIN_ID, DEV_KEYS, rpc, startNode, type NodeHandle } from '../helpers/node-process.ts'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DEV_CHAIN_ID, DEV_KEYS, makeTempDir, rpc, runCli, startNode, type NodeHandle } from '../helpers/node-process.ts'
 
 const user = privateKeyToAccount(DEV_KEYS[4]!)
+/** Withdraws through the `megaeth-node withdraw` CLI (its own L1 account, so each user's L1 balance is exact). */
+const cliUser = privateKeyToAccount(DEV_KEYS[5]!)
 const proposer = privateKeyToAccount(DEV_PROPOSER_KEY)
 
 let node: NodeHandle
@@ -132,11 +136,31 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
     const target = privateKeyToAccount(`0x${'5e'.repeat(32)}`).address
     const value = parseEther('0.25')
 
-    // 1. initiate on L2
-    const hash = await l2Wallet.initiateWithdrawal({ request: { gas: 100_000n, to: target, value } })
+    // 1. initiate on L2 (and a second withdrawal, taken through the CLI below)
+    const cliWallet = createWalletClient({ account: cliUser, chain: l2Chain, transport: http(node.rpcUrl) }).extend(
+      walletActionsL2(),
+    )
+    const cliTarget = privateKeyToAccount(`0x${'6e'.repeat(32)}`).address
+    const [hash, cliHash] = await Promise.all([
+      l2Wallet.initiateWithdrawal({ request: { gas: 100_000n, to: target, value } }),
+      cliWallet.initiateWithdrawal({ request: { gas: 100_000n, to: cliTarget, value: value * 2n } }),
+    ])
     const receipt: TransactionReceipt = await l2.waitForTransactionReceipt({ hash })
+    const cliReceipt: TransactionReceipt = await l2.waitForTransactionReceipt({ hash: cliHash })
     assert.equal(receipt.status, 'success')
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'waiting-to-prove')
+    const keyDir = await makeTempDir('megaeth-withdraw-cli-')
+    const keyFile = join(keyDir, 'key.hex')
+    await writeFile(keyFile, DEV_KEYS[5]!)
+    const cli = (action: string) =>
+      runCli(
+        ['withdraw', action, `--tx=${cliHash}`, `--l1.rpc=${l1Url}`, `--l2.rpc=${node.rpcUrl}`, `--key-file=${keyFile}`],
+        60_000,
+      )
+    const early = await cli('status')
+    assert.equal(early.code, 0, early.stderr)
+    assert.match(early.stdout, /waiting-to-prove/)
+    assert.match(early.stdout, /not yet provable: no dispute game covers L2 block \d+ yet/)
 
     // 2. the proposer creates a game for a safe block past the withdrawal (every 10 blocks on --dev)
     const { game, withdrawal } = await l1.waitToProve({ receipt, targetChain: l2Chain })
@@ -151,6 +175,15 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
     const output = await rpc<{ outputRoot: Hex }>(node.rpcUrl, 'optimism_outputAtBlock', [`0x${game.l2BlockNumber.toString(16)}`])
     assert.equal(game.rootClaim, output.outputRoot, 'the proposed root is the node’s output at that block')
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'ready-to-prove')
+
+    // the CLI's withdrawal: proven through `withdraw prove` once a game covers it too
+    await l1.waitToProve({ receipt: cliReceipt, targetChain: l2Chain })
+    const proved = await cli('prove')
+    assert.equal(proved.code, 0, proved.stderr)
+    assert.match(proved.stdout, /proven against the game at L2 block \d+/)
+    const notYet = await cli('finalize')
+    assert.equal(notYet.code, 1)
+    assert.match(notYet.stderr, /cannot finalize: waiting-to-finalize\. proven; waiting for the game to resolve/)
 
     // 3. prove
     const before = await l1.getBalance({ address: user.address })
@@ -185,6 +218,14 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
       proveReceipt.gasUsed * proveReceipt.effectiveGasPrice + finalizeReceipt.gasUsed * finalizeReceipt.effectiveGasPrice
     assert.equal(await l1.getBalance({ address: user.address }), before - gasPaid)
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'finalized')
+
+    // the CLI finalizes its withdrawal; its status then says so
+    const finalized = await cli('finalize')
+    assert.equal(finalized.code, 0, finalized.stderr)
+    assert.match(finalized.stdout, /finalized: 500000000000000000 wei to 0x/)
+    assert.equal(await l1.getBalance({ address: cliTarget }), value * 2n)
+    const done = await cli('status')
+    assert.match(done.stdout, /: finalized\nfinalized: paid out on L1/)
   })
 
   test('the proposer claims its bond back after the credit delay and moves the anchor', async () => {
