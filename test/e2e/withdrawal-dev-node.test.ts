@@ -126,7 +126,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 describe('withdrawals end to end on a --dev node, with viem op-stack actions', () => {
-  test('initiate on L2 → prove against the proposer’s game → finalize pays out on L1', async () => {
+  test('initiate on L2 → prove against the proposer’s game → finalize pays out on L1', async (t) => {
+    const started = realNow()
+    const phase = (name: string) => t.diagnostic(`${name} at ${((realNow() - started) / 1000).toFixed(1)} s`)
     const l1 = createPublicClient({ chain: l1Chain, transport: http(l1Url), pollingInterval: 250 }).extend(publicActionsL1())
     const l1Wallet = createWalletClient({ account: user, chain: l1Chain, transport: http(l1Url) }).extend(walletActionsL1())
     const l2 = createPublicClient({ chain: l2Chain, transport: http(node.rpcUrl), pollingInterval: 250 }).extend(
@@ -162,6 +164,7 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
     assert.match(early.stdout, /waiting-to-prove/)
     assert.match(early.stdout, /not yet provable: no dispute game covers L2 block \d+ yet/)
 
+    phase('initiated')
     // 2. the proposer creates a game for a safe block past the withdrawal (every 10 blocks on --dev)
     const { game, withdrawal } = await l1.waitToProve({ receipt, targetChain: l2Chain })
     assert.ok(game.l2BlockNumber > receipt.blockNumber)
@@ -176,23 +179,27 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
     assert.equal(game.rootClaim, output.outputRoot, 'the proposed root is the node’s output at that block')
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'ready-to-prove')
 
-    // the CLI's withdrawal: proven through `withdraw prove` once a game covers it too
-    await l1.waitToProve({ receipt: cliReceipt, targetChain: l2Chain })
-    const proved = await cli('prove')
-    assert.equal(proved.code, 0, proved.stderr)
-    assert.match(proved.stdout, /proven against the game at L2 block \d+/)
-    const notYet = await cli('finalize')
-    assert.equal(notYet.code, 1)
-    assert.match(notYet.stderr, /cannot finalize: waiting-to-finalize\. proven; waiting for the game to resolve/)
-
-    // 3. prove
+    phase('game found')
+    // 3. prove — and, at the same time (its own L1 account), the CLI proves its withdrawal once a game covers it,
+    // then is told it cannot finalize yet
+    const viaCli = (async () => {
+      await l1.waitToProve({ receipt: cliReceipt, targetChain: l2Chain })
+      const proved = await cli('prove')
+      assert.equal(proved.code, 0, proved.stderr)
+      assert.match(proved.stdout, /proven against the game at L2 block \d+/)
+      const notYet = await cli('finalize')
+      assert.equal(notYet.code, 1)
+      assert.match(notYet.stderr, /cannot finalize: waiting-to-finalize\. proven; waiting for the game to resolve/)
+    })()
     const before = await l1.getBalance({ address: user.address })
     const args = await l2.buildProveWithdrawal({ game, withdrawal })
     const proveHash = await l1Wallet.proveWithdrawal(args)
     const proveReceipt = await l1.waitForTransactionReceipt({ hash: proveHash })
+    await viaCli
     assert.equal(proveReceipt.status, 'success')
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'waiting-to-finalize')
 
+    phase('proven')
     // 4. the game's clock runs out on L1; the node's proposer resolves it (nobody else does here)
     const maxClock = await l1.readContract({ address: gameAddress, abi: faultDisputeGameAbi, functionName: 'maxClockDuration' })
     await warpL1(Number(maxClock) + 1)
@@ -204,12 +211,16 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
           : undefined,
       30_000,
     )
+    phase('resolved')
     // the proof's maturity (12 s) and the game's finality (6 s) delays, on L1's clock
     await warpL1(13)
     await l1.waitToFinalize({ targetChain: l2Chain, withdrawalHash: withdrawal.withdrawalHash })
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'ready-to-finalize')
 
-    // 5. finalize: the target gets exactly the value, the user pays exactly its two transactions' gas
+    phase('ready to finalize')
+    // 5. finalize: the target gets exactly the value, the user pays exactly its two transactions' gas; the CLI
+    // finalizes its withdrawal at the same time
+    const finalizedViaCli = cli('finalize')
     const finalizeHash = await l1Wallet.finalizeWithdrawal({ targetChain: l2Chain, withdrawal })
     const finalizeReceipt = await l1.waitForTransactionReceipt({ hash: finalizeHash })
     assert.equal(finalizeReceipt.status, 'success')
@@ -219,13 +230,10 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
     assert.equal(await l1.getBalance({ address: user.address }), before - gasPaid)
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'finalized')
 
-    // the CLI finalizes its withdrawal; its status then says so
-    const finalized = await cli('finalize')
+    const finalized = await finalizedViaCli
     assert.equal(finalized.code, 0, finalized.stderr)
     assert.match(finalized.stdout, /finalized: 500000000000000000 wei to 0x/)
     assert.equal(await l1.getBalance({ address: cliTarget }), value * 2n)
-    const done = await cli('status')
-    assert.match(done.stdout, /: finalized\nfinalized: paid out on L1/)
   })
 
   test('the proposer claims its bond back after the credit delay and moves the anchor', async () => {
