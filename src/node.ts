@@ -14,7 +14,15 @@ import { ConfigError } from './config.ts'
 import { CallWorkerPool, defaultCallWorkers } from './execution/calls/pool.ts'
 import { privateKeyToAddress } from './crypto/native.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
-import { ethRpcOptions, l1Options, replicaOptions, rpcServerOptions, sequencerOptions, type NodeOptions } from './options.ts'
+import {
+  ethRpcOptions,
+  l1Options,
+  proposerOptions,
+  replicaOptions,
+  rpcServerOptions,
+  sequencerOptions,
+  type NodeOptions,
+} from './options.ts'
 import { P2pHost } from './p2p/index.ts'
 import { ReplicaEthBackend } from './replica/eth-backend.ts'
 import { Replica, type ReplicaStatus } from './replica/replica.ts'
@@ -37,6 +45,7 @@ import { Services } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
 import { createBatcher } from './node/batcher.ts'
+import { createProposer } from './node/proposer.ts'
 import type { Batcher } from './da/batcher/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
@@ -197,6 +206,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     })
     batcher.start()
   }
+  if (derivation !== undefined) await startProposer(base, services, opened, () => derivation.driver.safe())
 
   const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
@@ -328,6 +338,25 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     info,
   })
   return running(base, rpc, data, services)
+}
+
+/**
+ * The sequencer's proposer (`--proposer.*`): proposes outputs of derivation's safe blocks, resolves its games and
+ * claims its bonds. Started after derivation and stopped before it (and before the L1 it talks to).
+ */
+async function startProposer(base: NodeBase, services: Services, opened: OpenedChain, safeHead: () => bigint): Promise<void> {
+  if (base.l1 === undefined) return
+  const proposer = await createProposer({
+    l1: base.l1,
+    options: proposerOptions(base.options),
+    chain: opened.chain,
+    safeHead,
+    logger: base.logger,
+    metrics: base.metrics,
+  })
+  await services.start('proposer', proposer)
+  const status = proposer.status()
+  if (!status.enabled) base.logger.info({ reason: status.reason }, 'proposer off')
 }
 
 /** How long a stopping sequencer waits for its last blocks to land on L1. */
