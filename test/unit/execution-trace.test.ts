@@ -22,6 +22,7 @@ import { StateTrie } from '../../src/trie/index.ts'
 import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { buildBlockTrace, outputRootOf } from '../../src/prover/trace/block-trace.ts'
 import { NodeTraceProvider } from '../../src/prover/trace/provider.ts'
+import { SEAL_BODY, TRANSACTION_BODY } from '../../src/prover/trace/step-proof.ts'
 import {
   ABSOLUTE_PRESTATE,
   ABSOLUTE_PRESTATE_DATA,
@@ -107,10 +108,7 @@ describe('execution trace of a block', () => {
     const chain = await buildTraceChain(txs)
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
     // The transfer at index 2: sender, recipient (fresh: an exclusion proof), coinbase.
-    const [header, raw, txProof, accountProofs, receiptProof] = decodeAbiParameters(
-      [{ type: 'bytes' }, { type: 'bytes' }, { type: 'bytes[]' }, { type: 'bytes[][]' }, { type: 'bytes[]' }],
-      trace.steps[3]!.body,
-    )
+    const [{ header, raw, txProof, accountProofs, receiptProof }] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[3]!.body)
     assert.equal(header, bytesToHex(chain.header.serialize()))
     assert.equal(raw, bytesToHex(chain.transactions[2]!))
     assert.equal(keccakHex(txProof[0]!), bytesToHex(chain.header.transactionsTrie), 'tx proof starts at the transactions root')
@@ -120,7 +118,7 @@ describe('execution trace of a block', () => {
     assert.notEqual(keccakHex(accountProofs[1]![0]!), trace.states[2]!.stateRoot)
     assert.equal(keccakHex(receiptProof[0]!), trace.states[2]!.receiptsRoot)
     // The seal proves rlp(T) absent.
-    const [, exclusion] = decodeAbiParameters([{ type: 'bytes' }, { type: 'bytes[]' }], trace.steps[txs.length + 1]!.body)
+    const [{ transactionExclusionProof: exclusion }] = decodeAbiParameters([SEAL_BODY], trace.steps[txs.length + 1]!.body)
     assert.equal(keccakHex(exclusion[0]!), bytesToHex(chain.header.transactionsTrie))
   })
 

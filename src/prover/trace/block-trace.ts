@@ -183,7 +183,7 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
 
   // Leaf 0: the block opened, the start-of-block system calls applied.
   await executor.applySystemCalls(env)
-  const systemWrites = applySystemWrites(trie, executor.takeDiff())
+  const systemWrites = applySystemWrites(trie, executor.takeDiff(), header)
   const states: TraceState[] = [{ ...base, phase: TracePhase.EXECUTING, stateRoot: hex(trie.root()) }]
   const steps: StepBody[] = [openBody(systemWrites)]
 
@@ -298,26 +298,40 @@ function single(address: Hex, change: AccountDiff, codes: StateDiff['codes']): S
   return { accounts: new Map([[address, change]]), codes }
 }
 
+/** EIP-4788's and EIP-2935's ring buffers' length. */
+const RING = 8191n
+
 /**
- * Applies the system calls' diff one slot at a time in the verifier's order (EIP-4788's contract, its
- * timestamp slot then its root slot; then EIP-2935's), returning each contract's account proof
- * (before its writes) and each slot's proof (against the storage root the previous slot left).
+ * The slots the start-of-block system calls write, in the verifier's order: EIP-4788's timestamp slot
+ * then its root slot, EIP-2935's parent-hash slot. Contracts without code are skipped by the calls.
  */
-function applySystemWrites(trie: StateTrie, diff: StateDiff): SystemWrite[] {
+function systemSlots(header: HeaderFields): Array<[contract: Hex, slots: Hex[]]> {
+  const slot = (n: bigint): Hex => `0x${n.toString(16).padStart(64, '0')}` as Hex
+  const index = header.timestamp % RING
+  return [
+    [BEACON_ROOTS_CONTRACT.toString().toLowerCase() as Hex, [slot(index), slot(index + RING)]],
+    [HISTORY_STORAGE_CONTRACT.toString().toLowerCase() as Hex, [slot((header.number - 1n) % RING)]],
+  ]
+}
+
+/**
+ * Applies the system calls' diff one slot at a time in the verifier's order, returning each
+ * contract's account proof (before its writes) and each slot's proof (against the storage root the
+ * previous slot left). A contract without code gets its account proof and no slot writes.
+ */
+function applySystemWrites(trie: StateTrie, diff: StateDiff, header: HeaderFields): SystemWrite[] {
   const writes: SystemWrite[] = []
-  for (const contract of [BEACON_ROOTS_CONTRACT, HISTORY_STORAGE_CONTRACT]) {
-    const address = contract.toString().toLowerCase() as Hex
+  for (const [address, expected] of systemSlots(header)) {
     const addressBytes = hexToBytes(address)
     const accountProof = hexes(trie.getProof(addressBytes, []).accountProof)
     const change = diff.accounts.get(address)
     const slots: SlotWrite[] = []
     if (change !== undefined) {
-      // Slots in ascending order: the verifier writes the timestamp slot (index) before the root slot (index + 8191).
-      const ordered = [...change.storage.entries()].sort(([a], [b]) => (BigInt(a) < BigInt(b) ? -1 : 1))
-      for (const [slot, value] of ordered) {
+      for (const slot of expected) {
         trie.storageValue(addressBytes, hexToBytes(slot)) // loads the storage trie, so the proof below walks it
         slots.push({ slot, proof: hexes(trie.getProof(addressBytes, [hexToBytes(slot)]).storageProof[0]!.proof) })
-        trie.applyDiff(single(address, { ...change, storage: new Map([[slot, value]]) }, new Map()))
+        const value = change.storage.get(slot)
+        if (value !== undefined) trie.applyDiff(single(address, { ...change, storage: new Map([[slot, value]]) }, new Map()))
       }
       diff.accounts.delete(address)
     }

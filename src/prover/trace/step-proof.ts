@@ -55,41 +55,85 @@ export interface SealBody {
   disputedPasserRoot: Hex
 }
 
-const SYSTEM_WRITES = {
-  type: 'tuple[]',
+const SYSTEM_WRITE = {
+  type: 'tuple',
   components: [
     { name: 'account', type: 'address' },
     { name: 'accountProof', type: 'bytes[]' },
-    {
-      name: 'slots',
-      type: 'tuple[]',
-      components: [
-        { name: 'slot', type: 'bytes32' },
-        { name: 'proof', type: 'bytes[]' },
-      ],
-    },
+    { name: 'slots', type: 'bytes32[]' },
+    { name: 'slotProofs', type: 'bytes[][]' },
   ],
 } as const
 
+export const OPEN_BODY = {
+  type: 'tuple',
+  components: [
+    { name: 'startingHeader', type: 'bytes' },
+    { name: 'startingPasserRoot', type: 'bytes32' },
+    { name: 'disputedHeader', type: 'bytes' },
+    { name: 'disputedPasserRoot', type: 'bytes32' },
+    { name: 'systemWrites', type: 'bytes[]' },
+  ],
+} as const
+
+export const TRANSACTION_BODY = {
+  type: 'tuple',
+  components: [
+    { name: 'header', type: 'bytes' },
+    { name: 'raw', type: 'bytes' },
+    { name: 'txProof', type: 'bytes[]' },
+    { name: 'accountProofs', type: 'bytes[][]' },
+    { name: 'receiptProof', type: 'bytes[]' },
+  ],
+} as const
+
+export const SEAL_BODY = {
+  type: 'tuple',
+  components: [
+    { name: 'header', type: 'bytes' },
+    { name: 'transactionExclusionProof', type: 'bytes[]' },
+    { name: 'passerAccountProof', type: 'bytes[]' },
+    { name: 'disputedPasserRoot', type: 'bytes32' },
+  ],
+} as const
+
+/** `abi.encode(OpenBody)`; each system write is itself `abi.encode(SystemWrite)` (see TxStepVerifier.OpenBody). */
 export function encodeOpenBody(b: OpenBody): Hex {
-  return encodeAbiParameters(
-    [{ type: 'bytes' }, { type: 'bytes32' }, { type: 'bytes' }, { type: 'bytes32' }, SYSTEM_WRITES],
-    [b.startingHeader, b.startingPasserRoot, b.disputedHeader, b.disputedPasserRoot, b.systemWrites],
+  const systemWrites = b.systemWrites.map((w) =>
+    encodeAbiParameters(
+      [SYSTEM_WRITE],
+      [
+        {
+          account: w.account,
+          accountProof: w.accountProof,
+          slots: w.slots.map((s) => s.slot),
+          slotProofs: w.slots.map((s) => s.proof),
+        },
+      ],
+    ),
   )
+  return encodeAbiParameters([OPEN_BODY], [{ ...b, systemWrites }])
 }
 
+/** `abi.encode(TxBody)`. */
 export function encodeTransactionBody(b: TransactionBody): Hex {
   return encodeAbiParameters(
-    [{ type: 'bytes' }, { type: 'bytes' }, { type: 'bytes[]' }, { type: 'bytes[][]' }, { type: 'bytes[]' }],
-    [b.header, b.transaction, b.transactionProof, b.accountProofs, b.receiptProof],
+    [TRANSACTION_BODY],
+    [
+      {
+        header: b.header,
+        raw: b.transaction,
+        txProof: b.transactionProof,
+        accountProofs: b.accountProofs,
+        receiptProof: b.receiptProof,
+      },
+    ],
   )
 }
 
+/** `abi.encode(SealBody)`. */
 export function encodeSealBody(b: SealBody): Hex {
-  return encodeAbiParameters(
-    [{ type: 'bytes' }, { type: 'bytes[]' }, { type: 'bytes[]' }, { type: 'bytes32' }],
-    [b.header, b.transactionExclusionProof, b.passerAccountProof, b.disputedPasserRoot],
-  )
+  return encodeAbiParameters([SEAL_BODY], [b])
 }
 
 /** The verifier's `proof` argument. */
