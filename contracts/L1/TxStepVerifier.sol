@@ -218,7 +218,7 @@ contract TxStepVerifier is IBigStepper {
     }
 
     /// @notice The claim of a state: keccak256 of its encoding, the VM status as top byte.
-    function commit(TraceState memory _s) public pure returns (bytes32) {
+    function commit(TraceState memory _s) internal pure returns (bytes32) {
         uint8 status = _s.phase == EXECUTING ? VMStatus.UNFINISHED : _s.phase == SEALED_VALID ? VMStatus.VALID : VMStatus.INVALID;
         bytes32 h = keccak256(abi.encode(_s));
         return (h & bytes32(uint256(type(uint248).max))) | bytes32(uint256(status) << 248);
@@ -262,6 +262,12 @@ contract TxStepVerifier is IBigStepper {
             receiptsRoot: EMPTY_TRIE_ROOT,
             logsBloomHash: EMPTY_BLOOM_HASH
         });
+        // Past the game's block (the game caps the disputed block at its root's): nothing to execute, the honest
+        // output is the starting one (OP's rule for claims beyond the proposal's block).
+        if (parent.number >= _ctx.disputedBlock) {
+            if (_ctx.disputed == _ctx.starting) s_.phase = SEALED_VALID;
+            return s_;
+        }
         if (!h.ok || !_followsParent(h, parent, keccak256(b.startingHeader), _ctx.disputedBlock)) return s_;
         s_.stateRoot = _systemCalls(parent.stateRoot, h, b.systemWrites);
         s_.phase = EXECUTING;
@@ -282,7 +288,7 @@ contract TxStepVerifier is IBigStepper {
     }
 
     /// @notice EIP-1559's base fee after a parent, with the chain's parameters and floor (src/chain/header.ts).
-    function nextBaseFee(uint256 _gasUsed, uint256 _gasLimit, uint256 _baseFee) public view returns (uint256 next_) {
+    function nextBaseFee(uint256 _gasUsed, uint256 _gasLimit, uint256 _baseFee) internal view returns (uint256 next_) {
         uint256 target = _gasLimit / ELASTICITY;
         next_ = _baseFee;
         if (_gasUsed > target) {

@@ -151,6 +151,28 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     assert.equal((await stack.step(encodeTraceState(UNOPENED_STATE), opening)).claim, traceClaim(UNOPENED_STATE))
   })
 
+  it('past the game’s block (a capped disputed block) the starting output is the honest one', async () => {
+    await stack.publish(chain.starting.header, chain.starting.messagePasserStorageRoot)
+    for (const [disputed, phase] of [
+      [chain.starting, '0x00'],
+      [chain.disputed, '0x01'],
+    ] as const) {
+      await stack.publish(disputed.header, disputed.messagePasserStorageRoot)
+      const game = {
+        starting: outputRootOf(chain.starting),
+        startingPos: 16n,
+        disputed: outputRootOf(disputed),
+        disputedPos: 17n,
+      }
+      await stack.setGame({ ...game, block: PARENT_NUMBER, createdAt: (await stack.now()) + 100n })
+      const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed, block: PARENT_NUMBER })
+      assert.equal(trace.states.length, 1)
+      assert.equal(traceClaim(trace.states[0]!).slice(0, 4), phase)
+      const open = stepAt(trace, 0)
+      assert.equal((await stack.step(open.stateData, open.proof)).claim, traceClaim(trace.states[0]!))
+    }
+  })
+
   it('reverts NotProvableHere on a deposit with calldata (a contract call, as the L1-attributes deposit)', async () => {
     const withData = [userDeposit({ from: depositor, to: fresh(5), mint: ETH, value: 1n, data: '0x1234' }, 3)]
     const other = await buildTraceChain(withData)

@@ -156,6 +156,13 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     receiptsRoot: EMPTY_TRIE_ROOT,
     logsBloomHash: EMPTY_BLOOM_HASH,
   }
+  // Past the game's block (the game caps the disputed block at its root's): nothing executes, the honest output is
+  // the starting one.
+  if (parent.number >= input.block)
+    return {
+      states: [{ ...base, phase: disputedOutput === outputRootOf(starting) ? TracePhase.SEALED_VALID : TracePhase.INVALID }],
+      steps: [openBody([])],
+    }
   if (header === undefined || openingViolation(parent, starting.header, header, input.block, input.rules) !== undefined)
     return { states: [base], steps: [openBody([])] }
   if (!equalsBytes(orderedRoot(input.transactions), header.transactionsRoot))
