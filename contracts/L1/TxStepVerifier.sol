@@ -185,19 +185,6 @@ contract TxStepVerifier is IBigStepper {
         return REGISTRY;
     }
 
-    /// @notice The chain parameters the opening checks headers against.
-    function chainParams() external view returns (ChainParams memory) {
-        return ChainParams({
-            chainId: CHAIN_ID,
-            blockTime: BLOCK_TIME,
-            gasLimit: GAS_LIMIT,
-            feeRecipient: FEE_RECIPIENT,
-            elasticityMultiplier: ELASTICITY,
-            baseFeeMaxChangeDenominator: DENOMINATOR,
-            minBaseFee: MIN_BASE_FEE
-        });
-    }
-
     /// @notice One step of the trace: from `_stateData` (the pre-state's preimage) and `_proof`
     ///         (`abi.encode(uint256 claimIndex, uint8 kind, bytes body)`), the post-state's claim.
     function step(bytes calldata _stateData, bytes calldata _proof, bytes32 _localContext)
@@ -370,7 +357,7 @@ contract TxStepVerifier is IBigStepper {
         } else if (txType <= 2) {
             (ok, receipt) = _transfer(_s, h, b.raw, txType, b.accountProofs);
         } else {
-            revert NotProvableHere(txType, "transaction type");
+            revert NotProvableHere(txType, "type");
         }
         if (!ok) {
             _s.phase = INVALID;
@@ -399,11 +386,11 @@ contract TxStepVerifier is IBigStepper {
         RLPReader.Item[] memory f = _envelope(_raw, 1);
         if (f.length != 8) revert BadStep();
         bytes memory toBytes = f[2].readBytes();
-        if (toBytes.length == 0) revert NotProvableHere(0x7e, "contract creation");
+        if (toBytes.length == 0) revert NotProvableHere(0x7e, "creation");
         if (f[7].readBytes().length != 0) revert NotProvableHere(0x7e, "calldata");
         d_.from = _address(f[1].readBytes());
         d_.to = _address(toBytes);
-        if (_isLowAddress(d_.to)) revert NotProvableHere(0x7e, "precompile recipient");
+        if (_isLowAddress(d_.to)) revert NotProvableHere(0x7e, "precompile");
         d_.mint = _uint(f[3]);
         d_.value = _uint(f[4]);
         d_.gas = _uint(f[5]);
@@ -444,14 +431,14 @@ contract TxStepVerifier is IBigStepper {
         if (t.gasLimit < TX_GAS || t.gasLimit > TX_GAS_CAP || _s.gasUsed + t.gasLimit > _h.gasLimit) return (false, receipt_);
         if (t.maxFee < _h.baseFee) return (false, receipt_);
         if (t.to == t.sender || t.to == _h.coinbase || t.sender == _h.coinbase) {
-            revert NotProvableHere(_type, "coinciding accounts");
+            revert NotProvableHere(_type, "coinciding");
         }
         if (_proofs.length != 3) revert BadStep();
         uint256 tip = t.maxFee - _h.baseFee;
         if (t.maxPriorityFee < tip) tip = t.maxPriorityFee;
 
         (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, t.sender, _proofs[0]);
-        if (sender.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "sender has code");
+        if (sender.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "sender code");
         if (sender.nonce != t.nonce || sender.balance < t.value + t.gasLimit * t.maxFee) return (false, receipt_);
         sender.nonce += 1;
         sender.balance -= TX_GAS * (_h.baseFee + tip) + t.value;
@@ -472,9 +459,9 @@ contract TxStepVerifier is IBigStepper {
         returns (bytes32)
     {
         (bool exists, StateAccount.Account memory account) = StateAccount.load(_root, _to, _proof);
-        if (account.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "call to a contract");
+        if (account.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "contract");
         if (_value == 0 && StateAccount.isEmpty(account)) {
-            if (exists) revert NotProvableHere(_type, "touches an empty account");
+            if (exists) revert NotProvableHere(_type, "empty touch");
             return _root;
         }
         account.balance += _value;
@@ -513,9 +500,9 @@ contract TxStepVerifier is IBigStepper {
         t_.maxFee = _uint(f[o + fees]);
         t_.gasLimit = _uint(f[o + fees + 1]);
         bytes memory to = f[o + fees + 2].readBytes();
-        if (to.length == 0) revert NotProvableHere(_type, "contract creation");
+        if (to.length == 0) revert NotProvableHere(_type, "creation");
         t_.to = _address(to);
-        if (_isLowAddress(t_.to)) revert NotProvableHere(_type, "precompile recipient");
+        if (_isLowAddress(t_.to)) revert NotProvableHere(_type, "precompile");
         t_.value = _uint(f[o + fees + 3]);
         if (f[o + fees + 4].readBytes().length != 0) revert NotProvableHere(_type, "calldata");
         if (_type != 0 && f[o + fees + 5].readRawBytes().length != 1) revert NotProvableHere(_type, "access list");

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import { RLPReader } from "./RLPReader.sol";
 import { RLPWriter } from "./RLPWriter.sol";
 
 /// @title MerkleTrieWriter
@@ -10,29 +9,30 @@ import { RLPWriter } from "./RLPWriter.sol";
 ///
 ///         Proof format: `eth_getProof`'s. The nodes on the key's path from the root, in order, each one the node its
 ///         parent references by hash. Nodes shorter than 32 bytes are embedded in their parent and are NOT separate
-///         proof elements: they are read from the parent (only the root is hashed whatever its size). For a key that
-///         is absent, the path ends where the key diverges: at a branch whose slot for the key's next nibble is empty
-///         (or whose value slot is empty when the key ends there), or at the leaf or extension whose path differs from
-///         the key's. The empty trie (root = EMPTY_TRIE_ROOT) has the empty proof (or `[0x80]`, its root node).
+///         proof elements: they are read from the parent and written back into it (only the root is hashed whatever
+///         its size), so every shape works, including the short keys and values of the rlp(index)-keyed transactions
+///         and receipts tries, whose leaves and even branches are often embedded. For a key that is absent, the path
+///         ends where the key diverges: at a branch whose slot for the key's next nibble is empty (or whose value slot
+///         is empty when the key ends there), or at the leaf or extension whose path differs from the key's. The empty
+///         trie (root = EMPTY_TRIE_ROOT) has the empty proof (or `[0x80]`, its root node).
 ///
-///         The walk is strict, so a key has exactly one accepted proof under a root: a node that does not hash to its
+///         The walk is strict, so a key has one accepted proof under a root (the empty trie aside): a node that does not hash to its
 ///         parent's reference, a hashed node under 32 bytes, a proof that stops early, or one with nodes past the end
 ///         of the path reverts. Keys are raw: a secure trie's caller passes keccak256(key).
 ///
 ///         Values are never empty (an empty value is the absence of a key): `update` rejects one, and a proof that
 ///         shows an empty value reverts; deletions go through `remove`.
 library MerkleTrieWriter {
-    using RLPReader for RLPReader.Item;
-
     /// @notice keccak256(rlp("")), the root of the trie without keys.
     bytes32 internal constant EMPTY_TRIE_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
 
     /// @notice A proof node does not hash to the reference its parent (or the root) holds, or is a hashed node
     ///         shorter than 32 bytes (those are embedded in their parent instead).
     error MerkleTrieWriter_BadNodeReference();
-    /// @notice A node is not a trie node: not a 2- or 17-item list, a bad hex-prefix path, a reference that is
-    ///         neither empty, nor a 32-byte hash, nor an embedded node under 32 bytes, an empty value, or a shape no
-    ///         trie has (an extension without a path or above a leaf, a branch with a single entry).
+    /// @notice A node is not a trie node: malformed or non-canonical RLP, not a 2- or 17-item list, a bad hex-prefix
+    ///         path, a followed reference that is neither a 32-byte hash nor an embedded node under 32 bytes, an empty
+    ///         or list value, an extension without a path, or (found by `remove`, which relies on them) a leaf under
+    ///         an extension or a branch with a single entry.
     error MerkleTrieWriter_BadNode();
     /// @notice The proof ends before the key's path does.
     error MerkleTrieWriter_MissingProofNode();
@@ -44,18 +44,20 @@ library MerkleTrieWriter {
     ///         proof does not end with that child's node.
     error MerkleTrieWriter_MissingSibling();
 
-    uint8 private constant BRANCH = 0;
-    uint8 private constant EXTENSION = 1;
-    uint8 private constant LEAF = 2;
+    uint256 private constant BRANCH = 0;
+    uint256 private constant EXTENSION = 1;
+    uint256 private constant LEAF = 2;
 
-    /// @notice A decoded node. `items` holds the raw RLP of what the node references: a branch's 17 slots (16 child
-    ///         references, then the value string), an extension's child reference or a leaf's value string (one item).
-    ///         Child references are kept encoded (0x80 empty, 0xa0‖hash, or the embedded node's list) so that a node
-    ///         re-encodes by concatenation.
+    /// @notice A decoded node, kept as its encoding plus where its items start: reading an item costs no copy, and a
+    ///         node with one item replaced re-encodes with three memory copies.
+    /// @dev `bounds[i]` is the offset in `encoded` of item i, `bounds[n]` the end of the last: a branch has 17 items
+    ///      (16 child references, then the value), a leaf or extension 2 (its hex-prefix path, then its value or child
+    ///      reference). `path` holds the nibbles of a leaf's or extension's path.
     struct Node {
-        uint8 kind;
+        uint256 kind;
+        bytes encoded;
+        uint256[] bounds;
         bytes path;
-        bytes[] items;
     }
 
     /// @notice The nodes a key's path crosses, root first, embedded nodes included, and where it ended.
@@ -88,7 +90,8 @@ library MerkleTrieWriter {
         Walk memory w = _walk(_nibbles(_key), _proof, _root);
         if (w.proofUsed != _proof.length) revert MerkleTrieWriter_ExtraProofNodes();
         if (!w.found) return (false, "");
-        return (true, _foundValue(w));
+        Node memory node = w.nodes[w.depth - 1];
+        return (true, _stringPayload(node, node.kind == BRANCH ? 16 : 1));
     }
 
     /// @notice Sets `_key` to `_value` in the trie with root `_root` and returns the new root. Replaces an existing
@@ -117,13 +120,13 @@ library MerkleTrieWriter {
         if (node.kind == BRANCH) {
             // Found or not, the key's slot (a value slot, or an empty child slot) takes the new value or leaf.
             uint256 slot = w.slots[last];
-            node.items[slot] = slot == 16
-                ? valueItem
-                : _ref(_encodeShort(LEAF, _slice(key, w.keyIndex + 1, key.length), valueItem));
-            encoded = _encode(node);
+            encoded = _replace(
+                node,
+                slot,
+                slot == 16 ? valueItem : _ref(_encodeShort(LEAF, _slice(key, w.keyIndex + 1, key.length), valueItem))
+            );
         } else if (w.found) {
-            node.items[0] = valueItem;
-            encoded = _encode(node);
+            encoded = _replace(node, 1, valueItem);
         } else {
             encoded = _split(node, key, w.keyIndex, valueItem);
         }
@@ -157,22 +160,22 @@ library MerkleTrieWriter {
             branch = w.nodes[at];
             if (branch.kind != BRANCH) revert MerkleTrieWriter_BadNode();
         }
-        branch.items[w.slots[at]] = hex"80";
+        uint256 cleared = w.slots[at];
 
-        (uint256 count, uint256 only) = _entries(branch);
+        (uint256 count, uint256 only) = _entries(branch, cleared);
         if (count == 0) revert MerkleTrieWriter_BadNode();
         if (count > 1) {
             if (w.proofUsed != _proof.length) revert MerkleTrieWriter_ExtraProofNodes();
-            return _rehash(w, at, _encode(branch));
+            return _rehash(w, at, _replace(branch, cleared, hex"80"));
         }
 
-        Node memory collapsed = _collapse(branch, only, _proof, w.proofUsed);
+        (uint256 kind, bytes memory path, bytes memory item) = _collapse(branch, only, _proof, w.proofUsed);
         // An extension above the collapsed branch now points at an extension or a leaf: the two paths join.
         if (at > 0 && w.nodes[at - 1].kind == EXTENSION) {
             at -= 1;
-            collapsed.path = bytes.concat(w.nodes[at].path, collapsed.path);
+            path = bytes.concat(w.nodes[at].path, path);
         }
-        return _rehash(w, at, _encode(collapsed));
+        return _rehash(w, at, _encodeShort(kind, path, item));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -184,7 +187,7 @@ library MerkleTrieWriter {
         // plus the embedded ones under the last of them (all within one node under 32 bytes, so fewer than 32).
         uint256 bound = 2 * _key.length + 2;
         if (_proof.length + 32 < bound) bound = _proof.length + 32;
-        w_.nodes = new Node[](bound);
+        w_.nodes = _nodeArray(bound);
         w_.slots = new uint256[](bound);
         if (_root == EMPTY_TRIE_ROOT) {
             // The empty trie has no node; its root is the hash of the empty string's encoding, which a prover may
@@ -208,17 +211,16 @@ library MerkleTrieWriter {
             uint256 d = w_.depth++;
             w_.nodes[d] = node;
             w_.keyIndex = k;
-            bytes memory next;
+            uint256 next;
             if (node.kind == BRANCH) {
                 if (k == _key.length) {
                     w_.slots[d] = 16;
-                    w_.found = !_isEmpty(node.items[16]);
+                    w_.found = !_isEmpty(node, 16);
                     return w_;
                 }
-                uint256 nibble = uint8(_key[k]);
-                w_.slots[d] = nibble;
-                next = node.items[nibble];
-                if (_isEmpty(next)) return w_;
+                next = uint8(_key[k]);
+                w_.slots[d] = next;
+                if (_isEmpty(node, next)) return w_;
                 k += 1;
             } else {
                 uint256 common = _commonPrefix(node.path, _key, k);
@@ -228,63 +230,128 @@ library MerkleTrieWriter {
                 }
                 if (common < node.path.length) return w_;
                 k += common;
-                next = node.items[0];
+                next = 1;
             }
-            (hashed, expectedHash, encoded) = _follow(next);
+            (hashed, expectedHash, encoded) = _follow(node, next);
         }
     }
 
-    /// @notice The value the walk found (in a leaf, or in a branch's value slot).
-    function _foundValue(Walk memory _w) private pure returns (bytes memory value_) {
-        Node memory node = _w.nodes[_w.depth - 1];
-        bytes memory item = node.kind == BRANCH ? node.items[16] : node.items[0];
-        return RLPReader.toItem(item).readBytes();
-    }
-
-    /// @notice Where a non-empty child reference leads: a hash (`hashed_`), or an embedded node under 32 bytes.
-    function _follow(bytes memory _reference)
+    /// @notice Where the non-empty child reference in item `_index` of `_node` leads: a hash (`hashed_`), or an
+    ///         embedded node under 32 bytes (copied out).
+    function _follow(Node memory _node, uint256 _index)
         private
         pure
         returns (bool hashed_, bytes32 hash_, bytes memory embedded_)
     {
-        if (_reference.length == 33 && uint8(_reference[0]) == 0xa0) {
+        (uint256 ptr, uint256 length) = _itemSpan(_node, _index);
+        uint256 first = _byteAt(ptr);
+        if (length == 33 && first == 0xa0) {
             assembly ("memory-safe") {
-                hash_ := mload(add(_reference, 0x21))
+                hash_ := mload(add(ptr, 1))
             }
             return (true, hash_, "");
         }
-        if (_reference.length < 32 && uint8(_reference[0]) >= 0xc0) return (false, bytes32(0), _reference);
+        if (length < 32 && first >= 0xc0) return (false, bytes32(0), _copy(ptr, length));
         revert MerkleTrieWriter_BadNode();
     }
 
-    /// @notice Decodes a trie node, checking its shape (not the references it does not follow).
+    /// @notice Decodes a trie node: splits it into items and checks its shape (not the references it does not
+    ///         follow). Lengths must fit exactly and use the short form where it suffices.
     function _decode(bytes memory _encoded) private pure returns (Node memory node_) {
-        RLPReader.Item[] memory items = RLPReader.toItem(_encoded).readList();
-        if (items.length == 17) {
+        uint256 length = _encoded.length;
+        uint256 base;
+        assembly ("memory-safe") {
+            base := add(_encoded, 0x20)
+        }
+        (uint256 offset, uint256 payload, bool isList) = _header(base, length);
+        if (!isList || offset + payload != length) revert MerkleTrieWriter_BadNode();
+        uint256[] memory bounds = new uint256[](18);
+        uint256 count;
+        bool malformed;
+        // Splitting the payload into items is the walk's hot loop (17 items per branch), hence assembly. Each item's
+        // length is read from its prefix; the canonical-form rules are RLPReader's; the items must end exactly at the
+        // end of the node.
+        assembly ("memory-safe") {
+            let at := offset
+            for {} lt(at, length) {} {
+                if eq(count, 17) {
+                    malformed := 1
+                    break
+                }
+                count := add(count, 1)
+                mstore(add(bounds, mul(count, 0x20)), at)
+                let prefix := byte(0, mload(add(base, at)))
+                switch lt(prefix, 0x80)
+                case 1 { at := add(at, 1) }
+                default {
+                    let lengthOfLength := 0
+                    let itemLength := 0
+                    switch or(lt(prefix, 0xb8), and(gt(prefix, 0xbf), lt(prefix, 0xf8)))
+                    case 1 {
+                        // Short string or list; a one-byte string must not wrap a byte below 0x80.
+                        itemLength := sub(prefix, add(0x80, mul(0x40, gt(prefix, 0xbf))))
+                        if and(eq(prefix, 0x81), lt(byte(0, mload(add(base, add(at, 1)))), 0x80)) { malformed := 1 }
+                    }
+                    default {
+                        lengthOfLength := sub(prefix, add(0xb7, mul(0x40, gt(prefix, 0xbf))))
+                        if gt(lengthOfLength, 4) { malformed := 1 }
+                        let word := mload(add(base, add(at, 1)))
+                        if iszero(byte(0, word)) { malformed := 1 }
+                        itemLength := shr(sub(256, mul(8, lengthOfLength)), word)
+                        if lt(itemLength, 56) { malformed := 1 }
+                    }
+                    at := add(at, add(add(1, lengthOfLength), itemLength))
+                }
+            }
+            if iszero(eq(at, length)) { malformed := 1 }
+            mstore(add(bounds, mul(add(count, 1), 0x20)), at)
+        }
+        if (malformed) revert MerkleTrieWriter_BadNode();
+        node_.encoded = _encoded;
+        node_.bounds = bounds;
+        if (count == 17) {
             node_.kind = BRANCH;
-            node_.items = new bytes[](17);
-            for (uint256 i = 0; i < 17; i++) node_.items[i] = items[i].readRawBytes();
-            if (items[16].isList()) revert MerkleTrieWriter_BadNode();
+            if (_byteAt(base + bounds[16]) >= 0xc0) revert MerkleTrieWriter_BadNode();
             return node_;
         }
-        if (items.length != 2 || items[0].isList()) revert MerkleTrieWriter_BadNode();
-        bytes memory encodedPath = items[0].readBytes();
-        if (encodedPath.length == 0) revert MerkleTrieWriter_BadNode();
-        uint8 flag = uint8(encodedPath[0]) >> 4;
-        if (flag > 3 || (flag % 2 == 0 && uint8(encodedPath[0]) & 0x0f != 0)) revert MerkleTrieWriter_BadNode();
-        bytes memory nibbles = _nibbles(encodedPath);
-        // Hex-prefix: the flag nibble, then for an even path a zero pad nibble.
-        node_.path = _slice(nibbles, flag % 2 == 0 ? 2 : 1, nibbles.length);
-        node_.kind = flag >= 2 ? LEAF : EXTENSION;
-        node_.items = new bytes[](1);
-        node_.items[0] = items[1].readRawBytes();
-        if (node_.kind == LEAF) {
-            if (items[1].isList() || _isEmpty(node_.items[0])) {
-                revert MerkleTrieWriter_BadNode();
-            }
-        } else if (node_.path.length == 0) {
-            revert MerkleTrieWriter_BadNode();
+        if (count != 2) revert MerkleTrieWriter_BadNode();
+        assembly ("memory-safe") {
+            mstore(bounds, 3)
         }
+        (bytes memory path, bool isLeaf) = _decodePath(base + bounds[0], bounds[1] - bounds[0]);
+        node_.path = path;
+        uint256 valueFirst = _byteAt(base + bounds[1]);
+        if (isLeaf) {
+            node_.kind = LEAF;
+            if (valueFirst >= 0xc0 || (valueFirst == 0x80 && bounds[2] - bounds[1] == 1)) revert MerkleTrieWriter_BadNode();
+        } else {
+            node_.kind = EXTENSION;
+            if (path.length == 0) revert MerkleTrieWriter_BadNode();
+        }
+    }
+
+    /// @notice Decodes the hex-prefix path item at `_ptr`: a flag nibble (2 for a leaf, plus 1 for an odd length),
+    ///         for an even length a zero pad nibble, then the path's nibbles.
+    function _decodePath(uint256 _ptr, uint256 _available) private pure returns (bytes memory path_, bool isLeaf_) {
+        (uint256 offset, uint256 length, bool isList) = _header(_ptr, _available);
+        if (isList || length == 0) revert MerkleTrieWriter_BadNode();
+        uint256 ptr = _ptr + offset;
+        uint256 firstByte = _byteAt(ptr);
+        uint256 flag = firstByte >> 4;
+        uint256 odd = flag & 1;
+        if (flag > 3 || (odd == 0 && firstByte & 0x0f != 0)) revert MerkleTrieWriter_BadNode();
+        path_ = new bytes(length * 2 - 2 + odd);
+        if (odd == 1) path_[0] = bytes1(uint8(firstByte & 0x0f));
+        assembly ("memory-safe") {
+            let dest := add(add(path_, 0x20), odd)
+            for { let i := 1 } lt(i, length) { i := add(i, 1) } {
+                let b := byte(0, mload(add(ptr, i)))
+                let j := mul(sub(i, 1), 2)
+                mstore8(add(dest, j), shr(4, b))
+                mstore8(add(dest, add(j, 1)), and(b, 0x0f))
+            }
+        }
+        isLeaf_ = flag >= 2;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -299,47 +366,48 @@ library MerkleTrieWriter {
         returns (bytes memory encoded_)
     {
         bytes memory path = _node.path;
+        bytes memory item = _item(_node, 1);
         uint256 common = _commonPrefix(path, _key, _keyIndex);
-        Node memory branch = _emptyBranch();
+        bytes[] memory branch = new bytes[](17);
+        for (uint256 i = 0; i < 17; i++) branch[i] = hex"80";
         if (common == path.length) {
             // Only a leaf gets here (an extension's path is a prefix of the key, or the walk went on): the old key
             // ends at the new branch.
-            branch.items[16] = _node.items[0];
+            branch[16] = item;
         } else {
             bytes memory rest = _slice(path, common + 1, path.length);
             uint256 slot = uint8(path[common]);
             if (_node.kind == LEAF) {
-                branch.items[slot] = _ref(_encodeShort(LEAF, rest, _node.items[0]));
+                branch[slot] = _ref(_encodeShort(LEAF, rest, item));
             } else {
                 // An extension's child is a branch: with no nibbles left it hangs from the new branch directly.
-                branch.items[slot] = rest.length == 0 ? _node.items[0] : _ref(_encodeShort(EXTENSION, rest, _node.items[0]));
+                branch[slot] = rest.length == 0 ? item : _ref(_encodeShort(EXTENSION, rest, item));
             }
         }
         uint256 keyAt = _keyIndex + common;
         if (keyAt == _key.length) {
-            branch.items[16] = _valueItem;
+            branch[16] = _valueItem;
         } else {
-            branch.items[uint8(_key[keyAt])] = _ref(_encodeShort(LEAF, _slice(_key, keyAt + 1, _key.length), _valueItem));
+            branch[uint8(_key[keyAt])] = _ref(_encodeShort(LEAF, _slice(_key, keyAt + 1, _key.length), _valueItem));
         }
-        encoded_ = _encode(branch);
+        encoded_ = RLPWriter.writeList(branch);
         if (common > 0) encoded_ = _encodeShort(EXTENSION, _slice(path, 0, common), _ref(encoded_));
     }
 
-    /// @notice The node a branch with a single entry (`_only`) becomes: a leaf with an empty path for a value, or
-    ///         its child with the child's nibble prepended (an extension to a child branch). A hashed child is read
-    ///         from the proof element at `_siblingIndex`, which must be the proof's last.
+    /// @notice The leaf or extension a branch with a single entry (`_only`) becomes, as (kind, path, item): a leaf
+    ///         with an empty path for a value, or its child with the child's nibble prepended (an extension to a
+    ///         child branch). A hashed child is read from the proof element at `_siblingIndex`, which must be the
+    ///         proof's last.
     function _collapse(Node memory _branch, uint256 _only, bytes[] memory _proof, uint256 _siblingIndex)
         private
         pure
-        returns (Node memory node_)
+        returns (uint256 kind_, bytes memory path_, bytes memory item_)
     {
         bool needsSibling = false;
         if (_only == 16) {
-            node_ = Node({ kind: LEAF, path: "", items: new bytes[](1) });
-            node_.items[0] = _branch.items[16];
+            (kind_, item_) = (LEAF, _item(_branch, 16));
         } else {
-            bytes memory ref = _branch.items[_only];
-            (bool hashed, bytes32 hash, bytes memory encoded) = _follow(ref);
+            (bool hashed, bytes32 hash, bytes memory encoded) = _follow(_branch, _only);
             if (hashed) {
                 needsSibling = true;
                 if (_siblingIndex >= _proof.length) revert MerkleTrieWriter_MissingSibling();
@@ -350,10 +418,9 @@ library MerkleTrieWriter {
             bytes memory nibble = new bytes(1);
             nibble[0] = bytes1(uint8(_only));
             if (child.kind == BRANCH) {
-                node_ = Node({ kind: EXTENSION, path: nibble, items: new bytes[](1) });
-                node_.items[0] = ref;
+                (kind_, path_, item_) = (EXTENSION, nibble, _item(_branch, _only));
             } else {
-                node_ = Node({ kind: child.kind, path: bytes.concat(nibble, child.path), items: child.items });
+                (kind_, path_, item_) = (child.kind, bytes.concat(nibble, child.path), _item(child, 1));
             }
         }
         if (_proof.length != _siblingIndex + (needsSibling ? 1 : 0)) revert MerkleTrieWriter_ExtraProofNodes();
@@ -364,16 +431,15 @@ library MerkleTrieWriter {
     function _rehash(Walk memory _w, uint256 _index, bytes memory _encoded) private pure returns (bytes32) {
         for (uint256 i = _index; i > 0; i--) {
             Node memory parent = _w.nodes[i - 1];
-            parent.items[parent.kind == BRANCH ? _w.slots[i - 1] : 0] = _ref(_encoded);
-            _encoded = _encode(parent);
+            _encoded = _replace(parent, parent.kind == BRANCH ? _w.slots[i - 1] : 1, _ref(_encoded));
         }
         return keccak256(_encoded);
     }
 
-    /// @notice The number of non-empty slots of a branch and the last one found.
-    function _entries(Node memory _branch) private pure returns (uint256 count_, uint256 only_) {
+    /// @notice The number of non-empty slots of a branch other than `_cleared`, and the last one found.
+    function _entries(Node memory _branch, uint256 _cleared) private pure returns (uint256 count_, uint256 only_) {
         for (uint256 i = 0; i < 17; i++) {
-            if (!_isEmpty(_branch.items[i])) {
+            if (i != _cleared && !_isEmpty(_branch, i)) {
                 count_++;
                 only_ = i;
             }
@@ -389,15 +455,36 @@ library MerkleTrieWriter {
         return RLPWriter.writeBytes32(keccak256(_encoded));
     }
 
-    /// @notice The RLP of a node.
-    function _encode(Node memory _node) private pure returns (bytes memory) {
-        if (_node.kind == BRANCH) return RLPWriter.writeList(_node.items);
-        return _encodeShort(_node.kind, _node.path, _node.items[0]);
+    /// @notice The encoding of `_node` with item `_index` replaced by `_newItem` (already encoded): the items before
+    ///         and after are copied as they are.
+    function _replace(Node memory _node, uint256 _index, bytes memory _newItem) private pure returns (bytes memory out_) {
+        uint256[] memory bounds = _node.bounds;
+        uint256 first = bounds[0];
+        uint256 end = bounds[bounds.length - 1];
+        uint256 before = bounds[_index] - first;
+        uint256 afterStart = bounds[_index + 1];
+        uint256 afterLength = end - afterStart;
+        uint256 payload = before + _newItem.length + afterLength;
+        bytes memory header = _listHeader(payload);
+        out_ = new bytes(header.length + payload);
+        bytes memory encoded = _node.encoded;
+        uint256 newLength = _newItem.length;
+        assembly ("memory-safe") {
+            let dest := add(out_, 0x20)
+            mcopy(dest, add(header, 0x20), mload(header))
+            dest := add(dest, mload(header))
+            let src := add(encoded, 0x20)
+            mcopy(dest, add(src, first), before)
+            dest := add(dest, before)
+            mcopy(dest, add(_newItem, 0x20), newLength)
+            dest := add(dest, newLength)
+            mcopy(dest, add(src, afterStart), afterLength)
+        }
     }
 
     /// @notice The RLP of a leaf or extension: its hex-prefix path, then its (encoded) value or child reference.
-    function _encodeShort(uint8 _kind, bytes memory _path, bytes memory _item) private pure returns (bytes memory) {
-        return RLPWriter.writeListPayload(bytes.concat(RLPWriter.writeBytes(_hexPrefix(_path, _kind == LEAF)), _item));
+    function _encodeShort(uint256 _kind, bytes memory _path, bytes memory _child) private pure returns (bytes memory) {
+        return RLPWriter.writeListPayload(bytes.concat(RLPWriter.writeBytes(_hexPrefix(_path, _kind == LEAF)), _child));
     }
 
     /// @notice Hex-prefix encoding: a flag nibble (2 for a leaf, plus 1 for an odd length), a zero pad nibble for an
@@ -408,42 +495,157 @@ library MerkleTrieWriter {
         uint256 first = ((_leaf ? 2 : 0) + odd) << 4;
         if (odd == 1) first |= uint8(_path[0]);
         out_[0] = bytes1(uint8(first));
-        for (uint256 i = odd; i < _path.length; i += 2) {
-            out_[(i + 1 + (1 - odd)) / 2] = bytes1((uint8(_path[i]) << 4) | uint8(_path[i + 1]));
+        unchecked {
+            for (uint256 i = odd; i < _path.length; i += 2) {
+                out_[(i + 2 - odd) / 2] = bytes1((uint8(_path[i]) << 4) | uint8(_path[i + 1]));
+            }
         }
     }
 
-    function _emptyBranch() private pure returns (Node memory branch_) {
-        branch_.kind = BRANCH;
-        branch_.items = new bytes[](17);
-        for (uint256 i = 0; i < 17; i++) branch_.items[i] = hex"80";
+    /// @notice The header of a list whose payload is `_length` bytes long.
+    function _listHeader(uint256 _length) private pure returns (bytes memory) {
+        if (_length < 56) return abi.encodePacked(bytes1(uint8(0xc0 + _length)));
+        // Trie nodes are under 64 KiB: a branch of 16 hashes and a value holds at most 528 bytes plus the value.
+        if (_length < 256) return abi.encodePacked(bytes1(0xf8), uint8(_length));
+        if (_length < 65536) return abi.encodePacked(bytes1(0xf9), uint16(_length));
+        return abi.encodePacked(bytes1(0xfa), uint24(_length));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Reading items
+
+    /// @notice Memory address and length of item `_index` of `_node`.
+    function _itemSpan(Node memory _node, uint256 _index) private pure returns (uint256 ptr_, uint256 length_) {
+        bytes memory encoded = _node.encoded;
+        uint256 start = _node.bounds[_index];
+        length_ = _node.bounds[_index + 1] - start;
+        assembly ("memory-safe") {
+            ptr_ := add(add(encoded, 0x20), start)
+        }
+    }
+
+    /// @notice A copy of item `_index` of `_node`, still encoded.
+    function _item(Node memory _node, uint256 _index) private pure returns (bytes memory) {
+        (uint256 ptr, uint256 length) = _itemSpan(_node, _index);
+        return _copy(ptr, length);
+    }
+
+    /// @notice The payload of string item `_index` of `_node` (a value).
+    function _stringPayload(Node memory _node, uint256 _index) private pure returns (bytes memory) {
+        (uint256 ptr, uint256 length) = _itemSpan(_node, _index);
+        (uint256 offset, uint256 payload,) = _header(ptr, length);
+        return _copy(ptr + offset, payload);
+    }
+
+    /// @notice Whether item `_index` of `_node` is the empty string.
+    function _isEmpty(Node memory _node, uint256 _index) private pure returns (bool) {
+        (uint256 ptr, uint256 length) = _itemSpan(_node, _index);
+        return length == 1 && _byteAt(ptr) == 0x80;
+    }
+
+    /// @notice Payload offset and length of the RLP item at `_ptr`, and whether it is a list, checked to fit in
+    ///         `_available` bytes and to be canonical (no wrapped single byte, long forms only when needed).
+    function _header(uint256 _ptr, uint256 _available)
+        private
+        pure
+        returns (uint256 offset_, uint256 length_, bool isList_)
+    {
+        if (_available == 0) revert MerkleTrieWriter_BadNode();
+        uint256 prefix = _byteAt(_ptr);
+        if (prefix < 0x80) return (0, 1, false);
+        if (prefix < 0xb8) {
+            length_ = prefix - 0x80;
+            if (length_ == 1 && _available > 1 && _byteAt(_ptr + 1) < 0x80) revert MerkleTrieWriter_BadNode();
+            offset_ = 1;
+        } else if (prefix < 0xc0) {
+            (offset_, length_) = _longLength(_ptr, prefix - 0xb7, _available);
+        } else if (prefix < 0xf8) {
+            (offset_, length_, isList_) = (1, prefix - 0xc0, true);
+        } else {
+            (offset_, length_) = _longLength(_ptr, prefix - 0xf7, _available);
+            isList_ = true;
+        }
+        if (offset_ + length_ > _available) revert MerkleTrieWriter_BadNode();
+    }
+
+    /// @notice A long form's length, written in `_lengthOfLength` bytes after the prefix at `_ptr`.
+    function _longLength(uint256 _ptr, uint256 _lengthOfLength, uint256 _available)
+        private
+        pure
+        returns (uint256 offset_, uint256 length_)
+    {
+        if (_lengthOfLength > 8 || 1 + _lengthOfLength > _available) revert MerkleTrieWriter_BadNode();
+        if (_byteAt(_ptr + 1) == 0) revert MerkleTrieWriter_BadNode();
+        for (uint256 i = 0; i < _lengthOfLength; i++) length_ = (length_ << 8) | _byteAt(_ptr + 1 + i);
+        if (length_ < 56) revert MerkleTrieWriter_BadNode();
+        offset_ = 1 + _lengthOfLength;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Memory
+
+    /// @notice The byte at memory address `_ptr`.
+    function _byteAt(uint256 _ptr) private pure returns (uint256 b_) {
+        assembly ("memory-safe") {
+            b_ := byte(0, mload(_ptr))
+        }
+    }
+
+    /// @notice A copy of `_length` bytes at memory address `_src`.
+    function _copy(uint256 _src, uint256 _length) private pure returns (bytes memory out_) {
+        out_ = new bytes(_length);
+        assembly ("memory-safe") {
+            mcopy(add(out_, 0x20), _src, _length)
+        }
+    }
+
+    /// @notice An array of `_length` node slots, left unset (every slot the walk reads it has written): Solidity
+    ///         would build a default node for each.
+    function _nodeArray(uint256 _length) private pure returns (Node[] memory nodes_) {
+        assembly ("memory-safe") {
+            nodes_ := mload(0x40)
+            mstore(nodes_, _length)
+            mstore(0x40, add(nodes_, mul(add(_length, 1), 0x20)))
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------------
     // Nibbles
 
-    /// @notice Whether an encoded reference or value is the empty string.
-    function _isEmpty(bytes memory _item) private pure returns (bool) {
-        return _item.length == 1 && uint8(_item[0]) == 0x80;
-    }
-
     /// @notice The number of nibbles `_path` shares with `_key` from `_keyIndex` on.
     function _commonPrefix(bytes memory _path, bytes memory _key, uint256 _keyIndex) private pure returns (uint256 n_) {
-        while (n_ < _path.length && _keyIndex + n_ < _key.length && _path[n_] == _key[_keyIndex + n_]) n_++;
+        uint256 max = _path.length;
+        if (_key.length - _keyIndex < max) max = _key.length - _keyIndex;
+        assembly ("memory-safe") {
+            let path := add(_path, 0x20)
+            let key := add(add(_key, 0x20), _keyIndex)
+            for {} and(lt(n_, max), eq(byte(0, mload(add(path, n_))), byte(0, mload(add(key, n_))))) {} {
+                n_ := add(n_, 1)
+            }
+        }
     }
 
     /// @notice The nibbles of `_bytes`, high nibble first, one per byte.
     function _nibbles(bytes memory _bytes) private pure returns (bytes memory nibbles_) {
-        nibbles_ = new bytes(_bytes.length * 2);
-        for (uint256 i = 0; i < _bytes.length; i++) {
-            nibbles_[2 * i] = bytes1(uint8(_bytes[i]) >> 4);
-            nibbles_[2 * i + 1] = bytes1(uint8(_bytes[i]) & 0x0f);
+        uint256 length = _bytes.length;
+        nibbles_ = new bytes(length * 2);
+        assembly ("memory-safe") {
+            let src := add(_bytes, 0x20)
+            let dest := add(nibbles_, 0x20)
+            for { let i := 0 } lt(i, length) { i := add(i, 1) } {
+                let b := byte(0, mload(add(src, i)))
+                mstore8(add(dest, mul(i, 2)), shr(4, b))
+                mstore8(add(dest, add(mul(i, 2), 1)), and(b, 0x0f))
+            }
         }
     }
 
     /// @notice A copy of `_b[_start:_end]`.
-    function _slice(bytes memory _b, uint256 _start, uint256 _end) private pure returns (bytes memory out_) {
-        out_ = new bytes(_end - _start);
-        for (uint256 i = _start; i < _end; i++) out_[i - _start] = _b[i];
+    function _slice(bytes memory _b, uint256 _start, uint256 _end) private pure returns (bytes memory) {
+        uint256 ptr;
+        assembly ("memory-safe") {
+            ptr := add(add(_b, 0x20), _start)
+        }
+        return _copy(ptr, _end - _start);
     }
 }

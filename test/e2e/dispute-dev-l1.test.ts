@@ -94,9 +94,6 @@ describe('the dev L1 dispute contracts', () => {
       }),
       0n,
     )
-    const params = await l1.readContract({ address: vm, abi: txStepVerifierAbi, functionName: 'chainParams' })
-    assert.equal(params.chainId, 6342n)
-    assert.equal(params.blockTime, 1n)
     assert.equal(await read<Hex>('absolutePrestate'), ABSOLUTE_PRESTATE)
     assert.equal(DEV_DISPUTE.maxGameDepth - DEV_DISPUTE.splitDepth, 17n)
     // A proposal for block 1 passes the game's initialize checks (a dry run: nothing is sent).
