@@ -50,17 +50,19 @@ export const DEV_BLOB_BASE_FEE_SCALAR = 810_949
 
 /**
  * The dev chain's dispute game: outputs bisected above depth 30 as on OP mainnet (2^30 one-second blocks between the
- * anchor and a proposal: no proposal can outrun it), and below it the transaction trace of one block in K = 17
- * levels (2^17 leaves: a full block, 2,000,000,000 / 21,000 = 95,239 transactions, plus the opening and the seal),
- * so 47 levels in all. Clocks and delays short enough to watch a withdrawal or a dispute end in minutes, and small
- * bonds (0.001 ETH at the root, 750x at max depth). Every client reads these from the contracts. The step verifier
- * is `TxStepVerifier` (deployed by `deployDevRollup` with the chain's parameters); the absolute prestate is its
- * trace's (`abi.encode("megaeth-node tx trace v1")`, status UNFINISHED).
+ * anchor and a proposal: no proposal can outrun it), and below it the transaction trace of one block. An execution
+ * subtree starts at depth 31 with a move on a split-depth claim and holds 2^(47 − 30) = 2^17 leaves at depth 48
+ * (the game's `absolutePrestate` check spans 2^(maxDepth − splitDepth) indices, but only the left half is reachable
+ * from the exec root): a full block, 2,000,000,000 / 21,000 = 95,239 transactions, plus the opening and the seal,
+ * fits 131,072. Clocks and delays short enough to watch a withdrawal or a dispute end in minutes, and small bonds
+ * (0.001 ETH at the root, 750x at max depth). Every client reads these from the contracts. The step verifier is
+ * `TxStepVerifier` (deployed by `deployDevRollup` with the chain's parameters); the absolute prestate is its trace's
+ * (`abi.encode("megaeth-node tx trace v1")`, status UNFINISHED).
  */
 export const DEV_DISPUTE: Omit<DisputeDeployParams, 'anchor'> = {
   gameType: 0,
   absolutePrestate: ABSOLUTE_PRESTATE,
-  maxGameDepth: 47n,
+  maxGameDepth: 48n,
   splitDepth: 30n,
   clockExtension: 10n,
   maxClockDuration: 120n,

@@ -95,7 +95,8 @@ describe('the dev L1 dispute contracts', () => {
       0n,
     )
     assert.equal(await read<Hex>('absolutePrestate'), ABSOLUTE_PRESTATE)
-    assert.equal(DEV_DISPUTE.maxGameDepth - DEV_DISPUTE.splitDepth, 17n)
+    // An execution subtree holds 2^(maxDepth − splitDepth − 1) leaves: 2^17 ≥ a full block's 95,241.
+    assert.equal(DEV_DISPUTE.maxGameDepth - DEV_DISPUTE.splitDepth - 1n, 17n)
     // A proposal for block 1 passes the game's initialize checks (a dry run: nothing is sent).
     const { result } = await l1.simulateContract({
       account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',

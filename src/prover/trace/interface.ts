@@ -16,7 +16,7 @@ export interface TraceQuery {
    * disputed claim was made (its trace is then the UNOPENED constant).
    */
   disputed: OutputPreimage | 'unpublished'
-  /** Leaf index within the execution subtree (0 … 2^K − 1). */
+  /** Leaf index within the execution subtree (0 … 2^(maxGameDepth − splitDepth − 1) − 1). */
   traceIndex: bigint
 }
 

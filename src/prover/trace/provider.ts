@@ -25,7 +25,10 @@ export interface NodeTraceProviderOptions {
   common: Common
   rules: ChainTraceRules
   source: TraceBlockSource
-  /** K = maxGameDepth − splitDepth: leaves are 0 … 2^K − 1. */
+  /**
+   * Depth of one block's trace: maxGameDepth − splitDepth − 1 (an execution subtree's root is a move on a split-depth
+   * claim, so it spans 2^(maxGameDepth − splitDepth − 1) leaves); leaves are 0 … 2^traceDepth − 1.
+   */
   traceDepth: number
   /** Traces kept (default 4). */
   cacheSize?: number
