@@ -538,6 +538,27 @@ contract FaultDisputeGame {
         if (disputedBlock_ > l2BlockNumber()) disputedBlock_ = l2BlockNumber();
     }
 
+    /// @notice When the disputed output claim of the trace the claim at `_claimIndex` is in was made (the block
+    ///         timestamp of its move, the game's creation for the root claim). A step verifier that opens a disputed
+    ///         output from a published preimage requires the preimage to have been published no later than this.
+    /// @param _claimIndex A claim below the split depth.
+    function disputedClaimCreatedAt(uint256 _claimIndex) external view returns (uint64 createdAt_) {
+        ClaimData storage claim = claimData[_claimIndex];
+        if (LibPosition.depth(claim.position) <= SPLIT_DEPTH) revert ClaimAboveSplit();
+        uint128 execRootPos = claim.position;
+        while (LibPosition.depth(claim.position) > SPLIT_DEPTH) {
+            execRootPos = claim.position;
+            claim = claimData[claim.parentIndex];
+        }
+        uint128 outputPos = claim.position;
+        // As `startingAndDisputedOutputs`: an attack on the split-depth claim disputes that claim, a defense the
+        // output after it (a claim on the path to the root).
+        ClaimData storage disputed = execRootPos == LibPosition.move(outputPos, true)
+            ? claim
+            : _findTraceAncestor(outputPos + 1, claim.parentIndex, true);
+        return uint64(disputed.clock);
+    }
+
     /// @notice Checks a step against the claim at `_claimIndex` may be made with a pre-state hashing to
     ///         `_stateHash`; returns the post-state claim and whether it was made by the same side as the claim.
     function _prepareStep(uint256 _claimIndex, bool _isAttack, bytes32 _stateHash)

@@ -49,6 +49,30 @@ library RLPReader {
         }
     }
 
+    /// @notice The children of a list item of any length (a block header has 20+ fields; `readList` is capped at a
+    ///         trie node's 17).
+    function readLongList(Item memory _item) internal pure returns (Item[] memory items_) {
+        (uint256 offset, uint256 length, bool list) = _header(_item);
+        if (!list) revert RLPReader_NotAList();
+        uint256 count;
+        uint256 cursor = offset;
+        uint256 end = offset + length;
+        while (cursor < end) {
+            (uint256 childOffset, uint256 childLength,) = _header(Item({ ptr: _item.ptr + cursor, len: end - cursor }));
+            cursor += childOffset + childLength;
+            count++;
+        }
+        items_ = new Item[](count);
+        cursor = offset;
+        for (uint256 i = 0; i < count; i++) {
+            Item memory child = Item({ ptr: _item.ptr + cursor, len: end - cursor });
+            (uint256 childOffset, uint256 childLength,) = _header(child);
+            child.len = childOffset + childLength;
+            items_[i] = child;
+            cursor += child.len;
+        }
+    }
+
     /// @notice The payload of a string item.
     function readBytes(Item memory _item) internal pure returns (bytes memory) {
         (uint256 offset, uint256 length, bool list) = _header(_item);

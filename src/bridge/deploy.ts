@@ -24,6 +24,8 @@ import { batchInboxAddress } from './batch-inbox.ts'
 import { anchorStateRegistryAbi, anchorStateRegistryBytecode } from './generated/AnchorStateRegistry.ts'
 import { disputeGameFactoryAbi, disputeGameFactoryBytecode } from './generated/DisputeGameFactory.ts'
 import { faultDisputeGameAbi, faultDisputeGameBytecode } from './generated/FaultDisputeGame.ts'
+import { outputRootRegistryAbi, outputRootRegistryBytecode } from './generated/OutputRootRegistry.ts'
+import { txStepVerifierAbi, txStepVerifierBytecode } from './generated/TxStepVerifier.ts'
 import { unprovableVMAbi, unprovableVMBytecode } from './generated/UnprovableVM.ts'
 import { optimismPortal2Abi, optimismPortal2Bytecode } from './generated/OptimismPortal2.ts'
 import { superchainConfigAbi, superchainConfigBytecode } from './generated/SuperchainConfig.ts'
@@ -80,8 +82,27 @@ export interface DisputeDeployParams {
   creditDelaySeconds: bigint
   proofMaturityDelaySeconds: bigint
   disputeGameFinalityDelaySeconds: bigint
-  /** The step verifier; defaults to a freshly deployed `UnprovableVM` (every step reverts). */
+  /** The step verifier; when absent, a `TxStepVerifier` (with `stepVerifier`) or else an `UnprovableVM`. */
   vm?: Address
+  /**
+   * The chain parameters of a transaction step verifier to deploy with its `OutputRootRegistry` as the game's VM
+   * (ignored when `vm` is given). Without either, the VM is an `UnprovableVM` (every step reverts).
+   */
+  stepVerifier?: TxStepVerifierParams
+}
+
+/** What `TxStepVerifier` checks a disputed header against (immutable; the L2 chain's own parameters). */
+export interface TxStepVerifierParams {
+  chainId: bigint
+  /** L2 block time in seconds. */
+  blockTime: bigint
+  /** The L2 block gas limit every header carries. */
+  gasLimit: bigint
+  /** The coinbase every L2 header carries. */
+  feeRecipient: Address
+  elasticityMultiplier: bigint
+  baseFeeMaxChangeDenominator: bigint
+  minBaseFee: bigint
 }
 
 /** Where the dispute contracts landed. */
@@ -91,6 +112,8 @@ export interface DisputeDeployment {
   faultDisputeGame: Address
   vm: Address
   gameType: number
+  /** Where output preimages are published (the VM's `outputRegistry()`); absent for a VM without one. */
+  outputRegistry?: Address
 }
 
 /** Where the contracts landed. */
@@ -214,7 +237,19 @@ async function deployDisputeContracts(
     throw new L1DeployError(
       `AnchorStateRegistry landed at ${registry.address}, not at ${args.expectedRegistry} the portal was given: another transaction from the deployer interleaved`,
     )
-  const vm = params.vm ?? (await deploy(client, deployer, 'UnprovableVM', unprovableVMAbi, unprovableVMBytecode, [])).address
+  let vm = params.vm
+  let outputRegistry: Address | undefined
+  if (vm === undefined && params.stepVerifier !== undefined) {
+    outputRegistry = (await deploy(client, deployer, 'OutputRootRegistry', outputRootRegistryAbi, outputRootRegistryBytecode, []))
+      .address
+    vm = (
+      await deploy(client, deployer, 'TxStepVerifier', txStepVerifierAbi, txStepVerifierBytecode, [
+        outputRegistry,
+        params.stepVerifier,
+      ])
+    ).address
+  }
+  vm ??= (await deploy(client, deployer, 'UnprovableVM', unprovableVMAbi, unprovableVMBytecode, [])).address
   const game = await deploy(client, deployer, 'FaultDisputeGame', faultDisputeGameAbi, faultDisputeGameBytecode, [
     {
       gameType: params.gameType,
@@ -261,6 +296,7 @@ async function deployDisputeContracts(
     faultDisputeGame: game.address,
     vm: getAddress(vm),
     gameType: params.gameType,
+    ...(outputRegistry === undefined ? {} : { outputRegistry }),
   }
 }
 

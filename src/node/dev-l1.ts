@@ -20,17 +20,7 @@ import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import {
-  createPublicClient,
-  createWalletClient,
-  getAddress,
-  http,
-  keccak256,
-  parseEther,
-  stringToHex,
-  type Hex,
-  type PublicClient,
-} from 'viem'
+import { createPublicClient, createWalletClient, getAddress, http, parseEther, type Hex, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
   batcherHash,
@@ -45,9 +35,12 @@ import { faultDisputeGameAbi } from '../bridge/generated/FaultDisputeGame.ts'
 import { multicall3DeployedBytecode } from '../bridge/generated/Multicall3.ts'
 import { optimismPortal2Abi } from '../bridge/generated/OptimismPortal2.ts'
 import { systemConfigAbi } from '../bridge/generated/SystemConfig.ts'
+import type { ChainConfig } from '../chain/config.ts'
 import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../chain/dev.ts'
+import { chainConfigFromGenesis, devGenesis } from '../chain/genesis.ts'
 import { parseRollupConfig, type RollupConfig, rollupConfigToJson } from '../chain/rollup-config.ts'
 import { NodeError } from '../primitives/errors.ts'
+import { ABSOLUTE_PRESTATE } from '../prover/trace/trace-state.ts'
 
 /** OP devnets' L1 chain id. */
 export const DEV_L1_CHAIN_ID = 900n
@@ -56,16 +49,20 @@ export const DEV_BASE_FEE_SCALAR = 1368
 export const DEV_BLOB_BASE_FEE_SCALAR = 810_949
 
 /**
- * The dev chain's dispute game: OP mainnet's tree (73 levels, outputs above 30) with clocks and delays short enough
- * to watch a withdrawal or a dispute end in minutes, and small bonds (0.001 ETH at the root, 750x at max depth).
- * Every client reads these from the contracts. The step verifier is `UnprovableVM` until the transaction step
- * verifier exists (so no max-depth claim can be stepped against yet); the absolute prestate is a placeholder named
- * for that.
+ * The dev chain's dispute game: outputs bisected above depth 30 as on OP mainnet (2^30 one-second blocks between the
+ * anchor and a proposal: no proposal can outrun it), and below it the transaction trace of one block. An execution
+ * subtree starts at depth 31 with a move on a split-depth claim and holds 2^(47 − 30) = 2^17 leaves at depth 48
+ * (the game's `absolutePrestate` check spans 2^(maxDepth − splitDepth) indices, but only the left half is reachable
+ * from the exec root): a full block, 2,000,000,000 / 21,000 = 95,239 transactions, plus the opening and the seal,
+ * fits 131,072. Clocks and delays short enough to watch a withdrawal or a dispute end in minutes, and small bonds
+ * (0.001 ETH at the root, 750x at max depth). Every client reads these from the contracts. The step verifier is
+ * `TxStepVerifier` (deployed by `deployDevRollup` with the chain's parameters); the absolute prestate is its trace's
+ * (`abi.encode("megaeth-node tx trace v1")`, status UNFINISHED).
  */
 export const DEV_DISPUTE: Omit<DisputeDeployParams, 'anchor'> = {
   gameType: 0,
-  absolutePrestate: keccak256(stringToHex('megaeth-node: no step verifier yet')),
-  maxGameDepth: 73n,
+  absolutePrestate: ABSOLUTE_PRESTATE,
+  maxGameDepth: 48n,
   splitDepth: 30n,
   clockExtension: 10n,
   maxClockDuration: 120n,
@@ -74,6 +71,12 @@ export const DEV_DISPUTE: Omit<DisputeDeployParams, 'anchor'> = {
   proofMaturityDelaySeconds: 12n,
   disputeGameFinalityDelaySeconds: 6n,
 }
+
+/** The dev chain's header rules (fee recipient, EIP-1559 parameters), for the step verifier's defaults. */
+const DEV_CHAIN_CONFIG = chainConfigFromGenesis(devGenesis(), 'megaeth-dev')
+
+/** The dev L2's block time in seconds (rollup.json's `block_time`). */
+export const DEV_L2_BLOCK_TIME = 1n
 
 /** Multicall3's canonical address, where the dev L1 installs our `aggregate3` (viem's op-stack `getGames` needs it). */
 export const MULTICALL3_ADDRESS = '0xcA11bde05977b3631167028862bE2a173976CA11'
@@ -233,6 +236,8 @@ export async function deployDevRollup(
     l2GasLimit: bigint
     l2GenesisHash: (l2Time: bigint) => Hex | Promise<Hex>
     l2GenesisOutputRoot?: (l2Time: bigint) => Hex | Promise<Hex>
+    /** The L2's header rules the step verifier checks (default: the dev genesis's). */
+    l2FeeRules?: Pick<ChainConfig, 'feeRecipient' | 'elasticityMultiplier' | 'baseFeeMaxChangeDenominator' | 'minBaseFee'>
   },
 ): Promise<{ rollup: RollupConfig; deployment: L1Deployment }> {
   const transport = http(params.rpcUrl, { retryCount: 0 })
@@ -256,6 +261,16 @@ export async function deployDevRollup(
         : {
             dispute: {
               ...DEV_DISPUTE,
+              stepVerifier: {
+                chainId: params.l2ChainId,
+                blockTime: DEV_L2_BLOCK_TIME,
+                gasLimit: params.l2GasLimit,
+                feeRecipient: getAddress(params.l2FeeRules?.feeRecipient ?? DEV_CHAIN_CONFIG.feeRecipient),
+                elasticityMultiplier: params.l2FeeRules?.elasticityMultiplier ?? DEV_CHAIN_CONFIG.elasticityMultiplier,
+                baseFeeMaxChangeDenominator:
+                  params.l2FeeRules?.baseFeeMaxChangeDenominator ?? DEV_CHAIN_CONFIG.baseFeeMaxChangeDenominator,
+                minBaseFee: params.l2FeeRules?.minBaseFee ?? DEV_CHAIN_CONFIG.minBaseFee,
+              },
               // The L2 genesis is timed by the SystemConfig block, so its output is known only once that is mined.
               anchor: async (startBlock: bigint) => ({
                 root: await outputRootAt((await fetchL1BlockRef(publicClient, startBlock)).timestamp),
@@ -285,7 +300,7 @@ export async function deployDevRollup(
         gasLimit: params.l2GasLimit,
       },
     },
-    blockTime: 1n,
+    blockTime: DEV_L2_BLOCK_TIME,
     maxSequencerDrift: 600n,
     seqWindowSize: 40n,
     channelTimeout: 20n,

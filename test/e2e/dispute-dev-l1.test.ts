@@ -12,7 +12,9 @@ import { disputeGameFactoryAbi } from '../../src/bridge/generated/DisputeGameFac
 import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame.ts'
 import { optimismPortal2Abi } from '../../src/bridge/generated/OptimismPortal2.ts'
 import { systemConfigAbi } from '../../src/bridge/generated/SystemConfig.ts'
-import { unprovableVMAbi } from '../../src/bridge/generated/UnprovableVM.ts'
+import { outputRootRegistryAbi } from '../../src/bridge/generated/OutputRootRegistry.ts'
+import { txStepVerifierAbi } from '../../src/bridge/generated/TxStepVerifier.ts'
+import { ABSOLUTE_PRESTATE } from '../../src/prover/trace/trace-state.ts'
 import { parseRollupConfig } from '../../src/chain/rollup-config.ts'
 import { DEV_DISPUTE, MULTICALL3_ADDRESS } from '../../src/node/dev-l1.ts'
 import { makeTempDir, removeTempDir, rpc, startNode, type NodeHandle } from '../helpers/node-process.ts'
@@ -80,17 +82,21 @@ describe('the dev L1 dispute contracts', () => {
       DEV_DISPUTE.bondBase,
     )
 
-    // The placeholder verifier: no step can succeed on the dev chain yet.
+    // The transaction step verifier, with its output registry and the dev chain's parameters.
     const vm = await read<Address>('vm')
-    await assert.rejects(
-      l1.simulateContract({
-        address: vm,
-        abi: unprovableVMAbi,
-        functionName: 'step',
-        args: ['0x', '0x', `0x${'00'.repeat(32)}`],
+    const outputRegistry = await l1.readContract({ address: vm, abi: txStepVerifierAbi, functionName: 'outputRegistry' })
+    assert.equal(
+      await l1.readContract({
+        address: outputRegistry,
+        abi: outputRootRegistryAbi,
+        functionName: 'publishedAt',
+        args: [genesisOutput.outputRoot],
       }),
-      /NotProvableHere/,
+      0n,
     )
+    assert.equal(await read<Hex>('absolutePrestate'), ABSOLUTE_PRESTATE)
+    // An execution subtree holds 2^(maxDepth − splitDepth − 1) leaves: 2^17 ≥ a full block's 95,241.
+    assert.equal(DEV_DISPUTE.maxGameDepth - DEV_DISPUTE.splitDepth - 1n, 17n)
     // A proposal for block 1 passes the game's initialize checks (a dry run: nothing is sent).
     const { result } = await l1.simulateContract({
       account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',

@@ -19,8 +19,10 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
     'src/bridge/generated/L2ToL1MessagePasser.ts',
     'src/bridge/generated/Multicall3.ts',
     'src/bridge/generated/OptimismPortal2.ts',
+    'src/bridge/generated/OutputRootRegistry.ts',
     'src/bridge/generated/SuperchainConfig.ts',
     'src/bridge/generated/SystemConfig.ts',
+    'src/bridge/generated/TxStepVerifier.ts',
     'src/bridge/generated/UnprovableVM.ts',
   ])
   for (const [path, content] of Object.entries(fresh)) {

@@ -1,0 +1,91 @@
+/**
+ * L1 gas of the transaction step verifier's steps (the dispute bench calls `measureStepGas`): a block with user
+ * deposits and plain transfers is built in-process by the node's executor, its trace computed by the prover's code,
+ * and every step run on a real anvil through a harness game at max depth (contracts/test/TraceGameHarness.sol). The
+ * figures are the verifier call's own gas (no transaction base cost, no game bookkeeping: FaultDisputeGame.step adds
+ * ~30–50k on top, its calldata ~16 gas per non-zero byte).
+ */
+import type { Hex } from 'viem'
+import { buildBlockTrace, outputRootOf } from '../../src/prover/trace/block-trace.ts'
+import { StepKind, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import { ABSOLUTE_PRESTATE_DATA, encodeTraceState, traceClaim } from '../../src/prover/trace/trace-state.ts'
+import {
+  PARENT_NUMBER,
+  buildTraceChain,
+  devAccounts,
+  traceCommon,
+  traceConfig,
+  traceRules,
+  transfer,
+  userDeposit,
+} from '../../test/helpers/trace-chain.ts'
+import { startVerifierStack } from '../../test/helpers/step-verifier.ts'
+
+export interface StepGas {
+  /** Opening: preimages checked, header rules, the two system calls' storage writes. */
+  open: bigint
+  /** A user deposit (mint and value to a fresh EOA). */
+  deposit: bigint
+  /** A plain transfer to a fresh address (sender, recipient insert, coinbase). */
+  transferToFresh: bigint
+  /** A plain transfer to an existing account. */
+  transferToExisting: bigint
+  /** The seal: exclusion proof, output preimage, passer proof. */
+  seal: bigint
+  /** Bytes of `proof` for a transfer step (calldata). */
+  transferProofBytes: number
+}
+
+/** Measures each kind of step once on a fresh anvil (~10 s). */
+export async function measureStepGas(): Promise<StepGas> {
+  const stack = await startVerifierStack(traceRules, traceConfig.chainId)
+  try {
+    const txs = [
+      userDeposit(
+        { from: '0x00000000000000000000000000000000000d3905', to: `0x${'ab'.repeat(20)}`, mint: 10n ** 18n, value: 1n },
+        1,
+      ),
+      await transfer(0, `0x${'cd'.repeat(20)}`, 10n ** 18n, 0),
+      await transfer(1, devAccounts[2]!.address, 5n, 0),
+    ]
+    const chain = await buildTraceChain(txs)
+    const block = PARENT_NUMBER + 1n
+    await stack.publish(chain.disputed.header, chain.disputed.messagePasserStorageRoot)
+    await stack.setGame({
+      starting: outputRootOf(chain.starting),
+      startingPos: 16n,
+      disputed: outputRootOf(chain.disputed),
+      disputedPos: 17n,
+      block,
+      createdAt: (await stack.now()) + 3600n,
+    })
+    const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block })
+    const gas: bigint[] = []
+    const sizes: number[] = []
+    for (let i = 0; i < trace.states.length; i++) {
+      const stateData = i === 0 ? ABSOLUTE_PRESTATE_DATA : encodeTraceState(trace.states[i - 1]!)
+      const step = trace.steps[i] ?? { kind: StepKind.NONE, body: '0x' as Hex }
+      const proof = encodeStepProof(0n, step.kind, step.body)
+      const { claim, gas: used } = await stack.step(stateData, proof)
+      if (claim !== traceClaim(trace.states[i]!)) throw new Error(`step ${i}: the verifier disagrees with the trace`)
+      gas.push(used)
+      sizes.push((proof.length - 2) / 2)
+    }
+    return {
+      open: gas[0]!,
+      deposit: gas[1]!,
+      transferToFresh: gas[2]!,
+      transferToExisting: gas[3]!,
+      seal: gas[4]!,
+      transferProofBytes: sizes[2]!,
+    }
+  } finally {
+    await stack.close()
+  }
+}
+
+// `node --import tsx bench/lib/step-gas.ts` prints the figures.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const gas = await measureStepGas()
+  console.log(JSON.stringify(gas, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2))
+}

@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import { IBigStepper } from "../libraries/DisputeInterfaces.sol";
+import { VMStatus } from "../libraries/DisputeTypes.sol";
+import { MerkleTrieWriter } from "../libraries/MerkleTrieWriter.sol";
+import { RLPReader } from "../libraries/RLPReader.sol";
+import { RLPWriter } from "../libraries/RLPWriter.sol";
+import { StateAccount } from "../libraries/StateAccount.sol";
+import { OutputRootRegistry } from "./OutputRootRegistry.sol";
+
+/// @notice What the verifier reads from the game that calls it.
+interface IExecutionTraceGame {
+    function startingAndDisputedOutputs(uint256 _claimIndex)
+        external
+        view
+        returns (bytes32 starting_, uint128 startingPos_, bytes32 disputed_, uint128 disputedPos_, uint256 disputedBlock_);
+    function disputedClaimCreatedAt(uint256 _claimIndex) external view returns (uint64);
+}
+
+/// @title TxStepVerifier
+/// @notice The one-step verifier of a disputed L2 block's execution trace (docs/DESIGN.md, "The execution trace of a
+///         disputed block"). Leaf 0 opens the block from the disputed output's preimage, published in
+///         `outputRegistry()` no later than the disputed claim (else the trace is the UNOPENED constant), and applies
+///         the start-of-block system calls; leaf i executes transaction i − 1 (deposits and plain ETH transfers; any
+///         other transaction reverts `NotProvableHere`); the leaf after the last transaction seals the block against
+///         the disputed header and output. Mirrors src/prover/trace/block-trace.ts, which the prover runs.
+/// @dev    The chain's fork is Osaka from genesis (EIP-4788, EIP-2935, EIP-7623 and EIP-7825 active): the only rules a
+///         deposit or a plain transfer meets.
+contract TxStepVerifier is IBigStepper {
+    using RLPReader for RLPReader.Item;
+
+    /// @notice A leaf of the trace (`stateData = abi.encode(TraceState)`).
+    struct TraceState {
+        uint8 phase;
+        bytes32 disputedOutput;
+        bytes32 headerHash;
+        bytes32 stateRoot;
+        uint64 txIndex;
+        uint64 gasUsed;
+        bytes32 receiptsRoot;
+        bytes32 logsBloomHash;
+    }
+
+    /// @notice A system contract's account proof (against the state root before its writes) and its slot writes,
+    ///         each slot's proof against the storage root the previous write left.
+    struct SystemWrite {
+        address account;
+        bytes[] accountProof;
+        bytes32[] slots;
+        bytes[][] slotProofs;
+    }
+
+    /// @notice The opening step's body.
+    struct OpenBody {
+        bytes startingHeader;
+        bytes32 startingPasserRoot;
+        bytes disputedHeader;
+        bytes32 disputedPasserRoot;
+        /// @dev `abi.encode(SystemWrite)` of EIP-4788's contract, then of EIP-2935's (nested dynamic structs decoded
+        ///      in one go run out of stack without the IR pipeline).
+        bytes[] systemWrites;
+    }
+
+    /// @notice The seal step's body.
+    struct SealBody {
+        bytes header;
+        bytes[] transactionExclusionProof;
+        bytes[] passerAccountProof;
+        bytes32 disputedPasserRoot;
+    }
+
+    /// @notice The header fields the trace reads.
+    struct Header {
+        bool ok;
+        bytes32 parentHash;
+        address coinbase;
+        bytes32 stateRoot;
+        bytes32 transactionsRoot;
+        bytes32 receiptsRoot;
+        bytes32 logsBloomHash;
+        uint256 number;
+        uint256 gasLimit;
+        uint256 gasUsed;
+        uint256 timestamp;
+        uint256 baseFee;
+        bytes32 parentBeaconRoot;
+    }
+
+    /// @notice A transfer's fields, whatever its envelope.
+    struct Transfer {
+        address sender;
+        address to;
+        uint256 nonce;
+        uint256 gasLimit;
+        uint256 maxFee;
+        uint256 maxPriorityFee;
+        uint256 value;
+        bool badSignature;
+    }
+
+    /// @notice The step's game context.
+    struct Context {
+        uint256 claimIndex;
+        bytes32 starting;
+        bytes32 disputed;
+        uint256 disputedBlock;
+    }
+
+    /// @notice Chain parameters (immutable).
+    struct ChainParams {
+        uint256 chainId;
+        uint64 blockTime;
+        uint64 gasLimit;
+        address feeRecipient;
+        uint64 elasticityMultiplier;
+        uint64 baseFeeMaxChangeDenominator;
+        uint256 minBaseFee;
+    }
+
+    uint8 internal constant UNOPENED = 0;
+    uint8 internal constant EXECUTING = 1;
+    uint8 internal constant SEALED_VALID = 2;
+    uint8 internal constant INVALID = 3;
+
+    uint8 internal constant KIND_OPEN = 0;
+    uint8 internal constant KIND_TRANSACTION = 1;
+    uint8 internal constant KIND_SEAL = 2;
+
+    /// @notice keccak256 of `abi.encode("megaeth-node tx trace v1")`: the game's absolute prestate, status aside.
+    bytes32 public constant ABSOLUTE_PRESTATE_HASH = keccak256(abi.encode("megaeth-node tx trace v1"));
+    bytes32 internal constant EMPTY_TRIE_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
+    bytes32 internal constant EMPTY_CODE_HASH = 0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470;
+    /// @notice keccak256 of 256 zero bytes: the bloom of no logs.
+    bytes32 internal constant EMPTY_BLOOM_HASH = keccak256(new bytes(256));
+    address internal constant MESSAGE_PASSER = 0x4200000000000000000000000000000000000016;
+    address internal constant BEACON_ROOTS = 0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02;
+    address internal constant HISTORY_STORAGE = 0x0000F90827F1C53a10cb7A02335B175320002935;
+    uint256 internal constant RING = 8191;
+    uint256 internal constant TX_GAS = 21_000;
+    /// @notice EIP-7825 (Osaka): the per-transaction gas cap.
+    uint256 internal constant TX_GAS_CAP = 1 << 24;
+    /// @notice secp256k1's order over 2 (EIP-2: higher `s` values are refused).
+    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    OutputRootRegistry internal immutable REGISTRY;
+    uint256 internal immutable CHAIN_ID;
+    uint64 internal immutable BLOCK_TIME;
+    uint64 internal immutable GAS_LIMIT;
+    address internal immutable FEE_RECIPIENT;
+    uint64 internal immutable ELASTICITY;
+    uint64 internal immutable DENOMINATOR;
+    uint256 internal immutable MIN_BASE_FEE;
+
+    /// @notice The transaction is valid but v1 cannot execute it on L1 (a contract call, a creation, calldata …).
+    error NotProvableHere(uint8 txType, string reason);
+    /// @notice `localContext` is not the calling game's context of `claimIndex`.
+    error BadLocalContext();
+    /// @notice A preimage does not hash to the output root it must open.
+    error BadOutputPreimage();
+    /// @notice The header given is not the one the trace committed to.
+    error BadHeader();
+    /// @notice The transaction (or its absence) is not proven at the trace's index.
+    error BadTransactionProof();
+    /// @notice The receipt slot at the trace's index is already taken.
+    error BadReceiptProof();
+    /// @notice The proof's kind is not the step the pre-state calls for, or its parts do not fit.
+    error BadStep();
+
+    /// @param _registry Where output preimages are published.
+    /// @param _params   The chain's parameters.
+    constructor(OutputRootRegistry _registry, ChainParams memory _params) {
+        REGISTRY = _registry;
+        CHAIN_ID = _params.chainId;
+        BLOCK_TIME = _params.blockTime;
+        GAS_LIMIT = _params.gasLimit;
+        FEE_RECIPIENT = _params.feeRecipient;
+        ELASTICITY = _params.elasticityMultiplier;
+        DENOMINATOR = _params.baseFeeMaxChangeDenominator;
+        MIN_BASE_FEE = _params.minBaseFee;
+    }
+
+    /// @notice The output-preimage registry claimants must publish in before claiming.
+    function outputRegistry() external view returns (OutputRootRegistry) {
+        return REGISTRY;
+    }
+
+    /// @notice One step of the trace: from `_stateData` (the pre-state's preimage) and `_proof`
+    ///         (`abi.encode(uint256 claimIndex, uint8 kind, bytes body)`), the post-state's claim.
+    function step(bytes calldata _stateData, bytes calldata _proof, bytes32 _localContext)
+        external
+        view
+        returns (bytes32)
+    {
+        (uint256 claimIndex, uint8 kind, bytes memory body) = abi.decode(_proof, (uint256, uint8, bytes));
+        Context memory ctx = _context(claimIndex, _localContext);
+        if (keccak256(_stateData) == ABSOLUTE_PRESTATE_HASH) return commit(_open(ctx, kind, body));
+        TraceState memory s = abi.decode(_stateData, (TraceState));
+        // A terminal state steps to itself.
+        if (s.phase != EXECUTING) return commit(s);
+        if (s.disputedOutput != ctx.disputed) revert BadStep();
+        if (kind == KIND_TRANSACTION) return commit(_transaction(s, body));
+        if (kind == KIND_SEAL) return commit(_seal(s, body));
+        revert BadStep();
+    }
+
+    /// @notice The claim of a state: keccak256 of its encoding, the VM status as top byte.
+    function commit(TraceState memory _s) internal pure returns (bytes32) {
+        uint8 status = _s.phase == EXECUTING ? VMStatus.UNFINISHED : _s.phase == SEALED_VALID ? VMStatus.VALID : VMStatus.INVALID;
+        bytes32 h = keccak256(abi.encode(_s));
+        return (h & bytes32(uint256(type(uint248).max))) | bytes32(uint256(status) << 248);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Context
+
+    function _context(uint256 _claimIndex, bytes32 _localContext) internal view returns (Context memory ctx_) {
+        (bytes32 starting, uint128 startingPos, bytes32 disputed, uint128 disputedPos, uint256 disputedBlock) =
+            IExecutionTraceGame(msg.sender).startingAndDisputedOutputs(_claimIndex);
+        bytes32 expected = startingPos == 0
+            ? keccak256(abi.encode(disputed, disputedPos))
+            : keccak256(abi.encode(starting, startingPos, disputed, disputedPos));
+        if (expected != _localContext) revert BadLocalContext();
+        ctx_ = Context({ claimIndex: _claimIndex, starting: starting, disputed: disputed, disputedBlock: disputedBlock });
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Opening
+
+    function _open(Context memory _ctx, uint8 _kind, bytes memory _body) internal view returns (TraceState memory s_) {
+        uint64 publishedAt = REGISTRY.publishedAt(_ctx.disputed);
+        if (publishedAt == 0 || publishedAt > IExecutionTraceGame(msg.sender).disputedClaimCreatedAt(_ctx.claimIndex)) {
+            return s_; // UNOPENED: all zero
+        }
+        if (_kind != KIND_OPEN) revert BadStep();
+        OpenBody memory b = abi.decode(_body, (OpenBody));
+        if (REGISTRY.outputRootOf(b.startingHeader, b.startingPasserRoot) != _ctx.starting) revert BadOutputPreimage();
+        if (REGISTRY.outputRootOf(b.disputedHeader, b.disputedPasserRoot) != _ctx.disputed) revert BadOutputPreimage();
+        Header memory parent = _readHeader(b.startingHeader);
+        if (!parent.ok) revert BadOutputPreimage();
+        Header memory h = _readHeader(b.disputedHeader);
+        s_ = TraceState({
+            phase: INVALID,
+            disputedOutput: _ctx.disputed,
+            headerHash: keccak256(b.disputedHeader),
+            stateRoot: parent.stateRoot,
+            txIndex: 0,
+            gasUsed: 0,
+            receiptsRoot: EMPTY_TRIE_ROOT,
+            logsBloomHash: EMPTY_BLOOM_HASH
+        });
+        // Past the game's block (the game caps the disputed block at its root's): nothing to execute, the honest
+        // output is the starting one (OP's rule for claims beyond the proposal's block).
+        if (parent.number >= _ctx.disputedBlock) {
+            if (_ctx.disputed == _ctx.starting) s_.phase = SEALED_VALID;
+            return s_;
+        }
+        if (!h.ok || !_followsParent(h, parent, keccak256(b.startingHeader), _ctx.disputedBlock)) return s_;
+        s_.stateRoot = _systemCalls(parent.stateRoot, h, b.systemWrites);
+        s_.phase = EXECUTING;
+    }
+
+    /// @notice The chain's rules between a header and its parent (the claimant's coinbase, mixHash and L1-origin
+    ///         fields beyond these are not checked: the documented gap).
+    function _followsParent(Header memory _h, Header memory _parent, bytes32 _parentHash, uint256 _block)
+        internal
+        view
+        returns (bool)
+    {
+        if (_h.parentHash != _parentHash || _h.number != _block || _h.number != _parent.number + 1) return false;
+        if (_h.timestamp != _parent.timestamp + BLOCK_TIME || _h.gasLimit != GAS_LIMIT || _h.coinbase != FEE_RECIPIENT) {
+            return false;
+        }
+        return _h.baseFee == nextBaseFee(_parent.gasUsed, _parent.gasLimit, _parent.baseFee);
+    }
+
+    /// @notice EIP-1559's base fee after a parent, with the chain's parameters and floor (src/chain/header.ts).
+    function nextBaseFee(uint256 _gasUsed, uint256 _gasLimit, uint256 _baseFee) internal view returns (uint256 next_) {
+        uint256 target = _gasLimit / ELASTICITY;
+        next_ = _baseFee;
+        if (_gasUsed > target) {
+            uint256 delta = _baseFee * (_gasUsed - target) / target / DENOMINATOR;
+            next_ = _baseFee + (delta > 1 ? delta : 1);
+        } else if (_gasUsed < target) {
+            next_ = _baseFee - _baseFee * (target - _gasUsed) / target / DENOMINATOR;
+        }
+        if (next_ < MIN_BASE_FEE) next_ = MIN_BASE_FEE;
+    }
+
+    /// @notice EIP-4788's and EIP-2935's writes, for contracts with code (a call to one without is a no-op).
+    function _systemCalls(bytes32 _root, Header memory _h, bytes[] memory _encoded) internal pure returns (bytes32) {
+        if (_encoded.length != 2) revert BadStep();
+        SystemWrite[] memory _writes = new SystemWrite[](2);
+        _writes[0] = abi.decode(_encoded[0], (SystemWrite));
+        _writes[1] = abi.decode(_encoded[1], (SystemWrite));
+        if (_writes[0].account != BEACON_ROOTS || _writes[1].account != HISTORY_STORAGE) revert BadStep();
+        uint256 index = _h.timestamp % RING;
+        bytes32[] memory slots = new bytes32[](2);
+        bytes32[] memory values = new bytes32[](2);
+        (slots[0], values[0], slots[1], values[1]) = (bytes32(index), bytes32(_h.timestamp), bytes32(index + RING), _h.parentBeaconRoot);
+        _root = _writeSlots(_root, _writes[0], slots, values);
+        slots = new bytes32[](1);
+        values = new bytes32[](1);
+        (slots[0], values[0]) = (bytes32((_h.number - 1) % RING), _h.parentHash);
+        return _writeSlots(_root, _writes[1], slots, values);
+    }
+
+    function _writeSlots(bytes32 _root, SystemWrite memory _w, bytes32[] memory _slots, bytes32[] memory _values)
+        internal
+        pure
+        returns (bytes32)
+    {
+        (bool exists, StateAccount.Account memory account) = StateAccount.load(_root, _w.account, _w.accountProof);
+        if (!exists || account.codeHash == EMPTY_CODE_HASH) {
+            if (_w.slots.length != 0) revert BadStep();
+            return _root;
+        }
+        if (_w.slots.length != _slots.length || _w.slotProofs.length != _slots.length) revert BadStep();
+        for (uint256 i = 0; i < _slots.length; i++) {
+            if (_w.slots[i] != _slots[i]) revert BadStep();
+            bytes memory key = abi.encodePacked(keccak256(abi.encode(_slots[i])));
+            account.storageRoot = _values[i] == bytes32(0)
+                ? MerkleTrieWriter.remove(key, _w.slotProofs[i], account.storageRoot)
+                : MerkleTrieWriter.update(key, RLPWriter.writeUint(uint256(_values[i])), _w.slotProofs[i], account.storageRoot);
+        }
+        return StateAccount.store(_root, _w.account, account, _w.accountProof);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Transactions
+
+    /// @notice A transaction step's body.
+    struct TxBody {
+        bytes header;
+        bytes raw;
+        bytes[] txProof;
+        bytes[][] accountProofs;
+        bytes[] receiptProof;
+    }
+
+    function _transaction(TraceState memory _s, bytes memory _body) internal view returns (TraceState memory) {
+        TxBody memory b = abi.decode(_body, (TxBody));
+        if (keccak256(b.header) != _s.headerHash) revert BadHeader();
+        Header memory h = _readHeader(b.header);
+        bytes memory key = RLPWriter.writeUint(_s.txIndex);
+        {
+            (bool exists, bytes memory value) = MerkleTrieWriter.get(key, b.txProof, h.transactionsRoot);
+            if (!exists || keccak256(value) != keccak256(b.raw)) revert BadTransactionProof();
+            (bool receiptTaken,) = MerkleTrieWriter.get(key, b.receiptProof, _s.receiptsRoot);
+            if (receiptTaken) revert BadReceiptProof();
+        }
+        uint8 txType = uint8(b.raw[0]) >= 0xc0 ? 0 : uint8(b.raw[0]);
+        bytes memory receipt;
+        bool ok;
+        if (txType == 0x7e) {
+            (ok, receipt) = _deposit(_s, b.raw, b.accountProofs);
+        } else if (txType <= 2) {
+            (ok, receipt) = _transfer(_s, h, b.raw, txType, b.accountProofs);
+        } else {
+            revert NotProvableHere(txType, "type");
+        }
+        if (!ok) {
+            _s.phase = INVALID;
+            return _s;
+        }
+        _s.receiptsRoot = MerkleTrieWriter.update(key, receipt, b.receiptProof, _s.receiptsRoot);
+        _s.txIndex += 1;
+        // No logs: the bloom so far is unchanged.
+        return _s;
+    }
+
+    /// @notice A user deposit to an EOA without calldata (deposit.ts's rules): the mint is kept whatever happens; an
+    ///         invalid one (system flag, gas below 21,000, value above the balance after the mint) only increments
+    ///         `from`'s nonce and uses its whole gas limit, status 0.
+    /// @notice A deposit's fields.
+    struct Deposit {
+        address from;
+        address to;
+        uint256 mint;
+        uint256 value;
+        uint256 gas;
+        bool isSystemTx;
+    }
+
+    function _decodeDeposit(bytes memory _raw) internal pure returns (Deposit memory d_) {
+        RLPReader.Item[] memory f = _envelope(_raw, 1);
+        if (f.length != 8) revert BadStep();
+        bytes memory toBytes = f[2].readBytes();
+        if (toBytes.length == 0) revert NotProvableHere(0x7e, "creation");
+        if (f[7].readBytes().length != 0) revert NotProvableHere(0x7e, "calldata");
+        d_.from = _address(f[1].readBytes());
+        d_.to = _address(toBytes);
+        if (_isLowAddress(d_.to)) revert NotProvableHere(0x7e, "precompile");
+        d_.mint = _uint(f[3]);
+        d_.value = _uint(f[4]);
+        d_.gas = _uint(f[5]);
+        d_.isSystemTx = f[6].readBytes().length != 0;
+    }
+
+    function _deposit(TraceState memory _s, bytes memory _raw, bytes[][] memory _proofs)
+        internal
+        pure
+        returns (bool ok_, bytes memory receipt_)
+    {
+        Deposit memory d = _decodeDeposit(_raw);
+        if (_proofs.length != 2) revert BadStep();
+        (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, d.from, _proofs[0]);
+        bytes memory nonceItem = RLPWriter.writeUint(sender.nonce);
+        sender.balance += d.mint;
+        sender.nonce += 1;
+        bool invalid = d.isSystemTx || d.gas < TX_GAS || d.value > sender.balance;
+        if (!invalid) sender.balance -= d.value;
+        _s.stateRoot = StateAccount.store(_s.stateRoot, d.from, sender, _proofs[0]);
+        if (!invalid) _s.stateRoot = _credit(_s.stateRoot, d.to, d.value, _proofs[1], 0x7e);
+        _s.gasUsed += uint64(invalid ? d.gas : TX_GAS);
+        receipt_ = bytes.concat(
+            bytes1(0x7e), _receiptPayload(!invalid, _s.gasUsed, bytes.concat(nonceItem, RLPWriter.writeUint(1)))
+        );
+        ok_ = true;
+    }
+
+    /// @notice A plain transfer (native-transfer.ts): EOA to EOA, no data, no access list; 21,000 gas, the tip to
+    ///         the coinbase, the base fee burned. Returns ok = false when the transaction makes the block invalid.
+    function _transfer(TraceState memory _s, Header memory _h, bytes memory _raw, uint8 _type, bytes[][] memory _proofs)
+        internal
+        view
+        returns (bool ok_, bytes memory receipt_)
+    {
+        Transfer memory t = _decodeTransfer(_raw, _type);
+        if (t.badSignature) return (false, receipt_);
+        if (t.gasLimit < TX_GAS || t.gasLimit > TX_GAS_CAP || _s.gasUsed + t.gasLimit > _h.gasLimit) return (false, receipt_);
+        if (t.maxFee < _h.baseFee) return (false, receipt_);
+        if (t.to == t.sender || t.to == _h.coinbase || t.sender == _h.coinbase) {
+            revert NotProvableHere(_type, "coinciding");
+        }
+        if (_proofs.length != 3) revert BadStep();
+        uint256 tip = t.maxFee - _h.baseFee;
+        if (t.maxPriorityFee < tip) tip = t.maxPriorityFee;
+
+        (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, t.sender, _proofs[0]);
+        if (sender.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "sender code");
+        if (sender.nonce != t.nonce || sender.balance < t.value + t.gasLimit * t.maxFee) return (false, receipt_);
+        sender.nonce += 1;
+        sender.balance -= TX_GAS * (_h.baseFee + tip) + t.value;
+        _s.stateRoot = StateAccount.store(_s.stateRoot, t.sender, sender, _proofs[0]);
+        _s.stateRoot = _credit(_s.stateRoot, t.to, t.value, _proofs[1], _type);
+        _s.stateRoot = _credit(_s.stateRoot, _h.coinbase, TX_GAS * tip, _proofs[2], _type);
+        _s.gasUsed += uint64(TX_GAS);
+        receipt_ = _receiptPayload(true, _s.gasUsed, "");
+        if (_type != 0) receipt_ = bytes.concat(bytes1(_type), receipt_);
+        ok_ = true;
+    }
+
+    /// @notice Credits `_value` to an account without code. A zero credit to an absent account leaves it absent
+    ///         (EIP-161 deletes what the touch would create).
+    function _credit(bytes32 _root, address _to, uint256 _value, bytes[] memory _proof, uint8 _type)
+        internal
+        pure
+        returns (bytes32)
+    {
+        (bool exists, StateAccount.Account memory account) = StateAccount.load(_root, _to, _proof);
+        if (account.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "contract");
+        if (_value == 0 && StateAccount.isEmpty(account)) {
+            if (exists) revert NotProvableHere(_type, "empty touch");
+            return _root;
+        }
+        account.balance += _value;
+        return StateAccount.store(_root, _to, account, _proof);
+    }
+
+    /// @notice rlp([status, cumulativeGasUsed, bloom (no logs), logs = [], …extra]) without the type byte.
+    function _receiptPayload(bool _status, uint256 _cumulativeGas, bytes memory _extra) internal pure returns (bytes memory) {
+        return RLPWriter.writeListPayload(
+            bytes.concat(
+                RLPWriter.writeUint(_status ? 1 : 0),
+                RLPWriter.writeUint(_cumulativeGas),
+                RLPWriter.writeBytes(new bytes(256)),
+                hex"c0",
+                _extra
+            )
+        );
+    }
+
+    /// @notice The fields of a type 0 (EIP-155 or unprotected), 1 or 2 transfer, its sender recovered with ecrecover
+    ///         over the re-encoded signing payload (the unsigned fields' raw encodings, re-listed).
+    function _decodeTransfer(bytes memory _raw, uint8 _type) internal view returns (Transfer memory t_) {
+        RLPReader.Item[] memory f = _envelope(_raw, _type == 0 ? 0 : 1);
+        // Field positions: legacy [nonce, gasPrice, gas, to, value, data, v, r, s]; 2930 [chainId, nonce, gasPrice,
+        // gas, to, value, data, accessList, y, r, s]; 1559 [chainId, nonce, tip, feeCap, gas, to, value, data,
+        // accessList, y, r, s].
+        uint256 o = _type == 0 ? 0 : 1;
+        uint256 fees = _type == 2 ? 2 : 1;
+        if (f.length != (_type == 0 ? 9 : _type == 1 ? 11 : 12)) revert BadStep();
+        if (_type != 0 && _uint(f[0]) != CHAIN_ID) {
+            t_.badSignature = true;
+            return t_;
+        }
+        t_.nonce = _uint(f[o]);
+        t_.maxPriorityFee = _uint(f[o + 1]);
+        t_.maxFee = _uint(f[o + fees]);
+        t_.gasLimit = _uint(f[o + fees + 1]);
+        bytes memory to = f[o + fees + 2].readBytes();
+        if (to.length == 0) revert NotProvableHere(_type, "creation");
+        t_.to = _address(to);
+        if (_isLowAddress(t_.to)) revert NotProvableHere(_type, "precompile");
+        t_.value = _uint(f[o + fees + 3]);
+        if (f[o + fees + 4].readBytes().length != 0) revert NotProvableHere(_type, "calldata");
+        if (_type != 0 && f[o + fees + 5].readRawBytes().length != 1) revert NotProvableHere(_type, "access list");
+        t_.sender = _recover(f, _type);
+        t_.badSignature = t_.sender == address(0);
+    }
+
+    /// @notice The signer of a transfer, or zero when the signature is not valid (chain id, high s, no recovery).
+    function _recover(RLPReader.Item[] memory _f, uint8 _type) internal view returns (address) {
+        uint256 n = _f.length - 3;
+        bytes memory payload;
+        for (uint256 i = 0; i < n; i++) {
+            payload = bytes.concat(payload, _f[i].readRawBytes());
+        }
+        uint256 v = _uint(_f[n]);
+        uint256 r = _uint(_f[n + 1]);
+        uint256 sv = _uint(_f[n + 2]);
+        if (sv == 0 || sv > HALF_N || r == 0) return address(0);
+        bytes32 digest;
+        if (_type == 0) {
+            if (v == 27 || v == 28) {
+                digest = keccak256(RLPWriter.writeListPayload(payload));
+            } else if (v == CHAIN_ID * 2 + 35 || v == CHAIN_ID * 2 + 36) {
+                v -= CHAIN_ID * 2 + 8;
+                digest = keccak256(RLPWriter.writeListPayload(bytes.concat(payload, RLPWriter.writeUint(CHAIN_ID), hex"8080")));
+            } else {
+                return address(0);
+            }
+        } else {
+            if (v > 1) return address(0);
+            v += 27;
+            digest = keccak256(bytes.concat(bytes1(_type), RLPWriter.writeListPayload(payload)));
+        }
+        return ecrecover(digest, uint8(v), bytes32(r), bytes32(sv));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Seal
+
+    function _seal(TraceState memory _s, bytes memory _body) internal view returns (TraceState memory) {
+        SealBody memory b = abi.decode(_body, (SealBody));
+        if (keccak256(b.header) != _s.headerHash) revert BadHeader();
+        Header memory h = _readHeader(b.header);
+        (bool exists,) = MerkleTrieWriter.get(RLPWriter.writeUint(_s.txIndex), b.transactionExclusionProof, h.transactionsRoot);
+        if (exists) revert BadTransactionProof();
+        if (REGISTRY.outputRootOf(b.header, b.disputedPasserRoot) != _s.disputedOutput) revert BadOutputPreimage();
+        (bool passerExists, StateAccount.Account memory passer) =
+            StateAccount.load(_s.stateRoot, MESSAGE_PASSER, b.passerAccountProof);
+        bytes32 executedPasserRoot = passerExists ? passer.storageRoot : EMPTY_TRIE_ROOT;
+        bool valid = _s.stateRoot == h.stateRoot && _s.gasUsed == h.gasUsed && _s.receiptsRoot == h.receiptsRoot
+            && _s.logsBloomHash == h.logsBloomHash && executedPasserRoot == b.disputedPasserRoot;
+        _s.phase = valid ? SEALED_VALID : INVALID;
+        return _s;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Decoding
+
+    /// @notice The header's fields; `ok` false when a field is malformed (the output is then invalid).
+    function _readHeader(bytes memory _rlp) internal pure returns (Header memory h_) {
+        RLPReader.Item[] memory f = RLPReader.readLongList(RLPReader.toItem(_rlp));
+        if (f.length < 20) return h_;
+        bool ok = true;
+        bool fine;
+        (h_.parentHash, fine) = _word(f[0]);
+        ok = ok && fine;
+        bytes memory coinbase = f[2].readBytes();
+        ok = ok && coinbase.length == 20;
+        if (coinbase.length == 20) h_.coinbase = _address(coinbase);
+        (h_.stateRoot, fine) = _word(f[3]);
+        ok = ok && fine;
+        (h_.transactionsRoot, fine) = _word(f[4]);
+        ok = ok && fine;
+        (h_.receiptsRoot, fine) = _word(f[5]);
+        ok = ok && fine;
+        bytes memory bloom = f[6].readBytes();
+        ok = ok && bloom.length == 256;
+        h_.logsBloomHash = keccak256(bloom);
+        (h_.number, fine) = _canonicalUint(f[8]);
+        ok = ok && fine;
+        (h_.gasLimit, fine) = _canonicalUint(f[9]);
+        ok = ok && fine;
+        (h_.gasUsed, fine) = _canonicalUint(f[10]);
+        ok = ok && fine;
+        (h_.timestamp, fine) = _canonicalUint(f[11]);
+        ok = ok && fine;
+        (h_.baseFee, fine) = _canonicalUint(f[15]);
+        ok = ok && fine;
+        (h_.parentBeaconRoot, fine) = _word(f[19]);
+        h_.ok = ok && fine;
+    }
+
+    function _word(RLPReader.Item memory _item) internal pure returns (bytes32 w_, bool ok_) {
+        if (_item.isList()) return (w_, false);
+        bytes memory b = _item.readBytes();
+        if (b.length != 32) return (w_, false);
+        return (bytes32(b), true);
+    }
+
+    function _canonicalUint(RLPReader.Item memory _item) internal pure returns (uint256 v_, bool ok_) {
+        if (_item.isList()) return (0, false);
+        bytes memory b = _item.readBytes();
+        if (b.length > 32 || (b.length > 0 && b[0] == 0)) return (0, false);
+        for (uint256 i = 0; i < b.length; i++) {
+            v_ = (v_ << 8) | uint8(b[i]);
+        }
+        return (v_, true);
+    }
+
+    /// @notice A transaction's fields (the block's transactions decoded by the node: malformed ones revert).
+    function _uint(RLPReader.Item memory _item) internal pure returns (uint256 v_) {
+        bool ok;
+        (v_, ok) = _canonicalUint(_item);
+        if (!ok) revert BadStep();
+    }
+
+    function _address(bytes memory _b) internal pure returns (address) {
+        if (_b.length != 20) revert BadStep();
+        return address(bytes20(_b));
+    }
+
+    /// @notice The fields of a typed envelope (`_skip` type bytes before the list).
+    function _envelope(bytes memory _raw, uint256 _skip) internal pure returns (RLPReader.Item[] memory) {
+        bytes memory list = _raw;
+        if (_skip == 1) {
+            list = new bytes(_raw.length - 1);
+            for (uint256 i = 1; i < _raw.length; i++) {
+                list[i - 1] = _raw[i];
+            }
+        }
+        return RLPReader.readLongList(RLPReader.toItem(list));
+    }
+
+    /// @notice 0x00…00xx and 0x00…01xx: precompiles and their neighbours run code (native-transfer.ts).
+    function _isLowAddress(address _a) internal pure returns (bool) {
+        return uint160(_a) < 0x200;
+    }
+}

@@ -1,0 +1,194 @@
+/**
+ * The transaction step verifier (contracts/L1/TxStepVerifier.sol) on a real anvil, differentially against the trace
+ * the prover computes with the node's executor (src/prover/trace): every step of a block with a user deposit, a
+ * failed deposit and transfers (to fresh addresses and existing ones, legacy, EIP-2930 and EIP-1559) returns exactly
+ * the next leaf's claim; the seal of the honest block is VALID, of outputs lying about the state root or the passer
+ * root INVALID; wrong proofs revert; a deposit with calldata reverts NotProvableHere; an unpublished or late-published
+ * output gives UNOPENED. Gas per kind of step is reported.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createBlockHeader } from '@ethereumjs/block'
+import { bytesToHex } from '@ethereumjs/util'
+import type { Hex } from 'viem'
+import type { L2Transaction } from '../../src/chain/l2-transaction.ts'
+import { keccak256 } from '../../src/crypto/native.ts'
+import { buildBlockTrace, outputRootOf, type BlockTrace } from '../../src/prover/trace/block-trace.ts'
+import { StepKind, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import { ABSOLUTE_PRESTATE_DATA, UNOPENED_STATE, encodeTraceState, traceClaim } from '../../src/prover/trace/trace-state.ts'
+import type { OutputPreimage } from '../../src/prover/trace/interface.ts'
+import {
+  PARENT_NUMBER,
+  buildTraceChain,
+  devAccounts,
+  traceCommon,
+  traceConfig,
+  traceRules,
+  transfer,
+  userDeposit,
+  type TraceChain,
+} from '../helpers/trace-chain.ts'
+import { startVerifierStack, type VerifierStack } from '../helpers/step-verifier.ts'
+
+const ETH = 10n ** 18n
+const BLOCK = PARENT_NUMBER + 1n
+const fresh = (n: number): Hex => `0x${'e'.repeat(36)}${n.toString(16).padStart(4, '0')}` as Hex
+const depositor = '0x00000000000000000000000000000000000d3905' as Hex
+
+async function body(): Promise<L2Transaction[]> {
+  return [
+    userDeposit({ from: depositor, to: fresh(1), mint: 2n * ETH, value: ETH }, 1),
+    userDeposit({ from: fresh(2), to: devAccounts[0]!.address, mint: 1n, value: ETH }, 2),
+    await transfer(0, fresh(3), ETH, 0),
+    await transfer(1, devAccounts[2]!.address, 5n, 0, 'legacy'),
+    await transfer(2, fresh(4), 7n, 0, 'eip2930'),
+    await transfer(0, devAccounts[1]!.address, 1n, 1, 'eip1559', 0n),
+  ]
+}
+
+/** The pre-state data and proof of the step producing leaf `i`. */
+function stepAt(trace: BlockTrace, i: number): { stateData: Hex; proof: Hex } {
+  const stateData = i === 0 ? ABSOLUTE_PRESTATE_DATA : encodeTraceState(trace.states[Math.min(i, trace.states.length) - 1]!)
+  const step = trace.steps[i] ?? { kind: StepKind.NONE, body: '0x' as Hex }
+  return { stateData, proof: encodeStepProof(7n, step.kind, step.body) }
+}
+
+describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_000 }, () => {
+  let stack: VerifierStack
+  let chain: TraceChain
+  let txs: L2Transaction[]
+  const gas: Record<string, bigint[]> = { open: [], deposit: [], transfer: [], seal: [] }
+
+  before(async () => {
+    stack = await startVerifierStack(traceRules, traceConfig.chainId)
+    txs = await body()
+    chain = await buildTraceChain(txs)
+  })
+  after(async () => {
+    await stack?.close()
+    console.log(
+      'step gas (verifier call):',
+      JSON.stringify(gas, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)),
+    )
+  })
+
+  async function judge(disputed: OutputPreimage, publish = true, createdAtOffset = 100n): Promise<BlockTrace> {
+    if (publish) await stack.publish(disputed.header, disputed.messagePasserStorageRoot)
+    await stack.setGame({
+      starting: outputRootOf(chain.starting),
+      startingPos: 16n,
+      disputed: outputRootOf(disputed),
+      disputedPos: 17n,
+      block: BLOCK,
+      createdAt: (await stack.now()) + createdAtOffset,
+    })
+    return buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed, block: BLOCK })
+  }
+
+  it('every step of an honest block returns the next leaf’s claim; the seal is VALID', async () => {
+    const trace = await judge(chain.disputed)
+    for (let i = 0; i < trace.states.length; i++) {
+      const { stateData, proof } = stepAt(trace, i)
+      const { claim, gas: used } = await stack.step(stateData, proof)
+      assert.equal(claim, traceClaim(trace.states[i]!), `leaf ${i}`)
+      const kind = i === 0 ? 'open' : i === trace.states.length - 1 ? 'seal' : i <= 2 ? 'deposit' : 'transfer'
+      gas[kind]!.push(used)
+    }
+    assert.equal(traceClaim(trace.states.at(-1)!).slice(0, 4), '0x00')
+    // Past the seal, a terminal state steps to itself.
+    const { claim } = await stack.step(encodeTraceState(trace.states.at(-1)!), encodeStepProof(7n, StepKind.NONE, '0x'))
+    assert.equal(claim, traceClaim(trace.states.at(-1)!))
+  })
+
+  it('seals INVALID outputs lying about the state root or the passer root', async () => {
+    const lyingHeader = createBlockHeader(
+      { ...chain.header.toJSON(), stateRoot: keccak256(new Uint8Array([9])) },
+      { common: traceCommon },
+    )
+    for (const disputed of [
+      { header: lyingHeader.serialize(), messagePasserStorageRoot: chain.disputed.messagePasserStorageRoot },
+      { ...chain.disputed, messagePasserStorageRoot: bytesToHex(keccak256(new Uint8Array([8]))) as Hex },
+    ]) {
+      const trace = await judge(disputed)
+      const last = trace.states.length - 1
+      assert.equal(traceClaim(trace.states[last]!).slice(0, 4), '0x01')
+      for (const i of [0, 1, 3, last]) {
+        const { stateData, proof } = stepAt(trace, i)
+        assert.equal((await stack.step(stateData, proof)).claim, traceClaim(trace.states[i]!), `leaf ${i}`)
+      }
+    }
+  })
+
+  it('reverts wrong proofs and wrong contexts', async () => {
+    const trace = await judge(chain.disputed)
+    // Transaction 3's body applied to the state before transaction 2.
+    const wrong = { stateData: stepAt(trace, 3).stateData, proof: stepAt(trace, 4).proof }
+    await assert.rejects(stack.step(wrong.stateData, wrong.proof))
+    // A seal claimed before the last transaction: the exclusion proof fails.
+    await assert.rejects(stack.step(stepAt(trace, 3).stateData, stepAt(trace, trace.states.length - 1).proof))
+    // A trace judging another output than the game's.
+    await stack.setGame({
+      starting: outputRootOf(chain.starting),
+      startingPos: 16n,
+      disputed: bytesToHex(keccak256(new Uint8Array([7]))) as Hex,
+      disputedPos: 17n,
+      block: BLOCK,
+      createdAt: (await stack.now()) + 100n,
+    })
+    const honest = stepAt(trace, 3)
+    await assert.rejects(stack.step(honest.stateData, honest.proof), (e: Error) => /BadStep/.test(e.message))
+  })
+
+  it('gives UNOPENED when the disputed output is unpublished or published after its claim', async () => {
+    const late = createBlockHeader({ ...chain.header.toJSON(), extraData: new Uint8Array([1]) }, { common: traceCommon })
+    const unpublished = { header: late.serialize(), messagePasserStorageRoot: chain.disputed.messagePasserStorageRoot }
+    await judge(unpublished, false)
+    const opening = encodeStepProof(7n, StepKind.OPEN, '0x')
+    assert.equal((await stack.step(ABSOLUTE_PRESTATE_DATA, opening)).claim, traceClaim(UNOPENED_STATE))
+    // Published now, but the claim was made before.
+    await judge(unpublished, true, -100n)
+    assert.equal((await stack.step(ABSOLUTE_PRESTATE_DATA, opening)).claim, traceClaim(UNOPENED_STATE))
+    assert.equal((await stack.step(encodeTraceState(UNOPENED_STATE), opening)).claim, traceClaim(UNOPENED_STATE))
+  })
+
+  it('past the game’s block (a capped disputed block) the starting output is the honest one', async () => {
+    await stack.publish(chain.starting.header, chain.starting.messagePasserStorageRoot)
+    for (const [disputed, phase] of [
+      [chain.starting, '0x00'],
+      [chain.disputed, '0x01'],
+    ] as const) {
+      await stack.publish(disputed.header, disputed.messagePasserStorageRoot)
+      const game = {
+        starting: outputRootOf(chain.starting),
+        startingPos: 16n,
+        disputed: outputRootOf(disputed),
+        disputedPos: 17n,
+      }
+      await stack.setGame({ ...game, block: PARENT_NUMBER, createdAt: (await stack.now()) + 100n })
+      const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed, block: PARENT_NUMBER })
+      assert.equal(trace.states.length, 1)
+      assert.equal(traceClaim(trace.states[0]!).slice(0, 4), phase)
+      const open = stepAt(trace, 0)
+      assert.equal((await stack.step(open.stateData, open.proof)).claim, traceClaim(trace.states[0]!))
+    }
+  })
+
+  it('reverts NotProvableHere on a deposit with calldata (a contract call, as the L1-attributes deposit)', async () => {
+    const withData = [userDeposit({ from: depositor, to: fresh(5), mint: ETH, value: 1n, data: '0x1234' }, 3)]
+    const other = await buildTraceChain(withData)
+    await stack.publish(other.disputed.header, other.disputed.messagePasserStorageRoot)
+    await stack.setGame({
+      starting: outputRootOf(other.starting),
+      startingPos: 16n,
+      disputed: outputRootOf(other.disputed),
+      disputedPos: 17n,
+      block: BLOCK,
+      createdAt: (await stack.now()) + 100n,
+    })
+    const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...other, block: BLOCK })
+    const open = stepAt(trace, 0)
+    assert.equal((await stack.step(open.stateData, open.proof)).claim, traceClaim(trace.states[0]!))
+    const call = stepAt(trace, 1)
+    await assert.rejects(stack.step(call.stateData, call.proof), (e: Error) => /NotProvableHere/.test(e.message))
+  })
+})

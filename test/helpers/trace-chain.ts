@@ -1,0 +1,186 @@
+/**
+ * A two-block L2 chain built in-process by the node's own code, for the execution-trace tests: a
+ * parent block over the dev genesis state (plus a message passer with storage), and a child block
+ * holding the given transactions, executed by `executeBlockBody` (system calls, deposits, transfers),
+ * sealed with the dev chain's header rules, and its witness as the merkleizer would record it (every
+ * node of the parent state: a superset of the real witness). Output preimages for both.
+ */
+import { createBlockHeader, type BlockHeader } from '@ethereumjs/block'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { signTransaction } from 'viem/accounts'
+import { chainConfigFromGenesis, devGenesis, genesisState } from '../../src/chain/genesis.ts'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { deriveDevAccounts } from '../../src/chain/dev.ts'
+import { nextBaseFee, orBlooms } from '../../src/chain/header.ts'
+import { DepositTx, type L2Transaction, decodeL2Transaction } from '../../src/chain/l2-transaction.ts'
+import type { DepositTransaction } from '../../src/chain/deposit-tx.ts'
+import { encodeConsensusReceipt, type TxReceipt } from '../../src/chain/receipt.ts'
+import { keccak256 } from '../../src/crypto/native.ts'
+import { blockEnvFromHeader, executeBlockBody } from '../../src/execution/block-execution.ts'
+import { SequentialExecutor } from '../../src/execution/executor.ts'
+import { SequentialMiniBlockExecutor } from '../../src/execution/parallel/index.ts'
+import { fastTxOptions } from '../../src/execution/validated-tx.ts'
+import type { Hex } from '../../src/primitives/state-diff.ts'
+import type { FlatState } from '../../src/state/flat-state.ts'
+import { trieEntries } from '../../src/state/trie-entries.ts'
+import type { ExecutionWitness } from '../../src/stateless/witness.ts'
+import { StateTrie } from '../../src/trie/index.ts'
+import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
+import { TrieNodeCollector } from '../../src/trie/witness-builder.ts'
+import { MESSAGE_PASSER, type ChainTraceRules } from '../../src/prover/trace/block-trace.ts'
+import type { OutputPreimage } from '../../src/prover/trace/interface.ts'
+
+export const traceGenesis = devGenesis()
+export const traceConfig = chainConfigFromGenesis(traceGenesis, 'megaeth-dev')
+export const traceCommon = createChainCommon(traceConfig)
+export const DEV_BLOCK_TIME = 1n
+export const traceRules: ChainTraceRules = {
+  blockTime: DEV_BLOCK_TIME,
+  gasLimit: traceConfig.blockGasLimit,
+  feeRecipient: traceConfig.feeRecipient,
+  elasticityMultiplier: traceConfig.elasticityMultiplier,
+  baseFeeMaxChangeDenominator: traceConfig.baseFeeMaxChangeDenominator,
+  minBaseFee: traceConfig.minBaseFee,
+}
+export const devAccounts = deriveDevAccounts(6)
+export const PARENT_NUMBER = 10n
+const PARENT_TIMESTAMP = 1_700_000_000n
+
+/** The parent state: dev genesis and a message passer holding a few sent messages. */
+export function parentWorld(): FlatState {
+  const state = genesisState(traceGenesis)
+  const code = new Uint8Array([0x60, 0x00])
+  const codeHash = keccak256(code)
+  const storage = new Map<Hex, Uint8Array>()
+  for (let i = 1; i <= 3; i++) storage.set(slot(i), new Uint8Array([1]))
+  state.apply({
+    accounts: new Map([[MESSAGE_PASSER, { account: { nonce: 1n, balance: 0n, codeHash }, storageCleared: false, storage }]]),
+    codes: new Map([[bytesToHex(codeHash) as Hex, code]]),
+  })
+  return state
+}
+
+const slot = (i: number): Hex => `0x${i.toString(16).padStart(64, '0')}` as Hex
+
+export interface TraceChain {
+  parentHeader: BlockHeader
+  header: BlockHeader
+  transactions: Uint8Array[]
+  receipts: TxReceipt[]
+  witness: ExecutionWitness
+  starting: OutputPreimage
+  disputed: OutputPreimage
+}
+
+/** Executes `txs` as block PARENT_NUMBER + 1 on `parentWorld()` and seals it. */
+export async function buildTraceChain(txs: L2Transaction[]): Promise<TraceChain> {
+  const pre = parentWorld()
+  const preTrie = StateTrie.fromAccounts(trieEntries(pre))
+  const parentHeader = createBlockHeader(
+    {
+      number: PARENT_NUMBER,
+      timestamp: PARENT_TIMESTAMP,
+      gasLimit: traceConfig.blockGasLimit,
+      gasUsed: 21_000n * 40_000n,
+      baseFeePerGas: 5_000_000n,
+      coinbase: hexToBytes(traceConfig.feeRecipient),
+      stateRoot: preTrie.root(),
+      parentBeaconBlockRoot: new Uint8Array(32),
+    },
+    { common: traceCommon },
+  )
+  const headerFields = {
+    number: PARENT_NUMBER + 1n,
+    parentHash: parentHeader.hash(),
+    timestamp: PARENT_TIMESTAMP + DEV_BLOCK_TIME,
+    gasLimit: traceConfig.blockGasLimit,
+    baseFeePerGas: nextBaseFee(
+      { gasUsed: parentHeader.gasUsed, gasLimit: parentHeader.gasLimit, baseFeePerGas: parentHeader.baseFeePerGas ?? 0n },
+      traceConfig.elasticityMultiplier,
+      traceConfig.baseFeeMaxChangeDenominator,
+      traceConfig.minBaseFee,
+    ),
+    coinbase: hexToBytes(traceConfig.feeRecipient),
+    mixHash: keccak256(new TextEncoder().encode('randao')),
+    parentBeaconBlockRoot: keccak256(new TextEncoder().encode('beacon')),
+  }
+  const lookup = async (n: bigint): Promise<Uint8Array | undefined> =>
+    n === parentHeader.number ? parentHeader.hash() : undefined
+  const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(traceCommon, pre, lookup))
+  const env = blockEnvFromHeader(createBlockHeader(headerFields, { common: traceCommon }))
+  const executed = await executeBlockBody(executor, env, txs)
+  await executor.close()
+
+  const collector = new TrieNodeCollector()
+  const trie = StateTrie.fromAccounts(trieEntries(parentWorld()), { onNodeRead: collector.onNodeRead })
+  trie.root()
+  collector.begin()
+  for (const { address, storage } of parentWorld().entries()) {
+    trie.account(hexToBytes(address))
+    for (const s of storage.keys()) trie.storageValue(hexToBytes(address), hexToBytes(s))
+  }
+  const nodes = collector.end()
+  const startingPasserRoot = bytesToHex(trie.storageRoot(hexToBytes(MESSAGE_PASSER))) as Hex
+  const stateRoot = trie.applyDiff(executed.diff)
+  const header = createBlockHeader(
+    {
+      ...headerFields,
+      stateRoot,
+      transactionsTrie: orderedTrieRoot(txs.map((tx) => tx.serialize())),
+      receiptTrie: orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt)),
+      logsBloom: orBlooms(executed.receipts.map((r) => r.logsBloom)),
+      gasUsed: executed.gasUsed,
+    },
+    { common: traceCommon },
+  )
+  return {
+    parentHeader,
+    header,
+    transactions: txs.map((tx) => tx.serialize()),
+    receipts: executed.receipts,
+    witness: { state: nodes, codes: [...pre.codes.values()], keys: [], headers: [parentHeader.serialize()] },
+    starting: { header: parentHeader.serialize(), messagePasserStorageRoot: startingPasserRoot },
+    disputed: {
+      header: header.serialize(),
+      messagePasserStorageRoot: bytesToHex(trie.storageRoot(hexToBytes(MESSAGE_PASSER))) as Hex,
+    },
+  }
+}
+
+/** A user deposit (`to` an EOA, no data). */
+export function userDeposit(fields: Partial<DepositTransaction> & Pick<DepositTransaction, 'from'>, n = 0): DepositTx {
+  return DepositTx.fromFields({
+    sourceHash: bytesToHex(keccak256(new TextEncoder().encode(`deposit ${n}`))) as Hex,
+    to: null,
+    mint: 0n,
+    value: 0n,
+    gas: 100_000n,
+    isSystemTx: false,
+    data: '0x',
+    ...fields,
+  })
+}
+
+/** A signed transfer from dev account `from` of `kind`. */
+export async function transfer(
+  from: number,
+  to: Hex,
+  value: bigint,
+  nonce: number,
+  kind: 'legacy' | 'eip2930' | 'eip1559' = 'eip1559',
+  tip = 1_000n,
+): Promise<L2Transaction> {
+  const chainId = Number(traceConfig.chainId)
+  const privateKey = devAccounts[from]!.privateKey
+  const base = { chainId, to, value, nonce, gas: 21_000n }
+  const signed =
+    kind === 'legacy'
+      ? await signTransaction({ privateKey, transaction: { ...base, type: 'legacy', gasPrice: 10n ** 9n } })
+      : kind === 'eip2930'
+        ? await signTransaction({ privateKey, transaction: { ...base, type: 'eip2930', gasPrice: 10n ** 9n, accessList: [] } })
+        : await signTransaction({
+            privateKey,
+            transaction: { ...base, type: 'eip1559', maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: tip },
+          })
+  return decodeL2Transaction(hexToBytes(signed), fastTxOptions(traceCommon))
+}
