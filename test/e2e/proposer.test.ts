@@ -18,6 +18,8 @@ import {
   http,
   keccak256,
   toHex,
+  toRlp,
+  zeroAddress,
   type Address,
   type Hex,
   type PublicClient,
@@ -30,6 +32,7 @@ import { createProposerMetrics, Proposer, type ProposedOutput, type ProposerChai
 import { DEV_PROPOSER_OPTIONS } from '../../src/bridge/proposer/options.ts'
 import type { L1Deployment } from '../../src/bridge/deploy.ts'
 import { outputRegistryOf } from '../../src/bridge/dispute/output-registry.ts'
+import { outputRootRegistryAbi } from '../../src/bridge/generated/OutputRootRegistry.ts'
 import { deployDevRollup, DEV_DISPUTE } from '../../src/node/dev-l1.ts'
 import { DEV_KEYS, startAnvil, type AnvilHandle } from '../helpers/node-process.ts'
 
@@ -62,13 +65,21 @@ after(async () => {
   await anvil?.stop()
 })
 
-/** A made-up output per block (the proposer proposes what the chain view says). */
+/**
+ * A made-up output per block (the proposer proposes what the chain view says): a header-shaped RLP list (the
+ * registry reads the state root at field 3) and its v0 root, so publishing it on the dev VM's registry succeeds.
+ */
 function outputOf(n: bigint): ProposedOutput {
-  return {
-    root: keccak256(toHex(`output ${n}`)),
-    header: toHex(`header ${n}`),
-    messagePasserStorageRoot: keccak256(toHex(`passer ${n}`)),
-  }
+  const stateRoot = keccak256(toHex(`state ${n}`))
+  const header = toRlp([keccak256(toHex(`parent ${n}`)), keccak256(toHex('ommers')), zeroAddress, stateRoot, toHex(n)])
+  const messagePasserStorageRoot = keccak256(toHex(`passer ${n}`))
+  const root = keccak256(
+    encodeAbiParameters(
+      [{ type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }],
+      [0n, stateRoot, messagePasserStorageRoot, keccak256(header)],
+    ),
+  )
+  return { root, header, messagePasserStorageRoot }
 }
 
 class TestChain implements ProposerChain {
@@ -143,6 +154,13 @@ describe('proposer', () => {
       [[20n, outputOf(20n).root]],
       'the newest safe multiple of the interval, with the chain view’s output',
     )
+    const published = await l1.readContract({
+      address: deployment.dispute!.outputRegistry!,
+      abi: outputRootRegistryAbi,
+      functionName: 'publishedAt',
+      args: [outputOf(20n).root],
+    })
+    assert.ok(published > 0n, 'the output’s preimage was published before its game was created')
     await first.round()
     assert.equal((await games()).length, 1, 'not proposed again')
 
@@ -234,8 +252,11 @@ describe('proposer', () => {
     )
   })
 
-  test('outputRegistryOf: none for the dev L1’s UnprovableVM or an account; an unreachable L1 is an error, not "none"', async () => {
-    assert.equal(await outputRegistryOf(l1, deployment.dispute!.vm), undefined)
+  test('outputRegistryOf: the dev verifier’s registry, none for an account; an unreachable L1 is an error, not "none"', async () => {
+    assert.equal(
+      (await outputRegistryOf(l1, deployment.dispute!.vm))?.toLowerCase(),
+      deployment.dispute!.outputRegistry?.toLowerCase(),
+    )
     assert.equal(await outputRegistryOf(l1, challenger.address), undefined)
     const down = createPublicClient({ transport: http('http://127.0.0.1:9', { retryCount: 0 }) }) as PublicClient
     await assert.rejects(outputRegistryOf(down, deployment.dispute!.vm))
