@@ -20,6 +20,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import {
   DEV_CHAIN_ID,
   DEV_KEYS,
+  freePort,
   makeTempDir,
   postRaw,
   removeTempDir,
@@ -56,6 +57,17 @@ export interface DeriveBenchResult {
   txRatio: number
   /** Derived tx/s over the total time (start-up included) over the sequencer's sustained tx/s. */
   txRatioTotal: number
+  /** Seconds the replica's derivation loop spent per stage over the whole rebuild (`megaeth_derive_stage_seconds_total`). */
+  stages: Record<string, number>
+}
+
+/** The replica's `megaeth_derive_stage_seconds_total` counters, by stage. */
+async function stageSeconds(metricsUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(metricsUrl)).text()
+  const stages: Record<string, number> = {}
+  for (const match of text.matchAll(/^megaeth_derive_stage_seconds_total\{stage="([a-z0-9_]+)"[^}]*\} ([0-9.e+-]+)$/gm))
+    stages[match[1]!] = Number(match[2])
+  return stages
 }
 
 const PROFILE_PRELOAD = fileURLToPath(new URL('./lib/cpu-profile-preload.mjs', import.meta.url))
@@ -147,6 +159,7 @@ export async function runDeriveBench(
       }
     }
     const info = await rpc<{ l1: { rpc: string } }>(sequencer.rpcUrl, 'mega_nodeInfo')
+    const metricsPort = await freePort()
     const spawned = performance.now()
     const replica = await startNode({
       datadir: join(dir, 'replica'),
@@ -156,6 +169,7 @@ export async function runDeriveBench(
         `--l1.rpc=${info.l1.rpc}`,
         `--rollup.config=${join(dir, 'sequencer', 'rollup.json')}`,
         '--l1.confirmations=0',
+        `--metrics.port=${metricsPort}`,
       ],
       ...(options.profileDir === undefined
         ? {}
@@ -182,6 +196,7 @@ export async function runDeriveBench(
         5,
       )
       const done = performance.now()
+      const stages = await stageSeconds(`http://127.0.0.1:${metricsPort}/metrics`)
       if (startedInside) log('  (the replica was inside the loaded blocks before its RPC answered: the loaded window is short)')
       const deriveSeconds = (done - spawned) / 1000
       const rebuildSeconds = (done - ready) / 1000
@@ -205,9 +220,15 @@ export async function runDeriveBench(
         blocksRatio: l2Blocks / rebuildSeconds,
         txRatio: txCount / loadedSeconds / productionTps,
         txRatioTotal: txCount / deriveSeconds / productionTps,
+        stages,
       }
       log(
         `derivation from L1: ${l2Blocks} L2 blocks (${txCount} transfers in blocks ${loadedFirst}–${loadedLast}) rebuilt in ${rebuildSeconds.toFixed(2)} s after a ${result.startupSeconds.toFixed(2)} s start-up = ${result.derivedBlocksPerSecond.toFixed(1)} blocks/s (${result.blocksRatio.toFixed(1)}× the sequencer's 1 block/s); the loaded blocks in ${loadedSeconds.toFixed(2)} s = ${result.derivedTps.toFixed(0)} tx/s (${result.txRatio.toFixed(2)}× the ${productionTps.toFixed(0)} tx/s it sequenced them at); from spawn ${deriveSeconds.toFixed(1)} s = ${result.derivedTpsTotal.toFixed(0)} tx/s (${result.txRatioTotal.toFixed(2)}×)`,
+      )
+      log(
+        `  replica stages (s, whole rebuild): ${Object.entries(stages)
+          .map(([stage, seconds]) => `${stage} ${seconds.toFixed(2)}`)
+          .join(', ')}`,
       )
       return result
     } finally {

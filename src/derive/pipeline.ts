@@ -158,7 +158,9 @@ export class DerivationPipeline {
       if (this.head === undefined) await this.start(await this.safe.safeHead())
       for (;;) {
         const head = this.head!
+        const decodeStarted = performance.now()
         const result = await this.batches.next(head, this.source, (n) => this.l2BlockAt(n))
+        this.metrics.observeStage?.('batch_decode', (performance.now() - decodeStarted) / 1000)
         if (result.kind === 'more') continue
         if (result.kind === 'batch') {
           const attributes = batchAttributes(head, result.batch, result.epoch)
@@ -177,9 +179,14 @@ export class DerivationPipeline {
           this.pending = derived
           return derived
         }
+        const readStarted = performance.now()
         const next = await this.traversal.fetchNext()
-        if (next === undefined) return 'idle'
+        if (next === undefined) {
+          this.metrics.observeStage?.('l1_read', (performance.now() - readStarted) / 1000)
+          return 'idle'
+        }
         const data = await this.retrieval.fetch(next)
+        this.metrics.observeStage?.('l1_read', (performance.now() - readStarted) / 1000)
         this.traversal.advance(next)
         this.retrieval.load(data)
         this.metrics.observeL1Block(next.number)
