@@ -27,6 +27,7 @@ import { ChannelReader } from './channel-reader.ts'
 import { criticalError, DerivationError } from './errors.ts'
 import type { L1Reader } from './l1-reader.ts'
 import { L1Retrieval } from './l1-retrieval.ts'
+import { L1ReadAhead } from './l1-read-ahead.ts'
 import { L1Traversal, readL1 } from './l1-traversal.ts'
 import { type DerivationMetrics, NO_METRICS } from './metrics.ts'
 import type { DerivedBlock, SafeBlockRef, SafeChain } from './safe-chain.ts'
@@ -34,9 +35,14 @@ import type { DerivedBlock, SafeBlockRef, SafeChain } from './safe-chain.ts'
 export interface DerivationOptions {
   /** How many L1 blocks to stay behind L1's head (reorgs shallower than this are never seen). */
   readonly confirmations: bigint
+  /** How many L1 blocks to read ahead of the one being processed (`L1ReadAhead`; default 8, 0: none). */
+  readonly readAhead?: number
 }
 
 export const DEFAULT_DERIVATION_OPTIONS: DerivationOptions = { confirmations: 0n }
+
+/** L1 blocks read ahead: enough to hide a few round trips each, few enough that a reorg wastes little. */
+const DEFAULT_READ_AHEAD = 8
 
 export interface DerivationModules {
   readonly rollup: RollupConfig
@@ -88,6 +94,7 @@ export class DerivationPipeline {
   private readonly reader: ChannelReader
   private readonly batches: BatchStage
   private readonly source: BatchSource
+  private readonly readAhead: L1ReadAhead
   private head: SafeBlockRef | undefined
   private pending: DerivedBlock | undefined
   private stepping = false
@@ -110,6 +117,10 @@ export class DerivationPipeline {
     this.assembler = new ChannelAssembler(this.rollup, this.logger, this.metrics)
     this.reader = new ChannelReader(this.rollup, this.logger, this.metrics)
     this.batches = new BatchStage(this.rollup, this.logger, this.metrics)
+    this.readAhead = new L1ReadAhead(async (parent) => {
+      const origin = await this.traversal.fetchAfter(parent)
+      return origin === undefined ? undefined : { origin, data: await this.retrieval.fetch(origin) }
+    }, options.readAhead ?? DEFAULT_READ_AHEAD)
     const { traversal, retrieval, assembler, reader } = this
     const onBatchRead = modules.onBatchRead
     this.source = {
@@ -180,13 +191,10 @@ export class DerivationPipeline {
           return derived
         }
         const readStarted = performance.now()
-        const next = await this.traversal.fetchNext()
-        if (next === undefined) {
-          this.metrics.observeStage?.('l1_read', (performance.now() - readStarted) / 1000)
-          return 'idle'
-        }
-        const data = await this.retrieval.fetch(next)
+        const read = await this.readAhead.next(this.traversal.current)
         this.metrics.observeStage?.('l1_read', (performance.now() - readStarted) / 1000)
+        if (read === undefined) return 'idle'
+        const { origin: next, data } = read
         this.traversal.advance(next)
         this.retrieval.load(data)
         this.metrics.observeL1Block(next.number)
@@ -300,6 +308,7 @@ export class DerivationPipeline {
       base = await readL1(`L1 block ${ref.number}`, () => this.l1.origin(ref, config))
     }
     const data = await this.retrieval.fetch(base)
+    this.readAhead.clear()
     this.traversal.reset(base)
     this.retrieval.load(data)
     this.assembler.reset()
