@@ -52,8 +52,8 @@ export interface DerivationModules {
   readonly metrics?: DerivationMetrics | undefined
   /**
    * Told the sequenced transactions of each batch as it is read from its channel, before its blocks are
-   * derived (a span batch: all its blocks' at once): the consumer can start decoding them
-   * (`TxPrefetcher`). The arrays are the ones the derived blocks' attributes carry.
+   * derived (a span batch: each of its blocks' in turn, all at once): the consumer can start decoding
+   * them (`TxPrefetcher`), a block's as one job. The arrays are the ones the derived blocks' attributes carry.
    */
   readonly onBatchRead?: ((transactions: readonly Uint8Array[]) => void) | undefined
 }
@@ -72,9 +72,12 @@ export function depositOnlyAttributes(attributes: L2BlockAttributes): L2BlockAtt
   return { ...attributes, transactions: [] }
 }
 
-/** A batch's sequenced transactions, every block's of a span batch, in order. */
-function batchTransactions(batch: Batch): readonly Uint8Array[] {
-  return batch.type === 'singular' ? batch.batch.transactions : batch.batch.blocks.flatMap((block) => block.transactions)
+/**
+ * A batch's sequenced transactions, block by block (a span batch: one list per block, in order), so
+ * that a consumer preparing them can have the first block's ready before the last block's.
+ */
+function batchTransactions(batch: Batch): ReadonlyArray<readonly Uint8Array[]> {
+  return batch.type === 'singular' ? [batch.batch.transactions] : batch.batch.blocks.map((block) => block.transactions)
 }
 
 interface DerivedRecord {
@@ -129,7 +132,8 @@ export class DerivationPipeline {
       },
       next: () => {
         const batch = reader.next(() => assembler.next(() => retrieval.next(), traversal.current.number))
-        if (batch !== undefined && onBatchRead !== undefined) onBatchRead(batchTransactions(batch))
+        if (batch !== undefined && onBatchRead !== undefined)
+          for (const transactions of batchTransactions(batch)) onBatchRead(transactions)
         return batch
       },
       flushChannel: () => reader.flush(),
