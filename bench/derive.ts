@@ -75,6 +75,8 @@ const PROFILE_PRELOAD = fileURLToPath(new URL('./lib/cpu-profile-preload.mjs', i
 const SENDERS = 16
 /** The chain the replica rebuilds is at least this long (blocks). */
 const MIN_BLOCKS = 60n
+/** Empty blocks before the transfers are sent. */
+const PRELOAD_BLOCKS = 40n
 
 export async function runDeriveBench(
   options: { txs?: number; profileDir?: string } = {},
@@ -109,6 +111,14 @@ export async function runDeriveBench(
         )
       }
     }
+    // Empty blocks before the load: the replica derives while it starts (its RPC answers after ~5 s
+    // idle, ~20 s on a loaded machine), and the loaded window must begin after it answers.
+    await waitFor(
+      `the sequencer at block ${PRELOAD_BLOCKS}`,
+      async () => BigInt(await rpc<string>(sequencer.rpcUrl, 'eth_blockNumber')) >= PRELOAD_BLOCKS,
+      300_000,
+      200,
+    )
     const started = performance.now()
     for (let i = 0; i < signed.length; i += 200) {
       const batch = signed
