@@ -116,6 +116,10 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   const lap = stageClock(modules.observeStage)
   let raws = attributesTransactions(attributes)
   const depositCount = attributes.deposits.length
+  // The transactions root needs only the bytes: this thread computes it while the decode workers
+  // prepare the transactions (a deposit-only replacement computes it again).
+  let transactionsRoot = orderedTrieRoot(raws)
+  lap('roots')
   const prepared = modules.prepared === undefined ? [] : await modules.prepared(attributes.transactions)
   lap('prefetch_wait')
   // In body order, as before: a transaction that does not decode throws here just as it did without
@@ -133,12 +137,12 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     executor.takeDiff()
     depositsOnly = true
     raws = raws.slice(0, depositCount)
+    transactionsRoot = orderedTrieRoot(raws)
     executed = await executeBlockBody(executor, env, raws.map(modules.decode))
   }
   lap('execute')
-  // The trie thread computes the state root while this thread computes the other two.
+  // The trie thread computes the state root while this thread computes the receipts root.
   const merkleized = opened.merkleizer.applyDiff(executed.diff)
-  const transactionsRoot = orderedTrieRoot(raws)
   const receiptsRoot = orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt))
   const logsBloom = orBlooms(executed.receipts.map((r) => r.logsBloom))
   lap('roots')

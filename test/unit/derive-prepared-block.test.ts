@@ -26,6 +26,7 @@ import { buildDerivedBlock, type BlockBuilderModules, type BuiltBlock, fsyncAtMo
 import { DerivedCommitQueue } from '../../src/derive/commit-queue.ts'
 import { TxPrefetcher } from '../../src/derive/tx-prefetch.ts'
 import { rewindChain } from '../../src/storage/chain-rewind.ts'
+import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { SequentialExecutor } from '../../src/execution/executor.ts'
 import { type BatchTx, SequentialMiniBlockExecutor } from '../../src/execution/parallel/index.ts'
 import { fastTxOptions } from '../../src/execution/validated-tx.ts'
@@ -226,6 +227,12 @@ describe('derived blocks: transactions prepared by decode workers ahead of execu
         assert.deepEqual(a.block.header.stateRoot, b.block.header.stateRoot)
         assert.equal(json(a.block.receipts), json(b.block.receipts), `block ${i + 1} receipts`)
         assert.equal(a.depositsOnly, b.depositsOnly)
+        // The header commits to the transactions the block holds (a deposit-only replacement's too).
+        assert.deepEqual(
+          a.block.header.transactionsTrie,
+          orderedTrieRoot(a.block.transactions),
+          `block ${i + 1} transactions root`,
+        )
       }
       assert.deepEqual(
         built.map(([a]) => a.depositsOnly),
