@@ -292,7 +292,8 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     start: opened.chain.head.header.number,
     verifyBlobs: true,
     prepareTxs: true,
-    consumer: ({ safeChain, build }) => new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' })),
+    consumer: ({ safeChain, build, builtHead, settled }) =>
+      new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' }), { head: builtHead, settled }),
   })
   await services.start('derivation', derivation.service)
   let rpcUrl = ''
@@ -451,6 +452,13 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
         stateHistoryBlocks: options.stateHistoryBlocks,
         // Only L1 can overrule blocks: a chain without one never rewinds, so it keeps no reverse diffs.
         rewindDepth: base.l1 === undefined ? 0n : BigInt(options.stateRewindDepth),
+        // A `--sync=l1` replica awaits every root it asks for and has no mini-block loop to protect.
+        backgroundMerkleizer: !(
+          options.role !== 'sequencer' &&
+          options.replica.mode !== 'validator' &&
+          base.l1 !== undefined &&
+          options.replica.sync === 'l1'
+        ),
       }).catch(async (error: unknown) => {
         await removeTemporary()
         throw error

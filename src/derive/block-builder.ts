@@ -26,6 +26,8 @@ import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { storedContents } from '../storage/block-store.ts'
 import { reverseDiffOps } from '../storage/chain-rewind.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
+import type { DerivedCommitQueue } from './commit-queue.ts'
+import type { DerivationStage } from './metrics.ts'
 
 /** The stores a derived block commits to and the state trie it advances. */
 export interface DerivedChain extends ChainWriter {
@@ -50,6 +52,13 @@ export interface BlockBuilderModules {
    * way; see `fsyncAtMostEvery`.
    */
   fsync?: () => boolean
+  /**
+   * Write each block behind the building of the next (`DerivedCommitQueue`); without it a build
+   * resolves once its block is written and in the chain view.
+   */
+  commits?: DerivedCommitQueue
+  /** Told how long each stage of a build took (`DerivationMetrics.observeStage`). */
+  observeStage?: (stage: DerivationStage, seconds: number) => void
 }
 
 /**
@@ -83,8 +92,8 @@ export interface BuiltBlock {
 
 /** Builds, commits and returns the block `attributes` describe, on top of the chain's head. */
 export async function buildDerivedBlock(modules: BlockBuilderModules, attributes: L2BlockAttributes): Promise<BuiltBlock> {
-  const { opened, executor, config } = modules
-  const parent = opened.chain.head
+  const { opened, executor, config, commits } = modules
+  const parent = commits?.head ?? opened.chain.head
   const env: BlockEnv = {
     number: parent.header.number + 1n,
     timestamp: attributes.timestamp,
@@ -104,9 +113,15 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     excessBlobGas: 0n,
     parentBeaconBlockRoot: new Uint8Array(32),
   }
+  const lap = stageClock(modules.observeStage)
   let raws = attributesTransactions(attributes)
   const depositCount = attributes.deposits.length
+  // The transactions root needs only the bytes: this thread computes it while the decode workers
+  // prepare the transactions (a deposit-only replacement computes it again).
+  let transactionsRoot = orderedTrieRoot(raws)
+  lap('roots')
   const prepared = modules.prepared === undefined ? [] : await modules.prepared(attributes.transactions)
+  lap('prefetch_wait')
   // In body order, as before: a transaction that does not decode throws here just as it did without
   // the prepared ones (the fast decoder accepts nothing ethereumjs' constructor refuses).
   const body: BodyTransaction[] = raws.map(
@@ -122,9 +137,17 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     executor.takeDiff()
     depositsOnly = true
     raws = raws.slice(0, depositCount)
+    transactionsRoot = orderedTrieRoot(raws)
     executed = await executeBlockBody(executor, env, raws.map(modules.decode))
   }
-  const stateRoot = await opened.merkleizer.applyDiff(executed.diff)
+  lap('execute')
+  // The trie thread computes the state root while this thread computes the receipts root.
+  const merkleized = opened.merkleizer.applyDiff(executed.diff)
+  const receiptsRoot = orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt))
+  const logsBloom = orBlooms(executed.receipts.map((r) => r.logsBloom))
+  lap('roots')
+  const stateRoot = await merkleized
+  lap('merkleize')
   const header = buildHeader(
     {
       parentHash: parent.header.hash(),
@@ -134,9 +157,9 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
       gasUsed: executed.gasUsed,
       baseFeePerGas: env.baseFeePerGas,
       stateRoot,
-      transactionsRoot: orderedTrieRoot(raws),
-      receiptsRoot: orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt)),
-      logsBloom: orBlooms(executed.receipts.map((r) => r.logsBloom)),
+      transactionsRoot,
+      receiptsRoot,
+      logsBloom,
       coinbase: config.feeRecipient,
       prevRandao: env.prevRandao,
       extraData: new Uint8Array(0),
@@ -156,16 +179,35 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     },
   }
   const { db, blocks, stateStore, artifacts, chain } = opened
-  await db.write(
-    [
-      ...blocks.sealOps(block, storedContents(block)),
-      ...(await stateStore.diffOps(executed.diff)),
-      ...artifacts.diffOps(env.number, executed.diff),
-      ...(await reverseDiffOps(opened, env.number, executed.diff)),
-    ],
-    modules.fsync?.() ?? true,
-  )
+  // The ops read the stored flat state as the parent left it: the parent's write must be done.
+  await commits?.settled()
+  lap('commit_wait')
+  const ops = [
+    ...blocks.sealOps(block, storedContents(block)),
+    ...(await stateStore.diffOps(executed.diff)),
+    ...artifacts.diffOps(env.number, executed.diff),
+    ...(await reverseDiffOps(opened, env.number, executed.diff)),
+  ]
+  const sync = modules.fsync?.() ?? true
+  lap('commit')
+  if (commits !== undefined) {
+    chain.state.apply(env.number, executed.diff)
+    commits.enqueue(block, () => db.write(ops, sync))
+    return { block, depositsOnly }
+  }
+  await db.write(ops, sync)
   chain.state.apply(env.number, executed.diff)
   chain.addSealedBlock(block)
+  lap('commit_write')
   return { block, depositsOnly }
+}
+
+/** A lap timer: each call reports the time since the previous one (or since it was made) as `stage`. */
+function stageClock(observe: BlockBuilderModules['observeStage']): (stage: DerivationStage) => void {
+  let last = performance.now()
+  return (stage) => {
+    const now = performance.now()
+    observe?.(stage, (now - last) / 1000)
+    last = now
+  }
 }

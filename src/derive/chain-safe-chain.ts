@@ -21,6 +21,8 @@ export class ChainSafeChain implements SafeChain {
   constructor(
     private readonly chain: ChainView,
     private readonly rollup: RollupConfig,
+    /** Blocks built but not in the chain view yet (`DerivedCommitQueue.queued`): they are safe blocks too. */
+    private readonly queued?: (number: bigint) => SealedBlock | undefined,
   ) {}
 
   /** Derivation starts after block `number`, derived from L1 block `from` (a restarted `--sync=l1` replica's head). */
@@ -36,12 +38,12 @@ export class ChainSafeChain implements SafeChain {
   }
 
   async blockRef(number: bigint): Promise<SafeBlockRef | undefined> {
-    const block = await this.chain.blockByNumber(number)
+    const block = this.queued?.(number) ?? (await this.chain.blockByNumber(number))
     return block === undefined ? undefined : this.refOf(block)
   }
 
   async systemConfig(number: bigint): Promise<SystemConfigValues> {
-    const block = await this.chain.blockByNumber(number)
+    const block = this.queued?.(number) ?? (await this.chain.blockByNumber(number))
     const info = block === undefined ? undefined : blockL1Info(block.transactions)
     if (info === undefined) return this.rollup.genesis.systemConfig
     return {

@@ -39,6 +39,8 @@ export interface DerivationDriverModules {
   /** Told every time the heads move (the chain view's `safe`/`finalized` tags). */
   onHeads: (heads: { safe: bigint; finalized: bigint }) => void
   logger: Logger
+  /** Told how long the driver slept waiting for L1 (`DerivationMetrics.observeStage('idle')`). */
+  observeIdle?: (seconds: number) => void
 }
 
 export class DerivationDriver {
@@ -133,7 +135,11 @@ export class DerivationDriver {
         outcome = 'idle'
         backoff = Math.min(this.options.maxBackoffMs, backoff * 2)
       }
-      if (outcome === 'idle') await this.sleep(backoff)
+      if (outcome === 'idle') {
+        const slept = performance.now()
+        await this.sleep(backoff)
+        this.modules.observeIdle?.((performance.now() - slept) / 1000)
+      }
     }
   }
 

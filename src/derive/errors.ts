@@ -17,6 +17,8 @@ export type DerivationErrorCode =
   | 'DERIVE_BAD_L1_DATA'
   /** An inconsistency that should be impossible (an epoch that does not chain to its parent's). */
   | 'DERIVE_INCONSISTENT'
+  /** A derived block could not be written: the in-memory state is ahead of the datadir, restart. */
+  | 'DERIVE_COMMIT_FAILED'
 
 export class DerivationError extends NodeError<DerivationErrorCode, undefined> {
   override name = 'DerivationError'

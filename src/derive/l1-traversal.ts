@@ -13,6 +13,8 @@ import type { L1Reader } from './l1-reader.ts'
 export class L1Traversal {
   /** Traversed blocks, contiguous and ascending; the last one is the current block. */
   private blocks: L1Origin[] = []
+  /** The newest L1 head number seen (L1 heads only grow; a shorter fork shows as a missing or relinked block). */
+  private knownHead = -1n
 
   constructor(
     private readonly l1: L1Reader,
@@ -28,21 +30,37 @@ export class L1Traversal {
 
   reset(base: L1Origin): void {
     this.blocks = [base]
+    this.knownHead = -1n
   }
 
   /**
    * The block after the current one as an origin, without moving to it; undefined while it is not
    * `confirmations` deep yet. @throws DerivationError (`reset` on a reorg, `temporary` on a failed read)
    */
-  async fetchNext(): Promise<L1Origin | undefined> {
-    const current = this.current
+  fetchNext(): Promise<L1Origin | undefined> {
+    return this.fetchAfter(this.current)
+  }
+
+  /**
+   * The block after `current` (the current block, or one read ahead of it) as an origin, its parent
+   * hash checked against `current`'s. @throws DerivationError (`reset` on a reorg, `temporary` on a failed read)
+   */
+  async fetchAfter(current: L1Origin): Promise<L1Origin | undefined> {
     const number = current.number + 1n
     return readL1(`L1 block ${number}`, async () => {
-      if (number + this.confirmations > (await this.l1.headNumber())) return undefined
+      // The head is asked only when the block may be past the last head seen: behind, one call fewer
+      // per block. A chain that got shorter or forked makes it ask again.
+      if (number + this.confirmations > this.knownHead) this.knownHead = await this.l1.headNumber()
+      if (number + this.confirmations > this.knownHead) return undefined
       const ref = await this.l1.blockRef(number)
-      if (ref === undefined) return undefined
-      if (ref.parentHash !== current.hash)
+      if (ref === undefined) {
+        this.knownHead = -1n
+        return undefined
+      }
+      if (ref.parentHash !== current.hash) {
+        this.knownHead = -1n
         throw reorgError(`L1 block ${number} (${ref.hash}) builds on ${ref.parentHash}, not on the traversed ${current.hash}`)
+      }
       return this.l1.origin(ref, current.systemConfig)
     })
   }

@@ -10,9 +10,30 @@ export interface DerivationMetrics {
   observeDroppedBatch(reason: string): void
   observeDerivedBlock(source: 'batch' | 'sequencing-window', number: bigint): void
   observeReset(kind: 'reorg' | 'requested'): void
+  /** Time spent in one stage of deriving and building blocks (where a replica's rebuild time goes). */
+  observeStage?(stage: DerivationStage, seconds: number): void
 }
 
-export function createDerivationMetrics(registry: Registry): DerivationMetrics {
+/**
+ * The stages a derived block goes through, timed as the wall-clock time the derivation loop spends
+ * waiting on or running each: L1 reads (refs, origins, batcher data, blobs), channel and batch decoding,
+ * waiting for the decode workers' prepared transactions, execution, merkleization (the trie thread),
+ * header roots, waiting for the parent's write (`DerivedCommitQueue`), building the commit's ops, the
+ * LevelDB write when it is awaited in line, and sleeping while L1 has nothing new.
+ */
+export type DerivationStage =
+  | 'l1_read'
+  | 'batch_decode'
+  | 'prefetch_wait'
+  | 'execute'
+  | 'merkleize'
+  | 'roots'
+  | 'commit_wait'
+  | 'commit'
+  | 'commit_write'
+  | 'idle'
+
+export function createDerivationMetrics(registry: Registry): Required<DerivationMetrics> {
   const l1 = new Gauge({
     name: 'megaeth_derive_l1_block',
     help: 'L1 block the derivation pipeline has read',
@@ -27,6 +48,7 @@ export function createDerivationMetrics(registry: Registry): DerivationMetrics {
   const batches = counter('dropped_batches', 'Batches dropped by the batch validity rules', 'reason')
   const derived = counter('blocks', 'L2 blocks derived', 'source')
   const resets = counter('resets', 'Pipeline resets', 'kind')
+  const stages = counter('stage_seconds', 'Seconds the derivation loop spent in each stage', 'stage')
   return {
     observeL1Block: (n) => l1.set(Number(n)),
     observeSkippedData: (reason) => skipped.inc({ reason }),
@@ -38,6 +60,7 @@ export function createDerivationMetrics(registry: Registry): DerivationMetrics {
       safe.set(Number(n))
     },
     observeReset: (kind) => resets.inc({ kind }),
+    observeStage: (stage, seconds) => stages.inc({ stage }, seconds),
   }
 }
 
@@ -50,4 +73,5 @@ export const NO_METRICS: DerivationMetrics = {
   observeDroppedBatch: () => {},
   observeDerivedBlock: () => {},
   observeReset: () => {},
+  observeStage: () => {},
 }

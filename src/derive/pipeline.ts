@@ -27,6 +27,7 @@ import { ChannelReader } from './channel-reader.ts'
 import { criticalError, DerivationError } from './errors.ts'
 import type { L1Reader } from './l1-reader.ts'
 import { L1Retrieval } from './l1-retrieval.ts'
+import { L1ReadAhead } from './l1-read-ahead.ts'
 import { L1Traversal, readL1 } from './l1-traversal.ts'
 import { type DerivationMetrics, NO_METRICS } from './metrics.ts'
 import type { DerivedBlock, SafeBlockRef, SafeChain } from './safe-chain.ts'
@@ -34,9 +35,14 @@ import type { DerivedBlock, SafeBlockRef, SafeChain } from './safe-chain.ts'
 export interface DerivationOptions {
   /** How many L1 blocks to stay behind L1's head (reorgs shallower than this are never seen). */
   readonly confirmations: bigint
+  /** How many L1 blocks to read ahead of the one being processed (`L1ReadAhead`; default 8, 0: none). */
+  readonly readAhead?: number
 }
 
 export const DEFAULT_DERIVATION_OPTIONS: DerivationOptions = { confirmations: 0n }
+
+/** L1 blocks read ahead: enough to hide a few round trips each, few enough that a reorg wastes little. */
+const DEFAULT_READ_AHEAD = 8
 
 export interface DerivationModules {
   readonly rollup: RollupConfig
@@ -46,8 +52,8 @@ export interface DerivationModules {
   readonly metrics?: DerivationMetrics | undefined
   /**
    * Told the sequenced transactions of each batch as it is read from its channel, before its blocks are
-   * derived (a span batch: all its blocks' at once): the consumer can start decoding them
-   * (`TxPrefetcher`). The arrays are the ones the derived blocks' attributes carry.
+   * derived (a span batch: each of its blocks' in turn, all at once): the consumer can start decoding
+   * them (`TxPrefetcher`), a block's as one job. The arrays are the ones the derived blocks' attributes carry.
    */
   readonly onBatchRead?: ((transactions: readonly Uint8Array[]) => void) | undefined
 }
@@ -66,9 +72,12 @@ export function depositOnlyAttributes(attributes: L2BlockAttributes): L2BlockAtt
   return { ...attributes, transactions: [] }
 }
 
-/** A batch's sequenced transactions, every block's of a span batch, in order. */
-function batchTransactions(batch: Batch): readonly Uint8Array[] {
-  return batch.type === 'singular' ? batch.batch.transactions : batch.batch.blocks.flatMap((block) => block.transactions)
+/**
+ * A batch's sequenced transactions, block by block (a span batch: one list per block, in order), so
+ * that a consumer preparing them can have the first block's ready before the last block's.
+ */
+function batchTransactions(batch: Batch): ReadonlyArray<readonly Uint8Array[]> {
+  return batch.type === 'singular' ? [batch.batch.transactions] : batch.batch.blocks.map((block) => block.transactions)
 }
 
 interface DerivedRecord {
@@ -88,6 +97,7 @@ export class DerivationPipeline {
   private readonly reader: ChannelReader
   private readonly batches: BatchStage
   private readonly source: BatchSource
+  private readonly readAhead: L1ReadAhead
   private head: SafeBlockRef | undefined
   private pending: DerivedBlock | undefined
   private stepping = false
@@ -110,6 +120,10 @@ export class DerivationPipeline {
     this.assembler = new ChannelAssembler(this.rollup, this.logger, this.metrics)
     this.reader = new ChannelReader(this.rollup, this.logger, this.metrics)
     this.batches = new BatchStage(this.rollup, this.logger, this.metrics)
+    this.readAhead = new L1ReadAhead(async (parent) => {
+      const origin = await this.traversal.fetchAfter(parent)
+      return origin === undefined ? undefined : { origin, data: await this.retrieval.fetch(origin) }
+    }, options.readAhead ?? DEFAULT_READ_AHEAD)
     const { traversal, retrieval, assembler, reader } = this
     const onBatchRead = modules.onBatchRead
     this.source = {
@@ -118,7 +132,8 @@ export class DerivationPipeline {
       },
       next: () => {
         const batch = reader.next(() => assembler.next(() => retrieval.next(), traversal.current.number))
-        if (batch !== undefined && onBatchRead !== undefined) onBatchRead(batchTransactions(batch))
+        if (batch !== undefined && onBatchRead !== undefined)
+          for (const transactions of batchTransactions(batch)) onBatchRead(transactions)
         return batch
       },
       flushChannel: () => reader.flush(),
@@ -158,7 +173,9 @@ export class DerivationPipeline {
       if (this.head === undefined) await this.start(await this.safe.safeHead())
       for (;;) {
         const head = this.head!
+        const decodeStarted = performance.now()
         const result = await this.batches.next(head, this.source, (n) => this.l2BlockAt(n))
+        this.metrics.observeStage?.('batch_decode', (performance.now() - decodeStarted) / 1000)
         if (result.kind === 'more') continue
         if (result.kind === 'batch') {
           const attributes = batchAttributes(head, result.batch, result.epoch)
@@ -177,9 +194,11 @@ export class DerivationPipeline {
           this.pending = derived
           return derived
         }
-        const next = await this.traversal.fetchNext()
-        if (next === undefined) return 'idle'
-        const data = await this.retrieval.fetch(next)
+        const readStarted = performance.now()
+        const read = await this.readAhead.next(this.traversal.current)
+        this.metrics.observeStage?.('l1_read', (performance.now() - readStarted) / 1000)
+        if (read === undefined) return 'idle'
+        const { origin: next, data } = read
         this.traversal.advance(next)
         this.retrieval.load(data)
         this.metrics.observeL1Block(next.number)
@@ -293,6 +312,7 @@ export class DerivationPipeline {
       base = await readL1(`L1 block ${ref.number}`, () => this.l1.origin(ref, config))
     }
     const data = await this.retrieval.fetch(base)
+    this.readAhead.clear()
     this.traversal.reset(base)
     this.retrieval.load(data)
     this.assembler.reset()

@@ -60,6 +60,8 @@ export interface OpenChainOptions {
   stateHistoryBlocks?: number
   /** How many recent blocks keep their reverse diff, i.e. how far the chain can be rewound (default `DEFAULT_REWIND_DEPTH`). */
   rewindDepth?: bigint
+  /** The merkleizer thread below the main thread's priority (`MerkleizerStartOptions.background`, default true). */
+  backgroundMerkleizer?: boolean
 }
 
 /**
@@ -116,6 +118,7 @@ export async function openChain(
     }
     const { merkleizer, root } = await ThreadedMerkleizer.start(trieEntries(state), {
       historyBlocks: options.stateHistoryBlocks,
+      ...(options.backgroundMerkleizer === undefined ? {} : { background: options.backgroundMerkleizer }),
     })
     if (bytesToHex(root) !== bytesToHex(head.header.stateRoot)) {
       await merkleizer.stop()

@@ -9,6 +9,8 @@
  * the batch, ahead of execution, and executes plain transfers natively from what the workers decoded.
  */
 import type { Common } from '@ethereumjs/common'
+import type { SealedBlock } from '../chain/block.ts'
+import { DerivedCommitQueue } from '../derive/commit-queue.ts'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -60,6 +62,10 @@ export interface DerivationParams {
   consumer: (parts: {
     safeChain: ChainSafeChain
     build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>
+    /** The block the next build extends: the newest built (its write may still be queued), or the chain's head. */
+    builtHead: () => SealedBlock
+    /** Resolves when every built block is written and in the chain view. @throws a failed write (critical) */
+    settled: () => Promise<void>
   }) => DerivedBlockConsumer
 }
 
@@ -88,18 +94,25 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
         ? anvilBlobSource(l1.devL1.rpcUrl, params.verifyBlobs)
         : undefined
   const reader = new ViemL1Reader(l1.client, l1.rollup, blobSource === undefined ? {} : { blobSource })
-  const safeChain = new ChainSafeChain(opened.chain, l1.rollup)
+  // A consumer that builds every block (`prepareTxs`) writes each behind the next one's execution;
+  // the sequencer, which builds only the rare blocks L1 forced, writes each before it goes on.
+  const commits = params.prepareTxs === true ? new DerivedCommitQueue(opened.chain) : undefined
+  const safeChain = new ChainSafeChain(opened.chain, l1.rollup, commits === undefined ? undefined : (n) => commits.queued(n))
   if (params.start > 0n) {
     const head = await opened.chain.blockByNumber(params.start)
     if (head !== undefined) safeChain.markSafe(params.start, safeChain.refOf(head).l1Origin)
   }
-  const ingest = params.prepareTxs === true ? new IngestPool({ chain: config, limits: blockLimits(config) }) : undefined
+  // The consumer waits on these workers for every block it builds, and has no 10 ms loop to protect:
+  // they run at the main thread's priority.
+  const ingest =
+    params.prepareTxs === true ? new IngestPool({ chain: config, limits: blockLimits(config), background: false }) : undefined
   const prefetcher =
     ingest === undefined
       ? undefined
       : new TxPrefetcher(async (raws) =>
           (await ingest.decode(raws)).map((outcome): BatchTx | undefined => (outcome.ok ? outcome.tx : undefined)),
         )
+  const metrics = createDerivationMetrics(params.metrics)
   const pipeline = new DerivationPipeline(
     { confirmations: BigInt(l1.confirmations) },
     {
@@ -107,13 +120,13 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
       l1: reader,
       safe: safeChain,
       logger: logger.child({ module: 'derivation' }),
-      metrics: createDerivationMetrics(params.metrics),
+      metrics,
       ...(prefetcher === undefined ? {} : { onBatchRead: (raws: readonly Uint8Array[]) => prefetcher.prefetch(raws) }),
     },
   )
   // Derived blocks execute on the head state; the sequencer builds them only before it produces.
   const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
-    const block = await opened.chain.blockByNumber(number)
+    const block = commits?.queued(number) ?? (await opened.chain.blockByNumber(number))
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
   const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(common, opened.chain.state.live, blockHash))
@@ -126,18 +139,26 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     config,
     common,
     decode: (raw: Uint8Array) => decodeL2Transaction(raw, txOptions),
+    observeStage: metrics.observeStage,
     ...(prefetcher === undefined
       ? {}
       : { prepared: (raws: readonly Uint8Array[]) => prefetcher.take(raws), fsync: fsyncAtMostEvery(DERIVED_FSYNC_MS) }),
+    ...(commits === undefined ? {} : { commits }),
   }
   const build = (attributes: L2BlockAttributes): Promise<BuiltBlock> => buildDerivedBlock(modules, attributes)
   const driver = new DerivationDriver(
     DRIVER_OPTIONS,
     {
       pipeline,
-      consumer: params.consumer({ safeChain, build }),
+      consumer: params.consumer({
+        safeChain,
+        build,
+        builtHead: () => commits?.head ?? opened.chain.head,
+        settled: async () => commits?.settled(),
+      }),
       finalizedL1: () => l1.watcher.finalized,
       onHeads: (heads) => opened.chain.setL1Heads(heads),
+      observeIdle: (seconds) => metrics.observeStage('idle', seconds),
       logger: logger.child({ module: 'derivation' }),
     },
     params.start,
@@ -149,6 +170,8 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     },
     stop: async () => {
       await driver.stop()
+      // The last built blocks' writes, before the datadir closes (a failed one is the driver's alarm already).
+      await commits?.settled().catch(() => undefined)
       await ingest?.stop()
     },
   }

@@ -6,6 +6,7 @@
  * `--state.rewind-depth` blocks the rewind fails with a critical error naming the fix.
  */
 import type { Logger } from 'pino'
+import type { SealedBlock } from '../chain/block.ts'
 import { rewindChain, type RewindableChain } from '../storage/chain-rewind.ts'
 import type { ChainView } from '../storage/chain-view.ts'
 import type { BuiltBlock } from '../derive/block-builder.ts'
@@ -23,12 +24,14 @@ export class L1SyncConsumer implements DerivedBlockConsumer {
     private readonly safeChain: ChainSafeChain,
     private readonly build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>,
     private readonly logger: Logger,
+    /** Where the next build goes (its parent's write may still be queued) and the wait for those writes. */
+    private readonly built: { head: () => SealedBlock; settled: () => Promise<void> },
   ) {
     this.chain = opened.chain
   }
 
   async apply(derived: DerivedBlock): Promise<ConsumerResult> {
-    const head = this.chain.head
+    const head = this.built.head()
     if (derived.number !== head.header.number + 1n || derived.parentHash !== head.hash)
       throw criticalError(
         'DERIVE_INCONSISTENT',
@@ -39,6 +42,8 @@ export class L1SyncConsumer implements DerivedBlockConsumer {
   }
 
   async rewind(to: SafeBlockRef): Promise<void> {
+    // Rewinding reads and rewrites the stores: every built block must be in them first.
+    await this.built.settled()
     if (to.number >= this.chain.head.header.number) return
     const result = await rewindChain(this.opened, to.number)
     if (result.head.hash !== to.hash)

@@ -23,7 +23,10 @@ import type { L1Origin } from '../../src/chain/l1-origin.ts'
 import { blockAttributes } from '../../src/chain/l2-block-attributes.ts'
 import { decodeL2Transaction } from '../../src/chain/l2-transaction.ts'
 import { buildDerivedBlock, type BlockBuilderModules, type BuiltBlock, fsyncAtMostEvery } from '../../src/derive/block-builder.ts'
+import { DerivedCommitQueue } from '../../src/derive/commit-queue.ts'
 import { TxPrefetcher } from '../../src/derive/tx-prefetch.ts'
+import { rewindChain } from '../../src/storage/chain-rewind.ts'
+import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { SequentialExecutor } from '../../src/execution/executor.ts'
 import { type BatchTx, SequentialMiniBlockExecutor } from '../../src/execution/parallel/index.ts'
 import { fastTxOptions } from '../../src/execution/validated-tx.ts'
@@ -159,10 +162,11 @@ interface Side {
   modules: BlockBuilderModules
 }
 
-async function side(dir: string, prepared?: BlockBuilderModules['prepared']): Promise<Side> {
+async function side(dir: string, prepared?: BlockBuilderModules['prepared'], queueCommits = false): Promise<Side> {
   const opened = await openChain(dir, genesis, config, common)
+  const commits = queueCommits ? new DerivedCommitQueue(opened.chain) : undefined
   const blockHash = async (n: bigint): Promise<Uint8Array | undefined> => {
-    const block = await opened.chain.blockByNumber(n)
+    const block = commits?.queued(n) ?? (await opened.chain.blockByNumber(n))
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
   const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(common, opened.chain.state.live, blockHash))
@@ -174,6 +178,7 @@ async function side(dir: string, prepared?: BlockBuilderModules['prepared']): Pr
     common,
     decode: (raw) => decodeL2Transaction(raw, txOptions),
     ...(prepared === undefined ? {} : { prepared }),
+    ...(commits === undefined ? {} : { commits }),
   }
   return { opened, modules }
 }
@@ -222,6 +227,12 @@ describe('derived blocks: transactions prepared by decode workers ahead of execu
         assert.deepEqual(a.block.header.stateRoot, b.block.header.stateRoot)
         assert.equal(json(a.block.receipts), json(b.block.receipts), `block ${i + 1} receipts`)
         assert.equal(a.depositsOnly, b.depositsOnly)
+        // The header commits to the transactions the block holds (a deposit-only replacement's too).
+        assert.deepEqual(
+          a.block.header.transactionsTrie,
+          orderedTrieRoot(a.block.transactions),
+          `block ${i + 1} transactions root`,
+        )
       }
       assert.deepEqual(
         built.map(([a]) => a.depositsOnly),
@@ -253,6 +264,52 @@ describe('derived blocks: transactions prepared by decode workers ahead of execu
     } finally {
       await fast.opened.close()
       await slow.opened.close()
+    }
+  })
+})
+
+describe('derived blocks written behind the next one (DerivedCommitQueue)', () => {
+  it('builds the same blocks as writing each in line; the stores end identical and rewindable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'megaeth-derive-queued-'))
+    const queued = await side(join(dir, 'queued'), undefined, true)
+    const inline = await side(join(dir, 'inline'))
+    const commits = queued.modules.commits!
+    try {
+      const lists = await bodies()
+      const hashes: Array<[string, string]> = []
+      let overlapped = 0
+      for (const [i, transactions] of lists.entries()) {
+        const l1 = origin(BigInt(i + 1), i === 0 ? [userDeposit] : [])
+        const attributes = blockAttributes(l1, 0n, inline.opened.chain.head.header.timestamp + 1n, transactions)
+        const a = await buildDerivedBlock(queued.modules, attributes)
+        // Built on the queued parent while its write may still run; the view gets it once written.
+        if (queued.opened.chain.head.header.number < a.block.header.number) overlapped++
+        assert.equal(commits.head.hash, a.block.hash)
+        const b = await buildDerivedBlock(inline.modules, attributes)
+        assert.equal(inline.opened.chain.head.hash, b.block.hash, 'in line: in the view when the build resolves')
+        hashes.push([a.block.hash, b.block.hash])
+        assert.equal(json(a.block.receipts), json(b.block.receipts), `block ${i + 1} receipts`)
+      }
+      for (const [i, [a, b]] of hashes.entries()) assert.equal(a, b, `block ${i + 1} hash`)
+      assert.ok(overlapped > 0, 'some write was still queued when the next block was built')
+      await commits.settled()
+      assert.equal(queued.opened.chain.head.hash, inline.opened.chain.head.hash)
+      for (let n = 1n; n <= BigInt(lists.length); n++)
+        assert.equal(
+          (await queued.opened.blocks.block(n))?.hash,
+          (await inline.opened.blocks.block(n))?.hash,
+          `stored block ${n}`,
+        )
+      // Every queued block wrote its reverse diff: both rewind to block 1 alike.
+      const [ra, rb] = [await rewindChain(queued.opened, 1n), await rewindChain(inline.opened, 1n)]
+      assert.equal(ra.head.hash, rb.head.hash)
+      assert.equal(ra.dropped.length, lists.length - 1)
+      assert.deepEqual(await queued.opened.merkleizer.root(), await inline.opened.merkleizer.root())
+    } finally {
+      await commits.settled().catch(() => undefined)
+      await queued.opened.close()
+      await inline.opened.close()
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

@@ -12,6 +12,12 @@ export interface MerkleizerStartOptions {
    * 128): the thread keeps, per block, the trie nodes the block replaced.
    */
   historyBlocks?: number
+  /**
+   * Run the thread below the main thread's priority (default true; `util/thread-priority.ts`): right for
+   * a sequencer, whose 10 ms loop must win the CPU. A `--sync=l1` replica awaits every root it asks for
+   * and has no such loop: its merkleizer runs at the main thread's priority.
+   */
+  background?: boolean
 }
 
 /** The merkleizer thread failed a request (`cause`: its error, code and data kept) or is gone. */
@@ -54,7 +60,9 @@ export class ThreadedMerkleizer {
     accounts: Iterable<StateTrieAccount>,
     options: MerkleizerStartOptions = {},
   ): Promise<{ merkleizer: ThreadedMerkleizer; root: Uint8Array }> {
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url))
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+      workerData: { background: options.background ?? true },
+    })
     // An idle merkleizer must not keep the process alive (the owner stops it; this guards tests).
     worker.unref()
     const merkleizer = new ThreadedMerkleizer(worker)

@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { blockContents } from '../../chain/block-contents.ts'
 import { encodeRlp } from '../../primitives/rlp-fields.ts'
 import { encodeStateDiff } from '../../primitives/state-diff-codec.ts'
@@ -54,8 +54,9 @@ export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: nu
 export function serveMerkleRequests(): void {
   const port = parentPort
   if (port === null) throw new Error('merkleizer thread started outside a worker')
-  // Block sealing and proofs are background work next to the main thread's (see thread-priority.ts).
-  yieldToMainThread()
+  // Block sealing and proofs are background work next to the main thread's (see thread-priority.ts),
+  // except where the main thread waits on every answer (`MerkleizerStartOptions.background`).
+  if ((workerData as { background?: boolean } | null)?.background !== false) yieldToMainThread()
   // Wired in from the start: a trie's node reporter is fixed when it is built, and idle reports cost one call.
   const collector = new TrieNodeCollector()
   let history = new TrieHistory(DEFAULT_HISTORY_BLOCKS + HISTORY_SLACK_BLOCKS)

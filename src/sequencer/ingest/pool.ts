@@ -35,6 +35,11 @@ export interface IngestPoolOptions {
   workers?: number
   /** Most txs per worker task. Default 256: ~15 ms of work, small enough to keep latency low. */
   maxBatch?: number
+  /**
+   * Workers below the main thread's priority (default true; `util/thread-priority.ts`), for the
+   * sequencer's 10 ms loop. A `--sync=l1` replica waits on them and has no such loop: false there.
+   */
+  background?: boolean
 }
 
 export const DEFAULT_INGEST_MAX_BATCH = 256
@@ -73,6 +78,7 @@ export class IngestPool {
   private readonly maxBatch: number
   private readonly chain: Pick<ChainConfig, 'chainId' | 'name'>
   private readonly limits: DecodeLimits
+  private readonly background: boolean
   private readonly codec: TxCodec
   private piscina: Piscina | undefined
   private running = false
@@ -93,6 +99,7 @@ export class IngestPool {
       throw new RangeError(`maxBatch must be a positive integer, got ${this.maxBatch}`)
     this.chain = { chainId: opts.chain.chainId, name: opts.chain.name }
     this.limits = { ...opts.limits }
+    this.background = opts.background ?? true
     this.codec = getTxCodec(createChainCommon(this.chain))
   }
 
@@ -106,6 +113,7 @@ export class IngestPool {
         maxThreads: this.workers,
         idleTimeout: Number.POSITIVE_INFINITY,
         concurrentTasksPerWorker: TASKS_QUEUED_PER_WORKER,
+        workerData: { background: this.background },
       })
       this.piscina = piscina
       const warmup: IngestTask = {

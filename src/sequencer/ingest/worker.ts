@@ -4,7 +4,7 @@
  *
  * Also importable in-thread (tests, benchmarks): `decodeBatch` is a pure function of its task.
  */
-import { isMainThread } from 'node:worker_threads'
+import { isMainThread, workerData } from 'node:worker_threads'
 import { createChainCommon, type ChainConfig } from '../../chain/config.ts'
 import {
   type DecodeLimits,
@@ -64,4 +64,5 @@ export function decodeBatch(task: IngestTask): WireDecodeOutcome[] {
 
 export default decodeBatch
 
-if (!isMainThread) yieldToMainThread()
+// Below the main thread unless the pool says its owner waits on every answer (`IngestPoolOptions.background`).
+if (!isMainThread && (workerData as { background?: boolean } | null)?.background !== false) yieldToMainThread()
