@@ -233,6 +233,8 @@ export async function deployDevRollup(
     l2GasLimit: bigint
     l2GenesisHash: (l2Time: bigint) => Hex | Promise<Hex>
     l2GenesisOutputRoot?: (l2Time: bigint) => Hex | Promise<Hex>
+    /** Overrides of `DEV_DISPUTE` (tests: a small tree, short clocks). */
+    dispute?: Partial<Omit<DisputeDeployParams, 'anchor'>>
   },
 ): Promise<{ rollup: RollupConfig; deployment: L1Deployment }> {
   const transport = http(params.rpcUrl, { retryCount: 0 })
@@ -256,6 +258,7 @@ export async function deployDevRollup(
         : {
             dispute: {
               ...DEV_DISPUTE,
+              ...params.dispute,
               // The L2 genesis is timed by the SystemConfig block, so its output is known only once that is mined.
               anchor: async (startBlock: bigint) => ({
                 root: await outputRootAt((await fetchL1BlockRef(publicClient, startBlock)).timestamp),

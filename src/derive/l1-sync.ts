@@ -8,11 +8,11 @@
 import type { Logger } from 'pino'
 import { rewindChain, type RewindableChain } from '../storage/chain-rewind.ts'
 import type { ChainView } from '../storage/chain-view.ts'
-import type { BuiltBlock } from '../derive/block-builder.ts'
-import type { ChainSafeChain } from '../derive/chain-safe-chain.ts'
-import type { ConsumerResult, DerivedBlockConsumer } from '../derive/driver.ts'
-import { criticalError } from '../derive/errors.ts'
-import type { DerivedBlock, SafeBlockRef } from '../derive/safe-chain.ts'
+import type { BuiltBlock } from './block-builder.ts'
+import type { ChainSafeChain } from './chain-safe-chain.ts'
+import type { ConsumerResult, DerivedBlockConsumer } from './driver.ts'
+import { criticalError } from './errors.ts'
+import type { DerivedBlock, SafeBlockRef } from './safe-chain.ts'
 import type { L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 
 export class L1SyncConsumer implements DerivedBlockConsumer {
