@@ -6,7 +6,6 @@
  * CHALLENGER_WINS, every bond of the game (the stranger's included) is the prover's credit, and `claimCredit` pays
  * exactly that. A game for a block the prover has not derived is not touched (it logs that it waits).
  */
-import { writeFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { keccak256, stringToHex, type Address } from 'viem'
@@ -97,15 +96,6 @@ test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_
   // Restarted on the same datadir, it finds the game on L1 and answers the new claim.
   const restarted = await startProver(s, dir, 'prover', 2)
   nodes.push(restarted)
-  process.on('exit', () => {
-    const keep = (text: string) =>
-      text
-        .split('\n')
-        .filter((l) => !l.includes('"level":20'))
-        .map((l) => l.slice(0, 400))
-        .join('\n')
-    writeFileSync('/tmp/prover-logs.txt', `${keep(prover.logs().stdout)}\n=====\n${keep(restarted.logs().stdout)}`)
-  })
   const answer = await waitFor(
     'the restarted prover’s answer',
     async () => (await claimsOf(s.client, game)).find((c) => c.parentIndex === 2n && mine(c.claimant)),
@@ -132,6 +122,7 @@ test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_
     30_000,
     300,
   )
+  phase('credit claimed')
   assert.equal(paid, all)
   assert.equal(await creditOf(s.client, game, proverAccount.address), 0n)
 })
