@@ -18,6 +18,7 @@ import {
   creditOf,
   creditsClaimed,
   gameStatus,
+  metricValue,
   outputAt,
   PROVER_DISPUTE,
   startProver,
@@ -125,4 +126,15 @@ test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_
   phase('credit claimed')
   assert.equal(paid, all)
   assert.equal(await creditOf(s.client, game, proverAccount.address), 0n)
+  // The restarted prover's metrics (counters start at its restart): it moved once, won the game, was paid.
+  await waitFor(
+    'the prover’s metrics',
+    async () => (await metricValue(restarted.metricsUrl, 'megaeth_prover_games_won_total')) === 1,
+    10_000,
+    300,
+  )
+  assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_games_lost_total'), 0)
+  assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_games_seen_total'), 2)
+  assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_credit_claimed_wei_total'), Number(all))
+  assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_games_waiting'), 1, 'the game ahead of its chain')
 })

@@ -19,7 +19,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { disputeGameFactoryAbi } from '../../src/bridge/generated/DisputeGameFactory.ts'
 import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame.ts'
 import { optimismPortal2Abi } from '../../src/bridge/generated/OptimismPortal2.ts'
-import { DEV_KEYS, rpc, startNode, waitFor, type NodeHandle } from './node-process.ts'
+import { DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHandle } from './node-process.ts'
 import { startRollupL1, type RollupL1 } from './rollup-l1.ts'
 
 export const PROVER_DISPUTE = {
@@ -67,14 +67,34 @@ export async function startProverStack(dir: string): Promise<ProverStack> {
   }
 }
 
-/** A `--role=prover` process on the stack's L1 with dev key `keyIndex`. */
-export async function startProver(stack: ProverStack, dir: string, name: string, keyIndex: number): Promise<NodeHandle> {
+/** A `--role=prover` process on the stack's L1 with dev key `keyIndex`; `metricsUrl` is its Prometheus endpoint. */
+export async function startProver(
+  stack: ProverStack,
+  dir: string,
+  name: string,
+  keyIndex: number,
+): Promise<NodeHandle & { metricsUrl: string }> {
   const keyFile = join(dir, `${name}.key`)
   await writeFile(keyFile, DEV_KEYS[keyIndex]!)
-  return startNode({
+  const metricsPort = await freePort()
+  const node = await startNode({
     datadir: join(dir, name),
-    args: ['--role=prover', ...stack.l1.l1Args(0), `--prover.key-file=${keyFile}`, '--prover.poll-interval=300'],
+    args: [
+      '--role=prover',
+      ...stack.l1.l1Args(0),
+      `--prover.key-file=${keyFile}`,
+      '--prover.poll-interval=300',
+      `--metrics.port=${metricsPort}`,
+    ],
   })
+  return Object.assign(node, { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` })
+}
+
+/** The value of a metric's (only) sample on a Prometheus text page, whatever its labels; undefined if absent. */
+export async function metricValue(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(url)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
 }
 
 /** The sequencer's safe head (blocks batched to L1 and derived back). */
