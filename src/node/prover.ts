@@ -94,7 +94,7 @@ export async function createProver(params: ProverParams): Promise<Prover> {
           functionName: 'publish',
           args: [output.header, output.messagePasserStorageRoot],
         })
-        await l1.client.waitForTransactionReceipt({ hash })
+        await l1.client.waitForTransactionReceipt({ hash, pollingInterval: 250 })
         return root
       }
     },

@@ -37,8 +37,17 @@ export function createProverMetrics(registry: Registry): ProverMetrics {
       registers,
     }),
     gamesWon: new Counter({ name: 'megaeth_prover_games_won_total', help: 'Games it played that resolved its way', registers }),
-    gamesLost: new Counter({ name: 'megaeth_prover_games_lost_total', help: 'Games it played that resolved against it', registers }),
-    moves: new Counter({ name: 'megaeth_prover_moves_total', help: 'Moves made (attack / defend)', labelNames: ['kind'], registers }),
+    gamesLost: new Counter({
+      name: 'megaeth_prover_games_lost_total',
+      help: 'Games it played that resolved against it',
+      registers,
+    }),
+    moves: new Counter({
+      name: 'megaeth_prover_moves_total',
+      help: 'Moves made (attack / defend)',
+      labelNames: ['kind'],
+      registers,
+    }),
     steps: new Counter({
       name: 'megaeth_prover_steps_total',
       help: 'Steps tried (ok / reverted / unavailable)',
@@ -61,7 +70,11 @@ export function createProverMetrics(registry: Registry): ProverMetrics {
       help: 'Games it does not act on yet: their block or L1 head is not derived',
       registers,
     }),
-    creditClaimed: new Counter({ name: 'megaeth_prover_credit_claimed_wei_total', help: 'Wei of credit claimed from games', registers }),
+    creditClaimed: new Counter({
+      name: 'megaeth_prover_credit_claimed_wei_total',
+      help: 'Wei of credit claimed from games',
+      registers,
+    }),
     membershipGap: new Counter({
       name: 'megaeth_prover_membership_gap_total',
       help: 'Claims it could not judge: a published block whose transactions are not the derived block’s',

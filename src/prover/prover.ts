@@ -65,6 +65,12 @@ interface TrackedGame {
   outcomeCounted: boolean
 }
 
+/**
+ * How often a sent transaction's receipt is polled: viem's default (4 s) would make every move of a bisection wait
+ * seconds after its block; a chess clock is short.
+ */
+const RECEIPT_POLL_MS = 250
+
 /** Gas of the resolution transactions sent without estimation (a batch bottom-up in one go). */
 const RESOLVE_CLAIM_GAS = 400_000n
 const RESOLVE_GAS = 200_000n
@@ -379,7 +385,9 @@ export class Prover {
     }
     if (hashes.length === 0) return
     // A resolution another prover made first reverts here: the game's state is re-read next round either way.
-    const receipts = await Promise.all(hashes.map((hash) => l1.waitForTransactionReceipt({ hash })))
+    const receipts = await Promise.all(
+      hashes.map((hash) => l1.waitForTransactionReceipt({ hash, pollingInterval: RECEIPT_POLL_MS })),
+    )
     const failed = receipts.filter((r) => r.status !== 'success').length
     this.logger.info(
       { game: game.address, claims: order.map(String), resolveGame: resolved.has(0n), reverted: failed },
@@ -440,7 +448,7 @@ export class Prover {
   private async send(game: Address, what: string, write: () => Promise<Hex>): Promise<boolean> {
     try {
       const hash = await write()
-      const receipt = await this.modules.l1.waitForTransactionReceipt({ hash })
+      const receipt = await this.modules.l1.waitForTransactionReceipt({ hash, pollingInterval: RECEIPT_POLL_MS })
       if (receipt.status === 'success') return true
       this.logger.warn({ game, tx: hash }, `${what}: the transaction reverted`)
       return false
