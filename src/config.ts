@@ -507,7 +507,9 @@ function validateProver(options: NodeOptions): void {
     return
   }
   if (options.l1.rpc === undefined || options.l1.rollupConfig === undefined)
-    throw new ConfigError('--role=prover needs --l1.rpc and --rollup.config: it derives the chain from L1 and plays the games there')
+    throw new ConfigError(
+      '--role=prover needs --l1.rpc and --rollup.config: it derives the chain from L1 and plays the games there',
+    )
   if (options.prover.keyFile === undefined)
     throw new ConfigError('--role=prover needs --prover.key-file: the L1 key that pays its bonds and receives its credits')
 }

@@ -14,7 +14,15 @@ import { ConfigError } from './config.ts'
 import { CallWorkerPool, defaultCallWorkers } from './execution/calls/pool.ts'
 import { privateKeyToAddress } from './crypto/native.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
-import { ethRpcOptions, l1Options, proverOptions, replicaOptions, rpcServerOptions, sequencerOptions, type NodeOptions } from './options.ts'
+import {
+  ethRpcOptions,
+  l1Options,
+  proverOptions,
+  replicaOptions,
+  rpcServerOptions,
+  sequencerOptions,
+  type NodeOptions,
+} from './options.ts'
 import { P2pHost } from './p2p/index.ts'
 import { ReplicaEthBackend } from './replica/eth-backend.ts'
 import { Replica, type ReplicaStatus } from './replica/replica.ts'
