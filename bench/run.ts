@@ -16,6 +16,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runDaBench } from './da.ts'
 import { runDeriveBench } from './derive.ts'
+import { writeDisputeResults } from './dispute.ts'
 import { runExecutorBench } from './executor.ts'
 import { runMerkleBench, type MerkleBenchResult } from './merkle.ts'
 import { isInterrupted } from './lib/procs.ts'
@@ -29,7 +30,7 @@ import { runMiniblock, type MiniBlockResult } from './scenarios/miniblock.ts'
 import { replicaParams, runReplica, type ReplicaResult } from './scenarios/replica.ts'
 import { runThroughput, type ThroughputResult } from './scenarios/throughput.ts'
 
-const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor', 'replica', 'da'] as const
+const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor', 'replica', 'da', 'dispute'] as const
 type Scenario = (typeof ALL)[number]
 
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
@@ -146,7 +147,10 @@ async function main(): Promise<void> {
   // Calibration: signing methods and the generator's submit ceiling.
   let signing: SignBenchResult | undefined
   let ceiling: CeilingPoint[] | undefined
-  if (args.calibrate && args.scenarios.some((s) => s !== 'merkle' && s !== 'executor' && s !== 'replica' && s !== 'da')) {
+  if (
+    args.calibrate &&
+    args.scenarios.some((s) => s !== 'merkle' && s !== 'executor' && s !== 'replica' && s !== 'da' && s !== 'dispute')
+  ) {
     log('\n== calibration: signing (4 methods) ==')
     signing = await runSignBench(args.quick ? 1_000 : 2_000)
     log(
@@ -336,6 +340,15 @@ async function main(): Promise<void> {
         log(`  da FAILED: ${message}`)
         failures.push(`da: ${message}`)
       }
+    } else if (scenario === 'dispute') {
+      // L1 gas of proposals, moves, resolution, credits and withdrawals on the dev dispute deployment (bench/dispute.ts).
+      try {
+        await writeDisputeResults({ ...env }, (l) => log(`  ${l}`))
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`  dispute FAILED: ${message}`)
+        failures.push(`dispute: ${message}`)
+      }
     }
     log(`  (${scenario}: ${((performance.now() - t) / 1000).toFixed(1)} s)`)
   }
@@ -346,7 +359,7 @@ async function main(): Promise<void> {
   summary.loadavgAtEnd = loadavg().map((x) => round(x))
   // Scenarios outside the megaeth-vs-anvil table (executor, replica, da) write only their own files: run
   // alone, they must not replace the summary of the last full run with an empty table.
-  const tableRun = args.scenarios.some((s) => s !== 'executor' && s !== 'replica' && s !== 'da')
+  const tableRun = args.scenarios.some((s) => s !== 'executor' && s !== 'replica' && s !== 'da' && s !== 'dispute')
   if (tableRun) {
     writeJson('summary.json', summary)
     const md = markdown(env, args.quick, results, ceiling, signing, args.nodeArgs)

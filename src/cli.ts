@@ -24,6 +24,7 @@ function reportOperatorError(error: NodeError): void {
 
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'deploy-l1') return deployL1Command(argv.slice(1))
+  if (argv[0] === 'withdraw') return withdrawCommand(argv.slice(1))
   let command
   try {
     command = parseCommand(argv, process.env, process.stdout.isTTY === true)
@@ -127,6 +128,28 @@ async function run(options: NodeOptions): Promise<number> {
     process.on('SIGINT', shutdown)
     process.on('SIGTERM', shutdown)
   })
+}
+
+/**
+ * `megaeth-node withdraw status|prove|finalize …` (src/withdraw.ts): exit 0 when the step was taken (or the status
+ * printed), 1 when the withdrawal is not ready for it (the message says what it waits for), 2 for bad flags.
+ */
+async function withdrawCommand(argv: readonly string[]): Promise<number> {
+  const { parseWithdraw, runWithdraw, shortError } = await import('./withdraw.ts')
+  try {
+    const lines = await runWithdraw(parseWithdraw(argv))
+    process.stdout.write(`${lines.join('\n')}\n`)
+    return 0
+  } catch (error) {
+    if (isNodeError(error, 'CONFIG_INVALID')) {
+      reportOperatorError(error)
+      return EXIT_CONFIG
+    }
+    process.stderr.write(
+      `megaeth-node withdraw: ${isNodeError(error, 'WITHDRAWAL_NOT_READY') ? error.message : shortError(error)}\n`,
+    )
+    return 1
+  }
 }
 
 /** `megaeth-node deploy-l1 …` (src/deploy-l1.ts): the devnet's one-shot contract deployment. */

@@ -195,7 +195,28 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: 'how often the prover reads the dispute game factory and its games: ms or a duration like 2s',
     apply: (o, v, f) => (o.prover.pollMs = positiveDuration(v, f)),
   },
+  'proposer.enabled': {
+    help: 'sequencer: propose output roots to L1’s DisputeGameFactory, resolve the games, claim their bonds (default on with --dev and its L1)',
+    boolean: true,
+    apply: (o, v, f) => (o.proposer.enabled = bool(v, f)),
+  },
+  'proposer.key-file': {
+    help: 'file holding the proposer’s private key (32 bytes hex, an account of its own; default with the dev L1: a dev key it funds)',
+    apply: (o, v) => (o.proposer.keyFile = v),
+  },
+  'proposer.interval': {
+    help: 'L2 blocks between proposals: the newest safe block that is a multiple of it is proposed (default 10 with --dev, else 3600)',
+    apply: (o, v, f) => (o.proposer.intervalBlocks = int(v, f, 1)),
+  },
+  'proposer.poll-interval': {
+    help: 'how often the proposer looks at L1 and the safe head: ms or a duration like 6s (default 1s with --dev, else 6s)',
+    apply: (o, v, f) => (o.proposer.pollMs = positiveDuration(v, f)),
+  },
   'miniblock-ms': { help: 'mini-block interval in ms', apply: (o, v, f) => (o.miniBlockMs = int(v, f, 1, 10_000)) },
+  'miniblock-eager-ms': {
+    help: 'a transaction waiting starts a mini-block once the previous one is this many ms old, before the --miniblock-ms tick; at least --miniblock-ms turns eager mini-blocks off',
+    apply: (o, v, f) => (o.eagerMiniBlockMs = int(v, f, 0, 10_000)),
+  },
   'block-ms': { help: 'EVM block interval in ms', apply: (o, v, f) => (o.blockMs = int(v, f, 1, 600_000)) },
   executor: {
     help: 'sequential | parallel: how mini-block transactions are executed (default sequential; parallel is experimental)',
@@ -230,7 +251,16 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
   { title: 'common', flags: ['role', 'datadir', 'genesis', 'state.history', 'state.rewind-depth', 'log.level', 'log.format'] },
   {
     title: 'sequencer',
-    flags: ['sequencer.key-file', 'sequencer.address', 'miniblock-ms', 'block-ms', 'executor', 'workers', 'ingest-workers'],
+    flags: [
+      'sequencer.key-file',
+      'sequencer.address',
+      'miniblock-ms',
+      'miniblock-eager-ms',
+      'block-ms',
+      'executor',
+      'workers',
+      'ingest-workers',
+    ],
   },
   { title: 'replica', flags: ['replica.mode', 'replica.verify-workers', 'sync', 'sequencer.rpc'] },
   { title: 'prover', flags: ['prover.key-file', 'prover.poll-interval'] },
@@ -246,6 +276,7 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
       'batcher.data-availability-type',
     ],
   },
+  { title: 'proposer', flags: ['proposer.enabled', 'proposer.key-file', 'proposer.interval', 'proposer.poll-interval'] },
   {
     title: 'RPC',
     flags: [
@@ -301,6 +332,7 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
   sync: (o) => o.replica.sync,
   'dev.l1.block-time': (o) => o.l1.devBlockTime,
   'miniblock-ms': (o) => o.miniBlockMs,
+  'miniblock-eager-ms': (o) => o.eagerMiniBlockMs,
   'block-ms': (o) => o.blockMs,
   executor: (o) => o.executor,
   'ingest-workers': (o) => o.ingestWorkers,
@@ -397,6 +429,7 @@ const PATH_KEYS: ReadonlySet<string> = new Set([
   'rollup.config',
   'batcher.key-file',
   'prover.key-file',
+  'proposer.key-file',
   'admin.jwt-secret',
 ])
 
@@ -558,6 +591,23 @@ function validateL1(options: NodeOptions): void {
     throw new ConfigError('--batcher.* flags apply to --role=sequencer only (the sequencer runs the batcher)')
   if (options.role === 'sequencer' && hasL1 && !dev && !options.dev && batcher.keyFile === undefined)
     throw new ConfigError('--batcher.key-file is required for a sequencer with an L1 unless --dev is set')
+  validateProposer(options, hasL1, dev)
+}
+
+/** `--proposer.*`: the sequencer's duty, on an L1; an external L1 needs the proposer's own key. */
+function validateProposer(options: NodeOptions, hasL1: boolean, devL1: boolean): void {
+  const { proposer } = options
+  const given = Object.values(proposer).some((value) => value !== undefined)
+  if (!given) return
+  if (options.role !== 'sequencer')
+    throw new ConfigError(
+      '--proposer.* flags apply to --role=sequencer only (the sequencer proposes its outputs; a prover defends them)',
+    )
+  if (!hasL1) throw new ConfigError('--proposer.* needs an L1: --l1.rpc with --rollup.config, or the dev L1 (--dev)')
+  if (proposer.enabled === true && !devL1 && proposer.keyFile === undefined)
+    throw new ConfigError(
+      '--proposer.enabled needs --proposer.key-file with an external L1 (an account of its own, funded for bonds)',
+    )
 }
 
 export function envName(flag: string): string {
@@ -573,6 +623,8 @@ export function helpText(): string {
     '                                                write a new chain: genesis, keys, admin secret, config.toml',
     '       megaeth-node deploy-l1 --dev --l1.rpc=<url> --rollup.config=<file> --batcher.key-file=<file>',
     '                                                deploy the dev rollup on an external L1 (the Docker devnet)',
+    '       megaeth-node withdraw status|prove|finalize --tx=<L2 tx hash> --l1.rpc=<url> --l2.rpc=<url> [--key-file=<file>]',
+    '                                                a withdrawal to L1: where it stands, prove it, finalize it',
     '       megaeth-node blocktest [--executor=sequential|parallel] [--workers=N] <fixture file or dir>…',
     '                                                run ethereum/tests BlockchainTests',
     '',

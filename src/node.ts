@@ -18,6 +18,7 @@ import {
   ethRpcOptions,
   l1Options,
   proverOptions,
+  proposerOptions,
   replicaOptions,
   rpcServerOptions,
   sequencerOptions,
@@ -45,6 +46,7 @@ import { Services } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
 import { createBatcher } from './node/batcher.ts'
+import { createProposer } from './node/proposer.ts'
 import type { Batcher } from './da/batcher/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
@@ -207,6 +209,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     })
     batcher.start()
   }
+  if (derivation !== undefined) await startProposer(base, services, opened, () => derivation.driver.safe())
 
   const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
@@ -409,6 +412,25 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
   rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() }, 'prover running')
   return running(base, rpc, data, services)
+}
+
+/**
+ * The sequencer's proposer (`--proposer.*`): proposes outputs of derivation's safe blocks, resolves its games and
+ * claims its bonds. Started after derivation and stopped before it (and before the L1 it talks to).
+ */
+async function startProposer(base: NodeBase, services: Services, opened: OpenedChain, safeHead: () => bigint): Promise<void> {
+  if (base.l1 === undefined) return
+  const proposer = await createProposer({
+    l1: base.l1,
+    options: proposerOptions(base.options),
+    chain: opened.chain,
+    safeHead,
+    logger: base.logger,
+    metrics: base.metrics,
+  })
+  await services.start('proposer', proposer)
+  const status = proposer.status()
+  if (!status.enabled) base.logger.info({ reason: status.reason }, 'proposer off')
 }
 
 /** How long a stopping sequencer waits for its last blocks to land on L1. */

@@ -1,4 +1,6 @@
 import type { BatcherDaType, L1ServiceOptions } from './node/l1-services.ts'
+import type { ProposerServiceOptions } from './node/proposer.ts'
+import { DEFAULT_PROPOSER_OPTIONS, DEV_PROPOSER_OPTIONS } from './bridge/proposer/options.ts'
 import { DEFAULT_L1_WATCHER_OPTIONS, DEV_L1_POLL_MS } from './bridge/l1-watcher-options.ts'
 import { DEFAULT_CALL_POOL_LIMITS } from './execution/calls/pool.ts'
 import type { Hex } from './primitives/state-diff.ts'
@@ -112,7 +114,19 @@ export interface NodeOptions {
     /** undefined = calldata with the dev L1 (it serves no beacon API to read blobs back), else auto. */
     daType: BatcherDaType | undefined
   }
+  proposer: {
+    /** undefined = on for a `--dev` sequencer with the dev L1 (or with --proposer.key-file), else off. */
+    enabled: boolean | undefined
+    /** File with the proposer's hex private key (a secret, its own account); undefined with the dev L1 = its dev key. */
+    keyFile: string | undefined
+    /** L2 blocks between proposals; undefined = 10 with --dev, else 3600. */
+    intervalBlocks: number | undefined
+    /** undefined = 1 s with --dev, else 6 s. */
+    pollMs: number | undefined
+  }
   miniBlockMs: number
+  /** See `ProducerOptions.eagerMiniBlockMs`. */
+  eagerMiniBlockMs: number
   blockMs: number
   /** How mini-block transactions are executed: worker-thread parallel EVM, or one after another. */
   executor: ExecutorMode
@@ -171,7 +185,9 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   },
   batcher: { keyFile: undefined, daType: undefined },
   prover: { keyFile: undefined, pollMs: DEFAULT_PROVER_OPTIONS.pollMs },
+  proposer: { enabled: undefined, keyFile: undefined, intervalBlocks: undefined, pollMs: undefined },
   miniBlockMs: DEFAULT_SEQUENCER_OPTIONS.miniBlockMs,
+  eagerMiniBlockMs: DEFAULT_SEQUENCER_OPTIONS.eagerMiniBlockMs,
   blockMs: DEFAULT_SEQUENCER_OPTIONS.blockMs,
   executor: DEFAULT_SEQUENCER_OPTIONS.executor,
   workers: undefined,
@@ -213,10 +229,27 @@ export function l1Options(options: NodeOptions): L1Options | undefined {
   }
 }
 
+/**
+ * The sequencer's proposer (`--proposer.*`): on by default for a `--dev` sequencer on its dev L1 (or given a key),
+ * paced for dev chains with `--dev` (a proposal every 10 blocks), else like OP mainnet (hourly).
+ */
+export function proposerOptions(options: NodeOptions): ProposerServiceOptions {
+  const { proposer } = options
+  const base = options.dev ? DEV_PROPOSER_OPTIONS : DEFAULT_PROPOSER_OPTIONS
+  return {
+    ...base,
+    enabled: proposer.enabled ?? (options.dev && (spawnsDevL1(options) || proposer.keyFile !== undefined)),
+    keyFile: proposer.keyFile,
+    intervalBlocks: proposer.intervalBlocks === undefined ? base.intervalBlocks : BigInt(proposer.intervalBlocks),
+    pollIntervalMs: proposer.pollMs ?? base.pollIntervalMs,
+  }
+}
+
 export function sequencerOptions(options: NodeOptions): SequencerOptions {
   return {
     ...DEFAULT_SEQUENCER_OPTIONS,
     miniBlockMs: options.miniBlockMs,
+    eagerMiniBlockMs: options.eagerMiniBlockMs,
     blockMs: options.blockMs,
     ingestWorkers: options.ingestWorkers,
     executor: options.executor,

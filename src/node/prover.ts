@@ -10,8 +10,9 @@
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { type Address, createWalletClient, type Hex, parseAbi, type PublicClient } from 'viem'
+import { type Address, createWalletClient, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { ensureOutputPublished, outputRegistryOf } from '../bridge/dispute/output-registry.ts'
 import { l1Transport } from '../bridge/l1-rpc-url.ts'
 import { ClockOnlyTraceProvider } from '../prover/clock-only-trace.ts'
 import type { DerivedChainSource, ExecutionTraceProvider, OutputPublisher } from '../prover/interface.ts'
@@ -19,13 +20,6 @@ import { createProverMetrics } from '../prover/metrics.ts'
 import type { ProverOptions } from '../prover/options.ts'
 import { Prover } from '../prover/prover.ts'
 import { L1ConfigError, type L1Services } from './l1-services.ts'
-
-/** The registry's interface (trace-spec.md); the proposer's `bridge/dispute/output-registry.ts` replaces this at the merge. */
-const REGISTRY_ABI = parseAbi([
-  'function outputRegistry() view returns (address)',
-  'function publish(bytes headerRlp, bytes32 messagePasserStorageRoot) returns (bytes32 outputRoot)',
-  'function publishedAt(bytes32 outputRoot) view returns (uint64)',
-])
 
 export interface ProverParams {
   l1: L1Services
@@ -71,46 +65,15 @@ export async function createProver(params: ProverParams): Promise<Prover> {
     publisherFor: async (vm): Promise<OutputPublisher | undefined> => {
       const registry = await registryOf(vm)
       if (registry === undefined) return undefined
-      return async (output) => {
-        // The registry computes the root from the preimage; simulating first names it without a transaction.
-        const { result: root } = await l1.client.simulateContract({
-          account,
-          address: registry,
-          abi: REGISTRY_ABI,
-          functionName: 'publish',
-          args: [output.header, output.messagePasserStorageRoot],
+      return (output) =>
+        ensureOutputPublished({ public: l1.client, wallet }, registry, {
+          header: output.header,
+          messagePasserStorageRoot: output.messagePasserStorageRoot,
         })
-        const at = await l1.client.readContract({
-          address: registry,
-          abi: REGISTRY_ABI,
-          functionName: 'publishedAt',
-          args: [root],
-        })
-        if (at !== 0n) return root
-        const hash = await wallet.writeContract({
-          chain: null,
-          address: registry,
-          abi: REGISTRY_ABI,
-          functionName: 'publish',
-          args: [output.header, output.messagePasserStorageRoot],
-        })
-        await l1.client.waitForTransactionReceipt({ hash, pollingInterval: 250 })
-        return root
-      }
     },
     logger: logger.child({ module: 'prover' }),
     metrics: createProverMetrics(params.metrics),
   })
-}
-
-/** The VM's output registry; undefined when it has none (`UnprovableVM` has no `outputRegistry()`). */
-async function outputRegistryOf(client: PublicClient, vm: Address): Promise<Address | undefined> {
-  try {
-    const registry = await client.readContract({ address: vm, abi: REGISTRY_ABI, functionName: 'outputRegistry' })
-    return BigInt(registry) === 0n ? undefined : registry
-  } catch {
-    return undefined
-  }
 }
 
 async function loadProverKey(path: string): Promise<Hex> {

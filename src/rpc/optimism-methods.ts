@@ -111,6 +111,14 @@ export function outputRootV0(stateRoot: Uint8Array, messagePasserStorageRoot: Ui
   return keccak256(concatBytes(new Uint8Array(32), stateRoot, messagePasserStorageRoot, blockHash))
 }
 
+/**
+ * The message passer's storage root at sealed block `number` (an output root's second part; the proposer publishes
+ * it with the header). Throws `StateUnavailableError` past the kept history.
+ */
+export function messagePasserStorageRoot(chain: Pick<ChainView, 'state'>, number: bigint): Uint8Array {
+  return storageRoot(chain.state.storageAt(number, MESSAGE_PASSER_ADDRESS))
+}
+
 /** The secure-trie root of one account's storage (slot → minimal big-endian value). */
 function storageRoot(slots: Map<Hex, Uint8Array>): Uint8Array {
   if (slots.size === 0) return KECCAK256_RLP

@@ -73,9 +73,10 @@ export interface BlockProducerModules {
 }
 
 /**
- * The mini-block loop. Every `miniBlockMs` it takes executable transactions from the pool, runs them,
- * logs the mini-block to the WAL (fsync), and only then publishes receipts; every `blockMs` it closes
- * the EVM block and hands it to the sealer, which merkleizes behind the loop.
+ * The mini-block loop. Every `miniBlockMs` at the latest (sooner when a transaction arrives: eager
+ * mini-blocks, `eagerMiniBlockMs` after the previous start) it takes executable transactions from
+ * the pool, runs them, logs the mini-block to the WAL (fsync), and only then publishes receipts;
+ * every `blockMs` it closes the EVM block and hands it to the sealer, which merkleizes behind the loop.
  */
 export class BlockProducer {
   private open: OpenBlock | undefined
@@ -85,6 +86,26 @@ export class BlockProducer {
   private running = false
   private tickInFlight: Promise<void> | undefined
   private lastProducedAt: number | undefined
+  /** performance.now() at which the last tick started: eager mini-blocks are spaced from it. */
+  private lastTickAt = Number.NEGATIVE_INFINITY
+  /** When the scheduled tick fires (performance.now()); undefined while a tick runs and once stopped. */
+  private timerDueAt: number | undefined
+  /** A transaction became pending while a tick ran: the next mini-block starts eagerly. */
+  private workArrived = false
+  /**
+   * The last mini-block was cut short by the execution time budget: the pool holds more than a
+   * mini-block can execute. Eager starts pause then, and the tick paces production as before a
+   * flood: the 30 % of each interval left to RPC, ingest and GC stays theirs, and a backlog gains
+   * nothing from starting earlier, since every mini-block is full anyway.
+   */
+  private cutShort = false
+  /**
+   * Whether the open block takes transactions now. False while its system calls wait for the parent's
+   * seal (from Prague), while no block can open (waiting for L1) and while L1 forbids transactions:
+   * an eager mini-block would then be an empty one, so arrivals wait for the tick (or the seal).
+   */
+  private acceptingTxs = true
+  private unsubscribePending: (() => void) | undefined
   /** Resolves once every mini-block produced so far is durable and published, in order. */
   private published: Promise<void> = Promise.resolve()
   private writesInFlight = 0
@@ -204,13 +225,17 @@ export class BlockProducer {
       this.lastMiniBlock = lastMiniBlock
     }
     this.running = true
+    this.listenForArrivals()
     this.schedule(0)
   }
 
   /** Stops after the mini-block in progress, closes the open EVM block and waits for it to seal. */
   async stop(): Promise<void> {
     this.running = false
+    this.unsubscribePending?.()
+    this.unsubscribePending = undefined
     if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timerDueAt = undefined
     await this.tickInFlight
     await this.published
     if (this.open !== undefined) await this.closeBlock()
@@ -225,7 +250,41 @@ export class BlockProducer {
   resume(): void {
     if (this.running || this.walFailure !== undefined || this.sealer.failed !== undefined) return
     this.running = true
+    this.listenForArrivals()
     this.schedule(0)
+  }
+
+  /** Eager mini-blocks are on: arrivals may start a mini-block before the tick. */
+  private get eager(): boolean {
+    return this.options.eagerMiniBlockMs < this.options.miniBlockMs
+  }
+
+  private listenForArrivals(): void {
+    if (!this.eager || this.unsubscribePending !== undefined) return
+    this.unsubscribePending = this.pool.onPendingTx(() => this.onTxPending())
+  }
+
+  /**
+   * A transaction became pending (added, promoted or replaced). A mini-block in progress has picked
+   * already or will: the next one then starts eagerly (`tick`). Otherwise the waiting tick is pulled
+   * in to `eagerMiniBlockMs` after the last one started. Called per transaction, so it returns at
+   * once when the timer is already due that early.
+   */
+  private onTxPending(): void {
+    if (!this.running) return
+    if (this.tickInFlight !== undefined) {
+      this.workArrived = true
+      return
+    }
+    if (this.acceptingTxs && !this.cutShort) this.startEarly()
+  }
+
+  /** Moves the waiting tick to `eagerMiniBlockMs` after the last tick's start, if it is due later. */
+  private startEarly(): void {
+    const due = this.lastTickAt + this.options.eagerMiniBlockMs
+    if (!this.running || this.timerDueAt === undefined || this.timerDueAt <= due) return
+    clearTimeout(this.timer)
+    this.schedule(Math.max(0, due - performance.now()))
   }
 
   /** Whether the loop is producing (false before `start`, after `stop`, and once it halted). */
@@ -306,7 +365,9 @@ export class BlockProducer {
 
   private schedule(delayMs: number): void {
     if (!this.running) return
+    this.timerDueAt = performance.now() + delayMs
     this.timer = setTimeout(() => {
+      this.timerDueAt = undefined
       this.tickInFlight = this.tick().finally(() => {
         this.tickInFlight = undefined
       })
@@ -315,6 +376,8 @@ export class BlockProducer {
 
   private async tick(): Promise<void> {
     const started = performance.now()
+    this.lastTickAt = started
+    this.workArrived = false
     try {
       if (this.sealer.failed !== undefined || this.walFailure !== undefined) {
         this.running = false
@@ -322,12 +385,17 @@ export class BlockProducer {
       }
       if (this.open !== undefined && started >= this.open.closesAt) await this.closeBlock()
       const block = this.open ?? this.openBlock(started)
-      if (block !== undefined) await this.produceMiniBlock(block, started)
+      if (block === undefined) this.acceptingTxs = false
+      else await this.produceMiniBlock(block, started)
     } catch (error) {
       this.logger.error({ err: error }, 'mini-block production failed')
     }
     const elapsed = performance.now() - started
-    this.schedule(Math.max(0, this.options.miniBlockMs - elapsed))
+    // Eager: transactions that arrived after this mini-block picked start the next one
+    // `eagerMiniBlockMs` after this one started; the tick stays the upper bound.
+    const waiting = this.eager && this.acceptingTxs && !this.cutShort && this.workArrived
+    const interval = waiting ? this.options.eagerMiniBlockMs : this.options.miniBlockMs
+    this.schedule(Math.max(0, interval - elapsed))
   }
 
   private nextBlockBaseFee(): bigint {
@@ -423,6 +491,11 @@ export class BlockProducer {
     this.sealer.seal(closed).then(
       (sealed) => {
         this.sealedNumber = sealed.header.number
+        // Transactions that arrived while the next block waited for this seal need not wait for the tick.
+        if (this.eager && !this.acceptingTxs && this.tickInFlight === undefined && this.pool.size().pending > 0) {
+          this.acceptingTxs = true
+          this.startEarly()
+        }
       },
       () => undefined,
     )
@@ -457,14 +530,15 @@ export class BlockProducer {
     const deposits = block.deposits
     block.deposits = undefined
     const remainingGas = this.config.blockGasLimit - block.cursor.gasUsed
-    const picked =
-      !ready || block.epoch?.transactionsAllowed === false
-        ? []
-        : this.pool.pick({
-            maxCount: this.pickLimit,
-            maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
-            baseFee: block.env.baseFeePerGas,
-          })
+    this.acceptingTxs = ready && block.epoch?.transactionsAllowed !== false
+    const maxCount = this.pickLimit
+    const picked = !this.acceptingTxs
+      ? []
+      : this.pool.pick({
+          maxCount,
+          maxGas: remainingGas < this.config.miniBlockGasLimit ? remainingGas : this.config.miniBlockGasLimit,
+          baseFee: block.env.baseFeePerGas,
+        })
     const included: DecodedTx[] = []
     const receipts: TxReceipt[] = []
     const miniStartGas = block.cursor.gasUsed
@@ -476,6 +550,7 @@ export class BlockProducer {
     // `picked` items are BatchTx-shaped; their `tx` getter builds the ethereumjs object only when used.
     const outcomes = await this.executor.executeBatch(picked, block.cursor, { deadline })
     this.adaptPickLimit(picked.length, outcomes.length)
+    this.cutShort = outcomes.length < picked.length
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]
       if (outcome === undefined) continue

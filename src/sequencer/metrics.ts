@@ -7,6 +7,8 @@ export interface SequencerMetrics {
   setPool(pending: number, queued: number): void
   /** Transactions the producer takes from the pool for the next mini-block (see `BlockProducer`). */
   setPickLimit(count: number): void
+  /** Wait of one eth_sendRawTransactionSync / realtime_sendRawTransaction: decode to durable receipt. */
+  observeSyncSend(seconds: number, decodedInline: boolean): void
   /** Reports the executor's count of transactions applied as native transfers (read at scrape time). */
   trackNativeTransfers(count: () => number): void
 }
@@ -68,6 +70,13 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
     help: 'Transactions taken from the pool per mini-block: the execution budget fits about 2/3 of it',
     registers: [registry],
   })
+  const syncSend = new Histogram({
+    name: 'megaeth_sync_send_seconds',
+    help: 'eth_sendRawTransactionSync and realtime_sendRawTransaction inside the node: decode, pool, mini-block, WAL fsync, receipt',
+    labelNames: ['decode'],
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.05, 0.1, 0.5, 1],
+    registers: [registry],
+  })
   let nativeCount = (): number => 0
   let nativeReported = 0
   new Counter({
@@ -99,6 +108,9 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
     setPool(pending, queued) {
       pool.set({ kind: 'pending' }, pending)
       pool.set({ kind: 'queued' }, queued)
+    },
+    observeSyncSend(seconds, decodedInline) {
+      syncSend.observe({ decode: decodedInline ? 'inline' : 'worker' }, seconds)
     },
     setPickLimit(count) {
       pickLimit.set(count)

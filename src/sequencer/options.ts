@@ -8,6 +8,13 @@ export interface ProducerOptions {
   blockMs: number
   /** Most transactions per mini-block: bounds one tick's latency under a flood. */
   maxTxsPerMiniBlock: number
+  /**
+   * Eager mini-blocks: a transaction that becomes pending starts a mini-block as soon as the previous
+   * one started at least this long ago, instead of waiting for the `miniBlockMs` tick (which still
+   * fires when nothing arrives: the heartbeat and the 10 ms maximum gap are unchanged). A value of
+   * `miniBlockMs` or more turns eager mini-blocks off (one mini-block per tick, the pre-2026-12 behaviour).
+   */
+  eagerMiniBlockMs: number
 }
 
 export type ExecutorMode = 'parallel' | 'sequential'
@@ -29,6 +36,7 @@ export const DEFAULT_SEQUENCER_OPTIONS: Readonly<SequencerOptions> = Object.free
   miniBlockMs: 10,
   blockMs: 1000,
   maxTxsPerMiniBlock: 1_000,
+  eagerMiniBlockMs: 2,
   ingestWorkers: defaultIngestWorkers(),
   executor: 'sequential',
   execWorkers: defaultExecWorkers(),

@@ -16,7 +16,7 @@ import type { PoolJournal } from '../storage/pool-journal.ts'
 import { BlockProducer } from './block-producer.ts'
 import type { L1Anchoring } from './epoch.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
-import { createSequencerMetrics } from './metrics.ts'
+import { createSequencerMetrics, type SequencerMetrics } from './metrics.ts'
 import { createMiniBlockExecutor } from './parallel-executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { SequencerOptions } from './options.ts'
@@ -69,6 +69,7 @@ export class Sequencer {
     pool: TxPool,
     ingest: IngestPool,
     private readonly executor: MiniBlockExecutor,
+    private readonly metrics: SequencerMetrics | undefined,
   ) {
     this.pool = pool
     this.ingest = ingest
@@ -155,7 +156,7 @@ export class Sequencer {
       metrics,
       l1: params.l1,
     })
-    return new Sequencer(params, producer, sealer, pool, ingest, executor)
+    return new Sequencer(params, producer, sealer, pool, ingest, executor, metrics)
   }
 
   async start(): Promise<void> {
@@ -250,7 +251,9 @@ export class Sequencer {
     raw: Uint8Array,
     timeoutMs: number,
   ): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }> {
-    const tx = await this.ingest.decodeOne(raw)
+    const started = performance.now()
+    const decoding = this.ingest.decodeUrgent(raw)
+    const tx = await decoding.tx
     const waiter = this.waiters.wait(tx.hash, timeoutMs)
     let result: AddResult
     try {
@@ -271,7 +274,9 @@ export class Sequencer {
         notReady: `nonce gap: next nonce is ${this.pool.pendingNonce(tx.sender)}, transaction nonce is ${tx.nonce}`,
       }
     }
-    return { hash: tx.hash, receipt: await waiter.promise }
+    const receipt = await waiter.promise
+    if (receipt !== undefined) this.metrics?.observeSyncSend((performance.now() - started) / 1000, decoding.inline)
+    return { hash: tx.hash, receipt }
   }
 
   /** Decodes a stored (already validated) transaction for RPC. */

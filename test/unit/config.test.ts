@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConfigError, envName, parseCommand } from '../../src/config.ts'
+import { sequencerOptions } from '../../src/options.ts'
 
 const run = (argv: string[], env: Record<string, string> = {}) => {
   const command = parseCommand(argv, env, false)
@@ -20,6 +21,13 @@ test('--dev alone is a complete configuration with the documented defaults', () 
   assert.equal(o.executor, 'sequential')
   assert.equal(o.workers, undefined)
   assert.equal(o.ingestWorkers, Math.min(availableParallelism(), 4))
+})
+
+test('--miniblock-eager-ms reaches the sequencer options (default 2; MEGAETH_MINIBLOCK_EAGER_MS too)', () => {
+  assert.equal(run(['--dev']).eagerMiniBlockMs, 2)
+  assert.equal(sequencerOptions(run(['--dev', '--miniblock-eager-ms=10'])).eagerMiniBlockMs, 10)
+  assert.equal(sequencerOptions(run(['--dev'], { MEGAETH_MINIBLOCK_EAGER_MS: '0' })).eagerMiniBlockMs, 0)
+  assert.throws(() => run(['--dev', '--miniblock-eager-ms=-1']), /--miniblock-eager-ms/)
 })
 
 test('--executor and --workers choose the mini-block executor; --ingest-workers the decoders', () => {

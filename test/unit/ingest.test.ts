@@ -613,6 +613,27 @@ describe('IngestPool', () => {
       await assert.rejects(pool.decodeOne(raws[10]!), (err: unknown) => isTxRejectedError(err) && err.code === 'malformed')
     })
 
+    test('urgent decodes run in the calling thread up to a budget, the rest in the workers, with the same results', async () => {
+      const tasksBefore = pool.stats().tasks
+      const picks = raws.slice(0, 200).filter((_, i) => i !== 10)
+      const urgent = picks.map((raw) => pool.decodeUrgent(raw))
+      const inline = urgent.filter((u) => u.inline).length
+      // 16 per 10 ms window: a synchronous loop of 199 cannot stay inline (each decode would need > 0.5 ms).
+      assert.ok(inline >= 16 && inline <= 100, `${inline} of ${picks.length} decoded inline`)
+      const decoded = await Promise.all(urgent.map((u) => u.tx))
+      assert.ok(pool.stats().tasks > tasksBefore, 'past the budget, urgent decodes went to the workers')
+      decoded.forEach((tx, i) => {
+        const expected = decodeRawTransaction(picks[i]!, common, limits)
+        for (const field of ['hash', 'sender', 'nonce', 'gasLimit', 'maxFeePerGas', 'value', 'type'] as const)
+          assert.equal(tx[field], expected[field], `tx ${i} ${field} (${urgent[i]!.inline ? 'inline' : 'worker'})`)
+        assert.deepEqual(tx.transfer, expected.transfer)
+      })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const rejected = pool.decodeUrgent(raws[10]!)
+      assert.equal(rejected.inline, true, 'a fresh window decodes inline')
+      await assert.rejects(rejected.tx, (err: unknown) => isTxRejectedError(err) && err.code === 'malformed')
+    })
+
     test('stop() finishes submitted work, terminates the workers, then refuses new work', async () => {
       const submitted = pool.decode(raws.slice(0, 300))
       await pool.stop()

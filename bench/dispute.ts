@@ -1,0 +1,401 @@
+/**
+ * L1 gas of the dispute protocol on the dev deployment (`deployDevRollup`: the contracts and parameters `npm start`'s
+ * dev L1 runs — 73 levels, split at 30, OP's bond curve), on an anvil of its own:
+ * - a proposal: publishing the output's preimage (when the game's VM has an output registry) + `factory.create`;
+ * - a move at every depth 1…73 (a chain of attacks, odd depths by the challenger, even by the defender);
+ * - `resolveClaim` of a leaf and of a claim with a child, `resolve`, `claimCredit`;
+ * - a withdrawal's `proveWithdrawalTransaction` (against a passer trie of 1,000 entries) and `finalizeWithdrawalTransaction`;
+ * - the worst case of a full dispute for each side: its moves over all 73 levels (+ the proposal for the defender),
+ *   plus the step at max depth, whose gas the step verifier's own bench measures (`bench/lib/step-gas.ts`, helper
+ *   stepvm): until that exists the step is reported as "measured by stepvm", never guessed.
+ *
+ *   node --import tsx bench/dispute.ts      (or: npm run bench -- dispute)
+ *
+ * Writes bench/results/dispute.json and bench/results/dispute.md (a README-ready line).
+ */
+import { pathToFileURL } from 'node:url'
+import { createMPT, createMerkleProof } from '@ethereumjs/mpt'
+import {
+  bytesToHex,
+  concat,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  encodeAbiParameters,
+  type Hex,
+  hexToBytes,
+  http,
+  keccak256,
+  numberToHex,
+  parseEther,
+  type PublicClient,
+  toHex,
+  toRlp,
+  type TransactionReceipt,
+} from 'viem'
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+import { getWithdrawalHashStorageSlot } from 'viem/op-stack'
+import { outputRegistryOf, outputRootRegistryAbi } from '../src/bridge/dispute/output-registry.ts'
+import { disputeGameFactoryAbi } from '../src/bridge/generated/DisputeGameFactory.ts'
+import { faultDisputeGameAbi } from '../src/bridge/generated/FaultDisputeGame.ts'
+import { optimismPortal2Abi } from '../src/bridge/generated/OptimismPortal2.ts'
+import { DEV_DISPUTE, deployDevRollup } from '../src/node/dev-l1.ts'
+import { DEV_KEYS, startAnvil } from '../test/helpers/node-process.ts'
+import { writeJson, writeText } from './lib/report.ts'
+
+/** The step's gas by kind, from the step verifier's bench (helper stepvm's `bench/lib/step-gas.ts`). */
+export interface StepGas {
+  opening?: bigint
+  transfer?: bigint
+  deposit?: bigint
+  seal?: bigint
+}
+
+/**
+ * The step's gas, the clearly named input of this bench: `measureStepGas()` from `bench/lib/step-gas.ts` when that
+ * module exists and takes no arguments; undefined otherwise (reported as "measured by stepvm").
+ */
+export async function loadStepGas(log: (line: string) => void): Promise<StepGas | undefined> {
+  const path = new URL('./lib/step-gas.ts', import.meta.url).href
+  let module: { measureStepGas?: (...args: unknown[]) => Promise<unknown> }
+  try {
+    module = (await import(path)) as typeof module
+  } catch {
+    return undefined
+  }
+  if (typeof module.measureStepGas !== 'function' || module.measureStepGas.length !== 0) {
+    log('bench/lib/step-gas.ts exists but measureStepGas() is not callable without arguments: wire it in loadStepGas')
+    return undefined
+  }
+  const measured = (await module.measureStepGas()) as Record<string, unknown>
+  const pick = (key: string): bigint | undefined => {
+    const value = measured[key]
+    return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined
+  }
+  return { opening: pick('opening'), transfer: pick('transfer'), deposit: pick('deposit'), seal: pick('seal') }
+}
+
+export interface DisputeGasResult {
+  parameters: { maxGameDepth: number; splitDepth: number; bondBase: string; passerEntries: number }
+  proposal: { publish: number | 'no output registry on this VM'; create: number; total: number }
+  movesByDepth: Record<number, number>
+  moves: { min: number; max: number; mean: number }
+  resolveClaim: { leaf: number; withChild: number }
+  resolve: number
+  claimCredit: number
+  withdrawal: { prove: number; finalize: number }
+  step: StepGas | 'measured by stepvm'
+  fullDispute: {
+    challenger: { moves: number; count: number; withStep: number | 'moves + step (measured by stepvm)' }
+    defender: { proposalAndMoves: number; count: number; withStep: number | 'moves + step (measured by stepvm)' }
+    resolution: { resolveClaims: number; resolve: number }
+  }
+}
+
+const L2_CHAIN_ID = 6342n
+const PASSER_ENTRIES = 1_000
+
+export async function runDisputeBench(log: (line: string) => void = console.log): Promise<DisputeGasResult> {
+  const anvil = await startAnvil(['--quiet', '--chain-id', '900', '--hardfork', 'prague'])
+  try {
+    const transport = http(anvil.rpcUrl, { retryCount: 0 })
+    const l1 = createPublicClient({ transport }) as PublicClient
+    const test = createTestClient({ mode: 'anvil', transport })
+    const anchorRoot = keccak256(toHex('bench anchor'))
+    const { deployment } = await deployDevRollup(l1, {
+      rpcUrl: anvil.rpcUrl,
+      l2ChainId: L2_CHAIN_ID,
+      l2GasLimit: 2_000_000_000n,
+      l2GenesisHash: () => keccak256(toHex('bench genesis')),
+      l2GenesisOutputRoot: () => anchorRoot,
+    })
+    const dispute = deployment.dispute!
+    const portal = deployment.optimismPortal
+    // OP's retirement rule: a game created in the registry's deployment second would count as retired.
+    await test.increaseTime({ seconds: 1 })
+    await test.mine({ blocks: 1 })
+    const proposer = privateKeyToAccount(DEV_KEYS[2]!)
+    const challenger = privateKeyToAccount(DEV_KEYS[3]!)
+    const defender = privateKeyToAccount(DEV_KEYS[4]!)
+    const user = privateKeyToAccount(DEV_KEYS[5]!)
+    const send = async (account: PrivateKeyAccount, request: Record<string, unknown>): Promise<TransactionReceipt> => {
+      const wallet = createWalletClient({ account, transport })
+      const { request: simulated } = await l1.simulateContract({ account, ...request } as Parameters<
+        PublicClient['simulateContract']
+      >[0])
+      const hash = await wallet.writeContract({ ...(simulated as Parameters<typeof wallet.writeContract>[0]), chain: null })
+      const receipt = await l1.waitForTransactionReceipt({ hash })
+      if (receipt.status !== 'success') throw new Error(`${String(request.functionName)} reverted`)
+      return receipt
+    }
+    const gas = (receipt: TransactionReceipt): number => Number(receipt.gasUsed)
+
+    // The portal pays withdrawals out of deposited ETH.
+    await send(user, { address: portal, abi: optimismPortal2Abi, functionName: 'donateETH', value: parseEther('1') })
+
+    // A withdrawal in a message-passer trie of PASSER_ENTRIES entries, and an output over it.
+    const withdrawal = {
+      nonce: 0n,
+      sender: user.address,
+      target: privateKeyToAccount(`0x${'7e'.repeat(32)}`).address,
+      value: parseEther('0.1'),
+      gasLimit: 100_000n,
+      data: '0x' as Hex,
+    }
+    const withdrawalHash = keccak256(
+      encodeAbiParameters(
+        [
+          { type: 'uint256' },
+          { type: 'address' },
+          { type: 'address' },
+          { type: 'uint256' },
+          { type: 'uint256' },
+          { type: 'bytes' },
+        ],
+        [withdrawal.nonce, withdrawal.sender, withdrawal.target, withdrawal.value, withdrawal.gasLimit, withdrawal.data],
+      ),
+    )
+    const trie = await createMPT({ useKeyHashing: true })
+    const slots = [withdrawalHash, ...Array.from({ length: PASSER_ENTRIES - 1 }, (_, i) => keccak256(toHex(`filler ${i}`)))]
+    for (const hash of slots)
+      await trie.put(hexToBytes(getWithdrawalHashStorageSlot({ withdrawalHash: hash })), new Uint8Array([1]))
+    const passerRoot = bytesToHex(trie.root())
+    const withdrawalProof = (await createMerkleProof(trie, hexToBytes(getWithdrawalHashStorageSlot({ withdrawalHash })))).map(
+      (node) => bytesToHex(node),
+    )
+    const stateRoot = keccak256(toHex('bench state'))
+    const header = benchHeader(10n, stateRoot)
+    const blockHash = keccak256(header)
+    const outputRoot = keccak256(concat([`0x${'00'.repeat(32)}`, stateRoot, passerRoot, blockHash]))
+
+    // 1. the proposal: publish (if the VM has a registry) + create
+    const vm = dispute.vm
+    const registry = await outputRegistryOf(l1, vm)
+    let publish: number | 'no output registry on this VM' = 'no output registry on this VM'
+    if (registry !== undefined)
+      publish = gas(
+        await send(proposer, {
+          address: registry,
+          abi: outputRootRegistryAbi,
+          functionName: 'publish',
+          args: [header, passerRoot],
+        }),
+      )
+    const factory = dispute.disputeGameFactory
+    const bond = await l1.readContract({ address: factory, abi: disputeGameFactoryAbi, functionName: 'initBonds', args: [0] })
+    const create = gas(
+      await send(proposer, {
+        address: factory,
+        abi: disputeGameFactoryAbi,
+        functionName: 'create',
+        args: [0, outputRoot, encodeAbiParameters([{ type: 'uint256' }], [10n])],
+        value: bond,
+      }),
+    )
+    const [, , withdrawalGame] = await l1.readContract({
+      address: factory,
+      abi: disputeGameFactoryAbi,
+      functionName: 'gameAtIndex',
+      args: [0n],
+    })
+    log(`proposal: publish ${publish}, create ${create}`)
+
+    // 2. a disputed game: a chain of attacks down to max depth
+    const disputedRoot = keccak256(toHex('a wrong output'))
+    await send(proposer, {
+      address: factory,
+      abi: disputeGameFactoryAbi,
+      functionName: 'create',
+      args: [0, disputedRoot, encodeAbiParameters([{ type: 'uint256' }], [20n])],
+      value: bond,
+    })
+    const [, , game] = await l1.readContract({
+      address: factory,
+      abi: disputeGameFactoryAbi,
+      functionName: 'gameAtIndex',
+      args: [1n],
+    })
+    const maxDepth = Number(DEV_DISPUTE.maxGameDepth)
+    const splitDepth = Number(DEV_DISPUTE.splitDepth)
+    const movesByDepth: Record<number, number> = {}
+    let parentClaim = disputedRoot
+    let position = 1n
+    for (let depth = 1; depth <= maxDepth; depth++) {
+      const hash = keccak256(toHex(`claim at depth ${depth}`))
+      // The execution trace's root disputes an output: its status byte must say INVALID (OP's rule).
+      const claim = (depth === splitDepth + 1 ? `0x01${hash.slice(4)}` : hash) as Hex
+      position *= 2n
+      const required = await l1.readContract({
+        address: game,
+        abi: faultDisputeGameAbi,
+        functionName: 'getRequiredBond',
+        args: [position],
+      })
+      const receipt = await send(depth % 2 === 1 ? challenger : defender, {
+        address: game,
+        abi: faultDisputeGameAbi,
+        functionName: 'attack',
+        args: [parentClaim, BigInt(depth - 1), claim],
+        value: required,
+      })
+      movesByDepth[depth] = gas(receipt)
+      parentClaim = claim
+    }
+    const moveGas = Object.values(movesByDepth)
+    log(
+      `moves: depth 1 ${movesByDepth[1]}, ${splitDepth} ${movesByDepth[splitDepth]}, ${splitDepth + 1} ${movesByDepth[splitDepth + 1]}, ${maxDepth} ${movesByDepth[maxDepth]}`,
+    )
+
+    // 3. prove the withdrawal against the undisputed game
+    const prove = gas(
+      await send(user, {
+        address: portal,
+        abi: optimismPortal2Abi,
+        functionName: 'proveWithdrawalTransaction',
+        args: [
+          withdrawal,
+          0n,
+          { version: `0x${'00'.repeat(32)}`, stateRoot, messagePasserStorageRoot: passerRoot, latestBlockhash: blockHash },
+          withdrawalProof,
+        ],
+      }),
+    )
+
+    // 4. clocks run out: resolve both games bottom-up
+    await test.increaseTime({ seconds: Number(DEV_DISPUTE.maxClockDuration) + 1 })
+    await test.mine({ blocks: 1 })
+    const resolveClaims: number[] = []
+    for (let i = maxDepth; i >= 0; i--)
+      resolveClaims[i] = gas(
+        await send(defender, { address: game, abi: faultDisputeGameAbi, functionName: 'resolveClaim', args: [BigInt(i), 0n] }),
+      )
+    const resolve = gas(await send(defender, { address: game, abi: faultDisputeGameAbi, functionName: 'resolve' }))
+    await send(proposer, { address: withdrawalGame, abi: faultDisputeGameAbi, functionName: 'resolveClaim', args: [0n, 0n] })
+    await send(proposer, { address: withdrawalGame, abi: faultDisputeGameAbi, functionName: 'resolve' })
+
+    // 5. after the delays: a credit, the withdrawal's finalization
+    const delay = [
+      DEV_DISPUTE.creditDelaySeconds,
+      DEV_DISPUTE.proofMaturityDelaySeconds,
+      DEV_DISPUTE.disputeGameFinalityDelaySeconds,
+    ]
+    await test.increaseTime({ seconds: Number(delay.reduce((a, b) => (a > b ? a : b))) + 1 })
+    await test.mine({ blocks: 1 })
+    const claimCredit = gas(
+      await send(challenger, {
+        address: game,
+        abi: faultDisputeGameAbi,
+        functionName: 'claimCredit',
+        args: [challenger.address],
+      }),
+    )
+    const finalize = gas(
+      await send(user, {
+        address: portal,
+        abi: optimismPortal2Abi,
+        functionName: 'finalizeWithdrawalTransaction',
+        args: [withdrawal],
+      }),
+    )
+    const paid = await l1.getBalance({ address: withdrawal.target })
+    if (paid !== withdrawal.value) throw new Error(`the withdrawal paid ${paid}, expected ${withdrawal.value}`)
+
+    const step = await loadStepGas(log)
+    const sideSum = (odd: boolean) =>
+      Object.entries(movesByDepth)
+        .filter(([depth]) => Number(depth) % 2 === (odd ? 1 : 0))
+        .reduce((sum, [, g]) => sum + g, 0)
+    const challengerMoves = sideSum(true)
+    const defenderMoves = sideSum(false)
+    const proposalGas = create + (typeof publish === 'number' ? publish : 0)
+    // The worst step a side may have to make: the dearest kind measured.
+    const worstStep =
+      step === undefined
+        ? undefined
+        : [step.opening, step.transfer, step.deposit, step.seal].reduce<bigint>((m, g) => (g !== undefined && g > m ? g : m), 0n)
+    const withStep = (moves: number) =>
+      worstStep === undefined || worstStep === 0n ? ('moves + step (measured by stepvm)' as const) : moves + Number(worstStep)
+    return {
+      parameters: {
+        maxGameDepth: maxDepth,
+        splitDepth,
+        bondBase: DEV_DISPUTE.bondBase.toString(),
+        passerEntries: PASSER_ENTRIES,
+      },
+      proposal: { publish, create, total: proposalGas },
+      movesByDepth,
+      moves: {
+        min: Math.min(...moveGas),
+        max: Math.max(...moveGas),
+        mean: Math.round(moveGas.reduce((a, b) => a + b, 0) / moveGas.length),
+      },
+      resolveClaim: { leaf: resolveClaims[maxDepth]!, withChild: resolveClaims[0]! },
+      resolve,
+      claimCredit,
+      withdrawal: { prove, finalize },
+      step: step ?? 'measured by stepvm',
+      fullDispute: {
+        challenger: { moves: challengerMoves, count: Math.ceil(maxDepth / 2), withStep: withStep(challengerMoves) },
+        defender: {
+          proposalAndMoves: proposalGas + defenderMoves,
+          count: Math.floor(maxDepth / 2),
+          withStep: withStep(proposalGas + defenderMoves),
+        },
+        resolution: { resolveClaims: resolveClaims.reduce((a, b) => a + b, 0), resolve },
+      },
+    }
+  } finally {
+    await anvil.stop()
+  }
+}
+
+/** A header RLP with `number` and `stateRoot` (what the registry and the portal read); other fields are zero. */
+function benchHeader(number: bigint, stateRoot: Hex): Hex {
+  const zero32 = `0x${'00'.repeat(32)}` as Hex
+  return toRlp([
+    zero32,
+    keccak256(toRlp([])),
+    `0x${'00'.repeat(20)}`,
+    stateRoot,
+    zero32,
+    zero32,
+    `0x${'00'.repeat(256)}`,
+    '0x',
+    numberToHex(number),
+    numberToHex(2_000_000_000n),
+    '0x',
+    numberToHex(1_700_000_000n),
+    '0x',
+    zero32,
+    '0x0000000000000000',
+    numberToHex(1_000_000n),
+  ])
+}
+
+/** The README line: proposal, move range, resolution, withdrawal, full dispute per side. */
+export function disputeLine(r: DisputeGasResult): string {
+  const k = (n: number) => `${Math.round(n / 1000)}k`
+  const publish = typeof r.proposal.publish === 'number' ? `publish ${k(r.proposal.publish)} + ` : ''
+  const side = (v: number | string, moves: number) => (typeof v === 'number' ? k(v) : `${k(moves)} + step (measured by stepvm)`)
+  return (
+    `L1 gas (dev game: ${r.parameters.maxGameDepth} levels, split ${r.parameters.splitDepth}): proposal ${publish}create ${k(r.proposal.create)}; ` +
+    `move ${k(r.moves.min)}–${k(r.moves.max)} (mean ${k(r.moves.mean)}); resolveClaim ${k(r.resolveClaim.leaf)} (leaf) / ${k(r.resolveClaim.withChild)} (with a child), resolve ${k(r.resolve)}, claimCredit ${k(r.claimCredit)}; ` +
+    `withdrawal prove ${k(r.withdrawal.prove)} (passer trie of ${r.parameters.passerEntries}), finalize ${k(r.withdrawal.finalize)}; ` +
+    `full dispute worst case: challenger ${r.fullDispute.challenger.count} moves ${side(r.fullDispute.challenger.withStep, r.fullDispute.challenger.moves)}, ` +
+    `defender proposal + ${r.fullDispute.defender.count} moves ${side(r.fullDispute.defender.withStep, r.fullDispute.defender.proposalAndMoves)}, ` +
+    `resolution ${k(r.fullDispute.resolution.resolveClaims + r.fullDispute.resolution.resolve)} (anyone)`
+  )
+}
+
+export async function writeDisputeResults(env: Record<string, unknown>, log: (line: string) => void): Promise<DisputeGasResult> {
+  const result = await runDisputeBench(log)
+  writeJson('dispute.json', { ...env, scenario: 'dispute', ...result })
+  const line = disputeLine(result)
+  writeText('dispute.md', `${line}\n`)
+  log(line)
+  return result
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await writeDisputeResults({ date: new Date().toISOString() }, console.log)
+}
