@@ -187,6 +187,14 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: 'calldata | blobs | auto (op-batcher’s: the cheaper on L1 at the time; default auto, calldata with the dev L1)',
     apply: (o, v, f) => (o.batcher.daType = oneOf(v, DA_TYPES, f)),
   },
+  'prover.key-file': {
+    help: 'file holding the prover’s L1 private key (32 bytes hex): it pays the bonds of its moves and receives credits',
+    apply: (o, v) => (o.prover.keyFile = v),
+  },
+  'prover.poll-interval': {
+    help: 'how often the prover reads the dispute game factory and its games: ms or a duration like 2s',
+    apply: (o, v, f) => (o.prover.pollMs = positiveDuration(v, f)),
+  },
   'proposer.enabled': {
     help: 'sequencer: propose output roots to L1’s DisputeGameFactory, resolve the games, claim their bonds (default on with --dev and its L1)',
     boolean: true,
@@ -255,6 +263,7 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
     ],
   },
   { title: 'replica', flags: ['replica.mode', 'replica.verify-workers', 'sync', 'sequencer.rpc'] },
+  { title: 'prover', flags: ['prover.key-file', 'prover.poll-interval'] },
   {
     title: 'L1 / batcher',
     flags: [
@@ -328,6 +337,7 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
   executor: (o) => o.executor,
   'ingest-workers': (o) => o.ingestWorkers,
   'log.level': (o) => o.log.level,
+  'prover.poll-interval': (o) => `${o.prover.pollMs}ms`,
   'admin.addr': (o) => o.admin.addr,
 }
 
@@ -418,6 +428,7 @@ const PATH_KEYS: ReadonlySet<string> = new Set([
   'sequencer.key-file',
   'rollup.config',
   'batcher.key-file',
+  'prover.key-file',
   'proposer.key-file',
   'admin.jwt-secret',
 ])
@@ -497,6 +508,7 @@ function validate(options: NodeOptions): void {
     throw new ConfigError('--sequencer.key-file is required for --role=sequencer unless --dev is set')
   }
   validateL1(options)
+  validateProver(options)
   if (options.admin.port !== undefined && options.admin.jwtSecret === undefined && !options.dev)
     throw new ConfigError(
       '--admin.port needs --admin.jwt-secret: a file with a 32-byte hex secret (the admin API is never served without authentication)',
@@ -519,6 +531,20 @@ function validate(options: NodeOptions): void {
         '--replica.mode=validator keeps no chain data: drop --datadir (use --p2p.key-file to keep a stable peer id)',
       )
   }
+}
+
+/** A prover derives the chain from an L1 it is given and signs with its own key; the key belongs to it alone. */
+function validateProver(options: NodeOptions): void {
+  if (options.role !== 'prover') {
+    if (options.prover.keyFile !== undefined) throw new ConfigError('--prover.key-file applies to --role=prover only')
+    return
+  }
+  if (options.l1.rpc === undefined || options.l1.rollupConfig === undefined)
+    throw new ConfigError(
+      '--role=prover needs --l1.rpc and --rollup.config: it derives the chain from L1 and plays the games there',
+    )
+  if (options.prover.keyFile === undefined)
+    throw new ConfigError('--role=prover needs --prover.key-file: the L1 key that pays its bonds and receives its credits')
 }
 
 /** The L1 flags go together: each combination that cannot work is named with what to do instead. */

@@ -17,6 +17,7 @@ import { createMetricsRegistry } from './metrics/registry.ts'
 import {
   ethRpcOptions,
   l1Options,
+  proverOptions,
   proposerOptions,
   replicaOptions,
   rpcServerOptions,
@@ -49,7 +50,9 @@ import { createProposer } from './node/proposer.ts'
 import type { Batcher } from './da/batcher/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
-import { L1SyncConsumer } from './replica/l1-sync.ts'
+import { L1SyncConsumer } from './derive/l1-sync.ts'
+import { DerivedOutputs, recordingOutputs } from './node/prover-outputs.ts'
+import { createProver } from './node/prover.ts'
 import { decodeL2Transaction } from './chain/l2-transaction.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 import { serveAdmin } from './admin-api.ts'
@@ -90,10 +93,6 @@ interface NodeBase {
  * so intake closes first and the database last.
  */
 export async function startNode(options: NodeOptions, logger: Logger): Promise<RunningNode> {
-  if (options.role === 'prover')
-    throw new RoleNotAvailableError(
-      `--role=${options.role} is not available in this version yet; run --role=sequencer or --role=replica`,
-    )
   const loaded = await loadGenesis(options)
   const config = chainConfigFromGenesis(loaded, options.dev ? 'megaeth-dev' : 'megaeth')
   const common = createChainCommon(config)
@@ -104,6 +103,10 @@ export async function startNode(options: NodeOptions, logger: Logger): Promise<R
     const l1 = await openL1({ options, logger, genesis: loaded, config, common, metrics }, services)
     const base: NodeBase = { options, logger, genesis: l1?.genesis ?? loaded, config, common, metrics, l1 }
     if (options.role === 'sequencer') return await startSequencer(base, services)
+    if (options.role === 'prover') {
+      if (base.l1 === undefined) throw new ConfigError('--role=prover needs --l1.rpc and --rollup.config')
+      return await startProver(base, base.l1, services)
+    }
     if (options.replica.mode === 'validator') return await startValidator(base, services)
     return base.l1 !== undefined && options.replica.sync === 'l1'
       ? await startL1Replica(base, base.l1, services)
@@ -342,6 +345,81 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
 }
 
 /**
+ * `--role=prover`: a chain derived from L1 exactly as a `--sync=l1` replica derives it (read-only RPC, no p2p, no
+ * transaction forwarding), the output of every derived block recorded as it is applied (a game bisects over
+ * blocks long gone from the state history), and the agent playing the dispute games against that chain.
+ */
+async function startProver(base: NodeBase, l1: L1Services, services: Services): Promise<RunningNode> {
+  const { options, logger, config, common, metrics } = base
+  const data = await openDatadir(base, services)
+  const { opened } = data
+  const calls = await openCallPool(base, services, opened)
+  const outputs = await DerivedOutputs.open(join(data.datadir, 'prover-outputs.jsonl'), opened.chain, logger)
+  const derivation = await createDerivation({
+    l1,
+    opened,
+    config,
+    common,
+    logger,
+    metrics,
+    start: opened.chain.head.header.number,
+    verifyBlobs: true,
+    prepareTxs: true,
+    consumer: ({ safeChain, build, builtHead, settled }) =>
+      recordingOutputs(
+        new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' }), { head: builtHead, settled }),
+        outputs,
+        settled,
+      ),
+  })
+  await services.start('derivation', derivation.service)
+  const prover = await createProver({
+    l1,
+    keyFile: options.prover.keyFile!,
+    options: proverOptions(options),
+    chain: {
+      safeHead: () => derivation.driver.safe(),
+      currentL1: () => derivation.driver.currentL1()?.number,
+      outputAt: (block) => outputs.outputAt(block),
+    },
+    logger,
+    metrics,
+  })
+  // Stopped before derivation: no move is made from a chain that is being closed.
+  await services.start('prover', { start: () => prover.start(), stop: () => prover.stop() })
+  let rpcUrl = ''
+  const info = () => ({
+    role: options.role,
+    mode: 'l1',
+    chainId: toHex(config.chainId),
+    rpc: rpcUrl,
+    ...(l1.publicInfo === undefined ? {} : { l1: l1.publicInfo }),
+    head: { block: toHex(opened.chain.head.header.number) },
+    safe: toHex(derivation.driver.safe()),
+    ...(derivation.driver.failure === undefined ? {} : { derivationFailure: derivation.driver.failure.message }),
+  })
+  // Read-only: a prover serves what it derived and forwards no transactions.
+  const forwarder = new TxForwarder(async () => undefined)
+  const txOptions = { common }
+  const backend = new ReplicaEthBackend(ethRpcOptions(options), {
+    opened,
+    config,
+    common,
+    calls,
+    forwarder,
+    decode: (raw) => decodeL2Transaction(raw, txOptions),
+    info,
+  })
+  const rpc = await serveRpc(withSafeHead(base, derivation.driver), services, backend, () => {
+    const failure = derivation.driver.failure
+    return failure === undefined ? { ready: true } : { ready: false, reason: `deriving from L1: ${failure.message}` }
+  })
+  rpcUrl = rpc.rpcUrl
+  logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() }, 'prover running')
+  return running(base, rpc, data, services)
+}
+
+/**
  * The sequencer's proposer (`--proposer.*`): proposes outputs of derivation's safe blocks, resolves its games and
  * claims its bonds. Started after derivation and stopped before it (and before the L1 it talks to).
  */
@@ -452,12 +530,13 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
         stateHistoryBlocks: options.stateHistoryBlocks,
         // Only L1 can overrule blocks: a chain without one never rewinds, so it keeps no reverse diffs.
         rewindDepth: base.l1 === undefined ? 0n : BigInt(options.stateRewindDepth),
-        // A `--sync=l1` replica awaits every root it asks for and has no mini-block loop to protect.
+        // A `--sync=l1` replica or a prover awaits every root it asks for and has no mini-block loop to protect.
         backgroundMerkleizer: !(
-          options.role !== 'sequencer' &&
-          options.replica.mode !== 'validator' &&
-          base.l1 !== undefined &&
-          options.replica.sync === 'l1'
+          options.role === 'prover' ||
+          (options.role !== 'sequencer' &&
+            options.replica.mode !== 'validator' &&
+            base.l1 !== undefined &&
+            options.replica.sync === 'l1')
         ),
       }).catch(async (error: unknown) => {
         await removeTemporary()

@@ -9,6 +9,7 @@ import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
 import { defaultVerifyWorkers } from './replica/options.ts'
 import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from './rpc/eth/backend.ts'
 import { DEFAULT_RPC_SERVER_OPTIONS, type RpcServerOptions } from './rpc/options.ts'
+import { DEFAULT_PROVER_OPTIONS, type ProverOptions } from './prover/options.ts'
 import { DEFAULT_SEQUENCER_OPTIONS, type ExecutorMode, type SequencerOptions } from './sequencer/options.ts'
 
 export type { ExecutorMode } from './sequencer/options.ts'
@@ -101,6 +102,12 @@ export interface NodeOptions {
     /** Seconds between dev L1 blocks. */
     devBlockTime: number
   }
+  prover: {
+    /** File with the prover's hex L1 private key (a secret): it pays bonds and receives credits. */
+    keyFile: string | undefined
+    /** How often the factory and the games are read (ms). */
+    pollMs: number
+  }
   batcher: {
     /** File with the batcher's hex private key (a secret); undefined with the dev L1 = dev key #1. */
     keyFile: string | undefined
@@ -177,6 +184,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     devBlockTime: 2,
   },
   batcher: { keyFile: undefined, daType: undefined },
+  prover: { keyFile: undefined, pollMs: DEFAULT_PROVER_OPTIONS.pollMs },
   proposer: { enabled: undefined, keyFile: undefined, intervalBlocks: undefined, pollMs: undefined },
   miniBlockMs: DEFAULT_SEQUENCER_OPTIONS.miniBlockMs,
   eagerMiniBlockMs: DEFAULT_SEQUENCER_OPTIONS.eagerMiniBlockMs,
@@ -280,4 +288,8 @@ export function rpcServerOptions(options: NodeOptions): Partial<RpcServerOptions
     maxWsConnections: options.rpc.wsMaxConnections,
     maxSubscriptionsPerConnection: options.rpc.wsMaxSubscriptions,
   }
+}
+
+export function proverOptions(options: NodeOptions): ProverOptions {
+  return { ...DEFAULT_PROVER_OPTIONS, pollMs: options.prover.pollMs }
 }

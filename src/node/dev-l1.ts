@@ -238,6 +238,8 @@ export async function deployDevRollup(
     l2GenesisOutputRoot?: (l2Time: bigint) => Hex | Promise<Hex>
     /** The L2's header rules the step verifier checks (default: the dev genesis's). */
     l2FeeRules?: Pick<ChainConfig, 'feeRecipient' | 'elasticityMultiplier' | 'baseFeeMaxChangeDenominator' | 'minBaseFee'>
+    /** Overrides of `DEV_DISPUTE` (tests: a small tree, short clocks). */
+    dispute?: Partial<Omit<DisputeDeployParams, 'anchor'>>
   },
 ): Promise<{ rollup: RollupConfig; deployment: L1Deployment }> {
   const transport = http(params.rpcUrl, { retryCount: 0 })
@@ -271,6 +273,7 @@ export async function deployDevRollup(
                   params.l2FeeRules?.baseFeeMaxChangeDenominator ?? DEV_CHAIN_CONFIG.baseFeeMaxChangeDenominator,
                 minBaseFee: params.l2FeeRules?.minBaseFee ?? DEV_CHAIN_CONFIG.minBaseFee,
               },
+              ...params.dispute,
               // The L2 genesis is timed by the SystemConfig block, so its output is known only once that is mined.
               anchor: async (startBlock: bigint) => ({
                 root: await outputRootAt((await fetchL1BlockRef(publicClient, startBlock)).timestamp),

@@ -88,6 +88,24 @@ export function registerOptimismMethods(registry: MethodRegistry, backend: Optim
   })
 }
 
+/**
+ * The v0 output of a sealed block and what opens it: the block and the message passer's storage root at it. Throws
+ * `StateUnavailableError` when the block's state is past the state history.
+ */
+export async function blockOutput(
+  chain: Pick<ChainView, 'blockByNumber' | 'state'>,
+  number: bigint,
+): Promise<{ block: SealedBlock; root: Uint8Array; messagePasserStorageRoot: Uint8Array } | undefined> {
+  const block = await chain.blockByNumber(number)
+  if (block === undefined) return undefined
+  const messagePasserStorageRoot = storageRoot(chain.state.storageAt(number, MESSAGE_PASSER_ADDRESS))
+  return {
+    block,
+    root: outputRootV0(block.header.stateRoot, messagePasserStorageRoot, hexToBytes(block.hash)),
+    messagePasserStorageRoot,
+  }
+}
+
 /** OP's output root v0: `keccak256(bytes32(0) ‖ stateRoot ‖ messagePasserStorageRoot ‖ blockHash)`. */
 export function outputRootV0(stateRoot: Uint8Array, messagePasserStorageRoot: Uint8Array, blockHash: Uint8Array): Uint8Array {
   return keccak256(concatBytes(new Uint8Array(32), stateRoot, messagePasserStorageRoot, blockHash))

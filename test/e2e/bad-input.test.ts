@@ -678,10 +678,10 @@ describe('CLI config errors: exit 2 and one precise line on stderr', { timeout: 
       'replica',
       "megaeth-node: --role=replica needs --p2p.bootnodes: the sequencer's multiaddr with /p2p/<peer id> (its mega_nodeInfo lists them)",
     ))
-  test('--role=prover (not built yet)', () =>
+  test('--role=prover without an L1', () =>
     expectConfigError(
       'prover',
-      'megaeth-node: --role=prover is not available in this version yet; run --role=sequencer or --role=replica',
+      'megaeth-node: --role=prover needs --l1.rpc and --rollup.config: it derives the chain from L1 and plays the games there',
     ))
   test('missing --genesis without --dev', () =>
     expectConfigError('noGenesis', 'megaeth-node: --genesis is required unless --dev is set'))

@@ -12,7 +12,8 @@ import { getL2TransactionHashes, walletActionsL1 } from 'viem/op-stack'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { rollupConfigToJson, type RollupConfig } from '../../src/chain/rollup-config.ts'
-import { genesisHash } from '../../src/node/bootstrap.ts'
+import type { DisputeDeployParams } from '../../src/bridge/deploy.ts'
+import { genesisHash, genesisOutputRoot } from '../../src/node/bootstrap.ts'
 import { deployDevRollup } from '../../src/node/dev-l1.ts'
 import { anchoredDevGenesis } from '../../src/node/l1-services.ts'
 import { DEV_KEYS, rpc, startAnvil, type AnvilHandle } from './node-process.ts'
@@ -27,7 +28,15 @@ export interface RollupL1 {
 }
 
 /** `seqWindowSize`: a shorter sequencing window than the dev rollup's 40 L1 blocks, for suites that wait it out. */
-export async function startRollupL1(dir: string, overrides: { seqWindowSize?: bigint } = {}): Promise<RollupL1> {
+/**
+ * `dispute`: deploy the dispute contracts too, anchored at the L2 genesis output, with these overrides of the dev
+ * game (a small tree and short clocks for suites that play games to the end).
+ */
+export async function startRollupL1(
+  dir: string,
+  overrides: { seqWindowSize?: bigint } = {},
+  dispute?: Partial<Omit<DisputeDeployParams, 'anchor'>>,
+): Promise<RollupL1> {
   const anvil = await startAnvil(['--chain-id', '900', '--block-time', '1'])
   const genesis = devGenesis()
   const config = chainConfigFromGenesis(genesis, 'megaeth-dev')
@@ -37,8 +46,15 @@ export async function startRollupL1(dir: string, overrides: { seqWindowSize?: bi
     l2ChainId: config.chainId,
     l2GasLimit: config.blockGasLimit,
     l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
+    ...(dispute === undefined
+      ? {}
+      : {
+          l2GenesisOutputRoot: (l2Time: bigint) => genesisOutputRoot(anchoredDevGenesis(genesis, l2Time), config, common),
+          dispute,
+        }),
   })
-  const rollup: RollupConfig = { ...deployed, ...overrides }
+  const { seqWindowSize } = overrides
+  const rollup: RollupConfig = { ...deployed, ...(seqWindowSize === undefined ? {} : { seqWindowSize }) }
   const rollupPath = join(dir, 'rollup.json')
   const keyPath = join(dir, 'batcher.key')
   await writeFile(rollupPath, JSON.stringify(rollupConfigToJson(rollup)))
