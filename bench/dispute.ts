@@ -1,13 +1,13 @@
 /**
  * L1 gas of the dispute protocol on the dev deployment (`deployDevRollup`: the contracts and parameters `npm start`'s
- * dev L1 runs — 73 levels, split at 30, OP's bond curve), on an anvil of its own:
+ * dev L1 runs — 48 levels, split at 30, OP's bond curve, `TxStepVerifier`), on an anvil of its own:
  * - a proposal: publishing the output's preimage (when the game's VM has an output registry) + `factory.create`;
- * - a move at every depth 1…73 (a chain of attacks, odd depths by the challenger, even by the defender);
+ * - a move at every depth 1…max (a chain of attacks, odd depths by the challenger, even by the defender);
  * - `resolveClaim` of a leaf and of a claim with a child, `resolve`, `claimCredit`;
  * - a withdrawal's `proveWithdrawalTransaction` (against a passer trie of 1,000 entries) and `finalizeWithdrawalTransaction`;
- * - the worst case of a full dispute for each side: its moves over all 73 levels (+ the proposal for the defender),
- *   plus the step at max depth, whose gas the step verifier's own bench measures (`bench/lib/step-gas.ts`, helper
- *   stepvm): until that exists the step is reported as "measured by stepvm", never guessed.
+ * - the worst case of a full dispute for each side: its moves over all levels (+ the proposal for the defender),
+ *   plus the dearest step at max depth, as the step verifier's own bench measures it (`bench/lib/step-gas.ts`:
+ *   opening, deposit, transfer to a fresh or an existing account, seal, on a real block's trace).
  *
  *   node --import tsx bench/dispute.ts      (or: npm run bench -- dispute)
  *
@@ -42,38 +42,7 @@ import { optimismPortal2Abi } from '../src/bridge/generated/OptimismPortal2.ts'
 import { DEV_DISPUTE, deployDevRollup } from '../src/node/dev-l1.ts'
 import { DEV_KEYS, startAnvil } from '../test/helpers/node-process.ts'
 import { writeJson, writeText } from './lib/report.ts'
-
-/** The step's gas by kind, from the step verifier's bench (helper stepvm's `bench/lib/step-gas.ts`). */
-export interface StepGas {
-  opening?: bigint
-  transfer?: bigint
-  deposit?: bigint
-  seal?: bigint
-}
-
-/**
- * The step's gas, the clearly named input of this bench: `measureStepGas()` from `bench/lib/step-gas.ts` when that
- * module exists and takes no arguments; undefined otherwise (reported as "measured by stepvm").
- */
-export async function loadStepGas(log: (line: string) => void): Promise<StepGas | undefined> {
-  const path = new URL('./lib/step-gas.ts', import.meta.url).href
-  let module: { measureStepGas?: (...args: unknown[]) => Promise<unknown> }
-  try {
-    module = (await import(path)) as typeof module
-  } catch {
-    return undefined
-  }
-  if (typeof module.measureStepGas !== 'function' || module.measureStepGas.length !== 0) {
-    log('bench/lib/step-gas.ts exists but measureStepGas() is not callable without arguments: wire it in loadStepGas')
-    return undefined
-  }
-  const measured = (await module.measureStepGas()) as Record<string, unknown>
-  const pick = (key: string): bigint | undefined => {
-    const value = measured[key]
-    return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined
-  }
-  return { opening: pick('opening'), transfer: pick('transfer'), deposit: pick('deposit'), seal: pick('seal') }
-}
+import { measureStepGas } from './lib/step-gas.ts'
 
 export interface DisputeGasResult {
   parameters: { maxGameDepth: number; splitDepth: number; bondBase: string; passerEntries: number }
@@ -84,10 +53,11 @@ export interface DisputeGasResult {
   resolve: number
   claimCredit: number
   withdrawal: { prove: number; finalize: number }
-  step: StepGas | 'measured by stepvm'
+  /** L1 gas of `TxStepVerifier` steps by kind (`bench/lib/step-gas.ts`). */
+  step: { open: number; deposit: number; transferToFresh: number; transferToExisting: number; seal: number }
   fullDispute: {
-    challenger: { moves: number; count: number; withStep: number | 'moves + step (measured by stepvm)' }
-    defender: { proposalAndMoves: number; count: number; withStep: number | 'moves + step (measured by stepvm)' }
+    challenger: { moves: number; count: number; withStep: number }
+    defender: { proposalAndMoves: number; count: number; withStep: number }
     resolution: { resolveClaims: number; resolve: number }
   }
 }
@@ -281,12 +251,14 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
     ]
     await test.increaseTime({ seconds: Number(delay.reduce((a, b) => (a > b ? a : b))) + 1 })
     await test.mine({ blocks: 1 })
+    // The side that made the max-depth claim stands uncountered (no step is played here) and holds every bond.
+    const winner = maxDepth % 2 === 1 ? challenger : defender
     const claimCredit = gas(
-      await send(challenger, {
+      await send(winner, {
         address: game,
         abi: faultDisputeGameAbi,
         functionName: 'claimCredit',
-        args: [challenger.address],
+        args: [winner.address],
       }),
     )
     const finalize = gas(
@@ -300,7 +272,14 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
     const paid = await l1.getBalance({ address: withdrawal.target })
     if (paid !== withdrawal.value) throw new Error(`the withdrawal paid ${paid}, expected ${withdrawal.value}`)
 
-    const step = await loadStepGas(log)
+    const measured = await measureStepGas()
+    const step = {
+      open: Number(measured.open),
+      deposit: Number(measured.deposit),
+      transferToFresh: Number(measured.transferToFresh),
+      transferToExisting: Number(measured.transferToExisting),
+      seal: Number(measured.seal),
+    }
     const sideSum = (odd: boolean) =>
       Object.entries(movesByDepth)
         .filter(([depth]) => Number(depth) % 2 === (odd ? 1 : 0))
@@ -309,12 +288,7 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
     const defenderMoves = sideSum(false)
     const proposalGas = create + (typeof publish === 'number' ? publish : 0)
     // The worst step a side may have to make: the dearest kind measured.
-    const worstStep =
-      step === undefined
-        ? undefined
-        : [step.opening, step.transfer, step.deposit, step.seal].reduce<bigint>((m, g) => (g !== undefined && g > m ? g : m), 0n)
-    const withStep = (moves: number) =>
-      worstStep === undefined || worstStep === 0n ? ('moves + step (measured by stepvm)' as const) : moves + Number(worstStep)
+    const withStep = (moves: number) => moves + Math.max(...Object.values(step))
     return {
       parameters: {
         maxGameDepth: maxDepth,
@@ -333,7 +307,7 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
       resolve,
       claimCredit,
       withdrawal: { prove, finalize },
-      step: step ?? 'measured by stepvm',
+      step,
       fullDispute: {
         challenger: { moves: challengerMoves, count: Math.ceil(maxDepth / 2), withStep: withStep(challengerMoves) },
         defender: {
@@ -376,13 +350,13 @@ function benchHeader(number: bigint, stateRoot: Hex): Hex {
 export function disputeLine(r: DisputeGasResult): string {
   const k = (n: number) => `${Math.round(n / 1000)}k`
   const publish = typeof r.proposal.publish === 'number' ? `publish ${k(r.proposal.publish)} + ` : ''
-  const side = (v: number | string, moves: number) => (typeof v === 'number' ? k(v) : `${k(moves)} + step (measured by stepvm)`)
   return (
     `L1 gas (dev game: ${r.parameters.maxGameDepth} levels, split ${r.parameters.splitDepth}): proposal ${publish}create ${k(r.proposal.create)}; ` +
     `move ${k(r.moves.min)}–${k(r.moves.max)} (mean ${k(r.moves.mean)}); resolveClaim ${k(r.resolveClaim.leaf)} (leaf) / ${k(r.resolveClaim.withChild)} (with a child), resolve ${k(r.resolve)}, claimCredit ${k(r.claimCredit)}; ` +
     `withdrawal prove ${k(r.withdrawal.prove)} (passer trie of ${r.parameters.passerEntries}), finalize ${k(r.withdrawal.finalize)}; ` +
-    `full dispute worst case: challenger ${r.fullDispute.challenger.count} moves ${side(r.fullDispute.challenger.withStep, r.fullDispute.challenger.moves)}, ` +
-    `defender proposal + ${r.fullDispute.defender.count} moves ${side(r.fullDispute.defender.withStep, r.fullDispute.defender.proposalAndMoves)}, ` +
+    `step: open ${k(r.step.open)}, deposit ${k(r.step.deposit)}, transfer ${k(r.step.transferToFresh)} (fresh recipient) / ${k(r.step.transferToExisting)}, seal ${k(r.step.seal)}; ` +
+    `full dispute worst case, with the dearest step: challenger ${r.fullDispute.challenger.count} moves ${k(r.fullDispute.challenger.withStep)}, ` +
+    `defender proposal + ${r.fullDispute.defender.count} moves ${k(r.fullDispute.defender.withStep)}, ` +
     `resolution ${k(r.fullDispute.resolution.resolveClaims + r.fullDispute.resolution.resolve)} (anyone)`
   )
 }
