@@ -1,10 +1,10 @@
 /**
  * The Docker devnet's topology as plain processes, from the compose file's own commands (container paths,
  * hosts and ports replaced by this machine's; nothing else changed): anvil as L1 with the l1 service's
- * arguments, the deploy service's `deploy-l1`, then the sequencer, the full replica, the validator and the
- * `--sync=l1` replica. They must all agree: the L2 blocks L1 holds (the sequencer's safe head) have the
- * same hashes on the sequencer, the full replica and the L1-derived replica, and the validator verified
- * them. Every node's real /metrics is scraped too: each metric the Grafana dashboard queries must exist.
+ * arguments, the deploy service's `deploy-l1`, then the sequencer, the full replica, the validator, the
+ * `--sync=l1` replica and the prover. They must all agree: the L2 blocks L1 holds (the sequencer's safe head)
+ * have the same hashes on the sequencer, the full replica, the L1-derived replica and the prover, and the
+ * validator verified them. Every node's real /metrics is scraped too: each metric the Grafana dashboard queries must exist.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -129,7 +129,7 @@ describe('devnet topology as plain processes', { timeout: 240_000 }, () => {
     const rest = services.slice(1).filter(([name]) => name !== 'sequencer')
     assert.deepEqual(
       rest.map(([name]) => name),
-      ['replica', 'validator', 'l1-replica'],
+      ['replica', 'validator', 'l1-replica', 'prover'],
     )
     await Promise.all(rest.map(([name, service]) => startService(name, service)))
   })
@@ -148,7 +148,7 @@ describe('devnet topology as plain processes', { timeout: 240_000 }, () => {
       throw new Error(`${String(error)}\n${sequencer.logs()}`)
     })
     const number = safe.number
-    for (const name of ['replica', 'l1-replica']) {
+    for (const name of ['replica', 'l1-replica', 'prover']) {
       const node = procs.get(name)!
       const block = await waitFor(
         `${name} to hold block ${Number(number)}`,

@@ -31,17 +31,15 @@ describe('docker-compose.yml', () => {
     assert.throws(() => composeJsonText('{\n\t"a": 1\n}'), /tab/)
     assert.throws(() => JSON.parse(composeJsonText('services:\n  a: {}\n')))
     assert.equal(compose.name, 'megaeth-devnet')
-    for (const name of ['l1', 'deploy', 'sequencer', 'replica', 'validator', 'l1-replica', 'prometheus', 'grafana'])
+    for (const name of ['l1', 'deploy', 'sequencer', 'replica', 'validator', 'l1-replica', 'prover', 'prometheus', 'grafana'])
       assert.ok(compose.services[name] !== undefined, `service ${name}`)
-    // The prover is announced, not run (issue 17).
-    assert.match(readFileSync(join(DOCKER_DIR, 'docker-compose.yml'), 'utf8'), /^#.*"prover"/m)
   })
 
   it("runs every megaeth-node command through the node's flag parser", () => {
     const services = nodeServices(compose)
     assert.deepEqual(
       services.map(([name]) => name),
-      ['deploy', 'sequencer', 'replica', 'validator', 'l1-replica'],
+      ['deploy', 'sequencer', 'replica', 'validator', 'l1-replica', 'prover'],
     )
     for (const [name, service] of services) {
       const command = service.command ?? []
@@ -76,6 +74,7 @@ describe('docker-compose.yml', () => {
       replica: 'replica/full',
       validator: 'replica/validator',
       'l1-replica': 'replica/l1',
+      prover: 'prover/-',
     })
   })
 
@@ -144,7 +143,7 @@ describe('docker-compose.yml', () => {
     assert.deepEqual([...used].sort(), [...declared].sort(), 'every declared volume is used')
     const deps = (name: string) => compose.services[name]!.depends_on ?? {}
     assert.equal(deps('deploy')['l1']?.condition, 'service_healthy')
-    for (const name of ['sequencer', 'l1-replica'])
+    for (const name of ['sequencer', 'l1-replica', 'prover'])
       assert.equal(deps(name)['deploy']?.condition, 'service_completed_successfully')
     for (const name of ['replica', 'validator']) assert.equal(deps(name)['sequencer']?.condition, 'service_healthy')
     assert.equal(compose.services['deploy']!.restart, 'no')
