@@ -47,6 +47,7 @@ import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
 import { createBatcher } from './node/batcher.ts'
 import { createProposer } from './node/proposer.ts'
+import type { ProposerService, ProposerStatus } from './bridge/proposer/interface.ts'
 import type { Batcher } from './da/batcher/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
@@ -209,13 +210,15 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     })
     batcher.start()
   }
-  if (derivation !== undefined) await startProposer(base, services, opened, () => derivation.driver.safe())
+  const proposer =
+    derivation === undefined ? undefined : await startProposer(base, services, opened, () => derivation.driver.safe())
 
   const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
     head: { block: toHex(opened.chain.head.header.number), miniBlock: toHex(opened.chain.latestMiniBlock?.number ?? 0n) },
     // For the dashboard (geth's txpool_status counts): transactions waiting, executable and nonce-gapped.
     txpool: sequencer.pool.size(),
+    ...(proposer === undefined ? {} : { proposer: proposerInfo(proposer.status()) }),
   })
   const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls, info })
   const rpc = await serveRpc(withSafeHead(base, derivation?.driver), services, backend, () =>
@@ -423,8 +426,13 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
  * The sequencer's proposer (`--proposer.*`): proposes outputs of derivation's safe blocks, resolves its games and
  * claims its bonds. Started after derivation and stopped before it (and before the L1 it talks to).
  */
-async function startProposer(base: NodeBase, services: Services, opened: OpenedChain, safeHead: () => bigint): Promise<void> {
-  if (base.l1 === undefined) return
+async function startProposer(
+  base: NodeBase,
+  services: Services,
+  opened: OpenedChain,
+  safeHead: () => bigint,
+): Promise<ProposerService | undefined> {
+  if (base.l1 === undefined) return undefined
   const proposer = await createProposer({
     l1: base.l1,
     options: proposerOptions(base.options),
@@ -436,6 +444,19 @@ async function startProposer(base: NodeBase, services: Services, opened: OpenedC
   await services.start('proposer', proposer)
   const status = proposer.status()
   if (!status.enabled) base.logger.info({ reason: status.reason }, 'proposer off')
+  return proposer
+}
+
+/** The proposer's status in `mega_nodeInfo` (the dashboard's L1 panel): JSON-RPC quantities, no key material. */
+function proposerInfo(status: ProposerStatus): Record<string, unknown> {
+  return {
+    enabled: status.enabled,
+    ...(status.reason === undefined ? {} : { reason: status.reason }),
+    ...(status.address === undefined ? {} : { address: status.address }),
+    ...(status.latestProposed === undefined ? {} : { latestProposed: toHex(status.latestProposed) }),
+    ...(status.gamesInProgress === undefined ? {} : { gamesInProgress: status.gamesInProgress }),
+    ...(status.failure === undefined ? {} : { failure: status.failure }),
+  }
 }
 
 /** How long a stopping sequencer waits for its last blocks to land on L1. */

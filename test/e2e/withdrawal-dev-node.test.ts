@@ -178,6 +178,21 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
     const output = await rpc<{ outputRoot: Hex }>(node.rpcUrl, 'optimism_outputAtBlock', [`0x${game.l2BlockNumber.toString(16)}`])
     assert.equal(game.rootClaim, output.outputRoot, 'the proposed root is the node’s output at that block')
     assert.equal(await l1.getWithdrawalStatus({ receipt, targetChain: l2Chain }), 'ready-to-prove')
+    // The node reports its proposer (the dashboard's L1 panel reads this): enabled, its address, the proposal made
+    // (asked until it shows: the game is on L1 a moment before the proposer has its receipt).
+    type Reported = { enabled: boolean; address?: string; latestProposed?: Hex }
+    let reported: Reported | undefined
+    for (let tries = 0; tries < 100; tries++) {
+      reported = (await rpc<{ proposer?: Reported }>(node.rpcUrl, 'mega_nodeInfo')).proposer
+      if (reported?.latestProposed !== undefined && BigInt(reported.latestProposed) >= game.l2BlockNumber) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.equal(reported?.enabled, true)
+    assert.equal(reported?.address?.toLowerCase(), proposer.address.toLowerCase())
+    assert.ok(
+      reported?.latestProposed !== undefined && BigInt(reported.latestProposed) >= game.l2BlockNumber,
+      `mega_nodeInfo.proposer: ${JSON.stringify(reported)}, game at ${game.l2BlockNumber}`,
+    )
 
     phase('game found')
     // 3. prove — and, at the same time (its own L1 account), the CLI proves its withdrawal once a game covers it,

@@ -397,6 +397,17 @@ function renderReplica() {
 
 const ref = (r) => (r === undefined || r === null ? '–' : `${num(r.number)} (${short(r.hash)})`)
 
+/** The sequencer's proposer (`mega_nodeInfo.proposer`): its latest output proposal and the games still open. */
+function proposerRows(p) {
+  if (p === undefined) return []
+  if (!p.enabled) return [['output proposals', `off${p.reason === undefined ? '' : ` (${p.reason})`}`]]
+  return [
+    ['latest output proposal', p.latestProposed === undefined ? 'none yet' : `block ${num(p.latestProposed)}`],
+    ['open dispute games', p.gamesInProgress === undefined ? '–' : String(p.gamesInProgress)],
+    ...(p.failure === undefined ? [] : [['proposer', `failing: ${p.failure}`]]),
+  ]
+}
+
 function renderL1() {
   if (state.sync === undefined) {
     return renderDl('l1', [
@@ -415,6 +426,7 @@ function renderL1() {
     ['L2 safe', ref(s.safe_l2)],
     ['L2 finalized', ref(s.finalized_l2)],
     ['batch lag (L2 blocks)', lag === undefined ? '–' : String(lag)],
+    ...proposerRows(state.info?.proposer),
   ])
 }
 
