@@ -365,6 +365,7 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
     start: opened.chain.head.header.number,
     verifyBlobs: true,
     prepareTxs: true,
+    recordWitnesses: true,
     consumer: ({ safeChain, build, builtHead, settled }) =>
       recordingOutputs(
         new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' }), { head: builtHead, settled }),
