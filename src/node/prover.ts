@@ -120,7 +120,12 @@ function publishedAtReader(client: PublicClient, registry: Address): (root: Hex)
     const key = root.toLowerCase() as Hex
     const cached = known.get(key)
     if (cached !== undefined) return cached
-    const at = await client.readContract({ address: registry, abi: outputRootRegistryAbi, functionName: 'publishedAt', args: [root] })
+    const at = await client.readContract({
+      address: registry,
+      abi: outputRootRegistryAbi,
+      functionName: 'publishedAt',
+      args: [root],
+    })
     if (at !== 0n) known.set(key, at)
     return at
   }

@@ -75,7 +75,10 @@ export class DerivedTraceProvider implements ExecutionTraceProvider {
     const ours = readHeaderFields(hexToBytes(derived.header))
     if (theirs === undefined || ours === undefined) return undefined
     if (bytesToHex(theirs.transactionsRoot) !== bytesToHex(ours.transactionsRoot)) return undefined
-    return { ...base, disputed: { header: hexToBytes(published.header), messagePasserStorageRoot: published.messagePasserStorageRoot } }
+    return {
+      ...base,
+      disputed: { header: hexToBytes(published.header), messagePasserStorageRoot: published.messagePasserStorageRoot },
+    }
   }
 }
 
