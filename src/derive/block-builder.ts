@@ -64,9 +64,11 @@ export interface BlockBuilderModules {
   observeStage?: (stage: DerivationStage, seconds: number) => void
   /**
    * Keep each block's witness in the artifacts' window (a prover re-executes a disputed block from it):
-   * `access` must be the recorder the executor's state reads report to.
+   * `access` must be the recorder the executor's state reads report to; `alsoRead`: accounts whose paths the
+   * witness carries even when the block did not read them (the message passer: an execution trace's seal proves
+   * its storage root under the block's state root).
    */
-  witnesses?: { access: BlockAccessRecorder }
+  witnesses?: { access: BlockAccessRecorder; alsoRead: readonly Hex[] }
 }
 
 /**
@@ -153,6 +155,8 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   }
   lap('execute')
   // The trie thread computes the state root while this thread computes the receipts root.
+  if (modules.witnesses !== undefined)
+    for (const address of modules.witnesses.alsoRead) modules.witnesses.access.onAccountRead(address)
   const access = modules.witnesses?.access.take()
   const recording = access === undefined ? undefined : opened.merkleizer.applyDiffWithWitness(executed.diff, access)
   const merkleized = recording === undefined ? opened.merkleizer.applyDiff(executed.diff) : recording.then((r) => r.root)

@@ -23,6 +23,8 @@ import { TxPrefetcher } from '../derive/tx-prefetch.ts'
 import { IngestPool } from '../sequencer/ingest/index.ts'
 import type { Service } from './services.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import { L2_TO_L1_MESSAGE_PASSER_ADDRESS } from '../bridge/predeploys.ts'
 import { BlockAccessRecorder, recordingReader } from '../state/access-set.ts'
 import { SequentialMiniBlockExecutor } from '../execution/parallel/index.ts'
 import { buildDerivedBlock, type BuiltBlock, type DerivedChain, fsyncAtMostEvery } from '../derive/block-builder.ts'
@@ -154,7 +156,7 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
       ? {}
       : { prepared: (raws: readonly Uint8Array[]) => prefetcher.take(raws), fsync: fsyncAtMostEvery(DERIVED_FSYNC_MS) }),
     ...(commits === undefined ? {} : { commits }),
-    ...(access === undefined ? {} : { witnesses: { access } }),
+    ...(access === undefined ? {} : { witnesses: { access, alsoRead: [L2_TO_L1_MESSAGE_PASSER_ADDRESS.toLowerCase() as Hex] } }),
   }
   const build = (attributes: L2BlockAttributes): Promise<BuiltBlock> => buildDerivedBlock(modules, attributes)
   const driver = new DerivationDriver(

@@ -121,7 +121,10 @@ test('a prover steps against a wrong transfer execution with TxStepVerifier and 
     traceDepth,
     source: {
       transactions: (n) => blockTransactions(url, n),
-      witness: async (n) => witnessFromJson(await rpc<WitnessJson>(url, 'debug_executionWitness', [`0x${n.toString(16)}`])),
+      // The prover's witnesses carry the message passer's path (the seal proves its storage root); a sequencer's
+      // carry only what the block read.
+      witness: async (n) =>
+        witnessFromJson(await rpc<WitnessJson>(prover.rpcUrl, 'debug_executionWitness', [`0x${n.toString(16)}`])),
     },
   })
   adversary = startStepAdversary({
