@@ -52,6 +52,7 @@ import type { Batcher } from './da/batcher/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
 import { L1SyncConsumer } from './derive/l1-sync.ts'
+import { decodeWitness } from './stateless/witness.ts'
 import { DerivedOutputs, recordingOutputs } from './node/prover-outputs.ts'
 import { createProver } from './node/prover.ts'
 import { decodeL2Transaction } from './chain/l2-transaction.ts'
@@ -368,6 +369,7 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
     start: opened.chain.head.header.number,
     verifyBlobs: true,
     prepareTxs: true,
+    recordWitnesses: true,
     consumer: ({ safeChain, build, builtHead, settled }) =>
       recordingOutputs(
         new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' }), { head: builtHead, settled }),
@@ -384,6 +386,15 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
       safeHead: () => derivation.driver.safe(),
       currentL1: () => derivation.driver.currentL1()?.number,
       outputAt: (block) => outputs.outputAt(block),
+    },
+    common,
+    config,
+    blocks: {
+      transactions: async (n) => (await opened.chain.blockByNumber(n))?.transactions,
+      witness: async (n) => {
+        const bytes = await opened.artifacts.witness(n)
+        return bytes === undefined ? undefined : decodeWitness(bytes)
+      },
     },
     logger,
     metrics,

@@ -26,6 +26,9 @@ import { orderedTrieRoot } from '../trie/ordered-trie.ts'
 import { storedContents } from '../storage/block-store.ts'
 import { reverseDiffOps } from '../storage/chain-rewind.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
+import type { BlockAccessRecorder } from '../state/access-set.ts'
+import { encodeBlockWitness } from '../stateless/block-witness.ts'
+import type { BatchOp } from '../storage/db.ts'
 import type { DerivedCommitQueue } from './commit-queue.ts'
 import type { DerivationStage } from './metrics.ts'
 
@@ -59,6 +62,13 @@ export interface BlockBuilderModules {
   commits?: DerivedCommitQueue
   /** Told how long each stage of a build took (`DerivationMetrics.observeStage`). */
   observeStage?: (stage: DerivationStage, seconds: number) => void
+  /**
+   * Keep each block's witness in the artifacts' window (a prover re-executes a disputed block from it):
+   * `access` must be the recorder the executor's state reads report to; `alsoRead`: accounts whose paths the
+   * witness carries even when the block did not read them (the message passer: an execution trace's seal proves
+   * its storage root under the block's state root).
+   */
+  witnesses?: { access: BlockAccessRecorder; alsoRead: readonly Hex[] }
 }
 
 /**
@@ -129,12 +139,15 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   )
   let depositsOnly = false
   let executed: ExecutedBlock
+  // Reads made before this block (none expected) belong to no block's witness.
+  modules.witnesses?.access.take()
   try {
     executed = await executeBlockBody(executor, env, body)
   } catch (error) {
     if (!(error instanceof InvalidBlockTransactionError)) throw error
     // Nothing of the failed attempt reaches the state: its writes are taken and dropped.
     executor.takeDiff()
+    modules.witnesses?.access.take()
     depositsOnly = true
     raws = raws.slice(0, depositCount)
     transactionsRoot = orderedTrieRoot(raws)
@@ -142,7 +155,11 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   }
   lap('execute')
   // The trie thread computes the state root while this thread computes the receipts root.
-  const merkleized = opened.merkleizer.applyDiff(executed.diff)
+  if (modules.witnesses !== undefined)
+    for (const address of modules.witnesses.alsoRead) modules.witnesses.access.onAccountRead(address)
+  const access = modules.witnesses?.access.take()
+  const recording = access === undefined ? undefined : opened.merkleizer.applyDiffWithWitness(executed.diff, access)
+  const merkleized = recording === undefined ? opened.merkleizer.applyDiff(executed.diff) : recording.then((r) => r.root)
   const receiptsRoot = orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt))
   const logsBloom = orBlooms(executed.receipts.map((r) => r.logsBloom))
   lap('roots')
@@ -182,10 +199,22 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   // The ops read the stored flat state as the parent left it: the parent's write must be done.
   await commits?.settled()
   lap('commit_wait')
+  let artifactOps: BatchOp[]
+  if (recording === undefined || access === undefined) artifactOps = artifacts.diffOps(env.number, executed.diff)
+  else {
+    const recorded = await recording
+    const live = opened.chain.state.live
+    const witness = await encodeBlockWitness(env.number, recorded, access.blockHashes, {
+      // Code this block deployed is in its diff; the rest was in the state it started from.
+      code: (hash) => executed.diff.codes.get(hash) ?? live.getCode(hash),
+      header: async (n) => (commits?.queued(n) ?? (await opened.chain.blockByNumber(n)))?.header.serialize(),
+    })
+    artifactOps = artifacts.sealOps(env.number, { witness, encodedDiff: recorded.encodedDiff })
+  }
   const ops = [
     ...blocks.sealOps(block, storedContents(block)),
     ...(await stateStore.diffOps(executed.diff)),
-    ...artifacts.diffOps(env.number, executed.diff),
+    ...artifactOps,
     ...(await reverseDiffOps(opened, env.number, executed.diff)),
   ]
   const sync = modules.fsync?.() ?? true

@@ -23,6 +23,9 @@ import { TxPrefetcher } from '../derive/tx-prefetch.ts'
 import { IngestPool } from '../sequencer/ingest/index.ts'
 import type { Service } from './services.ts'
 import { SequentialExecutor } from '../execution/executor.ts'
+import type { Hex } from '../primitives/state-diff.ts'
+import { L2_TO_L1_MESSAGE_PASSER_ADDRESS } from '../bridge/predeploys.ts'
+import { BlockAccessRecorder, recordingReader } from '../state/access-set.ts'
 import { SequentialMiniBlockExecutor } from '../execution/parallel/index.ts'
 import { buildDerivedBlock, type BuiltBlock, type DerivedChain, fsyncAtMostEvery } from '../derive/block-builder.ts'
 import { ChainSafeChain } from '../derive/chain-safe-chain.ts'
@@ -59,6 +62,11 @@ export interface DerivationParams {
    * derived block). Off for the sequencer, which builds only the rare blocks L1 forced.
    */
   prepareTxs?: boolean
+  /**
+   * Keep each derived block's execution witness (bounded by the artifacts' window, as a sequencer's): a prover
+   * re-executes a disputed block from it to build its execution trace.
+   */
+  recordWitnesses?: boolean
   consumer: (parts: {
     safeChain: ChainSafeChain
     build: (attributes: L2BlockAttributes) => Promise<BuiltBlock>
@@ -125,11 +133,15 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     },
   )
   // Derived blocks execute on the head state; the sequencer builds them only before it produces.
+  // A prover records what each block reads (under the executor's overlay, as the sequencer does) for its witness.
+  const access = params.recordWitnesses === true ? new BlockAccessRecorder() : undefined
   const blockHash = async (number: bigint): Promise<Uint8Array | undefined> => {
+    access?.onBlockHashRead(number)
     const block = commits?.queued(number) ?? (await opened.chain.blockByNumber(number))
     return block === undefined ? undefined : hexToBytes(block.hash)
   }
-  const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(common, opened.chain.state.live, blockHash))
+  const state = access === undefined ? opened.chain.state.live : recordingReader(opened.chain.state.live, access)
+  const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(common, state, blockHash))
   // One prepared Common for every transaction (the stateless verifier's choice too): ethereumjs'
   // constructors otherwise copy the Common and rebuild its params per transaction. Validation is unchanged.
   const txOptions = fastTxOptions(common)
@@ -144,6 +156,7 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
       ? {}
       : { prepared: (raws: readonly Uint8Array[]) => prefetcher.take(raws), fsync: fsyncAtMostEvery(DERIVED_FSYNC_MS) }),
     ...(commits === undefined ? {} : { commits }),
+    ...(access === undefined ? {} : { witnesses: { access, alsoRead: [L2_TO_L1_MESSAGE_PASSER_ADDRESS.toLowerCase() as Hex] } }),
   }
   const build = (attributes: L2BlockAttributes): Promise<BuiltBlock> => buildDerivedBlock(modules, attributes)
   const driver = new DerivationDriver(

@@ -5,14 +5,20 @@
  * - A VM without an output registry (`UnprovableVM`, the dev L1's until the step verifier lands) cannot step, so
  *   the prover plays the clock-only trace there (`prover/clock-only-trace.ts`) and publishes nothing.
  * - A VM with a registry is the transaction-trace verifier of trace-spec.md: outputs are published before they are
- *   claimed; its execution trace provider plugs in here (until then the prover plays the output half only).
+ *   claimed, and the execution half is played with the block trace (`prover/derived-trace.ts` over stepvm's
+ *   `NodeTraceProvider`), re-executing derived blocks from the witnesses derivation keeps for the prover.
  */
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { type Address, createWalletClient, type Hex } from 'viem'
+import { type Address, createWalletClient, type Hex, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { ensureOutputPublished, outputRegistryOf } from '../bridge/dispute/output-registry.ts'
+import type { Common } from '@ethereumjs/common'
+import type { ChainConfig } from '../chain/config.ts'
+import { ensureOutputPublished, outputRegistryOf, outputRootRegistryAbi } from '../bridge/dispute/output-registry.ts'
+import { DerivedTraceProvider, type PublishedOutput } from '../prover/derived-trace.ts'
+import type { ChainTraceRules } from '../prover/trace/block-trace.ts'
+import { NodeTraceProvider, type TraceBlockSource } from '../prover/trace/provider.ts'
 import { l1Transport } from '../bridge/l1-rpc-url.ts'
 import { ClockOnlyTraceProvider } from '../prover/clock-only-trace.ts'
 import type { DerivedChainSource, ExecutionTraceProvider, OutputPublisher } from '../prover/interface.ts'
@@ -26,6 +32,10 @@ export interface ProverParams {
   keyFile: string
   options: ProverOptions
   chain: DerivedChainSource
+  common: Common
+  config: ChainConfig
+  /** The derived blocks' transactions and witnesses (the block trace re-executes them). */
+  blocks: TraceBlockSource
   logger: Logger
   metrics: Registry
 }
@@ -44,23 +54,47 @@ export async function createProver(params: ProverParams): Promise<Prover> {
     return registry
   }
   const clockOnly = new ClockOnlyTraceProvider(params.chain)
-  const announced = new Set<Address>()
+  const rules: ChainTraceRules = {
+    blockTime: l1.rollup.blockTime,
+    gasLimit: params.config.blockGasLimit,
+    feeRecipient: params.config.feeRecipient,
+    elasticityMultiplier: params.config.elasticityMultiplier,
+    baseFeeMaxChangeDenominator: params.config.baseFeeMaxChangeDenominator,
+    minBaseFee: params.config.minBaseFee,
+  }
+  // One block-trace provider per subtree depth (games of one type share it; its cache holds a few block traces).
+  const blockTraces = new Map<number, NodeTraceProvider>()
+  const blockTrace = (traceDepth: number): NodeTraceProvider => {
+    let provider = blockTraces.get(traceDepth)
+    if (provider === undefined) {
+      provider = new NodeTraceProvider({ common: params.common, rules, source: params.blocks, traceDepth })
+      blockTraces.set(traceDepth, provider)
+    }
+    return provider
+  }
+  const traces = new Map<Address, DerivedTraceProvider>()
+  const traceOf = (registry: Address): DerivedTraceProvider => {
+    let trace = traces.get(registry)
+    if (trace === undefined) {
+      trace = new DerivedTraceProvider({
+        chain: params.chain,
+        publishedAt: publishedAtReader(l1.client, registry),
+        publishedOutput: (root) => publishedOutputOf(l1.client, registry, root),
+        blockTrace,
+      })
+      traces.set(registry, trace)
+    }
+    return trace
+  }
   logger.info({ prover: account.address }, 'prover key loaded')
   return new Prover(params.options, {
     l1: l1.client,
     wallet,
     portal: l1.rollup.depositContractAddress,
     chain: params.chain,
-    traceFor: async (vm): Promise<ExecutionTraceProvider | undefined> => {
-      if ((await registryOf(vm)) === undefined) return clockOnly
-      if (!announced.has(vm)) {
-        announced.add(vm)
-        logger.warn(
-          { vm },
-          'this VM verifies steps, but this prover has no transaction-trace provider: it plays the output half only',
-        )
-      }
-      return undefined
+    traceFor: async (vm): Promise<ExecutionTraceProvider> => {
+      const registry = await registryOf(vm)
+      return registry === undefined ? clockOnly : traceOf(registry)
     },
     publisherFor: async (vm): Promise<OutputPublisher | undefined> => {
       const registry = await registryOf(vm)
@@ -74,6 +108,45 @@ export async function createProver(params: ProverParams): Promise<Prover> {
     logger: logger.child({ module: 'prover' }),
     metrics: createProverMetrics(params.metrics),
   })
+}
+
+/**
+ * The registry's `publishedAt`, remembered once non-zero (the first publication's time never changes; a zero is
+ * asked again: the output may be published later).
+ */
+function publishedAtReader(client: PublicClient, registry: Address): (root: Hex) => Promise<bigint> {
+  const known = new Map<Hex, bigint>()
+  return async (root) => {
+    const key = root.toLowerCase() as Hex
+    const cached = known.get(key)
+    if (cached !== undefined) return cached
+    const at = await client.readContract({
+      address: registry,
+      abi: outputRootRegistryAbi,
+      functionName: 'publishedAt',
+      args: [root],
+    })
+    if (at !== 0n) known.set(key, at)
+    return at
+  }
+}
+
+/** The preimage of a published output, from the registry's first `OutputPublished` event for its root. */
+async function publishedOutputOf(client: PublicClient, registry: Address, root: Hex): Promise<PublishedOutput | undefined> {
+  const [publishedAt, logs] = await Promise.all([
+    client.readContract({ address: registry, abi: outputRootRegistryAbi, functionName: 'publishedAt', args: [root] }),
+    client.getContractEvents({
+      address: registry,
+      abi: outputRootRegistryAbi,
+      eventName: 'OutputPublished',
+      args: { outputRoot: root },
+      fromBlock: 'earliest',
+      toBlock: 'latest',
+    }),
+  ])
+  const first = logs[0]
+  if (publishedAt === 0n || first === undefined) return undefined
+  return { publishedAt, header: first.args.header!, messagePasserStorageRoot: first.args.messagePasserStorageRoot! }
 }
 
 async function loadProverKey(path: string): Promise<Hex> {

@@ -87,9 +87,9 @@ export function executionContext(game: GameSnapshot, parentIndex: bigint, positi
   const output = path.find((claim) => depthOf(claim.position) === split)
   if (output === undefined) throw new Error(`claim ${parentIndex} has no split-depth ancestor`)
   let starting: { value: Hex; position: bigint }
-  let disputed: { value: Hex; position: bigint }
+  let disputed: { value: Hex; position: bigint; timestamp: bigint }
   if (execRoot === movePosition(output.position, true)) {
-    disputed = { value: output.value, position: output.position }
+    disputed = output
     starting =
       indexAtDepth(output.position) === 0n
         ? { value: game.startingRoot, position: 0n }
@@ -105,6 +105,8 @@ export function executionContext(game: GameSnapshot, parentIndex: bigint, positi
     disputedOutput: disputed.value,
     disputedPosition: disputed.position,
     disputedBlock: outputBlockAt(game, disputed.position),
+    disputedClaimCreatedAt: disputed.timestamp,
+    startingBlock: starting.position === 0n ? game.startingBlock : outputBlockAt(game, starting.position),
     depth: game.maxDepth - split,
   }
 }

@@ -35,6 +35,10 @@ export interface ExecutionContext {
   disputedOutput: Hex
   disputedPosition: bigint
   disputedBlock: bigint
+  /** When the disputed output's claim was made (the game's `disputedClaimCreatedAt`): a preimage published later does not open it. */
+  disputedClaimCreatedAt: bigint
+  /** The L2 block of the starting output. */
+  startingBlock: bigint
   /** Depth of the execution subtree (maxGameDepth − splitDepth). */
   depth: number
 }

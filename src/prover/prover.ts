@@ -315,7 +315,7 @@ export class Prover {
       )
       return
     }
-    const sent = await this.send(game.address, `step against claim ${action.claimIndex}`, () =>
+    const gas = await this.sendForGas(game.address, `step against claim ${action.claimIndex}`, () =>
       wallet.writeContract({
         chain: wallet.chain,
         address: game.address,
@@ -324,9 +324,12 @@ export class Prover {
         args: [action.claimIndex, action.isAttack, inputs.stateData, inputs.proof],
       }),
     )
-    if (sent) {
+    if (gas !== undefined) {
       metrics.steps.inc({ outcome: 'ok' })
-      this.logger.info({ game: game.address, claim: action.claimIndex.toString() }, 'stepped against a max-depth claim')
+      this.logger.info(
+        { game: game.address, claim: action.claimIndex.toString(), gas: gas.toString() },
+        'stepped against a max-depth claim',
+      )
     } else {
       tracked.failedSteps.add(action.claimIndex)
       metrics.steps.inc({ outcome: 'reverted' })
@@ -446,19 +449,24 @@ export class Prover {
    * meanwhile, or a VM that cannot step. It is logged (quietly for the races) and reported as not sent.
    */
   private async send(game: Address, what: string, write: () => Promise<Hex>): Promise<boolean> {
+    return (await this.sendForGas(game, what, write)) !== undefined
+  }
+
+  /** `send`, answering the gas the transaction used (undefined: not sent). */
+  private async sendForGas(game: Address, what: string, write: () => Promise<Hex>): Promise<bigint | undefined> {
     try {
       const hash = await write()
       const receipt = await this.modules.l1.waitForTransactionReceipt({ hash, pollingInterval: RECEIPT_POLL_MS })
-      if (receipt.status === 'success') return true
+      if (receipt.status === 'success') return receipt.gasUsed
       this.logger.warn({ game, tx: hash }, `${what}: the transaction reverted`)
-      return false
+      return undefined
     } catch (err) {
       const reason = revertName(err)
       if (reason !== undefined && QUIET_REVERTS.has(reason))
         this.logger.debug({ game, reason }, `${what}: already done or too late`)
       else if (reason !== undefined) this.logger.warn({ game, reason }, `${what}: the game refused it`)
       else throw err
-      return false
+      return undefined
     }
   }
 }

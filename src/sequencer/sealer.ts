@@ -1,5 +1,4 @@
 import type { Common } from '@ethereumjs/common'
-import { encodeRlp } from '../primitives/rlp-fields.ts'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { SealedBlock } from '../chain/block.ts'
@@ -10,7 +9,7 @@ import { emptyStateDiff, mergeStateDiff, type Hex, type StateDiff } from '../pri
 import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import type { EncodedStateWitness } from '../execution/merkleizer/thread.ts'
 import type { BlockAccess } from '../primitives/block-access.ts'
-import { joinEncodedWitness } from '../stateless/index.ts'
+import { encodeBlockWitness } from '../stateless/block-witness.ts'
 import { reverseDiffOps } from '../storage/chain-rewind.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 import type { SequencerMetrics } from './metrics.ts'
@@ -168,28 +167,12 @@ export class Sealer {
   }
 
   /** The block's encoded witness: the merkleizer's trie nodes and keys, plus bytecode and ancestor headers from the chain. */
-  private async witness(block: ClosedBlock, recorded: EncodedStateWitness): Promise<Uint8Array> {
+  private witness(block: ClosedBlock, recorded: EncodedStateWitness): Promise<Uint8Array> {
     const { chain } = this.opened
     const state = chain.latestState()
-    const codes = recorded.codeHashes.map((hash) => {
-      const code = state.getCode(hash)
-      if (code === undefined) throw new Error(`sealing block ${block.number}: bytecode ${hash} is not in the state`)
-      return code
-    })
-    // BLOCKHASH reads need their headers, and the headers must chain up to the parent to be checkable.
-    let oldest = block.number - 1n
-    for (const number of block.access.blockHashes) if (number < oldest) oldest = number
-    const headers: Uint8Array[] = []
-    for (let number = oldest; number < block.number; number++) {
-      const ancestor = await chain.blockByNumber(number)
-      if (ancestor === undefined) throw new Error(`sealing block ${block.number}: ancestor ${number} is not sealed`)
-      headers.push(ancestor.header.serialize())
-    }
-    return joinEncodedWitness({
-      state: recorded.encodedNodes,
-      codes: encodeRlp(codes),
-      keys: recorded.encodedKeys,
-      headers: encodeRlp(headers),
+    return encodeBlockWitness(block.number, recorded, block.access.blockHashes, {
+      code: (hash) => state.getCode(hash),
+      header: async (number) => (await chain.blockByNumber(number))?.header.serialize(),
     })
   }
 }
