@@ -2,8 +2,8 @@
  * Paired latency comparison for a shared, noisy machine: every configuration's server runs at the
  * same time, and eth_sendRawTransactionSync samples alternate between them (one call to each, in
  * rotating order, then the next), so all see the same load drift sample by sample. Idle, then with
- * each server under its own ~500 tx/s background at once. `bench/latency-ab.ts` runs them one at a
- * time instead (closer to the `latency` scenario, but at the mercy of the machine's other tenants).
+ * each server under its own ~500 tx/s background at once. One server at a time (`npm run bench -- latency` with
+ * `--node-args`) is closer to the `latency` scenario but at the mercy of the machine's other tenants.
  *
  *   node --import tsx bench/latency-paired.ts [--samples=300] [--rate=500] [--node-dir=PATH] [--no-anvil] \
  *     [--config="label:flags" ...]      (default: "default:" and "tick-only:--miniblock-eager-ms=10")

@@ -303,35 +303,11 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
       new L1SyncConsumer(opened, safeChain, build, logger.child({ module: 'l1-sync' }), { head: builtHead, settled }),
   })
   await services.start('derivation', derivation.service)
-  let rpcUrl = ''
-  const info = () => ({
-    role: options.role,
-    mode: 'l1',
-    chainId: toHex(config.chainId),
-    rpc: rpcUrl,
-    ...(l1.publicInfo === undefined ? {} : { l1: l1.publicInfo }),
-    head: { block: toHex(opened.chain.head.header.number) },
-    safe: toHex(derivation.driver.safe()),
-    finalized: toHex(derivation.driver.finalized()),
-    ...(derivation.driver.failure === undefined ? {} : { derivationFailure: derivation.driver.failure.message }),
-  })
   const sequencerRpc = options.sequencer.rpc
-  const forwarder = new TxForwarder(async () => sequencerRpc)
-  const txOptions = { common }
-  const backend = new ReplicaEthBackend(ethRpcOptions(options), {
-    opened,
-    config,
-    common,
-    calls,
-    forwarder,
-    decode: (raw) => decodeL2Transaction(raw, txOptions),
-    info,
+  const { rpc, info } = await serveDerivedChain(base, l1, services, opened, calls, derivation.driver, {
+    forwardTo: async () => sequencerRpc,
+    extraInfo: () => ({ finalized: toHex(derivation.driver.finalized()) }),
   })
-  const rpc = await serveRpc(withSafeHead(base, derivation.driver), services, backend, () => {
-    const failure = derivation.driver.failure
-    return failure === undefined ? { ready: true } : { ready: false, reason: `deriving from L1: ${failure.message}` }
-  })
-  rpcUrl = rpc.rpcUrl
   logger.info(
     { rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() },
     'L1-derived replica running',
@@ -346,6 +322,50 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     info,
   })
   return running(base, rpc, data, services)
+}
+
+/**
+ * JSON-RPC over a chain derived from L1 (a `--sync=l1` replica, a prover): the replica's read methods, transactions
+ * forwarded to `forwardTo` (none for a prover), ready while derivation has not failed.
+ */
+async function serveDerivedChain(
+  base: NodeBase,
+  l1: L1Services,
+  services: Services,
+  opened: OpenedChain,
+  calls: CallWorkerPool,
+  driver: DerivationDriver,
+  params: { forwardTo: () => Promise<string | undefined>; extraInfo?: () => Record<string, unknown> },
+): Promise<{ rpc: ServedRpc; info: () => Record<string, unknown> }> {
+  const { options, config, common } = base
+  let rpcUrl = ''
+  const info = () => ({
+    role: options.role,
+    mode: 'l1',
+    chainId: toHex(config.chainId),
+    rpc: rpcUrl,
+    ...(l1.publicInfo === undefined ? {} : { l1: l1.publicInfo }),
+    head: { block: toHex(opened.chain.head.header.number) },
+    safe: toHex(driver.safe()),
+    ...(params.extraInfo?.() ?? {}),
+    ...(driver.failure === undefined ? {} : { derivationFailure: driver.failure.message }),
+  })
+  const txOptions = { common }
+  const backend = new ReplicaEthBackend(ethRpcOptions(options), {
+    opened,
+    config,
+    common,
+    calls,
+    forwarder: new TxForwarder(params.forwardTo),
+    decode: (raw) => decodeL2Transaction(raw, txOptions),
+    info,
+  })
+  const rpc = await serveRpc(withSafeHead(base, driver), services, backend, () => {
+    const failure = driver.failure
+    return failure === undefined ? { ready: true } : { ready: false, reason: `deriving from L1: ${failure.message}` }
+  })
+  rpcUrl = rpc.rpcUrl
+  return { rpc, info }
 }
 
 /**
@@ -401,34 +421,10 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
   })
   // Stopped before derivation: no move is made from a chain that is being closed.
   await services.start('prover', { start: () => prover.start(), stop: () => prover.stop() })
-  let rpcUrl = ''
-  const info = () => ({
-    role: options.role,
-    mode: 'l1',
-    chainId: toHex(config.chainId),
-    rpc: rpcUrl,
-    ...(l1.publicInfo === undefined ? {} : { l1: l1.publicInfo }),
-    head: { block: toHex(opened.chain.head.header.number) },
-    safe: toHex(derivation.driver.safe()),
-    ...(derivation.driver.failure === undefined ? {} : { derivationFailure: derivation.driver.failure.message }),
-  })
   // Read-only: a prover serves what it derived and forwards no transactions.
-  const forwarder = new TxForwarder(async () => undefined)
-  const txOptions = { common }
-  const backend = new ReplicaEthBackend(ethRpcOptions(options), {
-    opened,
-    config,
-    common,
-    calls,
-    forwarder,
-    decode: (raw) => decodeL2Transaction(raw, txOptions),
-    info,
+  const { rpc } = await serveDerivedChain(base, l1, services, opened, calls, derivation.driver, {
+    forwardTo: async () => undefined,
   })
-  const rpc = await serveRpc(withSafeHead(base, derivation.driver), services, backend, () => {
-    const failure = derivation.driver.failure
-    return failure === undefined ? { ready: true } : { ready: false, reason: `deriving from L1: ${failure.message}` }
-  })
-  rpcUrl = rpc.rpcUrl
   logger.info({ rpc: rpc.rpcUrl, metrics: rpc.metricsUrl, head: opened.chain.head.header.number.toString() }, 'prover running')
   return running(base, rpc, data, services)
 }
