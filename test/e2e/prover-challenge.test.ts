@@ -142,6 +142,15 @@ test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_
   )
   assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_games_lost_total'), 0)
   assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_games_seen_total'), 2)
-  assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_credit_claimed_wei_total'), Number(all), warnings())
+  // The claim is on L1 (above) a moment before the prover has its receipt and counts it.
+  await waitFor(
+    'the prover to count the credit it claimed',
+    async () => (await metricValue(restarted.metricsUrl, 'megaeth_prover_credit_claimed_wei_total')) === Number(all),
+    10_000,
+    300,
+  ).catch(async (error: unknown) => {
+    const counted = await metricValue(restarted.metricsUrl, 'megaeth_prover_credit_claimed_wei_total')
+    throw new Error(`${String(error)}: counted ${counted} of ${all}\n${warnings()}`)
+  })
   assert.equal(await metricValue(restarted.metricsUrl, 'megaeth_prover_games_waiting'), 1, 'the game ahead of its chain')
 })

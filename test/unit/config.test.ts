@@ -23,8 +23,8 @@ test('--dev alone is a complete configuration with the documented defaults', () 
   assert.equal(o.ingestWorkers, Math.min(availableParallelism(), 4))
 })
 
-test('--miniblock-eager-ms reaches the sequencer options (default 2; MEGAETH_MINIBLOCK_EAGER_MS too)', () => {
-  assert.equal(run(['--dev']).eagerMiniBlockMs, 2)
+test('--miniblock-eager-ms reaches the sequencer options (default off = 10000; MEGAETH_MINIBLOCK_EAGER_MS too)', () => {
+  assert.equal(run(['--dev']).eagerMiniBlockMs, 10_000)
   assert.equal(sequencerOptions(run(['--dev', '--miniblock-eager-ms=10'])).eagerMiniBlockMs, 10)
   assert.equal(sequencerOptions(run(['--dev'], { MEGAETH_MINIBLOCK_EAGER_MS: '0' })).eagerMiniBlockMs, 0)
   assert.throws(() => run(['--dev', '--miniblock-eager-ms=-1']), /--miniblock-eager-ms/)
