@@ -234,7 +234,15 @@ describe('withdrawals end to end on a --dev node, with viem op-stack actions', (
 
     phase('ready to finalize')
     // 5. finalize: the target gets exactly the value, the user pays exactly its two transactions' gas; the CLI
-    // finalizes its withdrawal at the same time
+    // finalizes its withdrawal at the same time, once that one is ready too (the CLI may have proven it against a
+    // newer game, which the proposer resolves after the first; L1's clock moves past that one's clock and delays too)
+    await warpL1(Number(maxClock) + 14)
+    await until(
+      'the CLI’s withdrawal to be ready to finalize',
+      async () =>
+        (await l1.getWithdrawalStatus({ receipt: cliReceipt, targetChain: l2Chain })) === 'ready-to-finalize' ? true : undefined,
+      30_000,
+    )
     const finalizedViaCli = cli('finalize')
     const finalizeHash = await l1Wallet.finalizeWithdrawal({ targetChain: l2Chain, withdrawal })
     const finalizeReceipt = await l1.waitForTransactionReceipt({ hash: finalizeHash })
