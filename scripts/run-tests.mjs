@@ -1,5 +1,5 @@
 // Runs node:test over test files found under the given folders (Node 20's --test takes no globs).
-// Usage: node scripts/run-tests.mjs [folder or test file …]   (default: test/unit test/e2e)
+// Usage: node scripts/run-tests.mjs [folder or test file …]   (default: test/unit test/e2e test/resilience)
 import { readdirSync, statSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
@@ -16,7 +16,7 @@ function collect(dir) {
 }
 
 const folders = process.argv.slice(2)
-const files = (folders.length > 0 ? folders : ['test/unit', 'test/e2e']).flatMap(collect)
+const files = (folders.length > 0 ? folders : ['test/unit', 'test/e2e', 'test/resilience']).flatMap(collect)
 if (files.length === 0) {
   process.stderr.write('no test files found\n')
   process.exit(1)
