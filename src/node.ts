@@ -406,6 +406,7 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
       safeHead: () => derivation.driver.safe(),
       currentL1: () => derivation.driver.currentL1()?.number,
       outputAt: (block) => outputs.outputAt(block),
+      retainFrom: (block) => outputs.retainFrom(block),
     },
     common,
     config,

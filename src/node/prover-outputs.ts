@@ -4,9 +4,10 @@
  * in-memory state history after `--state.history` blocks and at every restart. Each derived block's output
  * (root, header RLP, passer root: what an output registry takes) is appended to `<datadir>/prover-outputs.jsonl`
  * as derivation applies it, and replayed at start. A rewind is a record too, so the file replays to the chain.
- * A torn last line (kill -9 mid-write) is skipped.
+ * A torn last line (kill -9 mid-write) is skipped. Outputs below the lowest block a game may still bisect over are
+ * forgotten (`retainFrom`), and the file is rewritten without them once most of its lines are dead.
  */
-import { appendFile, readFile } from 'node:fs/promises'
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises'
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { Hex } from 'viem'
@@ -18,8 +19,15 @@ import type { ChainView } from '../storage/chain-view.ts'
 
 type Line = { b: string; r: Hex; h: Hex; p: Hex } | { rewind: string }
 
+/** The file is rewritten when it holds more than this many lines besides the live outputs (and twice as many). */
+const COMPACT_SLACK = 1_000
+
 export class DerivedOutputs {
   private readonly outputs = new Map<bigint, DerivedOutput>()
+  /** Lines in the file (live or not): compaction is due when most are dead. */
+  private lines = 0
+  /** The file's writes, one at a time: an append must not land in a file a compaction is about to replace. */
+  private io: Promise<void> = Promise.resolve()
 
   private constructor(
     private readonly path: string,
@@ -41,6 +49,7 @@ export class DerivedOutputs {
     }
     for (const raw of text.split('\n')) {
       if (raw === '') continue
+      outputs.lines++
       let line: Line
       try {
         line = JSON.parse(raw) as Line
@@ -78,7 +87,7 @@ export class DerivedOutputs {
     const head = this.chain.head.header.number
     if (this.outputs.has(head)) return
     const output = await this.outputAt(head)
-    await this.append({ b: head.toString(), r: output.root, h: output.header, p: output.messagePasserStorageRoot })
+    await this.append(lineOf(output))
   }
 
   async rewound(to: bigint): Promise<void> {
@@ -86,17 +95,40 @@ export class DerivedOutputs {
     await this.append({ rewind: to.toString() })
   }
 
+  /** Forgets the outputs below `block` (no game can ask for them any more), compacting the file when most are dead. */
+  async retainFrom(block: bigint): Promise<void> {
+    for (const key of this.outputs.keys()) if (key < block) this.outputs.delete(key)
+    const live = this.outputs.size
+    if (this.lines <= 2 * live || this.lines - live <= COMPACT_SLACK) return
+    await this.serially(async () => {
+      const text = [...this.outputs.values()].map((o) => `${JSON.stringify(lineOf(o))}\n`).join('')
+      // A rename replaces the file whole: a kill -9 leaves the old file or the new one, never half of either.
+      await writeFile(`${this.path}.tmp`, text)
+      await rename(`${this.path}.tmp`, this.path)
+      this.lines = this.outputs.size
+    }, 'could not compact the derived outputs file; it keeps its old lines')
+  }
+
   private dropAbove(block: bigint): void {
     for (const key of this.outputs.keys()) if (key > block) this.outputs.delete(key)
   }
 
-  private async append(line: Line): Promise<void> {
-    try {
+  private append(line: Line): Promise<void> {
+    return this.serially(async () => {
       await appendFile(this.path, `${JSON.stringify(line)}\n`)
-    } catch (err) {
-      this.logger.warn({ err }, 'could not record a derived output; it is kept in memory only')
-    }
+      this.lines++
+    }, 'could not record a derived output; it is kept in memory only')
   }
+
+  /** Runs a file write after the ones before it; a failure is logged (the outputs stay in memory). */
+  private serially(write: () => Promise<void>, failure: string): Promise<void> {
+    this.io = this.io.then(write).catch((err: unknown) => this.logger.warn({ err }, failure))
+    return this.io
+  }
+}
+
+function lineOf(output: DerivedOutput): Line {
+  return { b: output.block.toString(), r: output.root, h: output.header, p: output.messagePasserStorageRoot }
 }
 
 /**

@@ -19,6 +19,7 @@ import { ensureOutputPublished, outputRegistryOf, outputRootRegistryAbi } from '
 import { DerivedTraceProvider, type PublishedOutput } from '../prover/derived-trace.ts'
 import type { ChainTraceRules } from '../prover/trace/block-trace.ts'
 import { NodeTraceProvider, type TraceBlockSource } from '../prover/trace/provider.ts'
+import { blocksAtTimestamp } from '../bridge/l1-blocks-at-time.ts'
 import { l1Transport } from '../bridge/l1-rpc-url.ts'
 import { ClockOnlyTraceProvider } from '../prover/clock-only-trace.ts'
 import type { DerivedChainSource, ExecutionTraceProvider, OutputPublisher } from '../prover/interface.ts'
@@ -79,7 +80,7 @@ export async function createProver(params: ProverParams): Promise<Prover> {
       trace = new DerivedTraceProvider({
         chain: params.chain,
         publishedAt: publishedAtReader(l1.client, registry),
-        publishedOutput: (root) => publishedOutputOf(l1.client, registry, root),
+        publishedOutput: publishedOutputReader(l1.client, registry),
         blockTrace,
       })
       traces.set(registry, trace)
@@ -131,22 +132,45 @@ function publishedAtReader(client: PublicClient, registry: Address): (root: Hex)
   }
 }
 
-/** The preimage of a published output, from the registry's first `OutputPublished` event for its root. */
-async function publishedOutputOf(client: PublicClient, registry: Address, root: Hex): Promise<PublishedOutput | undefined> {
-  const [publishedAt, logs] = await Promise.all([
-    client.readContract({ address: registry, abi: outputRootRegistryAbi, functionName: 'publishedAt', args: [root] }),
-    client.getContractEvents({
+/**
+ * The preimage of a published output, from the registry's first `OutputPublished` event for its root. The event is
+ * looked for only in the L1 blocks stamped with the root's `publishedAt` (`blocksAtTimestamp`), not from genesis;
+ * a found preimage never changes, so it is remembered.
+ */
+function publishedOutputReader(client: PublicClient, registry: Address): (root: Hex) => Promise<PublishedOutput | undefined> {
+  const known = new Map<Hex, PublishedOutput>()
+  return async (root) => {
+    const key = root.toLowerCase() as Hex
+    const cached = known.get(key)
+    if (cached !== undefined) return cached
+    const publishedAt = await client.readContract({
+      address: registry,
+      abi: outputRootRegistryAbi,
+      functionName: 'publishedAt',
+      args: [root],
+    })
+    if (publishedAt === 0n) return undefined
+    const head = await client.getBlockNumber({ cacheTime: 0 })
+    const blocks = await blocksAtTimestamp(
+      async (blockNumber) => (await client.getBlock({ blockNumber })).timestamp,
+      head,
+      publishedAt,
+    )
+    if (blocks === undefined) return undefined
+    const logs = await client.getContractEvents({
       address: registry,
       abi: outputRootRegistryAbi,
       eventName: 'OutputPublished',
       args: { outputRoot: root },
-      fromBlock: 'earliest',
-      toBlock: 'latest',
-    }),
-  ])
-  const first = logs[0]
-  if (publishedAt === 0n || first === undefined) return undefined
-  return { publishedAt, header: first.args.header!, messagePasserStorageRoot: first.args.messagePasserStorageRoot! }
+      fromBlock: blocks.from,
+      toBlock: blocks.to,
+    })
+    const first = logs[0]
+    if (first === undefined) return undefined
+    const output = { publishedAt, header: first.args.header!, messagePasserStorageRoot: first.args.messagePasserStorageRoot! }
+    known.set(key, output)
+    return output
+  }
 }
 
 async function loadProverKey(path: string): Promise<Hex> {

@@ -23,6 +23,11 @@ export interface DerivedChainSource {
   currentL1(): bigint | undefined
   /** The output of a derived block at or below the safe head (its state must still be in the state history). */
   outputAt(block: bigint): Promise<DerivedOutput>
+  /**
+   * No game will ask for an output below `block` again (games bisect from their starting block, and a new game
+   * starts at the anchor, which only moves forward): the source may forget those outputs.
+   */
+  retainFrom(block: bigint): Promise<void>
 }
 
 /** Which block's trace a claim below the split depth belongs to (the game's `startingAndDisputedOutputs`). */

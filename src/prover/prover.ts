@@ -25,6 +25,7 @@ import {
   type WalletClient,
 } from 'viem'
 import type { Logger } from 'pino'
+import { anchorStateRegistryAbi } from '../bridge/generated/AnchorStateRegistry.ts'
 import { disputeGameFactoryAbi } from '../bridge/generated/DisputeGameFactory.ts'
 import { faultDisputeGameAbi } from '../bridge/generated/FaultDisputeGame.ts'
 import { optimismPortal2Abi } from '../bridge/generated/OptimismPortal2.ts'
@@ -81,6 +82,7 @@ export class Prover {
   private readonly l1Numbers = new Map<Hex, bigint>()
   private nextIndex: bigint | undefined
   private factory: Address | undefined
+  private anchorRegistry: Address | undefined
   private gameType: number | undefined
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
@@ -127,21 +129,32 @@ export class Prover {
     }
     let atStake = 0n
     let waiting = 0
+    let unread = 0
+    // The lowest block a game may still bisect over: the anchor (new games start there) or an open game's start.
+    let [, retainFrom] = await l1.readContract({
+      address: this.anchorRegistry!,
+      abi: anchorStateRegistryAbi,
+      functionName: 'getAnchorRoot',
+    })
     for (const tracked of this.games.values()) {
       if (this.stopped) return
       try {
         const game = await readGame(l1, tracked.address)
         if (game.status === GameStatus.IN_PROGRESS) {
+          if (game.startingBlock < retainFrom) retainFrom = game.startingBlock
           await this.play(tracked, game, now)
           atStake += game.claims.filter((c) => c.claimant === this.me && !c.resolved).reduce((sum, c) => sum + c.bond, 0n)
           if (tracked.waiting !== undefined) waiting++
         } else await this.settle(tracked, game, now)
       } catch (err) {
+        unread++
         this.logger.warn({ error: briefly(err), game: tracked.address }, 'could not play a dispute game this round; trying again')
       }
     }
     this.modules.metrics.bondsAtStake.set(Number(atStake))
     this.modules.metrics.gamesWaiting.set(waiting)
+    // A game this round could not read may start below the anchor: nothing is forgotten until every game is read.
+    if (unread === 0) await this.modules.chain.retainFrom(retainFrom)
   }
 
   private schedule(delayMs: number): void {
@@ -161,6 +174,7 @@ export class Prover {
         severity: 'critical',
       })
     this.gameType = await l1.readContract({ address: portal, abi: optimismPortal2Abi, functionName: 'respectedGameType' })
+    this.anchorRegistry = await l1.readContract({ address: portal, abi: optimismPortal2Abi, functionName: 'anchorStateRegistry' })
     this.factory = factory
   }
 

@@ -4,8 +4,7 @@
  * claims that output, so the step verifier can open the disputed block. A claim whose output was not published by
  * the time it was made is judged UNOPENED (invalid).
  *
- * The contract is `OutputRootRegistry` (written with the step verifier); until its generated binding exists the ABI
- * below is the agreed interface (trace-spec v1), parsed with viem.
+ * The contract is `OutputRootRegistry` (contracts/L1, deployed with the step verifier).
  */
 import {
   type Account,
@@ -19,12 +18,9 @@ import {
   type WalletClient,
 } from 'viem'
 import { NodeError } from '../../primitives/errors.ts'
+import { outputRootRegistryAbi } from '../generated/OutputRootRegistry.ts'
 
-export const outputRootRegistryAbi = parseAbi([
-  'event OutputPublished(bytes32 indexed outputRoot, bytes header, bytes32 messagePasserStorageRoot)',
-  'function publish(bytes headerRlp, bytes32 messagePasserStorageRoot) returns (bytes32 outputRoot)',
-  'function publishedAt(bytes32 outputRoot) view returns (uint64)',
-])
+export { outputRootRegistryAbi }
 
 /** A step verifier that knows its registry (`UnprovableVM` does not: it has no step, so nothing to publish for). */
 const vmRegistryAbi = parseAbi(['function outputRegistry() view returns (address)'])
