@@ -43,7 +43,9 @@ export interface ProverStack {
 export async function startProverStack(dir: string): Promise<ProverStack> {
   const l1 = await startRollupL1(dir, {}, PROVER_DISPUTE)
   const transport = http(l1.anvil.rpcUrl, { retryCount: 0 })
-  const client = createPublicClient({ transport })
+  // Receipts are polled every 200 ms, not viem's 4 s: L1 mines a block a second, and every move of the games (the
+  // adversaries' too, through this client) waits for its receipt.
+  const client = createPublicClient({ transport, pollingInterval: 200 })
   const test = createTestClient({ mode: 'anvil', transport })
   const factory = await client.readContract({
     address: l1.rollup.depositContractAddress,
