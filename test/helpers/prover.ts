@@ -56,7 +56,14 @@ export async function startProverStack(dir: string): Promise<ProverStack> {
   // OP's rule retires games created in the registry's deployment second: one second on.
   await test.increaseTime({ seconds: 1 })
   await test.mine({ blocks: 1 })
-  const sequencer = await startNode({ datadir: join(dir, 'sequencer'), args: [...l1.l1Args(0), ...l1.batcherArgs()] })
+  // A set-up that fails leaves no anvil behind: the suite's `after` has no stack to stop, and a live child would keep
+  // the test file's process (and the run) from ending.
+  const sequencer = await startNode({ datadir: join(dir, 'sequencer'), args: [...l1.l1Args(0), ...l1.batcherArgs()] }).catch(
+    async (error: unknown) => {
+      await l1.anvil.stop()
+      throw error
+    },
+  )
   return {
     l1,
     client,

@@ -45,20 +45,27 @@ export async function startRollupL1(
   const genesis = devGenesis()
   const config = chainConfigFromGenesis(genesis, 'megaeth-dev')
   const common = createChainCommon(config)
-  const { rollup: deployed } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
-    rpcUrl: anvil.rpcUrl,
-    l2ChainId: config.chainId,
-    l2GasLimit: config.blockGasLimit,
-    l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
-    ...(dispute === undefined
-      ? {}
-      : {
-          l2GenesisOutputRoot: (l2Time: bigint) => genesisOutputRoot(anchoredDevGenesis(genesis, l2Time), config, common),
-          dispute,
-        }),
-  })
-  // From here on a block every second, transactions or not (what the suites' L1 clocks and windows assume).
-  await rpc(anvil.rpcUrl, 'evm_setIntervalMining', [1])
+  let deployed: RollupConfig
+  try {
+    ;({ rollup: deployed } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
+      rpcUrl: anvil.rpcUrl,
+      l2ChainId: config.chainId,
+      l2GasLimit: config.blockGasLimit,
+      l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
+      ...(dispute === undefined
+        ? {}
+        : {
+            l2GenesisOutputRoot: (l2Time: bigint) => genesisOutputRoot(anchoredDevGenesis(genesis, l2Time), config, common),
+            dispute,
+          }),
+    }))
+    // From here on a block every second, transactions or not (what the suites' L1 clocks and windows assume).
+    await rpc(anvil.rpcUrl, 'evm_setIntervalMining', [1])
+  } catch (error) {
+    // A failed set-up leaves no anvil behind (the suite's `after` has no handle on it; it would keep the run alive).
+    await anvil.stop()
+    throw error
+  }
   const { seqWindowSize } = overrides
   const rollup: RollupConfig = { ...deployed, ...(seqWindowSize === undefined ? {} : { seqWindowSize }) }
   const rollupPath = join(dir, 'rollup.json')
