@@ -1,8 +1,13 @@
 // Runs node:test over test files found under the given folders (Node 20's --test takes no globs).
 // Usage: node scripts/run-tests.mjs [folder or test file …]   (default: test/unit test/e2e test/resilience)
-import { readdirSync, statSync } from 'node:fs'
+//
+// Files under a `unit` folder run two at a time (pure in-process tests: the machine's two cores both work), except
+// those that say `// run-tests: alone` on a line of their own (they assert on wall-clock time or timer cadence, which
+// a neighbour's load would skew); those and every other file (e2e suites start real nodes and anvil) run one at a
+// time, after the concurrent ones. MEGAETH_TEST_CONCURRENCY=1 runs everything one at a time.
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
+import { join, sep } from 'node:path'
 
 function collect(dir) {
   if (!statSync(dir).isDirectory()) return [dir]
@@ -15,6 +20,14 @@ function collect(dir) {
     })
 }
 
+const ALONE = /^\/\/ run-tests: alone\b/m
+const concurrency = Number(process.env.MEGAETH_TEST_CONCURRENCY ?? 2)
+
+/** Whether a file may share the machine with another test file. */
+function concurrent(file) {
+  return join(file).split(sep).includes('unit') && !ALONE.test(readFileSync(file, 'utf8'))
+}
+
 const folders = process.argv.slice(2)
 const files = (folders.length > 0 ? folders : ['test/unit', 'test/e2e', 'test/resilience']).flatMap(collect)
 if (files.length === 0) {
@@ -23,12 +36,20 @@ if (files.length === 0) {
 }
 // Polyfills first (libp2p needs Promise.withResolvers on Node 20), by URL so the cwd does not matter.
 const polyfills = new URL('./polyfills.mjs', import.meta.url).href
-// One file at a time: e2e suites start real nodes and anvil, and the machine has two cores.
-const result = spawnSync(
-  process.execPath,
-  ['--import', polyfills, '--import', 'tsx', '--test', '--test-concurrency=1', ...files],
-  {
-    stdio: 'inherit',
-  },
-)
-process.exit(result.status ?? 1)
+const shared = concurrency > 1 ? files.filter(concurrent) : []
+const alone = files.filter((file) => !shared.includes(file))
+let status = 0
+for (const [batch, n] of [
+  [shared, concurrency],
+  [alone, 1],
+]) {
+  if (batch.length === 0) continue
+  const result = spawnSync(
+    process.execPath,
+    ['--import', polyfills, '--import', 'tsx', '--test', `--test-concurrency=${n}`, ...batch],
+    { stdio: 'inherit' },
+  )
+  // Both batches run even if the first fails: a CI run reports every failure at once.
+  if ((result.status ?? 1) !== 0) status = result.status ?? 1
+}
+process.exit(status)

@@ -6,11 +6,11 @@
  * CHALLENGER_WINS, every bond of the game (the stranger's included) is the prover's credit, and `claimCredit` pays
  * exactly that. A game for a block the prover has not derived is not touched (it logs that it waits).
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { keccak256, stringToHex, type Address } from 'viem'
 import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame.ts'
-import { makeTempDir, removeTempDir, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { waitFor } from '../helpers/node-process.ts'
 import {
   accountOf,
   claimsOf,
@@ -21,36 +21,22 @@ import {
   metricValue,
   outputAt,
   PROVER_DISPUTE,
+  proverSuite,
+  sameAddress,
   startProver,
-  startProverStack,
   waitSafe,
-  type ProverStack,
 } from '../helpers/prover.ts'
 
-let dir: string
-let stack: ProverStack | undefined
-const nodes: NodeHandle[] = []
+const suite = proverSuite('megaeth-prover-challenge-')
 const proverAccount = accountOf(2)
 const stranger = accountOf(3)
 
-before(async () => {
-  dir = await makeTempDir('megaeth-prover-challenge-')
-  stack = await startProverStack(dir)
-  nodes.push(stack.sequencer)
-})
-
-after(async () => {
-  for (const node of nodes) await node.stop()
-  await stack?.l1.anvil.stop()
-  if (dir !== undefined) await removeTempDir(dir)
-})
-
 test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_WINS and is paid every bond', async () => {
-  const s = stack!
+  const s = suite.stack
+  const dir = suite.dir
   const t0 = Date.now()
   const phase = (what: string) => process.stderr.write(`# ${what} at ${Date.now() - t0} ms\n`)
-  const prover = await startProver(s, dir, 'prover', 2)
-  nodes.push(prover)
+  const prover = suite.own(await startProver(s, dir, 'prover', 2))
   const block = await waitSafe(s.sequencer.rpcUrl, 3n)
   const honest = await outputAt(s.sequencer.rpcUrl, block)
   phase(`block ${block} safe`)
@@ -59,7 +45,7 @@ test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_
   // A game for a block the prover has not derived yet (the sequencer has not even made it): no move, a log line.
   const ahead = await createGame(s, stranger, keccak256(stringToHex('ahead')), 255n)
 
-  const mine = (a: Address) => a.toLowerCase() === proverAccount.address.toLowerCase()
+  const mine = (a: Address) => sameAddress(a, proverAccount.address)
   const attack = await waitFor(
     'the prover’s attack on the root',
     async () => (await claimsOf(s.client, game)).find((c) => c.parentIndex === 0n && mine(c.claimant)),
@@ -95,8 +81,7 @@ test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_
 
   phase('killed, stranger answered')
   // Restarted on the same datadir, it finds the game on L1 and answers the new claim.
-  const restarted = await startProver(s, dir, 'prover', 2)
-  nodes.push(restarted)
+  const restarted = suite.own(await startProver(s, dir, 'prover', 2))
   const answer = await waitFor(
     'the restarted prover’s answer',
     async () => (await claimsOf(s.client, game)).find((c) => c.parentIndex === 2n && mine(c.claimant)),

@@ -6,11 +6,11 @@
  * out (the dev VM cannot step) and the game resolves DEFENDER_WINS: the proposer's bond returns, the adversary's bonds
  * are the provers' credits, paid exactly.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Address } from 'viem'
-import { makeTempDir, removeTempDir, waitFor, type NodeHandle } from '../helpers/node-process.ts'
-import { startAdversary, type Adversary } from '../helpers/dispute-adversary.ts'
+import { waitFor } from '../helpers/node-process.ts'
+import { startAdversary } from '../helpers/dispute-adversary.ts'
 import {
   accountOf,
   claimsOf,
@@ -20,42 +20,27 @@ import {
   gameStatus,
   outputAt,
   PROVER_DISPUTE,
+  proverSuite,
+  sameAddress as same,
   startProver,
-  startProverStack,
   waitSafe,
-  type ProverStack,
 } from '../helpers/prover.ts'
 
-let dir: string
-let stack: ProverStack | undefined
-let adversary: Adversary | undefined
-const nodes: NodeHandle[] = []
+const suite = proverSuite('megaeth-prover-defend-')
 const provers = [accountOf(2), accountOf(7)]
 const attacker = accountOf(3)
 const proposer = accountOf(8)
 
-before(async () => {
-  dir = await makeTempDir('megaeth-prover-defend-')
-  stack = await startProverStack(dir)
-  nodes.push(stack.sequencer)
-})
-
-after(async () => {
-  await adversary?.stop()
-  for (const node of nodes) await node.stop()
-  await stack?.l1.anvil.stop()
-  if (dir !== undefined) await removeTempDir(dir)
-})
-
-const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase()
 const isProver = (a: Address) => provers.some((p) => same(p.address, a))
 
 test('two provers defend an honest root against an adversary down to max depth: DEFENDER_WINS, no prover counters the other', async () => {
-  const s = stack!
-  nodes.push(await startProver(s, dir, 'prover-a', 2), await startProver(s, dir, 'prover-b', 7))
+  const s = suite.stack
+  const dir = suite.dir
+  suite.own(await startProver(s, dir, 'prover-a', 2))
+  suite.own(await startProver(s, dir, 'prover-b', 7))
   const block = await waitSafe(s.sequencer.rpcUrl, 3n)
   const { game, bond: rootBond } = await createGame(s, proposer, await outputAt(s.sequencer.rpcUrl, block), block)
-  adversary = startAdversary({ client: s.client, wallet: s.wallet, account: attacker, game, seed: 17 })
+  const adversary = suite.own(startAdversary({ client: s.client, wallet: s.wallet, account: attacker, game, seed: 17 }))
 
   const maxDepth = Number(PROVER_DISPUTE.maxGameDepth)
   const depth = (p: bigint) => p.toString(2).length - 1

@@ -7,53 +7,35 @@
  * `TxStepVerifier` against the stranger's max-depth claim, and resolves the game: CHALLENGER_WINS. Asserted: the
  * stranger's leaf is countered by the prover, at the leaf whose step executes the transfer.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
-import { type Address, createWalletClient, type Hex, http, keccak256, parseEther, stringToHex } from 'viem'
+import { createWalletClient, type Hex, http, keccak256, parseEther, stringToHex } from 'viem'
 import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame.ts'
 import { ensureOutputPublished, outputRegistryOf } from '../../src/bridge/dispute/output-registry.ts'
 import { executionIndex } from '../../src/prover/game-state.ts'
 import { readGame } from '../../src/prover/game-reader.ts'
 import { NodeTraceProvider } from '../../src/prover/trace/provider.ts'
-import { makeTempDir, removeTempDir, rpc, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { rpc, waitFor } from '../helpers/node-process.ts'
 import {
   accountOf,
   claimsOf,
   createGame,
   gameStatus,
   PROVER_DISPUTE,
+  proverSuite,
+  sameAddress as same,
   startProver,
-  startProverStack,
   waitSafe,
-  type ProverStack,
 } from '../helpers/prover.ts'
-import { rpcOutput, startStepAdversary, withStateRoot, type StepAdversary } from '../helpers/step-adversary.ts'
+import { rpcOutput, startStepAdversary, withStateRoot } from '../helpers/step-adversary.ts'
 import { traceCommon, traceRules } from '../helpers/trace-chain.ts'
 import { hexBytes, witnessFromJson, type WitnessJson } from '../helpers/witness.ts'
 
-let dir: string
-let stack: ProverStack | undefined
-let adversary: StepAdversary | undefined
-const nodes: NodeHandle[] = []
+const suite = proverSuite('megaeth-prover-step-')
 const proverAccount = accountOf(2)
 const stranger = accountOf(3)
 const user = accountOf(5)
-
-before(async () => {
-  dir = await makeTempDir('megaeth-prover-step-')
-  stack = await startProverStack(dir)
-  nodes.push(stack.sequencer)
-})
-
-after(async () => {
-  await adversary?.stop()
-  for (const node of nodes) await node.stop()
-  await stack?.l1.anvil.stop()
-  if (dir !== undefined) await removeTempDir(dir)
-})
-
-const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase()
 
 /** Block n's transactions as the sequencer serves them (typed ones as bytes, legacy ones re-encoded). */
 async function blockTransactions(url: string, n: bigint): Promise<Uint8Array[]> {
@@ -63,11 +45,10 @@ async function blockTransactions(url: string, n: bigint): Promise<Uint8Array[]> 
 }
 
 test('a prover steps against a wrong transfer execution with TxStepVerifier and wins CHALLENGER_WINS', async () => {
-  const s = stack!
+  const s = suite.stack
   const t0 = Date.now()
   const phase = (what: string) => process.stderr.write(`# ${what} at ${Date.now() - t0} ms\n`)
-  const prover = await startProver(s, dir, 'prover', 2)
-  nodes.push(prover)
+  const prover = suite.own(await startProver(s, suite.dir, 'prover', 2))
   const url = s.sequencer.rpcUrl
 
   // The disputed transaction: a user's ETH transfer.
@@ -127,17 +108,19 @@ test('a prover steps against a wrong transfer execution with TxStepVerifier and 
         witnessFromJson(await rpc<WitnessJson>(prover.rpcUrl, 'debug_executionWitness', [`0x${n.toString(16)}`])),
     },
   })
-  adversary = startStepAdversary({
-    client: s.client,
-    wallet: strangerWallet,
-    game,
-    registry,
-    sequencerUrl: url,
-    block,
-    wrong,
-    tx: txIndex,
-    blockTrace: () => blockTrace,
-  })
+  const adversary = suite.own(
+    startStepAdversary({
+      client: s.client,
+      wallet: strangerWallet,
+      game,
+      registry,
+      sequencerUrl: url,
+      block,
+      wrong,
+      tx: txIndex,
+      blockTrace: () => blockTrace,
+    }),
+  )
 
   const maxDepth = Number(PROVER_DISPUTE.maxGameDepth)
   const depth = (p: bigint) => p.toString(2).length - 1

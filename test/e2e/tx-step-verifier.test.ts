@@ -18,33 +18,24 @@ import { StepKind, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
 import { ABSOLUTE_PRESTATE_DATA, UNOPENED_STATE, encodeTraceState, traceClaim } from '../../src/prover/trace/trace-state.ts'
 import type { OutputPreimage } from '../../src/prover/trace/interface.ts'
 import {
+  ETH,
   PARENT_NUMBER,
+  TRACE_BLOCK,
+  TRACE_DEPOSITOR,
   buildTraceChain,
-  devAccounts,
+  freshAddress,
+  mixedBody,
   traceCommon,
   traceConfig,
   traceRules,
-  transfer,
   userDeposit,
   type TraceChain,
 } from '../helpers/trace-chain.ts'
 import { startVerifierStack, type VerifierStack } from '../helpers/step-verifier.ts'
 
-const ETH = 10n ** 18n
-const BLOCK = PARENT_NUMBER + 1n
-const fresh = (n: number): Hex => `0x${'e'.repeat(36)}${n.toString(16).padStart(4, '0')}` as Hex
-const depositor = '0x00000000000000000000000000000000000d3905' as Hex
-
-async function body(): Promise<L2Transaction[]> {
-  return [
-    userDeposit({ from: depositor, to: fresh(1), mint: 2n * ETH, value: ETH }, 1),
-    userDeposit({ from: fresh(2), to: devAccounts[0]!.address, mint: 1n, value: ETH }, 2),
-    await transfer(0, fresh(3), ETH, 0),
-    await transfer(1, devAccounts[2]!.address, 5n, 0, 'legacy'),
-    await transfer(2, fresh(4), 7n, 0, 'eip2930'),
-    await transfer(0, devAccounts[1]!.address, 1n, 1, 'eip1559', 0n),
-  ]
-}
+const BLOCK = TRACE_BLOCK
+const fresh = (n: number): Hex => freshAddress('e', n)
+const depositor = TRACE_DEPOSITOR
 
 /** The pre-state data and proof of the step producing leaf `i`. */
 function stepAt(trace: BlockTrace, i: number): { stateData: Hex; proof: Hex } {
@@ -61,7 +52,7 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
 
   before(async () => {
     stack = await startVerifierStack(traceRules, traceConfig.chainId)
-    txs = await body()
+    txs = await mixedBody(fresh)
     chain = await buildTraceChain(txs)
   })
   after(async () => {

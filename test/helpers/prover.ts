@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import {
   type Address,
   createPublicClient,
@@ -19,7 +20,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { disputeGameFactoryAbi } from '../../src/bridge/generated/DisputeGameFactory.ts'
 import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame.ts'
 import { optimismPortal2Abi } from '../../src/bridge/generated/OptimismPortal2.ts'
-import { DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHandle } from './node-process.ts'
+import { DEV_KEYS, freePort, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from './node-process.ts'
 import { startRollupL1, type RollupL1 } from './rollup-l1.ts'
 
 export const PROVER_DISPUTE = {
@@ -43,7 +44,9 @@ export interface ProverStack {
 export async function startProverStack(dir: string): Promise<ProverStack> {
   const l1 = await startRollupL1(dir, {}, PROVER_DISPUTE)
   const transport = http(l1.anvil.rpcUrl, { retryCount: 0 })
-  const client = createPublicClient({ transport })
+  // Receipts are polled every 200 ms, not viem's 4 s: L1 mines a block a second, and every move of the games (the
+  // adversaries' too, through this client) waits for its receipt.
+  const client = createPublicClient({ transport, pollingInterval: 200 })
   const test = createTestClient({ mode: 'anvil', transport })
   const factory = await client.readContract({
     address: l1.rollup.depositContractAddress,
@@ -53,7 +56,14 @@ export async function startProverStack(dir: string): Promise<ProverStack> {
   // OP's rule retires games created in the registry's deployment second: one second on.
   await test.increaseTime({ seconds: 1 })
   await test.mine({ blocks: 1 })
-  const sequencer = await startNode({ datadir: join(dir, 'sequencer'), args: [...l1.l1Args(0), ...l1.batcherArgs()] })
+  // A set-up that fails leaves no anvil behind: the suite's `after` has no stack to stop, and a live child would keep
+  // the test file's process (and the run) from ending.
+  const sequencer = await startNode({ datadir: join(dir, 'sequencer'), args: [...l1.l1Args(0), ...l1.batcherArgs()] }).catch(
+    async (error: unknown) => {
+      await l1.anvil.stop()
+      throw error
+    },
+  )
   return {
     l1,
     client,
@@ -66,6 +76,52 @@ export async function startProverStack(dir: string): Promise<ProverStack> {
     },
   }
 }
+
+/** A prover suite's stack and temp dir, started before its tests (`before`) and torn down after them (`after`). */
+export interface ProverSuite {
+  /** The stack (valid inside tests, once `before` has run). */
+  readonly stack: ProverStack
+  readonly dir: string
+  /** Stops `thing` after the tests: what is owned last stops first, then the sequencer, L1 and the dir go. */
+  own<T extends { stop(): Promise<unknown> }>(thing: T): T
+}
+
+/**
+ * Registers the `before`/`after` pair every prover suite has: a fresh temp dir named `prefix…`, a stack in it, and
+ * the teardown of what the suite `own`s (provers, adversaries), the sequencer, anvil and the dir, in that order.
+ */
+export function proverSuite(prefix: string): ProverSuite {
+  let dir: string | undefined
+  let stack: ProverStack | undefined
+  const owned: Array<{ stop(): Promise<unknown> }> = []
+  before(async () => {
+    dir = await makeTempDir(prefix)
+    stack = await startProverStack(dir)
+    owned.push(stack.sequencer)
+  })
+  after(async () => {
+    for (const thing of owned.reverse()) await thing.stop()
+    await stack?.l1.anvil.stop()
+    if (dir !== undefined) await removeTempDir(dir)
+  })
+  return {
+    get stack() {
+      if (stack === undefined) throw new Error('the prover stack is not started (outside a test?)')
+      return stack
+    },
+    get dir() {
+      if (dir === undefined) throw new Error('the prover suite has no dir yet (outside a test?)')
+      return dir
+    },
+    own(thing) {
+      owned.push(thing)
+      return thing
+    },
+  }
+}
+
+/** Whether two addresses are the same, whatever the case of their hex (viem checksums, L1 reads do not). */
+export const sameAddress = (a: Address, b: Address): boolean => a.toLowerCase() === b.toLowerCase()
 
 /** A `--role=prover` process on the stack's L1 with dev key `keyIndex`; `metricsUrl` is its Prometheus endpoint. */
 export async function startProver(

@@ -2,6 +2,10 @@
  * An L1 a test owns (anvil, 1 s blocks, chain id 900) with the dev rollup deployed on it, as the dev L1
  * deploys it: for suites that must keep L1 running while the sequencer is down or L1 misbehaves. Nodes
  * join it with `l1Args` (the rollup.json and the batcher key are written into the test's directory).
+ *
+ * Like the dev L1, anvil mines on demand while the contracts deploy and only then a block a second: the
+ * deployment is a dozen transactions sent one after the other, and with 1 s blocks (and viem's receipt polling)
+ * it took about 40 s of every suite's set-up. No suite depends on how the deployment blocks were mined.
  */
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
@@ -37,22 +41,31 @@ export async function startRollupL1(
   overrides: { seqWindowSize?: bigint } = {},
   dispute?: Partial<Omit<DisputeDeployParams, 'anchor'>>,
 ): Promise<RollupL1> {
-  const anvil = await startAnvil(['--chain-id', '900', '--block-time', '1'])
+  const anvil = await startAnvil(['--chain-id', '900'])
   const genesis = devGenesis()
   const config = chainConfigFromGenesis(genesis, 'megaeth-dev')
   const common = createChainCommon(config)
-  const { rollup: deployed } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
-    rpcUrl: anvil.rpcUrl,
-    l2ChainId: config.chainId,
-    l2GasLimit: config.blockGasLimit,
-    l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
-    ...(dispute === undefined
-      ? {}
-      : {
-          l2GenesisOutputRoot: (l2Time: bigint) => genesisOutputRoot(anchoredDevGenesis(genesis, l2Time), config, common),
-          dispute,
-        }),
-  })
+  let deployed: RollupConfig
+  try {
+    ;({ rollup: deployed } = await deployDevRollup(createPublicClient({ transport: http(anvil.rpcUrl) }), {
+      rpcUrl: anvil.rpcUrl,
+      l2ChainId: config.chainId,
+      l2GasLimit: config.blockGasLimit,
+      l2GenesisHash: (l2Time) => genesisHash(anchoredDevGenesis(genesis, l2Time), config, common),
+      ...(dispute === undefined
+        ? {}
+        : {
+            l2GenesisOutputRoot: (l2Time: bigint) => genesisOutputRoot(anchoredDevGenesis(genesis, l2Time), config, common),
+            dispute,
+          }),
+    }))
+    // From here on a block every second, transactions or not (what the suites' L1 clocks and windows assume).
+    await rpc(anvil.rpcUrl, 'evm_setIntervalMining', [1])
+  } catch (error) {
+    // A failed set-up leaves no anvil behind (the suite's `after` has no handle on it; it would keep the run alive).
+    await anvil.stop()
+    throw error
+  }
   const { seqWindowSize } = overrides
   const rollup: RollupConfig = { ...deployed, ...(seqWindowSize === undefined ? {} : { seqWindowSize }) }
   const rollupPath = join(dir, 'rollup.json')
@@ -84,7 +97,8 @@ export async function depositOnL1(l1: RollupL1, keyIndex: number, recipient: Add
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [l1.anvil.rpcUrl] } },
   })
-  const client = createPublicClient({ chain, transport: http(l1.anvil.rpcUrl) })
+  // Polled every 200 ms, not viem's 4 s: L1 mines a block a second.
+  const client = createPublicClient({ chain, transport: http(l1.anvil.rpcUrl), pollingInterval: 200 })
   const account = privateKeyToAccount(DEV_KEYS[keyIndex]!)
   const wallet = createWalletClient({ account, chain, transport: http(l1.anvil.rpcUrl) }).extend(walletActionsL1())
   const hash = await wallet.depositTransaction({

@@ -184,3 +184,28 @@ export async function transfer(
           })
   return decodeL2Transaction(hexToBytes(signed), fastTxOptions(traceCommon))
 }
+
+export const ETH = 10n ** 18n
+/** The disputed block: the child of the parent block. */
+export const TRACE_BLOCK = PARENT_NUMBER + 1n
+/** An address no account of the dev genesis has: `0x` + 36 × `fill` + four hex digits of `n`. */
+export const freshAddress = (fill: string, n: number): Hex => `0x${fill.repeat(36)}${n.toString(16).padStart(4, '0')}` as Hex
+/** A user deposit's sender with no account in the parent state. */
+export const TRACE_DEPOSITOR = '0x00000000000000000000000000000000000d3905' as Hex
+
+/**
+ * The block body both trace suites dispute: every kind of step the trace has, to fresh addresses (`fresh(n)`) and
+ * existing ones.
+ */
+export async function mixedBody(fresh: (n: number) => Hex): Promise<L2Transaction[]> {
+  return [
+    // A user deposit: mint 2 ETH, 1 ETH on to a fresh EOA.
+    userDeposit({ from: TRACE_DEPOSITOR, to: fresh(1), mint: 2n * ETH, value: ETH }, 1),
+    // A failed deposit: value above the balance after the mint (only the nonce moves, all gas used).
+    userDeposit({ from: fresh(2), to: devAccounts[0]!.address, mint: 1n, value: ETH }, 2),
+    await transfer(0, fresh(3), ETH, 0),
+    await transfer(1, devAccounts[2]!.address, 5n, 0, 'legacy'),
+    await transfer(2, fresh(4), 7n, 0, 'eip2930'),
+    await transfer(0, devAccounts[1]!.address, 1n, 1, 'eip1559', 0n),
+  ]
+}

@@ -1,3 +1,4 @@
+// run-tests: alone — races a stop against a 50 ms timer
 /**
  * The admin server and methods in-process, over a real HTTP socket, against plain controls recording
  * what was done: authentication comes before everything (a refused request reaches no method and

@@ -1,3 +1,4 @@
+// run-tests: alone — asserts what the producer picks under a backlog, which depends on timer cadence
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'

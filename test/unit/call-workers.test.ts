@@ -1,3 +1,4 @@
+// run-tests: alone — asserts how long calls take against their time limits
 /**
  * The call worker pool with real worker threads over a real `StateHistory`: a call reads one
  * consistent (pinned) state while mini-blocks commit, stops at its time limit with geth's error,

@@ -1,3 +1,4 @@
+// run-tests: alone — asserts a bound on how long channel building takes
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { brotliCompressSync, constants, deflateSync } from 'node:zlib'

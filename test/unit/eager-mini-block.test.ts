@@ -1,3 +1,4 @@
+// run-tests: alone — asserts the spacing of mini-blocks against the producer's timers
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'

@@ -33,34 +33,18 @@ import {
   traceClaim,
 } from '../../src/prover/trace/trace-state.ts'
 import {
-  PARENT_NUMBER,
+  TRACE_BLOCK,
   buildTraceChain,
-  devAccounts,
+  freshAddress,
+  mixedBody,
   parentWorld,
   traceCommon,
   traceRules,
-  transfer,
-  userDeposit,
   type TraceChain,
 } from '../helpers/trace-chain.ts'
 
-const ETH = 10n ** 18n
-const BLOCK = PARENT_NUMBER + 1n
-const fresh = (n: number): Hex => `0x${'f'.repeat(36)}${n.toString(16).padStart(4, '0')}` as Hex
-const depositor = '0x00000000000000000000000000000000000d3905' as Hex
-
-async function body(): Promise<L2Transaction[]> {
-  return [
-    // A user deposit: mint 2 ETH, 1 ETH on to a fresh EOA.
-    userDeposit({ from: depositor, to: fresh(1), mint: 2n * ETH, value: ETH }, 1),
-    // A failed deposit: value above the balance after the mint (only the nonce moves, all gas used).
-    userDeposit({ from: fresh(2), to: devAccounts[0]!.address, mint: 1n, value: ETH }, 2),
-    await transfer(0, fresh(3), ETH, 0),
-    await transfer(1, devAccounts[2]!.address, 5n, 0, 'legacy'),
-    await transfer(2, fresh(4), 7n, 0, 'eip2930'),
-    await transfer(0, devAccounts[1]!.address, 1n, 1, 'eip1559', 0n),
-  ]
-}
+const BLOCK = TRACE_BLOCK
+const fresh = (n: number): Hex => freshAddress('f', n)
 
 /** State root, gas and receipts root after the first `n` transactions, by the node's block executor on a full trie. */
 async function prefix(chain: TraceChain, txs: L2Transaction[], n: number) {
@@ -79,7 +63,7 @@ async function prefix(chain: TraceChain, txs: L2Transaction[], n: number) {
 
 describe('execution trace of a block', () => {
   it('matches the block executor at every leaf and seals an honest block VALID', async () => {
-    const txs = await body()
+    const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     assert.equal(chain.receipts[1]!.status, 0, 'the second deposit fails')
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
@@ -104,7 +88,7 @@ describe('execution trace of a block', () => {
   })
 
   it('gives each transaction step the proofs the verifier applies in order', async () => {
-    const txs = await body()
+    const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
     // The transfer at index 2: sender, recipient (fresh: an exclusion proof), coinbase.
@@ -123,7 +107,7 @@ describe('execution trace of a block', () => {
   })
 
   it('seals INVALID an output lying about the state root or the passer root', async () => {
-    const txs = await body()
+    const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     const liePasser = { ...chain.disputed, messagePasserStorageRoot: bytesToHex(keccak256(new Uint8Array([1]))) as Hex }
     const t1 = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed: liePasser, block: BLOCK })
@@ -148,7 +132,7 @@ describe('execution trace of a block', () => {
   })
 
   it('is INVALID from the opening when the header breaks the chain rules', async () => {
-    const txs = await body()
+    const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     const late = createBlockHeader({ ...chain.header.toJSON(), timestamp: chain.header.timestamp + 1n }, { common: traceCommon })
     const disputed = { header: late.serialize(), messagePasserStorageRoot: chain.disputed.messagePasserStorageRoot }
@@ -158,7 +142,7 @@ describe('execution trace of a block', () => {
   })
 
   it('provider: claims and step inputs over the node source, UNOPENED for an unpublished output', async () => {
-    const txs = await body()
+    const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     const provider = new NodeTraceProvider({
       common: traceCommon,
@@ -194,7 +178,7 @@ describe('execution trace of a block', () => {
   })
 
   it('refuses a disputed header whose transactions are not the derived block’s (the membership gap)', async () => {
-    const txs = await body()
+    const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     await assert.rejects(
       buildBlockTrace({

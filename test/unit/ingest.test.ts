@@ -1,3 +1,4 @@
+// run-tests: alone — asserts a bound on how long malformed input takes to reject
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'

@@ -1,3 +1,4 @@
+// run-tests: alone — real libp2p hosts with gossip deadlines
 // The P2P transport layer on real libp2p hosts over loopback (no mocks). Needs scripts/polyfills.mjs
 // imported first on Node 20 (scripts/run-tests.mjs does).
 import { after, before, describe, test } from 'node:test'

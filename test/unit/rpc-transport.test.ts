@@ -1,3 +1,4 @@
+// run-tests: alone — asserts how long a server takes to stop
 import { test, describe, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'

@@ -1,3 +1,4 @@
+// run-tests: alone — asserts a bound on how long a pick takes
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createTx } from '@ethereumjs/tx'
