@@ -46,7 +46,9 @@ for (const [batch, n] of [
   if (batch.length === 0) continue
   const result = spawnSync(
     process.execPath,
-    ['--import', polyfills, '--import', 'tsx', '--test', `--test-concurrency=${n}`, ...batch],
+    // --test-force-exit: a file whose tests are done ends even if a child it started still holds a handle (a set-up
+    // that failed half-way); node-process.ts's exit hook then kills the child. Without it one such file hangs CI.
+    ['--import', polyfills, '--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${n}`, ...batch],
     { stdio: 'inherit' },
   )
   // Both batches run even if the first fails: a CI run reports every failure at once.
