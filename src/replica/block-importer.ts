@@ -8,6 +8,7 @@ import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import type { BlockAnnouncement } from '../p2p/index.ts'
 import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
+import { failpoint } from '../util/failpoints.ts'
 import { storedContents } from '../storage/block-store.ts'
 import { ReplicaFailure } from './errors.ts'
 
@@ -83,6 +84,8 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
     ],
     true,
   )
+  // Failpoint `replica.import.after-write`: the block is on disk, the in-memory chain not yet updated.
+  failpoint('replica.import.after-write')
   if (!block.appliedLive) chain.state.apply(number, block.diff)
   chain.addSealedBlock(sealed)
   return sealed

@@ -8,6 +8,7 @@ import type { ReplicaMetrics } from './metrics.ts'
 import type { SyncClient } from './sync-client.ts'
 import type { VerificationPool } from './verification-pool.ts'
 import type { VerifyOutcome } from './verify-worker.ts'
+import { failpoint } from '../util/failpoints.ts'
 
 export interface BlockToCheck {
   header: BlockHeader
@@ -147,6 +148,8 @@ export class VerificationDriver {
           return
         }
         if (!(result instanceof ReplicaFailure) && result.outcome.ok) {
+          // Failpoint `replica.verify.before-mark`: verified, not yet recorded as verified on disk.
+          failpoint('replica.verify.before-mark')
           this.verified = block.header.number
           this.metrics?.observeVerified(block.transactions.length, result.outcome.ms / 1000, result.witness.length)
           await this.onVerified?.(this.verified, result.witness).catch((err: unknown) =>

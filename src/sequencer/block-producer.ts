@@ -23,6 +23,7 @@ import type { ProducerOptions } from './options.ts'
 import { parentEpochOf, selectEpoch, type BlockEpoch, type L1Anchoring, type ParentEpoch } from './epoch.ts'
 import type { ClosedBlock, Sealer } from './sealer.ts'
 import type { TxPool } from './txpool/index.ts'
+import { failpoint } from '../util/failpoints.ts'
 
 /** Share of the mini-block interval spent executing; the rest covers signing, the WAL fsync and RPC. */
 const EXECUTION_BUDGET_SHARE = 0.7
@@ -186,6 +187,9 @@ export class BlockProducer {
     this.writesInFlight++
     this.published = Promise.all([this.published, durable]).then(
       () => {
+        // Failpoint `sequencer.miniblock.durable`: the mini-block is in the WAL (fsynced) and its
+        // receipts not yet released (the crash campaign kills here).
+        failpoint('sequencer.miniblock.durable')
         this.writesInFlight--
         this.opened.chain.addMiniBlock(mini, txs)
       },
@@ -584,6 +588,8 @@ export class BlockProducer {
       this.config.chainId,
       this.sequencerKey,
     )
+    // Failpoint `sequencer.miniblock.executed`: executed and signed, not yet in the WAL nor published.
+    failpoint('sequencer.miniblock.executed')
     const { chain, wal } = this.opened
     chain.state.apply(block.env.number, stateDiff)
     block.miniBlocks.push(mini)

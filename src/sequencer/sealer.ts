@@ -13,6 +13,7 @@ import { encodeBlockWitness } from '../stateless/block-witness.ts'
 import { reverseDiffOps } from '../storage/chain-rewind.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 import type { SequencerMetrics } from './metrics.ts'
+import { failpoint } from '../util/failpoints.ts'
 
 /** An EVM block whose mini-blocks are all produced: everything but its roots and hash. */
 export interface ClosedBlock {
@@ -146,7 +147,12 @@ export class Sealer {
       ...artifacts.sealOps(block.number, { witness, encodedDiff: recorded.encodedDiff }),
       ...(await reverseDiffOps(this.opened, block.number, diff)),
     ]
+    // Failpoints `sequencer.seal.before-write` / `sequencer.seal.after-write`: around the one batch
+    // that commits the block and truncates its mini-blocks from the WAL; after it, the head in
+    // memory is not yet updated (the crash campaign kills at both).
+    failpoint('sequencer.seal.before-write')
     await db.write(ops, true)
+    failpoint('sequencer.seal.after-write')
     chain.addSealedBlock(sealed)
     this.metrics?.observeSeal(
       (merkleized - started) / 1000,

@@ -2,6 +2,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { asBytes, asList, encodeRlp, type RlpValue } from '../primitives/rlp-fields.ts'
 import { readU64, u64 } from '../primitives/u64.ts'
 import type { BatchOp, NodeDb } from './db.ts'
+import { failpoint } from '../util/failpoints.ts'
 
 /**
  * The transactions the pool accepted, on disk: a hash returned by `eth_sendRawTransaction` is a
@@ -28,7 +29,10 @@ export class PoolJournal {
       const raws = this.pending
       this.pending = []
       this.flush = undefined
-      return this.db.write([this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))], false)
+      return this.db.write([this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))], false).then(() => {
+        // Failpoint `pool-journal.after-write`: the entry is written, its hashes not yet returned.
+        failpoint('pool-journal.after-write')
+      })
     })
     return this.flush
   }

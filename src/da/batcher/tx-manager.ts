@@ -28,6 +28,7 @@ import {
 } from 'viem'
 import type { Hex } from '../../primitives/state-diff.ts'
 import { BatcherError } from './errors.ts'
+import { failpoint } from '../../util/failpoints.ts'
 import type { BlobProver } from './kzg.ts'
 
 export interface TxManagerOptions {
@@ -295,6 +296,8 @@ export class TxManager {
   private async broadcast(raw: Hex, nonce: number, hashes: Hex[], candidate: TxCandidate, replacement: boolean): Promise<void> {
     try {
       await this.modules.l1.sendRawTransaction({ serializedTransaction: raw })
+      // Failpoint `batcher.after-send`: the batch transaction is on L1, the batcher has not recorded it.
+      failpoint('batcher.after-send')
       this.modules.onBroadcast?.(candidate, replacement)
     } catch (error) {
       const kind = broadcastErrorKind(error)
