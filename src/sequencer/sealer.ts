@@ -73,7 +73,10 @@ export class Sealer {
       () => undefined,
       (error: unknown) => {
         this.failure = error instanceof Error ? error : new Error(String(error))
-        this.logger.fatal({ err: this.failure, block: block.number.toString() }, 'sealing failed; block production halts')
+        this.logger.fatal(
+          { err: this.failure, block: block.number.toString(), alarm: true },
+          'sealing failed; block production halts (restart the node once the disk is healthy)',
+        )
       },
     )
     return sealed
@@ -146,7 +149,9 @@ export class Sealer {
       ...artifacts.sealOps(block.number, { witness, encodedDiff: recorded.encodedDiff }),
       ...(await reverseDiffOps(this.opened, block.number, diff)),
     ]
-    await db.write(ops, true)
+    // Failpoint `seal.fsync`: the seal batch's fsync fails (disk-fault campaign, test/resilience/disk.test.ts).
+    // Memory follows disk: the chain's head moves only after the batch is durable.
+    await db.write(ops, true, 'seal.fsync')
     chain.addSealedBlock(sealed)
     this.metrics?.observeSeal(
       (merkleized - started) / 1000,

@@ -28,7 +28,8 @@ export class PoolJournal {
       const raws = this.pending
       this.pending = []
       this.flush = undefined
-      return this.db.write([this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))], false)
+      // Failpoint `pool-journal.write`: the journal append fails (disk-fault campaign, test/resilience/disk.test.ts).
+      return this.db.write([this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))], false, 'pool-journal.write')
     })
     return this.flush
   }
