@@ -242,7 +242,7 @@ describe('disk faults (resilience campaign)', { timeout: byForm(300_000, 1_500_0
     for (const [index, fault] of [...plan, undefined].entries()) {
       const env = fault?.kind === 'failpoint' ? { MEGAETH_FAILPOINTS: `${fault.point}=${fault.action}@${fault.at}` } : undefined
       progress(`phase ${index}: starting the node${fault === undefined ? ' (healthy disk)' : ` for ${describeFault(fault)}`}`)
-      node = await startNode({ datadir, args: nodeArgs, ...(env === undefined ? {} : { env }) })
+      node = await startNode({ datadir, args: nodeArgs, readyTimeoutMs: 180_000, ...(env === undefined ? {} : { env }) })
       tried.restarts++
       progress(`phase ${index}: node up; verifying ${acks.receipts.size} receipts and ${acks.hashes.size} hashes`)
       // Each start first proves the previous phases: all their acknowledgements survived.
