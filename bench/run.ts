@@ -19,6 +19,7 @@ import { runDeriveBench } from './derive.ts'
 import { writeDisputeResults } from './dispute.ts'
 import { runExecutorBench } from './executor.ts'
 import { runMerkleBench, type MerkleBenchResult } from './merkle.ts'
+import { runSoak } from './soak.ts'
 import { isInterrupted } from './lib/procs.ts'
 import { barChartSvg, environment, writeJson, writeText, type Environment } from './lib/report.ts'
 import { LOG_DIR, SERVER_KINDS, SERVER_LABEL, type ServerKind } from './lib/servers.ts'
@@ -32,11 +33,14 @@ import { runThroughput, type ThroughputResult } from './scenarios/throughput.ts'
 
 const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor', 'replica', 'da', 'dispute'] as const
 type Scenario = (typeof ALL)[number]
+/** Run only when named (not part of "all"): the 30-minute soak (bench/soak.ts). */
+const OPT_IN = ['soak'] as const
 
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
 --node-dir: run bin/megaeth-node from another checkout (e.g. a \`git archive\` snapshot of a commit)
 --node-args: extra megaeth-node flags, e.g. --node-args="--executor=sequential"
-scenarios: ${ALL.join(', ')} (default: all)`
+soak [--soak-minutes=30] [--rate=N] [--sample-seconds=10]: a sequencer at half its capacity (or --rate tx/s) for 30 minutes
+scenarios: ${ALL.join(', ')} (default: all), ${OPT_IN.join(', ')}`
 
 function parseArgs(argv: string[]): {
   scenarios: Scenario[]
@@ -47,7 +51,10 @@ function parseArgs(argv: string[]): {
   calibrate: boolean
   nodeDir: string | undefined
   nodeArgs: string[]
+  soak: { minutes: number; rate: number | undefined; sampleSeconds: number } | undefined
 } {
+  let soak: { minutes: number; rate: number | undefined; sampleSeconds: number } | undefined
+  const soakOpts = { minutes: 30, rate: undefined as number | undefined, sampleSeconds: 10 }
   let nodeDir: string | undefined
   let nodeArgs: string[] = []
   let quick = false
@@ -59,6 +66,10 @@ function parseArgs(argv: string[]): {
   for (const a of argv) {
     if (a === '--quick') quick = true
     else if (a === '--skip-calibration') calibrate = false
+    else if (a === 'soak') soak = soakOpts
+    else if (a.startsWith('--soak-minutes=')) soakOpts.minutes = Number(a.slice(15))
+    else if (a.startsWith('--rate=')) soakOpts.rate = Number(a.slice(7))
+    else if (a.startsWith('--sample-seconds=')) soakOpts.sampleSeconds = Number(a.slice(17))
     else if (a.startsWith('--servers='))
       servers = a
         .slice(10)
@@ -92,6 +103,7 @@ function parseArgs(argv: string[]): {
     calibrate,
     nodeDir,
     nodeArgs,
+    soak,
   }
 }
 
@@ -140,6 +152,11 @@ async function main(): Promise<void> {
     log(
       `WARNING: load average ${env.machine.loadavgAtStart[0]} exceeds the ${env.machine.cores} cores: other processes compete with the servers and the numbers will be lower and noisier.`,
     )
+
+  if (args.soak !== undefined) {
+    await runSoak(ctx, env, args.soak)
+    return
+  }
 
   const summary: Record<string, unknown> = { ...env, quick: args.quick }
   const failures: string[] = []

@@ -223,7 +223,9 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
   })
   const backend = new SequencerEthBackend(ethRpcOptions(options), { sequencer, opened, common, calls, info })
   const rpc = await serveRpc(withSafeHead(base, derivation?.driver), services, backend, () =>
-    sequencer.failure === undefined ? { ready: true } : { ready: false, reason: `sealing failed: ${sequencer.failure.message}` },
+    sequencer.failure === undefined
+      ? { ready: true }
+      : { ready: false, reason: `block production halted: ${sequencer.failure.message}` },
   )
   rpcUrl = rpc.rpcUrl
   logger.info(

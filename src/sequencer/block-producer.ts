@@ -191,14 +191,21 @@ export class BlockProducer {
         // receipts not yet released (the crash campaign kills here).
         failpoint('sequencer.miniblock.durable')
         this.writesInFlight--
+        // A later mini-block whose write succeeded after an earlier one failed stays unpublished:
+        // its receipts would stand on a parent that is not on disk.
+        if (this.walFailure !== undefined) return
         this.opened.chain.addMiniBlock(mini, txs)
       },
       (error: unknown) => {
         this.writesInFlight--
         // Without a durable WAL no receipt may be released: halt production loudly.
-        this.walFailure ??= error instanceof Error ? error : new Error(String(error))
+        if (this.walFailure !== undefined) return
+        this.walFailure = error instanceof Error ? error : new Error(String(error))
         this.running = false
-        this.logger.fatal({ err: this.walFailure, miniBlock: mini.number.toString() }, 'WAL write failed; block production halts')
+        this.logger.fatal(
+          { err: this.walFailure, miniBlock: mini.number.toString(), alarm: true },
+          'WAL write failed; block production halts (restart the node once the disk is healthy)',
+        )
       },
     )
   }
@@ -488,7 +495,10 @@ export class BlockProducer {
       prevRandao: block.env.prevRandao,
       firstMiniBlock: block.firstMiniBlock,
       miniBlocks: block.miniBlocks,
-      durable: this.published,
+      // Rejects when a mini-block of the block never reached the WAL: a seal must not make it durable behind the halt.
+      durable: this.published.then(() => {
+        if (this.walFailure !== undefined) throw this.walFailure
+      }),
       access: this.access.take(),
     }
     // Not awaited: sealing runs behind the loop. Failures are recorded by the sealer and stop the loop.

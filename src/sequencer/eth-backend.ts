@@ -4,12 +4,13 @@ import type { Hex } from '../primitives/state-diff.ts'
 import type { CallWorkerPool } from '../execution/calls/pool.ts'
 import type { AccountProof } from '../trie/index.ts'
 import type { EthBackend, EthRpcOptions } from '../rpc/eth/backend.ts'
-import { RpcError } from '../rpc/errors.ts'
+import { RpcError, RpcErrorCode } from '../rpc/errors.ts'
 import { decodeWitness, type ExecutionWitness } from '../stateless/index.ts'
 import type { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import type { BlockReader } from '../storage/chain-stores.ts'
 import type { ChainView } from '../storage/chain-view.ts'
 import { proofAtBlock, type StateProofView } from '../rpc/eth/state-proof.ts'
+import { isSequencerHaltedError } from './errors.ts'
 import { isTxRejectedError, txRejectionToJsonRpc } from './ingest/index.ts'
 import type { Sequencer } from './sequencer.ts'
 
@@ -98,6 +99,9 @@ export class SequencerEthBackend implements EthBackend {
 }
 
 function asRpcError(error: unknown): unknown {
+  // -32002 (EIP-1474 "resource unavailable"): the node is up but cannot take writes; the message
+  // is fixed text (the underlying error, with its paths, stays in the node's log).
+  if (isSequencerHaltedError(error)) return new RpcError(RpcErrorCode.ResourceUnavailable, error.shortMessage)
   if (!isTxRejectedError(error)) return error
   const { code, message } = txRejectionToJsonRpc(error)
   return new RpcError(code, message)

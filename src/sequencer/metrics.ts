@@ -11,6 +11,8 @@ export interface SequencerMetrics {
   observeSyncSend(seconds: number, decodedInline: boolean): void
   /** Reports the executor's count of transactions applied as native transfers (read at scrape time). */
   trackNativeTransfers(count: () => number): void
+  /** Reports whether production halted on a failure (a storage write, a seal), read at scrape time: the alarm gauge. */
+  trackHalted(halted: () => boolean): void
 }
 
 const MS = [0.001, 0.002, 0.005, 0.008, 0.01, 0.011, 0.0125, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
@@ -89,6 +91,15 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
       nativeReported = count
     },
   })
+  let haltedNow = (): boolean => false
+  new Gauge({
+    name: 'megaeth_sequencer_halted',
+    help: 'Block production halted on a failure (a storage write or a seal; see /readyz): 1 is an alarm, a restart clears it',
+    registers: [registry],
+    collect() {
+      this.set(haltedNow() ? 1 : 0)
+    },
+  })
   return {
     observeMiniBlock(intervalSeconds, buildSeconds, count, gasUsed) {
       if (intervalSeconds !== undefined) interval.observe(intervalSeconds)
@@ -114,6 +125,9 @@ export function createSequencerMetrics(registry: Registry): SequencerMetrics {
     },
     setPickLimit(count) {
       pickLimit.set(count)
+    },
+    trackHalted(halted) {
+      haltedNow = halted
     },
     trackNativeTransfers(count) {
       nativeCount = count

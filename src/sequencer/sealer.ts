@@ -74,7 +74,10 @@ export class Sealer {
       () => undefined,
       (error: unknown) => {
         this.failure = error instanceof Error ? error : new Error(String(error))
-        this.logger.fatal({ err: this.failure, block: block.number.toString() }, 'sealing failed; block production halts')
+        this.logger.fatal(
+          { err: this.failure, block: block.number.toString(), alarm: true },
+          'sealing failed; block production halts (restart the node once the disk is healthy)',
+        )
       },
     )
     return sealed
@@ -147,11 +150,12 @@ export class Sealer {
       ...artifacts.sealOps(block.number, { witness, encodedDiff: recorded.encodedDiff }),
       ...(await reverseDiffOps(this.opened, block.number, diff)),
     ]
-    // Failpoints `sequencer.seal.before-write` / `sequencer.seal.after-write`: around the one batch
-    // that commits the block and truncates its mini-blocks from the WAL; after it, the head in
-    // memory is not yet updated (the crash campaign kills at both).
+    // Failpoints: `sequencer.seal.before-write` / `sequencer.seal.after-write` around the one batch that commits the
+    // block and truncates its mini-blocks from the WAL (the crash campaign kills at both; after the write the head in
+    // memory is not yet updated); `seal.fsync` fails the batch's fsync (the disk-fault campaign). Memory follows disk:
+    // the chain's head moves only after the batch is durable.
     failpoint('sequencer.seal.before-write')
-    await db.write(ops, true)
+    await db.write(ops, true, 'seal.fsync')
     failpoint('sequencer.seal.after-write')
     chain.addSealedBlock(sealed)
     this.metrics?.observeSeal(

@@ -14,6 +14,7 @@ import type { MiniBlock } from '../chain/mini-block.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 import type { PoolJournal } from '../storage/pool-journal.ts'
 import { BlockProducer } from './block-producer.ts'
+import { SequencerHaltedError } from './errors.ts'
 import type { L1Anchoring } from './epoch.ts'
 import { getTxCodec, IngestPool, isTxRejectedError, type DecodedTx } from './ingest/index.ts'
 import { createSequencerMetrics, type SequencerMetrics } from './metrics.ts'
@@ -135,6 +136,10 @@ export class Sequencer {
     }
     const sequential = await SequentialExecutor.create(common, recordingReader(live, access), blockHash)
     metrics?.trackNativeTransfers(() => sequential.nativeTransferCount)
+    // Read through `opened.db` too: a failed journal write halts sends before the next WAL write notices.
+    metrics?.trackHalted(
+      () => sealer.failed !== undefined || producer.failure !== undefined || params.opened.db.failure !== undefined,
+    )
     const executor = await createMiniBlockExecutor({
       mode: options.executor,
       workers: options.execWorkers,
@@ -207,10 +212,33 @@ export class Sequencer {
    * `TxRejectedError` with the standard message.
    */
   async submit(raw: Uint8Array): Promise<SubmitResult> {
+    this.assertProducing()
     const tx = await this.ingest.decodeOne(raw)
     const result = this.pool.add(tx)
-    await this.params.opened.poolJournal.add(raw)
+    await this.journal(raw, tx.hash)
     return { ...result, tx }
+  }
+
+  /**
+   * Refuses sends once production halted on a failure: nothing could include them, and their journal
+   * write would fail on the poisoned database anyway. The error says so instead of a generic one.
+   */
+  private assertProducing(): void {
+    const failure = this.failure
+    if (failure !== undefined) throw new SequencerHaltedError(failure)
+  }
+
+  /**
+   * Journals a pooled transaction before it is acknowledged. If the write fails the transaction
+   * leaves the pool again: the client gets an error, so nothing may include it or show it pending.
+   */
+  private async journal(raw: Uint8Array, hash: Hex): Promise<void> {
+    try {
+      await this.params.opened.poolJournal.add(raw)
+    } catch (error) {
+      this.pool.markFailed(hash, 'pool journal write failed')
+      throw new SequencerHaltedError(error)
+    }
   }
 
   /**
@@ -251,6 +279,7 @@ export class Sequencer {
     raw: Uint8Array,
     timeoutMs: number,
   ): Promise<{ hash: Hex; receipt: TxReceipt | undefined; notReady?: string }> {
+    this.assertProducing()
     const started = performance.now()
     const decoding = this.ingest.decodeUrgent(raw)
     const tx = await decoding.tx
@@ -258,7 +287,7 @@ export class Sequencer {
     let result: AddResult
     try {
       result = this.pool.add(tx)
-      await this.params.opened.poolJournal.add(raw)
+      await this.journal(raw, tx.hash)
     } catch (error) {
       waiter.cancel()
       // EIP-7966: a transaction that cannot execute yet is "not ready" (code 5), not a rejection.
@@ -284,9 +313,9 @@ export class Sequencer {
     return this.decodeStored(raw)
   }
 
-  /** Why block production stopped, if it did (a failed seal). */
+  /** Why block production stopped, if it did: a failed seal, WAL write or (any) database write. */
   get failure(): Error | undefined {
-    return this.sealer.failed ?? this.producer.failure
+    return this.sealer.failed ?? this.producer.failure ?? this.params.opened.db.failure
   }
 
   get baseFee(): bigint {

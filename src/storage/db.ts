@@ -1,6 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
+import { failpoint } from '../util/failpoints.ts'
+import { StorageWriteError } from './errors.ts'
 
 export type Bytes = Uint8Array
 export type Sublevel = AbstractSublevel<Level<Bytes, Bytes>, Bytes | string | Buffer, Bytes, Bytes>
@@ -33,6 +35,8 @@ export type StoreName = (typeof STORES)[number]
  * and WAL truncation in one atomic batch across stores.
  */
 export class NodeDb {
+  private writeFailure: StorageWriteError | undefined
+
   private constructor(
     readonly level: Level<Bytes, Bytes>,
     private readonly stores: Record<StoreName, Sublevel>,
@@ -77,9 +81,22 @@ export class NodeDb {
    * per transaction). The bytes on disk are the sublevels' own. A large batch is built over several
    * event-loop turns (it commits atomically at the end either way), so RPC and the mini-block loop
    * keep running while a busy block's batch is assembled.
+   *
+   * The first failed write poisons the database: it and every later write reject with the same
+   * `StorageWriteError`, even once the disk has recovered. After a failed fsync the kernel may
+   * have dropped the dirty pages and a retried fsync reports success for data that is gone
+   * (PostgreSQL's "fsyncgate"); and LevelDB's log writer has advanced past a record that may be
+   * half on disk, so a later record could land where recovery cannot read it. Only reopening the
+   * database (a restart: LevelDB replays its log up to the last whole record) gets back to a state
+   * that is known. Callers that acknowledge on a write (the WAL, the pool journal, the seal) halt.
+   *
+   * `point` names a failpoint (`src/util/failpoints.ts`) for the resilience tests: a synced write
+   * fails after LevelDB wrote it (a failed fsync: the bytes may or may not be on disk), an unsynced
+   * one before (a failed write(2): nothing reached the OS).
    */
-  async write(ops: readonly BatchOp[], sync: boolean): Promise<void> {
+  async write(ops: readonly BatchOp[], sync: boolean, point?: string): Promise<void> {
     if (ops.length === 0) return
+    if (this.writeFailure !== undefined) throw this.writeFailure
     const batch = this.level.batch()
     for (let i = 0; i < ops.length; i++) {
       if (i > 0 && i % OPS_PER_TURN === 0) await nextTurn()
@@ -91,7 +108,19 @@ export class NodeDb {
       if (op.type === 'put') batch.put(key, op.value)
       else batch.del(key)
     }
-    await batch.write({ sync })
+    try {
+      if (point !== undefined && !sync) failpoint(point)
+      await batch.write({ sync })
+      if (point !== undefined && sync) failpoint(point)
+    } catch (error) {
+      this.writeFailure ??= new StorageWriteError(error, sync)
+      throw this.writeFailure
+    }
+  }
+
+  /** The write failure that poisoned the database, if one did (see `write`). */
+  get failure(): StorageWriteError | undefined {
+    return this.writeFailure
   }
 
   async *range(name: StoreName, gte: Bytes, lt: Bytes): AsyncGenerator<[Bytes, Bytes]> {

@@ -29,10 +29,11 @@ export class PoolJournal {
       const raws = this.pending
       this.pending = []
       this.flush = undefined
-      return this.db.write([this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))], false).then(() => {
-        // Failpoint `pool-journal.after-write`: the entry is written, its hashes not yet returned.
-        failpoint('pool-journal.after-write')
-      })
+      // Failpoints: `pool-journal.write` fails the append (the disk-fault campaign); `pool-journal.after-write`
+      // kills after the entry is written and before its hashes are returned (the crash campaign).
+      return this.db
+        .write([this.db.put('pool', u64(this.nextSeq++), encodeRlp(raws))], false, 'pool-journal.write')
+        .then(() => failpoint('pool-journal.after-write'))
     })
     return this.flush
   }

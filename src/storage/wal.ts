@@ -11,7 +11,8 @@ export class MiniBlockWal {
   constructor(private readonly db: NodeDb) {}
 
   async append(block: MiniBlock): Promise<void> {
-    await this.db.write([this.db.put('wal', u64(block.number), encodeMiniBlock(block))], true)
+    // Failpoint `wal.fsync`: the mini-block's fsync fails (disk-fault campaign, test/resilience/disk.test.ts).
+    await this.db.write([this.db.put('wal', u64(block.number), encodeMiniBlock(block))], true, 'wal.fsync')
   }
 
   truncateOps(first: bigint, count: number): BatchOp[] {
