@@ -25,7 +25,7 @@
  * asserts 0 crashes, bounded RSS, the latency budget, mini-blocks kept coming and every receipt the
  * honest client received is still there and identical (`lost`), then writes the campaign report.
  */
-import { after, before, test } from 'node:test'
+import { after, afterEach, before, beforeEach, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
@@ -341,6 +341,26 @@ function startSlowClients(): void {
   }
   count('slowClients', slowClients.length)
 }
+
+// --- the honest client's view, phase by phase (which attack costs what) ---------------------------
+
+const PHASES = ['fuzz', 'malformed', 'bigBatches', 'neverReading', 'subscriptionFlood']
+let phase = 0
+let phaseStart: HonestSummary | undefined
+beforeEach(() => {
+  phaseStart = honest?.snapshot()
+})
+afterEach(() => {
+  const name = PHASES[phase++]
+  if (name === undefined || phaseStart === undefined || honest === undefined) return
+  const now = honest.snapshot()
+  const blockNumber = now.blockNumberMs.slice(phaseStart.blockNumberMs.length)
+  const receipts = now.receiptMs.slice(phaseStart.receiptMs.length)
+  const arrivals = now.miniBlockArrivals.slice(Math.max(0, phaseStart.miniBlockArrivals.length - 1))
+  measured[`${name}.blockNumberP99Ms`] = Math.round(quantile(blockNumber, 0.99))
+  measured[`${name}.receiptP99Ms`] = Math.round(quantile(receipts, 0.99))
+  measured[`${name}.miniBlockMaxGapMs`] = Math.round(maxGap(arrivals))
+})
 
 // --- the attacks -----------------------------------------------------------------------------------
 
