@@ -547,6 +547,18 @@ export class RpcServer {
       logger: false, // we log through our own pino instance
       bodyLimit: o.maxBodyBytes,
       requestTimeout: o.requestTimeoutMs,
+      // Slow-loris guard, set where Node reads it: when the server is built. fastify only assigns
+      // `requestTimeout` afterwards and leaves `headersTimeout` at Node's 60 s; with headers allowed
+      // longer than the whole request, Node's connection checker never expired a request whose
+      // headers were complete, so a body trickled a byte at a time held its socket forever (found by
+      // the hostile-rpc campaign: still open after 70 s with a 3 s request timeout). Both deadlines
+      // equal here, checked every tenth of the timeout (Node's default is every 30 s), so such a
+      // client is cut off within 1.1 × requestTimeoutMs.
+      http: {
+        headersTimeout: o.requestTimeoutMs,
+        requestTimeout: o.requestTimeoutMs,
+        connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(o.requestTimeoutMs / 10))),
+      },
       return503OnClosing: true,
       // Reap idle keep-alive sockets on close(), let in-flight requests finish (bounded by stop()).
       forceCloseConnections: 'idle',
