@@ -159,7 +159,7 @@ async function startFullReplica(name: string, bootnode: string): Promise<Replica
   const metricsPort = await freePort()
   const node = await startNode({
     args: ['--role=replica', `--p2p.bootnodes=${bootnode}`, '--replica.verify-workers=1', `--metrics.port=${metricsPort}`],
-    readyTimeoutMs: 120_000,
+    readyTimeoutMs: 180_000,
   })
   return {
     name,
@@ -209,7 +209,7 @@ async function startValidator(bootnode: string): Promise<Replica> {
         if (gone()) throw new Error(`validator exited (code ${child.exitCode}, signal ${child.signalCode})`)
         return (await rpc<Hex>(handle.rpcUrl, 'eth_chainId')) === hex(DEV_CHAIN_ID)
       },
-      120_000,
+      180_000,
       100,
     )
   } catch (error) {
@@ -346,7 +346,7 @@ describe('partition campaign: replicas cut from the sequencer under load, and ro
   }
 
   before(async () => {
-    sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`, `--miniblock-ms=${MINI_BLOCK_MS}`] })
+    sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`, `--miniblock-ms=${MINI_BLOCK_MS}`], readyTimeoutMs: 180_000 })
     const address = (await nodeInfo(sequencer.rpcUrl)).p2pAddrs[0]!
     const match = /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/p2p\/(\w+)$/.exec(address)
     assert.ok(match !== null, `sequencer p2p address ${address}`)
@@ -355,12 +355,13 @@ describe('partition campaign: replicas cut from the sequencer under load, and ro
     const through = (name: 'full' | 'validator'): string => `/ip4/127.0.0.1/tcp/${proxies.get(name)!.port}/p2p/${peerId}`
     relay = await TamperingRelay.start({ sequencer: address })
     // Replicas first, while the chain is short: each verifies every block from its start on.
-    const [full, validator, flooded] = await Promise.all([
-      startFullReplica('full', through('full')),
-      startValidator(through('validator')),
-      startFullReplica('flooded', relay.bootnode),
+    // Each replica joins `replicas` as soon as it is up, so `after` stops it even if another failed to start.
+    const starting = await Promise.allSettled([
+      startFullReplica('full', through('full')).then((r) => replicas.set('full', r)),
+      startValidator(through('validator')).then((r) => replicas.set('validator', r)),
+      startFullReplica('flooded', relay.bootnode).then((r) => replicas.set('flooded', r)),
     ])
-    replicas.set('full', full).set('validator', validator).set('flooded', flooded)
+    for (const outcome of starting) if (outcome.status === 'rejected') throw outcome.reason
     load = await startLoad(sequencer.rpcUrl)
     flooding = flood()
     flooding.catch(() => undefined) // reported by its test
