@@ -17,6 +17,11 @@
  * answers about the same block agree. Mini-blocks are chained by hash: once one is rewritten (new
  * hash), every later mini-block is re-parented onto the rewritten chain and re-sealed with the dev
  * sequencer key, so the replica sees one consistent signed history — with the fault in it.
+ *
+ * Independently of the mode, the relay's delivery of gossip can be made rough while staying honest
+ * (`setDelivery`): messages of both topics shuffled within a window (announcements before their
+ * mini-blocks, mini-blocks out of order), held and released in one burst (a flood after a stall), or
+ * partly lost. In-order delivery, the default, is what the fault tests rely on.
  */
 import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
@@ -55,6 +60,7 @@ import {
   type GossipSubscription,
 } from '../../src/p2p/index.ts'
 import { decodeWitness, encodeWitness, type ExecutionWitness } from '../../src/stateless/index.ts'
+import { rng, type Rng } from './rng.ts'
 
 export type TamperMode =
   | 'honest'
@@ -80,6 +86,32 @@ export const TAMPER_MODES: readonly TamperMode[] = [
   'witness-missing-node',
   'witness-bogus-node',
 ]
+
+/**
+ * How the relay delivers gossip downstream (what it delivers is the mode's business):
+ * - `in-order`: each message as soon as it is processed, in the sequencer's order (the default);
+ * - `shuffle`: up to `window` messages are held and one at random goes out whenever the window is
+ *   full (held ones are flushed after `flushMs` of silence), both topics mixed;
+ * - `burst`: everything is held for `holdMs`, then published at once, in order (a flood);
+ * - `lossy`: each message is dropped with probability `fraction` (gossip is best effort).
+ * `seed` makes the choices replayable.
+ */
+export type Delivery =
+  | { kind: 'in-order' }
+  | { kind: 'shuffle'; window: number; flushMs?: number; seed: number }
+  | { kind: 'burst'; holdMs: number }
+  | { kind: 'lossy'; fraction: number; seed: number }
+
+/** What the relay's delivery did to gossip, for assertions and reports. */
+export interface DeliveryStats {
+  /** Messages published after one that arrived later than them (shuffle). */
+  reordered: number
+  /** Bursts released, and the largest one. */
+  bursts: number
+  largestBurst: number
+  /** Messages dropped on purpose (lossy). */
+  lost: number
+}
 
 export interface TamperingRelayOptions {
   /** The sequencer's multiaddr, ending in `/p2p/<peerId>` (its `mega_nodeInfo.p2pAddrs`). */
@@ -127,6 +159,15 @@ export class TamperingRelay {
   private readonly common: Common
   private publishQueue: Promise<void> = Promise.resolve()
   private stopped = false
+  private delivery: Delivery = { kind: 'in-order' }
+  private deliveryRng: Rng = rng(0)
+  /** Messages held by `shuffle` or `burst`, each with its arrival index. */
+  private held: Array<{ index: number; topic: string; data: Uint8Array; published: () => void }> = []
+  private arrivals = 0
+  /** Highest arrival index published so far (reordering is counted against it). */
+  private newestPublished = -1
+  private holdTimer: NodeJS.Timeout | undefined
+  readonly deliveryStats: DeliveryStats = { reordered: 0, bursts: 0, largestBurst: 0, lost: 0 }
   readonly stats: RelayStats = {
     received: { miniBlocks: 0, announcements: 0 },
     published: { miniBlocks: 0, announcements: 0 },
@@ -216,9 +257,18 @@ export class TamperingRelay {
     return first
   }
 
+  /** Changes how gossip is delivered from now on; whatever the previous delivery held goes out first, in order. */
+  setDelivery(delivery: Delivery): void {
+    this.delivery = delivery
+    if (delivery.kind === 'shuffle' || delivery.kind === 'lossy') this.deliveryRng = rng(delivery.seed)
+    this.logger.info({ delivery }, 'tampering relay delivery set')
+    this.publishQueue = this.publishQueue.then(() => this.release(this.held.length, 'in-order'))
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    clearTimeout(this.holdTimer)
     await Promise.allSettled([this.downstream.stop(), this.upstream.stop()])
   }
 
@@ -240,12 +290,7 @@ export class TamperingRelay {
             this.logger.error({ err: error, topic }, 'tampering relay: could not process a gossip message')
             return
           }
-          try {
-            await this.downstream.publish(topic, out)
-            published()
-          } catch (error) {
-            this.logger.warn({ err: error, topic }, 'tampering relay: publish failed')
-          }
+          await this.deliver(topic, out, published)
         })
       },
     })
@@ -280,6 +325,75 @@ export class TamperingRelay {
     this.downstream.subscribe(miniTopic, nothing)
     this.downstream.subscribe(blockTopic, nothing)
     await this.downstream.handle(syncProtocolId(this.chainId), (request) => this.serve(request))
+  }
+
+  // --- delivery -------------------------------------------------------------------------------------
+
+  /** Called in arrival order (on the publish queue) with each processed gossip message. */
+  private async deliver(topic: string, data: Uint8Array, published: () => void): Promise<void> {
+    const index = this.arrivals++
+    const delivery = this.delivery
+    switch (delivery.kind) {
+      case 'in-order':
+        return this.publishOne({ index, topic, data, published })
+      case 'lossy':
+        if (this.deliveryRng.next() < delivery.fraction) {
+          this.deliveryStats.lost++
+          return
+        }
+        return this.publishOne({ index, topic, data, published })
+      case 'shuffle': {
+        this.held.push({ index, topic, data, published })
+        while (this.held.length >= delivery.window) await this.release(1, 'random')
+        this.armHoldTimer(delivery.flushMs ?? 200, 'random')
+        return
+      }
+      case 'burst':
+        this.held.push({ index, topic, data, published })
+        if (this.holdTimer === undefined) this.armHoldTimer(delivery.holdMs, 'burst')
+        return
+    }
+  }
+
+  /** Releases the held messages after `ms` (shuffle: of silence; burst: after the first one held). */
+  private armHoldTimer(ms: number, how: 'random' | 'burst'): void {
+    if (how === 'random') clearTimeout(this.holdTimer)
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined
+      this.publishQueue = this.publishQueue.then(() => this.release(this.held.length, how === 'burst' ? 'burst' : 'random'))
+    }, ms)
+  }
+
+  /** Publishes `count` held messages: one picked at random each time, or the oldest first (in order / as one burst). */
+  private async release(count: number, how: 'random' | 'in-order' | 'burst'): Promise<void> {
+    if (this.stopped) return
+    const out =
+      how === 'random'
+        ? Array.from(
+            { length: Math.min(count, this.held.length) },
+            () => this.held.splice(this.deliveryRng.int(this.held.length), 1)[0]!,
+          )
+        : this.held.splice(0, count)
+    if (how === 'burst' && out.length > 0) {
+      this.deliveryStats.bursts++
+      this.deliveryStats.largestBurst = Math.max(this.deliveryStats.largestBurst, out.length)
+      // All at once, not one after the other: the replica gets a flood.
+      await Promise.all(out.map((message) => this.publishOne(message)))
+      return
+    }
+    for (const message of out) await this.publishOne(message)
+  }
+
+  private async publishOne(message: { index: number; topic: string; data: Uint8Array; published: () => void }): Promise<void> {
+    if (this.stopped) return
+    if (message.index < this.newestPublished) this.deliveryStats.reordered++
+    else this.newestPublished = message.index
+    try {
+      await this.downstream.publish(message.topic, message.data)
+      message.published()
+    } catch (error) {
+      this.logger.warn({ err: error, topic: message.topic }, 'tampering relay: publish failed')
+    }
   }
 
   private async serve(request: Uint8Array): Promise<Uint8Array> {
