@@ -121,7 +121,9 @@ async function metric(url: string, name: string, labels: Record<string, string> 
 /** A replica's verified head and the number of blocks it counted as verified, from one scrape. */
 async function verification(r: { metricsUrl: string }): Promise<{ verifiedHead: number; verifiedBlocks: number }> {
   const text = await (await fetch(r.metricsUrl, { signal: AbortSignal.timeout(5_000) })).text()
-  const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
+  // Samples carry the registry's default label (`{role="replica"}`).
+  const value = (name: string): number =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
   return {
     verifiedHead: value('megaeth_replica_verified_block'),
     verifiedBlocks: value('megaeth_replica_verified_blocks_total'),
