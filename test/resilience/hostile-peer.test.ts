@@ -59,7 +59,7 @@ const MiB = 1024 * 1024
 // --- campaign size ----------------------------------------------------------------------------------
 
 /** Identities per bad gossip kind (each sends one burst, then must be banned). */
-const IDENTITIES_PER_KIND = byForm(1, 10)
+const IDENTITIES_PER_KIND = byForm(1, 4)
 /** Messages in one identity's burst (those after its ban are refused at the connection). */
 const BURST = byForm(50, 200)
 /**
@@ -71,16 +71,16 @@ const PARALLEL_ROGUES = 3
 /** Replayed honest messages (shuffled), at most what the observer collected. */
 const REPLAYS = byForm(300, 6_000)
 /** Identities sending gossip frames over gossipsub's frame cap (5 MiB each). */
-const OVER_FRAME_CAP_IDENTITIES = byForm(1, 5)
+const OVER_FRAME_CAP_IDENTITIES = byForm(1, 3)
 /** Sync requests with huge or out-of-range ranges. */
-const RANGE_REQUESTS = byForm(40, 1_200)
+const RANGE_REQUESTS = byForm(40, 400)
 /** Identities sending malformed sync requests (each until banned). */
-const MALFORMED_IDENTITIES = byForm(3, 40)
+const MALFORMED_IDENTITIES = byForm(3, 12)
 /** Concurrent requests of one flood. */
 const FLOOD = byForm(100, 1_000)
-const FLOODS = byForm(1, 3)
+const FLOODS = byForm(1, 2)
 /** Slow readers, abandoned streams, and streams with half a request, each. */
-const SLOW_STREAMS = byForm(4, 20)
+const SLOW_STREAMS = byForm(4, 10)
 
 /**
  * Growth allowed for each node's RSS over the attack, measured after both settled. The honest chain
@@ -339,7 +339,11 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
 
   before(async () => {
     const [seqMetricsPort, repMetricsPort] = [await freePort(), await freePort()]
-    sequencer = await startNode({ args: ['--block-ms=300', '--miniblock-ms=50', `--metrics.port=${seqMetricsPort}`] })
+    // Generous: on a loaded 2-core machine a node can take a minute to answer.
+    sequencer = await startNode({
+      args: ['--block-ms=300', '--miniblock-ms=50', `--metrics.port=${seqMetricsPort}`],
+      readyTimeoutMs: 180_000,
+    })
     sequencerMetrics = `http://127.0.0.1:${seqMetricsPort}/metrics`
     const seqInfo = await nodeInfo(sequencer.rpcUrl)
     sequencerAddr = seqInfo.p2pAddrs[0]!
@@ -351,6 +355,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
         '--replica.verify-workers=1',
         `--metrics.port=${repMetricsPort}`,
       ],
+      readyTimeoutMs: 180_000,
     })
     replicaMetrics = `http://127.0.0.1:${repMetricsPort}/metrics`
     const repInfo = await nodeInfo(replica.rpcUrl)
@@ -364,7 +369,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
         BigInt((await nodeInfo(replica!.rpcUrl)).verified.block) >= 3n &&
         observer!.mini.length >= 50 &&
         observer!.blocks.length >= 3,
-      60_000,
+      180_000,
       100,
     )
     await sleep(2_000)
@@ -388,7 +393,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
     const rogue = await newRogue()
     try {
       await rogue.dial(replicaAddr)
-      await waitFor('the replica to announce its subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 10_000, 20)
+      await waitFor('the replica to announce its subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 30_000, 20)
       let delivered = 0
       for (let i = 0; i < burst; i++) {
         const { topic, data } = badMessage(kind, i, observer!)
@@ -404,12 +409,11 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
         async (error: unknown) => assert.fail(`${String(error)}${await context()}`),
       )
       // Banned: coming back under the same identity is refused.
-      const redial = await rogue.dial(replicaAddr, 3_000).then(
-        () => 'connected',
-        () => 'refused',
+      // The gater closes the connection at the upgrade; on a loaded machine the dialler may see it open briefly.
+      await rogue.dial(replicaAddr, 3_000).catch(() => undefined)
+      await waitFor('the replica to refuse the banned rogue', () => !rogue.isConnected(replicaPeer), 10_000, 50).catch(() =>
+        assert.fail(`the banned ${kind} rogue ${rogue.peerId} got back in`),
       )
-      if (redial === 'connected') await sleep(500)
-      assert.ok(!rogue.isConnected(replicaPeer), `the banned ${kind} rogue ${rogue.peerId} got back in`)
       count(checked, 'bannedIdentities')
     } finally {
       await dropRogue(rogue)
@@ -439,7 +443,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
       const rogue = await newRogue()
       try {
         await rogue.dial(replicaAddr)
-        await waitFor('subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 10_000, 20)
+        await waitFor('subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 30_000, 20)
         for (let i = 0; i < 3; i++) {
           await rogue.publish(MINI_TOPIC, new Uint8Array(5 * MiB + n * 3 + i).fill(7)).catch(() => undefined)
           count(tried, 'gossip:over-frame-cap')
@@ -457,7 +461,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
     const rogue = await newRogue()
     try {
       await rogue.dial(replicaAddr)
-      await waitFor('subscriptions', () => rogue.seesSubscriber(BLOCK_TOPIC, replicaPeer), 10_000, 20)
+      await waitFor('subscriptions', () => rogue.seesSubscriber(BLOCK_TOPIC, replicaPeer), 30_000, 20)
       const bansBefore = await metric(replicaMetrics, 'megaeth_p2p_peer_bans_total')
       const material = shuffle([
         ...observer!.mini.map((data) => ({ topic: MINI_TOPIC, data })),
@@ -554,12 +558,10 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
           await sleep(20)
         }
         await waitFor('the sequencer to disconnect the rogue', () => !rogue.isConnected(sequencerPeer), 10_000, 50)
-        const redial = await rogue.dial(sequencerAddr, 3_000).then(
-          () => 'connected',
-          () => 'refused',
+        await rogue.dial(sequencerAddr, 3_000).catch(() => undefined)
+        await waitFor('the sequencer to refuse the banned requester', () => !rogue.isConnected(sequencerPeer), 10_000, 50).catch(
+          () => assert.fail('a banned requester got back in'),
         )
-        if (redial === 'connected') await sleep(500)
-        assert.ok(!rogue.isConnected(sequencerPeer), 'a banned requester got back in')
         count(checked, 'bannedRequesters')
       } finally {
         await dropRogue(rogue)
