@@ -64,6 +64,18 @@ export class RoguePeer {
     await this.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(timeoutMs) })
   }
 
+  /** `dial`, retried: libp2p rate-limits inbound connections per host (several new identities a second from one IP). */
+  async dialRetrying(addr: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dial(addr)
+      } catch (error) {
+        if (attempt >= 5) throw error
+        await new Promise((r) => setTimeout(r, 500 * attempt))
+      }
+    }
+  }
+
   isConnected(peer: string): boolean {
     return this.node.getConnections(peerIdFromString(peer)).some((c) => c.status === 'open')
   }

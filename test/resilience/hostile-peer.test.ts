@@ -392,7 +392,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
   async function badBurst(kind: GossipKind, burst: number): Promise<void> {
     const rogue = await newRogue()
     try {
-      await rogue.dial(replicaAddr)
+      await rogue.dialRetrying(replicaAddr)
       await waitFor('the replica to announce its subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 30_000, 20)
       let delivered = 0
       for (let i = 0; i < burst; i++) {
@@ -442,7 +442,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
     for (let n = 0; n < OVER_FRAME_CAP_IDENTITIES; n++) {
       const rogue = await newRogue()
       try {
-        await rogue.dial(replicaAddr)
+        await rogue.dialRetrying(replicaAddr)
         await waitFor('subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 30_000, 20)
         for (let i = 0; i < 3; i++) {
           await rogue.publish(MINI_TOPIC, new Uint8Array(5 * MiB + n * 3 + i).fill(7)).catch(() => undefined)
@@ -460,7 +460,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
   test('replayed honest gossip, shuffled: ignored or dropped as duplicates, never penalized', async () => {
     const rogue = await newRogue()
     try {
-      await rogue.dial(replicaAddr)
+      await rogue.dialRetrying(replicaAddr)
       await waitFor('subscriptions', () => rogue.seesSubscriber(BLOCK_TOPIC, replicaPeer), 30_000, 20)
       const bansBefore = await metric(replicaMetrics, 'megaeth_p2p_peer_bans_total')
       const material = shuffle([
@@ -503,7 +503,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
   test('sync abuse: huge and out-of-range ranges answered within the caps', async () => {
     const rogue = await newRogue()
     try {
-      await rogue.dial(sequencerAddr)
+      await rogue.dialRetrying(sequencerAddr)
       const head = BigInt(await rpc<Hex>(sequencer!.rpcUrl, 'eth_blockNumber'))
       const one = async (i: number): Promise<void> => {
         const variant = i % 4
@@ -551,7 +551,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
     const one = async (): Promise<void> => {
       const rogue = await newRogue()
       try {
-        await rogue.dial(sequencerAddr)
+        await rogue.dialRetrying(sequencerAddr)
         for (let i = 0; i < 20 && rogue.isConnected(sequencerPeer); i++) {
           await rogue.rawExchange(sequencerPeer, SYNC, malformed(random.int(1000)), { deadlineMs: 12_000 }).catch(() => undefined)
           sent++
@@ -580,7 +580,7 @@ describe('hostile peers against a sequencer and a following replica', { timeout:
   test('sync abuse: floods, slow readers and abandoned streams', async () => {
     const rogue = await newRogue()
     try {
-      await rogue.dial(sequencerAddr)
+      await rogue.dialRetrying(sequencerAddr)
       // Floods: many concurrent requests on one connection; past libp2p's per-connection stream
       // limit they are reset, the rest answered.
       for (let f = 0; f < FLOODS; f++) {
