@@ -11,6 +11,7 @@ export const P2pErrorCode = {
   Timeout: 'P2P_TIMEOUT',
   DialFailed: 'P2P_DIAL_FAILED',
   ProtocolError: 'P2P_PROTOCOL_ERROR',
+  BadRequest: 'P2P_BAD_REQUEST',
   MessageTooLarge: 'P2P_MESSAGE_TOO_LARGE',
   KeyFileInvalid: 'P2P_KEY_FILE_INVALID',
 } as const
@@ -63,6 +64,17 @@ export class P2pProtocolError extends P2pError {
   override readonly name = 'P2pProtocolError'
   constructor(message: string, options?: { cause?: unknown }) {
     super(P2pErrorCode.ProtocolError, message, { cause: options?.cause })
+  }
+}
+
+/**
+ * An inbound request no honest requester sends: over `maxRequestBytes`, or a malformed length prefix.
+ * Unlike a reset or a timeout (which the network may cause), it costs the requester a penalty.
+ */
+export class P2pBadRequestError extends P2pError<{ protocol: string }> {
+  override readonly name = 'P2pBadRequestError'
+  constructor(protocol: string, message: string, options?: { cause?: unknown }) {
+    super(P2pErrorCode.BadRequest, `${protocol}: ${message}`, { data: { protocol }, cause: options?.cause })
   }
 }
 

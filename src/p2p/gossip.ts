@@ -61,7 +61,11 @@ export function gossipService(config: GossipConfig): (components: GossipSubCompo
       emitSelf: false,
       // gossipsub caps the length-prefixed RPC frame, not the message: leave room for the envelope.
       maxInboundDataLength: config.maxMessageBytes + GOSSIP_FRAME_HEADROOM_BYTES,
-      scoreParams: { appSpecificScore: config.appSpecificScore },
+      // P6 (IP colocation) off: it lowers the score of every peer sharing an IP with more than 10
+      // others, counting banned peers retained for an hour, so a Sybil rotating identities from one
+      // address (or any crowd on loopback) got the honest sequencer graylisted with it. Bans are per
+      // peer here (application penalties).
+      scoreParams: { appSpecificScore: config.appSpecificScore, IPColocationFactorWeight: 0 },
     })
 }
 

@@ -15,7 +15,7 @@ import { createLibp2p } from 'libp2p'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { BootnodeDialer } from './bootnodes.ts'
-import { P2pDialError, P2pError, P2pErrorCode, P2pMessageTooLargeError, errorMessage } from './errors.ts'
+import { P2pBadRequestError, P2pDialError, P2pError, P2pErrorCode, P2pMessageTooLargeError, errorMessage } from './errors.ts'
 import { gossipService, scoreTopic, type GossipValidationResult } from './gossip.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createP2pMetrics, noopP2pMetrics, type P2pMetrics } from './metrics.ts'
@@ -200,7 +200,12 @@ export class P2pHost {
       }
     }
     this.metrics.observeGossipReceived(topic, result)
-    if (result === 'reject') this.logger.debug({ topic, from, bytes: message.data.length }, 'gossip message rejected')
+    if (result === 'reject') {
+      this.logger.debug({ topic, from, bytes: message.data.length }, 'gossip message rejected')
+      // gossipsub's own score (P4) only graylists: the peer stays connected, its traffic dropped
+      // unvalidated. The application penalty gets it disconnected and refused.
+      this.penalize(from, `rejected gossip on ${topic}`, this.options.gossipRejectPenalty)
+    }
     return TOPIC_VALIDATOR_RESULT[result]
   }
 
@@ -257,6 +262,8 @@ export class P2pHost {
       // serveRequest throws only P2pErrors.
       outcome = (err as P2pError).code
       this.logger.debug({ protocol, from, err: errorMessage(err) }, 'inbound request failed')
+      // Only what no honest requester sends; timeouts and resets may be the network's doing.
+      if (err instanceof P2pBadRequestError) this.penalize(from, err.message)
     }
     this.metrics.observeRequest(protocol, 'inbound', outcome, seconds(started))
   }
@@ -306,12 +313,14 @@ export class P2pHost {
   }
 
   /**
-   * Application-level penalty (e.g. a response that failed validation). Enough of them within the
-   * penalty window disconnect the peer and refuse it, both directions, for `banDurationMs`. Active
-   * penalties also lower the peer's gossip score.
+   * Application-level penalty (e.g. a response that failed validation), worth `weight` ordinary ones.
+   * Enough of them within the penalty window disconnect the peer and refuse it, both directions, for
+   * `banDurationMs`. Active penalties also lower the peer's gossip score.
    */
-  penalize(peer: string, reason: string): void {
-    const banned = this.penalties.penalize(peer)
+  penalize(peer: string, reason: string, weight = 1): void {
+    // Already banned (messages and streams still in flight when it was): nothing more to count.
+    if (this.penalties.isBanned(peer)) return
+    const banned = this.penalties.penalize(peer, weight)
     this.metrics.observePenalty(banned)
     this.logger.warn({ peer, reason, banned }, banned ? 'peer banned' : 'peer penalized')
     if (!banned) return

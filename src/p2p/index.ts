@@ -1,4 +1,5 @@
 export {
+  P2pBadRequestError,
   P2pDialError,
   P2pError,
   P2pErrorCode,

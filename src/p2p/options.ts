@@ -26,12 +26,23 @@ export interface P2pOptions {
   maxRequestBytes: number
   /** Max reassembled response `request()` accepts. */
   maxResponseBytes: number
-  /** Default deadline of `request()` (dial + whole response), and of reading an inbound request. */
+  /**
+   * Default deadline of `request()` (dial + whole response), and of serving an inbound request (request
+   * read, response written): a requester that stops reading cannot hold a stream and its buffers longer.
+   */
   requestTimeoutMs: number
   /** How often disconnected bootnodes are re-dialled. */
   redialIntervalMs: number
   /** Application penalties (`penalize()`) within `penaltyWindowMs` that get a peer disconnected and banned. */
   penaltyThreshold: number
+  /**
+   * Penalties one rejected gossip message costs its sender. Our validators reject only what no honest
+   * node sends or forwards (undecodable, oversized, not signed by the sequencer: checks that need no
+   * chain state), so a reject weighs more than an ordinary penalty: with the defaults the second one
+   * bans. It must ban before gossipsub graylists the peer (score < −80, ~2 rejects), after which its
+   * messages are dropped unvalidated and would never add up to a ban.
+   */
+  gossipRejectPenalty: number
   /** How long a penalty counts. */
   penaltyWindowMs: number
   /** How long a banned peer is refused (both directions). */
@@ -48,6 +59,7 @@ export const defaultP2pOptions: Readonly<P2pOptions> = Object.freeze({
   requestTimeoutMs: 10_000,
   redialIntervalMs: 1_000,
   penaltyThreshold: 5,
+  gossipRejectPenalty: 3,
   penaltyWindowMs: 10 * 60_000,
   banDurationMs: 10 * 60_000,
 })
@@ -59,6 +71,7 @@ const POSITIVE_INT_KEYS = [
   'requestTimeoutMs',
   'redialIntervalMs',
   'penaltyThreshold',
+  'gossipRejectPenalty',
   'penaltyWindowMs',
   'banDurationMs',
 ] as const satisfies ReadonlyArray<keyof P2pOptions>

@@ -20,12 +20,15 @@ export class PeerPenalties {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Records one penalty; true if it gets the peer banned (from now on `isBanned`). */
-  penalize(peer: string): boolean {
+  /**
+   * Records a penalty worth `weight` ordinary ones (a positive integer); true if it gets the peer
+   * banned (from now on `isBanned`).
+   */
+  penalize(peer: string, weight = 1): boolean {
     const now = this.now()
     this.expire(now)
     const times = this.penalties.get(peer) ?? []
-    times.push(now)
+    for (let i = 0; i < weight; i++) times.push(now)
     if (times.length < this.limits.threshold) {
       this.penalties.set(peer, times)
       return false

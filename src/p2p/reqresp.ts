@@ -5,7 +5,7 @@
  */
 import { UnsupportedProtocolError, type Libp2p, type PeerId, type Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
-import { P2pDialError, P2pError, P2pProtocolError, P2pTimeoutError, errorMessage } from './errors.ts'
+import { P2pBadRequestError, P2pDialError, P2pError, P2pProtocolError, P2pTimeoutError, errorMessage } from './errors.ts'
 import { MAX_RESPONSE_FRAME_BYTES, readResponse, responseFrames, type ResponseBody } from './frames.ts'
 
 /** Serves one request; `from` is the requester's peer id. The returned body may be streamed (an async iterable of any-sized parts). */
@@ -13,15 +13,24 @@ export type RequestHandler = (request: Uint8Array, from: string) => Promise<Resp
 
 export interface ServeLimits {
   maxRequestBytes: number
-  /** Deadline for the request frame to arrive (a requester that opens a stream and stalls holds a slot). */
+  /**
+   * Deadline for the whole exchange: the request frame arriving and the response being written. A
+   * requester that opens a stream and stalls, or stops reading the response (whose frames then wait
+   * in our buffers), would otherwise hold the stream, a slot of libp2p's per-connection stream limit,
+   * and those buffers for as long as the connection lives. The requester's own deadline is as long,
+   * so nothing an honest requester would still read is cut.
+   */
   timeoutMs: number
 }
+
+/** it-length-prefixed's errors for a frame over the limit or a malformed length prefix (by name: no exported classes). */
+const BAD_FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 
 /**
  * Serves one inbound stream: reads the request, streams the handler's response. Resolves with the
  * handler's error if it threw (already sent to the requester as an ERROR frame), else undefined;
- * throws a `P2pError` if the exchange itself failed (bad or late request, stream reset), after
- * resetting the stream.
+ * throws a `P2pError` if the exchange itself failed (bad or late request, response not read in time,
+ * stream reset), after resetting the stream.
  */
 export async function serveRequest(
   stream: Stream,
@@ -30,6 +39,11 @@ export async function serveRequest(
   handler: RequestHandler,
   limits: ServeLimits,
 ): Promise<unknown> {
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    stream.abort(new P2pTimeoutError(protocol, limits.timeoutMs))
+  }, limits.timeoutMs)
   try {
     const request = await readRequest(stream, protocol, limits)
     let handlerError: unknown
@@ -43,20 +57,25 @@ export async function serveRequest(
     )
     return handlerError
   } catch (err) {
-    const error = asP2pError(err, protocol)
+    const error = timedOut ? new P2pTimeoutError(protocol, limits.timeoutMs) : asP2pError(err, protocol)
     stream.abort(error)
     throw error
+  } finally {
+    clearTimeout(timer)
   }
 }
 
 async function readRequest(stream: Stream, protocol: string, limits: ServeLimits): Promise<Uint8Array> {
-  const timer = setTimeout(() => stream.abort(new P2pTimeoutError(protocol, limits.timeoutMs)), limits.timeoutMs)
   try {
     for await (const frame of lp.decode(stream.source, { maxDataLength: limits.maxRequestBytes })) return frame.subarray()
-    throw new P2pProtocolError(`${protocol}: stream ended before the request`)
-  } finally {
-    clearTimeout(timer)
+  } catch (err) {
+    if (err instanceof Error && BAD_FRAME_ERRORS.has(err.name))
+      throw new P2pBadRequestError(protocol, `bad request frame (limit ${limits.maxRequestBytes} bytes): ${err.message}`, {
+        cause: err,
+      })
+    throw err
   }
+  throw new P2pProtocolError(`${protocol}: stream ended before the request`)
 }
 
 export interface RequestLimits {

@@ -110,6 +110,11 @@ export class Follower {
     return this.halted
   }
 
+  /** Number of the next mini-block to apply: gossip of older ones is stale. */
+  get nextMiniBlock(): bigint {
+    return this.expected
+  }
+
   /** Whether the replica has caught up with the sequencer at least once since it started. */
   get caughtUp(): boolean {
     return this.synced

@@ -99,11 +99,19 @@ export class Replica {
     }
     host.subscribe(
       miniBlocksTopic(config.chainId),
-      miniBlockSubscription(this.auth, (block) => this.follower.onMiniBlock(block)),
+      miniBlockSubscription(
+        this.auth,
+        () => this.follower.nextMiniBlock,
+        (block) => this.follower.onMiniBlock(block),
+      ),
     )
     host.subscribe(
       blocksTopic(config.chainId),
-      announcementSubscription(this.auth, (announcement) => this.follower.onAnnouncement(announcement)),
+      announcementSubscription(
+        this.auth,
+        () => opened.chain.head.header.number,
+        (announcement) => this.follower.onAnnouncement(announcement),
+      ),
     )
     this.follower.start()
   }

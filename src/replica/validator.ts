@@ -74,7 +74,11 @@ export class Validator {
   async start(): Promise<void> {
     this.params.host.subscribe(
       blocksTopic(this.params.config.chainId),
-      announcementSubscription(this.auth, (announcement) => this.enqueue(() => this.onAnnouncement(announcement))),
+      announcementSubscription(
+        this.auth,
+        () => this.tip?.number ?? -1n,
+        (announcement) => this.enqueue(() => this.onAnnouncement(announcement)),
+      ),
     )
     this.enqueue(() => this.checkpoint())
     // Announcements come every block; silence means lost gossip or a failed fetch: ask the sequencer.

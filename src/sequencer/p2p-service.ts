@@ -18,6 +18,7 @@ import {
 } from '../p2p/index.ts'
 import type { BlockReader } from '../storage/chain-stores.ts'
 import { NodeError } from '../primitives/errors.ts'
+import { CodecError } from '../primitives/rlp-fields.ts'
 
 /** What the sequencer's p2p side works with. */
 export interface SequencerP2pModules {
@@ -66,7 +67,9 @@ export class SequencerP2pService {
       () => events.off('miniBlock', onMiniBlock),
       () => events.off('block', onBlock),
     )
-    await this.host.handle(syncProtocolId(this.config.chainId), async (request) => this.serve(decodeSyncRequest(request)))
+    await this.host.handle(syncProtocolId(this.config.chainId), async (request, from) =>
+      this.serve(this.decodeRequest(request, from)),
+    )
   }
 
   stop(): void {
@@ -80,6 +83,16 @@ export class SequencerP2pService {
   private publish(topic: string, data: Uint8Array): void {
     // Gossip is best effort: a replica that misses a message fetches it over sync.
     this.host.publish(topic, data).catch((err: unknown) => this.logger.warn({ err, topic }, 'gossip publish failed'))
+  }
+
+  /** A request that does not decode is no honest replica's: the requester is penalized, and told why. */
+  private decodeRequest(request: Uint8Array, from: string): SyncRequest {
+    try {
+      return decodeSyncRequest(request)
+    } catch (err) {
+      if (err instanceof CodecError) this.host.penalize(from, `malformed sync request: ${err.message}`)
+      throw err
+    }
   }
 
   private async serve(request: SyncRequest): Promise<Uint8Array> {

