@@ -14,7 +14,8 @@ import { executeBlockBody } from '../execution/block-execution.ts'
 import type { BlockCursor, TxExecutionErrorCode } from '../execution/executor.ts'
 import type { MiniBlockExecutor } from '../execution/parallel/index.ts'
 import type { BlockAccess } from '../primitives/block-access.ts'
-import type { BlockAccessRecorder } from '../state/access-set.ts'
+import { type BlockAccessRecorder, restoreAccess } from '../state/access-set.ts'
+import { emptyStateDiff, mergeStateDiff, type StateDiff } from '../primitives/state-diff.ts'
 import type { SequencerChain } from './sequencer.ts'
 import { lazyTxSource, type TxSource } from '../storage/chain-view.ts'
 import type { DecodedTx } from './ingest/index.ts'
@@ -316,20 +317,14 @@ export class BlockProducer {
         this.l1 === undefined || epoch === undefined
           ? prevRandaoAfter(first.parentHash)
           : hexToBytes((await this.l1.origins.originByHash(epoch.hash)).mixHash)
-      const block: ClosedBlock = {
-        number: first.blockNumber,
-        timestamp: first.blockTimestamp,
-        baseFeePerGas: first.baseFeePerGas,
-        prevRandao,
-        firstMiniBlock: first.number,
-        miniBlocks,
-        durable: Promise.resolve(),
-        access: await this.reexecuteForAccess(
-          first,
-          prevRandao,
-          miniBlocks.flatMap((mb) => mb.transactions.map(decode)),
-        ),
-      }
+      const env = this.recoveredEnv(first, prevRandao)
+      const systemCalls = await this.systemCallWrites(env)
+      const walDiff = emptyStateDiff()
+      for (const mb of miniBlocks) mergeStateDiff(walDiff, mb.stateDiff)
+      const access = await this.reexecuteForAccess(
+        env,
+        miniBlocks.flatMap((mb) => mb.transactions.map(decode)),
+      )
       for (const mb of miniBlocks) {
         chain.state.apply(mb.blockNumber, mb.stateDiff)
         chain.addMiniBlock(
@@ -338,20 +333,37 @@ export class BlockProducer {
         )
         this.lastMiniBlock = { number: mb.number, hash: mb.hash }
       }
+      if (!diffCarries(walDiff, systemCalls)) {
+        if (this.l1 === undefined) {
+          await this.closeRecovered(env, miniBlocks, access)
+          continue
+        }
+        // With L1 the block's origin (and so its deposits) was chosen when it opened and died with the
+        // process; sealing without them is wrong too, but no worse than before this check existed.
+        this.logger.error(
+          { block: first.blockNumber.toString() },
+          "recovered block's mini-blocks lack its system calls and its L1 origin is unknown: sealed without them",
+        )
+      }
+      const block: ClosedBlock = {
+        number: first.blockNumber,
+        timestamp: first.blockTimestamp,
+        baseFeePerGas: first.baseFeePerGas,
+        prevRandao,
+        firstMiniBlock: first.number,
+        miniBlocks,
+        durable: Promise.resolve(),
+        access,
+      }
       const sealed = await this.sealer.seal(block)
       this.sealedNumber = sealed.header.number
       this.parent = { ...summarize(sealed.header), epoch }
     }
   }
 
-  /**
-   * The witness of a block needs the keys its execution read, which died with the crashed process:
-   * execute the recovered block's transactions once more on its pre-state to record them. The WAL's
-   * diffs stay authoritative; this run's writes are discarded.
-   */
-  private async reexecuteForAccess(first: MiniBlock, prevRandao: Uint8Array, txs: L2Transaction[]): Promise<BlockAccess> {
-    this.access.take()
-    const env: BlockEnv = {
+  /** The environment a recovered block executed in (as `openBlock` set it, from what its mini-blocks carry). */
+  private recoveredEnv(first: MiniBlock, prevRandao: Uint8Array): BlockEnv {
+    return {
       number: first.blockNumber,
       timestamp: first.blockTimestamp,
       coinbase: this.config.feeRecipient,
@@ -361,12 +373,64 @@ export class BlockProducer {
       excessBlobGas: 0n,
       parentBeaconBlockRoot: new Uint8Array(32),
     }
+  }
+
+  /** What the block's start-of-block system calls write on its pre-state (nothing is kept). */
+  private async systemCallWrites(env: BlockEnv): Promise<StateDiff> {
+    this.executor.setBlockEnv(env)
+    await this.executor.applySystemCalls(env)
+    return this.executor.takeDiff()
+  }
+
+  /**
+   * Finishes a recovered block whose mini-blocks never carried its system calls: from Prague they
+   * wait for the parent's seal, so a block's first mini-blocks are empty, and a crash before the
+   * mini-block that carries them left a block whose state lacks them (its state root then disagreed
+   * with every re-execution, and its witness lacked the nodes those writes walk: replicas stopped on
+   * WITNESS_MISSING_NODE). Production closes such a block with one more mini-block that runs them
+   * (`closeBlock`); recovery does the same, so the block is exactly one the loop could have made.
+   */
+  private async closeRecovered(env: BlockEnv, miniBlocks: MiniBlock[], access: BlockAccess): Promise<void> {
+    const receipts = miniBlocks.flatMap((mb) => mb.receipts)
+    // The closing mini-block's reads add to the re-execution's.
+    restoreAccess(this.access, access)
+    this.executor.setBlockEnv(env)
+    this.pool.setBaseFee(env.baseFeePerGas)
+    this.open = {
+      env,
+      cursor: {
+        gasUsed: receipts.at(-1)?.cumulativeGasUsed ?? 0n,
+        txIndex: receipts.length,
+        logIndex: receipts.reduce((n, r) => n + r.logs.length, 0),
+        miniBlockNumber: this.lastMiniBlock.number + 1n,
+      },
+      firstMiniBlock: miniBlocks[0]!.number,
+      miniBlocks: [...miniBlocks],
+      closesAt: performance.now(),
+      systemCallsApplied: false,
+      epoch: undefined,
+      deposits: undefined,
+    }
+    await this.closeBlock()
+    await this.sealer.drain()
+    if (this.sealer.failed !== undefined) throw this.sealer.failed
+    if (this.walFailure !== undefined) throw this.walFailure
+    this.sealedNumber = this.opened.chain.head.header.number
+  }
+
+  /**
+   * The witness of a block needs the keys its execution read, which died with the crashed process:
+   * execute the recovered block's transactions once more on its pre-state to record them. The WAL's
+   * diffs stay authoritative; this run's writes are discarded.
+   */
+  private async reexecuteForAccess(env: BlockEnv, txs: L2Transaction[]): Promise<BlockAccess> {
+    this.access.take()
     try {
       await executeBlockBody(this.executor, env, txs)
     } catch (error) {
       // The recorded reads still cover every transaction up to the failure; report, do not block recovery.
       this.logger.error(
-        { err: error, block: first.blockNumber.toString() },
+        { err: error, block: env.number.toString() },
         'recovered block did not re-execute cleanly; its witness may be incomplete',
       )
       this.executor.takeDiff()
@@ -693,4 +757,27 @@ const REJECTED_LABELS: Record<TxExecutionErrorCode, string> = {
   TX_FEE_CAP_BELOW_BASE_FEE: 'base_fee',
   TX_SENDER_NOT_EOA: 'other',
   TX_INVALID: 'other',
+}
+
+/**
+ * Whether `diff` contains every write of `writes` with the same value: how recovery tells that a
+ * block's mini-blocks carried its system calls (their slots are keyed by the block's timestamp and
+ * number, so no transaction writes the same values by chance).
+ */
+function diffCarries(diff: StateDiff, writes: StateDiff): boolean {
+  for (const [address, change] of writes.accounts) {
+    const carried = diff.accounts.get(address)
+    if (carried === undefined) return false
+    for (const [slot, value] of change.storage) {
+      const got = carried.storage.get(slot)
+      if (got === undefined || !sameBytes(got, value)) return false
+    }
+  }
+  return true
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

@@ -52,6 +52,14 @@ export class BlockAccessRecorder implements AccessRecorder {
   }
 }
 
+/** Records `access` (a block's reads taken earlier) into `recorder` again, to add to them. */
+export function restoreAccess(recorder: BlockAccessRecorder, access: BlockAccess): void {
+  for (const address of access.accounts) recorder.onAccountRead(address)
+  for (const [address, slots] of access.slots) for (const slot of slots) recorder.onStorageRead(address, slot)
+  for (const number of access.blockHashes) recorder.onBlockHashRead(number)
+  for (const codeHash of access.codeHashes) recorder.onCodeRead(codeHash)
+}
+
 /**
  * `base` with every read reported to `recorder`. Wrapping the state under an executor's write
  * overlay records exactly the reads a witness needs (a key the block wrote earlier is answered by the

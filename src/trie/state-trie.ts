@@ -107,19 +107,30 @@ export class StateTrie {
     return root
   }
 
+  /**
+   * Deletions go first, in the account trie and in every storage trie, whatever order `diff` lists
+   * its keys in. The final trie is the same in any order, but the nodes walked are not: a deletion
+   * that leaves a branch one child folds the branch into that child, which must be loaded, and an
+   * insertion into the branch before it would have avoided the fold. A witness recorded in one order
+   * then lacked the sibling a verifier applying the same changes in another order needed (a block
+   * sealed from the WAL after a crash, whose diff lists keys in the mini-blocks' order, not in the
+   * re-execution's). Deleting first folds every branch that can fold in any order, so a witness
+   * recorded this way serves every order.
+   */
   private applyChanges(diff: StateDiff): Uint8Array {
     const history = this.history
     for (const [address, change] of diff.accounts) {
-      const key = keccak256(parseHex(address))
-      if (change.account === null) {
-        const dropped = this.storage.get(address)
-        if (dropped !== undefined) {
-          history?.storageDropped(address, dropped)
-          this.storage.delete(address)
-        }
-        this.accounts.del(key)
-        continue
+      if (change.account !== null) continue
+      const dropped = this.storage.get(address)
+      if (dropped !== undefined) {
+        history?.storageDropped(address, dropped)
+        this.storage.delete(address)
       }
+      this.accounts.del(keccak256(parseHex(address)))
+    }
+    for (const [address, change] of diff.accounts) {
+      if (change.account === null) continue
+      const key = keccak256(parseHex(address))
       if (change.storageCleared && history !== undefined) {
         const dropped = this.storage.get(address)
         if (dropped !== undefined) history.storageDropped(address, dropped)
@@ -127,7 +138,8 @@ export class StateTrie {
       let trie = change.storageCleared ? undefined : this.storageTrie(address, key)
       if (change.storage.size > 0) {
         trie ??= this.newStorageTrie()
-        for (const [slot, value] of change.storage) putSlot(trie, parseHex(slot), value)
+        for (const [slot, value] of change.storage) if (isZero(value)) putSlot(trie, parseHex(slot), value)
+        for (const [slot, value] of change.storage) if (!isZero(value)) putSlot(trie, parseHex(slot), value)
       }
       // The account leaf embeds the storage root, so storage must be settled first.
       const storageRoot = this.keepStorageTrie(address, trie)
@@ -261,6 +273,12 @@ function putSlot(trie: MerkleTrie, slot: Uint8Array, value: Uint8Array): void {
   const minimal = stripLeadingZeros(value)
   if (minimal.length === 0) trie.del(key)
   else trie.put(key, encodeStorageValue(minimal))
+}
+
+/** Whether a slot value deletes its slot (zero, however many bytes it is written with). */
+function isZero(value: Uint8Array): boolean {
+  for (const byte of value) if (byte !== 0) return false
+  return true
 }
 
 /** Values are specified minimal, but a stray leading zero would silently change the root. */

@@ -581,13 +581,7 @@ after(async () => {
 })
 
 describe(`crash campaign (${isLongForm() ? 'long' : 'CI'} form, seed ${SEED})`, { timeout: byForm(900_000, 3_600_000) }, () => {
-  // TODO(known bug, found by this campaign): a block the restarted sequencer seals from its WAL can be
-  // served with a witness that lacks a trie node (replica: WITNESS_MISSING_NODE, a false alarm). Until
-  // it is fixed the test runs as `todo`: its failures show in the output without failing `npm test`.
-  const witnessBug = 'the witness of a block sealed from the WAL after kill -9 can lack a trie node (WITNESS_MISSING_NODE)'
-  test(`kill -9 of the sequencer ${SEQUENCER_KILLS} times under mixed load: nothing acknowledged lost, the replica follows`, {
-    todo: witnessBug,
-  }, async (t) => {
+  test(`kill -9 of the sequencer ${SEQUENCER_KILLS} times under mixed load: nothing acknowledged lost, the replica follows`, async (t) => {
     let node: NodeHandle | undefined = sequencer
     sequencer = undefined
     for (let cycle = 0; cycle < SEQUENCER_KILLS; ) {
@@ -654,9 +648,7 @@ describe(`crash campaign (${isLongForm() ? 'long' : 'CI'} form, seed ${SEED})`, 
     await finalChecks(t.diagnostic.bind(t), 'after the sequencer kills')
   })
 
-  test(`kill -9 of the replica ${REPLICA_KILLS} times mid-verification: it resumes and verifies every block`, {
-    todo: witnessBug,
-  }, async (t) => {
+  test(`kill -9 of the replica ${REPLICA_KILLS} times mid-verification: it resumes and verifies every block`, async (t) => {
     assert.ok(sequencer !== undefined, 'the sequencer is up')
     const seq = sequencer
     const stopLoad = new AbortController()
