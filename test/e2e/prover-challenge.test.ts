@@ -56,8 +56,15 @@ test('a prover attacks a wrong root, survives kill -9 mid-game, wins CHALLENGER_
   // The attack claims the derived output the root disputes (positions past the game's block clamp to it).
   assert.equal(attack.position, 2n)
   assert.equal(attack.value, honest)
+  // The game ahead may be found a poll after the attack landed: wait for the prover to say it waits on it, then check
+  // it made no move there.
+  await waitFor(
+    'the prover to wait on the game ahead of its chain',
+    () => /waiting before playing a game/.test(prover.logs().stdout),
+    30_000,
+    200,
+  )
   assert.equal((await claimsOf(s.client, ahead.game)).length, 1, 'no move on a game whose block is not derived')
-  assert.match(prover.logs().stdout, /waiting before playing a game/)
 
   // Mid-game: the prover dies, the stranger counters its claim while it is down.
   await prover.kill9()

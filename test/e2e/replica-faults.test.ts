@@ -19,6 +19,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
 import { DEV_CHAIN_ID, DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
 import { TamperingRelay, type TamperMode } from '../helpers/tampering-relay.ts'
+import { metric } from '../helpers/node-observations.ts'
 
 const BLOCK_MS = 300
 /**
@@ -44,19 +45,6 @@ const nodeInfo = (url: string): Promise<NodeInfo> => rpc<NodeInfo>(url, 'mega_no
 async function readyz(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })
   return { status: res.status, body: await res.text() }
-}
-
-/** The summed value of every sample of `name` whose labels include `labels` (0 when absent). */
-async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text()
-  let total = 0
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line)
-    if (match === null || match[1] !== name) continue
-    const sample = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
-    if (Object.entries(labels).every(([k, v]) => sample[k] === v)) total += Number(match[3])
-  }
-  return total
 }
 
 // --- load -----------------------------------------------------------------------------------------

@@ -12,13 +12,13 @@
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import fc from 'fast-check'
 import { keccak256, numberToHex, padHex, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { DEV_CHAIN_ID, DEV_KEYS, postRaw, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { rssMb } from '../helpers/node-observations.ts'
 
 const SEED = Number(process.env['RPC_FUZZ_SEED'] ?? 22_2026)
 /** Generated parameter lists per registered method, and generated batches. */
@@ -36,12 +36,6 @@ let nextId = 1
 
 interface Watch {
   stop(): Promise<{ probes: number; slowest: number; failures: string[]; rssBaseline: number; rssPeak: number }>
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1])
-  return kb / 1024
 }
 
 function watchNode(target: NodeHandle): Watch {

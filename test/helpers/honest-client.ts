@@ -9,19 +9,13 @@
  * Failures (errors, timeouts, a closed subscription) are collected, never thrown, so the attack
  * and the watch run side by side and the test asserts on the summary.
  */
-import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { DEV_CHAIN_ID, WsRpc, rpc } from './node-process.ts'
 import type { NodeHandle } from './node-process.ts'
-
-/** VmRSS of a process, in MB. */
-export function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]) / 1024
-}
+import { rssMb } from './node-observations.ts'
 
 /** The q-quantile (0..1) of `values` (nearest rank); 0 for none. */
 export function quantile(values: readonly number[], q: number): number {

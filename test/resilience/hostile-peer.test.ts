@@ -21,7 +21,6 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RLP } from '@ethereumjs/rlp'
@@ -48,6 +47,7 @@ import { DEV_CHAIN_ID, DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHan
 import { byForm, campaignSeed, isLongForm, writeCampaignReport } from '../helpers/resilience.ts'
 import { rng } from '../helpers/rng.ts'
 import { lengthPrefixed, RoguePeer, type RawExchange } from '../helpers/rogue-peer.ts'
+import { metric, openFds, rssMb } from '../helpers/node-observations.ts'
 
 const CHAIN_ID = BigInt(DEV_CHAIN_ID)
 const MINI_TOPIC = miniBlocksTopic(CHAIN_ID)
@@ -96,28 +96,6 @@ const seed = campaignSeed(0x9ee7)
 const random = rng(seed)
 
 // --- observations -----------------------------------------------------------------------------------
-
-function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(match![1]) / 1024
-}
-
-function fds(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length
-}
-
-/** The summed value of every sample of `name` whose labels include `labels` (0 when absent). */
-async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text()
-  let total = 0
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line)
-    if (match === null || match[1] !== name) continue
-    const sample = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
-    if (Object.entries(labels).every(([k, v]) => sample[k] === v)) total += Number(match[3])
-  }
-  return total
-}
 
 interface NodeInfo {
   peerId: string
@@ -377,8 +355,8 @@ describe('hostile peers against a sequencer and a following replica', {
     )
     await sleep(2_000)
     baseline = {
-      sequencer: { rss: rssMiB(sequencer.pid), fds: fds(sequencer.pid) },
-      replica: { rss: rssMiB(replica.pid), fds: fds(replica.pid) },
+      sequencer: { rss: rssMb(sequencer.pid), fds: openFds(sequencer.pid) },
+      replica: { rss: rssMb(replica.pid), fds: openFds(replica.pid) },
     }
     verifiedAtStart = BigInt((await nodeInfo(replica.rpcUrl)).verified.block)
   })
@@ -660,8 +638,8 @@ describe('hostile peers against a sequencer and a following replica', {
 
     await sleep(3_000)
     const now = {
-      sequencer: { rss: rssMiB(sequencer!.pid), fds: fds(sequencer!.pid) },
-      replica: { rss: rssMiB(replica!.pid), fds: fds(replica!.pid) },
+      sequencer: { rss: rssMb(sequencer!.pid), fds: openFds(sequencer!.pid) },
+      replica: { rss: rssMb(replica!.pid), fds: openFds(replica!.pid) },
     }
     for (const node of ['sequencer', 'replica'] as const) {
       measured[`${node}RssBeforeMiB`] = Math.round(baseline![node].rss)

@@ -20,7 +20,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { encodeFunctionData, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -40,6 +39,7 @@ import { byForm, campaignSeed, isLongForm, writeCampaignReport } from '../helper
 import { rng } from '../helpers/rng.ts'
 import { TamperingRelay, type Delivery } from '../helpers/tampering-relay.ts'
 import { TcpProxy, type ProxyMode } from '../helpers/tcp-proxy.ts'
+import { metric, metricValue, rssMb, scrapeMetrics } from '../helpers/node-observations.ts'
 
 /** MegaETH's EVM block time; 100 ms mini-blocks keep four node processes within two shared cores. */
 const BLOCK_MS = 1_000
@@ -105,40 +105,18 @@ interface NodeInfo {
 const nodeInfo = (url: string): Promise<NodeInfo> => rpc<NodeInfo>(url, 'mega_nodeInfo')
 const blockNumber = async (url: string): Promise<bigint> => BigInt(await rpc<Hex>(url, 'eth_blockNumber'))
 
-/** The summed value of every sample of `name` whose labels include `labels` (0 when absent). */
-async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text()
-  let total = 0
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line)
-    if (match === null || match[1] !== name) continue
-    const sample = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
-    if (Object.entries(labels).every(([k, v]) => sample[k] === v)) total += Number(match[3])
-  }
-  return total
-}
-
 /** A replica's verified head and the number of blocks it counted as verified, from one scrape. */
 async function verification(r: { metricsUrl: string }): Promise<{ verifiedHead: number; verifiedBlocks: number }> {
-  const text = await (await fetch(r.metricsUrl, { signal: AbortSignal.timeout(5_000) })).text()
-  // Samples carry the registry's default label (`{role="replica"}`).
-  const value = (name: string): number =>
-    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
+  const text = await scrapeMetrics(r.metricsUrl)
   return {
-    verifiedHead: value('megaeth_replica_verified_block'),
-    verifiedBlocks: value('megaeth_replica_verified_blocks_total'),
+    verifiedHead: metricValue(text, 'megaeth_replica_verified_block'),
+    verifiedBlocks: metricValue(text, 'megaeth_replica_verified_blocks_total'),
   }
 }
 
 /** The newest block a replica took in (a validator: handed to its verifier), from its metrics. */
 async function importedHead(r: { metricsUrl: string }): Promise<bigint> {
   return BigInt(await metric(r.metricsUrl, 'megaeth_replica_head_block'))
-}
-
-/** Resident memory of a process, in MB (Linux). */
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return match === null ? Number.NaN : Number(match[1]) / 1024
 }
 
 /** One of the replicas: a `startNode` full replica or the validator spawned here. */
