@@ -1,4 +1,4 @@
-import { hexToBytes } from '@ethereumjs/util'
+import { equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { ChainConfig } from '../chain/config.ts'
 import { forkActiveAt } from '../chain/forks.ts'
@@ -770,14 +770,8 @@ function diffCarries(diff: StateDiff, writes: StateDiff): boolean {
     if (carried === undefined) return false
     for (const [slot, value] of change.storage) {
       const got = carried.storage.get(slot)
-      if (got === undefined || !sameBytes(got, value)) return false
+      if (got === undefined || !equalsBytes(got, value)) return false
     }
   }
-  return true
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
