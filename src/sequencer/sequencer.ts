@@ -136,10 +136,6 @@ export class Sequencer {
     }
     const sequential = await SequentialExecutor.create(common, recordingReader(live, access), blockHash)
     metrics?.trackNativeTransfers(() => sequential.nativeTransferCount)
-    // Read through `opened.db` too: a failed journal write halts sends before the next WAL write notices.
-    metrics?.trackHalted(
-      () => sealer.failed !== undefined || producer.failure !== undefined || params.opened.db.failure !== undefined,
-    )
     const executor = await createMiniBlockExecutor({
       mode: options.executor,
       workers: options.execWorkers,
@@ -161,7 +157,11 @@ export class Sequencer {
       metrics,
       l1: params.l1,
     })
-    return new Sequencer(params, producer, sealer, pool, ingest, executor, metrics)
+    const sequencer = new Sequencer(params, producer, sealer, pool, ingest, executor, metrics)
+    // The same test as `failure`, which reads the database too: a failed journal write halts sends before the next
+    // WAL write notices.
+    metrics?.trackHalted(() => sequencer.failure !== undefined)
+    return sequencer
   }
 
   async start(): Promise<void> {
