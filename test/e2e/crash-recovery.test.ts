@@ -24,32 +24,9 @@ import {
 } from '../helpers/node-process.ts'
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 import { fetchBlockWithWitness, verifyDevBlock } from '../helpers/witness.ts'
+import { durableReceiptFields, type RpcBlockHeader, type RpcReceipt } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
-
-interface Receipt {
-  transactionHash: Hex
-  transactionIndex: Hex
-  blockHash: Hex | null
-  blockNumber: Hex
-  from: Address
-  to: Address | null
-  cumulativeGasUsed: Hex
-  gasUsed: Hex
-  effectiveGasPrice: Hex
-  contractAddress: Address | null
-  logs: Array<{ address: Address; topics: Hex[]; data: Hex; logIndex: Hex; transactionIndex: Hex; blockNumber: Hex }>
-  status: Hex
-  miniBlockNumber?: Hex
-}
-
-interface Block {
-  number: Hex
-  hash: Hex
-  parentHash: Hex
-  stateRoot: Hex
-  transactions: Hex[]
-}
 
 const datadirs: string[] = []
 const nodes: NodeHandle[] = []
@@ -66,32 +43,17 @@ async function start(datadir: string, args: string[] = []): Promise<NodeHandle> 
   return node
 }
 
-function durableFields(r: Receipt) {
-  return {
-    transactionHash: r.transactionHash,
-    status: r.status,
-    gasUsed: r.gasUsed,
-    cumulativeGasUsed: r.cumulativeGasUsed,
-    blockNumber: r.blockNumber,
-    transactionIndex: r.transactionIndex,
-    effectiveGasPrice: r.effectiveGasPrice,
-    from: r.from,
-    to: r.to,
-    contractAddress: r.contractAddress,
-    miniBlockNumber: r.miniBlockNumber,
-    logs: r.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, logIndex: l.logIndex })),
-  }
-}
+const durableFields = (r: RpcReceipt) => durableReceiptFields(r, { miniBlock: true })
 
 /** JSON-RPC call with an explicit abort (the load must stop promptly when the node dies). */
-async function syncSend(url: string, raw: Hex, signal: AbortSignal): Promise<Receipt> {
+async function syncSend(url: string, raw: Hex, signal: AbortSignal): Promise<RpcReceipt> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransactionSync', params: [raw, 5_000] }),
     signal,
   })
-  const body = (await res.json()) as { result?: Receipt; error?: { code: number; message: string } }
+  const body = (await res.json()) as { result?: RpcReceipt; error?: { code: number; message: string } }
   if (body.error !== undefined) throw new JsonRpcCallError('eth_sendRawTransactionSync', body.error.code, body.error.message)
   return body.result!
 }
@@ -125,7 +87,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
         ...(tx.data === undefined ? {} : { data: tx.data }),
         ...FEE,
       })
-    const deployed = await rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
+    const deployed = await rpc<RpcReceipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
       await signed(deployer, deployerNonce++, {
         data: encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Crash', 'CR', 10n ** 24n] }),
         gas: 2_000_000n,
@@ -134,7 +96,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const tokenAddress = deployed.contractAddress!
     const tokenSenders = [4, 5, 6].map((i) => privateKeyToAccount(DEV_KEYS[i]!))
     for (const s of tokenSenders) {
-      const r = await rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
+      const r = await rpc<RpcReceipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
         await signed(deployer, deployerNonce++, {
           to: tokenAddress,
           data: encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [s.address, 10n ** 21n] }),
@@ -152,7 +114,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
       startNonce: number
       startBalance: bigint
       sent: Array<{ nonce: number; hash: Hex }>
-      received: Receipt[]
+      received: RpcReceipt[]
     }
     const senders: Sender[] = []
     for (const [i, kind] of [
@@ -245,7 +207,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     // Every received receipt: present and identical.
     const mismatches: string[] = []
     for (const r of received) {
-      const after = await rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [r.transactionHash])
+      const after = await rpc<RpcReceipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [r.transactionHash])
       if (after === null) {
         mismatches.push(
           `${r.transactionHash}: missing after restart (was in block ${BigInt(r.blockNumber)}, mini-block ${r.miniBlockNumber})`,
@@ -267,14 +229,14 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const sealedLast = await waitFor(
       'the last received receipt to be sealed',
       async () => {
-        const r = await rpc<Receipt>(second.rpcUrl, 'eth_getTransactionReceipt', [lastReceived.transactionHash])
+        const r = await rpc<RpcReceipt>(second.rpcUrl, 'eth_getTransactionReceipt', [lastReceived.transactionHash])
         // Unsealed receipts carry a placeholder block hash (the zero-padded block number).
         return unsealedBlockNumber(r.blockHash as `0x${string}`) !== undefined ? undefined : r
       },
       10_000,
       50,
     )
-    const block = await rpc<Block>(second.rpcUrl, 'eth_getBlockByHash', [sealedLast.blockHash, false])
+    const block = await rpc<RpcBlockHeader>(second.rpcUrl, 'eth_getBlockByHash', [sealedLast.blockHash, false])
     assert.ok(block.transactions.includes(lastReceived.transactionHash), 'the sealed block lists the recovered tx')
 
     // A request cut by the crash may have been accepted (journaled) and is restored into the pool:
@@ -298,9 +260,9 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     // Per sender: included txs are exactly a nonce prefix; balances account for exactly those.
     for (const s of senders) {
       const nonceAfter = Number(BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'latest'])))
-      const included: Receipt[] = []
+      const included: RpcReceipt[] = []
       for (const { nonce, hash } of s.sent) {
-        const r = await rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash])
+        const r = await rpc<RpcReceipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash])
         if (nonce < nonceAfter) {
           assert.ok(
             r !== null,
@@ -345,9 +307,9 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     // The chain is intact across the crash: parent hashes link block by block, and every block —
     // those sealed from the WAL after the restart included — verifies statelessly from its witness.
     const head = BigInt(await rpc<Hex>(second.rpcUrl, 'eth_blockNumber'))
-    let parent = await rpc<Block>(second.rpcUrl, 'eth_getBlockByNumber', ['0x0', false])
+    let parent = await rpc<RpcBlockHeader>(second.rpcUrl, 'eth_getBlockByNumber', ['0x0', false])
     for (let n = 1n; n <= head; n++) {
-      const b = await rpc<Block>(second.rpcUrl, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])
+      const b = await rpc<RpcBlockHeader>(second.rpcUrl, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])
       assert.equal(b.parentHash, parent.hash, `block ${n} links to block ${n - 1n}`)
       parent = b
       const { block, witness } = await fetchBlockWithWitness(second.rpcUrl, n)
@@ -357,7 +319,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     // ...and continues: a new tx from every sender lands, new blocks are sealed.
     for (const s of senders) {
       const nonce = Number(BigInt(await rpc<Hex>(second.rpcUrl, 'eth_getTransactionCount', [s.account.address, 'pending'])))
-      const r = await rpc<Receipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [
+      const r = await rpc<RpcReceipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [
         await signed(s.account, nonce, { to: s.recipient, value: 1n, gas: 21_000n }),
       ])
       assert.equal(r.status, '0x1', 'post-recovery tx succeeded')
@@ -422,7 +384,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     for (const hash of hashes) {
       const receipt = await waitFor(
         `receipt of acknowledged ${hash}`,
-        () => rpc<Receipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined),
+        () => rpc<RpcReceipt | null>(second.rpcUrl, 'eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined),
         10_000,
         50,
       )
@@ -440,7 +402,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const account = privateKeyToAccount(DEV_KEYS[7]!)
     let nonce = 0
     const send = async (tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint }) =>
-      rpc<Receipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
+      rpc<RpcReceipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
         await account.signTransaction({
           chainId: DEV_CHAIN_ID,
           type: 'eip1559',
@@ -468,7 +430,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     })
     const before = await stateOf(first.rpcUrl)
     assert.equal(BigInt(before.count), 5n)
-    const headBefore = await rpc<Block>(first.rpcUrl, 'eth_getBlockByNumber', ['latest', false])
+    const headBefore = await rpc<RpcBlockHeader>(first.rpcUrl, 'eth_getBlockByNumber', ['latest', false])
 
     const stopStarted = Date.now()
     const exit = await first.stop()
@@ -498,16 +460,16 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     assert.equal(BigInt(openedInfo.head), finalHead, 'restart resumes at the head sealed at shutdown')
     assert.equal(openedInfo.unsealedMiniBlocks, 0, 'a graceful stop leaves no unsealed mini-blocks in the WAL')
 
-    const sameBlock = await rpc<Block>(second.rpcUrl, 'eth_getBlockByNumber', [headBefore.number, false])
+    const sameBlock = await rpc<RpcBlockHeader>(second.rpcUrl, 'eth_getBlockByNumber', [headBefore.number, false])
     assert.equal(sameBlock.hash, headBefore.hash, 'blocks sealed before the stop are unchanged')
     assert.equal(sameBlock.stateRoot, headBefore.stateRoot)
     assert.deepEqual(await stateOf(second.rpcUrl), before, 'same state after the restart')
-    const receipt = await rpc<Receipt>(second.rpcUrl, 'eth_getTransactionReceipt', [last.transactionHash])
+    const receipt = await rpc<RpcReceipt>(second.rpcUrl, 'eth_getTransactionReceipt', [last.transactionHash])
     assert.deepEqual(durableFields(receipt), durableFields(last))
     assert.equal(unsealedBlockNumber(receipt.blockHash as `0x${string}`), undefined, 'the last receipt is sealed')
 
     // The chain continues from there.
-    const more = await rpc<Receipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [
+    const more = await rpc<RpcReceipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [
       await account.signTransaction({
         chainId: DEV_CHAIN_ID,
         type: 'eip1559',

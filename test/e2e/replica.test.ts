@@ -31,7 +31,8 @@ import {
   startNode,
   waitFor,
   type NodeHandle,
-  type RpcResponse,
+  rpcBatch,
+  type RpcBatchAnswer,
 } from '../helpers/node-process.ts'
 import { rng as seededRng } from '../helpers/rng.ts'
 
@@ -149,34 +150,9 @@ interface NodeInfo {
 const nodeInfo = (url: string): Promise<NodeInfo> => rpc<NodeInfo>(url, 'mega_nodeInfo')
 const blockNumber = async (url: string): Promise<bigint> => BigInt(await rpc<Hex>(url, 'eth_blockNumber'))
 
-/** One JSON-RPC batch; answers in call order (with their ids stripped, for exact comparison). */
-async function batch(
-  url: string,
-  calls: ReadonlyArray<readonly [string, unknown[]]>,
-): Promise<Array<Omit<RpcResponse, 'id' | 'jsonrpc'>>> {
-  const out: Array<Omit<RpcResponse, 'id' | 'jsonrpc'>> = []
-  for (let start = 0; start < calls.length; start += 200) {
-    const chunk = calls.slice(start, start + 200)
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(chunk.map(([method, params], i) => ({ jsonrpc: '2.0', id: i, method, params }))),
-      signal: AbortSignal.timeout(20_000),
-    })
-    const answers = (await res.json()) as RpcResponse[]
-    assert.ok(
-      Array.isArray(answers) && answers.length === chunk.length,
-      `batch of ${chunk.length} to ${url}: HTTP ${res.status}, got ${JSON.stringify(answers).slice(0, 300)}`,
-    )
-    const byId = new Map(answers.map((a) => [a.id, a]))
-    for (let i = 0; i < chunk.length; i++) {
-      const answer = byId.get(i)
-      assert.ok(answer !== undefined, `batch to ${url}: no answer for ${chunk[i]![0]}`)
-      out.push(answer.error === undefined ? { result: answer.result } : { error: answer.error })
-    }
-  }
-  return out
-}
+/** JSON-RPC batches; answers in call order (with their ids stripped, for exact comparison). */
+const batch = (url: string, calls: ReadonlyArray<readonly [string, unknown[]]>): Promise<RpcBatchAnswer[]> =>
+  rpcBatch(url, calls, { timeoutMs: 20_000 })
 
 // --- load -----------------------------------------------------------------------------------------
 
@@ -336,10 +312,7 @@ describe('replicas follow the sequencer under load, verify every block and survi
   // --- block-by-block comparison ---
 
   /** The questions asked about block n, built once from the sequencer's block and receipts. */
-  const questions = new Map<
-    bigint,
-    Promise<{ calls: Array<readonly [string, unknown[]]>; answers: Array<Omit<RpcResponse, 'id' | 'jsonrpc'>> }>
-  >()
+  const questions = new Map<bigint, Promise<{ calls: Array<readonly [string, unknown[]]>; answers: RpcBatchAnswer[] }>>()
 
   function sequencerAnswers(n: bigint) {
     let entry = questions.get(n)

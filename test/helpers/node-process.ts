@@ -242,6 +242,45 @@ export async function rpcError(url: string, method: string, params: unknown[] = 
   return response.error
 }
 
+/** One answer of `rpcBatch`: its result or its error, without the envelope. */
+export type RpcBatchAnswer<T = unknown> = Pick<RpcResponse<T>, 'result' | 'error'>
+
+/**
+ * JSON-RPC batches of `chunk` calls (the node's batch cap is far above 200); answers in call order, a
+ * call the node left unanswered as an error with code 0. Throws when an answer is not a batch.
+ */
+export async function rpcBatch<T = unknown>(
+  url: string,
+  calls: ReadonlyArray<readonly [string, readonly unknown[]]>,
+  { timeoutMs = 30_000, chunk = 200 }: { timeoutMs?: number; chunk?: number } = {},
+): Promise<Array<RpcBatchAnswer<T>>> {
+  const out: Array<RpcBatchAnswer<T>> = []
+  for (let start = 0; start < calls.length; start += chunk) {
+    const part = calls.slice(start, start + chunk)
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(part.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }))),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    const text = await res.text()
+    const answers = JSON.parse(text) as Array<RpcResponse<T>>
+    if (!Array.isArray(answers)) throw new Error(`batch of ${part.length} to ${url}: HTTP ${res.status}, ${text.slice(0, 300)}`)
+    const byId = new Map(answers.map((a) => [a.id, a]))
+    for (let i = 0; i < part.length; i++) {
+      const answer = byId.get(i)
+      out.push(
+        answer === undefined
+          ? { error: { code: 0, message: `no answer for ${part[i]![0]} in the batch` } }
+          : answer.error === undefined
+            ? { result: answer.result }
+            : { error: answer.error },
+      )
+    }
+  }
+  return out
+}
+
 /** Polls `fn` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,

@@ -34,11 +34,13 @@ import {
   makeTempDir,
   removeTempDir,
   rpc,
+  rpcBatch,
   startNode,
   waitFor,
   type NodeHandle,
 } from '../helpers/node-process.ts'
 import { byForm, campaignSeed, isLongForm, writeCampaignReport } from '../helpers/resilience.ts'
+import { durableReceiptFields, type RpcBlockHeader, type RpcReceipt } from '../helpers/receipts.ts'
 import { rng as seededRng, type Rng } from '../helpers/rng.ts'
 import { startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
 
@@ -125,80 +127,26 @@ async function call<T>(url: string, method: string, params: unknown[], signal?: 
 
 /** A JSON-RPC batch (chunks of 200), answers in call order; throws `NodeGone` when the node is gone. */
 async function batch<T>(url: string, calls: ReadonlyArray<readonly [string, readonly unknown[]]>): Promise<Array<RpcAnswer<T>>> {
-  const out: Array<RpcAnswer<T>> = []
-  for (let start = 0; start < calls.length; start += 200) {
-    const chunk = calls.slice(start, start + 200)
-    let text: string
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(chunk.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }))),
-        signal: AbortSignal.timeout(30_000),
-      })
-      text = await res.text()
-    } catch (error) {
-      throw new NodeGone(`batch: ${error instanceof Error ? error.message : String(error)}`)
-    }
-    const answers = JSON.parse(text) as Array<RpcAnswer<T> & { id: number }>
-    const byId = new Map(answers.map((a) => [a.id, a]))
-    for (let i = 0; i < chunk.length; i++) out.push(byId.get(i) ?? { error: { code: 0, message: 'no answer in batch' } })
+  try {
+    return await rpcBatch<T>(url, calls)
+  } catch (error) {
+    throw new NodeGone(`batch: ${error instanceof Error ? error.message : String(error)}`)
   }
-  return out
 }
 
 // --- what clients were told ------------------------------------------------------------------------
 
-interface Receipt {
-  transactionHash: Hex
-  transactionIndex: Hex
-  blockHash: Hex | null
-  blockNumber: Hex
-  from: Address
-  to: Address | null
-  cumulativeGasUsed: Hex
-  gasUsed: Hex
-  effectiveGasPrice: Hex
-  contractAddress: Address | null
-  logs: Array<{ address: Address; topics: Hex[]; data: Hex; logIndex: Hex }>
-  status: Hex
-}
-
-interface Block {
-  number: Hex
-  hash: Hex
-  parentHash: Hex
-  transactions: Hex[]
-}
-
-/** The fields a crash must not change (the block hash is compared separately: a preconfirmation has a placeholder). */
-function durable(r: Receipt) {
-  return {
-    transactionHash: r.transactionHash,
-    transactionIndex: r.transactionIndex,
-    blockNumber: r.blockNumber,
-    status: r.status,
-    gasUsed: r.gasUsed,
-    cumulativeGasUsed: r.cumulativeGasUsed,
-    effectiveGasPrice: r.effectiveGasPrice,
-    from: r.from,
-    to: r.to,
-    contractAddress: r.contractAddress,
-    logs: r.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, logIndex: l.logIndex })),
-  }
-}
-
 /** Unsealed receipts carry no block hash (sync sends) or a placeholder (the zero-padded block number). */
-const isSealed = (r: Receipt): boolean => r.blockHash !== null && unsealedBlockNumber(r.blockHash) === undefined
+const isSealed = (r: RpcReceipt): boolean => r.blockHash !== null && unsealedBlockNumber(r.blockHash) === undefined
 
 /**
  * Compares a receipt a client got with the node's answer now; returns what differs (undefined: the same).
  * `sealedHash`: the hash the node now has at the receipt's height, when known.
  */
-function receiptProblem(got: Receipt, now: Receipt | null, sealedHash?: Hex): string | undefined {
+function receiptProblem(got: RpcReceipt, now: RpcReceipt | null, sealedHash?: Hex): string | undefined {
   if (now === null) return `${got.transactionHash}: receipt lost (was in block ${BigInt(got.blockNumber)})`
-  if (JSON.stringify(durable(now)) !== JSON.stringify(durable(got)))
-    return `${got.transactionHash}: receipt changed\n  got ${JSON.stringify(durable(got))}\n  now ${JSON.stringify(durable(now))}`
+  if (JSON.stringify(durableReceiptFields(now)) !== JSON.stringify(durableReceiptFields(got)))
+    return `${got.transactionHash}: receipt changed\n  got ${JSON.stringify(durableReceiptFields(got))}\n  now ${JSON.stringify(durableReceiptFields(now))}`
   if (isSealed(got) && now.blockHash !== got.blockHash)
     return `${got.transactionHash}: sealed in block ${got.blockHash}, now in ${now.blockHash}`
   if (sealedHash !== undefined && isSealed(now) && now.blockHash !== sealedHash)
@@ -229,9 +177,9 @@ interface Campaign {
   /** Hash → sender and nonce, for every transaction hash a node returned (or a receipt proved accepted). */
   accepted: Map<Hex, { sender: string; nonce: number }>
   /** Every receipt handed to a client, as it was handed. */
-  receipts: Receipt[]
+  receipts: RpcReceipt[]
   /** Receipts not yet compared with a restarted node. */
-  unchecked: Receipt[]
+  unchecked: RpcReceipt[]
   /** Sealed blocks seen (number → hash): a crash must never change one. */
   sealed: Map<bigint, Hex>
   /** Answers no client should get (a sender stops on the first). */
@@ -269,7 +217,7 @@ async function sign(s: Sender, token: Address): Promise<Hex> {
   }
 }
 
-function recordReceipt(c: Campaign, r: Receipt): void {
+function recordReceipt(c: Campaign, r: RpcReceipt): void {
   c.receipts.push(r)
   c.unchecked.push(r)
 }
@@ -283,7 +231,7 @@ async function senderLoop(c: Campaign, s: Sender, url: string, token: Address, s
   try {
     while (!signal.aborted) {
       if (s.polling !== undefined) {
-        const answer = await call<Receipt | null>(url, 'eth_getTransactionReceipt', [s.polling], signal)
+        const answer = await call<RpcReceipt | null>(url, 'eth_getTransactionReceipt', [s.polling], signal)
         if (answer.result !== null && answer.result !== undefined) {
           recordReceipt(c, answer.result)
           s.polling = undefined
@@ -297,7 +245,7 @@ async function senderLoop(c: Campaign, s: Sender, url: string, token: Address, s
       const { raw, hash } = s.unsettled
       const params =
         s.method === 'eth_sendRawTransaction' ? [raw] : s.method === 'eth_sendRawTransactionSync' ? [raw, 5_000] : [raw]
-      const answer = await call<Receipt | Hex>(url, s.method, params, signal)
+      const answer = await call<RpcReceipt | Hex>(url, s.method, params, signal)
       const settle = (): void => {
         c.accepted.set(hash, { sender: s.name, nonce: s.nonce })
         s.unsettled = undefined
@@ -308,7 +256,7 @@ async function senderLoop(c: Campaign, s: Sender, url: string, token: Address, s
         if (s.method === 'eth_sendRawTransaction') {
           assert.equal(answer.result, hash, `${s.name}: eth_sendRawTransaction returned another hash`)
           s.polling = hash
-        } else recordReceipt(c, answer.result as Receipt)
+        } else recordReceipt(c, answer.result as RpcReceipt)
         continue
       }
       const { code, message } = answer.error
@@ -321,7 +269,7 @@ async function senderLoop(c: Campaign, s: Sender, url: string, token: Address, s
       }
       if (/nonce too low/.test(message)) {
         // A resend whose first copy made it into a mini-block before the crash.
-        const receipt = await call<Receipt | null>(url, 'eth_getTransactionReceipt', [hash], signal)
+        const receipt = await call<RpcReceipt | null>(url, 'eth_getTransactionReceipt', [hash], signal)
         if (receipt.result === null || receipt.result === undefined) {
           c.unexpected.push(`${s.name}: nonce ${s.nonce} too low, yet its transaction ${hash} has no receipt (${message})`)
           return
@@ -348,9 +296,9 @@ async function senderLoop(c: Campaign, s: Sender, url: string, token: Address, s
 async function checkReceipts(c: Campaign, url: string): Promise<void> {
   while (c.unchecked.length > 0) {
     const chunk = c.unchecked.slice(0, 200)
-    let answers: Array<RpcAnswer<Receipt | null>>
+    let answers: Array<RpcAnswer<RpcReceipt | null>>
     try {
-      answers = await batch<Receipt | null>(
+      answers = await batch<RpcReceipt | null>(
         url,
         chunk.map((r) => ['eth_getTransactionReceipt', [r.transactionHash]] as const),
       )
@@ -375,7 +323,7 @@ async function checkReceipts(c: Campaign, url: string): Promise<void> {
 /** Records the sequencer's sealed head (a crash must never change a sealed block); false if the node is gone. */
 async function sampleHead(c: Campaign, url: string): Promise<void> {
   try {
-    const answer = await call<Block>(url, 'eth_getBlockByNumber', ['latest', false])
+    const answer = await call<RpcBlockHeader>(url, 'eth_getBlockByNumber', ['latest', false])
     if (answer.result === undefined || unsealedBlockNumber(answer.result.hash) !== undefined) return
     const number = BigInt(answer.result.number)
     const seen = c.sealed.get(number)
@@ -388,10 +336,10 @@ async function sampleHead(c: Campaign, url: string): Promise<void> {
 }
 
 /** Blocks 0..head by number (hash and parent), in one pass of batches. */
-async function chainOf(url: string, head: bigint): Promise<Block[]> {
+async function chainOf(url: string, head: bigint): Promise<RpcBlockHeader[]> {
   const calls = []
   for (let n = 0n; n <= head; n++) calls.push(['eth_getBlockByNumber', [`0x${n.toString(16)}`, false]] as const)
-  const answers = await batch<Block>(url, calls)
+  const answers = await batch<RpcBlockHeader>(url, calls)
   return answers.map((a, i) => {
     assert.ok(a.result !== undefined && a.result !== null, `block ${i}: ${JSON.stringify(a.error)}`)
     return a.result
@@ -524,8 +472,8 @@ before(async () => {
   // One token, deployed once; its senders are funded with it.
   const deployer = privateKeyToAccount(DEV_KEYS[0]!)
   let nonce = Number(BigInt(await rpc<Hex>(sequencer.rpcUrl, 'eth_getTransactionCount', [deployer.address, 'pending'])))
-  const send = async (tx: { to?: Address; data: Hex; gas: bigint }): Promise<Receipt> =>
-    rpc<Receipt>(sequencer!.rpcUrl, 'eth_sendRawTransactionSync', [
+  const send = async (tx: { to?: Address; data: Hex; gas: bigint }): Promise<RpcReceipt> =>
+    rpc<RpcReceipt>(sequencer!.rpcUrl, 'eth_sendRawTransactionSync', [
       await deployer.signTransaction({ chainId: DEV_CHAIN_ID, type: 'eip1559', nonce: nonce++, value: 0n, ...FEE, ...tx }),
     ])
   const deployed = await send({
@@ -722,7 +670,7 @@ async function finalChecks(diagnostic: (msg: string) => void, when: string): Pro
     `${when}: every accepted transaction included`,
     async () => {
       const hashes = [...campaign.accepted.keys()]
-      const answers = await batch<Receipt | null>(
+      const answers = await batch<RpcReceipt | null>(
         url,
         hashes.map((h) => ['eth_getTransactionReceipt', [h]] as const),
       )
@@ -733,7 +681,7 @@ async function finalChecks(diagnostic: (msg: string) => void, when: string): Pro
     250,
   ).catch(async (error: unknown) => {
     const hashes = [...campaign.accepted.keys()]
-    const answers = await batch<Receipt | null>(
+    const answers = await batch<RpcReceipt | null>(
       url,
       hashes.map((h) => ['eth_getTransactionReceipt', [h]] as const),
     )
@@ -755,7 +703,7 @@ async function finalChecks(diagnostic: (msg: string) => void, when: string): Pro
     if (n <= head && chain[Number(n)]!.hash !== hash)
       campaign.problems.push(`sealed block ${n} changed: was ${hash}, now ${chain[Number(n)]!.hash}`)
   campaign.checked.blocks = chain.length
-  const now = await batch<Receipt | null>(
+  const now = await batch<RpcReceipt | null>(
     url,
     campaign.receipts.map((r) => ['eth_getTransactionReceipt', [r.transactionHash]] as const),
   )

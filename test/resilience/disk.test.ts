@@ -28,41 +28,11 @@ import { byForm, campaignSeed, writeCampaignReport } from '../helpers/resilience
 import { DEV_CHAIN_ID, DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
 import { rng as makeRng } from '../helpers/rng.ts'
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.ts'
+import { durableReceiptFields, type RpcReceipt } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
 /** EIP-1474 "resource unavailable": what a halted sequencer answers to a send. */
 const HALTED_CODE = -32002
-
-interface Receipt {
-  transactionHash: Hex
-  status: Hex
-  blockNumber: Hex
-  transactionIndex: Hex
-  gasUsed: Hex
-  cumulativeGasUsed: Hex
-  from: Address
-  to: Address | null
-  contractAddress: Address | null
-  miniBlockNumber?: Hex
-  logs: unknown[]
-}
-
-/** The receipt fields that must not change once a client holds the receipt (blockHash appears at the seal). */
-function durable(r: Receipt) {
-  return {
-    transactionHash: r.transactionHash,
-    status: r.status,
-    blockNumber: r.blockNumber,
-    transactionIndex: r.transactionIndex,
-    gasUsed: r.gasUsed,
-    cumulativeGasUsed: r.cumulativeGasUsed,
-    from: r.from,
-    to: r.to,
-    contractAddress: r.contractAddress,
-    miniBlockNumber: r.miniBlockNumber,
-    logs: r.logs.length,
-  }
-}
 
 type Fault = { kind: 'disk-full' } | { kind: 'failpoint'; point: string; action: 'error' | 'error-always'; at: number }
 
@@ -73,7 +43,7 @@ const describeFault = (f: Fault): string => (f.kind === 'disk-full' ? 'disk-full
 
 /** Everything any client was told, across phases: checked after every restart. */
 interface Acks {
-  receipts: Map<Hex, Receipt>
+  receipts: Map<Hex, RpcReceipt>
   hashes: Set<Hex>
 }
 
@@ -189,7 +159,7 @@ function startLoad(url: string, acks: Acks, result: PhaseResult, stop: AbortSign
         assert.equal(body.result, keccak256(raw), 'eth_sendRawTransaction returns the hash')
         acks.hashes.add(body.result as Hex)
       } else {
-        const receipt = body.result as Receipt
+        const receipt = body.result as RpcReceipt
         assert.equal(receipt.status, '0x1', `sender ${i} nonce ${nonce}`)
         acks.receipts.set(receipt.transactionHash, receipt)
       }
@@ -203,16 +173,20 @@ function startLoad(url: string, acks: Acks, result: PhaseResult, stop: AbortSign
 async function verifyAcks(url: string, acks: Acks): Promise<{ receipts: number; hashes: number; lost: number }> {
   let lost = 0
   for (const [hash, before] of acks.receipts) {
-    const now = await rpc<Receipt | null>(url, 'eth_getTransactionReceipt', [hash])
+    const now = await rpc<RpcReceipt | null>(url, 'eth_getTransactionReceipt', [hash])
     if (now === null) lost++
     assert.ok(now !== null, `acknowledged receipt ${hash} is missing after the restart`)
-    assert.deepEqual(durable(now), durable(before), `acknowledged receipt ${hash} changed after the restart`)
+    assert.deepEqual(
+      durableReceiptFields(now, { miniBlock: true }),
+      durableReceiptFields(before, { miniBlock: true }),
+      `acknowledged receipt ${hash} changed after the restart`,
+    )
   }
   for (const hash of acks.hashes) {
     // Journaled before its hash was returned: restored into the pool and included after the restart.
     const receipt = await waitFor(
       `acknowledged transaction ${hash} included after the restart`,
-      async () => (await rpc<Receipt | null>(url, 'eth_getTransactionReceipt', [hash])) ?? undefined,
+      async () => (await rpc<RpcReceipt | null>(url, 'eth_getTransactionReceipt', [hash])) ?? undefined,
       30_000,
       100,
     ).catch(() => undefined)
@@ -252,7 +226,7 @@ describe('disk faults (resilience campaign)', { timeout: byForm(300_000, 1_500_0
       lost += v.lost
       if (fault === undefined) {
         // The final start, with a healthy disk: production resumed, ready, gauge cleared.
-        const r = await rpc<Receipt>(node.rpcUrl, 'eth_sendRawTransactionSync', [
+        const r = await rpc<RpcReceipt>(node.rpcUrl, 'eth_sendRawTransactionSync', [
           await signTransfer(
             probe,
             Number(BigInt(await rpc<Hex>(node.rpcUrl, 'eth_getTransactionCount', [probe.address, 'pending']))),

@@ -33,7 +33,7 @@ import {
   startNode,
   waitFor,
   type NodeHandle,
-  type RpcResponse,
+  rpcBatch,
 } from '../helpers/node-process.ts'
 import { byForm, campaignSeed, isLongForm, writeCampaignReport } from '../helpers/resilience.ts'
 import { rng } from '../helpers/rng.ts'
@@ -209,26 +209,12 @@ function validatorCheckpoint(validator: Replica): { block: bigint; hash: Hex } |
   return undefined
 }
 
-/** JSON-RPC batches of up to 200 calls; results in call order. */
+/** JSON-RPC batches of up to 200 calls; results in call order, any error thrown. */
 async function batch(url: string, calls: ReadonlyArray<readonly [string, unknown[]]>): Promise<unknown[]> {
-  const out: unknown[] = []
-  for (let start = 0; start < calls.length; start += 200) {
-    const chunk = calls.slice(start, start + 200)
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(chunk.map(([method, params], i) => ({ jsonrpc: '2.0', id: i, method, params }))),
-      signal: AbortSignal.timeout(30_000),
-    })
-    const answers = (await res.json()) as RpcResponse[]
-    const byId = new Map(answers.map((a) => [a.id, a]))
-    for (let i = 0; i < chunk.length; i++) {
-      const answer = byId.get(i)
-      if (answer?.error !== undefined) throw new Error(`${chunk[i]![0]} at ${url}: ${JSON.stringify(answer.error)}`)
-      out.push(answer?.result)
-    }
-  }
-  return out
+  return (await rpcBatch(url, calls)).map((answer, i) => {
+    if (answer.error !== undefined) throw new Error(`${calls[i]![0]} at ${url}: ${JSON.stringify(answer.error)}`)
+    return answer.result
+  })
 }
 
 // --- load -----------------------------------------------------------------------------------------

@@ -1,0 +1,64 @@
+/**
+ * The JSON-RPC receipt and block shapes crash tests hold on to, and the part of a receipt a crash
+ * must not change. Shared by the crash-recovery e2e test and the crash campaign, which both compare
+ * what a client was told before a `kill -9` with what the restarted node answers.
+ */
+import type { Address, Hex } from 'viem'
+
+export interface RpcLog {
+  address: Address
+  topics: Hex[]
+  data: Hex
+  logIndex: Hex
+  transactionIndex?: Hex
+  blockNumber?: Hex
+}
+
+export interface RpcReceipt {
+  transactionHash: Hex
+  transactionIndex: Hex
+  /** Null (sync sends) or a placeholder (the zero-padded block number) before the block is sealed. */
+  blockHash: Hex | null
+  blockNumber: Hex
+  from: Address
+  to: Address | null
+  cumulativeGasUsed: Hex
+  gasUsed: Hex
+  effectiveGasPrice: Hex
+  contractAddress: Address | null
+  logs: RpcLog[]
+  status: Hex
+  miniBlockNumber?: Hex
+}
+
+export interface RpcBlockHeader {
+  number: Hex
+  hash: Hex
+  parentHash: Hex
+  stateRoot: Hex
+  /** Hashes (the blocks are read with `false`). */
+  transactions: Hex[]
+}
+
+/**
+ * The fields of a receipt a crash must not change. The block hash is left out: a receipt given
+ * before its block was sealed has none or a placeholder, so callers compare it where it is known.
+ * `miniBlock`: compare the mini-block number too (a node restarting from its own WAL replays its
+ * mini-blocks as they were).
+ */
+export function durableReceiptFields(r: RpcReceipt, opts: { miniBlock?: boolean } = {}) {
+  return {
+    ...(opts.miniBlock === true ? { miniBlockNumber: r.miniBlockNumber } : {}),
+    transactionHash: r.transactionHash,
+    transactionIndex: r.transactionIndex,
+    blockNumber: r.blockNumber,
+    status: r.status,
+    gasUsed: r.gasUsed,
+    cumulativeGasUsed: r.cumulativeGasUsed,
+    effectiveGasPrice: r.effectiveGasPrice,
+    from: r.from,
+    to: r.to,
+    contractAddress: r.contractAddress,
+    logs: r.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, logIndex: l.logIndex })),
+  }
+}
