@@ -143,7 +143,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
           common,
           logger,
           metrics,
-          start: 0n,
+          start: 'recorded',
           verifyBlobs: false,
           consumer: ({ safeChain, build }) =>
             (consolidation = new SequencerConsolidation(opened, safeChain, build, logger.child({ module: 'consolidation' }))),
@@ -298,7 +298,7 @@ async function startL1Replica(base: NodeBase, l1: L1Services, services: Services
     common,
     logger,
     metrics,
-    start: opened.chain.head.header.number,
+    start: 'head',
     verifyBlobs: true,
     prepareTxs: true,
     consumer: ({ safeChain, build, builtHead, settled }) =>
@@ -388,7 +388,7 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
     common,
     logger,
     metrics,
-    start: opened.chain.head.header.number,
+    start: 'head',
     verifyBlobs: true,
     prepareTxs: true,
     recordWitnesses: true,

@@ -56,11 +56,11 @@ export class DerivationDriver {
   constructor(
     private readonly options: DerivationDriverOptions,
     private readonly modules: DerivationDriverModules,
-    /** Where the safe chain starts (a restarted replica's head, or genesis). */
-    start: bigint,
+    /** Where the heads start (`derivationStart`: a restarted node's record, or genesis). */
+    start: { safe: bigint; finalized: bigint },
   ) {
-    this.safeNumber = start
-    this.finalizedNumber = start
+    this.safeNumber = start.safe
+    this.finalizedNumber = start.finalized < start.safe ? start.finalized : start.safe
   }
 
   /** The newest block derived from L1. */

@@ -29,6 +29,8 @@ import { BlockAccessRecorder, recordingReader } from '../state/access-set.ts'
 import { SequentialMiniBlockExecutor } from '../execution/parallel/index.ts'
 import { buildDerivedBlock, type BuiltBlock, type DerivedChain, fsyncAtMostEvery } from '../derive/block-builder.ts'
 import { ChainSafeChain } from '../derive/chain-safe-chain.ts'
+import { derivationStart, L1HeadsRecorder } from '../derive/l1-heads.ts'
+import { L1HeadsStore } from '../storage/l1-heads-store.ts'
 import { DerivationDriver, type DerivedBlockConsumer } from '../derive/driver.ts'
 import { anvilBlobSource, beaconBlobSource, createDerivationMetrics, DerivationPipeline, ViemL1Reader } from '../derive/index.ts'
 import type { L1Services } from './l1-services.ts'
@@ -49,8 +51,12 @@ export interface DerivationParams {
   common: Common
   logger: Logger
   metrics: Registry
-  /** The newest block already derived (a `--sync=l1` replica's head after a restart), or genesis. */
-  start: bigint
+  /**
+   * Where derivation resumes: `'head'` for a role whose every block is derived (a `--sync=l1` replica, a
+   * prover: its head is its safe head), `'recorded'` for the sequencer, whose chain runs ahead of what L1
+   * holds: the safe head it recorded (checked against its chain), or genesis.
+   */
+  start: 'head' | 'recorded'
   /**
    * Check each blob against its versioned hash (a KZG commitment, ~2.4 s per blob in pure JS, on this
    * thread). A `--sync=l1` replica must; the sequencer reads back blobs it posted itself, and a 2 s stall
@@ -106,10 +112,19 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
   // the sequencer, which builds only the rare blocks L1 forced, writes each before it goes on.
   const commits = params.prepareTxs === true ? new DerivedCommitQueue(opened.chain) : undefined
   const safeChain = new ChainSafeChain(opened.chain, l1.rollup, commits === undefined ? undefined : (n) => commits.queued(n))
-  if (params.start > 0n) {
-    const head = await opened.chain.blockByNumber(params.start)
-    if (head !== undefined) safeChain.markSafe(params.start, safeChain.refOf(head).l1Origin)
+  const headsStore = new L1HeadsStore(opened.db)
+  const start = await derivationStart(params.start, opened.chain, await headsStore.load())
+  if (start.safe > 0n) {
+    const head = await opened.chain.blockByNumber(start.safe)
+    // The pipeline checks this origin against L1 and walks back from a block L1 no longer backs.
+    if (head !== undefined) safeChain.markSafe(start.safe, safeChain.refOf(head).l1Origin)
   }
+  if (params.start === 'recorded')
+    logger.info(
+      { safe: start.safe.toString(), finalized: start.finalized.toString() },
+      'derivation resumes from the recorded safe head',
+    )
+  const headsRecorder = new L1HeadsRecorder(headsStore, (n) => safeChain.blockRef(n), logger)
   // The consumer waits on these workers for every block it builds, and has no 10 ms loop to protect:
   // they run at the main thread's priority.
   const ingest =
@@ -170,11 +185,14 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
         settled: async () => commits?.settled(),
       }),
       finalizedL1: () => l1.watcher.finalized,
-      onHeads: (heads) => opened.chain.setL1Heads(heads),
+      onHeads: (heads) => {
+        opened.chain.setL1Heads(heads)
+        headsRecorder.record(heads)
+      },
       observeIdle: (seconds) => metrics.observeStage('idle', seconds),
       logger: logger.child({ module: 'derivation' }),
     },
-    params.start,
+    start,
   )
   const service: Service = {
     start: async () => {
@@ -185,6 +203,7 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
       await driver.stop()
       // The last built blocks' writes, before the datadir closes (a failed one is the driver's alarm already).
       await commits?.settled().catch(() => undefined)
+      await headsRecorder.flushed()
       await ingest?.stop()
     },
   }

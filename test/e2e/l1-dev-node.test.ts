@@ -258,13 +258,30 @@ describe('a --dev node with its dev L1', () => {
     for (const r of [bad, wrong]) assert.ok(!`${r.stdout}${r.stderr}`.includes('secret'))
   })
 
-  test('stopping the node stops its anvil; a restart on the datadir finds the same L1 and rollup', async () => {
+  test('stopping the node stops its anvil; a restart on the datadir finds the same L1 and rollup, and resumes derivation from its safe head', async () => {
     const before = await rpc<Record<string, unknown>>(node.rpcUrl, 'optimism_rollupConfig')
     const pid = info.l1!.pid
     assert.ok(alive(pid))
+    const safeBefore = await waitFor(
+      'a safe block (derived back from L1)',
+      async () => {
+        const status = await rpc<{ safe_l2: { number: number } }>(node.rpcUrl, 'optimism_syncStatus')
+        return status.safe_l2.number > 0 ? BigInt(status.safe_l2.number) : undefined
+      },
+      60_000,
+      500,
+    )
     await node.stop()
     await waitFor('anvil to exit', () => !alive(pid), 10_000)
     node = await startNode({ l1: true, datadir })
+    // The restart does not re-derive the chain from genesis: it resumes from the safe head it recorded.
+    const resumed = node
+      .logs()
+      .stdout.split('\n')
+      .filter((line) => line.includes('derivation resumes from the recorded safe head'))
+      .map((line) => BigInt((JSON.parse(line) as { safe: string }).safe))
+    assert.equal(resumed.length, 1, `one resume line in the log:\n${node.logs().stdout.slice(-2000)}`)
+    assert.ok(resumed[0]! >= safeBefore, `resumed from ${resumed[0]}, the safe head was ${safeBefore} before the restart`)
     const after = await rpc<Record<string, unknown>>(node.rpcUrl, 'optimism_rollupConfig')
     assert.deepEqual(after, before)
     const restarted = await rpc<NodeInfo>(node.rpcUrl, 'mega_nodeInfo')

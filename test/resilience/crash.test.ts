@@ -55,7 +55,6 @@ const TOKEN = contract('Token')
 const COUNTER = contract('Counter')
 const VALUE = 1_000n
 
-/** Where a sequencer cycle kills: an exact failpoint, or `random` (a plain kill -9 after a random delay). */
 /**
  * With an L1 (`RESILIENCE_CRASH_L1=1`): the sequencer runs its batcher on an anvil this test owns, and
  * `batcher.after-send` joins the points. Off by default: every restart re-derives the chain from L1
@@ -63,6 +62,7 @@ const VALUE = 1_000n
  * rollup's 40-block sequencing window, so L1 then overruled the sequencer's unbatched blocks).
  */
 const WITH_L1 = process.env.RESILIENCE_CRASH_L1 === '1'
+/** Where a sequencer cycle kills: an exact failpoint, or `random` (a plain kill -9 after a random delay). */
 const ALL_SEQUENCER_POINTS = [
   'random',
   'sequencer.miniblock.executed',
@@ -116,7 +116,9 @@ async function call<T>(url: string, method: string, params: unknown[], signal?: 
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-      signal: signal ?? AbortSignal.timeout(20_000),
+      // A signal of its own per call: undici keeps each fetch's abort listener on the signal it is
+      // given, so thousands of calls on the load's one signal tripped MaxListenersExceededWarning.
+      signal: signal === undefined ? AbortSignal.timeout(20_000) : AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
     })
     text = await res.text()
   } catch (error) {
