@@ -119,7 +119,7 @@ export async function createDerivation(params: DerivationParams): Promise<Deriva
     // The pipeline checks this origin against L1 and walks back from a block L1 no longer backs.
     if (head !== undefined) safeChain.markSafe(start.safe, safeChain.refOf(head).l1Origin)
   }
-  if (params.start === 'recorded')
+  if (params.start === 'recorded' && start.safe > 0n)
     logger.info(
       { safe: start.safe.toString(), finalized: start.finalized.toString() },
       'derivation resumes from the recorded safe head',

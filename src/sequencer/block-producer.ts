@@ -25,9 +25,12 @@ import { parentEpochOf, selectEpoch, type BlockEpoch, type L1Anchoring, type Par
 import type { ClosedBlock, Sealer } from './sealer.ts'
 import type { TxPool } from './txpool/index.ts'
 import { failpoint } from '../util/failpoints.ts'
+import { SequencerRecoveryError } from './errors.ts'
 
 /** Share of the mini-block interval spent executing; the rest covers signing, the WAL fsync and RPC. */
 const EXECUTION_BUDGET_SHARE = 0.7
+/** How long crash recovery waits for the L1 watcher to have the origin a recovered block needs. */
+const RECOVERY_ORIGIN_WAIT_MS = 60_000
 
 interface OpenBlock {
   env: BlockEnv
@@ -334,16 +337,17 @@ export class BlockProducer {
         this.lastMiniBlock = { number: mb.number, hash: mb.hash }
       }
       if (!diffCarries(walDiff, systemCalls)) {
-        if (this.l1 === undefined) {
-          await this.closeRecovered(env, miniBlocks, access)
-          continue
-        }
-        // With L1 the block's origin (and so its deposits) was chosen when it opened and died with the
-        // process; sealing without them is wrong too, but no worse than before this check existed.
-        this.logger.error(
-          { block: first.blockNumber.toString() },
-          "recovered block's mini-blocks lack its system calls and its L1 origin is unknown: sealed without them",
+        // With L1 the block's origin died with the process, but nothing committed to it yet: the
+        // origin's deposits ride with the system calls, so these mini-blocks are empty. Recovery
+        // chooses it as `openBlock` would, and the closing mini-block carries its deposits.
+        const epoch = this.l1 === undefined ? undefined : await this.recoveredEpoch(first.blockTimestamp)
+        const closingEnv = epoch === undefined ? env : { ...env, prevRandao: hexToBytes(epoch.origin.mixHash) }
+        this.logger.info(
+          { block: first.blockNumber.toString(), l1Origin: epoch?.origin.number.toString() },
+          'recovered block lacks its system calls: closing it with them, as the loop would',
         )
+        await this.closeRecovered(closingEnv, miniBlocks, access, epoch)
+        continue
       }
       const block: ClosedBlock = {
         number: first.blockNumber,
@@ -358,6 +362,25 @@ export class BlockProducer {
       const sealed = await this.sealer.seal(block)
       this.sealedNumber = sealed.header.number
       this.parent = { ...summarize(sealed.header), epoch }
+    }
+  }
+
+  /**
+   * The L1 origin of a recovered block whose mini-blocks carry none (see `recover`), chosen by the rule
+   * `openBlock` applies on the block's parent epoch. Like the loop, it waits while the watcher has not
+   * fetched the origins yet (it started with the node); an L1 that stays away fails the start clearly.
+   */
+  private async recoveredEpoch(timestamp: bigint): Promise<BlockEpoch> {
+    const l1 = this.l1!
+    const deadline = performance.now() + RECOVERY_ORIGIN_WAIT_MS
+    for (;;) {
+      const choice = selectEpoch(l1, parentEpochOf(l1.rollup, this.parent.epoch), timestamp)
+      if (choice.ok) return choice.epoch
+      if (performance.now() > deadline)
+        throw new SequencerRecoveryError(
+          `cannot finish recovered block at timestamp ${timestamp}: ${choice.reason} after ${RECOVERY_ORIGIN_WAIT_MS / 1000} s`,
+        )
+      await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
 
@@ -390,7 +413,12 @@ export class BlockProducer {
    * WITNESS_MISSING_NODE). Production closes such a block with one more mini-block that runs them
    * (`closeBlock`); recovery does the same, so the block is exactly one the loop could have made.
    */
-  private async closeRecovered(env: BlockEnv, miniBlocks: MiniBlock[], access: BlockAccess): Promise<void> {
+  private async closeRecovered(
+    env: BlockEnv,
+    miniBlocks: MiniBlock[],
+    access: BlockAccess,
+    epoch: BlockEpoch | undefined,
+  ): Promise<void> {
     const receipts = miniBlocks.flatMap((mb) => mb.receipts)
     // The closing mini-block's reads add to the re-execution's.
     restoreAccess(this.access, access)
@@ -408,7 +436,7 @@ export class BlockProducer {
       miniBlocks: [...miniBlocks],
       closesAt: performance.now(),
       systemCallsApplied: false,
-      epoch: undefined,
+      epoch,
       deposits: undefined,
     }
     await this.closeBlock()

@@ -20,3 +20,18 @@ export class SequencerHaltedError extends NodeError<'SEQUENCER_HALTED', undefine
 export function isSequencerHaltedError(error: unknown): error is SequencerHaltedError {
   return error instanceof SequencerHaltedError
 }
+
+/**
+ * Crash recovery could not finish a block it found in the WAL (with L1: the block's origin could not be
+ * read). Critical: the node does not produce on a chain it could not close; a restart tries again.
+ */
+export class SequencerRecoveryError extends NodeError<'SEQUENCER_RECOVERY_FAILED', undefined> {
+  override name = 'SequencerRecoveryError'
+
+  constructor(message: string) {
+    super('SEQUENCER_RECOVERY_FAILED', message, {
+      hint: 'check that --l1.rpc answers, then restart the node',
+      severity: 'critical',
+    })
+  }
+}

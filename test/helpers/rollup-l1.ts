@@ -31,9 +31,9 @@ export interface RollupL1 {
   batcherArgs(): string[]
 }
 
-/** `seqWindowSize`: a shorter sequencing window than the dev rollup's 40 L1 blocks, for suites that wait it out. */
 /**
- * `dispute`: deploy the dispute contracts too, anchored at the L2 genesis output, with these overrides of the dev
+ * `seqWindowSize`: another sequencing window than the dev rollup's 40 L1 blocks (shorter, for suites that wait it
+ * out; longer, for suites that must not). `dispute`: deploy the dispute contracts too, anchored at the L2 genesis output, with these overrides of the dev
  * game (a small tree and short clocks for suites that play games to the end).
  */
 export async function startRollupL1(
