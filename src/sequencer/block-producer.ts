@@ -26,6 +26,9 @@ import type { ClosedBlock, Sealer } from './sealer.ts'
 import type { TxPool } from './txpool/index.ts'
 import { failpoint } from '../util/failpoints.ts'
 import { SequencerRecoveryError } from './errors.ts'
+import { isNodeError } from '../primitives/errors.ts'
+import type { L1Origin } from '../chain/l1-origin.ts'
+import type { Hex } from '../primitives/state-diff.ts'
 
 /** Share of the mini-block interval spent executing; the rest covers signing, the WAL fsync and RPC. */
 const EXECUTION_BUDGET_SHARE = 0.7
@@ -319,7 +322,7 @@ export class BlockProducer {
       const prevRandao =
         this.l1 === undefined || epoch === undefined
           ? prevRandaoAfter(first.parentHash)
-          : hexToBytes((await this.l1.origins.originByHash(epoch.hash)).mixHash)
+          : hexToBytes((await this.recoveredOrigin(epoch.hash)).mixHash)
       const env = this.recoveredEnv(first, prevRandao)
       const systemCalls = await this.systemCallWrites(env)
       const walDiff = emptyStateDiff()
@@ -367,19 +370,45 @@ export class BlockProducer {
 
   /**
    * The L1 origin of a recovered block whose mini-blocks carry none (see `recover`), chosen by the rule
-   * `openBlock` applies on the block's parent epoch. Like the loop, it waits while the watcher has not
-   * fetched the origins yet (it started with the node); an L1 that stays away fails the start clearly.
+   * `openBlock` applies on the block's parent epoch.
    */
-  private async recoveredEpoch(timestamp: bigint): Promise<BlockEpoch> {
+  private recoveredEpoch(timestamp: bigint): Promise<BlockEpoch> {
     const l1 = this.l1!
+    return this.waitForL1(`cannot finish the recovered block at timestamp ${timestamp}`, async () => {
+      const choice = selectEpoch(l1, parentEpochOf(l1.rollup, this.parent.epoch), timestamp)
+      return choice.ok ? { ok: true, value: choice.epoch } : choice
+    })
+  }
+
+  /** The origin a recovered block's L1-attributes deposit names (its PREVRANDAO is the origin's). */
+  private recoveredOrigin(hash: Hex): Promise<L1Origin> {
+    const l1 = this.l1!
+    return this.waitForL1(`cannot read the L1 origin ${hash} of a recovered block`, async () => {
+      try {
+        return { ok: true, value: await l1.origins.originByHash(hash) }
+      } catch (error) {
+        // The watcher has not followed L1 to its head yet, or L1 does not answer: both pass.
+        if (isNodeError(error) && error.severity === 'temporary') return { ok: false, reason: error.message }
+        throw error
+      }
+    })
+  }
+
+  /**
+   * Recovery runs as the node starts, when the L1 watcher (started with it) may not have followed L1 to
+   * its head yet: like the loop, it waits for L1 while `attempt` says why not; an L1 that stays away
+   * fails the start with a critical error that says so.
+   */
+  private async waitForL1<T>(
+    what: string,
+    attempt: () => Promise<{ ok: true; value: T } | { ok: false; reason: string }>,
+  ): Promise<T> {
     const deadline = performance.now() + RECOVERY_ORIGIN_WAIT_MS
     for (;;) {
-      const choice = selectEpoch(l1, parentEpochOf(l1.rollup, this.parent.epoch), timestamp)
-      if (choice.ok) return choice.epoch
+      const outcome = await attempt()
+      if (outcome.ok) return outcome.value
       if (performance.now() > deadline)
-        throw new SequencerRecoveryError(
-          `cannot finish recovered block at timestamp ${timestamp}: ${choice.reason} after ${RECOVERY_ORIGIN_WAIT_MS / 1000} s`,
-        )
+        throw new SequencerRecoveryError(`${what}: ${outcome.reason} (waited ${RECOVERY_ORIGIN_WAIT_MS / 1000} s)`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }

@@ -25,21 +25,28 @@ import {
   type NodeHandle,
 } from '../helpers/node-process.ts'
 import { startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
+import { TcpProxy } from '../helpers/tcp-proxy.ts'
 import { devCommon, fetchBlockToVerify, fetchBlockWithWitness, verifyDevBlock } from '../helpers/witness.ts'
 import { verifyBlock } from '../../src/stateless/index.ts'
 
 const nodes: NodeHandle[] = []
 const datadirs: string[] = []
 let l1: RollupL1 | undefined
+let proxy: TcpProxy | undefined
 
 after(async () => {
   for (const node of nodes) await node.stop()
+  await proxy?.stop()
   await l1?.anvil.stop()
   for (const dir of datadirs) await removeTempDir(dir)
 })
 
 /** Kills the sequencer just before the third seal's write, restarts it, and returns the restarted node once it produced `target`. */
-async function crashBeforeThirdSeal(args: string[], target: bigint): Promise<NodeHandle> {
+async function crashBeforeThirdSeal(
+  args: string[],
+  target: bigint,
+  restart: { args: string[]; before?: () => void } = { args },
+): Promise<NodeHandle> {
   const datadir = await makeTempDir('megaeth-walwit-')
   datadirs.push(datadir)
   // Dies just before the third seal's write: the third block and the empty start of the fourth stay in the WAL.
@@ -53,7 +60,8 @@ async function crashBeforeThirdSeal(args: string[], target: bigint): Promise<Nod
     30_000,
   )
   assert.equal(first.child.signalCode, 'SIGKILL', `killed by its failpoint:\n${first.stdout.toString().slice(-2000)}`)
-  const second = await startNode({ datadir, args })
+  restart.before?.()
+  const second = await startNode({ datadir, args: restart.args })
   nodes.push(second)
   const recovered = second.logs().stdout.match(/"miniBlocks":(\d+),"msg":"recovering unsealed mini-blocks from the WAL"/)
   assert.ok(recovered !== null, 'the restart recovered mini-blocks from the WAL')
@@ -79,7 +87,18 @@ describe('a block sealed from the WAL after kill -9', () => {
     datadirs.push(dir)
     l1 = await startRollupL1(dir)
     const target = 6n
-    const second = await crashBeforeThirdSeal([...l1.l1Args(0), ...l1.batcherArgs()], target)
+    const args = [...l1.l1Args(0), ...l1.batcherArgs()]
+    // The restart reaches L1 through a slow link for its first seconds: recovery runs while the L1 watcher has
+    // not followed L1 yet, and must wait for it (it exited on L1_ORIGIN_UNAVAILABLE in the crash campaign's long form).
+    proxy = await TcpProxy.start({ targetPort: Number(new URL(l1.anvil.rpcUrl).port) })
+    const slowL1 = proxy
+    const restartArgs = args.map((a) => (a.startsWith('--l1.rpc=') ? `--l1.rpc=http://127.0.0.1:${slowL1.port}` : a))
+    let healed: NodeJS.Timeout | undefined
+    const before = (): void => {
+      slowL1.setMode('delay', 1_500)
+      healed = setTimeout(() => slowL1.setMode('pass'), 6_000)
+    }
+    const second = await crashBeforeThirdSeal(args, target, { args: restartArgs, before }).finally(() => clearTimeout(healed))
     for (let n = 1n; n <= target; n++) {
       const block = await rpc<{ transactions: Array<{ type: string; to: string }> }>(second.rpcUrl, 'eth_getBlockByNumber', [
         `0x${n.toString(16)}`,
