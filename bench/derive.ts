@@ -16,6 +16,7 @@
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
   DEV_CHAIN_ID,
@@ -59,15 +60,18 @@ export interface DeriveBenchResult {
   txRatioTotal: number
   /** Seconds the replica's derivation loop spent per stage over the whole rebuild (`megaeth_derive_stage_seconds_total`). */
   stages: Record<string, number>
+  /** Channels the replica's reader reached decoded ahead (`hit`) or not (`miss`), `megaeth_derive_channel_prefetch_total`. */
+  channelPrefetch: Record<string, number>
+  /** The machine's 1-minute load average when the rebuild ended (2 shared cores: the figures move with it). */
+  loadAverage: number
 }
 
-/** The replica's `megaeth_derive_stage_seconds_total` counters, by stage. */
-async function stageSeconds(metricsUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(metricsUrl)).text()
-  const stages: Record<string, number> = {}
-  for (const match of text.matchAll(/^megaeth_derive_stage_seconds_total\{stage="([a-z0-9_]+)"[^}]*\} ([0-9.e+-]+)$/gm))
-    stages[match[1]!] = Number(match[2])
-  return stages
+/** A labelled counter of the replica's metrics (`name{label="…"} value`), by label value. */
+function counterByLabel(text: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const match of text.matchAll(new RegExp(`^${name}\\{${label}="([a-z0-9_]+)"[^}]*\\} ([0-9.e+-]+)$`, 'gm')))
+    out[match[1]!] = Number(match[2])
+  return out
 }
 
 const PROFILE_PRELOAD = fileURLToPath(new URL('./lib/cpu-profile-preload.mjs', import.meta.url))
@@ -208,7 +212,10 @@ export async function runDeriveBench(
         20,
       )
       const done = performance.now()
-      const stages = await stageSeconds(`http://127.0.0.1:${metricsPort}/metrics`)
+      const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+      const stages = counterByLabel(metricsText, 'megaeth_derive_stage_seconds_total', 'stage')
+      const channelPrefetch = counterByLabel(metricsText, 'megaeth_derive_channel_prefetch_total', 'outcome')
+      const loadAverage = loadavg()[0]!
       if (startedInside) log('  (the replica was inside the loaded blocks before its RPC answered: the loaded window is short)')
       const deriveSeconds = (done - spawned) / 1000
       const rebuildSeconds = (done - ready) / 1000
@@ -233,6 +240,8 @@ export async function runDeriveBench(
         txRatio: txCount / loadedSeconds / productionTps,
         txRatioTotal: txCount / deriveSeconds / productionTps,
         stages,
+        channelPrefetch,
+        loadAverage,
       }
       log(
         `derivation from L1: ${l2Blocks} L2 blocks (${txCount} transfers in blocks ${loadedFirst}–${loadedLast}) rebuilt in ${rebuildSeconds.toFixed(2)} s after a ${result.startupSeconds.toFixed(2)} s start-up = ${result.derivedBlocksPerSecond.toFixed(1)} blocks/s (${result.blocksRatio.toFixed(1)}× the sequencer's 1 block/s); the loaded blocks in ${loadedSeconds.toFixed(2)} s = ${result.derivedTps.toFixed(0)} tx/s (${result.txRatio.toFixed(2)}× the ${productionTps.toFixed(0)} tx/s it sequenced them at); from spawn ${deriveSeconds.toFixed(1)} s = ${result.derivedTpsTotal.toFixed(0)} tx/s (${result.txRatioTotal.toFixed(2)}×)`,
@@ -240,7 +249,9 @@ export async function runDeriveBench(
       log(
         `  replica stages (s, whole rebuild): ${Object.entries(stages)
           .map(([stage, seconds]) => `${stage} ${seconds.toFixed(2)}`)
-          .join(', ')}`,
+          .join(
+            ', ',
+          )}; channels decoded ahead: ${channelPrefetch.hit ?? 0} hit, ${channelPrefetch.miss ?? 0} missed; load average ${loadAverage.toFixed(1)}`,
       )
       return result
     } finally {
