@@ -163,6 +163,15 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   const receiptsRoot = orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt))
   const logsBloom = orBlooms(executed.receipts.map((r) => r.logsBloom))
   lap('roots')
+  const { db, blocks, stateStore, artifacts, chain } = opened
+  // The state's ops and its reverse diff read the stored flat state as the parent left it: the parent's
+  // write must be done. They need the diff only, not the root: this thread builds them while the trie
+  // thread is still computing the state root.
+  await commits?.settled()
+  lap('commit_wait')
+  const stateOps = await stateStore.diffOps(executed.diff)
+  const reverseOps = await reverseDiffOps(opened, env.number, executed.diff)
+  lap('commit')
   const stateRoot = await merkleized
   lap('merkleize')
   const header = buildHeader(
@@ -195,10 +204,6 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
       ...(parent.miniBlocks.lastHash === undefined ? {} : { lastHash: parent.miniBlocks.lastHash }),
     },
   }
-  const { db, blocks, stateStore, artifacts, chain } = opened
-  // The ops read the stored flat state as the parent left it: the parent's write must be done.
-  await commits?.settled()
-  lap('commit_wait')
   let artifactOps: BatchOp[]
   if (recording === undefined || access === undefined) artifactOps = artifacts.diffOps(env.number, executed.diff)
   else {
@@ -211,12 +216,7 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     })
     artifactOps = artifacts.sealOps(env.number, { witness, encodedDiff: recorded.encodedDiff })
   }
-  const ops = [
-    ...blocks.sealOps(block, storedContents(block)),
-    ...(await stateStore.diffOps(executed.diff)),
-    ...artifactOps,
-    ...(await reverseDiffOps(opened, env.number, executed.diff)),
-  ]
+  const ops = [...blocks.sealOps(block, storedContents(block)), ...stateOps, ...artifactOps, ...reverseOps]
   const sync = modules.fsync?.() ?? true
   lap('commit')
   if (commits !== undefined) {
