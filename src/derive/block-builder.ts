@@ -126,10 +126,6 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   const lap = stageClock(modules.observeStage)
   let raws = attributesTransactions(attributes)
   const depositCount = attributes.deposits.length
-  // The transactions root needs only the bytes: this thread computes it while the decode workers
-  // prepare the transactions (a deposit-only replacement computes it again).
-  let transactionsRoot = orderedTrieRoot(raws)
-  lap('roots')
   const prepared = modules.prepared === undefined ? [] : await modules.prepared(attributes.transactions)
   lap('prefetch_wait')
   // In body order, as before: a transaction that does not decode throws here just as it did without
@@ -150,16 +146,19 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     modules.witnesses?.access.take()
     depositsOnly = true
     raws = raws.slice(0, depositCount)
-    transactionsRoot = orderedTrieRoot(raws)
     executed = await executeBlockBody(executor, env, raws.map(modules.decode))
   }
   lap('execute')
-  // The trie thread computes the state root while this thread computes the receipts root.
+  // The trie thread computes the state root while this thread computes the header's other roots and
+  // the commit's state ops.
   if (modules.witnesses !== undefined)
     for (const address of modules.witnesses.alsoRead) modules.witnesses.access.onAccountRead(address)
   const access = modules.witnesses?.access.take()
   const recording = access === undefined ? undefined : opened.merkleizer.applyDiffWithWitness(executed.diff, access)
   const merkleized = recording === undefined ? opened.merkleizer.applyDiff(executed.diff) : recording.then((r) => r.root)
+  // The transactions root needs only the bytes (the ones included: a deposit-only replacement has its
+  // deposits only); computed here, it costs the time the trie thread takes anyway.
+  const transactionsRoot = orderedTrieRoot(raws)
   const receiptsRoot = orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt))
   const logsBloom = orBlooms(executed.receipts.map((r) => r.logsBloom))
   lap('roots')
