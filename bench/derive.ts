@@ -15,7 +15,8 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
   DEV_CHAIN_ID,
@@ -59,15 +60,59 @@ export interface DeriveBenchResult {
   txRatioTotal: number
   /** Seconds the replica's derivation loop spent per stage over the whole rebuild (`megaeth_derive_stage_seconds_total`). */
   stages: Record<string, number>
+  /** Channels the replica's reader reached decoded ahead (`hit`) or not (`miss`), `megaeth_derive_channel_prefetch_total`. */
+  channelPrefetch: Record<string, number>
+  /** The machine's 1-minute load average when the rebuild ended (2 shared cores: the figures move with it). */
+  loadAverage: number
+  /**
+   * CPU seconds the replica used over the loaded blocks' window (Linux `/proc`; every thread, its main thread,
+   * and the busiest other threads: the trie thread, the decode workers, LevelDB's): the work done, which the
+   * machine's load does not inflate as it does wall-clock time.
+   */
+  loadedCpu?: { total: number; main: number; others: number[] }
+  /** The same over the whole rebuild (RPC answering to the safe head): work moved ahead of the loaded window stays in. */
+  rebuildCpu?: { total: number; main: number; others: number[] }
 }
 
-/** The replica's `megaeth_derive_stage_seconds_total` counters, by stage. */
-async function stageSeconds(metricsUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(metricsUrl)).text()
-  const stages: Record<string, number> = {}
-  for (const match of text.matchAll(/^megaeth_derive_stage_seconds_total\{stage="([a-z0-9_]+)"[^}]*\} ([0-9.e+-]+)$/gm))
-    stages[match[1]!] = Number(match[2])
-  return stages
+/** Clock ticks per second of `/proc`'s CPU times (`getconf CLK_TCK`: 100 on Linux). */
+const CLOCK_TICKS = 100
+
+/** CPU seconds (user + system) of each thread of process `pid`, by thread id; empty where `/proc` is not readable. */
+function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>()
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS)
+    }
+  } catch {
+    // Not Linux, or the process is gone: no CPU figures.
+  }
+  return out
+}
+
+/** The CPU each thread used between two `threadCpuSeconds` snapshots of process `pid`. */
+function cpuBetween(pid: number, before: Map<number, number>, after: Map<number, number>): DeriveBenchResult['loadedCpu'] {
+  if (after.size === 0) return undefined
+  const used = [...after].map(([tid, seconds]) => ({ tid, seconds: seconds - (before.get(tid) ?? 0) }))
+  const total = used.reduce((sum, t) => sum + t.seconds, 0)
+  const main = used.find((t) => t.tid === pid)?.seconds ?? 0
+  const others = used
+    .filter((t) => t.tid !== pid && t.seconds > 0)
+    .map((t) => t.seconds)
+    .sort((a, b) => b - a)
+    .slice(0, 6)
+  return { total, main, others }
+}
+
+/** A labelled counter of the replica's metrics (`name{label="…"} value`), by label value. */
+function counterByLabel(text: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const match of text.matchAll(new RegExp(`^${name}\\{${label}="([a-z0-9_]+)"[^}]*\\} ([0-9.e+-]+)$`, 'gm')))
+    out[match[1]!] = Number(match[2])
+  return out
 }
 
 const PROFILE_PRELOAD = fileURLToPath(new URL('./lib/cpu-profile-preload.mjs', import.meta.url))
@@ -187,9 +232,12 @@ export async function runDeriveBench(
     })
     try {
       const ready = performance.now()
+      const cpuAtReady = threadCpuSeconds(replica.pid)
       let loadStart: number | undefined
       let loadEnd: number | undefined
       let startedInside = false
+      let cpuAtStart = new Map<number, number>()
+      let cpuAtEnd = new Map<number, number>()
       await waitFor(
         'the replica at the safe head',
         async () => {
@@ -198,8 +246,12 @@ export async function runDeriveBench(
           if (loadStart === undefined && at >= loadedFirst - 1) {
             loadStart = now
             startedInside = at >= loadedFirst
+            cpuAtStart = threadCpuSeconds(replica.pid)
           }
-          if (loadEnd === undefined && at >= loadedLast) loadEnd = now
+          if (loadEnd === undefined && at >= loadedLast) {
+            loadEnd = now
+            cpuAtEnd = threadCpuSeconds(replica.pid)
+          }
           return at >= Number(head)
         },
         600_000,
@@ -208,7 +260,12 @@ export async function runDeriveBench(
         20,
       )
       const done = performance.now()
-      const stages = await stageSeconds(`http://127.0.0.1:${metricsPort}/metrics`)
+      const rebuildCpu = cpuBetween(replica.pid, cpuAtReady, threadCpuSeconds(replica.pid))
+      const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+      const stages = counterByLabel(metricsText, 'megaeth_derive_stage_seconds_total', 'stage')
+      const channelPrefetch = counterByLabel(metricsText, 'megaeth_derive_channel_prefetch_total', 'outcome')
+      const loadAverage = loadavg()[0]!
+      const loadedCpu = cpuBetween(replica.pid, cpuAtStart, cpuAtEnd)
       if (startedInside) log('  (the replica was inside the loaded blocks before its RPC answered: the loaded window is short)')
       const deriveSeconds = (done - spawned) / 1000
       const rebuildSeconds = (done - ready) / 1000
@@ -233,6 +290,10 @@ export async function runDeriveBench(
         txRatio: txCount / loadedSeconds / productionTps,
         txRatioTotal: txCount / deriveSeconds / productionTps,
         stages,
+        channelPrefetch,
+        loadAverage,
+        ...(loadedCpu === undefined ? {} : { loadedCpu }),
+        ...(rebuildCpu === undefined ? {} : { rebuildCpu }),
       }
       log(
         `derivation from L1: ${l2Blocks} L2 blocks (${txCount} transfers in blocks ${loadedFirst}–${loadedLast}) rebuilt in ${rebuildSeconds.toFixed(2)} s after a ${result.startupSeconds.toFixed(2)} s start-up = ${result.derivedBlocksPerSecond.toFixed(1)} blocks/s (${result.blocksRatio.toFixed(1)}× the sequencer's 1 block/s); the loaded blocks in ${loadedSeconds.toFixed(2)} s = ${result.derivedTps.toFixed(0)} tx/s (${result.txRatio.toFixed(2)}× the ${productionTps.toFixed(0)} tx/s it sequenced them at); from spawn ${deriveSeconds.toFixed(1)} s = ${result.derivedTpsTotal.toFixed(0)} tx/s (${result.txRatioTotal.toFixed(2)}×)`,
@@ -240,8 +301,18 @@ export async function runDeriveBench(
       log(
         `  replica stages (s, whole rebuild): ${Object.entries(stages)
           .map(([stage, seconds]) => `${stage} ${seconds.toFixed(2)}`)
-          .join(', ')}`,
+          .join(
+            ', ',
+          )}; channels decoded ahead: ${channelPrefetch.hit ?? 0} hit, ${channelPrefetch.miss ?? 0} missed; load average ${loadAverage.toFixed(1)}`,
       )
+      for (const [window, cpu] of [
+        ['the loaded blocks', loadedCpu],
+        ['the whole rebuild', rebuildCpu],
+      ] as const)
+        if (cpu !== undefined)
+          log(
+            `  replica CPU over ${window}: ${cpu.total.toFixed(2)} s (${((cpu.total / txCount) * 1e6).toFixed(0)} µs/tx): main thread ${cpu.main.toFixed(2)} s, busiest others ${cpu.others.map((s) => s.toFixed(2)).join(', ')}`,
+          )
       return result
     } finally {
       await replica.stop()

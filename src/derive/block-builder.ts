@@ -126,10 +126,6 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   const lap = stageClock(modules.observeStage)
   let raws = attributesTransactions(attributes)
   const depositCount = attributes.deposits.length
-  // The transactions root needs only the bytes: this thread computes it while the decode workers
-  // prepare the transactions (a deposit-only replacement computes it again).
-  let transactionsRoot = orderedTrieRoot(raws)
-  lap('roots')
   const prepared = modules.prepared === undefined ? [] : await modules.prepared(attributes.transactions)
   lap('prefetch_wait')
   // In body order, as before: a transaction that does not decode throws here just as it did without
@@ -150,19 +146,31 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     modules.witnesses?.access.take()
     depositsOnly = true
     raws = raws.slice(0, depositCount)
-    transactionsRoot = orderedTrieRoot(raws)
     executed = await executeBlockBody(executor, env, raws.map(modules.decode))
   }
   lap('execute')
-  // The trie thread computes the state root while this thread computes the receipts root.
+  // The trie thread computes the state root while this thread computes the header's other roots and
+  // the commit's state ops.
   if (modules.witnesses !== undefined)
     for (const address of modules.witnesses.alsoRead) modules.witnesses.access.onAccountRead(address)
   const access = modules.witnesses?.access.take()
   const recording = access === undefined ? undefined : opened.merkleizer.applyDiffWithWitness(executed.diff, access)
   const merkleized = recording === undefined ? opened.merkleizer.applyDiff(executed.diff) : recording.then((r) => r.root)
+  // The transactions root needs only the bytes (the ones included: a deposit-only replacement has its
+  // deposits only); computed here, it costs the time the trie thread takes anyway.
+  const transactionsRoot = orderedTrieRoot(raws)
   const receiptsRoot = orderedTrieRoot(executed.receipts.map(encodeConsensusReceipt))
   const logsBloom = orBlooms(executed.receipts.map((r) => r.logsBloom))
   lap('roots')
+  const { db, blocks, stateStore, artifacts, chain } = opened
+  // The state's ops and its reverse diff read the stored flat state as the parent left it: the parent's
+  // write must be done. They need the diff only, not the root: this thread builds them while the trie
+  // thread is still computing the state root.
+  await commits?.settled()
+  lap('commit_wait')
+  const stateOps = await stateStore.diffOps(executed.diff)
+  const reverseOps = await reverseDiffOps(opened, env.number, executed.diff)
+  lap('commit')
   const stateRoot = await merkleized
   lap('merkleize')
   const header = buildHeader(
@@ -195,10 +203,6 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
       ...(parent.miniBlocks.lastHash === undefined ? {} : { lastHash: parent.miniBlocks.lastHash }),
     },
   }
-  const { db, blocks, stateStore, artifacts, chain } = opened
-  // The ops read the stored flat state as the parent left it: the parent's write must be done.
-  await commits?.settled()
-  lap('commit_wait')
   let artifactOps: BatchOp[]
   if (recording === undefined || access === undefined) artifactOps = artifacts.diffOps(env.number, executed.diff)
   else {
@@ -211,12 +215,7 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     })
     artifactOps = artifacts.sealOps(env.number, { witness, encodedDiff: recorded.encodedDiff })
   }
-  const ops = [
-    ...blocks.sealOps(block, storedContents(block)),
-    ...(await stateStore.diffOps(executed.diff)),
-    ...artifactOps,
-    ...(await reverseDiffOps(opened, env.number, executed.diff)),
-  ]
+  const ops = [...blocks.sealOps(block, storedContents(block)), ...stateOps, ...artifactOps, ...reverseOps]
   const sync = modules.fsync?.() ?? true
   lap('commit')
   if (commits !== undefined) {

@@ -12,6 +12,8 @@ export interface DerivationMetrics {
   observeReset(kind: 'reorg' | 'requested'): void
   /** Time spent in one stage of deriving and building blocks (where a replica's rebuild time goes). */
   observeStage?(stage: DerivationStage, seconds: number): void
+  /** A channel the reader reached was decoded ahead (`hit`, `ChannelPrefetcher`) or not (`miss`: decoded then). */
+  observeChannelPrefetch?(outcome: 'hit' | 'miss'): void
 }
 
 /**
@@ -49,6 +51,7 @@ export function createDerivationMetrics(registry: Registry): Required<Derivation
   const derived = counter('blocks', 'L2 blocks derived', 'source')
   const resets = counter('resets', 'Pipeline resets', 'kind')
   const stages = counter('stage_seconds', 'Seconds the derivation loop spent in each stage', 'stage')
+  const prefetched = counter('channel_prefetch', 'Channels the reader reached, decoded ahead (hit) or not (miss)', 'outcome')
   return {
     observeL1Block: (n) => l1.set(Number(n)),
     observeSkippedData: (reason) => skipped.inc({ reason }),
@@ -61,6 +64,7 @@ export function createDerivationMetrics(registry: Registry): Required<Derivation
     },
     observeReset: (kind) => resets.inc({ kind }),
     observeStage: (stage, seconds) => stages.inc({ stage }, seconds),
+    observeChannelPrefetch: (outcome) => prefetched.inc({ outcome }),
   }
 }
 
@@ -74,4 +78,5 @@ export const NO_METRICS: DerivationMetrics = {
   observeDerivedBlock: () => {},
   observeReset: () => {},
   observeStage: () => {},
+  observeChannelPrefetch: () => {},
 }

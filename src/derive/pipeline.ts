@@ -19,10 +19,10 @@ import type { Logger } from 'pino'
 import type { BlockId, L1BlockRef, L1Origin } from '../chain/l1-origin.ts'
 import type { L2BlockAttributes } from '../chain/l2-block-attributes.ts'
 import type { RollupConfig } from '../chain/rollup-config.ts'
-import type { Batch } from '../da/batch.ts'
 import { batchAttributes } from './attributes.ts'
 import { BatchStage, type BatchSource } from './batch-stage.ts'
 import { ChannelAssembler } from './channel-assembler.ts'
+import { batchTransactions, ChannelPrefetcher } from './channel-prefetch.ts'
 import { ChannelReader } from './channel-reader.ts'
 import { criticalError, DerivationError } from './errors.ts'
 import type { L1Reader } from './l1-reader.ts'
@@ -51,9 +51,12 @@ export interface DerivationModules {
   readonly logger: Logger
   readonly metrics?: DerivationMetrics | undefined
   /**
-   * Told the sequenced transactions of each batch as it is read from its channel, before its blocks are
-   * derived (a span batch: each of its blocks' in turn, all at once): the consumer can start decoding
-   * them (`TxPrefetcher`), a block's as one job. The arrays are the ones the derived blocks' attributes carry.
+   * Told the sequenced transactions of each batch as soon as its channel is complete in the L1 data read
+   * (`ChannelPrefetcher`: up to `readAhead` L1 blocks before the pipeline gets there), and again as the
+   * pipeline reads the batch from its channel, before its blocks are derived (a span batch: each of its
+   * blocks' in turn, all at once): the consumer can start decoding them (`TxPrefetcher`), a block's as
+   * one job. The arrays are the ones the derived blocks' attributes carry. Setting it also turns on the
+   * decoding of channels ahead.
    */
   readonly onBatchRead?: ((transactions: readonly Uint8Array[]) => void) | undefined
 }
@@ -70,14 +73,6 @@ export interface AdvanceOptions {
 /** Holocene's replacement for attributes whose block is invalid: the same block with its deposits only. */
 export function depositOnlyAttributes(attributes: L2BlockAttributes): L2BlockAttributes {
   return { ...attributes, transactions: [] }
-}
-
-/**
- * A batch's sequenced transactions, block by block (a span batch: one list per block, in order), so
- * that a consumer preparing them can have the first block's ready before the last block's.
- */
-function batchTransactions(batch: Batch): ReadonlyArray<readonly Uint8Array[]> {
-  return batch.type === 'singular' ? [batch.batch.transactions] : batch.batch.blocks.map((block) => block.transactions)
 }
 
 interface DerivedRecord {
@@ -98,6 +93,8 @@ export class DerivationPipeline {
   private readonly batches: BatchStage
   private readonly source: BatchSource
   private readonly readAhead: L1ReadAhead
+  /** Channels decoded as their L1 data is read (with `onBatchRead`: someone prepares their transactions). */
+  private readonly channels: ChannelPrefetcher | undefined
   private head: SafeBlockRef | undefined
   private pending: DerivedBlock | undefined
   private stepping = false
@@ -118,14 +115,32 @@ export class DerivationPipeline {
     this.traversal = new L1Traversal(this.l1, options.confirmations, this.remember)
     this.retrieval = new L1Retrieval(this.l1, this.rollup, this.logger, this.metrics)
     this.assembler = new ChannelAssembler(this.rollup, this.logger, this.metrics)
-    this.reader = new ChannelReader(this.rollup, this.logger, this.metrics)
+    const onBatchRead = modules.onBatchRead
+    const channels = onBatchRead === undefined ? undefined : new ChannelPrefetcher(this.rollup, onBatchRead)
+    this.channels = channels
+    this.reader = new ChannelReader(
+      this.rollup,
+      this.logger,
+      this.metrics,
+      channels === undefined
+        ? undefined
+        : (id, data) => {
+            const taken = channels.take(id, data)
+            this.metrics.observeChannelPrefetch?.(taken === undefined ? 'miss' : 'hit')
+            return taken
+          },
+    )
     this.batches = new BatchStage(this.rollup, this.logger, this.metrics)
     this.readAhead = new L1ReadAhead(async (parent) => {
+      const generation = channels?.generation ?? 0
       const origin = await this.traversal.fetchAfter(parent)
-      return origin === undefined ? undefined : { origin, data: await this.retrieval.fetch(origin) }
+      if (origin === undefined) return undefined
+      const data = await this.retrieval.fetch(origin)
+      // Blocks are shown in the order they are read, which is chain order (each read is its parent's child).
+      channels?.observe(origin, data, generation)
+      return { origin, data }
     }, options.readAhead ?? DEFAULT_READ_AHEAD)
     const { traversal, retrieval, assembler, reader } = this
-    const onBatchRead = modules.onBatchRead
     this.source = {
       get origin() {
         return traversal.current
@@ -200,6 +215,7 @@ export class DerivationPipeline {
         if (read === undefined) return 'idle'
         const { origin: next, data } = read
         this.traversal.advance(next)
+        this.channels?.passed(next.number)
         this.retrieval.load(data)
         this.metrics.observeL1Block(next.number)
       }
@@ -313,6 +329,8 @@ export class DerivationPipeline {
     }
     const data = await this.retrieval.fetch(base)
     this.readAhead.clear()
+    this.channels?.clear()
+    this.channels?.observe(base, data, this.channels.generation)
     this.traversal.reset(base)
     this.retrieval.load(data)
     this.assembler.reset()

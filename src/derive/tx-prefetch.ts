@@ -1,8 +1,9 @@
 /**
  * Sequenced transactions decoded and sender-recovered ahead of execution. A channel's batches are read
- * (decompressed, decoded) long before their blocks execute, so the pipeline hands each batch's
- * transactions here as it reads it and the decoder (decode workers, in the node) recovers their senders
- * while the blocks before them execute; the block builder then takes them, prepared.
+ * (decompressed, decoded) long before their blocks execute — as soon as the L1 block completing the
+ * channel is read ahead (`ChannelPrefetcher`) — so the pipeline hands each batch's transactions here then,
+ * and the decoder (decode workers, in the node) recovers their senders while the blocks before them
+ * execute; the block builder then takes them, prepared.
  *
  * Entries are keyed by the encoded transaction's identity (the `Uint8Array` a batch decoded to, which its
  * blocks' attributes carry on): no hashing, and a transaction read again after a reset is a miss that is
