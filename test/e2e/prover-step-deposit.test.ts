@@ -50,11 +50,13 @@ test('a prover steps against a wrong deposit execution with TxStepVerifier, wins
   const s = suite.stack
   const t0 = Date.now()
   const phase = (what: string) => process.stderr.write(`# ${what} at ${Date.now() - t0} ms\n`)
-  const prover = suite.own(await startProver(s, suite.dir, 'prover', 2))
   const url = s.sequencer.rpcUrl
-
-  // The disputed transaction: a user deposit made on L1 through the portal.
-  const { l2Hash } = await depositOnL1(s.l1, DEPOSITOR_KEY, recipient)
+  // The disputed transaction: a user deposit made on L1 through the portal, while the prover starts.
+  const [prover, { l1Block, l2Hash }] = await Promise.all([
+    startProver(s, suite.dir, 'prover', 2).then((p) => suite.own(p)),
+    depositOnL1(s.l1, DEPOSITOR_KEY, recipient),
+  ])
+  phase(`prover started, deposited in L1 block ${l1Block}`)
   const { block, index: txIndex, type } = await l2Inclusion(url, l2Hash, 30_000)
   assert.equal(type, '0x7e', 'the disputed transaction is a deposit')
   assert.ok(txIndex >= 1n, 'the user deposit follows the block’s L1-attributes deposit')
@@ -85,7 +87,7 @@ test('a prover steps against a wrong deposit execution with TxStepVerifier, wins
   // Differential, in the played game's own context: what TxStepVerifier computed inside the prover's step (read from
   // the L1 call trace) is the prover's trace after the deposit, and not the stranger's claim.
   const onL1 = await stepOnL1(s, dispute.game, proverAccount.address, dispute.createdAtL1)
-  assert.equal(onL1.vmPostState, await honestLeafClaim(s, dispute, executed + 1n), 'the verifier’s state after the deposit')
+  assert.equal(onL1.vmPostState, await honestLeafClaim(s, dispute, leaf, executed + 1n), 'the verifier’s state after the deposit')
   assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
   // The step's L1 gas (TxStepVerifier executing one deposit with its proofs), for the report.
   assert.equal(loggedStepGas(prover.logs().stdout), onL1.gasUsed, 'the gas the prover logged')

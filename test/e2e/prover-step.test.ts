@@ -71,7 +71,11 @@ test('a prover steps against a wrong transfer execution with TxStepVerifier and 
   // Differential, in the played game's own context: what TxStepVerifier computed inside the prover's step (read from
   // the L1 call trace) is the prover's trace after the transfer, and not the stranger's claim.
   const onL1 = await stepOnL1(s, dispute.game, proverAccount.address, dispute.createdAtL1)
-  assert.equal(onL1.vmPostState, await honestLeafClaim(s, dispute, executed + 1n), 'the verifier’s state after the transfer')
+  assert.equal(
+    onL1.vmPostState,
+    await honestLeafClaim(s, dispute, leaf, executed + 1n),
+    'the verifier’s state after the transfer',
+  )
   assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
   // The step's L1 gas (TxStepVerifier executing one transfer with its proofs), for the report.
   assert.equal(loggedStepGas(prover.logs().stdout), onL1.gasUsed, 'the gas the prover logged')

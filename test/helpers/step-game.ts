@@ -11,7 +11,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import { ensureOutputPublished, outputRegistryOf } from '../../src/bridge/dispute/output-registry.ts'
 import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame.ts'
 import { readGame } from '../../src/prover/game-reader.ts'
-import { executionIndex } from '../../src/prover/game-state.ts'
+import { executionContext, executionIndex } from '../../src/prover/game-state.ts'
 import type { DerivedOutput } from '../../src/prover/interface.ts'
 import { NodeTraceProvider } from '../../src/prover/trace/provider.ts'
 import { type NodeHandle, rpc, waitFor } from './node-process.ts'
@@ -168,23 +168,44 @@ export async function executedTransaction(
   stack: ProverStack,
   game: Address,
   leaf: ClaimRow,
-  dispute: Pick<ExecutionDispute, 'wrong' | 'blockTrace'>,
+  dispute: Pick<ExecutionDispute, 'game' | 'wrong' | 'blockTrace'>,
 ): Promise<bigint> {
   const snapshot = await readGame(stack.client, game)
   const index = executionIndex(snapshot, leaf.position)
-  const honestLeaf = await honestLeafClaim(stack, dispute, index)
+  const honestLeaf = await honestLeafClaim(stack, dispute, leaf, index)
   return honestLeaf.toLowerCase() === leaf.value.toLowerCase() ? index : index - 1n
 }
 
-/** The honest claim at leaf `index` of the disputed block's trace (judged against the stranger's output). */
+/**
+ * The honest claim at leaf `index` of the execution trace `leaf` belongs to, judged as the game judges it: the block,
+ * starting and disputed outputs come from the claim's context in the game. The disputed output is not always the
+ * stranger's: when the stranger's last split-depth claim is an honest output (block N − 1), the prover defends it and
+ * the trace of block N judges the prover's own output there (the ancestor to its right), which it finds VALID.
+ */
 export async function honestLeafClaim(
   stack: ProverStack,
-  dispute: Pick<ExecutionDispute, 'wrong' | 'blockTrace'>,
+  dispute: Pick<ExecutionDispute, 'game' | 'wrong' | 'blockTrace'>,
+  leaf: ClaimRow,
   index: bigint,
 ): Promise<Hex> {
-  const { block } = dispute.wrong
-  const starting = await rpcOutput(stack.sequencer.rpcUrl, block - 1n)
-  return dispute.blockTrace.claimAt({ block, starting: preimage(starting), disputed: preimage(dispute.wrong), traceIndex: index })
+  const context = executionContext(await readGame(stack.client, dispute.game), leaf.parentIndex, leaf.position)
+  const outputOf = async (root: Hex, block: bigint): Promise<DerivedOutput> => {
+    if (root.toLowerCase() === dispute.wrong.root.toLowerCase()) return dispute.wrong
+    const output = await rpcOutput(stack.sequencer.rpcUrl, block)
+    if (output.root.toLowerCase() !== root.toLowerCase())
+      throw new Error(`${root} is neither the chain’s output ${block} nor the stranger’s`)
+    return output
+  }
+  const [starting, disputed] = await Promise.all([
+    outputOf(context.startingOutput, context.startingBlock),
+    outputOf(context.disputedOutput, context.disputedBlock),
+  ])
+  return dispute.blockTrace.claimAt({
+    block: context.disputedBlock,
+    starting: preimage(starting),
+    disputed: preimage(disputed),
+    traceIndex: index,
+  })
 }
 
 /** The L1 gas of the prover's (first) step, from its log line; undefined if it has not logged one. */
