@@ -1,0 +1,116 @@
+/**
+ * The prover wins by `step` on a deposit (issue 17's "Done when", the deposit case; the transfer case is
+ * test/e2e/prover-step.test.ts): a user deposits through the L1 portal (viem's op-stack `depositTransaction`: 2 ETH
+ * minted on L2, 1 ETH of it sent on), the sequencer includes it after the L1-attributes deposit of its epoch's first
+ * block, and a stranger posts a wrong output for that block — the honest header with a state root the deposit does
+ * not produce, published before the game — and answers every honest move down to max depth with a trace that is the
+ * chain's through the L1-attributes deposit and wrong from the user deposit's leaf on. A real `--role=prover`
+ * bisects the outputs to the block, its execution trace to the deposit, steps with `TxStepVerifier` (which executes
+ * the deposit: mint, nonce, value, receipt) and resolves the game. Asserted: the prover counters the stranger's
+ * max-depth claim with a step that executes exactly the deposit (its index, type 0x7E and hash), CHALLENGER_WINS,
+ * and every bond of the game is paid to the prover. What TxStepVerifier computed inside that step (from L1's call
+ * trace) is the prover's trace after the deposit. Which output the block's trace judges depends on the block number:
+ * the stranger's (odd blocks: its last split-depth claim is its wrong output, the prover attacks it) or the prover's
+ * (even blocks: that claim is the honest output of the block before, the prover defends it); both were seen passing.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { keccak256, stringToHex } from 'viem'
+import { waitFor } from '../helpers/node-process.ts'
+import {
+  accountOf,
+  claimsOf,
+  creditOf,
+  creditsClaimed,
+  gameStatus,
+  PROVER_DISPUTE,
+  proverSuite,
+  sameAddress as same,
+  startProver,
+  waitSafe,
+} from '../helpers/prover.ts'
+import { depositOnL1 } from '../helpers/rollup-l1.ts'
+import {
+  blockTransactions,
+  disputeExecution,
+  executedTransaction,
+  honestLeafClaim,
+  l2Inclusion,
+  loggedStepGas,
+  stepOnL1,
+  transactionHash,
+  waitForStep,
+} from '../helpers/step-game.ts'
+
+const suite = proverSuite('megaeth-prover-step-deposit-')
+const proverAccount = accountOf(2)
+const stranger = accountOf(3)
+/** The depositor: dev key 6, an L1 EOA (its L2 sender is its own address, not aliased). */
+const DEPOSITOR_KEY = 6
+const recipient = '0x00000000000000000000000000000000000d0d0d'
+
+test('a prover steps against a wrong deposit execution with TxStepVerifier, wins CHALLENGER_WINS and takes every bond', async () => {
+  const s = suite.stack
+  const t0 = Date.now()
+  const phase = (what: string) => process.stderr.write(`# ${what} at ${Date.now() - t0} ms\n`)
+  const url = s.sequencer.rpcUrl
+  // The disputed transaction: a user deposit made on L1 through the portal, while the prover starts.
+  const [prover, { l1Block, l2Hash }] = await Promise.all([
+    startProver(s, suite.dir, 'prover', 2).then((p) => suite.own(p)),
+    depositOnL1(s.l1, DEPOSITOR_KEY, recipient),
+  ])
+  phase(`prover started, deposited in L1 block ${l1Block}`)
+  const { block, index: txIndex, type } = await l2Inclusion(url, l2Hash, 30_000)
+  assert.equal(type, '0x7e', 'the disputed transaction is a deposit')
+  assert.ok(txIndex >= 1n, 'the user deposit follows the block’s L1-attributes deposit')
+  await waitSafe(url, block, 60_000)
+  phase(`deposit in block ${block} (tx ${txIndex}) safe`)
+
+  const dispute = await disputeExecution(s, {
+    stranger,
+    prover,
+    block,
+    tx: txIndex,
+    wrongStateRoot: keccak256(stringToHex('not the state after the deposit')),
+  })
+  suite.own(dispute.adversary)
+  phase('game created')
+
+  const leaf = await waitForStep(s, dispute.game, prover, 80_000)
+  phase('stepped')
+  await dispute.adversary.stop()
+  assert.ok(same(leaf.counteredBy, proverAccount.address), 'the prover countered the leaf')
+  assert.ok(same(leaf.claimant, stranger.address), 'the leaf is the stranger’s')
+  // The step executed the deposit: its index in the block, and the block's transaction there is the deposit itself.
+  const executed = await executedTransaction(s, dispute.game, leaf, dispute)
+  assert.equal(executed, txIndex, 'the step executed the user deposit')
+  const raw = (await blockTransactions(url, block))[Number(executed)]!
+  assert.equal(raw[0], 0x7e, 'a deposit’s type byte')
+  assert.equal(transactionHash(raw), l2Hash, 'the deposit made on L1')
+  // Differential, in the played game's own context: what TxStepVerifier computed inside the prover's step (read from
+  // the L1 call trace) is the prover's trace after the deposit, and not the stranger's claim.
+  const onL1 = await stepOnL1(s, dispute.game, proverAccount.address, dispute.createdAtL1)
+  assert.equal(onL1.vmPostState, await honestLeafClaim(s, dispute, leaf, executed + 1n), 'the verifier’s state after the deposit')
+  assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
+  // The step's L1 gas (TxStepVerifier executing one deposit with its proofs), for the report.
+  assert.equal(loggedStepGas(prover.logs().stdout), onL1.gasUsed, 'the gas the prover logged')
+  phase(`step gas ${onL1.gasUsed} (the verifier's call: ${onL1.vmGasUsed})`)
+
+  await s.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
+  await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, dispute.game)) === 1, 30_000, 300)
+  phase('resolved')
+  // Bonds: the prover answered every claim of the stranger's down to the stepped leaf, so every subgame resolves
+  // its way — every bond (the stranger's root and moves, the prover's own back) is the prover's credit, paid exactly.
+  const claims = await claimsOf(s.client, dispute.game)
+  const all = claims.reduce((sum, c) => sum + c.bond, 0n)
+  assert.equal(claims.length, Number(PROVER_DISPUTE.maxGameDepth) + 1, 'one line of play, root to the stepped leaf')
+  assert.equal(await creditOf(s.client, dispute.game, stranger.address), 0n, 'the stranger keeps nothing')
+  const paid = await waitFor(
+    'the prover claiming its credit',
+    async () => (await creditsClaimed(s.client, dispute.game)).get(proverAccount.address),
+    30_000,
+    300,
+  )
+  phase('credit claimed')
+  assert.equal(paid, all, 'every bond of the game')
+})
