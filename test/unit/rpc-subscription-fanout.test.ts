@@ -278,3 +278,31 @@ describe('eth_subscribe fan-out', () => {
     }
   })
 })
+
+describe('eth_subscribe with a hostile subscription type', () => {
+  const nested = (depth: number): unknown => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`)
+  for (const [label, type, named] of [
+    ['a 10,000-level nested object', nested(10_000), 'of type object'],
+    ['a 600,000-element array', Array.from({ length: 600_000 }, () => 0), 'of type array'],
+    ['a boolean', true, 'of type boolean'],
+    ['a long string', 'x'.repeat(1000), JSON.stringify('x'.repeat(64))],
+  ] as const) {
+    test(`${label}: -32602 naming it by kind, not echoing it (a nested one overflowed the stack: -32603)`, () => {
+      const { eth_subscribe } = subscriptionHandlers(fakeBackend().backend)
+      const conn = new WsConnection(new FakeSocket(), { maxSubscriptions: 4, maxBufferedBytes: 1 << 20 })
+      assert.throws(
+        () => eth_subscribe!([type], wsContext(conn)),
+        (err: unknown) => {
+          const e = err as { code?: number; message?: string }
+          assert.equal(e.code, -32602)
+          assert.equal(
+            e.message,
+            `invalid argument 0: unsupported subscription type ${named}; supported: newHeads, logs, newPendingTransactions, miniBlocks, stateChanges`,
+          )
+          return true
+        },
+      )
+      assert.equal(conn.subscriptionCount, 0)
+    })
+  }
+})

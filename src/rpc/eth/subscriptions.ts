@@ -252,7 +252,7 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
         default:
           throw invalidArgument(
             0,
-            `unsupported subscription type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : type)}; supported: ${SUBSCRIPTION_TYPES.join(', ')}`,
+            `unsupported subscription type ${describeType(type)}; supported: ${SUBSCRIPTION_TYPES.join(', ')}`,
           )
       }
     },
@@ -265,6 +265,16 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
       return conn.removeSubscription(id.toLowerCase())
     },
   }
+}
+
+/**
+ * The unsupported type as the error names it: a string quoted (its first 64 characters), anything
+ * else by kind only. Stringifying a client's value whole answered -32603 for a 10,000-level nested
+ * object (the stack overflowed) and echoed megabytes for a huge array (the hostile-rpc campaign).
+ */
+function describeType(type: unknown): string {
+  if (typeof type === 'string') return JSON.stringify(type.slice(0, 64))
+  return Array.isArray(type) ? 'of type array' : `of type ${typeof type}`
 }
 
 function isPendingTag(bound: BlockBound): boolean {
