@@ -73,11 +73,15 @@ const LATENCY_P99_BUDGET_MS = 3_000
 /** Heap used after a full GC, end of the run vs before the attacks (the precise memory property). */
 const HEAP_GROWTH_BOUND_MB = 32
 /**
- * RSS bounds: at the peak, the largest attack payloads in flight at once (5 MiB bodies parsed to V8
- * strings and JSON trees, the never-reading clients' capped buffers); after, what V8 and malloc keep
- * of the pages they freed (measured below: RSS stays hundreds of MB above the heap in use).
+ * RSS bounds, loose on purpose (the heap bound above is the precise property): RSS also counts pages V8
+ * and malloc freed but keep until V8's memory reducer hands them back. Measured in the long form: the
+ * fuzz phase's giant bodies (3 M-character strings, 600,000-element arrays, 4 lanes) left RSS +233 MB
+ * over the baseline while the heap used after a GC was +5 MB, and RSS fell back to +59 MB by the end.
+ * The peak adds the never-reading clients' send buffers on top of such kept pages: each client up to
+ * its 16 MiB cap plus one message, so the long form's 8 take up to ~160 MB more
+ * (300 kept + 8 × 20 + 100 for the big batches = 560). After the attacks: the kept pages only.
  */
-const RSS_PEAK_BOUND_MB = 400
+const RSS_PEAK_BOUND_MB = byForm(400, 560)
 const RSS_AFTER_BOUND_MB = 200
 const MINI_BLOCK_GAP_BUDGET_MS = 5_000
 
@@ -95,6 +99,9 @@ const tried: Record<string, number> = {}
 const measured: Record<string, number> = {}
 const findings: string[] = [
   'fixed: an HTTP body trickled a byte at a time held its socket forever (fastify left Node headersTimeout at 60 s, above requestTimeout, and Node never expired the request); now cut off within 1.1 × the 30 s request timeout (test/unit/rpc-slow-clients.test.ts)',
+  'fixed: a subscription event was JSON-encoded once per subscriber and written with one socket write per frame, so the flood (a quarter of 6,400 subscriptions on the 100-per-second miniBlocks stream) starved the event loop (honest p99 5–9 s); now encoded once per event and a connection’s frames of one tick leave in one corked write: 1,600 subscriptions cost 1.65 ms per empty mini-block instead of 22 ms (bench/ws-notify.ts --real; test/unit/rpc-subscription-fanout.test.ts)',
+  'added: --rpc.ws-connections-per-ip (100; HTTP 503 with the reason) and --rpc.ws-inflight (256 messages per connection; -32005 at once) (test/unit/rpc-ws-caps.test.ts)',
+  'memory: no structure retains what the attacks left: the heap used after a full GC ends within a few MB of where it started (heapGrowthAfterGcMb; heap snapshots by constructor agree); RSS above it is pages V8 and malloc keep after freeing them, plus code and the worker threads’ heaps',
 ]
 const round1 = (x: number): number => Math.round(x * 10) / 10
 
@@ -841,7 +848,7 @@ test('slow-loris sockets were cut off; 0 crashes; RSS bounded; the honest client
     heapAfter.usedMb - heapBaseline.usedMb < HEAP_GROWTH_BOUND_MB,
     `heap used after GC ${round1(heapAfter.usedMb)} MB from ${round1(heapBaseline.usedMb)} (bound +${HEAP_GROWTH_BOUND_MB})`,
   )
-  // RSS, loosely: it also counts pages V8 and malloc freed but keep (see RSS_AFTER_BOUND_MB).
+  // RSS, loosely: it also counts pages V8 and malloc freed but keep (see RSS_PEAK_BOUND_MB).
   assert.ok(
     summary.rssPeakMb - summary.rssBaselineMb < RSS_PEAK_BOUND_MB,
     `RSS peak ${Math.round(summary.rssPeakMb)} MB from ${Math.round(summary.rssBaselineMb)} (bound +${RSS_PEAK_BOUND_MB})`,
