@@ -78,6 +78,14 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: 'most concurrent WebSocket connections',
     apply: (o, v, f) => (o.rpc.wsMaxConnections = int(v, f, 1)),
   },
+  'rpc.ws-connections-per-ip': {
+    help: 'most concurrent WebSocket connections from one remote address (behind a proxy: set it to --rpc.ws-connections)',
+    apply: (o, v, f) => (o.rpc.wsMaxConnectionsPerIp = int(v, f, 1)),
+  },
+  'rpc.ws-inflight': {
+    help: 'most messages (calls or batches) one WebSocket connection may have being processed at once',
+    apply: (o, v, f) => (o.rpc.wsMaxRequestsInFlight = int(v, f, 1)),
+  },
   'rpc.ws-subscriptions': {
     help: 'most subscriptions per WebSocket connection',
     apply: (o, v, f) => (o.rpc.wsMaxSubscriptions = int(v, f, 1)),
@@ -287,6 +295,8 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
       'rpc.body-limit',
       'rpc.response-limit',
       'rpc.ws-connections',
+      'rpc.ws-connections-per-ip',
+      'rpc.ws-inflight',
       'rpc.ws-subscriptions',
       'rpc.logs-range',
       'rpc.logs-results',
@@ -318,6 +328,8 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
   'rpc.body-limit': (o) => o.rpc.maxBodyBytes,
   'rpc.response-limit': (o) => o.rpc.maxResponseBytes,
   'rpc.ws-connections': (o) => o.rpc.wsMaxConnections,
+  'rpc.ws-connections-per-ip': (o) => o.rpc.wsMaxConnectionsPerIp,
+  'rpc.ws-inflight': (o) => o.rpc.wsMaxRequestsInFlight,
   'rpc.ws-subscriptions': (o) => o.rpc.wsMaxSubscriptions,
   'rpc.logs-range': (o) => o.rpc.logsMaxRange,
   'rpc.logs-results': (o) => o.rpc.logsMaxResults,

@@ -47,6 +47,8 @@ export interface NodeOptions {
     /** Largest response, and a batch's responses together (-32005 beyond). */
     maxResponseBytes: number
     wsMaxConnections: number
+    wsMaxConnectionsPerIp: number
+    wsMaxRequestsInFlight: number
     wsMaxSubscriptions: number
     logsMaxRange: bigint
     logsMaxResults: number
@@ -159,6 +161,8 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     maxBodyBytes: DEFAULT_RPC_SERVER_OPTIONS.maxBodyBytes,
     maxResponseBytes: DEFAULT_RPC_SERVER_OPTIONS.maxResponseBytes,
     wsMaxConnections: DEFAULT_RPC_SERVER_OPTIONS.maxWsConnections,
+    wsMaxConnectionsPerIp: DEFAULT_RPC_SERVER_OPTIONS.maxWsConnectionsPerIp,
+    wsMaxRequestsInFlight: DEFAULT_RPC_SERVER_OPTIONS.maxWsRequestsInFlight,
     wsMaxSubscriptions: DEFAULT_RPC_SERVER_OPTIONS.maxSubscriptionsPerConnection,
     logsMaxRange: DEFAULT_ETH_RPC_OPTIONS.maxLogsRange,
     logsMaxResults: DEFAULT_ETH_RPC_OPTIONS.maxLogsResults,
@@ -286,6 +290,8 @@ export function rpcServerOptions(options: NodeOptions): Partial<RpcServerOptions
     maxBodyBytes: options.rpc.maxBodyBytes,
     maxResponseBytes: options.rpc.maxResponseBytes,
     maxWsConnections: options.rpc.wsMaxConnections,
+    maxWsConnectionsPerIp: options.rpc.wsMaxConnectionsPerIp,
+    maxWsRequestsInFlight: options.rpc.wsMaxRequestsInFlight,
     maxSubscriptionsPerConnection: options.rpc.wsMaxSubscriptions,
   }
 }

@@ -21,6 +21,16 @@ export interface RpcServerOptions {
   maxResponseBytes: number
   /** Max concurrent WebSocket connections. */
   maxWsConnections: number
+  /**
+   * Max concurrent WebSocket connections from one remote address. Behind a reverse proxy every
+   * client shares the proxy's address: raise it to `maxWsConnections` there.
+   */
+  maxWsConnectionsPerIp: number
+  /**
+   * Max messages (a single call or a whole batch) one WebSocket connection may have being processed
+   * at once; the ones beyond are answered -32005 at once, without running.
+   */
+  maxWsRequestsInFlight: number
   /** Max live subscriptions per WebSocket connection. */
   maxSubscriptionsPerConnection: number
   /** Max size of one inbound WebSocket message; larger ones close the socket with 1009. */
@@ -45,6 +55,12 @@ export const DEFAULT_RPC_SERVER_OPTIONS: Readonly<RpcServerOptions> = Object.fre
   // geth's --rpc.batch-response-max-size.
   maxResponseBytes: 25_000_000,
   maxWsConnections: 1000,
+  // A wallet holds one or two connections and an indexer a handful; 100 is a tenth of the total, so
+  // one address cannot take every slot (geth has no such cap; nginx-style deployments add one).
+  maxWsConnectionsPerIp: 100,
+  // Far above any client's pipelining (viem and ethers wait for answers; an indexer batches), while
+  // one connection cannot queue unbounded work and parsed messages (each up to maxWsMessageBytes).
+  maxWsRequestsInFlight: 256,
   maxSubscriptionsPerConnection: 128,
   maxWsMessageBytes: 5 * MiB,
   corsOrigins: Object.freeze(['*']),
@@ -59,6 +75,8 @@ const POSITIVE_INT_KEYS = [
   'maxBatchSize',
   'maxResponseBytes',
   'maxWsConnections',
+  'maxWsConnectionsPerIp',
+  'maxWsRequestsInFlight',
   'maxSubscriptionsPerConnection',
   'maxWsMessageBytes',
   'wsPingIntervalMs',

@@ -232,6 +232,34 @@ export class Dispatcher {
     return parts.length === 0 ? undefined : `[${parts.join(',')}]`
   }
 
+  /**
+   * Answers every call in a payload with `error` without running any (a limit hit before dispatch:
+   * too many messages in flight on a WebSocket). Notifications get nothing, as always; envelope
+   * errors (not JSON, invalid request objects, an oversized batch) get their usual answer.
+   */
+  refuse(text: string, error: RpcError): string | undefined {
+    let payload: unknown
+    try {
+      payload = JSON.parse(text)
+    } catch (err) {
+      const detail = text.trim() === '' ? 'empty body' : err instanceof Error ? err.message : undefined
+      return encodeError(null, parseError(detail))
+    }
+    const one = (raw: unknown): string | undefined => {
+      const request = validateRequest(raw)
+      if (request.kind === 'invalid') return encodeError(request.id, request.error)
+      return request.id === undefined ? undefined : encodeError(request.id, error)
+    }
+    if (!Array.isArray(payload)) return one(payload)
+    if (payload.length === 0) return encodeError(null, new RpcError(RpcErrorCode.InvalidRequest, 'empty batch'))
+    if (payload.length > this.maxBatchSize) {
+      const tooLarge = new RpcError(RpcErrorCode.InvalidRequest, `batch too large (max ${this.maxBatchSize})`)
+      return `[${encodeError(firstBatchId(payload), tooLarge)}]`
+    }
+    const parts = payload.map(one).filter((part): part is string => part !== undefined)
+    return parts.length === 0 ? undefined : `[${parts.join(',')}]`
+  }
+
   private async handleOne(
     raw: unknown,
     ctx: RpcContext,
@@ -417,6 +445,8 @@ export class RpcServer {
   private readonly corsAny: boolean
   private readonly corsOrigins: ReadonlySet<string>
   private readonly connections = new Set<WsConnection>()
+  /** Open WebSocket connections by remote address (for `maxWsConnectionsPerIp`); entries at 0 are removed. */
+  private readonly connectionsPerIp = new Map<string, number>()
   /** Every payload being processed (HTTP request or WS message); `stop()` waits for these. */
   private readonly inflight = new Set<Promise<unknown>>()
   /** Aborted when `stop()` gives up waiting: handlers' `ctx.signal` follows it. */
@@ -771,13 +801,21 @@ export class RpcServer {
       reply.code(403).send(httpErrorBody(403, 'Forbidden', 'origin not allowed'))
       return false
     }
-    if (this.connections.size >= this.options.maxWsConnections) {
-      reply
-        .code(503)
-        .send(httpErrorBody(503, 'Service Unavailable', `too many connections (max ${this.options.maxWsConnections})`))
+    const refused = this.wsConnectionRefusal(request.ip)
+    if (refused !== undefined) {
+      reply.code(503).send(httpErrorBody(503, 'Service Unavailable', refused))
       return false
     }
     return true
+  }
+
+  /** Why one more WebSocket connection from `ip` is refused (undefined: it is not). */
+  private wsConnectionRefusal(ip: string): string | undefined {
+    if (this.connections.size >= this.options.maxWsConnections)
+      return `too many connections (max ${this.options.maxWsConnections})`
+    if ((this.connectionsPerIp.get(ip) ?? 0) >= this.options.maxWsConnectionsPerIp)
+      return `too many connections from this address (max ${this.options.maxWsConnectionsPerIp})`
+    return undefined
   }
 
   private onWsConnection(socket: WsSocket, request: FastifyRequest): void {
@@ -785,9 +823,11 @@ export class RpcServer {
       socket.close(WsCloseCode.GoingAway, 'server shutting down')
       return
     }
-    // Concurrent handshakes can all pass admitWs; the cap is enforced again once upgraded.
-    if (this.connections.size >= this.options.maxWsConnections) {
-      socket.close(WsCloseCode.TryAgainLater, `too many connections (max ${this.options.maxWsConnections})`)
+    // Concurrent handshakes can all pass admitWs; the caps are enforced again once upgraded.
+    const ip = request.ip
+    const refused = this.wsConnectionRefusal(ip)
+    if (refused !== undefined) {
+      socket.close(WsCloseCode.TryAgainLater, refused)
       return
     }
     const conn = new WsConnection(socket, {
@@ -797,11 +837,33 @@ export class RpcServer {
       logger: this.logger,
     })
     this.connections.add(conn)
-    conn.onClose(() => this.connections.delete(conn))
+    this.connectionsPerIp.set(ip, (this.connectionsPerIp.get(ip) ?? 0) + 1)
+    conn.onClose(() => {
+      this.connections.delete(conn)
+      const left = (this.connectionsPerIp.get(ip) ?? 1) - 1
+      if (left > 0) this.connectionsPerIp.set(ip, left)
+      else this.connectionsPerIp.delete(ip)
+    })
+    let inflight = 0
+    const limit = this.options.maxWsRequestsInFlight
     socket.on('message', (data) => {
       // Once closing, start no new work: the answer could not be delivered.
       if (!conn.isOpen) return
-      void this.track(this.onWsMessage(conn, wsDataToString(data)))
+      const text = wsDataToString(data)
+      if (inflight >= limit) {
+        // Answered at once without running: the peer keeps what it asked for bounded, others keep their share.
+        const json = this.dispatcher.refuse(
+          text,
+          limitExceeded(`too many requests in flight on this connection (limit ${limit}); wait for answers`),
+        )
+        if (json !== undefined) conn.send(json)
+        return
+      }
+      inflight++
+      const done = (): void => {
+        inflight--
+      }
+      void this.track(this.onWsMessage(conn, text)).then(done, done)
     })
   }
 

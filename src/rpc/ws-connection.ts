@@ -35,6 +35,12 @@ export interface WsSocket {
   ping(): void
   close(code?: number, reason?: string): void
   terminate(): void
+  /**
+   * The TCP socket under a `ws` WebSocket (`ws`'s `_socket`: not in its documented API, but what its
+   * own Sender writes through, in every 7.x and 8.x release). Optional: fakes need not have one, and
+   * without it frames are simply not coalesced (see `WsConnection.send`).
+   */
+  readonly _socket?: { cork(): void; uncork(): void } | null
   on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown
   on(event: 'pong', listener: () => void): unknown
   on(event: 'message', listener: (data: WsRawData, isBinary: boolean) => void): unknown
@@ -51,6 +57,11 @@ export interface WsConnectionOptions {
 
 interface Subscription {
   cleanup: () => void
+  /**
+   * The notification frame up to its result, built once per subscription: a notification is this,
+   * the result's JSON and `}}`, so a result serialized once per event serves every subscriber.
+   */
+  prefix: string
   /**
    * Notifications produced before the `eth_subscribe` response went out.
    * A client must see the subscription id before any notification carrying
@@ -78,6 +89,11 @@ export function newSubscriptionId(): Hex {
   return `0x${randomBytes(16).toString('hex')}`
 }
 
+/** An `eth_subscription` notification for `id` up to its result (see `Subscription.prefix`). */
+function notificationPrefix(id: Hex): string {
+  return `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${id}","result":`
+}
+
 /** Close reasons are capped at 123 bytes by RFC 6455; `ws` throws beyond that. */
 function clampReason(reason: string): string {
   return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString('utf8')
@@ -103,6 +119,12 @@ export class WsConnection {
   /** Size of the largest message sent since the buffer was last below the limit (see `send`). */
   private burstAllowance = 0
   private heldBytes = 0
+  /** The TCP socket is corked until the next tick (see `send`). */
+  private corked = false
+  private readonly uncork = (): void => {
+    this.corked = false
+    this.socket._socket?.uncork()
+  }
 
   constructor(socket: WsSocket, options: WsConnectionOptions) {
     this.socket = socket
@@ -140,6 +162,13 @@ export class WsConnection {
    * followed immediately by a notification is not mistaken for a stalled peer,
    * while a peer that stops reading is still cut off after at most
    * limit + one message.
+   *
+   * Coalescing: the first frame sent in a tick corks the TCP socket until the
+   * next tick, so the frames of one fan-out (every subscription of this peer
+   * notified of one mini-block) or of a burst of answers leave in one write
+   * instead of one syscall each. Per-frame writes were the larger part of
+   * what 1,600 `miniBlocks` subscriptions cost the event loop (the
+   * hostile-rpc campaign; bench/ws-notify.ts --real).
    */
   send(text: string): boolean {
     if (this.closing || this.socket.readyState !== WS_OPEN) return false
@@ -151,6 +180,7 @@ export class WsConnection {
       return false
     }
     try {
+      this.corkUntilNextTick()
       this.socket.send(text)
     } catch (err) {
       this.logger?.debug({ err, remoteAddress: this.remoteAddress }, 'ws send failed')
@@ -166,22 +196,32 @@ export class WsConnection {
    * subscription no longer exists (unsubscribed/closed — a normal race for
    * producers) or the message was dropped. Never throws: producers run on
    * chain-event paths that must not be disturbed by one bad peer or value.
+   * A producer fanning one event out to many subscriptions should serialize
+   * it once and call `notifyJson` instead.
    */
   notify(subscriptionId: Hex, result: unknown): boolean {
-    const sub = this.subscriptions.get(subscriptionId)
-    if (sub === undefined || this.closing) return false
-    let text: string
+    if (!this.subscriptions.has(subscriptionId) || this.closing) return false
+    let json: string
     try {
-      text = JSON.stringify({
-        jsonrpc: '2.0',
-        method: 'eth_subscription',
-        params: { subscription: subscriptionId, result },
-      })
+      json = JSON.stringify(result)
     } catch (err) {
       // Typically a bigint that should have been hex-encoded by the producer.
       this.logger?.error({ err, subscriptionId }, 'ws notification is not JSON-serializable; dropped')
       return false
     }
+    // JSON.stringify(undefined) is undefined, not text; a notification's result is then null.
+    return this.notifyJson(subscriptionId, json ?? 'null')
+  }
+
+  /**
+   * `notify` with the result already serialized (`resultJson` must be one JSON value). The frame is
+   * the subscription's prefix, the result and `}}`: no per-subscriber serialization, which is what
+   * let thousands of subscriptions to one 100-per-second event starve the event loop.
+   */
+  notifyJson(subscriptionId: Hex, resultJson: string): boolean {
+    const sub = this.subscriptions.get(subscriptionId)
+    if (sub === undefined || this.closing) return false
+    const text = `${sub.prefix}${resultJson}}}`
     if (sub.held !== undefined) {
       if (this.heldBytes + text.length > this.maxBufferedBytes) {
         this.closeSlowConsumer(this.heldBytes)
@@ -213,7 +253,7 @@ export class WsConnection {
     const scope = scopeStorage.getStore()
     // A settled scope can still be the async context of timers a handler started; those are not "during the call".
     const inCall = scope !== undefined && scope.connection === this && !scope.settled
-    this.subscriptions.set(id, { cleanup, held: inCall ? [] : undefined })
+    this.subscriptions.set(id, { cleanup, prefix: notificationPrefix(id), held: inCall ? [] : undefined })
     if (inCall) scope.created.push(id)
     return id
   }
@@ -308,6 +348,16 @@ export class WsConnection {
   }
 
   // --- internals --------------------------------------------------------------
+
+  private corkUntilNextTick(): void {
+    if (this.corked) return
+    const tcp = this.socket._socket
+    if (tcp === undefined || tcp === null) return
+    tcp.cork()
+    this.corked = true
+    // nextTick runs once the current synchronous fan-out (an event's listeners) is done.
+    process.nextTick(this.uncork)
+  }
 
   private dropHeld(sub: Subscription): void {
     if (sub.held === undefined) return

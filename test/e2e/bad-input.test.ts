@@ -119,7 +119,8 @@ before(async () => {
   // Keep them from being reported as unhandled before the tests await them.
   for (const p of Object.values(cli)) p.catch(() => undefined)
   ;[node, limited] = await Promise.all([
-    startNode(),
+    // The connection flood below opens 200 sockets from 127.0.0.1: over the per-address default (100).
+    startNode({ args: ['--rpc.ws-connections-per-ip=1000'] }),
     startNode({ args: ['--rpc.batch-limit=10', '--rpc.body-limit=4096', '--rpc.ws-connections=20', '--rpc.ws-subscriptions=5'] }),
   ])
   await assertHealthy()

@@ -5,8 +5,11 @@
  *
  * Every subscription detaches its ChainView/pool listener in the cleanup it hands to
  * `WsConnection.addSubscription`, which runs on `eth_unsubscribe` and when the socket closes.
- * Payloads shared by all subscribers of one event (a header, a mini-block) are built once per
- * event and cached on the event object, not once per subscriber.
+ * Payloads are serialized once per event, not once per subscriber: a header, a mini-block, a log
+ * (per receipt, index and block hash) or an account change is formatted and JSON-encoded on its
+ * first subscriber and the text cached on the event object; each subscriber's frame is then its
+ * own prefix around that text (`WsConnection.notifyJson`). Per-subscriber JSON.stringify was what
+ * let a few thousand subscriptions to the 100-per-second mini-block stream starve the event loop.
  */
 import type { L2Transaction } from '../../chain/l2-transaction.ts'
 import { setLengthLeft } from '@ethereumjs/util'
@@ -81,8 +84,8 @@ export function formatAccountChange(block: MiniBlock, address: Hex): RpcObject |
   }
 }
 
-/** Pushes one notification (dropped silently if the subscription is already gone). */
-type Emit = (result: unknown) => void
+/** Pushes one notification, its result already JSON (dropped silently if the subscription is already gone). */
+type Emit = (resultJson: string) => void
 /** Attaches a producer that calls `emit`; returns the detach function. */
 type Attach = (emit: Emit) => () => void
 
@@ -90,8 +93,8 @@ function subscribe(conn: WsConnection, attach: Attach): Hex {
   let detach: (() => void) | undefined
   // addSubscription first: it enforces the per-connection cap before any listener exists.
   const id = conn.addSubscription(() => detach?.())
-  detach = attach((result) => {
-    conn.notify(id, result)
+  detach = attach((resultJson) => {
+    conn.notifyJson(id, resultJson)
   })
   return id
 }
@@ -109,22 +112,47 @@ export interface SubscriptionHooks {
 export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHooks = {}): Record<string, RpcHandler> {
   const { chain } = backend
   const onError = hooks.onListenerError ?? (() => undefined)
-  const headers = new WeakMap<SealedBlock, RpcObject>()
-  const miniBlocks = new WeakMap<MiniBlock, RpcObject>()
+  // Serialized payloads, keyed by the event objects they describe (weakly: they go with the event).
+  const headers = new WeakMap<SealedBlock, string>()
+  const miniBlocks = new WeakMap<MiniBlock, string>()
+  /** Per receipt: `${logIndex}:${blockHash}` → the log's JSON (a realtime log has no block hash yet). */
+  const logs = new WeakMap<TxReceipt, Map<string, string>>()
+  /** Per mini-block: address → its account change's JSON (`null` text when the block did not touch it). */
+  const accountChanges = new WeakMap<MiniBlock, Map<Hex, string>>()
 
-  const headerOf = (block: SealedBlock): RpcObject => {
+  const headerOf = (block: SealedBlock): string => {
     let header = headers.get(block)
-    if (header === undefined) headers.set(block, (header = formatHeader(block, backend.decode)))
+    if (header === undefined) headers.set(block, (header = JSON.stringify(formatHeader(block, backend.decode))))
     return header
   }
-  const miniBlockOf = (block: MiniBlock, txs: readonly L2Transaction[]): RpcObject => {
+  const miniBlockOf = (block: MiniBlock, txs: readonly L2Transaction[]): string => {
     let payload = miniBlocks.get(block)
     if (payload === undefined) {
       // The event carries decoded transactions; a producer that did not pass them still gets full objects.
       const decoded = txs.length === block.transactions.length ? txs : block.transactions.map((raw) => backend.decode(raw))
-      miniBlocks.set(block, (payload = formatMiniBlock(block, decoded)))
+      miniBlocks.set(block, (payload = JSON.stringify(formatMiniBlock(block, decoded))))
     }
     return payload
+  }
+  const logOf = (receipt: TxReceipt, i: number, blockHash: Hex | null): string => {
+    let perReceipt = logs.get(receipt)
+    if (perReceipt === undefined) logs.set(receipt, (perReceipt = new Map()))
+    const logIndex = receipt.logIndexStart + i
+    const key = `${logIndex}:${blockHash}`
+    let json = perReceipt.get(key)
+    if (json === undefined)
+      perReceipt.set(key, (json = JSON.stringify(formatLog(receipt.logs[i]!, receipt, logIndex, blockHash))))
+    return json
+  }
+  const accountChangeOf = (block: MiniBlock, address: Hex): string => {
+    let perBlock = accountChanges.get(block)
+    if (perBlock === undefined) accountChanges.set(block, (perBlock = new Map()))
+    let json = perBlock.get(address)
+    if (json === undefined) {
+      const change = formatAccountChange(block, address)
+      perBlock.set(address, (json = change === undefined ? 'null' : JSON.stringify(change)))
+    }
+    return json
   }
 
   const newHeads: Attach = (emit) => {
@@ -133,7 +161,7 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
     return () => chain.events.off('block', listener)
   }
 
-  const logs = (arg: unknown): Attach => {
+  const logsStream = (arg: unknown): Attach => {
     const filter = parseLogFilter(arg ?? {}, 1)
     if (filter.kind !== 'range') throw invalidArgument(1, 'blockHash is not supported by logs subscriptions')
     const min = filter.fromBlock.kind === 'number' ? filter.fromBlock.number : undefined
@@ -142,7 +170,7 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
       for (const receipt of receipts) {
         if ((min !== undefined && receipt.blockNumber < min) || (max !== undefined && receipt.blockNumber > max)) continue
         receipt.logs.forEach((log, i) => {
-          if (matchesLog(filter, log)) emit(formatLog(log, receipt, receipt.logIndexStart + i, blockHash))
+          if (matchesLog(filter, log)) emit(logOf(receipt, i, blockHash))
         })
       }
     }
@@ -170,7 +198,9 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
     // the flag is accepted and hashes are sent either way.
     if (arg !== undefined && typeof arg !== 'boolean') throw invalidArgument(1, 'expected a boolean (full transactions)')
     return (emit) =>
-      backend.onPendingTransaction(guardListener('subscriptions: newPendingTransactions', onError, (hash: Hex) => emit(hash)))
+      backend.onPendingTransaction(
+        guardListener('subscriptions: newPendingTransactions', onError, (hash: Hex) => emit(`"${hash}"`)),
+      )
   }
 
   const miniBlockStream: Attach = (emit) => {
@@ -195,8 +225,8 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
         const candidates = addresses.size <= changed.size ? addresses : changed.keys()
         for (const address of candidates) {
           if (!addresses.has(address)) continue
-          const change = formatAccountChange(block, address)
-          if (change !== undefined) emit(change)
+          const change = accountChangeOf(block, address)
+          if (change !== 'null') emit(change)
         }
       })
       chain.events.on('miniBlock', listener)
@@ -212,7 +242,7 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
         case 'newHeads':
           return subscribe(conn, newHeads)
         case 'logs':
-          return subscribe(conn, logs(arg))
+          return subscribe(conn, logsStream(arg))
         case 'newPendingTransactions':
           return subscribe(conn, newPendingTransactions(arg))
         case 'miniBlocks':
@@ -222,7 +252,7 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
         default:
           throw invalidArgument(
             0,
-            `unsupported subscription type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : type)}; supported: ${SUBSCRIPTION_TYPES.join(', ')}`,
+            `unsupported subscription type ${describeType(type)}; supported: ${SUBSCRIPTION_TYPES.join(', ')}`,
           )
       }
     },
@@ -235,6 +265,16 @@ export function subscriptionHandlers(backend: EthBackend, hooks: SubscriptionHoo
       return conn.removeSubscription(id.toLowerCase())
     },
   }
+}
+
+/**
+ * The unsupported type as the error names it: a string quoted (its first 64 characters), anything
+ * else by kind only. Stringifying a client's value whole answered -32603 for a 10,000-level nested
+ * object (the stack overflowed) and echoed megabytes for a huge array (the hostile-rpc campaign).
+ */
+function describeType(type: unknown): string {
+  if (typeof type === 'string') return JSON.stringify(type.slice(0, 64))
+  return Array.isArray(type) ? 'of type array' : `of type ${typeof type}`
 }
 
 function isPendingTag(bound: BlockBound): boolean {
