@@ -75,9 +75,11 @@ export const defaultP2pOptions: Readonly<P2pOptions> = Object.freeze({
   requestTimeoutMs: 10_000,
   // 12 stretches of 10 s: a 16-block answer of tens of MiB on a loaded machine, with room to spare.
   maxExchangeMs: 120_000,
-  // A following replica asks about once per block (its witness) plus a catch-up per gap; catching up
-  // verification it asks as fast as it verifies, one request per worker at a time.
-  requestRatePerSecond: 50,
+  // A following replica asks about once per block (its witness) plus a catch-up per gap (status,
+  // blocks, mini-blocks); catching up after an outage it asks for a witness per block it verifies, so
+  // the burst covers minutes of 1 s blocks and the rate several times real time. One peer asking
+  // back to back gets ~40 requests a second out of a loaded 2-core sequencer: 20 is below that.
+  requestRatePerSecond: 20,
   requestBurst: 200,
   redialIntervalMs: 1_000,
   penaltyThreshold: 5,

@@ -77,6 +77,9 @@ export async function refuseRequest(stream: Stream, protocol: string, message: s
   const deadline = serveDeadline(stream, protocol, limits)
   try {
     await stream.sink(lp.encode([errorFrame(message)]))
+    // The request is never read: stop receiving it, or a requester that keeps its write side open
+    // would keep the stream half open.
+    await stream.closeRead()
   } catch (err) {
     const error = deadline.expired !== undefined ? timeoutError(protocol, limits, deadline.expired) : asP2pError(err, protocol)
     stream.abort(error)
