@@ -824,6 +824,11 @@ describe('hostile peers against a sequencer and a following replica', {
 
     assert.equal(lost, 0, `blocks that differ from the sequencer's: ${findings.join('; ')}`)
     assert.ok(fdsChecked, 'the fd check did not pass')
+    findings.push(
+      `fds: after the attack each node holds its baseline libp2p sockets exactly (sequencer ${measured.sequencerP2pSocketsAfter}, replica ${measured.replicaP2pSocketsAfter}); the earlier "+20..31 fds" were the test's own HTTP keep-alive connections to the RPC port (now ${measured.sequencerFdsOfTestHttpClient} and ${measured.replicaFdsOfTestHttpClient}), left out of the count`,
+      `rate limit: a requester asking back to back got ${measured.backToBackServed ?? 0} answers and ${measured.backToBackRateLimited ?? 0} "rate limited" refusals, then a ban (sequencer at ${REQUEST_RATE}/s, burst ${REQUEST_BURST})`,
+      'gossip frames over the frame cap: each costs its sender a reject penalty and the connection; the second bans',
+    )
     if (isLongForm())
       writeCampaignReport({
         campaign: 'hostile-peer',
