@@ -274,9 +274,14 @@ function badMessage(kind: GossipKind, i: number, material: Material): { topic: s
       const miniBlocks = { ...a.miniBlocks, first: a.miniBlocks.first + BigInt(i + 1) }
       return { topic: BLOCK_TOPIC, data: encodeBlockAnnouncement({ ...a, miniBlocks }) }
     }
-    case 'oversized':
-      // Over the message cap, under gossipsub's frame cap: rejected by the host's size check.
-      return { topic: MINI_TOPIC, data: new Uint8Array(defaultP2pOptions.maxMessageBytes + 1 + i).fill(i & 0xff) }
+    case 'oversized': {
+      // Over the message cap, under gossipsub's frame cap: rejected by the host's size check. A random
+      // head makes it unique across identities too: an identical payload from the next oversized rogue
+      // would be dropped as a duplicate unvalidated, and that rogue never banned (the long form's 4).
+      const data = new Uint8Array(defaultP2pOptions.maxMessageBytes + 1 + i).fill(i & 0xff)
+      data.set(random.bytes(32))
+      return { topic: MINI_TOPIC, data }
+    }
   }
 }
 
