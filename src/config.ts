@@ -13,6 +13,7 @@ import {
 import type { Hex } from './primitives/state-diff.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 import { parseDurationMs } from './util/duration.ts'
+import { defaultP2pOptions } from './p2p/options.ts'
 import { ConfigFileProblem, nearestKey, parseConfigFile } from './config-file.ts'
 import type { InitOptions } from './init.ts'
 import { readFileSync } from 'node:fs'
@@ -136,6 +137,14 @@ export const FLAGS: Record<string, FlagSpec> = {
   'p2p.key-file': {
     help: "file holding the node's p2p identity, created if missing (default <datadir>/p2p-key)",
     apply: (o, v) => (o.p2p.keyFile = v),
+  },
+  'p2p.request-rate': {
+    help: `sync requests per second one peer may sustain; past its burst they are refused "rate limited" (default ${defaultP2pOptions.requestRatePerSecond})`,
+    apply: (o, v, f) => (o.p2p.requestRate = int(v, f, 1)),
+  },
+  'p2p.request-burst': {
+    help: `sync requests one peer may send at once; as many refusals more get it banned (default ${defaultP2pOptions.requestBurst})`,
+    apply: (o, v, f) => (o.p2p.requestBurst = int(v, f, 1)),
   },
   'sequencer.key-file': { help: 'file holding the sequencer private key (hex)', apply: (o, v) => (o.sequencer.keyFile = v) },
   'sequencer.address': {
@@ -310,7 +319,7 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
     ],
   },
   { title: 'admin', flags: ['admin.port', 'admin.addr', 'admin.jwt-secret'] },
-  { title: 'p2p', flags: ['p2p.addr', 'p2p.port', 'p2p.bootnodes', 'p2p.key-file'] },
+  { title: 'p2p', flags: ['p2p.addr', 'p2p.port', 'p2p.bootnodes', 'p2p.key-file', 'p2p.request-rate', 'p2p.request-burst'] },
   { title: 'metrics', flags: ['metrics.port'] },
   { title: 'dev', flags: ['dev', 'dev.l1', 'dev.l1.block-time'] },
 ]

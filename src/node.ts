@@ -596,7 +596,13 @@ function startP2p(base: NodeBase, services: Services, datadir: string | undefine
   const keyFile = p2p.keyFile ?? (datadir === undefined ? undefined : join(datadir, 'p2p-key'))
   const open = () =>
     P2pHost.start(
-      { listen: [`/ip4/${p2p.addr}/tcp/${port}`], bootnodes: p2p.bootnodes, ...(keyFile === undefined ? {} : { keyFile }) },
+      {
+        listen: [`/ip4/${p2p.addr}/tcp/${port}`],
+        bootnodes: p2p.bootnodes,
+        ...(keyFile === undefined ? {} : { keyFile }),
+        requestRatePerSecond: p2p.requestRate,
+        requestBurst: p2p.requestBurst,
+      },
       { logger: base.logger, registry: base.metrics },
     )
   return services.open('p2p host', open, (host) => host.stop())

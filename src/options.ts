@@ -75,6 +75,10 @@ export interface NodeOptions {
     bootnodes: string[]
     /** Where the node's p2p identity is kept; undefined = `<datadir>/p2p-key` (a temporary dev datadir: a fresh identity). */
     keyFile: string | undefined
+    /** Inbound sync requests per second a peer may sustain; undefined = the p2p host's default. */
+    requestRate: number | undefined
+    /** Inbound sync requests a peer may send at once (and the refusals that ban it); undefined = the p2p host's default. */
+    requestBurst: number | undefined
   }
   sequencer: {
     keyFile: string | undefined
@@ -175,7 +179,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
     callsInFlight: DEFAULT_CALL_POOL_LIMITS.maxInFlight,
   },
   metricsPort: undefined,
-  p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined },
+  p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined, requestRate: undefined, requestBurst: undefined },
   sequencer: { keyFile: undefined, address: undefined, rpc: undefined },
   replica: { mode: 'full', verifyWorkers: undefined, sync: 'p2p' },
   l1: {

@@ -12,6 +12,8 @@ export const P2pErrorCode = {
   DialFailed: 'P2P_DIAL_FAILED',
   ProtocolError: 'P2P_PROTOCOL_ERROR',
   BadRequest: 'P2P_BAD_REQUEST',
+  /** An inbound request refused by the per-peer rate limit (a metrics outcome; the requester sees `P2pRequestError`). */
+  RateLimited: 'P2P_RATE_LIMITED',
   MessageTooLarge: 'P2P_MESSAGE_TOO_LARGE',
   KeyFileInvalid: 'P2P_KEY_FILE_INVALID',
 } as const
@@ -36,14 +38,20 @@ export class P2pResponseTooLargeError extends P2pError<{ protocol: string; limit
   }
 }
 
-/** The request (dial included) did not complete within its deadline. */
-export class P2pTimeoutError extends P2pError<{ protocol: string; timeoutMs: number }> {
+/**
+ * An exchange passed a deadline (see `progress-deadline.ts`): `idle`, no progress (dial, request or
+ * response frame) within `timeoutMs`; `total`, still not complete after `timeoutMs` in all.
+ */
+export class P2pTimeoutError extends P2pError<{ protocol: string; timeoutMs: number; kind: 'idle' | 'total' }> {
   override readonly name = 'P2pTimeoutError'
-  constructor(protocol: string, timeoutMs: number) {
-    super(P2pErrorCode.Timeout, `${protocol}: no complete response within ${timeoutMs} ms`, {
-      data: { protocol, timeoutMs },
-      severity: 'temporary',
-    })
+  constructor(protocol: string, timeoutMs: number, kind: 'idle' | 'total' = 'idle') {
+    super(
+      P2pErrorCode.Timeout,
+      kind === 'idle'
+        ? `${protocol}: no progress within ${timeoutMs} ms`
+        : `${protocol}: exchange not complete within ${timeoutMs} ms`,
+      { data: { protocol, timeoutMs, kind }, severity: 'temporary' },
+    )
   }
 }
 

@@ -43,11 +43,15 @@ export async function* responseFrames(
     }
   } catch (err) {
     onError(err)
-    const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_MESSAGE_CHARS)
-    yield new Uint8ArrayList(Uint8Array.of(FrameKind.Error), new TextEncoder().encode(message))
+    yield errorFrame(err instanceof Error ? err.message : String(err))
     return
   }
   yield new Uint8ArrayList(Uint8Array.of(FrameKind.End))
+}
+
+/** An ERROR frame (without its length prefix) carrying `message`, cut to `MAX_ERROR_MESSAGE_CHARS`. */
+export function errorFrame(message: string): Uint8ArrayList {
+  return new Uint8ArrayList(Uint8Array.of(FrameKind.Error), new TextEncoder().encode(message.slice(0, MAX_ERROR_MESSAGE_CHARS)))
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { GossipSub, type GossipSubComponents } from '@chainsafe/libp2p-gossipsub'
 import { createTopicScoreParams, validateTopicScoreParams, type TopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
-import { StrictNoSign } from '@libp2p/interface'
+import { StrictNoSign, type PeerId } from '@libp2p/interface'
 import { GOSSIP_FRAME_HEADROOM_BYTES } from './options.ts'
 
 /**
@@ -48,12 +48,21 @@ export interface GossipConfig {
   maxMessageBytes: number
   /** P5: an application score per peer (≤ 0 here: minus its active penalties), weighted ×10 by gossipsub's default. */
   appSpecificScore(peer: string): number
+  /**
+   * A peer sent a gossip frame over the frame cap. gossipsub drops the stream and forgets the peer's
+   * subscriptions before any validator sees a message, so without this the sender pays nothing and
+   * may open a new stream and send another.
+   */
+  onOversizedFrame(peer: string): void
 }
+
+/** it-length-prefixed's errors for a frame over `maxDataLength` or a length prefix too long to be one (by name: no exported classes). */
+const OVERSIZED_FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError'])
 
 /** The libp2p service factory (typed as `GossipSub`, not the generic `PubSub`, so the host can reach the score). */
 export function gossipService(config: GossipConfig): (components: GossipSubComponents) => GossipSub {
-  return (components) =>
-    new GossipSub(components, {
+  return (components) => {
+    const gossip = new GossipSub(components, {
       globalSignaturePolicy: StrictNoSign,
       // A node alone on a topic (a sequencer before any replica) publishes into the void, not into an exception.
       allowPublishToZeroTopicPeers: true,
@@ -67,6 +76,24 @@ export function gossipService(config: GossipConfig): (components: GossipSubCompo
       // peer here (application penalties).
       scoreParams: { appSpecificScore: config.appSpecificScore, IPColocationFactorWeight: 0 },
     })
+    watchOversizedFrames(gossip, config.onOversizedFrame)
+    return gossip
+  }
+}
+
+/**
+ * Reports inbound gossip frames over the cap. gossipsub (14.x) decodes each peer's inbound stream
+ * with it-length-prefixed capped at `maxInboundDataLength`; the decoder's error ends the stream's read
+ * loop, whose one exit for errors is the private `handlePeerReadStreamError`. Wrapped here (element
+ * access is TypeScript's sanctioned way to reach a private member) rather than forked: the original
+ * still runs, only oversized frames are reported.
+ */
+function watchOversizedFrames(gossip: GossipSub, onOversizedFrame: (peer: string) => void): void {
+  const original = gossip['handlePeerReadStreamError'].bind(gossip)
+  gossip['handlePeerReadStreamError'] = (err: unknown, peerId: PeerId): void => {
+    if (err instanceof Error && OVERSIZED_FRAME_ERRORS.has(err.name)) onOversizedFrame(peerId.toString())
+    original(err, peerId)
+  }
 }
 
 export function scoreTopic(gossip: GossipSub, topic: string): void {

@@ -21,7 +21,8 @@ import { loadOrCreateIdentity } from './identity.ts'
 import { createP2pMetrics, noopP2pMetrics, type P2pMetrics } from './metrics.ts'
 import { resolveP2pOptions, type P2pOptions } from './options.ts'
 import { PeerPenalties } from './penalties.ts'
-import { sendRequest, serveRequest, type RequestHandler } from './reqresp.ts'
+import { RequestRateLimiter } from './rate-limit.ts'
+import { refuseRequest, sendRequest, serveRequest, type RequestHandler } from './reqresp.ts'
 
 export interface GossipSubscription {
   /**
@@ -62,6 +63,7 @@ export class P2pHost {
     private readonly node: Node,
     private readonly options: P2pOptions,
     private readonly penalties: PeerPenalties,
+    private readonly rateLimiter: RequestRateLimiter,
     private readonly logger: Logger,
     private readonly metrics: P2pMetrics,
   ) {
@@ -87,6 +89,9 @@ export class P2pHost {
       banMs: opts.banDurationMs,
     })
     const isBanned = (peer: PeerId): boolean => penalties.isBanned(peer.toString())
+    // The gossip service is built before the host that penalizes: bound once both exist.
+    let host: P2pHost | undefined
+    const onOversizedFrame = (peer: string): void => host?.onOversizedGossipFrame(peer)
     const node = await createLibp2p({
       // Not started by createLibp2p: listeners are attached first so no early connection goes unseen.
       start: false,
@@ -102,14 +107,19 @@ export class P2pHost {
       },
       services: {
         identify: identify(),
-        pubsub: gossipService({ maxMessageBytes: opts.maxMessageBytes, appSpecificScore: (peer) => -penalties.active(peer) }),
+        pubsub: gossipService({
+          maxMessageBytes: opts.maxMessageBytes,
+          appSpecificScore: (peer) => -penalties.active(peer),
+          onOversizedFrame,
+        }),
       },
     })
     const logger = deps.logger.child({ module: 'p2p' })
-    const host = new P2pHost(
+    host = new P2pHost(
       node,
       opts,
       penalties,
+      new RequestRateLimiter({ perSecond: opts.requestRatePerSecond, burst: opts.requestBurst }),
       logger,
       deps.registry === undefined ? noopP2pMetrics : createP2pMetrics(deps.registry),
     )
@@ -232,6 +242,7 @@ export class P2pHost {
     try {
       const response = await sendRequest(this.node, parsePeerId(peer), protocol, data, {
         timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs,
+        maxExchangeMs: Math.max(options.timeoutMs ?? 0, this.options.maxExchangeMs),
         maxResponseBytes: this.options.maxResponseBytes,
       })
       this.metrics.observeRequest(protocol, 'outbound', 'ok', seconds(started))
@@ -250,7 +261,23 @@ export class P2pHost {
   private async serve(protocol: string, handler: RequestHandler, { stream, connection }: IncomingStreamData): Promise<void> {
     const started = performance.now()
     const from = connection.remotePeer.toString()
-    const limits = { maxRequestBytes: this.options.maxRequestBytes, timeoutMs: this.options.requestTimeoutMs }
+    const limits = {
+      maxRequestBytes: this.options.maxRequestBytes,
+      idleTimeoutMs: this.options.requestTimeoutMs,
+      maxExchangeMs: this.options.maxExchangeMs,
+    }
+    const verdict = this.rateLimiter.take(from)
+    if (verdict !== 'serve') {
+      this.metrics.observeRequest(protocol, 'inbound', P2pErrorCode.RateLimited, seconds(started))
+      if (verdict === 'ban') this.penalize(from, 'kept requesting while rate limited', this.options.penaltyThreshold)
+      // Refused without reading the request or running the handler: the cheapest answer that still
+      // tells an honest requester why (it backs off), where a reset would look like a network fault.
+      const message = `rate limited: over ${this.options.requestRatePerSecond} requests per second`
+      await refuseRequest(stream, protocol, message, limits).catch((err: unknown) =>
+        this.logger.debug({ protocol, from, err: errorMessage(err) }, 'refusal not delivered'),
+      )
+      return
+    }
     let outcome: string = 'ok'
     try {
       const handlerError = await serveRequest(stream, protocol, from, handler, limits)
@@ -324,6 +351,20 @@ export class P2pHost {
     this.metrics.observePenalty(banned)
     this.logger.warn({ peer, reason, banned }, banned ? 'peer banned' : 'peer penalized')
     if (!banned) return
+    this.node
+      .hangUp(peerIdFromString(peer))
+      .catch((err: unknown) => this.logger.debug({ peer, err: errorMessage(err) }, 'hang up failed'))
+  }
+
+  /**
+   * A gossip frame over the frame cap: gossipsub dropped that inbound stream and forgot the peer's
+   * subscriptions, while the connection stays up, a gossip peer in name only. It costs a reject's
+   * penalty, and the connection is hung up so both sides start afresh: an honest peer (one whose
+   * `maxMessageBytes` is larger than ours) reconnects; a rogue that does it again is banned.
+   */
+  private onOversizedGossipFrame(peer: string): void {
+    this.penalize(peer, 'gossip frame over the frame cap', this.options.gossipRejectPenalty)
+    if (this.penalties.isBanned(peer)) return
     this.node
       .hangUp(peerIdFromString(peer))
       .catch((err: unknown) => this.logger.debug({ peer, err: errorMessage(err) }, 'hang up failed'))

@@ -27,10 +27,24 @@ export interface P2pOptions {
   /** Max reassembled response `request()` accepts. */
   maxResponseBytes: number
   /**
-   * Default deadline of `request()` (dial + whole response), and of serving an inbound request (request
-   * read, response written): a requester that stops reading cannot hold a stream and its buffers longer.
+   * Longest stretch without progress in a request/response exchange, on both sides (`request()`'s
+   * default: the dial, then each response frame; serving: the request frame, then each response frame
+   * taken by the requester). A requester that stops reading cannot hold a stream and its buffers
+   * longer; one reading a big answer slowly but steadily is not cut (see `progress-deadline.ts`).
    */
   requestTimeoutMs: number
+  /** Longest request/response exchange however steady its progress, on both sides: bounds a trickling peer. */
+  maxExchangeMs: number
+  /**
+   * Inbound requests per second a peer may sustain (all protocols together); past its burst, requests
+   * are refused with an ERROR frame "rate limited" and their handler never runs (see `rate-limit.ts`).
+   */
+  requestRatePerSecond: number
+  /**
+   * Requests a peer may send at once before the rate applies; a peer refused for as many more again
+   * (it kept sending faster than the rate while refused) is banned.
+   */
+  requestBurst: number
   /** How often disconnected bootnodes are re-dialled. */
   redialIntervalMs: number
   /** Application penalties (`penalize()`) within `penaltyWindowMs` that get a peer disconnected and banned. */
@@ -40,7 +54,9 @@ export interface P2pOptions {
    * node sends or forwards (undecodable, oversized, not signed by the sequencer: checks that need no
    * chain state), so a reject weighs more than an ordinary penalty: with the defaults the second one
    * bans. It must ban before gossipsub graylists the peer (score < −80, ~2 rejects), after which its
-   * messages are dropped unvalidated and would never add up to a ban.
+   * messages are dropped unvalidated and would never add up to a ban. A gossip frame over the frame
+   * cap (`maxMessageBytes` + headroom), which gossipsub drops with the stream before any validator
+   * sees it, costs the same.
    */
   gossipRejectPenalty: number
   /** How long a penalty counts. */
@@ -57,6 +73,14 @@ export const defaultP2pOptions: Readonly<P2pOptions> = Object.freeze({
   maxRequestBytes: 1 * MiB,
   maxResponseBytes: 64 * MiB,
   requestTimeoutMs: 10_000,
+  // 12 stretches of 10 s: a 16-block answer of tens of MiB on a loaded machine, with room to spare.
+  maxExchangeMs: 120_000,
+  // A following replica asks about once per block (its witness) plus a catch-up per gap (status,
+  // blocks, mini-blocks); catching up after an outage it asks for a witness per block it verifies, so
+  // the burst covers minutes of 1 s blocks and the rate several times real time. One peer asking
+  // back to back gets ~40 requests a second out of a loaded 2-core sequencer: 20 is below that.
+  requestRatePerSecond: 20,
+  requestBurst: 200,
   redialIntervalMs: 1_000,
   penaltyThreshold: 5,
   gossipRejectPenalty: 3,
@@ -69,6 +93,9 @@ const POSITIVE_INT_KEYS = [
   'maxRequestBytes',
   'maxResponseBytes',
   'requestTimeoutMs',
+  'maxExchangeMs',
+  'requestRatePerSecond',
+  'requestBurst',
   'redialIntervalMs',
   'penaltyThreshold',
   'gossipRejectPenalty',
@@ -87,6 +114,10 @@ export function resolveP2pOptions(overrides: Partial<P2pOptions> = {}): P2pOptio
     const value = opts[key]
     if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`p2p: ${key} must be a positive integer, got ${value}`)
   }
+  if (opts.maxExchangeMs < opts.requestTimeoutMs)
+    throw new RangeError(
+      `p2p: maxExchangeMs (${opts.maxExchangeMs}) must be at least requestTimeoutMs (${opts.requestTimeoutMs})`,
+    )
   if (opts.listen.length === 0) throw new RangeError('p2p: listen must name at least one multiaddr')
   for (const addr of opts.listen) parseMultiaddr('listen', addr)
   for (const addr of opts.bootnodes) {

@@ -34,12 +34,19 @@ const MiB = 1024 * 1024
 export class RoguePeer {
   private constructor(private readonly node: RogueNode) {}
 
-  static async start(): Promise<RoguePeer> {
+  /**
+   * `maxStreamWindowBytes` caps how far a responder may write ahead of this peer's reading (yamux
+   * grows a stream's window up to 16 MiB by default while the reader keeps up): a slow reader with a
+   * small window is one the responder must wait for frame by frame.
+   */
+  static async start(options: { maxStreamWindowBytes?: number } = {}): Promise<RoguePeer> {
     const node = await createLibp2p({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      streamMuxers: [
+        yamux(options.maxStreamWindowBytes === undefined ? {} : { maxStreamWindowSize: options.maxStreamWindowBytes }),
+      ],
       services: {
         identify: identify(),
         pubsub: (components: GossipSubComponents) =>
@@ -99,16 +106,18 @@ export class RoguePeer {
   /**
    * One exchange with raw bytes as the request (written as given: a caller may pass a length
    * prefix of its own, or none), then reads the response frames until the stream ends or
-   * `deadlineMs` passes (`readDelayMs` between frames: a slow reader).
+   * `deadlineMs` passes (`readDelayMs` between frames: a slow reader; `stopAfterFrames`: stops
+   * reading after that many frames and holds the stream open).
    */
   async rawExchange(
     peer: string,
     protocol: string,
     request: Uint8Array,
-    options: { deadlineMs: number; readDelayMs?: number },
+    options: { deadlineMs: number; readDelayMs?: number; stopAfterFrames?: number },
   ): Promise<RawExchange> {
     const stream = await this.openStream(peer, protocol)
     const frames: Uint8Array[] = []
+    let done = false
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), options.deadlineMs)
@@ -119,6 +128,11 @@ export class RoguePeer {
         await stream.sink([request])
         for await (const frame of lp.decode(stream.source, { maxDataLength: 2 * MiB })) {
           frames.push(frame.subarray())
+          // Stops reading, the stream left open: only the remote's reset (or our deadline) ends it.
+          if (frames.length === options.stopAfterFrames) {
+            while (stream.status === 'open' && !done) await new Promise((r) => setTimeout(r, 50))
+            return 'reset'
+          }
           if (options.readDelayMs !== undefined) await new Promise((r) => setTimeout(r, options.readDelayMs))
         }
         return 'closed'
@@ -127,6 +141,7 @@ export class RoguePeer {
       }
     }
     const ended = await Promise.race([exchange(), deadline])
+    done = true
     clearTimeout(timer)
     if (ended === 'deadline') stream.abort(new Error('rogue: deadline'))
     return { frames, ended }
