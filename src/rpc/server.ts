@@ -206,13 +206,9 @@ export class Dispatcher {
   }
 
   private async handlePayload(text: string, ctx: RpcContext, runner: CallRunner): Promise<string | undefined> {
-    let payload: unknown
-    try {
-      payload = JSON.parse(text)
-    } catch (err) {
-      const detail = text.trim() === '' ? 'empty body' : err instanceof Error ? err.message : undefined
-      return encodeError(null, parseError(detail))
-    }
+    const parsed = parsePayload(text)
+    if (!parsed.ok) return parsed.answer
+    const payload = parsed.payload
     if (!Array.isArray(payload)) return this.handleOne(payload, ctx, runner, new ResponseBudget(this.maxResponseBytes, false))
 
     if (payload.length === 0) return encodeError(null, new RpcError(RpcErrorCode.InvalidRequest, 'empty batch'))
@@ -238,13 +234,9 @@ export class Dispatcher {
    * errors (not JSON, invalid request objects, an oversized batch) get their usual answer.
    */
   refuse(text: string, error: RpcError): string | undefined {
-    let payload: unknown
-    try {
-      payload = JSON.parse(text)
-    } catch (err) {
-      const detail = text.trim() === '' ? 'empty body' : err instanceof Error ? err.message : undefined
-      return encodeError(null, parseError(detail))
-    }
+    const parsed = parsePayload(text)
+    if (!parsed.ok) return parsed.answer
+    const payload = parsed.payload
     const one = (raw: unknown): string | undefined => {
       const request = validateRequest(raw)
       if (request.kind === 'invalid') return encodeError(request.id, request.error)
@@ -884,5 +876,15 @@ export class RpcServer {
     const json = await this.dispatcher.handle(text, ctx, runner)
     if (json !== undefined) conn.send(json)
     for (const { scope, ok } of scopes) conn.settleScope(scope, ok)
+  }
+}
+
+/** A request body as JSON, or the parse-error answer it gets (-32700, saying why). */
+function parsePayload(text: string): { ok: true; payload: unknown } | { ok: false; answer: string } {
+  try {
+    return { ok: true, payload: JSON.parse(text) }
+  } catch (err) {
+    const detail = text.trim() === '' ? 'empty body' : err instanceof Error ? err.message : undefined
+    return { ok: false, answer: encodeError(null, parseError(detail)) }
   }
 }
