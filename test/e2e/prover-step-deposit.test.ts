@@ -25,22 +25,11 @@ import {
   gameStatus,
   PROVER_DISPUTE,
   proverSuite,
-  sameAddress as same,
   startProver,
   waitSafe,
 } from '../helpers/prover.ts'
 import { depositOnL1 } from '../helpers/rollup-l1.ts'
-import {
-  blockTransactions,
-  disputeExecution,
-  executedTransaction,
-  honestLeafClaim,
-  l2Inclusion,
-  loggedStepGas,
-  stepOnL1,
-  transactionHash,
-  waitForStep,
-} from '../helpers/step-game.ts'
+import { blockTransactions, l2Inclusion, playToStep, transactionHash } from '../helpers/step-game.ts'
 
 const suite = proverSuite('megaeth-prover-step-deposit-')
 const proverAccount = accountOf(2)
@@ -66,35 +55,20 @@ test('a prover steps against a wrong deposit execution with TxStepVerifier, wins
   await waitSafe(url, block, 60_000)
   phase(`deposit in block ${block} (tx ${txIndex}) safe`)
 
-  const dispute = await disputeExecution(s, {
+  const { executed, dispute } = await playToStep(s, {
     stranger,
     prover,
     block,
     tx: txIndex,
     wrongStateRoot: keccak256(stringToHex('not the state after the deposit')),
+    proverAddress: proverAccount.address,
+    own: (adversary) => suite.own(adversary),
+    phase,
   })
-  suite.own(dispute.adversary)
-  phase('game created')
-
-  const leaf = await waitForStep(s, dispute.game, prover, 80_000)
-  phase('stepped')
-  await dispute.adversary.stop()
-  assert.ok(same(leaf.counteredBy, proverAccount.address), 'the prover countered the leaf')
-  assert.ok(same(leaf.claimant, stranger.address), 'the leaf is the stranger’s')
-  // The step executed the deposit: its index in the block, and the block's transaction there is the deposit itself.
-  const executed = await executedTransaction(s, dispute.game, leaf, dispute)
-  assert.equal(executed, txIndex, 'the step executed the user deposit')
+  // The step executed the deposit: the block's transaction at the stepped index is the deposit made on L1.
   const raw = (await blockTransactions(url, block))[Number(executed)]!
   assert.equal(raw[0], 0x7e, 'a deposit’s type byte')
   assert.equal(transactionHash(raw), l2Hash, 'the deposit made on L1')
-  // Differential, in the played game's own context: what TxStepVerifier computed inside the prover's step (read from
-  // the L1 call trace) is the prover's trace after the deposit, and not the stranger's claim.
-  const onL1 = await stepOnL1(s, dispute.game, proverAccount.address, dispute.createdAtL1)
-  assert.equal(onL1.vmPostState, await honestLeafClaim(s, dispute, leaf, executed + 1n), 'the verifier’s state after the deposit')
-  assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
-  // The step's L1 gas (TxStepVerifier executing one deposit with its proofs), for the report.
-  assert.equal(loggedStepGas(prover.logs().stdout), onL1.gasUsed, 'the gas the prover logged')
-  phase(`step gas ${onL1.gasUsed} (the verifier's call: ${onL1.vmGasUsed})`)
 
   await s.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
   await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, dispute.game)) === 1, 30_000, 300)

@@ -11,25 +11,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createWalletClient, http, keccak256, parseEther, stringToHex } from 'viem'
-import {
-  accountOf,
-  gameStatus,
-  PROVER_DISPUTE,
-  proverSuite,
-  sameAddress as same,
-  startProver,
-  waitSafe,
-} from '../helpers/prover.ts'
+import { accountOf, gameStatus, PROVER_DISPUTE, proverSuite, startProver, waitSafe } from '../helpers/prover.ts'
 import { waitFor } from '../helpers/node-process.ts'
-import {
-  disputeExecution,
-  executedTransaction,
-  honestLeafClaim,
-  l2Inclusion,
-  loggedStepGas,
-  stepOnL1,
-  waitForStep,
-} from '../helpers/step-game.ts'
+import { l2Inclusion, playToStep } from '../helpers/step-game.ts'
 
 const suite = proverSuite('megaeth-prover-step-')
 const proverAccount = accountOf(2)
@@ -50,36 +34,17 @@ test('a prover steps against a wrong transfer execution with TxStepVerifier and 
   await waitSafe(url, block, 60_000)
   phase(`transfer in block ${block} (tx ${txIndex}) safe`)
 
-  const dispute = await disputeExecution(s, {
+  const { dispute } = await playToStep(s, {
     stranger,
     prover,
     block,
     tx: txIndex,
     wrongStateRoot: keccak256(stringToHex('not the state after the transfer')),
+    proverAddress: proverAccount.address,
+    own: (adversary) => suite.own(adversary),
+    phase,
   })
-  suite.own(dispute.adversary)
-  phase('game created')
-
-  const leaf = await waitForStep(s, dispute.game, prover, 80_000)
-  phase('stepped')
-  await dispute.adversary.stop()
-  assert.ok(same(leaf.counteredBy, proverAccount.address), 'the prover countered the leaf')
-  assert.ok(same(leaf.claimant, stranger.address), 'the leaf is the stranger’s')
   assert.match(prover.logs().stdout, /stepped against a max-depth claim/)
-  const executed = await executedTransaction(s, dispute.game, leaf, dispute)
-  assert.equal(executed, txIndex, 'the step executed the transfer')
-  // Differential, in the played game's own context: what TxStepVerifier computed inside the prover's step (read from
-  // the L1 call trace) is the prover's trace after the transfer, and not the stranger's claim.
-  const onL1 = await stepOnL1(s, dispute.game, proverAccount.address, dispute.createdAtL1)
-  assert.equal(
-    onL1.vmPostState,
-    await honestLeafClaim(s, dispute, leaf, executed + 1n),
-    'the verifier’s state after the transfer',
-  )
-  assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
-  // The step's L1 gas (TxStepVerifier executing one transfer with its proofs), for the report.
-  assert.equal(loggedStepGas(prover.logs().stdout), onL1.gasUsed, 'the gas the prover logged')
-  phase(`step gas ${onL1.gasUsed} (the verifier's call: ${onL1.vmGasUsed})`)
 
   await s.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
   await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, dispute.game)) === 1, 30_000, 300)

@@ -148,6 +148,13 @@ interface NodeInfo {
 }
 
 const nodeInfo = (url: string): Promise<NodeInfo> => rpc<NodeInfo>(url, 'mega_nodeInfo')
+/**
+ * The checkers compare state reads at every block; on a loaded machine they fall minutes behind the head, past the
+ * default 128 blocks of state history (64 s of 500 ms blocks), and then both nodes rightly answer "no longer kept".
+ * The whole run is a few hundred blocks: keep them all.
+ */
+const STATE_HISTORY = '--state.history=2048'
+
 const blockNumber = async (url: string): Promise<bigint> => BigInt(await rpc<Hex>(url, 'eth_blockNumber'))
 
 /** JSON-RPC batches; answers in call order (with their ids stripped, for exact comparison). */
@@ -502,7 +509,7 @@ describe('replicas follow the sequencer under load, verify every block and survi
   // --- lifecycle ---
 
   before(async () => {
-    sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`] })
+    sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`, STATE_HISTORY] })
     handles.push(sequencer)
     const info = await nodeInfo(sequencer.rpcUrl)
     assert.equal(info.role, 'sequencer')
@@ -512,7 +519,7 @@ describe('replicas follow the sequencer under load, verify every block and survi
     datadirB = await makeTempDir('megaeth-replica-b-')
     const metricsPort = await freePort()
     metricsUrlA = `http://127.0.0.1:${metricsPort}/metrics`
-    const replicaArgs = ['--role=replica', `--p2p.bootnodes=${bootnode}`]
+    const replicaArgs = ['--role=replica', `--p2p.bootnodes=${bootnode}`, STATE_HISTORY]
     const [a, b, v] = await Promise.allSettled([
       startNode({ args: [...replicaArgs, '--replica.verify-workers=1', `--metrics.port=${metricsPort}`] }),
       startNode({ args: replicaArgs, datadir: datadirB }),
@@ -694,7 +701,10 @@ describe('replicas follow the sequencer under load, verify every block and survi
     )
     assert.deepEqual(loadErrors, [], `load errors while replica B is down${allLogs()}`)
 
-    const restarted = await startNode({ args: ['--role=replica', `--p2p.bootnodes=${bootnode}`], datadir: datadirB })
+    const restarted = await startNode({
+      args: ['--role=replica', `--p2p.bootnodes=${bootnode}`, STATE_HISTORY],
+      datadir: datadirB,
+    })
     handles.push(restarted)
     b.handle = restarted
     t.diagnostic(`replica B killed at block ${killedAt}; restarted (answering RPC) after ${since()}`)

@@ -5,6 +5,7 @@
  * `--role=prover` bisects to that transaction and steps with the dev L1's `TxStepVerifier`. What the suites share:
  * the set-up of such a game, the wait for the step, which transaction the step executed, and its L1 gas.
  */
+import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
 import { type Address, createWalletClient, type Hex, http, keccak256, toFunctionSelector } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
@@ -271,4 +272,47 @@ export const transactionHash = (raw: Uint8Array): Hex => keccak256(raw)
 
 function preimage(output: { header: Hex; messagePasserStorageRoot: Hex }) {
   return { header: hexBytes(output.header), messagePasserStorageRoot: output.messagePasserStorageRoot }
+}
+
+/** What `playToStep` leaves for the suite's own assertions. */
+export interface PlayedStep {
+  dispute: ExecutionDispute
+  /** The stranger's max-depth claim the prover stepped against. */
+  leaf: ClaimRow
+  /** The index of the transaction the step executed (asserted to be the disputed one). */
+  executed: bigint
+  onL1: Awaited<ReturnType<typeof stepOnL1>>
+}
+
+/**
+ * Plays `disputeExecution` to the prover's step and checks what both step suites require of it: the prover countered
+ * the stranger's max-depth claim, with a step that executed transaction `tx`, whose post-state as TxStepVerifier
+ * computed it inside the played step (read from L1's call trace) is the prover's trace and not the stranger's claim,
+ * and whose L1 gas the prover logged. `own` hands the adversary to the suite's teardown.
+ */
+export async function playToStep(
+  stack: ProverStack,
+  params: Parameters<typeof disputeExecution>[1] & {
+    proverAddress: Address
+    own: (adversary: StepAdversary) => void
+    phase: (what: string) => void
+  },
+): Promise<PlayedStep> {
+  const { prover, stranger, tx, proverAddress, phase } = params
+  const dispute = await disputeExecution(stack, params)
+  params.own(dispute.adversary)
+  phase('game created')
+  const leaf = await waitForStep(stack, dispute.game, prover, 80_000)
+  phase('stepped')
+  await dispute.adversary.stop()
+  assert.ok(sameAddress(leaf.counteredBy, proverAddress), 'the prover countered the leaf')
+  assert.ok(sameAddress(leaf.claimant, stranger.address), 'the leaf is the stranger’s')
+  const executed = await executedTransaction(stack, dispute.game, leaf, dispute)
+  assert.equal(executed, tx, 'the step executed the disputed transaction')
+  const onL1 = await stepOnL1(stack, dispute.game, proverAddress, dispute.createdAtL1)
+  assert.equal(onL1.vmPostState, await honestLeafClaim(stack, dispute, leaf, executed + 1n), 'the verifier’s post-state')
+  assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
+  assert.equal(loggedStepGas(prover.logs().stdout), onL1.gasUsed, 'the gas the prover logged')
+  phase(`step gas ${onL1.gasUsed} (the verifier's call: ${onL1.vmGasUsed})`)
+  return { dispute, leaf, executed, onL1 }
 }
