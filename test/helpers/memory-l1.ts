@@ -5,6 +5,7 @@ import type { DepositTransaction } from '../../src/chain/deposit-tx.ts'
 import { userDepositSourceHash } from '../../src/chain/deposit-tx.ts'
 import type { BatcherTransaction, L1Reader } from '../../src/derive/index.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
+import type { RollupConfig } from '../../src/chain/rollup-config.ts'
 
 export interface MemoryTx {
   readonly from: Hex
@@ -141,5 +142,40 @@ export class MemoryL1 implements L1Reader {
   /** Serves the blobs of mined transactions (a beacon node). */
   enableBlobs(): void {
     this.blobs = async (_ref, hashes) => hashes.map((hash) => this.blobStore.get(hash)!)
+  }
+}
+
+/** The batcher, batch inbox and L1 system config the derivation unit tests run a `MemoryL1` with. */
+export const TEST_BATCHER: Hex = '0x00000000000000000000000000000000000000ba'
+export const TEST_INBOX: Hex = '0x00ff000000000000000000000000000000000042'
+export const TEST_SYSTEM_CONFIG: SystemConfigValues = {
+  batcherHash: `0x${'00'.repeat(12)}${TEST_BATCHER.slice(2)}` as Hex,
+  baseFeeScalar: 1368,
+  blobBaseFeeScalar: 810949,
+  operatorFeeScalar: 0,
+  operatorFeeConstant: 0n,
+  gasLimit: 30_000_000n,
+}
+
+/** A rollup anchored at `l1`'s head with short windows (an 8-block sequencing window, a 4-block channel timeout). */
+export function memoryRollup(l1: MemoryL1, overrides: Partial<RollupConfig> = {}): RollupConfig {
+  const g = l1.head
+  return {
+    genesis: {
+      l1: { number: g.number, hash: g.hash },
+      l2: { number: 0n, hash: keccak256(toHex('l2 genesis')) },
+      l2Time: g.timestamp,
+      systemConfig: TEST_SYSTEM_CONFIG,
+    },
+    blockTime: 1n,
+    maxSequencerDrift: 20n,
+    seqWindowSize: 8n,
+    channelTimeout: 4n,
+    l1ChainId: 900n,
+    l2ChainId: 6342n,
+    batchInboxAddress: TEST_INBOX,
+    depositContractAddress: '0x00000000000000000000000000000000000000d0',
+    l1SystemConfigAddress: '0x00000000000000000000000000000000000000c0',
+    ...overrides,
   }
 }

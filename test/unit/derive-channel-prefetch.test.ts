@@ -18,7 +18,6 @@ import { decodeBatch } from '../../src/da/batch.ts'
 import { decodeChannel, encodeChannel } from '../../src/da/channel.ts'
 import { MAX_RLP_BYTES_PER_CHANNEL } from '../../src/da/compression.ts'
 import { channelToFrames, type Frame } from '../../src/da/frame.ts'
-import type { Hex } from '../../src/primitives/state-diff.ts'
 import { ChannelPrefetcher } from '../../src/derive/channel-prefetch.ts'
 import { DerivationPipeline, type DerivationMetrics, type DerivedBlock } from '../../src/derive/index.ts'
 import {
@@ -31,42 +30,19 @@ import {
   singularBatches,
   spanBatch,
 } from '../helpers/derive-harness.ts'
-import { MemoryL1 } from '../helpers/memory-l1.ts'
+import {
+  MemoryL1,
+  memoryRollup,
+  TEST_BATCHER as BATCHER,
+  TEST_INBOX as INBOX,
+  TEST_SYSTEM_CONFIG as SYSTEM_CONFIG,
+} from '../helpers/memory-l1.ts'
 import { rng } from '../helpers/rng.ts'
 import { signedTx } from '../helpers/signed-txs.ts'
 
-const BATCHER: Hex = '0x00000000000000000000000000000000000000ba'
-const INBOX: Hex = '0x00ff000000000000000000000000000000000042'
 const CHAIN_ID = 6342n
-const SYSTEM_CONFIG = {
-  batcherHash: `0x${'00'.repeat(12)}${BATCHER.slice(2)}` as Hex,
-  baseFeeScalar: 1368,
-  blobBaseFeeScalar: 810949,
-  operatorFeeScalar: 0,
-  operatorFeeConstant: 0n,
-  gasLimit: 30_000_000n,
-}
 
-function rollupOf(l1: MemoryL1): RollupConfig {
-  const g = l1.head
-  return {
-    genesis: {
-      l1: { number: g.number, hash: g.hash },
-      l2: { number: 0n, hash: keccak256(toHex('l2 genesis')) },
-      l2Time: g.timestamp,
-      systemConfig: SYSTEM_CONFIG,
-    },
-    blockTime: 1n,
-    maxSequencerDrift: 20n,
-    seqWindowSize: 8n,
-    channelTimeout: 4n,
-    l1ChainId: 900n,
-    l2ChainId: CHAIN_ID,
-    batchInboxAddress: INBOX,
-    depositContractAddress: '0x00000000000000000000000000000000000000d0',
-    l1SystemConfigAddress: '0x00000000000000000000000000000000000000c0',
-  }
-}
+const rollupOf = (l1: MemoryL1): RollupConfig => memoryRollup(l1)
 
 function channelId(n: number): Uint8Array {
   const id = new Uint8Array(16)

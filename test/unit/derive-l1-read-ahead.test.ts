@@ -8,9 +8,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import pino from 'pino'
-import { keccak256, toHex } from 'viem'
 import type { L1Origin } from '../../src/chain/l1-origin.ts'
-import type { RollupConfig } from '../../src/chain/rollup-config.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import { DerivationPipeline } from '../../src/derive/index.ts'
 import { type L1BlockData, L1ReadAhead } from '../../src/derive/l1-read-ahead.ts'
@@ -23,18 +21,13 @@ import {
   refOf,
   singularBatches,
 } from '../helpers/derive-harness.ts'
-import { MemoryL1 } from '../helpers/memory-l1.ts'
-
-const BATCHER: Hex = '0x00000000000000000000000000000000000000ba'
-const INBOX: Hex = '0x00ff000000000000000000000000000000000042'
-const SYSTEM_CONFIG = {
-  batcherHash: `0x${'00'.repeat(12)}${BATCHER.slice(2)}` as Hex,
-  baseFeeScalar: 1368,
-  blobBaseFeeScalar: 810949,
-  operatorFeeScalar: 0,
-  operatorFeeConstant: 0n,
-  gasLimit: 30_000_000n,
-}
+import {
+  MemoryL1,
+  memoryRollup,
+  TEST_BATCHER as BATCHER,
+  TEST_INBOX as INBOX,
+  TEST_SYSTEM_CONFIG as SYSTEM_CONFIG,
+} from '../helpers/memory-l1.ts'
 
 /** A fake L1 of `length` blocks for the read-ahead alone: counts reads, can fail or stop at a height. */
 function fakeL1(length: number) {
@@ -107,24 +100,7 @@ describe('L1ReadAhead', () => {
 describe('a pipeline reading L1 ahead derives what one reading none derives', () => {
   it('through a reorg of L1 blocks it had read ahead', async () => {
     const l1 = new MemoryL1(SYSTEM_CONFIG)
-    const g = l1.head
-    const rollup: RollupConfig = {
-      genesis: {
-        l1: { number: g.number, hash: g.hash },
-        l2: { number: 0n, hash: keccak256(toHex('l2 genesis')) },
-        l2Time: g.timestamp,
-        systemConfig: SYSTEM_CONFIG,
-      },
-      blockTime: 1n,
-      maxSequencerDrift: 20n,
-      seqWindowSize: 8n,
-      channelTimeout: 4n,
-      l1ChainId: 900n,
-      l2ChainId: 6342n,
-      batchInboxAddress: INBOX,
-      depositContractAddress: '0x00000000000000000000000000000000000000d0',
-      l1SystemConfigAddress: '0x00000000000000000000000000000000000000c0',
-    }
+    const rollup = memoryRollup(l1)
     const sides = [8, 0].map((readAhead) => {
       const safe = new MemorySafeChain(rollup)
       const pipeline = new DerivationPipeline(

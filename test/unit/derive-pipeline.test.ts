@@ -25,45 +25,23 @@ import {
   singularBatches,
   spanBatch,
 } from '../helpers/derive-harness.ts'
-import { MemoryL1, type MemoryTx } from '../helpers/memory-l1.ts'
+import {
+  MemoryL1,
+  type MemoryTx,
+  memoryRollup,
+  TEST_BATCHER as BATCHER,
+  TEST_INBOX as INBOX,
+  TEST_SYSTEM_CONFIG as SYSTEM_CONFIG,
+} from '../helpers/memory-l1.ts'
 import { rng } from '../helpers/rng.ts'
 import { signedTx } from '../helpers/signed-txs.ts'
 
-const BATCHER: Hex = '0x00000000000000000000000000000000000000ba'
 const STRANGER: Hex = '0x0000000000000000000000000000000000000bad'
-const INBOX: Hex = '0x00ff000000000000000000000000000000000042'
 const CHAIN_ID = 6342n
-
-const SYSTEM_CONFIG = {
-  batcherHash: `0x${'00'.repeat(12)}${BATCHER.slice(2)}` as Hex,
-  baseFeeScalar: 1368,
-  blobBaseFeeScalar: 810949,
-  operatorFeeScalar: 0,
-  operatorFeeConstant: 0n,
-  gasLimit: 30_000_000n,
-}
 
 function setup(overrides: Partial<RollupConfig> = {}) {
   const l1 = new MemoryL1(SYSTEM_CONFIG)
-  const g = l1.head
-  const rollup: RollupConfig = {
-    genesis: {
-      l1: { number: g.number, hash: g.hash },
-      l2: { number: 0n, hash: keccak256(toHex('l2 genesis')) },
-      l2Time: g.timestamp,
-      systemConfig: SYSTEM_CONFIG,
-    },
-    blockTime: 1n,
-    maxSequencerDrift: 20n,
-    seqWindowSize: 8n,
-    channelTimeout: 4n,
-    l1ChainId: 900n,
-    l2ChainId: CHAIN_ID,
-    batchInboxAddress: INBOX,
-    depositContractAddress: '0x00000000000000000000000000000000000000d0',
-    l1SystemConfigAddress: '0x00000000000000000000000000000000000000c0',
-    ...overrides,
-  }
+  const rollup = memoryRollup(l1, overrides)
   const safe = new MemorySafeChain(rollup)
   const counts = new Map<string, number>()
   const count = (what: string) => (reason: string) => counts.set(`${what}:${reason}`, (counts.get(`${what}:${reason}`) ?? 0) + 1)
