@@ -1,7 +1,6 @@
 // run-tests: alone — asserts how long a server takes to stop
 import { test, describe, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
@@ -30,23 +29,7 @@ import {
   validateRequest,
 } from '../../src/rpc/index.ts'
 import type { RpcContext, RpcServerOptions, WsSocket } from '../../src/rpc/index.ts'
-
-// --- ws client (no type declarations for `ws` are installed: describe what we use) ---
-
-interface WsClient {
-  readonly readyState: number
-  send(data: string | Buffer, options?: { binary?: boolean }): void
-  close(code?: number, reason?: string): void
-  terminate(): void
-  on(event: 'open', listener: () => void): unknown
-  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown
-  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown
-  on(event: 'error', listener: (err: Error) => void): unknown
-  on(event: 'unexpected-response', listener: (req: unknown, res: { statusCode?: number }) => void): unknown
-}
-type WsClientCtor = new (url: string, options?: { autoPong?: boolean; headers?: Record<string, string> }) => WsClient
-const requireCjs = createRequire(import.meta.url)
-const WebSocket = requireCjs('ws') as WsClientCtor
+import { TestWs } from '../helpers/ws-test-client.ts'
 
 // --- logging: capture JSON log lines so tests can assert what was logged ---
 
@@ -114,77 +97,6 @@ function errorOf(value: unknown): ErrorObj {
   assert.ok(r.error !== undefined, `expected an error response, got ${JSON.stringify(value)}`)
   assert.equal('result' in r, false)
   return r.error
-}
-
-/** A WebSocket client with a message queue. */
-class TestWs {
-  private readonly queue: unknown[] = []
-  private readonly waiters: Array<(v: unknown) => void> = []
-  readonly closed: Promise<{ code: number; reason: string }>
-
-  private constructor(readonly ws: WsClient) {
-    ws.on('message', (data) => {
-      const parsed: unknown = JSON.parse(data.toString('utf8'))
-      const waiter = this.waiters.shift()
-      if (waiter !== undefined) waiter(parsed)
-      else this.queue.push(parsed)
-    })
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })))
-  }
-
-  static open(url: string, options?: { autoPong?: boolean; headers?: Record<string, string> }): Promise<TestWs> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options)
-      const client = new TestWs(ws)
-      ws.on('open', () => resolve(client))
-      ws.on('error', reject)
-    })
-  }
-
-  /** Resolves with the HTTP status the server refused the upgrade with. */
-  static refused(url: string, headers?: Record<string, string>): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, headers === undefined ? undefined : { headers })
-      ws.on('open', () => reject(new Error('upgrade unexpectedly accepted')))
-      ws.on('error', () => undefined)
-      ws.on('unexpected-response', (_req, res) => {
-        resolve(res.statusCode ?? 0)
-        ws.terminate()
-      })
-    })
-  }
-
-  send(payload: unknown): void {
-    this.ws.send(typeof payload === 'string' ? payload : JSON.stringify(payload))
-  }
-
-  next(timeoutMs = 2000): Promise<unknown> {
-    const queued = this.queue.shift()
-    if (queued !== undefined) return Promise.resolve(queued)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a ws message')), timeoutMs)
-      this.waiters.push((v) => {
-        clearTimeout(timer)
-        resolve(v)
-      })
-    })
-  }
-
-  async call(payload: unknown): Promise<unknown> {
-    this.send(payload)
-    return this.next()
-  }
-
-  /** Asserts no further message arrives within `ms`. */
-  async expectSilence(ms = 100): Promise<void> {
-    await sleep(ms)
-    assert.deepEqual(this.queue, [])
-  }
-
-  async close(): Promise<void> {
-    if (this.ws.readyState === 1) this.ws.close(1000)
-    await this.closed
-  }
 }
 
 // --- the test registry ------------------------------------------------------
@@ -1022,7 +934,7 @@ describe('RpcServer', () => {
     })
 
     test('unknown WS path is refused with 404', async () => {
-      assert.equal(await TestWs.refused(`${wsUrl}/nope`), 404)
+      assert.equal((await TestWs.refused(`${wsUrl}/nope`)).status, 404)
     })
   })
 })
@@ -1043,7 +955,7 @@ describe('RpcServer limits and lifecycle', () => {
     const clients: TestWs[] = []
     try {
       clients.push(await TestWs.open(wsUrl), await TestWs.open(wsUrl))
-      assert.equal(await TestWs.refused(wsUrl), 503)
+      assert.equal((await TestWs.refused(wsUrl)).status, 503)
       await clients.shift()?.close()
       await waitFor(() => server.wsConnectionCount === 1)
       const again = await TestWs.open(wsUrl)
@@ -1076,7 +988,7 @@ describe('RpcServer limits and lifecycle', () => {
       assert.equal(bad.status, 403)
       assert.equal(bad.headers.get('access-control-allow-origin'), null)
       await Promise.all([good.arrayBuffer(), bad.arrayBuffer()])
-      assert.equal(await TestWs.refused(`ws://127.0.0.1:${port}`, { origin: 'https://evil.example' }), 403)
+      assert.equal((await TestWs.refused(`ws://127.0.0.1:${port}`, { headers: { origin: 'https://evil.example' } })).status, 403)
       const ok = await TestWs.open(`ws://127.0.0.1:${port}`, { headers: { origin: 'https://good.example' } })
       await ok.close()
     } finally {

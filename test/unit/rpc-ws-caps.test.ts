@@ -4,103 +4,11 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { MethodRegistry } from '../../src/rpc/registry.ts'
 import { RpcServer } from '../../src/rpc/server.ts'
-
-interface WsClient {
-  readonly readyState: number
-  on(event: 'open', listener: () => void): unknown
-  on(event: 'message', listener: (data: Buffer) => void): unknown
-  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown
-  on(event: 'error', listener: (err: Error) => void): unknown
-  on(
-    event: 'unexpected-response',
-    listener: (
-      req: unknown,
-      res: { statusCode?: number; on(e: 'data', l: (c: Buffer) => void): unknown; on(e: 'end', l: () => void): unknown },
-    ) => void,
-  ): unknown
-  send(data: string): void
-  close(code?: number): void
-  terminate(): void
-}
-const WebSocket = createRequire(import.meta.url)('ws') as new (url: string, options?: Record<string, unknown>) => WsClient
-
-/** A client that queues what it receives; `localAddress` picks its source address (any of 127/8 on Linux). */
-class Client {
-  private readonly queue: unknown[] = []
-  private readonly waiters: Array<(v: unknown) => void> = []
-  closed = false
-  private constructor(readonly ws: WsClient) {
-    ws.on('message', (data) => {
-      const parsed: unknown = JSON.parse(data.toString('utf8'))
-      const waiter = this.waiters.shift()
-      if (waiter !== undefined) waiter(parsed)
-      else this.queue.push(parsed)
-    })
-    ws.on('close', () => {
-      this.closed = true
-    })
-  }
-
-  static open(url: string, localAddress = '127.0.0.1'): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { localAddress })
-      ws.on('open', () => resolve(new Client(ws)))
-      ws.on('error', reject)
-    })
-  }
-
-  /** The HTTP status and body the server refused the upgrade with. */
-  static refused(url: string, localAddress = '127.0.0.1'): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { localAddress })
-      ws.on('open', () => reject(new Error('upgrade unexpectedly accepted')))
-      ws.on('error', () => undefined)
-      ws.on('unexpected-response', (_req, res) => {
-        let body = ''
-        res.on('data', (c) => {
-          body += c.toString()
-        })
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body })
-          ws.terminate()
-        })
-      })
-    })
-  }
-
-  send(payload: unknown): void {
-    this.ws.send(JSON.stringify(payload))
-  }
-
-  next(timeoutMs = 3000): Promise<unknown> {
-    if (this.queue.length > 0) return Promise.resolve(this.queue.shift())
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a ws message')), timeoutMs)
-      this.waiters.push((v) => {
-        clearTimeout(timer)
-        resolve(v)
-      })
-    })
-  }
-
-  async call(payload: unknown): Promise<unknown> {
-    this.send(payload)
-    return this.next()
-  }
-
-  pending(): number {
-    return this.queue.length
-  }
-
-  close(): void {
-    this.ws.terminate()
-  }
-}
+import { TestWs } from '../helpers/ws-test-client.ts'
 
 /** `test_wait` answers when the test releases it; `test_echo` at once. */
 function registry(): { registry: MethodRegistry; release(): void; waiting(): number } {
@@ -139,12 +47,12 @@ describe('--rpc.ws-connections-per-ip', () => {
   after(() => server.stop())
 
   test('one address gets its 3 connections and a 503 for the 4th; another address is still served; a closed one frees its slot', async () => {
-    const mine = await Promise.all([Client.open(url), Client.open(url), Client.open(url)])
-    const refused = await Client.refused(url)
+    const mine = await Promise.all([TestWs.open(url), TestWs.open(url), TestWs.open(url)])
+    const refused = await TestWs.refused(url)
     assert.equal(refused.status, 503)
     assert.match(refused.body, /too many connections from this address \(max 3\)/)
     // An honest client elsewhere (another loopback source address) connects and is answered.
-    const honest = await Client.open(url, '127.0.0.2')
+    const honest = await TestWs.open(url, { localAddress: '127.0.0.2' })
     assert.deepEqual(await honest.call({ jsonrpc: '2.0', id: 1, method: 'test_echo', params: ['hi'] }), {
       jsonrpc: '2.0',
       id: 1,
@@ -156,19 +64,19 @@ describe('--rpc.ws-connections-per-ip', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'test_echo', params: [2] }),
     })
     assert.deepEqual(await res.json(), { jsonrpc: '2.0', id: 2, result: 2 })
-    mine[0]!.close()
+    mine[0]!.terminate()
     await waitUntil('the closed connection to be released', () => server.wsConnectionCount === 3)
-    const again = await Client.open(url)
+    const again = await TestWs.open(url)
     assert.deepEqual(await again.call({ jsonrpc: '2.0', id: 3, method: 'test_echo', params: [3] }), {
       jsonrpc: '2.0',
       id: 3,
       result: 3,
     })
-    for (const c of [...mine, honest, again]) c.close()
+    for (const c of [...mine, honest, again]) c.terminate()
     await waitUntil('every connection to be released', () => server.wsConnectionCount === 0)
     // Every address's count went back to nothing: a full set of new connections is admitted.
-    const next = await Promise.all([Client.open(url), Client.open(url), Client.open(url)])
-    for (const c of next) c.close()
+    const next = await Promise.all([TestWs.open(url), TestWs.open(url), TestWs.open(url)])
+    for (const c of next) c.terminate()
   })
 })
 
@@ -185,8 +93,8 @@ describe('--rpc.ws-inflight', () => {
   after(() => server.stop())
 
   test('past 2 messages in flight, a call, a batch and a notification are refused at once (-32005); others are served; answers free the slots', async () => {
-    const greedy = await Client.open(url)
-    const other = await Client.open(url)
+    const greedy = await TestWs.open(url)
+    const other = await TestWs.open(url)
     greedy.send({ jsonrpc: '2.0', id: 1, method: 'test_wait' })
     // A batch is one message: it takes one slot however many calls it holds.
     greedy.send([
@@ -243,7 +151,7 @@ describe('--rpc.ws-inflight', () => {
       result: 9,
     })
     assert.equal(greedy.pending(), 0, 'the refused notification got no answer')
-    greedy.close()
-    other.close()
+    greedy.terminate()
+    other.terminate()
   })
 })
