@@ -20,6 +20,7 @@ import { MAX_RLP_BYTES_PER_CHANNEL } from '../../src/da/compression.ts'
 import { channelToFrames, type Frame } from '../../src/da/frame.ts'
 import { ChannelPrefetcher } from '../../src/derive/channel-prefetch.ts'
 import { DerivationPipeline, type DerivationMetrics, type DerivedBlock } from '../../src/derive/index.ts'
+import { NO_METRICS } from '../../src/derive/metrics.ts'
 import {
   batcherData,
   genesisRef,
@@ -197,13 +198,7 @@ describe('a pipeline decoding channels ahead derives what one decoding them when
     const silent = pino({ level: 'silent' })
     const outcomes = { hit: 0, miss: 0 }
     const metrics = (): DerivationMetrics => ({
-      observeL1Block: () => {},
-      observeSkippedData: () => {},
-      observeDroppedFrame: () => {},
-      observeDroppedChannel: () => {},
-      observeDroppedBatch: () => {},
-      observeDerivedBlock: () => {},
-      observeReset: () => {},
+      ...NO_METRICS,
       observeChannelPrefetch: (outcome) => outcomes[outcome]++,
     })
     // When each transaction was first told (the L1 block the pipeline was at then).
