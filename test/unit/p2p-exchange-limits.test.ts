@@ -17,6 +17,8 @@ import { P2pHost, P2pRequestError, P2pTimeoutError, topicName, type P2pOptions }
 import { ProgressDeadline, type DeadlineKind } from '../../src/p2p/progress-deadline.ts'
 import { RequestRateLimiter } from '../../src/p2p/rate-limit.ts'
 import { lengthPrefixed, RoguePeer } from '../helpers/rogue-peer.ts'
+import { waitFor } from '../helpers/node-process.ts'
+import { metricValue } from '../helpers/registry-metrics.ts'
 
 const logger = pino({ level: 'silent' })
 const MiB = 1024 * 1024
@@ -38,22 +40,6 @@ async function startRogue(options: { maxStreamWindowBytes?: number } = {}): Prom
 after(async () => {
   await Promise.all([...hosts.map((h) => h.stop()), ...rogues.map((r) => r.stop())])
 })
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
-async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name)
-  let total = 0
-  for (const v of (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[])
-    if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) total += v.value
-  return total
-}
 
 const inbound = (registry: Registry, outcome: string): Promise<number> =>
   metricValue(registry, 'megaeth_p2p_requests_total', { side: 'inbound', outcome })

@@ -20,6 +20,8 @@ import { emptyStateDiff, type Hex } from '../../src/primitives/state-diff.ts'
 import { miniBlockSubscription } from '../../src/replica/gossip.ts'
 import { SequencerAuthenticator } from '../../src/replica/sync-client.ts'
 import { lengthPrefixed, RoguePeer } from '../helpers/rogue-peer.ts'
+import { waitFor } from '../helpers/node-process.ts'
+import { metricValue } from '../helpers/registry-metrics.ts'
 
 const logger = pino({ level: 'silent' })
 const TOPIC = topicName(DEV_CHAIN_ID, 'hostile')
@@ -42,22 +44,6 @@ async function startRogue(): Promise<RoguePeer> {
 after(async () => {
   await Promise.all([...hosts.map((h) => h.stop()), ...rogues.map((r) => r.stop())])
 })
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
-async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name)
-  let total = 0
-  for (const v of (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[])
-    if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) total += v.value
-  return total
-}
 
 test('a weighted penalty counts as that many: 3 + 3 reach a threshold of 5', () => {
   let now = 0
