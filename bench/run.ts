@@ -19,7 +19,7 @@ import { runDeriveBench } from './derive.ts'
 import { writeDisputeResults } from './dispute.ts'
 import { runExecutorBench } from './executor.ts'
 import { runMerkleBench, type MerkleBenchResult } from './merkle.ts'
-import { runSoak } from './soak.ts'
+import { runSoak, type SoakOptions } from './soak.ts'
 import { isInterrupted } from './lib/procs.ts'
 import { barChartSvg, environment, writeJson, writeText, type Environment } from './lib/report.ts'
 import { LOG_DIR, SERVER_KINDS, SERVER_LABEL, type ServerKind } from './lib/servers.ts'
@@ -39,7 +39,7 @@ const OPT_IN = ['soak'] as const
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
 --node-dir: run bin/megaeth-node from another checkout (e.g. a \`git archive\` snapshot of a commit)
 --node-args: extra megaeth-node flags, e.g. --node-args="--executor=sequential"
-soak [--soak-minutes=30] [--rate=N] [--sample-seconds=10]: a sequencer at half its capacity (or --rate tx/s) for 30 minutes
+soak [--soak-minutes=30] [--rate=N] [--sample-seconds=10] [--warmup-minutes=5]: a sequencer at half its capacity (or --rate tx/s) for 30 minutes
 scenarios: ${ALL.join(', ')} (default: all), ${OPT_IN.join(', ')}`
 
 function parseArgs(argv: string[]): {
@@ -51,10 +51,10 @@ function parseArgs(argv: string[]): {
   calibrate: boolean
   nodeDir: string | undefined
   nodeArgs: string[]
-  soak: { minutes: number; rate: number | undefined; sampleSeconds: number } | undefined
+  soak: SoakOptions | undefined
 } {
-  let soak: { minutes: number; rate: number | undefined; sampleSeconds: number } | undefined
-  const soakOpts = { minutes: 30, rate: undefined as number | undefined, sampleSeconds: 10 }
+  let soak: SoakOptions | undefined
+  const soakOpts: SoakOptions = { minutes: 30, warmUpMinutes: 5, rate: undefined, sampleSeconds: 10 }
   let nodeDir: string | undefined
   let nodeArgs: string[] = []
   let quick = false
@@ -70,6 +70,7 @@ function parseArgs(argv: string[]): {
     else if (a.startsWith('--soak-minutes=')) soakOpts.minutes = Number(a.slice(15))
     else if (a.startsWith('--rate=')) soakOpts.rate = Number(a.slice(7))
     else if (a.startsWith('--sample-seconds=')) soakOpts.sampleSeconds = Number(a.slice(17))
+    else if (a.startsWith('--warmup-minutes=')) soakOpts.warmUpMinutes = Number(a.slice(17))
     else if (a.startsWith('--servers='))
       servers = a
         .slice(10)

@@ -13,12 +13,13 @@
  * Writes bench/results/soak.json (every sample, the verdict per series, the load average) and
  * bench/results/soak.svg (one panel per series over time).
  */
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { scrape } from './lib/metrics.ts'
 import { isInterrupted } from './lib/procs.ts'
 import { writeJson, writeText, type Environment } from './lib/report.ts'
 import { RpcCallError, RpcClient } from './lib/rpc.ts'
+import { NodeInspector } from '../test/helpers/node-inspector.ts'
 import { readStatusKb, startServer } from './lib/servers.ts'
 import { percentile, sleep } from './lib/stats.ts'
 import { fundAccounts, sign } from './load/fund.ts'
@@ -28,6 +29,8 @@ import { runThroughput } from './scenarios/throughput.ts'
 
 export interface SoakOptions {
   minutes: number
+  /** Minutes at the start left out of the verdicts (see `WARM_UP`). */
+  warmUpMinutes: number
   /** Load in tx/s; undefined: half the capacity measured first. */
   rate: number | undefined
   sampleSeconds: number
@@ -37,7 +40,22 @@ export interface SoakOptions {
 export interface SoakSample {
   t: number
   rssMb: number
+  /**
+   * The anonymous share of RSS (/proc RssAnon): the process's own memory. The rest is file-backed
+   * (RssFile): LevelDB maps its table files on 64-bit Linux, so pages of a growing datadir it has
+   * read count toward RSS although the kernel can drop them at will.
+   */
+  rssAnonMb: number
+  rssFileMb: number
   heapUsedMb: number
+  /** V8's external memory (ArrayBuffers, Buffers), outside heapUsed. */
+  externalMb: number
+  /**
+   * The main thread's heap right after two forced full collections (MiB; through the node's
+   * inspector, every `LIVE_HEAP_EVERY` samples, NaN between): what structures really hold. Heap used
+   * between collections swings with V8's lazy old-space collection; this is the leak detector.
+   */
+  liveHeapMb: number
   fds: number
   /** The node's own event-loop lag (prom-client's monitorEventLoopDelay), p99 over its window, ms. */
   eventLoopLagP99Ms: number
@@ -50,7 +68,7 @@ export interface SoakSample {
 }
 
 export interface SeriesVerdict {
-  /** Least-squares slope over the run, in the series' unit per hour. */
+  /** Least-squares slope after the warm-up, in the series' unit per hour. */
   slopePerHour: number
   /** Mean of the last third of the samples over the mean of the first third. */
   lastOverFirstThird: number
@@ -60,24 +78,29 @@ export interface SeriesVerdict {
 }
 
 /**
- * What "flat" means for each series: the last third's mean at most this many times the first
- * third's. Resources (RSS, heap, fds) get 1.25: the first third already includes warm-up (JIT,
- * caches, LevelDB's memtables and table cache filling), so a healthy node's last third sits within
- * a few percent of it, while a leak proportional to the work done (every transaction leaving a few
- * hundred bytes behind) grows linearly and is far past 1.25 after 30 minutes at thousands of tx/s.
- * Latency-like series get 1.5: they are noisy on a shared 2-core machine (other processes take the
- * CPU for seconds at a time), and a real regression (a structure scanned per request that grows
- * with the chain) shows as a steady climb, not 50 %. A ratio is used rather than the slope because
- * it is unit-free; the slope is reported for the record.
+ * What "flat" means for each series, judged on the samples after the warm-up (`--warmup-minutes`,
+ * default 5): the last third's mean at most this many times the first third's. The warm-up is left
+ * out because the node's bounded windows fill with the chain during it (state history, the L1
+ * finality lag's unconfirmed batches, V8 sizing its old space), which is growth by design; a
+ * leak proportional to the work done keeps growing after it. Resources (RSS, heap, fds) get 1.25;
+ * the heap after a full collection is the sharpest of them, since RSS also holds pages V8 and the
+ * allocator freed but kept. Latency-like series get 1.5: they are noisy on a shared 2-core machine
+ * (other processes take the CPU for seconds at a time), and a real regression (a structure scanned
+ * per request that grows with the chain) shows as a steady climb, not 50 %. A ratio is used rather
+ * than the slope because it is unit-free; the slope is reported for the record.
  */
 const THRESHOLDS: Record<string, number> = {
   rssMb: 1.25,
   heapUsedMb: 1.25,
+  liveHeapMb: 1.25,
   fds: 1.25,
   eventLoopLagP99Ms: 1.5,
   probeP50Ms: 1.5,
   probeP99Ms: 1.5,
 }
+
+/** A full collection every this many samples (5 min at the default 10 s): rare enough not to move the latency series. */
+const LIVE_HEAP_EVERY = 30
 
 /** Senders of the background load; the probe has its own account. */
 const SENDERS = 1_000
@@ -95,7 +118,12 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
     log(`  capacity ${capacity} tx/s: soaking at ${rate} tx/s`)
   }
   const loadStart = loadavg().map((x) => Number(x.toFixed(2)))
-  const server = await startServer('megaeth', 'soak', ctx.serverOpts)
+  // The inspector (loopback, an ephemeral port) is only used to force the collections of `liveHeapMb`.
+  const server = await startServer('megaeth', 'soak', {
+    ...ctx.serverOpts,
+    nodeArgs: [...(ctx.serverOpts.nodeArgs ?? []), '--inspect=127.0.0.1:0'],
+  })
+  const inspector = await NodeInspector.attachToLog(readFileSync(server.logFile, 'utf8'))
   const samples: SoakSample[] = []
   const load = { chunks: 0, sent: 0, accepted: 0, rejected: 0, errors: {} as Record<string, number> }
   const probe = { calls: 0, timeouts: 0, failures: 0 }
@@ -190,10 +218,16 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
       const seconds = (performance.now() - tick) / 1000
       const interval = latencies
       latencies = []
+      const liveHeapMb =
+        samples.length % LIVE_HEAP_EVERY === LIVE_HEAP_EVERY - 1 ? round1((await inspector.heapAfterGc()).usedMb) : Number.NaN
       const sample: SoakSample = {
         t: Math.round((performance.now() - started) / 1000),
         rssMb: round1(readStatusKb(server.pid, 'VmRSS') / 1024),
+        rssAnonMb: round1(readStatusKb(server.pid, 'RssAnon') / 1024),
+        rssFileMb: round1(readStatusKb(server.pid, 'RssFile') / 1024),
         heapUsedMb: round1((after.get('megaeth_nodejs_heap_size_used_bytes') ?? Number.NaN) / 2 ** 20),
+        externalMb: round1((after.get('megaeth_nodejs_external_memory_bytes') ?? Number.NaN) / 2 ** 20),
+        liveHeapMb,
         fds: countFds(server.pid),
         eventLoopLagP99Ms: round1((after.get('megaeth_nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000),
         includedTps: Math.round(
@@ -208,7 +242,7 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
       before = after
       samples.push(sample)
       log(
-        `    t=${sample.t}s rss ${sample.rssMb} MB heap ${sample.heapUsedMb} MB fds ${sample.fds} lag p99 ${sample.eventLoopLagP99Ms} ms ` +
+        `    t=${sample.t}s rss ${sample.rssMb} MB (anon ${sample.rssAnonMb}, file ${sample.rssFileMb}) external ${sample.externalMb} MB heap ${sample.heapUsedMb} MB${Number.isNaN(liveHeapMb) ? '' : ` (after GC ${liveHeapMb})`} fds ${sample.fds} lag p99 ${sample.eventLoopLagP99Ms} ms ` +
           `included ${sample.includedTps} tx/s probe p50 ${sample.probeP50Ms} p99 ${sample.probeP99Ms} ms load ${sample.loadavg1}`,
       )
     }
@@ -216,16 +250,19 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
     await Promise.all([loadLoop, probeLoop])
   } finally {
     stopping = true
+    inspector.close()
     await server.stop()
   }
 
+  const steady = samples.filter((s) => s.t >= options.warmUpMinutes * 60)
   const verdicts: Record<string, SeriesVerdict> = {}
-  for (const [series, limit] of Object.entries(THRESHOLDS)) verdicts[series] = verdict(samples, series as keyof SoakSample, limit)
+  for (const [series, limit] of Object.entries(THRESHOLDS)) verdicts[series] = verdict(steady, series as keyof SoakSample, limit)
   const body = {
     ...env,
     scenario: 'soak',
     parameters: {
       minutes: options.minutes,
+      warmUpMinutes: options.warmUpMinutes,
       sampleSeconds: options.sampleSeconds,
       rate,
       measuredCapacityTps: capacity ?? null,
@@ -291,7 +328,9 @@ export function verdict(samples: readonly SoakSample[], series: keyof SoakSample
 
 const PANELS: Array<{ key: keyof SoakSample; label: string }> = [
   { key: 'rssMb', label: 'RSS (MB)' },
+  { key: 'rssAnonMb', label: 'RSS, anonymous (MB)' },
   { key: 'heapUsedMb', label: 'heap used (MB)' },
+  { key: 'liveHeapMb', label: 'heap after full GC (MB)' },
   { key: 'fds', label: 'open fds' },
   { key: 'eventLoopLagP99Ms', label: 'event-loop lag p99 (ms)' },
   { key: 'probeP50Ms', label: 'send→receipt p50 (ms)' },

@@ -64,7 +64,7 @@ export interface Server {
   stop(): Promise<void>
 }
 
-export function readStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+export function readStatusKb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile'): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m === null ? 0 : Number(m[1])

@@ -50,8 +50,13 @@ export class NodeInspector {
   }
 
   /** Attaches to a node started with `INSPECT_ENV`: the inspector's address is on its stderr. */
-  static async attach(node: NodeHandle): Promise<NodeInspector> {
-    const match = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(node.logs().stderr)
+  static attach(node: NodeHandle): Promise<NodeInspector> {
+    return NodeInspector.attachToLog(node.logs().stderr)
+  }
+
+  /** Attaches to the inspector whose "Debugger listening on ws://…" line is in `stderr` (a process's captured output). */
+  static async attachToLog(stderr: string): Promise<NodeInspector> {
+    const match = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(stderr)
     if (match === null) throw new Error('the node has no inspector: start it with env INSPECT_ENV')
     const socket = new WebSocketClient(match[1]!, { maxPayload: 512 * 1024 * 1024 })
     await new Promise<void>((resolve, reject) => {
