@@ -11,12 +11,13 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createBlockHeader } from '@ethereumjs/block'
-import { bytesToHex } from '@ethereumjs/util'
-import { keccak256 as keccakHash, stringToHex, type Hex } from 'viem'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { decodeAbiParameters, encodeAbiParameters, keccak256 as keccakHash, stringToHex, type Hex } from 'viem'
+import { l1BlockDeployedBytecode } from '../../src/bridge/generated/L1Block.ts'
 import type { L2Transaction } from '../../src/chain/l2-transaction.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import { buildBlockTrace, outputRootOf, type BlockTrace } from '../../src/prover/trace/block-trace.ts'
-import { StepKind, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import { StepKind, TRANSACTION_BODY, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
 import {
   ABSOLUTE_PRESTATE_DATA,
   TracePhase,
@@ -219,6 +220,42 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
         if (i === 1) gas.l1Attributes!.push(used)
       }
     }
+  })
+
+  it('refuses an L1-attributes step into other L1Block code, with tampered slot proofs or without its sibling', async () => {
+    const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n, hash: keccakHex('l1 block 501') })
+    // Code that runs exactly as L1Block (a STOP appended after it) but is not the genesis code: the step does not
+    // interpret it.
+    const other = { l1Block: next, l1BlockCode: new Uint8Array([...hexToBytes(l1BlockDeployedBytecode), 0x00]) }
+    const foreign = await buildTraceChain([l1AttributesDeposit({ ...next, sequenceNumber: 1n })], other)
+    const foreignTrace = await judge(foreign.disputed, true, 100n, foreign)
+    const step = stepAt(foreignTrace, 1)
+    await assert.rejects(stack.step(step.stateData, step.proof), (e: Error) => /NotProvableHere/.test(e.message))
+
+    // Every slot cleared: the proofs, swapped or without the sibling of the collapsing deletion, revert.
+    const cleared = traceL1Info({
+      number: 0n,
+      timestamp: 0n,
+      baseFee: 0n,
+      blobBaseFee: 0n,
+      hash: `0x${'00'.repeat(32)}`,
+      batcherHash: `0x${'00'.repeat(32)}`,
+      baseFeeScalar: 0,
+      blobBaseFeeScalar: 0,
+    })
+    const one = await buildTraceChain([l1AttributesDeposit(cleared)], { l1Block: next })
+    const trace = await judge(one.disputed, true, 100n, one)
+    const honest = stepAt(trace, 1)
+    assert.equal((await stack.step(honest.stateData, honest.proof)).claim, traceClaim(trace.states[1]!))
+    const [body] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[1]!.body)
+    const tampered = (proofs: readonly (readonly Hex[])[]): Hex =>
+      encodeStepProof(7n, StepKind.TRANSACTION, encodeAbiParameters([TRANSACTION_BODY], [{ ...body, accountProofs: proofs }]))
+    const swapped = [...body.accountProofs]
+    ;[swapped[2], swapped[3]] = [swapped[3]!, swapped[2]!]
+    await assert.rejects(stack.step(honest.stateData, tampered(swapped)))
+    const noSibling = [...body.accountProofs.slice(0, 9), body.accountProofs[9]!.map(() => '0x' as Hex)]
+    assert.notDeepEqual(noSibling[9], body.accountProofs[9], 'the honest step carries a sibling')
+    await assert.rejects(stack.step(honest.stateData, tampered(noSibling)), (e: Error) => /MissingSibling/.test(e.message))
   })
 
   it('opens INVALID a header that differs from the canonical shape in any one field', async () => {

@@ -64,6 +64,8 @@ export interface ParentL1Attributes {
   l1Block?: L1BlockInfoIsthmus
   /** The depositor account's nonce; absent: no account (no deposit yet). */
   depositorNonce?: bigint
+  /** L1Block's runtime code; absent: the genesis predeploy's. */
+  l1BlockCode?: Uint8Array
 }
 
 /** The parent state: dev genesis, a message passer holding a few sent messages, and L1Block as `prior` leaves it. */
@@ -73,7 +75,7 @@ export function parentWorld(prior: ParentL1Attributes = {}): FlatState {
   const codeHash = keccak256(code)
   const storage = new Map<Hex, Uint8Array>()
   for (let i = 1; i <= 3; i++) storage.set(slot(i), new Uint8Array([1]))
-  const l1BlockCode = hexToBytes(l1BlockDeployedBytecode)
+  const l1BlockCode = prior.l1BlockCode ?? hexToBytes(l1BlockDeployedBytecode)
   const l1BlockCodeHash = keccak256(l1BlockCode)
   const l1BlockStorage = new Map<Hex, Uint8Array>()
   if (prior.l1Block !== undefined) {
