@@ -7,7 +7,8 @@
  * - a withdrawal's `proveWithdrawalTransaction` (against a passer trie of 1,000 entries) and `finalizeWithdrawalTransaction`;
  * - the worst case of a full dispute for each side: its moves over all levels (+ the proposal for the defender),
  *   plus the dearest step at max depth, as the step verifier's own bench measures it (`bench/lib/step-gas.ts`:
- *   opening, deposit, transfer to a fresh or an existing account, seal, on a real block's trace).
+ *   opening, the L1-attributes deposit, a user deposit, transfer to a fresh or an existing account, seal, on a real
+ *   block's trace).
  *
  *   node --import tsx bench/dispute.ts      (or: npm run bench -- dispute)
  *
@@ -54,7 +55,14 @@ export interface DisputeGasResult {
   claimCredit: number
   withdrawal: { prove: number; finalize: number }
   /** L1 gas of `TxStepVerifier` steps by kind (`bench/lib/step-gas.ts`). */
-  step: { open: number; deposit: number; transferToFresh: number; transferToExisting: number; seal: number }
+  step: {
+    open: number
+    l1Attributes: number
+    deposit: number
+    transferToFresh: number
+    transferToExisting: number
+    seal: number
+  }
   fullDispute: {
     challenger: { moves: number; count: number; withStep: number }
     defender: { proposalAndMoves: number; count: number; withStep: number }
@@ -275,6 +283,7 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
     const measured = await measureStepGas()
     const step = {
       open: Number(measured.open),
+      l1Attributes: Number(measured.l1Attributes),
       deposit: Number(measured.deposit),
       transferToFresh: Number(measured.transferToFresh),
       transferToExisting: Number(measured.transferToExisting),
@@ -354,7 +363,7 @@ export function disputeLine(r: DisputeGasResult): string {
     `L1 gas (dev game: ${r.parameters.maxGameDepth} levels, split ${r.parameters.splitDepth}): proposal ${publish}create ${k(r.proposal.create)}; ` +
     `move ${k(r.moves.min)}–${k(r.moves.max)} (mean ${k(r.moves.mean)}); resolveClaim ${k(r.resolveClaim.leaf)} (leaf) / ${k(r.resolveClaim.withChild)} (with a child), resolve ${k(r.resolve)}, claimCredit ${k(r.claimCredit)}; ` +
     `withdrawal prove ${k(r.withdrawal.prove)} (passer trie of ${r.parameters.passerEntries}), finalize ${k(r.withdrawal.finalize)}; ` +
-    `step: open ${k(r.step.open)}, deposit ${k(r.step.deposit)}, transfer ${k(r.step.transferToFresh)} (fresh recipient) / ${k(r.step.transferToExisting)}, seal ${k(r.step.seal)}; ` +
+    `step: open ${k(r.step.open)}, L1 attributes ${k(r.step.l1Attributes)}, deposit ${k(r.step.deposit)}, transfer ${k(r.step.transferToFresh)} (fresh recipient) / ${k(r.step.transferToExisting)}, seal ${k(r.step.seal)}; ` +
     `full dispute worst case, with the dearest step: challenger ${r.fullDispute.challenger.count} moves ${k(r.fullDispute.challenger.withStep)}, ` +
     `defender proposal + ${r.fullDispute.defender.count} moves ${k(r.fullDispute.defender.withStep)}, ` +
     `resolution ${k(r.fullDispute.resolution.resolveClaims + r.fullDispute.resolution.resolve)} (anyone)`

@@ -1,6 +1,7 @@
 /**
- * L1 gas of the transaction step verifier's steps (the dispute bench calls `measureStepGas`): a block with user
- * deposits and plain transfers is built in-process by the node's executor, its trace computed by the prover's code,
+ * L1 gas of the transaction step verifier's steps (the dispute bench calls `measureStepGas`): a block with the
+ * L1-attributes deposit (of the same epoch as its parent's: the common case, the sequence number changes), a user
+ * deposit and plain transfers is built in-process by the node's executor, its trace computed by the prover's code,
  * and every step run on a real anvil through a harness game at max depth (contracts/test/TraceGameHarness.sol). The
  * figures are the verifier call's own gas (no transaction base cost, no game bookkeeping: FaultDisputeGame.step adds
  * ~30–50k on top, its calldata ~16 gas per non-zero byte).
@@ -13,8 +14,10 @@ import {
   PARENT_NUMBER,
   buildTraceChain,
   devAccounts,
+  l1AttributesDeposit,
   traceCommon,
   traceConfig,
+  traceL1Info,
   traceRules,
   transfer,
   userDeposit,
@@ -22,8 +25,10 @@ import {
 import { startVerifierStack } from '../../test/helpers/step-verifier.ts'
 
 export interface StepGas {
-  /** Opening: preimages checked, header rules, the two system calls' storage writes. */
+  /** Opening: preimages checked, header rules and shape, the two system calls' storage writes. */
   open: bigint
+  /** The L1-attributes deposit: depositor nonce, L1Block's seven slots (one changed: the sequence number). */
+  l1Attributes: bigint
   /** A user deposit (mint and value to a fresh EOA). */
   deposit: bigint
   /** A plain transfer to a fresh address (sender, recipient insert, coinbase). */
@@ -41,6 +46,7 @@ export async function measureStepGas(): Promise<StepGas> {
   const stack = await startVerifierStack(traceRules, traceConfig.chainId)
   try {
     const txs = [
+      l1AttributesDeposit(traceL1Info({ sequenceNumber: 3n })),
       userDeposit(
         { from: '0x00000000000000000000000000000000000d3905', to: `0x${'ab'.repeat(20)}`, mint: 10n ** 18n, value: 1n },
         1,
@@ -48,7 +54,7 @@ export async function measureStepGas(): Promise<StepGas> {
       await transfer(0, `0x${'cd'.repeat(20)}`, 10n ** 18n, 0),
       await transfer(1, devAccounts[2]!.address, 5n, 0),
     ]
-    const chain = await buildTraceChain(txs)
+    const chain = await buildTraceChain(txs, { l1Block: traceL1Info({ sequenceNumber: 2n }), depositorNonce: 41n })
     const block = PARENT_NUMBER + 1n
     await stack.publish(chain.disputed.header, chain.disputed.messagePasserStorageRoot)
     await stack.setGame({
@@ -73,11 +79,12 @@ export async function measureStepGas(): Promise<StepGas> {
     }
     return {
       open: gas[0]!,
-      deposit: gas[1]!,
-      transferToFresh: gas[2]!,
-      transferToExisting: gas[3]!,
-      seal: gas[4]!,
-      transferProofBytes: sizes[2]!,
+      l1Attributes: gas[1]!,
+      deposit: gas[2]!,
+      transferToFresh: gas[3]!,
+      transferToExisting: gas[4]!,
+      seal: gas[5]!,
+      transferProofBytes: sizes[3]!,
     }
   } finally {
     await stack.close()

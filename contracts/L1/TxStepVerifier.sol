@@ -7,7 +7,10 @@ import { MerkleTrieWriter } from "../libraries/MerkleTrieWriter.sol";
 import { RLPReader } from "../libraries/RLPReader.sol";
 import { RLPWriter } from "../libraries/RLPWriter.sol";
 import { StateAccount } from "../libraries/StateAccount.sol";
+import { StepFields } from "../libraries/StepFields.sol";
+import { L1AttributesStep } from "./L1AttributesStep.sol";
 import { OutputRootRegistry } from "./OutputRootRegistry.sol";
+import { Transfer, TransferDecoder } from "./TransferDecoder.sol";
 
 /// @notice What the verifier reads from the game that calls it.
 interface IExecutionTraceGame {
@@ -22,11 +25,14 @@ interface IExecutionTraceGame {
 /// @notice The one-step verifier of a disputed L2 block's execution trace (docs/DESIGN.md, "The execution trace of a
 ///         disputed block"). Leaf 0 opens the block from the disputed output's preimage, published in
 ///         `outputRegistry()` no later than the disputed claim (else the trace is the UNOPENED constant), and applies
-///         the start-of-block system calls; leaf i executes transaction i − 1 (deposits and plain ETH transfers; any
-///         other transaction reverts `NotProvableHere`); the leaf after the last transaction seals the block against
-///         the disputed header and output. Mirrors src/prover/trace/block-trace.ts, which the prover runs.
+///         the start-of-block system calls; leaf i executes transaction i − 1 (the L1-attributes deposit, user
+///         deposits and plain ETH transfers; any other transaction reverts `NotProvableHere`); the leaf after the last
+///         transaction seals the block against the disputed header and output. Mirrors
+///         src/prover/trace/block-trace.ts, which the prover runs. Two helper contracts, immutables here, keep it
+///         under EIP-170: `TransferDecoder` (a transfer's fields and sender) and `L1AttributesStep` (the L1-attributes
+///         deposit's call into L1Block).
 /// @dev    The chain's fork is Osaka from genesis (EIP-4788, EIP-2935, EIP-7623 and EIP-7825 active): the only rules a
-///         deposit or a plain transfer meets.
+///         deposit or a plain transfer meets, and the header shape (21 fields, `requestsHash` last) it opens.
 contract TxStepVerifier is IBigStepper {
     using RLPReader for RLPReader.Item;
 
@@ -85,18 +91,8 @@ contract TxStepVerifier is IBigStepper {
         uint256 timestamp;
         uint256 baseFee;
         bytes32 parentBeaconRoot;
-    }
-
-    /// @notice A transfer's fields, whatever its envelope.
-    struct Transfer {
-        address sender;
-        address to;
-        uint256 nonce;
-        uint256 gasLimit;
-        uint256 maxFee;
-        uint256 maxPriorityFee;
-        uint256 value;
-        bool badSignature;
+        /// @dev The fields the trace does not otherwise tie down are the constants every builder writes.
+        bool canonical;
     }
 
     /// @notice The step's game context.
@@ -140,10 +136,20 @@ contract TxStepVerifier is IBigStepper {
     uint256 internal constant TX_GAS = 21_000;
     /// @notice EIP-7825 (Osaka): the per-transaction gas cap.
     uint256 internal constant TX_GAS_CAP = 1 << 24;
-    /// @notice secp256k1's order over 2 (EIP-2: higher `s` values are refused).
-    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+    /// @notice The canonical header shape (src/chain/header.ts's `buildHeader`), as hashes of raw RLP items: the
+    ///         ommers hash of no uncles; zero difficulty and empty extraData; an 8-byte zero nonce; then, contiguous, the
+    ///         empty withdrawals root, zero blob gas used and excess blob gas, a zero parent beacon block root and the
+    ///         requests hash of no requests (sha256 of nothing).
+    bytes32 internal constant OMMERS_ITEM = keccak256(hex"a01dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347");
+    bytes32 internal constant ZERO_ITEM = keccak256(hex"80");
+    bytes32 internal constant NONCE_ITEM = keccak256(hex"880000000000000000");
+    bytes32 internal constant TAIL_ITEMS = keccak256(
+        hex"a056e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b4218080a00000000000000000000000000000000000000000000000000000000000000000a0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
 
     OutputRootRegistry internal immutable REGISTRY;
+    TransferDecoder internal immutable TRANSFER_DECODER;
+    L1AttributesStep internal immutable L1_ATTRIBUTES;
     uint256 internal immutable CHAIN_ID;
     uint64 internal immutable BLOCK_TIME;
     uint64 internal immutable GAS_LIMIT;
@@ -167,10 +173,19 @@ contract TxStepVerifier is IBigStepper {
     /// @notice The proof's kind is not the step the pre-state calls for, or its parts do not fit.
     error BadStep();
 
-    /// @param _registry Where output preimages are published.
-    /// @param _params   The chain's parameters.
-    constructor(OutputRootRegistry _registry, ChainParams memory _params) {
+    /// @param _registry     Where output preimages are published.
+    /// @param _params       The chain's parameters.
+    /// @param _decoder      Decodes transfers and recovers their senders.
+    /// @param _l1Attributes Executes the L1-attributes deposit.
+    constructor(
+        OutputRootRegistry _registry,
+        ChainParams memory _params,
+        TransferDecoder _decoder,
+        L1AttributesStep _l1Attributes
+    ) {
         REGISTRY = _registry;
+        TRANSFER_DECODER = _decoder;
+        L1_ATTRIBUTES = _l1Attributes;
         CHAIN_ID = _params.chainId;
         BLOCK_TIME = _params.blockTime;
         GAS_LIMIT = _params.gasLimit;
@@ -255,13 +270,15 @@ contract TxStepVerifier is IBigStepper {
             if (_ctx.disputed == _ctx.starting) s_.phase = SEALED_VALID;
             return s_;
         }
-        if (!h.ok || !_followsParent(h, parent, keccak256(b.startingHeader), _ctx.disputedBlock)) return s_;
+        if (!h.ok || !h.canonical || !_followsParent(h, parent, keccak256(b.startingHeader), _ctx.disputedBlock)) {
+            return s_;
+        }
         s_.stateRoot = _systemCalls(parent.stateRoot, h, b.systemWrites);
         s_.phase = EXECUTING;
     }
 
-    /// @notice The chain's rules between a header and its parent (the claimant's coinbase, mixHash and L1-origin
-    ///         fields beyond these are not checked: the documented gap).
+    /// @notice The chain's rules between a header and its parent (mixHash and the L1-origin fields are not checked:
+    ///         the documented gap).
     function _followsParent(Header memory _h, Header memory _parent, bytes32 _parentHash, uint256 _block)
         internal
         view
@@ -369,10 +386,7 @@ contract TxStepVerifier is IBigStepper {
         return _s;
     }
 
-    /// @notice A user deposit to an EOA without calldata (deposit.ts's rules): the mint is kept whatever happens; an
-    ///         invalid one (system flag, gas below 21,000, value above the balance after the mint) only increments
-    ///         `from`'s nonce and uses its whole gas limit, status 0.
-    /// @notice A deposit's fields.
+    /// @notice A deposit's fields (`hasData`: a call with calldata, whose other fields are not read here).
     struct Deposit {
         address from;
         address to;
@@ -380,41 +394,57 @@ contract TxStepVerifier is IBigStepper {
         uint256 value;
         uint256 gas;
         bool isSystemTx;
+        bool hasData;
     }
 
     function _decodeDeposit(bytes memory _raw) internal pure returns (Deposit memory d_) {
-        RLPReader.Item[] memory f = _envelope(_raw, 1);
+        RLPReader.Item[] memory f = StepFields.envelope(_raw, 1);
         if (f.length != 8) revert BadStep();
         bytes memory toBytes = f[2].readBytes();
         if (toBytes.length == 0) revert NotProvableHere(0x7e, "creation");
-        if (f[7].readBytes().length != 0) revert NotProvableHere(0x7e, "calldata");
-        d_.from = _address(f[1].readBytes());
-        d_.to = _address(toBytes);
-        if (_isLowAddress(d_.to)) revert NotProvableHere(0x7e, "precompile");
-        d_.mint = _uint(f[3]);
-        d_.value = _uint(f[4]);
-        d_.gas = _uint(f[5]);
+        d_.hasData = f[7].readBytes().length != 0;
+        if (d_.hasData) return d_;
+        d_.from = StepFields.addressOf(f[1].readBytes());
+        d_.to = StepFields.addressOf(toBytes);
+        if (StepFields.isLowAddress(d_.to)) revert NotProvableHere(0x7e, "precompile");
+        d_.mint = StepFields.uintOf(f[3]);
+        d_.value = StepFields.uintOf(f[4]);
+        d_.gas = StepFields.uintOf(f[5]);
         d_.isSystemTx = f[6].readBytes().length != 0;
     }
 
+    /// @notice A deposit: with calldata, the L1-attributes deposit (`L1AttributesStep`; any other call reverts
+    ///         `NotProvableHere` there); without, a user deposit to an EOA (deposit.ts's rules): the mint is kept
+    ///         whatever happens; an invalid one (system flag, gas below 21,000, value above the balance after the
+    ///         mint) only increments `from`'s nonce and uses its whole gas limit, status 0. Receipt with depositNonce
+    ///         and version 1.
     function _deposit(TraceState memory _s, bytes memory _raw, bytes[][] memory _proofs)
         internal
-        pure
+        view
         returns (bool ok_, bytes memory receipt_)
     {
         Deposit memory d = _decodeDeposit(_raw);
-        if (_proofs.length != 2) revert BadStep();
-        (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, d.from, _proofs[0]);
-        bytes memory nonceItem = RLPWriter.writeUint(sender.nonce);
-        sender.balance += d.mint;
-        sender.nonce += 1;
-        bool invalid = d.isSystemTx || d.gas < TX_GAS || d.value > sender.balance;
-        if (!invalid) sender.balance -= d.value;
-        _s.stateRoot = StateAccount.store(_s.stateRoot, d.from, sender, _proofs[0]);
-        if (!invalid) _s.stateRoot = _credit(_s.stateRoot, d.to, d.value, _proofs[1], 0x7e);
-        _s.gasUsed += uint64(invalid ? d.gas : TX_GAS);
+        uint256 nonce;
+        uint256 gas;
+        bool invalid;
+        if (d.hasData) {
+            (_s.stateRoot, gas, nonce) = L1_ATTRIBUTES.execute(_s.stateRoot, _raw, _proofs);
+        } else {
+            if (_proofs.length != 2) revert BadStep();
+            (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, d.from, _proofs[0]);
+            nonce = sender.nonce;
+            sender.balance += d.mint;
+            sender.nonce += 1;
+            invalid = d.isSystemTx || d.gas < TX_GAS || d.value > sender.balance;
+            if (!invalid) sender.balance -= d.value;
+            _s.stateRoot = StateAccount.store(_s.stateRoot, d.from, sender, _proofs[0]);
+            if (!invalid) _s.stateRoot = _credit(_s.stateRoot, d.to, d.value, _proofs[1], 0x7e);
+            gas = invalid ? d.gas : TX_GAS;
+        }
+        _s.gasUsed += uint64(gas);
         receipt_ = bytes.concat(
-            bytes1(0x7e), _receiptPayload(!invalid, _s.gasUsed, bytes.concat(nonceItem, RLPWriter.writeUint(1)))
+            bytes1(0x7e),
+            _receiptPayload(!invalid, _s.gasUsed, bytes.concat(RLPWriter.writeUint(nonce), RLPWriter.writeUint(1)))
         );
         ok_ = true;
     }
@@ -426,7 +456,7 @@ contract TxStepVerifier is IBigStepper {
         view
         returns (bool ok_, bytes memory receipt_)
     {
-        Transfer memory t = _decodeTransfer(_raw, _type);
+        Transfer memory t = TRANSFER_DECODER.decode(_raw, _type, CHAIN_ID);
         if (t.badSignature) return (false, receipt_);
         if (t.gasLimit < TX_GAS || t.gasLimit > TX_GAS_CAP || _s.gasUsed + t.gasLimit > _h.gasLimit) return (false, receipt_);
         if (t.maxFee < _h.baseFee) return (false, receipt_);
@@ -481,64 +511,6 @@ contract TxStepVerifier is IBigStepper {
         );
     }
 
-    /// @notice The fields of a type 0 (EIP-155 or unprotected), 1 or 2 transfer, its sender recovered with ecrecover
-    ///         over the re-encoded signing payload (the unsigned fields' raw encodings, re-listed).
-    function _decodeTransfer(bytes memory _raw, uint8 _type) internal view returns (Transfer memory t_) {
-        RLPReader.Item[] memory f = _envelope(_raw, _type == 0 ? 0 : 1);
-        // Field positions: legacy [nonce, gasPrice, gas, to, value, data, v, r, s]; 2930 [chainId, nonce, gasPrice,
-        // gas, to, value, data, accessList, y, r, s]; 1559 [chainId, nonce, tip, feeCap, gas, to, value, data,
-        // accessList, y, r, s].
-        uint256 o = _type == 0 ? 0 : 1;
-        uint256 fees = _type == 2 ? 2 : 1;
-        if (f.length != (_type == 0 ? 9 : _type == 1 ? 11 : 12)) revert BadStep();
-        if (_type != 0 && _uint(f[0]) != CHAIN_ID) {
-            t_.badSignature = true;
-            return t_;
-        }
-        t_.nonce = _uint(f[o]);
-        t_.maxPriorityFee = _uint(f[o + 1]);
-        t_.maxFee = _uint(f[o + fees]);
-        t_.gasLimit = _uint(f[o + fees + 1]);
-        bytes memory to = f[o + fees + 2].readBytes();
-        if (to.length == 0) revert NotProvableHere(_type, "creation");
-        t_.to = _address(to);
-        if (_isLowAddress(t_.to)) revert NotProvableHere(_type, "precompile");
-        t_.value = _uint(f[o + fees + 3]);
-        if (f[o + fees + 4].readBytes().length != 0) revert NotProvableHere(_type, "calldata");
-        if (_type != 0 && f[o + fees + 5].readRawBytes().length != 1) revert NotProvableHere(_type, "access list");
-        t_.sender = _recover(f, _type);
-        t_.badSignature = t_.sender == address(0);
-    }
-
-    /// @notice The signer of a transfer, or zero when the signature is not valid (chain id, high s, no recovery).
-    function _recover(RLPReader.Item[] memory _f, uint8 _type) internal view returns (address) {
-        uint256 n = _f.length - 3;
-        bytes memory payload;
-        for (uint256 i = 0; i < n; i++) {
-            payload = bytes.concat(payload, _f[i].readRawBytes());
-        }
-        uint256 v = _uint(_f[n]);
-        uint256 r = _uint(_f[n + 1]);
-        uint256 sv = _uint(_f[n + 2]);
-        if (sv == 0 || sv > HALF_N || r == 0) return address(0);
-        bytes32 digest;
-        if (_type == 0) {
-            if (v == 27 || v == 28) {
-                digest = keccak256(RLPWriter.writeListPayload(payload));
-            } else if (v == CHAIN_ID * 2 + 35 || v == CHAIN_ID * 2 + 36) {
-                v -= CHAIN_ID * 2 + 8;
-                digest = keccak256(RLPWriter.writeListPayload(bytes.concat(payload, RLPWriter.writeUint(CHAIN_ID), hex"8080")));
-            } else {
-                return address(0);
-            }
-        } else {
-            if (v > 1) return address(0);
-            v += 27;
-            digest = keccak256(bytes.concat(bytes1(_type), RLPWriter.writeListPayload(payload)));
-        }
-        return ecrecover(digest, uint8(v), bytes32(r), bytes32(sv));
-    }
-
     // ------------------------------------------------------------------------------------------------------------
     // Seal
 
@@ -561,83 +533,60 @@ contract TxStepVerifier is IBigStepper {
     // ------------------------------------------------------------------------------------------------------------
     // Decoding
 
-    /// @notice The header's fields; `ok` false when a field is malformed (the output is then invalid).
+    /// @notice The header's fields; `ok` false when a field is malformed (the output is then invalid), `canonical`
+    ///         whether it has the canonical shape (`_canonical`).
     function _readHeader(bytes memory _rlp) internal pure returns (Header memory h_) {
         RLPReader.Item[] memory f = RLPReader.readLongList(RLPReader.toItem(_rlp));
         if (f.length < 20) return h_;
         bool ok = true;
         bool fine;
-        (h_.parentHash, fine) = _word(f[0]);
+        (h_.parentHash, fine) = StepFields.word(f[0]);
         ok = ok && fine;
         bytes memory coinbase = f[2].readBytes();
         ok = ok && coinbase.length == 20;
-        if (coinbase.length == 20) h_.coinbase = _address(coinbase);
-        (h_.stateRoot, fine) = _word(f[3]);
+        if (coinbase.length == 20) h_.coinbase = StepFields.addressOf(coinbase);
+        (h_.stateRoot, fine) = StepFields.word(f[3]);
         ok = ok && fine;
-        (h_.transactionsRoot, fine) = _word(f[4]);
+        (h_.transactionsRoot, fine) = StepFields.word(f[4]);
         ok = ok && fine;
-        (h_.receiptsRoot, fine) = _word(f[5]);
+        (h_.receiptsRoot, fine) = StepFields.word(f[5]);
         ok = ok && fine;
         bytes memory bloom = f[6].readBytes();
         ok = ok && bloom.length == 256;
         h_.logsBloomHash = keccak256(bloom);
-        (h_.number, fine) = _canonicalUint(f[8]);
+        (h_.number, fine) = StepFields.canonicalUint(f[8]);
         ok = ok && fine;
-        (h_.gasLimit, fine) = _canonicalUint(f[9]);
+        (h_.gasLimit, fine) = StepFields.canonicalUint(f[9]);
         ok = ok && fine;
-        (h_.gasUsed, fine) = _canonicalUint(f[10]);
+        (h_.gasUsed, fine) = StepFields.canonicalUint(f[10]);
         ok = ok && fine;
-        (h_.timestamp, fine) = _canonicalUint(f[11]);
+        (h_.timestamp, fine) = StepFields.canonicalUint(f[11]);
         ok = ok && fine;
-        (h_.baseFee, fine) = _canonicalUint(f[15]);
+        (h_.baseFee, fine) = StepFields.canonicalUint(f[15]);
         ok = ok && fine;
-        (h_.parentBeaconRoot, fine) = _word(f[19]);
+        (h_.parentBeaconRoot, fine) = StepFields.word(f[19]);
         h_.ok = ok && fine;
+        h_.canonical = _canonical(f);
     }
 
-    function _word(RLPReader.Item memory _item) internal pure returns (bytes32 w_, bool ok_) {
-        if (_item.isList()) return (w_, false);
-        bytes memory b = _item.readBytes();
-        if (b.length != 32) return (w_, false);
-        return (bytes32(b), true);
+    /// @notice Whether a header's fields that no step otherwise ties down are the constants every builder here writes
+    ///         (src/chain/header.ts): 21 fields (Osaka), a 32-byte mixHash, and the items of `OMMERS_ITEM` …
+    ///         `TAIL_ITEMS`, raw (so a non-canonical encoding of the same value is not canonical either). A header
+    ///         differing only there hashes differently, so its output root differs, while every executed value matches:
+    ///         without this rule its trace would seal VALID.
+    function _canonical(RLPReader.Item[] memory _f) internal pure returns (bool) {
+        if (_f.length != 21) return false;
+        (, bool mixHash) = StepFields.word(_f[13]);
+        return mixHash && _span(_f[1], _f[1]) == OMMERS_ITEM && _span(_f[7], _f[7]) == ZERO_ITEM
+            && _span(_f[12], _f[12]) == ZERO_ITEM && _span(_f[14], _f[14]) == NONCE_ITEM && _span(_f[16], _f[20]) == TAIL_ITEMS;
     }
 
-    function _canonicalUint(RLPReader.Item memory _item) internal pure returns (uint256 v_, bool ok_) {
-        if (_item.isList()) return (0, false);
-        bytes memory b = _item.readBytes();
-        if (b.length > 32 || (b.length > 0 && b[0] == 0)) return (0, false);
-        for (uint256 i = 0; i < b.length; i++) {
-            v_ = (v_ << 8) | uint8(b[i]);
+    /// @notice keccak256 of the raw encodings of the list items `_first` … `_last` (contiguous in the list).
+    function _span(RLPReader.Item memory _first, RLPReader.Item memory _last) internal pure returns (bytes32 h_) {
+        uint256 start = _first.ptr;
+        uint256 length = _last.ptr + _last.len - start;
+        assembly ("memory-safe") {
+            h_ := keccak256(start, length)
         }
-        return (v_, true);
-    }
-
-    /// @notice A transaction's fields (the block's transactions decoded by the node: malformed ones revert).
-    function _uint(RLPReader.Item memory _item) internal pure returns (uint256 v_) {
-        bool ok;
-        (v_, ok) = _canonicalUint(_item);
-        if (!ok) revert BadStep();
-    }
-
-    function _address(bytes memory _b) internal pure returns (address) {
-        if (_b.length != 20) revert BadStep();
-        return address(bytes20(_b));
-    }
-
-    /// @notice The fields of a typed envelope (`_skip` type bytes before the list).
-    function _envelope(bytes memory _raw, uint256 _skip) internal pure returns (RLPReader.Item[] memory) {
-        bytes memory list = _raw;
-        if (_skip == 1) {
-            list = new bytes(_raw.length - 1);
-            for (uint256 i = 1; i < _raw.length; i++) {
-                list[i - 1] = _raw[i];
-            }
-        }
-        return RLPReader.readLongList(RLPReader.toItem(list));
-    }
-
-    /// @notice 0x00…00xx and 0x00…01xx: precompiles and their neighbours run code (native-transfer.ts).
-    function _isLowAddress(address _a) internal pure returns (bool) {
-        return uint160(_a) < 0x200;
     }
 }

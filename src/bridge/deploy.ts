@@ -25,12 +25,15 @@ import { anchorStateRegistryAbi, anchorStateRegistryBytecode } from './generated
 import { disputeGameFactoryAbi, disputeGameFactoryBytecode } from './generated/DisputeGameFactory.ts'
 import { faultDisputeGameAbi, faultDisputeGameBytecode } from './generated/FaultDisputeGame.ts'
 import { outputRootRegistryAbi, outputRootRegistryBytecode } from './generated/OutputRootRegistry.ts'
+import { l1AttributesStepAbi, l1AttributesStepBytecode } from './generated/L1AttributesStep.ts'
+import { transferDecoderAbi, transferDecoderBytecode } from './generated/TransferDecoder.ts'
 import { txStepVerifierAbi, txStepVerifierBytecode } from './generated/TxStepVerifier.ts'
 import { unprovableVMAbi, unprovableVMBytecode } from './generated/UnprovableVM.ts'
 import { optimismPortal2Abi, optimismPortal2Bytecode } from './generated/OptimismPortal2.ts'
 import { superchainConfigAbi, superchainConfigBytecode } from './generated/SuperchainConfig.ts'
 import { systemConfigAbi, systemConfigBytecode } from './generated/SystemConfig.ts'
 import { NodeError } from '../primitives/errors.ts'
+import { l1AttributesStepArgs } from './l1-attributes-step.ts'
 
 /** The rollup's L1-side configuration. */
 export interface L1DeployParams {
@@ -242,12 +245,7 @@ async function deployDisputeContracts(
   if (vm === undefined && params.stepVerifier !== undefined) {
     outputRegistry = (await deploy(client, deployer, 'OutputRootRegistry', outputRootRegistryAbi, outputRootRegistryBytecode, []))
       .address
-    vm = (
-      await deploy(client, deployer, 'TxStepVerifier', txStepVerifierAbi, txStepVerifierBytecode, [
-        outputRegistry,
-        params.stepVerifier,
-      ])
-    ).address
+    vm = await deployTxStepVerifier(client, deployer, outputRegistry, params.stepVerifier)
   }
   vm ??= (await deploy(client, deployer, 'UnprovableVM', unprovableVMAbi, unprovableVMBytecode, [])).address
   const game = await deploy(client, deployer, 'FaultDisputeGame', faultDisputeGameAbi, faultDisputeGameBytecode, [
@@ -298,6 +296,34 @@ async function deployDisputeContracts(
     gameType: params.gameType,
     ...(outputRegistry === undefined ? {} : { outputRegistry }),
   }
+}
+
+/**
+ * A `TxStepVerifier` over `registry` with the chain's parameters, and the two helper contracts it calls (its
+ * immutables): `TransferDecoder`, and `L1AttributesStep` for this build's L1Block code. Returns the verifier's address.
+ */
+export async function deployTxStepVerifier(
+  client: Client<Transport, Chain | undefined, Account | undefined>,
+  deployer: Account | Address,
+  registry: Address,
+  params: TxStepVerifierParams,
+): Promise<Address> {
+  const decoder = await deploy(client, deployer, 'TransferDecoder', transferDecoderAbi, transferDecoderBytecode, [])
+  const l1Attributes = await deploy(
+    client,
+    deployer,
+    'L1AttributesStep',
+    l1AttributesStepAbi,
+    l1AttributesStepBytecode,
+    l1AttributesStepArgs(),
+  )
+  const verifier = await deploy(client, deployer, 'TxStepVerifier', txStepVerifierAbi, txStepVerifierBytecode, [
+    registry,
+    params,
+    decoder.address,
+    l1Attributes.address,
+  ])
+  return verifier.address
 }
 
 function accountAddress(account: Account | Address): Address {

@@ -2,6 +2,7 @@ export { batchInboxAddress } from './batch-inbox.ts'
 export {
   batcherHash,
   deployL1Contracts,
+  deployTxStepVerifier,
   L1DeployError,
   type DeployL1ContractsParameters,
   type DisputeAnchor,
@@ -15,6 +16,7 @@ export { disputeGameFactoryAbi } from './generated/DisputeGameFactory.ts'
 export { faultDisputeGameAbi } from './generated/FaultDisputeGame.ts'
 export { unprovableVMAbi } from './generated/UnprovableVM.ts'
 export { decodeDepositLog, readDepositEvents, TRANSACTION_DEPOSITED_TOPIC, type Deposit, type DepositLog } from './deposits.ts'
+export { L1_BLOCK_CODE_HASH, L1_BLOCK_ISTHMUS_SETTER_GAS } from './l1-attributes-step.ts'
 export { DEPOSITOR_ACCOUNT, L1_BLOCK_ADDRESS, L2_TO_L1_MESSAGE_PASSER_ADDRESS, l2PredeployAlloc } from './predeploys.ts'
 export { optimismPortal2Abi } from './generated/OptimismPortal2.ts'
 export { superchainConfigAbi } from './generated/SuperchainConfig.ts'

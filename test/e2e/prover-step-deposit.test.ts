@@ -12,11 +12,17 @@
  * trace) is the prover's trace after the deposit. Which output the block's trace judges depends on the block number:
  * the stranger's (odd blocks: its last split-depth claim is its wrong output, the prover attacks it) or the prover's
  * (even blocks: that claim is the honest output of the block before, the prover defends it); both were seen passing.
+ *
+ * Second game on the same stack (issue 17's second hole): a stranger publishes the honest header with only its
+ * extraData changed — every executed value honest, so its trace as the verifier used to run it was the chain's and
+ * sealed VALID — and plays exactly that trace. The opening now requires the canonical header shape: the prover's
+ * trace is INVALID from leaf 0, it steps on the opening and takes every bond.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { keccak256, stringToHex } from 'viem'
-import { waitFor } from '../helpers/node-process.ts'
+import { RLP } from '@ethereumjs/rlp'
+import { bytesToHex, keccak256, stringToHex, type Hex } from 'viem'
+import { type NodeHandle, waitFor } from '../helpers/node-process.ts'
 import {
   accountOf,
   claimsOf,
@@ -29,7 +35,16 @@ import {
   waitSafe,
 } from '../helpers/prover.ts'
 import { depositOnL1 } from '../helpers/rollup-l1.ts'
-import { blockTransactions, l2Inclusion, playToStep, transactionHash } from '../helpers/step-game.ts'
+import {
+  blockTransactions,
+  honestTraceStates,
+  l2Inclusion,
+  oddSafeBlock,
+  playToStep,
+  sameExecutionAs,
+  transactionHash,
+} from '../helpers/step-game.ts'
+import { hexBytes } from '../helpers/witness.ts'
 
 const suite = proverSuite('megaeth-prover-step-deposit-')
 const proverAccount = accountOf(2)
@@ -37,6 +52,9 @@ const stranger = accountOf(3)
 /** The depositor: dev key 6, an L1 EOA (its L2 sender is its own address, not aliased). */
 const DEPOSITOR_KEY = 6
 const recipient = '0x00000000000000000000000000000000000d0d0d'
+/** The prover of the first test, kept for the second (one process set for both games). */
+let prover: NodeHandle | undefined
+let depositBlock: bigint | undefined
 
 test('a prover steps against a wrong deposit execution with TxStepVerifier, wins CHALLENGER_WINS and takes every bond', async () => {
   const s = suite.stack
@@ -44,20 +62,22 @@ test('a prover steps against a wrong deposit execution with TxStepVerifier, wins
   const phase = (what: string) => process.stderr.write(`# ${what} at ${Date.now() - t0} ms\n`)
   const url = s.sequencer.rpcUrl
   // The disputed transaction: a user deposit made on L1 through the portal, while the prover starts.
-  const [prover, { l1Block, l2Hash }] = await Promise.all([
+  const [started, { l1Block, l2Hash }] = await Promise.all([
     startProver(s, suite.dir, 'prover', 2).then((p) => suite.own(p)),
     depositOnL1(s.l1, DEPOSITOR_KEY, recipient),
   ])
+  prover = started
   phase(`prover started, deposited in L1 block ${l1Block}`)
   const { block, index: txIndex, type } = await l2Inclusion(url, l2Hash, 30_000)
   assert.equal(type, '0x7e', 'the disputed transaction is a deposit')
   assert.ok(txIndex >= 1n, 'the user deposit follows the block’s L1-attributes deposit')
+  depositBlock = block
   await waitSafe(url, block, 60_000)
   phase(`deposit in block ${block} (tx ${txIndex}) safe`)
 
   const { executed, dispute } = await playToStep(s, {
     stranger,
-    prover,
+    prover: started,
     block,
     tx: txIndex,
     wrongStateRoot: keccak256(stringToHex('not the state after the deposit')),
@@ -87,4 +107,53 @@ test('a prover steps against a wrong deposit execution with TxStepVerifier, wins
   )
   phase('credit claimed')
   assert.equal(paid, all, 'every bond of the game')
+})
+
+/** The header RLP with extraData (field 12) replaced. */
+function withExtraData(header: Hex, extraData: Uint8Array): Hex {
+  const fields = RLP.decode(hexBytes(header)) as Uint8Array[]
+  fields[12] = extraData
+  return bytesToHex(RLP.encode(fields))
+}
+
+test('a stranger whose header differs only in extraData loses at the opening step', async () => {
+  const s = suite.stack
+  const t0 = Date.now()
+  const phase = (what: string) => process.stderr.write(`# ${what} at ${Date.now() - t0} ms\n`)
+  const url = s.sequencer.rpcUrl
+  prover ??= suite.own(await startProver(s, suite.dir, 'prover', 2))
+  const block = await oddSafeBlock(url, depositBlock === undefined ? [] : [depositBlock])
+  // The chain's own trace of the block: the stranger copies it, with its own output and header hash in every leaf.
+  const honest = await honestTraceStates(s, prover, block)
+  assert.equal(honest.at(-1)!.phase, 2, 'the chain’s own output seals VALID')
+  phase(`disputing block ${block} (${honest.length} leaves)`)
+
+  const { onL1, dispute } = await playToStep(s, {
+    stranger,
+    prover,
+    block,
+    tx: -1n,
+    wrongHeader: (header) => withExtraData(header, new TextEncoder().encode('not canonical')),
+    claim: sameExecutionAs(honest),
+    proverAddress: proverAccount.address,
+    own: (adversary) => suite.own(adversary),
+    phase,
+  })
+  // What the verifier computed in the played step: the opening of the stranger's output, INVALID.
+  assert.equal(onL1.vmPostState.slice(0, 4), '0x01', 'the opening finds the stranger’s header INVALID')
+
+  await s.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
+  await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, dispute.game)) === 1, 30_000, 300)
+  phase('resolved')
+  const claims = await claimsOf(s.client, dispute.game)
+  const all = claims.reduce((sum, c) => sum + c.bond, 0n)
+  assert.equal(await creditOf(s.client, dispute.game, stranger.address), 0n, 'the stranger keeps nothing')
+  const paid = await waitFor(
+    'the prover claiming its credit',
+    async () => (await creditsClaimed(s.client, dispute.game)).get(proverAccount.address),
+    30_000,
+    300,
+  )
+  assert.equal(paid, all, 'every bond of the game goes to the prover')
+  phase('credit claimed')
 })

@@ -1,21 +1,30 @@
 /**
  * The transaction step verifier (contracts/L1/TxStepVerifier.sol) on a real anvil, differentially against the trace
- * the prover computes with the node's executor (src/prover/trace): every step of a block with a user deposit, a
- * failed deposit and transfers (to fresh addresses and existing ones, legacy, EIP-2930 and EIP-1559) returns exactly
- * the next leaf's claim; the seal of the honest block is VALID, of outputs lying about the state root or the passer
- * root INVALID; wrong proofs revert; a deposit with calldata reverts NotProvableHere; an unpublished or late-published
- * output gives UNOPENED. Gas per kind of step is reported.
+ * the prover computes with the node's executor (src/prover/trace): every step of a block with the L1-attributes
+ * deposit, a user deposit, a failed deposit and transfers (to fresh addresses and existing ones, legacy, EIP-2930 and
+ * EIP-1559) returns exactly the next leaf's claim; the L1-attributes step's state root and gas equal the node's
+ * whatever L1Block held before (nothing, other values, the same epoch, the same values, values it clears); the seal of
+ * the honest block is VALID, of outputs lying about the state root or the passer root INVALID; a header differing
+ * from the canonical shape in any one field opens INVALID; wrong proofs revert; a deposit with other calldata reverts
+ * NotProvableHere; an unpublished or late-published output gives UNOPENED. Gas per kind of step is reported.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createBlockHeader } from '@ethereumjs/block'
-import { bytesToHex } from '@ethereumjs/util'
-import type { Hex } from 'viem'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { decodeAbiParameters, encodeAbiParameters, keccak256 as keccakHash, stringToHex, type Hex } from 'viem'
+import { l1BlockDeployedBytecode } from '../../src/bridge/generated/L1Block.ts'
 import type { L2Transaction } from '../../src/chain/l2-transaction.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import { buildBlockTrace, outputRootOf, type BlockTrace } from '../../src/prover/trace/block-trace.ts'
-import { StepKind, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
-import { ABSOLUTE_PRESTATE_DATA, UNOPENED_STATE, encodeTraceState, traceClaim } from '../../src/prover/trace/trace-state.ts'
+import { StepKind, TRANSACTION_BODY, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import {
+  ABSOLUTE_PRESTATE_DATA,
+  TracePhase,
+  UNOPENED_STATE,
+  encodeTraceState,
+  traceClaim,
+} from '../../src/prover/trace/trace-state.ts'
 import type { OutputPreimage } from '../../src/prover/trace/interface.ts'
 import {
   ETH,
@@ -24,11 +33,15 @@ import {
   TRACE_DEPOSITOR,
   buildTraceChain,
   freshAddress,
+  l1AttributesDeposit,
   mixedBody,
+  shapeVariants,
   traceCommon,
   traceConfig,
+  traceL1Info,
   traceRules,
   userDeposit,
+  type ParentL1Attributes,
   type TraceChain,
 } from '../helpers/trace-chain.ts'
 import { startVerifierStack, type VerifierStack } from '../helpers/step-verifier.ts'
@@ -36,6 +49,7 @@ import { startVerifierStack, type VerifierStack } from '../helpers/step-verifier
 const BLOCK = TRACE_BLOCK
 const fresh = (n: number): Hex => freshAddress('e', n)
 const depositor = TRACE_DEPOSITOR
+const keccakHex = (text: string): Hex => keccakHash(stringToHex(text))
 
 /** The pre-state data and proof of the step producing leaf `i`. */
 function stepAt(trace: BlockTrace, i: number): { stateData: Hex; proof: Hex } {
@@ -48,7 +62,7 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
   let stack: VerifierStack
   let chain: TraceChain
   let txs: L2Transaction[]
-  const gas: Record<string, bigint[]> = { open: [], deposit: [], transfer: [], seal: [] }
+  const gas: Record<string, bigint[]> = { open: [], l1Attributes: [], deposit: [], transfer: [], seal: [] }
 
   before(async () => {
     stack = await startVerifierStack(traceRules, traceConfig.chainId)
@@ -63,17 +77,22 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     )
   })
 
-  async function judge(disputed: OutputPreimage, publish = true, createdAtOffset = 100n): Promise<BlockTrace> {
+  async function judge(
+    disputed: OutputPreimage,
+    publish = true,
+    createdAtOffset = 100n,
+    of: TraceChain = chain,
+  ): Promise<BlockTrace> {
     if (publish) await stack.publish(disputed.header, disputed.messagePasserStorageRoot)
     await stack.setGame({
-      starting: outputRootOf(chain.starting),
+      starting: outputRootOf(of.starting),
       startingPos: 16n,
       disputed: outputRootOf(disputed),
       disputedPos: 17n,
       block: BLOCK,
       createdAt: (await stack.now()) + createdAtOffset,
     })
-    return buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed, block: BLOCK })
+    return buildBlockTrace({ common: traceCommon, rules: traceRules, ...of, disputed, block: BLOCK })
   }
 
   it('every step of an honest block returns the next leaf’s claim; the seal is VALID', async () => {
@@ -82,9 +101,13 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
       const { stateData, proof } = stepAt(trace, i)
       const { claim, gas: used } = await stack.step(stateData, proof)
       assert.equal(claim, traceClaim(trace.states[i]!), `leaf ${i}`)
-      const kind = i === 0 ? 'open' : i === trace.states.length - 1 ? 'seal' : i <= 2 ? 'deposit' : 'transfer'
+      const kind =
+        i === 0 ? 'open' : i === trace.states.length - 1 ? 'seal' : i === 1 ? 'l1Attributes' : i <= 3 ? 'deposit' : 'transfer'
       gas[kind]!.push(used)
     }
+    // Transaction 0 is the L1-attributes deposit, executed (not skipped): its leaf is the node's state after it.
+    assert.equal(chain.transactions[0]![0], 0x7e)
+    assert.equal(trace.states[1]!.gasUsed, chain.receipts[0]!.cumulativeGasUsed)
     assert.equal(traceClaim(trace.states.at(-1)!).slice(0, 4), '0x00')
     // Past the seal, a terminal state steps to itself.
     const { claim } = await stack.step(encodeTraceState(trace.states.at(-1)!), encodeStepProof(7n, StepKind.NONE, '0x'))
@@ -164,7 +187,89 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     }
   })
 
-  it('reverts NotProvableHere on a deposit with calldata (a contract call, as the L1-attributes deposit)', async () => {
+  it('executes the L1-attributes deposit as the node does whatever L1Block held before', async () => {
+    const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n, hash: keccakHex('l1 block 501'), sequenceNumber: 0n })
+    const cleared = traceL1Info({
+      number: 0n,
+      timestamp: 0n,
+      baseFee: 0n,
+      blobBaseFee: 0n,
+      hash: `0x${'00'.repeat(32)}`,
+      batcherHash: `0x${'00'.repeat(32)}`,
+      baseFeeScalar: 0,
+      blobBaseFeeScalar: 0,
+    })
+    const cases: Array<[string, ParentL1Attributes, ReturnType<typeof traceL1Info>]> = [
+      ['genesis (L1Block empty, no depositor account)', {}, next],
+      ['a new epoch (every value changes)', { l1Block: traceL1Info(), depositorNonce: 7n }, next],
+      ['the same epoch (the sequence number changes)', { l1Block: next, depositorNonce: 8n }, { ...next, sequenceNumber: 1n }],
+      ['the same values again', { l1Block: next, depositorNonce: 9n }, next],
+      ['operator fee set, then cleared', { l1Block: { ...next, operatorFeeScalar: 5, operatorFeeConstant: 9n } }, next],
+      ['every slot cleared (refund capped)', { l1Block: next, depositorNonce: 1n }, cleared],
+    ]
+    for (const [what, prior, info] of cases) {
+      const one = await buildTraceChain([l1AttributesDeposit(info)], prior)
+      const trace = await judge(one.disputed, true, 100n, one)
+      assert.equal(trace.states.at(-1)!.phase, TracePhase.SEALED_VALID, what)
+      assert.equal(trace.states[1]!.gasUsed, one.receipts[0]!.gasUsed, `${what}: gas of the node's receipt`)
+      assert.equal(trace.states[1]!.stateRoot, bytesToHex(one.header.stateRoot), `${what}: the node's state root`)
+      for (const i of [0, 1, 2]) {
+        const { stateData, proof } = stepAt(trace, i)
+        const { claim, gas: used } = await stack.step(stateData, proof)
+        assert.equal(claim, traceClaim(trace.states[i]!), `${what}: leaf ${i}`)
+        if (i === 1) gas.l1Attributes!.push(used)
+      }
+    }
+  })
+
+  it('refuses an L1-attributes step into other L1Block code, with tampered slot proofs or without its sibling', async () => {
+    const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n, hash: keccakHex('l1 block 501') })
+    // Code that runs exactly as L1Block (a STOP appended after it) but is not the genesis code: the step does not
+    // interpret it.
+    const other = { l1Block: next, l1BlockCode: new Uint8Array([...hexToBytes(l1BlockDeployedBytecode), 0x00]) }
+    const foreign = await buildTraceChain([l1AttributesDeposit({ ...next, sequenceNumber: 1n })], other)
+    const foreignTrace = await judge(foreign.disputed, true, 100n, foreign)
+    const step = stepAt(foreignTrace, 1)
+    await assert.rejects(stack.step(step.stateData, step.proof), (e: Error) => /NotProvableHere/.test(e.message))
+
+    // Every slot cleared: the proofs, swapped or without the sibling of the collapsing deletion, revert.
+    const cleared = traceL1Info({
+      number: 0n,
+      timestamp: 0n,
+      baseFee: 0n,
+      blobBaseFee: 0n,
+      hash: `0x${'00'.repeat(32)}`,
+      batcherHash: `0x${'00'.repeat(32)}`,
+      baseFeeScalar: 0,
+      blobBaseFeeScalar: 0,
+    })
+    const one = await buildTraceChain([l1AttributesDeposit(cleared)], { l1Block: next })
+    const trace = await judge(one.disputed, true, 100n, one)
+    const honest = stepAt(trace, 1)
+    assert.equal((await stack.step(honest.stateData, honest.proof)).claim, traceClaim(trace.states[1]!))
+    const [body] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[1]!.body)
+    const tampered = (proofs: readonly (readonly Hex[])[]): Hex =>
+      encodeStepProof(7n, StepKind.TRANSACTION, encodeAbiParameters([TRANSACTION_BODY], [{ ...body, accountProofs: proofs }]))
+    const swapped = [...body.accountProofs]
+    ;[swapped[2], swapped[3]] = [swapped[3]!, swapped[2]!]
+    await assert.rejects(stack.step(honest.stateData, tampered(swapped)))
+    const noSibling = [...body.accountProofs.slice(0, 9), body.accountProofs[9]!.map(() => '0x' as Hex)]
+    assert.notDeepEqual(noSibling[9], body.accountProofs[9], 'the honest step carries a sibling')
+    await assert.rejects(stack.step(honest.stateData, tampered(noSibling)), (e: Error) => /MissingSibling/.test(e.message))
+  })
+
+  it('opens INVALID a header that differs from the canonical shape in any one field', async () => {
+    for (const [what, header] of shapeVariants(chain.disputed.header)) {
+      const disputed = { header, messagePasserStorageRoot: chain.disputed.messagePasserStorageRoot }
+      const trace = await judge(disputed)
+      assert.equal(trace.states.length, 1, what)
+      assert.equal(trace.states[0]!.phase, TracePhase.INVALID, what)
+      const open = stepAt(trace, 0)
+      assert.equal((await stack.step(open.stateData, open.proof)).claim, traceClaim(trace.states[0]!), what)
+    }
+  })
+
+  it('reverts NotProvableHere on a deposit with other calldata (a contract call)', async () => {
     const withData = [userDeposit({ from: depositor, to: fresh(5), mint: ETH, value: 1n, data: '0x1234' }, 3)]
     const other = await buildTraceChain(withData)
     await stack.publish(other.disputed.header, other.disputed.messagePasserStorageRoot)

@@ -4,7 +4,8 @@
  * against a truth that is the chain's up to the disputed transaction and wrong after: outputs honest below N and its
  * wrong output at N; in N's execution trace, the honest claims of its published output for leaves 0 … j (after
  * transactions 0 … j − 1) and garbage from leaf j + 1 on (claiming its output VALID at the end). The bisection must
- * then end with a step that executes transaction j. It never steps.
+ * then end with a step that executes transaction j (j = −1: the opening). A suite may replace any of its execution
+ * claims (`claim`). It never steps.
  */
 import { RLP } from '@ethereumjs/rlp'
 import {
@@ -49,6 +50,9 @@ export interface StepAdversary {
   stop(): Promise<void>
 }
 
+/** An execution claim the stranger makes instead of its default one; undefined: the default. */
+export type StrangerClaim = (context: ExecutionContext, index: bigint) => Promise<Hex | undefined>
+
 export function startStepAdversary(params: {
   client: PublicClient
   wallet: WalletClient<Transport, Chain | undefined, Account>
@@ -57,9 +61,10 @@ export function startStepAdversary(params: {
   sequencerUrl: string
   block: bigint
   wrong: DerivedOutput
-  /** The disputed transaction's index in block N. */
+  /** The disputed transaction's index in block N (−1: the opening). */
   tx: bigint
   blockTrace: (depth: number) => NodeTraceProvider
+  claim?: StrangerClaim
 }): StepAdversary {
   const { client, wallet, game } = params
   const outputs = new Map<bigint, Promise<DerivedOutput>>()
@@ -93,6 +98,8 @@ export function startStepAdversary(params: {
   })
   const lying: ExecutionTraceProvider = {
     async claimAt(context: ExecutionContext, index: bigint) {
+      const own = await params.claim?.(context, index)
+      if (own !== undefined) return own
       if (index <= params.tx) return real.claimAt(context, index)
       const h = keccak256(encodeAbiParameters([{ type: 'string' }, { type: 'uint256' }], ['stranger', index]))
       const last = (1n << BigInt(context.depth - 1)) - 1n

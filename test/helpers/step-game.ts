@@ -2,8 +2,9 @@
  * A played game that ends in `step` (the prover-step suites): a stranger disputes the execution of one block — the
  * honest header with another state root, published in the output registry before the game — and plays a trace that
  * is the chain's through one chosen transaction and wrong after it (test/helpers/step-adversary.ts); a real
- * `--role=prover` bisects to that transaction and steps with the dev L1's `TxStepVerifier`. What the suites share:
- * the set-up of such a game, the wait for the step, which transaction the step executed, and its L1 gas.
+ * `--role=prover` bisects to that transaction (or to the opening) and steps with the dev L1's `TxStepVerifier`. What
+ * the suites share: the set-up of such a game, the wait for the step, which transaction the step executed, and its L1
+ * gas.
  */
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
@@ -14,10 +15,12 @@ import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame
 import { readGame } from '../../src/prover/game-reader.ts'
 import { executionContext, executionIndex } from '../../src/prover/game-state.ts'
 import type { DerivedOutput } from '../../src/prover/interface.ts'
+import { buildBlockTrace } from '../../src/prover/trace/block-trace.ts'
 import { NodeTraceProvider } from '../../src/prover/trace/provider.ts'
+import { type TraceState, traceClaim } from '../../src/prover/trace/trace-state.ts'
 import { type NodeHandle, rpc, waitFor } from './node-process.ts'
-import { type ClaimRow, claimsOf, createGame, PROVER_DISPUTE, type ProverStack, sameAddress } from './prover.ts'
-import { rpcOutput, type StepAdversary, startStepAdversary, withStateRoot } from './step-adversary.ts'
+import { type ClaimRow, claimsOf, createGame, PROVER_DISPUTE, type ProverStack, safeHead, sameAddress } from './prover.ts'
+import { rpcOutput, type StepAdversary, type StrangerClaim, startStepAdversary, withStateRoot } from './step-adversary.ts'
 import { traceCommon, traceRules } from './trace-chain.ts'
 import { hexBytes, type WitnessJson, witnessFromJson } from './witness.ts'
 
@@ -100,17 +103,29 @@ export interface ExecutionDispute {
 
 /**
  * A stranger disputes the execution of `block`: it publishes the honest header with `wrongStateRoot` (the
- * transactions right, their execution wrong), creates a game with that output and plays a trace that is the chain's
- * through leaf `tx` (after transactions 0 … tx − 1) and wrong from leaf tx + 1 on, so the bisection must end with a
- * step executing transaction `tx`. The caller owns (stops) the returned adversary.
+ * transactions right, their execution wrong) — or `wrongHeader(honest header)` —, creates a game with that output and
+ * plays a trace that is the chain's through leaf `tx` (after transactions 0 … tx − 1) and wrong from leaf tx + 1 on,
+ * so the bisection must end with a step executing transaction `tx` (−1: the opening); `claim` replaces any of those
+ * claims. The caller owns (stops) the returned adversary.
  */
 export async function disputeExecution(
   stack: ProverStack,
-  params: { stranger: PrivateKeyAccount; prover: NodeHandle; block: bigint; tx: bigint; wrongStateRoot: Hex },
+  params: {
+    stranger: PrivateKeyAccount
+    prover: NodeHandle
+    block: bigint
+    tx: bigint
+    wrongStateRoot?: Hex
+    wrongHeader?: (honest: Hex) => Hex
+    claim?: (wrong: DerivedOutput) => StrangerClaim
+  },
 ): Promise<ExecutionDispute> {
   const url = stack.sequencer.rpcUrl
   const honest = await rpcOutput(url, params.block)
-  const header = withStateRoot(honest.header, params.wrongStateRoot)
+  let header: Hex
+  if (params.wrongHeader !== undefined) header = params.wrongHeader(honest.header)
+  else if (params.wrongStateRoot !== undefined) header = withStateRoot(honest.header, params.wrongStateRoot)
+  else throw new Error('disputeExecution needs wrongStateRoot or wrongHeader')
   const registry = await stackOutputRegistry(stack)
   const wallet = createWalletClient({ account: params.stranger, transport: http(stack.l1.anvil.rpcUrl, { retryCount: 0 }) })
   const root = await ensureOutputPublished({ public: stack.client, wallet }, registry, {
@@ -131,8 +146,52 @@ export async function disputeExecution(
     wrong,
     tx: params.tx,
     blockTrace: () => blockTrace,
+    ...(params.claim === undefined ? {} : { claim: params.claim(wrong) }),
   })
   return { game, createdAtL1, wrong, blockTrace, adversary }
+}
+
+/**
+ * The honest leaves of block `block`'s trace (judging the chain's own output), built as the prover builds them: the
+ * sequencer's transactions, the prover's witness.
+ */
+export async function honestTraceStates(stack: ProverStack, prover: NodeHandle, block: bigint): Promise<TraceState[]> {
+  const url = stack.sequencer.rpcUrl
+  const [starting, disputed, transactions, witness] = await Promise.all([
+    rpcOutput(url, block - 1n),
+    rpcOutput(url, block),
+    blockTransactions(url, block),
+    // The prover may derive the block a moment after the sequencer's safe head passed it.
+    waitFor(
+      `the prover's witness of block ${block}`,
+      async () =>
+        (await rpc<WitnessJson | null>(prover.rpcUrl, 'debug_executionWitness', [`0x${block.toString(16)}`])) ?? undefined,
+      30_000,
+      500,
+    ).then(witnessFromJson),
+  ])
+  const trace = await buildBlockTrace({
+    common: traceCommon,
+    rules: traceRules,
+    starting: preimage(starting),
+    disputed: preimage(disputed),
+    block,
+    transactions,
+    witness,
+  })
+  return trace.states
+}
+
+/**
+ * A stranger whose trace of its own output is the honest one with only the output and header hash its own (what the
+ * trace was before the opening checked the header's shape): every execution claim on `wrong` is that leaf's.
+ */
+export function sameExecutionAs(states: readonly TraceState[]): (wrong: DerivedOutput) => StrangerClaim {
+  return (wrong) => async (context, index) => {
+    if (context.disputedOutput.toLowerCase() !== wrong.root.toLowerCase()) return undefined
+    const state = states[Math.min(Number(index), states.length - 1)]!
+    return traceClaim({ ...state, disputedOutput: wrong.root, headerHash: keccak256(wrong.header) })
+  }
 }
 
 /**
@@ -209,9 +268,15 @@ export async function honestLeafClaim(
   })
 }
 
-/** The L1 gas of the prover's (first) step, from its log line; undefined if it has not logged one. */
-export function loggedStepGas(stdout: string): bigint | undefined {
-  const gas = /"gas":"(\d+)"[^\n]*"msg":"stepped against a max-depth claim"/.exec(stdout)?.[1]
+/** The L1 gas of the prover's (first) step in `game`, from its log line; undefined if it has not logged one. */
+export function loggedStepGas(stdout: string, game: Address): bigint | undefined {
+  const line = stdout
+    .split('\n')
+    .find(
+      (l) =>
+        l.includes('"msg":"stepped against a max-depth claim"') && l.toLowerCase().includes(`"game":"${game.toLowerCase()}"`),
+    )
+  const gas = line === undefined ? undefined : /"gas":"(\d+)"/.exec(line)?.[1]
   return gas === undefined ? undefined : BigInt(gas)
 }
 
@@ -312,7 +377,21 @@ export async function playToStep(
   const onL1 = await stepOnL1(stack, dispute.game, proverAddress, dispute.createdAtL1)
   assert.equal(onL1.vmPostState, await honestLeafClaim(stack, dispute, leaf, executed + 1n), 'the verifier’s post-state')
   assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
-  assert.equal(loggedStepGas(prover.logs().stdout), onL1.gasUsed, 'the gas the prover logged')
+  assert.equal(loggedStepGas(prover.logs().stdout, dispute.game), onL1.gasUsed, 'the gas the prover logged')
   phase(`step gas ${onL1.gasUsed} (the verifier's call: ${onL1.vmGasUsed})`)
   return { dispute, leaf, executed, onL1 }
+}
+
+/**
+ * A recent safe block with an odd number, not in `avoid`: in the suites' game (8 output levels, anchored at genesis)
+ * the bisection of an odd block's output ends with the stranger's own output as the claim the execution trace judges,
+ * so a step there judges the stranger's header.
+ */
+export async function oddSafeBlock(url: string, avoid: readonly bigint[] = []): Promise<bigint> {
+  let block = await safeHead(url)
+  if (block % 2n === 0n) block -= 1n
+  while (avoid.includes(block)) block -= 2n
+  if (block < 1n || block >= 1n << PROVER_DISPUTE.splitDepth)
+    throw new Error(`no odd safe block a game of ${PROVER_DISPUTE.splitDepth} output levels can dispute (safe head ${block})`)
+  return block
 }

@@ -1,12 +1,13 @@
 /**
  * The transaction step verifier on a test's own anvil: the output registry, the verifier with the dev chain's
- * parameters, and a harness standing in for the game at max depth (contracts/test/TraceGameHarness.sol), plus the
- * calls a test makes through them.
+ * parameters and its helper contracts (deployed as the dev L1 deploys them), and a harness standing in for the game
+ * at max depth (contracts/test/TraceGameHarness.sol), plus the calls a test makes through them.
  */
 import { createWalletClient, http, publicActions, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { deployTxStepVerifier } from '../../src/bridge/deploy.ts'
 import { outputRootRegistryAbi, outputRootRegistryBytecode } from '../../src/bridge/generated/OutputRootRegistry.ts'
-import { txStepVerifierAbi, txStepVerifierBytecode } from '../../src/bridge/generated/TxStepVerifier.ts'
+import { txStepVerifierAbi } from '../../src/bridge/generated/TxStepVerifier.ts'
 import type { ChainTraceRules } from '../../src/prover/trace/block-trace.ts'
 import { testContract } from './dispute.ts'
 import { DEV_KEYS, startAnvil, type AnvilHandle } from './node-process.ts'
@@ -48,18 +49,15 @@ export async function startVerifierStack(rules: ChainTraceRules, chainId: bigint
     return receipt.contractAddress
   }
   const registry = await deploy(outputRootRegistryAbi, outputRootRegistryBytecode, [])
-  const verifier = await deploy(txStepVerifierAbi, txStepVerifierBytecode, [
-    registry,
-    {
-      chainId,
-      blockTime: rules.blockTime,
-      gasLimit: rules.gasLimit,
-      feeRecipient: rules.feeRecipient,
-      elasticityMultiplier: rules.elasticityMultiplier,
-      baseFeeMaxChangeDenominator: rules.baseFeeMaxChangeDenominator,
-      minBaseFee: rules.minBaseFee,
-    },
-  ])
+  const verifier = await deployTxStepVerifier(client, account, registry, {
+    chainId,
+    blockTime: rules.blockTime,
+    gasLimit: rules.gasLimit,
+    feeRecipient: rules.feeRecipient,
+    elasticityMultiplier: rules.elasticityMultiplier,
+    baseFeeMaxChangeDenominator: rules.baseFeeMaxChangeDenominator,
+    minBaseFee: rules.minBaseFee,
+  })
   const harnessContract = testContract('TraceGameHarness')
   const harness = await deploy(harnessContract.abi, harnessContract.bytecode, [])
   const send = async (

@@ -1,25 +1,36 @@
 /**
  * A two-block L2 chain built in-process by the node's own code, for the execution-trace tests: a
- * parent block over the dev genesis state (plus a message passer with storage), and a child block
+ * parent block over the dev genesis state (plus a message passer with storage, and the L1Block
+ * predeploy with what the parent's L1-attributes deposit left, if any), and a child block
  * holding the given transactions, executed by `executeBlockBody` (system calls, deposits, transfers),
  * sealed with the dev chain's header rules, and its witness as the merkleizer would record it (every
  * node of the parent state: a superset of the real witness). Output preimages for both.
  */
 import { createBlockHeader, type BlockHeader } from '@ethereumjs/block'
+import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { signTransaction } from 'viem/accounts'
+import { l1BlockDeployedBytecode } from '../../src/bridge/generated/L1Block.ts'
 import { chainConfigFromGenesis, devGenesis, genesisState } from '../../src/chain/genesis.ts'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { deriveDevAccounts } from '../../src/chain/dev.ts'
 import { nextBaseFee, orBlooms } from '../../src/chain/header.ts'
 import { DepositTx, type L2Transaction, decodeL2Transaction } from '../../src/chain/l2-transaction.ts'
 import type { DepositTransaction } from '../../src/chain/deposit-tx.ts'
+import {
+  encodeL1InfoIsthmus,
+  L1_BLOCK_ADDRESS,
+  L1_INFO_DEPOSITOR_ADDRESS,
+  l1InfoDepositTx,
+  type L1BlockInfoIsthmus,
+} from '../../src/chain/l1-info.ts'
 import { encodeConsensusReceipt, type TxReceipt } from '../../src/chain/receipt.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import { blockEnvFromHeader, executeBlockBody } from '../../src/execution/block-execution.ts'
 import { SequentialExecutor } from '../../src/execution/executor.ts'
 import { SequentialMiniBlockExecutor } from '../../src/execution/parallel/index.ts'
 import { fastTxOptions } from '../../src/execution/validated-tx.ts'
+import { unpaddedBytes } from '../../src/primitives/rlp-fields.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import type { FlatState } from '../../src/state/flat-state.ts'
 import { trieEntries } from '../../src/state/trie-entries.ts'
@@ -28,6 +39,7 @@ import { StateTrie } from '../../src/trie/index.ts'
 import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { TrieNodeCollector } from '../../src/trie/witness-builder.ts'
 import { MESSAGE_PASSER, type ChainTraceRules } from '../../src/prover/trace/block-trace.ts'
+import { L1_ATTRIBUTES_SLOTS, l1AttributesSlotValues, slotWord } from '../../src/prover/trace/l1-attributes.ts'
 import type { OutputPreimage } from '../../src/prover/trace/interface.ts'
 
 export const traceGenesis = devGenesis()
@@ -46,18 +58,76 @@ export const devAccounts = deriveDevAccounts(6)
 export const PARENT_NUMBER = 10n
 const PARENT_TIMESTAMP = 1_700_000_000n
 
-/** The parent state: dev genesis and a message passer holding a few sent messages. */
-export function parentWorld(): FlatState {
+/** What the parent block left of the L1-attributes deposits: L1Block's storage and the depositor's nonce. */
+export interface ParentL1Attributes {
+  /** The attributes the parent's deposit stored; absent: L1Block's storage is empty (as at genesis). */
+  l1Block?: L1BlockInfoIsthmus
+  /** The depositor account's nonce; absent: no account (no deposit yet). */
+  depositorNonce?: bigint
+  /** L1Block's runtime code; absent: the genesis predeploy's. */
+  l1BlockCode?: Uint8Array
+}
+
+/** The parent state: dev genesis, a message passer holding a few sent messages, and L1Block as `prior` leaves it. */
+export function parentWorld(prior: ParentL1Attributes = {}): FlatState {
   const state = genesisState(traceGenesis)
   const code = new Uint8Array([0x60, 0x00])
   const codeHash = keccak256(code)
   const storage = new Map<Hex, Uint8Array>()
   for (let i = 1; i <= 3; i++) storage.set(slot(i), new Uint8Array([1]))
+  const l1BlockCode = prior.l1BlockCode ?? hexToBytes(l1BlockDeployedBytecode)
+  const l1BlockCodeHash = keccak256(l1BlockCode)
+  const l1BlockStorage = new Map<Hex, Uint8Array>()
+  if (prior.l1Block !== undefined) {
+    const values = l1AttributesSlotValues(encodeL1InfoIsthmus(prior.l1Block))
+    L1_ATTRIBUTES_SLOTS.forEach((s, i) => {
+      if (values[i]! !== 0n) l1BlockStorage.set(slotWord(s), unpaddedBytes(values[i]!))
+    })
+  }
+  const accounts = new Map([
+    [MESSAGE_PASSER, { account: { nonce: 1n, balance: 0n, codeHash }, storageCleared: false, storage }],
+    [
+      L1_BLOCK_ADDRESS as Hex,
+      { account: { nonce: 1n, balance: 0n, codeHash: l1BlockCodeHash }, storageCleared: false, storage: l1BlockStorage },
+    ],
+  ])
+  if (prior.depositorNonce !== undefined)
+    accounts.set(L1_INFO_DEPOSITOR_ADDRESS, {
+      account: { nonce: prior.depositorNonce, balance: 0n, codeHash: keccak256(new Uint8Array(0)) },
+      storageCleared: false,
+      storage: new Map(),
+    })
   state.apply({
-    accounts: new Map([[MESSAGE_PASSER, { account: { nonce: 1n, balance: 0n, codeHash }, storageCleared: false, storage }]]),
-    codes: new Map([[bytesToHex(codeHash) as Hex, code]]),
+    accounts,
+    codes: new Map([
+      [bytesToHex(codeHash) as Hex, code],
+      [bytesToHex(l1BlockCodeHash) as Hex, l1BlockCode],
+    ]),
   })
   return state
+}
+
+/** The L1 origin the trace chain's blocks carry (Isthmus attributes, dev-like scalars), with `overrides`. */
+export function traceL1Info(overrides: Partial<L1BlockInfoIsthmus> = {}): L1BlockInfoIsthmus {
+  return {
+    number: 500n,
+    timestamp: 1_699_999_988n,
+    baseFee: 7_000_000_000n,
+    blobBaseFee: 1n,
+    hash: bytesToHex(keccak256(new TextEncoder().encode('l1 block 500'))) as Hex,
+    sequenceNumber: 0n,
+    batcherHash: `0x${'00'.repeat(12)}${'ba'.repeat(20)}` as Hex,
+    baseFeeScalar: 1368,
+    blobBaseFeeScalar: 810949,
+    operatorFeeScalar: 0,
+    operatorFeeConstant: 0n,
+    ...overrides,
+  }
+}
+
+/** The L1-attributes deposit carrying `info`, as the sequencer and derivation build it. */
+export function l1AttributesDeposit(info: L1BlockInfoIsthmus): DepositTx {
+  return DepositTx.fromFields(l1InfoDepositTx(info, encodeL1InfoIsthmus(info)))
 }
 
 const slot = (i: number): Hex => `0x${i.toString(16).padStart(64, '0')}` as Hex
@@ -70,11 +140,14 @@ export interface TraceChain {
   witness: ExecutionWitness
   starting: OutputPreimage
   disputed: OutputPreimage
+  /** A fresh copy of the parent state. */
+  world(): FlatState
 }
 
-/** Executes `txs` as block PARENT_NUMBER + 1 on `parentWorld()` and seals it. */
-export async function buildTraceChain(txs: L2Transaction[]): Promise<TraceChain> {
-  const pre = parentWorld()
+/** Executes `txs` as block PARENT_NUMBER + 1 on `parentWorld(prior)` and seals it. */
+export async function buildTraceChain(txs: L2Transaction[], prior: ParentL1Attributes = {}): Promise<TraceChain> {
+  const world = (): FlatState => parentWorld(prior)
+  const pre = world()
   const preTrie = StateTrie.fromAccounts(trieEntries(pre))
   const parentHeader = createBlockHeader(
     {
@@ -102,7 +175,8 @@ export async function buildTraceChain(txs: L2Transaction[]): Promise<TraceChain>
     ),
     coinbase: hexToBytes(traceConfig.feeRecipient),
     mixHash: keccak256(new TextEncoder().encode('randao')),
-    parentBeaconBlockRoot: keccak256(new TextEncoder().encode('beacon')),
+    // As every builder here writes it (the opening refuses any other).
+    parentBeaconBlockRoot: new Uint8Array(32),
   }
   const lookup = async (n: bigint): Promise<Uint8Array | undefined> =>
     n === parentHeader.number ? parentHeader.hash() : undefined
@@ -112,10 +186,10 @@ export async function buildTraceChain(txs: L2Transaction[]): Promise<TraceChain>
   await executor.close()
 
   const collector = new TrieNodeCollector()
-  const trie = StateTrie.fromAccounts(trieEntries(parentWorld()), { onNodeRead: collector.onNodeRead })
+  const trie = StateTrie.fromAccounts(trieEntries(world()), { onNodeRead: collector.onNodeRead })
   trie.root()
   collector.begin()
-  for (const { address, storage } of parentWorld().entries()) {
+  for (const { address, storage } of world().entries()) {
     trie.account(hexToBytes(address))
     for (const s of storage.keys()) trie.storageValue(hexToBytes(address), hexToBytes(s))
   }
@@ -144,6 +218,7 @@ export async function buildTraceChain(txs: L2Transaction[]): Promise<TraceChain>
       header: header.serialize(),
       messagePasserStorageRoot: bytesToHex(trie.storageRoot(hexToBytes(MESSAGE_PASSER))) as Hex,
     },
+    world,
   }
 }
 
@@ -199,6 +274,8 @@ export const TRACE_DEPOSITOR = '0x00000000000000000000000000000000000d3905' as H
  */
 export async function mixedBody(fresh: (n: number) => Hex): Promise<L2Transaction[]> {
   return [
+    // The L1-attributes deposit every block opens with (L1Block's storage empty before it, as at genesis).
+    l1AttributesDeposit(traceL1Info()),
     // A user deposit: mint 2 ETH, 1 ETH on to a fresh EOA.
     userDeposit({ from: TRACE_DEPOSITOR, to: fresh(1), mint: 2n * ETH, value: ETH }, 1),
     // A failed deposit: value above the balance after the mint (only the nonce moves, all gas used).
@@ -208,4 +285,34 @@ export async function mixedBody(fresh: (n: number) => Hex): Promise<L2Transactio
     await transfer(2, fresh(4), 7n, 0, 'eip2930'),
     await transfer(0, devAccounts[1]!.address, 1n, 1, 'eip1559', 0n),
   ]
+}
+
+/**
+ * The honest header `rlp` with one canonical-shape field changed at a time (the opening must find each INVALID), and
+ * with requestsHash dropped or an extra field appended: `[what, header RLP]`.
+ */
+export function shapeVariants(rlp: Uint8Array): Array<[string, Uint8Array]> {
+  const fields = RLP.decode(rlp) as Uint8Array[]
+  const word = (n: number): Uint8Array => keccak256(new Uint8Array([n]))
+  const changed: Array<[string, number, Uint8Array]> = [
+    ['ommersHash', 1, word(1)],
+    ['difficulty', 7, new Uint8Array([1])],
+    ['extraData', 12, new Uint8Array([0x6d])],
+    ['mixHash of 31 bytes', 13, new Uint8Array(31)],
+    ['nonce', 14, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1])],
+    ['nonce of no bytes', 14, new Uint8Array(0)],
+    ['withdrawalsRoot', 16, word(16)],
+    ['blobGasUsed', 17, new Uint8Array([1])],
+    ['excessBlobGas', 18, new Uint8Array([1])],
+    ['parentBeaconBlockRoot', 19, word(19)],
+    ['requestsHash', 20, word(20)],
+  ]
+  const variants: Array<[string, Uint8Array]> = changed.map(([what, position, value]) => {
+    const copy = [...fields]
+    copy[position] = value
+    return [what, RLP.encode(copy)]
+  })
+  variants.push(['20 fields', RLP.encode(fields.slice(0, 20))])
+  variants.push(['22 fields', RLP.encode([...fields, new Uint8Array(0)])])
+  return variants
 }

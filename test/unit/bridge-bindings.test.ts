@@ -15,6 +15,7 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
     'src/bridge/generated/AnchorStateRegistry.ts',
     'src/bridge/generated/DisputeGameFactory.ts',
     'src/bridge/generated/FaultDisputeGame.ts',
+    'src/bridge/generated/L1AttributesStep.ts',
     'src/bridge/generated/L1Block.ts',
     'src/bridge/generated/L2ToL1MessagePasser.ts',
     'src/bridge/generated/Multicall3.ts',
@@ -22,6 +23,7 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
     'src/bridge/generated/OutputRootRegistry.ts',
     'src/bridge/generated/SuperchainConfig.ts',
     'src/bridge/generated/SystemConfig.ts',
+    'src/bridge/generated/TransferDecoder.ts',
     'src/bridge/generated/TxStepVerifier.ts',
     'src/bridge/generated/UnprovableVM.ts',
   ])

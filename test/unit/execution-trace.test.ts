@@ -1,9 +1,9 @@
 /**
  * The execution trace of a disputed block (src/prover/trace), differentially: every leaf's state
  * root, gas and receipts root equal those of the node's own block executor run on the same
- * transaction prefix (executeBlockBody, system calls included), the seal of an honest block is VALID
- * and of a lying output INVALID, an opening the chain rules refuse is INVALID from leaf 0, an
- * unpublished output is the UNOPENED constant.
+ * transaction prefix (executeBlockBody, system calls included; the L1-attributes deposit first), the
+ * seal of an honest block is VALID and of a lying output INVALID, an opening the chain rules or the
+ * canonical header shape refuse is INVALID from leaf 0, an unpublished output is the UNOPENED constant.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -22,6 +22,7 @@ import { StateTrie } from '../../src/trie/index.ts'
 import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { buildBlockTrace, outputRootOf } from '../../src/prover/trace/block-trace.ts'
 import { NodeTraceProvider } from '../../src/prover/trace/provider.ts'
+import { headerShapeViolation } from '../../src/prover/trace/header-fields.ts'
 import { SEAL_BODY, TRANSACTION_BODY } from '../../src/prover/trace/step-proof.ts'
 import {
   ABSOLUTE_PRESTATE,
@@ -37,9 +38,9 @@ import {
   buildTraceChain,
   freshAddress,
   mixedBody,
-  parentWorld,
   traceCommon,
   traceRules,
+  shapeVariants,
   type TraceChain,
 } from '../helpers/trace-chain.ts'
 
@@ -48,12 +49,12 @@ const fresh = (n: number): Hex => freshAddress('f', n)
 
 /** State root, gas and receipts root after the first `n` transactions, by the node's block executor on a full trie. */
 async function prefix(chain: TraceChain, txs: L2Transaction[], n: number) {
-  const pre = parentWorld()
+  const pre = chain.world()
   const lookup = async (): Promise<Uint8Array> => chain.parentHeader.hash()
   const executor = new SequentialMiniBlockExecutor(await SequentialExecutor.create(traceCommon, pre, lookup))
   const executed = await executeBlockBody(executor, blockEnvFromHeader(chain.header), txs.slice(0, n))
   await executor.close()
-  const trie = StateTrie.fromAccounts(trieEntries(parentWorld()))
+  const trie = StateTrie.fromAccounts(trieEntries(chain.world()))
   return {
     stateRoot: bytesToHex(trie.applyDiff(executed.diff)),
     gasUsed: executed.gasUsed,
@@ -65,7 +66,7 @@ describe('execution trace of a block', () => {
   it('matches the block executor at every leaf and seals an honest block VALID', async () => {
     const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
-    assert.equal(chain.receipts[1]!.status, 0, 'the second deposit fails')
+    assert.equal(chain.receipts[2]!.status, 0, 'the second user deposit fails')
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
     assert.equal(trace.states.length, txs.length + 2)
     for (let i = 0; i <= txs.length; i++) {
@@ -91,16 +92,20 @@ describe('execution trace of a block', () => {
     const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
-    // The transfer at index 2: sender, recipient (fresh: an exclusion proof), coinbase.
-    const [{ header, raw, txProof, accountProofs, receiptProof }] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[3]!.body)
+    // The transfer at index 3: sender, recipient (fresh: an exclusion proof), coinbase.
+    const [{ header, raw, txProof, accountProofs, receiptProof }] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[4]!.body)
     assert.equal(header, bytesToHex(chain.header.serialize()))
-    assert.equal(raw, bytesToHex(chain.transactions[2]!))
+    assert.equal(raw, bytesToHex(chain.transactions[3]!))
     assert.equal(keccakHex(txProof[0]!), bytesToHex(chain.header.transactionsTrie), 'tx proof starts at the transactions root')
     assert.equal(accountProofs.length, 3)
     // Each account proof starts at the root the previous write left: the first at the pre-state's.
-    assert.equal(keccakHex(accountProofs[0]![0]!), trace.states[2]!.stateRoot)
-    assert.notEqual(keccakHex(accountProofs[1]![0]!), trace.states[2]!.stateRoot)
-    assert.equal(keccakHex(receiptProof[0]!), trace.states[2]!.receiptsRoot)
+    assert.equal(keccakHex(accountProofs[0]![0]!), trace.states[3]!.stateRoot)
+    assert.notEqual(keccakHex(accountProofs[1]![0]!), trace.states[3]!.stateRoot)
+    assert.equal(keccakHex(receiptProof[0]!), trace.states[3]!.receiptsRoot)
+    // The L1-attributes deposit (index 0): depositor, L1Block, its seven slots, the removal siblings (none here).
+    const [l1Attributes] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[1]!.body)
+    assert.equal(l1Attributes.accountProofs.length, 10)
+    assert.deepEqual(l1Attributes.accountProofs[9], Array(7).fill('0x'))
     // The seal proves rlp(T) absent.
     const [{ transactionExclusionProof: exclusion }] = decodeAbiParameters([SEAL_BODY], trace.steps[txs.length + 1]!.body)
     assert.equal(keccakHex(exclusion[0]!), bytesToHex(chain.header.transactionsTrie))
@@ -139,6 +144,20 @@ describe('execution trace of a block', () => {
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed, block: BLOCK })
     assert.equal(trace.states.length, 1)
     assert.equal(trace.states[0]!.phase, TracePhase.INVALID)
+  })
+
+  it('is INVALID from the opening when one canonical-shape field differs (the rest honest)', async () => {
+    const chain = await buildTraceChain(await mixedBody(fresh))
+    assert.equal(headerShapeViolation(chain.disputed.header), undefined, 'the honest header has the canonical shape')
+    const honest = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
+    assert.equal(honest.states.at(-1)!.phase, TracePhase.SEALED_VALID)
+    for (const [name, variant] of shapeVariants(chain.disputed.header)) {
+      assert.notEqual(headerShapeViolation(variant), undefined, name)
+      const disputed = { header: variant, messagePasserStorageRoot: chain.disputed.messagePasserStorageRoot }
+      const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed, block: BLOCK })
+      assert.equal(trace.states.length, 1, name)
+      assert.equal(trace.states[0]!.phase, TracePhase.INVALID, name)
+    }
   })
 
   it('provider: claims and step inputs over the node source, UNOPENED for an unpublished output', async () => {

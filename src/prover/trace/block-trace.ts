@@ -9,7 +9,8 @@
  * intermediate root. The trie is advanced one account write at a time, so each proof is taken
  * against the root the previous write left — the order the verifier applies them in. Execution is the
  * sequencer's own code (`SequentialExecutor`: the same deposit and transfer rules the verifier
- * mirrors), in the disputed header's context.
+ * mirrors), in the disputed header's context. The L1-attributes deposit's call into L1Block is
+ * proven slot by slot (`l1-attributes.ts`).
  */
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
@@ -27,8 +28,9 @@ import type { AccountDiff, Hex, StateDiff } from '../../primitives/state-diff.ts
 import type { ExecutionWitness } from '../../stateless/witness.ts'
 import { MerkleTrie, StateTrie } from '../../trie/index.ts'
 import { TraceError } from './errors.ts'
-import { readHeaderFields, type HeaderFields } from './header-fields.ts'
+import { headerShapeViolation, outputStateRoot, readHeaderFields, type HeaderFields } from './header-fields.ts'
 import type { OutputPreimage } from './interface.ts'
+import { applyL1Attributes, isL1AttributesCall } from './l1-attributes.ts'
 import {
   StepKind,
   encodeOpenBody,
@@ -91,10 +93,9 @@ const hex = (b: Uint8Array): Hex => bytesToHex(b) as Hex
 const hexes = (items: readonly Uint8Array[]): Hex[] => items.map(hex)
 const indexKey = (i: number | bigint): Uint8Array => encodeRlp(unpaddedBytes(BigInt(i)))
 
-/** The v0 output root of a preimage. */
+/** The v0 output root of a preimage (OutputRootRegistry's `outputRootOf`). */
 export function outputRootOf(preimage: OutputPreimage): Hex {
-  const fields = readHeaderFields(preimage.header)
-  const stateRoot = fields === undefined ? new Uint8Array(32) : fields.stateRoot
+  const stateRoot = outputStateRoot(preimage.header) ?? new Uint8Array(32)
   const word = new Uint8Array(128)
   word.set(stateRoot, 32)
   word.set(hexToBytes(preimage.messagePasserStorageRoot), 64)
@@ -103,16 +104,19 @@ export function outputRootOf(preimage: OutputPreimage): Hex {
 }
 
 /**
- * Why the disputed header cannot follow the starting one by the chain's rules (the opening's checks),
- * or undefined.
+ * Why the disputed header (`header`, decoded from `headerRlp`) cannot follow the starting one by the
+ * chain's rules (the opening's checks), or undefined.
  */
 export function openingViolation(
   parent: HeaderFields,
   parentRlp: Uint8Array,
   header: HeaderFields,
+  headerRlp: Uint8Array,
   block: bigint,
   rules: ChainTraceRules,
 ): string | undefined {
+  const shape = headerShapeViolation(headerRlp)
+  if (shape !== undefined) return shape
   if (!equalsBytes(header.parentHash, keccak256(parentRlp))) return 'parent hash is not the starting header'
   if (header.number !== block || header.number !== parent.number + 1n) return 'number is not the disputed block'
   if (header.timestamp !== parent.timestamp + rules.blockTime) return 'timestamp is not parent + block time'
@@ -163,7 +167,10 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
       states: [{ ...base, phase: disputedOutput === outputRootOf(starting) ? TracePhase.SEALED_VALID : TracePhase.INVALID }],
       steps: [openBody([])],
     }
-  if (header === undefined || openingViolation(parent, starting.header, header, input.block, input.rules) !== undefined)
+  if (
+    header === undefined ||
+    openingViolation(parent, starting.header, header, disputed.header, input.block, input.rules) !== undefined
+  )
     return { states: [base], steps: [openBody([])] }
   if (!equalsBytes(orderedRoot(input.transactions), header.transactionsRoot))
     throw new TraceError(
@@ -218,7 +225,10 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     }
     // A transaction the block cannot include: the block, so the output, is invalid; nothing was written.
     const diff = receipt === undefined ? undefined : executor.takeDiff()
-    const accountProofs = applyInOrder(trie, diff, order)
+    const accountProofs =
+      deposit !== undefined && isL1AttributesCall(deposit)
+        ? applyL1Attributes(trie, diff, nodes)
+        : applyInOrder(trie, diff, order)
     if (diff !== undefined) reader.addCodes(diff.codes)
     steps.push({
       kind: StepKind.TRANSACTION,

@@ -4,7 +4,7 @@
  * Ethereum's (Cancun and later: 20 fields, 21 from Prague with `requestsHash`).
  */
 import { RLP } from '@ethereumjs/rlp'
-import { bytesToBigInt } from '@ethereumjs/util'
+import { KECCAK256_RLP, KECCAK256_RLP_ARRAY, SHA256_NULL, bytesToBigInt, equalsBytes } from '@ethereumjs/util'
 
 export interface HeaderFields {
   parentHash: Uint8Array
@@ -109,4 +109,61 @@ export function readHeaderFields(rlp: Uint8Array): HeaderFields | undefined {
     excessBlobGas,
     parentBeaconBlockRoot,
   }
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The header fields no step otherwise ties down, by position, and the value every builder here writes
+ * (src/chain/header.ts's `buildHeader`; the dev chain runs Osaka from genesis, so 21 fields). A header
+ * differing only there has another hash, hence another output root, with the same execution: the
+ * opening must refuse it, as TxStepVerifier's `_canonical` does.
+ */
+const CANONICAL_FIELDS: ReadonlyArray<readonly [position: number, name: string, value: Uint8Array]> = [
+  [1, 'ommersHash', KECCAK256_RLP_ARRAY],
+  [7, 'difficulty', EMPTY],
+  [12, 'extraData', EMPTY],
+  [14, 'nonce', new Uint8Array(8)],
+  [16, 'withdrawalsRoot', KECCAK256_RLP],
+  [17, 'blobGasUsed', EMPTY],
+  [18, 'excessBlobGas', EMPTY],
+  [19, 'parentBeaconBlockRoot', new Uint8Array(32)],
+  [20, 'requestsHash', SHA256_NULL],
+]
+
+/** Which canonical-shape field `rlp` breaks (or its field count, or a mixHash not of 32 bytes), or undefined. */
+export function headerShapeViolation(rlp: Uint8Array): string | undefined {
+  let decoded: unknown
+  try {
+    decoded = RLP.decode(rlp)
+  } catch {
+    return 'the header is not RLP'
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 21) return 'the header does not have 21 fields'
+  const items = decoded as unknown[]
+  const mixHash = items[HEADER_FIELD.mixHash]
+  if (!(mixHash instanceof Uint8Array) || mixHash.length !== 32) return 'mixHash is not 32 bytes'
+  for (const [position, name, value] of CANONICAL_FIELDS) {
+    const item = items[position]
+    if (!(item instanceof Uint8Array) || !equalsBytes(item, value)) return `${name} is not the canonical value`
+  }
+  return undefined
+}
+
+/**
+ * The state root an output root commits to, as OutputRootRegistry reads it: field 3 of any RLP list of at least
+ * four items, if it is a 32-byte string (undefined otherwise: the registry refuses to publish such a header). Looser
+ * than `readHeaderFields` on purpose: a header the opening finds INVALID still has the output root it was published
+ * under.
+ */
+export function outputStateRoot(rlp: Uint8Array): Uint8Array | undefined {
+  let decoded: unknown
+  try {
+    decoded = RLP.decode(rlp)
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(decoded) || decoded.length < 4) return undefined
+  const stateRoot: unknown = decoded[HEADER_FIELD.stateRoot]
+  return stateRoot instanceof Uint8Array && stateRoot.length === 32 ? stateRoot : undefined
 }

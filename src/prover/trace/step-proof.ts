@@ -38,7 +38,9 @@ export interface TransactionBody {
   transactionProof: Hex[]
   /**
    * Account proofs, each against the state root the previous account's write left: the sender (or
-   * deposit `from`), the recipient, and for a non-deposit the fee recipient (coinbase).
+   * deposit `from`), the recipient, and for a non-deposit the fee recipient (coinbase). For the
+   * L1-attributes deposit (L1AttributesStep's layout): the depositor, L1Block, then the proofs of
+   * L1Block's slots 0, 1, 2, 3, 4, 7, 8 in turn and last the list of their removal siblings.
    */
   accountProofs: Hex[][]
   /** Exclusion proof of key rlp(txIndex) in the receipts trie so far (the receipt is inserted there). */
