@@ -20,9 +20,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
-import { bytesToHex } from '@ethereumjs/util'
+import { KECCAK256_NULL, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { devGenesis } from '../../src/chain/genesis.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
+import type { AccountDiff, Hex, StateDiff } from '../../src/primitives/state-diff.ts'
+import { TrieNodeStore } from '../../src/storage/trie-node-store.ts'
+import { StateTrie } from '../../src/trie/index.ts'
+import { rng } from '../../test/helpers/rng.ts'
 import { diskUsage, startNode, type NodeProcess } from '../lib/nodes.ts'
 import { writeJson, type Environment } from '../lib/report.ts'
 import { sleep } from '../lib/stats.ts'
@@ -56,6 +60,20 @@ export interface ScaleRun {
   restart: StartMeasure
   migration: StartMeasure
   before: StartMeasure | undefined
+  sealCost: SealCost
+}
+
+/** What persisting costs a block, measured in-process on the stopped node's trie (see `measureSealCost`). */
+export interface SealCost {
+  blocks: number
+  updatesPerBlock: number
+  /** Per block: the trie update (node loads from the store included) and the fsynced write of its new nodes. */
+  applyMs: number[]
+  writeMs: number[]
+  nodesWritten: number[]
+  kbWritten: number[]
+  /** Store reads that missed the read cache (LevelDB `getSync`), per block. */
+  dbReads: number[]
 }
 
 const mb = (bytes: number): number => round(bytes / 2 ** 20, 1)
@@ -209,7 +227,13 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
     const again = await measureStart(`scale-${accounts}-restart2`, args, undefined)
     if ((await probe(again.node, accounts)) !== expected) throw new Error('a restart serves other balances or proofs')
     if (again.m.stateTrie !== 'persisted') throw new Error(`the restart after the migration ${again.m.stateTrie} the trie`)
+    const headRoot = (await again.node.rpc.call<{ stateRoot: string }>('eth_getBlockByNumber', ['latest', false])).stateRoot
     await again.node.stop()
+
+    const sealCost = await measureSealCost(join(datadir, 'trie'), hexToBytes(headRoot as Hex), accounts)
+    ctx.log(
+      `  persisting a block of ${fmt(sealCost.updatesPerBlock)} account updates: update ${sealCost.applyMs.join('/')} ms, fsynced write ${sealCost.writeMs.join('/')} ms, ${sealCost.nodesWritten.join('/')} nodes (${sealCost.kbWritten.join('/')} KB), store misses ${sealCost.dbReads.join('/')}`,
+    )
     return {
       accounts,
       genesisFileMb: mb(bytes),
@@ -219,10 +243,48 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
       restart: restart.m,
       migration: migration.m,
       before,
+      sealCost,
     }
   } finally {
     await rm(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * Opens the persisted trie at `root` in this process and applies `blocks` transfer-like diffs of
+ * `updates` balance changes to random genesis accounts, timing the update and the fsynced write of the
+ * new nodes per block: the seal-side cost of persisting (the first block reads cold nodes).
+ */
+async function measureSealCost(trieDir: string, root: Uint8Array, accounts: number, blocks = 8, updates = 5_000): Promise<SealCost> {
+  const store = await TrieNodeStore.open(trieDir)
+  const cost: SealCost = { blocks, updatesPerBlock: updates, applyMs: [], writeMs: [], nodesWritten: [], kbWritten: [], dbReads: [] }
+  try {
+    const state = new StateTrie({ open: { root, source: store } })
+    const r = rng(accounts)
+    for (let b = 0; b < blocks; b++) {
+      const changes = new Map<Hex, AccountDiff>()
+      for (let i = 0; i < updates; i++) {
+        const account = { nonce: 1n, balance: BigInt(1 + r.int(1e9)), codeHash: KECCAK256_NULL }
+        changes.set(scaleAddress(r.int(accounts)) as Hex, { account, storageCleared: false, storage: new Map() })
+      }
+      const diff: StateDiff = { accounts: changes, codes: new Map() }
+      const reads = store.stats().dbReads
+      const t0 = performance.now()
+      state.applyDiff(diff)
+      const nodes = state.commit()
+      const t1 = performance.now()
+      await store.putNodes(nodes, true)
+      const t2 = performance.now()
+      cost.applyMs.push(round(t1 - t0, 1))
+      cost.writeMs.push(round(t2 - t1, 1))
+      cost.nodesWritten.push(nodes.length)
+      cost.kbWritten.push(Math.round(nodes.reduce((n, [, rlp]) => n + rlp.length, 0) / 1024))
+      cost.dbReads.push(store.stats().dbReads - reads)
+    }
+  } finally {
+    await store.close()
+  }
+  return cost
 }
 
 export async function runScale(ctx: BenchContext, env: Environment, options: ScaleOptions): Promise<ScaleRun[]> {

@@ -58,7 +58,8 @@ export class TrieNodeStore {
   }
 
   static async open(path: string, options: TrieNodeStoreOptions = {}): Promise<TrieNodeStore> {
-    const level = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    // Keys are hashes and node encodings mostly hashes too: Snappy would spend CPU to save nothing.
+    const level = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view', compression: false })
     await level.open()
     return new TrieNodeStore(level, options)
   }
@@ -77,9 +78,9 @@ export class TrieNodeStore {
     }
     const value = this.level.getSync(hash)
     if (value === undefined) return undefined
-    // A copy: LevelDB hands out Buffers, whose slice() is a view, and decoded nodes keep subarrays
-    // (hashes, values) for as long as the trie holds them.
-    const rlp = Uint8Array.prototype.slice.call(value)
+    // A plain Uint8Array copy: LevelDB hands out Buffers (whose subarrays are Buffers too, unequal to
+    // Uint8Arrays under deepEqual and cloned as such), and decoded nodes keep subarrays of it.
+    const rlp = new Uint8Array(value)
     this.remember(key, rlp)
     return rlp
   }
