@@ -130,8 +130,15 @@ async function openedChainLine(logFile: string): Promise<{ stateTrie?: string; s
   return {}
 }
 
-async function measureStart(name: string, args: string[], nodeDir: string | undefined): Promise<{ node: NodeProcess; m: StartMeasure }> {
-  const node = await startNode(name, ['--log.level=info', ...args], { timeoutMs: 1_800_000, ...(nodeDir === undefined ? {} : { nodeDir }) })
+async function measureStart(
+  name: string,
+  args: string[],
+  nodeDir: string | undefined,
+): Promise<{ node: NodeProcess; m: StartMeasure }> {
+  const node = await startNode(name, ['--log.level=info', ...args], {
+    timeoutMs: 1_800_000,
+    ...(nodeDir === undefined ? {} : { nodeDir }),
+  })
   const readyMs = node.readyMs - node.spawnedMs
   const rssMb = round(node.rssKb() / 1024, 0)
   const peakRssMb = round(node.peakRssKb() / 1024, 0)
@@ -187,7 +194,9 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
     const args = ['--dev', '--dev.l1=false', `--genesis=${genesisFile}`, `--datadir=${datadir}`, '--block-ms=1000']
 
     const first = await measureStart(`scale-${accounts}-first`, args, undefined)
-    ctx.log(`  first start: RPC ready ${fmt(first.m.readyMs)} ms (trie ${first.m.stateTrie} ${fmt(first.m.stateTrieMs ?? Number.NaN)} ms), RSS ${fmt(first.m.rssMb)} MB (peak ${fmt(first.m.peakRssMb)})`)
+    ctx.log(
+      `  first start: RPC ready ${fmt(first.m.readyMs)} ms (trie ${first.m.stateTrie} ${fmt(first.m.stateTrieMs ?? Number.NaN)} ms), RSS ${fmt(first.m.rssMb)} MB (peak ${fmt(first.m.peakRssMb)})`,
+    )
     await sleep(3_000)
     await first.node.stop()
     const total = diskUsage(datadir).allocatedBytes
@@ -255,9 +264,23 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
  * `updates` balance changes to random genesis accounts, timing the update and the fsynced write of the
  * new nodes per block: the seal-side cost of persisting (the first block reads cold nodes).
  */
-async function measureSealCost(trieDir: string, root: Uint8Array, accounts: number, blocks = 8, updates = 5_000): Promise<SealCost> {
+async function measureSealCost(
+  trieDir: string,
+  root: Uint8Array,
+  accounts: number,
+  blocks = 8,
+  updates = 5_000,
+): Promise<SealCost> {
   const store = await TrieNodeStore.open(trieDir)
-  const cost: SealCost = { blocks, updatesPerBlock: updates, applyMs: [], writeMs: [], nodesWritten: [], kbWritten: [], dbReads: [] }
+  const cost: SealCost = {
+    blocks,
+    updatesPerBlock: updates,
+    applyMs: [],
+    writeMs: [],
+    nodesWritten: [],
+    kbWritten: [],
+    dbReads: [],
+  }
   try {
     const state = new StateTrie({ open: { root, source: store } })
     const r = rng(accounts)

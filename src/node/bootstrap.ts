@@ -155,7 +155,8 @@ export async function openChain(
         )
       }
       // A datadir from before the cache: the next start skips the genesis trie.
-      if (!expected.cached) await db.write([db.put('meta', GENESIS_STATE_KEY, concatBytes(expected.digest, expected.stateRoot))], true)
+      if (!expected.cached)
+        await db.write([db.put('meta', GENESIS_STATE_KEY, concatBytes(expected.digest, expected.stateRoot))], true)
       const storedChainId = new TextDecoder().decode((await db.get('meta', CHAIN_ID_KEY)) ?? new Uint8Array(0))
       if (storedChainId !== config.chainId.toString()) {
         throw new DatadirError(

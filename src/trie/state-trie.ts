@@ -239,7 +239,11 @@ export class StateTrie {
     if (equalsBytes(root, this.accounts.root())) return this.getProof(address, slots)
     const past = this.history?.since(root)
     if (past === undefined) return undefined
-    const { value: leaf, proof: accountProof } = proveEncoded(root, keccak256(address), nodeLookup(past, [this.accounts], this.source))
+    const { value: leaf, proof: accountProof } = proveEncoded(
+      root,
+      keccak256(address),
+      nodeLookup(past, [this.accounts], this.source),
+    )
     const decoded = leaf === undefined ? undefined : decodeAccount(leaf)
     const storageHash = decoded?.storageRoot ?? KECCAK256_RLP
     const hex = bytesToHex(address) as Hex

@@ -106,7 +106,12 @@ const FUNDED = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'
 /** A diff the merkleizer applies without the seal that would record it (a crash between the two). */
 function unsealedDiff(): StateDiff {
   const account = { nonce: 9n, balance: 1n, codeHash: KECCAK256_NULL }
-  return { accounts: new Map([['0x00000000000000000000000000000000000000aa' as Hex, { account, storageCleared: false, storage: new Map() }]]), codes: new Map() }
+  return {
+    accounts: new Map([
+      ['0x00000000000000000000000000000000000000aa' as Hex, { account, storageCleared: false, storage: new Map() }],
+    ]),
+    codes: new Map(),
+  }
 }
 
 test('a restart opens the persisted head root; nodes written without a seal leave it; a datadir without a trie is migrated once', async () => {

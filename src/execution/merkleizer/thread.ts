@@ -192,7 +192,13 @@ export function serveMerkleRequests(): void {
   // and the next request must see the trie the previous one left.
   const opened = data.trieDir === undefined ? undefined : TrieNodeStore.open(data.trieDir, { cacheBytes: data.trieCacheBytes })
   // A failed open is reported to every request (awaiting `opened` rethrows it), not as an unhandled rejection.
-  let queue: Promise<void> = opened === undefined ? Promise.resolve() : opened.then((nodes) => void (store = nodes), () => undefined)
+  let queue: Promise<void> =
+    opened === undefined
+      ? Promise.resolve()
+      : opened.then(
+          (nodes) => void (store = nodes),
+          () => undefined,
+        )
   port.on('message', ({ id, body }: MerkleRequest) => {
     queue = queue.then(async () => {
       try {
