@@ -587,6 +587,8 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
       // 'persisted': the head's trie opened from <datadir>/trie; 'rebuilt': from the flat state (an older datadir).
       stateTrie: opened.trie.source,
       stateTrieMs: Math.round(opened.trie.ms),
+      genesisCheckMs: Math.round(opened.startup.genesisCheckMs),
+      flatStateMs: Math.round(opened.startup.flatStateMs),
     },
     'opened chain',
   )

@@ -47,6 +47,10 @@ interface StartMeasure {
   /** From the node's "opened chain" log line: how the trie came up and how long that took. */
   stateTrie: string | undefined
   stateTrieMs: number | undefined
+  /** Also from that line: the genesis check and the flat state's load (ms), and when it was logged (ms after spawn). */
+  genesisCheckMs: number | undefined
+  flatStateMs: number | undefined
+  openedAtMs: number | undefined
   head: number
   loadavg1: number
 }
@@ -117,12 +121,20 @@ function scaleAddress(i: number): string {
 }
 
 /** The "opened chain" line of a node's JSON log. */
-async function openedChainLine(logFile: string): Promise<{ stateTrie?: string; stateTrieMs?: number }> {
+interface OpenedChainLine {
+  time?: number
+  stateTrie?: string
+  stateTrieMs?: number
+  genesisCheckMs?: number
+  flatStateMs?: number
+}
+
+async function openedChainLine(logFile: string): Promise<OpenedChainLine> {
   const text = await readFile(logFile, 'utf8')
   for (const line of text.split('\n')) {
     if (!line.includes('"opened chain"')) continue
     try {
-      return JSON.parse(line) as { stateTrie?: string; stateTrieMs?: number }
+      return JSON.parse(line) as OpenedChainLine
     } catch {
       /* a torn line */
     }
@@ -152,6 +164,9 @@ async function measureStart(
       peakRssMb,
       stateTrie: line.stateTrie,
       stateTrieMs: line.stateTrieMs,
+      genesisCheckMs: line.genesisCheckMs,
+      flatStateMs: line.flatStateMs,
+      openedAtMs: line.time === undefined ? undefined : line.time - node.spawnedMs,
       head,
       loadavg1: Number(loadavg()[0]!.toFixed(2)),
     },
@@ -207,7 +222,7 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
     const restart = await measureStart(`scale-${accounts}-restart`, args, undefined)
     const expected = await probe(restart.node, accounts)
     ctx.log(
-      `  restart: RPC ready ${fmt(restart.m.readyMs)} ms (trie ${restart.m.stateTrie} ${fmt(restart.m.stateTrieMs ?? Number.NaN)} ms), RSS ${fmt(restart.m.rssMb)} MB (peak ${fmt(restart.m.peakRssMb)})`,
+      `  restart: RPC ready ${fmt(restart.m.readyMs)} ms (chain opened at ${fmt(restart.m.openedAtMs ?? Number.NaN)} ms: genesis check ${fmt(restart.m.genesisCheckMs ?? Number.NaN)}, flat state ${fmt(restart.m.flatStateMs ?? Number.NaN)}, trie ${restart.m.stateTrie} ${fmt(restart.m.stateTrieMs ?? Number.NaN)} ms), RSS ${fmt(restart.m.rssMb)} MB (peak ${fmt(restart.m.peakRssMb)})`,
     )
     await restart.node.stop()
 
