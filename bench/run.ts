@@ -20,6 +20,7 @@ import { writeDisputeResults } from './dispute.ts'
 import { runExecutorBench } from './executor.ts'
 import { runMerkleBench, type MerkleBenchResult } from './merkle.ts'
 import { runSoak, type SoakOptions } from './soak.ts'
+import { runScale, type ScaleOptions } from './scenarios/scale.ts'
 import { isInterrupted } from './lib/procs.ts'
 import { barChartSvg, environment, writeJson, writeText, type Environment } from './lib/report.ts'
 import { LOG_DIR, SERVER_KINDS, SERVER_LABEL, type ServerKind } from './lib/servers.ts'
@@ -33,13 +34,14 @@ import { runThroughput, type ThroughputResult } from './scenarios/throughput.ts'
 
 const ALL = ['transfers', 'erc20', 'latency', 'miniblock', 'merkle', 'executor', 'replica', 'da', 'dispute'] as const
 type Scenario = (typeof ALL)[number]
-/** Run only when named (not part of "all"): the 30-minute soak (bench/soak.ts). */
-const OPT_IN = ['soak'] as const
+/** Run only when named (not part of "all"): the 30-minute soak (bench/soak.ts), the big-state restarts (scale). */
+const OPT_IN = ['soak', 'scale'] as const
 
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
 --node-dir: run bin/megaeth-node from another checkout (e.g. a \`git archive\` snapshot of a commit)
 --node-args: extra megaeth-node flags, e.g. --node-args="--executor=sequential"
 soak [--soak-minutes=30] [--rate=N] [--sample-seconds=10] [--warmup-minutes=5]: a sequencer at half its capacity (or --rate tx/s) for 30 minutes
+scale [--scale-sizes=100000,1000000] [--scale-before-dir=PATH]: first start and restarts of a sequencer with that many genesis accounts (--scale-before-dir: a checkout from before persisted tries, for its restart time)
 scenarios: ${ALL.join(', ')} (default: all), ${OPT_IN.join(', ')}`
 
 function parseArgs(argv: string[]): {
@@ -52,7 +54,10 @@ function parseArgs(argv: string[]): {
   nodeDir: string | undefined
   nodeArgs: string[]
   soak: SoakOptions | undefined
+  scale: ScaleOptions | undefined
 } {
+  let scale: ScaleOptions | undefined
+  const scaleOpts: ScaleOptions = { sizes: [100_000, 1_000_000], beforeDir: undefined }
   let soak: SoakOptions | undefined
   const soakOpts: SoakOptions = { minutes: 30, warmUpMinutes: 5, rate: undefined, sampleSeconds: 10 }
   let nodeDir: string | undefined
@@ -67,6 +72,9 @@ function parseArgs(argv: string[]): {
     if (a === '--quick') quick = true
     else if (a === '--skip-calibration') calibrate = false
     else if (a === 'soak') soak = soakOpts
+    else if (a === 'scale') scale = scaleOpts
+    else if (a.startsWith('--scale-sizes=')) scaleOpts.sizes = a.slice(14).split(',').map(Number)
+    else if (a.startsWith('--scale-before-dir=')) scaleOpts.beforeDir = resolve(a.slice(19))
     else if (a.startsWith('--soak-minutes=')) soakOpts.minutes = Number(a.slice(15))
     else if (a.startsWith('--rate=')) soakOpts.rate = Number(a.slice(7))
     else if (a.startsWith('--sample-seconds=')) soakOpts.sampleSeconds = Number(a.slice(17))
@@ -105,6 +113,7 @@ function parseArgs(argv: string[]): {
     nodeDir,
     nodeArgs,
     soak,
+    scale,
   }
 }
 
@@ -156,6 +165,10 @@ async function main(): Promise<void> {
 
   if (args.soak !== undefined) {
     await runSoak(ctx, env, args.soak)
+    return
+  }
+  if (args.scale !== undefined) {
+    await runScale(ctx, env, args.scale)
     return
   }
 

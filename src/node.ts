@@ -584,6 +584,11 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
       chainId: config.chainId.toString(),
       head: opened.chain.head.header.number.toString(),
       unsealedMiniBlocks: opened.unsealed.length,
+      // 'persisted': the head's trie opened from <datadir>/trie; 'rebuilt': from the flat state (an older datadir).
+      stateTrie: opened.trie.source,
+      stateTrieMs: Math.round(opened.trie.ms),
+      genesisCheckMs: Math.round(opened.startup.genesisCheckMs),
+      flatStateMs: Math.round(opened.startup.flatStateMs),
     },
     'opened chain',
   )

@@ -1,13 +1,15 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Common } from '@ethereumjs/common'
-import { bytesToHex, hexToBytes, KECCAK256_RLP } from '@ethereumjs/util'
+import { performance } from 'node:perf_hooks'
+import { bytesToHex, equalsBytes, hexToBytes, KECCAK256_RLP } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import type { ChainConfig } from '../chain/config.ts'
 import { genesisState, type GenesisFile } from '../chain/genesis.ts'
 import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
-import type { AccountDiff, Hex, StateDiff } from '../primitives/state-diff.ts'
+import type { AccountDiff, AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
+import { keccak256 } from '../crypto/native.ts'
 import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import { StateTrie } from '../trie/index.ts'
 import type { FlatState } from '../state/flat-state.ts'
@@ -28,6 +30,15 @@ import { outputRootV0 } from '../rpc/optimism-methods.ts'
 const GENESIS_KEY = new TextEncoder().encode('genesis')
 /** Stored beside the genesis hash: the header does not commit to the chain id, so check it apart. */
 const CHAIN_ID_KEY = new TextEncoder().encode('chainId')
+/**
+ * keccak256 of the genesis alloc's JSON, then the state root it makes: a restart checks the genesis
+ * hash without rebuilding the genesis trie (a million-account alloc takes as long as a rebuild).
+ */
+const GENESIS_STATE_KEY = new TextEncoder().encode('genesisStateRoot')
+/** The persisted trie nodes, beside `chaindata` (`storage/trie-node-store.ts`). */
+export const TRIE_DIR = 'trie'
+/** Accounts of the flat state compared with the persisted trie when a restart opens it. */
+const CROSS_CHECK_ACCOUNTS = 16
 
 /** The datadir holds another chain, or a torn one: the operator must pick another datadir or genesis. */
 export class DatadirError extends NodeError<'DATADIR_INVALID', undefined> {
@@ -49,6 +60,10 @@ export interface OpenedChain extends ChainWriter {
   merkleizer: ThreadedMerkleizer
   /** Mini-blocks logged after the sealed head: replayed and sealed before production resumes. */
   unsealed: MiniBlock[]
+  /** How the state trie was brought up, for the start-up log. */
+  trie: TrieOpening
+  /** Where a restart's time went (ms), for the start-up log; zeros on a new datadir. */
+  startup: { genesisCheckMs: number; flatStateMs: number }
   /** Stops the merkleizer thread and closes the database. */
   close(): Promise<void>
 }
@@ -62,12 +77,33 @@ export interface OpenChainOptions {
   rewindDepth?: bigint
   /** The merkleizer thread below the main thread's priority (`MerkleizerStartOptions.background`, default true). */
   backgroundMerkleizer?: boolean
+  /**
+   * Rebuild the state trie from the flat state even when the persisted one holds the head's root (and
+   * persist the result): what every start did before tries were persisted; for benchmarks.
+   */
+  rebuildTrie?: boolean
+  /** Read cache of the persisted trie nodes, in bytes (`MerkleizerStartOptions.trieCacheBytes`). */
+  trieCacheBytes?: number
 }
 
 /**
- * Opens (or initializes) a datadir. On restart it loads the sealed flat state, rebuilds the state
- * trie from it and checks the root against the head header — a cheap integrity check that catches a
- * torn or foreign datadir before the node serves a single read.
+ * How `openChain` got the head's state trie: opened from its persisted root (`persisted`), built from
+ * the genesis alloc on a new datadir (`genesis`), or rebuilt from the flat state (`rebuilt`: a
+ * datadir from before persisted tries, a crash that lost the nodes' last write, or `rebuildTrie`).
+ */
+export interface TrieOpening {
+  source: 'persisted' | 'genesis' | 'rebuilt'
+  /** Wall time of opening or building it (the flat state's load not included). */
+  ms: number
+}
+
+/**
+ * Opens (or initializes) a datadir. On restart it loads the sealed flat state and opens the state trie
+ * at the head header's root from the persisted nodes (`<datadir>/trie`); that the root node is there
+ * and a sample of flat accounts reads the same through it catches a torn or foreign datadir before
+ * the node serves a single read. Without the root (an older datadir, or lost writes) it rebuilds the
+ * trie from the flat state, persists it and checks the root against the head header, as every start
+ * did before.
  */
 export async function openChain(
   datadir: string,
@@ -78,32 +114,54 @@ export async function openChain(
 ): Promise<OpenedChain> {
   await mkdir(datadir, { recursive: true })
   const db = await NodeDb.open(join(datadir, 'chaindata'))
+  let merkleizer: ThreadedMerkleizer | undefined
   try {
     const blocks = new BlockStore(db, common)
     const stateStore = new StateStore(db)
     const wal = new MiniBlockWal(db)
     const artifacts = new BlockArtifactStore(db, options.retainArtifactBlocks ?? 10_000n, options.rewindDepth)
-    const expectedGenesis = genesisBlock(genesis, config, common)
     const storedGenesis = await db.get('meta', GENESIS_KEY)
+    merkleizer = ThreadedMerkleizer.spawn({
+      trieDir: join(datadir, TRIE_DIR),
+      ...(options.trieCacheBytes === undefined ? {} : { trieCacheBytes: options.trieCacheBytes }),
+      ...(options.backgroundMerkleizer === undefined ? {} : { background: options.backgroundMerkleizer }),
+    })
+    const historyBlocks = options.stateHistoryBlocks
 
     let state: FlatState
     let head: SealedBlock
+    let genesisBlockHash: Hex
+    let trie: TrieOpening
+    const startup = { genesisCheckMs: 0, flatStateMs: 0 }
     if (storedGenesis === undefined) {
-      state = expectedGenesis.state
-      head = expectedGenesis.block
+      state = genesisState(genesis)
+      // Built (and persisted) in the thread that keeps it, rather than once here for the header and again there.
+      const started = performance.now()
+      const stateRoot = await merkleizer.build(trieEntries(state), historyBlocks)
+      trie = { source: 'genesis', ms: performance.now() - started }
+      head = genesisBlockWithRoot(genesis, config, common, stateRoot)
+      genesisBlockHash = head.hash
       const ops = [
         ...blocks.sealOps(head, storedContents(head)),
         ...(await stateStore.diffOps(fullStateDiff(state))),
         db.put('meta', GENESIS_KEY, hexToBytes(head.hash)),
         db.put('meta', CHAIN_ID_KEY, new TextEncoder().encode(config.chainId.toString())),
+        db.put('meta', GENESIS_STATE_KEY, concatBytes(allocDigest(genesis), stateRoot)),
       ]
       await db.write(ops, true)
     } else {
-      if (bytesToHex(storedGenesis) !== expectedGenesis.block.hash) {
+      const checking = performance.now()
+      const expected = await expectedGenesis(db, genesis, config, common)
+      startup.genesisCheckMs = performance.now() - checking
+      genesisBlockHash = expected.hash
+      if (bytesToHex(storedGenesis) !== genesisBlockHash) {
         throw new DatadirError(
-          `datadir ${datadir} holds a chain with genesis ${bytesToHex(storedGenesis)}, but the configured genesis hashes to ${expectedGenesis.block.hash}; use another --datadir or the original genesis`,
+          `datadir ${datadir} holds a chain with genesis ${bytesToHex(storedGenesis)}, but the configured genesis hashes to ${genesisBlockHash}; use another --datadir or the original genesis`,
         )
       }
+      // A datadir from before the cache: the next start skips the genesis trie.
+      if (!expected.cached)
+        await db.write([db.put('meta', GENESIS_STATE_KEY, concatBytes(expected.digest, expected.stateRoot))], true)
       const storedChainId = new TextDecoder().decode((await db.get('meta', CHAIN_ID_KEY)) ?? new Uint8Array(0))
       if (storedChainId !== config.chainId.toString()) {
         throw new DatadirError(
@@ -114,31 +172,127 @@ export async function openChain(
       const stored = headRef === undefined ? undefined : await blocks.block(headRef.number)
       if (stored === undefined) throw new DatadirError(`datadir ${datadir}: head block is missing`)
       head = stored
+      const loading = performance.now()
       state = await stateStore.load()
-    }
-    const { merkleizer, root } = await ThreadedMerkleizer.start(trieEntries(state), {
-      historyBlocks: options.stateHistoryBlocks,
-      ...(options.backgroundMerkleizer === undefined ? {} : { background: options.backgroundMerkleizer }),
-    })
-    if (bytesToHex(root) !== bytesToHex(head.header.stateRoot)) {
-      await merkleizer.stop()
-      throw new DatadirError(
-        `datadir ${datadir}: flat state root ${bytesToHex(root)} does not match head block ${head.header.number} state root ${bytesToHex(head.header.stateRoot)}`,
-      )
+      startup.flatStateMs = performance.now() - loading
+      trie = await openHeadTrie(merkleizer, state, head, datadir, options)
     }
     const headMiniBlockEnd = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     const unsealed = (await wal.readAll()).filter((mb) => mb.number >= headMiniBlockEnd)
-    const history = new StateHistory(state, head.header.number, options.stateHistoryBlocks)
-    const chain = new ChainView(blocks, expectedGenesis.block.hash, head, history)
+    const history = new StateHistory(state, head.header.number, historyBlocks)
+    const chain = new ChainView(blocks, genesisBlockHash, head, history)
+    const thread = merkleizer
     const close = async (): Promise<void> => {
-      await merkleizer.stop()
+      await thread.stop()
       await db.close()
     }
-    return { db, blocks, stateStore, wal, artifacts, poolJournal: new PoolJournal(db), chain, merkleizer, unsealed, close }
+    return {
+      db,
+      blocks,
+      stateStore,
+      wal,
+      artifacts,
+      poolJournal: new PoolJournal(db),
+      chain,
+      merkleizer: thread,
+      unsealed,
+      trie,
+      startup,
+      close,
+    }
   } catch (error) {
+    await merkleizer?.stop()
     await db.close()
     throw error
   }
+}
+
+/**
+ * The head's state trie in the merkleizer thread: opened from the persisted nodes when they hold the
+ * head's root (and a sample of the flat state reads the same through it), else rebuilt from the flat
+ * state, persisted, and its root checked against the head header.
+ */
+async function openHeadTrie(
+  merkleizer: ThreadedMerkleizer,
+  state: FlatState,
+  head: SealedBlock,
+  datadir: string,
+  options: OpenChainOptions,
+): Promise<TrieOpening> {
+  const started = performance.now()
+  const stateRoot = head.header.stateRoot
+  if (options.rebuildTrie !== true && (await merkleizer.openRoot(stateRoot, options.stateHistoryBlocks))) {
+    await crossCheck(merkleizer, state, datadir)
+    return { source: 'persisted', ms: performance.now() - started }
+  }
+  const root = await merkleizer.build(trieEntries(state), options.stateHistoryBlocks)
+  if (!equalsBytes(root, stateRoot)) {
+    throw new DatadirError(
+      `datadir ${datadir}: flat state root ${bytesToHex(root)} does not match head block ${head.header.number} state root ${bytesToHex(stateRoot)}`,
+    )
+  }
+  return { source: 'rebuilt', ms: performance.now() - started }
+}
+
+/**
+ * The first accounts of the flat state, read through the opened trie: the flat state and the trie
+ * are written by the same seal, so a difference means one of them is not this chain's (a trie
+ * directory copied from elsewhere that happens to hold this root cannot, but a stale flat state can).
+ * Not a full check — that is the rebuild this start avoids — but it costs a few node reads.
+ */
+async function crossCheck(merkleizer: ThreadedMerkleizer, state: FlatState, datadir: string): Promise<void> {
+  const sample: Array<{ address: Hex; account: AccountState }> = []
+  for (const { address, account } of state.entries()) {
+    sample.push({ address, account })
+    if (sample.length === CROSS_CHECK_ACCOUNTS) break
+  }
+  const inTrie = await merkleizer.accounts(sample.map(({ address }) => hexToBytes(address)))
+  for (let i = 0; i < sample.length; i++) {
+    const flat = sample[i]!.account
+    const found = inTrie[i]?.account
+    if (
+      found === undefined ||
+      found.nonce !== flat.nonce ||
+      found.balance !== flat.balance ||
+      !equalsBytes(found.codeHash, flat.codeHash)
+    ) {
+      throw new DatadirError(
+        `datadir ${datadir}: account ${sample[i]!.address} differs between the flat state and the persisted state trie; remove ${join(datadir, TRIE_DIR)} to rebuild the trie from the flat state`,
+      )
+    }
+  }
+}
+
+/**
+ * The hash of the block the configured genesis makes, its state root taken from the datadir when the
+ * alloc is the one recorded there (`cached`), else computed.
+ */
+async function expectedGenesis(
+  db: NodeDb,
+  genesis: GenesisFile,
+  config: ChainConfig,
+  common: Common,
+): Promise<{ hash: Hex; stateRoot: Uint8Array; digest: Uint8Array; cached: boolean }> {
+  const stored = await db.get('meta', GENESIS_STATE_KEY)
+  const digest = allocDigest(genesis)
+  if (stored !== undefined && stored.length === 64 && equalsBytes(stored.subarray(0, 32), digest)) {
+    const stateRoot = stored.slice(32)
+    return { hash: genesisBlockWithRoot(genesis, config, common, stateRoot).hash, stateRoot, digest, cached: true }
+  }
+  const { block } = genesisBlock(genesis, config, common)
+  return { hash: block.hash, stateRoot: block.header.stateRoot, digest, cached: false }
+}
+
+/** Identifies the alloc as written (key order included: JSON.parse keeps the file's). */
+function allocDigest(genesis: GenesisFile): Uint8Array {
+  return keccak256(new TextEncoder().encode(JSON.stringify(genesis.alloc)))
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
 }
 
 /** The hash of the genesis block `genesis` makes (what `openChain` writes, without a datadir). */
@@ -156,6 +310,11 @@ export function genesisOutputRoot(genesis: GenesisFile, config: ChainConfig, com
 function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common): { block: SealedBlock; state: FlatState } {
   const state = genesisState(genesis)
   const stateRoot = StateTrie.fromAccounts(trieEntries(state)).root()
+  return { block: genesisBlockWithRoot(genesis, config, common, stateRoot), state }
+}
+
+/** The genesis block, its alloc's state root given. */
+function genesisBlockWithRoot(genesis: GenesisFile, config: ChainConfig, common: Common, stateRoot: Uint8Array): SealedBlock {
   const header = buildHeader(
     {
       parentHash: new Uint8Array(32),
@@ -176,8 +335,7 @@ function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common)
   )
   const hash = bytesToHex(header.hash()) as Hex
   // The first mini-block chains to the genesis hash.
-  const block: SealedBlock = { header, hash, transactions: [], receipts: [], miniBlocks: { first: 0n, count: 0, lastHash: hash } }
-  return { block, state }
+  return { header, hash, transactions: [], receipts: [], miniBlocks: { first: 0n, count: 0, lastHash: hash } }
 }
 
 /** The state as a diff from nothing: how genesis is written through the normal state-store path. */

@@ -1,7 +1,10 @@
 /**
  * Ethereum world state as Merkle-Patricia tries: a secure account trie (key keccak256(address),
  * value RLP([nonce, balance, storageRoot, codeHash])) plus one secure storage trie per account with
- * storage (key keccak256(slot), value RLP(minimal big-endian value)). Everything stays in memory.
+ * storage (key keccak256(slot), value RLP(minimal big-endian value)). Either wholly in memory, or
+ * opened from a root over a node source (a stateless witness, or the persisted nodes of
+ * `storage/trie-node-store.ts`), in which case nodes are loaded as walks reach them and `commit()`
+ * hands back the nodes each update created, for the caller to persist.
  */
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
@@ -17,7 +20,8 @@ export interface StateTrieOptions {
   onNodeRead?: (rlp: Uint8Array, identity: object, hash: Uint8Array) => void
   /**
    * Records what each `applyDiff` displaces, so `getProofAt` can prove against the roots of the
-   * recorded blocks. For a wholly in-memory state (not `open`).
+   * recorded blocks. With `open`, nodes a record lacks are also looked up in the source by hash (a
+   * persisted store keeps every node it was given, so old roots' untouched nodes are still there).
    */
   history?: TrieHistory
   /**
@@ -66,6 +70,8 @@ export class StateTrie {
   private readonly onNodeRead: ((rlp: Uint8Array, identity: object, hash: Uint8Array) => void) | undefined
   private readonly source: TrieNodeSource | undefined
   private readonly history: TrieHistory | undefined
+  /** Storage tries updated since the last `commit()`. */
+  private readonly uncommittedStorage = new Set<MerkleTrie>()
 
   constructor(opts: StateTrieOptions = {}) {
     this.history = opts.history
@@ -85,6 +91,7 @@ export class StateTrie {
         putSlot(trie, slot, value)
       }
       const storageRoot = state.keepStorageTrie(hex, trie)
+      if (trie !== undefined) state.uncommittedStorage.add(trie)
       state.accounts.put(keccak256(address), encodeAccount(account, storageRoot))
     }
     return state
@@ -143,6 +150,7 @@ export class StateTrie {
       }
       // The account leaf embeds the storage root, so storage must be settled first.
       const storageRoot = this.keepStorageTrie(address, trie)
+      if (trie !== undefined && change.storage.size > 0) this.uncommittedStorage.add(trie)
       this.accounts.put(key, encodeAccount(change.account, storageRoot))
     }
     return this.accounts.root()
@@ -150,6 +158,40 @@ export class StateTrie {
 
   root(): Uint8Array {
     return this.accounts.root()
+  }
+
+  /**
+   * Hashes the tries and returns every node created since the last commit (or since the state was
+   * built or opened), keyed by hash, in an order a store can write them in: each node after every
+   * node it references (storage tries before the account trie whose leaves name their roots, the
+   * account root last). Nodes loaded from the source are not returned again.
+   */
+  commit(): Array<[hash: Uint8Array, rlp: Uint8Array]> {
+    const out: Array<[Uint8Array, Uint8Array]> = []
+    for (const trie of this.uncommittedStorage) appendReversed(out, trie.commit())
+    this.uncommittedStorage.clear()
+    appendReversed(out, this.accounts.commit())
+    return out
+  }
+
+  /** Nodes the tries loaded from the source since the state was opened or last `trim`med (a memory gauge). */
+  loadedNodes(): number {
+    let loaded = this.accounts.loaded
+    for (const trie of this.storage.values()) loaded += trie.loaded
+    return loaded
+  }
+
+  /**
+   * Bounds the memory of a state opened over a store that holds everything `commit()` returned:
+   * forgets the account trie's nodes more than `levels` below its root, and every storage trie (each
+   * is loaded again from its account's leaf when next used). Call after `commit()`; a no-op for a
+   * state without a source, whose nodes exist nowhere else.
+   */
+  trim(levels: number): void {
+    if (this.source === undefined) return
+    if (this.uncommittedStorage.size > 0) throw new Error('StateTrie.trim before commit: storage tries have unpersisted nodes')
+    this.accounts.unload(levels)
+    this.storage.clear()
   }
 
   /** The account at `address`, or undefined when absent. Reports the nodes walked to `onNodeRead`. */
@@ -167,12 +209,12 @@ export class StateTrie {
   }
 
   storageRoot(address: Uint8Array): Uint8Array {
-    return this.storage.get(bytesToHex(address))?.root() ?? KECCAK256_RLP.slice()
+    return this.storageTrie(bytesToHex(address) as Hex, keccak256(address))?.root() ?? KECCAK256_RLP.slice()
   }
 
   /** EIP-1186 (`eth_getProof`) proof material. Reads done here are not reported to `onNodeRead`. */
   getProof(address: Uint8Array, slots: Uint8Array[]): AccountProof {
-    const trie = this.storage.get(bytesToHex(address))
+    const trie = this.storageTrie(bytesToHex(address) as Hex, keccak256(address))
     const storageProof = slots.map((slot): StorageProof => {
       if (trie === undefined) return { key: slot, value: EMPTY_BYTES, proof: [] }
       const { value, proof } = trie.prove(keccak256(setLengthLeft(slot, 32)))
@@ -197,12 +239,20 @@ export class StateTrie {
     if (equalsBytes(root, this.accounts.root())) return this.getProof(address, slots)
     const past = this.history?.since(root)
     if (past === undefined) return undefined
-    const { value: leaf, proof: accountProof } = proveEncoded(root, keccak256(address), nodeLookup(past, [this.accounts]))
+    const { value: leaf, proof: accountProof } = proveEncoded(
+      root,
+      keccak256(address),
+      nodeLookup(past, [this.accounts], this.source),
+    )
     const decoded = leaf === undefined ? undefined : decodeAccount(leaf)
     const storageHash = decoded?.storageRoot ?? KECCAK256_RLP
     const hex = bytesToHex(address) as Hex
     const live = this.storage.get(hex)
-    const storageLookup = nodeLookup(past, live === undefined ? past.droppedStorage(hex) : [...past.droppedStorage(hex), live])
+    const storageLookup = nodeLookup(
+      past,
+      live === undefined ? past.droppedStorage(hex) : [...past.droppedStorage(hex), live],
+      this.source,
+    )
     const storageProof = slots.map((slot): StorageProof => {
       if (equalsBytes(storageHash, KECCAK256_RLP)) return { key: slot, value: EMPTY_BYTES, proof: [] }
       const { value, proof } = proveEncoded(storageHash, keccak256(setLengthLeft(slot, 32)), storageLookup)
@@ -242,8 +292,12 @@ export class StateTrie {
   }
 }
 
-/** Nodes of an old root: from the blocks that displaced them, else where they still sit in one of `tries`. */
-function nodeLookup(past: HistoricalNodes, tries: MerkleTrie[]): EncodedNodeLookup {
+/**
+ * Nodes of an old root: from the blocks that displaced them, else where they still sit in one of
+ * `tries`, else (a state opened over a store that keeps every node) from `source` by hash: a storage
+ * trie the live state never loaded is in none of the others.
+ */
+function nodeLookup(past: HistoricalNodes, tries: MerkleTrie[], source: TrieNodeSource | undefined): EncodedNodeLookup {
   return (hash, nibbles, depth) => {
     const displaced = past.node(hash)
     if (displaced !== undefined) return displaced
@@ -251,8 +305,13 @@ function nodeLookup(past: HistoricalNodes, tries: MerkleTrie[]): EncodedNodeLook
       const rlp = trie.encodedNodeAt(nibbles, depth, hash)
       if (rlp !== undefined) return rlp
     }
-    return undefined
+    return source?.get(hash)
   }
+}
+
+/** `commit()` lists a trie's nodes root first; a store wants them children first. */
+function appendReversed<T>(out: T[], items: T[]): void {
+  for (let i = items.length - 1; i >= 0; i--) out.push(items[i]!)
 }
 
 function withHistory(

@@ -67,6 +67,8 @@ export class MerkleTrie {
   private rootNode: TrieNode | null
   private readonly source: TrieNodeSource | undefined
   private readonly reporter: Visitor | undefined
+  /** Nodes loaded from `source` since the trie was opened or last `unload`ed. */
+  private loadedCount = 0
 
   constructor(opts: MerkleTrieOptions = {}) {
     this.source = opts.source
@@ -104,6 +106,25 @@ export class MerkleTrie {
 
   isEmpty(): boolean {
     return this.rootNode === null
+  }
+
+  /** Nodes loaded from the source since the trie was opened or last `unload`ed (a memory gauge). */
+  get loaded(): number {
+    return this.loadedCount
+  }
+
+  /**
+   * Forgets the resolved nodes more than `levels` nodes below the root that the source holds
+   * (persisted: loaded from it or returned by `commit()`), leaving hash references that a later walk
+   * loads again: bounds the memory of a trie opened over a store while its upper levels, which every
+   * walk crosses, stay decoded. Dirty nodes and nodes embedded in their parent stay. A no-op without a
+   * source.
+   */
+  unload(levels: number): void {
+    this.loadedCount = 0
+    const root = this.rootNode
+    if (this.source === undefined || root === null || root.kind === HASH_REF) return
+    unloadBelow(root, levels)
   }
 
   /** The root hash; encodes and hashes the dirty nodes, reuses the cached hashes of the rest. */
@@ -234,6 +255,7 @@ export class MerkleTrie {
     if (!sameBytes(keccak256(rlp), ref.hash)) throw new InvalidTrieNodeError(`content does not hash to ${bytesToHex(ref.hash)}`)
     const node = decodeNode(rlp)
     node.hash = ref.hash
+    this.loadedCount++
     return node
   }
 
@@ -438,6 +460,29 @@ function referencedEncoding(node: ResolvedNode, isRoot: boolean): Uint8Array | u
   if (node.kind !== BRANCH || node.rlp === null) return encodeNode(node)
   node.rlpShared = true
   return node.rlp
+}
+
+/** `MerkleTrie.unload`: replaces persisted hash-referenced nodes `levels` below `node` by references. */
+function unloadBelow(node: ResolvedNode, levels: number): void {
+  if (node.kind === BRANCH) {
+    const children = node.children
+    for (let i = 0; i < 16; i++) {
+      const child = children[i]
+      if (child === null || child.kind === HASH_REF) continue
+      if (levels > 1) unloadBelow(child, levels - 1)
+      else if (isPersistedRef(child)) children[i] = new HashRefNode(child.hash)
+    }
+  } else if (node.kind === EXTENSION) {
+    const child = node.child
+    if (child.kind === HASH_REF) return
+    if (levels > 1) unloadBelow(child, levels - 1)
+    else if (isPersistedRef(child)) node.child = new HashRefNode(child.hash)
+  }
+}
+
+/** A clean node referenced by hash whose encoding the source holds: safe to forget and load again. */
+function isPersistedRef(node: ResolvedNode): node is ResolvedNode & { hash: Uint8Array } {
+  return node.stored && node.enc === null && node.hash !== null
 }
 
 function collectUnstored(node: TrieNode, isRoot: boolean, out: Array<[Uint8Array, Uint8Array]>): void {

@@ -6,7 +6,10 @@ import { join } from 'node:path'
 import { RLP } from '@ethereumjs/rlp'
 import { createChainCommon } from '../../src/chain/config.ts'
 import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
-import { DatadirError, openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
+import { KECCAK256_NULL, hexToBytes } from '@ethereumjs/util'
+import { DatadirError, TRIE_DIR, openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
+import type { Hex, StateDiff } from '../../src/primitives/state-diff.ts'
+import { encodeRlp, unpaddedBytes } from '../../src/primitives/rlp-fields.ts'
 import { u64 } from '../../src/primitives/u64.ts'
 import { NodeDb } from '../../src/storage/db.ts'
 
@@ -59,10 +62,12 @@ test('opening a datadir with a different genesis is refused', async () => {
   })
 })
 
-test('a flat state that does not hash to the head state root is detected at start-up', async () => {
+test('a flat state that does not hash to the head state root is detected when the trie is rebuilt', async () => {
   await withDatadir(async (dir) => {
     const opened = await open(dir)
     await opened.close()
+    // Without persisted trie nodes (a datadir from before them) the start rebuilds from the flat state.
+    await rm(join(dir, TRIE_DIR), { recursive: true, force: true })
     // Corrupt one stored account behind the node's back.
     const db = await NodeDb.open(join(dir, 'chaindata'))
     const ops = []
@@ -93,5 +98,75 @@ test('the head keeps its last mini-block hash; a body stored before that field e
     const legacy = await open(dir)
     assert.deepEqual(legacy.chain.head.miniBlocks, { first: 0n, count: 0 })
     await legacy.close()
+  })
+})
+
+const FUNDED = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'
+
+/** A diff the merkleizer applies without the seal that would record it (a crash between the two). */
+function unsealedDiff(): StateDiff {
+  const account = { nonce: 9n, balance: 1n, codeHash: KECCAK256_NULL }
+  return {
+    accounts: new Map([
+      ['0x00000000000000000000000000000000000000aa' as Hex, { account, storageCleared: false, storage: new Map() }],
+    ]),
+    codes: new Map(),
+  }
+}
+
+test('a restart opens the persisted head root; nodes written without a seal leave it; a datadir without a trie is migrated once', async () => {
+  await withDatadir(async (dir) => {
+    const first = await open(dir)
+    assert.equal(first.trie.source, 'genesis')
+    const head = first.chain.head
+    const proof = await first.merkleizer.getProof(hexToBytes(FUNDED), [])
+    // The nodes of a root the chain never sealed reach the store, then the process goes away.
+    const unsealedRoot = await first.merkleizer.applyDiff(unsealedDiff())
+    assert.notDeepEqual(unsealedRoot, head.header.stateRoot)
+    await first.close()
+
+    const second = await open(dir)
+    assert.equal(second.trie.source, 'persisted')
+    assert.deepEqual(await second.merkleizer.root(), head.header.stateRoot)
+    assert.deepEqual(await second.merkleizer.getProof(hexToBytes(FUNDED), []), proof)
+    const stats = await second.merkleizer.storeStats()
+    assert.ok(stats !== undefined && stats.dbReads > 0, 'nodes were read from the store, not rebuilt')
+    await second.close()
+
+    // A datadir from before persisted tries: rebuilt from the flat state once, then opened.
+    await rm(join(dir, TRIE_DIR), { recursive: true, force: true })
+    const migrated = await open(dir)
+    assert.equal(migrated.trie.source, 'rebuilt')
+    assert.deepEqual(await migrated.merkleizer.root(), head.header.stateRoot)
+    await migrated.close()
+    const third = await open(dir)
+    assert.equal(third.trie.source, 'persisted')
+    assert.deepEqual(await third.merkleizer.getProof(hexToBytes(FUNDED), []), proof)
+    await third.close()
+
+    // What every start did before: rebuild on request (the benchmark's "before").
+    const forced = await openChain(dir, genesis, config, common, { rebuildTrie: true })
+    assert.equal(forced.trie.source, 'rebuilt')
+    await forced.close()
+  })
+})
+
+test('a flat account that differs from the persisted trie is detected at start-up', async () => {
+  await withDatadir(async (dir) => {
+    const opened = await open(dir)
+    await opened.close()
+    // Change the first stored account's balance behind the node's back (the first the check samples).
+    const db = await NodeDb.open(join(dir, 'chaindata'))
+    const ops = []
+    for await (const [key] of db.range('state', Uint8Array.of(0x61), Uint8Array.of(0x62))) {
+      ops.push(db.put('state', Uint8Array.from(key), encodeRlp([unpaddedBytes(1n), unpaddedBytes(12345n), KECCAK256_NULL])))
+      break
+    }
+    await db.write(ops, true)
+    await db.close()
+    await assert.rejects(
+      open(dir),
+      (e: unknown) => e instanceof DatadirError && /differs between the flat state and the persisted state trie/.test(e.message),
+    )
   })
 })

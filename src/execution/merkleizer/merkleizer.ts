@@ -3,8 +3,19 @@ import type { BlockContents } from '../../chain/block-contents.ts'
 import type { StateDiff } from '../../primitives/state-diff.ts'
 import type { BlockAccess } from '../../primitives/block-access.ts'
 import { NodeError, fromPlainError } from '../../primitives/errors.ts'
-import type { AccountProof, StateTrieAccount } from '../../trie/state-trie.ts'
-import type { EncodedStateWitness, MerkleRequest, MerkleResponse, ProofAtRoot, TrieHistoryStats } from './thread.ts'
+import type { AccountProof, StateTrieAccount, TrieAccount } from '../../trie/state-trie.ts'
+import type {
+  EncodedStateWitness,
+  MerkleRequest,
+  MerkleResponse,
+  MerkleizerThreadData,
+  ProofAtRoot,
+  TrieHistoryStats,
+  TrieNodeStoreStats,
+} from './thread.ts'
+
+/** How long `stop()` waits for the thread to close its node store before terminating it anyway. */
+const CLOSE_TIMEOUT_MS = 10_000
 
 export interface MerkleizerStartOptions {
   /**
@@ -18,6 +29,20 @@ export interface MerkleizerStartOptions {
    * and has no such loop: its merkleizer runs at the main thread's priority.
    */
   background?: boolean
+  /**
+   * Persist the trie's nodes in this directory (`storage/trie-node-store.ts`, `<datadir>/trie`): each
+   * update's new nodes are written, fsynced, before its root is answered, and a restart opens the
+   * head's root from it (`openRoot`) instead of rebuilding. Without it the trie lives in memory only.
+   */
+  trieDir?: string
+  /** Read cache of the node store, in bytes (default 16 MiB). */
+  trieCacheBytes?: number
+  /**
+   * How many decoded nodes (loaded from the store or created since) the persisted trie holds before
+   * it forgets all but its upper levels (default 500,000; `DEFAULT_TRIE_NODE_LIMIT`): the bound on
+   * the trie's memory, which without a store is the whole state.
+   */
+  trieNodeLimit?: number
 }
 
 /** The merkleizer thread failed a request (`cause`: its error, code and data kept) or is gone. */
@@ -55,23 +80,59 @@ export class ThreadedMerkleizer {
     worker.on('exit', (code) => fail(new MerkleizerError(`merkleizer thread exited with code ${code}`)))
   }
 
-  /** Starts the thread and builds the trie of `accounts` in it; resolves with the state root. */
+  /** Starts the thread and builds the trie of `accounts` in it (persisting it with `trieDir`); resolves with the state root. */
   static async start(
     accounts: Iterable<StateTrieAccount>,
     options: MerkleizerStartOptions = {},
   ): Promise<{ merkleizer: ThreadedMerkleizer; root: Uint8Array }> {
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
-      workerData: { background: options.background ?? true },
-    })
+    const merkleizer = ThreadedMerkleizer.spawn(options)
+    try {
+      return { merkleizer, root: await merkleizer.build(accounts, options.historyBlocks) }
+    } catch (error) {
+      await merkleizer.stop()
+      throw error
+    }
+  }
+
+  /**
+   * Starts the thread with an empty trie (and, with `trieDir`, its node store open): follow with
+   * `openRoot` or `build`.
+   */
+  static spawn(options: MerkleizerStartOptions = {}): ThreadedMerkleizer {
+    const workerData: MerkleizerThreadData = {
+      background: options.background ?? true,
+      ...(options.trieDir === undefined ? {} : { trieDir: options.trieDir }),
+      ...(options.trieCacheBytes === undefined ? {} : { trieCacheBytes: options.trieCacheBytes }),
+      ...(options.trieNodeLimit === undefined ? {} : { trieNodeLimit: options.trieNodeLimit }),
+    }
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData })
     // An idle merkleizer must not keep the process alive (the owner stops it; this guards tests).
     worker.unref()
-    const merkleizer = new ThreadedMerkleizer(worker)
-    const root = (await merkleizer.request({
-      kind: 'build',
-      accounts: [...accounts],
-      historyBlocks: options.historyBlocks,
-    })) as Uint8Array
-    return { merkleizer, root }
+    return new ThreadedMerkleizer(worker)
+  }
+
+  /** Replaces the trie with one built from `accounts` (and persisted, with a node store); resolves with its root. */
+  async build(accounts: Iterable<StateTrieAccount>, historyBlocks?: number): Promise<Uint8Array> {
+    return (await this.request({ kind: 'build', accounts: [...accounts], historyBlocks })) as Uint8Array
+  }
+
+  /**
+   * Opens the persisted state whose root is `root` (nothing is loaded until walked); false when the
+   * node store does not hold that root (a datadir from before persisted tries, or a crash before the
+   * nodes were written): then `build` from the flat state.
+   */
+  async openRoot(root: Uint8Array, historyBlocks?: number): Promise<boolean> {
+    return (await this.request({ kind: 'open', root, historyBlocks })) as boolean
+  }
+
+  /** The accounts at `addresses` as the trie holds them (undefined when absent): a start-up cross-check against the flat state. */
+  async accounts(addresses: Uint8Array[]): Promise<Array<TrieAccount | undefined>> {
+    return (await this.request({ kind: 'accounts', addresses })) as Array<TrieAccount | undefined>
+  }
+
+  /** The node store's read and write counters (undefined without one): for benchmarks and metrics. */
+  async storeStats(): Promise<TrieNodeStoreStats | undefined> {
+    return (await this.request({ kind: 'storeStats' })) as TrieNodeStoreStats | undefined
   }
 
   /** Applies a block's diff; resolves with the new state root. Requests are served in order. */
@@ -111,7 +172,17 @@ export class ThreadedMerkleizer {
     return (await this.request({ kind: 'historyStats' })) as TrieHistoryStats
   }
 
+  /** Closes the node store (its LevelDB lock must be released before the datadir is reopened) and ends the thread. */
   async stop(): Promise<void> {
+    if (this.failure === undefined) {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)
+      })
+      // A failed close is the thread's problem to report; terminating is what stops it either way.
+      await Promise.race([this.request({ kind: 'close' }).catch(() => undefined), timeout])
+      clearTimeout(timer)
+    }
     this.failure ??= new MerkleizerError('merkleizer stopped')
     await this.worker.terminate()
   }

@@ -1,0 +1,156 @@
+/**
+ * Persisted state-trie nodes, content-addressed: key keccak256(rlp) → rlp, account and storage
+ * tries alike, in a LevelDB of their own (`<datadir>/trie`) that the merkleizer thread opens and
+ * reads synchronously (`getSync`): the trie's updates are synchronous code, and a node is read from
+ * here only the first time a walk goes through it (the trie keeps what it resolved).
+ *
+ * Why its own database and not a sublevel of the chain's: the chain's LevelDB belongs to the main
+ * thread, and a handle cannot cross threads. Why that is still crash-safe without being in the seal
+ * batch: a node is never overwritten (its key is its content's hash), so writing a block's nodes
+ * before the seal batch that records the block's state root can only add harmless garbage if the
+ * seal never happens; and the writes of one database reach its log in order, the root node last, so
+ * a root that is found after a crash has every node below it (`putNodes` keeps that order).
+ */
+import { Level } from 'level'
+import { StorageWriteError } from './errors.ts'
+
+type Bytes = Uint8Array
+
+/** Puts per LevelDB batch when a whole trie is written (a rebuild): bounds the batch's memory. */
+const NODES_PER_BATCH = 50_000
+
+export interface TrieNodeStoreOptions {
+  /** Bytes of encoded nodes kept in the read cache (default 16 MiB); 0 disables it. */
+  cacheBytes?: number
+}
+
+export interface TrieNodeStoreStats {
+  /** Node reads served (cache hits and database reads). */
+  reads: number
+  /** Reads the cache answered. */
+  cacheHits: number
+  /** Reads that went to LevelDB (`getSync`): the misses. */
+  dbReads: number
+  /** Nodes written since open. */
+  written: number
+  /** Bytes of encodings written since open. */
+  writtenBytes: number
+  /** Encodings held by the read cache, and their bytes. */
+  cachedNodes: number
+  cachedBytes: number
+}
+
+export class TrieNodeStore {
+  private readonly cache = new Map<string, Bytes>()
+  private cachedBytes = 0
+  private readonly cacheLimit: number
+  private reads = 0
+  private cacheHits = 0
+  private written = 0
+  private writtenBytes = 0
+  private writeFailure: StorageWriteError | undefined
+
+  private constructor(
+    private readonly level: Level<Bytes, Bytes>,
+    options: TrieNodeStoreOptions,
+  ) {
+    this.cacheLimit = options.cacheBytes ?? 16 * 1024 * 1024
+  }
+
+  static async open(path: string, options: TrieNodeStoreOptions = {}): Promise<TrieNodeStore> {
+    // Keys are hashes and node encodings mostly hashes too: Snappy would spend CPU to save nothing.
+    const level = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view', compression: false })
+    await level.open()
+    return new TrieNodeStore(level, options)
+  }
+
+  /** The encoding of node `hash`, or undefined when it was never written (`TrieNodeSource`). */
+  get(hash: Bytes): Bytes | undefined {
+    this.reads++
+    const key = cacheKey(hash)
+    const cached = this.cache.get(key)
+    if (cached !== undefined) {
+      this.cacheHits++
+      // Map order is the LRU order: a hit moves to the young end.
+      this.cache.delete(key)
+      this.cache.set(key, cached)
+      return cached
+    }
+    const value = this.level.getSync(hash)
+    if (value === undefined) return undefined
+    // A plain Uint8Array copy: LevelDB hands out Buffers (whose subarrays are Buffers too, unequal to
+    // Uint8Arrays under deepEqual and cloned as such), and decoded nodes keep subarrays of it.
+    const rlp = new Uint8Array(value)
+    this.remember(key, rlp)
+    return rlp
+  }
+
+  /** Whether node `hash` is stored (bypasses the cache statistics). */
+  has(hash: Bytes): boolean {
+    return this.cache.has(cacheKey(hash)) || this.level.getSync(hash) !== undefined
+  }
+
+  /**
+   * Writes `nodes` (hash, encoding) in order: the caller lists every node after the nodes it
+   * references, so a node found after a crash has its subtree (see the header). `sync` fsyncs the
+   * last batch, which by LevelDB's log order makes every earlier one durable too.
+   */
+  async putNodes(nodes: ReadonlyArray<readonly [hash: Bytes, rlp: Bytes]>, sync: boolean): Promise<void> {
+    if (this.writeFailure !== undefined) throw this.writeFailure
+    for (let start = 0; start < nodes.length; start += NODES_PER_BATCH) {
+      const end = Math.min(nodes.length, start + NODES_PER_BATCH)
+      const batch = this.level.batch()
+      for (let i = start; i < end; i++) {
+        const [hash, rlp] = nodes[i]!
+        batch.put(hash, rlp)
+        this.writtenBytes += rlp.length
+      }
+      try {
+        await batch.write({ sync: sync && end === nodes.length })
+      } catch (error) {
+        // As for the chain's database (`NodeDb.write`): after a failed write nothing later is trusted.
+        this.writeFailure = new StorageWriteError(error, sync)
+        throw this.writeFailure
+      }
+      this.written += end - start
+    }
+  }
+
+  stats(): TrieNodeStoreStats {
+    return {
+      reads: this.reads,
+      cacheHits: this.cacheHits,
+      dbReads: this.reads - this.cacheHits,
+      written: this.written,
+      writtenBytes: this.writtenBytes,
+      cachedNodes: this.cache.size,
+      cachedBytes: this.cachedBytes,
+    }
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear()
+    this.cachedBytes = 0
+    await this.level.close()
+  }
+
+  private remember(key: string, rlp: Bytes): void {
+    if (this.cacheLimit === 0 || rlp.length > this.cacheLimit) return
+    this.cache.set(key, rlp)
+    this.cachedBytes += rlp.length
+    while (this.cachedBytes > this.cacheLimit) {
+      const oldest = this.cache.entries().next().value
+      if (oldest === undefined) break
+      this.cache.delete(oldest[0])
+      this.cachedBytes -= oldest[1].length
+    }
+  }
+}
+
+/**
+ * Map key of a 32-byte hash: its bytes as a latin1 string (one char per byte), cheaper to build and
+ * hash than hex.
+ */
+function cacheKey(hash: Bytes): string {
+  return String.fromCharCode.apply(null, hash as unknown as number[])
+}
