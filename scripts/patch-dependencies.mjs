@@ -176,6 +176,16 @@ const memoryGrowAfter = `        if (sizeDiff > 0) {
             this._store = grown;
         }`
 
+// A receipt's bloom reads three bit positions from each log item's hash through a new DataView
+// each (twelve per ERC-20 Transfer). The same two bytes, read straight from the digest (at the
+// buffer's start, as the DataView reads them whatever the digest's offset).
+const bloomAddBefore = `        for (let i = 0; i < 3; i++) {
+            const first2bytes = new DataView(e.buffer).getUint16(i * 2);`
+const bloomAddAfter = `        // megaeth-node patch (scripts/patch-dependencies.mjs): no DataView per bit position.
+        const bytes = e.byteOffset === 0 ? e : new Uint8Array(e.buffer);
+        for (let i = 0; i < 3; i++) {
+            const first2bytes = (bytes[i * 2] << 8) | bytes[i * 2 + 1];`
+
 /**
  * `previous`: what earlier versions of a patch left in place of `before`, upgraded to `after` too.
  * @type {Array<{ file: string, before: string, after: string, previous?: string[] }>}
@@ -196,6 +206,7 @@ export const PATCHES = [
   },
   { file: '@ethereumjs/evm/dist/esm/evm.js', before: frameResultEndBefore, after: frameResultEndAfter },
   { file: '@ethereumjs/evm/dist/esm/evm.js', before: failedFrameBefore, after: failedFrameAfter },
+  { file: '@ethereumjs/vm/dist/esm/bloom/index.js', before: bloomAddBefore, after: bloomAddAfter },
   { file: '@ethereumjs/evm/dist/esm/memory.js', before: memoryInitBefore, after: memoryInitAfter },
   { file: '@ethereumjs/evm/dist/esm/memory.js', before: memoryGrowBefore, after: memoryGrowAfter },
 ]

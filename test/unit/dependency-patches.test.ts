@@ -152,3 +152,23 @@ test('a call frame result has the keys, order and values it had before the frame
   assert.ok(failed.selfdestruct instanceof Map && failed.createdAddresses instanceof Set)
   assert.equal(failed.executionGasUsed, 100_000n)
 })
+
+test('the patched bloom sets the bits the DataView reads chose, for digests at any offset', async () => {
+  const { Bloom } = (await import(
+    pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('@ethereumjs/vm')), '..', 'esm', 'bloom', 'index.js')).href
+  )) as { Bloom: new (bitvector?: Uint8Array, common?: unknown) => { bitvector: Uint8Array; add(e: Uint8Array): void } }
+  const rand = rng(4545).next
+  for (let i = 0; i < 500; i++) {
+    const backing = Uint8Array.from({ length: 40 }, () => Math.floor(rand() * 256))
+    // The hook under test returns the "digest" as given: at offset 0, or a view further into its buffer.
+    const digest = i % 2 === 0 ? backing.subarray(0, 32) : backing.subarray(1 + Math.floor(rand() * 8), 40)
+    const bloom = new Bloom(undefined, { customCrypto: { keccak256: () => digest } })
+    bloom.add(new Uint8Array(20))
+    const expected = new Uint8Array(256)
+    for (let j = 0; j < 3; j++) {
+      const loc = 2047 & new DataView(digest.buffer).getUint16(j * 2)
+      expected[256 - (loc >> 3) - 1]! |= 1 << (loc % 8)
+    }
+    assert.deepEqual(bloom.bitvector, expected)
+  }
+})
