@@ -142,7 +142,7 @@ test('a call frame result has the keys, order and values it had before the frame
   // The snapshot, as the unpatched frame built it: run state, then the result, then the environment.
   const runState = ok.runState as Record<string, unknown>
   assert.equal(runState.programCounter, 10)
-  assert.equal((runState.address as Address).toString(), to.toString())
+  assert.equal((runState.address as { toString(): string }).toString(), to.toString())
   assert.equal(runState.returnValue, ok.returnValue)
   assert.ok(Object.keys(ok).includes('runState'), 'read once, the snapshot stays as an own property')
   // A failing frame (INVALID): fresh logs, self-destructs and created addresses, all gas used.
