@@ -2,12 +2,13 @@ import { Common } from '@ethereumjs/common'
 import { importEvmInternal } from './evm-internals.ts'
 
 /**
- * Two ethereumjs hot spots, measured on ERC-20 transfers (see docs/DESIGN.md):
+ * ethereumjs hot spots, measured on ERC-20 transfers (see docs/DESIGN.md):
  * - the interpreter re-analyses a contract's JUMPDESTs and PUSH constants on every call (~9 % of
  *   execution time); the analysis is a pure function of the code bytes, which our state hands out as
  *   stable objects, so it is memoized per code object;
- * - `Common.isActivatedEIP` scans an array on every gas calculation (~5 %); a Set answers it.
- * Both are optimizations only: if ethereumjs' internals move, the patch is skipped, not broken.
+ * - `Common.isActivatedEIP` scans an array on every gas calculation (~5 %); a Set answers it;
+ * - `Common.param`, `gteHardfork` and `consensusType` convert or walk lists on every call (below).
+ * All are optimizations only: if ethereumjs' internals move, the patch is skipped, not broken.
  */
 type Analysis = unknown
 interface InterpreterPrototype {
