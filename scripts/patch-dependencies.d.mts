@@ -5,6 +5,8 @@ export interface DependencyPatch {
   /** The exact snippet replaced, and its replacement. */
   before: string
   after: string
+  /** What earlier versions of the patch left in place of `before`: upgraded to `after` too. */
+  previous?: readonly string[]
 }
 export declare const PATCHES: readonly DependencyPatch[]
 export declare function patchDependencies(options?: {

@@ -147,7 +147,7 @@ export class SequentialExecutor {
    * sequencer's ingest workers provide it): a plain transfer then never needs the ethereumjs object.
    */
   async applyBatchTx(
-    item: { readonly tx: TypedTransaction; readonly transfer?: PlainTransfer },
+    item: { readonly tx: TypedTransaction; readonly transfer?: PlainTransfer; readonly header?: TxHeader },
     cursor: BlockCursor,
   ): Promise<TxOutcome> {
     const env = this.blockEnv
@@ -182,11 +182,21 @@ export class SequentialExecutor {
         }),
       }
     }
-    return this.runTransaction(item.tx, block, cursor, env)
+    return this.runTransaction(item.tx, block, cursor, env, item.header)
   }
 
-  /** `runTx` and the receipt of what it did; the block gas check is the caller's. */
-  private async runTransaction(tx: TypedTransaction, block: Block, cursor: BlockCursor, env: BlockEnv): Promise<TxOutcome> {
+  /**
+   * `runTx` and the receipt of what it did; the block gas check is the caller's. The receipt's
+   * hash, sender, recipient and price come from `header` when the caller decoded one (the same
+   * fields, without hex conversions of the ethereumjs object's).
+   */
+  private async runTransaction(
+    tx: TypedTransaction,
+    block: Block,
+    cursor: BlockCursor,
+    env: BlockEnv,
+    header?: TxHeader,
+  ): Promise<TxOutcome> {
     let result
     try {
       result = await runTx(this.vm, { tx, block, blockGasUsed: cursor.gasUsed, skipHardForkValidation: true })
@@ -201,7 +211,8 @@ export class SequentialExecutor {
       topics: topics.map((t) => bytesToHex(t) as Hex),
       data: bytesToHex(data) as Hex,
     }))
-    const receipt = placeReceipt(receiptSource(tx, env.baseFeePerGas), env, cursor, {
+    const source = header === undefined ? receiptSource(tx, env.baseFeePerGas) : headerReceiptSource(header, env.baseFeePerGas)
+    const receipt = placeReceipt(source, env, cursor, {
       gasUsed: result.totalGasSpent,
       status: 'status' in result.receipt ? result.receipt.status : 1,
       logs,

@@ -111,4 +111,64 @@ test('the patcher applies a patch once, leaves it on re-runs and refuses code it
   assert.deepEqual(patchDependencies({ nodeModules, patches }), ['dep/index.js: patched'])
   writeFileSync(file, 'export const f = () => rewritten()\n')
   assert.throws(() => patchDependencies({ nodeModules, patches }), /dep\/index\.js: the code this patch replaces is not there/)
+  // A file an earlier version of the patch left behind is upgraded to the current one.
+  const upgraded = [{ file: 'dep/index.js', before: 'slow()', after: 'fastest()', previous: ['fast()'] }]
+  writeFileSync(file, 'export const f = () => fast()\n')
+  assert.deepEqual(patchDependencies({ check: true, nodeModules, patches: upgraded }), ['dep/index.js: NOT patched'])
+  assert.deepEqual(patchDependencies({ nodeModules, patches: upgraded }), ['dep/index.js: patched now'])
+  assert.equal(readFileSync(file, 'utf8'), 'export const f = () => fastest()\n')
+})
+
+test('a call frame result has the keys, order and values it had before the frame-result patch; its runState snapshot is built when read', async () => {
+  const { createEVM } = await import('@ethereumjs/evm')
+  const { Address, hexToBytes: toBytes } = await import('@ethereumjs/util')
+  const evm = await createEVM()
+  const to = new Address(toBytes('0x00000000000000000000000000000000000000aa'))
+  // PUSH1 0x2a PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN: returns 42 as one word.
+  await evm.stateManager.putCode(to, toBytes('0x602a60005260206000f3'))
+  const ok = (await evm.runCall({ to, gasLimit: 100_000n })).execResult as unknown as Record<string, unknown>
+  assert.deepEqual(Object.keys(ok), [
+    'logs',
+    'returnValue',
+    'selfdestruct',
+    'createdAddresses',
+    'exceptionError',
+    'gas',
+    'executionGasUsed',
+    'gasRefund',
+    'stateGasSpilled',
+  ])
+  assert.equal(BigInt(bytesToHex(ok.returnValue as Uint8Array)), 42n)
+  // The snapshot, as the unpatched frame built it: run state, then the result, then the environment.
+  const runState = ok.runState as Record<string, unknown>
+  assert.equal(runState.programCounter, 10)
+  assert.equal((runState.address as { toString(): string }).toString(), to.toString())
+  assert.equal(runState.returnValue, ok.returnValue)
+  assert.ok(Object.keys(ok).includes('runState'), 'read once, the snapshot stays as an own property')
+  // A failing frame (INVALID): fresh logs, self-destructs and created addresses, all gas used.
+  await evm.stateManager.putCode(to, toBytes('0xfe'))
+  const failed = (await evm.runCall({ to, gasLimit: 100_000n })).execResult as unknown as Record<string, unknown>
+  assert.deepEqual(failed.logs, [])
+  assert.ok(failed.selfdestruct instanceof Map && failed.createdAddresses instanceof Set)
+  assert.equal(failed.executionGasUsed, 100_000n)
+})
+
+test('the patched bloom sets the bits the DataView reads chose, for digests at any offset', async () => {
+  const { Bloom } = (await import(
+    pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('@ethereumjs/vm')), '..', 'esm', 'bloom', 'index.js')).href
+  )) as { Bloom: new (bitvector?: Uint8Array, common?: unknown) => { bitvector: Uint8Array; add(e: Uint8Array): void } }
+  const rand = rng(4545).next
+  for (let i = 0; i < 500; i++) {
+    const backing = Uint8Array.from({ length: 40 }, () => Math.floor(rand() * 256))
+    // The hook under test returns the "digest" as given: at offset 0, or a view further into its buffer.
+    const digest = i % 2 === 0 ? backing.subarray(0, 32) : backing.subarray(1 + Math.floor(rand() * 8), 40)
+    const bloom = new Bloom(undefined, { customCrypto: { keccak256: () => digest } })
+    bloom.add(new Uint8Array(20))
+    const expected = new Uint8Array(256)
+    for (let j = 0; j < 3; j++) {
+      const loc = 2047 & new DataView(digest.buffer).getUint16(j * 2)
+      expected[256 - (loc >> 3) - 1]! |= 1 << (loc % 8)
+    }
+    assert.deepEqual(bloom.bitvector, expected)
+  }
 })
