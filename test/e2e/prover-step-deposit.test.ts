@@ -22,20 +22,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, keccak256, stringToHex, type Hex } from 'viem'
-import { type NodeHandle, waitFor } from '../helpers/node-process.ts'
-import {
-  accountOf,
-  claimsOf,
-  creditOf,
-  creditsClaimed,
-  gameStatus,
-  PROVER_DISPUTE,
-  proverSuite,
-  startProver,
-  waitSafe,
-} from '../helpers/prover.ts'
+import type { NodeHandle } from '../helpers/node-process.ts'
+import { accountOf, PROVER_DISPUTE, proverSuite, startProver, waitSafe } from '../helpers/prover.ts'
 import { depositOnL1 } from '../helpers/rollup-l1.ts'
 import {
+  assertProverTakesEveryBond,
   blockTransactions,
   honestTraceStates,
   l2Inclusion,
@@ -90,23 +81,8 @@ test('a prover steps against a wrong deposit execution with TxStepVerifier, wins
   assert.equal(raw[0], 0x7e, 'a deposit’s type byte')
   assert.equal(transactionHash(raw), l2Hash, 'the deposit made on L1')
 
-  await s.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
-  await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, dispute.game)) === 1, 30_000, 300)
-  phase('resolved')
-  // Bonds: the prover answered every claim of the stranger's down to the stepped leaf, so every subgame resolves
-  // its way — every bond (the stranger's root and moves, the prover's own back) is the prover's credit, paid exactly.
-  const claims = await claimsOf(s.client, dispute.game)
-  const all = claims.reduce((sum, c) => sum + c.bond, 0n)
+  const claims = await assertProverTakesEveryBond(s, dispute.game, stranger.address, proverAccount.address, phase)
   assert.equal(claims.length, Number(PROVER_DISPUTE.maxGameDepth) + 1, 'one line of play, root to the stepped leaf')
-  assert.equal(await creditOf(s.client, dispute.game, stranger.address), 0n, 'the stranger keeps nothing')
-  const paid = await waitFor(
-    'the prover claiming its credit',
-    async () => (await creditsClaimed(s.client, dispute.game)).get(proverAccount.address),
-    30_000,
-    300,
-  )
-  phase('credit claimed')
-  assert.equal(paid, all, 'every bond of the game')
 })
 
 /** The header RLP with extraData (field 12) replaced. */
@@ -142,18 +118,5 @@ test('a stranger whose header differs only in extraData loses at the opening ste
   // What the verifier computed in the played step: the opening of the stranger's output, INVALID.
   assert.equal(onL1.vmPostState.slice(0, 4), '0x01', 'the opening finds the stranger’s header INVALID')
 
-  await s.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
-  await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, dispute.game)) === 1, 30_000, 300)
-  phase('resolved')
-  const claims = await claimsOf(s.client, dispute.game)
-  const all = claims.reduce((sum, c) => sum + c.bond, 0n)
-  assert.equal(await creditOf(s.client, dispute.game, stranger.address), 0n, 'the stranger keeps nothing')
-  const paid = await waitFor(
-    'the prover claiming its credit',
-    async () => (await creditsClaimed(s.client, dispute.game)).get(proverAccount.address),
-    30_000,
-    300,
-  )
-  assert.equal(paid, all, 'every bond of the game goes to the prover')
-  phase('credit claimed')
+  await assertProverTakesEveryBond(s, dispute.game, stranger.address, proverAccount.address, phase)
 })

@@ -17,19 +17,9 @@ import assert from 'node:assert/strict'
 import { createWalletClient, http, keccak256, parseEther, stringToHex } from 'viem'
 import { L1_BLOCK_ADDRESS } from '../../src/chain/l1-info.ts'
 import { decodeDepositTx } from '../../src/chain/deposit-tx.ts'
-import {
-  accountOf,
-  claimsOf,
-  creditOf,
-  creditsClaimed,
-  gameStatus,
-  PROVER_DISPUTE,
-  proverSuite,
-  startProver,
-  waitSafe,
-} from '../helpers/prover.ts'
+import { accountOf, gameStatus, PROVER_DISPUTE, proverSuite, startProver, waitSafe } from '../helpers/prover.ts'
 import { type NodeHandle, waitFor } from '../helpers/node-process.ts'
-import { blockTransactions, l2Inclusion, oddSafeBlock, playToStep } from '../helpers/step-game.ts'
+import { assertProverTakesEveryBond, blockTransactions, l2Inclusion, oddSafeBlock, playToStep } from '../helpers/step-game.ts'
 
 const suite = proverSuite('megaeth-prover-step-')
 const proverAccount = accountOf(2)
@@ -95,18 +85,5 @@ test('a stranger wrong right after the L1-attributes deposit loses to the prover
     phase,
   })
 
-  await s.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
-  await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, dispute.game)) === 1, 30_000, 300)
-  phase('resolved')
-  const claims = await claimsOf(s.client, dispute.game)
-  const all = claims.reduce((sum, c) => sum + c.bond, 0n)
-  assert.equal(await creditOf(s.client, dispute.game, stranger.address), 0n, 'the stranger keeps nothing')
-  const paid = await waitFor(
-    'the prover claiming its credit',
-    async () => (await creditsClaimed(s.client, dispute.game)).get(proverAccount.address),
-    30_000,
-    300,
-  )
-  assert.equal(paid, all, 'every bond of the game goes to the prover')
-  phase('credit claimed')
+  await assertProverTakesEveryBond(s, dispute.game, stranger.address, proverAccount.address, phase)
 })

@@ -19,7 +19,18 @@ import { buildBlockTrace } from '../../src/prover/trace/block-trace.ts'
 import { NodeTraceProvider } from '../../src/prover/trace/provider.ts'
 import { type TraceState, traceClaim } from '../../src/prover/trace/trace-state.ts'
 import { type NodeHandle, rpc, waitFor } from './node-process.ts'
-import { type ClaimRow, claimsOf, createGame, PROVER_DISPUTE, type ProverStack, safeHead, sameAddress } from './prover.ts'
+import {
+  type ClaimRow,
+  claimsOf,
+  createGame,
+  creditOf,
+  creditsClaimed,
+  gameStatus,
+  PROVER_DISPUTE,
+  type ProverStack,
+  safeHead,
+  sameAddress,
+} from './prover.ts'
 import { rpcOutput, type StepAdversary, type StrangerClaim, startStepAdversary, withStateRoot } from './step-adversary.ts'
 import { traceCommon, traceRules } from './trace-chain.ts'
 import { hexBytes, type WitnessJson, witnessFromJson } from './witness.ts'
@@ -394,4 +405,34 @@ export async function oddSafeBlock(url: string, avoid: readonly bigint[] = []): 
   if (block < 1n || block >= 1n << PROVER_DISPUTE.splitDepth)
     throw new Error(`no odd safe block a game of ${PROVER_DISPUTE.splitDepth} output levels can dispute (safe head ${block})`)
   return block
+}
+
+/**
+ * The end of a played step game: the clocks run out, the game resolves `CHALLENGER_WINS`, the stranger keeps nothing
+ * and the prover is paid every bond of the game (the prover answered every claim of the stranger's down to the stepped
+ * leaf, so every subgame resolves its way: the stranger's root and moves, and the prover's own back). Returns the
+ * game's claims.
+ */
+export async function assertProverTakesEveryBond(
+  stack: ProverStack,
+  game: Address,
+  stranger: Address,
+  prover: Address,
+  phase: (what: string) => void,
+): Promise<ClaimRow[]> {
+  await stack.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
+  await waitFor('CHALLENGER_WINS', async () => (await gameStatus(stack.client, game)) === 1, 30_000, 300)
+  phase('resolved')
+  const claims = await claimsOf(stack.client, game)
+  const all = claims.reduce((sum, c) => sum + c.bond, 0n)
+  assert.equal(await creditOf(stack.client, game, stranger), 0n, 'the stranger keeps nothing')
+  const paid = await waitFor(
+    'the prover claiming its credit',
+    async () => (await creditsClaimed(stack.client, game)).get(prover),
+    30_000,
+    300,
+  )
+  assert.equal(paid, all, 'every bond of the game goes to the prover')
+  phase('credit claimed')
+  return claims
 }
