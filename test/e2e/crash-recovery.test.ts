@@ -24,7 +24,7 @@ import {
 } from '../helpers/node-process.ts'
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 import { fetchBlockWithWitness, verifyDevBlock } from '../helpers/witness.ts'
-import { durableReceiptFields, type RpcBlockHeader, type RpcReceipt } from '../helpers/receipts.ts'
+import { durableReceiptFields, syncSender, type RpcBlockHeader, type RpcReceipt } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
 
@@ -400,20 +400,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     const first = await start(datadir, ['--log.level=debug'])
     const counter = contract('Counter')
     const account = privateKeyToAccount(DEV_KEYS[7]!)
-    let nonce = 0
-    const send = async (tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint }) =>
-      rpc<RpcReceipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [
-        await account.signTransaction({
-          chainId: DEV_CHAIN_ID,
-          type: 'eip1559',
-          nonce: nonce++,
-          gas: tx.gas,
-          value: tx.value ?? 0n,
-          ...(tx.to === undefined ? {} : { to: tx.to }),
-          ...(tx.data === undefined ? {} : { data: tx.data }),
-          ...FEE,
-        }),
-      ])
+    const send = syncSender(first.rpcUrl, account, FEE)
     const deployed = await send({ data: counter.bytecode, gas: 500_000n })
     const counterAddress = deployed.contractAddress!
     for (let i = 0; i < 5; i++)
@@ -469,17 +456,7 @@ describe('crash recovery (slow)', { timeout: 180_000 }, () => {
     assert.equal(unsealedBlockNumber(receipt.blockHash as `0x${string}`), undefined, 'the last receipt is sealed')
 
     // The chain continues from there.
-    const more = await rpc<RpcReceipt>(second.rpcUrl, 'eth_sendRawTransactionSync', [
-      await account.signTransaction({
-        chainId: DEV_CHAIN_ID,
-        type: 'eip1559',
-        nonce: nonce++,
-        gas: 21_000n,
-        to: recipient,
-        value: 1n,
-        ...FEE,
-      }),
-    ])
+    const more = await send({ to: recipient, value: 1n, gas: 21_000n }, second.rpcUrl)
     assert.equal(more.status, '0x1', 'a tx after the restart lands')
     assert.ok(BigInt(more.blockNumber) > finalHead, 'in a block after the restored head')
     await waitFor(

@@ -20,17 +20,8 @@ import { encodeDeployData, encodeFunctionData, keccak256, pad, toHex, type Addre
 import { privateKeyToAccount } from 'viem/accounts'
 import { keccak256 as nativeKeccak } from '../../src/crypto/native.ts'
 import { contract } from '../helpers/contracts.ts'
-import {
-  DEV_CHAIN_ID,
-  DEV_KEYS,
-  makeTempDir,
-  removeTempDir,
-  rpc,
-  startNode,
-  waitFor,
-  type NodeHandle,
-} from '../helpers/node-process.ts'
-import type { RpcReceipt } from '../helpers/receipts.ts'
+import { DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { type RpcReceipt, type SyncTx, syncSender } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
 const ARGS = ['--block-ms=300']
@@ -121,19 +112,9 @@ describe('persisted state trie across restarts', { timeout: 150_000 }, () => {
     // Traffic: a token (a storage trie with several slots) and ETH to fresh accounts.
     const token = contract('Token')
     const sender = privateKeyToAccount(DEV_KEYS[0]!)
-    let nonce = 0
-    const send = async (tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint }): Promise<RpcReceipt> => {
-      const raw = await sender.signTransaction({
-        chainId: DEV_CHAIN_ID,
-        type: 'eip1559',
-        nonce: nonce++,
-        gas: tx.gas,
-        value: tx.value ?? 0n,
-        ...(tx.to === undefined ? {} : { to: tx.to }),
-        ...(tx.data === undefined ? {} : { data: tx.data }),
-        ...FEE,
-      })
-      const receipt = await rpc<RpcReceipt>(first.rpcUrl, 'eth_sendRawTransactionSync', [raw])
+    const sendSync = syncSender(first.rpcUrl, sender, FEE)
+    const send = async (tx: SyncTx): Promise<RpcReceipt> => {
+      const receipt = await sendSync(tx)
       assert.equal(receipt.status, '0x1')
       return receipt
     }

@@ -50,6 +50,17 @@ const BLOCK = TRACE_BLOCK
 const fresh = (n: number): Hex => freshAddress('e', n)
 const depositor = TRACE_DEPOSITOR
 const keccakHex = (text: string): Hex => keccakHash(stringToHex(text))
+/** What the L1-attributes deposit writes when every value is zero: each of L1Block's slots cleared. */
+const CLEARED_L1_INFO = traceL1Info({
+  number: 0n,
+  timestamp: 0n,
+  baseFee: 0n,
+  blobBaseFee: 0n,
+  hash: `0x${'00'.repeat(32)}`,
+  batcherHash: `0x${'00'.repeat(32)}`,
+  baseFeeScalar: 0,
+  blobBaseFeeScalar: 0,
+})
 
 /** The pre-state data and proof of the step producing leaf `i`. */
 function stepAt(trace: BlockTrace, i: number): { stateData: Hex; proof: Hex } {
@@ -189,23 +200,13 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
 
   it('executes the L1-attributes deposit as the node does whatever L1Block held before', async () => {
     const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n, hash: keccakHex('l1 block 501'), sequenceNumber: 0n })
-    const cleared = traceL1Info({
-      number: 0n,
-      timestamp: 0n,
-      baseFee: 0n,
-      blobBaseFee: 0n,
-      hash: `0x${'00'.repeat(32)}`,
-      batcherHash: `0x${'00'.repeat(32)}`,
-      baseFeeScalar: 0,
-      blobBaseFeeScalar: 0,
-    })
     const cases: Array<[string, ParentL1Attributes, ReturnType<typeof traceL1Info>]> = [
       ['genesis (L1Block empty, no depositor account)', {}, next],
       ['a new epoch (every value changes)', { l1Block: traceL1Info(), depositorNonce: 7n }, next],
       ['the same epoch (the sequence number changes)', { l1Block: next, depositorNonce: 8n }, { ...next, sequenceNumber: 1n }],
       ['the same values again', { l1Block: next, depositorNonce: 9n }, next],
       ['operator fee set, then cleared', { l1Block: { ...next, operatorFeeScalar: 5, operatorFeeConstant: 9n } }, next],
-      ['every slot cleared (refund capped)', { l1Block: next, depositorNonce: 1n }, cleared],
+      ['every slot cleared (refund capped)', { l1Block: next, depositorNonce: 1n }, CLEARED_L1_INFO],
     ]
     for (const [what, prior, info] of cases) {
       const one = await buildTraceChain([l1AttributesDeposit(info)], prior)
@@ -233,17 +234,7 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     await assert.rejects(stack.step(step.stateData, step.proof), (e: Error) => /NotProvableHere/.test(e.message))
 
     // Every slot cleared: the proofs, swapped or without the sibling of the collapsing deletion, revert.
-    const cleared = traceL1Info({
-      number: 0n,
-      timestamp: 0n,
-      baseFee: 0n,
-      blobBaseFee: 0n,
-      hash: `0x${'00'.repeat(32)}`,
-      batcherHash: `0x${'00'.repeat(32)}`,
-      baseFeeScalar: 0,
-      blobBaseFeeScalar: 0,
-    })
-    const one = await buildTraceChain([l1AttributesDeposit(cleared)], { l1Block: next })
+    const one = await buildTraceChain([l1AttributesDeposit(CLEARED_L1_INFO)], { l1Block: next })
     const trace = await judge(one.disputed, true, 100n, one)
     const honest = stepAt(trace, 1)
     assert.equal((await stack.step(honest.stateData, honest.proof)).claim, traceClaim(trace.states[1]!))

@@ -4,6 +4,8 @@
  * what a client was told before a `kill -9` with what the restarted node answers.
  */
 import type { Address, Hex } from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+import { DEV_CHAIN_ID, rpc } from './node-process.ts'
 
 export interface RpcLog {
   address: Address
@@ -61,4 +63,38 @@ export function durableReceiptFields(r: RpcReceipt, opts: { miniBlock?: boolean 
     contractAddress: r.contractAddress,
     logs: r.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, logIndex: l.logIndex })),
   }
+}
+
+/** The fields of a transaction a test varies; the rest is an EIP-1559 transaction at the sender's fees. */
+export interface SyncTx {
+  to?: Address
+  data?: Hex
+  value?: bigint
+  gas: bigint
+}
+
+/**
+ * Sends `account`'s transactions to the dev chain at `url` (or, per call, another node of the same chain, e.g. the
+ * restarted one) one at a time with `eth_sendRawTransactionSync`, nonces counted from 0, and answers each one's
+ * receipt (the one a crash test later holds the node to).
+ */
+export function syncSender(
+  url: string,
+  account: PrivateKeyAccount,
+  fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
+): (tx: SyncTx, nodeUrl?: string) => Promise<RpcReceipt> {
+  let nonce = 0
+  return async (tx, nodeUrl = url) =>
+    rpc<RpcReceipt>(nodeUrl, 'eth_sendRawTransactionSync', [
+      await account.signTransaction({
+        chainId: DEV_CHAIN_ID,
+        type: 'eip1559',
+        nonce: nonce++,
+        gas: tx.gas,
+        value: tx.value ?? 0n,
+        ...(tx.to === undefined ? {} : { to: tx.to }),
+        ...(tx.data === undefined ? {} : { data: tx.data }),
+        ...fees,
+      }),
+    ])
 }
