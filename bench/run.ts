@@ -40,7 +40,7 @@ const OPT_IN = ['soak', 'scale'] as const
 const HELP = `usage: npm run bench -- [scenario…] [--quick] [--servers=megaeth,anvil] [--generators=N] [--concurrency=N] [--skip-calibration] [--node-dir=PATH]
 --node-dir: run bin/megaeth-node from another checkout (e.g. a \`git archive\` snapshot of a commit)
 --node-args: extra megaeth-node flags, e.g. --node-args="--executor=sequential"
-soak [--soak-minutes=30] [--rate=N] [--sample-seconds=10] [--warmup-minutes=5]: a sequencer at half its capacity (or --rate tx/s) for 30 minutes
+soak [--soak-minutes=30] [--rate=N] [--sample-seconds=10] [--warmup-minutes=5] [--heap-snapshots=DIR]: a sequencer at half its capacity (or --rate tx/s) for 30 minutes
 scale [--scale-sizes=100000,1000000] [--scale-before-dir=PATH]: first start and restarts of a sequencer with that many genesis accounts (--scale-before-dir: a checkout from before persisted tries, for its restart time)
 scenarios: ${ALL.join(', ')} (default: all), ${OPT_IN.join(', ')}`
 
@@ -59,7 +59,7 @@ function parseArgs(argv: string[]): {
   let scale: ScaleOptions | undefined
   const scaleOpts: ScaleOptions = { sizes: [100_000, 1_000_000], beforeDir: undefined }
   let soak: SoakOptions | undefined
-  const soakOpts: SoakOptions = { minutes: 30, warmUpMinutes: 5, rate: undefined, sampleSeconds: 10 }
+  const soakOpts: SoakOptions = { minutes: 30, warmUpMinutes: 5, rate: undefined, sampleSeconds: 10, heapSnapshotDir: undefined }
   let nodeDir: string | undefined
   let nodeArgs: string[] = []
   let quick = false
@@ -79,6 +79,7 @@ function parseArgs(argv: string[]): {
     else if (a.startsWith('--rate=')) soakOpts.rate = Number(a.slice(7))
     else if (a.startsWith('--sample-seconds=')) soakOpts.sampleSeconds = Number(a.slice(17))
     else if (a.startsWith('--warmup-minutes=')) soakOpts.warmUpMinutes = Number(a.slice(17))
+    else if (a.startsWith('--heap-snapshots=')) soakOpts.heapSnapshotDir = a.slice(17)
     else if (a.startsWith('--servers='))
       servers = a
         .slice(10)

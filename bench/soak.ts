@@ -15,6 +15,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
+import { join } from 'node:path'
 import { scrape } from './lib/metrics.ts'
 import { isInterrupted } from './lib/procs.ts'
 import { writeJson, writeText, type Environment } from './lib/report.ts'
@@ -34,6 +35,12 @@ export interface SoakOptions {
   /** Load in tx/s; undefined: half the capacity measured first. */
   rate: number | undefined
   sampleSeconds: number
+  /**
+   * A folder for two heap snapshots of the node's main thread, at the end of the warm-up and at the
+   * end of the soak (`bench/heap-diff.ts` compares them); undefined: none. Each costs the node a pause
+   * of seconds and a file of several hundred MB, so it is for leak hunts, not the published run.
+   */
+  heapSnapshotDir: string | undefined
 }
 
 /** One sample: the state at `t` seconds into the soak and the probe latencies of the interval before it. */
@@ -133,7 +140,10 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
     const [prober] = await fundAccounts(server, 'soak-probe', 1, 10n ** 20n)
     await fundAccounts(server, 'soak', SENDERS, 10n ** 20n)
     const roundsPerChunk = Math.max(1, Math.ceil((rate * CHUNK_SECONDS) / SENDERS))
-    const prepare = (chunk: number): Promise<GeneratorPool> =>
+    // Each chunk is marked handled at once: if it fails (Ctrl-C kills its generator) while the previous chunk
+    // runs, the rejection is seen at its await, not first by solc-js's unhandledRejection hook, which rethrows.
+    const prepare = (chunk: number): Promise<GeneratorPool> => handled(prepareChunk(chunk))
+    const prepareChunk = (chunk: number): Promise<GeneratorPool> =>
       GeneratorPool.prepare(
         {
           url: server.rpcUrl,
@@ -207,6 +217,12 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
       probeRpc.close()
     })()
 
+    let warmUpSnapshotTaken = false
+    const snapshot = async (label: string): Promise<void> => {
+      const path = join(options.heapSnapshotDir!, `soak-${label}.heapsnapshot`)
+      await inspector.writeHeapSnapshot(path)
+      log(`    heap snapshot ${path}`)
+    }
     const started = performance.now()
     const endAt = started + options.minutes * 60_000
     let before = await scrape(server.metricsUrl!)
@@ -241,11 +257,16 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
       }
       before = after
       samples.push(sample)
+      if (options.heapSnapshotDir !== undefined && !warmUpSnapshotTaken && sample.t >= options.warmUpMinutes * 60) {
+        warmUpSnapshotTaken = true
+        await snapshot(`warm-up-${sample.t}s`)
+      }
       log(
         `    t=${sample.t}s rss ${sample.rssMb} MB (anon ${sample.rssAnonMb}, file ${sample.rssFileMb}) external ${sample.externalMb} MB heap ${sample.heapUsedMb} MB${Number.isNaN(liveHeapMb) ? '' : ` (after GC ${liveHeapMb})`} fds ${sample.fds} lag p99 ${sample.eventLoopLagP99Ms} ms ` +
           `included ${sample.includedTps} tx/s probe p50 ${sample.probeP50Ms} p99 ${sample.probeP99Ms} ms load ${sample.loadavg1}`,
       )
     }
+    if (options.heapSnapshotDir !== undefined) await snapshot(`end-${Math.round((performance.now() - started) / 1000)}s`)
     stopping = true
     await Promise.all([loadLoop, probeLoop])
   } finally {
@@ -285,6 +306,11 @@ export async function runSoak(ctx: BenchContext, env: Environment, options: Soak
       .join(', ')}`,
   )
   log('  wrote bench/results/soak.json, bench/results/soak.svg')
+}
+
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined)
+  return promise
 }
 
 function round1(n: number): number {

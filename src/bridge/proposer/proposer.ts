@@ -57,13 +57,12 @@ interface DisputeContext {
 }
 
 interface TrackedGame extends OwnGame {
-  /** Nothing left to do: resolved, credit taken, anchor set or past it. */
-  done: boolean
   status: number
 }
 
 export class Proposer implements ProposerService {
   readonly address: Address
+  /** Our games with something left to do; a settled one is dropped (the scan index keeps it from coming back). */
   private readonly games = new Map<Address, TrackedGame>()
   /** Factory games scanned so far (indexes below are known). */
   private scanned = 0n
@@ -141,7 +140,7 @@ export class Proposer implements ProposerService {
     await this.scanGames(context)
     for (const game of this.games.values()) {
       if (this.abort.signal.aborted) return
-      if (!game.done) await this.settle(game, context)
+      if (await this.settle(game, context)) this.games.delete(game.address)
     }
     this.deps.metrics.setBondsAtStake(
       [...this.games.values()].filter((g) => g.status === GameStatus.IN_PROGRESS).reduce((sum, g) => sum + g.bond, 0n),
@@ -189,18 +188,21 @@ export class Proposer implements ProposerService {
         l1.readContract({ address, abi: faultDisputeGameAbi, functionName: 'status' }),
         l1.readContract({ address, abi: faultDisputeGameAbi, functionName: 'claimData', args: [0n] }),
       ])
-      this.games.set(address, { address, index, gameType, l2Block, rootClaim, bond: root[3], status, done: false })
+      this.games.set(address, { address, index, gameType, l2Block, rootClaim, bond: root[3], status })
       if (gameType === context.gameType && (this.latestProposed === undefined || l2Block > this.latestProposed))
         this.latestProposed = l2Block
     }
   }
 
-  /** Resolves `game` once every clock in it ran out, claims its credit after the delay, and anchors it when valid. */
-  private async settle(game: TrackedGame, context: DisputeContext): Promise<void> {
+  /**
+   * Resolves `game` once every clock in it ran out, claims its credit after the delay, and anchors it when valid.
+   * True when nothing is left to do with it: resolved, credit taken, anchor set or past it.
+   */
+  private async settle(game: TrackedGame, context: DisputeContext): Promise<boolean> {
     const { l1 } = this.deps
     const address = game.address
     game.status = await l1.readContract({ address, abi: faultDisputeGameAbi, functionName: 'status' })
-    if (game.status === GameStatus.IN_PROGRESS && !(await this.resolve(game))) return
+    if (game.status === GameStatus.IN_PROGRESS && !(await this.resolve(game))) return false
     const [credit, resolvedAt, creditDelay] = await Promise.all([
       l1.readContract({ address, abi: faultDisputeGameAbi, functionName: 'credit', args: [this.address] }),
       l1.readContract({ address, abi: faultDisputeGameAbi, functionName: 'resolvedAt' }),
@@ -214,7 +216,7 @@ export class Proposer implements ProposerService {
       creditLeft = 0n
     }
     const anchored = await this.anchor(game, context)
-    game.done = creditLeft === 0n && anchored
+    return creditLeft === 0n && anchored
   }
 
   /** `resolveClaim` bottom-up over every claim, then `resolve`. False while a clock is still running. */
