@@ -9,7 +9,7 @@
  * first block with transfers to its head reaching the last one, polled every 20 ms): the tx/s ratio is
  * taken over that last window, since the empty blocks around the load are not transfers rebuilt.
  *
- *   node --import tsx bench/derive.ts [--txs=4000] [--profile=DIR]      (part of: npm run bench -- da)
+ *   node --import tsx bench/derive.ts [--txs=4000] [--warmup-txs=4000] [--profile=DIR]      (part of: npm run bench -- da)
  *
  * `--profile=DIR` writes the replica's main-thread CPU profile to DIR (`bench/lib/cpu-profile-preload.mjs`).
  */
@@ -32,6 +32,8 @@ import {
 
 export interface DeriveBenchResult {
   l2Txs: number
+  /** Transfers sequenced and derived before the measured ones (`DEFAULT_WARMUP_TXS`), not counted. */
+  warmupTxs: number
   /** Blocks the replica rebuilt (genesis excluded): the loaded ones and the idle ones around them. */
   l2Blocks: number
   productionSeconds: number
@@ -120,15 +122,23 @@ const PROFILE_PRELOAD = fileURLToPath(new URL('./lib/cpu-profile-preload.mjs', i
 const SENDERS = 16
 /** The chain the replica rebuilds is at least this long (blocks). */
 const MIN_BLOCKS = 60n
+/**
+ * Transfers sent (and included, and followed by a block of their own) before the measured ones: a
+ * freshly started process spends its first seconds of a new workload compiling (V8's optimizing
+ * compiler and the GC helpers took most of the replica's other threads' CPU in a `perf` profile of a
+ * 4,000-transfer rebuild), which is not the steady state a replica catching up runs in. 0: none.
+ */
+const DEFAULT_WARMUP_TXS = 4000
 /** Empty blocks before the transfers are sent. */
 const PRELOAD_BLOCKS = 40n
 
 export async function runDeriveBench(
-  options: { txs?: number; profileDir?: string } = {},
+  options: { txs?: number; warmupTxs?: number; profileDir?: string } = {},
   log: (line: string) => void = console.log,
 ): Promise<DeriveBenchResult> {
   const perSender = Math.ceil((options.txs ?? 4000) / SENDERS)
   const txCount = perSender * SENDERS
+  const warmupPerSender = Math.ceil((options.warmupTxs ?? DEFAULT_WARMUP_TXS) / SENDERS)
   const dir = await makeTempDir('megaeth-bench-derive-')
   const sequencer = await startNode({
     l1: true,
@@ -139,7 +149,7 @@ export async function runDeriveBench(
     // Nonce-major: one batch holds a few nonces of every sender (the pool refuses nonces more than 64
     // ahead of a sender's pending ones, and a batch's transactions are admitted in parallel).
     const signed: string[] = []
-    for (let nonce = 0; nonce < perSender; nonce++) {
+    for (let nonce = 0; nonce < warmupPerSender + perSender; nonce++) {
       for (let s = 0; s < SENDERS; s++) {
         const account = privateKeyToAccount(DEV_KEYS[2 + s]!)
         signed.push(
@@ -164,31 +174,45 @@ export async function runDeriveBench(
       300_000,
       200,
     )
-    const started = performance.now()
-    for (let i = 0; i < signed.length; i += 200) {
-      const batch = signed
-        .slice(i, i + 200)
-        .map((raw, j) => ({ jsonrpc: '2.0', id: i + j, method: 'eth_sendRawTransaction', params: [raw] }))
-      const answers = JSON.parse((await postRaw(sequencer.rpcUrl, JSON.stringify(batch))).text) as Array<{
-        error?: { message: string }
-      }>
-      const refused = answers.find((a) => a.error !== undefined)
-      if (refused !== undefined) throw new Error(`the sequencer refused a transfer: ${refused.error!.message}`)
+    const send = async (txs: string[]): Promise<void> => {
+      for (let i = 0; i < txs.length; i += 200) {
+        const batch = txs
+          .slice(i, i + 200)
+          .map((raw, j) => ({ jsonrpc: '2.0', id: i + j, method: 'eth_sendRawTransaction', params: [raw] }))
+        const answers = JSON.parse((await postRaw(sequencer.rpcUrl, JSON.stringify(batch))).text) as Array<{
+          error?: { message: string }
+        }>
+        const refused = answers.find((a) => a.error !== undefined)
+        if (refused !== undefined) throw new Error(`the sequencer refused a transfer: ${refused.error!.message}`)
+      }
     }
-    const last = privateKeyToAccount(DEV_KEYS[2 + SENDERS - 1]!).address
-    await waitFor(
-      'every transfer included',
-      async () => {
-        for (let s = 0; s < SENDERS; s++) {
-          const address = privateKeyToAccount(DEV_KEYS[2 + s]!).address
-          if (BigInt(await rpc<string>(sequencer.rpcUrl, 'eth_getTransactionCount', [address, 'latest'])) < BigInt(perSender))
-            return false
-        }
-        return last
-      },
-      300_000,
-      50,
-    )
+    const includedUpTo = (nonce: number): Promise<true> =>
+      waitFor(
+        `every transfer below nonce ${nonce} included`,
+        async () => {
+          for (let s = 0; s < SENDERS; s++) {
+            const address = privateKeyToAccount(DEV_KEYS[2 + s]!).address
+            if (BigInt(await rpc<string>(sequencer.rpcUrl, 'eth_getTransactionCount', [address, 'latest'])) < BigInt(nonce))
+              return false
+          }
+          return true
+        },
+        300_000,
+        50,
+      )
+    const blockNumber = async (): Promise<bigint> => BigInt(await rpc<string>(sequencer.rpcUrl, 'eth_blockNumber'))
+    // The warm-up load: the same kind of transfers first, in blocks of their own, so that both the sequencer
+    // and the replica (which derives them on its way) run the measured ones with their code optimized.
+    let warmupLast = 0n
+    if (warmupPerSender > 0) {
+      await send(signed.slice(0, warmupPerSender * SENDERS))
+      await includedUpTo(warmupPerSender)
+      warmupLast = await blockNumber()
+      await waitFor('a block after the warm-up', async () => (await blockNumber()) > warmupLast, 30_000, 50)
+    }
+    const started = performance.now()
+    await send(signed.slice(warmupPerSender * SENDERS))
+    await includedUpTo(warmupPerSender + perSender)
     const productionSeconds = (performance.now() - started) / 1000
     // At least a minute of chain: the replica's start-up (counted in) is then a small share.
     let head = BigInt(await rpc<string>(sequencer.rpcUrl, 'eth_blockNumber'))
@@ -203,7 +227,7 @@ export async function runDeriveBench(
     // The blocks holding the transfers: the window the tx/s is measured over.
     let loadedFirst = 0
     let loadedLast = 0
-    for (let n = 1n; n <= head; n++) {
+    for (let n = warmupLast + 1n; n <= head; n++) {
       const count = Number(
         BigInt(await rpc<string>(sequencer.rpcUrl, 'eth_getBlockTransactionCountByNumber', [`0x${n.toString(16)}`])),
       )
@@ -274,6 +298,7 @@ export async function runDeriveBench(
       const productionTps = txCount / productionSeconds
       const result: DeriveBenchResult = {
         l2Txs: txCount,
+        warmupTxs: warmupPerSender * SENDERS,
         l2Blocks,
         productionSeconds,
         productionTps,
@@ -326,7 +351,11 @@ export async function runDeriveBench(
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
   const profileDir = arg('profile')
-  const result = await runDeriveBench({ txs: Number(arg('txs') ?? 4000), ...(profileDir === undefined ? {} : { profileDir }) })
+  const result = await runDeriveBench({
+    txs: Number(arg('txs') ?? 4000),
+    warmupTxs: Number(arg('warmup-txs') ?? DEFAULT_WARMUP_TXS),
+    ...(profileDir === undefined ? {} : { profileDir }),
+  })
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
   writeFileSync(new URL('./results/derive.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`)
 }
