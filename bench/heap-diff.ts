@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/heap-diff.ts <before.heapsnapshot> <after.heapsnapshot> [--top=30]`: what
+ * `node --import tsx bench/heap-diff.ts <before.heapsnapshot> <after.heapsnapshot> [--top=30] [--retainers=GROUP]`: what
  * grew between two heap snapshots of the same process (e.g. the two `npm run bench -- soak
  * --heap-snapshots=DIR` writes). Objects are grouped by V8's node type and name (the constructor for
  * objects, the function for closures, "(object elements)" and the like for internals); the table lists
@@ -7,13 +7,17 @@
  *
  * Snapshots of a few hundred MB are too large for one `JSON.parse` (V8's string limit), so the two
  * arrays this needs — `nodes` (flat integers) and `strings` — are cut out of the raw bytes and parsed
- * on their own; the layout comes from the snapshot's own `meta`.
+ * on their own; the layout comes from the snapshot's own `meta`. `--retainers=GROUP` (a group as the
+ * table prints it, e.g. `object:Listener`) adds the most common chains of objects holding that group's
+ * members in the second snapshot.
  */
 import { readFileSync } from 'node:fs'
 
 interface SnapshotMeta {
   node_fields: string[]
   node_types: [string[], ...unknown[]]
+  edge_fields: string[]
+  edge_types: [string[], ...unknown[]]
 }
 
 /** Count and shallow bytes per "type:name" group. */
@@ -54,7 +58,19 @@ function parseIntArray(raw: Buffer, start: number): Float64Array {
   return values.subarray(0, n)
 }
 
-function groupsOf(path: string): { groups: Groups; totalBytes: number; nodes: number } {
+interface Snapshot {
+  nodes: Float64Array
+  edges: Float64Array
+  strings: string[]
+  nodeWidth: number
+  edgeWidth: number
+  field: { type: number; name: number; size: number; edgeCount: number }
+  edgeField: { type: number; name: number; to: number }
+  nodeTypes: string[]
+  edgeTypes: string[]
+}
+
+function readSnapshot(path: string): Snapshot {
   const raw = readFileSync(path)
   const metaStart = sliceAfter(raw, 'meta')
   const metaEnd = raw.indexOf('"node_count"', metaStart)
@@ -62,25 +78,47 @@ function groupsOf(path: string): { groups: Groups; totalBytes: number; nodes: nu
   const metaText = raw.subarray(metaStart, raw.lastIndexOf(0x7d, metaEnd) + 1).toString('utf8')
   const meta = JSON.parse(metaText) as SnapshotMeta
   const nodes = parseIntArray(raw, sliceAfter(raw, 'nodes'))
+  const edges = parseIntArray(raw, sliceAfter(raw, 'edges'))
   const stringsStart = sliceAfter(raw, 'strings')
   const stringsEnd = raw.lastIndexOf(0x5d)
   const strings = JSON.parse(raw.subarray(stringsStart, stringsEnd + 1).toString('utf8')) as string[]
-  const width = meta.node_fields.length
-  const typeAt = meta.node_fields.indexOf('type')
-  const nameAt = meta.node_fields.indexOf('name')
-  const sizeAt = meta.node_fields.indexOf('self_size')
-  const types = meta.node_types[0]
+  return {
+    nodes,
+    edges,
+    strings,
+    nodeWidth: meta.node_fields.length,
+    edgeWidth: meta.edge_fields.length,
+    field: {
+      type: meta.node_fields.indexOf('type'),
+      name: meta.node_fields.indexOf('name'),
+      size: meta.node_fields.indexOf('self_size'),
+      edgeCount: meta.node_fields.indexOf('edge_count'),
+    },
+    edgeField: {
+      type: meta.edge_fields.indexOf('type'),
+      name: meta.edge_fields.indexOf('name_or_index'),
+      to: meta.edge_fields.indexOf('to_node'),
+    },
+    nodeTypes: meta.node_types[0],
+    edgeTypes: meta.edge_types[0],
+  }
+}
+
+/** The group of the node at offset `i` of `nodes`: "type:name" (strings and numbers in one group per type). */
+function groupOf(snapshot: Snapshot, i: number): string {
+  const type = snapshot.nodeTypes[snapshot.nodes[i + snapshot.field.type]!] ?? '?'
+  // Strings and numbers are named by their content: one group each, not one per value.
+  const named = !(type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number')
+  const name = named ? (snapshot.strings[snapshot.nodes[i + snapshot.field.name]!] ?? '?') : ''
+  return `${type}:${name.slice(0, 80)}`
+}
+
+function groupsOf(snapshot: Snapshot): { groups: Groups; totalBytes: number; count: number } {
   const groups: Groups = new Map()
   let totalBytes = 0
-  for (let i = 0; i < nodes.length; i += width) {
-    const type = types[nodes[i + typeAt]!] ?? '?'
-    // Strings and numbers are named by their content: one group each, not one per value.
-    const name =
-      type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number'
-        ? ''
-        : strings[nodes[i + nameAt]!]
-    const key = `${type}:${(name ?? '?').slice(0, 80)}`
-    const bytes = nodes[i + sizeAt]!
+  for (let i = 0; i < snapshot.nodes.length; i += snapshot.nodeWidth) {
+    const key = groupOf(snapshot, i)
+    const bytes = snapshot.nodes[i + snapshot.field.size]!
     const group = groups.get(key)
     if (group === undefined) groups.set(key, { count: 1, bytes })
     else {
@@ -89,22 +127,65 @@ function groupsOf(path: string): { groups: Groups; totalBytes: number; nodes: nu
     }
     totalBytes += bytes
   }
-  return { groups, totalBytes, nodes: nodes.length / width }
+  return { groups, totalBytes, count: snapshot.nodes.length / snapshot.nodeWidth }
+}
+
+/**
+ * The most common retainer chains (up to `depth` non-weak hops up) of the nodes in `group`: what keeps
+ * them alive. Each hop is "retainer group .edge name".
+ */
+function retainerChains(snapshot: Snapshot, group: string, depth: number): Array<[string, number]> {
+  const { nodes, edges, nodeWidth, edgeWidth, field, edgeField } = snapshot
+  // One retainer per node (the first non-weak edge found): enough to name the structure that holds it.
+  const retainer = new Int32Array(nodes.length / nodeWidth).fill(-1)
+  const retainerEdge = new Array<string>(nodes.length / nodeWidth)
+  let edge = 0
+  for (let i = 0; i < nodes.length; i += nodeWidth) {
+    const count = nodes[i + field.edgeCount]!
+    for (let k = 0; k < count; k++, edge += edgeWidth) {
+      const type = snapshot.edgeTypes[edges[edge + edgeField.type]!]
+      if (type === 'weak' || type === 'shortcut') continue
+      const to = edges[edge + edgeField.to]! / nodeWidth
+      if (retainer[to] !== -1) continue
+      retainer[to] = i / nodeWidth
+      const name = edges[edge + edgeField.name]!
+      retainerEdge[to] = type === 'element' || type === 'hidden' ? `[${name}]` : `.${snapshot.strings[name] ?? name}`
+    }
+  }
+  const chains = new Map<string, number>()
+  for (let i = 0; i < nodes.length; i += nodeWidth) {
+    if (groupOf(snapshot, i) !== group) continue
+    const hops: string[] = []
+    let at = i / nodeWidth
+    for (let d = 0; d < depth && retainer[at] !== -1; d++) {
+      const by = retainer[at]!
+      // Element indexes make every chain unique: keep the kind of edge, not its index.
+      hops.push(`${groupOf(snapshot, by * nodeWidth)} ${retainerEdge[at]!.startsWith('[') ? '[i]' : retainerEdge[at]}`)
+      at = by
+    }
+    const chain = hops.join(' <- ')
+    chains.set(chain, (chains.get(chain) ?? 0) + 1)
+  }
+  return [...chains].sort((a, b) => b[1] - a[1])
 }
 
 function main(): void {
   const args = process.argv.slice(2)
   const files = args.filter((a) => !a.startsWith('--'))
   const top = Number(args.find((a) => a.startsWith('--top='))?.slice(6) ?? 30)
+  const retained = args.find((a) => a.startsWith('--retainers='))?.slice(12)
   if (files.length !== 2) {
-    process.stderr.write('usage: node --import tsx bench/heap-diff.ts <before.heapsnapshot> <after.heapsnapshot> [--top=30]\n')
+    process.stderr.write(
+      'usage: node --import tsx bench/heap-diff.ts <before.heapsnapshot> <after.heapsnapshot> [--top=30] [--retainers=GROUP]\n',
+    )
     process.exit(2)
   }
-  const before = groupsOf(files[0]!)
-  const after = groupsOf(files[1]!)
+  const afterSnapshot = readSnapshot(files[1]!)
+  const before = groupsOf(readSnapshot(files[0]!))
+  const after = groupsOf(afterSnapshot)
   const mb = (b: number): string => (b / 2 ** 20).toFixed(2)
   process.stdout.write(
-    `before: ${before.nodes} objects, ${mb(before.totalBytes)} MB; after: ${after.nodes} objects, ${mb(after.totalBytes)} MB\n`,
+    `before: ${before.count} objects, ${mb(before.totalBytes)} MB; after: ${after.count} objects, ${mb(after.totalBytes)} MB\n`,
   )
   const rows = [...new Set([...before.groups.keys(), ...after.groups.keys()])].map((key) => {
     const b = before.groups.get(key) ?? { count: 0, bytes: 0 }
@@ -117,6 +198,11 @@ function main(): void {
     process.stdout.write(
       `${mb(r.growth).padStart(9)}  ${mb(r.bytesAfter).padStart(8)}  ${String(r.countBefore).padStart(9)} → ${String(r.countAfter).padEnd(9)}  ${r.key}\n`,
     )
+  }
+  if (retained !== undefined) {
+    process.stdout.write(`\nwhat holds ${retained} in the second snapshot (count, retainer chain):\n`)
+    for (const [chain, count] of retainerChains(afterSnapshot, retained, 6).slice(0, 15))
+      process.stdout.write(`${String(count).padStart(7)}  ${chain}\n`)
   }
 }
 
