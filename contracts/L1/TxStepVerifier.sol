@@ -176,6 +176,9 @@ contract TxStepVerifier is IBigStepper {
     error BadReceiptProof();
     /// @notice The proof's kind is not the step the pre-state calls for, or its parts do not fit.
     error BadStep();
+    /// @notice `L1AttributesStep`'s: the origin header given does not hash to the deposit's L1 hash (declared here so
+    ///         that clients decoding the verifier's reverts know it).
+    error BadOriginHeader();
 
     /// @param _registry     Where output preimages are published.
     /// @param _params       The chain's parameters.

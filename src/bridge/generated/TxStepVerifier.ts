@@ -78,6 +78,11 @@ export const txStepVerifierAbi = [
   },
   {
     inputs: [],
+    name: 'BadOriginHeader',
+    type: 'error',
+  },
+  {
+    inputs: [],
     name: 'BadOutputPreimage',
     type: 'error',
   },
