@@ -8,7 +8,9 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { bytesToHex } from '@ethereumjs/util'
+import { RLP } from '@ethereumjs/rlp'
+import { bytesToBigInt, bytesToHex } from '@ethereumjs/util'
+import { L1HeaderEncodingError, encodeL1Header } from '../../src/bridge/l1-header-rlp.ts'
 import { decodeAbiParameters, keccak256 as keccakHex } from 'viem'
 import type { L1Origin } from '../../src/chain/l1-origin.ts'
 import type { RollupConfig } from '../../src/chain/rollup-config.ts'
@@ -27,6 +29,7 @@ import {
   buildTraceChain,
   l1AttributesDeposit,
   traceCommon,
+  traceL1Header,
   traceL1Info,
   traceRules,
 } from '../helpers/trace-chain.ts'
@@ -104,5 +107,57 @@ describe('the L1 origin at the L1-attributes step (prover’s trace)', () => {
       assert.equal(body.accountProofs[10]!.length, needsHeader ? 1 : 0, what)
       if (needsHeader) assert.equal(keccakHex(body.accountProofs[10]![0]! as Hex), info.hash, what)
     }
+  })
+
+  it('rebuilds an L1 header’s RLP from its JSON fields, checked against its hash', () => {
+    const rlp = traceL1Header({
+      number: 77n,
+      timestamp: 1_700_000_123n,
+      baseFee: 9n,
+      parentHash: keccakHex('0x01'),
+      excessBlobGas: 3n,
+    })
+    const names = [
+      'parentHash',
+      'sha3Uncles',
+      'miner',
+      'stateRoot',
+      'transactionsRoot',
+      'receiptsRoot',
+      'logsBloom',
+      'difficulty',
+      'number',
+      'gasLimit',
+      'gasUsed',
+      'timestamp',
+      'extraData',
+      'mixHash',
+      'nonce',
+      'baseFeePerGas',
+      'withdrawalsRoot',
+      'blobGasUsed',
+      'excessBlobGas',
+      'parentBeaconBlockRoot',
+      'requestsHash',
+    ]
+    const quantities = new Set([
+      'difficulty',
+      'number',
+      'gasLimit',
+      'gasUsed',
+      'timestamp',
+      'baseFeePerGas',
+      'blobGasUsed',
+      'excessBlobGas',
+    ])
+    const items = RLP.decode(rlp) as Uint8Array[]
+    const json: Record<string, unknown> = { hash: keccakHex(rlp) }
+    names.forEach((name, i) => {
+      json[name] = quantities.has(name) ? `0x${bytesToBigInt(items[i]!).toString(16)}` : bytesToHex(items[i]!)
+    })
+    assert.deepEqual(encodeL1Header(json), rlp)
+    // A field the encoder does not see (here: requestsHash missing) gives another hash: refused, not guessed.
+    const { requestsHash: _dropped, ...older } = json
+    assert.throws(() => encodeL1Header(older), L1HeaderEncodingError)
   })
 })
