@@ -70,6 +70,10 @@ contract L1AttributesStep {
     /// @notice The L1's blob base fee update fraction (EIP-7691's 5,007,716 from Prague; Osaka keeps it): the one the
     ///         node's attributes builder computes the deposit's blob base fee with (bridge/l1-fetch.ts).
     uint256 public immutable BLOB_BASE_FEE_UPDATE_FRACTION;
+    /// @notice The rollup's genesis L1 block (number, hash): the L2 genesis block's origin, with sequence number 0, which
+    ///         the first block's epoch rule starts from (L1Block is empty until that block's deposit).
+    uint64 public immutable GENESIS_L1_NUMBER;
+    bytes32 public immutable GENESIS_L1_HASH;
 
     /// @notice As TxStepVerifier's: the transaction is valid but cannot be executed on L1 by this verifier.
     error NotProvableHere(uint8 txType, string reason);
@@ -81,10 +85,20 @@ contract L1AttributesStep {
     /// @param _l1BlockCodeHash keccak256 of L1Block's runtime code (the genesis alloc's).
     /// @param _setterGas       `setL1BlockValuesIsthmus()`'s execution gas besides its SSTOREs.
     /// @param _blobFeeFraction The L1's blob base fee update fraction.
-    constructor(bytes32 _l1BlockCodeHash, uint256 _setterGas, uint256 _blobFeeFraction) {
+    /// @param _genesisL1Number The rollup's genesis L1 block number.
+    /// @param _genesisL1Hash   Its hash.
+    constructor(
+        bytes32 _l1BlockCodeHash,
+        uint256 _setterGas,
+        uint256 _blobFeeFraction,
+        uint64 _genesisL1Number,
+        bytes32 _genesisL1Hash
+    ) {
         L1_BLOCK_CODE_HASH = _l1BlockCodeHash;
         SETTER_GAS = _setterGas;
         BLOB_BASE_FEE_UPDATE_FRACTION = _blobFeeFraction;
+        GENESIS_L1_NUMBER = _genesisL1Number;
+        GENESIS_L1_HASH = _genesisL1Hash;
     }
 
     /// @notice Applies the L1-attributes deposit `_raw` (its canonical 0x7E encoding) to the state with root `_root`.
@@ -119,9 +133,9 @@ contract L1AttributesStep {
     /// @notice Whether the L1 origin the deposit's calldata `_data` records may follow L1Block's values before it
     ///         (`_prior`, in `slotValue` order) in a block whose header has mixHash `_mixHash`:
     ///         1. OP's epoch rule: the same origin (number and hash) with the sequence number + 1, or the next L1 block
-    ///            (number + 1) with sequence number 0 — a skipped L1 block is never valid. Not checked when L1Block
-    ///            was never written (the first block after the L2 genesis; its origin is the rollup's genesis L1 or
-    ///            its child, which the verifier does not know — see docs/DESIGN.md).
+    ///            (number + 1) with sequence number 0 — a skipped L1 block is never valid. While L1Block was never
+    ///            written (the first block after the L2 genesis) the previous origin is the rollup's genesis L1 block
+    ///            with sequence number 0, as the sequencer and derivation take it.
     ///         2. The origin's header `_header[0]`, which must hash to the recorded L1 hash (else `BadOriginHeader`):
     ///            a child of the previous origin when the epoch moves on, and its number, timestamp, base fee, blob
     ///            base fee (`fake_exponential` of its excessBlobGas; 1 without blob fields) and mixHash are the ones
@@ -134,8 +148,9 @@ contract L1AttributesStep {
         (, uint256 times) = slotValue(_data, 0);
         (, uint256 hashWord) = slotValue(_data, 2);
         bytes32 prevHash = bytes32(_prior[2]);
+        if (prevHash == bytes32(0)) (_prior[0], _prior[3], prevHash) = (GENESIS_L1_NUMBER, 0, GENESIS_L1_HASH);
         bool advance;
-        if (prevHash != bytes32(0)) {
+        {
             (, uint256 scalars) = slotValue(_data, 3);
             uint64 sequence = uint64(scalars);
             if (uint64(times) == uint64(_prior[0]) && bytes32(hashWord) == prevHash && sequence == uint64(_prior[3]) + 1) {

@@ -19,12 +19,14 @@ export const L1_BLOCK_CODE_HASH: Hex = keccak256(l1BlockDeployedBytecode)
 export const L1_BLOCK_ISTHMUS_SETTER_GAS = 293n
 
 /**
- * The constructor arguments of `L1AttributesStep`: with the L1's blob base fee update fraction its origin check
- * recomputes the deposit's blob base fee with — Prague's (Osaka keeps it), what the L1 watcher uses by default on a
- * Prague+ L1; an L1 past a BPO fork needs the fraction the watcher is configured with.
+ * The constructor arguments of `L1AttributesStep`: with the rollup's genesis L1 block (where the first block's epoch
+ * rule starts) and the L1's blob base fee update fraction its origin check recomputes the deposit's blob base fee
+ * with — Prague's (Osaka keeps it), what the L1 watcher uses by default on a Prague+ L1; an L1 past a BPO fork needs
+ * the fraction the watcher is configured with.
  */
 export function l1AttributesStepArgs(
+  genesisL1: { number: bigint; hash: Hex },
   blobBaseFeeUpdateFraction: bigint = BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
-): readonly [Hex, bigint, bigint] {
-  return [L1_BLOCK_CODE_HASH, L1_BLOCK_ISTHMUS_SETTER_GAS, blobBaseFeeUpdateFraction]
+): readonly [Hex, bigint, bigint, bigint, Hex] {
+  return [L1_BLOCK_CODE_HASH, L1_BLOCK_ISTHMUS_SETTER_GAS, blobBaseFeeUpdateFraction, genesisL1.number, genesisL1.hash]
 }

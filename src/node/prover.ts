@@ -65,6 +65,7 @@ export async function createProver(params: ProverParams): Promise<Prover> {
     minBaseFee: params.config.minBaseFee,
     // What the L1 watcher's attributes use by default on a Prague+ L1 (and `deployTxStepVerifier` deploys with).
     blobBaseFeeUpdateFraction: BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
+    genesisL1: l1.rollup.genesis.l1,
   }
   // One block-trace provider per subtree depth (games of one type share it; its cache holds a few block traces).
   const blockTraces = new Map<number, NodeTraceProvider>()

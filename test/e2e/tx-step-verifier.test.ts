@@ -206,7 +206,7 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     // The last two break the epoch rule (the same origin and sequence number again; origin 0): the block is invalid
     // after the deposit, whose writes and gas are still the node's.
     const cases: Array<[string, ParentL1Attributes, ReturnType<typeof traceL1Info>, boolean]> = [
-      ['genesis (L1Block empty, no depositor account)', {}, next, true],
+      ['genesis (L1Block empty, no depositor account)', {}, traceL1Info(), true],
       ['a new epoch (every value changes)', { l1Block: traceL1Info(), depositorNonce: 7n }, next, true],
       [
         'the same epoch (the sequence number changes)',

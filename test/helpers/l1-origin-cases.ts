@@ -8,7 +8,7 @@ import { fakeExponential, BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE } from '../../src
 import type { L1BlockInfoIsthmus } from '../../src/chain/l1-info.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
-import { registerL1Header, traceL1Header, traceL1Info, type ParentL1Attributes } from './trace-chain.ts'
+import { TRACE_GENESIS_L1, registerL1Header, traceL1Header, traceL1Info, type ParentL1Attributes } from './trace-chain.ts'
 
 export interface OriginCase {
   what: string
@@ -47,13 +47,23 @@ export function originCases(): OriginCase[] {
       mixHash: keccak256(new Uint8Array([1])),
     }),
   )
+  const otherMixFirst = registerL1Header(
+    traceL1Header({
+      number: a.number,
+      timestamp: a.timestamp,
+      baseFee: a.baseFee,
+      parentHash: TRACE_GENESIS_L1.hash,
+      mixHash: keccak256(new Uint8Array([2])),
+    }),
+  )
   const skipped = traceL1Info({ number: 502n, timestamp: t + 12n }, a.hash)
   const stranger = traceL1Info({ number: 501n, timestamp: t }, word('another parent'))
   return [
     { what: 'the same epoch, sequence number + 1', prior, info: { ...a, sequenceNumber: 1n }, verdict: 'valid' },
     { what: 'the next L1 block, sequence number 0', prior, info: b, verdict: 'valid' },
     { what: 'the next L1 block with blob gas (fake_exponential)', prior, info: blobby, verdict: 'valid' },
-    { what: 'the first block after genesis (L1Block empty)', prior: {}, info: a, verdict: 'valid' },
+    { what: 'the first block after genesis (L1Block empty): the genesis L1 block’s child', prior: {}, info: a, verdict: 'valid' },
+    { what: 'the first block after genesis skipping an L1 block', prior: {}, info: b, verdict: 'invalid' },
     { what: 'a skipped L1 block', prior, info: skipped, verdict: 'invalid' },
     {
       what: 'an invented hash under the same number',
@@ -69,7 +79,12 @@ export function originCases(): OriginCase[] {
     { what: 'a wrong L1 base fee', prior, info: { ...b, baseFee: b.baseFee + 1n }, verdict: 'invalid' },
     { what: 'a wrong blob base fee', prior, info: { ...b, blobBaseFee: 2n }, verdict: 'invalid' },
     { what: 'an L2 mixHash that is not the origin’s', prior, info: { ...b, hash: otherMix }, verdict: 'invalid' },
-    { what: 'a wrong mixHash after genesis', prior: {}, info: { ...b, hash: otherMix }, verdict: 'invalid' },
+    {
+      what: 'a wrong mixHash in the first block after genesis',
+      prior: {},
+      info: { ...a, hash: otherMixFirst },
+      verdict: 'invalid',
+    },
     { what: 'an invented hash for the next L1 block', prior, info: { ...b, hash: word('nowhere') }, verdict: 'unavailable' },
   ]
 }

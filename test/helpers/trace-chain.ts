@@ -43,6 +43,11 @@ import { BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE } from '../../src/bridge/l1-fetch.
 import { L1_ATTRIBUTES_SLOTS, l1AttributesSlotValues, slotWord } from '../../src/prover/trace/l1-attributes.ts'
 import type { OutputPreimage } from '../../src/prover/trace/interface.ts'
 
+/**
+ * The trace chains' rollup genesis L1 block: the parent of the default origin (L1 block 500), so a first block after
+ * the L2 genesis (L1Block empty) with that origin and sequence number 0 follows OP's epoch rule.
+ */
+export const TRACE_GENESIS_L1 = { number: 499n, hash: bytesToHex(keccak256(new TextEncoder().encode('l1 parent'))) as Hex }
 export const traceGenesis = devGenesis()
 export const traceConfig = chainConfigFromGenesis(traceGenesis, 'megaeth-dev')
 export const traceCommon = createChainCommon(traceConfig)
@@ -55,6 +60,7 @@ export const traceRules: ChainTraceRules = {
   baseFeeMaxChangeDenominator: traceConfig.baseFeeMaxChangeDenominator,
   minBaseFee: traceConfig.minBaseFee,
   blobBaseFeeUpdateFraction: BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
+  genesisL1: TRACE_GENESIS_L1,
 }
 export const devAccounts = deriveDevAccounts(6)
 export const PARENT_NUMBER = 10n
@@ -167,7 +173,7 @@ export const traceL1HeaderOf = async (hash: Hex): Promise<Uint8Array | undefined
  */
 export function traceL1Info(
   overrides: Partial<L1BlockInfoIsthmus> = {},
-  parentHash: Hex = bytesToHex(keccak256(new TextEncoder().encode('l1 parent'))) as Hex,
+  parentHash: Hex = TRACE_GENESIS_L1.hash,
 ): L1BlockInfoIsthmus {
   const base = {
     number: 500n,

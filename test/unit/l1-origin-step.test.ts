@@ -26,6 +26,7 @@ import { selectEpoch, parentEpochOf } from '../../src/sequencer/epoch.ts'
 import { originCases } from '../helpers/l1-origin-cases.ts'
 import {
   TRACE_BLOCK,
+  TRACE_GENESIS_L1,
   buildTraceChain,
   l1AttributesDeposit,
   traceCommon,
@@ -36,10 +37,15 @@ import {
 
 describe('the L1 origin at the L1-attributes step (prover’s trace)', () => {
   it('an honest chain over several epochs, origins chosen by the sequencer’s rule, seals VALID block after block', async () => {
-    // L1 blocks 500 … 503, 12 s apart, each the child of the one before (synthetic headers the trace finds).
+    // The rollup's genesis L1 block 499, then L1 blocks 500 … 503, 12 s apart, each the child of the one before
+    // (synthetic headers the trace finds).
+    const t500 = 1_699_999_988n
     const l1: L1Origin[] = []
-    for (let i = 0; i < 4; i++) {
-      const info = traceL1Info({ number: 500n + BigInt(i), timestamp: 1_699_999_988n + 12n * BigInt(i) }, l1[i - 1]?.hash)
+    for (let i = 0; i < 5; i++) {
+      const info =
+        i === 0
+          ? traceL1Info({ number: 499n, timestamp: t500 - 12n, hash: TRACE_GENESIS_L1.hash })
+          : traceL1Info({ number: 499n + BigInt(i), timestamp: t500 + 12n * BigInt(i - 1) }, l1[i - 1]!.hash)
       l1.push({
         number: info.number,
         hash: info.hash,
@@ -59,14 +65,15 @@ describe('the L1 origin at the L1-attributes step (prover’s trace)', () => {
         },
       })
     }
-    const rollup = { genesis: { l1: { number: 500n, hash: l1[0]!.hash } }, maxSequencerDrift: 600n } as RollupConfig
-    const anchoring = { rollup, origins: { origin: (n: bigint) => l1[Number(n - 500n)], originByHash: async () => l1[0]! } }
+    const rollup = { genesis: { l1: TRACE_GENESIS_L1 }, maxSequencerDrift: 600n } as RollupConfig
+    const anchoring = { rollup, origins: { origin: (n: bigint) => l1[Number(n - 499n)], originByHash: async () => l1[0]! } }
     let prior: ReturnType<typeof traceL1Info> | undefined
     let epochChanges = 0
-    // One L2 block a second from the first origin's time; the first after genesis has an empty L1Block.
-    for (let second = 1n; second <= 30n; second++) {
+    // One L2 block a second from L1 block 500's time (the first, after the L2 genesis, moves on to it from the genesis
+    // L1 block with an empty L1Block).
+    for (let second = 0n; second < 40n; second++) {
       const parent = parentEpochOf(rollup, prior)
-      const choice = selectEpoch(anchoring, parent, 1_699_999_988n + second)
+      const choice = selectEpoch(anchoring, parent, t500 + second)
       assert.ok(choice.ok)
       const origin = choice.epoch.origin
       const info = traceL1Info({
@@ -81,7 +88,7 @@ describe('the L1 origin at the L1-attributes step (prover’s trace)', () => {
       assert.equal(trace.states.at(-1)!.phase, TracePhase.SEALED_VALID, `second ${second}: origin ${info.number}`)
       prior = info
     }
-    assert.ok(epochChanges >= 2, `${epochChanges} epoch changes`)
+    assert.equal(epochChanges, 3, 'L1 blocks 500 → 501 → 502 → 503')
   })
 
   it('judges each forged origin field INVALID after the deposit, and needs the header only when the epoch rule holds', async () => {
@@ -103,7 +110,7 @@ describe('the L1 origin at the L1-attributes step (prover’s trace)', () => {
         prior.l1Block === undefined
           ? L1_ATTRIBUTES_SLOTS.map(() => 0n)
           : l1AttributesSlotValues(encodeL1InfoIsthmus(prior.l1Block))
-      const needsHeader = epochStep(encodeL1InfoIsthmus(info), before) !== undefined
+      const needsHeader = epochStep(encodeL1InfoIsthmus(info), before, traceRules.genesisL1) !== undefined
       assert.equal(body.accountProofs[10]!.length, needsHeader ? 1 : 0, what)
       if (needsHeader) assert.equal(keccakHex(body.accountProofs[10]![0]! as Hex), info.hash, what)
     }

@@ -32,7 +32,7 @@ import { TraceError } from './errors.ts'
 import { headerShapeViolation, outputStateRoot, readHeaderFields, type HeaderFields } from './header-fields.ts'
 import type { OutputPreimage } from './interface.ts'
 import { L1_ATTRIBUTES_SLOTS, applyL1Attributes, isL1AttributesCall, slotWord } from './l1-attributes.ts'
-import { epochStep, originHashOf, originHeaderViolation } from './l1-origin.ts'
+import { epochStep, originHashOf, originHeaderViolation, type GenesisL1 } from './l1-origin.ts'
 import {
   StepKind,
   encodeOpenBody,
@@ -60,6 +60,8 @@ export interface ChainTraceRules {
   minBaseFee: bigint
   /** The L1's blob base fee update fraction (the origin check recomputes the blob base fee from excessBlobGas). */
   blobBaseFeeUpdateFraction: bigint
+  /** The rollup's genesis L1 block (the first block's previous origin; an immutable of L1AttributesStep). */
+  genesisL1: GenesisL1
 }
 
 export interface BlockTraceInput {
@@ -317,13 +319,14 @@ async function judgeOrigin(
   mixHash: Uint8Array,
   input: BlockTraceInput,
 ): Promise<{ header?: Uint8Array; violation?: string }> {
-  const step = epochStep(calldata, prior)
+  const step = epochStep(calldata, prior, input.rules.genesisL1)
   if (step === undefined) return { violation: 'the L1 origin breaks the epoch rule' }
   const hash = originHashOf(calldata)
   const header = await input.l1Header(hash)
   if (header === undefined || hex(keccak256(header)) !== hash)
     throw new TraceError('TRACE_L1_ORIGIN_UNAVAILABLE', `L1 has no block ${hash}, the origin of block ${input.block}`)
-  const violation = originHeaderViolation(calldata, prior, step, header, mixHash, input.rules.blobBaseFeeUpdateFraction)
+  const { genesisL1, blobBaseFeeUpdateFraction } = input.rules
+  const violation = originHeaderViolation(calldata, prior, genesisL1, step, header, mixHash, blobBaseFeeUpdateFraction)
   return violation === undefined ? { header } : { header, violation }
 }
 

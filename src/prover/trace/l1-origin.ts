@@ -3,8 +3,8 @@
  * contracts/L1/L1AttributesStep.sol's `originValid` judges it — the two must agree, leaf for leaf:
  *
  * 1. OP's epoch rule between L1Block's values before the deposit and the ones it stores: the same origin (number and
- *    hash) with the sequence number + 1, or the next L1 block with sequence number 0. Not checked when L1Block was
- *    never written (the first block after the L2 genesis).
+ *    hash) with the sequence number + 1, or the next L1 block with sequence number 0. While L1Block was never written
+ *    (the first block after the L2 genesis) the previous origin is the rollup's genesis L1 block, sequence number 0.
  * 2. The origin's L1 header (given in the step, hashed against the stored L1 hash): when the epoch moves on, a child of
  *    the previous origin; its number, timestamp, base fee, blob base fee and mixHash are the deposit's values and the
  *    L2 header's mixHash.
@@ -17,8 +17,14 @@ import { bytesToBigInt } from '../../primitives/rlp-fields.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
 import { l1AttributesSlotValues } from './l1-attributes.ts'
 
-/** How a block's origin relates to its parent's: the first after genesis (unchecked), the same epoch, or the next. */
-export type EpochStep = 'first' | 'same' | 'next'
+/** How a block's origin relates to its parent's: the same epoch, or the next. */
+export type EpochStep = 'same' | 'next'
+
+/** The rollup's genesis L1 block: the L2 genesis block's origin (sequence number 0). */
+export interface GenesisL1 {
+  number: bigint
+  hash: Hex
+}
 
 /** The values of L1Block's origin slots, as the step reads them (positions in `L1_ATTRIBUTES_SLOTS`). */
 interface OriginValues {
@@ -45,13 +51,21 @@ export function originHashOf(calldata: Uint8Array): Hex {
 }
 
 /**
- * The epoch step from L1Block's slot values before the deposit (`prior`, in `L1_ATTRIBUTES_SLOTS` order) to the ones
- * `calldata` stores, or undefined when the epoch rule is broken (a skipped or repeated L1 block, a changed hash under
- * the same number, a wrong sequence number).
+ * L1Block's origin values before the deposit (`prior`, in `L1_ATTRIBUTES_SLOTS` order), the genesis L1 block's
+ * while L1Block was never written.
  */
-export function epochStep(calldata: Uint8Array, prior: readonly bigint[]): EpochStep | undefined {
+function previousOrigin(prior: readonly bigint[], genesis: GenesisL1): OriginValues {
   const before = originValues(prior)
-  if (before.hash === 0n) return 'first'
+  return before.hash === 0n ? { ...before, number: genesis.number, hash: BigInt(genesis.hash), sequenceNumber: 0n } : before
+}
+
+/**
+ * The epoch step from L1Block's slot values before the deposit (`prior`, in `L1_ATTRIBUTES_SLOTS` order; the genesis
+ * L1 block when empty) to the ones `calldata` stores, or undefined when the epoch rule is broken (a skipped or repeated
+ * L1 block, a changed hash under the same number, a wrong sequence number).
+ */
+export function epochStep(calldata: Uint8Array, prior: readonly bigint[], genesis: GenesisL1): EpochStep | undefined {
+  const before = previousOrigin(prior, genesis)
   const after = originValues(l1AttributesSlotValues(calldata))
   if (
     after.number === before.number &&
@@ -71,6 +85,7 @@ export function epochStep(calldata: Uint8Array, prior: readonly bigint[]): Epoch
 export function originHeaderViolation(
   calldata: Uint8Array,
   prior: readonly bigint[],
+  genesis: GenesisL1,
   step: EpochStep,
   header: Uint8Array,
   mixHash: Uint8Array,
@@ -102,7 +117,7 @@ export function originHeaderViolation(
   const baseFee = uintAt(15)
   if (parentHash?.length !== 32 || mix?.length !== 32 || number === undefined || timestamp === undefined || baseFee === undefined)
     return 'the origin header has a malformed field'
-  if (step === 'next' && bytesToHex(parentHash) !== word(originValues(prior).hash))
+  if (step === 'next' && bytesToHex(parentHash) !== word(previousOrigin(prior, genesis).hash))
     return 'the new origin is not a child of the previous one'
   if (number !== after.number) return 'the origin number is not the header’s'
   if (timestamp !== after.timestamp) return 'the origin timestamp is not the header’s'
