@@ -58,6 +58,8 @@ export interface DisputeGasResult {
   step: {
     open: number
     l1Attributes: number
+    /** At an epoch's first block (the origin moves on: its parent checked). */
+    l1AttributesNewEpoch: number
     deposit: number
     transferToFresh: number
     transferToExisting: number
@@ -284,6 +286,7 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
     const step = {
       open: Number(measured.open),
       l1Attributes: Number(measured.l1Attributes),
+      l1AttributesNewEpoch: Number(measured.l1AttributesNewEpoch),
       deposit: Number(measured.deposit),
       transferToFresh: Number(measured.transferToFresh),
       transferToExisting: Number(measured.transferToExisting),
@@ -363,7 +366,7 @@ export function disputeLine(r: DisputeGasResult): string {
     `L1 gas (dev game: ${r.parameters.maxGameDepth} levels, split ${r.parameters.splitDepth}): proposal ${publish}create ${k(r.proposal.create)}; ` +
     `move ${k(r.moves.min)}–${k(r.moves.max)} (mean ${k(r.moves.mean)}); resolveClaim ${k(r.resolveClaim.leaf)} (leaf) / ${k(r.resolveClaim.withChild)} (with a child), resolve ${k(r.resolve)}, claimCredit ${k(r.claimCredit)}; ` +
     `withdrawal prove ${k(r.withdrawal.prove)} (passer trie of ${r.parameters.passerEntries}), finalize ${k(r.withdrawal.finalize)}; ` +
-    `step: open ${k(r.step.open)}, L1 attributes ${k(r.step.l1Attributes)}, deposit ${k(r.step.deposit)}, transfer ${k(r.step.transferToFresh)} (fresh recipient) / ${k(r.step.transferToExisting)}, seal ${k(r.step.seal)}; ` +
+    `step: open ${k(r.step.open)}, L1 attributes ${k(r.step.l1Attributes)} (new epoch ${k(r.step.l1AttributesNewEpoch)}), deposit ${k(r.step.deposit)}, transfer ${k(r.step.transferToFresh)} (fresh recipient) / ${k(r.step.transferToExisting)}, seal ${k(r.step.seal)}; ` +
     `full dispute worst case, with the dearest step: challenger ${r.fullDispute.challenger.count} moves ${k(r.fullDispute.challenger.withStep)}, ` +
     `defender proposal + ${r.fullDispute.defender.count} moves ${k(r.fullDispute.defender.withStep)}, ` +
     `resolution ${k(r.fullDispute.resolution.resolveClaims + r.fullDispute.resolution.resolve)} (anyone)`

@@ -48,6 +48,7 @@ import { createDerivation } from './node/derivation.ts'
 import { createBatcher } from './node/batcher.ts'
 import { createProposer } from './node/proposer.ts'
 import type { ProposerService, ProposerStatus } from './bridge/proposer/interface.ts'
+import { fetchL1HeaderRlp } from './bridge/l1-header-rlp.ts'
 import type { Batcher } from './da/batcher/batcher.ts'
 import type { DerivationDriver } from './derive/driver.ts'
 import { SequencerConsolidation } from './sequencer/l1-consolidation.ts'
@@ -418,6 +419,7 @@ async function startProver(base: NodeBase, l1: L1Services, services: Services): 
         const bytes = await opened.artifacts.witness(n)
         return bytes === undefined ? undefined : decodeWitness(bytes)
       },
+      l1Header: (hash) => fetchL1HeaderRlp(l1.client, hash),
     },
     logger,
     metrics,

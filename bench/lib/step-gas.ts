@@ -1,6 +1,7 @@
 /**
  * L1 gas of the transaction step verifier's steps (the dispute bench calls `measureStepGas`): a block with the
- * L1-attributes deposit (of the same epoch as its parent's: the common case, the sequence number changes), a user
+ * L1-attributes deposit (of the same epoch as its parent's: the common case, the sequence number changes; its step
+ * also checks the origin's L1 header and the mixHash — and a second block whose deposit starts a new epoch), a user
  * deposit and plain transfers is built in-process by the node's executor, its trace computed by the prover's code,
  * and every step run on a real anvil through a harness game at max depth (contracts/test/TraceGameHarness.sol). The
  * figures are the verifier call's own gas (no transaction base cost, no game bookkeeping: FaultDisputeGame.step adds
@@ -27,8 +28,13 @@ import { startVerifierStack } from '../../test/helpers/step-verifier.ts'
 export interface StepGas {
   /** Opening: preimages checked, header rules and shape, the two system calls' storage writes. */
   open: bigint
-  /** The L1-attributes deposit: depositor nonce, L1Block's seven slots (one changed: the sequence number). */
+  /**
+   * The L1-attributes deposit: depositor nonce, L1Block's seven slots (one changed: the sequence number), the epoch
+   * rule and the origin's L1 header (hash, fields, mixHash).
+   */
   l1Attributes: bigint
+  /** The same at an epoch's first block (number, time, base fee, hash and sequence number change; parent checked). */
+  l1AttributesNewEpoch: bigint
   /** A user deposit (mint and value to a fresh EOA). */
   deposit: bigint
   /** A plain transfer to a fresh address (sender, recipient insert, coinbase). */
@@ -77,9 +83,37 @@ export async function measureStepGas(): Promise<StepGas> {
       gas.push(used)
       sizes.push((proof.length - 2) / 2)
     }
+    // An epoch's first block: the next L1 block, a child of the parent's origin.
+    const origin = traceL1Info()
+    const next = traceL1Info(
+      { number: origin.number + 1n, timestamp: origin.timestamp + 12n, baseFee: 6_900_000_000n },
+      origin.hash,
+    )
+    const epoch = await buildTraceChain([l1AttributesDeposit(next)], {
+      l1Block: { ...origin, sequenceNumber: 11n },
+      depositorNonce: 42n,
+    })
+    await stack.publish(epoch.disputed.header, epoch.disputed.messagePasserStorageRoot)
+    await stack.setGame({
+      starting: outputRootOf(epoch.starting),
+      startingPos: 16n,
+      disputed: outputRootOf(epoch.disputed),
+      disputedPos: 17n,
+      block,
+      createdAt: (await stack.now()) + 3600n,
+    })
+    const epochTrace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...epoch, block })
+    const epochStep = epochTrace.steps[1]!
+    const newEpoch = await stack.step(
+      encodeTraceState(epochTrace.states[0]!),
+      encodeStepProof(0n, epochStep.kind, epochStep.body),
+    )
+    if (newEpoch.claim !== traceClaim(epochTrace.states[1]!) || epochTrace.states.at(-1)!.phase !== 2)
+      throw new Error('the new epoch’s L1-attributes step: the verifier disagrees with the trace, or the block is not valid')
     return {
       open: gas[0]!,
       l1Attributes: gas[1]!,
+      l1AttributesNewEpoch: newEpoch.gas,
       deposit: gas[2]!,
       transferToFresh: gas[3]!,
       transferToExisting: gas[4]!,

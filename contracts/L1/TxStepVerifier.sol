@@ -19,6 +19,8 @@ interface IExecutionTraceGame {
         view
         returns (bytes32 starting_, uint128 startingPos_, bytes32 disputed_, uint128 disputedPos_, uint256 disputedBlock_);
     function disputedClaimCreatedAt(uint256 _claimIndex) external view returns (uint64);
+    /// @notice The L1 block the game was created at (OP's `l1Head`): the L1 history every origin must be in.
+    function l1Head() external view returns (bytes32);
 }
 
 /// @title TxStepVerifier
@@ -91,6 +93,8 @@ contract TxStepVerifier is IBigStepper {
         uint256 timestamp;
         uint256 baseFee;
         bytes32 parentBeaconRoot;
+        /// @dev The L1 origin's mixHash (OP's PREVRANDAO rule), checked by the L1-attributes step.
+        bytes32 mixHash;
         /// @dev The fields the trace does not otherwise tie down are the constants every builder writes.
         bool canonical;
     }
@@ -172,6 +176,9 @@ contract TxStepVerifier is IBigStepper {
     error BadReceiptProof();
     /// @notice The proof's kind is not the step the pre-state calls for, or its parts do not fit.
     error BadStep();
+    /// @notice `L1AttributesStep`'s: the origin header given does not hash to the deposit's L1 hash (declared here so
+    ///         that clients decoding the verifier's reverts know it).
+    error BadOriginHeader();
 
     /// @param _registry     Where output preimages are published.
     /// @param _params       The chain's parameters.
@@ -277,8 +284,8 @@ contract TxStepVerifier is IBigStepper {
         s_.phase = EXECUTING;
     }
 
-    /// @notice The chain's rules between a header and its parent (mixHash and the L1-origin fields are not checked:
-    ///         the documented gap).
+    /// @notice The chain's rules between a header and its parent (mixHash and the L1 origin are judged at transaction
+    ///         0, the L1-attributes deposit: `L1AttributesStep.originValid`).
     function _followsParent(Header memory _h, Header memory _parent, bytes32 _parentHash, uint256 _block)
         internal
         view
@@ -370,7 +377,7 @@ contract TxStepVerifier is IBigStepper {
         bytes memory receipt;
         bool ok;
         if (txType == 0x7e) {
-            (ok, receipt) = _deposit(_s, b.raw, b.accountProofs);
+            (ok, receipt) = _deposit(_s, b.raw, b.accountProofs, h.mixHash);
         } else if (txType <= 2) {
             (ok, receipt) = _transfer(_s, h, b.raw, txType, b.accountProofs);
         } else {
@@ -417,8 +424,9 @@ contract TxStepVerifier is IBigStepper {
     ///         `NotProvableHere` there); without, a user deposit to an EOA (deposit.ts's rules): the mint is kept
     ///         whatever happens; an invalid one (system flag, gas below 21,000, value above the balance after the
     ///         mint) only increments `from`'s nonce and uses its whole gas limit, status 0. Receipt with depositNonce
-    ///         and version 1.
-    function _deposit(TraceState memory _s, bytes memory _raw, bytes[][] memory _proofs)
+    ///         and version 1. The L1-attributes deposit also judges the block's L1 origin (epoch rule, origin header,
+    ///         mixHash): a bad one makes the block invalid (ok = false, after the deposit's writes and gas).
+    function _deposit(TraceState memory _s, bytes memory _raw, bytes[][] memory _proofs, bytes32 _mixHash)
         internal
         view
         returns (bool ok_, bytes memory receipt_)
@@ -427,8 +435,9 @@ contract TxStepVerifier is IBigStepper {
         uint256 nonce;
         uint256 gas;
         bool invalid;
+        ok_ = true;
         if (d.hasData) {
-            (_s.stateRoot, gas, nonce) = L1_ATTRIBUTES.execute(_s.stateRoot, _raw, _proofs);
+            (_s.stateRoot, gas, nonce, ok_) = L1_ATTRIBUTES.execute(_s.stateRoot, _raw, _proofs, _mixHash);
         } else {
             if (_proofs.length != 2) revert BadStep();
             (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, d.from, _proofs[0]);
@@ -446,7 +455,6 @@ contract TxStepVerifier is IBigStepper {
             bytes1(0x7e),
             _receiptPayload(!invalid, _s.gasUsed, bytes.concat(RLPWriter.writeUint(nonce), RLPWriter.writeUint(1)))
         );
-        ok_ = true;
     }
 
     /// @notice A plain transfer (native-transfer.ts): EOA to EOA, no data, no access list; 21,000 gas, the tip to
@@ -562,6 +570,7 @@ contract TxStepVerifier is IBigStepper {
         ok = ok && fine;
         (h_.timestamp, fine) = StepFields.canonicalUint(f[11]);
         ok = ok && fine;
+        (h_.mixHash,) = StepFields.word(f[13]);
         (h_.baseFee, fine) = StepFields.canonicalUint(f[15]);
         ok = ok && fine;
         (h_.parentBeaconRoot, fine) = StepFields.word(f[19]);

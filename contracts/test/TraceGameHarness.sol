@@ -36,6 +36,11 @@ contract TraceGameHarness {
     }
 
     /// @notice As FaultDisputeGame's, for any claim index.
+    /// @notice No L1 head: the harness stands in for a game only as far as the step reads it today.
+    function l1Head() external pure returns (bytes32) {
+        return bytes32(0);
+    }
+
     function disputedClaimCreatedAt(uint256) external view returns (uint64) {
         return createdAt;
     }

@@ -19,7 +19,7 @@ import {
   type Hex,
   type Transport,
 } from 'viem'
-import { deployContract, getTransactionCount, waitForTransactionReceipt, writeContract } from 'viem/actions'
+import { deployContract, getBlock, getTransactionCount, waitForTransactionReceipt, writeContract } from 'viem/actions'
 import { batchInboxAddress } from './batch-inbox.ts'
 import { anchorStateRegistryAbi, anchorStateRegistryBytecode } from './generated/AnchorStateRegistry.ts'
 import { disputeGameFactoryAbi, disputeGameFactoryBytecode } from './generated/DisputeGameFactory.ts'
@@ -245,7 +245,12 @@ async function deployDisputeContracts(
   if (vm === undefined && params.stepVerifier !== undefined) {
     outputRegistry = (await deploy(client, deployer, 'OutputRootRegistry', outputRootRegistryAbi, outputRootRegistryBytecode, []))
       .address
-    vm = await deployTxStepVerifier(client, deployer, outputRegistry, params.stepVerifier)
+    // The rollup's genesis L1 block is the SystemConfig's (the L2 genesis is timed by it).
+    const genesis = await getBlock(client, { blockNumber: args.startBlock })
+    vm = await deployTxStepVerifier(client, deployer, outputRegistry, params.stepVerifier, {
+      number: args.startBlock,
+      hash: genesis.hash,
+    })
   }
   vm ??= (await deploy(client, deployer, 'UnprovableVM', unprovableVMAbi, unprovableVMBytecode, [])).address
   const game = await deploy(client, deployer, 'FaultDisputeGame', faultDisputeGameAbi, faultDisputeGameBytecode, [
@@ -300,13 +305,15 @@ async function deployDisputeContracts(
 
 /**
  * A `TxStepVerifier` over `registry` with the chain's parameters, and the two helper contracts it calls (its
- * immutables): `TransferDecoder`, and `L1AttributesStep` for this build's L1Block code. Returns the verifier's address.
+ * immutables): `TransferDecoder`, and `L1AttributesStep` for this build's L1Block code and the rollup's genesis L1
+ * block `genesisL1` (the first L2 block's previous origin). Returns the verifier's address.
  */
 export async function deployTxStepVerifier(
   client: Client<Transport, Chain | undefined, Account | undefined>,
   deployer: Account | Address,
   registry: Address,
   params: TxStepVerifierParams,
+  genesisL1: { number: bigint; hash: Hex },
 ): Promise<Address> {
   const decoder = await deploy(client, deployer, 'TransferDecoder', transferDecoderAbi, transferDecoderBytecode, [])
   const l1Attributes = await deploy(
@@ -315,7 +322,7 @@ export async function deployTxStepVerifier(
     'L1AttributesStep',
     l1AttributesStepAbi,
     l1AttributesStepBytecode,
-    l1AttributesStepArgs(),
+    l1AttributesStepArgs(genesisL1),
   )
   const verifier = await deploy(client, deployer, 'TxStepVerifier', txStepVerifierAbi, txStepVerifierBytecode, [
     registry,

@@ -6,6 +6,7 @@
 import { keccak256 } from 'viem'
 import type { Hex } from 'viem'
 import { l1BlockDeployedBytecode } from './generated/L1Block.ts'
+import { BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE } from './l1-fetch.ts'
 
 /** keccak256 of L1Block's runtime code, as the genesis alloc installs it (`l2PredeployAlloc`). */
 export const L1_BLOCK_CODE_HASH: Hex = keccak256(l1BlockDeployedBytecode)
@@ -17,7 +18,15 @@ export const L1_BLOCK_CODE_HASH: Hex = keccak256(l1BlockDeployedBytecode)
  */
 export const L1_BLOCK_ISTHMUS_SETTER_GAS = 293n
 
-/** The constructor arguments of `L1AttributesStep`. */
-export function l1AttributesStepArgs(): readonly [Hex, bigint] {
-  return [L1_BLOCK_CODE_HASH, L1_BLOCK_ISTHMUS_SETTER_GAS]
+/**
+ * The constructor arguments of `L1AttributesStep`: with the rollup's genesis L1 block (where the first block's epoch
+ * rule starts) and the L1's blob base fee update fraction its origin check recomputes the deposit's blob base fee
+ * with — Prague's (Osaka keeps it), what the L1 watcher uses by default on a Prague+ L1; an L1 past a BPO fork needs
+ * the fraction the watcher is configured with.
+ */
+export function l1AttributesStepArgs(
+  genesisL1: { number: bigint; hash: Hex },
+  blobBaseFeeUpdateFraction: bigint = BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
+): readonly [Hex, bigint, bigint, bigint, Hex] {
+  return [L1_BLOCK_CODE_HASH, L1_BLOCK_ISTHMUS_SETTER_GAS, blobBaseFeeUpdateFraction, genesisL1.number, genesisL1.hash]
 }

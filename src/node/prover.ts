@@ -20,6 +20,7 @@ import { DerivedTraceProvider, type PublishedOutput } from '../prover/derived-tr
 import type { ChainTraceRules } from '../prover/trace/block-trace.ts'
 import { NodeTraceProvider, type TraceBlockSource } from '../prover/trace/provider.ts'
 import { blocksAtTimestamp } from '../bridge/l1-blocks-at-time.ts'
+import { BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE } from '../bridge/l1-fetch.ts'
 import { l1Transport } from '../bridge/l1-rpc-url.ts'
 import { ClockOnlyTraceProvider } from '../prover/clock-only-trace.ts'
 import type { DerivedChainSource, ExecutionTraceProvider, OutputPublisher } from '../prover/interface.ts'
@@ -62,6 +63,9 @@ export async function createProver(params: ProverParams): Promise<Prover> {
     elasticityMultiplier: params.config.elasticityMultiplier,
     baseFeeMaxChangeDenominator: params.config.baseFeeMaxChangeDenominator,
     minBaseFee: params.config.minBaseFee,
+    // What the L1 watcher's attributes use by default on a Prague+ L1 (and `deployTxStepVerifier` deploys with).
+    blobBaseFeeUpdateFraction: BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
+    genesisL1: l1.rollup.genesis.l1,
   }
   // One block-trace provider per subtree depth (games of one type share it; its cache holds a few block traces).
   const blockTraces = new Map<number, NodeTraceProvider>()

@@ -17,6 +17,14 @@
  * extraData changed — every executed value honest, so its trace as the verifier used to run it was the chain's and
  * sealed VALID — and plays exactly that trace. The opening now requires the canonical header shape: the prover's
  * trace is INVALID from leaf 0, it steps on the opening and takes every bond.
+ *
+ * Third game (the L1 origin): a stranger publishes the honest header with only its mixHash changed — PREVRANDAO must
+ * be the L1 origin's mixHash, but no transfer or deposit reads it, so every executed value is honest and the opening
+ * passes — and plays the chain's trace. The L1-attributes step now checks the origin's L1 header (fetched from anvil,
+ * hashed against the deposit's L1 hash) and its mixHash against the L2 header's: the prover's trace is INVALID from
+ * leaf 1, it steps on transaction 0 and takes every bond. (An invented origin hash or a skipped L1 block changes the
+ * L1-attributes deposit, so the transactions root: the prover cannot build that trace until the membership gap
+ * closes — docs/DESIGN.md; the verifier's verdicts on them are tested in tx-step-verifier.test.ts.)
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -85,10 +93,10 @@ test('a prover steps against a wrong deposit execution with TxStepVerifier, wins
   assert.equal(claims.length, Number(PROVER_DISPUTE.maxGameDepth) + 1, 'one line of play, root to the stepped leaf')
 })
 
-/** The header RLP with extraData (field 12) replaced. */
-function withExtraData(header: Hex, extraData: Uint8Array): Hex {
+/** The header RLP with field `index` replaced (12: extraData, 13: mixHash). */
+function withField(header: Hex, index: number, value: Uint8Array): Hex {
   const fields = RLP.decode(hexBytes(header)) as Uint8Array[]
-  fields[12] = extraData
+  fields[index] = value
   return bytesToHex(RLP.encode(fields))
 }
 
@@ -109,7 +117,7 @@ test('a stranger whose header differs only in extraData loses at the opening ste
     prover,
     block,
     tx: -1n,
-    wrongHeader: (header) => withExtraData(header, new TextEncoder().encode('not canonical')),
+    wrongHeader: (header) => withField(header, 12, new TextEncoder().encode('not canonical')),
     claim: sameExecutionAs(honest),
     proverAddress: proverAccount.address,
     own: (adversary) => suite.own(adversary),
@@ -117,6 +125,35 @@ test('a stranger whose header differs only in extraData loses at the opening ste
   })
   // What the verifier computed in the played step: the opening of the stranger's output, INVALID.
   assert.equal(onL1.vmPostState.slice(0, 4), '0x01', 'the opening finds the stranger’s header INVALID')
+
+  await assertProverTakesEveryBond(s, dispute.game, stranger.address, proverAccount.address, phase)
+})
+
+test('a stranger whose header differs only in mixHash loses at the L1-attributes step', async () => {
+  const s = suite.stack
+  const t0 = Date.now()
+  const phase = (what: string) => process.stderr.write(`# ${what} at ${Date.now() - t0} ms\n`)
+  const url = s.sequencer.rpcUrl
+  prover ??= suite.own(await startProver(s, suite.dir, 'prover', 2))
+  const block = await oddSafeBlock(url, depositBlock === undefined ? [] : [depositBlock])
+  const honest = await honestTraceStates(s, prover, block)
+  assert.equal(honest.at(-1)!.phase, 2, 'the chain’s own output (its mixHash its L1 origin’s) seals VALID')
+  phase(`disputing block ${block} (${honest.length} leaves)`)
+
+  const { onL1, executed, dispute } = await playToStep(s, {
+    stranger,
+    prover,
+    block,
+    tx: 0n,
+    wrongHeader: (header) => withField(header, 13, hexBytes(keccak256(stringToHex('not the L1 origin’s mixHash')))),
+    claim: sameExecutionAs(honest),
+    proverAddress: proverAccount.address,
+    own: (adversary) => suite.own(adversary),
+    phase,
+  })
+  assert.equal(executed, 0n, 'the step executed the L1-attributes deposit')
+  // What the verifier computed in the played step: the origin check finds the stranger's mixHash wrong, INVALID.
+  assert.equal(onL1.vmPostState.slice(0, 4), '0x01', 'the L1-attributes step finds the stranger’s mixHash INVALID')
 
   await assertProverTakesEveryBond(s, dispute.game, stranger.address, proverAccount.address, phase)
 })

@@ -6,7 +6,8 @@
  * whatever L1Block held before (nothing, other values, the same epoch, the same values, values it clears); the seal of
  * the honest block is VALID, of outputs lying about the state root or the passer root INVALID; a header differing
  * from the canonical shape in any one field opens INVALID; wrong proofs revert; a deposit with other calldata reverts
- * NotProvableHere; an unpublished or late-published output gives UNOPENED. Gas per kind of step is reported.
+ * NotProvableHere; an unpublished or late-published output gives UNOPENED; the L1 origin (epoch rule, origin header,
+ * mixHash) is judged as the trace judges it, honest and forged alike. Gas per kind of step is reported.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -38,6 +39,7 @@ import {
   shapeVariants,
   traceCommon,
   traceConfig,
+  traceL1Header,
   traceL1Info,
   traceRules,
   userDeposit,
@@ -45,6 +47,7 @@ import {
   type TraceChain,
 } from '../helpers/trace-chain.ts'
 import { startVerifierStack, type VerifierStack } from '../helpers/step-verifier.ts'
+import { originCases } from '../helpers/l1-origin-cases.ts'
 
 const BLOCK = TRACE_BLOCK
 const fresh = (n: number): Hex => freshAddress('e', n)
@@ -199,32 +202,44 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
   })
 
   it('executes the L1-attributes deposit as the node does whatever L1Block held before', async () => {
-    const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n, hash: keccakHex('l1 block 501'), sequenceNumber: 0n })
-    const cases: Array<[string, ParentL1Attributes, ReturnType<typeof traceL1Info>]> = [
-      ['genesis (L1Block empty, no depositor account)', {}, next],
-      ['a new epoch (every value changes)', { l1Block: traceL1Info(), depositorNonce: 7n }, next],
-      ['the same epoch (the sequence number changes)', { l1Block: next, depositorNonce: 8n }, { ...next, sequenceNumber: 1n }],
-      ['the same values again', { l1Block: next, depositorNonce: 9n }, next],
-      ['operator fee set, then cleared', { l1Block: { ...next, operatorFeeScalar: 5, operatorFeeConstant: 9n } }, next],
-      ['every slot cleared (refund capped)', { l1Block: next, depositorNonce: 1n }, CLEARED_L1_INFO],
+    const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n, sequenceNumber: 0n }, traceL1Info().hash)
+    // The last two break the epoch rule (the same origin and sequence number again; origin 0): the block is invalid
+    // after the deposit, whose writes and gas are still the node's.
+    const cases: Array<[string, ParentL1Attributes, ReturnType<typeof traceL1Info>, boolean]> = [
+      ['genesis (L1Block empty, no depositor account)', {}, traceL1Info(), true],
+      ['a new epoch (every value changes)', { l1Block: traceL1Info(), depositorNonce: 7n }, next, true],
+      [
+        'the same epoch (the sequence number changes)',
+        { l1Block: next, depositorNonce: 8n },
+        { ...next, sequenceNumber: 1n },
+        true,
+      ],
+      [
+        'operator fee set, then cleared',
+        { l1Block: { ...next, operatorFeeScalar: 5, operatorFeeConstant: 9n } },
+        { ...next, sequenceNumber: 1n },
+        true,
+      ],
+      ['the same values again', { l1Block: next, depositorNonce: 9n }, next, false],
+      ['every slot cleared (refund capped)', { l1Block: next, depositorNonce: 1n }, CLEARED_L1_INFO, false],
     ]
-    for (const [what, prior, info] of cases) {
+    for (const [what, prior, info, valid] of cases) {
       const one = await buildTraceChain([l1AttributesDeposit(info)], prior)
       const trace = await judge(one.disputed, true, 100n, one)
-      assert.equal(trace.states.at(-1)!.phase, TracePhase.SEALED_VALID, what)
+      assert.equal(trace.states.at(-1)!.phase, valid ? TracePhase.SEALED_VALID : TracePhase.INVALID, what)
       assert.equal(trace.states[1]!.gasUsed, one.receipts[0]!.gasUsed, `${what}: gas of the node's receipt`)
       assert.equal(trace.states[1]!.stateRoot, bytesToHex(one.header.stateRoot), `${what}: the node's state root`)
       for (const i of [0, 1, 2]) {
         const { stateData, proof } = stepAt(trace, i)
         const { claim, gas: used } = await stack.step(stateData, proof)
-        assert.equal(claim, traceClaim(trace.states[i]!), `${what}: leaf ${i}`)
+        assert.equal(claim, traceClaim(trace.states[Math.min(i, trace.states.length - 1)]!), `${what}: leaf ${i}`)
         if (i === 1) gas.l1Attributes!.push(used)
       }
     }
   })
 
   it('refuses an L1-attributes step into other L1Block code, with tampered slot proofs or without its sibling', async () => {
-    const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n, hash: keccakHex('l1 block 501') })
+    const next = traceL1Info({ number: 501n, timestamp: 1_700_000_000n }, traceL1Info().hash)
     // Code that runs exactly as L1Block (a STOP appended after it) but is not the genesis code: the step does not
     // interpret it.
     const other = { l1Block: next, l1BlockCode: new Uint8Array([...hexToBytes(l1BlockDeployedBytecode), 0x00]) }
@@ -244,9 +259,42 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     const swapped = [...body.accountProofs]
     ;[swapped[2], swapped[3]] = [swapped[3]!, swapped[2]!]
     await assert.rejects(stack.step(honest.stateData, tampered(swapped)))
-    const noSibling = [...body.accountProofs.slice(0, 9), body.accountProofs[9]!.map(() => '0x' as Hex)]
+    const noSibling = [
+      ...body.accountProofs.slice(0, 9),
+      body.accountProofs[9]!.map(() => '0x' as Hex),
+      ...body.accountProofs.slice(10),
+    ]
     assert.notDeepEqual(noSibling[9], body.accountProofs[9], 'the honest step carries a sibling')
     await assert.rejects(stack.step(honest.stateData, tampered(noSibling)), (e: Error) => /MissingSibling/.test(e.message))
+  })
+
+  it('judges the L1 origin as the prover’s trace does: epoch rule, origin header, mixHash', async () => {
+    for (const { what, prior, info, verdict } of originCases()) {
+      if (verdict === 'unavailable') continue
+      const one = await buildTraceChain([l1AttributesDeposit(info)], prior)
+      const trace = await judge(one.disputed, true, 100n, one)
+      assert.equal(trace.states[1]!.phase, verdict === 'valid' ? TracePhase.EXECUTING : TracePhase.INVALID, what)
+      const { stateData, proof } = stepAt(trace, 1)
+      const { claim, gas: used } = await stack.step(stateData, proof)
+      assert.equal(claim, traceClaim(trace.states[1]!), what)
+      gas.l1Attributes!.push(used)
+    }
+    // A header that does not hash to the recorded L1 hash is a wrong step input, not a verdict: it reverts.
+    const [valid] = originCases()
+    const one = await buildTraceChain([l1AttributesDeposit(valid!.info)], valid!.prior)
+    const trace = await judge(one.disputed, true, 100n, one)
+    const honest = stepAt(trace, 1)
+    const [body] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[1]!.body)
+    const withHeader = (header: readonly Hex[]): Hex =>
+      encodeStepProof(
+        7n,
+        StepKind.TRANSACTION,
+        encodeAbiParameters([TRANSACTION_BODY], [{ ...body, accountProofs: [...body.accountProofs.slice(0, 10), header] }]),
+      )
+    const other = bytesToHex(traceL1Header({ number: 1n, timestamp: 1n, baseFee: 1n, parentHash: keccakHex('x') })) as Hex
+    for (const header of [[], [other]]) {
+      await assert.rejects(stack.step(honest.stateData, withHeader(header)), (e: Error) => /BadOriginHeader/.test(e.message))
+    }
   })
 
   it('opens INVALID a header that differs from the canonical shape in any one field', async () => {

@@ -11,6 +11,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { type Address, createWalletClient, type Hex, http, keccak256, toFunctionSelector } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import { ensureOutputPublished, outputRegistryOf } from '../../src/bridge/dispute/output-registry.ts'
+import { encodeL1Header, type L1HeaderJson } from '../../src/bridge/l1-header-rlp.ts'
 import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame.ts'
 import { readGame } from '../../src/prover/game-reader.ts'
 import { executionContext, executionIndex } from '../../src/prover/game-state.ts'
@@ -89,7 +90,7 @@ export async function l2Inclusion(
  * prover's witnesses carry the message passer's path, which the seal proves; a sequencer's carry only what the block
  * read).
  */
-export function chainBlockTrace(sequencerUrl: string, proverUrl: string): NodeTraceProvider {
+export function chainBlockTrace(sequencerUrl: string, proverUrl: string, l1Url: string): NodeTraceProvider {
   return new NodeTraceProvider({
     common: traceCommon,
     rules: traceRules,
@@ -97,8 +98,15 @@ export function chainBlockTrace(sequencerUrl: string, proverUrl: string): NodeTr
     source: {
       transactions: (n) => blockTransactions(sequencerUrl, n),
       witness: async (n) => witnessFromJson(await rpc<WitnessJson>(proverUrl, 'debug_executionWitness', [`0x${n.toString(16)}`])),
+      l1Header: (hash) => l1HeaderRlp(l1Url, hash),
     },
   })
+}
+
+/** An L1 block's header RLP from anvil's JSON (it has no `debug_getRawHeader`), checked against its hash. */
+export async function l1HeaderRlp(l1Url: string, hash: Hex): Promise<Uint8Array | undefined> {
+  const json = await rpc<L1HeaderJson | null>(l1Url, 'eth_getBlockByHash', [hash, false])
+  return json === null ? undefined : encodeL1Header(json)
 }
 
 export interface ExecutionDispute {
@@ -146,7 +154,7 @@ export async function disputeExecution(
   const wrong: DerivedOutput = { block: params.block, root, header, messagePasserStorageRoot: honest.messagePasserStorageRoot }
   const { game } = await createGame(stack, params.stranger, root, params.block)
   const createdAtL1 = await stack.client.getBlockNumber()
-  const blockTrace = chainBlockTrace(url, params.prover.rpcUrl)
+  const blockTrace = chainBlockTrace(url, params.prover.rpcUrl, stack.l1.anvil.rpcUrl)
   const adversary = startStepAdversary({
     client: stack.client,
     wallet,
@@ -189,6 +197,7 @@ export async function honestTraceStates(stack: ProverStack, prover: NodeHandle, 
     block,
     transactions,
     witness,
+    l1Header: (hash) => l1HeaderRlp(stack.l1.anvil.rpcUrl, hash),
   })
   return trace.states
 }

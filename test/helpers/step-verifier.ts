@@ -49,15 +49,21 @@ export async function startVerifierStack(rules: ChainTraceRules, chainId: bigint
     return receipt.contractAddress
   }
   const registry = await deploy(outputRootRegistryAbi, outputRootRegistryBytecode, [])
-  const verifier = await deployTxStepVerifier(client, account, registry, {
-    chainId,
-    blockTime: rules.blockTime,
-    gasLimit: rules.gasLimit,
-    feeRecipient: rules.feeRecipient,
-    elasticityMultiplier: rules.elasticityMultiplier,
-    baseFeeMaxChangeDenominator: rules.baseFeeMaxChangeDenominator,
-    minBaseFee: rules.minBaseFee,
-  })
+  const verifier = await deployTxStepVerifier(
+    client,
+    account,
+    registry,
+    {
+      chainId,
+      blockTime: rules.blockTime,
+      gasLimit: rules.gasLimit,
+      feeRecipient: rules.feeRecipient,
+      elasticityMultiplier: rules.elasticityMultiplier,
+      baseFeeMaxChangeDenominator: rules.baseFeeMaxChangeDenominator,
+      minBaseFee: rules.minBaseFee,
+    },
+    rules.genesisL1,
+  )
   const harnessContract = testContract('TraceGameHarness')
   const harness = await deploy(harnessContract.abi, harnessContract.bytecode, [])
   const send = async (

@@ -39,9 +39,15 @@ import { StateTrie } from '../../src/trie/index.ts'
 import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { TrieNodeCollector } from '../../src/trie/witness-builder.ts'
 import { MESSAGE_PASSER, type ChainTraceRules } from '../../src/prover/trace/block-trace.ts'
+import { BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE } from '../../src/bridge/l1-fetch.ts'
 import { L1_ATTRIBUTES_SLOTS, l1AttributesSlotValues, slotWord } from '../../src/prover/trace/l1-attributes.ts'
 import type { OutputPreimage } from '../../src/prover/trace/interface.ts'
 
+/**
+ * The trace chains' rollup genesis L1 block: the parent of the default origin (L1 block 500), so a first block after
+ * the L2 genesis (L1Block empty) with that origin and sequence number 0 follows OP's epoch rule.
+ */
+export const TRACE_GENESIS_L1 = { number: 499n, hash: bytesToHex(keccak256(new TextEncoder().encode('l1 parent'))) as Hex }
 export const traceGenesis = devGenesis()
 export const traceConfig = chainConfigFromGenesis(traceGenesis, 'megaeth-dev')
 export const traceCommon = createChainCommon(traceConfig)
@@ -53,6 +59,8 @@ export const traceRules: ChainTraceRules = {
   elasticityMultiplier: traceConfig.elasticityMultiplier,
   baseFeeMaxChangeDenominator: traceConfig.baseFeeMaxChangeDenominator,
   minBaseFee: traceConfig.minBaseFee,
+  blobBaseFeeUpdateFraction: BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
+  genesisL1: TRACE_GENESIS_L1,
 }
 export const devAccounts = deriveDevAccounts(6)
 export const PARENT_NUMBER = 10n
@@ -107,14 +115,71 @@ export function parentWorld(prior: ParentL1Attributes = {}): FlatState {
   return state
 }
 
-/** The L1 origin the trace chain's blocks carry (Isthmus attributes, dev-like scalars), with `overrides`. */
-export function traceL1Info(overrides: Partial<L1BlockInfoIsthmus> = {}): L1BlockInfoIsthmus {
-  return {
+/** The trace chain's L2 mixHash, and so its L1 origins' (PREVRANDAO is the origin's mixHash). */
+export const TRACE_MIX_HASH = keccak256(new TextEncoder().encode('randao'))
+
+/** The synthetic L1 headers `traceL1Info` made, by hash: every trace chain's `l1Header` source. */
+const l1Headers = new Map<Hex, Uint8Array>()
+
+/** The L1 header with these fields (Osaka's 21, the rest fixed), as an L1 node would hash it. */
+export function traceL1Header(fields: {
+  number: bigint
+  timestamp: bigint
+  baseFee: bigint
+  parentHash: Hex
+  mixHash?: Uint8Array
+  excessBlobGas?: bigint
+}): Uint8Array {
+  const zero32 = new Uint8Array(32)
+  return RLP.encode([
+    hexToBytes(fields.parentHash),
+    keccak256(RLP.encode([])),
+    new Uint8Array(20),
+    keccak256(new TextEncoder().encode(`l1 state ${fields.number}`)),
+    zero32,
+    zero32,
+    new Uint8Array(256),
+    new Uint8Array(0),
+    unpaddedBytes(fields.number),
+    unpaddedBytes(30_000_000n),
+    new Uint8Array(0),
+    unpaddedBytes(fields.timestamp),
+    new Uint8Array(0),
+    fields.mixHash ?? TRACE_MIX_HASH,
+    new Uint8Array(8),
+    unpaddedBytes(fields.baseFee),
+    zero32,
+    new Uint8Array(0),
+    unpaddedBytes(fields.excessBlobGas ?? 0n),
+    zero32,
+    zero32,
+  ])
+}
+
+/** Registers an L1 header for the trace chains' `l1Header` and returns its hash. */
+export function registerL1Header(rlp: Uint8Array): Hex {
+  const hash = bytesToHex(keccak256(rlp)) as Hex
+  l1Headers.set(hash, rlp)
+  return hash
+}
+
+/** The synthetic L1 header of `hash`, if `traceL1Info` or `registerL1Header` made it. */
+export const traceL1HeaderOf = async (hash: Hex): Promise<Uint8Array | undefined> => l1Headers.get(hash.toLowerCase() as Hex)
+
+/**
+ * The L1 origin the trace chain's blocks carry (Isthmus attributes, dev-like scalars), with `overrides`. Unless
+ * `overrides.hash` names one, the origin is a synthetic L1 header with its number, timestamp and base fee, blob base
+ * fee 1 (no excess blob gas), the trace chain's mixHash and `parentHash` (registered, so the step finds it).
+ */
+export function traceL1Info(
+  overrides: Partial<L1BlockInfoIsthmus> = {},
+  parentHash: Hex = TRACE_GENESIS_L1.hash,
+): L1BlockInfoIsthmus {
+  const base = {
     number: 500n,
     timestamp: 1_699_999_988n,
     baseFee: 7_000_000_000n,
     blobBaseFee: 1n,
-    hash: bytesToHex(keccak256(new TextEncoder().encode('l1 block 500'))) as Hex,
     sequenceNumber: 0n,
     batcherHash: `0x${'00'.repeat(12)}${'ba'.repeat(20)}` as Hex,
     baseFeeScalar: 1368,
@@ -123,6 +188,10 @@ export function traceL1Info(overrides: Partial<L1BlockInfoIsthmus> = {}): L1Bloc
     operatorFeeConstant: 0n,
     ...overrides,
   }
+  const hash =
+    overrides.hash ??
+    registerL1Header(traceL1Header({ number: base.number, timestamp: base.timestamp, baseFee: base.baseFee, parentHash }))
+  return { ...base, hash }
 }
 
 /** The L1-attributes deposit carrying `info`, as the sequencer and derivation build it. */
@@ -142,6 +211,8 @@ export interface TraceChain {
   disputed: OutputPreimage
   /** A fresh copy of the parent state. */
   world(): FlatState
+  /** The synthetic L1 headers (the blocks' origins). */
+  l1Header(hash: Hex): Promise<Uint8Array | undefined>
 }
 
 /** Executes `txs` as block PARENT_NUMBER + 1 on `parentWorld(prior)` and seals it. */
@@ -174,7 +245,7 @@ export async function buildTraceChain(txs: L2Transaction[], prior: ParentL1Attri
       traceConfig.minBaseFee,
     ),
     coinbase: hexToBytes(traceConfig.feeRecipient),
-    mixHash: keccak256(new TextEncoder().encode('randao')),
+    mixHash: TRACE_MIX_HASH,
     // As every builder here writes it (the opening refuses any other).
     parentBeaconBlockRoot: new Uint8Array(32),
   }
@@ -219,6 +290,7 @@ export async function buildTraceChain(txs: L2Transaction[], prior: ParentL1Attri
       messagePasserStorageRoot: bytesToHex(trie.storageRoot(hexToBytes(MESSAGE_PASSER))) as Hex,
     },
     world,
+    l1Header: traceL1HeaderOf,
   }
 }
 

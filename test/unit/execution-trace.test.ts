@@ -39,6 +39,7 @@ import {
   freshAddress,
   mixedBody,
   traceCommon,
+  traceL1Info,
   traceRules,
   shapeVariants,
   type TraceChain,
@@ -102,10 +103,13 @@ describe('execution trace of a block', () => {
     assert.equal(keccakHex(accountProofs[0]![0]!), trace.states[3]!.stateRoot)
     assert.notEqual(keccakHex(accountProofs[1]![0]!), trace.states[3]!.stateRoot)
     assert.equal(keccakHex(receiptProof[0]!), trace.states[3]!.receiptsRoot)
-    // The L1-attributes deposit (index 0): depositor, L1Block, its seven slots, the removal siblings (none here).
+    // The L1-attributes deposit (index 0): depositor, L1Block, its seven slots, the removal siblings (none here), the
+    // origin's L1 header (hashing to the L1 hash the deposit records).
     const [l1Attributes] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[1]!.body)
-    assert.equal(l1Attributes.accountProofs.length, 10)
+    assert.equal(l1Attributes.accountProofs.length, 11)
     assert.deepEqual(l1Attributes.accountProofs[9], Array(7).fill('0x'))
+    assert.equal(l1Attributes.accountProofs[10]!.length, 1)
+    assert.equal(keccakHex(l1Attributes.accountProofs[10]![0]!), traceL1Info().hash)
     // The seal proves rlp(T) absent.
     const [{ transactionExclusionProof: exclusion }] = decodeAbiParameters([SEAL_BODY], trace.steps[txs.length + 1]!.body)
     assert.equal(keccakHex(exclusion[0]!), bytesToHex(chain.header.transactionsTrie))
@@ -170,6 +174,7 @@ describe('execution trace of a block', () => {
       source: {
         transactions: async (n) => (n === BLOCK ? chain.transactions : undefined),
         witness: async (n) => (n === BLOCK ? chain.witness : undefined),
+        l1Header: chain.l1Header,
       },
     })
     const q = { block: BLOCK, starting: chain.starting, disputed: chain.disputed }

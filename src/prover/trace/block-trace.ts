@@ -14,7 +14,8 @@
  */
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { KECCAK256_RLP, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { KECCAK256_RLP, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { L1_BLOCK_ADDRESS } from '../../chain/l1-info.ts'
 import { nextBaseFee, orBlooms } from '../../chain/header.ts'
 import { decodeL2Transaction, isDepositTx } from '../../chain/l2-transaction.ts'
 import { encodeConsensusReceipt } from '../../chain/receipt.ts'
@@ -30,7 +31,8 @@ import { MerkleTrie, StateTrie } from '../../trie/index.ts'
 import { TraceError } from './errors.ts'
 import { headerShapeViolation, outputStateRoot, readHeaderFields, type HeaderFields } from './header-fields.ts'
 import type { OutputPreimage } from './interface.ts'
-import { applyL1Attributes, isL1AttributesCall } from './l1-attributes.ts'
+import { L1_ATTRIBUTES_SLOTS, applyL1Attributes, isL1AttributesCall, slotWord } from './l1-attributes.ts'
+import { epochStep, originHashOf, originHeaderViolation, type GenesisL1 } from './l1-origin.ts'
 import {
   StepKind,
   encodeOpenBody,
@@ -56,6 +58,10 @@ export interface ChainTraceRules {
   elasticityMultiplier: bigint
   baseFeeMaxChangeDenominator: bigint
   minBaseFee: bigint
+  /** The L1's blob base fee update fraction (the origin check recomputes the blob base fee from excessBlobGas). */
+  blobBaseFeeUpdateFraction: bigint
+  /** The rollup's genesis L1 block (the first block's previous origin; an immutable of L1AttributesStep). */
+  genesisL1: GenesisL1
 }
 
 export interface BlockTraceInput {
@@ -69,6 +75,8 @@ export interface BlockTraceInput {
   transactions: readonly Uint8Array[]
   /** The node's witness of that block (its parent state is the starting header's). */
   witness: ExecutionWitness
+  /** An L1 block's header (RLP) by hash, undefined when L1 does not have it: the L1-attributes step's origin. */
+  l1Header(hash: Hex): Promise<Uint8Array | undefined>
 }
 
 /** A step's inputs, without the claim index (added per query). */
@@ -225,10 +233,16 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     }
     // A transaction the block cannot include: the block, so the output, is invalid; nothing was written.
     const diff = receipt === undefined ? undefined : executor.takeDiff()
-    const accountProofs =
-      deposit !== undefined && isL1AttributesCall(deposit)
-        ? applyL1Attributes(trie, diff, nodes)
-        : applyInOrder(trie, diff, order)
+    const l1Attributes = deposit !== undefined && isL1AttributesCall(deposit)
+    const prior = l1Attributes ? l1BlockValues(trie) : []
+    const accountProofs = l1Attributes ? applyL1Attributes(trie, diff, nodes) : applyInOrder(trie, diff, order)
+    // The L1-attributes step also judges the block's L1 origin; a bad one makes the block invalid after the deposit.
+    let badOrigin = false
+    if (l1Attributes) {
+      const origin = await judgeOrigin(hexToBytes(deposit.data), prior, header.mixHash, input)
+      accountProofs.push(origin.header === undefined ? [] : [hex(origin.header)])
+      badOrigin = origin.violation !== undefined
+    }
     if (diff !== undefined) reader.addCodes(diff.codes)
     steps.push({
       kind: StepKind.TRANSACTION,
@@ -242,6 +256,11 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     })
     if (receipt === undefined) {
       states.push({ ...previous, phase: TracePhase.INVALID })
+      return { states, steps }
+    }
+    if (badOrigin) {
+      // As the verifier: the deposit's writes and gas are applied, nothing else.
+      states.push({ ...previous, phase: TracePhase.INVALID, stateRoot: hex(trie.root()), gasUsed: cursor.gasUsed })
       return { states, steps }
     }
     receipts.put(indexKey(i), encodeConsensusReceipt(receipt))
@@ -278,6 +297,37 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     }),
   })
   return { states, steps }
+}
+
+/** L1Block's slot values before the L1-attributes deposit, in `L1_ATTRIBUTES_SLOTS` order. */
+function l1BlockValues(trie: StateTrie): bigint[] {
+  const l1Block = hexToBytes(L1_BLOCK_ADDRESS)
+  return L1_ATTRIBUTES_SLOTS.map((slot) => {
+    const value = trie.storageValue(l1Block, hexToBytes(slotWord(slot)))
+    return value.length === 0 ? 0n : bytesToBigInt(value)
+  })
+}
+
+/**
+ * The origin's verdict for the L1-attributes deposit's `calldata` over L1Block's `prior` values: the header the step
+ * carries (none when the epoch rule already fails) and why the origin is bad, if it is.
+ * @throws TraceError when the origin's header is needed and L1 does not have it
+ */
+async function judgeOrigin(
+  calldata: Uint8Array,
+  prior: readonly bigint[],
+  mixHash: Uint8Array,
+  input: BlockTraceInput,
+): Promise<{ header?: Uint8Array; violation?: string }> {
+  const step = epochStep(calldata, prior, input.rules.genesisL1)
+  if (step === undefined) return { violation: 'the L1 origin breaks the epoch rule' }
+  const hash = originHashOf(calldata)
+  const header = await input.l1Header(hash)
+  if (header === undefined || hex(keccak256(header)) !== hash)
+    throw new TraceError('TRACE_L1_ORIGIN_UNAVAILABLE', `L1 has no block ${hash}, the origin of block ${input.block}`)
+  const { genesisL1, blobBaseFeeUpdateFraction } = input.rules
+  const violation = originHeaderViolation(calldata, prior, genesisL1, step, header, mixHash, blobBaseFeeUpdateFraction)
+  return violation === undefined ? { header } : { header, violation }
 }
 
 /** The leaf at `index` of a trace, and the inputs of the step producing it. */

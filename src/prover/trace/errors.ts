@@ -14,6 +14,11 @@ export type TraceErrorCode =
   | 'TRACE_INDEX_OUT_OF_RANGE'
   /** A query that cannot be answered as asked (e.g. step inputs of an unopened trace's index other than its opening). */
   | 'TRACE_BAD_QUERY'
+  /**
+   * The L1-attributes deposit names an L1 origin whose header the node cannot get from L1 (reorged away, or never an L1
+   * block): the step needs it whenever the epoch rule holds.
+   */
+  | 'TRACE_L1_ORIGIN_UNAVAILABLE'
 
 export class TraceError extends NodeError<TraceErrorCode, undefined> {
   override readonly name = 'TraceError'

@@ -19,6 +19,8 @@ export interface TraceBlockSource {
   transactions(number: bigint): Promise<readonly Uint8Array[] | undefined>
   /** The block's execution witness (what `debug_executionWitness` serves); undefined when not kept. */
   witness(number: bigint): Promise<ExecutionWitness | undefined>
+  /** An L1 block's header (RLP) by hash, undefined when L1 does not have it (the blocks' L1 origins). */
+  l1Header(hash: Hex): Promise<Uint8Array | undefined>
 }
 
 export interface NodeTraceProviderOptions {
@@ -92,6 +94,15 @@ export class NodeTraceProvider implements ExecutionTraceProvider {
     const [transactions, witness] = await Promise.all([this.opts.source.transactions(block), this.opts.source.witness(block)])
     if (transactions === undefined || witness === undefined)
       throw new TraceError('TRACE_BLOCK_UNAVAILABLE', `the node does not hold block ${block} with its witness`)
-    return buildBlockTrace({ common: this.opts.common, rules: this.opts.rules, starting, disputed, block, transactions, witness })
+    return buildBlockTrace({
+      common: this.opts.common,
+      rules: this.opts.rules,
+      starting,
+      disputed,
+      block,
+      transactions,
+      witness,
+      l1Header: (hash) => this.opts.source.l1Header(hash),
+    })
   }
 }

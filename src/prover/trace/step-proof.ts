@@ -40,7 +40,8 @@ export interface TransactionBody {
    * Account proofs, each against the state root the previous account's write left: the sender (or
    * deposit `from`), the recipient, and for a non-deposit the fee recipient (coinbase). For the
    * L1-attributes deposit (L1AttributesStep's layout): the depositor, L1Block, then the proofs of
-   * L1Block's slots 0, 1, 2, 3, 4, 7, 8 in turn and last the list of their removal siblings.
+   * L1Block's slots 0, 1, 2, 3, 4, 7, 8 in turn, the list of their removal siblings, and last the origin's L1 header
+   * (RLP) as a one-entry list, or an empty list when the epoch rule already fails.
    */
   accountProofs: Hex[][]
   /** Exclusion proof of key rlp(txIndex) in the receipts trie so far (the receipt is inserted there). */
