@@ -154,8 +154,13 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
   if (modules.witnesses !== undefined)
     for (const address of modules.witnesses.alsoRead) modules.witnesses.access.onAccountRead(address)
   const access = modules.witnesses?.access.take()
-  const recording = access === undefined ? undefined : opened.merkleizer.applyDiffWithWitness(executed.diff, access)
-  const merkleized = recording === undefined ? opened.merkleizer.applyDiff(executed.diff) : recording.then((r) => r.root)
+  // The block's trie nodes are as durable as its commit (`fsync`): a restart after a power loss finds
+  // either both or a head whose root it rebuilds from the flat state.
+  const sync = modules.fsync?.() ?? true
+  const durability = { durable: sync }
+  const recording = access === undefined ? undefined : opened.merkleizer.applyDiffWithWitness(executed.diff, access, durability)
+  const merkleized =
+    recording === undefined ? opened.merkleizer.applyDiff(executed.diff, durability) : recording.then((r) => r.root)
   // The transactions root needs only the bytes (the ones included: a deposit-only replacement has its
   // deposits only); computed here, it costs the time the trie thread takes anyway.
   const transactionsRoot = orderedTrieRoot(raws)
@@ -216,7 +221,6 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     artifactOps = artifacts.sealOps(env.number, { witness, encodedDiff: recorded.encodedDiff })
   }
   const ops = [...blocks.sealOps(block, storedContents(block)), ...stateOps, ...artifactOps, ...reverseOps]
-  const sync = modules.fsync?.() ?? true
   lap('commit')
   if (commits !== undefined) {
     chain.state.apply(env.number, executed.diff)

@@ -35,6 +35,8 @@ export interface TrieNodeStoreStats {
   written: number
   /** Bytes of encodings written since open. */
   writtenBytes: number
+  /** Writes fsynced since open (`putNodes` with `sync`). */
+  syncedWrites: number
   /** Encodings held by the read cache, and their bytes. */
   cachedNodes: number
   cachedBytes: number
@@ -48,6 +50,7 @@ export class TrieNodeStore {
   private cacheHits = 0
   private written = 0
   private writtenBytes = 0
+  private syncedWrites = 0
   private writeFailure: StorageWriteError | undefined
 
   private constructor(
@@ -114,6 +117,7 @@ export class TrieNodeStore {
       }
       this.written += end - start
     }
+    if (sync && nodes.length > 0) this.syncedWrites++
   }
 
   stats(): TrieNodeStoreStats {
@@ -123,6 +127,7 @@ export class TrieNodeStore {
       dbReads: this.reads - this.cacheHits,
       written: this.written,
       writtenBytes: this.writtenBytes,
+      syncedWrites: this.syncedWrites,
       cachedNodes: this.cache.size,
       cachedBytes: this.cachedBytes,
     }

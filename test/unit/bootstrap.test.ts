@@ -144,6 +144,19 @@ test('a restart opens the persisted head root; nodes written without a seal leav
     assert.deepEqual(await third.merkleizer.getProof(hexToBytes(FUNDED), []), proof)
     await third.close()
 
+    // A non-durable update (a derived block's, fsynced no more than its commit) writes its nodes without an fsync.
+    const fourth = await openChain(dir, genesis, config, common)
+    const before = (await fourth.merkleizer.storeStats())!
+    await fourth.merkleizer.applyDiff(unsealedDiff(), { durable: false })
+    const lazy = (await fourth.merkleizer.storeStats())!
+    assert.ok(lazy.written > before.written, 'the nodes were written')
+    assert.equal(lazy.syncedWrites, before.syncedWrites, 'without an fsync')
+    const other = unsealedDiff()
+    other.accounts.get('0x00000000000000000000000000000000000000aa' as Hex)!.account!.nonce = 10n
+    await fourth.merkleizer.applyDiff(other)
+    assert.equal((await fourth.merkleizer.storeStats())!.syncedWrites, before.syncedWrites + 1, 'a durable update fsyncs')
+    await fourth.close()
+
     // What every start did before: rebuild on request (the benchmark's "before").
     const forced = await openChain(dir, genesis, config, common, { rebuildTrie: true })
     assert.equal(forced.trie.source, 'rebuilt')

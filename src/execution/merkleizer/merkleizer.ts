@@ -58,6 +58,11 @@ export class MerkleizerError extends NodeError<'MERKLEIZER_FAILED', undefined> {
  * under load (tens of ms); on the main thread that would stall the 10 ms mini-block loop, so the
  * trie lives in a worker and the sealer awaits roots while mini-blocks keep flowing.
  */
+export interface ApplyOptions {
+  /** Fsync the update's trie nodes before answering (default true); see `applyDiff`. */
+  durable?: boolean
+}
+
 export class ThreadedMerkleizer {
   private nextId = 0
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
@@ -135,14 +140,23 @@ export class ThreadedMerkleizer {
     return (await this.request({ kind: 'storeStats' })) as TrieNodeStoreStats | undefined
   }
 
-  /** Applies a block's diff; resolves with the new state root. Requests are served in order. */
-  async applyDiff(diff: StateDiff): Promise<Uint8Array> {
-    return (await this.request({ kind: 'apply', diff })) as Uint8Array
+  /**
+   * Applies a block's diff; resolves with the new state root. Requests are served in order. With a
+   * node store the new nodes are written first, fsynced when `durable` (the default): a block the node
+   * fsyncs gets nodes as durable as itself; a block that can be fetched again (derived from L1) need
+   * not wait for the disk — a power loss then costs a trie rebuild at the next start, never a wrong root.
+   */
+  async applyDiff(diff: StateDiff, { durable = true }: ApplyOptions = {}): Promise<Uint8Array> {
+    return (await this.request({ kind: 'apply', diff, durable })) as Uint8Array
   }
 
   /** Applies a block's diff and records the state part of its witness (`access`: what its execution read). */
-  async applyDiffWithWitness(diff: StateDiff, access: BlockAccess): Promise<EncodedStateWitness> {
-    return (await this.request({ kind: 'applyWithWitness', diff, access })) as EncodedStateWitness
+  async applyDiffWithWitness(
+    diff: StateDiff,
+    access: BlockAccess,
+    { durable = true }: ApplyOptions = {},
+  ): Promise<EncodedStateWitness> {
+    return (await this.request({ kind: 'applyWithWitness', diff, access, durable })) as EncodedStateWitness
   }
 
   /** A block's transaction and receipt roots, bloom and stored encodings, from its mini-blocks' encodings. */

@@ -22,8 +22,8 @@ export type MerkleRequest = {
     | { kind: 'accounts'; addresses: Uint8Array[] }
     | { kind: 'storeStats' }
     | { kind: 'close' }
-    | { kind: 'apply'; diff: StateDiff }
-    | { kind: 'applyWithWitness'; diff: StateDiff; access: BlockAccess }
+    | { kind: 'apply'; diff: StateDiff; durable: boolean }
+    | { kind: 'applyWithWitness'; diff: StateDiff; access: BlockAccess; durable: boolean }
     | { kind: 'blockContents'; miniBlocks: Uint8Array[] }
     | { kind: 'root' }
     | { kind: 'proof'; address: Uint8Array; slots: Uint8Array[] }
@@ -78,8 +78,10 @@ export type MerkleResponse = { id: number; ok: true; value: unknown } | { id: nu
 /**
  * The worker side of `ThreadedMerkleizer`: one state trie, requests served strictly in order. With a
  * node store the trie is opened from a root over it (nodes loaded on first walk, synchronously), and
- * each update's new nodes are written, fsynced, before the root is answered: the seal that records
- * the root comes after, so a sealed head's root always resolves (see `storage/trie-node-store.ts`).
+ * each update's new nodes are written before the root is answered: the seal that records the root
+ * comes after, so a sealed head's root always resolves (see `storage/trie-node-store.ts`). A durable
+ * update's nodes are fsynced first; the others' reach the OS (a killed process loses nothing) and a
+ * power loss may cost the newest roots, which a restart detects (`open` finds no root) and rebuilds.
  */
 export function serveMerkleRequests(): void {
   const port = parentPort
@@ -110,10 +112,10 @@ export function serveMerkleRequests(): void {
    * levels (they load again from the store, its read cache first). A no-op for a trie kept wholly in
    * memory.
    */
-  const persist = async (): Promise<void> => {
+  const persist = async (durable: boolean): Promise<void> => {
     if (store === undefined) return
     const nodes = trie.commit()
-    await store.putNodes(nodes, true)
+    await store.putNodes(nodes, durable)
     createdSinceTrim += nodes.length
     if (createdSinceTrim + trie.loadedNodes() > nodeLimit) {
       trie.trim(PINNED_LEVELS)
@@ -128,7 +130,7 @@ export function serveMerkleRequests(): void {
         trie = StateTrie.fromAccounts(body.accounts, { onNodeRead: collector.onNodeRead, history })
         const root = trie.root()
         if (store !== undefined) {
-          await persist()
+          await persist(true)
           // Reopened from its root: the built trie (the whole state's nodes) is dropped, and later
           // walks load only what they touch.
           openAt(root, body.historyBlocks, store)
@@ -144,13 +146,13 @@ export function serveMerkleRequests(): void {
       }
       case 'apply': {
         const root = trie.applyDiff(body.diff)
-        await persist()
+        await persist(body.durable)
         return root
       }
       case 'applyWithWitness': {
         // Encoded here, off the main thread: a busy block's witness runs to megabytes.
         const { root, nodes, codeHashes, keys } = applyDiffRecordingWitness(trie, collector, body.diff, body.access)
-        await persist()
+        await persist(body.durable)
         return {
           root,
           codeHashes,
