@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * The prover wins by `step` (issue 17's acceptance tests and the holes it found), five played games on one stack
  * with one real `--role=prover` process. In each, a stranger posts a wrong output root for a block — the honest header
@@ -105,11 +106,16 @@ describe('a prover steps with TxStepVerifier against five wrong executions, play
     const s = suite.stack
     const phase = phaseOf('set-up')
     const url = s.sequencer.rpcUrl
-    // The disputed transactions, made while the prover starts: a user's ETH transfer on L2, a deposit on L1.
-    const l2 = createWalletClient({ account: user, transport: http(url, { retryCount: 0 }) })
-    const [started, transferHash, { l1Block, l2Hash }] = await Promise.all([
+    // The disputed transactions: a user's ETH transfer on L2, then a deposit on L1 made while the prover starts (30 s
+    // for an answer, not viem's 10: on a loaded machine a node starting beside the sequencer slows its answers).
+    const l2 = createWalletClient({ account: user, transport: http(url, { retryCount: 0, timeout: 30_000 }) })
+    const transferHash = await l2.sendTransaction({
+      chain: null,
+      to: '0x00000000000000000000000000000000000b0b0b',
+      value: parseEther('1'),
+    })
+    const [started, { l1Block, l2Hash }] = await Promise.all([
       startProver(s, suite.dir, 'prover', 2).then((p) => suite.own(p)),
-      l2.sendTransaction({ chain: null, to: '0x00000000000000000000000000000000000b0b0b', value: parseEther('1') }),
       depositOnL1(s.l1, DEPOSITOR_KEY, recipient),
     ])
     prover = started
