@@ -5,8 +5,10 @@
 // those that say `// run-tests: alone` on a line of their own (they assert on wall-clock time or timer cadence, which
 // a neighbour's load would skew). Then the files that say `// run-tests: pair` run two at a time: e2e suites whose
 // time is spent waiting on L1 (anvil's 1 s blocks, played dispute games, batcher and proposer rounds) with a node or
-// two mostly idle, so two of them share the two cores without either waiting on CPU for long. Every other file (e2e
-// suites that load the node, measure catch-up, or start many processes) runs one at a time, last.
+// two mostly idle, and light ones (a node or anvil answering a few calls, no load, no assertion on time) whose time
+// is mostly process start-up, one core's work; two of them share the two cores without either waiting on CPU for
+// long. Every other file (e2e suites that load the node, assert on time, race a timer, or start many processes at
+// once) runs one at a time, last.
 // MEGAETH_TEST_CONCURRENCY=1 runs everything one at a time.
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
