@@ -3,8 +3,13 @@
 //
 // Files under a `unit` folder run two at a time (pure in-process tests: the machine's two cores both work), except
 // those that say `// run-tests: alone` on a line of their own (they assert on wall-clock time or timer cadence, which
-// a neighbour's load would skew); those and every other file (e2e suites start real nodes and anvil) run one at a
-// time, after the concurrent ones. MEGAETH_TEST_CONCURRENCY=1 runs everything one at a time.
+// a neighbour's load would skew). Then the files that say `// run-tests: pair` run two at a time: e2e suites whose
+// time is spent waiting on L1 (anvil's 1 s blocks, played dispute games, batcher and proposer rounds) with a node or
+// two mostly idle, and light ones (a node or anvil answering a few calls, no load, no assertion on time) whose time
+// is mostly process start-up, one core's work; two of them share the two cores without either waiting on CPU for
+// long. Every other file (e2e suites that load the node, assert on time, race a timer, or start many processes at
+// once) runs one at a time, last.
+// MEGAETH_TEST_CONCURRENCY=1 runs everything one at a time.
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join, sep } from 'node:path'
@@ -21,11 +26,17 @@ function collect(dir) {
 }
 
 const ALONE = /^\/\/ run-tests: alone\b/m
+const PAIR = /^\/\/ run-tests: pair\b/m
 const concurrency = Number(process.env.MEGAETH_TEST_CONCURRENCY ?? 2)
 
 /** Whether a file may share the machine with another test file. */
 function concurrent(file) {
   return join(file).split(sep).includes('unit') && !ALONE.test(readFileSync(file, 'utf8'))
+}
+
+/** Whether a (non-unit) file says it mostly waits on L1 and may share the machine with one other such file. */
+function pairable(file) {
+  return !join(file).split(sep).includes('unit') && PAIR.test(readFileSync(file, 'utf8'))
 }
 
 const folders = process.argv.slice(2)
@@ -37,10 +48,12 @@ if (files.length === 0) {
 // Polyfills first (libp2p needs Promise.withResolvers on Node 20), by URL so the cwd does not matter.
 const polyfills = new URL('./polyfills.mjs', import.meta.url).href
 const shared = concurrency > 1 ? files.filter(concurrent) : []
-const alone = files.filter((file) => !shared.includes(file))
+const paired = concurrency > 1 ? files.filter(pairable) : []
+const alone = files.filter((file) => !shared.includes(file) && !paired.includes(file))
 let status = 0
 for (const [batch, n] of [
   [shared, concurrency],
+  [paired, Math.min(concurrency, 2)],
   [alone, 1],
 ]) {
   if (batch.length === 0) continue

@@ -247,7 +247,10 @@ export async function deployDevRollup(
   const deployer = privateKeyToAccount(deployerAccount!.privateKey)
   const outputRootAt = params.l2GenesisOutputRoot
   const deployment = await deployL1Contracts({
-    l1Client: createWalletClient({ transport }),
+    // Receipts polled every 250 ms, not viem's 4 s: the deployment is a dozen transactions sent one after the other,
+    // each waiting for its receipt. On an L1 that mines on demand (`--dev`'s, the tests') the first look finds it; on
+    // one that mines a block a second (the Docker devnet's anvil, `deploy-l1`) every transaction waited up to 4 s.
+    l1Client: createWalletClient({ transport, pollingInterval: 250 }),
     deployer,
     params: {
       l2ChainId: params.l2ChainId,

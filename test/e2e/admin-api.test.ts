@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * The admin API end to end, real processes only: a --dev sequencer (`--block-ms=500`) and a full
  * replica following it over libp2p, each with `--admin.port` and the JWT secret --dev generates.

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * The bridge contracts on a real anvil, driven by viem's `viem/op-stack` actions unmodified: deployment through
  * `deployL1Contracts`, deposits (EOA, contract → aliased, EIP-7702 delegated EOA → not aliased, `receive()`,

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * The bridge predeploys run on our own L2, not only on anvil: a megaeth-node whose genesis is the dev genesis plus
  * `l2PredeployAlloc()` executes viem's `initiateWithdrawal` against L2ToL1MessagePasser (Cancun code on our Cancun

@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * The batcher against a real L1 (anvil, 1 s blocks, Prague: blob transactions with version-0
  * sidecars): it posts sealed L2 blocks as calldata and as blobs, the inbox data read back from L1

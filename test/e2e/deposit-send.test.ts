@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * A user cannot submit an OP deposit (type 0x7E): every send method of a running node refuses it with
  * geth's rejection code and a message saying where deposits come from, and nothing is pooled.

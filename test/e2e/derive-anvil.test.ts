@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * The derivation pipeline against a real L1 (anvil, Prague): the bridge contracts deployed with
  * `deployL1Contracts`, deposits made through the portal, and batcher transactions posted by the test

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * Differential test: the same signed transactions go to megaeth-node and to anvil (Osaka, chain
  * id 6342, auto-mining), then everything that does not depend on block layout must agree:

@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * The dispute contracts of `npm start`'s dev L1: a `--dev` node's spawned anvil holds the factory (FaultDisputeGame
  * registered as game type 0, the respected type), the AnchorStateRegistry anchored at the L2 genesis output root the

@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * The dispute game on a real anvil with the test VM: the factory (exact bonds, one game per UUID, lookups that agree),
  * OP's bond curve, a full game between an honest player (the test VM's true trace and true outputs) and an adversary

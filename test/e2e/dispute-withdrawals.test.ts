@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * Withdrawals through the portal on a real anvil, checked with viem's `viem/op-stack` actions unmodified: a
  * message-passer storage trie built with @ethereumjs/mpt (secure keys at the `sentMessages` slots), an output root over

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * End to end with ethers v6 against a real `megaeth-node --dev` child: `JsonRpcProvider` with its
  * defaults (network detection, JSON-RPC batching of concurrent calls, polling) and `Wallet`.

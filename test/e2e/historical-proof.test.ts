@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * eth_getProof at past blocks on a real sequencer (`--dev`, no L1): transfers and a withdrawal
  * (viem's op-stack `initiateWithdrawal` against L2ToL1MessagePasser) land in different blocks; viem's

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * `megaeth-node init` → `megaeth-node --config D/config.toml` runs a new chain, and a replica started
  * from the same config file (role, datadir, ports and bootnode overridden by flags: flags beat the

@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * Forced inclusion, with the adversary being the sequencer's absence: the sequencer's batches land,
  * it stops; a deposit is made on L1 and L1 moves past the sequencing window. A `--sync=l1` replica

@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * An L1 reorg under a running rollup: the sequencer and a `--sync=l1` replica both read L1 two blocks
  * behind its head; anvil replaces its newest block (which may hold a batcher transaction) with an empty

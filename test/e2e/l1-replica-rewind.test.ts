@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * An L1 reorg takes a batch a `--sync=l1` replica already built blocks from: the replica reads L1 with
  * no confirmations, so it derives each batch as soon as it lands; anvil then replaces the L1 blocks from

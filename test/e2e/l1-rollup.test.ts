@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * The L2 on its L1, end to end with real processes: a `--dev` sequencer with its dev L1 (anvil); viem's
  * `viem/op-stack` `depositTransaction`, unmodified, credits an L2 account within seconds and

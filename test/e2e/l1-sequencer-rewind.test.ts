@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * L1 overrules the sequencer: it seals blocks (one holds a user transaction) with no batcher, so none
  * reaches L1, and is killed -9. A deposit is made on L1 and L1 moves past the sequencing window: a

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * The L1 fetch functions and the L1 watcher against a real anvil with the bridge contracts deployed:
  * deposits land in the origin of their L1 block with viem's source hash, SystemConfig updates apply from

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * Prague and Osaka against anvil 1.7.1 pinned to `--hardfork osaka`: the same signed transactions
  * and calls go to megaeth-node (`--dev`, Osaka from genesis) and to anvil, and what does not depend

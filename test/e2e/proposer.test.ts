@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * The proposer against the dev dispute deployment on a real anvil, with the chain view injected (a safe head the test
  * moves and outputs it makes up): it proposes only safe blocks on the interval, past the anchor and its last proposal;

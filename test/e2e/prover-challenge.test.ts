@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * `--role=prover` against a wrong output root (issue 17, "Done when"): a stranger creates a game through the factory
  * with a root that is not the derived chain's output; a running prover attacks it, is killed with -9 while the

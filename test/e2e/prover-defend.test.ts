@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * `--role=prover` defending an honest proposal (issue 17, "Done when"): the test proposes the sequencer's output of
  * a safe block; an adversary (test/helpers/dispute-adversary.ts) counters every claim it did not make with

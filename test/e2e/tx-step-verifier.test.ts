@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * The transaction step verifier (contracts/L1/TxStepVerifier.sol) on a real anvil, differentially against the trace
  * the prover computes with the node's executor (src/prover/trace): every step of a block with the L1-attributes

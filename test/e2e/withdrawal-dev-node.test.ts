@@ -1,3 +1,4 @@
+// run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
  * A withdrawal end to end on `npm start`'s chain: a real `--dev` node with its own dev L1 (anvil, the rollup and
  * dispute contracts), its batcher, derivation and proposer. viem's `viem/op-stack` actions, unmodified, drive it:

@@ -1,3 +1,4 @@
+// run-tests: pair — a node or anvil answering a few calls: no load, no assertion on time
 /**
  * State witnesses end to end: a real `megaeth-node --dev` produces blocks under a mixed workload
  * (transfers to new and old accounts, deploys, CREATE2, storage writes, ERC-20 transfers), serves

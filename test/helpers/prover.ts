@@ -1,6 +1,6 @@
 /**
  * What the prover suites share: a rollup L1 with a small dispute game (8 output levels: games for blocks up to 256,
- * 4 execution levels, 60 s clocks, 4 s credit delay), a sequencer batching to it, provers started as real
+ * 4 execution levels, 300 s clocks, 4 s credit delay), a sequencer batching to it, provers started as real
  * `--role=prover` processes, and the game reads the assertions need.
  */
 import { writeFile } from 'node:fs/promises'
@@ -27,7 +27,10 @@ export const PROVER_DISPUTE = {
   maxGameDepth: 12n,
   splitDepth: 8n,
   clockExtension: 5n,
-  maxClockDuration: 60n,
+  // Every suite ends its games by warping L1's clock past this, never by waiting it out: it only has to outlast the
+  // played part of a game. 300 s, not 60: games played at once (prover-step's four) slow each prover turn down, and
+  // on a loaded machine a 60 s clock could run out mid-bisection and end a game before its step.
+  maxClockDuration: 300n,
   creditDelaySeconds: 4n,
 }
 

@@ -417,10 +417,33 @@ export async function oddSafeBlock(url: string, avoid: readonly bigint[] = []): 
 }
 
 /**
- * The end of a played step game: the clocks run out, the game resolves `CHALLENGER_WINS`, the stranger keeps nothing
- * and the prover is paid every bond of the game (the prover answered every claim of the stranger's down to the stepped
- * leaf, so every subgame resolves its way: the stranger's root and moves, and the prover's own back). Returns the
- * game's claims.
+ * The clocks of games played at once on one stack run out together. A warp moves L1's clock for every game on the
+ * stack, so no game's test may warp on its own while another game is still being played: each test `arrive`s once
+ * its game is played to its step (or has failed: call it in a `finally`), and the last to arrive moves L1's clock
+ * past the max clock duration for all of them. Every game thus sees its clocks run out after its own step, never
+ * before; `arrive` settles when that warp is mined.
+ */
+export function clocksRunOutTogether(stack: () => ProverStack, games: number): { arrive(): Promise<void> } {
+  let left = games
+  let fire: () => void = () => undefined
+  const everyone = new Promise<void>((resolve) => {
+    fire = resolve
+  })
+  const warped = everyone.then(() => stack().warp(Number(PROVER_DISPUTE.maxClockDuration) + 1))
+  return {
+    arrive() {
+      left--
+      if (left === 0) fire()
+      return warped
+    },
+  }
+}
+
+/**
+ * The end of a played step game, once its clocks ran out (`stack.warp` past the max clock, or
+ * `clocksRunOutTogether`): the game resolves `CHALLENGER_WINS`, the stranger keeps nothing and the prover is paid every
+ * bond of the game (the prover answered every claim of the stranger's down to the stepped leaf, so every subgame
+ * resolves its way: the stranger's root and moves, and the prover's own back). Returns the game's claims.
  */
 export async function assertProverTakesEveryBond(
   stack: ProverStack,
@@ -429,7 +452,6 @@ export async function assertProverTakesEveryBond(
   prover: Address,
   phase: (what: string) => void,
 ): Promise<ClaimRow[]> {
-  await stack.warp(Number(PROVER_DISPUTE.maxClockDuration) + 1)
   await waitFor('CHALLENGER_WINS', async () => (await gameStatus(stack.client, game)) === 1, 30_000, 300)
   phase('resolved')
   const claims = await claimsOf(stack.client, game)
