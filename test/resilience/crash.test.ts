@@ -44,6 +44,7 @@ import { durableReceiptFields, type RpcBlockHeader, type RpcReceipt } from '../h
 import { rng as seededRng, type Rng } from '../helpers/rng.ts'
 import { startRollupL1, type RollupL1 } from '../helpers/rollup-l1.ts'
 
+const SEQUENCER_KILLS = byForm(10, 100)
 const REPLICA_KILLS = byForm(2, 12)
 const SEED = campaignSeed(20_001)
 /** An armed failpoint that has not fired by then is given up on: the cycle ends with a plain kill -9. */
@@ -73,13 +74,6 @@ const ALL_SEQUENCER_POINTS = [
 ] as const
 type SequencerPoint = (typeof ALL_SEQUENCER_POINTS)[number]
 const SEQUENCER_POINTS: readonly SequencerPoint[] = ALL_SEQUENCER_POINTS.filter((p) => WITH_L1 || p !== 'batcher.after-send')
-/**
- * The CI form kills the sequencer once per point after the set-up's node (a random kill): every point in
- * `SEQUENCER_POINTS` is exercised exactly once (the cycles take the points in turn) and `random` twice. It
- * used to be 10 kills (the points' first round plus 3 repeats, ~20 s): a repeat covers no branch the
- * first round did not. The long form keeps its 100.
- */
-const SEQUENCER_KILLS = byForm(1 + SEQUENCER_POINTS.length, 100)
 const REPLICA_POINTS = ['random', 'replica.import.after-write', 'replica.verify.before-mark'] as const
 type ReplicaPoint = (typeof REPLICA_POINTS)[number]
 
