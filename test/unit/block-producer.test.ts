@@ -7,22 +7,21 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import { createChainCommon } from '../../src/chain/config.ts'
-import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../../src/chain/dev.ts'
+import { deriveDevAccounts } from '../../src/chain/dev.ts'
 import type { MiniBlock } from '../../src/chain/mini-block.ts'
-import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
 import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
-import { Sequencer } from '../../src/sequencer/sequencer.ts'
+import type { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
+import {
+  DEV_COMMON as common,
+  DEV_CONFIG as config,
+  DEV_GENESIS as genesis,
+  startDevSequencer,
+} from '../helpers/dev-sequencer.ts'
 
 /** Init code that counts down from 1,000 (~26,000 gas of JUMPI loop) and deploys nothing: a slow transaction. */
 const SLOW_INIT_CODE = hexToBytes('0x6103e85b600190038060035700')
-
-const genesis = devGenesis()
-const config = chainConfigFromGenesis(genesis, 'dev')
-const common = createChainCommon(config)
 
 /**
  * A sequencer on `dir` (opened, or reopened on what a previous one left there), started;
@@ -35,17 +34,7 @@ async function startSequencer(
 ): Promise<{ sequencer: Sequencer; opened: OpenedChain }> {
   const opened = await openChain(dir, genesis, config, common)
   if (onMiniBlock !== undefined) opened.chain.events.on('miniBlock', onMiniBlock)
-  const sequencer = await Sequencer.create({
-    opened,
-    config,
-    common,
-    sequencerKey: hexToBytes(DEV_SEQUENCER_KEY),
-    options: { ...DEFAULT_SEQUENCER_OPTIONS, ingestWorkers: 0 },
-    logger: pino({ level: 'silent' }),
-    metrics: registry,
-  })
-  await sequencer.start()
-  return { sequencer, opened }
+  return { sequencer: await startDevSequencer(opened, {}, registry), opened }
 }
 
 test('under a backlog of slow transactions the producer picks about what it executes, then returns to the maximum', async () => {

@@ -13,38 +13,26 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { pino } from 'pino'
-import { createChainCommon } from '../../src/chain/config.ts'
-import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../../src/chain/dev.ts'
-import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
+import { deriveDevAccounts } from '../../src/chain/dev.ts'
 import type { TxReceipt } from '../../src/chain/receipt.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
-import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
-import { Sequencer } from '../../src/sequencer/sequencer.ts'
+import type { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { rewindChain, RewindError } from '../../src/storage/chain-rewind.ts'
+import {
+  DEV_COMMON as common,
+  DEV_CONFIG as config,
+  DEV_GENESIS as genesis,
+  startDevSequencer,
+} from '../helpers/dev-sequencer.ts'
 
-const genesis = devGenesis()
-const config = chainConfigFromGenesis(genesis, 'dev')
-const common = createChainCommon(config)
 const [alice, bob] = deriveDevAccounts(2)
 const RECIPIENT = '0x00000000000000000000000000000000000000aa' as Hex
 const SLOT0 = `0x${'00'.repeat(32)}` as Hex
 /** Init code: slot 0 = 5, then deploy a runtime that increments slot 0 on every call. */
 const COUNTER_INIT = hexToBytes('0x60056000556960005460010160005500600052600a6016f3')
 
-async function startSequencer(opened: OpenedChain): Promise<Sequencer> {
-  const sequencer = await Sequencer.create({
-    opened,
-    config,
-    common,
-    sequencerKey: hexToBytes(DEV_SEQUENCER_KEY),
-    options: { ...DEFAULT_SEQUENCER_OPTIONS, ingestWorkers: 0 },
-    logger: pino({ level: 'silent' }),
-  })
-  await sequencer.start()
-  return sequencer
-}
+const startSequencer = (opened: OpenedChain): Promise<Sequencer> => startDevSequencer(opened)
 
 function tx(sender: { privateKey: Hex }, nonce: bigint, fields: { to?: Hex; value?: bigint; data?: Uint8Array }): Uint8Array {
   return createFeeMarket1559Tx(

@@ -12,35 +12,25 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
-import { pino } from 'pino'
-import { createChainCommon } from '../../src/chain/config.ts'
-import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../../src/chain/dev.ts'
-import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
+import { deriveDevAccounts } from '../../src/chain/dev.ts'
 import type { SealedBlock } from '../../src/chain/block.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
-import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
-import { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { openChain } from '../../src/node/bootstrap.ts'
 import { ChainView, type DEFAULT_RECENT_WINDOW } from '../../src/storage/chain-view.ts'
+import {
+  DEV_COMMON as common,
+  DEV_CONFIG as config,
+  DEV_GENESIS as genesis,
+  startDevSequencer,
+} from '../helpers/dev-sequencer.ts'
 
-const genesis = devGenesis()
-const config = chainConfigFromGenesis(genesis, 'dev')
-const common = createChainCommon(config)
 const [alice] = deriveDevAccounts(1)
 
 test('the recent-block window stays within its block and transaction budgets; what leaves it is read from LevelDB unchanged', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-window-'))
   const opened = await openChain(dir, genesis, config, common)
   try {
-    const sequencer = await Sequencer.create({
-      opened,
-      config,
-      common,
-      sequencerKey: hexToBytes(DEV_SEQUENCER_KEY),
-      options: { ...DEFAULT_SEQUENCER_OPTIONS, ingestWorkers: 0 },
-      logger: pino({ level: 'silent' }),
-    })
-    await sequencer.start()
+    const sequencer = await startDevSequencer(opened)
     // Four blocks with transactions: each send waits for its own block to be sealed.
     const hashes: Hex[] = []
     for (let nonce = 0n; nonce < 4n; nonce++) {

@@ -7,18 +7,17 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { pino } from 'pino'
-import { createChainCommon } from '../../src/chain/config.ts'
-import { DEV_SEQUENCER_KEY, deriveDevAccounts } from '../../src/chain/dev.ts'
+import { deriveDevAccounts } from '../../src/chain/dev.ts'
 import type { MiniBlock } from '../../src/chain/mini-block.ts'
-import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
-import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
-import { Sequencer } from '../../src/sequencer/sequencer.ts'
+import type { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
+import {
+  DEV_COMMON as common,
+  DEV_CONFIG as config,
+  DEV_GENESIS as genesis,
+  startDevSequencer,
+} from '../helpers/dev-sequencer.ts'
 
-const genesis = devGenesis()
-const config = chainConfigFromGenesis(genesis, 'dev')
-const common = createChainCommon(config)
 const senders = deriveDevAccounts(4)
 
 /**
@@ -66,16 +65,8 @@ async function startSequencer(eagerMiniBlockMs: number): Promise<Harness> {
     waiting = []
     for (const resolve of resolvers) resolve(block)
   })
-  const sequencer = await Sequencer.create({
-    opened,
-    config,
-    common,
-    sequencerKey: hexToBytes(DEV_SEQUENCER_KEY),
-    // One EVM block for the whole test: block boundaries (and the wait for the parent's seal) stay out.
-    options: { ...DEFAULT_SEQUENCER_OPTIONS, ingestWorkers: 0, miniBlockMs: TICK_MS, blockMs: 600_000, eagerMiniBlockMs },
-    logger: pino({ level: 'silent' }),
-  })
-  await sequencer.start()
+  // One EVM block for the whole test: block boundaries (and the wait for the parent's seal) stay out.
+  const sequencer = await startDevSequencer(opened, { miniBlockMs: TICK_MS, blockMs: 600_000, eagerMiniBlockMs })
   return {
     sequencer,
     opened,

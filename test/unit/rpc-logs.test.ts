@@ -26,10 +26,10 @@ import { registerLogAndSubscriptionMethods } from '../../src/rpc/eth/logs-and-su
 import { unsealedBlockNumber } from '../../src/rpc/eth/format.ts'
 import { storedContents } from '../../src/storage/block-store.ts'
 import { getTxCodec } from '../../src/sequencer/ingest/index.ts'
-import { DEFAULT_SEQUENCER_OPTIONS } from '../../src/sequencer/options.ts'
-import { Sequencer } from '../../src/sequencer/sequencer.ts'
+import type { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { TestBackend } from '../helpers/eth-backend.ts'
+import { DEV_COMMON, DEV_CONFIG, DEV_GENESIS, startDevSequencer } from '../helpers/dev-sequencer.ts'
 
 // --- ws client (no type declarations for `ws` are installed: describe what we use) ---
 
@@ -904,26 +904,16 @@ describe('with a real sequencer producing mini-blocks and blocks', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'megaeth-rpc-logs-seq-'))
-    const genesis = devGenesis()
-    config = chainConfigFromGenesis(genesis, 'dev')
-    common = createChainCommon(config)
-    opened = await openChain(dir, genesis, config, common)
-    const logger = pino({ level: 'silent' })
-    sequencer = await Sequencer.create({
-      opened,
-      config,
-      common,
-      sequencerKey: hexToBytes(DEV_SEQUENCER_KEY),
-      options: { ...DEFAULT_SEQUENCER_OPTIONS, ingestWorkers: 0, blockMs: 150 },
-      logger,
-    })
-    await sequencer.start()
+    config = DEV_CONFIG
+    common = DEV_COMMON
+    opened = await openChain(dir, DEV_GENESIS, config, common)
+    sequencer = await startDevSequencer(opened, { blockMs: 150 })
     const backend = new TestBackend(opened.chain, config, common, { ...DEFAULT_ETH_RPC_OPTIONS }, (raw) => sequencer.decode(raw))
     sequencer.pool.onPendingTx((tx) => backend.pendingTxs.emit('tx', tx.hash))
     const registry = new MethodRegistry()
     filters = registerLogAndSubscriptionMethods(registry, backend)
     filters.start()
-    server = new RpcServer({ host: '127.0.0.1', port: 0 }, registry, { logger })
+    server = new RpcServer({ host: '127.0.0.1', port: 0 }, registry, { logger: pino({ level: 'silent' }) })
     const { port } = await server.start()
     http = new HttpClient(`http://127.0.0.1:${port}/`)
     wsUrl = `ws://127.0.0.1:${port}/`
