@@ -46,6 +46,11 @@ export interface MerkleizerStartOptions {
 }
 
 /** The merkleizer thread failed a request (`cause`: its error, code and data kept) or is gone. */
+export interface ApplyOptions {
+  /** Fsync the update's trie nodes before answering (default true); see `applyDiff`. */
+  durable?: boolean
+}
+
 export class MerkleizerError extends NodeError<'MERKLEIZER_FAILED', undefined> {
   override readonly name = 'MerkleizerError'
   constructor(message: string, options?: { cause?: unknown }) {
@@ -58,11 +63,6 @@ export class MerkleizerError extends NodeError<'MERKLEIZER_FAILED', undefined> {
  * under load (tens of ms); on the main thread that would stall the 10 ms mini-block loop, so the
  * trie lives in a worker and the sealer awaits roots while mini-blocks keep flowing.
  */
-export interface ApplyOptions {
-  /** Fsync the update's trie nodes before answering (default true); see `applyDiff`. */
-  durable?: boolean
-}
-
 export class ThreadedMerkleizer {
   private nextId = 0
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()

@@ -373,11 +373,10 @@ const RING = 8191n
  * then its root slot, EIP-2935's parent-hash slot. Contracts without code are skipped by the calls.
  */
 function systemSlots(header: HeaderFields): Array<[contract: Hex, slots: Hex[]]> {
-  const slot = (n: bigint): Hex => `0x${n.toString(16).padStart(64, '0')}` as Hex
   const index = header.timestamp % RING
   return [
-    [BEACON_ROOTS_CONTRACT.toString().toLowerCase() as Hex, [slot(index), slot(index + RING)]],
-    [HISTORY_STORAGE_CONTRACT.toString().toLowerCase() as Hex, [slot((header.number - 1n) % RING)]],
+    [BEACON_ROOTS_CONTRACT.toString().toLowerCase() as Hex, [slotWord(index), slotWord(index + RING)]],
+    [HISTORY_STORAGE_CONTRACT.toString().toLowerCase() as Hex, [slotWord((header.number - 1n) % RING)]],
   ]
 }
 

@@ -12,10 +12,9 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { fakeExponential } from '../../bridge/l1-fetch.ts'
-import { keccak256 } from '../../crypto/native.ts'
 import { bytesToBigInt } from '../../primitives/rlp-fields.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
-import { l1AttributesSlotValues } from './l1-attributes.ts'
+import { l1AttributesSlotValues, slotWord } from './l1-attributes.ts'
 
 /** How a block's origin relates to its parent's: the same epoch, or the next. */
 export type EpochStep = 'same' | 'next'
@@ -43,11 +42,9 @@ function originValues(slots: readonly bigint[]): OriginValues {
   return { number: times & U64, timestamp: (times >> 64n) & U64, baseFee, hash, sequenceNumber: scalars & U64, blobBaseFee }
 }
 
-const word = (value: bigint): Hex => `0x${value.toString(16).padStart(64, '0')}` as Hex
-
 /** The L1 hash the deposit's calldata records (the origin the step needs the header of). */
 export function originHashOf(calldata: Uint8Array): Hex {
-  return word(originValues(l1AttributesSlotValues(calldata)).hash)
+  return slotWord(originValues(l1AttributesSlotValues(calldata)).hash)
 }
 
 /**
@@ -78,8 +75,9 @@ export function epochStep(calldata: Uint8Array, prior: readonly bigint[], genesi
 }
 
 /**
- * Why the origin header `header` (RLP, hashing to the recorded L1 hash — the caller's lookup is by that hash) does not
- * fit the deposit's `calldata`, the epoch step and the L2 header's `mixHash`, or undefined.
+ * Why the origin header `header` does not fit the deposit's `calldata`, the epoch step and the L2 header's `mixHash`,
+ * or undefined. `header` must hash to the recorded L1 hash (`originHashOf`): the caller looks it up by that hash and
+ * checks it, since a header that does not is a wrong step input (the verifier reverts), not a verdict.
  * @param blobBaseFeeUpdateFraction the L1's, as the verifier is deployed with
  */
 export function originHeaderViolation(
@@ -92,7 +90,6 @@ export function originHeaderViolation(
   blobBaseFeeUpdateFraction: bigint,
 ): string | undefined {
   const after = originValues(l1AttributesSlotValues(calldata))
-  if (word(after.hash) !== bytesToHex(keccak256(header))) return 'the origin header does not hash to the recorded L1 hash'
   let items: unknown
   try {
     items = RLP.decode(header)
@@ -117,7 +114,7 @@ export function originHeaderViolation(
   const baseFee = uintAt(15)
   if (parentHash?.length !== 32 || mix?.length !== 32 || number === undefined || timestamp === undefined || baseFee === undefined)
     return 'the origin header has a malformed field'
-  if (step === 'next' && bytesToHex(parentHash) !== word(previousOrigin(prior, genesis).hash))
+  if (step === 'next' && bytesToHex(parentHash) !== slotWord(previousOrigin(prior, genesis).hash))
     return 'the new origin is not a child of the previous one'
   if (number !== after.number) return 'the origin number is not the header’s'
   if (timestamp !== after.timestamp) return 'the origin timestamp is not the header’s'
