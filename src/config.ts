@@ -50,6 +50,10 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: 'recent blocks whose state stays readable by block number (kept in memory as undo layers)',
     apply: (o, v, f) => (o.stateHistoryBlocks = int(v, f, 1)),
   },
+  cache: {
+    help: "memory for state caches in MB, like geth's --cache: 3/4 for accounts and code read from disk, 1/4 for trie nodes (the parallel executor loads the whole state instead)",
+    apply: (o, v, f) => (o.cacheMb = int(v, f, 16)),
+  },
   'state.rewind-depth': {
     help: 'recent blocks whose reverse diff is kept on disk: how far the chain can rewind when L1 overrules it',
     apply: (o, v, f) => (o.stateRewindDepth = int(v, f, 1)),
@@ -265,7 +269,10 @@ export const FLAGS: Record<string, FlagSpec> = {
 
 /** --help's sections, by role; every flag is in exactly one (a unit test checks). */
 export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[] = [
-  { title: 'common', flags: ['role', 'datadir', 'genesis', 'state.history', 'state.rewind-depth', 'log.level', 'log.format'] },
+  {
+    title: 'common',
+    flags: ['role', 'datadir', 'genesis', 'cache', 'state.history', 'state.rewind-depth', 'log.level', 'log.format'],
+  },
   {
     title: 'sequencer',
     flags: [
@@ -327,6 +334,7 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
 /** The default --help prints for a flag, read from `DEFAULT_NODE_OPTIONS` (flags whose default depends on others say so in their help). */
 const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>> = {
   role: (o) => o.role,
+  cache: (o) => o.cacheMb,
   'state.history': (o) => o.stateHistoryBlocks,
   'state.rewind-depth': (o) => o.stateRewindDepth,
   dev: (o) => o.dev,

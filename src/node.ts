@@ -41,7 +41,7 @@ import { createRpcMetrics, MethodRegistry, registerIntrospectionMethods, RpcServ
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
-import { openChain, type OpenedChain } from './node/bootstrap.ts'
+import { openChain, type OpenChainOptions, type OpenedChain } from './node/bootstrap.ts'
 import { Services } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
@@ -545,6 +545,21 @@ async function openL1(base: Omit<NodeBase, 'l1'>, services: Services): Promise<L
   )
 }
 
+/** 1 MiB in bytes. */
+const MIB = 1024 * 1024
+
+/**
+ * `--cache` split between the flat state's account and code cache (3/4) and the trie thread's node
+ * cache (1/4). A sequencer on the parallel executor loads the whole flat state instead: each worker
+ * starts from a snapshot of every account.
+ */
+function stateCaches(options: NodeOptions): Pick<OpenChainOptions, 'stateCacheBytes' | 'trieCacheBytes'> {
+  const bytes = options.cacheMb * MIB
+  const trieCacheBytes = Math.floor(bytes / 4)
+  if (options.role === 'sequencer' && options.executor === 'parallel') return { trieCacheBytes }
+  return { trieCacheBytes, stateCacheBytes: bytes - trieCacheBytes }
+}
+
 interface Datadir {
   datadir: string
   opened: OpenedChain
@@ -561,6 +576,7 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
     () =>
       openChain(datadir, genesis, config, common, {
         stateHistoryBlocks: options.stateHistoryBlocks,
+        ...stateCaches(options),
         // Only L1 can overrule blocks: a chain without one never rewinds, so it keeps no reverse diffs.
         rewindDepth: base.l1 === undefined ? 0n : BigInt(options.stateRewindDepth),
         // A `--sync=l1` replica or a prover awaits every root it asks for and has no mini-block loop to protect.

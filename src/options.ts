@@ -35,6 +35,8 @@ export interface NodeOptions {
   stateHistoryBlocks: number
   /** Recent blocks whose reverse diff is kept: how deep a rewind to what L1 says can go (`storage/chain-rewind.ts`). */
   stateRewindDepth: number
+  /** Memory for state caches in MB (`--cache`): accounts and code read from disk, trie nodes. */
+  cacheMb: number
   dev: boolean
   /** Path of a geth-style genesis.json; undefined with `dev` = the embedded dev genesis. */
   genesis: string | undefined
@@ -155,6 +157,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   datadir: undefined,
   stateHistoryBlocks: 128,
   stateRewindDepth: 10_000,
+  cacheMb: 1024,
   dev: false,
   genesis: undefined,
   rpc: {

@@ -8,11 +8,13 @@ import type { ChainConfig } from '../chain/config.ts'
 import { genesisState, type GenesisFile } from '../chain/genesis.ts'
 import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
-import type { AccountDiff, AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
+import type { AccountDiff, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import { StateTrie } from '../trie/index.ts'
-import type { FlatState } from '../state/flat-state.ts'
+import { DiskFlatState } from '../state/disk-flat-state.ts'
+import { FlatState } from '../state/flat-state.ts'
+import type { LiveState } from '../state/live-state.ts'
 import { StateHistory } from '../state/state-history.ts'
 import { trieEntries } from '../state/trie-entries.ts'
 import { BlockArtifactStore } from '../storage/block-artifact-store.ts'
@@ -84,6 +86,11 @@ export interface OpenChainOptions {
   rebuildTrie?: boolean
   /** Read cache of the persisted trie nodes, in bytes (`MerkleizerStartOptions.trieCacheBytes`). */
   trieCacheBytes?: number
+  /**
+   * Keep accounts and code on disk behind a cache of about this many bytes (`DiskFlatState`); without
+   * it the whole flat state is loaded into memory (`FlatState`: what the parallel executor's workers need).
+   */
+  stateCacheBytes?: number
 }
 
 /**
@@ -128,27 +135,29 @@ export async function openChain(
     })
     const historyBlocks = options.stateHistoryBlocks
 
-    let state: FlatState
+    let state: LiveState
     let head: SealedBlock
     let genesisBlockHash: Hex
     let trie: TrieOpening
     const startup = { genesisCheckMs: 0, flatStateMs: 0 }
     if (storedGenesis === undefined) {
-      state = genesisState(genesis)
+      const alloc = genesisState(genesis)
       // Built (and persisted) in the thread that keeps it, rather than once here for the header and again there.
       const started = performance.now()
-      const stateRoot = await merkleizer.build(trieEntries(state), historyBlocks)
+      const stateRoot = await merkleizer.build(trieEntries(alloc), historyBlocks)
       trie = { source: 'genesis', ms: performance.now() - started }
       head = genesisBlockWithRoot(genesis, config, common, stateRoot)
       genesisBlockHash = head.hash
       const ops = [
         ...blocks.sealOps(head, storedContents(head)),
-        ...(await stateStore.diffOps(fullStateDiff(state))),
+        ...(await stateStore.diffOps(fullStateDiff(alloc))),
         db.put('meta', GENESIS_KEY, hexToBytes(head.hash)),
         db.put('meta', CHAIN_ID_KEY, new TextEncoder().encode(config.chainId.toString())),
         db.put('meta', GENESIS_STATE_KEY, concatBytes(allocDigest(genesis), stateRoot)),
       ]
       await db.write(ops, true)
+      state =
+        options.stateCacheBytes === undefined ? alloc : new DiskFlatState(stateStore, alloc.storage, options.stateCacheBytes)
     } else {
       const checking = performance.now()
       const expected = await expectedGenesis(db, genesis, config, common)
@@ -173,9 +182,12 @@ export async function openChain(
       if (stored === undefined) throw new DatadirError(`datadir ${datadir}: head block is missing`)
       head = stored
       const loading = performance.now()
-      state = await stateStore.load()
+      state =
+        options.stateCacheBytes === undefined
+          ? await stateStore.load()
+          : new DiskFlatState(stateStore, await stateStore.loadStorage(), options.stateCacheBytes)
       startup.flatStateMs = performance.now() - loading
-      trie = await openHeadTrie(merkleizer, state, head, datadir, options)
+      trie = await openHeadTrie(merkleizer, stateStore, state, head, datadir, options)
     }
     const headMiniBlockEnd = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     const unsealed = (await wal.readAll()).filter((mb) => mb.number >= headMiniBlockEnd)
@@ -214,7 +226,8 @@ export async function openChain(
  */
 async function openHeadTrie(
   merkleizer: ThreadedMerkleizer,
-  state: FlatState,
+  stateStore: StateStore,
+  state: LiveState,
   head: SealedBlock,
   datadir: string,
   options: OpenChainOptions,
@@ -222,10 +235,12 @@ async function openHeadTrie(
   const started = performance.now()
   const stateRoot = head.header.stateRoot
   if (options.rebuildTrie !== true && (await merkleizer.openRoot(stateRoot, options.stateHistoryBlocks))) {
-    await crossCheck(merkleizer, state, datadir)
+    await crossCheck(merkleizer, stateStore, datadir)
     return { source: 'persisted', ms: performance.now() - started }
   }
-  const root = await merkleizer.build(trieEntries(state), options.stateHistoryBlocks)
+  // A bounded live state does not hold every account: the rebuild reads the whole stored state once.
+  const whole = state instanceof FlatState ? state : await stateStore.load()
+  const root = await merkleizer.build(trieEntries(whole), options.stateHistoryBlocks)
   if (!equalsBytes(root, stateRoot)) {
     throw new DatadirError(
       `datadir ${datadir}: flat state root ${bytesToHex(root)} does not match head block ${head.header.number} state root ${bytesToHex(stateRoot)}`,
@@ -240,12 +255,8 @@ async function openHeadTrie(
  * directory copied from elsewhere that happens to hold this root cannot, but a stale flat state can).
  * Not a full check — that is the rebuild this start avoids — but it costs a few node reads.
  */
-async function crossCheck(merkleizer: ThreadedMerkleizer, state: FlatState, datadir: string): Promise<void> {
-  const sample: Array<{ address: Hex; account: AccountState }> = []
-  for (const { address, account } of state.entries()) {
-    sample.push({ address, account })
-    if (sample.length === CROSS_CHECK_ACCOUNTS) break
-  }
+async function crossCheck(merkleizer: ThreadedMerkleizer, stateStore: StateStore, datadir: string): Promise<void> {
+  const sample = await stateStore.firstAccounts(CROSS_CHECK_ACCOUNTS)
   const inTrie = await merkleizer.accounts(sample.map(({ address }) => hexToBytes(address)))
   for (let i = 0; i < sample.length; i++) {
     const flat = sample[i]!.account

@@ -13,7 +13,8 @@ import {
   type ParallelExecutionObserver,
   type RoundReport,
 } from '../execution/parallel/index.ts'
-import type { FlatState } from '../state/flat-state.ts'
+import { FlatState } from '../state/flat-state.ts'
+import type { LiveState } from '../state/live-state.ts'
 
 /**
  * prom-client metrics of the parallel executor: the sequential/parallel choice per stretch and
@@ -94,8 +95,8 @@ export interface MiniBlockExecutorParams {
   mode: 'parallel' | 'sequential'
   workers: number
   sequential: SequentialExecutor
-  /** The flat state under `sequential`'s overlay. */
-  base: FlatState
+  /** The flat state under `sequential`'s overlay; the parallel executor needs it whole (`FlatState`). */
+  base: LiveState
   config: Pick<ChainConfig, 'chainId' | 'name' | 'forks'>
   registry?: Registry
   logger?: Logger
@@ -104,6 +105,9 @@ export interface MiniBlockExecutorParams {
 /** Builds the executor the block producer runs mini-blocks on (starting the workers for `parallel`). */
 export async function createMiniBlockExecutor(params: MiniBlockExecutorParams): Promise<MiniBlockExecutor> {
   if (params.mode === 'sequential') return new SequentialMiniBlockExecutor(params.sequential)
+  // Each worker starts from a snapshot of every account: a state kept on disk has none to give.
+  if (!(params.base instanceof FlatState))
+    throw new Error('the parallel executor needs the whole flat state in memory: open the chain without a state cache')
   let pool: ExecWorkerPool
   try {
     pool = await ExecWorkerPool.start(params.workers, {

@@ -1,6 +1,6 @@
 import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { NodeError } from '../primitives/errors.ts'
-import type { FlatState } from './flat-state.ts'
+import type { LiveState } from './live-state.ts'
 import { reverseDiff } from './reverse-diff.ts'
 import type { StateReader } from './state-reader.ts'
 
@@ -33,7 +33,7 @@ export class StateHistory {
   private oldestRetained: bigint
 
   constructor(
-    readonly live: FlatState,
+    readonly live: LiveState,
     /** Blocks up to and including this one are fully in `live` (no undo needed to read them). */
     private newestBlock: bigint,
     private readonly retain = 128,
@@ -52,7 +52,12 @@ export class StateHistory {
     }
     recordOverwrites(undo, this.live, diff)
     for (const pin of this.pins) recordOverwrites(pin, this.live, diff)
-    this.live.apply(diff)
+    this.live.apply(diff, blockNumber)
+  }
+
+  /** Blocks up to `blockNumber` are written to the store (see `LiveState.durable`). */
+  durable(blockNumber: bigint): void {
+    this.live.durable(blockNumber)
   }
 
   private prune(): void {
@@ -87,7 +92,7 @@ export class StateHistory {
    * Throws `StateUnavailableError` past the retained window.
    */
   storageAt(blockNumber: bigint, address: Hex): Map<Hex, Uint8Array> {
-    let slots = new Map(this.live.storage.get(address) ?? [])
+    let slots = new Map(this.live.storageOf(address) ?? [])
     const newer = blockNumber >= this.newestBlock ? [] : this.undosAfter(blockNumber)
     for (let i = newer.length - 1; i >= 0; i--) {
       const undo = newer[i]!
@@ -117,7 +122,7 @@ export class StateHistory {
    */
   rewind(to: bigint, reverse: StateDiff): void {
     for (const pin of this.pins) recordOverwrites(pin, this.live, reverse)
-    this.live.apply(reverse)
+    this.live.apply(reverse, to)
     for (const number of this.undos.keys()) if (number > to) this.undos.delete(number)
     this.newestBlock = to
     if (this.oldestRetained > to) this.oldestRetained = to
@@ -149,11 +154,11 @@ function emptyUndo(): BlockUndo {
 }
 
 /** Copies into `undo` what `diff` is about to overwrite in `live`, for keys `undo` does not hold yet. */
-function recordOverwrites(undo: BlockUndo, live: FlatState, diff: StateDiff): void {
+function recordOverwrites(undo: BlockUndo, live: LiveState, diff: StateDiff): void {
   for (const [address, change] of diff.accounts) {
     if (!undo.accounts.has(address)) undo.accounts.set(address, live.getAccount(address))
     if ((change.account === null || change.storageCleared) && !undo.wipedStorage.has(address)) {
-      const before = new Map(live.storage.get(address) ?? [])
+      const before = new Map(live.storageOf(address) ?? [])
       for (const [slot, value] of undo.slots.get(address) ?? []) before.set(slot, value)
       undo.wipedStorage.set(address, before)
     }
@@ -171,7 +176,7 @@ function recordOverwrites(undo: BlockUndo, live: FlatState, diff: StateDiff): vo
 /** Reads the oldest undo entry newer than the target block, else the live value. */
 class HistoricalState implements StateReader {
   constructor(
-    private readonly live: FlatState,
+    private readonly live: LiveState,
     /** Undo records of the blocks after the target, oldest first. */
     private readonly newer: readonly BlockUndo[],
   ) {}
@@ -212,7 +217,7 @@ export class PinnedState extends HistoricalState {
   private released = false
 
   constructor(
-    live: FlatState,
+    live: LiveState,
     newer: readonly BlockUndo[],
     private readonly unpin: () => void,
   ) {

@@ -155,6 +155,7 @@ export class ChainView {
     this.pendingMiniBlocks = this.pendingMiniBlocks.filter((mb) => mb.number < first || mb.number >= last)
     for (const receipt of block.receipts) this.pendingTxs.delete(receipt.transactionHash)
     this.sealedHead = block
+    this.state.durable(block.header.number)
     this.remember(block)
     this.events.emit('block', block)
   }
@@ -171,6 +172,7 @@ export class ChainView {
     this.tip = undefined
     if (this.frozen !== undefined && this.frozen.header.number > number) this.frozen = head
     this.sealedHead = head
+    this.state.durable(number)
     this.remember(head)
     this.events.emit('rewind', head)
   }

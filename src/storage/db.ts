@@ -74,6 +74,22 @@ export class NodeDb {
   }
 
   /**
+   * The synchronous read (classic-level 3's `getSync`) for code that cannot await: the EVM's state
+   * reads on a cache miss. It blocks the thread for the read (µs from the OS page cache, a disk seek
+   * otherwise). The value is a view of a buffer of its own.
+   */
+  getSync(name: StoreName, key: Bytes): Bytes | undefined {
+    // Through the root database with the store's prefix, as `write` does: a sublevel may still be
+    // opening (abstract-level opens them after the root) and refuses synchronous reads until then.
+    const prefix = this.prefixes[name]
+    const prefixed = new Uint8Array(prefix.length + key.length)
+    prefixed.set(prefix)
+    prefixed.set(key, prefix.length)
+    const value = this.level.getSync(prefixed)
+    return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  }
+
+  /**
    * Commits `ops` atomically; `sync` fsyncs LevelDB's log before resolving: what a preconfirmation
    * needs. Keys are prefixed here and written through a chained batch on the root database: the
    * array form with `sublevel` ops costs ~7 µs per op in abstract-level's per-op validation and

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { RLP } from '@ethereumjs/rlp'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import {
   CodecError,
   asBytes,
@@ -13,6 +13,7 @@ import {
 } from '../primitives/rlp-fields.ts'
 import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { FlatState } from '../state/flat-state.ts'
+import type { SealedStateSource } from '../state/live-state.ts'
 import { reverseDiff } from '../state/reverse-diff.ts'
 import type { StateReader } from '../state/state-reader.ts'
 import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
@@ -27,8 +28,43 @@ const EMPTY = new Uint8Array(0)
  * The durable flat state: the state as of the last sealed EVM block. Mini-blocks after it live in
  * the WAL and are replayed on start-up.
  */
-export class StateStore {
+export class StateStore implements SealedStateSource {
   constructor(private readonly db: NodeDb) {}
+
+  readAccount(address: Hex): AccountState | undefined {
+    const stored = this.db.getSync('state', key(ACCOUNT, hexBytes(address)))
+    return stored === undefined ? undefined : decodeAccount(stored)
+  }
+
+  readCode(codeHash: Hex): Uint8Array | undefined {
+    return this.db.getSync('state', key(CODE, hexBytes(codeHash)))
+  }
+
+  /** Every stored slot, by account: what `DiskFlatState` keeps in memory. */
+  async loadStorage(): Promise<Map<Hex, Map<Hex, Uint8Array>>> {
+    const storage = new Map<Hex, Map<Hex, Uint8Array>>()
+    for await (const [k, v] of this.db.range('state', Uint8Array.of(SLOT), Uint8Array.of(SLOT + 1))) {
+      const address = hex(k.subarray(1, 21))
+      let slots = storage.get(address)
+      if (slots === undefined) {
+        slots = new Map()
+        storage.set(address, slots)
+      }
+      slots.set(hex(k.subarray(21)), Uint8Array.from(v))
+    }
+    return storage
+  }
+
+  /** The first `count` stored accounts in key order (a sample for start-up's cross-check). */
+  async firstAccounts(count: number): Promise<Array<{ address: Hex; account: AccountState }>> {
+    const found: Array<{ address: Hex; account: AccountState }> = []
+    if (count <= 0) return found
+    for await (const [k, v] of this.db.range('state', Uint8Array.of(ACCOUNT), Uint8Array.of(ACCOUNT + 1))) {
+      found.push({ address: hex(k.subarray(1)), account: decodeAccount(Uint8Array.from(v)) })
+      if (found.length === count) break
+    }
+    return found
+  }
 
   /** Batch operations that apply `diff`; async because wiping an account's storage must list its keys. */
   async diffOps(diff: StateDiff): Promise<BatchOp[]> {
@@ -127,10 +163,12 @@ export class StateStore {
 
 function decodeAccount(value: Uint8Array): AccountState {
   const [nonce, balance, codeHash] = asList(RLP.decode(value) as RlpValue, 3, 'stored account')
+  const hash = asBytes(codeHash, 'code hash', 32)
   return {
     nonce: bytesToBigInt(asBytes(nonce, 'nonce')),
     balance: bytesToBigInt(asBytes(balance, 'balance')),
-    codeHash: asBytes(codeHash, 'code hash', 32),
+    // Most accounts have no code: one shared array instead of one each (state values are never mutated).
+    codeHash: equalsBytes(hash, KECCAK256_NULL) ? KECCAK256_NULL : hash,
   }
 }
 

@@ -33,6 +33,8 @@ const SLOT0 = `0x${'00'.repeat(32)}` as Hex
 const COUNTER_INIT = hexToBytes('0x60056000556960005460010160005500600052600a6016f3')
 
 const startSequencer = (opened: OpenedChain): Promise<Sequencer> => startDevSequencer(opened)
+/** As a node opens its datadir by default: accounts and code on disk, here behind a cache small enough to evict. */
+const DISK_STATE = { stateCacheBytes: 64 * 1024 }
 
 function tx(sender: { privateKey: Hex }, nonce: bigint, fields: { to?: Hex; value?: bigint; data?: Uint8Array }): Uint8Array {
   return createFeeMarket1559Tx(
@@ -54,7 +56,7 @@ async function include(sequencer: Sequencer, opened: OpenedChain, raw: Uint8Arra
 test('rewinding to block M restores M exactly, drops the later blocks everywhere in one batch, and the chain goes on', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-rewind-'))
   try {
-    let opened = await openChain(dir, genesis, config, common)
+    let opened = await openChain(dir, genesis, config, common, DISK_STATE)
     let sequencer = await startSequencer(opened)
     const deployed = await include(sequencer, opened, tx(alice!, 0n, { data: COUNTER_INIT }))
     const counter = deployed.contractAddress!
@@ -122,7 +124,7 @@ test('rewinding to block M restores M exactly, drops the later blocks everywhere
 
     // Reopened: the start-up check (flat state root = head's root) passes; the journaled transactions
     // go back into the pool and land in new, different blocks on top of M.
-    opened = await openChain(dir, genesis, config, common)
+    opened = await openChain(dir, genesis, config, common, DISK_STATE)
     assert.equal(opened.chain.head.hash, atM.block.hash)
     sequencer = await startSequencer(opened)
     const deadline = Date.now() + 30_000
@@ -142,7 +144,7 @@ test('rewinding to block M restores M exactly, drops the later blocks everywhere
     for (const receipt of later) assert.ok((await opened.chain.receipt(receipt.transactionHash)) !== undefined)
     await opened.close()
     // And the new chain is a sound datadir too.
-    opened = await openChain(dir, genesis, config, common)
+    opened = await openChain(dir, genesis, config, common, DISK_STATE)
     await opened.close()
   } finally {
     await rm(dir, { recursive: true, force: true })
@@ -152,7 +154,7 @@ test('rewinding to block M restores M exactly, drops the later blocks everywhere
 test('a rewind deeper than the kept reverse diffs fails before changing anything', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-rewind-'))
   try {
-    let opened = await openChain(dir, genesis, config, common, { rewindDepth: 2n })
+    let opened = await openChain(dir, genesis, config, common, { ...DISK_STATE, rewindDepth: 2n })
     const sequencer = await startSequencer(opened)
     await include(sequencer, opened, tx(alice!, 0n, { to: RECIPIENT, value: 1n }))
     while (opened.chain.head.header.number < 4n) await sleep(50)
@@ -169,7 +171,7 @@ test('a rewind deeper than the kept reverse diffs fails before changing anything
     const result = await rewindChain(opened, head.header.number - 2n)
     assert.equal(result.dropped.length, 2)
     await opened.close()
-    opened = await openChain(dir, genesis, config, common, { rewindDepth: 2n })
+    opened = await openChain(dir, genesis, config, common, { ...DISK_STATE, rewindDepth: 2n })
     assert.equal(opened.chain.head.header.number, head.header.number - 2n)
     await opened.close()
   } finally {
