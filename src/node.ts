@@ -14,6 +14,8 @@ import { ConfigError } from './config.ts'
 import { CallWorkerPool, defaultCallWorkers } from './execution/calls/pool.ts'
 import { privateKeyToAddress } from './crypto/native.ts'
 import { createMetricsRegistry } from './metrics/registry.ts'
+import { DiskFlatState } from './state/disk-flat-state.ts'
+import { registerLiveStateMetrics } from './state/metrics.ts'
 import {
   ethRpcOptions,
   l1Options,
@@ -596,6 +598,8 @@ async function openDatadir(base: NodeBase, services: Services): Promise<Datadir>
       await removeTemporary()
     },
   )
+  const live = opened.chain.state.live
+  if (live instanceof DiskFlatState) registerLiveStateMetrics(base.metrics, live)
   logger.info(
     {
       datadir,
