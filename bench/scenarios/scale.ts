@@ -6,6 +6,8 @@
  *   1. first start on a new datadir → RPC ready (genesis state built and persisted), RSS;
  *   2. stop (SIGTERM) after a few blocks; datadir size (chaindata and the persisted trie);
  *   3. restart → RPC ready: the head's state root opened from `<datadir>/trie` (no rebuild), RSS;
+ *   3b. transfers (200 senders × 100 rounds) into 20,000 existing genesis accounts on that datadir: throughput,
+ *      CPU per transaction and the live state's cache misses (every recipient is a cold read);
  *   4. restart without `<datadir>/trie` → RPC ready: the migration of an older datadir, i.e. a rebuild
  *      from the flat state plus writing the nodes — what every restart cost before persisted tries;
  *   5. with `--scale-before-dir` (a checkout from before this change, e.g. a `git archive` of main):
@@ -27,10 +29,12 @@ import type { AccountDiff, Hex, StateDiff } from '../../src/primitives/state-dif
 import { TrieNodeStore } from '../../src/storage/trie-node-store.ts'
 import { StateTrie } from '../../src/trie/index.ts'
 import { rng } from '../../test/helpers/rng.ts'
+import { benchAccounts } from '../load/keys.ts'
 import { diskUsage, startNode, type NodeProcess } from '../lib/nodes.ts'
 import { writeJson, type Environment } from '../lib/report.ts'
 import { sleep } from '../lib/stats.ts'
 import { fmt, round, type BenchContext } from './context.ts'
+import { runThroughput } from './throughput.ts'
 
 export interface ScaleOptions {
   sizes: number[]
@@ -55,6 +59,16 @@ interface StartMeasure {
   loadavg1: number
 }
 
+/** Transfers into the big state after its restart: recipients are existing genesis accounts (cold reads). */
+export interface ScaleTransfers {
+  sustainedTps: number
+  serverCpuUsPerTx: number
+  /** Account reads the live state's cache sent to the store during the run. */
+  accountMisses: number | undefined
+  peakRssMb: number
+  complete: boolean
+}
+
 export interface ScaleRun {
   accounts: number
   genesisFileMb: number
@@ -64,8 +78,17 @@ export interface ScaleRun {
   restart: StartMeasure
   migration: StartMeasure
   before: StartMeasure | undefined
+  transfers: ScaleTransfers
   sealCost: SealCost
 }
+
+/**
+ * The recipients of the transfer run, funded in the genesis beside the keccak-derived accounts: bench keys
+ * (`scale-recipients`), so the load generator can name them. Each receives one transfer.
+ */
+const TRANSFER_SENDERS = 200
+const TRANSFER_ROUNDS = 100
+const RECIPIENT_SET = 'scale-recipients'
 
 /** What persisting costs a block, measured in-process on the stopped node's trie (see `measureSealCost`). */
 export interface SealCost {
@@ -99,6 +122,8 @@ async function writeScaleGenesis(path: string, count: number): Promise<number> {
   const seed = new Uint8Array(8)
   const view = new DataView(seed.buffer)
   let chunk = ''
+  for (const recipient of benchAccounts(RECIPIENT_SET, 0, TRANSFER_SENDERS * TRANSFER_ROUNDS))
+    chunk += `,"${recipient.addressHex}":{"balance":"0x1"}`
   for (let i = 0; i < count; i++) {
     view.setBigUint64(0, BigInt(i))
     const address = bytesToHex(keccak256(seed).subarray(12))
@@ -226,6 +251,36 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
     )
     await restart.node.stop()
 
+    // Transfers from funded dev-derived senders to existing genesis accounts: every recipient is a cold read.
+    const tps = await runThroughput(
+      {
+        ...ctx,
+        serverOpts: {
+          ...ctx.serverOpts,
+          extraArgs: [...(ctx.serverOpts.extraArgs ?? []), ...args.filter((a) => a !== '--dev' && !a.startsWith('--block-ms'))],
+        },
+      },
+      'megaeth',
+      `scale-${accounts}`,
+      {
+        kind: 'transfer',
+        senders: TRANSFER_SENDERS,
+        rounds: TRANSFER_ROUNDS,
+        recipients: 'disjoint',
+        recipientSet: RECIPIENT_SET,
+      },
+    )
+    const transfers: ScaleTransfers = {
+      sustainedTps: tps.sustainedTps,
+      serverCpuUsPerTx: tps.serverCpuUsPerTx,
+      accountMisses: tps.nodeMetrics?.stateCacheMisses.account,
+      peakRssMb: tps.peakRssMb,
+      complete: tps.complete,
+    }
+    ctx.log(
+      `  transfers to existing accounts: ${fmt(transfers.sustainedTps)} tx/s, ${fmt(transfers.serverCpuUsPerTx)} µs CPU/tx, ${fmt(transfers.accountMisses ?? Number.NaN)} account reads from the store, peak RSS ${fmt(transfers.peakRssMb)} MB`,
+    )
+
     let before: StartMeasure | undefined
     if (options.beforeDir !== undefined) {
       // The build from before persisted tries ignores <datadir>/trie and rebuilds (and seals blocks
@@ -267,6 +322,7 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
       restart: restart.m,
       migration: migration.m,
       before,
+      transfers,
       sealCost,
     }
   } finally {

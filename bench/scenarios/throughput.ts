@@ -32,6 +32,8 @@ export interface ThroughputParams {
    * of a round apart from the token contract's code).
    */
   recipients?: 'senders' | 'disjoint'
+  /** The bench key set disjoint recipients come from (default `<tag>-recipients`: fresh accounts). */
+  recipientSet?: string
 }
 
 export interface NodeMetricsSummary {
@@ -48,6 +50,8 @@ export interface NodeMetricsSummary {
   buildBusyShare: number
   /** parallel executor counters over the run (megaeth_executor_*_total), when the node exports them */
   executor: Record<string, number>
+  /** Live-state reads that went to the store over the run (megaeth_state_cache_misses_total), by kind */
+  stateCacheMisses: { account: number; code: number }
 }
 
 export interface ThroughputResult {
@@ -132,6 +136,10 @@ export function summarizeNodeMetrics(before: Samples, after: Samples, wallSecond
     accountsPerSealMean: round(accounts.mean, 0),
     buildBusyShare: round(build.sum / wallSeconds, 3),
     executor,
+    stateCacheMisses: {
+      account: counterDelta(before, after, 'megaeth_state_cache_misses_total{kind="account"}'),
+      code: counterDelta(before, after, 'megaeth_state_cache_misses_total{kind="code"}'),
+    },
   }
 }
 
@@ -201,7 +209,7 @@ export async function runThroughput(
     senders: { set, from: 0, count: params.senders },
     recipients:
       params.recipients === 'disjoint'
-        ? { set: `${tag}-recipients`, from: 0, count: params.senders * params.rounds }
+        ? { set: params.recipientSet ?? `${tag}-recipients`, from: 0, count: params.senders * params.rounds }
         : { set, from: 0, count: params.senders },
     rounds: params.rounds,
     startNonce: 0,
