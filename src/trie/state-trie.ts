@@ -328,10 +328,21 @@ function withHistory(
 }
 
 function putSlot(trie: MerkleTrie, slot: Uint8Array, value: Uint8Array): void {
-  const key = keccak256(slot.length === 32 ? slot : setLengthLeft(slot, 32))
+  const key = storageTrieKey(slot)
+  const leaf = storageLeafValue(value)
+  if (leaf === undefined) trie.del(key)
+  else trie.put(key, leaf)
+}
+
+/** A slot's key in its storage trie: keccak256 of the slot as 32 bytes. */
+export function storageTrieKey(slot: Uint8Array): Uint8Array {
+  return keccak256(slot.length === 32 ? slot : setLengthLeft(slot, 32))
+}
+
+/** A slot value's storage-trie leaf value: RLP of its minimal big-endian bytes; undefined for zero (no leaf). */
+export function storageLeafValue(value: Uint8Array): Uint8Array | undefined {
   const minimal = stripLeadingZeros(value)
-  if (minimal.length === 0) trie.del(key)
-  else trie.put(key, encodeStorageValue(minimal))
+  return minimal.length === 0 ? undefined : encodeStorageValue(minimal)
 }
 
 /** Whether a slot value deletes its slot (zero, however many bytes it is written with). */
@@ -378,7 +389,7 @@ function decodeAccount(leaf: Uint8Array): TrieAccount {
  * RLP([nonce, balance, storageRoot, codeHash]) written straight into one buffer: this runs for
  * every updated account, and the generic encoder's intermediate arrays showed up as GC time.
  */
-function encodeAccount(account: AccountState, storageRoot: Uint8Array): Uint8Array {
+export function encodeAccount(account: AccountState, storageRoot: Uint8Array): Uint8Array {
   const { codeHash } = account
   if (codeHash.length !== 32 || storageRoot.length !== 32) throw new RangeError('storage root and code hash must be 32 bytes')
   const nonce = quantityHex(account.nonce)
