@@ -12,6 +12,7 @@ import type { AccountDiff, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import { StateTrie } from '../trie/index.ts'
+import { StateRootBuilder } from '../trie/state-root-builder.ts'
 import { DiskFlatState } from '../state/disk-flat-state.ts'
 import { FlatState } from '../state/flat-state.ts'
 import type { LiveState } from '../state/live-state.ts'
@@ -24,6 +25,7 @@ import { ChainView } from '../storage/chain-view.ts'
 import { NodeDb } from '../storage/db.ts'
 import { PoolJournal } from '../storage/pool-journal.ts'
 import { StateStore } from '../storage/state-store.ts'
+import { TrieNodeStore } from '../storage/trie-node-store.ts'
 import { MiniBlockWal } from '../storage/wal.ts'
 import { NodeError, type NodeErrorOptions } from '../primitives/errors.ts'
 import { L2_TO_L1_MESSAGE_PASSER_ADDRESS } from '../bridge/predeploys.ts'
@@ -128,11 +130,12 @@ export async function openChain(
     const wal = new MiniBlockWal(db)
     const artifacts = new BlockArtifactStore(db, options.retainArtifactBlocks ?? 10_000n, options.rewindDepth)
     const storedGenesis = await db.get('meta', GENESIS_KEY)
-    merkleizer = ThreadedMerkleizer.spawn({
-      trieDir: join(datadir, TRIE_DIR),
-      ...(options.trieCacheBytes === undefined ? {} : { trieCacheBytes: options.trieCacheBytes }),
-      ...(options.backgroundMerkleizer === undefined ? {} : { background: options.backgroundMerkleizer }),
-    })
+    const spawnMerkleizer = (): ThreadedMerkleizer =>
+      ThreadedMerkleizer.spawn({
+        trieDir: join(datadir, TRIE_DIR),
+        ...(options.trieCacheBytes === undefined ? {} : { trieCacheBytes: options.trieCacheBytes }),
+        ...(options.backgroundMerkleizer === undefined ? {} : { background: options.backgroundMerkleizer }),
+      })
     const historyBlocks = options.stateHistoryBlocks
 
     let state: LiveState
@@ -141,16 +144,18 @@ export async function openChain(
     let trie: TrieOpening
     const startup = { genesisCheckMs: 0, flatStateMs: 0 }
     if (storedGenesis === undefined) {
-      const alloc = genesisState(genesis)
-      // Built (and persisted) in the thread that keeps it, rather than once here for the header and again there.
+      // The genesis trie's nodes are written before the trie thread opens their database.
+      const { alloc, stateRoot, ms } = await initGenesisState(genesis, stateStore, db, join(datadir, TRIE_DIR))
+      merkleizer = spawnMerkleizer()
       const started = performance.now()
-      const stateRoot = await merkleizer.build(trieEntries(alloc), historyBlocks)
-      trie = { source: 'genesis', ms: performance.now() - started }
+      if (!(await merkleizer.openRoot(stateRoot, historyBlocks)))
+        throw new DatadirError(`datadir ${datadir}: the genesis state trie just written does not open at its root`)
+      trie = { source: 'genesis', ms: ms + performance.now() - started }
       head = genesisBlockWithRoot(genesis, config, common, stateRoot)
       genesisBlockHash = head.hash
+      // The flat state is already written: this batch makes the datadir a chain.
       const ops = [
         ...blocks.sealOps(head, storedContents(head)),
-        ...(await stateStore.diffOps(fullStateDiff(alloc))),
         db.put('meta', GENESIS_KEY, hexToBytes(head.hash)),
         db.put('meta', CHAIN_ID_KEY, new TextEncoder().encode(config.chainId.toString())),
         db.put('meta', GENESIS_STATE_KEY, concatBytes(allocDigest(genesis), stateRoot)),
@@ -159,6 +164,7 @@ export async function openChain(
       state =
         options.stateCacheBytes === undefined ? alloc : new DiskFlatState(stateStore, alloc.storage, options.stateCacheBytes)
     } else {
+      merkleizer = spawnMerkleizer()
       const checking = performance.now()
       const expected = await expectedGenesis(db, genesis, config, common)
       startup.genesisCheckMs = performance.now() - checking
@@ -216,6 +222,46 @@ export async function openChain(
     await merkleizer?.stop()
     await db.close()
     throw error
+  }
+}
+
+/** Flat-state ops per write while a genesis is written (a 10M-account alloc is tens of millions of ops). */
+const GENESIS_OPS_PER_WRITE = 100_000
+
+/**
+ * A new datadir's genesis state: the alloc's flat state written to the store, and its state trie built
+ * streaming (`StateRootBuilder`: no trie held in memory) with its nodes written to `trieDir` as they are
+ * reported, children first, fsynced at the end. Neither write makes the datadir a chain: the batch that
+ * records the genesis block does, after both. A crash before it leaves keys that the next start writes
+ * again with the same values (the genesis is the same, or the datadir is refused as another chain's
+ * only once recorded: so a different genesis on a datadir whose first start crashed would find stale
+ * accounts — remove such a datadir).
+ */
+async function initGenesisState(
+  genesis: GenesisFile,
+  stateStore: StateStore,
+  db: NodeDb,
+  trieDir: string,
+): Promise<{ alloc: FlatState; stateRoot: Uint8Array; ms: number }> {
+  const started = performance.now()
+  const alloc = genesisState(genesis)
+  const ops = await stateStore.diffOps(fullStateDiff(alloc))
+  for (let start = 0; start < ops.length; start += GENESIS_OPS_PER_WRITE)
+    await db.write(ops.slice(start, start + GENESIS_OPS_PER_WRITE), false)
+  const nodes = await TrieNodeStore.open(trieDir)
+  try {
+    let pending: Array<[Uint8Array, Uint8Array]> = []
+    const builder = new StateRootBuilder((hash, rlp) => pending.push([hash, rlp]))
+    for (const entry of trieEntries(alloc)) builder.add(entry)
+    const steps = builder.finish()
+    for (let step = steps.next(); ; step = steps.next()) {
+      // Nodes are written in the order reported (children first), so a root found later has its subtree.
+      await nodes.putNodes(pending, step.done === true)
+      pending = []
+      if (step.done === true) return { alloc, stateRoot: step.value, ms: performance.now() - started }
+    }
+  } finally {
+    await nodes.close()
   }
 }
 
@@ -314,14 +360,21 @@ export function genesisHash(genesis: GenesisFile, config: ChainConfig, common: C
 /** The output root (v0) of the genesis block `genesis` makes: where the dev L1's dispute games start bisecting. */
 export function genesisOutputRoot(genesis: GenesisFile, config: ChainConfig, common: Common): Hex {
   const { block, state } = genesisBlock(genesis, config, common)
-  const passerStorageRoot = StateTrie.fromAccounts(trieEntries(state)).storageRoot(hexToBytes(L2_TO_L1_MESSAGE_PASSER_ADDRESS))
+  // A storage root needs only its own account: a trie of the passer alone.
+  const passer = new FlatState()
+  const account = state.getAccount(L2_TO_L1_MESSAGE_PASSER_ADDRESS)
+  if (account !== undefined) passer.accounts.set(L2_TO_L1_MESSAGE_PASSER_ADDRESS, account)
+  const slots = state.storageOf(L2_TO_L1_MESSAGE_PASSER_ADDRESS)
+  if (slots !== undefined) passer.storage.set(L2_TO_L1_MESSAGE_PASSER_ADDRESS, new Map(slots))
+  const passerStorageRoot = StateTrie.fromAccounts(trieEntries(passer)).storageRoot(hexToBytes(L2_TO_L1_MESSAGE_PASSER_ADDRESS))
   return bytesToHex(outputRootV0(block.header.stateRoot, passerStorageRoot, hexToBytes(block.hash))) as Hex
 }
 
 function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common): { block: SealedBlock; state: FlatState } {
   const state = genesisState(genesis)
-  const stateRoot = StateTrie.fromAccounts(trieEntries(state)).root()
-  return { block: genesisBlockWithRoot(genesis, config, common, stateRoot), state }
+  const builder = new StateRootBuilder()
+  for (const entry of trieEntries(state)) builder.add(entry)
+  return { block: genesisBlockWithRoot(genesis, config, common, builder.root()), state }
 }
 
 /** The genesis block, its alloc's state root given. */
