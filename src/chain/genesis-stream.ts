@@ -494,16 +494,12 @@ for (const [c, s] of [
   SIMPLE_ESCAPES[c.charCodeAt(0)] = s
 }
 
-/** The four hex digits at `buf[at..]` as a number, or -1. */
+const HEX4 = /^[0-9a-fA-F]{4}$/
+
+/** The four hex digits at `buf[at..]` as a number, or -1 (rare: only `\u` escapes get here). */
 function parseHex4(buf: Buffer, at: number): number {
-  let code = 0
-  for (let k = 0; k < 4; k++) {
-    const c = buf[at + k]!
-    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
-    if (digit < 0) return -1
-    code = code * 16 + digit
-  }
-  return code
+  const digits = buf.toString('latin1', at, at + 4)
+  return HEX4.test(digits) ? Number.parseInt(digits, 16) : -1
 }
 
 /** `out[key] = value` as JSON.parse does it: `__proto__` is an own property, not the prototype. */
