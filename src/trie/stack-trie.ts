@@ -30,7 +30,7 @@ import type { ResolvedNode, TrieNode } from './node.ts'
  * Receives a node its parent references by hash (encoding of 32 bytes or more), or the root node
  * whatever its size: exactly what a store keyed by keccak256(rlp) needs to open the root later
  * (the set `MerkleTrie.commit()` returns). Children are reported before their parents, the root
- * last. `rlp` is the callee's to keep.
+ * last. Both arrays are the callee's to keep (not to modify: the hash is also the parent's reference).
  */
 export type StackTrieNodeSink = (hash: Uint8Array, rlp: Uint8Array) => void
 
@@ -102,19 +102,23 @@ export class StackTrie {
     switch (node.kind) {
       case LEAF: {
         // Equal-length ascending keys diverge before the leaf's path ends.
-        const m = matchingLength(node.path, key, off)
-        const left = new LeafNode(node.path.slice(m + 1), node.value)
-        return this.fork(node.path, m, this.seal(left), key, off, value)
+        const path = node.path
+        const m = matchingLength(path, key, off)
+        // The leaf moves below the new branch (paths are never mutated, so views are safe).
+        node.path = path.subarray(m + 1)
+        return this.fork(path, m, this.seal(node), key, off, value)
       }
       case EXTENSION: {
-        const m = matchingLength(node.path, key, off)
-        if (m === node.path.length) {
+        const path = node.path
+        const m = matchingLength(path, key, off)
+        if (m === path.length) {
           node.child = this.insert(open(node.child), key, off + m, value)
           return node
         }
         // The key leaves the extension's path: what the extension led to is complete.
-        const rest = m + 1 === node.path.length ? node.child : new ExtensionNode(node.path.slice(m + 1), node.child)
-        return this.fork(node.path, m, this.seal(rest), key, off, value)
+        if (m + 1 === path.length) return this.fork(path, m, this.seal(node.child), key, off, value)
+        node.path = path.subarray(m + 1)
+        return this.fork(path, m, this.seal(node), key, off, value)
       }
       case BRANCH: {
         const index = key[off]
@@ -141,7 +145,7 @@ export class StackTrie {
     const branch = new BranchNode()
     branch.children[path[m]] = sealedLeft
     branch.children[key[off + m]] = new LeafNode(key.slice(off + m + 1), value)
-    return m === 0 ? branch : new ExtensionNode(path.slice(0, m), branch)
+    return m === 0 ? branch : new ExtensionNode(path.subarray(0, m), branch)
   }
 
   /**

@@ -158,6 +158,17 @@ describe('openGenesisStream', () => {
     assert.equal(count, 100)
   })
 
+  test('a file that cannot be read rejects with the fs error', async () => {
+    const stream = openGenesisStream(join(dir, 'missing.json'))
+    await assert.rejects(stream.header(), { code: 'ENOENT' })
+    await assert.rejects(
+      async () => {
+        for await (const _ of stream.alloc) assert.fail('no entries')
+      },
+      { code: 'ENOENT' },
+    )
+  })
+
   test('every truncation fails at the end of the file', async () => {
     const text = JSON.stringify({
       config: { chainId: 1, list: [1, -2.5e3, true, null] },
