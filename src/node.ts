@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { createChainCommon, type ChainConfig } from './chain/config.ts'
 import { DEV_SEQUENCER_KEY } from './chain/dev.ts'
-import { chainConfigFromGenesis, devGenesis, type GenesisFile } from './chain/genesis.ts'
+import { chainConfigFromGenesis, devGenesis, GenesisError, type GenesisFile } from './chain/genesis.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import { ConfigError } from './config.ts'
 import { CallWorkerPool, defaultCallWorkers } from './execution/calls/pool.ts'
@@ -44,6 +44,7 @@ import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
 import { openChain, type OpenChainOptions, type OpenedChain } from './node/bootstrap.ts'
+import { loadGenesisFile, STREAM_ABOVE_BYTES } from './node/genesis-file.ts'
 import { Services } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
 import { createDerivation } from './node/derivation.ts'
@@ -796,23 +797,22 @@ function toHex(n: bigint): string {
 
 async function loadGenesis(options: NodeOptions): Promise<GenesisFile> {
   if (options.genesis === undefined) return devGenesis()
-  let text: string
+  let genesis: GenesisFile
   try {
-    text = await readFile(options.genesis, 'utf8')
+    genesis = await loadGenesisFile(options.genesis, { datadir: options.datadir })
   } catch (error) {
-    throw new ConfigError(`--genesis ${options.genesis}: cannot read (${error instanceof Error ? error.message : String(error)})`)
+    const reason = error instanceof Error ? error.message : String(error)
+    if (error instanceof GenesisError) throw new ConfigError(`--genesis ${options.genesis}: ${reason}`)
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== undefined) throw new ConfigError(`--genesis ${options.genesis}: cannot read (${reason})`)
+    throw new ConfigError(`--genesis ${options.genesis}: not a genesis file (${reason})`)
   }
-  try {
-    const parsed = JSON.parse(text) as GenesisFile
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.config !== 'object' || typeof parsed.alloc !== 'object') {
-      throw new Error('expected an object with "config" and "alloc"')
-    }
-    return parsed
-  } catch (error) {
+  // The L1 side hashes the genesis in memory (the rollup's genesis hash, --dev's anchoring): not a streamed one yet.
+  if (genesis.allocFile !== undefined && l1Options(options) !== undefined)
     throw new ConfigError(
-      `--genesis ${options.genesis}: not a genesis file (${error instanceof Error ? error.message : String(error)})`,
+      `--genesis ${options.genesis}: a genesis over ${STREAM_ABOVE_BYTES / MIB} MiB is streamed from its file, which the L1 side cannot use yet; run without an L1 (--dev.l1=false, no --l1.rpc)`,
     )
-  }
+  return genesis
 }
 
 async function loadSequencerKey(options: NodeOptions): Promise<Uint8Array> {

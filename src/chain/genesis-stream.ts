@@ -507,3 +507,9 @@ function setField(out: JsonObject, key: string, value: JsonValue): void {
   if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
   else out[key] = value
 }
+
+/** The alloc entries of `genesis`: from memory, or streamed from its file when it is too big to hold (`allocFile`). */
+export async function* genesisAllocEntries(genesis: GenesisFile): AsyncIterable<GenesisAllocEntry> {
+  if (genesis.allocFile === undefined) yield* Object.entries(genesis.alloc)
+  else yield* openGenesisStream(genesis.allocFile.path).alloc
+}

@@ -5,7 +5,7 @@ import { stripLeadingZeros } from '../state/journaled-state.ts'
 import { DEV_CHAIN_ID, type ChainConfig } from './config.ts'
 import { DEV_ACCOUNT_BALANCE, deriveDevAccounts } from './dev.ts'
 import { OSAKA_FROM_GENESIS, ForkScheduleError, forkScheduleFromGenesisConfig, forkScheduleToGenesisConfig } from './forks.ts'
-import type { Hex } from '../primitives/state-diff.ts'
+import type { AccountState, Hex } from '../primitives/state-diff.ts'
 import { NodeError, type NodeErrorOptions } from '../primitives/errors.ts'
 
 /** One account of a geth-style `genesis.json` alloc. */
@@ -31,6 +31,21 @@ export interface GenesisFile {
   mixHash?: Hex
   /** megaeth-node extension: fee recipient and mini-block gas limit. */
   megaeth?: { feeRecipient?: Hex; miniBlockGasLimit?: string; minBaseFee?: string }
+  /**
+   * Set (by the node, not in a file) when the alloc is too big to hold: `alloc` is then empty and the
+   * accounts are streamed from the file at `path` (`chain/genesis-stream.ts`), whose bytes hash to `sha256`.
+   */
+  allocFile?: { path: string; sha256: Hex }
+}
+
+/** One alloc account as the state holds it. */
+export interface GenesisAccountState {
+  address: Hex
+  account: AccountState
+  /** Its non-zero slots (32-byte slot → minimal value). */
+  storage: Map<Hex, Uint8Array>
+  /** Its code, when it has any (keyed in the state by `account.codeHash`). */
+  code: Uint8Array | undefined
 }
 
 export class GenesisError extends NodeError<'GENESIS_INVALID', undefined> {
@@ -113,31 +128,42 @@ export function chainConfigFromGenesis(genesis: GenesisFile, name: string): Chai
   }
 }
 
+/** The genesis state in memory; a genesis too big to hold (`allocFile`) is refused: stream it instead. */
 export function genesisState(genesis: GenesisFile): FlatState {
+  if (genesis.allocFile !== undefined)
+    throw new GenesisError(
+      `genesis ${genesis.allocFile.path}: its alloc is streamed from the file (too big to hold), and this use needs it in memory`,
+    )
   return flatStateFromAlloc(genesis.alloc)
 }
 
 /** Builds a state from a geth-style alloc (also the `pre`/`postState` shape of ethereum/tests). */
 export function flatStateFromAlloc(alloc: Record<string, GenesisAccount>): FlatState {
   const state = new FlatState()
-  for (const [rawAddress, account] of Object.entries(alloc)) {
-    const address = normalizeAddress(rawAddress)
-    const code = account.code === undefined ? new Uint8Array(0) : hexToBytes(account.code)
-    const codeHash = code.length === 0 ? KECCAK256_NULL : keccak256(code)
-    if (code.length > 0) state.codes.set(bytesToHex(codeHash) as Hex, code)
-    state.accounts.set(address, {
-      nonce: account.nonce === undefined ? 0n : parseBigInt(account.nonce, `alloc ${address} nonce`),
-      balance: account.balance === undefined ? 0n : parseBigInt(account.balance, `alloc ${address} balance`),
-      codeHash,
-    })
-    const slots = new Map<Hex, Uint8Array>()
-    for (const [slot, value] of Object.entries(account.storage ?? {})) {
-      const v = stripLeadingZeros(hexToBytes(padHex(value, `alloc ${address} storage value`)))
-      if (v.length > 0) slots.set(bytesToHex(leftPad32(hexToBytes(padHex(slot, `alloc ${address} storage slot`)))) as Hex, v)
-    }
-    if (slots.size > 0) state.storage.set(address, slots)
+  for (const [rawAddress, entry] of Object.entries(alloc)) {
+    const { address, account, storage, code } = genesisAccountState(rawAddress, entry)
+    if (code !== undefined) state.codes.set(bytesToHex(account.codeHash) as Hex, code)
+    state.accounts.set(address, account)
+    if (storage.size > 0) state.storage.set(address, storage)
   }
   return state
+}
+
+/** One alloc entry, validated and normalized (lowercase address, 32-byte slots, minimal values). */
+export function genesisAccountState(rawAddress: string, entry: GenesisAccount): GenesisAccountState {
+  const address = normalizeAddress(rawAddress)
+  const code = entry.code === undefined ? new Uint8Array(0) : hexToBytes(entry.code)
+  const account: AccountState = {
+    nonce: entry.nonce === undefined ? 0n : parseBigInt(entry.nonce, `alloc ${address} nonce`),
+    balance: entry.balance === undefined ? 0n : parseBigInt(entry.balance, `alloc ${address} balance`),
+    codeHash: code.length === 0 ? KECCAK256_NULL : keccak256(code),
+  }
+  const storage = new Map<Hex, Uint8Array>()
+  for (const [slot, value] of Object.entries(entry.storage ?? {})) {
+    const v = stripLeadingZeros(hexToBytes(padHex(value, `alloc ${address} storage value`)))
+    if (v.length > 0) storage.set(bytesToHex(leftPad32(hexToBytes(padHex(slot, `alloc ${address} storage slot`)))) as Hex, v)
+  }
+  return { address, account, storage, code: code.length === 0 ? undefined : code }
 }
 
 function parseBigInt(value: string | number, field: string): bigint {

@@ -5,13 +5,14 @@ import { performance } from 'node:perf_hooks'
 import { bytesToHex, equalsBytes, hexToBytes, KECCAK256_RLP } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import type { ChainConfig } from '../chain/config.ts'
-import { genesisState, type GenesisFile } from '../chain/genesis.ts'
+import { GenesisError, genesisAccountState, genesisState, type GenesisAccountState, type GenesisFile } from '../chain/genesis.ts'
+import { genesisAllocEntries } from '../chain/genesis-stream.ts'
 import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
-import type { AccountDiff, Hex, StateDiff } from '../primitives/state-diff.ts'
+import { emptyStateDiff, type Hex } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
-import { StateTrie } from '../trie/index.ts'
+import { StateTrie, type StateTrieAccount } from '../trie/index.ts'
 import { StateRootBuilder } from '../trie/state-root-builder.ts'
 import { DiskFlatState } from '../state/disk-flat-state.ts'
 import { FlatState } from '../state/flat-state.ts'
@@ -145,7 +146,7 @@ export async function openChain(
     const startup = { genesisCheckMs: 0, flatStateMs: 0 }
     if (storedGenesis === undefined) {
       // The genesis trie's nodes are written before the trie thread opens their database.
-      const { alloc, stateRoot, ms } = await initGenesisState(genesis, stateStore, db, join(datadir, TRIE_DIR))
+      const { storage, stateRoot, ms } = await initGenesisState(genesis, stateStore, db, join(datadir, TRIE_DIR))
       merkleizer = spawnMerkleizer()
       const started = performance.now()
       if (!(await merkleizer.openRoot(stateRoot, historyBlocks)))
@@ -162,7 +163,9 @@ export async function openChain(
       ]
       await db.write(ops, true)
       state =
-        options.stateCacheBytes === undefined ? alloc : new DiskFlatState(stateStore, alloc.storage, options.stateCacheBytes)
+        options.stateCacheBytes === undefined
+          ? await stateStore.load()
+          : new DiskFlatState(stateStore, storage, options.stateCacheBytes)
     } else {
       merkleizer = spawnMerkleizer()
       const checking = performance.now()
@@ -225,43 +228,77 @@ export async function openChain(
   }
 }
 
-/** Flat-state ops per write while a genesis is written (a 10M-account alloc is tens of millions of ops). */
-const GENESIS_OPS_PER_WRITE = 100_000
+/** Accounts per flat-state write while a genesis is written (a 10M-account alloc is tens of millions of ops). */
+const GENESIS_ACCOUNTS_PER_WRITE = 16_384
 
 /**
- * A new datadir's genesis state: the alloc's flat state written to the store, and its state trie built
- * streaming (`StateRootBuilder`: no trie held in memory) with its nodes written to `trieDir` as they are
- * reported, children first, fsynced at the end. Neither write makes the datadir a chain: the batch that
- * records the genesis block does, after both. A crash before it leaves keys that the next start writes
- * again with the same values (the genesis is the same, or the datadir is refused as another chain's
- * only once recorded: so a different genesis on a datadir whose first start crashed would find stale
- * accounts — remove such a datadir).
+ * A new datadir's genesis state, streamed from the alloc (`genesisAllocEntries`: memory or the file)
+ * one account at a time: its flat state written to the store in chunks, its state trie built by
+ * `StateRootBuilder` (no trie held in memory) with the nodes written to `trieDir` as they are reported,
+ * children first, fsynced at the end. Only the storage is kept (what `DiskFlatState` holds). Neither
+ * write makes the datadir a chain: the batch that records the genesis block does, after both. A crash
+ * before it leaves keys the next start writes again with the same values; a different genesis on a
+ * datadir whose first start crashed would find stale accounts (remove such a datadir).
  */
 async function initGenesisState(
   genesis: GenesisFile,
   stateStore: StateStore,
   db: NodeDb,
   trieDir: string,
-): Promise<{ alloc: FlatState; stateRoot: Uint8Array; ms: number }> {
+): Promise<{ storage: Map<Hex, Map<Hex, Uint8Array>>; stateRoot: Uint8Array; ms: number }> {
   const started = performance.now()
-  const alloc = genesisState(genesis)
-  const ops = await stateStore.diffOps(fullStateDiff(alloc))
-  for (let start = 0; start < ops.length; start += GENESIS_OPS_PER_WRITE)
-    await db.write(ops.slice(start, start + GENESIS_OPS_PER_WRITE), false)
+  const storage = new Map<Hex, Map<Hex, Uint8Array>>()
   const nodes = await TrieNodeStore.open(trieDir)
   try {
     let pending: Array<[Uint8Array, Uint8Array]> = []
     const builder = new StateRootBuilder((hash, rlp) => pending.push([hash, rlp]))
-    for (const entry of trieEntries(alloc)) builder.add(entry)
+    let chunk = emptyStateDiff()
+    // Nodes are written in the order reported (children first), so a root found later has its subtree.
+    const flush = async (sync: boolean): Promise<void> => {
+      await db.write(await stateStore.diffOps(chunk), false)
+      chunk = emptyStateDiff()
+      await nodes.putNodes(pending, sync)
+      pending = []
+    }
+    for await (const [rawAddress, entry] of genesisAllocEntries(genesis)) {
+      const state = genesisAccountState(rawAddress, entry)
+      if (state.code !== undefined) chunk.codes.set(bytesToHex(state.account.codeHash) as Hex, state.code)
+      chunk.accounts.set(state.address, { account: state.account, storageCleared: false, storage: state.storage })
+      if (state.storage.size > 0) storage.set(state.address, state.storage)
+      builder.add(trieEntry(state))
+      if (chunk.accounts.size >= GENESIS_ACCOUNTS_PER_WRITE) await flush(false)
+    }
     const steps = builder.finish()
     for (let step = steps.next(); ; step = steps.next()) {
-      // Nodes are written in the order reported (children first), so a root found later has its subtree.
-      await nodes.putNodes(pending, step.done === true)
-      pending = []
-      if (step.done === true) return { alloc, stateRoot: step.value, ms: performance.now() - started }
+      await flush(step.done === true)
+      if (step.done === true) return { storage, stateRoot: step.value, ms: performance.now() - started }
     }
+  } catch (error) {
+    if (error instanceof RangeError) throw new GenesisError(`genesis alloc: ${error.message}`, { cause: error })
+    throw error
   } finally {
     await nodes.close()
+  }
+}
+
+/** The state root of the genesis alloc, streamed (memory or file) through `StateRootBuilder`. */
+async function genesisStateRoot(genesis: GenesisFile): Promise<Uint8Array> {
+  const builder = new StateRootBuilder()
+  for await (const [rawAddress, entry] of genesisAllocEntries(genesis))
+    builder.add(trieEntry(genesisAccountState(rawAddress, entry)))
+  try {
+    return builder.root()
+  } catch (error) {
+    if (error instanceof RangeError) throw new GenesisError(`genesis alloc: ${error.message}`, { cause: error })
+    throw error
+  }
+}
+
+function trieEntry({ address, account, storage }: GenesisAccountState): StateTrieAccount {
+  return {
+    address: hexToBytes(address),
+    account,
+    storage: [...storage].map(([slot, value]): [Uint8Array, Uint8Array] => [hexToBytes(slot), value]),
   }
 }
 
@@ -336,12 +373,14 @@ async function expectedGenesis(
     const stateRoot = stored.slice(32)
     return { hash: genesisBlockWithRoot(genesis, config, common, stateRoot).hash, stateRoot, digest, cached: true }
   }
-  const { block } = genesisBlock(genesis, config, common)
-  return { hash: block.hash, stateRoot: block.header.stateRoot, digest, cached: false }
+  const stateRoot = await genesisStateRoot(genesis)
+  return { hash: genesisBlockWithRoot(genesis, config, common, stateRoot).hash, stateRoot, digest, cached: false }
 }
 
 /** Identifies the alloc as written (key order included: JSON.parse keeps the file's). */
 function allocDigest(genesis: GenesisFile): Uint8Array {
+  // A streamed alloc is identified by its file's bytes (hashed once by whoever streamed it).
+  if (genesis.allocFile !== undefined) return hexToBytes(genesis.allocFile.sha256)
   return keccak256(new TextEncoder().encode(JSON.stringify(genesis.alloc)))
 }
 
@@ -400,11 +439,4 @@ function genesisBlockWithRoot(genesis: GenesisFile, config: ChainConfig, common:
   const hash = bytesToHex(header.hash()) as Hex
   // The first mini-block chains to the genesis hash.
   return { header, hash, transactions: [], receipts: [], miniBlocks: { first: 0n, count: 0, lastHash: hash } }
-}
-
-/** The state as a diff from nothing: how genesis is written through the normal state-store path. */
-function fullStateDiff(state: FlatState): StateDiff {
-  const accounts = new Map<Hex, AccountDiff>()
-  for (const { address, account, storage } of state.entries()) accounts.set(address, { account, storageCleared: false, storage })
-  return { accounts, codes: new Map(state.codes) }
 }
