@@ -8,6 +8,8 @@
  *   3. restart → RPC ready: the head's state root opened from `<datadir>/trie` (no rebuild), RSS;
  *   3b. transfers (200 senders × 100 rounds) into 20,000 existing genesis accounts on that datadir: throughput,
  *      CPU per transaction and the live state's cache misses (every recipient is a cold read);
+ *   3c. followers over p2p: a full replica on a fresh datadir (its own genesis build) and a validator, their
+ *      memory once both verified the restarted sequencer's head;
  *   4. restart without `<datadir>/trie` → RPC ready: the migration of an older datadir, i.e. a rebuild
  *      from the flat state plus writing the nodes — what every restart cost before persisted tries;
  *   5. with `--scale-before-dir` (a checkout from before this change, e.g. a `git archive` of main):
@@ -29,6 +31,9 @@ import type { AccountDiff, Hex, StateDiff } from '../../src/primitives/state-dif
 import { TrieNodeStore } from '../../src/storage/trie-node-store.ts'
 import { StateTrie } from '../../src/trie/index.ts'
 import { rng } from '../../test/helpers/rng.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { loadOrCreateIdentity } from '../../src/p2p/identity.ts'
+import { freePort } from '../../test/helpers/ports.ts'
 import { benchAccounts } from '../load/keys.ts'
 import { diskUsage, startNode, type NodeProcess } from '../lib/nodes.ts'
 import { writeJson, type Environment } from '../lib/report.ts'
@@ -69,6 +74,16 @@ export interface ScaleTransfers {
   complete: boolean
 }
 
+/** A full replica (a datadir of its own: it builds the same genesis) and a validator following the restarted sequencer. */
+export interface ScaleFollowers {
+  /** The full replica's first start (its genesis build) and its memory once it verified the sequencer's head. */
+  replica: StartMeasure & { rssAtHeadMb: number; peakAtHeadMb: number }
+  validator: { readyMs: number; rssAtHeadMb: number; peakAtHeadMb: number }
+  /** The sequencer head both reached (verified), and how long after the replica was ready. */
+  head: number
+  caughtUpMs: number
+}
+
 export interface ScaleRun {
   accounts: number
   genesisFileMb: number
@@ -80,6 +95,7 @@ export interface ScaleRun {
   migration: StartMeasure | undefined
   before: StartMeasure | undefined
   transfers: ScaleTransfers
+  followers: ScaleFollowers
   sealCost: SealCost
 }
 
@@ -284,6 +300,11 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
       `  transfers to existing accounts: ${fmt(transfers.sustainedTps)} tx/s, ${fmt(transfers.serverCpuUsPerTx)} µs CPU/tx, ${fmt(transfers.accountMisses ?? Number.NaN)} account reads from the store, peak RSS ${fmt(transfers.peakRssMb)} MB`,
     )
 
+    const followers = await measureFollowers(work, args, genesisFile)
+    ctx.log(
+      `  followers over p2p: full replica first start ${fmt(followers.replica.readyMs)} ms (trie ${followers.replica.stateTrie} ${fmt(followers.replica.stateTrieMs ?? Number.NaN)} ms), at head ${followers.head} RSS ${fmt(followers.replica.rssAtHeadMb)} MB (peak ${fmt(followers.replica.peakAtHeadMb)}); validator RSS ${fmt(followers.validator.rssAtHeadMb)} MB (peak ${fmt(followers.validator.peakAtHeadMb)}); both verified it ${fmt(followers.caughtUpMs)} ms after the replica was ready`,
+    )
+
     let before: StartMeasure | undefined
     if (options.beforeDir !== undefined) {
       // The build from before persisted tries ignores <datadir>/trie and rebuilds (and seals blocks
@@ -335,10 +356,58 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
       migration,
       before,
       transfers,
+      followers,
       sealCost,
     }
   } finally {
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The sequencer restarted with a fixed p2p identity, a full replica on a fresh datadir and a validator
+ * (no datadir) following it on loopback; memory is read once both verified the sequencer's head as it
+ * was when the replica came up (the sequencer seals an empty block a second meanwhile).
+ */
+async function measureFollowers(work: string, sequencerArgs: string[], genesisFile: string): Promise<ScaleFollowers> {
+  const keyFile = join(work, 'sequencer-p2p.key')
+  const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(keyFile)).toString()
+  const p2pPort = await freePort()
+  const bootnode = `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`
+  const nodes: NodeProcess[] = []
+  try {
+    const sequencer = await startNode('scale-followed', [...sequencerArgs, `--p2p.port=${p2pPort}`, `--p2p.key-file=${keyFile}`])
+    nodes.push(sequencer)
+    const follow = ['--dev', '--dev.l1=false', '--role=replica', `--genesis=${genesisFile}`, `--p2p.bootnodes=${bootnode}`]
+    const validator = await startNode('scale-validator', [...follow, '--replica.mode=validator'], { timeoutMs: 1_800_000 })
+    nodes.push(validator)
+    const replica = await measureStart(
+      'scale-replica',
+      [...follow, `--datadir=${join(work, 'replica')}`, '--p2p.port=0'],
+      undefined,
+    )
+    nodes.push(replica.node)
+    const readyAt = performance.now()
+    const head = Number(BigInt(await sequencer.rpc.call<string>('eth_blockNumber', [])))
+    for (const follower of [replica.node, validator]) {
+      while (Number(BigInt(await follower.rpc.call<string>('eth_blockNumber', []))) < head) {
+        if (performance.now() - readyAt > 600_000) throw new Error(`${follower.name} did not reach block ${head} in 10 minutes`)
+        await sleep(200)
+      }
+    }
+    const mbOf = (kb: number): number => round(kb / 1024, 0)
+    return {
+      replica: { ...replica.m, rssAtHeadMb: mbOf(replica.node.rssKb()), peakAtHeadMb: mbOf(replica.node.peakRssKb()) },
+      validator: {
+        readyMs: validator.readyMs - validator.spawnedMs,
+        rssAtHeadMb: mbOf(validator.rssKb()),
+        peakAtHeadMb: mbOf(validator.peakRssKb()),
+      },
+      head,
+      caughtUpMs: Math.round(performance.now() - readyAt),
+    }
+  } finally {
+    for (const node of nodes.reverse()) await node.stop()
   }
 }
 

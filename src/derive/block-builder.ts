@@ -227,8 +227,9 @@ export async function buildDerivedBlock(modules: BlockBuilderModules, attributes
     commits.enqueue(block, () => db.write(ops, sync))
     return { block, depositsOnly }
   }
-  await db.write(ops, sync)
+  // The live state first, then the store (`LiveState.apply`), as on the queued path.
   chain.state.apply(env.number, executed.diff)
+  await db.write(ops, sync)
   chain.addSealedBlock(block)
   lap('commit_write')
   return { block, depositsOnly }

@@ -76,17 +76,17 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
     receipts: block.receipts,
     miniBlocks,
   }
-  await db.write(
-    [
-      ...blocks.sealOps(sealed, storedContents(sealed)),
-      ...(await stateStore.diffOps(block.diff)),
-      ...artifacts.diffOps(number, block.diff),
-    ],
-    true,
-  )
-  // Failpoint `replica.import.after-write`: the block is on disk, the in-memory chain not yet updated.
-  failpoint('replica.import.after-write')
+  const ops = [
+    ...blocks.sealOps(sealed, storedContents(sealed)),
+    ...(await stateStore.diffOps(block.diff)),
+    ...artifacts.diffOps(number, block.diff),
+  ]
+  // The live state learns the block before the store does (`LiveState.apply`): a disk-backed state reads
+  // what it has not been told from the store, and an undo record must not read the block's own values there.
   if (!block.appliedLive) chain.state.apply(number, block.diff)
+  await db.write(ops, true)
+  // Failpoint `replica.import.after-write`: the block is on disk, the chain view not yet updated.
+  failpoint('replica.import.after-write')
   chain.addSealedBlock(sealed)
   return sealed
 }

@@ -9,7 +9,12 @@ import type { StateReader } from './state-reader.ts'
  * store through a bounded cache.
  */
 export interface LiveState extends StateReader {
-  /** Applies `diff`, written by block `blockNumber` (the block whose seal makes it durable). */
+  /**
+   * Applies `diff`, written by block `blockNumber` (the block whose seal makes it durable). Always before the
+   * store write that makes it durable: a disk-backed state reads from the store whatever it was not told, so a
+   * write that lands first would show through as the state before the block (and an undo record taken while
+   * applying would read the block's own values).
+   */
   apply(diff: StateDiff, blockNumber: bigint): void
   /** Every non-zero storage slot of `address` (a storage root, a storage wipe's undo record need them all). */
   storageOf(address: Hex): ReadonlyMap<Hex, Uint8Array> | undefined

@@ -155,9 +155,10 @@ export async function rewindChain(chain: RewindableChain, to: bigint, options: R
   if (options.requeue === true && chain.poolJournal !== undefined)
     ops.push(...(await chain.poolJournal.appendOps(userTransactions)))
   ops.push(...chain.blocks.headOps(to, target.hash))
-  await chain.db.write(ops, true)
-
+  // The live state is rewound before the store (`LiveState.apply`): pinned readers copy what they saw from it, and a
+  // disk-backed state would read the rewound values from the store once written. A failed write halts the node.
   view.state.rewind(to, reverse)
+  await chain.db.write(ops, true)
   view.rewindTo(target)
   return {
     head: target,
