@@ -274,8 +274,7 @@ async function initGenesisState(
       if (step.done === true) return { storage, stateRoot: step.value, ms: performance.now() - started }
     }
   } catch (error) {
-    if (error instanceof RangeError) throw new GenesisError(`genesis alloc: ${error.message}`, { cause: error })
-    throw error
+    throw asGenesisError(error)
   } finally {
     await nodes.close()
   }
@@ -289,9 +288,13 @@ async function genesisStateRoot(genesis: GenesisFile): Promise<Uint8Array> {
   try {
     return builder.root()
   } catch (error) {
-    if (error instanceof RangeError) throw new GenesisError(`genesis alloc: ${error.message}`, { cause: error })
-    throw error
+    throw asGenesisError(error)
   }
+}
+
+/** The trie builder's `RangeError` (an address listed twice) is the genesis file's fault: say so. */
+function asGenesisError(error: unknown): unknown {
+  return error instanceof RangeError ? new GenesisError(`genesis alloc: ${error.message}`, { cause: error }) : error
 }
 
 function trieEntry({ address, account, storage }: GenesisAccountState): StateTrieAccount {
