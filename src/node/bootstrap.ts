@@ -5,20 +5,20 @@ import { performance } from 'node:perf_hooks'
 import { bytesToHex, equalsBytes, hexToBytes, KECCAK256_RLP } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import type { ChainConfig } from '../chain/config.ts'
-import { GenesisError, genesisAccountState, genesisState, type GenesisAccountState, type GenesisFile } from '../chain/genesis.ts'
+import { GenesisError, genesisAccountState, genesisState, type GenesisFile } from '../chain/genesis.ts'
 import { genesisAllocEntries } from '../chain/genesis-stream.ts'
 import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
 import { emptyStateDiff, type Hex } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
-import { StateTrie, type StateTrieAccount } from '../trie/index.ts'
+import { StateTrie } from '../trie/index.ts'
 import { StateRootBuilder } from '../trie/state-root-builder.ts'
 import { DiskFlatState } from '../state/disk-flat-state.ts'
 import { FlatState } from '../state/flat-state.ts'
 import type { LiveState } from '../state/live-state.ts'
 import { StateHistory } from '../state/state-history.ts'
-import { trieEntries } from '../state/trie-entries.ts'
+import { trieEntries, trieEntry } from '../state/trie-entries.ts'
 import { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import { BlockStore, storedContents } from '../storage/block-store.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
@@ -295,14 +295,6 @@ async function genesisStateRoot(genesis: GenesisFile): Promise<Uint8Array> {
 /** The trie builder's `RangeError` (an address listed twice) is the genesis file's fault: say so. */
 function asGenesisError(error: unknown): unknown {
   return error instanceof RangeError ? new GenesisError(`genesis alloc: ${error.message}`, { cause: error }) : error
-}
-
-function trieEntry({ address, account, storage }: GenesisAccountState): StateTrieAccount {
-  return {
-    address: hexToBytes(address),
-    account,
-    storage: [...storage].map(([slot, value]): [Uint8Array, Uint8Array] => [hexToBytes(slot), value]),
-  }
 }
 
 /**
