@@ -11,6 +11,7 @@ import {
   type SyncMode,
 } from './options.ts'
 import type { Hex } from './primitives/state-diff.ts'
+import type { SnapshotMode } from './replica/snapshot-sync.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 import { parseDurationMs } from './util/duration.ts'
 import { defaultP2pOptions } from './p2p/options.ts'
@@ -41,6 +42,7 @@ const EXECUTORS: readonly ExecutorMode[] = ['parallel', 'sequential']
 const REPLICA_MODES: readonly ReplicaMode[] = ['full', 'validator']
 const DA_TYPES: readonly BatcherDaType[] = ['calldata', 'blobs', 'auto']
 const SYNC_MODES: readonly SyncMode[] = ['p2p', 'l1']
+const SNAPSHOT_MODES: readonly SnapshotMode[] = ['auto', 'always', 'never']
 
 /** The flags, geth/op-node style (`--rpc.port`); each is also read from `MEGAETH_<FLAG>` (e.g. MEGAETH_RPC_PORT). */
 export const FLAGS: Record<string, FlagSpec> = {
@@ -57,6 +59,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   'state.rewind-depth': {
     help: 'recent blocks whose reverse diff is kept on disk: how far the chain can rewind when L1 overrules it',
     apply: (o, v, f) => (o.stateRewindDepth = int(v, f, 1)),
+  },
+  'history.witnesses': {
+    help: 'recent blocks whose witness and state diff are kept on disk (replicas catch up and verify from them; a replica further behind starts from a snapshot)',
+    apply: (o, v, f) => (o.witnessHistoryBlocks = int(v, f, 1)),
   },
   dev: {
     help: 'dev chain: embedded genesis, prefunded test-mnemonic accounts, well-known sequencer key',
@@ -167,6 +173,10 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: 'worker threads verifying blocks statelessly (default: one per core)',
     apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)),
   },
+  'sync.snapshot': {
+    help: "replica with a new datadir: auto (start from a snapshot of the sequencer's state when it no longer keeps the blocks since genesis) | always | never",
+    apply: (o, v, f) => (o.replica.snapshot = oneOf(v, SNAPSHOT_MODES, f)),
+  },
   sync: {
     help: 'replica: p2p (follow the sequencer’s mini-blocks) | l1 (derive the chain from L1 batches; needs --l1.rpc, --rollup.config)',
     apply: (o, v, f) => (o.replica.sync = oneOf(v, SYNC_MODES, f)),
@@ -271,7 +281,17 @@ export const FLAGS: Record<string, FlagSpec> = {
 export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[] = [
   {
     title: 'common',
-    flags: ['role', 'datadir', 'genesis', 'cache', 'state.history', 'state.rewind-depth', 'log.level', 'log.format'],
+    flags: [
+      'role',
+      'datadir',
+      'genesis',
+      'cache',
+      'state.history',
+      'state.rewind-depth',
+      'history.witnesses',
+      'log.level',
+      'log.format',
+    ],
   },
   {
     title: 'sequencer',
@@ -286,7 +306,7 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
       'ingest-workers',
     ],
   },
-  { title: 'replica', flags: ['replica.mode', 'replica.verify-workers', 'sync', 'sequencer.rpc'] },
+  { title: 'replica', flags: ['replica.mode', 'replica.verify-workers', 'sync', 'sync.snapshot', 'sequencer.rpc'] },
   { title: 'prover', flags: ['prover.key-file', 'prover.poll-interval'] },
   {
     title: 'L1 / batcher',
@@ -337,6 +357,7 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
   cache: (o) => o.cacheMb,
   'state.history': (o) => o.stateHistoryBlocks,
   'state.rewind-depth': (o) => o.stateRewindDepth,
+  'history.witnesses': (o) => o.witnessHistoryBlocks,
   dev: (o) => o.dev,
   'rpc.addr': (o) => o.rpc.addr,
   'rpc.port': (o) => o.rpc.port,
@@ -359,6 +380,7 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
   'p2p.addr': (o) => o.p2p.addr,
   'replica.mode': (o) => o.replica.mode,
   sync: (o) => o.replica.sync,
+  'sync.snapshot': (o) => o.replica.snapshot,
   'dev.l1.block-time': (o) => o.l1.devBlockTime,
   'miniblock-ms': (o) => o.miniBlockMs,
   'miniblock-eager-ms': (o) => o.eagerMiniBlockMs,

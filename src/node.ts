@@ -42,6 +42,9 @@ import { registerOptimismMethods } from './rpc/optimism-methods.ts'
 import { createRpcMetrics, MethodRegistry, registerIntrospectionMethods, RpcServer } from './rpc/index.ts'
 import { SequencerEthBackend } from './sequencer/eth-backend.ts'
 import { SequencerP2pService } from './sequencer/p2p-service.ts'
+import { DEFAULT_STATE_SNAPSHOT_OPTIONS, StateSnapshots } from './storage/state-snapshots.ts'
+import { SequencerAuthenticator, SyncClient } from './replica/sync-client.ts'
+import { startFromSnapshot } from './node/snapshot-datadir.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
 import { openChain, type OpenChainOptions, type OpenedChain } from './node/bootstrap.ts'
 import { loadGenesisFile, STREAM_ABOVE_BYTES } from './node/genesis-file.ts'
@@ -183,6 +186,11 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     new SequencerP2pService({
       host,
       opened,
+      snapshots: new StateSnapshots(opened.db, opened.blocks, opened.stateStore, {
+        ...DEFAULT_STATE_SNAPSHOT_OPTIONS,
+        // A quarter of the diff window: a replica's sync ends with the diffs after its pivot still served.
+        shareBlocks: Math.floor(options.witnessHistoryBlocks / 4),
+      }),
       config,
       sequencerKey,
       rpcUrl: () => rpcUrl,
@@ -243,11 +251,24 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
 async function startReplica(base: NodeBase, services: Services): Promise<RunningNode> {
   const { options, logger, config, common, metrics } = base
   const sequencerAddress = expectedSequencer(options)
-  const data = await openDatadir(base, services)
+  let started: P2pHost | undefined
+  // The p2p host comes first: a new datadir may start from a snapshot of the sequencer's state.
+  const data = await openDatadir(base, services, async (datadir) => {
+    started = await startP2p(base, services, datadir)
+    await startFromSnapshot({
+      datadir,
+      mode: options.replica.snapshot,
+      sync: replicaSyncClient(base, started, sequencerAddress),
+      genesis: base.genesis,
+      config,
+      common,
+      logger: logger.child({ module: 'snapshot-sync' }),
+    })
+  })
+  const host = started!
   const { opened } = data
   // The eth_call workers boot (a VM each) on the first call; calls sent before one is ready wait.
   const calls = await openCallPool(base, services, opened)
-  const host = await startP2p(base, services, data.datadir)
   const replica = await Replica.create({
     opened,
     config,
@@ -569,16 +590,21 @@ interface Datadir {
 }
 
 /** Opens the datadir (a temporary one with --dev and no --datadir, removed on stop): the first service, closed last. */
-async function openDatadir(base: NodeBase, services: Services): Promise<Datadir> {
+async function openDatadir(base: NodeBase, services: Services, prepare?: (datadir: string) => Promise<void>): Promise<Datadir> {
   const { options, logger, genesis, config, common } = base
   const temporary = options.datadir === undefined
   const datadir = options.datadir ?? (await mkdtemp(join(tmpdir(), 'megaeth-dev-')))
   const removeTemporary = () => (temporary ? rm(datadir, { recursive: true, force: true }) : undefined)
+  await prepare?.(datadir).catch(async (error: unknown) => {
+    await removeTemporary()
+    throw error
+  })
   const opened = await services.open(
     'database',
     () =>
       openChain(datadir, genesis, config, common, {
         stateHistoryBlocks: options.stateHistoryBlocks,
+        retainArtifactBlocks: BigInt(options.witnessHistoryBlocks),
         ...stateCaches(options),
         // Only L1 can overrule blocks: a chain without one never rewinds, so it keeps no reverse diffs.
         rewindDepth: base.l1 === undefined ? 0n : BigInt(options.stateRewindDepth),
@@ -634,6 +660,12 @@ function startP2p(base: NodeBase, services: Services, datadir: string | undefine
       { logger: base.logger, registry: base.metrics },
     )
   return services.open('p2p host', open, (host) => host.stop())
+}
+
+/** Sync requests to the sequencer, its signatures checked (what a replica starting from a snapshot asks with). */
+function replicaSyncClient(base: NodeBase, host: P2pHost, sequencer: Hex): SyncClient {
+  const auth = new SequencerAuthenticator(base.config, base.common, sequencer)
+  return new SyncClient(host, base.config, base.common, auth, base.options.p2p.bootnodes)
 }
 
 /** With --dev the dev sequencer is implied; otherwise config validation required the flag. */

@@ -7,6 +7,7 @@ import type { Hex } from './primitives/state-diff.ts'
 import { DEFAULT_ADMIN_ADDR } from './admin/options.ts'
 import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
 import { defaultVerifyWorkers } from './replica/options.ts'
+import type { SnapshotMode } from './replica/snapshot-sync.ts'
 import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from './rpc/eth/backend.ts'
 import { DEFAULT_RPC_SERVER_OPTIONS, type RpcServerOptions } from './rpc/options.ts'
 import { DEFAULT_PROVER_OPTIONS, type ProverOptions } from './prover/options.ts'
@@ -35,6 +36,8 @@ export interface NodeOptions {
   stateHistoryBlocks: number
   /** Recent blocks whose reverse diff is kept: how deep a rewind to what L1 says can go (`storage/chain-rewind.ts`). */
   stateRewindDepth: number
+  /** Recent blocks whose witness and state diff stay on disk (`--history.witnesses`): how far behind a replica can catch up. */
+  witnessHistoryBlocks: number
   /** Memory for state caches in MB (`--cache`): accounts and code read from disk, trie nodes. */
   cacheMb: number
   dev: boolean
@@ -93,6 +96,8 @@ export interface NodeOptions {
     /** Stateless verification workers; undefined = one per core. */
     verifyWorkers: number | undefined
     sync: SyncMode
+    /** When a new datadir starts from a snapshot of the sequencer's state (`--sync.snapshot`). */
+    snapshot: SnapshotMode
   }
   l1: {
     /** The L1 JSON-RPC URL: a secret (API keys, credentials), never logged or echoed; see `redactL1Url`. */
@@ -157,6 +162,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   datadir: undefined,
   stateHistoryBlocks: 128,
   stateRewindDepth: 10_000,
+  witnessHistoryBlocks: 10_000,
   cacheMb: 1024,
   dev: false,
   genesis: undefined,
@@ -184,7 +190,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined, requestRate: undefined, requestBurst: undefined },
   sequencer: { keyFile: undefined, address: undefined, rpc: undefined },
-  replica: { mode: 'full', verifyWorkers: undefined, sync: 'p2p' },
+  replica: { mode: 'full', verifyWorkers: undefined, sync: 'p2p', snapshot: 'auto' },
   l1: {
     rpc: undefined,
     beacon: undefined,

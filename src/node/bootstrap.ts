@@ -12,7 +12,7 @@ import type { MiniBlock } from '../chain/mini-block.ts'
 import { emptyStateDiff, type Hex } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
-import { StateTrie } from '../trie/index.ts'
+import { StateTrie, type StateTrieAccount } from '../trie/index.ts'
 import { StateRootBuilder } from '../trie/state-root-builder.ts'
 import { DiskFlatState } from '../state/disk-flat-state.ts'
 import { FlatState } from '../state/flat-state.ts'
@@ -23,14 +23,14 @@ import { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import { BlockStore, storedContents } from '../storage/block-store.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 import { ChainView } from '../storage/chain-view.ts'
-import { NodeDb } from '../storage/db.ts'
+import { NodeDb, type BatchOp } from '../storage/db.ts'
 import { PoolJournal } from '../storage/pool-journal.ts'
 import { StateStore } from '../storage/state-store.ts'
-import { TrieNodeStore } from '../storage/trie-node-store.ts'
 import { MiniBlockWal } from '../storage/wal.ts'
 import { NodeError, type NodeErrorOptions } from '../primitives/errors.ts'
 import { L2_TO_L1_MESSAGE_PASSER_ADDRESS } from '../bridge/predeploys.ts'
 import { outputRootV0 } from '../rpc/optimism-methods.ts'
+import { writeStateTrie } from './state-trie-writer.ts'
 
 const GENESIS_KEY = new TextEncoder().encode('genesis')
 /** Stored beside the genesis hash: the header does not commit to the chain id, so check it apart. */
@@ -155,13 +155,7 @@ export async function openChain(
       head = genesisBlockWithRoot(genesis, config, common, stateRoot)
       genesisBlockHash = head.hash
       // The flat state is already written: this batch makes the datadir a chain.
-      const ops = [
-        ...blocks.sealOps(head, storedContents(head)),
-        db.put('meta', GENESIS_KEY, hexToBytes(head.hash)),
-        db.put('meta', CHAIN_ID_KEY, new TextEncoder().encode(config.chainId.toString())),
-        db.put('meta', GENESIS_STATE_KEY, concatBytes(allocDigest(genesis), stateRoot)),
-      ]
-      await db.write(ops, true)
+      await db.write(genesisRecordOps(db, blocks, head, config, allocDigest(genesis)), true)
       state =
         options.stateCacheBytes === undefined
           ? await stateStore.load()
@@ -228,6 +222,30 @@ export async function openChain(
   }
 }
 
+/** Whether the database is a chain's (a genesis recorded): what a new or half-initialized datadir is not. */
+export async function isChainDatadir(db: NodeDb): Promise<boolean> {
+  return (await db.get('meta', GENESIS_KEY)) !== undefined
+}
+
+/**
+ * What makes a datadir a chain of this genesis: block 0 sealed (and the head, unless a later seal in
+ * the same batch moves it) and the keys a restart checks the configured genesis against.
+ */
+export function genesisRecordOps(
+  db: NodeDb,
+  blocks: BlockStore,
+  genesisBlock: SealedBlock,
+  config: ChainConfig,
+  digest: Uint8Array,
+): BatchOp[] {
+  return [
+    ...blocks.sealOps(genesisBlock, storedContents(genesisBlock)),
+    db.put('meta', GENESIS_KEY, hexToBytes(genesisBlock.hash)),
+    db.put('meta', CHAIN_ID_KEY, new TextEncoder().encode(config.chainId.toString())),
+    db.put('meta', GENESIS_STATE_KEY, concatBytes(digest, genesisBlock.header.stateRoot)),
+  ]
+}
+
 /** Accounts per flat-state write while a genesis is written (a 10M-account alloc is tens of millions of ops). */
 const GENESIS_ACCOUNTS_PER_WRITE = 16_384
 
@@ -248,35 +266,26 @@ async function initGenesisState(
 ): Promise<{ storage: Map<Hex, Map<Hex, Uint8Array>>; stateRoot: Uint8Array; ms: number }> {
   const started = performance.now()
   const storage = new Map<Hex, Map<Hex, Uint8Array>>()
-  const nodes = await TrieNodeStore.open(trieDir)
-  try {
-    let pending: Array<[Uint8Array, Uint8Array]> = []
-    const builder = new StateRootBuilder((hash, rlp) => pending.push([hash, rlp]))
+  async function* accounts(): AsyncGenerator<StateTrieAccount> {
     let chunk = emptyStateDiff()
-    // Nodes are written in the order reported (children first), so a root found later has its subtree.
-    const flush = async (sync: boolean): Promise<void> => {
-      await db.write(await stateStore.diffOps(chunk), false)
-      chunk = emptyStateDiff()
-      await nodes.putNodes(pending, sync)
-      pending = []
-    }
     for await (const [rawAddress, entry] of genesisAllocEntries(genesis)) {
       const state = genesisAccountState(rawAddress, entry)
       if (state.code !== undefined) chunk.codes.set(bytesToHex(state.account.codeHash) as Hex, state.code)
       chunk.accounts.set(state.address, { account: state.account, storageCleared: false, storage: state.storage })
       if (state.storage.size > 0) storage.set(state.address, state.storage)
-      builder.add(trieEntry(state))
-      if (chunk.accounts.size >= GENESIS_ACCOUNTS_PER_WRITE) await flush(false)
+      yield trieEntry(state)
+      if (chunk.accounts.size >= GENESIS_ACCOUNTS_PER_WRITE) {
+        await db.write(await stateStore.diffOps(chunk), false)
+        chunk = emptyStateDiff()
+      }
     }
-    const steps = builder.finish()
-    for (let step = steps.next(); ; step = steps.next()) {
-      await flush(step.done === true)
-      if (step.done === true) return { storage, stateRoot: step.value, ms: performance.now() - started }
-    }
+    await db.write(await stateStore.diffOps(chunk), false)
+  }
+  try {
+    const stateRoot = await writeStateTrie(accounts(), trieDir)
+    return { storage, stateRoot, ms: performance.now() - started }
   } catch (error) {
     throw asGenesisError(error)
-  } finally {
-    await nodes.close()
   }
 }
 
@@ -356,7 +365,7 @@ async function crossCheck(merkleizer: ThreadedMerkleizer, stateStore: StateStore
  * The hash of the block the configured genesis makes, its state root taken from the datadir when the
  * alloc is the one recorded there (`cached`), else computed.
  */
-async function expectedGenesis(
+export async function expectedGenesis(
   db: NodeDb,
   genesis: GenesisFile,
   config: ChainConfig,
@@ -412,7 +421,12 @@ function genesisBlock(genesis: GenesisFile, config: ChainConfig, common: Common)
 }
 
 /** The genesis block, its alloc's state root given. */
-function genesisBlockWithRoot(genesis: GenesisFile, config: ChainConfig, common: Common, stateRoot: Uint8Array): SealedBlock {
+export function genesisBlockWithRoot(
+  genesis: GenesisFile,
+  config: ChainConfig,
+  common: Common,
+  stateRoot: Uint8Array,
+): SealedBlock {
   const header = buildHeader(
     {
       parentHash: new Uint8Array(32),

@@ -33,31 +33,53 @@ export function syncProtocolId(chainId: bigint): string {
 export const MAX_BLOCKS_PER_REQUEST = 16
 /** Most mini-blocks one `miniBlocks` request returns (an open EVM block has ~100). */
 export const MAX_MINI_BLOCKS_PER_REQUEST = 512
+/** Most flat-state entries one `stateRange` request returns (~5 MB of accounts; the server also caps the bytes). */
+export const MAX_STATE_ENTRIES_PER_REQUEST = 65_536
 
 export type SyncRequest =
   | { kind: 'status' }
   | { kind: 'blocks'; from: bigint; count: number }
   | { kind: 'miniBlocks'; from: bigint; count: number }
   | { kind: 'witness'; block: bigint }
+  /** Pin a snapshot of the sealed state for a snapshot sync; the answer is its block's bundle (the pivot; no diff). */
+  | { kind: 'snapshot' }
+  /** The pivot's flat-state entries after `after` (raw store keys; empty: from the start). */
+  | { kind: 'stateRange'; pivot: bigint; after: Uint8Array; count: number }
 
-const KIND_CODES = { status: 0, blocks: 1, miniBlocks: 2, witness: 3 } as const
-const KINDS = ['status', 'blocks', 'miniBlocks', 'witness'] as const
+const KIND_CODES = { status: 0, blocks: 1, miniBlocks: 2, witness: 3, snapshot: 4, stateRange: 5 } as const
+const KINDS = ['status', 'blocks', 'miniBlocks', 'witness', 'snapshot', 'stateRange'] as const
+/** Longest flat-state key (a slot: tag, address, slot). */
+const MAX_STATE_KEY_BYTES = 53
 
+/** RLP([kind, from, count]), and `after` as a fourth field for `stateRange`. */
 export function encodeSyncRequest(request: SyncRequest): Uint8Array {
-  const from =
-    request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.from : request.kind === 'witness' ? request.block : 0n
-  const count = request.kind === 'blocks' || request.kind === 'miniBlocks' ? request.count : 0
-  return encodeRlp([unpaddedBytes(BigInt(KIND_CODES[request.kind])), unpaddedBytes(from), unpaddedBytes(BigInt(count))])
+  const kind = unpaddedBytes(BigInt(KIND_CODES[request.kind]))
+  switch (request.kind) {
+    case 'status':
+    case 'snapshot':
+      return encodeRlp([kind, unpaddedBytes(0n), unpaddedBytes(0n)])
+    case 'witness':
+      return encodeRlp([kind, unpaddedBytes(request.block), unpaddedBytes(0n)])
+    case 'blocks':
+    case 'miniBlocks':
+      return encodeRlp([kind, unpaddedBytes(request.from), unpaddedBytes(BigInt(request.count))])
+    case 'stateRange':
+      return encodeRlp([kind, unpaddedBytes(request.pivot), unpaddedBytes(BigInt(request.count)), request.after])
+  }
 }
 
 export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
-  const [kindBytes, fromBytes, countBytes] = asList(decodeRlp(bytes, 'sync request'), 3, 'sync request')
+  const fields = asList(decodeRlp(bytes, 'sync request'), undefined, 'sync request')
+  const [kindBytes, fromBytes, countBytes, afterBytes] = fields
   const kind = KINDS[Number(bytesToBigInt(asBytes(kindBytes, 'kind')))]
   if (kind === undefined) throw new CodecError('sync request: unknown kind')
+  if (fields.length !== (kind === 'stateRange' ? 4 : 3))
+    throw new CodecError(`sync request: ${kind} takes ${kind === 'stateRange' ? 4 : 3} fields, got ${fields.length}`)
   const from = bytesToBigInt(asBytes(fromBytes, 'from'))
   const count = bytesToBigInt(asBytes(countBytes, 'count'))
   switch (kind) {
     case 'status':
+    case 'snapshot':
       return { kind }
     case 'witness':
       return { kind, block: from }
@@ -65,6 +87,11 @@ export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
       return { kind, from, count: clampCount(count, MAX_BLOCKS_PER_REQUEST) }
     case 'miniBlocks':
       return { kind, from, count: clampCount(count, MAX_MINI_BLOCKS_PER_REQUEST) }
+    case 'stateRange': {
+      const after = asBytes(afterBytes, 'after')
+      if (after.length > MAX_STATE_KEY_BYTES) throw new CodecError(`sync request: state key of ${after.length} bytes`)
+      return { kind, pivot: from, after, count: clampCount(count, MAX_STATE_ENTRIES_PER_REQUEST) }
+    }
   }
 }
 
@@ -79,6 +106,11 @@ export interface SyncStatus {
   miniBlocks: bigint
   /** Where the sequencer takes transactions (replicas forward to it unless told otherwise). */
   rpcUrl: string
+  /**
+   * The oldest block whose bundle (its state diff) is still served: a replica behind it cannot catch up
+   * block by block and starts from a state snapshot. `head + 1` when no diff is kept.
+   */
+  historyFrom: bigint
 }
 
 export function encodeSyncStatus(status: SyncStatus): Uint8Array {
@@ -87,16 +119,18 @@ export function encodeSyncStatus(status: SyncStatus): Uint8Array {
     hexBytes(status.headHash),
     unpaddedBytes(status.miniBlocks),
     new TextEncoder().encode(status.rpcUrl),
+    unpaddedBytes(status.historyFrom),
   ])
 }
 
 export function decodeSyncStatus(bytes: Uint8Array): SyncStatus {
-  const [head, hash, miniBlocks, url] = asList(decodeRlp(bytes, 'sync status'), 4, 'sync status')
+  const [head, hash, miniBlocks, url, historyFrom] = asList(decodeRlp(bytes, 'sync status'), 5, 'sync status')
   return {
     head: bytesToBigInt(asBytes(head, 'head')),
     headHash: bytesToHex(asBytes(hash, 'head hash', 32)) as Hex,
     miniBlocks: bytesToBigInt(asBytes(miniBlocks, 'mini-block count')),
     rpcUrl: new TextDecoder().decode(asBytes(url, 'rpc url')),
+    historyFrom: bytesToBigInt(asBytes(historyFrom, 'history from')),
   }
 }
 
@@ -140,6 +174,37 @@ export function decodeMiniBlockList(bytes: Uint8Array): MiniBlock[] {
   return asList(decodeRlp(bytes, 'mini-blocks'), undefined, 'mini-blocks').map((item, i) =>
     decodeMiniBlock(asBytes(item, `mini-block ${i}`)),
   )
+}
+
+/** One page of a pivot's flat state: RLP([more, [[key, value], …]]). */
+export interface StateRangePage {
+  entries: Array<[Uint8Array, Uint8Array]>
+  /** Whether entries follow the last one. */
+  more: boolean
+}
+
+export function encodeStateRange(page: StateRangePage): Uint8Array {
+  return encodeRlp([unpaddedBytes(page.more ? 1n : 0n), page.entries])
+}
+
+/**
+ * Decodes a page and checks its shape: keys strictly increasing, all after `after`. Whether the
+ * entries are the pivot's state is for the state root to say once every page is in.
+ */
+export function decodeStateRange(bytes: Uint8Array, after: Uint8Array): StateRangePage {
+  const [moreBytes, list] = asList(decodeRlp(bytes, 'state range'), 2, 'state range')
+  const more = bytesToBigInt(asBytes(moreBytes, 'more'))
+  if (more > 1n) throw new CodecError('state range: more is not a flag')
+  let previous = after
+  const entries = asList(list, undefined, 'state range entries').map((item, i): [Uint8Array, Uint8Array] => {
+    const [k, v] = asList(item, 2, `state entry ${i}`)
+    const key = asBytes(k, `state entry ${i} key`)
+    if (key.length > MAX_STATE_KEY_BYTES) throw new CodecError(`state range: key ${i} of ${key.length} bytes`)
+    if (Buffer.compare(key, previous) <= 0) throw new CodecError(`state range: key ${i} is not after the one before`)
+    previous = key
+    return [key, asBytes(v, `state entry ${i} value`)]
+  })
+  return { entries, more: more === 1n }
 }
 
 function clampCount(count: bigint, max: number): number {

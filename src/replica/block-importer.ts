@@ -30,6 +30,25 @@ export interface ImportableBlock {
 }
 
 /**
+ * Throws a `ReplicaFailure` unless the body and receipts match the signed header: transactions
+ * root, receipts root, logs bloom and gas used.
+ */
+export function checkBlockBody(header: BlockHeader, transactions: Uint8Array[], receipts: TxReceipt[]): void {
+  const number = header.number
+  const fail = (code: ConstructorParameters<typeof ReplicaFailure>[0], message: string): never => {
+    throw new ReplicaFailure(code, number, `block ${number}: ${message}`)
+  }
+  if (!equalsBytes(orderedTrieRoot(transactions), header.transactionsTrie))
+    fail('TRANSACTIONS_ROOT_MISMATCH', `its mini-blocks' transactions do not match the header's transactions root`)
+  if (!equalsBytes(orderedTrieRoot(receipts.map(encodeConsensusReceipt)), header.receiptTrie))
+    fail('RECEIPTS_ROOT_MISMATCH', `its mini-blocks' receipts do not match the header's receipts root`)
+  if (!equalsBytes(orBlooms(receipts.map((r) => r.logsBloom)), header.logsBloom))
+    fail('LOGS_BLOOM_MISMATCH', `its receipts' blooms do not match the header's logs bloom`)
+  const gasUsed = receipts.at(-1)?.cumulativeGasUsed ?? 0n
+  if (gasUsed !== header.gasUsed) fail('GAS_USED_MISMATCH', `its receipts use ${gasUsed} gas, the header says ${header.gasUsed}`)
+}
+
+/**
  * Makes a block announced by the sequencer part of the replica's chain, after checking that what the
  * replica serves matches the signed header: the body against the transactions root, the receipts
  * (from mini-blocks or a sync bundle) against the receipts root, bloom and gas used, and the state
@@ -47,14 +66,7 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
   if (number !== head.header.number + 1n || bytesToHex(header.parentHash) !== head.hash) {
     fail('PARENT_MISMATCH', `does not extend the replica's head ${head.header.number} (${head.hash})`)
   }
-  if (!equalsBytes(orderedTrieRoot(block.transactions), header.transactionsTrie))
-    fail('TRANSACTIONS_ROOT_MISMATCH', `its mini-blocks' transactions do not match the header's transactions root`)
-  if (!equalsBytes(orderedTrieRoot(block.receipts.map(encodeConsensusReceipt)), header.receiptTrie))
-    fail('RECEIPTS_ROOT_MISMATCH', `its mini-blocks' receipts do not match the header's receipts root`)
-  if (!equalsBytes(orBlooms(block.receipts.map((r) => r.logsBloom)), header.logsBloom))
-    fail('LOGS_BLOOM_MISMATCH', `its receipts' blooms do not match the header's logs bloom`)
-  const gasUsed = block.receipts.at(-1)?.cumulativeGasUsed ?? 0n
-  if (gasUsed !== header.gasUsed) fail('GAS_USED_MISMATCH', `its receipts use ${gasUsed} gas, the header says ${header.gasUsed}`)
+  checkBlockBody(header, block.transactions, block.receipts)
 
   const root = await merkleizer.applyDiff(block.diff)
   if (!equalsBytes(root, header.stateRoot)) {

@@ -5,9 +5,11 @@ import type { Hex } from '../primitives/state-diff.ts'
 import {
   MAX_BLOCKS_PER_REQUEST,
   MAX_MINI_BLOCKS_PER_REQUEST,
+  MAX_STATE_ENTRIES_PER_REQUEST,
   decodeBlockAnnouncement,
   decodeBlockBundles,
   decodeMiniBlockList,
+  decodeStateRange,
   decodeSyncStatus,
   encodeSyncRequest,
   peerIdOfMultiaddr,
@@ -16,10 +18,13 @@ import {
   type BlockAnnouncement,
   type BlockBundle,
   type P2pHost,
+  type StateRangePage,
   type SyncRequest,
   type SyncStatus,
 } from '../p2p/index.ts'
 import { NodeError } from '../primitives/errors.ts'
+import { CodecError } from '../primitives/rlp-fields.ts'
+import { checkRawStateEntry } from '../storage/state-store.ts'
 
 /** No peer to sync from is connected (the sequencer is down or not dialled yet). */
 export class NoSyncPeerError extends NodeError<'NO_SYNC_PEER', undefined> {
@@ -118,6 +123,38 @@ export class SyncClient {
   /** A block's witness, as bytes; checked by verifying the block with it, not here. */
   async witness(block: bigint): Promise<Uint8Array> {
     return this.ask({ kind: 'witness', block }, (bytes) => bytes)
+  }
+
+  /** Asks the peer to pin its sealed state for a snapshot sync: the pivot block, signed (its bundle carries no diff). */
+  async snapshot(): Promise<BlockBundle> {
+    return this.ask({ kind: 'snapshot' }, (bytes) => {
+      const [bundle, ...rest] = decodeBlockBundles(bytes, this.common)
+      if (bundle === undefined || rest.length > 0) throw new CodecError('snapshot: expected the pivot block alone')
+      this.auth.checkAnnouncement(bundle.announcement)
+      return bundle
+    })
+  }
+
+  /**
+   * A page of the pivot's flat state after `after` (empty: from the start), each entry checked for
+   * shape (`checkRawStateEntry`); whether they are the pivot's state is the state root's to say.
+   */
+  async stateRange(pivot: bigint, after: Uint8Array, count = MAX_STATE_ENTRIES_PER_REQUEST): Promise<StateRangePage> {
+    return this.ask({ kind: 'stateRange', pivot, after, count }, (bytes) => {
+      const page = decodeStateRange(bytes, after)
+      for (const [k, v] of page.entries) checkRawStateEntry(k, v)
+      return page
+    })
+  }
+
+  /** The peer sync requests go to now (the one to blame when a snapshot's state does not match its root). */
+  currentPeer(): string {
+    return this.peer()
+  }
+
+  /** Penalizes a peer whose answers, taken together, proved false (a snapshot whose state misses its root). */
+  blame(peer: string, reason: string): void {
+    this.host.penalize(peer, reason)
   }
 
   /** One request; an answer that does not decode or authenticate penalizes the peer that sent it. */

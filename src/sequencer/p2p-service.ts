@@ -8,6 +8,7 @@ import {
   encodeBlockAnnouncement,
   encodeBlockBundles,
   encodeMiniBlockList,
+  encodeStateRange,
   encodeSyncStatus,
   miniBlocksTopic,
   signBlockAnnouncement,
@@ -17,14 +18,18 @@ import {
   type SyncRequest,
 } from '../p2p/index.ts'
 import type { BlockReader } from '../storage/chain-stores.ts'
+import type { StateSnapshots } from '../storage/state-snapshots.ts'
 import { NodeError } from '../primitives/errors.ts'
 import { CodecError } from '../primitives/rlp-fields.ts'
+import { emptyStateDiff } from '../primitives/state-diff.ts'
 
 /** What the sequencer's p2p side works with. */
 export interface SequencerP2pModules {
   host: P2pHost
   /** What it gossips and serves to syncing replicas. */
   opened: BlockReader
+  /** The sealed state, pinned for snapshot-syncing replicas. */
+  snapshots: StateSnapshots
   config: ChainConfig
   sequencerKey: Uint8Array
   /** Where replicas should forward transactions (known once the RPC server is listening). */
@@ -42,6 +47,7 @@ export class SequencerP2pService {
 
   private readonly host: P2pHost
   private readonly opened: BlockReader
+  private readonly snapshots: StateSnapshots
   private readonly config: ChainConfig
   private readonly sequencerKey: Uint8Array
   private readonly rpcUrl: () => string
@@ -50,6 +56,7 @@ export class SequencerP2pService {
   constructor(modules: SequencerP2pModules) {
     this.host = modules.host
     this.opened = modules.opened
+    this.snapshots = modules.snapshots
     this.config = modules.config
     this.sequencerKey = modules.sequencerKey
     this.rpcUrl = modules.rpcUrl
@@ -72,8 +79,9 @@ export class SequencerP2pService {
     )
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off()
+    await this.snapshots.close()
   }
 
   private announce(block: SealedBlock) {
@@ -102,7 +110,8 @@ export class SequencerP2pService {
         const head = chain.head
         const newest = chain.latestMiniBlock
         const miniBlocks = newest !== undefined ? newest.number + 1n : head.miniBlocks.first + BigInt(head.miniBlocks.count)
-        return encodeSyncStatus({ head: head.header.number, headHash: head.hash, miniBlocks, rpcUrl: this.rpcUrl() })
+        const historyFrom = (await artifacts.oldestDiff()) ?? head.header.number + 1n
+        return encodeSyncStatus({ head: head.header.number, headHash: head.hash, miniBlocks, rpcUrl: this.rpcUrl(), historyFrom })
       }
       case 'blocks': {
         const bundles: BlockBundle[] = []
@@ -111,7 +120,9 @@ export class SequencerP2pService {
           if (block === undefined) break
           const diff = await artifacts.diff(n)
           if (diff === undefined)
-            throw new SyncUnavailableError(`the state diff of block ${n} is no longer kept; sync from a newer datadir snapshot`)
+            throw new SyncUnavailableError(
+              `the state diff of block ${n} is no longer kept (--history.witnesses): a replica this far behind starts over on a new datadir, from a snapshot`,
+            )
           bundles.push({ announcement: this.announce(block), transactions: block.transactions, receipts: block.receipts, diff })
         }
         return encodeBlockBundles(bundles)
@@ -119,6 +130,18 @@ export class SequencerP2pService {
       case 'miniBlocks': {
         const end = request.from + BigInt(request.count)
         return encodeMiniBlockList(chain.unsealedMiniBlocks.filter((mb) => mb.number >= request.from && mb.number < end))
+      }
+      case 'snapshot': {
+        // The pivot's bundle carries no diff: the state comes whole, and the diff may be pruned long before the sync ends.
+        const pivot = await this.snapshots.pin()
+        const announcement = this.announce(pivot)
+        return encodeBlockBundles([
+          { announcement, transactions: pivot.transactions, receipts: pivot.receipts, diff: emptyStateDiff() },
+        ])
+      }
+      case 'stateRange': {
+        const after = request.after.length === 0 ? undefined : request.after
+        return encodeStateRange(await this.snapshots.range(request.pivot, after, request.count))
       }
       case 'witness': {
         const witness = await artifacts.witness(request.block)

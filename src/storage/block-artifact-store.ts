@@ -84,6 +84,17 @@ export class BlockArtifactStore {
     await this.db.write([this.db.put('witnesses', u64(number), witness), this.db.put('meta', VERIFIED_KEY, u64(number))], false)
   }
 
+  /** The verified mark set to block `number`: a snapshot-synced replica's pivot, whose state its root vouched for. */
+  verifiedOps(number: bigint): BatchOp[] {
+    return [this.db.put('meta', VERIFIED_KEY, u64(number))]
+  }
+
+  /** The oldest block whose state diff is still kept: where a replica can catch up from (undefined: none kept). */
+  async oldestDiff(): Promise<bigint | undefined> {
+    const [first] = await this.db.entriesAfter('diffs', undefined, 1)
+    return first === undefined ? undefined : readU64(first[0])
+  }
+
   /** The newest block this replica verified, if it verified any. */
   async verifiedHead(): Promise<bigint | undefined> {
     const value = await this.db.get('meta', VERIFIED_KEY)

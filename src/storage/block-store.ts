@@ -21,7 +21,7 @@ import {
 import type { Hex } from '../primitives/state-diff.ts'
 import { readU64, u64 } from '../primitives/u64.ts'
 import { keccak256 } from '../crypto/native.ts'
-import type { BatchOp, NodeDb } from './db.ts'
+import type { BatchOp, DbSnapshot, NodeDb } from './db.ts'
 import { candidateBlocks, logIndexOps, type LogQuery } from './log-index.ts'
 
 const HEAD_KEY = new TextEncoder().encode('head')
@@ -110,8 +110,9 @@ export class BlockStore {
     return candidateBlocks(this.db, query)
   }
 
-  async head(): Promise<{ number: bigint; hash: Hex } | undefined> {
-    const value = await this.db.get('meta', HEAD_KEY)
+  /** `snapshot`: the head as of that database snapshot. */
+  async head(snapshot?: DbSnapshot): Promise<{ number: bigint; hash: Hex } | undefined> {
+    const value = await this.db.get('meta', HEAD_KEY, snapshot)
     if (value === undefined) return undefined
     return { number: readU64(value), hash: bytesToHex(value.subarray(8)) as Hex }
   }
@@ -121,12 +122,13 @@ export class BlockStore {
     return value === undefined ? undefined : readU64(value)
   }
 
-  async block(number: bigint): Promise<SealedBlock | undefined> {
+  /** `snapshot`: the block as of that database snapshot. */
+  async block(number: bigint, snapshot?: DbSnapshot): Promise<SealedBlock | undefined> {
     const key = u64(number)
     const [headerBytes, bodyBytes, receiptBytes] = await Promise.all([
-      this.db.get('headers', key),
-      this.db.get('bodies', key),
-      this.db.get('receipts', key),
+      this.db.get('headers', key, snapshot),
+      this.db.get('bodies', key, snapshot),
+      this.db.get('receipts', key, snapshot),
     ])
     if (headerBytes === undefined || bodyBytes === undefined || receiptBytes === undefined) return undefined
     const header = createBlockHeaderFromRLP(headerBytes, {

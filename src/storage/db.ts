@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Level } from 'level'
-import type { AbstractSublevel } from 'abstract-level'
+import type { AbstractSnapshot, AbstractSublevel } from 'abstract-level'
 import { failpoint } from '../util/failpoints.ts'
 import { StorageWriteError } from './errors.ts'
 
@@ -29,6 +29,8 @@ export const STORES = [
   'undo',
 ] as const
 export type StoreName = (typeof STORES)[number]
+/** A consistent read view of the database (`NodeDb.snapshot`). */
+export type DbSnapshot = AbstractSnapshot
 
 /**
  * One LevelDB per node, a sublevel per store: a seal commits header, body, receipts, indexes, state
@@ -68,8 +70,9 @@ export class NodeDb {
     return { type: 'del', store, key }
   }
 
-  async get(name: StoreName, key: Bytes): Promise<Bytes | undefined> {
-    const value = await this.stores[name].get(key)
+  /** `snapshot`: read as of that snapshot (`snapshot()`), not the newest writes. */
+  async get(name: StoreName, key: Bytes, snapshot?: DbSnapshot): Promise<Bytes | undefined> {
+    const value = await (snapshot === undefined ? this.stores[name].get(key) : this.stores[name].get(key, { snapshot }))
     return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
   }
 
@@ -141,6 +144,46 @@ export class NodeDb {
 
   async *range(name: StoreName, gte: Bytes, lt: Bytes): AsyncGenerator<[Bytes, Bytes]> {
     for await (const [key, value] of this.stores[name].iterator({ gte, lt })) yield [key, value]
+  }
+
+  /** Deletes every entry of a store (not atomic with other writes: for stores being filled from scratch). */
+  async clear(name: StoreName): Promise<void> {
+    await this.stores[name].clear()
+  }
+
+  /**
+   * A consistent view of every store as of now (LevelDB's snapshot): later writes are invisible to reads
+   * through it. It pins the versions it sees on disk until `close()`d, so holders keep it briefly.
+   */
+  snapshot(): DbSnapshot {
+    return this.level.snapshot()
+  }
+
+  /** Up to `limit` entries of a store with keys above `gt` (all from the start without it), in key order. */
+  async entriesAfter(
+    name: StoreName,
+    gt: Bytes | undefined,
+    limit: number,
+    snapshot?: DbSnapshot,
+  ): Promise<Array<[Bytes, Bytes]>> {
+    const iterator = this.stores[name].iterator({
+      ...(gt === undefined ? {} : { gt }),
+      limit,
+      ...(snapshot === undefined ? {} : { snapshot }),
+    })
+    try {
+      // `nextv` returns at most the count asked for: classic-level stops a batch at its byte budget
+      // (highWaterMarkBytes), so only an empty batch means the end.
+      const entries: Array<[Bytes, Bytes]> = []
+      while (entries.length < limit) {
+        const batch = await iterator.nextv(limit - entries.length)
+        if (batch.length === 0) break
+        for (const entry of batch) entries.push(entry)
+      }
+      return entries
+    } finally {
+      await iterator.close()
+    }
   }
 
   async close(): Promise<void> {

@@ -16,7 +16,8 @@ import { FlatState } from '../state/flat-state.ts'
 import type { SealedStateSource } from '../state/live-state.ts'
 import { reverseDiff } from '../state/reverse-diff.ts'
 import type { StateReader } from '../state/state-reader.ts'
-import { prefixEnd, type BatchOp, type NodeDb } from './db.ts'
+import { keccak256 } from '../crypto/native.ts'
+import { prefixEnd, type BatchOp, type DbSnapshot, type NodeDb } from './db.ts'
 
 const ACCOUNT = 0x61 // 'a' + address → RLP([nonce, balance, codeHash])
 const SLOT = 0x73 // 's' + address + slot → value
@@ -127,9 +128,28 @@ export class StateStore implements SealedStateSource {
     return reverseDiff({ reader, storageOf: (address) => full.get(address) ?? new Map() }, diff)
   }
 
-  async isEmpty(): Promise<boolean> {
-    for await (const _ of this.db.range('state', Uint8Array.of(0), Uint8Array.of(0xff))) return false
-    return true
+  /**
+   * Up to `limit` stored entries (accounts, slots and code, as stored) with keys above `after`, as of
+   * `snapshot`: what a snapshot sync copies, verbatim, from one node's store into another's.
+   */
+  rawEntries(after: Uint8Array | undefined, limit: number, snapshot: DbSnapshot): Promise<Array<[Uint8Array, Uint8Array]>> {
+    return this.db.entriesAfter('state', after, limit, snapshot)
+  }
+
+  /** Stores entries copied from another node's `rawEntries` (each checked with `checkRawStateEntry`). */
+  rawEntryOps(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): BatchOp[] {
+    return entries.map(([k, v]) => this.db.put('state', k, v))
+  }
+
+  /** Removes every entry: a snapshot sync that must start over (its pivot expired, or a peer lied). */
+  clear(): Promise<void> {
+    return this.db.clear('state')
+  }
+
+  /** Every stored account, in address order. */
+  async *accounts(): AsyncGenerator<{ address: Hex; account: AccountState }> {
+    for await (const [k, v] of this.db.range('state', Uint8Array.of(ACCOUNT), Uint8Array.of(ACCOUNT + 1)))
+      yield { address: hex(k.subarray(1)), account: decodeAccount(Uint8Array.from(v)) }
   }
 
   async load(): Promise<FlatState> {
@@ -158,6 +178,31 @@ export class StateStore implements SealedStateSource {
       }
     }
     return state
+  }
+}
+
+/**
+ * Throws a `CodecError` unless `[k, v]` is an entry this store could hold: a known tag, the key's
+ * length for it, an account that decodes, a slot value of 1–32 bytes, code stored under its own hash.
+ * What it cannot check (that the values are the chain's) the state root checks once all are in.
+ */
+export function checkRawStateEntry(k: Uint8Array, v: Uint8Array): void {
+  switch (k[0]) {
+    case ACCOUNT:
+      if (k.length !== 21) throw new CodecError(`state entry: account key of ${k.length} bytes`)
+      decodeAccount(v)
+      return
+    case SLOT:
+      if (k.length !== 53) throw new CodecError(`state entry: slot key of ${k.length} bytes`)
+      if (v.length === 0 || v.length > 32) throw new CodecError(`state entry: slot value of ${v.length} bytes`)
+      return
+    case CODE:
+      if (k.length !== 33) throw new CodecError(`state entry: code key of ${k.length} bytes`)
+      if (!equalsBytes(keccak256(v), k.subarray(1)))
+        throw new CodecError(`state entry: code ${hex(k.subarray(1))} does not hash to its key`)
+      return
+    default:
+      throw new CodecError(`state entry: unknown key tag ${k[0]}`)
   }
 }
 

@@ -12,13 +12,12 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { encodeFunctionData, type Address, type Hex } from 'viem'
+import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { contract } from '../helpers/contracts.ts'
 import { DEV_CHAIN_ID, DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
 import { TamperingRelay, type TamperMode } from '../helpers/tampering-relay.ts'
+import { startLightLoad, type LightLoad } from '../helpers/light-load.ts'
 import { metric } from '../helpers/node-observations.ts'
 
 const BLOCK_MS = 300
@@ -45,88 +44,6 @@ const nodeInfo = (url: string): Promise<NodeInfo> => rpc<NodeInfo>(url, 'mega_no
 async function readyz(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })
   return { status: res.status, body: await res.text() }
-}
-
-// --- load -----------------------------------------------------------------------------------------
-
-interface Load {
-  /** The block that deployed the Counter: the load runs from the next one on. */
-  startBlock: bigint
-  sent(): number
-  errors(): string[]
-  stop(): Promise<void>
-}
-
-/**
- * Keeps a light load going until stopped: every ~100 ms one ETH transfer to a fresh address and one
- * Counter increment, each from its own dev account, signed locally with tracked nonces.
- */
-async function startLoad(url: string): Promise<Load> {
-  const deployer = privateKeyToAccount(DEV_KEYS[0]!)
-  const fees = { maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 6n }
-  const deployNonce = BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [deployer.address, 'pending']))
-  const deployTx = await deployer.signTransaction({
-    chainId: DEV_CHAIN_ID,
-    type: 'eip1559',
-    nonce: Number(deployNonce),
-    gas: 1_000_000n,
-    data: contract('Counter').bytecode,
-    ...fees,
-  })
-  const receipt = await rpc<{ status: Hex; contractAddress: Address; blockNumber: Hex }>(url, 'eth_sendRawTransactionSync', [
-    deployTx,
-    10_000,
-  ])
-  assert.equal(receipt.status, '0x1', 'Counter deployment failed')
-  const counter = receipt.contractAddress
-  const increment = encodeFunctionData({ abi: contract('Counter').abi, functionName: 'increment' })
-
-  const senders = [privateKeyToAccount(DEV_KEYS[1]!), privateKeyToAccount(DEV_KEYS[2]!)]
-  const nonces = await Promise.all(
-    senders.map(async (s) => BigInt(await rpc<Hex>(url, 'eth_getTransactionCount', [s.address, 'pending']))),
-  )
-  let sent = 0
-  const errors: string[] = []
-  let stopped = false
-  const loop = (async () => {
-    while (!stopped) {
-      const txs = [
-        { i: 0, tx: { to: `0x${randomBytes(20).toString('hex')}` as Address, value: 10n ** 12n, gas: 21_000n } },
-        { i: 1, tx: { to: counter, data: increment, gas: 200_000n } },
-      ]
-      for (const { i, tx } of txs) {
-        const sender = senders[i]!
-        try {
-          const raw = await sender.signTransaction({
-            chainId: DEV_CHAIN_ID,
-            type: 'eip1559',
-            nonce: Number(nonces[i]!),
-            ...fees,
-            ...tx,
-          })
-          await rpc(url, 'eth_sendRawTransaction', [raw])
-          nonces[i]!++
-          sent++
-        } catch (error) {
-          if (stopped) break
-          errors.push(error instanceof Error ? error.message : String(error))
-          nonces[i] = BigInt(
-            await rpc<Hex>(url, 'eth_getTransactionCount', [sender.address, 'pending']).catch(() => hex(nonces[i]!)),
-          )
-        }
-      }
-      await sleep(100)
-    }
-  })()
-  return {
-    startBlock: BigInt(receipt.blockNumber),
-    sent: () => sent,
-    errors: () => errors,
-    async stop() {
-      stopped = true
-      await loop
-    },
-  }
 }
 
 // --- one relay and one replica per fault ---------------------------------------------------------
@@ -168,7 +85,7 @@ interface Setup {
 describe('replica fault detection through a tampering relay', { timeout: 150_000 }, () => {
   let sequencer: NodeHandle | undefined
   let sequencerAddr = ''
-  let load: Load | undefined
+  let load: LightLoad | undefined
   const relays: TamperingRelay[] = []
   const replicas: NodeHandle[] = []
   /**
@@ -185,7 +102,7 @@ describe('replica fault detection through a tampering relay', { timeout: 150_000
     // block, which a fresh replica's slow verifier may leave hundreds of 300 ms blocks behind.
     sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`, `--miniblock-ms=${MINI_BLOCK_MS}`, '--state.history=4096'] })
     sequencerAddr = (await nodeInfo(sequencer.rpcUrl)).p2pAddrs[0]!
-    load = await startLoad(sequencer.rpcUrl)
+    load = await startLightLoad(sequencer.rpcUrl)
     const slot = semaphore(PARALLEL_SCENARIOS)
     for (const scenario of SCENARIOS) {
       const outcome = slot(() => run(scenario))

@@ -27,7 +27,7 @@ import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
-import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { randomBytes } from 'node:crypto'
 import { pino, type Logger } from 'pino'
 import { createChainCommon, DEV_CHAIN_ID } from '../../src/chain/config.ts'
@@ -47,10 +47,12 @@ import {
   decodeBlockAnnouncement,
   decodeBlockBundles,
   decodeMiniBlockList,
+  decodeStateRange,
   decodeSyncRequest,
   encodeBlockAnnouncement,
   encodeBlockBundles,
   encodeMiniBlockList,
+  encodeStateRange,
   miniBlocksTopic,
   peerIdOfMultiaddr,
   signBlockAnnouncement,
@@ -76,6 +78,8 @@ export type TamperMode =
   | 'witness-missing-node'
   /** Served witnesses carry an extra node that hashes into nothing (a real node with one byte flipped). */
   | 'witness-bogus-node'
+  /** Snapshot-sync pages give their first account 1 wei more (the pivot must be at or after the mode's block). */
+  | 'tampered-snapshot'
 
 export const TAMPER_MODES: readonly TamperMode[] = [
   'honest',
@@ -85,6 +89,7 @@ export const TAMPER_MODES: readonly TamperMode[] = [
   'forged-signature',
   'witness-missing-node',
   'witness-bogus-node',
+  'tampered-snapshot',
 ]
 
 /**
@@ -138,7 +143,7 @@ export interface RelayStats {
   /** Lowest mini-block number the relay altered (any mode touching mini-blocks). */
   firstTamperedMiniBlock: bigint | undefined
   /** How many items were altered, by what. */
-  tampered: { miniBlocks: number; announcements: number; bundles: number; witnesses: number }
+  tampered: { miniBlocks: number; announcements: number; bundles: number; witnesses: number; stateRanges: number }
 }
 
 const MINI_BLOCK_CACHE_LIMIT = 20_000
@@ -175,7 +180,7 @@ export class TamperingRelay {
     requestErrors: 0,
     tamperedBlocks: new Set(),
     firstTamperedMiniBlock: undefined,
-    tampered: { miniBlocks: 0, announcements: 0, bundles: 0, witnesses: 0 },
+    tampered: { miniBlocks: 0, announcements: 0, bundles: 0, witnesses: 0, stateRanges: 0 },
   }
 
   private constructor(
@@ -422,7 +427,23 @@ export class TamperingRelay {
       }
       case 'witness':
         return this.passWitness(decoded.block, answer)
+      case 'snapshot':
+        return answer
+      case 'stateRange':
+        return this.passStateRange(decoded.pivot, decoded.after, answer)
     }
+  }
+
+  private passStateRange(pivot: bigint, after: Uint8Array, answer: Uint8Array): Uint8Array {
+    if (!this.tampers(pivot) || this.mode !== 'tampered-snapshot') return answer
+    const page = decodeStateRange(answer, after)
+    const index = page.entries.findIndex(([key]) => key[0] === 0x61)
+    if (index < 0) return answer
+    const [nonce, balance, codeHash] = RLP.decode(page.entries[index]![1]) as Uint8Array[]
+    const richer = bytesToBigInt(balance!) + 1n
+    page.entries[index]![1] = RLP.encode([nonce!, bigIntToUnpaddedBytes(richer), codeHash!])
+    this.markTampered(pivot, 'stateRanges')
+    return encodeStateRange(page)
   }
 
   // --- tampering ------------------------------------------------------------------------------------

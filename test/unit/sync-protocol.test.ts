@@ -151,7 +151,13 @@ test('sync requests round-trip, clamp their counts, and refuse unknown kinds', (
 })
 
 test('status and block bundles round-trip', () => {
-  const status = { head: 99n, headHash: `0x${'ab'.repeat(32)}` as Hex, miniBlocks: 9_913n, rpcUrl: 'http://127.0.0.1:8545' }
+  const status = {
+    head: 99n,
+    headHash: `0x${'ab'.repeat(32)}` as Hex,
+    miniBlocks: 9_913n,
+    rpcUrl: 'http://127.0.0.1:8545',
+    historyFrom: 42n,
+  }
   assert.deepEqual(decodeSyncStatus(encodeSyncStatus(status)), status)
   const diff: StateDiff = {
     accounts: new Map([
