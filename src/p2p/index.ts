@@ -35,6 +35,8 @@ export {
   encodeMiniBlockList,
   encodeSyncRequest,
   encodeSyncStatus,
+  isNotKeptAnswer,
+  NOT_KEPT,
   syncProtocolId,
   type BlockBundle,
   type SyncRequest,
