@@ -53,6 +53,8 @@ export class Validator {
   private halted: ReplicaFailure | undefined
   /** The block verification started from, once accepted, and what vouched for it. */
   private started: CheckpointStatus | undefined
+  /** L1's anchor once read and opened. */
+  private anchor: CheckpointStatus | undefined
   /** The "checkpoint block not sealed yet" line is logged once, not at every retry. */
   private waitingLogged = false
 
@@ -160,8 +162,10 @@ export class Validator {
   private async trustedCheckpoint(): Promise<CheckpointStatus | undefined> {
     const { options, l1Anchor } = this.params
     if (options.checkpoint !== undefined) return { ...options.checkpoint, source: 'flag' }
-    if (l1Anchor !== undefined) return { ...(await l1Anchor()), source: 'L1 anchor' }
-    return undefined
+    if (l1Anchor === undefined) return undefined
+    // Read once: a retry waiting for the sequencer need not search L1 for the preimage again.
+    this.anchor ??= { ...(await l1Anchor()), source: 'L1 anchor' }
+    return this.anchor
   }
 
   /** Starts after a trusted block, once the sequencer's block of that number is found to be the same block. */
