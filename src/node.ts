@@ -553,6 +553,7 @@ async function openL1(base: Omit<NodeBase, 'l1'>, services: Services): Promise<L
         logger: base.logger,
         metrics: base.metrics,
         batcherKey: base.options.role === 'sequencer',
+        follow: !(base.options.role === 'replica' && base.options.replica.mode === 'validator'),
       }),
     (opened) => opened.stop(),
   )

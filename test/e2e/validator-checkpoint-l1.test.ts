@@ -58,5 +58,8 @@ describe('validator checkpoint from L1', () => {
     )
     assert.equal((await nodeInfo(v.rpcUrl)).verified.failures, 0, logTail('validator', v))
     assert.ok(!v.logs().stdout.includes('trusts the sequencer’s head'), 'no warning: the checkpoint is L1’s')
+    // It reads L1 for the anchor only: no watcher polling L1 for as long as it runs.
+    assert.ok(v.logs().stdout.includes('L1 read on demand (not followed)'), logTail('validator', v))
+    assert.ok(!v.logs().stdout.includes('"following L1"'), 'a validator does not follow L1')
   })
 })
