@@ -12,6 +12,7 @@ import {
 } from './options.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import type { SnapshotMode } from './replica/snapshot-sync.ts'
+import type { TrustedCheckpoint } from './replica/options.ts'
 import { NodeError, type NodeErrorOptions } from './primitives/errors.ts'
 import { parseDurationMs } from './util/duration.ts'
 import { defaultP2pOptions } from './p2p/options.ts'
@@ -173,6 +174,10 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: 'worker threads verifying blocks statelessly (default: one per core)',
     apply: (o, v, f) => (o.replica.verifyWorkers = int(v, f, 1, 64)),
   },
+  'replica.checkpoint': {
+    help: "validator: the block it verifies from, <number>:<0x block hash> (checked against the sequencer's block; default: L1's anchor with --l1.rpc, else the sequencer's head, trusted)",
+    apply: (o, v, f) => (o.replica.checkpoint = checkpoint(v, f)),
+  },
   'sync.snapshot': {
     help: "replica with a new datadir: auto (start from a snapshot of the sequencer's state when it no longer keeps the blocks since genesis) | always | never",
     apply: (o, v, f) => (o.replica.snapshot = oneOf(v, SNAPSHOT_MODES, f)),
@@ -306,7 +311,10 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
       'ingest-workers',
     ],
   },
-  { title: 'replica', flags: ['replica.mode', 'replica.verify-workers', 'sync', 'sync.snapshot', 'sequencer.rpc'] },
+  {
+    title: 'replica',
+    flags: ['replica.mode', 'replica.verify-workers', 'replica.checkpoint', 'sync', 'sync.snapshot', 'sequencer.rpc'],
+  },
   { title: 'prover', flags: ['prover.key-file', 'prover.poll-interval'] },
   {
     title: 'L1 / batcher',
@@ -566,6 +574,12 @@ function validate(options: NodeOptions): void {
     )
   if (options.admin.port !== undefined && options.admin.jwtSecret === undefined && options.datadir === undefined && validator)
     throw new ConfigError('--admin.port on a validator (no datadir) needs --admin.jwt-secret, even with --dev')
+  // A full replica verifies the chain it keeps from its own verified head; a checkpoint is where a stateless
+  // validator starts. Taking it silently elsewhere would suggest a check that is not made.
+  if (options.replica.checkpoint !== undefined && !validator)
+    throw new ConfigError(
+      '--replica.checkpoint applies to --replica.mode=validator only (a full replica verifies the chain it keeps from genesis)',
+    )
   if (options.blockMs < options.miniBlockMs)
     throw new ConfigError(`--block-ms (${options.blockMs}) must be at least --miniblock-ms (${options.miniBlockMs})`)
   if (options.role === 'replica') {
@@ -806,6 +820,14 @@ function positiveDuration(value: string, flag: string): number {
 
 function port(value: string, flag: string): number {
   return int(value, flag, 0, 65_535)
+}
+
+/** `<number>:<0x-prefixed 32-byte block hash>`: a block the operator trusts, by number and hash. */
+function checkpoint(value: string, flag: string): TrustedCheckpoint {
+  const match = /^(\d+):(0x[0-9a-fA-F]{64})$/.exec(value)
+  if (match === null)
+    throw new ConfigError(`${flag}: expected <block number>:<0x-prefixed 32-byte block hash>, got ${JSON.stringify(value)}`)
+  return { number: BigInt(match[1]!), hash: match[2]!.toLowerCase() as Hex }
 }
 
 function address(value: string, flag: string): Hex {

@@ -46,7 +46,8 @@ import { DEFAULT_STATE_SNAPSHOT_OPTIONS, StateSnapshots } from './storage/state-
 import { SequencerAuthenticator, SyncClient } from './replica/sync-client.ts'
 import { startFromSnapshot } from './node/snapshot-datadir.ts'
 import { Sequencer } from './sequencer/sequencer.ts'
-import { openChain, type OpenChainOptions, type OpenedChain } from './node/bootstrap.ts'
+import { genesisHash, genesisOutputRoot, openChain, type OpenChainOptions, type OpenedChain } from './node/bootstrap.ts'
+import { l1AnchorCheckpoint } from './node/anchor-checkpoint.ts'
 import { loadGenesisFile, STREAM_ABOVE_BYTES } from './node/genesis-file.ts'
 import { Services } from './node/services.ts'
 import type { L1Services } from './node/l1-services.ts'
@@ -509,6 +510,10 @@ async function startValidator(base: NodeBase, services: Services): Promise<Runni
   const { options, logger, config, common, metrics } = base
   const sequencerAddress = expectedSequencer(options)
   const host = await startP2p(base, services, undefined)
+  const genesis = {
+    hash: () => genesisHash(base.genesis, config, common),
+    outputRoot: () => genesisOutputRoot(base.genesis, config, common),
+  }
   const validator = await services.start(
     'verifiers',
     Validator.create({
@@ -519,6 +524,11 @@ async function startValidator(base: NodeBase, services: Services): Promise<Runni
       bootnodes: options.p2p.bootnodes,
       logger,
       metrics,
+      genesisHash: genesis.hash,
+      // With an L1 the rollup's settled anchor is the checkpoint unless the operator names one.
+      ...(base.l1 === undefined
+        ? {}
+        : { l1Anchor: l1AnchorCheckpoint(base.l1.client, base.l1.rollup.depositContractAddress, genesis) }),
     }),
   )
   let rpcUrl = ''
@@ -564,6 +574,7 @@ async function openL1(base: Omit<NodeBase, 'l1'>, services: Services): Promise<L
         logger: base.logger,
         metrics: base.metrics,
         batcherKey: base.options.role === 'sequencer',
+        follow: !(base.options.role === 'replica' && base.options.replica.mode === 'validator'),
       }),
     (opened) => opened.stop(),
   )
@@ -688,8 +699,12 @@ function nodeIdentity(base: NodeBase, host: P2pHost, sequencerAddress: Hex, rpcU
 }
 
 function verificationInfo(status: ReplicaStatus): Record<string, unknown> {
-  const failure = status.failure
+  const { failure, checkpoint } = status
   return {
+    // A validator's trusted block: verification covers the blocks after it.
+    ...(checkpoint === undefined
+      ? {}
+      : { checkpoint: { block: toHex(checkpoint.number), hash: checkpoint.hash, source: checkpoint.source } }),
     verified: {
       block: toHex(status.verified),
       failures: failure === undefined ? 0 : 1,

@@ -5,7 +5,7 @@ import { DEFAULT_L1_WATCHER_OPTIONS, DEV_L1_POLL_MS } from './bridge/l1-watcher-
 import { DEFAULT_CALL_POOL_LIMITS } from './execution/calls/pool.ts'
 import type { Hex } from './primitives/state-diff.ts'
 import { DEFAULT_ADMIN_ADDR } from './admin/options.ts'
-import type { ReplicaMode, ReplicaOptions } from './replica/options.ts'
+import type { ReplicaMode, ReplicaOptions, TrustedCheckpoint } from './replica/options.ts'
 import { defaultVerifyWorkers } from './replica/options.ts'
 import type { SnapshotMode } from './replica/snapshot-sync.ts'
 import { DEFAULT_ETH_RPC_OPTIONS, type EthRpcOptions } from './rpc/eth/backend.ts'
@@ -95,6 +95,8 @@ export interface NodeOptions {
     mode: ReplicaMode
     /** Stateless verification workers; undefined = one per core. */
     verifyWorkers: number | undefined
+    /** A validator's trusted block (`--replica.checkpoint`); undefined = L1's anchor, else the sequencer's head. */
+    checkpoint: TrustedCheckpoint | undefined
     sync: SyncMode
     /** When a new datadir starts from a snapshot of the sequencer's state (`--sync.snapshot`). */
     snapshot: SnapshotMode
@@ -190,7 +192,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined, requestRate: undefined, requestBurst: undefined },
   sequencer: { keyFile: undefined, address: undefined, rpc: undefined },
-  replica: { mode: 'full', verifyWorkers: undefined, sync: 'p2p', snapshot: 'auto' },
+  replica: { mode: 'full', verifyWorkers: undefined, checkpoint: undefined, sync: 'p2p', snapshot: 'auto' },
   l1: {
     rpc: undefined,
     beacon: undefined,
@@ -280,6 +282,7 @@ export function replicaOptions(options: NodeOptions, sequencerAddress: Hex): Rep
     sequencerAddress,
     sequencerRpc: options.sequencer.rpc,
     verifyWorkers: options.replica.verifyWorkers ?? defaultVerifyWorkers(),
+    checkpoint: options.replica.checkpoint,
   }
 }
 

@@ -64,6 +64,11 @@ export interface L1ServicesParams {
   metrics: Registry
   /** Whether this node needs the batcher key (a sequencer). */
   batcherKey: boolean
+  /**
+   * Whether the watcher follows L1 (origins, derivation, consolidation). Off for a validator: it reads L1's
+   * anchor once for its checkpoint and would otherwise poll L1 for nothing for as long as it runs.
+   */
+  follow: boolean
 }
 
 export interface L1Services {
@@ -146,25 +151,28 @@ export async function startL1Services(params: L1ServicesParams): Promise<L1Servi
       options: { pollMs: options.pollMs, confirmations: options.confirmations },
       scrub: devL1 === undefined ? l1UrlScrubber(rpcUrl) : (text) => text,
     })
-    logger.info(
-      {
-        l1: devL1 === undefined ? redactL1Url(rpcUrl) : rpcUrl,
-        l1ChainId: rollup.l1ChainId.toString(),
-        genesisL1: rollup.genesis.l1.number.toString(),
-        confirmations: options.confirmations,
-      },
-      'following L1',
-    )
-    if (options.beacon === undefined)
-      logger.info('no --l1.beacon: batches are read from calldata only (blob batches are skipped)')
-    const synced = watcher.start()
-    if (devL1 !== undefined) await synced
-    // An external L1 may be down at start: the node comes up and the watcher's failure says so until it answers.
-    else
-      synced.then(
-        () => logger.info({ confirmedL1: watcher.confirmedHead?.number.toString() }, 'L1 followed up to its confirmed head'),
-        () => undefined,
+    const l1 = devL1 === undefined ? redactL1Url(rpcUrl) : rpcUrl
+    if (params.follow) {
+      logger.info(
+        {
+          l1,
+          l1ChainId: rollup.l1ChainId.toString(),
+          genesisL1: rollup.genesis.l1.number.toString(),
+          confirmations: options.confirmations,
+        },
+        'following L1',
       )
+      if (options.beacon === undefined)
+        logger.info('no --l1.beacon: batches are read from calldata only (blob batches are skipped)')
+      const synced = watcher.start()
+      if (devL1 !== undefined) await synced
+      // An external L1 may be down at start: the node comes up and the watcher's failure says so until it answers.
+      else
+        synced.then(
+          () => logger.info({ confirmedL1: watcher.confirmedHead?.number.toString() }, 'L1 followed up to its confirmed head'),
+          () => undefined,
+        )
+    } else logger.info({ l1, l1ChainId: rollup.l1ChainId.toString() }, 'L1 read on demand (not followed)')
     return {
       rollup,
       genesis,

@@ -16,10 +16,10 @@ import { privateKeyToAccount } from 'viem/accounts'
 import type { Common } from '@ethereumjs/common'
 import type { ChainConfig } from '../chain/config.ts'
 import { ensureOutputPublished, outputRegistryOf, outputRootRegistryAbi } from '../bridge/dispute/output-registry.ts'
-import { DerivedTraceProvider, type PublishedOutput } from '../prover/derived-trace.ts'
+import { publishedOutputReader } from '../bridge/dispute/published-output.ts'
+import { DerivedTraceProvider } from '../prover/derived-trace.ts'
 import type { ChainTraceRules } from '../prover/trace/block-trace.ts'
 import { NodeTraceProvider, type TraceBlockSource } from '../prover/trace/provider.ts'
-import { blocksAtTimestamp } from '../bridge/l1-blocks-at-time.ts'
 import { BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE } from '../bridge/l1-fetch.ts'
 import { l1Transport } from '../bridge/l1-rpc-url.ts'
 import { ClockOnlyTraceProvider } from '../prover/clock-only-trace.ts'
@@ -133,47 +133,6 @@ function publishedAtReader(client: PublicClient, registry: Address): (root: Hex)
     })
     if (at !== 0n) known.set(key, at)
     return at
-  }
-}
-
-/**
- * The preimage of a published output, from the registry's first `OutputPublished` event for its root. The event is
- * looked for only in the L1 blocks stamped with the root's `publishedAt` (`blocksAtTimestamp`), not from genesis;
- * a found preimage never changes, so it is remembered.
- */
-function publishedOutputReader(client: PublicClient, registry: Address): (root: Hex) => Promise<PublishedOutput | undefined> {
-  const known = new Map<Hex, PublishedOutput>()
-  return async (root) => {
-    const key = root.toLowerCase() as Hex
-    const cached = known.get(key)
-    if (cached !== undefined) return cached
-    const publishedAt = await client.readContract({
-      address: registry,
-      abi: outputRootRegistryAbi,
-      functionName: 'publishedAt',
-      args: [root],
-    })
-    if (publishedAt === 0n) return undefined
-    const head = await client.getBlockNumber({ cacheTime: 0 })
-    const blocks = await blocksAtTimestamp(
-      async (blockNumber) => (await client.getBlock({ blockNumber })).timestamp,
-      head,
-      publishedAt,
-    )
-    if (blocks === undefined) return undefined
-    const logs = await client.getContractEvents({
-      address: registry,
-      abi: outputRootRegistryAbi,
-      eventName: 'OutputPublished',
-      args: { outputRoot: root },
-      fromBlock: blocks.from,
-      toBlock: blocks.to,
-    })
-    const first = logs[0]
-    if (first === undefined) return undefined
-    const output = { publishedAt, header: first.args.header!, messagePasserStorageRoot: first.args.messagePasserStorageRoot! }
-    known.set(key, output)
-    return output
   }
 }
 

@@ -38,6 +38,8 @@ export {
   encodeStateRange,
   encodeSyncRequest,
   encodeSyncStatus,
+  isNotKeptAnswer,
+  NOT_KEPT,
   syncProtocolId,
   type BlockBundle,
   type StateRangePage,

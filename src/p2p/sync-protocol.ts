@@ -24,9 +24,22 @@ import {
 import { decodeStateDiff, encodeStateDiff } from '../primitives/state-diff-codec.ts'
 import type { Hex, StateDiff } from '../primitives/state-diff.ts'
 import { announcementFields, announcementFromFields, type BlockAnnouncement } from './block-announcement.ts'
+import { P2pRequestError } from './errors.ts'
 
 export function syncProtocolId(chainId: bigint): string {
   return `/megaeth/${chainId}/sync/1`
+}
+
+/**
+ * What a sequencer's error answer says when a block's state diff or witness has left its retention window (the
+ * newest 10,000 blocks by default). Error frames carry only a message: these words let a requester tell "gone for
+ * good" (start from a newer block) from "not yet" or a passing failure (ask again).
+ */
+export const NOT_KEPT = 'no longer kept by the sequencer'
+
+/** Whether `error` is a sync answer saying the block's diff or witness is `NOT_KEPT`. */
+export function isNotKeptAnswer(error: unknown): boolean {
+  return error instanceof P2pRequestError && error.data.remoteMessage.includes(NOT_KEPT)
 }
 
 /** Most sealed blocks one `blocks` request returns (bodies and diffs can be megabytes each). */

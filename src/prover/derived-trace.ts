@@ -14,16 +14,10 @@
  */
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { Hex } from 'viem'
+import type { PublishedOutput } from '../bridge/dispute/published-output.ts'
 import type { DerivedChainSource, DerivedOutput, ExecutionContext, ExecutionTraceProvider, StepInputs } from './interface.ts'
 import { readHeaderFields } from './trace/header-fields.ts'
 import type { ExecutionTraceProvider as BlockTraceProvider, OutputPreimage, TraceQuery } from './trace/interface.ts'
-
-/** An output's record in the registry: its first publication's time and its preimage (from the event). */
-export interface PublishedOutput {
-  publishedAt: bigint
-  header: Hex
-  messagePasserStorageRoot: Hex
-}
 
 export interface DerivedTraceModules {
   chain: Pick<DerivedChainSource, 'outputAt'>

@@ -11,6 +11,10 @@ export type ReplicaFailureCode =
   | 'RECEIPTS_MISMATCH'
   | 'WITNESS_UNAVAILABLE'
   | 'VERIFIER_FAILED'
+  /** The validator's trusted checkpoint is not the sequencer's block (or L1's anchor does not match its preimage). */
+  | 'CHECKPOINT_MISMATCH'
+  /** The checkpoint cannot be checked or verified from: L1 holds no preimage for it, or the sequencer pruned its blocks. */
+  | 'CHECKPOINT_UNAVAILABLE'
 
 /** Always `critical`: the replica halts at its last verified block and raises the alarm. */
 export class ReplicaFailure extends NodeError<ReplicaFailureCode, { block: bigint }> {

@@ -3,6 +3,12 @@ import type { Hex } from '../primitives/state-diff.ts'
 
 export type ReplicaMode = 'full' | 'validator'
 
+/** A block a validator starts from: every block after it is verified, this one is taken on the operator's word. */
+export interface TrustedCheckpoint {
+  number: bigint
+  hash: Hex
+}
+
 export interface ReplicaOptions {
   /** `full`: follows mini-blocks, keeps the state and serves JSON-RPC reads; `validator`: only verifies blocks statelessly. */
   mode: ReplicaMode
@@ -12,6 +18,8 @@ export interface ReplicaOptions {
   sequencerRpc: string | undefined
   /** Worker threads verifying blocks statelessly. */
   verifyWorkers: number
+  /** A validator's `--replica.checkpoint`; undefined = L1's anchor when the node has an L1, else the sequencer's head. */
+  checkpoint: TrustedCheckpoint | undefined
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ReplicaChain } from './block-importer.ts'
 import { Follower } from './follower.ts'
 import { announcementSubscription, miniBlockSubscription } from './gossip.ts'
 import { createReplicaMetrics, type ReplicaMetrics } from './metrics.ts'
-import type { ReplicaOptions } from './options.ts'
+import type { ReplicaOptions, TrustedCheckpoint } from './options.ts'
 import { SequencerAuthenticator, SyncClient } from './sync-client.ts'
 import { VerificationDriver } from './verification-driver.ts'
 import { VerificationPool } from './verification-pool.ts'
@@ -33,6 +33,16 @@ export interface ReplicaStatus {
   head: bigint
   verified: bigint
   failure: ReplicaFailure | undefined
+  /** A validator's starting block and what vouched for it (a full replica verifies its chain from genesis: none). */
+  checkpoint?: CheckpointStatus
+}
+
+/** What a validator's checkpoint was taken from: the operator's flag, L1's anchor, or the sequencer's word. */
+export type CheckpointSource = 'flag' | 'L1 anchor' | 'sequencer head'
+
+/** The checkpoint a validator started from and what vouched for it (`mega_nodeInfo`, the start-up log). */
+export interface CheckpointStatus extends TrustedCheckpoint {
+  source: CheckpointSource
 }
 
 /**

@@ -1,17 +1,31 @@
 import { bytesToHex } from '@ethereumjs/util'
 import type { Hex } from '../primitives/state-diff.ts'
-import { blocksTopic, type BlockAnnouncement } from '../p2p/index.ts'
+import { blocksTopic, isNotKeptAnswer, NOT_KEPT, type BlockAnnouncement } from '../p2p/index.ts'
 import { ReplicaFailure } from './errors.ts'
 import { announcementSubscription } from './gossip.ts'
 import { createReplicaMetrics, type ReplicaMetrics } from './metrics.ts'
-import type { ReplicaParams, ReplicaStatus } from './replica.ts'
+import type { TrustedCheckpoint } from './options.ts'
+import type { CheckpointStatus, ReplicaParams, ReplicaStatus } from './replica.ts'
 import { StepQueue } from './step-queue.ts'
 import { SequencerAuthenticator, SyncClient } from './sync-client.ts'
 import { VerificationDriver } from './verification-driver.ts'
 import { VerificationPool } from './verification-pool.ts'
 
-/** A full replica's parts but its chain: a validator keeps none. */
-export type ValidatorParams = Omit<ReplicaParams, 'opened'>
+/** A full replica's parts but its chain (a validator keeps none), and what it may check its checkpoint against. */
+export type ValidatorParams = Omit<ReplicaParams, 'opened'> & {
+  /**
+   * L1's anchored block, already checked against its published preimage (node/anchor-checkpoint.ts): the
+   * checkpoint without `--replica.checkpoint` when the node has an L1. Throws a `ReplicaFailure` when L1 cannot
+   * vouch for it; any other error is retried.
+   */
+  l1Anchor?: () => Promise<TrustedCheckpoint>
+  /**
+   * This node's own genesis hash, for a checkpoint at block 0: the sequencer serves no bundle for genesis (it
+   * has no state diff), and the genesis file is a better witness of it than any peer. A function: hashing a
+   * large genesis is work a validator starting elsewhere need not do.
+   */
+  genesisHash: () => Hex
+}
 
 const RETRY_MS = 500
 /** Seconds without a new block after which the validator asks the sequencer for its head. */
@@ -20,8 +34,13 @@ const STALL_MS = 3_000
 /**
  * Validator mode: only the stateless verifier. It keeps no state and writes nothing: each announced
  * block's body and witness are fetched from the sequencer, the block is verified in a worker, and
- * the headers must chain. It starts from the sequencer's head at start-up (its trusted checkpoint,
- * logged) — MegaETH's stateless validator in miniature.
+ * the headers must chain — MegaETH's stateless validator in miniature.
+ *
+ * Every block after its checkpoint is verified; the checkpoint itself is trusted, so it comes from
+ * something other than the sequencer when it can (issue 23): `--replica.checkpoint`, else L1's anchor
+ * (an output root a dispute game settled, opened by its published preimage), else — with a warning —
+ * the sequencer's head at start-up. A flag or anchor block must be the sequencer's block of that
+ * number, hash for hash, or the validator halts with `CHECKPOINT_MISMATCH`.
  */
 export class Validator {
   /** Hash and number of the newest header handed to the verifier (the chain the next must extend). */
@@ -32,6 +51,12 @@ export class Validator {
   private stallTimer: NodeJS.Timeout | undefined
   private readonly steps: StepQueue
   private halted: ReplicaFailure | undefined
+  /** The block verification started from, once accepted, and what vouched for it. */
+  private started: CheckpointStatus | undefined
+  /** L1's anchor once read and opened. */
+  private anchor: CheckpointStatus | undefined
+  /** The "checkpoint block not sealed yet" line is logged once, not at every retry. */
+  private waitingLogged = false
 
   private constructor(
     private readonly params: ValidatorParams,
@@ -101,6 +126,7 @@ export class Validator {
       head: this.tip?.number ?? 0n,
       verified: this.verifier.verifiedHead,
       failure: this.halted,
+      checkpoint: this.started,
     }
   }
 
@@ -108,26 +134,103 @@ export class Validator {
     this.steps.push(step)
   }
 
-  /** Trusts the sequencer's current head as the starting point; every later block is verified. */
+  /**
+   * Finds the block to verify from and checks it against the sequencer's; every later block is then
+   * verified. A sequencer or L1 that does not answer yet is asked again; a checkpoint that does not
+   * check out halts the validator.
+   */
   private async checkpoint(): Promise<void> {
     try {
-      const status = await this.sync.status()
-      this.tip = { number: status.head, hash: status.headHash }
-      this.newestKnown = status.head
-      this.params.logger.info(
-        { block: status.head.toString(), hash: status.headHash },
-        'validator checkpoint: verifying every block after this one',
-      )
-      this.metrics?.setHead(status.head)
-      await this.advance()
+      const trusted = await this.trustedCheckpoint()
+      if (trusted === undefined) await this.startAtSequencerHead()
+      else await this.startAt(trusted)
     } catch (error) {
       if (error instanceof ReplicaFailure) throw error
       this.params.logger.warn(
         { err: error instanceof Error ? error.message : String(error) },
-        'sequencer not reachable yet; retrying',
+        'checkpoint not reachable yet (sequencer or L1); retrying',
       )
-      setTimeout(() => this.enqueue(() => this.checkpoint()), RETRY_MS).unref()
+      this.retryCheckpoint()
     }
+  }
+
+  private retryCheckpoint(): void {
+    setTimeout(() => this.enqueue(() => this.checkpoint()), RETRY_MS).unref()
+  }
+
+  /** The operator's flag beats L1's anchor; neither: undefined (the sequencer's head is all there is). */
+  private async trustedCheckpoint(): Promise<CheckpointStatus | undefined> {
+    const { options, l1Anchor } = this.params
+    if (options.checkpoint !== undefined) return { ...options.checkpoint, source: 'flag' }
+    if (l1Anchor === undefined) return undefined
+    // Read once: a retry waiting for the sequencer need not search L1 for the preimage again.
+    this.anchor ??= { ...(await l1Anchor()), source: 'L1 anchor' }
+    return this.anchor
+  }
+
+  /** Starts after a trusted block, once the sequencer's block of that number is found to be the same block. */
+  private async startAt(trusted: CheckpointStatus): Promise<void> {
+    const theirs = await this.sequencerHashAt(trusted.number)
+    if (theirs === undefined) {
+      if (!this.waitingLogged)
+        this.params.logger.info(
+          { block: trusted.number.toString(), source: trusted.source },
+          'the sequencer has not sealed the checkpoint block yet; waiting for it',
+        )
+      this.waitingLogged = true
+      this.retryCheckpoint()
+      return
+    }
+    if (theirs !== trusted.hash) {
+      // Block 0 is checked against this node's genesis file; block 1's parent hash then checks the sequencer's.
+      const whose = trusted.number === 0n ? "this node's genesis" : `the sequencer's block ${trusted.number}`
+      throw new ReplicaFailure(
+        'CHECKPOINT_MISMATCH',
+        trusted.number,
+        `checkpoint block ${trusted.number} (${trusted.source}) is ${trusted.hash}, but ${whose} is ${theirs}: the chain is not the trusted one`,
+      )
+    }
+    const { head } = await this.sync.status()
+    this.begin(trusted, head)
+    await this.advance()
+  }
+
+  /** Today's fallback: the sequencer's word for where the chain is. Every later block is still verified. */
+  private async startAtSequencerHead(): Promise<void> {
+    const status = await this.sync.status()
+    this.params.logger.warn(
+      'the validator trusts the sequencer’s head as its checkpoint: give it a block it can check with --replica.checkpoint=<number>:<block hash>, or an L1 (--l1.rpc, --rollup.config) to start from the rollup’s anchor',
+    )
+    this.begin({ number: status.head, hash: status.headHash, source: 'sequencer head' }, status.head)
+    await this.advance()
+  }
+
+  private begin(checkpoint: CheckpointStatus, sequencerHead: bigint): void {
+    this.started = checkpoint
+    this.tip = { number: checkpoint.number, hash: checkpoint.hash }
+    this.newestKnown = sequencerHead > checkpoint.number ? sequencerHead : checkpoint.number
+    this.params.logger.info(
+      { block: checkpoint.number.toString(), hash: checkpoint.hash, source: checkpoint.source },
+      'validator checkpoint: verifying every block after this one',
+    )
+    this.metrics?.setHead(checkpoint.number)
+  }
+
+  /**
+   * The hash of the sequencer's block `number` (its announcement's signature is checked by the sync client),
+   * undefined when it has not sealed it yet. Block 0 is this node's own genesis.
+   */
+  private async sequencerHashAt(number: bigint): Promise<Hex | undefined> {
+    if (number === 0n) return this.params.genesisHash()
+    let bundles: Awaited<ReturnType<SyncClient['blocks']>>
+    try {
+      bundles = await this.sync.blocks(number, 1)
+    } catch (error) {
+      if (isNotKeptAnswer(error)) throw notKept(number, 'CHECKPOINT_UNAVAILABLE', `checkpoint block ${number}`)
+      throw error
+    }
+    const bundle = bundles[0]
+    return bundle === undefined ? undefined : (bytesToHex(bundle.announcement.header.hash()) as Hex)
   }
 
   private async onAnnouncement(announcement: BlockAnnouncement): Promise<void> {
@@ -149,7 +252,10 @@ export class Validator {
   private async advance(): Promise<void> {
     this.lastProgressAt = Date.now()
     while (this.tip !== undefined && this.tip.number < this.newestKnown) {
-      const bundles = await this.sync.blocks(this.tip.number + 1n)
+      const next = this.tip.number + 1n
+      const bundles = await this.sync.blocks(next).catch((error: unknown) => {
+        throw isNotKeptAnswer(error) ? notKept(next, 'WITNESS_UNAVAILABLE', `block ${next}`) : error
+      })
       if (bundles.length === 0) return
       for (const { announcement, transactions } of bundles) {
         const { header } = announcement
@@ -180,4 +286,16 @@ export class Validator {
       'VERIFICATION FAILED: the validator stops at the last good block',
     )
   }
+}
+
+/**
+ * The sequencer pruned what verifying from `block` needs (its diff and witness window): no retry brings it back,
+ * so the validator halts and says what to do.
+ */
+function notKept(block: bigint, code: 'CHECKPOINT_UNAVAILABLE' | 'WITNESS_UNAVAILABLE', what: string): ReplicaFailure {
+  return new ReplicaFailure(
+    code,
+    block,
+    `${what} is ${NOT_KEPT}: it keeps the witnesses and state diffs of its newest blocks only (10,000 by default), and a validator verifies each block from its witness; start from a newer checkpoint (--replica.checkpoint=<number>:<block hash>)`,
+  )
 }

@@ -2,6 +2,7 @@ import type { BlockHeader } from '@ethereumjs/block'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { executionReceiptsDigest, type TxReceipt } from '../chain/receipt.ts'
+import { isNotKeptAnswer } from '../p2p/index.ts'
 import { fromPlainError } from '../primitives/errors.ts'
 import { ReplicaFailure } from './errors.ts'
 import type { ReplicaMetrics } from './metrics.ts'
@@ -108,7 +109,13 @@ export class VerificationDriver {
       } catch (error) {
         if (this.stopped)
           return new ReplicaFailure('WITNESS_UNAVAILABLE', number, `block ${number}: stopped while fetching its witness`)
-        if (delay === RETRY_MAX_MS)
+        // Pruned is not "not yet": say so plainly, or an operator waits for a witness that never comes.
+        if (isNotKeptAnswer(error))
+          this.logger.error(
+            { block: number.toString() },
+            'the sequencer no longer keeps this block’s witness, so it cannot be verified here (a validator: restart it from a newer --replica.checkpoint); retrying',
+          )
+        else if (delay === RETRY_MAX_MS)
           this.logger.warn(
             { block: number.toString(), err: error instanceof Error ? error.message : String(error) },
             'witness not available yet; retrying',

@@ -11,6 +11,7 @@ import {
   encodeStateRange,
   encodeSyncStatus,
   miniBlocksTopic,
+  NOT_KEPT,
   signBlockAnnouncement,
   syncProtocolId,
   type BlockBundle,
@@ -121,7 +122,7 @@ export class SequencerP2pService {
           const diff = await artifacts.diff(n)
           if (diff === undefined)
             throw new SyncUnavailableError(
-              `the state diff of block ${n} is no longer kept (--history.witnesses): a replica this far behind starts over on a new datadir, from a snapshot`,
+              `the state diff of block ${n} is ${NOT_KEPT} (--history.witnesses): a replica this far behind starts over on a new datadir, from a snapshot`,
             )
           bundles.push({ announcement: this.announce(block), transactions: block.transactions, receipts: block.receipts, diff })
         }
@@ -145,9 +146,14 @@ export class SequencerP2pService {
       }
       case 'witness': {
         const witness = await artifacts.witness(request.block)
-        if (witness === undefined)
-          throw new SyncUnavailableError(`no witness for block ${request.block} (not sealed yet, genesis, or no longer kept)`)
-        return witness
+        if (witness !== undefined) return witness
+        // Said precisely: a requester waits for a block not sealed yet, but must start anew past a pruned one.
+        const block = request.block
+        if (block > chain.head.header.number) throw new SyncUnavailableError(`no witness for block ${block}: not sealed yet`)
+        if (block === 0n) throw new SyncUnavailableError('no witness for block 0: genesis is not executed')
+        throw new SyncUnavailableError(
+          `the witness of block ${block} is ${NOT_KEPT} (it keeps the newest blocks' witnesses: --history.witnesses)`,
+        )
       }
     }
   }

@@ -32,6 +32,7 @@ import { faultDisputeGameAbi } from '../../src/bridge/generated/FaultDisputeGame
 import { createProposerMetrics, Proposer, type ProposedOutput, type ProposerChain } from '../../src/bridge/proposer/index.ts'
 import { DEV_PROPOSER_OPTIONS } from '../../src/bridge/proposer/options.ts'
 import type { L1Deployment } from '../../src/bridge/deploy.ts'
+import { readL1Anchor } from '../../src/bridge/dispute/anchor.ts'
 import { outputRegistryOf } from '../../src/bridge/dispute/output-registry.ts'
 import { outputRootRegistryAbi } from '../../src/bridge/generated/OutputRootRegistry.ts'
 import { deployDevRollup, DEV_DISPUTE } from '../../src/node/dev-l1.ts'
@@ -242,6 +243,18 @@ describe('proposer', () => {
     })
     assert.equal(anchorBlock, 20n)
     assert.equal(anchorRoot, outputOf(20n).root)
+    // What a validator reads for its checkpoint: the anchor with the preimage the proposer published for it.
+    const anchor = await readL1Anchor(l1, deployment.optimismPortal)
+    const { header, messagePasserStorageRoot } = outputOf(20n)
+    assert.deepEqual(
+      { ...anchor, preimage: { ...anchor.preimage!, publishedAt: 0n } },
+      {
+        root: anchorRoot,
+        block: 20n,
+        preimage: { publishedAt: 0n, header, messagePasserStorageRoot },
+      },
+    )
+    assert.ok(anchor.preimage!.publishedAt > 0n)
 
     // Past the anchor only: with the anchor at 20 and safe at 35, block 30 is not re-proposed (its game exists).
     chain.safe = 35n

@@ -14,7 +14,6 @@
  */
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util'
 import { encodeDeployData, encodeFunctionData, getContractAddress, type Address, type Hex } from 'viem'
@@ -27,7 +26,6 @@ import {
   makeTempDir,
   removeTempDir,
   rpc,
-  spawnNodeProcess,
   startNode,
   waitFor,
   type NodeHandle,
@@ -35,6 +33,7 @@ import {
   type RpcBatchAnswer,
 } from '../helpers/node-process.ts'
 import { rng as seededRng } from '../helpers/rng.ts'
+import { type HasLogs, logTail, readyz, startValidator, type ValidatorHandle, waitReady } from '../helpers/validator-process.ts'
 
 const BLOCK_MS = 500
 /** Phase 1: load with both replicas up. */
@@ -49,94 +48,6 @@ const hex = (n: bigint | number): Hex => `0x${n.toString(16)}`
 const STATE_READS = new Set(['eth_getBalance', 'eth_getTransactionCount', 'eth_call'])
 
 // --- processes ------------------------------------------------------------------------------------
-
-/** Anything with logs: a `startNode` handle or the validator spawned here. */
-interface HasLogs {
-  logs(): { stdout: string; stderr: string }
-}
-
-function logTail(name: string, node: HasLogs | undefined, chars = 3_000): string {
-  if (node === undefined) return `\n--- ${name}: not started`
-  const { stdout, stderr } = node.logs()
-  return `\n--- ${name} stderr (tail):\n${stderr.slice(-chars)}\n--- ${name} stdout (tail):\n${stdout.slice(-chars)}`
-}
-
-/**
- * A validator node: `--replica.mode=validator` refuses `--datadir`, which `startNode` always passes,
- * so it is spawned directly (still tracked by the helpers' exit hook).
- */
-interface ValidatorHandle extends HasLogs {
-  rpcUrl: string
-  child: ChildProcess
-  stop(): Promise<void>
-}
-
-async function startValidator(bootnode: string): Promise<ValidatorHandle> {
-  const port = await freePort()
-  const args = [
-    '--dev',
-    '--role=replica',
-    '--replica.mode=validator',
-    '--replica.verify-workers=1',
-    `--rpc.port=${port}`,
-    `--p2p.bootnodes=${bootnode}`,
-  ]
-  const { child, stdout, stderr } = spawnNodeProcess(args)
-  const handle: ValidatorHandle = {
-    rpcUrl: `http://127.0.0.1:${port}`,
-    child,
-    logs: () => ({ stdout: stdout.toString(), stderr: stderr.toString() }),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      child.kill('SIGTERM')
-      const timer = sleep(15_000, 'timeout' as const, { ref: false })
-      if ((await Promise.race([exitedPromise, timer])) === 'timeout') {
-        child.kill('SIGKILL')
-        await exitedPromise
-      }
-    },
-  }
-  try {
-    await waitFor(
-      'the validator to answer eth_chainId',
-      async () => {
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`validator exited (code ${child.exitCode}, signal ${child.signalCode})`)
-        return (await rpc<Hex>(handle.rpcUrl, 'eth_chainId')) === hex(DEV_CHAIN_ID)
-      },
-      60_000,
-      100,
-    )
-  } catch (error) {
-    await handle.stop()
-    throw new Error(`${error instanceof Error ? error.message : String(error)}${logTail('validator', handle)}`)
-  }
-  return handle
-}
-
-async function readyz(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })
-  return { status: res.status, body: await res.text() }
-}
-
-async function waitReady(name: string, url: string, node: HasLogs, timeoutMs = 60_000): Promise<void> {
-  let last = ''
-  try {
-    await waitFor(
-      `${name} /readyz to answer 200`,
-      async () => {
-        const { status, body } = await readyz(url)
-        last = `${status} ${body}`
-        return status === 200
-      },
-      timeoutMs,
-      100,
-    )
-  } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; last /readyz: ${last}${logTail(name, node)}`)
-  }
-}
 
 interface NodeInfo {
   role: string

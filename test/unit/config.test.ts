@@ -150,6 +150,51 @@ test('a validator keeps no datadir: it needs none, even without --dev', () => {
   )
 })
 
+test('--replica.checkpoint: <number>:<block hash>, for a validator only; anything else is a ConfigError naming the flag', () => {
+  const validator = [
+    '--dev',
+    '--role=replica',
+    '--replica.mode=validator',
+    '--p2p.bootnodes=/ip4/127.0.0.1/tcp/1/p2p/12D3KooWABodF4ydC8gRQNutfjQPVeykCGQvzxB58RMbMNSicTDA',
+  ]
+  const hash = `0x${'Ab'.repeat(32)}`
+  assert.equal(run(validator).replica.checkpoint, undefined)
+  assert.deepEqual(run([...validator, `--replica.checkpoint=12345:${hash}`]).replica.checkpoint, {
+    number: 12345n,
+    hash: hash.toLowerCase(),
+  })
+  assert.deepEqual(run(validator, { MEGAETH_REPLICA_CHECKPOINT: `0:${hash}` }).replica.checkpoint, {
+    number: 0n,
+    hash: hash.toLowerCase(),
+  })
+  for (const bad of [
+    '12345',
+    `0x10:${hash}`,
+    `-1:${hash}`,
+    `1:${hash.slice(0, -2)}`,
+    `1:${hash.slice(2)}`,
+    `1:${hash}00`,
+    `1 :${hash}`,
+  ]) {
+    assert.throws(
+      () => parseCommand([...validator, `--replica.checkpoint=${bad}`], {}, false),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /^--replica\.checkpoint: expected <block number>:<0x-prefixed 32-byte block hash>/.test(e.message),
+      bad,
+    )
+  }
+  const fullReplica = validator.filter((flag) => flag !== '--replica.mode=validator')
+  assert.throws(
+    () => parseCommand([...fullReplica, `--replica.checkpoint=1:${hash}`], {}, false),
+    (e: unknown) => e instanceof ConfigError && /--replica\.checkpoint applies to --replica\.mode=validator only/.test(e.message),
+  )
+  assert.throws(
+    () => parseCommand(['--dev', `--replica.checkpoint=1:${hash}`], {}, false),
+    (e: unknown) => e instanceof ConfigError && /--replica\.checkpoint applies to --replica\.mode=validator only/.test(e.message),
+  )
+})
+
 test('help, version and blocktest are their own commands', () => {
   assert.equal(parseCommand(['--help'], {}, false).kind, 'help')
   assert.equal(parseCommand(['--version'], {}, false).kind, 'version')

@@ -22,7 +22,10 @@ import {
   encodeBlockBundles,
   encodeSyncRequest,
   encodeSyncStatus,
+  isNotKeptAnswer,
   MAX_BLOCKS_PER_REQUEST,
+  NOT_KEPT,
+  P2pRequestError,
   MAX_MINI_BLOCKS_PER_REQUEST,
   peerIdOfMultiaddr,
   recoverAnnouncementSigner,
@@ -209,4 +212,13 @@ test('a witness joined from pre-encoded lists is byte-identical to encoding it w
     assert.deepEqual(joined, encodeWitness(witness))
     assert.deepEqual(decodeWitness(joined), witness)
   }
+})
+
+test('an answer saying a block is no longer kept is told apart from "not yet" and from failures', () => {
+  const protocol = '/megaeth/6342/sync/1'
+  assert.equal(isNotKeptAnswer(new P2pRequestError(protocol, `the witness of block 3 is ${NOT_KEPT} (…)`)), true)
+  assert.equal(isNotKeptAnswer(new P2pRequestError(protocol, 'no witness for block 9: not sealed yet')), false)
+  assert.equal(isNotKeptAnswer(new P2pRequestError(protocol, 'rate limited: over 50 requests per second')), false)
+  // Only the sequencer's answer counts: the same words in a local error say nothing about what it keeps.
+  assert.equal(isNotKeptAnswer(new Error(NOT_KEPT)), false)
 })

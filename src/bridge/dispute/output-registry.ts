@@ -18,6 +18,8 @@ import {
   type WalletClient,
 } from 'viem'
 import { NodeError } from '../../primitives/errors.ts'
+import { disputeGameFactoryAbi } from '../generated/DisputeGameFactory.ts'
+import { faultDisputeGameAbi } from '../generated/FaultDisputeGame.ts'
 import { outputRootRegistryAbi } from '../generated/OutputRootRegistry.ts'
 
 export { outputRootRegistryAbi }
@@ -62,6 +64,22 @@ export async function outputRegistryOf(publicClient: PublicClient, vm: Address):
   if (result.length < 66) return undefined
   const address = `0x${result.slice(26, 66)}` as Address
   return BigInt(address) === 0n ? undefined : address
+}
+
+/** The output registry of the step verifier that games of `gameType` play with (`outputRegistryOf` its VM). */
+export async function outputRegistryOfGameType(
+  publicClient: PublicClient,
+  factory: Address,
+  gameType: number,
+): Promise<Address | undefined> {
+  const impl = await publicClient.readContract({
+    address: factory,
+    abi: disputeGameFactoryAbi,
+    functionName: 'gameImpls',
+    args: [gameType],
+  })
+  const vm = await publicClient.readContract({ address: impl, abi: faultDisputeGameAbi, functionName: 'vm' })
+  return outputRegistryOf(publicClient, vm)
 }
 
 /**

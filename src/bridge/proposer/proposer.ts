@@ -27,7 +27,7 @@ import { anchorStateRegistryAbi } from '../generated/AnchorStateRegistry.ts'
 import { disputeGameFactoryAbi } from '../generated/DisputeGameFactory.ts'
 import { faultDisputeGameAbi } from '../generated/FaultDisputeGame.ts'
 import { optimismPortal2Abi } from '../generated/OptimismPortal2.ts'
-import { ensureOutputPublished, outputRegistryOf } from '../dispute/output-registry.ts'
+import { ensureOutputPublished, outputRegistryOfGameType } from '../dispute/output-registry.ts'
 import type { OwnGame, ProposerChain, ProposerService, ProposerStatus } from './interface.ts'
 import type { ProposerMetrics } from './metrics.ts'
 import type { ProposerOptions } from './options.ts'
@@ -276,14 +276,7 @@ export class Proposer implements ProposerService {
       logger.warn({ l2Block: target.toString() }, 'cannot propose: the state of that block is no longer kept')
       return
     }
-    const impl = await l1.readContract({
-      address: context.factory,
-      abi: disputeGameFactoryAbi,
-      functionName: 'gameImpls',
-      args: [context.gameType],
-    })
-    const vm = await l1.readContract({ address: impl, abi: faultDisputeGameAbi, functionName: 'vm' })
-    const registry = await outputRegistryOf(l1, vm)
+    const registry = await outputRegistryOfGameType(l1, context.factory, context.gameType)
     if (registry !== undefined) {
       const published = await ensureOutputPublished({ public: l1, wallet }, registry, output)
       if (published !== output.root)
