@@ -82,6 +82,11 @@ export interface ScaleFollowers {
   /** The sequencer head both reached (verified), and how long after the replica was ready. */
   head: number
   caughtUpMs: number
+  /**
+   * A full replica on a new datadir started from a snapshot (`--sync.snapshot=always`): spawn → RPC ready
+   * covers fetching the state, building and checking its trie and the genesis check; then its memory at the head.
+   */
+  snapshot: StartMeasure & Partial<SnapshotSyncLine> & { rssAtHeadMb: number; peakAtHeadMb: number }
 }
 
 export interface ScaleRun {
@@ -173,17 +178,29 @@ interface OpenedChainLine {
   flatStateMs?: number
 }
 
-async function openedChainLine(logFile: string): Promise<OpenedChainLine> {
+/** The first line of a node's JSON log with message `msg`, parsed ({} when there is none). */
+async function logLine<T extends object>(logFile: string, msg: string): Promise<Partial<T>> {
   const text = await readFile(logFile, 'utf8')
   for (const line of text.split('\n')) {
-    if (!line.includes('"opened chain"')) continue
+    if (!line.includes(`"msg":"${msg}"`)) continue
     try {
-      return JSON.parse(line) as OpenedChainLine
+      return JSON.parse(line) as Partial<T>
     } catch {
       /* a torn line */
     }
   }
   return {}
+}
+
+/** The log line of a finished snapshot sync (`node/snapshot-datadir.ts`). */
+interface SnapshotSyncLine {
+  pivot: string
+  entries: number
+  mb: number
+  fetchMs: number
+  trieMs: number
+  /** What was left of the genesis check (it runs beside the fetch) once the trie was built. */
+  genesisWaitMs: number
 }
 
 async function measureStart(
@@ -199,7 +216,7 @@ async function measureStart(
   const rssMb = round(node.rssKb() / 1024, 0)
   const peakRssMb = round(node.peakRssKb() / 1024, 0)
   const head = Number(BigInt(await node.rpc.call<string>('eth_blockNumber', [])))
-  const line = await openedChainLine(node.logFile)
+  const line = await logLine<OpenedChainLine>(node.logFile, 'opened chain')
   return {
     node,
     m: {
@@ -301,6 +318,10 @@ async function runSize(ctx: BenchContext, accounts: number, options: ScaleOption
     )
 
     const followers = await measureFollowers(work, args, genesisFile)
+    const snap = followers.snapshot
+    ctx.log(
+      `  snapshot sync: RPC ready ${fmt(snap.readyMs)} ms (pivot ${snap.pivot}: ${fmt(snap.entries ?? Number.NaN)} entries, ${fmt(snap.mb ?? Number.NaN)} MB fetched in ${fmt(snap.fetchMs ?? Number.NaN)} ms, trie ${fmt(snap.trieMs ?? Number.NaN)} ms, then waited ${fmt(snap.genesisWaitMs ?? Number.NaN)} ms for the genesis check), at head RSS ${fmt(snap.rssAtHeadMb)} MB (peak ${fmt(snap.peakAtHeadMb)})`,
+    )
     ctx.log(
       `  followers over p2p: full replica first start ${fmt(followers.replica.readyMs)} ms (trie ${followers.replica.stateTrie} ${fmt(followers.replica.stateTrieMs ?? Number.NaN)} ms), at head ${followers.head} RSS ${fmt(followers.replica.rssAtHeadMb)} MB (peak ${fmt(followers.replica.peakAtHeadMb)}); validator RSS ${fmt(followers.validator.rssAtHeadMb)} MB (peak ${fmt(followers.validator.peakAtHeadMb)}); both verified it ${fmt(followers.caughtUpMs)} ms after the replica was ready`,
     )
@@ -389,25 +410,51 @@ async function measureFollowers(work: string, sequencerArgs: string[], genesisFi
     nodes.push(replica.node)
     const readyAt = performance.now()
     const head = Number(BigInt(await sequencer.rpc.call<string>('eth_blockNumber', [])))
-    for (const follower of [replica.node, validator]) {
-      while (Number(BigInt(await follower.rpc.call<string>('eth_blockNumber', []))) < head) {
-        if (performance.now() - readyAt > 600_000) throw new Error(`${follower.name} did not reach block ${head} in 10 minutes`)
-        await sleep(200)
-      }
-    }
+    for (const follower of [replica.node, validator]) await waitForBlock(follower, head, readyAt)
     const mbOf = (kb: number): number => round(kb / 1024, 0)
+    const caughtUpMs = Math.round(performance.now() - readyAt)
+    const replicaAtHead = { rssAtHeadMb: mbOf(replica.node.rssKb()), peakAtHeadMb: mbOf(replica.node.peakRssKb()) }
+    // One replica at a time: the snapshot's fetch shares the two cores with the sequencer serving it.
+    await replica.node.stop()
+    const synced = await measureStart(
+      'scale-snapshot-replica',
+      [...follow, `--datadir=${join(work, 'snapshot-replica')}`, '--p2p.port=0', '--sync.snapshot=always'],
+      undefined,
+    )
+    nodes.push(synced.node)
+    const snapshotLine = await logLine<SnapshotSyncLine>(
+      synced.node.logFile,
+      'snapshot sync: state verified against the pivot header; following from there',
+    )
+    if (snapshotLine.pivot === undefined) throw new Error('the snapshot replica did not start from a snapshot')
+    const target = Number(BigInt(await sequencer.rpc.call<string>('eth_blockNumber', [])))
+    await waitForBlock(synced.node, target, performance.now())
     return {
-      replica: { ...replica.m, rssAtHeadMb: mbOf(replica.node.rssKb()), peakAtHeadMb: mbOf(replica.node.peakRssKb()) },
+      replica: { ...replica.m, ...replicaAtHead },
       validator: {
         readyMs: validator.readyMs - validator.spawnedMs,
         rssAtHeadMb: mbOf(validator.rssKb()),
         peakAtHeadMb: mbOf(validator.peakRssKb()),
       },
       head,
-      caughtUpMs: Math.round(performance.now() - readyAt),
+      caughtUpMs,
+      snapshot: {
+        ...synced.m,
+        ...snapshotLine,
+        rssAtHeadMb: mbOf(synced.node.rssKb()),
+        peakAtHeadMb: mbOf(synced.node.peakRssKb()),
+      },
     }
   } finally {
     for (const node of nodes.reverse()) await node.stop()
+  }
+}
+
+/** Waits until `node` reports block `head` (a replica: imported; a validator: verified); 10 minutes from `since` at most. */
+async function waitForBlock(node: NodeProcess, head: number, since: number): Promise<void> {
+  while (Number(BigInt(await node.rpc.call<string>('eth_blockNumber', []))) < head) {
+    if (performance.now() - since > 600_000) throw new Error(`${node.name} did not reach block ${head} in 10 minutes`)
+    await sleep(200)
   }
 }
 

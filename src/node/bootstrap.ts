@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import type { Common } from '@ethereumjs/common'
 import { performance } from 'node:perf_hooks'
@@ -289,13 +290,20 @@ async function initGenesisState(
   }
 }
 
-/** The state root of the genesis alloc, streamed (memory or file) through `StateRootBuilder`. */
+/**
+ * The state root of the genesis alloc, streamed (memory or file) through `StateRootBuilder`, the event
+ * loop let in between the builder's steps (a snapshot sync runs this beside its fetch).
+ */
 async function genesisStateRoot(genesis: GenesisFile): Promise<Uint8Array> {
   const builder = new StateRootBuilder()
   for await (const [rawAddress, entry] of genesisAllocEntries(genesis))
     builder.add(trieEntry(genesisAccountState(rawAddress, entry)))
   try {
-    return builder.root()
+    const steps = builder.finish()
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done === true) return step.value
+      await nextTurn()
+    }
   } catch (error) {
     throw asGenesisError(error)
   }
@@ -365,12 +373,21 @@ async function crossCheck(merkleizer: ThreadedMerkleizer, stateStore: StateStore
  * The hash of the block the configured genesis makes, its state root taken from the datadir when the
  * alloc is the one recorded there (`cached`), else computed.
  */
+export interface ExpectedGenesis {
+  hash: Hex
+  stateRoot: Uint8Array
+  /** What identifies the alloc (`allocDigest`), recorded beside the root. */
+  digest: Uint8Array
+  /** The root came from the datadir's record, not a computation. */
+  cached: boolean
+}
+
 export async function expectedGenesis(
   db: NodeDb,
   genesis: GenesisFile,
   config: ChainConfig,
   common: Common,
-): Promise<{ hash: Hex; stateRoot: Uint8Array; digest: Uint8Array; cached: boolean }> {
+): Promise<ExpectedGenesis> {
   const stored = await db.get('meta', GENESIS_STATE_KEY)
   const digest = allocDigest(genesis)
   if (stored !== undefined && stored.length === 64 && equalsBytes(stored.subarray(0, 32), digest)) {

@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
@@ -24,7 +25,14 @@ import { BlockStore, storedContents } from '../storage/block-store.ts'
 import { NodeDb } from '../storage/db.ts'
 import { StateStore } from '../storage/state-store.ts'
 import type { StateTrieAccount } from '../trie/index.ts'
-import { expectedGenesis, genesisBlockWithRoot, genesisRecordOps, isChainDatadir, TRIE_DIR } from './bootstrap.ts'
+import {
+  expectedGenesis,
+  genesisBlockWithRoot,
+  type ExpectedGenesis,
+  genesisRecordOps,
+  isChainDatadir,
+  TRIE_DIR,
+} from './bootstrap.ts'
 import { writeStateTrie } from './state-trie-writer.ts'
 
 const NO_SLOTS: ReadonlyMap<Hex, Uint8Array> = new Map()
@@ -37,6 +45,9 @@ const NO_SLOTS: ReadonlyMap<Hex, Uint8Array> = new Map()
  * `openChain` then opens it like any datadir, its head the pivot.
  */
 export class SnapshotDatadir implements SnapshotSink {
+  /** The configured genesis's block, computed while the state is fetched (a large alloc takes minutes). */
+  private genesisCheck: Promise<ExpectedGenesis> | undefined
+
   private constructor(
     private readonly datadir: string,
     private readonly db: NodeDb,
@@ -68,20 +79,34 @@ export class SnapshotDatadir implements SnapshotSink {
   async reset(): Promise<void> {
     await this.stateStore.clear()
     await rm(join(this.datadir, TRIE_DIR), { recursive: true, force: true })
+    this.expectedGenesis()
+  }
+
+  private expectedGenesis(): Promise<ExpectedGenesis> {
+    if (this.genesisCheck === undefined) {
+      this.genesisCheck = expectedGenesis(this.db, this.genesis, this.config, this.common)
+      // Awaited by `finish`; a sync that fails first must not leave its rejection unhandled.
+      this.genesisCheck.catch(() => undefined)
+    }
+    return this.genesisCheck
   }
 
   async write(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Promise<void> {
     await this.db.write(this.stateStore.rawEntryOps(entries), false)
   }
 
-  async finish(pivot: BlockBundle): Promise<void> {
+  async finish(pivot: BlockBundle): Promise<Record<string, number>> {
     const { header, miniBlocks } = pivot.announcement
+    const started = performance.now()
     const root = await writeStateTrie(this.trieEntries(), join(this.datadir, TRIE_DIR))
+    const trieMs = performance.now() - started
     if (!equalsBytes(root, header.stateRoot)) {
       await this.reset()
       throw new SnapshotStateMismatchError(header.number, bytesToHex(root), bytesToHex(header.stateRoot))
     }
-    const expected = await expectedGenesis(this.db, this.genesis, this.config, this.common)
+    const waiting = performance.now()
+    const expected = await this.expectedGenesis()
+    const genesisWaitMs = performance.now() - waiting
     const genesisBlock = genesisBlockWithRoot(this.genesis, this.config, this.common, expected.stateRoot)
     const head: SealedBlock = {
       header,
@@ -100,6 +125,7 @@ export class SnapshotDatadir implements SnapshotSink {
     if (header.number === 0n && head.hash !== genesisBlock.hash)
       throw new SnapshotSyncError(`the peer's genesis ${head.hash} is not the configured genesis ${genesisBlock.hash}`)
     await this.db.write(ops, true)
+    return { trieMs: Math.round(trieMs), genesisWaitMs: Math.round(genesisWaitMs) }
   }
 
   close(): Promise<void> {
@@ -156,7 +182,7 @@ export async function startFromSnapshot(params: SnapshotStartParams): Promise<Sn
         entries: result.entries,
         mb: Math.round(result.bytes / 1e6),
         fetchMs: Math.round(result.fetchMs),
-        trieMs: Math.round(result.finishMs),
+        ...result.finishMs,
       },
       'snapshot sync: state verified against the pivot header; following from there',
     )
