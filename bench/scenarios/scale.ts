@@ -130,7 +130,7 @@ export interface SealCost {
 const mb = (bytes: number): number => round(bytes / 2 ** 20, 1)
 
 /** The dev genesis plus `count` accounts at keccak-derived addresses, streamed (a 1M-entry JSON string is ~90 MB). */
-async function writeScaleGenesis(path: string, count: number): Promise<number> {
+export async function writeScaleGenesis(path: string, count: number): Promise<number> {
   const genesis = devGenesis()
   const out = createWriteStream(path)
   const write = async (text: string): Promise<void> => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
-import { P2pRequestError, type BlockBundle } from '../p2p/index.ts'
+import { P2pRequestError, type BlockBundle, type StateRangePage } from '../p2p/index.ts'
 import { bytesToHex } from '@ethereumjs/util'
 import { NodeError } from '../primitives/errors.ts'
 import { CodecError } from '../primitives/rlp-fields.ts'
@@ -98,21 +98,31 @@ export async function snapshotSync(
     checkBlockBody(header, bundle.transactions, bundle.receipts)
     logger.info({ pivot: pivot.toString(), stateRoot: bytesToHex(header.stateRoot) }, 'snapshot sync: pivot')
     await sink.reset()
-    let after: Uint8Array = new Uint8Array(0)
     let entries = 0
     let bytes = 0
     let loggedAt = performance.now()
     let expired: unknown
+    // One page is always asked for ahead: the peer reads and sends the next while this one is written.
+    const ask = (after: Uint8Array): Promise<StateRangePage> => {
+      const page = retrying(`state after ${entries} entries`, () => sync.stateRange(pivot, after))
+      // Awaited on the next turn of the loop; until then a rejection must not count as unhandled.
+      page.catch(() => undefined)
+      return page
+    }
+    let next = ask(new Uint8Array(0))
     for (;;) {
-      let page: Awaited<ReturnType<SyncClient['stateRange']>>
+      let page: StateRangePage
       try {
-        page = await retrying(`state after ${entries} entries`, () => sync.stateRange(pivot, after))
+        page = await next
       } catch (error) {
         // The server answered with a refusal (its snapshot is gone): a new pivot, not a retry.
         if (!(error instanceof P2pRequestError)) throw error
         expired = error
         break
       }
+      const last = page.entries.at(-1)
+      const more = page.more && last !== undefined
+      if (more) next = ask(last[0])
       await sink.write(page.entries)
       entries += page.entries.length
       for (const [k, v] of page.entries) bytes += k.length + v.length
@@ -120,9 +130,7 @@ export async function snapshotSync(
         loggedAt = performance.now()
         logger.info({ pivot: pivot.toString(), entries, mb: Math.round(bytes / 1e6) }, 'snapshot sync: fetching state')
       }
-      const last = page.entries.at(-1)
-      if (!page.more || last === undefined) break
-      after = last[0]
+      if (!more) break
     }
     if (expired !== undefined) {
       if (attempt >= options.maxPivots)

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Level } from 'level'
-import type { AbstractSnapshot, AbstractSublevel } from 'abstract-level'
+import type { AbstractIteratorOptions, AbstractSnapshot, AbstractSublevel } from 'abstract-level'
 import { failpoint } from '../util/failpoints.ts'
 import { StorageWriteError } from './errors.ts'
 
@@ -12,6 +12,8 @@ export type BatchOp = { type: 'put'; store: StoreName; key: Bytes; value: Bytes 
 /** The names of the stores, one sublevel each, in the node's single LevelDB. */
 /** Ops added to a batch per event-loop turn: a seal writes tens of thousands, ~1.5 µs each. */
 const OPS_PER_TURN = 4096
+/** Bytes of entries one `entriesAfter` read takes from LevelDB per call. */
+const ENTRIES_BATCH_BYTES = 1024 * 1024
 
 export const STORES = [
   'meta',
@@ -166,11 +168,15 @@ export class NodeDb {
     limit: number,
     snapshot?: DbSnapshot,
   ): Promise<Array<[Bytes, Bytes]>> {
-    const iterator = this.stores[name].iterator({
+    // classic-level's own option, passed through the sublevel: each `nextv` is a round trip to libuv's thread
+    // pool, and its default 16 KiB per call makes a page of a snapshot sync hundreds of them.
+    const options: AbstractIteratorOptions<Bytes, Bytes> & { highWaterMarkBytes: number } = {
       ...(gt === undefined ? {} : { gt }),
       limit,
       ...(snapshot === undefined ? {} : { snapshot }),
-    })
+      highWaterMarkBytes: ENTRIES_BATCH_BYTES,
+    }
+    const iterator = this.stores[name].iterator(options)
     try {
       // `nextv` returns at most the count asked for: classic-level stops a batch at its byte budget
       // (highWaterMarkBytes), so only an empty batch means the end.

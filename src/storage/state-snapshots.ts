@@ -33,7 +33,7 @@ export interface StateRange {
 }
 
 /** Entries read from LevelDB per iterator call while a range fills up to its byte budget. */
-const ENTRIES_PER_READ = 4096
+const ENTRIES_PER_READ = 16_384
 
 interface OpenSnapshot {
   snapshot: DbSnapshot
