@@ -15,6 +15,7 @@ export { P2pHost, type GossipSubscription, type P2pHostDeps, type PeerListener }
 export type { GossipValidationResult } from './gossip.ts'
 export { createP2pMetrics, noopP2pMetrics, type P2pMetrics, type RequestSide } from './metrics.ts'
 export { defaultP2pOptions, resolveP2pOptions, type P2pOptions } from './options.ts'
+export { RequestPacer } from './rate-limit.ts'
 export type { RequestHandler } from './reqresp.ts'
 export { topicName, blocksTopic, miniBlocksTopic } from './topics.ts'
 export {

@@ -71,3 +71,32 @@ export class RequestRateLimiter {
       if (this.refilled(bucket, now).tokens >= this.limits.burst) this.buckets.delete(peer)
   }
 }
+
+/**
+ * The requesting side's bucket: paces a node's own requests to a peer under the rate that peer serves,
+ * so that catching up hundreds of blocks (a bundle request per 16 blocks, a witness per block) waits
+ * for tokens instead of drawing refusals — which a serving `RequestRateLimiter` counts towards a ban.
+ * A request beyond the burst waits its turn: the bucket goes into debt and each waiter sleeps until
+ * its token would have been refilled.
+ */
+export class RequestPacer {
+  private tokens: number
+  private at: number
+
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = limits.burst
+    this.at = now()
+  }
+
+  /** How long the caller must wait (ms) before sending the request it takes a token for; 0 while tokens last. */
+  take(): number {
+    const now = this.now()
+    this.tokens = Math.min(this.limits.burst, this.tokens + ((now - this.at) * this.limits.perSecond) / 1000)
+    this.at = now
+    this.tokens -= 1
+    return this.tokens >= 0 ? 0 : (-this.tokens * 1000) / this.limits.perSecond
+  }
+}

@@ -55,6 +55,12 @@ export class Follower {
   private readonly steps: StepQueue
   private gapTimer: NodeJS.Timeout | undefined
   private stallTimer: NodeJS.Timeout | undefined
+  /**
+   * The one pending retry of a failed catch-up. One, not one per failure: catch-ups also start from the
+   * gap and stall timers, and a retry armed by each failure would multiply while the sequencer is away
+   * (measured: hundreds of requests a second after minutes without a peer, which got the replica banned).
+   */
+  private retryTimer: NodeJS.Timeout | undefined
   private lastProgressAt = Date.now()
   /** A catch-up is queued and has not started: more reasons to catch up join it. */
   private catchUpQueued = false
@@ -102,6 +108,7 @@ export class Follower {
   stop(): Promise<void> {
     this.stopped = true
     clearInterval(this.stallTimer)
+    clearTimeout(this.retryTimer)
     this.cancelGapTimer()
     return this.steps.close()
   }
@@ -143,6 +150,7 @@ export class Follower {
     if (this.halted !== undefined) return
     this.halted = failure
     clearInterval(this.stallTimer)
+    clearTimeout(this.retryTimer)
     this.cancelGapTimer()
     void this.steps.close()
     this.onFailure(failure)
@@ -282,7 +290,10 @@ export class Follower {
         { err: error instanceof Error ? error.message : String(error) },
         'sync with the sequencer failed; retrying',
       )
-      setTimeout(() => this.scheduleCatchUp(), SYNC_RETRY_MS).unref()
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = undefined
+        this.scheduleCatchUp()
+      }, SYNC_RETRY_MS).unref()
       return
     }
     if (!this.synced)

@@ -11,9 +11,11 @@ import {
   decodeMiniBlockList,
   decodeStateRange,
   decodeSyncStatus,
+  defaultP2pOptions,
   encodeSyncRequest,
   peerIdOfMultiaddr,
   recoverAnnouncementSigner,
+  RequestPacer,
   syncProtocolId,
   type BlockAnnouncement,
   type BlockBundle,
@@ -22,6 +24,7 @@ import {
   type SyncRequest,
   type SyncStatus,
 } from '../p2p/index.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { NodeError } from '../primitives/errors.ts'
 import { CodecError } from '../primitives/rlp-fields.ts'
 import { checkRawStateEntry } from '../storage/state-store.ts'
@@ -76,6 +79,9 @@ export class SequencerAuthenticator {
   }
 }
 
+/** The share of a peer's default request rate and burst this node uses up, leaving room for the peer's own clock. */
+const PACE_SHARE = 0.8
+
 /**
  * Requests to the sequencer over the sync protocol, with every answer authenticated before it is
  * returned; a peer that answers with forged or malformed data is penalized.
@@ -83,6 +89,11 @@ export class SequencerAuthenticator {
 export class SyncClient {
   private readonly sequencerPeers: string[]
   private latestStatus: SyncStatus | undefined
+  /** Below the rate a peer with default options serves (`requestRatePerSecond`, `requestBurst`): see `RequestPacer`. */
+  private readonly pacer = new RequestPacer({
+    perSecond: defaultP2pOptions.requestRatePerSecond * PACE_SHARE,
+    burst: Math.floor(defaultP2pOptions.requestBurst * PACE_SHARE),
+  })
 
   constructor(
     private readonly host: P2pHost,
@@ -159,6 +170,8 @@ export class SyncClient {
 
   /** One request; an answer that does not decode or authenticate penalizes the peer that sent it. */
   private async ask<T>(request: SyncRequest, decode: (bytes: Uint8Array) => T): Promise<T> {
+    const wait = this.pacer.take()
+    if (wait > 0) await sleep(wait)
     const peer = this.peer()
     const bytes = await this.host.request(peer, syncProtocolId(this.config.chainId), encodeSyncRequest(request))
     try {
