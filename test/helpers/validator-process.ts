@@ -30,7 +30,11 @@ export interface ValidatorHandle extends HasLogs {
  * Starts `--dev --role=replica --replica.mode=validator` (one verification worker) dialling `bootnode`, with
  * `args` after, and waits until its RPC answers (not until it is ready: a halted validator answers too).
  */
-export async function startValidator(bootnode: string, args: readonly string[] = []): Promise<ValidatorHandle> {
+export async function startValidator(
+  bootnode: string,
+  args: readonly string[] = [],
+  readyTimeoutMs = 60_000,
+): Promise<ValidatorHandle> {
   const [port, metricsPort] = [await freePort(), await freePort()]
   const { child, stdout, stderr } = spawnNodeProcess([
     '--dev',
@@ -65,7 +69,7 @@ export async function startValidator(bootnode: string, args: readonly string[] =
         if (gone()) throw new Error(`validator exited (code ${child.exitCode}, signal ${child.signalCode})`)
         return (await rpc<Hex>(handle.rpcUrl, 'eth_chainId')) === `0x${DEV_CHAIN_ID.toString(16)}`
       },
-      60_000,
+      readyTimeoutMs,
       100,
     )
   } catch (error) {

@@ -24,19 +24,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { encodeFunctionData, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
-import {
-  DEV_CHAIN_ID,
-  DEV_KEYS,
-  freePort,
-  rpc,
-  spawnNodeProcess,
-  startNode,
-  waitFor,
-  type NodeHandle,
-  rpcBatch,
-} from '../helpers/node-process.ts'
+import { DEV_CHAIN_ID, DEV_KEYS, freePort, rpc, startNode, waitFor, type NodeHandle, rpcBatch } from '../helpers/node-process.ts'
 import { byForm, campaignSeed, isLongForm, writeCampaignReport } from '../helpers/resilience.ts'
 import { rng } from '../helpers/rng.ts'
+import { startValidator } from '../helpers/validator-process.ts'
 import { TamperingRelay, type Delivery } from '../helpers/tampering-relay.ts'
 import { TcpProxy, type ProxyMode } from '../helpers/tcp-proxy.ts'
 import { metric, metricValue, rssMb, scrapeMetrics } from '../helpers/node-observations.ts'
@@ -151,55 +142,19 @@ async function startFullReplica(name: string, bootnode: string): Promise<Replica
   }
 }
 
-/** `--replica.mode=validator` refuses `--datadir`, which `startNode` always passes: spawned here (still tracked). */
-async function startValidator(bootnode: string): Promise<Replica> {
-  const [port, metricsPort] = [await freePort(), await freePort()]
-  const args = [
-    '--dev',
-    '--dev.l1=false',
-    '--role=replica',
-    '--replica.mode=validator',
-    '--replica.verify-workers=1',
-    `--rpc.port=${port}`,
-    `--metrics.port=${metricsPort}`,
-    `--p2p.bootnodes=${bootnode}`,
-  ]
-  const { child, stdout, stderr } = spawnNodeProcess(args)
-  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null
-  const handle: Replica = {
+/** The validator (`test/helpers/validator-process.ts`) as one of this campaign's replicas; up to 3 minutes to answer under load. */
+async function startPartitionValidator(bootnode: string): Promise<Replica> {
+  const validator = await startValidator(bootnode, ['--dev.l1=false'], 180_000)
+  return {
     name: 'validator',
-    rpcUrl: `http://127.0.0.1:${port}`,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    pid: child.pid!,
-    logs: () => ({ stdout: stdout.toString(), stderr: stderr.toString() }),
-    async stop() {
-      if (gone()) return
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      child.kill('SIGTERM')
-      if ((await Promise.race([exited, sleep(10_000, 'timeout' as const, { ref: false })])) === 'timeout') {
-        child.kill('SIGKILL')
-        await exited
-      }
-    },
+    rpcUrl: validator.rpcUrl,
+    metricsUrl: validator.metricsUrl,
+    pid: validator.child.pid!,
+    logs: validator.logs,
+    stop: validator.stop,
   }
-  try {
-    await waitFor(
-      'the validator to answer eth_chainId',
-      async () => {
-        if (gone()) throw new Error(`validator exited (code ${child.exitCode}, signal ${child.signalCode})`)
-        return (await rpc<Hex>(handle.rpcUrl, 'eth_chainId')) === hex(DEV_CHAIN_ID)
-      },
-      180_000,
-      100,
-    )
-  } catch (error) {
-    await handle.stop()
-    throw new Error(`${error instanceof Error ? error.message : String(error)}${logTail(handle, 'validator')}`)
-  }
-  return handle
 }
 
-/** The validator's trusted checkpoint, from its log line. */
 function validatorCheckpoint(validator: Replica): { block: bigint; hash: Hex } | undefined {
   for (const line of validator.logs().stdout.split('\n')) {
     if (!line.includes('validator checkpoint')) continue
@@ -324,7 +279,7 @@ describe('partition campaign: replicas cut from the sequencer under load, and ro
     // Each replica joins `replicas` as soon as it is up, so `after` stops it even if another failed to start.
     const starting = await Promise.allSettled([
       startFullReplica('full', through('full')).then((r) => replicas.set('full', r)),
-      startValidator(through('validator')).then((r) => replicas.set('validator', r)),
+      startPartitionValidator(through('validator')).then((r) => replicas.set('validator', r)),
       startFullReplica('flooded', relay.bootnode).then((r) => replicas.set('flooded', r)),
     ])
     for (const outcome of starting) if (outcome.status === 'rejected') throw outcome.reason
