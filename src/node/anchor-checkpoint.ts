@@ -19,15 +19,19 @@ export interface LocalGenesis {
 }
 
 /**
- * Reads L1's anchor and returns its block once `openAnchor` proves the anchored root is that block's output; an L1
- * that does not answer throws what viem throws (the validator asks again).
+ * Reads L1's anchor and returns its block once `openAnchor` proves the anchored root is that block's output;
+ * undefined when the rollup has no anchor (its portal names no AnchorStateRegistry). An L1 that does not answer
+ * throws what viem throws (the validator asks again).
  */
 export function l1AnchorCheckpoint(
   client: PublicClient,
   portal: Address,
   genesis: LocalGenesis,
-): () => Promise<TrustedCheckpoint> {
-  return async () => openAnchor(await readL1Anchor(client, portal), genesis)
+): () => Promise<TrustedCheckpoint | undefined> {
+  return async () => {
+    const anchor = await readL1Anchor(client, portal)
+    return anchor === undefined ? undefined : openAnchor(anchor, genesis)
+  }
 }
 
 /**

@@ -15,10 +15,10 @@ import { VerificationPool } from './verification-pool.ts'
 export type ValidatorParams = Omit<ReplicaParams, 'opened'> & {
   /**
    * L1's anchored block, already checked against its published preimage (node/anchor-checkpoint.ts): the
-   * checkpoint without `--replica.checkpoint` when the node has an L1. Throws a `ReplicaFailure` when L1 cannot
-   * vouch for it; any other error is retried.
+   * checkpoint without `--replica.checkpoint` when the node has an L1; undefined when the rollup has no anchor (no
+   * dispute contracts on its L1). Throws a `ReplicaFailure` when L1 cannot vouch for it; any other error is retried.
    */
-  l1Anchor?: () => Promise<TrustedCheckpoint>
+  l1Anchor?: () => Promise<TrustedCheckpoint | undefined>
   /**
    * This node's own genesis hash, for a checkpoint at block 0: the sequencer serves no bundle for genesis (it
    * has no state diff), and the genesis file is a better witness of it than any peer. A function: hashing a
@@ -53,8 +53,8 @@ export class Validator {
   private halted: ReplicaFailure | undefined
   /** The block verification started from, once accepted, and what vouched for it. */
   private started: CheckpointStatus | undefined
-  /** L1's anchor once read and opened. */
-  private anchor: CheckpointStatus | undefined
+  /** L1's anchor once read and opened (null: the rollup has none). */
+  private anchor: CheckpointStatus | null | undefined
   /** The "checkpoint block not sealed yet" line is logged once, not at every retry. */
   private waitingLogged = false
 
@@ -164,8 +164,11 @@ export class Validator {
     if (options.checkpoint !== undefined) return { ...options.checkpoint, source: 'flag' }
     if (l1Anchor === undefined) return undefined
     // Read once: a retry waiting for the sequencer need not search L1 for the preimage again.
-    this.anchor ??= { ...(await l1Anchor()), source: 'L1 anchor' }
-    return this.anchor
+    if (this.anchor === undefined) {
+      const anchor = await l1Anchor()
+      this.anchor = anchor === undefined ? null : { ...anchor, source: 'L1 anchor' }
+    }
+    return this.anchor ?? undefined
   }
 
   /** Starts after a trusted block, once the sequencer's block of that number is found to be the same block. */

@@ -245,6 +245,7 @@ describe('proposer', () => {
     assert.equal(anchorRoot, outputOf(20n).root)
     // What a validator reads for its checkpoint: the anchor with the preimage the proposer published for it.
     const anchor = await readL1Anchor(l1, deployment.optimismPortal)
+    assert.ok(anchor !== undefined, 'the dev L1 has an anchor state registry')
     const { header, messagePasserStorageRoot } = outputOf(20n)
     assert.deepEqual(
       { ...anchor, preimage: { ...anchor.preimage!, publishedAt: 0n } },

@@ -105,7 +105,7 @@ async function scriptedSequencer(chain: BlockBundle[], state: { head: number; pr
 async function startValidator(
   sequencer: P2pHost,
   checkpoint: TrustedCheckpoint | undefined,
-  l1Anchor?: () => Promise<TrustedCheckpoint>,
+  l1Anchor?: () => Promise<TrustedCheckpoint | undefined>,
 ): Promise<Validator> {
   const bootnode = sequencer.multiaddrs()[0]!
   const host = await P2pHost.start({ bootnodes: [bootnode] }, { logger })
@@ -216,4 +216,11 @@ test('L1’s anchor: read again while L1 fails, once when it answers; the flag w
   const { failure } = await until(refused, 'the failure', (s) => s.failure !== undefined)
   assert.equal(failure?.code, 'CHECKPOINT_UNAVAILABLE')
   await refused.stop()
+
+  // A rollup without dispute contracts has no anchor: the sequencer's head, as without an L1 (the devnet's deploy).
+  const noAnchor = await startValidator(sequencer, undefined, async () => undefined)
+  const headStatus = await until(noAnchor, 'the checkpoint', (s) => s.checkpoint !== undefined || s.failure !== undefined)
+  assert.equal(headStatus.failure, undefined)
+  assert.equal(headStatus.checkpoint?.source, 'sequencer head')
+  await noAnchor.stop()
 })

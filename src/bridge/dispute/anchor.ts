@@ -23,12 +23,16 @@ export interface L1Anchor {
   preimage: PublishedOutput | undefined
 }
 
-/** Reads the anchor of the rollup whose OptimismPortal2 is `portal` (rollup.json's `deposit_contract_address`). */
-export async function readL1Anchor(client: PublicClient, portal: Address): Promise<L1Anchor> {
+/**
+ * Reads the anchor of the rollup whose OptimismPortal2 is `portal` (rollup.json's `deposit_contract_address`);
+ * undefined when the portal names no AnchorStateRegistry (a rollup deployed without dispute contracts).
+ */
+export async function readL1Anchor(client: PublicClient, portal: Address): Promise<L1Anchor | undefined> {
   const [registry, factory] = await Promise.all([
     client.readContract({ address: portal, abi: optimismPortal2Abi, functionName: 'anchorStateRegistry' }),
     client.readContract({ address: portal, abi: optimismPortal2Abi, functionName: 'disputeGameFactory' }),
   ])
+  if (BigInt(registry) === 0n) return undefined
   const [[root, block], gameType] = await Promise.all([
     client.readContract({ address: registry, abi: anchorStateRegistryAbi, functionName: 'getAnchorRoot' }),
     client.readContract({ address: registry, abi: anchorStateRegistryAbi, functionName: 'respectedGameType' }),
