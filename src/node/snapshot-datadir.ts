@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
-import type { SealedBlock } from '../chain/block.ts'
 import type { ChainConfig } from '../chain/config.ts'
 import type { GenesisFile } from '../chain/genesis.ts'
 import type { BlockBundle } from '../p2p/index.ts'
@@ -18,6 +17,7 @@ import {
   type SnapshotSink,
   type SnapshotSyncResult,
 } from '../replica/snapshot-sync.ts'
+import { announcedBlock } from '../replica/block-importer.ts'
 import type { SyncClient } from '../replica/sync-client.ts'
 import { trieEntry } from '../state/trie-entries.ts'
 import { BlockArtifactStore } from '../storage/block-artifact-store.ts'
@@ -96,7 +96,7 @@ export class SnapshotDatadir implements SnapshotSink {
   }
 
   async finish(pivot: BlockBundle): Promise<Record<string, number>> {
-    const { header, miniBlocks } = pivot.announcement
+    const { header } = pivot.announcement
     const started = performance.now()
     const root = await writeStateTrie(this.trieEntries(), join(this.datadir, TRIE_DIR))
     const trieMs = performance.now() - started
@@ -108,13 +108,7 @@ export class SnapshotDatadir implements SnapshotSink {
     const expected = await this.expectedGenesis()
     const genesisWaitMs = performance.now() - waiting
     const genesisBlock = genesisBlockWithRoot(this.genesis, this.config, this.common, expected.stateRoot)
-    const head: SealedBlock = {
-      header,
-      hash: bytesToHex(header.hash()) as Hex,
-      transactions: pivot.transactions,
-      receipts: pivot.receipts,
-      miniBlocks,
-    }
+    const head = announcedBlock(pivot.announcement, pivot.transactions, pivot.receipts)
     const blocks = new BlockStore(this.db, this.common)
     // Genesis first: the pivot's seal moves the head pointer past it in the same batch.
     const ops = [

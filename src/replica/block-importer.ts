@@ -29,6 +29,12 @@ export interface ImportableBlock {
   appliedLive: boolean
 }
 
+/** The sealed block an announcement signs, with the body and receipts that came with it. */
+export function announcedBlock(announcement: BlockAnnouncement, transactions: Uint8Array[], receipts: TxReceipt[]): SealedBlock {
+  const { header, miniBlocks } = announcement
+  return { header, hash: bytesToHex(header.hash()) as Hex, transactions, receipts, miniBlocks }
+}
+
 /**
  * Throws a `ReplicaFailure` unless the body and receipts match the signed header: transactions
  * root, receipts root, logs bloom and gas used.
@@ -56,7 +62,7 @@ export function checkBlockBody(header: BlockHeader, transactions: Uint8Array[], 
  * verifier's question. The commit is one atomic batch, as on the sequencer.
  */
 export async function importBlock(opened: ReplicaChain, block: ImportableBlock, diagnose: Diagnose): Promise<SealedBlock> {
-  const { header, miniBlocks } = block.announcement
+  const { header } = block.announcement
   const { chain, merkleizer, blocks, stateStore, artifacts, db } = opened
   const head = chain.head
   const number = header.number
@@ -81,13 +87,7 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
       )
     )
   }
-  const sealed: SealedBlock = {
-    header,
-    hash: bytesToHex(header.hash()) as Hex,
-    transactions: block.transactions,
-    receipts: block.receipts,
-    miniBlocks,
-  }
+  const sealed = announcedBlock(block.announcement, block.transactions, block.receipts)
   const ops = [
     ...blocks.sealOps(sealed, storedContents(sealed)),
     ...(await stateStore.diffOps(block.diff)),
