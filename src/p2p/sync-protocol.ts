@@ -17,6 +17,7 @@ import {
   bytesToBigInt,
   CodecError,
   decodeRlp,
+  decodeRlpView,
   encodeRlp,
   hexBytes,
   unpaddedBytes,
@@ -205,7 +206,8 @@ export function encodeStateRange(page: StateRangePage): Uint8Array {
  * entries are the pivot's state is for the state root to say once every page is in.
  */
 export function decodeStateRange(bytes: Uint8Array, after: Uint8Array): StateRangePage {
-  const [moreBytes, list] = asList(decodeRlp(bytes, 'state range'), 2, 'state range')
+  // Entries are views into `bytes`: a page is written to the store and dropped whole.
+  const [moreBytes, list] = asList(decodeRlpView(bytes, 'state range'), 2, 'state range')
   const more = bytesToBigInt(asBytes(moreBytes, 'more'))
   if (more > 1n) throw new CodecError('state range: more is not a flag')
   let previous = after

@@ -29,6 +29,50 @@ export function decodeRlp(bytes: Uint8Array, what: string): RlpValue {
   }
 }
 
+/**
+ * `decodeRlp` without copies: every byte string is a view into `bytes` (valid while it is not
+ * modified), with the same canonical-encoding checks. For large messages of many small items (a
+ * snapshot page: 65,536 entries), where the generic decoder's copy and two objects per item showed
+ * up as a tenth of the fetch, most of it in GC.
+ */
+export function decodeRlpView(bytes: Uint8Array, what: string): RlpValue {
+  const [value, end] = viewItem(bytes, 0, bytes.length, what)
+  if (end !== bytes.length) throw new CodecError(`${what}: invalid RLP (trailing bytes after the item)`)
+  return value
+}
+
+/** The item at `pos` (which must end by `limit`) and where it ends. */
+function viewItem(bytes: Uint8Array, pos: number, limit: number, what: string): [RlpValue, number] {
+  const prefix = bytes[pos]
+  if (prefix === undefined || pos >= limit) throw new CodecError(`${what}: invalid RLP (truncated)`)
+  if (prefix < 0x80) return [bytes.subarray(pos, pos + 1), pos + 1]
+  const isList = prefix >= 0xc0
+  let length = prefix - (isList ? 0xc0 : 0x80)
+  let start = pos + 1
+  if (length > 55) {
+    const lengthOfLength = length - 55
+    if (start + lengthOfLength > limit) throw new CodecError(`${what}: invalid RLP (truncated length)`)
+    if (bytes[start] === 0) throw new CodecError(`${what}: invalid RLP (length with leading zeros)`)
+    length = 0
+    for (let i = 0; i < lengthOfLength; i++) length = length * 256 + bytes[start + i]!
+    if (length <= 55) throw new CodecError(`${what}: invalid RLP (long form for a length under 56)`)
+    start += lengthOfLength
+  }
+  const end = start + length
+  if (end > limit) throw new CodecError(`${what}: invalid RLP (item overruns its container)`)
+  if (!isList) {
+    if (length === 1 && bytes[start]! < 0x80) throw new CodecError(`${what}: invalid RLP (single byte under 0x80 prefixed)`)
+    return [bytes.subarray(start, end), end]
+  }
+  const items: RlpValue[] = []
+  for (let at = start; at < end; ) {
+    const [item, itemEnd] = viewItem(bytes, at, end, what)
+    items.push(item)
+    at = itemEnd
+  }
+  return [items, end]
+}
+
 export function asList(value: RlpValue | undefined, length: number | undefined, what: string): RlpValue[] {
   if (!Array.isArray(value)) throw new CodecError(`${what}: expected a list`)
   if (length !== undefined && value.length !== length)

@@ -1,14 +1,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import {
   CodecError,
   asBytes,
   asList,
   bytesToBigInt,
+  decodeRlpView,
   encodeRlp,
   hexBytes,
-  type RlpValue,
   unpaddedBytes,
 } from '../primitives/rlp-fields.ts'
 import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
@@ -181,33 +180,48 @@ export class StateStore implements SealedStateSource {
   }
 }
 
+/** A raw store entry by what it holds (`parseRawStateEntry`); byte fields are views into the entry. */
+export type RawStateEntry =
+  | { kind: 'account'; address: Uint8Array; account: AccountState }
+  | { kind: 'slot'; address: Uint8Array; slot: Uint8Array; value: Uint8Array }
+  | { kind: 'code'; codeHash: Uint8Array; code: Uint8Array }
+
 /**
- * Throws a `CodecError` unless `[k, v]` is an entry this store could hold: a known tag, the key's
- * length for it, an account that decodes, a slot value of 1–32 bytes, code stored under its own hash.
- * What it cannot check (that the values are the chain's) the state root checks once all are in.
+ * What `[k, v]` holds, or a `CodecError` unless it is an entry this store could hold: a known tag, the
+ * key's length for it, an account that decodes, a slot value of 1–32 bytes. Code is not hashed here
+ * (`checkRawStateEntry` does it). Entries come in store order: accounts, then code, then slots.
  */
-export function checkRawStateEntry(k: Uint8Array, v: Uint8Array): void {
+export function parseRawStateEntry(k: Uint8Array, v: Uint8Array): RawStateEntry {
   switch (k[0]) {
     case ACCOUNT:
       if (k.length !== 21) throw new CodecError(`state entry: account key of ${k.length} bytes`)
-      decodeAccount(v)
-      return
+      return { kind: 'account', address: k.subarray(1), account: decodeAccount(v) }
     case SLOT:
       if (k.length !== 53) throw new CodecError(`state entry: slot key of ${k.length} bytes`)
       if (v.length === 0 || v.length > 32) throw new CodecError(`state entry: slot value of ${v.length} bytes`)
-      return
+      return { kind: 'slot', address: k.subarray(1, 21), slot: k.subarray(21), value: v }
     case CODE:
       if (k.length !== 33) throw new CodecError(`state entry: code key of ${k.length} bytes`)
-      if (!equalsBytes(keccak256(v), k.subarray(1)))
-        throw new CodecError(`state entry: code ${hex(k.subarray(1))} does not hash to its key`)
-      return
+      return { kind: 'code', codeHash: k.subarray(1), code: v }
     default:
       throw new CodecError(`state entry: unknown key tag ${k[0]}`)
   }
 }
 
+/**
+ * Throws a `CodecError` unless `[k, v]` is an entry this store could hold (`parseRawStateEntry`), its
+ * code stored under its own hash. What it cannot check (that the values are the chain's) the state
+ * root checks once all are in.
+ */
+export function checkRawStateEntry(k: Uint8Array, v: Uint8Array): void {
+  const entry = parseRawStateEntry(k, v)
+  if (entry.kind === 'code' && !equalsBytes(keccak256(v), entry.codeHash))
+    throw new CodecError(`state entry: code ${hex(entry.codeHash)} does not hash to its key`)
+}
+
 function decodeAccount(value: Uint8Array): AccountState {
-  const [nonce, balance, codeHash] = asList(RLP.decode(value) as RlpValue, 3, 'stored account')
+  // Views into `value` (state values are never modified): every state read and snapshot entry decodes here.
+  const [nonce, balance, codeHash] = asList(decodeRlpView(value, 'stored account'), 3, 'stored account')
   const hash = asBytes(codeHash, 'code hash', 32)
   return {
     nonce: bytesToBigInt(asBytes(nonce, 'nonce')),

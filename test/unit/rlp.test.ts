@@ -4,6 +4,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
 import {
   CodecError,
+  decodeRlpView,
   encodeRlp,
   rlpListItems,
   rlpStringPayload,
@@ -122,4 +123,47 @@ test("rlpListItems slices a list into its items' encodings; rlpStringPayload unw
   ]) {
     assert.throws(() => rlpListItems(bad, 'bad'), CodecError, `0x${Buffer.from(bad).toString('hex')}`)
   }
+})
+
+test('decodeRlpView equals RLP.decode on valid input and refuses what it refuses', () => {
+  const r = rng(11)
+  const value = (depth: number): RlpValue => {
+    if (depth === 0 || r.next() < 0.55) return r.bytes(r.next() < 0.3 ? 1 : r.int(r.next() < 0.1 ? 300 : 60))
+    return Array.from({ length: r.int(r.next() < 0.1 ? 80 : 6) }, () => value(depth - 1))
+  }
+  const accepts = (bytes: Uint8Array): RlpValue | undefined => {
+    try {
+      return RLP.decode(bytes) as RlpValue
+    } catch {
+      return undefined
+    }
+  }
+  for (let i = 0; i < 2000; i++) {
+    const encoded = RLP.encode(value(5))
+    assert.deepEqual(decodeRlpView(encoded, 'case'), RLP.decode(encoded), `seed case ${i}`)
+    // Damaged: a byte changed, or the input cut short (never to nothing, which RLP.decode takes for an
+    // empty string) or extended. Both decoders agree on validity and value.
+    const damaged = encoded.slice()
+    damaged[r.int(damaged.length)] = r.int(256)
+    const extended = new Uint8Array(encoded.length + 1)
+    extended.set(encoded)
+    for (const bytes of [damaged, encoded.subarray(0, 1 + r.int(encoded.length - 1)), extended]) {
+      const expected = accepts(bytes)
+      if (expected === undefined) assert.throws(() => decodeRlpView(bytes, 'damaged'), CodecError, `damaged case ${i}`)
+      else assert.deepEqual(decodeRlpView(bytes, 'damaged'), expected, `damaged case ${i}`)
+    }
+  }
+  // The non-canonical forms by name: a prefixed single byte, a long form for a short length, a length with a leading zero.
+  for (const bad of [
+    [0x81, 0x05],
+    [0xb8, 0x05, 1, 2, 3, 4, 5],
+    [0xb9, 0x00, 0x38, ...new Array(56).fill(1)],
+    [0xf8, 0x01, 0x05],
+  ])
+    assert.throws(() => decodeRlpView(Uint8Array.from(bad), 'bad'), CodecError)
+  assert.throws(() => decodeRlpView(new Uint8Array(0), 'empty'), CodecError)
+  // Views, not copies.
+  const encoded = RLP.encode([Uint8Array.of(1, 2, 3)])
+  const [item] = decodeRlpView(encoded, 'view') as Uint8Array[]
+  assert.equal(item!.buffer, encoded.buffer)
 })
