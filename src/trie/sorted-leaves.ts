@@ -11,6 +11,14 @@ const KEY_BYTES = 32
 const FIRST_CHUNK_BYTES = 64 * 1024
 const CHUNK_BYTES = 64 * 1024 * 1024
 
+/** Buckets of `order`'s first pass: one per value of a key's first two bytes. */
+const BUCKETS = 65_536
+
+/** A key's bucket from its 6-byte prefix (`prefixOf`): its first two bytes. */
+function bucketOf(prefix: number): number {
+  return Math.floor(prefix / 2 ** 32)
+}
+
 export class SortedLeaves {
   private readonly chunks: Uint8Array[] = []
   private chunk = new Uint8Array(0)
@@ -52,9 +60,7 @@ export class SortedLeaves {
    * object lives). A key added twice is an error: a trie holds one value per key.
    */
   *sorted(): IterableIterator<[Uint8Array, Uint8Array]> {
-    const order = new Uint32Array(this.count)
-    for (let i = 0; i < this.count; i++) order[i] = i
-    order.sort((a, b) => this.prefixOf[a]! - this.prefixOf[b]! || this.compareKeys(a, b))
+    const order = this.order()
     for (let i = 0; i < order.length; i++) {
       const leaf = order[i]!
       if (i > 0 && this.compareKeys(order[i - 1]!, leaf) === 0)
@@ -64,6 +70,25 @@ export class SortedLeaves {
       const length = new DataView(chunk.buffer, at + KEY_BYTES, 4).getUint32(0)
       yield [chunk.subarray(at, at + KEY_BYTES), chunk.subarray(at + KEY_BYTES + 4, at + KEY_BYTES + 4 + length)]
     }
+  }
+
+  /**
+   * Leaf indices in key order: counted into buckets by the key's first two bytes, then each bucket
+   * sorted by comparison. Hashed keys spread evenly, so at 10M leaves a bucket holds ~150 and the
+   * comparisons are a third of one sort over all of them.
+   */
+  private order(): Uint32Array {
+    const count = this.count
+    const starts = new Uint32Array(BUCKETS + 1)
+    for (let i = 0; i < count; i++) starts[bucketOf(this.prefixOf[i]!) + 1]!++
+    for (let b = 0; b < BUCKETS; b++) starts[b + 1]! += starts[b]!
+    const next = starts.slice(0, BUCKETS)
+    const order = new Uint32Array(count)
+    for (let i = 0; i < count; i++) order[next[bucketOf(this.prefixOf[i]!)]!++] = i
+    const compare = (a: number, b: number): number => this.prefixOf[a]! - this.prefixOf[b]! || this.compareKeys(a, b)
+    for (let b = 0; b < BUCKETS; b++)
+      if (starts[b + 1]! - starts[b]! > 1) order.subarray(starts[b]!, starts[b + 1]!).sort(compare)
+    return order
   }
 
   private compareKeys(a: number, b: number): number {
