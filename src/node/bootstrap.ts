@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises'
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import type { Common } from '@ethereumjs/common'
 import { performance } from 'node:perf_hooks'
 import { bytesToHex, equalsBytes, hexToBytes, KECCAK256_RLP } from '@ethereumjs/util'
 import type { SealedBlock } from '../chain/block.ts'
 import type { ChainConfig } from '../chain/config.ts'
-import { GenesisError, genesisAccountState, genesisState, type GenesisFile } from '../chain/genesis.ts'
+import { genesisAccountState, genesisState, type GenesisFile } from '../chain/genesis.ts'
 import { genesisAllocEntries } from '../chain/genesis-stream.ts'
 import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
@@ -31,6 +30,7 @@ import { MiniBlockWal } from '../storage/wal.ts'
 import { NodeError, type NodeErrorOptions } from '../primitives/errors.ts'
 import { L2_TO_L1_MESSAGE_PASSER_ADDRESS } from '../bridge/predeploys.ts'
 import { outputRootV0 } from '../rpc/optimism-methods.ts'
+import { asGenesisError, genesisStateRoot } from './genesis-state-root.ts'
 import { writeStateTrie } from './state-trie-writer.ts'
 
 const GENESIS_KEY = new TextEncoder().encode('genesis')
@@ -291,30 +291,6 @@ async function initGenesisState(
 }
 
 /**
- * The state root of the genesis alloc, streamed (memory or file) through `StateRootBuilder`, the event
- * loop let in between the builder's steps (a snapshot sync runs this beside its fetch).
- */
-async function genesisStateRoot(genesis: GenesisFile): Promise<Uint8Array> {
-  const builder = new StateRootBuilder()
-  for await (const [rawAddress, entry] of genesisAllocEntries(genesis))
-    builder.add(trieEntry(genesisAccountState(rawAddress, entry)))
-  try {
-    const steps = builder.finish()
-    for (let step = steps.next(); ; step = steps.next()) {
-      if (step.done === true) return step.value
-      await nextTurn()
-    }
-  } catch (error) {
-    throw asGenesisError(error)
-  }
-}
-
-/** The trie builder's `RangeError` (an address listed twice) is the genesis file's fault: say so. */
-function asGenesisError(error: unknown): unknown {
-  return error instanceof RangeError ? new GenesisError(`genesis alloc: ${error.message}`, { cause: error }) : error
-}
-
-/**
  * The head's state trie in the merkleizer thread: opened from the persisted nodes when they hold the
  * head's root (and a sample of the flat state reads the same through it), else rebuilt from the flat
  * state, persisted, and its root checked against the head header.
@@ -382,11 +358,16 @@ export interface ExpectedGenesis {
   cached: boolean
 }
 
+/**
+ * The genesis block `genesis` makes: its state root from the datadir's record when that was computed
+ * for this very alloc, else computed (by `rootOf`).
+ */
 export async function expectedGenesis(
   db: NodeDb,
   genesis: GenesisFile,
   config: ChainConfig,
   common: Common,
+  rootOf: (genesis: GenesisFile) => Promise<Uint8Array> = genesisStateRoot,
 ): Promise<ExpectedGenesis> {
   const stored = await db.get('meta', GENESIS_STATE_KEY)
   const digest = allocDigest(genesis)
@@ -394,7 +375,7 @@ export async function expectedGenesis(
     const stateRoot = stored.slice(32)
     return { hash: genesisBlockWithRoot(genesis, config, common, stateRoot).hash, stateRoot, digest, cached: true }
   }
-  const stateRoot = await genesisStateRoot(genesis)
+  const stateRoot = await rootOf(genesis)
   return { hash: genesisBlockWithRoot(genesis, config, common, stateRoot).hash, stateRoot, digest, cached: false }
 }
 

@@ -2,11 +2,10 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Common } from '@ethereumjs/common'
-import { bytesToHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { ChainConfig } from '../chain/config.ts'
 import type { GenesisFile } from '../chain/genesis.ts'
 import type { BlockBundle } from '../p2p/index.ts'
-import type { Hex } from '../primitives/state-diff.ts'
 import type { Logger } from 'pino'
 import {
   SnapshotStateMismatchError,
@@ -19,12 +18,10 @@ import {
 } from '../replica/snapshot-sync.ts'
 import { announcedBlock } from '../replica/block-importer.ts'
 import type { SyncClient } from '../replica/sync-client.ts'
-import { trieEntry } from '../state/trie-entries.ts'
 import { BlockArtifactStore } from '../storage/block-artifact-store.ts'
 import { BlockStore, storedContents } from '../storage/block-store.ts'
 import { NodeDb } from '../storage/db.ts'
 import { StateStore } from '../storage/state-store.ts'
-import type { StateTrieAccount } from '../trie/index.ts'
 import {
   expectedGenesis,
   genesisBlockWithRoot,
@@ -33,20 +30,25 @@ import {
   isChainDatadir,
   TRIE_DIR,
 } from './bootstrap.ts'
-import { writeStateTrie } from './state-trie-writer.ts'
-
-const NO_SLOTS: ReadonlyMap<Hex, Uint8Array> = new Map()
+import { genesisStateRootInThread } from './genesis-state-root.ts'
+import { SnapshotStateTrie } from './snapshot-state-trie.ts'
+import { StateTrieWriter } from './state-trie-writer.ts'
 
 /**
  * A new datadir filled by a snapshot sync (`replica/snapshot-sync.ts`): the pages go straight into the
- * flat state store; `finish` builds the state trie from it into `<datadir>/trie` and, when its root is
- * the pivot's, writes genesis and the pivot block in one batch — the batch that makes the directory a
- * chain, so a sync interrupted before it leaves a datadir the next start syncs again from scratch.
+ * flat state store and into the state trie being built (`SnapshotStateTrie`, its storage tries' nodes
+ * to `<datadir>/trie` as they come); `finish` completes the trie and, when its root is the pivot's,
+ * writes genesis and the pivot block in one batch — the batch that makes the directory a chain, so a
+ * sync interrupted before it leaves a datadir the next start simply syncs again from scratch.
  * `openChain` then opens it like any datadir, its head the pivot.
  */
 export class SnapshotDatadir implements SnapshotSink {
-  /** The configured genesis's block, computed while the state is fetched (a large alloc takes minutes). */
+  /** The configured genesis's block, computed on a thread of its own while the state is fetched (a large alloc takes minutes). */
   private genesisCheck: Promise<ExpectedGenesis> | undefined
+  /** Stops that thread when the sync ends without it. */
+  private readonly stopGenesisCheck = new AbortController()
+  /** The trie of the entries written since the last reset, and where its nodes go. */
+  private trie: { builder: SnapshotStateTrie; writer: StateTrieWriter } | undefined
 
   private constructor(
     private readonly datadir: string,
@@ -77,14 +79,19 @@ export class SnapshotDatadir implements SnapshotSink {
   }
 
   async reset(): Promise<void> {
+    await this.closeTrie()
     await this.stateStore.clear()
     await rm(join(this.datadir, TRIE_DIR), { recursive: true, force: true })
+    const writer = await StateTrieWriter.open(join(this.datadir, TRIE_DIR))
+    this.trie = { builder: new SnapshotStateTrie(writer.sink), writer }
     this.expectedGenesis()
   }
 
   private expectedGenesis(): Promise<ExpectedGenesis> {
     if (this.genesisCheck === undefined) {
-      this.genesisCheck = expectedGenesis(this.db, this.genesis, this.config, this.common)
+      this.genesisCheck = expectedGenesis(this.db, this.genesis, this.config, this.common, (genesis) =>
+        genesisStateRootInThread(genesis, this.stopGenesisCheck.signal),
+      )
       // Awaited by `finish`; a sync that fails first must not leave its rejection unhandled.
       this.genesisCheck.catch(() => undefined)
     }
@@ -92,13 +99,31 @@ export class SnapshotDatadir implements SnapshotSink {
   }
 
   async write(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Promise<void> {
-    await this.db.write(this.stateStore.rawEntryOps(entries), false)
+    const { builder, writer } = this.openTrie()
+    // The trie's share of the page is computed while LevelDB writes the page.
+    const written = this.db.write(this.stateStore.rawEntryOps(entries), false)
+    try {
+      builder.add(entries)
+    } finally {
+      await written
+    }
+    await writer.flush()
   }
 
   async finish(pivot: BlockBundle): Promise<Record<string, number>> {
     const { header } = pivot.announcement
     const started = performance.now()
-    const root = await writeStateTrie(this.trieEntries(), join(this.datadir, TRIE_DIR))
+    const { builder, writer } = this.openTrie()
+    let root: Uint8Array
+    try {
+      root = await writer.finish(builder.finish())
+    } catch (error) {
+      // The builder's refusal of slots without their account: the peer's state is broken, not ours.
+      if (error instanceof RangeError) throw new SnapshotSyncError(`snapshot: ${error.message}`, error)
+      throw error
+    } finally {
+      await this.closeTrie()
+    }
     const trieMs = performance.now() - started
     if (!equalsBytes(root, header.stateRoot)) {
       await this.reset()
@@ -122,28 +147,21 @@ export class SnapshotDatadir implements SnapshotSink {
     return { trieMs: Math.round(trieMs), genesisWaitMs: Math.round(genesisWaitMs) }
   }
 
-  close(): Promise<void> {
-    return this.db.close()
+  async close(): Promise<void> {
+    this.stopGenesisCheck.abort(new SnapshotSyncError('snapshot sync: the datadir was closed before the genesis check ended'))
+    await this.closeTrie()
+    await this.db.close()
   }
 
-  /**
-   * The stored accounts with their slots, in the trie's shape. A contract whose code is missing, or
-   * slots of an account that does not exist, would hash to the right root and still be a broken state:
-   * both are refused here.
-   */
-  private async *trieEntries(): AsyncGenerator<StateTrieAccount> {
-    const store = this.stateStore
-    const storage = await store.loadStorage()
-    let withSlots = 0
-    for await (const { address, account } of store.accounts()) {
-      if (!equalsBytes(account.codeHash, KECCAK256_NULL) && store.readCode(bytesToHex(account.codeHash) as Hex) === undefined)
-        throw new SnapshotSyncError(`snapshot: account ${address} has code ${bytesToHex(account.codeHash)} the peer did not send`)
-      const slots = storage.get(address)
-      if (slots !== undefined) withSlots++
-      yield trieEntry({ address, account, storage: slots ?? NO_SLOTS })
-    }
-    if (withSlots !== storage.size)
-      throw new SnapshotSyncError(`snapshot: ${storage.size - withSlots} accounts have storage slots but no account entry`)
+  private openTrie(): { builder: SnapshotStateTrie; writer: StateTrieWriter } {
+    if (this.trie === undefined) throw new Error('SnapshotDatadir: reset() opens the trie before entries are written')
+    return this.trie
+  }
+
+  private async closeTrie(): Promise<void> {
+    const trie = this.trie
+    this.trie = undefined
+    await trie?.writer.close()
   }
 }
 

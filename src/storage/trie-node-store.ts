@@ -22,6 +22,11 @@ const NODES_PER_BATCH = 50_000
 export interface TrieNodeStoreOptions {
   /** Bytes of encoded nodes kept in the read cache (default 16 MiB); 0 disables it. */
   cacheBytes?: number
+  /**
+   * LevelDB's memtable size (its default: 4 MiB). A writer of a whole trie (gigabytes of random keys)
+   * sets it larger: fewer, larger level-0 files and less compaction under the load.
+   */
+  writeBufferBytes?: number
 }
 
 export interface TrieNodeStoreStats {
@@ -62,7 +67,12 @@ export class TrieNodeStore {
 
   static async open(path: string, options: TrieNodeStoreOptions = {}): Promise<TrieNodeStore> {
     // Keys are hashes and node encodings mostly hashes too: Snappy would spend CPU to save nothing.
-    const level = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view', compression: false })
+    const level = new Level<Bytes, Bytes>(path, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      compression: false,
+      ...(options.writeBufferBytes === undefined ? {} : { writeBufferSize: options.writeBufferBytes }),
+    })
     await level.open()
     return new TrieNodeStore(level, options)
   }

@@ -9,13 +9,15 @@
 import { keccak256 } from '../crypto/native.ts'
 import { SortedLeaves } from './sorted-leaves.ts'
 import { StackTrie, type StackTrieNodeSink } from './stack-trie.ts'
-import { encodeAccount, storageLeafValue, storageTrieKey, type StateTrieAccount } from './state-trie.ts'
+import { encodeAccount, storageLeafValue, storageTrieKey, withStorageRoot, type StateTrieAccount } from './state-trie.ts'
 
 /** Leaves streamed into the account trie between two yields of `finish` (a caller writes nodes meanwhile). */
 const LEAVES_PER_YIELD = 16_384
 
 export class StateRootBuilder {
   private readonly leaves = new SortedLeaves()
+  /** Storage roots of accounts whose slots came after the account (`addStorage`), by hashed address. */
+  private readonly laterStorageRoots: Array<[key: Uint8Array, root: Uint8Array]> = []
 
   /**
    * `onNode` receives every node to persist, each before any node referencing it, the state root's node last.
@@ -36,17 +38,39 @@ export class StateRootBuilder {
   }
 
   /**
+   * The slots of an account added with none (`add` with empty storage), for a source that lists
+   * slots apart from their accounts (a flat state's store, keyed account entries first): the storage
+   * trie's nodes are reported now, and the account's leaf takes its root in `finish`.
+   */
+  addStorage(address: Uint8Array, storage: Iterable<[slot: Uint8Array, value: Uint8Array]>): void {
+    this.laterStorageRoots.push([keccak256(address).slice(), this.storageRoot(storage)])
+  }
+
+  /**
    * Streams the accounts into the account trie, yielding every `leavesPerYield` accounts so that an
    * asynchronous caller can write the nodes reported so far; returns the state root.
-   * @throws RangeError when an address was added twice
+   * @throws RangeError when an address was added twice, or storage was added for an account that was not
    */
   *finish(): Generator<void, Uint8Array> {
     const trie = new StackTrie(this.onNode)
+    // Both in hashed-address order: the storage roots are merged into the leaves as they stream.
+    const later = this.laterStorageRoots.sort((a, b) => Buffer.compare(a[0], b[0]))
+    let nextLater = 0
     let streamed = 0
     for (const [key, leaf] of this.leaves.sorted()) {
-      trie.update(key, leaf)
+      const storage = later[nextLater]
+      if (storage !== undefined && Buffer.compare(storage[0], key) === 0) {
+        trie.update(key, withStorageRoot(leaf, storage[1]))
+        nextLater++
+      } else {
+        trie.update(key, leaf)
+      }
       if (++streamed % this.leavesPerYield === 0) yield
     }
+    if (nextLater < later.length)
+      throw new RangeError(
+        `storage was added for ${later.length - nextLater} accounts that were not (the first with hashed address ${Buffer.from(later[nextLater]![0]).toString('hex')})`,
+      )
     return trie.root()
   }
 

@@ -413,6 +413,17 @@ export function encodeAccount(account: AccountState, storageRoot: Uint8Array): U
   return out
 }
 
+/**
+ * An account leaf of `encodeAccount` with another storage root: the root sits at a fixed distance from
+ * the end (it is followed by the 33-byte code hash item), so the leaf is copied and patched, not decoded.
+ */
+export function withStorageRoot(leaf: Uint8Array, storageRoot: Uint8Array): Uint8Array {
+  if (storageRoot.length !== 32) throw new RangeError('a storage root is 32 bytes')
+  const patched = leaf.slice()
+  patched.set(storageRoot, leaf.length - 65)
+  return patched
+}
+
 const UINT256_LIMIT = 1n << 256n
 
 /** Minimal big-endian hex of a non-negative quantity, even-length, empty for zero. */

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 import { createChainCommon } from '../../src/chain/config.ts'
-import { chainConfigFromGenesis, devGenesis } from '../../src/chain/genesis.ts'
+import { chainConfigFromGenesis, devGenesis, type GenesisFile } from '../../src/chain/genesis.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
 import { SnapshotDatadir } from '../../src/node/snapshot-datadir.ts'
 import { decodeStateRange, encodeStateRange, type BlockBundle } from '../../src/p2p/index.ts'
@@ -23,7 +23,18 @@ import { checkRawStateEntry } from '../../src/storage/state-store.ts'
 import { u64 } from '../../src/primitives/u64.ts'
 import { StateSnapshots, DEFAULT_STATE_SNAPSHOT_OPTIONS } from '../../src/storage/state-snapshots.ts'
 
-const genesis = devGenesis()
+/** The dev genesis and a contract with storage: slots come in their own run of the snapshot, after all accounts. */
+const STORAGE_HOLDER = '0x00000000000000000000000000000000005107ed'
+const genesis: GenesisFile = (() => {
+  const dev = devGenesis()
+  return {
+    ...dev,
+    alloc: {
+      ...dev.alloc,
+      [STORAGE_HOLDER]: { balance: '0x0', code: '0x6001' as const, storage: { '0x01': '0x2a', '0x02': '0x07' } },
+    },
+  }
+})()
 const config = chainConfigFromGenesis(genesis, 'test')
 const common = createChainCommon(config)
 const FUNDED: Hex = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'
@@ -152,6 +163,14 @@ test('a forged balance or a missing code is refused, and leaves a datadir that s
       await assert.rejects(
         sink.finish(bundleOf(opened)),
         (e: unknown) => e instanceof SnapshotSyncError && /did not send/.test(e.message),
+      )
+      // Slots whose account is missing: their storage root would have no leaf to go to.
+      const holder = Buffer.from(STORAGE_HOLDER.slice(2), 'hex')
+      await sink.reset()
+      await sink.write(entries.filter(([k]) => !(k[0] === 0x61 && holder.equals(k.subarray(1)))))
+      await assert.rejects(
+        sink.finish(bundleOf(opened)),
+        (e: unknown) => e instanceof SnapshotSyncError && /storage was added for 1 accounts that were not/.test(e.message),
       )
       // Still not a chain: the honest pages make it one.
       await sink.reset()
