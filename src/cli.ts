@@ -7,6 +7,7 @@ import type { NodeOptions } from './options.ts'
 import { isNodeError, type NodeError } from './primitives/errors.ts'
 import { createLevelledLogger } from './util/log-level.ts'
 import type { InitOptions } from './init.ts'
+import type { PruneStateOptions } from './node/prune-state.ts'
 
 const VERSION = '0.1.0'
 /** Exit code for bad configuration, like most CLIs (and what the product card asks for). */
@@ -15,7 +16,14 @@ const EXIT_CONFIG = 2
  * Errors the operator fixes by changing the command line, the genesis or the datadir, all raised
  * before the node starts serving (a later one would leave servers running behind the exit code).
  */
-const OPERATOR_ERRORS = ['CONFIG_INVALID', 'ROLE_NOT_AVAILABLE', 'DATADIR_INVALID', 'GENESIS_INVALID', 'DEV_L1_FAILED'] as const
+const OPERATOR_ERRORS = [
+  'CONFIG_INVALID',
+  'ROLE_NOT_AVAILABLE',
+  'DATADIR_INVALID',
+  'GENESIS_INVALID',
+  'DEV_L1_FAILED',
+  'STORAGE_LOCKED',
+] as const
 
 /** One line for the operator, and what to do about it when the error says. */
 function reportOperatorError(error: NodeError): void {
@@ -44,6 +52,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0
     case 'init':
       return init(command.init)
+    case 'prune-state':
+      return pruneState(command.prune)
     case 'blocktest':
       return blocktest(command.paths, command.executor, command.workers, command.stateless)
     case 'run':
@@ -89,6 +99,48 @@ async function init(options: InitOptions): Promise<number> {
       return EXIT_CONFIG
     }
     throw error
+  }
+}
+
+/**
+ * `megaeth-node prune-state` (src/node/prune-state.ts): progress and the summary as log lines; exit 0
+ * when pruned, 2 when the datadir cannot be pruned (in use, no chain, no trie), 1 when the check after
+ * the sweep finds a node missing.
+ */
+async function pruneState(options: PruneStateOptions): Promise<number> {
+  const { pruneState: prune } = await import('./node/prune-state.ts')
+  const logger = createLevelledLogger({ level: 'info' })
+  try {
+    const report = await prune(options, logger)
+    logger.info(
+      {
+        head: report.head.number.toString(),
+        stateRoot: report.head.stateRoot,
+        nodesBefore: report.nodesBefore,
+        marked: report.marked,
+        deleted: report.deleted,
+        deletedBytes: report.deletedBytes,
+        diskBytesBefore: report.diskBytesBefore,
+        diskBytesAfter: report.diskBytesAfter,
+        bloomBytes: report.bloomBytes,
+        verified: report.verified,
+        ms: Object.fromEntries(Object.entries(report.ms).map(([phase, ms]) => [phase, Math.round(ms)])),
+      },
+      'prune-state: done',
+    )
+    return 0
+  } catch (error) {
+    if (isNodeError(error, OPERATOR_ERRORS)) {
+      reportOperatorError(error)
+      return EXIT_CONFIG
+    }
+    if (isNodeError(error, 'PRUNE_MISSING_NODE')) {
+      reportOperatorError(error)
+      return 1
+    }
+    throw error
+  } finally {
+    logger.flush()
   }
 }
 

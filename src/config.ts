@@ -18,6 +18,7 @@ import { parseDurationMs } from './util/duration.ts'
 import { defaultP2pOptions } from './p2p/options.ts'
 import { ConfigFileProblem, nearestKey, parseConfigFile } from './config-file.ts'
 import type { InitOptions } from './init.ts'
+import type { PruneStateOptions } from './node/prune-state.ts'
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 
@@ -403,6 +404,7 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'init'; init: InitOptions }
+  | { kind: 'prune-state'; prune: PruneStateOptions }
   | { kind: 'version' }
   | { kind: 'run'; options: NodeOptions }
   /** `workers`: execution workers for `executor: 'parallel'` (undefined = cores − 1, at least 1). */
@@ -419,6 +421,7 @@ export function parseCommand(
 ): ParsedCommand {
   if (argv[0] === 'blocktest') return parseBlocktest(argv.slice(1))
   if (argv[0] === 'init') return parseInit(argv.slice(1))
+  if (argv[0] === 'prune-state') return parsePruneState(argv.slice(1))
   const options = structuredClone(DEFAULT_NODE_OPTIONS) as NodeOptions
   options.log.format = stdoutIsTty ? 'pretty' : 'json'
   // Defaults, then the file, then the environment, then the flags: each overrides the one before.
@@ -692,6 +695,9 @@ export function helpText(): string {
     '                                                a withdrawal to L1: where it stands, prove it, finalize it',
     '       megaeth-node blocktest [--executor=sequential|parallel] [--workers=N] <fixture file or dir>…',
     '                                                run ethereum/tests BlockchainTests',
+    '       megaeth-node prune-state --datadir=<dir> [--batch-nodes=N] [--verify=false]',
+    "                                                delete the state-trie nodes the head's state no longer uses",
+    "                                                (node stopped; keeps the head block's state; see README)",
     '',
     'Each flag is also read from MEGAETH_<FLAG> (--rpc.port → MEGAETH_RPC_PORT) and from the --config file',
     '(MEGAETH_CONFIG), where --rpc.port is `port` under `[rpc]`, or `"rpc.port" = …`. Flags beat the',
@@ -723,20 +729,9 @@ export function helpText(): string {
  */
 function parseInit(argv: readonly string[]): ParsedCommand {
   const init: InitOptions = { datadir: '', chainId: undefined, prefund: [] }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    if (arg === '--help' || arg === '-h') return { kind: 'help' }
-    if (!arg.startsWith('--')) throw new ConfigError(`init: unexpected argument ${JSON.stringify(arg)}`)
-    const eq = arg.indexOf('=')
-    const name = arg.slice(2, eq === -1 ? undefined : eq)
-    let value: string
-    if (eq !== -1) value = arg.slice(eq + 1)
-    else {
-      const next = argv[i + 1]
-      if (next === undefined || next.startsWith('--')) throw new ConfigError(`init: flag --${name} needs a value`)
-      value = next
-      i++
-    }
+  const flags = subcommandFlags('init', argv)
+  if (flags === 'help') return { kind: 'help' }
+  for (const [name, value] of flags) {
     if (name === 'datadir') init.datadir = nonEmpty(value, '--datadir')
     else if (name === 'chain-id') init.chainId = BigInt(int(value, '--chain-id', 1))
     else if (name === 'prefund') init.prefund = value.split(',').map((a) => address(a.trim(), '--prefund'))
@@ -749,6 +744,44 @@ function parseInit(argv: readonly string[]): ParsedCommand {
   }
   if (init.datadir === '') throw new ConfigError('init: --datadir is required (the directory the new chain is written to)')
   return { kind: 'init', init }
+}
+
+/** `megaeth-node prune-state --datadir=<dir>`: the datadir of a stopped node, and the sweep's knobs. */
+function parsePruneState(argv: readonly string[]): ParsedCommand {
+  const prune: PruneStateOptions = { datadir: '' }
+  const flags = subcommandFlags('prune-state', argv)
+  if (flags === 'help') return { kind: 'help' }
+  for (const [name, value] of flags) {
+    if (name === 'datadir') prune.datadir = nonEmpty(value, '--datadir')
+    else if (name === 'batch-nodes') prune.batchNodes = int(value, '--batch-nodes', 1, 1_000_000)
+    else if (name === 'verify') prune.verify = bool(value, '--verify')
+    else throw new ConfigError(`prune-state: unknown flag --${name} (supported: --datadir, --batch-nodes, --verify)`)
+  }
+  if (prune.datadir === '') throw new ConfigError('prune-state: --datadir is required (the datadir of the stopped node)')
+  return { kind: 'prune-state', prune }
+}
+
+/**
+ * A subcommand's flags as name/value pairs (`--name=value` or `--name value`), or 'help' when asked
+ * for; anything else on the line is an error naming the subcommand.
+ */
+function subcommandFlags(command: string, argv: readonly string[]): Array<[name: string, value: string]> | 'help' {
+  const flags: Array<[string, string]> = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--help' || arg === '-h') return 'help'
+    if (!arg.startsWith('--')) throw new ConfigError(`${command}: unexpected argument ${JSON.stringify(arg)}`)
+    const eq = arg.indexOf('=')
+    const name = arg.slice(2, eq === -1 ? undefined : eq)
+    if (eq !== -1) flags.push([name, arg.slice(eq + 1)])
+    else {
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(`${command}: flag --${name} needs a value`)
+      flags.push([name, next])
+      i++
+    }
+  }
+  return flags
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {

@@ -48,6 +48,36 @@ export function storedContents(block: SealedBlock): StoredBlockContents {
 }
 
 /** Sealed EVM blocks: headers, bodies, receipts, and the hash / transaction / log indexes. */
+/** The head block's number, hash and state root, as `durableStoredHead` reads them. */
+export interface StoredHead {
+  number: bigint
+  hash: Hex
+  stateRoot: Uint8Array
+}
+
+/** Index of the state root among a header's RLP fields (parentHash, ommersHash, coinbase, stateRoot, …). */
+const HEADER_STATE_ROOT_FIELD = 3
+
+/**
+ * The sealed head's number, hash and state root, read from its stored header without a chain config
+ * (no header object is built): what an offline tool (`prune-state`) needs of a datadir it does not run.
+ *
+ * The head pointer is first rewritten with its own value, fsynced: a derived chain's seals may be
+ * written without fsync, and LevelDB's log is written in order, so after this every block up to the
+ * head is durable and a power loss cannot take the chain back behind the head answered here.
+ */
+export async function durableStoredHead(db: NodeDb): Promise<StoredHead | undefined> {
+  const pointer = await db.get('meta', HEAD_KEY)
+  if (pointer === undefined) return undefined
+  await db.write([db.put('meta', HEAD_KEY, pointer)], true)
+  const number = readU64(pointer)
+  const header = await db.get('headers', u64(number))
+  if (header === undefined) throw new CodecError(`head block ${number}: header missing`)
+  const fields = asList(RLP.decode(header) as RlpValue, undefined, 'header')
+  const stateRoot = asBytes(fields[HEADER_STATE_ROOT_FIELD], `head block ${number}'s state root`, 32)
+  return { number, hash: bytesToHex(pointer.subarray(8)) as Hex, stateRoot }
+}
+
 export class BlockStore {
   constructor(
     private readonly db: NodeDb,

@@ -3,6 +3,7 @@ import { Level } from 'level'
 import type { AbstractIteratorOptions, AbstractSnapshot, AbstractSublevel } from 'abstract-level'
 import { failpoint } from '../util/failpoints.ts'
 import { StorageWriteError } from './errors.ts'
+import { openLevel } from './level-open.ts'
 
 export type Bytes = Uint8Array
 export type Sublevel = AbstractSublevel<Level<Bytes, Bytes>, Bytes | string | Buffer, Bytes, Bytes>
@@ -50,7 +51,7 @@ export class NodeDb {
 
   static async open(path: string): Promise<NodeDb> {
     const level = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view' })
-    await level.open()
+    await openLevel(level, path)
     const stores = {} as Record<StoreName, Sublevel>
     const prefixes = {} as Record<StoreName, Bytes>
     for (const name of STORES) {

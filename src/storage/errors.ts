@@ -35,3 +35,21 @@ function errnoOf(error: unknown): string | undefined {
   if (/input\/output error|i\/o error/i.test(text)) return 'EIO'
   return undefined
 }
+
+/**
+ * A LevelDB of the datadir is held by another process: LevelDB takes an exclusive lock (its `LOCK`
+ * file) for as long as a database is open, so this is how a running node keeps its datadir to itself,
+ * from a second node and from offline tools (`prune-state`) alike.
+ */
+export class DatabaseLockedError extends NodeError<'STORAGE_LOCKED', { path: string }> {
+  override name = 'DatabaseLockedError'
+
+  constructor(path: string, cause: unknown) {
+    super('STORAGE_LOCKED', `the database ${path} is in use by another process`, {
+      hint: 'a node (or another command) is running on this datadir: stop it first',
+      severity: 'critical',
+      cause,
+      data: { path },
+    })
+  }
+}

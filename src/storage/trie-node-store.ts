@@ -10,14 +10,32 @@
  * before the seal batch that records the block's state root can only add harmless garbage if the
  * seal never happens; and the writes of one database reach its log in order, the root node last, so
  * a root that is found after a crash has every node below it (`putNodes` keeps that order).
+ *
+ * Deleting (`deleteNodes`, only `prune-state` does) keeps that guarantee only for nodes no root in use
+ * reaches: the caller proves it (see `node/prune-state.ts`), the store cannot.
  */
+import type { AbstractIteratorOptions } from 'abstract-level'
+// `level` is `classic-level` under Node (its index.js); only the latter's types declare `compactRange`.
+import type { ClassicLevel } from 'classic-level'
 import { Level } from 'level'
 import { StorageWriteError } from './errors.ts'
+import { openLevel } from './level-open.ts'
 
 type Bytes = Uint8Array
 
 /** Puts per LevelDB batch when a whole trie is written (a rebuild): bounds the batch's memory. */
 const NODES_PER_BATCH = 50_000
+/** Bytes of entries one `scan` step reads from LevelDB (classic-level's default is 16 KiB: a round trip per ~50 nodes). */
+const SCAN_BATCH_BYTES = 1024 * 1024
+/** Every key is a 32-byte hash: the whole store lies between these two (compaction's range, inclusive). */
+const FIRST_KEY = new Uint8Array(32)
+const LAST_KEY = new Uint8Array(32).fill(0xff)
+
+/** One stored node as `scan` reports it: its key and the size of its encoding. */
+export interface ScannedNode {
+  hash: Bytes
+  bytes: number
+}
 
 export interface TrieNodeStoreOptions {
   /** Bytes of encoded nodes kept in the read cache (default 16 MiB); 0 disables it. */
@@ -73,7 +91,7 @@ export class TrieNodeStore {
       compression: false,
       ...(options.writeBufferBytes === undefined ? {} : { writeBufferSize: options.writeBufferBytes }),
     })
-    await level.open()
+    await openLevel(level, path)
     return new TrieNodeStore(level, options)
   }
 
@@ -130,6 +148,48 @@ export class TrieNodeStore {
     if (sync && nodes.length > 0) this.syncedWrites++
   }
 
+  /**
+   * Every stored node in key order, in chunks of up to `chunk`, from a snapshot taken when the scan
+   * starts (so deleting what was scanned does not disturb it). Encodings are not kept: only their size.
+   */
+  async *scan(chunk: number): AsyncGenerator<ScannedNode[], void> {
+    const options: AbstractIteratorOptions<Bytes, Bytes> & { highWaterMarkBytes: number } = {
+      highWaterMarkBytes: SCAN_BATCH_BYTES,
+    }
+    const iterator = this.level.iterator(options)
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(chunk)
+        if (entries.length === 0) return
+        yield entries.map(([hash, rlp]) => ({ hash: new Uint8Array(hash), bytes: rlp.length }))
+      }
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  /**
+   * Deletes `hashes` in one batch. Only for nodes that no root in use reaches (see the header): the
+   * store's "a root present has its subtree" rests on it.
+   */
+  async deleteNodes(hashes: readonly Bytes[]): Promise<void> {
+    if (hashes.length === 0) return
+    const batch = this.level.batch()
+    for (const hash of hashes) {
+      batch.del(hash)
+      this.forget(cacheKey(hash))
+    }
+    await batch.write()
+  }
+
+  /**
+   * Compacts the whole store: LevelDB only marks deletions (tombstones) until compaction rewrites the
+   * files, so this is what returns a prune's disk space.
+   */
+  async compact(): Promise<void> {
+    await (this.level as unknown as ClassicLevel<Bytes, Bytes>).compactRange(FIRST_KEY, LAST_KEY)
+  }
+
   stats(): TrieNodeStoreStats {
     return {
       reads: this.reads,
@@ -147,6 +207,13 @@ export class TrieNodeStore {
     this.cache.clear()
     this.cachedBytes = 0
     await this.level.close()
+  }
+
+  private forget(key: string): void {
+    const cached = this.cache.get(key)
+    if (cached === undefined) return
+    this.cache.delete(key)
+    this.cachedBytes -= cached.length
   }
 
   private remember(key: string, rlp: Bytes): void {

@@ -374,7 +374,8 @@ function decodeStorageValue(encoded: Uint8Array): Uint8Array {
   return decoded
 }
 
-function decodeAccount(leaf: Uint8Array): TrieAccount {
+/** An account leaf's fields (also how the trie walker finds each account's storage root). */
+export function decodeAccount(leaf: Uint8Array): TrieAccount {
   const fields = RLP.decode(leaf)
   if (!Array.isArray(fields) || fields.length !== 4 || !fields.every((f): f is Uint8Array => f instanceof Uint8Array)) {
     throw new InvalidTrieNodeError('account leaf is not a list of four byte strings')

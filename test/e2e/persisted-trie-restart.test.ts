@@ -14,26 +14,15 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { verifyMerkleProof } from '@ethereumjs/mpt'
-import { hexToBytes } from '@ethereumjs/util'
-import { encodeDeployData, encodeFunctionData, keccak256, pad, toHex, type Address, type Hex } from 'viem'
+import { encodeDeployData, encodeFunctionData, keccak256, pad, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { keccak256 as nativeKeccak } from '../../src/crypto/native.ts'
 import { contract } from '../helpers/contracts.ts'
-import { DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { DEV_KEYS, makeTempDir, removeTempDir, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { chainHashes, openedTrie, provenState, sealedHead } from '../helpers/proven-state.ts'
 import { type RpcReceipt, type SyncTx, syncSender } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
 const ARGS = ['--block-ms=300']
-
-interface RpcProof {
-  accountProof: Hex[]
-  balance: Hex
-  nonce: Hex
-  codeHash: Hex
-  storageHash: Hex
-  storageProof: Array<{ key: Hex; value: Hex; proof: Hex[] }>
-}
 
 const nodes: NodeHandle[] = []
 let datadir: string | undefined
@@ -47,60 +36,6 @@ async function start(dir: string): Promise<NodeHandle> {
   const node = await startNode({ datadir: dir, args: ARGS })
   nodes.push(node)
   return node
-}
-
-/** The `stateTrie` field of the node's "opened chain" log line. */
-function openedTrie(node: NodeHandle): string | undefined {
-  for (const line of node.logs().stdout.split('\n')) {
-    if (!line.includes('opened chain')) continue
-    return (JSON.parse(line) as { stateTrie?: string }).stateTrie
-  }
-  return undefined
-}
-
-async function sealedHead(node: NodeHandle): Promise<{ number: bigint; stateRoot: Hex; hash: Hex }> {
-  const block = await rpc<{ number: Hex; stateRoot: Hex; hash: Hex }>(node.rpcUrl, 'eth_getBlockByNumber', ['latest', false])
-  return { number: BigInt(block.number), stateRoot: block.stateRoot, hash: block.hash }
-}
-
-/**
- * What the node proves about `accounts` at its latest sealed block, after checking every proof
- * against that block's state root: the parts that do not depend on the rest of the state.
- */
-async function provenState(node: NodeHandle, accounts: Address[], slots: Hex[]): Promise<unknown[]> {
-  const head = await sealedHead(node)
-  const tag = toHex(head.number)
-  const out: unknown[] = []
-  for (const address of accounts) {
-    const proof = await rpc<RpcProof>(node.rpcUrl, 'eth_getProof', [address, slots, tag])
-    const leaf = await verifyMerkleProof(
-      hexToBytes(address),
-      proof.accountProof.map((n) => hexToBytes(n)),
-      { root: hexToBytes(head.stateRoot), useKeyHashing: true, useKeyHashingFunction: nativeKeccak },
-    )
-    assert.ok(leaf !== null, `${address}: the account proof proves a leaf under block ${head.number}'s root`)
-    const balance = await rpc<Hex>(node.rpcUrl, 'eth_getBalance', [address, tag])
-    assert.equal(BigInt(balance), BigInt(proof.balance), `${address}: eth_getBalance agrees with the proof`)
-    out.push({
-      address,
-      balance: proof.balance,
-      nonce: proof.nonce,
-      codeHash: proof.codeHash,
-      storageHash: proof.storageHash,
-      leaf: proof.accountProof.at(-1),
-      storage: proof.storageProof.map((p) => ({ key: p.key, value: p.value, proof: p.proof })),
-    })
-  }
-  return out
-}
-
-/** The hashes of blocks 0..n: the chain a restart must come back with. */
-async function chainHashes(node: NodeHandle, n: bigint): Promise<Hex[]> {
-  const hashes: Hex[] = []
-  for (let i = 0n; i <= n; i++) {
-    hashes.push((await rpc<{ hash: Hex }>(node.rpcUrl, 'eth_getBlockByNumber', [toHex(i), false])).hash)
-  }
-  return hashes
 }
 
 describe('persisted state trie across restarts', { timeout: 150_000 }, () => {
