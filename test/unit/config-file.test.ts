@@ -154,6 +154,17 @@ describe('config file', () => {
     assert.match(configError(['init', '--datadir=d', '--l1.rpc=http://x']), /writes the L2 side only/)
     assert.match(configError(['init', '--datadir=d', '--prefund=0x12']), /--prefund: "0x12" is not a 0x-prefixed 20-byte address/)
   })
+
+  it('prune-state: --datadir is required; --batch-nodes and --verify are checked', () => {
+    assert.deepEqual(parseCommand(['prune-state', '--datadir', 'd', '--batch-nodes=500', '--verify=false'], {}, false), {
+      kind: 'prune-state',
+      prune: { datadir: 'd', batchNodes: 500, verify: false },
+    })
+    assert.match(configError(['prune-state']), /prune-state: --datadir is required/)
+    assert.match(configError(['prune-state', '--datadir=d', '--batch-nodes=0']), /--batch-nodes/)
+    assert.match(configError(['prune-state', '--datadir=d', '--cache=5']), /prune-state: unknown flag --cache/)
+    assert.match(configError(['prune-state', 'd']), /prune-state: unexpected argument "d"/)
+  })
 })
 
 describe('config file paths', () => {
