@@ -17,31 +17,19 @@ import { join } from 'node:path'
 import { encodeDeployData, encodeFunctionData, keccak256, pad, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
-import { DEV_KEYS, makeTempDir, removeTempDir, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
+import { DEV_KEYS, RestartedNodes, waitFor } from '../helpers/node-process.ts'
 import { chainHashes, openedTrie, provenState, sealedHead } from '../helpers/proven-state.ts'
 import { type RpcReceipt, type SyncTx, syncSender } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
-const ARGS = ['--block-ms=300']
 
-const nodes: NodeHandle[] = []
-let datadir: string | undefined
-
-after(async () => {
-  for (const node of nodes) await node.stop()
-  if (datadir !== undefined) await removeTempDir(datadir)
-})
-
-async function start(dir: string): Promise<NodeHandle> {
-  const node = await startNode({ datadir: dir, args: ARGS })
-  nodes.push(node)
-  return node
-}
+const nodes = new RestartedNodes('megaeth-trie-restart-', ['--block-ms=300'])
+after(() => nodes.cleanup())
 
 describe('persisted state trie across restarts', { timeout: 150_000 }, () => {
   test('a restart opens the persisted root with the same chain, balances and proofs; an older datadir is migrated once', async () => {
-    datadir = await makeTempDir('megaeth-trie-restart-')
-    const first = await start(datadir)
+    const datadir = await nodes.datadir()
+    const first = await nodes.start()
     assert.equal(openedTrie(first), 'genesis')
 
     // Traffic: a token (a storage trie with several slots) and ETH to fresh accounts.
@@ -88,7 +76,7 @@ describe('persisted state trie across restarts', { timeout: 150_000 }, () => {
     await first.stop()
 
     // Restart: the persisted root is opened, not rebuilt.
-    const second = await start(datadir)
+    const second = await nodes.start()
     assert.equal(openedTrie(second), 'persisted', 'the restart opened the persisted trie')
     assert.deepEqual(await chainHashes(second, sealed), hashes)
     assert.deepEqual(await provenState(second, watched, []), before)
@@ -97,7 +85,7 @@ describe('persisted state trie across restarts', { timeout: 150_000 }, () => {
 
     // A datadir from before persisted tries: rebuilt from the flat state once, then opened again.
     await rm(join(datadir, 'trie'), { recursive: true, force: true })
-    const migrated = await start(datadir)
+    const migrated = await nodes.start()
     assert.equal(openedTrie(migrated), 'rebuilt', 'a datadir without a trie is rebuilt from the flat state')
     assert.deepEqual(await provenState(migrated, watched, []), before)
     assert.deepEqual(await provenState(migrated, [tokenAddress], slots), tokenBefore)

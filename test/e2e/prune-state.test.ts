@@ -15,29 +15,17 @@ import { pad, toHex, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { TrieNodeStore } from '../../src/storage/trie-node-store.ts'
 import { storedStateTrieNodes } from '../../src/trie/state-trie-walker.ts'
-import { DEV_KEYS, makeTempDir, removeTempDir, rpc, runCli, startNode, type NodeHandle } from '../helpers/node-process.ts'
+import { DEV_KEYS, RestartedNodes, rpc, runCli, type NodeHandle } from '../helpers/node-process.ts'
 import { chainHashes, openedTrie, provenState, sealedHead, type RpcProof } from '../helpers/proven-state.ts'
 import { syncSender } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
-const ARGS = ['--block-ms=200']
 /** EIP-2935's history contract: its storage trie gains a slot every block (a storage trie to walk). */
 const HISTORY_CONTRACT: Address = '0x0000F90827F1C53a10cb7A02335B175320002935'
 const HISTORY_SERVE_WINDOW = 8191n
 
-const nodes: NodeHandle[] = []
-let datadir: string | undefined
-
-after(async () => {
-  for (const node of nodes) await node.stop()
-  if (datadir !== undefined) await removeTempDir(datadir)
-})
-
-async function start(dir: string): Promise<NodeHandle> {
-  const node = await startNode({ datadir: dir, args: ARGS })
-  nodes.push(node)
-  return node
-}
+const nodes = new RestartedNodes('megaeth-prune-state-', ['--block-ms=200'])
+after(() => nodes.cleanup())
 
 /** The fields of prune-state's "done" log line. */
 interface PruneDone {
@@ -82,10 +70,10 @@ async function historySlot(node: NodeHandle, n: bigint): Promise<Hex> {
   return pad(proof.storageProof[0]!.value)
 }
 
-describe('prune-state', { timeout: 60_000 }, () => {
+describe('prune-state', { timeout: 120_000 }, () => {
   test("prunes a stopped node's trie garbage crash-safely and keeps the head state whole", async () => {
-    datadir = await makeTempDir('megaeth-prune-state-')
-    const first = await start(datadir)
+    const datadir = await nodes.datadir()
+    const first = await nodes.start()
     const senders = DEV_KEYS.slice(0, 2).map((key) => privateKeyToAccount(key))
     const sends = senders.map((account) => syncSender(first.rpcUrl, account, FEE))
     const recipients: Address[] = Array.from(
@@ -114,7 +102,7 @@ describe('prune-state', { timeout: 60_000 }, () => {
     // Killed after its first batch of 20 deletions: the datadir must still start.
     const killed = await prune(datadir, ['--batch-nodes=20'], { MEGAETH_FAILPOINTS: 'prune-state.delete-batch=kill' })
     assert.equal(killed.signal, 'SIGKILL', `the failpoint killed the prune: ${killed.stderr}`)
-    const afterCrash = await start(datadir)
+    const afterCrash = await nodes.start()
     assert.equal(openedTrie(afterCrash), 'persisted', 'the head root opened after a prune killed mid-sweep')
     assert.deepEqual(await chainHashes(afterCrash, sealed), hashes)
     assert.deepEqual(await provenState(afterCrash, watched, []), before)
@@ -136,7 +124,7 @@ describe('prune-state', { timeout: 60_000 }, () => {
     assert.equal(again.code, 0, again.stderr)
     assert.equal(doneLine(again.stdout).deleted, 0, 'a second prune finds no garbage')
 
-    const restarted = await start(datadir)
+    const restarted = await nodes.start()
     assert.equal(openedTrie(restarted), 'persisted')
     assert.deepEqual(await chainHashes(restarted, sealed), hashes)
     assert.deepEqual(await provenState(restarted, watched, []), before)

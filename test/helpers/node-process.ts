@@ -473,6 +473,37 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
   }
 }
 
+/**
+ * Nodes started one after another on one datadir, for restart tests: `start()` runs `megaeth-node --dev`
+ * with `args` on the datadir (made on first use); `cleanup()`, for `after`, stops whichever still run
+ * and removes the datadir.
+ */
+export class RestartedNodes {
+  private readonly nodes: NodeHandle[] = []
+  private dir: string | undefined
+
+  constructor(
+    private readonly prefix: string,
+    private readonly args: string[],
+  ) {}
+
+  async datadir(): Promise<string> {
+    this.dir ??= await makeTempDir(this.prefix)
+    return this.dir
+  }
+
+  async start(): Promise<NodeHandle> {
+    const node = await startNode({ datadir: await this.datadir(), args: this.args })
+    this.nodes.push(node)
+    return node
+  }
+
+  async cleanup(): Promise<void> {
+    for (const node of this.nodes) await node.stop()
+    if (this.dir !== undefined) await removeTempDir(this.dir)
+  }
+}
+
 // --- anvil ------------------------------------------------------------------------------------------
 
 const requireCjs = createRequire(import.meta.url)
