@@ -63,7 +63,7 @@ export interface PruneStateReport {
   /** Nodes (and bytes of encodings) in the store before. */
   nodesBefore: number
   bytesBefore: number
-  /** Nodes reachable from the retained roots. */
+  /** Nodes the walk from the retained roots visited (a subtree two storage tries share counts once per trie). */
   marked: number
   deleted: number
   deletedBytes: number
@@ -96,7 +96,7 @@ const WALK_STRIDE = 65_536
 const PROGRESS_MS = 5_000
 
 /** The roots whose nodes are kept: the head's alone (see the file comment for why nothing older). */
-export function retainedRoots(head: StoredHead): Uint8Array[] {
+function retainedRoots(head: StoredHead): Uint8Array[] {
   return [head.stateRoot]
 }
 
@@ -209,7 +209,7 @@ async function prune(
     verified = await verifyRoots(store, roots, trieDir, log)
     verifyMs = performance.now() - started
   }
-  const report: PruneStateReport = {
+  return {
     head: headInfo,
     nodesBefore,
     bytesBefore,
@@ -222,7 +222,6 @@ async function prune(
     verified,
     ms: { count: countMs, mark: markMs, sweep: sweepMs, compact: compactMs, verify: verifyMs },
   }
-  return report
 }
 
 /** Walks the retained roots after the sweep; a missing node is a `PruneStateError` with what to do. */
@@ -264,9 +263,18 @@ async function walkRoots(
   return walked
 }
 
-/** Bytes of the files directly in `dir` (a LevelDB directory has no subdirectories). */
+/**
+ * Bytes of the files directly in `dir` (a LevelDB directory has no subdirectories). LevelDB compacts in
+ * the background from the moment it opens, so a file listed may be gone when it is looked at: it counts 0.
+ */
 async function directoryBytes(dir: string): Promise<number> {
   let total = 0
-  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size
+  for (const name of await readdir(dir)) {
+    try {
+      total += (await stat(join(dir, name))).size
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
   return total
 }
