@@ -1,3 +1,4 @@
+// run-tests: pair — process start-ups (three node starts, five CLI runs) and a few dozen transfers: no load, no assertion on time
 /**
  * `megaeth-node prune-state` end to end: a --dev sequencer with a datadir updates the same accounts
  * block after block (garbage in `<datadir>/trie`), and refuses to be pruned while it runs. Stopped, a
