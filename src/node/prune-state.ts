@@ -21,15 +21,15 @@
  * checked from the chain database's record, not the trie. And no crash can take the chain back to an
  * older root afterwards: a sequencer fsyncs every seal, and a derived chain's unsynced seals are made
  * durable before anything is deleted (`durableStoredHead`), so the head read here is the one every
- * later start opens. Should its root ever be missing (the trie directory lost or deleted), the start
- * rebuilds the trie from the flat state, as it always has.
+ * later start opens. Should its root ever be missing (the trie directory lost, or a power cut that ate
+ * a derived block's unsynced nodes), the start rebuilds the trie from the flat state, as it always has.
  *
  * Crash safety: only nodes unreachable from the head's root are deleted, each batch on its own, so a
  * crash or kill at any point leaves a store in which the head's root still has every node below it:
  * the next start opens it as if nothing happened, and a second run finishes the job (test:
- * test/e2e/prune-state.test.ts kills one at a failpoint between batches). The chain database is only
- * only read (but for the head's fsync); it is held open throughout so that its lock keeps a node from
- * starting mid-prune.
+ * test/e2e/prune-state.test.ts kills one at a failpoint between batches); a deletion lost to a power
+ * cut only brings garbage back. The chain database is only read (but for the head's fsync); it is held
+ * open throughout so that its lock keeps a node from starting mid-prune.
  */
 import { existsSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
