@@ -115,7 +115,7 @@ export class SnapshotDatadir implements SnapshotSink {
       ...genesisRecordOps(this.db, blocks, genesisBlock, this.config, expected.digest),
       ...(header.number === 0n
         ? []
-        : [...blocks.sealOps(head, storedContents(head)), ...blocks.signatureOps(head.hash, pivot.announcement.signature)]),
+        : [...blocks.sealOps(head, storedContents(head)), ...blocks.signatureOps(header.number, pivot.announcement.signature)]),
       ...new BlockArtifactStore(this.db, 0n).verifiedOps(header.number),
     ]
     if (header.number === 0n && head.hash !== genesisBlock.hash)

@@ -32,6 +32,12 @@ export interface SyncServerModules {
    * for a block it cannot vouch for.
    */
   announcement: (block: SealedBlock) => Promise<BlockAnnouncement>
+  /**
+   * The oldest block it can announce, resolving to undefined when it can announce none: a replica's oldest stored
+   * signature. Its status says blocks before it are not served, as it says of pruned diffs, so a new replica
+   * starts from a snapshot instead. Without it: every block it holds.
+   */
+  announcedFrom?: () => Promise<bigint | undefined>
   /** Where the requester should send transactions (the sequencer's JSON-RPC URL; empty while not known). */
   rpcUrl: () => string
   /**
@@ -81,7 +87,11 @@ export class SyncServer {
         const head = chain.head
         const newest = chain.latestMiniBlock
         const miniBlocks = newest !== undefined ? newest.number + 1n : head.miniBlocks.first + BigInt(head.miniBlocks.count)
-        const historyFrom = (await artifacts.oldestDiff()) ?? head.header.number + 1n
+        // The oldest block from which every block is served: its diff kept and, on a replica, its signature.
+        const none = head.header.number + 1n
+        const diffsFrom = (await artifacts.oldestDiff()) ?? none
+        const signedFrom = this.modules.announcedFrom === undefined ? 0n : ((await this.modules.announcedFrom()) ?? none)
+        const historyFrom = diffsFrom > signedFrom ? diffsFrom : signedFrom
         return encodeSyncStatus({
           head: head.header.number,
           headHash: head.hash,

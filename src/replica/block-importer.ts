@@ -91,7 +91,7 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
   const ops = [
     ...blocks.sealOps(sealed, storedContents(sealed)),
     // Kept with the block, in its batch: what this replica serves the block with to others (`storedAnnouncement`).
-    ...blocks.signatureOps(sealed.hash, block.announcement.signature),
+    ...blocks.signatureOps(number, block.announcement.signature),
     ...(await stateStore.diffOps(block.diff)),
     ...artifacts.diffOps(number, block.diff),
   ]

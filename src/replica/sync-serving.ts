@@ -3,7 +3,7 @@ import { SyncServer } from '../p2p/sync-server.ts'
 import type { StateSnapshots } from '../storage/state-snapshots.ts'
 import type { ReplicaChain } from './block-importer.ts'
 import type { Replica } from './replica.ts'
-import { storedAnnouncement } from './stored-announcement.ts'
+import { storedAnnouncements } from './stored-announcement.ts'
 
 export interface ReplicaSyncServerParams {
   host: P2pHost
@@ -26,7 +26,7 @@ export function replicaSyncServer(params: ReplicaSyncServerParams): SyncServer {
     opened,
     snapshots: params.snapshots,
     chainId: params.chainId,
-    announcement: (block) => storedAnnouncement(opened.blocks, block),
+    ...storedAnnouncements(opened.blocks),
     rpcUrl: () => replica.knownSequencerRpcUrl() ?? '',
     witnessHead: () => replica.status().verified,
   })
