@@ -51,13 +51,11 @@ describe('a replica syncing from a full replica', { timeout: 120_000 }, () => {
     sequencer = await startNode({ args: [`--block-ms=${BLOCK_MS}`, `--miniblock-ms=${MINI_BLOCK_MS}`] })
     load = await startLightLoad(sequencer.rpcUrl)
     replicaA = await startNode({ args: replicaArgs((await nodeInfo(sequencer.rpcUrl)).p2pAddrs[0]!) })
-    const url = sequencer.rpcUrl
     await waitFor(
-      'replica A to follow the sequencer past block 10',
-      async () => (await blockNumber(replicaA!.rpcUrl)) > 10n,
+      'replica A to follow the sequencer past block 5',
+      async () => (await blockNumber(replicaA!.rpcUrl)) > 5n,
       30_000,
     )
-    assert.ok((await blockNumber(url)) > 10n)
   })
 
   after(async () => {
