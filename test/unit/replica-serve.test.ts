@@ -16,7 +16,13 @@ import { pino } from 'pino'
 import { DEV_SEQUENCER_KEY } from '../../src/chain/dev.ts'
 import { privateKeyToAddress } from '../../src/crypto/native.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
-import { P2pHost, P2pRequestError, recoverAnnouncementSigner, signBlockAnnouncement } from '../../src/p2p/index.ts'
+import {
+  P2pHost,
+  P2pRequestError,
+  recoverAnnouncementSigner,
+  signBlockAnnouncement,
+  syncProtocolId,
+} from '../../src/p2p/index.ts'
 import { SyncServer, SyncUnavailableError, type SyncServerModules } from '../../src/p2p/sync-server.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import { u64 } from '../../src/primitives/u64.ts'
@@ -83,9 +89,10 @@ describe('a full replica serving its chain', () => {
     await rm(root, { recursive: true, force: true })
   })
 
-  /** A host serving the replica's chain, announcing its blocks with `announcements`, and a client host whose only bootnode it is. */
+  /** A host serving the replica's chain, announcing its blocks with `announcements`, and a client host with it as its last bootnode. */
   async function serveAndConnect(
     announcements: Pick<SyncServerModules, 'announcement' | 'announcedFrom'>,
+    otherBootnodes: string[] = [],
   ): Promise<{ server: P2pHost; client: P2pHost; sync: SyncClient }> {
     const opened = replica!
     const server = await P2pHost.start({}, { logger })
@@ -100,7 +107,7 @@ describe('a full replica serving its chain', () => {
     })
     servers.push(syncServer)
     await syncServer.start()
-    const bootnodes = [server.multiaddrs()[0]!]
+    const bootnodes = [...otherBootnodes, server.multiaddrs()[0]!]
     const client = await P2pHost.start({ bootnodes, penaltyThreshold: 1 }, { logger })
     hosts.push(client)
     await waitFor('the client to connect', () => client.connectedPeers().includes(server.peerId))
@@ -154,5 +161,22 @@ describe('a full replica serving its chain', () => {
     await assert.rejects(sync.blocks(1n), ForeignSignerError)
     // One penalty is the client's threshold here: the forger is banned and disconnected.
     await waitFor('the client to drop the forger', () => !client.connectedPeers().includes(server.peerId))
+  })
+
+  test('a bootnode that does not serve sync (a validator) is passed over for a peer that does', async () => {
+    const silent = await P2pHost.start({}, { logger })
+    hosts.push(silent)
+    const { server, client, sync } = await serveAndConnect(storedAnnouncements(replica!.blocks), [silent.multiaddrs()[0]!])
+    await waitFor('the client to connect to both', () => client.connectedPeers().includes(silent.peerId))
+    const protocol = syncProtocolId(config.chainId)
+    // Identify tells each side what the other serves, shortly after the connection.
+    const deadline = Date.now() + 5_000
+    while (!(await client.serves(server.peerId, protocol))) {
+      if (Date.now() > deadline) assert.fail('identify did not say the server serves sync')
+      await sleep(20)
+    }
+    assert.equal(await client.serves(silent.peerId, protocol), false)
+    assert.equal((await sync.status()).head, BLOCKS)
+    assert.equal(sync.currentPeer(), server.peerId)
   })
 })
