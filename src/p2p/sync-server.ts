@@ -79,7 +79,7 @@ export class SyncServer {
   }
 
   /** The encoded answer to `request`; throws `SyncUnavailableError` (sent as the error message) for what is not kept. */
-  async serve(request: SyncRequest): Promise<Uint8Array> {
+  private async serve(request: SyncRequest): Promise<Uint8Array> {
     const { opened, snapshots, announcement } = this.modules
     const { chain, artifacts } = opened
     switch (request.kind) {
