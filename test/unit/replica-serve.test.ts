@@ -1,9 +1,11 @@
 /**
  * A full replica as a sync server: it keeps the sequencer's announcement signature of every block it imports
  * (in the block's batch, so it survives a reopen) and serves its chain through `SyncServer` with those
- * signatures, which a `SyncClient` on another libp2p host accepts as the sequencer's. A block it holds no
- * signature for (genesis; one imported before replicas kept them) is refused with the reason; a server handing out blocks signed by anyone else is
- * refused and penalized (here, with a threshold of one penalty: banned and disconnected).
+ * signatures, which a `SyncClient` on another libp2p host accepts as the sequencer's; a replica that
+ * snapshot-syncs from it keeps the pivot's signature in turn. A block it holds no signature for (genesis; one
+ * imported before replicas kept them) is refused with the reason. A server handing out blocks signed by anyone
+ * else is refused and penalized (here, with a threshold of one penalty: banned and disconnected), and a
+ * bootnode that does not serve sync is passed over for a peer that does.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -16,6 +18,7 @@ import { pino } from 'pino'
 import { DEV_SEQUENCER_KEY } from '../../src/chain/dev.ts'
 import { privateKeyToAddress } from '../../src/crypto/native.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
+import { SnapshotDatadir } from '../../src/node/snapshot-datadir.ts'
 import {
   P2pHost,
   P2pRequestError,
@@ -27,6 +30,7 @@ import { SyncServer, SyncUnavailableError, type SyncServerModules } from '../../
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import { u64 } from '../../src/primitives/u64.ts'
 import { importBlock } from '../../src/replica/block-importer.ts'
+import { snapshotSync } from '../../src/replica/snapshot-sync.ts'
 import { storedAnnouncement, storedAnnouncements } from '../../src/replica/stored-announcement.ts'
 import { ForeignSignerError, SequencerAuthenticator, SyncClient } from '../../src/replica/sync-client.ts'
 import { StateSnapshots } from '../../src/storage/state-snapshots.ts'
@@ -178,5 +182,25 @@ describe('a full replica serving its chain', () => {
     assert.equal(await client.serves(silent.peerId, protocol), false)
     assert.equal((await sync.status()).head, BLOCKS)
     assert.equal(sync.currentPeer(), server.peerId)
+  })
+
+  test('a replica snapshot-synced from it keeps the pivot’s signature, and can serve the pivot in turn', async () => {
+    const { sync } = await serveAndConnect(storedAnnouncements(replica!.blocks))
+    const datadir = join(root, 'snapshot-synced')
+    const sink = (await SnapshotDatadir.open(datadir, genesis, config, common))!
+    try {
+      assert.equal((await snapshotSync(sync, sink, logger)).pivot, BLOCKS)
+    } finally {
+      await sink.close()
+    }
+    const synced = await openChain(datadir, genesis, config, common)
+    try {
+      const pivot = (await synced.chain.blockByNumber(BLOCKS))!
+      const announcement = await storedAnnouncement(synced.blocks, pivot)
+      assert.equal(recoverAnnouncementSigner(announcement, config.chainId), SEQUENCER)
+      assert.equal(await synced.blocks.oldestSignature(), BLOCKS)
+    } finally {
+      await synced.close()
+    }
   })
 })
