@@ -183,6 +183,11 @@ export const FLAGS: Record<string, FlagSpec> = {
     help: "replica with a new datadir: auto (start from a snapshot of the sequencer's state when it no longer keeps the blocks since genesis) | always | never",
     apply: (o, v, f) => (o.replica.snapshot = oneOf(v, SNAPSHOT_MODES, f)),
   },
+  'sync.serve': {
+    help: "full replica: answer other replicas' sync requests (status, blocks, mini-blocks, snapshots, witnesses), as the sequencer does, so a new replica can sync from it",
+    boolean: true,
+    apply: (o, v, f) => (o.replica.serve = bool(v, f)),
+  },
   sync: {
     help: 'replica: p2p (follow the sequencer’s mini-blocks) | l1 (derive the chain from L1 batches; needs --l1.rpc, --rollup.config)',
     apply: (o, v, f) => (o.replica.sync = oneOf(v, SYNC_MODES, f)),
@@ -314,7 +319,15 @@ export const FLAG_GROUPS: readonly { title: string; flags: readonly string[] }[]
   },
   {
     title: 'replica',
-    flags: ['replica.mode', 'replica.verify-workers', 'replica.checkpoint', 'sync', 'sync.snapshot', 'sequencer.rpc'],
+    flags: [
+      'replica.mode',
+      'replica.verify-workers',
+      'replica.checkpoint',
+      'sync',
+      'sync.snapshot',
+      'sync.serve',
+      'sequencer.rpc',
+    ],
   },
   { title: 'prover', flags: ['prover.key-file', 'prover.poll-interval'] },
   {
@@ -390,6 +403,7 @@ const DEFAULT_OF: Readonly<Record<string, (o: Readonly<NodeOptions>) => unknown>
   'replica.mode': (o) => o.replica.mode,
   sync: (o) => o.replica.sync,
   'sync.snapshot': (o) => o.replica.snapshot,
+  'sync.serve': (o) => o.replica.serve,
   'dev.l1.block-time': (o) => o.l1.devBlockTime,
   'miniblock-ms': (o) => o.miniBlockMs,
   'miniblock-eager-ms': (o) => o.eagerMiniBlockMs,

@@ -30,6 +30,7 @@ import { P2pHost } from './p2p/index.ts'
 import { ReplicaEthBackend } from './replica/eth-backend.ts'
 import { Replica, type ReplicaStatus } from './replica/replica.ts'
 import { TxForwarder } from './replica/tx-forwarder.ts'
+import { replicaSyncServer } from './replica/sync-serving.ts'
 import { Validator } from './replica/validator.ts'
 import type { EthBackend } from './rpc/eth/backend.ts'
 import { registerChainMethods } from './rpc/eth/chain-methods.ts'
@@ -187,11 +188,7 @@ async function startSequencer(base: NodeBase, services: Services): Promise<Runni
     new SequencerP2pService({
       host,
       opened,
-      snapshots: new StateSnapshots(opened.db, opened.blocks, opened.stateStore, {
-        ...DEFAULT_STATE_SNAPSHOT_OPTIONS,
-        // A quarter of the diff window: a replica's sync ends with the diffs after its pivot still served.
-        shareBlocks: Math.floor(options.witnessHistoryBlocks / 4),
-      }),
+      snapshots: stateSnapshots(options, opened),
       config,
       sequencerKey,
       rpcUrl: () => rpcUrl,
@@ -281,6 +278,11 @@ async function startReplica(base: NodeBase, services: Services): Promise<Running
     metrics,
   })
   await services.start('follower and verifiers', replica)
+  if (options.replica.serve)
+    await services.start(
+      'sync server',
+      replicaSyncServer({ host, opened, snapshots: stateSnapshots(options, opened), chainId: config.chainId, replica }),
+    )
   let rpcUrl = ''
   const info = () => ({
     ...nodeIdentity(base, host, sequencerAddress, rpcUrl),
@@ -671,6 +673,15 @@ function startP2p(base: NodeBase, services: Services, datadir: string | undefine
       { logger: base.logger, registry: base.metrics },
     )
   return services.open('p2p host', open, (host) => host.stop())
+}
+
+/** The node's sealed state, pinned for replicas that snapshot-sync from it. */
+function stateSnapshots(options: NodeOptions, opened: OpenedChain): StateSnapshots {
+  return new StateSnapshots(opened.db, opened.blocks, opened.stateStore, {
+    ...DEFAULT_STATE_SNAPSHOT_OPTIONS,
+    // A quarter of the diff window: a replica's sync ends with the diffs after its pivot still served.
+    shareBlocks: Math.floor(options.witnessHistoryBlocks / 4),
+  })
 }
 
 /** Sync requests to the sequencer, its signatures checked (what a replica starting from a snapshot asks with). */

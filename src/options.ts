@@ -100,6 +100,8 @@ export interface NodeOptions {
     sync: SyncMode
     /** When a new datadir starts from a snapshot of the sequencer's state (`--sync.snapshot`). */
     snapshot: SnapshotMode
+    /** A full replica serves the sync protocol to other replicas (`--sync.serve`). */
+    serve: boolean
   }
   l1: {
     /** The L1 JSON-RPC URL: a secret (API keys, credentials), never logged or echoed; see `redactL1Url`. */
@@ -192,7 +194,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<NodeOptions> = Object.freeze<NodeOpt
   metricsPort: undefined,
   p2p: { addr: '127.0.0.1', port: undefined, bootnodes: [], keyFile: undefined, requestRate: undefined, requestBurst: undefined },
   sequencer: { keyFile: undefined, address: undefined, rpc: undefined },
-  replica: { mode: 'full', verifyWorkers: undefined, checkpoint: undefined, sync: 'p2p', snapshot: 'auto' },
+  replica: { mode: 'full', verifyWorkers: undefined, checkpoint: undefined, sync: 'p2p', snapshot: 'auto', serve: true },
   l1: {
     rpc: undefined,
     beacon: undefined,

@@ -138,7 +138,9 @@ export class SnapshotDatadir implements SnapshotSink {
     // Genesis first: the pivot's seal moves the head pointer past it in the same batch.
     const ops = [
       ...genesisRecordOps(this.db, blocks, genesisBlock, this.config, expected.digest),
-      ...(header.number === 0n ? [] : blocks.sealOps(head, storedContents(head))),
+      ...(header.number === 0n
+        ? []
+        : [...blocks.sealOps(head, storedContents(head)), ...blocks.signatureOps(header.number, pivot.announcement.signature)]),
       ...new BlockArtifactStore(this.db, 0n).verifiedOps(header.number),
     ]
     if (header.number === 0n && head.hash !== genesisBlock.hash)

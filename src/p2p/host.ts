@@ -147,6 +147,19 @@ export class P2pHost {
     return this.node.getPeers().map((peer) => peer.toString())
   }
 
+  /**
+   * Whether `peer` said it serves `protocol` (in the identify exchange that follows a connection); false while it
+   * has not said, or for a peer never seen.
+   */
+  async serves(peer: string, protocol: string): Promise<boolean> {
+    try {
+      return (await this.node.peerStore.get(parsePeerId(peer))).protocols.includes(protocol)
+    } catch (err) {
+      if (err instanceof Error && err.name === 'NotFoundError') return false
+      throw err
+    }
+  }
+
   /** Calls `listener` with each peer that gets its first connection to us; returns the unsubscribe function. */
   onPeerConnected(listener: PeerListener): () => void {
     return addListener(this.connectedListeners, listener)

@@ -1,7 +1,8 @@
 /**
- * The request/response protocol replicas sync by: the sequencer's status, sealed blocks (header
- * announcement, body, receipts, state diff), unsealed mini-blocks, and block witnesses — the last
- * can exceed gossip's size cap, so everything a replica fetches goes here, not over gossip.
+ * The request/response protocol replicas sync by, served by the sequencer and by full replicas
+ * (`sync-server.ts`): the server's status, sealed blocks (header announcement, body, receipts, state
+ * diff), unsealed mini-blocks, state snapshots, and block witnesses — the last can exceed gossip's
+ * size cap, so everything a replica fetches goes here, not over gossip.
  *
  * Wire format: request RLP([kind, from, count]); responses as below. Nothing in a response is
  * trusted: announcements carry the sequencer's signature, mini-blocks theirs, and bodies, receipts,
@@ -32,9 +33,11 @@ export function syncProtocolId(chainId: bigint): string {
 }
 
 /**
- * What a sequencer's error answer says when a block's state diff or witness has left its retention window (the
+ * What a server's error answer says when a block's state diff or witness has left its retention window (the
  * newest 10,000 blocks by default). Error frames carry only a message: these words let a requester tell "gone for
- * good" (start from a newer block) from "not yet" or a passing failure (ask again).
+ * good" (start from a newer block) from "not yet" or a passing failure (ask again). A full replica serving the
+ * protocol sends the same words (they name the sequencer, the only server when they were chosen; requesters of
+ * every version match them).
  */
 export const NOT_KEPT = 'no longer kept by the sequencer'
 

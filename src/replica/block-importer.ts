@@ -90,6 +90,8 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
   const sealed = announcedBlock(block.announcement, block.transactions, block.receipts)
   const ops = [
     ...blocks.sealOps(sealed, storedContents(sealed)),
+    // Kept with the block, in its batch: what this replica serves the block with to others (`storedAnnouncement`).
+    ...blocks.signatureOps(number, block.announcement.signature),
     ...(await stateStore.diffOps(block.diff)),
     ...artifacts.diffOps(number, block.diff),
   ]

@@ -147,13 +147,18 @@ export class Replica {
    * known yet", asked again at the next forward.
    */
   async sequencerRpcUrl(): Promise<string | undefined> {
-    const known = this.params.options.sequencerRpc ?? urlOrUndefined(this.sync.lastStatus?.rpcUrl)
+    const known = this.knownSequencerRpcUrl()
     if (known !== undefined) return known
     try {
       return urlOrUndefined((await this.sync.status()).rpcUrl)
     } catch {
       return undefined
     }
+  }
+
+  /** The sequencer's RPC URL as configured or as its last status gave it, without asking (what this replica tells its own peers). */
+  knownSequencerRpcUrl(): string | undefined {
+    return this.params.options.sequencerRpc ?? urlOrUndefined(this.sync.lastStatus?.rpcUrl)
   }
 
   /**

@@ -83,11 +83,14 @@ export class SequencerAuthenticator {
 const PACE_SHARE = 0.8
 
 /**
- * Requests to the sequencer over the sync protocol, with every answer authenticated before it is
- * returned; a peer that answers with forged or malformed data is penalized.
+ * Requests over the sync protocol to the sequencer or any full replica serving it, with every answer
+ * authenticated before it is returned (the sequencer's signature, whoever serves it); a peer that answers
+ * with forged or malformed data is penalized.
  */
 export class SyncClient {
-  private readonly sequencerPeers: string[]
+  private readonly bootnodePeers: string[]
+  /** The peer the last request went to. */
+  private lastPeer: string | undefined
   private latestStatus: SyncStatus | undefined
   /** Below the rate a peer with default options serves (`requestRatePerSecond`, `requestBurst`): see `RequestPacer`. */
   private readonly pacer = new RequestPacer({
@@ -102,7 +105,7 @@ export class SyncClient {
     private readonly auth: SequencerAuthenticator,
     bootnodes: readonly string[],
   ) {
-    this.sequencerPeers = bootnodes.map(peerIdOfMultiaddr).filter((id): id is string => id !== undefined)
+    this.bootnodePeers = bootnodes.map(peerIdOfMultiaddr).filter((id): id is string => id !== undefined)
   }
 
   async status(): Promise<SyncStatus> {
@@ -110,7 +113,7 @@ export class SyncClient {
     return this.latestStatus
   }
 
-  /** The sequencer's last status answer, if any. */
+  /** The last status answer, if any. */
   get lastStatus(): SyncStatus | undefined {
     return this.latestStatus
   }
@@ -158,21 +161,22 @@ export class SyncClient {
     })
   }
 
-  /** The peer sync requests go to now (the one to blame when a snapshot's state does not match its root). */
-  currentPeer(): string {
-    return this.peer()
+  /** The peer the last request went to (the one to blame when a snapshot's state does not match its root). */
+  currentPeer(): string | undefined {
+    return this.lastPeer
   }
 
   /** Penalizes a peer whose answers, taken together, proved false (a snapshot whose state misses its root). */
-  blame(peer: string, reason: string): void {
-    this.host.penalize(peer, reason)
+  blame(peer: string | undefined, reason: string): void {
+    if (peer !== undefined) this.host.penalize(peer, reason)
   }
 
   /** One request; an answer that does not decode or authenticate penalizes the peer that sent it. */
   private async ask<T>(request: SyncRequest, decode: (bytes: Uint8Array) => T): Promise<T> {
     const wait = this.pacer.take()
     if (wait > 0) await sleep(wait)
-    const peer = this.peer()
+    const peer = await this.peer()
+    this.lastPeer = peer
     const bytes = await this.host.request(peer, syncProtocolId(this.config.chainId), encodeSyncRequest(request))
     try {
       return decode(bytes)
@@ -182,12 +186,23 @@ export class SyncClient {
     }
   }
 
-  /** The sequencer among the connected peers (a bootnode), else any connected peer. */
-  private peer(): string {
+  /**
+   * The peer to ask: the connected bootnodes first (the operator's choice: the sequencer, or full replicas),
+   * then the other connected peers; the first of them that said it serves the sync protocol (a validator, or a
+   * replica started with `--sync.serve=false`, does not), else the first of them (identify may not have
+   * answered yet). The order only changes as peers come and go, so a snapshot's pages go to the peer that
+   * pinned it.
+   */
+  private async peer(): Promise<string> {
     const connected = this.host.connectedPeers()
-    const peer = this.sequencerPeers.find((id) => connected.includes(id)) ?? connected[0]
-    if (peer === undefined)
-      throw new NoSyncPeerError('no peer to sync from is connected (is the sequencer up and in --p2p.bootnodes?)')
-    return peer
+    const bootnodes = this.bootnodePeers.filter((id) => connected.includes(id))
+    const candidates = [...bootnodes, ...connected.filter((id) => !bootnodes.includes(id))]
+    if (candidates.length === 0)
+      throw new NoSyncPeerError(
+        'no peer to sync from is connected (is the sequencer or a full replica up and in --p2p.bootnodes?)',
+      )
+    const protocol = syncProtocolId(this.config.chainId)
+    for (const id of candidates) if (await this.host.serves(id, protocol)) return id
+    return candidates[0]!
   }
 }

@@ -124,10 +124,32 @@ export class BlockStore {
       this.db.del('hashes', hexBytes(block.hash)),
       this.db.del('bodies', key),
       this.db.del('receipts', key),
+      this.db.del('signatures', key),
     ]
     for (const receipt of block.receipts) ops.push(this.db.del('txs', hexBytes(receipt.transactionHash)))
     for (const op of logIndexOps(this.db, block.header.number, block.receipts)) ops.push(this.db.del('logs', op.key))
     return ops
+  }
+
+  /**
+   * The sequencer's signature over block `number`'s announcement, written in the batch that imports the block. A
+   * replica serving the block to other replicas must hand out the sequencer's own signature (they check it, and it
+   * cannot sign for the sequencer), and nothing else keeps it. Blocks a node sealed or built itself have none, and
+   * neither have blocks a replica imported before it kept them: `oldestSignature` says where they start.
+   */
+  signatureOps(number: bigint, signature: Uint8Array): BatchOp[] {
+    return [this.db.put('signatures', u64(number), signature)]
+  }
+
+  /** The sequencer's announcement signature of block `number`, if this node imported it signed (`signatureOps`). */
+  signature(number: bigint): Promise<Uint8Array | undefined> {
+    return this.db.get('signatures', u64(number))
+  }
+
+  /** The oldest block whose signature is kept (undefined: none). */
+  async oldestSignature(): Promise<bigint | undefined> {
+    const [first] = await this.db.entriesAfter('signatures', undefined, 1)
+    return first === undefined ? undefined : readU64(first[0])
   }
 
   /** The head pointer set to block `number` (`hash`). */

@@ -30,6 +30,7 @@ export const STORES = [
   'diffs',
   'pool',
   'undo',
+  'signatures',
 ] as const
 export type StoreName = (typeof STORES)[number]
 /** A consistent read view of the database (`NodeDb.snapshot`). */

@@ -30,6 +30,17 @@ test('--miniblock-eager-ms reaches the sequencer options (default off = 10000; M
   assert.throws(() => run(['--dev', '--miniblock-eager-ms=-1']), /--miniblock-eager-ms/)
 })
 
+test('--sync.serve: a full replica serves sync by default; false turns it off', () => {
+  const replica = [
+    '--dev',
+    '--role=replica',
+    '--p2p.bootnodes=/ip4/127.0.0.1/tcp/30303/p2p/12D3KooWLeVUUwMjgYQRtxUXaMK249gGyWVAvF8DMXdtJC9PUy6p',
+  ]
+  assert.equal(run(replica).replica.serve, true)
+  assert.equal(run([...replica, '--sync.serve=false']).replica.serve, false)
+  assert.throws(() => run([...replica, '--sync.serve=maybe']), /--sync.serve/)
+})
+
 test('--executor and --workers choose the mini-block executor; --ingest-workers the decoders', () => {
   const o = run(['--dev', '--executor=parallel', '--workers=3', '--ingest-workers=0'])
   assert.equal(o.executor, 'parallel')
