@@ -151,10 +151,13 @@ test('rewinding to block M restores M exactly, drops the later blocks everywhere
   }
 })
 
+const SHALLOW = { ...DISK_STATE, rewindDepth: 2n, stateHistoryBlocks: 2 }
+
 test('a rewind deeper than the kept reverse diffs fails before changing anything', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-rewind-'))
   try {
-    let opened = await openChain(dir, genesis, config, common, { ...DISK_STATE, rewindDepth: 2n })
+    // The state history keeps reverse diffs too (the larger window wins): 2 blocks of each.
+    let opened = await openChain(dir, genesis, config, common, SHALLOW)
     const sequencer = await startSequencer(opened)
     await include(sequencer, opened, tx(alice!, 0n, { to: RECIPIENT, value: 1n }))
     while (opened.chain.head.header.number < 4n) await sleep(50)
@@ -171,7 +174,7 @@ test('a rewind deeper than the kept reverse diffs fails before changing anything
     const result = await rewindChain(opened, head.header.number - 2n)
     assert.equal(result.dropped.length, 2)
     await opened.close()
-    opened = await openChain(dir, genesis, config, common, { ...DISK_STATE, rewindDepth: 2n })
+    opened = await openChain(dir, genesis, config, common, SHALLOW)
     assert.equal(opened.chain.head.header.number, head.header.number - 2n)
     await opened.close()
   } finally {

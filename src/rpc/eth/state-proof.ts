@@ -4,6 +4,7 @@ import { NodeError } from '../../primitives/errors.ts'
 import type { AccountProof } from '../../trie/index.ts'
 import type { ThreadedMerkleizer } from '../../execution/merkleizer/merkleizer.ts'
 import { HISTORY_SLACK_BLOCKS } from '../../execution/merkleizer/history.ts'
+import type { StateHistory } from '../../state/state-history.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
 import { invalidInput, resourceUnavailable } from '../errors.ts'
 import { toQuantity } from '../params.ts'
@@ -11,7 +12,7 @@ import type { EthBackend } from './backend.ts'
 
 /** What serving `eth_getProof` takes: the chain's headers and the merkleizer's trie and its history. */
 export interface StateProofView {
-  readonly chain: Pick<ChainView, 'head' | 'blockByNumber'>
+  readonly chain: Pick<ChainView, 'head' | 'blockByNumber'> & { readonly state: Pick<StateHistory, 'readyFor' | 'oldestBlock'> }
   readonly merkleizer: Pick<ThreadedMerkleizer, 'getProofAt'>
 }
 
@@ -21,7 +22,7 @@ export class ProofStateUnavailableError extends NodeError<'PROOF_STATE_UNAVAILAB
   constructor(block: bigint, oldest: bigint) {
     super(
       'PROOF_STATE_UNAVAILABLE',
-      `historical state not available for block ${block}: proofs are served for blocks ${oldest} to the head (the node keeps the state of the last --state.history blocks since it started; raise --state.history to keep more)`,
+      `historical state not available for block ${block}: proofs are served for blocks ${oldest} to the head (the node keeps the state of the last --state.history blocks; raise --state.history to keep more)`,
       { data: { block, oldest } },
     )
   }
@@ -43,6 +44,13 @@ export async function proofAtBlock(
   if (blockNumber > head.header.number) return undefined
   const block = blockNumber === head.header.number ? head : await view.chain.blockByNumber(blockNumber)
   if (block === undefined) return undefined
+  // Proofs are served over the flat state's window (`--state.history`), which a restart keeps (its reverse
+  // diffs are on disk): the trie's nodes of a past root are too (`<datadir>/trie` never deletes one), so the
+  // merkleizer proves a root its in-memory history has lost from the node store. A snapshot-synced replica
+  // has neither before its pivot.
+  await view.chain.state.readyFor(blockNumber)
+  const oldest = view.chain.state.oldestBlock
+  if (blockNumber < oldest) throw new ProofStateUnavailableError(blockNumber, oldest)
   const result = await view.merkleizer.getProofAt(
     block.header.stateRoot,
     hexToBytes(address),
