@@ -231,14 +231,15 @@ export class StateTrie {
 
   /**
    * `getProof` against the state whose root is `root`: the current one, one before a block the
-   * `history` still holds the record of, or one the node source holds (a persisted store: a root a
-   * restart's fresh history never saw); undefined when none. Byte for byte the proof a trie of that
-   * state would give: its nodes are those of the old root, taken from the history records or, where
-   * unchanged since, from the live tries at the same place (checked by hash), else from the source.
+   * `history` still holds the record of, or, with `fromStore`, one the node source holds (a persisted
+   * store: a root a restart's fresh history never saw; the caller bounds how old); undefined when none.
+   * Byte for byte the proof a trie of that state would give: its nodes are those of the old root, taken
+   * from the history records or, where unchanged since, from the live tries at the same place (checked
+   * by hash), else from the source.
    */
-  getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[]): AccountProof | undefined {
+  getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[], fromStore = false): AccountProof | undefined {
     if (equalsBytes(root, this.accounts.root())) return this.getProof(address, slots)
-    const past = this.history?.since(root) ?? this.storedRoot(root)
+    const past = this.history?.since(root) ?? (fromStore ? this.storedRoot(root) : undefined)
     if (past === undefined) return undefined
     const { value: leaf, proof: accountProof } = proveEncoded(
       root,

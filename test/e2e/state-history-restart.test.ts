@@ -88,9 +88,7 @@ describe('state history across restarts', { timeout: 90_000 }, () => {
           }
         }),
       )
-    const started = performance.now()
     const before = await answers(node)
-    console.log('answers ms', performance.now() - started)
     const distinct = new Set(before.map((a) => JSON.stringify({ ...(a as object), number: 0 }))).size
     assert.ok(distinct >= 5, `the blocks read differ (${distinct} distinct of ${numbers.length})`)
 

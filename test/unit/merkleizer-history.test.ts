@@ -98,8 +98,8 @@ describe('merkleizer thread: proofs at past roots', () => {
         chain: {
           head: block(11),
           blockByNumber: async (n) => (n <= 12n ? block(Number(n)) : undefined),
-          // The flat state's window reaches further back: the trie's is the one that refuses here.
-          state: { readyFor: async () => {}, oldestBlock: 0n },
+          // The flat state's window (which a persisted node store serves after a restart) is shorter here.
+          state: { readyFor: async () => {}, oldestBlock: 11n },
         },
         merkleizer,
       }
@@ -133,14 +133,16 @@ describe('merkleizer thread: proofs at past roots', () => {
       const restarted = ThreadedMerkleizer.spawn({ trieDir: dir })
       try {
         assert.ok(await restarted.openRoot(roots[4]!, 8))
+        const bounded = await restarted.getProofAt(roots[1]!, hexToBytes(address), [])
+        assert.equal(bounded.proof, undefined, 'not from the store unless the caller allows it (the flat window)')
         const slots = [0, 1, 2, 3, 4].map((i) => hexToBytes(slot(i)))
         for (let n = 1; n <= 3; n++) {
-          const answer = await restarted.getProofAt(roots[n]!, hexToBytes(address), slots)
+          const answer = await restarted.getProofAt(roots[n]!, hexToBytes(address), slots, true)
           assert.ok(answer.proof !== undefined, `block ${n}`)
           const expected = StateTrie.fromAccounts(fullStateAt(n)).getProof(hexToBytes(address), slots)
           assert.equal(bytes(answer.proof), bytes(expected), `block ${n}`)
         }
-        const unknown = await restarted.getProofAt(new Uint8Array(32).fill(7), hexToBytes(address), [])
+        const unknown = await restarted.getProofAt(new Uint8Array(32).fill(7), hexToBytes(address), [], true)
         assert.equal(unknown.proof, undefined, 'a root the store never held')
       } finally {
         await restarted.stop()

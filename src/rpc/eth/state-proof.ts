@@ -44,20 +44,21 @@ export async function proofAtBlock(
   if (blockNumber > head.header.number) return undefined
   const block = blockNumber === head.header.number ? head : await view.chain.blockByNumber(blockNumber)
   if (block === undefined) return undefined
-  // Proofs are served over the flat state's window (`--state.history`), which a restart keeps (its reverse
-  // diffs are on disk): the trie's nodes of a past root are too (`<datadir>/trie` never deletes one), so the
-  // merkleizer proves a root its in-memory history has lost from the node store. A snapshot-synced replica
+  // The trie's in-memory history starts empty at a restart; the flat state's window survives it (its reverse
+  // diffs are on disk), and so do a past root's trie nodes (`<datadir>/trie` never deletes one): within that
+  // window the merkleizer may prove a root its history lacks from the node store. A snapshot-synced replica
   // has neither before its pivot.
   await view.chain.state.readyFor(blockNumber)
-  const oldest = view.chain.state.oldestBlock
-  if (blockNumber < oldest) throw new ProofStateUnavailableError(blockNumber, oldest)
   const result = await view.merkleizer.getProofAt(
     block.header.stateRoot,
     hexToBytes(address),
     slots.map((s) => hexToBytes(s)),
+    blockNumber >= view.chain.state.oldestBlock,
   )
   if (result.proof !== undefined) return result.proof
-  throw new ProofStateUnavailableError(blockNumber, await oldestProvable(view.chain, head.header.number, result))
+  const fromHistory = await oldestProvable(view.chain, head.header.number, result)
+  const fromStore = view.chain.state.oldestBlock
+  throw new ProofStateUnavailableError(blockNumber, fromStore < fromHistory ? fromStore : fromHistory)
 }
 
 /**
