@@ -12,7 +12,7 @@ import { encodeDeployData, encodeFunctionData, keccak256, pad, toHex, type Addre
 import { privateKeyToAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
 import { DEV_KEYS, makeTempDir, removeTempDir, rpc, startNode, waitFor, type NodeHandle } from '../helpers/node-process.ts'
-import { type RpcReceipt, type SyncTx, syncSender } from '../helpers/receipts.ts'
+import { succeedingSender } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
 /** Four blocks a second: the default 128-block history (32 s) holds every block the test reads at. */
@@ -40,12 +40,7 @@ describe('state history across restarts', { timeout: 90_000 }, () => {
     let node = await start(datadir)
     const token = contract('Token')
     const sender = privateKeyToAccount(DEV_KEYS[0]!)
-    const sendSync = syncSender(node.rpcUrl, sender, FEE)
-    const send = async (tx: SyncTx): Promise<RpcReceipt> => {
-      const receipt = await sendSync(tx)
-      assert.equal(receipt.status, '0x1')
-      return receipt
-    }
+    const send = succeedingSender(node.rpcUrl, sender, FEE)
     const deployed = await send({
       data: encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['History', 'HS', 10n ** 24n] }),
       gas: 2_000_000n,

@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import { deriveDevAccounts } from '../../src/chain/dev.ts'
 import { openChain, type OpenedChain, type OpenChainOptions } from '../../src/node/bootstrap.ts'
@@ -23,11 +22,12 @@ import { BlockArtifactStore } from '../../src/storage/block-artifact-store.ts'
 import { rewindChain } from '../../src/storage/chain-rewind.ts'
 import { NodeDb } from '../../src/storage/db.ts'
 import { u64 } from '../../src/primitives/u64.ts'
-import type { Sequencer } from '../../src/sequencer/sequencer.ts'
 import {
   DEV_COMMON as common,
   DEV_CONFIG as config,
   DEV_GENESIS as genesis,
+  devTx as tx,
+  includeTx as include,
   startDevSequencer,
 } from '../helpers/dev-sequencer.ts'
 
@@ -40,22 +40,6 @@ const COUNTER_INIT = hexToBytes('0x60056000556960005460010160005500600052600a601
 const NO_L1: OpenChainOptions = { stateCacheBytes: 64 * 1024, rewindDepth: 0n, stateHistoryBlocks: 128 }
 /** Short blocks: a test seals a dozen in a few seconds. */
 const FAST = { blockMs: 100 }
-
-function tx(sender: { privateKey: Hex }, nonce: bigint, fields: { to?: Hex; value?: bigint; data?: Uint8Array }): Uint8Array {
-  return createFeeMarket1559Tx(
-    { nonce, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gasLimit: 200_000n, chainId: config.chainId, ...fields },
-    { common },
-  )
-    .sign(hexToBytes(sender.privateKey))
-    .serialize()
-}
-
-async function include(sequencer: Sequencer, opened: OpenedChain, raw: Uint8Array): Promise<bigint> {
-  const { receipt } = await sequencer.submitAndWait(raw, 30_000)
-  assert.ok(receipt !== undefined && receipt.status === 1)
-  while (opened.chain.head.header.number < receipt.blockNumber) await sleep(10)
-  return receipt.blockNumber
-}
 
 /** What a read at a block sees of the accounts and slots the test touches. */
 function readAll(reader: StateReader, addresses: readonly Hex[]): string {
