@@ -51,7 +51,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   role: { help: 'sequencer | replica | prover', apply: (o, v, f) => (o.role = oneOf(v, ROLES, f)) },
   datadir: { help: 'data directory (default with --dev: a fresh temporary directory)', apply: (o, v) => (o.datadir = v) },
   'state.history': {
-    help: 'recent blocks whose state stays readable by block number (kept in memory as undo layers)',
+    help: 'recent blocks whose state stays readable by block number (undo layers in memory, their reverse diffs on disk so they survive a restart)',
     apply: (o, v, f) => (o.stateHistoryBlocks = int(v, f, 1)),
   },
   cache: {

@@ -11,6 +11,7 @@ import { buildHeader } from '../chain/header.ts'
 import type { MiniBlock } from '../chain/mini-block.ts'
 import { emptyStateDiff, type Hex } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
+import { DEFAULT_HISTORY_BLOCKS } from '../execution/merkleizer/history.ts'
 import { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import { StateTrie, type StateTrieAccount } from '../trie/index.ts'
 import { StateRootBuilder } from '../trie/state-root-builder.ts'
@@ -77,7 +78,7 @@ export interface OpenedChain extends ChainWriter {
 export interface OpenChainOptions {
   /** How many recent blocks keep their witness and state diff (default 10,000: ~3 h of 1 s blocks). */
   retainArtifactBlocks?: bigint
-  /** How many recent blocks' state stays readable (default 128). */
+  /** How many recent blocks' state stays readable, before and after a restart (default 128). */
   stateHistoryBlocks?: number
   /** How many recent blocks keep their reverse diff, i.e. how far the chain can be rewound (default `DEFAULT_REWIND_DEPTH`). */
   rewindDepth?: bigint
@@ -130,7 +131,13 @@ export async function openChain(
     const blocks = new BlockStore(db, common)
     const stateStore = new StateStore(db)
     const wal = new MiniBlockWal(db)
-    const artifacts = new BlockArtifactStore(db, options.retainArtifactBlocks ?? 10_000n, options.rewindDepth)
+    const historyBlocks = options.stateHistoryBlocks ?? DEFAULT_HISTORY_BLOCKS
+    const artifacts = new BlockArtifactStore(
+      db,
+      options.retainArtifactBlocks ?? 10_000n,
+      options.rewindDepth,
+      BigInt(historyBlocks),
+    )
     const storedGenesis = await db.get('meta', GENESIS_KEY)
     const spawnMerkleizer = (): ThreadedMerkleizer =>
       ThreadedMerkleizer.spawn({
@@ -138,7 +145,6 @@ export async function openChain(
         ...(options.trieCacheBytes === undefined ? {} : { trieCacheBytes: options.trieCacheBytes }),
         ...(options.backgroundMerkleizer === undefined ? {} : { background: options.backgroundMerkleizer }),
       })
-    const historyBlocks = options.stateHistoryBlocks
 
     let state: LiveState
     let head: SealedBlock
@@ -196,6 +202,9 @@ export async function openChain(
     const headMiniBlockEnd = head.miniBlocks.first + BigInt(head.miniBlocks.count)
     const unsealed = (await wal.readAll()).filter((mb) => mb.number >= headMiniBlockEnd)
     const history = new StateHistory(state, head.header.number, historyBlocks)
+    // The undo layers the last run held come back from the reverse diffs its seals persisted, when a read
+    // first reaches past the blocks applied since this start (see docs/DESIGN.md "State history on disk").
+    history.attachStore((newest, count) => artifacts.recentReverseDiffs(newest, count))
     const chain = new ChainView(blocks, genesisBlockHash, head, history)
     const thread = merkleizer
     const close = async (): Promise<void> => {

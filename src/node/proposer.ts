@@ -45,6 +45,7 @@ export function proposerChainView(chain: ChainView, safeHead: () => bigint): Pro
       const block = await chain.blockByNumber(n)
       if (block === undefined) return undefined
       let passerRoot: Uint8Array
+      await chain.state.readyFor(n)
       try {
         passerRoot = messagePasserStorageRoot(chain, n)
       } catch (error) {

@@ -10,6 +10,7 @@ import type { ThreadedMerkleizer } from '../execution/merkleizer/merkleizer.ts'
 import type { ChainWriter } from '../storage/chain-stores.ts'
 import { failpoint } from '../util/failpoints.ts'
 import { storedContents } from '../storage/block-store.ts'
+import { reverseDiffOps } from '../storage/chain-rewind.ts'
 import { ReplicaFailure } from './errors.ts'
 
 /** Verifies a block statelessly right away: its failure, or undefined when the header is right. */
@@ -94,6 +95,9 @@ export async function importBlock(opened: ReplicaChain, block: ImportableBlock, 
     ...blocks.signatureOps(number, block.announcement.signature),
     ...(await stateStore.diffOps(block.diff)),
     ...artifacts.diffOps(number, block.diff),
+    // Read before the block is applied below (or from its undo layer when its mini-blocks already were):
+    // what a restart gives back to the state history, and what an L1 reorg's rewind folds.
+    ...(await reverseDiffOps(opened, number, block.diff)),
   ]
   // The live state learns the block before the store does (`LiveState.apply`): a disk-backed state reads
   // what it has not been told from the store, and an undo record must not read the block's own values there.

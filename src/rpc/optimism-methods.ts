@@ -69,6 +69,7 @@ export function registerOptimismMethods(registry: MethodRegistry, backend: Optim
       if (block === undefined || blockNumber > backend.chain.head.header.number)
         throw new RpcError(RpcErrorCode.ResourceNotFound, `block ${blockNumber} is not sealed yet`)
       let withdrawalStorageRoot: Uint8Array
+      await backend.chain.state.readyFor(blockNumber)
       try {
         withdrawalStorageRoot = storageRoot(backend.chain.state.storageAt(blockNumber, MESSAGE_PASSER_ADDRESS))
       } catch (error) {
@@ -98,6 +99,7 @@ export async function blockOutput(
 ): Promise<{ block: SealedBlock; root: Uint8Array; messagePasserStorageRoot: Uint8Array } | undefined> {
   const block = await chain.blockByNumber(number)
   if (block === undefined) return undefined
+  await chain.state.readyFor(number)
   const messagePasserStorageRoot = storageRoot(chain.state.storageAt(number, MESSAGE_PASSER_ADDRESS))
   return {
     block,

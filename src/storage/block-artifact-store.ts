@@ -1,5 +1,5 @@
 import { RLP } from '@ethereumjs/rlp'
-import { encodeRlp } from '../primitives/rlp-fields.ts'
+import { CodecError, decodeRlp, encodeRlp } from '../primitives/rlp-fields.ts'
 import type { RlpValue } from '../primitives/rlp-fields.ts'
 import { decodeStateDiff, encodeStateDiff } from '../primitives/state-diff-codec.ts'
 import type { StateDiff } from '../primitives/state-diff.ts'
@@ -26,7 +26,17 @@ export class BlockArtifactStore {
     private readonly retainBlocks: bigint,
     /** How many recent blocks keep their reverse diff (how deep `rewindChain` can go); 0: none kept (a chain without L1). */
     readonly rewindDepth: bigint = DEFAULT_REWIND_DEPTH,
-  ) {}
+    /**
+     * How many recent blocks' state stays readable (`--state.history`): their reverse diffs are kept too, so a
+     * restart refills `StateHistory` from them (`recentReverseDiffs`), even on a chain that never rewinds.
+     */
+    historyBlocks = 0n,
+  ) {
+    this.undoBlocks = rewindDepth > historyBlocks ? rewindDepth : historyBlocks
+  }
+
+  /** How many recent blocks keep their reverse diff: the larger of the rewind depth and the state history. */
+  readonly undoBlocks: bigint
 
   /**
    * Stores block `number`'s reverse diff (the prior value of everything it changed; see
@@ -39,15 +49,34 @@ export class BlockArtifactStore {
   /** `reverseDiffOps` with the reverse diff already RLP-encoded (as `encodeStateDiff` lays it out). */
   encodedReverseDiffOps(number: bigint, encoded: Uint8Array): BatchOp[] {
     const ops = [this.db.put('undo', u64(number), encoded)]
-    const expired = number - this.rewindDepth
+    const expired = number - this.undoBlocks
     if (expired >= 0n) ops.push(this.db.del('undo', u64(expired)))
     return ops
   }
 
-  /** Block `number`'s reverse diff, if it is still kept. */
+  /** Block `number`'s reverse diff, if it is still kept; a malformed record is a `CodecError`. */
   async reverseDiff(number: bigint): Promise<StateDiff | undefined> {
     const bytes = await this.db.get('undo', u64(number))
-    return bytes === undefined ? undefined : decodeStateDiff(RLP.decode(bytes) as RlpValue)
+    return bytes === undefined ? undefined : decodeReverseDiff(number, bytes)
+  }
+
+  /**
+   * The reverse diffs of up to `count` blocks from `head` down, newest first, stopping at the first block
+   * without one (older than the window, sealed before they were kept, or a snapshot sync's pivot): the
+   * records a restart gives back to `StateHistory`. One range read; a malformed record is a `CodecError`.
+   */
+  async recentReverseDiffs(head: bigint, count: number): Promise<StateDiff[]> {
+    const from = head - BigInt(count) + 1n
+    const stored = new Map<bigint, Uint8Array>()
+    for await (const [key, value] of this.db.range('undo', u64(from < 0n ? 0n : from), u64(head + 1n)))
+      stored.set(readU64(key), value)
+    const newestFirst: StateDiff[] = []
+    for (let number = head; number >= from; number--) {
+      const bytes = stored.get(number)
+      if (bytes === undefined) break
+      newestFirst.push(decodeReverseDiff(number, bytes))
+    }
+    return newestFirst
   }
 
   /** Everything kept for block `number`, removed (a rewind dropped the block); the verified mark moves back to `newHead`. */
@@ -109,4 +138,11 @@ export class BlockArtifactStore {
     const bytes = await this.db.get('diffs', u64(number))
     return bytes === undefined ? undefined : decodeStateDiff(RLP.decode(bytes) as RlpValue)
   }
+}
+
+/** A stored reverse diff, decoded and checked field by field (`decodeStateDiff`); reverse diffs carry no code. */
+function decodeReverseDiff(number: bigint, bytes: Uint8Array): StateDiff {
+  const diff = decodeStateDiff(decodeRlp(bytes, `block ${number}'s reverse diff`))
+  if (diff.codes.size !== 0) throw new CodecError(`block ${number}'s reverse diff: holds code`)
+  return diff
 }

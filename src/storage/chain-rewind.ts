@@ -75,10 +75,15 @@ const REVERSE_ACCOUNTS_PER_TURN = 512
  * from the in-memory state history (the state before the block is there for recent blocks), else from
  * the stored flat state, which a seal finds at the block's parent. A busy block's diff (tens of thousands
  * of accounts) is reversed and RLP-encoded in slices, yielding between them, like the seal's other work
- * on the main thread. None with a rewind depth of 0.
+ * on the main thread. None when neither rewinds nor the state history keep any (`BlockArtifactStore.undoBlocks`).
+ *
+ * The same record serves both: `rewindChain` folds it, and a restart gives it back to `StateHistory` (the
+ * in-memory undo layers die with the process). Its cost is one map lookup per account and slot the block
+ * wrote (the parent's values sit in the block's own undo layer) and one RLP encoding, ~90 bytes per
+ * account and ~70 per slot; see docs/DESIGN.md "State history on disk" for measured figures.
  */
 export async function reverseDiffOps(chain: ChainWriter, number: bigint, diff: StateDiff): Promise<BatchOp[]> {
-  if (chain.artifacts.rewindDepth === 0n) return []
+  if (chain.artifacts.undoBlocks === 0n) return []
   const entries: Uint8Array[] = []
   let slice = emptyStateDiff()
   const flush = async (): Promise<void> => {

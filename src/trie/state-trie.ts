@@ -12,7 +12,7 @@ import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
 import { InvalidTrieNodeError } from './errors.ts'
 import { proveEncoded, type EncodedNodeLookup } from './encoded-proof.ts'
-import type { HistoricalNodes, TrieHistory } from './trie-history.ts'
+import { HistoricalNodes, type TrieHistory } from './trie-history.ts'
 import { MerkleTrie, type TrieNodeSource } from './trie.ts'
 
 export interface StateTrieOptions {
@@ -230,14 +230,16 @@ export class StateTrie {
   }
 
   /**
-   * `getProof` against the state whose root is `root`: the current one, or one before a block the
-   * `history` still holds the record of; undefined when neither. Byte for byte the proof a trie of
-   * that state would give: its nodes are those of the old root, taken from the history records or,
-   * where unchanged since, from the live tries at the same place (checked by hash).
+   * `getProof` against the state whose root is `root`: the current one, one before a block the
+   * `history` still holds the record of, or, with `fromStore`, one the node source holds (a persisted
+   * store: a root a restart's fresh history never saw; the caller bounds how old); undefined when none.
+   * Byte for byte the proof a trie of that state would give: its nodes are those of the old root, taken
+   * from the history records or, where unchanged since, from the live tries at the same place (checked
+   * by hash), else from the source.
    */
-  getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[]): AccountProof | undefined {
+  getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[], fromStore = false): AccountProof | undefined {
     if (equalsBytes(root, this.accounts.root())) return this.getProof(address, slots)
-    const past = this.history?.since(root)
+    const past = this.history?.since(root) ?? (fromStore ? this.storedRoot(root) : undefined)
     if (past === undefined) return undefined
     const { value: leaf, proof: accountProof } = proveEncoded(
       root,
@@ -259,6 +261,14 @@ export class StateTrie {
       return { key: slot, value: value === undefined ? EMPTY_BYTES : decodeStorageValue(value), proof }
     })
     return { account: decoded?.account, accountProof, storageHash: storageHash.slice(), storageProof }
+  }
+
+  /**
+   * A root no history record starts from that the node source still holds (a persisted store never
+   * deletes a node, and writes a root after everything below it): its nodes are all there, by hash.
+   */
+  private storedRoot(root: Uint8Array): HistoricalNodes | undefined {
+    return this.source?.get(root) === undefined ? undefined : new HistoricalNodes([])
   }
 
   /**

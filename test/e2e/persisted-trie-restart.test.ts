@@ -19,7 +19,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { contract } from '../helpers/contracts.ts'
 import { DEV_KEYS, RestartedNodes, waitFor } from '../helpers/node-process.ts'
 import { chainHashes, openedTrie, provenState, sealedHead } from '../helpers/proven-state.ts'
-import { type RpcReceipt, type SyncTx, syncSender } from '../helpers/receipts.ts'
+import { succeedingSender } from '../helpers/receipts.ts'
 
 const FEE = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 0n }
 
@@ -35,12 +35,7 @@ describe('persisted state trie across restarts', { timeout: 150_000 }, () => {
     // Traffic: a token (a storage trie with several slots) and ETH to fresh accounts.
     const token = contract('Token')
     const sender = privateKeyToAccount(DEV_KEYS[0]!)
-    const sendSync = syncSender(first.rpcUrl, sender, FEE)
-    const send = async (tx: SyncTx): Promise<RpcReceipt> => {
-      const receipt = await sendSync(tx)
-      assert.equal(receipt.status, '0x1')
-      return receipt
-    }
+    const send = succeedingSender(first.rpcUrl, sender, FEE)
     const deployed = await send({
       data: encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Persist', 'PT', 10n ** 24n] }),
       gas: 2_000_000n,

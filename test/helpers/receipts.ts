@@ -3,6 +3,7 @@
  * must not change. Shared by the crash-recovery e2e test and the crash campaign, which both compare
  * what a client was told before a `kill -9` with what the restarted node answers.
  */
+import assert from 'node:assert/strict'
 import type { Address, Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import { DEV_CHAIN_ID, rpc } from './node-process.ts'
@@ -97,4 +98,18 @@ export function syncSender(
         ...fees,
       }),
     ])
+}
+
+/** `syncSender` whose receipts must succeed (status 1): traffic a test builds state with, not tests of failure. */
+export function succeedingSender(
+  url: string,
+  account: PrivateKeyAccount,
+  fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
+): (tx: SyncTx) => Promise<RpcReceipt> {
+  const sendSync = syncSender(url, account, fees)
+  return async (tx) => {
+    const receipt = await sendSync(tx)
+    assert.equal(receipt.status, '0x1')
+    return receipt
+  }
 }

@@ -11,10 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { deriveDevAccounts } from '../../src/chain/dev.ts'
-import type { TxReceipt } from '../../src/chain/receipt.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import type { Sequencer } from '../../src/sequencer/sequencer.ts'
 import { openChain, type OpenedChain } from '../../src/node/bootstrap.ts'
@@ -23,6 +21,8 @@ import {
   DEV_COMMON as common,
   DEV_CONFIG as config,
   DEV_GENESIS as genesis,
+  devTx as tx,
+  includeTx as include,
   startDevSequencer,
 } from '../helpers/dev-sequencer.ts'
 
@@ -35,23 +35,6 @@ const COUNTER_INIT = hexToBytes('0x60056000556960005460010160005500600052600a601
 const startSequencer = (opened: OpenedChain): Promise<Sequencer> => startDevSequencer(opened)
 /** As a node opens its datadir by default: accounts and code on disk, here behind a cache small enough to evict. */
 const DISK_STATE = { stateCacheBytes: 64 * 1024 }
-
-function tx(sender: { privateKey: Hex }, nonce: bigint, fields: { to?: Hex; value?: bigint; data?: Uint8Array }): Uint8Array {
-  return createFeeMarket1559Tx(
-    { nonce, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gasLimit: 200_000n, chainId: config.chainId, ...fields },
-    { common },
-  )
-    .sign(hexToBytes(sender.privateKey))
-    .serialize()
-}
-
-/** Submits, waits for the receipt and for its block to be sealed. */
-async function include(sequencer: Sequencer, opened: OpenedChain, raw: Uint8Array): Promise<TxReceipt> {
-  const { receipt } = await sequencer.submitAndWait(raw, 30_000)
-  assert.ok(receipt !== undefined && receipt.status === 1)
-  while (opened.chain.head.header.number < receipt.blockNumber) await sleep(20)
-  return receipt
-}
 
 test('rewinding to block M restores M exactly, drops the later blocks everywhere in one batch, and the chain goes on', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-rewind-'))
@@ -151,10 +134,13 @@ test('rewinding to block M restores M exactly, drops the later blocks everywhere
   }
 })
 
+const SHALLOW = { ...DISK_STATE, rewindDepth: 2n, stateHistoryBlocks: 2 }
+
 test('a rewind deeper than the kept reverse diffs fails before changing anything', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'megaeth-rewind-'))
   try {
-    let opened = await openChain(dir, genesis, config, common, { ...DISK_STATE, rewindDepth: 2n })
+    // The state history keeps reverse diffs too (the larger window wins): 2 blocks of each.
+    let opened = await openChain(dir, genesis, config, common, SHALLOW)
     const sequencer = await startSequencer(opened)
     await include(sequencer, opened, tx(alice!, 0n, { to: RECIPIENT, value: 1n }))
     while (opened.chain.head.header.number < 4n) await sleep(50)
@@ -171,7 +157,7 @@ test('a rewind deeper than the kept reverse diffs fails before changing anything
     const result = await rewindChain(opened, head.header.number - 2n)
     assert.equal(result.dropped.length, 2)
     await opened.close()
-    opened = await openChain(dir, genesis, config, common, { ...DISK_STATE, rewindDepth: 2n })
+    opened = await openChain(dir, genesis, config, common, SHALLOW)
     assert.equal(opened.chain.head.header.number, head.header.number - 2n)
     await opened.close()
   } finally {

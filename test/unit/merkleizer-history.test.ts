@@ -2,9 +2,13 @@
  * The merkleizer thread's proof history end to end below RPC: `getProofAt` by state root while the
  * thread is already applying later blocks (requests queued behind them), the retention counted
  * from `historyBlocks` (plus the slack for a thread ahead of the head), and `proofAtBlock`'s
- * -32000-bound error naming the oldest block served.
+ * -32000-bound error naming the oldest block served; over a persisted node store, the roots a
+ * restarted thread never applied.
  */
 import { describe, test } from 'node:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
 import { KECCAK256_NULL, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import type { Hex, StateDiff } from '../../src/primitives/state-diff.ts'
@@ -91,7 +95,12 @@ describe('merkleizer thread: proofs at past roots', () => {
       // past the records, and the error names block 6, the oldest whose root the thread still holds.
       const block = (n: number) => ({ header: { number: BigInt(n), stateRoot: roots[n]! } }) as unknown as SealedBlock
       const view: StateProofView = {
-        chain: { head: block(11), blockByNumber: async (n) => (n <= 12n ? block(Number(n)) : undefined) },
+        chain: {
+          head: block(11),
+          blockByNumber: async (n) => (n <= 12n ? block(Number(n)) : undefined),
+          // The flat state's window (which a persisted node store serves after a restart) is shorter here.
+          state: { readyFor: async () => {}, oldestBlock: 11n },
+        },
         merkleizer,
       }
       const served = await proofAtBlock(view, 7n, address, [slot(2)])
@@ -108,6 +117,38 @@ describe('merkleizer thread: proofs at past roots', () => {
       })
     } finally {
       await merkleizer.stop()
+    }
+  })
+
+  test('over a persisted node store, a restarted thread proves the roots before its start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'megaeth-proof-store-'))
+    try {
+      const first = await ThreadedMerkleizer.start(fullStateAt(0), { historyBlocks: 8, trieDir: dir })
+      const roots = [first.root]
+      try {
+        for (let n = 1; n <= 4; n++) roots.push(await first.merkleizer.applyDiff(diffOf(n)))
+      } finally {
+        await first.merkleizer.stop()
+      }
+      const restarted = ThreadedMerkleizer.spawn({ trieDir: dir })
+      try {
+        assert.ok(await restarted.openRoot(roots[4]!, 8))
+        const bounded = await restarted.getProofAt(roots[1]!, hexToBytes(address), [])
+        assert.equal(bounded.proof, undefined, 'not from the store unless the caller allows it (the flat window)')
+        const slots = [0, 1, 2, 3, 4].map((i) => hexToBytes(slot(i)))
+        for (let n = 1; n <= 3; n++) {
+          const answer = await restarted.getProofAt(roots[n]!, hexToBytes(address), slots, true)
+          assert.ok(answer.proof !== undefined, `block ${n}`)
+          const expected = StateTrie.fromAccounts(fullStateAt(n)).getProof(hexToBytes(address), slots)
+          assert.equal(bytes(answer.proof), bytes(expected), `block ${n}`)
+        }
+        const unknown = await restarted.getProofAt(new Uint8Array(32).fill(7), hexToBytes(address), [], true)
+        assert.equal(unknown.proof, undefined, 'a root the store never held')
+      } finally {
+        await restarted.stop()
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 

@@ -175,10 +175,11 @@ export class ThreadedMerkleizer {
   /**
    * EIP-1186 proof against state root `root`: the trie's current one or one it had within the
    * retained history (whatever block the thread is on when the request is served). When `root` is
-   * not retained, `proof` is undefined and `oldestRoot` names the oldest root that is.
+   * not retained, `proof` is undefined and `oldestRoot` names the oldest root that is. `fromStore`: a
+   * root the history lacks may be proved from the persisted nodes (`StateTrie.getProofAt`).
    */
-  async getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[]): Promise<ProofAtRoot> {
-    return (await this.request({ kind: 'proofAt', root, address, slots })) as ProofAtRoot
+  async getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[], fromStore = false): Promise<ProofAtRoot> {
+    return (await this.request({ kind: 'proofAt', root, address, slots, fromStore })) as ProofAtRoot
   }
 
   /** What the proof history holds (blocks, nodes, bytes): for benchmarks and metrics. */

@@ -27,7 +27,7 @@ export type MerkleRequest = {
     | { kind: 'blockContents'; miniBlocks: Uint8Array[] }
     | { kind: 'root' }
     | { kind: 'proof'; address: Uint8Array; slots: Uint8Array[] }
-    | { kind: 'proofAt'; root: Uint8Array; address: Uint8Array; slots: Uint8Array[] }
+    | { kind: 'proofAt'; root: Uint8Array; address: Uint8Array; slots: Uint8Array[]; fromStore: boolean }
     | { kind: 'historyStats' }
 }
 
@@ -168,7 +168,7 @@ export function serveMerkleRequests(): void {
       case 'proof':
         return trie.getProof(body.address, body.slots)
       case 'proofAt': {
-        const proof = trie.getProofAt(body.root, body.address, body.slots)
+        const proof = trie.getProofAt(body.root, body.address, body.slots, body.fromStore)
         return (
           proof === undefined
             ? { proof, oldestRoot: history.oldestRoot() ?? trie.root(), blocks: history.stats().blocks }

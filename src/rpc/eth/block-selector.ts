@@ -88,6 +88,8 @@ async function stateOpener<S extends StateReader>(
   const block = await resolveSealedBlock(chain, selector)
   if (block === undefined) throw resourceNotFound(`header not found`)
   const h = block.header
+  // After a restart, the undo layers of the blocks since `h` may still be on disk only.
+  await chain.state.readyFor(h.number)
   const env: BlockEnv = {
     number: h.number,
     timestamp: h.timestamp,

@@ -4,6 +4,7 @@ import { NodeError } from '../../primitives/errors.ts'
 import type { AccountProof } from '../../trie/index.ts'
 import type { ThreadedMerkleizer } from '../../execution/merkleizer/merkleizer.ts'
 import { HISTORY_SLACK_BLOCKS } from '../../execution/merkleizer/history.ts'
+import type { StateHistory } from '../../state/state-history.ts'
 import type { ChainView } from '../../storage/chain-view.ts'
 import { invalidInput, resourceUnavailable } from '../errors.ts'
 import { toQuantity } from '../params.ts'
@@ -11,7 +12,7 @@ import type { EthBackend } from './backend.ts'
 
 /** What serving `eth_getProof` takes: the chain's headers and the merkleizer's trie and its history. */
 export interface StateProofView {
-  readonly chain: Pick<ChainView, 'head' | 'blockByNumber'>
+  readonly chain: Pick<ChainView, 'head' | 'blockByNumber'> & { readonly state: Pick<StateHistory, 'readyFor' | 'oldestBlock'> }
   readonly merkleizer: Pick<ThreadedMerkleizer, 'getProofAt'>
 }
 
@@ -21,7 +22,7 @@ export class ProofStateUnavailableError extends NodeError<'PROOF_STATE_UNAVAILAB
   constructor(block: bigint, oldest: bigint) {
     super(
       'PROOF_STATE_UNAVAILABLE',
-      `historical state not available for block ${block}: proofs are served for blocks ${oldest} to the head (the node keeps the state of the last --state.history blocks since it started; raise --state.history to keep more)`,
+      `historical state not available for block ${block}: proofs are served for blocks ${oldest} to the head (the node keeps the state of the last --state.history blocks; raise --state.history to keep more)`,
       { data: { block, oldest } },
     )
   }
@@ -43,13 +44,21 @@ export async function proofAtBlock(
   if (blockNumber > head.header.number) return undefined
   const block = blockNumber === head.header.number ? head : await view.chain.blockByNumber(blockNumber)
   if (block === undefined) return undefined
+  // The trie's in-memory history starts empty at a restart; the flat state's window survives it (its reverse
+  // diffs are on disk), and so do a past root's trie nodes (`<datadir>/trie` never deletes one): within that
+  // window the merkleizer may prove a root its history lacks from the node store. A snapshot-synced replica
+  // has neither before its pivot.
+  await view.chain.state.readyFor(blockNumber)
   const result = await view.merkleizer.getProofAt(
     block.header.stateRoot,
     hexToBytes(address),
     slots.map((s) => hexToBytes(s)),
+    blockNumber >= view.chain.state.oldestBlock,
   )
   if (result.proof !== undefined) return result.proof
-  throw new ProofStateUnavailableError(blockNumber, await oldestProvable(view.chain, head.header.number, result))
+  const fromHistory = await oldestProvable(view.chain, head.header.number, result)
+  const fromStore = view.chain.state.oldestBlock
+  throw new ProofStateUnavailableError(blockNumber, fromStore < fromHistory ? fromStore : fromHistory)
 }
 
 /**
