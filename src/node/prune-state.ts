@@ -17,7 +17,9 @@
  * root from the store: a rewind (`storage/chain-rewind.ts`: an L1 reorg, an adopted derivation)
  * applies the blocks' reverse diffs to the head's trie, which rebuilds the older nodes it needs
  * instead of reading them, whatever the safe or finalized head; proofs at recent roots come from the
- * in-memory history (`trie/trie-history.ts`), which starts empty at every start; the genesis root is
+ * in-memory history (`trie/trie-history.ts`) and, after a restart, from this store (`getProofAt` with
+ * `fromStore`): those older roots are what pruning gives up — such a proof answers "historical state
+ * not available" (a root with nodes missing is not provable), as on a pruned geth; the genesis root is
  * checked from the chain database's record, not the trie. And no crash can take the chain back to an
  * older root afterwards: a sequencer fsyncs every seal, and a derived chain's unsynced seals are made
  * durable before anything is deleted (`durableStoredHead`), so the head read here is the one every

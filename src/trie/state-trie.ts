@@ -10,7 +10,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
 import type { AccountState, Hex, StateDiff } from '../primitives/state-diff.ts'
 import { keccak256 } from '../crypto/native.ts'
-import { InvalidTrieNodeError } from './errors.ts'
+import { InvalidTrieNodeError, MissingTrieNodeError } from './errors.ts'
 import { proveEncoded, type EncodedNodeLookup } from './encoded-proof.ts'
 import { HistoricalNodes, type TrieHistory } from './trie-history.ts'
 import { MerkleTrie, type TrieNodeSource } from './trie.ts'
@@ -239,8 +239,21 @@ export class StateTrie {
    */
   getProofAt(root: Uint8Array, address: Uint8Array, slots: Uint8Array[], fromStore = false): AccountProof | undefined {
     if (equalsBytes(root, this.accounts.root())) return this.getProof(address, slots)
-    const past = this.history?.since(root) ?? (fromStore ? this.storedRoot(root) : undefined)
-    if (past === undefined) return undefined
+    const recorded = this.history?.since(root)
+    if (recorded !== undefined) return this.proveAt(root, recorded, address, slots)
+    if (!fromStore || this.source?.get(root) === undefined) return undefined
+    // A root no history record starts from that the node source holds: the store writes a root after
+    // everything below it and deletes nothing while the node runs, but `prune-state` (offline) deletes
+    // the nodes of every root but the head's, so a stored root may have lost nodes below it.
+    try {
+      return this.proveAt(root, new HistoricalNodes([]), address, slots)
+    } catch (error) {
+      if (error instanceof MissingTrieNodeError) return undefined
+      throw error
+    }
+  }
+
+  private proveAt(root: Uint8Array, past: HistoricalNodes, address: Uint8Array, slots: Uint8Array[]): AccountProof {
     const { value: leaf, proof: accountProof } = proveEncoded(
       root,
       keccak256(address),
@@ -261,14 +274,6 @@ export class StateTrie {
       return { key: slot, value: value === undefined ? EMPTY_BYTES : decodeStorageValue(value), proof }
     })
     return { account: decoded?.account, accountProof, storageHash: storageHash.slice(), storageProof }
-  }
-
-  /**
-   * A root no history record starts from that the node source still holds (a persisted store never
-   * deletes a node, and writes a root after everything below it): its nodes are all there, by hash.
-   */
-  private storedRoot(root: Uint8Array): HistoricalNodes | undefined {
-    return this.source?.get(root) === undefined ? undefined : new HistoricalNodes([])
   }
 
   /**

@@ -15,6 +15,8 @@ import type { Hex, StateDiff } from '../../src/primitives/state-diff.ts'
 import { ThreadedMerkleizer } from '../../src/execution/merkleizer/merkleizer.ts'
 import { HISTORY_SLACK_BLOCKS } from '../../src/execution/merkleizer/history.ts'
 import { StateTrie } from '../../src/trie/index.ts'
+import { storedStateTrieNodes } from '../../src/trie/state-trie-walker.ts'
+import { TrieNodeStore } from '../../src/storage/trie-node-store.ts'
 import type { AccountProof, StateTrieAccount } from '../../src/trie/index.ts'
 import { ProofStateUnavailableError, proofAtBlock, type StateProofView } from '../../src/rpc/eth/state-proof.ts'
 import type { SealedBlock } from '../../src/chain/block.ts'
@@ -146,6 +148,27 @@ describe('merkleizer thread: proofs at past roots', () => {
         assert.equal(unknown.proof, undefined, 'a root the store never held')
       } finally {
         await restarted.stop()
+      }
+
+      // prune-state deletes what the head's root does not reach: block 1's root node kept, the nodes below
+      // it that block 4 no longer has deleted. Its proof is then unavailable, not an error.
+      const store = await TrieNodeStore.open(dir)
+      try {
+        const live = new Set([...storedStateTrieNodes(roots[4]!, store)].map((n) => bytesToHex(n.hash)))
+        const stale = [...storedStateTrieNodes(roots[1]!, store)].map((n) => n.hash).filter((h) => !live.has(bytesToHex(h)))
+        assert.ok(stale.length > 1, 'block 1 has nodes of its own below its root')
+        await store.deleteNodes(stale.filter((h) => bytesToHex(h) !== bytesToHex(roots[1]!)))
+      } finally {
+        await store.close()
+      }
+      const pruned = ThreadedMerkleizer.spawn({ trieDir: dir })
+      try {
+        assert.ok(await pruned.openRoot(roots[4]!, 8))
+        const gone = await pruned.getProofAt(roots[1]!, hexToBytes(address), [hexToBytes(slot(1))], true)
+        assert.equal(gone.proof, undefined, 'a pruned root is not provable')
+        assert.ok((await pruned.getProofAt(roots[4]!, hexToBytes(address), [], true)).proof !== undefined, 'the head still is')
+      } finally {
+        await pruned.stop()
       }
     } finally {
       await rm(dir, { recursive: true, force: true })
