@@ -397,7 +397,9 @@ export async function playToStep(
   const onL1 = await stepOnL1(stack, dispute.game, proverAddress, dispute.createdAtL1)
   assert.equal(onL1.vmPostState, await honestLeafClaim(stack, dispute, leaf, executed + 1n), 'the verifier’s post-state')
   assert.notEqual(onL1.vmPostState.toLowerCase(), leaf.value.toLowerCase())
-  assert.equal(loggedStepGas(prover.logs().stdout, dispute.game), onL1.gasUsed, 'the gas the prover logged')
+  // The prover logs once its step's receipt is back, which can be after the step is visible on L1.
+  const logged = await waitFor('the prover to log its step', () => loggedStepGas(prover.logs().stdout, dispute.game))
+  assert.equal(logged, onL1.gasUsed, 'the gas the prover logged')
   phase(`step gas ${onL1.gasUsed} (the verifier's call: ${onL1.vmGasUsed})`)
   return { dispute, leaf, executed, onL1 }
 }
