@@ -27,10 +27,6 @@ export class SnapshotStateTrie {
     this.builder = new StateRootBuilder(onNode)
   }
 
-  get accounts(): number {
-    return this.builder.accounts
-  }
-
   /** A page of entries (shapes checked, keys ascending and above the previous page's). */
   add(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): void {
     for (const [k, v] of entries) {
@@ -58,7 +54,7 @@ export class SnapshotStateTrie {
     const [missing] = this.missingCode
     if (missing !== undefined)
       throw new SnapshotSyncError(
-        `snapshot: ${this.missingCode.size} accounts have code the peer did not send (the first: code hash ${missing})`,
+        `snapshot: accounts refer to ${this.missingCode.size} codes the peer did not send (the first: code hash ${missing})`,
       )
     return this.builder
   }

@@ -6,6 +6,7 @@
  * keccak256(address) order into the account `StackTrie`. Leaves are encoded as `StateTrie` encodes
  * them, so the root and the nodes reported are the ones `StateTrie.fromAccounts(...).commit()` gives.
  */
+import { KECCAK256_RLP } from '@ethereumjs/util'
 import { keccak256 } from '../crypto/native.ts'
 import { SortedLeaves } from './sorted-leaves.ts'
 import { StackTrie, type StackTrieNodeSink } from './stack-trie.ts'
@@ -88,6 +89,8 @@ export class StateRootBuilder {
     // a slot's writes in order, and only the last of each run of equal keys counts.
     const entries: Array<[key: Uint8Array, leaf: Uint8Array | undefined]> = []
     for (const [slot, value] of storage) entries.push([storageTrieKey(slot).slice(), storageLeafValue(value)])
+    // Most accounts have none (every account of a snapshot is added so): no trie to build.
+    if (entries.length === 0) return KECCAK256_RLP
     entries.sort((a, b) => Buffer.compare(a[0], b[0]))
     const trie = new StackTrie(this.onNode)
     for (let i = 0; i < entries.length; i++) {
