@@ -153,7 +153,7 @@ export async function disputeExecution(
   })
   const wrong: DerivedOutput = { block: params.block, root, header, messagePasserStorageRoot: honest.messagePasserStorageRoot }
   const { game } = await createGame(stack, params.stranger, root, params.block)
-  const createdAtL1 = await stack.client.getBlockNumber()
+  const createdAtL1 = await stack.client.getBlockNumber({ cacheTime: 0 })
   const blockTrace = chainBlockTrace(url, params.prover.rpcUrl, stack.l1.anvil.rpcUrl)
   const adversary = startStepAdversary({
     client: stack.client,
@@ -326,7 +326,9 @@ export async function stepOnL1(
 ): Promise<{ hash: Hex; gasUsed: bigint; vmGasUsed: bigint; vmPostState: Hex }> {
   const vm = await stack.client.readContract({ address: game, abi: faultDisputeGameAbi, functionName: 'vm' })
   const stepSelector = toFunctionSelector('function step(uint256,bool,bytes,bytes)')
-  const latest = await stack.client.getBlockNumber()
+  // Uncached: the caller saw the step in L1's latest state a moment ago, and viem's cached head (the client's polling
+  // interval) can be a block older than that state, the step's own block.
+  const latest = await stack.client.getBlockNumber({ cacheTime: 0 })
   for (let n = fromBlock; n <= latest; n++) {
     const block = await stack.client.getBlock({ blockNumber: n, includeTransactions: true })
     for (const tx of block.transactions) {
