@@ -455,21 +455,945 @@ function createCases(): ReferenceCase[] {
   return cases
 }
 
-export function workloadCases(): ReferenceCase[] {
-  return [...erc20Cases(), ...ammCases(), ...sstoreCases(), ...createCases()]
+export const C4: Hex = '0xc400000000000000000000000000000000000004'
+/** An EOA delegated (EIP-7702) to C3. */
+export const DELEGATED: Hex = '0xde1e000000000000000000000000000000000de1'
+
+/** Code that stores CALLER, CALLVALUE, ADDRESS and SELFBALANCE at slots base..base+3, base = the first calldata word. */
+const recorder = asm(
+  'CALLER',
+  0,
+  'CALLDATALOAD',
+  'SSTORE',
+  'CALLVALUE',
+  0,
+  'CALLDATALOAD',
+  1,
+  'ADD',
+  'SSTORE',
+  'ADDRESS',
+  0,
+  'CALLDATALOAD',
+  2,
+  'ADD',
+  'SSTORE',
+  'SELFBALANCE',
+  0,
+  'CALLDATALOAD',
+  3,
+  'ADD',
+  'SSTORE',
+  'STOP',
+)
+
+/** `base` in memory word 0, then the call with it as calldata; the success flag stored at `flagSlot`. */
+function callWithBase(
+  op: 'CALL' | 'CALLCODE' | 'DELEGATECALL' | 'STATICCALL',
+  to: Hex,
+  base: number,
+  flagSlot: number,
+  value = 0,
+): AsmItem[] {
+  // A gas limit: a failing call consumes what it is given, and the next calls still need some.
+  return [base, 0, 'MSTORE', ...callAndRecord(op, to, flagSlot, { value, argsSize: 32, gas: 150_000 })]
 }
 
-/** Random bytecode programs (not written yet in this first version beyond a placeholder generator). */
+function callCases(): ReferenceCase[] {
+  // C2: the four call kinds into the recorder C3, with value where the kind carries one.
+  const c2 = asm(
+    ...callWithBase('DELEGATECALL', C3, 0x100, 0x10),
+    ...callWithBase('CALLCODE', C3, 0x200, 0x11, 5),
+    ...callWithBase('STATICCALL', C3, 0x300, 0x12),
+    ...callWithBase('CALL', C3, 0x400, 0x13, 7),
+    'STOP',
+  )
+  // Revert deep: C2 (called with value) writes storage and transient storage, logs, sends value to C3 (which does the
+  // same), then reverts; called with calldata it returns its transient slot 0 instead.
+  const writer = (tag: number): AsmItem[] => [tag, 0, 'SSTORE', tag, 0, 'TSTORE', tag, 0, 'MSTORE', tag, 32, 0, 'LOG1']
+  const deepC2 = asm(
+    'CALLDATASIZE',
+    { ref: 'read' },
+    'JUMPI',
+    ...writer(0x22),
+    ...call('CALL', BigInt(C3), { value: 10 }),
+    'POP',
+    0,
+    0,
+    'REVERT',
+    { label: 'read' },
+    0,
+    'TLOAD',
+    0,
+    'MSTORE',
+    32,
+    0,
+    'RETURN',
+  )
+  const deepC3 = asm(...writer(0x33), 'STOP')
+  const deepC1 = asm(
+    0x11,
+    0,
+    'MSTORE',
+    0x11,
+    32,
+    0,
+    'LOG1',
+    ...callAndRecord('CALL', C2, 0, { value: 50 }),
+    ...call('CALL', BigInt(C2), { argsSize: 1, retSize: 32 }),
+    'POP',
+    0,
+    'MLOAD',
+    1,
+    'SSTORE',
+    'STOP',
+  )
+  const loop = asm({ label: 'top' }, { ref: 'top' }, 'JUMP')
+  // Static context violations: C4 does what calldata word 0 selects; C1 STATICCALLs it once per selector.
+  const violations: AsmItem[][] = [
+    [1, 0, 'SSTORE'],
+    [0, 0, 'LOG0'],
+    [...call('CALL', BigInt(C3), { value: 1 }), 'POP'],
+    [...call('CALL', BigInt(C3)), 'POP'],
+    [1, 0, 'TSTORE'],
+    [0, 0, 0, 'CREATE', 'POP'],
+    [BigInt(BOB), 'SELFDESTRUCT'],
+    [0, 'SLOAD', 'POP', 0, 'TLOAD', 'POP'],
+  ]
+  const c4 = asm(
+    ...violations.flatMap((_, i) => [0, 'CALLDATALOAD', i, 'EQ', { ref: `v${i}` }, 'JUMPI']),
+    'STOP',
+    ...violations.flatMap((v, i) => [{ label: `v${i}` }, ...v, 'STOP']),
+  )
+  const c1Static = asm(...violations.flatMap((_, i) => callWithBase('STATICCALL', C4, i, i)), 'STOP')
+  // Recursion as deep as the gas allows (EIP-150's 63/64 runs out long before depth 1024 under EIP-7825's cap):
+  // each frame calls itself with depth + 1 and records the deepest depth in transient storage; the top frame stores it.
+  const recursive = asm(
+    0,
+    'CALLDATALOAD',
+    1,
+    'ADD',
+    'DUP1',
+    0,
+    'MSTORE',
+    'DUP1',
+    0,
+    'TSTORE',
+    ...call('CALL', 'ADDRESS', { argsSize: 32 }),
+    'POP',
+    0,
+    'CALLDATALOAD',
+    { ref: 'end' },
+    'JUMPI',
+    0,
+    'TLOAD',
+    0,
+    'SSTORE',
+    { label: 'end' },
+    'STOP',
+  )
+  return [
+    {
+      name: 'calls: CALL with value into DELEGATECALL, CALLCODE with value, STATICCALL (fails on SSTORE) and CALL with value',
+      pre: [
+        eoa(ALICE),
+        { address: C1, code: asm(...callAndRecord('CALL', C2, 0, { value: 100 }), 'STOP'), balance: 1000n },
+        { address: C2, code: c2 },
+        { address: C3, code: recorder },
+      ],
+      message: { caller: ALICE, to: C1, value: 1n },
+    },
+    {
+      name: 'calls: a revert deep in the call tree undoes storage, transient storage, logs and balances',
+      pre: [
+        eoa(ALICE),
+        { address: C1, code: deepC1, balance: 1000n },
+        { address: C2, code: deepC2, storage: { [w(0n)]: w(1n) } },
+        { address: C3, code: deepC3 },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'calls: the top frame reverts after nested writes, value and logs',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(...callAndRecord('CALL', C3, 0, { value: 9 }), 0x77, 0, 'SSTORE', 0, 0, 'LOG0', 0, 0, 'REVERT'),
+          balance: 100n,
+        },
+        { address: C3, code: deepC3 },
+      ],
+      message: { caller: ALICE, to: C1, value: 5n },
+    },
+    {
+      name: 'calls: out of gas in a sub-call with a gas limit (the caller continues)',
+      pre: [
+        eoa(ALICE),
+        { address: C1, code: asm(...callAndRecord('CALL', C2, 0, { gas: 5000 }), 'GAS', 1, 'SSTORE', 'STOP') },
+        { address: C2, code: loop },
+      ],
+      message: { caller: ALICE, to: C1, gas: 200_000n },
+    },
+    {
+      name: 'calls: out of gas in a sub-call given all gas (63/64 kept by the caller)',
+      pre: [eoa(ALICE), { address: C1, code: asm(...callAndRecord('CALL', C2, 0), 'STOP') }, { address: C2, code: loop }],
+      message: { caller: ALICE, to: C1, gas: 300_000n },
+    },
+    {
+      name: 'calls: CALL with more value than the caller holds fails softly',
+      pre: [
+        eoa(ALICE),
+        { address: C1, code: asm(...callAndRecord('CALL', C3, 0, { value: 2000 }), 'STOP'), balance: 1999n },
+        { address: C3, code: deepC3 },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'calls: CALL with value to a fresh account (new-account charge) and to a precompile-free empty address without value',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(...callAndRecord('CALL', CAROL, 0, { value: 1 }), ...callAndRecord('CALL', BOB, 1), 'STOP'),
+          balance: 10n,
+        },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'calls: recursion as deep as the gas allows',
+      pre: [eoa(ALICE), { address: C1, code: recursive }],
+      message: { caller: ALICE, to: C1, gas: 10_000_000n },
+    },
+    {
+      name: 'calls: STATICCALL that tries SSTORE, LOG, value CALL, TSTORE, CREATE, SELFDESTRUCT fails; reads and a value-less CALL succeed',
+      pre: [
+        eoa(ALICE),
+        { address: C1, code: c1Static },
+        { address: C3, code: asm('STOP') },
+        { address: C4, code: c4, balance: 5n },
+      ],
+      message: { caller: ALICE, to: C1, gas: 2_000_000n },
+    },
+    {
+      name: 'calls: top-level call to an account without code, with value',
+      pre: [eoa(ALICE)],
+      message: { caller: ALICE, to: BOB, value: 12345n },
+    },
+    {
+      name: 'calls: top-level call to a fresh account without value (touched, stays empty)',
+      pre: [eoa(ALICE)],
+      message: { caller: ALICE, to: CAROL },
+    },
+  ]
+}
+
+function selfdestructCases(): ReferenceCase[] {
+  const kill = (to: Hex) => asm(BigInt(to), 'SELFDESTRUCT')
+  const killInit = (to: Hex) => kill(to) // as initcode: self-destructs during its own creation
+  const runtimeKill = deployCode(kill(CAROL))
+  return [
+    {
+      name: 'selfdestruct: a pre-existing contract sends its balance and stays (EIP-6780)',
+      pre: [eoa(ALICE), { address: C2, code: kill(BOB), balance: 1000n, storage: { [w(0n)]: w(1n) } }, eoa(BOB, 1n)],
+      message: { caller: ALICE, to: C2 },
+    },
+    {
+      name: 'selfdestruct: a pre-existing contract to itself keeps its balance',
+      pre: [eoa(ALICE), { address: C2, code: asm('ADDRESS', 'SELFDESTRUCT'), balance: 1000n }],
+      message: { caller: ALICE, to: C2, value: 1n },
+    },
+    {
+      name: 'selfdestruct: a pre-existing contract to a fresh beneficiary (new account)',
+      pre: [eoa(ALICE), { address: C2, code: kill(CAROL), balance: 1000n }],
+      message: { caller: ALICE, to: C2 },
+    },
+    {
+      name: 'selfdestruct: a contract created in the same message is deleted (initcode self-destructs)',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(...mstoreBytes(killInit(CAROL)), (killInit(CAROL).length - 2) / 2, 0, 5, 'CREATE', 0, 'SSTORE', 'STOP'),
+          balance: 10n,
+        },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'selfdestruct: a contract created then called in the same message is deleted',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(
+            ...mstoreBytes(runtimeKill),
+            (runtimeKill.length - 2) / 2,
+            0,
+            7,
+            'CREATE',
+            'DUP1',
+            0,
+            'SSTORE',
+            0,
+            0,
+            0,
+            0,
+            3,
+            'DUP6',
+            'GAS',
+            'CALL',
+            1,
+            'SSTORE',
+            'STOP',
+          ),
+          balance: 10n,
+        },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'selfdestruct: a top-level creation that self-destructs to itself (balance burned)',
+      pre: [eoa(ALICE, ETH, 2n)],
+      message: { caller: ALICE, data: asm('ADDRESS', 'SELFDESTRUCT'), value: 99n },
+    },
+  ]
+}
+
+function delegationCases(): ReferenceCase[] {
+  const designator = (target: Hex): Hex => `0xef0100${target.slice(2)}`
+  const c3 = asm('CALLER', 0, 'SSTORE', 'ADDRESS', 1, 'SSTORE', 'CALLVALUE', 2, 'SSTORE', 0, 0, 'LOG0', 'STOP')
+  const ext = asm(
+    BigInt(DELEGATED),
+    'EXTCODESIZE',
+    0,
+    'SSTORE',
+    BigInt(DELEGATED),
+    'EXTCODEHASH',
+    1,
+    'SSTORE',
+    23,
+    0,
+    0,
+    BigInt(DELEGATED),
+    'EXTCODECOPY',
+    0,
+    'MLOAD',
+    2,
+    'SSTORE',
+    BigInt(DELEGATED),
+    'BALANCE',
+    3,
+    'SSTORE',
+    'STOP',
+  )
+  const delegated = (target: Hex = C3): PreAccount => ({ address: DELEGATED, nonce: 1n, balance: 50n, code: designator(target) })
+  return [
+    {
+      name: 'eip-7702: top-level call to a delegated EOA runs the target code in its context (target warm)',
+      pre: [eoa(ALICE), delegated(), { address: C3, code: c3 }],
+      message: { caller: ALICE, to: DELEGATED, value: 4n },
+    },
+    {
+      name: 'eip-7702: a contract calls a delegated EOA (cold target)',
+      pre: [
+        eoa(ALICE),
+        delegated(),
+        { address: C3, code: c3 },
+        { address: C1, code: asm(...callAndRecord('CALL', DELEGATED, 5, { value: 1 }), 'STOP'), balance: 3n },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'eip-7702: EXTCODESIZE, EXTCODEHASH, EXTCODECOPY and BALANCE of a delegated EOA see the designator',
+      pre: [eoa(ALICE), delegated(), { address: C3, code: c3 }, { address: C1, code: ext }],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'eip-7702: a delegation to a delegated account is not followed twice',
+      pre: [
+        eoa(ALICE),
+        delegated(C4),
+        { address: C4, nonce: 1n, code: designator(C3) },
+        { address: C3, code: c3 },
+        { address: C1, code: asm(...callAndRecord('CALL', DELEGATED, 5, { gas: 100_000 }), 'GAS', 6, 'SSTORE', 'STOP') },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'eip-7702: a delegation to an empty account runs no code',
+      pre: [eoa(ALICE), delegated(CAROL)],
+      message: { caller: ALICE, to: DELEGATED, value: 1n },
+    },
+    {
+      name: 'eip-7702: a delegated EOA as the caller (sender) of a call',
+      pre: [
+        { ...delegated(), balance: ETH },
+        { address: C3, code: c3 },
+        { address: C1, code: recorder },
+      ],
+      message: { caller: DELEGATED, to: C1, data: w(0n) },
+    },
+  ]
+}
+
+function envCases(): ReferenceCase[] {
+  const ops: AsmItem[][] = [
+    ['ADDRESS'],
+    ['ORIGIN'],
+    ['CALLER'],
+    ['CALLVALUE'],
+    ['CALLDATASIZE'],
+    [0, 'CALLDATALOAD'],
+    [30, 'CALLDATALOAD'],
+    ['CODESIZE'],
+    ['GASPRICE'],
+    ['COINBASE'],
+    ['TIMESTAMP'],
+    ['NUMBER'],
+    ['PREVRANDAO'],
+    ['GASLIMIT'],
+    ['CHAINID'],
+    ['SELFBALANCE'],
+    ['BASEFEE'],
+    ['BLOBBASEFEE'],
+    [BigInt(ALICE), 'BALANCE'],
+    [BigInt(C2), 'EXTCODESIZE'],
+    [BigInt(C2), 'EXTCODEHASH'],
+    [BigInt(CAROL), 'EXTCODEHASH'],
+    [BigInt(BOB), 'EXTCODEHASH'],
+    [BigInt(BOB), 'BALANCE'],
+    ['GAS'],
+    ['PC'],
+    ['MSIZE'],
+    ['RETURNDATASIZE'],
+    [BigInt(C2), 'BALANCE'],
+    ['ADDRESS', 'BALANCE'],
+  ]
+  const body: AsmItem[] = ops.flatMap((op, i) => [...op, i * 32, 'MSTORE'])
+  const n = ops.length * 32
+  const copies: AsmItem[] = [
+    40,
+    2,
+    n,
+    'CALLDATACOPY',
+    50,
+    3,
+    n + 64,
+    'CODECOPY',
+    64,
+    0,
+    n + 128,
+    BigInt(C2),
+    'EXTCODECOPY',
+    10,
+    1000,
+    n + 200,
+    'CODECOPY', // past the end of the code: zeros
+  ]
+  return [
+    {
+      name: 'env: every environment opcode (origin differs from caller, gas price, value, calldata)',
+      pre: [
+        eoa(ALICE),
+        eoa(BOB, 0n, 1n),
+        { address: C1, code: asm(...body, ...copies, n + 256, 0, 'RETURN'), balance: 77n },
+        { address: C2, code: recorder, balance: 3n },
+      ],
+      block: { number: 4242n, timestamp: 1_800_000_000n, baseFee: 11n, blobBaseFee: 3n, gasLimit: 36_000_000n },
+      message: {
+        caller: ALICE,
+        origin: BOB,
+        to: C1,
+        value: 6n,
+        gasPrice: 13n,
+        data: '0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021',
+      },
+    },
+    {
+      name: 'env: BLOCKHASH in and out of range (current, future, 256 back, 257 back, huge)',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(
+            ...[999n, 744n, 743n, 1000n, 1001n, 0n, 2n ** 64n + 5n, 2n ** 256n - 1n, 900n].flatMap((b, i) => [
+              b,
+              'BLOCKHASH',
+              i,
+              'SSTORE',
+            ]),
+            'STOP',
+          ),
+        },
+      ],
+      block: { number: 1000n },
+      blockHashes: { '999': `0x${'99'.repeat(32)}` },
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'env: BLOBHASH with the index in and out of range',
+      pre: [
+        eoa(ALICE),
+        { address: C1, code: asm(...[0n, 1n, 2n, 2n ** 255n].flatMap((b, i) => [b, 'BLOBHASH', i, 'SSTORE']), 'STOP') },
+      ],
+      message: { caller: ALICE, to: C1, blobHashes: [`0x01${'aa'.repeat(31)}`, `0x01${'bb'.repeat(31)}`] },
+    },
+  ]
+}
+
+function memoryAndFailureCases(): ReferenceCase[] {
+  const mc = (items: AsmItem[], gas = 1_000_000n, name = ''): ReferenceCase => ({
+    name,
+    pre: [
+      eoa(ALICE),
+      { address: C1, code: asm(...items) },
+      { address: C2, code: asm(...mstoreBytes(`0x${'ab'.repeat(32)}`), 32, 0, 'RETURN') },
+    ],
+    message: { caller: ALICE, to: C1, gas },
+  })
+  const clzInputs = [0n, 1n, 2n ** 255n, 2n ** 256n - 1n, 0xffn, 2n ** 128n, 2n ** 200n + 12345n]
+  return [
+    mc(
+      clzInputs.flatMap((v, i) => [v, 'CLZ', i, 'SSTORE']),
+      undefined,
+      'opcodes: CLZ (EIP-7939) of zero, one, the top bit, all ones and others',
+    ),
+    mc(
+      [
+        ...mstoreBytes(`0x${'0102030405060708090a0b0c0d0e0f10'.repeat(4)}`),
+        32,
+        0,
+        8,
+        'MCOPY', // overlapping, forward
+        32,
+        8,
+        0,
+        'MCOPY', // overlapping, backward
+        0,
+        2n ** 64n,
+        5,
+        'MCOPY', // zero length at a huge offset: no expansion
+        64,
+        0,
+        200,
+        'MCOPY', // expands memory
+        'MSIZE',
+        0,
+        'SSTORE',
+        300,
+        0,
+        'RETURN',
+      ],
+      undefined,
+      'opcodes: MCOPY overlapping both ways, zero length at a huge offset, with expansion',
+    ),
+    mc(
+      [
+        'CALLDATASIZE',
+        { ref: 'reenter' },
+        'JUMPI',
+        1,
+        0,
+        'TSTORE',
+        0,
+        'TLOAD',
+        0,
+        'SSTORE',
+        ...call('CALL', 'ADDRESS', { argsSize: 1 }),
+        1,
+        'SSTORE',
+        0,
+        'TLOAD',
+        2,
+        'SSTORE',
+        'STOP',
+        // Re-entered (calldata non-empty): sees the outer frame's value and bumps it.
+        { label: 'reenter' },
+        0,
+        'TLOAD',
+        1,
+        'ADD',
+        0,
+        'TSTORE',
+        'STOP',
+      ],
+      undefined,
+      'transient: TSTORE/TLOAD across a re-entrant call',
+    ),
+    mc(
+      [7, 0x10000, 'MSTORE', 'MSIZE', 0, 'SSTORE', 0x20000, 'MLOAD', 1, 'SSTORE', 'MSIZE', 2, 'SSTORE'],
+      undefined,
+      'memory: expansion at large offsets (64 KiB, 128 KiB)',
+    ),
+    mc([7, 2n ** 32n, 'MSTORE', 'STOP'], undefined, 'memory: MSTORE at 2^32 runs out of gas'),
+    mc([1, 2n ** 64n, 'MLOAD'], undefined, 'memory: MLOAD at 2^64 runs out of gas'),
+    mc(
+      [...call('CALL', BigInt(C2)), 'POP', 16, 16, 0, 'RETURNDATACOPY', 32, 0, 'RETURN'],
+      undefined,
+      'returndata: RETURNDATACOPY within bounds',
+    ),
+    mc(
+      [...call('CALL', BigInt(C2)), 'POP', 32, 16, 0, 'RETURNDATACOPY', 'STOP'],
+      undefined,
+      'returndata: RETURNDATACOPY out of bounds fails',
+    ),
+    mc(
+      [1, 2n ** 64n, 0, 'RETURNDATACOPY', 'STOP'],
+      undefined,
+      'returndata: RETURNDATACOPY at a huge offset of empty return data fails',
+    ),
+    mc([5, 'JUMP', 'STOP', 'STOP', 'STOP', 'JUMPDEST'], undefined, 'jumps: a JUMP to a non-JUMPDEST fails'),
+    mc([{ raw: '0x600456615b5b00' }], undefined, 'jumps: a JUMP into PUSH data fails'),
+    mc([0, 100, 'JUMPI', 1, 0, 'SSTORE'], undefined, 'jumps: a JUMPI not taken ignores its bad destination'),
+    mc([1, 2n ** 255n, 'JUMPI'], undefined, 'jumps: a JUMPI to a huge destination fails'),
+    mc([1, 'ADD'], undefined, 'stack: underflow fails'),
+    mc(
+      Array.from({ length: 1025 }, () => 'PUSH0'),
+      undefined,
+      'stack: overflow at 1025 items fails',
+    ),
+    mc([...Array.from({ length: 1024 }, () => 'PUSH0'), 'STOP'], undefined, 'stack: 1024 items are fine'),
+    mc([{ raw: '0x0c' }], undefined, 'opcodes: undefined 0x0c fails'),
+    mc([{ raw: '0x21' }], undefined, 'opcodes: undefined 0x21 fails'),
+    mc([{ raw: '0xef' }], undefined, 'opcodes: undefined 0xef fails'),
+    mc([{ raw: '0xf6' }], undefined, 'opcodes: undefined 0xf6 fails'),
+    mc(['INVALID'], undefined, 'opcodes: INVALID consumes all gas'),
+    mc([...mstoreBytes(toHex('reason')), 6, 0, 'REVERT'], undefined, 'opcodes: REVERT returns its data and keeps gas'),
+    mc(
+      [
+        ...call('CALL', BigInt(C2), { retOffset: 0, retSize: 64 }),
+        0,
+        'MLOAD',
+        32,
+        'MLOAD',
+        'ADD',
+        0,
+        'SSTORE',
+        'RETURNDATASIZE',
+        1,
+        'SSTORE',
+      ],
+      undefined,
+      'returndata: a sub-call return larger than asked',
+    ),
+    mc(
+      [
+        3n,
+        2n ** 256n - 1n,
+        'EXP',
+        0,
+        'SSTORE',
+        2n ** 255n,
+        2n ** 256n - 1n,
+        'SDIV',
+        1,
+        'SSTORE',
+        1,
+        255,
+        'SIGNEXTEND',
+        2,
+        'SSTORE',
+        7,
+        2n ** 256n - 1n,
+        'SAR',
+        3,
+        'SSTORE',
+      ],
+      undefined,
+      'opcodes: EXP, SDIV overflow, SIGNEXTEND, SAR edge values',
+    ),
+    mc(
+      Array.from({ length: 40 }, (_, i) => [i, 0, 'MSTORE', 32, 0, 'KECCAK256', i, 'SSTORE']).flat() as AsmItem[],
+      undefined,
+      'storage: forty slots written (and their keccak)',
+    ),
+  ]
+}
+
+function transientCases(): ReferenceCase[] {
+  // C1: TSTORE 42, then a DELEGATECALL into C2 (which sees 42 in C1's context, TSTOREs 43 and reverts), a STATICCALL
+  // into C2 (whose TSTORE fails), then stores what it sees.
+  const c2 = asm(0, 'TLOAD', 0x20, 'SSTORE', 43, 0, 'TSTORE', 0, 0, 'REVERT')
+  const c1 = asm(
+    42,
+    0,
+    'TSTORE',
+    ...callAndRecord('DELEGATECALL', C2, 1, { gas: 100_000 }),
+    0,
+    'TLOAD',
+    2,
+    'SSTORE',
+    ...callAndRecord('STATICCALL', C2, 3, { gas: 100_000 }),
+    ...callAndRecord('CALL', C3, 4, { gas: 100_000 }),
+    0,
+    'TLOAD',
+    5,
+    'SSTORE',
+    'STOP',
+  )
+  const c3 = asm(0, 'TLOAD', 0x30, 'SSTORE', 9, 0, 'TSTORE', 'STOP')
+  return [
+    {
+      name: 'transient: TSTORE/TLOAD across DELEGATECALL, STATICCALL and CALL, undone by a revert',
+      pre: [eoa(ALICE), { address: C1, code: c1 }, { address: C2, code: c2 }, { address: C3, code: c3 }],
+      message: { caller: ALICE, to: C1 },
+    },
+  ]
+}
+
+export function workloadCases(): ReferenceCase[] {
+  return [
+    ...erc20Cases(),
+    ...ammCases(),
+    ...sstoreCases(),
+    ...createCases(),
+    ...callCases(),
+    ...selfdestructCases(),
+    ...delegationCases(),
+    ...envCases(),
+    ...memoryAndFailureCases(),
+    ...transientCases(),
+  ]
+}
+
+/** Helper contracts the random programs call. H1 writes storage, transient storage and a log, and returns data; H2
+ *  reverts with data; H3 burns gas in a loop until it runs out; H4 is a DELEGATECALL target that bumps slot 1. */
+export const H1: Hex = '0x4100000000000000000000000000000000000001'
+export const H2: Hex = '0x4200000000000000000000000000000000000002'
+export const H3: Hex = '0x4300000000000000000000000000000000000003'
+export const H4: Hex = '0x4400000000000000000000000000000000000004'
+const helpers: PreAccount[] = [
+  {
+    address: H1,
+    code: asm(
+      0,
+      'CALLDATALOAD',
+      'DUP1',
+      0,
+      'SSTORE',
+      'DUP1',
+      1,
+      'TSTORE',
+      'CALLVALUE',
+      'ADD',
+      0,
+      'MSTORE',
+      32,
+      0,
+      'LOG0',
+      64,
+      0,
+      'RETURN',
+    ),
+    storage: { [w(0n)]: w(3n) },
+  },
+  { address: H2, code: asm(0, 'CALLDATALOAD', 0, 'MSTORE', 1, 1, 'SSTORE', 40, 0, 'REVERT') },
+  { address: H3, code: asm({ label: 'top' }, 1, 'SLOAD', 'POP', { ref: 'top' }, 'JUMP') },
+  { address: H4, code: asm(1, 'SLOAD', 1, 'ADD', 1, 'SSTORE', 'ADDRESS', 0, 'MSTORE', 32, 0, 'RETURN') },
+]
+
+const BINARY = [
+  'ADD',
+  'MUL',
+  'SUB',
+  'DIV',
+  'SDIV',
+  'MOD',
+  'SMOD',
+  'EXP',
+  'SIGNEXTEND',
+  'LT',
+  'GT',
+  'SLT',
+  'SGT',
+  'EQ',
+  'AND',
+  'OR',
+  'XOR',
+  'BYTE',
+  'SHL',
+  'SHR',
+  'SAR',
+]
+const UNARY = ['ISZERO', 'NOT', 'CLZ']
+const NULLARY = [
+  'ADDRESS',
+  'ORIGIN',
+  'CALLER',
+  'CALLVALUE',
+  'CALLDATASIZE',
+  'CODESIZE',
+  'GASPRICE',
+  'RETURNDATASIZE',
+  'COINBASE',
+  'TIMESTAMP',
+  'NUMBER',
+  'PREVRANDAO',
+  'GASLIMIT',
+  'CHAINID',
+  'SELFBALANCE',
+  'BASEFEE',
+  'BLOBBASEFEE',
+  'PC',
+  'MSIZE',
+  'GAS',
+]
+const ADDRESSES = [ALICE, BOB, C1, H1, H2, H3, H4]
+
+/**
+ * One random program: straight-line code with bounded loops and forward jumps, its stack depth tracked so pushes,
+ * operations and jumps stay valid; mixes arithmetic, memory, storage, transient storage, logs, calls into the helpers,
+ * and ends with STOP, RETURN or REVERT. A `failing` program also gets one deliberate fault (a bad jump, an undefined
+ * opcode, a stack underflow, an out-of-bounds RETURNDATACOPY, a huge memory offset, an endless loop).
+ */
+function randomProgram(r: ReturnType<typeof rng>, failing: boolean): Hex {
+  const items: AsmItem[] = []
+  let depth = 0
+  let labels = 0
+  const value = (): bigint => {
+    switch (r.int(6)) {
+      case 0:
+        return BigInt(r.int(8))
+      case 1:
+        return BigInt(r.int(300))
+      case 2:
+        return r.pick([2n ** 255n, 2n ** 256n - 1n, 2n ** 128n, 2n ** 64n - 1n, 255n, 256n, 31n, 32n])
+      case 3:
+        return BigInt(r.pick(ADDRESSES))
+      default:
+        return BigInt(`0x${Buffer.from(r.bytes(1 + r.int(32))).toString('hex')}`)
+    }
+  }
+  const slot = () => BigInt(r.int(6))
+  const off = () => BigInt(r.int(8) * 16 + r.int(4))
+  const push = (v: AsmItem) => {
+    items.push(v)
+    depth++
+  }
+  /** A stack-neutral snippet (for loop bodies and skipped blocks). */
+  const neutral = (): AsmItem[] =>
+    r.pick<AsmItem[]>([
+      [value(), off(), 'MSTORE'],
+      [value(), slot(), 'SSTORE'],
+      [value(), slot(), 'TSTORE'],
+      [slot(), 'SLOAD', off(), 'MSTORE'],
+      [slot(), 'TLOAD', slot(), 'SSTORE'],
+      [BigInt(r.int(64)), off(), 'LOG0'],
+      [BigInt(r.int(40)), off(), off(), 'MCOPY'],
+    ])
+  // Each fails whatever ran before (the helpers return at most 64 bytes).
+  const faults = (): AsmItem[][] => [
+    [{ raw: '0x0c' }],
+    ['INVALID'],
+    [2n ** 32n, 'JUMP'],
+    Array.from({ length: depth + 1 + r.int(3) }, () => 'POP'),
+    [65, 0, 0, 'RETURNDATACOPY'],
+    [1, 2n ** 40n, 'MSTORE'],
+    [{ label: 'spin' }, { ref: 'spin' }, 'JUMP'],
+  ]
+  const steps = 10 + r.int(50)
+  const faultAt = failing ? r.int(steps) : -1
+  for (let step = 0; step < steps; step++) {
+    if (step === faultAt) items.push(...r.pick(faults()))
+    const k = r.int(100)
+    if (depth > 900) {
+      items.push('POP')
+      depth--
+    } else if (k < 18 || depth === 0) push(value())
+    else if (k < 30 && depth >= 2) {
+      items.push(r.pick(BINARY))
+      depth--
+    } else if (k < 34) items.push(r.pick(UNARY))
+    else if (k < 38 && depth >= 3) {
+      items.push(r.pick(['ADDMOD', 'MULMOD']))
+      depth -= 2
+    } else if (k < 42) push(r.pick(NULLARY))
+    else if (k < 46) {
+      items.push(`DUP${1 + r.int(Math.min(16, depth))}`)
+      depth++
+    } else if (k < 50 && depth >= 2) items.push(`SWAP${1 + r.int(Math.min(16, depth - 1))}`)
+    else if (k < 53) {
+      items.push('POP')
+      depth--
+    } else if (k < 58) {
+      items.push(off(), r.pick(['MSTORE', 'MSTORE8']))
+      depth--
+    } else if (k < 61) push(off()), items.push('MLOAD')
+    else if (k < 66) {
+      items.push(slot(), r.pick(['SSTORE', 'TSTORE']))
+      depth--
+    } else if (k < 70) items.push(slot(), r.pick(['SLOAD', 'TLOAD'])), depth++
+    else if (k < 73) items.push(BigInt(r.int(64)), off(), 'KECCAK256'), depth++
+    else if (k < 76) items.push(...neutral())
+    else if (k < 79) {
+      const n = 1 + r.int(3)
+      const topics = Array.from({ length: n }, () => value())
+      items.push(...topics, BigInt(r.int(48)), off(), `LOG${n}`)
+    } else if (k < 83) {
+      // A call into a helper (or the program itself, re-entered with empty calldata and little gas).
+      const op = r.pick(['CALL', 'CALL', 'DELEGATECALL', 'STATICCALL', 'CALLCODE'] as const)
+      const to = op === 'DELEGATECALL' ? r.pick([H4, H1, H2]) : r.pick([H1, H1, H2, H3, H4, C1])
+      items.push(
+        ...call(op, BigInt(to), {
+          gas: 5_000 + r.int(60_000),
+          value: r.int(3),
+          argsOffset: r.int(4) * 32,
+          argsSize: 32,
+          retOffset: r.int(8) * 16,
+          retSize: r.int(64),
+        }),
+      )
+      depth++
+    } else if (k < 84) items.push(BigInt(r.int(40)), BigInt(r.int(8)), off(), 'CALLDATACOPY')
+    else if (k < 85) items.push('RETURNDATASIZE', 0, off(), 'RETURNDATACOPY')
+    else if (k < 87) push(BigInt(90 + r.int(15))), items.push('BLOCKHASH')
+    else if (k < 89) push(value()), items.push('BALANCE')
+    else if (k < 91) push(BigInt(r.pick(ADDRESSES))), items.push(r.pick(['EXTCODESIZE', 'EXTCODEHASH']))
+    else if (k < 95) {
+      // A bounded loop: counter on the stack, a stack-neutral body.
+      const l = `l${labels++}`
+      items.push(BigInt(1 + r.int(6)), { label: l }, ...neutral(), 1, 'SWAP1', 'SUB', 'DUP1', { ref: l }, 'JUMPI', 'POP')
+    } else {
+      // A forward conditional jump over a stack-neutral block.
+      const l = `f${labels++}`
+      items.push(BigInt(r.int(2)), { ref: l }, 'JUMPI', ...neutral(), ...neutral(), { label: l })
+    }
+  }
+  switch (r.int(4)) {
+    case 0:
+      items.push(BigInt(r.int(96)), off(), 'RETURN')
+      break
+    case 1:
+      if (r.int(3) === 0) items.push(BigInt(r.int(64)), off(), 'REVERT')
+      else items.push('STOP')
+      break
+    default:
+      items.push('STOP')
+  }
+  return asm(...items)
+}
+
+/** `count` random bytecode programs from `seed` (deterministic); about one in eight has a deliberate fault. */
 export function randomProgramCases(seed: number, count: number): ReferenceCase[] {
   const r = rng(seed)
   const out: ReferenceCase[] = []
   for (let i = 0; i < count; i++) {
-    const items: AsmItem[] = []
-    for (let j = 0; j < 10; j++) items.push(r.int(1000), r.int(4), 'SSTORE')
+    const failing = r.int(8) === 0
+    const code = randomProgram(r, failing)
+    const storage: Record<Hex, Hex> = {}
+    for (let k = 0; k < 6; k++) if (r.int(2) === 0) storage[w(BigInt(k))] = w(BigInt(r.int(3)))
     out.push({
-      name: `random ${seed}/${i}`,
-      pre: [eoa(ALICE), { address: C1, code: asm(...items) }],
-      message: { caller: ALICE, to: C1 },
+      name: `random ${seed}/${i}${failing ? ' (with a fault)' : ''}`,
+      pre: [eoa(ALICE), { address: C1, code, storage, balance: BigInt(r.int(3) * 1000) }, ...helpers],
+      message: {
+        caller: ALICE,
+        to: C1,
+        value: BigInt(r.int(2) * 7),
+        data: `0x${Buffer.from(r.bytes(r.int(70))).toString('hex')}`,
+        gas: 200_000n + BigInt(r.int(1_800_000)),
+        accessList: r.int(4) === 0 ? [{ address: C1, storageKeys: [w(BigInt(r.int(6)))] }] : undefined,
+      },
     })
   }
   return out
