@@ -468,8 +468,10 @@ contract EvmInterpreter is IEvmInterpreter {
                     leave
                 }
                 let cb := codeOf(to)
-                mstore(sub(nsp, 32), 1)
-                if iszero(mload(cb)) { leave }
+                if iszero(mload(cb)) {
+                    mstore(sub(nsp, 32), 1)
+                    leave
+                }
                 left := 0
                 let cf := newFrame(f, lim, cb, nsp)
                 mstore(add(cf, 0x200), snap)
@@ -1251,8 +1253,10 @@ contract EvmInterpreter is IEvmInterpreter {
                 }
             }
             // ---------------------------------------------------------------- setup
-            mstore(0x180, 0xc20)
             if iszero(eq(_ops, 0x800)) { revert(0, 0) }
+            // The globals start zero (Solidity may have put `execute`'s unused return struct there).
+            calldatacopy(0x80, calldatasize(), 0x780)
+            mstore(0x180, 0xc20)
             mstore(0x240, newBlob(0))
             mstore(0x2a0, _pre)
             mstore(0x1a0, _blockOff)
@@ -1383,6 +1387,16 @@ contract EvmInterpreter is IEvmInterpreter {
                     }
                 }
                 if isCreate { mstore(0x340, mload(add(top, 0x120))) }
+            }
+            // hasStorage after: as before, or a slot of the tables is non-zero now (the verifier recomputes roots).
+            {
+                let q := mload(0xc0)
+                for { let qend := add(q, mul(mload(0xe0), 0xa0)) } lt(q, qend) { q := add(q, 0xa0) } {
+                    if mload(add(q, 0x40)) {
+                        let r := findAcct(mload(q))
+                        if r { mstore(add(r, 0xa0), 1) }
+                    }
+                }
             }
             mstore(0x2e0, st)
             mstore(0x300, mload(add(top, 0x40)))

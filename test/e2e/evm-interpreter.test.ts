@@ -1,0 +1,139 @@
+// run-tests: pair — one anvil answering view calls: no load, no assertion on time
+/**
+ * The Solidity EVM interpreter (contracts/L1/EvmInterpreter.sol, issue 18) on a real anvil, differentially against
+ * ethereumjs with the chain's Common (test/helpers/evm-reference.ts): every named workload and a few hundred seeded
+ * random programs run through `execute` as a view call and must give exactly ethereumjs's result (success, gas left,
+ * refund, return data, logs, accounts, slots, touched where it matters); a missing table entry reverts Missing*; the
+ * runtime fits EIP-170; L1 gas per L2 gas is reported for an ERC-20 transfer, a deployment and worst-case loops.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { type Address, type Hex, createWalletClient, decodeErrorResult, encodeFunctionData, http, publicActions } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import {
+  evmInterpreterAbi,
+  evmInterpreterBytecode,
+  evmInterpreterDeployedBytecode,
+} from '../../src/bridge/generated/EvmInterpreter.ts'
+import { type EvmResultArg, type InterpreterArgs, type ReferenceCase, diffResults, runReference } from '../helpers/evm-reference.ts'
+import { ALICE, C1, randomProgramCases, workloadCases } from '../helpers/evm-workloads.ts'
+import { asm } from '../helpers/evm-asm.ts'
+import { type AnvilHandle, DEV_KEYS, startAnvil } from '../helpers/node-process.ts'
+
+const account = privateKeyToAccount(DEV_KEYS[0]!)
+const CALL_GAS = 1_000_000_000n
+
+let anvil: AnvilHandle
+let client: ReturnType<typeof createWalletClient> & ReturnType<typeof publicActions>
+let interpreter: Address
+
+before(async () => {
+  anvil = await startAnvil(['--quiet', '--gas-limit', String(CALL_GAS)])
+  client = createWalletClient({ transport: http(anvil.rpcUrl, { retryCount: 0 }), account }).extend(publicActions)
+  // No precompiles contract yet (another engineer's): the deployer's EOA stands in; no case here calls a precompile.
+  const hash = await client.deployContract({
+    chain: null,
+    abi: evmInterpreterAbi,
+    bytecode: evmInterpreterBytecode,
+    args: [account.address],
+  })
+  const receipt = await client.waitForTransactionReceipt({ hash })
+  assert.ok(receipt.contractAddress)
+  interpreter = receipt.contractAddress
+})
+
+after(async () => {
+  await anvil?.close()
+})
+
+function argsOf(a: InterpreterArgs) {
+  return [a.block, a.message, a.accounts, a.slots, a.blockHashes] as const
+}
+
+async function execute(a: InterpreterArgs): Promise<EvmResultArg> {
+  const r = await client.readContract({
+    address: interpreter,
+    abi: evmInterpreterAbi,
+    functionName: 'execute',
+    args: argsOf(a) as never,
+    gas: CALL_GAS,
+  })
+  return r as unknown as EvmResultArg
+}
+
+async function l1Gas(a: InterpreterArgs): Promise<bigint> {
+  return client.estimateGas({
+    account: account.address,
+    to: interpreter,
+    data: encodeFunctionData({ abi: evmInterpreterAbi, functionName: 'execute', args: argsOf(a) as never }),
+    gas: CALL_GAS,
+  })
+}
+
+/** Runs `cases` through the interpreter; returns one line per case that differs from ethereumjs. */
+async function differences(cases: ReferenceCase[]): Promise<string[]> {
+  const failures: string[] = []
+  for (const c of cases) {
+    const run = await runReference(c)
+    let diffs: string[]
+    try {
+      diffs = diffResults(await execute(run.args), run.expected)
+    } catch (err) {
+      diffs = [`reverted: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`]
+    }
+    if (diffs.length > 0) failures.push(`${c.name}: ${diffs.join('; ')}`)
+  }
+  return failures
+}
+
+describe('EvmInterpreter against ethereumjs', () => {
+  it('fits EIP-170', () => {
+    const size = (evmInterpreterDeployedBytecode.length - 2) / 2
+    console.log(`EvmInterpreter runtime: ${size} bytes`)
+    assert.ok(size <= 24_576, `${size} bytes`)
+  })
+
+  it('every named workload gives ethereumjs result', async () => {
+    const failures = await differences(workloadCases())
+    assert.deepEqual(failures, [])
+  })
+
+  it('300 random programs give ethereumjs result', async () => {
+    const failures = await differences(randomProgramCases(4242, 300))
+    assert.deepEqual(failures, [])
+  })
+
+  it('a slot the tables lack reverts MissingSlot', async () => {
+    const run = await runReference({
+      name: 'sload',
+      pre: [{ address: ALICE, balance: 10n ** 18n }, { address: C1, code: asm('PUSH1 0x05', 'SLOAD', 'STOP') }],
+      message: { caller: ALICE, to: C1 },
+    })
+    await assert.rejects(execute({ ...run.args, slots: [] }), (err: Error) => /MissingSlot/.test(err.message))
+    const withoutC1 = run.args.accounts.filter((a) => a.addr.toLowerCase() !== C1.toLowerCase())
+    await assert.rejects(execute({ ...run.args, accounts: withoutC1 }), (err: Error) => /MissingAccount/.test(err.message))
+  })
+})
+
+describe('EvmInterpreter L1 gas', () => {
+  it('reports L1 gas per L2 gas', async () => {
+    const named = new Map(workloadCases().map((c) => [c.name, c]))
+    const loop = (body: string[]): Hex => asm('JUMPDEST', ...body, 'PUSH1 0x00', 'JUMP')
+    const loops: ReferenceCase[] = [
+      ['JUMPDEST loop', loop([])],
+      ['PUSH1/POP loop', loop(['PUSH1 0x01', 'POP'])],
+      ['MSTORE loop', loop(['PUSH1 0x01', 'PUSH1 0x00', 'MSTORE'])],
+    ].map(([name, code]) => ({
+      name: name as string,
+      pre: [{ address: ALICE, balance: 10n ** 18n }, { address: C1, code: code as Hex }],
+      message: { caller: ALICE, to: C1, gas: 200_000n },
+    }))
+    const picks = [...named.keys()].filter((n) => /erc-?20 transfer|deploy/i.test(n)).slice(0, 4)
+    for (const c of [...picks.map((n) => named.get(n)!), ...loops]) {
+      const run = await runReference(c)
+      const l2 = run.args.message.gas - run.expected.gasLeft
+      const l1 = await l1Gas(run.args)
+      console.log(`${c.name}: L2 gas ${l2}, L1 gas ${l1}, ${(Number(l1) / Number(l2)).toFixed(1)} L1 per L2`)
+    }
+  })
+})
