@@ -17,7 +17,7 @@ import {
 } from '../../src/bridge/generated/EvmInterpreter.ts'
 import { type EvmResultArg, type InterpreterArgs, type ReferenceCase, diffResults, runReference } from '../helpers/evm-reference.ts'
 import { ALICE, C1, randomProgramCases, workloadCases } from '../helpers/evm-workloads.ts'
-import { asm } from '../helpers/evm-asm.ts'
+import { type AsmItem, asm } from '../helpers/evm-asm.ts'
 import { type AnvilHandle, DEV_KEYS, startAnvil } from '../helpers/node-process.ts'
 
 const account = privateKeyToAccount(DEV_KEYS[0]!)
@@ -43,7 +43,7 @@ before(async () => {
 })
 
 after(async () => {
-  await anvil?.close()
+  await anvil?.stop()
 })
 
 function argsOf(a: InterpreterArgs) {
@@ -106,7 +106,7 @@ describe('EvmInterpreter against ethereumjs', () => {
   it('a slot the tables lack reverts MissingSlot', async () => {
     const run = await runReference({
       name: 'sload',
-      pre: [{ address: ALICE, balance: 10n ** 18n }, { address: C1, code: asm('PUSH1 0x05', 'SLOAD', 'STOP') }],
+      pre: [{ address: ALICE, balance: 10n ** 18n }, { address: C1, code: asm(5, 'SLOAD', 'STOP') }],
       message: { caller: ALICE, to: C1 },
     })
     await assert.rejects(execute({ ...run.args, slots: [] }), (err: Error) => /MissingSlot/.test(err.message))
@@ -118,15 +118,19 @@ describe('EvmInterpreter against ethereumjs', () => {
 describe('EvmInterpreter L1 gas', () => {
   it('reports L1 gas per L2 gas', async () => {
     const named = new Map(workloadCases().map((c) => [c.name, c]))
-    const loop = (body: string[]): Hex => asm('JUMPDEST', ...body, 'PUSH1 0x00', 'JUMP')
-    const loops: ReferenceCase[] = [
-      ['JUMPDEST loop', loop([])],
-      ['PUSH1/POP loop', loop(['PUSH1 0x01', 'POP'])],
-      ['MSTORE loop', loop(['PUSH1 0x01', 'PUSH1 0x00', 'MSTORE'])],
-    ].map(([name, code]) => ({
-      name: name as string,
-      pre: [{ address: ALICE, balance: 10n ** 18n }, { address: C1, code: code as Hex }],
-      message: { caller: ALICE, to: C1, gas: 200_000n },
+    const loop = (...body: AsmItem[]): Hex => asm({ label: 'top' }, ...body, { ref: 'top' }, 'JUMP')
+    const loops: ReferenceCase[] = (
+      [
+        ['JUMPDEST loop', loop()],
+        ['PUSH1/POP loop', loop({ push: '0x01' }, 'POP')],
+        ['MSTORE loop', loop({ push: '0x01' }, { push: '0x00' }, 'MSTORE')],
+        ['SLOAD (warm) loop', loop({ push: '0x01' }, 'SLOAD', 'POP')],
+        ['20,000 JUMPDESTs', asm(...Array.from({ length: 20_000 }, () => 'JUMPDEST'))],
+      ] as const
+    ).map(([name, code]) => ({
+      name,
+      pre: [{ address: ALICE, balance: 10n ** 18n }, { address: C1, code }],
+      message: { caller: ALICE, to: C1, gas: 100_000n },
     }))
     const picks = [...named.keys()].filter((n) => /erc-?20 transfer|deploy/i.test(n)).slice(0, 4)
     for (const c of [...picks.map((n) => named.get(n)!), ...loops]) {
