@@ -447,9 +447,28 @@ library PartialTrie {
         if (count == 17) {
             node_.kind = BRANCH;
             uint256[] memory children = new uint256[](16);
-            for (uint256 i = 0; i < 16; i++) {
-                children[i] = _childRef(base + bounds[i], bounds[i + 1] - bounds[i], true);
+            // The 16 child references, read in one pass: empty, a 32-byte hash, or an embedded list under 32 bytes.
+            assembly ("memory-safe") {
+                for { let i := 0 } lt(i, 16) { i := add(i, 1) } {
+                    let start := mload(add(bounds, mul(i, 0x20)))
+                    let itemLength := sub(mload(add(bounds, mul(add(i, 1), 0x20))), start)
+                    let ptr := add(base, start)
+                    let first := byte(0, mload(ptr))
+                    let ref := 0
+                    switch first
+                    case 0x80 { if iszero(eq(itemLength, 1)) { malformed := 1 } }
+                    case 0xa0 {
+                        if iszero(eq(itemLength, 33)) { malformed := 1 }
+                        ref := or(HASH_TAG, add(ptr, 1))
+                    }
+                    default {
+                        if or(lt(first, 0xc0), gt(itemLength, 31)) { malformed := 1 }
+                        ref := or(EMBED_TAG, ptr)
+                    }
+                    mstore(add(children, mul(add(i, 1), 0x20)), ref)
+                }
             }
+            if (malformed) revert PartialTrie_BadNode();
             node_.children = children;
             node_.value = _stringPayload(base + bounds[16], length - bounds[16]);
             return node_;
@@ -496,17 +515,13 @@ library PartialTrie {
         uint256 flag = firstByte >> 4;
         uint256 odd = flag & 1;
         if (flag > 3 || (odd == 0 && firstByte & 0x0f != 0)) revert PartialTrie_BadNode();
-        path_ = new bytes(length * 2 - 2 + odd);
-        if (odd == 1) path_[0] = bytes1(uint8(firstByte & 0x0f));
+        path_ = _allocate(length * 2 - 2 + odd);
+        uint256 dest;
         assembly ("memory-safe") {
-            let dest := add(add(path_, 0x20), odd)
-            for { let i := 1 } lt(i, length) { i := add(i, 1) } {
-                let b := byte(0, mload(add(ptr, i)))
-                let j := mul(sub(i, 1), 2)
-                mstore8(add(dest, j), shr(4, b))
-                mstore8(add(dest, add(j, 1)), and(b, 0x0f))
-            }
+            dest := add(path_, 0x20)
+            mstore8(dest, and(firstByte, 0x0f))
         }
+        _spread(ptr + 1, length - 1, dest + odd);
         isLeaf_ = flag >= 2;
     }
 
@@ -657,15 +672,30 @@ library PartialTrie {
     /// @notice Hex-prefix encoding: a flag nibble (2 for a leaf, plus 1 for an odd length), a zero pad nibble for an
     ///         even length, then the path's nibbles packed two per byte.
     function _hexPrefix(bytes memory _path, bool _leaf) private pure returns (bytes memory out_) {
-        uint256 odd = _path.length % 2;
-        out_ = new bytes(_path.length / 2 + 1);
+        uint256 length = _path.length;
+        uint256 odd = length % 2;
+        out_ = _allocate(length / 2 + 1);
         uint256 first = ((_leaf ? 2 : 0) + odd) << 4;
         if (odd == 1) first |= uint8(_path[0]);
-        out_[0] = bytes1(uint8(first));
-        unchecked {
-            for (uint256 i = odd; i < _path.length; i += 2) {
-                out_[(i + 2 - odd) / 2] = bytes1((uint8(_path[i]) << 4) | uint8(_path[i + 1]));
+        // Packs the nibbles after the first odd one two per byte, 32 nibbles (one word) at a time: the reverse of
+        // `_spread`. Nibbles past the path's end only reach bytes past the output's end (within its padding).
+        assembly ("memory-safe") {
+            let dest := add(out_, 0x20)
+            mstore8(dest, first)
+            dest := add(dest, 1)
+            let src := add(add(_path, 0x20), odd)
+            let n := sub(length, odd)
+            for { let i := 0 } lt(i, n) { i := add(i, 32) } {
+                let x := mload(add(src, i))
+                x := and(or(shr(4, x), x), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                x := and(or(shr(8, x), x), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)
+                x := and(or(shr(16, x), x), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff)
+                x := and(or(shr(32, x), x), 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff)
+                x := and(or(shr(64, x), x), 0xffffffffffffffffffffffffffffffff)
+                mstore(add(dest, shr(1, i)), shl(128, x))
             }
+            // Clean bytes after the end, as Solidity expects of a bytes array's last word.
+            mstore(add(add(out_, 0x20), mload(out_)), 0)
         }
     }
 
@@ -731,31 +761,72 @@ library PartialTrie {
         }
     }
 
-    /// @notice The number of nibbles `_path` shares with `_key` from `_k` on.
+    /// @notice The number of nibbles `_path` shares with `_key` from `_k` on, compared a word (32 nibbles) at a time.
     function _commonPrefix(bytes memory _path, bytes memory _key, uint256 _k) private pure returns (uint256 n_) {
         uint256 max = _path.length;
         if (_key.length - _k < max) max = _key.length - _k;
         assembly ("memory-safe") {
             let path := add(_path, 0x20)
             let key := add(add(_key, 0x20), _k)
-            for {} and(lt(n_, max), eq(byte(0, mload(add(path, n_))), byte(0, mload(add(key, n_))))) {} {
-                n_ := add(n_, 1)
+            for {} lt(n_, max) {} {
+                let x := xor(mload(add(path, n_)), mload(add(key, n_)))
+                let rest := sub(max, n_)
+                // Only the first `rest` bytes of the last word count.
+                if lt(rest, 32) { x := and(x, not(shr(mul(rest, 8), not(0)))) }
+                if iszero(x) {
+                    n_ := add(n_, 32)
+                    continue
+                }
+                for {} iszero(byte(0, x)) {} {
+                    x := shl(8, x)
+                    n_ := add(n_, 1)
+                }
+                break
             }
+            if gt(n_, max) { n_ := max }
         }
     }
 
     /// @notice The nibbles of `_bytes`, high nibble first, one per byte.
     function _nibbles(bytes memory _bytes) private pure returns (bytes memory nibbles_) {
         uint256 length = _bytes.length;
-        nibbles_ = new bytes(length * 2);
+        nibbles_ = _allocate(length * 2);
+        uint256 src;
+        uint256 dest;
         assembly ("memory-safe") {
-            let src := add(_bytes, 0x20)
-            let dest := add(nibbles_, 0x20)
-            for { let i := 0 } lt(i, length) { i := add(i, 1) } {
-                let b := byte(0, mload(add(src, i)))
-                mstore8(add(dest, mul(i, 2)), shr(4, b))
-                mstore8(add(dest, add(mul(i, 2), 1)), and(b, 0x0f))
+            src := add(_bytes, 0x20)
+            dest := add(nibbles_, 0x20)
+        }
+        _spread(src, length, dest);
+    }
+
+    /// @notice Writes the nibbles of the `_length` bytes at `_src` to `_dest`, one per byte, high nibble first, 16
+    ///         bytes (one word of nibbles) at a time: each byte moves to its own 16-bit lane by halving shifts, then
+    ///         its high nibble to the lane's first byte. Writes up to 31 bytes past the end (`_allocate`'s padding).
+    function _spread(uint256 _src, uint256 _length, uint256 _dest) private pure {
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, _length) { i := add(i, 16) } {
+                let x := shr(128, mload(add(_src, i)))
+                x := and(or(shl(64, x), x), 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff)
+                x := and(or(shl(32, x), x), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff)
+                x := and(or(shl(16, x), x), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)
+                x := and(or(shl(8, x), x), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                x := or(
+                    and(shl(4, x), 0x0f000f000f000f000f000f000f000f000f000f000f000f000f000f000f000f00),
+                    and(x, 0x000f000f000f000f000f000f000f000f000f000f000f000f000f000f000f000f)
+                )
+                mstore(add(_dest, shl(1, i)), x)
             }
+        }
+    }
+
+    /// @notice A new bytes array of `_length` bytes, its contents unset, followed by 32 bytes of padding that word
+    ///         writes past its end may use (the end itself is zeroed after them where it matters).
+    function _allocate(uint256 _length) private pure returns (bytes memory out_) {
+        assembly ("memory-safe") {
+            out_ := mload(0x40)
+            mstore(out_, _length)
+            mstore(0x40, add(out_, and(add(_length, 0x5f), not(0x1f))))
         }
     }
 
