@@ -124,7 +124,7 @@ async function blockItems(): Promise<Item[]> {
     from: TRACE_DEPOSITOR,
     to: null,
     mint: 3n * ETH,
-    value: ETH,
+    value: 0n,
     gas: 1_000_000n,
     isSystemTx: false,
     data: counter.bytecode,
@@ -227,6 +227,9 @@ async function l1Gas(input: ContractStepInput): Promise<bigint> {
 
 /** Every transaction's step arguments, built by walking the block as the trace does. */
 interface Walked {
+  /** The state after the block's transactions, for transactions the block cannot include. */
+  ctx: ContractStepContext
+  cumulative: bigint
   proofs: ContractStepInput[]
   gas: bigint[]
   receipts: Hex[]
@@ -248,7 +251,7 @@ async function walk(chain: TraceChain, items: Item[]): Promise<Walked> {
   }
   commit()
   const ctx: ContractStepContext = { common: traceCommon, trie, nodes: source, codes, env, blockHash: lookup }
-  const out: Walked = { proofs: [], gas: [], receipts: [] }
+  const out: Walked = { ctx, cumulative: 0n, proofs: [], gas: [], receipts: [] }
   let cumulative = 0n
   for (const item of items) {
     const proof = await buildContractStepProof(ctx, item.tx.serialize(), cumulative)
@@ -261,7 +264,20 @@ async function walk(chain: TraceChain, items: Item[]): Promise<Walked> {
     for (const [h, c] of proof.diff.codes) codes.set(h, c)
     commit()
   }
+  out.cumulative = cumulative
   return out
+}
+
+/** Whether the eth_call reverts, and with which error name (the ABI's errors, PartialTrie's and the interpreter's). */
+async function reverts(input: ContractStepInput): Promise<string | undefined> {
+  try {
+    await execute(input)
+    return undefined
+  } catch (error) {
+    const text = String((error as Error).message)
+    const m = /reverted with the following (?:signature|reason):\s*(\S+)|Error: (\w+)\(/.exec(text)
+    return m?.[1] ?? m?.[2] ?? 'reverted'
+  }
 }
 
 describe('ContractTxStep: any transaction, differentially against the node’s executor', () => {
@@ -309,5 +325,78 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       list.push(await l1Gas(input))
       gasByKind.set(items[i]!.kind, list)
     }
+  })
+
+  it('finds invalid what the executor refuses: nonce, funds, fee cap, gas caps, intrinsic gas, chain id', async () => {
+    const dev0 = devAccounts[0]!.address as Hex
+    const data = encodeFunctionData({ abi: tokenAbi, functionName: 'transfer', args: [dev0, 1n] })
+    const cases: Array<[string, L2Transaction, bigint?]> = [
+      ['nonce too high', await signed(0, 99, { to: dev0 })],
+      ['nonce too low', await signed(0, 1, { to: dev0 })],
+      ['value above the balance', await signed(2, 2, { to: dev0, value: 10n ** 30n })],
+      ['fee cap below the base fee', await signed(2, 2, { to: dev0 }, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n })],
+      ['intrinsic gas above the limit', await signed(2, 2, { to: dev0, data, gas: 21_000n })],
+      ['gas above the block’s remaining gas', await signed(2, 2, { to: dev0, gas: 100_000n }), traceConfig.blockGasLimit - 50_000n],
+    ]
+    for (const [name, tx, cumulative] of cases) {
+      const proof = await buildContractStepProof(walked.ctx, tx.serialize(), cumulative ?? walked.cumulative)
+      assert.equal(proof.receipt, undefined, `${name}: the executor includes it`)
+      const out = await execute(proof.input)
+      assert.equal(out.valid, false, name)
+    }
+    // And the same sender's next valid transaction passes in that state (the cases fail for their reason).
+    const ok = await buildContractStepProof(walked.ctx, (await signed(2, 2, { to: dev0 })).serialize(), walked.cumulative)
+    assert.ok(ok.receipt !== undefined)
+    assert.equal((await execute(ok.input)).valid, true)
+    // Over EIP-7825's cap the node cannot even decode it; the step finds it invalid before reading the state.
+    const overCap = await signTransaction({
+      privateKey: devAccounts[2]!.privateKey,
+      transaction: { chainId: Number(CHAIN_ID), nonce: 2, to: dev0, gas: (1n << 24n) + 1n, maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 1n },
+    })
+    assert.equal((await execute({ ...ok.input, rawTx: overCap })).valid, false)
+    // Signed for another chain: no sender here.
+    const otherChain = await signTransaction({
+      privateKey: devAccounts[2]!.privateKey,
+      transaction: { chainId: 1, nonce: 2, to: dev0, gas: 21_000n, maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 1n },
+    })
+    assert.equal((await execute({ ...ok.input, rawTx: otherChain })).valid, false)
+  })
+
+  it('reverts on a witness missing a node, a code that does not match its hash; a node set of another state cannot pass', async () => {
+    const at = items.findIndex((i) => i.kind === 'swap')
+    const input = walked.proofs[at]!
+    // Every node of the witness is needed: dropping any one reverts.
+    for (let k = 0; k < input.nodes.length; k += Math.max(1, Math.floor(input.nodes.length / 8))) {
+      const nodes = input.nodes.filter((_, j) => j !== k)
+      assert.equal(await reverts({ ...input, nodes }), 'PartialTrie_MissingNode', `node ${k} dropped`)
+    }
+    // A contract's code changed by one byte.
+    const c = input.accounts.findIndex((a) => a.code.length > 2)
+    const accounts = input.accounts.map((a, j) =>
+      j === c ? { ...a, code: `${a.code.slice(0, -2)}${a.code.endsWith('00') ? '01' : '00'}` as Hex } : a,
+    )
+    assert.equal(await reverts({ ...input, accounts }), 'BadCode')
+    // An account's code given where the state has none.
+    const e = input.accounts.findIndex((a) => a.code === '0x')
+    assert.equal(await reverts({ ...input, accounts: input.accounts.map((a, j) => (j === e ? { ...a, code: '0x00' } : a)) }), 'BadCode')
+    // The node set of another state (the block after the swap's neighbours ran, where the slot values differ): the
+    // pre-state root does not reach them, or the result is not the leaf.
+    for (const other of [walked.proofs[at - 1]!, walked.proofs[at + 1]!]) {
+      let passed = false
+      try {
+        const out = await execute({ ...input, nodes: other.nodes })
+        passed = out.valid && out.postRoot === walked.proofs[at + 1]!.preRoot
+      } catch {
+        passed = false
+      }
+      assert.equal(passed, false)
+    }
+    // With the other state's root too, the step executes that state, not the claimed one: a different post root.
+    const forged = await execute({ ...input, preRoot: walked.proofs[at + 1]!.preRoot, nodes: walked.proofs[at + 1]!.nodes }).catch(
+      () => undefined,
+    )
+    assert.ok(forged === undefined || forged.postRoot !== walked.proofs[at + 1]!.preRoot)
+    // The honest input still passes.
+    assert.equal((await execute(input)).postRoot, walked.proofs[at + 1]!.preRoot)
   })
 })
