@@ -725,18 +725,20 @@ contract EvmInterpreter is IEvmInterpreter {
                         gl := sub(gl, c)
                     }
                     ip := add(ip, 1)
+                    // Dispatch: a chain of comparisons in solc's legacy code, so the frequent opcodes come first.
+                    if eq(shr(5, op), 3) {
+                        let n := sub(op, 0x5f)
+                        mstore(sp, shr(sub(256, shl(3, n)), mload(add(code, ip))))
+                        sp := add(sp, 32)
+                        ip := add(ip, n)
+                        continue
+                    }
+                    if eq(op, 0x5b) { continue }
                     switch shr(4, op)
-                    case 6 {
-                        let n := sub(op, 0x5f)
-                        sp := push(sp, shr(sub(256, shl(3, n)), mload(add(code, ip))))
-                        ip := add(ip, n)
+                    case 8 {
+                        mstore(sp, mload(sub(sp, shl(5, sub(op, 0x7f)))))
+                        sp := add(sp, 32)
                     }
-                    case 7 {
-                        let n := sub(op, 0x5f)
-                        sp := push(sp, shr(sub(256, shl(3, n)), mload(add(code, ip))))
-                        ip := add(ip, n)
-                    }
-                    case 8 { sp := push(sp, mload(sub(sp, shl(5, sub(op, 0x7f))))) }
                     case 9 {
                         let p := sub(sp, shl(5, sub(op, 0x8e)))
                         let t := mload(sub(sp, 32))
@@ -745,6 +747,27 @@ contract EvmInterpreter is IEvmInterpreter {
                     }
                     case 5 {
                         switch op
+                        case 0x56 {
+                            let d := mload(sub(sp, 32))
+                            sp := sub(sp, 32)
+                            if iszero(validJump(f, d)) {
+                                st := 3
+                                break
+                            }
+                            ip := d
+                        }
+                        case 0x57 {
+                            let d := mload(sub(sp, 32))
+                            let cond := mload(sub(sp, 64))
+                            sp := sub(sp, 64)
+                            if cond {
+                                if iszero(validJump(f, d)) {
+                                    st := 3
+                                    break
+                                }
+                                ip := d
+                            }
+                        }
                         case 0x50 { sp := sub(sp, 32) }
                         case 0x51 {
                             let o := mload(sub(sp, 32))
@@ -800,27 +823,6 @@ contract EvmInterpreter is IEvmInterpreter {
                                 break
                             }
                             sp := sub(sp, 64)
-                        }
-                        case 0x56 {
-                            let d := mload(sub(sp, 32))
-                            sp := sub(sp, 32)
-                            if iszero(validJump(f, d)) {
-                                st := 3
-                                break
-                            }
-                            ip := d
-                        }
-                        case 0x57 {
-                            let d := mload(sub(sp, 32))
-                            let cond := mload(sub(sp, 64))
-                            sp := sub(sp, 64)
-                            if cond {
-                                if iszero(validJump(f, d)) {
-                                    st := 3
-                                    break
-                                }
-                                ip := d
-                            }
                         }
                         case 0x58 { sp := push(sp, sub(ip, 1)) }
                         case 0x59 { sp := push(sp, mload(add(f, 0xe0))) }

@@ -132,7 +132,7 @@ describe('EvmInterpreter L1 gas', () => {
       pre: [{ address: ALICE, balance: 10n ** 18n }, { address: C1, code }],
       message: { caller: ALICE, to: C1, gas: 100_000n },
     }))
-    const picks = [...named.keys()].filter((n) => /erc-?20 transfer|deploy/i.test(n)).slice(0, 4)
+    const picks = [...named.keys()].filter((n) => /^erc20: (transfer to a holder|deploy)|amm: swap token0/.test(n)).slice(0, 4)
     for (const c of [...picks.map((n) => named.get(n)!), ...loops]) {
       const run = await runReference(c)
       const l2 = run.args.message.gas - run.expected.gasLeft
