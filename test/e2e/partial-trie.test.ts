@@ -64,9 +64,14 @@ before(async () => {
   const accounts = (await rpc('eth_accounts', [])).result as Address[]
   const sent = await rpc('eth_sendTransaction', [{ from: accounts[0], data: compiled.bytecode, gas: '0x1000000' }])
   assert.equal(sent.error, undefined)
-  const receipt = (await rpc('eth_getTransactionReceipt', [sent.result])).result as { contractAddress: Address; status: Hex }
-  assert.equal(receipt.status, '0x1')
-  harness = receipt.contractAddress
+  // Anvil mines the transaction at once, but its receipt may take a moment to be served.
+  let receipt: { contractAddress: Address; status: Hex } | null = null
+  for (let i = 0; i < 100 && receipt === null; i++) {
+    receipt = (await rpc('eth_getTransactionReceipt', [sent.result])).result as typeof receipt
+    if (receipt === null) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  assert.equal(receipt?.status, '0x1')
+  harness = receipt!.contractAddress
 })
 
 after(async () => {
