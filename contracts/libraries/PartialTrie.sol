@@ -405,27 +405,30 @@ library PartialTrie {
         if (length == 0 || _byteAt(base) < 0xc0) revert PartialTrie_BadNode();
         (uint256 first, uint256 end, bool bad) = _span(base, base + length);
         if (bad || end != base + length) revert PartialTrie_BadNode();
-        uint256[] memory children = new uint256[](16);
-        (uint256 count, uint256 second, uint256 last, uint256 flags) = _scan(first, end, children);
+        uint256[] memory children = new uint256[](17);
+        (uint256 count, uint256 lastAt, uint256 flags) = _scan(first, end, children);
         if (flags & 1 != 0) revert PartialTrie_BadNode();
         if (count == 17) {
             if (flags & 2 != 0) revert PartialTrie_BadNode();
+            assembly ("memory-safe") {
+                mstore(children, 16)
+            }
             node_.kind = BRANCH;
             node_.children = children;
-            node_.value = _stringPayload(last, end - last);
+            node_.value = _stringPayload(lastAt, end - lastAt);
             return node_;
         }
         if (count != 2) revert PartialTrie_BadNode();
-        (bytes memory path, bool isLeaf) = _decodePath(first, second - first);
+        (bytes memory path, bool isLeaf) = _decodePath(first, lastAt - first);
         node_.path = path;
         if (isLeaf) {
             node_.kind = LEAF;
-            node_.value = _stringPayload(second, end - second);
+            node_.value = _stringPayload(lastAt, end - lastAt);
             if (node_.value.length == 0) revert PartialTrie_BadNode();
         } else {
             if (path.length == 0) revert PartialTrie_BadNode();
             node_.kind = EXTENSION;
-            children[0] = _childRef(second, end - second, false);
+            children[0] = _childRef(lastAt, end - lastAt, false);
             assembly ("memory-safe") {
                 mstore(children, 1)
             }
@@ -433,45 +436,43 @@ library PartialTrie {
         }
     }
 
-    /// @notice Splits the items of a node's payload (memory `[_at, _end)`): counts them, notes where items 1
-    ///         (`second_`) and 16 (`last_`) start, and writes to `_children` the child ref each of the first 16 would
-    ///         be in a branch. `flags_`: bit 0 malformed RLP or more than 17 items, bit 1 an item that is no child
-    ///         reference among the first 16 (which matters for a branch only).
-    /// @dev Every node is decoded once and a witness holds dozens, hence assembly, with fast paths for what
-    ///      branches are made of: empty slots and hashes.
+    /// @notice Splits the items of a node's payload (memory `[_at, _end)`): counts them, notes where the last one
+    ///         starts (`lastAt_`: a branch's value, or a leaf's value or an extension's child), and writes to
+    ///         `_children` (room for 17) the child ref each item would be in a branch. `flags_`: bit 0 malformed
+    ///         RLP or more than 17 items, bit 1 one of the first 16 items is no child reference (which matters for a
+    ///         branch only).
+    /// @dev Every node is decoded once and a witness holds dozens, hence assembly, with the fast paths first: what
+    ///      branches are made of, empty slots and hashes.
     function _scan(uint256 _at, uint256 _end, uint256[] memory _children)
         private
         pure
-        returns (uint256 count_, uint256 second_, uint256 last_, uint256 flags_)
+        returns (uint256 count_, uint256 lastAt_, uint256 flags_)
     {
         assembly ("memory-safe") {
+            let start := add(_children, 0x20)
+            let slot := start
+            let lastChild := add(start, 0x200)
+            let limit := add(start, 0x220)
             let at := _at
             for {} lt(at, _end) {} {
-                if eq(count_, 17) {
-                    flags_ := or(flags_, 1)
+                if eq(slot, limit) {
+                    flags_ := 1
                     break
                 }
+                lastAt_ := at
                 let prefix := byte(0, mload(at))
-                if eq(count_, 1) { second_ := at }
-                if eq(count_, 16) { last_ := at }
-                if lt(count_, 16) {
-                    let ref := 0
-                    switch prefix
-                    case 0x80 {}
-                    case 0xa0 { ref := or(HASH_TAG, add(at, 1)) }
-                    default {
-                        // An embedded node: a list of under 32 bytes, header included.
-                        if or(lt(prefix, 0xc0), gt(prefix, 0xde)) { flags_ := or(flags_, 2) }
-                        ref := or(EMBED_TAG, at)
-                    }
-                    mstore(add(_children, shl(5, add(count_, 1))), ref)
-                }
-                count_ := add(count_, 1)
+                let ref := 0
                 switch prefix
                 case 0x80 { at := add(at, 1) }
-                case 0xa0 { at := add(at, 33) }
+                case 0xa0 {
+                    ref := or(HASH_TAG, add(at, 1))
+                    at := add(at, 33)
+                }
                 default {
-                    // The general case: RLPReader's canonical-form rules.
+                    // An embedded node is a list of under 32 bytes, header included.
+                    if and(lt(slot, lastChild), or(lt(prefix, 0xc0), gt(prefix, 0xde))) { flags_ := or(flags_, 2) }
+                    ref := or(EMBED_TAG, at)
+                    // The general case, with RLPReader's canonical-form rules.
                     switch lt(prefix, 0x80)
                     case 1 { at := add(at, 1) }
                     default {
@@ -491,8 +492,11 @@ library PartialTrie {
                         }
                     }
                 }
+                mstore(slot, ref)
+                slot := add(slot, 0x20)
             }
             if iszero(eq(at, _end)) { flags_ := or(flags_, 1) }
+            count_ := shr(5, sub(slot, start))
         }
     }
 
