@@ -285,7 +285,11 @@ library PartialTrie {
             uint256 length = node.path.length;
             if (_commonPrefix(node.path, _key, _k) < length) return (_addr(node), false);
             (uint256 childRef, bool changed) = _remove(_t, node.children[0], _key, _k + length);
-            if (!changed) return (_addr(node), false);
+            if (!changed) {
+                // The child is decoded now: keep it so that later walks do not decode it again.
+                node.children[0] = childRef;
+                return (_addr(node), false);
+            }
             // A branch under an extension never empties (it had two entries or more): it stays a branch, or
             // collapsed into a leaf or an extension, which absorbs this extension's path.
             Node memory child = _nodeAt(childRef);
@@ -306,11 +310,9 @@ library PartialTrie {
             uint256 childRef = node.children[nibble];
             if (childRef == 0) return (_addr(node), false);
             (uint256 newRef, bool changed) = _remove(_t, childRef, _key, _k + 1);
-            if (!changed) {
-                node.children[nibble] = newRef;
-                return (_addr(node), false);
-            }
+            // Unchanged, the child is decoded now: kept so that later walks do not decode it again.
             node.children[nibble] = newRef;
+            if (!changed) return (_addr(node), false);
         }
         node.dirty = true;
         return (_collapse(_t, node), true);
