@@ -11,7 +11,7 @@ import { RLPWriter } from "./RLPWriter.sol";
 ///         modified node once instead of once per write.
 ///
 ///         The witness: every node the operations cross, referenced by hash, in any order, with duplicates and
-///         unrelated nodes allowed (`eth_getProof` nodes of several keys, concatenated, are one). Nodes under 32
+///         unrelated nodes allowed (for reads alone, the `eth_getProof` proofs of the keys, concatenated). Nodes under 32
 ///         bytes are embedded in their parent and are read from it; only the root is referenced by hash whatever its
 ///         size. Nodes are found by keccak256 and the walk only follows hashes from the root, so a node that hashes to
 ///         no reference on a walked path is never used. A node a walk needs and the set lacks reverts
@@ -781,6 +781,7 @@ library PartialTrie {
     // ------------------------------------------------------------------------------------------------------------
     // Nodes and memory
 
+    /// @notice A new (dirty) node with `_children` empty child refs.
     function _newNode(uint256 _kind, bytes memory _path, bytes memory _value, uint256 _children)
         private
         pure
@@ -793,10 +794,12 @@ library PartialTrie {
         if (_children > 0) node_.children = new uint256[](_children);
     }
 
+    /// @notice A new leaf.
     function _newLeaf(bytes memory _path, bytes memory _value) private pure returns (Node memory) {
         return _newNode(LEAF, _path, _value, 0);
     }
 
+    /// @notice A new branch without entries.
     function _newBranch() private pure returns (Node memory) {
         return _newNode(BRANCH, "", "", 16);
     }
