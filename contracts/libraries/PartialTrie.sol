@@ -13,9 +13,9 @@ import { RLPWriter } from "./RLPWriter.sol";
 ///         The witness: every node the operations cross, referenced by hash, in any order, with duplicates and
 ///         unrelated nodes allowed (for reads alone, the `eth_getProof` proofs of the keys, concatenated). Nodes
 ///         under 32 bytes are embedded in their parent and are read from it; only the root is referenced by hash
-///         whatever its size. Nodes are found by keccak256 and the walk only follows hashes from the root, so a node that hashes to
-///         no reference on a walked path is never used. A node a walk needs and the set lacks reverts
-///         `PartialTrie_MissingNode(hash)`: the witness is wrong, which says nothing about the trie.
+///         whatever its size. Nodes are found by keccak256 and the walk only follows hashes from the root, so a
+///         node that hashes to no reference on a walked path is never used. A node a walk needs and the set lacks
+///         reverts `PartialTrie_MissingNode(hash)`: the witness is wrong, which says nothing about the trie.
 ///
 ///         Operations apply in the order they are called; deleting removes entries eagerly, as Ethereum clients do:
 ///         a branch left with one entry collapses at once (into a leaf for a value, else merged with its only child,
