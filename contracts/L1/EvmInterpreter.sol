@@ -25,7 +25,7 @@ import {
 ///         0x140 logs head, 0x160 transient head, 0x180 bump pointer, 0x1a0 block (calldata), 0x1c0 message
 ///         (calldata), 0x1e0 block hashes (calldata), 0x200 count, 0x220 end of the stack region, 0x240 the empty
 ///         blob, 0x2a0 precompiles, 0x2c0 warm addresses outside the table, 0x2e0.. results. 0x800: the opcode table
-///         (`OPS`, 4 bytes an opcode: items needed, flags (1 grows the stack, 2 undefined), static gas).
+///         (`OPS`, 8 bytes an opcode: the least and the most stack bytes it may start with (least 0xffff: undefined), static gas).
 ///         A blob is [aux][length][bytes][64 zero bytes]; its pointer is the length word (aux: a code's jumpdest map).
 ///         Account record (0x140): addr, exists, nonce, balance, code blob, hasStorage, touched, warm, created in
 ///         this transaction, self-destructed. Slot record (0xa0): addr, key, value, original, warm.
@@ -48,7 +48,7 @@ contract EvmInterpreter is IEvmInterpreter {
     IEvmPrecompiles public immutable precompiles;
 
     bytes private constant OPS =
-        hex"000000000200000302000005020000030200000502000005020000050200000503000008030000080200000a0200000500020000000200000002000000020000020000030200000302000003020000030200000301000003020000030200000302000003010000030200000302000003020000030200000301000005000200000200001e0002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000001000201000000000100020001000200010002010000030001000203000003000100020300000300010002010000000400000000010002030000030100000001000014000100020001000200010002000100020001000200010002000100050001000201000003000100020002000000020000000200000002000000020000010000020100000302000003020000030100000002000000010000080200000a000100020001000200010002000000010100006402000064030000030001000200010003000100030001000300010003000100030001000300010003000100030001000300010003000100030001000300010003000100030001000300010003000100030001000300010003000100030001000300010003000100030001000300010003000100030001000300010003000100030001000300010003000100030101000302010003030100030401000305010003060100030701000308010003090100030a0100030b0100030c0100030d0100030e0100030f0100031001000302000003030000030400000305000003060000030700000308000003090000030a0000030b0000030c0000030d0000030e0000030f0000031000000311000003020001770300017704000177050001770600017700020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000000020000000200000002000003007d000700000007000000020000000600000004007d0000020000000200000002000000020000060000000002000000020000020000000002000001001388";
+        hex"000080000000000000408000000300000040800000050000004080000003000000408000000500000040800000050000004080000005000000408000000500000060800000080000006080000008000000408000000a00000040800000050000ffff800000000000ffff800000000000ffff800000000000ffff800000000000004080000003000000408000000300000040800000030000004080000003000000408000000300000020800000030000004080000003000000408000000300000040800000030000002080000003000000408000000300000040800000030000004080000003000000408000000300000020800000050000ffff80000000000000408000001e0000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff80000000000000007fe000020000002080000000000000007fe00002000000007fe00002000000007fe000020000002080000003000000007fe000020000006080000003000000007fe000020000006080000003000000007fe0000200000020800000000000008080000000000000007fe00002000000608000000300000020800000000000002080000014000000007fe00002000000007fe00002000000007fe00002000000007fe00002000000007fe00002000000007fe00002000000007fe00005000000007fe000020000002080000003000000007fe000020000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000002080000002000000208000000300000040800000030000004080000003000000208000000000000040800000000000002080000008000000408000000a000000007fe00002000000007fe00002000000007fe000020000000080000001000000208000006400000040800000640000006080000003000000007fe00002000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000007fe00003000000207fe00003000000407fe00003000000607fe00003000000807fe00003000000a07fe00003000000c07fe00003000000e07fe00003000001007fe00003000001207fe00003000001407fe00003000001607fe00003000001807fe00003000001a07fe00003000001c07fe00003000001e07fe00003000002007fe00003000000408000000300000060800000030000008080000003000000a080000003000000c080000003000000e08000000300000100800000030000012080000003000001408000000300000160800000030000018080000003000001a080000003000001c080000003000001e08000000300000200800000030000022080000003000000408000017700000060800001770000008080000177000000a080000177000000c0800001770000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000ffff800000000000006080007d00000000e080000000000000e0800000000000004080000000000000c0800000000000008080007d000000ffff800000000000ffff800000000000ffff800000000000ffff80000000000000c0800000000000ffff800000000000ffff8000000000000040800000000000ffff8000000000000020800013880000";
 
     /// @param _precompiles The contract running the L2's precompiles.
     constructor(IEvmPrecompiles _precompiles) {
@@ -152,9 +152,13 @@ contract EvmInterpreter is IEvmInterpreter {
                 e := iszero(or(or(mload(add(r, 0x40)), mload(add(r, 0x60))), mload(mload(add(r, 0x80)))))
             }
             // EIP-161 touch (ethereumjs: every putAccount); putting a missing account creates it.
+            // ethereumjs keeps RIPEMD-160 (0x03) touched when the touching frame reverts (the mainnet quirk of block
+            // 2,675,119), so its mark bypasses the journal.
             function touch(r) {
                 jset(add(r, 0x20), 1)
-                jset(add(r, 0xc0), 1)
+                switch eq(mload(r), 3)
+                case 1 { mstore(add(r, 0xc0), 1) }
+                default { jset(add(r, 0xc0), 1) }
             }
             function isWarm(a) -> w {
                 let r := findAcct(a)
@@ -370,6 +374,11 @@ contract EvmInterpreter is IEvmInterpreter {
             }
             // ---------------------------------------------------------------- frames
             function newFrame(parent, gl, cb, sb) -> f {
+                // A frame may use 1024 words from its base: refuse to start one the stack region cannot hold.
+                if gt(add(sb, 0x8000), mload(0x220)) {
+                    mstore(0, shl(224, 0x86bf0e39))
+                    revert(0, 4)
+                }
                 f := alloc(0x2c0)
                 mstore(f, parent)
                 mstore(add(f, 0x40), gl)
@@ -700,43 +709,42 @@ contract EvmInterpreter is IEvmInterpreter {
                 let code := add(mload(add(f, 0x100)), 32)
                 for {} 1 {} {
                     let op := byte(0, mload(add(code, ip)))
-                    {
-                        let info := shr(224, mload(add(0x820, shl(2, op))))
-                        let depth := shr(5, sub(sp, mload(add(f, 0x60))))
-                        if or(and(info, 0x20000), lt(depth, shr(24, info))) {
+                    // JUMPDEST (1 gas) first: the cheapest opcode bounds the L1 gas an L2 gas unit may cost.
+                    if eq(op, 0x5b) {
+                        if iszero(gl) {
                             st := 3
                             break
                         }
-                        if and(info, 0x10000) {
-                            if eq(depth, 1024) {
-                                st := 3
-                                break
-                            }
-                            if iszero(lt(sp, mload(0x220))) {
-                                mstore(0, shl(224, 0x86bf0e39))
-                                revert(0, 4)
-                            }
-                        }
-                        let c := and(info, 0xffff)
-                        if gt(c, gl) {
+                        gl := sub(gl, 1)
+                        ip := add(ip, 1)
+                        continue
+                    }
+                    {
+                        // One check for an undefined opcode, stack underflow and overflow, and the static gas: the
+                        // table gives the least and the most stack bytes the opcode may start with.
+                        let info := mload(add(0x820, shl(3, op)))
+                        let used := sub(sp, mload(add(f, 0x60)))
+                        let c := and(shr(208, info), 0xffff)
+                        if or(or(lt(used, shr(240, info)), gt(used, and(shr(224, info), 0xffff))), gt(c, gl)) {
                             st := 3
                             break
                         }
                         gl := sub(gl, c)
                     }
                     ip := add(ip, 1)
+                    // Dispatch: a chain of comparisons in solc's legacy code, so the frequent opcodes come first.
+                    if lt(sub(op, 0x5f), 33) {
+                        let n := sub(op, 0x5f)
+                        mstore(sp, shr(sub(256, shl(3, n)), mload(add(code, ip))))
+                        sp := add(sp, 32)
+                        ip := add(ip, n)
+                        continue
+                    }
                     switch shr(4, op)
-                    case 6 {
-                        let n := sub(op, 0x5f)
-                        sp := push(sp, shr(sub(256, shl(3, n)), mload(add(code, ip))))
-                        ip := add(ip, n)
+                    case 8 {
+                        mstore(sp, mload(sub(sp, shl(5, sub(op, 0x7f)))))
+                        sp := add(sp, 32)
                     }
-                    case 7 {
-                        let n := sub(op, 0x5f)
-                        sp := push(sp, shr(sub(256, shl(3, n)), mload(add(code, ip))))
-                        ip := add(ip, n)
-                    }
-                    case 8 { sp := push(sp, mload(sub(sp, shl(5, sub(op, 0x7f))))) }
                     case 9 {
                         let p := sub(sp, shl(5, sub(op, 0x8e)))
                         let t := mload(sub(sp, 32))
@@ -745,6 +753,27 @@ contract EvmInterpreter is IEvmInterpreter {
                     }
                     case 5 {
                         switch op
+                        case 0x56 {
+                            let d := mload(sub(sp, 32))
+                            sp := sub(sp, 32)
+                            if iszero(validJump(f, d)) {
+                                st := 3
+                                break
+                            }
+                            ip := d
+                        }
+                        case 0x57 {
+                            let d := mload(sub(sp, 32))
+                            let cond := mload(sub(sp, 64))
+                            sp := sub(sp, 64)
+                            if cond {
+                                if iszero(validJump(f, d)) {
+                                    st := 3
+                                    break
+                                }
+                                ip := d
+                            }
+                        }
                         case 0x50 { sp := sub(sp, 32) }
                         case 0x51 {
                             let o := mload(sub(sp, 32))
@@ -801,27 +830,6 @@ contract EvmInterpreter is IEvmInterpreter {
                             }
                             sp := sub(sp, 64)
                         }
-                        case 0x56 {
-                            let d := mload(sub(sp, 32))
-                            sp := sub(sp, 32)
-                            if iszero(validJump(f, d)) {
-                                st := 3
-                                break
-                            }
-                            ip := d
-                        }
-                        case 0x57 {
-                            let d := mload(sub(sp, 32))
-                            let cond := mload(sub(sp, 64))
-                            sp := sub(sp, 64)
-                            if cond {
-                                if iszero(validJump(f, d)) {
-                                    st := 3
-                                    break
-                                }
-                                ip := d
-                            }
-                        }
                         case 0x58 { sp := push(sp, sub(ip, 1)) }
                         case 0x59 { sp := push(sp, mload(add(f, 0xe0))) }
                         case 0x5a { sp := push(sp, gl) }
@@ -874,7 +882,6 @@ contract EvmInterpreter is IEvmInterpreter {
                             mcopy(add(m, mload(sub(sp, 32))), add(m, mload(sub(sp, 64))), len)
                             sp := sub(sp, 96)
                         }
-                        case 0x5f { sp := push(sp, 0) }
                     }
                     case 0 {
                         switch op
@@ -1256,7 +1263,7 @@ contract EvmInterpreter is IEvmInterpreter {
             if iszero(eq(_ops, 0x800)) { revert(0, 0) }
             // The globals start zero (Solidity may have put `execute`'s unused return struct there).
             calldatacopy(0x80, calldatasize(), 0x780)
-            mstore(0x180, 0xc20)
+            mstore(0x180, 0x1020)
             mstore(0x240, newBlob(0))
             mstore(0x2a0, _pre)
             mstore(0x1a0, _blockOff)

@@ -11,11 +11,11 @@ import { RLPWriter } from "./RLPWriter.sol";
 ///         modified node once instead of once per write.
 ///
 ///         The witness: every node the operations cross, referenced by hash, in any order, with duplicates and
-///         unrelated nodes allowed (`eth_getProof` nodes of several keys, concatenated, are one). Nodes under 32
-///         bytes are embedded in their parent and are read from it; only the root is referenced by hash whatever its
-///         size. Nodes are found by keccak256 and the walk only follows hashes from the root, so a node that hashes to
-///         no reference on a walked path is never used. A node a walk needs and the set lacks reverts
-///         `PartialTrie_MissingNode(hash)`: the witness is wrong, which says nothing about the trie.
+///         unrelated nodes allowed (for reads alone, the `eth_getProof` proofs of the keys, concatenated). Nodes
+///         under 32 bytes are embedded in their parent and are read from it; only the root is referenced by hash
+///         whatever its size. Nodes are found by keccak256 and the walk only follows hashes from the root, so a
+///         node that hashes to no reference on a walked path is never used. A node a walk needs and the set lacks
+///         reverts `PartialTrie_MissingNode(hash)`: the witness is wrong, which says nothing about the trie.
 ///
 ///         Operations apply in the order they are called; deleting removes entries eagerly, as Ethereum clients do:
 ///         a branch left with one entry collapses at once (into a leaf for a value, else merged with its only child,
@@ -186,7 +186,7 @@ library PartialTrie {
             }
             return root_;
         }
-        Node memory node = _at(ref);
+        Node memory node = _nodeAt(ref);
         _seal(node);
         if (node.encoded.length >= 32) return node.hash;
         return keccak256(node.encoded);
@@ -285,10 +285,14 @@ library PartialTrie {
             uint256 length = node.path.length;
             if (_commonPrefix(node.path, _key, _k) < length) return (_addr(node), false);
             (uint256 childRef, bool changed) = _remove(_t, node.children[0], _key, _k + length);
-            if (!changed) return (_addr(node), false);
+            if (!changed) {
+                // The child is decoded now: keep it so that later walks do not decode it again.
+                node.children[0] = childRef;
+                return (_addr(node), false);
+            }
             // A branch under an extension never empties (it had two entries or more): it stays a branch, or
             // collapsed into a leaf or an extension, which absorbs this extension's path.
-            Node memory child = _at(childRef);
+            Node memory child = _nodeAt(childRef);
             if (child.kind == BRANCH) {
                 node.children[0] = childRef;
                 node.dirty = true;
@@ -306,11 +310,9 @@ library PartialTrie {
             uint256 childRef = node.children[nibble];
             if (childRef == 0) return (_addr(node), false);
             (uint256 newRef, bool changed) = _remove(_t, childRef, _key, _k + 1);
-            if (!changed) {
-                node.children[nibble] = newRef;
-                return (_addr(node), false);
-            }
+            // Unchanged, the child is decoded now: kept so that later walks do not decode it again.
             node.children[nibble] = newRef;
+            if (!changed) return (_addr(node), false);
         }
         node.dirty = true;
         return (_collapse(_t, node), true);
@@ -358,7 +360,7 @@ library PartialTrie {
     /// @notice The node a non-empty ref designates, decoded when it is a hash (from the witness) or an embedded
     ///         encoding.
     function _resolve(Trie memory _t, uint256 _ref) private pure returns (Node memory node_) {
-        if (_ref & TAGS == 0) return _at(_ref);
+        if (_ref & TAGS == 0) return _nodeAt(_ref);
         uint256 ptr = _ref & ADDRESS_MASK;
         if (_ref & HASH_TAG != 0) {
             bytes32 h;
@@ -396,95 +398,140 @@ library PartialTrie {
     /// @notice Decodes a trie node into a clean `Node` whose child refs point into `_encoded`. Checks the RLP shape
     ///         (lengths fit exactly, short forms where they suffice) and the child references.
     function _decode(bytes memory _encoded) private pure returns (Node memory node_) {
-        uint256 length = _encoded.length;
+        node_.encoded = _encoded;
         uint256 base;
+        uint256 length = _encoded.length;
         assembly ("memory-safe") {
             base := add(_encoded, 0x20)
         }
-        (uint256 offset, uint256 payload, bool isList) = _header(base, length);
-        if (!isList || offset + payload != length) revert PartialTrie_BadNode();
-        node_.encoded = _encoded;
-        // Item starts: splitting the payload is the hot loop of decoding (17 items per branch), hence assembly.
-        // Each item's length comes from its prefix; the canonical-form rules are RLPReader's.
-        uint256[18] memory bounds;
-        uint256 count;
-        bool malformed;
-        assembly ("memory-safe") {
-            let at := offset
-            for {} lt(at, length) {} {
-                if eq(count, 17) {
-                    malformed := 1
-                    break
-                }
-                mstore(add(bounds, mul(count, 0x20)), at)
-                count := add(count, 1)
-                let prefix := byte(0, mload(add(base, at)))
-                switch lt(prefix, 0x80)
-                case 1 { at := add(at, 1) }
-                default {
-                    let lengthOfLength := 0
-                    let itemLength := 0
-                    switch or(lt(prefix, 0xb8), and(gt(prefix, 0xbf), lt(prefix, 0xf8)))
-                    case 1 {
-                        itemLength := sub(prefix, add(0x80, mul(0x40, gt(prefix, 0xbf))))
-                        if and(eq(prefix, 0x81), lt(byte(0, mload(add(base, add(at, 1)))), 0x80)) { malformed := 1 }
-                    }
-                    default {
-                        lengthOfLength := sub(prefix, add(0xb7, mul(0x40, gt(prefix, 0xbf))))
-                        if gt(lengthOfLength, 4) { malformed := 1 }
-                        let word := mload(add(base, add(at, 1)))
-                        if iszero(byte(0, word)) { malformed := 1 }
-                        itemLength := shr(sub(256, mul(8, lengthOfLength)), word)
-                        if lt(itemLength, 56) { malformed := 1 }
-                    }
-                    at := add(at, add(add(1, lengthOfLength), itemLength))
-                }
-            }
-            if iszero(eq(at, length)) { malformed := 1 }
-            mstore(add(bounds, mul(count, 0x20)), at)
-        }
-        if (malformed) revert PartialTrie_BadNode();
+        if (length == 0 || _byteAt(base) < 0xc0) revert PartialTrie_BadNode();
+        (uint256 first, uint256 end, bool bad) = _span(base, base + length);
+        if (bad || end != base + length) revert PartialTrie_BadNode();
+        uint256[] memory children = new uint256[](17);
+        (uint256 count, uint256 lastAt, uint256 flags) = _scan(first, end, children);
+        if (flags & 1 != 0) revert PartialTrie_BadNode();
         if (count == 17) {
-            node_.kind = BRANCH;
-            uint256[] memory children = new uint256[](16);
-            // The 16 child references, read in one pass: empty, a 32-byte hash, or an embedded list under 32 bytes.
+            if (flags & 2 != 0) revert PartialTrie_BadNode();
             assembly ("memory-safe") {
-                for { let i := 0 } lt(i, 16) { i := add(i, 1) } {
-                    let start := mload(add(bounds, mul(i, 0x20)))
-                    let itemLength := sub(mload(add(bounds, mul(add(i, 1), 0x20))), start)
-                    let ptr := add(base, start)
-                    let first := byte(0, mload(ptr))
-                    let ref := 0
-                    switch first
-                    case 0x80 { if iszero(eq(itemLength, 1)) { malformed := 1 } }
-                    case 0xa0 {
-                        if iszero(eq(itemLength, 33)) { malformed := 1 }
-                        ref := or(HASH_TAG, add(ptr, 1))
-                    }
-                    default {
-                        if or(lt(first, 0xc0), gt(itemLength, 31)) { malformed := 1 }
-                        ref := or(EMBED_TAG, ptr)
-                    }
-                    mstore(add(children, mul(add(i, 1), 0x20)), ref)
-                }
+                mstore(children, 16)
             }
-            if (malformed) revert PartialTrie_BadNode();
+            node_.kind = BRANCH;
             node_.children = children;
-            node_.value = _stringPayload(base + bounds[16], length - bounds[16]);
+            node_.value = _stringPayload(lastAt, end - lastAt);
             return node_;
         }
         if (count != 2) revert PartialTrie_BadNode();
-        (bytes memory path, bool isLeaf) = _decodePath(base + bounds[0], bounds[1] - bounds[0]);
+        (bytes memory path, bool isLeaf) = _decodePath(first, lastAt - first);
         node_.path = path;
         if (isLeaf) {
             node_.kind = LEAF;
-            node_.value = _stringPayload(base + bounds[1], length - bounds[1]);
+            node_.value = _stringPayload(lastAt, end - lastAt);
             if (node_.value.length == 0) revert PartialTrie_BadNode();
         } else {
             if (path.length == 0) revert PartialTrie_BadNode();
             node_.kind = EXTENSION;
-            node_.children = new uint256[](1);
-            node_.children[0] = _childRef(base + bounds[1], length - bounds[1], false);
+            children[0] = _childRef(lastAt, end - lastAt, false);
+            assembly ("memory-safe") {
+                mstore(children, 1)
+            }
+            node_.children = children;
+        }
+    }
+
+    /// @notice Splits the items of a node's payload (memory `[_at, _end)`): counts them, notes where the last one
+    ///         starts (`lastAt_`: a branch's value, or a leaf's value or an extension's child), and writes to
+    ///         `_children` (room for 17) the child ref each item would be in a branch. `flags_`: bit 0 malformed
+    ///         RLP or more than 17 items, bit 1 one of the first 16 items is no child reference (which matters for a
+    ///         branch only).
+    /// @dev Every node is decoded once and a witness holds dozens, hence assembly, with the fast paths first: what
+    ///      branches are made of, empty slots and hashes.
+    function _scan(uint256 _at, uint256 _end, uint256[] memory _children)
+        private
+        pure
+        returns (uint256 count_, uint256 lastAt_, uint256 flags_)
+    {
+        assembly ("memory-safe") {
+            let start := add(_children, 0x20)
+            let slot := start
+            let lastChild := add(start, 0x200)
+            let limit := add(start, 0x220)
+            let at := _at
+            for {} lt(at, _end) {} {
+                if eq(slot, limit) {
+                    flags_ := 1
+                    break
+                }
+                lastAt_ := at
+                let prefix := byte(0, mload(at))
+                let ref := 0
+                switch prefix
+                case 0x80 { at := add(at, 1) }
+                case 0xa0 {
+                    ref := or(HASH_TAG, add(at, 1))
+                    at := add(at, 33)
+                }
+                default {
+                    // An embedded node is a list of under 32 bytes, header included.
+                    if and(lt(slot, lastChild), or(lt(prefix, 0xc0), gt(prefix, 0xde))) { flags_ := or(flags_, 2) }
+                    ref := or(EMBED_TAG, at)
+                    // The general case, with RLPReader's canonical-form rules.
+                    switch lt(prefix, 0x80)
+                    case 1 { at := add(at, 1) }
+                    default {
+                        switch or(lt(prefix, 0xb8), and(gt(prefix, 0xbf), lt(prefix, 0xf8)))
+                        case 1 {
+                            if and(eq(prefix, 0x81), lt(byte(0, mload(add(at, 1))), 0x80)) { flags_ := or(flags_, 1) }
+                            at := add(add(at, 1), sub(prefix, add(0x80, mul(0x40, gt(prefix, 0xbf)))))
+                        }
+                        default {
+                            let lengthOfLength := sub(prefix, add(0xb7, mul(0x40, gt(prefix, 0xbf))))
+                            if gt(lengthOfLength, 4) { flags_ := or(flags_, 1) }
+                            let word := mload(add(at, 1))
+                            if iszero(byte(0, word)) { flags_ := or(flags_, 1) }
+                            let itemLength := shr(sub(256, mul(8, lengthOfLength)), word)
+                            if lt(itemLength, 56) { flags_ := or(flags_, 1) }
+                            at := add(add(add(at, 1), lengthOfLength), itemLength)
+                        }
+                    }
+                }
+                mstore(slot, ref)
+                slot := add(slot, 0x20)
+            }
+            if iszero(eq(at, _end)) { flags_ := or(flags_, 1) }
+            count_ := shr(5, sub(slot, start))
+        }
+    }
+
+    /// @notice Where the payload of the RLP item at memory `_at` starts and where the item ends, and whether it is
+    ///         malformed: past `_limit`, or not canonical (a wrapped single byte, a long form under 56 bytes, a
+    ///         length with a leading zero).
+    function _span(uint256 _at, uint256 _limit) private pure returns (uint256 payload_, uint256 end_, bool bad_) {
+        assembly ("memory-safe") {
+            let prefix := byte(0, mload(_at))
+            switch lt(prefix, 0x80)
+            case 1 {
+                payload_ := _at
+                end_ := add(_at, 1)
+            }
+            default {
+                switch or(lt(prefix, 0xb8), and(gt(prefix, 0xbf), lt(prefix, 0xf8)))
+                case 1 {
+                    payload_ := add(_at, 1)
+                    end_ := add(payload_, sub(prefix, add(0x80, mul(0x40, gt(prefix, 0xbf)))))
+                    if and(eq(prefix, 0x81), lt(byte(0, mload(payload_)), 0x80)) { bad_ := 1 }
+                }
+                default {
+                    let lengthOfLength := sub(prefix, add(0xb7, mul(0x40, gt(prefix, 0xbf))))
+                    if gt(lengthOfLength, 4) { bad_ := 1 }
+                    let word := mload(add(_at, 1))
+                    if iszero(byte(0, word)) { bad_ := 1 }
+                    let itemLength := shr(sub(256, mul(8, lengthOfLength)), word)
+                    if lt(itemLength, 56) { bad_ := 1 }
+                    payload_ := add(add(_at, 1), lengthOfLength)
+                    end_ := add(payload_, itemLength)
+                }
+            }
+            if gt(end_, _limit) { bad_ := 1 }
         }
     }
 
@@ -500,17 +547,17 @@ library PartialTrie {
 
     /// @notice A copy of the payload of the string item at `_ptr` (a value).
     function _stringPayload(uint256 _ptr, uint256 _available) private pure returns (bytes memory) {
-        (uint256 offset, uint256 length, bool isList) = _header(_ptr, _available);
-        if (isList) revert PartialTrie_BadNode();
-        return _copy(_ptr + offset, length);
+        (uint256 payload, uint256 end, bool bad) = _span(_ptr, _ptr + _available);
+        if (bad || _byteAt(_ptr) >= 0xc0) revert PartialTrie_BadNode();
+        return _copy(payload, end - payload);
     }
 
     /// @notice Decodes the hex-prefix path item at `_ptr`: a flag nibble (2 for a leaf, plus 1 for an odd length),
     ///         for an even length a zero pad nibble, then the path's nibbles.
     function _decodePath(uint256 _ptr, uint256 _available) private pure returns (bytes memory path_, bool isLeaf_) {
-        (uint256 offset, uint256 length, bool isList) = _header(_ptr, _available);
-        if (isList || length == 0) revert PartialTrie_BadNode();
-        uint256 ptr = _ptr + offset;
+        (uint256 ptr, uint256 end, bool bad) = _span(_ptr, _ptr + _available);
+        uint256 length = end - ptr;
+        if (bad || _byteAt(_ptr) >= 0xc0 || length == 0) revert PartialTrie_BadNode();
         uint256 firstByte = _byteAt(ptr);
         uint256 flag = firstByte >> 4;
         uint256 odd = flag & 1;
@@ -525,44 +572,6 @@ library PartialTrie {
         isLeaf_ = flag >= 2;
     }
 
-    /// @notice Payload offset and length of the RLP item at `_ptr`, and whether it is a list, checked to fit in
-    ///         `_available` bytes and to be canonical (no wrapped single byte, long forms only when needed).
-    function _header(uint256 _ptr, uint256 _available)
-        private
-        pure
-        returns (uint256 offset_, uint256 length_, bool isList_)
-    {
-        if (_available == 0) revert PartialTrie_BadNode();
-        uint256 prefix = _byteAt(_ptr);
-        if (prefix < 0x80) return (0, 1, false);
-        if (prefix < 0xb8) {
-            length_ = prefix - 0x80;
-            if (length_ == 1 && _available > 1 && _byteAt(_ptr + 1) < 0x80) revert PartialTrie_BadNode();
-            offset_ = 1;
-        } else if (prefix < 0xc0) {
-            (offset_, length_) = _longLength(_ptr, prefix - 0xb7, _available);
-        } else if (prefix < 0xf8) {
-            (offset_, length_, isList_) = (1, prefix - 0xc0, true);
-        } else {
-            (offset_, length_) = _longLength(_ptr, prefix - 0xf7, _available);
-            isList_ = true;
-        }
-        if (offset_ + length_ > _available) revert PartialTrie_BadNode();
-    }
-
-    /// @notice A long form's length, written in `_lengthOfLength` bytes after the prefix at `_ptr`.
-    function _longLength(uint256 _ptr, uint256 _lengthOfLength, uint256 _available)
-        private
-        pure
-        returns (uint256 offset_, uint256 length_)
-    {
-        if (_lengthOfLength > 8 || 1 + _lengthOfLength > _available) revert PartialTrie_BadNode();
-        if (_byteAt(_ptr + 1) == 0) revert PartialTrie_BadNode();
-        for (uint256 i = 0; i < _lengthOfLength; i++) length_ = (length_ << 8) | _byteAt(_ptr + 1 + i);
-        if (length_ < 56) revert PartialTrie_BadNode();
-        offset_ = 1 + _lengthOfLength;
-    }
-
     // ------------------------------------------------------------------------------------------------------------
     // Encoding
 
@@ -573,33 +582,83 @@ library PartialTrie {
         bytes memory encoded;
         if (_node.kind == BRANCH) {
             encoded = _encodeBranch(_node);
+        } else if (_node.kind == LEAF) {
+            encoded = _encodeShort(_hexPrefix(_node.path, true), _node.value, true);
         } else {
-            bytes memory last =
-                _node.kind == LEAF ? RLPWriter.writeBytes(_node.value) : _refItem(_node.children[0]);
-            encoded = RLPWriter.writeListPayload(
-                bytes.concat(RLPWriter.writeBytes(_hexPrefix(_node.path, _node.kind == LEAF)), last)
-            );
+            encoded = _encodeShort(_hexPrefix(_node.path, false), _refItem(_node.children[0]), false);
         }
         _node.encoded = encoded;
         _node.hash = encoded.length >= 32 ? keccak256(encoded) : bytes32(0);
         _node.dirty = false;
     }
 
+    /// @notice The encoding of a leaf or extension, written into one buffer: the list header, the hex-prefix path
+    ///         `_hp` as a string, then `_last`: a leaf's value, encoded here as a string (`_encodeLast`), or an
+    ///         extension's child reference item, copied as it is.
+    function _encodeShort(bytes memory _hp, bytes memory _last, bool _encodeLast)
+        private
+        pure
+        returns (bytes memory out_)
+    {
+        uint256 hpLength = _hp.length;
+        // The flag nibble keeps the first byte of a hex-prefix path under 0x80: alone, it is its own encoding.
+        uint256 hpHeader = hpLength == 1 ? 0 : 1;
+        uint256 lastLength = _last.length;
+        uint256 lastHeader = 0;
+        if (_encodeLast && !(lastLength == 1 && uint8(_last[0]) < 0x80)) {
+            lastHeader = lastLength < 56 ? 1 : lastLength < 256 ? 2 : 3;
+            if (lastLength >= 65536) revert PartialTrie_BadNode();
+        }
+        uint256 payload = hpHeader + hpLength + lastHeader + lastLength;
+        uint256 listHeader = payload < 56 ? 1 : payload < 256 ? 2 : 3;
+        out_ = _allocate(listHeader + payload);
+        assembly ("memory-safe") {
+            // A header: a short form `base + n`, or a long form `base + 55 + k` then n in k bytes (k = 1 or 2).
+            function header(dest, size, n, base) -> next {
+                switch size
+                case 0 { next := dest }
+                case 1 {
+                    mstore8(dest, add(base, n))
+                    next := add(dest, 1)
+                }
+                case 2 {
+                    mstore8(dest, add(base, 56))
+                    mstore8(add(dest, 1), n)
+                    next := add(dest, 2)
+                }
+                default {
+                    mstore8(dest, add(base, 57))
+                    mstore8(add(dest, 1), shr(8, n))
+                    mstore8(add(dest, 2), and(n, 0xff))
+                    next := add(dest, 3)
+                }
+            }
+            let dest := header(add(out_, 0x20), listHeader, payload, 0xc0)
+            dest := header(dest, hpHeader, hpLength, 0x80)
+            mcopy(dest, add(_hp, 0x20), hpLength)
+            dest := header(add(dest, hpLength), lastHeader, lastLength, 0x80)
+            mcopy(dest, add(_last, 0x20), lastLength)
+            mstore(add(dest, lastLength), 0)
+        }
+    }
+
     /// @notice The encoding of a branch: its 16 child references and its value, written into one buffer.
     function _encodeBranch(Node memory _node) private pure returns (bytes memory out_) {
-        bytes[16] memory items;
         uint256 payload = 0;
         uint256[] memory children = _node.children;
         for (uint256 i = 0; i < 16; i++) {
             uint256 ref = children[i];
-            // Empty slots and unresolved hashes are written straight from their ref below; the rest need an item.
             if (ref == 0) {
                 payload += 1;
             } else if (ref & HASH_TAG != 0) {
                 payload += 33;
+            } else if (ref & EMBED_TAG != 0) {
+                payload += _byteAt(ref & ADDRESS_MASK) - 0xbf;
             } else {
-                items[i] = _refItem(ref);
-                payload += items[i].length;
+                Node memory child = _nodeAt(ref);
+                _seal(child);
+                uint256 length = child.encoded.length;
+                payload += length < 32 ? length : 33;
             }
         }
         bytes memory value = _node.value.length == 0 ? bytes(hex"80") : RLPWriter.writeBytes(_node.value);
@@ -608,7 +667,10 @@ library PartialTrie {
         // values are not: accounts, slots, transactions and receipts): 0xc0 + n, 0xf8 n, or 0xf9 n n.
         uint256 headerLength = payload < 56 ? 1 : payload < 256 ? 2 : 3;
         if (payload >= 65536) revert PartialTrie_BadNode();
-        out_ = new bytes(headerLength + payload);
+        out_ = _allocate(headerLength + payload);
+        // Each reference is written from its ref: 0x80 for none, 0xa0 and the hash for a hash (unresolved, or a
+        // node's of 32 bytes or more, sealed above), the encoding itself for an embedded one. Node fields are read
+        // at their offsets in the struct: hash 0x40, encoded 0x60.
         assembly ("memory-safe") {
             let dest := add(out_, 0x20)
             switch headerLength
@@ -624,28 +686,45 @@ library PartialTrie {
             }
             dest := add(dest, headerLength)
             for { let i := 0 } lt(i, 16) { i := add(i, 1) } {
-                let ref := mload(add(add(children, 0x20), mul(i, 0x20)))
+                let ref := mload(add(add(children, 0x20), shl(5, i)))
                 switch iszero(ref)
                 case 1 {
                     mstore8(dest, 0x80)
                     dest := add(dest, 1)
                 }
                 default {
-                    switch iszero(and(ref, HASH_TAG))
+                    let ptr := and(ref, ADDRESS_MASK)
+                    // The tag bits: 0 a node, 2 a hash, 1 an embedded encoding.
+                    switch shr(254, ref)
                     case 0 {
+                        let encoded := mload(add(ptr, 0x60))
+                        let n := mload(encoded)
+                        switch lt(n, 32)
+                        case 1 {
+                            mcopy(dest, add(encoded, 0x20), n)
+                            dest := add(dest, n)
+                        }
+                        default {
+                            mstore8(dest, 0xa0)
+                            mstore(add(dest, 1), mload(add(ptr, 0x40)))
+                            dest := add(dest, 33)
+                        }
+                    }
+                    case 2 {
                         mstore8(dest, 0xa0)
-                        mstore(add(dest, 1), mload(and(ref, ADDRESS_MASK)))
+                        mstore(add(dest, 1), mload(ptr))
                         dest := add(dest, 33)
                     }
                     default {
-                        let item := mload(add(items, mul(i, 0x20)))
-                        let n := mload(item)
-                        mcopy(dest, add(item, 0x20), n)
+                        let n := sub(byte(0, mload(ptr)), 0xbf)
+                        mcopy(dest, ptr, n)
                         dest := add(dest, n)
                     }
                 }
             }
             mcopy(dest, add(value, 0x20), mload(value))
+            // Clean bytes after the end, as Solidity expects of a bytes array's last word.
+            mstore(add(add(out_, 0x20), mload(out_)), 0)
         }
     }
 
@@ -663,7 +742,7 @@ library PartialTrie {
             uint256 ptr = _ref & ADDRESS_MASK;
             return _copy(ptr, _byteAt(ptr) - 0xbf);
         }
-        Node memory node = _at(_ref);
+        Node memory node = _nodeAt(_ref);
         _seal(node);
         if (node.encoded.length < 32) return node.encoded;
         return RLPWriter.writeBytes32(node.hash);
@@ -702,6 +781,7 @@ library PartialTrie {
     // ------------------------------------------------------------------------------------------------------------
     // Nodes and memory
 
+    /// @notice A new (dirty) node with `_children` empty child refs.
     function _newNode(uint256 _kind, bytes memory _path, bytes memory _value, uint256 _children)
         private
         pure
@@ -714,10 +794,12 @@ library PartialTrie {
         if (_children > 0) node_.children = new uint256[](_children);
     }
 
+    /// @notice A new leaf.
     function _newLeaf(bytes memory _path, bytes memory _value) private pure returns (Node memory) {
         return _newNode(LEAF, _path, _value, 0);
     }
 
+    /// @notice A new branch without entries.
     function _newBranch() private pure returns (Node memory) {
         return _newNode(BRANCH, "", "", 16);
     }
@@ -740,7 +822,7 @@ library PartialTrie {
     }
 
     /// @notice The node at memory address `_ref`.
-    function _at(uint256 _ref) private pure returns (Node memory node_) {
+    function _nodeAt(uint256 _ref) private pure returns (Node memory node_) {
         assembly ("memory-safe") {
             node_ := _ref
         }

@@ -64,9 +64,17 @@ before(async () => {
   const accounts = (await rpc('eth_accounts', [])).result as Address[]
   const sent = await rpc('eth_sendTransaction', [{ from: accounts[0], data: compiled.bytecode, gas: '0x1000000' }])
   assert.equal(sent.error, undefined)
-  const receipt = (await rpc('eth_getTransactionReceipt', [sent.result])).result as { contractAddress: Address; status: Hex }
-  assert.equal(receipt.status, '0x1')
-  harness = receipt.contractAddress
+  // Anvil mines the transaction at once, but its receipt may take a moment to be served.
+  type Receipt = { contractAddress: Address; status: Hex }
+  const receiptOf = async (): Promise<Receipt | null> =>
+    (await rpc('eth_getTransactionReceipt', [sent.result])).result as Receipt | null
+  let receipt = await receiptOf()
+  for (let i = 0; i < 100 && receipt === null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    receipt = await receiptOf()
+  }
+  assert.equal(receipt?.status, '0x1')
+  harness = (receipt as Receipt).contractAddress
 })
 
 after(async () => {
@@ -87,7 +95,10 @@ async function call(functionName: string, args: readonly unknown[]): Promise<Out
   return { ok: true, result: decodeFunctionResult({ abi, functionName, data: answer.result as Hex }) }
 }
 
-async function gasOf(functionName: string, args: readonly unknown[]): Promise<{ total: number; execution: number; calldata: number }> {
+async function gasOf(
+  functionName: string,
+  args: readonly unknown[],
+): Promise<{ total: number; execution: number; calldata: number }> {
   const data = encodeFunctionData({ abi, functionName, args })
   const answer = await rpc('eth_estimateGas', [{ to: harness, data }])
   if (answer.error !== undefined) assert.fail(`estimateGas ${functionName}: ${answer.error.message}`)
@@ -131,7 +142,12 @@ interface Space {
 }
 
 function randomAccountRlp(r: Rng): Uint8Array {
-  return RLP.encode([r.int(3) === 0 ? 0 : r.int(1_000_000), r.int(4) === 0 ? 0n : BigInt(hex(r.bytes(1 + r.int(12)))), r.bytes(32), r.bytes(32)])
+  return RLP.encode([
+    r.int(3) === 0 ? 0 : r.int(1_000_000),
+    r.int(4) === 0 ? 0n : BigInt(hex(r.bytes(1 + r.int(12)))),
+    r.bytes(32),
+    r.bytes(32),
+  ])
 }
 
 const secureSpace: Space = {
@@ -276,14 +292,26 @@ async function checkBatch(ref: Reference, ops: PartialTrieOp[], stats: Stats, la
     const want = reads[i]
     assert.equal(got.exists[i], want !== undefined, `${label}: op ${i} exists`)
     assert.equal(got.values[i], want === undefined ? '0x' : hex(want), `${label}: op ${i} value`)
-    assert.equal(witness.values[i] === undefined ? undefined : hex(witness.values[i]!), want === undefined ? undefined : hex(want))
+    assert.equal(
+      witness.values[i] === undefined ? undefined : hex(witness.values[i]!),
+      want === undefined ? undefined : hex(want),
+    )
   })
 }
 
 async function differential(space: Space, seed: number, initial: number, batches: number, batchLength: number): Promise<Stats> {
   const r = rng(seed)
   const ref = await Reference.create(space)
-  const stats: Stats = { batches: 0, gets: 0, absentGets: 0, replaces: 0, inserts: 0, removes: 0, absentRemoves: 0, witnessNodes: 0 }
+  const stats: Stats = {
+    batches: 0,
+    gets: 0,
+    absentGets: 0,
+    replaces: 0,
+    inserts: 0,
+    removes: 0,
+    absentRemoves: 0,
+    witnessNodes: 0,
+  }
   // Inserting into the empty trie, from the empty witness.
   const fill: PartialTrieOp[] = []
   for (let i = 0; i < initial; i++) fill.push({ kind: 'put', key: space.key(r), value: space.value(r) })
@@ -331,7 +359,16 @@ describe('PartialTrie: differential against @ethereumjs/mpt', () => {
 
   test('do/dog/doge/horse: a value in a branch, an extension split, collapses back', async () => {
     const ref = await Reference.create(prefixSpace)
-    const stats: Stats = { batches: 0, gets: 0, absentGets: 0, replaces: 0, inserts: 0, removes: 0, absentRemoves: 0, witnessNodes: 0 }
+    const stats: Stats = {
+      batches: 0,
+      gets: 0,
+      absentGets: 0,
+      replaces: 0,
+      inserts: 0,
+      removes: 0,
+      absentRemoves: 0,
+      witnessNodes: 0,
+    }
     const k = (s: string) => new TextEncoder().encode(s)
     const put = (s: string, v: string): PartialTrieOp => ({ kind: 'put', key: k(s), value: k(v) })
     const del = (s: string): PartialTrieOp => ({ kind: 'del', key: k(s) })
@@ -361,7 +398,16 @@ describe('PartialTrie: adversarial witnesses', () => {
   test('every node of a witness is needed: without any one, MissingNode names its hash', async () => {
     const { r, ref } = await fixture(7)
     const root = hex(ref.ours.root())
-    const stats: Stats = { batches: 0, gets: 0, absentGets: 0, replaces: 0, inserts: 0, removes: 0, absentRemoves: 0, witnessNodes: 0 }
+    const stats: Stats = {
+      batches: 0,
+      gets: 0,
+      absentGets: 0,
+      replaces: 0,
+      inserts: 0,
+      removes: 0,
+      absentRemoves: 0,
+      witnessNodes: 0,
+    }
     const ops = randomBatch(r, ref, 8, stats)
     const witness = hexes(buildPartialTrieWitness(hexToBytes(root), ref.source, ops).nodes)
     for (let i = 0; i < witness.length; i++) {
@@ -395,15 +441,27 @@ describe('PartialTrie: adversarial witnesses', () => {
     const ops: PartialTrieOp[] = [{ kind: 'del', key: gone }]
     const witness = buildPartialTrieWitness(hexToBytes(root), ref.source, ops).nodes
     const siblingLeaf = ref.ours.proof(stays).at(-1)!
-    assert.ok(witness.some((n) => hex(n) === hex(siblingLeaf)), 'the builder includes the sibling')
+    assert.ok(
+      witness.some((n) => hex(n) === hex(siblingLeaf)),
+      'the builder includes the sibling',
+    )
     const without = witness.filter((n) => hex(n) !== hex(siblingLeaf))
     const out = await run(root, hexes(without), ops)
     assert.equal(out.ok, false)
-    assert.deepEqual([(out as { error: string }).error, (out as { args: readonly unknown[] }).args[0]], [
-      'PartialTrie_MissingNode',
-      hex(keccak256(siblingLeaf)),
-    ])
-    const stats: Stats = { batches: 0, gets: 0, absentGets: 0, replaces: 0, inserts: 0, removes: 0, absentRemoves: 0, witnessNodes: 0 }
+    assert.deepEqual(
+      [(out as { error: string }).error, (out as { args: readonly unknown[] }).args[0]],
+      ['PartialTrie_MissingNode', hex(keccak256(siblingLeaf))],
+    )
+    const stats: Stats = {
+      batches: 0,
+      gets: 0,
+      absentGets: 0,
+      replaces: 0,
+      inserts: 0,
+      removes: 0,
+      absentRemoves: 0,
+      witnessNodes: 0,
+    }
     await checkBatch(ref, ops, stats, 'with the sibling')
   })
 
@@ -450,13 +508,23 @@ describe('PartialTrie: adversarial witnesses', () => {
     assert.deepEqual(new Set(hexes(witness)), proofNodes)
     const got = await runOk(root, hexes(witness), ops)
     assert.equal(got.root, root)
-    assert.deepEqual(got.exists, absent.map(() => false))
+    assert.deepEqual(
+      got.exists,
+      absent.map(() => false),
+    )
   })
 
   test('the empty trie needs no node; an empty value reverts EmptyValue', async () => {
     const ref = await Reference.create(secureSpace)
     const key = keccak256(Uint8Array.of(1))
-    const got = await runOk(EMPTY_ROOT, [], [{ kind: 'get', key }, { kind: 'del', key }])
+    const got = await runOk(
+      EMPTY_ROOT,
+      [],
+      [
+        { kind: 'get', key },
+        { kind: 'del', key },
+      ],
+    )
     assert.deepEqual([got.root, got.exists[0]], [EMPTY_ROOT, false])
     const out = await call('run', [EMPTY_ROOT, [], [{ kind: KIND.put, key: hex(key), value: '0x' }]])
     assert.equal((out as { error: string }).error, 'PartialTrie_EmptyValue')
@@ -503,7 +571,7 @@ describe('PartialTrie: gas', () => {
     const partialGet = await gasOf('run', [root, getWitness, gets.map(opArg)])
 
     const proofs = picked.map((key) => hexes(trie.proof(key)))
-    assert.equal((await call('writerGets', [root, picked.map(hex), proofs]) as { result: bigint }).result, 20n)
+    assert.equal(((await call('writerGets', [root, picked.map(hex), proofs])) as { result: bigint }).result, 20n)
     const writerGet = await gasOf('writerGets', [root, picked.map(hex), proofs])
 
     const puts: PartialTrieOp[] = picked.map((key, i) => ({ kind: 'put', key, value: values[i]! }))
