@@ -178,7 +178,12 @@ async function blockItems(): Promise<Item[]> {
     },
     {
       kind: 'set-code (7702)',
-      tx: await signed(3, 1, { to: dev(4), data: call(counterAbi, 'increment', []) }, { type: 'eip7702', authorizationList: [auth] }),
+      tx: await signed(
+        3,
+        1,
+        { to: dev(4), data: call(counterAbi, 'increment', []) },
+        { type: 'eip7702', authorizationList: [auth] },
+      ),
     },
     { kind: 'call to delegated EOA', tx: await signed(2, 0, { to: dev(4), data: call(counterAbi, 'increment', []) }) },
     { kind: 'transfer', tx: await transfer(2, freshAddress('f', 2), ETH, 1) },
@@ -306,7 +311,13 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
   })
 
   it('returns the next leaf’s state root, the receipt’s gas and the node’s receipt bytes for every transaction', async () => {
-    const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, disputed: chain.disputed, block: TRACE_BLOCK })
+    const trace = await buildBlockTrace({
+      common: traceCommon,
+      rules: traceRules,
+      ...chain,
+      disputed: chain.disputed,
+      block: TRACE_BLOCK,
+    })
     // Leaf 0 opens the block; leaf i + 1 follows transaction i; the last seals it (VALID: the block is the node's).
     assert.equal(trace.states.length, items.length + 2)
     for (let i = 0; i < items.length; i++) {
@@ -336,7 +347,11 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       ['value above the balance', await signed(2, 2, { to: dev0, value: 10n ** 30n })],
       ['fee cap below the base fee', await signed(2, 2, { to: dev0 }, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n })],
       ['intrinsic gas above the limit', await signed(2, 2, { to: dev0, data, gas: 21_000n })],
-      ['gas above the block’s remaining gas', await signed(2, 2, { to: dev0, gas: 100_000n }), traceConfig.blockGasLimit - 50_000n],
+      [
+        'gas above the block’s remaining gas',
+        await signed(2, 2, { to: dev0, gas: 100_000n }),
+        traceConfig.blockGasLimit - 50_000n,
+      ],
     ]
     for (const [name, tx, cumulative] of cases) {
       const proof = await buildContractStepProof(walked.ctx, tx.serialize(), cumulative ?? walked.cumulative)
@@ -351,7 +366,14 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
     // Over EIP-7825's cap the node cannot even decode it; the step finds it invalid before reading the state.
     const overCap = await signTransaction({
       privateKey: devAccounts[2]!.privateKey,
-      transaction: { chainId: Number(CHAIN_ID), nonce: 2, to: dev0, gas: (1n << 24n) + 1n, maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 1n },
+      transaction: {
+        chainId: Number(CHAIN_ID),
+        nonce: 2,
+        to: dev0,
+        gas: (1n << 24n) + 1n,
+        maxFeePerGas: 10n ** 9n,
+        maxPriorityFeePerGas: 1n,
+      },
     })
     assert.equal((await execute({ ...ok.input, rawTx: overCap })).valid, false)
     // Signed for another chain: no sender here.
@@ -378,7 +400,10 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
     assert.equal(await reverts({ ...input, accounts }), 'BadCode')
     // An account's code given where the state has none.
     const e = input.accounts.findIndex((a) => a.code === '0x')
-    assert.equal(await reverts({ ...input, accounts: input.accounts.map((a, j) => (j === e ? { ...a, code: '0x00' } : a)) }), 'BadCode')
+    assert.equal(
+      await reverts({ ...input, accounts: input.accounts.map((a, j) => (j === e ? { ...a, code: '0x00' } : a)) }),
+      'BadCode',
+    )
     // The node set of another state (the block after the swap's neighbours ran, where the slot values differ): the
     // pre-state root does not reach them, or the result is not the leaf.
     for (const other of [walked.proofs[at - 1]!, walked.proofs[at + 1]!]) {
@@ -392,9 +417,11 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       assert.equal(passed, false)
     }
     // With the other state's root too, the step executes that state, not the claimed one: a different post root.
-    const forged = await execute({ ...input, preRoot: walked.proofs[at + 1]!.preRoot, nodes: walked.proofs[at + 1]!.nodes }).catch(
-      () => undefined,
-    )
+    const forged = await execute({
+      ...input,
+      preRoot: walked.proofs[at + 1]!.preRoot,
+      nodes: walked.proofs[at + 1]!.nodes,
+    }).catch(() => undefined)
     assert.ok(forged === undefined || forged.postRoot !== walked.proofs[at + 1]!.preRoot)
     // The honest input still passes.
     assert.equal((await execute(input)).postRoot, walked.proofs[at + 1]!.preRoot)
