@@ -117,6 +117,29 @@ async function blockItems(): Promise<Item[]> {
     chainId: Number(CHAIN_ID),
     nonce: 0,
   })
+  // dev5 delegates itself (the authorization's nonce is its nonce after the transaction's bump); dev4 clears its
+  // delegation; an authority with no account (created with nonce 1, no refund); a tuple with a stale nonce (skipped,
+  // its authority still warm).
+  const selfAuth = await signAuthorization({
+    privateKey: devAccounts[5]!.privateKey,
+    address: counterAddr,
+    chainId: Number(CHAIN_ID),
+    nonce: 3,
+  })
+  const clearAuth = await signAuthorization({
+    privateKey: devAccounts[4]!.privateKey,
+    address: '0x0000000000000000000000000000000000000000',
+    chainId: 0,
+    nonce: 1,
+  })
+  const freshKey = hex(keccak256(new TextEncoder().encode('contract-tx-step: an authority without an account')))
+  const freshAuth = await signAuthorization({ privateKey: freshKey, address: counterAddr, chainId: Number(CHAIN_ID), nonce: 0 })
+  const staleAuth = await signAuthorization({
+    privateKey: devAccounts[1]!.privateKey,
+    address: counterAddr,
+    chainId: Number(CHAIN_ID),
+    nonce: 0,
+  })
   const call = (abi: readonly unknown[], functionName: string, args: readonly unknown[]) =>
     encodeFunctionData({ abi, functionName, args } as never)
   const depositCreate = DepositTx.fromFields({
@@ -188,6 +211,30 @@ async function blockItems(): Promise<Item[]> {
     { kind: 'call to delegated EOA', tx: await signed(2, 0, { to: dev(4), data: call(counterAbi, 'increment', []) }) },
     { kind: 'transfer', tx: await transfer(2, freshAddress('f', 2), ETH, 1) },
     { kind: 'transfer', tx: await transfer(5, dev(1), 3n, 0, 'legacy') },
+    // EIP-7623: calldata-heavy, execution-light, the floor is what it pays.
+    { kind: 'calldata floor', tx: await signed(5, 1, { to: dev(1), data: `0x${'ab'.repeat(2_000)}`, gas: 200_000n }) },
+    {
+      kind: 'set-code (self-sponsored, fresh authority, stale tuple)',
+      tx: await signed(
+        5,
+        2,
+        { to: dev(5), data: call(counterAbi, 'increment', []) },
+        {
+          type: 'eip7702',
+          authorizationList: [selfAuth, freshAuth, staleAuth],
+        },
+      ),
+    },
+    {
+      kind: 'set-code (clearing a delegation)',
+      tx: await signed(3, 2, { to: dev(4), value: 1n }, { type: 'eip7702', authorizationList: [clearAuth] }),
+    },
+    // A balance slot emptied: a refund.
+    { kind: 'erc20 transfer', tx: await signed(0, 9, { to: tokenA, data: call(tokenAbi, 'transfer', [dev(1), 7n]) }) },
+    {
+      kind: 'erc20 transfer (balance to zero)',
+      tx: await signed(1, 3, { to: tokenA, data: call(tokenAbi, 'transfer', [dev(0), 7n]) }),
+    },
   ]
 }
 
@@ -336,6 +383,18 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       list.push(await l1Gas(input))
       gasByKind.set(items[i]!.kind, list)
     }
+    // The EIP-7702 and floor cases did what their names say (in the state after the block).
+    const trie = walked.ctx.trie
+    const codeHash = (a: Hex) => hex(trie.account(hexToBytes(a))?.account.codeHash ?? new Uint8Array())
+    const counterAddr = getContractAddress({ from: devAccounts[1]!.address as Hex, nonce: 1n })
+    assert.equal(codeHash(devAccounts[5]!.address as Hex), hex(keccak256(hexToBytes(`0xef0100${counterAddr.slice(2)}`))))
+    assert.equal(codeHash(devAccounts[4]!.address as Hex), hex(keccak256(new Uint8Array())))
+    const fresh = privateKeyToAccount(
+      hex(keccak256(new TextEncoder().encode('contract-tx-step: an authority without an account'))),
+    )
+    assert.equal(trie.account(hexToBytes(fresh.address))?.account.nonce, 1n)
+    assert.equal(trie.account(hexToBytes(devAccounts[1]!.address as Hex))?.account.nonce, 4n, 'the stale tuple bumped nothing')
+    assert.equal(walked.gas[items.findIndex((i) => i.kind === 'calldata floor')], 21_000n + 10n * 4n * 2_000n)
   })
 
   it('finds invalid what the executor refuses: nonce, funds, fee cap, gas caps, intrinsic gas, chain id', async () => {
