@@ -229,6 +229,9 @@ async function blockItems(): Promise<Item[]> {
       kind: 'set-code (clearing a delegation)',
       tx: await signed(3, 2, { to: dev(4), value: 1n }, { type: 'eip7702', authorizationList: [clearAuth] }),
     },
+    // BLOCKHASH(number − 1) stored by an initcode (PUSH1 1 NUMBER SUB BLOCKHASH PUSH1 0 SSTORE STOP): the hash is
+    // proven from EIP-2935's ring.
+    { kind: 'blockhash', tx: await signed(5, 4, { data: '0x600143034060005500', gas: 100_000n }) },
     // A balance slot emptied: a refund.
     { kind: 'erc20 transfer', tx: await signed(0, 9, { to: tokenA, data: call(tokenAbi, 'transfer', [dev(1), 7n]) }) },
     {
@@ -395,6 +398,9 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
     assert.equal(trie.account(hexToBytes(fresh.address))?.account.nonce, 1n)
     assert.equal(trie.account(hexToBytes(devAccounts[1]!.address as Hex))?.account.nonce, 4n, 'the stale tuple bumped nothing')
     assert.equal(walked.gas[items.findIndex((i) => i.kind === 'calldata floor')], 21_000n + 10n * 4n * 2_000n)
+    const hashed = getContractAddress({ from: devAccounts[5]!.address as Hex, nonce: 4n })
+    assert.deepEqual(trie.storageValue(hexToBytes(hashed), new Uint8Array(32)), chain.parentHeader.hash())
+    assert.deepEqual(walked.proofs[items.findIndex((i) => i.kind === 'blockhash')]!.blockNumbers, [chain.parentHeader.number])
   })
 
   it('finds invalid what the executor refuses: nonce, funds, fee cap, gas caps, intrinsic gas, chain id', async () => {
