@@ -146,13 +146,24 @@ contract EvmPrecompiles is IEvmPrecompiles {
     ///         failure there is the input's, not a lack of gas; forwarding no more keeps a failure's cost to L1 at
     ///         the L2's price), and returns its success and output.
     function _call(address _addr, bytes calldata _input, uint256 _gas) internal view returns (bool ok, bytes memory out) {
-        bytes memory input = _input;
+        uint256 ptr;
         uint256 available;
-        assembly {
+        // The input is copied to memory once and so is the output: Solidity's `staticcall(bytes)` would copy the
+        // input twice, and memory expansion is quadratic (an MSM input runs to tens of kilobytes).
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            calldatacopy(ptr, _input.offset, _input.length)
+            mstore(0x40, add(ptr, and(add(_input.length, 31), not(31))))
             available := gas()
         }
         // EIP-150: a call forwards at most 63/64 of what is left after its own cost.
         if (available - available / 64 < _gas + CALL_MARGIN) revert L1GasTooLow(_gas + CALL_MARGIN, available);
-        (ok, out) = _addr.staticcall{ gas: _gas }(input);
+        assembly ("memory-safe") {
+            ok := staticcall(_gas, _addr, ptr, _input.length, 0, 0)
+            out := mload(0x40)
+            mstore(out, returndatasize())
+            returndatacopy(add(out, 0x20), 0, returndatasize())
+            mstore(0x40, add(add(out, 0x20), and(add(returndatasize(), 31), not(31))))
+        }
     }
 }

@@ -26,12 +26,14 @@ import {
   http,
   keccak256,
   numberToHex,
+  type Abi,
   type Address,
   type Hex,
 } from 'viem'
 import { privateKeyToAccount, sign } from 'viem/accounts'
 import { evmPrecompilesAbi, evmPrecompilesBytecode } from '../../src/bridge/generated/EvmPrecompiles.ts'
 import { createChainCommon } from '../../src/chain/config.ts'
+import { testContract } from '../helpers/dispute.ts'
 import { DEV_KEYS, startAnvil, type AnvilHandle } from '../helpers/node-process.ts'
 
 /** What a call gives: success, gas used, output. */
@@ -107,7 +109,12 @@ function hashCases(): Case[] {
   const cases: Case[] = []
   for (const addr of [2, 3, 4]) {
     for (const n of [0, 1, 31, 32, 33, 64, 65, 136, 1000, 4097]) {
-      cases.push({ name: `${n} bytes`, addr, data: n === 0 ? '0x' : bytes(`h${addr}/${n}`, n), expect: n === 0 && addr === 4 ? 'empty' : 'ok' })
+      cases.push({
+        name: `${n} bytes`,
+        addr,
+        data: n === 0 ? '0x' : bytes(`h${addr}/${n}`, n),
+        expect: n === 0 && addr === 4 ? 'empty' : 'ok',
+      })
     }
   }
   return cases
@@ -136,14 +143,22 @@ function modexpCases(): Case[] {
   c('exponent one', modexp(bytes('b1', 32), '0x01', bytes('m1', 32)), 'ok')
   // EIP-7883: an operand of 32 bytes costs 16 per iteration, 33 bytes 2·words² (words = 5).
   for (const size of [1, 8, 9, 16, 31, 32, 33, 40, 41, 64, 65, 100, 128, 256, 512, 1000, 1024]) {
-    c(`operands ${size} bytes, 3-byte exponent`, modexp(bytes(`b${size}`, size), bytes(`e${size}`, 3), bytes(`m${size}`, size)), 'ok')
+    c(
+      `operands ${size} bytes, 3-byte exponent`,
+      modexp(bytes(`b${size}`, size), bytes(`e${size}`, 3), bytes(`m${size}`, size)),
+      'ok',
+    )
   }
   c('base 1024, modulus 1', modexp(bytes('bb', 1024), '0x010001', '0x0d'), 'ok')
   c('base 1, modulus 1024', modexp('0x02', '0x010001', bytes('mm', 1024)), 'ok')
   // The exponent's length around 32 bytes and its head's bits (EIP-7883: 16 per byte beyond 32).
   for (const eSize of [1, 31, 32, 33, 34, 64, 100]) {
     c(`exponent ${eSize} bytes, all ones`, modexp(bytes('eb', 40), `0x${'ff'.repeat(eSize)}`, bytes('em', 40)), 'ok')
-    c(`exponent ${eSize} bytes, head zero`, modexp(bytes('eb', 40), cat(zeros(Math.min(eSize, 32)), `0x${'01'.repeat(Math.max(0, eSize - 32))}`), bytes('em', 40)), 'ok')
+    c(
+      `exponent ${eSize} bytes, head zero`,
+      modexp(bytes('eb', 40), cat(zeros(Math.min(eSize, 32)), `0x${'01'.repeat(Math.max(0, eSize - 32))}`), bytes('em', 40)),
+      'ok',
+    )
   }
   c('exponent 1024 bytes', modexp(bytes('eb', 16), bytes('big-e', 1024), bytes('em', 16)), 'ok')
   c('exponent 1024 bytes, operands 200', modexp(bytes('eb', 200), bytes('big-e2', 1024), bytes('em', 200)), 'ok')
@@ -479,6 +494,9 @@ describe('EvmPrecompiles on anvil against ethereumjs', { timeout: 300_000 }, () 
   let evm: EVM
   let contract: Address
   let client: ReturnType<typeof createPublicClient>
+  let probe: Address
+  let probeAbi: Abi
+  let deployedSize: number
   const common = createChainCommon({ chainId: 6342n, name: 'megaeth-dev' })
 
   before(async () => {
@@ -491,6 +509,11 @@ describe('EvmPrecompiles on anvil against ethereumjs', { timeout: 300_000 }, () 
     const receipt = await client.waitForTransactionReceipt({ hash })
     assert.equal(receipt.status, 'success')
     contract = receipt.contractAddress!
+    const probeContract = testContract('EvmPrecompilesGasProbe')
+    const probeHash = await wallet.deployContract({ chain: null, abi: probeContract.abi, bytecode: probeContract.bytecode })
+    probe = (await client.waitForTransactionReceipt({ hash: probeHash })).contractAddress!
+    probeAbi = probeContract.abi
+    deployedSize = ((await client.getCode({ address: contract }))!.length - 2) / 2
   })
   after(async () => {
     await anvil?.stop()
@@ -549,7 +572,12 @@ describe('EvmPrecompiles on anvil against ethereumjs', { timeout: 300_000 }, () 
     const active = getActivePrecompiles(common)
     for (let a = 0; a <= 0x120; a++) {
       const want = active.has(addrOf(a).slice(2))
-      const got = await client.readContract({ address: contract, abi: evmPrecompilesAbi, functionName: 'isPrecompile', args: [addrOf(a)] })
+      const got = await client.readContract({
+        address: contract,
+        abi: evmPrecompilesAbi,
+        functionName: 'isPrecompile',
+        args: [addrOf(a)],
+      })
       assert.equal(got, want, `isPrecompile(${addrOf(a)})`)
     }
     assert.equal(active.size, 18, 'Osaka: 0x01–0x11 and P256VERIFY')
@@ -578,6 +606,40 @@ describe('EvmPrecompiles on anvil against ethereumjs', { timeout: 300_000 }, () 
   })
   it('P256VERIFY (0x100)', async () => {
     assert.ok((await check(p256Cases())) > 60)
+  })
+
+  it('fits EIP-170; L1 gas of run beyond the precompile’s own (reported)', async () => {
+    assert.ok(deployedSize <= 24_576, `runtime ${deployedSize} bytes`)
+    const rows: string[] = [`EvmPrecompiles runtime: ${deployedSize} bytes`]
+    const sample: [string, number, Hex][] = [
+      ['ecrecover', 1, (await ecrecoverCases())[0]!.data],
+      ['sha256 1000 B', 2, bytes('s', 1000)],
+      ['identity 4097 B', 4, bytes('i', 4097)],
+      ['modexp 3^5 mod 7', 5, modexp('0x03', '0x05', '0x07')],
+      ['modexp 256 B, 3-B exponent', 5, modexp(bytes('b', 256), bytes('e', 3), bytes('m', 256))],
+      ['bn254 mul', 7, cat(bnG1(G), be(12345n, 32))],
+      ['bn254 pairing, 2 pairs', 8, bn254Cases().find((c) => c.name === 'two pairs that hold')!.data],
+      ['blake2f 12 rounds', 9, blake2fCases()[4]!.data],
+      ['BLS G1MSM 129 pairs', 0x0c, blsCases().find((c) => c.name === 'G1MSM 129 pairs')!.data],
+      ['BLS pairing, 2 pairs', 0x0f, blsCases().find((c) => c.name === 'two pairs that hold')!.data],
+      ['P256VERIFY', 0x100, p256Cases()[0]!.data],
+      ['bn254 add, invalid point', 6, cat(be(1n, 32), be(3n, 32), zeros(64))],
+    ]
+    for (const [name, addr, data] of sample) {
+      const [l1Gas, success, gasUsed] = (await client.readContract({
+        address: probe,
+        abi: probeAbi,
+        functionName: 'measure',
+        args: [contract, addrOf(addr), data, PLENTY],
+      })) as [bigint, boolean, bigint]
+      const want = await oracle(addr, data, PLENTY)
+      assert.equal(gasUsed, want.gasUsed, name)
+      assert.equal(success, want.success, name)
+      // What L1 pays beyond the precompile's own price: the call, copying the input and the output, the gas rule.
+      const overhead = success ? l1Gas - gasUsed : l1Gas
+      rows.push(`${name}: L2 gas ${gasUsed}, L1 gas ${l1Gas} (overhead ${overhead})`)
+    }
+    console.log(rows.join('\n'))
   })
 
   it('run refuses a non-precompile address', async () => {
