@@ -585,6 +585,16 @@ describe('EvmPrecompiles on anvil against ethereumjs', { timeout: 300_000 }, () 
 
   it('ecrecover (0x01)', async () => {
     assert.ok((await check(await ecrecoverCases())) > 50)
+    // The signer's own address comes back (a known answer, not only agreement).
+    const first = (await ecrecoverCases())[0]!
+    const signer = privateKeyToAccount(DEV_KEYS[0]! as Hex)
+      .address.toLowerCase()
+      .slice(2)
+    assert.deepEqual(await run(1, first.data, 3_000n), {
+      success: true,
+      gasUsed: 3_000n,
+      output: `0x${'00'.repeat(12)}${signer}`,
+    })
   })
   it('sha256, ripemd160, identity (0x02–0x04)', async () => {
     assert.ok((await check(hashCases())) > 100)
@@ -597,6 +607,21 @@ describe('EvmPrecompiles on anvil against ethereumjs', { timeout: 300_000 }, () 
   })
   it('blake2f (0x09)', async () => {
     assert.ok((await check(blake2fCases())) > 40)
+    // EIP-152's test vector 5 (BLAKE2b-512 of "abc", 12 rounds): the oracle itself checked against a known answer.
+    const vector5 = cat(
+      '0x0000000c48c9bdf267e6096a3ba7ca8485ae67bb2bf894fe72f36e3cf1361d5f3af54fa5d182e6ad7f520e511f6c3e2b8c68059b6bbd41fbabd9831f79217e1319cde05b',
+      '0x6162630000000000000000000000000000000000000000000000000000000000',
+      zeros(96),
+      '0x03000000000000000000000000000000',
+      '0x01',
+    )
+    const got = await run(9, vector5, 12n)
+    assert.deepEqual(got, {
+      success: true,
+      gasUsed: 12n,
+      output:
+        '0xba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923',
+    })
   })
   it('KZG point evaluation (0x0a)', async () => {
     assert.ok((await check(kzgCases())) > 25)
