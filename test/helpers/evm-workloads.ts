@@ -376,6 +376,32 @@ function createCases(): ReferenceCase[] {
       message: { caller: ALICE, data: deployCode(child) },
     },
     {
+      // Depositing 24,576 bytes costs 200 gas a byte (4.9M): the creation fails, the factory goes on with its 1/64.
+      name: 'create: CREATE whose code deposit runs out of gas fails',
+      pre: factoryPre(false),
+      message: { caller: ALICE, to: C1, data: maxSize, gas: 1_000_000n },
+    },
+    {
+      // EIP-3860: CREATE of more than 49,152 bytes of initcode halts the creating frame exceptionally.
+      name: 'create: CREATE of an initcode over 49,152 bytes fails the creator',
+      pre: [eoa(ALICE), { address: C1, code: asm('49153 0 0 CREATE 0 SSTORE STOP') }],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'create: CREATE of an initcode of exactly 49,152 bytes (zeros: STOPs) succeeds',
+      pre: [eoa(ALICE), { address: C1, code: asm('49152 0 0 CREATE 0 SSTORE STOP') }],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      // EIP-2681: a creator whose nonce is 2^64 - 1 cannot create (the CREATE returns 0, the nonce stays).
+      name: 'create: CREATE by a creator at the maximum nonce fails softly',
+      pre: [
+        eoa(ALICE),
+        { address: C1, code: asm(`${mstoreBytes(child)} ${size(child)} 0 0 CREATE 0 SSTORE STOP`), nonce: 2n ** 64n - 1n },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
       name: 'create: CREATE with more value than the creator holds fails softly',
       pre: [
         eoa(ALICE),
@@ -527,6 +553,14 @@ function callCases(): ReferenceCase[] {
       message: { caller: ALICE, to: C1, gas: 10_000_000n },
     },
     {
+      // The 1025th nested frame (depth 1024, counting the top frame as 0) is the last that runs: its CALL fails.
+      // EIP-150's 63/64 rule lets a message reach it only with ~2^37 gas, far beyond EIP-7825's 2^24 cap per
+      // transaction: a valid interpreter input all the same.
+      name: 'calls: the call depth limit (1024) with gas beyond any transaction (2^38)',
+      pre: [eoa(ALICE), { address: C1, code: recursive }],
+      message: { caller: ALICE, to: C1, gas: 2n ** 38n },
+    },
+    {
       name: 'calls: STATICCALL that tries SSTORE, LOG, value CALL, TSTORE, CREATE, SELFDESTRUCT fails; reads and a value-less CALL succeed',
       pre: [
         eoa(ALICE),
@@ -535,6 +569,50 @@ function callCases(): ReferenceCase[] {
         { address: C4, code: c4, balance: 5n },
       ],
       message: { caller: ALICE, to: C1, gas: 2_000_000n },
+    },
+    {
+      name: 'calls: CALL to itself with value, BALANCE and SELFBALANCE after',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(
+            'CALLDATASIZE &inner JUMPI',
+            call('CALL', 'ADDRESS', { value: 3, argsSize: 1 }),
+            '0 SSTORE ADDRESS BALANCE 1 SSTORE STOP @inner SELFBALANCE 2 SSTORE STOP',
+          ),
+          balance: 10n,
+        },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'calls: LOG0 to LOG4 with large data and KECCAK256 over it',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(
+            '1 2000 MSTORE',
+            '2000 0 LOG0 1 1000 10 LOG1 1 2 300 20 LOG2 1 2 3 0 30 LOG3 1 2 3 4 4000 0 LOG4',
+            '4000 0 KECCAK256 0 SSTORE STOP',
+          ),
+        },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
+      name: 'calls: EXTCODECOPY, EXTCODESIZE and EXTCODEHASH of a missing account',
+      pre: [
+        eoa(ALICE),
+        {
+          address: C1,
+          code: asm(
+            `32 0 0 ${CAROL} EXTCODECOPY 0 MLOAD 0 SSTORE ${CAROL} EXTCODESIZE 1 SSTORE ${CAROL} EXTCODEHASH 2 SSTORE STOP`,
+          ),
+        },
+      ],
+      message: { caller: ALICE, to: C1 },
     },
     {
       name: 'calls: top-level call to an account without code, with value',

@@ -146,6 +146,14 @@ describe('evm reference: workloads do what their names say', () => {
     const created = account(top, top.expected.created)
     assert.deepEqual([created.exists, created.nonce, created.balance, created.code], [true, 1n, 3n, '0xab'])
     assert.equal(account(top, top.expected.created, false).exists, false)
+    const deposit = await run('create: CREATE whose code deposit runs out of gas fails')
+    assert.deepEqual([deposit.expected.success, slot(deposit, C1, 0n), account(deposit, C1).nonce], [true, 0n, 2n])
+    const tooLong = await run('create: CREATE of an initcode over 49,152 bytes fails the creator')
+    assert.deepEqual([tooLong.expected.success, tooLong.expected.gasLeft], [false, 0n])
+    const maxInit = await run('create: CREATE of an initcode of exactly 49,152 bytes (zeros: STOPs) succeeds')
+    assert.notEqual(slot(maxInit, C1, 0n), 0n)
+    const maxNonce = await run('create: CREATE by a creator at the maximum nonce fails softly')
+    assert.deepEqual([slot(maxNonce, C1, 0n), account(maxNonce, C1).nonce], [0n, 2n ** 64n - 1n])
     const ef = await run('create: top-level creation of code starting 0xEF fails')
     assert.deepEqual([ef.expected.success, ef.expected.gasLeft, BigInt(ef.expected.created)], [false, 0n, 0n])
   })
@@ -217,6 +225,9 @@ describe('evm reference: call, create, selfdestruct, EIP-7702 and opcode workloa
     assert.ok(all.expected.gasLeft < 300_000n / 64n, `${all.expected.gasLeft}`)
     const deep = await run('calls: recursion as deep as the gas allows')
     assert.ok(slot(deep, C1, 0n) > 100n, `depth ${slot(deep, C1, 0n)}`)
+    // Frames at depths 0..1024 run (the recursion stores depth + 1): the CALL at depth 1024 fails.
+    const limit = await run('calls: the call depth limit (1024) with gas beyond any transaction (2^38)')
+    assert.equal(slot(limit, C1, 0n), 1025n)
   })
 
   it('selfdestruct: EIP-6780 deletes only an account created in the same message', async () => {
