@@ -60,6 +60,41 @@ describe('evm reference: the tables are complete', () => {
     assert.ok(withLogs >= 40, `${withLogs} of 200 logged`)
   })
 
+  it('the self-check fails when a table lacks an entry the execution needs', async () => {
+    const r = await run('erc20: transfer to a holder')
+    const withoutSlot = structuredClone(r)
+    withoutSlot.args.slots.pop()
+    assert.notDeepEqual(await checkTablesComplete(withoutSlot), [])
+    const withoutAccount = structuredClone(r)
+    withoutAccount.args.accounts = withoutAccount.args.accounts.filter((a) => a.addr.toLowerCase() !== ALICE.toLowerCase())
+    assert.notDeepEqual(await checkTablesComplete(withoutAccount), [])
+    const bh = await run('env: BLOCKHASH in and out of range (current, future, 256 back, 257 back, huge)')
+    const withoutHash = structuredClone(bh)
+    withoutHash.args.blockHashes.shift()
+    assert.notDeepEqual(await checkTablesComplete(withoutHash), [])
+  })
+
+  it('the tables are minimal: an account or slot of the pre-state the message does not reach is left out', async () => {
+    const c = cases.find((x) => x.name === 'sstore: 0 -> 1 (set, cold)')!
+    const r = await runReference({
+      ...c,
+      pre: [
+        ...c.pre.map((p) => (p.address === C1 ? { ...p, storage: { '0x05': '0x07' as Hex } } : p)),
+        { address: C2, code: '0x00' },
+      ],
+    })
+    assert.deepEqual(
+      r.args.accounts.map((a) => a.addr.toLowerCase()),
+      [ALICE, C1].map((a) => a.toLowerCase()),
+    )
+    assert.deepEqual(
+      r.args.slots.map((s) => BigInt(s.key)),
+      [0n],
+    )
+    // C1 has storage (slot 5) the message never reads: the flag says so (EIP-7610), the slot is not in the table.
+    assert.equal(account(r, C1, false).hasStorage, true)
+  })
+
   it('random programs are deterministic per seed and differ across seeds', () => {
     assert.deepEqual(randomProgramCases(7, 5), randomProgramCases(7, 5))
     assert.notDeepEqual(randomProgramCases(7, 5)[0]!.pre, randomProgramCases(8, 5)[0]!.pre)
@@ -118,6 +153,15 @@ describe('evm reference: workloads do what their names say', () => {
       assert.equal(100_000n - r.expected.gasLeft, used, `${name}: gas used`)
       assert.equal(r.expected.refund, refund, `${name}: refund`)
     }
+    // EIP-2929 + value transfer: a cold CALL with value to a fresh account costs 2600 + 9000 + 25000 less the 2300
+    // stipend the empty callee returns; a cold value-less CALL 2600. Pushes: 4 PUSH0 (8) + PUSH1 (3) + PUSH20 (3) + GAS
+    // (2), then the flag's SSTORE (PUSH0 2 + cold set 22100); the second call 5 PUSH0 (10), PUSH20, GAS, PUSH1 1 (3).
+    const fresh = await run(
+      'calls: CALL with value to a fresh account (new-account charge) and to a precompile-free empty address without value',
+    )
+    const first = 8n + 3n + 3n + 2n + (2_600n + 9_000n + 25_000n - 2_300n) + 2n + 22_100n
+    const second = 10n + 3n + 2n + 2_600n + 3n + 22_100n
+    assert.equal(1_000_000n - fresh.expected.gasLeft, first + second)
     // EIP-2200: with gas left <= 2300 at the SSTORE, it fails (all gas consumed).
     const stipend = await run('sstore: with gas left at the stipend (2300) fails')
     assert.equal(stipend.expected.success, false)
