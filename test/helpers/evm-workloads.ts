@@ -932,6 +932,8 @@ export const H1: Hex = '0x4100000000000000000000000000000000000001'
 export const H2: Hex = '0x4200000000000000000000000000000000000002'
 export const H3: Hex = '0x4300000000000000000000000000000000000003'
 export const H4: Hex = '0x4400000000000000000000000000000000000004'
+/** H5 self-destructs to its caller (pre-existing: EIP-6780 moves its balance only). */
+export const H5: Hex = '0x4500000000000000000000000000000000000005'
 const helpers: PreAccount[] = [
   {
     address: H1,
@@ -941,6 +943,7 @@ const helpers: PreAccount[] = [
   { address: H2, code: asm('0 CALLDATALOAD 0 MSTORE 1 1 SSTORE 40 0 REVERT') },
   { address: H3, code: asm('@top 1 SLOAD POP &top JUMP') },
   { address: H4, code: asm('1 SLOAD 1 ADD 1 SSTORE ADDRESS 0 MSTORE 32 0 RETURN') },
+  { address: H5, code: asm('CALLER SELFDESTRUCT'), balance: 100n },
 ]
 
 const BINARY = ['ADD', 'MUL', 'SUB', 'DIV', 'SDIV', 'MOD', 'SMOD', 'EXP', 'SIGNEXTEND', 'LT', 'GT', 'SLT', 'SGT', 'EQ'].concat([
@@ -956,7 +959,7 @@ const UNARY = ['ISZERO', 'NOT', 'CLZ']
 const NULLARY = ['ADDRESS', 'ORIGIN', 'CALLER', 'CALLVALUE', 'CALLDATASIZE', 'CODESIZE', 'GASPRICE', 'RETURNDATASIZE']
   .concat(['COINBASE', 'TIMESTAMP', 'NUMBER', 'PREVRANDAO', 'GASLIMIT', 'CHAINID', 'SELFBALANCE', 'BASEFEE'])
   .concat(['BLOBBASEFEE', 'PC', 'MSIZE', 'GAS'])
-const ADDRESSES = [ALICE, BOB, C1, H1, H2, H3, H4]
+const ADDRESSES = [ALICE, BOB, C1, H1, H2, H3, H4, H5]
 
 /**
  * One random program: straight-line code with bounded loops and forward jumps, its stack depth tracked so pushes,
@@ -1037,7 +1040,7 @@ function randomProgram(r: Rng, failing: boolean): Hex {
     } else if (k < 83) {
       // A call into a helper (or the program itself, re-entered with little gas).
       const op = r.pick(['CALL', 'CALL', 'DELEGATECALL', 'STATICCALL', 'CALLCODE'] as const)
-      const to = op === 'DELEGATECALL' ? r.pick([H4, H1, H2]) : r.pick([H1, H1, H2, H3, H4, C1])
+      const to = op === 'DELEGATECALL' ? r.pick([H4, H1, H2]) : r.pick([H1, H1, H2, H3, H4, H5, C1])
       const o = { gas: 5_000 + r.int(60_000), value: r.int(3), argsOffset: r.int(4) * 32, argsSize: 32 }
       emit(call(op, to, { ...o, retOffset: r.int(8) * 16, retSize: r.int(64) }), 1)
     } else if (k < 84) emit(`${r.int(40)} ${r.int(8)} ${off()} CALLDATACOPY`, 0)
@@ -1045,7 +1048,13 @@ function randomProgram(r: Rng, failing: boolean): Hex {
     else if (k < 87) emit(`${90 + r.int(15)} BLOCKHASH`, 1)
     else if (k < 89) emit(`${value()} BALANCE`, 1)
     else if (k < 91) emit(`${r.pick(ADDRESSES)} ${r.pick(['EXTCODESIZE', 'EXTCODEHASH'])}`, 1)
-    else if (k < 95) {
+    else if (k < 93) {
+      // A creation from whatever memory holds (often zeros: an empty contract; or random code that fails).
+      emit(
+        r.int(2) === 0 ? `${r.int(48)} ${off()} ${r.int(2)} CREATE` : `${value()} ${r.int(48)} ${off()} ${r.int(2)} CREATE2`,
+        1,
+      )
+    } else if (k < 96) {
       // A bounded loop: counter on the stack, a stack-neutral body.
       const l = `l${labels++}`
       emit(`${1 + r.int(6)} @${l} ${neutral()} 1 SWAP1 SUB DUP1 &${l} JUMPI POP`, 0)
