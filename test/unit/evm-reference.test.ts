@@ -6,7 +6,18 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type Hex, decodeErrorResult, getAddress, keccak256, parseAbi } from 'viem'
+import {
+  type Hex,
+  decodeErrorResult,
+  decodeFunctionData,
+  decodeFunctionResult,
+  encodeFunctionData,
+  encodeFunctionResult,
+  getAddress,
+  keccak256,
+  parseAbi,
+} from 'viem'
+import { compileFiles } from '../../scripts/compile-contracts.mjs'
 import { type ReferenceRun, checkTablesComplete, diffResults, runReference } from '../helpers/evm-reference.ts'
 import { ALICE, BOB, C1, C2, C3, CAROL, DELEGATED, randomProgramCases, workloadCases } from '../helpers/evm-workloads.ts'
 
@@ -404,6 +415,22 @@ describe('evm reference: call, create, selfdestruct, EIP-7702 and opcode workloa
     const revert = await run('opcodes: REVERT returns its data and keeps gas')
     assert.deepEqual([revert.expected.success, revert.expected.returnData], [false, '0x726561736f6e'])
     assert.ok(revert.expected.gasLeft > 999_000n)
+  })
+})
+
+describe('evm reference: the values have EvmTypes.sol types', () => {
+  it("every workload's arguments and result encode with EvmTypes.sol's ABI and decode back unchanged", async () => {
+    // EvmReferenceEcho's `echo` takes execute's arguments and returns an EvmResult: its ABI is EvmTypes.sol's types.
+    const [echo] = compileFiles(['test/EvmReferenceEcho.sol'], 'cancun')
+    const abi = echo!.abi
+    for (const c of cases) {
+      const { args, expected } = await run(c.name)
+      const callArgs = [args.block, args.message, args.accounts, args.slots, args.blockHashes, expected] as const
+      const data = encodeFunctionData({ abi, functionName: 'echo', args: callArgs })
+      assert.deepEqual(decodeFunctionData({ abi, data }).args, callArgs, c.name)
+      const out = encodeFunctionResult({ abi, functionName: 'echo', result: expected })
+      assert.deepEqual(decodeFunctionResult({ abi, functionName: 'echo', data: out }), expected, c.name)
+    }
   })
 })
 
