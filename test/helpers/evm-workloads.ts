@@ -797,6 +797,11 @@ function envCases(): ReferenceCase[] {
       },
     },
     {
+      name: 'env: BALANCE of the coinbase is warm (EIP-3651)',
+      pre: [eoa(ALICE), { address: C1, code: asm('COINBASE BALANCE 0 SSTORE STOP') }],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
       name: 'env: BLOCKHASH in and out of range (current, future, 256 back, 257 back, huge)',
       pre: [eoa(ALICE), { address: C1, code: asm(...blocks.map((b, i) => `${b} BLOCKHASH ${i} SSTORE`), 'STOP') }],
       block: { number: 1000n },

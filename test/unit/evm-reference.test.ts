@@ -5,6 +5,10 @@
  * itself), and `diffResults` notices what it must.
  */
 import assert from 'node:assert/strict'
+import { MerkleStateManager } from '@ethereumjs/statemanager'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { Account, Address, bytesToBigInt, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { createVM, runTx } from '@ethereumjs/vm'
 import { describe, it } from 'node:test'
 import {
   type Hex,
@@ -18,7 +22,17 @@ import {
   parseAbi,
 } from 'viem'
 import { compileFiles } from '../../scripts/compile-contracts.mjs'
-import { type ReferenceRun, checkTablesComplete, diffResults, runReference } from '../helpers/evm-reference.ts'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { blockForEnv } from '../../src/execution/block-env.ts'
+import {
+  DEFAULT_BLOCK,
+  type ReferenceCase,
+  type ReferenceRun,
+  checkTablesComplete,
+  defaultBlockHash,
+  diffResults,
+  runReference,
+} from '../helpers/evm-reference.ts'
 import { ALICE, BOB, C1, C2, C3, CAROL, DELEGATED, randomProgramCases, workloadCases } from '../helpers/evm-workloads.ts'
 
 const cases = workloadCases()
@@ -173,6 +187,9 @@ describe('evm reference: workloads do what their names say', () => {
     const first = 8n + 3n + 3n + 2n + (2_600n + 9_000n + 25_000n - 2_300n) + 2n + 22_100n
     const second = 10n + 3n + 2n + 2_600n + 3n + 22_100n
     assert.equal(1_000_000n - fresh.expected.gasLeft, first + second)
+    // EIP-3651: the coinbase is warm: COINBASE (2), BALANCE warm (100), PUSH0 (2), SSTORE 0 -> 0 cold (2200).
+    const coinbase = await run('env: BALANCE of the coinbase is warm (EIP-3651)')
+    assert.equal(1_000_000n - coinbase.expected.gasLeft, 2n + 100n + 2n + 2_200n)
     // EIP-2200: with gas left <= 2300 at the SSTORE, it fails (all gas consumed).
     const stipend = await run('sstore: with gas left at the stipend (2300) fails')
     assert.equal(stipend.expected.success, false)
@@ -431,6 +448,127 @@ describe('evm reference: the values have EvmTypes.sol types', () => {
       const out = encodeFunctionResult({ abi, functionName: 'echo', result: expected })
       assert.deepEqual(decodeFunctionResult({ abi, functionName: 'echo', data: out }), expected, c.name)
     }
+  })
+})
+
+/**
+ * The same case as a real transaction through ethereumjs's runTx (what the node runs): its pre-state in a Merkle state
+ * (real storage roots), a signed-looking EIP-1559 transaction with the message's gas plus intrinsic gas. Returns the
+ * differences from the harness's run in what the message decides (runTx adds the fees, the refund cap and EIP-161).
+ */
+async function runTxDifferences(c: ReferenceCase, run: ReferenceRun): Promise<string[]> {
+  const common = createChainCommon({ chainId: 6342n, name: 'megaeth-dev' })
+  const sm = new MerkleStateManager({ common })
+  for (const p of c.pre) {
+    const address = new Address(hexToBytes(p.address))
+    await sm.putAccount(address, new Account(p.nonce ?? 0n, p.balance ?? 0n))
+    if (p.code !== undefined && p.code !== '0x') await sm.putCode(address, hexToBytes(p.code))
+    for (const [k, v] of Object.entries(p.storage ?? {}))
+      if (BigInt(v) !== 0n) await sm.putStorage(address, hexToBytes(k as Hex), hexToBytes(v))
+  }
+  const blockchain = {
+    async getBlock(n: number) {
+      const hash = hexToBytes(c.blockHashes?.[String(n)] ?? defaultBlockHash(BigInt(n)))
+      return { hash: () => hash }
+    },
+    async putBlock() {},
+    shallowCopy() {
+      return blockchain
+    },
+  }
+  const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
+  const b = { ...DEFAULT_BLOCK, ...c.block }
+  const block = blockForEnv(
+    {
+      number: b.number,
+      timestamp: b.timestamp,
+      coinbase: b.coinbase,
+      baseFeePerGas: b.baseFee,
+      gasLimit: b.gasLimit,
+      prevRandao: hexToBytes(b.prevRandao),
+      excessBlobGas: 0n,
+      parentBeaconBlockRoot: new Uint8Array(32),
+    },
+    common,
+  )
+  const m = c.message
+  const gasPrice = m.gasPrice ?? b.baseFee
+  const txData = (gasLimit: bigint) => ({
+    nonce: c.pre.find((p) => p.address.toLowerCase() === m.caller.toLowerCase())?.nonce ?? 0n,
+    to: m.to,
+    value: m.value ?? 0n,
+    data: m.data ?? '0x',
+    gasLimit,
+    maxFeePerGas: gasPrice,
+    maxPriorityFeePerGas: gasPrice - b.baseFee,
+    accessList: (m.accessList ?? []).map((i) => ({
+      address: i.address,
+      storageKeys: i.storageKeys.map((k) => `0x${k.slice(2).padStart(64, '0')}` as Hex),
+    })),
+  })
+  const intrinsic = createFeeMarket1559Tx(txData(16_000_000n), { common }).getIntrinsicGas()
+  const tx = createFeeMarket1559Tx(txData(intrinsic + (m.gas ?? 1_000_000n)), { common, freeze: false })
+  // The sender without a key: runTx asks the transaction for it (the signature is never checked when it does).
+  Object.assign(tx, { getSenderAddress: () => new Address(hexToBytes(m.caller)) })
+  const res = await runTx(vm, { tx, block, skipHardForkValidation: true })
+  const x = res.execResult
+  const out: string[] = []
+  const e = run.expected
+  const eq = (what: string, a: unknown, b: unknown) => {
+    if (a !== b) out.push(`${what}: runTx ${String(a)}, harness ${String(b)}`)
+  }
+  eq('gas used', x.executionGasUsed, run.args.message.gas - e.gasLeft)
+  eq('success', x.exceptionError === undefined, e.success)
+  eq('returnData', bytesToHex(x.returnValue), e.returnData)
+  eq('refund', x.gasRefund ?? 0n, e.refund)
+  eq(
+    'created',
+    x.exceptionError === undefined && res.createdAddress !== undefined
+      ? res.createdAddress.toString()
+      : '0x0000000000000000000000000000000000000000',
+    e.created.toLowerCase(),
+  )
+  eq(
+    'logs',
+    JSON.stringify((x.logs ?? []).map(([a, t, d]) => [bytesToHex(a), t.map((y) => bytesToHex(y)), bytesToHex(d)])),
+    JSON.stringify(e.logs.map((l) => [l.addr.toLowerCase(), l.topics, l.data])),
+  )
+  for (const s of e.slots) {
+    const v = bytesToBigInt(await sm.getStorage(new Address(hexToBytes(s.addr)), hexToBytes(s.key)))
+    eq(`slot ${s.addr}/${s.key}`, v, BigInt(s.value))
+  }
+  for (const [i, a] of e.accounts.entries()) {
+    if (a.addr.toLowerCase() === b.coinbase.toLowerCase()) continue
+    const acc = await sm.getAccount(new Address(hexToBytes(a.addr)))
+    const empty = a.nonce === 0n && a.balance === 0n && a.code === '0x' && !a.hasStorage
+    eq(`account ${a.addr} exists`, acc !== undefined, a.exists && !(e.touched[i] === true && empty))
+    if (acc === undefined || !a.exists) continue
+    eq(`account ${a.addr} nonce`, acc.nonce, a.nonce)
+    eq(`account ${a.addr} code`, bytesToHex(await sm.getCode(new Address(hexToBytes(a.addr)))), a.code)
+    // The sender's balance also pays the fees (runTx's, not the message's).
+    if (a.addr.toLowerCase() !== m.caller.toLowerCase()) eq(`account ${a.addr} balance`, acc.balance, a.balance)
+  }
+  return out
+}
+
+describe('evm reference: the message as a transaction through runTx', () => {
+  it('every workload a transaction can carry, and 60 random programs, do the same through runTx', async () => {
+    // Left out: an origin other than the caller, blob hashes (the chain has no blob transactions), a blob base fee
+    // other than the minimum, and gas beyond EIP-7825's 2^24 per transaction.
+    const eligible = (c: ReferenceCase) =>
+      c.message.origin === undefined &&
+      c.message.blobHashes === undefined &&
+      c.block?.blobBaseFee === undefined &&
+      (c.message.gas ?? 0n) < 16_000_000n
+    const all = [...cases.filter(eligible), ...randomProgramCases(1800, 60)]
+    assert.ok(all.length >= 150, `${all.length} cases`)
+    const failures: string[] = []
+    for (const c of all) {
+      const r = runs.get(c.name) ?? (await runReference(c))
+      const d = await runTxDifferences(c, r)
+      if (d.length > 0) failures.push(`${c.name}: ${d.join('; ')}`)
+    }
+    assert.deepEqual(failures, [])
   })
 })
 
