@@ -17,7 +17,9 @@
  *   its slots); `hasStorage` stays true for an account that had storage and becomes true when a slot of the tables
  *   is non-zero (slots outside the tables are unknown to both sides); `touched` is ethereumjs's journal's set
  *   (message-level only: the transaction's own touches of sender and coinbase are not the interpreter's).
- * - No transaction-level work: no gas purchase, fee, refund cap, or EIP-161 deletion (the verifier's).
+ * - A case's `pre` is the state the message starts from, after the gas purchase (balances as given); only the
+ *   caller's nonce bump is applied here. No transaction-level work otherwise: no fee, refund cap, or EIP-161
+ *   deletion (the verifier's).
  */
 import type { Common } from '@ethereumjs/common'
 import { createEVM, type EVM } from '@ethereumjs/evm'

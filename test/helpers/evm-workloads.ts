@@ -797,6 +797,12 @@ function envCases(): ReferenceCase[] {
       },
     },
     {
+      // The sender's balance is the case's: the state the message starts from, after the gas purchase.
+      name: "env: the sender's balance seen from the message (BALANCE of CALLER and ORIGIN)",
+      pre: [eoa(ALICE, 12345n * ETH), { address: C1, code: asm('CALLER BALANCE 0 SSTORE ORIGIN BALANCE 1 SSTORE STOP') }],
+      message: { caller: ALICE, to: C1, value: 5n, gasPrice: 9n },
+    },
+    {
       name: 'env: BALANCE of the coinbase is warm (EIP-3651)',
       pre: [eoa(ALICE), { address: C1, code: asm('COINBASE BALANCE 0 SSTORE STOP') }],
       message: { caller: ALICE, to: C1 },

@@ -459,39 +459,8 @@ describe('evm reference: the values have EvmTypes.sol types', () => {
 async function runTxDifferences(c: ReferenceCase, run: ReferenceRun): Promise<string[]> {
   const common = createChainCommon({ chainId: 6342n, name: 'megaeth-dev' })
   const sm = new MerkleStateManager({ common })
-  for (const p of c.pre) {
-    const address = new Address(hexToBytes(p.address))
-    await sm.putAccount(address, new Account(p.nonce ?? 0n, p.balance ?? 0n))
-    if (p.code !== undefined && p.code !== '0x') await sm.putCode(address, hexToBytes(p.code))
-    for (const [k, v] of Object.entries(p.storage ?? {}))
-      if (BigInt(v) !== 0n) await sm.putStorage(address, hexToBytes(k as Hex), hexToBytes(v))
-  }
-  const blockchain = {
-    async getBlock(n: number) {
-      const hash = hexToBytes(c.blockHashes?.[String(n)] ?? defaultBlockHash(BigInt(n)))
-      return { hash: () => hash }
-    },
-    async putBlock() {},
-    shallowCopy() {
-      return blockchain
-    },
-  }
-  const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
-  const b = { ...DEFAULT_BLOCK, ...c.block }
-  const block = blockForEnv(
-    {
-      number: b.number,
-      timestamp: b.timestamp,
-      coinbase: b.coinbase,
-      baseFeePerGas: b.baseFee,
-      gasLimit: b.gasLimit,
-      prevRandao: hexToBytes(b.prevRandao),
-      excessBlobGas: 0n,
-      parentBeaconBlockRoot: new Uint8Array(32),
-    },
-    common,
-  )
   const m = c.message
+  const b = { ...DEFAULT_BLOCK, ...c.block }
   const gasPrice = m.gasPrice ?? b.baseFee
   const txData = (gasLimit: bigint) => ({
     nonce: c.pre.find((p) => p.address.toLowerCase() === m.caller.toLowerCase())?.nonce ?? 0n,
@@ -507,7 +476,41 @@ async function runTxDifferences(c: ReferenceCase, run: ReferenceRun): Promise<st
     })),
   })
   const intrinsic = createFeeMarket1559Tx(txData(16_000_000n), { common }).getIntrinsicGas()
-  const tx = createFeeMarket1559Tx(txData(intrinsic + (m.gas ?? 1_000_000n)), { common, freeze: false })
+  const gasLimit = intrinsic + (m.gas ?? 1_000_000n)
+  for (const p of c.pre) {
+    const address = new Address(hexToBytes(p.address))
+    // A case's balances are those the message starts with: after the gas purchase, which runTx makes.
+    const purchase = p.address.toLowerCase() === m.caller.toLowerCase() ? gasLimit * gasPrice : 0n
+    await sm.putAccount(address, new Account(p.nonce ?? 0n, (p.balance ?? 0n) + purchase))
+    if (p.code !== undefined && p.code !== '0x') await sm.putCode(address, hexToBytes(p.code))
+    for (const [k, v] of Object.entries(p.storage ?? {}))
+      if (BigInt(v) !== 0n) await sm.putStorage(address, hexToBytes(k as Hex), hexToBytes(v))
+  }
+  const blockchain = {
+    async getBlock(n: number) {
+      const hash = hexToBytes(c.blockHashes?.[String(n)] ?? defaultBlockHash(BigInt(n)))
+      return { hash: () => hash }
+    },
+    async putBlock() {},
+    shallowCopy() {
+      return blockchain
+    },
+  }
+  const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
+  const block = blockForEnv(
+    {
+      number: b.number,
+      timestamp: b.timestamp,
+      coinbase: b.coinbase,
+      baseFeePerGas: b.baseFee,
+      gasLimit: b.gasLimit,
+      prevRandao: hexToBytes(b.prevRandao),
+      excessBlobGas: 0n,
+      parentBeaconBlockRoot: new Uint8Array(32),
+    },
+    common,
+  )
+  const tx = createFeeMarket1559Tx(txData(gasLimit), { common, freeze: false })
   // The sender without a key: runTx asks the transaction for it (the signature is never checked when it does).
   Object.assign(tx, { getSenderAddress: () => new Address(hexToBytes(m.caller)) })
   const res = await runTx(vm, { tx, block, skipHardForkValidation: true })
