@@ -945,6 +945,8 @@ export const H3: Hex = '0x4300000000000000000000000000000000000003'
 export const H4: Hex = '0x4400000000000000000000000000000000000004'
 /** H5 self-destructs to its caller (pre-existing: EIP-6780 moves its balance only). */
 export const H5: Hex = '0x4500000000000000000000000000000000000005'
+/** H6 is an EOA delegated to H1 (EIP-7702): H1's code over H6's storage. */
+export const H6: Hex = '0x4600000000000000000000000000000000000006'
 const helpers: PreAccount[] = [
   {
     address: H1,
@@ -955,6 +957,7 @@ const helpers: PreAccount[] = [
   { address: H3, code: asm('@top 1 SLOAD POP &top JUMP') },
   { address: H4, code: asm('1 SLOAD 1 ADD 1 SSTORE ADDRESS 0 MSTORE 32 0 RETURN') },
   { address: H5, code: asm('CALLER SELFDESTRUCT'), balance: 100n },
+  { address: H6, code: `0xef0100${H1.slice(2)}`, nonce: 1n },
 ]
 
 const BINARY = ['ADD', 'MUL', 'SUB', 'DIV', 'SDIV', 'MOD', 'SMOD', 'EXP', 'SIGNEXTEND', 'LT', 'GT', 'SLT', 'SGT', 'EQ'].concat([
@@ -970,7 +973,7 @@ const UNARY = ['ISZERO', 'NOT', 'CLZ']
 const NULLARY = ['ADDRESS', 'ORIGIN', 'CALLER', 'CALLVALUE', 'CALLDATASIZE', 'CODESIZE', 'GASPRICE', 'RETURNDATASIZE']
   .concat(['COINBASE', 'TIMESTAMP', 'NUMBER', 'PREVRANDAO', 'GASLIMIT', 'CHAINID', 'SELFBALANCE', 'BASEFEE'])
   .concat(['BLOBBASEFEE', 'PC', 'MSIZE', 'GAS'])
-const ADDRESSES = [ALICE, BOB, C1, H1, H2, H3, H4, H5]
+const ADDRESSES = [ALICE, BOB, C1, H1, H2, H3, H4, H5, H6]
 
 /**
  * One random program: straight-line code with bounded loops and forward jumps, its stack depth tracked so pushes,
@@ -999,7 +1002,7 @@ function randomProgram(r: Rng, failing: boolean): Hex {
   const slot = () => r.int(6)
   const off = () => r.int(8) * 16 + r.int(4)
   /** Appends `text` that changes the stack depth by `delta`. */
-  const emit = (text: string, delta: number) => {
+  const emit = (text: AsmItem, delta: number) => {
     items.push(text)
     depth += delta
   }
@@ -1031,8 +1034,12 @@ function randomProgram(r: Rng, failing: boolean): Hex {
     if (step === faultAt) items.push(fault())
     const k = r.int(100)
     if (depth > 900) emit('POP', -1)
-    else if (k < 18 || depth === 0) emit(`${value()}`, 1)
-    else if (k < 30 && depth >= 2) emit(r.pick(BINARY), -1)
+    else if (k < 15 || depth === 0) emit(`${value()}`, 1)
+    else if (k < 18) {
+      // A PUSH wider than its value needs (PUSH1..PUSH32 with leading zeros), so every width appears.
+      const n = 1 + r.int(32)
+      emit({ push: `0x${Buffer.from(r.bytes(n)).toString('hex').replace(/^../, '00')}` as Hex }, 1)
+    } else if (k < 30 && depth >= 2) emit(r.pick(BINARY), -1)
     else if (k < 34) emit(r.pick(UNARY), 0)
     else if (k < 38 && depth >= 3) emit(r.pick(['ADDMOD', 'MULMOD']), -2)
     else if (k < 42) emit(r.pick(NULLARY), 1)
@@ -1051,7 +1058,7 @@ function randomProgram(r: Rng, failing: boolean): Hex {
     } else if (k < 83) {
       // A call into a helper (or the program itself, re-entered with little gas).
       const op = r.pick(['CALL', 'CALL', 'DELEGATECALL', 'STATICCALL', 'CALLCODE'] as const)
-      const to = op === 'DELEGATECALL' ? r.pick([H4, H1, H2]) : r.pick([H1, H1, H2, H3, H4, H5, C1])
+      const to = op === 'DELEGATECALL' ? r.pick([H4, H1, H2]) : r.pick([H1, H1, H2, H3, H4, H5, H6, C1])
       const o = { gas: 5_000 + r.int(60_000), value: r.int(3), argsOffset: r.int(4) * 32, argsSize: 32 }
       emit(call(op, to, { ...o, retOffset: r.int(8) * 16, retSize: r.int(64) }), 1)
     } else if (k < 84) emit(`${r.int(40)} ${r.int(8)} ${off()} CALLDATACOPY`, 0)
@@ -1091,14 +1098,20 @@ export function randomProgramCases(seed: number, count: number): ReferenceCase[]
     const code = randomProgram(r, failing)
     const storage: Record<Hex, Hex> = {}
     for (let k = 0; k < 6; k++) if (r.int(2) === 0) storage[w(BigInt(k))] = w(BigInt(r.int(3)))
+    // One in ten runs as a top-level creation: the program is the initcode, what it returns the code.
+    const create = r.int(10) === 0
     out.push({
-      name: `random ${seed}/${i}${failing ? ' (with a fault)' : ''}`,
-      pre: [eoa(ALICE), { address: C1, code, storage, balance: BigInt(r.int(3) * 1000) }, ...helpers],
+      name: `random ${seed}/${i}${create ? ' (creation)' : ''}${failing ? ' (with a fault)' : ''}`,
+      pre: [
+        eoa(ALICE, 10n * ETH, BigInt(r.int(3))),
+        { address: C1, code, storage, balance: BigInt(r.int(3) * 1000) },
+        ...helpers,
+      ],
       message: {
         caller: ALICE,
-        to: C1,
+        to: create ? undefined : C1,
         value: BigInt(r.int(2) * 7),
-        data: `0x${Buffer.from(r.bytes(r.int(70))).toString('hex')}`,
+        data: create ? code : `0x${Buffer.from(r.bytes(r.int(70))).toString('hex')}`,
         gas: 200_000n + BigInt(r.int(1_800_000)),
         accessList: r.int(4) === 0 ? [{ address: C1, storageKeys: [w(BigInt(r.int(6)))] }] : undefined,
       },
