@@ -671,6 +671,26 @@ function selfdestructCases(): ReferenceCase[] {
       message: { caller: ALICE, to: C1 },
     },
     {
+      name: 'selfdestruct: CREATE2, self-destruct, value sent after it, CREATE2 again at the same address collides',
+      pre: [
+        eoa(ALICE),
+        {
+          // Slot 0: the first CREATE2's address; 1: the call that self-destructs it; 2: a value call to it after;
+          // 3: the second CREATE2 (0: the account still has its nonce and code until the transaction ends).
+          code: asm(
+            `${mstoreBytes(runtimeKill)}`,
+            `9 ${size(runtimeKill)} 0 0 CREATE2 DUP1 0 SSTORE`,
+            '0 0 0 0 0 DUP6 GAS CALL 1 SSTORE',
+            '0 0 0 0 3 DUP6 GAS CALL 2 SSTORE',
+            `9 ${size(runtimeKill)} 0 0 CREATE2 3 SSTORE POP STOP`,
+          ),
+          address: C1,
+          balance: 10n,
+        },
+      ],
+      message: { caller: ALICE, to: C1 },
+    },
+    {
       name: 'selfdestruct: a top-level creation that self-destructs to itself (balance burned)',
       pre: [eoa(ALICE, ETH, 2n)],
       message: { caller: ALICE, data: asm('ADDRESS SELFDESTRUCT'), value: 99n },

@@ -316,6 +316,14 @@ describe('evm reference: call, create, selfdestruct, EIP-7702 and opcode workloa
     const called = await run('selfdestruct: a contract created then called in the same message is deleted')
     const child2 = getAddress(`0x${slot(called, C1, 0n).toString(16).padStart(40, '0')}`)
     assert.deepEqual([slot(called, C1, 1n), account(called, child2).exists, account(called, CAROL).balance], [1n, false, 10n])
+    const again = await run(
+      'selfdestruct: CREATE2, self-destruct, value sent after it, CREATE2 again at the same address collides',
+    )
+    const first = getAddress(`0x${slot(again, C1, 0n).toString(16).padStart(40, '0')}`)
+    assert.deepEqual([slot(again, C1, 1n), slot(again, C1, 2n), slot(again, C1, 3n)], [1n, 1n, 0n])
+    // Deleted at the end with the 3 wei sent after its SELFDESTRUCT (burned); C1 paid them.
+    assert.equal(account(again, first).exists, false)
+    assert.equal(account(again, C1).balance, 7n)
     const burned = await run('selfdestruct: a top-level creation that self-destructs to itself (balance burned)')
     assert.equal(burned.expected.success, true)
     assert.equal(
