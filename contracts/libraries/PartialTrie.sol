@@ -119,6 +119,18 @@ library PartialTrie {
         if (_root != EMPTY_TRIE_ROOT) t_.root = _hashRef(_root);
     }
 
+    /// @notice Another trie whose nodes are in the same witness: the index is shared, not rebuilt (the state trie
+    ///         and the storage tries of one step can so come in one node set, hashed once). Decoded nodes are not
+    ///         shared: each trie decodes what it walks.
+    /// @param _t A trie from `load`.
+    /// @param _root The other trie's root.
+    /// @return t_ The other trie's handle.
+    function withRoot(Trie memory _t, bytes32 _root) internal pure returns (Trie memory t_) {
+        t_.hashes = _t.hashes;
+        t_.table = _t.table;
+        if (_root != EMPTY_TRIE_ROOT) t_.root = _hashRef(_root);
+    }
+
     /// @notice The value of `_key`, or its absence.
     /// @param _t The trie.
     /// @param _key The raw key (a secure trie's caller hashes it first).

@@ -382,6 +382,34 @@ describe('PartialTrie: differential against @ethereumjs/mpt', () => {
     )
   })
 
+  test('two tries from one node set (a state trie and a storage trie): withRoot shares the index', async () => {
+    const r = rng(13)
+    const state = await Reference.create(secureSpace)
+    const storage = await Reference.create(rlpSpace)
+    const stats = newStats()
+    await state.apply(randomBatch(r, state, 200, stats).filter((op) => op.kind === 'put'))
+    await storage.apply(randomBatch(r, storage, 100, stats).filter((op) => op.kind === 'put'))
+    for (let round = 0; round < 4; round++) {
+      const rootA = hex(state.ours.root())
+      const rootB = hex(storage.ours.root())
+      const opsA = randomBatch(r, state, 15, stats)
+      const opsB = randomBatch(r, storage, 15, stats)
+      const nodes = [
+        ...buildPartialTrieWitness(hexToBytes(rootA), state.source, opsA).nodes,
+        ...buildPartialTrieWitness(hexToBytes(rootB), storage.source, opsB).nodes,
+      ]
+      for (let i = nodes.length - 1; i > 0; i--) {
+        const j = r.int(i + 1)
+        ;[nodes[i], nodes[j]] = [nodes[j]!, nodes[i]!]
+      }
+      const out = await call('runShared', [rootA, rootB, hexes(nodes), opsA.map(opArg), opsB.map(opArg)])
+      assert.ok(out.ok, `round ${round}: ${(out as { error?: string }).error}`)
+      await state.apply(opsA)
+      await storage.apply(opsB)
+      assert.deepEqual(out.result, [await state.expectedRoot(), await storage.expectedRoot()], `round ${round}`)
+    }
+  })
+
   test('do/dog/doge/horse: a value in a branch, an extension split, collapses back', async () => {
     const ref = await Reference.create(prefixSpace)
     const stats = newStats()
