@@ -5,3 +5,5 @@ export type { AccountProof, StateTrieAccount, StateTrieOptions, StorageProof, Tr
 export { TrieHistory } from './trie-history.ts'
 export type { TrieHistoryStats } from './trie-history.ts'
 export { InvalidTrieNodeError, MissingTrieNodeError } from './errors.ts'
+export { buildPartialTrieWitness, buildPartialTrieWitnessAsync, readsThenWrites } from './partial-trie-witness.ts'
+export type { AsyncTrieNodeSource, PartialTrieOp, PartialTrieWitness } from './partial-trie-witness.ts'

@@ -15,6 +15,7 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
     'src/bridge/generated/AnchorStateRegistry.ts',
     'src/bridge/generated/DisputeGameFactory.ts',
     'src/bridge/generated/EvmInterpreter.ts',
+    'src/bridge/generated/EvmPrecompiles.ts',
     'src/bridge/generated/FaultDisputeGame.ts',
     'src/bridge/generated/L1AttributesStep.ts',
     'src/bridge/generated/L1Block.ts',
