@@ -72,6 +72,8 @@ contract ContractTxStep {
         PartialTrie.Trie trie;
         EvmAccount[] accounts;
         bytes32[] storageRoots;
+        /// @dev Per account, its storage trie once a slot of it was read (kept for the writes: decoded once).
+        PartialTrie.Trie[] tries;
         bool[] existed;
         bytes32[] original;
         uint256[] slotOwner;
@@ -277,6 +279,7 @@ contract ContractTxStep {
         _s.slotOriginal = new bytes32[](n);
         _s.slotOwner = new uint256[](n);
         PartialTrie.Trie[] memory tries = new PartialTrie.Trie[](_s.accounts.length);
+        _s.tries = tries;
         for (uint256 i = 0; i < n; i++) {
             EvmSlotKey calldata k = _in.slots[i];
             for (uint256 j = 0; j < i; j++) {
@@ -285,18 +288,11 @@ contract ContractTxStep {
             uint256 owner = _find(_s, k.addr);
             if (owner == type(uint256).max) revert BadSlots(k.addr, k.key);
             _s.slotOwner[i] = owner;
-            if (tries[owner].hashes.length == 0) tries[owner] = _storageTrie(_s.trie, _s.storageRoots[owner]);
+            if (tries[owner].hashes.length == 0) tries[owner] = PartialTrie.withRoot(_s.trie, _s.storageRoots[owner]);
             bytes32 value = _slotValue(tries[owner], k.key);
             _s.slots[i] = EvmSlot({ addr: k.addr, key: k.key, value: value });
             _s.slotOriginal[i] = value;
         }
-    }
-
-    /// @notice A storage trie over the same node set as the state trie (one set covers every trie).
-    function _storageTrie(PartialTrie.Trie memory _state, bytes32 _root) internal pure returns (PartialTrie.Trie memory t_) {
-        t_ = PartialTrie.load(_root, new bytes[](0));
-        t_.hashes = _state.hashes;
-        t_.table = _state.table;
     }
 
     function _slotValue(PartialTrie.Trie memory _t, bytes32 _key) internal pure returns (bytes32) {
@@ -314,7 +310,7 @@ contract ContractTxStep {
         (bool exists, bytes memory rlp) = PartialTrie.get(_s.trie, _accountKey(HISTORY));
         bytes32 root = EMPTY_TRIE_ROOT;
         if (exists) root = bytes32(RLPReader.toItem(rlp).readList()[2].readBytes());
-        PartialTrie.Trie memory t = _storageTrie(_s.trie, root);
+        PartialTrie.Trie memory t = PartialTrie.withRoot(_s.trie, root);
         for (uint256 i = 0; i < n; i++) {
             uint64 number = _in.blockNumbers[i];
             if (number >= _in.number || number + 256 < _in.number) revert BadBlockNumber(number);
@@ -520,7 +516,8 @@ contract ContractTxStep {
         for (uint256 j = 0; j < _s.slots.length; j++) {
             if (_s.slotOwner[j] != _account || _s.slots[j].value == _s.slotOriginal[j]) continue;
             if (!changed) {
-                t = _storageTrie(_s.trie, _s.storageRoots[_account]);
+                // The trie the slot was read through (its nodes decoded already).
+                t = _s.tries[_account];
                 changed = true;
             }
             bytes memory key = abi.encodePacked(keccak256(abi.encode(_s.slots[j].key)));

@@ -119,6 +119,18 @@ library PartialTrie {
         if (_root != EMPTY_TRIE_ROOT) t_.root = _hashRef(_root);
     }
 
+    /// @notice Another trie whose nodes are in the same witness: the index is shared, not rebuilt (the state trie
+    ///         and the storage tries of one step can so come in one node set, hashed once). Decoded nodes are not
+    ///         shared: each trie decodes what it walks.
+    /// @param _t A trie from `load`.
+    /// @param _root The other trie's root.
+    /// @return t_ The other trie's handle.
+    function withRoot(Trie memory _t, bytes32 _root) internal pure returns (Trie memory t_) {
+        t_.hashes = _t.hashes;
+        t_.table = _t.table;
+        if (_root != EMPTY_TRIE_ROOT) t_.root = _hashRef(_root);
+    }
+
     /// @notice The value of `_key`, or its absence.
     /// @param _t The trie.
     /// @param _key The raw key (a secure trie's caller hashes it first).
@@ -605,32 +617,28 @@ library PartialTrie {
         uint256 hpHeader = hpLength == 1 ? 0 : 1;
         uint256 lastLength = _last.length;
         uint256 lastHeader = 0;
-        if (_encodeLast && !(lastLength == 1 && uint8(_last[0]) < 0x80)) {
-            lastHeader = lastLength < 56 ? 1 : lastLength < 256 ? 2 : 3;
-            if (lastLength >= 65536) revert PartialTrie_BadNode();
-        }
+        if (_encodeLast && !(lastLength == 1 && uint8(_last[0]) < 0x80)) lastHeader = _headerLength(lastLength);
         uint256 payload = hpHeader + hpLength + lastHeader + lastLength;
-        uint256 listHeader = payload < 56 ? 1 : payload < 256 ? 2 : 3;
+        uint256 listHeader = _headerLength(payload);
         out_ = _allocate(listHeader + payload);
         assembly ("memory-safe") {
-            // A header: a short form `base + n`, or a long form `base + 55 + k` then n in k bytes (k = 1 or 2).
+            // A header of `size` bytes: none, a short form `base + n`, or a long form `base + 55 + k` then n in k
+            // bytes.
             function header(dest, size, n, base) -> next {
+                next := add(dest, size)
                 switch size
-                case 0 { next := dest }
-                case 1 {
-                    mstore8(dest, add(base, n))
-                    next := add(dest, 1)
-                }
+                case 0 {}
+                case 1 { mstore8(dest, add(base, n)) }
                 case 2 {
                     mstore8(dest, add(base, 56))
                     mstore8(add(dest, 1), n)
-                    next := add(dest, 2)
                 }
                 default {
-                    mstore8(dest, add(base, 57))
-                    mstore8(add(dest, 1), shr(8, n))
-                    mstore8(add(dest, 2), and(n, 0xff))
-                    next := add(dest, 3)
+                    let k := sub(size, 1)
+                    mstore8(dest, add(add(base, 55), k))
+                    for { let i := 0 } lt(i, k) { i := add(i, 1) } {
+                        mstore8(add(add(dest, 1), i), byte(add(sub(32, k), i), n))
+                    }
                 }
             }
             let dest := header(add(out_, 0x20), listHeader, payload, 0xc0)
@@ -663,10 +671,7 @@ library PartialTrie {
         }
         bytes memory value = _node.value.length == 0 ? bytes(hex"80") : RLPWriter.writeBytes(_node.value);
         payload += value.length;
-        // The header is at most 3 bytes (a branch payload is under 64 KiB unless its value is huge, which trie
-        // values are not: accounts, slots, transactions and receipts): 0xc0 + n, 0xf8 n, or 0xf9 n n.
-        uint256 headerLength = payload < 56 ? 1 : payload < 256 ? 2 : 3;
-        if (payload >= 65536) revert PartialTrie_BadNode();
+        uint256 headerLength = _headerLength(payload);
         out_ = _allocate(headerLength + payload);
         // Each reference is written from its ref: 0x80 for none, 0xa0 and the hash for a hash (unresolved, or a
         // node's of 32 bytes or more, sealed above), the encoding itself for an embedded one. Node fields are read
@@ -675,14 +680,19 @@ library PartialTrie {
             let dest := add(out_, 0x20)
             switch headerLength
             case 1 { mstore8(dest, add(0xc0, payload)) }
-            case 2 {
-                mstore8(dest, 0xf8)
-                mstore8(add(dest, 1), payload)
-            }
-            default {
+            case 3 {
+                // The usual size of a branch of hashes: 0xf9 and two bytes.
                 mstore8(dest, 0xf9)
                 mstore8(add(dest, 1), shr(8, payload))
                 mstore8(add(dest, 2), and(payload, 0xff))
+            }
+            default {
+                // The long form: 0xf7 + k, then the payload's length in k bytes.
+                let k := sub(headerLength, 1)
+                mstore8(dest, add(0xf7, k))
+                for { let j := 0 } lt(j, k) { j := add(j, 1) } {
+                    mstore8(add(add(dest, 1), j), byte(add(sub(32, k), j), payload))
+                }
             }
             dest := add(dest, headerLength)
             for { let i := 0 } lt(i, 16) { i := add(i, 1) } {
@@ -746,6 +756,16 @@ library PartialTrie {
         _seal(node);
         if (node.encoded.length < 32) return node.encoded;
         return RLPWriter.writeBytes32(node.hash);
+    }
+
+    /// @notice The size of the RLP header of a payload of `_length` bytes: one byte under 56, else one plus the
+    ///         length's own bytes.
+    function _headerLength(uint256 _length) private pure returns (uint256 size_) {
+        if (_length < 56) return 1;
+        if (_length < 256) return 2;
+        if (_length < 65536) return 3;
+        size_ = 1;
+        for (uint256 v = _length; v != 0; v >>= 8) size_++;
     }
 
     /// @notice Hex-prefix encoding: a flag nibble (2 for a leaf, plus 1 for an odd length), a zero pad nibble for an

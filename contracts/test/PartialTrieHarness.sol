@@ -49,6 +49,37 @@ contract PartialTrieHarness {
         root_ = PartialTrie.root(t);
     }
 
+    /// @notice Two tries from one node set (`load` then `withRoot`): `_opsA` on the first, `_opsB` on the second,
+    ///         interleaved one by one.
+    /// @param _rootA The first trie's root.
+    /// @param _rootB The second trie's root.
+    /// @param _nodes The witness of both.
+    /// @param _opsA The first trie's operations (reads are done, their results dropped).
+    /// @param _opsB The second trie's operations.
+    /// @return rootA_ The first trie's new root.
+    /// @return rootB_ The second trie's new root.
+    function runShared(bytes32 _rootA, bytes32 _rootB, bytes[] calldata _nodes, Op[] calldata _opsA, Op[] calldata _opsB)
+        external
+        pure
+        returns (bytes32 rootA_, bytes32 rootB_)
+    {
+        PartialTrie.Trie memory a = PartialTrie.load(_rootA, _nodes);
+        PartialTrie.Trie memory b = PartialTrie.withRoot(a, _rootB);
+        uint256 n = _opsA.length > _opsB.length ? _opsA.length : _opsB.length;
+        for (uint256 i = 0; i < n; i++) {
+            if (i < _opsA.length) _apply(a, _opsA[i]);
+            if (i < _opsB.length) _apply(b, _opsB[i]);
+        }
+        return (PartialTrie.root(a), PartialTrie.root(b));
+    }
+
+    /// @notice Applies one operation, dropping what a read finds.
+    function _apply(PartialTrie.Trie memory _t, Op calldata _op) private pure {
+        if (_op.kind == GET) PartialTrie.get(_t, _op.key);
+        else if (_op.kind == UPDATE) PartialTrie.update(_t, _op.key, _op.value);
+        else PartialTrie.remove(_t, _op.key);
+    }
+
     /// @notice The gas baseline for reads: `MerkleTrieWriter.get` of each key with its own proof.
     /// @param _root The trie's root.
     /// @param _keys The keys.

@@ -26,6 +26,7 @@ import {
 import { privateKeyToAccount, signAuthorization, signTransaction } from 'viem/accounts'
 import { contractTxStepAbi, contractTxStepBytecode } from '../../src/bridge/generated/ContractTxStep.ts'
 import { evmInterpreterAbi, evmInterpreterBytecode } from '../../src/bridge/generated/EvmInterpreter.ts'
+import { evmPrecompilesAbi, evmPrecompilesBytecode } from '../../src/bridge/generated/EvmPrecompiles.ts'
 import { evmTxCodecAbi, evmTxCodecBytecode } from '../../src/bridge/generated/EvmTxCodec.ts'
 import { DepositTx, type L2Transaction, decodeL2Transaction } from '../../src/chain/l2-transaction.ts'
 import { encodeConsensusReceipt } from '../../src/chain/receipt.ts'
@@ -344,9 +345,8 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
   before(async () => {
     anvil = await startAnvil(['--quiet', '--gas-limit', String(CALL_GAS)])
     client = createWalletClient({ transport: http(anvil.rpcUrl, { retryCount: 0 }), account }).extend(publicActions)
-    // No precompiles contract on this branch yet (another engineer's): the deployer's EOA stands in; no transaction
-    // here calls a precompile.
-    const interpreter = await deploy(evmInterpreterAbi, evmInterpreterBytecode, [account.address])
+    const precompiles = await deploy(evmPrecompilesAbi, evmPrecompilesBytecode, [])
+    const interpreter = await deploy(evmInterpreterAbi, evmInterpreterBytecode, [precompiles])
     const codec = await deploy(evmTxCodecAbi, evmTxCodecBytecode, [])
     step = await deploy(contractTxStepAbi, contractTxStepBytecode, [CHAIN_ID, interpreter, codec])
     items = await blockItems()

@@ -137,6 +137,8 @@ describe('EvmInterpreter L1 gas', () => {
         ['MSTORE loop', loop({ push: '0x01' }, { push: '0x00' }, 'MSTORE')],
         ['SLOAD (warm) loop', loop({ push: '0x01' }, 'SLOAD', 'POP')],
         ['20,000 JUMPDESTs', asm(...Array.from({ length: 20_000 }, () => 'JUMPDEST'))],
+        ['10,000 PC/POP pairs', asm(...Array.from({ length: 10_000 }, () => ['PC', 'POP']).flat())],
+        ['10,000 CALLDATALOAD/POP pairs', asm(...Array.from({ length: 10_000 }, () => [0, 'CALLDATALOAD', 'POP']).flat())],
       ] as const
     ).map(([name, code]) => ({
       name,
@@ -152,6 +154,8 @@ describe('EvmInterpreter L1 gas', () => {
       const l2 = run.args.message.gas - run.expected.gasLeft
       const l1 = await l1Gas(run.args)
       console.log(`${c.name}: L2 gas ${l2}, L1 gas ${l1}, ${(Number(l1) / Number(l2)).toFixed(1)} L1 per L2`)
+      // One L1 transaction (16,777,216 gas) must hold what the lead sizes L2 transactions by: every case here does.
+      assert.ok(l1 < 16_777_216n, `${c.name}: ${l1} L1 gas`)
     }
   })
 })

@@ -161,8 +161,9 @@ const secureSpace: Space = {
 const rlpSpace: Space = {
   name: 'rlp(i) keys 0..310',
   key: (r) => RLP.encode(r.int(311)),
-  // Short values make leaves and whole branches embedded (under 32 bytes); long ones are hashed.
-  value: (r) => r.bytes(r.int(3) === 0 ? 40 + r.int(200) : 1 + r.int(8)),
+  // Short values make leaves and whole branches embedded (under 32 bytes); long ones are hashed, some over 256
+  // bytes (a transaction or receipt; an encoding with a 3-byte header).
+  value: (r) => r.bytes(r.int(3) === 0 ? 40 + r.int(600) : 1 + r.int(8)),
   prefixKeys: false,
 }
 
@@ -229,6 +230,10 @@ class Reference {
     const keys = [...this.entries.keys()]
     return keys.length === 0 ? this.space.key(r) : hexToBytes(r.pick(keys))
   }
+}
+
+function newStats(): Stats {
+  return { batches: 0, gets: 0, absentGets: 0, replaces: 0, inserts: 0, removes: 0, absentRemoves: 0, witnessNodes: 0 }
 }
 
 interface Stats {
@@ -302,16 +307,7 @@ async function checkBatch(ref: Reference, ops: PartialTrieOp[], stats: Stats, la
 async function differential(space: Space, seed: number, initial: number, batches: number, batchLength: number): Promise<Stats> {
   const r = rng(seed)
   const ref = await Reference.create(space)
-  const stats: Stats = {
-    batches: 0,
-    gets: 0,
-    absentGets: 0,
-    replaces: 0,
-    inserts: 0,
-    removes: 0,
-    absentRemoves: 0,
-    witnessNodes: 0,
-  }
+  const stats = newStats()
   // Inserting into the empty trie, from the empty witness.
   const fill: PartialTrieOp[] = []
   for (let i = 0; i < initial; i++) fill.push({ kind: 'put', key: space.key(r), value: space.value(r) })
@@ -357,18 +353,66 @@ describe('PartialTrie: differential against @ethereumjs/mpt', () => {
     }
   })
 
+  test('values of 300 and 70,000 bytes (long transactions): 2- and 3-byte length headers', async () => {
+    const r = rng(12)
+    const ref = await Reference.create(rlpSpace)
+    const stats = newStats()
+    const key = (i: number) => RLP.encode(i)
+    await checkBatch(
+      ref,
+      [
+        { kind: 'put', key: key(0), value: r.bytes(70_000) },
+        { kind: 'put', key: key(1), value: r.bytes(300) },
+        { kind: 'put', key: key(2), value: r.bytes(1) },
+        { kind: 'get', key: key(0) },
+      ],
+      stats,
+      'fill',
+    )
+    await checkBatch(
+      ref,
+      [
+        { kind: 'get', key: key(0) },
+        { kind: 'get', key: key(1) },
+        { kind: 'put', key: key(1), value: r.bytes(66_000) },
+        { kind: 'del', key: key(2) },
+      ],
+      stats,
+      'replace and delete',
+    )
+  })
+
+  test('two tries from one node set (a state trie and a storage trie): withRoot shares the index', async () => {
+    const r = rng(13)
+    const state = await Reference.create(secureSpace)
+    const storage = await Reference.create(rlpSpace)
+    const stats = newStats()
+    await state.apply(randomBatch(r, state, 200, stats).filter((op) => op.kind === 'put'))
+    await storage.apply(randomBatch(r, storage, 100, stats).filter((op) => op.kind === 'put'))
+    for (let round = 0; round < 4; round++) {
+      const rootA = hex(state.ours.root())
+      const rootB = hex(storage.ours.root())
+      const opsA = randomBatch(r, state, 15, stats)
+      const opsB = randomBatch(r, storage, 15, stats)
+      const nodes = [
+        ...buildPartialTrieWitness(hexToBytes(rootA), state.source, opsA).nodes,
+        ...buildPartialTrieWitness(hexToBytes(rootB), storage.source, opsB).nodes,
+      ]
+      for (let i = nodes.length - 1; i > 0; i--) {
+        const j = r.int(i + 1)
+        ;[nodes[i], nodes[j]] = [nodes[j]!, nodes[i]!]
+      }
+      const out = await call('runShared', [rootA, rootB, hexes(nodes), opsA.map(opArg), opsB.map(opArg)])
+      assert.ok(out.ok, `round ${round}: ${(out as { error?: string }).error}`)
+      await state.apply(opsA)
+      await storage.apply(opsB)
+      assert.deepEqual(out.result, [await state.expectedRoot(), await storage.expectedRoot()], `round ${round}`)
+    }
+  })
+
   test('do/dog/doge/horse: a value in a branch, an extension split, collapses back', async () => {
     const ref = await Reference.create(prefixSpace)
-    const stats: Stats = {
-      batches: 0,
-      gets: 0,
-      absentGets: 0,
-      replaces: 0,
-      inserts: 0,
-      removes: 0,
-      absentRemoves: 0,
-      witnessNodes: 0,
-    }
+    const stats = newStats()
     const k = (s: string) => new TextEncoder().encode(s)
     const put = (s: string, v: string): PartialTrieOp => ({ kind: 'put', key: k(s), value: k(v) })
     const del = (s: string): PartialTrieOp => ({ kind: 'del', key: k(s) })
@@ -398,16 +442,7 @@ describe('PartialTrie: adversarial witnesses', () => {
   test('every node of a witness is needed: without any one, MissingNode names its hash', async () => {
     const { r, ref } = await fixture(7)
     const root = hex(ref.ours.root())
-    const stats: Stats = {
-      batches: 0,
-      gets: 0,
-      absentGets: 0,
-      replaces: 0,
-      inserts: 0,
-      removes: 0,
-      absentRemoves: 0,
-      witnessNodes: 0,
-    }
+    const stats = newStats()
     const ops = randomBatch(r, ref, 8, stats)
     const witness = hexes(buildPartialTrieWitness(hexToBytes(root), ref.source, ops).nodes)
     for (let i = 0; i < witness.length; i++) {
@@ -452,16 +487,7 @@ describe('PartialTrie: adversarial witnesses', () => {
       [(out as { error: string }).error, (out as { args: readonly unknown[] }).args[0]],
       ['PartialTrie_MissingNode', hex(keccak256(siblingLeaf))],
     )
-    const stats: Stats = {
-      batches: 0,
-      gets: 0,
-      absentGets: 0,
-      replaces: 0,
-      inserts: 0,
-      removes: 0,
-      absentRemoves: 0,
-      witnessNodes: 0,
-    }
+    const stats = newStats()
     await checkBatch(ref, ops, stats, 'with the sibling')
   })
 

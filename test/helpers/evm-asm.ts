@@ -98,7 +98,11 @@ for (let i = 1; i <= 16; i++) {
   OPCODES[`SWAP${i}`] = 0x8f + i
 }
 
-/** One assembler item: an opcode name, a number to push, exact bytes to push, a label, a label reference, raw bytes. */
+/**
+ * One assembler item: an opcode name, a number to push, exact bytes to push, a label, a label reference, raw bytes;
+ * or a string of space-separated tokens: opcode names, numbers (decimal or 0x-hex, pushed with the shortest PUSH),
+ * `@name` (a label: JUMPDEST) and `&name` (a PUSH2 of the label's offset).
+ */
 export type AsmItem = string | number | bigint | { push: Hex } | { label: string } | { ref: string } | { raw: Hex }
 
 /** Minimal big-endian bytes of `v` (empty for zero). */
@@ -109,17 +113,27 @@ function minimalBytes(v: bigint): Uint8Array {
   return hexToBytes(`0x${hex.length % 2 === 1 ? `0${hex}` : hex}`)
 }
 
+function tokens(text: string): AsmItem[] {
+  return text
+    .split(/\s+/)
+    .filter((t) => t !== '')
+    .map((t): AsmItem => {
+      if (t.startsWith('@')) return { label: t.slice(1) }
+      if (t.startsWith('&')) return { ref: t.slice(1) }
+      if (/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(t)) return BigInt(t)
+      if (OPCODES[t] === undefined) throw new Error(`unknown opcode ${t}`)
+      return t
+    })
+}
+
 /** Assembles `items` into bytecode. */
 export function asm(...items: AsmItem[]): Hex {
   const out: number[] = []
   const labels = new Map<string, number>()
   const refs: { at: number; label: string }[] = []
-  for (const item of items) {
-    if (typeof item === 'string') {
-      const op = OPCODES[item]
-      if (op === undefined) throw new Error(`unknown opcode ${item}`)
-      out.push(op)
-    } else if (typeof item === 'number' || typeof item === 'bigint') {
+  for (const item of items.flatMap((i) => (typeof i === 'string' ? tokens(i) : [i]))) {
+    if (typeof item === 'string') out.push(OPCODES[item]!)
+    else if (typeof item === 'number' || typeof item === 'bigint') {
       const b = minimalBytes(BigInt(item))
       if (b.length > 32) throw new Error(`push of more than 32 bytes: ${item}`)
       out.push(0x5f + b.length, ...b)
@@ -154,15 +168,21 @@ export function deployCode(runtime: Hex): Hex {
   return `0x61${len}80610${'00b'}5f395ff3${runtime.slice(2)}` as Hex
 }
 
-/** CALL-family argument pushes (last argument first) followed by the opcode. `value` is ignored for DELEGATECALL and
- *  STATICCALL, which take none. */
-export function call(
-  op: 'CALL' | 'CALLCODE' | 'DELEGATECALL' | 'STATICCALL',
-  to: AsmItem,
-  o: { gas?: AsmItem; value?: AsmItem; argsOffset?: number; argsSize?: number; retOffset?: number; retSize?: number } = {},
-): AsmItem[] {
+export interface CallOptions {
+  /** Default `GAS` (all there is). */
+  gas?: number | bigint | string
+  value?: number | bigint | string
+  argsOffset?: number
+  argsSize?: number
+  retOffset?: number
+  retSize?: number
+}
+
+/** A CALL-family instruction with its arguments pushed (last first), as assembler text. `to` may be an address or
+ *  opcode text (e.g. `ADDRESS`). `value` is ignored for DELEGATECALL and STATICCALL, which take none. */
+export function call(op: 'CALL' | 'CALLCODE' | 'DELEGATECALL' | 'STATICCALL', to: Hex | string, o: CallOptions = {}): string {
   const withValue = op === 'CALL' || op === 'CALLCODE'
-  return [
+  const args = [
     o.retSize ?? 0,
     o.retOffset ?? 0,
     o.argsSize ?? 0,
@@ -170,18 +190,18 @@ export function call(
     ...(withValue ? [o.value ?? 0] : []),
     to,
     o.gas ?? 'GAS',
-    op,
   ]
+  return `${args.join(' ')} ${op}`
 }
 
-/** Stores `data` (whole 32-byte words, zero-padded at the end) into memory from `offset`. */
-export function mstoreBytes(data: Hex, offset = 0): AsmItem[] {
+/** Stores `data` (whole 32-byte words, zero-padded at the end) into memory from `offset`, as assembler text. */
+export function mstoreBytes(data: Hex, offset = 0): string {
   const bytes = hexToBytes(data)
-  const out: AsmItem[] = []
+  const out: string[] = []
   for (let i = 0; i < bytes.length; i += 32) {
     const chunk = new Uint8Array(32)
     chunk.set(bytes.subarray(i, i + 32))
-    out.push(BigInt(bytesToHex(chunk)), offset + i, 'MSTORE')
+    out.push(`${BigInt(bytesToHex(chunk))} ${offset + i} MSTORE`)
   }
-  return out
+  return out.join(' ')
 }

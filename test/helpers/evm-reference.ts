@@ -3,6 +3,23 @@
  * (the oracle: the L2 executes with it) and returns what `IEvmInterpreter.execute` takes (contracts/libraries/
  * EvmTypes.sol) and what it must return. The tables hold exactly what the execution touched, with the values before
  * the message; `checkTablesComplete` re-runs ethereumjs on a state holding only those tables to prove them complete.
+ *
+ * Conventions (what the interpreter is compared against):
+ * - The caller's row holds its nonce after the transaction's bump (the verifier bumps it before calling the
+ *   interpreter); ethereumjs runs on that same state with `skipNonceIncrement`. `createNonce` is the nonce before.
+ * - `warmAddresses`: origin, caller, the recipient (not the created address of a creation: the interpreter warms
+ *   it, as ethereumjs does), the coinbase (EIP-3651), Osaka's precompiles (0x01–0x11, 0x100), the access list's
+ *   addresses, and a delegated recipient's target (EIP-7702); `warmSlots`: the access list's slots.
+ * - Table rows are sorted by address (slots by address, then key); addresses checksummed, words 32 bytes.
+ * - `returnData` of a successful creation is the deployed code (ethereumjs's `returnValue`); of a failure, the
+ *   revert data (empty on an exceptional halt). `refund`: ethereumjs's counter (`gasRefund`), 0 on failure.
+ * - After: `exists` false for an account not in the state (never created, or EIP-6780-deleted, which also zeroes
+ *   its slots); `hasStorage` stays true for an account that had storage and becomes true when a slot of the tables
+ *   is non-zero (slots outside the tables are unknown to both sides); `touched` is ethereumjs's journal's set
+ *   (message-level only: the transaction's own touches of sender and coinbase are not the interpreter's).
+ * - A case's `pre` is the state the message starts from, after the gas purchase (balances as given); only the
+ *   caller's nonce bump is applied here. No transaction-level work otherwise: no fee, refund cap, or EIP-161
+ *   deletion (the verifier's).
  */
 import type { Common } from '@ethereumjs/common'
 import { createEVM, type EVM } from '@ethereumjs/evm'

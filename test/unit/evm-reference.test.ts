@@ -5,9 +5,34 @@
  * itself), and `diffResults` notices what it must.
  */
 import assert from 'node:assert/strict'
+import { MerkleStateManager } from '@ethereumjs/statemanager'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { Account, Address, bytesToBigInt, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { createVM, runTx } from '@ethereumjs/vm'
 import { describe, it } from 'node:test'
-import { type Hex, decodeErrorResult, getAddress, keccak256, parseAbi } from 'viem'
-import { type ReferenceRun, checkTablesComplete, diffResults, runReference } from '../helpers/evm-reference.ts'
+import {
+  type Hex,
+  decodeErrorResult,
+  decodeFunctionData,
+  decodeFunctionResult,
+  encodeFunctionData,
+  encodeFunctionResult,
+  getAddress,
+  keccak256,
+  parseAbi,
+} from 'viem'
+import { compileFiles } from '../../scripts/compile-contracts.mjs'
+import { createChainCommon } from '../../src/chain/config.ts'
+import { blockForEnv } from '../../src/execution/block-env.ts'
+import {
+  DEFAULT_BLOCK,
+  type ReferenceCase,
+  type ReferenceRun,
+  checkTablesComplete,
+  defaultBlockHash,
+  diffResults,
+  runReference,
+} from '../helpers/evm-reference.ts'
 import { ALICE, BOB, C1, C2, C3, CAROL, DELEGATED, randomProgramCases, workloadCases } from '../helpers/evm-workloads.ts'
 
 const cases = workloadCases()
@@ -58,6 +83,41 @@ describe('evm reference: the tables are complete', () => {
     // Mostly valid programs that do things (a generator producing only failures would test little).
     assert.ok(succeeded >= 140, `${succeeded} of 200 succeeded`)
     assert.ok(withLogs >= 40, `${withLogs} of 200 logged`)
+  })
+
+  it('the self-check fails when a table lacks an entry the execution needs', async () => {
+    const r = await run('erc20: transfer to a holder')
+    const withoutSlot = structuredClone(r)
+    withoutSlot.args.slots.pop()
+    assert.notDeepEqual(await checkTablesComplete(withoutSlot), [])
+    const withoutAccount = structuredClone(r)
+    withoutAccount.args.accounts = withoutAccount.args.accounts.filter((a) => a.addr.toLowerCase() !== ALICE.toLowerCase())
+    assert.notDeepEqual(await checkTablesComplete(withoutAccount), [])
+    const bh = await run('env: BLOCKHASH in and out of range (current, future, 256 back, 257 back, huge)')
+    const withoutHash = structuredClone(bh)
+    withoutHash.args.blockHashes.shift()
+    assert.notDeepEqual(await checkTablesComplete(withoutHash), [])
+  })
+
+  it('the tables are minimal: an account or slot of the pre-state the message does not reach is left out', async () => {
+    const c = cases.find((x) => x.name === 'sstore: 0 -> 1 (set, cold)')!
+    const r = await runReference({
+      ...c,
+      pre: [
+        ...c.pre.map((p) => (p.address === C1 ? { ...p, storage: { '0x05': '0x07' as Hex } } : p)),
+        { address: C2, code: '0x00' },
+      ],
+    })
+    assert.deepEqual(
+      r.args.accounts.map((a) => a.addr.toLowerCase()),
+      [ALICE, C1].map((a) => a.toLowerCase()),
+    )
+    assert.deepEqual(
+      r.args.slots.map((s) => BigInt(s.key)),
+      [0n],
+    )
+    // C1 has storage (slot 5) the message never reads: the flag says so (EIP-7610), the slot is not in the table.
+    assert.equal(account(r, C1, false).hasStorage, true)
   })
 
   it('random programs are deterministic per seed and differ across seeds', () => {
@@ -118,6 +178,18 @@ describe('evm reference: workloads do what their names say', () => {
       assert.equal(100_000n - r.expected.gasLeft, used, `${name}: gas used`)
       assert.equal(r.expected.refund, refund, `${name}: refund`)
     }
+    // EIP-2929 + value transfer: a cold CALL with value to a fresh account costs 2600 + 9000 + 25000 less the 2300
+    // stipend the empty callee returns; a cold value-less CALL 2600. Pushes: 4 PUSH0 (8) + PUSH1 (3) + PUSH20 (3) + GAS
+    // (2), then the flag's SSTORE (PUSH0 2 + cold set 22100); the second call 5 PUSH0 (10), PUSH20, GAS, PUSH1 1 (3).
+    const fresh = await run(
+      'calls: CALL with value to a fresh account (new-account charge) and to a precompile-free empty address without value',
+    )
+    const first = 8n + 3n + 3n + 2n + (2_600n + 9_000n + 25_000n - 2_300n) + 2n + 22_100n
+    const second = 10n + 3n + 2n + 2_600n + 3n + 22_100n
+    assert.equal(1_000_000n - fresh.expected.gasLeft, first + second)
+    // EIP-3651: the coinbase is warm: COINBASE (2), BALANCE warm (100), PUSH0 (2), SSTORE 0 -> 0 cold (2200).
+    const coinbase = await run('env: BALANCE of the coinbase is warm (EIP-3651)')
+    assert.equal(1_000_000n - coinbase.expected.gasLeft, 2n + 100n + 2n + 2_200n)
     // EIP-2200: with gas left <= 2300 at the SSTORE, it fails (all gas consumed).
     const stipend = await run('sstore: with gas left at the stipend (2300) fails')
     assert.equal(stipend.expected.success, false)
@@ -146,6 +218,14 @@ describe('evm reference: workloads do what their names say', () => {
     const created = account(top, top.expected.created)
     assert.deepEqual([created.exists, created.nonce, created.balance, created.code], [true, 1n, 3n, '0xab'])
     assert.equal(account(top, top.expected.created, false).exists, false)
+    const deposit = await run('create: CREATE whose code deposit runs out of gas fails')
+    assert.deepEqual([deposit.expected.success, slot(deposit, C1, 0n), account(deposit, C1).nonce], [true, 0n, 2n])
+    const tooLong = await run('create: CREATE of an initcode over 49,152 bytes fails the creator')
+    assert.deepEqual([tooLong.expected.success, tooLong.expected.gasLeft], [false, 0n])
+    const maxInit = await run('create: CREATE of an initcode of exactly 49,152 bytes (zeros: STOPs) succeeds')
+    assert.notEqual(slot(maxInit, C1, 0n), 0n)
+    const maxNonce = await run('create: CREATE by a creator at the maximum nonce fails softly')
+    assert.deepEqual([slot(maxNonce, C1, 0n), account(maxNonce, C1).nonce], [0n, 2n ** 64n - 1n])
     const ef = await run('create: top-level creation of code starting 0xEF fails')
     assert.deepEqual([ef.expected.success, ef.expected.gasLeft, BigInt(ef.expected.created)], [false, 0n, 0n])
   })
@@ -217,6 +297,9 @@ describe('evm reference: call, create, selfdestruct, EIP-7702 and opcode workloa
     assert.ok(all.expected.gasLeft < 300_000n / 64n, `${all.expected.gasLeft}`)
     const deep = await run('calls: recursion as deep as the gas allows')
     assert.ok(slot(deep, C1, 0n) > 100n, `depth ${slot(deep, C1, 0n)}`)
+    // Frames at depths 0..1024 run (the recursion stores depth + 1): the CALL at depth 1024 fails.
+    const limit = await run('calls: the call depth limit (1024) with gas beyond any transaction (2^38)')
+    assert.equal(slot(limit, C1, 0n), 1025n)
   })
 
   it('selfdestruct: EIP-6780 deletes only an account created in the same message', async () => {
@@ -233,6 +316,14 @@ describe('evm reference: call, create, selfdestruct, EIP-7702 and opcode workloa
     const called = await run('selfdestruct: a contract created then called in the same message is deleted')
     const child2 = getAddress(`0x${slot(called, C1, 0n).toString(16).padStart(40, '0')}`)
     assert.deepEqual([slot(called, C1, 1n), account(called, child2).exists, account(called, CAROL).balance], [1n, false, 10n])
+    const again = await run(
+      'selfdestruct: CREATE2, self-destruct, value sent after it, CREATE2 again at the same address collides',
+    )
+    const first = getAddress(`0x${slot(again, C1, 0n).toString(16).padStart(40, '0')}`)
+    assert.deepEqual([slot(again, C1, 1n), slot(again, C1, 2n), slot(again, C1, 3n)], [1n, 1n, 0n])
+    // Deleted at the end with the 3 wei sent after its SELFDESTRUCT (burned); C1 paid them.
+    assert.equal(account(again, first).exists, false)
+    assert.equal(account(again, C1).balance, 7n)
     const burned = await run('selfdestruct: a top-level creation that self-destructs to itself (balance burned)')
     assert.equal(burned.expected.success, true)
     assert.equal(
@@ -349,6 +440,146 @@ describe('evm reference: call, create, selfdestruct, EIP-7702 and opcode workloa
     const revert = await run('opcodes: REVERT returns its data and keeps gas')
     assert.deepEqual([revert.expected.success, revert.expected.returnData], [false, '0x726561736f6e'])
     assert.ok(revert.expected.gasLeft > 999_000n)
+  })
+})
+
+describe('evm reference: the values have EvmTypes.sol types', () => {
+  it("every workload's arguments and result encode with EvmTypes.sol's ABI and decode back unchanged", async () => {
+    // EvmReferenceEcho's `echo` takes execute's arguments and returns an EvmResult: its ABI is EvmTypes.sol's types.
+    const [echo] = compileFiles(['test/EvmReferenceEcho.sol'], 'cancun')
+    const abi = echo!.abi
+    for (const c of cases) {
+      const { args, expected } = await run(c.name)
+      const callArgs = [args.block, args.message, args.accounts, args.slots, args.blockHashes, expected] as const
+      const data = encodeFunctionData({ abi, functionName: 'echo', args: callArgs })
+      assert.deepEqual(decodeFunctionData({ abi, data }).args, callArgs, c.name)
+      const out = encodeFunctionResult({ abi, functionName: 'echo', result: expected })
+      assert.deepEqual(decodeFunctionResult({ abi, functionName: 'echo', data: out }), expected, c.name)
+    }
+  })
+})
+
+/**
+ * The same case as a real transaction through ethereumjs's runTx (what the node runs): its pre-state in a Merkle state
+ * (real storage roots), a signed-looking EIP-1559 transaction with the message's gas plus intrinsic gas. Returns the
+ * differences from the harness's run in what the message decides (runTx adds the fees, the refund cap and EIP-161).
+ */
+async function runTxDifferences(c: ReferenceCase, run: ReferenceRun): Promise<string[]> {
+  const common = createChainCommon({ chainId: 6342n, name: 'megaeth-dev' })
+  const sm = new MerkleStateManager({ common })
+  const m = c.message
+  const b = { ...DEFAULT_BLOCK, ...c.block }
+  const gasPrice = m.gasPrice ?? b.baseFee
+  const txData = (gasLimit: bigint) => ({
+    nonce: c.pre.find((p) => p.address.toLowerCase() === m.caller.toLowerCase())?.nonce ?? 0n,
+    to: m.to,
+    value: m.value ?? 0n,
+    data: m.data ?? '0x',
+    gasLimit,
+    maxFeePerGas: gasPrice,
+    maxPriorityFeePerGas: gasPrice - b.baseFee,
+    accessList: (m.accessList ?? []).map((i) => ({
+      address: i.address,
+      storageKeys: i.storageKeys.map((k) => `0x${k.slice(2).padStart(64, '0')}` as Hex),
+    })),
+  })
+  const intrinsic = createFeeMarket1559Tx(txData(16_000_000n), { common }).getIntrinsicGas()
+  const gasLimit = intrinsic + (m.gas ?? 1_000_000n)
+  for (const p of c.pre) {
+    const address = new Address(hexToBytes(p.address))
+    // A case's balances are those the message starts with: after the gas purchase, which runTx makes.
+    const purchase = p.address.toLowerCase() === m.caller.toLowerCase() ? gasLimit * gasPrice : 0n
+    await sm.putAccount(address, new Account(p.nonce ?? 0n, (p.balance ?? 0n) + purchase))
+    if (p.code !== undefined && p.code !== '0x') await sm.putCode(address, hexToBytes(p.code))
+    for (const [k, v] of Object.entries(p.storage ?? {}))
+      if (BigInt(v) !== 0n) await sm.putStorage(address, hexToBytes(k as Hex), hexToBytes(v))
+  }
+  const blockchain = {
+    async getBlock(n: number) {
+      const hash = hexToBytes(c.blockHashes?.[String(n)] ?? defaultBlockHash(BigInt(n)))
+      return { hash: () => hash }
+    },
+    async putBlock() {},
+    shallowCopy() {
+      return blockchain
+    },
+  }
+  const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
+  const block = blockForEnv(
+    {
+      number: b.number,
+      timestamp: b.timestamp,
+      coinbase: b.coinbase,
+      baseFeePerGas: b.baseFee,
+      gasLimit: b.gasLimit,
+      prevRandao: hexToBytes(b.prevRandao),
+      excessBlobGas: 0n,
+      parentBeaconBlockRoot: new Uint8Array(32),
+    },
+    common,
+  )
+  const tx = createFeeMarket1559Tx(txData(gasLimit), { common, freeze: false })
+  // The sender without a key: runTx asks the transaction for it (the signature is never checked when it does).
+  Object.assign(tx, { getSenderAddress: () => new Address(hexToBytes(m.caller)) })
+  const res = await runTx(vm, { tx, block, skipHardForkValidation: true })
+  const x = res.execResult
+  const out: string[] = []
+  const e = run.expected
+  const eq = (what: string, a: unknown, b: unknown) => {
+    if (a !== b) out.push(`${what}: runTx ${String(a)}, harness ${String(b)}`)
+  }
+  eq('gas used', x.executionGasUsed, run.args.message.gas - e.gasLeft)
+  eq('success', x.exceptionError === undefined, e.success)
+  eq('returnData', bytesToHex(x.returnValue), e.returnData)
+  eq('refund', x.gasRefund ?? 0n, e.refund)
+  eq(
+    'created',
+    x.exceptionError === undefined && res.createdAddress !== undefined
+      ? res.createdAddress.toString()
+      : '0x0000000000000000000000000000000000000000',
+    e.created.toLowerCase(),
+  )
+  eq(
+    'logs',
+    JSON.stringify((x.logs ?? []).map(([a, t, d]) => [bytesToHex(a), t.map((y) => bytesToHex(y)), bytesToHex(d)])),
+    JSON.stringify(e.logs.map((l) => [l.addr.toLowerCase(), l.topics, l.data])),
+  )
+  for (const s of e.slots) {
+    const v = bytesToBigInt(await sm.getStorage(new Address(hexToBytes(s.addr)), hexToBytes(s.key)))
+    eq(`slot ${s.addr}/${s.key}`, v, BigInt(s.value))
+  }
+  for (const [i, a] of e.accounts.entries()) {
+    if (a.addr.toLowerCase() === b.coinbase.toLowerCase()) continue
+    const acc = await sm.getAccount(new Address(hexToBytes(a.addr)))
+    const empty = a.nonce === 0n && a.balance === 0n && a.code === '0x' && !a.hasStorage
+    eq(`account ${a.addr} exists`, acc !== undefined, a.exists && !(e.touched[i] === true && empty))
+    if (acc === undefined || !a.exists) continue
+    eq(`account ${a.addr} nonce`, acc.nonce, a.nonce)
+    eq(`account ${a.addr} code`, bytesToHex(await sm.getCode(new Address(hexToBytes(a.addr)))), a.code)
+    // The sender's balance also pays the fees (runTx's, not the message's).
+    if (a.addr.toLowerCase() !== m.caller.toLowerCase()) eq(`account ${a.addr} balance`, acc.balance, a.balance)
+  }
+  return out
+}
+
+describe('evm reference: the message as a transaction through runTx', () => {
+  it('every workload a transaction can carry, and 60 random programs, do the same through runTx', async () => {
+    // Left out: an origin other than the caller, blob hashes (the chain has no blob transactions), a blob base fee
+    // other than the minimum, and gas beyond EIP-7825's 2^24 per transaction.
+    const eligible = (c: ReferenceCase) =>
+      c.message.origin === undefined &&
+      c.message.blobHashes === undefined &&
+      c.block?.blobBaseFee === undefined &&
+      (c.message.gas ?? 0n) < 16_000_000n
+    const all = [...cases.filter(eligible), ...randomProgramCases(1800, 60)]
+    assert.ok(all.length >= 150, `${all.length} cases`)
+    const failures: string[] = []
+    for (const c of all) {
+      const r = runs.get(c.name) ?? (await runReference(c))
+      const d = await runTxDifferences(c, r)
+      if (d.length > 0) failures.push(`${c.name}: ${d.join('; ')}`)
+    }
+    assert.deepEqual(failures, [])
   })
 })
 
