@@ -59,6 +59,7 @@ import {
   traceRules,
   transfer,
   type TraceChain,
+  userDeposit,
 } from '../helpers/trace-chain.ts'
 
 const CALL_GAS = 1_000_000_000n
@@ -167,6 +168,22 @@ async function blockItems(): Promise<Item[]> {
     { kind: 'l1Attributes deposit', tx: l1AttributesDeposit(traceL1Info()) },
     { kind: 'deposit creation', tx: depositCreate },
     { kind: 'deposit with calldata', tx: depositCall },
+    // An invalid deposit (value above the balance after the mint: only the nonce moves and the mint stays, all gas).
+    { kind: 'deposit (invalid)', tx: userDeposit({ from: freshAddress('d', 1), to: dev(0), mint: 1n, value: ETH }, 3) },
+    // A deposit whose call reverts (Counter has no such function): the mint and the nonce stay, the value does not move.
+    {
+      kind: 'deposit (reverting call)',
+      tx: userDeposit(
+        {
+          from: freshAddress('d', 2),
+          to: getContractAddress({ from: TRACE_DEPOSITOR, nonce: 0n }),
+          mint: ETH,
+          value: 5n,
+          data: '0xdeadbeef',
+        },
+        4,
+      ),
+    },
     { kind: 'deployment (Token)', tx: await signed(0, 0, { data: `${token.bytecode}${tokenArgs('A')}`, gas: 2_000_000n }) },
     { kind: 'deployment (Token)', tx: await signed(0, 1, { data: `${token.bytecode}${tokenArgs('B')}`, gas: 2_000_000n }) },
     {
@@ -233,6 +250,19 @@ async function blockItems(): Promise<Item[]> {
     // BLOCKHASH(number − 1) stored by an initcode (PUSH1 1 NUMBER SUB BLOCKHASH PUSH1 0 SSTORE STOP): the hash is
     // proven from EIP-2935's ring.
     { kind: 'blockhash', tx: await signed(5, 4, { data: '0x600143034060005500', gas: 100_000n }) },
+    // Precompiles as the transaction's recipient (value to the identity precompile; SHA-256).
+    {
+      kind: 'precompile call',
+      tx: await signed(3, 3, { to: '0x0000000000000000000000000000000000000004', data: '0x1234', value: 5n }),
+    },
+    { kind: 'precompile call', tx: await signed(3, 4, { to: '0x0000000000000000000000000000000000000002', data: '0xabcdef' }) },
+    // A creation that self-destructs to a beneficiary (EIP-6780: deleted, created in the same transaction).
+    {
+      kind: 'selfdestruct in creation',
+      tx: await signed(3, 5, { data: `0x73${freshAddress('d', 3).slice(2)}ff`, value: 9n, gas: 100_000n }),
+    },
+    // A zero-value call to an address with no account: touched, left empty, not created (EIP-161).
+    { kind: 'transfer', tx: await signed(3, 6, { to: freshAddress('d', 4), gas: 21_000n }) },
     // A balance slot emptied: a refund.
     { kind: 'erc20 transfer', tx: await signed(0, 9, { to: tokenA, data: call(tokenAbi, 'transfer', [dev(1), 7n]) }) },
     {
@@ -381,7 +411,8 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       assert.equal(out.receipt, walked.receipts[i], `${i} ${items[i]!.kind}: receipt`)
       assert.equal(out.receipt, hex(encodeConsensusReceipt(chain.receipts[i]!)), `${i} ${items[i]!.kind}: block receipt`)
       // Each case does what its name says: only the reverting call fails.
-      assert.equal(chain.receipts[i]!.status, items[i]!.kind === 'reverting call' ? 0 : 1, `${i} ${items[i]!.kind}: status`)
+      const failing = ['reverting call', 'deposit (invalid)', 'deposit (reverting call)'].includes(items[i]!.kind)
+      assert.equal(chain.receipts[i]!.status, failing ? 0 : 1, `${i} ${items[i]!.kind}: status`)
       const list = gasByKind.get(items[i]!.kind) ?? []
       list.push(await l1Gas(input))
       gasByKind.set(items[i]!.kind, list)
@@ -398,6 +429,11 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
     assert.equal(trie.account(hexToBytes(fresh.address))?.account.nonce, 1n)
     assert.equal(trie.account(hexToBytes(devAccounts[1]!.address as Hex))?.account.nonce, 4n, 'the stale tuple bumped nothing')
     assert.equal(walked.gas[items.findIndex((i) => i.kind === 'calldata floor')], 21_000n + 10n * 4n * 2_000n)
+    const destroyed = getContractAddress({ from: devAccounts[3]!.address as Hex, nonce: 5n })
+    assert.equal(trie.account(hexToBytes(destroyed)), undefined)
+    assert.equal(trie.account(hexToBytes(freshAddress('d', 3)))?.account.balance, 9n)
+    assert.equal(trie.account(hexToBytes(freshAddress('d', 4))), undefined)
+    assert.equal(trie.account(hexToBytes(freshAddress('d', 2)))?.account.balance, ETH)
     const hashed = getContractAddress({ from: devAccounts[5]!.address as Hex, nonce: 4n })
     assert.deepEqual(trie.storageValue(hexToBytes(hashed), new Uint8Array(32)), chain.parentHeader.hash())
     assert.deepEqual(walked.proofs[items.findIndex((i) => i.kind === 'blockhash')]!.blockNumbers, [chain.parentHeader.number])
