@@ -223,6 +223,9 @@ contract ContractTxStep {
     ///         gas limit at the fee cap, the nonce.
     function _senderValid(DecodedTx memory _t, EvmAccount memory _sender) internal pure returns (bool) {
         if (_sender.code.length != 0 && !_isDelegation(_sender.code)) return false;
+        // value + gasLimit × feeCap, compared without overflowing (a cost beyond 2^256 is beyond any balance);
+        // gasLimit is at least 21,000 here (intrinsic gas).
+        if (_t.maxFee > (type(uint256).max - _t.value) / _t.gasLimit) return false;
         if (_sender.balance < _t.value + _t.gasLimit * _t.maxFee) return false;
         return _sender.nonce == _t.nonce && _t.nonce < type(uint64).max;
     }

@@ -477,6 +477,19 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       },
     })
     assert.equal((await execute({ ...ok.input, rawTx: overCap })).valid, false)
+    // gasLimit × feeCap beyond 2^256 (ethereumjs refuses to decode it): invalid, not an overflow revert.
+    const overflow = await signTransaction({
+      privateKey: devAccounts[2]!.privateKey,
+      transaction: {
+        chainId: Number(CHAIN_ID),
+        nonce: 2,
+        to: dev0,
+        gas: 21_000n,
+        maxFeePerGas: 2n ** 250n,
+        maxPriorityFeePerGas: 1n,
+      },
+    })
+    assert.equal((await execute({ ...ok.input, rawTx: overflow })).valid, false)
     // Signed for another chain: no sender here.
     const otherChain = await signTransaction({
       privateKey: devAccounts[2]!.privateKey,
