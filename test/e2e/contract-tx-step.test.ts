@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import {
   type Address,
@@ -23,7 +24,7 @@ import {
   parseAbi,
   publicActions,
 } from 'viem'
-import { privateKeyToAccount, signAuthorization, signTransaction } from 'viem/accounts'
+import { privateKeyToAccount, sign, signAuthorization, signTransaction } from 'viem/accounts'
 import { contractTxStepAbi, contractTxStepBytecode } from '../../src/bridge/generated/ContractTxStep.ts'
 import { evmInterpreterAbi, evmInterpreterBytecode } from '../../src/bridge/generated/EvmInterpreter.ts'
 import { evmPrecompilesAbi, evmPrecompilesBytecode } from '../../src/bridge/generated/EvmPrecompiles.ts'
@@ -490,6 +491,27 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       },
     })
     assert.equal((await execute({ ...ok.input, rawTx: overflow })).valid, false)
+    // A tip cap above the fee cap (viem and ethereumjs refuse to build one: encoded and signed by hand).
+    const fields = [CHAIN_ID, 2n, 10n ** 10n, 10n ** 9n, 21_000n, hexToBytes(dev0), 0n, new Uint8Array(), []] as const
+    const unsigned = RLP.encode(fields as never)
+    const sig = await sign({ hash: hex(keccak256(new Uint8Array([2, ...unsigned]))), privateKey: devAccounts[2]!.privateKey })
+    const tipAbove = hex(
+      new Uint8Array([2, ...RLP.encode([...fields, BigInt(sig.yParity!), BigInt(sig.r), BigInt(sig.s)] as never)]),
+    )
+    assert.equal((await execute({ ...ok.input, rawTx: tipAbove })).valid, false)
+    // The same fields with the caps in order pass: the signature and encoding above are right.
+    const fieldsOk = [CHAIN_ID, 2n, 10n ** 9n, 10n ** 9n, 21_000n, hexToBytes(dev0), 0n, new Uint8Array(), []] as const
+    const sigOk = await sign({
+      hash: hex(keccak256(new Uint8Array([2, ...RLP.encode(fieldsOk as never)]))),
+      privateKey: devAccounts[2]!.privateKey,
+    })
+    const rawOk = hex(
+      new Uint8Array([2, ...RLP.encode([...fieldsOk, BigInt(sigOk.yParity!), BigInt(sigOk.r), BigInt(sigOk.s)] as never)]),
+    )
+    assert.equal(
+      (await execute((await buildContractStepProof(walked.ctx, hexToBytes(rawOk), walked.cumulative)).input)).valid,
+      true,
+    )
     // Signed for another chain: no sender here.
     const otherChain = await signTransaction({
       privateKey: devAccounts[2]!.privateKey,
