@@ -161,7 +161,7 @@ contract ContractTxStep {
             sender.exists = true;
             return _finish(_in, _s, _t, _invalidDeposit(_t), nonce, _t.gasLimit);
         }
-        (EvmResult memory r, Gas memory g) = _run(_in, _t, _s, 0, 0);
+        (EvmResult memory r, Gas memory g) = _run(_in, _t, _s, 0);
         return _finish(_in, _s, _t, r, nonce, g.used);
     }
 
@@ -177,7 +177,7 @@ contract ContractTxStep {
         _s.touched[si] = true;
         uint256 price = _t.txType >= 2 ? _effectivePrice(_t, _in.baseFee) : _t.maxFee;
         sender.balance -= _t.gasLimit * price;
-        (EvmResult memory r, Gas memory g) = _run(_in, _t, _s, price, 0);
+        (EvmResult memory r, Gas memory g) = _run(_in, _t, _s, price);
         _settle(_s, _t, _in, g);
         _cleanup(_s);
         return _finish(_in, _s, _t, r, 0, g.used);
@@ -185,7 +185,7 @@ contract ContractTxStep {
 
     /// @notice The nonce bump, the warm sets, EIP-7702's authorizations (signed transactions), the message on the
     ///         interpreter, and its gas: the refund capped at a fifth, the EIP-7623 floor.
-    function _run(StepInput calldata _in, DecodedTx memory _t, State memory _s, uint256 _price, uint256)
+    function _run(StepInput calldata _in, DecodedTx memory _t, State memory _s, uint256 _price)
         internal
         view
         returns (EvmResult memory r_, Gas memory g_)
