@@ -45,6 +45,7 @@ import { TrieStateReader } from '../../src/prover/trace/trie-state-reader.ts'
 import { StateTrie } from '../../src/trie/index.ts'
 import { compileFiles } from '../../scripts/compile-contracts.mjs'
 import { contract } from '../helpers/contracts.ts'
+import { ALICE, randomProgramCases } from '../helpers/evm-workloads.ts'
 import { type AnvilHandle, DEV_KEYS, startAnvil } from '../helpers/node-process.ts'
 import {
   ETH,
@@ -367,6 +368,19 @@ async function reverts(input: ContractStepInput): Promise<string | undefined> {
   }
 }
 
+before(async () => {
+  anvil = await startAnvil(['--quiet', '--gas-limit', String(CALL_GAS)])
+  client = createWalletClient({ transport: http(anvil.rpcUrl, { retryCount: 0 }), account }).extend(publicActions)
+  const precompiles = await deploy(evmPrecompilesAbi, evmPrecompilesBytecode, [])
+  const interpreter = await deploy(evmInterpreterAbi, evmInterpreterBytecode, [precompiles])
+  const codec = await deploy(evmTxCodecAbi, evmTxCodecBytecode, [])
+  step = await deploy(contractTxStepAbi, contractTxStepBytecode, [CHAIN_ID, interpreter, codec])
+})
+
+after(async () => {
+  await anvil?.stop()
+})
+
 describe('ContractTxStep: any transaction, differentially against the node’s executor', () => {
   let items: Item[]
   let chain: TraceChain
@@ -374,19 +388,12 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
   const gasByKind = new Map<string, bigint[]>()
 
   before(async () => {
-    anvil = await startAnvil(['--quiet', '--gas-limit', String(CALL_GAS)])
-    client = createWalletClient({ transport: http(anvil.rpcUrl, { retryCount: 0 }), account }).extend(publicActions)
-    const precompiles = await deploy(evmPrecompilesAbi, evmPrecompilesBytecode, [])
-    const interpreter = await deploy(evmInterpreterAbi, evmInterpreterBytecode, [precompiles])
-    const codec = await deploy(evmTxCodecAbi, evmTxCodecBytecode, [])
-    step = await deploy(contractTxStepAbi, contractTxStepBytecode, [CHAIN_ID, interpreter, codec])
     items = await blockItems()
     chain = await buildTraceChain(items.map((i) => i.tx))
     walked = await walk(chain, items)
   })
 
-  after(async () => {
-    await anvil?.stop()
+  after(() => {
     const lines = [...gasByKind].map(([k, v]) => `  ${k}: ${v.join(', ')}`)
     if (lines.length > 0) console.log(`ContractTxStep L1 gas per transaction kind:\n${lines.join('\n')}`)
   })
@@ -563,3 +570,101 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
     assert.equal((await execute(input)).postRoot, walked.proofs[at + 1]!.preRoot)
   })
 })
+
+/**
+ * The reference harness's seeded random programs (test/helpers/evm-workloads.ts: calls of every kind, CREATE/CREATE2,
+ * SELFDESTRUCT, storage, logs, memory, faults), each run as a real signed transaction over a state holding the
+ * case's accounts (the caller a dev account) and EIP-2935's ring for the 256 blocks before: `execute` returns the
+ * state root, gas and receipt of the node's executor.
+ */
+describe('ContractTxStep: random programs as transactions', () => {
+  const NUMBER = 300n
+  const history = '0x0000f90827f1c53a10cb7a02335b175320002935' as Hex
+  const blockHashOf = (n: bigint) => keccak256(new TextEncoder().encode(`contract-tx-step block ${n}`))
+
+  it('matches the executor on 24 random programs', async () => {
+    const sender = devAccounts[0]!
+    const cases = randomProgramCases(1818, 24)
+    let compared = 0
+    for (const c of cases) {
+      const entries = c.pre.map((p) => {
+        const address = (p.address.toLowerCase() === ALICE.toLowerCase() ? sender.address : p.address).toLowerCase() as Hex
+        const code = hexToBytes(p.code ?? '0x')
+        return {
+          address: hexToBytes(address),
+          account: { nonce: p.nonce ?? 0n, balance: p.balance ?? 0n, codeHash: keccak256(code) },
+          storage: Object.entries(p.storage ?? {})
+            .filter(([, v]) => BigInt(v) !== 0n)
+            .map(([k, v]) => [hexToBytes(k as Hex), hexToBytes(toMinimal(BigInt(v)))] as [Uint8Array, Uint8Array]),
+          code,
+        }
+      })
+      const ring: [Uint8Array, Uint8Array][] = []
+      for (let n = NUMBER - 256n; n < NUMBER; n++) ring.push([hexToBytes(word(n % 8191n)), blockHashOf(n)])
+      entries.push({
+        address: hexToBytes(history),
+        account: { nonce: 1n, balance: 0n, codeHash: keccak256(new Uint8Array([0x00])) },
+        storage: ring,
+        code: new Uint8Array([0x00]),
+      })
+      const trie = StateTrie.fromAccounts(entries)
+      const nodes = new Map<Hex, Uint8Array>()
+      for (const [h, rlp] of trie.commit()) nodes.set(hex(h), rlp)
+      const codes = new Map<Hex, Uint8Array>(entries.map((e) => [hex(e.account.codeHash), e.code]))
+      const env = {
+        number: NUMBER,
+        timestamp: 1_765_000_000n,
+        coinbase: '0xc0ffee000000000000000000000000000000c0de' as Hex,
+        baseFeePerGas: 7n,
+        gasLimit: 30_000_000n,
+        prevRandao: keccak256(new TextEncoder().encode('randao')),
+        excessBlobGas: 0n,
+        parentBeaconBlockRoot: new Uint8Array(32),
+      }
+      const ctx: ContractStepContext = {
+        common: traceCommon,
+        trie,
+        nodes: { get: (h) => nodes.get(hex(h)) },
+        codes,
+        env,
+        blockHash: async (n) => (n < NUMBER && n + 256n >= NUMBER ? blockHashOf(n) : undefined),
+      }
+      const aliceNonce = c.pre.find((p) => p.address.toLowerCase() === ALICE.toLowerCase())?.nonce ?? 0n
+      const m = c.message
+      const raw = await signTransaction({
+        privateKey: sender.privateKey,
+        transaction: {
+          type: 'eip1559',
+          chainId: Number(CHAIN_ID),
+          nonce: Number(aliceNonce),
+          to: m.to,
+          value: m.value ?? 0n,
+          data: m.data,
+          gas: (m.gas ?? 1_000_000n) + 200_000n,
+          maxFeePerGas: 100n,
+          maxPriorityFeePerGas: 3n,
+          accessList: m.accessList ?? [],
+        },
+      })
+      const proof = await buildContractStepProof(ctx, hexToBytes(raw), 0n)
+      assert.ok(proof.receipt !== undefined && proof.diff !== undefined, `${c.name}: the executor refused it`)
+      const out = await execute(proof.input)
+      trie.applyDiff(proof.diff)
+      assert.equal(out.valid, true, c.name)
+      assert.equal(out.postRoot, hex(trie.root()), `${c.name}: post-state root`)
+      assert.equal(out.gasUsed, proof.receipt.gasUsed, `${c.name}: gas`)
+      assert.equal(out.receipt, hex(encodeConsensusReceipt(proof.receipt)), `${c.name}: receipt`)
+      compared++
+    }
+    assert.equal(compared, cases.length)
+  })
+})
+
+function word(n: bigint): Hex {
+  return `0x${n.toString(16).padStart(64, '0')}` as Hex
+}
+
+function toMinimal(n: bigint): Hex {
+  const h = n.toString(16)
+  return `0x${h.length % 2 === 1 ? `0${h}` : h}` as Hex
+}
