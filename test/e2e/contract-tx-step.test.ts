@@ -586,7 +586,8 @@ describe('ContractTxStep: random programs as transactions', () => {
     const sender = devAccounts[0]!
     const cases = randomProgramCases(Number(process.env.SEED ?? 1818), Number(process.env.COUNT ?? 24))
     let compared = 0
-    for (const c of cases) {
+    // Each case as a signed transaction, and as a deposit (mint, gas price zero, no fees, no signature).
+    for (const [c, asDeposit] of cases.flatMap((c) => [[c, false] as const, [c, true] as const])) {
       const entries = c.pre.map((p) => {
         const address = (p.address.toLowerCase() === ALICE.toLowerCase() ? sender.address : p.address).toLowerCase() as Hex
         const code = hexToBytes(p.code ?? '0x')
@@ -631,32 +632,46 @@ describe('ContractTxStep: random programs as transactions', () => {
       }
       const aliceNonce = c.pre.find((p) => p.address.toLowerCase() === ALICE.toLowerCase())?.nonce ?? 0n
       const m = c.message
-      const raw = await signTransaction({
-        privateKey: sender.privateKey,
-        transaction: {
-          type: 'eip1559',
-          chainId: Number(CHAIN_ID),
-          nonce: Number(aliceNonce),
-          to: m.to,
+      const signedRaw = async () =>
+        signTransaction({
+          privateKey: sender.privateKey,
+          transaction: {
+            type: 'eip1559',
+            chainId: Number(CHAIN_ID),
+            nonce: Number(aliceNonce),
+            to: m.to,
+            value: m.value ?? 0n,
+            data: m.data,
+            gas: (m.gas ?? 1_000_000n) + 200_000n,
+            maxFeePerGas: 100n,
+            maxPriorityFeePerGas: 3n,
+            accessList: m.accessList ?? [],
+          },
+        })
+      const deposit = () =>
+        DepositTx.fromFields({
+          sourceHash: hex(keccak256(new TextEncoder().encode(c.name))),
+          from: sender.address as Hex,
+          to: m.to ?? null,
+          mint: 1_000n,
           value: m.value ?? 0n,
-          data: m.data,
           gas: (m.gas ?? 1_000_000n) + 200_000n,
-          maxFeePerGas: 100n,
-          maxPriorityFeePerGas: 3n,
-          accessList: m.accessList ?? [],
-        },
-      })
+          isSystemTx: false,
+          data: m.data ?? '0x',
+        }).serialize()
+      const raw = asDeposit ? hex(deposit()) : await signedRaw()
       const proof = await buildContractStepProof(ctx, hexToBytes(raw), 0n)
       assert.ok(proof.receipt !== undefined && proof.diff !== undefined, `${c.name}: the executor refused it`)
+      const name = `${c.name}${asDeposit ? ' as a deposit' : ''}`
       const out = await execute(proof.input)
       trie.applyDiff(proof.diff)
-      assert.equal(out.valid, true, c.name)
-      assert.equal(out.postRoot, hex(trie.root()), `${c.name}: post-state root`)
-      assert.equal(out.gasUsed, proof.receipt.gasUsed, `${c.name}: gas`)
-      assert.equal(out.receipt, hex(encodeConsensusReceipt(proof.receipt)), `${c.name}: receipt`)
+      assert.equal(out.valid, true, name)
+      assert.equal(out.postRoot, hex(trie.root()), `${name}: post-state root`)
+      assert.equal(out.gasUsed, proof.receipt.gasUsed, `${name}: gas`)
+      assert.equal(out.receipt, hex(encodeConsensusReceipt(proof.receipt)), `${name}: receipt`)
       compared++
     }
-    assert.equal(compared, cases.length)
+    assert.equal(compared, 2 * cases.length)
     console.log(`random programs compared: ${compared}`)
   })
 })
