@@ -385,7 +385,7 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
   let items: Item[]
   let chain: TraceChain
   let walked: Walked
-  const gasByKind = new Map<string, bigint[]>()
+  const gasByKind = new Map<string, string[]>()
 
   before(async () => {
     items = await blockItems()
@@ -422,7 +422,10 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       const failing = ['reverting call', 'deposit (invalid)', 'deposit (reverting call)'].includes(items[i]!.kind)
       assert.equal(chain.receipts[i]!.status, failing ? 0 : 1, `${i} ${items[i]!.kind}: status`)
       const list = gasByKind.get(items[i]!.kind) ?? []
-      list.push(await l1Gas(input))
+      const witness = input.nodes.reduce((n, node) => n + (node.length - 2) / 2, 0)
+      list.push(
+        `${await l1Gas(input)} (${input.nodes.length} nodes, ${witness} B; ${input.accounts.length} accounts, ${input.slots.length} slots)`,
+      )
       gasByKind.set(items[i]!.kind, list)
     }
     // The EIP-7702 and floor cases did what their names say (in the state after the block).
