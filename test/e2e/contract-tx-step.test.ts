@@ -679,6 +679,65 @@ describe('ContractTxStep: random programs as transactions', () => {
   })
 })
 
+describe('ContractTxStep: EIP-3607', () => {
+  it('finds a sender with code invalid, unless the code is an EIP-7702 delegation', async () => {
+    const sender = devAccounts[0]!
+    for (const [code, valid] of [
+      ['0x6000', false],
+      [`0xef0100${'11'.repeat(20)}`, true],
+      ['0xef01', false],
+    ] as const) {
+      const bytes = hexToBytes(code)
+      const trie = StateTrie.fromAccounts([
+        {
+          address: hexToBytes(sender.address as Hex),
+          account: { nonce: 0n, balance: ETH, codeHash: keccak256(bytes) },
+          storage: [],
+        },
+      ])
+      const nodes = new Map<Hex, Uint8Array>()
+      for (const [h, rlp] of trie.commit()) nodes.set(hex(h), rlp)
+      const ctx: ContractStepContext = {
+        common: traceCommon,
+        trie,
+        nodes: { get: (h) => nodes.get(hex(h)) },
+        codes: new Map([[hex(keccak256(bytes)), bytes]]),
+        env: {
+          number: 5n,
+          timestamp: 1_765_000_000n,
+          coinbase: '0xc0ffee000000000000000000000000000000c0de',
+          baseFeePerGas: 7n,
+          gasLimit: 30_000_000n,
+          prevRandao: new Uint8Array(32),
+          excessBlobGas: 0n,
+          parentBeaconBlockRoot: new Uint8Array(32),
+        },
+        blockHash: async () => undefined,
+      }
+      const raw = await signTransaction({
+        privateKey: sender.privateKey,
+        transaction: {
+          chainId: Number(CHAIN_ID),
+          nonce: 0,
+          to: freshAddress('a', 1),
+          value: 1n,
+          gas: 21_000n,
+          maxFeePerGas: 100n,
+          maxPriorityFeePerGas: 1n,
+        },
+      })
+      const proof = await buildContractStepProof(ctx, hexToBytes(raw), 0n)
+      assert.equal(proof.receipt !== undefined, valid, `${code}: the executor`)
+      const out = await execute(proof.input)
+      assert.equal(out.valid, valid, code)
+      if (valid) {
+        trie.applyDiff(proof.diff!)
+        assert.equal(out.postRoot, hex(trie.root()))
+      }
+    }
+  })
+})
+
 function word(n: bigint): Hex {
   return `0x${n.toString(16).padStart(64, '0')}` as Hex
 }
