@@ -148,6 +148,31 @@ contract EvmInterpreter is IEvmInterpreter {
                 mstore(36, k)
                 revert(0, 68)
             }
+            // SLOAD's slot, or 0 when it runs out of gas before ethereumjs reads the slot: a slot the tables lack was
+            // never accessed, so it is cold (2,100) unless the access list warmed it (100).
+            function sloadRec(a, k, gl) -> r {
+                let p := mload(0xc0)
+                for { let end := add(p, mul(mload(0xe0), 0xa0)) } lt(p, end) { p := add(p, 0xa0) } {
+                    if and(eq(mload(p), a), eq(mload(add(p, 32)), k)) {
+                        r := p
+                        leave
+                    }
+                }
+                if lt(gl, 100) { leave }
+                if lt(gl, 2100) {
+                    let m := mload(0x1c0)
+                    let ws := add(m, calldataload(add(m, 0x140)))
+                    let listed := 0
+                    for { let i := 0 } lt(i, calldataload(ws)) { i := add(i, 1) } {
+                        if and(
+                            eq(calldataload(add(ws, add(32, shl(6, i)))), a),
+                            eq(calldataload(add(ws, add(64, shl(6, i)))), k)
+                        ) { listed := 1 }
+                    }
+                    if iszero(listed) { leave }
+                }
+                r := slotRec(a, k)
+            }
             function isEmpty(r) -> e {
                 e := iszero(or(or(mload(add(r, 0x40)), mload(add(r, 0x60))), mload(mload(add(r, 0x80)))))
             }
@@ -828,7 +853,11 @@ contract EvmInterpreter is IEvmInterpreter {
                             sp := sub(sp, 64)
                         }
                         case 0x54 {
-                            let r := slotRec(mload(add(f, 0x120)), mload(sub(sp, 32)))
+                            let r := sloadRec(mload(add(f, 0x120)), mload(sub(sp, 32)), gl)
+                            if iszero(r) {
+                                st := 3
+                                break
+                            }
                             let c := 100
                             if iszero(mload(add(r, 0x80))) {
                                 c := 2100
@@ -1029,15 +1058,16 @@ contract EvmInterpreter is IEvmInterpreter {
                         }
                         default {
                             // BALANCE, EXTCODESIZE, EXTCODECOPY, EXTCODEHASH: EIP-2929 access first
-                            let r := acct(and(mload(sub(sp, 32)), 0xffffffffffffffffffffffffffffffffffffffff))
+                            // ethereumjs charges (and may run out of gas) before it reads the account.
                             {
-                                let c := accessCost(mload(r))
+                                let c := accessCost(and(mload(sub(sp, 32)), 0xffffffffffffffffffffffffffffffffffffffff))
                                 if gt(c, gl) {
                                     st := 3
                                     break
                                 }
                                 gl := sub(gl, c)
                             }
+                            let r := acct(and(mload(sub(sp, 32)), 0xffffffffffffffffffffffffffffffffffffffff))
                             switch op
                             case 0x31 { mstore(sub(sp, 32), mload(add(r, 0x60))) }
                             case 0x3b { mstore(sub(sp, 32), mload(mload(add(r, 0x80)))) }
