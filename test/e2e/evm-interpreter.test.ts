@@ -4,7 +4,9 @@
  * ethereumjs with the chain's Common (test/helpers/evm-reference.ts): every named workload and a few hundred seeded
  * random programs run through `execute` as a view call and must give exactly ethereumjs's result (success, gas left,
  * refund, return data, logs, accounts, slots, touched where it matters); a missing table entry reverts Missing*; the
- * runtime fits EIP-170; L1 gas per L2 gas is reported for an ERC-20 transfer, a deployment and worst-case loops.
+ * runtime fits EIP-170; L1 gas per L2 gas is reported for an ERC-20 transfer, a deployment, an AMM swap, deep
+ * recursion and worst-case straight-line code and loops (each must fit one L1 transaction). Precompile workloads are
+ * not here: the interpreter runs against the deployer's EOA as its precompiles contract, so no case calls one.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -148,7 +150,9 @@ describe('EvmInterpreter L1 gas', () => {
       ],
       message: { caller: ALICE, to: C1, gas: 100_000n },
     }))
-    const picks = [...named.keys()].filter((n) => /^erc20: (transfer to a holder|deploy)|amm: swap token0/.test(n)).slice(0, 4)
+    const picks = [...named.keys()]
+      .filter((n) => /^erc20: (transfer to a holder|deploy)|amm: swap token0|calls: recursion as deep/.test(n))
+      .slice(0, 4)
     for (const c of [...picks.map((n) => named.get(n)!), ...loops]) {
       const run = await runReference(c)
       const l2 = run.args.message.gas - run.expected.gasLeft
