@@ -707,11 +707,10 @@ contract EvmInterpreter is IEvmInterpreter {
                 let cb := mload(add(f, 0x100))
                 if lt(d, mload(cb)) { ok := byte(0, mload(add(jmap(cb), d))) }
             }
-            // CALLDATACOPY, CODECOPY, RETURNDATACOPY, EXTCODECOPY's tail: [dst, off, len] at the stack top, from blob b.
-            function opCopy(f, b, sp, gl) -> g, ok {
-                let dst := mload(sub(sp, 32))
+            // The gas of a copy to memory, [dst, off, len] at the stack top: its memory expansion and 3 a word.
+            function copyCharge(f, sp, gl) -> g, ok {
                 let len := mload(sub(sp, 96))
-                g, ok := mcharge(f, gl, dst, len)
+                g, ok := mcharge(f, gl, mload(sub(sp, 32)), len)
                 if ok {
                     let c := mul(3, words(len))
                     if gt(c, g) {
@@ -719,8 +718,16 @@ contract EvmInterpreter is IEvmInterpreter {
                         leave
                     }
                     g := sub(g, c)
-                    copyPad(add(mload(add(f, 0xa0)), dst), b, mload(sub(sp, 64)), len)
                 }
+            }
+            // The copy itself: [dst, off, len] at the stack top, from blob b.
+            function copyTo(f, sp, b) {
+                copyPad(add(mload(add(f, 0xa0)), mload(sub(sp, 32))), b, mload(sub(sp, 64)), mload(sub(sp, 96)))
+            }
+            // CALLDATACOPY, CODECOPY, RETURNDATACOPY: [dst, off, len] at the stack top, from blob b.
+            function opCopy(f, b, sp, gl) -> g, ok {
+                g, ok := copyCharge(f, sp, gl)
+                if ok { copyTo(f, sp, b) }
             }
             function push(sp, v) -> nsp {
                 mstore(sp, v)
@@ -1067,18 +1074,21 @@ contract EvmInterpreter is IEvmInterpreter {
                                 }
                                 gl := sub(gl, c)
                             }
+                            if eq(op, 0x3c) {
+                                let ok
+                                gl, ok := copyCharge(f, sub(sp, 32), gl)
+                                if iszero(ok) {
+                                    st := 3
+                                    break
+                                }
+                            }
                             let r := acct(and(mload(sub(sp, 32)), 0xffffffffffffffffffffffffffffffffffffffff))
                             switch op
                             case 0x31 { mstore(sub(sp, 32), mload(add(r, 0x60))) }
                             case 0x3b { mstore(sub(sp, 32), mload(mload(add(r, 0x80)))) }
                             case 0x3c {
                                 sp := sub(sp, 32)
-                                let ok
-                                gl, ok := opCopy(f, mload(add(r, 0x80)), sp, gl)
-                                if iszero(ok) {
-                                    st := 3
-                                    break
-                                }
+                                copyTo(f, sp, mload(add(r, 0x80)))
                                 sp := sub(sp, 96)
                             }
                             default {
