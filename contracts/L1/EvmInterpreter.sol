@@ -25,7 +25,10 @@ import {
 ///         0x140 logs head, 0x160 transient head, 0x180 bump pointer, 0x1a0 block (calldata), 0x1c0 message
 ///         (calldata), 0x1e0 block hashes (calldata), 0x200 count, 0x220 end of the stack region, 0x240 the empty
 ///         blob, 0x2a0 precompiles, 0x2c0 warm addresses outside the table, 0x2e0.. results. 0x800: the opcode table
-///         (`OPS`, 8 bytes an opcode: the least and the most stack bytes it may start with (least 0xffff: undefined), static gas, and for the simple pushes and POP a kind and an offset).
+///         `OPS`, 8 bytes an opcode: the least and the most stack bytes it may start with (least 0xffff: undefined),
+///         its static gas, and for the opcodes on the push fast path (environment words, PC, GAS, POP) a kind
+///         (1 frame word, 2 block word, 3 message word, 4 length of a frame blob, 5 POP, 6 PC, 7 GAS) and an offset / 32.
+///         Precompiles: `isPrecompile` is asked only for addresses 1..0xffff (Osaka's are 0x01–0x11 and 0x100).
 ///         A blob is [aux][length][bytes][64 zero bytes]; its pointer is the length word (aux: a code's jumpdest map).
 ///         Account record (0x140): addr, exists, nonce, balance, code blob, hasStorage, touched, warm, created in
 ///         this transaction, self-destructed. Slot record (0xa0): addr, key, value, original, warm.
@@ -39,7 +42,8 @@ contract EvmInterpreter is IEvmInterpreter {
     error MissingSlot(address addr, bytes32 key);
     /// @notice BLOCKHASH needs a block hash the tables lack.
     error MissingBlockHash(uint64 number);
-    /// @notice The frames together need more than the interpreter's stack region (3,072 words).
+    /// @notice A frame would start where the interpreter's stack region (3,072 words, shared by the frames) cannot
+    ///         hold its 1,024 words: the ancestors' stacks hold more than 2,048 words.
     error StackRegionFull();
     /// @notice The precompiles contract did not answer a call.
     error PrecompileCallFailed(address addr);
