@@ -577,7 +577,6 @@ contract EvmInterpreter is IEvmInterpreter {
                 switch eq(op, 0xf5)
                 case 1 { addr := create2Addr(mload(sr), mload(sub(sp, 128)), cb) }
                 default { addr := createAddr(mload(sr), mload(add(sr, 0x40))) }
-                warm(addr)
                 mstore(add(f, 0x1e0), mload(0x240))
                 mstore(sub(nsp, 32), 0)
                 st := 9
@@ -589,6 +588,9 @@ contract EvmInterpreter is IEvmInterpreter {
                     )
                 ) { leave }
                 st := 0
+                // ethereumjs warms the new address when the creation message starts (not on a fail-fast above), in
+                // the creator's frame (before the child's snapshot).
+                warm(addr)
                 jset(add(sr, 0x40), add(mload(add(sr, 0x40)), 1))
                 touch(sr)
                 let snap := mload(0x100)

@@ -10,7 +10,16 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type Address, type Hex, createWalletClient, decodeFunctionResult, encodeFunctionData, http, publicActions } from 'viem'
+import {
+  type Address,
+  type Hex,
+  createWalletClient,
+  decodeFunctionResult,
+  encodeFunctionData,
+  getContractAddress,
+  http,
+  publicActions,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
   evmInterpreterAbi,
@@ -108,6 +117,36 @@ describe('EvmInterpreter against ethereumjs', () => {
 
   it('300 random programs give ethereumjs result', async () => {
     const failures = await differences(randomProgramCases(4242, 300))
+    assert.deepEqual(failures, [])
+  })
+
+  it('edge cases found while testing differentially give ethereumjs result', async () => {
+    const H2 = '0x4200000000000000000000000000000000000002'
+    const target = getContractAddress({ from: C1, nonce: 1n })
+    const mk = (name: string, text: string, gas = 100_000n): ReferenceCase => ({
+      name,
+      pre: [
+        { address: ALICE, balance: 10n ** 18n },
+        { address: C1, code: asm(text), nonce: 1n, storage: { '0x05': '0x07' } },
+        { address: H2, code: '0x6001600101' },
+      ],
+      message: { caller: ALICE, to: C1, gas },
+    })
+    const failures = await differences([
+      // ethereumjs warms a CREATE's address only when the creation message starts, not on a fail-fast
+      mk('CREATE without the balance leaves its address cold', `1 0 0x1000 CREATE POP ${target} BALANCE POP GAS 0 SSTORE`),
+      mk(
+        'CREATE of EOF initcode leaves its address cold',
+        `0xef00 0 MSTORE 2 30 0 CREATE POP ${target} BALANCE POP GAS 0 SSTORE`,
+      ),
+      mk('CREATE warms its address', `0 0 0 CREATE POP ${target} BALANCE POP GAS 0 SSTORE`),
+      // ethereumjs runs out of gas before it reads the account or slot: the tables lack them
+      mk('EXTCODECOPY out of gas on memory', `0x100000 0 0 ${H2} EXTCODECOPY`),
+      mk('EXTCODECOPY out of gas on the cold access', `0x40 0 0 ${H2} EXTCODECOPY`, 2_610n),
+      mk('EXTCODESIZE out of gas on the cold access', `${H2} EXTCODESIZE`, 2_000n),
+      mk('SLOAD out of gas on a cold slot', '9 SLOAD', 2_000n),
+      mk('SLOAD of a cold slot', '5 SLOAD 0 SSTORE'),
+    ])
     assert.deepEqual(failures, [])
   })
 
