@@ -14,6 +14,7 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
   assert.deepEqual(Object.keys(fresh).sort(), [
     'src/bridge/generated/AnchorStateRegistry.ts',
     'src/bridge/generated/DisputeGameFactory.ts',
+    'src/bridge/generated/EvmInterpreter.ts',
     'src/bridge/generated/EvmPrecompiles.ts',
     'src/bridge/generated/FaultDisputeGame.ts',
     'src/bridge/generated/L1AttributesStep.ts',
