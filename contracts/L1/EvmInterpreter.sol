@@ -25,7 +25,10 @@ import {
 ///         0x140 logs head, 0x160 transient head, 0x180 bump pointer, 0x1a0 block (calldata), 0x1c0 message
 ///         (calldata), 0x1e0 block hashes (calldata), 0x200 count, 0x220 end of the stack region, 0x240 the empty
 ///         blob, 0x2a0 precompiles, 0x2c0 warm addresses outside the table, 0x2e0.. results. 0x800: the opcode table
-///         (`OPS`, 8 bytes an opcode: the least and the most stack bytes it may start with (least 0xffff: undefined), static gas, and for the simple pushes and POP a kind and an offset).
+///         `OPS`, 8 bytes an opcode: the least and the most stack bytes it may start with (least 0xffff: undefined),
+///         its static gas, and for the opcodes on the push fast path (environment words, PC, GAS, POP) a kind
+///         (1 frame word, 2 block word, 3 message word, 4 length of a frame blob, 5 POP, 6 PC, 7 GAS) and an offset / 32.
+///         Precompiles: `isPrecompile` is asked only for addresses 1..0xffff (Osaka's are 0x01–0x11 and 0x100).
 ///         A blob is [aux][length][bytes][64 zero bytes]; its pointer is the length word (aux: a code's jumpdest map).
 ///         Account record (0x140): addr, exists, nonce, balance, code blob, hasStorage, touched, warm, created in
 ///         this transaction, self-destructed. Slot record (0xa0): addr, key, value, original, warm.
@@ -39,7 +42,8 @@ contract EvmInterpreter is IEvmInterpreter {
     error MissingSlot(address addr, bytes32 key);
     /// @notice BLOCKHASH needs a block hash the tables lack.
     error MissingBlockHash(uint64 number);
-    /// @notice The frames together need more than the interpreter's stack region (3,072 words).
+    /// @notice A frame would start where the interpreter's stack region (3,072 words, shared by the frames) cannot
+    ///         hold its 1,024 words: the ancestors' stacks hold more than 2,048 words.
     error StackRegionFull();
     /// @notice The precompiles contract did not answer a call.
     error PrecompileCallFailed(address addr);
@@ -147,6 +151,31 @@ contract EvmInterpreter is IEvmInterpreter {
                 mstore(4, a)
                 mstore(36, k)
                 revert(0, 68)
+            }
+            // SLOAD's slot, or 0 when it runs out of gas before ethereumjs reads the slot: a slot the tables lack was
+            // never accessed, so it is cold (2,100) unless the access list warmed it (100).
+            function sloadRec(a, k, gl) -> r {
+                let p := mload(0xc0)
+                for { let end := add(p, mul(mload(0xe0), 0xa0)) } lt(p, end) { p := add(p, 0xa0) } {
+                    if and(eq(mload(p), a), eq(mload(add(p, 32)), k)) {
+                        r := p
+                        leave
+                    }
+                }
+                if lt(gl, 100) { leave }
+                if lt(gl, 2100) {
+                    let m := mload(0x1c0)
+                    let ws := add(m, calldataload(add(m, 0x140)))
+                    let listed := 0
+                    for { let i := 0 } lt(i, calldataload(ws)) { i := add(i, 1) } {
+                        if and(
+                            eq(calldataload(add(ws, add(32, shl(6, i)))), a),
+                            eq(calldataload(add(ws, add(64, shl(6, i)))), k)
+                        ) { listed := 1 }
+                    }
+                    if iszero(listed) { leave }
+                }
+                r := slotRec(a, k)
             }
             function isEmpty(r) -> e {
                 e := iszero(or(or(mload(add(r, 0x40)), mload(add(r, 0x60))), mload(mload(add(r, 0x80)))))
@@ -548,7 +577,6 @@ contract EvmInterpreter is IEvmInterpreter {
                 switch eq(op, 0xf5)
                 case 1 { addr := create2Addr(mload(sr), mload(sub(sp, 128)), cb) }
                 default { addr := createAddr(mload(sr), mload(add(sr, 0x40))) }
-                warm(addr)
                 mstore(add(f, 0x1e0), mload(0x240))
                 mstore(sub(nsp, 32), 0)
                 st := 9
@@ -560,6 +588,9 @@ contract EvmInterpreter is IEvmInterpreter {
                     )
                 ) { leave }
                 st := 0
+                // ethereumjs warms the new address when the creation message starts (not on a fail-fast above), in
+                // the creator's frame (before the child's snapshot).
+                warm(addr)
                 jset(add(sr, 0x40), add(mload(add(sr, 0x40)), 1))
                 touch(sr)
                 let snap := mload(0x100)
@@ -682,11 +713,10 @@ contract EvmInterpreter is IEvmInterpreter {
                 let cb := mload(add(f, 0x100))
                 if lt(d, mload(cb)) { ok := byte(0, mload(add(jmap(cb), d))) }
             }
-            // CALLDATACOPY, CODECOPY, RETURNDATACOPY, EXTCODECOPY's tail: [dst, off, len] at the stack top, from blob b.
-            function opCopy(f, b, sp, gl) -> g, ok {
-                let dst := mload(sub(sp, 32))
+            // The gas of a copy to memory, [dst, off, len] at the stack top: its memory expansion and 3 a word.
+            function copyCharge(f, sp, gl) -> g, ok {
                 let len := mload(sub(sp, 96))
-                g, ok := mcharge(f, gl, dst, len)
+                g, ok := mcharge(f, gl, mload(sub(sp, 32)), len)
                 if ok {
                     let c := mul(3, words(len))
                     if gt(c, g) {
@@ -694,8 +724,16 @@ contract EvmInterpreter is IEvmInterpreter {
                         leave
                     }
                     g := sub(g, c)
-                    copyPad(add(mload(add(f, 0xa0)), dst), b, mload(sub(sp, 64)), len)
                 }
+            }
+            // The copy itself: [dst, off, len] at the stack top, from blob b.
+            function copyTo(f, sp, b) {
+                copyPad(add(mload(add(f, 0xa0)), mload(sub(sp, 32))), b, mload(sub(sp, 64)), mload(sub(sp, 96)))
+            }
+            // CALLDATACOPY, CODECOPY, RETURNDATACOPY: [dst, off, len] at the stack top, from blob b.
+            function opCopy(f, b, sp, gl) -> g, ok {
+                g, ok := copyCharge(f, sp, gl)
+                if ok { copyTo(f, sp, b) }
             }
             function push(sp, v) -> nsp {
                 mstore(sp, v)
@@ -828,7 +866,11 @@ contract EvmInterpreter is IEvmInterpreter {
                             sp := sub(sp, 64)
                         }
                         case 0x54 {
-                            let r := slotRec(mload(add(f, 0x120)), mload(sub(sp, 32)))
+                            let r := sloadRec(mload(add(f, 0x120)), mload(sub(sp, 32)), gl)
+                            if iszero(r) {
+                                st := 3
+                                break
+                            }
                             let c := 100
                             if iszero(mload(add(r, 0x80))) {
                                 c := 2100
@@ -1029,26 +1071,30 @@ contract EvmInterpreter is IEvmInterpreter {
                         }
                         default {
                             // BALANCE, EXTCODESIZE, EXTCODECOPY, EXTCODEHASH: EIP-2929 access first
-                            let r := acct(and(mload(sub(sp, 32)), 0xffffffffffffffffffffffffffffffffffffffff))
+                            // ethereumjs charges (and may run out of gas) before it reads the account.
                             {
-                                let c := accessCost(mload(r))
+                                let c := accessCost(and(mload(sub(sp, 32)), 0xffffffffffffffffffffffffffffffffffffffff))
                                 if gt(c, gl) {
                                     st := 3
                                     break
                                 }
                                 gl := sub(gl, c)
                             }
+                            if eq(op, 0x3c) {
+                                let ok
+                                gl, ok := copyCharge(f, sub(sp, 32), gl)
+                                if iszero(ok) {
+                                    st := 3
+                                    break
+                                }
+                            }
+                            let r := acct(and(mload(sub(sp, 32)), 0xffffffffffffffffffffffffffffffffffffffff))
                             switch op
                             case 0x31 { mstore(sub(sp, 32), mload(add(r, 0x60))) }
                             case 0x3b { mstore(sub(sp, 32), mload(mload(add(r, 0x80)))) }
                             case 0x3c {
                                 sp := sub(sp, 32)
-                                let ok
-                                gl, ok := opCopy(f, mload(add(r, 0x80)), sp, gl)
-                                if iszero(ok) {
-                                    st := 3
-                                    break
-                                }
+                                copyTo(f, sp, mload(add(r, 0x80)))
                                 sp := sub(sp, 96)
                             }
                             default {

@@ -45,6 +45,7 @@ import { TrieStateReader } from '../../src/prover/trace/trie-state-reader.ts'
 import { StateTrie } from '../../src/trie/index.ts'
 import { compileFiles } from '../../scripts/compile-contracts.mjs'
 import { contract } from '../helpers/contracts.ts'
+import { ALICE, randomProgramCases } from '../helpers/evm-workloads.ts'
 import { type AnvilHandle, DEV_KEYS, startAnvil } from '../helpers/node-process.ts'
 import {
   ETH,
@@ -367,26 +368,32 @@ async function reverts(input: ContractStepInput): Promise<string | undefined> {
   }
 }
 
+before(async () => {
+  anvil = await startAnvil(['--quiet', '--gas-limit', String(CALL_GAS)])
+  client = createWalletClient({ transport: http(anvil.rpcUrl, { retryCount: 0 }), account }).extend(publicActions)
+  const precompiles = await deploy(evmPrecompilesAbi, evmPrecompilesBytecode, [])
+  const interpreter = await deploy(evmInterpreterAbi, evmInterpreterBytecode, [precompiles])
+  const codec = await deploy(evmTxCodecAbi, evmTxCodecBytecode, [])
+  step = await deploy(contractTxStepAbi, contractTxStepBytecode, [CHAIN_ID, interpreter, codec])
+})
+
+after(async () => {
+  await anvil?.stop()
+})
+
 describe('ContractTxStep: any transaction, differentially against the node’s executor', () => {
   let items: Item[]
   let chain: TraceChain
   let walked: Walked
-  const gasByKind = new Map<string, bigint[]>()
+  const gasByKind = new Map<string, string[]>()
 
   before(async () => {
-    anvil = await startAnvil(['--quiet', '--gas-limit', String(CALL_GAS)])
-    client = createWalletClient({ transport: http(anvil.rpcUrl, { retryCount: 0 }), account }).extend(publicActions)
-    const precompiles = await deploy(evmPrecompilesAbi, evmPrecompilesBytecode, [])
-    const interpreter = await deploy(evmInterpreterAbi, evmInterpreterBytecode, [precompiles])
-    const codec = await deploy(evmTxCodecAbi, evmTxCodecBytecode, [])
-    step = await deploy(contractTxStepAbi, contractTxStepBytecode, [CHAIN_ID, interpreter, codec])
     items = await blockItems()
     chain = await buildTraceChain(items.map((i) => i.tx))
     walked = await walk(chain, items)
   })
 
-  after(async () => {
-    await anvil?.stop()
+  after(() => {
     const lines = [...gasByKind].map(([k, v]) => `  ${k}: ${v.join(', ')}`)
     if (lines.length > 0) console.log(`ContractTxStep L1 gas per transaction kind:\n${lines.join('\n')}`)
   })
@@ -415,7 +422,10 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
       const failing = ['reverting call', 'deposit (invalid)', 'deposit (reverting call)'].includes(items[i]!.kind)
       assert.equal(chain.receipts[i]!.status, failing ? 0 : 1, `${i} ${items[i]!.kind}: status`)
       const list = gasByKind.get(items[i]!.kind) ?? []
-      list.push(await l1Gas(input))
+      const witness = input.nodes.reduce((n, node) => n + (node.length - 2) / 2, 0)
+      list.push(
+        `${await l1Gas(input)} (${input.nodes.length} nodes, ${witness} B; ${input.accounts.length} accounts, ${input.slots.length} slots)`,
+      )
       gasByKind.set(items[i]!.kind, list)
     }
     // The EIP-7702 and floor cases did what their names say (in the state after the block).
@@ -563,3 +573,176 @@ describe('ContractTxStep: any transaction, differentially against the node’s e
     assert.equal((await execute(input)).postRoot, walked.proofs[at + 1]!.preRoot)
   })
 })
+
+/**
+ * The reference harness's seeded random programs (test/helpers/evm-workloads.ts: calls of every kind, CREATE/CREATE2,
+ * SELFDESTRUCT, storage, logs, memory, faults), each run as a real signed transaction over a state holding the
+ * case's accounts (the caller a dev account) and EIP-2935's ring for the 256 blocks before: `execute` returns the
+ * state root, gas and receipt of the node's executor.
+ */
+describe('ContractTxStep: random programs as transactions', () => {
+  const NUMBER = 300n
+  const history = '0x0000f90827f1c53a10cb7a02335b175320002935' as Hex
+  const blockHashOf = (n: bigint) => keccak256(new TextEncoder().encode(`contract-tx-step block ${n}`))
+
+  it('matches the executor on seeded random programs (SEED, COUNT: 1818, 24)', async () => {
+    const sender = devAccounts[0]!
+    const cases = randomProgramCases(Number(process.env.SEED ?? 1818), Number(process.env.COUNT ?? 24))
+    let compared = 0
+    // Each case as a signed transaction, and as a deposit (mint, gas price zero, no fees, no signature).
+    for (const [c, asDeposit] of cases.flatMap((c) => [[c, false] as const, [c, true] as const])) {
+      const entries = c.pre.map((p) => {
+        const address = (p.address.toLowerCase() === ALICE.toLowerCase() ? sender.address : p.address).toLowerCase() as Hex
+        const code = hexToBytes(p.code ?? '0x')
+        return {
+          address: hexToBytes(address),
+          account: { nonce: p.nonce ?? 0n, balance: p.balance ?? 0n, codeHash: keccak256(code) },
+          storage: Object.entries(p.storage ?? {})
+            .filter(([, v]) => BigInt(v) !== 0n)
+            .map(([k, v]) => [hexToBytes(k as Hex), hexToBytes(toMinimal(BigInt(v)))] as [Uint8Array, Uint8Array]),
+          code,
+        }
+      })
+      const ring: [Uint8Array, Uint8Array][] = []
+      for (let n = NUMBER - 256n; n < NUMBER; n++) ring.push([hexToBytes(word(n % 8191n)), blockHashOf(n)])
+      entries.push({
+        address: hexToBytes(history),
+        account: { nonce: 1n, balance: 0n, codeHash: keccak256(new Uint8Array([0x00])) },
+        storage: ring,
+        code: new Uint8Array([0x00]),
+      })
+      const trie = StateTrie.fromAccounts(entries)
+      const nodes = new Map<Hex, Uint8Array>()
+      for (const [h, rlp] of trie.commit()) nodes.set(hex(h), rlp)
+      const codes = new Map<Hex, Uint8Array>(entries.map((e) => [hex(e.account.codeHash), e.code]))
+      const env = {
+        number: NUMBER,
+        timestamp: 1_765_000_000n,
+        coinbase: '0xc0ffee000000000000000000000000000000c0de' as Hex,
+        baseFeePerGas: 7n,
+        gasLimit: 30_000_000n,
+        prevRandao: keccak256(new TextEncoder().encode('randao')),
+        excessBlobGas: 0n,
+        parentBeaconBlockRoot: new Uint8Array(32),
+      }
+      const ctx: ContractStepContext = {
+        common: traceCommon,
+        trie,
+        nodes: { get: (h) => nodes.get(hex(h)) },
+        codes,
+        env,
+        blockHash: async (n) => (n < NUMBER && n + 256n >= NUMBER ? blockHashOf(n) : undefined),
+      }
+      const aliceNonce = c.pre.find((p) => p.address.toLowerCase() === ALICE.toLowerCase())?.nonce ?? 0n
+      const m = c.message
+      const signedRaw = async () =>
+        signTransaction({
+          privateKey: sender.privateKey,
+          transaction: {
+            type: 'eip1559',
+            chainId: Number(CHAIN_ID),
+            nonce: Number(aliceNonce),
+            to: m.to,
+            value: m.value ?? 0n,
+            data: m.data,
+            gas: (m.gas ?? 1_000_000n) + 200_000n,
+            maxFeePerGas: 100n,
+            maxPriorityFeePerGas: 3n,
+            accessList: m.accessList ?? [],
+          },
+        })
+      const deposit = () =>
+        DepositTx.fromFields({
+          sourceHash: hex(keccak256(new TextEncoder().encode(c.name))),
+          from: sender.address as Hex,
+          to: m.to ?? null,
+          mint: 1_000n,
+          value: m.value ?? 0n,
+          gas: (m.gas ?? 1_000_000n) + 200_000n,
+          isSystemTx: false,
+          data: m.data ?? '0x',
+        }).serialize()
+      const raw = asDeposit ? hex(deposit()) : await signedRaw()
+      const proof = await buildContractStepProof(ctx, hexToBytes(raw), 0n)
+      assert.ok(proof.receipt !== undefined && proof.diff !== undefined, `${c.name}: the executor refused it`)
+      const name = `${c.name}${asDeposit ? ' as a deposit' : ''}`
+      const out = await execute(proof.input)
+      trie.applyDiff(proof.diff)
+      assert.equal(out.valid, true, name)
+      assert.equal(out.postRoot, hex(trie.root()), `${name}: post-state root`)
+      assert.equal(out.gasUsed, proof.receipt.gasUsed, `${name}: gas`)
+      assert.equal(out.receipt, hex(encodeConsensusReceipt(proof.receipt)), `${name}: receipt`)
+      compared++
+    }
+    assert.equal(compared, 2 * cases.length)
+    console.log(`random programs compared: ${compared}`)
+  })
+})
+
+describe('ContractTxStep: EIP-3607', () => {
+  it('finds a sender with code invalid, unless the code is an EIP-7702 delegation', async () => {
+    const sender = devAccounts[0]!
+    for (const [code, valid] of [
+      ['0x6000', false],
+      [`0xef0100${'11'.repeat(20)}`, true],
+      ['0xef01', false],
+    ] as const) {
+      const bytes = hexToBytes(code)
+      const trie = StateTrie.fromAccounts([
+        {
+          address: hexToBytes(sender.address as Hex),
+          account: { nonce: 0n, balance: ETH, codeHash: keccak256(bytes) },
+          storage: [],
+        },
+      ])
+      const nodes = new Map<Hex, Uint8Array>()
+      for (const [h, rlp] of trie.commit()) nodes.set(hex(h), rlp)
+      const ctx: ContractStepContext = {
+        common: traceCommon,
+        trie,
+        nodes: { get: (h) => nodes.get(hex(h)) },
+        codes: new Map([[hex(keccak256(bytes)), bytes]]),
+        env: {
+          number: 5n,
+          timestamp: 1_765_000_000n,
+          coinbase: '0xc0ffee000000000000000000000000000000c0de',
+          baseFeePerGas: 7n,
+          gasLimit: 30_000_000n,
+          prevRandao: new Uint8Array(32),
+          excessBlobGas: 0n,
+          parentBeaconBlockRoot: new Uint8Array(32),
+        },
+        blockHash: async () => undefined,
+      }
+      const raw = await signTransaction({
+        privateKey: sender.privateKey,
+        transaction: {
+          chainId: Number(CHAIN_ID),
+          nonce: 0,
+          to: freshAddress('a', 1),
+          value: 1n,
+          gas: 21_000n,
+          maxFeePerGas: 100n,
+          maxPriorityFeePerGas: 1n,
+        },
+      })
+      const proof = await buildContractStepProof(ctx, hexToBytes(raw), 0n)
+      assert.equal(proof.receipt !== undefined, valid, `${code}: the executor`)
+      const out = await execute(proof.input)
+      assert.equal(out.valid, valid, code)
+      if (valid) {
+        trie.applyDiff(proof.diff!)
+        assert.equal(out.postRoot, hex(trie.root()))
+      }
+    }
+  })
+})
+
+function word(n: bigint): Hex {
+  return `0x${n.toString(16).padStart(64, '0')}` as Hex
+}
+
+function toMinimal(n: bigint): Hex {
+  const h = n.toString(16)
+  return `0x${h.length % 2 === 1 ? `0${h}` : h}` as Hex
+}

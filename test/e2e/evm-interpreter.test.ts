@@ -4,11 +4,22 @@
  * ethereumjs with the chain's Common (test/helpers/evm-reference.ts): every named workload and a few hundred seeded
  * random programs run through `execute` as a view call and must give exactly ethereumjs's result (success, gas left,
  * refund, return data, logs, accounts, slots, touched where it matters); a missing table entry reverts Missing*; the
- * runtime fits EIP-170; L1 gas per L2 gas is reported for an ERC-20 transfer, a deployment and worst-case loops.
+ * runtime fits EIP-170; L1 gas per L2 gas is reported for an ERC-20 transfer, a deployment, an AMM swap, deep
+ * recursion and worst-case straight-line code and loops (each must fit one L1 transaction). Precompile workloads are
+ * not here: the interpreter runs against the deployer's EOA as its precompiles contract, so no case calls one.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type Address, type Hex, createWalletClient, decodeFunctionResult, encodeFunctionData, http, publicActions } from 'viem'
+import {
+  type Address,
+  type Hex,
+  createWalletClient,
+  decodeFunctionResult,
+  encodeFunctionData,
+  getContractAddress,
+  http,
+  publicActions,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
   evmInterpreterAbi,
@@ -109,6 +120,36 @@ describe('EvmInterpreter against ethereumjs', () => {
     assert.deepEqual(failures, [])
   })
 
+  it('edge cases found while testing differentially give ethereumjs result', async () => {
+    const H2 = '0x4200000000000000000000000000000000000002'
+    const target = getContractAddress({ from: C1, nonce: 1n })
+    const mk = (name: string, text: string, gas = 100_000n): ReferenceCase => ({
+      name,
+      pre: [
+        { address: ALICE, balance: 10n ** 18n },
+        { address: C1, code: asm(text), nonce: 1n, storage: { '0x05': '0x07' } },
+        { address: H2, code: '0x6001600101' },
+      ],
+      message: { caller: ALICE, to: C1, gas },
+    })
+    const failures = await differences([
+      // ethereumjs warms a CREATE's address only when the creation message starts, not on a fail-fast
+      mk('CREATE without the balance leaves its address cold', `1 0 0x1000 CREATE POP ${target} BALANCE POP GAS 0 SSTORE`),
+      mk(
+        'CREATE of EOF initcode leaves its address cold',
+        `0xef00 0 MSTORE 2 30 0 CREATE POP ${target} BALANCE POP GAS 0 SSTORE`,
+      ),
+      mk('CREATE warms its address', `0 0 0 CREATE POP ${target} BALANCE POP GAS 0 SSTORE`),
+      // ethereumjs runs out of gas before it reads the account or slot: the tables lack them
+      mk('EXTCODECOPY out of gas on memory', `0x100000 0 0 ${H2} EXTCODECOPY`),
+      mk('EXTCODECOPY out of gas on the cold access', `0x40 0 0 ${H2} EXTCODECOPY`, 2_610n),
+      mk('EXTCODESIZE out of gas on the cold access', `${H2} EXTCODESIZE`, 2_000n),
+      mk('SLOAD out of gas on a cold slot', '9 SLOAD', 2_000n),
+      mk('SLOAD of a cold slot', '5 SLOAD 0 SSTORE'),
+    ])
+    assert.deepEqual(failures, [])
+  })
+
   it('a slot the tables lack reverts MissingSlot', async () => {
     const run = await runReference({
       name: 'sload',
@@ -148,7 +189,9 @@ describe('EvmInterpreter L1 gas', () => {
       ],
       message: { caller: ALICE, to: C1, gas: 100_000n },
     }))
-    const picks = [...named.keys()].filter((n) => /^erc20: (transfer to a holder|deploy)|amm: swap token0/.test(n)).slice(0, 4)
+    const picks = [...named.keys()]
+      .filter((n) => /^erc20: (transfer to a holder|deploy)|amm: swap token0|calls: recursion as deep/.test(n))
+      .slice(0, 4)
     for (const c of [...picks.map((n) => named.get(n)!), ...loops]) {
       const run = await runReference(c)
       const l2 = run.args.message.gas - run.expected.gasLeft

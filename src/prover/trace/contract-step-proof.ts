@@ -110,6 +110,21 @@ export async function buildContractStepProof(
     return ctx.blockHash(n)
   })
   executor.setBlockEnv(ctx.env)
+  // The base reader sees only first reads of the pre-state; a slot of a contract created in this transaction is read
+  // from the journal, yet the interpreter needs it in its table (as zero). So the journal's reads are recorded too.
+  const state = executor.state
+  const readAccount = state.readAccount.bind(state)
+  const readSlot = state.readSlot.bind(state)
+  state.readAccount = (address) => {
+    reader.accounts.add(address.toLowerCase() as Hex)
+    return readAccount(address)
+  }
+  state.readSlot = (address, slot) => {
+    const addr = address.toLowerCase() as Hex
+    reader.accounts.add(addr)
+    reader.slots.set(`${addr}_${word(slot)}`, { addr, key: word(slot) })
+    return readSlot(address, slot)
+  }
   const cursor: BlockCursor = { gasUsed: cumulativeGasUsed, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
   const tx = decodeL2Transaction(raw, fastTxOptions(ctx.common))
   let receipt: TxReceipt | undefined
