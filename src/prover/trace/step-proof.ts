@@ -101,7 +101,7 @@ export const TRANSACTION_BODY = {
 } as const
 
 /** `ContractTxStep.StepInput`'s ABI type (the argument of `execute`). */
-const STEP_INPUT = contractTxStepAbi.find((item) => item.type === 'function' && item.name === 'execute')!.inputs[0]
+export const STEP_INPUT = contractTxStepAbi.find((item) => item.type === 'function' && item.name === 'execute')!.inputs[0]
 
 export const SEAL_BODY = {
   type: 'tuple',
