@@ -161,7 +161,8 @@ contract TxStepVerifier is IBigStepper {
     uint64 internal immutable DENOMINATOR;
     uint256 internal immutable MIN_BASE_FEE;
 
-    /// @notice The transaction is valid but v1 cannot execute it on L1 (a contract call, a creation, calldata …).
+    /// @notice `L1AttributesStep`'s: transaction 0 is not the L1-attributes deposit our builder writes, or L1Block's
+    ///         code is not the genesis code (declared here so that clients decoding the verifier's reverts know it).
     error NotProvableHere(uint8 txType, string reason);
     /// @notice `localContext` is not the calling game's context of `claimIndex`.
     error BadLocalContext();
