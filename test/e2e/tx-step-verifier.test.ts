@@ -22,7 +22,8 @@ import { l1BlockDeployedBytecode } from '../../src/bridge/generated/L1Block.ts'
 import type { L2Transaction } from '../../src/chain/l2-transaction.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import { buildBlockTrace, outputRootOf, type BlockTrace } from '../../src/prover/trace/block-trace.ts'
-import { StepKind, TRANSACTION_BODY, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import { STEP_INPUT, StepKind, TRANSACTION_BODY, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import {
   ABSOLUTE_PRESTATE_DATA,
   TracePhase,
@@ -46,6 +47,7 @@ import {
   traceL1Header,
   traceL1Info,
   traceRules,
+  transfer,
   userDeposit,
   type ParentL1Attributes,
   type TraceChain,
@@ -345,6 +347,48 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     )
     assert.notEqual(body.bloom, `0x${'00'.repeat(256)}`)
     await assert.rejects(stack.step(stepAt(trace, at).stateData, forged), (e: Error) => /BadStep/.test(e.message))
+
+    // The witness's context fields are the verifier's to fill: another pre-state root, coinbase, base fee, cumulative
+    // gas or raw transaction in it changes nothing; a node dropped from its node set reverts.
+    const [input] = decodeAbiParameters([STEP_INPUT], body.step)
+    const withStep = (step: typeof input): Hex =>
+      encodeStepProof(
+        7n,
+        StepKind.TRANSACTION,
+        encodeAbiParameters([TRANSACTION_BODY], [{ ...body, step: encodeAbiParameters([STEP_INPUT], [step]) }]),
+      )
+    const lying = {
+      ...input,
+      preRoot: `0x${'ab'.repeat(32)}` as Hex,
+      coinbase: fresh(8),
+      baseFee: 0n,
+      cumulativeGasUsed: 0n,
+      rawTx: '0x' as Hex,
+    }
+    assert.equal((await stack.step(stepAt(trace, at).stateData, withStep(lying))).claim, traceClaim(trace.states[at]!))
+    await assert.rejects(
+      stack.step(stepAt(trace, at).stateData, withStep({ ...input, nodes: input.nodes.slice(1) })),
+      (e: Error) => /PartialTrie_MissingNode/.test(e.message),
+    )
+  })
+
+  it('a transaction the block cannot include (a nonce ahead of its sender’s) makes the trace INVALID at its step', async () => {
+    const stale = (await transfer(2, fresh(9), ETH, 99)).serialize()
+    const transactions = [...chain.transactions, stale]
+    const header = createBlockHeader(
+      { ...chain.header.toJSON(), transactionsTrie: orderedTrieRoot(transactions) },
+      { common: traceCommon },
+    )
+    const disputed = { header: header.serialize(), messagePasserStorageRoot: chain.disputed.messagePasserStorageRoot }
+    const trace = await judge(disputed, true, 100n, { ...chain, transactions, disputed })
+    // Every transaction of the honest prefix executes; the bad one's leaf is INVALID and the trace ends there.
+    assert.equal(trace.states.length, transactions.length + 1)
+    assert.equal(trace.states.at(-1)!.phase, TracePhase.INVALID)
+    assert.equal(trace.states.at(-1)!.stateRoot, trace.states.at(-2)!.stateRoot)
+    for (const i of [transactions.length - 1, transactions.length]) {
+      const { stateData, proof } = stepAt(trace, i)
+      assert.equal((await stack.step(stateData, proof)).claim, traceClaim(trace.states[i]!), `leaf ${i}`)
+    }
   })
 
   it('refuses to trace a block whose transaction 0 is not the L1-attributes deposit', async () => {
