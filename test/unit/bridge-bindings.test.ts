@@ -13,9 +13,11 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
   const fresh = generatedBindings()
   assert.deepEqual(Object.keys(fresh).sort(), [
     'src/bridge/generated/AnchorStateRegistry.ts',
+    'src/bridge/generated/ContractTxStep.ts',
     'src/bridge/generated/DisputeGameFactory.ts',
     'src/bridge/generated/EvmInterpreter.ts',
     'src/bridge/generated/EvmPrecompiles.ts',
+    'src/bridge/generated/EvmTxCodec.ts',
     'src/bridge/generated/FaultDisputeGame.ts',
     'src/bridge/generated/L1AttributesStep.ts',
     'src/bridge/generated/L1Block.ts',
