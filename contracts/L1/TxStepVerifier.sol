@@ -109,6 +109,7 @@ contract TxStepVerifier is IBigStepper {
 
     /// @notice Chain parameters (immutable).
     struct ChainParams {
+        /// @dev Not read here: `deployTxStepVerifier` gives it to ContractTxStep (signatures, CHAINID).
         uint256 chainId;
         uint64 blockTime;
         uint64 gasLimit;
@@ -153,7 +154,6 @@ contract TxStepVerifier is IBigStepper {
     OutputRootRegistry internal immutable REGISTRY;
     ContractTxStep internal immutable CONTRACT_STEP;
     L1AttributesStep internal immutable L1_ATTRIBUTES;
-    uint256 internal immutable CHAIN_ID;
     uint64 internal immutable BLOCK_TIME;
     uint64 internal immutable GAS_LIMIT;
     address internal immutable FEE_RECIPIENT;
@@ -193,7 +193,6 @@ contract TxStepVerifier is IBigStepper {
         REGISTRY = _registry;
         CONTRACT_STEP = _contractStep;
         L1_ATTRIBUTES = _l1Attributes;
-        CHAIN_ID = _params.chainId;
         BLOCK_TIME = _params.blockTime;
         GAS_LIMIT = _params.gasLimit;
         FEE_RECIPIENT = _params.feeRecipient;
