@@ -8,9 +8,9 @@ import { RLPReader } from "../libraries/RLPReader.sol";
 import { RLPWriter } from "../libraries/RLPWriter.sol";
 import { StateAccount } from "../libraries/StateAccount.sol";
 import { StepFields } from "../libraries/StepFields.sol";
+import { ContractTxStep } from "./ContractTxStep.sol";
 import { L1AttributesStep } from "./L1AttributesStep.sol";
 import { OutputRootRegistry } from "./OutputRootRegistry.sol";
-import { Transfer, TransferDecoder } from "./TransferDecoder.sol";
 
 /// @notice What the verifier reads from the game that calls it.
 interface IExecutionTraceGame {
@@ -27,14 +27,14 @@ interface IExecutionTraceGame {
 /// @notice The one-step verifier of a disputed L2 block's execution trace (docs/DESIGN.md, "The execution trace of a
 ///         disputed block"). Leaf 0 opens the block from the disputed output's preimage, published in
 ///         `outputRegistry()` no later than the disputed claim (else the trace is the UNOPENED constant), and applies
-///         the start-of-block system calls; leaf i executes transaction i − 1 (the L1-attributes deposit, user
-///         deposits and plain ETH transfers; any other transaction reverts `NotProvableHere`); the leaf after the last
-///         transaction seals the block against the disputed header and output. Mirrors
-///         src/prover/trace/block-trace.ts, which the prover runs. Two helper contracts, immutables here, keep it
-///         under EIP-170: `TransferDecoder` (a transfer's fields and sender) and `L1AttributesStep` (the L1-attributes
-///         deposit's call into L1Block).
-/// @dev    The chain's fork is Osaka from genesis (EIP-4788, EIP-2935, EIP-7623 and EIP-7825 active): the only rules a
-///         deposit or a plain transfer meets, and the header shape (21 fields, `requestsHash` last) it opens.
+///         the start-of-block system calls; leaf i executes transaction i − 1: transaction 0, the L1-attributes
+///         deposit, on `L1AttributesStep` (which also judges the block's L1 origin), every other one (deposits,
+///         transfers, calls, creations, set-code) on `ContractTxStep` (any transaction, re-executed over a
+///         PartialTrie witness); the leaf after the last transaction seals the block against the disputed header and
+///         output. Mirrors src/prover/trace/block-trace.ts, which the prover runs. The two step contracts are
+///         immutables here (EIP-170).
+/// @dev    The chain's fork is Osaka from genesis (EIP-4788, EIP-2935, EIP-7623 and EIP-7825 active), and the header
+///         shape (21 fields, `requestsHash` last) it opens.
 contract TxStepVerifier is IBigStepper {
     using RLPReader for RLPReader.Item;
 
@@ -109,6 +109,7 @@ contract TxStepVerifier is IBigStepper {
 
     /// @notice Chain parameters (immutable).
     struct ChainParams {
+        /// @dev Not read here: `deployTxStepVerifier` gives it to ContractTxStep (signatures, CHAINID).
         uint256 chainId;
         uint64 blockTime;
         uint64 gasLimit;
@@ -137,9 +138,8 @@ contract TxStepVerifier is IBigStepper {
     address internal constant BEACON_ROOTS = 0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02;
     address internal constant HISTORY_STORAGE = 0x0000F90827F1C53a10cb7A02335B175320002935;
     uint256 internal constant RING = 8191;
-    uint256 internal constant TX_GAS = 21_000;
-    /// @notice EIP-7825 (Osaka): the per-transaction gas cap.
-    uint256 internal constant TX_GAS_CAP = 1 << 24;
+    /// @notice The blob base fee of a canonical header (excessBlobGas zero): EIP-4844's minimum.
+    uint256 internal constant BLOB_BASE_FEE = 1;
     /// @notice The canonical header shape (src/chain/header.ts's `buildHeader`), as hashes of raw RLP items: the
     ///         ommers hash of no uncles; zero difficulty and empty extraData; an 8-byte zero nonce; then, contiguous, the
     ///         empty withdrawals root, zero blob gas used and excess blob gas, a zero parent beacon block root and the
@@ -152,9 +152,8 @@ contract TxStepVerifier is IBigStepper {
     );
 
     OutputRootRegistry internal immutable REGISTRY;
-    TransferDecoder internal immutable TRANSFER_DECODER;
+    ContractTxStep internal immutable CONTRACT_STEP;
     L1AttributesStep internal immutable L1_ATTRIBUTES;
-    uint256 internal immutable CHAIN_ID;
     uint64 internal immutable BLOCK_TIME;
     uint64 internal immutable GAS_LIMIT;
     address internal immutable FEE_RECIPIENT;
@@ -162,7 +161,8 @@ contract TxStepVerifier is IBigStepper {
     uint64 internal immutable DENOMINATOR;
     uint256 internal immutable MIN_BASE_FEE;
 
-    /// @notice The transaction is valid but v1 cannot execute it on L1 (a contract call, a creation, calldata …).
+    /// @notice `L1AttributesStep`'s: transaction 0 is not the L1-attributes deposit our builder writes, or L1Block's
+    ///         code is not the genesis code (declared here so that clients decoding the verifier's reverts know it).
     error NotProvableHere(uint8 txType, string reason);
     /// @notice `localContext` is not the calling game's context of `claimIndex`.
     error BadLocalContext();
@@ -182,18 +182,17 @@ contract TxStepVerifier is IBigStepper {
 
     /// @param _registry     Where output preimages are published.
     /// @param _params       The chain's parameters.
-    /// @param _decoder      Decodes transfers and recovers their senders.
+    /// @param _contractStep Executes every transaction but the L1-attributes deposit.
     /// @param _l1Attributes Executes the L1-attributes deposit.
     constructor(
         OutputRootRegistry _registry,
         ChainParams memory _params,
-        TransferDecoder _decoder,
+        ContractTxStep _contractStep,
         L1AttributesStep _l1Attributes
     ) {
         REGISTRY = _registry;
-        TRANSFER_DECODER = _decoder;
+        CONTRACT_STEP = _contractStep;
         L1_ATTRIBUTES = _l1Attributes;
-        CHAIN_ID = _params.chainId;
         BLOCK_TIME = _params.blockTime;
         GAS_LIMIT = _params.gasLimit;
         FEE_RECIPIENT = _params.feeRecipient;
@@ -353,18 +352,25 @@ contract TxStepVerifier is IBigStepper {
     // ------------------------------------------------------------------------------------------------------------
     // Transactions
 
-    /// @notice A transaction step's body.
+    /// @notice A transaction step's body. `bloom`: the block's logs bloom before the transaction (256 bytes, its
+    ///         hash is the pre-state's `logsBloomHash`). Transaction 0 (the L1-attributes deposit) carries
+    ///         `accountProofs` (L1AttributesStep's layout) and no `step`; every other one `step`, the
+    ///         `abi.encode(ContractTxStep.StepInput)` whose block context, pre-state root, cumulative gas and raw
+    ///         transaction this contract overwrites from the header and the pre-state (only its witness is read).
     struct TxBody {
         bytes header;
         bytes raw;
         bytes[] txProof;
-        bytes[][] accountProofs;
         bytes[] receiptProof;
+        bytes bloom;
+        bytes[][] accountProofs;
+        bytes step;
     }
 
     function _transaction(TraceState memory _s, bytes memory _body) internal view returns (TraceState memory) {
         TxBody memory b = abi.decode(_body, (TxBody));
         if (keccak256(b.header) != _s.headerHash) revert BadHeader();
+        if (b.bloom.length != 256 || keccak256(b.bloom) != _s.logsBloomHash) revert BadStep();
         Header memory h = _readHeader(b.header);
         bytes memory key = RLPWriter.writeUint(_s.txIndex);
         {
@@ -373,15 +379,20 @@ contract TxStepVerifier is IBigStepper {
             (bool receiptTaken,) = MerkleTrieWriter.get(key, b.receiptProof, _s.receiptsRoot);
             if (receiptTaken) revert BadReceiptProof();
         }
-        uint8 txType = uint8(b.raw[0]) >= 0xc0 ? 0 : uint8(b.raw[0]);
         bytes memory receipt;
         bool ok;
-        if (txType == 0x7e) {
-            (ok, receipt) = _deposit(_s, b.raw, b.accountProofs, h.mixHash);
-        } else if (txType <= 2) {
-            (ok, receipt) = _transfer(_s, h, b.raw, txType, b.accountProofs);
+        if (_s.txIndex == 0) {
+            (ok, receipt) = _attributesDeposit(_s, b.raw, b.accountProofs, h.mixHash);
+            // The setter emits no log: the bloom is unchanged.
         } else {
-            revert NotProvableHere(txType, "type");
+            ContractTxStep.StepOutput memory out = CONTRACT_STEP.execute(_stepInput(_s, h, b));
+            ok = out.valid;
+            if (ok) {
+                _s.stateRoot = out.postRoot;
+                _s.gasUsed += out.gasUsed;
+                receipt = out.receipt;
+                _s.logsBloomHash = _orBloom(b.bloom, out.logsBloom);
+            }
         }
         if (!ok) {
             _s.phase = INVALID;
@@ -389,132 +400,67 @@ contract TxStepVerifier is IBigStepper {
         }
         _s.receiptsRoot = MerkleTrieWriter.update(key, receipt, b.receiptProof, _s.receiptsRoot);
         _s.txIndex += 1;
-        // No logs: the bloom so far is unchanged.
         return _s;
     }
 
-    /// @notice A deposit's fields (`hasData`: a call with calldata, whose other fields are not read here).
-    struct Deposit {
-        address from;
-        address to;
-        uint256 mint;
-        uint256 value;
-        uint256 gas;
-        bool isSystemTx;
-        bool hasData;
+    /// @notice ContractTxStep's input: the prover's witness, everything else from the header and the pre-state (the
+    ///         block's remaining gas is `gasLimit − cumulativeGasUsed`, which ContractTxStep checks the transaction's
+    ///         gas limit against; a canonical header has no excess blob gas).
+    function _stepInput(TraceState memory _s, Header memory _h, TxBody memory _b)
+        internal
+        pure
+        returns (ContractTxStep.StepInput memory in_)
+    {
+        if (_b.step.length == 0) revert BadStep();
+        in_ = abi.decode(_b.step, (ContractTxStep.StepInput));
+        in_.preRoot = _s.stateRoot;
+        in_.coinbase = _h.coinbase;
+        in_.number = uint64(_h.number);
+        in_.timestamp = uint64(_h.timestamp);
+        in_.gasLimit = uint64(_h.gasLimit);
+        in_.baseFee = _h.baseFee;
+        in_.blobBaseFee = BLOB_BASE_FEE;
+        in_.prevRandao = _h.mixHash;
+        in_.cumulativeGasUsed = _s.gasUsed;
+        in_.rawTx = _b.raw;
     }
 
-    function _decodeDeposit(bytes memory _raw) internal pure returns (Deposit memory d_) {
-        RLPReader.Item[] memory f = StepFields.envelope(_raw, 1);
-        if (f.length != 8) revert BadStep();
-        bytes memory toBytes = f[2].readBytes();
-        if (toBytes.length == 0) revert NotProvableHere(0x7e, "creation");
-        d_.hasData = f[7].readBytes().length != 0;
-        if (d_.hasData) return d_;
-        d_.from = StepFields.addressOf(f[1].readBytes());
-        d_.to = StepFields.addressOf(toBytes);
-        if (StepFields.isLowAddress(d_.to)) revert NotProvableHere(0x7e, "precompile");
-        d_.mint = StepFields.uintOf(f[3]);
-        d_.value = StepFields.uintOf(f[4]);
-        d_.gas = StepFields.uintOf(f[5]);
-        d_.isSystemTx = f[6].readBytes().length != 0;
+    /// @notice keccak256 of the OR of two 256-byte blooms.
+    function _orBloom(bytes memory _a, bytes memory _b) internal pure returns (bytes32 h_) {
+        if (_b.length != 256) revert BadStep();
+        for (uint256 i = 0; i < 256; i += 32) {
+            assembly ("memory-safe") {
+                let p := add(add(_a, 32), i)
+                mstore(p, or(mload(p), mload(add(add(_b, 32), i))))
+            }
+        }
+        h_ = keccak256(_a);
     }
 
-    /// @notice A deposit: with calldata, the L1-attributes deposit (`L1AttributesStep`; any other call reverts
-    ///         `NotProvableHere` there); without, a user deposit to an EOA (deposit.ts's rules): the mint is kept
-    ///         whatever happens; an invalid one (system flag, gas below 21,000, value above the balance after the
-    ///         mint) only increments `from`'s nonce and uses its whole gas limit, status 0. Receipt with depositNonce
-    ///         and version 1. The L1-attributes deposit also judges the block's L1 origin (epoch rule, origin header,
-    ///         mixHash): a bad one makes the block invalid (ok = false, after the deposit's writes and gas).
-    function _deposit(TraceState memory _s, bytes memory _raw, bytes[][] memory _proofs, bytes32 _mixHash)
+    /// @notice The L1-attributes deposit (`L1AttributesStep`, which reverts `NotProvableHere` for any other
+    ///         transaction): receipt with depositNonce and version 1. It also judges the block's L1 origin (epoch rule,
+    ///         origin header, mixHash): a bad one makes the block invalid (ok = false, after the deposit's writes and
+    ///         gas).
+    function _attributesDeposit(TraceState memory _s, bytes memory _raw, bytes[][] memory _proofs, bytes32 _mixHash)
         internal
         view
         returns (bool ok_, bytes memory receipt_)
     {
-        Deposit memory d = _decodeDeposit(_raw);
         uint256 nonce;
         uint256 gas;
-        bool invalid;
-        ok_ = true;
-        if (d.hasData) {
-            (_s.stateRoot, gas, nonce, ok_) = L1_ATTRIBUTES.execute(_s.stateRoot, _raw, _proofs, _mixHash);
-        } else {
-            if (_proofs.length != 2) revert BadStep();
-            (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, d.from, _proofs[0]);
-            nonce = sender.nonce;
-            sender.balance += d.mint;
-            sender.nonce += 1;
-            invalid = d.isSystemTx || d.gas < TX_GAS || d.value > sender.balance;
-            if (!invalid) sender.balance -= d.value;
-            _s.stateRoot = StateAccount.store(_s.stateRoot, d.from, sender, _proofs[0]);
-            if (!invalid) _s.stateRoot = _credit(_s.stateRoot, d.to, d.value, _proofs[1], 0x7e);
-            gas = invalid ? d.gas : TX_GAS;
-        }
+        (_s.stateRoot, gas, nonce, ok_) = L1_ATTRIBUTES.execute(_s.stateRoot, _raw, _proofs, _mixHash);
         _s.gasUsed += uint64(gas);
         receipt_ = bytes.concat(
             bytes1(0x7e),
-            _receiptPayload(!invalid, _s.gasUsed, bytes.concat(RLPWriter.writeUint(nonce), RLPWriter.writeUint(1)))
-        );
-    }
-
-    /// @notice A plain transfer (native-transfer.ts): EOA to EOA, no data, no access list; 21,000 gas, the tip to
-    ///         the coinbase, the base fee burned. Returns ok = false when the transaction makes the block invalid.
-    function _transfer(TraceState memory _s, Header memory _h, bytes memory _raw, uint8 _type, bytes[][] memory _proofs)
-        internal
-        view
-        returns (bool ok_, bytes memory receipt_)
-    {
-        Transfer memory t = TRANSFER_DECODER.decode(_raw, _type, CHAIN_ID);
-        if (t.badSignature) return (false, receipt_);
-        if (t.gasLimit < TX_GAS || t.gasLimit > TX_GAS_CAP || _s.gasUsed + t.gasLimit > _h.gasLimit) return (false, receipt_);
-        if (t.maxFee < _h.baseFee) return (false, receipt_);
-        if (t.to == t.sender || t.to == _h.coinbase || t.sender == _h.coinbase) {
-            revert NotProvableHere(_type, "coinciding");
-        }
-        if (_proofs.length != 3) revert BadStep();
-        uint256 tip = t.maxFee - _h.baseFee;
-        if (t.maxPriorityFee < tip) tip = t.maxPriorityFee;
-
-        (, StateAccount.Account memory sender) = StateAccount.load(_s.stateRoot, t.sender, _proofs[0]);
-        if (sender.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "sender code");
-        if (sender.nonce != t.nonce || sender.balance < t.value + t.gasLimit * t.maxFee) return (false, receipt_);
-        sender.nonce += 1;
-        sender.balance -= TX_GAS * (_h.baseFee + tip) + t.value;
-        _s.stateRoot = StateAccount.store(_s.stateRoot, t.sender, sender, _proofs[0]);
-        _s.stateRoot = _credit(_s.stateRoot, t.to, t.value, _proofs[1], _type);
-        _s.stateRoot = _credit(_s.stateRoot, _h.coinbase, TX_GAS * tip, _proofs[2], _type);
-        _s.gasUsed += uint64(TX_GAS);
-        receipt_ = _receiptPayload(true, _s.gasUsed, "");
-        if (_type != 0) receipt_ = bytes.concat(bytes1(_type), receipt_);
-        ok_ = true;
-    }
-
-    /// @notice Credits `_value` to an account without code. A zero credit to an absent account leaves it absent
-    ///         (EIP-161 deletes what the touch would create).
-    function _credit(bytes32 _root, address _to, uint256 _value, bytes[] memory _proof, uint8 _type)
-        internal
-        pure
-        returns (bytes32)
-    {
-        (bool exists, StateAccount.Account memory account) = StateAccount.load(_root, _to, _proof);
-        if (account.codeHash != EMPTY_CODE_HASH) revert NotProvableHere(_type, "contract");
-        if (_value == 0 && StateAccount.isEmpty(account)) {
-            if (exists) revert NotProvableHere(_type, "empty touch");
-            return _root;
-        }
-        account.balance += _value;
-        return StateAccount.store(_root, _to, account, _proof);
-    }
-
-    /// @notice rlp([status, cumulativeGasUsed, bloom (no logs), logs = [], …extra]) without the type byte.
-    function _receiptPayload(bool _status, uint256 _cumulativeGas, bytes memory _extra) internal pure returns (bytes memory) {
-        return RLPWriter.writeListPayload(
-            bytes.concat(
-                RLPWriter.writeUint(_status ? 1 : 0),
-                RLPWriter.writeUint(_cumulativeGas),
-                RLPWriter.writeBytes(new bytes(256)),
-                hex"c0",
-                _extra
+            RLPWriter.writeListPayload(
+                bytes.concat(
+                    RLPWriter.writeUint(1),
+                    RLPWriter.writeUint(_s.gasUsed),
+                    RLPWriter.writeBytes(new bytes(256)),
+                    hex"c0",
+                    RLPWriter.writeUint(nonce),
+                    RLPWriter.writeUint(1)
+                )
             )
         );
     }

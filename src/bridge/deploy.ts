@@ -26,7 +26,10 @@ import { disputeGameFactoryAbi, disputeGameFactoryBytecode } from './generated/D
 import { faultDisputeGameAbi, faultDisputeGameBytecode } from './generated/FaultDisputeGame.ts'
 import { outputRootRegistryAbi, outputRootRegistryBytecode } from './generated/OutputRootRegistry.ts'
 import { l1AttributesStepAbi, l1AttributesStepBytecode } from './generated/L1AttributesStep.ts'
-import { transferDecoderAbi, transferDecoderBytecode } from './generated/TransferDecoder.ts'
+import { contractTxStepAbi, contractTxStepBytecode } from './generated/ContractTxStep.ts'
+import { evmInterpreterAbi, evmInterpreterBytecode } from './generated/EvmInterpreter.ts'
+import { evmPrecompilesAbi, evmPrecompilesBytecode } from './generated/EvmPrecompiles.ts'
+import { evmTxCodecAbi, evmTxCodecBytecode } from './generated/EvmTxCodec.ts'
 import { txStepVerifierAbi, txStepVerifierBytecode } from './generated/TxStepVerifier.ts'
 import { unprovableVMAbi, unprovableVMBytecode } from './generated/UnprovableVM.ts'
 import { optimismPortal2Abi, optimismPortal2Bytecode } from './generated/OptimismPortal2.ts'
@@ -305,8 +308,9 @@ async function deployDisputeContracts(
 
 /**
  * A `TxStepVerifier` over `registry` with the chain's parameters, and the two helper contracts it calls (its
- * immutables): `TransferDecoder`, and `L1AttributesStep` for this build's L1Block code and the rollup's genesis L1
- * block `genesisL1` (the first L2 block's previous origin). Returns the verifier's address.
+ * immutables): `ContractTxStep` (any transaction; itself over `EvmTxCodec` and `EvmInterpreter`, the latter over
+ * `EvmPrecompiles`), and `L1AttributesStep` for this build's L1Block code and the rollup's genesis L1 block `genesisL1`
+ * (the first L2 block's previous origin). Returns the verifier's address.
  */
 export async function deployTxStepVerifier(
   client: Client<Transport, Chain | undefined, Account | undefined>,
@@ -315,7 +319,16 @@ export async function deployTxStepVerifier(
   params: TxStepVerifierParams,
   genesisL1: { number: bigint; hash: Hex },
 ): Promise<Address> {
-  const decoder = await deploy(client, deployer, 'TransferDecoder', transferDecoderAbi, transferDecoderBytecode, [])
+  const precompiles = await deploy(client, deployer, 'EvmPrecompiles', evmPrecompilesAbi, evmPrecompilesBytecode, [])
+  const interpreter = await deploy(client, deployer, 'EvmInterpreter', evmInterpreterAbi, evmInterpreterBytecode, [
+    precompiles.address,
+  ])
+  const codec = await deploy(client, deployer, 'EvmTxCodec', evmTxCodecAbi, evmTxCodecBytecode, [])
+  const contractStep = await deploy(client, deployer, 'ContractTxStep', contractTxStepAbi, contractTxStepBytecode, [
+    params.chainId,
+    interpreter.address,
+    codec.address,
+  ])
   const l1Attributes = await deploy(
     client,
     deployer,
@@ -327,7 +340,7 @@ export async function deployTxStepVerifier(
   const verifier = await deploy(client, deployer, 'TxStepVerifier', txStepVerifierAbi, txStepVerifierBytecode, [
     registry,
     params,
-    decoder.address,
+    contractStep.address,
     l1Attributes.address,
   ])
   return verifier.address

@@ -8,7 +8,10 @@
  * the honest block is VALID, of outputs lying about the state root or the passer root INVALID; a header differing
  * from the canonical shape in any one field opens INVALID; wrong proofs revert; a deposit with other calldata reverts
  * NotProvableHere; an unpublished or late-published output gives UNOPENED; the L1 origin (epoch rule, origin header,
- * mixHash) is judged as the trace judges it, honest and forged alike. Gas per kind of step is reported.
+ * mixHash) is judged as the trace judges it, honest and forged alike. A block of contract transactions (deposit
+ * creation and call, ERC-20 deployment and transfers with logs, a reverting call, CREATE2, EIP-7702 set-code and a
+ * call to the delegated EOA, transfers) steps through ContractTxStep to every next leaf and seals VALID; a step whose
+ * bloom is not the pre-state's reverts. Gas per kind of step is reported.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -19,7 +22,8 @@ import { l1BlockDeployedBytecode } from '../../src/bridge/generated/L1Block.ts'
 import type { L2Transaction } from '../../src/chain/l2-transaction.ts'
 import { keccak256 } from '../../src/crypto/native.ts'
 import { buildBlockTrace, outputRootOf, type BlockTrace } from '../../src/prover/trace/block-trace.ts'
-import { StepKind, TRANSACTION_BODY, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import { STEP_INPUT, StepKind, TRANSACTION_BODY, encodeStepProof } from '../../src/prover/trace/step-proof.ts'
+import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import {
   ABSOLUTE_PRESTATE_DATA,
   TracePhase,
@@ -43,12 +47,14 @@ import {
   traceL1Header,
   traceL1Info,
   traceRules,
+  transfer,
   userDeposit,
   type ParentL1Attributes,
   type TraceChain,
 } from '../helpers/trace-chain.ts'
 import { startVerifierStack, type VerifierStack } from '../helpers/step-verifier.ts'
 import { originCases } from '../helpers/l1-origin-cases.ts'
+import { contractBlock } from '../helpers/contract-block.ts'
 
 const BLOCK = TRACE_BLOCK
 const fresh = (n: number): Hex => freshAddress('e', n)
@@ -78,6 +84,7 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
   let chain: TraceChain
   let txs: L2Transaction[]
   const gas: Record<string, bigint[]> = { open: [], l1Attributes: [], deposit: [], transfer: [], seal: [] }
+  const contractGas = new Map<string, bigint[]>()
 
   before(async () => {
     stack = await startVerifierStack(traceRules, traceConfig.chainId)
@@ -90,6 +97,8 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
       'step gas (verifier call):',
       JSON.stringify(gas, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)),
     )
+    const lines = [...contractGas].map(([k, v]) => `  ${k}: ${v.join(', ')}`)
+    if (lines.length > 0) console.log(`step gas of the contract block (verifier call):\n${lines.join('\n')}`)
   })
 
   async function judge(
@@ -309,22 +318,84 @@ describe('TxStepVerifier on anvil against the prover’s trace', { timeout: 120_
     }
   })
 
-  it('reverts NotProvableHere on a deposit with other calldata (a contract call)', async () => {
+  it('steps a block of contract transactions through ContractTxStep to every next leaf; the seal is VALID', async () => {
+    const items = await contractBlock()
+    const contracts = await buildTraceChain(items.map((item) => item.tx))
+    const trace = await judge(contracts.disputed, true, 100n, contracts)
+    assert.equal(trace.states.length, items.length + 2)
+    assert.equal(trace.states.at(-1)!.phase, TracePhase.SEALED_VALID)
+    // The block does what its items say: logs (the bloom moves), one reverting call.
+    assert.notEqual(trace.states.at(-1)!.logsBloomHash, trace.states[0]!.logsBloomHash)
+    assert.deepEqual(
+      items.map((item, i) => [item.kind, contracts.receipts[i]!.status]).filter(([, status]) => status === 0),
+      [['reverting call', 0]],
+    )
+    for (let i = 0; i < trace.states.length; i++) {
+      const { stateData, proof } = stepAt(trace, i)
+      const { claim, gas: used } = await stack.step(stateData, proof)
+      assert.equal(claim, traceClaim(trace.states[i]!), `leaf ${i} (${items[i - 1]?.kind ?? 'open'})`)
+      const kind = i === 0 ? 'open' : i === trace.states.length - 1 ? 'seal' : items[i - 1]!.kind
+      contractGas.set(kind, [...(contractGas.get(kind) ?? []), used])
+    }
+    // A body whose bloom is not the pre-state's (a log dropped from the block so far) reverts.
+    const at = items.findIndex((item) => item.kind === 'erc20 transfer (access list)') + 1
+    const [body] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[at]!.body)
+    const forged = encodeStepProof(
+      7n,
+      StepKind.TRANSACTION,
+      encodeAbiParameters([TRANSACTION_BODY], [{ ...body, bloom: `0x${'00'.repeat(256)}` }]),
+    )
+    assert.notEqual(body.bloom, `0x${'00'.repeat(256)}`)
+    await assert.rejects(stack.step(stepAt(trace, at).stateData, forged), (e: Error) => /BadStep/.test(e.message))
+
+    // The witness's context fields are the verifier's to fill: another pre-state root, coinbase, base fee, cumulative
+    // gas or raw transaction in it changes nothing; a node dropped from its node set reverts.
+    const [input] = decodeAbiParameters([STEP_INPUT], body.step)
+    const withStep = (step: typeof input): Hex =>
+      encodeStepProof(
+        7n,
+        StepKind.TRANSACTION,
+        encodeAbiParameters([TRANSACTION_BODY], [{ ...body, step: encodeAbiParameters([STEP_INPUT], [step]) }]),
+      )
+    const lying = {
+      ...input,
+      preRoot: `0x${'ab'.repeat(32)}` as Hex,
+      coinbase: fresh(8),
+      baseFee: 0n,
+      cumulativeGasUsed: 0n,
+      rawTx: '0x' as Hex,
+    }
+    assert.equal((await stack.step(stepAt(trace, at).stateData, withStep(lying))).claim, traceClaim(trace.states[at]!))
+    await assert.rejects(
+      stack.step(stepAt(trace, at).stateData, withStep({ ...input, nodes: input.nodes.slice(1) })),
+      (e: Error) => /PartialTrie_MissingNode/.test(e.message),
+    )
+  })
+
+  it('a transaction the block cannot include (a nonce ahead of its sender’s) makes the trace INVALID at its step', async () => {
+    const stale = (await transfer(2, fresh(9), ETH, 99)).serialize()
+    const transactions = [...chain.transactions, stale]
+    const header = createBlockHeader(
+      { ...chain.header.toJSON(), transactionsTrie: orderedTrieRoot(transactions) },
+      { common: traceCommon },
+    )
+    const disputed = { header: header.serialize(), messagePasserStorageRoot: chain.disputed.messagePasserStorageRoot }
+    const trace = await judge(disputed, true, 100n, { ...chain, transactions, disputed })
+    // Every transaction of the honest prefix executes; the bad one's leaf is INVALID and the trace ends there.
+    assert.equal(trace.states.length, transactions.length + 1)
+    assert.equal(trace.states.at(-1)!.phase, TracePhase.INVALID)
+    assert.equal(trace.states.at(-1)!.stateRoot, trace.states.at(-2)!.stateRoot)
+    for (const i of [transactions.length - 1, transactions.length]) {
+      const { stateData, proof } = stepAt(trace, i)
+      assert.equal((await stack.step(stateData, proof)).claim, traceClaim(trace.states[i]!), `leaf ${i}`)
+    }
+  })
+
+  it('refuses to trace a block whose transaction 0 is not the L1-attributes deposit', async () => {
     const withData = [userDeposit({ from: depositor, to: fresh(5), mint: ETH, value: 1n, data: '0x1234' }, 3)]
     const other = await buildTraceChain(withData)
-    await stack.publish(other.disputed.header, other.disputed.messagePasserStorageRoot)
-    await stack.setGame({
-      starting: outputRootOf(other.starting),
-      startingPos: 16n,
-      disputed: outputRootOf(other.disputed),
-      disputedPos: 17n,
-      block: BLOCK,
-      createdAt: (await stack.now()) + 100n,
-    })
-    const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...other, block: BLOCK })
-    const open = stepAt(trace, 0)
-    assert.equal((await stack.step(open.stateData, open.proof)).claim, traceClaim(trace.states[0]!))
-    const call = stepAt(trace, 1)
-    await assert.rejects(stack.step(call.stateData, call.proof), (e: Error) => /NotProvableHere/.test(e.message))
+    await assert.rejects(buildBlockTrace({ common: traceCommon, rules: traceRules, ...other, block: BLOCK }), (e: Error) =>
+      /not the L1-attributes deposit/.test(e.message),
+    )
   })
 })

@@ -6,6 +6,7 @@
 import { createWalletClient, http, publicActions, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { deployTxStepVerifier } from '../../src/bridge/deploy.ts'
+import { contractTxStepAbi } from '../../src/bridge/generated/ContractTxStep.ts'
 import { outputRootRegistryAbi, outputRootRegistryBytecode } from '../../src/bridge/generated/OutputRootRegistry.ts'
 import { txStepVerifierAbi } from '../../src/bridge/generated/TxStepVerifier.ts'
 import type { ChainTraceRules } from '../../src/prover/trace/block-trace.ts'
@@ -37,9 +38,12 @@ export interface VerifierStack {
 }
 
 const account = privateKeyToAccount(DEV_KEYS[0]!)
+/** The gas of a step's eth_call (and anvil's block gas limit). */
+const STEP_CALL_GAS = 1_000_000_000n
 
 export async function startVerifierStack(rules: ChainTraceRules, chainId: bigint): Promise<VerifierStack> {
-  const anvil = await startAnvil(['--quiet'])
+  // ContractTxStep's steps re-execute whole transactions: far above anvil's default 30M call gas.
+  const anvil = await startAnvil(['--quiet', '--gas-limit', String(STEP_CALL_GAS)])
   const transport = http(anvil.rpcUrl, { retryCount: 0 })
   const client = createWalletClient({ transport, account }).extend(publicActions)
   const deploy = async (abi: readonly unknown[], bytecode: Hex, args: readonly unknown[]): Promise<Address> => {
@@ -92,10 +96,15 @@ export async function startVerifierStack(rules: ChainTraceRules, chainId: bigint
       const [claim, gas] = (await client.readContract({
         address: harness,
         // The verifier's errors, so a revert decodes to its name.
-        abi: [...harnessContract.abi, ...txStepVerifierAbi.filter((item) => item.type === 'error')],
+        abi: [
+          ...harnessContract.abi,
+          ...txStepVerifierAbi.filter((item) => item.type === 'error'),
+          ...contractTxStepAbi.filter((item) => item.type === 'error'),
+        ],
         functionName: 'step',
         args: [verifier, stateData, proof],
-      })) as [Hex, bigint]
+        gas: STEP_CALL_GAS,
+      } as never)) as [Hex, bigint]
       return { claim, gas }
     },
     now: async () => (await client.getBlock()).timestamp,

@@ -27,7 +27,6 @@ test('src/bridge/generated matches a fresh compile of contracts/L1 and contracts
     'src/bridge/generated/OutputRootRegistry.ts',
     'src/bridge/generated/SuperchainConfig.ts',
     'src/bridge/generated/SystemConfig.ts',
-    'src/bridge/generated/TransferDecoder.ts',
     'src/bridge/generated/TxStepVerifier.ts',
     'src/bridge/generated/UnprovableVM.ts',
   ])

@@ -15,7 +15,9 @@ import { keccak256 } from '../../src/crypto/native.ts'
 import { executeBlockBody, blockEnvFromHeader } from '../../src/execution/block-execution.ts'
 import { SequentialExecutor } from '../../src/execution/executor.ts'
 import { SequentialMiniBlockExecutor } from '../../src/execution/parallel/index.ts'
-import type { L2Transaction } from '../../src/chain/l2-transaction.ts'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { type L2Transaction, decodeL2Transaction } from '../../src/chain/l2-transaction.ts'
+import { fastTxOptions } from '../../src/execution/validated-tx.ts'
 import type { Hex } from '../../src/primitives/state-diff.ts'
 import { trieEntries } from '../../src/state/trie-entries.ts'
 import { StateTrie } from '../../src/trie/index.ts'
@@ -23,7 +25,7 @@ import { orderedTrieRoot } from '../../src/trie/ordered-trie.ts'
 import { buildBlockTrace, outputRootOf } from '../../src/prover/trace/block-trace.ts'
 import { NodeTraceProvider } from '../../src/prover/trace/provider.ts'
 import { headerShapeViolation } from '../../src/prover/trace/header-fields.ts'
-import { SEAL_BODY, TRANSACTION_BODY } from '../../src/prover/trace/step-proof.ts'
+import { SEAL_BODY, STEP_INPUT, TRANSACTION_BODY } from '../../src/prover/trace/step-proof.ts'
 import {
   ABSOLUTE_PRESTATE,
   ABSOLUTE_PRESTATE_DATA,
@@ -93,15 +95,29 @@ describe('execution trace of a block', () => {
     const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
-    // The transfer at index 3: sender, recipient (fresh: an exclusion proof), coinbase.
-    const [{ header, raw, txProof, accountProofs, receiptProof }] = decodeAbiParameters([TRANSACTION_BODY], trace.steps[4]!.body)
+    // The transfer at index 3: ContractTxStep's witness over the pre-state (sender, recipient, coinbase among its
+    // accounts; the state trie's root node among its nodes), no account proofs, the bloom so far.
+    const [{ header, raw, txProof, accountProofs, receiptProof, bloom, step }] = decodeAbiParameters(
+      [TRANSACTION_BODY],
+      trace.steps[4]!.body,
+    )
     assert.equal(header, bytesToHex(chain.header.serialize()))
     assert.equal(raw, bytesToHex(chain.transactions[3]!))
     assert.equal(keccakHex(txProof[0]!), bytesToHex(chain.header.transactionsTrie), 'tx proof starts at the transactions root')
-    assert.equal(accountProofs.length, 3)
-    // Each account proof starts at the root the previous write left: the first at the pre-state's.
-    assert.equal(keccakHex(accountProofs[0]![0]!), trace.states[3]!.stateRoot)
-    assert.notEqual(keccakHex(accountProofs[1]![0]!), trace.states[3]!.stateRoot)
+    assert.equal(accountProofs.length, 0)
+    assert.equal(keccakHex(bloom), trace.states[3]!.logsBloomHash)
+    const [input] = decodeAbiParameters([STEP_INPUT], step)
+    assert.equal(input.preRoot, trace.states[3]!.stateRoot)
+    assert.equal(input.cumulativeGasUsed, trace.states[3]!.gasUsed)
+    assert.equal(input.rawTx, raw)
+    assert.ok(
+      input.nodes.some((node) => keccakHex(node) === trace.states[3]!.stateRoot),
+      'the root node is in the witness',
+    )
+    const tx = decodeL2Transaction(chain.transactions[3]!, fastTxOptions(traceCommon)) as TypedTransaction
+    const addresses = input.accounts.map((a) => a.addr.toLowerCase())
+    for (const a of [tx.getSenderAddress().toString(), tx.to!.toString(), chain.header.coinbase.toString()])
+      assert.ok(addresses.includes(a.toLowerCase()), `${a} in the accounts table`)
     assert.equal(keccakHex(receiptProof[0]!), trace.states[3]!.receiptsRoot)
     // The L1-attributes deposit (index 0): depositor, L1Block, its seven slots, the removal siblings (none here), the
     // origin's L1 header (hashing to the L1 hash the deposit records).

@@ -8,9 +8,10 @@
  * need, at the parent root and (since each write only replaces nodes on its own path) at every
  * intermediate root. The trie is advanced one account write at a time, so each proof is taken
  * against the root the previous write left — the order the verifier applies them in. Execution is the
- * sequencer's own code (`SequentialExecutor`: the same deposit and transfer rules the verifier
- * mirrors), in the disputed header's context. The L1-attributes deposit's call into L1Block is
- * proven slot by slot (`l1-attributes.ts`).
+ * sequencer's own code (`SequentialExecutor`), in the disputed header's context. The L1-attributes
+ * deposit (transaction 0) is proven slot by slot (`l1-attributes.ts`); every other transaction by
+ * ContractTxStep's witness (`contract-step-proof.ts`, built over the state before it), which the
+ * verifier completes with the header's block context.
  */
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
@@ -43,6 +44,7 @@ import {
 } from './step-proof.ts'
 import { TracePhase, type TraceState } from './trace-state.ts'
 import { TrieStateReader } from './trie-state-reader.ts'
+import { buildContractStepProof, type ContractStepContext } from './contract-step-proof.ts'
 
 /** L2ToL1MessagePasser, whose storage root the output commits to. */
 export const MESSAGE_PASSER = '0x4200000000000000000000000000000000000016' as Hex
@@ -187,20 +189,24 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     )
 
   const nodes = new Map<Hex, Uint8Array>(input.witness.state.map((rlp) => [hex(keccak256(rlp)), rlp]))
-  const trie = new StateTrie({ open: { root: parent.stateRoot, source: { get: (hash) => nodes.get(hex(hash)) } } })
-  const reader = new TrieStateReader(trie, new Map(input.witness.codes.map((code) => [hex(keccak256(code)), code])))
+  const source = { get: (hash: Uint8Array) => nodes.get(hex(hash)) }
+  const trie = new StateTrie({ open: { root: parent.stateRoot, source } })
+  const codes = new Map(input.witness.codes.map((code) => [hex(keccak256(code)), code]))
+  const reader = new TrieStateReader(trie, codes)
   const ancestorHashes = new Map<bigint, Uint8Array>()
   for (const rlp of input.witness.headers) {
     const fields = readHeaderFields(rlp)
     if (fields !== undefined) ancestorHashes.set(fields.number, keccak256(rlp))
   }
   ancestorHashes.set(parent.number, keccak256(starting.header))
-  const executor = await SequentialExecutor.create(input.common, reader, async (n) => {
+  const blockHash = async (n: bigint) => {
     const hash = ancestorHashes.get(n)
     if (hash === undefined) throw new TraceError('TRACE_BLOCK_UNAVAILABLE', `the witness lacks the hash of block ${n}`)
     return hash
-  })
+  }
+  const executor = await SequentialExecutor.create(input.common, reader, blockHash)
   const env = envOf(header)
+  const stepContext: ContractStepContext = { common: input.common, trie, nodes: source, codes, env, blockHash }
   executor.setBlockEnv(env)
 
   // Leaf 0: the block opened, the start-of-block system calls applied.
@@ -220,10 +226,11 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     const tx = decodeL2Transaction(raw, txOptions)
     const previous = states[states.length - 1]!
     const deposit = isDepositTx(tx) ? tx.fields : undefined
-    const sender = (deposit?.from ?? (tx as TypedTransaction).getSenderAddress().toString()).toLowerCase() as Hex
-    const to = deposit === undefined ? ((tx as TypedTransaction).to?.toString() as Hex | undefined) : (deposit.to ?? undefined)
-    const order = [sender, ...(to === undefined ? [] : [to.toLowerCase() as Hex])]
-    if (deposit === undefined) order.push(env.coinbase)
+    // Transaction 0 is the L1-attributes deposit (L1AttributesStep); every other one runs on ContractTxStep, whose
+    // witness is taken over the state before it (the nodes written so far added to the source first).
+    const l1Attributes = i === 0
+    for (const [hash, rlp] of trie.commit()) nodes.set(hex(hash), rlp)
+    const contractStep = l1Attributes ? undefined : await buildContractStepProof(stepContext, raw, cursor.gasUsed)
     const receiptProof = receipts.prove(indexKey(i)).proof
     let receipt
     if (deposit !== undefined) receipt = await executor.applyDeposit(deposit, cursor)
@@ -233,25 +240,32 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     }
     // A transaction the block cannot include: the block, so the output, is invalid; nothing was written.
     const diff = receipt === undefined ? undefined : executor.takeDiff()
-    const l1Attributes = deposit !== undefined && isL1AttributesCall(deposit)
-    const prior = l1Attributes ? l1BlockValues(trie) : []
-    const accountProofs = l1Attributes ? applyL1Attributes(trie, diff, nodes) : applyInOrder(trie, diff, order)
+    let accountProofs: Hex[][] = []
     // The L1-attributes step also judges the block's L1 origin; a bad one makes the block invalid after the deposit.
     let badOrigin = false
     if (l1Attributes) {
+      if (deposit === undefined || !isL1AttributesCall(deposit))
+        throw new TraceError('TRACE_BAD_QUERY', `transaction 0 of block ${input.block} is not the L1-attributes deposit`)
+      const prior = l1BlockValues(trie)
+      accountProofs = applyL1Attributes(trie, diff, nodes)
       const origin = await judgeOrigin(hexToBytes(deposit.data), prior, header.mixHash, input)
       accountProofs.push(origin.header === undefined ? [] : [hex(origin.header)])
       badOrigin = origin.violation !== undefined
+    } else if (diff !== undefined) trie.applyDiff(diff)
+    if (diff !== undefined) {
+      reader.addCodes(diff.codes)
+      for (const [hash, code] of diff.codes) codes.set(hash, code)
     }
-    if (diff !== undefined) reader.addCodes(diff.codes)
     steps.push({
       kind: StepKind.TRANSACTION,
       body: encodeTransactionBody({
         header: headerHex,
         transaction: hex(raw),
         transactionProof: hexes(txTrie.prove(indexKey(i)).proof),
-        accountProofs,
         receiptProof: hexes(receiptProof),
+        bloom: hex(bloom),
+        accountProofs,
+        ...(contractStep === undefined ? {} : { step: contractStep.input }),
       }),
     })
     if (receipt === undefined) {
@@ -405,23 +419,4 @@ function applySystemWrites(trie: StateTrie, diff: StateDiff, header: HeaderField
   }
   if (diff.accounts.size > 0) trie.applyDiff(diff)
   return writes
-}
-
-/**
- * Applies `diff` (undefined: nothing) account by account, `order` first: returns the proof of each
- * address in `order`, taken against the root the writes before it left. The rest of the diff follows
- * in one update (a transaction the verifier cannot prove anyway).
- */
-function applyInOrder(trie: StateTrie, diff: StateDiff | undefined, order: readonly Hex[]): Hex[][] {
-  const proofs: Hex[][] = []
-  const remaining = new Map(diff?.accounts ?? [])
-  for (const address of order) {
-    proofs.push(hexes(trie.getProof(hexToBytes(address), []).accountProof))
-    const change = remaining.get(address)
-    if (change === undefined || diff === undefined) continue
-    remaining.delete(address)
-    trie.applyDiff(single(address, change, diff.codes))
-  }
-  if (diff !== undefined && remaining.size > 0) trie.applyDiff({ accounts: remaining, codes: diff.codes })
-  return proofs
 }

@@ -3,7 +3,9 @@
  * the body's layout depending on the kind. Mirrored by contracts/L1/TxStepVerifier.sol.
  */
 import { encodeAbiParameters } from 'viem'
+import { contractTxStepAbi } from '../../bridge/generated/ContractTxStep.ts'
 import type { Hex } from '../../primitives/state-diff.ts'
+import type { ContractStepInput } from './contract-step-proof.ts'
 
 /** What a step does, by its pre-state: open (absolute prestate), execute one transaction, or seal. */
 export const StepKind = { OPEN: 0, TRANSACTION: 1, SEAL: 2, NONE: 3 } as const
@@ -36,16 +38,22 @@ export interface TransactionBody {
   transaction: Hex
   /** Inclusion proof of key rlp(txIndex) under header.transactionsRoot. */
   transactionProof: Hex[]
-  /**
-   * Account proofs, each against the state root the previous account's write left: the sender (or
-   * deposit `from`), the recipient, and for a non-deposit the fee recipient (coinbase). For the
-   * L1-attributes deposit (L1AttributesStep's layout): the depositor, L1Block, then the proofs of
-   * L1Block's slots 0, 1, 2, 3, 4, 7, 8 in turn, the list of their removal siblings, and last the origin's L1 header
-   * (RLP) as a one-entry list, or an empty list when the epoch rule already fails.
-   */
-  accountProofs: Hex[][]
   /** Exclusion proof of key rlp(txIndex) in the receipts trie so far (the receipt is inserted there). */
   receiptProof: Hex[]
+  /** The block's logs bloom before the transaction (256 bytes; its hash is the pre-state's `logsBloomHash`). */
+  bloom: Hex
+  /**
+   * Transaction 0, the L1-attributes deposit (L1AttributesStep's layout): the depositor's account proof, L1Block's,
+   * then the proofs of L1Block's slots 0, 1, 2, 3, 4, 7, 8 in turn, the list of their removal siblings, and last the
+   * origin's L1 header (RLP) as a one-entry list, or an empty list when the epoch rule already fails. Empty for every
+   * other transaction.
+   */
+  accountProofs: Hex[][]
+  /**
+   * Every other transaction: ContractTxStep's input (`contract-step-proof.ts`); the verifier reads only its witness
+   * (nodes, accounts, slots, block numbers) and overwrites the rest from the header and the pre-state.
+   */
+  step?: ContractStepInput
 }
 
 export interface SealBody {
@@ -85,10 +93,15 @@ export const TRANSACTION_BODY = {
     { name: 'header', type: 'bytes' },
     { name: 'raw', type: 'bytes' },
     { name: 'txProof', type: 'bytes[]' },
-    { name: 'accountProofs', type: 'bytes[][]' },
     { name: 'receiptProof', type: 'bytes[]' },
+    { name: 'bloom', type: 'bytes' },
+    { name: 'accountProofs', type: 'bytes[][]' },
+    { name: 'step', type: 'bytes' },
   ],
 } as const
+
+/** `ContractTxStep.StepInput`'s ABI type (the argument of `execute`). */
+export const STEP_INPUT = contractTxStepAbi.find((item) => item.type === 'function' && item.name === 'execute')!.inputs[0]
 
 export const SEAL_BODY = {
   type: 'tuple',
@@ -127,8 +140,10 @@ export function encodeTransactionBody(b: TransactionBody): Hex {
         header: b.header,
         raw: b.transaction,
         txProof: b.transactionProof,
-        accountProofs: b.accountProofs,
         receiptProof: b.receiptProof,
+        bloom: b.bloom,
+        accountProofs: b.accountProofs,
+        step: b.step === undefined ? '0x' : encodeAbiParameters([STEP_INPUT], [b.step] as never),
       },
     ],
   )
