@@ -131,6 +131,26 @@ describe('execution trace of a block', () => {
     assert.equal(keccakHex(exclusion[0]!), bytesToHex(chain.header.transactionsTrie))
   })
 
+  it('builds the one step body asked for (stepAt), the same leaves, and no other transaction body', async () => {
+    const txs = await mixedBody(fresh)
+    const chain = await buildTraceChain(txs)
+    const full = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK })
+    const one = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK, stepAt: 4n })
+    const none = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block: BLOCK, stepAt: -1n })
+    assert.deepEqual(one.states, full.states)
+    assert.deepEqual(none.states, full.states)
+    assert.deepEqual(one.steps[4], full.steps[4], 'the body asked for')
+    // The opening and the seal are cheap and always there; every other transaction step is empty.
+    for (const t of [one, none]) {
+      assert.deepEqual(t.steps[0], full.steps[0])
+      assert.deepEqual(t.steps[txs.length + 1], full.steps[txs.length + 1])
+    }
+    for (let i = 1; i <= txs.length; i++) {
+      if (i !== 4) assert.equal(one.steps[i]!.body, '0x', `no body at leaf ${i}`)
+      assert.equal(none.steps[i]!.body, '0x', `no body at leaf ${i} when none is asked for`)
+    }
+  })
+
   it('seals INVALID an output lying about the state root or the passer root', async () => {
     const txs = await mixedBody(fresh)
     const chain = await buildTraceChain(txs)

@@ -79,6 +79,12 @@ export interface BlockTraceInput {
   witness: ExecutionWitness
   /** An L1 block's header (RLP) by hash, undefined when L1 does not have it: the L1-attributes step's origin. */
   l1Header(hash: Hex): Promise<Uint8Array | undefined>
+  /**
+   * The one leaf whose step body is wanted; absent: every step's. A transaction's body re-executes it over a recording
+   * state and builds its witness (about as much again as executing the block), and claims need the leaves alone, so a
+   * prover builds leaves for its moves and a single body for its step. Other transactions' steps are `NO_BODY`.
+   */
+  stepAt?: bigint
 }
 
 /** A step's inputs, without the claim index (added per query). */
@@ -229,8 +235,9 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     // Transaction 0 is the L1-attributes deposit (L1AttributesStep); every other one runs on ContractTxStep, whose
     // witness is taken over the state before it (the nodes written so far added to the source first).
     const l1Attributes = i === 0
+    const wanted = input.stepAt === undefined || input.stepAt === BigInt(i + 1)
     for (const [hash, rlp] of trie.commit()) nodes.set(hex(hash), rlp)
-    const contractStep = l1Attributes ? undefined : await buildContractStepProof(stepContext, raw, cursor.gasUsed)
+    const contractStep = l1Attributes || !wanted ? undefined : await buildContractStepProof(stepContext, raw, cursor.gasUsed)
     const receiptProof = receipts.prove(indexKey(i)).proof
     let receipt
     if (deposit !== undefined) receipt = await executor.applyDeposit(deposit, cursor)
@@ -256,18 +263,22 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
       reader.addCodes(diff.codes)
       for (const [hash, code] of diff.codes) codes.set(hash, code)
     }
-    steps.push({
-      kind: StepKind.TRANSACTION,
-      body: encodeTransactionBody({
-        header: headerHex,
-        transaction: hex(raw),
-        transactionProof: hexes(txTrie.prove(indexKey(i)).proof),
-        receiptProof: hexes(receiptProof),
-        bloom: hex(bloom),
-        accountProofs,
-        ...(contractStep === undefined ? {} : { step: contractStep.input }),
-      }),
-    })
+    steps.push(
+      !wanted
+        ? NO_BODY
+        : {
+            kind: StepKind.TRANSACTION,
+            body: encodeTransactionBody({
+              header: headerHex,
+              transaction: hex(raw),
+              transactionProof: hexes(txTrie.prove(indexKey(i)).proof),
+              receiptProof: hexes(receiptProof),
+              bloom: hex(bloom),
+              accountProofs,
+              ...(contractStep === undefined ? {} : { step: contractStep.input }),
+            }),
+          },
+    )
     if (receipt === undefined) {
       states.push({ ...previous, phase: TracePhase.INVALID })
       return { states, steps }

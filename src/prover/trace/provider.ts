@@ -55,8 +55,9 @@ export class NodeTraceProvider implements ExecutionTraceProvider {
       const stateData = first ? ABSOLUTE_PRESTATE_DATA : encodeTraceState(UNOPENED_STATE)
       return { stateData, proof: encodeStepProof(q.claimIndex, first ? StepKind.OPEN : StepKind.NONE, '0x') }
     }
+    // Leaves from the cached trace; the step's body from a build that makes that body alone (once per game).
     const trace = await this.trace(q)
-    const { step } = traceLeaf(trace, q.traceIndex)
+    const { step } = traceLeaf(await this.build(q.block, q.starting, q.disputed, q.traceIndex), q.traceIndex)
     const stateData = first ? ABSOLUTE_PRESTATE_DATA : encodeTraceState(traceLeaf(trace, q.traceIndex - 1n).state)
     return { stateData, proof: encodeStepProof(q.claimIndex, step.kind, step.body) }
   }
@@ -77,7 +78,8 @@ export class NodeTraceProvider implements ExecutionTraceProvider {
       this.cache.set(key, cached)
       return cached
     }
-    const built = this.build(q.block, q.starting, disputed)
+    // Leaves only: no step body (`stepInputs` builds the one it needs).
+    const built = this.build(q.block, q.starting, disputed, -1n)
     this.cache.set(key, built)
     // A failed build is not kept: the node may hold the block later.
     built.catch(() => this.cache.delete(key))
@@ -90,6 +92,7 @@ export class NodeTraceProvider implements ExecutionTraceProvider {
     block: bigint,
     starting: TraceQuery['starting'],
     disputed: Exclude<TraceQuery['disputed'], 'unpublished'>,
+    stepAt: bigint,
   ): Promise<BlockTrace> {
     const [transactions, witness] = await Promise.all([this.opts.source.transactions(block), this.opts.source.witness(block)])
     if (transactions === undefined || witness === undefined)
@@ -103,6 +106,7 @@ export class NodeTraceProvider implements ExecutionTraceProvider {
       transactions,
       witness,
       l1Header: (hash) => this.opts.source.l1Header(hash),
+      stepAt,
     })
   }
 }
