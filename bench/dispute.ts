@@ -7,8 +7,8 @@
  * - a withdrawal's `proveWithdrawalTransaction` (against a passer trie of 1,000 entries) and `finalizeWithdrawalTransaction`;
  * - the worst case of a full dispute for each side: its moves over all levels (+ the proposal for the defender),
  *   plus the dearest step at max depth, as the step verifier's own bench measures it (`bench/lib/step-gas.ts`:
- *   opening, the L1-attributes deposit, a user deposit, transfer to a fresh or an existing account, seal, on a real
- *   block's trace).
+ *   opening, the L1-attributes deposit, a user deposit, transfer to a fresh or an existing account, seal, and each
+ *   step of a block of contract transactions, on real blocks' traces).
  *
  *   node --import tsx bench/dispute.ts      (or: npm run bench -- dispute)
  *
@@ -64,6 +64,8 @@ export interface DisputeGasResult {
     transferToFresh: number
     transferToExisting: number
     seal: number
+    /** The contract block's steps (ContractTxStep): kind, L1 gas, the transaction's L2 gas. */
+    contract: { kind: string; gas: number; l2Gas: number }[]
   }
   fullDispute: {
     challenger: { moves: number; count: number; withStep: number }
@@ -291,6 +293,7 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
       transferToFresh: Number(measured.transferToFresh),
       transferToExisting: Number(measured.transferToExisting),
       seal: Number(measured.seal),
+      contract: measured.contract.map((c) => ({ kind: c.kind, gas: Number(c.gas), l2Gas: Number(c.l2Gas) })),
     }
     const sideSum = (odd: boolean) =>
       Object.entries(movesByDepth)
@@ -300,7 +303,11 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
     const defenderMoves = sideSum(false)
     const proposalGas = create + (typeof publish === 'number' ? publish : 0)
     // The worst step a side may have to make: the dearest kind measured.
-    const withStep = (moves: number) => moves + Math.max(...Object.values(step))
+    const dearestStep = Math.max(
+      ...Object.values(step).filter((v): v is number => typeof v === 'number'),
+      ...step.contract.map((c) => c.gas),
+    )
+    const withStep = (moves: number) => moves + dearestStep
     return {
       parameters: {
         maxGameDepth: maxDepth,
@@ -373,12 +380,25 @@ export function disputeLine(r: DisputeGasResult): string {
   )
 }
 
+/** The README table of the contract block's steps: each kind's L1 gas beside the L2 gas its transaction used. */
+export function contractStepTable(r: DisputeGasResult): string {
+  const k = (n: number) => `${Math.round(n / 1000).toLocaleString('en-US')}k`
+  const rows = r.step.contract.map((c) => `| ${c.kind} | ${c.l2Gas.toLocaleString('en-US')} | ${k(c.gas)} |`)
+  return [
+    '| Step (ContractTxStep, EVM interpreter) | L2 gas of the transaction | L1 gas of the step |',
+    '|---|---|---|',
+    ...rows,
+  ].join('\n')
+}
+
 export async function writeDisputeResults(env: Record<string, unknown>, log: (line: string) => void): Promise<DisputeGasResult> {
   const result = await runDisputeBench(log)
   writeJson('dispute.json', { ...env, scenario: 'dispute', ...result })
   const line = disputeLine(result)
-  writeText('dispute.md', `${line}\n`)
+  const table = contractStepTable(result)
+  writeText('dispute.md', `${line}\n\n${table}\n`)
   log(line)
+  log(table)
   return result
 }
 

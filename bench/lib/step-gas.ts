@@ -23,7 +23,8 @@ import {
   transfer,
   userDeposit,
 } from '../../test/helpers/trace-chain.ts'
-import { startVerifierStack } from '../../test/helpers/step-verifier.ts'
+import { contractBlock } from '../../test/helpers/contract-block.ts'
+import { startVerifierStack, type VerifierStack } from '../../test/helpers/step-verifier.ts'
 
 export interface StepGas {
   /** Opening: preimages checked, header rules and shape, the two system calls' storage writes. */
@@ -45,6 +46,11 @@ export interface StepGas {
   seal: bigint
   /** Bytes of `proof` for a transfer step (calldata). */
   transferProofBytes: number
+  /**
+   * Every transaction step of a block of contract transactions (`test/helpers/contract-block.ts`), through
+   * ContractTxStep and the EVM interpreter: the kind, its gas, and the L2 gas the transaction used.
+   */
+  contract: { kind: string; gas: bigint; l2Gas: bigint }[]
 }
 
 /** Measures each kind of step once on a fresh anvil (~10 s). */
@@ -110,7 +116,9 @@ export async function measureStepGas(): Promise<StepGas> {
     )
     if (newEpoch.claim !== traceClaim(epochTrace.states[1]!) || epochTrace.states.at(-1)!.phase !== 2)
       throw new Error('the new epoch’s L1-attributes step: the verifier disagrees with the trace, or the block is not valid')
+    const contract = await contractStepGas(stack)
     return {
+      contract,
       open: gas[0]!,
       l1Attributes: gas[1]!,
       l1AttributesNewEpoch: newEpoch.gas,
@@ -123,6 +131,31 @@ export async function measureStepGas(): Promise<StepGas> {
   } finally {
     await stack.close()
   }
+}
+
+/** Each transaction step of the contract block, checked against the trace like the block above. */
+async function contractStepGas(stack: VerifierStack): Promise<StepGas['contract']> {
+  const items = await contractBlock()
+  const chain = await buildTraceChain(items.map((item) => item.tx))
+  const block = PARENT_NUMBER + 1n
+  await stack.publish(chain.disputed.header, chain.disputed.messagePasserStorageRoot)
+  await stack.setGame({
+    starting: outputRootOf(chain.starting),
+    startingPos: 16n,
+    disputed: outputRootOf(chain.disputed),
+    disputedPos: 17n,
+    block,
+    createdAt: (await stack.now()) + 3600n,
+  })
+  const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block })
+  const measured: StepGas['contract'] = []
+  for (let i = 1; i <= items.length; i++) {
+    const step = trace.steps[i]!
+    const { claim, gas } = await stack.step(encodeTraceState(trace.states[i - 1]!), encodeStepProof(0n, step.kind, step.body))
+    if (claim !== traceClaim(trace.states[i]!)) throw new Error(`${items[i - 1]!.kind}: the verifier disagrees with the trace`)
+    if (i > 1) measured.push({ kind: items[i - 1]!.kind, gas, l2Gas: trace.states[i]!.gasUsed - trace.states[i - 1]!.gasUsed })
+  }
+  return measured
 }
 
 // `node --import tsx bench/lib/step-gas.ts` prints the figures.

@@ -1,6 +1,6 @@
 // run-tests: pair — waits on L1 (anvil's 1 s blocks, games, batcher and proposer rounds) far more than it computes
 /**
- * The prover wins by `step` (issue 17's acceptance tests and the holes it found), five played games on one stack
+ * The prover wins by `step` (issues 17 and 18's acceptance tests and the holes they found), seven played games on one stack
  * with one real `--role=prover` process. In each, a stranger posts a wrong output root for a block — the honest header
  * with something changed, published in the output registry before the game — and answers every honest move down to
  * max depth with a trace that is the chain's up to a chosen transaction and wrong after it
@@ -10,6 +10,8 @@
  * test/helpers/step-game.ts.
  *
  * - A user's ETH transfer, its execution wrong: the step executes the transfer.
+ * - A contract creation (the user deploys contracts/Token.sol) and an ERC-20 transfer of that token, each its
+ *   execution wrong: the step executes it with the EVM interpreter on L1 (ContractTxStep); every bond to the prover.
  * - A stranger wrong right after the L1-attributes deposit (before TxStepVerifier executed that deposit nobody could
  *   step there and the false output survived): the step executes transaction 0; every bond to the prover.
  * - A user deposit made through the L1 portal (viem's op-stack `depositTransaction`: 2 ETH minted on L2, 1 ETH of it
@@ -33,19 +35,32 @@
  * In every game, what TxStepVerifier computed inside the played step (read from L1's call trace) is the prover's
  * trace and not the stranger's claim, and the prover logged the step's L1 gas (`playToStep`).
  *
- * Time: the five games are played at once (one stranger account each, so their L1 nonces never race; the prover
- * plays every game it finds each poll). A game's bisection is bounded by L1's 1 s blocks, not by CPU, so five at
+ * Time: the seven games are played at once (one stranger account each, so their L1 nonces never race; the prover
+ * plays every game it finds each poll). A game’s bisection is bounded by L1’s 1 s blocks, not by CPU, so seven at
  * once take little longer than one; four of them played one after the other, with a stack per two games, took ~150 s
  * of CI. The clocks are run out once for all (`clocksRunOutTogether`): a warp ends every game's clock on the stack.
  */
 import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
-import { type Address, bytesToHex, createWalletClient, type Hex, http, keccak256, parseEther, stringToHex } from 'viem'
+import {
+  type Address,
+  bytesToHex,
+  createWalletClient,
+  encodeFunctionData,
+  getContractAddress,
+  type Hex,
+  http,
+  keccak256,
+  parseAbi,
+  parseEther,
+  stringToHex,
+} from 'viem'
 import { L1_BLOCK_ADDRESS } from '../../src/chain/l1-info.ts'
 import { decodeDepositTx } from '../../src/chain/deposit-tx.ts'
 import type { TraceState } from '../../src/prover/trace/trace-state.ts'
 import { accountOf, gameStatus, PROVER_DISPUTE, proverSuite, startProver, waitSafe } from '../helpers/prover.ts'
+import { contract } from '../helpers/contracts.ts'
 import { type NodeHandle, waitFor } from '../helpers/node-process.ts'
 import { depositOnL1 } from '../helpers/rollup-l1.ts'
 import {
@@ -70,12 +85,15 @@ const strangers = {
   deposit: accountOf(9),
   extraData: accountOf(5),
   mixHash: accountOf(7),
+  erc20: accountOf(8),
+  creation: accountOf(0),
 }
 /** The L2 user whose transfer is disputed (its L2 account; key 5's L1 account is a stranger, another chain). */
 const user = accountOf(5)
 /** The depositor: dev key 6, an L1 EOA (its L2 sender is its own address, not aliased). */
 const DEPOSITOR_KEY = 6
 const recipient = '0x00000000000000000000000000000000000d0d0d'
+const tokenAbi = parseAbi(['function transfer(address to, uint256 value) returns (bool)'])
 
 /** The header RLP with field `index` replaced (12: extraData, 13: mixHash). */
 function withField(header: Hex, index: number, value: Uint8Array): Hex {
@@ -89,9 +107,12 @@ const phaseOf = (game: string) => {
   return (what: string) => process.stderr.write(`# ${game}: ${what} at ${Date.now() - t0} ms\n`)
 }
 
-describe('a prover steps with TxStepVerifier against five wrong executions, played at once', { concurrency: true }, () => {
+describe('a prover steps with TxStepVerifier against seven wrong executions, played at once', { concurrency: true }, () => {
   let prover: NodeHandle
   let transfer: { block: bigint; index: bigint }
+  /** A contract creation (contracts/Token.sol) and an ERC-20 transfer of that token, run on L1 by the EVM interpreter. */
+  let creation: { block: bigint; index: bigint }
+  let erc20: { block: bigint; index: bigint }
   let deposit: { block: bigint; index: bigint; type: Hex; l2Hash: Hex }
   /** The blocks of the games on transaction 0 and on the opening (odd, safe, none of the others). */
   let attributesBlock: bigint
@@ -100,7 +121,7 @@ describe('a prover steps with TxStepVerifier against five wrong executions, play
   /** The chain's own traces of `extraDataBlock` and `mixHashBlock`: those strangers copy them. */
   let honest: TraceState[]
   let honestMixHash: TraceState[]
-  const clocks = clocksRunOutTogether(() => suite.stack, 5)
+  const clocks = clocksRunOutTogether(() => suite.stack, 7)
 
   before(async () => {
     const s = suite.stack
@@ -123,11 +144,31 @@ describe('a prover steps with TxStepVerifier against five wrong executions, play
     const [transferAt, depositAt] = await Promise.all([l2Inclusion(url, transferHash, 20_000), l2Inclusion(url, l2Hash, 30_000)])
     transfer = transferAt
     deposit = { ...depositAt, l2Hash }
-    await waitSafe(url, transfer.block > deposit.block ? transfer.block : deposit.block, 60_000)
-    phase(`transfer in block ${transfer.block} (tx ${transfer.index}), deposit in ${deposit.block} (tx ${deposit.index}) safe`)
-    attributesBlock = await oddSafeBlock(url, [transfer.block, deposit.block])
-    extraDataBlock = await oddSafeBlock(url, [transfer.block, deposit.block, attributesBlock])
-    mixHashBlock = await oddSafeBlock(url, [transfer.block, deposit.block, attributesBlock, extraDataBlock])
+    // The contract transactions, each after the one before is in: a token deployment, then a transfer of the token.
+    const token = contract('Token')
+    const tokenAddress = getContractAddress({ from: user.address, nonce: 1n })
+    creation = await l2Inclusion(
+      url,
+      await l2.deployContract({
+        chain: null,
+        abi: token.abi,
+        bytecode: token.bytecode,
+        args: ['Step', 'STP', parseEther('1000')],
+      }),
+      20_000,
+    )
+    const tokenTransfer = encodeFunctionData({ abi: tokenAbi, functionName: 'transfer', args: [recipient, parseEther('3')] })
+    erc20 = await l2Inclusion(url, await l2.sendTransaction({ chain: null, to: tokenAddress, data: tokenTransfer }), 20_000)
+    const last = [transfer.block, deposit.block, creation.block, erc20.block].reduce((a, b) => (a > b ? a : b))
+    await waitSafe(url, last, 60_000)
+    phase(
+      `transfer in block ${transfer.block} (tx ${transfer.index}), deposit in ${deposit.block} (tx ${deposit.index}), ` +
+        `creation in ${creation.block} (tx ${creation.index}), ERC-20 transfer in ${erc20.block} (tx ${erc20.index}) safe`,
+    )
+    const taken = [transfer.block, deposit.block, creation.block, erc20.block]
+    attributesBlock = await oddSafeBlock(url, taken)
+    extraDataBlock = await oddSafeBlock(url, [...taken, attributesBlock])
+    mixHashBlock = await oddSafeBlock(url, [...taken, attributesBlock, extraDataBlock])
     ;[honest, honestMixHash] = await Promise.all([
       honestTraceStates(s, prover, extraDataBlock),
       honestTraceStates(s, prover, mixHashBlock),
@@ -161,6 +202,35 @@ describe('a prover steps with TxStepVerifier against five wrong executions, play
     await waitFor('CHALLENGER_WINS', async () => (await gameStatus(s.client, played)) === 1, 30_000, 300)
     phase('resolved')
   })
+
+  for (const [name, what] of [
+    ['creation', 'a contract creation (the Token’s deployment)'],
+    ['erc20', 'an ERC-20 transfer'],
+  ] as const) {
+    test(`a wrong execution of ${what}: the prover steps with the EVM interpreter and takes every bond`, async () => {
+      const s = suite.stack
+      const phase = phaseOf(name)
+      const disputed = name === 'creation' ? creation : erc20
+      let game: Address | undefined
+      try {
+        const { executed, dispute } = await playToStep(s, {
+          stranger: strangers[name],
+          prover,
+          block: disputed.block,
+          tx: disputed.index,
+          wrongStateRoot: keccak256(stringToHex(`not the state after ${what}`)),
+          proverAddress: proverAccount.address,
+          own: (adversary) => suite.own(adversary),
+          phase,
+        })
+        assert.equal(executed, disputed.index, 'the step executed the contract transaction')
+        game = dispute.game
+      } finally {
+        await clocks.arrive()
+      }
+      await assertProverTakesEveryBond(s, game, strangers[name].address, proverAccount.address, phase)
+    })
+  }
 
   test('a stranger wrong right after the L1-attributes deposit loses to the prover’s step on transaction 0', async () => {
     const s = suite.stack
