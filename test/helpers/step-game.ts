@@ -389,7 +389,9 @@ export async function playToStep(
   const dispute = await disputeExecution(stack, params)
   params.own(dispute.adversary)
   phase('game created')
-  const leaf = await waitForStep(stack, dispute.game, prover, 80_000)
+  // The prover moves one game per L1 block (it waits for each move's receipt): with seven games on one stack, a
+  // round of moves takes ~7 s and a game's 12 levels ~85 s.
+  const leaf = await waitForStep(stack, dispute.game, prover, 150_000)
   phase('stepped')
   await dispute.adversary.stop()
   assert.ok(sameAddress(leaf.counteredBy, proverAddress), 'the prover countered the leaf')
