@@ -228,7 +228,9 @@ export async function runDisputeBench(log: (line: string) => void = console.log)
       `moves: depth 1 ${movesByDepth[1]}, ${splitDepth} ${movesByDepth[splitDepth]}, ${splitDepth + 1} ${movesByDepth[splitDepth + 1]}, ${maxDepth} ${movesByDepth[maxDepth]}`,
     )
 
-    // 3. prove the withdrawal against the undisputed game
+    // 3. prove the withdrawal against the undisputed game, a second after it was created: OP's rule refuses at
+    // finalization a proof not newer than its game, and anvil mines on demand, often within the game's second.
+    await test.increaseTime({ seconds: 1 })
     const prove = gas(
       await send(user, {
         address: portal,
