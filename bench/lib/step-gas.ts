@@ -22,6 +22,7 @@ import {
   traceRules,
   transfer,
   userDeposit,
+  type TraceChain,
 } from '../../test/helpers/trace-chain.ts'
 import { contractBlock } from '../../test/helpers/contract-block.ts'
 import { startVerifierStack, type VerifierStack } from '../../test/helpers/step-verifier.ts'
@@ -68,15 +69,7 @@ export async function measureStepGas(): Promise<StepGas> {
     ]
     const chain = await buildTraceChain(txs, { l1Block: traceL1Info({ sequenceNumber: 2n }), depositorNonce: 41n })
     const block = PARENT_NUMBER + 1n
-    await stack.publish(chain.disputed.header, chain.disputed.messagePasserStorageRoot)
-    await stack.setGame({
-      starting: outputRootOf(chain.starting),
-      startingPos: 16n,
-      disputed: outputRootOf(chain.disputed),
-      disputedPos: 17n,
-      block,
-      createdAt: (await stack.now()) + 3600n,
-    })
+    await judgeBlock(stack, chain, block)
     const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block })
     const gas: bigint[] = []
     const sizes: number[] = []
@@ -99,15 +92,7 @@ export async function measureStepGas(): Promise<StepGas> {
       l1Block: { ...origin, sequenceNumber: 11n },
       depositorNonce: 42n,
     })
-    await stack.publish(epoch.disputed.header, epoch.disputed.messagePasserStorageRoot)
-    await stack.setGame({
-      starting: outputRootOf(epoch.starting),
-      startingPos: 16n,
-      disputed: outputRootOf(epoch.disputed),
-      disputedPos: 17n,
-      block,
-      createdAt: (await stack.now()) + 3600n,
-    })
+    await judgeBlock(stack, epoch, block)
     const epochTrace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...epoch, block })
     const epochStep = epochTrace.steps[1]!
     const newEpoch = await stack.step(
@@ -133,11 +118,8 @@ export async function measureStepGas(): Promise<StepGas> {
   }
 }
 
-/** Each transaction step of the contract block, checked against the trace like the block above. */
-async function contractStepGas(stack: VerifierStack): Promise<StepGas['contract']> {
-  const items = await contractBlock()
-  const chain = await buildTraceChain(items.map((item) => item.tx))
-  const block = PARENT_NUMBER + 1n
+/** Publishes `chain`'s disputed output and points the harness game at its block (claimed an hour from now). */
+async function judgeBlock(stack: VerifierStack, chain: TraceChain, block: bigint): Promise<void> {
   await stack.publish(chain.disputed.header, chain.disputed.messagePasserStorageRoot)
   await stack.setGame({
     starting: outputRootOf(chain.starting),
@@ -147,6 +129,14 @@ async function contractStepGas(stack: VerifierStack): Promise<StepGas['contract'
     block,
     createdAt: (await stack.now()) + 3600n,
   })
+}
+
+/** Each transaction step of the contract block, checked against the trace like the block above. */
+async function contractStepGas(stack: VerifierStack): Promise<StepGas['contract']> {
+  const items = await contractBlock()
+  const chain = await buildTraceChain(items.map((item) => item.tx))
+  const block = PARENT_NUMBER + 1n
+  await judgeBlock(stack, chain, block)
   const trace = await buildBlockTrace({ common: traceCommon, rules: traceRules, ...chain, block })
   const measured: StepGas['contract'] = []
   for (let i = 1; i <= items.length; i++) {
