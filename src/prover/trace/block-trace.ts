@@ -44,7 +44,7 @@ import {
 } from './step-proof.ts'
 import { TracePhase, type TraceState } from './trace-state.ts'
 import { TrieStateReader } from './trie-state-reader.ts'
-import { buildContractStepProof, type ContractStepContext } from './contract-step-proof.ts'
+import { buildContractStepProof, type ContractStepContext, type ContractStepProof } from './contract-step-proof.ts'
 
 /** L2ToL1MessagePasser, whose storage root the output commits to. */
 export const MESSAGE_PASSER = '0x4200000000000000000000000000000000000016' as Hex
@@ -236,8 +236,12 @@ export async function buildBlockTrace(input: BlockTraceInput): Promise<BlockTrac
     // witness is taken over the state before it (the nodes written so far added to the source first).
     const l1Attributes = i === 0
     const wanted = input.stepAt === undefined || input.stepAt === BigInt(i + 1)
-    for (const [hash, rlp] of trie.commit()) nodes.set(hex(hash), rlp)
-    const contractStep = l1Attributes || !wanted ? undefined : await buildContractStepProof(stepContext, raw, cursor.gasUsed)
+    let contractStep: ContractStepProof | undefined
+    if (wanted && !l1Attributes) {
+      // Only a body reads the nodes written so far: a trace of leaves alone keeps no copy of them.
+      for (const [hash, rlp] of trie.commit()) nodes.set(hex(hash), rlp)
+      contractStep = await buildContractStepProof(stepContext, raw, cursor.gasUsed)
+    }
     const receiptProof = receipts.prove(indexKey(i)).proof
     let receipt
     if (deposit !== undefined) receipt = await executor.applyDeposit(deposit, cursor)
