@@ -10,7 +10,7 @@
  * order) the writes of its changed slots and the write (or deletion) of its leaf.
  */
 import type { Common } from '@ethereumjs/common'
-import { KECCAK256_NULL, KECCAK256_RLP, bytesToHex, equalsBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { KECCAK256_NULL, KECCAK256_RLP, bytesToHex, equalsBytes, hexToBytes, setLengthLeft, unpadBytes } from '@ethereumjs/util'
 import type { TxReceipt } from '../../chain/receipt.ts'
 import { decodeL2Transaction, isDepositTx } from '../../chain/l2-transaction.ts'
 import { keccak256 } from '../../crypto/native.ts'
@@ -69,19 +69,27 @@ class RecordingReader implements StateReader {
   readonly accounts = new Set<Hex>()
   readonly slots = new Map<string, { addr: Hex; key: Hex }>()
   constructor(private readonly base: StateReader) {}
-  getAccount(address: Hex): AccountState | undefined {
+  /** Records an account read (also through the executor's journal, which the base reader does not see). */
+  record(address: Hex): void {
     this.accounts.add(address.toLowerCase() as Hex)
-    return this.base.getAccount(address)
   }
-  getStorage(address: Hex, slot: Hex): Uint8Array {
+  /** Records a slot read, and its account. */
+  recordSlot(address: Hex, slot: Hex): void {
     const addr = address.toLowerCase() as Hex
     this.accounts.add(addr)
     const key = word(slot)
     this.slots.set(`${addr}_${key}`, { addr, key })
+  }
+  getAccount(address: Hex): AccountState | undefined {
+    this.record(address)
+    return this.base.getAccount(address)
+  }
+  getStorage(address: Hex, slot: Hex): Uint8Array {
+    this.recordSlot(address, slot)
     return this.base.getStorage(address, slot)
   }
   hasStorage(address: Hex): boolean {
-    this.accounts.add(address.toLowerCase() as Hex)
+    this.record(address)
     return this.base.hasStorage(address)
   }
   getCode(codeHash: Hex): Uint8Array | undefined {
@@ -116,13 +124,11 @@ export async function buildContractStepProof(
   const readAccount = state.readAccount.bind(state)
   const readSlot = state.readSlot.bind(state)
   state.readAccount = (address) => {
-    reader.accounts.add(address.toLowerCase() as Hex)
+    reader.record(address)
     return readAccount(address)
   }
   state.readSlot = (address, slot) => {
-    const addr = address.toLowerCase() as Hex
-    reader.accounts.add(addr)
-    reader.slots.set(`${addr}_${word(slot)}`, { addr, key: word(slot) })
+    reader.recordSlot(address, slot)
     return readSlot(address, slot)
   }
   const cursor: BlockCursor = { gasUsed: cumulativeGasUsed, txIndex: 0, logIndex: 0, miniBlockNumber: 0n }
@@ -201,7 +207,7 @@ export async function buildContractStepProof(
         if (written === undefined && !d.storageCleared) continue
         const post = written ?? new Uint8Array()
         const before = ctx.trie.storageValue(hexToBytes(a), hexToBytes(s.key))
-        if (equalsBytes(stripZeros(post), stripZeros(before))) continue
+        if (equalsBytes(unpadBytes(post), unpadBytes(before))) continue
         const value = storageLeafValue(post)
         const key = storageTrieKey(hexToBytes(s.key))
         ops.push(value === undefined ? { kind: 'del', key } : { kind: 'put', key, value })
@@ -249,10 +255,4 @@ export async function buildContractStepProof(
 function findSlot(storage: Map<Hex, Uint8Array>, key: Hex): Uint8Array | undefined {
   for (const [k, v] of storage) if (word(k) === key) return v
   return undefined
-}
-
-function stripZeros(b: Uint8Array): Uint8Array {
-  let i = 0
-  while (i < b.length && b[i] === 0) i++
-  return b.subarray(i)
 }
